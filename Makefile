@@ -1,0 +1,161 @@
+# corm - one non-recursive Makefile.
+#
+#   make            library (static + shared), CLI at build/corm, examples
+#   make test       the whole suite under ASan + UBSan (build/asan/)
+#   make demo       the seed scenarios, naive vs fixed, on a fresh SQLite file
+#   make install    PREFIX=/usr/local
+#   make valgrind   the suite at -O0 without sanitizers, under valgrind
+#
+# Missing Debian packages are installed by tools/deps.sh, called only when
+# pkg-config cannot find a dependency.
+
+PREFIX   ?= /usr/local
+LIBDIR   ?= $(PREFIX)/lib
+INCDIR   ?= $(PREFIX)/include
+BINDIR   ?= $(PREFIX)/bin
+B        ?= build
+SAN      ?=
+OPT      ?= -O2 -g
+
+PKGS     := sqlite3 cmocka jansson
+DEPS_OK  := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
+ifneq ($(DEPS_OK),yes)
+  $(info corm: installing missing build dependencies (tools/deps.sh build))
+  $(shell tools/deps.sh build >&2)
+endif
+PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 jansson 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs sqlite3 2>/dev/null)
+JSON_LIBS  := $(shell pkg-config --libs jansson 2>/dev/null)
+TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
+
+ifeq ($(SAN),1)
+  SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+  OPT      := -O1 -g
+endif
+
+CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
+              -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+              $(OPT) $(SANFLAGS) -MMD -MP -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden
+APP_CFLAGS := $(CFLAGS_ALL) -Wno-missing-prototypes
+LDLIBS_ALL := $(PKG_LIBS) -lm $(SANFLAGS)
+
+LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
+CLI_SRC  := $(sort $(wildcard cli/*.c))
+CLI_BOOT := $(filter-out cli/cmd_demo%.c cli/demo%.c,$(CLI_SRC))
+GEN_DIR  := $(B)/gen
+BOOKSTORE_C := $(GEN_DIR)/bookstore.c
+BOOKSTORE_O := $(B)/obj/gen/bookstore.o
+
+UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
+INT_SRC  := $(sort $(wildcard tests/integration/test_*.c))
+EX_SRC   := $(sort $(wildcard examples/*.c))
+UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
+INT_BIN  := $(INT_SRC:tests/%.c=$(B)/tests/%)
+EX_BIN   := $(EX_SRC:examples/%.c=$(B)/examples/%)
+SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
+SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
+
+.PHONY: all lib test test-run demo install valgrind check-src check-layers check-exports clean
+all: lib $(B)/corm $(EX_BIN)
+lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc
+
+$(B)/obj/src/%.o: src/%.c
+	@mkdir -p $(@D)
+	$(CC) $(LIB_CFLAGS) -c $< -o $@
+
+$(B)/libcorm.a: $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(B)/libcorm.so: $(LIB_OBJ)
+	$(CC) -shared -Wl,-soname,libcorm.so.0 -o $@ $^ $(LDLIBS_ALL)
+
+$(B)/corm.pc: corm.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(INCDIR)|g' corm.pc.in > $@
+
+# The CLI is built twice: a bootstrap without the demo generates the
+# bookstore models the demo (and the integration tests) are written against.
+$(B)/obj/cli/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
+
+$(B)/obj/boot/%.o: cli/%.c
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -DCORM_BOOTSTRAP -c $< -o $@
+
+$(B)/corm-boot: $(CLI_BOOT:cli/%.c=$(B)/obj/boot/%.o) $(B)/libcorm.a
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS)
+
+$(GEN_DIR)/bookstore.h $(GEN_DIR)/bookstore.c: examples/bookstore.corm $(B)/corm-boot
+	@mkdir -p $(GEN_DIR)
+	$(B)/corm-boot gen examples/bookstore.corm -o $(GEN_DIR)
+
+$(BOOKSTORE_O): $(BOOKSTORE_C)
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
+
+$(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o): $(GEN_DIR)/bookstore.h
+
+$(B)/corm: $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o) $(BOOKSTORE_O) $(B)/libcorm.a
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS)
+
+$(B)/examples/%: examples/%.c $(BOOKSTORE_O) $(B)/libcorm.a
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) $< $(BOOKSTORE_O) $(B)/libcorm.a -o $@ $(LDLIBS_ALL)
+
+# Tests: each file is one cmocka program linked against the static library,
+# the generated bookstore and tests/support.
+$(B)/obj/tests/%.o: tests/%.c $(GEN_DIR)/bookstore.h
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -Itests/support -Isrc -c $< -o $@
+
+$(B)/tests/%: $(B)/obj/tests/%.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm.a
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(TEST_LIBS)
+
+test:
+	$(MAKE) --no-print-directory B=build/asan SAN=1 test-run
+
+test-run: check-src check-layers lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
+	@B=$(B) tools/run-tests.sh $(UNIT_BIN) $(INT_BIN)
+
+valgrind:
+	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)
+	@B=build/vg RUNNER="valgrind -q --leak-check=full --error-exitcode=1" tools/run-tests.sh $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)
+
+demo: all
+	@rm -f $(B)/demo.db $(B)/demo.db-wal $(B)/demo.db-shm
+	$(B)/corm demo --db sqlite:$(B)/demo.db
+
+# src/ allocates only through src/core/alloc.c and never formats with sprintf.
+check-src:
+	@bad=$$(grep -nE '\b(malloc|calloc|realloc|free|strdup|strndup|sprintf)\s*\(' src/*/*.c \
+	        | grep -v '^src/core/alloc.c' | grep -vE 'corm__|sqlite3_|PQ|snprintf' || true); \
+	if [ -n "$$bad" ]; then echo "check-src: use corm__malloc & co. in src/:"; echo "$$bad"; exit 1; fi
+
+# Layers depend downward only (see STYLE.md).
+check-layers:
+	@tools/check-layers.sh
+
+check-exports: $(B)/libcorm.so
+	@bad=$$(nm -D --defined-only $(B)/libcorm.so | awk '$$2 ~ /[TDBR]/ {print $$3}' | grep -v '^corm_' || true); \
+	if [ -n "$$bad" ]; then echo "check-exports: exported symbols without corm_ prefix:"; echo "$$bad"; exit 1; fi
+
+install: lib $(B)/corm
+	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/corm $(DESTDIR)$(BINDIR)
+	install -m 644 $(B)/libcorm.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libcorm.so $(DESTDIR)$(LIBDIR)/libcorm.so.0
+	ln -sf libcorm.so.0 $(DESTDIR)$(LIBDIR)/libcorm.so
+	install -m 644 include/corm.h $(DESTDIR)$(INCDIR)/
+	install -m 644 include/corm/*.h $(DESTDIR)$(INCDIR)/corm/
+	install -m 644 $(B)/corm.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	install -m 755 $(B)/corm $(DESTDIR)$(BINDIR)/
+
+clean:
+	rm -rf build
+
+-include $(shell find build -name '*.d' 2>/dev/null)

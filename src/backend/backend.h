@@ -1,0 +1,60 @@
+/*
+** backend.h - the driver interface.  A backend runs SQL text with bound
+** parameters on one connection and hands back rows cell by cell.  It knows
+** nothing of models or querysets (those live above it); the SQL it receives
+** was written for its dialect by src/sql.
+**
+** Statements are prepared once per connection and cached by SQL text; a
+** statement returned by query() is busy until finish() gives it back.
+** Errors fill the caller's corm_error: rc, message, sqlstate, and the SQL.
+*/
+#ifndef CORM_BACKEND_H
+#define CORM_BACKEND_H
+
+#include "../core/core_int.h"
+
+typedef struct corm__conn corm__conn;
+typedef struct corm__stmt corm__stmt;
+
+typedef struct corm__backend {
+    const char *vendor;  /* "sqlite" */
+    int max_params;      /* most bound parameters in one statement */
+
+    /* target: the url without its scheme ("path.db", ":memory:") */
+    corm_rc (*open)(const char *target, corm__conn **out, corm_error *err);
+    void (*close)(corm__conn *c);
+
+    /* Prepare (or reuse from the cache) sql and bind params.  Params are
+    ** scalars only: NULL, INT, FLOAT, BOOL, TEXT, BLOB (TEXT with n ==
+    ** (size_t)-1 is NUL-terminated).  On success *out is ready to step. */
+    corm_rc (*query)(corm__conn *c, const char *sql, const corm_value *params,
+                     int nparams, corm__stmt **out, corm_error *err);
+    /* Next row: CORM_OK with *has_row set, or an error. */
+    corm_rc (*step)(corm__stmt *s, bool *has_row, corm_error *err);
+    int (*column_count)(corm__stmt *s);
+    bool (*column_null)(corm__stmt *s, int i);
+    int64_t (*column_int)(corm__stmt *s, int i);
+    double (*column_double)(corm__stmt *s, int i);
+    /* Valid until the next step/finish.  *len excludes the NUL. */
+    const char *(*column_text)(corm__stmt *s, int i, size_t *len);
+    const void *(*column_blob)(corm__stmt *s, int i, size_t *len);
+    /* Reset the statement and give it back to the cache. */
+    void (*finish)(corm__stmt *s);
+
+    /* Rows changed by the last INSERT/UPDATE/DELETE; id of the last insert. */
+    int64_t (*changes)(corm__conn *c);
+    int64_t (*last_insert_id)(corm__conn *c);
+    /* One or more statements without parameters or rows. */
+    corm_rc (*exec)(corm__conn *c, const char *sql, corm_error *err);
+    bool (*in_transaction)(corm__conn *c);
+} corm__backend;
+
+extern const corm__backend corm__sqlite_backend;
+
+/* The backend for a url ("sqlite:..."); sets *target to the part after the
+** scheme.  NULL with err filled (CORM_INVALID) for an unknown scheme. */
+const corm__backend *corm__backend_for_url(const char *url,
+                                           const char **target,
+                                           corm_error *err);
+
+#endif

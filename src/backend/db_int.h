@@ -1,0 +1,54 @@
+/*
+** db_int.h - the connection handle (corm_db) and the one path every
+** statement takes: corm__db_query / corm__cursor_step / corm__cursor_close.
+** Closing a cursor times the statement and emits one corm_event to the
+** subscribers, so instrumentation sees every statement the library runs.
+** The db carries the schema pointer for the layers above; it never reads it.
+*/
+#ifndef CORM_DB_INT_H
+#define CORM_DB_INT_H
+
+#include "backend.h"
+
+#define CORM__MAX_SUBS 8
+
+struct corm_db {
+    const corm__backend *be;
+    corm__conn *conn;
+    const corm_schema *schema;
+    char *url;
+    corm_error err;
+    struct { corm_event_fn fn; void *ud; } subs[CORM__MAX_SUBS];
+    uint64_t nqueries;
+    int tx_depth;            /* corm_begin nesting */
+};
+
+typedef struct corm__cursor {
+    corm_db *db;
+    corm__stmt *stmt;
+    const char *sql;
+    int nparams;
+    double t0;
+    int64_t rows;
+    corm_site site, built;
+    const char *origin;
+    corm_rc rc;
+} corm__cursor;
+
+/* Start a statement.  On failure the cursor is already closed (the event
+** was emitted) and db->err holds the error with the SQL. */
+corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql,
+                       const corm_value *params, int nparams, corm_site site,
+                       corm_site built, const char *origin);
+/* Next row; errors land on db->err.  Counts rows. */
+corm_rc corm__cursor_step(corm__cursor *cur, bool *has_row);
+/* Give the statement back and emit the event.  Safe to call twice. */
+void corm__cursor_close(corm__cursor *cur);
+/* A statement without result rows; *changes (may be NULL) gets the count. */
+corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params,
+                     int nparams, corm_site site, const char *origin,
+                     int64_t *changes);
+/* The site used for statements the library runs on its own. */
+#define CORM__LIB_SITE ((corm_site){__FILE__, __LINE__, __func__})
+
+#endif

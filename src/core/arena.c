@@ -1,0 +1,112 @@
+/*
+** arena.c - chained blocks with bump allocation.  Every evaluated queryset
+** owns one: structs, strings, joined and prefetched objects all live here
+** and go away with one corm__arena_free (as libpq's PGresult).
+** Invariant: every pointer returned is aligned for max_align_t.
+*/
+#include "core_int.h"
+
+#include <stdalign.h>
+#include <string.h>
+
+struct corm__ablock {
+    corm__ablock *next;
+    size_t size, used;
+    alignas(max_align_t) unsigned char data[];
+};
+
+#define ALIGN (alignof(max_align_t))
+#define BIG_BLOCK_MAX ((size_t)1 << 20)
+
+void corm__arena_init(corm_arena *a, size_t first_block)
+{
+    a->head = NULL;
+    a->next_size = first_block ? first_block : 4096;
+    a->total = 0;
+}
+
+static corm__ablock *new_block(corm_arena *a, size_t size)
+{
+    corm__ablock *b = corm__malloc(sizeof *b + size);
+    if (!b) return NULL;
+    b->size = size;
+    b->used = 0;
+    a->total += sizeof *b + size;
+    return b;
+}
+
+void *corm__arena_alloc(corm_arena *a, size_t n)
+{
+    size_t need = (n + ALIGN - 1) & ~(ALIGN - 1);
+    if (need < n) return NULL;
+    corm__ablock *h = a->head;
+    if (h && h->size - h->used >= need) {
+        void *p = h->data + h->used;
+        h->used += need;
+        return p;
+    }
+    if (need > a->next_size / 4) {
+        /* A big request gets a block of its own, behind the current head,
+        ** so the head keeps serving small requests. */
+        corm__ablock *b = new_block(a, need);
+        if (!b) return NULL;
+        b->used = need;
+        if (h) {
+            b->next = h->next;
+            h->next = b;
+        } else {
+            b->next = NULL;
+            a->head = b;
+        }
+        return b->data;
+    }
+    corm__ablock *b = new_block(a, a->next_size);
+    if (!b) return NULL;
+    if (a->next_size < BIG_BLOCK_MAX) a->next_size *= 2;
+    b->next = h;
+    a->head = b;
+    b->used = need;
+    return b->data;
+}
+
+void *corm__arena_zalloc(corm_arena *a, size_t n)
+{
+    void *p = corm__arena_alloc(a, n);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+void *corm__arena_memdup(corm_arena *a, const void *p, size_t n)
+{
+    void *d = corm__arena_alloc(a, n ? n : 1);
+    if (d && n) memcpy(d, p, n);
+    return d;
+}
+
+char *corm__arena_strndup(corm_arena *a, const char *s, size_t n)
+{
+    char *d = corm__arena_alloc(a, n + 1);
+    if (!d) return NULL;
+    if (n) memcpy(d, s, n);
+    d[n] = '\0';
+    return d;
+}
+
+char *corm__arena_strdup(corm_arena *a, const char *s)
+{
+    return s ? corm__arena_strndup(a, s, strlen(s)) : NULL;
+}
+
+void corm__arena_free(corm_arena *a)
+{
+    corm__ablock *b = a->head;
+    while (b) {
+        corm__ablock *next = b->next;
+        corm__free(b);
+        b = next;
+    }
+    a->head = NULL;
+    a->total = 0;
+}
+
+size_t corm__arena_size(const corm_arena *a) { return a->total; }

@@ -1,0 +1,92 @@
+/*
+** buf.c - growable NUL-terminated string buffer and pointer vector.
+** An allocation failure is sticky (b->oom): callers check once at the end.
+*/
+#include "core_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void corm__buf_init(corm_buf *b) { memset(b, 0, sizeof *b); }
+
+void corm__buf_free(corm_buf *b)
+{
+    corm__free(b->p);
+    corm__buf_init(b);
+}
+
+void corm__buf_reset(corm_buf *b)
+{
+    b->len = 0;
+    b->oom = false;
+    if (b->p) b->p[0] = '\0';
+}
+
+static bool reserve(corm_buf *b, size_t extra)
+{
+    if (b->oom) return false;
+    if (b->len + extra + 1 <= b->cap) return true;
+    size_t cap = b->cap ? b->cap : 128;
+    while (cap < b->len + extra + 1) {
+        if (cap > SIZE_MAX / 2) { b->oom = true; return false; }
+        cap *= 2;
+    }
+    char *p = corm__realloc(b->p, cap);
+    if (!p) { b->oom = true; return false; }
+    b->p = p;
+    b->cap = cap;
+    return true;
+}
+
+void corm__buf_add(corm_buf *b, const char *s, size_t n)
+{
+    if (!reserve(b, n)) return;
+    memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+void corm__buf_adds(corm_buf *b, const char *s) { corm__buf_add(b, s, strlen(s)); }
+
+void corm__buf_addc(corm_buf *b, char c) { corm__buf_add(b, &c, 1); }
+
+void corm__buf_vaddf(corm_buf *b, const char *fmt, va_list ap)
+{
+    va_list cp;
+    va_copy(cp, ap);
+    int n = vsnprintf(NULL, 0, fmt, cp);
+    va_end(cp);
+    if (n < 0 || !reserve(b, (size_t)n)) { b->oom = true; return; }
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    b->len += (size_t)n;
+}
+
+void corm__buf_addf(corm_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    corm__buf_vaddf(b, fmt, ap);
+    va_end(ap);
+}
+
+const char *corm__buf_cstr(corm_buf *b) { return (b->p && !b->oom) ? b->p : ""; }
+
+bool corm__vec_push(corm_vec *v, void *item)
+{
+    if (v->n == v->cap) {
+        size_t cap = v->cap ? v->cap * 2 : 16;
+        void **p = corm__realloc(v->p, cap * sizeof *p);
+        if (!p) return false;
+        v->p = p;
+        v->cap = cap;
+    }
+    v->p[v->n++] = item;
+    return true;
+}
+
+void corm__vec_free(corm_vec *v)
+{
+    corm__free(v->p);
+    v->p = NULL;
+    v->n = v->cap = 0;
+}

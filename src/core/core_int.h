@@ -1,0 +1,91 @@
+/*
+** core_int.h - the bottom layer: allocation, arenas, growable buffers and
+** vectors, errors.  Depends on nothing but libc.  Nothing in src/ calls
+** malloc/free/strdup/sprintf directly; it goes through these (checked by
+** `make check-src`), so allocation has one seam.
+*/
+#ifndef CORM_CORE_INT_H
+#define CORM_CORE_INT_H
+
+#include <corm.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdbool.h>
+
+#define CORM__FMT(a, b) __attribute__((format(printf, a, b)))
+#define CORM_ALWAYS(x) (x)
+#define CORM_NEVER(x) (x)
+#define CORM__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ---- allocation (alloc.c) */
+void *corm__malloc(size_t n);
+void *corm__calloc(size_t count, size_t size);   /* overflow-checked */
+void *corm__realloc(void *p, size_t n);
+void corm__free(void *p);
+char *corm__strdup(const char *s);
+char *corm__strndup(const char *s, size_t n);
+
+/* ---- arena (arena.c): chained blocks, bump allocation, max_align_t
+** alignment; big requests get a block of their own.  One free for all. */
+typedef struct corm__ablock corm__ablock;
+typedef struct corm_arena {
+    corm__ablock *head;
+    size_t next_size;   /* size of the next ordinary block */
+    size_t total;       /* bytes held in blocks */
+} corm_arena;
+
+void corm__arena_init(corm_arena *a, size_t first_block);
+void *corm__arena_alloc(corm_arena *a, size_t n);    /* NULL on OOM */
+void *corm__arena_zalloc(corm_arena *a, size_t n);
+char *corm__arena_strdup(corm_arena *a, const char *s);
+char *corm__arena_strndup(corm_arena *a, const char *s, size_t n);
+void *corm__arena_memdup(corm_arena *a, const void *p, size_t n);
+void corm__arena_free(corm_arena *a);                /* reusable after */
+size_t corm__arena_size(const corm_arena *a);
+
+/* ---- growable string buffer (buf.c).  An OOM is sticky: later appends
+** are no-ops and buf.oom tells. */
+typedef struct corm_buf {
+    char *p;        /* NUL-terminated when len > 0 or after buf_cstr */
+    size_t len, cap;
+    bool oom;
+} corm_buf;
+
+void corm__buf_init(corm_buf *b);
+void corm__buf_free(corm_buf *b);
+void corm__buf_reset(corm_buf *b);                   /* len = 0, keeps memory */
+void corm__buf_add(corm_buf *b, const char *s, size_t n);
+void corm__buf_adds(corm_buf *b, const char *s);
+void corm__buf_addc(corm_buf *b, char c);
+void corm__buf_addf(corm_buf *b, const char *fmt, ...) CORM__FMT(2, 3);
+void corm__buf_vaddf(corm_buf *b, const char *fmt, va_list ap);
+const char *corm__buf_cstr(corm_buf *b);             /* "" when empty/oom */
+
+/* ---- vector of pointers (vec.c) */
+typedef struct corm_vec {
+    void **p;
+    size_t n, cap;
+} corm_vec;
+
+bool corm__vec_push(corm_vec *v, void *item);        /* false on OOM */
+void corm__vec_free(corm_vec *v);
+
+/* ---- errors (error.c) */
+void corm__err_clear(corm_error *e);
+/* Sets rc and message (formatted); clears hint/sql.  e may be NULL. */
+void corm__err_set(corm_error *e, corm_rc rc, const char *fmt, ...) CORM__FMT(3, 4);
+void corm__err_hint(corm_error *e, const char *fmt, ...) CORM__FMT(2, 3);
+void corm__err_sql(corm_error *e, const char *sql);
+void corm__err_copy(corm_error *dst, const corm_error *src);
+/* Copies at most size-1 bytes and always terminates. */
+void corm__strlcpy(char *dst, const char *src, size_t size);
+/* The candidate closest to word (edit distance <= max(2, len/3)), or NULL. */
+const char *corm__did_you_mean(const char *word, const char *const *cands,
+                               size_t n);
+
+/* ---- small helpers */
+double corm__now_ms(void);                           /* monotonic */
+uint32_t corm__hash_str(const char *s, size_t n);    /* FNV-1a */
+
+#endif

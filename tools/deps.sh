@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs the Debian packages corm needs, only those that are missing.
+# Called by make when a dependency check fails; safe to run by hand.
+#   tools/deps.sh build    libraries to build and test corm
+#   tools/deps.sh pg       a PostgreSQL server for the test suite
+#   tools/deps.sh bench    Django, for the benchmark suite
+set -eu
+want=()
+need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || want+=("$1"); }
+for what in "${@:-build}"; do
+  case "$what" in
+    build) for p in pkg-config libsqlite3-dev libpq-dev libcmocka-dev libjansson-dev; do need "$p"; done ;;
+    pg)    for p in postgresql postgresql-client; do need "$p"; done ;;
+    bench) for p in python3-django; do need "$p"; done ;;
+    *) echo "deps.sh: unknown group '$what' (use build, pg or bench)" >&2; exit 2 ;;
+  esac
+done
+[ ${#want[@]} -eq 0 ] && exit 0
+echo "deps.sh: installing ${want[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${want[@]}"
