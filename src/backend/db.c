@@ -1,0 +1,224 @@
+/*
+** db.c - corm_db: open/close, the statement path with its events, raw exec
+** and transactions.  Every statement the library runs goes through
+** corm__db_query (or corm__db_run), which is what makes query counts and
+** the N+1 tooling exact: there is no other way to reach the driver.
+*/
+#include "db_int.h"
+
+#include <string.h>
+
+corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
+{
+    corm__err_clear(err);
+    const char *target = NULL;
+    const corm__backend *be = corm__backend_for_url(url, &target, err);
+    if (!be) return NULL;
+    corm_db *db = corm__calloc(1, sizeof *db);
+    char *u = corm__strdup(url);
+    if (!db || !u) {
+        corm__free(db);
+        corm__free(u);
+        corm__err_set(err, CORM_NOMEM, "out of memory opening '%s'", url);
+        return NULL;
+    }
+    db->be = be;
+    db->schema = schema;
+    db->url = u;
+    corm__err_clear(&db->err);
+    if (be->open(target, &db->conn, err) != CORM_OK) {
+        corm__free(u);
+        corm__free(db);
+        return NULL;
+    }
+    return db;
+}
+
+void corm_close(corm_db *db)
+{
+    if (!db) return;
+    db->be->close(db->conn);
+    corm__free(db->url);
+    corm__free(db);
+}
+
+const corm_error *corm_db_error(const corm_db *db) { return &db->err; }
+const corm_schema *corm_db_schema(const corm_db *db) { return db->schema; }
+const char *corm_db_vendor(const corm_db *db) { return db->be->vendor; }
+uint64_t corm_query_count(const corm_db *db) { return db->nqueries; }
+
+int corm_on_query(corm_db *db, corm_event_fn fn, void *ud)
+{
+    for (int i = 0; i < CORM__MAX_SUBS; i++) {
+        if (!db->subs[i].fn) {
+            db->subs[i].fn = fn;
+            db->subs[i].ud = ud;
+            return i;
+        }
+    }
+    return -1;
+}
+
+void corm_off_query(corm_db *db, int handle)
+{
+    if (handle >= 0 && handle < CORM__MAX_SUBS) {
+        db->subs[handle].fn = NULL;
+        db->subs[handle].ud = NULL;
+    }
+}
+
+static void emit(corm__cursor *cur)
+{
+    corm_db *db = cur->db;
+    db->nqueries++;
+    corm_event ev = {
+        .sql = cur->sql,
+        .vendor = db->be->vendor,
+        .nparams = cur->nparams,
+        .rows = cur->rows,
+        .ms = corm__now_ms() - cur->t0,
+        .rc = cur->rc,
+        .site = cur->site,
+        .built = cur->built,
+        .origin = cur->origin,
+    };
+    for (int i = 0; i < CORM__MAX_SUBS; i++)
+        if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
+}
+
+corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql,
+                       const corm_value *params, int nparams, corm_site site,
+                       corm_site built, const char *origin)
+{
+    memset(cur, 0, sizeof *cur);
+    cur->db = db;
+    cur->sql = sql;
+    cur->nparams = nparams;
+    cur->site = site;
+    cur->built = built;
+    cur->origin = origin;
+    cur->t0 = corm__now_ms();
+    cur->rc = db->be->query(db->conn, sql, params, nparams, &cur->stmt, &db->err);
+    if (cur->rc != CORM_OK) {
+        if (!db->err.sql[0]) corm__err_sql(&db->err, sql);
+        cur->stmt = NULL;
+        corm__cursor_close(cur);
+        return db->err.rc;
+    }
+    return CORM_OK;
+}
+
+corm_rc corm__cursor_step(corm__cursor *cur, bool *has_row)
+{
+    *has_row = false;
+    if (!cur->stmt) return CORM_MISUSE;
+    corm_rc rc = cur->db->be->step(cur->stmt, has_row, &cur->db->err);
+    if (rc != CORM_OK) {
+        if (!cur->db->err.sql[0]) corm__err_sql(&cur->db->err, cur->sql);
+        cur->rc = rc;
+        return rc;
+    }
+    if (*has_row) cur->rows++;
+    return CORM_OK;
+}
+
+void corm__cursor_close(corm__cursor *cur)
+{
+    if (!cur->db) return;
+    if (cur->stmt) cur->db->be->finish(cur->stmt);
+    cur->stmt = NULL;
+    emit(cur);
+    cur->db = NULL;
+}
+
+corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params,
+                     int nparams, corm_site site, const char *origin,
+                     int64_t *changes)
+{
+    corm__cursor cur;
+    corm_site none = {0};
+    corm_rc rc = corm__db_query(db, &cur, sql, params, nparams, site, none, origin);
+    if (rc != CORM_OK) return rc;
+    bool row;
+    do {
+        rc = corm__cursor_step(&cur, &row);
+    } while (rc == CORM_OK && row);
+    if (rc == CORM_OK) cur.rows = db->be->changes(db->conn);
+    if (changes) *changes = rc == CORM_OK ? cur.rows : 0;
+    corm__cursor_close(&cur);
+    return rc;
+}
+
+corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site)
+{
+    if (!db || !sql) return CORM_MISUSE;
+    double t0 = corm__now_ms();
+    corm_rc rc = db->be->exec(db->conn, sql, &db->err);
+    corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = site,
+                        .origin = "exec", .rc = rc};
+    emit(&cur);
+    return rc;
+}
+
+/* Transactions nest through savepoints: depth 0 -> BEGIN, deeper ->
+** SAVEPOINT corm_<depth>.  A rollback undoes only the innermost level. */
+corm_rc corm_begin(corm_db *db)
+{
+    char sql[64];
+    if (db->tx_depth == 0)
+        corm__strlcpy(sql, "BEGIN", sizeof sql);
+    else {
+        corm_buf b;
+        corm__buf_init(&b);
+        corm__buf_addf(&b, "SAVEPOINT corm_%d", db->tx_depth);
+        corm__strlcpy(sql, corm__buf_cstr(&b), sizeof sql);
+        corm__buf_free(&b);
+    }
+    corm_rc rc = corm__db_run(db, sql, NULL, 0, CORM__LIB_SITE, "transaction", NULL);
+    if (rc == CORM_OK) db->tx_depth++;
+    return rc;
+}
+
+static corm_rc end_tx(corm_db *db, bool commit)
+{
+    if (db->tx_depth <= 0) {
+        corm__err_set(&db->err, CORM_MISUSE, "%s without a transaction",
+                      commit ? "corm_commit" : "corm_rollback");
+        corm__err_hint(&db->err, "call corm_begin first");
+        return CORM_MISUSE;
+    }
+    corm_buf b;
+    corm__buf_init(&b);
+    int level = db->tx_depth - 1;
+    if (level == 0)
+        corm__buf_adds(&b, commit ? "COMMIT" : "ROLLBACK");
+    else if (commit)
+        corm__buf_addf(&b, "RELEASE SAVEPOINT corm_%d", level);
+    else
+        corm__buf_addf(&b, "ROLLBACK TO SAVEPOINT corm_%d; RELEASE SAVEPOINT corm_%d",
+                       level, level);
+    corm_rc rc = b.oom ? CORM_NOMEM : CORM_OK;
+    if (rc == CORM_OK && level > 0 && !commit) {
+        /* two statements: run them through exec so both happen */
+        double t0 = corm__now_ms();
+        rc = db->be->exec(db->conn, corm__buf_cstr(&b), &db->err);
+        corm__cursor cur = {.db = db, .sql = corm__buf_cstr(&b), .t0 = t0,
+                            .site = CORM__LIB_SITE, .origin = "transaction", .rc = rc};
+        emit(&cur);
+    } else if (rc == CORM_OK) {
+        rc = corm__db_run(db, corm__buf_cstr(&b), NULL, 0, CORM__LIB_SITE,
+                          "transaction", NULL);
+    }
+    corm__buf_free(&b);
+    /* The level is gone either way: a failed COMMIT leaves SQLite's
+    ** transaction rolled back or still open; both are reported. */
+    db->tx_depth = level;
+    if (level == 0 && db->be->in_transaction(db->conn) && rc != CORM_OK) {
+        corm_error keep = db->err;
+        (void)db->be->exec(db->conn, "ROLLBACK", &keep);
+    }
+    return rc;
+}
+
+corm_rc corm_commit(corm_db *db) { return end_tx(db, true); }
+corm_rc corm_rollback(corm_db *db) { return end_tx(db, false); }

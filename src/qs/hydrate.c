@@ -1,0 +1,152 @@
+/*
+** hydrate.c - rows -> generated structs, through the descriptors' offsets.
+** Every object of one query goes into one arena as one batch; a
+** select_related node whose key matched nothing (LEFT JOIN) is cached on
+** its parent as NULL, so reading it later runs no query.
+*/
+#include "qs_int.h"
+
+#include <string.h>
+
+static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj,
+                          const corm_field *f, int fi, corm_arena *a)
+{
+    const corm__backend *be = db->be;
+    corm_obj *h = obj;
+    void *p = corm__field_ptr(obj, f);
+    if (be->column_null(st, col)) {
+        h->nulls |= (uint64_t)1 << fi;
+        return CORM_OK;
+    }
+    switch (f->type) {
+    case CORM_FT_INTEGER:
+        *(int32_t *)p = (int32_t)be->column_int(st, col);
+        break;
+    case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O:
+        *(int64_t *)p = be->column_int(st, col);
+        break;
+    case CORM_FT_FLOAT: case CORM_FT_DECIMAL:
+        *(double *)p = be->column_double(st, col);
+        break;
+    case CORM_FT_BOOL:
+        *(bool *)p = be->column_int(st, col) != 0;
+        break;
+    case CORM_FT_BLOB: {
+        size_t n = 0;
+        const void *data = be->column_blob(st, col, &n);
+        corm_blob *b = p;
+        b->data = corm__arena_memdup(a, data, n);
+        b->len = n;
+        if (!b->data) return CORM_NOMEM;
+        break;
+    }
+    default: {
+        size_t n = 0;
+        const char *s = be->column_text(st, col, &n);
+        char *d = corm__arena_strndup(a, s ? s : "", n);
+        if (!d) return CORM_NOMEM;
+        *(char **)p = d;
+        break;
+    }
+    }
+    return CORM_OK;
+}
+
+/* Hydrate node j of the current row; NULL when a LEFT JOIN found nothing. */
+static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *node,
+                            corm_arena *a, corm_batch *batch, void **out)
+{
+    const corm_model *m = node->model;
+    *out = NULL;
+    if (node->parent >= 0 && db->be->column_null(st, node->first_col)) return CORM_OK;
+    void *obj = corm__arena_zalloc(a, m->size);
+    if (!obj) return CORM_NOMEM;
+    corm_obj *h = obj;
+    h->model = m;
+    h->batch = batch;
+    for (int fi = 0; fi < m->nfields; fi++) {
+        corm_rc rc = read_field(db, st, node->first_col + fi, obj, &m->fields[fi], fi, a);
+        if (rc != CORM_OK) return rc;
+    }
+    *out = obj;
+    return CORM_OK;
+}
+
+corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
+                    corm_site site, corm_site built, const char *origin,
+                    void ***out, size_t *nout, corm_error *err)
+{
+    *out = NULL;
+    *nout = 0;
+    const corm__dialect *d = corm__dialect_for(db->be->vendor);
+    if (!d) {
+        corm__err_set(err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
+        return CORM_MISUSE;
+    }
+    corm__compiled c;
+    corm__compiled_init(&c);
+    corm_rc rc = corm__compile_select(q, CORM__SEL_OBJECTS, d, &c, err);
+    if (rc != CORM_OK) {
+        corm__compiled_free(&c);
+        return rc;
+    }
+    corm_batch *batch = corm__arena_zalloc(arena, sizeof *batch);
+    corm_vec objs = {0};
+    if (!batch) {
+        corm__compiled_free(&c);
+        corm__err_set(err, CORM_NOMEM, "out of memory loading %s", q->model->name);
+        return CORM_NOMEM;
+    }
+    batch->db = db;
+    batch->arena = arena;
+    batch->model = q->model;
+
+    corm__cursor cur;
+    rc = corm__db_query(db, &cur, c.sql.p, c.params, c.nparams, site, built, origin);
+    if (rc != CORM_OK) {
+        corm__err_copy(err, &db->err);
+        corm__compiled_free(&c);
+        return rc;
+    }
+    void *row_objs[CORM__MAX_NODES];
+    for (;;) {
+        bool has_row;
+        rc = corm__cursor_step(&cur, &has_row);
+        if (rc != CORM_OK) {
+            corm__err_copy(err, &db->err);
+            break;
+        }
+        if (!has_row) break;
+        for (int j = 0; j < c.nnodes && rc == CORM_OK; j++) {
+            rc = hydrate_node(db, cur.stmt, &c.nodes[j], arena, batch, &row_objs[j]);
+            if (rc != CORM_OK || j == 0) continue;
+            /* cache the joined object (or its absence) on its parent */
+            void *parent = row_objs[c.nodes[j].parent];
+            if (!parent) continue;  /* the parent itself was NULL */
+            corm_obj *ph = parent;
+            int slot = c.nodes[j].rel->slot;
+            corm__rel_slots(parent)[slot] = row_objs[j];
+            ph->rel_loaded |= (uint64_t)1 << slot;
+        }
+        if (rc == CORM_OK && !corm__vec_push(&objs, row_objs[0])) rc = CORM_NOMEM;
+        if (rc == CORM_NOMEM) {
+            corm__err_set(err, CORM_NOMEM, "out of memory loading %s rows", q->model->name);
+            break;
+        }
+    }
+    corm__cursor_close(&cur);
+    corm__compiled_free(&c);
+    if (rc == CORM_OK) {
+        void **items = corm__arena_memdup(arena, objs.p, objs.n * sizeof *items);
+        if (!items && objs.n) {
+            corm__err_set(err, CORM_NOMEM, "out of memory loading %s rows", q->model->name);
+            rc = CORM_NOMEM;
+        } else {
+            *out = items;
+            *nout = objs.n;
+            batch->nobjs = objs.n;
+        }
+    }
+    corm__vec_free(&objs);
+    return rc;
+}

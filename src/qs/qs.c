@@ -1,0 +1,381 @@
+/*
+** qs.c - the lazy queryset builder and its evaluation.  Builder calls only
+** record; the first error sticks and makes later calls no-ops.  Evaluation
+** runs one query and caches the objects; later reads use the cache.
+*/
+#include "qs_int.h"
+
+#include <string.h>
+
+static bool usable(corm_qs *qs)
+{
+    return qs && qs->err.rc == CORM_OK;
+}
+
+/* Builder calls after evaluation would silently do nothing in Django's
+** list-after-evaluation trap; here they are an error that says so. */
+static bool building(corm_qs *qs, const char *what)
+{
+    if (!usable(qs)) return false;
+    if (qs->evaluated) {
+        corm__err_set(&qs->err, CORM_MISUSE, "%s on a queryset that was already evaluated", what);
+        corm__err_hint(&qs->err, "call %s before iterating, counting or getting; or corm_qs_clone() it", what);
+        return false;
+    }
+    return true;
+}
+
+static void oom(corm_qs *qs)
+{
+    if (qs->err.rc == CORM_OK) corm__err_set(&qs->err, CORM_NOMEM, "out of memory building a queryset");
+}
+
+corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
+{
+    corm_qs *qs = corm__calloc(1, sizeof *qs);
+    if (!qs) return NULL;
+    qs->db = db;
+    qs->built = site;
+    corm__arena_init(&qs->build, 1024);
+    corm__arena_init(&qs->result, 8192);
+    corm__buf_init(&qs->sqltext);
+    qs->q.model = model;
+    qs->q.limit = -1;
+    corm__err_clear(&qs->err);
+    if (!db || !model) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_all needs a database and a model");
+        corm__err_hint(&qs->err, "open the database with corm_open and pass a generated model");
+    } else if (model->size == 0) {
+        corm__err_set(&qs->err, CORM_MISUSE, "model %s has no generated struct", model->name);
+        corm__err_hint(&qs->err, "querysets run on generated models: corm gen schema.corm -o DIR");
+    }
+    return qs;
+}
+
+static corm_q *copy_q(corm_qs *dst, const corm_q *q)
+{
+    if (!q) return NULL;
+    corm_q *c = corm__arena_zalloc(&dst->build, sizeof *c);
+    if (!c) return NULL;
+    c->kind = q->kind;
+    if (q->kind == CORM__Q_LEAF) {
+        c->lookup = corm__arena_strdup(&dst->build, q->lookup);
+        if (!c->lookup || corm__value_copy(&dst->build, &c->value, &q->value) != CORM_OK)
+            return NULL;
+        return c;
+    }
+    c->a = copy_q(dst, q->a);
+    if (!c->a) return NULL;
+    if (q->b && !(c->b = copy_q(dst, q->b))) return NULL;
+    return c;
+}
+
+static const char **copy_strs(corm_arena *a, const char *const *src, int n)
+{
+    const char **p = corm__arena_alloc(a, (size_t)(n ? n : 1) * sizeof *p);
+    if (!p) return NULL;
+    for (int i = 0; i < n; i++)
+        if (!(p[i] = corm__arena_strdup(a, src[i]))) return NULL;
+    return p;
+}
+
+corm_qs *corm_qs_clone(const corm_qs *src)
+{
+    if (!src) return NULL;
+    corm_qs *qs = corm_qs_new_at(src->db, src->q.model, src->built);
+    if (!qs) return NULL;
+    corm__err_copy(&qs->err, &src->err);
+    qs->q.norder = src->q.norder;
+    qs->q.order_set = src->q.order_set;
+    qs->q.nrelated = src->q.nrelated;
+    qs->q.offset = src->q.offset;
+    qs->q.limit = src->q.limit;
+    if ((src->q.where && !(qs->q.where = copy_q(qs, src->q.where))) ||
+        !(qs->q.order = copy_strs(&qs->build, src->q.order, src->q.norder)) ||
+        !(qs->q.related = copy_strs(&qs->build, src->q.related, src->q.nrelated)))
+        oom(qs);
+    return qs;
+}
+
+void corm_qs_free(corm_qs *qs)
+{
+    if (!qs) return;
+    corm__arena_free(&qs->build);
+    corm__arena_free(&qs->result);
+    corm__buf_free(&qs->sqltext);
+    corm__free(qs);
+}
+
+corm_q *corm_q_new(corm_qs *qs, const char *lookup, corm_value v)
+{
+    if (!usable(qs)) return NULL;
+    corm_q *q = corm__arena_zalloc(&qs->build, sizeof *q);
+    if (!q) { oom(qs); return NULL; }
+    q->kind = CORM__Q_LEAF;
+    q->lookup = corm__arena_strdup(&qs->build, lookup ? lookup : "");
+    if (!q->lookup || corm__value_copy(&qs->build, &q->value, &v) != CORM_OK) {
+        oom(qs);
+        return NULL;
+    }
+    return q;
+}
+
+static corm_q *combine(corm_qs *qs, corm__qkind kind, corm_q *a, corm_q *b)
+{
+    if (!usable(qs)) return NULL;
+    if (!a || (kind != CORM__Q_NOT && !b)) {
+        corm__err_set(&qs->err, CORM_MISUSE, "a Q combinator got a NULL operand");
+        corm__err_hint(&qs->err, "build operands with corm_q_new on the same queryset");
+        return NULL;
+    }
+    corm_q *q = corm__arena_zalloc(&qs->build, sizeof *q);
+    if (!q) { oom(qs); return NULL; }
+    q->kind = kind;
+    q->a = a;
+    q->b = b;
+    return q;
+}
+
+corm_q *corm_q_and(corm_qs *qs, corm_q *a, corm_q *b) { return combine(qs, CORM__Q_AND, a, b); }
+corm_q *corm_q_or(corm_qs *qs, corm_q *a, corm_q *b) { return combine(qs, CORM__Q_OR, a, b); }
+corm_q *corm_q_not(corm_qs *qs, corm_q *a) { return combine(qs, CORM__Q_NOT, a, NULL); }
+
+void corm_filter_q(corm_qs *qs, corm_q *q)
+{
+    if (!building(qs, "corm_filter")) return;
+    if (!q) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_filter_q got a NULL Q");
+        return;
+    }
+    if (!qs->q.where) qs->q.where = q;
+    else qs->q.where = combine(qs, CORM__Q_AND, qs->q.where, q);
+}
+
+void corm_exclude_q(corm_qs *qs, corm_q *q)
+{
+    if (!building(qs, "corm_exclude")) return;
+    corm_filter_q(qs, corm_q_not(qs, q));
+}
+
+void corm_filter(corm_qs *qs, const char *lookup, corm_value v)
+{
+    if (!building(qs, "corm_filter")) return;
+    corm_filter_q(qs, corm_q_new(qs, lookup, v));
+}
+
+void corm_exclude(corm_qs *qs, const char *lookup, corm_value v)
+{
+    if (!building(qs, "corm_exclude")) return;
+    corm_exclude_q(qs, corm_q_new(qs, lookup, v));
+}
+
+static int count_strs(const char *const *v)
+{
+    int n = 0;
+    while (v && v[n]) n++;
+    return n;
+}
+
+void corm_order_by_v(corm_qs *qs, const char *const *fields)
+{
+    if (!building(qs, "corm_order_by")) return;
+    int n = count_strs(fields);
+    const char **p = copy_strs(&qs->build, fields, n);
+    if (!p) { oom(qs); return; }
+    qs->q.order = p;
+    qs->q.norder = n;
+    qs->q.order_set = true;
+}
+
+void corm_select_related_v(corm_qs *qs, const char *const *paths)
+{
+    if (!building(qs, "corm_select_related")) return;
+    int n = count_strs(paths);
+    int total = qs->q.nrelated + n;
+    const char **p = corm__arena_alloc(&qs->build, (size_t)(total ? total : 1) * sizeof *p);
+    if (!p) { oom(qs); return; }
+    for (int i = 0; i < qs->q.nrelated; i++) p[i] = qs->q.related[i];
+    for (int i = 0; i < n; i++)
+        if (!(p[qs->q.nrelated + i] = corm__arena_strdup(&qs->build, paths[i]))) { oom(qs); return; }
+    qs->q.related = p;
+    qs->q.nrelated = total;
+}
+
+void corm_slice(corm_qs *qs, int64_t start, int64_t stop)
+{
+    if (!building(qs, "corm_slice")) return;
+    if (start < 0 || (stop >= 0 && stop < start)) {
+        corm__err_set(&qs->err, CORM_INVALID, "corm_slice(%lld, %lld): negative or reversed bounds",
+                      (long long)start, (long long)stop);
+        corm__err_hint(&qs->err, "use 0 <= start <= stop, or stop = -1 for no end (negative indexing is not supported, as in Django)");
+        return;
+    }
+    /* slicing a slice composes, as Django's qs[a:b][c:d] */
+    int64_t base = qs->q.offset, old_limit = qs->q.limit;
+    int64_t off = base + start;
+    int64_t lim = stop >= 0 ? stop - start : -1;
+    if (old_limit >= 0) {
+        int64_t room = old_limit - start;
+        if (room < 0) room = 0;
+        lim = lim < 0 || lim > room ? room : lim;
+    }
+    qs->q.offset = off;
+    qs->q.limit = lim;
+}
+
+bool corm_qs_failed(const corm_qs *qs) { return !qs || qs->err.rc != CORM_OK; }
+
+const corm_error *corm_qs_error(const corm_qs *qs)
+{
+    static const corm_error nomem = {.rc = CORM_NOMEM, .message = "out of memory: no queryset"};
+    return qs ? &qs->err : &nomem;
+}
+
+size_t corm_qs_memory_size(const corm_qs *qs) { return qs ? corm__arena_size(&qs->result) : 0; }
+
+static const corm__dialect *dialect(corm_qs *qs)
+{
+    const corm__dialect *d = corm__dialect_for(qs->db->be->vendor);
+    if (!d) corm__err_set(&qs->err, CORM_MISUSE, "no SQL dialect for %s", qs->db->be->vendor);
+    return d;
+}
+
+const char *corm_qs_sql(corm_qs *qs)
+{
+    if (!usable(qs)) return NULL;
+    const corm__dialect *d = dialect(qs);
+    if (!d) return NULL;
+    corm__compiled c;
+    corm__compiled_init(&c);
+    const char *r = NULL;
+    if (corm__compile_select(&qs->q, CORM__SEL_OBJECTS, d, &c, &qs->err) == CORM_OK) {
+        corm__buf_reset(&qs->sqltext);
+        corm__buf_add(&qs->sqltext, c.sql.p, c.sql.len);
+        r = qs->sqltext.oom ? NULL : corm__buf_cstr(&qs->sqltext);
+    }
+    corm__compiled_free(&c);
+    return r;
+}
+
+/* ------------------------------------------------------------ evaluation */
+
+corm_rc corm_eval_at(corm_qs *qs, corm_site site)
+{
+    if (!qs) return CORM_NOMEM;
+    if (qs->err.rc != CORM_OK) return qs->err.rc;
+    if (qs->evaluated) return CORM_OK;
+    corm_rc rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset",
+                             &qs->items, &qs->n, &qs->err);
+    if (rc != CORM_OK) {
+        qs->items = NULL;
+        qs->n = 0;
+        return rc;
+    }
+    qs->evaluated = true;
+    return CORM_OK;
+}
+
+size_t corm_qs_len(const corm_qs *qs) { return qs && qs->evaluated ? qs->n : 0; }
+
+void *corm_qs_at(const corm_qs *qs, size_t i) { return qs && qs->evaluated && i < qs->n ? qs->items[i] : NULL; }
+
+/* COUNT / EXISTS: one scalar from a compiled query. */
+static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t *out)
+{
+    const corm__dialect *d = dialect(qs);
+    if (!d) return qs->err.rc;
+    corm__compiled c;
+    corm__compiled_init(&c);
+    corm_rc rc = corm__compile_select(&qs->q, kind, d, &c, &qs->err);
+    if (rc == CORM_OK) {
+        corm__cursor cur;
+        rc = corm__db_query(qs->db, &cur, c.sql.p, c.params, c.nparams, site, qs->built,
+                            kind == CORM__SEL_COUNT ? "count" : "exists");
+        if (rc == CORM_OK) {
+            bool row;
+            rc = corm__cursor_step(&cur, &row);
+            *out = rc == CORM_OK && row ? (kind == CORM__SEL_COUNT
+                                           ? qs->db->be->column_int(cur.stmt, 0) : 1) : 0;
+            corm__cursor_close(&cur);
+        }
+        if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
+    }
+    corm__compiled_free(&c);
+    return rc;
+}
+
+int64_t corm_count_at(corm_qs *qs, corm_site site)
+{
+    if (!usable(qs)) return -1;
+    if (qs->evaluated) return (int64_t)qs->n;
+    int64_t n = 0;
+    return scalar(qs, CORM__SEL_COUNT, site, &n) == CORM_OK ? n : -1;
+}
+
+int corm_exists_at(corm_qs *qs, corm_site site)
+{
+    if (!usable(qs)) return -1;
+    if (qs->evaluated) return qs->n > 0;
+    int64_t n = 0;
+    return scalar(qs, CORM__SEL_EXISTS, site, &n) == CORM_OK ? (int)n : -1;
+}
+
+void *corm_get_at(corm_qs *qs, corm_site site)
+{
+    if (!usable(qs)) return NULL;
+    if (!qs->evaluated) {
+        /* Django fetches at most MAX_GET_RESULTS + 1 rows to name the count;
+        ** two are enough to tell "one" from "several" */
+        if (qs->q.limit < 0 || qs->q.limit > 2) {
+            int64_t keep = qs->q.limit;
+            qs->q.limit = 2;
+            corm_rc rc = corm_eval_at(qs, site);
+            qs->q.limit = keep;
+            if (rc != CORM_OK) return NULL;
+        } else if (corm_eval_at(qs, site) != CORM_OK) {
+            return NULL;
+        }
+    }
+    if (qs->n == 1) return qs->items[0];
+    if (qs->n == 0) {
+        corm__err_set(&qs->err, CORM_NOTFOUND, "%s matching query does not exist", qs->q.model->name);
+        corm__err_hint(&qs->err, "check the filter, or use corm_first() when none is a normal outcome");
+    } else {
+        corm__err_set(&qs->err, CORM_MULTIPLE, "get() returned more than one %s", qs->q.model->name);
+        corm__err_hint(&qs->err, "filter on a unique field (pk, a unique column), or use corm_first()");
+    }
+    return NULL;
+}
+
+static void *first_or_last(corm_qs *qs, corm_site site, bool last)
+{
+    if (!usable(qs)) return NULL;
+    if (qs->evaluated) return qs->n ? qs->items[last ? qs->n - 1 : 0] : NULL;
+    if (qs->q.limit == 0) return NULL;
+    /* as Django: order by pk when there is no ordering, and fetch one row.
+    ** The object lands in qs's result arena (qs itself stays unevaluated). */
+    static const char *pk[] = {"pk"};
+    corm__query one = qs->q;
+    if (!one.order_set && one.model->nordering == 0) {
+        one.order = pk;
+        one.norder = 1;
+        one.order_set = true;
+    }
+    one.reverse_order = last;
+    if (last && qs->q.limit > 0) {
+        /* the last row of a slice: the first of the slice reversed */
+        corm__err_set(&qs->err, CORM_INVALID, "corm_last() on a sliced queryset");
+        corm__err_hint(&qs->err, "reverse the ordering and use corm_first(), as Django requires");
+        return NULL;
+    }
+    one.limit = 1;
+    void **items = NULL;
+    size_t n = 0;
+    if (corm__fetch(qs->db, &one, &qs->result, site, qs->built, "queryset", &items, &n,
+                    &qs->err) != CORM_OK)
+        return NULL;
+    return n ? items[0] : NULL;
+}
+
+void *corm_first_at(corm_qs *qs, corm_site site) { return first_or_last(qs, site, false); }
+void *corm_last_at(corm_qs *qs, corm_site site) { return first_or_last(qs, site, true); }

@@ -1,0 +1,175 @@
+/*
+** write.c - single-object INSERT / UPDATE / DELETE and m2m links.  Values
+** are read from the struct through the descriptor and always bound.
+** auto_now / auto_now_add columns take the database's CURRENT_TIMESTAMP.
+*/
+#include "qs_int.h"
+
+#include <string.h>
+
+corm_value corm__field_value(const void *obj, const corm_field *f)
+{
+    const corm_obj *h = obj;
+    int fi = (int)(f - h->model->fields);
+    if (h->nulls & ((uint64_t)1 << fi)) return corm_null();
+    const void *p = (const char *)obj + f->offset;
+    switch (f->type) {
+    case CORM_FT_INTEGER: return corm_int(*(const int32_t *)p);
+    case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O: return corm_int(*(const int64_t *)p);
+    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return corm_float(*(const double *)p);
+    case CORM_FT_BOOL: return corm_bool(*(const bool *)p);
+    case CORM_FT_BLOB: {
+        const corm_blob *b = p;
+        return b->data ? corm_blobv(b->data, b->len) : corm_null();
+    }
+    default: return corm_text(*(char *const *)p);
+    }
+}
+
+static bool check_obj(corm_db *db, void *obj, const char *what)
+{
+    corm_obj *h = obj;
+    if (db && h && h->model && h->model->size) return true;
+    if (db) {
+        corm__err_set(&db->err, CORM_MISUSE, "%s: the object has no model", what);
+        corm__err_hint(&db->err, "initialize new objects with CORM_NEW(Model) or load them with a queryset");
+    }
+    return false;
+}
+
+static bool is_auto(const corm_field *f, bool insert)
+{
+    return (f->flags & CORM_FF_AUTO_NOW) || (insert && (f->flags & CORM_FF_AUTO_NOW_ADD));
+}
+
+corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
+{
+    if (!check_obj(db, obj, "corm_save")) return CORM_MISUSE;
+    corm_obj *h = obj;
+    const corm_model *m = h->model;
+    int64_t *id = (int64_t *)corm__field_ptr(obj, &m->fields[0]);
+    bool insert = *id == 0;
+    corm_value params[CORM_MAX_FIELDS + 1];
+    int np = 0;
+    corm_buf b, vals;
+    corm__buf_init(&b);
+    corm__buf_init(&vals);
+    const corm__dialect *d = corm__dialect_for(db->be->vendor);
+    if (insert) {
+        corm__buf_adds(&b, "INSERT INTO ");
+        corm__sql_ident(&b, m->table);
+        corm__buf_adds(&b, " (");
+    } else {
+        corm__buf_adds(&b, "UPDATE ");
+        corm__sql_ident(&b, m->table);
+        corm__buf_adds(&b, " SET ");
+    }
+    int ncols = 0;
+    for (int fi = 1; fi < m->nfields; fi++) {
+        const corm_field *f = &m->fields[fi];
+        if (!insert && (f->flags & CORM_FF_AUTO_NOW_ADD)) continue;
+        corm_value v = corm__field_value(obj, f);
+        bool skip_default = insert && v.type == CORM_V_NULL && (f->flags & CORM_FF_HAS_DEFAULT) &&
+                            !(f->flags & CORM_FF_NULL);
+        if (skip_default) continue;  /* let the column default apply */
+        if (ncols++) {
+            corm__buf_adds(&b, ", ");
+            corm__buf_adds(&vals, ", ");
+        }
+        corm__sql_ident(&b, f->column);
+        corm_buf *vb = insert ? &vals : &b;
+        if (!insert) corm__buf_adds(&b, " = ");
+        if (is_auto(f, insert) && v.type == CORM_V_NULL) {
+            corm__buf_adds(vb, "CURRENT_TIMESTAMP");
+        } else {
+            params[np++] = v;
+            corm__sql_param(vb, d, np);
+        }
+    }
+    if (insert) {
+        if (ncols == 0) {
+            corm__buf_reset(&b);
+            corm__buf_adds(&b, "INSERT INTO ");
+            corm__sql_ident(&b, m->table);
+            corm__buf_adds(&b, " DEFAULT VALUES");
+        } else {
+            corm__buf_adds(&b, ") VALUES (");
+            corm__buf_add(&b, vals.p, vals.len);
+            corm__buf_addc(&b, ')');
+        }
+    } else {
+        corm__buf_adds(&b, " WHERE \"id\" = ");
+        params[np++] = corm_int(*id);
+        corm__sql_param(&b, d, np);
+    }
+    corm_rc rc = b.oom || vals.oom ? CORM_NOMEM : CORM_OK;
+    int64_t changed = 0;
+    if (rc == CORM_OK)
+        rc = corm__db_run(db, corm__buf_cstr(&b), params, np, site, insert ? "insert" : "update",
+                          &changed);
+    if (rc == CORM_OK && insert) *id = db->be->last_insert_id(db->conn);
+    if (rc == CORM_OK && !insert && changed == 0) {
+        corm__err_set(&db->err, CORM_NOTFOUND, "%s with id %lld does not exist", m->name,
+                      (long long)*id);
+        corm__err_hint(&db->err, "set id to 0 to insert a new row");
+        rc = CORM_NOTFOUND;
+    }
+    corm__buf_free(&b);
+    corm__buf_free(&vals);
+    return rc;
+}
+
+corm_rc corm_delete_at(corm_db *db, void *obj, corm_site site)
+{
+    if (!check_obj(db, obj, "corm_delete")) return CORM_MISUSE;
+    corm_obj *h = obj;
+    const corm_model *m = h->model;
+    corm_buf b;
+    corm__buf_init(&b);
+    corm__buf_adds(&b, "DELETE FROM ");
+    corm__sql_ident(&b, m->table);
+    corm__buf_adds(&b, " WHERE \"id\" = ");
+    corm__sql_param(&b, corm__dialect_for(db->be->vendor), 1);
+    corm_value id = corm__field_value(obj, &m->fields[0]);
+    corm_rc rc = b.oom ? CORM_NOMEM
+                       : corm__db_run(db, corm__buf_cstr(&b), &id, 1, site, "delete", NULL);
+    corm__buf_free(&b);
+    return rc;
+}
+
+corm_rc corm_m2m_add_at(corm_db *db, void *obj, int rel, const void *other, corm_site site)
+{
+    if (!check_obj(db, obj, "corm_m2m_add") || !other) return CORM_MISUSE;
+    corm_obj *h = obj;
+    const corm_model *m = h->model;
+    if (rel < 0 || rel >= m->nrels ||
+        (m->rels[rel].kind != CORM_REL_M2M && m->rels[rel].kind != CORM_REL_REVERSE_M2M)) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_m2m_add: relation %d of %s is not many-to-many",
+                      rel, m->name);
+        corm__err_hint(&db->err, "pass a <MODEL>_REL_<NAME> constant of an m2m relation");
+        return CORM_MISUSE;
+    }
+    const corm_relation *r = &m->rels[rel];
+    const corm__dialect *d = corm__dialect_for(db->be->vendor);
+    corm_buf b;
+    corm__buf_init(&b);
+    corm__buf_adds(&b, "INSERT INTO ");
+    corm__sql_ident(&b, r->through);
+    corm__buf_adds(&b, " (");
+    corm__sql_ident(&b, r->through_src);
+    corm__buf_adds(&b, ", ");
+    corm__sql_ident(&b, r->through_dst);
+    corm__buf_adds(&b, ") VALUES (");
+    corm__sql_param(&b, d, 1);
+    corm__buf_adds(&b, ", ");
+    corm__sql_param(&b, d, 2);
+    corm__buf_addc(&b, ')');
+    corm_value params[2] = {corm__field_value(obj, &m->fields[0]),
+                            corm__field_value(other, &((const corm_obj *)other)->model->fields[0])};
+    corm_rc rc = b.oom ? CORM_NOMEM
+                       : corm__db_run(db, corm__buf_cstr(&b), params, 2, site, "insert", NULL);
+    corm__buf_free(&b);
+    /* a cached set on obj is now stale */
+    if (rc == CORM_OK) h->rel_loaded &= ~((uint64_t)1 << r->slot);
+    return rc;
+}

@@ -1,0 +1,953 @@
+/*
+** compile.c - corm__query -> SELECT text + parameters, for one dialect.
+**
+** Lookup paths ("author__country__name__iexact") are resolved against the
+** model descriptors.  To-one hops become joins of the query (reused by every
+** term that walks the same path); a to-many hop becomes a semi-join
+** `key IN (SELECT ...)`, so a filter never multiplies rows - which is what
+** Django gives for each filter() call followed by distinct(), and exactly
+** Django's semantics for exclude().
+**
+** Every value becomes a placeholder; the WHERE clause is rendered before
+** the clauses around it only when those hold no placeholders, so the order
+** of out->params is the order of the placeholders in the text.
+*/
+#include "sql_int.h"
+
+#include <string.h>
+
+#define MAX_JOINS 32
+#define MAX_PARTS 16
+
+typedef struct join {
+    int parent;                   /* join index, -1 = the scope's base */
+    const corm_relation *rel;     /* FK/O2O forward or REVERSE_O2O */
+    bool left;
+    char alias[8];
+} join;
+
+typedef struct scope {
+    const corm_model *base;
+    char prefix;                  /* alias letter of this nesting level */
+    char base_alias[8];
+    join joins[MAX_JOINS];
+    int njoins;
+} scope;
+
+typedef struct ctx {
+    const corm__dialect *d;
+    corm__compiled *out;
+    corm_error *err;
+} ctx;
+
+enum { TR_NONE, TR_YEAR, TR_MONTH, TR_DAY };
+enum {
+    LK_EXACT, LK_IEXACT, LK_CONTAINS, LK_ICONTAINS, LK_STARTSWITH,
+    LK_ISTARTSWITH, LK_ENDSWITH, LK_IENDSWITH, LK_GT, LK_GTE, LK_LT, LK_LTE,
+    LK_IN, LK_ISNULL, LK_RANGE, LK_COUNT_
+};
+
+static const char *const lookup_names[LK_COUNT_] = {
+    "exact", "iexact", "contains", "icontains", "startswith", "istartswith",
+    "endswith", "iendswith", "gt", "gte", "lt", "lte", "in", "isnull", "range",
+};
+static const char *const transform_names[] = {"year", "month", "day"};
+static const char lookup_list[] =
+    "exact, iexact, contains, icontains, startswith, istartswith, endswith, "
+    "iendswith, gt, gte, lt, lte, in, isnull, range; year, month, day on dates";
+
+static int find_lookup(const char *s)
+{
+    for (int i = 0; i < LK_COUNT_; i++)
+        if (strcmp(s, lookup_names[i]) == 0) return i;
+    return -1;
+}
+
+static int find_transform(const char *s)
+{
+    for (int i = 0; i < 3; i++)
+        if (strcmp(s, transform_names[i]) == 0) return TR_YEAR + i;
+    return -1;
+}
+
+static bool is_pk_name(const char *s) { return strcmp(s, "pk") == 0 || strcmp(s, "id") == 0; }
+
+void corm__compiled_init(corm__compiled *c)
+{
+    memset(c, 0, sizeof *c);
+    corm__buf_init(&c->sql);
+    corm__arena_init(&c->arena, 1024);
+}
+
+void corm__compiled_free(corm__compiled *c)
+{
+    corm__buf_free(&c->sql);
+    corm__free(c->params);
+    corm__arena_free(&c->arena);
+    c->params = NULL;
+    c->nparams = c->cap = 0;
+}
+
+static corm_rc nomem(ctx *c)
+{
+    corm__err_set(c->err, CORM_NOMEM, "out of memory compiling a query");
+    return CORM_NOMEM;
+}
+
+static corm_rc add_param(ctx *c, corm_buf *w, corm_value v)
+{
+    corm__compiled *o = c->out;
+    if (o->nparams == o->cap) {
+        int cap = o->cap ? o->cap * 2 : 16;
+        corm_value *p = corm__realloc(o->params, (size_t)cap * sizeof *p);
+        if (!p) return nomem(c);
+        o->params = p;
+        o->cap = cap;
+    }
+    o->params[o->nparams++] = v;
+    corm__sql_param(w, c->d, o->nparams);
+    return CORM_OK;
+}
+
+/* ------------------------------------------------------------ scopes */
+
+static void scope_init(scope *s, const corm_model *base, char prefix)
+{
+    memset(s, 0, sizeof *s);
+    s->base = base;
+    s->prefix = prefix;
+    s->base_alias[0] = prefix;
+    s->base_alias[1] = '0';
+}
+
+static const char *node_alias(const scope *s, int node)
+{
+    return node < 0 ? s->base_alias : s->joins[node].alias;
+}
+
+static const corm_model *node_model(const scope *s, int node)
+{
+    if (node < 0) return s->base;
+    const join *j = &s->joins[node];
+    const corm_model *from = node_model(s, j->parent);
+    return corm__rel_target(from, j->rel);
+}
+
+/* The join of rel from node parent, made once and shared afterwards.
+** Returns its index or -1 with the error set. */
+static int scope_join(ctx *c, scope *s, int parent, const corm_relation *rel,
+                      bool left)
+{
+    for (int i = 0; i < s->njoins; i++)
+        if (s->joins[i].parent == parent && s->joins[i].rel == rel) {
+            if (!left) s->joins[i].left = s->joins[i].left && left;
+            return i;
+        }
+    if (s->njoins == MAX_JOINS) {
+        corm__err_set(c->err, CORM_INVALID, "query needs more than %d joins",
+                      MAX_JOINS);
+        corm__err_hint(c->err, "split the query or use prefetch_related");
+        return -2;
+    }
+    join *j = &s->joins[s->njoins];
+    j->parent = parent;
+    j->rel = rel;
+    j->left = left;
+    j->alias[0] = s->prefix;
+    int n = s->njoins + 1;
+    if (n < 10) {
+        j->alias[1] = (char)('0' + n);
+    } else {
+        j->alias[1] = (char)('0' + n / 10);
+        j->alias[2] = (char)('0' + n % 10);
+    }
+    return s->njoins++;
+}
+
+static void col_ref(corm_buf *b, const char *alias, const char *column)
+{
+    corm__buf_adds(b, alias);
+    corm__buf_addc(b, '.');
+    corm__sql_ident(b, column);
+}
+
+static void render_joins(const scope *s, corm_buf *b)
+{
+    for (int i = 0; i < s->njoins; i++) {
+        const join *j = &s->joins[i];
+        const corm_model *from = node_model(s, j->parent);
+        const corm_model *to = corm__rel_target(from, j->rel);
+        corm__buf_adds(b, j->left ? " LEFT OUTER JOIN " : " INNER JOIN ");
+        corm__sql_ident(b, to->table);
+        corm__buf_addf(b, " %s ON (", j->alias);
+        if (j->rel->kind == CORM_REL_REVERSE_O2O) {
+            col_ref(b, j->alias, to->fields[j->rel->field].column);
+            corm__buf_adds(b, " = ");
+            col_ref(b, node_alias(s, j->parent), "id");
+        } else {
+            col_ref(b, node_alias(s, j->parent), from->fields[j->rel->field].column);
+            corm__buf_adds(b, " = ");
+            col_ref(b, j->alias, "id");
+        }
+        corm__buf_addc(b, ')');
+    }
+}
+
+/* ------------------------------------------------------------ errors */
+
+static corm_rc unknown_name(ctx *c, const corm_model *m, const char *name,
+                            const char *lookup)
+{
+    const char *cands[CORM_MAX_FIELDS + CORM_MAX_RELS];
+    size_t n = 0;
+    for (int i = 0; i < m->nfields; i++) cands[n++] = m->fields[i].name;
+    for (int i = 0; i < m->nrels; i++) cands[n++] = m->rels[i].name;
+    const char *best = corm__did_you_mean(name, cands, n);
+    corm_buf names;
+    corm__buf_init(&names);
+    corm__model_names(m, &names);
+    corm__err_set(c->err, CORM_SCHEMA, "%s has no field or relation '%s' (in '%s')",
+                  m->name, name, lookup);
+    if (best)
+        corm__err_hint(c->err, "did you mean '%s'? %s has: %s", best, m->name,
+                       corm__buf_cstr(&names));
+    else
+        corm__err_hint(c->err, "%s has: %s", m->name, corm__buf_cstr(&names));
+    corm__buf_free(&names);
+    return CORM_SCHEMA;
+}
+
+/* ------------------------------------------------------------ values */
+
+typedef enum { K_INT, K_NUM, K_BOOL, K_TEXT, K_BLOB } vkind;
+
+static vkind field_kind(const corm_field *f, int transform)
+{
+    if (transform != TR_NONE) return K_INT;
+    switch (f->type) {
+    case CORM_FT_INTEGER: case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O:
+        return K_INT;
+    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return K_NUM;
+    case CORM_FT_BOOL: return K_BOOL;
+    case CORM_FT_BLOB: return K_BLOB;
+    default: return K_TEXT;
+    }
+}
+
+static const char *kind_ctor(vkind k)
+{
+    switch (k) {
+    case K_INT: return "corm_int()";
+    case K_NUM: return "corm_float() or corm_int()";
+    case K_BOOL: return "corm_bool()";
+    case K_BLOB: return "corm_blobv()";
+    default: return "corm_text()";
+    }
+}
+
+static bool scalar_fits(vkind k, corm_vtype t)
+{
+    switch (k) {
+    case K_INT: return t == CORM_V_INT;
+    case K_NUM: return t == CORM_V_INT || t == CORM_V_FLOAT;
+    case K_BOOL: return t == CORM_V_BOOL || t == CORM_V_INT;
+    case K_BLOB: return t == CORM_V_BLOB;
+    default: return t == CORM_V_TEXT;
+    }
+}
+
+static const char *vtype_name(corm_vtype t)
+{
+    static const char *const names[] = {"null", "int", "float", "bool", "text",
+                                        "blob", "int array", "text array", "list"};
+    return (unsigned)t < CORM__ARRAY_LEN(names) ? names[t] : "?";
+}
+
+static corm_rc type_error(ctx *c, const corm_model *m, const corm_field *f,
+                          const char *lookup, const char *want, corm_vtype got)
+{
+    corm__err_set(c->err, CORM_TYPE, "'%s': %s.%s (%s) needs %s, got a %s value",
+                  lookup, m->name, f->name, corm__ftype_name(f->type), want,
+                  vtype_name(got));
+    corm__err_hint(c->err, "pass %s", want);
+    return CORM_TYPE;
+}
+
+/* Escape a LIKE (backslash) or GLOB (brackets) pattern piece into b. */
+static void add_like_escaped(corm_buf *b, const char *s, size_t n, bool glob)
+{
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (glob && (ch == '*' || ch == '?' || ch == '[')) {
+            corm__buf_addc(b, '[');
+            corm__buf_addc(b, ch);
+            corm__buf_addc(b, ']');
+        } else if (!glob && (ch == '%' || ch == '_' || ch == '\\')) {
+            corm__buf_addc(b, '\\');
+            corm__buf_addc(b, ch);
+        } else {
+            corm__buf_addc(b, ch);
+        }
+    }
+}
+
+static size_t text_len(const corm_value *v)
+{
+    return v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
+}
+
+/* ------------------------------------------------------------ leaves */
+
+static corm_rc render_q(ctx *c, scope *s, const struct corm_q *q, bool negated,
+                        corm_buf *w);
+
+/* The condition on one column: col_sql is the column (or date part). */
+static corm_rc render_cond(ctx *c, corm_buf *w, const char *col_sql,
+                           const corm_model *m, const corm_field *f, int transform,
+                           int lookup, const corm_value *v, const char *path,
+                           bool nullable, bool negated)
+{
+    vkind k = field_kind(f, transform);
+    corm_rc rc = CORM_OK;
+    /* Django: exclude() keeps rows whose column is NULL. */
+    bool guard = negated && nullable && lookup != LK_ISNULL &&
+                 !(lookup == LK_EXACT && v->type == CORM_V_NULL);
+    if (guard) corm__buf_addc(w, '(');
+
+    switch (lookup) {
+    case LK_ISNULL: {
+        if (v->type != CORM_V_BOOL && v->type != CORM_V_INT)
+            return type_error(c, m, f, path, "corm_bool()", v->type);
+        bool yes = v->type == CORM_V_BOOL ? v->u.b : v->u.i != 0;
+        corm__buf_addf(w, "%s IS %sNULL", col_sql, yes ? "" : "NOT ");
+        break;
+    }
+    case LK_IN: {
+        size_t n;
+        if (v->type == CORM_V_INTS) n = v->u.ints.n;
+        else if (v->type == CORM_V_TEXTS) n = v->u.texts.n;
+        else if (v->type == CORM_V_LIST) n = v->u.list.n;
+        else return type_error(c, m, f, path, "corm_ints(), corm_texts() or corm_values()", v->type);
+        if (n == 0) { corm__buf_adds(w, "1 = 0"); break; }
+        if (c->out->nparams + (long)n > c->d->max_params) {
+            corm__err_set(c->err, CORM_INVALID,
+                          "'%s' has %zu values; %s binds at most %d parameters",
+                          path, n, c->d->vendor, c->d->max_params);
+            corm__err_hint(c->err, "filter on a subquery, or split the list");
+            return CORM_INVALID;
+        }
+        corm__buf_addf(w, "%s IN (", col_sql);
+        for (size_t i = 0; i < n && rc == CORM_OK; i++) {
+            corm_value item;
+            if (v->type == CORM_V_INTS) item = corm_int(v->u.ints.p[i]);
+            else if (v->type == CORM_V_TEXTS) item = corm_text(v->u.texts.p[i]);
+            else item = v->u.list.p[i];
+            if (!scalar_fits(k, item.type))
+                return type_error(c, m, f, path, kind_ctor(k), item.type);
+            if (i) corm__buf_adds(w, ", ");
+            rc = add_param(c, w, item);
+        }
+        corm__buf_addc(w, ')');
+        break;
+    }
+    case LK_RANGE: {
+        if (v->type != CORM_V_LIST || v->u.list.n != 2)
+            return type_error(c, m, f, path, "corm_range(lo, hi)", v->type);
+        for (int i = 0; i < 2; i++)
+            if (!scalar_fits(k, v->u.list.p[i].type))
+                return type_error(c, m, f, path, kind_ctor(k), v->u.list.p[i].type);
+        corm__buf_addf(w, "%s BETWEEN ", col_sql);
+        rc = add_param(c, w, v->u.list.p[0]);
+        corm__buf_adds(w, " AND ");
+        if (rc == CORM_OK) rc = add_param(c, w, v->u.list.p[1]);
+        break;
+    }
+    case LK_EXACT: case LK_GT: case LK_GTE: case LK_LT: case LK_LTE: {
+        if (v->type == CORM_V_NULL) {
+            if (lookup != LK_EXACT)
+                return type_error(c, m, f, path, kind_ctor(k), v->type);
+            corm__buf_addf(w, "%s IS NULL", col_sql);
+            break;
+        }
+        if (!scalar_fits(k, v->type))
+            return type_error(c, m, f, path, kind_ctor(k), v->type);
+        static const char *const ops[] = {[LK_EXACT] = "=", [LK_GT] = ">",
+            [LK_GTE] = ">=", [LK_LT] = "<", [LK_LTE] = "<="};
+        corm__buf_addf(w, "%s %s ", col_sql, ops[lookup]);
+        rc = add_param(c, w, *v);
+        break;
+    }
+    default: { /* the text pattern lookups */
+        if (k != K_TEXT) {
+            corm__err_set(c->err, CORM_INVALID,
+                          "'%s': lookup '%s' needs a text field; %s.%s is %s",
+                          path, lookup_names[lookup], m->name, f->name,
+                          corm__ftype_name(f->type));
+            corm__err_hint(c->err, "use exact, gt, gte, lt, lte, in or range");
+            return CORM_INVALID;
+        }
+        if (v->type != CORM_V_TEXT)
+            return type_error(c, m, f, path, "corm_text()", v->type);
+        bool ci = lookup == LK_IEXACT || lookup == LK_ICONTAINS ||
+                  lookup == LK_ISTARTSWITH || lookup == LK_IENDSWITH;
+        /* SQLite's LIKE ignores ASCII case and GLOB keeps it; PostgreSQL has
+        ** LIKE and ILIKE. */
+        bool glob = !ci && !c->d->has_ilike;
+        bool lead = lookup == LK_CONTAINS || lookup == LK_ICONTAINS ||
+                    lookup == LK_ENDSWITH || lookup == LK_IENDSWITH;
+        bool trail = lookup == LK_CONTAINS || lookup == LK_ICONTAINS ||
+                     lookup == LK_STARTSWITH || lookup == LK_ISTARTSWITH;
+        const char *any = glob ? "*" : "%";
+        corm_buf pat;
+        corm__buf_init(&pat);
+        if (lead) corm__buf_adds(&pat, any);
+        add_like_escaped(&pat, v->u.s.p, text_len(v), glob);
+        if (trail) corm__buf_adds(&pat, any);
+        if (pat.oom) { corm__buf_free(&pat); return nomem(c); }
+        char *p = corm__arena_strndup(&c->out->arena, pat.p ? pat.p : "", pat.len);
+        corm__buf_free(&pat);
+        if (!p) return nomem(c);
+        if (glob)
+            corm__buf_addf(w, "%s GLOB ", col_sql);
+        else
+            corm__buf_addf(w, "%s %s ", col_sql, ci && c->d->has_ilike ? "ILIKE" : "LIKE");
+        rc = add_param(c, w, corm_text(p));
+        if (!glob) corm__buf_adds(w, c->d->like_escape);
+        break;
+    }
+    }
+    if (guard) corm__buf_addf(w, " AND %s IS NOT NULL)", col_sql);
+    return rc;
+}
+
+/* Parse the tail of a path after the field: [transform] [lookup]. */
+static corm_rc parse_tail(ctx *c, const corm_model *m, const corm_field *f,
+                          char **parts, int n, const char *path,
+                          int *transform, int *lookup)
+{
+    *transform = TR_NONE;
+    *lookup = LK_EXACT;
+    int i = 0;
+    if (i < n) {
+        int t = find_transform(parts[i]);
+        if (t >= 0) {
+            if (f->type != CORM_FT_DATE && f->type != CORM_FT_DATETIME) {
+                corm__err_set(c->err, CORM_INVALID, "'%s': '%s' applies to date and datetime fields; %s.%s is %s",
+                              path, parts[i], m->name, f->name, corm__ftype_name(f->type));
+                corm__err_hint(c->err, "remove '__%s'", parts[i]);
+                return CORM_INVALID;
+            }
+            *transform = t;
+            i++;
+        }
+    }
+    if (i < n) {
+        int l = find_lookup(parts[i]);
+        if (l < 0) {
+            const char *best = corm__did_you_mean(parts[i], lookup_names, LK_COUNT_);
+            corm__err_set(c->err, CORM_INVALID, "'%s': unknown lookup '%s' on %s.%s",
+                          path, parts[i], m->name, f->name);
+            if (best)
+                corm__err_hint(c->err, "did you mean '%s'? lookups: %s", best, lookup_list);
+            else
+                corm__err_hint(c->err, "lookups: %s", lookup_list);
+            return l < 0 ? CORM_INVALID : CORM_OK;
+        }
+        *lookup = l;
+        i++;
+    }
+    if (i < n) {
+        corm__err_set(c->err, CORM_INVALID, "'%s': nothing may follow '%s'", path,
+                      parts[i - 1]);
+        corm__err_hint(c->err, "a path is relation__...__field[__year|month|day][__lookup]");
+        return CORM_INVALID;
+    }
+    return CORM_OK;
+}
+
+static corm_rc render_leaf_at(ctx *c, scope *s, int node, char **parts, int n,
+                              const corm_value *v, const char *path,
+                              bool nullable, bool negated, corm_buf *w);
+
+/* A to-many hop: `outer_key IN (SELECT inner_key FROM ... WHERE ...)`. */
+static corm_rc render_tomany(ctx *c, scope *s, int node, const corm_relation *r,
+                             char **rest, int nrest, const corm_value *v,
+                             const char *path, corm_buf *w)
+{
+    const corm_model *from = node_model(s, node);
+    const corm_model *to = corm__rel_target(from, r);
+    bool m2m = r->kind == CORM_REL_M2M || r->kind == CORM_REL_REVERSE_M2M;
+    scope sub;
+    scope_init(&sub, to, (char)(s->prefix + 1));
+    if (sub.prefix > 'Z') {
+        corm__err_set(c->err, CORM_INVALID, "'%s' nests too deep", path);
+        return CORM_INVALID;
+    }
+    char jalias[8] = {sub.prefix, 'J', 0};
+
+    /* Does the path end at the relation itself (r, r__in, r__pk__gt, r__isnull)? */
+    int k = 0;
+    if (k < nrest && is_pk_name(rest[k])) k++;
+    bool ends_here = k == nrest || (k + 1 == nrest && find_lookup(rest[k]) >= 0);
+    bool isnull = ends_here && k < nrest && strcmp(rest[k], "isnull") == 0;
+
+    const char *inner_key;  /* column selected by the subquery */
+    const char *key_alias;
+    if (m2m) {
+        inner_key = r->through_src;
+        key_alias = jalias;
+    } else {
+        inner_key = to->fields[r->field].column;
+        key_alias = sub.base_alias;
+    }
+
+    corm_buf where;
+    corm__buf_init(&where);
+    corm_rc rc = CORM_OK;
+    bool positive = true;
+    if (isnull) {
+        if (v->type != CORM_V_BOOL && v->type != CORM_V_INT) {
+            corm__buf_free(&where);
+            return type_error(c, to, &to->fields[0], path, "corm_bool()", v->type);
+        }
+        positive = !(v->type == CORM_V_BOOL ? v->u.b : v->u.i != 0);
+    } else if (ends_here && m2m) {
+        /* compare the join table's target column, no join needed */
+        char col[300];
+        corm_buf cb;
+        corm__buf_init(&cb);
+        col_ref(&cb, jalias, r->through_dst);
+        corm__strlcpy(col, corm__buf_cstr(&cb), sizeof col);
+        corm__buf_free(&cb);
+        int tr, lk;
+        rc = parse_tail(c, to, &to->fields[0], rest + k, nrest - k, path, &tr, &lk);
+        if (rc == CORM_OK)
+            rc = render_cond(c, &where, col, to, &to->fields[0], tr, lk, v, path,
+                             false, false);
+    } else {
+        rc = render_leaf_at(c, &sub, -1, rest, nrest, v, path, false, false, &where);
+    }
+    if (rc != CORM_OK) { corm__buf_free(&where); return rc; }
+
+    corm__buf_adds(w, node_alias(s, node));
+    corm__buf_adds(w, ".\"id\"");
+    corm__buf_adds(w, positive ? " IN (SELECT " : " NOT IN (SELECT ");
+    col_ref(w, key_alias, inner_key);
+    corm__buf_adds(w, " FROM ");
+    if (m2m) {
+        corm__sql_ident(w, r->through);
+        corm__buf_addf(w, " %s", jalias);
+        if (!ends_here) {
+            corm__buf_adds(w, " INNER JOIN ");
+            corm__sql_ident(w, to->table);
+            corm__buf_addf(w, " %s ON (", sub.base_alias);
+            col_ref(w, sub.base_alias, "id");
+            corm__buf_adds(w, " = ");
+            col_ref(w, jalias, r->through_dst);
+            corm__buf_addc(w, ')');
+        }
+    } else {
+        corm__sql_ident(w, to->table);
+        corm__buf_addf(w, " %s", sub.base_alias);
+    }
+    render_joins(&sub, w);
+    corm__buf_adds(w, " WHERE ");
+    col_ref(w, key_alias, inner_key);
+    corm__buf_adds(w, " IS NOT NULL");
+    if (where.len) {
+        corm__buf_adds(w, " AND ");
+        corm__buf_add(w, where.p, where.len);
+    }
+    corm__buf_addc(w, ')');
+    corm__buf_free(&where);
+    return CORM_OK;
+}
+
+/* Resolve parts from node and render the condition. */
+static corm_rc render_leaf_at(ctx *c, scope *s, int node, char **parts, int n,
+                              const corm_value *v, const char *path,
+                              bool nullable, bool negated, corm_buf *w)
+{
+    const corm_field *f = NULL;
+    int i = 0;
+    while (i < n) {
+        const corm_model *m = node_model(s, node);
+        const char *p = parts[i];
+        const corm_relation *r = corm__model_rel(m, p, strlen(p));
+        if (r && (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O)) {
+            const corm_field *fk = &m->fields[r->field];
+            /* author, author__in, author__id: the key column, no join */
+            int k = i + 1;
+            if (k < n && is_pk_name(parts[k])) k++;
+            if (k == n || find_lookup(parts[k]) >= 0) {
+                f = fk;
+                i = k;
+                nullable = nullable || (fk->flags & CORM_FF_NULL);
+                break;
+            }
+            bool left = (fk->flags & CORM_FF_NULL) != 0;
+            int j = scope_join(c, s, node, r, left);
+            if (j < -1) return c->err->rc;
+            nullable = nullable || left;
+            node = j;
+            i++;
+            continue;
+        }
+        if (r && r->kind == CORM_REL_REVERSE_O2O) {
+            int j = scope_join(c, s, node, r, true);
+            if (j < -1) return c->err->rc;
+            nullable = true;
+            node = j;
+            i++;
+            if (i == n || find_lookup(parts[i]) >= 0) {
+                f = &node_model(s, node)->fields[0];
+                break;
+            }
+            continue;
+        }
+        if (r) /* to-many */
+            return render_tomany(c, s, node, r, parts + i + 1, n - i - 1, v, path, w);
+        f = corm__model_field(m, p, strlen(p));
+        if (!f) return unknown_name(c, m, p, path);
+        nullable = nullable || (f->flags & CORM_FF_NULL);
+        i++;
+        break;
+    }
+    if (!f) f = &node_model(s, node)->fields[0];
+    const corm_model *m = node_model(s, node);
+    int tr, lk;
+    corm_rc rc = parse_tail(c, m, f, parts + i, n - i, path, &tr, &lk);
+    if (rc != CORM_OK) return rc;
+    corm_buf col;
+    corm__buf_init(&col);
+    if (tr != TR_NONE) {
+        corm_buf raw;
+        corm__buf_init(&raw);
+        col_ref(&raw, node_alias(s, node), f->column);
+        c->d->date_part(&col, transform_names[tr - TR_YEAR], corm__buf_cstr(&raw));
+        corm__buf_free(&raw);
+    } else {
+        col_ref(&col, node_alias(s, node), f->column);
+    }
+    if (col.oom) { corm__buf_free(&col); return nomem(c); }
+    rc = render_cond(c, w, corm__buf_cstr(&col), m, f, tr, lk, v, path, nullable,
+                     negated);
+    corm__buf_free(&col);
+    return rc;
+}
+
+/* Split "a__b__c" into parts (copied into the compile arena). */
+static corm_rc split_path(ctx *c, const char *path, char **parts, int *n)
+{
+    *n = 0;
+    if (!path || !*path) {
+        corm__err_set(c->err, CORM_INVALID, "empty lookup path");
+        corm__err_hint(c->err, "name a field, e.g. \"title\" or \"author__name\"");
+        return CORM_INVALID;
+    }
+    char *copy = corm__arena_strdup(&c->out->arena, path);
+    if (!copy) return nomem(c);
+    char *p = copy;
+    for (;;) {
+        char *sep = strstr(p, "__");
+        if (sep) *sep = '\0';
+        if (!*p || *n == MAX_PARTS) {
+            corm__err_set(c->err, CORM_INVALID, *n == MAX_PARTS
+                          ? "lookup path '%s' is too long" : "lookup path '%s' has an empty part",
+                          path);
+            corm__err_hint(c->err, "a path is relation__...__field[__lookup], parts separated by one '__'");
+            return CORM_INVALID;
+        }
+        parts[(*n)++] = p;
+        if (!sep) break;
+        p = sep + 2;
+    }
+    return CORM_OK;
+}
+
+static corm_rc render_q(ctx *c, scope *s, const struct corm_q *q, bool negated,
+                        corm_buf *w)
+{
+    corm_rc rc;
+    switch (q->kind) {
+    case CORM__Q_LEAF: {
+        char *parts[MAX_PARTS];
+        int n;
+        rc = split_path(c, q->lookup, parts, &n);
+        if (rc != CORM_OK) return rc;
+        return render_leaf_at(c, s, -1, parts, n, &q->value, q->lookup, false,
+                              negated, w);
+    }
+    case CORM__Q_NOT:
+        corm__buf_adds(w, "NOT (");
+        rc = render_q(c, s, q->a, !negated, w);
+        corm__buf_addc(w, ')');
+        return rc;
+    default:
+        corm__buf_addc(w, '(');
+        rc = render_q(c, s, q->a, negated, w);
+        if (rc != CORM_OK) return rc;
+        corm__buf_adds(w, q->kind == CORM__Q_AND ? " AND " : " OR ");
+        rc = render_q(c, s, q->b, negated, w);
+        corm__buf_addc(w, ')');
+        return rc;
+    }
+}
+
+/* ------------------------------------------------------ select_related */
+
+static corm_rc plan_related(ctx *c, scope *s, const corm__query *q)
+{
+    corm__compiled *o = c->out;
+    o->nnodes = 1;
+    o->nodes[0] = (corm__sel_node){q->model, -1, NULL, 0};
+    int node_join[CORM__MAX_NODES] = {-1};
+    for (int k = 0; k < q->nrelated; k++) {
+        char *parts[MAX_PARTS];
+        int n;
+        corm_rc rc = split_path(c, q->related[k], parts, &n);
+        if (rc != CORM_OK) return rc;
+        int node = 0;
+        for (int i = 0; i < n; i++) {
+            const corm_model *m = o->nodes[node].model;
+            const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
+            if (!r) {
+                const corm_field *f = corm__model_field(m, parts[i], strlen(parts[i]));
+                if (f) {
+                    corm__err_set(c->err, CORM_INVALID,
+                                  "select_related('%s'): %s.%s is a %s field, not a relation",
+                                  q->related[k], m->name, parts[i], corm__ftype_name(f->type));
+                    corm__err_hint(c->err, "select_related follows fk and one_to_one fields");
+                    return CORM_INVALID;
+                }
+                return unknown_name(c, m, parts[i], q->related[k]);
+            }
+            if (r->kind != CORM_REL_FK && r->kind != CORM_REL_O2O &&
+                r->kind != CORM_REL_REVERSE_O2O) {
+                corm__err_set(c->err, CORM_INVALID,
+                              "select_related('%s'): %s.%s is a to-many relation",
+                              q->related[k], m->name, parts[i]);
+                corm__err_hint(c->err, "use corm_prefetch_related(qs, \"%s\") for reverse "
+                               "foreign keys and many-to-many", q->related[k]);
+                return CORM_INVALID;
+            }
+            int found = -1;
+            for (int j = 1; j < o->nnodes; j++)
+                if (o->nodes[j].parent == node && o->nodes[j].rel == r) found = j;
+            if (found < 0) {
+                if (o->nnodes == CORM__MAX_NODES) {
+                    corm__err_set(c->err, CORM_INVALID, "select_related follows more than %d relations",
+                                  CORM__MAX_NODES - 1);
+                    return CORM_INVALID;
+                }
+                /* LEFT OUTER for every hop: it is exact for nullable keys,
+                ** equal for required ones (the key is enforced), and it makes
+                ** SQLite drive the join from the base table. */
+                int j = scope_join(c, s, node_join[node], r, true);
+                if (j < -1) return c->err->rc;
+                found = o->nnodes++;
+                o->nodes[found] = (corm__sel_node){corm__rel_target(m, r), node, r, 0};
+                node_join[found] = j;
+            }
+            node = found;
+        }
+    }
+    int col = 0;
+    for (int j = 0; j < o->nnodes; j++) {
+        o->nodes[j].first_col = col;
+        col += o->nodes[j].model->nfields;
+    }
+    o->ncols = col;
+    return CORM_OK;
+}
+
+/* ------------------------------------------------------------ ordering */
+
+static corm_rc render_order(ctx *c, scope *s, const corm__query *q, corm_buf *b,
+                            bool by_pk_fallback)
+{
+    const char *const *terms = q->order;
+    int n = q->norder;
+    if (!q->order_set) {
+        terms = q->model->ordering;
+        n = q->model->nordering;
+    }
+    static const char *const pk_term[] = {"pk"};
+    if (n == 0 && by_pk_fallback) {
+        terms = pk_term;
+        n = 1;
+    }
+    for (int t = 0; t < n; t++) {
+        const char *term = terms[t];
+        bool desc = term[0] == '-';
+        if (desc) term++;
+        if (q->reverse_order) desc = !desc;
+        char *parts[MAX_PARTS];
+        int np;
+        corm_rc rc = split_path(c, term, parts, &np);
+        if (rc != CORM_OK) return rc;
+        int node = -1;
+        const corm_field *f = NULL;
+        for (int i = 0; i < np; i++) {
+            const corm_model *m = node_model(s, node);
+            const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
+            if (r && (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O)) {
+                if (i + 1 == np || (i + 2 == np && is_pk_name(parts[i + 1]))) {
+                    f = &m->fields[r->field];
+                    break;
+                }
+                int j = scope_join(c, s, node, r, (m->fields[r->field].flags & CORM_FF_NULL) != 0);
+                if (j < -1) return c->err->rc;
+                node = j;
+                continue;
+            }
+            if (r) {
+                corm__err_set(c->err, CORM_INVALID, "order_by('%s'): %s.%s is a to-many relation",
+                              terms[t], m->name, parts[i]);
+                corm__err_hint(c->err, "order by an annotation of it, or by a to-one path");
+                return CORM_INVALID;
+            }
+            f = corm__model_field(m, parts[i], strlen(parts[i]));
+            if (!f) return unknown_name(c, m, parts[i], terms[t]);
+            if (i + 1 != np) {
+                corm__err_set(c->err, CORM_INVALID, "order_by('%s'): %s is a field, not a relation",
+                              terms[t], parts[i]);
+                corm__err_hint(c->err, "order by a field: \"-published_date\", \"author__name\"");
+                return CORM_INVALID;
+            }
+        }
+        if (!f) f = &node_model(s, node)->fields[0];
+        corm__buf_adds(b, t ? ", " : " ORDER BY ");
+        col_ref(b, node_alias(s, node), f->column);
+        corm__buf_adds(b, desc ? " DESC" : " ASC");
+    }
+    return CORM_OK;
+}
+
+/* ------------------------------------------------------------ the query */
+
+corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
+                             const corm__dialect *d, corm__compiled *out,
+                             corm_error *err)
+{
+    ctx c = {d, out, err};
+    scope s;
+    scope_init(&s, q->model, 'T');
+    corm_rc rc = CORM_OK;
+    corm_buf where, order;
+    corm__buf_init(&where);
+    corm__buf_init(&order);
+
+    if (kind == CORM__SEL_OBJECTS) rc = plan_related(&c, &s, q);
+    else {
+        out->nnodes = 1;
+        out->nodes[0] = (corm__sel_node){q->model, -1, NULL, 0};
+        out->ncols = 1;
+    }
+    if (rc == CORM_OK && q->where) rc = render_q(&c, &s, q->where, false, &where);
+    bool sliced = q->limit >= 0 || q->offset > 0;
+    if (rc == CORM_OK && (kind == CORM__SEL_OBJECTS || sliced))
+        rc = render_order(&c, &s, q, &order, false);
+
+    /* the SELECT list: every column of every select_related node, in node
+    ** order, which is the order the hydrator reads them in */
+    corm_buf *b = &out->sql;
+    if (rc == CORM_OK) {
+        bool wrap = kind != CORM__SEL_OBJECTS && sliced;
+        if (wrap) corm__buf_adds(b, kind == CORM__SEL_COUNT
+                                 ? "SELECT COUNT(*) FROM (SELECT " : "SELECT 1 FROM (SELECT ");
+        else corm__buf_adds(b, "SELECT ");
+        if (kind == CORM__SEL_OBJECTS) {
+            /* plan_related made node j's join first, as join j - 1 */
+            for (int j = 0; j < out->nnodes; j++) {
+                const corm_model *m = out->nodes[j].model;
+                for (int fi = 0; fi < m->nfields; fi++) {
+                    if (j || fi) corm__buf_adds(b, ", ");
+                    col_ref(b, node_alias(&s, j - 1), m->fields[fi].column);
+                }
+            }
+        } else if (wrap) {
+            col_ref(b, s.base_alias, "id");
+        } else {
+            corm__buf_adds(b, kind == CORM__SEL_COUNT ? "COUNT(*)" : "1 AS \"a\"");
+        }
+        corm__buf_adds(b, " FROM ");
+        corm__sql_ident(b, q->model->table);
+        corm__buf_addf(b, " %s", s.base_alias);
+        render_joins(&s, b);
+        if (where.len) {
+            corm__buf_adds(b, " WHERE ");
+            corm__buf_add(b, where.p, where.len);
+        }
+        if (order.len) corm__buf_add(b, order.p, order.len);
+        if (q->limit >= 0) {
+            corm__buf_adds(b, " LIMIT ");
+            rc = add_param(&c, b, corm_int(q->limit));
+        } else if (q->offset > 0 && !d->numbered_params) {
+            corm__buf_adds(b, " LIMIT -1");
+        }
+        if (rc == CORM_OK && q->offset > 0) {
+            corm__buf_adds(b, " OFFSET ");
+            rc = add_param(&c, b, corm_int(q->offset));
+        }
+        if (wrap) corm__buf_adds(b, ") corm_sub");
+        if (kind == CORM__SEL_EXISTS) corm__buf_adds(b, " LIMIT 1");
+    }
+    if (rc == CORM_OK && (b->oom || where.oom || order.oom)) rc = nomem(&c);
+    corm__buf_free(&where);
+    corm__buf_free(&order);
+    return rc;
+}
+
+/* ------------------------------------------------------------ values */
+
+corm_rc corm__value_copy(corm_arena *a, corm_value *dst, const corm_value *src)
+{
+    *dst = *src;
+    switch (src->type) {
+    case CORM_V_TEXT: {
+        size_t n = text_len(src);
+        char *p = corm__arena_strndup(a, src->u.s.p, n);
+        if (!p) return CORM_NOMEM;
+        dst->u.s.p = p;
+        dst->u.s.n = n;
+        break;
+    }
+    case CORM_V_BLOB: {
+        void *p = corm__arena_memdup(a, src->u.s.p, src->u.s.n);
+        if (!p) return CORM_NOMEM;
+        dst->u.s.p = p;
+        break;
+    }
+    case CORM_V_INTS: {
+        int64_t *p = corm__arena_alloc(a, (src->u.ints.n ? src->u.ints.n : 1) * sizeof *p);
+        if (!p) return CORM_NOMEM;
+        if (src->u.ints.n) memcpy(p, src->u.ints.p, src->u.ints.n * sizeof *p);
+        dst->u.ints.p = p;
+        break;
+    }
+    case CORM_V_TEXTS: {
+        const char **p = corm__arena_alloc(a, (src->u.texts.n ? src->u.texts.n : 1) * sizeof *p);
+        if (!p) return CORM_NOMEM;
+        for (size_t i = 0; i < src->u.texts.n; i++) {
+            p[i] = corm__arena_strdup(a, src->u.texts.p[i] ? src->u.texts.p[i] : "");
+            if (!p[i]) return CORM_NOMEM;
+        }
+        dst->u.texts.p = p;
+        break;
+    }
+    case CORM_V_LIST: {
+        corm_value *p = corm__arena_alloc(a, (src->u.list.n ? src->u.list.n : 1) * sizeof *p);
+        if (!p) return CORM_NOMEM;
+        for (size_t i = 0; i < src->u.list.n; i++) {
+            corm_rc rc = corm__value_copy(a, &p[i], &src->u.list.p[i]);
+            if (rc != CORM_OK) return rc;
+        }
+        dst->u.list.p = p;
+        break;
+    }
+    default:
+        break;
+    }
+    return CORM_OK;
+}

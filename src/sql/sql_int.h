@@ -1,0 +1,79 @@
+/*
+** sql_int.h - the query representation the queryset builds, and the
+** compiler that turns it into SQL text plus bound parameters for one
+** dialect.  Knows models (src/schema) and dialects; never a connection.
+**
+** Invariants of compiled SQL: identifiers come only from the schema and are
+** quoted; every value is a placeholder whose parameter is in out->params,
+** in order (so "number of placeholders == nparams").
+*/
+#ifndef CORM_SQL_INT_H
+#define CORM_SQL_INT_H
+
+#include "../core/core_int.h"
+#include "../schema/schema_int.h"
+#include "dialect.h"
+
+/* A Q tree node.  Leaves hold a lookup and a deep-copied value. */
+typedef enum { CORM__Q_LEAF, CORM__Q_AND, CORM__Q_OR, CORM__Q_NOT } corm__qkind;
+
+struct corm_q {
+    corm__qkind kind;
+    struct corm_q *a, *b;
+    const char *lookup;
+    corm_value value;
+};
+
+/* What a queryset asks for; strings and values live in the builder arena. */
+typedef struct corm__query {
+    const corm_model *model;
+    struct corm_q *where;          /* NULL: every row */
+    const char **order;            /* "-field" descending */
+    int norder;
+    bool order_set;                /* order_by called (even with nothing) */
+    bool reverse_order;            /* last(): flip every ordering term */
+    const char **related;          /* select_related paths */
+    int nrelated;
+    int64_t offset, limit;         /* limit < 0: none */
+} corm__query;
+
+typedef enum {
+    CORM__SEL_OBJECTS,   /* every column of the model and joined models */
+    CORM__SEL_COUNT,     /* one row: COUNT(*) */
+    CORM__SEL_EXISTS     /* at most one row */
+} corm__sel_kind;
+
+#define CORM__MAX_NODES 32
+
+/* One model instance per result row: the base (node 0) or a select_related
+** relation of an earlier node.  Columns first_col .. first_col+nfields-1. */
+typedef struct corm__sel_node {
+    const corm_model *model;
+    int parent;                    /* -1 for the base */
+    const corm_relation *rel;      /* relation from the parent */
+    int first_col;
+} corm__sel_node;
+
+typedef struct corm__compiled {
+    corm_buf sql;
+    corm_value *params;
+    int nparams, cap;
+    corm__sel_node nodes[CORM__MAX_NODES];
+    int nnodes;
+    int ncols;
+    corm_arena arena;              /* strings made while compiling */
+} corm__compiled;
+
+void corm__compiled_init(corm__compiled *c);
+void corm__compiled_free(corm__compiled *c);
+
+/* Compile q.  On failure err says what (unknown field with did-you-mean,
+** unknown lookup with the list, wrong value type) and out is freeable. */
+corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
+                             const corm__dialect *d, corm__compiled *out,
+                             corm_error *err);
+
+/* Deep-copy v into a (lists and strings), for builders that keep values. */
+corm_rc corm__value_copy(corm_arena *a, corm_value *dst, const corm_value *src);
+
+#endif
