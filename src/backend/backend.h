@@ -26,7 +26,11 @@ typedef struct corm__backend {
 
     /* Prepare (or reuse from the cache) sql and bind params.  Params are
     ** scalars only: NULL, INT, FLOAT, BOOL, TEXT, BLOB (TEXT with n ==
-    ** (size_t)-1 is NUL-terminated).  On success *out is ready to step. */
+    ** (size_t)-1 is NUL-terminated).  On success *out is ready to step.
+    ** Lifetime: params and the text/blob memory they point to are bound
+    ** without copying, so they must stay valid until finish(s); finish()
+    ** drops every binding.  The number of params must equal the number of
+    ** placeholders (else CORM_MISUSE), and sql must be one statement. */
     corm_rc (*query)(corm__conn *c, const char *sql, const corm_value *params,
                      int nparams, corm__stmt **out, corm_error *err);
     /* Next row: CORM_OK with *has_row set, or an error. */
@@ -50,6 +54,10 @@ typedef struct corm__backend {
 } corm__backend;
 
 extern const corm__backend corm__sqlite_backend;
+
+/* Statements held in c's prepared-statement cache (at most 256), for tests
+** and diagnostics.  c must be a connection of corm__sqlite_backend. */
+int corm__sqlite_cache_count(const corm__conn *c);
 
 /* The backend for a url ("sqlite:..."); sets *target to the part after the
 ** scheme.  NULL with err filled (CORM_INVALID) for an unknown scheme. */

@@ -1,0 +1,15 @@
+/* cli.h - the subcommands of `corm`.  Each returns the process exit code:
+** 0 success, 1 failure, 2 bad usage. */
+#ifndef CORM_CLI_H
+#define CORM_CLI_H
+
+#include <corm.h>
+
+int cli_gen(int argc, char **argv);
+int cli_migrate(int argc, char **argv);
+int cli_demo(int argc, char **argv);
+
+/* Print err as "corm: file:line:col: message\nhint: ..." to stderr. */
+void cli_print_error(const corm_error *err);
+
+#endif

@@ -1,0 +1,87 @@
+/*
+** cmd_gen.c - `corm gen SCHEMA.corm -o DIR` and `corm migrate`.
+*/
+#include "cli.h"
+#include "../src/gen/gen.h"
+
+#include <stdio.h>
+#include <string.h>
+
+void cli_print_error(const corm_error *err)
+{
+    char buf[4096];
+    fprintf(stderr, "corm: %s\n", corm_error_format(err, buf, sizeof buf));
+}
+
+int cli_gen(int argc, char **argv)
+{
+    const char *in = NULL, *dir = ".";
+    for (int i = 1; i < argc; i++) {
+        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--out") == 0) && i + 1 < argc)
+            dir = argv[++i];
+        else if (argv[i][0] != '-' && !in)
+            in = argv[i];
+        else {
+            fprintf(stderr, "corm gen: unexpected argument '%s'\nusage: corm gen SCHEMA.corm -o DIR\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!in) {
+        fprintf(stderr, "usage: corm gen SCHEMA.corm -o DIR\n");
+        return 2;
+    }
+    corm_error err;
+    corm_schema *s = corm_schema_parse_file(in, &err);
+    if (!s) {
+        cli_print_error(&err);
+        return 1;
+    }
+    corm_rc rc = corm__gen(s, dir, &err);
+    corm_schema_free(s);
+    if (rc != CORM_OK) {
+        cli_print_error(&err);
+        return 1;
+    }
+    return 0;
+}
+
+int cli_migrate(int argc, char **argv)
+{
+    const char *in = NULL, *url = NULL;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
+            url = argv[++i];
+        else if (argv[i][0] != '-' && !in)
+            in = argv[i];
+        else {
+            fprintf(stderr, "corm migrate: unexpected argument '%s'\n", argv[i]);
+            return 2;
+        }
+    }
+    if (!in || !url) {
+        fprintf(stderr, "usage: corm migrate SCHEMA.corm --db URL\n");
+        return 2;
+    }
+    corm_error err;
+    corm_schema *s = corm_schema_parse_file(in, &err);
+    if (!s) {
+        cli_print_error(&err);
+        return 1;
+    }
+    corm_db *db = corm_open(url, s, &err);
+    if (!db) {
+        cli_print_error(&err);
+        corm_schema_free(s);
+        return 1;
+    }
+    int code = 0;
+    if (corm_migrate(db) != CORM_OK) {
+        cli_print_error(corm_db_error(db));
+        code = 1;
+    } else {
+        printf("migrated %s: %d models\n", url, s->nmodels);
+    }
+    corm_close(db);
+    corm_schema_free(s);
+    return code;
+}

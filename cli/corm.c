@@ -1,0 +1,49 @@
+/*
+** corm.c - the `corm` command: dispatch to one file per subcommand.
+*/
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "usage: corm <command> [options]\n"
+            "\n"
+            "commands:\n"
+            "  gen SCHEMA.corm -o DIR        write DIR/<name>.h and DIR/<name>.c\n"
+            "  migrate SCHEMA.corm --db URL  create the schema's tables and indexes\n"
+#ifndef CORM_BOOTSTRAP
+            "  demo [--db URL] [--scale N] [--only NAME] [--json]\n"
+            "                                run the seed scenarios, naive vs fixed\n"
+#endif
+            "  version                       print the library version\n"
+            "\n"
+            "URLs: sqlite:path/to/file.db, sqlite::memory:\n");
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "gen") == 0) return cli_gen(argc - 1, argv + 1);
+    if (strcmp(cmd, "migrate") == 0) return cli_migrate(argc - 1, argv + 1);
+#ifndef CORM_BOOTSTRAP
+    if (strcmp(cmd, "demo") == 0) return cli_demo(argc - 1, argv + 1);
+#endif
+    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
+        printf("corm %s\n", corm_version());
+        return 0;
+    }
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return 0;
+    }
+    fprintf(stderr, "corm: unknown command '%s'\n\n", cmd);
+    usage(stderr);
+    return 2;
+}

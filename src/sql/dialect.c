@@ -1,0 +1,122 @@
+/*
+** dialect.c - the SQL dialect tables and the two primitives every SQL writer
+** uses: identifier quoting and placeholders.
+**
+** SQLite column types follow what Django writes for the same model fields
+** (django/db/backends/sqlite3/base.py data_types), so that a database made
+** by corm can be opened by a Django program and the other way round:
+** "integer NOT NULL PRIMARY KEY AUTOINCREMENT" for the id, "bigint" for
+** foreign keys to it, "varchar(n)", "bool", "datetime", "text" for JSON.
+*/
+#include "dialect.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static const char *sqlite_column_type(const corm_field *f, char *buf,
+                                      size_t size)
+{
+    switch (f->type) {
+    case CORM_FT_INTEGER: return "integer";
+    case CORM_FT_BIGINT: return "bigint";
+    case CORM_FT_FLOAT: return "real";
+    case CORM_FT_DECIMAL: return "decimal";
+    case CORM_FT_BOOL: return "bool";
+    case CORM_FT_CHAR:
+        /* varchar(n) is documentation on SQLite (no length check): corm
+        ** checks max_length on write, as Django's validators do. */
+        if (f->max_length <= 0 || !buf || size < 24) return "text";
+        snprintf(buf, size, "varchar(%d)", f->max_length);
+        return buf;
+    case CORM_FT_EMAIL:
+        if (!buf || size < 24) return "varchar(254)";
+        snprintf(buf, size, "varchar(%d)", f->max_length > 0 ? f->max_length : 254);
+        return buf;
+    case CORM_FT_TEXT: return "text";
+    case CORM_FT_DATE: return "date";
+    case CORM_FT_DATETIME: return "datetime";
+    case CORM_FT_JSON: return "text";
+    case CORM_FT_BLOB: return "BLOB";
+    case CORM_FT_FK:
+    case CORM_FT_O2O:
+        /* The type of the referenced id as Django's rel_db_type gives it
+        ** for a BigAutoField: bigint. */
+        return "bigint";
+    }
+    return NULL;
+}
+
+/* strftime() returns text; the CAST makes `published_date__year = 2024`
+** compare integers, as Django's django_date_extract does. */
+static void sqlite_date_part(corm_buf *b, const char *part, const char *col_sql)
+{
+    static const struct { const char *part, *fmt; } parts[] = {
+        {"year", "%Y"}, {"month", "%m"}, {"day", "%d"},
+        {"hour", "%H"}, {"minute", "%M"}, {"second", "%S"},
+    };
+    for (size_t i = 0; i < CORM__ARRAY_LEN(parts); i++) {
+        if (strcmp(part, parts[i].part) == 0) {
+            corm__buf_addf(b, "CAST(strftime('%s', %s) AS INTEGER)", parts[i].fmt,
+                           col_sql);
+            return;
+        }
+    }
+    if (strcmp(part, "week_day") == 0) {
+        /* Django: 1 = Sunday .. 7 = Saturday */
+        corm__buf_addf(b, "(CAST(strftime('%%w', %s) AS INTEGER) + 1)", col_sql);
+        return;
+    }
+    if (strcmp(part, "quarter") == 0) {
+        corm__buf_addf(b, "((CAST(strftime('%%m', %s) AS INTEGER) + 2) / 3)", col_sql);
+        return;
+    }
+    /* The compiler only passes parts it knows; NULL never matches. */
+    corm__buf_adds(b, "NULL");
+}
+
+const corm__dialect corm__sqlite_dialect = {
+    .vendor = "sqlite",
+    .max_params = 32766, /* SQLITE_MAX_VARIABLE_NUMBER since 3.32 */
+    .numbered_params = false,
+    .has_ilike = false,
+    .has_returning = true, /* RETURNING since 3.35; Debian 12 has 3.40 */
+    .like_escape = " ESCAPE '\\'",
+    .column_type = sqlite_column_type,
+    .date_part = sqlite_date_part,
+    .true_literal = "1",
+    .false_literal = "0",
+    .pk_column_def = "integer NOT NULL PRIMARY KEY AUTOINCREMENT",
+};
+
+const corm__dialect *corm__dialect_for(const char *vendor)
+{
+    if (!vendor) return NULL;
+    if (strcmp(vendor, "sqlite") == 0) return &corm__sqlite_dialect;
+    /* "postgresql": not built yet (a later issue adds src/backend/pg.c). */
+    return NULL;
+}
+
+void corm__sql_ident(corm_buf *b, const char *name)
+{
+    if (!name) name = "";
+    corm__buf_addc(b, '"');
+    for (const char *p = name;;) {
+        const char *q = strchr(p, '"');
+        if (!q) {
+            corm__buf_adds(b, p);
+            break;
+        }
+        corm__buf_add(b, p, (size_t)(q - p) + 1); /* up to and with the quote */
+        corm__buf_addc(b, '"');                   /* doubled */
+        p = q + 1;
+    }
+    corm__buf_addc(b, '"');
+}
+
+void corm__sql_param(corm_buf *b, const corm__dialect *d, int n)
+{
+    if (d && d->numbered_params)
+        corm__buf_addf(b, "$%d", n);
+    else
+        corm__buf_addc(b, '?');
+}

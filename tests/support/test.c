@@ -1,0 +1,165 @@
+/*
+** test.c - fixture, temporary databases and query capture for the suite.
+*/
+#include "test.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char dirs[64][256];
+static int ndirs;
+
+corm_db *test_db_open(void)
+{
+    char dir[] = "/tmp/corm-test-XXXXXX";
+    if (!mkdtemp(dir)) fail_msg("mkdtemp failed");
+    char url[512];
+    snprintf(url, sizeof url, "sqlite:%s/test.db", dir);
+    if (ndirs < 64) snprintf(dirs[ndirs++], sizeof dirs[0], "%s", dir);
+    corm_error err;
+    corm_db *db = corm_open(url, &bookstore_schema, &err);
+    if (!db) {
+        char buf[2048];
+        fail_msg("corm_open: %s", corm_error_format(&err, buf, sizeof buf));
+    }
+    if (corm_migrate(db) != CORM_OK) {
+        char buf[2048];
+        fail_msg("corm_migrate: %s", corm_error_format(corm_db_error(db), buf, sizeof buf));
+    }
+    test_fixture(db);
+    return db;
+}
+
+void test_db_close(corm_db *db)
+{
+    corm_close(db);
+    for (int i = 0; i < ndirs; i++) {
+        char cmd[400];
+        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dirs[i]);
+        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dirs[i]);
+    }
+    ndirs = 0;
+}
+
+#define SAVE(db, obj)                                                               \
+    do {                                                                            \
+        if (corm_save((db), &(obj)) != CORM_OK) {                                   \
+            char buf[2048];                                                         \
+            fail_msg("fixture: %s", corm_error_format(corm_db_error(db), buf, sizeof buf)); \
+        }                                                                           \
+    } while (0)
+
+void test_fixture(corm_db *db)
+{
+    static const char *const countries[][2] = {{"France", "FR"}, {"Japan", "JP"}, {"Peru", "PE"}};
+    for (int i = 0; i < 3; i++) {
+        Country c = CORM_NEW(Country);
+        c.name = (char *)countries[i][0];
+        c.code = (char *)countries[i][1];
+        SAVE(db, c);
+    }
+    static const struct { const char *name; int64_t country; } authors[] = {
+        {"Victor Hugo", 1}, {"Haruki Murakami", 2}, {"Anonymous", 0}, {"Mario Vargas Llosa", 3}};
+    for (int i = 0; i < 4; i++) {
+        Author a = CORM_NEW(Author);
+        a.name = (char *)authors[i].name;
+        a.email = "author@example.com";
+        a.country_id = authors[i].country;
+        if (!authors[i].country) corm_set_null(&a, "country", true);
+        corm_set_null(&a, "bio", true);
+        SAVE(db, a);
+    }
+    Publisher p = CORM_NEW(Publisher);
+    p.name = "Gallimard";
+    p.country_id = 1;
+    SAVE(db, p);
+    static const char *const genres[] = {"Fiction", "History", "Fantasy"};
+    Genre g[3];
+    for (int i = 0; i < 3; i++) {
+        g[i] = CORM_NEW(Genre);
+        g[i].name = (char *)genres[i];
+        SAVE(db, g[i]);
+    }
+    static const struct {
+        const char *title; int64_t author, publisher; const char *date; int pages; int genres[2];
+    } books[] = {
+        {"Les Miserables", 1, 1, "1862-04-03", 1400, {1, 2}},
+        {"Notre-Dame de Paris", 1, 0, "1831-01-14", 940, {1, 0}},
+        {"Norwegian Wood", 2, 1, "1987-09-04", 296, {1, 0}},
+        {"Kafka on the Shore", 2, 0, "2002-09-12", 505, {1, 3}},
+        {"1Q84", 2, 1, "2009-05-29", 928, {3, 0}},
+        {"Beowulf", 3, 0, "1000-01-01", 200, {0, 0}},
+    };
+    for (int i = 0; i < 6; i++) {
+        Book b = CORM_NEW(Book);
+        char isbn[16];
+        snprintf(isbn, sizeof isbn, "97800000000%02d", i + 1);
+        b.title = (char *)books[i].title;
+        b.author_id = books[i].author;
+        b.publisher_id = books[i].publisher;
+        if (!books[i].publisher) corm_set_null(&b, "publisher", true);
+        b.published_date = (char *)books[i].date;
+        b.isbn = isbn;
+        b.pages = books[i].pages;
+        b.price = 10.5 + i;
+        b.description = "fixture";
+        SAVE(db, b);
+        for (int k = 0; k < 2; k++)
+            if (books[i].genres[k] && corm_m2m_add(db, &b, BOOK_REL_GENRES, &g[books[i].genres[k] - 1]) != CORM_OK)
+                fail_msg("fixture: m2m add failed");
+    }
+}
+
+static void on_query(void *ud, const corm_event *ev)
+{
+    test_capture *c = ud;
+    c->count++;
+    int n = snprintf(c->log + c->len, sizeof c->log - c->len, "  %llu. %s\n     at %s:%d (%s)\n",
+                     (unsigned long long)c->count, ev->sql, ev->site.file ? ev->site.file : "?",
+                     ev->site.line, ev->origin ? ev->origin : "");
+    if (n > 0 && c->len + (size_t)n < sizeof c->log) c->len += (size_t)n;
+}
+
+void test_capture_begin(test_capture *c, corm_db *db)
+{
+    memset(c, 0, sizeof *c);
+    c->db = db;
+    c->handle = corm_on_query(db, on_query, c);
+}
+
+void test_capture_end(test_capture *c)
+{
+    corm_off_query(c->db, c->handle);
+}
+
+void test_assert_queries(test_capture *c, uint64_t want, bool at_most, const char *file, int line)
+{
+    test_capture_end(c);
+    bool ok = at_most ? c->count <= want : c->count == want;
+    if (!ok) {
+        print_error("%s:%d: %llu queries executed, %s%llu expected. Captured queries were:\n%s",
+                    file, line, (unsigned long long)c->count, at_most ? "at most " : "",
+                    (unsigned long long)want, c->log);
+        _fail(file, line);
+    }
+}
+
+const char *test_ids(corm_qs *qs)
+{
+    static char buf[1024];
+    buf[0] = '\0';
+    if (corm_eval(qs) != CORM_OK) {
+        char e[2048];
+        fail_msg("evaluation failed: %s", corm_error_format(corm_qs_error(qs), e, sizeof e));
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < corm_qs_len(qs); i++) {
+        const corm_obj *o = corm_qs_at(qs, i);
+        int64_t id = *(const int64_t *)((const char *)o + o->model->fields[0].offset);
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%lld", i ? "," : "", (long long)id);
+        if (len >= sizeof buf) break;
+    }
+    return buf;
+}

@@ -1,0 +1,66 @@
+/*
+** test.h - what every corm test includes: cmocka, the generated bookstore,
+** a throwaway database with a small fixed fixture, and query-count
+** assertions that print the captured SQL with call sites on failure (as
+** Django's assertNumQueries does).
+*/
+#ifndef CORM_TEST_H
+#define CORM_TEST_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <corm.h>
+#include "bookstore.h"
+
+/* A migrated database in a fresh temporary directory, filled with the
+** fixture below.  CORM_TEST_DB=sqlite (default) picks the backend. */
+corm_db *test_db_open(void);
+void test_db_close(corm_db *db);
+
+/*
+** The fixture (ids in insertion order):
+**  Country   1 France FR, 2 Japan JP, 3 Peru PE
+**  Author    1 Victor Hugo (France), 2 Haruki Murakami (Japan),
+**            3 Anonymous (no country), 4 Mario Vargas Llosa (Peru, no books)
+**  Publisher 1 Gallimard (France)
+**  Genre     1 Fiction, 2 History, 3 Fantasy
+**  Book      1 Les Miserables      a1 p1   1862-04-03 1400p  Fiction, History
+**            2 Notre-Dame de Paris a1 -    1831-01-14  940p  Fiction
+**            3 Norwegian Wood      a2 p1   1987-09-04  296p  Fiction
+**            4 Kafka on the Shore  a2 -    2002-09-12  505p  Fiction, Fantasy
+**            5 1Q84                a2 p1   2009-05-29  928p  Fantasy
+**            6 Beowulf             a3 -    1000-01-01  200p  (none)
+*/
+void test_fixture(corm_db *db);
+
+/* Queries captured between begin and end, with their SQL and call sites. */
+typedef struct test_capture {
+    corm_db *db;
+    int handle;
+    uint64_t count;
+    char log[8192];
+    size_t len;
+} test_capture;
+
+void test_capture_begin(test_capture *c, corm_db *db);
+void test_capture_end(test_capture *c);
+void test_assert_queries(test_capture *c, uint64_t want, bool at_most, const char *file, int line);
+
+/* CORM_ASSERT_NUM_QUERIES(db, n) { ... }: the block runs exactly n queries. */
+#define CORM_ASSERT_NUM_QUERIES(db, n) TEST__QUERIES(db, n, false)
+#define CORM_ASSERT_MAX_QUERIES(db, n) TEST__QUERIES(db, n, true)
+#define TEST__QUERIES(db, n, at_most)                                             \
+    for (test_capture test__c, *test__p = (test_capture_begin(&test__c, (db)), &test__c); \
+         test__p;                                                                \
+         test_assert_queries(&test__c, (n), (at_most), __FILE__, __LINE__), test__p = NULL)
+
+/* The ids of an evaluated queryset's objects, joined by commas: "1,2,5". */
+const char *test_ids(corm_qs *qs);
+/* Evaluate a queryset filtered with one lookup and return test_ids. */
+#define assert_ids(qs, want) assert_string_equal(test_ids(qs), (want))
+
+#endif
