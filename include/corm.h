@@ -196,6 +196,13 @@ CORM_API uint64_t corm_query_count(const corm_db *db);
 typedef struct corm_qs corm_qs;
 typedef struct corm_q corm_q;
 
+/* The objects of a to-many relation: borrowed from the owning result. */
+typedef struct corm_list {
+    size_t n;
+    void **items;
+} corm_list;
+
+
 /*
 ** corm_all(db, Model) - a lazy queryset over every row of Model.  No query
 ** runs until evaluation (foreach, count, get, ...).  Errors of the builder
@@ -238,6 +245,51 @@ CORM_API void corm_order_by_v(corm_qs *qs, const char *const *fields);
 #define corm_select_related(qs, ...) \
     corm_select_related_v((qs), (const char *const[]){__VA_ARGS__, NULL})
 CORM_API void corm_select_related_v(corm_qs *qs, const char *const *paths);
+
+/*
+** corm_prefetch_related(qs, "books", "books__genres") - load to-many (and
+** to-one) relations of every result object with one extra query per
+** relation level, stitched by key in memory.  Overlapping lookups share
+** their levels ("books" + "books__genres" is 3 queries in all).
+**   Errors: CORM_SCHEMA unknown relation (with the model's relations).
+**   Cost: 1 + one query per level, whatever the number of parents (the
+**   parent keys travel as one parameter).  Memory: qs's arena.
+** Asked after evaluation it does nothing, as in Django (counted for the
+** N+1 tooling: corm_qs_late_eager).
+*/
+#define corm_prefetch_related(qs, ...) \
+    corm_prefetch_related_v((qs), (const char *const[]){__VA_ARGS__, NULL})
+CORM_API void corm_prefetch_related_v(corm_qs *qs, const char *const *paths);
+
+/*
+** corm_prefetch(qs, path, inner, to_attr) - Django's Prefetch object.
+**   inner    a queryset over the relation's model (filter, order_by,
+**            select_related, prefetch_related, a slice meaning "the first
+**            N per parent"), or NULL; TAKEN: freed with qs, even on error
+**   to_attr  store the objects as a list read by corm_attr(obj, to_attr)
+**            instead of the relation's cache; NULL for the cache; copied
+** Several corm_prefetch on one relation with different to_attr are fine.
+*/
+CORM_API void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner,
+                            const char *to_attr);
+/* The list a Prefetch stored under to_attr on obj, or NULL if none. */
+CORM_API const corm_list *corm_attr(const void *obj, const char *to_attr);
+/* Eager loads (select/prefetch_related) asked after evaluation. */
+CORM_API int corm_qs_late_eager(const corm_qs *qs);
+
+/*
+** corm_prefetch_objects(db, objs, n, "books", ...) - Django's
+** prefetch_related_objects: prefetch for objects you already have (all of
+** one model, loaded by corm).  Related objects go to each object's result
+** arena.  Errors on db.
+*/
+#define corm_prefetch_objects(db, objs, n, ...)                              \
+    corm_prefetch_objects_v((db), (void *const *)(objs), (n),                \
+                            (const char *const[]){__VA_ARGS__, NULL}, CORM_SITE)
+CORM_API CORM_WARN_UNUSED corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs,
+                                                          size_t n,
+                                                          const char *const *paths,
+                                                          corm_site site);
 
 /* qs[start:stop] as LIMIT/OFFSET; stop < 0 means no end. */
 CORM_API void corm_slice(corm_qs *qs, int64_t start, int64_t stop);
@@ -286,12 +338,6 @@ CORM_API const char *corm_qs_sql(corm_qs *qs);
 CORM_API size_t corm_qs_memory_size(const corm_qs *qs);
 
 /* -------------------------------------------------------- related objects */
-
-/* The objects of a to-many relation: borrowed from the owning result. */
-typedef struct corm_list {
-    size_t n;
-    void **items;
-} corm_list;
 
 /* Forward fk / one-to-one: the related object, loaded on first access and
 ** cached on obj (one query, as Django).  NULL when the key is NULL, or on

@@ -94,8 +94,12 @@ static corm_rc fail(sqlite3 *db, int code, const char *sql, corm_error *err)
     switch (rc) {
     case CORM_CONSTRAINT: corm__err_hint(err, "%s", constraint_hint(ext)); break;
     case CORM_BUSY:
-        corm__err_hint(err, "another connection held a lock for longer than %d ms; "
-                            "retry, and keep write transactions short", BUSY_TIMEOUT_MS);
+        if ((code & 0xff) == SQLITE_LOCKED)
+            corm__err_hint(err, "a statement still running on this connection uses the "
+                                "table; finish (close) it first");
+        else
+            corm__err_hint(err, "another connection held a lock for longer than %d ms; "
+                                "retry, and keep write transactions short", BUSY_TIMEOUT_MS);
         break;
     default: break;
     }

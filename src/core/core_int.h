@@ -71,6 +71,21 @@ typedef struct corm_vec {
 bool corm__vec_push(corm_vec *v, void *item);        /* false on OOM */
 void corm__vec_free(corm_vec *v);
 
+/* ---- int64 -> pointer hash map (map.c), open addressing.  With an arena
+** its memory comes from (and goes with) the arena; else corm__map_free. */
+typedef struct corm_map {
+    int64_t *keys;
+    void **vals;
+    unsigned char *used;
+    size_t cap, n;
+    corm_arena *arena;
+} corm_map;
+
+void corm__map_init(corm_map *m, corm_arena *arena);
+bool corm__map_put(corm_map *m, int64_t key, void *val);   /* false on OOM */
+void **corm__map_get(const corm_map *m, int64_t key);      /* NULL if absent */
+void corm__map_free(corm_map *m);
+
 /* ---- errors (error.c) */
 void corm__err_clear(corm_error *e);
 /* Sets rc and message (formatted); clears hint/sql.  e may be NULL. */

@@ -74,10 +74,11 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
 
 corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
                     corm_site site, corm_site built, const char *origin,
-                    void ***out, size_t *nout, corm_error *err)
+                    void ***out, size_t *nout, int64_t **keys, corm_error *err)
 {
     *out = NULL;
     *nout = 0;
+    if (keys) *keys = NULL;
     const corm__dialect *d = corm__dialect_for(db->be->vendor);
     if (!d) {
         corm__err_set(err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
@@ -92,6 +93,8 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
     }
     corm_batch *batch = corm__arena_zalloc(arena, sizeof *batch);
     corm_vec objs = {0};
+    int64_t *kv = NULL;
+    size_t kcap = 0;
     if (!batch) {
         corm__compiled_free(&c);
         corm__err_set(err, CORM_NOMEM, "out of memory loading %s", q->model->name);
@@ -128,6 +131,16 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
             corm__rel_slots(parent)[slot] = row_objs[j];
             ph->rel_loaded |= (uint64_t)1 << slot;
         }
+        if (rc == CORM_OK && keys && c.key_col >= 0) {
+            /* the parent key of a prefetch row, kept beside its object */
+            if (objs.n == kcap) {
+                kcap = kcap ? kcap * 2 : 64;
+                int64_t *p = corm__realloc(kv, kcap * sizeof *kv);
+                if (!p) rc = CORM_NOMEM;
+                else kv = p;
+            }
+            if (rc == CORM_OK) kv[objs.n] = db->be->column_int(cur.stmt, c.key_col);
+        }
         if (rc == CORM_OK && !corm__vec_push(&objs, row_objs[0])) rc = CORM_NOMEM;
         if (rc == CORM_NOMEM) {
             corm__err_set(err, CORM_NOMEM, "out of memory loading %s rows", q->model->name);
@@ -145,8 +158,13 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
             *out = items;
             *nout = objs.n;
             batch->nobjs = objs.n;
+            if (keys && kv) {
+                *keys = corm__arena_memdup(arena, kv, objs.n * sizeof *kv);
+                if (!*keys) rc = CORM_NOMEM;
+            }
         }
     }
+    corm__free(kv);
     corm__vec_free(&objs);
     return rc;
 }

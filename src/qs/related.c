@@ -86,7 +86,7 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     size_t n;
     corm_site none = {0};
     const char *origin = origin_of(b->arena, h->model, r, "fk");
-    if (corm__fetch(b->db, &q, b->arena, site, none, origin, &items, &n, &b->db->err) != CORM_OK)
+    if (corm__fetch(b->db, &q, b->arena, site, none, origin, &items, &n, NULL, &b->db->err) != CORM_OK)
         return NULL;
     slots[r->slot] = n ? items[0] : NULL;
     h->rel_loaded |= (uint64_t)1 << r->slot;
@@ -117,7 +117,7 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     }
     corm_site none = {0};
     const char *origin = origin_of(b->arena, h->model, r, "set");
-    if (corm__fetch(b->db, &q, b->arena, site, none, origin, &list->items, &list->n,
+    if (corm__fetch(b->db, &q, b->arena, site, none, origin, &list->items, &list->n, NULL,
                     &b->db->err) != CORM_OK)
         return NULL;
     slots[r->slot] = list;

@@ -31,4 +31,14 @@ const char *corm__ftype_name(corm_ftype t);
 /* Comma-separated names of m's fields and relations, for "did you mean". */
 void corm__model_names(const corm_model *m, corm_buf *out);
 
+/* Naming rules shared with the generator (names.c).  Both return a string
+** in the arena, or NULL when out of memory.
+**   corm__lower_snake  "OrderItem" -> "order_item": default table names and
+**                      the prefix of generated C names (order_item_product)
+**   corm__lower        "OrderItem" -> "orderitem": Django's model_name, used
+**                      in default reverse names (orderitem_set) and m2m
+**                      join columns (orderitem_id) */
+char *corm__lower_snake(corm_arena *a, const char *name);
+char *corm__lower(corm_arena *a, const char *name);
+
 #endif

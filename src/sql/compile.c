@@ -824,6 +824,61 @@ static corm_rc render_order(ctx *c, scope *s, const corm__query *q, corm_buf *b,
     return CORM_OK;
 }
 
+/* ------------------------------------------------------------ prefetch */
+
+/* `key IN <keys>`: one parameter whatever the number of parents.  SQLite
+** reads a JSON array with json_each; the list is never split, so one
+** prefetch level is always one query (docs/eager-loading.md). */
+static corm_rc render_keys_in(ctx *c, corm_buf *w, const char *key_sql,
+                              const int64_t *keys, size_t n)
+{
+    if (n == 0) {
+        corm__buf_adds(w, "1 = 0");
+        return CORM_OK;
+    }
+    corm_buf json;
+    corm__buf_init(&json);
+    corm__buf_addc(&json, '[');
+    for (size_t i = 0; i < n; i++) corm__buf_addf(&json, i ? ",%lld" : "%lld", (long long)keys[i]);
+    corm__buf_addc(&json, ']');
+    char *p = json.oom ? NULL : corm__arena_strndup(&c->out->arena, json.p, json.len);
+    corm__buf_free(&json);
+    if (!p) return nomem(c);
+    corm__buf_addf(w, "%s IN (SELECT value FROM json_each(", key_sql);
+    corm_rc rc = add_param(c, w, corm_text(p));
+    corm__buf_adds(w, "))");
+    return rc;
+}
+
+/* The parent key expression and the FROM clause of a prefetch query. */
+static void via_from_clause(ctx *c, const scope *s, const corm__query *q, corm_buf *from,
+                            corm_buf *key)
+{
+    const corm_relation *r = q->via;
+    const corm_model *to = q->model;
+    bool m2m = r->kind == CORM_REL_M2M || r->kind == CORM_REL_REVERSE_M2M;
+    if (m2m) {
+        /* the link table drives: its index on the parent column finds the
+        ** rows; SQLite's CROSS JOIN keeps that order */
+        corm__sql_ident(from, r->through);
+        corm__buf_adds(from, " J0");
+        corm__buf_adds(from, strcmp(c->d->vendor, "sqlite") == 0 ? " CROSS JOIN " : " INNER JOIN ");
+        corm__sql_ident(from, to->table);
+        corm__buf_addf(from, " %s ON (%s.\"id\" = J0.", s->base_alias, s->base_alias);
+        corm__sql_ident(from, r->through_dst);
+        corm__buf_addc(from, ')');
+        corm__buf_adds(key, "J0.");
+        corm__sql_ident(key, r->through_src);
+        return;
+    }
+    corm__sql_ident(from, to->table);
+    corm__buf_addf(from, " %s", s->base_alias);
+    if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O)
+        col_ref(key, s->base_alias, "id");
+    else
+        col_ref(key, s->base_alias, to->fields[r->field].column);
+}
+
 /* ------------------------------------------------------------ the query */
 
 corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
@@ -834,9 +889,15 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
     scope s;
     scope_init(&s, q->model, 'T');
     corm_rc rc = CORM_OK;
-    corm_buf where, order;
+    corm_buf where, order, from, key;
     corm__buf_init(&where);
     corm__buf_init(&order);
+    corm__buf_init(&from);
+    corm__buf_init(&key);
+    bool via = q->via && kind == CORM__SEL_OBJECTS;
+    bool sliced = q->limit >= 0 || q->offset > 0;
+    bool window = via && sliced;
+    out->key_col = -1;
 
     if (kind == CORM__SEL_OBJECTS) rc = plan_related(&c, &s, q);
     else {
@@ -844,10 +905,18 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
         out->nodes[0] = (corm__sel_node){q->model, -1, NULL, 0};
         out->ncols = 1;
     }
+    if (via) {
+        via_from_clause(&c, &s, q, &from, &key);
+        rc = rc == CORM_OK ? render_keys_in(&c, &where, corm__buf_cstr(&key), q->via_keys,
+                                            q->nvia_keys) : rc;
+        if (q->where) corm__buf_adds(&where, " AND ");
+    } else {
+        corm__sql_ident(&from, q->model->table);
+        corm__buf_addf(&from, " %s", s.base_alias);
+    }
     if (rc == CORM_OK && q->where) rc = render_q(&c, &s, q->where, false, &where);
-    bool sliced = q->limit >= 0 || q->offset > 0;
     if (rc == CORM_OK && (kind == CORM__SEL_OBJECTS || sliced))
-        rc = render_order(&c, &s, q, &order, false);
+        rc = render_order(&c, &s, q, &order, window);
 
     /* the SELECT list: every column of every select_related node, in node
     ** order, which is the order the hydrator reads them in */
@@ -856,15 +925,29 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
         bool wrap = kind != CORM__SEL_OBJECTS && sliced;
         if (wrap) corm__buf_adds(b, kind == CORM__SEL_COUNT
                                  ? "SELECT COUNT(*) FROM (SELECT " : "SELECT 1 FROM (SELECT ");
-        else corm__buf_adds(b, "SELECT ");
+        else if (window) {
+            corm__buf_adds(b, "SELECT ");
+            for (int i = 0; i <= out->ncols; i++) corm__buf_addf(b, i ? ", c%d" : "c%d", i);
+            corm__buf_adds(b, " FROM (SELECT ");
+        } else corm__buf_adds(b, "SELECT ");
         if (kind == CORM__SEL_OBJECTS) {
             /* plan_related made node j's join first, as join j - 1 */
+            int col = 0;
             for (int j = 0; j < out->nnodes; j++) {
                 const corm_model *m = out->nodes[j].model;
-                for (int fi = 0; fi < m->nfields; fi++) {
-                    if (j || fi) corm__buf_adds(b, ", ");
+                for (int fi = 0; fi < m->nfields; fi++, col++) {
+                    if (col) corm__buf_adds(b, ", ");
                     col_ref(b, node_alias(&s, j - 1), m->fields[fi].column);
+                    if (window) corm__buf_addf(b, " AS c%d", col);
                 }
+            }
+            if (via) {
+                corm__buf_addf(b, ", %s", corm__buf_cstr(&key));
+                if (window) {
+                    corm__buf_addf(b, " AS c%d, ROW_NUMBER() OVER (PARTITION BY %s%s) AS corm_rn",
+                                   out->ncols, corm__buf_cstr(&key), corm__buf_cstr(&order));
+                }
+                out->key_col = out->ncols;
             }
         } else if (wrap) {
             col_ref(b, s.base_alias, "id");
@@ -872,30 +955,44 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
             corm__buf_adds(b, kind == CORM__SEL_COUNT ? "COUNT(*)" : "1 AS \"a\"");
         }
         corm__buf_adds(b, " FROM ");
-        corm__sql_ident(b, q->model->table);
-        corm__buf_addf(b, " %s", s.base_alias);
+        corm__buf_add(b, from.p, from.len);
         render_joins(&s, b);
         if (where.len) {
             corm__buf_adds(b, " WHERE ");
             corm__buf_add(b, where.p, where.len);
         }
-        if (order.len) corm__buf_add(b, order.p, order.len);
-        if (q->limit >= 0) {
-            corm__buf_adds(b, " LIMIT ");
-            rc = add_param(&c, b, corm_int(q->limit));
-        } else if (q->offset > 0 && !d->numbered_params) {
-            corm__buf_adds(b, " LIMIT -1");
-        }
-        if (rc == CORM_OK && q->offset > 0) {
-            corm__buf_adds(b, " OFFSET ");
+        if (window) {
+            /* a slice of a prefetch is per parent: rows start..stop of
+            ** each parent's related rows, in the queryset's ordering */
+            corm__buf_adds(b, ") corm_w WHERE corm_rn > ");
             rc = add_param(&c, b, corm_int(q->offset));
+            if (rc == CORM_OK && q->limit >= 0) {
+                corm__buf_adds(b, " AND corm_rn <= ");
+                rc = add_param(&c, b, corm_int(q->offset + q->limit));
+            }
+            corm__buf_addf(b, " ORDER BY c%d, corm_rn", out->ncols);
+        } else {
+            if (order.len) corm__buf_add(b, order.p, order.len);
+            if (q->limit >= 0) {
+                corm__buf_adds(b, " LIMIT ");
+                rc = add_param(&c, b, corm_int(q->limit));
+            } else if (q->offset > 0 && !d->numbered_params) {
+                corm__buf_adds(b, " LIMIT -1");
+            }
+            if (rc == CORM_OK && q->offset > 0) {
+                corm__buf_adds(b, " OFFSET ");
+                rc = add_param(&c, b, corm_int(q->offset));
+            }
         }
         if (wrap) corm__buf_adds(b, ") corm_sub");
         if (kind == CORM__SEL_EXISTS) corm__buf_adds(b, " LIMIT 1");
+        if (via) out->ncols++;
     }
-    if (rc == CORM_OK && (b->oom || where.oom || order.oom)) rc = nomem(&c);
+    if (rc == CORM_OK && (b->oom || where.oom || order.oom || from.oom || key.oom)) rc = nomem(&c);
     corm__buf_free(&where);
     corm__buf_free(&order);
+    corm__buf_free(&from);
+    corm__buf_free(&key);
     return rc;
 }
 

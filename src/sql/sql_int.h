@@ -35,6 +35,15 @@ typedef struct corm__query {
     const char **related;          /* select_related paths */
     int nrelated;
     int64_t offset, limit;         /* limit < 0: none */
+    /* Prefetch: only the rows related through `via` (a relation of
+    ** via_from) to the parents whose keys are given - parent ids, or for a
+    ** forward fk the key values.  The SELECT gets one more column, the
+    ** parent key (corm__compiled.key_col).  A slice then means "per
+    ** parent" and becomes a ROW_NUMBER() window, never a LIMIT. */
+    const corm_model *via_from;
+    const corm_relation *via;
+    const int64_t *via_keys;
+    size_t nvia_keys;
 } corm__query;
 
 typedef enum {
@@ -61,6 +70,7 @@ typedef struct corm__compiled {
     corm__sel_node nodes[CORM__MAX_NODES];
     int nnodes;
     int ncols;
+    int key_col;                   /* the parent key column, or -1 */
     corm_arena arena;              /* strings made while compiling */
 } corm__compiled;
 

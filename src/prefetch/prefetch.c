@@ -1,0 +1,344 @@
+/*
+** prefetch.c - prefetch_related and Prefetch objects.
+**
+** The lookups of a queryset are merged into a tree first ("books" and
+** "books__genres" share the books level), so every relation level runs
+** exactly one query, whatever the number of parents: the parent keys go
+** to the database as one parameter (src/sql: json_each on SQLite).  Rows
+** come back with their parent key as an extra column and are stitched to
+** their parents through a hash map, keeping the queryset's ordering within
+** each parent.  A slice in a Prefetch queryset means "per parent" and is a
+** window function in SQL.  Everything lands in the parents' result arena.
+*/
+#include "../qs/qs_int.h"
+
+#include <string.h>
+
+typedef struct pf_node {
+    const char *name;           /* to_attr, or the relation's name */
+    const corm_model *from, *to;
+    const corm_relation *rel;
+    const char *to_attr;
+    const corm_qs *inner;       /* the Prefetch queryset, borrowed */
+    struct pf_node *kids, *next;
+} pf_node;
+
+typedef struct run {
+    corm_db *db;
+    corm_arena *arena;          /* where prefetched objects go */
+    corm_arena tmp;             /* the tree and other scratch */
+    corm_site site, built;
+    corm_error *err;
+} run;
+
+static corm_rc nomem(run *r)
+{
+    corm__err_set(r->err, CORM_NOMEM, "out of memory prefetching");
+    return CORM_NOMEM;
+}
+
+static bool is_to_many(const corm_relation *rel)
+{
+    return rel->kind == CORM_REL_REVERSE_FK || rel->kind == CORM_REL_M2M ||
+           rel->kind == CORM_REL_REVERSE_M2M;
+}
+
+static corm_rc unknown_relation(run *r, const corm_model *m, const char *seg, const char *path)
+{
+    const char *names[CORM_MAX_RELS];
+    corm_buf list;
+    corm__buf_init(&list);
+    for (int i = 0; i < m->nrels; i++) {
+        names[i] = m->rels[i].name;
+        corm__buf_addf(&list, i ? ", %s" : "%s", m->rels[i].name);
+    }
+    const char *best = corm__did_you_mean(seg, names, (size_t)m->nrels);
+    corm__err_set(r->err, CORM_SCHEMA, "prefetch_related('%s'): %s has no relation '%s'", path,
+                  m->name, seg);
+    if (best)
+        corm__err_hint(r->err, "did you mean '%s'? %s has: %s", best, m->name, corm__buf_cstr(&list));
+    else
+        corm__err_hint(r->err, "%s has: %s", m->name, m->nrels ? corm__buf_cstr(&list) : "no relations");
+    corm__buf_free(&list);
+    return CORM_SCHEMA;
+}
+
+static corm_rc add_lookups(run *r, pf_node *root, const corm__pf_lookup *pf, int npf);
+
+/* Insert one lookup below root, creating the levels it walks through. */
+static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
+{
+    char *copy = corm__arena_strdup(&r->tmp, l->path);
+    if (!copy) return nomem(r);
+    pf_node *cur = root;
+    char *seg = copy;
+    for (;;) {
+        char *sep = strstr(seg, "__");
+        if (sep) *sep = '\0';
+        bool last = !sep;
+        if (!*seg) {
+            corm__err_set(r->err, CORM_INVALID, "prefetch_related('%s'): empty part in the path", l->path);
+            corm__err_hint(r->err, "separate relations with one '__', e.g. \"books__genres\"");
+            return CORM_INVALID;
+        }
+        const char *name = last && l->to_attr ? l->to_attr : seg;
+        pf_node *kid = cur->kids;
+        while (kid && strcmp(kid->name, name) != 0) kid = kid->next;
+        if (kid && last && l->inner) {
+            corm__err_set(r->err, CORM_INVALID,
+                          "prefetch_related: '%s' was already seen with a different queryset", name);
+            corm__err_hint(r->err, "give the Prefetch a to_attr, or put it before the plain lookups "
+                           "that walk through it");
+            return CORM_INVALID;
+        }
+        if (!kid) {
+            const corm_relation *rel = corm__model_rel(cur->to, seg, strlen(seg));
+            if (!rel) return unknown_relation(r, cur->to, seg, l->path);
+            kid = corm__arena_zalloc(&r->tmp, sizeof *kid);
+            if (!kid) return nomem(r);
+            kid->name = name;
+            kid->from = cur->to;
+            kid->rel = rel;
+            kid->to = corm__rel_target(cur->to, rel);
+            if (last) {
+                kid->to_attr = l->to_attr;
+                kid->inner = l->inner;
+            }
+            if (kid->inner && kid->inner->q.model != kid->to) {
+                corm__err_set(r->err, CORM_INVALID,
+                              "Prefetch('%s'): the queryset is over %s but %s.%s holds %s",
+                              l->path, kid->inner->q.model->name, cur->to->name, seg, kid->to->name);
+                corm__err_hint(r->err, "build it with corm_all(db, %s)", kid->to->name);
+                return CORM_INVALID;
+            }
+            /* append, keeping the order the lookups were given in */
+            pf_node **tail = &cur->kids;
+            while (*tail) tail = &(*tail)->next;
+            *tail = kid;
+            if (kid->inner && kid->inner->npf) {
+                corm_rc rc = add_lookups(r, kid, kid->inner->pf, kid->inner->npf);
+                if (rc != CORM_OK) return rc;
+            }
+        }
+        cur = kid;
+        if (last) return CORM_OK;
+        seg = sep + 2;
+    }
+}
+
+static corm_rc add_lookups(run *r, pf_node *root, const corm__pf_lookup *pf, int npf)
+{
+    for (int i = 0; i < npf; i++) {
+        corm_rc rc = add_lookup(r, root, &pf[i]);
+        if (rc != CORM_OK) return rc;
+    }
+    return CORM_OK;
+}
+
+/* ------------------------------------------------------------ storing */
+
+static int64_t id_of(const void *obj)
+{
+    const corm_obj *h = obj;
+    return *(const int64_t *)((const char *)obj + h->model->fields[0].offset);
+}
+
+static corm_rc set_attr(run *r, void *parent, const char *name, corm_list *list)
+{
+    corm_obj *h = parent;
+    corm_batch *b = h->batch;
+    corm__attr *a = b->attrs;
+    while (a && strcmp(a->name, name) != 0) a = a->next;
+    if (!a) {
+        a = corm__arena_zalloc(r->arena, sizeof *a);
+        if (!a || !(a->name = corm__arena_strdup(r->arena, name))) return nomem(r);
+        corm__map_init(&a->map, r->arena);
+        a->next = b->attrs;
+        b->attrs = a;
+    }
+    return corm__map_put(&a->map, (int64_t)(intptr_t)parent, list) ? CORM_OK : nomem(r);
+}
+
+/* Store v (an object, or a corm_list for to-many) on parent. */
+static corm_rc assign(run *r, const pf_node *n, void *parent, void *v)
+{
+    if (n->to_attr) {
+        corm_list *list = v;
+        if (!is_to_many(n->rel)) {
+            /* a to-one Prefetch with to_attr: a list of zero or one */
+            list = corm__arena_zalloc(r->arena, sizeof *list);
+            if (!list) return nomem(r);
+            if (v) {
+                list->items = corm__arena_alloc(r->arena, sizeof *list->items);
+                if (!list->items) return nomem(r);
+                list->items[0] = v;
+                list->n = 1;
+            }
+        }
+        return set_attr(r, parent, n->to_attr, list);
+    }
+    corm_obj *h = parent;
+    corm__rel_slots(parent)[n->rel->slot] = v;
+    h->rel_loaded |= (uint64_t)1 << n->rel->slot;
+    return CORM_OK;
+}
+
+/* ------------------------------------------------------------ one level */
+
+static corm_rc run_level(run *r, const pf_node *parent_node, void **parents, size_t np);
+
+/* The key each parent is matched by: its id, or for a forward fk its key
+** value (absent when NULL). */
+static bool parent_key(const pf_node *n, const void *parent, int64_t *key)
+{
+    if (n->rel->kind == CORM_REL_FK || n->rel->kind == CORM_REL_O2O) {
+        const corm_obj *h = parent;
+        if (h->nulls & ((uint64_t)1 << n->rel->field)) return false;
+        *key = *(const int64_t *)((const char *)parent + n->from->fields[n->rel->field].offset);
+        return true;
+    }
+    *key = id_of(parent);
+    return true;
+}
+
+static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
+{
+    /* the distinct keys, in parent order */
+    corm_map seen;
+    corm__map_init(&seen, NULL);
+    int64_t *keys = corm__arena_alloc(&r->tmp, (np ? np : 1) * sizeof *keys);
+    size_t nkeys = 0;
+    if (!keys) return nomem(r);
+    for (size_t i = 0; i < np; i++) {
+        int64_t k;
+        if (!parent_key(n, parents[i], &k) || corm__map_get(&seen, k)) continue;
+        if (!corm__map_put(&seen, k, (void *)(intptr_t)(nkeys + 1))) {
+            corm__map_free(&seen);
+            return nomem(r);
+        }
+        keys[nkeys++] = k;
+    }
+
+    corm__query q;
+    if (n->inner) {
+        q = n->inner->q;
+    } else {
+        memset(&q, 0, sizeof q);
+        q.model = n->to;
+        q.limit = -1;
+    }
+    q.via_from = n->from;
+    q.via = n->rel;
+    q.via_keys = keys;
+    q.nvia_keys = nkeys;
+
+    corm_buf origin;
+    corm__buf_init(&origin);
+    corm__buf_addf(&origin, "prefetch:%s.%s", n->from->name, n->rel->name);
+    void **objs = NULL;
+    size_t nobjs = 0;
+    int64_t *okeys = NULL;
+    corm_rc rc = CORM_OK;
+    if (nkeys) {
+        rc = corm__fetch(r->db, &q, r->arena, r->site, n->inner ? n->inner->built : r->built,
+                         corm__buf_cstr(&origin), &objs, &nobjs, &okeys, r->err);
+    }
+    corm__buf_free(&origin);
+
+    /* group the rows by key: slot s of key keys[s-1] gets its rows */
+    size_t *counts = NULL;
+    corm_list *lists = NULL;
+    if (rc == CORM_OK) {
+        counts = corm__arena_zalloc(&r->tmp, (nkeys + 1) * sizeof *counts);
+        lists = corm__arena_zalloc(r->arena, (nkeys + 1) * sizeof *lists);
+        if (!counts || !lists) rc = nomem(r);
+    }
+    for (size_t i = 0; rc == CORM_OK && i < nobjs; i++) {
+        void **slot = corm__map_get(&seen, okeys[i]);
+        if (slot) counts[(intptr_t)*slot]++;
+    }
+    for (size_t s = 1; rc == CORM_OK && s <= nkeys; s++) {
+        if (!counts[s]) continue;
+        lists[s].items = corm__arena_alloc(r->arena, counts[s] * sizeof(void *));
+        if (!lists[s].items) rc = nomem(r);
+    }
+    for (size_t i = 0; rc == CORM_OK && i < nobjs; i++) {
+        void **slot = corm__map_get(&seen, okeys[i]);
+        if (!slot) continue;
+        corm_list *l = &lists[(intptr_t)*slot];
+        l->items[l->n++] = objs[i];
+    }
+    for (size_t i = 0; rc == CORM_OK && i < np; i++) {
+        int64_t k;
+        void **slot = parent_key(n, parents[i], &k) ? corm__map_get(&seen, k) : NULL;
+        corm_list *l = &lists[slot ? (intptr_t)*slot : 0];  /* lists[0]: empty */
+        void *v = l;
+        if (!is_to_many(n->rel)) v = l->n ? l->items[0] : NULL;
+        rc = assign(r, n, parents[i], v);
+    }
+    corm__map_free(&seen);
+    if (rc == CORM_OK && n->kids) rc = run_level(r, n, objs, nobjs);
+    return rc;
+}
+
+static corm_rc run_level(run *r, const pf_node *parent_node, void **parents, size_t np)
+{
+    for (const pf_node *n = parent_node->kids; n; n = n->next) {
+        corm_rc rc = run_node(r, n, parents, np);
+        if (rc != CORM_OK) return rc;
+    }
+    return CORM_OK;
+}
+
+corm_rc corm__prefetch_run(corm_db *db, corm_arena *arena, const corm_model *model,
+                           void **objs, size_t n, const corm__pf_lookup *pf, int npf,
+                           corm_site site, corm_site built, corm_error *err)
+{
+    run r = {.db = db, .arena = arena, .site = site, .built = built, .err = err};
+    corm__arena_init(&r.tmp, 4096);
+    pf_node root = {.name = "", .to = model};
+    corm_rc rc = add_lookups(&r, &root, pf, npf);
+    if (rc == CORM_OK && n) rc = run_level(&r, &root, objs, n);
+    corm__arena_free(&r.tmp);
+    return rc;
+}
+
+const corm_list *corm_attr(const void *obj, const char *to_attr)
+{
+    const corm_obj *h = obj;
+    if (!h || !h->batch || !to_attr) return NULL;
+    for (const corm__attr *a = h->batch->attrs; a; a = a->next) {
+        if (strcmp(a->name, to_attr) != 0) continue;
+        void **v = corm__map_get(&a->map, (int64_t)(intptr_t)obj);
+        return v ? *v : NULL;
+    }
+    return NULL;
+}
+
+corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n,
+                                const char *const *paths, corm_site site)
+{
+    if (!db) return CORM_MISUSE;
+    if (n == 0) return CORM_OK;
+    const corm_obj *first = objs[0];
+    for (size_t i = 0; i < n; i++) {
+        const corm_obj *h = objs[i];
+        if (!h || !h->batch || h->model != first->model || h->batch->arena != first->batch->arena) {
+            corm__err_set(&db->err, CORM_MISUSE,
+                          "corm_prefetch_objects: object %zu is not from the same result as object 0", i);
+            corm__err_hint(&db->err, "pass objects of one model loaded by one queryset; related "
+                           "objects are stored in that queryset's memory");
+            return CORM_MISUSE;
+        }
+    }
+    int npf = 0;
+    while (paths && paths[npf]) npf++;
+    corm__pf_lookup *pf = corm__calloc((size_t)(npf ? npf : 1), sizeof *pf);
+    if (!pf) return CORM_NOMEM;
+    for (int i = 0; i < npf; i++) pf[i].path = paths[i];
+    corm_site none = {0};
+    corm_rc rc = corm__prefetch_run(db, first->batch->arena, first->model, (void **)objs, n, pf,
+                                    npf, site, none, &db->err);
+    corm__free(pf);
+    return rc;
+}
