@@ -90,7 +90,7 @@ $(B)/obj/boot/%.o: cli/%.c
 $(B)/corm-boot: $(CLI_BOOT:cli/%.c=$(B)/obj/boot/%.o) $(B)/libcorm.a
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS)
 
-$(GEN_DIR)/bookstore.h $(GEN_DIR)/bookstore.c: examples/bookstore.corm $(B)/corm-boot
+$(GEN_DIR)/bookstore.h $(GEN_DIR)/bookstore.c &: examples/bookstore.corm $(B)/corm-boot
 	@mkdir -p $(GEN_DIR)
 	$(B)/corm-boot gen examples/bookstore.corm -o $(GEN_DIR)
 

@@ -1,0 +1,301 @@
+/*
+** test_prefetch.c - prefetch_related and Prefetch objects: exact query
+** counts (as Django's prefetch tests assert them) and exact rows.
+*/
+#include "test.h"
+
+#include <string.h>
+
+static corm_db *db;
+
+static int setup(void **state) { (void)state; db = test_db_open(); return 0; }
+static int teardown(void **state) { (void)state; test_db_close(db); return 0; }
+
+/* "1,2" from a list of objects */
+static const char *list_ids(const corm_list *l)
+{
+    static char buf[512];
+    size_t len = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; l && i < l->n; i++) {
+        const corm_obj *o = l->items[i];
+        int64_t id = *(const int64_t *)((const char *)o + o->model->fields[0].offset);
+        len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%lld", i ? "," : "", (long long)id);
+    }
+    return l ? buf : "(null)";
+}
+
+static corm_qs *authors(void)
+{
+    corm_qs *qs = corm_all(db, Author);
+    corm_order_by(qs, "id");
+    return qs;
+}
+
+static corm_qs *books_by_id(void)
+{
+    corm_qs *qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    return qs;
+}
+
+static void test_reverse_fk(void **state)
+{
+    (void)state;
+    corm_qs *qs = authors();
+    corm_prefetch_related(qs, "books");
+    char got[256] = "";
+    Author *a;
+    CORM_ASSERT_NUM_QUERIES(db, 2) {
+        corm_foreach (a, qs) {
+            strcat(got, list_ids(author_books(a)));
+            strcat(got, ";");
+        }
+    }
+    assert_string_equal(got, "1,2;3,4,5;6;;");
+    corm_qs_free(qs);
+}
+
+static void test_m2m_both_ways(void **state)
+{
+    (void)state;
+    corm_qs *qs = books_by_id();
+    corm_qs *genres = corm_all(db, Genre);
+    corm_order_by(genres, "name");
+    corm_prefetch(qs, "genres", genres, NULL);
+    char got[256] = "";
+    Book *b;
+    CORM_ASSERT_NUM_QUERIES(db, 2) {
+        corm_foreach (b, qs) {
+            strcat(got, list_ids(book_genres(b)));
+            strcat(got, ";");
+        }
+    }
+    /* Fantasy 3, Fiction 1, History 2 ordered by name */
+    assert_string_equal(got, "1,2;1;1;3,1;3;;");
+    corm_qs_free(qs);
+
+    qs = corm_all(db, Genre);
+    corm_order_by(qs, "id");
+    corm_prefetch_related(qs, "books");
+    got[0] = '\0';
+    Genre *g;
+    CORM_ASSERT_NUM_QUERIES(db, 2) {
+        corm_foreach (g, qs) {
+            const corm_list *l = genre_books(g);
+            char n[16];
+            snprintf(n, sizeof n, "%zu;", l->n);
+            strcat(got, n);
+        }
+    }
+    assert_string_equal(got, "4;1;2;");
+    corm_qs_free(qs);
+}
+
+static void test_nested_and_merged(void **state)
+{
+    (void)state;
+    /* books and books__genres share the books level: 3 queries, not 4 */
+    corm_qs *qs = authors();
+    corm_prefetch_related(qs, "books", "books__genres", "books");
+    size_t links = 0;
+    Author *a;
+    CORM_ASSERT_NUM_QUERIES(db, 3) {
+        corm_foreach (a, qs) {
+            const corm_list *bl = author_books(a);
+            for (size_t i = 0; i < bl->n; i++) links += book_genres(bl->items[i])->n;
+        }
+    }
+    assert_int_equal(links, 7);
+    corm_qs_free(qs);
+
+    /* a nested path alone loads the levels it walks through */
+    qs = corm_all(db, Country);
+    corm_order_by(qs, "id");
+    corm_prefetch_related(qs, "authors__books__genres");
+    links = 0;
+    Country *c;
+    CORM_ASSERT_NUM_QUERIES(db, 4) {
+        corm_foreach (c, qs) {
+            const corm_list *al = country_authors(c);
+            for (size_t i = 0; i < al->n; i++) {
+                const corm_list *bl = author_books(al->items[i]);
+                for (size_t j = 0; j < bl->n; j++) links += book_genres(bl->items[j])->n;
+            }
+        }
+    }
+    assert_int_equal(links, 7);
+    corm_qs_free(qs);
+
+    /* forward fk through prefetch: 2 queries, NULL keys stay NULL */
+    qs = books_by_id();
+    corm_prefetch_related(qs, "author__country");
+    char got[128] = "";
+    Book *b;
+    CORM_ASSERT_NUM_QUERIES(db, 3) {
+        corm_foreach (b, qs) {
+            Country *co = author_country(book_author(b));
+            strcat(got, co ? co->code : "-");
+        }
+    }
+    assert_string_equal(got, "FRFRJPJPJP-");
+    corm_qs_free(qs);
+}
+
+static void test_prefetch_objects_to_attr(void **state)
+{
+    (void)state;
+    corm_qs *qs = authors();
+    corm_qs *longb = corm_all(db, Book);
+    corm_filter(longb, "pages__gt", corm_int(900));
+    corm_order_by(longb, "-pages");
+    corm_prefetch(qs, "books", longb, "long_books");
+    corm_qs *all = corm_all(db, Book);
+    corm_order_by(all, "id");
+    corm_prefetch(qs, "books", all, "all_books");
+    corm_qs *top = corm_all(db, Book);
+    corm_order_by(top, "-published_date");
+    corm_slice(top, 0, 2);               /* the two newest per author */
+    corm_select_related(top, "publisher");
+    corm_prefetch(qs, "books", top, "newest");
+    char got[256] = "";
+    Author *a;
+    CORM_ASSERT_NUM_QUERIES(db, 4) {
+        corm_foreach (a, qs) {
+            strcat(got, list_ids(corm_attr(a, "long_books")));
+            strcat(got, "|");
+            strcat(got, list_ids(corm_attr(a, "all_books")));
+            strcat(got, "|");
+            const corm_list *nb = corm_attr(a, "newest");
+            strcat(got, list_ids(nb));
+            for (size_t i = 0; i < nb->n; i++) /* select_related inside: no query */
+                strcat(got, book_publisher(nb->items[i]) ? "P" : "_");
+            strcat(got, ";");
+        }
+    }
+    assert_string_equal(got, "1,2|1,2|1P_;5|3,4,5|5P4_;|6|6_;||;");
+    /* to_attr leaves the relation's own cache alone: this is a new query */
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(author_books(corm_qs_at(qs, 0))->n, 2); }
+    assert_null(corm_attr(corm_qs_at(qs, 0), "nope"));
+    corm_qs_free(qs);
+}
+
+static void test_related_set_semantics(void **state)
+{
+    (void)state;
+    corm_qs *qs = authors();
+    corm_prefetch_related(qs, "books");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    Author *hugo = corm_qs_at(qs, 0);
+    /* all() on the prefetched set: no query; filter(): always a query */
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(author_books(hugo)->n, 2); }
+    corm_qs *rq = author_books_qs(hugo);
+    corm_filter(rq, "pages__gt", corm_int(1000));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_count(rq), 1); }
+    corm_qs_free(rq);
+    /* prefetch after evaluation: a no-op, counted for the detector */
+    corm_prefetch_related(qs, "books__genres");
+    assert_int_equal(corm_qs_late_eager(qs), 1);
+    assert_false(corm_qs_failed(qs));
+    corm_qs_free(qs);
+}
+
+static void test_objects_in_hand_and_empty(void **state)
+{
+    (void)state;
+    corm_qs *qs = authors();
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    void *items[4];
+    for (size_t i = 0; i < 4; i++) items[i] = corm_qs_at(qs, i);
+    CORM_ASSERT_NUM_QUERIES(db, 2) {
+        assert_int_equal(corm_prefetch_objects(db, items, 4, "books", "books__genres"), CORM_OK);
+    }
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_string_equal(list_ids(author_books(items[1])), "3,4,5"); }
+    corm_qs_free(qs);
+
+    /* no parents: no prefetch query at all */
+    qs = corm_all(db, Author);
+    corm_filter(qs, "name", corm_text("nobody"));
+    corm_prefetch_related(qs, "books__genres");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    corm_qs_free(qs);
+
+    /* a get() prefetches too */
+    qs = corm_all(db, Author);
+    corm_filter(qs, "pk", corm_int(2));
+    corm_prefetch_related(qs, "books");
+    Author *a;
+    CORM_ASSERT_NUM_QUERIES(db, 2) { a = corm_get(qs); }
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(author_books(a)->n, 3); }
+    corm_qs_free(qs);
+}
+
+static void test_errors(void **state)
+{
+    (void)state;
+    corm_qs *qs = authors();
+    corm_prefetch_related(qs, "bokos");
+    assert_int_equal(corm_eval(qs), CORM_SCHEMA);
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "did you mean 'books'?"));
+    corm_qs_free(qs);
+
+    qs = authors();
+    corm_prefetch(qs, "books", corm_all(db, Genre), NULL);
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    assert_non_null(strstr(corm_qs_error(qs)->message, "the queryset is over Genre"));
+    corm_qs_free(qs);
+
+    qs = authors();
+    corm_prefetch_related(qs, "books");
+    corm_prefetch(qs, "books", corm_all(db, Book), NULL);
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    assert_non_null(strstr(corm_qs_error(qs)->message, "already seen with a different queryset"));
+    corm_qs_free(qs);
+
+    /* an error in the inner queryset surfaces on the outer one */
+    qs = authors();
+    corm_qs *inner = corm_all(db, Book);
+    corm_filter(inner, "nope", corm_int(1));
+    corm_prefetch(qs, "books", inner, "x");
+    assert_int_equal(corm_eval(qs), CORM_SCHEMA);
+    corm_qs_free(qs);
+}
+
+static void test_many_parents(void **state)
+{
+    (void)state;
+    /* 100,000 parents: far past SQLite's 32,766 bound variables, still one
+    ** query per level */
+    assert_int_equal(corm_exec(db,
+        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000) "
+        "INSERT INTO \"author\" (\"name\", \"email\") SELECT 'bulk ' || x, 'b@example.com' FROM n"),
+        CORM_OK);
+    assert_int_equal(corm_exec(db,
+        "INSERT INTO \"book\" (\"title\", \"author_id\", \"published_date\", \"isbn\", \"pages\", "
+        "\"price\", \"description\", \"featured\") SELECT 'last', max(id), '2020-01-01', 'x-last', 1, 1, '', 0 "
+        "FROM \"author\""), CORM_OK);
+    corm_qs *qs = corm_all(db, Author);
+    corm_filter(qs, "name__startswith", corm_text("bulk "));
+    corm_prefetch_related(qs, "books");
+    CORM_ASSERT_NUM_QUERIES(db, 2) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_int_equal(corm_qs_len(qs), 100000);
+    size_t with_books = 0;
+    for (size_t i = 0; i < corm_qs_len(qs); i++) with_books += author_books(corm_qs_at(qs, i))->n;
+    assert_int_equal(with_books, 1);
+    corm_qs_free(qs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_reverse_fk),
+        cmocka_unit_test(test_m2m_both_ways),
+        cmocka_unit_test(test_nested_and_merged),
+        cmocka_unit_test(test_prefetch_objects_to_attr),
+        cmocka_unit_test(test_related_set_semantics),
+        cmocka_unit_test(test_objects_in_hand_and_empty),
+        cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_many_parents),
+    };
+    return cmocka_run_group_tests_name("prefetch", tests, setup, teardown);
+}
