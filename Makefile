@@ -57,6 +57,7 @@ EX_BIN   := $(EX_SRC:examples/%.c=$(B)/examples/%)
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
+.SECONDARY:
 .PHONY: all lib test test-run demo install valgrind check-src check-layers check-exports clean
 all: lib $(B)/corm $(EX_BIN)
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc

@@ -36,7 +36,7 @@ int main(int argc, char **argv)
     const char *titles[] = {"The Dispossessed", "The Lathe of Heaven"};
     for (int i = 0; i < 2; i++) {
         Book b = CORM_NEW(Book);
-        char isbn[14];
+        char isbn[32];
         snprintf(isbn, sizeof isbn, "978000000000%d", i);
         b.title = (char *)titles[i];
         b.author_id = a.id;

@@ -33,8 +33,8 @@ static void test_lookups(void **state)
     assert_string_equal(books_where("title__contains", corm_text("Wood")), "3");
     assert_string_equal(books_where("title__contains", corm_text("wood")), "");
     assert_string_equal(books_where("title__icontains", corm_text("wood")), "3");
-    assert_string_equal(books_where("title__startswith", corm_text("Nor")), "2,3");
-    assert_string_equal(books_where("title__istartswith", corm_text("nor")), "2,3");
+    assert_string_equal(books_where("title__startswith", corm_text("Nor")), "3");
+    assert_string_equal(books_where("title__istartswith", corm_text("no")), "2,3");
     assert_string_equal(books_where("title__endswith", corm_text("Shore")), "4");
     assert_string_equal(books_where("title__iendswith", corm_text("SHORE")), "4");
     assert_string_equal(books_where("pages__gt", corm_int(928)), "1,2");
@@ -122,7 +122,7 @@ static void test_exclude_and_q(void **state)
     corm_filter_q(qs, corm_q_or(qs, corm_q_new(qs, "title__startswith", corm_text("Nor")),
                                 corm_q_new(qs, "pages__gt", corm_int(1000))));
     corm_order_by(qs, "id");
-    assert_ids(qs, "1,2,3");
+    assert_ids(qs, "1,3");
     corm_qs_free(qs);
 
     qs = corm_all(db, Book);
@@ -222,8 +222,8 @@ static void test_evaluation_is_cached(void **state)
     Book *b;
     int n = 0;
     CORM_ASSERT_NUM_QUERIES(db, 1) {
-        corm_foreach (b, qs) n++;
-        corm_foreach (b, qs) n++;
+        corm_foreach (b, qs) n += b->id > 0;
+        corm_foreach (b, qs) n += b->id > 0;
         assert_int_equal(corm_count(qs), 6);
         assert_int_equal(corm_exists(qs), 1);
     }
@@ -287,7 +287,8 @@ static void test_select_related(void **state)
             strcat(seen, p ? "P;" : "_;");
         }
     }
-    assert_string_equal(seen, "Victor HugoFRP;Victor HugoFR_;Haruki MurakamiJP_;"
+    /* by pages: 1400 (1), 940 (2), 928 (5), 505 (4), 296 (3) */
+    assert_string_equal(seen, "Victor HugoFRP;Victor HugoFR_;Haruki MurakamiJPP;"
                               "Haruki MurakamiJP_;Haruki MurakamiJPP;");
     corm_qs_free(qs);
 

@@ -94,7 +94,7 @@ void test_fixture(corm_db *db)
     };
     for (int i = 0; i < 6; i++) {
         Book b = CORM_NEW(Book);
-        char isbn[16];
+        char isbn[32];
         snprintf(isbn, sizeof isbn, "97800000000%02d", i + 1);
         b.title = (char *)books[i].title;
         b.author_id = books[i].author;

@@ -4,8 +4,9 @@
 ** the sqlite3 API, independent of corm), that a second run is a no-op, and
 ** that a failure anywhere rolls the whole migration back.
 **
-** The schema is written as static descriptors, the way `corm gen` emits
-** them, so this test depends on nothing above src/migrate.
+** The main schema is written as static descriptors, the way `corm gen`
+** emits them; two more come from the schema parser (src/schema), one of
+** them the demo's examples/bookstore.corm (run from the repository root).
 */
 #include <stdarg.h>
 #include <stddef.h>
@@ -570,6 +571,99 @@ static void test_hostile_identifiers(void **state)
                         "id|NULL;na\"me|NULL;rank|-12.5e3");
 }
 
+/* ------------------------------------------------- from the schema parser */
+
+static const char shelf_corm[] =
+    "model Shelf {\n"
+    "    code: char(10) db_index\n"
+    "    label: char(50)\n"
+    "    floor: integer default=-1\n"
+    "    unique (label, floor)\n"
+    "    unique index shelf_code_floor_desc (code, -floor)\n"
+    "}\n"
+    "model Item {\n"
+    "    shelf: fk(Shelf, on_delete=cascade)\n"
+    "    name: char(20) default=\"it's\"\n"
+    "    active: bool default=true\n"
+    "    tags: m2m(Shelf, related_name=tagged_items)\n"
+    "}\n";
+
+static void test_parsed_schema(void **state)
+{
+    fx *f = *state;
+    corm_error err;
+    corm_schema *schema = corm_schema_parse(shelf_corm, strlen(shelf_corm), "shelf.corm", &err);
+    if (!schema) {
+        char buf[2048];
+        fail_msg("parse: %s", corm_error_format(&err, buf, sizeof buf));
+    }
+    corm_db *db = corm_open(f->url, schema, &err);
+    assert_non_null(db);
+    uint64_t before = corm_query_count(db);
+    migrate_ok(db);
+    /* 3 tables + 5 indexes (no second index for the listed db_index) */
+    assert_int_equal(corm_query_count(db) - before, 8 + 5);
+    corm_close(db);
+    assert_string_equal(
+        rows(f, "SELECT sql FROM sqlite_master WHERE type IN ('table', 'index') AND "
+                "name NOT IN ('corm_migrations', 'sqlite_sequence') AND sql IS NOT NULL "
+                "ORDER BY rowid"),
+        "CREATE TABLE \"shelf\" (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "
+        "\"code\" varchar(10) NOT NULL, \"label\" varchar(50) NOT NULL, "
+        "\"floor\" integer NOT NULL DEFAULT -1, "
+        "CONSTRAINT \"shelf_label_floor_uniq\" UNIQUE (\"label\", \"floor\"));"
+        "CREATE TABLE \"item\" (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "
+        "\"shelf_id\" bigint NOT NULL REFERENCES \"shelf\" (\"id\") DEFERRABLE INITIALLY DEFERRED, "
+        "\"name\" varchar(20) NOT NULL DEFAULT 'it''s', \"active\" bool NOT NULL DEFAULT 1);"
+        "CREATE TABLE \"item_tags\" (\"id\" integer NOT NULL PRIMARY KEY AUTOINCREMENT, "
+        "\"item_id\" bigint NOT NULL REFERENCES \"item\" (\"id\") DEFERRABLE INITIALLY DEFERRED, "
+        "\"shelf_id\" bigint NOT NULL REFERENCES \"shelf\" (\"id\") DEFERRABLE INITIALLY DEFERRED, "
+        "UNIQUE (\"item_id\", \"shelf_id\"));"
+        "CREATE INDEX \"shelf_code_idx\" ON \"shelf\" (\"code\");"
+        "CREATE UNIQUE INDEX \"shelf_code_floor_desc\" ON \"shelf\" (\"code\", \"floor\" DESC);"
+        "CREATE INDEX \"item_shelf_id_idx\" ON \"item\" (\"shelf_id\");"
+        "CREATE INDEX \"item_tags_shelf_id_idx\" ON \"item_tags\" (\"shelf_id\")");
+    corm_schema_free(schema);
+}
+
+/* The demo's schema: every table, no index twice. */
+static void test_bookstore_schema(void **state)
+{
+    fx *f = *state;
+    corm_error err;
+    corm_schema *schema = corm_schema_parse_file("examples/bookstore.corm", &err);
+    if (!schema) {
+        char buf[2048];
+        fail_msg("run from the repository root: %s", corm_error_format(&err, buf, sizeof buf));
+    }
+    corm_db *db = corm_open(f->url, schema, &err);
+    assert_non_null(db);
+    migrate_ok(db);
+    migrate_ok(db);
+    corm_close(db);
+    char want[16];
+    snprintf(want, sizeof want, "%d", schema->nmodels + schema->nm2m);
+    assert_string_equal(rows(f, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND "
+                                "name NOT IN ('corm_migrations', 'sqlite_sequence')"),
+                        want);
+    /* no two indexes of a table cover the same columns in the same order */
+    assert_string_equal(
+        rows(f, "WITH ix AS (SELECT m.name AS tbl, il.name AS idx, "
+                "  (SELECT group_concat(ii.name || '/' || ii.desc, ',') "
+                "   FROM pragma_index_xinfo(il.name) ii WHERE ii.key = 1) AS cols "
+                "  FROM sqlite_master m, pragma_index_list(m.name) il WHERE m.type = 'table') "
+                "SELECT tbl, cols, count(*) FROM ix GROUP BY tbl, cols HAVING count(*) > 1"),
+        "");
+    /* every foreign key column is indexed (as the leading column) */
+    assert_string_equal(
+        rows(f, "SELECT m.name, fk.\"from\" FROM sqlite_master m, pragma_foreign_key_list(m.name) fk "
+                "WHERE m.type = 'table' AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name) il, "
+                "pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = fk.\"from\")"),
+        "");
+    assert_string_equal(rows(f, "SELECT count(*) FROM corm_migrations"), "1");
+    corm_schema_free(schema);
+}
+
 static void test_ddl_helpers(void **state)
 {
     (void)state;
@@ -696,6 +790,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_misuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_descriptors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_identifiers, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_parsed_schema, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bookstore_schema, setup, teardown),
         cmocka_unit_test(test_ddl_helpers),
         cmocka_unit_test(test_dialect),
     };
