@@ -64,7 +64,8 @@ lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc
 
 $(B)/obj/src/%.o: src/%.c
 	@mkdir -p $(@D)
-	$(CC) $(LIB_CFLAGS) -c $< -o $@
+	@echo '  CC    $<'
+	@$(CC) $(LIB_CFLAGS) -c $< -o $@
 
 $(B)/libcorm.a: $(LIB_OBJ)
 	@rm -f $@
@@ -82,11 +83,13 @@ $(B)/corm.pc: corm.pc.in
 # bookstore models the demo (and the integration tests) are written against.
 $(B)/obj/cli/%.o: cli/%.c
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
+	@echo '  CC    $<'
+	@$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
 
 $(B)/obj/boot/%.o: cli/%.c
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -DCORM_BOOTSTRAP -c $< -o $@
+	@echo '  CC    $< (bootstrap)'
+	@$(CC) $(APP_CFLAGS) -DCORM_BOOTSTRAP -c $< -o $@
 
 $(B)/corm-boot: $(CLI_BOOT:cli/%.c=$(B)/obj/boot/%.o) $(B)/libcorm.a
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS)
@@ -97,7 +100,8 @@ $(GEN_DIR)/bookstore.h $(GEN_DIR)/bookstore.c &: examples/bookstore.corm $(B)/co
 
 $(BOOKSTORE_O): $(BOOKSTORE_C)
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
+	@echo '  CC    $<'
+	@$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
 
 $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o): $(GEN_DIR)/bookstore.h
 
@@ -112,7 +116,8 @@ $(B)/examples/%: examples/%.c $(BOOKSTORE_O) $(B)/libcorm.a
 # the generated bookstore and tests/support.
 $(B)/obj/tests/%.o: tests/%.c $(GEN_DIR)/bookstore.h
 	@mkdir -p $(@D)
-	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -Itests/support -Isrc -c $< -o $@
+	@echo '  CC    $<'
+	@$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -Itests/support -Isrc -c $< -o $@
 
 $(B)/tests/%: $(B)/obj/tests/%.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm.a
 	@mkdir -p $(@D)

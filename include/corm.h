@@ -179,7 +179,12 @@ typedef struct corm_event {
     corm_site site;   /* the application code that caused it */
     corm_site built;  /* where its queryset was made, or {0} */
     const char *origin; /* "queryset", "fk:Book.author", "set:Author.book_set",
-                           "save", "delete", "exec", "migrate" */
+                           "prefetch:Author.books", "count", "exists",
+                           "insert", "update", "delete", "exec", "migrate",
+                           "transaction", "snapshot" */
+    bool internal;      /* a statement corm added on its own (the BEGIN and
+                           COMMIT that give one evaluation a consistent
+                           snapshot); not counted by corm_query_count */
 } corm_event;
 
 typedef void (*corm_event_fn)(void *ud, const corm_event *ev);
@@ -188,7 +193,7 @@ typedef void (*corm_event_fn)(void *ud, const corm_event *ev);
 ** 8).  Returns a handle for corm_off_query, or -1 when full. */
 CORM_API int corm_on_query(corm_db *db, corm_event_fn fn, void *ud);
 CORM_API void corm_off_query(corm_db *db, int handle);
-/* Statements run on db since it was opened. */
+/* Statements run on db since it was opened, except internal ones. */
 CORM_API uint64_t corm_query_count(const corm_db *db);
 
 /* ------------------------------------------------------------ querysets */

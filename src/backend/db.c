@@ -67,10 +67,10 @@ void corm_off_query(corm_db *db, int handle)
     }
 }
 
-static void emit(corm__cursor *cur)
+static void emit_ev(corm__cursor *cur, bool internal)
 {
     corm_db *db = cur->db;
-    db->nqueries++;
+    if (!internal) db->nqueries++;
     corm_event ev = {
         .sql = cur->sql,
         .vendor = db->be->vendor,
@@ -81,9 +81,40 @@ static void emit(corm__cursor *cur)
         .site = cur->site,
         .built = cur->built,
         .origin = cur->origin,
+        .internal = internal,
     };
     for (int i = 0; i < CORM__MAX_SUBS; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
+}
+
+static void emit(corm__cursor *cur) { emit_ev(cur, false); }
+
+static corm_rc exec_internal(corm_db *db, const char *sql, corm_error *err)
+{
+    double t0 = corm__now_ms();
+    corm_rc rc = db->be->exec(db->conn, sql, err);
+    corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = CORM__LIB_SITE,
+                        .origin = "snapshot", .rc = rc};
+    emit_ev(&cur, true);
+    return rc;
+}
+
+corm_rc corm__db_snapshot_begin(corm_db *db, bool *opened)
+{
+    *opened = false;
+    if (db->tx_depth > 0 || db->be->in_transaction(db->conn)) return CORM_OK;
+    corm_rc rc = exec_internal(db, "BEGIN", &db->err);
+    *opened = rc == CORM_OK;
+    return rc;
+}
+
+void corm__db_snapshot_end(corm_db *db, bool opened)
+{
+    if (!opened) return;
+    /* a read-only transaction: COMMIT and ROLLBACK are the same; keep the
+    ** db's error of the evaluation, not of this statement */
+    corm_error keep;
+    if (exec_internal(db, "COMMIT", &keep) != CORM_OK) (void)exec_internal(db, "ROLLBACK", &keep);
 }
 
 corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql,

@@ -48,6 +48,12 @@ void corm__cursor_close(corm__cursor *cur);
 corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params,
                      int nparams, corm_site site, const char *origin,
                      int64_t *changes);
+/* A read snapshot for the queries of one evaluation (a queryset and its
+** prefetch levels): BEGIN unless a transaction is already open; *opened
+** tells whether snapshot_end must COMMIT.  Both are internal statements:
+** events marked internal, not counted. */
+corm_rc corm__db_snapshot_begin(corm_db *db, bool *opened);
+void corm__db_snapshot_end(corm_db *db, bool opened);
 /* The site used for statements the library runs on its own. */
 #define CORM__LIB_SITE ((corm_site){__FILE__, __LINE__, __func__})
 

@@ -337,8 +337,12 @@ corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n,
     if (!pf) return CORM_NOMEM;
     for (int i = 0; i < npf; i++) pf[i].path = paths[i];
     corm_site none = {0};
-    corm_rc rc = corm__prefetch_run(db, first->batch->arena, first->model, (void **)objs, n, pf,
-                                    npf, site, none, &db->err);
+    bool snap = false;
+    corm_rc rc = corm__db_snapshot_begin(db, &snap);
+    if (rc == CORM_OK)
+        rc = corm__prefetch_run(db, first->batch->arena, first->model, (void **)objs, n, pf,
+                                npf, site, none, &db->err);
+    corm__db_snapshot_end(db, snap);
     corm__free(pf);
     return rc;
 }

@@ -315,11 +315,17 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     if (!qs) return CORM_NOMEM;
     if (qs->err.rc != CORM_OK) return qs->err.rc;
     if (qs->evaluated) return CORM_OK;
-    corm_rc rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset",
-                             &qs->items, &qs->n, NULL, &qs->err);
+    /* the queryset and its prefetch levels read one snapshot */
+    bool snap = false;
+    corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;
+    if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
+    if (rc == CORM_OK)
+        rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset",
+                         &qs->items, &qs->n, NULL, &qs->err);
     if (rc == CORM_OK && qs->npf)
         rc = corm__prefetch_run(qs->db, &qs->result, qs->q.model, qs->items, qs->n, qs->pf,
                                 qs->npf, site, qs->built, &qs->err);
+    corm__db_snapshot_end(qs->db, snap);
     if (rc != CORM_OK) {
         qs->items = NULL;
         qs->n = 0;
@@ -425,14 +431,17 @@ static void *first_or_last(corm_qs *qs, corm_site site, bool last)
     one.limit = 1;
     void **items = NULL;
     size_t n = 0;
-    if (corm__fetch(qs->db, &one, &qs->result, site, qs->built, "queryset", &items, &n, NULL,
-                    &qs->err) != CORM_OK)
-        return NULL;
-    if (n && qs->npf &&
-        corm__prefetch_run(qs->db, &qs->result, one.model, items, n, qs->pf, qs->npf, site,
-                           qs->built, &qs->err) != CORM_OK)
-        return NULL;
-    return n ? items[0] : NULL;
+    bool snap = false;
+    corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;
+    if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
+    if (rc == CORM_OK)
+        rc = corm__fetch(qs->db, &one, &qs->result, site, qs->built, "queryset", &items, &n,
+                         NULL, &qs->err);
+    if (rc == CORM_OK && n && qs->npf)
+        rc = corm__prefetch_run(qs->db, &qs->result, one.model, items, n, qs->pf, qs->npf,
+                                site, qs->built, &qs->err);
+    corm__db_snapshot_end(qs->db, snap);
+    return rc == CORM_OK && n ? items[0] : NULL;
 }
 
 void *corm_first_at(corm_qs *qs, corm_site site) { return first_or_last(qs, site, false); }

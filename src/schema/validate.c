@@ -719,11 +719,11 @@ corm_rc corm__build_schema(corm__pctx *c, const corm__ast *ast, corm_schema *out
         m->index = i;
         m->fields = ms->fields;
         m->nfields = ms->nfields;
-        m->rels = ms->rels;
         m->nrels = ms->nfwd + ms->nrev;
+        m->rels = m->nrels ? ms->rels : NULL;
         m->ordering = ord;
         m->nordering = ms->am->nordering;
-        m->indexes = ms->indexes;
+        m->indexes = ms->nindexes ? ms->indexes : NULL;
         m->nindexes = ms->nindexes;
         ptrs[i] = m;
         for (int r = 0; r < ms->nfwd; r++) nm2m += ms->rels[r].kind == CORM_REL_M2M;

@@ -25,11 +25,13 @@ static const char *sqlite_column_type(const corm_field *f, char *buf,
     case CORM_FT_CHAR:
         /* varchar(n) is documentation on SQLite (no length check): corm
         ** checks max_length on write, as Django's validators do. */
-        if (f->max_length <= 0 || !buf || size < 24) return "text";
+        if (f->max_length <= 0) return "text";
+        if (!buf || size < 24) return NULL; /* callers pass 64 bytes */
         snprintf(buf, size, "varchar(%d)", f->max_length);
         return buf;
     case CORM_FT_EMAIL:
-        if (!buf || size < 24) return "varchar(254)";
+        /* Django's EmailField: max_length 254 (RFC 5321) unless given */
+        if (!buf || size < 24) return NULL;
         snprintf(buf, size, "varchar(%d)", f->max_length > 0 ? f->max_length : 254);
         return buf;
     case CORM_FT_TEXT: return "text";

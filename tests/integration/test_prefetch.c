@@ -261,6 +261,48 @@ static void test_errors(void **state)
     corm_qs_free(qs);
 }
 
+static void count_internal(void *ud, const corm_event *ev)
+{
+    if (ev->internal) {
+        char *log = ud;
+        strcat(log, ev->sql);
+        strcat(log, ";");
+    }
+}
+
+static void test_one_snapshot(void **state)
+{
+    (void)state;
+    /* parents and every prefetch level read one snapshot: an internal
+    ** BEGIN/COMMIT around them, not counted as queries */
+    char log[256] = "";
+    int h = corm_on_query(db, count_internal, log);
+    corm_qs *qs = authors();
+    corm_prefetch_related(qs, "books__genres");
+    uint64_t before = corm_query_count(db);
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_int_equal(corm_query_count(db) - before, 3);
+    assert_string_equal(log, "BEGIN;COMMIT;");
+    corm_qs_free(qs);
+
+    /* inside the caller's transaction: nothing added */
+    log[0] = '\0';
+    assert_int_equal(corm_begin(db), CORM_OK);
+    qs = authors();
+    corm_prefetch_related(qs, "books");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    corm_qs_free(qs);
+    assert_int_equal(corm_commit(db), CORM_OK);
+    assert_string_equal(log, "");
+
+    /* no prefetch: a single statement needs no transaction */
+    qs = authors();
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    corm_qs_free(qs);
+    assert_string_equal(log, "");
+    corm_off_query(db, h);
+}
+
 static void test_many_parents(void **state)
 {
     (void)state;
@@ -295,6 +337,7 @@ int main(void)
         cmocka_unit_test(test_related_set_semantics),
         cmocka_unit_test(test_objects_in_hand_and_empty),
         cmocka_unit_test(test_errors),
+        cmocka_unit_test(test_one_snapshot),
         cmocka_unit_test(test_many_parents),
     };
     return cmocka_run_group_tests_name("prefetch", tests, setup, teardown);
