@@ -161,7 +161,7 @@ static corm_rc check_member_name(parser *p, corm__pos at, const char *name,
                           "%s '%s' ends with '_'", what, name);
     if (strcmp(name, "pk") == 0)
         return corm__perr(p->c, at, "'pk' always names the primary key: pick another name",
-                          "%s name 'pk' is reserved", what);
+                          "%s 'pk' is reserved", what);
     if (corm__c_reserved(name))
         return corm__perr(p->c, at, "it becomes a C struct member or function name: pick another name",
                           "%s '%s' is reserved in C", what, name);
@@ -179,17 +179,18 @@ static bool tok_starts_member(parser *p)
 }
 
 /* An INT token as an int in [lo, hi]. */
-static corm_rc small_int(parser *p, const char *what, int lo, int hi, int *out)
+static corm_rc small_int(parser *p, const char *what, int lo, int hi, const char *hint,
+                         int *out)
 {
     const corm__token *t = tok(p, 0);
     if (t->kind != CORM__T_INT) {
         char w[80];
         snprintf(w, sizeof w, "%s (a whole number)", what);
-        return expected(p, t, w, NULL);
+        return expected(p, t, w, hint);
     }
     if (t->big || t->u < (uint64_t)lo || t->u > (uint64_t)hi) {
         char d[120];
-        return corm__perr(p->c, pos_of(t), NULL, "%s %s is out of range (%d to %d)", what,
+        return corm__perr(p->c, pos_of(t), hint, "%s %s is out of range (%d to %d)", what,
                           corm__tok_describe(t, d, sizeof d), lo, hi);
     }
     *out = (int)t->u;
@@ -486,16 +487,18 @@ static corm_rc parse_field(parser *p, corm__ast_model *m, int *nfields_cols, int
     if (f->type == CORM_FT_CHAR) {
         if ((rc = expect(p, CORM__T_LPAREN, "'(' after 'char'", "char needs a maximum length: char(200)")))
             return rc;
-        if ((rc = small_int(p, "char length", 1, CORM__CHAR_MAX, &f->max_length))) return rc;
+        if ((rc = small_int(p, "char length", 1, CORM__CHAR_MAX,
+                             "char(n) holds up to n characters: use text for unbounded strings",
+                             &f->max_length))) return rc;
         if ((rc = expect(p, CORM__T_RPAREN, "')'", "char takes one length: char(200)"))) return rc;
     } else if (f->type == CORM_FT_DECIMAL) {
         const char *h = "decimal needs digits and decimal places: decimal(10, 2)";
         if ((rc = expect(p, CORM__T_LPAREN, "'(' after 'decimal'", h))) return rc;
-        if ((rc = small_int(p, "decimal precision", 1, CORM__DECIMAL_MAX, &f->precision))) return rc;
+        if ((rc = small_int(p, "decimal precision", 1, CORM__DECIMAL_MAX, h, &f->precision))) return rc;
         if ((rc = expect(p, CORM__T_COMMA, "',' and the number of decimal places", h))) return rc;
         t = tok(p, 0);
         corm__pos sp = pos_of(t);
-        if ((rc = small_int(p, "decimal scale", 0, CORM__DECIMAL_MAX, &f->scale))) return rc;
+        if ((rc = small_int(p, "decimal scale", 0, CORM__DECIMAL_MAX, h, &f->scale))) return rc;
         if (f->scale > f->precision)
             return corm__perr(p->c, sp, "the scale counts digits after the point, out of the precision: decimal(10, 2)",
                               "decimal scale %d is larger than its precision %d", f->scale, f->precision);
