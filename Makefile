@@ -126,8 +126,8 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm.a
 test:
 	$(MAKE) --no-print-directory B=build/asan SAN=1 test-run
 
-test-run: check-src check-layers lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
-	@B=$(B) tools/run-tests.sh $(UNIT_BIN) $(INT_BIN)
+test-run: check-src check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
+	@B=$(B) tools/run-tests.sh $(UNIT_BIN) $(INT_BIN) tests/demo/check.sh:$(B)/corm
 
 valgrind:
 	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)

@@ -92,7 +92,7 @@ int cli_demo(int argc, char **argv)
     }
     if (!code && !json) {
         printf("corm demo on %s, scale %lld\n\n", url, (long long)scale);
-        printf("%-24s %-6s %8s %8s %10s\n", "scenario", "variant", "queries", "rows", "ms");
+        printf("%-28s %-6s %8s %8s %10s\n", "scenario", "variant", "queries", "rows", "ms");
     }
     for (int i = 0; i < demo_nscenarios && !code; i++) {
         const demo_scenario *s = &demo_scenarios[i];
@@ -107,7 +107,7 @@ int cli_demo(int argc, char **argv)
             const char *variant = v ? "fixed" : "naive";
             if (code) break;
             if (json) code = print_json(s->name, variant, queries, c.rows, ms);
-            else printf("%-24s %-6s %8llu %8lld %10.2f\n", v ? "" : s->name, variant,
+            else printf("%-28s %-6s %8llu %8lld %10.2f\n", v ? "" : s->name, variant,
                         (unsigned long long)queries, (long long)c.rows, ms);
         }
     }

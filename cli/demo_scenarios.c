@@ -80,6 +80,339 @@ static int books_author_country(demo_ctx *c, bool fixed)
 static int books_author_country_naive(demo_ctx *c) { return books_author_country(c, false); }
 static int books_author_country_fixed(demo_ctx *c) { return books_author_country(c, true); }
 
+/* Fail the scenario when a lazy load returned nothing because of an error. */
+#define NEED(ptr, qs)                                                       \
+    do {                                                                    \
+        if (!(ptr)) {                                                       \
+            corm_qs_free(qs);                                               \
+            return demo_fail_db(c->db);                                     \
+        }                                                                   \
+    } while (0)
+
+/* Count and use a list of books. */
+static void use_books(demo_ctx *c, const corm_list *l)
+{
+    for (size_t i = 0; i < l->n; i++) {
+        use(((Book *)l->items[i])->title);
+        c->rows++;
+    }
+}
+
+/* -- authors_books (seed 003): every author with their books (reverse fk) */
+static int authors_books(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Author);
+    corm_order_by(qs, "id");
+    if (fixed) corm_prefetch_related(qs, "books");
+    Author *a;
+    corm_foreach (a, qs) {
+        const corm_list *books = author_books(a);
+        NEED(books, qs);
+        use(a->name);
+        use_books(c, books);
+    }
+    return finish(qs);
+}
+static int authors_books_naive(demo_ctx *c) { return authors_books(c, false); }
+static int authors_books_fixed(demo_ctx *c) { return authors_books(c, true); }
+
+/* -- posts_tags (seed 002): posts with their tags (many-to-many) */
+static int posts_tags(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Post);
+    corm_order_by(qs, "id");
+    if (fixed) corm_prefetch_related(qs, "tags");
+    Post *p;
+    corm_foreach (p, qs) {
+        const corm_list *tags = post_tags(p);
+        NEED(tags, qs);
+        for (size_t i = 0; i < tags->n; i++) use(((Tag *)tags->items[i])->name);
+        c->rows++;
+    }
+    return finish(qs);
+}
+static int posts_tags_naive(demo_ctx *c) { return posts_tags(c, false); }
+static int posts_tags_fixed(demo_ctx *c) { return posts_tags(c, true); }
+
+/* -- books_author_genres (seed 000): select_related + prefetch_related */
+static int books_author_genres(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    corm_order_by(qs, "id");
+    if (fixed) {
+        corm_select_related(qs, "author");
+        corm_prefetch_related(qs, "genres");
+    }
+    Book *b;
+    corm_foreach (b, qs) {
+        Author *a = book_author(b);
+        const corm_list *g = book_genres(b);
+        NEED(a, qs);
+        NEED(g, qs);
+        use(a->name);
+        for (size_t i = 0; i < g->n; i++) use(((Genre *)g->items[i])->name);
+        c->rows++;
+    }
+    return finish(qs);
+}
+static int books_author_genres_naive(demo_ctx *c) { return books_author_genres(c, false); }
+static int books_author_genres_fixed(demo_ctx *c) { return books_author_genres(c, true); }
+
+/* -- authors_published_books (seed 000): Prefetch(queryset=published, to_attr) */
+static int authors_published_books(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Author);
+    corm_order_by(qs, "id");
+    if (fixed) {
+        corm_qs *published = corm_all(c->db, Book);
+        corm_filter(published, "published_date__isnull", corm_bool(false));
+        corm_prefetch(qs, "books", published, "published_books");
+    }
+    Author *a;
+    corm_foreach (a, qs) {
+        if (fixed) {
+            use_books(c, corm_attr(a, "published_books"));
+            continue;
+        }
+        corm_qs *mine = author_books_qs(a);
+        corm_filter(mine, "published_date__isnull", corm_bool(false));
+        Book *b;
+        corm_foreach (b, mine) {
+            use(b->title);
+            c->rows++;
+        }
+        if (finish(mine)) return corm_qs_free(qs), 1;
+    }
+    return finish(qs);
+}
+static int authors_published_books_naive(demo_ctx *c) { return authors_published_books(c, false); }
+static int authors_published_books_fixed(demo_ctx *c) { return authors_published_books(c, true); }
+
+/* -- author_report (seed 000): authors, their books and each book's genres */
+static int author_report(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Author);
+    corm_order_by(qs, "id");
+    if (fixed) {
+        corm_qs *books = corm_all(c->db, Book);
+        corm_prefetch_related(books, "genres");
+        corm_prefetch(qs, "books", books, NULL);
+    }
+    Author *a;
+    corm_foreach (a, qs) {
+        const corm_list *books = author_books(a);
+        NEED(books, qs);
+        for (size_t i = 0; i < books->n; i++) {
+            const corm_list *g = book_genres(books->items[i]);
+            NEED(g, qs);
+            for (size_t k = 0; k < g->n; k++) use(((Genre *)g->items[k])->name);
+            c->rows++;
+        }
+    }
+    return finish(qs);
+}
+static int author_report_naive(demo_ctx *c) { return author_report(c, false); }
+static int author_report_fixed(demo_ctx *c) { return author_report(c, true); }
+
+/* -- users_orders_items (seed 002): Prefetch("orders", Order.select_related(
+** "payment_method").prefetch_related("items")) */
+static int users_orders_items(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, User);
+    corm_order_by(qs, "id");
+    if (fixed) {
+        corm_qs *orders = corm_all(c->db, Order);
+        corm_select_related(orders, "payment_method");
+        corm_prefetch_related(orders, "items");
+        corm_prefetch(qs, "orders", orders, NULL);
+    }
+    User *u;
+    corm_foreach (u, qs) {
+        const corm_list *orders = user_orders(u);
+        NEED(orders, qs);
+        for (size_t i = 0; i < orders->n; i++) {
+            Order *o = orders->items[i];
+            PaymentMethod *pm = order_payment_method(o);
+            const corm_list *items = order_items(o);
+            NEED(pm, qs);
+            NEED(items, qs);
+            use(pm->kind);
+            c->rows += (int64_t)items->n;
+        }
+    }
+    return finish(qs);
+}
+static int users_orders_items_naive(demo_ctx *c) { return users_orders_items(c, false); }
+static int users_orders_items_fixed(demo_ctx *c) { return users_orders_items(c, true); }
+
+/* -- orders_active_items_product (seed 003): Prefetch("items",
+** OrderItem.filter(is_cancelled=False).select_related("product"), to_attr) */
+static int orders_active_items_product(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Order);
+    corm_order_by(qs, "id");
+    if (fixed) {
+        corm_qs *items = corm_all(c->db, OrderItem);
+        corm_filter(items, "is_cancelled", corm_bool(false));
+        corm_select_related(items, "product");
+        corm_prefetch(qs, "items", items, "active_items");
+    }
+    Order *o;
+    corm_foreach (o, qs) {
+        corm_qs *mine = NULL;
+        const corm_list *items;
+        if (fixed) {
+            items = corm_attr(o, "active_items");
+        } else {
+            mine = order_items_qs(o);
+            corm_filter(mine, "is_cancelled", corm_bool(false));
+            if (corm_eval(mine) != CORM_OK) return corm_qs_free(qs), finish(mine);
+            items = NULL;
+            for (size_t i = 0; i < corm_qs_len(mine); i++) {
+                Product *p = order_item_product(corm_qs_at(mine, i));
+                NEED(p, qs);
+                use(p->name);
+                c->rows++;
+            }
+        }
+        for (size_t i = 0; items && i < items->n; i++) {
+            Product *p = order_item_product(items->items[i]);
+            NEED(p, qs);
+            use(p->name);
+            c->rows++;
+        }
+        corm_qs_free(mine);
+    }
+    return finish(qs);
+}
+static int orders_active_items_product_naive(demo_ctx *c) { return orders_active_items_product(c, false); }
+static int orders_active_items_product_fixed(demo_ctx *c) { return orders_active_items_product(c, true); }
+
+/* -- customers_orders_multi (seed 003): three Prefetch on orders: all,
+** recent (a to_attr) and high value (a to_attr) */
+static const char recent_since[] = "2024-07-01 00:00:00";
+static int customers_orders_multi(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, User);
+    corm_order_by(qs, "id");
+    if (fixed) {
+        corm_prefetch(qs, "orders", NULL, NULL);
+        corm_qs *recent = corm_all(c->db, Order);
+        corm_filter(recent, "created_at__gte", corm_text(recent_since));
+        corm_prefetch(qs, "orders", recent, "recent_orders");
+        corm_qs *high = corm_all(c->db, Order);
+        corm_filter(high, "total__gte", corm_float(100.0));
+        corm_prefetch(qs, "orders", high, "high_value_orders");
+    }
+    User *u;
+    corm_foreach (u, qs) {
+        size_t n[3];
+        if (fixed) {
+            n[0] = user_orders(u)->n;
+            n[1] = corm_attr(u, "recent_orders")->n;
+            n[2] = corm_attr(u, "high_value_orders")->n;
+        } else {
+            const corm_list *all = user_orders(u);
+            NEED(all, qs);
+            n[0] = all->n;
+            corm_qs *recent = user_orders_qs(u);
+            corm_filter(recent, "created_at__gte", corm_text(recent_since));
+            corm_qs *high = user_orders_qs(u);
+            corm_filter(high, "total__gte", corm_float(100.0));
+            int64_t r = corm_count(recent), h = corm_count(high);
+            corm_qs_free(recent);
+            corm_qs_free(high);
+            if (r < 0 || h < 0) return corm_qs_free(qs), demo_fail_db(c->db);
+            /* a count query reads no rows; count them like the fixed list */
+            n[1] = (size_t)r;
+            n[2] = (size_t)h;
+        }
+        c->rows += (int64_t)(n[0] + n[1] + n[2]);
+    }
+    return finish(qs);
+}
+static int customers_orders_multi_naive(demo_ctx *c) { return customers_orders_multi(c, false); }
+static int customers_orders_multi_fixed(demo_ctx *c) { return customers_orders_multi(c, true); }
+
+/* -- books_recent_reviews (seed 003/004): the 5 newest reviews of each book
+** with their user: a sliced Prefetch is top-N per parent, one query */
+static int books_recent_reviews(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    corm_filter(qs, "reviews__isnull", corm_bool(false));
+    corm_order_by(qs, "id");
+    if (fixed) {
+        corm_qs *recent = corm_all(c->db, Review);
+        corm_order_by(recent, "-created_at");
+        corm_select_related(recent, "user");
+        corm_slice(recent, 0, 5);
+        corm_prefetch(qs, "reviews", recent, "recent_reviews");
+    }
+    Book *b;
+    corm_foreach (b, qs) {
+        corm_qs *mine = NULL;
+        const corm_list *reviews;
+        if (fixed) {
+            reviews = corm_attr(b, "recent_reviews");
+        } else {
+            mine = book_reviews_qs(b);
+            corm_order_by(mine, "-created_at");
+            corm_slice(mine, 0, 5);
+            if (corm_eval(mine) != CORM_OK) return corm_qs_free(qs), finish(mine);
+            reviews = NULL;
+            for (size_t i = 0; i < corm_qs_len(mine); i++) {
+                User *u = review_user(corm_qs_at(mine, i));
+                NEED(u, qs);
+                use(u->email);
+                c->rows++;
+            }
+        }
+        for (size_t i = 0; reviews && i < reviews->n; i++) {
+            User *u = review_user(reviews->items[i]);
+            NEED(u, qs);
+            use(u->email);
+            c->rows++;
+        }
+        corm_qs_free(mine);
+    }
+    return finish(qs);
+}
+static int books_recent_reviews_naive(demo_ctx *c) { return books_recent_reviews(c, false); }
+static int books_recent_reviews_fixed(demo_ctx *c) { return books_recent_reviews(c, true); }
+
+/* -- prefetch_then_filter (seed 003, mistake 1): prefetching books, then
+** filtering the related set in the loop, queries again per author */
+static int prefetch_then_filter(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Author);
+    corm_order_by(qs, "id");
+    if (fixed) {
+        corm_qs *recent = corm_all(c->db, Book);
+        corm_filter(recent, "published_date__year__gte", corm_int(2020));
+        corm_prefetch(qs, "books", recent, "recent_books");
+    } else {
+        corm_prefetch_related(qs, "books");
+    }
+    Author *a;
+    corm_foreach (a, qs) {
+        if (fixed) {
+            use_books(c, corm_attr(a, "recent_books"));
+            continue;
+        }
+        corm_qs *recent = author_books_qs(a);  /* a new query: the prefetch is unused */
+        corm_filter(recent, "published_date__year__gte", corm_int(2020));
+        Book *b;
+        corm_foreach (b, recent) {
+            use(b->title);
+            c->rows++;
+        }
+        if (finish(recent)) return corm_qs_free(qs), 1;
+    }
+    return finish(qs);
+}
+static int prefetch_then_filter_naive(demo_ctx *c) { return prefetch_then_filter(c, false); }
+static int prefetch_then_filter_fixed(demo_ctx *c) { return prefetch_then_filter(c, true); }
+
 const demo_scenario demo_scenarios[] = {
     {"books_author", "every book with its author's name (select_related)",
      books_author_naive, books_author_fixed},
@@ -87,5 +420,28 @@ const demo_scenario demo_scenarios[] = {
      orders_user_product_naive, orders_user_product_fixed},
     {"books_author_country", "every book with its author's country (nested select_related)",
      books_author_country_naive, books_author_country_fixed},
+    {"authors_books", "every author with their books (prefetch a reverse fk)",
+     authors_books_naive, authors_books_fixed},
+    {"posts_tags", "posts with their tags (prefetch a many-to-many)", posts_tags_naive,
+     posts_tags_fixed},
+    {"books_author_genres", "books with author (select_related) and genres (prefetch)",
+     books_author_genres_naive, books_author_genres_fixed},
+    {"authors_published_books", "authors with published books only (Prefetch + to_attr)",
+     authors_published_books_naive, authors_published_books_fixed},
+    {"author_report", "authors, their books and each book's genres (nested Prefetch)",
+     author_report_naive, author_report_fixed},
+    {"users_orders_items", "users' orders with payment method and items (Prefetch with "
+     "select_related and prefetch_related inside)", users_orders_items_naive,
+     users_orders_items_fixed},
+    {"orders_active_items_product", "orders with non-cancelled items and their product "
+     "(filtered Prefetch + select_related)", orders_active_items_product_naive,
+     orders_active_items_product_fixed},
+    {"customers_orders_multi", "customers with all, recent and high-value orders "
+     "(three Prefetch on one relation)", customers_orders_multi_naive,
+     customers_orders_multi_fixed},
+    {"books_recent_reviews", "the 5 newest reviews of each book with their user "
+     "(top-N per parent)", books_recent_reviews_naive, books_recent_reviews_fixed},
+    {"prefetch_then_filter", "prefetch books then filter per author (the mistake) vs "
+     "Prefetch with to_attr", prefetch_then_filter_naive, prefetch_then_filter_fixed},
 };
 const int demo_nscenarios = (int)(sizeof demo_scenarios / sizeof demo_scenarios[0]);

@@ -23,6 +23,19 @@ static const char *dump_ftype(const corm_field *f, char *buf, size_t size)
     return buf;
 }
 
+/* s with control characters and backslashes escaped: one line per item. */
+static void dump_str(FILE *out, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '\\') fputs("\\\\", out);
+        else if (c == '\n') fputs("\\n", out);
+        else if (c == '\t') fputs("\\t", out);
+        else if (c < 0x20 || c == 0x7F) fprintf(out, "\\x%02X", c);
+        else fputc(c, out);
+    }
+}
+
 static void dump_flags(FILE *out, unsigned flags)
 {
     static const char *const names[] = {"pk", "null", "unique", "db_index", "auto_now",
@@ -46,15 +59,19 @@ static void dump_schema(FILE *out, const corm_schema *s)
     fputs("]\n", out);
     for (int i = 0; i < s->nmodels; i++) {
         const corm_model *m = s->models[i];
-        fprintf(out, "model %s table=%s index=%d schema=%s\n", m->name, m->table, m->index,
-                m->schema == s ? "ok" : "WRONG");
+        fprintf(out, "model %s table=", m->name);
+        dump_str(out, m->table);
+        fprintf(out, " index=%d schema=%s\n", m->index, m->schema == s ? "ok" : "WRONG");
         for (int j = 0; j < m->nfields; j++) {
             const corm_field *f = &m->fields[j];
             char t[40];
             fprintf(out, "  field %d %s column=%s type=%s", j, f->name, f->column,
                     dump_ftype(f, t, sizeof t));
             dump_flags(out, f->flags);
-            if (f->default_sql) fprintf(out, " default=%s", f->default_sql);
+            if (f->default_sql) {
+                fputs(" default=", out);
+                dump_str(out, f->default_sql);
+            }
             if (f->rel >= 0) fprintf(out, " rel=%d", f->rel);
             fputs("\n", out);
         }
@@ -73,7 +90,9 @@ static void dump_schema(FILE *out, const corm_schema *s)
         }
         for (int j = 0; j < m->nindexes; j++) {
             const corm_index *x = &m->indexes[j];
-            fprintf(out, "  %sindex %s (", x->unique ? "unique " : "", x->name);
+            fprintf(out, "  %sindex ", x->unique ? "unique " : "");
+            dump_str(out, x->name);
+            fputs(" (", out);
             for (int k = 0; k < x->nfields; k++) fprintf(out, "%s%s", k ? ", " : "", x->fields[k]);
             fputs(")\n", out);
         }

@@ -519,7 +519,8 @@ static void test_messages(void **state)
                         "test.corm:2:21: default \"a\\nb\" does not fit integer field 'x'\n"
                         "hint: write a whole number: default=0");
     assert_string_equal(parse_err("\xff", buf, sizeof buf),
-                        "test.corm:1:1: unexpected character '\\xFF'");
+                        "test.corm:1:1: unexpected character '\\xFF'\n"
+                        "hint: schema files are text: names use letters, digits and _, other bytes go in strings");
     assert_string_equal(parse_err("model A { b: fk(Athor, on_delete=cascade) }", buf, sizeof buf),
                         "test.corm:1:17: unknown model 'Athor' in fk field 'A.b'\n"
                         "hint: the models are: A");
