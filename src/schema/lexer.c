@@ -270,6 +270,8 @@ static void lex_one(corm__lexer *lx, corm__token *t)
             else if (c == '[' || c == ']') hint = "list the columns in parentheses: index (a, b)";
             else if (c < 0x20 || c >= 0x7F)
                 hint = "schema files are text: names use letters, digits and _, other bytes go in strings";
+            else
+                hint = "names use letters, digits and _; other characters go in \"strings\"";
             char shown[8];
             if (c > 0x20 && c < 0x7F) snprintf(shown, sizeof shown, "%c", c);
             else snprintf(shown, sizeof shown, "\\x%02X", (unsigned)(c & 0xFF));

@@ -1,5 +1,5 @@
 /*
-** compile.c - corm__query -> SELECT text + parameters, for one dialect.
+** where.c - lookup paths, values and Q trees -> the WHERE of a query.
 **
 ** Lookup paths ("author__country__name__iexact") are resolved against the
 ** model descriptors.  To-one hops become joins of the query (reused by every
@@ -12,33 +12,9 @@
 ** the clauses around it only when those hold no placeholders, so the order
 ** of out->params is the order of the placeholders in the text.
 */
-#include "sql_int.h"
+#include "compile_int.h"
 
 #include <string.h>
-
-#define MAX_JOINS 32
-#define MAX_PARTS 16
-
-typedef struct join {
-    int parent;                   /* join index, -1 = the scope's base */
-    const corm_relation *rel;     /* FK/O2O forward or REVERSE_O2O */
-    bool left;
-    char alias[8];
-} join;
-
-typedef struct scope {
-    const corm_model *base;
-    char prefix;                  /* alias letter of this nesting level */
-    char base_alias[8];
-    join joins[MAX_JOINS];
-    int njoins;
-} scope;
-
-typedef struct ctx {
-    const corm__dialect *d;
-    corm__compiled *out;
-    corm_error *err;
-} ctx;
 
 enum { TR_NONE, TR_YEAR, TR_MONTH, TR_DAY };
 enum {
@@ -56,7 +32,7 @@ static const char lookup_list[] =
     "exact, iexact, contains, icontains, startswith, istartswith, endswith, "
     "iendswith, gt, gte, lt, lte, in, isnull, range; year, month, day on dates";
 
-static int find_lookup(const char *s)
+int corm__find_lookup(const char *s)
 {
     for (int i = 0; i < LK_COUNT_; i++)
         if (strcmp(s, lookup_names[i]) == 0) return i;
@@ -70,7 +46,7 @@ static int find_transform(const char *s)
     return -1;
 }
 
-static bool is_pk_name(const char *s) { return strcmp(s, "pk") == 0 || strcmp(s, "id") == 0; }
+bool corm__is_pk_name(const char *s) { return strcmp(s, "pk") == 0 || strcmp(s, "id") == 0; }
 
 void corm__compiled_init(corm__compiled *c)
 {
@@ -88,19 +64,19 @@ void corm__compiled_free(corm__compiled *c)
     c->nparams = c->cap = 0;
 }
 
-static corm_rc nomem(ctx *c)
+corm_rc corm__sql_nomem(corm__sqlctx *c)
 {
     corm__err_set(c->err, CORM_NOMEM, "out of memory compiling a query");
     return CORM_NOMEM;
 }
 
-static corm_rc add_param(ctx *c, corm_buf *w, corm_value v)
+corm_rc corm__sql_bind(corm__sqlctx *c, corm_buf *w, corm_value v)
 {
     corm__compiled *o = c->out;
     if (o->nparams == o->cap) {
         int cap = o->cap ? o->cap * 2 : 16;
         corm_value *p = corm__realloc(o->params, (size_t)cap * sizeof *p);
-        if (!p) return nomem(c);
+        if (!p) return corm__sql_nomem(c);
         o->params = p;
         o->cap = cap;
     }
@@ -111,7 +87,7 @@ static corm_rc add_param(ctx *c, corm_buf *w, corm_value v)
 
 /* ------------------------------------------------------------ scopes */
 
-static void scope_init(scope *s, const corm_model *base, char prefix)
+void corm__scope_init(corm__scope *s, const corm_model *base, char prefix)
 {
     memset(s, 0, sizeof *s);
     s->base = base;
@@ -120,22 +96,22 @@ static void scope_init(scope *s, const corm_model *base, char prefix)
     s->base_alias[1] = '0';
 }
 
-static const char *node_alias(const scope *s, int node)
+const char *corm__node_alias(const corm__scope *s, int node)
 {
     return node < 0 ? s->base_alias : s->joins[node].alias;
 }
 
-static const corm_model *node_model(const scope *s, int node)
+const corm_model *corm__node_model(const corm__scope *s, int node)
 {
     if (node < 0) return s->base;
-    const join *j = &s->joins[node];
-    const corm_model *from = node_model(s, j->parent);
+    const corm__join *j = &s->joins[node];
+    const corm_model *from = corm__node_model(s, j->parent);
     return corm__rel_target(from, j->rel);
 }
 
 /* The join of rel from node parent, made once and shared afterwards.
 ** Returns its index or -1 with the error set. */
-static int scope_join(ctx *c, scope *s, int parent, const corm_relation *rel,
+int corm__scope_join(corm__sqlctx *c, corm__scope *s, int parent, const corm_relation *rel,
                       bool left)
 {
     for (int i = 0; i < s->njoins; i++)
@@ -149,7 +125,7 @@ static int scope_join(ctx *c, scope *s, int parent, const corm_relation *rel,
         corm__err_hint(c->err, "split the query or use prefetch_related");
         return -2;
     }
-    join *j = &s->joins[s->njoins];
+    corm__join *j = &s->joins[s->njoins];
     j->parent = parent;
     j->rel = rel;
     j->left = left;
@@ -164,30 +140,30 @@ static int scope_join(ctx *c, scope *s, int parent, const corm_relation *rel,
     return s->njoins++;
 }
 
-static void col_ref(corm_buf *b, const char *alias, const char *column)
+void corm__col_ref(corm_buf *b, const char *alias, const char *column)
 {
     corm__buf_adds(b, alias);
     corm__buf_addc(b, '.');
     corm__sql_ident(b, column);
 }
 
-static void render_joins(const scope *s, corm_buf *b)
+void corm__render_joins(const corm__scope *s, corm_buf *b)
 {
     for (int i = 0; i < s->njoins; i++) {
-        const join *j = &s->joins[i];
-        const corm_model *from = node_model(s, j->parent);
+        const corm__join *j = &s->joins[i];
+        const corm_model *from = corm__node_model(s, j->parent);
         const corm_model *to = corm__rel_target(from, j->rel);
         corm__buf_adds(b, j->left ? " LEFT OUTER JOIN " : " INNER JOIN ");
         corm__sql_ident(b, to->table);
         corm__buf_addf(b, " %s ON (", j->alias);
         if (j->rel->kind == CORM_REL_REVERSE_O2O) {
-            col_ref(b, j->alias, to->fields[j->rel->field].column);
+            corm__col_ref(b, j->alias, to->fields[j->rel->field].column);
             corm__buf_adds(b, " = ");
-            col_ref(b, node_alias(s, j->parent), "id");
+            corm__col_ref(b, corm__node_alias(s, j->parent), "id");
         } else {
-            col_ref(b, node_alias(s, j->parent), from->fields[j->rel->field].column);
+            corm__col_ref(b, corm__node_alias(s, j->parent), from->fields[j->rel->field].column);
             corm__buf_adds(b, " = ");
-            col_ref(b, j->alias, "id");
+            corm__col_ref(b, j->alias, "id");
         }
         corm__buf_addc(b, ')');
     }
@@ -195,7 +171,7 @@ static void render_joins(const scope *s, corm_buf *b)
 
 /* ------------------------------------------------------------ errors */
 
-static corm_rc unknown_name(ctx *c, const corm_model *m, const char *name,
+corm_rc corm__unknown_name(corm__sqlctx *c, const corm_model *m, const char *name,
                             const char *lookup)
 {
     const char *cands[CORM_MAX_FIELDS + CORM_MAX_RELS];
@@ -263,7 +239,7 @@ static const char *vtype_name(corm_vtype t)
     return (unsigned)t < CORM__ARRAY_LEN(names) ? names[t] : "?";
 }
 
-static corm_rc type_error(ctx *c, const corm_model *m, const corm_field *f,
+static corm_rc type_error(corm__sqlctx *c, const corm_model *m, const corm_field *f,
                           const char *lookup, const char *want, corm_vtype got)
 {
     corm__err_set(c->err, CORM_TYPE, "'%s': %s.%s (%s) needs %s, got a %s value",
@@ -298,11 +274,11 @@ static size_t text_len(const corm_value *v)
 
 /* ------------------------------------------------------------ leaves */
 
-static corm_rc render_q(ctx *c, scope *s, const struct corm_q *q, bool negated,
+corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
                         corm_buf *w);
 
 /* The condition on one column: col_sql is the column (or date part). */
-static corm_rc render_cond(ctx *c, corm_buf *w, const char *col_sql,
+static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
                            const corm_model *m, const corm_field *f, int transform,
                            int lookup, const corm_value *v, const char *path,
                            bool nullable, bool negated)
@@ -345,7 +321,7 @@ static corm_rc render_cond(ctx *c, corm_buf *w, const char *col_sql,
             if (!scalar_fits(k, item.type))
                 return type_error(c, m, f, path, kind_ctor(k), item.type);
             if (i) corm__buf_adds(w, ", ");
-            rc = add_param(c, w, item);
+            rc = corm__sql_bind(c, w, item);
         }
         corm__buf_addc(w, ')');
         break;
@@ -357,9 +333,9 @@ static corm_rc render_cond(ctx *c, corm_buf *w, const char *col_sql,
             if (!scalar_fits(k, v->u.list.p[i].type))
                 return type_error(c, m, f, path, kind_ctor(k), v->u.list.p[i].type);
         corm__buf_addf(w, "%s BETWEEN ", col_sql);
-        rc = add_param(c, w, v->u.list.p[0]);
+        rc = corm__sql_bind(c, w, v->u.list.p[0]);
         corm__buf_adds(w, " AND ");
-        if (rc == CORM_OK) rc = add_param(c, w, v->u.list.p[1]);
+        if (rc == CORM_OK) rc = corm__sql_bind(c, w, v->u.list.p[1]);
         break;
     }
     case LK_EXACT: case LK_GT: case LK_GTE: case LK_LT: case LK_LTE: {
@@ -374,7 +350,7 @@ static corm_rc render_cond(ctx *c, corm_buf *w, const char *col_sql,
         static const char *const ops[] = {[LK_EXACT] = "=", [LK_GT] = ">",
             [LK_GTE] = ">=", [LK_LT] = "<", [LK_LTE] = "<="};
         corm__buf_addf(w, "%s %s ", col_sql, ops[lookup]);
-        rc = add_param(c, w, *v);
+        rc = corm__sql_bind(c, w, *v);
         break;
     }
     default: { /* the text pattern lookups */
@@ -403,15 +379,15 @@ static corm_rc render_cond(ctx *c, corm_buf *w, const char *col_sql,
         if (lead) corm__buf_adds(&pat, any);
         add_like_escaped(&pat, v->u.s.p, text_len(v), glob);
         if (trail) corm__buf_adds(&pat, any);
-        if (pat.oom) { corm__buf_free(&pat); return nomem(c); }
+        if (pat.oom) { corm__buf_free(&pat); return corm__sql_nomem(c); }
         char *p = corm__arena_strndup(&c->out->arena, pat.p ? pat.p : "", pat.len);
         corm__buf_free(&pat);
-        if (!p) return nomem(c);
+        if (!p) return corm__sql_nomem(c);
         if (glob)
             corm__buf_addf(w, "%s GLOB ", col_sql);
         else
             corm__buf_addf(w, "%s %s ", col_sql, ci && c->d->has_ilike ? "ILIKE" : "LIKE");
-        rc = add_param(c, w, corm_text(p));
+        rc = corm__sql_bind(c, w, corm_text(p));
         if (!glob) corm__buf_adds(w, c->d->like_escape);
         break;
     }
@@ -421,7 +397,7 @@ static corm_rc render_cond(ctx *c, corm_buf *w, const char *col_sql,
 }
 
 /* Parse the tail of a path after the field: [transform] [lookup]. */
-static corm_rc parse_tail(ctx *c, const corm_model *m, const corm_field *f,
+static corm_rc parse_tail(corm__sqlctx *c, const corm_model *m, const corm_field *f,
                           char **parts, int n, const char *path,
                           int *transform, int *lookup)
 {
@@ -442,7 +418,7 @@ static corm_rc parse_tail(ctx *c, const corm_model *m, const corm_field *f,
         }
     }
     if (i < n) {
-        int l = find_lookup(parts[i]);
+        int l = corm__find_lookup(parts[i]);
         if (l < 0) {
             const char *best = corm__did_you_mean(parts[i], lookup_names, LK_COUNT_);
             corm__err_set(c->err, CORM_INVALID, "'%s': unknown lookup '%s' on %s.%s",
@@ -465,20 +441,20 @@ static corm_rc parse_tail(ctx *c, const corm_model *m, const corm_field *f,
     return CORM_OK;
 }
 
-static corm_rc render_leaf_at(ctx *c, scope *s, int node, char **parts, int n,
+static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **parts, int n,
                               const corm_value *v, const char *path,
                               bool nullable, bool negated, corm_buf *w);
 
 /* A to-many hop: `outer_key IN (SELECT inner_key FROM ... WHERE ...)`. */
-static corm_rc render_tomany(ctx *c, scope *s, int node, const corm_relation *r,
+static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const corm_relation *r,
                              char **rest, int nrest, const corm_value *v,
                              const char *path, corm_buf *w)
 {
-    const corm_model *from = node_model(s, node);
+    const corm_model *from = corm__node_model(s, node);
     const corm_model *to = corm__rel_target(from, r);
     bool m2m = r->kind == CORM_REL_M2M || r->kind == CORM_REL_REVERSE_M2M;
-    scope sub;
-    scope_init(&sub, to, (char)(s->prefix + 1));
+    corm__scope sub;
+    corm__scope_init(&sub, to, (char)(s->prefix + 1));
     if (sub.prefix > 'Z') {
         corm__err_set(c->err, CORM_INVALID, "'%s' nests too deep", path);
         return CORM_INVALID;
@@ -487,8 +463,8 @@ static corm_rc render_tomany(ctx *c, scope *s, int node, const corm_relation *r,
 
     /* Does the path end at the relation itself (r, r__in, r__pk__gt, r__isnull)? */
     int k = 0;
-    if (k < nrest && is_pk_name(rest[k])) k++;
-    bool ends_here = k == nrest || (k + 1 == nrest && find_lookup(rest[k]) >= 0);
+    if (k < nrest && corm__is_pk_name(rest[k])) k++;
+    bool ends_here = k == nrest || (k + 1 == nrest && corm__find_lookup(rest[k]) >= 0);
     bool isnull = ends_here && k < nrest && strcmp(rest[k], "isnull") == 0;
 
     const char *inner_key;  /* column selected by the subquery */
@@ -516,7 +492,7 @@ static corm_rc render_tomany(ctx *c, scope *s, int node, const corm_relation *r,
         char col[300];
         corm_buf cb;
         corm__buf_init(&cb);
-        col_ref(&cb, jalias, r->through_dst);
+        corm__col_ref(&cb, jalias, r->through_dst);
         corm__strlcpy(col, corm__buf_cstr(&cb), sizeof col);
         corm__buf_free(&cb);
         int tr, lk;
@@ -529,10 +505,10 @@ static corm_rc render_tomany(ctx *c, scope *s, int node, const corm_relation *r,
     }
     if (rc != CORM_OK) { corm__buf_free(&where); return rc; }
 
-    corm__buf_adds(w, node_alias(s, node));
+    corm__buf_adds(w, corm__node_alias(s, node));
     corm__buf_adds(w, ".\"id\"");
     corm__buf_adds(w, positive ? " IN (SELECT " : " NOT IN (SELECT ");
-    col_ref(w, key_alias, inner_key);
+    corm__col_ref(w, key_alias, inner_key);
     corm__buf_adds(w, " FROM ");
     if (m2m) {
         corm__sql_ident(w, r->through);
@@ -541,18 +517,18 @@ static corm_rc render_tomany(ctx *c, scope *s, int node, const corm_relation *r,
             corm__buf_adds(w, " INNER JOIN ");
             corm__sql_ident(w, to->table);
             corm__buf_addf(w, " %s ON (", sub.base_alias);
-            col_ref(w, sub.base_alias, "id");
+            corm__col_ref(w, sub.base_alias, "id");
             corm__buf_adds(w, " = ");
-            col_ref(w, jalias, r->through_dst);
+            corm__col_ref(w, jalias, r->through_dst);
             corm__buf_addc(w, ')');
         }
     } else {
         corm__sql_ident(w, to->table);
         corm__buf_addf(w, " %s", sub.base_alias);
     }
-    render_joins(&sub, w);
+    corm__render_joins(&sub, w);
     corm__buf_adds(w, " WHERE ");
-    col_ref(w, key_alias, inner_key);
+    corm__col_ref(w, key_alias, inner_key);
     corm__buf_adds(w, " IS NOT NULL");
     if (where.len) {
         corm__buf_adds(w, " AND ");
@@ -564,29 +540,29 @@ static corm_rc render_tomany(ctx *c, scope *s, int node, const corm_relation *r,
 }
 
 /* Resolve parts from node and render the condition. */
-static corm_rc render_leaf_at(ctx *c, scope *s, int node, char **parts, int n,
+static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **parts, int n,
                               const corm_value *v, const char *path,
                               bool nullable, bool negated, corm_buf *w)
 {
     const corm_field *f = NULL;
     int i = 0;
     while (i < n) {
-        const corm_model *m = node_model(s, node);
+        const corm_model *m = corm__node_model(s, node);
         const char *p = parts[i];
         const corm_relation *r = corm__model_rel(m, p, strlen(p));
         if (r && (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O)) {
             const corm_field *fk = &m->fields[r->field];
             /* author, author__in, author__id: the key column, no join */
             int k = i + 1;
-            if (k < n && is_pk_name(parts[k])) k++;
-            if (k == n || find_lookup(parts[k]) >= 0) {
+            if (k < n && corm__is_pk_name(parts[k])) k++;
+            if (k == n || corm__find_lookup(parts[k]) >= 0) {
                 f = fk;
                 i = k;
                 nullable = nullable || (fk->flags & CORM_FF_NULL);
                 break;
             }
             bool left = (fk->flags & CORM_FF_NULL) != 0;
-            int j = scope_join(c, s, node, r, left);
+            int j = corm__scope_join(c, s, node, r, left);
             if (j < -1) return c->err->rc;
             nullable = nullable || left;
             node = j;
@@ -594,13 +570,13 @@ static corm_rc render_leaf_at(ctx *c, scope *s, int node, char **parts, int n,
             continue;
         }
         if (r && r->kind == CORM_REL_REVERSE_O2O) {
-            int j = scope_join(c, s, node, r, true);
+            int j = corm__scope_join(c, s, node, r, true);
             if (j < -1) return c->err->rc;
             nullable = true;
             node = j;
             i++;
-            if (i == n || find_lookup(parts[i]) >= 0) {
-                f = &node_model(s, node)->fields[0];
+            if (i == n || corm__find_lookup(parts[i]) >= 0) {
+                f = &corm__node_model(s, node)->fields[0];
                 break;
             }
             continue;
@@ -608,13 +584,13 @@ static corm_rc render_leaf_at(ctx *c, scope *s, int node, char **parts, int n,
         if (r) /* to-many */
             return render_tomany(c, s, node, r, parts + i + 1, n - i - 1, v, path, w);
         f = corm__model_field(m, p, strlen(p));
-        if (!f) return unknown_name(c, m, p, path);
+        if (!f) return corm__unknown_name(c, m, p, path);
         nullable = nullable || (f->flags & CORM_FF_NULL);
         i++;
         break;
     }
-    if (!f) f = &node_model(s, node)->fields[0];
-    const corm_model *m = node_model(s, node);
+    if (!f) f = &corm__node_model(s, node)->fields[0];
+    const corm_model *m = corm__node_model(s, node);
     int tr, lk;
     corm_rc rc = parse_tail(c, m, f, parts + i, n - i, path, &tr, &lk);
     if (rc != CORM_OK) return rc;
@@ -623,13 +599,13 @@ static corm_rc render_leaf_at(ctx *c, scope *s, int node, char **parts, int n,
     if (tr != TR_NONE) {
         corm_buf raw;
         corm__buf_init(&raw);
-        col_ref(&raw, node_alias(s, node), f->column);
+        corm__col_ref(&raw, corm__node_alias(s, node), f->column);
         c->d->date_part(&col, transform_names[tr - TR_YEAR], corm__buf_cstr(&raw));
         corm__buf_free(&raw);
     } else {
-        col_ref(&col, node_alias(s, node), f->column);
+        corm__col_ref(&col, corm__node_alias(s, node), f->column);
     }
-    if (col.oom) { corm__buf_free(&col); return nomem(c); }
+    if (col.oom) { corm__buf_free(&col); return corm__sql_nomem(c); }
     rc = render_cond(c, w, corm__buf_cstr(&col), m, f, tr, lk, v, path, nullable,
                      negated);
     corm__buf_free(&col);
@@ -637,7 +613,7 @@ static corm_rc render_leaf_at(ctx *c, scope *s, int node, char **parts, int n,
 }
 
 /* Split "a__b__c" into parts (copied into the compile arena). */
-static corm_rc split_path(ctx *c, const char *path, char **parts, int *n)
+corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n)
 {
     *n = 0;
     if (!path || !*path) {
@@ -646,7 +622,7 @@ static corm_rc split_path(ctx *c, const char *path, char **parts, int *n)
         return CORM_INVALID;
     }
     char *copy = corm__arena_strdup(&c->out->arena, path);
-    if (!copy) return nomem(c);
+    if (!copy) return corm__sql_nomem(c);
     char *p = copy;
     for (;;) {
         char *sep = strstr(p, "__");
@@ -665,7 +641,7 @@ static corm_rc split_path(ctx *c, const char *path, char **parts, int *n)
     return CORM_OK;
 }
 
-static corm_rc render_q(ctx *c, scope *s, const struct corm_q *q, bool negated,
+corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
                         corm_buf *w)
 {
     corm_rc rc;
@@ -673,327 +649,25 @@ static corm_rc render_q(ctx *c, scope *s, const struct corm_q *q, bool negated,
     case CORM__Q_LEAF: {
         char *parts[MAX_PARTS];
         int n;
-        rc = split_path(c, q->lookup, parts, &n);
+        rc = corm__split_path(c, q->lookup, parts, &n);
         if (rc != CORM_OK) return rc;
         return render_leaf_at(c, s, -1, parts, n, &q->value, q->lookup, false,
                               negated, w);
     }
     case CORM__Q_NOT:
         corm__buf_adds(w, "NOT (");
-        rc = render_q(c, s, q->a, !negated, w);
+        rc = corm__render_q(c, s, q->a, !negated, w);
         corm__buf_addc(w, ')');
         return rc;
     default:
         corm__buf_addc(w, '(');
-        rc = render_q(c, s, q->a, negated, w);
+        rc = corm__render_q(c, s, q->a, negated, w);
         if (rc != CORM_OK) return rc;
         corm__buf_adds(w, q->kind == CORM__Q_AND ? " AND " : " OR ");
-        rc = render_q(c, s, q->b, negated, w);
+        rc = corm__render_q(c, s, q->b, negated, w);
         corm__buf_addc(w, ')');
         return rc;
     }
-}
-
-/* ------------------------------------------------------ select_related */
-
-static corm_rc plan_related(ctx *c, scope *s, const corm__query *q)
-{
-    corm__compiled *o = c->out;
-    o->nnodes = 1;
-    o->nodes[0] = (corm__sel_node){q->model, -1, NULL, 0};
-    int node_join[CORM__MAX_NODES] = {-1};
-    for (int k = 0; k < q->nrelated; k++) {
-        char *parts[MAX_PARTS];
-        int n;
-        corm_rc rc = split_path(c, q->related[k], parts, &n);
-        if (rc != CORM_OK) return rc;
-        int node = 0;
-        for (int i = 0; i < n; i++) {
-            const corm_model *m = o->nodes[node].model;
-            const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
-            if (!r) {
-                const corm_field *f = corm__model_field(m, parts[i], strlen(parts[i]));
-                if (f) {
-                    corm__err_set(c->err, CORM_INVALID,
-                                  "select_related('%s'): %s.%s is a %s field, not a relation",
-                                  q->related[k], m->name, parts[i], corm__ftype_name(f->type));
-                    corm__err_hint(c->err, "select_related follows fk and one_to_one fields");
-                    return CORM_INVALID;
-                }
-                return unknown_name(c, m, parts[i], q->related[k]);
-            }
-            if (r->kind != CORM_REL_FK && r->kind != CORM_REL_O2O &&
-                r->kind != CORM_REL_REVERSE_O2O) {
-                corm__err_set(c->err, CORM_INVALID,
-                              "select_related('%s'): %s.%s is a to-many relation",
-                              q->related[k], m->name, parts[i]);
-                corm__err_hint(c->err, "use corm_prefetch_related(qs, \"%s\") for reverse "
-                               "foreign keys and many-to-many", q->related[k]);
-                return CORM_INVALID;
-            }
-            int found = -1;
-            for (int j = 1; j < o->nnodes; j++)
-                if (o->nodes[j].parent == node && o->nodes[j].rel == r) found = j;
-            if (found < 0) {
-                if (o->nnodes == CORM__MAX_NODES) {
-                    corm__err_set(c->err, CORM_INVALID, "select_related follows more than %d relations",
-                                  CORM__MAX_NODES - 1);
-                    return CORM_INVALID;
-                }
-                /* LEFT OUTER for every hop: it is exact for nullable keys,
-                ** equal for required ones (the key is enforced), and it makes
-                ** SQLite drive the join from the base table. */
-                int j = scope_join(c, s, node_join[node], r, true);
-                if (j < -1) return c->err->rc;
-                found = o->nnodes++;
-                o->nodes[found] = (corm__sel_node){corm__rel_target(m, r), node, r, 0};
-                node_join[found] = j;
-            }
-            node = found;
-        }
-    }
-    int col = 0;
-    for (int j = 0; j < o->nnodes; j++) {
-        o->nodes[j].first_col = col;
-        col += o->nodes[j].model->nfields;
-    }
-    o->ncols = col;
-    return CORM_OK;
-}
-
-/* ------------------------------------------------------------ ordering */
-
-static corm_rc render_order(ctx *c, scope *s, const corm__query *q, corm_buf *b,
-                            bool by_pk_fallback)
-{
-    const char *const *terms = q->order;
-    int n = q->norder;
-    if (!q->order_set) {
-        terms = q->model->ordering;
-        n = q->model->nordering;
-    }
-    static const char *const pk_term[] = {"pk"};
-    if (n == 0 && by_pk_fallback) {
-        terms = pk_term;
-        n = 1;
-    }
-    for (int t = 0; t < n; t++) {
-        const char *term = terms[t];
-        bool desc = term[0] == '-';
-        if (desc) term++;
-        if (q->reverse_order) desc = !desc;
-        char *parts[MAX_PARTS];
-        int np;
-        corm_rc rc = split_path(c, term, parts, &np);
-        if (rc != CORM_OK) return rc;
-        int node = -1;
-        const corm_field *f = NULL;
-        for (int i = 0; i < np; i++) {
-            const corm_model *m = node_model(s, node);
-            const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
-            if (r && (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O)) {
-                if (i + 1 == np || (i + 2 == np && is_pk_name(parts[i + 1]))) {
-                    f = &m->fields[r->field];
-                    break;
-                }
-                int j = scope_join(c, s, node, r, (m->fields[r->field].flags & CORM_FF_NULL) != 0);
-                if (j < -1) return c->err->rc;
-                node = j;
-                continue;
-            }
-            if (r) {
-                corm__err_set(c->err, CORM_INVALID, "order_by('%s'): %s.%s is a to-many relation",
-                              terms[t], m->name, parts[i]);
-                corm__err_hint(c->err, "order by an annotation of it, or by a to-one path");
-                return CORM_INVALID;
-            }
-            f = corm__model_field(m, parts[i], strlen(parts[i]));
-            if (!f) return unknown_name(c, m, parts[i], terms[t]);
-            if (i + 1 != np) {
-                corm__err_set(c->err, CORM_INVALID, "order_by('%s'): %s is a field, not a relation",
-                              terms[t], parts[i]);
-                corm__err_hint(c->err, "order by a field: \"-published_date\", \"author__name\"");
-                return CORM_INVALID;
-            }
-        }
-        if (!f) f = &node_model(s, node)->fields[0];
-        corm__buf_adds(b, t ? ", " : " ORDER BY ");
-        col_ref(b, node_alias(s, node), f->column);
-        corm__buf_adds(b, desc ? " DESC" : " ASC");
-    }
-    return CORM_OK;
-}
-
-/* ------------------------------------------------------------ prefetch */
-
-/* `key IN <keys>`: one parameter whatever the number of parents.  SQLite
-** reads a JSON array with json_each; the list is never split, so one
-** prefetch level is always one query (docs/eager-loading.md). */
-static corm_rc render_keys_in(ctx *c, corm_buf *w, const char *key_sql,
-                              const int64_t *keys, size_t n)
-{
-    if (n == 0) {
-        corm__buf_adds(w, "1 = 0");
-        return CORM_OK;
-    }
-    corm_buf json;
-    corm__buf_init(&json);
-    corm__buf_addc(&json, '[');
-    for (size_t i = 0; i < n; i++) corm__buf_addf(&json, i ? ",%lld" : "%lld", (long long)keys[i]);
-    corm__buf_addc(&json, ']');
-    char *p = json.oom ? NULL : corm__arena_strndup(&c->out->arena, json.p, json.len);
-    corm__buf_free(&json);
-    if (!p) return nomem(c);
-    corm__buf_addf(w, "%s IN (SELECT value FROM json_each(", key_sql);
-    corm_rc rc = add_param(c, w, corm_text(p));
-    corm__buf_adds(w, "))");
-    return rc;
-}
-
-/* The parent key expression and the FROM clause of a prefetch query. */
-static void via_from_clause(ctx *c, const scope *s, const corm__query *q, corm_buf *from,
-                            corm_buf *key)
-{
-    const corm_relation *r = q->via;
-    const corm_model *to = q->model;
-    bool m2m = r->kind == CORM_REL_M2M || r->kind == CORM_REL_REVERSE_M2M;
-    if (m2m) {
-        /* the link table drives: its index on the parent column finds the
-        ** rows; SQLite's CROSS JOIN keeps that order */
-        corm__sql_ident(from, r->through);
-        corm__buf_adds(from, " J0");
-        corm__buf_adds(from, strcmp(c->d->vendor, "sqlite") == 0 ? " CROSS JOIN " : " INNER JOIN ");
-        corm__sql_ident(from, to->table);
-        corm__buf_addf(from, " %s ON (%s.\"id\" = J0.", s->base_alias, s->base_alias);
-        corm__sql_ident(from, r->through_dst);
-        corm__buf_addc(from, ')');
-        corm__buf_adds(key, "J0.");
-        corm__sql_ident(key, r->through_src);
-        return;
-    }
-    corm__sql_ident(from, to->table);
-    corm__buf_addf(from, " %s", s->base_alias);
-    if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O)
-        col_ref(key, s->base_alias, "id");
-    else
-        col_ref(key, s->base_alias, to->fields[r->field].column);
-}
-
-/* ------------------------------------------------------------ the query */
-
-corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
-                             const corm__dialect *d, corm__compiled *out,
-                             corm_error *err)
-{
-    ctx c = {d, out, err};
-    scope s;
-    scope_init(&s, q->model, 'T');
-    corm_rc rc = CORM_OK;
-    corm_buf where, order, from, key;
-    corm__buf_init(&where);
-    corm__buf_init(&order);
-    corm__buf_init(&from);
-    corm__buf_init(&key);
-    bool via = q->via && kind == CORM__SEL_OBJECTS;
-    bool sliced = q->limit >= 0 || q->offset > 0;
-    bool window = via && sliced;
-    out->key_col = -1;
-
-    if (kind == CORM__SEL_OBJECTS) rc = plan_related(&c, &s, q);
-    else {
-        out->nnodes = 1;
-        out->nodes[0] = (corm__sel_node){q->model, -1, NULL, 0};
-        out->ncols = 1;
-    }
-    if (via) {
-        via_from_clause(&c, &s, q, &from, &key);
-        rc = rc == CORM_OK ? render_keys_in(&c, &where, corm__buf_cstr(&key), q->via_keys,
-                                            q->nvia_keys) : rc;
-        if (q->where) corm__buf_adds(&where, " AND ");
-    } else {
-        corm__sql_ident(&from, q->model->table);
-        corm__buf_addf(&from, " %s", s.base_alias);
-    }
-    if (rc == CORM_OK && q->where) rc = render_q(&c, &s, q->where, false, &where);
-    if (rc == CORM_OK && (kind == CORM__SEL_OBJECTS || sliced))
-        rc = render_order(&c, &s, q, &order, window);
-
-    /* the SELECT list: every column of every select_related node, in node
-    ** order, which is the order the hydrator reads them in */
-    corm_buf *b = &out->sql;
-    if (rc == CORM_OK) {
-        bool wrap = kind != CORM__SEL_OBJECTS && sliced;
-        if (wrap) corm__buf_adds(b, kind == CORM__SEL_COUNT
-                                 ? "SELECT COUNT(*) FROM (SELECT " : "SELECT 1 FROM (SELECT ");
-        else if (window) {
-            corm__buf_adds(b, "SELECT ");
-            for (int i = 0; i <= out->ncols; i++) corm__buf_addf(b, i ? ", c%d" : "c%d", i);
-            corm__buf_adds(b, " FROM (SELECT ");
-        } else corm__buf_adds(b, "SELECT ");
-        if (kind == CORM__SEL_OBJECTS) {
-            /* plan_related made node j's join first, as join j - 1 */
-            int col = 0;
-            for (int j = 0; j < out->nnodes; j++) {
-                const corm_model *m = out->nodes[j].model;
-                for (int fi = 0; fi < m->nfields; fi++, col++) {
-                    if (col) corm__buf_adds(b, ", ");
-                    col_ref(b, node_alias(&s, j - 1), m->fields[fi].column);
-                    if (window) corm__buf_addf(b, " AS c%d", col);
-                }
-            }
-            if (via) {
-                corm__buf_addf(b, ", %s", corm__buf_cstr(&key));
-                if (window) {
-                    corm__buf_addf(b, " AS c%d, ROW_NUMBER() OVER (PARTITION BY %s%s) AS corm_rn",
-                                   out->ncols, corm__buf_cstr(&key), corm__buf_cstr(&order));
-                }
-                out->key_col = out->ncols;
-            }
-        } else if (wrap) {
-            col_ref(b, s.base_alias, "id");
-        } else {
-            corm__buf_adds(b, kind == CORM__SEL_COUNT ? "COUNT(*)" : "1 AS \"a\"");
-        }
-        corm__buf_adds(b, " FROM ");
-        corm__buf_add(b, from.p, from.len);
-        render_joins(&s, b);
-        if (where.len) {
-            corm__buf_adds(b, " WHERE ");
-            corm__buf_add(b, where.p, where.len);
-        }
-        if (window) {
-            /* a slice of a prefetch is per parent: rows start..stop of
-            ** each parent's related rows, in the queryset's ordering */
-            corm__buf_adds(b, ") corm_w WHERE corm_rn > ");
-            rc = add_param(&c, b, corm_int(q->offset));
-            if (rc == CORM_OK && q->limit >= 0) {
-                corm__buf_adds(b, " AND corm_rn <= ");
-                rc = add_param(&c, b, corm_int(q->offset + q->limit));
-            }
-            corm__buf_addf(b, " ORDER BY c%d, corm_rn", out->ncols);
-        } else {
-            if (order.len) corm__buf_add(b, order.p, order.len);
-            if (q->limit >= 0) {
-                corm__buf_adds(b, " LIMIT ");
-                rc = add_param(&c, b, corm_int(q->limit));
-            } else if (q->offset > 0 && !d->numbered_params) {
-                corm__buf_adds(b, " LIMIT -1");
-            }
-            if (rc == CORM_OK && q->offset > 0) {
-                corm__buf_adds(b, " OFFSET ");
-                rc = add_param(&c, b, corm_int(q->offset));
-            }
-        }
-        if (wrap) corm__buf_adds(b, ") corm_sub");
-        if (kind == CORM__SEL_EXISTS) corm__buf_adds(b, " LIMIT 1");
-        if (via) out->ncols++;
-    }
-    if (rc == CORM_OK && (b->oom || where.oom || order.oom || from.oom || key.oom)) rc = nomem(&c);
-    corm__buf_free(&where);
-    corm__buf_free(&order);
-    corm__buf_free(&from);
-    corm__buf_free(&key);
-    return rc;
 }
 
 /* ------------------------------------------------------------ values */
