@@ -139,6 +139,7 @@ typedef struct corm_obj {
     uint64_t nulls;            /* bit i: field i is NULL */
     uint64_t deferred;         /* bit i: field i was not loaded (only/defer) */
     uint64_t rel_loaded;       /* bit r: relation slot r is cached */
+    const struct corm_value *annots; /* annotate() values, in order, or NULL */
 } corm_obj;
 
 /* The most fields a model may have (bitmask width). */

@@ -17,9 +17,9 @@
 
 typedef struct corm__join {
     int parent;                   /* join index, -1 = the scope's base */
-    const corm_relation *rel;     /* FK/O2O forward or REVERSE_O2O */
+    const corm_relation *rel;     /* to-one; to-many only in aggregate() */
     bool left;
-    char alias[8];
+    char alias[8];                /* an m2m join also uses alias + "j" */
 } corm__join;
 
 typedef struct corm__scope {
@@ -28,12 +28,18 @@ typedef struct corm__scope {
     char base_alias[8];
     corm__join joins[MAX_JOINS];
     int njoins;
+    const corm__query *q;         /* its annotations name columns */
+    struct corm__scope *parent;   /* the enclosing query, for OuterRef */
 } corm__scope;
 
 typedef struct corm__sqlctx {
     const corm__dialect *d;
     corm__compiled *out;
     corm_error *err;
+    /* the leaf being written compares with an expression (F, Subquery,
+    ** OuterRef) rather than a value, resolved in rhs_scope */
+    const struct corm_expr *rhs;
+    corm__scope *rhs_scope;
 } corm__sqlctx;
 
 
@@ -57,5 +63,23 @@ corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q,
                        bool negated, corm_buf *w);
 int corm__find_lookup(const char *s);
 bool corm__is_pk_name(const char *s);
+
+/* expr.c */
+/* Write expression e (resolved in scope s) into w.  *local_agg is set
+** when e aggregates rows of this query itself (needs GROUP BY). */
+corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e,
+                          corm_buf *w, bool *local_agg);
+/* The annotation of s's query called name, or NULL. */
+const corm__annot *corm__find_annot(const corm__scope *s, const char *name);
+/* Whether a Q tree refers to an annotation that aggregates locally (then it
+** belongs in HAVING). */
+bool corm__q_has_local_agg(corm__sqlctx *c, corm__scope *s, const struct corm_q *q);
+/* Resolve a to-one path to its column, adding joins: "author__name". */
+corm_rc corm__path_column(corm__sqlctx *c, corm__scope *s, const char *path, corm_buf *w,
+                          const corm_field **field);
+/* A whole SELECT for a subquery, in a scope nested in parent: columns are
+** `select_sql` (e.g. "1") or, when NULL, q->values[0]. */
+corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm__query *q,
+                               const char *select_sql, corm_buf *w);
 
 #endif

@@ -10,11 +10,74 @@
 
 /* ------------------------------------------------------ select_related */
 
+static uint64_t all_fields(const corm_model *m)
+{
+    return m->nfields >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << m->nfields) - 1);
+}
+
+/* only()/defer(): which fields of each node are selected.  The primary key
+** is always loaded, and so is every key a select_related hop joins through
+** (Django refuses to defer those; corm keeps them).  A node only() does not
+** mention keeps all its fields. */
+static corm_rc apply_only(corm__sqlctx *c, const corm__query *q)
+{
+    corm__compiled *o = c->out;
+    bool named[CORM__MAX_NODES] = {false};
+    for (int j = 0; j < o->nnodes; j++) o->nodes[j].mask = all_fields(o->nodes[j].model);
+    if (!q->nonly) return CORM_OK;
+    for (int k = 0; k < q->nonly; k++) {
+        char *parts[MAX_PARTS];
+        int n;
+        corm_rc rc = corm__split_path(c, q->only[k], parts, &n);
+        if (rc != CORM_OK) return rc;
+        int node = 0;
+        for (int i = 0; i < n; i++) {
+            const corm_model *m = o->nodes[node].model;
+            int next = -1;
+            for (int j = 1; j < o->nnodes && i + 1 < n; j++)
+                if (o->nodes[j].parent == node && strcmp(o->nodes[j].rel->name, parts[i]) == 0) next = j;
+            if (next >= 0) {
+                node = next;
+                continue;
+            }
+            const corm_field *f = corm__model_field(m, parts[i], strlen(parts[i]));
+            if (!f || i + 1 != n) {
+                if (f || corm__model_rel(m, parts[i], strlen(parts[i]))) {
+                    corm__err_set(c->err, CORM_INVALID, "%s('%s'): '%s' is not a field of %s%s",
+                                  q->defer ? "defer" : "only", q->only[k], parts[i], m->name,
+                                  i + 1 < n ? " reached through select_related" : "");
+                    corm__err_hint(c->err, "name fields of the model, or of a relation given to "
+                                   "corm_select_related: \"author__name\"");
+                    return CORM_INVALID;
+                }
+                return corm__unknown_name(c, m, parts[i], q->only[k]);
+            }
+            uint64_t bit = (uint64_t)1 << (f - m->fields);
+            if (q->defer) {
+                o->nodes[node].mask &= ~bit;
+            } else {
+                if (!named[node]) o->nodes[node].mask = 0;
+                named[node] = true;
+                o->nodes[node].mask |= bit;
+            }
+        }
+    }
+    for (int j = 0; j < o->nnodes; j++) {
+        o->nodes[j].mask |= 1;  /* the pk */
+        if (j > 0 && o->nodes[j].rel->kind != CORM_REL_REVERSE_O2O) {
+            /* the key this node was joined through stays on its parent */
+            corm__sel_node *p = &o->nodes[o->nodes[j].parent];
+            p->mask |= (uint64_t)1 << o->nodes[j].rel->field;
+        }
+    }
+    return CORM_OK;
+}
+
 static corm_rc plan_related(corm__sqlctx *c, corm__scope *s, const corm__query *q)
 {
     corm__compiled *o = c->out;
     o->nnodes = 1;
-    o->nodes[0] = (corm__sel_node){q->model, -1, NULL, 0};
+    o->nodes[0] = (corm__sel_node){q->model, -1, NULL, 0, 0};
     int node_join[CORM__MAX_NODES] = {-1};
     for (int k = 0; k < q->nrelated; k++) {
         char *parts[MAX_PARTS];
@@ -48,6 +111,18 @@ static corm_rc plan_related(corm__sqlctx *c, corm__scope *s, const corm__query *
             int found = -1;
             for (int j = 1; j < o->nnodes; j++)
                 if (o->nodes[j].parent == node && o->nodes[j].rel == r) found = j;
+            if (found < 0 && (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O)) {
+                /* Django: a key both deferred and traversed is an error */
+                const corm_field *fk = &m->fields[r->field];
+                for (int d = 0; q->defer && node == 0 && d < q->nonly; d++)
+                    if (strcmp(q->only[d], fk->name) == 0 || strcmp(q->only[d], fk->column) == 0) {
+                        corm__err_set(c->err, CORM_INVALID,
+                                      "%s.%s cannot be both deferred and traversed using "
+                                      "select_related", m->name, fk->name);
+                        corm__err_hint(c->err, "remove \"%s\" from corm_defer", q->only[d]);
+                        return CORM_INVALID;
+                    }
+            }
             if (found < 0) {
                 if (o->nnodes == CORM__MAX_NODES) {
                     corm__err_set(c->err, CORM_INVALID, "select_related follows more than %d relations",
@@ -60,16 +135,18 @@ static corm_rc plan_related(corm__sqlctx *c, corm__scope *s, const corm__query *
                 int j = corm__scope_join(c, s, node_join[node], r, true);
                 if (j < -1) return c->err->rc;
                 found = o->nnodes++;
-                o->nodes[found] = (corm__sel_node){corm__rel_target(m, r), node, r, 0};
+                o->nodes[found] = (corm__sel_node){corm__rel_target(m, r), node, r, 0, 0};
                 node_join[found] = j;
             }
             node = found;
         }
     }
+    corm_rc rc = apply_only(c, q);
+    if (rc != CORM_OK) return rc;
     int col = 0;
     for (int j = 0; j < o->nnodes; j++) {
         o->nodes[j].first_col = col;
-        col += o->nodes[j].model->nfields;
+        col += __builtin_popcountll(o->nodes[j].mask);
     }
     o->ncols = col;
     return CORM_OK;
@@ -96,6 +173,13 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         bool desc = term[0] == '-';
         if (desc) term++;
         if (q->reverse_order) desc = !desc;
+        if (corm__find_annot(s, term)) {
+            /* an annotation: order by its column */
+            corm__buf_adds(b, t ? ", " : " ORDER BY ");
+            corm__sql_ident(b, term);
+            corm__buf_adds(b, desc ? " DESC" : " ASC");
+            continue;
+        }
         char *parts[MAX_PARTS];
         int np;
         corm_rc rc = corm__split_path(c, term, parts, &np);
@@ -195,85 +279,199 @@ static void via_from_clause(corm__sqlctx *c, const corm__scope *s, const corm__q
 
 /* ------------------------------------------------------------ the query */
 
+/* The top-level ANDs of a WHERE tree that filter rows (having = false) or
+** groups (having = true: they name an annotation aggregating locally).
+** Called once for each, WHERE first, so parameters keep text order. */
+static corm_rc render_filters(corm__sqlctx *c, corm__scope *s, const struct corm_q *q,
+                              bool having, corm_buf *w)
+{
+    if (!q) return CORM_OK;
+    if (q->kind == CORM__Q_AND) {
+        corm_rc rc = render_filters(c, s, q->a, having, w);
+        return rc == CORM_OK ? render_filters(c, s, q->b, having, w) : rc;
+    }
+    if (corm__q_has_local_agg(c, s, q) != having) return CORM_OK;
+    if (w->len) corm__buf_adds(w, " AND ");
+    return corm__render_q(c, s, q, false, w);
+}
+
+/* values()/aggregate(): named columns; values of field paths via to-one
+** joins, annotations by name.  No names: every field of the model. */
+static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query *q,
+                              corm_buf *cols, corm_buf *group, bool *local_agg)
+{
+    corm__compiled *o = c->out;
+    const corm_model *m = q->model;
+    int nv = q->values_mode ? (q->nvalues ? q->nvalues : m->nfields) : 0;
+    int total = nv + q->nannots;
+    o->colnames = corm__arena_alloc(&o->arena, (size_t)(total ? total : 1) * sizeof *o->colnames);
+    if (!o->colnames) return corm__sql_nomem(c);
+    int n = 0;
+    for (int i = 0; i < nv; i++) {
+        const char *name = q->nvalues ? q->values[i] : m->fields[i].column;
+        const corm__annot *an = corm__find_annot(s, name);
+        if (n) corm__buf_adds(cols, ", ");
+        corm_rc rc;
+        if (an) {
+            bool agg = false;
+            rc = corm__render_expr(c, s, an->e, cols, &agg);
+            *local_agg = *local_agg || agg;
+        } else {
+            size_t mark = cols->len;
+            rc = corm__path_column(c, s, name, cols, NULL);
+            if (rc == CORM_OK) {
+                if (group->len) corm__buf_adds(group, ", ");
+                corm__buf_add(group, cols->p + mark, cols->len - mark);
+            }
+        }
+        if (rc != CORM_OK) return rc;
+        corm__buf_adds(cols, " AS ");
+        corm__sql_ident(cols, name);
+        o->colnames[n++] = name;
+    }
+    for (int i = 0; i < q->nannots; i++) {
+        bool listed = false;
+        for (int k = 0; k < n; k++) listed = listed || strcmp(o->colnames[k], q->annots[i].name) == 0;
+        if (listed) continue;
+        if (n) corm__buf_adds(cols, ", ");
+        bool agg = false;
+        corm_rc rc = corm__render_expr(c, s, q->annots[i].e, cols, &agg);
+        if (rc != CORM_OK) return rc;
+        *local_agg = *local_agg || agg;
+        corm__buf_adds(cols, " AS ");
+        corm__sql_ident(cols, q->annots[i].name);
+        o->colnames[n++] = q->annots[i].name;
+    }
+    o->ncols = n;
+    return CORM_OK;
+}
+
 corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
                              const corm__dialect *d, corm__compiled *out,
                              corm_error *err)
 {
-    corm__sqlctx c = {d, out, err};
+    corm__sqlctx c = {d, out, err, NULL, NULL};
     corm__scope s;
     corm__scope_init(&s, q->model, 'T');
+    s.q = q;
     corm_rc rc = CORM_OK;
-    corm_buf where, order, from, key;
-    corm__buf_init(&where);
-    corm__buf_init(&order);
-    corm__buf_init(&from);
-    corm__buf_init(&key);
-    bool via = q->via && kind == CORM__SEL_OBJECTS;
+    corm_buf cols, where, having, group, order, from, key;
+    corm_buf *bufs[] = {&cols, &where, &having, &group, &order, &from, &key};
+    for (size_t i = 0; i < CORM__ARRAY_LEN(bufs); i++) corm__buf_init(bufs[i]);
+    bool rows_mode = q->values_mode || q->aggregate;   /* columns, not objects */
+    bool objects = kind == CORM__SEL_OBJECTS && !rows_mode;
+    bool via = q->via && objects;
     bool sliced = q->limit >= 0 || q->offset > 0;
     bool window = via && sliced;
+    /* COUNT/EXISTS of a slice, a DISTINCT, values or annotations counts
+    ** the rows of the real SELECT, as a subquery */
+    bool wrap = kind != CORM__SEL_OBJECTS && (sliced || q->distinct || rows_mode || q->nannots > 0);
+    bool want_cols = kind == CORM__SEL_OBJECTS || wrap;
+    bool local_agg = false;
     out->key_col = -1;
+    out->annot_col = -1;
+    out->nannots = 0;
 
-    if (kind == CORM__SEL_OBJECTS) rc = plan_related(&c, &s, q);
-    else {
-        out->nnodes = 1;
-        out->nodes[0] = (corm__sel_node){q->model, -1, NULL, 0};
-        out->ncols = 1;
+    out->nnodes = 1;
+    out->nodes[0] = (corm__sel_node){q->model, -1, NULL, 0, all_fields(q->model)};
+    out->ncols = 1;
+    if (objects) rc = plan_related(&c, &s, q);
+
+    /* 1. ORDER BY (no parameters; may add joins).  aggregate() has none. */
+    if (rc == CORM_OK && !q->aggregate && (kind == CORM__SEL_OBJECTS || sliced))
+        rc = render_order(&c, &s, q, &order, window);
+
+    /* 2. the column list, with its parameters first in text order */
+    if (rc == CORM_OK && want_cols && rows_mode) {
+        rc = values_columns(&c, &s, q, &cols, &group, &local_agg);
+    } else if (rc == CORM_OK && want_cols) {
+        /* plan_related made node j's join first, as join j - 1 */
+        int col = 0;
+        for (int j = 0; j < out->nnodes; j++) {
+            const corm_model *m = out->nodes[j].model;
+            for (int fi = 0; fi < m->nfields; fi++) {
+                if (!(out->nodes[j].mask & ((uint64_t)1 << fi))) continue;
+                if (col) corm__buf_adds(&cols, ", ");
+                corm__col_ref(&cols, corm__node_alias(&s, j - 1), m->fields[fi].column);
+                if (window) corm__buf_addf(&cols, " AS c%d", col);
+                col++;
+            }
+        }
+        out->annot_col = out->ncols;
+        for (int i = 0; rc == CORM_OK && i < q->nannots; i++) {
+            bool agg = false;
+            corm__buf_adds(&cols, ", ");
+            rc = corm__render_expr(&c, &s, q->annots[i].e, &cols, &agg);
+            local_agg = local_agg || agg;
+            if (window) corm__buf_addf(&cols, " AS c%d", out->ncols);
+            else {
+                corm__buf_adds(&cols, " AS ");
+                corm__sql_ident(&cols, q->annots[i].name);
+            }
+            out->ncols++;
+            out->nannots++;
+        }
+        if (local_agg) corm__col_ref(&group, s.base_alias, "id");
     }
-    if (via) {
+    if (rc == CORM_OK && via) {
         via_from_clause(&c, &s, q, &from, &key);
-        rc = rc == CORM_OK ? render_keys_in(&c, &where, corm__buf_cstr(&key), q->via_keys,
-                                            q->nvia_keys) : rc;
-        if (q->where) corm__buf_adds(&where, " AND ");
+        corm__buf_addf(&cols, ", %s", corm__buf_cstr(&key));
+        if (window)
+            corm__buf_addf(&cols, " AS c%d, ROW_NUMBER() OVER (PARTITION BY %s%s) AS corm_rn",
+                           out->ncols, corm__buf_cstr(&key), corm__buf_cstr(&order));
+        out->key_col = out->ncols;
+        rc = render_keys_in(&c, &where, corm__buf_cstr(&key), q->via_keys, q->nvia_keys);
     } else {
         corm__sql_ident(&from, q->model->table);
         corm__buf_addf(&from, " %s", s.base_alias);
     }
-    if (rc == CORM_OK && q->where) rc = corm__render_q(&c, &s, q->where, false, &where);
-    if (rc == CORM_OK && (kind == CORM__SEL_OBJECTS || sliced))
-        rc = render_order(&c, &s, q, &order, window);
 
-    /* the SELECT list: every column of every select_related node, in node
-    ** order, which is the order the hydrator reads them in */
+    /* 3. WHERE and HAVING */
+    if (rc == CORM_OK && q->where) {
+        corm_buf rows;
+        corm__buf_init(&rows);
+        rc = render_filters(&c, &s, q->where, false, &rows);
+        if (rc == CORM_OK) rc = render_filters(&c, &s, q->where, true, &having);
+        if (rows.len) {
+            if (where.len) corm__buf_adds(&where, " AND ");
+            corm__buf_add(&where, rows.p, rows.len);
+        }
+        corm__buf_free(&rows);
+        if (rc == CORM_OK && having.len && !local_agg) {
+            corm__err_set(err, CORM_INVALID, "a filter on an aggregate needs it to be an annotation");
+            rc = CORM_INVALID;
+        }
+    }
+
+    /* 4. assemble in text order */
     corm_buf *b = &out->sql;
     if (rc == CORM_OK) {
-        bool wrap = kind != CORM__SEL_OBJECTS && sliced;
-        if (wrap) corm__buf_adds(b, kind == CORM__SEL_COUNT
-                                 ? "SELECT COUNT(*) FROM (SELECT " : "SELECT 1 FROM (SELECT ");
+        if (wrap) corm__buf_adds(b, kind == CORM__SEL_COUNT ? "SELECT COUNT(*) FROM (SELECT "
+                                                           : "SELECT 1 FROM (SELECT ");
         else if (window) {
             corm__buf_adds(b, "SELECT ");
             for (int i = 0; i <= out->ncols; i++) corm__buf_addf(b, i ? ", c%d" : "c%d", i);
             corm__buf_adds(b, " FROM (SELECT ");
         } else corm__buf_adds(b, "SELECT ");
-        if (kind == CORM__SEL_OBJECTS) {
-            /* plan_related made node j's join first, as join j - 1 */
-            int col = 0;
-            for (int j = 0; j < out->nnodes; j++) {
-                const corm_model *m = out->nodes[j].model;
-                for (int fi = 0; fi < m->nfields; fi++, col++) {
-                    if (col) corm__buf_adds(b, ", ");
-                    corm__col_ref(b, corm__node_alias(&s, j - 1), m->fields[fi].column);
-                    if (window) corm__buf_addf(b, " AS c%d", col);
-                }
-            }
-            if (via) {
-                corm__buf_addf(b, ", %s", corm__buf_cstr(&key));
-                if (window) {
-                    corm__buf_addf(b, " AS c%d, ROW_NUMBER() OVER (PARTITION BY %s%s) AS corm_rn",
-                                   out->ncols, corm__buf_cstr(&key), corm__buf_cstr(&order));
-                }
-                out->key_col = out->ncols;
-            }
-        } else if (wrap) {
-            corm__col_ref(b, s.base_alias, "id");
-        } else {
+        if (q->distinct) corm__buf_adds(b, "DISTINCT ");
+        if (want_cols)
+            corm__buf_add(b, cols.p ? cols.p : "", cols.len);
+        else
             corm__buf_adds(b, kind == CORM__SEL_COUNT ? "COUNT(*)" : "1 AS \"a\"");
-        }
         corm__buf_adds(b, " FROM ");
         corm__buf_add(b, from.p, from.len);
         corm__render_joins(&s, b);
         if (where.len) {
             corm__buf_adds(b, " WHERE ");
             corm__buf_add(b, where.p, where.len);
+        }
+        if (local_agg && group.len && !q->aggregate) {
+            corm__buf_adds(b, " GROUP BY ");
+            corm__buf_add(b, group.p, group.len);
+        }
+        if (having.len) {
+            corm__buf_adds(b, " HAVING ");
+            corm__buf_add(b, having.p, having.len);
         }
         if (window) {
             /* a slice of a prefetch is per parent: rows start..stop of
@@ -302,10 +500,11 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
         if (kind == CORM__SEL_EXISTS) corm__buf_adds(b, " LIMIT 1");
         if (via) out->ncols++;
     }
-    if (rc == CORM_OK && (b->oom || where.oom || order.oom || from.oom || key.oom)) rc = corm__sql_nomem(&c);
-    corm__buf_free(&where);
-    corm__buf_free(&order);
-    corm__buf_free(&from);
-    corm__buf_free(&key);
+    bool oom = b->oom;
+    for (size_t i = 0; i < CORM__ARRAY_LEN(bufs); i++) {
+        oom = oom || bufs[i]->oom;
+        corm__buf_free(bufs[i]);
+    }
+    if (rc == CORM_OK && oom) rc = corm__sql_nomem(&c);
     return rc;
 }

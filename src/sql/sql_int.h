@@ -14,7 +14,29 @@
 #include "../schema/schema_int.h"
 #include "dialect.h"
 
-/* A Q tree node.  Leaves hold a lookup and a deep-copied value. */
+/* An expression: F("pages"), a value, an aggregate over a path, arithmetic,
+** a subquery, Exists, OuterRef.  Lives in the builder's arena. */
+typedef enum {
+    CORM__E_FIELD, CORM__E_VALUE, CORM__E_AGG, CORM__E_BINOP,
+    CORM__E_SUBQUERY, CORM__E_EXISTS, CORM__E_OUTER
+} corm__ekind;
+
+typedef enum { CORM__AGG_COUNT, CORM__AGG_SUM, CORM__AGG_AVG, CORM__AGG_MIN, CORM__AGG_MAX } corm__agg;
+
+struct corm__query;
+struct corm_expr {
+    corm__ekind kind;
+    const char *path;              /* FIELD, AGG, OUTER */
+    corm_value value;              /* VALUE */
+    corm__agg agg;
+    bool distinct;
+    char op;                       /* BINOP: + - * / */
+    struct corm_expr *a, *b;
+    const struct corm__query *sub; /* SUBQUERY (selects sub->values[0]), EXISTS */
+};
+
+/* A Q tree node.  Leaves hold a lookup and a deep-copied value, or an
+** expression (rhs) to compare with: filter(pages__gt=F("price")). */
 typedef enum { CORM__Q_LEAF, CORM__Q_AND, CORM__Q_OR, CORM__Q_NOT } corm__qkind;
 
 struct corm_q {
@@ -22,7 +44,13 @@ struct corm_q {
     struct corm_q *a, *b;
     const char *lookup;
     corm_value value;
+    struct corm_expr *rhs;
 };
+
+typedef struct corm__annot {
+    const char *name;
+    struct corm_expr *e;
+} corm__annot;
 
 /* What a queryset asks for; strings and values live in the builder arena. */
 typedef struct corm__query {
@@ -35,6 +63,16 @@ typedef struct corm__query {
     const char **related;          /* select_related paths */
     int nrelated;
     int64_t offset, limit;         /* limit < 0: none */
+    bool distinct;
+    corm__annot *annots;           /* annotate(): extra columns, filterable */
+    int nannots;
+    bool aggregate;                /* aggregate(): one row of the annotations */
+    const char **values;           /* values(): columns instead of objects */
+    int nvalues;
+    bool values_mode;
+    const char **only;             /* only() fields, or defer() fields */
+    int nonly;
+    bool defer;
     /* Prefetch: only the rows related through `via` (a relation of
     ** via_from) to the parents whose keys are given - parent ids, or for a
     ** forward fk the key values.  The SELECT gets one more column, the
@@ -61,6 +99,7 @@ typedef struct corm__sel_node {
     int parent;                    /* -1 for the base */
     const corm_relation *rel;      /* relation from the parent */
     int first_col;
+    uint64_t mask;                 /* fields selected (only/defer), in order */
 } corm__sel_node;
 
 typedef struct corm__compiled {
@@ -71,6 +110,9 @@ typedef struct corm__compiled {
     int nnodes;
     int ncols;
     int key_col;                   /* the parent key column, or -1 */
+    int annot_col;                 /* first annotation column (objects mode) */
+    int nannots;
+    const char **colnames;         /* values/aggregate mode: the column names */
     corm_arena arena;              /* strings made while compiling */
 } corm__compiled;
 

@@ -153,19 +153,40 @@ void corm__render_joins(const corm__scope *s, corm_buf *b)
         const corm__join *j = &s->joins[i];
         const corm_model *from = corm__node_model(s, j->parent);
         const corm_model *to = corm__rel_target(from, j->rel);
-        corm__buf_adds(b, j->left ? " LEFT OUTER JOIN " : " INNER JOIN ");
-        corm__sql_ident(b, to->table);
-        corm__buf_addf(b, " %s ON (", j->alias);
-        if (j->rel->kind == CORM_REL_REVERSE_O2O) {
+        const char *kind = j->left ? " LEFT OUTER JOIN " : " INNER JOIN ";
+        const char *palias = corm__node_alias(s, j->parent);
+        switch (j->rel->kind) {
+        case CORM_REL_M2M: case CORM_REL_REVERSE_M2M:
+            /* through the link table, aliased <alias>j */
+            corm__buf_adds(b, kind);
+            corm__sql_ident(b, j->rel->through);
+            corm__buf_addf(b, " %sj ON (%sj.", j->alias, j->alias);
+            corm__sql_ident(b, j->rel->through_src);
+            corm__buf_addf(b, " = %s.\"id\")", palias);
+            corm__buf_adds(b, kind);
+            corm__sql_ident(b, to->table);
+            corm__buf_addf(b, " %s ON (%s.\"id\" = %sj.", j->alias, j->alias, j->alias);
+            corm__sql_ident(b, j->rel->through_dst);
+            corm__buf_addc(b, ')');
+            continue;
+        case CORM_REL_REVERSE_O2O: case CORM_REL_REVERSE_FK:
+            corm__buf_adds(b, kind);
+            corm__sql_ident(b, to->table);
+            corm__buf_addf(b, " %s ON (", j->alias);
             corm__col_ref(b, j->alias, to->fields[j->rel->field].column);
             corm__buf_adds(b, " = ");
-            corm__col_ref(b, corm__node_alias(s, j->parent), "id");
-        } else {
-            corm__col_ref(b, corm__node_alias(s, j->parent), from->fields[j->rel->field].column);
+            corm__col_ref(b, palias, "id");
+            corm__buf_addc(b, ')');
+            continue;
+        default:
+            corm__buf_adds(b, kind);
+            corm__sql_ident(b, to->table);
+            corm__buf_addf(b, " %s ON (", j->alias);
+            corm__col_ref(b, palias, from->fields[j->rel->field].column);
             corm__buf_adds(b, " = ");
             corm__col_ref(b, j->alias, "id");
+            corm__buf_addc(b, ')');
         }
-        corm__buf_addc(b, ')');
     }
 }
 
@@ -286,6 +307,13 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
     vkind k = field_kind(f, transform);
     corm_rc rc = CORM_OK;
     /* Django: exclude() keeps rows whose column is NULL. */
+    if (c->rhs && lookup != LK_EXACT && lookup != LK_GT && lookup != LK_GTE &&
+        lookup != LK_LT && lookup != LK_LTE) {
+        corm__err_set(c->err, CORM_INVALID, "'%s': lookup '%s' cannot compare with an expression",
+                      path, lookup_names[lookup]);
+        corm__err_hint(c->err, "compare an expression with exact, gt, gte, lt or lte");
+        return CORM_INVALID;
+    }
     bool guard = negated && nullable && lookup != LK_ISNULL &&
                  !(lookup == LK_EXACT && v->type == CORM_V_NULL);
     if (guard) corm__buf_addc(w, '(');
@@ -339,6 +367,16 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
         break;
     }
     case LK_EXACT: case LK_GT: case LK_GTE: case LK_LT: case LK_LTE: {
+        static const char *const ops[] = {[LK_EXACT] = "=", [LK_GT] = ">",
+            [LK_GTE] = ">=", [LK_LT] = "<", [LK_LTE] = "<="};
+        if (c->rhs) {
+            /* filter(pages__gt=F("price")): compare with an expression */
+            bool agg = false;
+            corm__buf_addf(w, "%s %s (", col_sql, ops[lookup]);
+            rc = corm__render_expr(c, c->rhs_scope, c->rhs, w, &agg);
+            corm__buf_addc(w, ')');
+            break;
+        }
         if (v->type == CORM_V_NULL) {
             if (lookup != LK_EXACT)
                 return type_error(c, m, f, path, kind_ctor(k), v->type);
@@ -347,8 +385,6 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
         }
         if (!scalar_fits(k, v->type))
             return type_error(c, m, f, path, kind_ctor(k), v->type);
-        static const char *const ops[] = {[LK_EXACT] = "=", [LK_GT] = ">",
-            [LK_GTE] = ">=", [LK_LT] = "<", [LK_LTE] = "<="};
         corm__buf_addf(w, "%s %s ", col_sql, ops[lookup]);
         rc = corm__sql_bind(c, w, *v);
         break;
@@ -612,6 +648,38 @@ static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **
     return rc;
 }
 
+/* A filter on an annotation: book_count__gt=5, latest_title="x". */
+static corm_rc render_annot_leaf(corm__sqlctx *c, corm__scope *s, const corm__annot *an,
+                                 char **rest, int nrest, const corm_value *v,
+                                 const char *path, bool negated, corm_buf *w)
+{
+    int lk = LK_EXACT;
+    if (nrest > 1 || (nrest == 1 && (lk = corm__find_lookup(rest[0])) < 0)) {
+        corm__err_set(c->err, CORM_INVALID, "'%s': after the annotation '%s' only a lookup may follow",
+                      path, an->name);
+        corm__err_hint(c->err, "lookups: %s", lookup_list);
+        return CORM_INVALID;
+    }
+    /* an annotation has no schema type: take the value's (numbers compare
+    ** with numbers, text with text) */
+    corm_field f = {.name = an->name, .column = an->name, .rel = -1,
+                    .type = v->type == CORM_V_TEXT || v->type == CORM_V_TEXTS ? CORM_FT_TEXT
+                                                                              : CORM_FT_FLOAT,
+                    .flags = CORM_FF_NULL};
+    corm_buf col;
+    corm__buf_init(&col);
+    bool agg = false;
+    corm__buf_addc(&col, '(');
+    corm_rc rc = corm__render_expr(c, s, an->e, &col, &agg);
+    corm__buf_addc(&col, ')');
+    if (rc == CORM_OK && col.oom) rc = corm__sql_nomem(c);
+    if (rc == CORM_OK)
+        rc = render_cond(c, w, corm__buf_cstr(&col), s->base, &f, TR_NONE, lk, v, path, true,
+                         negated);
+    corm__buf_free(&col);
+    return rc;
+}
+
 /* Split "a__b__c" into parts (copied into the compile arena). */
 corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n)
 {
@@ -651,8 +719,16 @@ corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, 
         int n;
         rc = corm__split_path(c, q->lookup, parts, &n);
         if (rc != CORM_OK) return rc;
-        return render_leaf_at(c, s, -1, parts, n, &q->value, q->lookup, false,
-                              negated, w);
+        c->rhs = q->rhs;
+        c->rhs_scope = s;
+        const corm__annot *an = corm__find_annot(s, parts[0]);
+        if (an)
+            rc = render_annot_leaf(c, s, an, parts + 1, n - 1, &q->value, q->lookup, negated, w);
+        else
+            rc = render_leaf_at(c, s, -1, parts, n, &q->value, q->lookup, false, negated, w);
+        c->rhs = NULL;
+        c->rhs_scope = NULL;
+        return rc;
     }
     case CORM__Q_NOT:
         corm__buf_adds(w, "NOT (");

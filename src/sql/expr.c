@@ -1,0 +1,349 @@
+/*
+** expr.c - expressions: F("pages"), values, arithmetic, aggregates over
+** paths, Subquery, Exists and OuterRef.
+**
+** An aggregate over a to-many path in annotate() is a correlated subquery
+** `(SELECT COUNT(U0."id") FROM "book" U0 WHERE U0."author_id" = T0."id")`,
+** never a join of the outer query: two such annotations cannot multiply
+** each other's rows (Django's join-multiplication trap, where
+** Count("books") and Count("orders") over one JOIN both come out as the
+** product).  An aggregate over the query's own rows (a local field, or a
+** to-one path) is a plain aggregate with GROUP BY.  In aggregate() the
+** whole queryset is one group, and to-many paths are LEFT JOINs, as Django.
+*/
+#include "compile_int.h"
+
+#include <string.h>
+
+static const char *const agg_sql[] = {"COUNT", "SUM", "AVG", "MIN", "MAX"};
+
+const corm__annot *corm__find_annot(const corm__scope *s, const char *name)
+{
+    if (!s->q) return NULL;
+    for (int i = 0; i < s->q->nannots; i++)
+        if (strcmp(s->q->annots[i].name, name) == 0) return &s->q->annots[i];
+    return NULL;
+}
+
+static bool to_many(const corm_relation *r)
+{
+    return r->kind == CORM_REL_REVERSE_FK || r->kind == CORM_REL_M2M ||
+           r->kind == CORM_REL_REVERSE_M2M;
+}
+
+/* Walk parts from node with to-one joins (and, when allow_many, to-many
+** joins); the column of the final field (or the pk when the path ends at a
+** relation) goes to w.  *stop gets the index of the first to-many part when
+** !allow_many (or n when there is none). */
+static corm_rc walk(corm__sqlctx *c, corm__scope *s, int node, char **parts, int n,
+                    const char *path, bool allow_many, int *stop, corm_buf *w,
+                    const corm_field **field)
+{
+    *stop = n;
+    const corm_field *f = NULL;
+    for (int i = 0; i < n; i++) {
+        const corm_model *m = corm__node_model(s, node);
+        const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
+        if (r && (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O)) {
+            if (i + 1 == n || (i + 2 == n && corm__is_pk_name(parts[i + 1]))) {
+                f = &m->fields[r->field];
+                break;
+            }
+            int j = corm__scope_join(c, s, node, r, (m->fields[r->field].flags & CORM_FF_NULL) != 0);
+            if (j < -1) return c->err->rc;
+            node = j;
+            continue;
+        }
+        if (r && (r->kind == CORM_REL_REVERSE_O2O || (to_many(r) && allow_many))) {
+            int j = corm__scope_join(c, s, node, r, true);
+            if (j < -1) return c->err->rc;
+            node = j;
+            continue;
+        }
+        if (r) {
+            *stop = i;
+            if (field) *field = NULL;
+            return CORM_OK;
+        }
+        f = corm__model_field(m, parts[i], strlen(parts[i]));
+        if (!f) return corm__unknown_name(c, m, parts[i], path);
+        if (i + 1 != n) {
+            corm__err_set(c->err, CORM_INVALID, "'%s': %s.%s is a field, not a relation", path,
+                          m->name, parts[i]);
+            corm__err_hint(c->err, "a path is relation__...__field");
+            return CORM_INVALID;
+        }
+    }
+    if (!f) f = &corm__node_model(s, node)->fields[0];
+    corm__col_ref(w, corm__node_alias(s, node), f->column);
+    if (field) *field = f;
+    return CORM_OK;
+}
+
+corm_rc corm__path_column(corm__sqlctx *c, corm__scope *s, const char *path, corm_buf *w,
+                          const corm_field **field)
+{
+    char *parts[MAX_PARTS];
+    int n, stop;
+    corm_rc rc = corm__split_path(c, path, parts, &n);
+    if (rc != CORM_OK) return rc;
+    rc = walk(c, s, -1, parts, n, path, false, &stop, w, field);
+    if (rc == CORM_OK && stop < n) {
+        corm__err_set(c->err, CORM_INVALID, "'%s' crosses the to-many relation '%s'", path,
+                      parts[stop]);
+        corm__err_hint(c->err, "aggregate it (corm_Count, corm_Sum, ...) or prefetch it");
+        return CORM_INVALID;
+    }
+    return rc;
+}
+
+/* An aggregate whose path crosses a to-many relation at parts[stop]: a
+** correlated subquery over that relation. */
+static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e,
+                            char **parts, int n, int stop, corm_buf *w)
+{
+    /* the to-one prefix joins the outer query */
+    int node = -1;
+    for (int i = 0; i < stop; i++) {
+        const corm_model *m = corm__node_model(s, node);
+        const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
+        int j = corm__scope_join(c, s, node, r, true);
+        if (j < -1) return c->err->rc;
+        node = j;
+    }
+    const corm_model *from = corm__node_model(s, node);
+    const corm_relation *r = corm__model_rel(from, parts[stop], strlen(parts[stop]));
+    const corm_model *to = corm__rel_target(from, r);
+    corm__scope sub;
+    corm__scope_init(&sub, to, (char)(s->prefix + 1));
+    sub.parent = s;
+    if (sub.prefix > 'Z') {
+        corm__err_set(c->err, CORM_INVALID, "'%s' nests too deep", e->path);
+        return CORM_INVALID;
+    }
+    /* what is aggregated: the rest of the path inside the subquery (with
+    ** joins, to-many allowed), or the related rows themselves */
+    corm_buf col;
+    corm__buf_init(&col);
+    int stop2;
+    corm_rc rc = walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col,
+                      NULL);
+    if (rc != CORM_OK) {
+        corm__buf_free(&col);
+        return rc;
+    }
+    corm__buf_addf(w, "(SELECT %s(%s%s) FROM ", agg_sql[e->agg], e->distinct ? "DISTINCT " : "",
+                   corm__buf_cstr(&col));
+    corm__buf_free(&col);
+    bool m2m = r->kind == CORM_REL_M2M || r->kind == CORM_REL_REVERSE_M2M;
+    if (m2m) {
+        corm__sql_ident(w, r->through);
+        corm__buf_addf(w, " %cJ INNER JOIN ", sub.prefix);
+        corm__sql_ident(w, to->table);
+        corm__buf_addf(w, " %s ON (%s.\"id\" = %cJ.", sub.base_alias, sub.base_alias, sub.prefix);
+        corm__sql_ident(w, r->through_dst);
+        corm__buf_addc(w, ')');
+    } else {
+        corm__sql_ident(w, to->table);
+        corm__buf_addf(w, " %s", sub.base_alias);
+    }
+    corm__render_joins(&sub, w);
+    corm__buf_adds(w, " WHERE ");
+    if (m2m) {
+        corm__buf_addf(w, "%cJ.", sub.prefix);
+        corm__sql_ident(w, r->through_src);
+    } else {
+        corm__col_ref(w, sub.base_alias, to->fields[r->field].column);
+    }
+    corm__buf_addf(w, " = %s.\"id\")", corm__node_alias(s, node));
+    return CORM_OK;
+}
+
+corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e,
+                          corm_buf *w, bool *local_agg)
+{
+    if (!e) {
+        corm__err_set(c->err, CORM_MISUSE, "a NULL expression");
+        corm__err_hint(c->err, "build expressions with corm_F, corm_Count, ... on the same queryset");
+        return CORM_MISUSE;
+    }
+    switch (e->kind) {
+    case CORM__E_VALUE:
+        return corm__sql_bind(c, w, e->value);
+    case CORM__E_FIELD: {
+        const corm__annot *an = corm__find_annot(s, e->path);
+        if (an) {
+            /* F("book_count"): another annotation */
+            corm__buf_addc(w, '(');
+            corm_rc rc = corm__render_expr(c, s, an->e, w, local_agg);
+            corm__buf_addc(w, ')');
+            return rc;
+        }
+        return corm__path_column(c, s, e->path, w, NULL);
+    }
+    case CORM__E_OUTER:
+        if (!s->parent) {
+            corm__err_set(c->err, CORM_INVALID, "OuterRef('%s') outside a subquery", e->path);
+            corm__err_hint(c->err, "use corm_OuterRef only in the queryset given to corm_Subquery or corm_Exists");
+            return CORM_INVALID;
+        }
+        return corm__path_column(c, s->parent, e->path, w, NULL);
+    case CORM__E_BINOP: {
+        corm__buf_addc(w, '(');
+        corm_rc rc = corm__render_expr(c, s, e->a, w, local_agg);
+        corm__buf_addf(w, " %c ", e->op);
+        if (rc == CORM_OK) rc = corm__render_expr(c, s, e->b, w, local_agg);
+        corm__buf_addc(w, ')');
+        return rc;
+    }
+    case CORM__E_AGG: {
+        char *parts[MAX_PARTS];
+        int n, stop;
+        corm_rc rc = corm__split_path(c, e->path, parts, &n);
+        if (rc != CORM_OK) return rc;
+        bool whole = s->q && s->q->aggregate;
+        corm_buf col;
+        corm__buf_init(&col);
+        rc = walk(c, s, -1, parts, n, e->path, whole, &stop, &col, NULL);
+        if (rc == CORM_OK && stop < n) {
+            corm__buf_free(&col);
+            return agg_subquery(c, s, e, parts, n, stop, w);
+        }
+        if (rc == CORM_OK) {
+            corm__buf_addf(w, "%s(%s%s)", agg_sql[e->agg], e->distinct ? "DISTINCT " : "",
+                           corm__buf_cstr(&col));
+            *local_agg = true;
+        }
+        corm__buf_free(&col);
+        return rc;
+    }
+    case CORM__E_SUBQUERY:
+        corm__buf_addc(w, '(');
+        {
+            corm_rc rc = corm__render_subselect(c, s, e->sub, NULL, w);
+            corm__buf_addc(w, ')');
+            return rc;
+        }
+    case CORM__E_EXISTS:
+        corm__buf_adds(w, "EXISTS(");
+        {
+            corm_rc rc = corm__render_subselect(c, s, e->sub, "1", w);
+            corm__buf_addc(w, ')');
+            return rc;
+        }
+    }
+    return CORM_MISUSE;
+}
+
+static bool expr_local_agg(const struct corm_expr *e, const corm__scope *s)
+{
+    if (!e) return false;
+    switch (e->kind) {
+    case CORM__E_AGG: {
+        /* local unless the path crosses a to-many relation */
+        const corm_model *m = s->base;
+        const char *p = e->path;
+        while (m && p && *p) {
+            const char *sep = strstr(p, "__");
+            size_t len = sep ? (size_t)(sep - p) : strlen(p);
+            const corm_relation *r = corm__model_rel(m, p, len);
+            if (!r) break;
+            if (to_many(r)) return false;
+            m = corm__rel_target(m, r);
+            p = sep ? sep + 2 : NULL;
+        }
+        return true;
+    }
+    case CORM__E_BINOP: return expr_local_agg(e->a, s) || expr_local_agg(e->b, s);
+    case CORM__E_FIELD: {
+        const corm__annot *an = corm__find_annot(s, e->path);
+        return an && expr_local_agg(an->e, s);
+    }
+    default: return false;
+    }
+}
+
+bool corm__q_has_local_agg(corm__sqlctx *c, corm__scope *s, const struct corm_q *q)
+{
+    (void)c;
+    if (!q) return false;
+    if (q->kind != CORM__Q_LEAF)
+        return corm__q_has_local_agg(c, s, q->a) || corm__q_has_local_agg(c, s, q->b);
+    const char *sep = strstr(q->lookup, "__");
+    size_t len = sep ? (size_t)(sep - q->lookup) : strlen(q->lookup);
+    for (int i = 0; s->q && i < s->q->nannots; i++) {
+        const corm__annot *an = &s->q->annots[i];
+        if (strlen(an->name) == len && strncmp(an->name, q->lookup, len) == 0)
+            return expr_local_agg(an->e, s);
+    }
+    return false;
+}
+
+corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm__query *q,
+                               const char *select_sql, corm_buf *w)
+{
+    corm__scope sub;
+    corm__scope_init(&sub, q->model, (char)(parent->prefix + 1));
+    sub.parent = parent;
+    sub.q = q;
+    if (sub.prefix > 'Z') {
+        corm__err_set(c->err, CORM_INVALID, "subqueries nest too deep");
+        return CORM_INVALID;
+    }
+    corm_buf cols, where, order;
+    corm__buf_init(&cols);
+    corm__buf_init(&where);
+    corm__buf_init(&order);
+    corm_rc rc = CORM_OK;
+    /* the ordering first (no parameters), then the column and the WHERE in
+    ** text order, so parameters stay in placeholder order */
+    for (int t = 0; rc == CORM_OK && t < q->norder; t++) {
+        const char *term = q->order[t];
+        bool desc = term[0] == '-';
+        corm__buf_adds(&order, t ? ", " : " ORDER BY ");
+        rc = corm__path_column(c, &sub, desc ? term + 1 : term, &order, NULL);
+        corm__buf_adds(&order, desc ? " DESC" : " ASC");
+    }
+    if (rc == CORM_OK) {
+        if (select_sql) {
+            corm__buf_adds(&cols, select_sql);
+        } else if (q->nvalues == 1) {
+            const corm__annot *an = corm__find_annot(&sub, q->values[0]);
+            bool agg = false;
+            if (an) rc = corm__render_expr(c, &sub, an->e, &cols, &agg);
+            else rc = corm__path_column(c, &sub, q->values[0], &cols, NULL);
+        } else {
+            corm__err_set(c->err, CORM_INVALID, "a Subquery must select exactly one column");
+            corm__err_hint(c->err, "corm_Subquery(qs, inner, \"field\") names it");
+            rc = CORM_INVALID;
+        }
+    }
+    if (rc == CORM_OK && q->where) rc = corm__render_q(c, &sub, q->where, false, &where);
+    if (rc == CORM_OK) {
+        corm__buf_adds(w, "SELECT ");
+        corm__buf_add(w, cols.p ? cols.p : "", cols.len);
+        corm__buf_adds(w, " FROM ");
+        corm__sql_ident(w, q->model->table);
+        corm__buf_addf(w, " %s", sub.base_alias);
+        corm__render_joins(&sub, w);
+        if (where.len) {
+            corm__buf_adds(w, " WHERE ");
+            corm__buf_add(w, where.p, where.len);
+        }
+        if (order.len) corm__buf_add(w, order.p, order.len);
+        if (q->limit >= 0) {
+            corm__buf_adds(w, " LIMIT ");
+            rc = corm__sql_bind(c, w, corm_int(q->limit));
+        } else if (q->offset > 0 && !c->d->numbered_params) {
+            corm__buf_adds(w, " LIMIT -1");
+        }
+        if (rc == CORM_OK && q->offset > 0) {
+            corm__buf_adds(w, " OFFSET ");
+            rc = corm__sql_bind(c, w, corm_int(q->offset));
+        }
+    }
+    corm__buf_free(&cols);
+    corm__buf_free(&where);
+    corm__buf_free(&order);
+    return rc;
+}
