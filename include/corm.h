@@ -66,6 +66,17 @@ CORM_API const char *corm_rc_str(corm_rc rc);
 ** object exists, in a caller-owned struct).  Fixed buffers: reportable even
 ** out of memory.  Strings are always NUL-terminated, empty when unknown.
 */
+/* Which constraint a CORM_CONSTRAINT error is about (corm_error.constraint). */
+typedef enum corm_ckind {
+    CORM_CK_NONE,         /* not a constraint error, or not known */
+    CORM_CK_UNIQUE,       /* unique field, unique (a, b), primary key */
+    CORM_CK_NOT_NULL,     /* a field without `null` got NULL */
+    CORM_CK_FOREIGN_KEY,  /* an fk names a row that does not exist */
+    CORM_CK_CHECK,        /* a CHECK constraint */
+    CORM_CK_PROTECT,      /* delete refused: on_delete=protect */
+    CORM_CK_RESTRICT      /* delete refused: on_delete=restrict */
+} corm_ckind;
+
 typedef struct corm_error {
     corm_rc rc;
     char message[512];  /* what was wrong */
@@ -74,6 +85,15 @@ typedef struct corm_error {
     char sqlstate[6];   /* PostgreSQL SQLSTATE, or "" */
     char file[256];     /* schema file, or the C file of the call */
     int line, col;
+    /* CORM_CONSTRAINT from a write: the constraint, by kind and name
+    ** ("book.isbn", "Order.product" for a protect), the offending values
+    ** ("isbn='9780000000001'", or the protected objects), and for bulk
+    ** writes the 1-based position of the offending object in the call
+    ** (0 when not known).  Empty / CORM_CK_NONE otherwise. */
+    corm_ckind constraint;
+    char constraint_name[128];
+    char values[256];
+    int64_t row;
 } corm_error;
 
 /* "message (hint: ...)" with the file:line prefix when known, into buf. */
@@ -132,9 +152,9 @@ static inline corm_value corm_text(const char *s) {
 static inline corm_value corm_blobv(const void *p, size_t n) { corm_value v = {CORM_V_BLOB, {0}}; v.u.s.p = (const char *)p; v.u.s.n = n; return v; }
 static inline corm_value corm_ints(const int64_t *p, size_t n) { corm_value v = {CORM_V_INTS, {0}}; v.u.ints.p = p; v.u.ints.n = n; return v; }
 static inline corm_value corm_texts(const char *const *p, size_t n) { corm_value v = {CORM_V_TEXTS, {0}}; v.u.texts.p = p; v.u.texts.n = n; return v; }
-static inline corm_value corm_values(const corm_value *p, size_t n) { corm_value v = {CORM_V_LIST, {0}}; v.u.list.p = p; v.u.list.n = n; return v; }
+static inline corm_value corm_vlist(const corm_value *p, size_t n) { corm_value v = {CORM_V_LIST, {0}}; v.u.list.p = p; v.u.list.n = n; return v; }
 /* corm_range(lo, hi): both ends included, as Django's __range. */
-#define corm_range(lo, hi) corm_values((const corm_value[]){(lo), (hi)}, 2)
+#define corm_range(lo, hi) corm_vlist((const corm_value[]){(lo), (hi)}, 2)
 
 /* --------------------------------------------------------------- database */
 
@@ -361,6 +381,135 @@ CORM_API corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site);
 CORM_API bool corm_is_null(const void *obj, const char *name);
 CORM_API void corm_set_null(void *obj, const char *name, bool is_null);
 
+/* ---------------------------------------------------- shaping the result */
+
+/*
+** corm_only(qs, "title", "author__name") / corm_defer(qs, "description") -
+** load only some fields (across select_related too).  The others are
+** marked not loaded; read them with corm_field(obj, name), which loads one
+** field of one object with one query (as Django; the N+1 tooling sees it).
+** The primary key and the keys select_related joins through always load.
+*/
+#define corm_only(qs, ...) corm_only_v((qs), (const char *const[]){__VA_ARGS__, NULL})
+#define corm_defer(qs, ...) corm_defer_v((qs), (const char *const[]){__VA_ARGS__, NULL})
+CORM_API void corm_only_v(corm_qs *qs, const char *const *fields);
+CORM_API void corm_defer_v(corm_qs *qs, const char *const *fields);
+/* Whether a field of obj was loaded (false after only()/defer() left it). */
+CORM_API bool corm_is_loaded(const void *obj, const char *name);
+/* Load field `name` of obj if it was deferred (one query).  Errors on db. */
+CORM_API corm_rc corm_load_field_at(void *obj, const char *name, corm_site site);
+/* corm_field(b, description): the field's value, loaded first if deferred. */
+#define corm_field(obj, field) \
+    (corm_load_field_at((obj), #field, CORM_SITE), (obj)->field)
+
+/* SELECT DISTINCT. */
+CORM_API void corm_distinct(corm_qs *qs);
+
+/*
+** corm_values(qs, "title", "author__name") / corm_values_list(...) - rows
+** of columns instead of structs: field paths (to-one joins) and annotation
+** names.  corm_values_v(qs, NULL): every field.  corm_values_flat(qs, f):
+** one column (values_list(f, flat=True)).  Read the rows with the
+** corm_qs_cell / corm_row_* getters; no struct is hydrated.
+*/
+#define corm_values(qs, ...) corm_values_v((qs), (const char *const[]){__VA_ARGS__, NULL})
+#define corm_values_list(qs, ...) corm_values_v((qs), (const char *const[]){__VA_ARGS__, NULL})
+CORM_API void corm_values_v(corm_qs *qs, const char *const *fields);
+CORM_API void corm_values_flat(corm_qs *qs, const char *field);
+
+/* Rows of an evaluated values(), aggregate() or corm_sql() queryset. */
+CORM_API size_t corm_qs_ncols(const corm_qs *qs);
+CORM_API const char *corm_qs_colname(const corm_qs *qs, size_t col);
+/* The column called name, or -1. */
+CORM_API int corm_qs_colindex(const corm_qs *qs, const char *name);
+/* A cell (borrowed), NULL out of range. */
+CORM_API const corm_value *corm_qs_cell(const corm_qs *qs, size_t row, size_t col);
+/* Typed getters by column name: 0 / 0.0 / NULL when NULL or absent. */
+CORM_API int64_t corm_row_int(const corm_qs *qs, size_t row, const char *col);
+CORM_API double corm_row_float(const corm_qs *qs, size_t row, const char *col);
+CORM_API const char *corm_row_text(const corm_qs *qs, size_t row, const char *col);
+CORM_API bool corm_row_isnull(const corm_qs *qs, size_t row, const char *col);
+
+/* -------------------------------------------------------------- expressions */
+
+/*
+** Expressions, allocated in qs (freed with it): F("pages"), a value,
+** arithmetic, aggregates over fields and relation paths, Subquery,
+** OuterRef, Exists.  Use them in corm_annotate, corm_aggregate,
+** corm_filter_expr and corm_order_by (by annotation name).
+**
+** An aggregate over a to-many path in corm_annotate is a correlated
+** subquery, so Count("books") and Sum("orders__total") on one queryset do
+** not multiply each other (docs/queryset.md).
+*/
+typedef struct corm_expr corm_expr;
+CORM_API corm_expr *corm_F(corm_qs *qs, const char *path);
+CORM_API corm_expr *corm_V(corm_qs *qs, corm_value v);
+CORM_API corm_expr *corm_Count(corm_qs *qs, const char *path, bool distinct);
+CORM_API corm_expr *corm_Sum(corm_qs *qs, const char *path);
+CORM_API corm_expr *corm_Avg(corm_qs *qs, const char *path);
+CORM_API corm_expr *corm_Min(corm_qs *qs, const char *path);
+CORM_API corm_expr *corm_Max(corm_qs *qs, const char *path);
+/* a + b, a - b, a * b, a / b (op is one of + - * /). */
+CORM_API corm_expr *corm_arith(corm_qs *qs, corm_expr *a, char op, corm_expr *b);
+/* A column of the outer query, inside a Subquery/Exists queryset. */
+CORM_API corm_expr *corm_OuterRef(corm_qs *inner, const char *path);
+/* (SELECT field FROM inner): inner is TAKEN (freed with qs). */
+CORM_API corm_expr *corm_Subquery(corm_qs *qs, corm_qs *inner, const char *field);
+/* EXISTS(inner): inner is TAKEN. */
+CORM_API corm_expr *corm_Exists(corm_qs *qs, corm_qs *inner);
+
+/* annotate(name=e): a column on every object (corm_annotation) or row;
+** filterable (corm_filter(qs, "name__gt", ...): HAVING when it aggregates
+** the query's own rows) and orderable (corm_order_by(qs, "-name")). */
+CORM_API void corm_annotate(corm_qs *qs, const char *name, corm_expr *e);
+/* The annotation `name` of an object (borrowed), NULL if none. */
+CORM_API const corm_value *corm_annotation(const void *obj, const char *name);
+/* aggregate(name=e): the queryset becomes one row of aggregates. */
+CORM_API void corm_aggregate(corm_qs *qs, const char *name, corm_expr *e);
+/* filter(lookup=expression): pages__gt=F("price") * 2, author=OuterRef("pk"). */
+CORM_API void corm_filter_expr(corm_qs *qs, const char *lookup, corm_expr *rhs);
+CORM_API void corm_exclude_expr(corm_qs *qs, const char *lookup, corm_expr *rhs);
+
+/* ------------------------------------------------------- explain, raw SQL */
+
+/* The database's plan of the SELECT (SQLite EXPLAIN QUERY PLAN), one line
+** per step; runs one query.  Borrowed until the next call on qs. */
+#define corm_explain(qs) corm_explain_at((qs), CORM_SITE)
+CORM_API const char *corm_explain_at(corm_qs *qs, corm_site site);
+/* After corm_qs_sql: its parameters, in placeholder order (borrowed). */
+CORM_API int corm_qs_sql_params(const corm_qs *qs, const corm_value **params);
+
+/*
+** corm_raw(db, Book, "SELECT * FROM book WHERE pages > ?", params, n) -
+** model objects from your SQL (Django's Manager.raw): columns map to fields
+** by name; missing fields are deferred.  corm_sql(db, sql, params, n):
+** rows of any SQL, read with the corm_row_* getters.  Parameters are
+** always bound (copied), never interpolated.  Both return a lazy queryset.
+*/
+#define corm_raw(db, Model, sql, params, n) \
+    corm_raw_at((db), &Model##_model, (sql), (params), (n), CORM_SITE)
+CORM_API corm_qs *corm_raw_at(corm_db *db, const corm_model *model, const char *sql,
+                              const corm_value *params, int nparams, corm_site site);
+#define corm_sql(db, sql, params, n) corm_raw_at((db), NULL, (sql), (params), (n), CORM_SITE)
+
+/* ---------------------------------------------------------------- iterator */
+
+/*
+** corm_iterator(qs, chunk_size) - stream the objects of qs from one cursor,
+** chunk_size at a time, with memory that does not grow with the table:
+** each chunk's objects replace the previous chunk's (copy out what you
+** keep).  prefetch_related runs once per chunk.  qs must not be evaluated;
+** it caches nothing.  Errors: corm_iter_next returns NULL, corm_qs_error(qs).
+*/
+typedef struct corm_iter corm_iter;
+#define corm_iterator(qs, chunk) corm_iterator_at((qs), (chunk), CORM_SITE)
+CORM_API corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site);
+CORM_API void *corm_iter_next(corm_iter *it);
+/* Bytes held by the current chunk (flat across chunks). */
+CORM_API size_t corm_iter_memory_size(const corm_iter *it);
+CORM_API void corm_iter_free(corm_iter *it);
+
 /* ----------------------------------------------------------------- writes */
 
 /* An object to fill and save: Book b = CORM_NEW(Book); */
@@ -386,6 +535,178 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_add_at(corm_db *db, void *obj,
 CORM_API CORM_WARN_UNUSED corm_rc corm_begin(corm_db *db);
 CORM_API CORM_WARN_UNUSED corm_rc corm_commit(corm_db *db);
 CORM_API CORM_WARN_UNUSED corm_rc corm_rollback(corm_db *db);
+
+/* ------------------------------------------- writes, bulk, transactions */
+/* docs/writes.md has the semantics, the query counts and examples. */
+
+/*
+** corm_create - INSERT obj, even when its id is set (then with that id).
+** auto_now / auto_now_add fields get the current time (UTC, "YYYY-MM-DD
+** HH:MM:SS.ffffff").  Errors on db; a constraint error is typed
+** (corm_error.constraint) and names the constraint.  Cost: 1 query.
+*/
+#define corm_create(db, obj) corm_create_at((db), (obj), CORM_SITE)
+CORM_API CORM_WARN_UNUSED corm_rc corm_create_at(corm_db *db, void *obj,
+                                                 corm_site site);
+
+/*
+** corm_get_or_create(qs, init, &created) - Django's get_or_create: the one
+** object qs matches, or, when there is none, init INSERTed (init's id is
+** filled in).  Fill init with the lookup values and the defaults.
+**   qs       a filtered queryset of init's model; errors sticky on qs
+**   created  may be NULL; set to whether a row was inserted
+** Returns the object, in qs's result arena (valid until corm_qs_free), or
+** NULL: CORM_MULTIPLE, or the INSERT's error, on qs.  A concurrent insert
+** (unique constraint) is resolved by reading the row again, as Django.
+** Cost: 1 query when found, 2 when created.
+*/
+#define corm_get_or_create(qs, init, created) \
+    corm_get_or_create_at((qs), (init), (created), CORM_SITE)
+CORM_API void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created,
+                                     corm_site site);
+
+/*
+** corm_update_or_create(qs, obj, fields, &created) - Django's
+** update_or_create: when qs matches one object, copy `fields` (NULL-
+** terminated names: Django's `defaults`) from obj into it and UPDATE those
+** columns (and auto_now ones); else INSERT obj.  Returns the object in
+** qs's arena, or NULL with the error on qs.  Cost: 2 queries.
+*/
+#define corm_update_or_create(qs, obj, fields, created) \
+    corm_update_or_create_at((qs), (obj), (fields), (created), CORM_SITE)
+CORM_API void *corm_update_or_create_at(corm_qs *qs, void *obj,
+                                        const char *const *fields,
+                                        bool *created, corm_site site);
+
+/* Options of the bulk writes; {0} (or NULL) means the defaults. */
+typedef struct corm_bulk_opts {
+    /* Objects per statement.  0: as many as the backend's bound-parameter
+    ** limit allows (SQLite: 32766 parameters / columns per row). */
+    size_t batch_size;
+    /* ON CONFLICT DO NOTHING: rows that would violate a unique constraint
+    ** are skipped; ids are then not filled in (they stay 0), as Django. */
+    bool ignore_conflicts;
+    /* Upsert: on a conflict on unique_fields, UPDATE update_fields of the
+    ** existing row from the new one.  Both NULL-terminated field names. */
+    bool update_conflicts;
+    const char *const *unique_fields;
+    const char *const *update_fields;
+} corm_bulk_opts;
+
+/*
+** corm_bulk_create(db, objs, n, opts) - INSERT n objects (all of one model)
+** with multi-row INSERTs, ids filled in from RETURNING.  Atomic: when any
+** row fails, nothing is written, and the error names the constraint, the
+** values and the object's position (corm_error.row).  Inside a
+** transaction it uses a savepoint, so the transaction stays usable.
+**   objs   an array of n pointers to objects (Book *objs[n])
+** Cost: one query per batch (the transaction statements corm adds are
+** internal, as the snapshot ones).  auto_now(_add) as corm_create.
+*/
+#define corm_bulk_create(db, objs, n, opts) \
+    corm_bulk_create_at((db), (void *const *)(objs), (n), (opts), CORM_SITE)
+CORM_API CORM_WARN_UNUSED corm_rc corm_bulk_create_at(corm_db *db,
+                                                      void *const *objs, size_t n,
+                                                      const corm_bulk_opts *opts,
+                                                      corm_site site);
+/* The same for a C array of structs: Book books[n]. */
+#define corm_bulk_create_array(db, array, n, opts) \
+    corm_bulk_create_array_at((db), (array), (n), (opts), CORM_SITE)
+CORM_API CORM_WARN_UNUSED corm_rc corm_bulk_create_array_at(corm_db *db, void *array,
+                                                            size_t n,
+                                                            const corm_bulk_opts *opts,
+                                                            corm_site site);
+
+/*
+** corm_bulk_update(db, objs, n, "title", "pages") - write the named fields
+** of n loaded objects (all of one model, ids set), atomically.  On SQLite
+** one prepared single-row UPDATE runs once per object inside the
+** transaction (measured faster than CASE WHEN batches: docs/writes.md);
+** elsewhere one UPDATE ... CASE WHEN per batch.  Either way it is one
+** query per batch in the counts (an executemany, as Django counts one).
+** Returns the rows matched, or -1 with the error on db.
+*/
+#define corm_bulk_update(db, objs, n, ...)                                   \
+    corm_bulk_update_at((db), (void *const *)(objs), (n),                    \
+                        (const char *const[]){__VA_ARGS__, NULL}, NULL, CORM_SITE)
+CORM_API int64_t corm_bulk_update_at(corm_db *db, void *const *objs, size_t n,
+                                     const char *const *fields,
+                                     const corm_bulk_opts *opts, corm_site site);
+CORM_API int64_t corm_bulk_update_array_at(corm_db *db, void *array, size_t n,
+                                           const char *const *fields,
+                                           const corm_bulk_opts *opts,
+                                           corm_site site);
+
+/* One assignment of corm_update: field = value, or field = F(f) op value
+** (Django's F('pages') + 1) with op one of + - * / (0: field = F(f)). */
+typedef struct corm_assign {
+    const char *field;
+    corm_value value;
+    const char *f;
+    char op;
+} corm_assign;
+#define CORM_SET(field, v) ((corm_assign){(field), (v), NULL, 0})
+#define CORM_SET_F(field, f, op, v) ((corm_assign){(field), (v), (f), (op)})
+
+/*
+** corm_update(qs, CORM_SET("status", corm_text("expired")), ...) - one
+** UPDATE of every row qs matches (filters, default scopes; a filter across
+** relations becomes `id IN (SELECT ...)`).  Not on a sliced queryset.
+** auto_now fields are not touched, as Django.  An evaluated qs keeps its
+** (now stale) objects.  Returns the rows matched, or -1 with the error on
+** qs.  Cost: 1 query.
+*/
+#define corm_update(qs, ...)                                                \
+    corm_update_v((qs), (const corm_assign[]){__VA_ARGS__},                 \
+                  sizeof((const corm_assign[]){__VA_ARGS__}) / sizeof(corm_assign), \
+                  CORM_SITE)
+CORM_API int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset,
+                               corm_site site);
+
+/*
+** corm_qs_delete(qs) - delete every row qs matches, applying on_delete as
+** Django's collector does: CASCADE collected level by level (one SELECT per
+** relation and batch, never per row), SET_NULL as one UPDATE per relation,
+** PROTECT / RESTRICT refusing with CORM_CONSTRAINT naming the objects (and
+** nothing deleted), m2m join rows deleted.  Atomic.  A model nothing refers
+** to is deleted with one DELETE.  Returns the rows deleted in all tables,
+** or -1 with the error on qs.  corm_delete (one object) works the same.
+*/
+#define corm_qs_delete(qs) corm_qs_delete_at((qs), CORM_SITE)
+CORM_API int64_t corm_qs_delete_at(corm_qs *qs, corm_site site);
+
+/* The objects of an evaluated queryset as an array (for the bulk calls);
+** NULL before evaluation.  Borrowed. */
+CORM_API void *const *corm_qs_items(const corm_qs *qs);
+
+/*
+** corm_atomic(db, fn, ud) - run fn(db, ud) in a transaction: BEGIN, or a
+** savepoint when one is open, so blocks nest.  CORM_OK from fn commits (or
+** releases the savepoint); anything else rolls back exactly that level and
+** is returned, with fn's error left on db.  A failing commit (a deferred
+** foreign key) is returned and rolled back.
+*/
+typedef corm_rc (*corm_atomic_fn)(corm_db *db, void *ud);
+CORM_API CORM_WARN_UNUSED corm_rc corm_atomic(corm_db *db, corm_atomic_fn fn, void *ud);
+/* Transactions and savepoints open on db (0: autocommit). */
+CORM_API int corm_tx_depth(const corm_db *db);
+
+/*
+** Default scopes (docs/writes.md).  A model with `scope tenant_id` in the
+** schema filters every queryset on tenant_id = the value set here; until
+** one is set, its querysets fail (CORM_MISUSE) instead of showing every
+** tenant.  corm_unscoped(qs) drops the model's scopes for one queryset.
+**   name   the scoped field's name ("tenant_id"); copied
+**   v      an int, float, bool or text (up to 255 bytes); copied
+** Errors: CORM_INVALID no model of db's schema has a runtime scope called
+** name (the hint lists them), or a value that is not a scalar.
+*/
+CORM_API CORM_WARN_UNUSED corm_rc corm_scope_set(corm_db *db, const char *name,
+                                                 corm_value v);
+/* Forget the value of scope name (NULL: of every scope). */
+CORM_API void corm_scope_clear(corm_db *db, const char *name);
+/* Django's base manager: this queryset ignores the default scopes. */
+CORM_API void corm_unscoped(corm_qs *qs);
 
 /* ----------------------------------------------------------------- schema */
 

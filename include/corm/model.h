@@ -106,6 +106,27 @@ typedef struct corm_index {
 
 typedef struct corm_schema corm_schema;
 
+/* A default scope (`scope` in the schema, docs/writes.md): every queryset
+** of the model keeps only the rows where the field has the scope's value,
+** unless the program asks for corm_unscoped().  A runtime scope takes its
+** value from corm_scope_set(db, <the field's name>, value). */
+typedef enum corm_scope_kind {
+    CORM_SCOPE_RUNTIME,   /* field = the db's value for the field's name */
+    CORM_SCOPE_NULL,      /* field IS NULL */
+    CORM_SCOPE_INT,       /* field = ival */
+    CORM_SCOPE_FLOAT,     /* field = fval */
+    CORM_SCOPE_BOOL,      /* field = (ival != 0) */
+    CORM_SCOPE_TEXT       /* field = sval */
+} corm_scope_kind;
+
+typedef struct corm_scope {
+    int field;              /* index in the model's fields */
+    corm_scope_kind kind;
+    int64_t ival;
+    double fval;
+    const char *sval;
+} corm_scope;
+
 typedef struct corm_model {
     const char *name;       /* "Book" */
     const char *table;      /* "book" */
@@ -121,6 +142,8 @@ typedef struct corm_model {
     int nordering;
     const corm_index *indexes;     /* indexes and unique constraints */
     int nindexes;
+    const corm_scope *scopes;      /* default scopes, ANDed; NULL if none */
+    int nscopes;
 } corm_model;
 
 struct corm_schema {

@@ -17,10 +17,11 @@ typedef struct corm__conn corm__conn;
 typedef struct corm__stmt corm__stmt;
 
 typedef struct corm__backend {
-    const char *vendor;  /* "sqlite" */
+    const char *vendor;  /* "sqlite", "postgresql" */
     int max_params;      /* most bound parameters in one statement */
 
-    /* target: the url without its scheme ("path.db", ":memory:") */
+    /* target: the url without its scheme ("path.db", ":memory:"), or for
+    ** PostgreSQL what libpq takes (a postgresql:// URI or "key=value ...") */
     corm_rc (*open)(const char *target, corm__conn **out, corm_error *err);
     void (*close)(corm__conn *c);
 
@@ -42,6 +43,11 @@ typedef struct corm__backend {
     /* Valid until the next step/finish.  *len excludes the NUL. */
     const char *(*column_text)(corm__stmt *s, int i, size_t *len);
     const void *(*column_blob)(corm__stmt *s, int i, size_t *len);
+    /* The value type of a cell (CORM_V_NULL/INT/FLOAT/TEXT/BLOB), for
+    ** columns without a schema type (values, annotations, raw SQL). */
+    corm_vtype (*column_type)(corm__stmt *s, int i);
+    /* The result column's name, valid until finish. */
+    const char *(*column_name)(corm__stmt *s, int i);
     /* Reset the statement and give it back to the cache. */
     void (*finish)(corm__stmt *s);
 
@@ -51,9 +57,21 @@ typedef struct corm__backend {
     /* One or more statements without parameters or rows. */
     corm_rc (*exec)(corm__conn *c, const char *sql, corm_error *err);
     bool (*in_transaction)(corm__conn *c);
+    /* Whether the connection works, reconnecting a lost one (no statement
+    ** of the caller is involved, so this is safe); CORM_CONN if it cannot.
+    ** NULL: always fine (SQLite). */
+    corm_rc (*ping)(corm__conn *c, corm_error *err);
 } corm__backend;
 
 extern const corm__backend corm__sqlite_backend;
+extern const corm__backend corm__pg_backend;
+
+/* PostgreSQL internals for tests, the pool and the benchmark; c must be a
+** connection of corm__pg_backend. */
+int corm__pg_cache_count(const corm__conn *c);   /* prepared statements held */
+int corm__pg_backend_pid(const corm__conn *c);   /* the server process */
+/* Results in binary (true) or text (false, the default: docs/postgresql.md). */
+void corm__pg_set_binary(corm__conn *c, bool binary);
 
 /* Statements held in c's prepared-statement cache (at most 256), for tests
 ** and diagnostics.  c must be a connection of corm__sqlite_backend. */

@@ -253,3 +253,51 @@ static corm_rc end_tx(corm_db *db, bool commit)
 
 corm_rc corm_commit(corm_db *db) { return end_tx(db, true); }
 corm_rc corm_rollback(corm_db *db) { return end_tx(db, false); }
+
+/* ------------------------------------------- internal statements, executemany */
+
+corm_rc corm__db_exec_internal(corm_db *db, const char *sql, const char *origin,
+                               corm_error *err)
+{
+    double t0 = corm__now_ms();
+    corm_rc rc = db->be->exec(db->conn, sql, err);
+    corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = CORM__LIB_SITE,
+                        .origin = origin, .rc = rc};
+    emit_ev(&cur, true);
+    return rc;
+}
+
+corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrows,
+                          corm__fill_fn fill, void *ud, corm_site site,
+                          const char *origin, int64_t *changes, size_t *failed)
+{
+    corm__cursor cur = {.db = db, .sql = sql, .nparams = nparams, .site = site,
+                        .origin = origin, .t0 = corm__now_ms()};
+    corm_value *params = corm__calloc(nparams > 0 ? (size_t)nparams : 1, sizeof *params);
+    corm_rc rc = params ? CORM_OK : CORM_NOMEM;
+    if (!params) corm__err_set(&db->err, CORM_NOMEM, "out of memory running %s", origin);
+    int64_t total = 0;
+    size_t i = 0;
+    for (; i < nrows && rc == CORM_OK; i++) {
+        rc = fill(ud, i, params);
+        if (rc != CORM_OK) break;
+        /* the statement is prepared once and found in the cache after */
+        corm__stmt *st = NULL;
+        rc = db->be->query(db->conn, sql, params, nparams, &st, &db->err);
+        bool row = true;
+        while (rc == CORM_OK && row) rc = db->be->step(st, &row, &db->err);
+        if (rc == CORM_OK) total += db->be->changes(db->conn);
+        if (st) db->be->finish(st);
+        if (rc != CORM_OK) {
+            if (!db->err.sql[0]) corm__err_sql(&db->err, sql);
+            break;
+        }
+    }
+    if (failed) *failed = rc == CORM_OK ? 0 : i;
+    if (changes) *changes = rc == CORM_OK ? total : 0;
+    cur.rows = total;
+    cur.rc = rc;
+    corm__free(params);
+    corm__cursor_close(&cur);
+    return rc;
+}

@@ -21,6 +21,7 @@ struct corm_db {
     struct { corm_event_fn fn; void *ud; } subs[CORM__MAX_SUBS];
     uint64_t nqueries;
     int tx_depth;            /* corm_begin nesting */
+    corm__scope_env scopes;  /* corm_scope_set values (src/qs/scope.c) */
 };
 
 typedef struct corm__cursor {
@@ -54,6 +55,19 @@ corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params,
 ** events marked internal, not counted. */
 corm_rc corm__db_snapshot_begin(corm_db *db, bool *opened);
 void corm__db_snapshot_end(corm_db *db, bool opened);
+/* A statement without parameters or rows that corm adds on its own (the
+** BEGIN / SAVEPOINT / COMMIT that make a bulk write atomic): its event is
+** marked internal and not counted.  Errors in err. */
+corm_rc corm__db_exec_internal(corm_db *db, const char *sql, const char *origin,
+                               corm_error *err);
+/* An executemany: run sql once per row, the params of row i filled by
+** fill(ud, i, params) (nparams of them).  One event for all of it, whose
+** rows are the total changes.  Stops at the first error (db->err) and
+** sets *failed (may be NULL) to its row.  *changes may be NULL. */
+typedef corm_rc (*corm__fill_fn)(void *ud, size_t row, corm_value *params);
+corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrows,
+                          corm__fill_fn fill, void *ud, corm_site site,
+                          const char *origin, int64_t *changes, size_t *failed);
 /* The site used for statements the library runs on its own. */
 #define CORM__LIB_SITE ((corm_site){__FILE__, __LINE__, __func__})
 

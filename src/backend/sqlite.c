@@ -521,6 +521,23 @@ static bool sqlite_in_transaction(corm__conn *c)
 
 int corm__sqlite_cache_count(const corm__conn *c) { return c ? c->ncached : 0; }
 
+static corm_vtype sqlite_column_type(corm__stmt *s, int i)
+{
+    switch (sqlite3_column_type(s->st, i)) {
+    case SQLITE_INTEGER: return CORM_V_INT;
+    case SQLITE_FLOAT: return CORM_V_FLOAT;
+    case SQLITE_TEXT: return CORM_V_TEXT;
+    case SQLITE_BLOB: return CORM_V_BLOB;
+    default: return CORM_V_NULL;
+    }
+}
+
+static const char *sqlite_column_name(corm__stmt *s, int i)
+{
+    const char *n = sqlite3_column_name(s->st, i);
+    return n ? n : "";
+}
+
 const corm__backend corm__sqlite_backend = {
     .vendor = "sqlite",
     .max_params = 32766,
@@ -534,6 +551,8 @@ const corm__backend corm__sqlite_backend = {
     .column_double = sqlite_column_double,
     .column_text = sqlite_column_text,
     .column_blob = sqlite_column_blob,
+    .column_type = sqlite_column_type,
+    .column_name = sqlite_column_name,
     .finish = sqlite_finish,
     .changes = sqlite_changes,
     .last_insert_id = sqlite_last_insert_id,

@@ -44,6 +44,9 @@ void corm__err_clear(corm_error *e)
     e->rc = CORM_OK;
     e->message[0] = e->hint[0] = e->sql[0] = e->sqlstate[0] = e->file[0] = '\0';
     e->line = e->col = 0;
+    e->constraint = CORM_CK_NONE;
+    e->constraint_name[0] = e->values[0] = '\0';
+    e->row = 0;
 }
 
 void corm__err_set(corm_error *e, corm_rc rc, const char *fmt, ...)

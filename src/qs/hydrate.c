@@ -64,12 +64,91 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
     corm_obj *h = obj;
     h->model = m;
     h->batch = batch;
+    int col = node->first_col;
     for (int fi = 0; fi < m->nfields; fi++) {
-        corm_rc rc = read_field(db, st, node->first_col + fi, obj, &m->fields[fi], fi, a);
+        if (!(node->mask & ((uint64_t)1 << fi))) {
+            h->deferred |= (uint64_t)1 << fi;  /* only()/defer(): not loaded */
+            continue;
+        }
+        corm_rc rc = read_field(db, st, col++, obj, &m->fields[fi], fi, a);
         if (rc != CORM_OK) return rc;
     }
     *out = obj;
     return CORM_OK;
+}
+
+corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out)
+{
+    const corm__backend *be = db->be;
+    switch (be->column_type(st, col)) {
+    case CORM_V_INT: *out = corm_int(be->column_int(st, col)); return CORM_OK;
+    case CORM_V_FLOAT: *out = corm_float(be->column_double(st, col)); return CORM_OK;
+    case CORM_V_TEXT: {
+        size_t n = 0;
+        const char *p = be->column_text(st, col, &n);
+        char *d = corm__arena_strndup(a, p ? p : "", n);
+        if (!d) return CORM_NOMEM;
+        *out = corm_text(d);
+        out->u.s.n = n;
+        return CORM_OK;
+    }
+    case CORM_V_BLOB: {
+        size_t n = 0;
+        const void *p = be->column_blob(st, col, &n);
+        void *d = corm__arena_memdup(a, p, n);
+        if (!d) return CORM_NOMEM;
+        *out = corm_blobv(d, n);
+        return CORM_OK;
+    }
+    default: *out = corm_null(); return CORM_OK;
+    }
+}
+
+/* The annotate() columns of the current row, onto the base object. */
+static corm_rc hydrate_annots(corm_db *db, corm__stmt *st, const corm__compiled *c,
+                              corm_arena *a, void *obj)
+{
+    corm_value *v = corm__arena_alloc(a, (size_t)c->nannots * sizeof *v);
+    if (!v) return CORM_NOMEM;
+    for (int i = 0; i < c->nannots; i++) {
+        corm_rc rc = corm__read_cell(db, st, c->annot_col + i, a, &v[i]);
+        if (rc != CORM_OK) return rc;
+    }
+    ((corm_obj *)obj)->annots = v;
+    return CORM_OK;
+}
+
+corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c,
+                          corm_arena *arena, corm_batch *batch, void **out)
+{
+    void *row_objs[CORM__MAX_NODES];
+    corm_rc rc = CORM_OK;
+    for (int j = 0; j < c->nnodes && rc == CORM_OK; j++) {
+        rc = hydrate_node(db, st, &c->nodes[j], arena, batch, &row_objs[j]);
+        if (rc != CORM_OK || j == 0) continue;
+        /* cache the joined object (or its absence) on its parent */
+        void *parent = row_objs[c->nodes[j].parent];
+        if (!parent) continue;  /* the parent itself was NULL */
+        corm_obj *ph = parent;
+        int slot = c->nodes[j].rel->slot;
+        corm__rel_slots(parent)[slot] = row_objs[j];
+        ph->rel_loaded |= (uint64_t)1 << slot;
+    }
+    if (rc == CORM_OK && c->nannots) rc = hydrate_annots(db, st, c, arena, row_objs[0]);
+    *out = rc == CORM_OK ? row_objs[0] : NULL;
+    return rc;
+}
+
+corm_batch *corm__batch_new(corm_db *db, const corm__query *q, corm_arena *arena)
+{
+    corm_batch *batch = corm__arena_zalloc(arena, sizeof *batch);
+    if (!batch) return NULL;
+    batch->db = db;
+    batch->arena = arena;
+    batch->model = q->model;
+    batch->annots = q->annots;
+    batch->nannots = q->nannots;
+    return batch;
 }
 
 corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
@@ -91,7 +170,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
         corm__compiled_free(&c);
         return rc;
     }
-    corm_batch *batch = corm__arena_zalloc(arena, sizeof *batch);
+    corm_batch *batch = corm__batch_new(db, q, arena);
     corm_vec objs = {0};
     int64_t *kv = NULL;
     size_t kcap = 0;
@@ -100,9 +179,6 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
         corm__err_set(err, CORM_NOMEM, "out of memory loading %s", q->model->name);
         return CORM_NOMEM;
     }
-    batch->db = db;
-    batch->arena = arena;
-    batch->model = q->model;
 
     corm__cursor cur;
     rc = corm__db_query(db, &cur, c.sql.p, c.params, c.nparams, site, built, origin);
@@ -111,7 +187,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
         corm__compiled_free(&c);
         return rc;
     }
-    void *row_objs[CORM__MAX_NODES];
+    void *row_objs[1];
     for (;;) {
         bool has_row;
         rc = corm__cursor_step(&cur, &has_row);
@@ -120,17 +196,9 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
             break;
         }
         if (!has_row) break;
-        for (int j = 0; j < c.nnodes && rc == CORM_OK; j++) {
-            rc = hydrate_node(db, cur.stmt, &c.nodes[j], arena, batch, &row_objs[j]);
-            if (rc != CORM_OK || j == 0) continue;
-            /* cache the joined object (or its absence) on its parent */
-            void *parent = row_objs[c.nodes[j].parent];
-            if (!parent) continue;  /* the parent itself was NULL */
-            corm_obj *ph = parent;
-            int slot = c.nodes[j].rel->slot;
-            corm__rel_slots(parent)[slot] = row_objs[j];
-            ph->rel_loaded |= (uint64_t)1 << slot;
-        }
+        void *obj = NULL;
+        rc = corm__hydrate_row(db, cur.stmt, &c, arena, batch, &obj);
+        row_objs[0] = obj;
         if (rc == CORM_OK && keys && c.key_col >= 0) {
             /* the parent key of a prefetch row, kept beside its object */
             if (objs.n == kcap) {
@@ -166,5 +234,55 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
     }
     corm__free(kv);
     corm__vec_free(&objs);
+    return rc;
+}
+
+corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params, int nparams,
+                         corm_arena *arena, corm_site site, corm_site built,
+                         const char *origin, corm__rows *out, corm_error *err)
+{
+    memset(out, 0, sizeof *out);
+    corm__cursor cur;
+    corm_rc rc = corm__db_query(db, &cur, sql, params, nparams, site, built, origin);
+    if (rc != CORM_OK) {
+        corm__err_copy(err, &db->err);
+        return rc;
+    }
+    size_t ncols = (size_t)db->be->column_count(cur.stmt);
+    corm_value *cells = NULL;
+    size_t cap = 0, nrows = 0;
+    const char **names = corm__arena_alloc(arena, (ncols ? ncols : 1) * sizeof *names);
+    if (!names) rc = CORM_NOMEM;
+    for (size_t i = 0; rc == CORM_OK && i < ncols; i++)
+        if (!(names[i] = corm__arena_strdup(arena, db->be->column_name(cur.stmt, (int)i))))
+            rc = CORM_NOMEM;
+    while (rc == CORM_OK) {
+        bool row;
+        rc = corm__cursor_step(&cur, &row);
+        if (rc != CORM_OK) {
+            corm__err_copy(err, &db->err);
+            break;
+        }
+        if (!row) break;
+        if (nrows == cap) {
+            cap = cap ? cap * 2 : 64;
+            corm_value *p = corm__realloc(cells, cap * (ncols ? ncols : 1) * sizeof *p);
+            if (!p) { rc = CORM_NOMEM; break; }
+            cells = p;
+        }
+        for (size_t i = 0; rc == CORM_OK && i < ncols; i++)
+            rc = corm__read_cell(db, cur.stmt, (int)i, arena, &cells[nrows * ncols + i]);
+        nrows++;
+    }
+    corm__cursor_close(&cur);
+    if (rc == CORM_OK) {
+        out->cells = corm__arena_memdup(arena, cells, nrows * ncols * sizeof *cells);
+        if (!out->cells && nrows * ncols != 0) rc = CORM_NOMEM;
+        out->nrows = nrows;
+        out->ncols = ncols;
+        out->colnames = names;
+    }
+    if (rc == CORM_NOMEM) corm__err_set(err, CORM_NOMEM, "out of memory reading rows");
+    corm__free(cells);
     return rc;
 }

@@ -45,10 +45,12 @@ corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
     corm__arena_init(&qs->build, 1024);
     corm__arena_init(&qs->result, 8192);
     corm__buf_init(&qs->sqltext);
+    corm__buf_init(&qs->explain);
     qs->q.model = model;
     qs->q.limit = -1;
     corm__err_clear(&qs->err);
     if (!db || !model) {
+        if (db && !model) return qs;  /* corm_sql: rows of raw SQL */
         corm__err_set(&qs->err, CORM_MISUSE, "corm_all needs a database and a model");
         corm__err_hint(&qs->err, "open the database with corm_open and pass a generated model");
     } else if (model->size == 0) {
@@ -112,6 +114,9 @@ corm_qs *corm_qs_clone(const corm_qs *src)
 void corm_qs_free(corm_qs *qs)
 {
     if (!qs) return;
+    for (int i = 0; i < qs->nowned; i++) corm_qs_free(qs->owned[i]);
+    corm__free(qs->owned);
+    corm__buf_free(&qs->explain);
     for (int i = 0; i < qs->npf; i++) corm_qs_free(qs->pf[i].inner);
     corm__free(qs->pf);
     corm__arena_free(&qs->build);
@@ -303,12 +308,77 @@ const char *corm_qs_sql(corm_qs *qs)
         corm__buf_reset(&qs->sqltext);
         corm__buf_add(&qs->sqltext, c.sql.p, c.sql.len);
         r = qs->sqltext.oom ? NULL : corm__buf_cstr(&qs->sqltext);
+        /* keep the parameters (and their text) for corm_qs_sql_params */
+        qs->sql_params = corm__arena_alloc(&qs->build, (size_t)(c.nparams ? c.nparams : 1) *
+                                                           sizeof *qs->sql_params);
+        qs->nsql_params = 0;
+        for (int i = 0; qs->sql_params && i < c.nparams; i++)
+            if (corm__value_copy(&qs->build, &qs->sql_params[i], &c.params[i]) == CORM_OK)
+                qs->nsql_params = i + 1;
+        if (!qs->sql_params || qs->nsql_params != c.nparams) {
+            oom(qs);
+            r = NULL;
+        }
     }
     corm__compiled_free(&c);
     return r;
 }
 
+int corm_qs_sql_params(const corm_qs *qs, const corm_value **params)
+{
+    if (params) *params = qs ? qs->sql_params : NULL;
+    return qs ? qs->nsql_params : 0;
+}
+
+const char *corm_explain_at(corm_qs *qs, corm_site site)
+{
+    const char *sql = corm_qs_sql(qs);
+    if (!sql) return NULL;
+    const corm__dialect *d = dialect(qs);
+    corm_buf b;
+    corm__buf_init(&b);
+    corm__buf_adds(&b, d->explain_prefix);
+    corm__buf_adds(&b, sql);
+    corm__rows rows;
+    corm_arena tmp;
+    corm__arena_init(&tmp, 1024);
+    corm_rc rc = b.oom ? CORM_NOMEM
+                       : corm__fetch_rows(qs->db, corm__buf_cstr(&b), qs->sql_params,
+                                          qs->nsql_params, &tmp, site, qs->built, "explain",
+                                          &rows, &qs->err);
+    corm__buf_free(&b);
+    corm__buf_reset(&qs->explain);
+    /* one line per plan step: SQLite's detail column (the last), or
+    ** PostgreSQL's single column */
+    for (size_t i = 0; rc == CORM_OK && i < rows.nrows; i++) {
+        const corm_value *v = &rows.cells[i * rows.ncols + rows.ncols - 1];
+        if (v->type == CORM_V_TEXT) {
+            corm__buf_adds(&qs->explain, v->u.s.p);
+            corm__buf_addc(&qs->explain, '\n');
+        }
+    }
+    corm__arena_free(&tmp);
+    if (rc != CORM_OK) return NULL;
+    return qs->explain.oom ? NULL : corm__buf_cstr(&qs->explain);
+}
+
 /* ------------------------------------------------------------ evaluation */
+
+/* values() / aggregate(): the compiled SELECT's rows as cells. */
+static corm_rc eval_rows(corm_qs *qs, corm_site site)
+{
+    const corm__dialect *d = dialect(qs);
+    if (!d) return qs->err.rc;
+    corm__compiled c;
+    corm__compiled_init(&c);
+    corm_rc rc = corm__compile_select(&qs->q, CORM__SEL_OBJECTS, d, &c, &qs->err);
+    if (rc == CORM_OK)
+        rc = corm__fetch_rows(qs->db, c.sql.p, c.params, c.nparams, &qs->result, site, qs->built,
+                              qs->q.aggregate ? "aggregate" : "values", &qs->rows, &qs->err);
+    corm__compiled_free(&c);
+    if (rc == CORM_OK) qs->n = qs->rows.nrows;
+    return rc;
+}
 
 corm_rc corm_eval_at(corm_qs *qs, corm_site site)
 {
@@ -319,10 +389,14 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     bool snap = false;
     corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;
     if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
-    if (rc == CORM_OK)
+    if (rc == CORM_OK && qs->raw_sql)
+        rc = corm__eval_raw(qs, site);
+    else if (rc == CORM_OK && (qs->q.values_mode || qs->q.aggregate))
+        rc = eval_rows(qs, site);
+    else if (rc == CORM_OK)
         rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset",
                          &qs->items, &qs->n, NULL, &qs->err);
-    if (rc == CORM_OK && qs->npf)
+    if (rc == CORM_OK && qs->npf && qs->items)
         rc = corm__prefetch_run(qs->db, &qs->result, qs->q.model, qs->items, qs->n, qs->pf,
                                 qs->npf, site, qs->built, &qs->err);
     corm__db_snapshot_end(qs->db, snap);
@@ -342,6 +416,12 @@ void *corm_qs_at(const corm_qs *qs, size_t i) { return qs && qs->evaluated && i 
 /* COUNT / EXISTS: one scalar from a compiled query. */
 static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t *out)
 {
+    if (qs->raw_sql) {
+        /* Django's RawQuerySet has no count() either: the SQL is opaque */
+        corm_rc rc = corm_eval_at(qs, site);
+        *out = rc == CORM_OK ? (kind == CORM__SEL_COUNT ? (int64_t)qs->n : qs->n > 0) : 0;
+        return rc;
+    }
     const corm__dialect *d = dialect(qs);
     if (!d) return qs->err.rc;
     corm__compiled c;
@@ -380,9 +460,18 @@ int corm_exists_at(corm_qs *qs, corm_site site)
     return scalar(qs, CORM__SEL_EXISTS, site, &n) == CORM_OK ? (int)n : -1;
 }
 
+/* get/first/last return objects: not for rows (values, aggregate, SQL). */
+static bool objects_only(corm_qs *qs, const char *what)
+{
+    if (!qs->q.values_mode && !qs->q.aggregate && !qs->raw_rows) return true;
+    corm__err_set(&qs->err, CORM_MISUSE, "%s on a queryset of rows", what);
+    corm__err_hint(&qs->err, "evaluate it and read rows with corm_qs_cell / corm_row_*");
+    return false;
+}
+
 void *corm_get_at(corm_qs *qs, corm_site site)
 {
-    if (!usable(qs)) return NULL;
+    if (!usable(qs) || !objects_only(qs, "corm_get")) return NULL;
     if (!qs->evaluated) {
         /* Django fetches at most MAX_GET_RESULTS + 1 rows to name the count;
         ** two are enough to tell "one" from "several" */
@@ -409,7 +498,8 @@ void *corm_get_at(corm_qs *qs, corm_site site)
 
 static void *first_or_last(corm_qs *qs, corm_site site, bool last)
 {
-    if (!usable(qs)) return NULL;
+    if (!usable(qs) || !objects_only(qs, last ? "corm_last" : "corm_first")) return NULL;
+    if (qs->raw_sql && !qs->evaluated && corm_eval_at(qs, site) != CORM_OK) return NULL;
     if (qs->evaluated) return qs->n ? qs->items[last ? qs->n - 1 : 0] : NULL;
     if (qs->q.limit == 0) return NULL;
     /* as Django: order by pk when there is no ordering, and fetch one row.

@@ -27,6 +27,8 @@ typedef struct corm_batch {
     const corm_model *model;
     size_t nobjs;
     corm__attr *attrs;
+    const corm__annot *annots; /* names of the objects' annots values */
+    int nannots;
 } corm_batch;
 
 /* One prefetch_related lookup, or a Prefetch object (inner, to_attr). */
@@ -35,6 +37,13 @@ typedef struct corm__pf_lookup {
     struct corm_qs *inner;     /* owned by the queryset that holds it */
     const char *to_attr;
 } corm__pf_lookup;
+
+/* Rows of columns (values(), aggregate(), raw SQL): row-major cells. */
+typedef struct corm__rows {
+    corm_value *cells;
+    size_t nrows, ncols;
+    const char **colnames;
+} corm__rows;
 
 struct corm_qs {
     corm_db *db;
@@ -50,6 +59,16 @@ struct corm_qs {
     corm__pf_lookup *pf;
     int npf;
     int late_eager;            /* eager loads asked after evaluation (no-ops) */
+    corm__rows rows;           /* values()/aggregate()/raw rows results */
+    struct corm_qs **owned;    /* querysets it took (Subquery, Exists) */
+    int nowned;
+    const char *raw_sql;       /* corm_raw / corm_sql: the statement as given */
+    corm_value *raw_params;
+    int nraw_params;
+    bool raw_rows;             /* corm_sql: rows, not objects */
+    corm_buf explain;
+    corm_value *sql_params;    /* the parameters of corm_qs_sql's text */
+    int nsql_params;
 };
 
 /* Run q and hydrate every row into arena (objects of one new batch).
@@ -57,6 +76,22 @@ struct corm_qs {
 corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
                     corm_site site, corm_site built, const char *origin,
                     void ***out, size_t *nout, int64_t **keys, corm_error *err);
+
+/* One result row: the base object and its select_related objects (and
+** annotations), hydrated into arena as part of batch. */
+corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c,
+                          corm_arena *arena, corm_batch *batch, void **out);
+corm_batch *corm__batch_new(corm_db *db, const corm__query *q, corm_arena *arena);
+
+/* Evaluate a corm_raw / corm_sql queryset (raw.c). */
+corm_rc corm__eval_raw(corm_qs *qs, corm_site site);
+
+/* Run sql and keep every row's cells in arena. */
+corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params, int nparams,
+                         corm_arena *arena, corm_site site, corm_site built,
+                         const char *origin, corm__rows *out, corm_error *err);
+/* One cell as a value (text and blobs copied into a). */
+corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out);
 
 /* Run the prefetch lookups for objs (all of one model, in arena).
 ** Defined in src/prefetch; the queryset calls it after its own query. */

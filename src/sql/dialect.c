@@ -76,6 +76,14 @@ static void sqlite_date_part(corm_buf *b, const char *part, const char *col_sql)
     corm__buf_adds(b, "NULL");
 }
 
+/* The parent keys of a prefetch level as a JSON array, for json_each. */
+static void sqlite_keys_text(corm_buf *b, const int64_t *keys, size_t n)
+{
+    corm__buf_addc(b, '[');
+    for (size_t i = 0; i < n; i++) corm__buf_addf(b, i ? ",%lld" : "%lld", (long long)keys[i]);
+    corm__buf_addc(b, ']');
+}
+
 const corm__dialect corm__sqlite_dialect = {
     .vendor = "sqlite",
     .max_params = 32766, /* SQLITE_MAX_VARIABLE_NUMBER since 3.32 */
@@ -88,13 +96,24 @@ const corm__dialect corm__sqlite_dialect = {
     .true_literal = "1",
     .false_literal = "0",
     .pk_column_def = "integer NOT NULL PRIMARY KEY AUTOINCREMENT",
+    .explain_prefix = "EXPLAIN QUERY PLAN ",
+    .keys_open = " IN (SELECT value FROM json_each(",
+    .keys_close = "))",
+    .keys_text = sqlite_keys_text,
+    .in_as_array = false,
+    .insert_returning_id = false,
+    .link_join = " CROSS JOIN ",
+    .no_limit = " LIMIT -1",
+    .nulls_first = NULL, /* SQLite's own order is the reference */
+    .nulls_last = NULL,
+    .text_cast = NULL,
 };
 
 const corm__dialect *corm__dialect_for(const char *vendor)
 {
     if (!vendor) return NULL;
     if (strcmp(vendor, "sqlite") == 0) return &corm__sqlite_dialect;
-    /* "postgresql": not built yet (a later issue adds src/backend/pg.c). */
+    if (strcmp(vendor, "postgresql") == 0) return &corm__pg_dialect;
     return NULL;
 }
 

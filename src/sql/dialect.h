@@ -20,9 +20,45 @@ typedef struct corm__dialect {
     void (*date_part)(corm_buf *b, const char *part, const char *col_sql);
     const char *true_literal, *false_literal;
     const char *pk_column_def;   /* the id column: "INTEGER PRIMARY KEY AUTOINCREMENT" */
+    const char *explain_prefix;  /* "EXPLAIN QUERY PLAN " */
+
+    /* Where SQLite and PostgreSQL write the same thing differently. */
+    /* A list of parent keys (prefetch) as ONE parameter: key_sql, then
+    ** keys_open, the placeholder, keys_close; keys_text writes the
+    ** parameter's text.  SQLite: ` IN (SELECT value FROM json_each(?))`
+    ** with "[1,2]"; PostgreSQL: ` = ANY($1)` with the int8[] "{1,2}". */
+    const char *keys_open, *keys_close;
+    void (*keys_text)(corm_buf *b, const int64_t *keys, size_t n);
+    /* `in` lookups as `col = ANY($n)` with one array parameter (text
+    ** written by corm__sql_array_text) instead of one placeholder per
+    ** value: one statement text, so one prepared plan, for any length. */
+    bool in_as_array;
+    /* INSERT ... RETURNING "id" gives the new row's id; else the backend's
+    ** last_insert_id after the INSERT (SQLite: sqlite3_last_insert_rowid). */
+    bool insert_returning_id;
+    /* The join from the link table to the target of an m2m prefetch; it
+    ** must keep the link table (and its index on the parent column)
+    ** driving: " CROSS JOIN " on SQLite, " INNER JOIN " elsewhere. */
+    const char *link_join;
+    /* What stands for "no limit" before an OFFSET without a LIMIT
+    ** (" LIMIT -1"), or NULL when OFFSET may stand alone. */
+    const char *no_limit;
+    /* Appended to an ORDER BY term (and index column) that may be NULL so
+    ** NULLs sort as on SQLite: first ascending, last descending.  NULL
+    ** when that is the dialect's own order. */
+    const char *nulls_first, *nulls_last;
+    /* The CAST type that makes a date/time/JSON column text for LIKE, or
+    ** NULL when LIKE takes any column (SQLite). */
+    const char *text_cast;
 } corm__dialect;
 
 extern const corm__dialect corm__sqlite_dialect;
+extern const corm__dialect corm__pg_dialect;
+
+/* Append the text of a PostgreSQL array of n values (int, float, bool,
+** text or NULL; "{1,2}", "{\"a\",NULL}").  False when a value cannot go
+** into one (a blob, a nested list). */
+bool corm__sql_array_text(corm_buf *b, const corm_value *vals, size_t n);
 
 /* The dialect of a vendor name, or NULL. */
 const corm__dialect *corm__dialect_for(const char *vendor);

@@ -186,6 +186,7 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         if (rc != CORM_OK) return rc;
         int node = -1;
         const corm_field *f = NULL;
+        bool maybe_null = false;  /* a nullable key on the way (LEFT JOIN) */
         for (int i = 0; i < np; i++) {
             const corm_model *m = corm__node_model(s, node);
             const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
@@ -194,6 +195,7 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
                     f = &m->fields[r->field];
                     break;
                 }
+                maybe_null = maybe_null || (m->fields[r->field].flags & CORM_FF_NULL);
                 int j = corm__scope_join(c, s, node, r, (m->fields[r->field].flags & CORM_FF_NULL) != 0);
                 if (j < -1) return c->err->rc;
                 node = j;
@@ -218,6 +220,9 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         corm__buf_adds(b, t ? ", " : " ORDER BY ");
         corm__col_ref(b, corm__node_alias(s, node), f->column);
         corm__buf_adds(b, desc ? " DESC" : " ASC");
+        /* NULLs sort as on SQLite on every backend (dialect.h) */
+        const char *nulls = desc ? c->d->nulls_last : c->d->nulls_first;
+        if (nulls && (maybe_null || (f->flags & CORM_FF_NULL))) corm__buf_adds(b, nulls);
     }
     return CORM_OK;
 }
@@ -225,8 +230,9 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
 /* ------------------------------------------------------------ prefetch */
 
 /* `key IN <keys>`: one parameter whatever the number of parents.  SQLite
-** reads a JSON array with json_each; the list is never split, so one
-** prefetch level is always one query (docs/eager-loading.md). */
+** reads a JSON array with json_each, PostgreSQL an int8[] with = ANY (the
+** dialect's keys_*); the list is never split, so one prefetch level is
+** always one query (docs/eager-loading.md). */
 static corm_rc render_keys_in(corm__sqlctx *c, corm_buf *w, const char *key_sql,
                               const int64_t *keys, size_t n)
 {
@@ -236,15 +242,14 @@ static corm_rc render_keys_in(corm__sqlctx *c, corm_buf *w, const char *key_sql,
     }
     corm_buf json;
     corm__buf_init(&json);
-    corm__buf_addc(&json, '[');
-    for (size_t i = 0; i < n; i++) corm__buf_addf(&json, i ? ",%lld" : "%lld", (long long)keys[i]);
-    corm__buf_addc(&json, ']');
+    c->d->keys_text(&json, keys, n);
     char *p = json.oom ? NULL : corm__arena_strndup(&c->out->arena, json.p, json.len);
     corm__buf_free(&json);
     if (!p) return corm__sql_nomem(c);
-    corm__buf_addf(w, "%s IN (SELECT value FROM json_each(", key_sql);
+    corm__buf_adds(w, key_sql);
+    corm__buf_adds(w, c->d->keys_open);
     corm_rc rc = corm__sql_bind(c, w, corm_text(p));
-    corm__buf_adds(w, "))");
+    corm__buf_adds(w, c->d->keys_close);
     return rc;
 }
 
@@ -260,7 +265,7 @@ static void via_from_clause(corm__sqlctx *c, const corm__scope *s, const corm__q
         ** rows; SQLite's CROSS JOIN keeps that order */
         corm__sql_ident(from, r->through);
         corm__buf_adds(from, " J0");
-        corm__buf_adds(from, strcmp(c->d->vendor, "sqlite") == 0 ? " CROSS JOIN " : " INNER JOIN ");
+        corm__buf_adds(from, c->d->link_join);
         corm__sql_ident(from, to->table);
         corm__buf_addf(from, " %s ON (%s.\"id\" = J0.", s->base_alias, s->base_alias);
         corm__sql_ident(from, r->through_dst);
@@ -488,8 +493,8 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
             if (q->limit >= 0) {
                 corm__buf_adds(b, " LIMIT ");
                 rc = corm__sql_bind(&c, b, corm_int(q->limit));
-            } else if (q->offset > 0 && !d->numbered_params) {
-                corm__buf_adds(b, " LIMIT -1");
+            } else if (q->offset > 0 && d->no_limit) {
+                corm__buf_adds(b, d->no_limit);
             }
             if (rc == CORM_OK && q->offset > 0) {
                 corm__buf_adds(b, " OFFSET ");

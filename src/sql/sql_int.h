@@ -82,6 +82,11 @@ typedef struct corm__query {
     const corm_relation *via;
     const int64_t *via_keys;
     size_t nvia_keys;
+    /* Default scopes (corm_model.scopes) are ANDed to the WHERE of the
+    ** base model unless `unscoped`; runtime ones read their value from
+    ** `scopes` (the db's, may be NULL: then they fail with CORM_MISUSE). */
+    const corm__scope_env *scopes;
+    bool unscoped;
 } corm__query;
 
 typedef enum {
@@ -124,6 +129,19 @@ void corm__compiled_free(corm__compiled *c);
 corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
                              const corm__dialect *d, corm__compiled *out,
                              corm_error *err);
+
+/* The WHERE of q (filters and default scopes; ordering, slices and
+** select_related ignored) for an UPDATE or DELETE whose target table is
+** aliased T0 (`UPDATE "book" AS T0 ...`): appended to w, its parameters to
+** out->params after those already there, numbered on from them.  Filters
+** that need a join become `T0."id" IN (SELECT T0."id" FROM ... WHERE ...)`.
+** *empty is set when there is no condition at all (w untouched). */
+corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d,
+                            corm__compiled *out, corm_buf *w, bool *empty,
+                            corm_error *err);
+/* Append a placeholder for v to w and v to out->params (numbered in turn). */
+corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d,
+                             corm_buf *w, corm_value v, corm_error *err);
 
 /* Deep-copy v into a (lists and strings), for builders that keep values. */
 corm_rc corm__value_copy(corm_arena *a, corm_value *dst, const corm_value *src);

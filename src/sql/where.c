@@ -295,6 +295,39 @@ static size_t text_len(const corm_value *v)
 
 /* ------------------------------------------------------------ leaves */
 
+/* `in` as `col = ANY($n)` with the values as one array parameter (dialects
+** with in_as_array).  *done is false when a value cannot go into an array
+** (a blob): the caller writes IN (...) instead. */
+static corm_rc render_in_array(corm__sqlctx *c, corm_buf *w, const char *col_sql,
+                               const corm_model *m, const corm_field *f, vkind k,
+                               const corm_value *v, size_t n, const char *path, bool *done)
+{
+    *done = false;
+    corm_value *items = corm__arena_alloc(&c->out->arena, n * sizeof *items);
+    if (!items) return corm__sql_nomem(c);
+    for (size_t i = 0; i < n; i++) {
+        if (v->type == CORM_V_INTS) items[i] = corm_int(v->u.ints.p[i]);
+        else if (v->type == CORM_V_TEXTS) items[i] = corm_text(v->u.texts.p[i]);
+        else items[i] = v->u.list.p[i];
+        if (!scalar_fits(k, items[i].type))
+            return type_error(c, m, f, path, kind_ctor(k), items[i].type);
+    }
+    corm_buf arr;
+    corm__buf_init(&arr);
+    bool ok = corm__sql_array_text(&arr, items, n);
+    char *p = ok && !arr.oom ? corm__arena_strndup(&c->out->arena, corm__buf_cstr(&arr), arr.len)
+                             : NULL;
+    bool oom = ok && !p;
+    corm__buf_free(&arr);
+    if (oom) return corm__sql_nomem(c);
+    if (!ok) return CORM_OK;
+    corm__buf_addf(w, "%s = ANY(", col_sql);
+    corm_rc rc = corm__sql_bind(c, w, corm_text(p));
+    corm__buf_addc(w, ')');
+    *done = true;
+    return rc;
+}
+
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
                         corm_buf *w);
 
@@ -331,8 +364,14 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
         if (v->type == CORM_V_INTS) n = v->u.ints.n;
         else if (v->type == CORM_V_TEXTS) n = v->u.texts.n;
         else if (v->type == CORM_V_LIST) n = v->u.list.n;
-        else return type_error(c, m, f, path, "corm_ints(), corm_texts() or corm_values()", v->type);
+        else return type_error(c, m, f, path, "corm_ints(), corm_texts() or corm_vlist()", v->type);
         if (n == 0) { corm__buf_adds(w, "1 = 0"); break; }
+        if (c->d->in_as_array) {
+            /* `col = ANY($n)`: one array parameter, whatever the length */
+            bool done = false;
+            rc = render_in_array(c, w, col_sql, m, f, k, v, n, path, &done);
+            if (rc != CORM_OK || done) break;
+        }
         if (c->out->nparams + (long)n > c->d->max_params) {
             corm__err_set(c->err, CORM_INVALID,
                           "'%s' has %zu values; %s binds at most %d parameters",
@@ -421,6 +460,10 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
         if (!p) return corm__sql_nomem(c);
         if (glob)
             corm__buf_addf(w, "%s GLOB ", col_sql);
+        else if (c->d->text_cast && f->type != CORM_FT_CHAR && f->type != CORM_FT_TEXT &&
+                 f->type != CORM_FT_EMAIL) /* dates, JSON: LIKE wants text */
+            corm__buf_addf(w, "CAST(%s AS %s) %s ", col_sql, c->d->text_cast,
+                           ci && c->d->has_ilike ? "ILIKE" : "LIKE");
         else
             corm__buf_addf(w, "%s %s ", col_sql, ci && c->d->has_ilike ? "ILIKE" : "LIKE");
         rc = corm__sql_bind(c, w, corm_text(p));

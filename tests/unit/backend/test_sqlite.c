@@ -277,7 +277,7 @@ static void test_bind_misuse(void **state)
     assert_string_equal(f->err.sql, sql);
     assert_non_null(strstr(f->err.message, "parameter 1"));
     corm_value vs[] = {corm_int(1), corm_int(2)};
-    corm_value l2 = corm_values(vs, 2);
+    corm_value l2 = corm_vlist(vs, 2);
     assert_int_equal(be->query(f->c, sql, &l2, 1, &s, &f->err), CORM_MISUSE);
 
     /* placeholder count must match */

@@ -1,0 +1,140 @@
+/*
+** raw.c - SQL written by the application: model objects from a raw SELECT
+** (Django's Manager.raw) and rows of any statement.  The SQL text is used
+** as given; values are bound parameters, copied when the queryset is made.
+*/
+#include "qs_int.h"
+
+#include <string.h>
+
+corm_qs *corm_raw_at(corm_db *db, const corm_model *model, const char *sql,
+                     const corm_value *params, int nparams, corm_site site)
+{
+    corm_qs *qs = corm_qs_new_at(db, model, site);
+    if (!qs || qs->err.rc != CORM_OK) return qs;
+    qs->raw_rows = model == NULL;
+    if (!sql || nparams < 0 || (nparams > 0 && !params)) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_raw/corm_sql needs SQL text and %d parameters",
+                      nparams);
+        corm__err_hint(&qs->err, "pass the values to bind as an array of corm_value");
+        return qs;
+    }
+    qs->raw_sql = corm__arena_strdup(&qs->build, sql);
+    qs->raw_params = corm__arena_alloc(&qs->build, (size_t)(nparams ? nparams : 1) * sizeof(corm_value));
+    if (!qs->raw_sql || !qs->raw_params) {
+        corm__err_set(&qs->err, CORM_NOMEM, "out of memory copying raw SQL");
+        return qs;
+    }
+    for (int i = 0; i < nparams; i++) {
+        if (params[i].type >= CORM_V_INTS) {
+            corm__err_set(&qs->err, CORM_TYPE, "raw SQL parameter %d is a list", i + 1);
+            corm__err_hint(&qs->err, "bind scalars only; write one placeholder per value");
+            return qs;
+        }
+        if (corm__value_copy(&qs->build, &qs->raw_params[i], &params[i]) != CORM_OK) {
+            corm__err_set(&qs->err, CORM_NOMEM, "out of memory copying raw SQL parameters");
+            return qs;
+        }
+    }
+    qs->nraw_params = nparams;
+    return qs;
+}
+
+/* Objects from a raw SELECT: each result column named like a field's
+** column fills that field; the fields no column names are deferred. */
+static corm_rc fetch_objects(corm_qs *qs, corm_site site)
+{
+    corm_db *db = qs->db;
+    const corm_model *m = qs->q.model;
+    corm_batch *batch = corm__arena_zalloc(&qs->result, sizeof *batch);
+    if (!batch) return CORM_NOMEM;
+    batch->db = db;
+    batch->arena = &qs->result;
+    batch->model = m;
+    corm__cursor cur;
+    corm_rc rc = corm__db_query(db, &cur, qs->raw_sql, qs->raw_params, qs->nraw_params, site,
+                                qs->built, "raw");
+    if (rc != CORM_OK) {
+        corm__err_copy(&qs->err, &db->err);
+        return rc;
+    }
+    int ncols = db->be->column_count(cur.stmt);
+    int field_of[256];
+    uint64_t present = 0;
+    for (int i = 0; i < ncols && i < 256; i++) {
+        const char *name = db->be->column_name(cur.stmt, i);
+        field_of[i] = -1;
+        for (int fi = 0; fi < m->nfields; fi++)
+            if (strcmp(m->fields[fi].column, name) == 0) {
+                field_of[i] = fi;
+                present |= (uint64_t)1 << fi;
+            }
+    }
+    if (!(present & 1)) {
+        corm__cursor_close(&cur);
+        corm__err_set(&qs->err, CORM_INVALID, "raw query for %s must select the primary key \"id\"",
+                      m->name);
+        corm__err_hint(&qs->err, "add id to the SELECT list, as Django's raw() requires");
+        return CORM_INVALID;
+    }
+    corm_vec objs = {0};
+    for (;;) {
+        bool row;
+        rc = corm__cursor_step(&cur, &row);
+        if (rc != CORM_OK) {
+            corm__err_copy(&qs->err, &db->err);
+            break;
+        }
+        if (!row) break;
+        void *obj = corm__arena_zalloc(&qs->result, m->size);
+        if (!obj || !corm__vec_push(&objs, obj)) { rc = CORM_NOMEM; break; }
+        corm_obj *h = obj;
+        h->model = m;
+        h->batch = batch;
+        h->deferred = ~present & (m->nfields >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << m->nfields) - 1));
+        for (int i = 0; i < ncols && i < 256 && rc == CORM_OK; i++) {
+            if (field_of[i] < 0) continue;
+            const corm_field *f = &m->fields[field_of[i]];
+            corm_value v;
+            rc = corm__read_cell(db, cur.stmt, i, &qs->result, &v);
+            if (rc != CORM_OK) break;
+            void *p = corm__field_ptr(obj, f);
+            if (v.type == CORM_V_NULL) {
+                h->nulls |= (uint64_t)1 << field_of[i];
+                continue;
+            }
+            switch (f->type) {
+            case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)(v.type == CORM_V_FLOAT ? v.u.f : v.u.i); break;
+            case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O:
+                *(int64_t *)p = v.type == CORM_V_FLOAT ? (int64_t)v.u.f : v.u.i;
+                break;
+            case CORM_FT_FLOAT: case CORM_FT_DECIMAL:
+                *(double *)p = v.type == CORM_V_INT ? (double)v.u.i : v.u.f;
+                break;
+            case CORM_FT_BOOL: *(bool *)p = v.type == CORM_V_INT && v.u.i != 0; break;
+            case CORM_FT_BLOB: ((corm_blob *)p)->data = v.u.s.p; ((corm_blob *)p)->len = v.u.s.n; break;
+            default: *(const char **)p = v.type == CORM_V_TEXT ? v.u.s.p : ""; break;
+            }
+        }
+        if (rc != CORM_OK) break;
+    }
+    corm__cursor_close(&cur);
+    if (rc == CORM_OK) {
+        qs->items = corm__arena_memdup(&qs->result, objs.p, objs.n * sizeof(void *));
+        qs->n = objs.n;
+        batch->nobjs = objs.n;
+        if (!qs->items && objs.n) rc = CORM_NOMEM;
+    }
+    if (rc == CORM_NOMEM) corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading raw rows");
+    corm__vec_free(&objs);
+    return rc;
+}
+
+corm_rc corm__eval_raw(corm_qs *qs, corm_site site)
+{
+    if (!qs->raw_rows) return fetch_objects(qs, site);
+    corm_rc rc = corm__fetch_rows(qs->db, qs->raw_sql, qs->raw_params, qs->nraw_params,
+                                  &qs->result, site, qs->built, "raw", &qs->rows, &qs->err);
+    if (rc == CORM_OK) qs->n = qs->rows.nrows;
+    return rc;
+}

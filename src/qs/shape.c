@@ -1,0 +1,407 @@
+/*
+** shape.c - what a queryset returns: only/defer, distinct, values rows,
+** annotations and aggregates, expressions, and loading a deferred field.
+** Builder calls record into the query (src/sql compiles it); the row
+** getters read the cells of an evaluated values()/aggregate()/raw result.
+*/
+#include "qs_int.h"
+
+#include <string.h>
+
+static bool ok(corm_qs *qs)
+{
+    return qs && qs->err.rc == CORM_OK;
+}
+
+/* Builder calls on an evaluated queryset are an error (see qs.c). */
+static bool building(corm_qs *qs, const char *what)
+{
+    if (!ok(qs)) return false;
+    if (qs->evaluated) {
+        corm__err_set(&qs->err, CORM_MISUSE, "%s on a queryset that was already evaluated", what);
+        corm__err_hint(&qs->err, "call %s before iterating, counting or getting; or corm_qs_clone() it",
+                       what);
+        return false;
+    }
+    return true;
+}
+
+static void oom(corm_qs *qs)
+{
+    if (qs && qs->err.rc == CORM_OK)
+        corm__err_set(&qs->err, CORM_NOMEM, "out of memory building a queryset");
+}
+
+static const char **copy_list(corm_qs *qs, const char *const *v, int *n)
+{
+    *n = 0;
+    while (v && v[*n]) (*n)++;
+    const char **p = corm__arena_alloc(&qs->build, (size_t)(*n ? *n : 1) * sizeof *p);
+    if (!p) return NULL;
+    for (int i = 0; i < *n; i++)
+        if (!(p[i] = corm__arena_strdup(&qs->build, v[i]))) return NULL;
+    return p;
+}
+
+static void only_or_defer(corm_qs *qs, const char *const *fields, bool defer)
+{
+    if (!building(qs, defer ? "corm_defer" : "corm_only")) return;
+    int n;
+    const char **p = copy_list(qs, fields, &n);
+    if (!p) { oom(qs); return; }
+    qs->q.only = p;
+    qs->q.nonly = n;
+    qs->q.defer = defer;
+}
+
+void corm_only_v(corm_qs *qs, const char *const *fields) { only_or_defer(qs, fields, false); }
+void corm_defer_v(corm_qs *qs, const char *const *fields) { only_or_defer(qs, fields, true); }
+
+void corm_distinct(corm_qs *qs)
+{
+    if (building(qs, "corm_distinct")) qs->q.distinct = true;
+}
+
+void corm_values_v(corm_qs *qs, const char *const *fields)
+{
+    if (!building(qs, "corm_values")) return;
+    int n;
+    const char **p = copy_list(qs, fields, &n);
+    if (!p) { oom(qs); return; }
+    qs->q.values = p;
+    qs->q.nvalues = n;
+    qs->q.values_mode = true;
+}
+
+void corm_values_flat(corm_qs *qs, const char *field)
+{
+    const char *one[] = {field, NULL};
+    if (!field) {
+        if (building(qs, "corm_values_flat")) {
+            corm__err_set(&qs->err, CORM_MISUSE, "corm_values_flat needs a field");
+            corm__err_hint(&qs->err, "corm_values_flat(qs, \"title\")");
+        }
+        return;
+    }
+    corm_values_v(qs, one);
+}
+
+/* ------------------------------------------------------------ rows */
+
+size_t corm_qs_ncols(const corm_qs *qs) { return qs && qs->evaluated ? qs->rows.ncols : 0; }
+
+const char *corm_qs_colname(const corm_qs *qs, size_t col)
+{
+    return qs && qs->evaluated && col < qs->rows.ncols ? qs->rows.colnames[col] : NULL;
+}
+
+int corm_qs_colindex(const corm_qs *qs, const char *name)
+{
+    for (size_t i = 0; name && qs && qs->evaluated && i < qs->rows.ncols; i++)
+        if (strcmp(qs->rows.colnames[i], name) == 0) return (int)i;
+    return -1;
+}
+
+const corm_value *corm_qs_cell(const corm_qs *qs, size_t row, size_t col)
+{
+    if (!qs || !qs->evaluated || row >= qs->rows.nrows || col >= qs->rows.ncols) return NULL;
+    return &qs->rows.cells[row * qs->rows.ncols + col];
+}
+
+static const corm_value *named(const corm_qs *qs, size_t row, const char *col)
+{
+    int i = corm_qs_colindex(qs, col);
+    return i < 0 ? NULL : corm_qs_cell(qs, row, (size_t)i);
+}
+
+int64_t corm_row_int(const corm_qs *qs, size_t row, const char *col)
+{
+    const corm_value *v = named(qs, row, col);
+    if (!v) return 0;
+    return v->type == CORM_V_INT ? v->u.i : v->type == CORM_V_FLOAT ? (int64_t)v->u.f : 0;
+}
+
+double corm_row_float(const corm_qs *qs, size_t row, const char *col)
+{
+    const corm_value *v = named(qs, row, col);
+    if (!v) return 0.0;
+    return v->type == CORM_V_FLOAT ? v->u.f : v->type == CORM_V_INT ? (double)v->u.i : 0.0;
+}
+
+const char *corm_row_text(const corm_qs *qs, size_t row, const char *col)
+{
+    const corm_value *v = named(qs, row, col);
+    return v && v->type == CORM_V_TEXT ? v->u.s.p : NULL;
+}
+
+bool corm_row_isnull(const corm_qs *qs, size_t row, const char *col)
+{
+    const corm_value *v = named(qs, row, col);
+    return !v || v->type == CORM_V_NULL;
+}
+
+/* ------------------------------------------------------------ expressions */
+
+static corm_expr *new_expr(corm_qs *qs, corm__ekind kind, const char *path)
+{
+    if (!ok(qs)) return NULL;
+    corm_expr *e = corm__arena_zalloc(&qs->build, sizeof *e);
+    if (!e || (path && !(e->path = corm__arena_strdup(&qs->build, path)))) {
+        oom(qs);
+        return NULL;
+    }
+    e->kind = kind;
+    return e;
+}
+
+corm_expr *corm_F(corm_qs *qs, const char *path) { return new_expr(qs, CORM__E_FIELD, path ? path : ""); }
+
+corm_expr *corm_OuterRef(corm_qs *inner, const char *path)
+{
+    return new_expr(inner, CORM__E_OUTER, path ? path : "");
+}
+
+corm_expr *corm_V(corm_qs *qs, corm_value v)
+{
+    corm_expr *e = new_expr(qs, CORM__E_VALUE, NULL);
+    if (e && corm__value_copy(&qs->build, &e->value, &v) != CORM_OK) {
+        oom(qs);
+        return NULL;
+    }
+    return e;
+}
+
+static corm_expr *agg(corm_qs *qs, corm__agg a, const char *path, bool distinct)
+{
+    corm_expr *e = new_expr(qs, CORM__E_AGG, path ? path : "");
+    if (e) {
+        e->agg = a;
+        e->distinct = distinct;
+    }
+    return e;
+}
+
+corm_expr *corm_Count(corm_qs *qs, const char *path, bool distinct) { return agg(qs, CORM__AGG_COUNT, path, distinct); }
+corm_expr *corm_Sum(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_SUM, path, false); }
+corm_expr *corm_Avg(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_AVG, path, false); }
+corm_expr *corm_Min(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_MIN, path, false); }
+corm_expr *corm_Max(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_MAX, path, false); }
+
+corm_expr *corm_arith(corm_qs *qs, corm_expr *a, char op, corm_expr *b)
+{
+    if (!ok(qs)) return NULL;
+    if (!a || !b || !strchr("+-*/", op) || !op) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_arith needs two expressions and one of + - * /");
+        corm__err_hint(&qs->err, "e.g. corm_arith(qs, corm_F(qs, \"price\"), '*', corm_V(qs, corm_int(2)))");
+        return NULL;
+    }
+    corm_expr *e = new_expr(qs, CORM__E_BINOP, NULL);
+    if (e) {
+        e->a = a;
+        e->op = op;
+        e->b = b;
+    }
+    return e;
+}
+
+/* Keep inner alive as long as qs: its query is compiled inside qs's. */
+static bool take(corm_qs *qs, corm_qs *inner)
+{
+    if (!ok(qs)) {
+        corm_qs_free(inner);
+        return false;
+    }
+    if (!inner) {
+        oom(qs);
+        return false;
+    }
+    if (inner->err.rc != CORM_OK) {
+        corm__err_copy(&qs->err, &inner->err);
+        corm_qs_free(inner);
+        return false;
+    }
+    corm_qs **p = corm__realloc(qs->owned, (size_t)(qs->nowned + 1) * sizeof *p);
+    if (!p) {
+        corm_qs_free(inner);
+        oom(qs);
+        return false;
+    }
+    qs->owned = p;
+    qs->owned[qs->nowned++] = inner;
+    return true;
+}
+
+corm_expr *corm_Subquery(corm_qs *qs, corm_qs *inner, const char *field)
+{
+    if (!take(qs, inner)) return NULL;
+    if (!field) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_Subquery needs the field to select");
+        corm__err_hint(&qs->err, "corm_Subquery(qs, inner, \"title\")");
+        return NULL;
+    }
+    const char **one = corm__arena_alloc(&inner->build, sizeof *one);
+    if (!one || !(one[0] = corm__arena_strdup(&inner->build, field))) {
+        oom(qs);
+        return NULL;
+    }
+    inner->q.values = one;
+    inner->q.nvalues = 1;
+    corm_expr *e = new_expr(qs, CORM__E_SUBQUERY, NULL);
+    if (e) e->sub = &inner->q;
+    return e;
+}
+
+corm_expr *corm_Exists(corm_qs *qs, corm_qs *inner)
+{
+    if (!take(qs, inner)) return NULL;
+    corm_expr *e = new_expr(qs, CORM__E_EXISTS, NULL);
+    if (e) e->sub = &inner->q;
+    return e;
+}
+
+static bool is_ident(const char *s)
+{
+    if (!s || !*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
+        return false;
+    for (; *s; s++)
+        if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+              *s == '_'))
+            return false;
+    return true;
+}
+
+static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregate)
+{
+    const char *what = aggregate ? "corm_aggregate" : "corm_annotate";
+    if (!building(qs, what)) return;
+    if (!e) {
+        corm__err_set(&qs->err, CORM_MISUSE, "%s('%s') got no expression", what, name ? name : "");
+        corm__err_hint(&qs->err, "build it with corm_Count, corm_F, ... on the same queryset");
+        return;
+    }
+    if (!is_ident(name) || strstr(name, "__")) {
+        corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is not a valid name", what, name ? name : "");
+        corm__err_hint(&qs->err, "use letters, digits and single underscores, e.g. \"book_count\"");
+        return;
+    }
+    const corm_model *m = qs->q.model;
+    if (corm__model_field(m, name, strlen(name)) || corm__model_rel(m, name, strlen(name))) {
+        corm__err_set(&qs->err, CORM_INVALID, "%s: the name '%s' conflicts with a field of %s",
+                      what, name, m->name);
+        corm__err_hint(&qs->err, "pick another name, as Django requires");
+        return;
+    }
+    for (int i = 0; i < qs->q.nannots; i++)
+        if (strcmp(qs->q.annots[i].name, name) == 0) {
+            corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is given twice", what, name);
+            return;
+        }
+    corm__annot *p = corm__arena_alloc(&qs->build, (size_t)(qs->q.nannots + 1) * sizeof *p);
+    const char *n = corm__arena_strdup(&qs->build, name);
+    if (!p || !n) { oom(qs); return; }
+    if (qs->q.nannots) memcpy(p, qs->q.annots, (size_t)qs->q.nannots * sizeof *p);
+    p[qs->q.nannots] = (corm__annot){n, e};
+    qs->q.annots = p;
+    qs->q.nannots++;
+    if (aggregate) qs->q.aggregate = true;
+}
+
+void corm_annotate(corm_qs *qs, const char *name, corm_expr *e) { add_annot(qs, name, e, false); }
+void corm_aggregate(corm_qs *qs, const char *name, corm_expr *e) { add_annot(qs, name, e, true); }
+
+const corm_value *corm_annotation(const void *obj, const char *name)
+{
+    const corm_obj *h = obj;
+    if (!h || !h->annots || !h->batch || !name) return NULL;
+    const corm_batch *b = h->batch;
+    for (int i = 0; i < b->nannots; i++)
+        if (strcmp(b->annots[i].name, name) == 0) return &h->annots[i];
+    return NULL;
+}
+
+static void filter_expr(corm_qs *qs, const char *lookup, corm_expr *rhs, bool exclude)
+{
+    const char *what = exclude ? "corm_exclude_expr" : "corm_filter_expr";
+    if (!building(qs, what)) return;
+    if (!rhs) {
+        corm__err_set(&qs->err, CORM_MISUSE, "%s('%s') got no expression", what, lookup ? lookup : "");
+        return;
+    }
+    corm_q *q = corm_q_new(qs, lookup, corm_null());
+    if (!q) return;
+    q->rhs = rhs;
+    if (exclude) corm_exclude_q(qs, q);
+    else corm_filter_q(qs, q);
+}
+
+void corm_filter_expr(corm_qs *qs, const char *lookup, corm_expr *rhs) { filter_expr(qs, lookup, rhs, false); }
+void corm_exclude_expr(corm_qs *qs, const char *lookup, corm_expr *rhs) { filter_expr(qs, lookup, rhs, true); }
+
+/* ------------------------------------------------------------ deferred */
+
+static size_t field_size(corm_ftype t)
+{
+    switch (t) {
+    case CORM_FT_INTEGER: return sizeof(int32_t);
+    case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O: return sizeof(int64_t);
+    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return sizeof(double);
+    case CORM_FT_BOOL: return sizeof(bool);
+    case CORM_FT_BLOB: return sizeof(corm_blob);
+    default: return sizeof(char *);
+    }
+}
+
+bool corm_is_loaded(const void *obj, const char *name)
+{
+    const corm_obj *h = obj;
+    if (!h || !h->model || !name) return false;
+    const corm_field *f = corm__model_field(h->model, name, strlen(name));
+    return f && !(h->deferred & ((uint64_t)1 << (f - h->model->fields)));
+}
+
+corm_rc corm_load_field_at(void *obj, const char *name, corm_site site)
+{
+    corm_obj *h = obj;
+    if (!h || !h->model || !name) return CORM_MISUSE;
+    const corm_model *m = h->model;
+    const corm_field *f = corm__model_field(m, name, strlen(name));
+    if (!f) return CORM_SCHEMA;
+    uint64_t bit = (uint64_t)1 << (f - m->fields);
+    if (!(h->deferred & bit)) return CORM_OK;
+    if (!h->batch) return CORM_MISUSE;
+    corm_db *db = h->batch->db;
+    /* Django's refresh_from_db(fields=[name]): one query for one field */
+    corm__query q;
+    memset(&q, 0, sizeof q);
+    q.model = m;
+    q.limit = -1;
+    const char *only[] = {f->name};
+    q.only = only;
+    q.nonly = 1;
+    struct corm_q leaf = {.kind = CORM__Q_LEAF, .lookup = "pk",
+                          .value = corm_int(*(const int64_t *)((const char *)obj + m->fields[0].offset))};
+    q.where = &leaf;
+    corm_buf origin;
+    corm__buf_init(&origin);
+    corm__buf_addf(&origin, "deferred:%s.%s", m->name, f->name);
+    const char *o = corm__arena_strdup(h->batch->arena, corm__buf_cstr(&origin));
+    corm__buf_free(&origin);
+    void **items;
+    size_t n;
+    corm_site none = {0};
+    corm_rc rc = corm__fetch(db, &q, h->batch->arena, site, none, o ? o : "deferred", &items, &n,
+                             NULL, &db->err);
+    if (rc != CORM_OK) return rc;
+    if (n != 1) {
+        corm__err_set(&db->err, CORM_NOTFOUND, "%s with id %lld no longer exists", m->name,
+                      (long long)leaf.value.u.i);
+        corm__err_hint(&db->err, "the row was deleted after the object was loaded");
+        return CORM_NOTFOUND;
+    }
+    /* copy the one loaded field (and its NULL bit) into obj */
+    const corm_obj *src = items[0];
+    memcpy((char *)obj + f->offset, (const char *)items[0] + f->offset, field_size(f->type));
+    h->nulls = (h->nulls & ~bit) | (src->nulls & bit);
+    h->deferred &= ~bit;
+    return CORM_OK;
+}
