@@ -17,14 +17,14 @@ B        ?= build
 SAN      ?=
 OPT      ?= -O2 -g
 
-PKGS     := sqlite3 cmocka jansson
+PKGS     := sqlite3 libpq cmocka jansson
 DEPS_OK  := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
   $(info corm: installing missing build dependencies (tools/deps.sh build))
   $(shell tools/deps.sh build >&2)
 endif
-PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 jansson 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs sqlite3 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 libpq jansson 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs sqlite3 libpq 2>/dev/null)
 JSON_LIBS  := $(shell pkg-config --libs jansson 2>/dev/null)
 TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
 
@@ -38,7 +38,7 @@ CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
               $(OPT) $(SANFLAGS) -MMD -MP -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden
 APP_CFLAGS := $(CFLAGS_ALL) -Wno-missing-prototypes
-LDLIBS_ALL := $(PKG_LIBS) -lm $(SANFLAGS)
+LDLIBS_ALL := $(PKG_LIBS) -lm -pthread $(SANFLAGS)
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)

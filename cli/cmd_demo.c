@@ -32,10 +32,12 @@ static double now_ms(void)
 }
 
 static int print_json(const char *scenario, const char *variant, uint64_t queries,
-                      int64_t rows, double ms)
+                      int64_t rows, double ms, size_t peak_bytes)
 {
     json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:f}", "scenario", scenario, "variant", variant,
                           "queries", (json_int_t)queries, "rows", (json_int_t)rows, "ms", ms);
+    if (o && peak_bytes)
+        json_object_set_new(o, "peak_kb", json_integer((json_int_t)(peak_bytes / 1024)));
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (s) puts(s);
     free(s);
@@ -98,7 +100,7 @@ int cli_demo(int argc, char **argv)
         const demo_scenario *s = &demo_scenarios[i];
         if (only && strcmp(only, s->name) != 0) continue;
         for (int v = 0; v < 2 && !code; v++) {
-            demo_ctx c = {db, scale, 0};
+            demo_ctx c = {db, scale, 0, 0};
             uint64_t q0 = corm_query_count(db);
             double t0 = now_ms();
             code = (v ? s->fixed : s->naive)(&c);
@@ -106,7 +108,10 @@ int cli_demo(int argc, char **argv)
             uint64_t queries = corm_query_count(db) - q0;
             const char *variant = v ? "fixed" : "naive";
             if (code) break;
-            if (json) code = print_json(s->name, variant, queries, c.rows, ms);
+            if (json) code = print_json(s->name, variant, queries, c.rows, ms, c.peak_bytes);
+            else if (c.peak_bytes)
+                printf("%-28s %-6s %8llu %8lld %10.2f  peak %zu KiB\n", v ? "" : s->name, variant,
+                       (unsigned long long)queries, (long long)c.rows, ms, c.peak_bytes / 1024);
             else printf("%-28s %-6s %8llu %8lld %10.2f\n", v ? "" : s->name, variant,
                         (unsigned long long)queries, (long long)c.rows, ms);
         }

@@ -413,6 +413,183 @@ static int prefetch_then_filter(demo_ctx *c, bool fixed)
 static int prefetch_then_filter_naive(demo_ctx *c) { return prefetch_then_filter(c, false); }
 static int prefetch_then_filter_fixed(demo_ctx *c) { return prefetch_then_filter(c, true); }
 
+/* -- authors_book_count (seed 001): a count per author in a loop (1 + N)
+** vs annotate(book_count=Count("books")) (1) */
+static int authors_book_count(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Author);
+    corm_order_by(qs, "id");
+    if (fixed) corm_annotate(qs, "book_count", corm_Count(qs, "books", false));
+    Author *a;
+    corm_foreach (a, qs) {
+        int64_t n;
+        if (fixed) {
+            n = corm_annotation(a, "book_count")->u.i;
+        } else {
+            corm_qs *mine = author_books_qs(a);
+            n = corm_count(mine);
+            corm_qs_free(mine);
+            if (n < 0) return corm_qs_free(qs), demo_fail_db(c->db);
+        }
+        use(a->name);
+        c->rows += n > 0;
+    }
+    return finish(qs);
+}
+static int authors_book_count_naive(demo_ctx *c) { return authors_book_count(c, false); }
+static int authors_book_count_fixed(demo_ctx *c) { return authors_book_count(c, true); }
+
+/* -- authors_latest_book (seed 004): each author's latest book title, a
+** query per author vs one Subquery(OuterRef) annotation */
+static int authors_latest_book(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Author);
+    corm_order_by(qs, "id");
+    if (fixed) {
+        corm_qs *latest = corm_all(c->db, Book);
+        corm_filter_expr(latest, "author", corm_OuterRef(latest, "pk"));
+        corm_order_by(latest, "-published_date");
+        corm_slice(latest, 0, 1);
+        corm_annotate(qs, "latest_title", corm_Subquery(qs, latest, "title"));
+    }
+    Author *a;
+    corm_foreach (a, qs) {
+        if (fixed) {
+            const corm_value *t = corm_annotation(a, "latest_title");
+            if (t && t->type == CORM_V_TEXT) use(t->u.s.p);
+        } else {
+            corm_qs *mine = author_books_qs(a);
+            corm_order_by(mine, "-published_date");
+            Book *b = corm_first(mine);
+            if (b) use(b->title);
+            if (finish(mine)) return corm_qs_free(qs), 1;
+        }
+        c->rows++;
+    }
+    return finish(qs);
+}
+static int authors_latest_book_naive(demo_ctx *c) { return authors_latest_book(c, false); }
+static int authors_latest_book_fixed(demo_ctx *c) { return authors_latest_book(c, true); }
+
+/* -- only_deferred_access (seed 000): only("title") then reading the
+** description loads it per book (1 + N); only the fields read (1) */
+static int only_deferred_access(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    corm_order_by(qs, "id");
+    if (fixed) corm_only(qs, "title", "description");
+    else corm_only(qs, "title");
+    Book *b;
+    corm_foreach (b, qs) {
+        use(b->title);
+        use(corm_field(b, description));
+        c->rows++;
+    }
+    return finish(qs);
+}
+static int only_deferred_access_naive(demo_ctx *c) { return only_deferred_access(c, false); }
+static int only_deferred_access_fixed(demo_ctx *c) { return only_deferred_access(c, true); }
+
+/* -- values_list_titles (seed 000): titles as structs vs values_list(flat) */
+static int values_list_titles(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    corm_order_by(qs, "id");
+    if (fixed) corm_values_flat(qs, "title");
+    if (corm_eval(qs) != CORM_OK) return finish(qs);
+    for (size_t i = 0; i < corm_qs_len(qs); i++) {
+        use(fixed ? corm_qs_cell(qs, i, 0)->u.s.p : ((Book *)corm_qs_at(qs, i))->title);
+        c->rows++;
+    }
+    c->peak_bytes = corm_qs_memory_size(qs);
+    return finish(qs);
+}
+static int values_list_titles_naive(demo_ctx *c) { return values_list_titles(c, false); }
+static int values_list_titles_fixed(demo_ctx *c) { return values_list_titles(c, true); }
+
+/* -- count_vs_len (seed 001): len() loads every row to count them; count()
+** is one COUNT(*) row.  rows = rows the database sent. */
+static int count_vs_len(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    int64_t n;
+    if (fixed) {
+        n = corm_count(qs);
+        c->rows = 1;
+    } else {
+        n = corm_eval(qs) == CORM_OK ? (int64_t)corm_qs_len(qs) : -1;
+        c->rows = n;
+    }
+    use(n >= 0 ? "counted" : NULL);
+    return finish(qs);
+}
+static int count_vs_len_naive(demo_ctx *c) { return count_vs_len(c, false); }
+static int count_vs_len_fixed(demo_ctx *c) { return count_vs_len(c, true); }
+
+/* -- exists_vs_len (seed 001): `if (len(qs))` loads every row; exists()
+** asks for one */
+static int exists_vs_len(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    corm_filter(qs, "featured", corm_bool(true));
+    bool any;
+    if (fixed) {
+        any = corm_exists(qs) == 1;
+        c->rows = any;
+    } else {
+        any = corm_eval(qs) == CORM_OK && corm_qs_len(qs) > 0;
+        c->rows = (int64_t)corm_qs_len(qs);
+    }
+    use(any ? "yes" : "no");
+    return finish(qs);
+}
+static int exists_vs_len_naive(demo_ctx *c) { return exists_vs_len(c, false); }
+static int exists_vs_len_fixed(demo_ctx *c) { return exists_vs_len(c, true); }
+
+/* -- iterate_twice (seed 001): building the queryset twice runs it twice;
+** one evaluated queryset iterated twice runs once */
+static int iterate_twice(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    Book *b;
+    corm_foreach (b, qs) c->rows += b->id > 0;
+    if (!fixed) {
+        if (finish(qs)) return 1;
+        qs = corm_all(c->db, Book);
+    }
+    corm_foreach (b, qs) use(b->title);
+    return finish(qs);
+}
+static int iterate_twice_naive(demo_ctx *c) { return iterate_twice(c, false); }
+static int iterate_twice_fixed(demo_ctx *c) { return iterate_twice(c, true); }
+
+/* -- iterator_chunked (seed 001): every book, all in memory at once vs
+** streamed with iterator(chunk_size=2000); peak result memory reported */
+static int iterator_chunked(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    Book *b;
+    if (!fixed) {
+        corm_foreach (b, qs) {
+            use(b->title);
+            c->rows++;
+        }
+        c->peak_bytes = corm_qs_memory_size(qs);
+        return finish(qs);
+    }
+    corm_iter *it = corm_iterator(qs, 2000);
+    while ((b = corm_iter_next(it)) != NULL) {
+        use(b->title);
+        c->rows++;
+        size_t mem = corm_iter_memory_size(it);
+        if (mem > c->peak_bytes) c->peak_bytes = mem;
+    }
+    corm_iter_free(it);
+    return finish(qs);
+}
+static int iterator_chunked_naive(demo_ctx *c) { return iterator_chunked(c, false); }
+static int iterator_chunked_fixed(demo_ctx *c) { return iterator_chunked(c, true); }
+
 const demo_scenario demo_scenarios[] = {
     {"books_author", "every book with its author's name (select_related)",
      books_author_naive, books_author_fixed},
@@ -443,5 +620,21 @@ const demo_scenario demo_scenarios[] = {
      "(top-N per parent)", books_recent_reviews_naive, books_recent_reviews_fixed},
     {"prefetch_then_filter", "prefetch books then filter per author (the mistake) vs "
      "Prefetch with to_attr", prefetch_then_filter_naive, prefetch_then_filter_fixed},
+    {"authors_book_count", "a count per author in a loop vs annotate(Count)",
+     authors_book_count_naive, authors_book_count_fixed},
+    {"authors_latest_book", "each author's latest book title: a query each vs a Subquery",
+     authors_latest_book_naive, authors_latest_book_fixed},
+    {"only_deferred_access", "only(title) then reading description vs only the fields read",
+     only_deferred_access_naive, only_deferred_access_fixed},
+    {"values_list_titles", "titles as structs vs values_list(flat): rows, not structs",
+     values_list_titles_naive, values_list_titles_fixed},
+    {"count_vs_len", "len() loads every row vs count() (rows = rows sent)", count_vs_len_naive,
+     count_vs_len_fixed},
+    {"exists_vs_len", "if (len) loads every row vs exists() (rows = rows sent)",
+     exists_vs_len_naive, exists_vs_len_fixed},
+    {"iterate_twice", "two querysets evaluated vs one evaluated and iterated twice",
+     iterate_twice_naive, iterate_twice_fixed},
+    {"iterator_chunked", "every book in memory vs iterator(chunk_size=2000) (peak memory)",
+     iterator_chunked_naive, iterator_chunked_fixed},
 };
 const int demo_nscenarios = (int)(sizeof demo_scenarios / sizeof demo_scenarios[0]);

@@ -4,7 +4,9 @@
 **   sqlite:PATH          a file, relative to the working directory or absolute
 **   sqlite://PATH        the same ("sqlite:///tmp/x.db" is /tmp/x.db)
 **   sqlite::memory:      a private in-memory database (also sqlite://:memory:)
-**   postgresql://...     (and postgres://) reserved: not built yet
+**   postgresql://user:pass@host:port/db?opt=val   (and postgres://): libpq's
+**                        URI, handed to libpq whole
+**   postgresql:host=... dbname=...   libpq's keyword form after the scheme
 **
 ** The target handed to the backend is a suffix of the url, so nothing is
 ** allocated here and *target lives as long as the url.
@@ -14,7 +16,8 @@
 #include <string.h>
 
 #define ACCEPTED_FORMS \
-    "use \"sqlite:path/to/file.db\", \"sqlite:///absolute/path.db\" or \"sqlite::memory:\""
+    "use \"sqlite:path/to/file.db\", \"sqlite:///absolute/path.db\", \"sqlite::memory:\" " \
+    "or \"postgresql://user@host:port/dbname\""
 
 static bool has_prefix(const char *s, const char *prefix)
 {
@@ -45,10 +48,20 @@ const corm__backend *corm__backend_for_url(const char *url,
         return &corm__sqlite_backend;
     }
     if (has_prefix(url, "postgresql://") || has_prefix(url, "postgres://")) {
-        corm__err_set(err, CORM_INVALID,
-                      "PostgreSQL support is not built yet (url '%s')", url);
-        corm__err_hint(err, "use SQLite for now: %s", ACCEPTED_FORMS);
-        return NULL;
+        if (target) *target = url;
+        return &corm__pg_backend;
+    }
+    if (has_prefix(url, "postgresql:") || has_prefix(url, "postgres:")) {
+        const char *rest = strchr(url, ':') + 1;
+        if (!strchr(rest, '=')) {
+            corm__err_set(err, CORM_INVALID, "database url '%s' is not a PostgreSQL "
+                          "connection string", url);
+            corm__err_hint(err, "use \"postgresql://user@host:port/dbname\" or "
+                                "\"postgresql:host=HOST dbname=DB user=USER\"");
+            return NULL;
+        }
+        if (target) *target = rest;
+        return &corm__pg_backend;
     }
     const char *colon = strchr(url, ':');
     const char *slash = strchr(url, '/');

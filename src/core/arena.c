@@ -110,3 +110,24 @@ void corm__arena_free(corm_arena *a)
 }
 
 size_t corm__arena_size(const corm_arena *a) { return a->total; }
+
+void corm__arena_reset(corm_arena *a)
+{
+    /* Keep one block as big as everything held, so the next fill of the
+    ** same size needs no allocation and memory stays flat. */
+    size_t total = 0;
+    corm__ablock *keep = NULL;
+    for (corm__ablock *b = a->head; b; b = b->next) total += b->size;
+    if (a->head && !a->head->next) {
+        keep = a->head;
+    } else if (total) {
+        corm__arena_free(a);
+        keep = new_block(a, total);
+        if (!keep) return;  /* the arena is just empty */
+        keep->next = NULL;
+    }
+    if (!keep) return;
+    keep->used = 0;
+    a->head = keep;
+    a->total = sizeof *keep + keep->size;
+}

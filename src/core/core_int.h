@@ -42,6 +42,9 @@ char *corm__arena_strdup(corm_arena *a, const char *s);
 char *corm__arena_strndup(corm_arena *a, const char *s, size_t n);
 void *corm__arena_memdup(corm_arena *a, const void *p, size_t n);
 void corm__arena_free(corm_arena *a);                /* reusable after */
+/* Forget every allocation but keep the memory (as one block), so refilling
+** it with as much again allocates nothing. */
+void corm__arena_reset(corm_arena *a);
 size_t corm__arena_size(const corm_arena *a);
 
 /* ---- growable string buffer (buf.c).  An OOM is sticky: later appends

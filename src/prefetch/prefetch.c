@@ -226,6 +226,7 @@ static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
         memset(&q, 0, sizeof q);
         q.model = n->to;
         q.limit = -1;
+        q.scopes = &r->db->scopes;  /* the default scopes, as Django's default manager */
     }
     q.via_from = n->from;
     q.via = n->rel;

@@ -69,7 +69,7 @@ corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
 static corm_rc next_chunk(corm_iter *it)
 {
     corm_qs *qs = it->qs;
-    corm__arena_free(&it->chunk);
+    corm__arena_reset(&it->chunk);
     it->n = it->i = 0;
     corm_batch *batch = corm__batch_new(qs->db, &qs->q, &it->chunk);
     if (!batch) return CORM_NOMEM;

@@ -48,6 +48,7 @@ corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
     corm__buf_init(&qs->explain);
     qs->q.model = model;
     qs->q.limit = -1;
+    qs->q.scopes = db ? &db->scopes : NULL;  /* default scopes read the db's values */
     corm__err_clear(&qs->err);
     if (!db || !model) {
         if (db && !model) return qs;  /* corm_sql: rows of raw SQL */
@@ -98,6 +99,7 @@ corm_qs *corm_qs_clone(const corm_qs *src)
     qs->q.nrelated = src->q.nrelated;
     qs->q.offset = src->q.offset;
     qs->q.limit = src->q.limit;
+    qs->q.unscoped = src->q.unscoped;
     for (int i = 0; i < src->npf && qs->err.rc == CORM_OK; i++) {
         const corm__pf_lookup *l = &src->pf[i];
         corm_qs *inner = l->inner ? corm_qs_clone(l->inner) : NULL;

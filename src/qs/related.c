@@ -45,6 +45,11 @@ static void related_query(const corm_obj *h, const corm_relation *r, corm__query
     memset(q, 0, sizeof *q);
     q->model = target;
     q->limit = -1;
+    /* default scopes as Django's managers: a to-one accessor reads through
+    ** the base manager (unscoped), a related set through the default one */
+    q->scopes = h->batch ? &h->batch->db->scopes : NULL;
+    q->unscoped = r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O ||
+                  r->kind == CORM_REL_REVERSE_O2O;
     memset(leaf, 0, sizeof *leaf);
     leaf->kind = CORM__Q_LEAF;
     if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O) {
@@ -71,6 +76,9 @@ void *corm_related_at(void *obj, int rel, corm_site site)
         }
         return NULL;
     }
+    if (r->kind != CORM_REL_REVERSE_O2O && (h->deferred & ((uint64_t)1 << r->field)) &&
+        corm_load_field_at(obj, h->model->fields[r->field].name, site) != CORM_OK)
+        return NULL;  /* the key itself was deferred: load it first, as Django */
     if (r->kind != CORM_REL_REVERSE_O2O && (h->nulls & ((uint64_t)1 << r->field))) {
         /* a NULL key: nothing to load, and no query */
         slots[r->slot] = NULL;

@@ -102,12 +102,18 @@ corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
         params[np++] = corm_int(*id);
         corm__sql_param(&b, d, np);
     }
+    /* the new id: RETURNING where the dialect reads it so (PostgreSQL),
+    ** else the backend's last insert id (SQLite) */
+    bool returning = insert && d->insert_returning_id;
+    if (returning) corm__buf_adds(&b, " RETURNING \"id\"");
     corm_rc rc = b.oom || vals.oom ? CORM_NOMEM : CORM_OK;
     int64_t changed = 0;
-    if (rc == CORM_OK)
+    if (rc == CORM_OK && returning)
+        rc = corm__db_run_id(db, corm__buf_cstr(&b), params, np, site, "insert", id);
+    else if (rc == CORM_OK)
         rc = corm__db_run(db, corm__buf_cstr(&b), params, np, site, insert ? "insert" : "update",
                           &changed);
-    if (rc == CORM_OK && insert) *id = db->be->last_insert_id(db->conn);
+    if (rc == CORM_OK && insert && !returning) *id = db->be->last_insert_id(db->conn);
     if (rc == CORM_OK && !insert && changed == 0) {
         corm__err_set(&db->err, CORM_NOTFOUND, "%s with id %lld does not exist", m->name,
                       (long long)*id);

@@ -64,6 +64,11 @@ corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q,
 int corm__find_lookup(const char *s);
 bool corm__is_pk_name(const char *s);
 
+/* compile_write.c: the model's default scopes (corm_model.scopes) of the
+** scope's base as conditions ANDed to w; nothing when q->unscoped. */
+corm_rc corm__render_scopes(corm__sqlctx *c, corm__scope *s, const corm__query *q,
+                            corm_buf *w);
+
 /* expr.c */
 /* Write expression e (resolved in scope s) into w.  *local_agg is set
 ** when e aggregates rows of this query itself (needs GROUP BY). */

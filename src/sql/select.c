@@ -431,7 +431,9 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
         corm__buf_addf(&from, " %s", s.base_alias);
     }
 
-    /* 3. WHERE and HAVING */
+    /* 3. WHERE and HAVING; the default scopes first, after the prefetch
+    ** keys (compile_write.c) */
+    if (rc == CORM_OK) rc = corm__render_scopes(&c, &s, q, &where);
     if (rc == CORM_OK && q->where) {
         corm_buf rows;
         corm__buf_init(&rows);

@@ -139,6 +139,11 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
 corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d,
                             corm__compiled *out, corm_buf *w, bool *empty,
                             corm_error *err);
+/* Expression e (corm_F, corm_arith, ...) as the value of a SET clause of an
+** UPDATE of q's model aliased T0: no aggregates, no joined fields. */
+corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d,
+                               corm__compiled *out, corm_buf *w,
+                               const struct corm_expr *e, corm_error *err);
 /* Append a placeholder for v to w and v to out->params (numbered in turn). */
 corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d,
                              corm_buf *w, corm_value v, corm_error *err);

@@ -707,7 +707,7 @@ static corm_rc render_annot_leaf(corm__sqlctx *c, corm__scope *s, const corm__an
     ** with numbers, text with text) */
     corm_field f = {.name = an->name, .column = an->name, .rel = -1,
                     .type = v->type == CORM_V_TEXT || v->type == CORM_V_TEXTS ? CORM_FT_TEXT
-                                                                              : CORM_FT_FLOAT,
+                            : v->type == CORM_V_BOOL ? CORM_FT_BOOL : CORM_FT_FLOAT,
                     .flags = CORM_FF_NULL};
     corm_buf col;
     corm__buf_init(&col);
