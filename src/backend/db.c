@@ -301,3 +301,23 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
     corm__cursor_close(&cur);
     return rc;
 }
+
+corm_rc corm__db_run_id(corm_db *db, const char *sql, const corm_value *params,
+                        int nparams, corm_site site, const char *origin, int64_t *id)
+{
+    corm__cursor cur;
+    corm_site none = {0};
+    corm_rc rc = corm__db_query(db, &cur, sql, params, nparams, site, none, origin);
+    if (rc != CORM_OK) return rc;
+    bool row = false;
+    rc = corm__cursor_step(&cur, &row);
+    if (rc == CORM_OK && !row) {
+        corm__err_set(&db->err, CORM_DB, "the statement returned no id");
+        corm__err_sql(&db->err, sql);
+        rc = cur.rc = CORM_DB;
+    }
+    if (rc == CORM_OK) *id = db->be->column_int(cur.stmt, 0);
+    while (rc == CORM_OK && row) rc = corm__cursor_step(&cur, &row);
+    corm__cursor_close(&cur);
+    return rc;
+}

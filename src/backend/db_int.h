@@ -68,6 +68,10 @@ typedef corm_rc (*corm__fill_fn)(void *ud, size_t row, corm_value *params);
 corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrows,
                           corm__fill_fn fill, void *ud, corm_site site,
                           const char *origin, int64_t *changes, size_t *failed);
+/* A statement returning one row with one integer column (INSERT ...
+** RETURNING "id"): *id gets it.  One event, like corm__db_run. */
+corm_rc corm__db_run_id(corm_db *db, const char *sql, const corm_value *params,
+                        int nparams, corm_site site, const char *origin, int64_t *id);
 /* The site used for statements the library runs on its own. */
 #define CORM__LIB_SITE ((corm_site){__FILE__, __LINE__, __func__})
 

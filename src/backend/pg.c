@@ -98,6 +98,8 @@ struct corm__conn {
     int ncached;
     unsigned next_name;
     bool lost;                  /* reconnect before the next statement */
+    bool tx_lost;               /* a transaction died with the connection:
+                                ** refuse statements until it is ended */
     bool binary;                /* result format */
     int64_t changes;
     /* parameter scratch, grown to the largest call */
@@ -164,6 +166,7 @@ static corm_rc lost_error(corm__conn *c, bool in_tx, const char *sql, corm_error
     corm__strlcpy(msg, PQerrorMessage(c->pg), sizeof msg);
     one_line(msg);
     c->lost = true;
+    if (in_tx) c->tx_lost = true;
     corm__err_set(err, CORM_CONN, "lost the connection to the PostgreSQL server%s%s%s", msg[0] ? ": " : "",
                   msg, in_tx ? "; the open transaction was lost with it (nothing of it was committed)"
                              : "");
@@ -599,13 +602,60 @@ static bool stale_statement(const PGresult *res)
     return state_is(st, "0A000") && msg && strstr(msg, "cached plan must not change result type");
 }
 
-static bool is_commit(const char *sql)
+/* Whether sql is exactly one of the words (any case, blanks and ';'
+** around), e.g. "COMMIT" / "END". */
+static bool is_word(const char *sql, const char *const *words, size_t n)
 {
     while (isspace((unsigned char)*sql)) sql++;
-    if (strncasecmp(sql, "COMMIT", 6) != 0 && strncasecmp(sql, "END", 3) != 0) return false;
-    sql += sql[0] == 'E' || sql[0] == 'e' ? 3 : 6;
-    while (isspace((unsigned char)*sql) || *sql == ';') sql++;
-    return *sql == '\0';
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(words[i]);
+        if (strncasecmp(sql, words[i], len) != 0) continue;
+        const char *p = sql + len;
+        while (isspace((unsigned char)*p) || *p == ';') p++;
+        if (*p == '\0') return true;
+    }
+    return false;
+}
+
+static bool is_commit(const char *sql)
+{
+    static const char *const w[] = {"COMMIT", "END"};
+    return is_word(sql, w, 2);
+}
+
+static bool is_rollback(const char *sql)
+{
+    static const char *const w[] = {"ROLLBACK", "ABORT"};
+    return is_word(sql, w, 2);
+}
+
+/* The statements after a transaction was lost with its connection.  The
+** application believes it is in a transaction: running its next
+** statements in autocommit on a new connection would apply half of it.  So
+** everything is refused until it ends the transaction: ROLLBACK succeeds
+** (the server already rolled back) and COMMIT fails.  Returns CORM_OK when
+** the statement may run, *skip when it is answered here (ROLLBACK). */
+static corm_rc tx_lost_gate(corm__conn *c, const char *sql, bool *skip, corm_error *err)
+{
+    *skip = false;
+    if (!c->tx_lost) return CORM_OK;
+    if (is_rollback(sql)) {
+        c->tx_lost = false;
+        *skip = true;
+        c->changes = 0;
+        return CORM_OK;
+    }
+    bool commit = is_commit(sql);
+    if (commit) c->tx_lost = false;
+    corm__err_set(err, CORM_CONN, "%s: the transaction was lost with the connection to the "
+                  "PostgreSQL server; nothing of it was committed",
+                  commit ? "COMMIT failed" : "statement refused");
+    corm__err_hint(err, commit ? "run the whole transaction again"
+                               : "end the transaction with corm_rollback (once per corm_begin "
+                                 "level), then run it again");
+    corm__strlcpy(err->sqlstate, "08006", sizeof err->sqlstate);
+    corm__err_sql(err, sql);
+    return CORM_CONN;
 }
 
 /* A COMMIT of a transaction that had failed is answered "ROLLBACK", not
@@ -646,7 +696,23 @@ static corm_rc pg_query(corm__conn *c, const char *sql, const corm_value *params
         if (sql) corm__err_sql(err, sql);
         return CORM_MISUSE;
     }
-    corm_rc rc = ensure_connected(c, err);
+    bool skip;
+    corm_rc rc = tx_lost_gate(c, sql, &skip, err);
+    if (rc != CORM_OK) return rc;
+    if (skip) {
+        /* answered without the server: an empty result */
+        corm__stmt *s = stmt_new(c);
+        if (!s) {
+            corm__err_set(err, CORM_NOMEM, "out of memory");
+            return CORM_NOMEM;
+        }
+        s->res = NULL;
+        s->row = -1;
+        s->nrows = s->ncols = 0;
+        *out = s;
+        return CORM_OK;
+    }
+    rc = ensure_connected(c, err);
     if (rc != CORM_OK) return rc;
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     bool in_tx = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
@@ -1076,7 +1142,10 @@ static corm_rc pg_exec(corm__conn *c, const char *sql, corm_error *err)
         corm__err_set(err, CORM_MISUSE, "bad arguments to the PostgreSQL backend's exec");
         return CORM_MISUSE;
     }
-    corm_rc rc = ensure_connected(c, err);
+    bool skip;
+    corm_rc rc = tx_lost_gate(c, sql, &skip, err);
+    if (rc != CORM_OK || skip) return rc;
+    rc = ensure_connected(c, err);
     if (rc != CORM_OK) return rc;
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     PGresult *res = PQexec(c->pg, sql);
@@ -1087,7 +1156,8 @@ static corm_rc pg_exec(corm__conn *c, const char *sql, corm_error *err)
 
 static bool pg_in_transaction(corm__conn *c)
 {
-    if (c->lost) return false; /* the server ended it */
+    if (c->tx_lost) return true;  /* until the application ends it */
+    if (c->lost) return false;    /* the server ended it */
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR || ts == PQTRANS_ACTIVE;
 }
