@@ -127,7 +127,7 @@ test:
 	$(MAKE) --no-print-directory B=build/asan SAN=1 test-run
 
 test-run: check-src check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
-	@B=$(B) tools/run-tests.sh $(UNIT_BIN) $(INT_BIN) tests/demo/check.sh:$(B)/corm
+	@B=$(B) tools/run-tests.sh $(UNIT_BIN) $(INT_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B)
 
 valgrind:
 	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)
@@ -158,7 +158,8 @@ install: lib $(B)/corm
 	ln -sf libcorm.so.0 $(DESTDIR)$(LIBDIR)/libcorm.so
 	install -m 644 include/corm.h $(DESTDIR)$(INCDIR)/
 	install -m 644 include/corm/*.h $(DESTDIR)$(INCDIR)/corm/
-	install -m 644 $(B)/corm.pc $(DESTDIR)$(LIBDIR)/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(INCDIR)|g' corm.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/corm.pc
 	install -m 755 $(B)/corm $(DESTDIR)$(BINDIR)/
 
 clean:

@@ -10,14 +10,67 @@
 
 static char dirs[64][256];
 static int ndirs;
+/* PostgreSQL: one schema per open database, dropped by test_db_close */
+static char schemas[64][64];
+static int nschemas;
+static char last_url[1024];
+
+bool test_db_is_pg(void)
+{
+    const char *env = getenv("CORM_TEST_DB");
+    return env && strncmp(env, "postgres", 8) == 0;
+}
+
+const char *test_db_url(void) { return last_url; }
+
+/* Run sql on the server named by CORM_TEST_DB itself (not a test schema). */
+static void pg_maintenance(const char *sql)
+{
+    corm_error err;
+    corm_db *m = corm_open(getenv("CORM_TEST_DB"), NULL, &err);
+    if (!m) {
+        char buf[2048];
+        fail_msg("CORM_TEST_DB: %s", corm_error_format(&err, buf, sizeof buf));
+    }
+    if (corm_exec(m, sql) != CORM_OK) {
+        char buf[2048];
+        fail_msg("%s: %s", sql, corm_error_format(corm_db_error(m), buf, sizeof buf));
+    }
+    corm_close(m);
+}
+
+/* A fresh, empty schema on the PostgreSQL server of CORM_TEST_DB and the
+** url of a connection whose search_path is that schema: new tables and
+** sequences, so ids start at 1 as in a new SQLite file. */
+static void pg_fresh_url(char *url, size_t size)
+{
+    static unsigned counter;
+    const char *base = getenv("CORM_TEST_DB");
+    char name[64];
+    snprintf(name, sizeof name, "corm_t%ld_%u", (long)getpid(), ++counter);
+    char sql[128];
+    snprintf(sql, sizeof sql, "CREATE SCHEMA \"%s\"", name);
+    pg_maintenance(sql);
+    if (nschemas < 64) snprintf(schemas[nschemas++], sizeof schemas[0], "%s", name);
+    if (strstr(base, "://"))
+        snprintf(url, size, "%s%coptions=-csearch_path%%3D%s", base, strchr(base, '?') ? '&' : '?',
+                 name);
+    else
+        snprintf(url, size, "%s options='-csearch_path=%s'", base, name);
+}
 
 corm_db *test_db_open(void)
 {
-    char dir[] = "/tmp/corm-test-XXXXXX";
-    if (!mkdtemp(dir)) fail_msg("mkdtemp failed");
-    char url[512];
-    snprintf(url, sizeof url, "sqlite:%s/test.db", dir);
-    if (ndirs < 64) snprintf(dirs[ndirs++], sizeof dirs[0], "%s", dir);
+    char url[1024];
+    if (test_db_is_pg()) {
+        pg_fresh_url(url, sizeof url);
+    } else {
+        char dir[] = "/tmp/corm-test-XXXXXX";
+        if (!mkdtemp(dir)) fail_msg("mkdtemp failed");
+        snprintf(url, sizeof url, "sqlite:%s/test.db", dir);
+        if (ndirs < 64) snprintf(dirs[ndirs++], sizeof dirs[0], "%s", dir);
+    }
+    snprintf(last_url, sizeof last_url, "%s", url);
     corm_error err;
     corm_db *db = corm_open(url, &bookstore_schema, &err);
     if (!db) {
@@ -35,6 +88,12 @@ corm_db *test_db_open(void)
 void test_db_close(corm_db *db)
 {
     corm_close(db);
+    for (int i = 0; i < nschemas; i++) {
+        char sql[128];
+        snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE", schemas[i]);
+        pg_maintenance(sql);
+    }
+    nschemas = 0;
     for (int i = 0; i < ndirs; i++) {
         char cmd[400];
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", dirs[i]);

@@ -17,10 +17,16 @@
 #include <corm.h>
 #include "bookstore.h"
 
-/* A migrated database in a fresh temporary directory, filled with the
-** fixture below.  CORM_TEST_DB=sqlite (default) picks the backend. */
+/* A migrated database, filled with the fixture below.  CORM_TEST_DB picks
+** the backend: unset or "sqlite", a file in a fresh temporary directory; a
+** postgresql:// url (tools/pg-test-server.sh), a fresh schema on that
+** server, used through search_path, dropped by test_db_close. */
 corm_db *test_db_open(void);
 void test_db_close(corm_db *db);
+/* Whether the suite runs on PostgreSQL (CORM_TEST_DB is a postgresql url). */
+bool test_db_is_pg(void);
+/* The url of the last test_db_open, to open a second connection to it. */
+const char *test_db_url(void);
 
 /*
 ** The fixture (ids in insertion order):
