@@ -126,8 +126,19 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm.a
 test:
 	$(MAKE) --no-print-directory B=build/asan SAN=1 test-run
 
+# The suite runs twice: on SQLite, then the integration programs, the
+# PostgreSQL-only ones and the demo check again on a throwaway PostgreSQL
+# (primary + streaming replica) that tools/pg-test-server.sh starts and
+# stops.  CORM_TEST_SQLITE_ONLY=1 skips the second pass (and says so); a
+# CORM_TEST_DB=postgresql://... of your own is used instead of starting one.
+PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/test_replica,$(UNIT_BIN) $(INT_BIN))
+SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
+PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
+
 test-run: check-src check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
-	@B=$(B) tools/run-tests.sh $(UNIT_BIN) $(INT_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B)
+	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
+	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
+	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
 
 valgrind:
 	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)

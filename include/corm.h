@@ -96,7 +96,8 @@ typedef struct corm_error {
     int64_t row;
 } corm_error;
 
-/* "message (hint: ...)" with the file:line prefix when known, into buf. */
+/* "file:line:col: message\nhint: ...\nsql: ..." into buf (the parts that
+** are known), truncated to size.  Returns buf. */
 CORM_API const char *corm_error_format(const corm_error *err, char *buf,
                                        size_t size);
 
@@ -721,6 +722,8 @@ CORM_API corm_schema *corm_schema_parse(const char *text, size_t len,
                                         const char *path, corm_error *err);
 CORM_API corm_schema *corm_schema_parse_file(const char *path,
                                              corm_error *err);
+/* Frees a schema from corm_schema_parse*.  Never pass a generated (static)
+** schema such as &bookstore_schema. */
 CORM_API void corm_schema_free(corm_schema *schema);
 /* The model called name, or NULL. */
 CORM_API const corm_model *corm_schema_model(const corm_schema *schema,

@@ -140,7 +140,11 @@ typedef struct corm_model {
     int nrels;
     const char *const *ordering;   /* default ordering, "-field" descending */
     int nordering;
-    const corm_index *indexes;     /* indexes and unique constraints */
+    const corm_index *indexes;     /* the single-column index of each db_index
+                                      field and fk (<table>_<column>_idx), then
+                                      the declared indexes and unique
+                                      constraints; unique fields are column
+                                      constraints and are not listed */
     int nindexes;
     const corm_scope *scopes;      /* default scopes, ANDed; NULL if none */
     int nscopes;
@@ -165,7 +169,8 @@ typedef struct corm_obj {
     const struct corm_value *annots; /* annotate() values, in order, or NULL */
 } corm_obj;
 
-/* The most fields a model may have (bitmask width). */
+/* The most fields a model may have, `id` included, and the most relations,
+** reverse ones included (bitmask widths). */
 #define CORM_MAX_FIELDS 64
 #define CORM_MAX_RELS 64
 

@@ -956,7 +956,20 @@ static const char *binary_text(corm__stmt *s, int i, size_t *len)
     case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
         k = snprintf(tmp, sizeof tmp, "%lld", (long long)be_int(p, n));
         break;
-    case OID_FLOAT4: case OID_FLOAT8: k = snprintf(tmp, sizeof tmp, "%.17g", be_double(p, n)); break;
+    case OID_FLOAT4: case OID_FLOAT8: {
+        /* as float8out: shortest exact digits, and its words for the rest */
+        double d = be_double(p, n);
+        if (isnan(d)) k = snprintf(tmp, sizeof tmp, "NaN");
+        else if (isinf(d)) k = snprintf(tmp, sizeof tmp, "%s", d > 0 ? "Infinity" : "-Infinity");
+        else {
+            for (int prec = t == OID_FLOAT4 ? 6 : 15; prec <= 17; prec++) {
+                k = snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+                if (t == OID_FLOAT4 ? (float)strtod(tmp, NULL) == (float)d : strtod(tmp, NULL) == d)
+                    break;
+            }
+        }
+        break;
+    }
     case OID_DATE: {
         int64_t days = be_int(p, 4);
         if (days == INT32_MAX) k = snprintf(tmp, sizeof tmp, "infinity");

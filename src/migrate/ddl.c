@@ -262,7 +262,9 @@ corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m,
             return CORM_SCHEMA;
         }
         /* No ON DELETE: on_delete is applied by corm, as by Django.
-        ** Deferred, so rows can be inserted in any order in a transaction. */
+        ** Deferred, so rows can be inserted in any order in a transaction.
+        ** Some dialects add it after the tables (corm__ddl_foreign_keys). */
+        if (d->fk_after_tables) return CORM_OK;
         corm__buf_adds(out, " REFERENCES ");
         corm__sql_ident(out, t->table);
         corm__buf_adds(out, " (");
@@ -324,8 +326,19 @@ corm_rc corm__ddl_create_table(const corm__dialect *d, const corm_model *m,
     return rc;
 }
 
-/* One CREATE [UNIQUE] INDEX.  desc[i] marks descending columns. */
-static corm_rc index_stmt(const char *name, bool unique, const char *table,
+/* Whether column `col` of m may hold NULL (m NULL: a join table, never). */
+static bool column_nullable(const corm_model *m, const char *col)
+{
+    if (!m) return false;
+    const corm_field *f = field_named(m, col);
+    return f && (f->flags & CORM_FF_NULL);
+}
+
+/* One CREATE [UNIQUE] INDEX.  desc[i] marks descending columns.  A nullable
+** column sorts its NULLs as ORDER BY does on the dialect (dialect.h:
+** nulls_first/last), so the index still serves the ordering. */
+static corm_rc index_stmt(const corm__dialect *d, const corm_model *m,
+                          const char *name, bool unique, const char *table,
                           const char *const *cols, const bool *desc, int n,
                           corm__ddl *out, corm_error *err)
 {
@@ -347,7 +360,10 @@ static corm_rc index_stmt(const char *name, bool unique, const char *table,
     for (int i = 0; i < n; i++) {
         if (i) corm__buf_adds(&b, ", ");
         corm__sql_ident(&b, cols[i]);
-        if (desc && desc[i]) corm__buf_adds(&b, " DESC");
+        bool dsc = desc && desc[i];
+        if (dsc) corm__buf_adds(&b, " DESC");
+        const char *nulls = dsc ? d->nulls_last : d->nulls_first;
+        if (nulls && column_nullable(m, cols[i])) corm__buf_adds(&b, nulls);
     }
     corm__buf_addc(&b, ')');
     corm_rc rc = emit(out, &b, err);
@@ -380,7 +396,7 @@ corm_rc corm__ddl_create_indexes(const corm__dialect *d, const corm_model *m,
         if (is_pk(f) || is_unique(f)) continue;
         if (!(f->flags & CORM_FF_DB_INDEX) && f->type != CORM_FT_FK) continue;
         if (listed_single(m, f)) continue;
-        rc = index_stmt(NULL, false, m->table, &f->column, NULL, 1, out, err);
+        rc = index_stmt(d, m, NULL, false, m->table, &f->column, NULL, 1, out, err);
     }
     for (int i = 0; i < m->nindexes && rc == CORM_OK; i++) {
         const corm_index *ix = &m->indexes[i];
@@ -389,7 +405,7 @@ corm_rc corm__ddl_create_indexes(const corm__dialect *d, const corm_model *m,
         bool desc[CORM_MAX_FIELDS];
         rc = index_columns(m, ix, cols, desc, err);
         if (rc != CORM_OK) return rc;
-        rc = index_stmt(ix->name, ix->unique, m->table, cols, desc, ix->nfields, out, err);
+        rc = index_stmt(d, m, ix->name, ix->unique, m->table, cols, desc, ix->nfields, out, err);
     }
     return rc;
 }
@@ -457,7 +473,7 @@ corm_rc corm__ddl_m2m_indexes(const corm__dialect *d, const corm_model *m,
     const corm_model *t;
     corm_rc rc = check_m2m(m, r, &t, err);
     if (rc != CORM_OK) return rc;
-    return index_stmt(NULL, false, r->through, &r->through_dst, NULL, 1, out, err);
+    return index_stmt(d, NULL, NULL, false, r->through, &r->through_dst, NULL, 1, out, err);
 }
 
 /* ------------------------------------------------------------ schema */
@@ -477,12 +493,60 @@ static bool first_use_of_through(const corm_schema *s, int mi, int ri)
     return true;
 }
 
+corm_rc corm__ddl_foreign_keys(const corm__dialect *d, const corm_model *m,
+                               corm__ddl *out, corm_error *err)
+{
+    if (!d->fk_after_tables) return CORM_OK;
+    corm_buf b;
+    corm__buf_init(&b);
+    corm_rc rc = CORM_OK;
+    for (int i = 0; i < m->nfields && rc == CORM_OK; i++) {
+        const corm_field *f = &m->fields[i];
+        if (f->type != CORM_FT_FK && f->type != CORM_FT_O2O) continue;
+        const corm_model *t = fk_target(m, f);
+        if (!t) {
+            corm__err_set(err, CORM_SCHEMA, "%s.%s: relation has no target model",
+                          m->name, f->name);
+            corm__err_hint(err, "the descriptors are inconsistent; regenerate them");
+            rc = CORM_SCHEMA;
+            break;
+        }
+        corm__buf_adds(&b, "ALTER TABLE ");
+        corm__sql_ident(&b, m->table);
+        corm__buf_adds(&b, " ADD CONSTRAINT ");
+        /* "<table>_<column>_fk", cut to 63 bytes as index names are */
+        corm_buf name;
+        corm__buf_init(&name);
+        corm__buf_addf(&name, "%s_%s_fk", m->table, f->column);
+        if (name.len > CORM__DDL_NAME_MAX) {
+            uint32_t h = corm__hash_str(name.p, name.len);
+            name.len = CORM__DDL_NAME_MAX - 9;
+            corm__buf_addf(&name, "_%08x", (unsigned)h);
+        }
+        corm__sql_ident(&b, corm__buf_cstr(&name));
+        if (name.oom) b.oom = true;
+        corm__buf_free(&name);
+        corm__buf_adds(&b, " FOREIGN KEY (");
+        corm__sql_ident(&b, f->column);
+        corm__buf_adds(&b, ") REFERENCES ");
+        corm__sql_ident(&b, t->table);
+        corm__buf_adds(&b, " (");
+        corm__sql_ident(&b, t->fields[0].column);
+        corm__buf_adds(&b, ") DEFERRABLE INITIALLY DEFERRED");
+        rc = emit(out, &b, err);
+    }
+    corm__buf_free(&b);
+    return rc;
+}
+
 corm_rc corm__ddl_schema(const corm__dialect *d, const corm_schema *s,
                          corm__ddl *out, corm_error *err)
 {
     corm_rc rc = CORM_OK;
     for (int i = 0; i < s->nmodels && rc == CORM_OK; i++)
         rc = corm__ddl_create_table(d, s->models[i], out, err);
+    for (int i = 0; i < s->nmodels && rc == CORM_OK; i++)
+        rc = corm__ddl_foreign_keys(d, s->models[i], out, err);
     for (int pass = 0; pass < 3 && rc == CORM_OK; pass++) {
         /* pass 0: join tables; 1: model indexes; 2: join-table indexes */
         for (int i = 0; i < s->nmodels && rc == CORM_OK; i++) {

@@ -64,6 +64,12 @@ corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m,
 corm_rc corm__ddl_create_table(const corm__dialect *d, const corm_model *m,
                                corm__ddl *out, corm_error *err);
 
+/* The foreign keys of m as ALTER TABLE ... ADD CONSTRAINT "<table>_<col>_fk"
+** FOREIGN KEY ... DEFERRABLE INITIALLY DEFERRED, for dialects with
+** fk_after_tables (PostgreSQL); none otherwise (they are in the columns). */
+corm_rc corm__ddl_foreign_keys(const corm__dialect *d, const corm_model *m,
+                               corm__ddl *out, corm_error *err);
+
 /* CREATE [UNIQUE] INDEX for m: db_index fields, every foreign key column
 ** that is not already unique, and m's index list (unique ones that are
 ** not table constraints).  Zero or more statements. */
@@ -82,7 +88,8 @@ corm_rc corm__ddl_m2m_indexes(const corm__dialect *d, const corm_model *m,
                               corm_error *err);
 
 /* Everything for a new database, in the order it can run: every model
-** table, every join table, then every index. */
+** table, their foreign keys when added apart, every join table, then every
+** index. */
 corm_rc corm__ddl_schema(const corm__dialect *d, const corm_schema *s,
                          corm__ddl *out, corm_error *err);
 

@@ -50,6 +50,10 @@ typedef struct corm__dialect {
     /* The CAST type that makes a date/time/JSON column text for LIKE, or
     ** NULL when LIKE takes any column (SQLite). */
     const char *text_cast;
+    /* Foreign keys as ALTER TABLE ... ADD CONSTRAINT once every table
+    ** exists (PostgreSQL checks the referenced table at CREATE TABLE),
+    ** instead of REFERENCES in the column. */
+    bool fk_after_tables;
 } corm__dialect;
 
 extern const corm__dialect corm__sqlite_dialect;

@@ -149,4 +149,5 @@ const corm__dialect corm__pg_dialect = {
     .nulls_first = " NULLS FIRST",
     .nulls_last = " NULLS LAST",
     .text_cast = "text",
+    .fk_after_tables = true,
 };

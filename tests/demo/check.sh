@@ -1,11 +1,29 @@
 #!/usr/bin/env bash
 # The demo's contract: `corm demo --json --scale 100` prints, for every
 # scenario and variant, the query and row counts in expected-scale100.txt
-# (Django's counts for the same data).  Usage: check.sh path/to/corm
+# (Django's counts for the same data).
+#   Usage: check.sh path/to/corm [DB_URL]
+# DB_URL defaults to $CORM_TEST_DB, else an in-memory SQLite database.  On a
+# postgresql:// url the demo runs in a fresh schema (search_path), dropped
+# afterwards, so the counts are those of a new database.
 set -eu
-corm=${1:?usage: check.sh CORM}
+corm=${1:?usage: check.sh CORM [DB_URL]}
+db=${2:-${CORM_TEST_DB:-}}
 here=$(dirname "$0")
-got=$("$corm" demo --json --scale 100 | python3 -c '
+args=()
+case "$db" in
+  postgres*)
+    psql=$(command -v psql || ls /usr/lib/postgresql/*/bin/psql 2>/dev/null | sort -V | tail -n 1)
+    [ -n "$psql" ] || { echo "demo: psql is needed to make a schema on $db" >&2; exit 1; }
+    schema="corm_demo_$$"
+    "$psql" -qX -v ON_ERROR_STOP=1 "$db" -c "CREATE SCHEMA $schema" >/dev/null
+    trap '"$psql" -qX "$db" -c "DROP SCHEMA $schema CASCADE" >/dev/null 2>&1 || true' EXIT
+    case "$db" in *\?*) sep='&' ;; *) sep='?' ;; esac
+    args=(--db "$db${sep}options=-csearch_path%3D$schema") ;;
+  "") ;;
+  *) args=(--db "$db") ;;
+esac
+got=$("$corm" demo --json --scale 100 "${args[@]}" | python3 -c '
 import json, sys
 for line in sys.stdin:
     o = json.loads(line)

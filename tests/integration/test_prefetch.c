@@ -314,7 +314,7 @@ static void test_many_parents(void **state)
         CORM_OK);
     assert_int_equal(corm_exec(db,
         "INSERT INTO \"book\" (\"title\", \"author_id\", \"published_date\", \"isbn\", \"pages\", "
-        "\"price\", \"description\", \"featured\") SELECT 'last', max(id), '2020-01-01', 'x-last', 1, 1, '', 0 "
+        "\"price\", \"description\", \"featured\") SELECT 'last', max(id), '2020-01-01', 'x-last', 1, 1, '', FALSE "
         "FROM \"author\""), CORM_OK);
     corm_qs *qs = corm_all(db, Author);
     corm_filter(qs, "name__startswith", corm_text("bulk "));

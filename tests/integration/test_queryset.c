@@ -430,7 +430,11 @@ static void test_writes(void **state)
     assert_true(b.id > 6);
     b.pages = 77;
     assert_int_equal(corm_save(db, &b), CORM_OK);
-    assert_string_equal(books_where("pages", corm_int(77)), "7");
+    /* 7 on SQLite; 8 on PostgreSQL, whose failed INSERT above used up an id
+    ** (sequences are not transactional) */
+    char want[24];
+    snprintf(want, sizeof want, "%lld", (long long)b.id);
+    assert_string_equal(books_where("pages", corm_int(77)), want);
     assert_int_equal(corm_delete(db, &b), CORM_OK);
     assert_string_equal(books_where("pages", corm_int(77)), "");
 

@@ -276,7 +276,7 @@ static void test_distinct_explain_sql(void **state)
     assert_non_null(plan);
     assert_non_null(strstr(plan, "book"));
     const char *sql = corm_qs_sql(qs);
-    assert_non_null(strstr(sql, "WHERE T0.\"title\" = ?"));
+    assert_non_null(strstr(sql, TEST_SQL("WHERE T0.\"title\" = ?", "WHERE T0.\"title\" = $1")));
     const corm_value *params;
     assert_int_equal(corm_qs_sql_params(qs, &params), 1);
     assert_string_equal(params[0].u.s.p, "1Q84");
@@ -287,7 +287,9 @@ static void test_raw(void **state)
 {
     (void)state;
     corm_value p[] = {corm_int(900), corm_text("'; DROP TABLE book; --")};
-    corm_qs *qs = corm_raw(db, Book, "SELECT id, title, pages FROM book WHERE pages > ? AND title <> ? ORDER BY id", p, 2);
+    corm_qs *qs = corm_raw(db, Book, TEST_SQL(
+        "SELECT id, title, pages FROM book WHERE pages > ? AND title <> ? ORDER BY id",
+        "SELECT id, title, pages FROM book WHERE pages > $1 AND title <> $2 ORDER BY id"), p, 2);
     CORM_ASSERT_NUM_QUERIES(db, 1) { assert_ids(qs, "1,2,5"); }
     Book *b = corm_qs_at(qs, 0);
     assert_string_equal(b->title, "Les Miserables");
@@ -297,7 +299,8 @@ static void test_raw(void **state)
     CORM_ASSERT_NUM_QUERIES(db, 2) { assert_string_equal(book_author(b)->name, "Victor Hugo"); }
     corm_qs_free(qs);
 
-    qs = corm_sql(db, "SELECT count(*) AS n, max(pages) AS most FROM book WHERE author_id = ?",
+    qs = corm_sql(db, TEST_SQL("SELECT count(*) AS n, max(pages) AS most FROM book WHERE author_id = ?",
+                               "SELECT count(*) AS n, max(pages) AS most FROM book WHERE author_id = $1"),
                   (corm_value[]){corm_int(2)}, 1);
     assert_int_equal(corm_eval(qs), CORM_OK);
     assert_int_equal(corm_row_int(qs, 0, "n"), 3);
@@ -319,11 +322,13 @@ static void test_iterator(void **state)
 {
     (void)state;
     /* 5,000 more books, iterated 100 at a time with their genres */
-    assert_int_equal(corm_exec(db,
-        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5000) "
-        "INSERT INTO \"book\" (\"title\", \"author_id\", \"published_date\", \"isbn\", \"pages\", "
-        "\"price\", \"description\", \"featured\") SELECT 'bulk ' || x, 1 + x % 4, '2020-01-01', "
-        "'it-' || x, x, 1, printf('%.500c', 'x'), 0 FROM n"), CORM_OK);
+#define BULK_BOOKS(description)                                                                    \
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5000) "              \
+    "INSERT INTO \"book\" (\"title\", \"author_id\", \"published_date\", \"isbn\", \"pages\", " \
+    "\"price\", \"description\", \"featured\") SELECT 'bulk ' || x, 1 + x % 4, '2020-01-01', "    \
+    "'it-' || x, x, 1, " description ", FALSE FROM n"
+    assert_int_equal(corm_exec(db, TEST_SQL(BULK_BOOKS("printf('%.500c', 'x')"),
+                                            BULK_BOOKS("repeat('x', 500)"))), CORM_OK);
     corm_qs *qs = corm_all(db, Book);
     corm_filter(qs, "title__startswith", corm_text("bulk "));
     corm_order_by(qs, "id");

@@ -27,6 +27,9 @@ void test_db_close(corm_db *db);
 bool test_db_is_pg(void);
 /* The url of the last test_db_open, to open a second connection to it. */
 const char *test_db_url(void);
+/* Raw SQL is the database's own (placeholders ? on SQLite, $1 on
+** PostgreSQL; functions differ): the text for the backend under test. */
+#define TEST_SQL(sqlite_sql, pg_sql) (test_db_is_pg() ? (pg_sql) : (sqlite_sql))
 
 /*
 ** The fixture (ids in insertion order):

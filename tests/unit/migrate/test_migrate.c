@@ -735,7 +735,7 @@ static void test_dialect(void **state)
     (void)state;
     const corm__dialect *d = corm__dialect_for("sqlite");
     assert_ptr_equal(d, &corm__sqlite_dialect);
-    assert_null(corm__dialect_for("postgresql"));
+    assert_ptr_equal(corm__dialect_for("postgresql"), &corm__pg_dialect); /* test_ddl_pg.c */
     assert_null(corm__dialect_for(NULL));
     assert_null(corm__dialect_for("oracle"));
     assert_int_equal(d->max_params, 32766);

@@ -1,0 +1,123 @@
+/*
+** bench.h - the benchmark suite of issue 8: corm against hand-written C on
+** the raw sqlite3 API, and (bench/django_bench.py) against Django's ORM, on
+** one SQLite file.
+**
+** One binary, build/bench/corm-bench:
+**   corm-bench seed --db FILE --scale N        build the bookstore file
+**   corm-bench run  --db FILE --scale N --variant corm|raw --scenario NAME
+**                   [--warmup W] [--reps R]    time one scenario, print JSON
+**   corm-bench sql  --db FILE --scale N        the SQL corm runs per scenario
+** bench/run.py drives it (one child process per scenario and variant, so
+** getrusage's ru_maxrss is that scenario's peak) and prints the table.
+**
+** Every scenario computes a `check` from what it read (ids, string
+** lengths, counts); the runner compares the checks of the three variants,
+** so they provably did the same work.  The numbers and data shapes here
+** are mirrored in bench/django_bench.py: change both together.
+*/
+#ifndef CORM_BENCH_H
+#define CORM_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Bump when the seeded data changes: the runner re-seeds cached files. */
+#define BENCH_SEED_VERSION 3
+
+/* Sizes derived from --scale N (N books; "full" is 100,000). */
+typedef struct bench_params {
+    int64_t scale;
+    int64_t books, authors, users, orders, items_per_order;
+    int64_t genres, countries, publishers, products, categories;
+    int64_t nplus1_books;        /* naive N+1: the first N books */
+    int64_t count_exists_authors;/* count/exists loop: authors 1..N */
+    int64_t bulk_create_books;
+    int64_t bulk_update_books;
+    int64_t annotate_min;        /* HAVING COUNT(books) > this */
+    int64_t exists_pages;        /* exists(): pages > this */
+    int iter_chunk;              /* iterator chunk size (Django's default) */
+} bench_params;
+
+void bench_params_init(bench_params *p, int64_t scale);
+
+/* Deterministic data, identical in bench/django_bench.py. */
+uint64_t bench_mix(uint64_t x);
+/* Text of about `len` bytes (words from a fixed vocabulary) into buf. */
+size_t bench_text(uint64_t seed, size_t len, char *buf, size_t size);
+size_t bench_title(int64_t i, char *buf, size_t size);
+/* "YYYY-MM-DD HH:MM:SS", t seconds after 2023-01-01 00:00:00 UTC. */
+void bench_datetime(int64_t t, char *buf, size_t size);
+/* The fields of book number i (seed and bulk_create). */
+typedef struct bench_book {
+    char title[96];
+    int64_t author_id;
+    int64_t publisher_id;   /* 0: NULL */
+    char published_date[16];/* "": NULL */
+    char isbn[16];
+    int32_t pages;
+    double price;
+    const char *description;
+    bool featured;
+} bench_book;
+void bench_book_fill(const bench_params *p, int64_t i, bench_book *b, const char *description);
+/* 64 descriptions of ~500 bytes, used by bulk_create (pool[i % 64]). */
+const char *const *bench_desc_pool(void);
+
+double bench_now_ms(void);
+long bench_maxrss_kb(void);
+
+/* int64 -> pointer map (open addressing), for the raw C stitching. */
+typedef struct bench_map {
+    int64_t *keys;
+    void **vals;
+    size_t cap, n;
+} bench_map;
+void bench_map_init(bench_map *m, size_t expect);
+void bench_map_put(bench_map *m, int64_t k, void *v);
+void *bench_map_get(const bench_map *m, int64_t k);
+void bench_map_free(bench_map *m);
+
+void *bench_xmalloc(size_t n);
+void *bench_xrealloc(void *p, size_t n);
+void bench_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+/* One scenario run: fills check (and queries, for the JSON). */
+typedef struct bench_ctx {
+    const bench_params *p;
+    const char *db_path;
+    void *handle;        /* corm_db * or sqlite3 * */
+    int64_t check;
+    int64_t queries;
+} bench_ctx;
+
+typedef void (*bench_fn)(bench_ctx *c);
+
+typedef struct bench_scenario {
+    const char *name;
+    bool write;          /* runs on a fresh copy of the file, once */
+} bench_scenario;
+
+extern const bench_scenario bench_scenarios[];
+extern const int bench_nscenarios;
+
+/* Per variant: open/close the connection and run scenario `i`.  NULL
+** from the lookup means "not available in this build" (corm's bulk writes
+** before they land). */
+void *bench_corm_open(const char *path);
+void bench_corm_close(void *h);
+bench_fn bench_corm_fn(const char *name);
+void bench_corm_sql(void *h, const bench_params *p);
+
+void *bench_raw_open(const char *path);
+void bench_raw_close(void *h);
+bench_fn bench_raw_fn(const char *name);
+
+/* An untimed read of one integer (the checks after writes), on either handle. */
+int64_t bench_corm_scalar(void *h, const char *sql);
+int64_t bench_raw_scalar(void *h, const char *sql);
+
+int bench_seed(const char *path, const bench_params *p);
+
+#endif

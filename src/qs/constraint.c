@@ -1,0 +1,249 @@
+/*
+** constraint.c - typed constraint errors.  The backend reports a violated
+** constraint as CORM_CONSTRAINT with its own text (SQLite: "UNIQUE
+** constraint failed: book.isbn"; PostgreSQL: SQLSTATE 23505 and `Key
+** (isbn)=(...)`); here it becomes a kind (corm_error.constraint), a name,
+** the offending values read from the object that was being written, and a
+** message that says which object of the call it was.
+*/
+#include "qs_int.h"
+
+#include <string.h>
+
+#define MAX_COLS 16
+
+typedef struct cinfo {
+    corm_ckind kind;
+    char name[128];             /* "book.isbn", or the PostgreSQL constraint */
+    char cols[MAX_COLS][64];
+    int ncols;
+} cinfo;
+
+/* "t.a, t.b" (SQLite) -> columns a, b and the name "t.a, t.b". */
+static void sqlite_cols(const char *list, cinfo *ci)
+{
+    corm__strlcpy(ci->name, list, sizeof ci->name);
+    const char *p = list;
+    while (*p && ci->ncols < MAX_COLS) {
+        while (*p == ' ' || *p == ',') p++;
+        const char *end = p;
+        while (*end && *end != ',') end++;
+        const char *dot = memchr(p, '.', (size_t)(end - p));
+        const char *col = dot ? dot + 1 : p;
+        size_t n = (size_t)(end - col);
+        while (n && col[n - 1] == ' ') n--;
+        if (n && n < sizeof ci->cols[0]) {
+            memcpy(ci->cols[ci->ncols], col, n);
+            ci->cols[ci->ncols][n] = '\0';
+            ci->ncols++;
+        }
+        p = end;
+    }
+}
+
+/* PostgreSQL's `Key (a, b)=(x, y)` anywhere in s -> columns a, b. */
+static void pg_key_cols(const char *s, cinfo *ci)
+{
+    const char *k = strstr(s, "Key (");
+    if (!k) return;
+    k += 5;
+    const char *end = strstr(k, ")=(");
+    if (!end) return;
+    while (k < end && ci->ncols < MAX_COLS) {
+        while (k < end && (*k == ' ' || *k == ',' || *k == '"')) k++;
+        const char *e = k;
+        while (e < end && *e != ',' && *e != '"') e++;
+        size_t n = (size_t)(e - k);
+        if (n && n < sizeof ci->cols[0]) {
+            memcpy(ci->cols[ci->ncols], k, n);
+            ci->cols[ci->ncols][n] = '\0';
+            ci->ncols++;
+        }
+        k = e;
+        if (k < end && *k == '"') k++;
+    }
+}
+
+/* The first "quoted" word after marker in s, into out. */
+static void quoted_after(const char *s, const char *marker, char *out, size_t size)
+{
+    const char *p = strstr(s, marker);
+    if (!p) return;
+    p = strchr(p + strlen(marker), '"');
+    if (!p) return;
+    const char *e = strchr(p + 1, '"');
+    if (!e || (size_t)(e - p - 1) >= size) return;
+    memcpy(out, p + 1, (size_t)(e - p - 1));
+    out[e - p - 1] = '\0';
+}
+
+static void classify(const corm_error *e, cinfo *ci)
+{
+    memset(ci, 0, sizeof *ci);
+    const char *m = e->message;
+    if (e->sqlstate[0]) {
+        if (strcmp(e->sqlstate, "23505") == 0) ci->kind = CORM_CK_UNIQUE;
+        else if (strcmp(e->sqlstate, "23502") == 0) ci->kind = CORM_CK_NOT_NULL;
+        else if (strcmp(e->sqlstate, "23503") == 0) ci->kind = CORM_CK_FOREIGN_KEY;
+        else if (strcmp(e->sqlstate, "23514") == 0) ci->kind = CORM_CK_CHECK;
+        quoted_after(m, "constraint", ci->name, sizeof ci->name);
+        pg_key_cols(m, ci);
+        if (!ci->ncols) pg_key_cols(e->hint, ci);
+        if (ci->kind == CORM_CK_NOT_NULL) {
+            quoted_after(m, "column", ci->cols[0], sizeof ci->cols[0]);
+            ci->ncols = ci->cols[0][0] ? 1 : 0;
+            if (!ci->name[0]) corm__strlcpy(ci->name, ci->cols[0], sizeof ci->name);
+        }
+        return;
+    }
+    /* SQLite's texts, possibly behind a prefix corm added */
+    static const struct { const char *text; corm_ckind kind; } kinds[] = {
+        {"UNIQUE constraint failed: ", CORM_CK_UNIQUE},
+        {"NOT NULL constraint failed: ", CORM_CK_NOT_NULL},
+        {"CHECK constraint failed: ", CORM_CK_CHECK},
+        {"FOREIGN KEY constraint failed", CORM_CK_FOREIGN_KEY},
+        {"PRIMARY KEY must be unique", CORM_CK_UNIQUE},
+    };
+    for (size_t i = 0; i < CORM__ARRAY_LEN(kinds); i++) {
+        const char *p = strstr(m, kinds[i].text);
+        if (!p) continue;
+        ci->kind = kinds[i].kind;
+        p += strlen(kinds[i].text);
+        if (ci->kind == CORM_CK_UNIQUE || ci->kind == CORM_CK_NOT_NULL) {
+            char list[256];
+            corm__strlcpy(list, p, sizeof list);
+            char *cut = strpbrk(list, ";\n(");
+            if (cut) *cut = '\0';
+            sqlite_cols(list, ci);
+        } else if (ci->kind == CORM_CK_CHECK) {
+            corm__strlcpy(ci->name, p, sizeof ci->name);
+        } else {
+            corm__strlcpy(ci->name, "FOREIGN KEY", sizeof ci->name);
+        }
+        return;
+    }
+}
+
+static const corm_field *field_by_column(const corm_model *m, const char *col)
+{
+    for (int i = 0; i < m->nfields; i++)
+        if (strcmp(m->fields[i].column, col) == 0) return &m->fields[i];
+    return NULL;
+}
+
+int corm__constraint_columns(const corm_error *err, const corm_model *m,
+                             const corm_field **out, int max)
+{
+    cinfo ci;
+    classify(err, &ci);
+    int n = 0;
+    for (int i = 0; i < ci.ncols && n < max; i++) {
+        const corm_field *f = field_by_column(m, ci.cols[i]);
+        if (!f) return 0;
+        out[n++] = f;
+    }
+    return n;
+}
+
+/* name='value' of field f of obj, for messages (text cut at 40 bytes). */
+static void fmt_value(corm_buf *b, const void *obj, const corm_field *f)
+{
+    corm_value v = corm__field_value(obj, f);
+    corm__buf_addf(b, "%s=", f->column);
+    switch (v.type) {
+    case CORM_V_NULL: corm__buf_adds(b, "NULL"); break;
+    case CORM_V_INT: corm__buf_addf(b, "%lld", (long long)v.u.i); break;
+    case CORM_V_FLOAT: corm__buf_addf(b, "%g", v.u.f); break;
+    case CORM_V_BOOL: corm__buf_adds(b, v.u.b ? "true" : "false"); break;
+    case CORM_V_BLOB: corm__buf_addf(b, "<%zu bytes>", v.u.s.n); break;
+    default: {
+        size_t n = strlen(v.u.s.p);
+        corm__buf_addc(b, '\'');
+        for (size_t i = 0; i < n && i < 40; i++) {
+            char ch = v.u.s.p[i];
+            if (ch == '\'') corm__buf_addc(b, '\'');
+            corm__buf_addc(b, (unsigned char)ch < 0x20 ? '?' : ch);
+        }
+        if (n > 40) corm__buf_adds(b, "...");
+        corm__buf_addc(b, '\'');
+        break;
+    }
+    }
+}
+
+static const char *kind_name(corm_ckind k)
+{
+    switch (k) {
+    case CORM_CK_UNIQUE: return "UNIQUE";
+    case CORM_CK_NOT_NULL: return "NOT NULL";
+    case CORM_CK_FOREIGN_KEY: return "FOREIGN KEY";
+    case CORM_CK_CHECK: return "CHECK";
+    case CORM_CK_PROTECT: return "PROTECT";
+    case CORM_CK_RESTRICT: return "RESTRICT";
+    default: return "a";
+    }
+}
+
+void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what,
+                              const corm__objs *objs, size_t row0, size_t nrows,
+                              bool bulk)
+{
+    corm_error *e = &db->err;
+    if (e->rc != CORM_CONSTRAINT) return;
+    cinfo ci;
+    classify(e, &ci);
+    const corm_field *cols[MAX_COLS];
+    int ncols = 0;
+    for (int i = 0; i < ci.ncols; i++) {
+        const corm_field *f = field_by_column(m, ci.cols[i]);
+        if (f) cols[ncols++] = f;
+    }
+    /* which object: for NOT NULL the first whose column is NULL, else the
+    ** first of the range (callers narrow the range when they know) */
+    size_t row = row0;
+    if (ci.kind == CORM_CK_NOT_NULL && ncols == 1) {
+        for (size_t i = row0; i < row0 + nrows; i++) {
+            if (corm__field_value(corm__objs_at(objs, i), cols[0]).type == CORM_V_NULL) {
+                row = i;
+                break;
+            }
+        }
+    }
+    const void *obj = nrows ? corm__objs_at(objs, row) : NULL;
+    corm_buf vals;
+    corm__buf_init(&vals);
+    for (int i = 0; obj && i < ncols; i++) {
+        if (i) corm__buf_adds(&vals, ", ");
+        fmt_value(&vals, obj, cols[i]);
+    }
+    if (obj && ci.kind == CORM_CK_FOREIGN_KEY && !e->values[0]) {
+        /* the fk columns of the object: one of them names no row */
+        for (int i = 0; i < m->nfields; i++) {
+            const corm_field *f = &m->fields[i];
+            if (f->type != CORM_FT_FK && f->type != CORM_FT_O2O) continue;
+            if (vals.len) corm__buf_adds(&vals, ", ");
+            fmt_value(&vals, obj, f);
+        }
+    }
+    e->constraint = ci.kind;
+    if (!e->constraint_name[0])
+        corm__strlcpy(e->constraint_name, ci.name[0] ? ci.name : kind_name(ci.kind),
+                      sizeof e->constraint_name);
+    if (!e->values[0]) corm__strlcpy(e->values, corm__buf_cstr(&vals), sizeof e->values);
+    if (bulk && nrows) e->row = (int64_t)row + 1;
+
+    corm_buf msg;
+    corm__buf_init(&msg);
+    corm__buf_addf(&msg, "%s of %s", what, m->name);
+    if (bulk && nrows) corm__buf_addf(&msg, ": object %zu", row + 1);
+    if (e->values[0]) corm__buf_addf(&msg, " (%s)", e->values);
+    corm__buf_addf(&msg, ": %s%s", e->message, bulk ? "; nothing was written" : "");
+    if (!msg.oom) corm__strlcpy(e->message, corm__buf_cstr(&msg), sizeof e->message);
+    corm__buf_free(&msg);
+    if (bulk && nrows)
+        corm__err_hint(e, "the whole call was rolled back: fix or drop object %zu (objs[%zu]) "
+                       "and call again%s", row + 1, row,
+                       ci.kind == CORM_CK_UNIQUE ? ", or pass ignore_conflicts / "
+                       "update_conflicts" : "");
+    corm__buf_free(&vals);
+}
