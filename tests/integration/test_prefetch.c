@@ -261,6 +261,78 @@ static void test_errors(void **state)
     corm_qs_free(qs);
 }
 
+/* users 1..3: 1 manages 2 and 3; profiles for 1 and 3 only */
+static void add_users(void)
+{
+    for (int i = 1; i <= 3; i++) {
+        User u = CORM_NEW(User);
+        char email[32];
+        snprintf(email, sizeof email, "u%d@example.com", i);
+        u.email = email;
+        u.name = "user";
+        u.is_active = true;
+        u.tenant_id = 1;
+        if (i == 1) corm_set_null(&u, "account_manager", true);
+        else u.account_manager_id = 1;
+        assert_int_equal(corm_save(db, &u), CORM_OK);
+        if (i == 2) continue;
+        Profile p = CORM_NEW(Profile);
+        p.user_id = u.id;
+        p.bio = i == 1 ? "first" : "third";
+        assert_int_equal(corm_save(db, &p), CORM_OK);
+    }
+}
+
+static void test_one_to_one_and_self(void **state)
+{
+    (void)state;
+    add_users();
+    /* reverse one-to-one through select_related: one query, and a missing
+    ** profile is NULL with no later query */
+    corm_qs *qs = corm_all(db, User);
+    corm_select_related(qs, "profile", "account_manager__profile");
+    corm_order_by(qs, "id");
+    char got[128] = "";
+    CORM_ASSERT_NUM_QUERIES(db, 1) {
+        User *u;
+        corm_foreach (u, qs) {
+            Profile *p = user_profile(u);
+            User *m = user_account_manager(u);
+            strcat(got, p ? p->bio : "-");
+            strcat(got, m ? user_profile(m)->bio : "-");
+            strcat(got, ";");
+        }
+    }
+    assert_string_equal(got, "first-;-first;thirdfirst;");
+    corm_qs_free(qs);
+
+    /* forward one-to-one, and the reverse through prefetch_related */
+    qs = corm_all(db, Profile);
+    corm_select_related(qs, "user");
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 1) {
+        assert_int_equal(corm_eval(qs), CORM_OK);
+        assert_string_equal(profile_user(corm_qs_at(qs, 1))->email, "u3@example.com");
+    }
+    corm_qs_free(qs);
+
+    qs = corm_all(db, User);
+    corm_prefetch_related(qs, "profile", "managed_users");
+    corm_order_by(qs, "id");
+    got[0] = '\0';
+    CORM_ASSERT_NUM_QUERIES(db, 3) {
+        User *u;
+        corm_foreach (u, qs) {
+            Profile *p = user_profile(u);
+            char one[32];
+            snprintf(one, sizeof one, "%s/%zu;", p ? p->bio : "-", user_managed_users(u)->n);
+            strcat(got, one);
+        }
+    }
+    assert_string_equal(got, "first/2;-/0;third/0;");
+    corm_qs_free(qs);
+}
+
 static void count_internal(void *ud, const corm_event *ev)
 {
     if (ev->internal) {
@@ -338,6 +410,7 @@ int main(void)
         cmocka_unit_test(test_objects_in_hand_and_empty),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_one_snapshot),
+        cmocka_unit_test(test_one_to_one_and_self),
         cmocka_unit_test(test_many_parents),
     };
     return cmocka_run_group_tests_name("prefetch", tests, setup, teardown);
