@@ -49,7 +49,7 @@ BOOKSTORE_C := $(GEN_DIR)/bookstore.c
 BOOKSTORE_O := $(B)/obj/gen/bookstore.o
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
-INT_SRC  := $(sort $(wildcard tests/integration/test_*.c))
+INT_SRC  := $(sort $(wildcard tests/integration/test_*.c tests/oom/test_*.c))
 EX_SRC   := $(sort $(wildcard examples/*.c))
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
 INT_BIN  := $(INT_SRC:tests/%.c=$(B)/tests/%)
@@ -58,7 +58,7 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: all lib test test-run demo install valgrind check-src check-layers check-exports clean
+.PHONY: all lib test test-run demo install valgrind bench-pg check-src check-layers check-exports clean
 all: lib $(B)/corm $(EX_BIN)
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc
 
@@ -139,6 +139,15 @@ test-run: check-src check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_B
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
+
+# Text or binary results from PostgreSQL, measured (docs/postgresql.md):
+# make bench-pg (optimized build, throwaway server).
+$(B)/bench/pg_results: bench/pg_results.c $(BOOKSTORE_O) $(B)/libcorm.a
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -Isrc $< $(BOOKSTORE_O) $(B)/libcorm.a -o $@ $(LDLIBS_ALL)
+
+bench-pg: $(B)/bench/pg_results
+	@tools/pg-test-server.sh run -- sh -c '$(B)/bench/pg_results "$$CORM_TEST_DB"'
 
 valgrind:
 	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)

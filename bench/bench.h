@@ -83,39 +83,46 @@ void *bench_xmalloc(size_t n);
 void *bench_xrealloc(void *p, size_t n);
 void bench_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
-/* One scenario run: fills check (and queries, for the JSON). */
+/* One scenario run.  prepare (untimed) may set state; run (timed) does the
+** work and sets check (reads) and queries; release (untimed) frees state.
+** A read's run includes freeing what it loaded: that is part of the cost. */
 typedef struct bench_ctx {
     const bench_params *p;
-    const char *db_path;
     void *handle;        /* corm_db * or sqlite3 * */
+    void *state;
     int64_t check;
     int64_t queries;
 } bench_ctx;
 
 typedef void (*bench_fn)(bench_ctx *c);
 
+typedef struct bench_impl {
+    const char *name;
+    bench_fn prepare, run, release;
+} bench_impl;
+
 typedef struct bench_scenario {
     const char *name;
-    bool write;          /* runs on a fresh copy of the file, once */
+    bool write;          /* on a fresh copy of the file, no warm-up */
+    const char *post_sql;/* writes: the check, read after the run (untimed) */
 } bench_scenario;
 
 extern const bench_scenario bench_scenarios[];
 extern const int bench_nscenarios;
+const bench_scenario *bench_scenario_find(const char *name);
 
-/* Per variant: open/close the connection and run scenario `i`.  NULL
-** from the lookup means "not available in this build" (corm's bulk writes
-** before they land). */
+/* Per variant: the connection and the scenarios.  A NULL impl or run means
+** "not available in this build" (corm's bulk writes before they land). */
 void *bench_corm_open(const char *path);
 void bench_corm_close(void *h);
-bench_fn bench_corm_fn(const char *name);
+const bench_impl *bench_corm_impl(const char *name);
+int64_t bench_corm_scalar(void *h, const char *sql);
+int64_t bench_corm_queries(void *h);  /* statements run so far */
 void bench_corm_sql(void *h, const bench_params *p);
 
 void *bench_raw_open(const char *path);
 void bench_raw_close(void *h);
-bench_fn bench_raw_fn(const char *name);
-
-/* An untimed read of one integer (the checks after writes), on either handle. */
-int64_t bench_corm_scalar(void *h, const char *sql);
+const bench_impl *bench_raw_impl(const char *name);
 int64_t bench_raw_scalar(void *h, const char *sql);
 
 int bench_seed(const char *path, const bench_params *p);

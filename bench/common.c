@@ -14,23 +14,33 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#define POST_BOOKS "SELECT COUNT(*) + SUM(pages) FROM book"
+#define POST_PRICES "SELECT SUM(pages) + CAST(ROUND(SUM(price) * 100) AS INTEGER) FROM book"
+
 const bench_scenario bench_scenarios[] = {
-    {"n_plus_one", false},
-    {"select_related", false},
-    {"select_related_nested", false},
-    {"prefetch_books", false},
-    {"prefetch_genres", false},
-    {"prefetch_to_attr", false},
-    {"values_list_flat", false},
-    {"annotate_having", false},
-    {"count_exists", false},
-    {"bulk_create", true},
-    {"update", true},
-    {"bulk_update", true},
-    {"iterator", false},
-    {"only", false},
+    {"n_plus_one", false, NULL},
+    {"select_related", false, NULL},
+    {"select_related_nested", false, NULL},
+    {"prefetch_books", false, NULL},
+    {"prefetch_genres", false, NULL},
+    {"prefetch_to_attr", false, NULL},
+    {"values_list_flat", false, NULL},
+    {"annotate_having", false, NULL},
+    {"count_exists", false, NULL},
+    {"bulk_create", true, POST_BOOKS},
+    {"update", true, POST_BOOKS},
+    {"bulk_update", true, POST_PRICES},
+    {"iterator", false, NULL},
+    {"only", false, NULL},
 };
 const int bench_nscenarios = (int)(sizeof bench_scenarios / sizeof bench_scenarios[0]);
+
+const bench_scenario *bench_scenario_find(const char *name)
+{
+    for (int i = 0; i < bench_nscenarios; i++)
+        if (strcmp(bench_scenarios[i].name, name) == 0) return &bench_scenarios[i];
+    return NULL;
+}
 
 static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }

@@ -163,11 +163,14 @@ typedef struct corm_db corm_db;
 
 /*
 ** corm_open - connect to a database for one schema.
-**   url     "sqlite:path/to/file.db", "sqlite::memory:"; copied
+**   url     "sqlite:path/to/file.db", "sqlite::memory:",
+**           "postgresql://user:password@host:port/dbname?sslmode=...",
+**           "postgresql:host=... dbname=..." (libpq's forms); copied
 **   schema  a generated schema (e.g. &bookstore_schema); borrowed, must
 **           outlive the db; NULL is allowed for raw use (no querysets)
 **   err     filled on failure; may be NULL
-** SQLite: WAL journal, foreign keys on, 5 s busy timeout.
+** SQLite: WAL journal, foreign keys on, 5 s busy timeout.  PostgreSQL:
+** TimeZone UTC, DateStyle ISO, client_encoding UTF8 (docs/postgresql.md).
 ** Returns NULL on failure (CORM_INVALID bad url, CORM_CONN cannot open).
 */
 CORM_API corm_db *corm_open(const char *url, const corm_schema *schema,
@@ -735,6 +738,109 @@ CORM_API const corm_model *corm_schema_model(const corm_schema *schema,
 ** database, in one transaction, and record it in corm_migrations.  Running
 ** it again on a migrated database is a no-op.  Errors on db. */
 CORM_API CORM_WARN_UNUSED corm_rc corm_migrate(corm_db *db);
+
+/* ------------------------------------------------- several databases */
+
+/*
+** corm_db_attach - open another database under a name: a read replica, a
+** reporting copy.  Querysets reach it with corm_using(qs, alias) or
+** through a router.  The schema is db's.
+**   alias  "replica"; not "default" (db itself); copied
+**   url    as corm_open; copied
+** The attached connection belongs to db: corm_close(db) closes it, and it
+** follows db's thread rule.  Errors on db (CORM_INVALID a name in use,
+** CORM_CONN cannot connect).  Since: 0.1
+*/
+CORM_API CORM_WARN_UNUSED corm_rc corm_db_attach(corm_db *db, const char *alias,
+                                                 const char *url);
+/* The database attached as alias ("default": db), or NULL.  Borrowed. */
+CORM_API corm_db *corm_db_alias(corm_db *db, const char *alias);
+
+typedef enum corm_route { CORM_ROUTE_READ, CORM_ROUTE_WRITE } corm_route;
+/*
+** A router picks the database of each queryset, as Django's db_for_read:
+** it returns an attached alias, or NULL (or "default") for db itself.  It
+** is asked (route CORM_ROUTE_READ) when a queryset runs (evaluation,
+** count, exists, get, first, iterator, values, aggregate) outside a
+** transaction: inside one, every statement goes to db, so a transaction
+** reads its own writes.  Writes (corm_save, corm_delete, corm_m2m_add,
+** bulk writes, transactions) always run on the db they are given: the
+** primary.  CORM_ROUTE_WRITE is reserved for routing writes later.  An
+** explicit corm_using wins.  Objects read from a replica load their lazy
+** relations from it too.  The function must not call corm on db.
+*/
+typedef const char *(*corm_router_fn)(void *ud, const corm_model *model, corm_route route);
+/* Install a router on db (NULL removes it); ud is passed back. */
+CORM_API void corm_set_router(corm_db *db, corm_router_fn fn, void *ud);
+/* A router for one read replica: reads to the alias named by ud (a
+** const char *, e.g. "replica"), writes to db. */
+CORM_API const char *corm_router_replica(void *ud, const corm_model *model, corm_route route);
+/* Evaluate qs on the attached database alias ("default": the db it was
+** made on), whatever the router says.  An unknown alias is a sticky
+** CORM_INVALID naming the attached ones.  Builder: before evaluation. */
+CORM_API void corm_using(corm_qs *qs, const char *alias);
+
+/* ------------------------------------------------------------------ pool */
+
+typedef struct corm_pool corm_pool;
+
+/* A database to attach to every connection of a pool (corm_db_attach). */
+typedef struct corm_alias {
+    const char *name;
+    const char *url;
+} corm_alias;
+
+typedef struct corm_pool_config {
+    const char *url;              /* every connection's database; copied */
+    const corm_schema *schema;    /* borrowed; outlives the pool */
+    int size;                     /* connections, all opened up front (0: 4) */
+    int acquire_timeout_ms;       /* corm_pool_acquire's wait (0: 5000; < 0: forever) */
+    int check_idle_ms;            /* ping a connection idle longer than this when it is
+                                  ** handed out, reconnecting a dead one (0: 1000; < 0:
+                                  ** never) */
+    const corm_alias *aliases;    /* attached to every connection (replicas); copied */
+    int naliases;
+    corm_router_fn router;        /* installed on every connection, or NULL */
+    void *router_ud;
+} corm_pool_config;
+
+/*
+** corm_pool - a fixed set of connections for a threaded server.  Each
+** thread takes one with corm_pool_acquire, uses it (one thread at a time,
+** as any corm_db), and gives it back with corm_pool_release.
+**   corm_pool_open   opens cfg->size connections (and their aliases); NULL
+**                    with err filled when one cannot be opened
+**   corm_pool_acquire  blocks until a connection is free, at most
+**                    timeout_ms (-1: the pool's acquire_timeout_ms; 0: do not
+**                    wait).  NULL with err CORM_BUSY on timeout, CORM_CONN when
+**                    the health check cannot reconnect.  A connection idle for
+**                    longer than check_idle_ms is pinged first (a dead one is
+**                    reconnected: no statement of the caller is involved).
+**   corm_pool_release  gives it back: an open transaction is rolled back
+**                    (it is a bug in the caller, reported in the stats)
+**   corm_pool_close  closes every connection; all must have been released
+** Threads: the pool itself is thread-safe (a mutex and a condition
+** variable); its connections follow the corm_db rule.  Since: 0.1
+*/
+CORM_API corm_pool *corm_pool_open(const corm_pool_config *cfg, corm_error *err);
+CORM_API corm_db *corm_pool_acquire(corm_pool *pool, int timeout_ms, corm_error *err);
+CORM_API void corm_pool_release(corm_pool *pool, corm_db *db);
+CORM_API void corm_pool_close(corm_pool *pool);
+
+typedef struct corm_pool_stats {
+    int size, idle;               /* connections; of them not handed out */
+    uint64_t acquired;            /* successful acquires */
+    uint64_t waited;              /* acquires that had to wait */
+    uint64_t timeouts;            /* acquires that gave up */
+    uint64_t reconnects;          /* dead connections the health check replaced */
+    uint64_t rolled_back;         /* releases with a transaction still open */
+} corm_pool_stats;
+CORM_API corm_pool_stats corm_pool_get_stats(corm_pool *pool);
+
+/* Whether db's connection works: a round trip on PostgreSQL, reconnecting
+** a lost connection (safe: no statement of the caller is involved).
+** CORM_CONN with the error on db when the server does not answer. */
+CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 
 #ifdef __cplusplus
 }

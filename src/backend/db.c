@@ -37,6 +37,7 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
 void corm_close(corm_db *db)
 {
     if (!db) return;
+    corm__db_aliases_free(db);
     db->be->close(db->conn);
     corm__free(db->url);
     corm__free(db);

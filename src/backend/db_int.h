@@ -21,6 +21,10 @@ struct corm_db {
     struct { corm_event_fn fn; void *ud; } subs[CORM__MAX_SUBS];
     uint64_t nqueries;
     int tx_depth;            /* corm_begin nesting */
+    struct corm__alias *aliases; /* corm_db_attach: other databases by name
+                                 ** (src/backend/router.c), owned */
+    corm_router_fn router;   /* corm_set_router */
+    void *router_ud;
     corm__scope_env scopes;  /* corm_scope_set values (src/qs/scope.c) */
 };
 
@@ -72,6 +76,15 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
 ** RETURNING "id"): *id gets it.  One event, like corm__db_run. */
 corm_rc corm__db_run_id(corm_db *db, const char *sql, const corm_value *params,
                         int nparams, corm_site site, const char *origin, int64_t *id);
+/* Routing (router.c).  The database a statement on db goes to: the
+** attached database named `using` ("default" or NULL: db itself, unless
+** db's router picks one for `model`: for reads only outside a
+** transaction, so a transaction reads its own writes).  NULL with err set
+** for an unknown name. */
+corm_db *corm__db_route(corm_db *db, const corm_model *model, const char *using,
+                        bool write, corm_error *err);
+/* Close and free db's attached databases (corm_close). */
+void corm__db_aliases_free(corm_db *db);
 /* The site used for statements the library runs on its own. */
 #define CORM__LIB_SITE ((corm_site){__FILE__, __LINE__, __func__})
 

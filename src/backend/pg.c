@@ -367,6 +367,15 @@ static corm_rc setup_session(corm__conn *c, corm_error *err)
     return rc;
 }
 
+/* libpq prints NOTICEs and WARNINGs on stderr by default; a library must
+** not write on its application's stderr.  What matters reaches corm as an
+** error or a result. */
+static void quiet_notices(void *arg, const char *message)
+{
+    (void)arg;
+    (void)message;
+}
+
 static corm_rc connect_fail(PGconn *pg, const char *what, corm_error *err)
 {
     char msg[400];
@@ -404,6 +413,7 @@ static corm_rc pg_open(const char *target, corm__conn **out, corm_error *err)
         PQfinish(pg);
         return CORM_CONN;
     }
+    PQsetNoticeProcessor(pg, quiet_notices, NULL); /* kept across PQreset */
     corm__conn *c = corm__calloc(1, sizeof *c);
     if (!c) {
         PQfinish(pg);

@@ -8,15 +8,44 @@
 #include <stdlib.h>
 #include <string.h>
 
-void *corm__malloc(size_t n) { return malloc(n ? n : 1); }
+/* Fault injection for tests/oom: the Nth allocation from now fails (and,
+** when persistent, every one after it).  Test-only and not thread-safe: a
+** program never sets it, so corm keeps no mutable global state in use. */
+static long fail_countdown = -1;
+static bool fail_persistent;
+
+void corm__test_fail_alloc(long n, bool persistent)
+{
+    fail_countdown = n;
+    fail_persistent = persistent;
+}
+
+bool corm__test_fail_alloc_done(void)
+{
+    /* transient: reset after firing; persistent: stuck at 0 */
+    return fail_countdown < 0 || (fail_persistent && fail_countdown == 0);
+}
+
+static bool injected_failure(void)
+{
+    if (fail_countdown < 0) return false;
+    if (fail_countdown > 0) {
+        fail_countdown--;
+        return false;
+    }
+    if (!fail_persistent) fail_countdown = -1;
+    return true;
+}
+
+void *corm__malloc(size_t n) { return injected_failure() ? NULL : malloc(n ? n : 1); }
 
 void *corm__calloc(size_t count, size_t size)
 {
     if (size && count > SIZE_MAX / size) return NULL;
-    return calloc(count ? count : 1, size ? size : 1);
+    return injected_failure() ? NULL : calloc(count ? count : 1, size ? size : 1);
 }
 
-void *corm__realloc(void *p, size_t n) { return realloc(p, n ? n : 1); }
+void *corm__realloc(void *p, size_t n) { return injected_failure() ? NULL : realloc(p, n ? n : 1); }
 
 void corm__free(void *p) { free(p); }
 

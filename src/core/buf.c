@@ -40,6 +40,7 @@ static bool reserve(corm_buf *b, size_t extra)
 
 void corm__buf_add(corm_buf *b, const char *s, size_t n)
 {
+    if (!n) return;
     if (!reserve(b, n)) return;
     memcpy(b->p + b->len, s, n);
     b->len += n;

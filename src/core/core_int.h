@@ -25,6 +25,11 @@ void *corm__realloc(void *p, size_t n);
 void corm__free(void *p);
 char *corm__strdup(const char *s);
 char *corm__strndup(const char *s, size_t n);
+/* tests/oom: fail the allocation n from now (0 = the next one), and every
+** later one when persistent; n < 0 turns injection off. */
+void corm__test_fail_alloc(long n, bool persistent);
+/* Whether the injected failure has fired (false: fewer allocations ran). */
+bool corm__test_fail_alloc_done(void);
 
 /* ---- arena (arena.c): chained blocks, bump allocation, max_align_t
 ** alignment; big requests get a block of their own.  One free for all. */

@@ -399,6 +399,28 @@ static void source_model(gen *g, const gmodel *gm)
         }
         put(g, "};\n\n");
     }
+    if (m->nscopes) {
+        static const char *const kinds[] = {"CORM_SCOPE_RUNTIME", "CORM_SCOPE_NULL",
+                                            "CORM_SCOPE_INT", "CORM_SCOPE_FLOAT",
+                                            "CORM_SCOPE_BOOL", "CORM_SCOPE_TEXT"};
+        putf(g, "static const corm_scope corm__%s_scopes[] = {\n", M);
+        for (int i = 0; i < m->nscopes; i++) {
+            const corm_scope *sc = &m->scopes[i];
+            putf(g, "    {.field = %d, .kind = %s", sc->field,
+                 (unsigned)sc->kind < 6 ? kinds[sc->kind] : "CORM_SCOPE_RUNTIME");
+            if ((sc->kind == CORM_SCOPE_INT || sc->kind == CORM_SCOPE_BOOL) && sc->ival == INT64_MIN)
+                put(g, ", .ival = (-9223372036854775807LL - 1)");
+            else if (sc->kind == CORM_SCOPE_INT || sc->kind == CORM_SCOPE_BOOL)
+                putf(g, ", .ival = %lldLL", (long long)sc->ival);
+            if (sc->kind == CORM_SCOPE_FLOAT) putf(g, ", .fval = %.17g", sc->fval);
+            if (sc->kind == CORM_SCOPE_TEXT) {
+                put(g, ", .sval = ");
+                put_cstr(g, sc->sval);
+            }
+            put(g, "},\n");
+        }
+        put(g, "};\n\n");
+    }
     putf(g, "const corm_model %s_model = {\n    .name = ", M);
     put_cstr(g, M);
     put(g, ",\n    .table = ");
@@ -414,7 +436,9 @@ static void source_model(gen *g, const gmodel *gm)
     putf(g, "    .nordering = %d,\n", m->nordering);
     if (m->nindexes) putf(g, "    .indexes = corm__%s_indexes,\n", M);
     else put(g, "    .indexes = NULL,\n");
-    putf(g, "    .nindexes = %d\n};\n\n", m->nindexes);
+    putf(g, "    .nindexes = %d", m->nindexes);
+    if (m->nscopes) putf(g, ",\n    .scopes = corm__%s_scopes,\n    .nscopes = %d", M, m->nscopes);
+    put(g, "\n};\n\n");
 }
 
 void corm__gen_source(const corm_schema *s, corm_buf *out)

@@ -41,7 +41,7 @@ corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
     corm__compiled_init(&it->c);
     corm__arena_init(&it->chunk, 8192);
     it->done = true;
-    if (qs->err.rc != CORM_OK) return it;
+    if (qs->err.rc != CORM_OK || !corm__qs_route(qs)) return it;
     if (qs->evaluated || qs->raw_sql || qs->q.values_mode || qs->q.aggregate) {
         corm__err_set(&qs->err, CORM_MISUSE, "corm_iterator needs an unevaluated queryset of objects");
         corm__err_hint(&qs->err, "iterate a fresh corm_all(...) queryset");

@@ -9,7 +9,7 @@
 
 static bool usable(corm_qs *qs)
 {
-    return qs && qs->err.rc == CORM_OK;
+    return qs && qs->err.rc == CORM_OK && corm__qs_route(qs);
 }
 
 /* Builder calls after evaluation would silently do nothing in Django's
@@ -91,9 +91,10 @@ static const char **copy_strs(corm_arena *a, const char *const *src, int n)
 corm_qs *corm_qs_clone(const corm_qs *src)
 {
     if (!src) return NULL;
-    corm_qs *qs = corm_qs_new_at(src->db, src->q.model, src->built);
+    corm_qs *qs = corm_qs_new_at(src->home ? src->home : src->db, src->q.model, src->built);
     if (!qs) return NULL;
     corm__err_copy(&qs->err, &src->err);
+    if (src->using) corm_using(qs, src->using);
     qs->q.norder = src->q.norder;
     qs->q.order_set = src->q.order_set;
     qs->q.nrelated = src->q.nrelated;
@@ -387,6 +388,7 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     if (!qs) return CORM_NOMEM;
     if (qs->err.rc != CORM_OK) return qs->err.rc;
     if (qs->evaluated) return CORM_OK;
+    if (!corm__qs_route(qs)) return qs->err.rc;
     /* the queryset and its prefetch levels read one snapshot */
     bool snap = false;
     corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;

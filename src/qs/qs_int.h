@@ -46,8 +46,10 @@ typedef struct corm__rows {
 } corm__rows;
 
 struct corm_qs {
-    corm_db *db;
+    corm_db *db;               /* where it runs: home, or where routing sent it */
     corm_site built;
+    corm_db *home;             /* the db it was made on (route.c); NULL until routed */
+    const char *using;         /* corm_using alias, in build; NULL: the router decides */
     corm_arena build;
     corm__query q;
     corm_error err;
@@ -70,6 +72,11 @@ struct corm_qs {
     corm_value *sql_params;    /* the parameters of corm_qs_sql's text */
     int nsql_params;
 };
+
+/* Point qs->db at the database this evaluation runs on (corm_using, the
+** router; route.c).  False with the error on qs for an unknown alias.
+** Called by every evaluation entry point; an evaluated qs stays put. */
+bool corm__qs_route(corm_qs *qs);
 
 /* Run q and hydrate every row into arena (objects of one new batch).
 ** out and nout get the base objects.  Errors in err. */

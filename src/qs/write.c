@@ -1,7 +1,8 @@
 /*
 ** write.c - single-object INSERT / UPDATE / DELETE and m2m links.  Values
 ** are read from the struct through the descriptor and always bound.
-** auto_now / auto_now_add columns take the database's CURRENT_TIMESTAMP.
+** auto_now / auto_now_add columns get the current time (atomic.c).  A
+** delete goes through the collector (delete.c) for on_delete.
 */
 #include "qs_int.h"
 
@@ -42,19 +43,36 @@ static bool is_auto(const corm_field *f, bool insert)
     return (f->flags & CORM_FF_AUTO_NOW) || (insert && (f->flags & CORM_FF_AUTO_NOW_ADD));
 }
 
-corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
+static bool listed(const char *const *names, const char *name)
 {
-    if (!check_obj(db, obj, "corm_save")) return CORM_MISUSE;
+    for (; names && *names; names++)
+        if (strcmp(*names, name) == 0) return true;
+    return false;
+}
+
+/* INSERT obj (with its id when with_id), or UPDATE the fields named
+** (every loaded field when names is NULL: deferred ones are left alone,
+** as Django saves only loaded fields).  auto_now fields always, and
+** auto_now_add ones on INSERT, get the current time, as Django's pre_save. */
+static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
+                         const char *const *names, corm_site site)
+{
     corm_obj *h = obj;
     const corm_model *m = h->model;
     int64_t *id = (int64_t *)corm__field_ptr(obj, &m->fields[0]);
-    bool insert = *id == 0;
+    const corm__dialect *d = corm__dialect_for(db->be->vendor);
+    if (!d) {
+        corm__err_set(&db->err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
+        return CORM_MISUSE;
+    }
     corm_value params[CORM_MAX_FIELDS + 1];
     int np = 0;
+    char now[32], today[16];
+    corm__now_text(now);
+    corm__strlcpy(today, now, 11);
     corm_buf b, vals;
     corm__buf_init(&b);
     corm__buf_init(&vals);
-    const corm__dialect *d = corm__dialect_for(db->be->vendor);
     if (insert) {
         corm__buf_adds(&b, "INSERT INTO ");
         corm__sql_ident(&b, m->table);
@@ -65,13 +83,27 @@ corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
         corm__buf_adds(&b, " SET ");
     }
     int ncols = 0;
+    if (insert && with_id) {
+        corm__sql_ident(&b, m->fields[0].column);
+        params[np++] = corm_int(*id);
+        corm__sql_param(&vals, d, np);
+        ncols++;
+    }
+    bool any_auto = false;
     for (int fi = 1; fi < m->nfields; fi++) {
         const corm_field *f = &m->fields[fi];
-        if (!insert && (f->flags & CORM_FF_AUTO_NOW_ADD)) continue;
-        corm_value v = corm__field_value(obj, f);
+        bool autov = is_auto(f, insert);
+        if (!insert) {
+            if (f->flags & CORM_FF_AUTO_NOW_ADD) continue;
+            if (names && !autov && !listed(names, f->name)) continue;
+            if (!names && (h->deferred & ((uint64_t)1 << fi))) continue;
+        }
+        corm_value v = autov ? corm_text(f->type == CORM_FT_DATE ? today : now)
+                             : corm__field_value(obj, f);
         bool skip_default = insert && v.type == CORM_V_NULL && (f->flags & CORM_FF_HAS_DEFAULT) &&
                             !(f->flags & CORM_FF_NULL);
         if (skip_default) continue;  /* let the column default apply */
+        any_auto = any_auto || autov;
         if (ncols++) {
             corm__buf_adds(&b, ", ");
             corm__buf_adds(&vals, ", ");
@@ -79,12 +111,14 @@ corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
         corm__sql_ident(&b, f->column);
         corm_buf *vb = insert ? &vals : &b;
         if (!insert) corm__buf_adds(&b, " = ");
-        if (is_auto(f, insert) && v.type == CORM_V_NULL) {
-            corm__buf_adds(vb, "CURRENT_TIMESTAMP");
-        } else {
-            params[np++] = v;
-            corm__sql_param(vb, d, np);
-        }
+        params[np++] = v;
+        corm__sql_param(vb, d, np);
+    }
+    if (!insert && ncols == 0) {
+        /* Django: save(update_fields=[]) runs no query */
+        corm__buf_free(&b);
+        corm__buf_free(&vals);
+        return CORM_OK;
     }
     if (insert) {
         if (ncols == 0) {
@@ -104,7 +138,7 @@ corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
     }
     /* the new id: RETURNING where the dialect reads it so (PostgreSQL),
     ** else the backend's last insert id (SQLite) */
-    bool returning = insert && d->insert_returning_id;
+    bool returning = insert && !with_id && d->insert_returning_id;
     if (returning) corm__buf_adds(&b, " RETURNING \"id\"");
     corm_rc rc = b.oom || vals.oom ? CORM_NOMEM : CORM_OK;
     int64_t changed = 0;
@@ -113,16 +147,52 @@ corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
     else if (rc == CORM_OK)
         rc = corm__db_run(db, corm__buf_cstr(&b), params, np, site, insert ? "insert" : "update",
                           &changed);
-    if (rc == CORM_OK && insert && !returning) *id = db->be->last_insert_id(db->conn);
+    if (rc == CORM_OK && insert && !returning && !with_id) *id = db->be->last_insert_id(db->conn);
     if (rc == CORM_OK && !insert && changed == 0) {
         corm__err_set(&db->err, CORM_NOTFOUND, "%s with id %lld does not exist", m->name,
                       (long long)*id);
         corm__err_hint(&db->err, "set id to 0 to insert a new row");
         rc = CORM_NOTFOUND;
     }
+    if (rc == CORM_CONSTRAINT) {
+        corm__objs one = {.ptrs = &obj, .n = 1};
+        corm__constraint_explain(db, m, insert ? "insert" : "update", &one, 0, 1, false);
+    }
+    if (rc == CORM_OK && any_auto) {
+        for (int fi = 1; fi < m->nfields; fi++) {
+            const corm_field *f = &m->fields[fi];
+            if (is_auto(f, insert)) corm__obj_set_text(obj, f, f->type == CORM_FT_DATE ? today : now);
+        }
+    }
     corm__buf_free(&b);
     corm__buf_free(&vals);
     return rc;
+}
+
+corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
+{
+    if (!check_obj(db, obj, "corm_save")) return CORM_MISUSE;
+    const corm_obj *h = obj;
+    bool insert = *(const int64_t *)corm__field_ptr(obj, &h->model->fields[0]) == 0;
+    return write_obj(db, obj, insert, false, NULL, site);
+}
+
+corm_rc corm_create_at(corm_db *db, void *obj, corm_site site)
+{
+    if (!check_obj(db, obj, "corm_create")) return CORM_MISUSE;
+    const corm_obj *h = obj;
+    bool with_id = *(const int64_t *)corm__field_ptr(obj, &h->model->fields[0]) != 0;
+    return write_obj(db, obj, true, with_id, NULL, site);
+}
+
+corm_rc corm__insert_obj(corm_db *db, void *obj, bool with_id, corm_site site)
+{
+    return write_obj(db, obj, true, with_id, NULL, site);
+}
+
+corm_rc corm__update_obj(corm_db *db, void *obj, const char *const *names, corm_site site)
+{
+    return write_obj(db, obj, false, false, names, site);
 }
 
 corm_rc corm_delete_at(corm_db *db, void *obj, corm_site site)
@@ -130,16 +200,16 @@ corm_rc corm_delete_at(corm_db *db, void *obj, corm_site site)
     if (!check_obj(db, obj, "corm_delete")) return CORM_MISUSE;
     corm_obj *h = obj;
     const corm_model *m = h->model;
-    corm_buf b;
-    corm__buf_init(&b);
-    corm__buf_adds(&b, "DELETE FROM ");
-    corm__sql_ident(&b, m->table);
-    corm__buf_adds(&b, " WHERE \"id\" = ");
-    corm__sql_param(&b, corm__dialect_for(db->be->vendor), 1);
-    corm_value id = corm__field_value(obj, &m->fields[0]);
-    corm_rc rc = b.oom ? CORM_NOMEM
-                       : corm__db_run(db, corm__buf_cstr(&b), &id, 1, site, "delete", NULL);
-    corm__buf_free(&b);
+    int64_t *id = (int64_t *)corm__field_ptr(obj, &m->fields[0]);
+    if (*id == 0) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_delete: the %s has no id (never saved)",
+                      m->name);
+        corm__err_hint(&db->err, "only saved or loaded objects can be deleted");
+        return CORM_MISUSE;
+    }
+    int64_t deleted = 0;
+    corm_rc rc = corm__delete_ids(db, m, id, 1, site, &deleted);
+    if (rc == CORM_OK) *id = 0;  /* as Django sets pk to None */
     return rc;
 }
 

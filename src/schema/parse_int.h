@@ -116,6 +116,14 @@ typedef struct corm__ast_index {
     int ncols;
 } corm__ast_index;
 
+/* `scope field [= value]`: a default scope (docs/writes.md).  Without a
+** value it is a runtime scope (corm_scope_set). */
+typedef struct corm__ast_scope {
+    corm__ast_col col;          /* the field, where it is named */
+    corm__pos pos;              /* of `scope` */
+    struct corm__literal *lit;  /* the value, or NULL (in the arena) */
+} corm__ast_scope;
+
 typedef struct corm__ast_model {
     const char *name;
     corm__pos pos;
@@ -128,6 +136,8 @@ typedef struct corm__ast_model {
     corm__pos ordering_pos;
     corm__ast_index *indexes;   /* declaration order */
     int nindexes, capindexes;
+    corm__ast_scope *scopes;    /* declaration order */
+    int nscopes, capscopes;
 } corm__ast_model;
 
 typedef struct corm__ast {

@@ -21,6 +21,7 @@
 
 #define CORM__MAX_MODELS 4096
 #define CORM__MAX_INDEXES 256
+#define CORM__MAX_SCOPES_PER_MODEL 8
 
 typedef struct parser {
     corm__pctx *c;
@@ -655,6 +656,45 @@ static corm_rc parse_index(parser *p, corm__ast_model *m)
     return CORM_OK;
 }
 
+/* 'scope' field ['=' value]: a default scope.  The literal is checked
+** against the field by validate.c (as default= is). */
+static corm_rc parse_scope(parser *p, corm__ast_model *m)
+{
+    corm__pos at = pos_of(tok(p, 0));
+    if (m->nscopes >= CORM__MAX_SCOPES_PER_MODEL)
+        return corm__perr(p->c, at, "keep the default filter small; filter the rest per query",
+                          "model '%s' has more than %d scopes", m->name, CORM__MAX_SCOPES_PER_MODEL);
+    if (!corm__grow(p->c->arena, (void **)&m->scopes, m->nscopes, &m->capscopes, sizeof *m->scopes))
+        return corm__pnomem(p->c);
+    corm__ast_scope *sc = &m->scopes[m->nscopes];
+    memset(sc, 0, sizeof *sc);
+    sc->pos = at;
+    next(p); /* scope */
+    const corm__token *t = tok(p, 0);
+    if (t->kind != CORM__T_IDENT)
+        return expected(p, t, "a field name after 'scope'",
+                        "write scope tenant_id (a value set at run time) or scope is_deleted = false");
+    if (!(sc->col.name = word_dup(p, t))) return corm__pnomem(p->c);
+    sc->col.pos = pos_of(t);
+    next(p);
+    if (tok(p, 0)->kind == CORM__T_EQUALS) {
+        next(p);
+        t = tok(p, 0);
+        bool lit_start = t->kind == CORM__T_MINUS || t->kind == CORM__T_INT ||
+                         t->kind == CORM__T_FLOAT || t->kind == CORM__T_STRING ||
+                         is_word(t, "true") || is_word(t, "false") || is_word(t, "null");
+        if (!lit_start)
+            return expected(p, t, "a value after '='",
+                            "a scope value is a number, a \"string\", true, false or null");
+        sc->lit = corm__arena_zalloc(p->c->arena, sizeof *sc->lit);
+        if (!sc->lit) return corm__pnomem(p->c);
+        corm_rc rc = parse_literal(p, sc->lit);
+        if (rc) return rc;
+    }
+    m->nscopes++;
+    return CORM_OK;
+}
+
 /* What to say about a word that starts no member. */
 static corm_rc bad_member(parser *p, const corm__ast_model *m, bool after_field)
 {
@@ -735,6 +775,8 @@ static corm_rc parse_model(parser *p)
             rc = parse_table(p, m);
         } else if (is_word(t, "ordering")) {
             rc = parse_ordering(p, m);
+        } else if (is_word(t, "scope")) {
+            rc = parse_scope(p, m);
         } else if (is_word(t, "index")) {
             rc = parse_index(p, m);
         } else if (is_word(t, "unique")) {

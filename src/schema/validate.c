@@ -19,6 +19,7 @@
 */
 #include "parse_int.h"
 
+#include <float.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -510,6 +511,119 @@ static corm_rc build_ordering(vctx *v, int i, const char ***out)
     return CORM_OK;
 }
 
+/* `scope` members -> corm_scope descriptors.  A value is checked against
+** its field as default= is, and kept as a typed constant the compiler
+** binds (never SQL text). */
+static corm_rc build_scopes(vctx *v, int i, const corm_scope **out, int *nout)
+{
+    mstate *ms = &v->ms[i];
+    const corm__ast_model *am = ms->am;
+    *out = NULL;
+    *nout = 0;
+    if (!am->nscopes) return CORM_OK;
+    corm_scope *sc = zalloc(v, (size_t)am->nscopes, sizeof *sc);
+    if (!sc) return corm__pnomem(v->c);
+    for (int k = 0; k < am->nscopes; k++) {
+        const corm__ast_scope *as = &am->scopes[k];
+        const corm_field *fd;
+        corm_rc rc = resolve_col(v, ms, &as->col, "scope", &fd);
+        if (rc) return rc;
+        int fi = (int)(fd - ms->fields);
+        if (fi == 0)
+            return corm__perr(v->c, as->col.pos, "scope a field such as tenant_id; filter on ids per query",
+                              "scope on the primary key of model '%s'", am->name);
+        if (fd->type == CORM_FT_BLOB)
+            return corm__perr(v->c, as->col.pos, "scope a field such as tenant_id or is_deleted",
+                              "blob field '%s' cannot be a scope", fd->name);
+        for (int d = 0; d < k; d++)
+            if (sc[d].field == fi)
+                return corm__perr(v->c, as->col.pos, "keep one scope per field",
+                                  "field '%s' is scoped twice", fd->name);
+        sc[k].field = fi;
+        const corm__literal *lit = as->lit;
+        if (!lit) {
+            sc[k].kind = CORM_SCOPE_RUNTIME;
+            continue;
+        }
+        if (lit->kind == CORM__LIT_NULL) {
+            if (!(fd->flags & CORM_FF_NULL))
+                return corm__perr(v->c, lit->pos, "declare the field null, or scope it on a value",
+                                  "scope %s = null on a field that is not null: it would hide every row",
+                                  fd->name);
+            sc[k].kind = CORM_SCOPE_NULL;
+            continue;
+        }
+        const corm__ast_field *af = NULL;
+        for (int j = 0; j < am->nfields && !af; j++)
+            if (ms->fidx[j] == fi) af = &am->fields[j];
+        const char *sql;
+        if (!af) return corm__pnomem(v->c);
+        rc = corm__check_default(v->c, af, lit, &sql);
+        if (rc == CORM_SCHEMA) {
+            /* its words are default='s: say scope */
+            corm_error *e = v->c->err;
+            if (strncmp(e->message, "default ", 8) == 0) {
+                char m[sizeof e->message];
+                corm__strlcpy(m, e->message + 8, sizeof m);
+                corm_buf b;
+                corm__buf_init(&b);
+                corm__buf_addf(&b, "scope value %s", m);
+                corm__strlcpy(e->message, corm__buf_cstr(&b), sizeof e->message);
+                corm__buf_free(&b);
+            }
+            char *h = strstr(e->hint, "default=");
+            if (h) {
+                char rest[sizeof e->hint];
+                corm__strlcpy(rest, h + 8, sizeof rest);
+                corm_buf b;
+                corm__buf_init(&b);
+                corm__buf_add(&b, e->hint, (size_t)(h - e->hint));
+                corm__buf_addf(&b, "scope %s = %s", fd->name, rest);
+                corm__strlcpy(e->hint, corm__buf_cstr(&b), sizeof e->hint);
+                corm__buf_free(&b);
+            }
+        }
+        if (rc) return rc;
+        switch (lit->kind) {
+        case CORM__LIT_INT:
+            if (fd->type == CORM_FT_FLOAT || fd->type == CORM_FT_DECIMAL) {
+                sc[k].kind = CORM_SCOPE_FLOAT;
+                sc[k].fval = lit->neg ? -(double)lit->u : (double)lit->u;
+            } else {
+                sc[k].kind = CORM_SCOPE_INT;
+                sc[k].ival = lit->neg ? (int64_t)(0 - lit->u) : (int64_t)lit->u;
+            }
+            break;
+        case CORM__LIT_FLOAT: {
+            char num[80];
+            size_t n = lit->textlen < sizeof num - 1 ? lit->textlen : sizeof num - 1;
+            memcpy(num, lit->text, n);
+            num[n] = '\0';
+            double d = strtod(num, NULL);
+            if (!(d <= DBL_MAX && d >= -DBL_MAX))
+                return corm__perr(v->c, lit->pos, "write a smaller number",
+                                  "scope value %s is out of range", lit->shown);
+            sc[k].kind = CORM_SCOPE_FLOAT;
+            sc[k].fval = lit->neg ? -d : d;
+            break;
+        }
+        case CORM__LIT_TRUE:
+        case CORM__LIT_FALSE:
+            sc[k].kind = CORM_SCOPE_BOOL;
+            sc[k].ival = lit->kind == CORM__LIT_TRUE;
+            break;
+        default:
+            sc[k].kind = CORM_SCOPE_TEXT;
+            if (!(sc[k].sval = corm__arena_strndup(v->c->arena, lit->str, lit->len)))
+                return corm__pnomem(v->c);
+            break;
+        }
+    }
+    *out = sc;
+    *nout = am->nscopes;
+    return CORM_OK;
+}
+
 /* ------------------------------------------------- global namespaces */
 
 typedef struct gname {
@@ -713,6 +827,7 @@ corm_rc corm__build_schema(corm__pctx *c, const corm__ast *ast, corm_schema *out
         corm_model *m = &models[i];
         const char **ord;
         if ((rc = build_ordering(&v, i, &ord))) return rc;
+        if ((rc = build_scopes(&v, i, &m->scopes, &m->nscopes))) return rc;
         m->name = ms->am->name;
         m->table = ms->table;
         m->schema = out;

@@ -107,6 +107,7 @@ const corm__dialect corm__sqlite_dialect = {
     .nulls_first = NULL, /* SQLite's own order is the reference */
     .nulls_last = NULL,
     .text_cast = NULL,
+    .bulk_update_rows = true,
 };
 
 const corm__dialect *corm__dialect_for(const char *vendor)

@@ -54,6 +54,10 @@ typedef struct corm__dialect {
     ** exists (PostgreSQL checks the referenced table at CREATE TABLE),
     ** instead of REFERENCES in the column. */
     bool fk_after_tables;
+    /* bulk_update as one prepared single-row UPDATE executed per object
+    ** in a transaction (SQLite: no round trips, measured faster than CASE
+    ** WHEN batches, docs/writes.md) instead of UPDATE ... CASE per batch. */
+    bool bulk_update_rows;
 } corm__dialect;
 
 extern const corm__dialect corm__sqlite_dialect;

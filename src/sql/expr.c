@@ -128,6 +128,7 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
     int stop2;
     corm_rc rc = walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col,
                       NULL);
+    if (rc == CORM_OK && col.oom) rc = corm__sql_nomem(c);
     if (rc != CORM_OK) {
         corm__buf_free(&col);
         return rc;
@@ -205,6 +206,7 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         corm_buf col;
         corm__buf_init(&col);
         rc = walk(c, s, -1, parts, n, e->path, whole, &stop, &col, NULL);
+        if (rc == CORM_OK && col.oom) rc = corm__sql_nomem(c);
         if (rc == CORM_OK && stop < n) {
             corm__buf_free(&col);
             return agg_subquery(c, s, e, parts, n, stop, w);
@@ -319,6 +321,7 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
         }
     }
     if (rc == CORM_OK && q->where) rc = corm__render_q(c, &sub, q->where, false, &where);
+    if (rc == CORM_OK && (cols.oom || where.oom || order.oom)) rc = corm__sql_nomem(c);
     if (rc == CORM_OK) {
         corm__buf_adds(w, "SELECT ");
         corm__buf_add(w, cols.p ? cols.p : "", cols.len);

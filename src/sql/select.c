@@ -443,6 +443,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
             if (where.len) corm__buf_adds(&where, " AND ");
             corm__buf_add(&where, rows.p, rows.len);
         }
+        if (rc == CORM_OK && rows.oom) rc = corm__sql_nomem(&c);
         corm__buf_free(&rows);
         if (rc == CORM_OK && having.len && !local_agg) {
             corm__err_set(err, CORM_INVALID, "a filter on an aggregate needs it to be an annotation");

@@ -582,6 +582,7 @@ static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const co
     } else {
         rc = render_leaf_at(c, &sub, -1, rest, nrest, v, path, false, false, &where);
     }
+    if (rc == CORM_OK && where.oom) rc = corm__sql_nomem(c);
     if (rc != CORM_OK) { corm__buf_free(&where); return rc; }
 
     corm__buf_adds(w, corm__node_alias(s, node));

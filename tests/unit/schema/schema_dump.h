@@ -88,6 +88,19 @@ static void dump_schema(FILE *out, const corm_schema *s)
             for (int j = 0; j < m->nordering; j++) fprintf(out, "%s%s", j ? ", " : " ", m->ordering[j]);
             fputs("\n", out);
         }
+        for (int j = 0; j < m->nscopes; j++) {
+            const corm_scope *sc = &m->scopes[j];
+            static const char *const sk[] = {"runtime", "null", "int", "float", "bool", "text"};
+            fprintf(out, "  scope %s %s", m->fields[sc->field].name, sk[sc->kind]);
+            if (sc->kind == CORM_SCOPE_INT || sc->kind == CORM_SCOPE_BOOL)
+                fprintf(out, " %lld", (long long)sc->ival);
+            if (sc->kind == CORM_SCOPE_FLOAT) fprintf(out, " %.17g", sc->fval);
+            if (sc->kind == CORM_SCOPE_TEXT) {
+                fputs(" ", out);
+                dump_str(out, sc->sval);
+            }
+            fputs("\n", out);
+        }
         for (int j = 0; j < m->nindexes; j++) {
             const corm_index *x = &m->indexes[j];
             fprintf(out, "  %sindex ", x->unique ? "unique " : "");

@@ -1,0 +1,105 @@
+/*
+** main.c - corm-bench: seed the file, or time one scenario of one variant
+** and print one JSON line.  bench/run.py runs it once per scenario, variant
+** and round, in a child process each, so the child's ru_maxrss (read by the
+** runner with wait4) is that scenario's peak memory.
+**
+**   corm-bench seed --db FILE --scale N
+**   corm-bench run --db FILE --scale N --variant corm|raw --scenario NAME
+**                  [--warmup W] [--reps R]
+**   corm-bench sql --db FILE --scale N
+**   corm-bench list
+**
+** A write scenario runs once, with no warm-up, on the file the runner has
+** just copied from the seeded one; its check is read afterwards (untimed)
+** with the scenario's post_sql.
+*/
+#include "bench.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(void)
+{
+    fputs("usage: corm-bench seed|run|sql|list --db FILE --scale N [--variant corm|raw]\n"
+          "                  [--scenario NAME] [--warmup W] [--reps R]\n",
+          stderr);
+    exit(2);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) usage();
+    const char *cmd = argv[1], *db = NULL, *variant = "corm", *scenario = NULL;
+    int64_t scale = 10000;
+    int warmup = 1, reps = 1;
+    for (int i = 2; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (!v) usage();
+        if (strcmp(a, "--db") == 0) db = v;
+        else if (strcmp(a, "--scale") == 0) scale = atoll(v);
+        else if (strcmp(a, "--variant") == 0) variant = v;
+        else if (strcmp(a, "--scenario") == 0) scenario = v;
+        else if (strcmp(a, "--warmup") == 0) warmup = atoi(v);
+        else if (strcmp(a, "--reps") == 0) reps = atoi(v);
+        else usage();
+        i++;
+    }
+    if (strcmp(cmd, "list") == 0) {
+        for (int i = 0; i < bench_nscenarios; i++)
+            printf("%s %s\n", bench_scenarios[i].name, bench_scenarios[i].write ? "write" : "read");
+        return 0;
+    }
+    if (!db || scale < 10) usage();
+    bench_params p;
+    bench_params_init(&p, scale);
+
+    if (strcmp(cmd, "seed") == 0) return bench_seed(db, &p);
+    if (strcmp(cmd, "sql") == 0) {
+        void *h = bench_corm_open(db);
+        bench_corm_sql(h, &p);
+        bench_corm_close(h);
+        return 0;
+    }
+    if (strcmp(cmd, "run") != 0 || !scenario) usage();
+
+    const bench_scenario *sc = bench_scenario_find(scenario);
+    if (!sc) bench_die("unknown scenario '%s' (corm-bench list)", scenario);
+    bool is_corm = strcmp(variant, "corm") == 0;
+    if (!is_corm && strcmp(variant, "raw") != 0) bench_die("unknown variant '%s'", variant);
+    const bench_impl *impl = is_corm ? bench_corm_impl(scenario) : bench_raw_impl(scenario);
+    if (!impl || !impl->run) {
+        printf("{\"scenario\":\"%s\",\"variant\":\"%s\",\"na\":true}\n", scenario, variant);
+        return 0;
+    }
+    if (sc->write) {
+        warmup = 0;
+        reps = 1;
+    }
+    void *h = is_corm ? bench_corm_open(db) : bench_raw_open(db);
+    long base_kb = bench_maxrss_kb();
+    double *ms = bench_xmalloc((size_t)(reps > 0 ? reps : 1) * sizeof *ms);
+    bench_ctx c = {.p = &p, .handle = h};
+    for (int r = -warmup; r < reps; r++) {
+        c.state = NULL;
+        c.check = c.queries = 0;
+        if (impl->prepare) impl->prepare(&c);
+        int64_t q0 = is_corm ? bench_corm_queries(h) : 0;
+        double t0 = bench_now_ms();
+        impl->run(&c);
+        double t1 = bench_now_ms();
+        if (is_corm) c.queries = bench_corm_queries(h) - q0;
+        if (impl->release) impl->release(&c);
+        if (r >= 0) ms[r] = t1 - t0;
+    }
+    if (sc->post_sql) c.check = is_corm ? bench_corm_scalar(h, sc->post_sql) : bench_raw_scalar(h, sc->post_sql);
+    printf("{\"scenario\":\"%s\",\"variant\":\"%s\",\"ms\":[", scenario, variant);
+    for (int r = 0; r < reps; r++) printf("%s%.3f", r ? "," : "", ms[r]);
+    printf("],\"check\":%lld,\"queries\":%lld,\"base_kb\":%ld}\n", (long long)c.check,
+           (long long)c.queries, base_kb);
+    free(ms);
+    if (is_corm) bench_corm_close(h);
+    else bench_raw_close(h);
+    return 0;
+}

@@ -1,0 +1,850 @@
+/*
+** raw.c - the scenarios written by hand on the sqlite3 API, the way a
+** careful C programmer would: prepared statements (prepared once per loop),
+** a JOIN for to-one relations, a second query with an IN list (chunked at
+** SQLite's 32,766-parameter limit) for children, rows copied into
+** malloc'd structs with malloc'd strings, children stitched through a hash
+** map, writes in one transaction with one prepared statement per row.
+** This is the practical limit an ORM is measured against.  The connection
+** is set up as corm sets up its own (WAL, foreign keys, synchronous=NORMAL,
+** 5 s busy timeout), so only the code in between differs.
+*/
+#include "bench.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_VARS 32766
+
+/* ------------------------------------------------------------ structs */
+
+typedef struct r_country {
+    int64_t id;
+    char *name, *code;
+} r_country;
+
+typedef struct r_publisher {
+    int64_t id;
+    char *name;
+    int64_t country_id;
+    bool country_null;
+} r_publisher;
+
+struct r_book;
+
+typedef struct r_author {
+    int64_t id;
+    char *name, *email;
+    int64_t country_id;
+    bool country_null;
+    char *bio;
+    r_country *country;      /* select_related author__country */
+    struct r_book **books;   /* prefetch books */
+    size_t nbooks;
+    int64_t book_count;      /* annotate */
+} r_author;
+
+typedef struct r_genre {
+    int64_t id;
+    char *name;
+} r_genre;
+
+typedef struct r_book {
+    int64_t id;
+    char *title;
+    int64_t author_id, publisher_id;
+    bool publisher_null;
+    char *published_date, *isbn;
+    int32_t pages;
+    double price;
+    char *description;
+    bool featured;
+    r_author *author;
+    r_publisher *publisher;
+    r_genre **genres;
+    size_t ngenres;
+} r_book;
+
+typedef struct r_order {
+    int64_t id, user_id, product_id, payment_method_id;
+    double total;
+    char *status, *created_at;
+    int64_t tenant_id;
+} r_order;
+
+typedef struct r_user {
+    int64_t id;
+    char *email, *name;
+    int64_t account_manager_id;
+    bool is_active;
+    int64_t tenant_id;
+    r_order **paid_orders;
+    size_t npaid;
+} r_user;
+
+/* ------------------------------------------------------------ helpers */
+
+static sqlite3_stmt *prep(sqlite3 *db, const char *sql)
+{
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        bench_die("raw: %s: %s", sql, sqlite3_errmsg(db));
+    return st;
+}
+
+static void done(sqlite3 *db, sqlite3_stmt *st, int rc)
+{
+    if (rc != SQLITE_DONE) bench_die("raw: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+}
+
+static void exec(sqlite3 *db, const char *sql)
+{
+    char *msg = NULL;
+    if (sqlite3_exec(db, sql, NULL, NULL, &msg) != SQLITE_OK) bench_die("raw: %s: %s", sql, msg);
+}
+
+static char *dup_col(sqlite3_stmt *st, int i)
+{
+    const unsigned char *s = sqlite3_column_text(st, i);
+    if (!s) return NULL;
+    size_t n = (size_t)sqlite3_column_bytes(st, i);
+    char *d = bench_xmalloc(n + 1);
+    memcpy(d, s, n + 1);
+    return d;
+}
+
+static size_t slen(const char *s) { return s ? strlen(s) : 0; }
+
+#define BOOK_COLS                                                                \
+    "b.id, b.title, b.author_id, b.publisher_id, b.published_date, b.isbn, "     \
+    "b.pages, b.price, b.description, b.featured"
+#define AUTHOR_COLS "a.id, a.name, a.email, a.country_id, a.bio"
+
+static void read_book(sqlite3_stmt *st, int c, r_book *b)
+{
+    memset(b, 0, sizeof *b);
+    b->id = sqlite3_column_int64(st, c);
+    b->title = dup_col(st, c + 1);
+    b->author_id = sqlite3_column_int64(st, c + 2);
+    b->publisher_null = sqlite3_column_type(st, c + 3) == SQLITE_NULL;
+    b->publisher_id = sqlite3_column_int64(st, c + 3);
+    b->published_date = dup_col(st, c + 4);
+    b->isbn = dup_col(st, c + 5);
+    b->pages = sqlite3_column_int(st, c + 6);
+    b->price = sqlite3_column_double(st, c + 7);
+    b->description = dup_col(st, c + 8);
+    b->featured = sqlite3_column_int(st, c + 9) != 0;
+}
+
+static void free_book_fields(r_book *b)
+{
+    free(b->title);
+    free(b->published_date);
+    free(b->isbn);
+    free(b->description);
+}
+
+static void read_author(sqlite3_stmt *st, int c, r_author *a)
+{
+    memset(a, 0, sizeof *a);
+    a->id = sqlite3_column_int64(st, c);
+    a->name = dup_col(st, c + 1);
+    a->email = dup_col(st, c + 2);
+    a->country_null = sqlite3_column_type(st, c + 3) == SQLITE_NULL;
+    a->country_id = sqlite3_column_int64(st, c + 3);
+    a->bio = dup_col(st, c + 4);
+}
+
+static void free_author(r_author *a)
+{
+    if (!a) return;
+    free(a->name);
+    free(a->email);
+    free(a->bio);
+    if (a->country) {
+        free(a->country->name);
+        free(a->country->code);
+        free(a->country);
+    }
+    free(a->books);
+}
+
+static r_book *books_grow(r_book *v, size_t n, size_t *cap)
+{
+    if (n < *cap) return v;
+    *cap = *cap ? *cap * 2 : 1024;
+    return bench_xrealloc(v, *cap * sizeof *v);
+}
+
+/* "SELECT ... WHERE col IN (?, ?, ...)" for n keys: sql_head + list + tail. */
+static char *in_sql(const char *head, size_t n, const char *tail)
+{
+    size_t hl = strlen(head), tl = strlen(tail);
+    char *s = bench_xmalloc(hl + 2 * n + tl + 4);
+    memcpy(s, head, hl);
+    char *p = s + hl;
+    *p++ = '(';
+    for (size_t i = 0; i < n; i++) {
+        if (i) *p++ = ',';
+        *p++ = '?';
+    }
+    *p++ = ')';
+    memcpy(p, tail, tl + 1);
+    return s;
+}
+
+/* ------------------------------------------------------------ scenarios */
+
+static void raw_n_plus_one(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "SELECT " BOOK_COLS " FROM book b ORDER BY b.id LIMIT ?");
+    sqlite3_bind_int64(st, 1, c->p->nplus1_books);
+    r_book *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        v = books_grow(v, n, &cap);
+        read_book(st, 0, &v[n++]);
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    /* the naive loop: book.author, one query per book */
+    sqlite3_stmt *au = prep(db, "SELECT " AUTHOR_COLS " FROM author a WHERE a.id = ?");
+    int64_t check = 0;
+    for (size_t i = 0; i < n; i++) {
+        sqlite3_bind_int64(au, 1, v[i].author_id);
+        if (sqlite3_step(au) == SQLITE_ROW) {
+            v[i].author = bench_xmalloc(sizeof *v[i].author);
+            read_author(au, 0, v[i].author);
+        }
+        sqlite3_reset(au);
+        c->queries++;
+        check += (int64_t)slen(v[i].author->name) + 1;
+    }
+    sqlite3_finalize(au);
+    for (size_t i = 0; i < n; i++) {
+        free_author(v[i].author);
+        free(v[i].author);
+        free_book_fields(&v[i]);
+    }
+    free(v);
+    c->check = check;
+}
+
+static void raw_select_related(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "SELECT " BOOK_COLS ", " AUTHOR_COLS ", p.id, p.name, p.country_id "
+                                "FROM book b JOIN author a ON a.id = b.author_id "
+                                "LEFT JOIN publisher p ON p.id = b.publisher_id");
+    r_book *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        v = books_grow(v, n, &cap);
+        r_book *b = &v[n++];
+        read_book(st, 0, b);
+        b->author = bench_xmalloc(sizeof *b->author);
+        read_author(st, 10, b->author);
+        if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+            r_publisher *p = b->publisher = bench_xmalloc(sizeof *p);
+            p->id = sqlite3_column_int64(st, 15);
+            p->name = dup_col(st, 16);
+            p->country_null = sqlite3_column_type(st, 17) == SQLITE_NULL;
+            p->country_id = sqlite3_column_int64(st, 17);
+        }
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    int64_t check = 0;
+    for (size_t i = 0; i < n; i++) {
+        r_book *b = &v[i];
+        check += b->id + (int64_t)slen(b->title) + (int64_t)slen(b->description) + b->author->id +
+                 (int64_t)slen(b->author->name);
+        if (b->publisher) check += b->publisher->id + (int64_t)slen(b->publisher->name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free_author(v[i].author);
+        free(v[i].author);
+        if (v[i].publisher) free(v[i].publisher->name);
+        free(v[i].publisher);
+        free_book_fields(&v[i]);
+    }
+    free(v);
+    c->check = check;
+}
+
+static void raw_select_related_nested(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "SELECT " BOOK_COLS ", " AUTHOR_COLS ", co.id, co.name, co.code "
+                                "FROM book b JOIN author a ON a.id = b.author_id "
+                                "LEFT JOIN country co ON co.id = a.country_id");
+    r_book *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        v = books_grow(v, n, &cap);
+        r_book *b = &v[n++];
+        read_book(st, 0, b);
+        b->author = bench_xmalloc(sizeof *b->author);
+        read_author(st, 10, b->author);
+        if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+            r_country *co = b->author->country = bench_xmalloc(sizeof *co);
+            co->id = sqlite3_column_int64(st, 15);
+            co->name = dup_col(st, 16);
+            co->code = dup_col(st, 17);
+        }
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    int64_t check = 0;
+    for (size_t i = 0; i < n; i++) {
+        r_book *b = &v[i];
+        check += b->id + b->author->id;
+        if (b->author->country) check += b->author->country->id + (int64_t)slen(b->author->country->name);
+    }
+    for (size_t i = 0; i < n; i++) {
+        free_author(v[i].author);
+        free(v[i].author);
+        free_book_fields(&v[i]);
+    }
+    free(v);
+    c->check = check;
+}
+
+static void raw_prefetch_books(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "SELECT " AUTHOR_COLS " FROM author a");
+    r_author *av = NULL;
+    size_t na = 0, acap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (na == acap) {
+            acap = acap ? acap * 2 : 1024;
+            av = bench_xrealloc(av, acap * sizeof *av);
+        }
+        read_author(st, 0, &av[na++]);
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    bench_map idx;
+    bench_map_init(&idx, na);
+    for (size_t i = 0; i < na; i++) bench_map_put(&idx, av[i].id, &av[i]);
+
+    /* the children, with the parents' keys in IN lists */
+    r_book *bv = NULL;
+    size_t nb = 0, bcap = 0;
+    for (size_t off = 0; off < na; off += MAX_VARS) {
+        size_t k = na - off < MAX_VARS ? na - off : MAX_VARS;
+        char *sql = in_sql("SELECT " BOOK_COLS " FROM book b WHERE b.author_id IN ", k, "");
+        st = prep(db, sql);
+        free(sql);
+        for (size_t i = 0; i < k; i++) sqlite3_bind_int64(st, (int)i + 1, av[off + i].id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            bv = books_grow(bv, nb, &bcap);
+            read_book(st, 0, &bv[nb++]);
+        }
+        done(db, st, rc);
+        c->queries++;
+    }
+    /* stitch: count, then one array per author */
+    for (size_t i = 0; i < nb; i++) {
+        r_author *a = bench_map_get(&idx, bv[i].author_id);
+        if (a) a->nbooks++;
+    }
+    for (size_t i = 0; i < na; i++) {
+        av[i].books = av[i].nbooks ? bench_xmalloc(av[i].nbooks * sizeof *av[i].books) : NULL;
+        av[i].nbooks = 0;
+    }
+    for (size_t i = 0; i < nb; i++) {
+        r_author *a = bench_map_get(&idx, bv[i].author_id);
+        if (a) a->books[a->nbooks++] = &bv[i];
+    }
+    bench_map_free(&idx);
+    int64_t check = 0;
+    for (size_t i = 0; i < na; i++) {
+        check += av[i].id;
+        for (size_t j = 0; j < av[i].nbooks; j++)
+            check += av[i].books[j]->id + (int64_t)slen(av[i].books[j]->title);
+    }
+    for (size_t i = 0; i < nb; i++) free_book_fields(&bv[i]);
+    free(bv);
+    for (size_t i = 0; i < na; i++) free_author(&av[i]);
+    free(av);
+    c->check = check;
+}
+
+typedef struct link {
+    r_book *book;
+    r_genre *genre;
+} link;
+
+static void raw_prefetch_genres(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "SELECT " BOOK_COLS " FROM book b");
+    r_book *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        v = books_grow(v, n, &cap);
+        read_book(st, 0, &v[n++]);
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    bench_map idx;
+    bench_map_init(&idx, n);
+    for (size_t i = 0; i < n; i++) bench_map_put(&idx, v[i].id, &v[i]);
+
+    link *lv = NULL;
+    size_t nl = 0, lcap = 0;
+    for (size_t off = 0; off < n; off += MAX_VARS) {
+        size_t k = n - off < MAX_VARS ? n - off : MAX_VARS;
+        char *sql = in_sql("SELECT bg.book_id, g.id, g.name FROM book_genres bg "
+                           "JOIN genre g ON g.id = bg.genre_id WHERE bg.book_id IN ", k, "");
+        st = prep(db, sql);
+        free(sql);
+        for (size_t i = 0; i < k; i++) sqlite3_bind_int64(st, (int)i + 1, v[off + i].id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (nl == lcap) {
+                lcap = lcap ? lcap * 2 : 4096;
+                lv = bench_xrealloc(lv, lcap * sizeof *lv);
+            }
+            r_genre *g = bench_xmalloc(sizeof *g);
+            g->id = sqlite3_column_int64(st, 1);
+            g->name = dup_col(st, 2);
+            lv[nl].book = bench_map_get(&idx, sqlite3_column_int64(st, 0));
+            lv[nl++].genre = g;
+        }
+        done(db, st, rc);
+        c->queries++;
+    }
+    bench_map_free(&idx);
+    for (size_t i = 0; i < nl; i++)
+        if (lv[i].book) lv[i].book->ngenres++;
+    for (size_t i = 0; i < n; i++) {
+        v[i].genres = v[i].ngenres ? bench_xmalloc(v[i].ngenres * sizeof *v[i].genres) : NULL;
+        v[i].ngenres = 0;
+    }
+    for (size_t i = 0; i < nl; i++)
+        if (lv[i].book) lv[i].book->genres[lv[i].book->ngenres++] = lv[i].genre;
+    int64_t check = 0;
+    for (size_t i = 0; i < n; i++) {
+        check += v[i].id;
+        for (size_t j = 0; j < v[i].ngenres; j++)
+            check += v[i].genres[j]->id + (int64_t)slen(v[i].genres[j]->name);
+    }
+    for (size_t i = 0; i < nl; i++) {
+        free(lv[i].genre->name);
+        free(lv[i].genre);
+    }
+    free(lv);
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].genres);
+        free_book_fields(&v[i]);
+    }
+    free(v);
+    c->check = check;
+}
+
+static void raw_prefetch_to_attr(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "SELECT id, email, name, account_manager_id, is_active, tenant_id "
+                                "FROM users");
+    r_user *uv = NULL;
+    size_t nu = 0, ucap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (nu == ucap) {
+            ucap = ucap ? ucap * 2 : 1024;
+            uv = bench_xrealloc(uv, ucap * sizeof *uv);
+        }
+        r_user *u = &uv[nu++];
+        memset(u, 0, sizeof *u);
+        u->id = sqlite3_column_int64(st, 0);
+        u->email = dup_col(st, 1);
+        u->name = dup_col(st, 2);
+        u->account_manager_id = sqlite3_column_int64(st, 3);
+        u->is_active = sqlite3_column_int(st, 4) != 0;
+        u->tenant_id = sqlite3_column_int64(st, 5);
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    bench_map idx;
+    bench_map_init(&idx, nu);
+    for (size_t i = 0; i < nu; i++) bench_map_put(&idx, uv[i].id, &uv[i]);
+
+    r_order *ov = NULL;
+    size_t no = 0, ocap = 0;
+    for (size_t off = 0; off < nu; off += MAX_VARS - 1) {
+        size_t k = nu - off < MAX_VARS - 1 ? nu - off : MAX_VARS - 1;
+        char *sql = in_sql("SELECT id, user_id, product_id, payment_method_id, total, status, "
+                           "created_at, tenant_id FROM orders WHERE status = ? AND user_id IN ",
+                           k, " ORDER BY created_at DESC");
+        st = prep(db, sql);
+        free(sql);
+        sqlite3_bind_text(st, 1, "paid", -1, SQLITE_STATIC);
+        for (size_t i = 0; i < k; i++) sqlite3_bind_int64(st, (int)i + 2, uv[off + i].id);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+            if (no == ocap) {
+                ocap = ocap ? ocap * 2 : 4096;
+                ov = bench_xrealloc(ov, ocap * sizeof *ov);
+            }
+            r_order *o = &ov[no++];
+            o->id = sqlite3_column_int64(st, 0);
+            o->user_id = sqlite3_column_int64(st, 1);
+            o->product_id = sqlite3_column_int64(st, 2);
+            o->payment_method_id = sqlite3_column_int64(st, 3);
+            o->total = sqlite3_column_double(st, 4);
+            o->status = dup_col(st, 5);
+            o->created_at = dup_col(st, 6);
+            o->tenant_id = sqlite3_column_int64(st, 7);
+        }
+        done(db, st, rc);
+        c->queries++;
+    }
+    for (size_t i = 0; i < no; i++) {
+        r_user *u = bench_map_get(&idx, ov[i].user_id);
+        if (u) u->npaid++;
+    }
+    for (size_t i = 0; i < nu; i++) {
+        uv[i].paid_orders = uv[i].npaid ? bench_xmalloc(uv[i].npaid * sizeof(r_order *)) : NULL;
+        uv[i].npaid = 0;
+    }
+    for (size_t i = 0; i < no; i++) {
+        r_user *u = bench_map_get(&idx, ov[i].user_id);
+        if (u) u->paid_orders[u->npaid++] = &ov[i];
+    }
+    bench_map_free(&idx);
+    int64_t check = 0;
+    for (size_t i = 0; i < nu; i++) {
+        check += uv[i].id;
+        for (size_t j = 0; j < uv[i].npaid; j++) check += (int64_t)(j + 1) * uv[i].paid_orders[j]->id;
+    }
+    for (size_t i = 0; i < no; i++) {
+        free(ov[i].status);
+        free(ov[i].created_at);
+    }
+    free(ov);
+    for (size_t i = 0; i < nu; i++) {
+        free(uv[i].email);
+        free(uv[i].name);
+        free(uv[i].paid_orders);
+    }
+    free(uv);
+    c->check = check;
+}
+
+static void raw_values_list_flat(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "SELECT title FROM book");
+    char **v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            v = bench_xrealloc(v, cap * sizeof *v);
+        }
+        v[n++] = dup_col(st, 0);
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    int64_t check = (int64_t)n;
+    for (size_t i = 0; i < n; i++) check += (int64_t)slen(v[i]);
+    for (size_t i = 0; i < n; i++) free(v[i]);
+    free(v);
+    c->check = check;
+}
+
+static void raw_annotate_having(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "SELECT " AUTHOR_COLS ", COUNT(b.id) FROM author a "
+                                "LEFT JOIN book b ON b.author_id = a.id "
+                                "GROUP BY a.id HAVING COUNT(b.id) > ?");
+    sqlite3_bind_int64(st, 1, c->p->annotate_min);
+    r_author *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 1024;
+            v = bench_xrealloc(v, cap * sizeof *v);
+        }
+        read_author(st, 0, &v[n]);
+        v[n++].book_count = sqlite3_column_int64(st, 5);
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    int64_t check = (int64_t)n;
+    for (size_t i = 0; i < n; i++) check += v[i].id + v[i].book_count;
+    for (size_t i = 0; i < n; i++) free_author(&v[i]);
+    free(v);
+    c->check = check;
+}
+
+static void raw_count_exists(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *cnt = prep(db, "SELECT COUNT(*) FROM book WHERE author_id = ?");
+    sqlite3_stmt *ex = prep(db, "SELECT 1 FROM book WHERE author_id = ? AND pages > ? LIMIT 1");
+    int64_t total = 0, found = 0;
+    for (int64_t a = 1; a <= c->p->count_exists_authors; a++) {
+        sqlite3_bind_int64(cnt, 1, a);
+        if (sqlite3_step(cnt) != SQLITE_ROW) bench_die("raw: count: %s", sqlite3_errmsg(db));
+        total += sqlite3_column_int64(cnt, 0);
+        sqlite3_reset(cnt);
+        sqlite3_bind_int64(ex, 1, a);
+        sqlite3_bind_int64(ex, 2, c->p->exists_pages);
+        int rc = sqlite3_step(ex);
+        if (rc != SQLITE_ROW && rc != SQLITE_DONE) bench_die("raw: exists: %s", sqlite3_errmsg(db));
+        found += rc == SQLITE_ROW;
+        sqlite3_reset(ex);
+        c->queries += 2;
+    }
+    sqlite3_finalize(cnt);
+    sqlite3_finalize(ex);
+    c->check = total + 100000 * found;
+}
+
+/* bulk_create: the values to write are made before the clock starts (in
+** every variant); the timed part builds the program's objects and writes. */
+typedef struct bc_state {
+    bench_book *src;
+    size_t n;
+} bc_state;
+
+static void raw_bulk_create_prepare(bench_ctx *c)
+{
+    bc_state *s = bench_xmalloc(sizeof *s);
+    const char *const *pool = bench_desc_pool();
+    s->n = (size_t)c->p->bulk_create_books;
+    s->src = bench_xmalloc(s->n * sizeof *s->src);
+    for (size_t i = 0; i < s->n; i++) {
+        int64_t k = c->p->books + 1 + (int64_t)i;
+        bench_book_fill(c->p, k, &s->src[i], pool[k % 64]);
+    }
+    c->state = s;
+}
+
+static void raw_bulk_create_release(bench_ctx *c)
+{
+    bc_state *s = c->state;
+    free(s->src);
+    free(s);
+}
+
+static void raw_bulk_create(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    bc_state *s = c->state;
+    size_t n = s->n;
+    r_book *v = bench_xmalloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        const bench_book *src = &s->src[i];
+        r_book *b = &v[i];
+        memset(b, 0, sizeof *b);
+        b->title = (char *)src->title;
+        b->author_id = src->author_id;
+        b->publisher_id = src->publisher_id;
+        b->publisher_null = src->publisher_id == 0;
+        b->published_date = src->published_date[0] ? (char *)src->published_date : NULL;
+        b->isbn = (char *)src->isbn;
+        b->pages = src->pages;
+        b->price = src->price;
+        b->description = (char *)src->description;
+        b->featured = src->featured;
+    }
+    exec(db, "BEGIN");
+    sqlite3_stmt *st = prep(db, "INSERT INTO book (title, author_id, publisher_id, published_date, "
+                                "isbn, pages, price, description, featured) "
+                                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)");
+    for (size_t i = 0; i < n; i++) {
+        r_book *b = &v[i];
+        sqlite3_bind_text(st, 1, b->title, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, b->author_id);
+        if (b->publisher_null) sqlite3_bind_null(st, 3);
+        else sqlite3_bind_int64(st, 3, b->publisher_id);
+        if (b->published_date) sqlite3_bind_text(st, 4, b->published_date, -1, SQLITE_STATIC);
+        else sqlite3_bind_null(st, 4);
+        sqlite3_bind_text(st, 5, b->isbn, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 6, b->pages);
+        sqlite3_bind_double(st, 7, b->price);
+        sqlite3_bind_text(st, 8, b->description, -1, SQLITE_STATIC);
+        sqlite3_bind_int(st, 9, b->featured);
+        if (sqlite3_step(st) != SQLITE_DONE) bench_die("raw: insert: %s", sqlite3_errmsg(db));
+        sqlite3_reset(st);
+        b->id = sqlite3_last_insert_rowid(db);
+    }
+    sqlite3_finalize(st);
+    exec(db, "COMMIT");
+    free(v);
+    c->queries = (int64_t)n;
+}
+
+static void raw_update(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "UPDATE book SET pages = pages + ?");
+    sqlite3_bind_int(st, 1, 1);
+    int rc = sqlite3_step(st);
+    done(db, st, rc);
+    c->queries = 1;
+}
+
+/* bulk_update: the objects are loaded and changed before the clock starts. */
+typedef struct bu_state {
+    r_book *v;
+    size_t n;
+} bu_state;
+
+static void raw_bulk_update_prepare(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    bu_state *s = bench_xmalloc(sizeof *s);
+    sqlite3_stmt *st = prep(db, "SELECT " BOOK_COLS " FROM book b ORDER BY b.id LIMIT ?");
+    sqlite3_bind_int64(st, 1, c->p->bulk_update_books);
+    s->v = NULL;
+    s->n = 0;
+    size_t cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        s->v = books_grow(s->v, s->n, &cap);
+        r_book *b = &s->v[s->n++];
+        read_book(st, 0, b);
+        b->pages += 1;
+        b->price += 1.0;
+    }
+    done(db, st, rc);
+    c->state = s;
+}
+
+static void raw_bulk_update_release(bench_ctx *c)
+{
+    bu_state *s = c->state;
+    for (size_t i = 0; i < s->n; i++) free_book_fields(&s->v[i]);
+    free(s->v);
+    free(s);
+}
+
+static void raw_bulk_update(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    bu_state *s = c->state;
+    exec(db, "BEGIN");
+    sqlite3_stmt *st = prep(db, "UPDATE book SET pages = ?, price = ? WHERE id = ?");
+    for (size_t i = 0; i < s->n; i++) {
+        sqlite3_bind_int(st, 1, s->v[i].pages);
+        sqlite3_bind_double(st, 2, s->v[i].price);
+        sqlite3_bind_int64(st, 3, s->v[i].id);
+        if (sqlite3_step(st) != SQLITE_DONE) bench_die("raw: update: %s", sqlite3_errmsg(db));
+        sqlite3_reset(st);
+    }
+    sqlite3_finalize(st);
+    exec(db, "COMMIT");
+    c->queries = (int64_t)s->n;
+}
+
+static void raw_iterator(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    size_t chunk = (size_t)c->p->iter_chunk;
+    r_book *v = bench_xmalloc(chunk * sizeof *v);
+    sqlite3_stmt *st = prep(db, "SELECT " BOOK_COLS " FROM book b");
+    int64_t check = 0;
+    size_t n = 0;
+    int rc;
+    for (;;) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) read_book(st, 0, &v[n++]);
+        if (n == chunk || (rc != SQLITE_ROW && n)) {
+            for (size_t i = 0; i < n; i++) check += v[i].id + (int64_t)slen(v[i].title);
+            for (size_t i = 0; i < n; i++) free_book_fields(&v[i]);
+            n = 0;
+        }
+        if (rc != SQLITE_ROW) break;
+    }
+    done(db, st, rc);
+    free(v);
+    c->queries = 1;
+    c->check = check;
+}
+
+static void raw_only(bench_ctx *c)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st = prep(db, "SELECT id, title FROM book");
+    r_book *v = NULL;
+    size_t n = 0, cap = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        v = books_grow(v, n, &cap);
+        r_book *b = &v[n++];
+        memset(b, 0, sizeof *b);
+        b->id = sqlite3_column_int64(st, 0);
+        b->title = dup_col(st, 1);
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    int64_t check = 0;
+    for (size_t i = 0; i < n; i++) check += v[i].id + (int64_t)slen(v[i].title);
+    for (size_t i = 0; i < n; i++) free(v[i].title);
+    free(v);
+    c->check = check;
+}
+
+/* ------------------------------------------------------------ table */
+
+void *bench_raw_open(const char *path)
+{
+    sqlite3 *db;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+        bench_die("raw: cannot open %s", path);
+    sqlite3_busy_timeout(db, 5000);
+    exec(db, "PRAGMA journal_mode=WAL");
+    exec(db, "PRAGMA foreign_keys=ON");
+    exec(db, "PRAGMA synchronous=NORMAL");
+    return db;
+}
+
+void bench_raw_close(void *h) { sqlite3_close(h); }
+
+int64_t bench_raw_scalar(void *h, const char *sql)
+{
+    sqlite3_stmt *st = prep(h, sql);
+    int64_t v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
+    sqlite3_finalize(st);
+    return v;
+}
+
+const bench_impl *bench_raw_impl(const char *name)
+{
+    static const bench_impl t[] = {
+        {"n_plus_one", NULL, raw_n_plus_one, NULL},
+        {"select_related", NULL, raw_select_related, NULL},
+        {"select_related_nested", NULL, raw_select_related_nested, NULL},
+        {"prefetch_books", NULL, raw_prefetch_books, NULL},
+        {"prefetch_genres", NULL, raw_prefetch_genres, NULL},
+        {"prefetch_to_attr", NULL, raw_prefetch_to_attr, NULL},
+        {"values_list_flat", NULL, raw_values_list_flat, NULL},
+        {"annotate_having", NULL, raw_annotate_having, NULL},
+        {"count_exists", NULL, raw_count_exists, NULL},
+        {"bulk_create", raw_bulk_create_prepare, raw_bulk_create, raw_bulk_create_release},
+        {"update", NULL, raw_update, NULL},
+        {"bulk_update", raw_bulk_update_prepare, raw_bulk_update, raw_bulk_update_release},
+        {"iterator", NULL, raw_iterator, NULL},
+        {"only", NULL, raw_only, NULL},
+    };
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(t[i].name, name) == 0) return &t[i];
+    return NULL;
+}

@@ -1,0 +1,838 @@
+/*
+** bulk.c - bulk_create and bulk_update.
+**
+** bulk_create: multi-row `INSERT ... VALUES (...), (...) RETURNING "id"`,
+** as many rows per statement as the dialect's bound-parameter limit allows
+** (or opts->batch_size), ids read back in order (SQLite >= 3.35 and
+** PostgreSQL return RETURNING rows in VALUES order; Django relies on the
+** same).  Objects that carry an id are inserted first with it, as Django.
+**
+** bulk_update: on SQLite one prepared single-row UPDATE executed once per
+** object (an executemany: one event); elsewhere `UPDATE ... SET f = CASE
+** "id" WHEN ? THEN ? ... END WHERE "id" IN <keys>` per batch.  Measured in
+** docs/writes.md.
+**
+** Both are atomic: several statements run in one transaction (a savepoint
+** inside the caller's), and a failure rolls back everything written by the
+** call and restores the ids it had filled in.  A constraint failure is
+** then explained: which object (duplicates among the call's own objects
+** are found in memory, otherwise the failing batch is replayed row by row
+** in a transaction that is rolled back), the constraint, the values.
+*/
+#include "qs_int.h"
+
+#include <string.h>
+
+typedef struct bulk {
+    corm_db *db;
+    const corm__dialect *d;
+    const corm_model *m;
+    corm_site site;
+    const corm__objs *objs;
+    char now[32], today[16];
+} bulk;
+
+static corm_rc nomem(bulk *b, const char *what)
+{
+    corm__err_set(&b->db->err, CORM_NOMEM, "out of memory in %s of %s", what, b->m->name);
+    return CORM_NOMEM;
+}
+
+/* Every object non-NULL and of one generated model. */
+static corm_rc check_objs(corm_db *db, const corm__objs *o, const char *what,
+                          const corm_model **out)
+{
+    *out = NULL;
+    for (size_t i = 0; i < o->n; i++) {
+        const corm_obj *h = corm__objs_at(o, i);
+        const corm_model *m = h ? h->model : NULL;
+        if (!m || !m->size || (*out && m != *out)) {
+            corm__err_set(&db->err, CORM_MISUSE, "%s: object %zu is %s", what, i + 1,
+                          !h ? "NULL" : !m || !m->size ? "not a model object"
+                                                      : "of another model than the first");
+            corm__err_hint(&db->err, "pass objects of one model, made with CORM_NEW(Model) or "
+                                     "loaded by corm");
+            return CORM_MISUSE;
+        }
+        *out = m;
+    }
+    return CORM_OK;
+}
+
+static int64_t *id_ptr(const bulk *b, size_t i)
+{
+    return (int64_t *)corm__field_ptr(corm__objs_at(b->objs, i), &b->m->fields[0]);
+}
+
+/* The field called name (a concrete one), or NULL with the error set. */
+static const corm_field *named_field(bulk *b, const char *what, const char *opt, const char *name,
+                                     bool pk_ok)
+{
+    const corm_field *f = name ? corm__model_field(b->m, name, strlen(name)) : NULL;
+    if (!f || (!pk_ok && f == &b->m->fields[0])) {
+        corm_buf names;
+        corm__buf_init(&names);
+        corm__model_names(b->m, &names);
+        corm__err_set(&b->db->err, CORM_INVALID, "%s: %s names %s'%s'", what, opt,
+                      f ? "the primary key " : "no field ", name ? name : "(null)");
+        corm__err_hint(&b->db->err, "%s has: %s", b->m->name, corm__buf_cstr(&names));
+        corm__buf_free(&names);
+        return NULL;
+    }
+    return f;
+}
+
+/* ------------------------------------------------------------ diagnosis */
+
+/* A key of obj's values of cols, for finding duplicates in memory.  NULLs
+** never collide (SQL), so a key with one is skipped (false). */
+static bool row_key(corm_buf *k, const void *obj, const corm_field *const *cols, int n)
+{
+    corm__buf_reset(k);
+    for (int i = 0; i < n; i++) {
+        corm_value v = corm__field_value(obj, cols[i]);
+        switch (v.type) {
+        case CORM_V_NULL: return false;
+        case CORM_V_INT: corm__buf_addf(k, "i%lld|", (long long)v.u.i); break;
+        case CORM_V_FLOAT: corm__buf_addf(k, "f%.17g|", v.u.f); break;
+        case CORM_V_BOOL: corm__buf_addf(k, "i%d|", v.u.b ? 1 : 0); break;
+        case CORM_V_BLOB:
+            corm__buf_addf(k, "b%zu:", v.u.s.n);
+            corm__buf_add(k, v.u.s.p, v.u.s.n);
+            break;
+        default: {
+            size_t len = strlen(v.u.s.p);
+            corm__buf_addf(k, "t%zu:", len);
+            corm__buf_add(k, v.u.s.p, len);
+            break;
+        }
+        }
+    }
+    return !k->oom;
+}
+
+static uint64_t hash64(const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++) h = (h ^ (unsigned char)p[i]) * 1099511628211ull;
+    return h;
+}
+
+/* The first position in order[0..n) whose key on cols repeats an earlier
+** one (position + 1), or 0. */
+static size_t first_duplicate(bulk *b, const size_t *order, size_t n,
+                              const corm_field *const *cols, int ncols)
+{
+    corm_map seen;
+    corm__map_init(&seen, NULL);
+    corm_buf k, k2;
+    corm__buf_init(&k);
+    corm__buf_init(&k2);
+    size_t found = 0;
+    for (size_t i = 0; i < n && !found; i++) {
+        if (!row_key(&k, corm__objs_at(b->objs, order[i]), cols, ncols)) continue;
+        int64_t h = (int64_t)hash64(k.p, k.len);
+        void **prev = corm__map_get(&seen, h);
+        if (prev) {
+            size_t j = (size_t)(intptr_t)*prev - 1;
+            if (row_key(&k2, corm__objs_at(b->objs, order[j]), cols, ncols) && k2.len == k.len &&
+                memcmp(k.p, k2.p, k.len) == 0)
+                found = i + 1;
+            continue;
+        }
+        if (!corm__map_put(&seen, h, (void *)(intptr_t)(i + 1))) break;
+    }
+    corm__map_free(&seen);
+    corm__buf_free(&k);
+    corm__buf_free(&k2);
+    return found;
+}
+
+/* For a foreign key failure: the first position in order[0..n) whose fk
+** names no row (position + 1), with db->err.values set; 0 if none found.
+** One SELECT per fk field (origin "diagnose"). */
+static size_t first_dangling(bulk *b, const size_t *order, size_t n)
+{
+    const corm_model *m = b->m;
+    size_t found = 0;
+    corm_error keep = b->db->err;
+    for (int fi = 1; fi < m->nfields && !found; fi++) {
+        const corm_field *f = &m->fields[fi];
+        if (f->type != CORM_FT_FK && f->type != CORM_FT_O2O) continue;
+        const corm_model *t = corm__rel_target(m, &m->rels[f->rel]);
+        int64_t *keys = corm__malloc((n ? n : 1) * sizeof *keys);
+        corm_map have;
+        corm__map_init(&have, NULL);
+        size_t nk = 0;
+        for (size_t i = 0; keys && i < n; i++) {
+            corm_value v = corm__field_value(corm__objs_at(b->objs, order[i]), f);
+            if (v.type == CORM_V_INT) keys[nk++] = v.u.i;
+        }
+        corm__compiled cp;
+        corm__compiled_init(&cp);
+        corm_buf sql, t2;
+        corm__buf_init(&sql);
+        corm__buf_init(&t2);
+        b->d->keys_text(&t2, keys, nk);
+        char *p = t2.oom ? NULL : corm__arena_strndup(&cp.arena, corm__buf_cstr(&t2), t2.len);
+        corm__buf_adds(&sql, "SELECT ");
+        corm__sql_ident(&sql, t->fields[0].column);
+        corm__buf_adds(&sql, " FROM ");
+        corm__sql_ident(&sql, t->table);
+        corm__buf_adds(&sql, " WHERE ");
+        corm__sql_ident(&sql, t->fields[0].column);
+        corm__buf_adds(&sql, b->d->keys_open);
+        corm_rc rc = keys && p && nk ? corm__compiled_param(&cp, b->d, &sql, corm_text(p),
+                                                           &b->db->err)
+                                     : CORM_NOMEM;
+        corm__buf_adds(&sql, b->d->keys_close);
+        if (rc == CORM_OK && !sql.oom) {
+            corm__cursor cur;
+            rc = corm__db_query(b->db, &cur, corm__buf_cstr(&sql), cp.params, cp.nparams,
+                                b->site, (corm_site){0}, "diagnose");
+            for (bool row = true; rc == CORM_OK && row;) {
+                rc = corm__cursor_step(&cur, &row);
+                if (rc == CORM_OK && row &&
+                    !corm__map_put(&have, b->db->be->column_int(cur.stmt, 0), (void *)1))
+                    rc = CORM_NOMEM;
+            }
+            if (cur.db) corm__cursor_close(&cur);
+            for (size_t i = 0; rc == CORM_OK && i < n && !found; i++) {
+                const void *obj = corm__objs_at(b->objs, order[i]);
+                corm_value v = corm__field_value(obj, f);
+                if (v.type != CORM_V_INT || corm__map_get(&have, v.u.i)) continue;
+                found = i + 1;
+                b->db->err = keep;
+                corm_buf vals;
+                corm__buf_init(&vals);
+                corm__buf_addf(&vals, "%s=%lld names no %s", f->column, (long long)v.u.i,
+                               t->name);
+                corm__strlcpy(b->db->err.values, corm__buf_cstr(&vals), sizeof b->db->err.values);
+                corm__strlcpy(b->db->err.constraint_name, f->column,
+                              sizeof b->db->err.constraint_name);
+                corm__buf_free(&vals);
+                keep = b->db->err;
+            }
+        }
+        corm__buf_free(&sql);
+        corm__buf_free(&t2);
+        corm__compiled_free(&cp);
+        corm__map_free(&have);
+        corm__free(keys);
+    }
+    b->db->err = keep;
+    return found;
+}
+
+/* ------------------------------------------------------------ create */
+
+typedef struct ins {
+    bulk *b;
+    const corm_field *cols[CORM_MAX_FIELDS];
+    int ncols;
+    bool with_id;
+    const corm_bulk_opts *opts;
+    corm_buf head, tail;          /* "INSERT INTO t (...) VALUES ", conflict clause */
+    bool returning;
+    const size_t *order;          /* object indexes, in insertion order */
+} ins;
+
+static corm_value cell(const ins *s, const void *obj, const corm_field *f)
+{
+    if (f->flags & (CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD))
+        return corm_text(f->type == CORM_FT_DATE ? s->b->today : s->b->now);
+    return corm__field_value(obj, f);
+}
+
+/* A NULL in a NOT NULL column with a default takes the default, as a
+** single save leaves the column out (the literal comes from the schema). */
+static bool use_default(const corm_field *f, corm_value v)
+{
+    return v.type == CORM_V_NULL && f->default_sql && (f->flags & CORM_FF_HAS_DEFAULT) &&
+           !(f->flags & CORM_FF_NULL);
+}
+
+/* The VALUES rows order[lo..hi) into sql and params (appended). */
+static void add_rows(ins *s, size_t lo, size_t hi, corm_buf *sql, corm_value *params, int *np)
+{
+    for (size_t i = lo; i < hi; i++) {
+        const void *obj = corm__objs_at(s->b->objs, s->order[i]);
+        corm__buf_adds(sql, i > lo ? ", (" : "(");
+        for (int c = 0; c < s->ncols; c++) {
+            const corm_field *f = s->cols[c];
+            corm_value v = cell(s, obj, f);
+            if (c) corm__buf_adds(sql, ", ");
+            if (use_default(f, v)) {
+                corm__buf_adds(sql, f->default_sql);
+                continue;
+            }
+            params[(*np)++] = v;
+            corm__sql_param(sql, s->b->d, *np);
+        }
+        corm__buf_addc(sql, ')');
+    }
+}
+
+static corm_rc ins_fill(void *ud, size_t row, corm_value *params)
+{
+    ins *s = ud;
+    const void *obj = corm__objs_at(s->b->objs, s->order[row]);
+    int np = 0;
+    for (int c = 0; c < s->ncols; c++) {
+        corm_value v = cell(s, obj, s->cols[c]);
+        params[np++] = use_default(s->cols[c], v) ? corm_null() : v;
+    }
+    return CORM_OK;
+}
+
+/* Replay rows order[lo..hi) one by one in a transaction rolled back after:
+** the position (+1) of the first that fails, or 0. */
+static size_t replay_inserts(ins *s, size_t lo, size_t hi)
+{
+    bulk *b = s->b;
+    corm_buf sql;
+    corm__buf_init(&sql);
+    corm__buf_add(&sql, s->head.p, s->head.len);
+    corm__buf_addc(&sql, '(');
+    for (int c = 0; c < s->ncols; c++) {
+        if (c) corm__buf_adds(&sql, ", ");
+        /* a default goes in as NULL here: replaying NOT NULL checks only */
+        corm__sql_param(&sql, b->d, c + 1);
+    }
+    corm__buf_addc(&sql, ')');
+    corm__buf_add(&sql, s->tail.p, s->tail.len);
+    corm_error keep = b->db->err;
+    size_t found = 0;
+    corm__tx tx = {0};
+    if (!sql.oom && corm__tx_begin(b->db, &tx) == CORM_OK) {
+        ins sub = *s;
+        sub.order = s->order + lo;
+        size_t failed = 0;
+        corm_rc rc = corm__db_run_many(b->db, corm__buf_cstr(&sql), s->ncols, hi - lo, ins_fill,
+                                       &sub, b->site, "diagnose", NULL, &failed);
+        /* the same constraint as the batch's, not another one a default
+        ** bound as NULL here would break */
+        size_t n1 = strcspn(keep.message, ":"), n2 = strcspn(b->db->err.message, ":");
+        if (rc == CORM_CONSTRAINT && n1 == n2 && strncmp(keep.message, b->db->err.message, n1) == 0)
+            found = lo + failed + 1;
+        (void)corm__tx_end(b->db, &tx, CORM_DB);  /* always roll back */
+    }
+    corm__buf_free(&sql);
+    b->db->err = keep;
+    return found;
+}
+
+/* Explain the constraint error on db->err of the batch order[lo..hi). */
+static void explain_create(ins *s, size_t lo, size_t hi, bool at_commit)
+{
+    bulk *b = s->b;
+    const corm_field *cols[16];
+    int ncols = corm__constraint_columns(&b->db->err, b->m, cols, 16);
+    bool fk = strstr(b->db->err.message, "FOREIGN KEY") || strcmp(b->db->err.sqlstate, "23503") == 0;
+    size_t pos = 0;
+    if (fk) pos = first_dangling(b, s->order, hi);
+    if (!pos && ncols && !fk) pos = first_duplicate(b, s->order, hi, cols, ncols);
+    if (!pos && !fk && !at_commit) pos = replay_inserts(s, lo, hi);
+    if (pos) {
+        size_t idx = s->order[pos - 1];
+        corm__constraint_explain(b->db, b->m, "bulk_create", b->objs, idx, 1, true);
+    } else {
+        corm__constraint_explain(b->db, b->m, "bulk_create", b->objs, s->order[lo], 1, true);
+    }
+}
+
+static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_rows,
+                           size_t *filled, size_t *fail_lo, size_t *fail_hi)
+{
+    bulk *b = s->b;
+    s->order = order;
+    corm_value *params = corm__malloc((batch_rows * (size_t)s->ncols + 1) * sizeof *params);
+    corm_buf sql;
+    corm__buf_init(&sql);
+    corm_rc rc = params ? CORM_OK : nomem(b, "bulk_create");
+    for (size_t lo = 0; lo < n && rc == CORM_OK; lo += batch_rows) {
+        size_t hi = lo + batch_rows < n ? lo + batch_rows : n;
+        corm__buf_reset(&sql);
+        corm__buf_add(&sql, s->head.p, s->head.len);
+        int np = 0;
+        add_rows(s, lo, hi, &sql, params, &np);
+        corm__buf_add(&sql, s->tail.p, s->tail.len);
+        if (sql.oom) {
+            rc = nomem(b, "bulk_create");
+            break;
+        }
+        if (s->returning) {
+            corm__cursor cur;
+            rc = corm__db_query(b->db, &cur, corm__buf_cstr(&sql), params, np, b->site,
+                                (corm_site){0}, "insert");
+            size_t k = lo;
+            for (bool row = true; rc == CORM_OK && row;) {
+                rc = corm__cursor_step(&cur, &row);
+                if (rc == CORM_OK && row && k < hi) {
+                    *(int64_t *)corm__field_ptr(corm__objs_at(b->objs, order[k]), &b->m->fields[0]) =
+                        b->db->be->column_int(cur.stmt, 0);
+                    k++;
+                    *filled = k;
+                }
+            }
+            if (cur.db) corm__cursor_close(&cur);
+        } else {
+            rc = corm__db_run(b->db, corm__buf_cstr(&sql), params, np, b->site, "insert", NULL);
+        }
+        if (rc != CORM_OK) {
+            *fail_lo = lo;
+            *fail_hi = hi;
+        }
+    }
+    corm__buf_free(&sql);
+    corm__free(params);
+    return rc;
+}
+
+static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_opts *opts,
+                           corm_site site)
+{
+    if (!db) return CORM_MISUSE;
+    static const corm_bulk_opts defaults = {0};
+    if (!opts) opts = &defaults;
+    if (objs->n == 0) return CORM_OK;
+    bulk b = {db, corm__dialect_for(db->be->vendor), NULL, site, objs, "", ""};
+    corm_rc rc = check_objs(db, objs, "corm_bulk_create", &b.m);
+    if (rc != CORM_OK) return rc;
+    if (!b.d) {
+        corm__err_set(&db->err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
+        return CORM_MISUSE;
+    }
+    const corm_model *m = b.m;
+    if (opts->ignore_conflicts && opts->update_conflicts) {
+        corm__err_set(&db->err, CORM_INVALID, "bulk_create: ignore_conflicts and update_conflicts "
+                      "are mutually exclusive");
+        corm__err_hint(&db->err, "ignore_conflicts skips conflicting rows; update_conflicts "
+                                 "updates them: pick one");
+        return CORM_INVALID;
+    }
+    corm__now_text(b.now);
+    corm__strlcpy(b.today, b.now, 11);
+
+    /* the conflict clause and RETURNING, shared by both passes */
+    corm_buf tail;
+    corm__buf_init(&tail);
+    if (opts->ignore_conflicts) corm__buf_adds(&tail, " ON CONFLICT DO NOTHING");
+    if (opts->update_conflicts) {
+        if (!opts->update_fields || !opts->update_fields[0]) {
+            corm__err_set(&db->err, CORM_INVALID, "bulk_create: update_conflicts needs "
+                          "update_fields");
+            corm__err_hint(&db->err, "name the fields to update on a conflict");
+            corm__buf_free(&tail);
+            return CORM_INVALID;
+        }
+        if (!opts->unique_fields || !opts->unique_fields[0]) {
+            corm__err_set(&db->err, CORM_INVALID, "bulk_create: update_conflicts needs "
+                          "unique_fields");
+            corm__err_hint(&db->err, "name the unique fields whose conflict triggers the "
+                                     "update, as Django requires on SQLite and PostgreSQL");
+            corm__buf_free(&tail);
+            return CORM_INVALID;
+        }
+        corm__buf_adds(&tail, " ON CONFLICT (");
+        for (int i = 0; opts->unique_fields[i]; i++) {
+            const corm_field *f = named_field(&b, "bulk_create", "unique_fields",
+                                              opts->unique_fields[i], true);
+            if (!f) {
+                corm__buf_free(&tail);
+                return CORM_INVALID;
+            }
+            if (i) corm__buf_adds(&tail, ", ");
+            corm__sql_ident(&tail, f->column);
+        }
+        corm__buf_adds(&tail, ") DO UPDATE SET ");
+        for (int i = 0; opts->update_fields[i]; i++) {
+            const corm_field *f = named_field(&b, "bulk_create", "update_fields",
+                                              opts->update_fields[i], false);
+            if (!f) {
+                corm__buf_free(&tail);
+                return CORM_INVALID;
+            }
+            if (i) corm__buf_adds(&tail, ", ");
+            corm__sql_ident(&tail, f->column);
+            corm__buf_adds(&tail, " = EXCLUDED.");
+            corm__sql_ident(&tail, f->column);
+        }
+    }
+    /* ids come back with RETURNING; skipped rows return none, so with
+    ** ignore_conflicts the ids are left alone, as Django */
+    bool returning = b.d->has_returning && !opts->ignore_conflicts;
+    if (returning) {
+        corm__buf_adds(&tail, " RETURNING ");
+        corm__sql_ident(&tail, m->fields[0].column);
+    }
+
+    /* the two passes: objects with an id first, then the others */
+    size_t *order = corm__malloc(objs->n * sizeof *order);
+    if (!order) {
+        corm__buf_free(&tail);
+        return nomem(&b, "bulk_create");
+    }
+    size_t nwith = 0;
+    for (size_t i = 0; i < objs->n; i++)
+        if (*id_ptr(&b, i) != 0) order[nwith++] = i;
+    size_t k = nwith;
+    for (size_t i = 0; i < objs->n; i++)
+        if (*id_ptr(&b, i) == 0) order[k++] = i;
+
+    ins pass[2];
+    size_t nbatches = 0, batch_rows[2] = {1, 1};
+    for (int p = 0; p < 2; p++) {
+        ins *s = &pass[p];
+        memset(s, 0, sizeof *s);
+        s->b = &b;
+        s->opts = opts;
+        s->with_id = p == 0;
+        s->returning = returning && p == 1;
+        s->tail = tail;
+        corm__buf_init(&s->head);
+        for (int fi = p == 0 ? 0 : 1; fi < m->nfields; fi++) s->cols[s->ncols++] = &m->fields[fi];
+        corm__buf_adds(&s->head, "INSERT INTO ");
+        corm__sql_ident(&s->head, m->table);
+        corm__buf_adds(&s->head, " (");
+        for (int c = 0; c < s->ncols; c++) {
+            if (c) corm__buf_adds(&s->head, ", ");
+            corm__sql_ident(&s->head, s->cols[c]->column);
+        }
+        corm__buf_adds(&s->head, ") VALUES ");
+        /* rows per statement: the parameter limit, or the caller's size */
+        size_t rows = s->ncols ? (size_t)b.d->max_params / (size_t)s->ncols : 1;
+        if (rows == 0) rows = 1;
+        if (opts->batch_size && opts->batch_size < rows) rows = opts->batch_size;
+        batch_rows[p] = rows;
+        size_t n = p == 0 ? nwith : objs->n - nwith;
+        nbatches += (n + rows - 1) / rows;
+    }
+    if (pass[0].head.oom || pass[1].head.oom || tail.oom) rc = nomem(&b, "bulk_create");
+
+    /* one transaction when more than one statement, or inside the
+    ** caller's (a savepoint keeps it usable after a failure) */
+    corm__tx tx = {0};
+    if (rc == CORM_OK && (nbatches > 1 || corm__tx_open(db))) rc = corm__tx_begin(db, &tx);
+    size_t filled = 0, fail_lo = 0, fail_hi = 0;
+    int failed_pass = -1;
+    if (rc == CORM_OK) {
+        rc = create_pass(&pass[0], order, nwith, batch_rows[0], &filled, &fail_lo, &fail_hi);
+        if (rc != CORM_OK) failed_pass = 0;
+    }
+    size_t filled1 = 0;
+    if (rc == CORM_OK) {
+        rc = create_pass(&pass[1], order + nwith, objs->n - nwith, batch_rows[1], &filled1,
+                         &fail_lo, &fail_hi);
+        if (rc != CORM_OK) failed_pass = 1;
+    }
+    corm_rc stmt_rc = rc;
+    rc = corm__tx_end(db, &tx, rc);
+    bool at_commit = stmt_rc == CORM_OK && rc != CORM_OK;
+    if (rc != CORM_OK) {
+        /* nothing was written: the ids filled in are no longer true */
+        for (size_t i = 0; i < filled1; i++) *id_ptr(&b, order[nwith + i]) = 0;
+        if (rc == CORM_CONSTRAINT) {
+            if (at_commit) {
+                /* a deferred foreign key at COMMIT: any object of the call */
+                pass[1].order = order;
+                explain_create(&pass[1], 0, objs->n, true);
+            } else {
+                ins *s = &pass[failed_pass];
+                /* positions in `order` so duplicates with earlier objects
+                ** of the call count */
+                size_t base = failed_pass == 1 ? nwith : 0;
+                s->order = order;
+                explain_create(s, base + fail_lo, base + fail_hi, false);
+            }
+        }
+    }
+    corm__buf_free(&pass[0].head);
+    corm__buf_free(&pass[1].head);
+    corm__buf_free(&tail);
+    corm__free(order);
+    return rc;
+}
+
+corm_rc corm_bulk_create_at(corm_db *db, void *const *objs, size_t n, const corm_bulk_opts *opts,
+                            corm_site site)
+{
+    if (n && !objs) return CORM_MISUSE;
+    corm__objs o = {.ptrs = objs, .n = n};
+    return bulk_create(db, &o, opts, site);
+}
+
+corm_rc corm_bulk_create_array_at(corm_db *db, void *array, size_t n, const corm_bulk_opts *opts,
+                                  corm_site site)
+{
+    if (n && !array) return CORM_MISUSE;
+    const corm_obj *h = array;
+    if (n && (!h->model || !h->model->size)) {
+        if (db) {
+            corm__err_set(&db->err, CORM_MISUSE, "corm_bulk_create_array: the first object has "
+                          "no model");
+            corm__err_hint(&db->err, "initialize every element with CORM_NEW(Model)");
+        }
+        return CORM_MISUSE;
+    }
+    corm__objs o = {.base = array, .n = n, .stride = n ? h->model->size : 0};
+    return bulk_create(db, &o, opts, site);
+}
+
+/* ------------------------------------------------------------ update */
+
+typedef struct upd {
+    bulk *b;
+    const corm_field *fields[CORM_MAX_FIELDS];
+    int nfields;
+    const size_t *order;
+} upd;
+
+static corm_rc upd_fill(void *ud, size_t row, corm_value *params)
+{
+    upd *u = ud;
+    const void *obj = corm__objs_at(u->b->objs, u->order[row]);
+    for (int i = 0; i < u->nfields; i++) params[i] = corm__field_value(obj, u->fields[i]);
+    params[u->nfields] = corm_int(*(const int64_t *)corm__field_ptr((void *)obj,
+                                                                    &u->b->m->fields[0]));
+    return CORM_OK;
+}
+
+/* UPDATE t SET f1 = ?, ... WHERE id = ? */
+static void row_update_sql(upd *u, corm_buf *sql)
+{
+    const corm__dialect *d = u->b->d;
+    corm__buf_adds(sql, "UPDATE ");
+    corm__sql_ident(sql, u->b->m->table);
+    corm__buf_adds(sql, " SET ");
+    for (int i = 0; i < u->nfields; i++) {
+        if (i) corm__buf_adds(sql, ", ");
+        corm__sql_ident(sql, u->fields[i]->column);
+        corm__buf_adds(sql, " = ");
+        corm__sql_param(sql, d, i + 1);
+    }
+    corm__buf_adds(sql, " WHERE ");
+    corm__sql_ident(sql, u->b->m->fields[0].column);
+    corm__buf_adds(sql, " = ");
+    corm__sql_param(sql, d, u->nfields + 1);
+}
+
+/* One statement for objects order[lo..hi): CASE WHEN per field. */
+static corm_rc case_update(upd *u, size_t lo, size_t hi, int64_t *changes)
+{
+    bulk *b = u->b;
+    const corm__dialect *d = b->d;
+    bool cast = strcmp(d->vendor, "sqlite") != 0;  /* PostgreSQL types the CASE */
+    corm__compiled cp;
+    corm__compiled_init(&cp);
+    corm_buf sql;
+    corm__buf_init(&sql);
+    corm_rc rc = CORM_OK;
+    const char *idcol = b->m->fields[0].column;
+    corm__buf_adds(&sql, "UPDATE ");
+    corm__sql_ident(&sql, b->m->table);
+    corm__buf_adds(&sql, " SET ");
+    for (int i = 0; i < u->nfields && rc == CORM_OK; i++) {
+        const corm_field *f = u->fields[i];
+        if (i) corm__buf_adds(&sql, ", ");
+        corm__sql_ident(&sql, f->column);
+        corm__buf_adds(&sql, cast ? " = CAST(CASE " : " = CASE ");
+        corm__sql_ident(&sql, idcol);
+        for (size_t k = lo; k < hi && rc == CORM_OK; k++) {
+            const void *obj = corm__objs_at(b->objs, u->order[k]);
+            corm__buf_adds(&sql, " WHEN ");
+            rc = corm__compiled_param(&cp, d, &sql,
+                                      corm_int(*(const int64_t *)corm__field_ptr(
+                                          (void *)obj, &b->m->fields[0])),
+                                      &b->db->err);
+            corm__buf_adds(&sql, " THEN ");
+            if (rc == CORM_OK) rc = corm__compiled_param(&cp, d, &sql, corm__field_value(obj, f),
+                                                         &b->db->err);
+        }
+        corm__buf_adds(&sql, " ELSE ");
+        corm__sql_ident(&sql, f->column);
+        corm__buf_adds(&sql, " END");
+        if (cast) {
+            char tbuf[64];
+            const char *t = d->column_type(f, tbuf, sizeof tbuf);
+            corm__buf_addf(&sql, " AS %s)", t ? t : "text");
+        }
+    }
+    corm__buf_adds(&sql, " WHERE ");
+    corm__sql_ident(&sql, idcol);
+    int64_t *ids = corm__malloc((hi - lo) * sizeof *ids);
+    corm_buf t;
+    corm__buf_init(&t);
+    if (!ids) rc = nomem(b, "bulk_update");
+    for (size_t k = lo; rc == CORM_OK && k < hi; k++)
+        ids[k - lo] = *(const int64_t *)corm__field_ptr(corm__objs_at(b->objs, u->order[k]),
+                                                       &b->m->fields[0]);
+    if (rc == CORM_OK) d->keys_text(&t, ids, hi - lo);
+    char *p = rc == CORM_OK && !t.oom ? corm__arena_strndup(&cp.arena, corm__buf_cstr(&t), t.len)
+                                      : NULL;
+    if (rc == CORM_OK && !p) rc = nomem(b, "bulk_update");
+    corm__buf_adds(&sql, d->keys_open);
+    if (rc == CORM_OK) rc = corm__compiled_param(&cp, d, &sql, corm_text(p), &b->db->err);
+    corm__buf_adds(&sql, d->keys_close);
+    if (rc == CORM_OK && sql.oom) rc = nomem(b, "bulk_update");
+    if (rc == CORM_OK)
+        rc = corm__db_run(b->db, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site, "update",
+                          changes);
+    corm__buf_free(&t);
+    corm__free(ids);
+    corm__buf_free(&sql);
+    corm__compiled_free(&cp);
+    return rc;
+}
+
+static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *const *fields,
+                           const corm_bulk_opts *opts, corm_site site)
+{
+    if (!db) return -1;
+    if (objs->n == 0) return 0;
+    bulk b = {db, corm__dialect_for(db->be->vendor), NULL, site, objs, "", ""};
+    if (check_objs(db, objs, "corm_bulk_update", &b.m) != CORM_OK) return -1;
+    if (!b.d) {
+        corm__err_set(&db->err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
+        return -1;
+    }
+    const corm_model *m = b.m;
+    upd u = {.b = &b};
+    if (!fields || !fields[0]) {
+        corm__err_set(&db->err, CORM_INVALID, "bulk_update of %s: no fields named", m->name);
+        corm__err_hint(&db->err, "corm_bulk_update(db, objs, n, \"title\", \"pages\")");
+        return -1;
+    }
+    for (int i = 0; fields[i]; i++) {
+        if (u.nfields == CORM_MAX_FIELDS) break;
+        const corm_field *f = named_field(&b, "bulk_update", "fields", fields[i], false);
+        if (!f) return -1;
+        for (int k = 0; k < u.nfields; k++) {
+            if (u.fields[k] == f) {
+                corm__err_set(&db->err, CORM_INVALID, "bulk_update of %s: field '%s' named twice",
+                              m->name, f->name);
+                return -1;
+            }
+        }
+        u.fields[u.nfields++] = f;
+    }
+    /* every object saved, each id once (the first wins, as Django) */
+    size_t *order = corm__malloc(objs->n * sizeof *order);
+    corm_map seen;
+    corm__map_init(&seen, NULL);
+    size_t n = 0;
+    if (!order) {
+        nomem(&b, "bulk_update");
+        return -1;
+    }
+    for (size_t i = 0; i < objs->n; i++) {
+        int64_t id = *id_ptr(&b, i);
+        if (id == 0) {
+            corm__err_set(&db->err, CORM_INVALID, "bulk_update of %s: object %zu has no id", m->name,
+                          i + 1);
+            corm__err_hint(&db->err, "bulk_update writes saved objects; create new ones with "
+                                     "corm_bulk_create");
+            corm__free(order);
+            corm__map_free(&seen);
+            return -1;
+        }
+        if (corm__map_get(&seen, id)) continue;
+        if (!corm__map_put(&seen, id, (void *)1)) {
+            corm__free(order);
+            corm__map_free(&seen);
+            nomem(&b, "bulk_update");
+            return -1;
+        }
+        order[n++] = i;
+    }
+    corm__map_free(&seen);
+    u.order = order;
+
+    bool per_row = b.d->bulk_update_rows;
+    size_t rows = per_row ? n : (size_t)b.d->max_params / (size_t)(2 * u.nfields + 1);
+    if (rows == 0) rows = 1;
+    if (opts && opts->batch_size && opts->batch_size < rows) rows = opts->batch_size;
+    size_t nbatches = (n + rows - 1) / rows;
+    corm__tx tx = {0};
+    corm_rc rc = CORM_OK;
+    /* the executemany needs the transaction for speed as much as atomicity */
+    if (nbatches > 1 || corm__tx_open(db) || (per_row && n > 1)) rc = corm__tx_begin(db, &tx);
+    corm_buf sql;
+    corm__buf_init(&sql);
+    if (per_row) row_update_sql(&u, &sql);
+    if (sql.oom) rc = nomem(&b, "bulk_update");
+    int64_t matched = 0;
+    size_t fail_lo = 0, fail_hi = 0, failed_row = 0;
+    for (size_t lo = 0; lo < n && rc == CORM_OK; lo += rows) {
+        size_t hi = lo + rows < n ? lo + rows : n;
+        int64_t changes = 0;
+        if (per_row) {
+            upd sub = u;
+            sub.order = order + lo;
+            size_t failed = 0;
+            rc = corm__db_run_many(db, corm__buf_cstr(&sql), u.nfields + 1, hi - lo, upd_fill, &sub,
+                                   site, "update", &changes, &failed);
+            failed_row = lo + failed + 1;
+        } else {
+            rc = case_update(&u, lo, hi, &changes);
+        }
+        if (rc != CORM_OK) {
+            fail_lo = lo;
+            fail_hi = hi;
+        }
+        matched += changes;
+    }
+    corm_rc stmt_rc = rc;
+    rc = corm__tx_end(db, &tx, rc);
+    if (rc == CORM_CONSTRAINT) {
+        size_t pos = 0;
+        const corm_field *cols[16];
+        int ncols = corm__constraint_columns(&db->err, m, cols, 16);
+        if (stmt_rc != CORM_OK && per_row) pos = failed_row;
+        if (!pos && ncols) pos = first_duplicate(&b, order, fail_hi ? fail_hi : n, cols, ncols);
+        if (!pos && stmt_rc != CORM_OK && !per_row) {
+            /* replay the batch row by row, rolled back */
+            corm_error keep = db->err;
+            corm_buf one;
+            corm__buf_init(&one);
+            row_update_sql(&u, &one);
+            corm__tx rtx = {0};
+            if (!one.oom && corm__tx_begin(db, &rtx) == CORM_OK) {
+                upd sub = u;
+                sub.order = order + fail_lo;
+                size_t failed = 0;
+                if (corm__db_run_many(db, corm__buf_cstr(&one), u.nfields + 1, fail_hi - fail_lo,
+                                      upd_fill, &sub, site, "diagnose", NULL, &failed) ==
+                    CORM_CONSTRAINT)
+                    pos = fail_lo + failed + 1;
+                (void)corm__tx_end(db, &rtx, CORM_DB);
+            }
+            corm__buf_free(&one);
+            db->err = keep;
+        }
+        if (!pos && strstr(db->err.message, "FOREIGN KEY")) pos = first_dangling(&b, order, n);
+        corm__constraint_explain(db, m, "bulk_update", objs, pos ? order[pos - 1] : order[fail_lo],
+                                 1, true);
+    }
+    corm__buf_free(&sql);
+    corm__free(order);
+    return rc == CORM_OK ? matched : -1;
+}
+
+int64_t corm_bulk_update_at(corm_db *db, void *const *objs, size_t n, const char *const *fields,
+                            const corm_bulk_opts *opts, corm_site site)
+{
+    if (n && !objs) return -1;
+    corm__objs o = {.ptrs = objs, .n = n};
+    return bulk_update(db, &o, fields, opts, site);
+}
+
+int64_t corm_bulk_update_array_at(corm_db *db, void *array, size_t n, const char *const *fields,
+                                  const corm_bulk_opts *opts, corm_site site)
+{
+    if (n && !array) return -1;
+    const corm_obj *h = array;
+    if (n && (!h->model || !h->model->size)) return -1;
+    corm__objs o = {.base = array, .n = n, .stride = n ? h->model->size : 0};
+    return bulk_update(db, &o, fields, opts, site);
+}
