@@ -18,7 +18,7 @@ SAN      ?=
 OPT      ?= -O2 -g
 
 PKGS     := sqlite3 libpq cmocka jansson
-DEPS_OK  := $(shell pkg-config --exists $(PKGS) 2>/dev/null && echo yes)
+DEPS_OK  := $(shell pkg-config --exists $(PKGS) 2>/dev/null && command -v python3 >/dev/null && echo yes)
 ifneq ($(DEPS_OK),yes)
   $(info corm: installing missing build dependencies (tools/deps.sh build))
   $(shell tools/deps.sh build >&2)
