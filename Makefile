@@ -58,7 +58,7 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: all lib test test-run demo install valgrind bench-pg check-src check-layers check-exports clean
+.PHONY: all lib test test-run demo install valgrind bench bench-pg check-src check-layers check-exports clean
 all: lib $(B)/corm $(EX_BIN)
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc
 
@@ -139,6 +139,22 @@ test-run: check-src check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_B
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
+
+# The benchmark suite (docs/benchmarks.md): corm vs hand-written sqlite3 C
+# vs Django on one SQLite file.  make bench [ARGS="--scale full --json"].
+BENCH_SRC := bench/common.c bench/seed.c bench/raw.c bench/orm.c bench/main.c
+PYTHON    ?= /usr/bin/python3
+$(B)/bench/obj/%.o: bench/%.c bench/bench.h $(GEN_DIR)/bookstore.h
+	@mkdir -p $(@D)
+	@echo '  CC    $<'
+	@$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
+
+$(B)/bench/corm-bench: $(BENCH_SRC:bench/%.c=$(B)/bench/obj/%.o) $(BOOKSTORE_O) $(B)/libcorm.a
+	$(CC) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(B)/libcorm.a -Wl,--no-whole-archive $(LDLIBS_ALL)
+
+bench: $(B)/bench/corm-bench
+	@tools/deps.sh bench
+	@$(PYTHON) bench/run.py --bin $(B)/bench/corm-bench $(ARGS)
 
 # Text or binary results from PostgreSQL, measured (docs/postgresql.md):
 # make bench-pg (optimized build, throwaway server).

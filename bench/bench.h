@@ -66,6 +66,9 @@ void bench_book_fill(const bench_params *p, int64_t i, bench_book *b, const char
 const char *const *bench_desc_pool(void);
 
 double bench_now_ms(void);
+/* CPU time of this process (user + system): immune to being preempted on
+** a busy machine, blind to waiting (fsync, locks). */
+double bench_cpu_ms(void);
 long bench_maxrss_kb(void);
 
 /* int64 -> pointer map (open addressing), for the raw C stitching. */

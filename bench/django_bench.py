@@ -94,6 +94,19 @@ def book_values(p, i):
     )
 
 
+def peak_kb():
+    """VmHWM: the peak RSS of this process image (ru_maxrss would include
+    the runner's, carried over exec by Linux)."""
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 # ------------------------------------------------------------ scenarios
 
 def setup_django(db):
@@ -254,7 +267,7 @@ def main():
     write = post_sql is not None
     warmup, reps = (0, 1) if write else (args.warmup, args.reps)
     connection.ensure_connection()
-    base_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    base_kb = peak_kb()
 
     nq = [0]
 
@@ -264,31 +277,33 @@ def main():
             print("  " + sql[:300], file=sys.stderr)
         return execute(sql, params, many, context)
 
-    times, check, queries = [], 0, 0
+    times, cpu, check, queries = [], [], 0, 0
     for r in range(-warmup, reps):
         state = prepare() if prepare else None
         counting = r == -warmup          # count (and show) the first run only
         nq[0] = 0
         if counting:
             with connection.execute_wrapper(counter):
-                t0 = time.perf_counter()
+                c0, t0 = time.process_time(), time.perf_counter()
                 check = run(state)
-                t1 = time.perf_counter()
+                t1, c1 = time.perf_counter(), time.process_time()
             queries = nq[0]
         else:
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             check = run(state)
-            t1 = time.perf_counter()
+            t1, c1 = time.perf_counter(), time.process_time()
         del state
         if r >= 0:
             times.append((t1 - t0) * 1e3)
+            cpu.append((c1 - c0) * 1e3)
     if write:
         with connection.cursor() as cur:
             cur.execute(post_sql)
             check = cur.fetchone()[0]
     print(json.dumps({"scenario": args.scenario, "variant": "django",
-                      "ms": [round(t, 3) for t in times], "check": int(check or 0),
-                      "queries": queries, "base_kb": base_kb}))
+                      "ms": [round(t, 3) for t in times],
+                      "cpu_ms": [round(t, 3) for t in cpu], "check": int(check or 0),
+                      "queries": queries, "base_kb": base_kb, "peak_kb": peak_kb()}))
 
 
 if __name__ == "__main__":

@@ -142,7 +142,7 @@ int main(int argc, char **argv)
         if (c1 != c2) die(NULL, "text and binary read different values");
         printf("%-42s %10.1f %10.1f %8.2f\n", cases[i].name, text, bin, bin / text);
     }
-    (void)corm_exec(db, "DROP SCHEMA corm_bench CASCADE");
+    if (corm_exec(db, "DROP SCHEMA corm_bench CASCADE") != CORM_OK) die(db, "drop schema");
     corm_close(db);
     return 0;
 }

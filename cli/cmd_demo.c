@@ -1,7 +1,12 @@
 /*
 ** cmd_demo.c - `corm demo`: build the bookstore, run every scenario naive
 ** and fixed, print a table (or JSON lines with --json, one object per
-** scenario and variant: scenario, variant, queries, rows, ms).
+** scenario and variant: scenario, variant, queries, rows, ms, findings).
+**
+** Each variant runs in its own capture with the N+1 detector in the mode
+** of --mode (log by default): the naive variants show their findings and
+** the fix, the fixed ones none.  --mode auto shows what auto mode makes of
+** the naive code; --mode strict shows which lazy load it refuses.
 */
 #include "cli.h"
 #include "demo.h"
@@ -31,13 +36,64 @@ static double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* "file:line" of a site, or null. */
+static json_t *json_site(corm_site site)
+{
+    if (!site.file) return json_null();
+    char buf[512];
+    snprintf(buf, sizeof buf, "%s:%d", site.file, site.line);
+    return json_string(buf);
+}
+
+static json_t *json_str_or_null(const char *s) { return s ? json_string(s) : json_null(); }
+
+/* The findings of a variant's capture, for --json. */
+static json_t *json_findings(const corm_capture *cap)
+{
+    json_t *a = json_array();
+    for (size_t i = 0; a && i < corm_capture_nfindings(cap); i++) {
+        const corm_finding *f = corm_capture_finding(cap, i);
+        json_t *o = json_object();
+        if (!o) continue;
+        json_object_set_new(o, "kind", json_string(corm_finding_kind_name(f->kind)));
+        json_object_set_new(o, "model", json_str_or_null(f->model));
+        json_object_set_new(o, "relation", json_str_or_null(f->relation));
+        json_object_set_new(o, "count", json_integer((json_int_t)f->count));
+        json_object_set_new(o, "site", json_site(f->site));
+        json_object_set_new(o, "fix", json_str_or_null(f->fix));
+        if (f->auto_loaded) json_object_set_new(o, "auto", json_true());
+        if (f->blocked) json_object_set_new(o, "blocked", json_true());
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static void print_findings(const corm_capture *cap)
+{
+    for (size_t i = 0; i < corm_capture_nfindings(cap); i++) {
+        const corm_finding *f = corm_capture_finding(cap, i);
+        printf("    %s%s%s: %s\n", corm_finding_kind_name(f->kind),
+               f->auto_loaded ? " (auto-loaded)" : "", f->blocked ? " (refused)" : "",
+               f->message ? f->message : "");
+        if (f->fix) printf("      fix: %s\n", f->fix);
+    }
+}
+
+/* Findings are read from each variant's capture, not printed by corm. */
+static void quiet(void *ud, const corm_finding *f)
+{
+    (void)ud;
+    (void)f;
+}
+
 static int print_json(const char *scenario, const char *variant, uint64_t queries,
-                      int64_t rows, double ms, size_t peak_bytes)
+                      int64_t rows, double ms, size_t peak_bytes, const corm_capture *cap)
 {
     json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:f}", "scenario", scenario, "variant", variant,
                           "queries", (json_int_t)queries, "rows", (json_int_t)rows, "ms", ms);
     if (o && peak_bytes)
         json_object_set_new(o, "peak_kb", json_integer((json_int_t)(peak_bytes / 1024)));
+    if (o) json_object_set_new(o, "findings", json_findings(cap));
     char *s = o ? json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER) : NULL;
     if (s) puts(s);
     free(s);
@@ -50,6 +106,7 @@ int cli_demo(int argc, char **argv)
     const char *url = "sqlite::memory:", *only = NULL;
     int64_t scale = 100;
     bool json = false;
+    corm_nplusone mode = CORM_NPLUSONE_LOG;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) url = argv[++i];
         else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
@@ -61,8 +118,19 @@ int cli_demo(int argc, char **argv)
             }
         } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
         else if (strcmp(argv[i], "--json") == 0) json = true;
-        else {
-            fprintf(stderr, "usage: corm demo [--db URL] [--scale N] [--only NAME] [--json]\n");
+        else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
+            const char *m = argv[++i];
+            if (strcmp(m, "off") == 0) mode = CORM_NPLUSONE_OFF;
+            else if (strcmp(m, "log") == 0) mode = CORM_NPLUSONE_LOG;
+            else if (strcmp(m, "strict") == 0) mode = CORM_NPLUSONE_STRICT;
+            else if (strcmp(m, "auto") == 0) mode = CORM_NPLUSONE_AUTO;
+            else {
+                fprintf(stderr, "corm demo: --mode is off, log, strict or auto, not '%s'\n", m);
+                return 2;
+            }
+        } else {
+            fprintf(stderr, "usage: corm demo [--db URL] [--scale N] [--only NAME] [--json] "
+                            "[--mode off|log|strict|auto]\n");
             return 2;
         }
     }
@@ -83,6 +151,7 @@ int cli_demo(int argc, char **argv)
         return 1;
     }
     int code = 0;
+    corm_instr_on_finding(corm_db_instr(db), quiet, NULL);
     if (corm_migrate(db) != CORM_OK) code = demo_fail_db(db);
     if (!code) {
         /* seed only an empty database, so a kept file is reusable */
@@ -93,7 +162,8 @@ int cli_demo(int argc, char **argv)
         if (!code && have == 0) code = demo_seed(db, scale);
     }
     if (!code && !json) {
-        printf("corm demo on %s, scale %lld\n\n", url, (long long)scale);
+        printf("corm demo on %s, scale %lld, N+1 detector: %s\n\n", url, (long long)scale,
+               corm_nplusone_name(mode));
         printf("%-28s %-6s %8s %8s %10s\n", "scenario", "variant", "queries", "rows", "ms");
     }
     for (int i = 0; i < demo_nscenarios && !code; i++) {
@@ -101,19 +171,34 @@ int cli_demo(int argc, char **argv)
         if (only && strcmp(only, s->name) != 0) continue;
         for (int v = 0; v < 2 && !code; v++) {
             demo_ctx c = {db, scale, 0, 0};
+            const char *variant = v ? "fixed" : "naive";
+            char name[128];
+            snprintf(name, sizeof name, "%s/%s", s->name, variant);
+            corm_capture *cap = corm_capture_begin(db, name);
+            corm_capture_set_mode(cap, mode);
             uint64_t q0 = corm_query_count(db);
             double t0 = now_ms();
             code = (v ? s->fixed : s->naive)(&c);
             double ms = now_ms() - t0;
             uint64_t queries = corm_query_count(db) - q0;
-            const char *variant = v ? "fixed" : "naive";
-            if (code) break;
-            if (json) code = print_json(s->name, variant, queries, c.rows, ms, c.peak_bytes);
+            corm_capture_end(cap);
+            if (code && mode == CORM_NPLUSONE_STRICT && corm_capture_nfindings(cap)) {
+                code = 0;  /* strict mode refused the N+1: shown below */
+                variant = v ? "fixed (refused)" : "naive (refused)";
+            }
+            if (code) {
+                corm_capture_free(cap);
+                break;
+            }
+            if (json) code = print_json(s->name, v ? "fixed" : "naive", queries, c.rows, ms,
+                                        c.peak_bytes, cap);
             else if (c.peak_bytes)
                 printf("%-28s %-6s %8llu %8lld %10.2f  peak %zu KiB\n", v ? "" : s->name, variant,
                        (unsigned long long)queries, (long long)c.rows, ms, c.peak_bytes / 1024);
             else printf("%-28s %-6s %8llu %8lld %10.2f\n", v ? "" : s->name, variant,
                         (unsigned long long)queries, (long long)c.rows, ms);
+            if (!json) print_findings(cap);
+            corm_capture_free(cap);
         }
     }
     corm_close(db);

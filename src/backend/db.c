@@ -31,12 +31,21 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
         corm__free(db);
         return NULL;
     }
+    db->instr = corm__instr_new(be->vendor);
+    if (!db->instr) {
+        be->close(db->conn);
+        corm__free(u);
+        corm__free(db);
+        corm__err_set(err, CORM_NOMEM, "out of memory opening '%s'", url);
+        return NULL;
+    }
     return db;
 }
 
 void corm_close(corm_db *db)
 {
     if (!db) return;
+    corm__instr_free(db->instr);  /* reports what it found outside captures */
     corm__db_aliases_free(db);
     db->be->close(db->conn);
     corm__free(db->url);
@@ -47,6 +56,7 @@ const corm_error *corm_db_error(const corm_db *db) { return &db->err; }
 const corm_schema *corm_db_schema(const corm_db *db) { return db->schema; }
 const char *corm_db_vendor(const corm_db *db) { return db->be->vendor; }
 uint64_t corm_query_count(const corm_db *db) { return db->nqueries; }
+corm_instr *corm_db_instr(corm_db *db) { return db ? db->instr : NULL; }
 
 int corm_on_query(corm_db *db, corm_event_fn fn, void *ud)
 {
@@ -72,18 +82,18 @@ static void emit_ev(corm__cursor *cur, bool internal)
 {
     corm_db *db = cur->db;
     if (!internal) db->nqueries++;
-    corm_event ev = {
-        .sql = cur->sql,
-        .vendor = db->be->vendor,
-        .nparams = cur->nparams,
-        .rows = cur->rows,
-        .ms = corm__now_ms() - cur->t0,
-        .rc = cur->rc,
-        .site = cur->site,
-        .built = cur->built,
-        .origin = cur->origin,
-        .internal = internal,
-    };
+    corm_event ev = cur->ev;  /* what was known before it ran */
+    ev.sql = cur->sql;
+    ev.vendor = db->be->vendor;
+    ev.nparams = cur->nparams;
+    ev.rows = cur->rows;
+    ev.ms = corm__now_ms() - cur->t0;
+    ev.rc = cur->rc;
+    ev.site = cur->site;
+    ev.built = cur->built;
+    ev.origin = cur->origin;
+    ev.internal = internal;
+    if (db->instr) corm__instr_event(db->instr, &ev);
     for (int i = 0; i < CORM__MAX_SUBS; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
 }
@@ -123,12 +133,27 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql,
                        corm_site built, const char *origin)
 {
     memset(cur, 0, sizeof *cur);
+    /* what the layer above told about this statement, then ours */
+    cur->ev = db->next;
+    memset(&db->next, 0, sizeof db->next);
+    if (!built.file && cur->ev.built.file) built = cur->ev.built;
     cur->db = db;
     cur->sql = sql;
     cur->nparams = nparams;
     cur->site = site;
     cur->built = built;
     cur->origin = origin;
+    cur->ev.sql = sql;
+    cur->ev.params = params;
+    cur->ev.nparams = nparams;
+    cur->ev.site = site;
+    cur->ev.built = built;
+    cur->ev.origin = origin;
+    cur->ev.vendor = db->be->vendor;
+    if (db->instr && !corm__instr_before(db->instr, &cur->ev, &db->err)) {
+        cur->db = NULL;  /* refused (strict N+1 mode): nothing ran */
+        return db->err.rc;
+    }
     cur->t0 = corm__now_ms();
     cur->rc = db->be->query(db->conn, sql, params, nparams, &cur->stmt, &db->err);
     if (cur->rc != CORM_OK) {

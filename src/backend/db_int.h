@@ -26,6 +26,12 @@ struct corm_db {
     corm_router_fn router;   /* corm_set_router */
     void *router_ud;
     corm__scope_env scopes;  /* corm_scope_set values (src/qs/scope.c) */
+    corm_instr *instr;       /* the instrumentation (src/instr), owned */
+    corm_event next;         /* what the layer above knows of the next
+                             ** statement (kind, parent batch, path...):
+                             ** set just before corm__db_query, which takes
+                             ** and clears it */
+    uint64_t nbatches;       /* serials of result batches */
 };
 
 typedef struct corm__cursor {
@@ -38,6 +44,7 @@ typedef struct corm__cursor {
     corm_site site, built;
     const char *origin;
     corm_rc rc;
+    corm_event ev;           /* its event as classified before it ran */
 } corm__cursor;
 
 /* Start a statement.  On failure the cursor is already closed (the event
@@ -85,6 +92,15 @@ corm_db *corm__db_route(corm_db *db, const corm_model *model, const char *using,
                         bool write, corm_error *err);
 /* Close and free db's attached databases (corm_close). */
 void corm__db_aliases_free(corm_db *db);
+/* Instrumentation entry points (src/instr/instr_int.h declares the same;
+** the backend may not include it; src/qs files include both, so the
+** compiler checks that they agree).
+** corm__instr_before classifies a statement about to run and may refuse it
+** (strict N+1 mode: false, err filled); corm__instr_event sees it ran. */
+corm_instr *corm__instr_new(const char *vendor);
+void corm__instr_free(corm_instr *in);
+bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err);
+void corm__instr_event(corm_instr *in, corm_event *ev);
 /* The site used for statements the library runs on its own. */
 #define CORM__LIB_SITE ((corm_site){__FILE__, __LINE__, __func__})
 

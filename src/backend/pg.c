@@ -197,7 +197,9 @@ static corm_rc fail(corm__conn *c, const PGresult *res, const char *sql, bool in
     const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
     const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
     corm_rc rc = map_sqlstate(st);
-    if (rc == CORM_CONN && state_is(st, "08P01")) rc = CORM_MISUSE; /* protocol: our bug */
+    /* the parameters given do not match the placeholders (prepare()) */
+    bool misuse = state_is(st, "08P01") || state_is(st, "42P18");
+    if (misuse) rc = CORM_MISUSE;
     char msg[400];
     if (primary) corm__strlcpy(msg, primary, sizeof msg);
     else corm__strlcpy(msg, PQresultErrorMessage(res), sizeof msg);
@@ -211,6 +213,8 @@ static corm_rc fail(corm__conn *c, const PGresult *res, const char *sql, bool in
         corm__err_set(err, rc, "%s", msg[0] ? msg : "PostgreSQL statement failed");
     }
     if (rc == CORM_CONSTRAINT) corm__err_hint(err, "%s", constraint_hint(st));
+    else if (misuse)
+        corm__err_hint(err, "give exactly one parameter per placeholder ($1, $2, ...)");
     else if (state_is(st, "25P02"))
         corm__err_hint(err, "a statement of this transaction failed earlier, so PostgreSQL "
                             "refuses the rest: corm_rollback; wrap a statement that may fail "
@@ -313,9 +317,15 @@ static bool cacheable(const char *sql, int nparams)
     return false;
 }
 
-/* Prepare sql under a new name and learn its parameter count. */
-static corm_rc prepare(corm__conn *c, const char *sql, size_t len, uint32_t hash, bool in_tx,
-                       entry **out, corm_error *err)
+/* Prepare sql under a new name for nparams parameters (their types left
+** to the server).  The count is not asked back with PQdescribePrepared:
+** libpq before 17 takes a ParameterDescription longer than 30,000 bytes
+** (about 7,500 parameters, which a bulk INSERT reaches) for a broken
+** connection.  A count that does not match the placeholders fails on
+** the server instead: too many with 42P18 at PREPARE, too few with 08P01
+** at execution; both become CORM_MISUSE (fail()). */
+static corm_rc prepare(corm__conn *c, const char *sql, size_t len, uint32_t hash, int nparams,
+                       bool in_tx, entry **out, corm_error *err)
 {
     *out = NULL;
     if (c->ncached >= CACHE_CAP) cache_evict(c, c->lru.prev);
@@ -329,16 +339,11 @@ static corm_rc prepare(corm__conn *c, const char *sql, size_t len, uint32_t hash
         return CORM_NOMEM;
     }
     snprintf(e->name, sizeof e->name, "corm_%u", ++c->next_name);
-    PGresult *res = PQprepare(c->pg, e->name, sql, 0, NULL);
+    PGresult *res = PQprepare(c->pg, e->name, sql, nparams, NULL);
     corm_rc rc = CORM_OK;
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) rc = fail(c, res, sql, in_tx, err);
     PQclear(res);
-    if (rc == CORM_OK) {
-        res = PQdescribePrepared(c->pg, e->name);
-        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) rc = fail(c, res, sql, in_tx, err);
-        else e->nparams = PQnparams(res);
-        PQclear(res);
-    }
+    e->nparams = nparams;
     if (rc != CORM_OK) {
         corm__free(key);
         corm__free(e);
@@ -735,11 +740,12 @@ static corm_rc pg_query(corm__conn *c, const char *sql, const corm_value *params
         uint32_t hash = corm__hash_str(sql, len);
         entry *e = cache_find(c, sql, len, hash);
         bool fresh = !e;
-        if (!e && (rc = prepare(c, sql, len, hash, in_tx, &e, err)) != CORM_OK) return rc;
+        if (!e && (rc = prepare(c, sql, len, hash, nparams, in_tx, &e, err)) != CORM_OK) return rc;
         if (e->nparams != nparams) {
             corm__err_set(err, CORM_MISUSE,
                           "statement has %d placeholder%s but %d parameter%s were given",
                           e->nparams, e->nparams == 1 ? "" : "s", nparams, nparams == 1 ? "" : "s");
+            corm__err_hint(err, "give exactly one parameter per placeholder ($1, $2, ...)");
             corm__err_sql(err, sql);
             return CORM_MISUSE;
         }
@@ -752,9 +758,15 @@ static corm_rc pg_query(corm__conn *c, const char *sql, const corm_value *params
             PQclear(res);
             cache_remove(c, e);
             entry_free(e);
-            if ((rc = prepare(c, sql, len, hash, in_tx, &e, err)) != CORM_OK) return rc;
+            if ((rc = prepare(c, sql, len, hash, nparams, in_tx, &e, err)) != CORM_OK) return rc;
             res = PQexecPrepared(c->pg, e->name, nparams, c->pvals, c->plens, c->pfmts, fmt);
+            fresh = true;
         }
+        /* a new statement whose first run failed is not kept: its
+        ** parameter count may be wrong (08P01), and a failure is rare */
+        if (fresh && (!res || PQresultStatus(res) == PGRES_FATAL_ERROR) &&
+            PQstatus(c->pg) == CONNECTION_OK)
+            cache_evict(c, e);
     } else {
         res = PQexecParams(c->pg, sql, nparams, NULL, c->pvals, c->plens, c->pfmts, fmt);
     }
@@ -923,34 +935,56 @@ static int fmt_timestamp(char *out, size_t n, int64_t us, bool tz)
     return k;
 }
 
-/* numeric's binary form -> its text (as the server's numeric_out). */
-static size_t fmt_numeric(corm_buf *b, const char *p, int len)
+/* numeric's binary form -> its text (as the server's numeric_out), into
+** the cell of column i.  NULL when out of memory; "" when malformed. */
+static const char *fmt_numeric(corm__stmt *s, int i, const char *p, int len, size_t *outlen)
 {
     const unsigned char *u = (const unsigned char *)p;
-    if (len < 8) return 0;
+    *outlen = 0;
+    if (len < 8) return "";
     int ndigits = (int16_t)be_uint(u, 2), weight = (int16_t)be_uint(u + 2, 2);
     unsigned sign = (unsigned)be_uint(u + 4, 2);
     int dscale = (int16_t)be_uint(u + 6, 2);
-    if (ndigits < 0 || len < 8 + 2 * ndigits) return 0;
-    if (sign == 0xC000) { corm__buf_adds(b, "NaN"); return b->len; }
-    if (sign == 0xD000) { corm__buf_adds(b, "Infinity"); return b->len; }
-    if (sign == 0xF000) { corm__buf_adds(b, "-Infinity"); return b->len; }
+    if (ndigits < 0 || dscale < 0 || len < 8 + 2 * ndigits) return "";
+    const char *word = sign == 0xC000 ? "NaN" : sign == 0xD000 ? "Infinity"
+                     : sign == 0xF000 ? "-Infinity" : NULL;
+    /* sign, integer digits, point, decimals */
+    size_t bound = word ? strlen(word) : 3 + 4 * (size_t)(weight >= 0 ? weight + 1 : 1) + (size_t)dscale;
+    cell *c = cell_for(s, i, bound);
+    if (!c) return NULL;
+    char *w = c->p;
+    if (word) {
+        memcpy(w, word, bound + 1);
+        *outlen = bound;
+        return c->p;
+    }
 #define DIGIT(k) ((k) >= 0 && (k) < ndigits ? (int)be_uint(u + 8 + 2 * (k), 2) : 0)
-    if (sign == 0x4000) corm__buf_addc(b, '-');
-    if (weight < 0) corm__buf_addc(b, '0');
-    for (int k = 0; k <= weight; k++)
-        corm__buf_addf(b, k ? "%04d" : "%d", DIGIT(k));
+    if (sign == 0x4000) *w++ = '-';
+    if (weight < 0) *w++ = '0';
+    for (int k = 0; k <= weight; k++) {
+        int d = DIGIT(k);
+        char four[4] = {(char)('0' + d / 1000), (char)('0' + d / 100 % 10),
+                        (char)('0' + d / 10 % 10), (char)('0' + d % 10)};
+        int j = 0;
+        if (k == 0) while (j < 3 && four[j] == '0') j++;  /* no leading zeros */
+        for (; j < 4; j++) *w++ = four[j];
+    }
     if (dscale > 0) {
-        corm__buf_addc(b, '.');
+        *w++ = '.';
         int written = 0;
         for (int k = weight + 1; written < dscale; k++) {
-            char four[8];
-            snprintf(four, sizeof four, "%04d", DIGIT(k));
-            for (int j = 0; j < 4 && written < dscale; j++, written++) corm__buf_addc(b, four[j]);
+            int d = DIGIT(k);
+            char four[4] = {(char)('0' + d / 1000), (char)('0' + d / 100 % 10),
+                            (char)('0' + d / 10 % 10), (char)('0' + d % 10)};
+            for (int j = 0; j < 4 && written < dscale; j++, written++) *w++ = four[j];
         }
     }
 #undef DIGIT
-    return b->len;
+    *w = '\0';
+    *outlen = (size_t)(w - c->p);
+    c->len = *outlen;
+    c->row = s->row;
+    return c->p;
 }
 
 /* Column i as text in a binary result (NULL when out of memory). */
@@ -994,21 +1028,7 @@ static const char *binary_text(corm__stmt *s, int i, size_t *len)
         else k = fmt_timestamp(tmp, sizeof tmp, us, t == OID_TIMESTAMPTZ);
         break;
     }
-    case OID_NUMERIC: {
-        corm_buf b;
-        corm__buf_init(&b);
-        fmt_numeric(&b, p, n);
-        cell *c = b.oom ? NULL : cell_for(s, i, b.len);
-        if (c) {
-            memcpy(c->p, corm__buf_cstr(&b), b.len + 1);
-            c->len = b.len;
-            c->row = s->row;
-        }
-        corm__buf_free(&b);
-        if (!c) return NULL;
-        *len = c->len;
-        return c->p;
-    }
+    case OID_NUMERIC: return fmt_numeric(s, i, p, n, len);
     case OID_JSONB:
         /* a version byte (1), then the text */
         *len = n > 0 ? (size_t)n - 1 : 0;

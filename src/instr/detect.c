@@ -241,10 +241,9 @@ static uint64_t finding_key(corm_finding_kind kind, const corm_event *ev)
     h = hnum((uint64_t)ev->built.line, h);
     h = hstr(ev->path, h);
     h = hnum((uint64_t)ev->kind, h);
-    if (kind == CORM_FINDING_DUPLICATE || kind == CORM_FINDING_SIMILAR ||
-        kind == CORM_FINDING_LOOKUP_IN_LOOP || kind == CORM_FINDING_WRITE_IN_LOOP)
-        h = hnum(ev->fingerprint, h);
-    return h;
+    /* one finding per statement shape: two filtered counts of one
+    ** relation on one line are two fixes (auto findings have none) */
+    return hnum(ev->fingerprint, h);
 }
 
 corm__finding *corm__detect_add(corm_capture *c, corm_finding_kind kind, const corm_event *ev,
@@ -257,6 +256,8 @@ corm__finding *corm__detect_add(corm_capture *c, corm_finding_kind kind, const c
             f->f.count += count;
             f->f.ms += ms;
             f->fresh = false;
+            f->nresults++;
+            if (ev->parent_nobjs > f->parent_n) f->parent_n = ev->parent_nobjs;
             return f;
         }
     }
@@ -277,6 +278,7 @@ corm__finding *corm__detect_add(corm_capture *c, corm_finding_kind kind, const c
     f->many = ev->path_many;
     f->nparams = ev->nparams;
     f->parent_n = ev->parent_nobjs;
+    f->nresults = 1;
     f->f.kind = kind;
     f->f.model = dup_str(c, ev->model);
     f->f.relation = dup_str(c, ev->relation);
@@ -349,11 +351,17 @@ void corm__detect_fix(corm_capture *c, corm__finding *f)
             at_built(&fix, F->built);
             corm__buf_addf(&msg, "%s.%s loaded one object at a time", model, rel);
         }
-        if (F->auto_loaded)
-            corm__buf_addf(&msg, "; auto mode loaded it for %llu objects at once at %s "
-                           "(make it explicit)", n, site);
+        if (F->auto_loaded) {
+            corm__buf_reset(&msg);
+            corm__buf_addf(&msg, "%s.%s was about to be loaded one object at a time at %s; auto "
+                           "mode loaded it for %llu objects in one query (make it explicit)",
+                           model, rel, site, n);
+        }
         else if (F->blocked)
             corm__buf_addf(&msg, "; strict mode refused the query at %s", site);
+        else if (f->nresults > 1)
+            corm__buf_addf(&msg, ": %llu queries at %s for the objects of %zu results (up to %zu "
+                           "objects each)", n, site, f->nresults, f->parent_n);
         else
             corm__buf_addf(&msg, ": %llu queries at %s for the objects of one %zu-object result",
                            n, site, f->parent_n);
@@ -467,18 +475,15 @@ void corm__detect_fix(corm_capture *c, corm__finding *f)
     corm__buf_free(&pb);
 }
 
-/* The finding a group of lazy loads makes, or -1. */
-static int lazy_finding(const corm__group *g)
+corm_finding_kind corm__detect_lazy_kind(corm_origin_kind k, bool prefetched)
 {
-    switch (g->kind) {
-    case CORM_ORIGIN_FK: case CORM_ORIGIN_SET: case CORM_ORIGIN_DEFERRED:
-        return CORM_FINDING_N_PLUS_ONE;
+    switch (k) {
     case CORM_ORIGIN_SET_FILTER:
-        return g->prefetched ? CORM_FINDING_FILTER_AFTER_PREFETCH : CORM_FINDING_N_PLUS_ONE;
+        return prefetched ? CORM_FINDING_FILTER_AFTER_PREFETCH : CORM_FINDING_N_PLUS_ONE;
     case CORM_ORIGIN_SET_COUNT: return CORM_FINDING_COUNT_IN_LOOP;
     case CORM_ORIGIN_SET_EXISTS: return CORM_FINDING_EXISTS_IN_LOOP;
     case CORM_ORIGIN_PREFETCH: return CORM_FINDING_PREFETCH_IN_LOOP;
-    default: return -1;
+    default: return CORM_FINDING_N_PLUS_ONE;
     }
 }
 
@@ -515,7 +520,7 @@ void corm__detect_finish(corm_capture *c)
         int kind = -1;
         if (corm__kind_is_lazy(g->kind)) {
             if (!g->parent || g->parent_n < 2) continue;   /* objects loaded singly */
-            kind = lazy_finding(g);
+            kind = (int)corm__detect_lazy_kind(g->kind, g->prefetched);
         } else if (c->root) {
             continue;  /* the similar family: explicit captures only */
         } else if (g->kind == CORM_ORIGIN_LOOKUP) {

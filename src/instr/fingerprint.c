@@ -148,6 +148,7 @@ uint64_t corm__fingerprint(const char *sql, corm_buf *b)
                     }
                     if (end >= 3 && memcmp(b->p + end - 3, "...", 3) == 0) {
                         b->len = end;
+                        b->p[end] = '\0';  /* buf_cstr relies on appends for it */
                         continue;
                     }
                 }

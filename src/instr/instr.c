@@ -549,6 +549,13 @@ static void classify(corm_instr *in, corm_event *ev)
         kind = strstr(o, "update") ? CORM_ORIGIN_UPDATE : strstr(o, "delete") ? CORM_ORIGIN_DELETE
                                                                               : CORM_ORIGIN_INSERT;
     if (ev->kind == CORM_ORIGIN_OTHER) ev->kind = kind;
+    if (!ev->model && ev->sql && (ev->kind == CORM_ORIGIN_INSERT || ev->kind == CORM_ORIGIN_UPDATE ||
+                                  ev->kind == CORM_ORIGIN_DELETE)) {
+        /* writes name no model: their table will do ("book") */
+        const char *q = strchr(ev->sql, '"');
+        const char *e = q ? strchr(q + 1, '"') : NULL;
+        if (e) ev->model = corm__instr_intern(in, q + 1, (size_t)(e - q - 1));
+    }
     if (colon && (!ev->model || !ev->relation)) {
         const char *m = colon + 1;
         const char *dot = strchr(m, '.');
@@ -633,7 +640,9 @@ void corm__instr_related_qs(corm_instr *in, corm_site site, const corm_event *tg
 bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
 {
     if (!in) return true;
-    tag(in, ev);
+    const corm__relreg *reg = tag(in, ev);
+    /* only an evaluation's prefetch levels may use its levels */
+    if (ev->kind != CORM_ORIGIN_PREFETCH) in->nlevels = 0;
     if (!ev->fingerprint) {
         corm_buf b;
         corm__buf_init(&b);
@@ -648,9 +657,16 @@ bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
     /* refuse it: the finding goes to every capture, the fix into err */
     const corm__finding *first = NULL;
     FOR_CAPTURES(in, k) {
-        corm__finding *f = corm__detect_add(k, CORM_FINDING_N_PLUS_ONE, ev, 1, 0);
+        corm__finding *f = corm__detect_add(k, corm__detect_lazy_kind(ev->kind, reg && reg->prefetched),
+                                            ev, 1, 0);
         if (!f) continue;
-        if (f->fresh) f->f.count++;  /* the one that ran, and this one */
+        if (f->fresh) {
+            f->f.count++;  /* the one that ran, and this one */
+            if (reg) {
+                f->target = reg->target;
+                f->rev = reg->rev;
+            }
+        }
         f->f.blocked = true;
         corm__detect_fix(k, f);
         if (!first) first = f;
@@ -684,7 +700,7 @@ void corm__instr_event(corm_instr *in, corm_event *ev)
         /* the end of an evaluation's snapshot: its prefetch levels are
         ** stitched, check them while the objects are alive */
         if (ev->kind == CORM_ORIGIN_SNAPSHOT && ev->sql && strncmp(ev->sql, "BEGIN", 5) != 0)
-            corm__instr_eval_check(in, true);
+            corm__instr_eval_check(in, NULL, true);
         return;
     }
     corm__log_event(in, ev);

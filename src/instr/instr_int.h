@@ -23,9 +23,11 @@
 
 #include <stdio.h>
 
+typedef struct corm__level corm__level;
+
 /* ---- the db's entry points.  src/backend/db_int.h declares the same four
-** (the backend may not include this header); tests/unit/instr compiles
-** both headers together so they cannot drift apart. */
+** (the backend may not include this header); every src/qs file includes
+** both headers, so the compiler checks that they agree. */
 corm_instr *corm__instr_new(const char *vendor);
 void corm__instr_free(corm_instr *in);
 /* A statement is about to run: classify it (kind, model, relation, the
@@ -73,13 +75,19 @@ void corm__instr_late_eager(corm_instr *in, corm_site site, corm_site built,
 uint32_t corm__instr_eval_begin(corm_instr *in);
 uint32_t corm__instr_eval_current(const corm_instr *in);
 /* A batch of the current evaluation, so a prefetch level below it finds
-** its parents: items stay valid until the evaluation ends. */
-void corm__instr_level(corm_instr *in, const corm_model *model, void **items, size_t n,
-                       corm_site built, const char *path, bool many);
-/* The level whose objects are of model from (the parents of a prefetch
-** level), with its queryset's site and path.  False when none. */
-bool corm__instr_level_of(corm_instr *in, const corm_model *from, corm_site *built,
-                          const char **path, bool *many);
+** its parents.  Levels hold pointers to objects, so they live only while
+** their evaluation runs: a statement that is not a prefetch level, a new
+** evaluation, or corm__instr_levels_clear forgets them, and they are only
+** matched within one arena (the parents' result). */
+void corm__instr_level(corm_instr *in, const void *arena, const corm_model *model, void **items,
+                       size_t n, corm_site built, const char *path, bool many);
+void corm__instr_levels_clear(corm_instr *in);
+/* The level in arena whose objects are of model from (the parents of a
+** prefetch level): NULL when none.  corm__instr_level_root: the
+** evaluation's own query (its first level), or NULL. */
+const corm__level *corm__instr_level_of(const corm_instr *in, const corm_model *from,
+                                        const void *arena);
+const corm__level *corm__instr_level_root(const corm_instr *in);
 /* An eager load of relation slot `slot` of model's objects in evaluation
 ** eval: select_related (verified: the slots are set by hydration) or a
 ** prefetch level (checked before it counts: a Prefetch with to_attr fills
@@ -89,9 +97,10 @@ void corm__instr_eager(corm_instr *in, uint32_t eval, const corm_model *model, i
                        corm_site built, corm_site site, size_t nobjs);
 /* A relation of an object of evaluation eval was read from its cache. */
 void corm__instr_read(corm_instr *in, uint32_t eval, const corm_model *model, int slot);
-/* Check pending prefetch eager loads against their parents (the current
-** evaluation's levels are alive), then forget the levels when done. */
-void corm__instr_eval_check(corm_instr *in, bool done);
+/* Check pending prefetch eager loads against their parents (the levels
+** in arena, NULL: the last level's, are alive), then forget the levels
+** when done. */
+void corm__instr_eval_check(corm_instr *in, const void *arena, bool done);
 
 /* The root result an arena holds (for lazy loads whose parent batch is not
 ** known: deferred fields, corm_prefetch_objects). */
@@ -118,6 +127,7 @@ typedef struct corm__finding {
     bool many;
     int nparams;
     size_t parent_n;
+    size_t nresults;                 /* parent results merged into it */
     const char *target, *rev;        /* related querysets: for the fix */
 } corm__finding;
 
@@ -170,14 +180,15 @@ typedef struct corm__eager {
     size_t nobjs;
 } corm__eager;
 
-typedef struct corm__level {
+struct corm__level {
+    const void *arena;
     const corm_model *model;
     void **items;
     size_t n;
     corm_site built;
     const char *path;
     bool many;
-} corm__level;
+};
 
 typedef struct corm__arenaroot {
     const void *arena;
@@ -264,6 +275,8 @@ void corm__detect_free(corm_capture *c);
 /* Write f's fix and message (from its fields). */
 void corm__detect_fix(corm_capture *c, corm__finding *f);
 bool corm__kind_is_lazy(corm_origin_kind k);
+/* The finding a repeated lazy statement of kind k makes. */
+corm_finding_kind corm__detect_lazy_kind(corm_origin_kind k, bool prefetched);
 const char *corm__site_str(corm_site s, char *buf, size_t size);
 
 /* ---- eager.c */

@@ -328,11 +328,11 @@ static void explain_create(ins *s, size_t lo, size_t hi, bool at_commit)
     bulk *b = s->b;
     const corm_field *cols[16];
     int ncols = corm__constraint_columns(&b->db->err, b->m, cols, 16);
-    bool fk = strstr(b->db->err.message, "FOREIGN KEY") || strcmp(b->db->err.sqlstate, "23503") == 0;
+    corm_ckind kind = corm__constraint_kind(&b->db->err);
     size_t pos = 0;
-    if (fk) pos = first_dangling(b, s->order, hi);
-    if (!pos && ncols && !fk) pos = first_duplicate(b, s->order, hi, cols, ncols);
-    if (!pos && !fk && !at_commit) pos = replay_inserts(s, lo, hi);
+    if (kind == CORM_CK_FOREIGN_KEY) pos = first_dangling(b, s->order, hi);
+    if (!pos && ncols && kind == CORM_CK_UNIQUE) pos = first_duplicate(b, s->order, hi, cols, ncols);
+    if (!pos && kind != CORM_CK_FOREIGN_KEY && !at_commit) pos = replay_inserts(s, lo, hi);
     if (pos) {
         size_t idx = s->order[pos - 1];
         corm__constraint_explain(b->db, b->m, "bulk_create", b->objs, idx, 1, true);
@@ -364,7 +364,7 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
         if (s->returning) {
             corm__cursor cur;
             rc = corm__db_query(b->db, &cur, corm__buf_cstr(&sql), params, np, b->site,
-                                (corm_site){0}, "insert");
+                                (corm_site){0}, "bulk_create");
             size_t k = lo;
             for (bool row = true; rc == CORM_OK && row;) {
                 rc = corm__cursor_step(&cur, &row);
@@ -377,7 +377,7 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
             }
             if (cur.db) corm__cursor_close(&cur);
         } else {
-            rc = corm__db_run(b->db, corm__buf_cstr(&sql), params, np, b->site, "insert", NULL);
+            rc = corm__db_run(b->db, corm__buf_cstr(&sql), params, np, b->site, "bulk_create", NULL);
         }
         if (rc != CORM_OK) {
             *fail_lo = lo;
@@ -676,7 +676,7 @@ static corm_rc case_update(upd *u, size_t lo, size_t hi, int64_t *changes)
     corm__buf_adds(&sql, d->keys_close);
     if (rc == CORM_OK && sql.oom) rc = nomem(b, "bulk_update");
     if (rc == CORM_OK)
-        rc = corm__db_run(b->db, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site, "update",
+        rc = corm__db_run(b->db, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site, "bulk_update",
                           changes);
     corm__buf_free(&t);
     corm__free(ids);
@@ -748,7 +748,9 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
     corm__map_free(&seen);
     u.order = order;
 
-    bool per_row = b.d->bulk_update_rows;
+    bool per_row = opts && opts->strategy == CORM_BULK_ROWS ? true
+                 : opts && opts->strategy == CORM_BULK_CASE ? false
+                 : b.d->bulk_update_rows;
     size_t rows = per_row ? n : (size_t)b.d->max_params / (size_t)(2 * u.nfields + 1);
     if (rows == 0) rows = 1;
     if (opts && opts->batch_size && opts->batch_size < rows) rows = opts->batch_size;
@@ -771,7 +773,7 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
             sub.order = order + lo;
             size_t failed = 0;
             rc = corm__db_run_many(db, corm__buf_cstr(&sql), u.nfields + 1, hi - lo, upd_fill, &sub,
-                                   site, "update", &changes, &failed);
+                                   site, "bulk_update", &changes, &failed);
             failed_row = lo + failed + 1;
         } else {
             rc = case_update(&u, lo, hi, &changes);
@@ -788,8 +790,10 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
         size_t pos = 0;
         const corm_field *cols[16];
         int ncols = corm__constraint_columns(&db->err, m, cols, 16);
+        corm_ckind kind = corm__constraint_kind(&db->err);
         if (stmt_rc != CORM_OK && per_row) pos = failed_row;
-        if (!pos && ncols) pos = first_duplicate(&b, order, fail_hi ? fail_hi : n, cols, ncols);
+        if (!pos && ncols && kind == CORM_CK_UNIQUE)
+            pos = first_duplicate(&b, order, fail_hi ? fail_hi : n, cols, ncols);
         if (!pos && stmt_rc != CORM_OK && !per_row) {
             /* replay the batch row by row, rolled back */
             corm_error keep = db->err;
@@ -810,7 +814,7 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
             corm__buf_free(&one);
             db->err = keep;
         }
-        if (!pos && strstr(db->err.message, "FOREIGN KEY")) pos = first_dangling(&b, order, n);
+        if (!pos && kind == CORM_CK_FOREIGN_KEY) pos = first_dangling(&b, order, n);
         corm__constraint_explain(db, m, "bulk_update", objs, pos ? order[pos - 1] : order[fail_lo],
                                  1, true);
     }

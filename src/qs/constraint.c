@@ -124,6 +124,13 @@ static void classify(const corm_error *e, cinfo *ci)
     }
 }
 
+corm_ckind corm__constraint_kind(const corm_error *err)
+{
+    cinfo ci;
+    classify(err, &ci);
+    return ci.kind;
+}
+
 static const corm_field *field_by_column(const corm_model *m, const char *col)
 {
     for (int i = 0; i < m->nfields; i++)

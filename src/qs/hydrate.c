@@ -139,7 +139,17 @@ corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c,
     return rc;
 }
 
+static corm_batch *batch_make(corm_db *db, const corm__query *q, corm_arena *arena);
+
 corm_batch *corm__batch_new(corm_db *db, const corm__query *q, corm_arena *arena)
+{
+    /* a result made outside corm__fetch (an iterator's chunk, whose arena
+    ** is reset in place): no evaluation level may outlive it */
+    corm__instr_levels_clear(db->instr);
+    return batch_make(db, q, arena);
+}
+
+static corm_batch *batch_make(corm_db *db, const corm__query *q, corm_arena *arena)
 {
     corm_batch *batch = corm__arena_zalloc(arena, sizeof *batch);
     if (!batch) return NULL;
@@ -148,7 +158,158 @@ corm_batch *corm__batch_new(corm_db *db, const corm__query *q, corm_arena *arena
     batch->model = q->model;
     batch->annots = q->annots;
     batch->nannots = q->nannots;
+    batch->serial = ++db->nbatches;
+    batch->group = batch->serial;
+    batch->path = "";
     return batch;
+}
+
+/* ------------------------------------------------- the N+1 tooling's view
+** A batch learns where its objects came from (the queryset, the path from
+** its model) so that a lazy load from one of them can name the fix; the
+** statement learns what it is (a lookup by id, a prefetch per object...);
+** eager loads are recorded so reads can be matched (src/instr/eager.c). */
+
+static const char *join_path(corm_arena *a, const char *path, const char *rel)
+{
+    if (!path || !*path) return rel;
+    corm_buf b;
+    corm__buf_init(&b);
+    corm__buf_addf(&b, "%s__%s", path, rel);
+    const char *s = b.oom ? NULL : corm__arena_strdup(a, corm__buf_cstr(&b));
+    corm__buf_free(&b);
+    return s ? s : rel;
+}
+
+static bool same_site(corm_site a, corm_site b)
+{
+    return a.line == b.line && (a.file == b.file || (a.file && b.file && strcmp(a.file, b.file) == 0));
+}
+
+/* A queryset filtered on its primary key and nothing else. */
+static bool by_pk(const corm__query *q)
+{
+    const struct corm_q *w = q->where;
+    if (!w || w->kind != CORM__Q_LEAF || w->rhs || q->via) return false;
+    const char *l = w->lookup;
+    const char *id = q->model->fields[0].name;
+    return strcmp(l, "pk") == 0 || strcmp(l, "pk__exact") == 0 || strcmp(l, id) == 0 ||
+           (strncmp(l, id, strlen(id)) == 0 && strcmp(l + strlen(id), "__exact") == 0);
+}
+
+/* Before the statement: the batch's evaluation and lineage, the event's
+** kind.  note: what a lazy accessor told (db->next), kept for the event. */
+static void fetch_begin(corm_db *db, const corm__query *q, const corm__compiled *c,
+                        corm_arena *arena, corm_batch *batch, corm_site site, corm_site built,
+                        const char *origin)
+{
+    corm_instr *in = db->instr;
+    corm_event *note = &db->next;
+    bool is_auto = corm__instr_auto_active(in);
+    if (q->via) {
+        /* a prefetch level: the previous levels are stitched by now */
+        corm__instr_eval_check(in, arena, false);
+        batch->eval = corm__instr_eval_current(in);
+        /* an evaluation's levels have its queryset's site; corm_prefetch_objects
+        ** has none, and its objects' evaluation is over */
+        const corm__level *parent = built.file ? corm__instr_level_of(in, q->via_from, arena) : NULL;
+        const corm__level *root = corm__instr_level_root(in);
+        note->model = q->via_from->name;
+        note->relation = q->via->name;
+        if (parent && (same_site(built, parent->built) || (root && same_site(built, root->built)))) {
+            batch->built = parent->built;
+            batch->path = join_path(arena, parent->path, q->via->name);
+            batch->path_many = parent->many || q->via->kind == CORM_REL_REVERSE_FK ||
+                               q->via->kind == CORM_REL_M2M || q->via->kind == CORM_REL_REVERSE_M2M;
+        } else if (parent) {
+            batch->built = built;  /* a Prefetch's own queryset: paths start over */
+        } else {
+            /* corm_prefetch_objects (or an iterator's chunk): the parents'
+            ** result is the root result of their arena */
+            uint64_t g;
+            size_t n;
+            corm_site rb = {0};
+            if (!built.file && corm__instr_arena_lookup(in, arena, &g, &n, &rb)) {
+                note->kind = CORM_ORIGIN_PREFETCH;
+                note->parent_batch = g;
+                note->parent_nobjs = n;
+                note->built = rb;
+                note->path = "";
+            }
+            batch->built = built.file ? built : rb;
+        }
+        if (parent && parent->n && !is_auto && built.file) {
+            corm__instr_eager(in, batch->eval, q->via_from, q->via->slot, true, q->via->name,
+                              parent->path, parent->built, site, parent->n);
+            ((corm_obj *)parent->items[0])->batch->eager = true;
+        }
+    } else {
+        batch->eval = corm__instr_eval_begin(in);
+        if (note->parent_batch || note->kind) {
+            /* a lazy load from an object: the loaded objects continue its path */
+            batch->built = note->built;
+            batch->path = join_path(arena, note->path, note->relation ? note->relation : "");
+            batch->path_many = note->path_many || note->kind == CORM_ORIGIN_SET;
+        } else {
+            batch->built = built;
+            if (origin && strncmp(origin, "deferred:", 9) == 0) {
+                uint64_t g;
+                size_t n;
+                corm_site rb;
+                if (corm__instr_arena_lookup(in, arena, &g, &n, &rb)) {
+                    note->kind = CORM_ORIGIN_DEFERRED;
+                    note->parent_batch = g;
+                    note->parent_nobjs = n;
+                    note->built = rb;
+                    note->path = "";
+                    batch->built = rb;
+                }
+            } else if (by_pk(q)) {
+                note->kind = CORM_ORIGIN_LOOKUP;
+            }
+        }
+    }
+    if (!note->model) note->model = q->model->name;
+    if (is_auto) note->auto_load = true;
+    /* select_related: where the joined objects hang */
+    if (c->nnodes > 1) {
+        batch->jpaths = corm__arena_zalloc(arena, (size_t)(c->nnodes - 1) * sizeof *batch->jpaths);
+        for (int j = 1; batch->jpaths && j < c->nnodes; j++) {
+            const corm__sel_node *node = &c->nodes[j];
+            corm__jpath *jp = &batch->jpaths[batch->njpaths++];
+            jp->model = node->model;
+            jp->from = c->nodes[node->parent].model;
+            jp->rel = node->rel;
+            jp->from_path = node->parent > 0 ? batch->jpaths[node->parent - 1].path : "";
+            jp->path = join_path(arena, jp->from_path, node->rel->name);
+        }
+    }
+}
+
+/* After it: the batch's objects, its result group, its eager loads. */
+static void fetch_done(corm_db *db, const corm__query *q, corm_arena *arena, corm_batch *batch,
+                       void **items, size_t n, corm_site site, const corm_event *note,
+                       const char *origin)
+{
+    corm_instr *in = db->instr;
+    batch->items = items;
+    if (n < 2 && note->parent_batch && note->kind != CORM_ORIGIN_PREFETCH) {
+        /* one object loaded lazily from a result counts as part of it */
+        batch->group = note->parent_batch;
+        batch->group_n = note->parent_nobjs;
+    } else {
+        batch->group_n = n;
+    }
+    corm__instr_level(in, arena, q->model, items, n, batch->built, batch->path, batch->path_many);
+    if (!q->via && !note->parent_batch && origin && strcmp(origin, "queryset") == 0)
+        corm__instr_arena_root(in, arena, batch->group, batch->group_n, batch->built);
+    if (corm__instr_auto_active(in) || !batch->built.file) return;
+    for (int j = 0; j < batch->njpaths; j++) {
+        const corm__jpath *jp = &batch->jpaths[j];
+        corm__instr_eager(in, batch->eval, jp->from, jp->rel->slot, false, jp->rel->name,
+                          join_path(arena, batch->path, jp->from_path), batch->built, site, n);
+        batch->eager = true;
+    }
 }
 
 corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
@@ -167,18 +328,22 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
     corm__compiled_init(&c);
     corm_rc rc = corm__compile_select(q, CORM__SEL_OBJECTS, d, &c, err);
     if (rc != CORM_OK) {
+        memset(&db->next, 0, sizeof db->next);  /* no statement: no note */
         corm__compiled_free(&c);
         return rc;
     }
-    corm_batch *batch = corm__batch_new(db, q, arena);
+    corm_batch *batch = batch_make(db, q, arena);
     corm_vec objs = {0};
     int64_t *kv = NULL;
     size_t kcap = 0;
     if (!batch) {
+        memset(&db->next, 0, sizeof db->next);
         corm__compiled_free(&c);
         corm__err_set(err, CORM_NOMEM, "out of memory loading %s", q->model->name);
         return CORM_NOMEM;
     }
+    fetch_begin(db, q, &c, arena, batch, site, built, origin);
+    corm_event note = db->next;
 
     corm__cursor cur;
     rc = corm__db_query(db, &cur, c.sql.p, c.params, c.nparams, site, built, origin);
@@ -226,6 +391,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
             *out = items;
             *nout = objs.n;
             batch->nobjs = objs.n;
+            fetch_done(db, q, arena, batch, items, objs.n, site, &note, origin);
             if (keys && kv) {
                 *keys = corm__arena_memdup(arena, kv, objs.n * sizeof *kv);
                 if (!*keys) rc = CORM_NOMEM;

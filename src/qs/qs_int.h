@@ -12,6 +12,7 @@
 
 #include "../backend/db_int.h"
 #include "../sql/sql_int.h"
+#include "../instr/instr_int.h"
 
 /* A to_attr list per object of a batch, by attribute name. */
 typedef struct corm__attr {
@@ -29,7 +30,34 @@ typedef struct corm_batch {
     corm__attr *attrs;
     const corm__annot *annots; /* names of the objects' annots values */
     int nannots;
+    /* What the N+1 tooling (src/instr) knows of it, set by corm__fetch */
+    uint64_t serial;           /* > 0, unique in its db */
+    void **items;              /* the base objects (auto mode loads for all) */
+    uint64_t group;            /* the multi-row result its objects count in: */
+    size_t group_n;            /* itself, or for one object loaded lazily
+                               ** from a result, that result */
+    corm_site built;           /* the queryset the objects came from */
+    const char *path;          /* from that queryset's model to them ("") */
+    bool path_many;            /* the path crosses a to-many relation */
+    bool eager;                /* it has eager loads whose reads count */
+    uint32_t eval;             /* its evaluation (reads of eager loads) */
+    struct corm__jpath *jpaths;/* its select_related objects, by model */
+    int njpaths;
 } corm_batch;
+
+/* Objects joined into a batch by select_related: their model, the parent
+** they hang from, and their path from the batch's own objects. */
+typedef struct corm__jpath {
+    const corm_model *model, *from;
+    const corm_relation *rel;
+    const char *path, *from_path;
+} corm__jpath;
+
+/* Tell the instrumentation that the next statement lazily loads `what` (a
+** relation, or a deferred field) of obj, kind CORM_ORIGIN_FK / SET /
+** DEFERRED: its parent result, path and queryset go to the event (and
+** strict mode can refuse it).  Runs no query. */
+void corm__lazy_note(void *obj, corm_origin_kind kind, const char *what);
 
 /* One prefetch_related lookup, or a Prefetch object (inner, to_attr). */
 typedef struct corm__pf_lookup {
@@ -166,6 +194,8 @@ void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what
 ** for the offending row themselves.  Returns how many (at most max). */
 int corm__constraint_columns(const corm_error *err, const corm_model *m,
                              const corm_field **out, int max);
+/* The kind of constraint a CORM_CONSTRAINT error is about. */
+corm_ckind corm__constraint_kind(const corm_error *err);
 
 /* INSERT obj (with its id when with_id), the object's auto fields set. */
 corm_rc corm__insert_obj(corm_db *db, void *obj, bool with_id, corm_site site);

@@ -36,6 +36,139 @@ static const char *origin_of(corm_arena *a, const corm_model *m, const corm_rela
     return s ? s : kind;
 }
 
+/* ------------------------------------------------- the N+1 tooling
+** What a lazy load tells the instrumentation: the result its object came
+** from, the path from that result's queryset, and where it was built.
+** Reading a relation from its cache marks an eager load as used; in auto
+** mode the first lazy load of a relation loads it for the whole result. */
+
+static bool to_many(const corm_relation *r)
+{
+    return r->kind == CORM_REL_REVERSE_FK || r->kind == CORM_REL_M2M ||
+           r->kind == CORM_REL_REVERSE_M2M;
+}
+
+/* obj's path from its batch's queryset: the batch's, then the joins. */
+static const char *path_of(const corm_obj *h)
+{
+    const corm_batch *b = h->batch;
+    const char *jp = "";
+    if (h->model != b->model)
+        for (int j = 0; j < b->njpaths; j++)
+            if (b->jpaths[j].model == h->model) {
+                jp = b->jpaths[j].path;
+                break;
+            }
+    if (!*jp) return b->path ? b->path : "";
+    if (!b->path || !*b->path) return jp;
+    corm_buf buf;
+    corm__buf_init(&buf);
+    corm__buf_addf(&buf, "%s__%s", b->path, jp);
+    const char *s = buf.oom ? NULL : corm__instr_intern(b->db->instr, buf.p, buf.len);
+    corm__buf_free(&buf);
+    return s ? s : jp;
+}
+
+static void tag_of(const corm_obj *h, corm_origin_kind kind, const char *what, corm_event *ev)
+{
+    const corm_batch *b = h->batch;
+    memset(ev, 0, sizeof *ev);
+    ev->kind = kind;
+    ev->model = h->model->name;
+    ev->relation = what;
+    ev->parent_batch = b->group;
+    ev->parent_nobjs = b->group_n;
+    ev->built = b->built;
+    ev->path = path_of(h);
+    ev->path_many = b->path_many;
+}
+
+void corm__lazy_note(void *obj, corm_origin_kind kind, const char *what)
+{
+    corm_obj *h = obj;
+    if (!h || !h->batch) return;
+    tag_of(h, kind, what, &h->batch->db->next);
+}
+
+/* A relation of h came from its cache: an eager load was used. */
+static void read_mark(const corm_obj *h, const corm_relation *r)
+{
+    if (h->batch && h->batch->eager)
+        corm__instr_read(h->batch->db->instr, h->batch->eval, h->model, r->slot);
+}
+
+/* Objects of h's model in h's batch (its own, or joined into it) that
+** still need relation r.  Owned array (corm__free), *n of them. */
+static void **siblings(corm_obj *h, const corm_relation *r, size_t *n)
+{
+    corm_batch *b = h->batch;
+    uint64_t bit = (uint64_t)1 << r->slot;
+    corm_vec v = {0};
+    bool ok = true;
+    for (size_t i = 0; ok && i < b->nobjs; i++) {
+        /* the batch's object, or the joined objects of its row */
+        corm_obj *row[CORM__MAX_NODES];
+        int nrow = 0;
+        row[nrow++] = b->items[i];
+        for (int k = 0; k < nrow; k++) {
+            corm_obj *o = row[k];
+            if (o->model == h->model) {
+                bool null_key = (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O) &&
+                                (o->nulls & ((uint64_t)1 << r->field));
+                if (!(o->rel_loaded & bit) && !null_key) ok = corm__vec_push(&v, o);
+                continue;
+            }
+            for (int j = 0; j < b->njpaths && nrow < CORM__MAX_NODES; j++) {
+                const corm__jpath *jp = &b->jpaths[j];
+                if (jp->from != o->model) continue;
+                corm_obj *kid = (o->rel_loaded & ((uint64_t)1 << jp->rel->slot))
+                                    ? corm__rel_slots(o)[jp->rel->slot] : NULL;
+                if (kid && kid->batch == b) row[nrow++] = kid;
+            }
+        }
+    }
+    if (!ok) {
+        corm__vec_free(&v);
+        *n = 0;
+        return NULL;
+    }
+    *n = v.n;
+    return v.p;
+}
+
+/* CORM_NPLUSONE_AUTO: load r for every object of h's result that needs it,
+** with one prefetch query.  1 done (h's cache is filled), 0 not applicable
+** (do the lazy load), -1 failed (error on the db). */
+static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind, corm_site site)
+{
+    corm_batch *b = h->batch;
+    corm_db *db = b->db;
+    corm_instr *in = db->instr;
+    if (!in || corm__instr_mode_now(in) != CORM_NPLUSONE_AUTO || b->nobjs < 2 || !b->items)
+        return 0;
+    size_t n = 0;
+    void **objs = siblings(h, r, &n);
+    if (n < 2) {
+        corm__free(objs);
+        return 0;
+    }
+    corm_event tag;
+    tag_of(h, kind, r->name, &tag);
+    tag.site = site;
+    corm__pf_lookup pf = {r->name, NULL, NULL};
+    corm__instr_auto_begin(in);
+    (void)corm__instr_eval_begin(in);
+    corm__instr_level(in, b->arena, h->model, objs, n, b->built, tag.path, b->path_many);
+    corm_rc rc = corm__prefetch_run(db, b->arena, h->model, objs, n, &pf, 1, site, b->built,
+                                    &db->err);
+    corm__instr_levels_clear(in);
+    corm__instr_auto_end(in);
+    corm__free(objs);
+    if (rc != CORM_OK) return -1;
+    corm__instr_auto(in, &tag, n);
+    return (h->rel_loaded & ((uint64_t)1 << r->slot)) ? 1 : 0;
+}
+
 /* The query over r's target restricted to obj's related rows. */
 static void related_query(const corm_obj *h, const corm_relation *r, corm__query *q,
                           struct corm_q *leaf)
@@ -68,7 +201,10 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     const corm_relation *r;
     if (!check(obj, rel, &h, &r)) return NULL;
     void **slots = corm__rel_slots(obj);
-    if (h->rel_loaded & ((uint64_t)1 << r->slot)) return slots[r->slot];
+    if (h->rel_loaded & ((uint64_t)1 << r->slot)) {
+        read_mark(h, r);
+        return slots[r->slot];
+    }
     if (r->kind != CORM_REL_FK && r->kind != CORM_REL_O2O && r->kind != CORM_REL_REVERSE_O2O) {
         if (h->batch) {
             corm__err_set(&h->batch->db->err, CORM_MISUSE, "%s.%s is to-many", h->model->name, r->name);
@@ -87,6 +223,8 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     }
     if (misuse_batch(h, r->name)) return NULL;
     corm_batch *b = h->batch;
+    int a = auto_load(h, r, CORM_ORIGIN_FK, site);
+    if (a) return a > 0 ? slots[r->slot] : NULL;
     corm__query q;
     struct corm_q leaf;
     related_query(h, r, &q, &leaf);
@@ -94,6 +232,7 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     size_t n;
     corm_site none = {0};
     const char *origin = origin_of(b->arena, h->model, r, "fk");
+    corm__lazy_note(h, CORM_ORIGIN_FK, r->name);
     if (corm__fetch(b->db, &q, b->arena, site, none, origin, &items, &n, NULL, &b->db->err) != CORM_OK)
         return NULL;
     slots[r->slot] = n ? items[0] : NULL;
@@ -107,7 +246,10 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     const corm_relation *r;
     if (!check(obj, rel, &h, &r)) return NULL;
     void **slots = corm__rel_slots(obj);
-    if (h->rel_loaded & ((uint64_t)1 << r->slot)) return slots[r->slot];
+    if (h->rel_loaded & ((uint64_t)1 << r->slot)) {
+        read_mark(h, r);
+        return slots[r->slot];
+    }
     if (misuse_batch(h, r->name)) return NULL;
     corm_batch *b = h->batch;
     if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O || r->kind == CORM_REL_REVERSE_O2O) {
@@ -115,6 +257,8 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
         corm__err_hint(&b->db->err, "use its object accessor (corm_related_at)");
         return NULL;
     }
+    int a = auto_load(h, r, CORM_ORIGIN_SET, site);
+    if (a) return a > 0 ? slots[r->slot] : NULL;
     corm__query q;
     struct corm_q leaf;
     related_query(h, r, &q, &leaf);
@@ -125,6 +269,7 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     }
     corm_site none = {0};
     const char *origin = origin_of(b->arena, h->model, r, "set");
+    corm__lazy_note(h, CORM_ORIGIN_SET, r->name);
     if (corm__fetch(b->db, &q, b->arena, site, none, origin, &list->items, &list->n, NULL,
                     &b->db->err) != CORM_OK)
         return NULL;
@@ -143,6 +288,14 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
     related_query(h, r, &q, &leaf);
     corm_qs *qs = corm_qs_new_at(h->batch->db, q.model, site);
     if (qs) corm_filter(qs, leaf.lookup, leaf.value);
+    /* statements of querysets built here are this relation's (set_filter,
+    ** set_count, set_exists) for the detector */
+    corm_event tag;
+    tag_of(h, to_many(r) ? CORM_ORIGIN_SET_FILTER : CORM_ORIGIN_FK, r->name, &tag);
+    const corm_model *target = q.model;
+    corm__instr_related_qs(h->batch->db->instr, site, &tag,
+                           (h->rel_loaded & ((uint64_t)1 << r->slot)) != 0, target->name,
+                           target->rels[r->reverse].name);
     return qs;
 }
 

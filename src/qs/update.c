@@ -109,7 +109,9 @@ int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_sit
         if (i) corm__buf_adds(&sql, ", ");
         corm__sql_ident(&sql, f->column);
         corm__buf_adds(&sql, " = ");
-        if (a->f) {
+        if (a->expr) {
+            rc = corm__compile_set_expr(q, d, &cp, &sql, a->expr, &qs->err);
+        } else if (a->f) {
             /* F(f) [op value], through the compiler's expressions */
             if (a->op && !strchr("+-*/", a->op)) {
                 corm__err_set(&qs->err, CORM_INVALID, "update(): operator '%c' in F(\"%s\")",

@@ -148,6 +148,19 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
         rc = corm__db_run(db, corm__buf_cstr(&b), params, np, site, insert ? "insert" : "update",
                           &changed);
     if (rc == CORM_OK && insert && !returning && !with_id) *id = db->be->last_insert_id(db->conn);
+    if (rc == CORM_OK && insert && with_id && d->sync_ids) {
+        /* the next generated id must be past this one (dialect.h) */
+        corm_buf sync;
+        corm__buf_init(&sync);
+        d->sync_ids(&sync, m->table);
+        if (sync.oom) {
+            corm__err_set(&db->err, CORM_NOMEM, "out of memory inserting %s", m->name);
+            rc = CORM_NOMEM;
+        } else {
+            rc = corm__db_exec_internal(db, corm__buf_cstr(&sync), "insert", &db->err);
+        }
+        corm__buf_free(&sync);
+    }
     if (rc == CORM_OK && !insert && changed == 0) {
         corm__err_set(&db->err, CORM_NOTFOUND, "%s with id %lld does not exist", m->name,
                       (long long)*id);

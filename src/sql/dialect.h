@@ -54,6 +54,11 @@ typedef struct corm__dialect {
     ** exists (PostgreSQL checks the referenced table at CREATE TABLE),
     ** instead of REFERENCES in the column. */
     bool fk_after_tables;
+    /* After rows were inserted with ids of their own, the statement that
+    ** moves the table's id generator past them (PostgreSQL: the identity
+    ** sequence ignores explicit ids; SQLite's AUTOINCREMENT follows them),
+    ** so the next generated id is new, as on SQLite.  NULL: not needed. */
+    void (*sync_ids)(corm_buf *b, const char *table);
     /* bulk_update as one prepared single-row UPDATE executed per object
     ** in a transaction (SQLite: no round trips, measured faster than CASE
     ** WHEN batches, docs/writes.md) instead of UPDATE ... CASE per batch. */

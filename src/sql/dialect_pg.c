@@ -125,6 +125,31 @@ bool corm__sql_array_text(corm_buf *b, const corm_value *vals, size_t n)
     return true;
 }
 
+/* setval(seq, GREATEST(max(id), last)): past the explicit ids, never back
+** (SQLite's AUTOINCREMENT never reuses an id either).  nextval() - 1 is
+** the last id handed out (the call uses one number, as a failed INSERT). */
+static void pg_sync_ids(corm_buf *b, const char *table)
+{
+    corm_buf ident, lit;
+    corm__buf_init(&ident);
+    corm__buf_init(&lit);
+    corm__sql_ident(&ident, table);
+    /* the quoted name as a string literal for pg_get_serial_sequence */
+    corm__buf_addc(&lit, '\'');
+    for (const char *p = corm__buf_cstr(&ident); *p; p++) {
+        if (*p == '\'') corm__buf_addc(&lit, '\'');
+        corm__buf_addc(&lit, *p);
+    }
+    corm__buf_addc(&lit, '\'');
+    const char *l = corm__buf_cstr(&lit);
+    corm__buf_addf(b, "SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST((SELECT max(\"id\") "
+                      "FROM %s), nextval(pg_get_serial_sequence(%s, 'id')) - 1))",
+                   l, corm__buf_cstr(&ident), l);
+    if (ident.oom || lit.oom) b->oom = true;
+    corm__buf_free(&ident);
+    corm__buf_free(&lit);
+}
+
 const corm__dialect corm__pg_dialect = {
     .vendor = "postgresql",
     .max_params = 65535, /* the protocol's Int16 parameter count */
@@ -150,4 +175,5 @@ const corm__dialect corm__pg_dialect = {
     .nulls_last = " NULLS LAST",
     .text_cast = "text",
     .fk_after_tables = true,
+    .sync_ids = pg_sync_ids,
 };

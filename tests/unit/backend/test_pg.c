@@ -232,9 +232,17 @@ static void test_bind_errors(void **state)
     assert_non_null(strstr(err.hint, "blob"));
     /* placeholders and parameters must match */
     corm_value one = corm_int(1);
+    int cached = corm__pg_cache_count(db->conn);
     assert_int_equal(be->query(db->conn, "SELECT $1::int, $2::int", &one, 1, &s, &err), CORM_MISUSE);
-    assert_non_null(strstr(err.message, "2 placeholders but 1 parameter"));
+    assert_non_null(strstr(err.message, "supplies 1 parameters"));
+    assert_non_null(strstr(err.hint, "one parameter per placeholder"));
+    assert_int_equal(corm__pg_cache_count(db->conn), cached);  /* not kept */
     assert_int_equal(be->query(db->conn, "SELECT 1", &one, 1, &s, &err), CORM_MISUSE);
+    /* a statement that was prepared for 1 parameter, given 2 */
+    assert_string_equal(scalar_p(db, "SELECT $1::int + 1", &one, 1), "2");
+    corm_value two[] = {corm_int(1), corm_int(2)};
+    assert_int_equal(be->query(db->conn, "SELECT $1::int + 1", two, 2, &s, &err), CORM_MISUSE);
+    assert_non_null(strstr(err.message, "1 placeholder but 2 parameters"));
     /* lists are the compiler's business */
     corm_value list = corm_ints((const int64_t[]){1, 2}, 2);
     assert_int_equal(be->query(db->conn, "SELECT $1::int8[]", &list, 1, &s, &err), CORM_MISUSE);
