@@ -1,10 +1,13 @@
 # corm - one non-recursive Makefile.
 #
 #   make            library (static + shared), CLI at build/corm, examples
-#   make test       the whole suite under ASan + UBSan (build/asan/)
+#   make test       the whole suite under ASan + UBSan (build/asan/), on SQLite
+#                   and on a throwaway PostgreSQL (CORM_TEST_SQLITE_ONLY=1: SQLite)
 #   make demo       the seed scenarios, naive vs fixed, on a fresh SQLite file
 #   make install    PREFIX=/usr/local
 #   make valgrind   the suite at -O0 without sanitizers, under valgrind
+#   make tsan       the connection pool's threads under ThreadSanitizer
+#   make bench-pg   text vs binary PostgreSQL results (docs/postgresql.md)
 #
 # Missing Debian packages are installed by tools/deps.sh, called only when
 # pkg-config cannot find a dependency.
@@ -164,6 +167,13 @@ $(B)/bench/pg_results: bench/pg_results.c $(BOOKSTORE_O) $(B)/libcorm.a
 
 bench-pg: $(B)/bench/pg_results
 	@tools/pg-test-server.sh run -- sh -c '$(B)/bench/pg_results "$$CORM_TEST_DB"'
+
+# The connection pool's threads under ThreadSanitizer, on both databases.
+tsan:
+	$(MAKE) --no-print-directory B=build/tsan SANFLAGS=-fsanitize=thread OPT="-O1 -g" build/tsan/tests/integration/test_pool
+	@B=build/tsan tools/pg-test-server.sh run -- tools/run-tests.sh \
+	  --backend=sqlite build/tsan/tests/integration/test_pool \
+	  --backend=postgresql build/tsan/tests/integration/test_pool
 
 valgrind:
 	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)

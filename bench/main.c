@@ -20,13 +20,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* The timed work, in a function of its own so that callgrind can count it
-** alone (run.py --callgrind: valgrind --toggle-collect=bench_timed); the
-** warm-up runs go through bench_warm, which is not counted. */
-__attribute__((noinline)) void bench_timed(const bench_impl *impl, bench_ctx *c);
-void bench_timed(const bench_impl *impl, bench_ctx *c) { impl->run(c); }
-__attribute__((noinline)) void bench_warm(const bench_impl *impl, bench_ctx *c);
-void bench_warm(const bench_impl *impl, bench_ctx *c) { impl->run(c); }
+/* Under callgrind (run.py --callgrind, valgrind --collect-atstart=no),
+** instructions are collected around the timed runs only. */
+#if defined(__has_include)
+#if __has_include(<valgrind/callgrind.h>)
+#include <valgrind/callgrind.h>
+#define BENCH_COLLECT() CALLGRIND_TOGGLE_COLLECT
+#endif
+#endif
+#ifndef BENCH_COLLECT
+#define BENCH_COLLECT() ((void)0)
+#endif
 
 static void usage(void)
 {
@@ -96,8 +100,9 @@ int main(int argc, char **argv)
         if (impl->prepare) impl->prepare(&c);
         int64_t q0 = is_corm ? bench_corm_queries(h) : 0;
         double c0 = bench_cpu_ms(), t0 = bench_now_ms();
-        if (r < 0) bench_warm(impl, &c);
-        else bench_timed(impl, &c);
+        if (r >= 0) BENCH_COLLECT();
+        impl->run(&c);
+        if (r >= 0) BENCH_COLLECT();
         double t1 = bench_now_ms(), c1 = bench_cpu_ms();
         if (is_corm) c.queries = bench_corm_queries(h) - q0;
         if (impl->release) impl->release(&c);

@@ -10,22 +10,28 @@ side by side in one run, on one SQLite file.
         [--rounds R] [--only a,b] [--no-django] [--json] [--callgrind]
 
 How it measures
-  * One seeded file per scale (build/bench/bookstore-N.db, re-seeded when
-    BENCH_SEED_VERSION in bench/bench.h changes).  Write scenarios run on a
-    fresh copy of it, made before the child starts.
+  * One seeded file per scale (build/bench/bookstore-N.db), re-seeded when
+    BENCH_SEED_VERSION in bench/bench.h changes or the schema / seeder is
+    newer than the file.  Write scenarios run on a fresh copy of it, made
+    before the child starts.
   * Each round runs every scenario, and for each the three variants one
     after another (their order rotates from round to round), each in its own
     child process: corm-bench for corm and raw C, bench/django_bench.py for
     Django.  A read runs once untimed (warm-up: statement caches, imports),
-    then once timed; a write runs once, timed.
-  * Time: the median over the rounds of the timed run (monotonic clock
-    around the work, including freeing the results).
-  * Memory: the child's peak RSS (VmHWM, which the child reads from
-    /proc/self/status as it exits; getrusage's ru_maxrss is not usable in a
-    child, Linux carries the forking runner's high-water mark over exec),
-    median over the rounds.  The table's memory ratio compares what each variant added on
-    top of its own baseline (RSS after opening the database, reported by
+    then --reps times timed (C; Django once); a write runs once, timed.
+  * Time: the median of the timed runs over all rounds, wall clock
+    (monotonic) around the work including freeing the results; CPU time
+    (user + system of the process) alongside, which a busy machine's
+    preemption does not inflate.
+  * Memory: the child's peak RSS (VmHWM, read from /proc/self/status as the
+    child exits: getrusage's ru_maxrss is not usable in a child, Linux
+    carries the forking runner's high-water mark over exec), median over
+    the rounds.  The memory ratio compares what each variant added on top
+    of its own baseline (the RSS after opening the database, reported by
     the child), since the baselines (binary, libraries, SQLite) are equal.
+  * --callgrind: instructions of one timed run of corm and raw C under
+    valgrind (collection toggled around it with callgrind's client
+    requests), a ratio that does not depend on the machine's load.
   * Every variant computes a check (ids, string lengths, counts; for writes
     a SUM read afterwards); a mismatch is reported and fails the run.
 """
@@ -136,12 +142,13 @@ def django_version(python):
 
 
 def callgrind_ir(cmd):
-    """Instructions executed inside the timed run (bench_timed), or None."""
+    """Instructions executed in the timed run (corm-bench toggles collection
+    around it with callgrind's client requests), or None."""
     vg = shutil.which("valgrind")
     if not vg:
         return None
     r = subprocess.run([vg, "--tool=callgrind", "--callgrind-out-file=/dev/null",
-                        "--toggle-collect=bench_timed"] + cmd, capture_output=True, text=True)
+                        "--collect-atstart=no"] + cmd, capture_output=True, text=True)
     m = re.search(r"Collected\s*:\s*(\d+)", r.stderr)
     return int(m.group(1)) if m and r.returncode == 0 else None
 
@@ -184,6 +191,7 @@ def main():
     ap.add_argument("--no-django", action="store_true")
     ap.add_argument("--python", default=None, help="python for Django (default: this one)")
     ap.add_argument("--json", action="store_true", help="one JSON object per line per scenario")
+    ap.add_argument("--json-out", default=None, help="also write the JSON lines to this file")
     ap.add_argument("--callgrind", action="store_true",
                     help="also count instructions of corm and raw C reads under callgrind")
     ap.add_argument("--callgrind-scale", type=int, default=10000)
@@ -310,10 +318,13 @@ def main():
                                (mem is None or mem <= MEM_TARGET))
         rows.append(row)
 
+    lines = [json.dumps({k: (round(v, 3) if isinstance(v, float) else v) for k, v in row.items()})
+             for row in rows]
+    if args.json_out:
+        with open(args.json_out, "w") as f:
+            f.write("\n".join(lines) + "\n")
     if args.json:
-        for row in rows:
-            print(json.dumps({k: (round(v, 3) if isinstance(v, float) else v)
-                              for k, v in row.items()}))
+        print("\n".join(lines))
     else:
         print_table(rows, scale, args.rounds, variants, ir, python if django else None)
     if bad:

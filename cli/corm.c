@@ -15,12 +15,16 @@ static void usage(FILE *out)
             "  gen SCHEMA.corm -o DIR        write DIR/<name>.h and DIR/<name>.c\n"
             "  migrate SCHEMA.corm --db URL  create the schema's tables and indexes\n"
 #ifndef CORM_BOOTSTRAP
-            "  demo [--db URL] [--scale N] [--only NAME] [--json]\n"
+            "  demo [--db URL] [--scale N] [--only NAME] [--json] [--mode off|log|strict|auto]\n"
             "                                run the seed scenarios, naive vs fixed\n"
 #endif
+            "  report LOG.jsonl [--db URL] [--schema SCHEMA.corm] [--top N] [--slow MS]\n"
+            "                                top statements, N+1 fixes, duplicates, slow\n"
+            "                                statements and index advice from a query log\n"
+            "                                (CORM_LOG=json:LOG.jsonl)\n"
             "  version                       print the library version\n"
             "\n"
-            "URLs: sqlite:path/to/file.db, sqlite::memory:\n");
+            "URLs: sqlite:path/to/file.db, sqlite::memory:, postgresql://user@host:port/dbname\n");
 }
 
 int main(int argc, char **argv)
@@ -32,6 +36,7 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "gen") == 0) return cli_gen(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0) return cli_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0) return cli_report(argc - 1, argv + 1);
 #ifndef CORM_BOOTSTRAP
     if (strcmp(cmd, "demo") == 0) return cli_demo(argc - 1, argv + 1);
 #endif

@@ -656,11 +656,13 @@ typedef struct corm_bulk_opts {
     const char *const *unique_fields;
     const char *const *update_fields;
     /* bulk_update only: CORM_BULK_AUTO (the backend's faster way),
-    ** CORM_BULK_CASE (UPDATE ... CASE WHEN per batch) or CORM_BULK_ROWS
-    ** (one prepared single-row UPDATE per object, as an executemany). */
+    ** CORM_BULK_CASE (Django's UPDATE ... CASE WHEN per batch of at most
+    ** 1000), CORM_BULK_ROWS (one prepared single-row UPDATE per object, as
+    ** an executemany) or CORM_BULK_VALUES (UPDATE ... FROM (VALUES ...)
+    ** per batch).  Measured in docs/writes.md. */
     int strategy;
 } corm_bulk_opts;
-enum { CORM_BULK_AUTO, CORM_BULK_CASE, CORM_BULK_ROWS };
+enum { CORM_BULK_AUTO, CORM_BULK_CASE, CORM_BULK_ROWS, CORM_BULK_VALUES };
 
 /*
 ** corm_bulk_create(db, objs, n, opts) - INSERT n objects (all of one model)

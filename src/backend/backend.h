@@ -61,6 +61,12 @@ typedef struct corm__backend {
     ** of the caller is involved, so this is safe); CORM_CONN if it cannot.
     ** NULL: always fine (SQLite). */
     corm_rc (*ping)(corm__conn *c, corm_error *err);
+    /* As query(), for a SELECT read a little at a time (the iterator):
+    ** rows may come from the server fetch_rows at a time as step() needs
+    ** them, and other statements may run on the connection in between.
+    ** NULL: query() already streams (SQLite steps lazily). */
+    corm_rc (*query_stream)(corm__conn *c, const char *sql, const corm_value *params,
+                            int nparams, int fetch_rows, corm__stmt **out, corm_error *err);
 } corm__backend;
 
 extern const corm__backend corm__sqlite_backend;

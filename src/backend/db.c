@@ -136,6 +136,8 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql,
     /* what the layer above told about this statement, then ours */
     cur->ev = db->next;
     memset(&db->next, 0, sizeof db->next);
+    int stream = db->stream_rows;  /* for this statement only */
+    db->stream_rows = 0;
     if (!built.file && cur->ev.built.file) built = cur->ev.built;
     cur->db = db;
     cur->sql = sql;
@@ -155,7 +157,10 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql,
         return db->err.rc;
     }
     cur->t0 = corm__now_ms();
-    cur->rc = db->be->query(db->conn, sql, params, nparams, &cur->stmt, &db->err);
+    if (stream > 0 && db->be->query_stream)
+        cur->rc = db->be->query_stream(db->conn, sql, params, nparams, stream, &cur->stmt, &db->err);
+    else
+        cur->rc = db->be->query(db->conn, sql, params, nparams, &cur->stmt, &db->err);
     if (cur->rc != CORM_OK) {
         if (!db->err.sql[0]) corm__err_sql(&db->err, sql);
         cur->stmt = NULL;

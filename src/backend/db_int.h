@@ -32,6 +32,9 @@ struct corm_db {
                              ** set just before corm__db_query, which takes
                              ** and clears it */
     uint64_t nbatches;       /* serials of result batches */
+    int stream_rows;         /* > 0: the next corm__db_query is read that many
+                             ** rows at a time (be->query_stream, the
+                             ** iterator); taken and cleared by it */
 };
 
 typedef struct corm__cursor {

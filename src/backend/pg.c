@@ -89,6 +89,10 @@ struct corm__stmt {
     cell *cells;                /* per column, allocated on first use */
     int ncells;
     corm__stmt *next_free;
+    /* query_stream: the server-side cursor the rows come from */
+    char cursor[32];            /* "" when none is open */
+    int fetch;                  /* rows per FETCH */
+    bool more;                  /* the last FETCH filled a whole chunk */
 };
 
 struct corm__conn {
@@ -791,10 +795,107 @@ static corm_rc pg_query(corm__conn *c, const char *sql, const corm_value *params
     return CORM_OK;
 }
 
+/* ------------------------------------------------------------ streaming */
+
+static void pg_finish(corm__stmt *s);
+
+/* The next chunk of a streamed statement's cursor into s->res. */
+static corm_rc fetch_more(corm__stmt *s, corm_error *err)
+{
+    corm__conn *c = s->conn;
+    PQclear(s->res);
+    s->res = NULL;
+    s->row = -1;
+    s->nrows = 0;
+    for (int i = 0; i < s->ncells; i++) s->cells[i].row = -1;
+    char sql[64];
+    snprintf(sql, sizeof sql, "FETCH FORWARD %d FROM %s", s->fetch, s->cursor);
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    PGresult *res = PQexecParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, s->binary ? 1 : 0);
+    corm_rc rc = check_result(c, res, sql, ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR, err);
+    if (rc != CORM_OK) {
+        PQclear(res);
+        s->more = false;
+        s->cursor[0] = '\0';  /* gone with the error (or the connection) */
+        return rc;
+    }
+    s->res = res;
+    s->nrows = PQntuples(res);
+    s->ncols = PQnfields(res);
+    s->more = s->nrows == s->fetch;
+    return CORM_OK;
+}
+
+/* A SELECT read fetch_rows at a time through a server-side cursor, so the
+** client never holds more than one chunk: DECLARE ... CURSOR inside a
+** transaction, ... CURSOR WITH HOLD outside one (the server keeps the rows
+** past the implicit transaction: its memory or disk, not ours).  FETCHes
+** are part of the statement, as the rows of a SQLite step: no events.  The
+** statement itself is not prepared (DECLARE text is new each time). */
+static corm_rc pg_query_stream(corm__conn *c, const char *sql, const corm_value *params,
+                               int nparams, int fetch_rows, corm__stmt **out, corm_error *err)
+{
+    *out = NULL;
+    if (!c || !sql || fetch_rows <= 0 || c->tx_lost)
+        return pg_query(c, sql, params, nparams, out, err); /* its checks and gate */
+    corm_rc rc = ensure_connected(c, err);
+    if (rc != CORM_OK) return rc;
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    if (ts == PQTRANS_INERROR) return pg_query(c, sql, params, nparams, out, err); /* 25P02 */
+    bool in_tx = ts == PQTRANS_INTRANS;
+    if (nparams < 0 || (nparams > 0 && !params)) return pg_query(c, sql, params, nparams, out, err);
+    rc = bind_params(c, sql, params, nparams, err);
+    if (rc != CORM_OK) return rc;
+    char name[32];
+    snprintf(name, sizeof name, "corm_cur_%u", ++c->next_name);
+    corm_buf decl;
+    corm__buf_init(&decl);
+    corm__buf_addf(&decl, "DECLARE %s NO SCROLL CURSOR %sFOR ", name, in_tx ? "" : "WITH HOLD ");
+    corm__buf_adds(&decl, sql);
+    if (decl.oom) {
+        corm__buf_free(&decl);
+        corm__err_set(err, CORM_NOMEM, "out of memory opening a cursor");
+        return CORM_NOMEM;
+    }
+    PGresult *res = PQexecParams(c->pg, corm__buf_cstr(&decl), nparams, NULL, c->pvals, c->plens,
+                                 c->pfmts, 0);
+    corm__buf_free(&decl);
+    rc = check_result(c, res, sql, in_tx, err);
+    PQclear(res);
+    if (rc != CORM_OK) return rc;
+    corm__stmt *s = stmt_new(c);
+    if (!s) {
+        char close[64];
+        snprintf(close, sizeof close, "CLOSE %s", name);
+        PQclear(PQexec(c->pg, close));
+        corm__err_set(err, CORM_NOMEM, "out of memory opening a cursor");
+        return CORM_NOMEM;
+    }
+    s->res = NULL;
+    s->binary = c->binary;
+    corm__strlcpy(s->cursor, name, sizeof s->cursor);
+    s->fetch = fetch_rows;
+    rc = fetch_more(s, err); /* the first chunk: column names now, errors now */
+    if (rc != CORM_OK) {
+        pg_finish(s);
+        return rc;
+    }
+    c->changes = 0;
+    *out = s;
+    return CORM_OK;
+}
+
 static corm_rc pg_step(corm__stmt *s, bool *has_row, corm_error *err)
 {
-    (void)err; /* the rows are in memory: stepping cannot fail */
     if (s->row < s->nrows) s->row++;
+    if (s->row >= s->nrows && s->more) {
+        corm_rc rc = fetch_more(s, err);
+        if (rc != CORM_OK) {
+            *has_row = false;
+            return rc;
+        }
+        s->row = 0;
+    }
     *has_row = s->row < s->nrows;
     return CORM_OK;
 }
@@ -805,6 +906,18 @@ static void pg_finish(corm__stmt *s)
     corm__conn *c = s->conn;
     PQclear(s->res);
     s->res = NULL;
+    if (s->cursor[0]) {
+        /* a cursor read to its end, or given up: free it on the server (in
+        ** a failed transaction it dies with the transaction) */
+        if (!c->lost && PQstatus(c->pg) == CONNECTION_OK &&
+            PQtransactionStatus(c->pg) != PQTRANS_INERROR) {
+            char sql[64];
+            snprintf(sql, sizeof sql, "CLOSE %s", s->cursor);
+            PQclear(PQexec(c->pg, sql));
+        }
+        s->cursor[0] = '\0';
+    }
+    s->more = false;
     for (int i = 0; i < s->ncells; i++) s->cells[i].row = -1;
     if (c->nfree < MAX_FREE_STMTS) {
         s->next_free = c->free_stmts;
@@ -1246,4 +1359,5 @@ const corm__backend corm__pg_backend = {
     .exec = pg_exec,
     .in_transaction = pg_in_transaction,
     .ping = pg_ping,
+    .query_stream = pg_query_stream,
 };

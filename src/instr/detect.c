@@ -39,9 +39,9 @@ struct corm__group {
 };
 
 struct corm__dup {
-    uint64_t key;
+    uint64_t key, phash;
     corm_origin_kind kind;
-    corm_site site, built;
+    corm_site site, built, other;    /* the first site, and another one */
     const char *sql, *model;
     uint64_t count;
     double ms;
@@ -197,24 +197,25 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
     g->ms += ev->ms;
     if (ph != g->phash) g->varied = true;
     if (corm__kind_is_lazy(ev->kind)) return;
-    /* duplicates: same SQL and values from one site */
+    /* duplicates: the same SQL and values, from any site (as Django Debug
+    ** Toolbar's "duplicated"): the statement ran for nothing */
     uint64_t k = hstr(ev->sql, CORM__FNV64);
     k = hnum(ph, k);
-    k = hstr(ev->site.file, k);
-    k = hnum((uint64_t)ev->site.line, k);
     for (;; k++) {
         void **v = corm__map_get(&c->dups, (int64_t)k);
         if (!v) break;
         corm__dup *d = *v;
-        if (same_site(d->site, ev->site) && same_str(d->sql, ev->sql)) {
+        if (d->phash == ph && same_str(d->sql, ev->sql)) {
             d->count++;
             d->ms += ev->ms;
+            if (!same_site(d->site, ev->site) && !d->other.file) d->other = ev->site;
             return;
         }
     }
     corm__dup *d = corm__arena_zalloc(&c->arena, sizeof *d);
     if (!d) return;
     d->key = k;
+    d->phash = ph;
     d->kind = ev->kind;
     d->site = ev->site;
     d->built = ev->built;
@@ -351,7 +352,12 @@ void corm__detect_fix(corm_capture *c, corm__finding *f)
             at_built(&fix, F->built);
             corm__buf_addf(&msg, "%s.%s loaded one object at a time", model, rel);
         }
-        if (F->auto_loaded) {
+        if (F->auto_loaded && f->learned) {
+            corm__buf_reset(&msg);
+            corm__buf_addf(&msg, "auto mode loaded %s.%s up front for %llu objects of the queryset "
+                           "built at %s, as an earlier run needed it (make it explicit)",
+                           model, rel, n, built);
+        } else if (F->auto_loaded) {
             corm__buf_reset(&msg);
             corm__buf_addf(&msg, "%s.%s was about to be loaded one object at a time at %s; auto "
                            "mode loaded it for %llu objects in one query (make it explicit)",
@@ -447,11 +453,22 @@ void corm__detect_fix(corm_capture *c, corm__finding *f)
         corm__buf_addf(&msg, "%s(\"%s\") at %s came after the queryset was evaluated: it did nothing",
                        rel, model, site);
         break;
-    case CORM_FINDING_DUPLICATE:
-        corm__buf_addf(&fix, "run it once and reuse the result (keep the queryset or its objects) "
-                       "instead of running it again at %s", site);
-        corm__buf_addf(&msg, "the same statement with the same values ran %llu times at %s", n, site);
+    case CORM_FINDING_DUPLICATE: {
+        char other[300];
+        if (f->other.file) {
+            corm__site_str(f->other, other, sizeof other);
+            corm__buf_addf(&fix, "run it once and reuse the result (keep the evaluated queryset or "
+                           "its objects) instead of running it again at %s", other);
+            corm__buf_addf(&msg, "the same statement with the same values ran %llu times, at %s "
+                           "and at %s", n, site, other);
+        } else {
+            corm__buf_addf(&fix, "run it once and reuse the result (keep the evaluated queryset or "
+                           "its objects) instead of running it again at %s", site);
+            corm__buf_addf(&msg, "the same statement with the same values ran %llu times at %s",
+                           n, site);
+        }
         break;
+    }
     case CORM_FINDING_SIMILAR:
         corm__buf_addf(&fix, "make it one statement: an \"in\" filter over the values, or eager "
                        "loading on the queryset that drives the loop at %s", site);
@@ -561,7 +578,9 @@ void corm__detect_finish(corm_capture *c)
         ev.model = d->model;
         ev.fingerprint = d->key;
         corm__finding *f = corm__detect_add(c, CORM_FINDING_DUPLICATE, &ev, d->count, d->ms);
-        if (f) corm__detect_fix(c, f);
+        if (!f) continue;
+        f->other = d->other;
+        corm__detect_fix(c, f);
     }
 }
 

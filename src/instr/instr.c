@@ -387,6 +387,7 @@ void corm__instr_free(corm_instr *in)
     corm__log_close(in);
     corm__metrics_free(in);
     corm__eager_free(in);
+    corm__free(in->plans);
     corm__free(in->levels);
     corm__map_free(&in->eager_map);
     corm__arena_free(&in->names);
@@ -721,7 +722,7 @@ void corm__instr_auto_begin(corm_instr *in) { if (in) in->auto_depth++; }
 void corm__instr_auto_end(corm_instr *in) { if (in && in->auto_depth > 0) in->auto_depth--; }
 bool corm__instr_auto_active(const corm_instr *in) { return in && in->auto_depth > 0; }
 
-void corm__instr_auto(corm_instr *in, const corm_event *tg, uint64_t count)
+void corm__instr_auto(corm_instr *in, const corm_event *tg, uint64_t count, bool learned)
 {
     if (!in) return;
     corm_event ev = *tg;
@@ -730,8 +731,50 @@ void corm__instr_auto(corm_instr *in, const corm_event *tg, uint64_t count)
         corm__finding *f = corm__detect_add(c, CORM_FINDING_N_PLUS_ONE, &ev, count, 0);
         if (!f) continue;
         f->f.auto_loaded = true;
+        f->learned = learned;
         corm__detect_fix(c, f);
     }
+}
+
+void corm__instr_learn(corm_instr *in, const corm_event *tg, bool to_many)
+{
+    if (!in || !tg->built.file || !tg->relation) return;
+    const char *parent = tg->path ? tg->path : "";
+    corm_buf b;
+    corm__buf_init(&b);
+    corm__buf_addf(&b, "%s%s%s", parent, *parent ? "__" : "", tg->relation);
+    const char *path = b.oom ? NULL : corm__instr_intern(in, b.p, b.len);
+    corm__buf_free(&b);
+    if (!path) return;
+    for (size_t i = 0; i < in->nplans; i++)
+        if (in->plans[i].path == path && same_site(in->plans[i].site, tg->built)) return;
+    if (in->nplans >= CORM__MAX_PLANS) return;
+    if (in->nplans == in->capplans) {
+        size_t cap = in->capplans ? in->capplans * 2 : 16;
+        corm__plan *p = corm__realloc(in->plans, cap * sizeof *p);
+        if (!p) return;
+        in->plans = p;
+        in->capplans = cap;
+    }
+    corm__plan *pl = &in->plans[in->nplans++];
+    memset(pl, 0, sizeof *pl);
+    pl->site = tg->built;
+    pl->path = path;
+    pl->to_many = to_many;
+    pl->tag.kind = tg->kind;
+    pl->tag.model = intern0(in, tg->model);
+    pl->tag.relation = intern0(in, tg->relation);
+    pl->tag.path = intern0(in, parent);
+    pl->tag.path_many = tg->path_many;
+    pl->tag.built = tg->built;
+}
+
+size_t corm__instr_plans(const corm_instr *in, corm_site site, const corm__plan **out, size_t max)
+{
+    size_t n = 0;
+    for (size_t i = 0; in && i < in->nplans && n < max; i++)
+        if (same_site(in->plans[i].site, site)) out[n++] = &in->plans[i];
+    return n;
 }
 
 void corm__instr_late_eager(corm_instr *in, corm_site site, corm_site built, const char *model,
@@ -801,7 +844,8 @@ const char *corm_capture_check(corm_capture *c, uint64_t n, bool at_most, const 
                    (unsigned long long)n);
     corm__buf_adds(&msg, corm_capture_report(c));
     corm__buf_reset(&c->report);
-    corm__buf_add(&c->report, corm__buf_cstr(&msg), msg.len);
+    if (!msg.oom) corm__buf_add(&c->report, msg.p, msg.len);
+    else c->report.oom = true;
     corm__buf_free(&msg);
     return c->report.oom ? nomem : corm__buf_cstr(&c->report);
 }

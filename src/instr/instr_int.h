@@ -54,8 +54,23 @@ corm_nplusone corm__instr_mode_now(const corm_instr *in);
 void corm__instr_related_qs(corm_instr *in, corm_site site, const corm_event *tag,
                             bool prefetched, const char *target, const char *rev);
 
-/* AUTO loaded `relation` of `count` objects at once: record the finding. */
-void corm__instr_auto(corm_instr *in, const corm_event *tag, uint64_t count);
+/* AUTO loaded `relation` of `count` objects at once (learned: up front, from
+** what an earlier evaluation had to batch-load): record the finding. */
+void corm__instr_auto(corm_instr *in, const corm_event *tag, uint64_t count, bool learned);
+
+/* AUTO learns, per queryset call site, the relation paths it had to batch-
+** load from that queryset's objects, so the next evaluation of a queryset
+** built there loads them with it (select_related for to-one chains, a
+** Prefetch otherwise): the fixed code's query count, after one run. */
+typedef struct corm__plan {
+    corm_site site;
+    const char *path;                /* from the queryset's model */
+    corm_event tag;                  /* model, relation, path, path_many */
+    bool to_many;                    /* the last relation */
+} corm__plan;
+void corm__instr_learn(corm_instr *in, const corm_event *tag, bool to_many);
+/* The plans learned for querysets built at site: up to max into out. */
+size_t corm__instr_plans(const corm_instr *in, corm_site site, const corm__plan **out, size_t max);
 /* Where to put the loaded objects' lineage while an auto load runs. */
 void corm__instr_auto_begin(corm_instr *in);
 void corm__instr_auto_end(corm_instr *in);
@@ -128,6 +143,8 @@ typedef struct corm__finding {
     int nparams;
     size_t parent_n;
     size_t nresults;                 /* parent results merged into it */
+    bool learned;                    /* auto mode applied a learned plan */
+    corm_site other;                 /* duplicates: a second site */
     const char *target, *rev;        /* related querysets: for the fix */
 } corm__finding;
 
@@ -218,6 +235,7 @@ typedef struct corm__capmetric {
 #define CORM__MAX_CAPMETRICS 200
 #define CORM__KEEP_EVENTS 10000
 #define CORM__ROOT_GROUPS 4096
+#define CORM__MAX_PLANS 256
 
 struct corm_instr {
     char vendor[16];
@@ -252,6 +270,9 @@ struct corm_instr {
     int auto_depth;
     corm__arenaroot arenas[CORM__NARENAS];
     size_t arena_next;
+    /* auto mode's plans */
+    corm__plan *plans;
+    size_t nplans, capplans;
     /* metrics */
     corm__metric *metrics;
     size_t nmetrics, capmetrics;

@@ -40,7 +40,7 @@ void corm__metrics_event(corm_instr *in, const corm_event *ev)
     corm__buf_init(&b);
     corm__fingerprint(ev->sql, &b);
     if (b.len > 300) b.len = 300;  /* a label, not the whole statement */
-    char *sql = corm__strndup(corm__buf_cstr(&b), b.len);
+    char *sql = b.oom ? NULL : corm__strndup(corm__buf_cstr(&b), b.len);
     corm__buf_free(&b);
     if (!sql) return;
     corm__metric *m = &in->metrics[in->nmetrics];

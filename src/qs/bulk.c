@@ -8,9 +8,10 @@
 ** same).  Objects that carry an id are inserted first with it, as Django.
 **
 ** bulk_update: on SQLite one prepared single-row UPDATE executed once per
-** object (an executemany: one event); elsewhere `UPDATE ... SET f = CASE
-** "id" WHEN ? THEN ? ... END WHERE "id" IN <keys>` per batch.  Measured in
-** docs/writes.md.
+** object (an executemany: one event); elsewhere a join with the values,
+** `UPDATE t SET f = v.column2 FROM (VALUES (?, ?), ...) AS v WHERE t.id =
+** v.column1`, per batch; Django's `SET f = CASE "id" WHEN ? THEN ? ...
+** END` on request.  Measured in docs/writes.md.
 **
 ** Both are atomic: several statements run in one transaction (a savepoint
 ** inside the caller's), and a failure rolls back everything written by the
@@ -208,7 +209,9 @@ static size_t first_dangling(bulk *b, const size_t *order, size_t n)
                 corm__buf_addf(&vals, "%s=%lld names no %s", f->column, (long long)v.u.i,
                                t->name);
                 corm__strlcpy(b->db->err.values, corm__buf_cstr(&vals), sizeof b->db->err.values);
-                corm__strlcpy(b->db->err.constraint_name, f->column,
+                corm__buf_reset(&vals);
+                corm__buf_addf(&vals, "%s.%s", m->table, f->column);
+                corm__strlcpy(b->db->err.constraint_name, corm__buf_cstr(&vals),
                               sizeof b->db->err.constraint_name);
                 corm__buf_free(&vals);
                 keep = b->db->err;
@@ -520,6 +523,15 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
         rc = create_pass(&pass[0], order, nwith, batch_rows[0], &filled, &fail_lo, &fail_hi);
         if (rc != CORM_OK) failed_pass = 0;
     }
+    if (rc == CORM_OK && nwith && b.d->sync_ids) {
+        /* explicit ids: move the id generator past them (dialect.h) */
+        corm_buf sync;
+        corm__buf_init(&sync);
+        b.d->sync_ids(&sync, m->table);
+        rc = sync.oom ? nomem(&b, "bulk_create")
+                      : corm__db_exec_internal(db, corm__buf_cstr(&sync), "bulk_create", &db->err);
+        corm__buf_free(&sync);
+    }
     size_t filled1 = 0;
     if (rc == CORM_OK) {
         rc = create_pass(&pass[1], order + nwith, objs->n - nwith, batch_rows[1], &filled1,
@@ -685,6 +697,62 @@ static corm_rc case_update(upd *u, size_t lo, size_t hi, int64_t *changes)
     return rc;
 }
 
+/* One statement for objects order[lo..hi): a join with their values,
+** `UPDATE t SET f = v.column2 FROM (VALUES (?, ?), ...) AS v WHERE
+** t.id = v.column1` (SQLite >= 3.33, PostgreSQL; the VALUES columns are
+** column1, column2, ... in both).  PostgreSQL types the first row. */
+static corm_rc values_update(upd *u, size_t lo, size_t hi, int64_t *changes)
+{
+    bulk *b = u->b;
+    const corm__dialect *d = b->d;
+    bool cast = strcmp(d->vendor, "sqlite") != 0;
+    corm__compiled cp;
+    corm__compiled_init(&cp);
+    corm_buf sql;
+    corm__buf_init(&sql);
+    corm_rc rc = CORM_OK;
+    const corm_field *idf = &b->m->fields[0];
+    corm__buf_adds(&sql, "UPDATE ");
+    corm__sql_ident(&sql, b->m->table);
+    corm__buf_adds(&sql, " SET ");
+    for (int i = 0; i < u->nfields; i++) {
+        if (i) corm__buf_adds(&sql, ", ");
+        corm__sql_ident(&sql, u->fields[i]->column);
+        corm__buf_addf(&sql, " = corm_v.column%d", i + 2);
+    }
+    corm__buf_adds(&sql, " FROM (VALUES ");
+    for (size_t k = lo; k < hi && rc == CORM_OK; k++) {
+        const void *obj = corm__objs_at(b->objs, u->order[k]);
+        corm__buf_adds(&sql, k > lo ? ", (" : "(");
+        for (int i = -1; i < u->nfields && rc == CORM_OK; i++) {
+            const corm_field *f = i < 0 ? idf : u->fields[i];
+            corm_value v = corm__field_value(obj, f);
+            if (i >= 0) corm__buf_adds(&sql, ", ");
+            bool typed = cast && k == lo;
+            if (typed) corm__buf_adds(&sql, "CAST(");
+            rc = corm__compiled_param(&cp, d, &sql, v, &b->db->err);
+            if (typed) {
+                char tbuf[64];
+                const char *t = f == idf ? "bigint" : d->column_type(f, tbuf, sizeof tbuf);
+                corm__buf_addf(&sql, " AS %s)", t ? t : "text");
+            }
+        }
+        corm__buf_addc(&sql, ')');
+    }
+    corm__buf_adds(&sql, ") AS corm_v WHERE ");
+    corm__sql_ident(&sql, b->m->table);
+    corm__buf_addc(&sql, '.');
+    corm__sql_ident(&sql, idf->column);
+    corm__buf_adds(&sql, " = corm_v.column1");
+    if (rc == CORM_OK && sql.oom) rc = nomem(b, "bulk_update");
+    if (rc == CORM_OK)
+        rc = corm__db_run(b->db, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site,
+                          "bulk_update", changes);
+    corm__buf_free(&sql);
+    corm__compiled_free(&cp);
+    return rc;
+}
+
 static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *const *fields,
                            const corm_bulk_opts *opts, corm_site site)
 {
@@ -748,10 +816,15 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
     corm__map_free(&seen);
     u.order = order;
 
-    bool per_row = opts && opts->strategy == CORM_BULK_ROWS ? true
-                 : opts && opts->strategy == CORM_BULK_CASE ? false
-                 : b.d->bulk_update_rows;
-    size_t rows = per_row ? n : (size_t)b.d->max_params / (size_t)(2 * u.nfields + 1);
+    int strategy = opts ? opts->strategy : CORM_BULK_AUTO;
+    if (strategy != CORM_BULK_CASE && strategy != CORM_BULK_ROWS && strategy != CORM_BULK_VALUES)
+        strategy = b.d->bulk_update_rows ? CORM_BULK_ROWS : CORM_BULK_VALUES;
+    bool per_row = strategy == CORM_BULK_ROWS;
+    size_t rows = per_row ? n
+                : strategy == CORM_BULK_VALUES ? (size_t)b.d->max_params / (size_t)(u.nfields + 1)
+                : (size_t)b.d->max_params / (size_t)(2 * u.nfields + 1);
+    /* a CASE is read top to bottom for every row: cost batch x batch */
+    if (strategy == CORM_BULK_CASE && rows > 1000) rows = 1000;
     if (rows == 0) rows = 1;
     if (opts && opts->batch_size && opts->batch_size < rows) rows = opts->batch_size;
     size_t nbatches = (n + rows - 1) / rows;
@@ -775,6 +848,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
             rc = corm__db_run_many(db, corm__buf_cstr(&sql), u.nfields + 1, hi - lo, upd_fill, &sub,
                                    site, "bulk_update", &changes, &failed);
             failed_row = lo + failed + 1;
+        } else if (strategy == CORM_BULK_VALUES) {
+            rc = values_update(&u, lo, hi, &changes);
         } else {
             rc = case_update(&u, lo, hi, &changes);
         }

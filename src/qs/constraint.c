@@ -233,9 +233,18 @@ void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what
         }
     }
     e->constraint = ci.kind;
-    if (!e->constraint_name[0])
-        corm__strlcpy(e->constraint_name, ci.name[0] ? ci.name : kind_name(ci.kind),
+    if (!e->constraint_name[0]) {
+        /* "table.column[, table.column]" on every backend (SQLite's own
+        ** words); else the backend's constraint name */
+        corm_buf name;
+        corm__buf_init(&name);
+        for (int i = 0; i < ncols; i++)
+            corm__buf_addf(&name, "%s%s.%s", i ? ", " : "", m->table, cols[i]->column);
+        corm__strlcpy(e->constraint_name, name.len ? corm__buf_cstr(&name)
+                                          : ci.name[0] ? ci.name : kind_name(ci.kind),
                       sizeof e->constraint_name);
+        corm__buf_free(&name);
+    }
     if (!e->values[0]) corm__strlcpy(e->values, corm__buf_cstr(&vals), sizeof e->values);
     if (bulk && nrows) e->row = (int64_t)row + 1;
 

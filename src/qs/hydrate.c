@@ -286,10 +286,92 @@ static void fetch_begin(corm_db *db, const corm__query *q, const corm__compiled 
     }
 }
 
+/* ------------------------------------------------ auto mode's plans */
+
+int corm__path_kind(const corm_model *m, const char *path)
+{
+    const char *seg = path;
+    for (;;) {
+        const char *sep = strstr(seg, "__");
+        size_t len = sep ? (size_t)(sep - seg) : strlen(seg);
+        const corm_relation *r = corm__model_rel(m, seg, len);
+        if (!r) return -1;
+        if (r->kind == CORM_REL_REVERSE_FK || r->kind == CORM_REL_M2M ||
+            r->kind == CORM_REL_REVERSE_M2M)
+            return 1;
+        m = corm__rel_target(m, r);
+        if (!sep) return 0;
+        seg = sep + 2;
+    }
+}
+
+/* The select_related path was asked by the code (not learned). */
+static bool user_asked(const corm__query *q, const char *path)
+{
+    size_t n = strlen(path);
+    for (int i = 0; i < q->nrelated; i++)
+        if (strncmp(q->related[i], path, n) == 0 &&
+            (!q->related[i][n] || strncmp(q->related[i] + n, "__", 2) == 0))
+            return true;
+    return false;
+}
+
+#define MAX_PLANS 32
+
+typedef struct learned {
+    const corm__plan *plans[MAX_PLANS];
+    size_t n;
+    corm__query q;                         /* q with the learned joins */
+    const char *related[CORM__MAX_NODES];
+} learned;
+
+/* A root evaluation in auto mode: the plans learned for its site, and the
+** query with their to-one chains joined.  Returns the query to run. */
+static const corm__query *learn_apply(corm_db *db, const corm__query *q, corm_site built,
+                                      const char *origin, learned *L)
+{
+    L->n = 0;
+    corm_instr *in = db->instr;
+    if (corm__instr_mode_now(in) != CORM_NPLUSONE_AUTO || q->via || !built.file || !origin ||
+        strcmp(origin, "queryset") != 0 || db->next.parent_batch || db->next.kind ||
+        corm__instr_auto_active(in))
+        return q;
+    const corm__plan *all[MAX_PLANS];
+    size_t n = corm__instr_plans(in, built, all, MAX_PLANS);
+    int nrel = q->nrelated;
+    if (!n || nrel >= CORM__MAX_NODES) return q;
+    for (int i = 0; i < nrel; i++) L->related[i] = q->related[i];
+    for (size_t i = 0; i < n; i++) {
+        /* to-many, or another queryset built at that line */
+        if (corm__path_kind(q->model, all[i]->path) != 0) continue;
+        if (user_asked(q, all[i]->path) || nrel >= CORM__MAX_NODES - 1) continue;
+        L->related[nrel++] = all[i]->path;
+        L->plans[L->n++] = all[i];
+    }
+    if (nrel == q->nrelated) return q;
+    L->q = *q;
+    L->q.related = L->related;
+    L->q.nrelated = nrel;
+    return &L->q;
+}
+
+/* After the root query: the findings of the learned joins.  (Learned
+** relations under a to-many one are loaded with it by the auto load of
+** that relation, src/qs/related.c; a learned prefetch here could not see
+** the queryset's own prefetch lookups.) */
+static void learn_finish(corm_db *db, size_t n, corm_site site, const learned *L)
+{
+    for (size_t i = 0; i < L->n; i++) {
+        corm_event tag = L->plans[i]->tag;
+        tag.site = site;
+        corm__instr_auto(db->instr, &tag, n, true);
+    }
+}
+
 /* After it: the batch's objects, its result group, its eager loads. */
-static void fetch_done(corm_db *db, const corm__query *q, corm_arena *arena, corm_batch *batch,
-                       void **items, size_t n, corm_site site, const corm_event *note,
-                       const char *origin)
+static void fetch_done(corm_db *db, const corm__query *q, const corm__query *asked,
+                       corm_arena *arena, corm_batch *batch, void **items, size_t n,
+                       corm_site site, const corm_event *note, const char *origin)
 {
     corm_instr *in = db->instr;
     batch->items = items;
@@ -306,6 +388,7 @@ static void fetch_done(corm_db *db, const corm__query *q, corm_arena *arena, cor
     if (corm__instr_auto_active(in) || !batch->built.file) return;
     for (int j = 0; j < batch->njpaths; j++) {
         const corm__jpath *jp = &batch->jpaths[j];
+        if (!user_asked(asked, jp->path)) continue;  /* auto mode's, learned */
         corm__instr_eager(in, batch->eval, jp->from, jp->rel->slot, false, jp->rel->name,
                           join_path(arena, batch->path, jp->from_path), batch->built, site, n);
         batch->eager = true;
@@ -324,6 +407,9 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
         corm__err_set(err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;
     }
+    const corm__query *asked = q;  /* what the code asked for */
+    learned L;
+    q = learn_apply(db, q, built, origin, &L);
     corm__compiled c;
     corm__compiled_init(&c);
     corm_rc rc = corm__compile_select(q, CORM__SEL_OBJECTS, d, &c, err);
@@ -391,7 +477,8 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
             *out = items;
             *nout = objs.n;
             batch->nobjs = objs.n;
-            fetch_done(db, q, arena, batch, items, objs.n, site, &note, origin);
+            fetch_done(db, q, asked, arena, batch, items, objs.n, site, &note, origin);
+            if (L.n) learn_finish(db, objs.n, site, &L);
             if (keys && kv) {
                 *keys = corm__arena_memdup(arena, kv, objs.n * sizeof *kv);
                 if (!*keys) rc = CORM_NOMEM;

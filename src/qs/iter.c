@@ -55,6 +55,8 @@ corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
         return it;
     }
     it->cap = it->chunk_size;
+    /* PostgreSQL: a server-side cursor, so the client holds one chunk */
+    qs->db->stream_rows = it->chunk_size > INT32_MAX ? INT32_MAX : (int)it->chunk_size;
     if (corm__db_query(qs->db, &it->cur, it->c.sql.p, it->c.params, it->c.nparams, site,
                        qs->built, "iterator") != CORM_OK) {
         corm__err_copy(&qs->err, &qs->db->err);

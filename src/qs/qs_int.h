@@ -58,6 +58,9 @@ typedef struct corm__jpath {
 ** DEFERRED: its parent result, path and queryset go to the event (and
 ** strict mode can refuse it).  Runs no query. */
 void corm__lazy_note(void *obj, corm_origin_kind kind, const char *what);
+/* Whether path ("author__country") walks relations of m: 0 to-one ones
+** only, 1 through a to-many one, -1 not a path of m. */
+int corm__path_kind(const corm_model *m, const char *path);
 
 /* One prefetch_related lookup, or a Prefetch object (inner, to_attr). */
 typedef struct corm__pf_lookup {

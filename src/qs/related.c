@@ -155,7 +155,28 @@ static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind,
     corm_event tag;
     tag_of(h, kind, r->name, &tag);
     tag.site = site;
-    corm__pf_lookup pf = {r->name, NULL, NULL};
+    /* what earlier runs had to batch-load below r comes with it: a
+    ** Prefetch whose queryset joins or prefetches it */
+    const corm__plan *plans[32], *deep[32];
+    size_t nplans = corm__instr_plans(in, b->built, plans, 32), ndeep = 0;
+    corm_buf pre;
+    corm__buf_init(&pre);
+    corm__buf_addf(&pre, "%s%s%s__", tag.path, *tag.path ? "__" : "", r->name);
+    corm_qs *inner = NULL;
+    const corm_model *target = corm__rel_target(h->model, r);
+    for (size_t i = 0; i < nplans && !pre.oom; i++) {
+        if (strncmp(plans[i]->path, pre.p, pre.len) != 0) continue;
+        const char *rest = plans[i]->path + pre.len;
+        int k = corm__path_kind(target, rest);
+        if (k < 0) continue;
+        if (!inner && !(inner = corm_qs_new_at(db, target, b->built))) break;
+        const char *one[] = {rest, NULL};
+        if (k == 0) corm_select_related_v(inner, one);
+        else corm_prefetch_related_v(inner, one);
+        deep[ndeep++] = plans[i];
+    }
+    corm__buf_free(&pre);
+    corm__pf_lookup pf = {r->name, inner, NULL};
     corm__instr_auto_begin(in);
     (void)corm__instr_eval_begin(in);
     corm__instr_level(in, b->arena, h->model, objs, n, b->built, tag.path, b->path_many);
@@ -164,8 +185,15 @@ static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind,
     corm__instr_levels_clear(in);
     corm__instr_auto_end(in);
     corm__free(objs);
+    corm_qs_free(inner);
     if (rc != CORM_OK) return -1;
-    corm__instr_auto(in, &tag, n);
+    corm__instr_auto(in, &tag, n, false);
+    corm__instr_learn(in, &tag, to_many(r));
+    for (size_t i = 0; i < ndeep; i++) {
+        corm_event t = deep[i]->tag;
+        t.site = site;
+        corm__instr_auto(in, &t, n, true);
+    }
     return (h->rel_loaded & ((uint64_t)1 << r->slot)) ? 1 : 0;
 }
 

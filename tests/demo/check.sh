@@ -34,3 +34,5 @@ if ! diff -u "$here/expected-scale100.txt" <(printf '%s\n' "$got"); then
   exit 1
 fi
 echo "demo: $(printf '%s\n' "$got" | wc -l) scenario variants match"
+# and auto mode's contract (docs/nplusone.md), on the same database
+"$here/check-auto.sh" "$corm" "${args[@]}"

@@ -57,8 +57,11 @@ static const corm_finding *only(corm_capture *c, corm_finding_kind k)
 
 static void no_findings(corm_capture *c)
 {
-    if (corm_capture_nfindings(c))
-        fail_msg("no finding expected:\n%s", corm_capture_report(c));
+    for (size_t i = 0; i < corm_capture_nfindings(c); i++) {
+        const corm_finding *f = corm_capture_finding(c, i);
+        print_error("unexpected %s: %s\n", corm_finding_kind_name(f->kind), f->message);
+    }
+    assert_int_equal(corm_capture_nfindings(c), 0);
 }
 
 /* "tests/integration/test_instr.c:LINE" */
@@ -425,6 +428,7 @@ static void test_no_false_positives(void **state)
     corm_qs_free(pf);
     /* a Prefetch with to_attr, read through corm_attr */
     corm_qs *pa = corm_all(db, Author);
+    corm_order_by(pa, "-name");   /* not the statement above: that would be a duplicate */
     corm_prefetch(pa, "books", NULL, "all_books");
     corm_foreach (a, pa) assert_non_null(corm_attr(a, "all_books"));
     corm_qs_free(pa);
@@ -599,7 +603,7 @@ static void test_lookups_writes_duplicates(void **state)
         assert_int_equal(corm_eval(same), CORM_OK);
         corm_qs_free(same);
     }
-    static const char *const titles[] = {"Beowulf", "1Q84"};
+    static const char *const titles[] = {"Beowulf", "Notre-Dame de Paris"};
     int sim = 0;
     for (int i = 0; i < 2; i++) {
         corm_qs *other = corm_all(db, Book);

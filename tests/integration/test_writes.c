@@ -202,7 +202,8 @@ static void test_auto_now(void **state)
     corm_qs *qs = corm_all(db, Comment);
     Comment *got = corm_get(qs);
     assert_non_null(got);
-    assert_int_equal(strlen(got->created_at), 26);  /* YYYY-MM-DD HH:MM:SS.ffffff */
+    /* YYYY-MM-DD HH:MM:SS.ffffff (PostgreSQL drops trailing zeros) */
+    assert_true(strlen(got->created_at) >= 19);
     assert_true(strcmp(got->created_at, "2020-01-01") > 0);
     char created[32];
     snprintf(created, sizeof created, "%s", got->created_at);
@@ -234,7 +235,7 @@ static void test_auto_now(void **state)
     li->total = 6;
     OK_DB(corm_save(db, li));
     assert_true(strcmp(li->updated_at, first) >= 0);
-    assert_int_equal(strlen(li->updated_at), 26);
+    assert_true(strlen(li->updated_at) >= 19);
     corm_qs_free(iq);
 }
 
@@ -632,8 +633,9 @@ static void test_bulk_create_100k(void **state)
 {
     (void)state;
     big g = big_books();
-    /* Book has 9 columns besides the id: 32766 / 9 = 3640 rows per INSERT */
-    CORM_ASSERT_NUM_QUERIES(db, 28) { OK_DB(corm_bulk_create_array(db, g.books, BIG, NULL)); }
+    /* Book has 9 columns besides the id: 32766 / 9 = 3640 rows per INSERT
+    ** on SQLite (28 INSERTs), 65535 / 9 = 7281 on PostgreSQL (14) */
+    CORM_ASSERT_NUM_QUERIES(db, test_db_is_pg() ? 14 : 28) { OK_DB(corm_bulk_create_array(db, g.books, BIG, NULL)); }
     assert_int_equal(COUNT(Book), 6 + BIG);
     assert_int_equal(g.books[0].id, 7);
     assert_int_equal(g.books[BIG - 1].id, 6 + BIG);
@@ -698,14 +700,14 @@ static void test_bulk_create_fails_whole(void **state)
 static void test_bulk_update(void **state)
 {
     (void)state;
-    for (int strategy = CORM_BULK_CASE; strategy <= CORM_BULK_ROWS; strategy++) {
+    for (int strategy = CORM_BULK_CASE; strategy <= CORM_BULK_VALUES; strategy++) {
         corm_qs *qs = corm_all(db, Book);
         corm_order_by(qs, "id");
         assert_int_equal(corm_eval(qs), CORM_OK);
         Book *const *books = (Book *const *)corm_qs_items(qs);
         for (size_t i = 0; i < corm_qs_len(qs); i++) {
             books[i]->pages = 1000 + strategy * 10 + (int32_t)i;
-            books[i]->title = strategy == CORM_BULK_CASE ? "case" : "rows";
+            books[i]->title = strategy == CORM_BULK_CASE ? "case" : "rows";  /* or values */
         }
         corm_bulk_opts o = {.strategy = strategy};
         int64_t n;
@@ -768,10 +770,11 @@ static void test_bulk_update_100k(void **state)
     }
     assert_int_equal(n, BIG);
     assert_string_equal(scalar("SELECT count(*) FROM book WHERE pages = 7"), "100000");
-    /* CASE WHEN batches: 32766 / (2 * 1 + 1) = 10922 objects per UPDATE */
+    /* UPDATE ... FROM (VALUES ...) batches: 32766 / (1 + 1) = 16383 objects
+    ** per UPDATE on SQLite (7), 65535 / 2 = 32767 on PostgreSQL (4) */
     for (int i = 0; i < BIG; i++) g.books[i].pages = 8;
-    corm_bulk_opts c = {.strategy = CORM_BULK_CASE};
-    CORM_ASSERT_NUM_QUERIES(db, 10) {
+    corm_bulk_opts c = {.strategy = CORM_BULK_VALUES};
+    CORM_ASSERT_NUM_QUERIES(db, test_db_is_pg() ? 4 : 7) {
         n = corm_bulk_update_array_at(db, g.books, BIG, (const char *const[]){"pages", NULL}, &c,
                                       CORM_SITE);
     }
@@ -780,7 +783,7 @@ static void test_bulk_update_100k(void **state)
     /* a failure at object 70,000 writes nothing */
     for (int i = 0; i < BIG; i++) g.books[i].pages = 9;
     g.books[69999].isbn = "9780000000001";
-    for (int s = CORM_BULK_CASE; s <= CORM_BULK_ROWS; s++) {
+    for (int s = CORM_BULK_ROWS; s <= CORM_BULK_VALUES; s++) {
         c.strategy = s;
         n = corm_bulk_update_array_at(db, g.books, BIG, (const char *const[]){"pages", "isbn", NULL},
                                       &c, CORM_SITE);

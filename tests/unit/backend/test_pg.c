@@ -474,6 +474,93 @@ static void test_lost_transaction(void **state)
     assert_string_equal(scalar(db, "SELECT count(*) FROM \"tag\""), "1");
 }
 
+/* ------------------------------------------------------------ streaming */
+
+static int open_cursors(void)
+{
+    return atoi(scalar(db, "SELECT count(*) FROM pg_cursors WHERE name LIKE 'corm\\_cur\\_%'"));
+}
+
+static void test_stream(void **state)
+{
+    (void)state;
+    const corm__backend *be = db->be;
+    corm__stmt *s;
+    corm_error err;
+    corm_value hi = corm_int(10);
+    for (int tx = 0; tx < 2; tx++) {
+        /* outside a transaction: WITH HOLD; inside one: a plain cursor */
+        if (tx) assert_int_equal(corm_begin(db), CORM_OK);
+        assert_int_equal(be->query_stream(db->conn, "SELECT g, 'row ' || g AS label FROM "
+                                          "generate_series(1, $1::int) g ORDER BY g", &hi, 1, 3,
+                                          &s, &err), CORM_OK);
+        assert_int_equal(be->column_count(s), 2);
+        assert_string_equal(be->column_name(s, 1), "label");
+        bool row;
+        int n = 0;
+        while (be->step(s, &row, &err) == CORM_OK && row) {
+            n++;
+            assert_int_equal(be->column_int(s, 0), n);
+            size_t len;
+            char want[16];
+            snprintf(want, sizeof want, "row %d", n);
+            assert_string_equal(be->column_text(s, 1, &len), want);
+            /* other statements run on the connection between chunks */
+            if (n == 4) assert_int_equal(open_cursors(), 1);
+        }
+        assert_int_equal(n, 10);
+        be->finish(s);
+        assert_int_equal(open_cursors(), 0);
+        if (tx) assert_int_equal(corm_commit(db), CORM_OK);
+    }
+    /* given up half way: the cursor is closed all the same */
+    assert_int_equal(be->query_stream(db->conn, "SELECT g FROM generate_series(1, 100) g", NULL, 0,
+                                      7, &s, &err), CORM_OK);
+    bool row;
+    assert_int_equal(be->step(s, &row, &err), CORM_OK);
+    assert_true(row);
+    be->finish(s);
+    assert_int_equal(open_cursors(), 0);
+    /* exactly a chunk, and nothing */
+    assert_int_equal(be->query_stream(db->conn, "SELECT g FROM generate_series(1, 6) g", NULL, 0,
+                                      3, &s, &err), CORM_OK);
+    int n = 0;
+    while (be->step(s, &row, &err) == CORM_OK && row) n++;
+    assert_int_equal(n, 6);
+    be->finish(s);
+    assert_int_equal(be->query_stream(db->conn, "SELECT 1 WHERE false", NULL, 0, 3, &s, &err),
+                     CORM_OK);
+    assert_int_equal(be->step(s, &row, &err), CORM_OK);
+    assert_false(row);
+    be->finish(s);
+    /* errors come at the start, with the statement's SQL */
+    assert_int_equal(be->query_stream(db->conn, "SELECT * FROM no_such_table", NULL, 0, 3, &s, &err),
+                     CORM_DB);
+    assert_string_equal(err.sql, "SELECT * FROM no_such_table");
+    assert_int_equal(open_cursors(), 0);
+    /* the connection lost between chunks: the step that needs the server fails */
+    assert_int_equal(be->query_stream(db->conn, "SELECT g FROM generate_series(1, 10) g", NULL, 0,
+                                      2, &s, &err), CORM_OK);
+    for (int i = 0; i < 2; i++) assert_int_equal(be->step(s, &row, &err), CORM_OK);
+    kill_connection(db);
+    assert_int_equal(be->step(s, &row, &err), CORM_CONN);
+    assert_false(row);
+    be->finish(s);
+    assert_string_equal(scalar(db, "SELECT 1"), "1");  /* reconnected */
+    /* the iterator reads through one: one chunk in the client at a time */
+    corm_qs *qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    corm_iter *it = corm_iterator(qs, 2);
+    assert_non_null(corm_iter_next(it));
+    assert_int_equal(open_cursors(), 1);
+    int books = 1;
+    while (corm_iter_next(it)) books++;
+    assert_int_equal(books, 6);
+    corm_iter_free(it);
+    corm_qs_free(qs);
+    assert_int_equal(open_cursors(), 0);
+}
+
 static void test_ping(void **state)
 {
     (void)state;
@@ -500,6 +587,7 @@ int main(void)
         cmocka_unit_test(test_lost_connection_read),
         cmocka_unit_test(test_lost_connection_write_not_retried),
         cmocka_unit_test(test_lost_transaction),
+        cmocka_unit_test(test_stream),
         cmocka_unit_test(test_ping),
     };
     return cmocka_run_group_tests_name("pg", tests, setup, teardown);
