@@ -137,8 +137,8 @@ int main(int argc, char **argv)
     printf("%s, %zu books\n", url, n);
 
     /* ---- inserts */
-    const size_t batches[] = {0, 1000, 100};
-    for (size_t k = 0; k < 3; k++) {
+    const size_t batches[] = {0, 1000, 250, 100};
+    for (size_t k = 0; k < 4; k++) {
         for (int r = 0; r < RUNS; r++) {
             corm_db *db = fresh(url);
             reset_ids(b, n);
@@ -207,11 +207,6 @@ int main(int argc, char **argv)
     static const char *const f2[] = {"pages", "title", NULL};
     for (int nf = 1; nf <= 2; nf++) {
         for (int s = CORM_BULK_CASE; s <= CORM_BULK_VALUES; s++) {
-            if (!sqlite && s == CORM_BULK_CASE && n > 10000) {
-                printf("bulk_update %d field%s %-28s  (skipped: quadratic)\n", nf,
-                       nf > 1 ? "s" : " ", names[s]);
-                continue;
-            }
             for (int r = 0; r < RUNS; r++) {
                 for (size_t i = 0; i < n; i++) b[i].pages = (int32_t)(r * 7 + (int)i % 100);
                 corm_bulk_opts o = {.strategy = s};

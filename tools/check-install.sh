@@ -13,6 +13,8 @@ export PKG_CONFIG_SYSROOT_DIR="$root"
 # sanitizer builds need their runtime at link time too
 extra=""
 case "$B" in *asan*) extra="-fsanitize=address,undefined" ;; esac
+# (any build dir: a library built with SAN=1 references the ASan runtime)
+nm "$B/libcorm.a" 2>/dev/null | grep -q ' U __asan_' && extra="-fsanitize=address,undefined"
 cc -std=c11 -Wall -Wextra -Werror $(pkg-config --cflags corm) -I"$root/gen" \
    examples/quickstart.c "$root/gen/bookstore.c" -o "$root/quickstart" \
    $(pkg-config --libs corm) $extra

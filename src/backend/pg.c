@@ -4,14 +4,15 @@
 **
 ** Statements.  Every parameterized statement, and every SELECT / INSERT /
 ** UPDATE / DELETE / WITH / VALUES, is prepared once per connection under a
-** name ("corm_17": PQprepare, then PQdescribePrepared for its parameter
-** count) and run with PQexecPrepared.  The names live in a hash table keyed
-** by the SQL text with an LRU list bounding it at CACHE_CAP; an evicted
-** statement is DEALLOCATEd.  Other statements (BEGIN, COMMIT, SAVEPOINT,
-** DDL) run once through the unnamed statement (PQexecParams): one round
-** trip, nothing kept.  A query's result is read whole (PQexecPrepared),
-** so a statement is never "busy": nested queries with the same SQL (a lazy
-** load inside a loop over the same query) just execute the name again.
+** name ("corm_17", PQprepare for the number of parameters given) and run
+** with PQexecPrepared.  The names live in a hash table keyed by the SQL
+** text with an LRU list bounding it at CACHE_CAP; an evicted statement is
+** DEALLOCATEd.  Other statements (BEGIN, COMMIT, SAVEPOINT, DDL) run once
+** through the unnamed statement (PQexecParams): one round trip, nothing
+** kept.  A query's result is read whole (PQexecPrepared), so a statement
+** is never "busy": nested queries with the same SQL (a lazy load inside a
+** loop over the same query) just execute the name again.  The exception is
+** query_stream (the iterator): a server-side cursor read FETCH by FETCH.
 **
 ** Values.  Parameters go as text with their types left to the server,
 ** which infers them from the statement when preparing it (so "5" binds an
@@ -24,8 +25,8 @@
 ** CORM_CONN and is never re-run: corm cannot know whether a write reached
 ** the server.  The connection is marked lost and reconnected (PQreset) at
 ** the start of the next call.  If a transaction was open, the message says
-** it was lost; db.c refuses further statements until the application ends
-** the transaction.  SQLSTATEs map to corm_rc (23xxx -> CORM_CONSTRAINT,
+** it was lost, and every later statement is refused (tx_lost_gate) until
+** the application ends the transaction.  SQLSTATEs map to corm_rc (23xxx -> CORM_CONSTRAINT,
 ** 40001/40P01/55P03 -> CORM_BUSY, 08xxx/57P0x -> CORM_CONN, ...) and the
 ** code itself is kept in corm_error.sqlstate.
 **

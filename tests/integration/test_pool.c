@@ -58,6 +58,7 @@ static void sleep_ms(int ms)
 /* ------------------------------------------------------------ threads */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_barrier_t start;  /* every thread starts at once: contention */
 static struct { corm_db *db; int holders; } held[POOL_SIZE];
 static int shared_use, failures, timeouts;
 static char first_failure[512];
@@ -89,6 +90,7 @@ static void hold(corm_db *d, int delta)
 static void *worker(void *arg)
 {
     int id = (int)(intptr_t)arg;
+    pthread_barrier_wait(&start);
     for (int k = 0; k < NITERS; k++) {
         corm_error err;
         corm_db *d = corm_pool_acquire(pool, 20000, &err);
@@ -109,6 +111,7 @@ static void *worker(void *arg)
         Tag t = CORM_NEW(Tag);
         t.name = name;
         if (corm_save(d, &t) != CORM_OK) note_failure("save", corm_db_error(d));
+        sleep_ms(1);  /* a request takes a while: the others must wait */
         hold(d, -1);
         corm_pool_release(pool, d);
     }
@@ -119,9 +122,11 @@ static void test_threads(void **state)
 {
     (void)state;
     pthread_t th[NTHREADS];
+    assert_int_equal(pthread_barrier_init(&start, NULL, NTHREADS), 0);
     for (int i = 0; i < NTHREADS; i++)
         assert_int_equal(pthread_create(&th[i], NULL, worker, (void *)(intptr_t)i), 0);
     for (int i = 0; i < NTHREADS; i++) pthread_join(th[i], NULL);
+    pthread_barrier_destroy(&start);
     if (failures) fail_msg("%d failures, first: %s", failures, first_failure);
     assert_int_equal(shared_use, 0);
     assert_int_equal(timeouts, 0);
