@@ -61,7 +61,7 @@ corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
     return qs;
 }
 
-static corm_q *copy_q(corm_qs *dst, const corm_q *q)
+static corm_q *copy_q(corm_qs *dst, const corm_qs *src, const corm_q *q)
 {
     if (!q) return NULL;
     corm_q *c = corm__arena_zalloc(&dst->build, sizeof *c);
@@ -71,11 +71,12 @@ static corm_q *copy_q(corm_qs *dst, const corm_q *q)
         c->lookup = corm__arena_strdup(&dst->build, q->lookup);
         if (!c->lookup || corm__value_copy(&dst->build, &c->value, &q->value) != CORM_OK)
             return NULL;
+        if (q->rhs && !(c->rhs = corm__expr_copy(dst, src, q->rhs))) return NULL;
         return c;
     }
-    c->a = copy_q(dst, q->a);
+    c->a = copy_q(dst, src, q->a);
     if (!c->a) return NULL;
-    if (q->b && !(c->b = copy_q(dst, q->b))) return NULL;
+    if (q->b && !(c->b = copy_q(dst, src, q->b))) return NULL;
     return c;
 }
 
@@ -107,7 +108,8 @@ corm_qs *corm_qs_clone(const corm_qs *src)
         if (l->inner && !inner) oom(qs);
         else corm_prefetch(qs, l->path, inner, l->to_attr);
     }
-    if ((src->q.where && !(qs->q.where = copy_q(qs, src->q.where))) ||
+    if (qs->err.rc == CORM_OK && corm__clone_shape(qs, src) != CORM_OK) oom(qs);
+    if ((src->q.where && !(qs->q.where = copy_q(qs, src, src->q.where))) ||
         !(qs->q.order = copy_strs(&qs->build, src->q.order, src->q.norder)) ||
         !(qs->q.related = copy_strs(&qs->build, src->q.related, src->q.nrelated)))
         oom(qs);

@@ -121,6 +121,11 @@ corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c,
                           corm_arena *arena, corm_batch *batch, void **out);
 corm_batch *corm__batch_new(corm_db *db, const corm__query *q, corm_arena *arena);
 
+/* Clone support (shape.c): deep copies of expressions (subqueries are
+** cloned and taken by dst) and of values/only/annotations. */
+corm_expr *corm__expr_copy(corm_qs *dst, const corm_qs *src, const corm_expr *e);
+corm_rc corm__clone_shape(corm_qs *dst, const corm_qs *src);
+
 /* Evaluate a corm_raw / corm_sql queryset (raw.c). */
 corm_rc corm__eval_raw(corm_qs *qs, corm_site site);
 

@@ -36,10 +36,12 @@ static const char **copy_list(corm_qs *qs, const char *const *v, int *n)
 {
     *n = 0;
     while (v && v[*n]) (*n)++;
-    const char **p = corm__arena_alloc(&qs->build, (size_t)(*n ? *n : 1) * sizeof *p);
+    /* NULL-terminated, so a stored list can be copied again (clone) */
+    const char **p = corm__arena_alloc(&qs->build, (size_t)(*n + 1) * sizeof *p);
     if (!p) return NULL;
     for (int i = 0; i < *n; i++)
         if (!(p[i] = corm__arena_strdup(&qs->build, v[i]))) return NULL;
+    p[*n] = NULL;
     return p;
 }
 
@@ -239,7 +241,7 @@ corm_expr *corm_Subquery(corm_qs *qs, corm_qs *inner, const char *field)
         corm__err_hint(&qs->err, "corm_Subquery(qs, inner, \"title\")");
         return NULL;
     }
-    const char **one = corm__arena_alloc(&inner->build, sizeof *one);
+    const char **one = corm__arena_zalloc(&inner->build, 2 * sizeof *one);
     if (!one || !(one[0] = corm__arena_strdup(&inner->build, field))) {
         oom(qs);
         return NULL;
@@ -403,5 +405,56 @@ corm_rc corm_load_field_at(void *obj, const char *name, corm_site site)
     memcpy((char *)obj + f->offset, (const char *)items[0] + f->offset, field_size(f->type));
     h->nulls = (h->nulls & ~bit) | (src->nulls & bit);
     h->deferred &= ~bit;
+    return CORM_OK;
+}
+
+/* ------------------------------------------------------------ clone */
+
+corm_expr *corm__expr_copy(corm_qs *dst, const corm_qs *src, const corm_expr *e)
+{
+    if (!e) return NULL;
+    corm_expr *c = corm__arena_zalloc(&dst->build, sizeof *c);
+    if (!c) return NULL;
+    *c = *e;
+    if (e->path && !(c->path = corm__arena_strdup(&dst->build, e->path))) return NULL;
+    if (e->kind == CORM__E_VALUE && corm__value_copy(&dst->build, &c->value, &e->value) != CORM_OK)
+        return NULL;
+    if (e->a && !(c->a = corm__expr_copy(dst, src, e->a))) return NULL;
+    if (e->b && !(c->b = corm__expr_copy(dst, src, e->b))) return NULL;
+    if (e->sub) {
+        /* the queryset that owns the subquery, cloned and taken by dst */
+        const corm_qs *inner = NULL;
+        for (int i = 0; i < src->nowned; i++)
+            if (&src->owned[i]->q == e->sub) inner = src->owned[i];
+        corm_qs *copy = inner ? corm_qs_clone(inner) : NULL;
+        if (!copy || !take(dst, copy)) return NULL;
+        c->sub = &copy->q;
+    }
+    return c;
+}
+
+corm_rc corm__clone_shape(corm_qs *dst, const corm_qs *src)
+{
+    const corm__query *q = &src->q;
+    dst->q.distinct = q->distinct;
+    dst->q.aggregate = q->aggregate;
+    dst->q.values_mode = q->values_mode;
+    dst->q.defer = q->defer;
+    int n;
+    if (q->nvalues && !(dst->q.values = copy_list(dst, q->values, &n))) return CORM_NOMEM;
+    dst->q.nvalues = q->nvalues;
+    if (q->nonly && !(dst->q.only = copy_list(dst, q->only, &n))) return CORM_NOMEM;
+    dst->q.nonly = q->nonly;
+    if (q->nannots) {
+        corm__annot *a = corm__arena_alloc(&dst->build, (size_t)q->nannots * sizeof *a);
+        if (!a) return CORM_NOMEM;
+        for (int i = 0; i < q->nannots; i++) {
+            a[i].name = corm__arena_strdup(&dst->build, q->annots[i].name);
+            a[i].e = corm__expr_copy(dst, src, q->annots[i].e);
+            if (!a[i].name || !a[i].e) return CORM_NOMEM;
+        }
+        dst->q.annots = a;
+        dst->q.nannots = q->nannots;
+    }
     return CORM_OK;
 }

@@ -258,6 +258,41 @@ static void test_f_subquery_exists(void **state)
     corm_qs_free(qs);
 }
 
+static void test_clone_keeps_shape(void **state)
+{
+    (void)state;
+    /* a clone owns its copy of everything: free the original first */
+    corm_qs *qs = corm_all(db, Author);
+    corm_qs *latest = corm_all(db, Book);
+    corm_filter_expr(latest, "author", corm_OuterRef(latest, "pk"));
+    corm_order_by(latest, "-published_date");
+    corm_slice(latest, 0, 1);
+    corm_annotate(qs, "latest", corm_Subquery(qs, latest, "title"));
+    corm_annotate(qs, "n", corm_Count(qs, "books", false));
+    corm_filter_expr(qs, "id__lte", corm_arith(qs, corm_V(qs, corm_int(1)), '+', corm_V(qs, corm_int(1))));
+    corm_values(qs, "name", "latest", "n");
+    corm_order_by(qs, "-n");
+    corm_qs *c = corm_qs_clone(qs);
+    corm_qs_free(qs);
+    assert_int_equal(corm_eval(c), CORM_OK);
+    assert_int_equal(corm_qs_len(c), 2);
+    assert_string_equal(corm_row_text(c, 0, "name"), "Haruki Murakami");
+    assert_string_equal(corm_row_text(c, 0, "latest"), "1Q84");
+    assert_int_equal(corm_row_int(c, 1, "n"), 2);
+    corm_qs_free(c);
+
+    qs = corm_all(db, Book);
+    corm_only(qs, "title");
+    corm_distinct(qs);
+    c = corm_qs_clone(qs);
+    corm_qs_free(qs);
+    corm_filter(c, "pk", corm_int(1));
+    Book *b = corm_get(c);
+    assert_non_null(b);
+    assert_false(corm_is_loaded(b, "pages"));
+    corm_qs_free(c);
+}
+
 static void test_distinct_explain_sql(void **state)
 {
     (void)state;
@@ -391,6 +426,7 @@ int main(void)
         cmocka_unit_test(test_values),
         cmocka_unit_test(test_annotate_aggregate),
         cmocka_unit_test(test_f_subquery_exists),
+        cmocka_unit_test(test_clone_keeps_shape),
         cmocka_unit_test(test_distinct_explain_sql),
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_evaluation_semantics),
