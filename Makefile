@@ -7,6 +7,8 @@
 #   make install    PREFIX=/usr/local
 #   make valgrind   the suite at -O0 without sanitizers, under valgrind
 #   make tsan       the connection pool's threads under ThreadSanitizer
+#   make bench      corm vs raw sqlite3 C vs Django (docs/benchmarks.md);
+#                   ARGS="--scale full", ARGS=--json, ARGS=--callgrind
 #   make bench-pg   text vs binary PostgreSQL results (docs/postgresql.md)
 #
 # Missing Debian packages are installed by tools/deps.sh, called only when

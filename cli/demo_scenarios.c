@@ -5,6 +5,7 @@
 */
 #include "demo.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 /* Use a string so the compiler cannot drop the read. */
@@ -590,6 +591,111 @@ static int iterator_chunked(demo_ctx *c, bool fixed)
 static int iterator_chunked_naive(demo_ctx *c) { return iterator_chunked(c, false); }
 static int iterator_chunked_fixed(demo_ctx *c) { return iterator_chunked(c, true); }
 
+/* -- create_loop_vs_bulk (seed 000, "Inefficient Bulk Operations"): N
+** comments created one save at a time (N INSERTs) vs one bulk_create (one
+** multi-row INSERT per batch) */
+static int create_loop_vs_bulk(demo_ctx *c, bool fixed)
+{
+    size_t n = (size_t)c->scale;
+    Comment *cs = calloc(n ? n : 1, sizeof *cs);
+    if (!cs) return 1;
+    for (size_t i = 0; i < n; i++) {
+        cs[i] = CORM_NEW(Comment);
+        cs[i].post_id = (int64_t)(i % 10) + 1;
+        corm_set_null(&cs[i], "author", true);
+        cs[i].body = "Thanks for the article.";
+    }
+    int rc = 0;
+    if (fixed) {
+        if (corm_bulk_create_array(c->db, cs, n, NULL) != CORM_OK) rc = demo_fail_db(c->db);
+    } else {
+        for (size_t i = 0; i < n && !rc; i++)
+            if (corm_save(c->db, &cs[i]) != CORM_OK) rc = demo_fail_db(c->db);
+    }
+    if (!rc) c->rows += (int64_t)n;
+    free(cs);
+    return rc;
+}
+static int create_loop_vs_bulk_naive(demo_ctx *c) { return create_loop_vs_bulk(c, false); }
+static int create_loop_vs_bulk_fixed(demo_ctx *c) { return create_loop_vs_bulk(c, true); }
+
+/* -- update_loop_vs_update (seed 001, 004): feature every unpublished
+** book: load and save each (1 + N) vs one queryset update() (1) */
+static int update_loop_vs_update(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    corm_filter(qs, "published_date__isnull", corm_bool(true));
+    if (fixed) {
+        int64_t n = corm_update(qs, CORM_SET("featured", corm_bool(true)));
+        if (n < 0) return finish(qs);
+        c->rows += n;
+        return finish(qs);
+    }
+    corm_order_by(qs, "id");
+    Book *b;
+    corm_foreach (b, qs) {
+        b->featured = true;
+        if (corm_save(c->db, b) != CORM_OK) return corm_qs_free(qs), demo_fail_db(c->db);
+        c->rows++;
+    }
+    return finish(qs);
+}
+static int update_loop_vs_update_naive(demo_ctx *c) { return update_loop_vs_update(c, false); }
+static int update_loop_vs_update_fixed(demo_ctx *c) { return update_loop_vs_update(c, true); }
+
+/* -- bulk_update (seed 001: "bulk_update for differing values"): each
+** book's page count recomputed and saved one by one (1 + N) vs written with
+** one bulk_update (1 + 1) */
+static int bulk_update_pages(demo_ctx *c, bool fixed)
+{
+    corm_qs *qs = corm_all(c->db, Book);
+    corm_order_by(qs, "id");
+    if (corm_eval(qs) != CORM_OK) return finish(qs);
+    size_t n = corm_qs_len(qs);
+    for (size_t i = 0; i < n; i++) {
+        Book *b = corm_qs_at(qs, i);
+        b->pages = (int32_t)(100 + b->id % 400);  /* the seed's values: re-runnable */
+        if (!fixed && corm_save(c->db, b) != CORM_OK) return corm_qs_free(qs), demo_fail_db(c->db);
+    }
+    if (fixed && corm_bulk_update(c->db, corm_qs_items(qs), n, "pages") < 0)
+        return corm_qs_free(qs), demo_fail_db(c->db);
+    c->rows += (int64_t)n;
+    return finish(qs);
+}
+static int bulk_update_naive(demo_ctx *c) { return bulk_update_pages(c, false); }
+static int bulk_update_fixed(demo_ctx *c) { return bulk_update_pages(c, true); }
+
+/* -- tenant_manager (seed 001: "push tenant filters into a custom Manager
+** so developers cannot forget them"): tenant 1's invoices, and a look at
+** invoice 1 (tenant 2's).  Naive: no default scope (corm_unscoped), every
+** tenant's rows come back; fixed: Invoice's `scope tenant_id` and `scope
+** is_void = false` apply, invoice 1 does not exist for tenant 1. */
+static int tenant_manager(demo_ctx *c, bool fixed)
+{
+    if (fixed && corm_scope_set(c->db, "tenant_id", corm_int(1)) != CORM_OK)
+        return demo_fail_db(c->db);
+    corm_qs *qs = corm_all(c->db, Invoice);
+    if (!fixed) corm_unscoped(qs);  /* what a plain manager gives */
+    corm_order_by(qs, "id");
+    Invoice *inv;
+    corm_foreach (inv, qs) {
+        use(inv->number);
+        c->rows++;
+    }
+    int rc = finish(qs);
+    corm_qs *other = corm_all(c->db, Invoice);
+    if (!fixed) corm_unscoped(other);
+    corm_filter(other, "pk", corm_int(1));
+    inv = rc ? NULL : corm_get(other);
+    if (inv) c->rows++;
+    else if (!rc && corm_qs_error(other)->rc != CORM_NOTFOUND) rc = demo_fail_qs(other);
+    corm_qs_free(other);
+    corm_scope_clear(c->db, "tenant_id");
+    return rc;
+}
+static int tenant_manager_naive(demo_ctx *c) { return tenant_manager(c, false); }
+static int tenant_manager_fixed(demo_ctx *c) { return tenant_manager(c, true); }
+
 const demo_scenario demo_scenarios[] = {
     {"books_author", "every book with its author's name (select_related)",
      books_author_naive, books_author_fixed},
@@ -636,5 +742,13 @@ const demo_scenario demo_scenarios[] = {
      iterate_twice_naive, iterate_twice_fixed},
     {"iterator_chunked", "every book in memory vs iterator(chunk_size=2000) (peak memory)",
      iterator_chunked_naive, iterator_chunked_fixed},
+    {"create_loop_vs_bulk", "N comments saved one by one vs one bulk_create (a query per "
+     "batch)", create_loop_vs_bulk_naive, create_loop_vs_bulk_fixed},
+    {"update_loop_vs_update", "feature unpublished books: load and save each vs one "
+     "update()", update_loop_vs_update_naive, update_loop_vs_update_fixed},
+    {"bulk_update", "new page counts saved one by one vs one bulk_update",
+     bulk_update_naive, bulk_update_fixed},
+    {"tenant_manager", "tenant 1's invoices: no default scope (every tenant's rows) vs "
+     "`scope tenant_id`", tenant_manager_naive, tenant_manager_fixed},
 };
 const int demo_nscenarios = (int)(sizeof demo_scenarios / sizeof demo_scenarios[0]);

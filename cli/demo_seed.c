@@ -4,8 +4,9 @@
 ** authors (the seeds' 10 authors and 100 books at 100), 5 countries,
 ** 5 publishers, 5 genres, 5 tags, max(10, N/10) posts with 2 tags each,
 ** max(2, N/5) users with a profile and a payment method, max(20, N/2)
-** orders with 3 items each (every 4th item cancelled), and 7 reviews for
-** each of the first 1,000 books.
+** orders with 3 items each (every 4th item cancelled), 7 reviews for
+** each of the first 1,000 books, and an invoice per order in the order's
+** tenant (every 10th void).
 */
 #include "demo.h"
 
@@ -158,6 +159,18 @@ int demo_seed(corm_db *db, int64_t scale)
             r.created_at = b;
             SAVE(r);
         }
+    }
+    /* one invoice per order, in the order's tenant; every 10th void */
+    for (int64_t i = 1; i <= norders; i++) {
+        Invoice inv = CORM_NEW(Invoice);
+        snprintf(a, sizeof a, "INV-%06lld", (long long)i);
+        inv.user_id = (i - 1) % nusers + 1;
+        inv.order_id = i;
+        inv.number = a;
+        inv.total = 20.0 + (double)(i % 100);
+        inv.tenant_id = i % 2 + 1;
+        inv.is_void = i % 10 == 0;
+        SAVE(inv);
     }
     if (corm_commit(db) != CORM_OK) return demo_fail_db(db);
     return 0;

@@ -220,6 +220,18 @@ int main(int argc, char **argv)
                    median(t, RUNS));
         }
     }
+    for (int nf = 1; nf <= 2; nf++) {
+        for (int r = 0; r < RUNS; r++) {
+            for (size_t i = 0; i < n; i++) b[i].pages = (int32_t)(r * 5 + (int)i % 100);
+            corm_bulk_opts o = {.strategy = CORM_BULK_VALUES, .batch_size = 1000};
+            double t0 = now_ms();
+            if (corm_bulk_update_array_at(db, b, n, nf == 1 ? f1 : f2, &o, CORM_SITE) != (int64_t)n)
+                die(db, "bulk_update");
+            t[r] = now_ms() - t0;
+        }
+        printf("bulk_update %d field%s %-28s %9.1f ms\n", nf, nf > 1 ? "s" : " ",
+               "FROM (VALUES ...) batch 1000", median(t, RUNS));
+    }
     for (int r = 0; r < RUNS; r++) {
         corm_qs *qs = corm_all(db, Book);
         double t0 = now_ms();

@@ -8,8 +8,9 @@
 ** has an id that its batches carry; an eager load is recorded as (id,
 ** model, relation slot), and a read of a cached relation marks the record
 ** with the same key.  A prefetch level counts only once we saw it fill the
-** relation's cache of its parents (a Prefetch with to_attr fills a list
-** read through corm_attr instead, whose reads we do not see): that check
+** relation's cache of all its parents (a Prefetch with to_attr fills a list
+** read through corm_attr instead, whose reads we do not see; one that
+** failed half-way filled some, and its evaluation failed): that check
 ** runs while the evaluation's objects are alive, at the next level or at
 ** the end of its snapshot; an eager load never checked is never reported.
 */
@@ -73,7 +74,8 @@ void corm__instr_eager(corm_instr *in, uint32_t eval, const corm_model *model, i
                        bool prefetch, const char *relation, const char *path, corm_site built,
                        corm_site site, size_t nobjs)
 {
-    if (!in || !eval || corm__instr_mode_now(in) == CORM_NPLUSONE_OFF) return;
+    /* judged at the end of an explicit capture only: none open, no record */
+    if (!in || !eval || !in->top || corm__instr_mode_now(in) == CORM_NPLUSONE_OFF) return;
     uint64_t k = key_of(eval, model, slot);
     void **have = corm__map_get(&in->eager_map, (int64_t)k);
     if (have) {
@@ -105,6 +107,12 @@ void corm__instr_eager(corm_instr *in, uint32_t eval, const corm_model *model, i
     in->neager++;
 }
 
+void corm__instr_eval_failed(corm_instr *in)
+{
+    for (size_t i = in ? in->neager : 0; i > 0 && in->eager[i - 1].eval == in->eval; i--)
+        in->eager[i - 1].dead = true;
+}
+
 void corm__instr_read(corm_instr *in, uint32_t eval, const corm_model *model, int slot)
 {
     if (!in || !eval || !in->neager) return;
@@ -119,17 +127,17 @@ void corm__instr_eval_check(corm_instr *in, const void *arena, bool done)
     for (size_t i = in->neager; arena && i > 0; i--) {
         corm__eager *e = &in->eager[i - 1];
         if (e->eval != in->eval) break;  /* entries of older evaluations */
-        if (e->verified) continue;
+        if (e->verified || e->dead) continue;
+        /* a whole prefetch fills the cache of every parent; a Prefetch with
+        ** to_attr fills none, one that failed half-way some */
         for (size_t k = 0; k < in->nlevels && !e->verified; k++) {
             const corm__level *l = &in->levels[k];
-            if (l->model != e->model || l->arena != arena) continue;
-            for (size_t j = 0; j < l->n; j++) {
-                const corm_obj *h = l->items[j];
-                if (h && (h->rel_loaded & ((uint64_t)1 << e->slot))) {
-                    e->verified = true;
-                    break;
-                }
-            }
+            if (l->model != e->model || l->arena != arena || !l->n) continue;
+            size_t j = 0;
+            while (j < l->n && l->items[j] &&
+                   (((const corm_obj *)l->items[j])->rel_loaded & ((uint64_t)1 << e->slot)))
+                j++;
+            e->verified = j == l->n;
         }
     }
     if (done) in->nlevels = 0;
@@ -167,7 +175,7 @@ void corm__eager_finish(corm_capture *c)
     size_t from = c->root ? 0 : c->first_eager;
     for (size_t i = from; i < in->neager; i++) {
         const corm__eager *e = &in->eager[i];
-        if (!e->verified || e->read || !e->nobjs) continue;  /* no objects: nothing to read */
+        if (!e->verified || e->read || e->dead || !e->nobjs) continue;  /* no objects: nothing to read */
         /* a prefetched set filtered per object is already a finding that
         ** says to replace this prefetch */
         bool told = false;

@@ -150,8 +150,8 @@ static corm_nplusone capture_mode(const corm_instr *in, const corm_capture *c)
 }
 
 /* The assertion macros' captures leave the unused-eager check to the
-** enclosing scope: a test often evaluates inside the block and reads the
-** relations after it. */
+** enclosing capture, if any: a test often evaluates inside the block and
+** reads the relations after it. */
 static bool is_assertion(const corm_capture *c)
 {
     return strncmp(c->name, "CORM_ASSERT_", 12) == 0;
@@ -176,7 +176,9 @@ static void capture_finish(corm_instr *in, corm_capture *c)
 {
     if (capture_mode(in, c) != CORM_NPLUSONE_OFF) {
         corm__detect_finish(c);
-        if (!is_assertion(c)) corm__eager_finish(c);
+        /* unused eager loads are judged at the end of a scope the program
+        ** drew (a request, a test), not at corm_close */
+        if (!is_assertion(c) && !c->root) corm__eager_finish(c);
     }
     bool over = (c->budget_q && c->count > c->budget_q) || (c->budget_ms > 0 && c->ms > c->budget_ms);
     if (over) {
@@ -213,7 +215,7 @@ void corm_capture_end(corm_capture *c)
         report(in, c);
         corm__log_capture(in, c);
         corm__metrics_capture(in, c);
-        if (!is_assertion(c)) corm__eager_drop(in, c->first_eager);
+        corm__eager_drop(in, c->first_eager);
     }
 }
 

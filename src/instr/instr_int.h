@@ -110,6 +110,9 @@ const corm__level *corm__instr_level_root(const corm_instr *in);
 void corm__instr_eager(corm_instr *in, uint32_t eval, const corm_model *model, int slot,
                        bool prefetch, const char *relation, const char *path,
                        corm_site built, corm_site site, size_t nobjs);
+/* The current evaluation failed: its eager loads are never judged (the
+** code never got to read them). */
+void corm__instr_eval_failed(corm_instr *in);
 /* A relation of an object of evaluation eval was read from its cache. */
 void corm__instr_read(corm_instr *in, uint32_t eval, const corm_model *model, int slot);
 /* Check pending prefetch eager loads against their parents (the levels
@@ -191,7 +194,7 @@ typedef struct corm__eager {
     uint32_t eval;
     const corm_model *model;
     int slot;
-    bool prefetch, verified, read;
+    bool prefetch, verified, read, dead;
     const char *model_name, *relation, *path;
     corm_site built, site;
     size_t nobjs;

@@ -118,7 +118,7 @@ void corm__log_event(corm_instr *in, const corm_event *ev)
     bool slow = in->slow_ms > 0 && ev->ms >= in->slow_ms;
     if (in->only_slow && !slow) return;
     if (!in->log_stderr && !in->json) return;
-    char site[300], built[300];
+    char site[300];
     corm__site_str(ev->site, site, sizeof site);
     corm_buf b;
     corm__buf_init(&b);
@@ -175,7 +175,6 @@ void corm__log_event(corm_instr *in, const corm_event *ev)
         corm__buf_addc(&b, '}');
         write_line(in, &b);
     }
-    (void)built;
     corm__buf_free(&b);
 }
 

@@ -487,6 +487,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
     }
     corm__free(kv);
     corm__vec_free(&objs);
+    if (rc != CORM_OK) corm__instr_eval_failed(db->instr);
     return rc;
 }
 

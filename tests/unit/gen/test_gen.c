@@ -167,12 +167,17 @@ static void test_bookstore_source(void **state)
            "    .ordering = NULL,\n    .nordering = 0,\n    .indexes = corm__Book_indexes,\n"
            "    .nindexes = 6\n};\n");
     has(t, "    .table = \"users\",\n");
+    /* default scopes: a runtime one and a static bool, typed constants */
+    has(t, "static const corm_scope corm__Invoice_scopes[] = {\n"
+           "    {.field = 5, .kind = CORM_SCOPE_RUNTIME},\n"
+           "    {.field = 6, .kind = CORM_SCOPE_BOOL, .ival = 0LL},\n};\n");
+    has(t, "    .nindexes = 3,\n    .scopes = corm__Invoice_scopes,\n    .nscopes = 2\n};\n");
     has(t, "static const char *const corm__m2m_tables[] = {\"book_genres\", \"post_tags\"};\n");
     char hash[64];
     snprintf(hash, sizeof hash, "    .hash = 0x%08lxu\n};\n", (unsigned long)s->hash);
     has(t, hash);
     has(t, "const corm_schema bookstore_schema = {\n    .name = \"bookstore\",\n"
-           "    .models = corm__models,\n    .nmodels = 16,\n");
+           "    .models = corm__models,\n    .nmodels = 17,\n");
     /* deterministic */
     corm_buf again;
     corm__buf_init(&again);

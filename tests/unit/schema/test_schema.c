@@ -125,7 +125,7 @@ static void test_bookstore(void **state)
         fail_msg("%s", format_error(&err, buf, sizeof buf));
     }
     assert_string_equal(s->name, "bookstore");
-    assert_int_equal(s->nmodels, 16);
+    assert_int_equal(s->nmodels, 17);
     assert_int_equal(s->nm2m, 2);
     assert_string_equal(s->m2m_tables[0], "book_genres");
     assert_string_equal(s->m2m_tables[1], "post_tags");
