@@ -19,8 +19,10 @@ static bool building(corm_qs *qs, const char *what)
     if (!usable(qs)) return false;
     if (qs->evaluated && strstr(what, "related")) {
         /* Django: an eager load after evaluation has no effect.  Kept a
-        ** no-op so code behaves the same, and counted for the detector. */
+        ** no-op so code behaves the same, and reported by the detector. */
         qs->late_eager++;
+        /* builder calls carry no site: name the queryset's */
+        corm__instr_late_eager(qs->db->instr, qs->built, qs->built, qs->q.model->name, what);
         return false;
     }
     if (qs->evaluated) {

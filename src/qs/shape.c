@@ -391,6 +391,7 @@ corm_rc corm_load_field_at(void *obj, const char *name, corm_site site)
     void **items;
     size_t n;
     corm_site none = {0};
+    corm__lazy_note(obj, CORM_ORIGIN_DEFERRED, f->name);
     corm_rc rc = corm__fetch(db, &q, h->batch->arena, site, none, o ? o : "deferred", &items, &n,
                              NULL, &db->err);
     if (rc != CORM_OK) return rc;
