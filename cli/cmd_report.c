@@ -389,10 +389,11 @@ static void advise_sort(const char *sql, const alias *a, const char *eq, const c
     if (!ncols) return;
     for (int i = 0; i < no; i++) {
         const corm_field *f = field_of(m, ocols[i]);
-        snprintf(cols + strlen(cols), sizeof cols - strlen(cols), ", %s%s", odesc[i] ? "-" : "",
+        /* names are at most 63 bytes (the schema's limit): %.63s says so */
+        snprintf(cols + strlen(cols), sizeof cols - strlen(cols), ", %s%.63s", odesc[i] ? "-" : "",
                  ocols[i]);
-        snprintf(names + strlen(names), sizeof names - strlen(names), ", %s%s", odesc[i] ? "-" : "",
-                 f ? f->name : ocols[i]);
+        snprintf(names + strlen(names), sizeof names - strlen(names), ", %s%.63s",
+                 odesc[i] ? "-" : "", f ? f->name : ocols[i]);
     }
     (*nadvice)++;
     printf("    %s is searched by index, then sorted in a temporary b-tree\n", a->table);
@@ -425,16 +426,17 @@ static void advise(const char *sql, const alias *a, bool temp_order, const corm_
     int ncols = 0;
     for (int i = 0; i < nf && ncols < 1; i++, ncols++) {
         const corm_field *f = field_of(m, fcols[i]);
-        snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%s", ncols ? ", " : "", fcols[i]);
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", ncols ? ", " : "",
-                 f ? f->name : fcols[i]);
+        snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%.63s", ncols ? ", " : "",
+                 fcols[i]);
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%.63s",
+                 ncols ? ", " : "", f ? f->name : fcols[i]);
     }
     for (int i = 0; i < no; i++, ncols++) {
         const corm_field *f = field_of(m, ocols[i]);
-        snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%s%s", ncols ? ", " : "",
+        snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%s%.63s", ncols ? ", " : "",
                  odesc[i] ? "-" : "", ocols[i]);
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s%s", ncols ? ", " : "",
-                 odesc[i] ? "-" : "", f ? f->name : ocols[i]);
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s%.63s",
+                 ncols ? ", " : "", odesc[i] ? "-" : "", f ? f->name : ocols[i]);
     }
     (*nadvice)++;
     printf("    %s is scanned, %s %s%s%s\n", a->table, nf ? "filtered on" : "ordered by",
