@@ -169,8 +169,18 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         return CORM_MISUSE;
     }
     switch (e->kind) {
-    case CORM__E_VALUE:
-        return corm__sql_bind(c, w, e->value);
+    case CORM__E_VALUE: {
+        corm_rc rc = corm__sql_bind(c, w, e->value);
+        /* PostgreSQL types a parameter from its context, and `$1 + $2`
+        ** has none: say what the value is */
+        static const char *const casts[] = {[CORM_V_INT] = "::bigint",
+            [CORM_V_FLOAT] = "::double precision", [CORM_V_BOOL] = "::boolean",
+            [CORM_V_TEXT] = "::text"};
+        if (c->d->numbered_params && (unsigned)e->value.type < CORM__ARRAY_LEN(casts) &&
+            casts[e->value.type])
+            corm__buf_adds(w, casts[e->value.type]);
+        return rc;
+    }
     case CORM__E_FIELD: {
         const corm__annot *an = corm__find_annot(s, e->path);
         if (an) {
