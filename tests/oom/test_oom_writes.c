@@ -107,31 +107,7 @@ static corm_rc program(void)
 static void test_every_allocation_fails(void **state)
 {
     (void)state;
-    for (int persistent = 0; persistent < 2; persistent++) {
-        long n;
-        int failures = 0, survived = 0;
-        for (n = 0; n < 100000; n++) {
-            corm__test_fail_alloc(n, persistent);
-            corm_rc rc = program();
-            bool fired = corm__test_fail_alloc_done();
-            corm__test_fail_alloc(-1, false);
-            if (!fired) {
-                assert_int_equal(rc, CORM_OK);
-                break;
-            }
-            if (rc == CORM_OK) {
-                survived++;
-                continue;
-            }
-            failures++;
-            if (rc != CORM_NOMEM)
-                fail_msg("allocation %ld failing (%s) gave %s instead of CORM_NOMEM", n,
-                         persistent ? "persistent" : "transient", corm_rc_name(rc));
-        }
-        assert_true(failures > 50);
-        print_message("%s: %ld allocations, %d reported CORM_NOMEM, %d absorbed\n",
-                      persistent ? "persistent" : "transient", n, failures, survived);
-    }
+    test_oom_run(program);
 }
 
 int main(void)

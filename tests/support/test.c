@@ -2,6 +2,7 @@
 ** test.c - fixture, temporary databases and query capture for the suite.
 */
 #include "test.h"
+#include "core/core_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -222,4 +223,36 @@ const char *test_ids(corm_qs *qs)
         if (len >= sizeof buf) break;
     }
     return buf;
+}
+
+void test_oom_run(corm_rc (*program)(void))
+{
+    for (int persistent = 0; persistent < 2; persistent++) {
+        long n;
+        int failures = 0, survived = 0;
+        for (n = 0; n < 100000; n++) {
+            corm__test_fail_alloc(n, persistent);
+            corm_rc rc = program();
+            bool fired = corm__test_fail_alloc_done();
+            corm__test_fail_alloc(-1, false);
+            if (!fired) {
+                /* the program made fewer than n + 1 allocations: done */
+                assert_int_equal(rc, CORM_OK);
+                break;
+            }
+            if (rc == CORM_OK) {
+                /* a failure corm absorbed (an optional cache, a fallback
+                ** name): fine, as long as the program checked its results */
+                survived++;
+                continue;
+            }
+            failures++;
+            if (rc != CORM_NOMEM)
+                fail_msg("allocation %ld failing (%s) gave %s instead of CORM_NOMEM", n,
+                         persistent ? "persistent" : "transient", corm_rc_name(rc));
+        }
+        assert_true(failures > 50);  /* the program does allocate */
+        print_message("%s: %ld allocations, %d reported CORM_NOMEM, %d absorbed\n",
+                      persistent ? "persistent" : "transient", n, failures, survived);
+    }
 }

@@ -66,6 +66,13 @@ void test_assert_queries(test_capture *c, uint64_t want, bool at_most, const cha
 /* CORM_ASSERT_NUM_QUERIES(db, n) { ... } and CORM_ASSERT_MAX_QUERIES come
 ** from corm.h (the library's, usable from any framework). */
 
+/* tests/oom: run program with allocation 0, 1, 2, ... failing, once
+** (transient) and then from that point on (persistent), until a run makes
+** fewer allocations than the failing index.  Each failing run must end in
+** CORM_NOMEM or, when corm absorbed the failure, in a correct success;
+** leaks are LeakSanitizer's to find. */
+void test_oom_run(corm_rc (*program)(void));
+
 /* The ids of an evaluated queryset's objects, joined by commas: "1,2,5". */
 const char *test_ids(corm_qs *qs);
 /* Evaluate a queryset filtered with one lookup and return test_ids. */
