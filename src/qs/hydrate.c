@@ -530,11 +530,17 @@ corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params,
     }
     corm__cursor_close(&cur);
     if (rc == CORM_OK) {
-        out->cells = corm__arena_memdup(arena, cells, nrows * ncols * sizeof *cells);
-        if (!out->cells && nrows * ncols != 0) rc = CORM_NOMEM;
+        /* the grown array becomes the result (no second copy at the peak);
+        ** give back what the last doubling did not use */
+        if (nrows * ncols != 0 && nrows < cap) {
+            corm_value *p = corm__realloc(cells, nrows * ncols * sizeof *cells);
+            if (p) cells = p;
+        }
+        out->cells = cells;
         out->nrows = nrows;
         out->ncols = ncols;
         out->colnames = names;
+        return CORM_OK;
     }
     if (rc == CORM_NOMEM) corm__err_set(err, CORM_NOMEM, "out of memory reading rows");
     corm__free(cells);

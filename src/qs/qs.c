@@ -122,6 +122,7 @@ void corm_qs_free(corm_qs *qs)
 {
     if (!qs) return;
     for (int i = 0; i < qs->nowned; i++) corm_qs_free(qs->owned[i]);
+    corm__free(qs->rows.cells);
     corm__free(qs->owned);
     corm__buf_free(&qs->explain);
     for (int i = 0; i < qs->npf; i++) corm_qs_free(qs->pf[i].inner);
@@ -294,7 +295,11 @@ const corm_error *corm_qs_error(const corm_qs *qs)
     return qs ? &qs->err : &nomem;
 }
 
-size_t corm_qs_memory_size(const corm_qs *qs) { return qs ? corm__arena_size(&qs->result) : 0; }
+size_t corm_qs_memory_size(const corm_qs *qs)
+{
+    if (!qs) return 0;
+    return corm__arena_size(&qs->result) + qs->rows.nrows * qs->rows.ncols * sizeof(corm_value);
+}
 
 static const corm__dialect *dialect(corm_qs *qs)
 {
@@ -364,6 +369,7 @@ const char *corm_explain_at(corm_qs *qs, corm_site site)
             corm__buf_addc(&qs->explain, '\n');
         }
     }
+    if (rc == CORM_OK) corm__free(rows.cells);
     corm__arena_free(&tmp);
     if (rc != CORM_OK) return NULL;
     return qs->explain.oom ? NULL : corm__buf_cstr(&qs->explain);

@@ -69,7 +69,8 @@ typedef struct corm__pf_lookup {
     const char *to_attr;
 } corm__pf_lookup;
 
-/* Rows of columns (values(), aggregate(), raw SQL): row-major cells. */
+/* Rows of columns (values(), aggregate(), raw SQL): row-major cells, an
+** owned array (corm__free); text and blobs they point to are in the arena. */
 typedef struct corm__rows {
     corm_value *cells;
     size_t nrows, ncols;
@@ -129,7 +130,8 @@ corm_rc corm__clone_shape(corm_qs *dst, const corm_qs *src);
 /* Evaluate a corm_raw / corm_sql queryset (raw.c). */
 corm_rc corm__eval_raw(corm_qs *qs, corm_site site);
 
-/* Run sql and keep every row's cells in arena. */
+/* Run sql and keep every row's cells (out->cells is owned by the caller;
+** the strings they point to live in arena). */
 corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params, int nparams,
                          corm_arena *arena, corm_site site, corm_site built,
                          const char *origin, corm__rows *out, corm_error *err);
