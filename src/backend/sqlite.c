@@ -11,6 +11,8 @@
 **     a loop over the same query), a fresh uncached statement is prepared
 **     and finalized by its finish();
 **   - a busy statement is never evicted (its cursor would dangle);
+**   - SQL longer than CACHE_MAX_SQL is never cached (bulk writes' huge
+**     multi-row statements would pin megabytes for nothing);
 **   - a statement given back has no bindings left (sqlite3_clear_bindings),
 **     so SQLITE_STATIC parameters never outlive the caller's memory.
 ** Every statement, cached or not, is on one of the conn's lists, so close()
@@ -27,6 +29,7 @@
 #include <string.h>
 
 #define CACHE_CAP 256       /* cached statements per connection */
+#define CACHE_MAX_SQL 16384 /* longer SQL texts are not cached */
 #define NBUCKETS 512        /* power of two, 2 x CACHE_CAP */
 #define BUSY_TIMEOUT_MS 5000
 
@@ -321,7 +324,10 @@ static corm_rc acquire(corm__conn *c, const char *sql, corm__stmt **out,
         *out = s;
         return CORM_OK;
     }
-    bool cache = !s && cache_make_room(c);
+    /* A statement bigger than CACHE_MAX_SQL (a bulk write's multi-row
+    ** INSERT) is prepared for this use only: kept, a few such statements
+    ** held megabytes each (bench: bulk_create peak 1.5x raw C's). */
+    bool cache = !s && len <= CACHE_MAX_SQL && cache_make_room(c);
     corm__stmt *n = corm__calloc(1, sizeof *n);
     char *key = cache ? corm__strndup(sql, len) : NULL;
     if (!n || (cache && !key)) {
