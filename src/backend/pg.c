@@ -308,9 +308,12 @@ static void cache_evict(corm__conn *c, entry *e)
     entry_free(e);
 }
 
-/* Whether sql is kept prepared: parameterized, or a query/DML. */
+/* Whether sql is kept prepared: parameterized, or a query/DML, and not a
+** huge text (a bulk write's multi-row statement would pin server memory
+** for one use; sqlite.c keeps the same limit). */
 static bool cacheable(const char *sql, int nparams)
 {
+    if (strlen(sql) > 16384) return false;
     if (nparams > 0) return true;
     while (isspace((unsigned char)*sql) || *sql == '(') sql++;
     static const char *const words[] = {"SELECT", "INSERT", "UPDATE", "DELETE", "WITH", "VALUES"};
