@@ -175,6 +175,9 @@ typedef struct corm_db corm_db;
 */
 CORM_API corm_db *corm_open(const char *url, const corm_schema *schema,
                             corm_error *err);
+/* Closes db.  Free its querysets first: objects loaded through db must not
+** be used after corm_close (their accessors and the N+1 bookkeeping of
+** their reads refer to db), as sqlite3 statements before sqlite3_close. */
 CORM_API void corm_close(corm_db *db);
 
 /* The last error of a call on db that has no object of its own to carry it
