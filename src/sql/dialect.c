@@ -76,12 +76,17 @@ static void sqlite_date_part(corm_buf *b, const char *part, const char *col_sql)
     corm__buf_adds(b, "NULL");
 }
 
+void corm__sql_int_list(corm_buf *b, const int64_t *keys, size_t n, char open, char close)
+{
+    corm__buf_addc(b, open);
+    for (size_t i = 0; i < n; i++) corm__buf_addf(b, i ? ",%lld" : "%lld", (long long)keys[i]);
+    corm__buf_addc(b, close);
+}
+
 /* The parent keys of a prefetch level as a JSON array, for json_each. */
 static void sqlite_keys_text(corm_buf *b, const int64_t *keys, size_t n)
 {
-    corm__buf_addc(b, '[');
-    for (size_t i = 0; i < n; i++) corm__buf_addf(b, i ? ",%lld" : "%lld", (long long)keys[i]);
-    corm__buf_addc(b, ']');
+    corm__sql_int_list(b, keys, n, '[', ']');
 }
 
 const corm__dialect corm__sqlite_dialect = {

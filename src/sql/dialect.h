@@ -78,6 +78,9 @@ const corm__dialect *corm__dialect_for(const char *vendor);
 
 /* Append an identifier, double-quoted with embedded quotes doubled. */
 void corm__sql_ident(corm_buf *b, const char *name);
+/* Append integers as open 1,2,3 close: a JSON array ('[' ']') or a
+** PostgreSQL array literal ('{' '}'). */
+void corm__sql_int_list(corm_buf *b, const int64_t *keys, size_t n, char open, char close);
 /* Append a placeholder for parameter number n (1-based). */
 void corm__sql_param(corm_buf *b, const corm__dialect *d, int n);
 

@@ -81,11 +81,10 @@ static void pg_date_part(corm_buf *b, const char *part, const char *col_sql)
     corm__buf_adds(b, "NULL");
 }
 
+/* The parent keys as an int8[] literal, for = ANY($1). */
 static void pg_keys_text(corm_buf *b, const int64_t *keys, size_t n)
 {
-    corm__buf_addc(b, '{');
-    for (size_t i = 0; i < n; i++) corm__buf_addf(b, i ? ",%lld" : "%lld", (long long)keys[i]);
-    corm__buf_addc(b, '}');
+    corm__sql_int_list(b, keys, n, '{', '}');
 }
 
 /* An array element: double-quoted, with backslash before '"' and '\'
