@@ -5,6 +5,8 @@ set -u
 export ASAN_OPTIONS="detect_leaks=1:abort_on_error=0:${ASAN_OPTIONS:-}"
 export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:${UBSAN_OPTIONS:-}"
 export CMOCKA_MESSAGE_OUTPUT=stdout
+# every compiled-SQL memo hit is compiled again and compared (src/sql/memo.c)
+export CORM_SQL_MEMO_VERIFY=1
 passed=0 failed=0 broken=()
 # "--backend=sqlite" and "--backend=postgresql" pick the database of the
 # programs after them (CORM_TEST_DB; tests/support/test.c): the PostgreSQL

@@ -6,6 +6,7 @@
 */
 #include "db_int.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
@@ -39,6 +40,8 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
         corm__err_set(err, CORM_NOMEM, "out of memory opening '%s'", url);
         return NULL;
     }
+    const char *verify = getenv("CORM_SQL_MEMO_VERIFY");
+    db->sql_memo.verify = verify && strcmp(verify, "1") == 0;
     return db;
 }
 
@@ -47,6 +50,7 @@ void corm_close(corm_db *db)
     if (!db) return;
     corm__instr_free(db->instr);  /* reports what it found outside captures */
     corm__db_aliases_free(db);
+    corm__memo_free(&db->sql_memo);
     db->be->close(db->conn);
     corm__free(db->url);
     corm__free(db);
@@ -299,7 +303,7 @@ corm_rc corm__db_exec_internal(corm_db *db, const char *sql, const char *origin,
 }
 
 corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrows,
-                          corm__fill_fn fill, void *ud, corm_site site,
+                          corm__fill_fn fill, corm__after_fn after, void *ud, corm_site site,
                           const char *origin, int64_t *changes, size_t *failed)
 {
     corm__cursor cur = {.db = db, .sql = sql, .nparams = nparams, .site = site,
@@ -315,9 +319,20 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
         /* the statement is prepared once and found in the cache after */
         corm__stmt *st = NULL;
         rc = db->be->query(db->conn, sql, params, nparams, &st, &db->err);
-        bool row = true;
-        while (rc == CORM_OK && row) rc = db->be->step(st, &row, &db->err);
-        if (rc == CORM_OK) total += db->be->changes(db->conn);
+        bool row = true, returned = false;
+        int64_t id = 0;
+        while (rc == CORM_OK && row) {
+            rc = db->be->step(st, &row, &db->err);
+            if (rc == CORM_OK && row && after && !returned) {
+                id = db->be->column_int(st, 0);  /* RETURNING "id" */
+                returned = true;
+            }
+        }
+        if (rc == CORM_OK) {
+            int64_t n = db->be->changes(db->conn);
+            total += n;
+            if (after) after(ud, i, n, returned ? id : db->be->last_insert_id(db->conn));
+        }
         if (st) db->be->finish(st);
         if (rc != CORM_OK) {
             if (!db->err.sql[0]) corm__err_sql(&db->err, sql);

@@ -32,6 +32,9 @@ struct corm_db {
                              ** set just before corm__db_query, which takes
                              ** and clears it */
     uint64_t nbatches;       /* serials of result batches */
+    corm__memo sql_memo;     /* compiled SQL by query shape (src/sql/memo.c),
+                             ** verified on every hit when the environment
+                             ** has CORM_SQL_MEMO_VERIFY=1 (the test suite) */
     int stream_rows;         /* > 0: the next corm__db_query is read that many
                              ** rows at a time (be->query_stream, the
                              ** iterator); taken and cleared by it */
@@ -77,10 +80,16 @@ corm_rc corm__db_exec_internal(corm_db *db, const char *sql, const char *origin,
 /* An executemany: run sql once per row, the params of row i filled by
 ** fill(ud, i, params) (nparams of them).  One event for all of it, whose
 ** rows are the total changes.  Stops at the first error (db->err) and
-** sets *failed (may be NULL) to its row.  *changes may be NULL. */
+** sets *failed (may be NULL) to its row.  *changes may be NULL.
+** after (may be NULL) is called once each row has run, with that row's
+** changes and id: the first column of the first row it returned (INSERT
+** ... RETURNING "id"), else the backend's last insert id - meaningful
+** only when the row inserted one (changes > 0; an INSERT OR IGNORE that
+** skipped leaves the previous row's id there). */
 typedef corm_rc (*corm__fill_fn)(void *ud, size_t row, corm_value *params);
+typedef void (*corm__after_fn)(void *ud, size_t row, int64_t changes, int64_t id);
 corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrows,
-                          corm__fill_fn fill, void *ud, corm_site site,
+                          corm__fill_fn fill, corm__after_fn after, void *ud, corm_site site,
                           const char *origin, int64_t *changes, size_t *failed);
 /* A statement returning one row with one integer column (INSERT ...
 ** RETURNING "id"): *id gets it.  One event, like corm__db_run. */

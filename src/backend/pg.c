@@ -745,7 +745,7 @@ static corm_rc pg_query(corm__conn *c, const char *sql, const corm_value *params
     PGresult *res;
     if (cacheable(sql, nparams) && ts != PQTRANS_INERROR) {
         size_t len = strlen(sql);
-        uint32_t hash = corm__hash_str(sql, len);
+        uint32_t hash = (uint32_t)corm__hash_fast(sql, len);
         entry *e = cache_find(c, sql, len, hash);
         bool fresh = !e;
         if (!e && (rc = prepare(c, sql, len, hash, nparams, in_tx, &e, err)) != CORM_OK) return rc;

@@ -315,7 +315,7 @@ static corm_rc acquire(corm__conn *c, const char *sql, corm__stmt **out,
                        corm_error *err)
 {
     size_t len = strlen(sql);
-    uint32_t hash = corm__hash_str(sql, len);
+    uint32_t hash = (uint32_t)corm__hash_fast(sql, len);
     corm__stmt *s = cache_find(c, sql, len, hash);
     if (s && !s->busy) {
         list_unlink(s);

@@ -22,9 +22,15 @@ void corm__buf_reset(corm_buf *b)
     if (b->p) b->p[0] = '\0';
 }
 
+void corm__buf_discard(corm_buf *b)
+{
+    corm__buf_init(b);
+    b->discard = true;
+}
+
 static bool reserve(corm_buf *b, size_t extra)
 {
-    if (b->oom) return false;
+    if (b->oom || b->discard) return false;
     if (b->len + extra + 1 <= b->cap) return true;
     size_t cap = b->cap ? b->cap : 128;
     while (cap < b->len + extra + 1) {
@@ -49,16 +55,28 @@ void corm__buf_add(corm_buf *b, const char *s, size_t n)
 
 void corm__buf_adds(corm_buf *b, const char *s) { corm__buf_add(b, s, strlen(s)); }
 
-void corm__buf_addc(corm_buf *b, char c) { corm__buf_add(b, &c, 1); }
+void corm__buf_addc(corm_buf *b, char c)
+{
+    if (!reserve(b, 1)) return;
+    b->p[b->len++] = c;
+    b->p[b->len] = '\0';
+}
 
 void corm__buf_vaddf(corm_buf *b, const char *fmt, va_list ap)
 {
+    /* one vsnprintf into the room there is (most appends are short); a
+    ** second only when it did not fit */
+    if (!reserve(b, 64)) return;
+    size_t room = b->cap - b->len;
     va_list cp;
     va_copy(cp, ap);
-    int n = vsnprintf(NULL, 0, fmt, cp);
+    int n = vsnprintf(b->p + b->len, room, fmt, cp);
     va_end(cp);
-    if (n < 0 || !reserve(b, (size_t)n)) { b->oom = true; return; }
-    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    if (n < 0) { b->oom = true; return; }
+    if ((size_t)n >= room) {
+        if (!reserve(b, (size_t)n)) return;
+        vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);
+    }
     b->len += (size_t)n;
 }
 

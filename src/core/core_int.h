@@ -58,11 +58,15 @@ typedef struct corm_buf {
     char *p;        /* NUL-terminated when len > 0 or after buf_cstr */
     size_t len, cap;
     bool oom;
+    bool discard;   /* appends are dropped unformatted (corm__buf_discard) */
 } corm_buf;
 
 void corm__buf_init(corm_buf *b);
 void corm__buf_free(corm_buf *b);
 void corm__buf_reset(corm_buf *b);                   /* len = 0, keeps memory */
+/* A buffer whose appends cost nothing and keep nothing: for code run only
+** for its other effects (binding a query's parameters again). */
+void corm__buf_discard(corm_buf *b);
 void corm__buf_add(corm_buf *b, const char *s, size_t n);
 void corm__buf_adds(corm_buf *b, const char *s);
 void corm__buf_addc(corm_buf *b, char c);
@@ -119,6 +123,29 @@ typedef struct corm__scope_env {
         char text[256];
     } vals[CORM__MAX_SCOPES];
 } corm__scope_env;
+
+/* ---- a direct-mapped memo of byte keys -> byte values (memo.c).  A
+** miss costs only the work it would have saved; values are copied in, and
+** a value returned by get/put is valid until the next put or free. */
+#define CORM__MEMO_SLOTS 64
+typedef struct corm__memo_slot {
+    char *mem;                  /* key, value, NUL; NULL: empty */
+    size_t klen, vlen;
+    uint64_t hash;
+} corm__memo_slot;
+typedef struct corm__memo {
+    corm__memo_slot slots[CORM__MEMO_SLOTS];
+    uint64_t hits, misses;
+    bool verify;                /* users recompute on a hit and compare (tests) */
+} corm__memo;
+uint64_t corm__hash_fast(const void *p, size_t n);
+const void *corm__memo_get(corm__memo *m, const void *key, size_t klen, uint64_t hash,
+                           size_t *vlen);
+/* Remember val (copied) for key; returns the stored copy, or NULL when
+** out of memory (nothing remembered, nothing lost). */
+void *corm__memo_put(corm__memo *m, const void *key, size_t klen, uint64_t hash,
+                     const void *val, size_t vlen);
+void corm__memo_free(corm__memo *m);
 
 /* ---- small helpers */
 double corm__now_ms(void);                           /* monotonic */

@@ -55,13 +55,17 @@ const char *corm__site_str(corm_site s, char *buf, size_t size)
     return buf;
 }
 
-static uint64_t hstr(const char *s, uint64_t h)
+/* Keys of groups and duplicates (in memory only): a word at a time. */
+static uint64_t hnum(uint64_t v, uint64_t h)
 {
-    if (!s) return corm__hash64("\0", 1, h);
-    return corm__hash64(s, strlen(s) + 1, h);
+    h = (h ^ v) * 0x9e3779b97f4a7c15ull;
+    return h ^ (h >> 32);
 }
 
-static uint64_t hnum(uint64_t v, uint64_t h) { return corm__hash64(&v, sizeof v, h); }
+static uint64_t hstr(const char *s, uint64_t h)
+{
+    return hnum(s ? corm__hash_fast(s, strlen(s)) : 1, h);
+}
 
 static uint64_t params_hash(const corm_event *ev)
 {
@@ -72,10 +76,10 @@ static uint64_t params_hash(const corm_event *ev)
         switch (v->type) {
         case CORM_V_INT: h = hnum((uint64_t)v->u.i, h); break;
         case CORM_V_BOOL: h = hnum(v->u.b, h); break;
-        case CORM_V_FLOAT: h = corm__hash64(&v->u.f, sizeof v->u.f, h); break;
+        case CORM_V_FLOAT: h = hnum(corm__hash_fast(&v->u.f, sizeof v->u.f), h); break;
         case CORM_V_TEXT: case CORM_V_BLOB: {
             size_t n = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
-            h = corm__hash64(v->u.s.p, n, h);
+            h = hnum(corm__hash_fast(v->u.s.p, n), h);
             break;
         }
         default: break;

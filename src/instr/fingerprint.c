@@ -173,3 +173,21 @@ uint64_t corm_sql_fingerprint(const char *sql, char *normalized, size_t size)
     corm__buf_free(&b);
     return h;
 }
+
+uint64_t corm__fingerprint_of(corm_instr *in, const char *sql)
+{
+    size_t len = strlen(sql);
+    uint64_t h = corm__hash_fast(sql, len);
+    const void *known = corm__memo_get(&in->fpmemo, sql, len, h, NULL);
+    uint64_t fp;
+    if (known) {
+        memcpy(&fp, known, sizeof fp);
+        return fp;
+    }
+    corm_buf b;
+    corm__buf_init(&b);
+    fp = corm__fingerprint(sql, &b);
+    corm__buf_free(&b);
+    if (fp && len <= CORM__FP_MEMO_MAX) (void)corm__memo_put(&in->fpmemo, sql, len, h, &fp, sizeof fp);
+    return fp;
+}

@@ -63,7 +63,7 @@ static bool parse_mode(const char *s, corm_nplusone *out)
 const char *corm__instr_intern(corm_instr *in, const char *s, size_t n)
 {
     if (!s) return NULL;
-    uint64_t h = corm__hash64(s, n, CORM__FNV64);
+    uint64_t h = corm__hash_fast(s, n);
     for (uint64_t k = h;; k++) {
         void **v = corm__map_get(&in->name_map, (int64_t)k);
         if (!v) break;
@@ -388,6 +388,7 @@ void corm__instr_free(corm_instr *in)
     }
     corm__log_close(in);
     corm__metrics_free(in);
+    corm__memo_free(&in->fpmemo);
     corm__eager_free(in);
     corm__free(in->plans);
     corm__free(in->levels);
@@ -646,12 +647,7 @@ bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
     const corm__relreg *reg = tag(in, ev);
     /* only an evaluation's prefetch levels may use its levels */
     if (ev->kind != CORM_ORIGIN_PREFETCH) in->nlevels = 0;
-    if (!ev->fingerprint) {
-        corm_buf b;
-        corm__buf_init(&b);
-        ev->fingerprint = corm__fingerprint(ev->sql, &b);
-        corm__buf_free(&b);
-    }
+    if (!ev->fingerprint) ev->fingerprint = corm__fingerprint_of(in, ev->sql);
     if (corm__instr_mode_now(in) != CORM_NPLUSONE_STRICT || !corm__kind_is_lazy(ev->kind) ||
         !ev->parent_batch || ev->parent_nobjs < 2 || ev->auto_load)
         return true;
@@ -691,12 +687,7 @@ void corm__instr_event(corm_instr *in, corm_event *ev)
 {
     if (!in) return;
     const corm__relreg *reg = tag(in, ev);
-    if (!ev->fingerprint) {
-        corm_buf b;
-        corm__buf_init(&b);
-        ev->fingerprint = corm__fingerprint(ev->sql, &b);
-        corm__buf_free(&b);
-    }
+    if (!ev->fingerprint) ev->fingerprint = corm__fingerprint_of(in, ev->sql);
     ev->seq = ++in->seq;
     ev->scope = in->top ? in->top->name : NULL;
     if (ev->internal) {

@@ -240,6 +240,8 @@ typedef struct corm__capmetric {
 #define CORM__ROOT_GROUPS 4096
 #define CORM__MAX_PLANS 256
 
+#define CORM__FP_MEMO_MAX 4096           /* longer texts are not remembered */
+
 struct corm_instr {
     char vendor[16];
     corm_nplusone mode;
@@ -276,6 +278,8 @@ struct corm_instr {
     /* auto mode's plans */
     corm__plan *plans;
     size_t nplans, capplans;
+    /* fingerprints of recent SQL texts, direct-mapped by a hash of the text */
+    corm__memo fpmemo;              /* SQL text -> its fingerprint */
     /* metrics */
     corm__metric *metrics;
     size_t nmetrics, capmetrics;
@@ -324,6 +328,9 @@ void corm__metrics_free(corm_instr *in);
 
 /* ---- fingerprint.c: normalise into b; returns the hash. */
 uint64_t corm__fingerprint(const char *sql, corm_buf *b);
+/* The fingerprint of sql through in's memo (the statements of a loop
+** repeat their text: normalising it again is most of the cost). */
+uint64_t corm__fingerprint_of(corm_instr *in, const char *sql);
 uint64_t corm__hash64(const void *p, size_t n, uint64_t h);
 #define CORM__FNV64 0xcbf29ce484222325ull
 

@@ -247,12 +247,17 @@ static corm_value cell(const ins *s, const void *obj, const corm_field *f)
     return corm__field_value(obj, f);
 }
 
-/* A NULL in a NOT NULL column with a default takes the default, as a
-** single save leaves the column out (the literal comes from the schema). */
+/* A NOT NULL column with a schema default: a NULL in it takes the
+** default, as a single save leaves the column out (the literal comes
+** from the schema). */
+static bool has_default(const corm_field *f)
+{
+    return f->default_sql && (f->flags & CORM_FF_HAS_DEFAULT) && !(f->flags & CORM_FF_NULL);
+}
+
 static bool use_default(const corm_field *f, corm_value v)
 {
-    return v.type == CORM_V_NULL && f->default_sql && (f->flags & CORM_FF_HAS_DEFAULT) &&
-           !(f->flags & CORM_FF_NULL);
+    return v.type == CORM_V_NULL && has_default(f);
 }
 
 /* The VALUES rows order[lo..hi) into sql and params (appended). */
@@ -276,16 +281,41 @@ static void add_rows(ins *s, size_t lo, size_t hi, corm_buf *sql, corm_value *pa
     }
 }
 
+/* The single-row INSERT of the executemany: head, one placeholder per
+** column, tail.  With defaults, a column of has_default() is
+** `COALESCE(?, <default>)`, so one prepared statement serves every row
+** (a NULL takes the default, as add_rows writes it); without, a default
+** goes in as NULL (the replay: NOT NULL checks only). */
+static void row_sql(const ins *s, corm_buf *sql, bool defaults)
+{
+    corm__buf_add(sql, s->head.p, s->head.len);
+    corm__buf_addc(sql, '(');
+    for (int c = 0; c < s->ncols; c++) {
+        bool dflt = defaults && has_default(s->cols[c]);
+        if (c) corm__buf_adds(sql, ", ");
+        if (dflt) corm__buf_adds(sql, "COALESCE(");
+        corm__sql_param(sql, s->b->d, c + 1);
+        if (dflt) corm__buf_addf(sql, ", %s)", s->cols[c]->default_sql);
+    }
+    corm__buf_addc(sql, ')');
+    corm__buf_add(sql, s->tail.p, s->tail.len);
+}
+
 static corm_rc ins_fill(void *ud, size_t row, corm_value *params)
 {
     ins *s = ud;
     const void *obj = corm__objs_at(s->b->objs, s->order[row]);
-    int np = 0;
-    for (int c = 0; c < s->ncols; c++) {
-        corm_value v = cell(s, obj, s->cols[c]);
-        params[np++] = use_default(s->cols[c], v) ? corm_null() : v;
-    }
+    for (int c = 0; c < s->ncols; c++) params[c] = cell(s, obj, s->cols[c]);
     return CORM_OK;
+}
+
+/* After each row of the executemany: the new row's id into its object.
+** A row skipped by ON CONFLICT DO NOTHING changed nothing, and the id
+** the backend reports is then the previous row's: leave it. */
+static void ins_after(void *ud, size_t row, int64_t changes, int64_t id)
+{
+    ins *s = ud;
+    if (changes > 0) *id_ptr(s->b, s->order[row]) = id;
 }
 
 /* Replay rows order[lo..hi) one by one in a transaction rolled back after:
@@ -295,15 +325,7 @@ static size_t replay_inserts(ins *s, size_t lo, size_t hi)
     bulk *b = s->b;
     corm_buf sql;
     corm__buf_init(&sql);
-    corm__buf_add(&sql, s->head.p, s->head.len);
-    corm__buf_addc(&sql, '(');
-    for (int c = 0; c < s->ncols; c++) {
-        if (c) corm__buf_adds(&sql, ", ");
-        /* a default goes in as NULL here: replaying NOT NULL checks only */
-        corm__sql_param(&sql, b->d, c + 1);
-    }
-    corm__buf_addc(&sql, ')');
-    corm__buf_add(&sql, s->tail.p, s->tail.len);
+    row_sql(s, &sql, false);
     corm_error keep = b->db->err;
     size_t found = 0;
     corm__tx tx = {0};
@@ -312,7 +334,7 @@ static size_t replay_inserts(ins *s, size_t lo, size_t hi)
         sub.order = s->order + lo;
         size_t failed = 0;
         corm_rc rc = corm__db_run_many(b->db, corm__buf_cstr(&sql), s->ncols, hi - lo, ins_fill,
-                                       &sub, b->site, "diagnose", NULL, &failed);
+                                       NULL, &sub, b->site, "diagnose", NULL, &failed);
         /* the same constraint as the batch's, not another one a default
         ** bound as NULL here would break */
         size_t n1 = strcspn(keep.message, ":"), n2 = strcspn(b->db->err.message, ":");
@@ -325,27 +347,30 @@ static size_t replay_inserts(ins *s, size_t lo, size_t hi)
     return found;
 }
 
-/* Explain the constraint error on db->err of the batch order[lo..hi). */
-static void explain_create(ins *s, size_t lo, size_t hi, bool at_commit)
+/* Explain the constraint error on db->err of the batch order[lo..hi).
+** known: the position (+1) of the row that failed when the rows ran one
+** by one (the executemany says which), else 0: then it is searched. */
+static void explain_create(ins *s, size_t lo, size_t hi, size_t known, bool at_commit)
 {
     bulk *b = s->b;
     const corm_field *cols[16];
     int ncols = corm__constraint_columns(&b->db->err, b->m, cols, 16);
     corm_ckind kind = corm__constraint_kind(&b->db->err);
     size_t pos = 0;
+    /* a foreign key: the SELECT also says which value names no row */
     if (kind == CORM_CK_FOREIGN_KEY) pos = first_dangling(b, s->order, hi);
+    if (!pos) pos = known;
     if (!pos && ncols && kind == CORM_CK_UNIQUE) pos = first_duplicate(b, s->order, hi, cols, ncols);
     if (!pos && kind != CORM_CK_FOREIGN_KEY && !at_commit) pos = replay_inserts(s, lo, hi);
-    if (pos) {
-        size_t idx = s->order[pos - 1];
-        corm__constraint_explain(b->db, b->m, "bulk_create", b->objs, idx, 1, true);
-    } else {
-        corm__constraint_explain(b->db, b->m, "bulk_create", b->objs, s->order[lo], 1, true);
-    }
+    size_t idx = s->order[pos ? pos - 1 : lo];
+    corm__constraint_explain(b->db, b->m, "bulk_create", b->objs, idx, 1, true);
 }
 
+/* Multi-row INSERTs of order[0..n), batch_rows rows each; ids from
+** RETURNING when s->returning.  On failure [*fail_lo, *fail_hi) is the
+** batch. */
 static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_rows,
-                           size_t *filled, size_t *fail_lo, size_t *fail_hi)
+                           size_t *fail_lo, size_t *fail_hi)
 {
     bulk *b = s->b;
     s->order = order;
@@ -371,12 +396,8 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
             size_t k = lo;
             for (bool row = true; rc == CORM_OK && row;) {
                 rc = corm__cursor_step(&cur, &row);
-                if (rc == CORM_OK && row && k < hi) {
-                    *(int64_t *)corm__field_ptr(corm__objs_at(b->objs, order[k]), &b->m->fields[0]) =
-                        b->db->be->column_int(cur.stmt, 0);
-                    k++;
-                    *filled = k;
-                }
+                if (rc == CORM_OK && row && k < hi)
+                    *id_ptr(b, order[k++]) = b->db->be->column_int(cur.stmt, 0);
             }
             if (cur.db) corm__cursor_close(&cur);
         } else {
@@ -389,6 +410,35 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
     }
     corm__buf_free(&sql);
     corm__free(params);
+    return rc;
+}
+
+/* The single-row INSERT run once per object of order[0..n), an
+** executemany of batch_rows objects at a time; the ids read after each
+** row when fill_ids.  On failure *failed is the position (+1) of the row
+** that failed and [*fail_lo, *fail_hi) its executemany. */
+static corm_rc create_rows(ins *s, const size_t *order, size_t n, size_t batch_rows,
+                           bool fill_ids, size_t *failed, size_t *fail_lo, size_t *fail_hi)
+{
+    bulk *b = s->b;
+    corm_buf sql;
+    corm__buf_init(&sql);
+    row_sql(s, &sql, true);
+    corm_rc rc = sql.oom ? nomem(b, "bulk_create") : CORM_OK;
+    for (size_t lo = 0; lo < n && rc == CORM_OK; lo += batch_rows) {
+        size_t hi = lo + batch_rows < n ? lo + batch_rows : n;
+        size_t k = 0;
+        s->order = order + lo;
+        rc = corm__db_run_many(b->db, corm__buf_cstr(&sql), s->ncols, hi - lo, ins_fill,
+                               fill_ids ? ins_after : NULL, s, b->site, "bulk_create", NULL, &k);
+        if (rc != CORM_OK) {
+            *failed = lo + k + 1;
+            *fail_lo = lo;
+            *fail_hi = hi;
+        }
+    }
+    s->order = order;
+    corm__buf_free(&sql);
     return rc;
 }
 
@@ -416,6 +466,12 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     }
     corm__now_text(b.now);
     corm__strlcpy(b.today, b.now, 11);
+
+    /* One prepared single-row INSERT per object where a statement costs no
+    ** round trip (bulk_update_rows) and the backend reads a new row's id
+    ** without RETURNING (SQLite): no large program to compile, ids from
+    ** last_insert_id.  Elsewhere multi-row INSERTs with RETURNING. */
+    bool per_row = b.d->bulk_update_rows && !b.d->insert_returning_id;
 
     /* the conflict clause and RETURNING, shared by both passes */
     corm_buf tail;
@@ -462,9 +518,13 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
             corm__sql_ident(&tail, f->column);
         }
     }
-    /* ids come back with RETURNING; skipped rows return none, so with
-    ** ignore_conflicts the ids are left alone, as Django */
-    bool returning = b.d->has_returning && !opts->ignore_conflicts;
+    /* Ids come back with RETURNING; skipped rows return none, so with
+    ** ignore_conflicts the ids are left alone, as Django.  Row by row the
+    ** last insert id serves, except for an upsert: a row that updated
+    ** leaves it at the previous insert's, so it returns its id. */
+    size_t nconflict = tail.len;
+    bool returning = b.d->has_returning && !opts->ignore_conflicts &&
+                     (!per_row || opts->update_conflicts);
     if (returning) {
         corm__buf_adds(&tail, " RETURNING ");
         corm__sql_ident(&tail, m->fields[0].column);
@@ -493,6 +553,8 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
         s->with_id = p == 0;
         s->returning = returning && p == 1;
         s->tail = tail;
+        /* row by row the explicit ids need no RETURNING */
+        if (per_row && p == 0) s->tail.len = nconflict;
         corm__buf_init(&s->head);
         for (int fi = p == 0 ? 0 : 1; fi < m->nfields; fi++) s->cols[s->ncols++] = &m->fields[fi];
         corm__buf_adds(&s->head, "INSERT INTO ");
@@ -503,59 +565,65 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
             corm__sql_ident(&s->head, s->cols[c]->column);
         }
         corm__buf_adds(&s->head, ") VALUES ");
-        /* rows per statement: the parameter limit, or the caller's size */
-        size_t rows = s->ncols ? (size_t)b.d->max_params / (size_t)s->ncols : 1;
+        /* rows per statement (per executemany row by row): the parameter
+        ** limit (all of them), or the caller's size */
+        size_t n = p == 0 ? nwith : objs->n - nwith;
+        size_t rows = per_row ? n : s->ncols ? (size_t)b.d->max_params / (size_t)s->ncols : 1;
         if (rows == 0) rows = 1;
         if (opts->batch_size && opts->batch_size < rows) rows = opts->batch_size;
         batch_rows[p] = rows;
-        size_t n = p == 0 ? nwith : objs->n - nwith;
         nbatches += (n + rows - 1) / rows;
     }
     if (pass[0].head.oom || pass[1].head.oom || tail.oom) rc = nomem(&b, "bulk_create");
 
-    /* one transaction when more than one statement, or inside the
-    ** caller's (a savepoint keeps it usable after a failure) */
+    /* one transaction when more than one statement or row (atomic, and
+    ** the executemany needs it for speed), or inside the caller's (a
+    ** savepoint keeps it usable after a failure) */
     corm__tx tx = {0};
-    if (rc == CORM_OK && (nbatches > 1 || corm__tx_open(db))) rc = corm__tx_begin(db, &tx);
-    size_t filled = 0, fail_lo = 0, fail_hi = 0;
+    bool many = nbatches > 1 || (per_row && objs->n > 1);
+    if (rc == CORM_OK && (many || corm__tx_open(db))) rc = corm__tx_begin(db, &tx);
+    size_t failed = 0, fail_lo = 0, fail_hi = 0;
     int failed_pass = -1;
-    if (rc == CORM_OK) {
-        rc = create_pass(&pass[0], order, nwith, batch_rows[0], &filled, &fail_lo, &fail_hi);
-        if (rc != CORM_OK) failed_pass = 0;
-    }
-    if (rc == CORM_OK && nwith && b.d->sync_ids) {
-        /* explicit ids: move the id generator past them (dialect.h) */
-        corm_buf sync;
-        corm__buf_init(&sync);
-        b.d->sync_ids(&sync, m->table);
-        rc = sync.oom ? nomem(&b, "bulk_create")
-                      : corm__db_exec_internal(db, corm__buf_cstr(&sync), "bulk_create", &db->err);
-        corm__buf_free(&sync);
-    }
-    size_t filled1 = 0;
-    if (rc == CORM_OK) {
-        rc = create_pass(&pass[1], order + nwith, objs->n - nwith, batch_rows[1], &filled1,
-                         &fail_lo, &fail_hi);
-        if (rc != CORM_OK) failed_pass = 1;
+    for (int p = 0; p < 2 && rc == CORM_OK; p++) {
+        const size_t *o = p == 0 ? order : order + nwith;
+        size_t n = p == 0 ? nwith : objs->n - nwith;
+        if (per_row)
+            rc = create_rows(&pass[p], o, n, batch_rows[p], p == 1 && !opts->ignore_conflicts,
+                             &failed, &fail_lo, &fail_hi);
+        else
+            rc = create_pass(&pass[p], o, n, batch_rows[p], &fail_lo, &fail_hi);
+        if (rc != CORM_OK) failed_pass = p;
+        if (rc == CORM_OK && p == 0 && nwith && b.d->sync_ids) {
+            /* explicit ids: move the id generator past them (dialect.h) */
+            corm_buf sync;
+            corm__buf_init(&sync);
+            b.d->sync_ids(&sync, m->table);
+            rc = sync.oom ? nomem(&b, "bulk_create")
+                          : corm__db_exec_internal(db, corm__buf_cstr(&sync), "bulk_create",
+                                                   &db->err);
+            corm__buf_free(&sync);
+        }
     }
     corm_rc stmt_rc = rc;
     rc = corm__tx_end(db, &tx, rc);
     bool at_commit = stmt_rc == CORM_OK && rc != CORM_OK;
     if (rc != CORM_OK) {
-        /* nothing was written: the ids filled in are no longer true */
-        for (size_t i = 0; i < filled1; i++) *id_ptr(&b, order[nwith + i]) = 0;
+        /* nothing was written: the ids filled in are no longer true (the
+        ** second pass is the objects that had none) */
+        for (size_t i = nwith; i < objs->n; i++) *id_ptr(&b, order[i]) = 0;
         if (rc == CORM_CONSTRAINT) {
             if (at_commit) {
                 /* a deferred foreign key at COMMIT: any object of the call */
                 pass[1].order = order;
-                explain_create(&pass[1], 0, objs->n, true);
-            } else {
+                explain_create(&pass[1], 0, objs->n, 0, true);
+            } else if (failed_pass >= 0) {
                 ins *s = &pass[failed_pass];
                 /* positions in `order` so duplicates with earlier objects
                 ** of the call count */
                 size_t base = failed_pass == 1 ? nwith : 0;
                 s->order = order;
-                explain_create(s, base + fail_lo, base + fail_hi, false);
+                explain_create(s, base + fail_lo, base + fail_hi, failed ? base + failed : 0,
+                               false);
             }
         }
     }
@@ -845,8 +913,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
             upd sub = u;
             sub.order = order + lo;
             size_t failed = 0;
-            rc = corm__db_run_many(db, corm__buf_cstr(&sql), u.nfields + 1, hi - lo, upd_fill, &sub,
-                                   site, "bulk_update", &changes, &failed);
+            rc = corm__db_run_many(db, corm__buf_cstr(&sql), u.nfields + 1, hi - lo, upd_fill,
+                                   NULL, &sub, site, "bulk_update", &changes, &failed);
             failed_row = lo + failed + 1;
         } else if (strategy == CORM_BULK_VALUES) {
             rc = values_update(&u, lo, hi, &changes);
@@ -881,7 +949,7 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
                 sub.order = order + fail_lo;
                 size_t failed = 0;
                 if (corm__db_run_many(db, corm__buf_cstr(&one), u.nfields + 1, fail_hi - fail_lo,
-                                      upd_fill, &sub, site, "diagnose", NULL, &failed) ==
+                                      upd_fill, NULL, &sub, site, "diagnose", NULL, &failed) ==
                     CORM_CONSTRAINT)
                     pos = fail_lo + failed + 1;
                 (void)corm__tx_end(db, &rtx, CORM_DB);

@@ -412,7 +412,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
     q = learn_apply(db, q, built, origin, &L);
     corm__compiled c;
     corm__compiled_init(&c);
-    corm_rc rc = corm__compile_select(q, CORM__SEL_OBJECTS, d, &c, err);
+    corm_rc rc = corm__compile_select_memo(&db->sql_memo, q, CORM__SEL_OBJECTS, d, &c, err);
     if (rc != CORM_OK) {
         memset(&db->next, 0, sizeof db->next);  /* no statement: no note */
         corm__compiled_free(&c);

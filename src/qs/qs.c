@@ -5,6 +5,7 @@
 */
 #include "qs_int.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static bool usable(corm_qs *qs)
@@ -40,8 +41,9 @@ static void oom(corm_qs *qs)
 
 corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
 {
-    corm_qs *qs = corm__calloc(1, sizeof *qs);
+    corm_qs *qs = corm__malloc(sizeof *qs);
     if (!qs) return NULL;
+    memset(qs, 0, offsetof(corm_qs, err));
     qs->db = db;
     qs->built = site;
     corm__arena_init(&qs->build, 1024);
@@ -440,7 +442,7 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
     if (!d) return qs->err.rc;
     corm__compiled c;
     corm__compiled_init(&c);
-    corm_rc rc = corm__compile_select(&qs->q, kind, d, &c, &qs->err);
+    corm_rc rc = corm__compile_select_memo(&qs->db->sql_memo, &qs->q, kind, d, &c, &qs->err);
     if (rc == CORM_OK) {
         corm__cursor cur;
         rc = corm__db_query(qs->db, &cur, c.sql.p, c.params, c.nparams, site, qs->built,

@@ -84,7 +84,6 @@ struct corm_qs {
     const char *using;         /* corm_using alias, in build; NULL: the router decides */
     corm_arena build;
     corm__query q;
-    corm_error err;
     bool evaluated;
     corm_arena result;
     void **items;
@@ -103,6 +102,8 @@ struct corm_qs {
     corm_buf explain;
     corm_value *sql_params;    /* the parameters of corm_qs_sql's text */
     int nsql_params;
+    corm_error err;            /* last: corm_qs_new zeroes what is above it
+                               ** and only clears this (2.7 KB of text) */
 };
 
 /* Point qs->db at the database this evaluation runs on (corm_using, the

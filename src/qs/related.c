@@ -25,14 +25,19 @@ static bool misuse_batch(corm_obj *h, const char *name)
     return true;  /* no db to report on: the object was not loaded by corm */
 }
 
-static const char *origin_of(corm_arena *a, const corm_model *m, const corm_relation *r,
+/* "fk:Book.author": interned by the instrumentation, made once per text. */
+static const char *origin_of(corm_db *db, const corm_model *m, const corm_relation *r,
                              const char *kind)
 {
-    corm_buf b;
-    corm__buf_init(&b);
-    corm__buf_addf(&b, "%s:%s.%s", kind, m->name, r->name);
-    const char *s = corm__arena_strdup(a, corm__buf_cstr(&b));
-    corm__buf_free(&b);
+    char buf[256];
+    size_t nk = strlen(kind), nm = strlen(m->name), nr = strlen(r->name);
+    if (nk + nm + nr + 2 >= sizeof buf) return kind;
+    memcpy(buf, kind, nk);
+    buf[nk] = ':';
+    memcpy(buf + nk + 1, m->name, nm);
+    buf[nk + 1 + nm] = '.';
+    memcpy(buf + nk + nm + 2, r->name, nr);
+    const char *s = corm__instr_intern(db->instr, buf, nk + nm + nr + 2);
     return s ? s : kind;
 }
 
@@ -259,7 +264,7 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     void **items;
     size_t n;
     corm_site none = {0};
-    const char *origin = origin_of(b->arena, h->model, r, "fk");
+    const char *origin = origin_of(b->db, h->model, r, "fk");
     corm__lazy_note(h, CORM_ORIGIN_FK, r->name);
     if (corm__fetch(b->db, &q, b->arena, site, none, origin, &items, &n, NULL, &b->db->err) != CORM_OK)
         return NULL;
@@ -296,7 +301,7 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
         return NULL;
     }
     corm_site none = {0};
-    const char *origin = origin_of(b->arena, h->model, r, "set");
+    const char *origin = origin_of(b->db, h->model, r, "set");
     corm__lazy_note(h, CORM_ORIGIN_SET, r->name);
     if (corm__fetch(b->db, &q, b->arena, site, none, origin, &list->items, &list->n, NULL,
                     &b->db->err) != CORM_OK)

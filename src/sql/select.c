@@ -516,3 +516,22 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
     if (rc == CORM_OK && oom) rc = corm__sql_nomem(&c);
     return rc;
 }
+
+corm_rc corm__select_params(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
+                            corm__compiled *out, corm_error *err)
+{
+    (void)kind;  /* every kind binds the same parameters, in this order */
+    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__scope s;
+    corm__scope_init(&s, q->model, 'T');
+    s.q = q;
+    corm_buf scratch;  /* the text: not written */
+    corm__buf_discard(&scratch);
+    corm_rc rc = corm__render_scopes(&c, &s, q, &scratch);
+    if (rc == CORM_OK && q->where) rc = render_filters(&c, &s, q->where, false, &scratch);
+    if (rc == CORM_OK && q->limit >= 0) rc = corm__sql_bind(&c, &scratch, corm_int(q->limit));
+    if (rc == CORM_OK && q->offset > 0) rc = corm__sql_bind(&c, &scratch, corm_int(q->offset));
+    if (rc == CORM_OK && scratch.oom) rc = corm__sql_nomem(&c);
+    corm__buf_free(&scratch);
+    return rc;
+}

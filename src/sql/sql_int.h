@@ -130,6 +130,15 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
                              const corm__dialect *d, corm__compiled *out,
                              corm_error *err);
 
+/* As corm__compile_select, through memo (a db's): a query whose shape was
+** compiled before gets its text from there and only binds its parameters
+** (src/sql/memo.c).  memo NULL: compile. */
+corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__sel_kind kind,
+                                  const corm__dialect *d, corm__compiled *out, corm_error *err);
+/* Only the parameters corm__compile_select binds for q, in its order, for
+** a query without annotations, values, expressions or prefetch keys. */
+corm_rc corm__select_params(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
+                            corm__compiled *out, corm_error *err);
 /* The WHERE of q (filters and default scopes; ordering, slices and
 ** select_related ignored) for an UPDATE or DELETE whose target table is
 ** aliased T0 (`UPDATE "book" AS T0 ...`): appended to w, its parameters to

@@ -676,6 +676,7 @@ static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **
     if (rc != CORM_OK) return rc;
     corm_buf col;
     corm__buf_init(&col);
+    if (w->discard) corm__buf_discard(&col);  /* no text wanted: none for the column */
     if (tr != TR_NONE) {
         corm_buf raw;
         corm__buf_init(&raw);

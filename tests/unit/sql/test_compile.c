@@ -116,11 +116,149 @@ static void test_fuzz_paths(void **state)
     assert_true(failed > 100);
 }
 
+/* ------------------------------------------------ the compiled-SQL memo */
+
+/* Compile q through memo and directly; both must agree.  Returns rc. */
+static corm_rc memo_vs_direct(corm__memo *memo, const corm__query *q, corm__sel_kind kind)
+{
+    corm__compiled a, b;
+    corm__compiled_init(&a);
+    corm__compiled_init(&b);
+    corm_error e1 = {0}, e2 = {0};
+    corm_rc r1 = corm__compile_select_memo(memo, q, kind, &corm__sqlite_dialect, &a, &e1);
+    corm_rc r2 = corm__compile_select(q, kind, &corm__sqlite_dialect, &b, &e2);
+    assert_int_equal(r1, r2);
+    if (r1 == CORM_OK) {
+        assert_string_equal(corm__buf_cstr(&a.sql), corm__buf_cstr(&b.sql));
+        assert_int_equal(a.nparams, b.nparams);
+        for (int i = 0; i < a.nparams; i++) {
+            assert_int_equal(a.params[i].type, b.params[i].type);
+            if (a.params[i].type == CORM_V_INT) assert_int_equal(a.params[i].u.i, b.params[i].u.i);
+            if (a.params[i].type == CORM_V_TEXT)
+                assert_string_equal(a.params[i].u.s.p, b.params[i].u.s.p);
+        }
+        assert_int_equal(a.nnodes, b.nnodes);
+        assert_int_equal(a.ncols, b.ncols);
+        snprintf(sql, sizeof sql, "%s", corm__buf_cstr(&a.sql));
+        nparams = a.nparams;
+    } else {
+        assert_string_equal(e1.message, e2.message);
+    }
+    corm__compiled_free(&a);
+    corm__compiled_free(&b);
+    return r1;
+}
+
+static corm_rc memo1(corm__memo *memo, const char *lookup, corm_value v)
+{
+    struct corm_q leaf = {.kind = CORM__Q_LEAF, .lookup = lookup, .value = v};
+    corm__query q = {.model = &Book_model, .where = &leaf, .limit = -1};
+    return memo_vs_direct(memo, &q, CORM__SEL_OBJECTS);
+}
+
+static void test_memo(void **state)
+{
+    (void)state;
+    corm__memo memo = {0};
+    memo.verify = true;
+    /* same shape, other values: the second is a hit with its own parameter */
+    assert_int_equal(memo1(&memo, "author", corm_int(1)), CORM_OK);
+    assert_int_equal(memo1(&memo, "author", corm_int(2)), CORM_OK);
+    assert_int_equal(memo.hits, 1);
+    assert_non_null(strstr(sql, "WHERE T0.\"author_id\" = ?"));
+    /* what changes the text is part of the shape */
+    assert_int_equal(memo1(&memo, "author", corm_null()), CORM_OK);
+    assert_non_null(strstr(sql, "IS NULL"));
+    assert_int_equal(memo1(&memo, "publisher__isnull", corm_bool(true)), CORM_OK);
+    assert_non_null(strstr(sql, "IS NULL"));
+    assert_int_equal(memo1(&memo, "publisher__isnull", corm_bool(false)), CORM_OK);
+    assert_non_null(strstr(sql, "IS NOT NULL"));
+    static const int64_t ids[] = {1, 2, 3};
+    assert_int_equal(memo1(&memo, "id__in", corm_ints(ids, 3)), CORM_OK);
+    assert_int_equal(nparams, 3);
+    assert_int_equal(memo1(&memo, "id__in", corm_ints(ids, 2)), CORM_OK);
+    assert_int_equal(nparams, 2);
+    assert_int_equal(memo1(&memo, "id__in", corm_ints(ids, 0)), CORM_OK);
+    assert_non_null(strstr(sql, "1 = 0"));
+    assert_int_equal(memo.hits, 1);
+    /* a pattern's parameter is made from the value on every hit */
+    assert_int_equal(memo1(&memo, "title__icontains", corm_text("ab")), CORM_OK);
+    assert_int_equal(memo1(&memo, "title__icontains", corm_text("50%")), CORM_OK);
+    assert_int_equal(memo.hits, 2);
+    /* a wrong value type is still refused on a hit */
+    assert_int_equal(memo1(&memo, "pages", corm_int(1)), CORM_OK);
+    assert_int_equal(memo1(&memo, "pages", corm_text("x")), CORM_TYPE);
+    /* slices: LIMIT and OFFSET are parameters */
+    corm__query q = {.model = &Book_model, .limit = 10, .offset = 5};
+    assert_int_equal(memo_vs_direct(&memo, &q, CORM__SEL_COUNT), CORM_OK);
+    q.limit = 3;
+    q.offset = 1;
+    assert_int_equal(memo_vs_direct(&memo, &q, CORM__SEL_COUNT), CORM_OK);
+    q.offset = 0;
+    assert_int_equal(memo_vs_direct(&memo, &q, CORM__SEL_COUNT), CORM_OK);
+    assert_null(strstr(sql, "OFFSET"));
+    /* expressions and annotations are not memoized */
+    uint64_t before = memo.hits + memo.misses;
+    corm__annot an = {"n", NULL};
+    corm__query qa = {.model = &Book_model, .limit = -1, .annots = &an, .nannots = 1};
+    corm__compiled c;
+    corm__compiled_init(&c);
+    (void)corm__compile_select_memo(&memo, &qa, CORM__SEL_OBJECTS, &corm__sqlite_dialect, &c, &err);
+    corm__compiled_free(&c);
+    assert_int_equal(memo.hits + memo.misses, before);
+    corm__memo_free(&memo);
+}
+
+/* Random queries of few shapes, compiled through a memo and directly. */
+static void test_memo_fuzz(void **state)
+{
+    (void)state;
+    static const char *const lookups[] = {
+        "title", "author", "author__name", "pages__gt", "publisher__isnull", "id__in",
+        "author__country__code", "title__startswith", "published_date__year", "genres__name",
+        "price__range", "pk", "nope",
+    };
+    static const char *const orders[] = {"-pages", "title", "author__name"};
+    static const char *const related[] = {"author", "publisher", "author__country"};
+    static const int64_t ints[] = {4, 5, 6, 7};
+    corm__memo memo = {0};
+    memo.verify = true;
+    for (int iter = 0; iter < 20000; iter++) {
+        corm_value vals[] = {corm_int((int64_t)(rnd() % 3)), corm_text("ab"), corm_bool(rnd() % 2),
+                             corm_ints(ints, rnd() % 4), corm_range(corm_int(1), corm_int(9)),
+                             corm_null(), corm_float(2.5)};
+        struct corm_q l1 = {.kind = CORM__Q_LEAF, .lookup = lookups[rnd() % 13],
+                            .value = vals[rnd() % 7]};
+        struct corm_q l2 = {.kind = CORM__Q_LEAF, .lookup = lookups[rnd() % 13],
+                            .value = vals[rnd() % 7]};
+        struct corm_q not2 = {.kind = CORM__Q_NOT, .a = &l2};
+        struct corm_q both = {.kind = rnd() % 2 ? CORM__Q_AND : CORM__Q_OR, .a = &l1,
+                              .b = rnd() % 2 ? &l2 : &not2};
+        const char *ord[1] = {orders[rnd() % 3]};
+        const char *rel[1] = {related[rnd() % 3]};
+        corm__query q = {.model = &Book_model, .limit = -1};
+        int shape = (int)(rnd() % 4);
+        q.where = shape == 0 ? NULL : shape == 1 ? &l1 : &both;
+        if (rnd() % 2) { q.order = ord; q.norder = 1; q.order_set = true; }
+        if (rnd() % 2) { q.related = rel; q.nrelated = 1; }
+        if (rnd() % 3 == 0) q.limit = (int64_t)(rnd() % 5);
+        if (rnd() % 3 == 0) q.offset = (int64_t)(rnd() % 5);
+        q.distinct = rnd() % 5 == 0;
+        (void)memo_vs_direct(&memo, &q, (corm__sel_kind)(rnd() % 3));
+    }
+    uint64_t hits = memo.hits;
+    corm__memo_free(&memo);
+    printf("memo fuzz: %llu hits\n", (unsigned long long)hits);
+    assert_true(hits > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_shapes),
         cmocka_unit_test(test_fuzz_paths),
+        cmocka_unit_test(test_memo),
+        cmocka_unit_test(test_memo_fuzz),
     };
     return cmocka_run_group_tests_name("sql", tests, NULL, NULL);
 }
