@@ -8,7 +8,8 @@
 #   make valgrind   the suite at -O0 without sanitizers, under valgrind
 #   make tsan       the connection pool's threads under ThreadSanitizer
 #   make bench      corm vs raw sqlite3 C vs Django (docs/benchmarks.md);
-#                   ARGS="--scale full", ARGS=--json, ARGS=--callgrind
+#                   ARGS="--scale full", ARGS=--json, ARGS=--callgrind;
+#                   DB=postgresql://... the same on PostgreSQL (libpq C)
 #   make bench-pg   text vs binary PostgreSQL results (docs/postgresql.md)
 #
 # Missing Debian packages are installed by tools/deps.sh, called only when
@@ -147,7 +148,10 @@ test-run: check-src check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_B
 
 # The benchmark suite (docs/benchmarks.md): corm vs hand-written sqlite3 C
 # vs Django on one SQLite file.  make bench [ARGS="--scale full --json"].
-BENCH_SRC := bench/common.c bench/seed.c bench/raw.c bench/orm.c bench/main.c
+# make bench DB=postgresql://user@host:port/dbname: the same on a
+# PostgreSQL server (libpq C, Django's postgresql backend); the bench makes
+# its own databases there (corm_bench_N), see docs/benchmarks.md.
+BENCH_SRC := bench/common.c bench/seed.c bench/seed_pg.c bench/raw.c bench/raw_pg.c bench/orm.c bench/main.c
 PYTHON    ?= /usr/bin/python3
 $(B)/bench/obj/%.o: bench/%.c bench/bench.h $(GEN_DIR)/bookstore.h
 	@mkdir -p $(@D)
@@ -159,7 +163,7 @@ $(B)/bench/corm-bench: $(BENCH_SRC:bench/%.c=$(B)/bench/obj/%.o) $(BOOKSTORE_O) 
 
 bench: $(B)/bench/corm-bench
 	@tools/deps.sh bench
-	@$(PYTHON) bench/run.py --bin $(B)/bench/corm-bench $(ARGS)
+	@$(PYTHON) bench/run.py --bin $(B)/bench/corm-bench $(if $(DB),--db '$(DB)') $(ARGS)
 
 # Text or binary results from PostgreSQL, measured (docs/postgresql.md):
 # make bench-pg (optimized build, throwaway server).

@@ -11,6 +11,13 @@
 ** bench/run.py drives it (one child process per scenario and variant, so
 ** getrusage's ru_maxrss is that scenario's peak) and prints the table.
 **
+** On PostgreSQL (make bench DB=postgresql://...), --db is a connection url
+** instead of a file: corm opens it as it is, raw C is bench/raw_pg.c on
+** libpq, the seeder is bench/seed_pg.c (COPY), and two helpers let the
+** runner manage its databases without a Python driver:
+**   corm-bench pg-url  --db URL --dbname NAME  the same server, database NAME
+**   corm-bench pg-exec --db URL --sql SQL [--sql SQL ...]
+**
 ** Every scenario computes a `check` from what it read (ids, string
 ** lengths, counts); the runner compares the checks of the three variants,
 ** so they provably did the same work.  The numbers and data shapes here
@@ -91,7 +98,7 @@ void bench_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 
 ** A read's run includes freeing what it loaded: that is part of the cost. */
 typedef struct bench_ctx {
     const bench_params *p;
-    void *handle;        /* corm_db * or sqlite3 * */
+    void *handle;        /* corm_db *, sqlite3 * or PGconn * */
     void *state;
     int64_t check;
     int64_t queries;
@@ -108,6 +115,7 @@ typedef struct bench_scenario {
     const char *name;
     bool write;          /* on a fresh copy of the file, no warm-up */
     const char *post_sql;/* writes: the check, read after the run (untimed) */
+    const char *post_sql_pg; /* the same on PostgreSQL (64-bit cast) */
 } bench_scenario;
 
 extern const bench_scenario bench_scenarios[];
@@ -129,5 +137,24 @@ const bench_impl *bench_raw_impl(const char *name);
 int64_t bench_raw_scalar(void *h, const char *sql);
 
 int bench_seed(const char *path, const bench_params *p);
+
+/* PostgreSQL: --db starting with postgresql: or postgres: (corm's url forms). */
+bool bench_is_pg(const char *db);
+
+void *bench_rawpg_open(const char *url);
+void bench_rawpg_close(void *h);
+const bench_impl *bench_rawpg_impl(const char *name);
+int64_t bench_rawpg_scalar(void *h, const char *sql);
+
+/* seed_pg.c: fill the (empty, freshly created) database url names. */
+int bench_seed_pg(const char *url, const bench_params *p);
+/* url with its database replaced by dbname, in corm's keyword form
+** ("postgresql:host='...' port='...' dbname='...'"), into out. */
+void bench_pg_url(const char *url, const char *dbname, char *out, size_t size);
+/* Each statement on its own (CREATE DATABASE cannot share a transaction);
+** prints the first cell of each one that returns rows. */
+int bench_pg_exec(const char *url, const char *const *sql, int nsql);
+/* libpq's conninfo for a corm url: drops the "postgresql:" of the keyword form. */
+const char *bench_pg_conninfo(const char *url);
 
 #endif

@@ -1,7 +1,9 @@
 #!/usr/bin/python3
 """django_bench.py - the benchmark's scenarios in Django's ORM, on the same
 SQLite file as the C variants (bench/djbench: settings and models over
-corm's tables, managed=False, no migrations, no network).
+corm's tables, managed=False, no migrations, no network), or with --db
+postgresql:... on the same PostgreSQL database (Django's postgresql
+backend, psycopg2).
 
     python3 bench/django_bench.py --db FILE --scale N --scenario NAME
                                   [--warmup W] [--reps R]
@@ -116,6 +118,8 @@ def setup_django(db):
     from django.db.backends.signals import connection_created
 
     def pragmas(sender, connection, **kwargs):
+        if connection.vendor != "sqlite":
+            return
         with connection.cursor() as cur:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.execute("PRAGMA busy_timeout=5000")
@@ -230,6 +234,8 @@ def scenarios(p):
 
     post_books = "SELECT COUNT(*) + SUM(pages) FROM book"
     post_prices = "SELECT SUM(pages) + CAST(ROUND(SUM(price) * 100) AS INTEGER) FROM book"
+    if connection.vendor == "postgresql":  # 32-bit INTEGER there (bench/common.c)
+        post_prices = post_prices.replace("AS INTEGER", "AS BIGINT")
     # name: (prepare, run, post_sql)
     return {
         "n_plus_one": (None, n_plus_one, None),

@@ -337,7 +337,8 @@ void *bench_corm_open(const char *path)
 {
     char url[4096];
     corm_error err;
-    snprintf(url, sizeof url, "sqlite:%s", path);
+    if (bench_is_pg(path)) snprintf(url, sizeof url, "%s", path);  /* the url as it is */
+    else snprintf(url, sizeof url, "sqlite:%s", path);
     corm_db *db = corm_open(url, &bookstore_schema, &err);
     if (!db) bench_die("corm: open %s: %s", path, err.message);
     return db;

@@ -1,13 +1,27 @@
 #!/usr/bin/python3
 """run.py - corm's benchmark suite (issue 8): every scenario three ways,
-side by side in one run, on one SQLite file.
+side by side in one run, on one SQLite file or one PostgreSQL server.
 
     make bench                       quick size (10,000 books)
     make bench ARGS="--scale full"   100,000 books, 10,000 authors, ...
     make bench ARGS=--json           one JSON object per scenario
+    make bench DB=postgresql://user@host:port/dbname    on PostgreSQL
 
     python3 bench/run.py --bin build/bench/corm-bench [--scale N|full]
         [--rounds R] [--only a,b] [--no-django] [--json] [--callgrind]
+        [--db postgresql://...]
+
+On PostgreSQL (--db URL) the url names a server and a database to connect
+to for administration; the bench creates its own databases beside it (the
+role needs CREATEDB; the url's database is never written):
+  * corm_bench_N: seeded once per scale (corm-bench seed: corm_migrate,
+    then COPY), reused while its COMMENT (seed version, scale, newest
+    source time) matches, otherwise dropped and made again;
+  * corm_bench_N_w: a write scenario's fresh data, CREATE DATABASE ...
+    TEMPLATE corm_bench_N before each write child (the file copy of the
+    SQLite runs), dropped at the end.
+Raw C is bench/raw_pg.c on libpq, Django uses its postgresql backend
+(psycopg2); peak memory is the client process's only.
 
 How it measures
   * One seeded file per scale (build/bench/bookstore-N.db), re-seeded when
@@ -111,6 +125,88 @@ def remove_db(path):
             pass
 
 
+class Sqlite:
+    """The seeded SQLite file per scale, and a copy for each write."""
+    name = "sqlite"
+
+    def __init__(self, binary, bindir):
+        self.bin, self.dir, self.checked = binary, bindir, set()
+
+    def seeded(self, scale):
+        db = os.path.join(self.dir, "bookstore-%d.db" % scale)
+        if scale not in self.checked and stale(db):
+            log("bench: seeding %s (scale %d)" % (db, scale))
+            remove_db(db)
+            subprocess.run([self.bin, "seed", "--db", db, "--scale", str(scale)], check=True)
+        self.checked.add(scale)
+        return db
+
+    def fresh(self, scale, tag=""):
+        work = os.path.join(self.dir, "work-%s%d.db" % (tag, scale))
+        remove_db(work)
+        shutil.copyfile(self.seeded(scale), work)
+        return work
+
+    def cleanup(self, scale, tag=""):
+        remove_db(os.path.join(self.dir, "work-%s%d.db" % (tag, scale)))
+
+
+class Postgres:
+    """corm_bench_N per scale on the server the admin url names, and
+    corm_bench_N_w, a copy made from it (CREATE DATABASE ... TEMPLATE)
+    before each write.  The helpers are corm-bench's own (libpq), so the
+    runner needs no Python driver."""
+    name = "postgresql"
+
+    def __init__(self, binary, admin):
+        self.bin, self.admin, self.checked = binary, admin, set()
+
+    def exec(self, *sql):
+        cmd = [self.bin, "pg-exec", "--db", self.admin]
+        for q in sql:
+            cmd += ["--sql", q]
+        r = subprocess.run(cmd, capture_output=True, text=True)
+        if r.returncode != 0:
+            raise RuntimeError("bench: %s\n%s" % ("; ".join(sql), r.stderr))
+        return r.stdout.splitlines()
+
+    def url(self, dbname):
+        return subprocess.run([self.bin, "pg-url", "--db", self.admin, "--dbname", dbname],
+                              capture_output=True, text=True, check=True).stdout.strip()
+
+    @staticmethod
+    def stamp(scale):
+        newest = max(int(os.path.getmtime(os.path.join(ROOT, f)))
+                     for f in ("examples/bookstore.corm", "bench/seed_pg.c", "bench/common.c"))
+        return "corm-bench seed %d scale %d sources %d" % (seed_version(), scale, newest)
+
+    def seeded(self, scale):
+        name = "corm_bench_%d" % scale
+        if scale not in self.checked:
+            have = self.exec("SELECT shobj_description(oid, 'pg_database') FROM pg_database "
+                             "WHERE datname = '%s'" % name)
+            if have[:1] != [self.stamp(scale)]:
+                log("bench: seeding PostgreSQL database %s (scale %d)" % (name, scale))
+                self.exec("DROP DATABASE IF EXISTS %s WITH (FORCE)" % name,
+                          "CREATE DATABASE %s TEMPLATE template0 ENCODING 'UTF8' "
+                          "LC_COLLATE 'C' LC_CTYPE 'C'" % name)
+                subprocess.run([self.bin, "seed", "--db", self.url(name), "--scale", str(scale)],
+                               check=True)
+                self.exec("COMMENT ON DATABASE %s IS '%s'" % (name, self.stamp(scale)))
+            self.checked.add(scale)
+        return self.url(name)
+
+    def fresh(self, scale, tag=""):
+        self.seeded(scale)
+        work = "corm_bench_%d_w" % scale
+        self.exec("DROP DATABASE IF EXISTS %s WITH (FORCE)" % work,
+                  "CREATE DATABASE %s TEMPLATE corm_bench_%d" % (work, scale))
+        return self.url(work)
+
+    def cleanup(self, scale, tag=""):
+        self.exec("DROP DATABASE IF EXISTS corm_bench_%d_w WITH (FORCE)" % scale)
+
+
 def run_child(cmd):
     """Run cmd, return its JSON line as a dict.  The child reports its own
     peak RSS (VmHWM): wait4's ru_maxrss would be at least this runner's
@@ -123,16 +219,18 @@ def run_child(cmd):
     return json.loads(line)
 
 
-def have_django(python):
-    return subprocess.run([python, "-c", "import django"], capture_output=True).returncode == 0
+def have_django(python, pg=False):
+    mods = "import django, psycopg2" if pg else "import django"
+    return subprocess.run([python, "-c", mods], capture_output=True).returncode == 0
 
 
-def ensure_django(python):
-    if have_django(python):
+def ensure_django(python, pg=False):
+    if have_django(python, pg):
         return True
-    log("bench: Django is missing; installing python3-django (tools/deps.sh bench)")
+    log("bench: Django or psycopg2 is missing; installing python3-django and "
+        "python3-psycopg2 (tools/deps.sh bench)")
     subprocess.run([os.path.join(ROOT, "tools", "deps.sh"), "bench"], check=False)
-    return have_django(python)
+    return have_django(python, pg)
 
 
 def django_version(python):
@@ -195,6 +293,9 @@ def main():
     ap.add_argument("--callgrind", action="store_true",
                     help="also count instructions of corm and raw C reads under callgrind")
     ap.add_argument("--callgrind-scale", type=int, default=10000)
+    ap.add_argument("--db", default=None,
+                    help="postgresql://user@host:port/dbname: run on PostgreSQL (the bench "
+                         "creates corm_bench_N databases there; the role needs CREATEDB)")
     args = ap.parse_args()
 
     scale = {"quick": 10000, "full": 100000}.get(args.scale)
@@ -207,17 +308,16 @@ def main():
     scen = [s for s in SCENARIOS if not only or s[0] in only]
     if only and len(scen) != len(only):
         sys.exit("bench: unknown scenario in --only (known: %s)" % ", ".join(s[0] for s in SCENARIOS))
-    django = not args.no_django and ensure_django(python)
+    if args.db and not args.db.startswith(("postgresql:", "postgres:")):
+        sys.exit("bench: --db takes a postgresql:// url (SQLite is the default)")
+    pg = bool(args.db)
+    django = not args.no_django and ensure_django(python, pg)
     if not args.no_django and not django:
         log("bench: Django is not available; its column stays empty")
     variants = [v for v in VARIANTS if v != "django" or django]
 
-    db = os.path.join(bindir, "bookstore-%d.db" % scale)
-    if stale(db):
-        log("bench: seeding %s (scale %d)" % (db, scale))
-        remove_db(db)
-        subprocess.run([args.bin, "seed", "--db", db, "--scale", str(scale)], check=True)
-    work = os.path.join(bindir, "work-%d.db" % scale)
+    store = Postgres(args.bin, args.db) if pg else Sqlite(args.bin, bindir)
+    db = store.seeded(scale)
 
     def command(variant, name, dbfile):
         if variant == "django":
@@ -228,16 +328,13 @@ def main():
 
     res = {(s[0], v): {"ms": [], "cpu": [], "peak": [], "base": [], "check": set(), "queries": None,
                        "na": False} for s in scen for v in variants}
-    log("bench: %d books, %d rounds, variants %s" % (scale, args.rounds, ", ".join(variants)))
+    log("bench: %d books, %d rounds, variants %s%s" % (scale, args.rounds, ", ".join(variants),
+                                                     ", on PostgreSQL" if pg else ""))
     for r in range(args.rounds):
         order = variants[r % len(variants):] + variants[:r % len(variants)]
         for name, kind, _ in scen:
             for v in order:
-                dbfile = db
-                if kind == "write":
-                    remove_db(work)
-                    shutil.copyfile(db, work)
-                    dbfile = work
+                dbfile = store.fresh(scale) if kind == "write" else db
                 out = run_child(command(v, name, dbfile))
                 cell = res[(name, v)]
                 if out.get("na"):
@@ -250,28 +347,19 @@ def main():
                 cell["check"].add(out["check"])
                 cell["queries"] = out["queries"]
         log("bench: round %d/%d done" % (r + 1, args.rounds))
-    remove_db(work)
+    store.cleanup(scale)
 
     ir = {}
     if args.callgrind:
-        cdb = os.path.join(bindir, "bookstore-%d.db" % args.callgrind_scale)
-        if stale(cdb):
-            remove_db(cdb)
-            subprocess.run([args.bin, "seed", "--db", cdb, "--scale", str(args.callgrind_scale)],
-                           check=True)
-        cwork = os.path.join(bindir, "work-cg-%d.db" % args.callgrind_scale)
+        cdb = store.seeded(args.callgrind_scale)
         for name, kind, _ in scen:
             for v in ("corm", "raw"):
-                dbfile = cdb
-                if kind == "write":
-                    remove_db(cwork)
-                    shutil.copyfile(cdb, cwork)
-                    dbfile = cwork
+                dbfile = store.fresh(args.callgrind_scale, "cg-") if kind == "write" else cdb
                 cmd = [args.bin, "run", "--db", dbfile, "--scale", str(args.callgrind_scale),
                        "--variant", v, "--scenario", name, "--warmup", "1"]
                 ir[(name, v)] = callgrind_ir(cmd)
             log("bench: callgrind %s done" % name)
-        remove_db(cwork)
+        store.cleanup(args.callgrind_scale, "cg-")
 
     rows, bad = [], False
     for name, kind, what in scen:
@@ -309,6 +397,8 @@ def main():
             "check_ok": check_ok,
             "target": TARGET[kind],
         }
+        if pg:
+            row["database"] = "postgresql"  # absent on SQLite, whose rows stay as they were
         if ir:
             ci, ri = ir.get((name, "corm")), ir.get((name, "raw"))
             row.update({"corm_ir": ci, "raw_ir": ri,
@@ -326,16 +416,19 @@ def main():
     if args.json:
         print("\n".join(lines))
     else:
-        print_table(rows, scale, args.rounds, variants, ir, python if django else None)
+        print_table(rows, scale, args.rounds, variants, ir, python if django else None, pg)
     if bad:
         log("bench: CHECK MISMATCH: the variants did not compute the same result "
             "(see check_ok in --json)")
         sys.exit(1)
 
 
-def print_table(rows, scale, rounds, variants, ir, python):
+def print_table(rows, scale, rounds, variants, ir, python, pg=False):
     print("corm benchmark: %d books; median over %d rounds; ms = wall clock, "
           "CPU = process CPU time; MB = peak RSS" % (scale, rounds))
+    if pg:
+        print("on PostgreSQL: raw C = libpq, Django = its postgresql backend (psycopg2); "
+              "CPU and MB are the client process's only")
     head = ["scenario", "corm ms", "raw C ms", "Django ms", "corm/raw", "corm/raw CPU",
             "Django/corm", "corm MB", "raw C MB", "mem corm/raw", "Django MB", "spread"]
     if ir:

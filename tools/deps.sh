@@ -3,7 +3,8 @@
 # Called by make when a dependency check fails; safe to run by hand.
 #   tools/deps.sh build    libraries to build and test corm
 #   tools/deps.sh pg       a PostgreSQL server for the test suite
-#   tools/deps.sh bench    Django, for the benchmark suite
+#   tools/deps.sh bench    Django and psycopg2 (its PostgreSQL driver), for the
+#                          benchmark suite
 set -eu
 want=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || want+=("$1"); }
@@ -11,7 +12,7 @@ for what in "${@:-build}"; do
   case "$what" in
     build) for p in pkg-config libsqlite3-dev libpq-dev libcmocka-dev libjansson-dev python3; do need "$p"; done ;;
     pg)    for p in postgresql postgresql-client; do need "$p"; done ;;
-    bench) for p in python3-django; do need "$p"; done ;;
+    bench) for p in python3-django python3-psycopg2; do need "$p"; done ;;
     *) echo "deps.sh: unknown group '$what' (use build, pg or bench)" >&2; exit 2 ;;
   esac
 done

@@ -40,6 +40,7 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
         corm__err_set(err, CORM_NOMEM, "out of memory opening '%s'", url);
         return NULL;
     }
+    db->blocks = corm__blockpool_new();  /* NULL: results use malloc alone */
     const char *verify = getenv("CORM_SQL_MEMO_VERIFY");
     db->sql_memo.verify = verify && strcmp(verify, "1") == 0;
     return db;
@@ -51,6 +52,7 @@ void corm_close(corm_db *db)
     corm__instr_free(db->instr);  /* reports what it found outside captures */
     corm__db_aliases_free(db);
     corm__memo_free(&db->sql_memo);
+    corm__blockpool_close(db->blocks);
     db->be->close(db->conn);
     corm__free(db->url);
     corm__free(db);

@@ -32,6 +32,7 @@ struct corm_db {
                              ** set just before corm__db_query, which takes
                              ** and clears it */
     uint64_t nbatches;       /* serials of result batches */
+    corm__blockpool *blocks; /* freed result-arena blocks, reused (arena.c) */
     corm__memo sql_memo;     /* compiled SQL by query shape (src/sql/memo.c),
                              ** verified on every hit when the environment
                              ** has CORM_SQL_MEMO_VERIFY=1 (the test suite) */

@@ -1,7 +1,8 @@
 /*
 ** arena.c - chained blocks with bump allocation.  Every evaluated queryset
 ** owns one: structs, strings, joined and prefetched objects all live here
-** and go away with one corm__arena_free (as libpq's PGresult).
+** and go away with one corm__arena_free (as libpq's PGresult).  Blocks
+** may come from a db's pool of freed blocks, and go back to it.
 ** Invariant: every pointer returned is aligned for max_align_t.
 */
 #include "core_int.h"
@@ -18,21 +19,108 @@ struct corm__ablock {
 #define ALIGN (alignof(max_align_t))
 #define BIG_BLOCK_MAX ((size_t)1 << 20)
 
+struct corm__blockpool {
+    size_t refs;             /* the owner's and each arena's */
+    bool closed;             /* the owner is gone: cache nothing */
+    corm__ablock *free;      /* cached blocks, linked by next */
+    size_t held, cap;        /* bytes cached, and the most to cache */
+};
+
+corm__blockpool *corm__blockpool_new(void)
+{
+    corm__blockpool *p = corm__calloc(1, sizeof *p);
+    if (p) p->refs = 1;
+    return p;
+}
+
+static void pool_drain(corm__blockpool *p)
+{
+    while (p->free) {
+        corm__ablock *b = p->free;
+        p->free = b->next;
+        corm__free(b);
+    }
+    p->held = 0;
+}
+
+static void pool_unref(corm__blockpool *p)
+{
+    if (--p->refs > 0) return;
+    pool_drain(p);
+    corm__free(p);
+}
+
+void corm__blockpool_close(corm__blockpool *p)
+{
+    if (!p) return;
+    p->closed = true;
+    pool_drain(p);
+    pool_unref(p);
+}
+
+void corm__arena_use_pool(corm_arena *a, corm__blockpool *p)
+{
+    if (!p || a->pool || a->head) return;
+    p->refs++;
+    a->pool = p;
+}
+
+/* A cached block of size to 2 * size bytes, or NULL. */
+static corm__ablock *pool_take(corm__blockpool *p, size_t size)
+{
+    for (corm__ablock **pp = &p->free; *pp; pp = &(*pp)->next) {
+        corm__ablock *b = *pp;
+        if (b->size >= size && b->size / 2 <= size) {
+            *pp = b->next;
+            p->held -= sizeof *b + b->size;
+            return b;
+        }
+    }
+    return NULL;
+}
+
 void corm__arena_init(corm_arena *a, size_t first_block)
 {
     a->head = NULL;
     a->next_size = first_block ? first_block : 4096;
     a->total = 0;
+    a->pool = NULL;
 }
 
 static corm__ablock *new_block(corm_arena *a, size_t size)
 {
-    corm__ablock *b = corm__malloc(sizeof *b + size);
-    if (!b) return NULL;
-    b->size = size;
+    corm__ablock *b = a->pool ? pool_take(a->pool, size) : NULL;
+    if (!b) {
+        b = corm__malloc(sizeof *b + size);
+        if (!b) return NULL;
+        b->size = size;
+    }
     b->used = 0;
-    a->total += sizeof *b + size;
+    a->total += sizeof *b + b->size;
     return b;
+}
+
+/* Every block to the pool while it has room (it grows to the largest
+** arena given back), else to the system. */
+static void release_blocks(corm_arena *a)
+{
+    corm__blockpool *p = a->pool && !a->pool->closed ? a->pool : NULL;
+    if (p && a->total > p->cap) p->cap = a->total < CORM__POOL_MAX ? a->total : CORM__POOL_MAX;
+    corm__ablock *b = a->head;
+    while (b) {
+        corm__ablock *next = b->next;
+        size_t n = sizeof *b + b->size;
+        if (p && p->held + n <= p->cap) {
+            b->next = p->free;
+            p->free = b;
+            p->held += n;
+        } else {
+            corm__free(b);
+        }
+        b = next;
+    }
+    a->head = NULL;
+    a->total = 0;
 }
 
 void *corm__arena_alloc(corm_arena *a, size_t n)
@@ -99,14 +187,9 @@ char *corm__arena_strdup(corm_arena *a, const char *s)
 
 void corm__arena_free(corm_arena *a)
 {
-    corm__ablock *b = a->head;
-    while (b) {
-        corm__ablock *next = b->next;
-        corm__free(b);
-        b = next;
-    }
-    a->head = NULL;
-    a->total = 0;
+    release_blocks(a);
+    if (a->pool) pool_unref(a->pool);
+    a->pool = NULL;
 }
 
 size_t corm__arena_size(const corm_arena *a) { return a->total; }
@@ -121,7 +204,7 @@ void corm__arena_reset(corm_arena *a)
     if (a->head && !a->head->next) {
         keep = a->head;
     } else if (total) {
-        corm__arena_free(a);
+        release_blocks(a);
         keep = new_block(a, total);
         if (!keep) return;  /* the arena is just empty */
         keep->next = NULL;

@@ -34,10 +34,12 @@ bool corm__test_fail_alloc_done(void);
 /* ---- arena (arena.c): chained blocks, bump allocation, max_align_t
 ** alignment; big requests get a block of their own.  One free for all. */
 typedef struct corm__ablock corm__ablock;
+typedef struct corm__blockpool corm__blockpool;
 typedef struct corm_arena {
     corm__ablock *head;
     size_t next_size;   /* size of the next ordinary block */
     size_t total;       /* bytes held in blocks */
+    corm__blockpool *pool;  /* where blocks come from and go back, or NULL */
 } corm_arena;
 
 void corm__arena_init(corm_arena *a, size_t first_block);
@@ -46,11 +48,29 @@ void *corm__arena_zalloc(corm_arena *a, size_t n);
 char *corm__arena_strdup(corm_arena *a, const char *s);
 char *corm__arena_strndup(corm_arena *a, const char *s, size_t n);
 void *corm__arena_memdup(corm_arena *a, const void *p, size_t n);
-void corm__arena_free(corm_arena *a);                /* reusable after */
+/* Give every block back (to the pool, or the system) and leave the pool;
+** the arena is reusable after, without a pool. */
+void corm__arena_free(corm_arena *a);
 /* Forget every allocation but keep the memory (as one block), so refilling
 ** it with as much again allocates nothing. */
 void corm__arena_reset(corm_arena *a);
 size_t corm__arena_size(const corm_arena *a);
+
+/* A cache of freed arena blocks, one per db: a program that evaluates
+** querysets in a loop reuses the memory of the last result instead of
+** getting it from the system again (big blocks are mmap'd, and faulting
+** them in cost more than building the objects).  It keeps at most as much
+** as the largest arena given back, up to CORM__POOL_MAX.  Reference
+** counted: the db holds one reference and every arena using it one, so an
+** arena freed after its db is closed is still fine.  Not thread-safe: the
+** arenas of a pool are freed by the thread that uses its db. */
+#define CORM__POOL_MAX ((size_t)64 << 20)
+corm__blockpool *corm__blockpool_new(void);           /* NULL on OOM */
+/* The owner is done with it: cache nothing more, free what it holds and
+** the pool itself once no arena uses it. */
+void corm__blockpool_close(corm__blockpool *p);
+/* Let a's blocks come from (and return to) p; a must hold no block. */
+void corm__arena_use_pool(corm_arena *a, corm__blockpool *p);
 
 /* ---- growable string buffer (buf.c).  An OOM is sticky: later appends
 ** are no-ops and buf.oom tells. */

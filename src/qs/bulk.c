@@ -1,11 +1,20 @@
 /*
 ** bulk.c - bulk_create and bulk_update.
 **
-** bulk_create: multi-row `INSERT ... VALUES (...), (...) RETURNING "id"`,
-** as many rows per statement as the dialect's bound-parameter limit allows
-** (or opts->batch_size), ids read back in order (SQLite >= 3.35 and
-** PostgreSQL return RETURNING rows in VALUES order; Django relies on the
-** same).  Objects that carry an id are inserted first with it, as Django.
+** bulk_create: on SQLite one prepared single-row INSERT executed once per
+** object inside the transaction (an executemany: one event, as
+** bulk_update's), each new id read with the backend's last insert id
+** after its row (a single-row RETURNING is 4x slower on SQLite 3.40; an
+** upsert returns its id all the same, since a row that updated leaves the
+** last insert id at the previous insert's).  A multi-row INSERT of
+** thousands of rows made SQLite compile one huge program: 2.8x raw C's
+** memory at 10,000 books, 1.1x row by row (docs/benchmarks.md).
+** Elsewhere multi-row `INSERT ... VALUES (...), (...) RETURNING "id"`, as
+** many rows per statement as the dialect's bound-parameter limit allows,
+** ids read back in order (PostgreSQL returns RETURNING rows in VALUES
+** order; Django relies on the same).  opts->batch_size caps the rows per
+** statement, or per executemany.  Objects that carry an id are inserted
+** first with it, as Django.
 **
 ** bulk_update: on SQLite one prepared single-row UPDATE executed once per
 ** object (an executemany: one event); elsewhere a join with the values,
@@ -16,9 +25,10 @@
 ** Both are atomic: several statements run in one transaction (a savepoint
 ** inside the caller's), and a failure rolls back everything written by the
 ** call and restores the ids it had filled in.  A constraint failure is
-** then explained: which object (duplicates among the call's own objects
-** are found in memory, otherwise the failing batch is replayed row by row
-** in a transaction that is rolled back), the constraint, the values.
+** then explained: which object (run row by row, the executemany says
+** which row failed; otherwise duplicates among the call's own objects are
+** found in memory, or the failing batch is replayed row by row in a
+** transaction that is rolled back), the constraint, the values.
 */
 #include "qs_int.h"
 

@@ -48,6 +48,7 @@ corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
     qs->built = site;
     corm__arena_init(&qs->build, 1024);
     corm__arena_init(&qs->result, 8192);
+    if (db) corm__arena_use_pool(&qs->result, db->blocks);
     corm__buf_init(&qs->sqltext);
     corm__buf_init(&qs->explain);
     qs->q.model = model;
