@@ -648,7 +648,9 @@ CORM_API void *corm_update_or_create_at(corm_qs *qs, void *obj,
 /* Options of the bulk writes; {0} (or NULL) means the defaults. */
 typedef struct corm_bulk_opts {
     /* Objects per statement.  0: as many as the backend's bound-parameter
-    ** limit allows (SQLite: 32766 parameters / columns per row). */
+    ** limit allows.  On SQLite, where each object is one execution of one
+    ** prepared INSERT (or UPDATE), objects per executemany: each is one
+    ** query, all in one transaction; 0: all of them. */
     size_t batch_size;
     /* ON CONFLICT DO NOTHING: rows that would violate a unique constraint
     ** are skipped; ids are then not filled in (they stay 0), as Django. */

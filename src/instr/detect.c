@@ -166,6 +166,9 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
     ** prefetches (corm_prefetch_objects, with a known parent) can repeat */
     if (ev->kind == CORM_ORIGIN_PREFETCH && !ev->parent_batch) return;
     if (ev->auto_load) return;
+    /* the batches of one bulk write are its own statements, not a loop of
+    ** writes (and an executemany's event carries no values to compare) */
+    if (ev->origin && strncmp(ev->origin, "bulk_", 5) == 0) return;
     uint64_t slot;
     corm__group *g = find_group(c, ev, &slot);
     uint64_t ph = params_hash(ev);

@@ -594,12 +594,15 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     if (rc == CORM_OK && (many || corm__tx_open(db))) rc = corm__tx_begin(db, &tx);
     size_t failed = 0, fail_lo = 0, fail_hi = 0;
     int failed_pass = -1;
+    /* row by row, the new objects' ids: not with ignore_conflicts (above),
+    ** nor for an upsert that cannot return them */
+    bool fill_ids = !opts->ignore_conflicts && (!opts->update_conflicts || returning);
     for (int p = 0; p < 2 && rc == CORM_OK; p++) {
         const size_t *o = p == 0 ? order : order + nwith;
         size_t n = p == 0 ? nwith : objs->n - nwith;
         if (per_row)
-            rc = create_rows(&pass[p], o, n, batch_rows[p], p == 1 && !opts->ignore_conflicts,
-                             &failed, &fail_lo, &fail_hi);
+            rc = create_rows(&pass[p], o, n, batch_rows[p], p == 1 && fill_ids, &failed, &fail_lo,
+                             &fail_hi);
         else
             rc = create_pass(&pass[p], o, n, batch_rows[p], &fail_lo, &fail_hi);
         if (rc != CORM_OK) failed_pass = p;

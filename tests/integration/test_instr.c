@@ -620,6 +620,29 @@ static void test_lookups_writes_duplicates(void **state)
     assert_int_equal(f->count, 2);
     assert_site(f->site, sim);
     corm_capture_free(c);
+
+    /* one bulk write in batches is not a loop of writes, nor duplicates */
+    c = corm_capture_begin(db, "bulk");
+    Genre gs[6];
+    static const char *const more[] = {"Satire", "Fable", "Saga", "Myth", "Ode", "Elegy"};
+    for (int i = 0; i < 6; i++) {
+        gs[i] = CORM_NEW(Genre);
+        gs[i].name = (char *)more[i];
+    }
+    corm_bulk_opts opts = {.batch_size = 2};
+    assert_int_equal(corm_bulk_create_array(db, gs, 6, &opts), CORM_OK);
+    static const char *const renamed[] = {"Satires", "Fables", "Sagas", "Myths", "Odes", "Elegies"};
+    Genre *ptrs[6];
+    for (int i = 0; i < 6; i++) {
+        ptrs[i] = &gs[i];
+        gs[i].name = (char *)renamed[i];
+    }
+    assert_int_equal(corm_bulk_update_at(db, (void *const *)ptrs, 6, (const char *const[]){"name", NULL},
+                                         &opts, CORM_SITE), 6);
+    corm_capture_end(c);
+    assert_true(corm_capture_count(c) >= 6);  /* 3 batches each, at least */
+    no_findings(c);
+    corm_capture_free(c);
 }
 
 /* ------------------------------------------------------- unused eager */
