@@ -151,9 +151,9 @@ test-run: check-src check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_B
 # make bench DB=postgresql://user@host:port/dbname: the same on a
 # PostgreSQL server (libpq C, Django's postgresql backend); the bench makes
 # its own databases there (corm_bench_N), see docs/benchmarks.md.
-BENCH_SRC := bench/common.c bench/seed.c bench/seed_pg.c bench/raw.c bench/raw_pg.c bench/orm.c bench/main.c
+BENCH_SRC := bench/common.c bench/seed.c bench/seed_pg.c bench/raw_common.c bench/raw.c bench/raw_pg.c bench/orm.c bench/main.c
 PYTHON    ?= /usr/bin/python3
-$(B)/bench/obj/%.o: bench/%.c bench/bench.h $(GEN_DIR)/bookstore.h
+$(B)/bench/obj/%.o: bench/%.c bench/bench.h bench/raw_common.h $(GEN_DIR)/bookstore.h
 	@mkdir -p $(@D)
 	@echo '  CC    $<'
 	@$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@

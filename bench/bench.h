@@ -106,6 +106,17 @@ typedef struct bench_ctx {
 
 typedef void (*bench_fn)(bench_ctx *c);
 
+/* bulk_create's prepare and release in every variant: the values to write
+** (books p->books + 1 ... on, bench_book_fill) are made before the clock
+** starts, into c->state as a bench_bulk_books; the timed part builds the
+** program's objects from them and writes. */
+typedef struct bench_bulk_books {
+    bench_book *src;
+    size_t n;
+} bench_bulk_books;
+void bench_bulk_create_prepare(bench_ctx *c);
+void bench_bulk_create_release(bench_ctx *c);
+
 typedef struct bench_impl {
     const char *name;
     bench_fn prepare, run, release;

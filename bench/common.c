@@ -173,6 +173,26 @@ const char *const *bench_desc_pool(void)
     return pool;
 }
 
+void bench_bulk_create_prepare(bench_ctx *c)
+{
+    bench_bulk_books *s = bench_xmalloc(sizeof *s);
+    const char *const *pool = bench_desc_pool();
+    s->n = (size_t)c->p->bulk_create_books;
+    s->src = bench_xmalloc(s->n * sizeof *s->src);
+    for (size_t i = 0; i < s->n; i++) {
+        int64_t k = c->p->books + 1 + (int64_t)i;
+        bench_book_fill(c->p, k, &s->src[i], pool[k % 64]);
+    }
+    c->state = s;
+}
+
+void bench_bulk_create_release(bench_ctx *c)
+{
+    bench_bulk_books *s = c->state;
+    free(s->src);
+    free(s);
+}
+
 double bench_now_ms(void)
 {
     struct timespec ts;

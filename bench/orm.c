@@ -201,35 +201,11 @@ static void orm_count_exists(bench_ctx *c)
     c->check = total + 100000 * found;
 }
 
-typedef struct bc_state {
-    bench_book *src;
-    size_t n;
-} bc_state;
-
-static void orm_bulk_create_prepare(bench_ctx *c)
-{
-    bc_state *s = bench_xmalloc(sizeof *s);
-    const char *const *pool = bench_desc_pool();
-    s->n = (size_t)c->p->bulk_create_books;
-    s->src = bench_xmalloc(s->n * sizeof *s->src);
-    for (size_t i = 0; i < s->n; i++) {
-        int64_t k = c->p->books + 1 + (int64_t)i;
-        bench_book_fill(c->p, k, &s->src[i], pool[k % 64]);
-    }
-    c->state = s;
-}
-
-static void orm_bulk_create_release(bench_ctx *c)
-{
-    bc_state *s = c->state;
-    free(s->src);
-    free(s);
-}
-
+/* bulk_create: the values are made by bench_bulk_create_prepare (untimed). */
 static void orm_bulk_create(bench_ctx *c)
 {
     corm_db *db = c->handle;
-    bc_state *s = c->state;
+    bench_bulk_books *s = c->state;
     Book *v = bench_xmalloc(s->n * sizeof *v);
     for (size_t i = 0; i < s->n; i++) {
         const bench_book *src = &s->src[i];
@@ -370,7 +346,7 @@ const bench_impl *bench_corm_impl(const char *name)
         {"values_list_flat", NULL, orm_values_list_flat, NULL},
         {"annotate_having", NULL, orm_annotate_having, NULL},
         {"count_exists", NULL, orm_count_exists, NULL},
-        {"bulk_create", orm_bulk_create_prepare, orm_bulk_create, orm_bulk_create_release},
+        {"bulk_create", bench_bulk_create_prepare, orm_bulk_create, bench_bulk_create_release},
         {"update", NULL, orm_update, NULL},
         {"bulk_update", orm_bulk_update_prepare, orm_bulk_update, orm_bulk_update_release},
         {"iterator", NULL, orm_iterator, NULL},

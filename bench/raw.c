@@ -8,8 +8,11 @@
 ** This is the practical limit an ORM is measured against.  The connection
 ** is set up as corm sets up its own (WAL, foreign keys, synchronous=NORMAL,
 ** 5 s busy timeout), so only the code in between differs.
+** The objects, their freeing, the stitching and the checks are shared with
+** raw_pg.c (raw_common.c); this file is the sqlite3 side: statements,
+** binds, steps and reading columns.
 */
-#include "bench.h"
+#include "raw_common.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -17,72 +20,6 @@
 #include <string.h>
 
 #define MAX_VARS 32766
-
-/* ------------------------------------------------------------ structs */
-
-typedef struct r_country {
-    int64_t id;
-    char *name, *code;
-} r_country;
-
-typedef struct r_publisher {
-    int64_t id;
-    char *name;
-    int64_t country_id;
-    bool country_null;
-} r_publisher;
-
-struct r_book;
-
-typedef struct r_author {
-    int64_t id;
-    char *name, *email;
-    int64_t country_id;
-    bool country_null;
-    char *bio;
-    r_country *country;      /* select_related author__country */
-    struct r_book **books;   /* prefetch books */
-    size_t nbooks;
-    int64_t book_count;      /* annotate */
-} r_author;
-
-typedef struct r_genre {
-    int64_t id;
-    char *name;
-} r_genre;
-
-typedef struct r_book {
-    int64_t id;
-    char *title;
-    int64_t author_id, publisher_id;
-    bool publisher_null;
-    char *published_date, *isbn;
-    int32_t pages;
-    double price;
-    char *description;
-    bool featured;
-    r_author *author;
-    r_publisher *publisher;
-    r_genre **genres;
-    size_t ngenres;
-} r_book;
-
-typedef struct r_order {
-    int64_t id, user_id, product_id, payment_method_id;
-    double total;
-    char *status, *created_at;
-    int64_t tenant_id;
-} r_order;
-
-typedef struct r_user {
-    int64_t id;
-    char *email, *name;
-    int64_t account_manager_id;
-    bool is_active;
-    int64_t tenant_id;
-    r_order **paid_orders;
-    size_t npaid;
-} r_user;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -116,13 +53,6 @@ static char *dup_col(sqlite3_stmt *st, int i)
     return d;
 }
 
-static size_t slen(const char *s) { return s ? strlen(s) : 0; }
-
-#define BOOK_COLS                                                                \
-    "b.id, b.title, b.author_id, b.publisher_id, b.published_date, b.isbn, "     \
-    "b.pages, b.price, b.description, b.featured"
-#define AUTHOR_COLS "a.id, a.name, a.email, a.country_id, a.bio"
-
 static void read_book(sqlite3_stmt *st, int c, r_book *b)
 {
     memset(b, 0, sizeof *b);
@@ -139,14 +69,6 @@ static void read_book(sqlite3_stmt *st, int c, r_book *b)
     b->featured = sqlite3_column_int(st, c + 9) != 0;
 }
 
-static void free_book_fields(r_book *b)
-{
-    free(b->title);
-    free(b->published_date);
-    free(b->isbn);
-    free(b->description);
-}
-
 static void read_author(sqlite3_stmt *st, int c, r_author *a)
 {
     memset(a, 0, sizeof *a);
@@ -156,20 +78,6 @@ static void read_author(sqlite3_stmt *st, int c, r_author *a)
     a->country_null = sqlite3_column_type(st, c + 3) == SQLITE_NULL;
     a->country_id = sqlite3_column_int64(st, c + 3);
     a->bio = dup_col(st, c + 4);
-}
-
-static void free_author(r_author *a)
-{
-    if (!a) return;
-    free(a->name);
-    free(a->email);
-    free(a->bio);
-    if (a->country) {
-        free(a->country->name);
-        free(a->country->code);
-        free(a->country);
-    }
-    free(a->books);
 }
 
 static r_book *books_grow(r_book *v, size_t n, size_t *cap)
@@ -223,24 +131,19 @@ static void raw_n_plus_one(bench_ctx *c)
         }
         sqlite3_reset(au);
         c->queries++;
-        check += (int64_t)slen(v[i].author->name) + 1;
+        check += (int64_t)raw_slen(v[i].author->name) + 1;
     }
     sqlite3_finalize(au);
-    for (size_t i = 0; i < n; i++) {
-        free_author(v[i].author);
-        free(v[i].author);
-        free_book_fields(&v[i]);
-    }
-    free(v);
+    raw_books_free(v, n);
     c->check = check;
 }
 
-static void raw_select_related(bench_ctx *c)
+/* select_related (the book's publisher) or, nested, the author's country:
+** one JOIN, each row a book (columns 0-9) with its author (10-14). */
+static void select_related(bench_ctx *c, bool nested)
 {
     sqlite3 *db = c->handle;
-    sqlite3_stmt *st = prep(db, "SELECT " BOOK_COLS ", " AUTHOR_COLS ", p.id, p.name, p.country_id "
-                                "FROM book b JOIN author a ON a.id = b.author_id "
-                                "LEFT JOIN publisher p ON p.id = b.publisher_id");
+    sqlite3_stmt *st = prep(db, nested ? SQL_SELECT_RELATED_NESTED : SQL_SELECT_RELATED);
     r_book *v = NULL;
     size_t n = 0, cap = 0;
     int rc;
@@ -250,7 +153,13 @@ static void raw_select_related(bench_ctx *c)
         read_book(st, 0, b);
         b->author = bench_xmalloc(sizeof *b->author);
         read_author(st, 10, b->author);
-        if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
+        if (sqlite3_column_type(st, 15) == SQLITE_NULL) continue;
+        if (nested) {
+            r_country *co = b->author->country = bench_xmalloc(sizeof *co);
+            co->id = sqlite3_column_int64(st, 15);
+            co->name = dup_col(st, 16);
+            co->code = dup_col(st, 17);
+        } else {
             r_publisher *p = b->publisher = bench_xmalloc(sizeof *p);
             p->id = sqlite3_column_int64(st, 15);
             p->name = dup_col(st, 16);
@@ -260,62 +169,12 @@ static void raw_select_related(bench_ctx *c)
     }
     done(db, st, rc);
     c->queries = 1;
-    int64_t check = 0;
-    for (size_t i = 0; i < n; i++) {
-        r_book *b = &v[i];
-        check += b->id + (int64_t)slen(b->title) + (int64_t)slen(b->description) + b->author->id +
-                 (int64_t)slen(b->author->name);
-        if (b->publisher) check += b->publisher->id + (int64_t)slen(b->publisher->name);
-    }
-    for (size_t i = 0; i < n; i++) {
-        free_author(v[i].author);
-        free(v[i].author);
-        if (v[i].publisher) free(v[i].publisher->name);
-        free(v[i].publisher);
-        free_book_fields(&v[i]);
-    }
-    free(v);
-    c->check = check;
+    c->check = nested ? raw_check_select_related_nested(v, n) : raw_check_select_related(v, n);
+    raw_books_free(v, n);
 }
 
-static void raw_select_related_nested(bench_ctx *c)
-{
-    sqlite3 *db = c->handle;
-    sqlite3_stmt *st = prep(db, "SELECT " BOOK_COLS ", " AUTHOR_COLS ", co.id, co.name, co.code "
-                                "FROM book b JOIN author a ON a.id = b.author_id "
-                                "LEFT JOIN country co ON co.id = a.country_id");
-    r_book *v = NULL;
-    size_t n = 0, cap = 0;
-    int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        v = books_grow(v, n, &cap);
-        r_book *b = &v[n++];
-        read_book(st, 0, b);
-        b->author = bench_xmalloc(sizeof *b->author);
-        read_author(st, 10, b->author);
-        if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
-            r_country *co = b->author->country = bench_xmalloc(sizeof *co);
-            co->id = sqlite3_column_int64(st, 15);
-            co->name = dup_col(st, 16);
-            co->code = dup_col(st, 17);
-        }
-    }
-    done(db, st, rc);
-    c->queries = 1;
-    int64_t check = 0;
-    for (size_t i = 0; i < n; i++) {
-        r_book *b = &v[i];
-        check += b->id + b->author->id;
-        if (b->author->country) check += b->author->country->id + (int64_t)slen(b->author->country->name);
-    }
-    for (size_t i = 0; i < n; i++) {
-        free_author(v[i].author);
-        free(v[i].author);
-        free_book_fields(&v[i]);
-    }
-    free(v);
-    c->check = check;
-}
+static void raw_select_related(bench_ctx *c) { select_related(c, false); }
+static void raw_select_related_nested(bench_ctx *c) { select_related(c, true); }
 
 static void raw_prefetch_books(bench_ctx *c)
 {
@@ -353,37 +212,12 @@ static void raw_prefetch_books(bench_ctx *c)
         done(db, st, rc);
         c->queries++;
     }
-    /* stitch: count, then one array per author */
-    for (size_t i = 0; i < nb; i++) {
-        r_author *a = bench_map_get(&idx, bv[i].author_id);
-        if (a) a->nbooks++;
-    }
-    for (size_t i = 0; i < na; i++) {
-        av[i].books = av[i].nbooks ? bench_xmalloc(av[i].nbooks * sizeof *av[i].books) : NULL;
-        av[i].nbooks = 0;
-    }
-    for (size_t i = 0; i < nb; i++) {
-        r_author *a = bench_map_get(&idx, bv[i].author_id);
-        if (a) a->books[a->nbooks++] = &bv[i];
-    }
+    raw_stitch_books(av, na, bv, nb, &idx);
     bench_map_free(&idx);
-    int64_t check = 0;
-    for (size_t i = 0; i < na; i++) {
-        check += av[i].id;
-        for (size_t j = 0; j < av[i].nbooks; j++)
-            check += av[i].books[j]->id + (int64_t)slen(av[i].books[j]->title);
-    }
-    for (size_t i = 0; i < nb; i++) free_book_fields(&bv[i]);
-    free(bv);
-    for (size_t i = 0; i < na; i++) free_author(&av[i]);
-    free(av);
-    c->check = check;
+    c->check = raw_check_prefetch_books(av, na);
+    raw_books_free(bv, nb);
+    raw_authors_free(av, na);
 }
-
-typedef struct link {
-    r_book *book;
-    r_genre *genre;
-} link;
 
 static void raw_prefetch_genres(bench_ctx *c)
 {
@@ -402,7 +236,7 @@ static void raw_prefetch_genres(bench_ctx *c)
     bench_map_init(&idx, n);
     for (size_t i = 0; i < n; i++) bench_map_put(&idx, v[i].id, &v[i]);
 
-    link *lv = NULL;
+    r_link *lv = NULL;
     size_t nl = 0, lcap = 0;
     for (size_t off = 0; off < n; off += MAX_VARS) {
         size_t k = n - off < MAX_VARS ? n - off : MAX_VARS;
@@ -426,31 +260,10 @@ static void raw_prefetch_genres(bench_ctx *c)
         c->queries++;
     }
     bench_map_free(&idx);
-    for (size_t i = 0; i < nl; i++)
-        if (lv[i].book) lv[i].book->ngenres++;
-    for (size_t i = 0; i < n; i++) {
-        v[i].genres = v[i].ngenres ? bench_xmalloc(v[i].ngenres * sizeof *v[i].genres) : NULL;
-        v[i].ngenres = 0;
-    }
-    for (size_t i = 0; i < nl; i++)
-        if (lv[i].book) lv[i].book->genres[lv[i].book->ngenres++] = lv[i].genre;
-    int64_t check = 0;
-    for (size_t i = 0; i < n; i++) {
-        check += v[i].id;
-        for (size_t j = 0; j < v[i].ngenres; j++)
-            check += v[i].genres[j]->id + (int64_t)slen(v[i].genres[j]->name);
-    }
-    for (size_t i = 0; i < nl; i++) {
-        free(lv[i].genre->name);
-        free(lv[i].genre);
-    }
-    free(lv);
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].genres);
-        free_book_fields(&v[i]);
-    }
-    free(v);
-    c->check = check;
+    raw_stitch_genres(v, n, lv, nl);
+    c->check = raw_check_prefetch_genres(v, n);
+    raw_links_free(lv, nl);
+    raw_books_free(v, n);
 }
 
 static void raw_prefetch_to_attr(bench_ctx *c)
@@ -510,36 +323,11 @@ static void raw_prefetch_to_attr(bench_ctx *c)
         done(db, st, rc);
         c->queries++;
     }
-    for (size_t i = 0; i < no; i++) {
-        r_user *u = bench_map_get(&idx, ov[i].user_id);
-        if (u) u->npaid++;
-    }
-    for (size_t i = 0; i < nu; i++) {
-        uv[i].paid_orders = uv[i].npaid ? bench_xmalloc(uv[i].npaid * sizeof(r_order *)) : NULL;
-        uv[i].npaid = 0;
-    }
-    for (size_t i = 0; i < no; i++) {
-        r_user *u = bench_map_get(&idx, ov[i].user_id);
-        if (u) u->paid_orders[u->npaid++] = &ov[i];
-    }
+    raw_stitch_paid_orders(uv, nu, ov, no, &idx);
     bench_map_free(&idx);
-    int64_t check = 0;
-    for (size_t i = 0; i < nu; i++) {
-        check += uv[i].id;
-        for (size_t j = 0; j < uv[i].npaid; j++) check += (int64_t)(j + 1) * uv[i].paid_orders[j]->id;
-    }
-    for (size_t i = 0; i < no; i++) {
-        free(ov[i].status);
-        free(ov[i].created_at);
-    }
-    free(ov);
-    for (size_t i = 0; i < nu; i++) {
-        free(uv[i].email);
-        free(uv[i].name);
-        free(uv[i].paid_orders);
-    }
-    free(uv);
-    c->check = check;
+    c->check = raw_check_prefetch_to_attr(uv, nu);
+    raw_orders_free(ov, no);
+    raw_users_free(uv, nu);
 }
 
 static void raw_values_list_flat(bench_ctx *c)
@@ -558,11 +346,8 @@ static void raw_values_list_flat(bench_ctx *c)
     }
     done(db, st, rc);
     c->queries = 1;
-    int64_t check = (int64_t)n;
-    for (size_t i = 0; i < n; i++) check += (int64_t)slen(v[i]);
-    for (size_t i = 0; i < n; i++) free(v[i]);
-    free(v);
-    c->check = check;
+    c->check = raw_check_values_list_flat(v, n);
+    raw_strings_free(v, n);
 }
 
 static void raw_annotate_having(bench_ctx *c)
@@ -585,11 +370,8 @@ static void raw_annotate_having(bench_ctx *c)
     }
     done(db, st, rc);
     c->queries = 1;
-    int64_t check = (int64_t)n;
-    for (size_t i = 0; i < n; i++) check += v[i].id + v[i].book_count;
-    for (size_t i = 0; i < n; i++) free_author(&v[i]);
-    free(v);
-    c->check = check;
+    c->check = raw_check_annotate_having(v, n);
+    raw_authors_free(v, n);
 }
 
 static void raw_count_exists(bench_ctx *c)
@@ -616,54 +398,14 @@ static void raw_count_exists(bench_ctx *c)
     c->check = total + 100000 * found;
 }
 
-/* bulk_create: the values to write are made before the clock starts (in
-** every variant); the timed part builds the program's objects and writes. */
-typedef struct bc_state {
-    bench_book *src;
-    size_t n;
-} bc_state;
-
-static void raw_bulk_create_prepare(bench_ctx *c)
-{
-    bc_state *s = bench_xmalloc(sizeof *s);
-    const char *const *pool = bench_desc_pool();
-    s->n = (size_t)c->p->bulk_create_books;
-    s->src = bench_xmalloc(s->n * sizeof *s->src);
-    for (size_t i = 0; i < s->n; i++) {
-        int64_t k = c->p->books + 1 + (int64_t)i;
-        bench_book_fill(c->p, k, &s->src[i], pool[k % 64]);
-    }
-    c->state = s;
-}
-
-static void raw_bulk_create_release(bench_ctx *c)
-{
-    bc_state *s = c->state;
-    free(s->src);
-    free(s);
-}
-
+/* bulk_create: the values come from bench_bulk_create_prepare (untimed);
+** the timed part builds the program's objects and writes them. */
 static void raw_bulk_create(bench_ctx *c)
 {
     sqlite3 *db = c->handle;
-    bc_state *s = c->state;
+    const bench_bulk_books *s = c->state;
     size_t n = s->n;
-    r_book *v = bench_xmalloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++) {
-        const bench_book *src = &s->src[i];
-        r_book *b = &v[i];
-        memset(b, 0, sizeof *b);
-        b->title = (char *)src->title;
-        b->author_id = src->author_id;
-        b->publisher_id = src->publisher_id;
-        b->publisher_null = src->publisher_id == 0;
-        b->published_date = src->published_date[0] ? (char *)src->published_date : NULL;
-        b->isbn = (char *)src->isbn;
-        b->pages = src->pages;
-        b->price = src->price;
-        b->description = (char *)src->description;
-        b->featured = src->featured;
-    }
+    r_book *v = raw_bulk_books(s);
     exec(db, "BEGIN");
     sqlite3_stmt *st = prep(db, "INSERT INTO book (title, author_id, publisher_id, published_date, "
                                 "isbn, pages, price, description, featured) "
@@ -702,15 +444,10 @@ static void raw_update(bench_ctx *c)
 }
 
 /* bulk_update: the objects are loaded and changed before the clock starts. */
-typedef struct bu_state {
-    r_book *v;
-    size_t n;
-} bu_state;
-
 static void raw_bulk_update_prepare(bench_ctx *c)
 {
     sqlite3 *db = c->handle;
-    bu_state *s = bench_xmalloc(sizeof *s);
+    raw_bu_state *s = bench_xmalloc(sizeof *s);
     sqlite3_stmt *st = prep(db, "SELECT " BOOK_COLS " FROM book b ORDER BY b.id LIMIT ?");
     sqlite3_bind_int64(st, 1, c->p->bulk_update_books);
     s->v = NULL;
@@ -728,18 +465,10 @@ static void raw_bulk_update_prepare(bench_ctx *c)
     c->state = s;
 }
 
-static void raw_bulk_update_release(bench_ctx *c)
-{
-    bu_state *s = c->state;
-    for (size_t i = 0; i < s->n; i++) free_book_fields(&s->v[i]);
-    free(s->v);
-    free(s);
-}
-
 static void raw_bulk_update(bench_ctx *c)
 {
     sqlite3 *db = c->handle;
-    bu_state *s = c->state;
+    raw_bu_state *s = c->state;
     exec(db, "BEGIN");
     sqlite3_stmt *st = prep(db, "UPDATE book SET pages = ?, price = ? WHERE id = ?");
     for (size_t i = 0; i < s->n; i++) {
@@ -767,8 +496,8 @@ static void raw_iterator(bench_ctx *c)
         rc = sqlite3_step(st);
         if (rc == SQLITE_ROW) read_book(st, 0, &v[n++]);
         if (n == chunk || (rc != SQLITE_ROW && n)) {
-            for (size_t i = 0; i < n; i++) check += v[i].id + (int64_t)slen(v[i].title);
-            for (size_t i = 0; i < n; i++) free_book_fields(&v[i]);
+            check += raw_check_titles(v, n);
+            for (size_t i = 0; i < n; i++) raw_book_fields_free(&v[i]);
             n = 0;
         }
         if (rc != SQLITE_ROW) break;
@@ -795,11 +524,9 @@ static void raw_only(bench_ctx *c)
     }
     done(db, st, rc);
     c->queries = 1;
-    int64_t check = 0;
-    for (size_t i = 0; i < n; i++) check += v[i].id + (int64_t)slen(v[i].title);
+    c->check = raw_check_titles(v, n);
     for (size_t i = 0; i < n; i++) free(v[i].title);
     free(v);
-    c->check = check;
 }
 
 /* ------------------------------------------------------------ table */
@@ -838,7 +565,7 @@ const bench_impl *bench_raw_impl(const char *name)
         {"values_list_flat", NULL, raw_values_list_flat, NULL},
         {"annotate_having", NULL, raw_annotate_having, NULL},
         {"count_exists", NULL, raw_count_exists, NULL},
-        {"bulk_create", raw_bulk_create_prepare, raw_bulk_create, raw_bulk_create_release},
+        {"bulk_create", bench_bulk_create_prepare, raw_bulk_create, bench_bulk_create_release},
         {"update", NULL, raw_update, NULL},
         {"bulk_update", raw_bulk_update_prepare, raw_bulk_update, raw_bulk_update_release},
         {"iterator", NULL, raw_iterator, NULL},

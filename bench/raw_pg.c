@@ -19,79 +19,16 @@
 **   - iterator: a cursor in a transaction (DECLARE, FETCH FORWARD n, CLOSE).
 ** The connection gets corm's session settings (client_encoding UTF8,
 ** TimeZone UTC, DateStyle ISO), so only the code in between differs.
+** The objects, their freeing, the stitching and the checks are raw.c's
+** (raw_common.c); this file is the libpq side: statements, parameters
+** and reading values out of the PGresult.
 */
-#include "bench.h"
+#include "raw_common.h"
 
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* ------------------------------------------------------------ structs */
-
-typedef struct r_country {
-    int64_t id;
-    char *name, *code;
-} r_country;
-
-typedef struct r_publisher {
-    int64_t id;
-    char *name;
-    int64_t country_id;
-    bool country_null;
-} r_publisher;
-
-struct r_book;
-
-typedef struct r_author {
-    int64_t id;
-    char *name, *email;
-    int64_t country_id;
-    bool country_null;
-    char *bio;
-    r_country *country;
-    struct r_book **books;
-    size_t nbooks;
-    int64_t book_count;
-} r_author;
-
-typedef struct r_genre {
-    int64_t id;
-    char *name;
-} r_genre;
-
-typedef struct r_book {
-    int64_t id;
-    char *title;
-    int64_t author_id, publisher_id;
-    bool publisher_null;
-    char *published_date, *isbn;
-    int32_t pages;
-    double price;
-    char *description;
-    bool featured;
-    r_author *author;
-    r_publisher *publisher;
-    r_genre **genres;
-    size_t ngenres;
-} r_book;
-
-typedef struct r_order {
-    int64_t id, user_id, product_id, payment_method_id;
-    double total;
-    char *status, *created_at;
-    int64_t tenant_id;
-} r_order;
-
-typedef struct r_user {
-    int64_t id;
-    char *email, *name;
-    int64_t account_manager_id;
-    bool is_active;
-    int64_t tenant_id;
-    r_order **paid_orders;
-    size_t npaid;
-} r_user;
 
 /* ------------------------------------------------------------ helpers */
 
@@ -151,8 +88,6 @@ static int64_t col_i64(PGresult *r, int row, int col) { return strtoll(PQgetvalu
 static double col_f(PGresult *r, int row, int col) { return strtod(PQgetvalue(r, row, col), NULL); }
 static bool col_b(PGresult *r, int row, int col) { return PQgetvalue(r, row, col)[0] == 't'; }
 static bool col_null(PGresult *r, int row, int col) { return PQgetisnull(r, row, col) != 0; }
-
-static size_t slen(const char *s) { return s ? strlen(s) : 0; }
 
 /* A growable text buffer for array literals. */
 typedef struct sbuf {
@@ -229,11 +164,6 @@ static void arr_text(sbuf *b, const char *s)
     b->p[b->n] = '\0';
 }
 
-#define BOOK_COLS                                                                \
-    "b.id, b.title, b.author_id, b.publisher_id, b.published_date, b.isbn, "     \
-    "b.pages, b.price, b.description, b.featured"
-#define AUTHOR_COLS "a.id, a.name, a.email, a.country_id, a.bio"
-
 static void read_book(PGresult *r, int row, int c, r_book *b)
 {
     memset(b, 0, sizeof *b);
@@ -250,14 +180,6 @@ static void read_book(PGresult *r, int row, int c, r_book *b)
     b->featured = col_b(r, row, c + 9);
 }
 
-static void free_book_fields(r_book *b)
-{
-    free(b->title);
-    free(b->published_date);
-    free(b->isbn);
-    free(b->description);
-}
-
 static void read_author(PGresult *r, int row, int c, r_author *a)
 {
     memset(a, 0, sizeof *a);
@@ -269,18 +191,36 @@ static void read_author(PGresult *r, int row, int c, r_author *a)
     a->bio = dup_col(r, row, c + 4);
 }
 
-static void free_author(r_author *a)
+/* Every row of sql (BOOK_COLS first) as a book, in one round trip. */
+static r_book *query_books(PGconn *db, const char *sql, int nparams, const char *const *vals,
+                           size_t *nout)
 {
-    if (!a) return;
-    free(a->name);
-    free(a->email);
-    free(a->bio);
-    if (a->country) {
-        free(a->country->name);
-        free(a->country->code);
-        free(a->country);
+    PGresult *r = query(db, sql, nparams, vals);
+    size_t n = (size_t)PQntuples(r);
+    r_book *v = bench_xmalloc(n * sizeof *v);
+    for (size_t i = 0; i < n; i++) read_book(r, (int)i, 0, &v[i]);
+    PQclear(r);
+    *nout = n;
+    return v;
+}
+
+/* The parents' ids as one int8[] literal ("{1,2,...}", malloc'd) for
+** "= ANY($1::int8[])", each parent also put into idx (initialized here)
+** for the stitching.  v holds n parents of size bytes, each with its
+** int64_t id as first member (r_author, r_book, r_user). */
+static char *parent_keys(bench_map *idx, void *v, size_t n, size_t size)
+{
+    sbuf keys = {0};
+    bench_map_init(idx, n);
+    sb_open(&keys);
+    for (size_t i = 0; i < n; i++) {
+        void *parent = (char *)v + i * size;
+        int64_t id = *(const int64_t *)parent;
+        bench_map_put(idx, id, parent);
+        arr_i64(&keys, id);
     }
-    free(a->books);
+    sb_close(&keys);
+    return keys.p;
 }
 
 /* ------------------------------------------------------------ scenarios */
@@ -291,11 +231,8 @@ static void rawpg_n_plus_one(bench_ctx *c)
     char lim[24];
     snprintf(lim, sizeof lim, "%lld", (long long)c->p->nplus1_books);
     const char *pv[1] = {lim};
-    PGresult *r = query(db, "SELECT " BOOK_COLS " FROM book b ORDER BY b.id LIMIT $1", 1, pv);
-    size_t n = (size_t)PQntuples(r);
-    r_book *v = bench_xmalloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++) read_book(r, (int)i, 0, &v[i]);
-    PQclear(r);
+    size_t n;
+    r_book *v = query_books(db, "SELECT " BOOK_COLS " FROM book b ORDER BY b.id LIMIT $1", 1, pv, &n);
     c->queries = 1;
     /* the naive loop: book.author, one query per book */
     prepare(db, "np_author", "SELECT " AUTHOR_COLS " FROM author a WHERE a.id = $1", 1);
@@ -304,31 +241,25 @@ static void rawpg_n_plus_one(bench_ctx *c)
         char id[24];
         snprintf(id, sizeof id, "%lld", (long long)v[i].author_id);
         const char *av[1] = {id};
-        r = run(db, "np_author", 1, av);
+        PGresult *r = run(db, "np_author", 1, av);
         if (PQntuples(r) == 1) {
             v[i].author = bench_xmalloc(sizeof *v[i].author);
             read_author(r, 0, 0, v[i].author);
         }
         PQclear(r);
         c->queries++;
-        chk += (int64_t)slen(v[i].author->name) + 1;
+        chk += (int64_t)raw_slen(v[i].author->name) + 1;
     }
     deallocate(db, "np_author");
-    for (size_t i = 0; i < n; i++) {
-        free_author(v[i].author);
-        free(v[i].author);
-        free_book_fields(&v[i]);
-    }
-    free(v);
+    raw_books_free(v, n);
     c->check = chk;
 }
 
-static void rawpg_select_related(bench_ctx *c)
+/* select_related (the book's publisher) or, nested, the author's country:
+** one JOIN, each row a book (columns 0-9) with its author (10-14). */
+static void select_related(bench_ctx *c, bool nested)
 {
-    PGconn *db = c->handle;
-    PGresult *r = query(db, "SELECT " BOOK_COLS ", " AUTHOR_COLS ", p.id, p.name, p.country_id "
-                            "FROM book b JOIN author a ON a.id = b.author_id "
-                            "LEFT JOIN publisher p ON p.id = b.publisher_id", 0, NULL);
+    PGresult *r = query(c->handle, nested ? SQL_SELECT_RELATED_NESTED : SQL_SELECT_RELATED, 0, NULL);
     size_t n = (size_t)PQntuples(r);
     r_book *v = bench_xmalloc(n * sizeof *v);
     for (size_t i = 0; i < n; i++) {
@@ -337,7 +268,13 @@ static void rawpg_select_related(bench_ctx *c)
         read_book(r, row, 0, b);
         b->author = bench_xmalloc(sizeof *b->author);
         read_author(r, row, 10, b->author);
-        if (!col_null(r, row, 15)) {
+        if (col_null(r, row, 15)) continue;
+        if (nested) {
+            r_country *co = b->author->country = bench_xmalloc(sizeof *co);
+            co->id = col_i64(r, row, 15);
+            co->name = dup_col(r, row, 16);
+            co->code = dup_col(r, row, 17);
+        } else {
             r_publisher *p = b->publisher = bench_xmalloc(sizeof *p);
             p->id = col_i64(r, row, 15);
             p->name = dup_col(r, row, 16);
@@ -347,61 +284,12 @@ static void rawpg_select_related(bench_ctx *c)
     }
     PQclear(r);
     c->queries = 1;
-    int64_t chk = 0;
-    for (size_t i = 0; i < n; i++) {
-        r_book *b = &v[i];
-        chk += b->id + (int64_t)slen(b->title) + (int64_t)slen(b->description) + b->author->id +
-               (int64_t)slen(b->author->name);
-        if (b->publisher) chk += b->publisher->id + (int64_t)slen(b->publisher->name);
-    }
-    for (size_t i = 0; i < n; i++) {
-        free_author(v[i].author);
-        free(v[i].author);
-        if (v[i].publisher) free(v[i].publisher->name);
-        free(v[i].publisher);
-        free_book_fields(&v[i]);
-    }
-    free(v);
-    c->check = chk;
+    c->check = nested ? raw_check_select_related_nested(v, n) : raw_check_select_related(v, n);
+    raw_books_free(v, n);
 }
 
-static void rawpg_select_related_nested(bench_ctx *c)
-{
-    PGconn *db = c->handle;
-    PGresult *r = query(db, "SELECT " BOOK_COLS ", " AUTHOR_COLS ", co.id, co.name, co.code "
-                            "FROM book b JOIN author a ON a.id = b.author_id "
-                            "LEFT JOIN country co ON co.id = a.country_id", 0, NULL);
-    size_t n = (size_t)PQntuples(r);
-    r_book *v = bench_xmalloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++) {
-        r_book *b = &v[i];
-        int row = (int)i;
-        read_book(r, row, 0, b);
-        b->author = bench_xmalloc(sizeof *b->author);
-        read_author(r, row, 10, b->author);
-        if (!col_null(r, row, 15)) {
-            r_country *co = b->author->country = bench_xmalloc(sizeof *co);
-            co->id = col_i64(r, row, 15);
-            co->name = dup_col(r, row, 16);
-            co->code = dup_col(r, row, 17);
-        }
-    }
-    PQclear(r);
-    c->queries = 1;
-    int64_t chk = 0;
-    for (size_t i = 0; i < n; i++) {
-        r_book *b = &v[i];
-        chk += b->id + b->author->id;
-        if (b->author->country) chk += b->author->country->id + (int64_t)slen(b->author->country->name);
-    }
-    for (size_t i = 0; i < n; i++) {
-        free_author(v[i].author);
-        free(v[i].author);
-        free_book_fields(&v[i]);
-    }
-    free(v);
-    c->check = chk;
-}
+static void rawpg_select_related(bench_ctx *c) { select_related(c, false); }
+static void rawpg_select_related_nested(bench_ctx *c) { select_related(c, true); }
 
 static void rawpg_prefetch_books(bench_ctx *c)
 {
@@ -413,81 +301,40 @@ static void rawpg_prefetch_books(bench_ctx *c)
     PQclear(r);
     c->queries = 1;
     bench_map idx;
-    bench_map_init(&idx, na);
-    sbuf keys = {0};
-    sb_open(&keys);
-    for (size_t i = 0; i < na; i++) {
-        bench_map_put(&idx, av[i].id, &av[i]);
-        arr_i64(&keys, av[i].id);
-    }
-    sb_close(&keys);
+    char *keys = parent_keys(&idx, av, na, sizeof *av);
 
     /* the children: the parents' keys as one array parameter */
-    const char *pv[1] = {keys.p};
+    const char *pv[1] = {keys};
     r = query(db, "SELECT " BOOK_COLS " FROM book b WHERE b.author_id = ANY($1::int8[])", 1, pv);
-    free(keys.p);
+    free(keys);
     size_t nb = (size_t)PQntuples(r);
     r_book *bv = bench_xmalloc(nb * sizeof *bv);
     for (size_t i = 0; i < nb; i++) read_book(r, (int)i, 0, &bv[i]);
     PQclear(r);
     c->queries++;
-    /* stitch: count, then one array per author */
-    for (size_t i = 0; i < nb; i++) {
-        r_author *a = bench_map_get(&idx, bv[i].author_id);
-        if (a) a->nbooks++;
-    }
-    for (size_t i = 0; i < na; i++) {
-        av[i].books = av[i].nbooks ? bench_xmalloc(av[i].nbooks * sizeof *av[i].books) : NULL;
-        av[i].nbooks = 0;
-    }
-    for (size_t i = 0; i < nb; i++) {
-        r_author *a = bench_map_get(&idx, bv[i].author_id);
-        if (a) a->books[a->nbooks++] = &bv[i];
-    }
+    raw_stitch_books(av, na, bv, nb, &idx);
     bench_map_free(&idx);
-    int64_t chk = 0;
-    for (size_t i = 0; i < na; i++) {
-        chk += av[i].id;
-        for (size_t j = 0; j < av[i].nbooks; j++)
-            chk += av[i].books[j]->id + (int64_t)slen(av[i].books[j]->title);
-    }
-    for (size_t i = 0; i < nb; i++) free_book_fields(&bv[i]);
-    free(bv);
-    for (size_t i = 0; i < na; i++) free_author(&av[i]);
-    free(av);
-    c->check = chk;
+    c->check = raw_check_prefetch_books(av, na);
+    raw_books_free(bv, nb);
+    raw_authors_free(av, na);
 }
-
-typedef struct link {
-    r_book *book;
-    r_genre *genre;
-} link;
 
 static void rawpg_prefetch_genres(bench_ctx *c)
 {
     PGconn *db = c->handle;
-    PGresult *r = query(db, "SELECT " BOOK_COLS " FROM book b", 0, NULL);
-    size_t n = (size_t)PQntuples(r);
-    r_book *v = bench_xmalloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++) read_book(r, (int)i, 0, &v[i]);
-    PQclear(r);
+    size_t n;
+    r_book *v = query_books(db, "SELECT " BOOK_COLS " FROM book b", 0, NULL, &n);
     c->queries = 1;
     bench_map idx;
-    bench_map_init(&idx, n);
-    sbuf keys = {0};
-    sb_open(&keys);
-    for (size_t i = 0; i < n; i++) {
-        bench_map_put(&idx, v[i].id, &v[i]);
-        arr_i64(&keys, v[i].id);
-    }
-    sb_close(&keys);
+    char *keys = parent_keys(&idx, v, n, sizeof *v);
 
-    const char *pv[1] = {keys.p};
-    r = query(db, "SELECT bg.book_id, g.id, g.name FROM book_genres bg "
-                  "JOIN genre g ON g.id = bg.genre_id WHERE bg.book_id = ANY($1::int8[])", 1, pv);
-    free(keys.p);
+    const char *pv[1] = {keys};
+    PGresult *r = query(db, "SELECT bg.book_id, g.id, g.name FROM book_genres bg "
+                            "JOIN genre g ON g.id = bg.genre_id WHERE bg.book_id = ANY($1::int8[])",
+                        1, pv);
+    free(keys);
     size_t nl = (size_t)PQntuples(r);
-    link *lv = bench_xmalloc(nl * sizeof *lv);
+    r_link *lv = bench_xmalloc(nl * sizeof *lv);
     for (size_t i = 0; i < nl; i++) {
         r_genre *g = bench_xmalloc(sizeof *g);
         g->id = col_i64(r, (int)i, 1);
@@ -498,31 +345,10 @@ static void rawpg_prefetch_genres(bench_ctx *c)
     PQclear(r);
     c->queries++;
     bench_map_free(&idx);
-    for (size_t i = 0; i < nl; i++)
-        if (lv[i].book) lv[i].book->ngenres++;
-    for (size_t i = 0; i < n; i++) {
-        v[i].genres = v[i].ngenres ? bench_xmalloc(v[i].ngenres * sizeof *v[i].genres) : NULL;
-        v[i].ngenres = 0;
-    }
-    for (size_t i = 0; i < nl; i++)
-        if (lv[i].book) lv[i].book->genres[lv[i].book->ngenres++] = lv[i].genre;
-    int64_t chk = 0;
-    for (size_t i = 0; i < n; i++) {
-        chk += v[i].id;
-        for (size_t j = 0; j < v[i].ngenres; j++)
-            chk += v[i].genres[j]->id + (int64_t)slen(v[i].genres[j]->name);
-    }
-    for (size_t i = 0; i < nl; i++) {
-        free(lv[i].genre->name);
-        free(lv[i].genre);
-    }
-    free(lv);
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].genres);
-        free_book_fields(&v[i]);
-    }
-    free(v);
-    c->check = chk;
+    raw_stitch_genres(v, n, lv, nl);
+    c->check = raw_check_prefetch_genres(v, n);
+    raw_links_free(lv, nl);
+    raw_books_free(v, n);
 }
 
 static void rawpg_prefetch_to_attr(bench_ctx *c)
@@ -546,20 +372,13 @@ static void rawpg_prefetch_to_attr(bench_ctx *c)
     PQclear(r);
     c->queries = 1;
     bench_map idx;
-    bench_map_init(&idx, nu);
-    sbuf keys = {0};
-    sb_open(&keys);
-    for (size_t i = 0; i < nu; i++) {
-        bench_map_put(&idx, uv[i].id, &uv[i]);
-        arr_i64(&keys, uv[i].id);
-    }
-    sb_close(&keys);
+    char *keys = parent_keys(&idx, uv, nu, sizeof *uv);
 
-    const char *pv[2] = {"paid", keys.p};
+    const char *pv[2] = {"paid", keys};
     r = query(db, "SELECT id, user_id, product_id, payment_method_id, total, status, created_at, "
                   "tenant_id FROM orders WHERE status = $1 AND user_id = ANY($2::int8[]) "
                   "ORDER BY created_at DESC", 2, pv);
-    free(keys.p);
+    free(keys);
     size_t no = (size_t)PQntuples(r);
     r_order *ov = bench_xmalloc(no * sizeof *ov);
     for (size_t i = 0; i < no; i++) {
@@ -576,36 +395,11 @@ static void rawpg_prefetch_to_attr(bench_ctx *c)
     }
     PQclear(r);
     c->queries++;
-    for (size_t i = 0; i < no; i++) {
-        r_user *u = bench_map_get(&idx, ov[i].user_id);
-        if (u) u->npaid++;
-    }
-    for (size_t i = 0; i < nu; i++) {
-        uv[i].paid_orders = uv[i].npaid ? bench_xmalloc(uv[i].npaid * sizeof(r_order *)) : NULL;
-        uv[i].npaid = 0;
-    }
-    for (size_t i = 0; i < no; i++) {
-        r_user *u = bench_map_get(&idx, ov[i].user_id);
-        if (u) u->paid_orders[u->npaid++] = &ov[i];
-    }
+    raw_stitch_paid_orders(uv, nu, ov, no, &idx);
     bench_map_free(&idx);
-    int64_t chk = 0;
-    for (size_t i = 0; i < nu; i++) {
-        chk += uv[i].id;
-        for (size_t j = 0; j < uv[i].npaid; j++) chk += (int64_t)(j + 1) * uv[i].paid_orders[j]->id;
-    }
-    for (size_t i = 0; i < no; i++) {
-        free(ov[i].status);
-        free(ov[i].created_at);
-    }
-    free(ov);
-    for (size_t i = 0; i < nu; i++) {
-        free(uv[i].email);
-        free(uv[i].name);
-        free(uv[i].paid_orders);
-    }
-    free(uv);
-    c->check = chk;
+    c->check = raw_check_prefetch_to_attr(uv, nu);
+    raw_orders_free(ov, no);
+    raw_users_free(uv, nu);
 }
 
 static void rawpg_values_list_flat(bench_ctx *c)
@@ -617,11 +411,8 @@ static void rawpg_values_list_flat(bench_ctx *c)
     for (size_t i = 0; i < n; i++) v[i] = dup_col(r, (int)i, 0);
     PQclear(r);
     c->queries = 1;
-    int64_t chk = (int64_t)n;
-    for (size_t i = 0; i < n; i++) chk += (int64_t)slen(v[i]);
-    for (size_t i = 0; i < n; i++) free(v[i]);
-    free(v);
-    c->check = chk;
+    c->check = raw_check_values_list_flat(v, n);
+    raw_strings_free(v, n);
 }
 
 static void rawpg_annotate_having(bench_ctx *c)
@@ -641,11 +432,8 @@ static void rawpg_annotate_having(bench_ctx *c)
     }
     PQclear(r);
     c->queries = 1;
-    int64_t chk = (int64_t)n;
-    for (size_t i = 0; i < n; i++) chk += v[i].id + v[i].book_count;
-    for (size_t i = 0; i < n; i++) free_author(&v[i]);
-    free(v);
-    c->check = chk;
+    c->check = raw_check_annotate_having(v, n);
+    raw_authors_free(v, n);
 }
 
 static void rawpg_count_exists(bench_ctx *c)
@@ -674,54 +462,14 @@ static void rawpg_count_exists(bench_ctx *c)
     c->check = total + 100000 * found;
 }
 
-/* bulk_create: the values to write are made before the clock starts (in
-** every variant); the timed part builds the program's objects and writes. */
-typedef struct bc_state {
-    bench_book *src;
-    size_t n;
-} bc_state;
-
-static void rawpg_bulk_create_prepare(bench_ctx *c)
-{
-    bc_state *s = bench_xmalloc(sizeof *s);
-    const char *const *pool = bench_desc_pool();
-    s->n = (size_t)c->p->bulk_create_books;
-    s->src = bench_xmalloc(s->n * sizeof *s->src);
-    for (size_t i = 0; i < s->n; i++) {
-        int64_t k = c->p->books + 1 + (int64_t)i;
-        bench_book_fill(c->p, k, &s->src[i], pool[k % 64]);
-    }
-    c->state = s;
-}
-
-static void rawpg_bulk_create_release(bench_ctx *c)
-{
-    bc_state *s = c->state;
-    free(s->src);
-    free(s);
-}
-
+/* bulk_create: the values come from bench_bulk_create_prepare (untimed);
+** the timed part builds the program's objects and writes them. */
 static void rawpg_bulk_create(bench_ctx *c)
 {
     PGconn *db = c->handle;
-    bc_state *s = c->state;
+    const bench_bulk_books *s = c->state;
     size_t n = s->n;
-    r_book *v = bench_xmalloc(n * sizeof *v);
-    for (size_t i = 0; i < n; i++) {
-        const bench_book *src = &s->src[i];
-        r_book *b = &v[i];
-        memset(b, 0, sizeof *b);
-        b->title = (char *)src->title;
-        b->author_id = src->author_id;
-        b->publisher_id = src->publisher_id;
-        b->publisher_null = src->publisher_id == 0;
-        b->published_date = src->published_date[0] ? (char *)src->published_date : NULL;
-        b->isbn = (char *)src->isbn;
-        b->pages = src->pages;
-        b->price = src->price;
-        b->description = (char *)src->description;
-        b->featured = src->featured;
-    }
+    r_book *v = raw_bulk_books(s);
     /* one array per column */
     sbuf col[9] = {{0}};
     for (int k = 0; k < 9; k++) sb_open(&col[k]);
@@ -766,43 +514,25 @@ static void rawpg_update(bench_ctx *c)
 }
 
 /* bulk_update: the objects are loaded and changed before the clock starts. */
-typedef struct bu_state {
-    r_book *v;
-    size_t n;
-} bu_state;
-
 static void rawpg_bulk_update_prepare(bench_ctx *c)
 {
     PGconn *db = c->handle;
-    bu_state *s = bench_xmalloc(sizeof *s);
+    raw_bu_state *s = bench_xmalloc(sizeof *s);
     char lim[24];
     snprintf(lim, sizeof lim, "%lld", (long long)c->p->bulk_update_books);
     const char *pv[1] = {lim};
-    PGresult *r = query(db, "SELECT " BOOK_COLS " FROM book b ORDER BY b.id LIMIT $1", 1, pv);
-    s->n = (size_t)PQntuples(r);
-    s->v = bench_xmalloc(s->n * sizeof *s->v);
+    s->v = query_books(db, "SELECT " BOOK_COLS " FROM book b ORDER BY b.id LIMIT $1", 1, pv, &s->n);
     for (size_t i = 0; i < s->n; i++) {
-        r_book *b = &s->v[i];
-        read_book(r, (int)i, 0, b);
-        b->pages += 1;
-        b->price += 1.0;
+        s->v[i].pages += 1;
+        s->v[i].price += 1.0;
     }
-    PQclear(r);
     c->state = s;
-}
-
-static void rawpg_bulk_update_release(bench_ctx *c)
-{
-    bu_state *s = c->state;
-    for (size_t i = 0; i < s->n; i++) free_book_fields(&s->v[i]);
-    free(s->v);
-    free(s);
 }
 
 static void rawpg_bulk_update(bench_ctx *c)
 {
     PGconn *db = c->handle;
-    bu_state *s = c->state;
+    raw_bu_state *s = c->state;
     sbuf ids = {0}, pages = {0}, prices = {0};
     sb_open(&ids);
     sb_open(&pages);
@@ -841,8 +571,8 @@ static void rawpg_iterator(bench_ctx *c)
         size_t n = (size_t)PQntuples(r);
         for (size_t i = 0; i < n; i++) read_book(r, (int)i, 0, &v[i]);
         PQclear(r);
-        for (size_t i = 0; i < n; i++) chk += v[i].id + (int64_t)slen(v[i].title);
-        for (size_t i = 0; i < n; i++) free_book_fields(&v[i]);
+        chk += raw_check_titles(v, n);
+        for (size_t i = 0; i < n; i++) raw_book_fields_free(&v[i]);
         if (n < chunk) break;
     }
     exec(db, "CLOSE bench_it");
@@ -866,11 +596,9 @@ static void rawpg_only(bench_ctx *c)
     }
     PQclear(r);
     c->queries = 1;
-    int64_t chk = 0;
-    for (size_t i = 0; i < n; i++) chk += v[i].id + (int64_t)slen(v[i].title);
+    c->check = raw_check_titles(v, n);
     for (size_t i = 0; i < n; i++) free(v[i].title);
     free(v);
-    c->check = chk;
 }
 
 /* ------------------------------------------------------------ table */
@@ -916,9 +644,9 @@ const bench_impl *bench_rawpg_impl(const char *name)
         {"values_list_flat", NULL, rawpg_values_list_flat, NULL},
         {"annotate_having", NULL, rawpg_annotate_having, NULL},
         {"count_exists", NULL, rawpg_count_exists, NULL},
-        {"bulk_create", rawpg_bulk_create_prepare, rawpg_bulk_create, rawpg_bulk_create_release},
+        {"bulk_create", bench_bulk_create_prepare, rawpg_bulk_create, bench_bulk_create_release},
         {"update", NULL, rawpg_update, NULL},
-        {"bulk_update", rawpg_bulk_update_prepare, rawpg_bulk_update, rawpg_bulk_update_release},
+        {"bulk_update", rawpg_bulk_update_prepare, rawpg_bulk_update, raw_bulk_update_release},
         {"iterator", NULL, rawpg_iterator, NULL},
         {"only", NULL, rawpg_only, NULL},
     };

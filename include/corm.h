@@ -893,7 +893,10 @@ typedef struct corm_pool_config {
 **                    longer than check_idle_ms is pinged first (a dead one is
 **                    reconnected: no statement of the caller is involved).
 **   corm_pool_release  gives it back: an open transaction is rolled back
-**                    (it is a bug in the caller, reported in the stats)
+**                    (it is a bug in the caller, reported in the stats).
+**                    Free its querysets first: their objects belong to the
+**                    connection (its result memory is reused by the next
+**                    holder), as for corm_close
 **   corm_pool_close  closes every connection; all must have been released
 ** Threads: the pool itself is thread-safe (a mutex and a condition
 ** variable); its connections follow the corm_db rule.  Since: 0.1
