@@ -726,7 +726,8 @@ static corm_rc render_annot_leaf(corm__sqlctx *c, corm__scope *s, const corm__an
 }
 
 /* Split "a__b__c" into parts (copied into the compile arena). */
-corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n)
+/* Split path, copied into copy (as long as path), at "__". */
+static corm_rc split_into(corm__sqlctx *c, const char *path, char *copy, char **parts, int *n)
 {
     *n = 0;
     if (!path || !*path) {
@@ -734,8 +735,7 @@ corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n
         corm__err_hint(c->err, "name a field, e.g. \"title\" or \"author__name\"");
         return CORM_INVALID;
     }
-    char *copy = corm__arena_strdup(&c->out->arena, path);
-    if (!copy) return corm__sql_nomem(c);
+    memcpy(copy, path, strlen(path) + 1);
     char *p = copy;
     for (;;) {
         char *sep = strstr(p, "__");
@@ -754,15 +754,27 @@ corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n
     return CORM_OK;
 }
 
+corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n)
+{
+    char *copy = corm__arena_alloc(&c->out->arena, path ? strlen(path) + 1 : 1);
+    if (!copy) return corm__sql_nomem(c);
+    return split_into(c, path, copy, parts, n);
+}
+
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
                         corm_buf *w)
 {
     corm_rc rc;
     switch (q->kind) {
     case CORM__Q_LEAF: {
-        char *parts[MAX_PARTS];
+        /* the parts are used only while this leaf is written: a short
+        ** path is split on the stack */
+        char *parts[MAX_PARTS], local[128];
         int n;
-        rc = corm__split_path(c, q->lookup, parts, &n);
+        if (q->lookup && strlen(q->lookup) < sizeof local)
+            rc = split_into(c, q->lookup, local, parts, &n);
+        else
+            rc = corm__split_path(c, q->lookup, parts, &n);
         if (rc != CORM_OK) return rc;
         c->rhs = q->rhs;
         c->rhs_scope = s;
