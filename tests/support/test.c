@@ -91,14 +91,15 @@ void test_db_close(corm_db *db)
     corm_close(db);
     for (int i = 0; i < nschemas; i++) {
         char sql[128];
-        snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE", schemas[i]);
-        pg_maintenance(sql);
+        int n = snprintf(sql, sizeof sql, "DROP SCHEMA \"%s\" CASCADE", schemas[i]);
+        if (n > 0 && (size_t)n < sizeof sql) pg_maintenance(sql);
     }
     nschemas = 0;
     for (int i = 0; i < ndirs; i++) {
         char cmd[400];
-        snprintf(cmd, sizeof cmd, "rm -rf '%s'", dirs[i]);
-        if (system(cmd) != 0) fprintf(stderr, "could not remove %s\n", dirs[i]);
+        int n = snprintf(cmd, sizeof cmd, "rm -rf '%s'", dirs[i]);
+        if (n < 0 || (size_t)n >= sizeof cmd || system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", dirs[i]);
     }
     ndirs = 0;
 }
