@@ -125,6 +125,7 @@ const corm__dialect *corm__dialect_for(const char *vendor)
 
 void corm__sql_ident(corm_buf *b, const char *name)
 {
+    if (b->discard) return;  /* nothing to write: skip the scan */
     if (!name) name = "";
     corm__buf_addc(b, '"');
     for (const char *p = name;;) {

@@ -278,7 +278,7 @@ static bool expr_local_agg(const struct corm_expr *e, const corm__scope *s)
 bool corm__q_has_local_agg(corm__sqlctx *c, corm__scope *s, const struct corm_q *q)
 {
     (void)c;
-    if (!q) return false;
+    if (!q || !s->q || !s->q->nannots) return false;  /* no annotation, no aggregate */
     if (q->kind != CORM__Q_LEAF)
         return corm__q_has_local_agg(c, s, q->a) || corm__q_has_local_agg(c, s, q->b);
     const char *sep = strstr(q->lookup, "__");

@@ -6,8 +6,9 @@
 ** depends on (model, kind, dialect, lookups, the type of each value and
 ** whatever of a value changes the text: NULL, a bool, the length of an in
 ** list, ordering, select_related, only/defer, slices, default scopes); on
-** a hit the text comes from the memo and only the parameters are bound
-** again (corm__select_params, in the compiler's order).
+** a hit the text comes from the memo, and the compiler runs once more
+** without writing any text (its buffers discard) for the parameters and
+** the column plan, so both are always the compiler's own.
 **
 ** Queries with annotations, values(), aggregate(), expressions in filters
 ** or prefetch keys are compiled every time (their text depends on more
@@ -131,46 +132,42 @@ static bool shape_key(keyw *k, const corm__query *q, corm__sel_kind kind, const 
 /* ------------------------------------------------------------ entries */
 
 typedef struct head {
-    int nnodes, ncols, key_col, annot_col, nannots, nparams;
+    int nparams;
     size_t sqllen;
 } head;
 
 static void remember(corm__memo *memo, const keyw *k, uint64_t h, const corm__compiled *c)
 {
-    head hd = {c->nnodes, c->ncols, c->key_col, c->annot_col, c->nannots, c->nparams, c->sql.len};
-    size_t nodes = (size_t)c->nnodes * sizeof c->nodes[0];
-    size_t n = sizeof hd + nodes + c->sql.len;
+    head hd = {c->nparams, c->sql.len};
+    size_t n = sizeof hd + c->sql.len;
     char *v = corm__malloc(n);
     if (!v) return;  /* not remembered: the next one compiles again */
     memcpy(v, &hd, sizeof hd);
-    memcpy(v + sizeof hd, c->nodes, nodes);
-    memcpy(v + sizeof hd + nodes, c->sql.p, c->sql.len);
+    memcpy(v + sizeof hd, c->sql.p, c->sql.len);
     (void)corm__memo_put(memo, k->p, k->n, h, v, n);
     corm__free(v);
 }
 
-/* The entry's text and plan into out, and q's parameters bound again;
-** *placeholders gets the number the text has. */
+/* The entry's text into out, with q's parameters and plan from the
+** compiler run without writing text; *placeholders gets the number the
+** text has. */
 static corm_rc recall(const char *v, const corm__query *q, corm__sel_kind kind,
                       const corm__dialect *d, corm__compiled *out, int *placeholders,
                       corm_error *err)
 {
     head hd;
     memcpy(&hd, v, sizeof hd);
-    size_t nodes = (size_t)hd.nnodes * sizeof out->nodes[0];
-    memcpy(out->nodes, v + sizeof hd, nodes);
-    out->nnodes = hd.nnodes;
-    out->ncols = hd.ncols;
-    out->key_col = hd.key_col;
-    out->annot_col = hd.annot_col;
-    out->nannots = hd.nannots;
     *placeholders = hd.nparams;
-    corm__buf_add(&out->sql, v + sizeof hd + nodes, hd.sqllen);
+    corm__buf_discard(&out->sql);
+    corm_rc rc = corm__compile_select(q, kind, d, out, err);
+    corm__buf_init(&out->sql);
+    if (rc != CORM_OK) return rc;
+    corm__buf_add(&out->sql, v + sizeof hd, hd.sqllen);
     if (out->sql.oom) {
         corm__err_set(err, CORM_NOMEM, "out of memory compiling a query");
         return CORM_NOMEM;
     }
-    return corm__select_params(q, kind, d, out, err);
+    return CORM_OK;
 }
 
 /* ------------------------------------------------------------ verify */

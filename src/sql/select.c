@@ -362,7 +362,12 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
     corm_rc rc = CORM_OK;
     corm_buf cols, where, having, group, order, from, key;
     corm_buf *bufs[] = {&cols, &where, &having, &group, &order, &from, &key};
-    for (size_t i = 0; i < CORM__ARRAY_LEN(bufs); i++) corm__buf_init(bufs[i]);
+    /* out->sql discarding: only the parameters and the plan are wanted */
+    bool text = !out->sql.discard;
+    for (size_t i = 0; i < CORM__ARRAY_LEN(bufs); i++) {
+        if (text) corm__buf_init(bufs[i]);
+        else corm__buf_discard(bufs[i]);
+    }
     bool rows_mode = q->values_mode || q->aggregate;   /* columns, not objects */
     bool objects = kind == CORM__SEL_OBJECTS && !rows_mode;
     bool via = q->via && objects;
@@ -436,9 +441,11 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
     if (rc == CORM_OK) rc = corm__render_scopes(&c, &s, q, &where);
     if (rc == CORM_OK && q->where) {
         corm_buf rows;
-        corm__buf_init(&rows);
+        if (text) corm__buf_init(&rows);
+        else corm__buf_discard(&rows);
         rc = render_filters(&c, &s, q->where, false, &rows);
-        if (rc == CORM_OK) rc = render_filters(&c, &s, q->where, true, &having);
+        /* only annotations can be aggregates a filter puts in HAVING */
+        if (rc == CORM_OK && q->nannots) rc = render_filters(&c, &s, q->where, true, &having);
         if (rows.len) {
             if (where.len) corm__buf_adds(&where, " AND ");
             corm__buf_add(&where, rows.p, rows.len);
@@ -517,21 +524,3 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
     return rc;
 }
 
-corm_rc corm__select_params(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
-                            corm__compiled *out, corm_error *err)
-{
-    (void)kind;  /* every kind binds the same parameters, in this order */
-    corm__sqlctx c = {d, out, err, NULL, NULL};
-    corm__scope s;
-    corm__scope_init(&s, q->model, 'T');
-    s.q = q;
-    corm_buf scratch;  /* the text: not written */
-    corm__buf_discard(&scratch);
-    corm_rc rc = corm__render_scopes(&c, &s, q, &scratch);
-    if (rc == CORM_OK && q->where) rc = render_filters(&c, &s, q->where, false, &scratch);
-    if (rc == CORM_OK && q->limit >= 0) rc = corm__sql_bind(&c, &scratch, corm_int(q->limit));
-    if (rc == CORM_OK && q->offset > 0) rc = corm__sql_bind(&c, &scratch, corm_int(q->offset));
-    if (rc == CORM_OK && scratch.oom) rc = corm__sql_nomem(&c);
-    corm__buf_free(&scratch);
-    return rc;
-}

@@ -125,7 +125,9 @@ void corm__compiled_init(corm__compiled *c);
 void corm__compiled_free(corm__compiled *c);
 
 /* Compile q.  On failure err says what (unknown field with did-you-mean,
-** unknown lookup with the list, wrong value type) and out is freeable. */
+** unknown lookup with the list, wrong value type) and out is freeable.
+** With out->sql discarding (corm__buf_discard) no text is written: only
+** the parameters and the plan, as the compiled-SQL memo needs on a hit. */
 corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
                              const corm__dialect *d, corm__compiled *out,
                              corm_error *err);
@@ -135,10 +137,6 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
 ** (src/sql/memo.c).  memo NULL: compile. */
 corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__sel_kind kind,
                                   const corm__dialect *d, corm__compiled *out, corm_error *err);
-/* Only the parameters corm__compile_select binds for q, in its order, for
-** a query without annotations, values, expressions or prefetch keys. */
-corm_rc corm__select_params(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
-                            corm__compiled *out, corm_error *err);
 /* The WHERE of q (filters and default scopes; ordering, slices and
 ** select_related ignored) for an UPDATE or DELETE whose target table is
 ** aliased T0 (`UPDATE "book" AS T0 ...`): appended to w, its parameters to

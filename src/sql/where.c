@@ -142,6 +142,7 @@ int corm__scope_join(corm__sqlctx *c, corm__scope *s, int parent, const corm_rel
 
 void corm__col_ref(corm_buf *b, const char *alias, const char *column)
 {
+    if (b->discard) return;
     corm__buf_adds(b, alias);
     corm__buf_addc(b, '.');
     corm__sql_ident(b, column);
