@@ -14,7 +14,7 @@
 */
 #include <corm.h>
 #include "bookstore.h"
-#include "backend/db_int.h"
+#include "db/db_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -131,18 +131,6 @@ void corm__strlcpy(char *dst, const char *src, size_t size);
 const char *corm__did_you_mean(const char *word, const char *const *cands,
                                size_t n);
 
-/* ---- default-scope values of one db (corm_scope_set): plain named
-** values, kept here because the db (backend) stores them and the compiler
-** (sql) reads them.  Text values point into `text` of their own slot. */
-#define CORM__MAX_SCOPES 8
-typedef struct corm__scope_env {
-    int n;
-    struct {
-        char name[64];
-        corm_value v;
-        char text[256];
-    } vals[CORM__MAX_SCOPES];
-} corm__scope_env;
 
 /* ---- a direct-mapped memo of byte keys -> byte values (memo.c).  A
 ** miss costs only the work it would have saved; values are copied in, and

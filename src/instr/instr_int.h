@@ -25,9 +25,8 @@
 
 typedef struct corm__level corm__level;
 
-/* ---- the db's entry points.  src/backend/db_int.h declares the same four
-** (the backend may not include this header); every src/qs file includes
-** both headers, so the compiler checks that they agree. */
+/* ---- the session's entry points (src/db/db.c): a new instrumentation
+** per db, and each statement before and after it runs. */
 corm_instr *corm__instr_new(const char *vendor);
 void corm__instr_free(corm_instr *in);
 /* A statement is about to run: classify it (kind, model, relation, the

@@ -19,7 +19,7 @@
 ** counted and seen by the query log like any other.
 */
 #include "migrate_int.h"
-#include "../backend/db_int.h"
+#include "../db/db_int.h"
 
 #include <string.h>
 
@@ -96,7 +96,7 @@ corm_rc corm_migrate(corm_db *db)
         corm__err_hint(&db->err, "pass the schema to corm_open (e.g. &bookstore_schema)");
         return CORM_MISUSE;
     }
-    const corm__dialect *d = corm__dialect_for(db->be->vendor);
+    const corm__dialect *d = db->dialect;
     if (!d) {
         corm__err_set(&db->err, CORM_MISUSE, "corm_migrate: no SQL dialect for %s",
                       db->be->vendor);

@@ -47,7 +47,7 @@ corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
         corm__err_hint(&qs->err, "iterate a fresh corm_all(...) queryset");
         return it;
     }
-    const corm__dialect *d = corm__dialect_for(qs->db->be->vendor);
+    const corm__dialect *d = qs->db->dialect;
     if (corm__compile_select(&qs->q, CORM__SEL_OBJECTS, d, &it->c, &qs->err) != CORM_OK) return it;
     it->items = corm__malloc(it->chunk_size * sizeof *it->items);
     if (!it->items) {

@@ -109,8 +109,8 @@ corm_qs *corm_qs_clone(const corm_qs *src)
     qs->q.unscoped = src->q.unscoped;
     for (int i = 0; i < src->npf && qs->err.rc == CORM_OK; i++) {
         const corm__pf_lookup *l = &src->pf[i];
-        corm_qs *inner = l->inner ? corm_qs_clone(l->inner) : NULL;
-        if (l->inner && !inner) oom(qs);
+        corm_qs *inner = l->owner ? corm_qs_clone(l->owner) : NULL;
+        if (l->owner && !inner) oom(qs);
         else corm_prefetch(qs, l->path, inner, l->to_attr);
     }
     if (qs->err.rc == CORM_OK && corm__clone_shape(qs, src) != CORM_OK) oom(qs);
@@ -128,7 +128,7 @@ void corm_qs_free(corm_qs *qs)
     corm__free(qs->rows.cells);
     corm__free(qs->owned);
     corm__buf_free(&qs->explain);
-    for (int i = 0; i < qs->npf; i++) corm_qs_free(qs->pf[i].inner);
+    for (int i = 0; i < qs->npf; i++) corm_qs_free(qs->pf[i].owner);
     corm__free(qs->pf);
     corm__arena_free(&qs->build);
     corm__arena_free(&qs->result);
@@ -260,7 +260,19 @@ void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner, const char *to
         return;
     }
     qs->pf = pf;
-    qs->pf[qs->npf++] = (corm__pf_lookup){p, inner, t};
+    qs->pf[qs->npf++] = corm__pf_describe(p, inner, t);
+}
+
+corm__pf_lookup corm__pf_describe(const char *path, corm_qs *inner, const char *to_attr)
+{
+    corm__pf_lookup l = {path, to_attr, NULL, {0}, NULL, 0, inner};
+    if (inner) {
+        l.inner_q = &inner->q;
+        l.inner_built = inner->built;
+        l.inner_pf = inner->pf;
+        l.inner_npf = inner->npf;
+    }
+    return l;
 }
 
 void corm_prefetch_related_v(corm_qs *qs, const char *const *paths)
@@ -306,7 +318,7 @@ size_t corm_qs_memory_size(const corm_qs *qs)
 
 static const corm__dialect *dialect(corm_qs *qs)
 {
-    const corm__dialect *d = corm__dialect_for(qs->db->be->vendor);
+    const corm__dialect *d = qs->db->dialect;
     if (!d) corm__err_set(&qs->err, CORM_MISUSE, "no SQL dialect for %s", qs->db->be->vendor);
     return d;
 }

@@ -181,7 +181,7 @@ static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind,
         deep[ndeep++] = plans[i];
     }
     corm__buf_free(&pre);
-    corm__pf_lookup pf = {r->name, inner, NULL};
+    corm__pf_lookup pf = corm__pf_describe(r->name, inner, NULL);
     corm__instr_auto_begin(in);
     (void)corm__instr_eval_begin(in);
     corm__instr_level(in, b->arena, h->model, objs, n, b->built, tag.path, b->path_many);

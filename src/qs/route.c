@@ -1,6 +1,6 @@
 /*
 ** route.c - which database a queryset runs on: corm_using(qs, alias), or
-** the router of the database it was made on (src/backend/router.c).  The
+** the router of the database it was made on (src/db/router.c).  The
 ** choice is made at each evaluation entry point, not when the queryset is
 ** built, so "reads outside a transaction" means outside one when it runs.
 ** Objects remember the database they came from (their batch), so their

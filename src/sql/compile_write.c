@@ -1,6 +1,6 @@
 /*
 ** compile_write.c - the pieces of UPDATE and DELETE statements the write
-** layer (src/qs/update.c, delete.c) gets from the compiler, and the default
+** layer (src/write/update.c, delete.c) gets from the compiler, and the default
 ** scopes every SELECT applies.
 **
 ** UPDATE and DELETE name their table with the alias the SELECT compiler

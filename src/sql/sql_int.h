@@ -14,6 +14,19 @@
 #include "../schema/schema_int.h"
 #include "dialect.h"
 
+/* ---- default-scope values of one db (corm_scope_set): plain named
+** values the compiler reads (the db, src/db, stores them).  Text values
+** point into `text` of their own slot. */
+#define CORM__MAX_SCOPES 8
+typedef struct corm__scope_env {
+    int n;
+    struct {
+        char name[64];
+        corm_value v;
+        char text[256];
+    } vals[CORM__MAX_SCOPES];
+} corm__scope_env;
+
 /* An expression: F("pages"), a value, an aggregate over a path, arithmetic,
 ** a subquery, Exists, OuterRef.  Lives in the builder's arena. */
 typedef enum {

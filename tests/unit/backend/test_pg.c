@@ -8,7 +8,7 @@
 */
 #include "test.h"
 #include "backend/backend.h"
-#include "backend/db_int.h"
+#include "db/db_int.h"
 
 #include <stdlib.h>
 #include <string.h>

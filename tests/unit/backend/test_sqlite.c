@@ -12,7 +12,7 @@
 
 #include <corm.h>
 #include "backend/backend.h"
-#include "backend/db_int.h"
+#include "db/db_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>

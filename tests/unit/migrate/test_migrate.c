@@ -16,7 +16,7 @@
 
 #include <corm.h>
 #include "migrate/migrate_int.h"
-#include "backend/db_int.h"
+#include "db/db_int.h"
 
 #include <sqlite3.h>
 #include <stdio.h>

@@ -6,7 +6,7 @@
 ** SELECT; the SET values are rendered first, so their parameters come
 ** first.
 */
-#include "qs_int.h"
+#include "write_int.h"
 
 #include <string.h>
 
@@ -78,7 +78,7 @@ int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_sit
         corm__err_hint(&qs->err, "corm_update(qs, CORM_SET(\"field\", value), ...)");
         return -1;
     }
-    const corm__dialect *d = corm__dialect_for(qs->db->be->vendor);
+    const corm__dialect *d = qs->db->dialect;
     if (!d) {
         corm__err_set(&qs->err, CORM_MISUSE, "no SQL dialect for %s", qs->db->be->vendor);
         return -1;

@@ -12,7 +12,7 @@
 ** Invariant: corm__tx_end runs for every successful corm__tx_begin, and
 ** when it returns no transaction or savepoint of its own is left open.
 */
-#include "qs_int.h"
+#include "write_int.h"
 
 #include <string.h>
 #include <time.h>

@@ -1,19 +1,25 @@
 /*
-** db_int.h - the connection handle (corm_db) and the one path every
-** statement takes: corm__db_query / corm__cursor_step / corm__cursor_close.
-** Closing a cursor times the statement and emits one corm_event to the
-** subscribers, so instrumentation sees every statement the library runs.
-** The db carries the schema pointer for the layers above; it never reads it.
+** db_int.h - the session layer: the connection handle (corm_db) and the
+** one path every statement takes: corm__db_query / corm__cursor_step /
+** corm__cursor_close.  The db owns what a session holds: the driver's
+** connection, its SQL dialect (resolved once at open), the compiled-SQL
+** memo, default-scope values, attached databases and the router, the
+** pool's bookkeeping and the instrumentation.  Closing a cursor times the
+** statement and hands one corm_event to src/instr, so instrumentation sees
+** every statement the library runs; the driver below emits nothing.
 */
 #ifndef CORM_DB_INT_H
 #define CORM_DB_INT_H
 
-#include "backend.h"
+#include "../backend/backend.h"
+#include "../sql/sql_int.h"
+#include "../instr/instr_int.h"
 
 #define CORM__MAX_SUBS 8
 
 struct corm_db {
     const corm__backend *be;
+    const corm__dialect *dialect; /* be's SQL dialect, resolved at open */
     corm__conn *conn;
     const corm_schema *schema;
     char *url;
@@ -22,7 +28,7 @@ struct corm_db {
     uint64_t nqueries;
     int tx_depth;            /* corm_begin nesting */
     struct corm__alias *aliases; /* corm_db_attach: other databases by name
-                                 ** (src/backend/router.c), owned */
+                                 ** (src/db/router.c), owned */
     corm_router_fn router;   /* corm_set_router */
     void *router_ud;
     corm__scope_env scopes;  /* corm_scope_set values (src/qs/scope.c) */
@@ -105,15 +111,6 @@ corm_db *corm__db_route(corm_db *db, const corm_model *model, const char *using,
                         bool write, corm_error *err);
 /* Close and free db's attached databases (corm_close). */
 void corm__db_aliases_free(corm_db *db);
-/* Instrumentation entry points (src/instr/instr_int.h declares the same;
-** the backend may not include it; src/qs files include both, so the
-** compiler checks that they agree).
-** corm__instr_before classifies a statement about to run and may refuse it
-** (strict N+1 mode: false, err filled); corm__instr_event sees it ran. */
-corm_instr *corm__instr_new(const char *vendor);
-void corm__instr_free(corm_instr *in);
-bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err);
-void corm__instr_event(corm_instr *in, corm_event *ev);
 /* The site used for statements the library runs on its own. */
 #define CORM__LIB_SITE ((corm_site){__FILE__, __LINE__, __func__})
 

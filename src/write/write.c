@@ -4,28 +4,9 @@
 ** auto_now / auto_now_add columns get the current time (atomic.c).  A
 ** delete goes through the collector (delete.c) for on_delete.
 */
-#include "qs_int.h"
+#include "write_int.h"
 
 #include <string.h>
-
-corm_value corm__field_value(const void *obj, const corm_field *f)
-{
-    const corm_obj *h = obj;
-    int fi = (int)(f - h->model->fields);
-    if (h->nulls & ((uint64_t)1 << fi)) return corm_null();
-    const void *p = (const char *)obj + f->offset;
-    switch (f->type) {
-    case CORM_FT_INTEGER: return corm_int(*(const int32_t *)p);
-    case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O: return corm_int(*(const int64_t *)p);
-    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return corm_float(*(const double *)p);
-    case CORM_FT_BOOL: return corm_bool(*(const bool *)p);
-    case CORM_FT_BLOB: {
-        const corm_blob *b = p;
-        return b->data ? corm_blobv(b->data, b->len) : corm_null();
-    }
-    default: return corm_text(*(char *const *)p);
-    }
-}
 
 static bool check_obj(corm_db *db, void *obj, const char *what)
 {
@@ -60,7 +41,7 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
     corm_obj *h = obj;
     const corm_model *m = h->model;
     int64_t *id = (int64_t *)corm__field_ptr(obj, &m->fields[0]);
-    const corm__dialect *d = corm__dialect_for(db->be->vendor);
+    const corm__dialect *d = db->dialect;
     if (!d) {
         corm__err_set(&db->err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;
@@ -239,7 +220,7 @@ corm_rc corm_m2m_add_at(corm_db *db, void *obj, int rel, const void *other, corm
         return CORM_MISUSE;
     }
     const corm_relation *r = &m->rels[rel];
-    const corm__dialect *d = corm__dialect_for(db->be->vendor);
+    const corm__dialect *d = db->dialect;
     corm_buf b;
     corm__buf_init(&b);
     corm__buf_adds(&b, "INSERT INTO ");

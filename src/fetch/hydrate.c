@@ -4,9 +4,28 @@
 ** select_related node whose key matched nothing (LEFT JOIN) is cached on
 ** its parent as NULL, so reading it later runs no query.
 */
-#include "qs_int.h"
+#include "fetch_int.h"
 
 #include <string.h>
+
+corm_value corm__field_value(const void *obj, const corm_field *f)
+{
+    const corm_obj *h = obj;
+    int fi = (int)(f - h->model->fields);
+    if (h->nulls & ((uint64_t)1 << fi)) return corm_null();
+    const void *p = (const char *)obj + f->offset;
+    switch (f->type) {
+    case CORM_FT_INTEGER: return corm_int(*(const int32_t *)p);
+    case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O: return corm_int(*(const int64_t *)p);
+    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return corm_float(*(const double *)p);
+    case CORM_FT_BOOL: return corm_bool(*(const bool *)p);
+    case CORM_FT_BLOB: {
+        const corm_blob *b = p;
+        return b->data ? corm_blobv(b->data, b->len) : corm_null();
+    }
+    default: return corm_text(*(char *const *)p);
+    }
+}
 
 static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj,
                           const corm_field *f, int fi, corm_arena *a)
@@ -402,7 +421,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
     *out = NULL;
     *nout = 0;
     if (keys) *keys = NULL;
-    const corm__dialect *d = corm__dialect_for(db->be->vendor);
+    const corm__dialect *d = db->dialect;
     if (!d) {
         corm__err_set(err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;

@@ -4,7 +4,7 @@
 ** back lives in the queryset's result arena, like every object corm gives
 ** out, so one corm_qs_free releases it.
 */
-#include "qs_int.h"
+#include "write_int.h"
 
 #include <string.h>
 

@@ -30,7 +30,7 @@
 ** found in memory, or the failing batch is replayed row by row in a
 ** transaction that is rolled back), the constraint, the values.
 */
-#include "qs_int.h"
+#include "write_int.h"
 
 #include <string.h>
 
@@ -459,7 +459,7 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     static const corm_bulk_opts defaults = {0};
     if (!opts) opts = &defaults;
     if (objs->n == 0) return CORM_OK;
-    bulk b = {db, corm__dialect_for(db->be->vendor), NULL, site, objs, "", ""};
+    bulk b = {db, db->dialect, NULL, site, objs, "", ""};
     corm_rc rc = check_objs(db, objs, "corm_bulk_create", &b.m);
     if (rc != CORM_OK) return rc;
     if (!b.d) {
@@ -839,7 +839,7 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
 {
     if (!db) return -1;
     if (objs->n == 0) return 0;
-    bulk b = {db, corm__dialect_for(db->be->vendor), NULL, site, objs, "", ""};
+    bulk b = {db, db->dialect, NULL, site, objs, "", ""};
     if (check_objs(db, objs, "corm_bulk_update", &b.m) != CORM_OK) return -1;
     if (!b.d) {
         corm__err_set(&db->err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);

@@ -6,7 +6,7 @@
 ** the offending values read from the object that was being written, and a
 ** message that says which object of the call it was.
 */
-#include "qs_int.h"
+#include "write_int.h"
 
 #include <string.h>
 

@@ -24,6 +24,7 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
         return NULL;
     }
     db->be = be;
+    db->dialect = corm__dialect_for(be->vendor);
     db->schema = schema;
     db->url = u;
     corm__err_clear(&db->err);

@@ -10,7 +10,7 @@
 ** each parent.  A slice in a Prefetch queryset means "per parent" and is a
 ** window function in SQL.  Everything lands in the parents' result arena.
 */
-#include "../qs/qs_int.h"
+#include "fetch_int.h"
 
 #include <string.h>
 
@@ -19,7 +19,7 @@ typedef struct pf_node {
     const corm_model *from, *to;
     const corm_relation *rel;
     const char *to_attr;
-    const corm_qs *inner;       /* the Prefetch queryset, borrowed */
+    const corm__pf_lookup *inner; /* its Prefetch's description, borrowed */
     struct pf_node *kids, *next;
 } pf_node;
 
@@ -84,7 +84,7 @@ static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
         const char *name = last && l->to_attr ? l->to_attr : seg;
         pf_node *kid = cur->kids;
         while (kid && strcmp(kid->name, name) != 0) kid = kid->next;
-        if (kid && last && l->inner) {
+        if (kid && last && l->inner_q) {
             corm__err_set(r->err, CORM_INVALID,
                           "prefetch_related: '%s' was already seen with a different queryset", name);
             corm__err_hint(r->err, "give the Prefetch a to_attr, or put it before the plain lookups "
@@ -102,12 +102,12 @@ static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
             kid->to = corm__rel_target(cur->to, rel);
             if (last) {
                 kid->to_attr = l->to_attr;
-                kid->inner = l->inner;
+                kid->inner = l->inner_q ? l : NULL;
             }
-            if (kid->inner && kid->inner->q.model != kid->to) {
+            if (kid->inner && kid->inner->inner_q->model != kid->to) {
                 corm__err_set(r->err, CORM_INVALID,
                               "Prefetch('%s'): the queryset is over %s but %s.%s holds %s",
-                              l->path, kid->inner->q.model->name, cur->to->name, seg, kid->to->name);
+                              l->path, kid->inner->inner_q->model->name, cur->to->name, seg, kid->to->name);
                 corm__err_hint(r->err, "build it with corm_all(db, %s)", kid->to->name);
                 return CORM_INVALID;
             }
@@ -115,8 +115,8 @@ static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
             pf_node **tail = &cur->kids;
             while (*tail) tail = &(*tail)->next;
             *tail = kid;
-            if (kid->inner && kid->inner->npf) {
-                corm_rc rc = add_lookups(r, kid, kid->inner->pf, kid->inner->npf);
+            if (kid->inner && kid->inner->inner_npf) {
+                corm_rc rc = add_lookups(r, kid, kid->inner->inner_pf, kid->inner->inner_npf);
                 if (rc != CORM_OK) return rc;
             }
         }
@@ -221,7 +221,7 @@ static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
 
     corm__query q;
     if (n->inner) {
-        q = n->inner->q;
+        q = *n->inner->inner_q;
     } else {
         memset(&q, 0, sizeof q);
         q.model = n->to;
@@ -241,7 +241,7 @@ static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
     int64_t *okeys = NULL;
     corm_rc rc = CORM_OK;
     if (nkeys) {
-        rc = corm__fetch(r->db, &q, r->arena, r->site, n->inner ? n->inner->built : r->built,
+        rc = corm__fetch(r->db, &q, r->arena, r->site, n->inner ? n->inner->inner_built : r->built,
                          corm__buf_cstr(&origin), &objs, &nobjs, &okeys, r->err);
     }
     corm__buf_free(&origin);

@@ -26,7 +26,7 @@
 ** row; corm reads the row's keys with the first SELECT and checks in
 ** memory.
 */
-#include "qs_int.h"
+#include "write_int.h"
 
 #include <string.h>
 
@@ -498,7 +498,7 @@ static corm_rc collector_init(collector *c, corm_db *db, const corm_model *m, co
     c->db = db;
     c->site = site;
     c->schema = m->schema;
-    c->d = corm__dialect_for(db->be->vendor);
+    c->d = db->dialect;
     if (!c->d || !c->schema) {
         corm__err_set(&db->err, CORM_MISUSE, "delete: no SQL dialect or schema for %s", m->name);
         return CORM_MISUSE;
