@@ -64,7 +64,7 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: all lib test test-run demo install valgrind bench bench-pg check-src check-layers check-exports clean
+.PHONY: all lib test test-run demo install valgrind bench bench-pg check-src check-format check-layers check-exports format clean
 all: lib $(B)/corm $(EX_BIN)
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc
 
@@ -141,7 +141,7 @@ PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/t
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
-test-run: check-src check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
+test-run: check-src check-format check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
@@ -194,6 +194,17 @@ check-src:
 	@bad=$$(grep -nE '\b(malloc|calloc|realloc|free|strdup|strndup|sprintf)\s*\(' src/*/*.c \
 	        | grep -v '^src/core/alloc.c' | grep -vE 'corm__|sqlite3_|PQ|snprintf' || true); \
 	if [ -n "$$bad" ]; then echo "check-src: use corm__malloc & co. in src/:"; echo "$$bad"; exit 1; fi
+
+# The C tree is formatted by clang-format (.clang-format); make format
+# applies it, check-format (in make test) fails when a file differs.
+FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/schema/')
+format:
+	@clang-format -i $(FORMAT_SRC)
+
+check-format:
+	@command -v clang-format >/dev/null || { echo "check-format: clang-format is missing (tools/deps.sh build)"; exit 1; }
+	@bad=$$(for f in $(FORMAT_SRC); do clang-format "$$f" | cmp -s - "$$f" || echo "$$f"; done); \
+	if [ -n "$$bad" ]; then echo "check-format: not formatted (run make format):"; echo "$$bad"; exit 1; fi
 
 # Layers depend downward only (see STYLE.md).
 check-layers:

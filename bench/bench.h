@@ -38,13 +38,13 @@ typedef struct bench_params {
     int64_t scale;
     int64_t books, authors, users, orders, items_per_order;
     int64_t genres, countries, publishers, products, categories;
-    int64_t nplus1_books;        /* naive N+1: the first N books */
-    int64_t count_exists_authors;/* count/exists loop: authors 1..N */
+    int64_t nplus1_books;         /* naive N+1: the first N books */
+    int64_t count_exists_authors; /* count/exists loop: authors 1..N */
     int64_t bulk_create_books;
     int64_t bulk_update_books;
-    int64_t annotate_min;        /* HAVING COUNT(books) > this */
-    int64_t exists_pages;        /* exists(): pages > this */
-    int iter_chunk;              /* iterator chunk size (Django's default) */
+    int64_t annotate_min; /* HAVING COUNT(books) > this */
+    int64_t exists_pages; /* exists(): pages > this */
+    int iter_chunk;       /* iterator chunk size (Django's default) */
 } bench_params;
 
 void bench_params_init(bench_params *p, int64_t scale);
@@ -60,8 +60,8 @@ void bench_datetime(int64_t t, char *buf, size_t size);
 typedef struct bench_book {
     char title[96];
     int64_t author_id;
-    int64_t publisher_id;   /* 0: NULL */
-    char published_date[16];/* "": NULL */
+    int64_t publisher_id;    /* 0: NULL */
+    char published_date[16]; /* "": NULL */
     char isbn[16];
     int32_t pages;
     double price;
@@ -98,7 +98,7 @@ void bench_die(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 
 ** A read's run includes freeing what it loaded: that is part of the cost. */
 typedef struct bench_ctx {
     const bench_params *p;
-    void *handle;        /* corm_db *, sqlite3 * or PGconn * */
+    void *handle; /* corm_db *, sqlite3 * or PGconn * */
     void *state;
     int64_t check;
     int64_t queries;
@@ -124,8 +124,8 @@ typedef struct bench_impl {
 
 typedef struct bench_scenario {
     const char *name;
-    bool write;          /* on a fresh copy of the file, no warm-up */
-    const char *post_sql;/* writes: the check, read after the run (untimed) */
+    bool write;              /* on a fresh copy of the file, no warm-up */
+    const char *post_sql;    /* writes: the check, read after the run (untimed) */
     const char *post_sql_pg; /* the same on PostgreSQL (64-bit cast) */
 } bench_scenario;
 
@@ -139,7 +139,7 @@ void *bench_corm_open(const char *path);
 void bench_corm_close(void *h);
 const bench_impl *bench_corm_impl(const char *name);
 int64_t bench_corm_scalar(void *h, const char *sql);
-int64_t bench_corm_queries(void *h);  /* statements run so far */
+int64_t bench_corm_queries(void *h); /* statements run so far */
 void bench_corm_sql(void *h, const bench_params *p);
 
 void *bench_raw_open(const char *path);

@@ -85,10 +85,10 @@ uint64_t bench_mix(uint64_t x)
 }
 
 static const char *const words[32] = {
-    "ancient", "river", "shadow", "garden", "empire", "winter", "machine", "letters",
-    "silent", "harbor", "crimson", "journey", "mountain", "library", "glass", "orchard",
-    "northern", "voices", "lantern", "forest", "hidden", "atlas", "copper", "tide",
-    "stranger", "island", "morning", "archive", "thunder", "compass", "velvet", "frontier",
+    "ancient",  "river",  "shadow",  "garden",  "empire",   "winter",  "machine", "letters",
+    "silent",   "harbor", "crimson", "journey", "mountain", "library", "glass",   "orchard",
+    "northern", "voices", "lantern", "forest",  "hidden",   "atlas",   "copper",  "tide",
+    "stranger", "island", "morning", "archive", "thunder",  "compass", "velvet",  "frontier",
 };
 
 size_t bench_text(uint64_t seed, size_t len, char *buf, size_t size)

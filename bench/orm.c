@@ -45,8 +45,9 @@ static void orm_n_plus_one(bench_ctx *c)
     corm_slice(qs, 0, c->p->nplus1_books);
     int64_t check = 0;
     Book *b;
-    corm_foreach (b, qs) {
-        Author *a = book_author(b);  /* the N+1: one query per book */
+    corm_foreach(b, qs)
+    {
+        Author *a = book_author(b); /* the N+1: one query per book */
         if (!a) db_fail(db, "book_author");
         check += slen(a->name) + 1;
     }
@@ -62,7 +63,8 @@ static void orm_select_related(bench_ctx *c)
     corm_select_related(qs, "author", "publisher");
     int64_t check = 0;
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         Author *a = book_author(b);
         Publisher *p = book_publisher(b);
         check += b->id + slen(b->title) + slen(b->description) + a->id + slen(a->name);
@@ -80,7 +82,8 @@ static void orm_select_related_nested(bench_ctx *c)
     corm_select_related(qs, "author__country");
     int64_t check = 0;
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         Author *a = book_author(b);
         Country *co = author_country(a);
         check += b->id + a->id;
@@ -98,7 +101,8 @@ static void orm_prefetch_books(bench_ctx *c)
     corm_prefetch_related(qs, "books");
     int64_t check = 0;
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         const corm_list *l = author_books(a);
         check += a->id;
         for (size_t i = 0; i < l->n; i++) {
@@ -118,7 +122,8 @@ static void orm_prefetch_genres(bench_ctx *c)
     corm_prefetch_related(qs, "genres");
     int64_t check = 0;
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         const corm_list *l = book_genres(b);
         check += b->id;
         for (size_t i = 0; i < l->n; i++) {
@@ -141,10 +146,12 @@ static void orm_prefetch_to_attr(bench_ctx *c)
     corm_prefetch(qs, "orders", paid, "paid_orders");
     int64_t check = 0;
     User *u;
-    corm_foreach (u, qs) {
+    corm_foreach(u, qs)
+    {
         const corm_list *l = corm_attr(u, "paid_orders");
         check += u->id;
-        for (size_t i = 0; l && i < l->n; i++) check += (int64_t)(i + 1) * ((Order *)l->items[i])->id;
+        for (size_t i = 0; l && i < l->n; i++)
+            check += (int64_t)(i + 1) * ((Order *)l->items[i])->id;
     }
     qs_done(qs, "prefetch_to_attr");
     corm_qs_free(qs);
@@ -173,7 +180,7 @@ static void orm_annotate_having(bench_ctx *c)
     corm_filter(qs, "n__gt", corm_int(c->p->annotate_min));
     int64_t check = 0;
     Author *a;
-    corm_foreach (a, qs) check += 1 + a->id + corm_annotation(a, "n")->u.i;
+    corm_foreach(a, qs) check += 1 + a->id + corm_annotation(a, "n")->u.i;
     qs_done(qs, "annotate_having");
     corm_qs_free(qs);
     c->check = check;
@@ -301,7 +308,7 @@ static void orm_only(bench_ctx *c)
     corm_only(qs, "id", "title");
     int64_t check = 0;
     Book *b;
-    corm_foreach (b, qs) check += b->id + slen(b->title);
+    corm_foreach(b, qs) check += b->id + slen(b->title);
     qs_done(qs, "only");
     corm_qs_free(qs);
     c->check = check;
@@ -313,7 +320,7 @@ void *bench_corm_open(const char *path)
 {
     char url[4096];
     corm_error err;
-    if (bench_is_pg(path)) snprintf(url, sizeof url, "%s", path);  /* the url as it is */
+    if (bench_is_pg(path)) snprintf(url, sizeof url, "%s", path); /* the url as it is */
     else snprintf(url, sizeof url, "sqlite:%s", path);
     corm_db *db = corm_open(url, &bookstore_schema, &err);
     if (!db) bench_die("corm: open %s: %s", path, err.message);
@@ -369,7 +376,7 @@ static void print_sql(void *ud, const corm_event *ev)
 {
     const char **last = ud;
     if (ev->internal) return;
-    if (*last && strcmp(*last, ev->sql) == 0) return;  /* the N+1's repeats */
+    if (*last && strcmp(*last, ev->sql) == 0) return; /* the N+1's repeats */
     free((void *)*last);
     *last = strdup(ev->sql);
     printf("  [%s] %s\n", ev->origin ? ev->origin : "", ev->sql);

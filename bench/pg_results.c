@@ -86,9 +86,11 @@ static int64_t ints(corm_db *db)
 
 static int64_t dates(corm_db *db)
 {
-    return scan(db, "SELECT DATE '2000-01-01' + g % 9000, TIMESTAMP '2020-01-01 00:00:00' + "
-                    "g * INTERVAL '1 second', (g / 7.0)::numeric(12, 2) "
-                    "FROM generate_series(1, 200000) g", true);
+    return scan(db,
+                "SELECT DATE '2000-01-01' + g % 9000, TIMESTAMP '2020-01-01 00:00:00' + "
+                "g * INTERVAL '1 second', (g / 7.0)::numeric(12, 2) "
+                "FROM generate_series(1, 200000) g",
+                true);
 }
 
 static double measure(corm_db *db, bool binary, int64_t (*fn)(corm_db *), int64_t *check)
@@ -122,14 +124,19 @@ int main(int argc, char **argv)
                       "SET search_path = corm_bench") != CORM_OK)
         die(db, "schema");
     if (corm_migrate(db) != CORM_OK) die(db, "migrate");
-    if (corm_exec(db, "INSERT INTO country (name, code) VALUES ('France', 'FR'); "
-                      "INSERT INTO author (name, email) VALUES ('A', 'a@example.com'); "
-                      "INSERT INTO book (title, author_id, published_date, isbn, pages, price, "
-                      "description, featured) SELECT 'Book number ' || g, 1, DATE '1990-01-01' + g % 9000, "
-                      "'isbn-' || g, g % 1000, (g % 5000) / 100.0, repeat('d', 60), g % 2 = 0 "
-                      "FROM generate_series(1, 100000) g; ANALYZE") != CORM_OK)
+    if (corm_exec(
+            db,
+            "INSERT INTO country (name, code) VALUES ('France', 'FR'); "
+            "INSERT INTO author (name, email) VALUES ('A', 'a@example.com'); "
+            "INSERT INTO book (title, author_id, published_date, isbn, pages, price, "
+            "description, featured) SELECT 'Book number ' || g, 1, DATE '1990-01-01' + g % 9000, "
+            "'isbn-' || g, g % 1000, (g % 5000) / 100.0, repeat('d', 60), g % 2 = 0 "
+            "FROM generate_series(1, 100000) g; ANALYZE") != CORM_OK)
         die(db, "seed");
-    static const struct { const char *name; int64_t (*fn)(corm_db *); } cases[] = {
+    static const struct {
+        const char *name;
+        int64_t (*fn)(corm_db *);
+    } cases[] = {
         {"books (100k rows, queryset)", books},
         {"ints (1M rows x 3 int)", ints},
         {"dates (200k x date, timestamp, numeric)", dates},

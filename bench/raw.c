@@ -241,7 +241,8 @@ static void raw_prefetch_genres(bench_ctx *c)
     for (size_t off = 0; off < n; off += MAX_VARS) {
         size_t k = n - off < MAX_VARS ? n - off : MAX_VARS;
         char *sql = in_sql("SELECT bg.book_id, g.id, g.name FROM book_genres bg "
-                           "JOIN genre g ON g.id = bg.genre_id WHERE bg.book_id IN ", k, "");
+                           "JOIN genre g ON g.id = bg.genre_id WHERE bg.book_id IN ",
+                           k, "");
         st = prep(db, sql);
         free(sql);
         for (size_t i = 0; i < k; i++) sqlite3_bind_int64(st, (int)i + 1, v[off + i].id);

@@ -129,7 +129,8 @@ void raw_stitch_paid_orders(r_user *uv, size_t nu, r_order *ov, size_t no, const
         if (u) u->npaid++;
     }
     for (size_t i = 0; i < nu; i++) {
-        uv[i].paid_orders = uv[i].npaid ? bench_xmalloc(uv[i].npaid * sizeof *uv[i].paid_orders) : NULL;
+        uv[i].paid_orders =
+            uv[i].npaid ? bench_xmalloc(uv[i].npaid * sizeof *uv[i].paid_orders) : NULL;
         uv[i].npaid = 0;
     }
     for (size_t i = 0; i < no; i++) {

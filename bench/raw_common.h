@@ -40,10 +40,10 @@ typedef struct r_author {
     int64_t country_id;
     bool country_null;
     char *bio;
-    r_country *country;      /* select_related author__country; owned */
-    struct r_book **books;   /* prefetch books */
+    r_country *country;    /* select_related author__country; owned */
+    struct r_book **books; /* prefetch books */
     size_t nbooks;
-    int64_t book_count;      /* annotate */
+    int64_t book_count; /* annotate */
 } r_author;
 
 typedef struct r_genre {
@@ -61,9 +61,9 @@ typedef struct r_book {
     double price;
     char *description;
     bool featured;
-    r_author *author;        /* select_related; owned */
-    r_publisher *publisher;  /* select_related; owned */
-    r_genre **genres;        /* prefetch genres */
+    r_author *author;       /* select_related; owned */
+    r_publisher *publisher; /* select_related; owned */
+    r_genre **genres;       /* prefetch genres */
     size_t ngenres;
 } r_book;
 
@@ -80,7 +80,7 @@ typedef struct r_user {
     int64_t account_manager_id;
     bool is_active;
     int64_t tenant_id;
-    r_order **paid_orders;   /* prefetch to_attr */
+    r_order **paid_orders; /* prefetch to_attr */
     size_t npaid;
 } r_user;
 
@@ -91,26 +91,26 @@ _Static_assert(offsetof(r_author, id) == 0 && offsetof(r_book, id) == 0 &&
 
 /* prefetch genres: one row of the book_genres JOIN genre query */
 typedef struct r_link {
-    r_book *book;            /* NULL: not a book of this query */
-    r_genre *genre;          /* owned */
+    r_book *book;   /* NULL: not a book of this query */
+    r_genre *genre; /* owned */
 } r_link;
 
 /* The columns read_book and read_author expect, in this order. */
-#define BOOK_COLS                                                                \
-    "b.id, b.title, b.author_id, b.publisher_id, b.published_date, b.isbn, "     \
+#define BOOK_COLS                                                            \
+    "b.id, b.title, b.author_id, b.publisher_id, b.published_date, b.isbn, " \
     "b.pages, b.price, b.description, b.featured"
 #define AUTHOR_COLS "a.id, a.name, a.email, a.country_id, a.bio"
 
 /* select_related (the book's publisher) and select_related_nested (the
 ** author's country): one JOIN each, the same text on both databases; the
 ** related row's columns start at 15. */
-#define SQL_SELECT_RELATED                                                       \
-    "SELECT " BOOK_COLS ", " AUTHOR_COLS ", p.id, p.name, p.country_id "         \
-    "FROM book b JOIN author a ON a.id = b.author_id "                           \
+#define SQL_SELECT_RELATED                                               \
+    "SELECT " BOOK_COLS ", " AUTHOR_COLS ", p.id, p.name, p.country_id " \
+    "FROM book b JOIN author a ON a.id = b.author_id "                   \
     "LEFT JOIN publisher p ON p.id = b.publisher_id"
-#define SQL_SELECT_RELATED_NESTED                                                \
-    "SELECT " BOOK_COLS ", " AUTHOR_COLS ", co.id, co.name, co.code "            \
-    "FROM book b JOIN author a ON a.id = b.author_id "                           \
+#define SQL_SELECT_RELATED_NESTED                                     \
+    "SELECT " BOOK_COLS ", " AUTHOR_COLS ", co.id, co.name, co.code " \
+    "FROM book b JOIN author a ON a.id = b.author_id "                \
     "LEFT JOIN country co ON co.id = a.country_id"
 
 static inline size_t raw_slen(const char *s) { return s ? strlen(s) : 0; }
@@ -124,7 +124,7 @@ void raw_author_free(r_author *a);
 /* Each book with its owned author and publisher and its genres array, then v. */
 void raw_books_free(r_book *v, size_t n);
 void raw_authors_free(r_author *v, size_t n);
-void raw_links_free(r_link *v, size_t n);       /* and their genres */
+void raw_links_free(r_link *v, size_t n); /* and their genres */
 void raw_users_free(r_user *v, size_t n);
 void raw_orders_free(r_order *v, size_t n);
 void raw_strings_free(char **v, size_t n);

@@ -84,7 +84,10 @@ static char *dup_col(PGresult *r, int row, int col)
     return d;
 }
 
-static int64_t col_i64(PGresult *r, int row, int col) { return strtoll(PQgetvalue(r, row, col), NULL, 10); }
+static int64_t col_i64(PGresult *r, int row, int col)
+{
+    return strtoll(PQgetvalue(r, row, col), NULL, 10);
+}
 static double col_f(PGresult *r, int row, int col) { return strtod(PQgetvalue(r, row, col), NULL); }
 static bool col_b(PGresult *r, int row, int col) { return PQgetvalue(r, row, col)[0] == 't'; }
 static bool col_null(PGresult *r, int row, int col) { return PQgetisnull(r, row, col) != 0; }
@@ -232,7 +235,8 @@ static void rawpg_n_plus_one(bench_ctx *c)
     snprintf(lim, sizeof lim, "%lld", (long long)c->p->nplus1_books);
     const char *pv[1] = {lim};
     size_t n;
-    r_book *v = query_books(db, "SELECT " BOOK_COLS " FROM book b ORDER BY b.id LIMIT $1", 1, pv, &n);
+    r_book *v =
+        query_books(db, "SELECT " BOOK_COLS " FROM book b ORDER BY b.id LIMIT $1", 1, pv, &n);
     c->queries = 1;
     /* the naive loop: book.author, one query per book */
     prepare(db, "np_author", "SELECT " AUTHOR_COLS " FROM author a WHERE a.id = $1", 1);
@@ -259,7 +263,8 @@ static void rawpg_n_plus_one(bench_ctx *c)
 ** one JOIN, each row a book (columns 0-9) with its author (10-14). */
 static void select_related(bench_ctx *c, bool nested)
 {
-    PGresult *r = query(c->handle, nested ? SQL_SELECT_RELATED_NESTED : SQL_SELECT_RELATED, 0, NULL);
+    PGresult *r =
+        query(c->handle, nested ? SQL_SELECT_RELATED_NESTED : SQL_SELECT_RELATED, 0, NULL);
     size_t n = (size_t)PQntuples(r);
     r_book *v = bench_xmalloc(n * sizeof *v);
     for (size_t i = 0; i < n; i++) {
@@ -329,8 +334,9 @@ static void rawpg_prefetch_genres(bench_ctx *c)
     char *keys = parent_keys(&idx, v, n, sizeof *v);
 
     const char *pv[1] = {keys};
-    PGresult *r = query(db, "SELECT bg.book_id, g.id, g.name FROM book_genres bg "
-                            "JOIN genre g ON g.id = bg.genre_id WHERE bg.book_id = ANY($1::int8[])",
+    PGresult *r = query(db,
+                        "SELECT bg.book_id, g.id, g.name FROM book_genres bg "
+                        "JOIN genre g ON g.id = bg.genre_id WHERE bg.book_id = ANY($1::int8[])",
                         1, pv);
     free(keys);
     size_t nl = (size_t)PQntuples(r);
@@ -354,8 +360,10 @@ static void rawpg_prefetch_genres(bench_ctx *c)
 static void rawpg_prefetch_to_attr(bench_ctx *c)
 {
     PGconn *db = c->handle;
-    PGresult *r = query(db, "SELECT id, email, name, account_manager_id, is_active, tenant_id "
-                            "FROM users", 0, NULL);
+    PGresult *r = query(db,
+                        "SELECT id, email, name, account_manager_id, is_active, tenant_id "
+                        "FROM users",
+                        0, NULL);
     size_t nu = (size_t)PQntuples(r);
     r_user *uv = bench_xmalloc(nu * sizeof *uv);
     for (size_t i = 0; i < nu; i++) {
@@ -375,9 +383,11 @@ static void rawpg_prefetch_to_attr(bench_ctx *c)
     char *keys = parent_keys(&idx, uv, nu, sizeof *uv);
 
     const char *pv[2] = {"paid", keys};
-    r = query(db, "SELECT id, user_id, product_id, payment_method_id, total, status, created_at, "
-                  "tenant_id FROM orders WHERE status = $1 AND user_id = ANY($2::int8[]) "
-                  "ORDER BY created_at DESC", 2, pv);
+    r = query(db,
+              "SELECT id, user_id, product_id, payment_method_id, total, status, created_at, "
+              "tenant_id FROM orders WHERE status = $1 AND user_id = ANY($2::int8[]) "
+              "ORDER BY created_at DESC",
+              2, pv);
     free(keys);
     size_t no = (size_t)PQntuples(r);
     r_order *ov = bench_xmalloc(no * sizeof *ov);
@@ -421,9 +431,11 @@ static void rawpg_annotate_having(bench_ctx *c)
     char min[24];
     snprintf(min, sizeof min, "%lld", (long long)c->p->annotate_min);
     const char *pv[1] = {min};
-    PGresult *r = query(db, "SELECT " AUTHOR_COLS ", COUNT(b.id) FROM author a "
-                            "LEFT JOIN book b ON b.author_id = a.id "
-                            "GROUP BY a.id HAVING COUNT(b.id) > $1", 1, pv);
+    PGresult *r = query(db,
+                        "SELECT " AUTHOR_COLS ", COUNT(b.id) FROM author a "
+                        "LEFT JOIN book b ON b.author_id = a.id "
+                        "GROUP BY a.id HAVING COUNT(b.id) > $1",
+                        1, pv);
     size_t n = (size_t)PQntuples(r);
     r_author *v = bench_xmalloc(n * sizeof *v);
     for (size_t i = 0; i < n; i++) {
@@ -492,12 +504,15 @@ static void rawpg_bulk_create(bench_ctx *c)
         sb_close(&col[k]);
         pv[k] = col[k].p;
     }
-    PGresult *r = query(db, "INSERT INTO book (title, author_id, publisher_id, published_date, isbn, "
-                            "pages, price, description, featured) "
-                            "SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::date[], "
-                            "$5::text[], $6::int4[], $7::numeric[], $8::text[], $9::bool[]) "
-                            "RETURNING id", 9, pv);
-    if ((size_t)PQntuples(r) != n) bench_die("raw_pg: bulk_create: %d ids for %zu rows", PQntuples(r), n);
+    PGresult *r = query(db,
+                        "INSERT INTO book (title, author_id, publisher_id, published_date, isbn, "
+                        "pages, price, description, featured) "
+                        "SELECT * FROM unnest($1::text[], $2::int8[], $3::int8[], $4::date[], "
+                        "$5::text[], $6::int4[], $7::numeric[], $8::text[], $9::bool[]) "
+                        "RETURNING id",
+                        9, pv);
+    if ((size_t)PQntuples(r) != n)
+        bench_die("raw_pg: bulk_create: %d ids for %zu rows", PQntuples(r), n);
     for (size_t i = 0; i < n; i++) v[i].id = col_i64(r, (int)i, 0);
     PQclear(r);
     for (int k = 0; k < 9; k++) free(col[k].p);
@@ -546,9 +561,11 @@ static void rawpg_bulk_update(bench_ctx *c)
     sb_close(&pages);
     sb_close(&prices);
     const char *pv[3] = {ids.p, pages.p, prices.p};
-    PQclear(query(db, "UPDATE book SET pages = v.pages, price = v.price "
-                      "FROM unnest($1::int8[], $2::int4[], $3::numeric[]) AS v(id, pages, price) "
-                      "WHERE book.id = v.id", 3, pv));
+    PQclear(query(db,
+                  "UPDATE book SET pages = v.pages, price = v.price "
+                  "FROM unnest($1::int8[], $2::int4[], $3::numeric[]) AS v(id, pages, price) "
+                  "WHERE book.id = v.id",
+                  3, pv));
     free(ids.p);
     free(pages.p);
     free(prices.p);

@@ -205,7 +205,7 @@ int bench_seed(const char *path, const bench_params *p)
         sqlite3_bind_int64(st, 4, user);
         sqlite3_bind_double(st, 5, (double)(1000 + (h >> 20) % 50000) / 100.0);
         text(st, 6, statuses[(h >> 8) % 5]);
-        bench_datetime(i * 300, a, sizeof a);  /* distinct: ordering is total */
+        bench_datetime(i * 300, a, sizeof a); /* distinct: ordering is total */
         text(st, 7, a);
         sqlite3_bind_int64(st, 8, 1 + user % 3);
         step(st);

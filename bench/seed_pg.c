@@ -35,7 +35,7 @@ const char *bench_pg_conninfo(const char *url)
 {
     if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0) return url;
     const char *colon = strchr(url, ':');
-    return colon ? colon + 1 : url;  /* corm's "postgresql:host=... dbname=..." */
+    return colon ? colon + 1 : url; /* corm's "postgresql:host=... dbname=..." */
 }
 
 static void quiet(void *arg, const char *msg)
@@ -51,7 +51,7 @@ static PGconn *connect_or_die(const char *url, const char *who)
     PGconn *c = PQconnectdbParams(keys, vals, 1);
     if (!c || PQstatus(c) != CONNECTION_OK)
         bench_die("%s: cannot connect: %s", who, c ? PQerrorMessage(c) : "out of memory");
-    PQsetNoticeProcessor(c, quiet, NULL);  /* "does not exist, skipping" */
+    PQsetNoticeProcessor(c, quiet, NULL); /* "does not exist, skipping" */
     return c;
 }
 
@@ -102,10 +102,10 @@ int bench_pg_exec(const char *url, const char *const *sql, int nsql)
 
 /* ------------------------------------------------------------ COPY */
 
-static PGconn *sc;        /* the seeding connection */
-static char *cbuf;        /* COPY data waiting to be sent */
+static PGconn *sc; /* the seeding connection */
+static char *cbuf; /* COPY data waiting to be sent */
 static size_t clen, ccap;
-static int ccol;          /* columns written in the current row */
+static int ccol; /* columns written in the current row */
 
 static void exec(const char *sql)
 {
@@ -117,7 +117,8 @@ static void exec(const char *sql)
 
 static void flush(void)
 {
-    if (clen && PQputCopyData(sc, cbuf, (int)clen) != 1) bench_die("seed: COPY: %s", PQerrorMessage(sc));
+    if (clen && PQputCopyData(sc, cbuf, (int)clen) != 1)
+        bench_die("seed: COPY: %s", PQerrorMessage(sc));
     clen = 0;
 }
 
@@ -373,7 +374,7 @@ int bench_seed_pg(const char *url, const bench_params *p)
         i64(user);
         money((double)(1000 + (h >> 20) % 50000) / 100.0);
         text(statuses[(h >> 8) % 5]);
-        bench_datetime(i * 300, a, sizeof a);  /* distinct: ordering is total */
+        bench_datetime(i * 300, a, sizeof a); /* distinct: ordering is total */
         text(a);
         i64(1 + user % 3);
         end_row();
@@ -392,9 +393,9 @@ int bench_seed_pg(const char *url, const bench_params *p)
     }
     copy_end();
 
-    static const char *const with_ids[] = {"country", "publisher", "genre", "author", "book",
-                                           "users", "payment_method", "category", "product",
-                                           "orders"};
+    static const char *const with_ids[] = {"country", "publisher", "genre",          "author",
+                                           "book",    "users",     "payment_method", "category",
+                                           "product", "orders"};
     for (size_t i = 0; i < sizeof with_ids / sizeof with_ids[0]; i++) sync_ids(with_ids[i]);
     exec("COMMIT");
     exec("VACUUM (ANALYZE)");

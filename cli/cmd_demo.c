@@ -86,8 +86,8 @@ static void quiet(void *ud, const corm_finding *f)
     (void)f;
 }
 
-static int print_json(const char *scenario, const char *variant, uint64_t queries,
-                      int64_t rows, double ms, size_t peak_bytes, const corm_capture *cap)
+static int print_json(const char *scenario, const char *variant, uint64_t queries, int64_t rows,
+                      double ms, size_t peak_bytes, const corm_capture *cap)
 {
     json_t *o = json_pack("{s:s, s:s, s:I, s:I, s:f}", "scenario", scenario, "variant", variant,
                           "queries", (json_int_t)queries, "rows", (json_int_t)rows, "ms", ms);
@@ -136,10 +136,12 @@ int cli_demo(int argc, char **argv)
     }
     if (only) {
         bool found = false;
-        for (int i = 0; i < demo_nscenarios; i++) found = found || strcmp(demo_scenarios[i].name, only) == 0;
+        for (int i = 0; i < demo_nscenarios; i++)
+            found = found || strcmp(demo_scenarios[i].name, only) == 0;
         if (!found) {
             fprintf(stderr, "corm demo: no scenario '%s'; scenarios:", only);
-            for (int i = 0; i < demo_nscenarios; i++) fprintf(stderr, " %s", demo_scenarios[i].name);
+            for (int i = 0; i < demo_nscenarios; i++)
+                fprintf(stderr, " %s", demo_scenarios[i].name);
             fputc('\n', stderr);
             return 2;
         }
@@ -188,20 +190,25 @@ int cli_demo(int argc, char **argv)
             uint64_t queries = corm_query_count(db) - q0;
             corm_capture_end(cap);
             if (code && mode == CORM_NPLUSONE_STRICT && corm_capture_nfindings(cap)) {
-                code = 0;  /* strict mode refused the N+1: shown below */
+                code = 0; /* strict mode refused the N+1: shown below */
                 variant = v ? "fixed (refused)" : "naive (refused)";
             }
             if (code) {
                 corm_capture_free(cap);
                 break;
             }
-            if (json) code = print_json(s->name, v ? "fixed" : again ? "naive_learned" : "naive",
-                                        queries, c.rows, ms, c.peak_bytes, cap);
+            if (json)
+                code = print_json(s->name,
+                                  v       ? "fixed"
+                                  : again ? "naive_learned"
+                                          : "naive",
+                                  queries, c.rows, ms, c.peak_bytes, cap);
             else if (c.peak_bytes)
                 printf("%-28s %-13s %8llu %8lld %10.2f  peak %zu KiB\n", r ? "" : s->name, variant,
                        (unsigned long long)queries, (long long)c.rows, ms, c.peak_bytes / 1024);
-            else printf("%-28s %-13s %8llu %8lld %10.2f\n", r ? "" : s->name, variant,
-                        (unsigned long long)queries, (long long)c.rows, ms);
+            else
+                printf("%-28s %-13s %8llu %8lld %10.2f\n", r ? "" : s->name, variant,
+                       (unsigned long long)queries, (long long)c.rows, ms);
             if (!json) print_findings(cap);
             corm_capture_free(cap);
         }

@@ -19,10 +19,11 @@ int cli_gen(int argc, char **argv)
     for (int i = 1; i < argc; i++) {
         if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--out") == 0) && i + 1 < argc)
             dir = argv[++i];
-        else if (argv[i][0] != '-' && !in)
-            in = argv[i];
+        else if (argv[i][0] != '-' && !in) in = argv[i];
         else {
-            fprintf(stderr, "corm gen: unexpected argument '%s'\nusage: corm gen SCHEMA.corm -o DIR\n", argv[i]);
+            fprintf(stderr,
+                    "corm gen: unexpected argument '%s'\nusage: corm gen SCHEMA.corm -o DIR\n",
+                    argv[i]);
             return 2;
         }
     }
@@ -49,10 +50,8 @@ int cli_migrate(int argc, char **argv)
 {
     const char *in = NULL, *url = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc)
-            url = argv[++i];
-        else if (argv[i][0] != '-' && !in)
-            in = argv[i];
+        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) url = argv[++i];
+        else if (argv[i][0] != '-' && !in) in = argv[i];
         else {
             fprintf(stderr, "corm migrate: unexpected argument '%s'\n", argv[i]);
             return 2;

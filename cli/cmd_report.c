@@ -24,7 +24,7 @@
 
 typedef struct fpstat {
     char *fp, *norm, *sql, *kind;
-    json_t *params;       /* of one run (NULL when redacted) */
+    json_t *params; /* of one run (NULL when redacted) */
     int nparams;
     uint64_t calls, rows;
     double total, max;
@@ -39,7 +39,7 @@ typedef struct fstat {
 typedef struct slow {
     char *sql, *site;
     double ms;
-    bool flagged;   /* over the threshold of the program that logged it */
+    bool flagged; /* over the threshold of the program that logged it */
 } slow;
 
 typedef struct report {
@@ -242,7 +242,8 @@ static void print_findings(report *r, const char *title, const char *const *kind
         const fstat *f = &r->fs[i];
         if (!is_kind(f, kinds)) continue;
         printf("  %s", f->kind);
-        if (f->model) printf(" %s%s%s", f->model, f->relation ? "." : "", f->relation ? f->relation : "");
+        if (f->model)
+            printf(" %s%s%s", f->model, f->relation ? "." : "", f->relation ? f->relation : "");
         printf(" x%llu", (unsigned long long)f->count);
         if (f->seen > 1) printf(" (%llu reports)", (unsigned long long)f->seen);
         printf(" at %s%s%s\n", f->site ? f->site : "?", f->is_auto ? " (auto mode loaded it)" : "",
@@ -314,11 +315,12 @@ static size_t find_kw(const char *sql, const char *kw, size_t from)
 
 static const char *type_of(const corm_field *f, const corm_schema *schema, char *buf, size_t size)
 {
-    static const char *const names[] = {"integer", "bigint", "float", "decimal", "bool", "char",
-                                        "text", "email", "date", "datetime", "json", "blob",
-                                        "fk", "one_to_one"};
+    static const char *const names[] = {"integer", "bigint", "float", "decimal",   "bool",
+                                        "char",    "text",   "email", "date",      "datetime",
+                                        "json",    "blob",   "fk",    "one_to_one"};
     if (f->type == CORM_FT_CHAR) snprintf(buf, size, "char(%d)", f->max_length);
-    else if (f->type == CORM_FT_DECIMAL) snprintf(buf, size, "decimal(%d, %d)", f->precision, f->scale);
+    else if (f->type == CORM_FT_DECIMAL)
+        snprintf(buf, size, "decimal(%d, %d)", f->precision, f->scale);
     else if (f->type == CORM_FT_FK || f->type == CORM_FT_O2O) {
         (void)schema;
         snprintf(buf, size, "%s(...)", names[f->type]);
@@ -346,7 +348,7 @@ static bool indexed(const corm_model *m, const corm_field *f)
 {
     if (!m || !f) return false;
     if (f->flags & (CORM_FF_DB_INDEX | CORM_FF_UNIQUE | CORM_FF_PK)) return true;
-    if (f->type == CORM_FT_FK || f->type == CORM_FT_O2O) return true;  /* corm indexes keys */
+    if (f->type == CORM_FT_FK || f->type == CORM_FT_O2O) return true; /* corm indexes keys */
     for (int i = 0; i < m->nindexes; i++) {
         const char *first = m->indexes[i].fields[0];
         if (*first == '-') first++;
@@ -355,7 +357,10 @@ static bool indexed(const corm_model *m, const corm_field *f)
     return false;
 }
 
-static json_t *param_of(json_t *params, int i) { return params ? json_array_get(params, (size_t)i) : NULL; }
+static json_t *param_of(json_t *params, int i)
+{
+    return params ? json_array_get(params, (size_t)i) : NULL;
+}
 
 /* A search through an index on the equality columns in "(a=? AND b=?)",
 ** followed by a sort: an index on those columns then the ordering serves
@@ -398,8 +403,10 @@ static void advise_sort(const char *sql, const alias *a, const char *eq, const c
     (*nadvice)++;
     printf("    %s is searched by index, then sorted in a temporary b-tree\n", a->table);
     if (m) printf("      add to model %s in the schema:  index (%s)\n", m->name, names);
-    else printf("      add an index on %s(%s): `index (...)` in that model in the schema "
-                "(--schema FILE.corm names the line)\n", a->table, cols);
+    else
+        printf("      add an index on %s(%s): `index (...)` in that model in the schema "
+               "(--schema FILE.corm names the line)\n",
+               a->table, cols);
 }
 
 /* One advice line for a scan of table (alias a) in sql. */
@@ -416,8 +423,8 @@ static void advise(const char *sql, const alias *a, bool temp_order, const corm_
     bool odesc[8];
     int nf = where < stop ? columns_of(sql, where, stop, a->alias, fcols, NULL, 8) : 0;
     int no = temp_order && order < strlen(sql)
-                 ? columns_of(sql, order, limit < strlen(sql) ? limit : strlen(sql), a->alias, ocols,
-                              odesc, 8)
+                 ? columns_of(sql, order, limit < strlen(sql) ? limit : strlen(sql), a->alias,
+                              ocols, odesc, 8)
                  : 0;
     if (!nf && !no) return;
     const corm_model *m = model_of(schema, a->table);
@@ -428,8 +435,8 @@ static void advise(const char *sql, const alias *a, bool temp_order, const corm_
         const corm_field *f = field_of(m, fcols[i]);
         snprintf(cols + strlen(cols), sizeof cols - strlen(cols), "%s%.63s", ncols ? ", " : "",
                  fcols[i]);
-        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%.63s",
-                 ncols ? ", " : "", f ? f->name : fcols[i]);
+        snprintf(names + strlen(names), sizeof names - strlen(names), "%s%.63s", ncols ? ", " : "",
+                 f ? f->name : fcols[i]);
     }
     for (int i = 0; i < no; i++, ncols++) {
         const corm_field *f = field_of(m, ocols[i]);
@@ -440,13 +447,15 @@ static void advise(const char *sql, const alias *a, bool temp_order, const corm_
     }
     (*nadvice)++;
     printf("    %s is scanned, %s %s%s%s\n", a->table, nf ? "filtered on" : "ordered by",
-           nf ? fcols[0] : cols, nf && no ? " and ordered by the rest of " : "", nf && no ? cols : "");
+           nf ? fcols[0] : cols, nf && no ? " and ordered by the rest of " : "",
+           nf && no ? cols : "");
     if (ncols == 1 && nf) {
         const corm_field *f = field_of(m, fcols[0]);
         if (m && f && indexed(m, f)) {
             printf("      %s.%s is indexed, but this filter cannot use the index (a LIKE, a "
                    "function or a cast on the column): filter on the stored value, or add an "
-                   "expression index in a migration\n", m->name, f->name);
+                   "expression index in a migration\n",
+                   m->name, f->name);
             return;
         }
         if (m && f) {
@@ -455,13 +464,15 @@ static void advise(const char *sql, const alias *a, bool temp_order, const corm_
                    type_of(f, schema, t, sizeof t));
         } else {
             printf("      add an index on %s(%s): `db_index` on that field in the schema "
-                   "(--schema FILE.corm names the line)\n", a->table, cols);
+                   "(--schema FILE.corm names the line)\n",
+                   a->table, cols);
         }
     } else if (m) {
         printf("      add to model %s in the schema:  index (%s)\n", m->name, names);
     } else {
         printf("      add an index on %s(%s): `index (...)` in that model in the schema "
-               "(--schema FILE.corm names the line)\n", a->table, cols);
+               "(--schema FILE.corm names the line)\n",
+               a->table, cols);
     }
 }
 
@@ -497,8 +508,9 @@ static int explain(report *r, const char *url, const corm_schema *schema, int to
             if (json_is_integer(v)) vals[k] = corm_int(json_integer_value(v));
             else if (json_is_real(v)) vals[k] = corm_float(json_real_value(v));
             else if (json_is_boolean(v)) vals[k] = corm_bool(json_is_true(v));
-            else if (json_is_string(v)) vals[k] = corm_text(texts[k] = strdup(json_string_value(v)));
-            else vals[k] = corm_null();  /* redacted: the plan rarely depends on values */
+            else if (json_is_string(v))
+                vals[k] = corm_text(texts[k] = strdup(json_string_value(v)));
+            else vals[k] = corm_null(); /* redacted: the plan rarely depends on values */
         }
         size_t len = strlen(s->sql) + 32;
         char *sql = malloc(len);
@@ -510,10 +522,12 @@ static int explain(report *r, const char *url, const corm_schema *schema, int to
         rc = qs ? corm_eval(qs) : rc;
         char sqlc[120];
         clip(s->norm, 100, sqlc, sizeof sqlc);
-        printf("  %s\n    %llu calls, %.3f ms in all\n", sqlc, (unsigned long long)s->calls, s->total);
+        printf("  %s\n    %llu calls, %.3f ms in all\n", sqlc, (unsigned long long)s->calls,
+               s->total);
         if (rc != CORM_OK) {
-            printf("    (EXPLAIN failed: %s)\n",
-                   qs && corm_qs_failed(qs) ? corm_qs_error(qs)->message : corm_db_error(db)->message);
+            printf("    (EXPLAIN failed: %s)\n", qs && corm_qs_failed(qs)
+                                                     ? corm_qs_error(qs)->message
+                                                     : corm_db_error(db)->message);
         } else {
             alias as[16];
             int na = aliases_of(s->sql, as, 16);
@@ -539,8 +553,7 @@ static int explain(report *r, const char *url, const corm_schema *schema, int to
                     for (int k = 0; k < na; k++)
                         if (strcasecmp(as[k].alias, who) == 0)
                             advise_sort(s->sql, &as[k], strstr(d, " INDEX "), schema, &nadvice);
-                }
-                else if (strncmp(d, "Seq Scan on ", 12) == 0) {
+                } else if (strncmp(d, "Seq Scan on ", 12) == 0) {
                     char t[64] = "", al[64] = "";
                     if (sscanf(d + 12, "%63s %63s", t, al) >= 1)
                         snprintf(name, sizeof name, "%s", al[0] && strcmp(al, "(cost") ? al : t);
@@ -551,7 +564,8 @@ static int explain(report *r, const char *url, const corm_schema *schema, int to
             }
         }
         corm_qs_free(qs);
-        if (corm_tx_depth(db) > 0 && corm_rollback(db) != CORM_OK) cli_print_error(corm_db_error(db));
+        if (corm_tx_depth(db) > 0 && corm_rollback(db) != CORM_OK)
+            cli_print_error(corm_db_error(db));
         free(sql);
         for (int k = 0; k < n; k++) free(texts[k]);
     }
@@ -625,16 +639,18 @@ int cli_report(int argc, char **argv)
     if (!code) {
         printf("corm report: %s\n", path);
         printf("  %llu statements, %.3f ms; %llu captures (%llu statements inside); %zu distinct "
-               "findings", (unsigned long long)r.statements, r.total_ms,
-               (unsigned long long)r.captures, (unsigned long long)r.capture_statements, r.nfs);
+               "findings",
+               (unsigned long long)r.statements, r.total_ms, (unsigned long long)r.captures,
+               (unsigned long long)r.capture_statements, r.nfs);
         if (r.bad) printf("; %llu unreadable lines", (unsigned long long)r.bad);
         printf("\n");
         print_fps(&r, top, by_total, "Top statements by total time");
         print_fps(&r, top, by_calls, "Top statements by count");
-        static const char *const n1[] = {"n_plus_one", "count_in_loop", "exists_in_loop",
-                                         "filter_after_prefetch", "prefetch_in_loop",
-                                         "lookup_in_loop", "write_in_loop", "unused_eager",
-                                         "late_eager", NULL};
+        static const char *const n1[] = {"n_plus_one",       "count_in_loop",
+                                         "exists_in_loop",   "filter_after_prefetch",
+                                         "prefetch_in_loop", "lookup_in_loop",
+                                         "write_in_loop",    "unused_eager",
+                                         "late_eager",       NULL};
         static const char *const dups[] = {"duplicate", "similar", NULL};
         static const char *const budget[] = {"over_budget", NULL};
         print_findings(&r, "N+1 and eager-loading findings, with their fix", n1);
@@ -655,12 +671,14 @@ int cli_report(int argc, char **argv)
             if (slow_ms < 0 && !r.any_slow_flag && shown >= 5) break;
             char sql[120];
             clip(r.slows[i].sql, 100, sql, sizeof sql);
-            printf("  %10.3f ms  %s  at %s\n", r.slows[i].ms, sql, r.slows[i].site ? r.slows[i].site : "?");
+            printf("  %10.3f ms  %s  at %s\n", r.slows[i].ms, sql,
+                   r.slows[i].site ? r.slows[i].site : "?");
             shown++;
         }
         if (!shown) printf("  none\n");
         if (url) code = explain(&r, url, schema, top < 5 ? top : 5);
-        else printf("\n(index advice: run again with --db URL to EXPLAIN the slowest statements)\n");
+        else
+            printf("\n(index advice: run again with --db URL to EXPLAIN the slowest statements)\n");
     }
     report_free(&r);
     corm_schema_free(schema);

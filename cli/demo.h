@@ -19,7 +19,7 @@ typedef struct demo_ctx {
     corm_db *db;
     int64_t scale;
     int64_t rows;
-    size_t peak_bytes;  /* result memory held at once, when a scenario reports it */
+    size_t peak_bytes; /* result memory held at once, when a scenario reports it */
 } demo_ctx;
 
 typedef struct demo_scenario {

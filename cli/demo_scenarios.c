@@ -26,7 +26,8 @@ static int books_author(demo_ctx *c, bool fixed)
     if (fixed) corm_select_related(qs, "author");
     corm_order_by(qs, "id");
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         Author *a = book_author(b);
         if (!a) return corm_qs_free(qs), demo_fail_db(c->db);
         use(b->title);
@@ -47,7 +48,8 @@ static int orders_user_product(demo_ctx *c, bool fixed)
     corm_order_by(qs, "id");
     corm_slice(qs, 0, 20);
     Order *o;
-    corm_foreach (o, qs) {
+    corm_foreach(o, qs)
+    {
         User *u = order_user(o);
         Product *p = order_product(o);
         if (!u || !p) return corm_qs_free(qs), demo_fail_db(c->db);
@@ -67,7 +69,8 @@ static int books_author_country(demo_ctx *c, bool fixed)
     if (fixed) corm_select_related(qs, "author__country");
     corm_order_by(qs, "id");
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         Author *a = book_author(b);
         Country *co = a ? author_country(a) : NULL;
         if (!co) return corm_qs_free(qs), demo_fail_db(c->db);
@@ -82,12 +85,12 @@ static int books_author_country_naive(demo_ctx *c) { return books_author_country
 static int books_author_country_fixed(demo_ctx *c) { return books_author_country(c, true); }
 
 /* Fail the scenario when a lazy load returned nothing because of an error. */
-#define NEED(ptr, qs)                                                       \
-    do {                                                                    \
-        if (!(ptr)) {                                                       \
-            corm_qs_free(qs);                                               \
-            return demo_fail_db(c->db);                                     \
-        }                                                                   \
+#define NEED(ptr, qs)                   \
+    do {                                \
+        if (!(ptr)) {                   \
+            corm_qs_free(qs);           \
+            return demo_fail_db(c->db); \
+        }                               \
     } while (0)
 
 /* Count and use a list of books. */
@@ -106,7 +109,8 @@ static int authors_books(demo_ctx *c, bool fixed)
     corm_order_by(qs, "id");
     if (fixed) corm_prefetch_related(qs, "books");
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         const corm_list *books = author_books(a);
         NEED(books, qs);
         use(a->name);
@@ -124,7 +128,8 @@ static int posts_tags(demo_ctx *c, bool fixed)
     corm_order_by(qs, "id");
     if (fixed) corm_prefetch_related(qs, "tags");
     Post *p;
-    corm_foreach (p, qs) {
+    corm_foreach(p, qs)
+    {
         const corm_list *tags = post_tags(p);
         NEED(tags, qs);
         for (size_t i = 0; i < tags->n; i++) use(((Tag *)tags->items[i])->name);
@@ -145,7 +150,8 @@ static int books_author_genres(demo_ctx *c, bool fixed)
         corm_prefetch_related(qs, "genres");
     }
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         Author *a = book_author(b);
         const corm_list *g = book_genres(b);
         NEED(a, qs);
@@ -170,7 +176,8 @@ static int authors_published_books(demo_ctx *c, bool fixed)
         corm_prefetch(qs, "books", published, "published_books");
     }
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         if (fixed) {
             use_books(c, corm_attr(a, "published_books"));
             continue;
@@ -178,7 +185,8 @@ static int authors_published_books(demo_ctx *c, bool fixed)
         corm_qs *mine = author_books_qs(a);
         corm_filter(mine, "published_date__isnull", corm_bool(false));
         Book *b;
-        corm_foreach (b, mine) {
+        corm_foreach(b, mine)
+        {
             use(b->title);
             c->rows++;
         }
@@ -200,7 +208,8 @@ static int author_report(demo_ctx *c, bool fixed)
         corm_prefetch(qs, "books", books, NULL);
     }
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         const corm_list *books = author_books(a);
         NEED(books, qs);
         for (size_t i = 0; i < books->n; i++) {
@@ -228,7 +237,8 @@ static int users_orders_items(demo_ctx *c, bool fixed)
         corm_prefetch(qs, "orders", orders, NULL);
     }
     User *u;
-    corm_foreach (u, qs) {
+    corm_foreach(u, qs)
+    {
         const corm_list *orders = user_orders(u);
         NEED(orders, qs);
         for (size_t i = 0; i < orders->n; i++) {
@@ -259,7 +269,8 @@ static int orders_active_items_product(demo_ctx *c, bool fixed)
         corm_prefetch(qs, "items", items, "active_items");
     }
     Order *o;
-    corm_foreach (o, qs) {
+    corm_foreach(o, qs)
+    {
         corm_qs *mine = NULL;
         const corm_list *items;
         if (fixed) {
@@ -286,8 +297,14 @@ static int orders_active_items_product(demo_ctx *c, bool fixed)
     }
     return finish(qs);
 }
-static int orders_active_items_product_naive(demo_ctx *c) { return orders_active_items_product(c, false); }
-static int orders_active_items_product_fixed(demo_ctx *c) { return orders_active_items_product(c, true); }
+static int orders_active_items_product_naive(demo_ctx *c)
+{
+    return orders_active_items_product(c, false);
+}
+static int orders_active_items_product_fixed(demo_ctx *c)
+{
+    return orders_active_items_product(c, true);
+}
 
 /* -- customers_orders_multi (seed 003): three Prefetch on orders: all,
 ** recent (a to_attr) and high value (a to_attr) */
@@ -306,7 +323,8 @@ static int customers_orders_multi(demo_ctx *c, bool fixed)
         corm_prefetch(qs, "orders", high, "high_value_orders");
     }
     User *u;
-    corm_foreach (u, qs) {
+    corm_foreach(u, qs)
+    {
         size_t n[3];
         if (fixed) {
             n[0] = user_orders(u)->n;
@@ -350,7 +368,8 @@ static int books_recent_reviews(demo_ctx *c, bool fixed)
         corm_prefetch(qs, "reviews", recent, "recent_reviews");
     }
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         corm_qs *mine = NULL;
         const corm_list *reviews;
         if (fixed) {
@@ -395,15 +414,17 @@ static int prefetch_then_filter(demo_ctx *c, bool fixed)
         corm_prefetch_related(qs, "books");
     }
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         if (fixed) {
             use_books(c, corm_attr(a, "recent_books"));
             continue;
         }
-        corm_qs *recent = author_books_qs(a);  /* a new query: the prefetch is unused */
+        corm_qs *recent = author_books_qs(a); /* a new query: the prefetch is unused */
         corm_filter(recent, "published_date__year__gte", corm_int(2020));
         Book *b;
-        corm_foreach (b, recent) {
+        corm_foreach(b, recent)
+        {
             use(b->title);
             c->rows++;
         }
@@ -422,7 +443,8 @@ static int authors_book_count(demo_ctx *c, bool fixed)
     corm_order_by(qs, "id");
     if (fixed) corm_annotate(qs, "book_count", corm_Count(qs, "books", false));
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         int64_t n;
         if (fixed) {
             n = corm_annotation(a, "book_count")->u.i;
@@ -454,7 +476,8 @@ static int authors_latest_book(demo_ctx *c, bool fixed)
         corm_annotate(qs, "latest_title", corm_Subquery(qs, latest, "title"));
     }
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         if (fixed) {
             const corm_value *t = corm_annotation(a, "latest_title");
             if (t && t->type == CORM_V_TEXT) use(t->u.s.p);
@@ -481,7 +504,8 @@ static int only_deferred_access(demo_ctx *c, bool fixed)
     if (fixed) corm_only(qs, "title", "description");
     else corm_only(qs, "title");
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         use(b->title);
         use(corm_field(b, description));
         c->rows++;
@@ -553,12 +577,12 @@ static int iterate_twice(demo_ctx *c, bool fixed)
 {
     corm_qs *qs = corm_all(c->db, Book);
     Book *b;
-    corm_foreach (b, qs) c->rows += b->id > 0;
+    corm_foreach(b, qs) c->rows += b->id > 0;
     if (!fixed) {
         if (finish(qs)) return 1;
         qs = corm_all(c->db, Book);
     }
-    corm_foreach (b, qs) use(b->title);
+    corm_foreach(b, qs) use(b->title);
     return finish(qs);
 }
 static int iterate_twice_naive(demo_ctx *c) { return iterate_twice(c, false); }
@@ -571,7 +595,8 @@ static int iterator_chunked(demo_ctx *c, bool fixed)
     corm_qs *qs = corm_all(c->db, Book);
     Book *b;
     if (!fixed) {
-        corm_foreach (b, qs) {
+        corm_foreach(b, qs)
+        {
             use(b->title);
             c->rows++;
         }
@@ -633,7 +658,8 @@ static int update_loop_vs_update(demo_ctx *c, bool fixed)
     }
     corm_order_by(qs, "id");
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         b->featured = true;
         if (corm_save(c->db, b) != CORM_OK) return corm_qs_free(qs), demo_fail_db(c->db);
         c->rows++;
@@ -654,7 +680,7 @@ static int bulk_update_pages(demo_ctx *c, bool fixed)
     size_t n = corm_qs_len(qs);
     for (size_t i = 0; i < n; i++) {
         Book *b = corm_qs_at(qs, i);
-        b->pages = (int32_t)(100 + b->id % 400);  /* the seed's values: re-runnable */
+        b->pages = (int32_t)(100 + b->id % 400); /* the seed's values: re-runnable */
         if (!fixed && corm_save(c->db, b) != CORM_OK) return corm_qs_free(qs), demo_fail_db(c->db);
     }
     if (fixed && corm_bulk_update(c->db, corm_qs_items(qs), n, "pages") < 0)
@@ -675,10 +701,11 @@ static int tenant_manager(demo_ctx *c, bool fixed)
     if (fixed && corm_scope_set(c->db, "tenant_id", corm_int(1)) != CORM_OK)
         return demo_fail_db(c->db);
     corm_qs *qs = corm_all(c->db, Invoice);
-    if (!fixed) corm_unscoped(qs);  /* what a plain manager gives */
+    if (!fixed) corm_unscoped(qs); /* what a plain manager gives */
     corm_order_by(qs, "id");
     Invoice *inv;
-    corm_foreach (inv, qs) {
+    corm_foreach(inv, qs)
+    {
         use(inv->number);
         c->rows++;
     }
@@ -697,14 +724,14 @@ static int tenant_manager_naive(demo_ctx *c) { return tenant_manager(c, false); 
 static int tenant_manager_fixed(demo_ctx *c) { return tenant_manager(c, true); }
 
 const demo_scenario demo_scenarios[] = {
-    {"books_author", "every book with its author's name (select_related)",
-     books_author_naive, books_author_fixed},
+    {"books_author", "every book with its author's name (select_related)", books_author_naive,
+     books_author_fixed},
     {"orders_user_product", "first 20 orders with user email and product name",
      orders_user_product_naive, orders_user_product_fixed},
     {"books_author_country", "every book with its author's country (nested select_related)",
      books_author_country_naive, books_author_country_fixed},
-    {"authors_books", "every author with their books (prefetch a reverse fk)",
-     authors_books_naive, authors_books_fixed},
+    {"authors_books", "every author with their books (prefetch a reverse fk)", authors_books_naive,
+     authors_books_fixed},
     {"posts_tags", "posts with their tags (prefetch a many-to-many)", posts_tags_naive,
      posts_tags_fixed},
     {"books_author_genres", "books with author (select_related) and genres (prefetch)",
@@ -713,19 +740,26 @@ const demo_scenario demo_scenarios[] = {
      authors_published_books_naive, authors_published_books_fixed},
     {"author_report", "authors, their books and each book's genres (nested Prefetch)",
      author_report_naive, author_report_fixed},
-    {"users_orders_items", "users' orders with payment method and items (Prefetch with "
-     "select_related and prefetch_related inside)", users_orders_items_naive,
-     users_orders_items_fixed},
-    {"orders_active_items_product", "orders with non-cancelled items and their product "
-     "(filtered Prefetch + select_related)", orders_active_items_product_naive,
-     orders_active_items_product_fixed},
-    {"customers_orders_multi", "customers with all, recent and high-value orders "
-     "(three Prefetch on one relation)", customers_orders_multi_naive,
-     customers_orders_multi_fixed},
-    {"books_recent_reviews", "the 5 newest reviews of each book with their user "
-     "(top-N per parent)", books_recent_reviews_naive, books_recent_reviews_fixed},
-    {"prefetch_then_filter", "prefetch books then filter per author (the mistake) vs "
-     "Prefetch with to_attr", prefetch_then_filter_naive, prefetch_then_filter_fixed},
+    {"users_orders_items",
+     "users' orders with payment method and items (Prefetch with "
+     "select_related and prefetch_related inside)",
+     users_orders_items_naive, users_orders_items_fixed},
+    {"orders_active_items_product",
+     "orders with non-cancelled items and their product "
+     "(filtered Prefetch + select_related)",
+     orders_active_items_product_naive, orders_active_items_product_fixed},
+    {"customers_orders_multi",
+     "customers with all, recent and high-value orders "
+     "(three Prefetch on one relation)",
+     customers_orders_multi_naive, customers_orders_multi_fixed},
+    {"books_recent_reviews",
+     "the 5 newest reviews of each book with their user "
+     "(top-N per parent)",
+     books_recent_reviews_naive, books_recent_reviews_fixed},
+    {"prefetch_then_filter",
+     "prefetch books then filter per author (the mistake) vs "
+     "Prefetch with to_attr",
+     prefetch_then_filter_naive, prefetch_then_filter_fixed},
     {"authors_book_count", "a count per author in a loop vs annotate(Count)",
      authors_book_count_naive, authors_book_count_fixed},
     {"authors_latest_book", "each author's latest book title: a query each vs a Subquery",
@@ -742,13 +776,19 @@ const demo_scenario demo_scenarios[] = {
      iterate_twice_naive, iterate_twice_fixed},
     {"iterator_chunked", "every book in memory vs iterator(chunk_size=2000) (peak memory)",
      iterator_chunked_naive, iterator_chunked_fixed},
-    {"create_loop_vs_bulk", "N comments saved one by one vs one bulk_create (a query per "
-     "batch)", create_loop_vs_bulk_naive, create_loop_vs_bulk_fixed},
-    {"update_loop_vs_update", "feature unpublished books: load and save each vs one "
-     "update()", update_loop_vs_update_naive, update_loop_vs_update_fixed},
-    {"bulk_update", "new page counts saved one by one vs one bulk_update",
-     bulk_update_naive, bulk_update_fixed},
-    {"tenant_manager", "tenant 1's invoices: no default scope (every tenant's rows) vs "
-     "`scope tenant_id`", tenant_manager_naive, tenant_manager_fixed},
+    {"create_loop_vs_bulk",
+     "N comments saved one by one vs one bulk_create (a query per "
+     "batch)",
+     create_loop_vs_bulk_naive, create_loop_vs_bulk_fixed},
+    {"update_loop_vs_update",
+     "feature unpublished books: load and save each vs one "
+     "update()",
+     update_loop_vs_update_naive, update_loop_vs_update_fixed},
+    {"bulk_update", "new page counts saved one by one vs one bulk_update", bulk_update_naive,
+     bulk_update_fixed},
+    {"tenant_manager",
+     "tenant 1's invoices: no default scope (every tenant's rows) vs "
+     "`scope tenant_id`",
+     tenant_manager_naive, tenant_manager_fixed},
 };
 const int demo_nscenarios = (int)(sizeof demo_scenarios / sizeof demo_scenarios[0]);

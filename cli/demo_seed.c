@@ -12,9 +12,9 @@
 
 #include <stdio.h>
 
-#define SAVE(obj)                                                         \
-    do {                                                                  \
-        if (corm_save(db, &(obj)) != CORM_OK) return demo_fail_db(db);    \
+#define SAVE(obj)                                                      \
+    do {                                                               \
+        if (corm_save(db, &(obj)) != CORM_OK) return demo_fail_db(db); \
     } while (0)
 
 static int64_t at_least(int64_t v, int64_t min) { return v < min ? min : v; }
@@ -130,7 +130,7 @@ int demo_seed(corm_db *db, int64_t scale)
                  (long long)(i % 28 + 1));
         o.user_id = (i - 1) % nusers + 1;
         o.product_id = (i - 1) % 10 + 1;
-        o.payment_method_id = o.user_id;  /* one payment method per user, same ids */
+        o.payment_method_id = o.user_id; /* one payment method per user, same ids */
         o.total = 20.0 + (double)(i % 100);
         o.status = i % 3 ? "paid" : "new";
         o.created_at = b;

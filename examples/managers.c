@@ -78,7 +78,7 @@ int main(void)
 
     corm_qs *qs = books_for_list_view(db);
     Book *b;
-    corm_foreach (b, qs)
+    corm_foreach(b, qs)
         printf("%s by %s (%zu genres)\n", b->title, book_author(b)->name, book_genres(b)->n);
     corm_qs_free(qs);
 
@@ -103,7 +103,7 @@ int main(void)
     if (enter_tenant(db, 2) != CORM_OK) return fail(db);
     inv = corm_all(db, Invoice);
     Invoice *i;
-    corm_foreach (i, inv) printf("tenant 2 sees %s\n", i->number);
+    corm_foreach(i, inv) printf("tenant 2 sees %s\n", i->number);
     corm_qs_free(inv);
     corm_close(db);
     return 0;

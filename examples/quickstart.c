@@ -53,8 +53,7 @@ int main(int argc, char **argv)
     corm_order_by(qs, "title");
     Book *b;
     uint64_t before = corm_query_count(db);
-    corm_foreach (b, qs)
-        printf("%s by %s\n", b->title, book_author(b)->name);
+    corm_foreach(b, qs) printf("%s by %s\n", b->title, book_author(b)->name);
     if (corm_qs_failed(qs)) fprintf(stderr, "%s\n", corm_qs_error(qs)->message);
     printf("(%llu query)\n", (unsigned long long)(corm_query_count(db) - before));
     corm_qs_free(qs);

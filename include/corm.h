@@ -36,19 +36,19 @@ extern "C" {
 /* ------------------------------------------------------------------ errors */
 
 /* Return codes.  Append only: values never change between versions. */
-#define CORM_RC_MAP(XX)                                                     \
-    XX(OK, 0, "success")                                                    \
-    XX(NOMEM, 1, "out of memory")                                           \
-    XX(MISUSE, 2, "API misuse")                                             \
-    XX(INVALID, 3, "invalid argument")                                      \
-    XX(SCHEMA, 4, "unknown model, field or relation")                       \
-    XX(TYPE, 5, "wrong value type")                                         \
-    XX(NOTFOUND, 6, "object does not exist")                                \
-    XX(MULTIPLE, 7, "more than one object returned")                        \
-    XX(CONSTRAINT, 8, "constraint violated")                                \
-    XX(BUSY, 9, "database is busy")                                         \
-    XX(CONN, 10, "connection failed or lost")                               \
-    XX(DB, 11, "database error")                                            \
+#define CORM_RC_MAP(XX)                               \
+    XX(OK, 0, "success")                              \
+    XX(NOMEM, 1, "out of memory")                     \
+    XX(MISUSE, 2, "API misuse")                       \
+    XX(INVALID, 3, "invalid argument")                \
+    XX(SCHEMA, 4, "unknown model, field or relation") \
+    XX(TYPE, 5, "wrong value type")                   \
+    XX(NOTFOUND, 6, "object does not exist")          \
+    XX(MULTIPLE, 7, "more than one object returned")  \
+    XX(CONSTRAINT, 8, "constraint violated")          \
+    XX(BUSY, 9, "database is busy")                   \
+    XX(CONN, 10, "connection failed or lost")         \
+    XX(DB, 11, "database error")                      \
     XX(IO, 12, "input/output error")
 
 typedef enum corm_rc {
@@ -68,22 +68,22 @@ CORM_API const char *corm_rc_str(corm_rc rc);
 */
 /* Which constraint a CORM_CONSTRAINT error is about (corm_error.constraint). */
 typedef enum corm_ckind {
-    CORM_CK_NONE,         /* not a constraint error, or not known */
-    CORM_CK_UNIQUE,       /* unique field, unique (a, b), primary key */
-    CORM_CK_NOT_NULL,     /* a field without `null` got NULL */
-    CORM_CK_FOREIGN_KEY,  /* an fk names a row that does not exist */
-    CORM_CK_CHECK,        /* a CHECK constraint */
-    CORM_CK_PROTECT,      /* delete refused: on_delete=protect */
-    CORM_CK_RESTRICT      /* delete refused: on_delete=restrict */
+    CORM_CK_NONE,        /* not a constraint error, or not known */
+    CORM_CK_UNIQUE,      /* unique field, unique (a, b), primary key */
+    CORM_CK_NOT_NULL,    /* a field without `null` got NULL */
+    CORM_CK_FOREIGN_KEY, /* an fk names a row that does not exist */
+    CORM_CK_CHECK,       /* a CHECK constraint */
+    CORM_CK_PROTECT,     /* delete refused: on_delete=protect */
+    CORM_CK_RESTRICT     /* delete refused: on_delete=restrict */
 } corm_ckind;
 
 typedef struct corm_error {
     corm_rc rc;
-    char message[512];  /* what was wrong */
-    char hint[512];     /* what to do about it */
-    char sql[1024];     /* the statement that failed, truncated */
-    char sqlstate[6];   /* PostgreSQL SQLSTATE, or "" */
-    char file[256];     /* schema file, or the C file of the call */
+    char message[512]; /* what was wrong */
+    char hint[512];    /* what to do about it */
+    char sql[1024];    /* the statement that failed, truncated */
+    char sqlstate[6];  /* PostgreSQL SQLSTATE, or "" */
+    char file[256];    /* schema file, or the C file of the call */
     int line, col;
     /* CORM_CONSTRAINT from a write: the constraint, by kind and name
     ** ("book.isbn", "Order.product" for a protect), the offending values
@@ -98,8 +98,7 @@ typedef struct corm_error {
 
 /* "file:line:col: message\nhint: ...\nsql: ..." into buf (the parts that
 ** are known), truncated to size.  Returns buf. */
-CORM_API const char *corm_error_format(const corm_error *err, char *buf,
-                                       size_t size);
+CORM_API const char *corm_error_format(const corm_error *err, char *buf, size_t size);
 
 /* ------------------------------------------------------------- call sites */
 
@@ -133,27 +132,87 @@ typedef struct corm_value {
         int64_t i;
         double f;
         bool b;
-        struct { const char *p; size_t n; } s;        /* TEXT, BLOB */
-        struct { const int64_t *p; size_t n; } ints;  /* INTS */
-        struct { const char *const *p; size_t n; } texts; /* TEXTS */
-        struct { const struct corm_value *p; size_t n; } list;
+        struct {
+            const char *p;
+            size_t n;
+        } s; /* TEXT, BLOB */
+        struct {
+            const int64_t *p;
+            size_t n;
+        } ints; /* INTS */
+        struct {
+            const char *const *p;
+            size_t n;
+        } texts; /* TEXTS */
+        struct {
+            const struct corm_value *p;
+            size_t n;
+        } list;
     } u;
 } corm_value;
 
-static inline corm_value corm_null(void) { corm_value v = {CORM_V_NULL, {0}}; return v; }
-static inline corm_value corm_int(int64_t i) { corm_value v = {CORM_V_INT, {0}}; v.u.i = i; return v; }
-static inline corm_value corm_float(double f) { corm_value v = {CORM_V_FLOAT, {0}}; v.u.f = f; return v; }
-static inline corm_value corm_bool(bool b) { corm_value v = {CORM_V_BOOL, {0}}; v.u.b = b; return v; }
-/* NUL-terminated text; NULL gives corm_null(). */
-static inline corm_value corm_text(const char *s) {
+static inline corm_value corm_null(void)
+{
     corm_value v = {CORM_V_NULL, {0}};
-    if (s) { v.type = CORM_V_TEXT; v.u.s.p = s; v.u.s.n = (size_t)-1; }
     return v;
 }
-static inline corm_value corm_blobv(const void *p, size_t n) { corm_value v = {CORM_V_BLOB, {0}}; v.u.s.p = (const char *)p; v.u.s.n = n; return v; }
-static inline corm_value corm_ints(const int64_t *p, size_t n) { corm_value v = {CORM_V_INTS, {0}}; v.u.ints.p = p; v.u.ints.n = n; return v; }
-static inline corm_value corm_texts(const char *const *p, size_t n) { corm_value v = {CORM_V_TEXTS, {0}}; v.u.texts.p = p; v.u.texts.n = n; return v; }
-static inline corm_value corm_vlist(const corm_value *p, size_t n) { corm_value v = {CORM_V_LIST, {0}}; v.u.list.p = p; v.u.list.n = n; return v; }
+static inline corm_value corm_int(int64_t i)
+{
+    corm_value v = {CORM_V_INT, {0}};
+    v.u.i = i;
+    return v;
+}
+static inline corm_value corm_float(double f)
+{
+    corm_value v = {CORM_V_FLOAT, {0}};
+    v.u.f = f;
+    return v;
+}
+static inline corm_value corm_bool(bool b)
+{
+    corm_value v = {CORM_V_BOOL, {0}};
+    v.u.b = b;
+    return v;
+}
+/* NUL-terminated text; NULL gives corm_null(). */
+static inline corm_value corm_text(const char *s)
+{
+    corm_value v = {CORM_V_NULL, {0}};
+    if (s) {
+        v.type = CORM_V_TEXT;
+        v.u.s.p = s;
+        v.u.s.n = (size_t)-1;
+    }
+    return v;
+}
+static inline corm_value corm_blobv(const void *p, size_t n)
+{
+    corm_value v = {CORM_V_BLOB, {0}};
+    v.u.s.p = (const char *)p;
+    v.u.s.n = n;
+    return v;
+}
+static inline corm_value corm_ints(const int64_t *p, size_t n)
+{
+    corm_value v = {CORM_V_INTS, {0}};
+    v.u.ints.p = p;
+    v.u.ints.n = n;
+    return v;
+}
+static inline corm_value corm_texts(const char *const *p, size_t n)
+{
+    corm_value v = {CORM_V_TEXTS, {0}};
+    v.u.texts.p = p;
+    v.u.texts.n = n;
+    return v;
+}
+static inline corm_value corm_vlist(const corm_value *p, size_t n)
+{
+    corm_value v = {CORM_V_LIST, {0}};
+    v.u.list.p = p;
+    v.u.list.n = n;
+    return v;
+}
 /* corm_range(lo, hi): both ends included, as Django's __range. */
 #define corm_range(lo, hi) corm_vlist((const corm_value[]){(lo), (hi)}, 2)
 
@@ -173,8 +232,7 @@ typedef struct corm_db corm_db;
 ** TimeZone UTC, DateStyle ISO, client_encoding UTF8 (docs/postgresql.md).
 ** Returns NULL on failure (CORM_INVALID bad url, CORM_CONN cannot open).
 */
-CORM_API corm_db *corm_open(const char *url, const corm_schema *schema,
-                            corm_error *err);
+CORM_API corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err);
 /* Closes db.  Free its querysets first: objects loaded through db must not
 ** be used after corm_close (their accessors and the N+1 bookkeeping of
 ** their reads refer to db), as sqlite3 statements before sqlite3_close. */
@@ -189,38 +247,37 @@ CORM_API const corm_schema *corm_db_schema(const corm_db *db);
 CORM_API const char *corm_db_vendor(const corm_db *db);
 
 /* Run SQL with no parameters and no result rows (DDL, PRAGMA). */
-CORM_API CORM_WARN_UNUSED corm_rc corm_exec_at(corm_db *db, const char *sql,
-                                               corm_site site);
+CORM_API CORM_WARN_UNUSED corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site);
 #define corm_exec(db, sql) corm_exec_at((db), (sql), CORM_SITE)
 
 /* ------------------------------------------------------- query events */
 
 /* What made a statement run (corm_event.kind), as an enum: the part of the
 ** origin string before ':'.  Append only. */
-#define CORM_ORIGIN_MAP(XX)                                                 \
-    XX(OTHER, "other")           /* not classified */                       \
+#define CORM_ORIGIN_MAP(XX)                                                   \
+    XX(OTHER, "other")           /* not classified */                         \
     XX(QUERYSET, "queryset")     /* a queryset evaluated (foreach/get/...) */ \
-    XX(LOOKUP, "lookup")         /* a queryset filtered on its pk only */   \
-    XX(FK, "fk")                 /* lazy forward fk / one-to-one */         \
-    XX(SET, "set")               /* lazy reverse fk / m2m set */            \
-    XX(SET_FILTER, "set_filter") /* a related queryset evaluated */         \
-    XX(SET_COUNT, "set_count")   /* count() of a related queryset */        \
-    XX(SET_EXISTS, "set_exists") /* exists() of a related queryset */       \
-    XX(DEFERRED, "deferred")     /* a field only()/defer() left out */      \
-    XX(PREFETCH, "prefetch")     /* one prefetch_related level */           \
-    XX(COUNT, "count")                                                      \
-    XX(EXISTS, "exists")                                                    \
-    XX(VALUES, "values")                                                    \
-    XX(AGGREGATE, "aggregate")                                              \
-    XX(ITERATOR, "iterator")                                                \
-    XX(RAW, "raw")                                                          \
-    XX(EXPLAIN, "explain")                                                  \
-    XX(INSERT, "insert")                                                    \
-    XX(UPDATE, "update")                                                    \
-    XX(DELETE, "delete")                                                    \
-    XX(EXEC, "exec")                                                        \
-    XX(TRANSACTION, "transaction")                                          \
-    XX(MIGRATE, "migrate")                                                  \
+    XX(LOOKUP, "lookup")         /* a queryset filtered on its pk only */     \
+    XX(FK, "fk")                 /* lazy forward fk / one-to-one */           \
+    XX(SET, "set")               /* lazy reverse fk / m2m set */              \
+    XX(SET_FILTER, "set_filter") /* a related queryset evaluated */           \
+    XX(SET_COUNT, "set_count")   /* count() of a related queryset */          \
+    XX(SET_EXISTS, "set_exists") /* exists() of a related queryset */         \
+    XX(DEFERRED, "deferred")     /* a field only()/defer() left out */        \
+    XX(PREFETCH, "prefetch")     /* one prefetch_related level */             \
+    XX(COUNT, "count")                                                        \
+    XX(EXISTS, "exists")                                                      \
+    XX(VALUES, "values")                                                      \
+    XX(AGGREGATE, "aggregate")                                                \
+    XX(ITERATOR, "iterator")                                                  \
+    XX(RAW, "raw")                                                            \
+    XX(EXPLAIN, "explain")                                                    \
+    XX(INSERT, "insert")                                                      \
+    XX(UPDATE, "update")                                                      \
+    XX(DELETE, "delete")                                                      \
+    XX(EXEC, "exec")                                                          \
+    XX(TRANSACTION, "transaction")                                            \
+    XX(MIGRATE, "migrate")                                                    \
     XX(SNAPSHOT, "snapshot")
 
 typedef enum corm_origin_kind {
@@ -237,11 +294,11 @@ typedef struct corm_event {
     const char *sql;
     const char *vendor;
     int nparams;
-    int64_t rows;     /* rows returned (SELECT) or changed */
-    double ms;        /* wall time of execute + fetch */
+    int64_t rows; /* rows returned (SELECT) or changed */
+    double ms;    /* wall time of execute + fetch */
     corm_rc rc;
-    corm_site site;   /* the application code that caused it */
-    corm_site built;  /* where its queryset was made, or {0} */
+    corm_site site;     /* the application code that caused it */
+    corm_site built;    /* where its queryset was made, or {0} */
     const char *origin; /* "queryset", "fk:Book.author", "set:Author.book_set",
                            "prefetch:Author.books", "count", "exists",
                            "insert", "update", "delete", "exec", "migrate",
@@ -251,16 +308,16 @@ typedef struct corm_event {
                            snapshot); not counted by corm_query_count */
     /* Filled by the instrumentation (docs/nplusone.md).  Strings are
     ** borrowed like the rest of the event. */
-    corm_origin_kind kind;  /* origin as an enum */
-    const char *model;      /* the model read or written ("Book"), or NULL;
+    corm_origin_kind kind;    /* origin as an enum */
+    const char *model;        /* the model read or written ("Book"), or NULL;
                                for lazy loads the parent's model */
-    const char *relation;   /* lazy loads and prefetch levels: the relation
+    const char *relation;     /* lazy loads and prefetch levels: the relation
                                ("author", "books") or deferred field */
     const corm_value *params; /* the bound values (nparams of them) */
-    uint64_t fingerprint;   /* the SQL with literals and IN lists folded
+    uint64_t fingerprint;     /* the SQL with literals and IN lists folded
                                (corm_sql_fingerprint), hashed */
-    uint64_t seq;           /* 1, 2, ... per db, internal ones included */
-    const char *scope;      /* name of the innermost open capture, or NULL */
+    uint64_t seq;             /* 1, 2, ... per db, internal ones included */
+    const char *scope;        /* name of the innermost open capture, or NULL */
     /* Lazy loads: the result the parent object came from (0 when not
     ** known) and its size.  An object loaded lazily one at a time from a
     ** multi-row result counts as part of that result. */
@@ -271,7 +328,7 @@ typedef struct corm_event {
     ** loaded) author; path_many when that crosses a to-many relation. */
     const char *path;
     bool path_many;
-    bool auto_load;         /* a batch load made by CORM_NPLUSONE_AUTO */
+    bool auto_load; /* a batch load made by CORM_NPLUSONE_AUTO */
 } corm_event;
 
 typedef void (*corm_event_fn)(void *ud, const corm_event *ev);
@@ -294,7 +351,6 @@ typedef struct corm_list {
     void **items;
 } corm_list;
 
-
 /*
 ** corm_all(db, Model) - a lazy queryset over every row of Model.  No query
 ** runs until evaluation (foreach, count, get, ...).  Errors of the builder
@@ -303,8 +359,7 @@ typedef struct corm_list {
 ** Returns NULL only when out of memory.
 */
 #define corm_all(db, Model) corm_qs_new_at((db), &Model##_model, CORM_SITE)
-CORM_API corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model,
-                                 corm_site site);
+CORM_API corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site);
 /* An unevaluated copy of the builder state (not the result). */
 CORM_API corm_qs *corm_qs_clone(const corm_qs *qs);
 /* Frees the qs, its result and every object hydrated into it. */
@@ -328,8 +383,7 @@ CORM_API void corm_exclude_q(corm_qs *qs, corm_q *q);
 /* order_by("-published_date", "title", "author__name"); replaces any
 ** earlier ordering, as Django.  No arguments: corm_order_by_v(qs, NULL)
 ** clears the default ordering. */
-#define corm_order_by(qs, ...) \
-    corm_order_by_v((qs), (const char *const[]){__VA_ARGS__, NULL})
+#define corm_order_by(qs, ...) corm_order_by_v((qs), (const char *const[]){__VA_ARGS__, NULL})
 CORM_API void corm_order_by_v(corm_qs *qs, const char *const *fields);
 
 /* select_related("author", "author__country"): follow forward fk and
@@ -362,8 +416,7 @@ CORM_API void corm_prefetch_related_v(corm_qs *qs, const char *const *paths);
 **            instead of the relation's cache; NULL for the cache; copied
 ** Several corm_prefetch on one relation with different to_attr are fine.
 */
-CORM_API void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner,
-                            const char *to_attr);
+CORM_API void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner, const char *to_attr);
 /* The list a Prefetch stored under to_attr on obj, or NULL if none. */
 CORM_API const corm_list *corm_attr(const void *obj, const char *to_attr);
 /* Eager loads (select/prefetch_related) asked after evaluation. */
@@ -375,13 +428,11 @@ CORM_API int corm_qs_late_eager(const corm_qs *qs);
 ** one model, loaded by corm).  Related objects go to each object's result
 ** arena.  Errors on db.
 */
-#define corm_prefetch_objects(db, objs, n, ...)                              \
-    corm_prefetch_objects_v((db), (void *const *)(objs), (n),                \
+#define corm_prefetch_objects(db, objs, n, ...)               \
+    corm_prefetch_objects_v((db), (void *const *)(objs), (n), \
                             (const char *const[]){__VA_ARGS__, NULL}, CORM_SITE)
-CORM_API CORM_WARN_UNUSED corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs,
-                                                          size_t n,
-                                                          const char *const *paths,
-                                                          corm_site site);
+CORM_API CORM_WARN_UNUSED corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n,
+                                                          const char *const *paths, corm_site site);
 
 /* qs[start:stop] as LIMIT/OFFSET; stop < 0 means no end. */
 CORM_API void corm_slice(corm_qs *qs, int64_t start, int64_t stop);
@@ -398,11 +449,11 @@ CORM_API void *corm_qs_at(const corm_qs *qs, size_t i);
 ** corm_qs_failed(qs) after the loop. */
 #define CORM__CAT2(a, b) a##b
 #define CORM__CAT(a, b) CORM__CAT2(a, b)
-#define corm_foreach(var, qs)                                               \
-    for (size_t CORM__CAT(corm__i, __LINE__) =                              \
-             corm_eval_at((qs), CORM_SITE) == CORM_OK ? 0 : SIZE_MAX;       \
-         CORM__CAT(corm__i, __LINE__) < corm_qs_len(qs) &&                  \
-         ((var) = corm_qs_at((qs), CORM__CAT(corm__i, __LINE__)), 1);       \
+#define corm_foreach(var, qs)                                         \
+    for (size_t CORM__CAT(corm__i, __LINE__) =                        \
+             corm_eval_at((qs), CORM_SITE) == CORM_OK ? 0 : SIZE_MAX; \
+         CORM__CAT(corm__i, __LINE__) < corm_qs_len(qs) &&            \
+         ((var) = corm_qs_at((qs), CORM__CAT(corm__i, __LINE__)), 1); \
          CORM__CAT(corm__i, __LINE__)++)
 
 /* SELECT COUNT(*); uses the result when already evaluated.  -1 on error. */
@@ -438,8 +489,7 @@ CORM_API size_t corm_qs_memory_size(const corm_qs *qs);
 CORM_API void *corm_related_at(void *obj, int rel, corm_site site);
 /* Reverse fk / m2m: every related object, loaded with one query on first
 ** access and cached on obj.  NULL on error. */
-CORM_API const corm_list *corm_related_set_at(void *obj, int rel,
-                                              corm_site site);
+CORM_API const corm_list *corm_related_set_at(void *obj, int rel, corm_site site);
 /* A new queryset over the related objects of obj, to filter or count;
 ** always queries (as Django's related manager .filter()).  Owned. */
 CORM_API corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site);
@@ -466,8 +516,7 @@ CORM_API bool corm_is_loaded(const void *obj, const char *name);
 /* Load field `name` of obj if it was deferred (one query).  Errors on db. */
 CORM_API corm_rc corm_load_field_at(void *obj, const char *name, corm_site site);
 /* corm_field(b, description): the field's value, loaded first if deferred. */
-#define corm_field(obj, field) \
-    (corm_load_field_at((obj), #field, CORM_SITE), (obj)->field)
+#define corm_field(obj, field) (corm_load_field_at((obj), #field, CORM_SITE), (obj)->field)
 
 /* SELECT DISTINCT. */
 CORM_API void corm_distinct(corm_qs *qs);
@@ -585,18 +634,14 @@ CORM_API void corm_iter_free(corm_iter *it);
 /* INSERT when obj's id is 0 (id is filled in), UPDATE otherwise.  Strings
 ** are read, not kept.  Errors on db (CORM_CONSTRAINT names the constraint). */
 #define corm_save(db, obj) corm_save_at((db), (obj), CORM_SITE)
-CORM_API CORM_WARN_UNUSED corm_rc corm_save_at(corm_db *db, void *obj,
-                                               corm_site site);
+CORM_API CORM_WARN_UNUSED corm_rc corm_save_at(corm_db *db, void *obj, corm_site site);
 /* DELETE the row of obj (the database applies on_delete). */
 #define corm_delete(db, obj) corm_delete_at((db), (obj), CORM_SITE)
-CORM_API CORM_WARN_UNUSED corm_rc corm_delete_at(corm_db *db, void *obj,
-                                                 corm_site site);
+CORM_API CORM_WARN_UNUSED corm_rc corm_delete_at(corm_db *db, void *obj, corm_site site);
 /* Add / remove an m2m link: corm_m2m_add(db, book, BOOK_REL_GENRES, genre). */
-#define corm_m2m_add(db, obj, rel, other) \
-    corm_m2m_add_at((db), (obj), (rel), (other), CORM_SITE)
-CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_add_at(corm_db *db, void *obj,
-                                                  int rel, const void *other,
-                                                  corm_site site);
+#define corm_m2m_add(db, obj, rel, other) corm_m2m_add_at((db), (obj), (rel), (other), CORM_SITE)
+CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_add_at(corm_db *db, void *obj, int rel,
+                                                  const void *other, corm_site site);
 
 /* Transactions (nesting uses savepoints). */
 CORM_API CORM_WARN_UNUSED corm_rc corm_begin(corm_db *db);
@@ -613,8 +658,7 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_rollback(corm_db *db);
 ** (corm_error.constraint) and names the constraint.  Cost: 1 query.
 */
 #define corm_create(db, obj) corm_create_at((db), (obj), CORM_SITE)
-CORM_API CORM_WARN_UNUSED corm_rc corm_create_at(corm_db *db, void *obj,
-                                                 corm_site site);
+CORM_API CORM_WARN_UNUSED corm_rc corm_create_at(corm_db *db, void *obj, corm_site site);
 
 /*
 ** corm_get_or_create(qs, init, &created) - Django's get_or_create: the one
@@ -629,8 +673,7 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_create_at(corm_db *db, void *obj,
 */
 #define corm_get_or_create(qs, init, created) \
     corm_get_or_create_at((qs), (init), (created), CORM_SITE)
-CORM_API void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created,
-                                     corm_site site);
+CORM_API void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created, corm_site site);
 
 /*
 ** corm_update_or_create(qs, obj, fields, &created) - Django's
@@ -641,8 +684,7 @@ CORM_API void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created,
 */
 #define corm_update_or_create(qs, obj, fields, created) \
     corm_update_or_create_at((qs), (obj), (fields), (created), CORM_SITE)
-CORM_API void *corm_update_or_create_at(corm_qs *qs, void *obj,
-                                        const char *const *fields,
+CORM_API void *corm_update_or_create_at(corm_qs *qs, void *obj, const char *const *fields,
                                         bool *created, corm_site site);
 
 /* Options of the bulk writes; {0} (or NULL) means the defaults. */
@@ -681,15 +723,12 @@ enum { CORM_BULK_AUTO, CORM_BULK_CASE, CORM_BULK_ROWS, CORM_BULK_VALUES };
 */
 #define corm_bulk_create(db, objs, n, opts) \
     corm_bulk_create_at((db), (void *const *)(objs), (n), (opts), CORM_SITE)
-CORM_API CORM_WARN_UNUSED corm_rc corm_bulk_create_at(corm_db *db,
-                                                      void *const *objs, size_t n,
-                                                      const corm_bulk_opts *opts,
-                                                      corm_site site);
+CORM_API CORM_WARN_UNUSED corm_rc corm_bulk_create_at(corm_db *db, void *const *objs, size_t n,
+                                                      const corm_bulk_opts *opts, corm_site site);
 /* The same for a C array of structs: Book books[n]. */
 #define corm_bulk_create_array(db, array, n, opts) \
     corm_bulk_create_array_at((db), (array), (n), (opts), CORM_SITE)
-CORM_API CORM_WARN_UNUSED corm_rc corm_bulk_create_array_at(corm_db *db, void *array,
-                                                            size_t n,
+CORM_API CORM_WARN_UNUSED corm_rc corm_bulk_create_array_at(corm_db *db, void *array, size_t n,
                                                             const corm_bulk_opts *opts,
                                                             corm_site site);
 
@@ -702,15 +741,14 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_bulk_create_array_at(corm_db *db, void *a
 ** query per batch in the counts (an executemany, as Django counts one).
 ** Returns the rows matched, or -1 with the error on db.
 */
-#define corm_bulk_update(db, objs, n, ...)                                   \
-    corm_bulk_update_at((db), (void *const *)(objs), (n),                    \
+#define corm_bulk_update(db, objs, n, ...)                \
+    corm_bulk_update_at((db), (void *const *)(objs), (n), \
                         (const char *const[]){__VA_ARGS__, NULL}, NULL, CORM_SITE)
 CORM_API int64_t corm_bulk_update_at(corm_db *db, void *const *objs, size_t n,
-                                     const char *const *fields,
-                                     const corm_bulk_opts *opts, corm_site site);
+                                     const char *const *fields, const corm_bulk_opts *opts,
+                                     corm_site site);
 CORM_API int64_t corm_bulk_update_array_at(corm_db *db, void *array, size_t n,
-                                           const char *const *fields,
-                                           const corm_bulk_opts *opts,
+                                           const char *const *fields, const corm_bulk_opts *opts,
                                            corm_site site);
 
 /* One assignment of corm_update: field = value; field = F(f) op value
@@ -736,12 +774,10 @@ typedef struct corm_assign {
 ** (now stale) objects.  Returns the rows matched, or -1 with the error on
 ** qs.  Cost: 1 query.
 */
-#define corm_update(qs, ...)                                                \
-    corm_update_v((qs), (const corm_assign[]){__VA_ARGS__},                 \
-                  sizeof((const corm_assign[]){__VA_ARGS__}) / sizeof(corm_assign), \
-                  CORM_SITE)
-CORM_API int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset,
-                               corm_site site);
+#define corm_update(qs, ...)                                \
+    corm_update_v((qs), (const corm_assign[]){__VA_ARGS__}, \
+                  sizeof((const corm_assign[]){__VA_ARGS__}) / sizeof(corm_assign), CORM_SITE)
+CORM_API int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_site site);
 
 /*
 ** corm_qs_delete(qs) - delete every row qs matches, applying on_delete as
@@ -781,8 +817,7 @@ CORM_API int corm_tx_depth(const corm_db *db);
 ** Errors: CORM_INVALID no model of db's schema has a runtime scope called
 ** name (the hint lists them), or a value that is not a scalar.
 */
-CORM_API CORM_WARN_UNUSED corm_rc corm_scope_set(corm_db *db, const char *name,
-                                                 corm_value v);
+CORM_API CORM_WARN_UNUSED corm_rc corm_scope_set(corm_db *db, const char *name, corm_value v);
 /* Forget the value of scope name (NULL: of every scope). */
 CORM_API void corm_scope_clear(corm_db *db, const char *name);
 /* Django's base manager: this queryset ignores the default scopes. */
@@ -797,16 +832,14 @@ CORM_API void corm_unscoped(corm_qs *qs);
 **   err   filled with file:line:col, message and hint on failure
 ** Returns an owned schema for corm_schema_free, or NULL.
 */
-CORM_API corm_schema *corm_schema_parse(const char *text, size_t len,
-                                        const char *path, corm_error *err);
-CORM_API corm_schema *corm_schema_parse_file(const char *path,
-                                             corm_error *err);
+CORM_API corm_schema *corm_schema_parse(const char *text, size_t len, const char *path,
+                                        corm_error *err);
+CORM_API corm_schema *corm_schema_parse_file(const char *path, corm_error *err);
 /* Frees a schema from corm_schema_parse*.  Never pass a generated (static)
 ** schema such as &bookstore_schema. */
 CORM_API void corm_schema_free(corm_schema *schema);
 /* The model called name, or NULL. */
-CORM_API const corm_model *corm_schema_model(const corm_schema *schema,
-                                             const char *name);
+CORM_API const corm_model *corm_schema_model(const corm_schema *schema, const char *name);
 
 /* ------------------------------------------------------------- migrations */
 
@@ -827,8 +860,7 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_migrate(corm_db *db);
 ** follows db's thread rule.  Errors on db (CORM_INVALID a name in use,
 ** CORM_CONN cannot connect).  Since: 0.1
 */
-CORM_API CORM_WARN_UNUSED corm_rc corm_db_attach(corm_db *db, const char *alias,
-                                                 const char *url);
+CORM_API CORM_WARN_UNUSED corm_rc corm_db_attach(corm_db *db, const char *alias, const char *url);
 /* The database attached as alias ("default": db), or NULL.  Borrowed. */
 CORM_API corm_db *corm_db_alias(corm_db *db, const char *alias);
 
@@ -867,16 +899,16 @@ typedef struct corm_alias {
 } corm_alias;
 
 typedef struct corm_pool_config {
-    const char *url;              /* every connection's database; copied */
-    const corm_schema *schema;    /* borrowed; outlives the pool */
-    int size;                     /* connections, all opened up front (0: 4) */
-    int acquire_timeout_ms;       /* corm_pool_acquire's wait (0: 5000; < 0: forever) */
-    int check_idle_ms;            /* ping a connection idle longer than this when it is
+    const char *url;           /* every connection's database; copied */
+    const corm_schema *schema; /* borrowed; outlives the pool */
+    int size;                  /* connections, all opened up front (0: 4) */
+    int acquire_timeout_ms;    /* corm_pool_acquire's wait (0: 5000; < 0: forever) */
+    int check_idle_ms;         /* ping a connection idle longer than this when it is
                                   ** handed out, reconnecting a dead one (0: 1000; < 0:
                                   ** never) */
-    const corm_alias *aliases;    /* attached to every connection (replicas); copied */
+    const corm_alias *aliases; /* attached to every connection (replicas); copied */
     int naliases;
-    corm_router_fn router;        /* installed on every connection, or NULL */
+    corm_router_fn router; /* installed on every connection, or NULL */
     void *router_ud;
 } corm_pool_config;
 
@@ -907,12 +939,12 @@ CORM_API void corm_pool_release(corm_pool *pool, corm_db *db);
 CORM_API void corm_pool_close(corm_pool *pool);
 
 typedef struct corm_pool_stats {
-    int size, idle;               /* connections; of them not handed out */
-    uint64_t acquired;            /* successful acquires */
-    uint64_t waited;              /* acquires that had to wait */
-    uint64_t timeouts;            /* acquires that gave up */
-    uint64_t reconnects;          /* dead connections the health check replaced */
-    uint64_t rolled_back;         /* releases with a transaction still open */
+    int size, idle;       /* connections; of them not handed out */
+    uint64_t acquired;    /* successful acquires */
+    uint64_t waited;      /* acquires that had to wait */
+    uint64_t timeouts;    /* acquires that gave up */
+    uint64_t reconnects;  /* dead connections the health check replaced */
+    uint64_t rolled_back; /* releases with a transaction still open */
 } corm_pool_stats;
 CORM_API corm_pool_stats corm_pool_get_stats(corm_pool *pool);
 
@@ -993,19 +1025,19 @@ CORM_API void corm_instr_set_slow_ms(corm_instr *in, double ms);
 CORM_API void corm_instr_set_threshold(corm_instr *in, unsigned min_count, double min_ms);
 
 /* What the detector found (docs/nplusone.md has an example of each). */
-#define CORM_FINDING_MAP(XX)                                                \
-    XX(N_PLUS_ONE, "n_plus_one")        /* a relation or deferred field loaded per object */ \
-    XX(COUNT_IN_LOOP, "count_in_loop")  /* count() of a related set per object */ \
-    XX(EXISTS_IN_LOOP, "exists_in_loop")/* exists() of a related set per object */ \
+#define CORM_FINDING_MAP(XX)                                                                      \
+    XX(N_PLUS_ONE, "n_plus_one")         /* a relation or deferred field loaded per object */     \
+    XX(COUNT_IN_LOOP, "count_in_loop")   /* count() of a related set per object */                \
+    XX(EXISTS_IN_LOOP, "exists_in_loop") /* exists() of a related set per object */               \
     XX(FILTER_AFTER_PREFETCH, "filter_after_prefetch") /* a prefetched set filtered per object */ \
-    XX(PREFETCH_IN_LOOP, "prefetch_in_loop") /* corm_prefetch_objects per object */ \
-    XX(LOOKUP_IN_LOOP, "lookup_in_loop")/* get by id, one id at a time */   \
-    XX(WRITE_IN_LOOP, "write_in_loop")  /* save/create/delete one at a time */ \
-    XX(UNUSED_EAGER, "unused_eager")    /* select/prefetch_related nothing read */ \
-    XX(LATE_EAGER, "late_eager")        /* eager load asked after evaluation */ \
-    XX(DUPLICATE, "duplicate")          /* same SQL and parameters again */ \
-    XX(SIMILAR, "similar")              /* same SQL, other parameters, one site */ \
-    XX(OVER_BUDGET, "over_budget")      /* a capture ran over its budget */
+    XX(PREFETCH_IN_LOOP, "prefetch_in_loop")           /* corm_prefetch_objects per object */     \
+    XX(LOOKUP_IN_LOOP, "lookup_in_loop")               /* get by id, one id at a time */          \
+    XX(WRITE_IN_LOOP, "write_in_loop")                 /* save/create/delete one at a time */     \
+    XX(UNUSED_EAGER, "unused_eager")                   /* select/prefetch_related nothing read */ \
+    XX(LATE_EAGER, "late_eager")                       /* eager load asked after evaluation */    \
+    XX(DUPLICATE, "duplicate")                         /* same SQL and parameters again */        \
+    XX(SIMILAR, "similar")                             /* same SQL, other parameters, one site */ \
+    XX(OVER_BUDGET, "over_budget")                     /* a capture ran over its budget */
 
 typedef enum corm_finding_kind {
 #define CORM__FINDING_ENUM(name, str) CORM_FINDING_##name,
@@ -1020,21 +1052,21 @@ CORM_API const char *corm_finding_kind_name(corm_finding_kind kind);
 ** during the call); NULL when not applicable. */
 typedef struct corm_finding {
     corm_finding_kind kind;
-    const char *model;      /* "Book" */
-    const char *relation;   /* "author", "books", a deferred field, an eager
+    const char *model;    /* "Book" */
+    const char *relation; /* "author", "books", a deferred field, an eager
                                path ("author__country") */
-    uint64_t count;         /* queries in the group (auto: objects loaded
+    uint64_t count;       /* queries in the group (auto: objects loaded
                                for; unused_eager: objects eagerly loaded) */
-    double ms;              /* time the group took */
-    corm_site site;         /* the access, or the statement, in your code */
-    corm_site built;        /* where the queryset whose objects were used
+    double ms;            /* time the group took */
+    corm_site site;       /* the access, or the statement, in your code */
+    corm_site built;      /* where the queryset whose objects were used
                                was built ({0} when not known) */
-    const char *sql;        /* one statement of the group */
-    const char *fix;        /* the exact fix as C code, with where to put it */
-    const char *message;    /* one line for humans */
-    const char *scope;      /* the capture it was found in, or NULL */
-    bool auto_loaded;       /* CORM_NPLUSONE_AUTO batch-loaded it */
-    bool blocked;           /* CORM_NPLUSONE_STRICT refused the query */
+    const char *sql;      /* one statement of the group */
+    const char *fix;      /* the exact fix as C code, with where to put it */
+    const char *message;  /* one line for humans */
+    const char *scope;    /* the capture it was found in, or NULL */
+    bool auto_loaded;     /* CORM_NPLUSONE_AUTO batch-loaded it */
+    bool blocked;         /* CORM_NPLUSONE_STRICT refused the query */
 } corm_finding;
 
 typedef void (*corm_finding_fn)(void *ud, const corm_finding *f);
@@ -1059,10 +1091,8 @@ CORM_API uint64_t corm_instr_nfindings(const corm_instr *in);
 ** Returns NULL when out of memory.
 */
 typedef struct corm_capture corm_capture;
-#define corm_capture_begin(db, name) \
-    corm_capture_begin_at(corm_db_instr(db), (name), CORM_SITE)
-CORM_API corm_capture *corm_capture_begin_at(corm_instr *in, const char *name,
-                                             corm_site site);
+#define corm_capture_begin(db, name) corm_capture_begin_at(corm_db_instr(db), (name), CORM_SITE)
+CORM_API corm_capture *corm_capture_begin_at(corm_instr *in, const char *name, corm_site site);
 /* Stop capturing, run the end-of-scope checks (unused eager loads,
 ** budget) and report.  Ending an outer capture ends the inner ones.
 ** Idempotent; the capture stays readable until freed. */
@@ -1107,33 +1137,31 @@ CORM_API const char *corm_capture_report(corm_capture *c);
 ** default prints to stderr and aborts.  Do not leave the block with break
 ** or return (the check would not run; corm_close frees the capture).
 */
-CORM_API const char *corm_capture_check(corm_capture *c, uint64_t n, bool at_most,
-                                        const char *file, int line);
+CORM_API const char *corm_capture_check(corm_capture *c, uint64_t n, bool at_most, const char *file,
+                                        int line);
 /* The default CORM_ASSERT_FAIL: msg to stderr, then abort(). */
 CORM_API void corm_assert_fail(const char *msg, const char *file, int line);
 #ifndef CORM_ASSERT_FAIL
 #define CORM_ASSERT_FAIL(msg, file, line) corm_assert_fail((msg), (file), (line))
 #endif
-static inline void corm__assert_done(corm_capture *c, uint64_t n, bool at_most,
-                                     const char *file, int line)
+static inline void corm__assert_done(corm_capture *c, uint64_t n, bool at_most, const char *file,
+                                     int line)
 {
     const char *corm__msg = corm_capture_check(c, n, at_most, file, line);
-    if (corm__msg) {
-        CORM_ASSERT_FAIL(corm__msg, file, line);
-    }
+    if (corm__msg) { CORM_ASSERT_FAIL(corm__msg, file, line); }
     corm_capture_free(c);
 }
 /* The block runs once (also when the capture could not be made: then the
 ** check fails, saying so). */
-#define CORM__ASSERT_QUERIES(db, n, at_most, name)                          \
-    for (corm_capture *CORM__CAT(corm__c, __LINE__) =                       \
-             corm_capture_begin_at(corm_db_instr(db), (name), CORM_SITE),   \
-                      *CORM__CAT(corm__done, __LINE__) = NULL;              \
-         !CORM__CAT(corm__done, __LINE__);                                  \
-         corm__assert_done(CORM__CAT(corm__c, __LINE__), (n), (at_most),    \
-                           __FILE__, __LINE__),                             \
-         CORM__CAT(corm__done, __LINE__) =                                  \
-             (corm_capture *)(void *)&CORM__CAT(corm__c, __LINE__))
+#define CORM__ASSERT_QUERIES(db, n, at_most, name)                                            \
+    for (corm_capture *                                                                       \
+             CORM__CAT(corm__c, __LINE__) =                                                   \
+             corm_capture_begin_at(corm_db_instr(db), (name), CORM_SITE),                     \
+                                *CORM__CAT(corm__done, __LINE__) = NULL;                      \
+         !CORM__CAT(corm__done, __LINE__);                                                    \
+         corm__assert_done(CORM__CAT(corm__c, __LINE__), (n), (at_most), __FILE__, __LINE__), \
+                                CORM__CAT(corm__done, __LINE__) =                             \
+                                    (corm_capture *)(void *)&CORM__CAT(corm__c, __LINE__))
 #define CORM_ASSERT_NUM_QUERIES(db, n) \
     CORM__ASSERT_QUERIES((db), (n), false, "CORM_ASSERT_NUM_QUERIES")
 #define CORM_ASSERT_MAX_QUERIES(db, n) \

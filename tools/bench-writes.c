@@ -108,7 +108,7 @@ static void reset_ids(Book *b, size_t n)
 **     build/rel/bench-writes sqlite:/dev/shm/b.db 10000 update 2 1 */
 static int update_once(const char *url, size_t n, int strategy, int nfields)
 {
-    char (*isbn)[16];
+    char(*isbn)[16];
     Book *b = books_new(n, &isbn);
     corm_db *db = fresh(url);
     if (corm_bulk_create_array(db, b, n, NULL) != CORM_OK) die(db, "bulk_create");
@@ -129,7 +129,7 @@ static int update_once(const char *url, size_t n, int strategy, int nfields)
 **     build/rel/bench-writes sqlite:/dev/shm/b.db 100000 create */
 static int create_once(const char *url, size_t n)
 {
-    char (*isbn)[16];
+    char(*isbn)[16];
     Book *b = books_new(n, &isbn);
     corm_db *db = fresh(url);
     if (corm_bulk_create_array(db, b, n, NULL) != CORM_OK) die(db, "bulk_create");
@@ -148,7 +148,7 @@ int main(int argc, char **argv)
     if (argc > 5 && strcmp(argv[3], "update") == 0)
         return update_once(url, n, atoi(argv[4]), atoi(argv[5]));
     bool sqlite = strncmp(url, "sqlite:", 7) == 0;
-    char (*isbn)[16];
+    char(*isbn)[16];
     Book *b = books_new(n, &isbn);
     double t[RUNS];
     printf("%s, %zu books\n", url, n);
@@ -191,9 +191,11 @@ int main(int argc, char **argv)
             sqlite3_stmt *st;
             /* no RETURNING: on SQLite 3.40 it makes a single-row INSERT 4x
             ** slower; last_insert_rowid is what a careful program reads */
-            sqlite3_prepare_v2(s, "INSERT INTO book (title, author_id, publisher_id, "
-                                  "published_date, isbn, pages, price, description, featured) "
-                                  "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", -1, &st, 0);
+            sqlite3_prepare_v2(s,
+                               "INSERT INTO book (title, author_id, publisher_id, "
+                               "published_date, isbn, pages, price, description, featured) "
+                               "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                               -1, &st, 0);
             for (size_t i = 0; i < n; i++) {
                 sqlite3_bind_text(st, 1, b[i].title, -1, SQLITE_STATIC);
                 sqlite3_bind_int64(st, 2, b[i].author_id);

@@ -10,7 +10,7 @@ want=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || want+=("$1"); }
 for what in "${@:-build}"; do
   case "$what" in
-    build) for p in pkg-config libsqlite3-dev libpq-dev libcmocka-dev libjansson-dev python3; do need "$p"; done ;;
+    build) for p in pkg-config libsqlite3-dev libpq-dev libcmocka-dev libjansson-dev python3 clang-format; do need "$p"; done ;;
     pg)    for p in postgresql postgresql-client; do need "$p"; done ;;
     bench) for p in python3-django python3-psycopg2; do need "$p"; done ;;
     *) echo "deps.sh: unknown group '$what' (use build, pg or bench)" >&2; exit 2 ;;

@@ -61,15 +61,15 @@ typedef struct corm_blob {
 } corm_blob;
 
 typedef struct corm_field {
-    const char *name;       /* schema name: "title", "author" */
-    const char *column;     /* SQL column: "title", "author_id" */
+    const char *name;   /* schema name: "title", "author" */
+    const char *column; /* SQL column: "title", "author_id" */
     corm_ftype type;
-    unsigned flags;         /* CORM_FF_* */
-    int max_length;         /* char(n); 0 otherwise */
-    int precision, scale;   /* decimal(p,s) */
-    const char *default_sql;/* SQL literal of `default=`, or NULL */
-    size_t offset;          /* offsetof the value in the struct */
-    int rel;                /* index in the model's rels for fk/o2o, else -1 */
+    unsigned flags;          /* CORM_FF_* */
+    int max_length;          /* char(n); 0 otherwise */
+    int precision, scale;    /* decimal(p,s) */
+    const char *default_sql; /* SQL literal of `default=`, or NULL */
+    size_t offset;           /* offsetof the value in the struct */
+    int rel;                 /* index in the model's rels for fk/o2o, else -1 */
 } corm_field;
 
 typedef enum corm_rkind {
@@ -84,21 +84,21 @@ typedef enum corm_rkind {
 /* A relation as seen from one model.  Every relation has an inverse on the
 ** target model (`reverse`), so paths can be walked in both directions. */
 typedef struct corm_relation {
-    const char *name;       /* accessor / lookup name: "author", "book_set" */
+    const char *name; /* accessor / lookup name: "author", "book_set" */
     corm_rkind kind;
-    int target;             /* index of the target model in the schema */
-    int field;              /* FK/O2O: our field; REVERSE_FK/O2O: target's field; M2M: -1 */
-    int reverse;            /* index of the inverse relation in the target */
-    int slot;               /* index of this relation's cache in the object */
+    int target;  /* index of the target model in the schema */
+    int field;   /* FK/O2O: our field; REVERSE_FK/O2O: target's field; M2M: -1 */
+    int reverse; /* index of the inverse relation in the target */
+    int slot;    /* index of this relation's cache in the object */
     corm_on_delete on_delete;
     /* M2M and REVERSE_M2M: the join table and its two columns */
-    const char *through;    /* "book_genres" */
-    const char *through_src;/* column pointing at this model: "book_id" */
-    const char *through_dst;/* column pointing at the target: "genre_id" */
+    const char *through;     /* "book_genres" */
+    const char *through_src; /* column pointing at this model: "book_id" */
+    const char *through_dst; /* column pointing at the target: "genre_id" */
 } corm_relation;
 
 typedef struct corm_index {
-    const char *name;       /* SQL index name */
+    const char *name;          /* SQL index name */
     const char *const *fields; /* field names, "-name" for descending */
     int nfields;
     bool unique;
@@ -111,16 +111,16 @@ typedef struct corm_schema corm_schema;
 ** unless the program asks for corm_unscoped().  A runtime scope takes its
 ** value from corm_scope_set(db, <the field's name>, value). */
 typedef enum corm_scope_kind {
-    CORM_SCOPE_RUNTIME,   /* field = the db's value for the field's name */
-    CORM_SCOPE_NULL,      /* field IS NULL */
-    CORM_SCOPE_INT,       /* field = ival */
-    CORM_SCOPE_FLOAT,     /* field = fval */
-    CORM_SCOPE_BOOL,      /* field = (ival != 0) */
-    CORM_SCOPE_TEXT       /* field = sval */
+    CORM_SCOPE_RUNTIME, /* field = the db's value for the field's name */
+    CORM_SCOPE_NULL,    /* field IS NULL */
+    CORM_SCOPE_INT,     /* field = ival */
+    CORM_SCOPE_FLOAT,   /* field = fval */
+    CORM_SCOPE_BOOL,    /* field = (ival != 0) */
+    CORM_SCOPE_TEXT     /* field = sval */
 } corm_scope_kind;
 
 typedef struct corm_scope {
-    int field;              /* index in the model's fields */
+    int field; /* index in the model's fields */
     corm_scope_kind kind;
     int64_t ival;
     double fval;
@@ -128,25 +128,25 @@ typedef struct corm_scope {
 } corm_scope;
 
 typedef struct corm_model {
-    const char *name;       /* "Book" */
-    const char *table;      /* "book" */
+    const char *name;  /* "Book" */
+    const char *table; /* "book" */
     const corm_schema *schema;
-    int index;              /* position in schema->models */
-    size_t size;            /* sizeof the generated struct (0 at run time) */
-    size_t rel_offset;      /* offsetof the relation cache array */
-    const corm_field *fields;      /* fields[0] is the primary key `id` */
+    int index;                /* position in schema->models */
+    size_t size;              /* sizeof the generated struct (0 at run time) */
+    size_t rel_offset;        /* offsetof the relation cache array */
+    const corm_field *fields; /* fields[0] is the primary key `id` */
     int nfields;
     const corm_relation *rels;
     int nrels;
-    const char *const *ordering;   /* default ordering, "-field" descending */
+    const char *const *ordering; /* default ordering, "-field" descending */
     int nordering;
-    const corm_index *indexes;     /* the single-column index of each db_index
+    const corm_index *indexes; /* the single-column index of each db_index
                                       field and fk (<table>_<column>_idx), then
                                       the declared indexes and unique
                                       constraints; unique fields are column
                                       constraints and are not listed */
     int nindexes;
-    const corm_scope *scopes;      /* default scopes, ANDed; NULL if none */
+    const corm_scope *scopes; /* default scopes, ANDed; NULL if none */
     int nscopes;
 } corm_model;
 
@@ -156,16 +156,16 @@ struct corm_schema {
     int nmodels;
     const char *const *m2m_tables; /* the join tables the schema makes */
     int nm2m;
-    uint32_t hash;          /* of the schema text: recorded by migrate */
+    uint32_t hash; /* of the schema text: recorded by migrate */
 };
 
 /* The head of every generated struct.  Private: read through the API. */
 typedef struct corm_obj {
     const corm_model *model;
-    struct corm_batch *batch;  /* the result this object was hydrated into */
-    uint64_t nulls;            /* bit i: field i is NULL */
-    uint64_t deferred;         /* bit i: field i was not loaded (only/defer) */
-    uint64_t rel_loaded;       /* bit r: relation slot r is cached */
+    struct corm_batch *batch;        /* the result this object was hydrated into */
+    uint64_t nulls;                  /* bit i: field i is NULL */
+    uint64_t deferred;               /* bit i: field i was not loaded (only/defer) */
+    uint64_t rel_loaded;             /* bit r: relation slot r is cached */
     const struct corm_value *annots; /* annotate() values, in order, or NULL */
 } corm_obj;
 

@@ -17,8 +17,8 @@ typedef struct corm__conn corm__conn;
 typedef struct corm__stmt corm__stmt;
 
 typedef struct corm__backend {
-    const char *vendor;  /* "sqlite", "postgresql" */
-    int max_params;      /* most bound parameters in one statement */
+    const char *vendor; /* "sqlite", "postgresql" */
+    int max_params;     /* most bound parameters in one statement */
 
     /* target: the url without its scheme ("path.db", ":memory:"), or for
     ** PostgreSQL what libpq takes (a postgresql:// URI or "key=value ...") */
@@ -32,8 +32,8 @@ typedef struct corm__backend {
     ** without copying, so they must stay valid until finish(s); finish()
     ** drops every binding.  The number of params must equal the number of
     ** placeholders (else CORM_MISUSE), and sql must be one statement. */
-    corm_rc (*query)(corm__conn *c, const char *sql, const corm_value *params,
-                     int nparams, corm__stmt **out, corm_error *err);
+    corm_rc (*query)(corm__conn *c, const char *sql, const corm_value *params, int nparams,
+                     corm__stmt **out, corm_error *err);
     /* Next row: CORM_OK with *has_row set, or an error. */
     corm_rc (*step)(corm__stmt *s, bool *has_row, corm_error *err);
     int (*column_count)(corm__stmt *s);
@@ -65,8 +65,8 @@ typedef struct corm__backend {
     ** rows may come from the server fetch_rows at a time as step() needs
     ** them, and other statements may run on the connection in between.
     ** NULL: query() already streams (SQLite steps lazily). */
-    corm_rc (*query_stream)(corm__conn *c, const char *sql, const corm_value *params,
-                            int nparams, int fetch_rows, corm__stmt **out, corm_error *err);
+    corm_rc (*query_stream)(corm__conn *c, const char *sql, const corm_value *params, int nparams,
+                            int fetch_rows, corm__stmt **out, corm_error *err);
 } corm__backend;
 
 extern const corm__backend corm__sqlite_backend;
@@ -74,8 +74,8 @@ extern const corm__backend corm__pg_backend;
 
 /* PostgreSQL internals for tests, the pool and the benchmark; c must be a
 ** connection of corm__pg_backend. */
-int corm__pg_cache_count(const corm__conn *c);   /* prepared statements held */
-int corm__pg_backend_pid(const corm__conn *c);   /* the server process */
+int corm__pg_cache_count(const corm__conn *c); /* prepared statements held */
+int corm__pg_backend_pid(const corm__conn *c); /* the server process */
 /* Results in binary (true) or text (false, the default: docs/postgresql.md). */
 void corm__pg_set_binary(corm__conn *c, bool binary);
 
@@ -85,8 +85,6 @@ int corm__sqlite_cache_count(const corm__conn *c);
 
 /* The backend for a url ("sqlite:..."); sets *target to the part after the
 ** scheme.  NULL with err filled (CORM_INVALID) for an unknown scheme. */
-const corm__backend *corm__backend_for_url(const char *url,
-                                           const char **target,
-                                           corm_error *err);
+const corm__backend *corm__backend_for_url(const char *url, const char **target, corm_error *err);
 
 #endif

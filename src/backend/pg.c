@@ -48,19 +48,32 @@
 #include <string.h>
 #include <strings.h>
 
-#define CACHE_CAP 256          /* prepared statements per connection */
-#define NBUCKETS 512           /* power of two, 2 x CACHE_CAP */
-#define MAX_FREE_STMTS 8       /* result holders kept for reuse */
+#define CACHE_CAP 256    /* prepared statements per connection */
+#define NBUCKETS 512     /* power of two, 2 x CACHE_CAP */
+#define MAX_FREE_STMTS 8 /* result holders kept for reuse */
 
-#define SESSION_SETUP \
-    "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3"
+#define SESSION_SETUP "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3"
 
 /* type OIDs (catalog/pg_type_d.h, stable) */
 enum {
-    OID_BOOL = 16, OID_BYTEA = 17, OID_NAME = 19, OID_INT8 = 20, OID_INT2 = 21,
-    OID_INT4 = 23, OID_TEXT = 25, OID_OID = 26, OID_JSON = 114, OID_FLOAT4 = 700,
-    OID_FLOAT8 = 701, OID_UNKNOWN = 705, OID_BPCHAR = 1042, OID_VARCHAR = 1043,
-    OID_DATE = 1082, OID_TIMESTAMP = 1114, OID_TIMESTAMPTZ = 1184, OID_NUMERIC = 1700,
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_NAME = 19,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_TEXT = 25,
+    OID_OID = 26,
+    OID_JSON = 114,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+    OID_UNKNOWN = 705,
+    OID_BPCHAR = 1042,
+    OID_VARCHAR = 1043,
+    OID_DATE = 1082,
+    OID_TIMESTAMP = 1114,
+    OID_TIMESTAMPTZ = 1184,
+    OID_NUMERIC = 1700,
     OID_JSONB = 3802
 };
 
@@ -71,15 +84,15 @@ typedef struct entry {
     uint32_t hash;
     char name[24];
     int nparams;
-    struct entry *hnext;        /* hash chain */
-    struct entry *prev, *next;  /* LRU: conn->lru.next is the most recent */
+    struct entry *hnext;       /* hash chain */
+    struct entry *prev, *next; /* LRU: conn->lru.next is the most recent */
 } entry;
 
 /* A cell decoded for column_text/column_blob: bytea, or binary values. */
 typedef struct cell {
     char *p;
     size_t len, cap;
-    int row;                    /* the row it was decoded for, -1 none */
+    int row; /* the row it was decoded for, -1 none */
 } cell;
 
 struct corm__stmt {
@@ -87,25 +100,25 @@ struct corm__stmt {
     PGresult *res;
     int row, nrows, ncols;
     bool binary;
-    cell *cells;                /* per column, allocated on first use */
+    cell *cells; /* per column, allocated on first use */
     int ncells;
     corm__stmt *next_free;
     /* query_stream: the server-side cursor the rows come from */
-    char cursor[32];            /* "" when none is open */
-    int fetch;                  /* rows per FETCH */
-    bool more;                  /* the last FETCH filled a whole chunk */
+    char cursor[32]; /* "" when none is open */
+    int fetch;       /* rows per FETCH */
+    bool more;       /* the last FETCH filled a whole chunk */
 };
 
 struct corm__conn {
     PGconn *pg;
     entry *buckets[NBUCKETS];
-    entry lru;                  /* sentinel */
+    entry lru; /* sentinel */
     int ncached;
     unsigned next_name;
-    bool lost;                  /* reconnect before the next statement */
-    bool tx_lost;               /* a transaction died with the connection:
+    bool lost;    /* reconnect before the next statement */
+    bool tx_lost; /* a transaction died with the connection:
                                 ** refuse statements until it is ended */
-    bool binary;                /* result format */
+    bool binary;  /* result format */
     int64_t changes;
     /* parameter scratch, grown to the largest call */
     const char **pvals;
@@ -172,9 +185,9 @@ static corm_rc lost_error(corm__conn *c, bool in_tx, const char *sql, corm_error
     one_line(msg);
     c->lost = true;
     if (in_tx) c->tx_lost = true;
-    corm__err_set(err, CORM_CONN, "lost the connection to the PostgreSQL server%s%s%s", msg[0] ? ": " : "",
-                  msg, in_tx ? "; the open transaction was lost with it (nothing of it was committed)"
-                             : "");
+    corm__err_set(
+        err, CORM_CONN, "lost the connection to the PostgreSQL server%s%s%s", msg[0] ? ": " : "",
+        msg, in_tx ? "; the open transaction was lost with it (nothing of it was committed)" : "");
     if (in_tx)
         corm__err_hint(err, "roll back (corm_rollback) and run the whole transaction again; "
                             "the connection is re-established on the next call");
@@ -375,7 +388,8 @@ static corm_rc setup_session(corm__conn *c, corm_error *err)
 {
     PGresult *res = PQexec(c->pg, SESSION_SETUP);
     corm_rc rc = CORM_OK;
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) rc = fail(c, res, SESSION_SETUP, false, err);
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        rc = fail(c, res, SESSION_SETUP, false, err);
     PQclear(res);
     return rc;
 }
@@ -545,7 +559,8 @@ static corm_rc bind_params(corm__conn *c, const char *sql, const corm_value *par
         case CORM_V_FLOAT:
             c->poffs[i] = c->ptext.len;
             if (isnan(v->u.f)) corm__buf_adds(&c->ptext, "NaN");
-            else if (isinf(v->u.f)) corm__buf_adds(&c->ptext, v->u.f > 0 ? "Infinity" : "-Infinity");
+            else if (isinf(v->u.f))
+                corm__buf_adds(&c->ptext, v->u.f > 0 ? "Infinity" : "-Infinity");
             else corm__buf_addf(&c->ptext, "%.17g", v->u.f);
             corm__buf_addc(&c->ptext, '\0');
             break;
@@ -558,8 +573,10 @@ static corm_rc bind_params(corm__conn *c, const char *sql, const corm_value *par
             }
             size_t len = v->u.s.p ? v->u.s.n : 0;
             if (memchr(p, '\0', len)) {
-                corm__err_set(err, CORM_INVALID, "parameter %d holds a NUL byte, which "
-                              "PostgreSQL text cannot store", i + 1);
+                corm__err_set(err, CORM_INVALID,
+                              "parameter %d holds a NUL byte, which "
+                              "PostgreSQL text cannot store",
+                              i + 1);
                 corm__err_hint(err, "store binary data in a blob field (corm_blobv)");
                 corm__err_sql(err, sql);
                 return CORM_INVALID;
@@ -571,7 +588,8 @@ static corm_rc bind_params(corm__conn *c, const char *sql, const corm_value *par
         }
         case CORM_V_BLOB:
             if (v->u.s.n > INT_MAX) {
-                corm__err_set(err, CORM_INVALID, "parameter %d is larger than PostgreSQL allows", i + 1);
+                corm__err_set(err, CORM_INVALID, "parameter %d is larger than PostgreSQL allows",
+                              i + 1);
                 corm__err_sql(err, sql);
                 return CORM_INVALID;
             }
@@ -670,7 +688,8 @@ static corm_rc tx_lost_gate(corm__conn *c, const char *sql, bool *skip, corm_err
     }
     bool commit = is_commit(sql);
     if (commit) c->tx_lost = false;
-    corm__err_set(err, CORM_CONN, "%s: the transaction was lost with the connection to the "
+    corm__err_set(err, CORM_CONN,
+                  "%s: the transaction was lost with the connection to the "
                   "PostgreSQL server; nothing of it was committed",
                   commit ? "COMMIT failed" : "statement refused");
     corm__err_hint(err, commit ? "run the whole transaction again"
@@ -686,8 +705,9 @@ static corm_rc tx_lost_gate(corm__conn *c, const char *sql, bool *skip, corm_err
 ** committed. */
 static corm_rc commit_rolled_back(const char *sql, corm_error *err)
 {
-    corm__err_set(err, CORM_DB, "COMMIT rolled back the transaction: a statement of it had "
-                                "failed, so PostgreSQL discarded all of it");
+    corm__err_set(err, CORM_DB,
+                  "COMMIT rolled back the transaction: a statement of it had "
+                  "failed, so PostgreSQL discarded all of it");
     corm__err_hint(err, "find the first error of the transaction; wrap a statement that may "
                         "fail in a nested corm_begin (a savepoint)");
     corm__strlcpy(err->sqlstate, "25P02", sizeof err->sqlstate);
@@ -820,7 +840,7 @@ static corm_rc fetch_more(corm__stmt *s, corm_error *err)
     if (rc != CORM_OK) {
         PQclear(res);
         s->more = false;
-        s->cursor[0] = '\0';  /* gone with the error (or the connection) */
+        s->cursor[0] = '\0'; /* gone with the error (or the connection) */
         return rc;
     }
     s->res = res;
@@ -861,8 +881,8 @@ static corm_rc pg_query_stream(corm__conn *c, const char *sql, const corm_value 
         corm__err_set(err, CORM_NOMEM, "out of memory opening a cursor");
         return CORM_NOMEM;
     }
-    PGresult *res = PQexecParams(c->pg, corm__buf_cstr(&decl), nparams, NULL, c->pvals, c->plens,
-                                 c->pfmts, 0);
+    PGresult *res =
+        PQexecParams(c->pg, corm__buf_cstr(&decl), nparams, NULL, c->pvals, c->plens, c->pfmts, 0);
     corm__buf_free(&decl);
     rc = check_result(c, res, sql, in_tx, err);
     PQclear(res);
@@ -1063,10 +1083,13 @@ static const char *fmt_numeric(corm__stmt *s, int i, const char *p, int len, siz
     unsigned sign = (unsigned)be_uint(u + 4, 2);
     int dscale = (int16_t)be_uint(u + 6, 2);
     if (ndigits < 0 || dscale < 0 || len < 8 + 2 * ndigits) return "";
-    const char *word = sign == 0xC000 ? "NaN" : sign == 0xD000 ? "Infinity"
-                     : sign == 0xF000 ? "-Infinity" : NULL;
+    const char *word = sign == 0xC000   ? "NaN"
+                       : sign == 0xD000 ? "Infinity"
+                       : sign == 0xF000 ? "-Infinity"
+                                        : NULL;
     /* sign, integer digits, point, decimals */
-    size_t bound = word ? strlen(word) : 3 + 4 * (size_t)(weight >= 0 ? weight + 1 : 1) + (size_t)dscale;
+    size_t bound =
+        word ? strlen(word) : 3 + 4 * (size_t)(weight >= 0 ? weight + 1 : 1) + (size_t)dscale;
     cell *c = cell_for(s, i, bound);
     if (!c) return NULL;
     char *w = c->p;
@@ -1083,7 +1106,8 @@ static const char *fmt_numeric(corm__stmt *s, int i, const char *p, int len, siz
         char four[4] = {(char)('0' + d / 1000), (char)('0' + d / 100 % 10),
                         (char)('0' + d / 10 % 10), (char)('0' + d % 10)};
         int j = 0;
-        if (k == 0) while (j < 3 && four[j] == '0') j++;  /* no leading zeros */
+        if (k == 0)
+            while (j < 3 && four[j] == '0') j++; /* no leading zeros */
         for (; j < 4; j++) *w++ = four[j];
     }
     if (dscale > 0) {
@@ -1114,10 +1138,12 @@ static const char *binary_text(corm__stmt *s, int i, size_t *len)
     int k = -1;
     switch (t) {
     case OID_BOOL: k = snprintf(tmp, sizeof tmp, "%s", n && p[0] ? "t" : "f"); break;
-    case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID:
-        k = snprintf(tmp, sizeof tmp, "%lld", (long long)be_int(p, n));
-        break;
-    case OID_FLOAT4: case OID_FLOAT8: {
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID: k = snprintf(tmp, sizeof tmp, "%lld", (long long)be_int(p, n)); break;
+    case OID_FLOAT4:
+    case OID_FLOAT8: {
         /* as float8out: shortest exact digits, and its words for the rest */
         double d = be_double(p, n);
         if (isnan(d)) k = snprintf(tmp, sizeof tmp, "NaN");
@@ -1138,7 +1164,8 @@ static const char *binary_text(corm__stmt *s, int i, size_t *len)
         else k = fmt_date(tmp, sizeof tmp, days);
         break;
     }
-    case OID_TIMESTAMP: case OID_TIMESTAMPTZ: {
+    case OID_TIMESTAMP:
+    case OID_TIMESTAMPTZ: {
         int64_t us = be_int(p, 8);
         if (us == INT64_MAX) k = snprintf(tmp, sizeof tmp, "infinity");
         else if (us == INT64_MIN) k = snprintf(tmp, sizeof tmp, "-infinity");
@@ -1255,9 +1282,13 @@ static corm_vtype pg_column_type(corm__stmt *s, int i)
 {
     if (pg_column_null(s, i)) return CORM_V_NULL;
     switch (PQftype(s->res, i)) {
-    case OID_INT2: case OID_INT4: case OID_INT8: case OID_OID: case OID_BOOL:
-        return CORM_V_INT;
-    case OID_FLOAT4: case OID_FLOAT8: return CORM_V_FLOAT;
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID:
+    case OID_BOOL: return CORM_V_INT;
+    case OID_FLOAT4:
+    case OID_FLOAT8: return CORM_V_FLOAT;
     case OID_NUMERIC: {
         /* a whole number (SUM of bigints, COUNT over numeric) is an
         ** integer, as SQLite's dynamic typing gives it */
@@ -1316,8 +1347,8 @@ static corm_rc pg_exec(corm__conn *c, const char *sql, corm_error *err)
 
 static bool pg_in_transaction(corm__conn *c)
 {
-    if (c->tx_lost) return true;  /* until the application ends it */
-    if (c->lost) return false;    /* the server ended it */
+    if (c->tx_lost) return true; /* until the application ends it */
+    if (c->lost) return false;   /* the server ended it */
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR || ts == PQTRANS_ACTIVE;
 }
@@ -1340,7 +1371,10 @@ static corm_rc pg_ping(corm__conn *c, corm_error *err)
 
 int corm__pg_cache_count(const corm__conn *c) { return c ? c->ncached : 0; }
 int corm__pg_backend_pid(const corm__conn *c) { return c ? PQbackendPID(c->pg) : 0; }
-void corm__pg_set_binary(corm__conn *c, bool binary) { if (c) c->binary = binary; }
+void corm__pg_set_binary(corm__conn *c, bool binary)
+{
+    if (c) c->binary = binary;
+}
 
 const corm__backend corm__pg_backend = {
     .vendor = "postgresql",

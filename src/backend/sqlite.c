@@ -36,21 +36,21 @@
 struct corm__stmt {
     sqlite3_stmt *st;
     corm__conn *conn;
-    char *sql;              /* cached: owned copy of the key; else NULL */
+    char *sql; /* cached: owned copy of the key; else NULL */
     size_t sql_len;
     uint32_t hash;
     bool busy;
     bool cached;
-    corm__stmt *hnext;      /* hash chain (cached only) */
-    corm__stmt *prev, *next;/* LRU list (cached) or loose list (uncached) */
+    corm__stmt *hnext;       /* hash chain (cached only) */
+    corm__stmt *prev, *next; /* LRU list (cached) or loose list (uncached) */
 };
 
 struct corm__conn {
     sqlite3 *db;
     corm__stmt *buckets[NBUCKETS];
     int ncached;
-    corm__stmt lru;         /* sentinel: lru.next most recent, lru.prev least */
-    corm__stmt loose;       /* sentinel: uncached statements handed out */
+    corm__stmt lru;   /* sentinel: lru.next most recent, lru.prev least */
+    corm__stmt loose; /* sentinel: uncached statements handed out */
 };
 
 /* ------------------------------------------------------------ errors */
@@ -80,10 +80,8 @@ static const char *constraint_hint(int code)
         return "give the field a value, or declare it `null` in the schema";
     case SQLITE_CONSTRAINT_FOREIGNKEY:
         return "the referenced row does not exist (or rows still refer to this one)";
-    case SQLITE_CONSTRAINT_CHECK:
-        return "the value is outside what the column's CHECK allows";
-    default:
-        return "";
+    case SQLITE_CONSTRAINT_CHECK: return "the value is outside what the column's CHECK allows";
+    default: return "";
     }
 }
 
@@ -101,8 +99,10 @@ static corm_rc fail(sqlite3 *db, int code, const char *sql, corm_error *err)
             corm__err_hint(err, "a statement still running on this connection uses the "
                                 "table; finish (close) it first");
         else
-            corm__err_hint(err, "another connection held a lock for longer than %d ms; "
-                                "retry, and keep write transactions short", BUSY_TIMEOUT_MS);
+            corm__err_hint(err,
+                           "another connection held a lock for longer than %d ms; "
+                           "retry, and keep write transactions short",
+                           BUSY_TIMEOUT_MS);
         break;
     default: break;
     }
@@ -131,24 +131,21 @@ static void list_push_front(corm__stmt *head, corm__stmt *s)
 
 /* ------------------------------------------------------- open / close */
 
-static corm_rc open_fail(sqlite3 *db, const char *target, const char *what,
-                         corm_error *err)
+static corm_rc open_fail(sqlite3 *db, const char *target, const char *what, corm_error *err)
 {
-    corm__err_set(err, CORM_CONN, "cannot %s SQLite database '%s': %s", what,
-                  target, db ? sqlite3_errmsg(db) : "out of memory");
+    corm__err_set(err, CORM_CONN, "cannot %s SQLite database '%s': %s", what, target,
+                  db ? sqlite3_errmsg(db) : "out of memory");
     int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_NOMEM;
     if (code == SQLITE_NOTADB)
         corm__err_hint(err, "the file exists but is not a SQLite database; check the path");
     else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)
         corm__err_hint(err, "another process holds the database locked; retry later");
-    else
-        corm__err_hint(err, "check the directory exists and is writable");
+    else corm__err_hint(err, "check the directory exists and is writable");
     sqlite3_close(db); /* harmless on NULL */
     return CORM_CONN;
 }
 
-static corm_rc sqlite_open(const char *target, corm__conn **out,
-                           corm_error *err)
+static corm_rc sqlite_open(const char *target, corm__conn **out, corm_error *err)
 {
     *out = NULL;
     if (!target || !target[0]) {
@@ -158,10 +155,8 @@ static corm_rc sqlite_open(const char *target, corm__conn **out,
     }
     sqlite3 *db = NULL;
     /* No SQLITE_OPEN_URI: a path is a path, "file:" included. */
-    int rc = sqlite3_open_v2(target, &db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                 SQLITE_OPEN_NOMUTEX,
-                             NULL);
+    int rc = sqlite3_open_v2(
+        target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
     if (rc != SQLITE_OK) return open_fail(db, target, "open", err);
     sqlite3_extended_result_codes(db, 1);
     /* Double-quoted strings are identifiers, never string literals: a
@@ -230,12 +225,10 @@ static corm__stmt **bucket(corm__conn *c, uint32_t hash)
     return &c->buckets[hash & (NBUCKETS - 1)];
 }
 
-static corm__stmt *cache_find(corm__conn *c, const char *sql, size_t len,
-                              uint32_t hash)
+static corm__stmt *cache_find(corm__conn *c, const char *sql, size_t len, uint32_t hash)
 {
     for (corm__stmt *s = *bucket(c, hash); s; s = s->hnext)
-        if (s->hash == hash && s->sql_len == len && memcmp(s->sql, sql, len) == 0)
-            return s;
+        if (s->hash == hash && s->sql_len == len && memcmp(s->sql, sql, len) == 0) return s;
     return NULL;
 }
 
@@ -283,8 +276,8 @@ static bool only_comments(sqlite3 *db, const char *tail)
 
 /* Prepare one statement.  SQL with more than one statement is refused:
 ** query() runs exactly the statement it was given (exec() runs scripts). */
-static corm_rc prepare(corm__conn *c, const char *sql, size_t len,
-                       unsigned flags, sqlite3_stmt **out, corm_error *err)
+static corm_rc prepare(corm__conn *c, const char *sql, size_t len, unsigned flags,
+                       sqlite3_stmt **out, corm_error *err)
 {
     *out = NULL;
     if (len > INT_MAX) {
@@ -311,8 +304,7 @@ static corm_rc prepare(corm__conn *c, const char *sql, size_t len,
 }
 
 /* A busy statement for sql: the cached one when idle, else a new one. */
-static corm_rc acquire(corm__conn *c, const char *sql, corm__stmt **out,
-                       corm_error *err)
+static corm_rc acquire(corm__conn *c, const char *sql, corm__stmt **out, corm_error *err)
 {
     size_t len = strlen(sql);
     uint32_t hash = (uint32_t)corm__hash_fast(sql, len);
@@ -380,8 +372,7 @@ static void sqlite_finish(corm__stmt *s)
 
 /* ------------------------------------------------------------ query */
 
-static corm_rc bind_one(corm__stmt *s, int i, const corm_value *v,
-                        corm_error *err, const char *sql)
+static corm_rc bind_one(corm__stmt *s, int i, const corm_value *v, corm_error *err, const char *sql)
 {
     sqlite3_stmt *st = s->st;
     int rc;
@@ -400,11 +391,8 @@ static corm_rc bind_one(corm__stmt *s, int i, const corm_value *v,
     }
     case CORM_V_BLOB:
         /* A NULL pointer would bind SQL NULL: an empty blob is zeroblob(0). */
-        if (!v->u.s.p || v->u.s.n == 0)
-            rc = sqlite3_bind_zeroblob(st, i, 0);
-        else
-            rc = sqlite3_bind_blob64(st, i, v->u.s.p, (sqlite3_uint64)v->u.s.n,
-                                     SQLITE_STATIC);
+        if (!v->u.s.p || v->u.s.n == 0) rc = sqlite3_bind_zeroblob(st, i, 0);
+        else rc = sqlite3_bind_blob64(st, i, v->u.s.p, (sqlite3_uint64)v->u.s.n, SQLITE_STATIC);
         break;
     default:
         corm__err_set(err, CORM_MISUSE,
@@ -423,8 +411,7 @@ static corm_rc bind_one(corm__stmt *s, int i, const corm_value *v,
     return CORM_OK;
 }
 
-static corm_rc sqlite_query(corm__conn *c, const char *sql,
-                            const corm_value *params, int nparams,
+static corm_rc sqlite_query(corm__conn *c, const char *sql, const corm_value *params, int nparams,
                             corm__stmt **out, corm_error *err)
 {
     *out = NULL;
@@ -475,15 +462,9 @@ static bool sqlite_column_null(corm__stmt *s, int i)
     return sqlite3_column_type(s->st, i) == SQLITE_NULL;
 }
 
-static int64_t sqlite_column_int(corm__stmt *s, int i)
-{
-    return sqlite3_column_int64(s->st, i);
-}
+static int64_t sqlite_column_int(corm__stmt *s, int i) { return sqlite3_column_int64(s->st, i); }
 
-static double sqlite_column_double(corm__stmt *s, int i)
-{
-    return sqlite3_column_double(s->st, i);
-}
+static double sqlite_column_double(corm__stmt *s, int i) { return sqlite3_column_double(s->st, i); }
 
 static const char *sqlite_column_text(corm__stmt *s, int i, size_t *len)
 {
@@ -504,10 +485,7 @@ static const void *sqlite_column_blob(corm__stmt *s, int i, size_t *len)
 
 static int64_t sqlite_changes(corm__conn *c) { return sqlite3_changes64(c->db); }
 
-static int64_t sqlite_last_insert_id(corm__conn *c)
-{
-    return sqlite3_last_insert_rowid(c->db);
-}
+static int64_t sqlite_last_insert_id(corm__conn *c) { return sqlite3_last_insert_rowid(c->db); }
 
 static corm_rc sqlite_exec(corm__conn *c, const char *sql, corm_error *err)
 {
@@ -520,10 +498,7 @@ static corm_rc sqlite_exec(corm__conn *c, const char *sql, corm_error *err)
     return CORM_OK;
 }
 
-static bool sqlite_in_transaction(corm__conn *c)
-{
-    return !sqlite3_get_autocommit(c->db);
-}
+static bool sqlite_in_transaction(corm__conn *c) { return !sqlite3_get_autocommit(c->db); }
 
 int corm__sqlite_cache_count(const corm__conn *c) { return c ? c->ncached : 0; }
 

@@ -15,7 +15,7 @@
 
 #include <string.h>
 
-#define ACCEPTED_FORMS \
+#define ACCEPTED_FORMS                                                                     \
     "use \"sqlite:path/to/file.db\", \"sqlite:///absolute/path.db\", \"sqlite::memory:\" " \
     "or \"postgresql://user@host:port/dbname\""
 
@@ -24,9 +24,7 @@ static bool has_prefix(const char *s, const char *prefix)
     return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
-const corm__backend *corm__backend_for_url(const char *url,
-                                           const char **target,
-                                           corm_error *err)
+const corm__backend *corm__backend_for_url(const char *url, const char **target, corm_error *err)
 {
     if (target) *target = NULL;
     if (!url || !url[0]) {
@@ -54,8 +52,10 @@ const corm__backend *corm__backend_for_url(const char *url,
     if (has_prefix(url, "postgresql:") || has_prefix(url, "postgres:")) {
         const char *rest = strchr(url, ':') + 1;
         if (!strchr(rest, '=')) {
-            corm__err_set(err, CORM_INVALID, "database url '%s' is not a PostgreSQL "
-                          "connection string", url);
+            corm__err_set(err, CORM_INVALID,
+                          "database url '%s' is not a PostgreSQL "
+                          "connection string",
+                          url);
             corm__err_hint(err, "use \"postgresql://user@host:port/dbname\" or "
                                 "\"postgresql:host=HOST dbname=DB user=USER\"");
             return NULL;

@@ -20,10 +20,10 @@ struct corm__ablock {
 #define BIG_BLOCK_MAX ((size_t)1 << 20)
 
 struct corm__blockpool {
-    size_t refs;             /* the owner's and each arena's */
-    bool closed;             /* the owner is gone: cache nothing */
-    corm__ablock *free;      /* cached blocks, linked by next */
-    size_t held, cap;        /* bytes cached, and the most to cache */
+    size_t refs;        /* the owner's and each arena's */
+    bool closed;        /* the owner is gone: cache nothing */
+    corm__ablock *free; /* cached blocks, linked by next */
+    size_t held, cap;   /* bytes cached, and the most to cache */
 };
 
 corm__blockpool *corm__blockpool_new(void)
@@ -206,7 +206,7 @@ void corm__arena_reset(corm_arena *a)
     } else if (total) {
         release_blocks(a);
         keep = new_block(a, total);
-        if (!keep) return;  /* the arena is just empty */
+        if (!keep) return; /* the arena is just empty */
         keep->next = NULL;
     }
     if (!keep) return;

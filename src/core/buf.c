@@ -34,11 +34,17 @@ static bool reserve(corm_buf *b, size_t extra)
     if (b->len + extra + 1 <= b->cap) return true;
     size_t cap = b->cap ? b->cap : 128;
     while (cap < b->len + extra + 1) {
-        if (cap > SIZE_MAX / 2) { b->oom = true; return false; }
+        if (cap > SIZE_MAX / 2) {
+            b->oom = true;
+            return false;
+        }
         cap *= 2;
     }
     char *p = corm__realloc(b->p, cap);
-    if (!p) { b->oom = true; return false; }
+    if (!p) {
+        b->oom = true;
+        return false;
+    }
     b->p = p;
     b->cap = cap;
     return true;
@@ -72,7 +78,10 @@ void corm__buf_vaddf(corm_buf *b, const char *fmt, va_list ap)
     va_copy(cp, ap);
     int n = vsnprintf(b->p + b->len, room, fmt, cp);
     va_end(cp);
-    if (n < 0) { b->oom = true; return; }
+    if (n < 0) {
+        b->oom = true;
+        return;
+    }
     if ((size_t)n >= room) {
         if (!reserve(b, (size_t)n)) return;
         vsnprintf(b->p + b->len, (size_t)n + 1, fmt, ap);

@@ -20,7 +20,7 @@
 
 /* ---- allocation (alloc.c) */
 void *corm__malloc(size_t n);
-void *corm__calloc(size_t count, size_t size);   /* overflow-checked */
+void *corm__calloc(size_t count, size_t size); /* overflow-checked */
 void *corm__realloc(void *p, size_t n);
 void corm__free(void *p);
 char *corm__strdup(const char *s);
@@ -37,13 +37,13 @@ typedef struct corm__ablock corm__ablock;
 typedef struct corm__blockpool corm__blockpool;
 typedef struct corm_arena {
     corm__ablock *head;
-    size_t next_size;   /* size of the next ordinary block */
-    size_t total;       /* bytes held in blocks */
-    corm__blockpool *pool;  /* where blocks come from and go back, or NULL */
+    size_t next_size;      /* size of the next ordinary block */
+    size_t total;          /* bytes held in blocks */
+    corm__blockpool *pool; /* where blocks come from and go back, or NULL */
 } corm_arena;
 
 void corm__arena_init(corm_arena *a, size_t first_block);
-void *corm__arena_alloc(corm_arena *a, size_t n);    /* NULL on OOM */
+void *corm__arena_alloc(corm_arena *a, size_t n); /* NULL on OOM */
 void *corm__arena_zalloc(corm_arena *a, size_t n);
 char *corm__arena_strdup(corm_arena *a, const char *s);
 char *corm__arena_strndup(corm_arena *a, const char *s, size_t n);
@@ -65,7 +65,7 @@ size_t corm__arena_size(const corm_arena *a);
 ** arena freed after its db is closed is still fine.  Not thread-safe: the
 ** arenas of a pool are freed by the thread that uses its db. */
 #define CORM__POOL_MAX ((size_t)64 << 20)
-corm__blockpool *corm__blockpool_new(void);           /* NULL on OOM */
+corm__blockpool *corm__blockpool_new(void); /* NULL on OOM */
 /* The owner is done with it: cache nothing more, free what it holds and
 ** the pool itself once no arena uses it. */
 void corm__blockpool_close(corm__blockpool *p);
@@ -75,15 +75,15 @@ void corm__arena_use_pool(corm_arena *a, corm__blockpool *p);
 /* ---- growable string buffer (buf.c).  An OOM is sticky: later appends
 ** are no-ops and buf.oom tells. */
 typedef struct corm_buf {
-    char *p;        /* NUL-terminated when len > 0 or after buf_cstr */
+    char *p; /* NUL-terminated when len > 0 or after buf_cstr */
     size_t len, cap;
     bool oom;
-    bool discard;   /* appends are dropped unformatted (corm__buf_discard) */
+    bool discard; /* appends are dropped unformatted (corm__buf_discard) */
 } corm_buf;
 
 void corm__buf_init(corm_buf *b);
 void corm__buf_free(corm_buf *b);
-void corm__buf_reset(corm_buf *b);                   /* len = 0, keeps memory */
+void corm__buf_reset(corm_buf *b); /* len = 0, keeps memory */
 /* A buffer whose appends cost nothing and keep nothing: for code run only
 ** for its other effects (binding a query's parameters again). */
 void corm__buf_discard(corm_buf *b);
@@ -92,7 +92,7 @@ void corm__buf_adds(corm_buf *b, const char *s);
 void corm__buf_addc(corm_buf *b, char c);
 void corm__buf_addf(corm_buf *b, const char *fmt, ...) CORM__FMT(2, 3);
 void corm__buf_vaddf(corm_buf *b, const char *fmt, va_list ap);
-const char *corm__buf_cstr(corm_buf *b);             /* "" when empty/oom */
+const char *corm__buf_cstr(corm_buf *b); /* "" when empty/oom */
 
 /* ---- vector of pointers (vec.c) */
 typedef struct corm_vec {
@@ -100,7 +100,7 @@ typedef struct corm_vec {
     size_t n, cap;
 } corm_vec;
 
-bool corm__vec_push(corm_vec *v, void *item);        /* false on OOM */
+bool corm__vec_push(corm_vec *v, void *item); /* false on OOM */
 void corm__vec_free(corm_vec *v);
 
 /* ---- int64 -> pointer hash map (map.c), open addressing.  With an arena
@@ -114,8 +114,8 @@ typedef struct corm_map {
 } corm_map;
 
 void corm__map_init(corm_map *m, corm_arena *arena);
-bool corm__map_put(corm_map *m, int64_t key, void *val);   /* false on OOM */
-void **corm__map_get(const corm_map *m, int64_t key);      /* NULL if absent */
+bool corm__map_put(corm_map *m, int64_t key, void *val); /* false on OOM */
+void **corm__map_get(const corm_map *m, int64_t key);    /* NULL if absent */
 void corm__map_free(corm_map *m);
 
 /* ---- errors (error.c) */
@@ -128,35 +128,33 @@ void corm__err_copy(corm_error *dst, const corm_error *src);
 /* Copies at most size-1 bytes and always terminates. */
 void corm__strlcpy(char *dst, const char *src, size_t size);
 /* The candidate closest to word (edit distance <= max(2, len/3)), or NULL. */
-const char *corm__did_you_mean(const char *word, const char *const *cands,
-                               size_t n);
-
+const char *corm__did_you_mean(const char *word, const char *const *cands, size_t n);
 
 /* ---- a direct-mapped memo of byte keys -> byte values (memo.c).  A
 ** miss costs only the work it would have saved; values are copied in, and
 ** a value returned by get/put is valid until the next put or free. */
 #define CORM__MEMO_SLOTS 64
 typedef struct corm__memo_slot {
-    char *mem;                  /* key, value, NUL; NULL: empty */
+    char *mem; /* key, value, NUL; NULL: empty */
     size_t klen, vlen;
     uint64_t hash;
 } corm__memo_slot;
 typedef struct corm__memo {
     corm__memo_slot slots[CORM__MEMO_SLOTS];
     uint64_t hits, misses;
-    bool verify;                /* users recompute on a hit and compare (tests) */
+    bool verify; /* users recompute on a hit and compare (tests) */
 } corm__memo;
 uint64_t corm__hash_fast(const void *p, size_t n);
 const void *corm__memo_get(corm__memo *m, const void *key, size_t klen, uint64_t hash,
                            size_t *vlen);
 /* Remember val (copied) for key; returns the stored copy, or NULL when
 ** out of memory (nothing remembered, nothing lost). */
-void *corm__memo_put(corm__memo *m, const void *key, size_t klen, uint64_t hash,
-                     const void *val, size_t vlen);
+void *corm__memo_put(corm__memo *m, const void *key, size_t klen, uint64_t hash, const void *val,
+                     size_t vlen);
 void corm__memo_free(corm__memo *m);
 
 /* ---- small helpers */
-double corm__now_ms(void);                           /* monotonic */
-uint32_t corm__hash_str(const char *s, size_t n);    /* FNV-1a */
+double corm__now_ms(void);                        /* monotonic */
+uint32_t corm__hash_str(const char *s, size_t n); /* FNV-1a */
 
 #endif

@@ -10,7 +10,8 @@
 const char *corm_rc_name(corm_rc rc)
 {
     switch (rc) {
-#define XX(name, val, msg) case CORM_##name: return "CORM_" #name;
+#define XX(name, val, msg) \
+    case CORM_##name: return "CORM_" #name;
         CORM_RC_MAP(XX)
 #undef XX
     }
@@ -20,7 +21,8 @@ const char *corm_rc_name(corm_rc rc)
 const char *corm_rc_str(corm_rc rc)
 {
     switch (rc) {
-#define XX(name, val, msg) case CORM_##name: return msg;
+#define XX(name, val, msg) \
+    case CORM_##name: return msg;
         CORM_RC_MAP(XX)
 #undef XX
     }
@@ -82,16 +84,18 @@ void corm__err_copy(corm_error *dst, const corm_error *src)
 const char *corm_error_format(const corm_error *err, char *buf, size_t size)
 {
     if (!buf || !size) return "";
-    if (!err) { corm__strlcpy(buf, "", size); return buf; }
+    if (!err) {
+        corm__strlcpy(buf, "", size);
+        return buf;
+    }
     char where[300] = "";
     if (err->file[0] && err->line > 0 && err->col > 0)
         snprintf(where, sizeof where, "%s:%d:%d: ", err->file, err->line, err->col);
     else if (err->file[0] && err->line > 0)
         snprintf(where, sizeof where, "%s:%d: ", err->file, err->line);
     snprintf(buf, size, "%s%s%s%s%s%s", where,
-             err->message[0] ? err->message : corm_rc_str(err->rc),
-             err->hint[0] ? "\nhint: " : "", err->hint,
-             err->sql[0] ? "\nsql: " : "", err->sql);
+             err->message[0] ? err->message : corm_rc_str(err->rc), err->hint[0] ? "\nhint: " : "",
+             err->hint, err->sql[0] ? "\nsql: " : "", err->sql);
     return buf;
 }
 
@@ -117,8 +121,7 @@ static size_t distance(const char *a, const char *b)
     return row[lb];
 }
 
-const char *corm__did_you_mean(const char *word, const char *const *cands,
-                               size_t n)
+const char *corm__did_you_mean(const char *word, const char *const *cands, size_t n)
 {
     if (!word) return NULL;
     size_t len = strlen(word);
@@ -128,7 +131,10 @@ const char *corm__did_you_mean(const char *word, const char *const *cands,
     for (size_t i = 0; i < n; i++) {
         if (!cands[i]) continue;
         size_t d = distance(word, cands[i]);
-        if (d < best_d) { best_d = d; best = cands[i]; }
+        if (d < best_d) {
+            best_d = d;
+            best = cands[i];
+        }
     }
     return best_d <= limit ? best : NULL;
 }

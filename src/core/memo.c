@@ -26,8 +26,7 @@ uint64_t corm__hash_fast(const void *p, size_t n)
     return h ^ (h >> 32);
 }
 
-const void *corm__memo_get(corm__memo *m, const void *key, size_t klen, uint64_t hash,
-                           size_t *vlen)
+const void *corm__memo_get(corm__memo *m, const void *key, size_t klen, uint64_t hash, size_t *vlen)
 {
     corm__memo_slot *e = &m->slots[hash % CORM__MEMO_SLOTS];
     if (!e->mem || e->hash != hash || e->klen != klen || memcmp(e->mem, key, klen) != 0) {
@@ -39,8 +38,8 @@ const void *corm__memo_get(corm__memo *m, const void *key, size_t klen, uint64_t
     return e->mem + klen;
 }
 
-void *corm__memo_put(corm__memo *m, const void *key, size_t klen, uint64_t hash,
-                     const void *val, size_t vlen)
+void *corm__memo_put(corm__memo *m, const void *key, size_t klen, uint64_t hash, const void *val,
+                     size_t vlen)
 {
     if (klen > SIZE_MAX / 2 || vlen > SIZE_MAX / 2) return NULL;
     char *mem = corm__malloc(klen + vlen + 1);

@@ -41,7 +41,7 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
         corm__err_set(err, CORM_NOMEM, "out of memory opening '%s'", url);
         return NULL;
     }
-    db->blocks = corm__blockpool_new();  /* NULL: results use malloc alone */
+    db->blocks = corm__blockpool_new(); /* NULL: results use malloc alone */
     const char *verify = getenv("CORM_SQL_MEMO_VERIFY");
     db->sql_memo.verify = verify && strcmp(verify, "1") == 0;
     return db;
@@ -50,7 +50,7 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
 void corm_close(corm_db *db)
 {
     if (!db) return;
-    corm__instr_free(db->instr);  /* reports what it found outside captures */
+    corm__instr_free(db->instr); /* reports what it found outside captures */
     corm__db_aliases_free(db);
     corm__memo_free(&db->sql_memo);
     corm__blockpool_close(db->blocks);
@@ -89,7 +89,7 @@ static void emit_ev(corm__cursor *cur, bool internal)
 {
     corm_db *db = cur->db;
     if (!internal) db->nqueries++;
-    corm_event ev = cur->ev;  /* what was known before it ran */
+    corm_event ev = cur->ev; /* what was known before it ran */
     ev.sql = cur->sql;
     ev.vendor = db->be->vendor;
     ev.nparams = cur->nparams;
@@ -111,8 +111,8 @@ static corm_rc exec_internal(corm_db *db, const char *sql, corm_error *err)
 {
     double t0 = corm__now_ms();
     corm_rc rc = db->be->exec(db->conn, sql, err);
-    corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = CORM__LIB_SITE,
-                        .origin = "snapshot", .rc = rc};
+    corm__cursor cur = {
+        .db = db, .sql = sql, .t0 = t0, .site = CORM__LIB_SITE, .origin = "snapshot", .rc = rc};
     emit_ev(&cur, true);
     return rc;
 }
@@ -135,15 +135,14 @@ void corm__db_snapshot_end(corm_db *db, bool opened)
     if (exec_internal(db, "COMMIT", &keep) != CORM_OK) (void)exec_internal(db, "ROLLBACK", &keep);
 }
 
-corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql,
-                       const corm_value *params, int nparams, corm_site site,
-                       corm_site built, const char *origin)
+corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const corm_value *params,
+                       int nparams, corm_site site, corm_site built, const char *origin)
 {
     memset(cur, 0, sizeof *cur);
     /* what the layer above told about this statement, then ours */
     cur->ev = db->next;
     memset(&db->next, 0, sizeof db->next);
-    int stream = db->stream_rows;  /* for this statement only */
+    int stream = db->stream_rows; /* for this statement only */
     db->stream_rows = 0;
     if (!built.file && cur->ev.built.file) built = cur->ev.built;
     cur->db = db;
@@ -160,14 +159,14 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql,
     cur->ev.origin = origin;
     cur->ev.vendor = db->be->vendor;
     if (db->instr && !corm__instr_before(db->instr, &cur->ev, &db->err)) {
-        cur->db = NULL;  /* refused (strict N+1 mode): nothing ran */
+        cur->db = NULL; /* refused (strict N+1 mode): nothing ran */
         return db->err.rc;
     }
     cur->t0 = corm__now_ms();
     if (stream > 0 && db->be->query_stream)
-        cur->rc = db->be->query_stream(db->conn, sql, params, nparams, stream, &cur->stmt, &db->err);
-    else
-        cur->rc = db->be->query(db->conn, sql, params, nparams, &cur->stmt, &db->err);
+        cur->rc =
+            db->be->query_stream(db->conn, sql, params, nparams, stream, &cur->stmt, &db->err);
+    else cur->rc = db->be->query(db->conn, sql, params, nparams, &cur->stmt, &db->err);
     if (cur->rc != CORM_OK) {
         if (!db->err.sql[0]) corm__err_sql(&db->err, sql);
         cur->stmt = NULL;
@@ -200,9 +199,8 @@ void corm__cursor_close(corm__cursor *cur)
     cur->db = NULL;
 }
 
-corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params,
-                     int nparams, corm_site site, const char *origin,
-                     int64_t *changes)
+corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params, int nparams,
+                     corm_site site, const char *origin, int64_t *changes)
 {
     corm__cursor cur;
     corm_site none = {0};
@@ -223,8 +221,7 @@ corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site)
     if (!db || !sql) return CORM_MISUSE;
     double t0 = corm__now_ms();
     corm_rc rc = db->be->exec(db->conn, sql, &db->err);
-    corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = site,
-                        .origin = "exec", .rc = rc};
+    corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = site, .origin = "exec", .rc = rc};
     emit(&cur);
     return rc;
 }
@@ -234,8 +231,7 @@ corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site)
 corm_rc corm_begin(corm_db *db)
 {
     char sql[64];
-    if (db->tx_depth == 0)
-        corm__strlcpy(sql, "BEGIN", sizeof sql);
+    if (db->tx_depth == 0) corm__strlcpy(sql, "BEGIN", sizeof sql);
     else {
         corm_buf b;
         corm__buf_init(&b);
@@ -259,24 +255,25 @@ static corm_rc end_tx(corm_db *db, bool commit)
     corm_buf b;
     corm__buf_init(&b);
     int level = db->tx_depth - 1;
-    if (level == 0)
-        corm__buf_adds(&b, commit ? "COMMIT" : "ROLLBACK");
-    else if (commit)
-        corm__buf_addf(&b, "RELEASE SAVEPOINT corm_%d", level);
+    if (level == 0) corm__buf_adds(&b, commit ? "COMMIT" : "ROLLBACK");
+    else if (commit) corm__buf_addf(&b, "RELEASE SAVEPOINT corm_%d", level);
     else
-        corm__buf_addf(&b, "ROLLBACK TO SAVEPOINT corm_%d; RELEASE SAVEPOINT corm_%d",
-                       level, level);
+        corm__buf_addf(&b, "ROLLBACK TO SAVEPOINT corm_%d; RELEASE SAVEPOINT corm_%d", level,
+                       level);
     corm_rc rc = b.oom ? CORM_NOMEM : CORM_OK;
     if (rc == CORM_OK && level > 0 && !commit) {
         /* two statements: run them through exec so both happen */
         double t0 = corm__now_ms();
         rc = db->be->exec(db->conn, corm__buf_cstr(&b), &db->err);
-        corm__cursor cur = {.db = db, .sql = corm__buf_cstr(&b), .t0 = t0,
-                            .site = CORM__LIB_SITE, .origin = "transaction", .rc = rc};
+        corm__cursor cur = {.db = db,
+                            .sql = corm__buf_cstr(&b),
+                            .t0 = t0,
+                            .site = CORM__LIB_SITE,
+                            .origin = "transaction",
+                            .rc = rc};
         emit(&cur);
     } else if (rc == CORM_OK) {
-        rc = corm__db_run(db, corm__buf_cstr(&b), NULL, 0, CORM__LIB_SITE,
-                          "transaction", NULL);
+        rc = corm__db_run(db, corm__buf_cstr(&b), NULL, 0, CORM__LIB_SITE, "transaction", NULL);
     }
     corm__buf_free(&b);
     /* The level is gone either way: a failed COMMIT leaves SQLite's
@@ -294,13 +291,12 @@ corm_rc corm_rollback(corm_db *db) { return end_tx(db, false); }
 
 /* ------------------------------------------- internal statements, executemany */
 
-corm_rc corm__db_exec_internal(corm_db *db, const char *sql, const char *origin,
-                               corm_error *err)
+corm_rc corm__db_exec_internal(corm_db *db, const char *sql, const char *origin, corm_error *err)
 {
     double t0 = corm__now_ms();
     corm_rc rc = db->be->exec(db->conn, sql, err);
-    corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = CORM__LIB_SITE,
-                        .origin = origin, .rc = rc};
+    corm__cursor cur = {
+        .db = db, .sql = sql, .t0 = t0, .site = CORM__LIB_SITE, .origin = origin, .rc = rc};
     emit_ev(&cur, true);
     return rc;
 }
@@ -309,8 +305,12 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
                           corm__fill_fn fill, corm__after_fn after, void *ud, corm_site site,
                           const char *origin, int64_t *changes, size_t *failed)
 {
-    corm__cursor cur = {.db = db, .sql = sql, .nparams = nparams, .site = site,
-                        .origin = origin, .t0 = corm__now_ms()};
+    corm__cursor cur = {.db = db,
+                        .sql = sql,
+                        .nparams = nparams,
+                        .site = site,
+                        .origin = origin,
+                        .t0 = corm__now_ms()};
     corm_value *params = corm__calloc(nparams > 0 ? (size_t)nparams : 1, sizeof *params);
     corm_rc rc = params ? CORM_OK : CORM_NOMEM;
     if (!params) corm__err_set(&db->err, CORM_NOMEM, "out of memory running %s", origin);
@@ -327,7 +327,7 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
         while (rc == CORM_OK && row) {
             rc = db->be->step(st, &row, &db->err);
             if (rc == CORM_OK && row && after && !returned) {
-                id = db->be->column_int(st, 0);  /* RETURNING "id" */
+                id = db->be->column_int(st, 0); /* RETURNING "id" */
                 returned = true;
             }
         }
@@ -351,8 +351,8 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
     return rc;
 }
 
-corm_rc corm__db_run_id(corm_db *db, const char *sql, const corm_value *params,
-                        int nparams, corm_site site, const char *origin, int64_t *id)
+corm_rc corm__db_run_id(corm_db *db, const char *sql, const corm_value *params, int nparams,
+                        corm_site site, const char *origin, int64_t *id)
 {
     corm__cursor cur;
     corm_site none = {0};

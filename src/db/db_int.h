@@ -24,12 +24,15 @@ struct corm_db {
     const corm_schema *schema;
     char *url;
     corm_error err;
-    struct { corm_event_fn fn; void *ud; } subs[CORM__MAX_SUBS];
+    struct {
+        corm_event_fn fn;
+        void *ud;
+    } subs[CORM__MAX_SUBS];
     uint64_t nqueries;
-    int tx_depth;            /* corm_begin nesting */
+    int tx_depth;                /* corm_begin nesting */
     struct corm__alias *aliases; /* corm_db_attach: other databases by name
                                  ** (src/db/router.c), owned */
-    corm_router_fn router;   /* corm_set_router */
+    corm_router_fn router;       /* corm_set_router */
     void *router_ud;
     corm__scope_env scopes;  /* corm_scope_set values (src/qs/scope.c) */
     corm_instr *instr;       /* the instrumentation (src/instr), owned */
@@ -57,22 +60,20 @@ typedef struct corm__cursor {
     corm_site site, built;
     const char *origin;
     corm_rc rc;
-    corm_event ev;           /* its event as classified before it ran */
+    corm_event ev; /* its event as classified before it ran */
 } corm__cursor;
 
 /* Start a statement.  On failure the cursor is already closed (the event
 ** was emitted) and db->err holds the error with the SQL. */
-corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql,
-                       const corm_value *params, int nparams, corm_site site,
-                       corm_site built, const char *origin);
+corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const corm_value *params,
+                       int nparams, corm_site site, corm_site built, const char *origin);
 /* Next row; errors land on db->err.  Counts rows. */
 corm_rc corm__cursor_step(corm__cursor *cur, bool *has_row);
 /* Give the statement back and emit the event.  Safe to call twice. */
 void corm__cursor_close(corm__cursor *cur);
 /* A statement without result rows; *changes (may be NULL) gets the count. */
-corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params,
-                     int nparams, corm_site site, const char *origin,
-                     int64_t *changes);
+corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params, int nparams,
+                     corm_site site, const char *origin, int64_t *changes);
 /* A read snapshot for the queries of one evaluation (a queryset and its
 ** prefetch levels): BEGIN unless a transaction is already open; *opened
 ** tells whether snapshot_end must COMMIT.  Both are internal statements:
@@ -82,8 +83,7 @@ void corm__db_snapshot_end(corm_db *db, bool opened);
 /* A statement without parameters or rows that corm adds on its own (the
 ** BEGIN / SAVEPOINT / COMMIT that make a bulk write atomic): its event is
 ** marked internal and not counted.  Errors in err. */
-corm_rc corm__db_exec_internal(corm_db *db, const char *sql, const char *origin,
-                               corm_error *err);
+corm_rc corm__db_exec_internal(corm_db *db, const char *sql, const char *origin, corm_error *err);
 /* An executemany: run sql once per row, the params of row i filled by
 ** fill(ud, i, params) (nparams of them).  One event for all of it, whose
 ** rows are the total changes.  Stops at the first error (db->err) and
@@ -100,15 +100,15 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
                           const char *origin, int64_t *changes, size_t *failed);
 /* A statement returning one row with one integer column (INSERT ...
 ** RETURNING "id"): *id gets it.  One event, like corm__db_run. */
-corm_rc corm__db_run_id(corm_db *db, const char *sql, const corm_value *params,
-                        int nparams, corm_site site, const char *origin, int64_t *id);
+corm_rc corm__db_run_id(corm_db *db, const char *sql, const corm_value *params, int nparams,
+                        corm_site site, const char *origin, int64_t *id);
 /* Routing (router.c).  The database a statement on db goes to: the
 ** attached database named `using` ("default" or NULL: db itself, unless
 ** db's router picks one for `model`: for reads only outside a
 ** transaction, so a transaction reads its own writes).  NULL with err set
 ** for an unknown name. */
-corm_db *corm__db_route(corm_db *db, const corm_model *model, const char *using,
-                        bool write, corm_error *err);
+corm_db *corm__db_route(corm_db *db, const corm_model *model, const char *using, bool write,
+                        corm_error *err);
 /* Close and free db's attached databases (corm_close). */
 void corm__db_aliases_free(corm_db *db);
 /* The site used for statements the library runs on its own. */

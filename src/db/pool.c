@@ -31,7 +31,7 @@ struct corm_pool {
     int size, nidle;
     corm_db **dbs;
     bool *busy;
-    double *idle_since;      /* monotonic ms */
+    double *idle_since; /* monotonic ms */
     int timeout_ms, check_idle_ms;
     corm_pool_stats stats;
 };
@@ -94,8 +94,8 @@ corm_pool *corm_pool_open(const corm_pool_config *cfg, corm_error *err)
         if (!p->dbs[i]) {
             char msg[sizeof err->message];
             corm__strlcpy(msg, err->message, sizeof msg);
-            corm__err_set(err, err->rc ? err->rc : CORM_CONN, "pool connection %d of %d: %s",
-                          i + 1, size, msg);
+            corm__err_set(err, err->rc ? err->rc : CORM_CONN, "pool connection %d of %d: %s", i + 1,
+                          size, msg);
             close_all(p);
             pool_free(p);
             return NULL;

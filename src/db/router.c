@@ -120,7 +120,8 @@ corm_db *corm__db_route(corm_db *db, const corm_model *model, const char *using,
     if (!db->router) return db;
     /* a transaction's statements all go to db: it reads its own writes */
     if (!write && (db->tx_depth > 0 || db->be->in_transaction(db->conn))) return db;
-    const char *alias = db->router(db->router_ud, model, write ? CORM_ROUTE_WRITE : CORM_ROUTE_READ);
+    const char *alias =
+        db->router(db->router_ud, model, write ? CORM_ROUTE_WRITE : CORM_ROUTE_READ);
     if (is_default(alias)) return db;
     corm_db *d = corm_db_alias(db, alias);
     return d ? d : unknown(db, alias, true, err);

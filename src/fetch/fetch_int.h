@@ -14,7 +14,7 @@
 /* A to_attr list per object of a batch, by attribute name. */
 typedef struct corm__attr {
     const char *name;
-    corm_map map;              /* (intptr_t)obj -> corm_list * */
+    corm_map map; /* (intptr_t)obj -> corm_list * */
     struct corm__attr *next;
 } corm__attr;
 
@@ -28,17 +28,17 @@ typedef struct corm_batch {
     const corm__annot *annots; /* names of the objects' annots values */
     int nannots;
     /* What the N+1 tooling (src/instr) knows of it, set by corm__fetch */
-    uint64_t serial;           /* > 0, unique in its db */
-    void **items;              /* the base objects (auto mode loads for all) */
-    uint64_t group;            /* the multi-row result its objects count in: */
-    size_t group_n;            /* itself, or for one object loaded lazily
+    uint64_t serial;            /* > 0, unique in its db */
+    void **items;               /* the base objects (auto mode loads for all) */
+    uint64_t group;             /* the multi-row result its objects count in: */
+    size_t group_n;             /* itself, or for one object loaded lazily
                                ** from a result, that result */
-    corm_site built;           /* the queryset the objects came from */
-    const char *path;          /* from that queryset's model to them ("") */
-    bool path_many;            /* the path crosses a to-many relation */
-    bool eager;                /* it has eager loads whose reads count */
-    uint32_t eval;             /* its evaluation (reads of eager loads) */
-    struct corm__jpath *jpaths;/* its select_related objects, by model */
+    corm_site built;            /* the queryset the objects came from */
+    const char *path;           /* from that queryset's model to them ("") */
+    bool path_many;             /* the path crosses a to-many relation */
+    bool eager;                 /* it has eager loads whose reads count */
+    uint32_t eval;              /* its evaluation (reads of eager loads) */
+    struct corm__jpath *jpaths; /* its select_related objects, by model */
     int njpaths;
 } corm_batch;
 
@@ -65,7 +65,7 @@ typedef struct corm__pf_lookup {
     corm_site inner_built;
     const struct corm__pf_lookup *inner_pf;
     int inner_npf;
-    corm_qs *owner;            /* the queryset the description lives in,
+    corm_qs *owner; /* the queryset the description lives in,
                                ** owned by the one that holds the lookup
                                ** (src/qs frees it; fetch never reads it) */
 } corm__pf_lookup;
@@ -80,29 +80,29 @@ typedef struct corm__rows {
 
 /* Run q and hydrate every row into arena (objects of one new batch).
 ** out and nout get the base objects.  Errors in err. */
-corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
-                    corm_site site, corm_site built, const char *origin,
-                    void ***out, size_t *nout, int64_t **keys, corm_error *err);
+corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_site site,
+                    corm_site built, const char *origin, void ***out, size_t *nout, int64_t **keys,
+                    corm_error *err);
 
 /* One result row: the base object and its select_related objects (and
 ** annotations), hydrated into arena as part of batch. */
-corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c,
-                          corm_arena *arena, corm_batch *batch, void **out);
+corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c, corm_arena *arena,
+                          corm_batch *batch, void **out);
 corm_batch *corm__batch_new(corm_db *db, const corm__query *q, corm_arena *arena);
 
 /* Run sql and keep every row's cells (out->cells is owned by the caller;
 ** the strings they point to live in arena). */
 corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params, int nparams,
-                         corm_arena *arena, corm_site site, corm_site built,
-                         const char *origin, corm__rows *out, corm_error *err);
+                         corm_arena *arena, corm_site site, corm_site built, const char *origin,
+                         corm__rows *out, corm_error *err);
 /* One cell as a value (text and blobs copied into a). */
 corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out);
 
 /* Run the prefetch lookups for objs (all of one model, in arena).
 ** Defined in prefetch.c; the queryset calls it after its own query. */
-corm_rc corm__prefetch_run(corm_db *db, corm_arena *arena, const corm_model *model,
-                           void **objs, size_t n, const corm__pf_lookup *pf, int npf,
-                           corm_site site, corm_site built, corm_error *err);
+corm_rc corm__prefetch_run(corm_db *db, corm_arena *arena, const corm_model *model, void **objs,
+                           size_t n, const corm__pf_lookup *pf, int npf, corm_site site,
+                           corm_site built, corm_error *err);
 
 /* Field access on a generated struct through its descriptor. */
 static inline void *corm__field_ptr(void *obj, const corm_field *f)

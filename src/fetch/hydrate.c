@@ -16,8 +16,11 @@ corm_value corm__field_value(const void *obj, const corm_field *f)
     const void *p = (const char *)obj + f->offset;
     switch (f->type) {
     case CORM_FT_INTEGER: return corm_int(*(const int32_t *)p);
-    case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O: return corm_int(*(const int64_t *)p);
-    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return corm_float(*(const double *)p);
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: return corm_int(*(const int64_t *)p);
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: return corm_float(*(const double *)p);
     case CORM_FT_BOOL: return corm_bool(*(const bool *)p);
     case CORM_FT_BLOB: {
         const corm_blob *b = p;
@@ -27,8 +30,8 @@ corm_value corm__field_value(const void *obj, const corm_field *f)
     }
 }
 
-static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj,
-                          const corm_field *f, int fi, corm_arena *a)
+static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj, const corm_field *f,
+                          int fi, corm_arena *a)
 {
     const corm__backend *be = db->be;
     corm_obj *h = obj;
@@ -38,18 +41,13 @@ static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj,
         return CORM_OK;
     }
     switch (f->type) {
-    case CORM_FT_INTEGER:
-        *(int32_t *)p = (int32_t)be->column_int(st, col);
-        break;
-    case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O:
-        *(int64_t *)p = be->column_int(st, col);
-        break;
-    case CORM_FT_FLOAT: case CORM_FT_DECIMAL:
-        *(double *)p = be->column_double(st, col);
-        break;
-    case CORM_FT_BOOL:
-        *(bool *)p = be->column_int(st, col) != 0;
-        break;
+    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)be->column_int(st, col); break;
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: *(int64_t *)p = be->column_int(st, col); break;
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: *(double *)p = be->column_double(st, col); break;
+    case CORM_FT_BOOL: *(bool *)p = be->column_int(st, col) != 0; break;
     case CORM_FT_BLOB: {
         size_t n = 0;
         const void *data = be->column_blob(st, col, &n);
@@ -72,8 +70,8 @@ static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj,
 }
 
 /* Hydrate node j of the current row; NULL when a LEFT JOIN found nothing. */
-static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *node,
-                            corm_arena *a, corm_batch *batch, void **out)
+static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *node, corm_arena *a,
+                            corm_batch *batch, void **out)
 {
     const corm_model *m = node->model;
     *out = NULL;
@@ -86,7 +84,7 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
     int col = node->first_col;
     for (int fi = 0; fi < m->nfields; fi++) {
         if (!(node->mask & ((uint64_t)1 << fi))) {
-            h->deferred |= (uint64_t)1 << fi;  /* only()/defer(): not loaded */
+            h->deferred |= (uint64_t)1 << fi; /* only()/defer(): not loaded */
             continue;
         }
         corm_rc rc = read_field(db, st, col++, obj, &m->fields[fi], fi, a);
@@ -124,8 +122,8 @@ corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, cor
 }
 
 /* The annotate() columns of the current row, onto the base object. */
-static corm_rc hydrate_annots(corm_db *db, corm__stmt *st, const corm__compiled *c,
-                              corm_arena *a, void *obj)
+static corm_rc hydrate_annots(corm_db *db, corm__stmt *st, const corm__compiled *c, corm_arena *a,
+                              void *obj)
 {
     corm_value *v = corm__arena_alloc(a, (size_t)c->nannots * sizeof *v);
     if (!v) return CORM_NOMEM;
@@ -137,8 +135,8 @@ static corm_rc hydrate_annots(corm_db *db, corm__stmt *st, const corm__compiled 
     return CORM_OK;
 }
 
-corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c,
-                          corm_arena *arena, corm_batch *batch, void **out)
+corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c, corm_arena *arena,
+                          corm_batch *batch, void **out)
 {
     void *row_objs[CORM__MAX_NODES];
     corm_rc rc = CORM_OK;
@@ -147,7 +145,7 @@ corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c,
         if (rc != CORM_OK || j == 0) continue;
         /* cache the joined object (or its absence) on its parent */
         void *parent = row_objs[c->nodes[j].parent];
-        if (!parent) continue;  /* the parent itself was NULL */
+        if (!parent) continue; /* the parent itself was NULL */
         corm_obj *ph = parent;
         int slot = c->nodes[j].rel->slot;
         corm__rel_slots(parent)[slot] = row_objs[j];
@@ -202,7 +200,8 @@ static const char *join_path(corm_arena *a, const char *path, const char *rel)
 
 static bool same_site(corm_site a, corm_site b)
 {
-    return a.line == b.line && (a.file == b.file || (a.file && b.file && strcmp(a.file, b.file) == 0));
+    return a.line == b.line &&
+           (a.file == b.file || (a.file && b.file && strcmp(a.file, b.file) == 0));
 }
 
 /* A queryset filtered on its primary key and nothing else. */
@@ -231,17 +230,19 @@ static void fetch_begin(corm_db *db, const corm__query *q, const corm__compiled 
         batch->eval = corm__instr_eval_current(in);
         /* an evaluation's levels have its queryset's site; corm_prefetch_objects
         ** has none, and its objects' evaluation is over */
-        const corm__level *parent = built.file ? corm__instr_level_of(in, q->via_from, arena) : NULL;
+        const corm__level *parent =
+            built.file ? corm__instr_level_of(in, q->via_from, arena) : NULL;
         const corm__level *root = corm__instr_level_root(in);
         note->model = q->via_from->name;
         note->relation = q->via->name;
-        if (parent && (same_site(built, parent->built) || (root && same_site(built, root->built)))) {
+        if (parent &&
+            (same_site(built, parent->built) || (root && same_site(built, root->built)))) {
             batch->built = parent->built;
             batch->path = join_path(arena, parent->path, q->via->name);
             batch->path_many = parent->many || q->via->kind == CORM_REL_REVERSE_FK ||
                                q->via->kind == CORM_REL_M2M || q->via->kind == CORM_REL_REVERSE_M2M;
         } else if (parent) {
-            batch->built = built;  /* a Prefetch's own queryset: paths start over */
+            batch->built = built; /* a Prefetch's own queryset: paths start over */
         } else {
             /* corm_prefetch_objects (or an iterator's chunk): the parents'
             ** result is the root result of their arena */
@@ -340,7 +341,7 @@ static bool user_asked(const corm__query *q, const char *path)
 typedef struct learned {
     const corm__plan *plans[MAX_PLANS];
     size_t n;
-    corm__query q;                         /* q with the learned joins */
+    corm__query q; /* q with the learned joins */
     const char *related[CORM__MAX_NODES];
 } learned;
 
@@ -389,8 +390,8 @@ static void learn_finish(corm_db *db, size_t n, corm_site site, const learned *L
 
 /* After it: the batch's objects, its result group, its eager loads. */
 static void fetch_done(corm_db *db, const corm__query *q, const corm__query *asked,
-                       corm_arena *arena, corm_batch *batch, void **items, size_t n,
-                       corm_site site, const corm_event *note, const char *origin)
+                       corm_arena *arena, corm_batch *batch, void **items, size_t n, corm_site site,
+                       const corm_event *note, const char *origin)
 {
     corm_instr *in = db->instr;
     batch->items = items;
@@ -407,16 +408,16 @@ static void fetch_done(corm_db *db, const corm__query *q, const corm__query *ask
     if (corm__instr_auto_active(in) || !batch->built.file) return;
     for (int j = 0; j < batch->njpaths; j++) {
         const corm__jpath *jp = &batch->jpaths[j];
-        if (!user_asked(asked, jp->path)) continue;  /* auto mode's, learned */
+        if (!user_asked(asked, jp->path)) continue; /* auto mode's, learned */
         corm__instr_eager(in, batch->eval, jp->from, jp->rel->slot, false, jp->rel->name,
                           join_path(arena, batch->path, jp->from_path), batch->built, site, n);
         batch->eager = true;
     }
 }
 
-corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
-                    corm_site site, corm_site built, const char *origin,
-                    void ***out, size_t *nout, int64_t **keys, corm_error *err)
+corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_site site,
+                    corm_site built, const char *origin, void ***out, size_t *nout, int64_t **keys,
+                    corm_error *err)
 {
     *out = NULL;
     *nout = 0;
@@ -426,14 +427,14 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
         corm__err_set(err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;
     }
-    const corm__query *asked = q;  /* what the code asked for */
+    const corm__query *asked = q; /* what the code asked for */
     learned L;
     q = learn_apply(db, q, built, origin, &L);
     corm__compiled c;
     corm__compiled_init(&c);
     corm_rc rc = corm__compile_select_memo(&db->sql_memo, q, CORM__SEL_OBJECTS, d, &c, err);
     if (rc != CORM_OK) {
-        memset(&db->next, 0, sizeof db->next);  /* no statement: no note */
+        memset(&db->next, 0, sizeof db->next); /* no statement: no note */
         corm__compiled_free(&c);
         return rc;
     }
@@ -511,8 +512,8 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena,
 }
 
 corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params, int nparams,
-                         corm_arena *arena, corm_site site, corm_site built,
-                         const char *origin, corm__rows *out, corm_error *err)
+                         corm_arena *arena, corm_site site, corm_site built, const char *origin,
+                         corm__rows *out, corm_error *err)
 {
     memset(out, 0, sizeof *out);
     corm__cursor cur;
@@ -540,7 +541,10 @@ corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params,
         if (nrows == cap) {
             cap = cap ? cap * 2 : 64;
             corm_value *p = corm__realloc(cells, cap * (ncols ? ncols : 1) * sizeof *p);
-            if (!p) { rc = CORM_NOMEM; break; }
+            if (!p) {
+                rc = CORM_NOMEM;
+                break;
+            }
             cells = p;
         }
         for (size_t i = 0; rc == CORM_OK && i < ncols; i++)

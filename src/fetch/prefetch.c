@@ -15,7 +15,7 @@
 #include <string.h>
 
 typedef struct pf_node {
-    const char *name;           /* to_attr, or the relation's name */
+    const char *name; /* to_attr, or the relation's name */
     const corm_model *from, *to;
     const corm_relation *rel;
     const char *to_attr;
@@ -25,8 +25,8 @@ typedef struct pf_node {
 
 typedef struct run {
     corm_db *db;
-    corm_arena *arena;          /* where prefetched objects go */
-    corm_arena tmp;             /* the tree and other scratch */
+    corm_arena *arena; /* where prefetched objects go */
+    corm_arena tmp;    /* the tree and other scratch */
     corm_site site, built;
     corm_error *err;
 } run;
@@ -56,9 +56,11 @@ static corm_rc unknown_relation(run *r, const corm_model *m, const char *seg, co
     corm__err_set(r->err, CORM_SCHEMA, "prefetch_related('%s'): %s has no relation '%s'", path,
                   m->name, seg);
     if (best)
-        corm__err_hint(r->err, "did you mean '%s'? %s has: %s", best, m->name, corm__buf_cstr(&list));
+        corm__err_hint(r->err, "did you mean '%s'? %s has: %s", best, m->name,
+                       corm__buf_cstr(&list));
     else
-        corm__err_hint(r->err, "%s has: %s", m->name, m->nrels ? corm__buf_cstr(&list) : "no relations");
+        corm__err_hint(r->err, "%s has: %s", m->name,
+                       m->nrels ? corm__buf_cstr(&list) : "no relations");
     corm__buf_free(&list);
     return CORM_SCHEMA;
 }
@@ -77,7 +79,8 @@ static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
         if (sep) *sep = '\0';
         bool last = !sep;
         if (!*seg) {
-            corm__err_set(r->err, CORM_INVALID, "prefetch_related('%s'): empty part in the path", l->path);
+            corm__err_set(r->err, CORM_INVALID, "prefetch_related('%s'): empty part in the path",
+                          l->path);
             corm__err_hint(r->err, "separate relations with one '__', e.g. \"books__genres\"");
             return CORM_INVALID;
         }
@@ -86,8 +89,10 @@ static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
         while (kid && strcmp(kid->name, name) != 0) kid = kid->next;
         if (kid && last && l->inner_q) {
             corm__err_set(r->err, CORM_INVALID,
-                          "prefetch_related: '%s' was already seen with a different queryset", name);
-            corm__err_hint(r->err, "give the Prefetch a to_attr, or put it before the plain lookups "
+                          "prefetch_related: '%s' was already seen with a different queryset",
+                          name);
+            corm__err_hint(r->err,
+                           "give the Prefetch a to_attr, or put it before the plain lookups "
                            "that walk through it");
             return CORM_INVALID;
         }
@@ -106,8 +111,8 @@ static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
             }
             if (kid->inner && kid->inner->inner_q->model != kid->to) {
                 corm__err_set(r->err, CORM_INVALID,
-                              "Prefetch('%s'): the queryset is over %s but %s.%s holds %s",
-                              l->path, kid->inner->inner_q->model->name, cur->to->name, seg, kid->to->name);
+                              "Prefetch('%s'): the queryset is over %s but %s.%s holds %s", l->path,
+                              kid->inner->inner_q->model->name, cur->to->name, seg, kid->to->name);
                 corm__err_hint(r->err, "build it with corm_all(db, %s)", kid->to->name);
                 return CORM_INVALID;
             }
@@ -226,7 +231,7 @@ static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
         memset(&q, 0, sizeof q);
         q.model = n->to;
         q.limit = -1;
-        q.scopes = &r->db->scopes;  /* the default scopes, as Django's default manager */
+        q.scopes = &r->db->scopes; /* the default scopes, as Django's default manager */
     }
     q.via_from = n->from;
     q.via = n->rel;
@@ -272,7 +277,7 @@ static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
     for (size_t i = 0; rc == CORM_OK && i < np; i++) {
         int64_t k;
         void **slot = parent_key(n, parents[i], &k) ? corm__map_get(&seen, k) : NULL;
-        corm_list *l = &lists[slot ? (intptr_t)*slot : 0];  /* lists[0]: empty */
+        corm_list *l = &lists[slot ? (intptr_t)*slot : 0]; /* lists[0]: empty */
         void *v = l;
         if (!is_to_many(n->rel)) v = l->n ? l->items[0] : NULL;
         rc = assign(r, n, parents[i], v);
@@ -291,9 +296,9 @@ static corm_rc run_level(run *r, const pf_node *parent_node, void **parents, siz
     return CORM_OK;
 }
 
-corm_rc corm__prefetch_run(corm_db *db, corm_arena *arena, const corm_model *model,
-                           void **objs, size_t n, const corm__pf_lookup *pf, int npf,
-                           corm_site site, corm_site built, corm_error *err)
+corm_rc corm__prefetch_run(corm_db *db, corm_arena *arena, const corm_model *model, void **objs,
+                           size_t n, const corm__pf_lookup *pf, int npf, corm_site site,
+                           corm_site built, corm_error *err)
 {
     run r = {.db = db, .arena = arena, .site = site, .built = built, .err = err};
     corm__arena_init(&r.tmp, 4096);
@@ -316,8 +321,8 @@ const corm_list *corm_attr(const void *obj, const char *to_attr)
     return NULL;
 }
 
-corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n,
-                                const char *const *paths, corm_site site)
+corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n, const char *const *paths,
+                                corm_site site)
 {
     if (!db) return CORM_MISUSE;
     if (n == 0) return CORM_OK;
@@ -325,10 +330,11 @@ corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n,
     for (size_t i = 0; i < n; i++) {
         const corm_obj *h = objs[i];
         if (!h || !h->batch || h->model != first->model || h->batch->arena != first->batch->arena) {
-            corm__err_set(&db->err, CORM_MISUSE,
-                          "corm_prefetch_objects: object %zu is not from the same result as object 0", i);
+            corm__err_set(
+                &db->err, CORM_MISUSE,
+                "corm_prefetch_objects: object %zu is not from the same result as object 0", i);
             corm__err_hint(&db->err, "pass objects of one model loaded by one queryset; related "
-                           "objects are stored in that queryset's memory");
+                                     "objects are stored in that queryset's memory");
             return CORM_MISUSE;
         }
     }
@@ -341,8 +347,8 @@ corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n,
     bool snap = false;
     corm_rc rc = corm__db_snapshot_begin(db, &snap);
     if (rc == CORM_OK)
-        rc = corm__prefetch_run(db, first->batch->arena, first->model, (void **)objs, n, pf,
-                                npf, site, none, &db->err);
+        rc = corm__prefetch_run(db, first->batch->arena, first->model, (void **)objs, n, pf, npf,
+                                site, none, &db->err);
     corm__db_snapshot_end(db, snap);
     corm__free(pf);
     return rc;

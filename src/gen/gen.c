@@ -24,8 +24,8 @@
 /* Names of one model, computed once. */
 typedef struct gmodel {
     const corm_model *m;
-    const char *snake;      /* order_item */
-    const char *upper;      /* ORDER_ITEM */
+    const char *snake; /* order_item */
+    const char *upper; /* ORDER_ITEM */
 } gmodel;
 
 typedef struct gen {
@@ -51,7 +51,8 @@ static bool gen_init(gen *g, const corm_schema *s, corm_buf *out)
     g->s = s;
     g->out = out;
     corm__arena_init(&g->arena, 4096);
-    g->models = corm__arena_zalloc(&g->arena, (size_t)(s->nmodels ? s->nmodels : 1) * sizeof *g->models);
+    g->models =
+        corm__arena_zalloc(&g->arena, (size_t)(s->nmodels ? s->nmodels : 1) * sizeof *g->models);
     if (!g->models) return false;
     for (int i = 0; i < s->nmodels; i++) {
         gmodel *gm = &g->models[i];
@@ -164,11 +165,16 @@ static const char *on_delete_enum(corm_on_delete a)
 
 static void put_flags(gen *g, unsigned flags)
 {
-    static const struct { unsigned bit; const char *name; } names[] = {
-        {CORM_FF_PK, "CORM_FF_PK"}, {CORM_FF_NULL, "CORM_FF_NULL"},
-        {CORM_FF_UNIQUE, "CORM_FF_UNIQUE"}, {CORM_FF_DB_INDEX, "CORM_FF_DB_INDEX"},
-        {CORM_FF_AUTO_NOW, "CORM_FF_AUTO_NOW"}, {CORM_FF_AUTO_NOW_ADD, "CORM_FF_AUTO_NOW_ADD"},
-        {CORM_FF_HAS_DEFAULT, "CORM_FF_HAS_DEFAULT"}};
+    static const struct {
+        unsigned bit;
+        const char *name;
+    } names[] = {{CORM_FF_PK, "CORM_FF_PK"},
+                 {CORM_FF_NULL, "CORM_FF_NULL"},
+                 {CORM_FF_UNIQUE, "CORM_FF_UNIQUE"},
+                 {CORM_FF_DB_INDEX, "CORM_FF_DB_INDEX"},
+                 {CORM_FF_AUTO_NOW, "CORM_FF_AUTO_NOW"},
+                 {CORM_FF_AUTO_NOW_ADD, "CORM_FF_AUTO_NOW_ADD"},
+                 {CORM_FF_HAS_DEFAULT, "CORM_FF_HAS_DEFAULT"}};
     const char *sep = "";
     for (size_t i = 0; i < CORM__ARRAY_LEN(names); i++)
         if (flags & names[i].bit) {
@@ -190,7 +196,9 @@ static void field_comment(gen *g, const gmodel *gm, const corm_field *f, char *b
     const char *null = (f->flags & CORM_FF_NULL) ? ", null" : "";
     switch (f->type) {
     case CORM_FT_CHAR: snprintf(buf, size, "char(%d)%s", f->max_length, null); break;
-    case CORM_FT_DECIMAL: snprintf(buf, size, "decimal(%d,%d)%s", f->precision, f->scale, null); break;
+    case CORM_FT_DECIMAL:
+        snprintf(buf, size, "decimal(%d,%d)%s", f->precision, f->scale, null);
+        break;
     case CORM_FT_DATE: snprintf(buf, size, "date, ISO 8601%s", null); break;
     case CORM_FT_DATETIME: snprintf(buf, size, "datetime, ISO 8601%s", null); break;
     case CORM_FT_JSON: snprintf(buf, size, "json text%s", null); break;
@@ -255,13 +263,13 @@ static void header_accessors(gen *g, const gmodel *gm)
         const corm_relation *r = &m->rels[i];
         const corm_model *t = target(g, r);
         const char *p = gm->snake, *M = m->name, *name = r->name;
-        static const char *const what[] = {"fk", "one_to_one", "reverse fk", "reverse one_to_one",
+        static const char *const what[] = {"fk",  "one_to_one", "reverse fk", "reverse one_to_one",
                                            "m2m", "reverse m2m"};
         if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O || r->kind == CORM_REL_M2M)
             putf(g, "/* %s.%s -> %s (%s) */\n", M, name, t->name, what[r->kind]);
         else
-            putf(g, "/* %s.%s -> %s (%s of %s.%s) */\n", M, name, t->name, what[r->kind],
-                 t->name, t->rels[r->reverse].name);
+            putf(g, "/* %s.%s -> %s (%s of %s.%s) */\n", M, name, t->name, what[r->kind], t->name,
+                 t->rels[r->reverse].name);
         /* enum constant */
         corm_buf e;
         corm__buf_init(&e);
@@ -271,17 +279,20 @@ static void header_accessors(gen *g, const gmodel *gm)
         if (e.oom) g->oom = true;
         const char *E = corm__buf_cstr(&e);
         if (!to_many(r->kind)) {
-            putf(g, "static inline %s *%s_%s_at(%s *o, corm_site s)\n"
-                    "{\n    return (%s *)corm_related_at(o, %s, s);\n}\n",
+            putf(g,
+                 "static inline %s *%s_%s_at(%s *o, corm_site s)\n"
+                 "{\n    return (%s *)corm_related_at(o, %s, s);\n}\n",
                  t->name, p, name, M, t->name, E);
             putf(g, "#define %s_%s(o) %s_%s_at((o), CORM_SITE)\n\n", p, name, p, name);
         } else {
-            putf(g, "static inline const corm_list *%s_%s_at(%s *o, corm_site s)\n"
-                    "{\n    return corm_related_set_at(o, %s, s);\n}\n",
+            putf(g,
+                 "static inline const corm_list *%s_%s_at(%s *o, corm_site s)\n"
+                 "{\n    return corm_related_set_at(o, %s, s);\n}\n",
                  p, name, M, E);
             putf(g, "#define %s_%s(o) %s_%s_at((o), CORM_SITE)\n", p, name, p, name);
-            putf(g, "static inline corm_qs *%s_%s_qs_at(%s *o, corm_site s)\n"
-                    "{\n    return corm_related_qs_at(o, %s, s);\n}\n",
+            putf(g,
+                 "static inline corm_qs *%s_%s_qs_at(%s *o, corm_site s)\n"
+                 "{\n    return corm_related_qs_at(o, %s, s);\n}\n",
                  p, name, M, E);
             putf(g, "#define %s_%s_qs(o) %s_%s_qs_at((o), CORM_SITE)\n\n", p, name, p, name);
         }
@@ -304,9 +315,10 @@ void corm__gen_header(const corm_schema *s, corm_buf *out)
         gen_free(&g);
         return;
     }
-    putf(&g, "/*\n** %s.h - the models of schema %s, generated by `corm gen`.\n"
-             "** Do not edit: change the .corm file and generate again.\n"
-             "** The API is described in docs/schema.md (\"Generated code\").\n*/\n",
+    putf(&g,
+         "/*\n** %s.h - the models of schema %s, generated by `corm gen`.\n"
+         "** Do not edit: change the .corm file and generate again.\n"
+         "** The API is described in docs/schema.md (\"Generated code\").\n*/\n",
          s->name, s->name);
     put(&g, "#ifndef ");
     guard(&g);
@@ -357,8 +369,9 @@ static void source_model(gen *g, const gmodel *gm)
             const corm_relation *r = &m->rels[i];
             put(g, "    {.name = ");
             put_cstr(g, r->name);
-            putf(g, ", .kind = %s, .target = %d, .field = %d, .reverse = %d, .slot = %d,\n"
-                    "     .on_delete = %s",
+            putf(g,
+                 ", .kind = %s, .target = %d, .field = %d, .reverse = %d, .slot = %d,\n"
+                 "     .on_delete = %s",
                  kind_name(r->kind), r->target, r->field, r->reverse, r->slot,
                  on_delete_enum(r->on_delete));
             if (r->through) {
@@ -401,14 +414,15 @@ static void source_model(gen *g, const gmodel *gm)
     }
     if (m->nscopes) {
         static const char *const kinds[] = {"CORM_SCOPE_RUNTIME", "CORM_SCOPE_NULL",
-                                            "CORM_SCOPE_INT", "CORM_SCOPE_FLOAT",
-                                            "CORM_SCOPE_BOOL", "CORM_SCOPE_TEXT"};
+                                            "CORM_SCOPE_INT",     "CORM_SCOPE_FLOAT",
+                                            "CORM_SCOPE_BOOL",    "CORM_SCOPE_TEXT"};
         putf(g, "static const corm_scope corm__%s_scopes[] = {\n", M);
         for (int i = 0; i < m->nscopes; i++) {
             const corm_scope *sc = &m->scopes[i];
             putf(g, "    {.field = %d, .kind = %s", sc->field,
                  (unsigned)sc->kind < 6 ? kinds[sc->kind] : "CORM_SCOPE_RUNTIME");
-            if ((sc->kind == CORM_SCOPE_INT || sc->kind == CORM_SCOPE_BOOL) && sc->ival == INT64_MIN)
+            if ((sc->kind == CORM_SCOPE_INT || sc->kind == CORM_SCOPE_BOOL) &&
+                sc->ival == INT64_MIN)
                 put(g, ", .ival = (-9223372036854775807LL - 1)");
             else if (sc->kind == CORM_SCOPE_INT || sc->kind == CORM_SCOPE_BOOL)
                 putf(g, ", .ival = %lldLL", (long long)sc->ival);
@@ -449,8 +463,9 @@ void corm__gen_source(const corm_schema *s, corm_buf *out)
         gen_free(&g);
         return;
     }
-    putf(&g, "/*\n** %s.c - the descriptors of schema %s, generated by `corm gen`.\n"
-             "** Do not edit: change the .corm file and generate again.\n*/\n",
+    putf(&g,
+         "/*\n** %s.c - the descriptors of schema %s, generated by `corm gen`.\n"
+         "** Do not edit: change the .corm file and generate again.\n*/\n",
          s->name, s->name);
     putf(&g, "#include \"%s.h\"\n\n#include <stddef.h>\n\n", s->name);
     for (int i = 0; i < s->nmodels; i++) source_model(&g, &g.models[i]);
@@ -468,7 +483,8 @@ void corm__gen_source(const corm_schema *s, corm_buf *out)
     putf(&g, "const corm_schema %s_schema = {\n    .name = ", s->name);
     put_cstr(&g, s->name);
     putf(&g, ",\n    .models = corm__models,\n    .nmodels = %d,\n", s->nmodels);
-    putf(&g, "    .m2m_tables = %s,\n    .nm2m = %d,\n", s->nm2m ? "corm__m2m_tables" : "NULL", s->nm2m);
+    putf(&g, "    .m2m_tables = %s,\n    .nm2m = %d,\n", s->nm2m ? "corm__m2m_tables" : "NULL",
+         s->nm2m);
     putf(&g, "    .hash = 0x%08lxu\n};\n", (unsigned long)s->hash);
     if (g.oom) out->oom = true;
     gen_free(&g);
@@ -515,13 +531,17 @@ static corm_rc write_file(const char *path, const corm_buf *text, corm_error *er
         int e = errno;
         bool bad = n != text->len || fflush(f) != 0;
         if (bad) e = errno ? errno : e;
-        if (fclose(f) != 0 && !bad) { bad = true; e = errno; }
+        if (fclose(f) != 0 && !bad) {
+            bad = true;
+            e = errno;
+        }
         if (bad) {
             corm__err_set(err, CORM_IO, "cannot write '%s': %s", tpath, strerror(e));
             remove(tpath);
             rc = CORM_IO;
         } else if (rename(tpath, path) != 0) {
-            corm__err_set(err, CORM_IO, "cannot rename '%s' to '%s': %s", tpath, path, strerror(errno));
+            corm__err_set(err, CORM_IO, "cannot rename '%s' to '%s': %s", tpath, path,
+                          strerror(errno));
             remove(tpath);
             rc = CORM_IO;
         }
@@ -555,7 +575,8 @@ corm_rc corm__gen(const corm_schema *s, const char *dir, corm_error *err)
         if (which) corm__gen_source(s, &text);
         else corm__gen_header(s, &text);
         if (path.oom || text.oom) {
-            corm__err_set(err, CORM_NOMEM, "out of memory generating code for schema '%s'", s->name);
+            corm__err_set(err, CORM_NOMEM, "out of memory generating code for schema '%s'",
+                          s->name);
             rc = CORM_NOMEM;
             break;
         }

@@ -41,7 +41,7 @@ struct corm__group {
 struct corm__dup {
     uint64_t key, phash;
     corm_origin_kind kind;
-    corm_site site, built, other;    /* the first site, and another one */
+    corm_site site, built, other; /* the first site, and another one */
     const char *sql, *model;
     uint64_t count;
     double ms;
@@ -77,7 +77,8 @@ static uint64_t params_hash(const corm_event *ev)
         case CORM_V_INT: h = hnum((uint64_t)v->u.i, h); break;
         case CORM_V_BOOL: h = hnum(v->u.b, h); break;
         case CORM_V_FLOAT: h = hnum(corm__hash_fast(&v->u.f, sizeof v->u.f), h); break;
-        case CORM_V_TEXT: case CORM_V_BLOB: {
+        case CORM_V_TEXT:
+        case CORM_V_BLOB: {
             size_t n = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
             h = hnum(corm__hash_fast(v->u.s.p, n), h);
             break;
@@ -181,7 +182,7 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
         g->site = ev->site;
         g->built = reg ? reg->tag.built : ev->built;
         g->origin = dup_str(c, ev->origin);
-        g->model = ev->model;        /* interned: lives as long as the db */
+        g->model = ev->model; /* interned: lives as long as the db */
         g->relation = ev->relation;
         g->path = dup_str(c, ev->path);
         g->sql = dup_str(c, ev->sql);
@@ -338,55 +339,67 @@ void corm__detect_fix(corm_capture *c, corm__finding *f)
     switch (F->kind) {
     case CORM_FINDING_N_PLUS_ONE:
         if (f->okind == CORM_ORIGIN_DEFERRED) {
-            corm__buf_addf(&fix, "load \"%s\" with the objects: add it to corm_only(qs, ...) "
-                           "or drop it from corm_defer(qs, ...)", P);
+            corm__buf_addf(&fix,
+                           "load \"%s\" with the objects: add it to corm_only(qs, ...) "
+                           "or drop it from corm_defer(qs, ...)",
+                           P);
             at_built(&fix, F->built);
             corm__buf_addf(&msg, "%s.%s was deferred (only/defer) and loaded one object at a time",
                            model, rel);
         } else if (f->okind == CORM_ORIGIN_SET_FILTER) {
-            corm__buf_addf(&fix, "corm_qs *inner = corm_all(db, %s); /* the loop's filters */ "
-                           "corm_prefetch(qs, \"%s\", inner, \"filtered_%s\")", target, P, rel);
+            corm__buf_addf(&fix,
+                           "corm_qs *inner = corm_all(db, %s); /* the loop's filters */ "
+                           "corm_prefetch(qs, \"%s\", inner, \"filtered_%s\")",
+                           target, P, rel);
             at_built(&fix, F->built);
             corm__buf_addf(&fix, "; then read corm_attr(obj, \"filtered_%s\")", rel);
-            corm__buf_addf(&msg, "a filtered %s.%s queryset was evaluated for each object", model, rel);
+            corm__buf_addf(&msg, "a filtered %s.%s queryset was evaluated for each object", model,
+                           rel);
         } else if (f->okind == CORM_ORIGIN_SET) {
             corm__buf_addf(&fix, "corm_prefetch_related(qs, \"%s\")", P);
             at_built(&fix, F->built);
             corm__buf_addf(&msg, "%s.%s (a related set) loaded one object at a time", model, rel);
         } else {
-            corm__buf_addf(&fix, f->many ? "corm_prefetch_related(qs, \"%s\")"
-                                         : "corm_select_related(qs, \"%s\")", P);
+            corm__buf_addf(&fix,
+                           f->many ? "corm_prefetch_related(qs, \"%s\")"
+                                   : "corm_select_related(qs, \"%s\")",
+                           P);
             at_built(&fix, F->built);
             corm__buf_addf(&msg, "%s.%s loaded one object at a time", model, rel);
         }
         if (F->auto_loaded && f->learned) {
             corm__buf_reset(&msg);
-            corm__buf_addf(&msg, "auto mode loaded %s.%s up front for %llu objects of the queryset "
+            corm__buf_addf(&msg,
+                           "auto mode loaded %s.%s up front for %llu objects of the queryset "
                            "built at %s, as an earlier run needed it (make it explicit)",
                            model, rel, n, built);
         } else if (F->auto_loaded) {
             corm__buf_reset(&msg);
-            corm__buf_addf(&msg, "%s.%s was about to be loaded one object at a time at %s; auto "
+            corm__buf_addf(&msg,
+                           "%s.%s was about to be loaded one object at a time at %s; auto "
                            "mode loaded it for %llu objects in one query (make it explicit)",
                            model, rel, site, n);
-        }
-        else if (F->blocked)
-            corm__buf_addf(&msg, "; strict mode refused the query at %s", site);
+        } else if (F->blocked) corm__buf_addf(&msg, "; strict mode refused the query at %s", site);
         else if (f->nresults > 1)
-            corm__buf_addf(&msg, ": %llu queries at %s for the objects of %zu results (up to %zu "
-                           "objects each)", n, site, f->nresults, f->parent_n);
+            corm__buf_addf(&msg,
+                           ": %llu queries at %s for the objects of %zu results (up to %zu "
+                           "objects each)",
+                           n, site, f->nresults, f->parent_n);
         else
-            corm__buf_addf(&msg, ": %llu queries at %s for the objects of one %zu-object result",
-                           n, site, f->parent_n);
+            corm__buf_addf(&msg, ": %llu queries at %s for the objects of one %zu-object result", n,
+                           site, f->parent_n);
         break;
     case CORM_FINDING_FILTER_AFTER_PREFETCH:
-        corm__buf_addf(&fix, "replace the prefetch of \"%s\" with corm_qs *inner = corm_all(db, %s); "
+        corm__buf_addf(&fix,
+                       "replace the prefetch of \"%s\" with corm_qs *inner = corm_all(db, %s); "
                        "/* the loop's filters */ corm_prefetch(qs, \"%s\", inner, \"filtered_%s\")",
                        P, target, P, rel);
         at_built(&fix, F->built);
         corm__buf_addf(&fix, "; then read corm_attr(obj, \"filtered_%s\")", rel);
-        corm__buf_addf(&msg, "%s.%s was prefetched, then filtered per object: %llu queries at %s "
-                       "and the prefetch is wasted", model, rel, n, site);
+        corm__buf_addf(&msg,
+                       "%s.%s was prefetched, then filtered per object: %llu queries at %s "
+                       "and the prefetch is wasted",
+                       model, rel, n, site);
         break;
     case CORM_FINDING_COUNT_IN_LOOP:
         if (top && f->nparams <= 1) {
@@ -395,48 +408,62 @@ void corm__detect_fix(corm_capture *c, corm__finding *f)
             at_built(&fix, F->built);
             corm__buf_addf(&fix, "; then read corm_annotation(obj, \"%s_count\")", rel);
         } else {
-            corm__buf_addf(&fix, "corm_qs *inner = corm_all(db, %s); /* the loop's filters */ "
-                           "corm_prefetch(qs, \"%s\", inner, \"filtered_%s\")", target, P, rel);
+            corm__buf_addf(&fix,
+                           "corm_qs *inner = corm_all(db, %s); /* the loop's filters */ "
+                           "corm_prefetch(qs, \"%s\", inner, \"filtered_%s\")",
+                           target, P, rel);
             at_built(&fix, F->built);
             corm__buf_addf(&fix, "; then count corm_attr(obj, \"filtered_%s\")->n", rel);
         }
-        corm__buf_addf(&msg, "count() of %s.%s for each object: %llu queries at %s", model, rel, n, site);
+        corm__buf_addf(&msg, "count() of %s.%s for each object: %llu queries at %s", model, rel, n,
+                       site);
         break;
     case CORM_FINDING_EXISTS_IN_LOOP:
         if (top && f->nparams <= 1) {
-            corm__buf_addf(&fix, "corm_qs *in = corm_all(db, %s); corm_filter_expr(in, \"%s\", "
+            corm__buf_addf(&fix,
+                           "corm_qs *in = corm_all(db, %s); corm_filter_expr(in, \"%s\", "
                            "corm_OuterRef(in, \"pk\")); corm_annotate(qs, \"has_%s\", "
-                           "corm_Exists(qs, in))", target, f->rev ? f->rev : "?", rel);
+                           "corm_Exists(qs, in))",
+                           target, f->rev ? f->rev : "?", rel);
             at_built(&fix, F->built);
             corm__buf_addf(&fix, "; then read corm_annotation(obj, \"has_%s\")", rel);
         } else {
-            corm__buf_addf(&fix, "corm_qs *inner = corm_all(db, %s); /* the loop's filters */ "
-                           "corm_prefetch(qs, \"%s\", inner, \"filtered_%s\")", target, P, rel);
+            corm__buf_addf(&fix,
+                           "corm_qs *inner = corm_all(db, %s); /* the loop's filters */ "
+                           "corm_prefetch(qs, \"%s\", inner, \"filtered_%s\")",
+                           target, P, rel);
             at_built(&fix, F->built);
             corm__buf_addf(&fix, "; then test corm_attr(obj, \"filtered_%s\")->n", rel);
         }
-        corm__buf_addf(&msg, "exists() of %s.%s for each object: %llu queries at %s", model, rel, n, site);
+        corm__buf_addf(&msg, "exists() of %s.%s for each object: %llu queries at %s", model, rel, n,
+                       site);
         break;
     case CORM_FINDING_PREFETCH_IN_LOOP:
         corm__buf_addf(&fix, "corm_prefetch_related(qs, \"%s\")", P);
         at_built(&fix, F->built);
-        corm__buf_addf(&fix, " (or one corm_prefetch_objects(db, objs, n, \"%s\") for every object, "
-                       "before the loop)", rel);
-        corm__buf_addf(&msg, "%s.%s prefetched one object at a time: %llu queries at %s", model, rel,
-                       n, site);
+        corm__buf_addf(&fix,
+                       " (or one corm_prefetch_objects(db, objs, n, \"%s\") for every object, "
+                       "before the loop)",
+                       rel);
+        corm__buf_addf(&msg, "%s.%s prefetched one object at a time: %llu queries at %s", model,
+                       rel, n, site);
         break;
     case CORM_FINDING_LOOKUP_IN_LOOP:
-        corm__buf_addf(&fix, "one query for all the ids before the loop: corm_qs *qs = corm_all(db, %s); "
-                       "corm_filter(qs, \"pk__in\", corm_ints(ids, n)); then match the objects by id",
-                       model);
-        corm__buf_addf(&msg, "%s looked up by id one at a time: %llu queries at %s", model, n, site);
+        corm__buf_addf(
+            &fix,
+            "one query for all the ids before the loop: corm_qs *qs = corm_all(db, %s); "
+            "corm_filter(qs, \"pk__in\", corm_ints(ids, n)); then match the objects by id",
+            model);
+        corm__buf_addf(&msg, "%s looked up by id one at a time: %llu queries at %s", model, n,
+                       site);
         break;
     case CORM_FINDING_WRITE_IN_LOOP:
         if (f->okind == CORM_ORIGIN_INSERT)
             corm__buf_addf(&fix, "collect the objects and write them at once: "
-                           "corm_bulk_create(db, objs, n, NULL)");
+                                 "corm_bulk_create(db, objs, n, NULL)");
         else if (f->okind == CORM_ORIGIN_UPDATE)
-            corm__buf_addf(&fix, "corm_bulk_update(db, objs, n, \"field\", ...) for the changed "
+            corm__buf_addf(&fix,
+                           "corm_bulk_update(db, objs, n, \"field\", ...) for the changed "
                            "fields (or one corm_update(qs, CORM_SET(...)) when every row gets the "
                            "same values)");
         else
@@ -447,45 +474,61 @@ void corm__detect_fix(corm_capture *c, corm__finding *f)
         break;
     case CORM_FINDING_UNUSED_EAGER:
         corm__buf_addf(&fix, "remove \"%s\" from %s(qs, ...)", P,
-                       f->okind == CORM_ORIGIN_PREFETCH ? "corm_prefetch_related" : "corm_select_related");
+                       f->okind == CORM_ORIGIN_PREFETCH ? "corm_prefetch_related"
+                                                        : "corm_select_related");
         at_built(&fix, F->built);
-        corm__buf_addf(&msg, "%s.%s was loaded eagerly (%s) for %llu objects and never read before "
-                       "the scope ended", model, rel,
+        corm__buf_addf(&msg,
+                       "%s.%s was loaded eagerly (%s) for %llu objects and never read before "
+                       "the scope ended",
+                       model, rel,
                        f->okind == CORM_ORIGIN_PREFETCH ? "prefetch_related" : "select_related", n);
         break;
     case CORM_FINDING_LATE_EAGER:
-        corm__buf_addf(&fix, "call %s(qs, \"%s\") before the queryset is evaluated (before "
-                       "corm_foreach, corm_eval, corm_count or corm_get)", rel, model);
+        corm__buf_addf(&fix,
+                       "call %s(qs, \"%s\") before the queryset is evaluated (before "
+                       "corm_foreach, corm_eval, corm_count or corm_get)",
+                       rel, model);
         if (F->built.file) corm__buf_addf(&fix, ", right after it is built at %s", built);
-        corm__buf_addf(&msg, "%s(\"%s\") at %s came after the queryset was evaluated: it did nothing",
+        corm__buf_addf(&msg,
+                       "%s(\"%s\") at %s came after the queryset was evaluated: it did nothing",
                        rel, model, site);
         break;
     case CORM_FINDING_DUPLICATE: {
         char other[300];
         if (f->other.file) {
             corm__site_str(f->other, other, sizeof other);
-            corm__buf_addf(&fix, "run it once and reuse the result (keep the evaluated queryset or "
-                           "its objects) instead of running it again at %s", other);
-            corm__buf_addf(&msg, "the same statement with the same values ran %llu times, at %s "
-                           "and at %s", n, site, other);
+            corm__buf_addf(&fix,
+                           "run it once and reuse the result (keep the evaluated queryset or "
+                           "its objects) instead of running it again at %s",
+                           other);
+            corm__buf_addf(&msg,
+                           "the same statement with the same values ran %llu times, at %s "
+                           "and at %s",
+                           n, site, other);
         } else {
-            corm__buf_addf(&fix, "run it once and reuse the result (keep the evaluated queryset or "
-                           "its objects) instead of running it again at %s", site);
-            corm__buf_addf(&msg, "the same statement with the same values ran %llu times at %s",
-                           n, site);
+            corm__buf_addf(&fix,
+                           "run it once and reuse the result (keep the evaluated queryset or "
+                           "its objects) instead of running it again at %s",
+                           site);
+            corm__buf_addf(&msg, "the same statement with the same values ran %llu times at %s", n,
+                           site);
         }
         break;
     }
     case CORM_FINDING_SIMILAR:
-        corm__buf_addf(&fix, "make it one statement: an \"in\" filter over the values, or eager "
-                       "loading on the queryset that drives the loop at %s", site);
+        corm__buf_addf(&fix,
+                       "make it one statement: an \"in\" filter over the values, or eager "
+                       "loading on the queryset that drives the loop at %s",
+                       site);
         corm__buf_addf(&msg, "%llu statements differing only in their values ran at %s", n, site);
         break;
     case CORM_FINDING_OVER_BUDGET:
-        corm__buf_addf(&fix, "fix the other findings of '%s' (or raise its budget with "
-                       "corm_capture_budget at %s)", model, site);
-        corm__buf_addf(&msg, "capture '%s' ran %llu statements in %.3f ms, over its budget (", model,
-                       n, F->ms);
+        corm__buf_addf(&fix,
+                       "fix the other findings of '%s' (or raise its budget with "
+                       "corm_capture_budget at %s)",
+                       model, site);
+        corm__buf_addf(&msg, "capture '%s' ran %llu statements in %.3f ms, over its budget (",
+                       model, n, F->ms);
         if (c->budget_q) corm__buf_addf(&msg, "%llu statements", (unsigned long long)c->budget_q);
         if (c->budget_q && c->budget_ms > 0) corm__buf_adds(&msg, ", ");
         if (c->budget_ms > 0) corm__buf_addf(&msg, "%.3f ms", c->budget_ms);
@@ -543,10 +586,10 @@ void corm__detect_finish(corm_capture *c)
         if (g->count < min || g->ms < in->min_ms) continue;
         int kind = -1;
         if (corm__kind_is_lazy(g->kind)) {
-            if (!g->parent || g->parent_n < 2) continue;   /* objects loaded singly */
+            if (!g->parent || g->parent_n < 2) continue; /* objects loaded singly */
             kind = (int)corm__detect_lazy_kind(g->kind, g->prefetched);
         } else if (c->root) {
-            continue;  /* the similar family: explicit captures only */
+            continue; /* the similar family: explicit captures only */
         } else if (g->kind == CORM_ORIGIN_LOOKUP) {
             if (g->varied) kind = CORM_FINDING_LOOKUP_IN_LOOP;
         } else if (g->kind == CORM_ORIGIN_INSERT || g->kind == CORM_ORIGIN_UPDATE ||
@@ -565,7 +608,7 @@ void corm__detect_finish(corm_capture *c)
             f->rev = g->rev;
             corm__detect_fix(c, f);
         } else if (f->f.fix) {
-            corm__detect_fix(c, f);  /* the count changed: say it */
+            corm__detect_fix(c, f); /* the count changed: say it */
         }
     }
     if (c->root) return;

@@ -126,7 +126,7 @@ void corm__instr_eval_check(corm_instr *in, const void *arena, bool done)
     if (!arena && in->nlevels) arena = in->levels[in->nlevels - 1].arena;
     for (size_t i = in->neager; arena && i > 0; i--) {
         corm__eager *e = &in->eager[i - 1];
-        if (e->eval != in->eval) break;  /* entries of older evaluations */
+        if (e->eval != in->eval) break; /* entries of older evaluations */
         if (e->verified || e->dead) continue;
         /* a whole prefetch fills the cache of every parent; a Prefetch with
         ** to_attr fills none, one that failed half-way some */
@@ -175,7 +175,8 @@ void corm__eager_finish(corm_capture *c)
     size_t from = c->root ? 0 : c->first_eager;
     for (size_t i = from; i < in->neager; i++) {
         const corm__eager *e = &in->eager[i];
-        if (!e->verified || e->read || e->dead || !e->nobjs) continue;  /* no objects: nothing to read */
+        if (!e->verified || e->read || e->dead || !e->nobjs)
+            continue; /* no objects: nothing to read */
         /* a prefetched set filtered per object is already a finding that
         ** says to replace this prefetch */
         bool told = false;

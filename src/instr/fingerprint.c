@@ -21,10 +21,7 @@ uint64_t corm__hash64(const void *p, size_t n, uint64_t h)
     return h;
 }
 
-static bool ident_char(char c)
-{
-    return isalnum((unsigned char)c) || c == '_' || c == '$';
-}
+static bool ident_char(char c) { return isalnum((unsigned char)c) || c == '_' || c == '$'; }
 
 /* s[0..n) is a list of placeholders: "?", "?, ?", ... */
 static bool only_marks(const char *s, size_t n)
@@ -58,12 +55,12 @@ uint64_t corm__fingerprint(const char *sql, corm_buf *b)
     bool space = false, values = false;
     for (const char *p = sql; *p;) {
         char c = *p;
-        if (c == '-' && p[1] == '-') {                 /* -- comment */
+        if (c == '-' && p[1] == '-') { /* -- comment */
             while (*p && *p != '\n') p++;
             space = true;
             continue;
         }
-        if (c == '/' && p[1] == '*') {                 /* block comment */
+        if (c == '/' && p[1] == '*') { /* block comment */
             p += 2;
             while (*p && !(p[0] == '*' && p[1] == '/')) p++;
             if (*p) p += 2;
@@ -77,17 +74,19 @@ uint64_t corm__fingerprint(const char *sql, corm_buf *b)
         }
         if (space && b->len && b->p[b->len - 1] != '(') corm__buf_addc(b, ' ');
         space = false;
-        if (c == '\'') {                                /* string literal */
+        if (c == '\'') { /* string literal */
             p++;
             while (*p) {
                 if (*p == '\'' && p[1] == '\'') p += 2;
-                else if (*p == '\'') { p++; break; }
-                else p++;
+                else if (*p == '\'') {
+                    p++;
+                    break;
+                } else p++;
             }
             corm__buf_addc(b, '?');
             continue;
         }
-        if (c == '"' || c == '`' || c == '[') {         /* quoted identifier */
+        if (c == '"' || c == '`' || c == '[') { /* quoted identifier */
             char close = c == '[' ? ']' : c;
             const char *s = p++;
             while (*p && *p != close) p++;
@@ -97,7 +96,7 @@ uint64_t corm__fingerprint(const char *sql, corm_buf *b)
         }
         bool prev_ident = b->len && ident_char(b->p[b->len - 1]);
         if ((isdigit((unsigned char)c) || (c == '.' && isdigit((unsigned char)p[1]))) &&
-            !prev_ident) {                              /* number */
+            !prev_ident) { /* number */
             if (c == '0' && (p[1] == 'x' || p[1] == 'X')) p += 2;
             while (isalnum((unsigned char)*p) || *p == '.' ||
                    ((*p == '+' || *p == '-') && (p[-1] == 'e' || p[-1] == 'E')))
@@ -106,7 +105,7 @@ uint64_t corm__fingerprint(const char *sql, corm_buf *b)
             continue;
         }
         if ((c == '?' || c == '$' || c == ':' || c == '@') && !prev_ident &&
-            (c == '?' || isalnum((unsigned char)p[1]) || p[1] == '_')) {   /* placeholder */
+            (c == '?' || isalnum((unsigned char)p[1]) || p[1] == '_')) { /* placeholder */
             p++;
             while (ident_char(*p)) p++;
             corm__buf_addc(b, '?');
@@ -148,7 +147,7 @@ uint64_t corm__fingerprint(const char *sql, corm_buf *b)
                     }
                     if (end >= 3 && memcmp(b->p + end - 3, "...", 3) == 0) {
                         b->len = end;
-                        b->p[end] = '\0';  /* buf_cstr relies on appends for it */
+                        b->p[end] = '\0'; /* buf_cstr relies on appends for it */
                         continue;
                     }
                 }
@@ -188,6 +187,7 @@ uint64_t corm__fingerprint_of(corm_instr *in, const char *sql)
     corm__buf_init(&b);
     fp = corm__fingerprint(sql, &b);
     corm__buf_free(&b);
-    if (fp && len <= CORM__FP_MEMO_MAX) (void)corm__memo_put(&in->fpmemo, sql, len, h, &fp, sizeof fp);
+    if (fp && len <= CORM__FP_MEMO_MAX)
+        (void)corm__memo_put(&in->fpmemo, sql, len, h, &fp, sizeof fp);
     return fp;
 }

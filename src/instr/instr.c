@@ -180,7 +180,8 @@ static void capture_finish(corm_instr *in, corm_capture *c)
         ** drew (a request, a test), not at corm_close */
         if (!is_assertion(c) && !c->root) corm__eager_finish(c);
     }
-    bool over = (c->budget_q && c->count > c->budget_q) || (c->budget_ms > 0 && c->ms > c->budget_ms);
+    bool over =
+        (c->budget_q && c->count > c->budget_q) || (c->budget_ms > 0 && c->ms > c->budget_ms);
     if (over) {
         corm_event ev;
         memset(&ev, 0, sizeof ev);
@@ -271,8 +272,8 @@ void corm_capture_budget(corm_capture *c, uint64_t max_queries, double max_ms)
 
 bool corm_capture_over_budget(const corm_capture *c)
 {
-    return c && ((c->budget_q && c->count > c->budget_q) ||
-                 (c->budget_ms > 0 && c->ms > c->budget_ms));
+    return c &&
+           ((c->budget_q && c->count > c->budget_q) || (c->budget_ms > 0 && c->ms > c->budget_ms));
 }
 
 /* Copy an event into the capture's arena (strings and parameters too). */
@@ -310,7 +311,7 @@ static void keep_event(corm_capture *c, const corm_event *ev)
                     pv[i].u.s.n = n;
                     if (!d) pv[i].type = CORM_V_NULL;
                 } else if (pv[i].type > CORM_V_BLOB) {
-                    pv[i].type = CORM_V_NULL;  /* lists are not bound as such */
+                    pv[i].type = CORM_V_NULL; /* lists are not bound as such */
                 }
             }
             e.params = pv;
@@ -340,7 +341,8 @@ static void log_env(corm_instr *in)
     if (slow && *slow) {
         char *end;
         double ms = strtod(slow, &end);
-        if (*end || ms < 0) fprintf(stderr, "corm: CORM_SLOW_MS='%s' is not a number of ms\n", slow);
+        if (*end || ms < 0)
+            fprintf(stderr, "corm: CORM_SLOW_MS='%s' is not a number of ms\n", slow);
         else in->slow_ms = ms;
     }
     const char *log = getenv("CORM_LOG");
@@ -476,14 +478,15 @@ corm_rc corm_instr_log(corm_instr *in, const char *spec)
             corm__strlcpy(num, p + 5, n - 5 + 1 < sizeof num ? n - 5 + 1 : sizeof num);
             slow = strtod(num, &end);
             if (*end || slow < 0) {
-                corm__err_set(&in->err, CORM_INVALID, "log spec '%s': '%.*s' is not slow=MILLISECONDS",
-                              spec, (int)n, p);
+                corm__err_set(&in->err, CORM_INVALID,
+                              "log spec '%s': '%.*s' is not slow=MILLISECONDS", spec, (int)n, p);
                 return CORM_INVALID;
             }
         } else if (n) {
-            corm__err_set(&in->err, CORM_INVALID, "log spec '%s': unknown item '%.*s'", spec, (int)n, p);
+            corm__err_set(&in->err, CORM_INVALID, "log spec '%s': unknown item '%.*s'", spec,
+                          (int)n, p);
             corm__err_hint(&in->err, "use stderr, json:PATH, slow=MS, only-slow, redact or off, "
-                           "separated by commas");
+                                     "separated by commas");
             return CORM_INVALID;
         }
         p += n;
@@ -527,8 +530,8 @@ corm_rc corm_instr_log(corm_instr *in, const char *spec)
 bool corm__kind_is_lazy(corm_origin_kind k)
 {
     return k == CORM_ORIGIN_FK || k == CORM_ORIGIN_SET || k == CORM_ORIGIN_SET_FILTER ||
-           k == CORM_ORIGIN_SET_COUNT || k == CORM_ORIGIN_SET_EXISTS ||
-           k == CORM_ORIGIN_DEFERRED || k == CORM_ORIGIN_PREFETCH;
+           k == CORM_ORIGIN_SET_COUNT || k == CORM_ORIGIN_SET_EXISTS || k == CORM_ORIGIN_DEFERRED ||
+           k == CORM_ORIGIN_PREFETCH;
 }
 
 static bool same_site(corm_site a, corm_site b)
@@ -550,11 +553,13 @@ static void classify(corm_instr *in, corm_event *ev)
             break;
         }
     if (kind == CORM_ORIGIN_OTHER && n >= 4 && memcmp(o, "bulk", 4) == 0)
-        kind = strstr(o, "update") ? CORM_ORIGIN_UPDATE : strstr(o, "delete") ? CORM_ORIGIN_DELETE
-                                                                              : CORM_ORIGIN_INSERT;
+        kind = strstr(o, "update")   ? CORM_ORIGIN_UPDATE
+               : strstr(o, "delete") ? CORM_ORIGIN_DELETE
+                                     : CORM_ORIGIN_INSERT;
     if (ev->kind == CORM_ORIGIN_OTHER) ev->kind = kind;
-    if (!ev->model && ev->sql && (ev->kind == CORM_ORIGIN_INSERT || ev->kind == CORM_ORIGIN_UPDATE ||
-                                  ev->kind == CORM_ORIGIN_DELETE)) {
+    if (!ev->model && ev->sql &&
+        (ev->kind == CORM_ORIGIN_INSERT || ev->kind == CORM_ORIGIN_UPDATE ||
+         ev->kind == CORM_ORIGIN_DELETE)) {
         /* writes name no model: their table will do ("book") */
         const char *q = strchr(ev->sql, '"');
         const char *e = q ? strchr(q + 1, '"') : NULL;
@@ -579,10 +584,9 @@ static const corm__relreg *registered(corm_instr *in, const corm_event *ev)
     if (!ev->built.file) return NULL;
     bool set = ev->kind == CORM_ORIGIN_SET_FILTER || ev->kind == CORM_ORIGIN_SET_COUNT ||
                ev->kind == CORM_ORIGIN_SET_EXISTS;
-    if (!set && (ev->parent_batch || (ev->kind != CORM_ORIGIN_QUERYSET &&
-                                      ev->kind != CORM_ORIGIN_LOOKUP &&
-                                      ev->kind != CORM_ORIGIN_COUNT &&
-                                      ev->kind != CORM_ORIGIN_EXISTS)))
+    if (!set &&
+        (ev->parent_batch || (ev->kind != CORM_ORIGIN_QUERYSET && ev->kind != CORM_ORIGIN_LOOKUP &&
+                              ev->kind != CORM_ORIGIN_COUNT && ev->kind != CORM_ORIGIN_EXISTS)))
         return NULL;
     for (int i = 0; i < CORM__NREG; i++)
         if (in->reg[i].age && same_site(in->reg[i].site, ev->built)) return &in->reg[i];
@@ -608,8 +612,8 @@ static const corm__relreg *tag(corm_instr *in, corm_event *ev)
     return r;
 }
 
-void corm__instr_related_qs(corm_instr *in, corm_site site, const corm_event *tg,
-                            bool prefetched, const char *target, const char *rev)
+void corm__instr_related_qs(corm_instr *in, corm_site site, const corm_event *tg, bool prefetched,
+                            const char *target, const char *rev)
 {
     if (!in || !site.file) return;
     int slot = -1;
@@ -655,12 +659,13 @@ bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
     if (!corm__detect_would_repeat(c, ev)) return true;
     /* refuse it: the finding goes to every capture, the fix into err */
     const corm__finding *first = NULL;
-    FOR_CAPTURES(in, k) {
-        corm__finding *f = corm__detect_add(k, corm__detect_lazy_kind(ev->kind, reg && reg->prefetched),
-                                            ev, 1, 0);
+    FOR_CAPTURES(in, k)
+    {
+        corm__finding *f =
+            corm__detect_add(k, corm__detect_lazy_kind(ev->kind, reg && reg->prefetched), ev, 1, 0);
         if (!f) continue;
         if (f->fresh) {
-            f->f.count++;  /* the one that ran, and this one */
+            f->f.count++; /* the one that ran, and this one */
             if (reg) {
                 f->target = reg->target;
                 f->rev = reg->rev;
@@ -671,7 +676,8 @@ bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
         if (!first) first = f;
     }
     char site[300];
-    corm__err_set(err, CORM_MISUSE, "N+1 query refused (CORM_NPLUSONE=strict): %s.%s loaded lazily "
+    corm__err_set(err, CORM_MISUSE,
+                  "N+1 query refused (CORM_NPLUSONE=strict): %s.%s loaded lazily "
                   "again at %s, for another object of one %zu-object result",
                   ev->model ? ev->model : "?", ev->relation ? ev->relation : "?",
                   corm__site_str(ev->site, site, sizeof site), ev->parent_nobjs);
@@ -711,8 +717,14 @@ void corm__instr_event(corm_instr *in, corm_event *ev)
 
 /* ------------------------------------------------------------ auto, late */
 
-void corm__instr_auto_begin(corm_instr *in) { if (in) in->auto_depth++; }
-void corm__instr_auto_end(corm_instr *in) { if (in && in->auto_depth > 0) in->auto_depth--; }
+void corm__instr_auto_begin(corm_instr *in)
+{
+    if (in) in->auto_depth++;
+}
+void corm__instr_auto_end(corm_instr *in)
+{
+    if (in && in->auto_depth > 0) in->auto_depth--;
+}
 bool corm__instr_auto_active(const corm_instr *in) { return in && in->auto_depth > 0; }
 
 void corm__instr_auto(corm_instr *in, const corm_event *tg, uint64_t count, bool learned)
@@ -720,7 +732,8 @@ void corm__instr_auto(corm_instr *in, const corm_event *tg, uint64_t count, bool
     if (!in) return;
     corm_event ev = *tg;
     classify(in, &ev);
-    FOR_CAPTURES(in, c) {
+    FOR_CAPTURES(in, c)
+    {
         corm__finding *f = corm__detect_add(c, CORM_FINDING_N_PLUS_ONE, &ev, count, 0);
         if (!f) continue;
         f->f.auto_loaded = true;
@@ -780,7 +793,8 @@ void corm__instr_late_eager(corm_instr *in, corm_site site, corm_site built, con
     ev.built = built;
     ev.model = intern0(in, model);
     ev.relation = intern0(in, what);
-    FOR_CAPTURES(in, c) {
+    FOR_CAPTURES(in, c)
+    {
         corm__finding *f = corm__detect_add(c, CORM_FINDING_LATE_EAGER, &ev, 1, 0);
         if (f) corm__detect_fix(c, f);
     }
@@ -808,21 +822,25 @@ const char *corm_capture_report(corm_capture *c)
         corm__buf_addf(b, "     %s at %s", e->origin ? e->origin : "?",
                        corm__site_str(e->site, s1, sizeof s1));
         if (e->site.func) corm__buf_addf(b, " (%s)", e->site.func);
-        if (e->built.file) corm__buf_addf(b, "; queryset built at %s", corm__site_str(e->built, s2, sizeof s2));
+        if (e->built.file)
+            corm__buf_addf(b, "; queryset built at %s", corm__site_str(e->built, s2, sizeof s2));
         corm__buf_addc(b, '\n');
     }
     if (c->count > c->nevents)
-        corm__buf_addf(b, "  ... and %llu more not kept\n", (unsigned long long)(c->count - c->nevents));
+        corm__buf_addf(b, "  ... and %llu more not kept\n",
+                       (unsigned long long)(c->count - c->nevents));
     if (c->nfindings) corm__buf_adds(b, "Findings:\n");
     for (size_t i = 0; i < c->nfindings; i++) {
         const corm_finding *f = &c->findings[i].f;
-        corm__buf_addf(b, "  - %s: %s\n", corm_finding_kind_name(f->kind), f->message ? f->message : "");
+        corm__buf_addf(b, "  - %s: %s\n", corm_finding_kind_name(f->kind),
+                       f->message ? f->message : "");
         if (f->fix) corm__buf_addf(b, "    fix: %s\n", f->fix);
     }
     return b->oom ? "out of memory formatting the capture" : corm__buf_cstr(b);
 }
 
-const char *corm_capture_check(corm_capture *c, uint64_t n, bool at_most, const char *file, int line)
+const char *corm_capture_check(corm_capture *c, uint64_t n, bool at_most, const char *file,
+                               int line)
 {
     static const char nomem[] = "query-count assertion: out of memory starting the capture";
     if (!c) return nomem;

@@ -50,8 +50,8 @@ corm_nplusone corm__instr_mode_now(const corm_instr *in);
 ** and path_many.  prefetched: the parent already had the set prefetched.
 ** target: the related model ("Book"); rev: its field pointing back
 ** ("author"); both for the fix. */
-void corm__instr_related_qs(corm_instr *in, corm_site site, const corm_event *tag,
-                            bool prefetched, const char *target, const char *rev);
+void corm__instr_related_qs(corm_instr *in, corm_site site, const corm_event *tag, bool prefetched,
+                            const char *target, const char *rev);
 
 /* AUTO loaded `relation` of `count` objects at once (learned: up front, from
 ** what an earlier evaluation had to batch-load): record the finding. */
@@ -63,9 +63,9 @@ void corm__instr_auto(corm_instr *in, const corm_event *tag, uint64_t count, boo
 ** Prefetch otherwise): the fixed code's query count, after one run. */
 typedef struct corm__plan {
     corm_site site;
-    const char *path;                /* from the queryset's model */
-    corm_event tag;                  /* model, relation, path, path_many */
-    bool to_many;                    /* the last relation */
+    const char *path; /* from the queryset's model */
+    corm_event tag;   /* model, relation, path, path_many */
+    bool to_many;     /* the last relation */
 } corm__plan;
 void corm__instr_learn(corm_instr *in, const corm_event *tag, bool to_many);
 /* The plans learned for querysets built at site: up to max into out. */
@@ -77,8 +77,8 @@ bool corm__instr_auto_active(const corm_instr *in);
 
 /* A late eager load (select/prefetch_related after evaluation), for the
 ** queryset layer to call: reported as late_eager. */
-void corm__instr_late_eager(corm_instr *in, corm_site site, corm_site built,
-                            const char *model, const char *what);
+void corm__instr_late_eager(corm_instr *in, corm_site site, corm_site built, const char *model,
+                            const char *what);
 
 /* ---- evaluations and eager loads (eager.c).  An evaluation is a queryset's
 ** own query and its prefetch levels; each gets an id, and every batch of
@@ -107,8 +107,8 @@ const corm__level *corm__instr_level_root(const corm_instr *in);
 ** prefetch level (checked before it counts: a Prefetch with to_attr fills
 ** no slot, and reads of corm_attr are not seen). */
 void corm__instr_eager(corm_instr *in, uint32_t eval, const corm_model *model, int slot,
-                       bool prefetch, const char *relation, const char *path,
-                       corm_site built, corm_site site, size_t nobjs);
+                       bool prefetch, const char *relation, const char *path, corm_site built,
+                       corm_site site, size_t nobjs);
 /* The current evaluation failed: its eager loads are never judged (the
 ** code never got to read them). */
 void corm__instr_eval_failed(corm_instr *in);
@@ -138,24 +138,24 @@ typedef struct corm__dup corm__dup;
 typedef struct corm__finding {
     corm_finding f;
     uint64_t key;
-    bool fresh;                      /* made by the last corm__detect_add */
-    corm_origin_kind okind;          /* the statements' kind */
-    const char *path;                /* from the queryset to the parent */
+    bool fresh;             /* made by the last corm__detect_add */
+    corm_origin_kind okind; /* the statements' kind */
+    const char *path;       /* from the queryset to the parent */
     bool many;
     int nparams;
     size_t parent_n;
-    size_t nresults;                 /* parent results merged into it */
-    bool learned;                    /* auto mode applied a learned plan */
-    corm_site other;                 /* duplicates: a second site */
-    const char *target, *rev;        /* related querysets: for the fix */
+    size_t nresults;          /* parent results merged into it */
+    bool learned;             /* auto mode applied a learned plan */
+    corm_site other;          /* duplicates: a second site */
+    const char *target, *rev; /* related querysets: for the fix */
 } corm__finding;
 
 struct corm_capture {
     corm_instr *in;
     char *name;
     corm_site site;
-    struct corm_capture *outer;      /* the enclosing open capture */
-    struct corm_capture *next_all;   /* every capture not freed */
+    struct corm_capture *outer;    /* the enclosing open capture */
+    struct corm_capture *next_all; /* every capture not freed */
     bool open, root, reported;
     corm_nplusone mode;
     bool mode_set;
@@ -163,15 +163,15 @@ struct corm_capture {
     double budget_ms;
     uint64_t count;
     double ms;
-    corm_arena arena;                /* copies of events, findings, strings */
+    corm_arena arena; /* copies of events, findings, strings */
     corm_event *events;
     size_t nevents, cap;
-    size_t first_eager;              /* eager entries from here on are ours */
+    size_t first_eager; /* eager entries from here on are ours */
     /* the detector */
-    corm_map groups;                 /* key -> corm__group* */
+    corm_map groups; /* key -> corm__group* */
     size_t ngroups;
     corm__group *group_list;
-    corm_map dups;                   /* key -> corm__dup* */
+    corm_map dups; /* key -> corm__dup* */
     corm__dup *dup_list;
     size_t ndups;
     corm__finding *findings;
@@ -219,7 +219,7 @@ typedef struct corm__arenaroot {
 /* Metrics of one fingerprint. */
 typedef struct corm__metric {
     uint64_t fp;
-    char *sql;                       /* the normalised text, truncated */
+    char *sql; /* the normalised text, truncated */
     corm_origin_kind kind;
     uint64_t calls, rows, errors;
     double total_ms, max_ms;
@@ -239,7 +239,7 @@ typedef struct corm__capmetric {
 #define CORM__ROOT_GROUPS 4096
 #define CORM__MAX_PLANS 256
 
-#define CORM__FP_MEMO_MAX 4096           /* longer texts are not remembered */
+#define CORM__FP_MEMO_MAX 4096 /* longer texts are not remembered */
 
 struct corm_instr {
     char vendor[16];
@@ -256,21 +256,21 @@ struct corm_instr {
     uint64_t seq, nfindings;
     uint64_t nkind[CORM_FINDING_OVER_BUDGET + 1];
     /* captures */
-    corm_capture *root;              /* statements outside any capture */
-    corm_capture *top;               /* innermost open capture, or NULL */
+    corm_capture *root; /* statements outside any capture */
+    corm_capture *top;  /* innermost open capture, or NULL */
     corm_capture *all;
     /* registry, names */
     corm__relreg reg[CORM__NREG];
     uint64_t reg_age;
     corm_arena names;
-    corm_map name_map;               /* hash -> interned string */
+    corm_map name_map; /* hash -> interned string */
     /* evaluations and eager loads */
     uint32_t eval;
     corm__level *levels;
     size_t nlevels, caplevels;
     corm__eager *eager;
     size_t neager, capeager;
-    corm_map eager_map;              /* key -> index + 1 */
+    corm_map eager_map; /* key -> index + 1 */
     int auto_depth;
     corm__arenaroot arenas[CORM__NARENAS];
     size_t arena_next;
@@ -278,11 +278,11 @@ struct corm_instr {
     corm__plan *plans;
     size_t nplans, capplans;
     /* fingerprints of recent SQL texts, direct-mapped by a hash of the text */
-    corm__memo fpmemo;              /* SQL text -> its fingerprint */
+    corm__memo fpmemo; /* SQL text -> its fingerprint */
     /* metrics */
     corm__metric *metrics;
     size_t nmetrics, capmetrics;
-    corm_map metric_map;             /* fp -> index + 1 */
+    corm_map metric_map; /* fp -> index + 1 */
     corm__metric other;
     corm__capmetric *capm;
     size_t ncapm;
@@ -307,7 +307,7 @@ corm_finding_kind corm__detect_lazy_kind(corm_origin_kind k, bool prefetched);
 const char *corm__site_str(corm_site s, char *buf, size_t size);
 
 /* ---- eager.c */
-void corm__eager_finish(corm_capture *c);    /* unused_eager findings */
+void corm__eager_finish(corm_capture *c); /* unused_eager findings */
 void corm__eager_drop(corm_instr *in, size_t from);
 void corm__eager_free(corm_instr *in);
 

@@ -151,10 +151,11 @@ void corm__log_event(corm_instr *in, const corm_event *ev)
             }
             corm__buf_addc(&b, ']');
         }
-        corm__buf_addf(&b, ",\"nparams\":%d,\"fingerprint\":\"%016llx\",\"ms\":%.6f,\"rows\":%lld,"
-                       "\"rc\":\"%s\",\"origin\":", ev->nparams,
-                       (unsigned long long)ev->fingerprint, ev->ms, (long long)ev->rows,
-                       corm_rc_name(ev->rc));
+        corm__buf_addf(&b,
+                       ",\"nparams\":%d,\"fingerprint\":\"%016llx\",\"ms\":%.6f,\"rows\":%lld,"
+                       "\"rc\":\"%s\",\"origin\":",
+                       ev->nparams, (unsigned long long)ev->fingerprint, ev->ms,
+                       (long long)ev->rows, corm_rc_name(ev->rc));
         corm__json_str(&b, ev->origin);
         corm__buf_addf(&b, ",\"kind\":\"%s\",\"model\":", corm_origin_kind_name(ev->kind));
         corm__json_str(&b, ev->model);

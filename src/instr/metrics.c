@@ -39,7 +39,7 @@ void corm__metrics_event(corm_instr *in, const corm_event *ev)
     corm_buf b;
     corm__buf_init(&b);
     corm__fingerprint(ev->sql, &b);
-    if (b.len > 300) b.len = 300;  /* a label, not the whole statement */
+    if (b.len > 300) b.len = 300; /* a label, not the whole statement */
     char *sql = b.oom ? NULL : corm__strndup(corm__buf_cstr(&b), b.len);
     corm__buf_free(&b);
     if (!sql) return;
@@ -48,7 +48,8 @@ void corm__metrics_event(corm_instr *in, const corm_event *ev)
     m->fp = ev->fingerprint;
     m->sql = sql;
     m->kind = ev->kind;
-    if (!corm__map_put(&in->metric_map, (int64_t)ev->fingerprint, (void *)(intptr_t)(in->nmetrics + 1))) {
+    if (!corm__map_put(&in->metric_map, (int64_t)ev->fingerprint,
+                       (void *)(intptr_t)(in->nmetrics + 1))) {
         corm__free(sql);
         return;
     }
@@ -120,8 +121,9 @@ static void label(corm_buf *b, const char *s)
 
 static void fp_labels(corm_buf *b, const corm__metric *m)
 {
-    if (m->sql) corm__buf_addf(b, "{fingerprint=\"%016llx\",origin=\"%s\",sql=",
-                              (unsigned long long)m->fp, corm_origin_kind_name(m->kind));
+    if (m->sql)
+        corm__buf_addf(b, "{fingerprint=\"%016llx\",origin=\"%s\",sql=", (unsigned long long)m->fp,
+                       corm_origin_kind_name(m->kind));
     else corm__buf_adds(b, "{fingerprint=\"other\",origin=\"other\",sql=");
     label(b, m->sql ? m->sql : "");
     corm__buf_addc(b, '}');
@@ -158,8 +160,8 @@ size_t corm_metrics_prometheus(const corm_instr *in, char *buf, size_t size)
            "Statements run, by SQL fingerprint (literals and IN lists folded).", M_CALLS);
     family(&b, in, "corm_statement_seconds_total", "counter",
            "Time spent in statements, by fingerprint.", M_SECONDS);
-    family(&b, in, "corm_statement_seconds_max", "gauge",
-           "Slowest run of each fingerprint.", M_MAX);
+    family(&b, in, "corm_statement_seconds_max", "gauge", "Slowest run of each fingerprint.",
+           M_MAX);
     family(&b, in, "corm_statement_rows_total", "counter",
            "Rows returned or changed, by fingerprint.", M_ROWS);
     family(&b, in, "corm_statement_errors_total", "counter",

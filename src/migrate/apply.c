@@ -23,7 +23,7 @@
 
 #include <string.h>
 
-#define HISTORY_HINT                                                              \
+#define HISTORY_HINT                                                                  \
     "a table or view named " CORM__HISTORY_TABLE " that corm did not make is in the " \
     "way: rename it"
 
@@ -45,14 +45,12 @@ static void roll_back(corm_db *db)
 
 /* Rewrite db->err after a step of the migration failed: say which step
 ** (`where`), keep the database's message, rc, sqlstate and SQL. */
-static void explain_failure(corm_db *db, const char *where, const char *sql,
-                            const char *hint)
+static void explain_failure(corm_db *db, const char *where, const char *sql, const char *hint)
 {
     corm_error e;
     corm__err_copy(&e, &db->err);
     corm__err_set(&db->err, e.rc ? e.rc : CORM_DB, "migration %s failed %s: %s",
-                  CORM__MIGRATION_INITIAL, where,
-                  e.message[0] ? e.message : corm_rc_str(e.rc));
+                  CORM__MIGRATION_INITIAL, where, e.message[0] ? e.message : corm_rc_str(e.rc));
     corm__err_hint(&db->err, "nothing was applied (the migration was rolled back); %s", hint);
     corm__err_sql(&db->err, sql);
     corm__strlcpy(db->err.sqlstate, e.sqlstate, sizeof db->err.sqlstate);
@@ -78,8 +76,7 @@ static int already_applied(corm_db *db, const char *select_sql)
     corm__cursor cur;
     corm_value name = corm_text(CORM__MIGRATION_INITIAL);
     corm_site none = {0};
-    if (corm__db_query(db, &cur, select_sql, &name, 1, CORM__LIB_SITE, none,
-                       "migrate") != CORM_OK)
+    if (corm__db_query(db, &cur, select_sql, &name, 1, CORM__LIB_SITE, none, "migrate") != CORM_OK)
         return -1;
     bool row = false;
     corm_rc rc = corm__cursor_step(&cur, &row);
@@ -98,8 +95,7 @@ corm_rc corm_migrate(corm_db *db)
     }
     const corm__dialect *d = db->dialect;
     if (!d) {
-        corm__err_set(&db->err, CORM_MISUSE, "corm_migrate: no SQL dialect for %s",
-                      db->be->vendor);
+        corm__err_set(&db->err, CORM_MISUSE, "corm_migrate: no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;
     }
     if (db->tx_depth > 0 || db->be->in_transaction(db->conn)) {
@@ -156,8 +152,8 @@ corm_rc corm_migrate(corm_db *db)
     int applied = already_applied(db, corm__buf_cstr(&sel));
     if (applied < 0) {
         rc = db->err.rc ? db->err.rc : CORM_DB;
-        explain_failure(db, "reading the history table " CORM__HISTORY_TABLE,
-                        corm__buf_cstr(&sel), HISTORY_HINT);
+        explain_failure(db, "reading the history table " CORM__HISTORY_TABLE, corm__buf_cstr(&sel),
+                        HISTORY_HINT);
         goto fail;
     }
     if (applied == 0) {
@@ -169,8 +165,7 @@ corm_rc corm_migrate(corm_db *db)
                 goto fail;
             }
         }
-        corm_value params[2] = {corm_text(CORM__MIGRATION_INITIAL),
-                                corm_int((int64_t)s->hash)};
+        corm_value params[2] = {corm_text(CORM__MIGRATION_INITIAL), corm_int((int64_t)s->hash)};
         rc = run(db, corm__buf_cstr(&ins), params, 2);
         if (rc != CORM_OK) {
             explain_failure(db, "recording it in " CORM__HISTORY_TABLE, corm__buf_cstr(&ins),

@@ -70,7 +70,7 @@ static bool eq_nocase(const char *a, const char *b)
 bool corm__ddl_is_literal(const char *s)
 {
     if (!s || !*s) return false;
-    static const char *const words[] = {"NULL", "TRUE", "FALSE", "CURRENT_TIMESTAMP",
+    static const char *const words[] = {"NULL",         "TRUE",        "FALSE", "CURRENT_TIMESTAMP",
                                         "CURRENT_DATE", "CURRENT_TIME"};
     for (size_t i = 0; i < CORM__ARRAY_LEN(words); i++)
         if (eq_nocase(s, words[i])) return true;
@@ -79,7 +79,10 @@ bool corm__ddl_is_literal(const char *s)
         /* 'text' with embedded quotes doubled, nothing after the close */
         for (p++; *p; p++) {
             if (*p == '\'') {
-                if (p[1] == '\'') { p++; continue; }
+                if (p[1] == '\'') {
+                    p++;
+                    continue;
+                }
                 return p[1] == '\0';
             }
         }
@@ -93,10 +96,16 @@ bool corm__ddl_is_literal(const char *s)
     /* [+-]digits[.digits][e[+-]digits] */
     if (*p == '-' || *p == '+') p++;
     size_t nd = 0;
-    while (isdigit((unsigned char)*p)) { p++; nd++; }
+    while (isdigit((unsigned char)*p)) {
+        p++;
+        nd++;
+    }
     if (*p == '.') {
         p++;
-        while (isdigit((unsigned char)*p)) { p++; nd++; }
+        while (isdigit((unsigned char)*p)) {
+            p++;
+            nd++;
+        }
     }
     if (!nd) return false;
     if (*p == 'e' || *p == 'E') {
@@ -108,9 +117,8 @@ bool corm__ddl_is_literal(const char *s)
     return *p == '\0';
 }
 
-void corm__ddl_index_name(corm_buf *out, const char *table,
-                          const char *const *cols, const bool *desc, int ncols,
-                          bool unique)
+void corm__ddl_index_name(corm_buf *out, const char *table, const char *const *cols,
+                          const bool *desc, int ncols, bool unique)
 {
     corm_buf b;
     corm__buf_init(&b);
@@ -149,8 +157,7 @@ static const corm_field *field_named(const corm_model *m, const char *name)
     for (int i = 0; i < m->nfields; i++)
         if (strcmp(m->fields[i].name, name) == 0) return &m->fields[i];
     for (int i = 0; i < m->nfields; i++)
-        if (m->fields[i].column && strcmp(m->fields[i].column, name) == 0)
-            return &m->fields[i];
+        if (m->fields[i].column && strcmp(m->fields[i].column, name) == 0) return &m->fields[i];
     return NULL;
 }
 
@@ -170,8 +177,8 @@ static bool is_table_unique(const corm_index *ix)
     return true;
 }
 
-static corm_rc unknown_index_field(const corm_model *m, const corm_index *ix,
-                                   const char *name, corm_error *err)
+static corm_rc unknown_index_field(const corm_model *m, const corm_index *ix, const char *name,
+                                   corm_error *err)
 {
     corm__err_set(err, CORM_SCHEMA, "index '%s' of %s names unknown field '%s'",
                   ix->name ? ix->name : "(unnamed)", m->name, name);
@@ -187,8 +194,8 @@ static corm_rc unknown_index_field(const corm_model *m, const corm_index *ix,
 }
 
 /* The columns of ix into cols/desc (CORM_MAX_FIELDS each). */
-static corm_rc index_columns(const corm_model *m, const corm_index *ix,
-                             const char **cols, bool *desc, corm_error *err)
+static corm_rc index_columns(const corm_model *m, const corm_index *ix, const char **cols,
+                             bool *desc, corm_error *err)
 {
     if (ix->nfields < 1 || ix->nfields > CORM_MAX_FIELDS || !ix->fields) {
         corm__err_set(err, CORM_SCHEMA, "index '%s' of %s has %d fields",
@@ -208,8 +215,8 @@ static corm_rc index_columns(const corm_model *m, const corm_index *ix,
 
 /* ------------------------------------------------------------ columns */
 
-corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m,
-                         const corm_field *f, corm_buf *out, corm_error *err)
+corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m, const corm_field *f,
+                         corm_buf *out, corm_error *err)
 {
     corm__sql_ident(out, f->column);
     corm__buf_addc(out, ' ');
@@ -220,8 +227,8 @@ corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m,
     char tbuf[64];
     const char *type = d->column_type(f, tbuf, sizeof tbuf);
     if (!type) {
-        corm__err_set(err, CORM_SCHEMA, "%s.%s: field type %d has no %s column type",
-                      m->name, f->name, (int)f->type, d->vendor);
+        corm__err_set(err, CORM_SCHEMA, "%s.%s: field type %d has no %s column type", m->name,
+                      f->name, (int)f->type, d->vendor);
         return CORM_SCHEMA;
     }
     corm__buf_adds(out, type);
@@ -229,10 +236,9 @@ corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m,
     if (is_unique(f)) corm__buf_adds(out, " UNIQUE");
     if ((f->flags & CORM_FF_HAS_DEFAULT) || f->default_sql) {
         if (!corm__ddl_is_literal(f->default_sql)) {
-            corm__err_set(err, CORM_SCHEMA, "%s.%s: default %s%s%s is not a SQL literal",
-                          m->name, f->name, f->default_sql ? "`" : "",
-                          f->default_sql ? f->default_sql : "(missing)",
-                          f->default_sql ? "`" : "");
+            corm__err_set(err, CORM_SCHEMA, "%s.%s: default %s%s%s is not a SQL literal", m->name,
+                          f->name, f->default_sql ? "`" : "",
+                          f->default_sql ? f->default_sql : "(missing)", f->default_sql ? "`" : "");
             corm__err_hint(err, "defaults are numbers, 'quoted strings', true, false, "
                                 "null or CURRENT_TIMESTAMP");
             return CORM_SCHEMA;
@@ -256,8 +262,8 @@ corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m,
     if (f->type == CORM_FT_FK || f->type == CORM_FT_O2O) {
         const corm_model *t = fk_target(m, f);
         if (!t) {
-            corm__err_set(err, CORM_SCHEMA, "%s.%s: relation has no target model",
-                          m->name, f->name);
+            corm__err_set(err, CORM_SCHEMA, "%s.%s: relation has no target model", m->name,
+                          f->name);
             corm__err_hint(err, "the descriptors are inconsistent; regenerate them");
             return CORM_SCHEMA;
         }
@@ -276,12 +282,11 @@ corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m,
 
 /* ------------------------------------------------------------ tables */
 
-corm_rc corm__ddl_create_table(const corm__dialect *d, const corm_model *m,
-                               corm__ddl *out, corm_error *err)
+corm_rc corm__ddl_create_table(const corm__dialect *d, const corm_model *m, corm__ddl *out,
+                               corm_error *err)
 {
     if (m->nfields < 1 || !is_pk(&m->fields[0])) {
-        corm__err_set(err, CORM_SCHEMA, "model %s has no primary key as its first field",
-                      m->name);
+        corm__err_set(err, CORM_SCHEMA, "model %s has no primary key as its first field", m->name);
         corm__err_hint(err, "the descriptors are inconsistent; regenerate them");
         return CORM_SCHEMA;
     }
@@ -337,10 +342,9 @@ static bool column_nullable(const corm_model *m, const char *col)
 /* One CREATE [UNIQUE] INDEX.  desc[i] marks descending columns.  A nullable
 ** column sorts its NULLs as ORDER BY does on the dialect (dialect.h:
 ** nulls_first/last), so the index still serves the ordering. */
-static corm_rc index_stmt(const corm__dialect *d, const corm_model *m,
-                          const char *name, bool unique, const char *table,
-                          const char *const *cols, const bool *desc, int n,
-                          corm__ddl *out, corm_error *err)
+static corm_rc index_stmt(const corm__dialect *d, const corm_model *m, const char *name,
+                          bool unique, const char *table, const char *const *cols, const bool *desc,
+                          int n, corm__ddl *out, corm_error *err)
 {
     corm_buf b;
     corm__buf_init(&b);
@@ -384,8 +388,8 @@ static bool listed_single(const corm_model *m, const corm_field *f)
     return false;
 }
 
-corm_rc corm__ddl_create_indexes(const corm__dialect *d, const corm_model *m,
-                                 corm__ddl *out, corm_error *err)
+corm_rc corm__ddl_create_indexes(const corm__dialect *d, const corm_model *m, corm__ddl *out,
+                                 corm_error *err)
 {
     (void)d;
     corm_rc rc = CORM_OK;
@@ -412,23 +416,23 @@ corm_rc corm__ddl_create_indexes(const corm__dialect *d, const corm_model *m,
 
 /* ------------------------------------------------------------ m2m */
 
-static corm_rc check_m2m(const corm_model *m, const corm_relation *r,
-                         const corm_model **target, corm_error *err)
+static corm_rc check_m2m(const corm_model *m, const corm_relation *r, const corm_model **target,
+                         corm_error *err)
 {
     *target = model_at(m, r->target);
-    if (r->kind != CORM_REL_M2M || !r->through || !r->through_src || !r->through_dst ||
-        !*target) {
-        corm__err_set(err, CORM_SCHEMA, "%s.%s is not a forward many-to-many relation "
-                      "with a join table", m->name, r->name);
+    if (r->kind != CORM_REL_M2M || !r->through || !r->through_src || !r->through_dst || !*target) {
+        corm__err_set(err, CORM_SCHEMA,
+                      "%s.%s is not a forward many-to-many relation "
+                      "with a join table",
+                      m->name, r->name);
         corm__err_hint(err, "the descriptors are inconsistent; regenerate them");
         return CORM_SCHEMA;
     }
     return CORM_OK;
 }
 
-corm_rc corm__ddl_m2m_table(const corm__dialect *d, const corm_model *m,
-                            const corm_relation *r, corm__ddl *out,
-                            corm_error *err)
+corm_rc corm__ddl_m2m_table(const corm__dialect *d, const corm_model *m, const corm_relation *r,
+                            corm__ddl *out, corm_error *err)
 {
     const corm_model *t;
     corm_rc rc = check_m2m(m, r, &t, err);
@@ -465,9 +469,8 @@ corm_rc corm__ddl_m2m_table(const corm__dialect *d, const corm_model *m,
     return rc;
 }
 
-corm_rc corm__ddl_m2m_indexes(const corm__dialect *d, const corm_model *m,
-                              const corm_relation *r, corm__ddl *out,
-                              corm_error *err)
+corm_rc corm__ddl_m2m_indexes(const corm__dialect *d, const corm_model *m, const corm_relation *r,
+                              corm__ddl *out, corm_error *err)
 {
     (void)d;
     const corm_model *t;
@@ -493,8 +496,8 @@ static bool first_use_of_through(const corm_schema *s, int mi, int ri)
     return true;
 }
 
-corm_rc corm__ddl_foreign_keys(const corm__dialect *d, const corm_model *m,
-                               corm__ddl *out, corm_error *err)
+corm_rc corm__ddl_foreign_keys(const corm__dialect *d, const corm_model *m, corm__ddl *out,
+                               corm_error *err)
 {
     if (!d->fk_after_tables) return CORM_OK;
     corm_buf b;
@@ -505,8 +508,8 @@ corm_rc corm__ddl_foreign_keys(const corm__dialect *d, const corm_model *m,
         if (f->type != CORM_FT_FK && f->type != CORM_FT_O2O) continue;
         const corm_model *t = fk_target(m, f);
         if (!t) {
-            corm__err_set(err, CORM_SCHEMA, "%s.%s: relation has no target model",
-                          m->name, f->name);
+            corm__err_set(err, CORM_SCHEMA, "%s.%s: relation has no target model", m->name,
+                          f->name);
             corm__err_hint(err, "the descriptors are inconsistent; regenerate them");
             rc = CORM_SCHEMA;
             break;
@@ -539,8 +542,8 @@ corm_rc corm__ddl_foreign_keys(const corm__dialect *d, const corm_model *m,
     return rc;
 }
 
-corm_rc corm__ddl_schema(const corm__dialect *d, const corm_schema *s,
-                         corm__ddl *out, corm_error *err)
+corm_rc corm__ddl_schema(const corm__dialect *d, const corm_schema *s, corm__ddl *out,
+                         corm_error *err)
 {
     corm_rc rc = CORM_OK;
     for (int i = 0; i < s->nmodels && rc == CORM_OK; i++)
@@ -567,8 +570,7 @@ corm_rc corm__ddl_schema(const corm__dialect *d, const corm_schema *s,
     return rc;
 }
 
-corm_rc corm__ddl_history_table(const corm__dialect *d, corm__ddl *out,
-                                corm_error *err)
+corm_rc corm__ddl_history_table(const corm__dialect *d, corm__ddl *out, corm_error *err)
 {
     corm_buf b;
     corm__buf_init(&b);

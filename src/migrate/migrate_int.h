@@ -40,8 +40,8 @@
 
 /* An ordered list of DDL statements, each an owned NUL-terminated string. */
 typedef struct corm__ddl {
-    corm_vec stmts;   /* char *, from corm__malloc */
-    bool oom;         /* sticky: a statement could not be stored */
+    corm_vec stmts; /* char *, from corm__malloc */
+    bool oom;       /* sticky: a statement could not be stored */
 } corm__ddl;
 
 void corm__ddl_init(corm__ddl *l);
@@ -56,54 +56,50 @@ const char *corm__ddl_at(const corm__ddl *l, size_t i);
 /* One column definition: "\"title\" varchar(200) NOT NULL DEFAULT 'x'"
 ** (appended to out).  Errors: CORM_SCHEMA for a field the dialect cannot
 ** express (unknown type, default that is not a SQL literal). */
-corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m,
-                         const corm_field *f, corm_buf *out, corm_error *err);
+corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m, const corm_field *f,
+                         corm_buf *out, corm_error *err);
 
 /* CREATE TABLE for m with its columns in field order and its table-level
 ** UNIQUE constraints.  One statement. */
-corm_rc corm__ddl_create_table(const corm__dialect *d, const corm_model *m,
-                               corm__ddl *out, corm_error *err);
+corm_rc corm__ddl_create_table(const corm__dialect *d, const corm_model *m, corm__ddl *out,
+                               corm_error *err);
 
 /* The foreign keys of m as ALTER TABLE ... ADD CONSTRAINT "<table>_<col>_fk"
 ** FOREIGN KEY ... DEFERRABLE INITIALLY DEFERRED, for dialects with
 ** fk_after_tables (PostgreSQL); none otherwise (they are in the columns). */
-corm_rc corm__ddl_foreign_keys(const corm__dialect *d, const corm_model *m,
-                               corm__ddl *out, corm_error *err);
+corm_rc corm__ddl_foreign_keys(const corm__dialect *d, const corm_model *m, corm__ddl *out,
+                               corm_error *err);
 
 /* CREATE [UNIQUE] INDEX for m: db_index fields, every foreign key column
 ** that is not already unique, and m's index list (unique ones that are
 ** not table constraints).  Zero or more statements. */
-corm_rc corm__ddl_create_indexes(const corm__dialect *d, const corm_model *m,
-                                 corm__ddl *out, corm_error *err);
+corm_rc corm__ddl_create_indexes(const corm__dialect *d, const corm_model *m, corm__ddl *out,
+                                 corm_error *err);
 
 /* The join table of the forward m2m relation r of m: id, src and dst
 ** foreign keys, UNIQUE (src, dst).  One statement. */
-corm_rc corm__ddl_m2m_table(const corm__dialect *d, const corm_model *m,
-                            const corm_relation *r, corm__ddl *out,
-                            corm_error *err);
+corm_rc corm__ddl_m2m_table(const corm__dialect *d, const corm_model *m, const corm_relation *r,
+                            corm__ddl *out, corm_error *err);
 /* The index on the join table's dst column (src is the leading column of
 ** the UNIQUE constraint, so it has one already).  One statement. */
-corm_rc corm__ddl_m2m_indexes(const corm__dialect *d, const corm_model *m,
-                              const corm_relation *r, corm__ddl *out,
-                              corm_error *err);
+corm_rc corm__ddl_m2m_indexes(const corm__dialect *d, const corm_model *m, const corm_relation *r,
+                              corm__ddl *out, corm_error *err);
 
 /* Everything for a new database, in the order it can run: every model
 ** table, their foreign keys when added apart, every join table, then every
 ** index. */
-corm_rc corm__ddl_schema(const corm__dialect *d, const corm_schema *s,
-                         corm__ddl *out, corm_error *err);
+corm_rc corm__ddl_schema(const corm__dialect *d, const corm_schema *s, corm__ddl *out,
+                         corm_error *err);
 
 /* CREATE TABLE IF NOT EXISTS for the migration history. */
-corm_rc corm__ddl_history_table(const corm__dialect *d, corm__ddl *out,
-                                corm_error *err);
+corm_rc corm__ddl_history_table(const corm__dialect *d, corm__ddl *out, corm_error *err);
 
 /* The name of an index the schema does not name, appended to out
 ** unquoted: "<table>_<col>[_desc]..._idx" ("_uniq" when unique), the
 ** convention of the schema validator; over 63 bytes it is cut to 54 and
 ** "_<8 hex of the whole name>" added. */
-void corm__ddl_index_name(corm_buf *out, const char *table,
-                          const char *const *cols, const bool *desc, int ncols,
-                          bool unique);
+void corm__ddl_index_name(corm_buf *out, const char *table, const char *const *cols,
+                          const bool *desc, int ncols, bool unique);
 
 /* Whether s is a SQL literal safe to put in DEFAULT: a number, a
 ** 'single-quoted' string, X'hex', TRUE/FALSE/NULL or CURRENT_TIMESTAMP/

@@ -37,13 +37,14 @@ corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
     if (!it) return NULL;
     it->qs = qs;
     it->site = site;
-    it->chunk_size = chunk_size ? chunk_size : 2000;  /* Django's default */
+    it->chunk_size = chunk_size ? chunk_size : 2000; /* Django's default */
     corm__compiled_init(&it->c);
     corm__arena_init(&it->chunk, 8192);
     it->done = true;
     if (qs->err.rc != CORM_OK || !corm__qs_route(qs)) return it;
     if (qs->evaluated || qs->raw_sql || qs->q.values_mode || qs->q.aggregate) {
-        corm__err_set(&qs->err, CORM_MISUSE, "corm_iterator needs an unevaluated queryset of objects");
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_iterator needs an unevaluated queryset of objects");
         corm__err_hint(&qs->err, "iterate a fresh corm_all(...) queryset");
         return it;
     }
@@ -57,8 +58,8 @@ corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
     it->cap = it->chunk_size;
     /* PostgreSQL: a server-side cursor, so the client holds one chunk */
     qs->db->stream_rows = it->chunk_size > INT32_MAX ? INT32_MAX : (int)it->chunk_size;
-    if (corm__db_query(qs->db, &it->cur, it->c.sql.p, it->c.params, it->c.nparams, site,
-                       qs->built, "iterator") != CORM_OK) {
+    if (corm__db_query(qs->db, &it->cur, it->c.sql.p, it->c.params, it->c.nparams, site, qs->built,
+                       "iterator") != CORM_OK) {
         corm__err_copy(&qs->err, &qs->db->err);
         return it;
     }

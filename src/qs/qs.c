@@ -8,10 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
-static bool usable(corm_qs *qs)
-{
-    return qs && qs->err.rc == CORM_OK && corm__qs_route(qs);
-}
+static bool usable(corm_qs *qs) { return qs && qs->err.rc == CORM_OK && corm__qs_route(qs); }
 
 /* Builder calls after evaluation would silently do nothing in Django's
 ** list-after-evaluation trap; here they are an error that says so. */
@@ -28,7 +25,8 @@ static bool building(corm_qs *qs, const char *what)
     }
     if (qs->evaluated) {
         corm__err_set(&qs->err, CORM_MISUSE, "%s on a queryset that was already evaluated", what);
-        corm__err_hint(&qs->err, "call %s before iterating, counting or getting; or corm_qs_clone() it", what);
+        corm__err_hint(
+            &qs->err, "call %s before iterating, counting or getting; or corm_qs_clone() it", what);
         return false;
     }
     return true;
@@ -36,7 +34,8 @@ static bool building(corm_qs *qs, const char *what)
 
 static void oom(corm_qs *qs)
 {
-    if (qs->err.rc == CORM_OK) corm__err_set(&qs->err, CORM_NOMEM, "out of memory building a queryset");
+    if (qs->err.rc == CORM_OK)
+        corm__err_set(&qs->err, CORM_NOMEM, "out of memory building a queryset");
 }
 
 corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
@@ -53,10 +52,10 @@ corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
     corm__buf_init(&qs->explain);
     qs->q.model = model;
     qs->q.limit = -1;
-    qs->q.scopes = db ? &db->scopes : NULL;  /* default scopes read the db's values */
+    qs->q.scopes = db ? &db->scopes : NULL; /* default scopes read the db's values */
     corm__err_clear(&qs->err);
     if (!db || !model) {
-        if (db && !model) return qs;  /* corm_sql: rows of raw SQL */
+        if (db && !model) return qs; /* corm_sql: rows of raw SQL */
         corm__err_set(&qs->err, CORM_MISUSE, "corm_all needs a database and a model");
         corm__err_hint(&qs->err, "open the database with corm_open and pass a generated model");
     } else if (model->size == 0) {
@@ -140,7 +139,10 @@ corm_q *corm_q_new(corm_qs *qs, const char *lookup, corm_value v)
 {
     if (!usable(qs)) return NULL;
     corm_q *q = corm__arena_zalloc(&qs->build, sizeof *q);
-    if (!q) { oom(qs); return NULL; }
+    if (!q) {
+        oom(qs);
+        return NULL;
+    }
     q->kind = CORM__Q_LEAF;
     q->lookup = corm__arena_strdup(&qs->build, lookup ? lookup : "");
     if (!q->lookup || corm__value_copy(&qs->build, &q->value, &v) != CORM_OK) {
@@ -159,7 +161,10 @@ static corm_q *combine(corm_qs *qs, corm__qkind kind, corm_q *a, corm_q *b)
         return NULL;
     }
     corm_q *q = corm__arena_zalloc(&qs->build, sizeof *q);
-    if (!q) { oom(qs); return NULL; }
+    if (!q) {
+        oom(qs);
+        return NULL;
+    }
     q->kind = kind;
     q->a = a;
     q->b = b;
@@ -211,7 +216,10 @@ void corm_order_by_v(corm_qs *qs, const char *const *fields)
     if (!building(qs, "corm_order_by")) return;
     int n = count_strs(fields);
     const char **p = copy_strs(&qs->build, fields, n);
-    if (!p) { oom(qs); return; }
+    if (!p) {
+        oom(qs);
+        return;
+    }
     qs->q.order = p;
     qs->q.norder = n;
     qs->q.order_set = true;
@@ -223,10 +231,16 @@ void corm_select_related_v(corm_qs *qs, const char *const *paths)
     int n = count_strs(paths);
     int total = qs->q.nrelated + n;
     const char **p = corm__arena_alloc(&qs->build, (size_t)(total ? total : 1) * sizeof *p);
-    if (!p) { oom(qs); return; }
+    if (!p) {
+        oom(qs);
+        return;
+    }
     for (int i = 0; i < qs->q.nrelated; i++) p[i] = qs->q.related[i];
     for (int i = 0; i < n; i++)
-        if (!(p[qs->q.nrelated + i] = corm__arena_strdup(&qs->build, paths[i]))) { oom(qs); return; }
+        if (!(p[qs->q.nrelated + i] = corm__arena_strdup(&qs->build, paths[i]))) {
+            oom(qs);
+            return;
+        }
     qs->q.related = p;
     qs->q.nrelated = total;
 }
@@ -286,7 +300,8 @@ void corm_slice(corm_qs *qs, int64_t start, int64_t stop)
     if (start < 0 || (stop >= 0 && stop < start)) {
         corm__err_set(&qs->err, CORM_INVALID, "corm_slice(%lld, %lld): negative or reversed bounds",
                       (long long)start, (long long)stop);
-        corm__err_hint(&qs->err, "use 0 <= start <= stop, or stop = -1 for no end (negative indexing is not supported, as in Django)");
+        corm__err_hint(&qs->err, "use 0 <= start <= stop, or stop = -1 for no end (negative "
+                                 "indexing is not supported, as in Django)");
         return;
     }
     /* slicing a slice composes, as Django's qs[a:b][c:d] */
@@ -369,10 +384,10 @@ const char *corm_explain_at(corm_qs *qs, corm_site site)
     corm__rows rows;
     corm_arena tmp;
     corm__arena_init(&tmp, 1024);
-    corm_rc rc = b.oom ? CORM_NOMEM
-                       : corm__fetch_rows(qs->db, corm__buf_cstr(&b), qs->sql_params,
-                                          qs->nsql_params, &tmp, site, qs->built, "explain",
-                                          &rows, &qs->err);
+    corm_rc rc = b.oom
+                     ? CORM_NOMEM
+                     : corm__fetch_rows(qs->db, corm__buf_cstr(&b), qs->sql_params, qs->nsql_params,
+                                        &tmp, site, qs->built, "explain", &rows, &qs->err);
     corm__buf_free(&b);
     corm__buf_reset(&qs->explain);
     /* one line per plan step: SQLite's detail column (the last), or
@@ -418,16 +433,14 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     bool snap = false;
     corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;
     if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
-    if (rc == CORM_OK && qs->raw_sql)
-        rc = corm__eval_raw(qs, site);
-    else if (rc == CORM_OK && (qs->q.values_mode || qs->q.aggregate))
-        rc = eval_rows(qs, site);
+    if (rc == CORM_OK && qs->raw_sql) rc = corm__eval_raw(qs, site);
+    else if (rc == CORM_OK && (qs->q.values_mode || qs->q.aggregate)) rc = eval_rows(qs, site);
     else if (rc == CORM_OK)
-        rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset",
-                         &qs->items, &qs->n, NULL, &qs->err);
+        rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset", &qs->items,
+                         &qs->n, NULL, &qs->err);
     if (rc == CORM_OK && qs->npf && qs->items)
-        rc = corm__prefetch_run(qs->db, &qs->result, qs->q.model, qs->items, qs->n, qs->pf,
-                                qs->npf, site, qs->built, &qs->err);
+        rc = corm__prefetch_run(qs->db, &qs->result, qs->q.model, qs->items, qs->n, qs->pf, qs->npf,
+                                site, qs->built, &qs->err);
     corm__db_snapshot_end(qs->db, snap);
     if (rc != CORM_OK) {
         qs->items = NULL;
@@ -440,7 +453,10 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
 
 size_t corm_qs_len(const corm_qs *qs) { return qs && qs->evaluated ? qs->n : 0; }
 
-void *corm_qs_at(const corm_qs *qs, size_t i) { return qs && qs->evaluated && i < qs->n ? qs->items[i] : NULL; }
+void *corm_qs_at(const corm_qs *qs, size_t i)
+{
+    return qs && qs->evaluated && i < qs->n ? qs->items[i] : NULL;
+}
 
 /* COUNT / EXISTS: one scalar from a compiled query. */
 static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t *out)
@@ -463,8 +479,9 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
         if (rc == CORM_OK) {
             bool row;
             rc = corm__cursor_step(&cur, &row);
-            *out = rc == CORM_OK && row ? (kind == CORM__SEL_COUNT
-                                           ? qs->db->be->column_int(cur.stmt, 0) : 1) : 0;
+            *out = rc == CORM_OK && row
+                       ? (kind == CORM__SEL_COUNT ? qs->db->be->column_int(cur.stmt, 0) : 1)
+                       : 0;
             corm__cursor_close(&cur);
         }
         if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
@@ -516,11 +533,15 @@ void *corm_get_at(corm_qs *qs, corm_site site)
     }
     if (qs->n == 1) return qs->items[0];
     if (qs->n == 0) {
-        corm__err_set(&qs->err, CORM_NOTFOUND, "%s matching query does not exist", qs->q.model->name);
-        corm__err_hint(&qs->err, "check the filter, or use corm_first() when none is a normal outcome");
+        corm__err_set(&qs->err, CORM_NOTFOUND, "%s matching query does not exist",
+                      qs->q.model->name);
+        corm__err_hint(&qs->err,
+                       "check the filter, or use corm_first() when none is a normal outcome");
     } else {
-        corm__err_set(&qs->err, CORM_MULTIPLE, "get() returned more than one %s", qs->q.model->name);
-        corm__err_hint(&qs->err, "filter on a unique field (pk, a unique column), or use corm_first()");
+        corm__err_set(&qs->err, CORM_MULTIPLE, "get() returned more than one %s",
+                      qs->q.model->name);
+        corm__err_hint(&qs->err,
+                       "filter on a unique field (pk, a unique column), or use corm_first()");
     }
     return NULL;
 }
@@ -554,11 +575,11 @@ static void *first_or_last(corm_qs *qs, corm_site site, bool last)
     corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;
     if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
     if (rc == CORM_OK)
-        rc = corm__fetch(qs->db, &one, &qs->result, site, qs->built, "queryset", &items, &n,
-                         NULL, &qs->err);
+        rc = corm__fetch(qs->db, &one, &qs->result, site, qs->built, "queryset", &items, &n, NULL,
+                         &qs->err);
     if (rc == CORM_OK && n && qs->npf)
-        rc = corm__prefetch_run(qs->db, &qs->result, one.model, items, n, qs->pf, qs->npf,
-                                site, qs->built, &qs->err);
+        rc = corm__prefetch_run(qs->db, &qs->result, one.model, items, n, qs->pf, qs->npf, site,
+                                qs->built, &qs->err);
     corm__db_snapshot_end(qs->db, snap);
     return rc == CORM_OK && n ? items[0] : NULL;
 }

@@ -13,10 +13,10 @@
 #include "../fetch/fetch_int.h"
 
 struct corm_qs {
-    corm_db *db;               /* where it runs: home, or where routing sent it */
+    corm_db *db; /* where it runs: home, or where routing sent it */
     corm_site built;
-    corm_db *home;             /* the db it was made on (route.c); NULL until routed */
-    const char *using;         /* corm_using alias, in build; NULL: the router decides */
+    corm_db *home;     /* the db it was made on (route.c); NULL until routed */
+    const char *using; /* corm_using alias, in build; NULL: the router decides */
     corm_arena build;
     corm__query q;
     bool evaluated;
@@ -26,18 +26,18 @@ struct corm_qs {
     corm_buf sqltext;
     corm__pf_lookup *pf;
     int npf;
-    int late_eager;            /* eager loads asked after evaluation (no-ops) */
-    corm__rows rows;           /* values()/aggregate()/raw rows results */
-    struct corm_qs **owned;    /* querysets it took (Subquery, Exists) */
+    int late_eager;         /* eager loads asked after evaluation (no-ops) */
+    corm__rows rows;        /* values()/aggregate()/raw rows results */
+    struct corm_qs **owned; /* querysets it took (Subquery, Exists) */
     int nowned;
-    const char *raw_sql;       /* corm_raw / corm_sql: the statement as given */
+    const char *raw_sql; /* corm_raw / corm_sql: the statement as given */
     corm_value *raw_params;
     int nraw_params;
-    bool raw_rows;             /* corm_sql: rows, not objects */
+    bool raw_rows; /* corm_sql: rows, not objects */
     corm_buf explain;
-    corm_value *sql_params;    /* the parameters of corm_qs_sql's text */
+    corm_value *sql_params; /* the parameters of corm_qs_sql's text */
     int nsql_params;
-    corm_error err;            /* last: corm_qs_new zeroes what is above it
+    corm_error err; /* last: corm_qs_new zeroes what is above it
                                ** and only clears this (2.7 KB of text) */
 };
 

@@ -20,7 +20,8 @@ corm_qs *corm_raw_at(corm_db *db, const corm_model *model, const char *sql,
         return qs;
     }
     qs->raw_sql = corm__arena_strdup(&qs->build, sql);
-    qs->raw_params = corm__arena_alloc(&qs->build, (size_t)(nparams ? nparams : 1) * sizeof(corm_value));
+    qs->raw_params =
+        corm__arena_alloc(&qs->build, (size_t)(nparams ? nparams : 1) * sizeof(corm_value));
     if (!qs->raw_sql || !qs->raw_params) {
         corm__err_set(&qs->err, CORM_NOMEM, "out of memory copying raw SQL");
         return qs;
@@ -87,11 +88,15 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
         }
         if (!row) break;
         void *obj = corm__arena_zalloc(&qs->result, m->size);
-        if (!obj || !corm__vec_push(&objs, obj)) { rc = CORM_NOMEM; break; }
+        if (!obj || !corm__vec_push(&objs, obj)) {
+            rc = CORM_NOMEM;
+            break;
+        }
         corm_obj *h = obj;
         h->model = m;
         h->batch = batch;
-        h->deferred = ~present & (m->nfields >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << m->nfields) - 1));
+        h->deferred =
+            ~present & (m->nfields >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << m->nfields) - 1));
         for (int i = 0; i < ncols && i < 256 && rc == CORM_OK; i++) {
             if (field_of[i] < 0) continue;
             const corm_field *f = &m->fields[field_of[i]];
@@ -104,15 +109,23 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
                 continue;
             }
             switch (f->type) {
-            case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)(v.type == CORM_V_FLOAT ? v.u.f : v.u.i); break;
-            case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O:
+            case CORM_FT_INTEGER:
+                *(int32_t *)p = (int32_t)(v.type == CORM_V_FLOAT ? v.u.f : v.u.i);
+                break;
+            case CORM_FT_BIGINT:
+            case CORM_FT_FK:
+            case CORM_FT_O2O:
                 *(int64_t *)p = v.type == CORM_V_FLOAT ? (int64_t)v.u.f : v.u.i;
                 break;
-            case CORM_FT_FLOAT: case CORM_FT_DECIMAL:
+            case CORM_FT_FLOAT:
+            case CORM_FT_DECIMAL:
                 *(double *)p = v.type == CORM_V_INT ? (double)v.u.i : v.u.f;
                 break;
             case CORM_FT_BOOL: *(bool *)p = v.type == CORM_V_INT && v.u.i != 0; break;
-            case CORM_FT_BLOB: ((corm_blob *)p)->data = v.u.s.p; ((corm_blob *)p)->len = v.u.s.n; break;
+            case CORM_FT_BLOB:
+                ((corm_blob *)p)->data = v.u.s.p;
+                ((corm_blob *)p)->len = v.u.s.n;
+                break;
             default: *(const char **)p = v.type == CORM_V_TEXT ? v.u.s.p : ""; break;
             }
         }
@@ -133,8 +146,8 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
 corm_rc corm__eval_raw(corm_qs *qs, corm_site site)
 {
     if (!qs->raw_rows) return fetch_objects(qs, site);
-    corm_rc rc = corm__fetch_rows(qs->db, qs->raw_sql, qs->raw_params, qs->nraw_params,
-                                  &qs->result, site, qs->built, "raw", &qs->rows, &qs->err);
+    corm_rc rc = corm__fetch_rows(qs->db, qs->raw_sql, qs->raw_params, qs->nraw_params, &qs->result,
+                                  site, qs->built, "raw", &qs->rows, &qs->err);
     if (rc == CORM_OK) qs->n = qs->rows.nrows;
     return rc;
 }

@@ -22,7 +22,7 @@ static bool misuse_batch(corm_obj *h, const char *name)
 {
     if (h->batch) return false;
     (void)name;
-    return true;  /* no db to report on: the object was not loaded by corm */
+    return true; /* no db to report on: the object was not loaded by corm */
 }
 
 /* "fk:Book.author": interned by the instrumentation, made once per text. */
@@ -127,7 +127,8 @@ static void **siblings(corm_obj *h, const corm_relation *r, size_t *n)
                 const corm__jpath *jp = &b->jpaths[j];
                 if (jp->from != o->model) continue;
                 corm_obj *kid = (o->rel_loaded & ((uint64_t)1 << jp->rel->slot))
-                                    ? corm__rel_slots(o)[jp->rel->slot] : NULL;
+                                    ? corm__rel_slots(o)[jp->rel->slot]
+                                    : NULL;
                 if (kid && kid->batch == b) row[nrow++] = kid;
             }
         }
@@ -185,8 +186,8 @@ static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind,
     corm__instr_auto_begin(in);
     (void)corm__instr_eval_begin(in);
     corm__instr_level(in, b->arena, h->model, objs, n, b->built, tag.path, b->path_many);
-    corm_rc rc = corm__prefetch_run(db, b->arena, h->model, objs, n, &pf, 1, site, b->built,
-                                    &db->err);
+    corm_rc rc =
+        corm__prefetch_run(db, b->arena, h->model, objs, n, &pf, 1, site, b->built, &db->err);
     corm__instr_levels_clear(in);
     corm__instr_auto_end(in);
     corm__free(objs);
@@ -214,8 +215,8 @@ static void related_query(const corm_obj *h, const corm_relation *r, corm__query
     /* default scopes as Django's managers: a to-one accessor reads through
     ** the base manager (unscoped), a related set through the default one */
     q->scopes = h->batch ? &h->batch->db->scopes : NULL;
-    q->unscoped = r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O ||
-                  r->kind == CORM_REL_REVERSE_O2O;
+    q->unscoped =
+        r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O || r->kind == CORM_REL_REVERSE_O2O;
     memset(leaf, 0, sizeof *leaf);
     leaf->kind = CORM__Q_LEAF;
     if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O) {
@@ -240,14 +241,16 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     }
     if (r->kind != CORM_REL_FK && r->kind != CORM_REL_O2O && r->kind != CORM_REL_REVERSE_O2O) {
         if (h->batch) {
-            corm__err_set(&h->batch->db->err, CORM_MISUSE, "%s.%s is to-many", h->model->name, r->name);
-            corm__err_hint(&h->batch->db->err, "use the related set accessor (corm_related_set_at)");
+            corm__err_set(&h->batch->db->err, CORM_MISUSE, "%s.%s is to-many", h->model->name,
+                          r->name);
+            corm__err_hint(&h->batch->db->err,
+                           "use the related set accessor (corm_related_set_at)");
         }
         return NULL;
     }
     if (r->kind != CORM_REL_REVERSE_O2O && (h->deferred & ((uint64_t)1 << r->field)) &&
         corm_load_field_at(obj, h->model->fields[r->field].name, site) != CORM_OK)
-        return NULL;  /* the key itself was deferred: load it first, as Django */
+        return NULL; /* the key itself was deferred: load it first, as Django */
     if (r->kind != CORM_REL_REVERSE_O2O && (h->nulls & ((uint64_t)1 << r->field))) {
         /* a NULL key: nothing to load, and no query */
         slots[r->slot] = NULL;
@@ -266,7 +269,8 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     corm_site none = {0};
     const char *origin = origin_of(b->db, h->model, r, "fk");
     corm__lazy_note(h, CORM_ORIGIN_FK, r->name);
-    if (corm__fetch(b->db, &q, b->arena, site, none, origin, &items, &n, NULL, &b->db->err) != CORM_OK)
+    if (corm__fetch(b->db, &q, b->arena, site, none, origin, &items, &n, NULL, &b->db->err) !=
+        CORM_OK)
         return NULL;
     slots[r->slot] = n ? items[0] : NULL;
     h->rel_loaded |= (uint64_t)1 << r->slot;
@@ -297,7 +301,8 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     related_query(h, r, &q, &leaf);
     corm_list *list = corm__arena_zalloc(b->arena, sizeof *list);
     if (!list) {
-        corm__err_set(&b->db->err, CORM_NOMEM, "out of memory loading %s.%s", h->model->name, r->name);
+        corm__err_set(&b->db->err, CORM_NOMEM, "out of memory loading %s.%s", h->model->name,
+                      r->name);
         return NULL;
     }
     corm_site none = {0};

@@ -16,7 +16,8 @@ static int scoped_fields(const corm_schema *s, const char *name, const corm_fiel
         const corm_model *m = s->models[i];
         for (int k = 0; k < m->nscopes; k++) {
             const corm_scope *sc = &m->scopes[k];
-            if (sc->kind != CORM_SCOPE_RUNTIME || sc->field < 0 || sc->field >= m->nfields) continue;
+            if (sc->kind != CORM_SCOPE_RUNTIME || sc->field < 0 || sc->field >= m->nfields)
+                continue;
             if (name && strcmp(m->fields[sc->field].name, name) != 0) continue;
             if (n < max) out[n] = &m->fields[sc->field];
             n++;
@@ -28,9 +29,12 @@ static int scoped_fields(const corm_schema *s, const char *name, const corm_fiel
 static bool value_fits(const corm_field *f, corm_vtype t)
 {
     switch (f->type) {
-    case CORM_FT_INTEGER: case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O:
-        return t == CORM_V_INT;
-    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return t == CORM_V_INT || t == CORM_V_FLOAT;
+    case CORM_FT_INTEGER:
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: return t == CORM_V_INT;
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: return t == CORM_V_INT || t == CORM_V_FLOAT;
     case CORM_FT_BOOL: return t == CORM_V_BOOL || t == CORM_V_INT;
     case CORM_FT_BLOB: return false;
     default: return t == CORM_V_TEXT;
@@ -63,17 +67,23 @@ corm_rc corm_scope_set(corm_db *db, const char *name, corm_value v)
         if (names.len)
             corm__err_hint(&db->err, "runtime scopes of this schema: %s", corm__buf_cstr(&names));
         else
-            corm__err_hint(&db->err, "declare one in the schema: `scope %s` in a model with that "
-                           "field", name);
+            corm__err_hint(&db->err,
+                           "declare one in the schema: `scope %s` in a model with that "
+                           "field",
+                           name);
         corm__buf_free(&names);
         return CORM_INVALID;
     }
     for (int i = 0; i < nf && i < 16; i++) {
         if (!value_fits(fields[i], v.type)) {
-            corm__err_set(&db->err, CORM_TYPE, "corm_scope_set('%s'): the field is %s, the value "
-                          "is not", name, corm__ftype_name(fields[i]->type));
-            corm__err_hint(&db->err, "pass %s", fields[i]->type == CORM_FT_CHAR ||
-                           fields[i]->type == CORM_FT_TEXT ? "corm_text(...)" : "corm_int(...)");
+            corm__err_set(&db->err, CORM_TYPE,
+                          "corm_scope_set('%s'): the field is %s, the value "
+                          "is not",
+                          name, corm__ftype_name(fields[i]->type));
+            corm__err_hint(&db->err, "pass %s",
+                           fields[i]->type == CORM_FT_CHAR || fields[i]->type == CORM_FT_TEXT
+                               ? "corm_text(...)"
+                               : "corm_int(...)");
             return CORM_TYPE;
         }
     }
@@ -88,8 +98,10 @@ corm_rc corm_scope_set(corm_db *db, const char *name, corm_value v)
     if (v.type == CORM_V_TEXT) {
         size_t n = v.u.s.n == (size_t)-1 ? strlen(v.u.s.p) : v.u.s.n;
         if (n >= sizeof env->vals[0].text || memchr(v.u.s.p, '\0', n)) {
-            corm__err_set(&db->err, CORM_INVALID, "corm_scope_set('%s'): the text is longer "
-                          "than %zu bytes or holds a NUL", name, sizeof env->vals[0].text - 1);
+            corm__err_set(&db->err, CORM_INVALID,
+                          "corm_scope_set('%s'): the text is longer "
+                          "than %zu bytes or holds a NUL",
+                          name, sizeof env->vals[0].text - 1);
             return CORM_INVALID;
         }
         memcpy(env->vals[k].text, v.u.s.p, n);
@@ -126,7 +138,8 @@ void corm_unscoped(corm_qs *qs)
 {
     if (!qs || qs->err.rc != CORM_OK) return;
     if (qs->evaluated) {
-        corm__err_set(&qs->err, CORM_MISUSE, "corm_unscoped on a queryset that was already "
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_unscoped on a queryset that was already "
                       "evaluated");
         corm__err_hint(&qs->err, "call corm_unscoped before iterating, counting or getting");
         return;
@@ -134,7 +147,4 @@ void corm_unscoped(corm_qs *qs)
     qs->q.unscoped = true;
 }
 
-void *const *corm_qs_items(const corm_qs *qs)
-{
-    return qs && qs->evaluated ? qs->items : NULL;
-}
+void *const *corm_qs_items(const corm_qs *qs) { return qs && qs->evaluated ? qs->items : NULL; }

@@ -8,10 +8,7 @@
 
 #include <string.h>
 
-static bool ok(corm_qs *qs)
-{
-    return qs && qs->err.rc == CORM_OK;
-}
+static bool ok(corm_qs *qs) { return qs && qs->err.rc == CORM_OK; }
 
 /* Builder calls on an evaluated queryset are an error (see qs.c). */
 static bool building(corm_qs *qs, const char *what)
@@ -19,8 +16,8 @@ static bool building(corm_qs *qs, const char *what)
     if (!ok(qs)) return false;
     if (qs->evaluated) {
         corm__err_set(&qs->err, CORM_MISUSE, "%s on a queryset that was already evaluated", what);
-        corm__err_hint(&qs->err, "call %s before iterating, counting or getting; or corm_qs_clone() it",
-                       what);
+        corm__err_hint(
+            &qs->err, "call %s before iterating, counting or getting; or corm_qs_clone() it", what);
         return false;
     }
     return true;
@@ -50,7 +47,10 @@ static void only_or_defer(corm_qs *qs, const char *const *fields, bool defer)
     if (!building(qs, defer ? "corm_defer" : "corm_only")) return;
     int n;
     const char **p = copy_list(qs, fields, &n);
-    if (!p) { oom(qs); return; }
+    if (!p) {
+        oom(qs);
+        return;
+    }
     qs->q.only = p;
     qs->q.nonly = n;
     qs->q.defer = defer;
@@ -69,7 +69,10 @@ void corm_values_v(corm_qs *qs, const char *const *fields)
     if (!building(qs, "corm_values")) return;
     int n;
     const char **p = copy_list(qs, fields, &n);
-    if (!p) { oom(qs); return; }
+    if (!p) {
+        oom(qs);
+        return;
+    }
     qs->q.values = p;
     qs->q.nvalues = n;
     qs->q.values_mode = true;
@@ -156,7 +159,10 @@ static corm_expr *new_expr(corm_qs *qs, corm__ekind kind, const char *path)
     return e;
 }
 
-corm_expr *corm_F(corm_qs *qs, const char *path) { return new_expr(qs, CORM__E_FIELD, path ? path : ""); }
+corm_expr *corm_F(corm_qs *qs, const char *path)
+{
+    return new_expr(qs, CORM__E_FIELD, path ? path : "");
+}
 
 corm_expr *corm_OuterRef(corm_qs *inner, const char *path)
 {
@@ -183,7 +189,10 @@ static corm_expr *agg(corm_qs *qs, corm__agg a, const char *path, bool distinct)
     return e;
 }
 
-corm_expr *corm_Count(corm_qs *qs, const char *path, bool distinct) { return agg(qs, CORM__AGG_COUNT, path, distinct); }
+corm_expr *corm_Count(corm_qs *qs, const char *path, bool distinct)
+{
+    return agg(qs, CORM__AGG_COUNT, path, distinct);
+}
 corm_expr *corm_Sum(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_SUM, path, false); }
 corm_expr *corm_Avg(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_AVG, path, false); }
 corm_expr *corm_Min(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_MIN, path, false); }
@@ -194,7 +203,8 @@ corm_expr *corm_arith(corm_qs *qs, corm_expr *a, char op, corm_expr *b)
     if (!ok(qs)) return NULL;
     if (!a || !b || !strchr("+-*/", op) || !op) {
         corm__err_set(&qs->err, CORM_MISUSE, "corm_arith needs two expressions and one of + - * /");
-        corm__err_hint(&qs->err, "e.g. corm_arith(qs, corm_F(qs, \"price\"), '*', corm_V(qs, corm_int(2)))");
+        corm__err_hint(&qs->err,
+                       "e.g. corm_arith(qs, corm_F(qs, \"price\"), '*', corm_V(qs, corm_int(2)))");
         return NULL;
     }
     corm_expr *e = new_expr(qs, CORM__E_BINOP, NULL);
@@ -282,7 +292,8 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
         return;
     }
     if (!is_ident(name) || strstr(name, "__")) {
-        corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is not a valid name", what, name ? name : "");
+        corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is not a valid name", what,
+                      name ? name : "");
         corm__err_hint(&qs->err, "use letters, digits and single underscores, e.g. \"book_count\"");
         return;
     }
@@ -300,7 +311,10 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
         }
     corm__annot *p = corm__arena_alloc(&qs->build, (size_t)(qs->q.nannots + 1) * sizeof *p);
     const char *n = corm__arena_strdup(&qs->build, name);
-    if (!p || !n) { oom(qs); return; }
+    if (!p || !n) {
+        oom(qs);
+        return;
+    }
     if (qs->q.nannots) memcpy(p, qs->q.annots, (size_t)qs->q.nannots * sizeof *p);
     p[qs->q.nannots] = (corm__annot){n, e};
     qs->q.annots = p;
@@ -326,7 +340,8 @@ static void filter_expr(corm_qs *qs, const char *lookup, corm_expr *rhs, bool ex
     const char *what = exclude ? "corm_exclude_expr" : "corm_filter_expr";
     if (!building(qs, what)) return;
     if (!rhs) {
-        corm__err_set(&qs->err, CORM_MISUSE, "%s('%s') got no expression", what, lookup ? lookup : "");
+        corm__err_set(&qs->err, CORM_MISUSE, "%s('%s') got no expression", what,
+                      lookup ? lookup : "");
         return;
     }
     corm_q *q = corm_q_new(qs, lookup, corm_null());
@@ -336,8 +351,14 @@ static void filter_expr(corm_qs *qs, const char *lookup, corm_expr *rhs, bool ex
     else corm_filter_q(qs, q);
 }
 
-void corm_filter_expr(corm_qs *qs, const char *lookup, corm_expr *rhs) { filter_expr(qs, lookup, rhs, false); }
-void corm_exclude_expr(corm_qs *qs, const char *lookup, corm_expr *rhs) { filter_expr(qs, lookup, rhs, true); }
+void corm_filter_expr(corm_qs *qs, const char *lookup, corm_expr *rhs)
+{
+    filter_expr(qs, lookup, rhs, false);
+}
+void corm_exclude_expr(corm_qs *qs, const char *lookup, corm_expr *rhs)
+{
+    filter_expr(qs, lookup, rhs, true);
+}
 
 /* ------------------------------------------------------------ deferred */
 
@@ -345,8 +366,11 @@ static size_t field_size(corm_ftype t)
 {
     switch (t) {
     case CORM_FT_INTEGER: return sizeof(int32_t);
-    case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O: return sizeof(int64_t);
-    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return sizeof(double);
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: return sizeof(int64_t);
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: return sizeof(double);
     case CORM_FT_BOOL: return sizeof(bool);
     case CORM_FT_BLOB: return sizeof(corm_blob);
     default: return sizeof(char *);
@@ -380,8 +404,10 @@ corm_rc corm_load_field_at(void *obj, const char *name, corm_site site)
     const char *only[] = {f->name};
     q.only = only;
     q.nonly = 1;
-    struct corm_q leaf = {.kind = CORM__Q_LEAF, .lookup = "pk",
-                          .value = corm_int(*(const int64_t *)((const char *)obj + m->fields[0].offset))};
+    struct corm_q leaf = {
+        .kind = CORM__Q_LEAF,
+        .lookup = "pk",
+        .value = corm_int(*(const int64_t *)((const char *)obj + m->fields[0].offset))};
     q.where = &leaf;
     corm_buf origin;
     corm__buf_init(&origin);

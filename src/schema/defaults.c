@@ -52,8 +52,7 @@ static bool valid_datetime(const char *s, size_t len)
 {
     int h, mi, sec;
     if (len < 16 || !valid_date(s, 10) || (s[10] != ' ' && s[10] != 'T')) return false;
-    if (!ndigits(s, len, 11, 2, &h) || s[13] != ':' || !ndigits(s, len, 14, 2, &mi))
-        return false;
+    if (!ndigits(s, len, 11, 2, &h) || s[13] != ':' || !ndigits(s, len, 14, 2, &mi)) return false;
     if (h > 23 || mi > 59) return false;
     size_t i = 16;
     if (i == len) return true;
@@ -92,7 +91,10 @@ static bool jstring(jp *j)
     if (j->s >= j->end || *j->s != '"') return false;
     for (j->s++; j->s < j->end; j->s++) {
         unsigned char c = (unsigned char)*j->s;
-        if (c == '"') { j->s++; return true; }
+        if (c == '"') {
+            j->s++;
+            return true;
+        }
         if (c < 0x20) return false;
         if (c == '\\') {
             if (++j->s >= j->end) return false;
@@ -116,7 +118,8 @@ static bool jnumber(jp *j)
     if (s < j->end && *s == '-') s++;
     if (s >= j->end || !digit(*s)) return false;
     if (*s == '0') s++;
-    else while (s < j->end && digit(*s)) s++;
+    else
+        while (s < j->end && digit(*s)) s++;
     if (s < j->end && *s == '.') {
         s++;
         if (s >= j->end || !digit(*s)) return false;
@@ -142,7 +145,11 @@ static bool jvalue(jp *j)
         if (++j->depth > 64) return false;
         j->s++;
         jws(j);
-        if (j->s < j->end && *j->s == close) { j->s++; j->depth--; return true; }
+        if (j->s < j->end && *j->s == close) {
+            j->s++;
+            j->depth--;
+            return true;
+        }
         for (;;) {
             if (c == '{') {
                 jws(j);
@@ -153,8 +160,15 @@ static bool jvalue(jp *j)
             }
             if (!jvalue(j)) return false;
             jws(j);
-            if (j->s < j->end && *j->s == ',') { j->s++; continue; }
-            if (j->s < j->end && *j->s == close) { j->s++; j->depth--; return true; }
+            if (j->s < j->end && *j->s == ',') {
+                j->s++;
+                continue;
+            }
+            if (j->s < j->end && *j->s == close) {
+                j->s++;
+                j->depth--;
+                return true;
+            }
             return false;
         }
     }
@@ -220,8 +234,8 @@ static corm_rc mismatch(corm__pctx *c, const corm__ast_field *f, const corm__lit
                       f->name);
 }
 
-corm_rc corm__check_default(corm__pctx *c, const corm__ast_field *f,
-                            const corm__literal *lit, const char **sql)
+corm_rc corm__check_default(corm__pctx *c, const corm__ast_field *f, const corm__literal *lit,
+                            const char **sql)
 {
     char tmp[64];
     const char *out = NULL;
@@ -240,9 +254,11 @@ corm_rc corm__check_default(corm__pctx *c, const corm__ast_field *f,
         uint64_t lim = i32 ? (lit->neg ? 2147483648u : 2147483647u)
                            : (lit->neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX);
         if (lit->big || lit->u > lim)
-            return mismatch(c, f, lit, i32 ? "integer holds -2147483648 to 2147483647; use bigint for more"
-                                           : "bigint holds -9223372036854775808 to 9223372036854775807");
-        snprintf(tmp, sizeof tmp, "%s%llu", lit->neg && lit->u ? "-" : "", (unsigned long long)lit->u);
+            return mismatch(c, f, lit,
+                            i32 ? "integer holds -2147483648 to 2147483647; use bigint for more"
+                                : "bigint holds -9223372036854775808 to 9223372036854775807");
+        snprintf(tmp, sizeof tmp, "%s%llu", lit->neg && lit->u ? "-" : "",
+                 (unsigned long long)lit->u);
         out = corm__arena_strdup(c->arena, tmp);
         break;
     }
@@ -261,7 +277,8 @@ corm_rc corm__check_default(corm__pctx *c, const corm__ast_field *f,
                 return mismatch(c, f, lit, "write decimals without an exponent: default=1000.00");
             if (ni > (size_t)(f->precision - f->scale) || nf > (size_t)f->scale) {
                 char h[160];
-                snprintf(h, sizeof h, "decimal(%d, %d) holds %d digits before the point and %d after",
+                snprintf(h, sizeof h,
+                         "decimal(%d, %d) holds %d digits before the point and %d after",
                          f->precision, f->scale, f->precision - f->scale, f->scale);
                 return mismatch(c, f, lit, h);
             }
@@ -289,8 +306,10 @@ corm_rc corm__check_default(corm__pctx *c, const corm__ast_field *f,
     case CORM_FT_DATETIME:
     case CORM_FT_JSON:
         if (lit->kind != CORM__LIT_STRING)
-            return mismatch(c, f, lit, f->type == CORM_FT_JSON ? "write JSON in a string: default=\"{}\""
-                                                               : "write a string in double quotes: default=\"text\"");
+            return mismatch(c, f, lit,
+                            f->type == CORM_FT_JSON
+                                ? "write JSON in a string: default=\"{}\""
+                                : "write a string in double quotes: default=\"text\"");
         if (f->type == CORM_FT_CHAR && utf8_chars(lit->str, lit->len) > (size_t)f->max_length) {
             char h[100];
             snprintf(h, sizeof h, "the string has %zu characters, the field holds %d",
@@ -302,12 +321,13 @@ corm_rc corm__check_default(corm__pctx *c, const corm__ast_field *f,
         if (f->type == CORM_FT_DATE && lit->len != 10)
             return mismatch(c, f, lit, "write a real date as YYYY-MM-DD: default=\"2024-01-31\"");
         if (f->type == CORM_FT_DATETIME && !valid_datetime(lit->str, lit->len))
-            return mismatch(c, f, lit,
-                            "write YYYY-MM-DD HH:MM[:SS[.ffffff]]: default=\"2024-01-31 12:00:00\"");
+            return mismatch(
+                c, f, lit, "write YYYY-MM-DD HH:MM[:SS[.ffffff]]: default=\"2024-01-31 12:00:00\"");
         if (f->type == CORM_FT_EMAIL && lit->len && !valid_email(lit->str, lit->len))
             return mismatch(c, f, lit, "write an address like default=\"info@example.com\"");
         if (f->type == CORM_FT_JSON && !valid_json(lit->str, lit->len))
-            return mismatch(c, f, lit, "write valid JSON in a string: default=\"{}\" or default=\"[1, 2]\"");
+            return mismatch(c, f, lit,
+                            "write valid JSON in a string: default=\"{}\" or default=\"[1, 2]\"");
         out = sql_string(c->arena, lit->str, lit->len);
         break;
     case CORM_FT_BLOB:

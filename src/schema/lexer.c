@@ -15,8 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-void corm__lex_init(corm__lexer *lx, const char *text, size_t len,
-                    corm_arena *arena)
+void corm__lex_init(corm__lexer *lx, const char *text, size_t len, corm_arena *arena)
 {
     memset(lx, 0, sizeof *lx);
     lx->src = lx->cur = text;
@@ -60,8 +59,8 @@ static const char *msg(corm__lexer *lx, const char *fmt, ...)
 
 /* Makes t an ERROR at (line, col) and parks the lexer at the end: after an
 ** error nothing else is lexed. */
-static void error_at(corm__lexer *lx, corm__token *t, int line, int col,
-                     const char *message, const char *hint)
+static void error_at(corm__lexer *lx, corm__token *t, int line, int col, const char *message,
+                     const char *hint)
 {
     t->kind = CORM__T_ERROR;
     t->line = line;
@@ -96,10 +95,16 @@ static size_t utf8_len(const unsigned char *p, size_t n)
     size_t len;
     unsigned min;
     if (c < 0x80) return 1;
-    if (c >= 0xC2 && c <= 0xDF) { len = 2; min = 0x80; }
-    else if (c >= 0xE0 && c <= 0xEF) { len = 3; min = 0x800; }
-    else if (c >= 0xF0 && c <= 0xF4) { len = 4; min = 0x10000; }
-    else return 0;
+    if (c >= 0xC2 && c <= 0xDF) {
+        len = 2;
+        min = 0x80;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+        len = 3;
+        min = 0x800;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+        len = 4;
+        min = 0x10000;
+    } else return 0;
     if (n < len) return 0;
     unsigned cp = c & (0x3F >> (len - 1));
     for (size_t i = 1; i < len; i++) {
@@ -138,15 +143,13 @@ static void lex_string(corm__lexer *lx, corm__token *t)
             col += 2;
             declen++;
         } else if (c < 0x20 || c == 0x7F) {
-            error_at(lx, t, t->line, col,
-                     msg(lx, "control character '\\x%02X' in string", c),
+            error_at(lx, t, t->line, col, msg(lx, "control character '\\x%02X' in string", c),
                      "write a newline as \\n and a tab as \\t");
             return;
         } else {
             size_t n = utf8_len((const unsigned char *)p, (size_t)(lx->end - p));
             if (!n) {
-                error_at(lx, t, t->line, col,
-                         msg(lx, "invalid UTF-8 byte '\\x%02X' in string", c),
+                error_at(lx, t, t->line, col, msg(lx, "invalid UTF-8 byte '\\x%02X' in string", c),
                          "save the schema file as UTF-8");
                 return;
             }
@@ -241,10 +244,10 @@ static void lex_one(corm__lexer *lx, corm__token *t)
         while (p < lx->end && is_alnum(*p)) p++;
         size_t n = (size_t)(p - lx->cur);
         if (n > CORM__IDENT_MAX) {
-            error_at(lx, t, t->line, t->col,
-                     msg(lx, "name '%.20s...' is longer than %d characters", lx->cur,
-                         CORM__IDENT_MAX),
-                     "SQL and C names must be short: shorten it");
+            error_at(
+                lx, t, t->line, t->col,
+                msg(lx, "name '%.20s...' is longer than %d characters", lx->cur, CORM__IDENT_MAX),
+                "SQL and C names must be short: shorten it");
             return;
         }
         t->kind = CORM__T_IDENT;
@@ -255,9 +258,9 @@ static void lex_one(corm__lexer *lx, corm__token *t)
         lex_string(lx, t);
     } else {
         static const char punct[] = "{}():,=-";
-        static const corm__tkind kinds[] = {
-            CORM__T_LBRACE, CORM__T_RBRACE, CORM__T_LPAREN, CORM__T_RPAREN,
-            CORM__T_COLON, CORM__T_COMMA, CORM__T_EQUALS, CORM__T_MINUS};
+        static const corm__tkind kinds[] = {CORM__T_LBRACE, CORM__T_RBRACE, CORM__T_LPAREN,
+                                            CORM__T_RPAREN, CORM__T_COLON,  CORM__T_COMMA,
+                                            CORM__T_EQUALS, CORM__T_MINUS};
         const char *hit = c ? strchr(punct, c) : NULL;
         if (hit) {
             t->kind = kinds[hit - punct];
@@ -269,9 +272,9 @@ static void lex_one(corm__lexer *lx, corm__token *t)
             else if (c == ';') hint = "members need no separator: put each on its own line";
             else if (c == '[' || c == ']') hint = "list the columns in parentheses: index (a, b)";
             else if (c < 0x20 || c >= 0x7F)
-                hint = "schema files are text: names use letters, digits and _, other bytes go in strings";
-            else
-                hint = "names use letters, digits and _; other characters go in \"strings\"";
+                hint = "schema files are text: names use letters, digits and _, other bytes go in "
+                       "strings";
+            else hint = "names use letters, digits and _; other characters go in \"strings\"";
             char shown[8];
             if (c > 0x20 && c < 0x7F) snprintf(shown, sizeof shown, "%c", c);
             else snprintf(shown, sizeof shown, "\\x%02X", (unsigned)(c & 0xFF));
@@ -290,7 +293,7 @@ const corm__token *corm__lex_peek(corm__lexer *lx, int k)
         if (lx->count > 0) {
             const corm__token *last = &lx->ring[(lx->head + lx->count - 1) % CORM__LOOKAHEAD];
             if (last->kind == CORM__T_EOF || last->kind == CORM__T_ERROR) {
-                *t = *last;   /* sticky end */
+                *t = *last; /* sticky end */
                 lx->count++;
                 continue;
             }
@@ -312,26 +315,19 @@ void corm__lex_next(corm__lexer *lx)
 const char *corm__tok_describe(const corm__token *t, char *out, size_t size)
 {
     switch (t->kind) {
-    case CORM__T_EOF:
-        snprintf(out, size, "end of file");
-        break;
+    case CORM__T_EOF: snprintf(out, size, "end of file"); break;
     case CORM__T_STRING: {
         char q[200];
         snprintf(out, size, "string \"%s\"", corm__quote(q, sizeof q, t->str, t->len, 40));
         break;
     }
-    case CORM__T_ERROR:
-        snprintf(out, size, "%s", t->str);
-        break;
-    default:
-        snprintf(out, size, "'%.*s'", (int)(t->n > 60 ? 60 : t->n), t->p);
-        break;
+    case CORM__T_ERROR: snprintf(out, size, "%s", t->str); break;
+    default: snprintf(out, size, "'%.*s'", (int)(t->n > 60 ? 60 : t->n), t->p); break;
     }
     return out;
 }
 
-const char *corm__quote(char *out, size_t size, const char *s, size_t n,
-                        size_t max)
+const char *corm__quote(char *out, size_t size, const char *s, size_t n, size_t max)
 {
     static const char hex[] = "0123456789ABCDEF";
     size_t k = 0;
@@ -340,17 +336,29 @@ const char *corm__quote(char *out, size_t size, const char *s, size_t n,
         unsigned char c = (unsigned char)s[i];
         char tmp[5];
         size_t m = 0;
-        if (c == '"' || c == '\\') { tmp[m++] = '\\'; tmp[m++] = (char)c; }
-        else if (c == '\n') { tmp[m++] = '\\'; tmp[m++] = 'n'; }
-        else if (c == '\t') { tmp[m++] = '\\'; tmp[m++] = 't'; }
-        else if (c < 0x20 || c >= 0x7F) {
-            tmp[m++] = '\\'; tmp[m++] = 'x'; tmp[m++] = hex[c >> 4]; tmp[m++] = hex[c & 15];
+        if (c == '"' || c == '\\') {
+            tmp[m++] = '\\';
+            tmp[m++] = (char)c;
+        } else if (c == '\n') {
+            tmp[m++] = '\\';
+            tmp[m++] = 'n';
+        } else if (c == '\t') {
+            tmp[m++] = '\\';
+            tmp[m++] = 't';
+        } else if (c < 0x20 || c >= 0x7F) {
+            tmp[m++] = '\\';
+            tmp[m++] = 'x';
+            tmp[m++] = hex[c >> 4];
+            tmp[m++] = hex[c & 15];
         } else tmp[m++] = (char)c;
         if (k + m + 4 > size) break;
         memcpy(out + k, tmp, m);
         k += m;
     }
-    if (n > max && k + 4 <= size) { memcpy(out + k, "...", 3); k += 3; }
+    if (n > max && k + 4 <= size) {
+        memcpy(out + k, "...", 3);
+        k += 3;
+    }
     out[k] = '\0';
     return out;
 }

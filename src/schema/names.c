@@ -89,20 +89,17 @@ bool corm__c_reserved(const char *name)
 {
     static const char *const words[] = {
         /* C11 keywords (the _Upper ones cannot be schema names) */
-        "auto", "break", "case", "char", "const", "continue", "default", "do",
-        "double", "else", "enum", "extern", "float", "for", "goto", "if",
-        "inline", "int", "long", "register", "restrict", "return", "short",
-        "signed", "sizeof", "static", "struct", "switch", "typedef", "union",
-        "unsigned", "void", "volatile", "while",
+        "auto", "break", "case", "char", "const", "continue", "default", "do", "double", "else",
+        "enum", "extern", "float", "for", "goto", "if", "inline", "int", "long", "register",
+        "restrict", "return", "short", "signed", "sizeof", "static", "struct", "switch", "typedef",
+        "union", "unsigned", "void", "volatile", "while",
         /* macros and typedefs of the headers generated code includes */
-        "NULL", "bool", "true", "false", "offsetof",
-        "int8_t", "int16_t", "int32_t", "int64_t", "uint8_t", "uint16_t",
-        "uint32_t", "uint64_t", "int_least8_t", "int_least16_t", "int_least32_t",
-        "int_least64_t", "uint_least8_t", "uint_least16_t", "uint_least32_t",
-        "uint_least64_t", "int_fast8_t", "int_fast16_t", "int_fast32_t",
-        "int_fast64_t", "uint_fast8_t", "uint_fast16_t", "uint_fast32_t",
-        "uint_fast64_t", "intptr_t", "uintptr_t", "intmax_t", "uintmax_t",
-        "size_t", "ptrdiff_t", "wchar_t", "max_align_t"};
+        "NULL", "bool", "true", "false", "offsetof", "int8_t", "int16_t", "int32_t", "int64_t",
+        "uint8_t", "uint16_t", "uint32_t", "uint64_t", "int_least8_t", "int_least16_t",
+        "int_least32_t", "int_least64_t", "uint_least8_t", "uint_least16_t", "uint_least32_t",
+        "uint_least64_t", "int_fast8_t", "int_fast16_t", "int_fast32_t", "int_fast64_t",
+        "uint_fast8_t", "uint_fast16_t", "uint_fast32_t", "uint_fast64_t", "intptr_t", "uintptr_t",
+        "intmax_t", "uintmax_t", "size_t", "ptrdiff_t", "wchar_t", "max_align_t"};
     for (size_t i = 0; i < CORM__ARRAY_LEN(words); i++)
         if (strcmp(name, words[i]) == 0) return true;
     return false;

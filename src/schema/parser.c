@@ -29,23 +29,26 @@ typedef struct parser {
     corm__ast *ast;
 } parser;
 
-static const char *const type_names[] = {
-    "integer", "bigint", "float", "decimal", "bool", "char", "text", "email",
-    "date", "datetime", "json", "blob", "fk", "one_to_one", "m2m"};
-#define TYPE_LIST "integer, bigint, float, decimal(p, s), bool, char(n), text, " \
-                  "email, date, datetime, json, blob, fk(Model, ...), "           \
-                  "one_to_one(Model, ...), m2m(Model, ...)"
+static const char *const type_names[] = {"integer", "bigint", "float", "decimal",    "bool",
+                                         "char",    "text",   "email", "date",       "datetime",
+                                         "json",    "blob",   "fk",    "one_to_one", "m2m"};
+#define TYPE_LIST                                                  \
+    "integer, bigint, float, decimal(p, s), bool, char(n), text, " \
+    "email, date, datetime, json, blob, fk(Model, ...), "          \
+    "one_to_one(Model, ...), m2m(Model, ...)"
 
-static const char *const option_names[] = {
-    "null", "unique", "db_index", "auto_now", "auto_now_add", "default"};
+static const char *const option_names[] = {"null",     "unique",       "db_index",
+                                           "auto_now", "auto_now_add", "default"};
 #define OPTION_LIST "null, unique, db_index, auto_now, auto_now_add, default=<value>"
 
 static const char *const relopt_names[] = {"on_delete", "related_name", "null", "db_index"};
-#define RELOPT_LIST "on_delete=cascade|protect|set_null|restrict, related_name=<name>, null, db_index"
+#define RELOPT_LIST \
+    "on_delete=cascade|protect|set_null|restrict, related_name=<name>, null, db_index"
 
 static const char *const on_delete_names[] = {"cascade", "protect", "set_null", "restrict"};
-#define ON_DELETE_HINT "on_delete=cascade (delete along with the target), protect, " \
-                       "set_null (needs null) or restrict"
+#define ON_DELETE_HINT                                            \
+    "on_delete=cascade (delete along with the target), protect, " \
+    "set_null (needs null) or restrict"
 
 /* ---------------------------------------------------------------- tokens */
 
@@ -73,14 +76,12 @@ static char *word_dup(parser *p, const corm__token *t)
 }
 
 /* A syntax error at t; if t is a lexical error, that error instead. */
-static corm_rc syntax(parser *p, const corm__token *t, const char *hint,
-                      const char *fmt, ...) CORM__FMT(4, 5);
-static corm_rc syntax(parser *p, const corm__token *t, const char *hint,
-                      const char *fmt, ...)
+static corm_rc syntax(parser *p, const corm__token *t, const char *hint, const char *fmt, ...)
+    CORM__FMT(4, 5);
+static corm_rc syntax(parser *p, const corm__token *t, const char *hint, const char *fmt, ...)
 {
     if (p->lx.nomem) return corm__pnomem(p->c);
-    if (t->kind == CORM__T_ERROR)
-        return corm__perr(p->c, pos_of(t), t->hint, "%s", t->str);
+    if (t->kind == CORM__T_ERROR) return corm__perr(p->c, pos_of(t), t->hint, "%s", t->str);
     char m[400];
     va_list ap;
     va_start(ap, fmt);
@@ -90,16 +91,13 @@ static corm_rc syntax(parser *p, const corm__token *t, const char *hint,
 }
 
 /* "expected WHAT, found TOKEN". */
-static corm_rc expected(parser *p, const corm__token *t, const char *what,
-                        const char *hint)
+static corm_rc expected(parser *p, const corm__token *t, const char *what, const char *hint)
 {
     char d[120];
-    return syntax(p, t, hint, "expected %s, found %s", what,
-                  corm__tok_describe(t, d, sizeof d));
+    return syntax(p, t, hint, "expected %s, found %s", what, corm__tok_describe(t, d, sizeof d));
 }
 
-static corm_rc expect(parser *p, corm__tkind kind, const char *what,
-                      const char *hint)
+static corm_rc expect(parser *p, corm__tkind kind, const char *what, const char *hint)
 {
     const corm__token *t = tok(p, 0);
     if (t->kind != kind) return expected(p, t, what, hint);
@@ -132,11 +130,10 @@ static corm_rc check_model_name(parser *p, const corm__token *t, const char *nam
                           "model name '%s' must start with an uppercase letter", name);
     }
     if (strstr(name, "__"))
-        return corm__perr(p->c, at, "use CamelCase: OrderItem",
-                          "model name '%s' contains '__'", name);
+        return corm__perr(p->c, at, "use CamelCase: OrderItem", "model name '%s' contains '__'",
+                          name);
     if (corm__c_reserved(name) || (strchr(name, '_') && has_upper(name)))
-        return corm__perr(p->c, at, "pick another name",
-                          "model name '%s' is reserved in C", name);
+        return corm__perr(p->c, at, "pick another name", "model name '%s' is reserved in C", name);
     char *snake = corm__lower_snake(p->c->arena, name);
     if (!snake) return corm__pnomem(p->c);
     if (strcmp(snake, "corm") == 0 || strncmp(snake, "corm_", 5) == 0)
@@ -147,8 +144,7 @@ static corm_rc check_model_name(parser *p, const corm__token *t, const char *nam
 
 /* Field names and related_name: they become struct members, lookup path
 ** parts and accessor names. */
-static corm_rc check_member_name(parser *p, corm__pos at, const char *name,
-                                 const char *what)
+static corm_rc check_member_name(parser *p, corm__pos at, const char *name, const char *what)
 {
     if (!(name[0] >= 'a' && name[0] <= 'z'))
         return corm__perr(p->c, at, "field and relation names are lower_snake: published_date",
@@ -164,7 +160,8 @@ static corm_rc check_member_name(parser *p, corm__pos at, const char *name,
         return corm__perr(p->c, at, "'pk' always names the primary key: pick another name",
                           "%s 'pk' is reserved", what);
     if (corm__c_reserved(name))
-        return corm__perr(p->c, at, "it becomes a C struct member or function name: pick another name",
+        return corm__perr(p->c, at,
+                          "it becomes a C struct member or function name: pick another name",
                           "%s '%s' is reserved in C", what, name);
     return CORM_OK;
 }
@@ -180,8 +177,7 @@ static bool tok_starts_member(parser *p)
 }
 
 /* An INT token as an int in [lo, hi]. */
-static corm_rc small_int(parser *p, const char *what, int lo, int hi, const char *hint,
-                         int *out)
+static corm_rc small_int(parser *p, const char *what, int lo, int hi, const char *hint, int *out)
 {
     const corm__token *t = tok(p, 0);
     if (t->kind != CORM__T_INT) {
@@ -201,15 +197,29 @@ static corm_rc small_int(parser *p, const char *what, int lo, int hi, const char
 
 static void set_type_hint(parser *p, const char *word)
 {
-    static const struct { const char *alias, *use; } aliases[] = {
-        {"int", "integer"}, {"smallint", "integer"}, {"long", "bigint"},
-        {"double", "float"}, {"real", "float"}, {"numeric", "decimal(p, s)"},
-        {"boolean", "bool"}, {"string", "char(n) or text"}, {"varchar", "char(n)"},
-        {"str", "char(n) or text"}, {"timestamp", "datetime"}, {"time", "datetime"},
-        {"bytes", "blob"}, {"bytea", "blob"}, {"jsonb", "json"},
-        {"foreignkey", "fk(Model, on_delete=...)"}, {"ForeignKey", "fk(Model, on_delete=...)"},
-        {"OneToOneField", "one_to_one(Model, on_delete=...)"}, {"o2o", "one_to_one(Model, on_delete=...)"},
-        {"ManyToManyField", "m2m(Model)"}, {"many_to_many", "m2m(Model)"}};
+    static const struct {
+        const char *alias, *use;
+    } aliases[] = {{"int", "integer"},
+                   {"smallint", "integer"},
+                   {"long", "bigint"},
+                   {"double", "float"},
+                   {"real", "float"},
+                   {"numeric", "decimal(p, s)"},
+                   {"boolean", "bool"},
+                   {"string", "char(n) or text"},
+                   {"varchar", "char(n)"},
+                   {"str", "char(n) or text"},
+                   {"timestamp", "datetime"},
+                   {"time", "datetime"},
+                   {"bytes", "blob"},
+                   {"bytea", "blob"},
+                   {"jsonb", "json"},
+                   {"foreignkey", "fk(Model, on_delete=...)"},
+                   {"ForeignKey", "fk(Model, on_delete=...)"},
+                   {"OneToOneField", "one_to_one(Model, on_delete=...)"},
+                   {"o2o", "one_to_one(Model, on_delete=...)"},
+                   {"ManyToManyField", "m2m(Model)"},
+                   {"many_to_many", "m2m(Model)"}};
     for (size_t i = 0; i < CORM__ARRAY_LEN(aliases); i++)
         if (strcmp(word, aliases[i].alias) == 0) {
             corm__err_hint(p->c->err, "use %s; the types are: " TYPE_LIST, aliases[i].use);
@@ -220,8 +230,8 @@ static void set_type_hint(parser *p, const char *word)
     else corm__err_hint(p->c->err, "the types are: " TYPE_LIST);
 }
 
-static const char *kw_hint(const char *word, const char *const *words, size_t n,
-                           const char *list, char *out, size_t size)
+static const char *kw_hint(const char *word, const char *const *words, size_t n, const char *list,
+                           char *out, size_t size)
 {
     const char *best = corm__did_you_mean(word, words, n);
     if (best) snprintf(out, size, "did you mean '%s'? use one of: %s", best, list);
@@ -233,8 +243,8 @@ static const char *kw_hint(const char *word, const char *const *words, size_t n,
 
 /* fk(Target, on_delete=..., related_name=..., null, db_index) */
 static corm_rc parse_rel_args(parser *p, corm__ast_field *f, const char *tname,
-                              corm__pos *on_delete_pos, bool *has_on_delete,
-                              corm__pos opt_pos[], unsigned *seen)
+                              corm__pos *on_delete_pos, bool *has_on_delete, corm__pos opt_pos[],
+                              unsigned *seen)
 {
     corm_rc rc;
     char what[80];
@@ -260,13 +270,12 @@ static corm_rc parse_rel_args(parser *p, corm__ast_field *f, const char *tname,
             snprintf(w, sizeof w, "%.*s", (int)t->n, t->p);
             if (word_index(t, on_delete_names, 4) >= 0)
                 snprintf(h, sizeof h, "write on_delete=%s", w);
-            else
-                kw_hint(w, relopt_names, CORM__ARRAY_LEN(relopt_names), RELOPT_LIST, h, sizeof h);
+            else kw_hint(w, relopt_names, CORM__ARRAY_LEN(relopt_names), RELOPT_LIST, h, sizeof h);
             return corm__perr(p->c, at, h, "unknown option '%s' in %s(...)", w, tname);
         }
         if (*seen & (1u << (8 + k)))
-            return corm__perr(p->c, at, "remove the repeated option",
-                              "option '%s' is given twice", relopt_names[k]);
+            return corm__perr(p->c, at, "remove the repeated option", "option '%s' is given twice",
+                              relopt_names[k]);
         *seen |= 1u << (8 + k);
         next(p);
         if (k == 0 || k == 1) { /* on_delete=, related_name= */
@@ -286,17 +295,20 @@ static corm_rc parse_rel_args(parser *p, corm__ast_field *f, const char *tname,
                                       "unknown on_delete action '%s'", w);
                 }
                 if (f->m2m)
-                    return corm__perr(p->c, at, "m2m links are always deleted with either side: remove on_delete",
-                                      "m2m field '%s' takes no on_delete", f->name);
+                    return corm__perr(
+                        p->c, at, "m2m links are always deleted with either side: remove on_delete",
+                        "m2m field '%s' takes no on_delete", f->name);
                 f->on_delete = (corm_on_delete)a;
                 *on_delete_pos = at;
                 *has_on_delete = true;
             } else {
                 if (t->kind != CORM__T_IDENT)
-                    return expected(p, t, "a name after 'related_name='", "write related_name=books");
+                    return expected(p, t, "a name after 'related_name='",
+                                    "write related_name=books");
                 if (!(f->related_name = word_dup(p, t))) return corm__pnomem(p->c);
                 f->related_name_pos = pos_of(t);
-                if ((rc = check_member_name(p, f->related_name_pos, f->related_name, "related_name")))
+                if ((rc = check_member_name(p, f->related_name_pos, f->related_name,
+                                            "related_name")))
                     return rc;
             }
             next(p);
@@ -342,7 +354,8 @@ static corm_rc parse_literal(parser *p, corm__literal *lit)
         lit->big = t->big;
         lit->text = t->p;
         lit->textlen = t->n;
-        snprintf(shown, sizeof shown, "%s%.*s", lit->neg ? "-" : "", (int)(t->n > 60 ? 60 : t->n), t->p);
+        snprintf(shown, sizeof shown, "%s%.*s", lit->neg ? "-" : "", (int)(t->n > 60 ? 60 : t->n),
+                 t->p);
     } else if (t->kind == CORM__T_STRING) {
         lit->kind = CORM__LIT_STRING;
         lit->str = t->str;
@@ -350,8 +363,9 @@ static corm_rc parse_literal(parser *p, corm__literal *lit)
         char q[160];
         snprintf(shown, sizeof shown, "\"%s\"", corm__quote(q, sizeof q, t->str, t->len, 40));
     } else if (is_word(t, "true") || is_word(t, "false") || is_word(t, "null")) {
-        lit->kind = is_word(t, "true") ? CORM__LIT_TRUE
-                  : is_word(t, "false") ? CORM__LIT_FALSE : CORM__LIT_NULL;
+        lit->kind = is_word(t, "true")    ? CORM__LIT_TRUE
+                    : is_word(t, "false") ? CORM__LIT_FALSE
+                                          : CORM__LIT_NULL;
         snprintf(shown, sizeof shown, "%.*s", (int)t->n, t->p);
     } else {
         return expected(p, t, "a value after 'default='", hint);
@@ -362,10 +376,10 @@ static corm_rc parse_literal(parser *p, corm__literal *lit)
 }
 
 /* Options after the type; stops at anything else (the next member). */
-static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[],
-                             unsigned *seen, corm__literal *lit, bool *has_default)
+static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[], unsigned *seen,
+                             corm__literal *lit, bool *has_default)
 {
-    static const unsigned flags[] = {CORM_FF_NULL, CORM_FF_UNIQUE, CORM_FF_DB_INDEX,
+    static const unsigned flags[] = {CORM_FF_NULL,     CORM_FF_UNIQUE,       CORM_FF_DB_INDEX,
                                      CORM_FF_AUTO_NOW, CORM_FF_AUTO_NOW_ADD, 0};
     corm_rc rc;
     for (;;) {
@@ -378,8 +392,8 @@ static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[],
             return corm__perr(p->c, at, "an m2m relation has no column: remove the option",
                               "m2m field '%s' takes no '%s'", f->name, option_names[k]);
         if (k < 5 ? (f->flags & flags[k]) != 0 : *has_default)
-            return corm__perr(p->c, at, "remove the repeated option",
-                              "option '%s' is given twice", option_names[k]);
+            return corm__perr(p->c, at, "remove the repeated option", "option '%s' is given twice",
+                              option_names[k]);
         *seen |= 1u << k;
         opt_pos[k] = at;
         next(p);
@@ -401,24 +415,26 @@ static corm__pos later(corm__pos a, corm__pos b)
 
 /* The checks of one complete field declaration. */
 static corm_rc check_field(parser *p, corm__ast_field *f, const corm__pos opt_pos[],
-                           bool has_on_delete, corm__pos on_delete_pos,
-                           const corm__literal *lit, bool has_default)
+                           bool has_on_delete, corm__pos on_delete_pos, const corm__literal *lit,
+                           bool has_default)
 {
     corm_rc rc;
     bool rel = f->type == CORM_FT_FK || f->type == CORM_FT_O2O;
     if (rel && !f->m2m && !has_on_delete)
-        return corm__perr(p->c, f->type_pos, "add " ON_DELETE_HINT,
-                          "%s field '%s' needs on_delete", corm__ftype_name(f->type), f->name);
+        return corm__perr(p->c, f->type_pos, "add " ON_DELETE_HINT, "%s field '%s' needs on_delete",
+                          corm__ftype_name(f->type), f->name);
     if (rel && f->on_delete == CORM_SET_NULL && !(f->flags & CORM_FF_NULL))
         return corm__perr(p->c, on_delete_pos, "add null: a deleted target leaves the key NULL",
-                          "on_delete=set_null needs a nullable field, but '%s' is not null", f->name);
+                          "on_delete=set_null needs a nullable field, but '%s' is not null",
+                          f->name);
     if (f->type == CORM_FT_O2O) f->flags |= CORM_FF_UNIQUE;
     unsigned autos = f->flags & (CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD);
     if (autos) {
         corm__pos at = opt_pos[(f->flags & CORM_FF_AUTO_NOW) ? 3 : 4];
         const char *opt = (f->flags & CORM_FF_AUTO_NOW) ? "auto_now" : "auto_now_add";
         if (f->type != CORM_FT_DATE && f->type != CORM_FT_DATETIME)
-            return corm__perr(p->c, at, "auto_now and auto_now_add apply to date and datetime fields",
+            return corm__perr(p->c, at,
+                              "auto_now and auto_now_add apply to date and datetime fields",
                               "option '%s' does not apply to %s field '%s'", opt,
                               corm__ftype_name(f->type), f->name);
         if (autos == (CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD))
@@ -477,8 +493,8 @@ static corm_rc parse_field(parser *p, corm__ast_model *m, int *nfields_cols, int
     next(p);
     static const corm_ftype types[] = {
         CORM_FT_INTEGER, CORM_FT_BIGINT, CORM_FT_FLOAT, CORM_FT_DECIMAL, CORM_FT_BOOL,
-        CORM_FT_CHAR, CORM_FT_TEXT, CORM_FT_EMAIL, CORM_FT_DATE, CORM_FT_DATETIME,
-        CORM_FT_JSON, CORM_FT_BLOB, CORM_FT_FK, CORM_FT_O2O, CORM_FT_FK};
+        CORM_FT_CHAR,    CORM_FT_TEXT,   CORM_FT_EMAIL, CORM_FT_DATE,    CORM_FT_DATETIME,
+        CORM_FT_JSON,    CORM_FT_BLOB,   CORM_FT_FK,    CORM_FT_O2O,     CORM_FT_FK};
     f->type = types[ti];
     f->m2m = ti == 14;
     corm__pos opt_pos[6] = {{0, 0}};
@@ -486,40 +502,49 @@ static corm_rc parse_field(parser *p, corm__ast_model *m, int *nfields_cols, int
     bool has_on_delete = false;
     corm__pos on_delete_pos = {0, 0};
     if (f->type == CORM_FT_CHAR) {
-        if ((rc = expect(p, CORM__T_LPAREN, "'(' after 'char'", "char needs a maximum length: char(200)")))
+        if ((rc = expect(p, CORM__T_LPAREN, "'(' after 'char'",
+                         "char needs a maximum length: char(200)")))
             return rc;
         if ((rc = small_int(p, "char length", 1, CORM__CHAR_MAX,
-                             "char(n) holds up to n characters: use text for unbounded strings",
-                             &f->max_length))) return rc;
+                            "char(n) holds up to n characters: use text for unbounded strings",
+                            &f->max_length)))
+            return rc;
         if ((rc = expect(p, CORM__T_RPAREN, "')'", "char takes one length: char(200)"))) return rc;
     } else if (f->type == CORM_FT_DECIMAL) {
         const char *h = "decimal needs digits and decimal places: decimal(10, 2)";
         if ((rc = expect(p, CORM__T_LPAREN, "'(' after 'decimal'", h))) return rc;
-        if ((rc = small_int(p, "decimal precision", 1, CORM__DECIMAL_MAX, h, &f->precision))) return rc;
+        if ((rc = small_int(p, "decimal precision", 1, CORM__DECIMAL_MAX, h, &f->precision)))
+            return rc;
         if ((rc = expect(p, CORM__T_COMMA, "',' and the number of decimal places", h))) return rc;
         t = tok(p, 0);
         corm__pos sp = pos_of(t);
         if ((rc = small_int(p, "decimal scale", 0, CORM__DECIMAL_MAX, h, &f->scale))) return rc;
         if (f->scale > f->precision)
-            return corm__perr(p->c, sp, "the scale counts digits after the point, out of the precision: decimal(10, 2)",
-                              "decimal scale %d is larger than its precision %d", f->scale, f->precision);
+            return corm__perr(
+                p->c, sp,
+                "the scale counts digits after the point, out of the precision: decimal(10, 2)",
+                "decimal scale %d is larger than its precision %d", f->scale, f->precision);
         if ((rc = expect(p, CORM__T_RPAREN, "')'", h))) return rc;
     } else if (f->type == CORM_FT_FK || f->type == CORM_FT_O2O) {
-        if ((rc = parse_rel_args(p, f, type_names[ti], &on_delete_pos, &has_on_delete,
-                                 opt_pos, &seen)))
+        if ((rc = parse_rel_args(p, f, type_names[ti], &on_delete_pos, &has_on_delete, opt_pos,
+                                 &seen)))
             return rc;
     }
     if (f->m2m) {
         if (++*nrels > CORM_MAX_RELS)
-            return corm__perr(p->c, f->pos, "split the model, e.g. with a one_to_one companion model",
+            return corm__perr(p->c, f->pos,
+                              "split the model, e.g. with a one_to_one companion model",
                               "model '%s' has more than %d relations", m->name, CORM_MAX_RELS);
     } else {
         if (++*nfields_cols > CORM_MAX_FIELDS)
             return corm__perr(p->c, f->pos,
-                              "split the model, e.g. BookDetail { book: one_to_one(Book, on_delete=cascade) ... }",
-                              "model '%s' has more than %d fields (with id)", m->name, CORM_MAX_FIELDS);
+                              "split the model, e.g. BookDetail { book: one_to_one(Book, "
+                              "on_delete=cascade) ... }",
+                              "model '%s' has more than %d fields (with id)", m->name,
+                              CORM_MAX_FIELDS);
         if ((f->type == CORM_FT_FK || f->type == CORM_FT_O2O) && ++*nrels > CORM_MAX_RELS)
-            return corm__perr(p->c, f->pos, "split the model, e.g. with a one_to_one companion model",
+            return corm__perr(p->c, f->pos,
+                              "split the model, e.g. with a one_to_one companion model",
                               "model '%s' has more than %d relations", m->name, CORM_MAX_RELS);
     }
     corm__literal lit;
@@ -535,8 +560,8 @@ static corm_rc parse_field(parser *p, corm__ast_model *m, int *nfields_cols, int
 /* ------------------------------------------------------ other members */
 
 /* ['-'] IDENT {',' ['-'] IDENT}, or plain IDENTs when !allow_desc. */
-static corm_rc parse_cols(parser *p, bool allow_desc, const char *ctx,
-                          corm__ast_col **out, int *nout)
+static corm_rc parse_cols(parser *p, bool allow_desc, const char *ctx, corm__ast_col **out,
+                          int *nout)
 {
     int cap = 0;
     *out = NULL;
@@ -556,8 +581,9 @@ static corm_rc parse_cols(parser *p, bool allow_desc, const char *ctx,
         if (t->kind != CORM__T_IDENT) {
             char w[80];
             snprintf(w, sizeof w, "a field name in %s", ctx);
-            return expected(p, t, w, allow_desc ? "list fields: title, -published_date"
-                                                : "list fields: unique (author, title)");
+            return expected(p, t, w,
+                            allow_desc ? "list fields: title, -published_date"
+                                       : "list fields: unique (author, title)");
         }
         if (*nout >= CORM_MAX_FIELDS)
             return corm__perr(p->c, pos_of(t), "a model has at most that many fields",
@@ -584,7 +610,8 @@ static corm_rc parse_table(parser *p, corm__ast_model *m)
     const corm__token *kw = tok(p, 0);
     corm__pos at = pos_of(kw);
     if (m->table)
-        return corm__perr(p->c, at, "keep one table name", "model '%s' has two table names", m->name);
+        return corm__perr(p->c, at, "keep one table name", "model '%s' has two table names",
+                          m->name);
     next(p);
     const corm__token *t = tok(p, 0);
     if (t->kind != CORM__T_STRING)
@@ -608,7 +635,8 @@ static corm_rc parse_ordering(parser *p, corm__ast_model *m)
 {
     corm__pos at = pos_of(tok(p, 0));
     if (m->ordering_pos.line)
-        return corm__perr(p->c, at, "list every field in one ordering: ordering -published_date, title",
+        return corm__perr(p->c, at,
+                          "list every field in one ordering: ordering -published_date, title",
                           "model '%s' has two orderings", m->name);
     m->ordering_pos = at;
     next(p);
@@ -623,7 +651,8 @@ static corm_rc parse_index(parser *p, corm__ast_model *m)
     if (m->nindexes >= CORM__MAX_INDEXES)
         return corm__perr(p->c, at, "drop indexes that no query uses",
                           "model '%s' has more than %d indexes", m->name, CORM__MAX_INDEXES);
-    if (!corm__grow(p->c->arena, (void **)&m->indexes, m->nindexes, &m->capindexes, sizeof *m->indexes))
+    if (!corm__grow(p->c->arena, (void **)&m->indexes, m->nindexes, &m->capindexes,
+                    sizeof *m->indexes))
         return corm__pnomem(p->c);
     corm__ast_index *ix = &m->indexes[m->nindexes];
     memset(ix, 0, sizeof *ix);
@@ -645,12 +674,14 @@ static corm_rc parse_index(parser *p, corm__ast_model *m)
         }
     }
     if ((rc = expect(p, CORM__T_LPAREN, "'(' and the indexed fields",
-                     is_index ? "write index (published_date, title) or index by_date (-published_date)"
-                              : "write unique (author, title)")))
+                     is_index
+                         ? "write index (published_date, title) or index by_date (-published_date)"
+                         : "write unique (author, title)")))
         return rc;
     if ((rc = parse_cols(p, is_index, ctx, &ix->cols, &ix->ncols))) return rc;
     const corm__token *t = tok(p, 0);
-    if (t->kind != CORM__T_RPAREN) return expected(p, t, "',' or ')'", "close the field list with )");
+    if (t->kind != CORM__T_RPAREN)
+        return expected(p, t, "',' or ')'", "close the field list with )");
     next(p);
     m->nindexes++;
     return CORM_OK;
@@ -663,7 +694,8 @@ static corm_rc parse_scope(parser *p, corm__ast_model *m)
     corm__pos at = pos_of(tok(p, 0));
     if (m->nscopes >= CORM__MAX_SCOPES_PER_MODEL)
         return corm__perr(p->c, at, "keep the default filter small; filter the rest per query",
-                          "model '%s' has more than %d scopes", m->name, CORM__MAX_SCOPES_PER_MODEL);
+                          "model '%s' has more than %d scopes", m->name,
+                          CORM__MAX_SCOPES_PER_MODEL);
     if (!corm__grow(p->c->arena, (void **)&m->scopes, m->nscopes, &m->capscopes, sizeof *m->scopes))
         return corm__pnomem(p->c);
     corm__ast_scope *sc = &m->scopes[m->nscopes];
@@ -672,8 +704,9 @@ static corm_rc parse_scope(parser *p, corm__ast_model *m)
     next(p); /* scope */
     const corm__token *t = tok(p, 0);
     if (t->kind != CORM__T_IDENT)
-        return expected(p, t, "a field name after 'scope'",
-                        "write scope tenant_id (a value set at run time) or scope is_deleted = false");
+        return expected(
+            p, t, "a field name after 'scope'",
+            "write scope tenant_id (a value set at run time) or scope is_deleted = false");
     if (!(sc->col.name = word_dup(p, t))) return corm__pnomem(p->c);
     sc->col.pos = pos_of(t);
     next(p);
@@ -714,13 +747,14 @@ static corm_rc bad_member(parser *p, const corm__ast_model *m, bool after_field)
         if (word_index(t, on_delete_names, 4) >= 0 || is_word(t, "on_delete") ||
             is_word(t, "related_name"))
             snprintf(h, sizeof h, "relation options go inside the parentheses: %s(%s, ...)",
-                     f->m2m ? "m2m" : corm__ftype_name(f->type) , f->target ? f->target : "Model");
-        else
-            kw_hint(w, option_names, 6, OPTION_LIST, h, sizeof h);
+                     f->m2m ? "m2m" : corm__ftype_name(f->type), f->target ? f->target : "Model");
+        else kw_hint(w, option_names, 6, OPTION_LIST, h, sizeof h);
         return corm__perr(p->c, pos_of(t), h, "unknown option '%s' for field '%s'", w, f->name);
     }
-    snprintf(h, sizeof h, "a field is '%s: type'; other members are table \"name\", "
-             "ordering ..., index (...) and unique (...)", w);
+    snprintf(h, sizeof h,
+             "a field is '%s: type'; other members are table \"name\", "
+             "ordering ..., index (...) and unique (...)",
+             w);
     return corm__perr(p->c, pos_of(t), h, "unexpected '%s' in model '%s'", w, m->name);
 }
 
@@ -730,12 +764,13 @@ static corm_rc parse_model(parser *p)
     corm__ast *ast = p->ast;
     const corm__token *kw = tok(p, 0);
     if (ast->nmodels >= CORM__MAX_MODELS)
-        return corm__perr(p->c, pos_of(kw), "split the schema",
-                          "more than %d models", CORM__MAX_MODELS);
+        return corm__perr(p->c, pos_of(kw), "split the schema", "more than %d models",
+                          CORM__MAX_MODELS);
     next(p);
     const corm__token *t = tok(p, 0);
     if (t->kind != CORM__T_IDENT)
-        return expected(p, t, "a model name after 'model'", "write model Book { title: char(200) }");
+        return expected(p, t, "a model name after 'model'",
+                        "write model Book { title: char(200) }");
     if (!corm__grow(p->c->arena, (void **)&ast->models, ast->nmodels, &ast->capmodels,
                     sizeof *ast->models))
         return corm__pnomem(p->c);
@@ -759,12 +794,14 @@ static corm_rc parse_model(parser *p)
         if (t->kind == CORM__T_EOF) {
             char d[40];
             return corm__perr(p->c, pos_of(t), "close the model with }",
-                              "model '%s' (line %d) is not closed: expected '}', found %s",
-                              m->name, m->pos.line, corm__tok_describe(t, d, sizeof d));
+                              "model '%s' (line %d) is not closed: expected '}', found %s", m->name,
+                              m->pos.line, corm__tok_describe(t, d, sizeof d));
         }
         if (t->kind != CORM__T_IDENT) {
             char d[120];
-            return syntax(p, t, "a member is 'name: type', table \"name\", ordering ..., index (...) or unique (...)",
+            return syntax(p, t,
+                          "a member is 'name: type', table \"name\", ordering ..., index (...) or "
+                          "unique (...)",
                           "expected a field or '}', found %s", corm__tok_describe(t, d, sizeof d));
         }
         bool was_field = false;
@@ -784,7 +821,8 @@ static corm_rc parse_model(parser *p)
             else {
                 const corm__token *t1 = tok(p, 1);
                 rc = expected(p, t1, "'(' or 'index' after 'unique'",
-                              "write unique (author, title), unique index (isbn), or 'unique: type' for a field");
+                              "write unique (author, title), unique index (isbn), or 'unique: "
+                              "type' for a field");
             }
         } else {
             rc = bad_member(p, m, after_field);
@@ -810,7 +848,8 @@ corm_rc corm__parse_ast(corm__pctx *c, const char *text, size_t len, corm__ast *
             break;
         }
         if (!is_word(t, "model"))
-            return expected(&p, t, "'model'", "a schema is a list of models: model Book { title: char(200) }");
+            return expected(&p, t, "'model'",
+                            "a schema is a list of models: model Book { title: char(200) }");
         corm_rc rc = parse_model(&p);
         if (rc) return rc;
     }

@@ -15,7 +15,7 @@
 #include <string.h>
 
 typedef struct schema_impl {
-    corm_schema pub;        /* first: &impl->pub == impl */
+    corm_schema pub; /* first: &impl->pub == impl */
     corm_arena arena;
     corm__schema_src src;
 } schema_impl;
@@ -73,10 +73,14 @@ static char *schema_name(corm_arena *a, const char *path)
     char *out = corm__arena_alloc(a, n + 3);
     if (!out) return NULL;
     size_t k = 0;
-    if (digit) { out[k++] = 's'; out[k++] = '_'; }
+    if (digit) {
+        out[k++] = 's';
+        out[k++] = '_';
+    }
     for (size_t i = 0; i < n; i++) {
         char c = base[i];
-        bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+        bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
         out[k++] = ok ? c : '_';
     }
     out[k] = '\0';
@@ -153,7 +157,10 @@ corm_schema *corm_schema_parse_file(const char *path, corm_error *err)
     bool big = false;
     while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
         corm__buf_add(&b, chunk, n);
-        if (b.len > CORM__TEXT_MAX) { big = true; break; }
+        if (b.len > CORM__TEXT_MAX) {
+            big = true;
+            break;
+        }
     }
     int failed = ferror(f);
     int e = errno;

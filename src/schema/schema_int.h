@@ -15,14 +15,12 @@
 
 /* Extra, parse-time facts the generator needs beyond corm_model. */
 typedef struct corm__schema_src {
-    const char *path;       /* the file, for messages */
+    const char *path; /* the file, for messages */
 } corm__schema_src;
 
 /* Field and relation lookups on descriptors (also used by src/sql). */
-const corm_field *corm__model_field(const corm_model *m, const char *name,
-                                    size_t len);
-const corm_relation *corm__model_rel(const corm_model *m, const char *name,
-                                     size_t len);
+const corm_field *corm__model_field(const corm_model *m, const char *name, size_t len);
+const corm_relation *corm__model_rel(const corm_model *m, const char *name, size_t len);
 const corm_model *corm__rel_target(const corm_model *m, const corm_relation *r);
 /* The C type of a field in a generated struct: "int64_t", "char *". */
 const char *corm__ftype_ctype(corm_ftype t);

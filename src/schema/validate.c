@@ -29,13 +29,13 @@ typedef struct mstate {
     const corm__ast_model *am;
     const char *table, *snake, *lower;
     corm__pos table_pos;
-    int *fidx;              /* ast field -> field index, -1 for m2m */
-    int *ridx;              /* ast field -> forward relation index, or -1 */
+    int *fidx; /* ast field -> field index, -1 for m2m */
+    int *ridx; /* ast field -> forward relation index, or -1 */
     int nfields, nfwd, nrev, nrev_filled;
     corm_field *fields;
     corm_relation *rels;
-    corm__pos *rel_pos;     /* where each relation is declared */
-    const char **rel_from;  /* "Book.author": the field declaring it */
+    corm__pos *rel_pos;    /* where each relation is declared */
+    const char **rel_from; /* "Book.author": the field declaring it */
     corm_index *indexes;
     int nindexes, capindexes;
 } mstate;
@@ -133,9 +133,10 @@ static corm_rc check_models(vctx *v)
         ms->table_pos = am->table ? am->table_pos : am->pos;
         const char *t = ms->table;
         if (ci_prefix(t, "corm_") || ci_prefix(t, "sqlite_"))
-            return corm__perr(v->c, ms->table_pos,
-                              "names starting with corm_ or sqlite_ are reserved: write table \"other_name\"",
-                              "table name '%s' of model '%s' is reserved", t, am->name);
+            return corm__perr(
+                v->c, ms->table_pos,
+                "names starting with corm_ or sqlite_ are reserved: write table \"other_name\"",
+                "table name '%s' of model '%s' is reserved", t, am->name);
     }
     return CORM_OK;
 }
@@ -156,9 +157,9 @@ static corm_rc unknown_model(vctx *v, const corm__ast_field *f, const corm__ast_
     corm__perr(v->c, f->target_pos, NULL, "unknown model '%s' in %s field '%s.%s'", f->target,
                f->m2m ? "m2m" : corm__ftype_name(f->type), am->name, f->name);
     if (best)
-        corm__err_hint(v->c->err, "did you mean '%s'? the models are: %s", best, corm__buf_cstr(&list));
-    else
-        corm__err_hint(v->c->err, "the models are: %s", corm__buf_cstr(&list));
+        corm__err_hint(v->c->err, "did you mean '%s'? the models are: %s", best,
+                       corm__buf_cstr(&list));
+    else corm__err_hint(v->c->err, "the models are: %s", corm__buf_cstr(&list));
     bool oom = list.oom;
     corm__buf_free(&list);
     return oom ? corm__pnomem(v->c) : CORM_SCHEMA;
@@ -225,10 +226,11 @@ static corm_rc build_fields(vctx *v)
             if (v->ms[i].ridx[j] < 0) continue;
             int t = find_model(ast, am->fields[j].target);
             if (++count[t] > CORM_MAX_RELS)
-                return corm__perr(v->c, am->fields[j].pos,
-                                  "split the target model, e.g. with a one_to_one companion model",
-                                  "model '%s' gets more than %d relations with the reverse of '%s.%s'",
-                                  ast->models[t].name, CORM_MAX_RELS, am->name, am->fields[j].name);
+                return corm__perr(
+                    v->c, am->fields[j].pos,
+                    "split the target model, e.g. with a one_to_one companion model",
+                    "model '%s' gets more than %d relations with the reverse of '%s.%s'",
+                    ast->models[t].name, CORM_MAX_RELS, am->name, am->fields[j].name);
         }
     }
     return CORM_OK;
@@ -325,9 +327,10 @@ static corm_rc check_member_clashes(vctx *v)
             for (int k = 0; k < j; k++) {
                 const corm__ast_field *g = &am->fields[k];
                 if (strcmp(f->name, g->name) == 0)
-                    return corm__perr(v->c, f->pos, "rename or remove one of them",
-                                      "field '%s' is declared twice in model '%s' (first at line %d)",
-                                      f->name, am->name, g->pos.line);
+                    return corm__perr(
+                        v->c, f->pos, "rename or remove one of them",
+                        "field '%s' is declared twice in model '%s' (first at line %d)", f->name,
+                        am->name, g->pos.line);
                 if (ci_cmp(f->name, g->name) == 0)
                     return corm__perr(v->c, f->pos, "names may not differ only in case",
                                       "field '%s' clashes with field '%s' in model '%s'", f->name,
@@ -335,14 +338,15 @@ static corm_rc check_member_clashes(vctx *v)
             }
             for (int k = 0; k < am->nfields; k++) {
                 int fi = ms->fidx[k];
-                if (k == j || fi < 0 || (am->fields[k].type != CORM_FT_FK && am->fields[k].type != CORM_FT_O2O))
+                if (k == j || fi < 0 ||
+                    (am->fields[k].type != CORM_FT_FK && am->fields[k].type != CORM_FT_O2O))
                     continue;
                 if (ci_cmp(f->name, ms->fields[fi].column) == 0)
-                    return corm__perr(v->c, f->pos,
-                                      "rename the field: the relation already has this column",
-                                      "field '%s' clashes with column '%s' of %s field '%s' in model '%s'",
-                                      f->name, ms->fields[fi].column, corm__ftype_name(am->fields[k].type),
-                                      am->fields[k].name, am->name);
+                    return corm__perr(
+                        v->c, f->pos, "rename the field: the relation already has this column",
+                        "field '%s' clashes with column '%s' of %s field '%s' in model '%s'",
+                        f->name, ms->fields[fi].column, corm__ftype_name(am->fields[k].type),
+                        am->fields[k].name, am->name);
             }
         }
     }
@@ -356,23 +360,27 @@ static corm_rc check_member_clashes(vctx *v)
             snprintf(hint, sizeof hint, "add related_name=<other name> to %s", ms->rel_from[r]);
             for (int f = 0; f < ms->nfields; f++) {
                 const corm_field *fd = &ms->fields[f];
-                const char *what = ci_cmp(rel->name, fd->name) == 0 ? fd->name
-                                 : ci_cmp(rel->name, fd->column) == 0 ? fd->column : NULL;
+                const char *what = ci_cmp(rel->name, fd->name) == 0     ? fd->name
+                                   : ci_cmp(rel->name, fd->column) == 0 ? fd->column
+                                                                        : NULL;
                 if (what)
-                    return corm__perr(v->c, ms->rel_pos[r], hint,
-                                      "reverse relation '%s' of %s clashes with %s '%s' of model '%s'",
-                                      rel->name, ms->rel_from[r],
-                                      what == fd->name ? "field" : "column", what, am->name);
+                    return corm__perr(
+                        v->c, ms->rel_pos[r], hint,
+                        "reverse relation '%s' of %s clashes with %s '%s' of model '%s'", rel->name,
+                        ms->rel_from[r], what == fd->name ? "field" : "column", what, am->name);
             }
             for (int q = 0; q < r; q++) {
                 if (ci_cmp(ms->rels[q].name, rel->name) != 0) continue;
                 if (q < ms->nfwd)
-                    return corm__perr(v->c, ms->rel_pos[r], hint,
-                                      "reverse relation '%s' of %s clashes with m2m field '%s' of model '%s'",
-                                      rel->name, ms->rel_from[r], ms->rels[q].name, am->name);
+                    return corm__perr(
+                        v->c, ms->rel_pos[r], hint,
+                        "reverse relation '%s' of %s clashes with m2m field '%s' of model '%s'",
+                        rel->name, ms->rel_from[r], ms->rels[q].name, am->name);
                 return corm__perr(v->c, ms->rel_pos[r], hint,
-                                  "reverse relation '%s' of %s clashes with reverse relation '%s' of %s on model '%s'",
-                                  rel->name, ms->rel_from[r], ms->rels[q].name, ms->rel_from[q], am->name);
+                                  "reverse relation '%s' of %s clashes with reverse relation '%s' "
+                                  "of %s on model '%s'",
+                                  rel->name, ms->rel_from[r], ms->rels[q].name, ms->rel_from[q],
+                                  am->name);
             }
         }
     }
@@ -399,7 +407,8 @@ static corm_rc resolve_col(vctx *v, mstate *ms, const corm__ast_col *col, const 
         }
     for (int j = 0; j < am->nfields; j++)
         if (am->fields[j].m2m && strcmp(am->fields[j].name, col->name) == 0)
-            return corm__perr(v->c, col->pos, "an m2m relation lives in its join table: it has no column here",
+            return corm__perr(v->c, col->pos,
+                              "an m2m relation lives in its join table: it has no column here",
                               "m2m field '%s' cannot be used in %s", col->name, ctx);
     const char *cands[CORM_MAX_FIELDS];
     corm_buf list;
@@ -411,7 +420,9 @@ static corm_rc resolve_col(vctx *v, mstate *ms, const corm__ast_col *col, const 
     const char *best = corm__did_you_mean(col->name, cands, (size_t)ms->nfields);
     corm__perr(v->c, col->pos, NULL, "unknown field '%s' in %s of model '%s'", col->name, ctx,
                am->name);
-    if (best) corm__err_hint(v->c->err, "did you mean '%s'? %s has: %s", best, am->name, corm__buf_cstr(&list));
+    if (best)
+        corm__err_hint(v->c->err, "did you mean '%s'? %s has: %s", best, am->name,
+                       corm__buf_cstr(&list));
     else corm__err_hint(v->c->err, "%s has: %s", am->name, corm__buf_cstr(&list));
     bool oom = list.oom;
     corm__buf_free(&list);
@@ -440,7 +451,8 @@ static corm_rc build_indexes(vctx *v)
             corm_index *ix = new_index(v, ms);
             const char **cols = zalloc(v, 1, sizeof *cols);
             const char *name = cat(v, ms->table, "_", fd->column);
-            if (!ix || !cols || !name || !(name = cat(v, name, "_idx", "")) || !(name = fit_name(v, name)))
+            if (!ix || !cols || !name || !(name = cat(v, name, "_idx", "")) ||
+                !(name = fit_name(v, name)))
                 return corm__pnomem(v->c);
             cols[0] = fd->name;
             ix->name = name;
@@ -473,8 +485,9 @@ static corm_rc build_indexes(vctx *v)
                 corm__buf_addf(&name, "_%s%s", fd->column, ai->cols[c].desc ? "_desc" : "");
             }
             corm__buf_adds(&name, ai->unique ? "_uniq" : "_idx");
-            const char *nm = ai->name ? ai->name
-                           : name.oom ? NULL : corm__arena_strdup(v->c->arena, corm__buf_cstr(&name));
+            const char *nm = ai->name   ? ai->name
+                             : name.oom ? NULL
+                                        : corm__arena_strdup(v->c->arena, corm__buf_cstr(&name));
             corm__buf_free(&name);
             if (!nm || !(nm = fit_name(v, nm))) return corm__pnomem(v->c);
             for (int c = 0; c < ai->ncols; c++)
@@ -530,7 +543,8 @@ static corm_rc build_scopes(vctx *v, int i, const corm_scope **out, int *nout)
         if (rc) return rc;
         int fi = (int)(fd - ms->fields);
         if (fi == 0)
-            return corm__perr(v->c, as->col.pos, "scope a field such as tenant_id; filter on ids per query",
+            return corm__perr(v->c, as->col.pos,
+                              "scope a field such as tenant_id; filter on ids per query",
                               "scope on the primary key of model '%s'", am->name);
         if (fd->type == CORM_FT_BLOB)
             return corm__perr(v->c, as->col.pos, "scope a field such as tenant_id or is_deleted",
@@ -547,9 +561,10 @@ static corm_rc build_scopes(vctx *v, int i, const corm_scope **out, int *nout)
         }
         if (lit->kind == CORM__LIT_NULL) {
             if (!(fd->flags & CORM_FF_NULL))
-                return corm__perr(v->c, lit->pos, "declare the field null, or scope it on a value",
-                                  "scope %s = null on a field that is not null: it would hide every row",
-                                  fd->name);
+                return corm__perr(
+                    v->c, lit->pos, "declare the field null, or scope it on a value",
+                    "scope %s = null on a field that is not null: it would hide every row",
+                    fd->name);
             sc[k].kind = CORM_SCOPE_NULL;
             continue;
         }
@@ -629,7 +644,7 @@ static corm_rc build_scopes(vctx *v, int i, const corm_scope **out, int *nout)
 typedef struct gname {
     const char *name;
     corm__pos pos;
-    const char *what;   /* "table of model Book", "accessor of Book.author" */
+    const char *what; /* "table of model Book", "accessor of Book.author" */
 } gname;
 
 static int gname_cmp(const void *a, const void *b)
@@ -644,23 +659,32 @@ typedef struct gset {
     gname *p;
     size_t n, cap;
     bool oom;
-    bool fold;          /* compare case-insensitively (SQL names) */
+    bool fold; /* compare case-insensitively (SQL names) */
 } gset;
 
 static void gadd(gset *g, vctx *v, const char *name, corm__pos pos, const char *what)
 {
     if (g->oom) return;
-    if (!name || !what) { g->oom = true; return; }
+    if (!name || !what) {
+        g->oom = true;
+        return;
+    }
     if (g->n == g->cap) {
         size_t cap = g->cap ? g->cap * 2 : 256;
         gname *p = corm__realloc(g->p, cap * sizeof *p);
-        if (!p) { g->oom = true; return; }
+        if (!p) {
+            g->oom = true;
+            return;
+        }
         g->p = p;
         g->cap = cap;
     }
     if (g->fold) {
         name = corm__lower(v->c->arena, name);
-        if (!name) { g->oom = true; return; }
+        if (!name) {
+            g->oom = true;
+            return;
+        }
     }
     g->p[g->n++] = (gname){name, pos, what};
 }
@@ -698,7 +722,8 @@ static corm_rc check_sql_names(vctx *v)
     g.fold = true;
     for (int i = 0; i < v->ast->nmodels; i++) {
         mstate *ms = &v->ms[i];
-        gadd(&g, v, ms->table, ms->table_pos, whatf(v, "the table of model %s%s", ms->am->name, ""));
+        gadd(&g, v, ms->table, ms->table_pos,
+             whatf(v, "the table of model %s%s", ms->am->name, ""));
         for (int r = 0; r < ms->nfwd; r++)
             if (ms->rels[r].kind == CORM_REL_M2M)
                 gadd(&g, v, ms->rels[r].through, ms->rel_pos[r],
@@ -726,7 +751,8 @@ static corm_rc check_sql_names(vctx *v)
     if (g.oom) rc = corm__pnomem(v->c);
     else if (dup)
         rc = corm__perr(v->c, dup->pos,
-                        "tables and indexes share one namespace: use table \"other\" or name the index: index other_name (...)",
+                        "tables and indexes share one namespace: use table \"other\" or name the "
+                        "index: index other_name (...)",
                         "name '%s' of %s is already used by %s (line %d)", dup->name, dup->what,
                         first->what, first->pos.line);
     corm__free(g.p);
@@ -759,7 +785,10 @@ static corm_rc check_c_names(vctx *v)
         mstate *ms = &v->ms[i];
         const char *M = ms->am->name;
         char *P = upper_dup(v, ms->snake);
-        if (!P) { g.oom = true; break; }
+        if (!P) {
+            g.oom = true;
+            break;
+        }
         gadd(&g, v, M, ms->am->pos, whatf(v, "model %s%s", M, ""));
         gadd(&g, v, cat(v, M, "_model", ""), ms->am->pos, whatf(v, "model %s%s", M, ""));
         for (int f = 0; f < ms->nfields; f++) {
@@ -798,8 +827,8 @@ static corm_rc check_c_names(vctx *v)
     if (g.oom) rc = corm__pnomem(v->c);
     else if (!rc && dup)
         rc = corm__perr(v->c, dup->pos, "rename one of them (or set related_name=)",
-                        "%s generates the C name '%s', as does %s (line %d)", dup->what,
-                        dup->name, first->what, first->pos.line);
+                        "%s generates the C name '%s', as does %s (line %d)", dup->what, dup->name,
+                        first->what, first->pos.line);
     corm__free(g.p);
     return rc;
 }

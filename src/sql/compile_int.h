@@ -16,20 +16,20 @@
 #define MAX_PARTS 16
 
 typedef struct corm__join {
-    int parent;                   /* join index, -1 = the scope's base */
-    const corm_relation *rel;     /* to-one; to-many only in aggregate() */
+    int parent;               /* join index, -1 = the scope's base */
+    const corm_relation *rel; /* to-one; to-many only in aggregate() */
     bool left;
-    char alias[8];                /* an m2m join also uses alias + "j" */
+    char alias[8]; /* an m2m join also uses alias + "j" */
 } corm__join;
 
 typedef struct corm__scope {
     const corm_model *base;
-    char prefix;                  /* alias letter of this nesting level */
+    char prefix; /* alias letter of this nesting level */
     char base_alias[8];
     corm__join joins[MAX_JOINS];
     int njoins;
-    const corm__query *q;         /* its annotations name columns */
-    struct corm__scope *parent;   /* the enclosing query, for OuterRef */
+    const corm__query *q;       /* its annotations name columns */
+    struct corm__scope *parent; /* the enclosing query, for OuterRef */
 } corm__scope;
 
 typedef struct corm__sqlctx {
@@ -42,7 +42,6 @@ typedef struct corm__sqlctx {
     corm__scope *rhs_scope;
 } corm__sqlctx;
 
-
 corm_rc corm__sql_nomem(corm__sqlctx *c);
 /* Bind v as the next parameter and write its placeholder into w. */
 corm_rc corm__sql_bind(corm__sqlctx *c, corm_buf *w, corm_value v);
@@ -51,29 +50,28 @@ const char *corm__node_alias(const corm__scope *s, int node);
 const corm_model *corm__node_model(const corm__scope *s, int node);
 /* The join of rel from node parent (-1: the base), shared by every path
 ** that walks it.  Returns its index, or < -1 with the error set. */
-int corm__scope_join(corm__sqlctx *c, corm__scope *s, int parent,
-                     const corm_relation *rel, bool left);
+int corm__scope_join(corm__sqlctx *c, corm__scope *s, int parent, const corm_relation *rel,
+                     bool left);
 void corm__col_ref(corm_buf *b, const char *alias, const char *column);
 void corm__render_joins(const corm__scope *s, corm_buf *b);
 corm_rc corm__unknown_name(corm__sqlctx *c, const corm_model *m, const char *name,
                            const char *lookup);
 /* Split "a__b__c" into at most MAX_PARTS parts, copied into the compile arena. */
 corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n);
-corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q,
-                       bool negated, corm_buf *w);
+corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
+                       corm_buf *w);
 int corm__find_lookup(const char *s);
 bool corm__is_pk_name(const char *s);
 
 /* compile_write.c: the model's default scopes (corm_model.scopes) of the
 ** scope's base as conditions ANDed to w; nothing when q->unscoped. */
-corm_rc corm__render_scopes(corm__sqlctx *c, corm__scope *s, const corm__query *q,
-                            corm_buf *w);
+corm_rc corm__render_scopes(corm__sqlctx *c, corm__scope *s, const corm__query *q, corm_buf *w);
 
 /* expr.c */
 /* Write expression e (resolved in scope s) into w.  *local_agg is set
 ** when e aggregates rows of this query itself (needs GROUP BY). */
-corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e,
-                          corm_buf *w, bool *local_agg);
+corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e, corm_buf *w,
+                          bool *local_agg);
 /* The annotation of s's query called name, or NULL. */
 const corm__annot *corm__find_annot(const corm__scope *s, const char *name);
 /* Whether a Q tree refers to an annotation that aggregates locally (then it

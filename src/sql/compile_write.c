@@ -26,8 +26,7 @@ static const char *scope_kind_what(corm_scope_kind k)
     }
 }
 
-corm_rc corm__render_scopes(corm__sqlctx *c, corm__scope *s, const corm__query *q,
-                            corm_buf *w)
+corm_rc corm__render_scopes(corm__sqlctx *c, corm__scope *s, const corm__query *q, corm_buf *w)
 {
     const corm_model *m = q->model;
     if (q->unscoped || !m || m->nscopes <= 0) return CORM_OK;
@@ -49,8 +48,10 @@ corm_rc corm__render_scopes(corm__sqlctx *c, corm__scope *s, const corm__query *
             if (!env || k == env->n) {
                 corm__err_set(c->err, CORM_MISUSE,
                               "%s is scoped by %s (a default scope) and no %s is set on "
-                              "this database", m->name, f->name, f->name);
-                corm__err_hint(c->err, "call corm_scope_set(db, \"%s\", value) first (e.g. "
+                              "this database",
+                              m->name, f->name, f->name);
+                corm__err_hint(c->err,
+                               "call corm_scope_set(db, \"%s\", value) first (e.g. "
                                "the request's tenant), or corm_unscoped(qs) to see every row",
                                f->name);
                 return CORM_MISUSE;
@@ -77,9 +78,8 @@ corm_rc corm__render_scopes(corm__sqlctx *c, corm__scope *s, const corm__query *
     return w->oom ? corm__sql_nomem(c) : CORM_OK;
 }
 
-corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d,
-                            corm__compiled *out, corm_buf *w, bool *empty,
-                            corm_error *err)
+corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d, corm__compiled *out,
+                            corm_buf *w, bool *empty, corm_error *err)
 {
     corm__sqlctx c = {d, out, err, NULL, NULL};
     corm__scope s;
@@ -94,7 +94,7 @@ corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d,
                           "update() or delete() of %s filtered on an aggregate annotation",
                           q->model->name);
             corm__err_hint(err, "select the ids first (values_list(\"id\")) and filter on "
-                           "id__in");
+                                "id__in");
             rc = CORM_INVALID;
         } else {
             if (cond.len) corm__buf_adds(&cond, " AND ");
@@ -123,9 +123,8 @@ corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d,
     return rc;
 }
 
-corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d,
-                               corm__compiled *out, corm_buf *w,
-                               const struct corm_expr *e, corm_error *err)
+corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d, corm__compiled *out,
+                               corm_buf *w, const struct corm_expr *e, corm_error *err)
 {
     corm__sqlctx c = {d, out, err, NULL, NULL};
     corm__scope s;
@@ -150,8 +149,8 @@ corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d,
     return w->oom ? corm__sql_nomem(&c) : CORM_OK;
 }
 
-corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d,
-                             corm_buf *w, corm_value v, corm_error *err)
+corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d, corm_buf *w, corm_value v,
+                             corm_error *err)
 {
     corm__sqlctx c = {d, out, err, NULL, NULL};
     return corm__sql_bind(&c, w, v);

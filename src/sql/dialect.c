@@ -13,8 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *sqlite_column_type(const corm_field *f, char *buf,
-                                      size_t size)
+static const char *sqlite_column_type(const corm_field *f, char *buf, size_t size)
 {
     switch (f->type) {
     case CORM_FT_INTEGER: return "integer";
@@ -52,14 +51,15 @@ static const char *sqlite_column_type(const corm_field *f, char *buf,
 ** compare integers, as Django's django_date_extract does. */
 static void sqlite_date_part(corm_buf *b, const char *part, const char *col_sql)
 {
-    static const struct { const char *part, *fmt; } parts[] = {
-        {"year", "%Y"}, {"month", "%m"}, {"day", "%d"},
+    static const struct {
+        const char *part, *fmt;
+    } parts[] = {
+        {"year", "%Y"}, {"month", "%m"},  {"day", "%d"},
         {"hour", "%H"}, {"minute", "%M"}, {"second", "%S"},
     };
     for (size_t i = 0; i < CORM__ARRAY_LEN(parts); i++) {
         if (strcmp(part, parts[i].part) == 0) {
-            corm__buf_addf(b, "CAST(strftime('%s', %s) AS INTEGER)", parts[i].fmt,
-                           col_sql);
+            corm__buf_addf(b, "CAST(strftime('%s', %s) AS INTEGER)", parts[i].fmt, col_sql);
             return;
         }
     }
@@ -125,7 +125,7 @@ const corm__dialect *corm__dialect_for(const char *vendor)
 
 void corm__sql_ident(corm_buf *b, const char *name)
 {
-    if (b->discard) return;  /* nothing to write: skip the scan */
+    if (b->discard) return; /* nothing to write: skip the scan */
     if (!name) name = "";
     corm__buf_addc(b, '"');
     for (const char *p = name;;) {
@@ -143,8 +143,6 @@ void corm__sql_ident(corm_buf *b, const char *name)
 
 void corm__sql_param(corm_buf *b, const corm__dialect *d, int n)
 {
-    if (d && d->numbered_params)
-        corm__buf_addf(b, "$%d", n);
-    else
-        corm__buf_addc(b, '?');
+    if (d && d->numbered_params) corm__buf_addf(b, "$%d", n);
+    else corm__buf_addc(b, '?');
 }

@@ -8,19 +8,19 @@
 #include "../core/core_int.h"
 
 typedef struct corm__dialect {
-    const char *vendor;          /* "sqlite", "postgresql" */
-    int max_params;              /* bound parameters per statement */
-    bool numbered_params;        /* $1, $2 (PostgreSQL) vs ? (SQLite) */
-    bool has_ilike;              /* ILIKE for i* lookups */
-    bool has_returning;          /* INSERT ... RETURNING id */
-    const char *like_escape;     /* " ESCAPE '\\'" */
+    const char *vendor;      /* "sqlite", "postgresql" */
+    int max_params;          /* bound parameters per statement */
+    bool numbered_params;    /* $1, $2 (PostgreSQL) vs ? (SQLite) */
+    bool has_ilike;          /* ILIKE for i* lookups */
+    bool has_returning;      /* INSERT ... RETURNING id */
+    const char *like_escape; /* " ESCAPE '\\'" */
     /* SQL column type of a field type ("TEXT", "varchar(%d)") */
     const char *(*column_type)(const corm_field *f, char *buf, size_t size);
     /* Append an expression extracting year/month/day (part "year") of col. */
     void (*date_part)(corm_buf *b, const char *part, const char *col_sql);
     const char *true_literal, *false_literal;
-    const char *pk_column_def;   /* the id column: "INTEGER PRIMARY KEY AUTOINCREMENT" */
-    const char *explain_prefix;  /* "EXPLAIN QUERY PLAN " */
+    const char *pk_column_def;  /* the id column: "INTEGER PRIMARY KEY AUTOINCREMENT" */
+    const char *explain_prefix; /* "EXPLAIN QUERY PLAN " */
 
     /* Where SQLite and PostgreSQL write the same thing differently. */
     /* A list of parent keys (prefetch) as ONE parameter: key_sql, then

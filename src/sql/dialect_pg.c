@@ -58,8 +58,10 @@ static const char *pg_column_type(const corm_field *f, char *buf, size_t size)
 ** comparison and the value an integer, as on SQLite. */
 static void pg_date_part(corm_buf *b, const char *part, const char *col_sql)
 {
-    static const struct { const char *part, *field; } parts[] = {
-        {"year", "YEAR"}, {"month", "MONTH"}, {"day", "DAY"},
+    static const struct {
+        const char *part, *field;
+    } parts[] = {
+        {"year", "YEAR"}, {"month", "MONTH"},   {"day", "DAY"},
         {"hour", "HOUR"}, {"minute", "MINUTE"}, {"quarter", "QUARTER"},
     };
     for (size_t i = 0; i < CORM__ARRAY_LEN(parts); i++) {
@@ -111,7 +113,10 @@ bool corm__sql_array_text(corm_buf *b, const corm_value *vals, size_t n)
         case CORM_V_FLOAT: corm__buf_addf(b, "%.17g", v->u.f); break;
         case CORM_V_BOOL: corm__buf_adds(b, v->u.b ? "t" : "f"); break;
         case CORM_V_TEXT: {
-            if (!v->u.s.p) { corm__buf_adds(b, "NULL"); break; }
+            if (!v->u.s.p) {
+                corm__buf_adds(b, "NULL");
+                break;
+            }
             size_t len = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
             if (memchr(v->u.s.p, '\0', len)) return false; /* text cannot hold NUL */
             array_quoted(b, v->u.s.p, len);
@@ -141,8 +146,9 @@ static void pg_sync_ids(corm_buf *b, const char *table)
     }
     corm__buf_addc(&lit, '\'');
     const char *l = corm__buf_cstr(&lit);
-    corm__buf_addf(b, "SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST((SELECT max(\"id\") "
-                      "FROM %s), nextval(pg_get_serial_sequence(%s, 'id')) - 1))",
+    corm__buf_addf(b,
+                   "SELECT setval(pg_get_serial_sequence(%s, 'id'), GREATEST((SELECT max(\"id\") "
+                   "FROM %s), nextval(pg_get_serial_sequence(%s, 'id')) - 1))",
                    l, corm__buf_cstr(&ident), l);
     if (ident.oom || lit.oom) b->oom = true;
     corm__buf_free(&ident);

@@ -49,7 +49,8 @@ static corm_rc walk(corm__sqlctx *c, corm__scope *s, int node, char **parts, int
                 f = &m->fields[r->field];
                 break;
             }
-            int j = corm__scope_join(c, s, node, r, (m->fields[r->field].flags & CORM_FF_NULL) != 0);
+            int j =
+                corm__scope_join(c, s, node, r, (m->fields[r->field].flags & CORM_FF_NULL) != 0);
             if (j < -1) return c->err->rc;
             node = j;
             continue;
@@ -126,8 +127,8 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
     corm_buf col;
     corm__buf_init(&col);
     int stop2;
-    corm_rc rc = walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col,
-                      NULL);
+    corm_rc rc =
+        walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col, NULL);
     if (rc == CORM_OK && col.oom) rc = corm__sql_nomem(c);
     if (rc != CORM_OK) {
         corm__buf_free(&col);
@@ -160,12 +161,13 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
     return CORM_OK;
 }
 
-corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e,
-                          corm_buf *w, bool *local_agg)
+corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e, corm_buf *w,
+                          bool *local_agg)
 {
     if (!e) {
         corm__err_set(c->err, CORM_MISUSE, "a NULL expression");
-        corm__err_hint(c->err, "build expressions with corm_F, corm_Count, ... on the same queryset");
+        corm__err_hint(c->err,
+                       "build expressions with corm_F, corm_Count, ... on the same queryset");
         return CORM_MISUSE;
     }
     switch (e->kind) {
@@ -174,8 +176,9 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         /* PostgreSQL types a parameter from its context, and `$1 + $2`
         ** has none: say what the value is */
         static const char *const casts[] = {[CORM_V_INT] = "::bigint",
-            [CORM_V_FLOAT] = "::double precision", [CORM_V_BOOL] = "::boolean",
-            [CORM_V_TEXT] = "::text"};
+                                            [CORM_V_FLOAT] = "::double precision",
+                                            [CORM_V_BOOL] = "::boolean",
+                                            [CORM_V_TEXT] = "::text"};
         if (c->d->numbered_params && (unsigned)e->value.type < CORM__ARRAY_LEN(casts) &&
             casts[e->value.type])
             corm__buf_adds(w, casts[e->value.type]);
@@ -195,7 +198,9 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
     case CORM__E_OUTER:
         if (!s->parent) {
             corm__err_set(c->err, CORM_INVALID, "OuterRef('%s') outside a subquery", e->path);
-            corm__err_hint(c->err, "use corm_OuterRef only in the queryset given to corm_Subquery or corm_Exists");
+            corm__err_hint(
+                c->err,
+                "use corm_OuterRef only in the queryset given to corm_Subquery or corm_Exists");
             return CORM_INVALID;
         }
         return corm__path_column(c, s->parent, e->path, w, NULL);
@@ -278,7 +283,7 @@ static bool expr_local_agg(const struct corm_expr *e, const corm__scope *s)
 bool corm__q_has_local_agg(corm__sqlctx *c, corm__scope *s, const struct corm_q *q)
 {
     (void)c;
-    if (!q || !s->q || !s->q->nannots) return false;  /* no annotation, no aggregate */
+    if (!q || !s->q || !s->q->nannots) return false; /* no annotation, no aggregate */
     if (q->kind != CORM__Q_LEAF)
         return corm__q_has_local_agg(c, s, q->a) || corm__q_has_local_agg(c, s, q->b);
     const char *sep = strstr(q->lookup, "__");

@@ -87,10 +87,8 @@ static bool put_q(keyw *k, const struct corm_q *q)
         put_str(k, q->lookup);
         put_value(k, &q->value);
         return true;
-    case CORM__Q_NOT:
-        return put_q(k, q->a);
-    default:
-        return put_q(k, q->a) && put_q(k, q->b);
+    case CORM__Q_NOT: return put_q(k, q->a);
+    default: return put_q(k, q->a) && put_q(k, q->b);
     }
 }
 
@@ -107,7 +105,8 @@ static void put_scopes(keyw *k, const corm__query *q)
         const corm__scope_env *env = q->scopes;
         int type = 0xff;
         for (int j = 0; env && j < env->n; j++)
-            if (strcmp(env->vals[j].name, m->fields[sc->field].name) == 0) type = env->vals[j].v.type;
+            if (strcmp(env->vals[j].name, m->fields[sc->field].name) == 0)
+                type = env->vals[j].v.type;
         put_byte(k, type);
     }
 }
@@ -120,7 +119,7 @@ static bool shape_key(keyw *k, const corm__query *q, corm__sel_kind kind, const 
     put_ptr(k, q->model);
     put_byte(k, kind);
     put_byte(k, (q->order_set << 0) | (q->reverse_order << 1) | (q->distinct << 2) |
-                (q->defer << 3) | ((q->limit >= 0) << 4) | ((q->offset > 0) << 5));
+                    (q->defer << 3) | ((q->limit >= 0) << 4) | ((q->offset > 0) << 5));
     put_strs(k, q->order, q->norder);
     put_strs(k, q->related, q->nrelated);
     put_strs(k, q->only, q->nonly);
@@ -141,7 +140,7 @@ static void remember(corm__memo *memo, const keyw *k, uint64_t h, const corm__co
     head hd = {c->nparams, c->sql.len};
     size_t n = sizeof hd + c->sql.len;
     char *v = corm__malloc(n);
-    if (!v) return;  /* not remembered: the next one compiles again */
+    if (!v) return; /* not remembered: the next one compiles again */
     memcpy(v, &hd, sizeof hd);
     memcpy(v + sizeof hd, c->sql.p, c->sql.len);
     (void)corm__memo_put(memo, k->p, k->n, h, v, n);
@@ -180,12 +179,13 @@ static bool same_value(const corm_value *a, const corm_value *b)
     case CORM_V_INT: return a->u.i == b->u.i;
     case CORM_V_FLOAT: return memcmp(&a->u.f, &b->u.f, sizeof a->u.f) == 0;
     case CORM_V_BOOL: return a->u.b == b->u.b;
-    case CORM_V_TEXT: case CORM_V_BLOB: {
+    case CORM_V_TEXT:
+    case CORM_V_BLOB: {
         size_t na = a->u.s.n == (size_t)-1 ? strlen(a->u.s.p) : a->u.s.n;
         size_t nb = b->u.s.n == (size_t)-1 ? strlen(b->u.s.p) : b->u.s.n;
         return na == nb && memcmp(a->u.s.p, b->u.s.p, na) == 0;
     }
-    default: return memcmp(&a->u, &b->u, sizeof a->u) == 0;  /* the same arrays */
+    default: return memcmp(&a->u, &b->u, sizeof a->u) == 0; /* the same arrays */
     }
 }
 
@@ -197,11 +197,12 @@ static void verify(const corm__query *q, corm__sel_kind kind, const corm__dialec
     corm_error err = {0};
     corm_rc rc = corm__compile_select(q, kind, d, &want, &err);
     bool same = rc == CORM_OK && want.sql.len == got->sql.len &&
-                memcmp(want.sql.p, got->sql.p, want.sql.len) == 0 &&
-                want.nparams == got->nparams && want.nnodes == got->nnodes &&
-                want.ncols == got->ncols && want.key_col == got->key_col &&
-                want.annot_col == got->annot_col && want.nannots == got->nannots;
-    for (int i = 0; same && i < want.nparams; i++) same = same_value(&want.params[i], &got->params[i]);
+                memcmp(want.sql.p, got->sql.p, want.sql.len) == 0 && want.nparams == got->nparams &&
+                want.nnodes == got->nnodes && want.ncols == got->ncols &&
+                want.key_col == got->key_col && want.annot_col == got->annot_col &&
+                want.nannots == got->nannots;
+    for (int i = 0; same && i < want.nparams; i++)
+        same = same_value(&want.params[i], &got->params[i]);
     for (int i = 0; same && i < want.nnodes; i++) {
         const corm__sel_node *a = &want.nodes[i], *b = &got->nodes[i];
         same = a->model == b->model && a->parent == b->parent && a->rel == b->rel &&

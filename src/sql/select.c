@@ -35,7 +35,8 @@ static corm_rc apply_only(corm__sqlctx *c, const corm__query *q)
             const corm_model *m = o->nodes[node].model;
             int next = -1;
             for (int j = 1; j < o->nnodes && i + 1 < n; j++)
-                if (o->nodes[j].parent == node && strcmp(o->nodes[j].rel->name, parts[i]) == 0) next = j;
+                if (o->nodes[j].parent == node && strcmp(o->nodes[j].rel->name, parts[i]) == 0)
+                    next = j;
             if (next >= 0) {
                 node = next;
                 continue;
@@ -47,7 +48,7 @@ static corm_rc apply_only(corm__sqlctx *c, const corm__query *q)
                                   q->defer ? "defer" : "only", q->only[k], parts[i], m->name,
                                   i + 1 < n ? " reached through select_related" : "");
                     corm__err_hint(c->err, "name fields of the model, or of a relation given to "
-                                   "corm_select_related: \"author__name\"");
+                                           "corm_select_related: \"author__name\"");
                     return CORM_INVALID;
                 }
                 return corm__unknown_name(c, m, parts[i], q->only[k]);
@@ -63,7 +64,7 @@ static corm_rc apply_only(corm__sqlctx *c, const corm__query *q)
         }
     }
     for (int j = 0; j < o->nnodes; j++) {
-        o->nodes[j].mask |= 1;  /* the pk */
+        o->nodes[j].mask |= 1; /* the pk */
         if (j > 0 && o->nodes[j].rel->kind != CORM_REL_REVERSE_O2O) {
             /* the key this node was joined through stays on its parent */
             corm__sel_node *p = &o->nodes[o->nodes[j].parent];
@@ -102,10 +103,12 @@ static corm_rc plan_related(corm__sqlctx *c, corm__scope *s, const corm__query *
             if (r->kind != CORM_REL_FK && r->kind != CORM_REL_O2O &&
                 r->kind != CORM_REL_REVERSE_O2O) {
                 corm__err_set(c->err, CORM_INVALID,
-                              "select_related('%s'): %s.%s is a to-many relation",
-                              q->related[k], m->name, parts[i]);
-                corm__err_hint(c->err, "use corm_prefetch_related(qs, \"%s\") for reverse "
-                               "foreign keys and many-to-many", q->related[k]);
+                              "select_related('%s'): %s.%s is a to-many relation", q->related[k],
+                              m->name, parts[i]);
+                corm__err_hint(c->err,
+                               "use corm_prefetch_related(qs, \"%s\") for reverse "
+                               "foreign keys and many-to-many",
+                               q->related[k]);
                 return CORM_INVALID;
             }
             int found = -1;
@@ -118,14 +121,16 @@ static corm_rc plan_related(corm__sqlctx *c, corm__scope *s, const corm__query *
                     if (strcmp(q->only[d], fk->name) == 0 || strcmp(q->only[d], fk->column) == 0) {
                         corm__err_set(c->err, CORM_INVALID,
                                       "%s.%s cannot be both deferred and traversed using "
-                                      "select_related", m->name, fk->name);
+                                      "select_related",
+                                      m->name, fk->name);
                         corm__err_hint(c->err, "remove \"%s\" from corm_defer", q->only[d]);
                         return CORM_INVALID;
                     }
             }
             if (found < 0) {
                 if (o->nnodes == CORM__MAX_NODES) {
-                    corm__err_set(c->err, CORM_INVALID, "select_related follows more than %d relations",
+                    corm__err_set(c->err, CORM_INVALID,
+                                  "select_related follows more than %d relations",
                                   CORM__MAX_NODES - 1);
                     return CORM_INVALID;
                 }
@@ -186,7 +191,7 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         if (rc != CORM_OK) return rc;
         int node = -1;
         const corm_field *f = NULL;
-        bool maybe_null = false;  /* a nullable key on the way (LEFT JOIN) */
+        bool maybe_null = false; /* a nullable key on the way (LEFT JOIN) */
         for (int i = 0; i < np; i++) {
             const corm_model *m = corm__node_model(s, node);
             const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
@@ -196,7 +201,8 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
                     break;
                 }
                 maybe_null = maybe_null || (m->fields[r->field].flags & CORM_FF_NULL);
-                int j = corm__scope_join(c, s, node, r, (m->fields[r->field].flags & CORM_FF_NULL) != 0);
+                int j = corm__scope_join(c, s, node, r,
+                                         (m->fields[r->field].flags & CORM_FF_NULL) != 0);
                 if (j < -1) return c->err->rc;
                 node = j;
                 continue;
@@ -254,8 +260,8 @@ static corm_rc render_keys_in(corm__sqlctx *c, corm_buf *w, const char *key_sql,
 }
 
 /* The parent key expression and the FROM clause of a prefetch query. */
-static void via_from_clause(corm__sqlctx *c, const corm__scope *s, const corm__query *q, corm_buf *from,
-                            corm_buf *key)
+static void via_from_clause(corm__sqlctx *c, const corm__scope *s, const corm__query *q,
+                            corm_buf *from, corm_buf *key)
 {
     const corm_relation *r = q->via;
     const corm_model *to = q->model;
@@ -276,10 +282,8 @@ static void via_from_clause(corm__sqlctx *c, const corm__scope *s, const corm__q
     }
     corm__sql_ident(from, to->table);
     corm__buf_addf(from, " %s", s->base_alias);
-    if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O)
-        corm__col_ref(key, s->base_alias, "id");
-    else
-        corm__col_ref(key, s->base_alias, to->fields[r->field].column);
+    if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O) corm__col_ref(key, s->base_alias, "id");
+    else corm__col_ref(key, s->base_alias, to->fields[r->field].column);
 }
 
 /* ------------------------------------------------------------ the query */
@@ -287,8 +291,8 @@ static void via_from_clause(corm__sqlctx *c, const corm__scope *s, const corm__q
 /* The top-level ANDs of a WHERE tree that filter rows (having = false) or
 ** groups (having = true: they name an annotation aggregating locally).
 ** Called once for each, WHERE first, so parameters keep text order. */
-static corm_rc render_filters(corm__sqlctx *c, corm__scope *s, const struct corm_q *q,
-                              bool having, corm_buf *w)
+static corm_rc render_filters(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool having,
+                              corm_buf *w)
 {
     if (!q) return CORM_OK;
     if (q->kind == CORM__Q_AND) {
@@ -302,8 +306,8 @@ static corm_rc render_filters(corm__sqlctx *c, corm__scope *s, const struct corm
 
 /* values()/aggregate(): named columns; values of field paths via to-one
 ** joins, annotations by name.  No names: every field of the model. */
-static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query *q,
-                              corm_buf *cols, corm_buf *group, bool *local_agg)
+static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query *q, corm_buf *cols,
+                              corm_buf *group, bool *local_agg)
 {
     corm__compiled *o = c->out;
     const corm_model *m = q->model;
@@ -336,7 +340,8 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
     }
     for (int i = 0; i < q->nannots; i++) {
         bool listed = false;
-        for (int k = 0; k < n; k++) listed = listed || strcmp(o->colnames[k], q->annots[i].name) == 0;
+        for (int k = 0; k < n; k++)
+            listed = listed || strcmp(o->colnames[k], q->annots[i].name) == 0;
         if (listed) continue;
         if (n) corm__buf_adds(cols, ", ");
         bool agg = false;
@@ -351,9 +356,8 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
     return CORM_OK;
 }
 
-corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
-                             const corm__dialect *d, corm__compiled *out,
-                             corm_error *err)
+corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
+                             corm__compiled *out, corm_error *err)
 {
     corm__sqlctx c = {d, out, err, NULL, NULL};
     corm__scope s;
@@ -368,7 +372,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
         if (text) corm__buf_init(bufs[i]);
         else corm__buf_discard(bufs[i]);
     }
-    bool rows_mode = q->values_mode || q->aggregate;   /* columns, not objects */
+    bool rows_mode = q->values_mode || q->aggregate; /* columns, not objects */
     bool objects = kind == CORM__SEL_OBJECTS && !rows_mode;
     bool via = q->via && objects;
     bool sliced = q->limit >= 0 || q->offset > 0;
@@ -453,7 +457,8 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
         if (rc == CORM_OK && rows.oom) rc = corm__sql_nomem(&c);
         corm__buf_free(&rows);
         if (rc == CORM_OK && having.len && !local_agg) {
-            corm__err_set(err, CORM_INVALID, "a filter on an aggregate needs it to be an annotation");
+            corm__err_set(err, CORM_INVALID,
+                          "a filter on an aggregate needs it to be an annotation");
             rc = CORM_INVALID;
         }
     }
@@ -461,18 +466,17 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
     /* 4. assemble in text order */
     corm_buf *b = &out->sql;
     if (rc == CORM_OK) {
-        if (wrap) corm__buf_adds(b, kind == CORM__SEL_COUNT ? "SELECT COUNT(*) FROM (SELECT "
-                                                           : "SELECT 1 FROM (SELECT ");
+        if (wrap)
+            corm__buf_adds(b, kind == CORM__SEL_COUNT ? "SELECT COUNT(*) FROM (SELECT "
+                                                      : "SELECT 1 FROM (SELECT ");
         else if (window) {
             corm__buf_adds(b, "SELECT ");
             for (int i = 0; i <= out->ncols; i++) corm__buf_addf(b, i ? ", c%d" : "c%d", i);
             corm__buf_adds(b, " FROM (SELECT ");
         } else corm__buf_adds(b, "SELECT ");
         if (q->distinct) corm__buf_adds(b, "DISTINCT ");
-        if (want_cols)
-            corm__buf_add(b, cols.p ? cols.p : "", cols.len);
-        else
-            corm__buf_adds(b, kind == CORM__SEL_COUNT ? "COUNT(*)" : "1 AS \"a\"");
+        if (want_cols) corm__buf_add(b, cols.p ? cols.p : "", cols.len);
+        else corm__buf_adds(b, kind == CORM__SEL_COUNT ? "COUNT(*)" : "1 AS \"a\"");
         corm__buf_adds(b, " FROM ");
         corm__buf_add(b, from.p, from.len);
         corm__render_joins(&s, b);
@@ -523,4 +527,3 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
     if (rc == CORM_OK && oom) rc = corm__sql_nomem(&c);
     return rc;
 }
-

@@ -30,20 +30,31 @@ typedef struct corm__scope_env {
 /* An expression: F("pages"), a value, an aggregate over a path, arithmetic,
 ** a subquery, Exists, OuterRef.  Lives in the builder's arena. */
 typedef enum {
-    CORM__E_FIELD, CORM__E_VALUE, CORM__E_AGG, CORM__E_BINOP,
-    CORM__E_SUBQUERY, CORM__E_EXISTS, CORM__E_OUTER
+    CORM__E_FIELD,
+    CORM__E_VALUE,
+    CORM__E_AGG,
+    CORM__E_BINOP,
+    CORM__E_SUBQUERY,
+    CORM__E_EXISTS,
+    CORM__E_OUTER
 } corm__ekind;
 
-typedef enum { CORM__AGG_COUNT, CORM__AGG_SUM, CORM__AGG_AVG, CORM__AGG_MIN, CORM__AGG_MAX } corm__agg;
+typedef enum {
+    CORM__AGG_COUNT,
+    CORM__AGG_SUM,
+    CORM__AGG_AVG,
+    CORM__AGG_MIN,
+    CORM__AGG_MAX
+} corm__agg;
 
 struct corm__query;
 struct corm_expr {
     corm__ekind kind;
-    const char *path;              /* FIELD, AGG, OUTER */
-    corm_value value;              /* VALUE */
+    const char *path; /* FIELD, AGG, OUTER */
+    corm_value value; /* VALUE */
     corm__agg agg;
     bool distinct;
-    char op;                       /* BINOP: + - * / */
+    char op; /* BINOP: + - * / */
     struct corm_expr *a, *b;
     const struct corm__query *sub; /* SUBQUERY (selects sub->values[0]), EXISTS */
 };
@@ -68,22 +79,22 @@ typedef struct corm__annot {
 /* What a queryset asks for; strings and values live in the builder arena. */
 typedef struct corm__query {
     const corm_model *model;
-    struct corm_q *where;          /* NULL: every row */
-    const char **order;            /* "-field" descending */
+    struct corm_q *where; /* NULL: every row */
+    const char **order;   /* "-field" descending */
     int norder;
-    bool order_set;                /* order_by called (even with nothing) */
-    bool reverse_order;            /* last(): flip every ordering term */
-    const char **related;          /* select_related paths */
+    bool order_set;       /* order_by called (even with nothing) */
+    bool reverse_order;   /* last(): flip every ordering term */
+    const char **related; /* select_related paths */
     int nrelated;
-    int64_t offset, limit;         /* limit < 0: none */
+    int64_t offset, limit; /* limit < 0: none */
     bool distinct;
-    corm__annot *annots;           /* annotate(): extra columns, filterable */
+    corm__annot *annots; /* annotate(): extra columns, filterable */
     int nannots;
-    bool aggregate;                /* aggregate(): one row of the annotations */
-    const char **values;           /* values(): columns instead of objects */
+    bool aggregate;      /* aggregate(): one row of the annotations */
+    const char **values; /* values(): columns instead of objects */
     int nvalues;
     bool values_mode;
-    const char **only;             /* only() fields, or defer() fields */
+    const char **only; /* only() fields, or defer() fields */
     int nonly;
     bool defer;
     /* Prefetch: only the rows related through `via` (a relation of
@@ -103,9 +114,9 @@ typedef struct corm__query {
 } corm__query;
 
 typedef enum {
-    CORM__SEL_OBJECTS,   /* every column of the model and joined models */
-    CORM__SEL_COUNT,     /* one row: COUNT(*) */
-    CORM__SEL_EXISTS     /* at most one row */
+    CORM__SEL_OBJECTS, /* every column of the model and joined models */
+    CORM__SEL_COUNT,   /* one row: COUNT(*) */
+    CORM__SEL_EXISTS   /* at most one row */
 } corm__sel_kind;
 
 #define CORM__MAX_NODES 32
@@ -114,10 +125,10 @@ typedef enum {
 ** relation of an earlier node.  Columns first_col .. first_col+nfields-1. */
 typedef struct corm__sel_node {
     const corm_model *model;
-    int parent;                    /* -1 for the base */
-    const corm_relation *rel;      /* relation from the parent */
+    int parent;               /* -1 for the base */
+    const corm_relation *rel; /* relation from the parent */
     int first_col;
-    uint64_t mask;                 /* fields selected (only/defer), in order */
+    uint64_t mask; /* fields selected (only/defer), in order */
 } corm__sel_node;
 
 typedef struct corm__compiled {
@@ -127,11 +138,11 @@ typedef struct corm__compiled {
     corm__sel_node nodes[CORM__MAX_NODES];
     int nnodes;
     int ncols;
-    int key_col;                   /* the parent key column, or -1 */
-    int annot_col;                 /* first annotation column (objects mode) */
+    int key_col;   /* the parent key column, or -1 */
+    int annot_col; /* first annotation column (objects mode) */
     int nannots;
-    const char **colnames;         /* values/aggregate mode: the column names */
-    corm_arena arena;              /* strings made while compiling */
+    const char **colnames; /* values/aggregate mode: the column names */
+    corm_arena arena;      /* strings made while compiling */
 } corm__compiled;
 
 void corm__compiled_init(corm__compiled *c);
@@ -141,9 +152,8 @@ void corm__compiled_free(corm__compiled *c);
 ** unknown lookup with the list, wrong value type) and out is freeable.
 ** With out->sql discarding (corm__buf_discard) no text is written: only
 ** the parameters and the plan, as the compiled-SQL memo needs on a hit. */
-corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind,
-                             const corm__dialect *d, corm__compiled *out,
-                             corm_error *err);
+corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
+                             corm__compiled *out, corm_error *err);
 
 /* As corm__compile_select, through memo (a db's): a query whose shape was
 ** compiled before gets its text from there and only binds its parameters
@@ -156,17 +166,15 @@ corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__
 ** out->params after those already there, numbered on from them.  Filters
 ** that need a join become `T0."id" IN (SELECT T0."id" FROM ... WHERE ...)`.
 ** *empty is set when there is no condition at all (w untouched). */
-corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d,
-                            corm__compiled *out, corm_buf *w, bool *empty,
-                            corm_error *err);
+corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d, corm__compiled *out,
+                            corm_buf *w, bool *empty, corm_error *err);
 /* Expression e (corm_F, corm_arith, ...) as the value of a SET clause of an
 ** UPDATE of q's model aliased T0: no aggregates, no joined fields. */
-corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d,
-                               corm__compiled *out, corm_buf *w,
-                               const struct corm_expr *e, corm_error *err);
+corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d, corm__compiled *out,
+                               corm_buf *w, const struct corm_expr *e, corm_error *err);
 /* Append a placeholder for v to w and v to out->params (numbered in turn). */
-corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d,
-                             corm_buf *w, corm_value v, corm_error *err);
+corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d, corm_buf *w, corm_value v,
+                             corm_error *err);
 
 /* Deep-copy v into a (lists and strings), for builders that keep values. */
 corm_rc corm__value_copy(corm_arena *a, corm_value *dst, const corm_value *src);

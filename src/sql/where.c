@@ -18,14 +18,28 @@
 
 enum { TR_NONE, TR_YEAR, TR_MONTH, TR_DAY };
 enum {
-    LK_EXACT, LK_IEXACT, LK_CONTAINS, LK_ICONTAINS, LK_STARTSWITH,
-    LK_ISTARTSWITH, LK_ENDSWITH, LK_IENDSWITH, LK_GT, LK_GTE, LK_LT, LK_LTE,
-    LK_IN, LK_ISNULL, LK_RANGE, LK_COUNT_
+    LK_EXACT,
+    LK_IEXACT,
+    LK_CONTAINS,
+    LK_ICONTAINS,
+    LK_STARTSWITH,
+    LK_ISTARTSWITH,
+    LK_ENDSWITH,
+    LK_IENDSWITH,
+    LK_GT,
+    LK_GTE,
+    LK_LT,
+    LK_LTE,
+    LK_IN,
+    LK_ISNULL,
+    LK_RANGE,
+    LK_COUNT_
 };
 
 static const char *const lookup_names[LK_COUNT_] = {
-    "exact", "iexact", "contains", "icontains", "startswith", "istartswith",
-    "endswith", "iendswith", "gt", "gte", "lt", "lte", "in", "isnull", "range",
+    "exact",       "iexact",   "contains",  "icontains", "startswith",
+    "istartswith", "endswith", "iendswith", "gt",        "gte",
+    "lt",          "lte",      "in",        "isnull",    "range",
 };
 static const char *const transform_names[] = {"year", "month", "day"};
 static const char lookup_list[] =
@@ -112,7 +126,7 @@ const corm_model *corm__node_model(const corm__scope *s, int node)
 /* The join of rel from node parent, made once and shared afterwards.
 ** Returns its index or -1 with the error set. */
 int corm__scope_join(corm__sqlctx *c, corm__scope *s, int parent, const corm_relation *rel,
-                      bool left)
+                     bool left)
 {
     for (int i = 0; i < s->njoins; i++)
         if (s->joins[i].parent == parent && s->joins[i].rel == rel) {
@@ -120,8 +134,7 @@ int corm__scope_join(corm__sqlctx *c, corm__scope *s, int parent, const corm_rel
             return i;
         }
     if (s->njoins == MAX_JOINS) {
-        corm__err_set(c->err, CORM_INVALID, "query needs more than %d joins",
-                      MAX_JOINS);
+        corm__err_set(c->err, CORM_INVALID, "query needs more than %d joins", MAX_JOINS);
         corm__err_hint(c->err, "split the query or use prefetch_related");
         return -2;
     }
@@ -157,7 +170,8 @@ void corm__render_joins(const corm__scope *s, corm_buf *b)
         const char *kind = j->left ? " LEFT OUTER JOIN " : " INNER JOIN ";
         const char *palias = corm__node_alias(s, j->parent);
         switch (j->rel->kind) {
-        case CORM_REL_M2M: case CORM_REL_REVERSE_M2M:
+        case CORM_REL_M2M:
+        case CORM_REL_REVERSE_M2M:
             /* through the link table, aliased <alias>j */
             corm__buf_adds(b, kind);
             corm__sql_ident(b, j->rel->through);
@@ -170,7 +184,8 @@ void corm__render_joins(const corm__scope *s, corm_buf *b)
             corm__sql_ident(b, j->rel->through_dst);
             corm__buf_addc(b, ')');
             continue;
-        case CORM_REL_REVERSE_O2O: case CORM_REL_REVERSE_FK:
+        case CORM_REL_REVERSE_O2O:
+        case CORM_REL_REVERSE_FK:
             corm__buf_adds(b, kind);
             corm__sql_ident(b, to->table);
             corm__buf_addf(b, " %s ON (", j->alias);
@@ -194,7 +209,7 @@ void corm__render_joins(const corm__scope *s, corm_buf *b)
 /* ------------------------------------------------------------ errors */
 
 corm_rc corm__unknown_name(corm__sqlctx *c, const corm_model *m, const char *name,
-                            const char *lookup)
+                           const char *lookup)
 {
     const char *cands[CORM_MAX_FIELDS + CORM_MAX_RELS];
     size_t n = 0;
@@ -204,13 +219,12 @@ corm_rc corm__unknown_name(corm__sqlctx *c, const corm_model *m, const char *nam
     corm_buf names;
     corm__buf_init(&names);
     corm__model_names(m, &names);
-    corm__err_set(c->err, CORM_SCHEMA, "%s has no field or relation '%s' (in '%s')",
-                  m->name, name, lookup);
+    corm__err_set(c->err, CORM_SCHEMA, "%s has no field or relation '%s' (in '%s')", m->name, name,
+                  lookup);
     if (best)
         corm__err_hint(c->err, "did you mean '%s'? %s has: %s", best, m->name,
                        corm__buf_cstr(&names));
-    else
-        corm__err_hint(c->err, "%s has: %s", m->name, corm__buf_cstr(&names));
+    else corm__err_hint(c->err, "%s has: %s", m->name, corm__buf_cstr(&names));
     corm__buf_free(&names);
     return CORM_SCHEMA;
 }
@@ -223,9 +237,12 @@ static vkind field_kind(const corm_field *f, int transform)
 {
     if (transform != TR_NONE) return K_INT;
     switch (f->type) {
-    case CORM_FT_INTEGER: case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O:
-        return K_INT;
-    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return K_NUM;
+    case CORM_FT_INTEGER:
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: return K_INT;
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: return K_NUM;
     case CORM_FT_BOOL: return K_BOOL;
     case CORM_FT_BLOB: return K_BLOB;
     default: return K_TEXT;
@@ -256,7 +273,7 @@ static bool scalar_fits(vkind k, corm_vtype t)
 
 static const char *vtype_name(corm_vtype t)
 {
-    static const char *const names[] = {"null", "int", "float", "bool", "text",
+    static const char *const names[] = {"null", "int",       "float",      "bool", "text",
                                         "blob", "int array", "text array", "list"};
     return (unsigned)t < CORM__ARRAY_LEN(names) ? names[t] : "?";
 }
@@ -264,9 +281,8 @@ static const char *vtype_name(corm_vtype t)
 static corm_rc type_error(corm__sqlctx *c, const corm_model *m, const corm_field *f,
                           const char *lookup, const char *want, corm_vtype got)
 {
-    corm__err_set(c->err, CORM_TYPE, "'%s': %s.%s (%s) needs %s, got a %s value",
-                  lookup, m->name, f->name, corm__ftype_name(f->type), want,
-                  vtype_name(got));
+    corm__err_set(c->err, CORM_TYPE, "'%s': %s.%s (%s) needs %s, got a %s value", lookup, m->name,
+                  f->name, corm__ftype_name(f->type), want, vtype_name(got));
     corm__err_hint(c->err, "pass %s", want);
     return CORM_TYPE;
 }
@@ -316,8 +332,8 @@ static corm_rc render_in_array(corm__sqlctx *c, corm_buf *w, const char *col_sql
     corm_buf arr;
     corm__buf_init(&arr);
     bool ok = corm__sql_array_text(&arr, items, n);
-    char *p = ok && !arr.oom ? corm__arena_strndup(&c->out->arena, corm__buf_cstr(&arr), arr.len)
-                             : NULL;
+    char *p =
+        ok && !arr.oom ? corm__arena_strndup(&c->out->arena, corm__buf_cstr(&arr), arr.len) : NULL;
     bool oom = ok && !p;
     corm__buf_free(&arr);
     if (oom) return corm__sql_nomem(c);
@@ -330,19 +346,18 @@ static corm_rc render_in_array(corm__sqlctx *c, corm_buf *w, const char *col_sql
 }
 
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
-                        corm_buf *w);
+                       corm_buf *w);
 
 /* The condition on one column: col_sql is the column (or date part). */
-static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
-                           const corm_model *m, const corm_field *f, int transform,
-                           int lookup, const corm_value *v, const char *path,
-                           bool nullable, bool negated)
+static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql, const corm_model *m,
+                           const corm_field *f, int transform, int lookup, const corm_value *v,
+                           const char *path, bool nullable, bool negated)
 {
     vkind k = field_kind(f, transform);
     corm_rc rc = CORM_OK;
     /* Django: exclude() keeps rows whose column is NULL. */
-    if (c->rhs && lookup != LK_EXACT && lookup != LK_GT && lookup != LK_GTE &&
-        lookup != LK_LT && lookup != LK_LTE) {
+    if (c->rhs && lookup != LK_EXACT && lookup != LK_GT && lookup != LK_GTE && lookup != LK_LT &&
+        lookup != LK_LTE) {
         corm__err_set(c->err, CORM_INVALID, "'%s': lookup '%s' cannot compare with an expression",
                       path, lookup_names[lookup]);
         corm__err_hint(c->err, "compare an expression with exact, gt, gte, lt or lte");
@@ -366,7 +381,10 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
         else if (v->type == CORM_V_TEXTS) n = v->u.texts.n;
         else if (v->type == CORM_V_LIST) n = v->u.list.n;
         else return type_error(c, m, f, path, "corm_ints(), corm_texts() or corm_vlist()", v->type);
-        if (n == 0) { corm__buf_adds(w, "1 = 0"); break; }
+        if (n == 0) {
+            corm__buf_adds(w, "1 = 0");
+            break;
+        }
         if (c->d->in_as_array) {
             /* `col = ANY($n)`: one array parameter, whatever the length */
             bool done = false;
@@ -375,8 +393,8 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
         }
         if (c->out->nparams + (long)n > c->d->max_params) {
             corm__err_set(c->err, CORM_INVALID,
-                          "'%s' has %zu values; %s binds at most %d parameters",
-                          path, n, c->d->vendor, c->d->max_params);
+                          "'%s' has %zu values; %s binds at most %d parameters", path, n,
+                          c->d->vendor, c->d->max_params);
             corm__err_hint(c->err, "filter on a subquery, or split the list");
             return CORM_INVALID;
         }
@@ -406,9 +424,13 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
         if (rc == CORM_OK) rc = corm__sql_bind(c, w, v->u.list.p[1]);
         break;
     }
-    case LK_EXACT: case LK_GT: case LK_GTE: case LK_LT: case LK_LTE: {
-        static const char *const ops[] = {[LK_EXACT] = "=", [LK_GT] = ">",
-            [LK_GTE] = ">=", [LK_LT] = "<", [LK_LTE] = "<="};
+    case LK_EXACT:
+    case LK_GT:
+    case LK_GTE:
+    case LK_LT:
+    case LK_LTE: {
+        static const char *const ops[] = {
+            [LK_EXACT] = "=", [LK_GT] = ">", [LK_GTE] = ">=", [LK_LT] = "<", [LK_LTE] = "<="};
         if (c->rhs) {
             /* filter(pages__gt=F("price")): compare with an expression */
             bool agg = false;
@@ -418,55 +440,51 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
             break;
         }
         if (v->type == CORM_V_NULL) {
-            if (lookup != LK_EXACT)
-                return type_error(c, m, f, path, kind_ctor(k), v->type);
+            if (lookup != LK_EXACT) return type_error(c, m, f, path, kind_ctor(k), v->type);
             corm__buf_addf(w, "%s IS NULL", col_sql);
             break;
         }
-        if (!scalar_fits(k, v->type))
-            return type_error(c, m, f, path, kind_ctor(k), v->type);
+        if (!scalar_fits(k, v->type)) return type_error(c, m, f, path, kind_ctor(k), v->type);
         corm__buf_addf(w, "%s %s ", col_sql, ops[lookup]);
         rc = corm__sql_bind(c, w, *v);
         break;
     }
     default: { /* the text pattern lookups */
         if (k != K_TEXT) {
-            corm__err_set(c->err, CORM_INVALID,
-                          "'%s': lookup '%s' needs a text field; %s.%s is %s",
-                          path, lookup_names[lookup], m->name, f->name,
-                          corm__ftype_name(f->type));
+            corm__err_set(c->err, CORM_INVALID, "'%s': lookup '%s' needs a text field; %s.%s is %s",
+                          path, lookup_names[lookup], m->name, f->name, corm__ftype_name(f->type));
             corm__err_hint(c->err, "use exact, gt, gte, lt, lte, in or range");
             return CORM_INVALID;
         }
-        if (v->type != CORM_V_TEXT)
-            return type_error(c, m, f, path, "corm_text()", v->type);
-        bool ci = lookup == LK_IEXACT || lookup == LK_ICONTAINS ||
-                  lookup == LK_ISTARTSWITH || lookup == LK_IENDSWITH;
+        if (v->type != CORM_V_TEXT) return type_error(c, m, f, path, "corm_text()", v->type);
+        bool ci = lookup == LK_IEXACT || lookup == LK_ICONTAINS || lookup == LK_ISTARTSWITH ||
+                  lookup == LK_IENDSWITH;
         /* SQLite's LIKE ignores ASCII case and GLOB keeps it; PostgreSQL has
         ** LIKE and ILIKE. */
         bool glob = !ci && !c->d->has_ilike;
-        bool lead = lookup == LK_CONTAINS || lookup == LK_ICONTAINS ||
-                    lookup == LK_ENDSWITH || lookup == LK_IENDSWITH;
-        bool trail = lookup == LK_CONTAINS || lookup == LK_ICONTAINS ||
-                     lookup == LK_STARTSWITH || lookup == LK_ISTARTSWITH;
+        bool lead = lookup == LK_CONTAINS || lookup == LK_ICONTAINS || lookup == LK_ENDSWITH ||
+                    lookup == LK_IENDSWITH;
+        bool trail = lookup == LK_CONTAINS || lookup == LK_ICONTAINS || lookup == LK_STARTSWITH ||
+                     lookup == LK_ISTARTSWITH;
         const char *any = glob ? "*" : "%";
         corm_buf pat;
         corm__buf_init(&pat);
         if (lead) corm__buf_adds(&pat, any);
         add_like_escaped(&pat, v->u.s.p, text_len(v), glob);
         if (trail) corm__buf_adds(&pat, any);
-        if (pat.oom) { corm__buf_free(&pat); return corm__sql_nomem(c); }
+        if (pat.oom) {
+            corm__buf_free(&pat);
+            return corm__sql_nomem(c);
+        }
         char *p = corm__arena_strndup(&c->out->arena, pat.p ? pat.p : "", pat.len);
         corm__buf_free(&pat);
         if (!p) return corm__sql_nomem(c);
-        if (glob)
-            corm__buf_addf(w, "%s GLOB ", col_sql);
+        if (glob) corm__buf_addf(w, "%s GLOB ", col_sql);
         else if (c->d->text_cast && f->type != CORM_FT_CHAR && f->type != CORM_FT_TEXT &&
                  f->type != CORM_FT_EMAIL) /* dates, JSON: LIKE wants text */
             corm__buf_addf(w, "CAST(%s AS %s) %s ", col_sql, c->d->text_cast,
                            ci && c->d->has_ilike ? "ILIKE" : "LIKE");
-        else
-            corm__buf_addf(w, "%s %s ", col_sql, ci && c->d->has_ilike ? "ILIKE" : "LIKE");
+        else corm__buf_addf(w, "%s %s ", col_sql, ci && c->d->has_ilike ? "ILIKE" : "LIKE");
         rc = corm__sql_bind(c, w, corm_text(p));
         if (!glob) corm__buf_adds(w, c->d->like_escape);
         break;
@@ -477,9 +495,8 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql,
 }
 
 /* Parse the tail of a path after the field: [transform] [lookup]. */
-static corm_rc parse_tail(corm__sqlctx *c, const corm_model *m, const corm_field *f,
-                          char **parts, int n, const char *path,
-                          int *transform, int *lookup)
+static corm_rc parse_tail(corm__sqlctx *c, const corm_model *m, const corm_field *f, char **parts,
+                          int n, const char *path, int *transform, int *lookup)
 {
     *transform = TR_NONE;
     *lookup = LK_EXACT;
@@ -488,8 +505,9 @@ static corm_rc parse_tail(corm__sqlctx *c, const corm_model *m, const corm_field
         int t = find_transform(parts[i]);
         if (t >= 0) {
             if (f->type != CORM_FT_DATE && f->type != CORM_FT_DATETIME) {
-                corm__err_set(c->err, CORM_INVALID, "'%s': '%s' applies to date and datetime fields; %s.%s is %s",
-                              path, parts[i], m->name, f->name, corm__ftype_name(f->type));
+                corm__err_set(c->err, CORM_INVALID,
+                              "'%s': '%s' applies to date and datetime fields; %s.%s is %s", path,
+                              parts[i], m->name, f->name, corm__ftype_name(f->type));
                 corm__err_hint(c->err, "remove '__%s'", parts[i]);
                 return CORM_INVALID;
             }
@@ -501,20 +519,17 @@ static corm_rc parse_tail(corm__sqlctx *c, const corm_model *m, const corm_field
         int l = corm__find_lookup(parts[i]);
         if (l < 0) {
             const char *best = corm__did_you_mean(parts[i], lookup_names, LK_COUNT_);
-            corm__err_set(c->err, CORM_INVALID, "'%s': unknown lookup '%s' on %s.%s",
-                          path, parts[i], m->name, f->name);
-            if (best)
-                corm__err_hint(c->err, "did you mean '%s'? lookups: %s", best, lookup_list);
-            else
-                corm__err_hint(c->err, "lookups: %s", lookup_list);
+            corm__err_set(c->err, CORM_INVALID, "'%s': unknown lookup '%s' on %s.%s", path,
+                          parts[i], m->name, f->name);
+            if (best) corm__err_hint(c->err, "did you mean '%s'? lookups: %s", best, lookup_list);
+            else corm__err_hint(c->err, "lookups: %s", lookup_list);
             return l < 0 ? CORM_INVALID : CORM_OK;
         }
         *lookup = l;
         i++;
     }
     if (i < n) {
-        corm__err_set(c->err, CORM_INVALID, "'%s': nothing may follow '%s'", path,
-                      parts[i - 1]);
+        corm__err_set(c->err, CORM_INVALID, "'%s': nothing may follow '%s'", path, parts[i - 1]);
         corm__err_hint(c->err, "a path is relation__...__field[__year|month|day][__lookup]");
         return CORM_INVALID;
     }
@@ -522,13 +537,13 @@ static corm_rc parse_tail(corm__sqlctx *c, const corm_model *m, const corm_field
 }
 
 static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **parts, int n,
-                              const corm_value *v, const char *path,
-                              bool nullable, bool negated, corm_buf *w);
+                              const corm_value *v, const char *path, bool nullable, bool negated,
+                              corm_buf *w);
 
 /* A to-many hop: `outer_key IN (SELECT inner_key FROM ... WHERE ...)`. */
 static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const corm_relation *r,
-                             char **rest, int nrest, const corm_value *v,
-                             const char *path, corm_buf *w)
+                             char **rest, int nrest, const corm_value *v, const char *path,
+                             corm_buf *w)
 {
     const corm_model *from = corm__node_model(s, node);
     const corm_model *to = corm__rel_target(from, r);
@@ -547,7 +562,7 @@ static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const co
     bool ends_here = k == nrest || (k + 1 == nrest && corm__find_lookup(rest[k]) >= 0);
     bool isnull = ends_here && k < nrest && strcmp(rest[k], "isnull") == 0;
 
-    const char *inner_key;  /* column selected by the subquery */
+    const char *inner_key; /* column selected by the subquery */
     const char *key_alias;
     if (m2m) {
         inner_key = r->through_src;
@@ -578,13 +593,15 @@ static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const co
         int tr, lk;
         rc = parse_tail(c, to, &to->fields[0], rest + k, nrest - k, path, &tr, &lk);
         if (rc == CORM_OK)
-            rc = render_cond(c, &where, col, to, &to->fields[0], tr, lk, v, path,
-                             false, false);
+            rc = render_cond(c, &where, col, to, &to->fields[0], tr, lk, v, path, false, false);
     } else {
         rc = render_leaf_at(c, &sub, -1, rest, nrest, v, path, false, false, &where);
     }
     if (rc == CORM_OK && where.oom) rc = corm__sql_nomem(c);
-    if (rc != CORM_OK) { corm__buf_free(&where); return rc; }
+    if (rc != CORM_OK) {
+        corm__buf_free(&where);
+        return rc;
+    }
 
     corm__buf_adds(w, corm__node_alias(s, node));
     corm__buf_adds(w, ".\"id\"");
@@ -622,8 +639,8 @@ static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const co
 
 /* Resolve parts from node and render the condition. */
 static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **parts, int n,
-                              const corm_value *v, const char *path,
-                              bool nullable, bool negated, corm_buf *w)
+                              const corm_value *v, const char *path, bool nullable, bool negated,
+                              corm_buf *w)
 {
     const corm_field *f = NULL;
     int i = 0;
@@ -677,7 +694,7 @@ static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **
     if (rc != CORM_OK) return rc;
     corm_buf col;
     corm__buf_init(&col);
-    if (w->discard) corm__buf_discard(&col);  /* no text wanted: none for the column */
+    if (w->discard) corm__buf_discard(&col); /* no text wanted: none for the column */
     if (tr != TR_NONE) {
         corm_buf raw;
         corm__buf_init(&raw);
@@ -687,30 +704,35 @@ static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **
     } else {
         corm__col_ref(&col, corm__node_alias(s, node), f->column);
     }
-    if (col.oom) { corm__buf_free(&col); return corm__sql_nomem(c); }
-    rc = render_cond(c, w, corm__buf_cstr(&col), m, f, tr, lk, v, path, nullable,
-                     negated);
+    if (col.oom) {
+        corm__buf_free(&col);
+        return corm__sql_nomem(c);
+    }
+    rc = render_cond(c, w, corm__buf_cstr(&col), m, f, tr, lk, v, path, nullable, negated);
     corm__buf_free(&col);
     return rc;
 }
 
 /* A filter on an annotation: book_count__gt=5, latest_title="x". */
 static corm_rc render_annot_leaf(corm__sqlctx *c, corm__scope *s, const corm__annot *an,
-                                 char **rest, int nrest, const corm_value *v,
-                                 const char *path, bool negated, corm_buf *w)
+                                 char **rest, int nrest, const corm_value *v, const char *path,
+                                 bool negated, corm_buf *w)
 {
     int lk = LK_EXACT;
     if (nrest > 1 || (nrest == 1 && (lk = corm__find_lookup(rest[0])) < 0)) {
-        corm__err_set(c->err, CORM_INVALID, "'%s': after the annotation '%s' only a lookup may follow",
-                      path, an->name);
+        corm__err_set(c->err, CORM_INVALID,
+                      "'%s': after the annotation '%s' only a lookup may follow", path, an->name);
         corm__err_hint(c->err, "lookups: %s", lookup_list);
         return CORM_INVALID;
     }
     /* an annotation has no schema type: take the value's (numbers compare
     ** with numbers, text with text) */
-    corm_field f = {.name = an->name, .column = an->name, .rel = -1,
+    corm_field f = {.name = an->name,
+                    .column = an->name,
+                    .rel = -1,
                     .type = v->type == CORM_V_TEXT || v->type == CORM_V_TEXTS ? CORM_FT_TEXT
-                            : v->type == CORM_V_BOOL ? CORM_FT_BOOL : CORM_FT_FLOAT,
+                            : v->type == CORM_V_BOOL                          ? CORM_FT_BOOL
+                                                                              : CORM_FT_FLOAT,
                     .flags = CORM_FF_NULL};
     corm_buf col;
     corm__buf_init(&col);
@@ -742,10 +764,12 @@ static corm_rc split_into(corm__sqlctx *c, const char *path, char *copy, char **
         char *sep = strstr(p, "__");
         if (sep) *sep = '\0';
         if (!*p || *n == MAX_PARTS) {
-            corm__err_set(c->err, CORM_INVALID, *n == MAX_PARTS
-                          ? "lookup path '%s' is too long" : "lookup path '%s' has an empty part",
+            corm__err_set(c->err, CORM_INVALID,
+                          *n == MAX_PARTS ? "lookup path '%s' is too long"
+                                          : "lookup path '%s' has an empty part",
                           path);
-            corm__err_hint(c->err, "a path is relation__...__field[__lookup], parts separated by one '__'");
+            corm__err_hint(c->err,
+                           "a path is relation__...__field[__lookup], parts separated by one '__'");
             return CORM_INVALID;
         }
         parts[(*n)++] = p;
@@ -763,7 +787,7 @@ corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n
 }
 
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
-                        corm_buf *w)
+                       corm_buf *w)
 {
     corm_rc rc;
     switch (q->kind) {
@@ -774,16 +798,14 @@ corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, 
         int n;
         if (q->lookup && strlen(q->lookup) < sizeof local)
             rc = split_into(c, q->lookup, local, parts, &n);
-        else
-            rc = corm__split_path(c, q->lookup, parts, &n);
+        else rc = corm__split_path(c, q->lookup, parts, &n);
         if (rc != CORM_OK) return rc;
         c->rhs = q->rhs;
         c->rhs_scope = s;
         const corm__annot *an = corm__find_annot(s, parts[0]);
         if (an)
             rc = render_annot_leaf(c, s, an, parts + 1, n - 1, &q->value, q->lookup, negated, w);
-        else
-            rc = render_leaf_at(c, s, -1, parts, n, &q->value, q->lookup, false, negated, w);
+        else rc = render_leaf_at(c, s, -1, parts, n, &q->value, q->lookup, false, negated, w);
         c->rhs = NULL;
         c->rhs_scope = NULL;
         return rc;
@@ -851,8 +873,7 @@ corm_rc corm__value_copy(corm_arena *a, corm_value *dst, const corm_value *src)
         dst->u.list.p = p;
         break;
     }
-    default:
-        break;
+    default: break;
     }
     return CORM_OK;
 }

@@ -17,17 +17,14 @@
 #include <string.h>
 #include <time.h>
 
-bool corm__tx_open(corm_db *db)
-{
-    return db->tx_depth > 0 || db->be->in_transaction(db->conn);
-}
+bool corm__tx_open(corm_db *db) { return db->tx_depth > 0 || db->be->in_transaction(db->conn); }
 
 corm_rc corm__tx_begin(corm_db *db, corm__tx *tx)
 {
     tx->kind = 0;
     bool nested = corm__tx_open(db);
-    corm_rc rc = corm__db_exec_internal(db, nested ? "SAVEPOINT corm_op" : "BEGIN",
-                                        "transaction", &db->err);
+    corm_rc rc =
+        corm__db_exec_internal(db, nested ? "SAVEPOINT corm_op" : "BEGIN", "transaction", &db->err);
     if (rc == CORM_OK) tx->kind = nested ? 2 : 1;
     return rc;
 }
@@ -81,15 +78,16 @@ corm_rc corm_atomic(corm_db *db, corm_atomic_fn fn, void *ud)
             return CORM_MISUSE;
         }
         if (rc == CORM_OK) {
-            corm__err_set(&db->err, CORM_MISUSE,
-                          "corm_atomic: the block left %s open", "a transaction level");
+            corm__err_set(&db->err, CORM_MISUSE, "corm_atomic: the block left %s open",
+                          "a transaction level");
             corm__err_hint(&db->err, "pair every corm_begin with one corm_commit or corm_rollback");
             rc = CORM_MISUSE;
         }
     }
     if (rc == CORM_OK) return corm_commit(db);
     corm_error keep = db->err;
-    if (corm_rollback(db) != CORM_OK) { /* the level is gone either way */ }
+    if (corm_rollback(db) != CORM_OK) { /* the level is gone either way */
+    }
     db->err = keep;
     return rc;
 }

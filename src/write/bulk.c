@@ -59,8 +59,9 @@ static corm_rc check_objs(corm_db *db, const corm__objs *o, const char *what,
         const corm_model *m = h ? h->model : NULL;
         if (!m || !m->size || (*out && m != *out)) {
             corm__err_set(&db->err, CORM_MISUSE, "%s: object %zu is %s", what, i + 1,
-                          !h ? "NULL" : !m || !m->size ? "not a model object"
-                                                      : "of another model than the first");
+                          !h               ? "NULL"
+                          : !m || !m->size ? "not a model object"
+                                           : "of another model than the first");
             corm__err_hint(&db->err, "pass objects of one model, made with CORM_NEW(Model) or "
                                      "loaded by corm");
             return CORM_MISUSE;
@@ -131,8 +132,8 @@ static uint64_t hash64(const char *p, size_t n)
 
 /* The first position in order[0..n) whose key on cols repeats an earlier
 ** one (position + 1), or 0. */
-static size_t first_duplicate(bulk *b, const size_t *order, size_t n,
-                              const corm_field *const *cols, int ncols)
+static size_t first_duplicate(bulk *b, const size_t *order, size_t n, const corm_field *const *cols,
+                              int ncols)
 {
     corm_map seen;
     corm__map_init(&seen, NULL);
@@ -193,14 +194,14 @@ static size_t first_dangling(bulk *b, const size_t *order, size_t n)
         corm__buf_adds(&sql, " WHERE ");
         corm__sql_ident(&sql, t->fields[0].column);
         corm__buf_adds(&sql, b->d->keys_open);
-        corm_rc rc = keys && p && nk ? corm__compiled_param(&cp, b->d, &sql, corm_text(p),
-                                                           &b->db->err)
-                                     : CORM_NOMEM;
+        corm_rc rc = keys && p && nk
+                         ? corm__compiled_param(&cp, b->d, &sql, corm_text(p), &b->db->err)
+                         : CORM_NOMEM;
         corm__buf_adds(&sql, b->d->keys_close);
         if (rc == CORM_OK && !sql.oom) {
             corm__cursor cur;
-            rc = corm__db_query(b->db, &cur, corm__buf_cstr(&sql), cp.params, cp.nparams,
-                                b->site, (corm_site){0}, "diagnose");
+            rc = corm__db_query(b->db, &cur, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site,
+                                (corm_site){0}, "diagnose");
             for (bool row = true; rc == CORM_OK && row;) {
                 rc = corm__cursor_step(&cur, &row);
                 if (rc == CORM_OK && row &&
@@ -216,8 +217,7 @@ static size_t first_dangling(bulk *b, const size_t *order, size_t n)
                 b->db->err = keep;
                 corm_buf vals;
                 corm__buf_init(&vals);
-                corm__buf_addf(&vals, "%s=%lld names no %s", f->column, (long long)v.u.i,
-                               t->name);
+                corm__buf_addf(&vals, "%s=%lld names no %s", f->column, (long long)v.u.i, t->name);
                 corm__strlcpy(b->db->err.values, corm__buf_cstr(&vals), sizeof b->db->err.values);
                 corm__buf_reset(&vals);
                 corm__buf_addf(&vals, "%s.%s", m->table, f->column);
@@ -245,9 +245,9 @@ typedef struct ins {
     int ncols;
     bool with_id;
     const corm_bulk_opts *opts;
-    corm_buf head, tail;          /* "INSERT INTO t (...) VALUES ", conflict clause */
+    corm_buf head, tail; /* "INSERT INTO t (...) VALUES ", conflict clause */
     bool returning;
-    const size_t *order;          /* object indexes, in insertion order */
+    const size_t *order; /* object indexes, in insertion order */
 } ins;
 
 static corm_value cell(const ins *s, const void *obj, const corm_field *f)
@@ -350,7 +350,7 @@ static size_t replay_inserts(ins *s, size_t lo, size_t hi)
         size_t n1 = strcspn(keep.message, ":"), n2 = strcspn(b->db->err.message, ":");
         if (rc == CORM_CONSTRAINT && n1 == n2 && strncmp(keep.message, b->db->err.message, n1) == 0)
             found = lo + failed + 1;
-        (void)corm__tx_end(b->db, &tx, CORM_DB);  /* always roll back */
+        (void)corm__tx_end(b->db, &tx, CORM_DB); /* always roll back */
     }
     corm__buf_free(&sql);
     b->db->err = keep;
@@ -370,7 +370,8 @@ static void explain_create(ins *s, size_t lo, size_t hi, size_t known, bool at_c
     /* a foreign key: the SELECT also says which value names no row */
     if (kind == CORM_CK_FOREIGN_KEY) pos = first_dangling(b, s->order, hi);
     if (!pos) pos = known;
-    if (!pos && ncols && kind == CORM_CK_UNIQUE) pos = first_duplicate(b, s->order, hi, cols, ncols);
+    if (!pos && ncols && kind == CORM_CK_UNIQUE)
+        pos = first_duplicate(b, s->order, hi, cols, ncols);
     if (!pos && kind != CORM_CK_FOREIGN_KEY && !at_commit) pos = replay_inserts(s, lo, hi);
     size_t idx = s->order[pos ? pos - 1 : lo];
     corm__constraint_explain(b->db, b->m, "bulk_create", b->objs, idx, 1, true);
@@ -411,7 +412,8 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
             }
             if (cur.db) corm__cursor_close(&cur);
         } else {
-            rc = corm__db_run(b->db, corm__buf_cstr(&sql), params, np, b->site, "bulk_create", NULL);
+            rc =
+                corm__db_run(b->db, corm__buf_cstr(&sql), params, np, b->site, "bulk_create", NULL);
         }
         if (rc != CORM_OK) {
             *fail_lo = lo;
@@ -427,8 +429,8 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
 ** executemany of batch_rows objects at a time; the ids read after each
 ** row when fill_ids.  On failure *failed is the position (+1) of the row
 ** that failed and [*fail_lo, *fail_hi) its executemany. */
-static corm_rc create_rows(ins *s, const size_t *order, size_t n, size_t batch_rows,
-                           bool fill_ids, size_t *failed, size_t *fail_lo, size_t *fail_hi)
+static corm_rc create_rows(ins *s, const size_t *order, size_t n, size_t batch_rows, bool fill_ids,
+                           size_t *failed, size_t *fail_lo, size_t *fail_hi)
 {
     bulk *b = s->b;
     corm_buf sql;
@@ -468,7 +470,8 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     }
     const corm_model *m = b.m;
     if (opts->ignore_conflicts && opts->update_conflicts) {
-        corm__err_set(&db->err, CORM_INVALID, "bulk_create: ignore_conflicts and update_conflicts "
+        corm__err_set(&db->err, CORM_INVALID,
+                      "bulk_create: ignore_conflicts and update_conflicts "
                       "are mutually exclusive");
         corm__err_hint(&db->err, "ignore_conflicts skips conflicting rows; update_conflicts "
                                  "updates them: pick one");
@@ -489,14 +492,16 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     if (opts->ignore_conflicts) corm__buf_adds(&tail, " ON CONFLICT DO NOTHING");
     if (opts->update_conflicts) {
         if (!opts->update_fields || !opts->update_fields[0]) {
-            corm__err_set(&db->err, CORM_INVALID, "bulk_create: update_conflicts needs "
+            corm__err_set(&db->err, CORM_INVALID,
+                          "bulk_create: update_conflicts needs "
                           "update_fields");
             corm__err_hint(&db->err, "name the fields to update on a conflict");
             corm__buf_free(&tail);
             return CORM_INVALID;
         }
         if (!opts->unique_fields || !opts->unique_fields[0]) {
-            corm__err_set(&db->err, CORM_INVALID, "bulk_create: update_conflicts needs "
+            corm__err_set(&db->err, CORM_INVALID,
+                          "bulk_create: update_conflicts needs "
                           "unique_fields");
             corm__err_hint(&db->err, "name the unique fields whose conflict triggers the "
                                      "update, as Django requires on SQLite and PostgreSQL");
@@ -505,8 +510,8 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
         }
         corm__buf_adds(&tail, " ON CONFLICT (");
         for (int i = 0; opts->unique_fields[i]; i++) {
-            const corm_field *f = named_field(&b, "bulk_create", "unique_fields",
-                                              opts->unique_fields[i], true);
+            const corm_field *f =
+                named_field(&b, "bulk_create", "unique_fields", opts->unique_fields[i], true);
             if (!f) {
                 corm__buf_free(&tail);
                 return CORM_INVALID;
@@ -516,8 +521,8 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
         }
         corm__buf_adds(&tail, ") DO UPDATE SET ");
         for (int i = 0; opts->update_fields[i]; i++) {
-            const corm_field *f = named_field(&b, "bulk_create", "update_fields",
-                                              opts->update_fields[i], false);
+            const corm_field *f =
+                named_field(&b, "bulk_create", "update_fields", opts->update_fields[i], false);
             if (!f) {
                 corm__buf_free(&tail);
                 return CORM_INVALID;
@@ -533,8 +538,8 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     ** last insert id serves, except for an upsert: a row that updated
     ** leaves it at the previous insert's, so it returns its id. */
     size_t nconflict = tail.len;
-    bool returning = b.d->has_returning && !opts->ignore_conflicts &&
-                     (!per_row || opts->update_conflicts);
+    bool returning =
+        b.d->has_returning && !opts->ignore_conflicts && (!per_row || opts->update_conflicts);
     if (returning) {
         corm__buf_adds(&tail, " RETURNING ");
         corm__sql_ident(&tail, m->fields[0].column);
@@ -603,17 +608,16 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
         if (per_row)
             rc = create_rows(&pass[p], o, n, batch_rows[p], p == 1 && fill_ids, &failed, &fail_lo,
                              &fail_hi);
-        else
-            rc = create_pass(&pass[p], o, n, batch_rows[p], &fail_lo, &fail_hi);
+        else rc = create_pass(&pass[p], o, n, batch_rows[p], &fail_lo, &fail_hi);
         if (rc != CORM_OK) failed_pass = p;
         if (rc == CORM_OK && p == 0 && nwith && b.d->sync_ids) {
             /* explicit ids: move the id generator past them (dialect.h) */
             corm_buf sync;
             corm__buf_init(&sync);
             b.d->sync_ids(&sync, m->table);
-            rc = sync.oom ? nomem(&b, "bulk_create")
-                          : corm__db_exec_internal(db, corm__buf_cstr(&sync), "bulk_create",
-                                                   &db->err);
+            rc = sync.oom
+                     ? nomem(&b, "bulk_create")
+                     : corm__db_exec_internal(db, corm__buf_cstr(&sync), "bulk_create", &db->err);
             corm__buf_free(&sync);
         }
     }
@@ -662,7 +666,8 @@ corm_rc corm_bulk_create_array_at(corm_db *db, void *array, size_t n, const corm
     const corm_obj *h = array;
     if (n && (!h->model || !h->model->size)) {
         if (db) {
-            corm__err_set(&db->err, CORM_MISUSE, "corm_bulk_create_array: the first object has "
+            corm__err_set(&db->err, CORM_MISUSE,
+                          "corm_bulk_create_array: the first object has "
                           "no model");
             corm__err_hint(&db->err, "initialize every element with CORM_NEW(Model)");
         }
@@ -686,8 +691,8 @@ static corm_rc upd_fill(void *ud, size_t row, corm_value *params)
     upd *u = ud;
     const void *obj = corm__objs_at(u->b->objs, u->order[row]);
     for (int i = 0; i < u->nfields; i++) params[i] = corm__field_value(obj, u->fields[i]);
-    params[u->nfields] = corm_int(*(const int64_t *)corm__field_ptr((void *)obj,
-                                                                    &u->b->m->fields[0]));
+    params[u->nfields] =
+        corm_int(*(const int64_t *)corm__field_ptr((void *)obj, &u->b->m->fields[0]));
     return CORM_OK;
 }
 
@@ -715,7 +720,7 @@ static corm_rc case_update(upd *u, size_t lo, size_t hi, int64_t *changes)
 {
     bulk *b = u->b;
     const corm__dialect *d = b->d;
-    bool cast = strcmp(d->vendor, "sqlite") != 0;  /* PostgreSQL types the CASE */
+    bool cast = strcmp(d->vendor, "sqlite") != 0; /* PostgreSQL types the CASE */
     corm__compiled cp;
     corm__compiled_init(&cp);
     corm_buf sql;
@@ -734,13 +739,13 @@ static corm_rc case_update(upd *u, size_t lo, size_t hi, int64_t *changes)
         for (size_t k = lo; k < hi && rc == CORM_OK; k++) {
             const void *obj = corm__objs_at(b->objs, u->order[k]);
             corm__buf_adds(&sql, " WHEN ");
-            rc = corm__compiled_param(&cp, d, &sql,
-                                      corm_int(*(const int64_t *)corm__field_ptr(
-                                          (void *)obj, &b->m->fields[0])),
-                                      &b->db->err);
+            rc = corm__compiled_param(
+                &cp, d, &sql,
+                corm_int(*(const int64_t *)corm__field_ptr((void *)obj, &b->m->fields[0])),
+                &b->db->err);
             corm__buf_adds(&sql, " THEN ");
-            if (rc == CORM_OK) rc = corm__compiled_param(&cp, d, &sql, corm__field_value(obj, f),
-                                                         &b->db->err);
+            if (rc == CORM_OK)
+                rc = corm__compiled_param(&cp, d, &sql, corm__field_value(obj, f), &b->db->err);
         }
         corm__buf_adds(&sql, " ELSE ");
         corm__sql_ident(&sql, f->column);
@@ -759,18 +764,18 @@ static corm_rc case_update(upd *u, size_t lo, size_t hi, int64_t *changes)
     if (!ids) rc = nomem(b, "bulk_update");
     for (size_t k = lo; rc == CORM_OK && k < hi; k++)
         ids[k - lo] = *(const int64_t *)corm__field_ptr(corm__objs_at(b->objs, u->order[k]),
-                                                       &b->m->fields[0]);
+                                                        &b->m->fields[0]);
     if (rc == CORM_OK) d->keys_text(&t, ids, hi - lo);
-    char *p = rc == CORM_OK && !t.oom ? corm__arena_strndup(&cp.arena, corm__buf_cstr(&t), t.len)
-                                      : NULL;
+    char *p =
+        rc == CORM_OK && !t.oom ? corm__arena_strndup(&cp.arena, corm__buf_cstr(&t), t.len) : NULL;
     if (rc == CORM_OK && !p) rc = nomem(b, "bulk_update");
     corm__buf_adds(&sql, d->keys_open);
     if (rc == CORM_OK) rc = corm__compiled_param(&cp, d, &sql, corm_text(p), &b->db->err);
     corm__buf_adds(&sql, d->keys_close);
     if (rc == CORM_OK && sql.oom) rc = nomem(b, "bulk_update");
     if (rc == CORM_OK)
-        rc = corm__db_run(b->db, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site, "bulk_update",
-                          changes);
+        rc = corm__db_run(b->db, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site,
+                          "bulk_update", changes);
     corm__buf_free(&t);
     corm__free(ids);
     corm__buf_free(&sql);
@@ -877,8 +882,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
     for (size_t i = 0; i < objs->n; i++) {
         int64_t id = *id_ptr(&b, i);
         if (id == 0) {
-            corm__err_set(&db->err, CORM_INVALID, "bulk_update of %s: object %zu has no id", m->name,
-                          i + 1);
+            corm__err_set(&db->err, CORM_INVALID, "bulk_update of %s: object %zu has no id",
+                          m->name, i + 1);
             corm__err_hint(&db->err, "bulk_update writes saved objects; create new ones with "
                                      "corm_bulk_create");
             corm__free(order);
@@ -902,8 +907,9 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
         strategy = b.d->bulk_update_rows ? CORM_BULK_ROWS : CORM_BULK_VALUES;
     bool per_row = strategy == CORM_BULK_ROWS;
     size_t rows = per_row ? n
-                : strategy == CORM_BULK_VALUES ? (size_t)b.d->max_params / (size_t)(u.nfields + 1)
-                : (size_t)b.d->max_params / (size_t)(2 * u.nfields + 1);
+                  : strategy == CORM_BULK_VALUES
+                      ? (size_t)b.d->max_params / (size_t)(u.nfields + 1)
+                      : (size_t)b.d->max_params / (size_t)(2 * u.nfields + 1);
     /* a CASE is read top to bottom for every row: cost batch x batch */
     if (strategy == CORM_BULK_CASE && rows > 1000) rows = 1000;
     if (rows == 0) rows = 1;
@@ -926,8 +932,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
             upd sub = u;
             sub.order = order + lo;
             size_t failed = 0;
-            rc = corm__db_run_many(db, corm__buf_cstr(&sql), u.nfields + 1, hi - lo, upd_fill,
-                                   NULL, &sub, site, "bulk_update", &changes, &failed);
+            rc = corm__db_run_many(db, corm__buf_cstr(&sql), u.nfields + 1, hi - lo, upd_fill, NULL,
+                                   &sub, site, "bulk_update", &changes, &failed);
             failed_row = lo + failed + 1;
         } else if (strategy == CORM_BULK_VALUES) {
             rc = values_update(&u, lo, hi, &changes);
@@ -962,8 +968,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
                 sub.order = order + fail_lo;
                 size_t failed = 0;
                 if (corm__db_run_many(db, corm__buf_cstr(&one), u.nfields + 1, fail_hi - fail_lo,
-                                      upd_fill, NULL, &sub, site, "diagnose", NULL, &failed) ==
-                    CORM_CONSTRAINT)
+                                      upd_fill, NULL, &sub, site, "diagnose", NULL,
+                                      &failed) == CORM_CONSTRAINT)
                     pos = fail_lo + failed + 1;
                 (void)corm__tx_end(db, &rtx, CORM_DB);
             }

@@ -14,7 +14,7 @@
 
 typedef struct cinfo {
     corm_ckind kind;
-    char name[128];             /* "book.isbn", or the PostgreSQL constraint */
+    char name[128]; /* "book.isbn", or the PostgreSQL constraint */
     char cols[MAX_COLS][64];
     int ncols;
 } cinfo;
@@ -97,7 +97,10 @@ static void classify(const corm_error *e, cinfo *ci)
         return;
     }
     /* SQLite's texts, possibly behind a prefix corm added */
-    static const struct { const char *text; corm_ckind kind; } kinds[] = {
+    static const struct {
+        const char *text;
+        corm_ckind kind;
+    } kinds[] = {
         {"UNIQUE constraint failed: ", CORM_CK_UNIQUE},
         {"NOT NULL constraint failed: ", CORM_CK_NOT_NULL},
         {"CHECK constraint failed: ", CORM_CK_CHECK},
@@ -138,8 +141,8 @@ static const corm_field *field_by_column(const corm_model *m, const char *col)
     return NULL;
 }
 
-int corm__constraint_columns(const corm_error *err, const corm_model *m,
-                             const corm_field **out, int max)
+int corm__constraint_columns(const corm_error *err, const corm_model *m, const corm_field **out,
+                             int max)
 {
     cinfo ci;
     classify(err, &ci);
@@ -192,8 +195,7 @@ static const char *kind_name(corm_ckind k)
 }
 
 void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what,
-                              const corm__objs *objs, size_t row0, size_t nrows,
-                              bool bulk)
+                              const corm__objs *objs, size_t row0, size_t nrows, bool bulk)
 {
     corm_error *e = &db->err;
     if (e->rc != CORM_CONSTRAINT) return;
@@ -240,8 +242,10 @@ void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what
         corm__buf_init(&name);
         for (int i = 0; i < ncols; i++)
             corm__buf_addf(&name, "%s%s.%s", i ? ", " : "", m->table, cols[i]->column);
-        corm__strlcpy(e->constraint_name, name.len ? corm__buf_cstr(&name)
-                                          : ci.name[0] ? ci.name : kind_name(ci.kind),
+        corm__strlcpy(e->constraint_name,
+                      name.len     ? corm__buf_cstr(&name)
+                      : ci.name[0] ? ci.name
+                                   : kind_name(ci.kind),
                       sizeof e->constraint_name);
         corm__buf_free(&name);
     }
@@ -257,9 +261,12 @@ void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what
     if (!msg.oom) corm__strlcpy(e->message, corm__buf_cstr(&msg), sizeof e->message);
     corm__buf_free(&msg);
     if (bulk && nrows)
-        corm__err_hint(e, "the whole call was rolled back: fix or drop object %zu (objs[%zu]) "
-                       "and call again%s", row + 1, row,
+        corm__err_hint(e,
+                       "the whole call was rolled back: fix or drop object %zu (objs[%zu]) "
+                       "and call again%s",
+                       row + 1, row,
                        ci.kind == CORM_CK_UNIQUE ? ", or pass ignore_conflicts / "
-                       "update_conflicts" : "");
+                                                   "update_conflicts"
+                                                 : "");
     corm__buf_free(&vals);
 }

@@ -91,7 +91,8 @@ void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created, corm_site si
         void **items = NULL;
         size_t n = 0;
         if (corm__fetch(qs->db, &q, &qs->result, site, qs->built, "queryset", &items, &n, NULL,
-                        &qs->err) == CORM_OK && n == 1)
+                        &qs->err) == CORM_OK &&
+            n == 1)
             return items[0];
         qs->db->err = keep;
     }
@@ -117,8 +118,10 @@ void *corm_update_or_create_at(corm_qs *qs, void *obj, const char *const *fields
     for (int i = 0; fields && fields[i]; i++) {
         const corm_field *f = corm__model_field(m, fields[i], strlen(fields[i]));
         if (!f || f == &m->fields[0]) {
-            corm__err_set(&qs->err, CORM_SCHEMA, "corm_update_or_create: %s has no field '%s' "
-                          "to update", m->name, fields[i]);
+            corm__err_set(&qs->err, CORM_SCHEMA,
+                          "corm_update_or_create: %s has no field '%s' "
+                          "to update",
+                          m->name, fields[i]);
             corm__err_hint(&qs->err, "name fields other than the primary key");
             return NULL;
         }
@@ -148,18 +151,19 @@ void *corm_update_or_create_at(corm_qs *qs, void *obj, const char *const *fields
         int fi = (int)(f - m->fields);
         uint64_t bit = (uint64_t)1 << fi;
         memcpy(corm__field_ptr(found, f), (const char *)obj + f->offset,
-               f->type == CORM_FT_INTEGER ? sizeof(int32_t)
-               : f->type == CORM_FT_BOOL ? sizeof(bool)
+               f->type == CORM_FT_INTEGER                               ? sizeof(int32_t)
+               : f->type == CORM_FT_BOOL                                ? sizeof(bool)
                : f->type == CORM_FT_FLOAT || f->type == CORM_FT_DECIMAL ? sizeof(double)
                : f->type == CORM_FT_BIGINT || f->type == CORM_FT_FK || f->type == CORM_FT_O2O
                    ? sizeof(int64_t)
-               : f->type == CORM_FT_BLOB ? sizeof(corm_blob) : sizeof(char *));
+               : f->type == CORM_FT_BLOB ? sizeof(corm_blob)
+                                         : sizeof(char *));
         fh->nulls = (fh->nulls & ~bit) | (oh->nulls & bit);
         fh->deferred &= ~bit;
         if (f->type == CORM_FT_BLOB) {
             corm_blob *b = corm__field_ptr(found, f);
-            if (b->data && !(b->data = corm__arena_memdup(fh->batch->arena, b->data,
-                                                          b->len ? b->len : 1)))
+            if (b->data &&
+                !(b->data = corm__arena_memdup(fh->batch->arena, b->data, b->len ? b->len : 1)))
                 goto nomem;
         } else if (corm__field_value(found, f).type == CORM_V_TEXT) {
             char **s = corm__field_ptr(found, f);

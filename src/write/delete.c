@@ -30,7 +30,7 @@
 
 #include <string.h>
 
-#define NAMED_MAX 6      /* objects named per relation in a refusal */
+#define NAMED_MAX 6 /* objects named per relation in a refusal */
 
 typedef struct idset {
     corm_map seen;
@@ -70,8 +70,8 @@ typedef struct collector {
     const corm__dialect *d;
     corm_site site;
     const corm_schema *schema;
-    idset *data;                  /* per model index: rows to delete */
-    int *order;                   /* model indexes in the order first collected */
+    idset *data; /* per model index: rows to delete */
+    int *order;  /* model indexes in the order first collected */
     int norder;
     fast_del *fast;
     size_t nfast, capfast;
@@ -147,10 +147,7 @@ static corm_rc keys_in(collector *c, corm__compiled *cp, corm_buf *w, const char
     return rc;
 }
 
-static void quoted(corm_buf *b, const char *ident)
-{
-    corm__sql_ident(b, ident);
-}
+static void quoted(corm_buf *b, const char *ident) { corm__sql_ident(b, ident); }
 
 /* A statement of the write phase: "DELETE FROM t WHERE col IN keys" or the
 ** SET NULL update. */
@@ -237,8 +234,9 @@ static corm_rc select_related_rows(collector *c, const corm_model *r, const corm
             (*ids)[*nrows] = c->db->be->column_int(cur.stmt, 0);
             for (int k = 0; k < nfk; k++)
                 (*fks)[*nrows * (size_t)nfk + (size_t)k] =
-                    c->db->be->column_null(cur.stmt, 1 + k) ? INT64_MIN
-                                                            : c->db->be->column_int(cur.stmt, 1 + k);
+                    c->db->be->column_null(cur.stmt, 1 + k)
+                        ? INT64_MIN
+                        : c->db->be->column_int(cur.stmt, 1 + k);
             (*nrows)++;
         }
         if (cur.db) corm__cursor_close(&cur);
@@ -319,11 +317,12 @@ static corm_rc collect_related(collector *c, const corm_model *m, const int64_t 
             if (how == CORM_CASCADE) {
                 rc = collect(c, r, rows, nrows);
             } else {
-                if (!grow((void **)&c->refused, &c->caprefused, c->nrefused + 1, sizeof *c->refused)) {
+                if (!grow((void **)&c->refused, &c->caprefused, c->nrefused + 1,
+                          sizeof *c->refused)) {
                     rc = nomem(c);
                 } else {
                     c->refused[c->nrefused++] = (refusal){r, f, how, rows, fks, nrows, fk_count(r)};
-                    rows = fks = NULL;  /* kept */
+                    rows = fks = NULL; /* kept */
                 }
             }
         }
@@ -427,10 +426,10 @@ static corm_rc refuse(collector *c, const corm_model *m, const int64_t *ids, siz
             bool protect = kinds[k] == CORM_PROTECT;
             corm__err_set(e, CORM_CONSTRAINT,
                           "cannot delete %s: %zu object%s refer to %s through %s foreign keys: "
-                          "%s (%s); nothing was deleted", corm__buf_cstr(&what), total,
-                          total == 1 ? "" : "s", n == 1 ? "it" : "them",
-                          protect ? "protected" : "restricted", corm__buf_cstr(&names),
-                          corm__buf_cstr(&objs));
+                          "%s (%s); nothing was deleted",
+                          corm__buf_cstr(&what), total, total == 1 ? "" : "s",
+                          n == 1 ? "it" : "them", protect ? "protected" : "restricted",
+                          corm__buf_cstr(&names), corm__buf_cstr(&objs));
             if (protect)
                 corm__err_hint(e, "delete or re-point those objects first, or change "
                                   "on_delete=protect in the schema");
@@ -555,12 +554,14 @@ int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
         corm__err_set(&qs->err, CORM_INVALID, "cannot delete a sliced queryset of %s",
                       q->model->name);
         corm__err_hint(&qs->err, "filter on the ids instead: corm_filter(qs, \"id__in\", ...), "
-                       "as Django requires");
+                                 "as Django requires");
         return -1;
     }
     if (q->values_mode || q->aggregate) {
-        corm__err_set(&qs->err, CORM_INVALID, "cannot delete a values() or aggregate() "
-                      "queryset of %s", q->model->name);
+        corm__err_set(&qs->err, CORM_INVALID,
+                      "cannot delete a values() or aggregate() "
+                      "queryset of %s",
+                      q->model->name);
         corm__err_hint(&qs->err, "delete from a queryset of objects");
         return -1;
     }
@@ -586,8 +587,8 @@ int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
             corm__buf_add(&sql, where.p, where.len);
         }
         rc = sql.oom ? nomem(&c)
-                     : corm__db_run(db, corm__buf_cstr(&sql), cp.params, cp.nparams, site,
-                                    "delete", &deleted);
+                     : corm__db_run(db, corm__buf_cstr(&sql), cp.params, cp.nparams, site, "delete",
+                                    &deleted);
     } else if (rc == CORM_OK) {
         /* the ids, then the collector; one transaction for both */
         corm__buf_adds(&sql, "SELECT T0.");

@@ -12,11 +12,14 @@
 
 static bool fits(const corm_field *f, corm_vtype t)
 {
-    if (t == CORM_V_NULL) return true;  /* NOT NULL is the database's to say */
+    if (t == CORM_V_NULL) return true; /* NOT NULL is the database's to say */
     switch (f->type) {
-    case CORM_FT_INTEGER: case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O:
-        return t == CORM_V_INT;
-    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return t == CORM_V_INT || t == CORM_V_FLOAT;
+    case CORM_FT_INTEGER:
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: return t == CORM_V_INT;
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: return t == CORM_V_INT || t == CORM_V_FLOAT;
     case CORM_FT_BOOL: return t == CORM_V_BOOL || t == CORM_V_INT;
     case CORM_FT_BLOB: return t == CORM_V_BLOB;
     default: return t == CORM_V_TEXT;
@@ -26,9 +29,12 @@ static bool fits(const corm_field *f, corm_vtype t)
 static const char *ctor_for(const corm_field *f)
 {
     switch (f->type) {
-    case CORM_FT_INTEGER: case CORM_FT_BIGINT: case CORM_FT_FK: case CORM_FT_O2O:
-        return "corm_int()";
-    case CORM_FT_FLOAT: case CORM_FT_DECIMAL: return "corm_float() or corm_int()";
+    case CORM_FT_INTEGER:
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: return "corm_int()";
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: return "corm_float() or corm_int()";
     case CORM_FT_BOOL: return "corm_bool()";
     case CORM_FT_BLOB: return "corm_blobv()";
     default: return "corm_text()";
@@ -51,8 +57,10 @@ static const corm_field *set_field(corm_qs *qs, const char *name)
         return NULL;
     }
     if (f == &m->fields[0]) {
-        corm__err_set(&qs->err, CORM_INVALID, "update(): the primary key of %s is not updated "
-                      "in bulk", m->name);
+        corm__err_set(&qs->err, CORM_INVALID,
+                      "update(): the primary key of %s is not updated "
+                      "in bulk",
+                      m->name);
         corm__err_hint(&qs->err, "create new rows and delete the old ones");
         return NULL;
     }
@@ -114,8 +122,8 @@ int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_sit
         } else if (a->f) {
             /* F(f) [op value], through the compiler's expressions */
             if (a->op && !strchr("+-*/", a->op)) {
-                corm__err_set(&qs->err, CORM_INVALID, "update(): operator '%c' in F(\"%s\")",
-                              a->op, a->f);
+                corm__err_set(&qs->err, CORM_INVALID, "update(): operator '%c' in F(\"%s\")", a->op,
+                              a->f);
                 corm__err_hint(&qs->err, "use one of + - * /");
                 rc = CORM_INVALID;
                 break;
@@ -137,8 +145,7 @@ int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_sit
             if (!fits(f, a->value.type)) {
                 corm__err_set(&qs->err, CORM_TYPE, "update(): %s.%s (%s) needs %s", m->name,
                               f->name, corm__ftype_name(f->type), ctor_for(f));
-                corm__err_hint(&qs->err, "pass %s, or CORM_SET_F for an F expression",
-                               ctor_for(f));
+                corm__err_hint(&qs->err, "pass %s, or CORM_SET_F for an F expression", ctor_for(f));
                 rc = CORM_TYPE;
                 break;
             }

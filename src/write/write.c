@@ -14,7 +14,8 @@ static bool check_obj(corm_db *db, void *obj, const char *what)
     if (db && h && h->model && h->model->size) return true;
     if (db) {
         corm__err_set(&db->err, CORM_MISUSE, "%s: the object has no model", what);
-        corm__err_hint(&db->err, "initialize new objects with CORM_NEW(Model) or load them with a queryset");
+        corm__err_hint(&db->err,
+                       "initialize new objects with CORM_NEW(Model) or load them with a queryset");
     }
     return false;
 }
@@ -79,11 +80,11 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
             if (names && !autov && !listed(names, f->name)) continue;
             if (!names && (h->deferred & ((uint64_t)1 << fi))) continue;
         }
-        corm_value v = autov ? corm_text(f->type == CORM_FT_DATE ? today : now)
-                             : corm__field_value(obj, f);
+        corm_value v =
+            autov ? corm_text(f->type == CORM_FT_DATE ? today : now) : corm__field_value(obj, f);
         bool skip_default = insert && v.type == CORM_V_NULL && (f->flags & CORM_FF_HAS_DEFAULT) &&
                             !(f->flags & CORM_FF_NULL);
-        if (skip_default) continue;  /* let the column default apply */
+        if (skip_default) continue; /* let the column default apply */
         any_auto = any_auto || autov;
         if (ncols++) {
             corm__buf_adds(&b, ", ");
@@ -155,7 +156,8 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
     if (rc == CORM_OK && any_auto) {
         for (int fi = 1; fi < m->nfields; fi++) {
             const corm_field *f = &m->fields[fi];
-            if (is_auto(f, insert)) corm__obj_set_text(obj, f, f->type == CORM_FT_DATE ? today : now);
+            if (is_auto(f, insert))
+                corm__obj_set_text(obj, f, f->type == CORM_FT_DATE ? today : now);
         }
     }
     corm__buf_free(&b);
@@ -203,7 +205,7 @@ corm_rc corm_delete_at(corm_db *db, void *obj, corm_site site)
     }
     int64_t deleted = 0;
     corm_rc rc = corm__delete_ids(db, m, id, 1, site, &deleted);
-    if (rc == CORM_OK) *id = 0;  /* as Django sets pk to None */
+    if (rc == CORM_OK) *id = 0; /* as Django sets pk to None */
     return rc;
 }
 
@@ -236,8 +238,8 @@ corm_rc corm_m2m_add_at(corm_db *db, void *obj, int rel, const void *other, corm
     corm__buf_addc(&b, ')');
     corm_value params[2] = {corm__field_value(obj, &m->fields[0]),
                             corm__field_value(other, &((const corm_obj *)other)->model->fields[0])};
-    corm_rc rc = b.oom ? CORM_NOMEM
-                       : corm__db_run(db, corm__buf_cstr(&b), params, 2, site, "insert", NULL);
+    corm_rc rc =
+        b.oom ? CORM_NOMEM : corm__db_run(db, corm__buf_cstr(&b), params, 2, site, "insert", NULL);
     corm__buf_free(&b);
     /* a cached set on obj is now stale */
     if (rc == CORM_OK) h->rel_loaded &= ~((uint64_t)1 << r->slot);

@@ -18,7 +18,7 @@
 ** transaction usable).  Its statements are internal events, as Django's
 ** atomic(savepoint=False) adds none to assertNumQueries. */
 typedef struct corm__tx {
-    int kind;                  /* 0: nothing opened, 1: BEGIN, 2: savepoint */
+    int kind; /* 0: nothing opened, 1: BEGIN, 2: savepoint */
 } corm__tx;
 corm_rc corm__tx_begin(corm_db *db, corm__tx *tx);
 /* Commit (release) when rc is CORM_OK, else roll back; db->err keeps the
@@ -52,12 +52,11 @@ static inline void *corm__objs_at(const corm__objs *o, size_t i)
 ** else the first), and rewrite the message "<what> of <Model>: object N
 ** (<values>) violates <constraint>".  what: "bulk_create", "save", ... */
 void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what,
-                              const corm__objs *objs, size_t row0, size_t nrows,
-                              bool bulk);
+                              const corm__objs *objs, size_t row0, size_t nrows, bool bulk);
 /* The constraint's columns (parsed from db->err), for callers that look
 ** for the offending row themselves.  Returns how many (at most max). */
-int corm__constraint_columns(const corm_error *err, const corm_model *m,
-                             const corm_field **out, int max);
+int corm__constraint_columns(const corm_error *err, const corm_model *m, const corm_field **out,
+                             int max);
 /* The kind of constraint a CORM_CONSTRAINT error is about. */
 corm_ckind corm__constraint_kind(const corm_error *err);
 
@@ -65,8 +64,7 @@ corm_ckind corm__constraint_kind(const corm_error *err);
 corm_rc corm__insert_obj(corm_db *db, void *obj, bool with_id, corm_site site);
 /* UPDATE the named fields of obj (all but the pk when names is NULL) and
 ** its auto_now fields; CORM_NOTFOUND when no row has its id. */
-corm_rc corm__update_obj(corm_db *db, void *obj, const char *const *names,
-                         corm_site site);
+corm_rc corm__update_obj(corm_db *db, void *obj, const char *const *names, corm_site site);
 /* Delete the rows ids of m with on_delete applied (Django's collector).
 ** *deleted gets the rows deleted in every table. */
 corm_rc corm__delete_ids(corm_db *db, const corm_model *m, const int64_t *ids, size_t n,

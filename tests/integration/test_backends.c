@@ -10,8 +10,18 @@
 
 static corm_db *db;
 
-static int setup(void **state) { (void)state; db = test_db_open(); return 0; }
-static int teardown(void **state) { (void)state; test_db_close(db); return 0; }
+static int setup(void **state)
+{
+    (void)state;
+    db = test_db_open();
+    return 0;
+}
+static int teardown(void **state)
+{
+    (void)state;
+    test_db_close(db);
+    return 0;
+}
 
 static const char *ids(corm_qs *qs)
 {
@@ -101,10 +111,10 @@ static void test_lookups(void **state)
     assert_string_equal(books_where("published_date__contains", corm_text("-09-")), "3,4");
     /* date parts are integers */
     assert_string_equal(books_where("published_date__year__lt", corm_int(1862)), "2,6");
-    assert_string_equal(books_where("published_date__month__in", corm_ints((const int64_t[]){1, 4}, 2)),
-                        "1,2,6");
-    assert_string_equal(books_where("published_date__day__range", corm_range(corm_int(1), corm_int(4))),
-                        "1,3,6");
+    assert_string_equal(
+        books_where("published_date__month__in", corm_ints((const int64_t[]){1, 4}, 2)), "1,2,6");
+    assert_string_equal(
+        books_where("published_date__day__range", corm_range(corm_int(1), corm_int(4))), "1,3,6");
     /* booleans: a bool or an int */
     assert_string_equal(books_where("featured", corm_bool(false)), "1,2,3,4,5,6");
     assert_string_equal(books_where("featured", corm_int(1)), "");

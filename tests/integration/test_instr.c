@@ -50,8 +50,9 @@ static const corm_finding *only(corm_capture *c, corm_finding_kind k)
             f = corm_capture_finding(c, i);
             n++;
         }
-    if (n != 1) fail_msg("%zu %s findings, 1 expected:\n%s", n, corm_finding_kind_name(k),
-                         corm_capture_report(c));
+    if (n != 1)
+        fail_msg("%zu %s findings, 1 expected:\n%s", n, corm_finding_kind_name(k),
+                 corm_capture_report(c));
     return f;
 }
 
@@ -129,7 +130,7 @@ static void test_event_fields(void **state)
     assert_string_equal(last.model, "Book");
     assert_string_equal(last.relation, "author");
     assert_site(last.site, line);
-    assert_site(last.built, built);         /* the queryset the book came from */
+    assert_site(last.built, built); /* the queryset the book came from */
     assert_true(last.parent_batch != 0);
     assert_int_equal(last.parent_nobjs, 6);
     assert_string_equal(last.path, "");
@@ -158,8 +159,8 @@ static void test_fingerprint(void **state)
 {
     (void)state;
     char n1[256], n2[256];
-    uint64_t a = corm_sql_fingerprint("SELECT *  FROM t WHERE a = 1 AND b = 'x''y' -- hi\n", n1,
-                                      sizeof n1);
+    uint64_t a =
+        corm_sql_fingerprint("SELECT *  FROM t WHERE a = 1 AND b = 'x''y' -- hi\n", n1, sizeof n1);
     uint64_t b = corm_sql_fingerprint("SELECT * FROM t WHERE a = 22 AND b = 'z'", n2, sizeof n2);
     assert_string_equal(n1, "SELECT * FROM t WHERE a = ? AND b = ?");
     assert_string_equal(n2, n1);
@@ -172,8 +173,8 @@ static void test_fingerprint(void **state)
     corm_sql_fingerprint("INSERT INTO t (a, b) VALUES (?, ?), (?, ?), (?, ?)", n1, sizeof n1);
     assert_string_equal(n1, "INSERT INTO t (a, b) VALUES (?, ?), ...");
     assert_true(corm_sql_fingerprint("INSERT INTO t (a) VALUES ($1), ($2)", NULL, 0) ==
-                corm_sql_fingerprint("INSERT INTO t (a) VALUES (?)", NULL, 0) ||
-                true);  /* one row vs several: both fold to their first row */
+                    corm_sql_fingerprint("INSERT INTO t (a) VALUES (?)", NULL, 0) ||
+                true); /* one row vs several: both fold to their first row */
     assert_true(corm_sql_fingerprint("SELECT a FROM t", NULL, 0) !=
                 corm_sql_fingerprint("SELECT b FROM t", NULL, 0));
 }
@@ -189,7 +190,8 @@ static void test_n_plus_one_fk(void **state)
     corm_order_by(qs, "id");
     Book *b;
     int line = 0;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         line = __LINE__ + 1;
         use(book_author(b)->name);
     }
@@ -220,7 +222,7 @@ static void test_n_plus_one_sets(void **state)
     corm_qs *qs = corm_all(db, Author);
     corm_order_by(qs, "id");
     Author *a;
-    corm_foreach (a, qs) assert_non_null(author_books(a));
+    corm_foreach(a, qs) assert_non_null(author_books(a));
     corm_capture_end(c);
     assert_int_equal(corm_capture_count(c), 5);
     const corm_finding *f = only(c, CORM_FINDING_N_PLUS_ONE);
@@ -236,7 +238,7 @@ static void test_n_plus_one_sets(void **state)
     built = __LINE__ + 1;
     qs = corm_all(db, Book);
     Book *b;
-    corm_foreach (b, qs) assert_non_null(book_genres(b));
+    corm_foreach(b, qs) assert_non_null(book_genres(b));
     corm_capture_end(c);
     assert_int_equal(corm_capture_count(c), 7);
     f = only(c, CORM_FINDING_N_PLUS_ONE);
@@ -254,7 +256,7 @@ static void test_n_plus_one_deferred(void **state)
     corm_qs *qs = corm_all(db, Book);
     corm_only(qs, "title");
     Book *b;
-    corm_foreach (b, qs) use(corm_field(b, description));
+    corm_foreach(b, qs) use(corm_field(b, description));
     corm_capture_end(c);
     assert_int_equal(corm_capture_count(c), 7);
     const corm_finding *f = only(c, CORM_FINDING_N_PLUS_ONE);
@@ -262,7 +264,8 @@ static void test_n_plus_one_deferred(void **state)
     assert_string_equal(f->relation, "description");
     assert_int_equal(f->count, 6);
     assert_string_equal(f->fix, fix("load \"description\" with the objects: add it to "
-                                    "corm_only(qs, ...) or drop it from corm_defer(qs, ...)", built));
+                                    "corm_only(qs, ...) or drop it from corm_defer(qs, ...)",
+                                    built));
     corm_capture_free(c);
     corm_qs_free(qs);
 }
@@ -277,7 +280,8 @@ static void test_nested_loops(void **state)
     corm_qs *qs = corm_all(db, Author);
     corm_order_by(qs, "id");
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         const corm_list *books = author_books(a);
         for (size_t i = 0; i < books->n; i++) {
             Publisher *p = book_publisher(books->items[i]);
@@ -308,7 +312,8 @@ static void test_interleaved(void **state)
     int built = __LINE__ + 1;
     corm_qs *qs = corm_all(db, Book);
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         use(book_author(b)->name);
         assert_non_null(book_genres(b));
     }
@@ -333,7 +338,8 @@ static void test_partly_prefetched(void **state)
     corm_qs *qs = corm_all(db, Author);
     corm_prefetch_related(qs, "books");
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         const corm_list *books = author_books(a);
         for (size_t i = 0; i < books->n; i++) assert_non_null(book_genres(books->items[i]));
     }
@@ -352,7 +358,8 @@ static void test_partly_prefetched(void **state)
     c = corm_capture_begin(db, "fixed");
     qs = corm_all(db, Author);
     corm_prefetch_related(qs, "books__genres");
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         const corm_list *books = author_books(a);
         for (size_t i = 0; i < books->n; i++) assert_non_null(book_genres(books->items[i]));
     }
@@ -365,10 +372,7 @@ static void test_partly_prefetched(void **state)
 
 /* --------------------------------------------------- no false positives */
 
-static Author *author_of(Book *b)
-{
-    return book_author(b);  /* one call site for every caller */
-}
+static Author *author_of(Book *b) { return book_author(b); /* one call site for every caller */ }
 
 static void test_no_false_positives(void **state)
 {
@@ -406,14 +410,15 @@ static void test_no_false_positives(void **state)
     corm_qs *nopub = corm_all(db, Book);
     corm_filter(nopub, "publisher__isnull", corm_bool(true));
     Book *b;
-    corm_foreach (b, nopub) assert_null(book_publisher(b));
+    corm_foreach(b, nopub) assert_null(book_publisher(b));
     assert_int_equal(corm_qs_len(nopub), 3);
     corm_qs_free(nopub);
 
     /* select_related and prefetched data */
     corm_qs *joined = corm_all(db, Book);
     corm_select_related(joined, "author__country");
-    corm_foreach (b, joined) {
+    corm_foreach(b, joined)
+    {
         Country *co = author_country(book_author(b));
         use(co ? co->name : NULL);
     }
@@ -421,16 +426,17 @@ static void test_no_false_positives(void **state)
     corm_qs *pf = corm_all(db, Author);
     corm_prefetch_related(pf, "books__genres");
     Author *a;
-    corm_foreach (a, pf) {
+    corm_foreach(a, pf)
+    {
         const corm_list *books = author_books(a);
         for (size_t i = 0; i < books->n; i++) assert_non_null(book_genres(books->items[i]));
     }
     corm_qs_free(pf);
     /* a Prefetch with to_attr, read through corm_attr */
     corm_qs *pa = corm_all(db, Author);
-    corm_order_by(pa, "-name");   /* not the statement above: that would be a duplicate */
+    corm_order_by(pa, "-name"); /* not the statement above: that would be a duplicate */
     corm_prefetch(pa, "books", NULL, "all_books");
-    corm_foreach (a, pa) assert_non_null(corm_attr(a, "all_books"));
+    corm_foreach(a, pa) assert_non_null(corm_attr(a, "all_books"));
     corm_qs_free(pa);
 
     corm_capture_end(c);
@@ -451,7 +457,8 @@ static void test_count_exists_in_loop(void **state)
     corm_qs *qs = corm_all(db, Author);
     Author *a;
     int64_t total = 0;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         corm_qs *mine = author_books_qs(a);
         total += corm_count(mine);
         corm_qs_free(mine);
@@ -463,8 +470,10 @@ static void test_count_exists_in_loop(void **state)
     assert_string_equal(f->model, "Author");
     assert_string_equal(f->relation, "books");
     assert_int_equal(f->count, 4);
-    snprintf(fixbuf, sizeof fixbuf, "corm_annotate(qs, \"books_count\", corm_Count(qs, \"books\", "
-             "false)) at %s; then read corm_annotation(obj, \"books_count\")", at(built));
+    snprintf(fixbuf, sizeof fixbuf,
+             "corm_annotate(qs, \"books_count\", corm_Count(qs, \"books\", "
+             "false)) at %s; then read corm_annotation(obj, \"books_count\")",
+             at(built));
     assert_string_equal(f->fix, fixbuf);
     corm_capture_free(c);
     corm_qs_free(qs);
@@ -473,7 +482,8 @@ static void test_count_exists_in_loop(void **state)
     built = __LINE__ + 1;
     qs = corm_all(db, Author);
     int n = 0;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         corm_qs *mine = author_books_qs(a);
         n += corm_exists(mine);
         corm_qs_free(mine);
@@ -481,9 +491,11 @@ static void test_count_exists_in_loop(void **state)
     corm_capture_end(c);
     assert_int_equal(n, 3);
     f = only(c, CORM_FINDING_EXISTS_IN_LOOP);
-    snprintf(fixbuf, sizeof fixbuf, "corm_qs *in = corm_all(db, Book); corm_filter_expr(in, "
+    snprintf(fixbuf, sizeof fixbuf,
+             "corm_qs *in = corm_all(db, Book); corm_filter_expr(in, "
              "\"author\", corm_OuterRef(in, \"pk\")); corm_annotate(qs, \"has_books\", "
-             "corm_Exists(qs, in)) at %s; then read corm_annotation(obj, \"has_books\")", at(built));
+             "corm_Exists(qs, in)) at %s; then read corm_annotation(obj, \"has_books\")",
+             at(built));
     assert_string_equal(f->fix, fixbuf);
     corm_capture_free(c);
     corm_qs_free(qs);
@@ -497,7 +509,8 @@ static void test_filter_in_loop(void **state)
     int built = __LINE__ + 1;
     corm_qs *qs = corm_all(db, Author);
     Author *a;
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         corm_qs *mine = author_books_qs(a);
         corm_filter(mine, "pages__gt", corm_int(300));
         assert_int_equal(corm_eval(mine), CORM_OK);
@@ -507,9 +520,11 @@ static void test_filter_in_loop(void **state)
     const corm_finding *f = only(c, CORM_FINDING_N_PLUS_ONE);
     assert_string_equal(f->relation, "books");
     assert_int_equal(f->count, 4);
-    snprintf(fixbuf, sizeof fixbuf, "corm_qs *inner = corm_all(db, Book); /* the loop's filters */ "
+    snprintf(fixbuf, sizeof fixbuf,
+             "corm_qs *inner = corm_all(db, Book); /* the loop's filters */ "
              "corm_prefetch(qs, \"books\", inner, \"filtered_books\") at %s; then read "
-             "corm_attr(obj, \"filtered_books\")", at(built));
+             "corm_attr(obj, \"filtered_books\")",
+             at(built));
     assert_string_equal(f->fix, fixbuf);
     corm_capture_free(c);
     corm_qs_free(qs);
@@ -520,7 +535,8 @@ static void test_filter_in_loop(void **state)
     built = __LINE__ + 1;
     qs = corm_all(db, Author);
     corm_prefetch_related(qs, "books");
-    corm_foreach (a, qs) {
+    corm_foreach(a, qs)
+    {
         corm_qs *mine = author_books_qs(a);
         corm_filter(mine, "pages__gt", corm_int(300));
         assert_int_equal(corm_eval(mine), CORM_OK);
@@ -546,7 +562,7 @@ static void test_prefetch_in_loop(void **state)
     int built = __LINE__ + 1;
     corm_qs *qs = corm_all(db, Author);
     Author *a;
-    corm_foreach (a, qs) assert_int_equal(corm_prefetch_objects(db, &a, 1, "books"), CORM_OK);
+    corm_foreach(a, qs) assert_int_equal(corm_prefetch_objects(db, &a, 1, "books"), CORM_OK);
     corm_capture_end(c);
     assert_int_equal(corm_capture_count(c), 5);
     const corm_finding *f = only(c, CORM_FINDING_PREFETCH_IN_LOOP);
@@ -637,10 +653,11 @@ static void test_lookups_writes_duplicates(void **state)
         ptrs[i] = &gs[i];
         gs[i].name = (char *)renamed[i];
     }
-    assert_int_equal(corm_bulk_update_at(db, (void *const *)ptrs, 6, (const char *const[]){"name", NULL},
-                                         &opts, CORM_SITE), 6);
+    assert_int_equal(corm_bulk_update_at(db, (void *const *)ptrs, 6,
+                                         (const char *const[]){"name", NULL}, &opts, CORM_SITE),
+                     6);
     corm_capture_end(c);
-    assert_true(corm_capture_count(c) >= 6);  /* 3 batches each, at least */
+    assert_true(corm_capture_count(c) >= 6); /* 3 batches each, at least */
     no_findings(c);
     corm_capture_free(c);
 }
@@ -655,7 +672,7 @@ static void test_unused_eager(void **state)
     corm_qs *qs = corm_all(db, Book);
     corm_select_related(qs, "author", "publisher");
     Book *b;
-    corm_foreach (b, qs) use(book_author(b)->name);   /* publisher never read */
+    corm_foreach(b, qs) use(book_author(b)->name); /* publisher never read */
     corm_qs_free(qs);
     int pbuilt = __LINE__ + 1;
     corm_qs *pf = corm_all(db, Author);
@@ -670,11 +687,13 @@ static void test_unused_eager(void **state)
     assert_string_equal(f->model, "Book");
     assert_string_equal(f->relation, "publisher");
     assert_int_equal(f->count, 6);
-    assert_string_equal(f->fix, fix("remove \"publisher\" from corm_select_related(qs, ...)", built));
+    assert_string_equal(f->fix,
+                        fix("remove \"publisher\" from corm_select_related(qs, ...)", built));
     f = corm_capture_finding(c, 1);
     assert_int_equal(f->kind, CORM_FINDING_UNUSED_EAGER);
     assert_string_equal(f->relation, "books");
-    assert_string_equal(f->fix, fix("remove \"books\" from corm_prefetch_related(qs, ...)", pbuilt));
+    assert_string_equal(f->fix,
+                        fix("remove \"books\" from corm_prefetch_related(qs, ...)", pbuilt));
     corm_capture_free(c);
 
     /* an assertion block around the evaluation only: the reads after it
@@ -724,7 +743,7 @@ static void test_strict_mode(void **state)
     assert_non_null(book_author(corm_get(one)));
     corm_qs_free(one);
     corm_capture_end(c);
-    assert_int_equal(corm_capture_count(c), 4);   /* books, 1 author, get, its author */
+    assert_int_equal(corm_capture_count(c), 4); /* books, 1 author, get, its author */
     const corm_finding *f = only(c, CORM_FINDING_N_PLUS_ONE);
     assert_true(f->blocked);
     assert_int_equal(f->count, 2);
@@ -744,11 +763,13 @@ static void test_auto_mode(void **state)
     corm_order_by(qs, "id");
     Book *b;
     char names[256] = "";
-    CORM_ASSERT_NUM_QUERIES(db, 3) {
-        corm_foreach (b, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 3)
+    {
+        corm_foreach(b, qs)
+        {
             strcat(names, book_author(b)->name);
             strcat(names, ";");
-            Publisher *p = book_publisher(b);   /* NULL keys are not loaded */
+            Publisher *p = book_publisher(b); /* NULL keys are not loaded */
             use(p ? p->name : NULL);
         }
     }
@@ -771,8 +792,10 @@ static void test_auto_mode(void **state)
     corm_order_by(qs, "id");
     Author *a;
     size_t ngenres = 0, nbooks = 0;
-    CORM_ASSERT_NUM_QUERIES(db, 3) {
-        corm_foreach (a, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 3)
+    {
+        corm_foreach(a, qs)
+        {
             const corm_list *books = author_books(a);
             nbooks += books->n;
             for (size_t i = 0; i < books->n; i++) ngenres += book_genres(books->items[i])->n;
@@ -799,10 +822,10 @@ static void test_captures_nest(void **state)
     corm_qs *qs = corm_all(db, Country);
     assert_int_equal(corm_eval(qs), CORM_OK);
     corm_capture *inner = corm_capture_begin(db, "inner");
-    assert_int_equal(corm_count(qs), 3);   /* evaluated: no query */
+    assert_int_equal(corm_count(qs), 3); /* evaluated: no query */
     corm_qs *q2 = corm_all(db, Tag);
     assert_int_equal(corm_eval(q2), CORM_OK);
-    corm_capture_end(outer);               /* ends the inner one too */
+    corm_capture_end(outer); /* ends the inner one too */
     assert_int_equal(corm_capture_count(inner), 1);
     assert_int_equal(corm_capture_count(outer), 2);
     assert_string_equal(corm_capture_event(inner, 0)->scope, "inner");
@@ -848,7 +871,8 @@ static void test_check_message(void **state)
     corm_slice(qs, 0, 2);
     Book *b;
     int line = 0;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         line = __LINE__ + 1;
         use(book_author(b)->name);
     }
@@ -860,7 +884,8 @@ static void test_check_message(void **state)
     snprintf(want, sizeof want, "     fk:Book.author at %s (test_check_message)", at(line));
     assert_non_null(strstr(msg, want));
     assert_non_null(strstr(msg, "     params: (1)\n"));
-    assert_non_null(strstr(msg, "Findings:\n  - n_plus_one: Book.author loaded one object at a time"));
+    assert_non_null(
+        strstr(msg, "Findings:\n  - n_plus_one: Book.author loaded one object at a time"));
     assert_non_null(strstr(msg, "fix: corm_select_related(qs, \"author\")"));
     assert_null(corm_capture_check(c, 3, false, "views.c", 13));
     assert_null(corm_capture_check(c, 5, true, "views.c", 14));
@@ -889,7 +914,7 @@ static void test_json_log_and_metrics(void **state)
     corm_capture *c = corm_capture_begin(db, "GET /books");
     corm_qs *qs = corm_all(db, Book);
     Book *b;
-    corm_foreach (b, qs) use(book_author(b)->name);
+    corm_foreach(b, qs) use(book_author(b)->name);
     corm_capture_end(c);
     corm_capture_free(c);
     corm_qs_free(qs);
@@ -935,7 +960,8 @@ static void test_json_log_and_metrics(void **state)
     bool six = false;
     for (; fk; fk = strstr(fk + 1, "corm_statements_total{fingerprint=\"")) {
         const char *eol = strchr(fk, '\n');
-        if (eol && eol - fk > 3 && strncmp(eol - 2, " 6", 2) == 0 && strstr(fk, "origin=\"fk\"") < eol)
+        if (eol && eol - fk > 3 && strncmp(eol - 2, " 6", 2) == 0 &&
+            strstr(fk, "origin=\"fk\"") < eol)
             six = true;
     }
     assert_true(six);
@@ -963,9 +989,9 @@ static void test_callback_and_env(void **state)
     corm_capture *inner = corm_capture_begin(db, "inner");
     corm_qs *qs = corm_all(db, Book);
     Book *b;
-    corm_foreach (b, qs) use(book_author(b)->name);
+    corm_foreach(b, qs) use(book_author(b)->name);
     corm_capture_end(inner);
-    assert_int_equal(nseen, 0);   /* reported once, by the outermost */
+    assert_int_equal(nseen, 0); /* reported once, by the outermost */
     corm_capture_end(c);
     assert_int_equal(nseen, 1);
     corm_capture_free(inner);

@@ -58,8 +58,11 @@ static void sleep_ms(int ms)
 /* ------------------------------------------------------------ threads */
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_barrier_t start;  /* every thread starts at once: contention */
-static struct { corm_db *db; int holders; } held[POOL_SIZE];
+static pthread_barrier_t start; /* every thread starts at once: contention */
+static struct {
+    corm_db *db;
+    int holders;
+} held[POOL_SIZE];
 static int shared_use, failures, timeouts;
 static char first_failure[512];
 
@@ -78,7 +81,7 @@ static void hold(corm_db *d, int delta)
     int i = 0;
     while (i < POOL_SIZE && held[i].db && held[i].db != d) i++;
     if (i == POOL_SIZE) {
-        failures++;  /* more distinct connections than the pool has */
+        failures++; /* more distinct connections than the pool has */
     } else {
         held[i].db = d;
         held[i].holders += delta;
@@ -111,7 +114,7 @@ static void *worker(void *arg)
         Tag t = CORM_NEW(Tag);
         t.name = name;
         if (corm_save(d, &t) != CORM_OK) note_failure("save", corm_db_error(d));
-        sleep_ms(1);  /* a request takes a while: the others must wait */
+        sleep_ms(1); /* a request takes a while: the others must wait */
         hold(d, -1);
         corm_pool_release(pool, d);
     }
@@ -134,7 +137,7 @@ static void test_threads(void **state)
     assert_int_equal(st.size, POOL_SIZE);
     assert_int_equal(st.idle, POOL_SIZE);
     assert_int_equal(st.acquired, NTHREADS * NITERS);
-    assert_true(st.waited > 0);  /* 12 threads, 4 connections */
+    assert_true(st.waited > 0); /* 12 threads, 4 connections */
     corm_qs *qs = corm_all(db, Tag);
     assert_int_equal(corm_count(qs), NTHREADS * NITERS);
     corm_qs_free(qs);
@@ -211,7 +214,7 @@ static void test_release_rolls_back(void **state)
     Genre g = CORM_NEW(Genre);
     g.name = "never committed";
     assert_int_equal(corm_save(d, &g), CORM_OK);
-    corm_pool_release(pool, d);  /* forgot to commit */
+    corm_pool_release(pool, d); /* forgot to commit */
     assert_int_equal(corm_pool_get_stats(pool).rolled_back, 1);
     corm_qs *qs = corm_all(db, Genre);
     corm_filter(qs, "name", corm_text("never committed"));
@@ -228,8 +231,8 @@ static void test_health_check(void **state)
 {
     (void)state;
     corm_error err;
-    corm_pool_config cfg = {.url = test_db_url(), .schema = &bookstore_schema, .size = 1,
-                            .check_idle_ms = 1};
+    corm_pool_config cfg = {
+        .url = test_db_url(), .schema = &bookstore_schema, .size = 1, .check_idle_ms = 1};
     corm_pool *p = corm_pool_open(&cfg, &err);
     assert_non_null(p);
     corm_db *d = corm_pool_acquire(p, -1, &err);
@@ -272,7 +275,9 @@ static void test_open_errors(void **state)
     assert_non_null(strstr(err.message, "pool connection 1 of 4"));
     assert_null(corm_pool_open(NULL, &err));
     assert_int_equal(err.rc, CORM_MISUSE);
-    corm_pool_config bad_alias = {.url = test_db_url(), .schema = &bookstore_schema, .size = 2,
+    corm_pool_config bad_alias = {.url = test_db_url(),
+                                  .schema = &bookstore_schema,
+                                  .size = 2,
                                   .aliases = (const corm_alias[]){{"default", "sqlite::memory:"}},
                                   .naliases = 1};
     assert_null(corm_pool_open(&bad_alias, &err));
@@ -284,12 +289,9 @@ static void test_open_errors(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_threads),
-        cmocka_unit_test(test_timeout),
-        cmocka_unit_test(test_wakeup),
-        cmocka_unit_test(test_release_rolls_back),
-        cmocka_unit_test(test_health_check),
-        cmocka_unit_test(test_open_errors),
+        cmocka_unit_test(test_threads),      cmocka_unit_test(test_timeout),
+        cmocka_unit_test(test_wakeup),       cmocka_unit_test(test_release_rolls_back),
+        cmocka_unit_test(test_health_check), cmocka_unit_test(test_open_errors),
     };
     return cmocka_run_group_tests_name("pool", tests, setup, teardown);
 }

@@ -8,8 +8,18 @@
 
 static corm_db *db;
 
-static int setup(void **state) { (void)state; db = test_db_open(); return 0; }
-static int teardown(void **state) { (void)state; test_db_close(db); return 0; }
+static int setup(void **state)
+{
+    (void)state;
+    db = test_db_open();
+    return 0;
+}
+static int teardown(void **state)
+{
+    (void)state;
+    test_db_close(db);
+    return 0;
+}
 
 /* "1,2" from a list of objects */
 static const char *list_ids(const corm_list *l)
@@ -46,8 +56,10 @@ static void test_reverse_fk(void **state)
     corm_prefetch_related(qs, "books");
     char got[256] = "";
     Author *a;
-    CORM_ASSERT_NUM_QUERIES(db, 2) {
-        corm_foreach (a, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        corm_foreach(a, qs)
+        {
             strcat(got, list_ids(author_books(a)));
             strcat(got, ";");
         }
@@ -65,8 +77,10 @@ static void test_m2m_both_ways(void **state)
     corm_prefetch(qs, "genres", genres, NULL);
     char got[256] = "";
     Book *b;
-    CORM_ASSERT_NUM_QUERIES(db, 2) {
-        corm_foreach (b, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        corm_foreach(b, qs)
+        {
             strcat(got, list_ids(book_genres(b)));
             strcat(got, ";");
         }
@@ -80,8 +94,10 @@ static void test_m2m_both_ways(void **state)
     corm_prefetch_related(qs, "books");
     got[0] = '\0';
     Genre *g;
-    CORM_ASSERT_NUM_QUERIES(db, 2) {
-        corm_foreach (g, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        corm_foreach(g, qs)
+        {
             const corm_list *l = genre_books(g);
             char n[16];
             snprintf(n, sizeof n, "%zu;", l->n);
@@ -100,8 +116,10 @@ static void test_nested_and_merged(void **state)
     corm_prefetch_related(qs, "books", "books__genres", "books");
     size_t links = 0;
     Author *a;
-    CORM_ASSERT_NUM_QUERIES(db, 3) {
-        corm_foreach (a, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 3)
+    {
+        corm_foreach(a, qs)
+        {
             const corm_list *bl = author_books(a);
             for (size_t i = 0; i < bl->n; i++) links += book_genres(bl->items[i])->n;
         }
@@ -115,8 +133,10 @@ static void test_nested_and_merged(void **state)
     corm_prefetch_related(qs, "authors__books__genres");
     links = 0;
     Country *c;
-    CORM_ASSERT_NUM_QUERIES(db, 4) {
-        corm_foreach (c, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 4)
+    {
+        corm_foreach(c, qs)
+        {
             const corm_list *al = country_authors(c);
             for (size_t i = 0; i < al->n; i++) {
                 const corm_list *bl = author_books(al->items[i]);
@@ -132,8 +152,10 @@ static void test_nested_and_merged(void **state)
     corm_prefetch_related(qs, "author__country");
     char got[128] = "";
     Book *b;
-    CORM_ASSERT_NUM_QUERIES(db, 3) {
-        corm_foreach (b, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 3)
+    {
+        corm_foreach(b, qs)
+        {
             Country *co = author_country(book_author(b));
             strcat(got, co ? co->code : "-");
         }
@@ -155,13 +177,15 @@ static void test_prefetch_objects_to_attr(void **state)
     corm_prefetch(qs, "books", all, "all_books");
     corm_qs *top = corm_all(db, Book);
     corm_order_by(top, "-published_date");
-    corm_slice(top, 0, 2);               /* the two newest per author */
+    corm_slice(top, 0, 2); /* the two newest per author */
     corm_select_related(top, "publisher");
     corm_prefetch(qs, "books", top, "newest");
     char got[256] = "";
     Author *a;
-    CORM_ASSERT_NUM_QUERIES(db, 4) {
-        corm_foreach (a, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 4)
+    {
+        corm_foreach(a, qs)
+        {
             strcat(got, list_ids(corm_attr(a, "long_books")));
             strcat(got, "|");
             strcat(got, list_ids(corm_attr(a, "all_books")));
@@ -207,10 +231,14 @@ static void test_objects_in_hand_and_empty(void **state)
     assert_int_equal(corm_eval(qs), CORM_OK);
     void *items[4];
     for (size_t i = 0; i < 4; i++) items[i] = corm_qs_at(qs, i);
-    CORM_ASSERT_NUM_QUERIES(db, 2) {
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
         assert_int_equal(corm_prefetch_objects(db, items, 4, "books", "books__genres"), CORM_OK);
     }
-    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_string_equal(list_ids(author_books(items[1])), "3,4,5"); }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_string_equal(list_ids(author_books(items[1])), "3,4,5");
+    }
     corm_qs_free(qs);
 
     /* no parents: no prefetch query at all */
@@ -293,9 +321,11 @@ static void test_one_to_one_and_self(void **state)
     corm_select_related(qs, "profile", "account_manager__profile");
     corm_order_by(qs, "id");
     char got[128] = "";
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
         User *u;
-        corm_foreach (u, qs) {
+        corm_foreach(u, qs)
+        {
             Profile *p = user_profile(u);
             User *m = user_account_manager(u);
             strcat(got, p ? p->bio : "-");
@@ -310,7 +340,8 @@ static void test_one_to_one_and_self(void **state)
     qs = corm_all(db, Profile);
     corm_select_related(qs, "user");
     corm_order_by(qs, "id");
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
         assert_int_equal(corm_eval(qs), CORM_OK);
         assert_string_equal(profile_user(corm_qs_at(qs, 1))->email, "u3@example.com");
     }
@@ -320,9 +351,11 @@ static void test_one_to_one_and_self(void **state)
     corm_prefetch_related(qs, "profile", "managed_users");
     corm_order_by(qs, "id");
     got[0] = '\0';
-    CORM_ASSERT_NUM_QUERIES(db, 3) {
+    CORM_ASSERT_NUM_QUERIES(db, 3)
+    {
         User *u;
-        corm_foreach (u, qs) {
+        corm_foreach(u, qs)
+        {
             Profile *p = user_profile(u);
             char one[32];
             snprintf(one, sizeof one, "%s/%zu;", p ? p->bio : "-", user_managed_users(u)->n);
@@ -380,14 +413,18 @@ static void test_many_parents(void **state)
     (void)state;
     /* 100,000 parents: far past SQLite's 32,766 bound variables, still one
     ** query per level */
-    assert_int_equal(corm_exec(db,
-        "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000) "
-        "INSERT INTO \"author\" (\"name\", \"email\") SELECT 'bulk ' || x, 'b@example.com' FROM n"),
+    assert_int_equal(
+        corm_exec(
+            db, "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 100000) "
+                "INSERT INTO \"author\" (\"name\", \"email\") SELECT 'bulk ' || x, 'b@example.com' "
+                "FROM n"),
         CORM_OK);
-    assert_int_equal(corm_exec(db,
-        "INSERT INTO \"book\" (\"title\", \"author_id\", \"published_date\", \"isbn\", \"pages\", "
-        "\"price\", \"description\", \"featured\") SELECT 'last', max(id), '2020-01-01', 'x-last', 1, 1, '', FALSE "
-        "FROM \"author\""), CORM_OK);
+    assert_int_equal(corm_exec(db, "INSERT INTO \"book\" (\"title\", \"author_id\", "
+                                   "\"published_date\", \"isbn\", \"pages\", "
+                                   "\"price\", \"description\", \"featured\") SELECT 'last', "
+                                   "max(id), '2020-01-01', 'x-last', 1, 1, '', FALSE "
+                                   "FROM \"author\""),
+                     CORM_OK);
     corm_qs *qs = corm_all(db, Author);
     corm_filter(qs, "name__startswith", corm_text("bulk "));
     corm_prefetch_related(qs, "books");

@@ -9,8 +9,18 @@
 
 static corm_db *db;
 
-static int setup(void **state) { (void)state; db = test_db_open(); return 0; }
-static int teardown(void **state) { (void)state; test_db_close(db); return 0; }
+static int setup(void **state)
+{
+    (void)state;
+    db = test_db_open();
+    return 0;
+}
+static int teardown(void **state)
+{
+    (void)state;
+    test_db_close(db);
+    return 0;
+}
 
 /* ids of Book filtered by one lookup, ordered by id */
 static const char *books_where(const char *lookup, corm_value v)
@@ -43,10 +53,12 @@ static void test_lookups(void **state)
     assert_string_equal(books_where("pages__lte", corm_int(296)), "3,6");
     assert_string_equal(books_where("id__in", corm_ints((const int64_t[]){2, 4, 99}, 3)), "2,4");
     assert_string_equal(books_where("pk__in", corm_ints(NULL, 0)), "");
-    assert_string_equal(books_where("title__in", corm_texts((const char *const[]){"1Q84", "Beowulf"}, 2)), "5,6");
+    assert_string_equal(
+        books_where("title__in", corm_texts((const char *const[]){"1Q84", "Beowulf"}, 2)), "5,6");
     assert_string_equal(books_where("publisher__isnull", corm_bool(true)), "2,4,6");
     assert_string_equal(books_where("publisher__isnull", corm_bool(false)), "1,3,5");
-    assert_string_equal(books_where("pages__range", corm_range(corm_int(296), corm_int(940))), "2,3,4,5");
+    assert_string_equal(books_where("pages__range", corm_range(corm_int(296), corm_int(940))),
+                        "2,3,4,5");
     assert_string_equal(books_where("published_date__year", corm_int(2009)), "5");
     assert_string_equal(books_where("published_date__year__gte", corm_int(1987)), "3,4,5");
     assert_string_equal(books_where("published_date__month", corm_int(9)), "3,4");
@@ -221,9 +233,10 @@ static void test_evaluation_is_cached(void **state)
     corm_qs *qs = corm_all(db, Book);
     Book *b;
     int n = 0;
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
-        corm_foreach (b, qs) n += b->id > 0;
-        corm_foreach (b, qs) n += b->id > 0;
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        corm_foreach(b, qs) n += b->id > 0;
+        corm_foreach(b, qs) n += b->id > 0;
         assert_int_equal(corm_count(qs), 6);
         assert_int_equal(corm_exists(qs), 1);
     }
@@ -252,7 +265,8 @@ static void test_lazy_fk(void **state)
     corm_order_by(qs, "id");
     assert_int_equal(corm_eval(qs), CORM_OK);
     Book *b1 = corm_qs_at(qs, 0), *b2 = corm_qs_at(qs, 1);
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
         assert_string_equal(book_author(b1)->name, "Victor Hugo");
         assert_string_equal(book_author(b1)->name, "Victor Hugo"); /* cached */
     }
@@ -263,7 +277,10 @@ static void test_lazy_fk(void **state)
     assert_true(corm_is_null(b2, "publisher"));
     assert_false(corm_is_null(b1, "publisher"));
     /* nested lazy chain */
-    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(author_country(book_author(b1))->code, "FR"); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_string_equal(author_country(book_author(b1))->code, "FR");
+    }
     corm_qs_free(qs);
 }
 
@@ -277,8 +294,10 @@ static void test_select_related(void **state)
     corm_slice(qs, 0, 10);
     char seen[512] = "";
     Book *b;
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
-        corm_foreach (b, qs) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        corm_foreach(b, qs)
+        {
             Author *a = book_author(b);
             Country *c = author_country(a);
             Publisher *p = book_publisher(b);
@@ -296,7 +315,8 @@ static void test_select_related(void **state)
     qs = corm_all(db, Book);
     corm_select_related(qs, "author__country");
     corm_filter(qs, "pk", corm_int(6));
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
         b = corm_get(qs);
         assert_non_null(b);
         assert_string_equal(book_author(b)->name, "Anonymous");
@@ -320,7 +340,8 @@ static void test_related_sets(void **state)
     assert_int_equal(corm_eval(qs), CORM_OK);
     Author *hugo = corm_qs_at(qs, 0), *llosa = corm_qs_at(qs, 3);
     const corm_list *books;
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
         books = author_books(hugo);
         books = author_books(hugo); /* cached on the object */
     }
@@ -399,7 +420,8 @@ static void test_errors(void **state)
     corm_qs_free(qs);
 
     /* no query ran for any of the above */
-    CORM_ASSERT_NUM_QUERIES(db, 0) {
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
         qs = corm_all(db, Book);
         corm_order_by(qs, "-nope");
         assert_int_equal(corm_eval(qs), CORM_SCHEMA);

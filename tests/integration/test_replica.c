@@ -27,7 +27,7 @@ static const char *text_of(corm_db *d, const char *sql)
 {
     static char out[128];
     corm_qs *qs = corm_sql(d, sql, NULL, 0);
-    corm_using(qs, "default");  /* d itself, whatever its router says */
+    corm_using(qs, "default"); /* d itself, whatever its router says */
     if (corm_eval(qs) != CORM_OK) fail_msg("%s: %s", sql, corm_qs_error(qs)->message);
     snprintf(out, sizeof out, "%s", corm_row_text(qs, 0, "v") ? corm_row_text(qs, 0, "v") : "");
     corm_qs_free(qs);
@@ -118,7 +118,7 @@ static void test_lag_read_after_write(void **state)
     a.email = "ursula@example.com";
     corm_set_null(&a, "country", true);
     corm_set_null(&a, "bio", true);
-    assert_int_equal(corm_save(db, &a), CORM_OK);  /* writes: the primary */
+    assert_int_equal(corm_save(db, &a), CORM_OK); /* writes: the primary */
 
     /* read-after-write through the router: the replica has not seen it */
     corm_qs *qs = corm_all(db, Author);
@@ -153,18 +153,22 @@ static void test_pool_with_replica(void **state)
     char rurl[1024];
     snprintf(rurl, sizeof rurl, "%s&%s", getenv("CORM_TEST_PG_REPLICA"), opts);
     corm_alias aliases[] = {{"replica", rurl}};
-    corm_pool_config cfg = {.url = test_db_url(), .schema = &bookstore_schema, .size = 2,
-                            .aliases = aliases, .naliases = 1,
-                            .router = corm_router_replica, .router_ud = "replica"};
+    corm_pool_config cfg = {.url = test_db_url(),
+                            .schema = &bookstore_schema,
+                            .size = 2,
+                            .aliases = aliases,
+                            .naliases = 1,
+                            .router = corm_router_replica,
+                            .router_ud = "replica"};
     corm_error err;
     corm_pool *p = corm_pool_open(&cfg, &err);
     assert_non_null(p);
     corm_db *d = corm_pool_acquire(p, -1, &err);
     assert_non_null(d);
-    assert_string_equal(text_of(corm_db_alias(d, "replica"), "SELECT pg_is_in_recovery()::text AS v"),
-                        "true");
+    assert_string_equal(
+        text_of(corm_db_alias(d, "replica"), "SELECT pg_is_in_recovery()::text AS v"), "true");
     wait_caught_up();
-    assert_int_equal(count(corm_all(d, Book)), 6);  /* routed to the replica */
+    assert_int_equal(count(corm_all(d, Book)), 6); /* routed to the replica */
     corm_pool_release(p, d);
     corm_pool_close(p);
 }

@@ -103,7 +103,7 @@ static void test_live_log_with_explain(void **state)
     int built = __LINE__ + 1;
     corm_qs *qs = corm_all(db, Book);
     Book *b;
-    corm_foreach (b, qs) sink += strlen(book_author(b)->name);
+    corm_foreach(b, qs) sink += strlen(book_author(b)->name);
     corm_qs_free(qs);
     /* a filter on a column with no index, a few times */
     for (int i = 0; i < 3; i++) {
@@ -117,7 +117,8 @@ static void test_live_log_with_explain(void **state)
     assert_int_equal(corm_instr_log(in, "off"), CORM_OK);
 
     char args[1024];
-    snprintf(args, sizeof args, "%s --db '%s' --schema examples/bookstore.corm", path, test_db_url());
+    snprintf(args, sizeof args, "%s --db '%s' --schema examples/bookstore.corm", path,
+             test_db_url());
     int status;
     char *out = run_report(args, &status);
     unlink(path);
@@ -133,8 +134,9 @@ static void test_live_log_with_explain(void **state)
     assert_non_null(strstr(out, "\nIndex advice (EXPLAIN on "));
     if (!test_db_is_pg()) {
         /* SQLite plans even tiny tables by their indexes */
-        assert_non_null(strstr(out, "    plan: SCAN T0\n    book is scanned, filtered on pages\n"
-                                    "      add to model Book in the schema:  pages: integer db_index\n"));
+        assert_non_null(
+            strstr(out, "    plan: SCAN T0\n    book is scanned, filtered on pages\n"
+                        "      add to model Book in the schema:  pages: integer db_index\n"));
         /* the filter on the primary key needs nothing */
         assert_null(strstr(out, "filtered on id"));
     }

@@ -128,7 +128,7 @@ static void test_router(void **state)
     Tag t = CORM_NEW(Tag);
     t.name = "written";
     assert_int_equal(corm_save(db, &t), CORM_OK);
-    assert_int_equal(books(corm_all(db, Tag)), 0);  /* the replica has none */
+    assert_int_equal(books(corm_all(db, Tag)), 0); /* the replica has none */
     qs = corm_all(db, Tag);
     corm_using(qs, "default");
     assert_int_equal(books(qs), 1);
@@ -139,7 +139,7 @@ static void test_router(void **state)
     assert_int_equal(books(corm_all(db, Tag)), 1);
     assert_int_equal(books(corm_all(db, Book)), 6);
     qs = corm_all(db, Book);
-    corm_using(qs, "replica");  /* explicit wins */
+    corm_using(qs, "replica"); /* explicit wins */
     assert_int_equal(books(qs), 7);
     assert_int_equal(corm_commit(db), CORM_OK);
     assert_int_equal(books(corm_all(db, Book)), 7);

@@ -10,8 +10,18 @@
 
 static corm_db *db;
 
-static int setup(void **state) { (void)state; db = test_db_open(); return 0; }
-static int teardown(void **state) { (void)state; test_db_close(db); return 0; }
+static int setup(void **state)
+{
+    (void)state;
+    db = test_db_open();
+    return 0;
+}
+static int teardown(void **state)
+{
+    (void)state;
+    test_db_close(db);
+    return 0;
+}
 
 static void test_only_defer(void **state)
 {
@@ -27,7 +37,8 @@ static void test_only_defer(void **state)
     assert_false(corm_is_loaded(b, "pages"));
     assert_null(b->description);
     /* reading a deferred field: one query for that object, then cached */
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
         assert_int_equal(corm_field(b, pages), 1400);
         assert_int_equal(corm_field(b, pages), 1400);
     }
@@ -43,12 +54,13 @@ static void test_only_defer(void **state)
     corm_select_related(qs, "author");
     corm_only(qs, "title", "author__name");
     corm_filter(qs, "pk", corm_int(3));
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
         b = corm_get(qs);
         assert_string_equal(book_author(b)->name, "Haruki Murakami");
     }
     assert_false(corm_is_loaded(book_author(b), "email"));
-    assert_true(corm_is_loaded(b, "author"));   /* the key it joins through */
+    assert_true(corm_is_loaded(b, "author")); /* the key it joins through */
     corm_qs_free(qs);
 
     qs = corm_all(db, Book);
@@ -74,10 +86,11 @@ static void test_only_defer(void **state)
     corm_qs *inner = corm_all(db, Book);
     corm_only(inner, "title");
     corm_prefetch(qs, "books", inner, NULL);
-    CORM_ASSERT_NUM_QUERIES(db, 2) {
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
         Author *a;
         size_t n = 0;
-        corm_foreach (a, qs) n += author_books(a)->n;
+        corm_foreach(a, qs) n += author_books(a)->n;
         assert_int_equal(n, 6);
     }
     corm_qs_free(qs);
@@ -99,7 +112,7 @@ static void test_values(void **state)
     assert_int_equal(corm_row_int(qs, 1, "pages"), 940);
     assert_null(corm_row_text(qs, 0, "nope"));
     assert_int_equal(corm_qs_colindex(qs, "pages"), 2);
-    assert_null(corm_get(qs));  /* rows, not objects */
+    assert_null(corm_get(qs)); /* rows, not objects */
     corm_qs_free(qs);
 
     qs = corm_all(db, Book);
@@ -140,9 +153,11 @@ static void test_annotate_aggregate(void **state)
     corm_annotate(qs, "pages", corm_Sum(qs, "books__pages"));
     corm_order_by(qs, "-book_count", "id");
     char got[256] = "";
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
         Author *a;
-        corm_foreach (a, qs) {
+        corm_foreach(a, qs)
+        {
             char one[64];
             const corm_value *p = corm_annotation(a, "pages");
             snprintf(one, sizeof one, "%lld:%lld/%lld/%lld;", (long long)a->id,
@@ -218,8 +233,8 @@ static void test_f_subquery_exists(void **state)
     (void)state;
     /* F with arithmetic in filter and annotate, and order by annotation */
     corm_qs *qs = corm_all(db, Book);
-    corm_filter_expr(qs, "pages__gt", corm_arith(qs, corm_F(qs, "price"), '*',
-                                                 corm_V(qs, corm_int(60))));
+    corm_filter_expr(qs, "pages__gt",
+                     corm_arith(qs, corm_F(qs, "price"), '*', corm_V(qs, corm_int(60))));
     corm_annotate(qs, "per_page", corm_arith(qs, corm_F(qs, "price"), '/', corm_F(qs, "pages")));
     corm_order_by(qs, "per_page");
     /* price = 10.5 + i: pages > price * 60 for books 1 (1400 > 630), 2 (940 > 690),
@@ -269,7 +284,8 @@ static void test_clone_keeps_shape(void **state)
     corm_slice(latest, 0, 1);
     corm_annotate(qs, "latest", corm_Subquery(qs, latest, "title"));
     corm_annotate(qs, "n", corm_Count(qs, "books", false));
-    corm_filter_expr(qs, "id__lte", corm_arith(qs, corm_V(qs, corm_int(1)), '+', corm_V(qs, corm_int(1))));
+    corm_filter_expr(qs, "id__lte",
+                     corm_arith(qs, corm_V(qs, corm_int(1)), '+', corm_V(qs, corm_int(1))));
     corm_values(qs, "name", "latest", "n");
     corm_order_by(qs, "-n");
     corm_qs *c = corm_qs_clone(qs);
@@ -322,9 +338,11 @@ static void test_raw(void **state)
 {
     (void)state;
     corm_value p[] = {corm_int(900), corm_text("'; DROP TABLE book; --")};
-    corm_qs *qs = corm_raw(db, Book, TEST_SQL(
-        "SELECT id, title, pages FROM book WHERE pages > ? AND title <> ? ORDER BY id",
-        "SELECT id, title, pages FROM book WHERE pages > $1 AND title <> $2 ORDER BY id"), p, 2);
+    corm_qs *qs = corm_raw(
+        db, Book,
+        TEST_SQL("SELECT id, title, pages FROM book WHERE pages > ? AND title <> ? ORDER BY id",
+                 "SELECT id, title, pages FROM book WHERE pages > $1 AND title <> $2 ORDER BY id"),
+        p, 2);
     CORM_ASSERT_NUM_QUERIES(db, 1) { assert_ids(qs, "1,2,5"); }
     Book *b = corm_qs_at(qs, 0);
     assert_string_equal(b->title, "Les Miserables");
@@ -334,9 +352,11 @@ static void test_raw(void **state)
     CORM_ASSERT_NUM_QUERIES(db, 2) { assert_string_equal(book_author(b)->name, "Victor Hugo"); }
     corm_qs_free(qs);
 
-    qs = corm_sql(db, TEST_SQL("SELECT count(*) AS n, max(pages) AS most FROM book WHERE author_id = ?",
-                               "SELECT count(*) AS n, max(pages) AS most FROM book WHERE author_id = $1"),
-                  (corm_value[]){corm_int(2)}, 1);
+    qs = corm_sql(
+        db,
+        TEST_SQL("SELECT count(*) AS n, max(pages) AS most FROM book WHERE author_id = ?",
+                 "SELECT count(*) AS n, max(pages) AS most FROM book WHERE author_id = $1"),
+        (corm_value[]){corm_int(2)}, 1);
     assert_int_equal(corm_eval(qs), CORM_OK);
     assert_int_equal(corm_row_int(qs, 0, "n"), 3);
     assert_int_equal(corm_row_int(qs, 0, "most"), 928);
@@ -357,13 +377,14 @@ static void test_iterator(void **state)
 {
     (void)state;
     /* 5,000 more books, iterated 100 at a time with their genres */
-#define BULK_BOOKS(description)                                                                    \
-    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5000) "              \
+#define BULK_BOOKS(description)                                                                 \
+    "WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < 5000) "           \
     "INSERT INTO \"book\" (\"title\", \"author_id\", \"published_date\", \"isbn\", \"pages\", " \
-    "\"price\", \"description\", \"featured\") SELECT 'bulk ' || x, 1 + x % 4, '2020-01-01', "    \
+    "\"price\", \"description\", \"featured\") SELECT 'bulk ' || x, 1 + x % 4, '2020-01-01', "  \
     "'it-' || x, x, 1, " description ", FALSE FROM n"
     assert_int_equal(corm_exec(db, TEST_SQL(BULK_BOOKS("printf('%.500c', 'x')"),
-                                            BULK_BOOKS("repeat('x', 500)"))), CORM_OK);
+                                            BULK_BOOKS("repeat('x', 500)"))),
+                     CORM_OK);
     corm_qs *qs = corm_all(db, Book);
     corm_filter(qs, "title__startswith", corm_text("bulk "));
     corm_order_by(qs, "id");
@@ -376,7 +397,7 @@ static void test_iterator(void **state)
     while ((b = corm_iter_next(it)) != NULL) {
         n++;
         sum += b->pages;
-        assert_int_equal(book_genres(b)->n, 0);  /* prefetched: no query */
+        assert_int_equal(book_genres(b)->n, 0); /* prefetched: no query */
         size_t mem = corm_iter_memory_size(it);
         if (n == 50) first_chunk = mem;
         if (mem > max_mem) max_mem = mem;
@@ -389,7 +410,7 @@ static void test_iterator(void **state)
     /* memory stays flat: no chunk holds more than the first one did */
     assert_true(max_mem <= first_chunk);
     corm_iter_free(it);
-    assert_int_equal(corm_qs_len(qs), 0);  /* iterator() caches nothing */
+    assert_int_equal(corm_qs_len(qs), 0); /* iterator() caches nothing */
     corm_qs_free(qs);
 }
 
@@ -408,12 +429,13 @@ static void test_evaluation_semantics(void **state)
     assert_int_equal(corm_qs_len(qs), 3);
     assert_true(corm_qs_memory_size(qs) > 0);
     /* evaluated: count, exists and iterating again run nothing */
-    CORM_ASSERT_NUM_QUERIES(db, 0) {
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
         assert_int_equal(corm_count(qs), 3);
         assert_int_equal(corm_exists(qs), 1);
         Book *b;
         int k = 0;
-        corm_foreach (b, qs) k += b->id > 0;
+        corm_foreach(b, qs) k += b->id > 0;
         assert_int_equal(k, 3);
     }
     corm_qs_free(qs);

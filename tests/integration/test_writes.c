@@ -29,13 +29,13 @@ static int teardown(void **state)
     return 0;
 }
 
-#define OK_DB(call)                                                                \
-    do {                                                                           \
-        corm_rc rc_ = (call);                                                      \
-        if (rc_ != CORM_OK) {                                                      \
-            char b_[2048];                                                         \
+#define OK_DB(call)                                                                         \
+    do {                                                                                    \
+        corm_rc rc_ = (call);                                                               \
+        if (rc_ != CORM_OK) {                                                               \
+            char b_[2048];                                                                  \
             fail_msg("%s: %s", #call, corm_error_format(corm_db_error(db), b_, sizeof b_)); \
-        }                                                                          \
+        }                                                                                   \
     } while (0)
 
 static int64_t count_of(const corm_model *m)
@@ -198,7 +198,7 @@ static void test_auto_now(void **state)
     c.post_id = p.id;
     corm_set_null(&c, "author", true);
     c.body = "first";
-    c.created_at = "1999-01-01 00:00:00";  /* auto_now_add wins, as Django */
+    c.created_at = "1999-01-01 00:00:00"; /* auto_now_add wins, as Django */
     OK_DB(corm_save(db, &c));
     corm_qs *qs = corm_all(db, Comment);
     Comment *got = corm_get(qs);
@@ -277,7 +277,8 @@ static void test_get_or_create(void **state)
     b.pages = 300;
     b.title = "Norwegian Wood (2nd ed.)";
     Book *got;
-    CORM_ASSERT_NUM_QUERIES(db, 2) {
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
         got = corm_update_or_create(qs, &b, ((const char *const[]){"pages", "title", NULL}),
                                     &created);
     }
@@ -286,7 +287,8 @@ static void test_get_or_create(void **state)
     assert_int_equal(got->id, 3);
     assert_int_equal(got->pages, 300);
     assert_string_equal(got->title, "Norwegian Wood (2nd ed.)");
-    assert_string_equal(ids_where(&Book_model, "title", corm_text("Norwegian Wood (2nd ed.)")), "3");
+    assert_string_equal(ids_where(&Book_model, "title", corm_text("Norwegian Wood (2nd ed.)")),
+                        "3");
     corm_qs_free(qs);
     /* not found -> INSERT */
     qs = corm_all(db, Book);
@@ -297,7 +299,8 @@ static void test_get_or_create(void **state)
     corm_set_null(&b, "published_date", true);
     b.price = 3;
     b.description = "new";
-    CORM_ASSERT_NUM_QUERIES(db, 2) {
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
         got = corm_update_or_create(qs, &b, ((const char *const[]){"pages", NULL}), &created);
     }
     assert_non_null(got);
@@ -339,7 +342,7 @@ static void test_cascade(void **state)
     corm_filter(qs, "author", corm_int(2));
     int64_t n;
     CORM_ASSERT_NUM_QUERIES(db, 4) { n = corm_qs_delete(qs); }
-    assert_int_equal(n, 3 + 4);  /* books 3, 4, 5 and their 4 genre links */
+    assert_int_equal(n, 3 + 4); /* books 3, 4, 5 and their 4 genre links */
     corm_qs_free(qs);
     assert_string_equal(ids_where(&Book_model, NULL, corm_null()), "6");
     assert_string_equal(scalar("SELECT count(*) FROM book_genres"), "0");
@@ -399,7 +402,7 @@ static void test_protect(void **state)
     assert_int_equal(COUNT(Category), 1);
     /* once the orders are gone, the product goes */
     qs = corm_all(db, Order);
-    assert_int_equal(corm_qs_delete(qs), 2);  /* the order and its item */
+    assert_int_equal(corm_qs_delete(qs), 2); /* the order and its item */
     corm_qs_free(qs);
     CORM_ASSERT_NUM_QUERIES(db, 3) { OK_DB(corm_delete(db, &p)); }
 }
@@ -494,7 +497,7 @@ static corm_rc inner_fails(corm_db *d, void *ud)
     Tag t = tag("inner");
     corm_rc rc = corm_save(d, &t);
     if (rc != CORM_OK) return rc;
-    Tag bad = CORM_NEW(Tag);  /* name NULL: NOT NULL constraint */
+    Tag bad = CORM_NEW(Tag); /* name NULL: NOT NULL constraint */
     return corm_save(d, &bad);
 }
 
@@ -504,7 +507,7 @@ static corm_rc outer(corm_db *d, void *ud)
     Tag t = tag("outer");
     corm_rc rc = corm_save(d, &t);
     if (rc != CORM_OK) return rc;
-    *inner_rc = corm_atomic(d, inner_fails, NULL);  /* rolled back alone */
+    *inner_rc = corm_atomic(d, inner_fails, NULL); /* rolled back alone */
     return corm_atomic(d, add_tag, "sibling");
 }
 
@@ -517,9 +520,10 @@ static void test_atomic(void **state)
     int inner_rc = CORM_OK;
     OK_DB(corm_atomic(db, outer, &inner_rc));
     assert_int_equal(inner_rc, CORM_CONSTRAINT);
-    assert_string_equal(scalar(TEST_SQL("SELECT group_concat(name, ',') FROM (SELECT name FROM tag ORDER BY id)",
-                                        "SELECT string_agg(name, ',' ORDER BY id) FROM tag")),
-                        "one,outer,sibling");
+    assert_string_equal(
+        scalar(TEST_SQL("SELECT group_concat(name, ',') FROM (SELECT name FROM tag ORDER BY id)",
+                        "SELECT string_agg(name, ',' ORDER BY id) FROM tag")),
+        "one,outer,sibling");
     /* a failing block leaves its error on db and nothing written */
     assert_int_equal(corm_atomic(db, inner_fails, NULL), CORM_CONSTRAINT);
     assert_int_equal(corm_db_error(db)->constraint, CORM_CK_NOT_NULL);
@@ -646,7 +650,8 @@ static void test_bulk_create_100k(void **state)
     /* SQLite: one executemany, one query as bulk_update's (and Django's
     ** executemany); PostgreSQL: Book has 9 columns besides the id, 65535 /
     ** 9 = 7281 rows per INSERT (14) */
-    CORM_ASSERT_NUM_QUERIES(db, create_per_row() ? 1 : 14) {
+    CORM_ASSERT_NUM_QUERIES(db, create_per_row() ? 1 : 14)
+    {
         OK_DB(corm_bulk_create_array(db, g.books, BIG, NULL));
     }
     assert_int_equal(COUNT(Book), 6 + BIG);
@@ -746,8 +751,8 @@ static void test_bulk_create_ids(void **state)
         snprintf(want, sizeof want, "%lld", (long long)want_ids[i]);
         assert_string_equal(ids_where(&Book_model, "isbn", corm_text(isbn[i])), want);
     }
-    assert_string_equal(scalar("SELECT count(*) FROM book WHERE description = 'ids' AND NOT featured"),
-                        "5");
+    assert_string_equal(
+        scalar("SELECT count(*) FROM book WHERE description = 'ids' AND NOT featured"), "5");
 
     /* ignore_conflicts: rows 2 and 4 exist; the others go in, and no
     ** object gets an id, as Django - not a skipped row (the last insert
@@ -818,7 +823,7 @@ static void test_bulk_create_ids(void **state)
     assert_int_equal(corm_db_error(db)->row, 2);
     assert_string_equal(corm_db_error(db)->values, "id=2");
     assert_int_equal(COUNT(Book), nbooks);
-    assert_int_equal(c[1].id, 2);  /* the caller's id is left as it was */
+    assert_int_equal(c[1].id, 2); /* the caller's id is left as it was */
     assert_int_equal(c[0].id, 0);
     /* fixed, it all goes in */
     c[1].id = 0;
@@ -839,11 +844,12 @@ static void test_bulk_update(void **state)
         Book *const *books = (Book *const *)corm_qs_items(qs);
         for (size_t i = 0; i < corm_qs_len(qs); i++) {
             books[i]->pages = 1000 + strategy * 10 + (int32_t)i;
-            books[i]->title = strategy == CORM_BULK_CASE ? "case" : "rows";  /* or values */
+            books[i]->title = strategy == CORM_BULK_CASE ? "case" : "rows"; /* or values */
         }
         corm_bulk_opts o = {.strategy = strategy};
         int64_t n;
-        CORM_ASSERT_NUM_QUERIES(db, 1) {
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
             n = corm_bulk_update_at(db, (void *const *)books, corm_qs_len(qs),
                                     (const char *const[]){"pages", "title", NULL}, &o, CORM_SITE);
         }
@@ -852,13 +858,14 @@ static void test_bulk_update(void **state)
         char want[64];
         snprintf(want, sizeof want, "%d", 1000 + strategy * 10 + 5);
         assert_string_equal(scalar("SELECT max(pages) FROM book"), want);
-        assert_string_equal(scalar("SELECT count(*) FROM book WHERE title = 'case' OR title = 'rows'"),
-                            "6");
+        assert_string_equal(
+            scalar("SELECT count(*) FROM book WHERE title = 'case' OR title = 'rows'"), "6");
         /* batches: one query each */
         o.batch_size = 4;
         qs = corm_all(db, Book);
         assert_int_equal(corm_eval(qs), CORM_OK);
-        CORM_ASSERT_NUM_QUERIES(db, 2) {
+        CORM_ASSERT_NUM_QUERIES(db, 2)
+        {
             n = corm_bulk_update_at(db, corm_qs_items(qs), corm_qs_len(qs),
                                     (const char *const[]){"pages", NULL}, &o, CORM_SITE);
         }
@@ -900,7 +907,8 @@ static void test_bulk_update_100k(void **state)
     ** max_params / 2 */
     const corm__dialect *d = corm__dialect_for(corm_db_vendor(db));
     int64_t per_batch = d->max_params / 2;
-    CORM_ASSERT_NUM_QUERIES(db, d->bulk_update_rows ? 1 : (BIG + per_batch - 1) / per_batch) {
+    CORM_ASSERT_NUM_QUERIES(db, d->bulk_update_rows ? 1 : (BIG + per_batch - 1) / per_batch)
+    {
         n = corm_bulk_update_array_at(db, g.books, BIG, (const char *const[]){"pages", NULL}, NULL,
                                       CORM_SITE);
     }
@@ -910,7 +918,8 @@ static void test_bulk_update_100k(void **state)
     ** per UPDATE on SQLite (7), 65535 / 2 = 32767 on PostgreSQL (4) */
     for (int i = 0; i < BIG; i++) g.books[i].pages = 8;
     corm_bulk_opts c = {.strategy = CORM_BULK_VALUES};
-    CORM_ASSERT_NUM_QUERIES(db, test_db_is_pg() ? 4 : 7) {
+    CORM_ASSERT_NUM_QUERIES(db, test_db_is_pg() ? 4 : 7)
+    {
         n = corm_bulk_update_array_at(db, g.books, BIG, (const char *const[]){"pages", NULL}, &c,
                                       CORM_SITE);
     }
@@ -921,8 +930,8 @@ static void test_bulk_update_100k(void **state)
     g.books[69999].isbn = "9780000000001";
     for (int s = CORM_BULK_ROWS; s <= CORM_BULK_VALUES; s++) {
         c.strategy = s;
-        n = corm_bulk_update_array_at(db, g.books, BIG, (const char *const[]){"pages", "isbn", NULL},
-                                      &c, CORM_SITE);
+        n = corm_bulk_update_array_at(db, g.books, BIG,
+                                      (const char *const[]){"pages", "isbn", NULL}, &c, CORM_SITE);
         assert_int_equal(n, -1);
         assert_int_equal(corm_db_error(db)->row, 70000);
         assert_int_equal(corm_db_error(db)->constraint, CORM_CK_UNIQUE);
@@ -946,7 +955,8 @@ static void test_queryset_update(void **state)
     /* F expressions, a filter across a relation (a semi-join) */
     qs = corm_all(db, Book);
     corm_filter(qs, "author__name", corm_text("Victor Hugo"));
-    CORM_ASSERT_NUM_QUERIES(db, 1) {
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
         n = corm_update(qs, CORM_SET_F("pages", "pages", '+', corm_int(1)),
                         CORM_SET_F("price", "price", '*', corm_float(2)),
                         CORM_SET("description", corm_text("classic")));
@@ -975,7 +985,8 @@ static void test_queryset_update(void **state)
     assert_int_equal(corm_update(qs, CORM_SET("pages", corm_int(2))), 0);
     corm_qs_free(qs);
     /* errors: on the qs, no query */
-    CORM_ASSERT_NUM_QUERIES(db, 0) {
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
         qs = corm_all(db, Book);
         corm_slice(qs, 0, 2);
         assert_int_equal(corm_update(qs, CORM_SET("pages", corm_int(2))), -1);
@@ -990,7 +1001,8 @@ static void test_queryset_update(void **state)
         assert_int_equal(corm_qs_error(qs)->rc, CORM_SCHEMA);
         corm_qs_free(qs);
         qs = corm_all(db, Book);
-        assert_int_equal(corm_update(qs, CORM_SET_F("pages", "author__name", '+', corm_int(1))), -1);
+        assert_int_equal(corm_update(qs, CORM_SET_F("pages", "author__name", '+', corm_int(1))),
+                         -1);
         assert_int_equal(corm_qs_error(qs)->rc, CORM_INVALID);
         corm_qs_free(qs);
     }
@@ -1081,7 +1093,7 @@ static void test_default_scope(void **state)
     CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_qs_delete(qs), 1); }
     corm_qs_free(qs);
     qs = corm_all(db, Invoice);
-    assert_int_equal(corm_qs_delete(qs), 1);  /* T2-A; tenant 1 untouched */
+    assert_int_equal(corm_qs_delete(qs), 1); /* T2-A; tenant 1 untouched */
     corm_qs_free(qs);
     assert_string_equal(ids_where(&Invoice_model, NULL, corm_null()), "1,2");
     /* clearing brings the failure back; bad names and types are refused */

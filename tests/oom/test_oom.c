@@ -59,7 +59,7 @@ static corm_rc program(void)
             const corm_list *books = x ? author_books(x) : NULL;
             if (!x || !books || books->n != 3 || corm_annotation(x, "n")->u.i != 3 ||
                 book_genres(books->items[0])->n != 1)
-                rc = CORM_DB;  /* a wrong result is a failure too */
+                rc = CORM_DB; /* a wrong result is a failure too */
         }
     }
     corm_qs_free(qs);
@@ -71,7 +71,8 @@ static corm_rc program(void)
             corm_select_related(qs, "author");
             corm_values(qs, "title", "author__name");
             rc = corm_eval(qs);
-            if (rc == CORM_OK && (corm_qs_len(qs) != 3 || strcmp(corm_row_text(qs, 0, "author__name"), "Ann")))
+            if (rc == CORM_OK &&
+                (corm_qs_len(qs) != 3 || strcmp(corm_row_text(qs, 0, "author__name"), "Ann")))
                 rc = CORM_DB;
             corm_qs_free(qs);
         }
@@ -82,7 +83,8 @@ static corm_rc program(void)
         else {
             Book *b = corm_first(qs);
             Author *x = b ? book_author(b) : NULL;
-            if (!x) rc = fail_with(corm_qs_failed(qs) ? corm_qs_error(qs)->rc : corm_db_error(db)->rc);
+            if (!x)
+                rc = fail_with(corm_qs_failed(qs) ? corm_qs_error(qs)->rc : corm_db_error(db)->rc);
             corm_qs_free(qs);
         }
     }

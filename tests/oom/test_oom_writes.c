@@ -53,8 +53,8 @@ static corm_rc program(void)
     for (int s = CORM_BULK_CASE; rc == CORM_OK && s <= CORM_BULK_VALUES; s++) {
         for (int i = 0; i < 5; i++) books[i].pages = 10 * s + i;
         corm_bulk_opts o = {.strategy = s};
-        int64_t n = corm_bulk_update_array_at(db, books, 5, (const char *const[]){"pages", NULL}, &o,
-                                              CORM_SITE);
+        int64_t n = corm_bulk_update_array_at(db, books, 5, (const char *const[]){"pages", NULL},
+                                              &o, CORM_SITE);
         rc = n == 5 ? CORM_OK : n < 0 ? corm_db_error(db)->rc : CORM_DB;
     }
 
@@ -96,7 +96,7 @@ static corm_rc program(void)
     if (rc == CORM_OK) {
         qs = corm_all(db, Author);
         if (!qs) rc = CORM_NOMEM;
-        int64_t n = corm_qs_delete(qs);  /* the author, 5 books */
+        int64_t n = corm_qs_delete(qs); /* the author, 5 books */
         if (rc == CORM_OK) rc = n == 6 ? CORM_OK : n < 0 ? corm_qs_error(qs)->rc : CORM_DB;
         corm_qs_free(qs);
     }

@@ -56,8 +56,7 @@ static void pg_fresh_url(char *url, size_t size)
     if (strstr(base, "://"))
         snprintf(url, size, "%s%coptions=-csearch_path%%3D%s", base, strchr(base, '?') ? '&' : '?',
                  name);
-    else
-        snprintf(url, size, "%s options='-csearch_path=%s'", base, name);
+    else snprintf(url, size, "%s options='-csearch_path=%s'", base, name);
 }
 
 corm_db *test_db_open(void)
@@ -104,12 +103,12 @@ void test_db_close(corm_db *db)
     ndirs = 0;
 }
 
-#define SAVE(db, obj)                                                               \
-    do {                                                                            \
-        if (corm_save((db), &(obj)) != CORM_OK) {                                   \
-            char buf[2048];                                                         \
+#define SAVE(db, obj)                                                                       \
+    do {                                                                                    \
+        if (corm_save((db), &(obj)) != CORM_OK) {                                           \
+            char buf[2048];                                                                 \
             fail_msg("fixture: %s", corm_error_format(corm_db_error(db), buf, sizeof buf)); \
-        }                                                                           \
+        }                                                                                   \
     } while (0)
 
 void test_fixture(corm_db *db)
@@ -121,7 +120,10 @@ void test_fixture(corm_db *db)
         c.code = (char *)countries[i][1];
         SAVE(db, c);
     }
-    static const struct { const char *name; int64_t country; } authors[] = {
+    static const struct {
+        const char *name;
+        int64_t country;
+    } authors[] = {
         {"Victor Hugo", 1}, {"Haruki Murakami", 2}, {"Anonymous", 0}, {"Mario Vargas Llosa", 3}};
     for (int i = 0; i < 4; i++) {
         Author a = CORM_NEW(Author);
@@ -144,7 +146,11 @@ void test_fixture(corm_db *db)
         SAVE(db, g[i]);
     }
     static const struct {
-        const char *title; int64_t author, publisher; const char *date; int pages; int genres[2];
+        const char *title;
+        int64_t author, publisher;
+        const char *date;
+        int pages;
+        int genres[2];
     } books[] = {
         {"Les Miserables", 1, 1, "1862-04-03", 1400, {1, 2}},
         {"Notre-Dame de Paris", 1, 0, "1831-01-14", 940, {1, 0}},
@@ -168,7 +174,8 @@ void test_fixture(corm_db *db)
         b.description = "fixture";
         SAVE(db, b);
         for (int k = 0; k < 2; k++)
-            if (books[i].genres[k] && corm_m2m_add(db, &b, BOOK_REL_GENRES, &g[books[i].genres[k] - 1]) != CORM_OK)
+            if (books[i].genres[k] &&
+                corm_m2m_add(db, &b, BOOK_REL_GENRES, &g[books[i].genres[k] - 1]) != CORM_OK)
                 fail_msg("fixture: m2m add failed");
     }
 }
@@ -176,7 +183,7 @@ void test_fixture(corm_db *db)
 static void on_query(void *ud, const corm_event *ev)
 {
     test_capture *c = ud;
-    if (ev->internal) return;  /* the snapshot BEGIN/COMMIT, as corm_query_count */
+    if (ev->internal) return; /* the snapshot BEGIN/COMMIT, as corm_query_count */
     c->count++;
     int n = snprintf(c->log + c->len, sizeof c->log - c->len, "  %llu. %s\n     at %s:%d (%s)\n",
                      (unsigned long long)c->count, ev->sql, ev->site.file ? ev->site.file : "?",
@@ -191,10 +198,7 @@ void test_capture_begin(test_capture *c, corm_db *db)
     c->handle = corm_on_query(db, on_query, c);
 }
 
-void test_capture_end(test_capture *c)
-{
-    corm_off_query(c->db, c->handle);
-}
+void test_capture_end(test_capture *c) { corm_off_query(c->db, c->handle); }
 
 void test_assert_queries(test_capture *c, uint64_t want, bool at_most, const char *file, int line)
 {
@@ -252,7 +256,7 @@ void test_oom_run(corm_rc (*program)(void))
                 fail_msg("allocation %ld failing (%s) gave %s instead of CORM_NOMEM", n,
                          persistent ? "persistent" : "transient", corm_rc_name(rc));
         }
-        assert_true(failures > 50);  /* the program does allocate */
+        assert_true(failures > 50); /* the program does allocate */
         print_message("%s: %ld allocations, %d reported CORM_NOMEM, %d absorbed\n",
                       persistent ? "persistent" : "transient", n, failures, survived);
     }

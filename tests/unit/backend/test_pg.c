@@ -88,8 +88,9 @@ static void test_urls(void **state)
     (void)state;
     corm_error err;
     const char *target = NULL;
-    assert_ptr_equal(corm__backend_for_url("postgresql://u@h:5/db", &target, &err), &corm__pg_backend);
-    assert_string_equal(target, "postgresql://u@h:5/db");  /* libpq reads it whole */
+    assert_ptr_equal(corm__backend_for_url("postgresql://u@h:5/db", &target, &err),
+                     &corm__pg_backend);
+    assert_string_equal(target, "postgresql://u@h:5/db"); /* libpq reads it whole */
     assert_ptr_equal(corm__backend_for_url("postgres://h/db", &target, &err), &corm__pg_backend);
     assert_string_equal(target, "postgres://h/db");
     assert_ptr_equal(corm__backend_for_url("postgresql:host=/tmp dbname=x", &target, &err),
@@ -137,20 +138,30 @@ static void check_values(bool binary)
                 "d date, ts timestamp, j jsonb, bl bytea)");
     static const unsigned char blob[] = {0, 1, 2, 0xff, '\\', 'x', 0};
     const char *long_text = "not NUL-terminated here";
-    corm_value p[] = {corm_int(-42), corm_int(INT64_MIN + 1), corm_int(7), corm_float(0.1),
-                      corm_float(-12.5), corm_bool(true), corm_text("héllo 'q' \"dq\" \\"),
-                      {.type = CORM_V_TEXT, .u.s = {long_text, 3}}, corm_text("1862-04-03"),
-                      corm_text("2024-02-29 13:14:15.5"), corm_text("{\"a\": [1, 2]}"),
+    corm_value p[] = {corm_int(-42),
+                      corm_int(INT64_MIN + 1),
+                      corm_int(7),
+                      corm_float(0.1),
+                      corm_float(-12.5),
+                      corm_bool(true),
+                      corm_text("héllo 'q' \"dq\" \\"),
+                      {.type = CORM_V_TEXT, .u.s = {long_text, 3}},
+                      corm_text("1862-04-03"),
+                      corm_text("2024-02-29 13:14:15.5"),
+                      corm_text("{\"a\": [1, 2]}"),
                       corm_blobv(blob, sizeof blob)};
     corm__stmt *s;
     corm_error err;
-    assert_int_equal(be->query(db->conn, "INSERT INTO v VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
-                                         "$9, $10, $11, $12)", p, 12, &s, &err), CORM_OK);
+    assert_int_equal(be->query(db->conn,
+                               "INSERT INTO v VALUES ($1, $2, $3, $4, $5, $6, $7, $8, "
+                               "$9, $10, $11, $12)",
+                               p, 12, &s, &err),
+                     CORM_OK);
     be->finish(s);
     assert_int_equal(be->changes(db->conn), 1);
     exec_ok(db, "INSERT INTO v DEFAULT VALUES");
-    assert_int_equal(be->query(db->conn, "SELECT * FROM v ORDER BY i NULLS LAST", NULL, 0, &s, &err),
-                     CORM_OK);
+    assert_int_equal(
+        be->query(db->conn, "SELECT * FROM v ORDER BY i NULLS LAST", NULL, 0, &s, &err), CORM_OK);
     bool row;
     assert_int_equal(be->step(s, &row, &err), CORM_OK);
     assert_true(row);
@@ -194,8 +205,9 @@ static void check_values(bool binary)
 
     /* whole numbers of numeric are integers (SUM of bigints) */
     assert_string_equal(scalar(db, "SELECT sum(b) FROM v"), "-9223372036854775807");
-    assert_int_equal(be->query(db->conn, "SELECT sum(s)::numeric, 2.5::numeric FROM v", NULL, 0, &s, &err),
-                     CORM_OK);
+    assert_int_equal(
+        be->query(db->conn, "SELECT sum(s)::numeric, 2.5::numeric FROM v", NULL, 0, &s, &err),
+        CORM_OK);
     assert_int_equal(be->step(s, &row, &err), CORM_OK);
     assert_int_equal(be->column_type(s, 0), CORM_V_INT);
     assert_int_equal(be->column_int(s, 0), 7);
@@ -217,8 +229,16 @@ static void check_values(bool binary)
     corm__pg_set_binary(db->conn, false);
 }
 
-static void test_values_text(void **state) { (void)state; check_values(false); }
-static void test_values_binary(void **state) { (void)state; check_values(true); }
+static void test_values_text(void **state)
+{
+    (void)state;
+    check_values(false);
+}
+static void test_values_binary(void **state)
+{
+    (void)state;
+    check_values(true);
+}
 
 static void test_bind_errors(void **state)
 {
@@ -233,10 +253,11 @@ static void test_bind_errors(void **state)
     /* placeholders and parameters must match */
     corm_value one = corm_int(1);
     int cached = corm__pg_cache_count(db->conn);
-    assert_int_equal(be->query(db->conn, "SELECT $1::int, $2::int", &one, 1, &s, &err), CORM_MISUSE);
+    assert_int_equal(be->query(db->conn, "SELECT $1::int, $2::int", &one, 1, &s, &err),
+                     CORM_MISUSE);
     assert_non_null(strstr(err.message, "supplies 1 parameters"));
     assert_non_null(strstr(err.hint, "one parameter per placeholder"));
-    assert_int_equal(corm__pg_cache_count(db->conn), cached);  /* not kept */
+    assert_int_equal(corm__pg_cache_count(db->conn), cached); /* not kept */
     assert_int_equal(be->query(db->conn, "SELECT 1", &one, 1, &s, &err), CORM_MISUSE);
     /* a statement that was prepared for 1 parameter, given 2 */
     assert_string_equal(scalar_p(db, "SELECT $1::int + 1", &one, 1), "2");
@@ -267,7 +288,7 @@ static void test_statement_cache(void **state)
     assert_string_equal(scalar_p(db, "SELECT $1::int * 21", &v, 1), "42");
     assert_int_equal(corm__pg_cache_count(c), before + 1);
     assert_string_equal(scalar_p(db, "SELECT $1::int * 21", &v, 1), "42");
-    assert_int_equal(corm__pg_cache_count(c), before + 1);  /* reused */
+    assert_int_equal(corm__pg_cache_count(c), before + 1); /* reused */
     /* statements without parameters that are not queries run unnamed */
     exec_ok(db, "SET application_name = 'x'");
     corm__stmt *s;
@@ -277,14 +298,16 @@ static void test_statement_cache(void **state)
     assert_int_equal(corm__pg_cache_count(c), before + 1);
     /* nested: the same statement while its first result is still open */
     corm__stmt *outer, *inner;
-    assert_int_equal(db->be->query(c, "SELECT g FROM generate_series(1, $1::int) g", &v, 1, &outer,
-                                   &err), CORM_OK);
+    assert_int_equal(
+        db->be->query(c, "SELECT g FROM generate_series(1, $1::int) g", &v, 1, &outer, &err),
+        CORM_OK);
     bool row;
     int n = 0;
     while (db->be->step(outer, &row, &err) == CORM_OK && row) {
         corm_value w = corm_int(db->be->column_int(outer, 0));
-        assert_int_equal(db->be->query(c, "SELECT g FROM generate_series(1, $1::int) g", &w, 1,
-                                       &inner, &err), CORM_OK);
+        assert_int_equal(
+            db->be->query(c, "SELECT g FROM generate_series(1, $1::int) g", &w, 1, &inner, &err),
+            CORM_OK);
         while (db->be->step(inner, &row, &err) == CORM_OK && row) n++;
         db->be->finish(inner);
     }
@@ -303,7 +326,8 @@ static void test_statement_cache(void **state)
     assert_string_equal(scalar(db, "SELECT count(*) FROM pg_prepared_statements"), "256");
     /* a statement the server forgot (DISCARD ALL) or whose result changed
     ** shape (ALTER TABLE) is prepared again, outside a transaction */
-    exec_ok(db, "DROP TABLE IF EXISTS shape; CREATE TABLE shape (a int); INSERT INTO shape VALUES (1)");
+    exec_ok(db,
+            "DROP TABLE IF EXISTS shape; CREATE TABLE shape (a int); INSERT INTO shape VALUES (1)");
     assert_string_equal(scalar(db, "SELECT * FROM shape"), "1");
     exec_ok(db, "ALTER TABLE shape ADD COLUMN b int");
     assert_string_equal(scalar(db, "SELECT * FROM shape"), "1");
@@ -330,7 +354,8 @@ static void test_error_mapping(void **state)
     assert_non_null(strstr(e->hint, "already exists"));
     assert_non_null(strstr(e->sql, "INSERT INTO \"country\""));
     /* not null */
-    assert_int_equal(corm_exec(db, "INSERT INTO \"genre\" (\"name\") VALUES (NULL)"), CORM_CONSTRAINT);
+    assert_int_equal(corm_exec(db, "INSERT INTO \"genre\" (\"name\") VALUES (NULL)"),
+                     CORM_CONSTRAINT);
     assert_string_equal(e->sqlstate, "23502");
     assert_non_null(strstr(e->hint, "null"));
     /* foreign key: deferred to COMMIT */
@@ -411,7 +436,7 @@ static void test_lost_connection_read(void **state)
     corm_qs_free(qs);
     assert_int_not_equal(corm__pg_backend_pid(db->conn), pid);
     assert_int_equal(corm__pg_cache_count(db->conn), 1);
-    assert_string_equal(scalar(db, "SHOW TimeZone"), "UTC");  /* session set up again */
+    assert_string_equal(scalar(db, "SHOW TimeZone"), "UTC"); /* session set up again */
 }
 
 static void test_lost_connection_write_not_retried(void **state)
@@ -465,8 +490,8 @@ static void test_lost_transaction(void **state)
     assert_int_equal(corm_save(db, &t), CORM_OK);
     kill_connection(db);
     assert_int_equal(corm_exec(db, "SELECT 1"), CORM_CONN);
-    assert_int_equal(corm_rollback(db), CORM_CONN);  /* the savepoint went with it */
-    assert_int_equal(corm_rollback(db), CORM_OK);    /* the server rolled back */
+    assert_int_equal(corm_rollback(db), CORM_CONN); /* the savepoint went with it */
+    assert_int_equal(corm_rollback(db), CORM_OK);   /* the server rolled back */
     assert_false(db->be->in_transaction(db->conn));
     assert_string_equal(scalar(db, "SELECT count(*) FROM \"tag\""), "0");
     t.id = 0;
@@ -491,9 +516,11 @@ static void test_stream(void **state)
     for (int tx = 0; tx < 2; tx++) {
         /* outside a transaction: WITH HOLD; inside one: a plain cursor */
         if (tx) assert_int_equal(corm_begin(db), CORM_OK);
-        assert_int_equal(be->query_stream(db->conn, "SELECT g, 'row ' || g AS label FROM "
-                                          "generate_series(1, $1::int) g ORDER BY g", &hi, 1, 3,
-                                          &s, &err), CORM_OK);
+        assert_int_equal(be->query_stream(db->conn,
+                                          "SELECT g, 'row ' || g AS label FROM "
+                                          "generate_series(1, $1::int) g ORDER BY g",
+                                          &hi, 1, 3, &s, &err),
+                         CORM_OK);
         assert_int_equal(be->column_count(s), 2);
         assert_string_equal(be->column_name(s, 1), "label");
         bool row;
@@ -514,16 +541,18 @@ static void test_stream(void **state)
         if (tx) assert_int_equal(corm_commit(db), CORM_OK);
     }
     /* given up half way: the cursor is closed all the same */
-    assert_int_equal(be->query_stream(db->conn, "SELECT g FROM generate_series(1, 100) g", NULL, 0,
-                                      7, &s, &err), CORM_OK);
+    assert_int_equal(
+        be->query_stream(db->conn, "SELECT g FROM generate_series(1, 100) g", NULL, 0, 7, &s, &err),
+        CORM_OK);
     bool row;
     assert_int_equal(be->step(s, &row, &err), CORM_OK);
     assert_true(row);
     be->finish(s);
     assert_int_equal(open_cursors(), 0);
     /* exactly a chunk, and nothing */
-    assert_int_equal(be->query_stream(db->conn, "SELECT g FROM generate_series(1, 6) g", NULL, 0,
-                                      3, &s, &err), CORM_OK);
+    assert_int_equal(
+        be->query_stream(db->conn, "SELECT g FROM generate_series(1, 6) g", NULL, 0, 3, &s, &err),
+        CORM_OK);
     int n = 0;
     while (be->step(s, &row, &err) == CORM_OK && row) n++;
     assert_int_equal(n, 6);
@@ -534,19 +563,20 @@ static void test_stream(void **state)
     assert_false(row);
     be->finish(s);
     /* errors come at the start, with the statement's SQL */
-    assert_int_equal(be->query_stream(db->conn, "SELECT * FROM no_such_table", NULL, 0, 3, &s, &err),
-                     CORM_DB);
+    assert_int_equal(
+        be->query_stream(db->conn, "SELECT * FROM no_such_table", NULL, 0, 3, &s, &err), CORM_DB);
     assert_string_equal(err.sql, "SELECT * FROM no_such_table");
     assert_int_equal(open_cursors(), 0);
     /* the connection lost between chunks: the step that needs the server fails */
-    assert_int_equal(be->query_stream(db->conn, "SELECT g FROM generate_series(1, 10) g", NULL, 0,
-                                      2, &s, &err), CORM_OK);
+    assert_int_equal(
+        be->query_stream(db->conn, "SELECT g FROM generate_series(1, 10) g", NULL, 0, 2, &s, &err),
+        CORM_OK);
     for (int i = 0; i < 2; i++) assert_int_equal(be->step(s, &row, &err), CORM_OK);
     kill_connection(db);
     assert_int_equal(be->step(s, &row, &err), CORM_CONN);
     assert_false(row);
     be->finish(s);
-    assert_string_equal(scalar(db, "SELECT 1"), "1");  /* reconnected */
+    assert_string_equal(scalar(db, "SELECT 1"), "1"); /* reconnected */
     /* the iterator reads through one: one chunk in the client at a time */
     corm_qs *qs = corm_all(db, Book);
     corm_order_by(qs, "id");

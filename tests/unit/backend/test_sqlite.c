@@ -93,8 +93,9 @@ static void test_urls(void **state)
     assert_ptr_equal(corm__backend_for_url("sqlite://:memory:", &target, &err), be);
     assert_string_equal(target, ":memory:");
 
-    static const char *const bad[] = {NULL, "", "sqlite:", "sqlite://", "mysql://h/db",
-                                      "books.db", "./books.db", "postgresql:nothing"};
+    static const char *const bad[] = {
+        NULL,           "",         "sqlite:",    "sqlite://",
+        "mysql://h/db", "books.db", "./books.db", "postgresql:nothing"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         target = "x";
         memset(&err, 0, sizeof err);
@@ -196,17 +197,17 @@ static void test_bind_every_type(void **state)
         corm_bool(true),
         corm_bool(false),
         corm_text("h\xc3\xa9llo"),
-        {CORM_V_TEXT, {.s = {part, 5}}},      /* explicit length: "hello" */
+        {CORM_V_TEXT, {.s = {part, 5}}}, /* explicit length: "hello" */
         corm_text(""),
-        corm_blobv(blob, sizeof blob),         /* embedded NULs */
-        corm_blobv(NULL, 0),                   /* empty blob, not NULL */
+        corm_blobv(blob, sizeof blob), /* embedded NULs */
+        corm_blobv(NULL, 0),           /* empty blob, not NULL */
     };
     int n = (int)(sizeof vals / sizeof *vals);
     for (int i = 0; i < n; i++) {
         corm_value p[2] = {corm_int(i), vals[i]};
         corm__stmt *s;
-        assert_int_equal(be->query(f->c, "INSERT INTO v (k, x) VALUES (?, ?)", p, 2, &s,
-                                   &f->err), CORM_OK);
+        assert_int_equal(be->query(f->c, "INSERT INTO v (k, x) VALUES (?, ?)", p, 2, &s, &f->err),
+                         CORM_OK);
         bool row = true;
         assert_int_equal(be->step(s, &row, &f->err), CORM_OK);
         assert_false(row);
@@ -215,11 +216,11 @@ static void test_bind_every_type(void **state)
         assert_int_equal(be->last_insert_id(f->c), i);
     }
     corm__stmt *s;
-    assert_int_equal(be->query(f->c, "SELECT k, x, typeof(x) FROM v ORDER BY k", NULL, 0,
-                               &s, &f->err), CORM_OK);
+    assert_int_equal(
+        be->query(f->c, "SELECT k, x, typeof(x) FROM v ORDER BY k", NULL, 0, &s, &f->err), CORM_OK);
     assert_int_equal(be->column_count(s), 3);
-    static const char *const types[] = {"null", "integer", "integer", "real", "integer",
-                                        "integer", "text", "text", "text", "blob", "blob"};
+    static const char *const types[] = {"null", "integer", "integer", "real", "integer", "integer",
+                                        "text", "text",    "text",    "blob", "blob"};
     bool row;
     size_t len;
     for (int i = 0; i < n; i++) {
@@ -298,11 +299,9 @@ static void test_bind_misuse(void **state)
     assert_int_equal(corm__sqlite_cache_count(f->c), 1);
 
     /* one statement per query; comments and semicolons after it are fine */
-    assert_int_equal(be->query(f->c, "SELECT 1; SELECT 2", NULL, 0, &s, &f->err),
-                     CORM_MISUSE);
+    assert_int_equal(be->query(f->c, "SELECT 1; SELECT 2", NULL, 0, &s, &f->err), CORM_MISUSE);
     assert_non_null(strstr(f->err.hint, "corm_exec"));
-    assert_int_equal(be->query(f->c, "SELECT 1; -- done\n ;", NULL, 0, &s, &f->err),
-                     CORM_OK);
+    assert_int_equal(be->query(f->c, "SELECT 1; -- done\n ;", NULL, 0, &s, &f->err), CORM_OK);
     be->finish(s);
     assert_int_equal(be->query(f->c, "  -- nothing", NULL, 0, &s, &f->err), CORM_MISUSE);
 }
@@ -323,8 +322,8 @@ static void test_hostile_strings(void **state)
     for (size_t i = 0; i < n; i++) {
         corm_value p = corm_text(evil[i]);
         corm__stmt *s;
-        assert_int_equal(be->query(f->c, "INSERT INTO x (name) VALUES (?)", &p, 1, &s,
-                                   &f->err), CORM_OK);
+        assert_int_equal(be->query(f->c, "INSERT INTO x (name) VALUES (?)", &p, 1, &s, &f->err),
+                         CORM_OK);
         bool row;
         assert_int_equal(be->step(s, &row, &f->err), CORM_OK);
         be->finish(s);
@@ -332,8 +331,8 @@ static void test_hostile_strings(void **state)
     for (size_t i = 0; i < n; i++) {
         corm_value p = corm_text(evil[i]);
         corm__stmt *s;
-        assert_int_equal(be->query(f->c, "SELECT id, name FROM x WHERE name = ?", &p, 1, &s,
-                                   &f->err), CORM_OK);
+        assert_int_equal(
+            be->query(f->c, "SELECT id, name FROM x WHERE name = ?", &p, 1, &s, &f->err), CORM_OK);
         bool row;
         assert_int_equal(be->step(s, &row, &f->err), CORM_OK);
         assert_true(row);
@@ -607,9 +606,9 @@ static void test_params_released(void **state)
     assert_int_equal(be->step(again, &row, &f->err), CORM_OK);
     be->finish(again);
     char buf[64];
-    assert_string_equal(scalar(f->c, "SELECT group_concat(coalesce(a, 'NULL')) FROM t", buf,
-                               sizeof buf),
-                        "temporary,NULL");
+    assert_string_equal(
+        scalar(f->c, "SELECT group_concat(coalesce(a, 'NULL')) FROM t", buf, sizeof buf),
+        "temporary,NULL");
 }
 
 int main(void)

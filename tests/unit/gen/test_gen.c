@@ -24,8 +24,9 @@
 #include "../schema/schema_dump.h"
 
 #define BOOKSTORE "examples/bookstore.corm"
-#define CFLAGS "-std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes " \
-               "-Wmissing-prototypes -Wconversion -Wsign-conversion"
+#define CFLAGS                                                               \
+    "-std=c11 -Wall -Wextra -Werror -pedantic -Wshadow -Wstrict-prototypes " \
+    "-Wmissing-prototypes -Wconversion -Wsign-conversion"
 
 static char tmpdir[256];
 
@@ -111,8 +112,10 @@ static void test_bookstore_header(void **state)
     has(t, "    int64_t user_id;                 /* one_to_one(User) */\n");
     has(t, "extern const corm_model Book_model;\n");
     has(t, "extern const corm_schema bookstore_schema;\n");
-    has(t, "enum {\n    BOOK_F_ID,\n    BOOK_F_TITLE,\n    BOOK_F_AUTHOR,\n    BOOK_F_PUBLISHER,\n");
-    has(t, "enum {\n    BOOK_REL_AUTHOR,\n    BOOK_REL_PUBLISHER,\n    BOOK_REL_GENRES,\n    BOOK_REL_REVIEWS\n};\n");
+    has(t,
+        "enum {\n    BOOK_F_ID,\n    BOOK_F_TITLE,\n    BOOK_F_AUTHOR,\n    BOOK_F_PUBLISHER,\n");
+    has(t, "enum {\n    BOOK_REL_AUTHOR,\n    BOOK_REL_PUBLISHER,\n    BOOK_REL_GENRES,\n    "
+           "BOOK_REL_REVIEWS\n};\n");
     has(t, "    ORDER_ITEM_F_QUANTITY,\n");
     has(t, "    USER_REL_MANAGED_USERS,\n");
     /* to-one accessors */
@@ -151,15 +154,19 @@ static void test_bookstore_source(void **state)
            "    {.name = \"id\", .column = \"id\", .type = CORM_FT_BIGINT, .flags = CORM_FF_PK,\n"
            "     .max_length = 0, .precision = 0, .scale = 0, .default_sql = NULL,\n"
            "     .offset = offsetof(Book, id), .rel = -1},\n");
-    has(t, "    {.name = \"author\", .column = \"author_id\", .type = CORM_FT_FK, .flags = CORM_FF_DB_INDEX,\n"
+    has(t, "    {.name = \"author\", .column = \"author_id\", .type = CORM_FT_FK, .flags = "
+           "CORM_FF_DB_INDEX,\n"
            "     .max_length = 0, .precision = 0, .scale = 0, .default_sql = NULL,\n"
            "     .offset = offsetof(Book, author_id), .rel = 0},\n");
     has(t, ".default_sql = \"FALSE\"");
     has(t, ".default_sql = \"'new'\"");
-    has(t, "    {.name = \"genres\", .kind = CORM_REL_M2M, .target = 3, .field = -1, .reverse = 0, .slot = 2,\n"
-           "     .on_delete = CORM_CASCADE, .through = \"book_genres\", .through_src = \"book_id\", .through_dst = \"genre_id\"},\n");
+    has(t, "    {.name = \"genres\", .kind = CORM_REL_M2M, .target = 3, .field = -1, .reverse = 0, "
+           ".slot = 2,\n"
+           "     .on_delete = CORM_CASCADE, .through = \"book_genres\", .through_src = "
+           "\"book_id\", .through_dst = \"genre_id\"},\n");
     has(t, "static const char *const corm__Book_index5[] = {\"-published_date\"};\n");
-    has(t, "    {.name = \"book_published_date_title_idx\", .fields = corm__Book_index4, .nfields = 2, .unique = false},\n");
+    has(t, "    {.name = \"book_published_date_title_idx\", .fields = corm__Book_index4, .nfields "
+           "= 2, .unique = false},\n");
     has(t, "const corm_model Book_model = {\n    .name = \"Book\",\n    .table = \"book\",\n"
            "    .schema = &bookstore_schema,\n    .index = 4,\n    .size = sizeof(Book),\n"
            "    .rel_offset = offsetof(Book, _corm_rel),\n    .fields = corm__Book_fields,\n"
@@ -274,24 +281,29 @@ static void compile_and_compare(const char *in, const char *name, const char *ex
     FILE *f = fopen(path, "w");
     assert_non_null(f);
     fprintf(f, "#include \"%s.h\"\n#include \"schema_dump.h\"\n\n", s->name);
-    fprintf(f, "int main(void)\n{\n"
-               "    const corm_schema *s = &%s_schema;\n"
-               "    for (int i = 0; i < s->nmodels; i++) {\n"
-               "        const corm_model *m = s->models[i];\n"
-               "        if (m->index != i || m->schema != s) return 2;\n"
-               "        if (m->rel_offset + sizeof(void *) * (size_t)(m->nrels ? m->nrels : 1) > m->size) return 3;\n"
-               "        for (int j = 0; j < m->nfields; j++)\n"
-               "            if (m->fields[j].offset < sizeof(corm_obj) || m->fields[j].offset >= m->rel_offset) return 4;\n"
-               "    }\n"
-               "    dump_schema(stdout, s);\n"
-               "    return 0;\n}\n",
+    fprintf(f,
+            "int main(void)\n{\n"
+            "    const corm_schema *s = &%s_schema;\n"
+            "    for (int i = 0; i < s->nmodels; i++) {\n"
+            "        const corm_model *m = s->models[i];\n"
+            "        if (m->index != i || m->schema != s) return 2;\n"
+            "        if (m->rel_offset + sizeof(void *) * (size_t)(m->nrels ? m->nrels : 1) > "
+            "m->size) return 3;\n"
+            "        for (int j = 0; j < m->nfields; j++)\n"
+            "            if (m->fields[j].offset < sizeof(corm_obj) || m->fields[j].offset >= "
+            "m->rel_offset) return 4;\n"
+            "    }\n"
+            "    dump_schema(stdout, s);\n"
+            "    return 0;\n}\n",
             s->name);
     if (extra_c) fputs(extra_c, f);
     fclose(f);
-    snprintf(cmd, sizeof cmd,
-             "cc " CFLAGS " -Iinclude -Itests/unit/schema -I'%s' '%s/%s.c' '%s/main.c' -o '%s/prog' 2>'%s/cc.log'"
-             " && '%s/prog' > '%s/dump.txt'",
-             dir, dir, s->name, dir, dir, dir, dir, dir);
+    snprintf(
+        cmd, sizeof cmd,
+        "cc " CFLAGS
+        " -Iinclude -Itests/unit/schema -I'%s' '%s/%s.c' '%s/main.c' -o '%s/prog' 2>'%s/cc.log'"
+        " && '%s/prog' > '%s/dump.txt'",
+        dir, dir, s->name, dir, dir, dir, dir, dir);
     int rc = system(cmd);
     if (rc != 0) {
         snprintf(path, sizeof path, "%s/cc.log", dir);
@@ -362,12 +374,9 @@ static void test_compile_valid_goldens(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bookstore_header),
-        cmocka_unit_test(test_bookstore_source),
-        cmocka_unit_test(test_escaping),
-        cmocka_unit_test(test_files),
-        cmocka_unit_test(test_compile_bookstore),
-        cmocka_unit_test(test_compile_valid_goldens),
+        cmocka_unit_test(test_bookstore_header),  cmocka_unit_test(test_bookstore_source),
+        cmocka_unit_test(test_escaping),          cmocka_unit_test(test_files),
+        cmocka_unit_test(test_compile_bookstore), cmocka_unit_test(test_compile_valid_goldens),
     };
     return cmocka_run_group_tests_name("gen", tests, setup, teardown);
 }

@@ -44,7 +44,7 @@ static int setup(void **state)
 {
     (void)state;
     db = test_db_open();
-    corm_nplusone_mode(db, CORM_NPLUSONE_OFF);  /* only the counts here */
+    corm_nplusone_mode(db, CORM_NPLUSONE_OFF); /* only the counts here */
     return 0;
 }
 
@@ -61,7 +61,7 @@ static void lazy_loop(int nbooks)
     corm_order_by(qs, "id");
     corm_slice(qs, 0, nbooks);
     Book *b;
-    corm_foreach (b, qs) sink += strlen(book_author(b)->name);
+    corm_foreach(b, qs) sink += strlen(book_author(b)->name);
     corm_qs_free(qs);
 }
 
@@ -86,14 +86,18 @@ static void test_fails_readably(void **state)
     assert_string_equal(failed_file, __FILE__);
     assert_int_equal(failed_line, line);
     char head[256];
-    snprintf(head, sizeof head, "%s:%d: 3 queries executed, 2 expected.\nCaptured queries were:\n"
-             "  1. SELECT T0.\"id\", T0.\"title\"", __FILE__, line);
+    snprintf(head, sizeof head,
+             "%s:%d: 3 queries executed, 2 expected.\nCaptured queries were:\n"
+             "  1. SELECT T0.\"id\", T0.\"title\"",
+             __FILE__, line);
     assert_true(strncmp(failed_msg, head, strlen(head)) == 0);
     /* every statement with its call site, the lazy loads with their values */
     assert_non_null(strstr(failed_msg, "     queryset at tests/unit/instr/test_assert.c:"));
-    assert_non_null(strstr(failed_msg, "(lazy_loop); queryset built at tests/unit/instr/test_assert.c:"));
+    assert_non_null(
+        strstr(failed_msg, "(lazy_loop); queryset built at tests/unit/instr/test_assert.c:"));
     assert_non_null(strstr(failed_msg, "  2. SELECT T0.\"id\", T0.\"name\""));
-    assert_non_null(strstr(failed_msg, "     params: (1)\n     fk:Book.author at tests/unit/instr/test_assert.c:"));
+    assert_non_null(strstr(
+        failed_msg, "     params: (1)\n     fk:Book.author at tests/unit/instr/test_assert.c:"));
     assert_null(strstr(failed_msg, "  4. "));
 
     nfailed = 0;
@@ -113,8 +117,9 @@ static void test_message_has_fix(void **state)
     CORM_ASSERT_NUM_QUERIES(db, 1) { lazy_loop(3); }
     corm_nplusone_mode(db, CORM_NPLUSONE_OFF);
     assert_int_equal(nfailed, 1);
-    assert_non_null(strstr(failed_msg, "Findings:\n  - n_plus_one: Book.author loaded one object at "
-                                       "a time: 3 queries at tests/unit/instr/test_assert.c:"));
+    assert_non_null(strstr(failed_msg,
+                           "Findings:\n  - n_plus_one: Book.author loaded one object at "
+                           "a time: 3 queries at tests/unit/instr/test_assert.c:"));
     assert_non_null(strstr(failed_msg, "    fix: corm_select_related(qs, \"author\") at "
                                        "tests/unit/instr/test_assert.c:"));
 }
@@ -135,7 +140,7 @@ static void test_default_aborts(void **state)
         lazy_loop(1);
         const char *msg = corm_capture_check(c, 1, false, "views.c", 7);
         corm_assert_fail(msg, "views.c", 7);
-        _exit(0);  /* not reached */
+        _exit(0); /* not reached */
     }
     close(fds[1]);
     char out[8192];
@@ -148,7 +153,8 @@ static void test_default_aborts(void **state)
     assert_int_equal(waitpid(pid, &status, 0), pid);
     assert_true(WIFSIGNALED(status));
     assert_int_equal(WTERMSIG(status), SIGABRT);
-    assert_non_null(strstr(out, "views.c:7: 2 queries executed, 1 expected.\nCaptured queries were:\n"));
+    assert_non_null(
+        strstr(out, "views.c:7: 2 queries executed, 1 expected.\nCaptured queries were:\n"));
     assert_non_null(strstr(out, "fk:Book.author at tests/unit/instr/test_assert.c:"));
 }
 

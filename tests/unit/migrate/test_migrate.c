@@ -45,15 +45,33 @@
 */
 static const corm_schema shop_schema;
 
-#define ID_FIELD {.name = "id", .column = "id", .type = CORM_FT_BIGINT, .flags = CORM_FF_PK, .rel = -1}
+#define ID_FIELD                                                                             \
+    {                                                                                        \
+        .name = "id", .column = "id", .type = CORM_FT_BIGINT, .flags = CORM_FF_PK, .rel = -1 \
+    }
 
 static const corm_field country_fields[] = {
     ID_FIELD,
-    {.name = "name", .column = "name", .type = CORM_FT_CHAR, .flags = CORM_FF_UNIQUE, .max_length = 50, .rel = -1},
-    {.name = "code", .column = "code", .type = CORM_FT_CHAR, .flags = CORM_FF_DB_INDEX, .max_length = 2, .rel = -1},
+    {.name = "name",
+     .column = "name",
+     .type = CORM_FT_CHAR,
+     .flags = CORM_FF_UNIQUE,
+     .max_length = 50,
+     .rel = -1},
+    {.name = "code",
+     .column = "code",
+     .type = CORM_FT_CHAR,
+     .flags = CORM_FF_DB_INDEX,
+     .max_length = 2,
+     .rel = -1},
 };
 static const corm_relation country_rels[] = {
-    {.name = "author_set", .kind = CORM_REL_REVERSE_FK, .target = 1, .field = 3, .reverse = 0, .slot = 0},
+    {.name = "author_set",
+     .kind = CORM_REL_REVERSE_FK,
+     .target = 1,
+     .field = 3,
+     .reverse = 0,
+     .slot = 0},
 };
 /* As the schema validator does, the db_index index is listed too: the
 ** migrator must not create it twice. */
@@ -62,65 +80,158 @@ static const corm_index country_indexes[] = {
     {.name = "country_code_idx", .fields = ix_code, .nfields = 1},
 };
 static const corm_model country_model = {
-    .name = "Country", .table = "country", .schema = &shop_schema, .index = 0,
-    .fields = country_fields, .nfields = 3, .rels = country_rels, .nrels = 1,
-    .indexes = country_indexes, .nindexes = 1,
+    .name = "Country",
+    .table = "country",
+    .schema = &shop_schema,
+    .index = 0,
+    .fields = country_fields,
+    .nfields = 3,
+    .rels = country_rels,
+    .nrels = 1,
+    .indexes = country_indexes,
+    .nindexes = 1,
 };
 
 static const corm_field author_fields[] = {
     ID_FIELD,
     {.name = "name", .column = "name", .type = CORM_FT_CHAR, .max_length = 100, .rel = -1},
     {.name = "email", .column = "email", .type = CORM_FT_EMAIL, .flags = CORM_FF_UNIQUE, .rel = -1},
-    {.name = "country", .column = "country_id", .type = CORM_FT_FK, .flags = CORM_FF_NULL, .rel = 0},
+    {.name = "country",
+     .column = "country_id",
+     .type = CORM_FT_FK,
+     .flags = CORM_FF_NULL,
+     .rel = 0},
     {.name = "bio", .column = "bio", .type = CORM_FT_TEXT, .flags = CORM_FF_NULL, .rel = -1},
     {.name = "data", .column = "data", .type = CORM_FT_JSON, .flags = CORM_FF_NULL, .rel = -1},
 };
 static const corm_relation author_rels[] = {
-    {.name = "country", .kind = CORM_REL_FK, .target = 0, .field = 3, .reverse = 0, .slot = 0,
+    {.name = "country",
+     .kind = CORM_REL_FK,
+     .target = 0,
+     .field = 3,
+     .reverse = 0,
+     .slot = 0,
      .on_delete = CORM_SET_NULL},
-    {.name = "book_set", .kind = CORM_REL_REVERSE_FK, .target = 3, .field = 10, .reverse = 0, .slot = 1},
-    {.name = "profile", .kind = CORM_REL_REVERSE_O2O, .target = 4, .field = 1, .reverse = 0, .slot = 2},
+    {.name = "book_set",
+     .kind = CORM_REL_REVERSE_FK,
+     .target = 3,
+     .field = 10,
+     .reverse = 0,
+     .slot = 1},
+    {.name = "profile",
+     .kind = CORM_REL_REVERSE_O2O,
+     .target = 4,
+     .field = 1,
+     .reverse = 0,
+     .slot = 2},
 };
 static const corm_model author_model = {
-    .name = "Author", .table = "author", .schema = &shop_schema, .index = 1,
-    .fields = author_fields, .nfields = 6, .rels = author_rels, .nrels = 3,
+    .name = "Author",
+    .table = "author",
+    .schema = &shop_schema,
+    .index = 1,
+    .fields = author_fields,
+    .nfields = 6,
+    .rels = author_rels,
+    .nrels = 3,
 };
 
 static const corm_field genre_fields[] = {
     ID_FIELD,
-    {.name = "name", .column = "name", .type = CORM_FT_CHAR, .flags = CORM_FF_UNIQUE, .max_length = 50, .rel = -1},
+    {.name = "name",
+     .column = "name",
+     .type = CORM_FT_CHAR,
+     .flags = CORM_FF_UNIQUE,
+     .max_length = 50,
+     .rel = -1},
 };
 static const corm_relation genre_rels[] = {
-    {.name = "book_set", .kind = CORM_REL_REVERSE_M2M, .target = 3, .field = -1, .reverse = 1, .slot = 0,
-     .through = "book_genres", .through_src = "genre_id", .through_dst = "book_id"},
+    {.name = "book_set",
+     .kind = CORM_REL_REVERSE_M2M,
+     .target = 3,
+     .field = -1,
+     .reverse = 1,
+     .slot = 0,
+     .through = "book_genres",
+     .through_src = "genre_id",
+     .through_dst = "book_id"},
 };
 static const corm_model genre_model = {
-    .name = "Genre", .table = "genre", .schema = &shop_schema, .index = 2,
-    .fields = genre_fields, .nfields = 2, .rels = genre_rels, .nrels = 1,
+    .name = "Genre",
+    .table = "genre",
+    .schema = &shop_schema,
+    .index = 2,
+    .fields = genre_fields,
+    .nfields = 2,
+    .rels = genre_rels,
+    .nrels = 1,
 };
 
 static const corm_field book_fields[] = {
     ID_FIELD,
     {.name = "title", .column = "title", .type = CORM_FT_CHAR, .max_length = 200, .rel = -1},
-    {.name = "isbn", .column = "isbn", .type = CORM_FT_CHAR, .flags = CORM_FF_UNIQUE, .max_length = 13, .rel = -1},
+    {.name = "isbn",
+     .column = "isbn",
+     .type = CORM_FT_CHAR,
+     .flags = CORM_FF_UNIQUE,
+     .max_length = 13,
+     .rel = -1},
     {.name = "published_date", .column = "published_date", .type = CORM_FT_DATE, .rel = -1},
-    {.name = "pages", .column = "pages", .type = CORM_FT_INTEGER, .flags = CORM_FF_HAS_DEFAULT,
-     .default_sql = "0", .rel = -1},
-    {.name = "price", .column = "price", .type = CORM_FT_DECIMAL, .flags = CORM_FF_NULL,
-     .precision = 6, .scale = 2, .rel = -1},
-    {.name = "status", .column = "status", .type = CORM_FT_CHAR, .flags = CORM_FF_HAS_DEFAULT,
-     .max_length = 10, .default_sql = "'draft'", .rel = -1},
-    {.name = "in_print", .column = "in_print", .type = CORM_FT_BOOL, .flags = CORM_FF_HAS_DEFAULT,
-     .default_sql = "TRUE", .rel = -1}, /* as the schema parser writes it */
+    {.name = "pages",
+     .column = "pages",
+     .type = CORM_FT_INTEGER,
+     .flags = CORM_FF_HAS_DEFAULT,
+     .default_sql = "0",
+     .rel = -1},
+    {.name = "price",
+     .column = "price",
+     .type = CORM_FT_DECIMAL,
+     .flags = CORM_FF_NULL,
+     .precision = 6,
+     .scale = 2,
+     .rel = -1},
+    {.name = "status",
+     .column = "status",
+     .type = CORM_FT_CHAR,
+     .flags = CORM_FF_HAS_DEFAULT,
+     .max_length = 10,
+     .default_sql = "'draft'",
+     .rel = -1},
+    {.name = "in_print",
+     .column = "in_print",
+     .type = CORM_FT_BOOL,
+     .flags = CORM_FF_HAS_DEFAULT,
+     .default_sql = "TRUE",
+     .rel = -1}, /* as the schema parser writes it */
     {.name = "cover", .column = "cover", .type = CORM_FT_BLOB, .flags = CORM_FF_NULL, .rel = -1},
-    {.name = "created", .column = "created", .type = CORM_FT_DATETIME, .flags = CORM_FF_AUTO_NOW_ADD, .rel = -1},
-    {.name = "author", .column = "author_id", .type = CORM_FT_FK, .flags = CORM_FF_DB_INDEX, .rel = 0},
+    {.name = "created",
+     .column = "created",
+     .type = CORM_FT_DATETIME,
+     .flags = CORM_FF_AUTO_NOW_ADD,
+     .rel = -1},
+    {.name = "author",
+     .column = "author_id",
+     .type = CORM_FT_FK,
+     .flags = CORM_FF_DB_INDEX,
+     .rel = 0},
 };
 static const corm_relation book_rels[] = {
-    {.name = "author", .kind = CORM_REL_FK, .target = 1, .field = 10, .reverse = 1, .slot = 0,
+    {.name = "author",
+     .kind = CORM_REL_FK,
+     .target = 1,
+     .field = 10,
+     .reverse = 1,
+     .slot = 0,
      .on_delete = CORM_CASCADE},
-    {.name = "genres", .kind = CORM_REL_M2M, .target = 2, .field = -1, .reverse = 0, .slot = 1,
-     .through = "book_genres", .through_src = "book_id", .through_dst = "genre_id"},
+    {.name = "genres",
+     .kind = CORM_REL_M2M,
+     .target = 2,
+     .field = -1,
+     .reverse = 0,
+     .slot = 1,
+     .through = "book_genres",
+     .through_src = "book_id",
+     .through_dst = "genre_id"},
 };
 static const char *const ix_author[] = {"author"};
 static const char *const ix_pub_title[] = {"published_date", "title"};
@@ -135,31 +246,61 @@ static const corm_index book_indexes[] = {
     {.name = "book_pages_isbn_uniq", .fields = ix_pages_isbn, .nfields = 2, .unique = true},
 };
 static const corm_model book_model = {
-    .name = "Book", .table = "book", .schema = &shop_schema, .index = 3,
-    .fields = book_fields, .nfields = 11, .rels = book_rels, .nrels = 2,
-    .indexes = book_indexes, .nindexes = 5,
+    .name = "Book",
+    .table = "book",
+    .schema = &shop_schema,
+    .index = 3,
+    .fields = book_fields,
+    .nfields = 11,
+    .rels = book_rels,
+    .nrels = 2,
+    .indexes = book_indexes,
+    .nindexes = 5,
 };
 
 static const corm_field profile_fields[] = {
     ID_FIELD,
-    {.name = "author", .column = "author_id", .type = CORM_FT_O2O, .flags = CORM_FF_UNIQUE, .rel = 0},
-    {.name = "website", .column = "website", .type = CORM_FT_CHAR, .flags = CORM_FF_NULL,
-     .max_length = 200, .rel = -1},
+    {.name = "author",
+     .column = "author_id",
+     .type = CORM_FT_O2O,
+     .flags = CORM_FF_UNIQUE,
+     .rel = 0},
+    {.name = "website",
+     .column = "website",
+     .type = CORM_FT_CHAR,
+     .flags = CORM_FF_NULL,
+     .max_length = 200,
+     .rel = -1},
 };
 static const corm_relation profile_rels[] = {
-    {.name = "author", .kind = CORM_REL_O2O, .target = 1, .field = 1, .reverse = 2, .slot = 0,
+    {.name = "author",
+     .kind = CORM_REL_O2O,
+     .target = 1,
+     .field = 1,
+     .reverse = 2,
+     .slot = 0,
      .on_delete = CORM_CASCADE},
 };
 static const corm_model profile_model = {
-    .name = "Profile", .table = "profile", .schema = &shop_schema, .index = 4,
-    .fields = profile_fields, .nfields = 3, .rels = profile_rels, .nrels = 1,
+    .name = "Profile",
+    .table = "profile",
+    .schema = &shop_schema,
+    .index = 4,
+    .fields = profile_fields,
+    .nfields = 3,
+    .rels = profile_rels,
+    .nrels = 1,
 };
 
 static const corm_model *const shop_models[] = {&country_model, &author_model, &genre_model,
                                                 &book_model, &profile_model};
 static const char *const shop_m2m[] = {"book_genres"};
 static const corm_schema shop_schema = {
-    .name = "shop", .models = shop_models, .nmodels = 5, .m2m_tables = shop_m2m, .nm2m = 1,
+    .name = "shop",
+    .models = shop_models,
+    .nmodels = 5,
+    .m2m_tables = shop_m2m,
+    .nm2m = 1,
     .hash = 0xdeadbeefu,
 };
 
@@ -176,7 +317,7 @@ typedef struct fx {
     char path[128];
     char url[160];
     corm_db *db;
-    sqlite3 *raw;   /* a second, independent connection for inspection */
+    sqlite3 *raw; /* a second, independent connection for inspection */
 } fx;
 
 static int setup(void **state)
@@ -252,7 +393,7 @@ static const char *tables(fx *f)
 typedef struct seen {
     int n;
     int not_migrate;
-    int creates;   /* CREATE TABLE without IF NOT EXISTS, CREATE INDEX */
+    int creates; /* CREATE TABLE without IF NOT EXISTS, CREATE INDEX */
 } seen;
 
 static void on_query(void *ud, const corm_event *ev)
@@ -260,8 +401,7 @@ static void on_query(void *ud, const corm_event *ev)
     seen *s = ud;
     s->n++;
     if (!ev->origin || strcmp(ev->origin, "migrate") != 0) s->not_migrate++;
-    if ((strncmp(ev->sql, "CREATE", 6) == 0 && !strstr(ev->sql, "IF NOT EXISTS")))
-        s->creates++;
+    if ((strncmp(ev->sql, "CREATE", 6) == 0 && !strstr(ev->sql, "IF NOT EXISTS"))) s->creates++;
 }
 
 static void migrate_ok(corm_db *db)
@@ -306,10 +446,9 @@ static void test_creates_schema(void **state)
         "published_date|date|1|NULL|0;pages|INTEGER|1|0|0;price|decimal|0|NULL|0;"
         "status|varchar(10)|1|'draft'|0;in_print|bool|1|1|0;cover|BLOB|0|NULL|0;"
         "created|datetime|1|NULL|0;author_id|bigint|1|NULL|0");
-    assert_string_equal(
-        rows(f, "SELECT name, type, \"notnull\" FROM pragma_table_info('author')"),
-        "id|INTEGER|1;name|varchar(100)|1;email|varchar(254)|1;country_id|bigint|0;"
-        "bio|TEXT|0;data|TEXT|0");
+    assert_string_equal(rows(f, "SELECT name, type, \"notnull\" FROM pragma_table_info('author')"),
+                        "id|INTEGER|1;name|varchar(100)|1;email|varchar(254)|1;country_id|bigint|0;"
+                        "bio|TEXT|0;data|TEXT|0");
 
     /* indexes of book: name|unique|origin|columns (with DESC marks) */
     assert_string_equal(
@@ -349,8 +488,9 @@ static void test_creates_schema(void **state)
         "book_genres_genre_id_idx|0|genre_id;sqlite_autoindex_book_genres_1|1|book_id,genre_id");
 
     /* the history */
-    assert_string_equal(rows(f, "SELECT id, name, schema_hash, applied_at LIKE '____-__-__ __:__:__' "
-                                "FROM corm_migrations"),
+    assert_string_equal(rows(f,
+                             "SELECT id, name, schema_hash, applied_at LIKE '____-__-__ __:__:__' "
+                             "FROM corm_migrations"),
                         "1|0001_initial|3735928559|1");
 }
 
@@ -402,7 +542,8 @@ static void test_failure_rolls_back(void **state)
     raw_exec(f, "DROP TABLE genre");
     migrate_ok(f->db);
     assert_string_equal(rows(f, "SELECT count(*) FROM sqlite_master WHERE type = 'index' "
-                                "AND name NOT LIKE 'sqlite_%'"), "7");
+                                "AND name NOT LIKE 'sqlite_%'"),
+                        "7");
 }
 
 static void test_late_failure_rolls_back(void **state)
@@ -441,22 +582,26 @@ static void test_constraints_hold(void **state)
     fx *f = *state;
     migrate_ok(f->db);
     corm_db *db = f->db;
-    assert_int_equal(corm_exec(db, "INSERT INTO country (name, code) VALUES ('Peru', 'PE');"
-                                   "INSERT INTO author (name, email, country_id) "
-                                   "VALUES ('Mario', 'm@x.pe', 1);"
-                                   "INSERT INTO genre (name) VALUES ('Fiction');"
-                                   "INSERT INTO book (title, isbn, published_date, created, author_id) "
-                                   "VALUES ('La ciudad', '1', '1963-01-01', '2024-01-01 00:00:00', 1)"),
+    assert_int_equal(corm_exec(db,
+                               "INSERT INTO country (name, code) VALUES ('Peru', 'PE');"
+                               "INSERT INTO author (name, email, country_id) "
+                               "VALUES ('Mario', 'm@x.pe', 1);"
+                               "INSERT INTO genre (name) VALUES ('Fiction');"
+                               "INSERT INTO book (title, isbn, published_date, created, author_id) "
+                               "VALUES ('La ciudad', '1', '1963-01-01', '2024-01-01 00:00:00', 1)"),
                      CORM_OK);
     /* defaults */
-    assert_string_equal(rows(f, "SELECT pages, status, in_print, price FROM book"), "0|draft|1|NULL");
+    assert_string_equal(rows(f, "SELECT pages, status, in_print, price FROM book"),
+                        "0|draft|1|NULL");
     /* unique on a column and the composite table constraint */
-    assert_int_equal(corm_exec(db, "INSERT INTO book (title, isbn, published_date, created, author_id) "
-                                   "VALUES ('Other', '1', '1963-01-01', '2024-01-01', 1)"),
+    assert_int_equal(corm_exec(db,
+                               "INSERT INTO book (title, isbn, published_date, created, author_id) "
+                               "VALUES ('Other', '1', '1963-01-01', '2024-01-01', 1)"),
                      CORM_CONSTRAINT);
     assert_non_null(strstr(corm_db_error(db)->message, "book.isbn"));
-    assert_int_equal(corm_exec(db, "INSERT INTO book (title, isbn, published_date, created, author_id) "
-                                   "VALUES ('La ciudad', '2', '1963-01-01', '2024-01-01', 1)"),
+    assert_int_equal(corm_exec(db,
+                               "INSERT INTO book (title, isbn, published_date, created, author_id) "
+                               "VALUES ('La ciudad', '2', '1963-01-01', '2024-01-01', 1)"),
                      CORM_CONSTRAINT);
     assert_non_null(strstr(corm_db_error(db)->message, "book.title, book.author_id"));
     /* NOT NULL */
@@ -513,15 +658,22 @@ static void one_init(one *o, const char *table, const char *default_sql, const c
 {
     memset(o, 0, sizeof *o);
     o->fields[0] = (corm_field)ID_FIELD;
-    o->fields[1] = (corm_field){.name = "name", .column = "na\"me", .type = CORM_FT_CHAR,
-                                .max_length = 20, .rel = -1};
-    o->fields[2] = (corm_field){.name = "rank", .column = "rank", .type = CORM_FT_INTEGER,
+    o->fields[1] = (corm_field){
+        .name = "name", .column = "na\"me", .type = CORM_FT_CHAR, .max_length = 20, .rel = -1};
+    o->fields[2] = (corm_field){.name = "rank",
+                                .column = "rank",
+                                .type = CORM_FT_INTEGER,
                                 .flags = default_sql ? CORM_FF_HAS_DEFAULT : 0,
-                                .default_sql = default_sql, .rel = -1};
+                                .default_sql = default_sql,
+                                .rel = -1};
     o->ixfields[0] = ixfield;
     o->index = (corm_index){.name = NULL, .fields = o->ixfields, .nfields = 1};
-    o->model = (corm_model){.name = "Thing", .table = table, .schema = &o->schema,
-                            .fields = o->fields, .nfields = 3, .indexes = &o->index,
+    o->model = (corm_model){.name = "Thing",
+                            .table = table,
+                            .schema = &o->schema,
+                            .fields = o->fields,
+                            .nfields = 3,
+                            .indexes = &o->index,
                             .nindexes = ixfield ? 1 : 0};
     o->models[0] = &o->model;
     o->schema = (corm_schema){.name = "one", .models = o->models, .nmodels = 1, .hash = 7};
@@ -533,7 +685,14 @@ static void test_bad_descriptors(void **state)
     corm_error err;
     one o;
     static const char *const bad_defaults[] = {
-        "1); DROP TABLE x; --", "'open", "'a' || 'b'", "abs(1)", "1 2", "--", "", "X'0'",
+        "1); DROP TABLE x; --",
+        "'open",
+        "'a' || 'b'",
+        "abs(1)",
+        "1 2",
+        "--",
+        "",
+        "X'0'",
         "\"ident\"",
     };
     for (size_t i = 0; i < sizeof bad_defaults / sizeof *bad_defaults; i++) {
@@ -567,26 +726,26 @@ static void test_hostile_identifiers(void **state)
     migrate_ok(db);
     corm_close(db);
     assert_string_equal(tables(f), "corm_migrations;sqlite_sequence;t\"; DROP TABLE x; --");
-    assert_string_equal(rows(f, "SELECT name, dflt_value FROM pragma_table_info('t\"; DROP TABLE x; --')"),
-                        "id|NULL;na\"me|NULL;rank|-12.5e3");
+    assert_string_equal(
+        rows(f, "SELECT name, dflt_value FROM pragma_table_info('t\"; DROP TABLE x; --')"),
+        "id|NULL;na\"me|NULL;rank|-12.5e3");
 }
 
 /* ------------------------------------------------- from the schema parser */
 
-static const char shelf_corm[] =
-    "model Shelf {\n"
-    "    code: char(10) db_index\n"
-    "    label: char(50)\n"
-    "    floor: integer default=-1\n"
-    "    unique (label, floor)\n"
-    "    unique index shelf_code_floor_desc (code, -floor)\n"
-    "}\n"
-    "model Item {\n"
-    "    shelf: fk(Shelf, on_delete=cascade)\n"
-    "    name: char(20) default=\"it's\"\n"
-    "    active: bool default=true\n"
-    "    tags: m2m(Shelf, related_name=tagged_items)\n"
-    "}\n";
+static const char shelf_corm[] = "model Shelf {\n"
+                                 "    code: char(10) db_index\n"
+                                 "    label: char(50)\n"
+                                 "    floor: integer default=-1\n"
+                                 "    unique (label, floor)\n"
+                                 "    unique index shelf_code_floor_desc (code, -floor)\n"
+                                 "}\n"
+                                 "model Item {\n"
+                                 "    shelf: fk(Shelf, on_delete=cascade)\n"
+                                 "    name: char(20) default=\"it's\"\n"
+                                 "    active: bool default=true\n"
+                                 "    tags: m2m(Shelf, related_name=tagged_items)\n"
+                                 "}\n";
 
 static void test_parsed_schema(void **state)
 {
@@ -657,9 +816,10 @@ static void test_bookstore_schema(void **state)
         "");
     /* every foreign key column is indexed (as the leading column) */
     assert_string_equal(
-        rows(f, "SELECT m.name, fk.\"from\" FROM sqlite_master m, pragma_foreign_key_list(m.name) fk "
-                "WHERE m.type = 'table' AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name) il, "
-                "pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = fk.\"from\")"),
+        rows(f,
+             "SELECT m.name, fk.\"from\" FROM sqlite_master m, pragma_foreign_key_list(m.name) fk "
+             "WHERE m.type = 'table' AND NOT EXISTS (SELECT 1 FROM pragma_index_list(m.name) il, "
+             "pragma_index_info(il.name) ii WHERE ii.seqno = 0 AND ii.name = fk.\"from\")"),
         "");
     assert_string_equal(rows(f, "SELECT count(*) FROM corm_migrations"), "1");
     corm_schema_free(schema);
@@ -668,14 +828,30 @@ static void test_bookstore_schema(void **state)
 static void test_ddl_helpers(void **state)
 {
     (void)state;
-    static const char *const good[] = {"0", "-1", "+2", "3.25", ".5", "1e10", "-2.5E-3", "'x'",
-                                       "''", "'it''s'", "'; DROP TABLE x; --'", "X'00ff'",
-                                       "x''", "NULL", "true", "FALSE", "CURRENT_TIMESTAMP",
-                                       "current_date", "CURRENT_TIME"};
+    static const char *const good[] = {"0",
+                                       "-1",
+                                       "+2",
+                                       "3.25",
+                                       ".5",
+                                       "1e10",
+                                       "-2.5E-3",
+                                       "'x'",
+                                       "''",
+                                       "'it''s'",
+                                       "'; DROP TABLE x; --'",
+                                       "X'00ff'",
+                                       "x''",
+                                       "NULL",
+                                       "true",
+                                       "FALSE",
+                                       "CURRENT_TIMESTAMP",
+                                       "current_date",
+                                       "CURRENT_TIME"};
     for (size_t i = 0; i < sizeof good / sizeof *good; i++)
         if (!corm__ddl_is_literal(good[i])) fail_msg("should be a literal: %s", good[i]);
-    static const char *const bad[] = {NULL, "", "-", ".", "1e", "1.2.3", "'x''", "'x' ", "'a'b'",
-                                      "X'0'", "X'zz'", "NULLX", "now()", "1;", "0x10", " 1"};
+    static const char *const bad[] = {NULL,    "",     "-",     ".",    "1e",    "1.2.3",
+                                      "'x''",  "'x' ", "'a'b'", "X'0'", "X'zz'", "NULLX",
+                                      "now()", "1;",   "0x10",  " 1"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++)
         if (corm__ddl_is_literal(bad[i])) fail_msg("should not be a literal: %s", bad[i]);
 
@@ -714,11 +890,16 @@ static void test_ddl_helpers(void **state)
     assert_int_equal(corm__ddl_schema(&corm__sqlite_dialect, &shop_schema, &l, &err), CORM_OK);
     assert_int_equal(corm__ddl_count(&l), NDDL);
     static const char *const heads[NDDL] = {
-        "CREATE TABLE \"country\"", "CREATE TABLE \"author\"", "CREATE TABLE \"genre\"",
-        "CREATE TABLE \"book\"", "CREATE TABLE \"profile\"", "CREATE TABLE \"book_genres\"",
+        "CREATE TABLE \"country\"",
+        "CREATE TABLE \"author\"",
+        "CREATE TABLE \"genre\"",
+        "CREATE TABLE \"book\"",
+        "CREATE TABLE \"profile\"",
+        "CREATE TABLE \"book_genres\"",
         "CREATE INDEX \"country_code_idx\" ON \"country\" (\"code\")",
         "CREATE INDEX \"author_country_id_idx\" ON \"author\" (\"country_id\")",
-        "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\")", "CREATE INDEX \"book_pub_title_idx\" ON \"book\" "
+        "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\")",
+        "CREATE INDEX \"book_pub_title_idx\" ON \"book\" "
         "(\"published_date\", \"title\")",
         "CREATE INDEX \"book_pub_desc_idx\" ON \"book\" (\"published_date\" DESC)",
         "CREATE UNIQUE INDEX \"book_pages_isbn_uniq\" ON \"book\" (\"pages\" DESC, \"isbn\")",
@@ -768,11 +949,14 @@ static void test_dialect(void **state)
     assert_string_equal(d->column_type(&fl, buf, sizeof buf), "varchar(13)");
     fl = (corm_field){.type = CORM_FT_EMAIL};
     assert_string_equal(d->column_type(&fl, buf, sizeof buf), "varchar(254)");
-    static const struct { corm_ftype t; const char *s; } types[] = {
-        {CORM_FT_INTEGER, "integer"}, {CORM_FT_BIGINT, "bigint"}, {CORM_FT_FLOAT, "real"},
-        {CORM_FT_DECIMAL, "decimal"}, {CORM_FT_BOOL, "bool"}, {CORM_FT_TEXT, "text"},
-        {CORM_FT_DATE, "date"}, {CORM_FT_DATETIME, "datetime"}, {CORM_FT_JSON, "text"},
-        {CORM_FT_BLOB, "BLOB"}, {CORM_FT_FK, "bigint"}, {CORM_FT_O2O, "bigint"}};
+    static const struct {
+        corm_ftype t;
+        const char *s;
+    } types[] = {
+        {CORM_FT_INTEGER, "integer"}, {CORM_FT_BIGINT, "bigint"},     {CORM_FT_FLOAT, "real"},
+        {CORM_FT_DECIMAL, "decimal"}, {CORM_FT_BOOL, "bool"},         {CORM_FT_TEXT, "text"},
+        {CORM_FT_DATE, "date"},       {CORM_FT_DATETIME, "datetime"}, {CORM_FT_JSON, "text"},
+        {CORM_FT_BLOB, "BLOB"},       {CORM_FT_FK, "bigint"},         {CORM_FT_O2O, "bigint"}};
     for (size_t i = 0; i < sizeof types / sizeof *types; i++) {
         fl = (corm_field){.type = types[i].t};
         assert_string_equal(d->column_type(&fl, buf, sizeof buf), types[i].s);

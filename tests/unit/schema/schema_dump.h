@@ -13,12 +13,14 @@
 
 static const char *dump_ftype(const corm_field *f, char *buf, size_t size)
 {
-    static const char *const names[] = {"integer", "bigint", "float", "decimal", "bool",
-                                        "char", "text", "email", "date", "datetime",
-                                        "json", "blob", "fk", "one_to_one"};
+    static const char *const names[] = {"integer", "bigint", "float", "decimal",   "bool",
+                                        "char",    "text",   "email", "date",      "datetime",
+                                        "json",    "blob",   "fk",    "one_to_one"};
     if (f->type == CORM_FT_CHAR) snprintf(buf, size, "char(%d)", f->max_length);
-    else if (f->type == CORM_FT_DECIMAL) snprintf(buf, size, "decimal(%d,%d)", f->precision, f->scale);
-    else if ((unsigned)f->type < sizeof names / sizeof names[0]) snprintf(buf, size, "%s", names[f->type]);
+    else if (f->type == CORM_FT_DECIMAL)
+        snprintf(buf, size, "decimal(%d,%d)", f->precision, f->scale);
+    else if ((unsigned)f->type < sizeof names / sizeof names[0])
+        snprintf(buf, size, "%s", names[f->type]);
     else snprintf(buf, size, "?%d", (int)f->type);
     return buf;
 }
@@ -38,8 +40,8 @@ static void dump_str(FILE *out, const char *s)
 
 static void dump_flags(FILE *out, unsigned flags)
 {
-    static const char *const names[] = {"pk", "null", "unique", "db_index", "auto_now",
-                                        "auto_now_add", "has_default"};
+    static const char *const names[] = {"pk",       "null",         "unique",     "db_index",
+                                        "auto_now", "auto_now_add", "has_default"};
     const char *sep = "";
     fputs(" flags=", out);
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++)
@@ -52,7 +54,8 @@ static void dump_flags(FILE *out, unsigned flags)
 
 static void dump_schema(FILE *out, const corm_schema *s)
 {
-    static const char *const kinds[] = {"FK", "O2O", "REVERSE_FK", "REVERSE_O2O", "M2M", "REVERSE_M2M"};
+    static const char *const kinds[] = {"FK",          "O2O", "REVERSE_FK",
+                                        "REVERSE_O2O", "M2M", "REVERSE_M2M"};
     static const char *const acts[] = {"cascade", "protect", "set_null", "restrict"};
     fprintf(out, "schema %s models=%d hash=%08x m2m=[", s->name, s->nmodels, (unsigned)s->hash);
     for (int i = 0; i < s->nm2m; i++) fprintf(out, "%s%s", i ? ", " : "", s->m2m_tables[i]);
@@ -80,12 +83,14 @@ static void dump_schema(FILE *out, const corm_schema *s)
             fprintf(out, "  rel %d %s %s -> %s field=%d reverse=%d slot=%d on_delete=%s", j,
                     r->name, kinds[r->kind], s->models[r->target]->name, r->field, r->reverse,
                     r->slot, acts[r->on_delete]);
-            if (r->through) fprintf(out, " through=%s(%s, %s)", r->through, r->through_src, r->through_dst);
+            if (r->through)
+                fprintf(out, " through=%s(%s, %s)", r->through, r->through_src, r->through_dst);
             fputs("\n", out);
         }
         if (m->nordering) {
             fputs("  ordering", out);
-            for (int j = 0; j < m->nordering; j++) fprintf(out, "%s%s", j ? ", " : " ", m->ordering[j]);
+            for (int j = 0; j < m->nordering; j++)
+                fprintf(out, "%s%s", j ? ", " : " ", m->ordering[j]);
             fputs("\n", out);
         }
         for (int j = 0; j < m->nscopes; j++) {

@@ -260,30 +260,30 @@ static void test_bookstore(void **state)
 static void test_all_types(void **state)
 {
     (void)state;
-    corm_schema *s = parse_ok(
-        "// every type and option\n"
-        "model Target { name: text }\n"
-        "model Thing {\n"
-        "  a: integer default=-42\n"
-        "  b: bigint null default=9223372036854775807\n"
-        "  c: float default=1.5e3\n"
-        "  d: decimal(10, 2) default=-12345678.99\n"
-        "  e: bool default=true\n"
-        "  f: char(5) unique default=\"it's\"\n"
-        "  g: text null default=null\n"
-        "  h: email default=\"a@b.c\"\n"
-        "  i: date db_index default=\"2024-02-29\"\n"
-        "  j: datetime auto_now\n"
-        "  k: datetime auto_now_add\n"
-        "  l: json default=\"{\\\"a\\\": [1, 2.5e-1, true, null, \\\"\\\\u00e9\\\"]}\"\n"
-        "  m: blob null\n"
-        "  n: fk(Target, on_delete=protect, db_index) default=7\n"
-        "  o: one_to_one(Target, on_delete=restrict, related_name=thing_o, null)\n"
-        "  p: m2m(Target, related_name=things)\n"
-        "  q: char(3) default=\"\xc3\xa9t\xc3\xa9\"\n"
-        "  r: integer default=-2147483648\n"
-        "  s: bigint default=-9223372036854775808\n"
-        "}\n");
+    corm_schema *s =
+        parse_ok("// every type and option\n"
+                 "model Target { name: text }\n"
+                 "model Thing {\n"
+                 "  a: integer default=-42\n"
+                 "  b: bigint null default=9223372036854775807\n"
+                 "  c: float default=1.5e3\n"
+                 "  d: decimal(10, 2) default=-12345678.99\n"
+                 "  e: bool default=true\n"
+                 "  f: char(5) unique default=\"it's\"\n"
+                 "  g: text null default=null\n"
+                 "  h: email default=\"a@b.c\"\n"
+                 "  i: date db_index default=\"2024-02-29\"\n"
+                 "  j: datetime auto_now\n"
+                 "  k: datetime auto_now_add\n"
+                 "  l: json default=\"{\\\"a\\\": [1, 2.5e-1, true, null, \\\"\\\\u00e9\\\"]}\"\n"
+                 "  m: blob null\n"
+                 "  n: fk(Target, on_delete=protect, db_index) default=7\n"
+                 "  o: one_to_one(Target, on_delete=restrict, related_name=thing_o, null)\n"
+                 "  p: m2m(Target, related_name=things)\n"
+                 "  q: char(3) default=\"\xc3\xa9t\xc3\xa9\"\n"
+                 "  r: integer default=-2147483648\n"
+                 "  s: bigint default=-9223372036854775808\n"
+                 "}\n");
     const corm_model *m = model(s, "Thing");
     assert_int_equal(m->nfields, 19); /* id + a..s without p */
     struct {
@@ -344,17 +344,16 @@ static void test_all_types(void **state)
 static void test_relations(void **state)
 {
     (void)state;
-    corm_schema *s = parse_ok(
-        "model User { name: text }\n"
-        "model Profile { owner: one_to_one(User, on_delete=cascade) }\n"
-        "model OrderItem {\n"
-        "  buyer: fk(User, on_delete=cascade)\n"
-        "  friends: m2m(OrderItem)\n"
-        "  tags: m2m(User, related_name=tagged_items)\n"
-        "}\n");
+    corm_schema *s = parse_ok("model User { name: text }\n"
+                              "model Profile { owner: one_to_one(User, on_delete=cascade) }\n"
+                              "model OrderItem {\n"
+                              "  buyer: fk(User, on_delete=cascade)\n"
+                              "  friends: m2m(OrderItem)\n"
+                              "  tags: m2m(User, related_name=tagged_items)\n"
+                              "}\n");
     const corm_model *u = model(s, "User");
     assert_int_equal(u->nrels, 3);
-    assert_string_equal(u->rels[0].name, "profile");      /* reverse o2o: lowercase model */
+    assert_string_equal(u->rels[0].name, "profile"); /* reverse o2o: lowercase model */
     assert_int_equal(u->rels[0].kind, CORM_REL_REVERSE_O2O);
     assert_int_equal(u->rels[0].field, 1);
     assert_string_equal(u->rels[1].name, "orderitem_set"); /* Django: model_name + _set */
@@ -383,22 +382,21 @@ static void test_relations(void **state)
 static void test_indexes_ordering(void **state)
 {
     (void)state;
-    corm_schema *s = parse_ok(
-        "model A { name: text }\n"
-        "model Event {\n"
-        "  table \"my events\"\n"
-        "  ordering -start, pk\n"
-        "  start: datetime\n"
-        "  owner: fk(A, on_delete=cascade)\n"
-        "  code: char(10)\n"
-        "  index (owner_id, -start)\n"
-        "  unique index by_code (code)\n"
-        "  unique (owner, code)\n"
-        "  index recent (-start, id)\n"
-        "  unique: bool\n"           /* a field called unique */
-        "  index: integer null\n"    /* and one called index */
-        "  table2: text\n"
-        "}\n");
+    corm_schema *s = parse_ok("model A { name: text }\n"
+                              "model Event {\n"
+                              "  table \"my events\"\n"
+                              "  ordering -start, pk\n"
+                              "  start: datetime\n"
+                              "  owner: fk(A, on_delete=cascade)\n"
+                              "  code: char(10)\n"
+                              "  index (owner_id, -start)\n"
+                              "  unique index by_code (code)\n"
+                              "  unique (owner, code)\n"
+                              "  index recent (-start, id)\n"
+                              "  unique: bool\n"        /* a field called unique */
+                              "  index: integer null\n" /* and one called index */
+                              "  table2: text\n"
+                              "}\n");
     const corm_model *m = model(s, "Event");
     assert_string_equal(m->table, "my events");
     assert_int_equal(m->nordering, 2);
@@ -428,7 +426,8 @@ static void test_long_names(void **state)
     const char *name63 = "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabcdefghijabc";
     snprintf(text, sizeof text,
              "model Tag { name: text }\n"
-             "model Article { %s: m2m(Tag)\n db_indexed_field_with_a_rather_long_name_for_a_column: text db_index }\n",
+             "model Article { %s: m2m(Tag)\n "
+             "db_indexed_field_with_a_rather_long_name_for_a_column: text db_index }\n",
              name63);
     corm_schema *s = parse_ok(text);
     const corm_model *m = model(s, "Article");
@@ -443,10 +442,15 @@ static void test_long_names(void **state)
 static void test_schema_names(void **state)
 {
     (void)state;
-    struct { const char *path, *name; } cases[] = {
-        {"-", "schema"}, {NULL, "schema"}, {"x/y/bookstore.corm", "bookstore"},
-        {"book-store.v2.corm", "book_store_v2"}, {"2shop.corm", "s_2shop"},
-        {"dir.d/.corm", "_corm"}, {"plain", "plain"}};
+    struct {
+        const char *path, *name;
+    } cases[] = {{"-", "schema"},
+                 {NULL, "schema"},
+                 {"x/y/bookstore.corm", "bookstore"},
+                 {"book-store.v2.corm", "book_store_v2"},
+                 {"2shop.corm", "s_2shop"},
+                 {"dir.d/.corm", "_corm"},
+                 {"plain", "plain"}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         corm_error err;
         const char *text = "model A {}";
@@ -518,15 +522,17 @@ static void test_messages(void **state)
     assert_string_equal(parse_err("model A {\n\tx: integer default=\"a\\nb\"\n}", buf, sizeof buf),
                         "test.corm:2:21: default \"a\\nb\" does not fit integer field 'x'\n"
                         "hint: write a whole number: default=0");
-    assert_string_equal(parse_err("\xff", buf, sizeof buf),
-                        "test.corm:1:1: unexpected character '\\xFF'\n"
-                        "hint: schema files are text: names use letters, digits and _, other bytes go in strings");
+    assert_string_equal(
+        parse_err("\xff", buf, sizeof buf),
+        "test.corm:1:1: unexpected character '\\xFF'\n"
+        "hint: schema files are text: names use letters, digits and _, other bytes go in strings");
     assert_string_equal(parse_err("model A { b: fk(Athor, on_delete=cascade) }", buf, sizeof buf),
                         "test.corm:1:17: unknown model 'Athor' in fk field 'A.b'\n"
                         "hint: the models are: A");
-    assert_string_equal(parse_err("model Author {}\nmodel A { b: fk(Athor, on_delete=cascade) }", buf, sizeof buf),
-                        "test.corm:2:17: unknown model 'Athor' in fk field 'A.b'\n"
-                        "hint: did you mean 'Author'? the models are: Author, A");
+    assert_string_equal(
+        parse_err("model Author {}\nmodel A { b: fk(Athor, on_delete=cascade) }", buf, sizeof buf),
+        "test.corm:2:17: unknown model 'Athor' in fk field 'A.b'\n"
+        "hint: did you mean 'Author'? the models are: Author, A");
 }
 
 /* --------------------------------------------------------------- goldens */
@@ -639,7 +645,8 @@ static void test_valid_goldens(void **state)
             if (updating()) write_all(epath, got);
             char *want = read_all(epath, NULL);
             if (!want || strcmp(want, got) != 0) {
-                fprintf(stderr, "%s:\n--- expected\n%s\n+++ got\n%s\n", cases[i], want ? want : "(none)", got);
+                fprintf(stderr, "%s:\n--- expected\n%s\n+++ got\n%s\n", cases[i],
+                        want ? want : "(none)", got);
                 failed++;
             }
             free(want);
@@ -701,11 +708,45 @@ static uint32_t rnd(void)
 static void test_mutations(void **state)
 {
     (void)state;
-    static const char *const tokens[] = {
-        "model", "{", "}", "(", ")", ":", ",", "=", "-", "\"", "\\", "fk", "m2m", "one_to_one",
-        "null", "unique", "index", "table", "ordering", "default", "on_delete", "related_name",
-        "cascade", "set_null", "99999999999999999999999", "1.5e", "#", "//", "\n", "\xc3",
-        "\x00", "id", "pk", "Book", "char(", "decimal(1,", "\"\xff\"", "int", "__"};
+    static const char *const tokens[] = {"model",
+                                         "{",
+                                         "}",
+                                         "(",
+                                         ")",
+                                         ":",
+                                         ",",
+                                         "=",
+                                         "-",
+                                         "\"",
+                                         "\\",
+                                         "fk",
+                                         "m2m",
+                                         "one_to_one",
+                                         "null",
+                                         "unique",
+                                         "index",
+                                         "table",
+                                         "ordering",
+                                         "default",
+                                         "on_delete",
+                                         "related_name",
+                                         "cascade",
+                                         "set_null",
+                                         "99999999999999999999999",
+                                         "1.5e",
+                                         "#",
+                                         "//",
+                                         "\n",
+                                         "\xc3",
+                                         "\x00",
+                                         "id",
+                                         "pk",
+                                         "Book",
+                                         "char(",
+                                         "decimal(1,",
+                                         "\"\xff\"",
+                                         "int",
+                                         "__"};
     size_t len;
     char *base = read_all(BOOKSTORE, &len);
     assert_non_null(base);
@@ -750,9 +791,7 @@ static void test_mutations(void **state)
                     }
                 }
                 break;
-            default: /* truncate */
-                n = at;
-                break;
+            default: /* truncate */ n = at; break;
             }
         }
         char *exact = malloc(n ? n : 1);
@@ -788,13 +827,15 @@ static void test_deep_and_huge(void **state)
     free(buf);
     corm_buf b;
     corm__buf_init(&b);
-    for (int i = 0; i < 5000; i++) corm__buf_addf(&b, "model M%d { f: fk(M%d, on_delete=cascade) }\n", i, i ? i - 1 : 0);
+    for (int i = 0; i < 5000; i++)
+        corm__buf_addf(&b, "model M%d { f: fk(M%d, on_delete=cascade) }\n", i, i ? i - 1 : 0);
     corm_error err;
     corm_schema *s = corm_schema_parse(b.p, b.len, "-", &err);
     assert_null(s);
     assert_non_null(strstr(err.message, "more than 4096 models"));
     corm__buf_reset(&b);
-    for (int i = 0; i < 2000; i++) corm__buf_addf(&b, "model M%d { f: fk(M%d, on_delete=cascade) }\n", i, i ? i - 1 : 0);
+    for (int i = 0; i < 2000; i++)
+        corm__buf_addf(&b, "model M%d { f: fk(M%d, on_delete=cascade) }\n", i, i ? i - 1 : 0);
     s = corm_schema_parse(b.p, b.len, "-", &err);
     assert_non_null(s);
     assert_int_equal(s->nmodels, 2000);
@@ -805,20 +846,13 @@ static void test_deep_and_huge(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bookstore),
-        cmocka_unit_test(test_all_types),
-        cmocka_unit_test(test_relations),
-        cmocka_unit_test(test_indexes_ordering),
-        cmocka_unit_test(test_long_names),
-        cmocka_unit_test(test_schema_names),
-        cmocka_unit_test(test_naming_helpers),
-        cmocka_unit_test(test_file_errors),
-        cmocka_unit_test(test_messages),
-        cmocka_unit_test(test_invalid_goldens),
-        cmocka_unit_test(test_valid_goldens),
-        cmocka_unit_test(test_prefixes),
-        cmocka_unit_test(test_mutations),
-        cmocka_unit_test(test_deep_and_huge),
+        cmocka_unit_test(test_bookstore),      cmocka_unit_test(test_all_types),
+        cmocka_unit_test(test_relations),      cmocka_unit_test(test_indexes_ordering),
+        cmocka_unit_test(test_long_names),     cmocka_unit_test(test_schema_names),
+        cmocka_unit_test(test_naming_helpers), cmocka_unit_test(test_file_errors),
+        cmocka_unit_test(test_messages),       cmocka_unit_test(test_invalid_goldens),
+        cmocka_unit_test(test_valid_goldens),  cmocka_unit_test(test_prefixes),
+        cmocka_unit_test(test_mutations),      cmocka_unit_test(test_deep_and_huge),
     };
     return cmocka_run_group_tests_name("schema", tests, NULL, NULL);
 }

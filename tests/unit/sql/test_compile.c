@@ -35,28 +35,43 @@ static void test_shapes(void **state)
 {
     (void)state;
     assert_int_equal(compile1(&Book_model, "title__icontains", corm_text("50%_off")), CORM_OK);
-    assert_string_equal(sql, "SELECT COUNT(*) FROM \"book\" T0 WHERE T0.\"title\" LIKE ? ESCAPE '\\'");
+    assert_string_equal(sql,
+                        "SELECT COUNT(*) FROM \"book\" T0 WHERE T0.\"title\" LIKE ? ESCAPE '\\'");
     assert_int_equal(nparams, 1);
 
     assert_int_equal(compile1(&Book_model, "author__country__code", corm_text("FR")), CORM_OK);
-    assert_string_equal(sql, "SELECT COUNT(*) FROM \"book\" T0 INNER JOIN \"author\" T1 ON (T0.\"author_id\" = T1.\"id\")"
-                             " LEFT OUTER JOIN \"country\" T2 ON (T1.\"country_id\" = T2.\"id\") WHERE T2.\"code\" = ?");
+    assert_string_equal(
+        sql,
+        "SELECT COUNT(*) FROM \"book\" T0 INNER JOIN \"author\" T1 ON (T0.\"author_id\" = "
+        "T1.\"id\")"
+        " LEFT OUTER JOIN \"country\" T2 ON (T1.\"country_id\" = T2.\"id\") WHERE T2.\"code\" = ?");
 
     assert_int_equal(compile1(&Author_model, "books__genres__name", corm_text("x")), CORM_OK);
-    assert_string_equal(sql, "SELECT COUNT(*) FROM \"author\" T0 WHERE T0.\"id\" IN (SELECT U0.\"author_id\" FROM \"book\" U0"
-                             " WHERE U0.\"author_id\" IS NOT NULL AND U0.\"id\" IN (SELECT VJ.\"book_id\" FROM \"book_genres\" VJ"
-                             " INNER JOIN \"genre\" V0 ON (V0.\"id\" = VJ.\"genre_id\") WHERE VJ.\"book_id\" IS NOT NULL AND V0.\"name\" = ?))");
+    assert_string_equal(sql, "SELECT COUNT(*) FROM \"author\" T0 WHERE T0.\"id\" IN (SELECT "
+                             "U0.\"author_id\" FROM \"book\" U0"
+                             " WHERE U0.\"author_id\" IS NOT NULL AND U0.\"id\" IN (SELECT "
+                             "VJ.\"book_id\" FROM \"book_genres\" VJ"
+                             " INNER JOIN \"genre\" V0 ON (V0.\"id\" = VJ.\"genre_id\") WHERE "
+                             "VJ.\"book_id\" IS NOT NULL AND V0.\"name\" = ?))");
 
     assert_int_equal(compile1(&Book_model, "published_date__year__gte", corm_int(2000)), CORM_OK);
-    assert_string_equal(sql, "SELECT COUNT(*) FROM \"book\" T0 WHERE CAST(strftime('%Y', T0.\"published_date\") AS INTEGER) >= ?");
+    assert_string_equal(sql, "SELECT COUNT(*) FROM \"book\" T0 WHERE CAST(strftime('%Y', "
+                             "T0.\"published_date\") AS INTEGER) >= ?");
 
     const char *rel[] = {"author"};
     static const char *order[] = {"-pages"};
-    corm__query q = {.model = &Book_model, .related = rel, .nrelated = 1, .order = order,
-                     .norder = 1, .order_set = true, .limit = 10, .offset = 20};
+    corm__query q = {.model = &Book_model,
+                     .related = rel,
+                     .nrelated = 1,
+                     .order = order,
+                     .norder = 1,
+                     .order_set = true,
+                     .limit = 10,
+                     .offset = 20};
     assert_int_equal(compile_q(&q, CORM__SEL_OBJECTS), CORM_OK);
-    assert_non_null(strstr(sql, " FROM \"book\" T0 LEFT OUTER JOIN \"author\" T1 ON (T0.\"author_id\" = T1.\"id\")"
-                                " ORDER BY T0.\"pages\" DESC LIMIT ? OFFSET ?"));
+    assert_non_null(strstr(
+        sql, " FROM \"book\" T0 LEFT OUTER JOIN \"author\" T1 ON (T0.\"author_id\" = T1.\"id\")"
+             " ORDER BY T0.\"pages\" DESC LIMIT ? OFFSET ?"));
     assert_int_equal(nparams, 2);
 }
 
@@ -83,9 +98,19 @@ static void test_fuzz_paths(void **state)
 {
     (void)state;
     static const char *const parts[] = {
-        "title", "author", "country", "name", "books", "genres", "pk", "id", "pages",
-        "published_date", "year", "month", "in", "isnull", "gt", "icontains", "range",
-        "book_set", "publisher", "authors", "x", "", "__", "\"; DROP TABLE book; --", "exact",
+        "title",     "author",
+        "country",   "name",
+        "books",     "genres",
+        "pk",        "id",
+        "pages",     "published_date",
+        "year",      "month",
+        "in",        "isnull",
+        "gt",        "icontains",
+        "range",     "book_set",
+        "publisher", "authors",
+        "x",         "",
+        "__",        "\"; DROP TABLE book; --",
+        "exact",
     };
     const corm_model *models[] = {&Book_model, &Author_model, &Genre_model, &Country_model};
     int ok = 0, failed = 0;
@@ -97,9 +122,10 @@ static void test_fuzz_paths(void **state)
             strcat(path, parts[rnd() % (sizeof parts / sizeof parts[0])]);
         }
         static const int64_t ints[] = {1, 2, 3};
-        corm_value vals[] = {corm_int(7), corm_text("'; DROP TABLE book; --"), corm_bool(true),
-                             corm_ints(ints, 3), corm_range(corm_int(1), corm_int(9)), corm_null(),
-                             corm_float(1.5)};
+        corm_value vals[] = {
+            corm_int(7),        corm_text("'; DROP TABLE book; --"),  corm_bool(true),
+            corm_ints(ints, 3), corm_range(corm_int(1), corm_int(9)), corm_null(),
+            corm_float(1.5)};
         corm_value v = vals[rnd() % (sizeof vals / sizeof vals[0])];
         corm_rc rc = compile1(models[rnd() % 4], path, v);
         if (rc == CORM_OK) {
@@ -214,9 +240,19 @@ static void test_memo_fuzz(void **state)
 {
     (void)state;
     static const char *const lookups[] = {
-        "title", "author", "author__name", "pages__gt", "publisher__isnull", "id__in",
-        "author__country__code", "title__startswith", "published_date__year", "genres__name",
-        "price__range", "pk", "nope",
+        "title",
+        "author",
+        "author__name",
+        "pages__gt",
+        "publisher__isnull",
+        "id__in",
+        "author__country__code",
+        "title__startswith",
+        "published_date__year",
+        "genres__name",
+        "price__range",
+        "pk",
+        "nope",
     };
     static const char *const orders[] = {"-pages", "title", "author__name"};
     static const char *const related[] = {"author", "publisher", "author__country"};
@@ -224,23 +260,34 @@ static void test_memo_fuzz(void **state)
     corm__memo memo = {0};
     memo.verify = true;
     for (int iter = 0; iter < 20000; iter++) {
-        corm_value vals[] = {corm_int((int64_t)(rnd() % 3)), corm_text("ab"), corm_bool(rnd() % 2),
-                             corm_ints(ints, rnd() % 4), corm_range(corm_int(1), corm_int(9)),
-                             corm_null(), corm_float(2.5)};
-        struct corm_q l1 = {.kind = CORM__Q_LEAF, .lookup = lookups[rnd() % 13],
-                            .value = vals[rnd() % 7]};
-        struct corm_q l2 = {.kind = CORM__Q_LEAF, .lookup = lookups[rnd() % 13],
-                            .value = vals[rnd() % 7]};
+        corm_value vals[] = {corm_int((int64_t)(rnd() % 3)),
+                             corm_text("ab"),
+                             corm_bool(rnd() % 2),
+                             corm_ints(ints, rnd() % 4),
+                             corm_range(corm_int(1), corm_int(9)),
+                             corm_null(),
+                             corm_float(2.5)};
+        struct corm_q l1 = {
+            .kind = CORM__Q_LEAF, .lookup = lookups[rnd() % 13], .value = vals[rnd() % 7]};
+        struct corm_q l2 = {
+            .kind = CORM__Q_LEAF, .lookup = lookups[rnd() % 13], .value = vals[rnd() % 7]};
         struct corm_q not2 = {.kind = CORM__Q_NOT, .a = &l2};
-        struct corm_q both = {.kind = rnd() % 2 ? CORM__Q_AND : CORM__Q_OR, .a = &l1,
-                              .b = rnd() % 2 ? &l2 : &not2};
+        struct corm_q both = {
+            .kind = rnd() % 2 ? CORM__Q_AND : CORM__Q_OR, .a = &l1, .b = rnd() % 2 ? &l2 : &not2};
         const char *ord[1] = {orders[rnd() % 3]};
         const char *rel[1] = {related[rnd() % 3]};
         corm__query q = {.model = &Book_model, .limit = -1};
         int shape = (int)(rnd() % 4);
         q.where = shape == 0 ? NULL : shape == 1 ? &l1 : &both;
-        if (rnd() % 2) { q.order = ord; q.norder = 1; q.order_set = true; }
-        if (rnd() % 2) { q.related = rel; q.nrelated = 1; }
+        if (rnd() % 2) {
+            q.order = ord;
+            q.norder = 1;
+            q.order_set = true;
+        }
+        if (rnd() % 2) {
+            q.related = rel;
+            q.nrelated = 1;
+        }
         if (rnd() % 3 == 0) q.limit = (int64_t)(rnd() % 5);
         if (rnd() % 3 == 0) q.offset = (int64_t)(rnd() % 5);
         q.distinct = rnd() % 5 == 0;

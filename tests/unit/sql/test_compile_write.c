@@ -54,11 +54,13 @@ static void test_where_for_writes(void **state)
     assert_string_equal(text, "T0.\"pages\" > $3");
 
     /* a join cannot be in an UPDATE/DELETE: a semi-join on the pk */
-    struct corm_q joined = {.kind = CORM__Q_LEAF, .lookup = "author__name", .value = corm_text("x")};
+    struct corm_q joined = {
+        .kind = CORM__Q_LEAF, .lookup = "author__name", .value = corm_text("x")};
     q.where = &joined;
     assert_int_equal(where_of(&q, &corm__sqlite_dialect, 0, &n, &empty), CORM_OK);
-    assert_string_equal(text, "T0.\"id\" IN (SELECT T0.\"id\" FROM \"book\" T0 INNER JOIN \"author\" T1"
-                              " ON (T0.\"author_id\" = T1.\"id\") WHERE T1.\"name\" = ?)");
+    assert_string_equal(text,
+                        "T0.\"id\" IN (SELECT T0.\"id\" FROM \"book\" T0 INNER JOIN \"author\" T1"
+                        " ON (T0.\"author_id\" = T1.\"id\") WHERE T1.\"name\" = ?)");
     assert_int_equal(n, 1);
 }
 
@@ -73,7 +75,8 @@ static void test_set_expressions(void **state)
     corm__compiled_init(&c);
     corm_buf w;
     corm__buf_init(&w);
-    assert_int_equal(corm__compile_set_expr(&q, &corm__sqlite_dialect, &c, &w, &plus, &err), CORM_OK);
+    assert_int_equal(corm__compile_set_expr(&q, &corm__sqlite_dialect, &c, &w, &plus, &err),
+                     CORM_OK);
     assert_non_null(strstr(corm__buf_cstr(&w), "T0.\"pages\""));
     assert_int_equal(c.nparams, 1);
     /* a joined field is refused, as Django */
