@@ -11,9 +11,12 @@
 #                   ARGS="--scale full", ARGS=--json, ARGS=--callgrind;
 #                   DB=postgresql://... the same on PostgreSQL (libpq C)
 #   make bench-pg   text vs binary PostgreSQL results (docs/postgresql.md)
+#   make format     clang-format the tree (make test checks it)
+#   make check-docs compile every C block of README.md and docs/*.md
+#   make deps       install the missing Debian packages (every build runs it)
 #
-# Missing Debian packages are installed by tools/deps.sh, called only when
-# pkg-config cannot find a dependency.
+# Missing Debian packages are installed by the deps target (tools/deps.sh),
+# which runs before anything is compiled, never while make reads this file.
 
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
@@ -23,28 +26,43 @@ B        ?= build
 SAN      ?=
 OPT      ?= -O2 -g
 
-PKGS     := sqlite3 libpq cmocka jansson
-DEPS_OK  := $(shell pkg-config --exists $(PKGS) 2>/dev/null && command -v python3 >/dev/null && echo yes)
-ifneq ($(DEPS_OK),yes)
-  $(info corm: installing missing build dependencies (tools/deps.sh build))
-  $(shell tools/deps.sh build >&2)
-endif
-PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 libpq jansson 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs sqlite3 libpq 2>/dev/null)
-JSON_LIBS  := $(shell pkg-config --libs jansson 2>/dev/null)
-TEST_LIBS  := $(shell pkg-config --libs cmocka 2>/dev/null)
+# Build dependencies.  Every rule that compiles, links or runs a checker
+# waits for deps (an order-only prerequisite: it never makes a target out
+# of date).  deps asks tools/deps.sh to install what is missing, only when
+# pkg-config, python3 or clang-format cannot find something; its stamp is
+# redone when deps.sh or the set of installed packages changes.
+PKGS       := sqlite3 libpq cmocka jansson
+DEPS_STAMP := $(B)/deps.stamp
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): tools/deps.sh $(wildcard /var/lib/dpkg/status)
+	@if ! { pkg-config --exists $(PKGS) && command -v python3 && command -v clang-format; } >/dev/null 2>&1; then \
+	  echo "corm: installing missing build dependencies (tools/deps.sh build)"; \
+	  tools/deps.sh build || exit 1; \
+	  pkg-config --exists $(PKGS) || { echo "corm: pkg-config still cannot find: $(PKGS)"; exit 1; }; \
+	fi
+	@mkdir -p $(@D) && touch $@
+
+# pkg-config's answers exist only once deps has run, so they are read
+# lazily: each variable runs pkg-config the first time a recipe expands it
+# (after deps, which that recipe's target waits for) and then keeps the
+# value.  A := here would run pkg-config while make reads this file, before
+# anything is installed.
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 libpq jansson))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs sqlite3 libpq))$(PKG_LIBS)
+JSON_LIBS  = $(eval JSON_LIBS := $(shell pkg-config --libs jansson))$(JSON_LIBS)
+TEST_LIBS  = $(eval TEST_LIBS := $(shell pkg-config --libs cmocka))$(TEST_LIBS)
 
 ifeq ($(SAN),1)
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   OPT      := -O1 -g
 endif
 
-CFLAGS_ALL := -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
+CFLAGS_ALL  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
               -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
               $(OPT) $(SANFLAGS) -MMD -MP -Iinclude $(PKG_CFLAGS) $(CFLAGS)
-LIB_CFLAGS := $(CFLAGS_ALL) -fPIC -fvisibility=hidden
-APP_CFLAGS := $(CFLAGS_ALL) -Wno-missing-prototypes
-LDLIBS_ALL := $(PKG_LIBS) -lm -pthread $(SANFLAGS)
+LIB_CFLAGS  = $(CFLAGS_ALL) -fPIC -fvisibility=hidden
+APP_CFLAGS  = $(CFLAGS_ALL) -Wno-missing-prototypes
+LDLIBS_ALL  = $(PKG_LIBS) -lm -pthread $(SANFLAGS)
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
@@ -64,20 +82,20 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: all lib test test-run demo install valgrind bench bench-pg check-src check-format check-layers check-exports format clean
-all: lib $(B)/corm $(EX_BIN)
-lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc
+.PHONY: all lib deps test test-run demo install valgrind tsan bench bench-pg check-src check-format check-layers check-exports check-docs format clean
+all: lib $(B)/corm $(EX_BIN) | deps
+lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc | deps
 
-$(B)/obj/src/%.o: src/%.c
+$(B)/obj/src/%.o: src/%.c | deps
 	@mkdir -p $(@D)
 	@echo '  CC    $<'
 	@$(CC) $(LIB_CFLAGS) -c $< -o $@
 
-$(B)/libcorm.a: $(LIB_OBJ)
+$(B)/libcorm.a: $(LIB_OBJ) | deps
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/libcorm.so: $(LIB_OBJ)
+$(B)/libcorm.so: $(LIB_OBJ) | deps
 	$(CC) -shared -Wl,-soname,libcorm.so.0 -o $@ $^ $(LDLIBS_ALL)
 
 $(B)/corm.pc: corm.pc.in
@@ -87,49 +105,49 @@ $(B)/corm.pc: corm.pc.in
 
 # The CLI is built twice: a bootstrap without the demo generates the
 # bookstore models the demo (and the integration tests) are written against.
-$(B)/obj/cli/%.o: cli/%.c
+$(B)/obj/cli/%.o: cli/%.c | deps
 	@mkdir -p $(@D)
 	@echo '  CC    $<'
 	@$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
 
-$(B)/obj/boot/%.o: cli/%.c
+$(B)/obj/boot/%.o: cli/%.c | deps
 	@mkdir -p $(@D)
 	@echo '  CC    $< (bootstrap)'
 	@$(CC) $(APP_CFLAGS) -DCORM_BOOTSTRAP -c $< -o $@
 
-$(B)/corm-boot: $(CLI_BOOT:cli/%.c=$(B)/obj/boot/%.o) $(B)/libcorm.a
+$(B)/corm-boot: $(CLI_BOOT:cli/%.c=$(B)/obj/boot/%.o) $(B)/libcorm.a | deps
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS)
 
 $(GEN_DIR)/bookstore.h $(GEN_DIR)/bookstore.c &: examples/bookstore.corm $(B)/corm-boot
 	@mkdir -p $(GEN_DIR)
 	$(B)/corm-boot gen examples/bookstore.corm -o $(GEN_DIR)
 
-$(BOOKSTORE_O): $(BOOKSTORE_C)
+$(BOOKSTORE_O): $(BOOKSTORE_C) | deps
 	@mkdir -p $(@D)
 	@echo '  CC    $<'
 	@$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
 
 $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o): $(GEN_DIR)/bookstore.h
 
-$(B)/corm: $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o) $(BOOKSTORE_O) $(B)/libcorm.a
+$(B)/corm: $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o) $(BOOKSTORE_O) $(B)/libcorm.a | deps
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS)
 
-$(B)/examples/%: examples/%.c $(BOOKSTORE_O) $(B)/libcorm.a
+$(B)/examples/%: examples/%.c $(BOOKSTORE_O) $(B)/libcorm.a | deps
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) $< $(BOOKSTORE_O) $(B)/libcorm.a -o $@ $(LDLIBS_ALL)
 
 # Tests: each file is one cmocka program linked against the static library,
 # the generated bookstore and tests/support.
-$(B)/obj/tests/%.o: tests/%.c $(GEN_DIR)/bookstore.h
+$(B)/obj/tests/%.o: tests/%.c $(GEN_DIR)/bookstore.h | deps
 	@mkdir -p $(@D)
 	@echo '  CC    $<'
 	@$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -Itests/support -Isrc -c $< -o $@
 
-$(B)/tests/%: $(B)/obj/tests/%.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm.a
+$(B)/tests/%: $(B)/obj/tests/%.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm.a | deps
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(TEST_LIBS)
 
-test:
+test: | deps
 	$(MAKE) --no-print-directory B=build/asan SAN=1 test-run
 
 # The suite runs twice: on SQLite, then the integration programs, the
@@ -141,7 +159,7 @@ PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/t
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
-test-run: check-src check-format check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
+test-run: check-src check-format check-layers check-exports check-docs lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
@@ -153,12 +171,12 @@ test-run: check-src check-format check-layers check-exports lib $(B)/corm $(UNIT
 # its own databases there (corm_bench_N), see docs/benchmarks.md.
 BENCH_SRC := bench/common.c bench/seed.c bench/seed_pg.c bench/raw_common.c bench/raw.c bench/raw_pg.c bench/orm.c bench/main.c
 PYTHON    ?= /usr/bin/python3
-$(B)/bench/obj/%.o: bench/%.c bench/bench.h bench/raw_common.h $(GEN_DIR)/bookstore.h
+$(B)/bench/obj/%.o: bench/%.c bench/bench.h bench/raw_common.h $(GEN_DIR)/bookstore.h | deps
 	@mkdir -p $(@D)
 	@echo '  CC    $<'
 	@$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -c $< -o $@
 
-$(B)/bench/corm-bench: $(BENCH_SRC:bench/%.c=$(B)/bench/obj/%.o) $(BOOKSTORE_O) $(B)/libcorm.a
+$(B)/bench/corm-bench: $(BENCH_SRC:bench/%.c=$(B)/bench/obj/%.o) $(BOOKSTORE_O) $(B)/libcorm.a | deps
 	$(CC) -o $@ $(filter %.o,$^) -Wl,--whole-archive $(B)/libcorm.a -Wl,--no-whole-archive $(LDLIBS_ALL)
 
 bench: $(B)/bench/corm-bench
@@ -167,7 +185,7 @@ bench: $(B)/bench/corm-bench
 
 # Text or binary results from PostgreSQL, measured (docs/postgresql.md):
 # make bench-pg (optimized build, throwaway server).
-$(B)/bench/pg_results: bench/pg_results.c $(BOOKSTORE_O) $(B)/libcorm.a
+$(B)/bench/pg_results: bench/pg_results.c $(BOOKSTORE_O) $(B)/libcorm.a | deps
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) -Isrc $< $(BOOKSTORE_O) $(B)/libcorm.a -o $@ $(LDLIBS_ALL)
 
@@ -185,7 +203,7 @@ valgrind:
 	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)
 	@B=build/vg RUNNER="valgrind -q --leak-check=full --error-exitcode=1" tools/run-tests.sh $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)
 
-demo: all
+demo: all | deps
 	@rm -f $(B)/demo.db $(B)/demo.db-wal $(B)/demo.db-shm
 	$(B)/corm demo --db sqlite:$(B)/demo.db
 
@@ -198,21 +216,30 @@ check-src:
 # The C tree is formatted by clang-format (.clang-format); make format
 # applies it, check-format (in make test) fails when a file differs.
 FORMAT_SRC = $(shell git ls-files '*.c' '*.h' 2>/dev/null | grep -v '^tests/schema/')
-format:
+format: | deps
 	@clang-format -i $(FORMAT_SRC)
 
-check-format:
+check-format: | deps
 	@command -v clang-format >/dev/null || { echo "check-format: clang-format is missing (tools/deps.sh build)"; exit 1; }
 	@bad=$$(for f in $(FORMAT_SRC); do clang-format "$$f" | cmp -s - "$$f" || echo "$$f"; done); \
 	if [ -n "$$bad" ]; then echo "check-format: not formatted (run make format):"; echo "$$bad"; exit 1; fi
 
-# Layers depend downward only (see STYLE.md).
-check-layers:
+# Layers depend downward only (docs/architecture.md).
+check-layers: | deps
 	@tools/check-layers.sh
 
-check-exports: $(B)/libcorm.so
-	@bad=$$(nm -D --defined-only $(B)/libcorm.so | awk '$$2 ~ /[TDBR]/ {print $$3}' | grep -v '^corm_' || true); \
-	if [ -n "$$bad" ]; then echo "check-exports: exported symbols without corm_ prefix:"; echo "$$bad"; exit 1; fi
+# libcorm.so exports exactly the CORM_API declarations of include/corm.h
+# and include/corm/*.h, each with the corm_ prefix and a definition.
+check-exports: $(B)/libcorm.so | deps
+	@tools/check-exports.py $(B)/libcorm.so
+
+# Every C block of the README and docs/*.md compiles against the generated
+# bookstore models (-Wall -Wextra -Werror; tools/check-docs.py says how a
+# fragment is wrapped), and so do the examples/ programs.
+DOC_MD := README.md $(sort $(wildcard docs/*.md))
+check-docs: $(GEN_DIR)/bookstore.h $(EX_BIN) | deps
+	@tools/check-docs.py --cc '$(CC)' --out $(B)/docs --gen $(GEN_DIR)/bookstore.h \
+	  --cflags '-std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror' $(DOC_MD)
 
 install: lib $(B)/corm
 	install -d $(DESTDIR)$(LIBDIR)/pkgconfig $(DESTDIR)$(INCDIR)/corm $(DESTDIR)$(BINDIR)

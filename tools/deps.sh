@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages corm needs, only those that are missing.
-# Called by make when a dependency check fails; safe to run by hand.
+# Called by `make deps` (which every build waits for) when pkg-config,
+# python3 or clang-format cannot find something; safe to run by hand.
 #   tools/deps.sh build    libraries to build and test corm
 #   tools/deps.sh pg       a PostgreSQL server for the test suite
 #   tools/deps.sh bench    Django and psycopg2 (its PostgreSQL driver), for the
