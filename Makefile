@@ -18,6 +18,8 @@
 # Missing Debian packages are installed by the deps target (tools/deps.sh),
 # which runs before anything is compiled, never while make reads this file.
 
+.DEFAULT_GOAL := all
+
 PREFIX   ?= /usr/local
 LIBDIR   ?= $(PREFIX)/lib
 INCDIR   ?= $(PREFIX)/include
