@@ -15,8 +15,10 @@ How a block is read (the convention, also in docs/architecture.md):
   - Function definitions at the block's top level stay at file scope; every
     other line is a statement, and the statements are wrapped, in order, in
     the body of a function whose parameters are the names the docs use
-    without declaring them (CONTEXT below: db, qs, b, a, ...).  A block may
-    declare one of these names again: its statements sit in a nested block.
+    without declaring them (CONTEXT below: db, qs, b, a, ...) and which
+    returns corm_rc, with a local `corm_error err` (a fragment may
+    `return err.rc;`).  A block may declare
+    one of these names again: its statements sit in a nested block.
     Wrapped statements may leave a variable unused (a fragment shows how a
     value is obtained, not what the program does with it); every other
     warning is an error.
@@ -110,53 +112,49 @@ def blocks_of(path):
     return out
 
 
-def code_only(line):
-    """line without comments, strings and character constants (for braces)."""
-    line = re.sub(r'"(?:\\.|[^"\\])*"', '""', line)
-    line = re.sub(r"'(?:\\.|[^'\\])*'", "''", line)
-    line = re.sub(r"/\*.*?\*/", "", line)
-    return re.sub(r"//.*", "", line)
+LEXEMES = re.compile(r'/\*.*?\*/|//[^\n]*|"(?:\\.|[^"\\\n])*"|\'(?:\\.|[^\'\\\n])*\'', re.S)
+
+
+def code_lines(lines):
+    """lines with comments blanked and string and character constants
+    emptied (line for line), so braces and '#' can be counted."""
+    def blank(m):
+        t = m.group(0)
+        if t[0] in "\"'":
+            return t[0] * 2
+        return re.sub(r"[^\n]", " ", t)
+    return LEXEMES.sub(blank, "\n".join(lines)).split("\n")
 
 
 def split_block(b):
-    """(preprocessor lines, file-scope chunks, statement lines): each a list of
-    (markdown line number, text)."""
+    """(preprocessor lines, file-scope functions, statement lines): lines
+    are (markdown line number, text); a function is (name, lines)."""
     pre, funcs, stmts = [], [], []
-    depth, i, lines = 0, 0, b.lines
-    in_comment = False
+    lines, code = b.lines, code_lines(b.lines)
+    depth, i = 0, 0
     while i < len(lines):
-        no = b.line + i
-        text = lines[i]
-        if depth == 0 and not in_comment and text.lstrip().startswith("#"):
-            pre.append((no, text))
-            while text.endswith("\\") and i + 1 < len(lines):
+        c = code[i].strip()
+        if depth == 0 and c.startswith("#"):
+            pre.append((b.line + i, lines[i]))
+            while lines[i].endswith("\\") and i + 1 < len(lines):
                 i += 1
-                text = lines[i]
-                pre.append((b.line + i, text))
+                pre.append((b.line + i, lines[i]))
             i += 1
             continue
-        code = code_only(text).strip()
-        m = FUNC_HEAD.match(code) if depth == 0 and not in_comment else None
-        if m and m.group(1) not in KEYWORDS and not code.endswith(";"):
+        m = FUNC_HEAD.match(c) if depth == 0 else None
+        if m and m.group(1) not in KEYWORDS and not c.endswith(";"):
             chunk, opened = [], False
             while i < len(lines):
-                c = code_only(lines[i])
                 chunk.append((b.line + i, lines[i]))
-                depth += c.count("{") - c.count("}")
-                opened = opened or "{" in c
+                depth += code[i].count("{") - code[i].count("}")
+                opened = opened or "{" in code[i]
                 i += 1
                 if opened and depth == 0:
                     break
             funcs.append((m.group(2), chunk))
             continue
-        c = code_only(text)
-        # a comment left open on this line (/* ... without its */)
-        if in_comment:
-            in_comment = "*/" not in text
-        elif "/*" in c:
-            in_comment = True
-        depth += c.count("{") - c.count("}")
-        stmts.append((no, text))
+        depth += code[i].count("{") - code[i].count("}")
+        stmts.append((b.line + i, lines[i]))
         i += 1
     return pre, funcs, stmts
 
