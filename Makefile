@@ -64,7 +64,7 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: all lib test test-run demo install valgrind bench bench-pg check-src check-format check-layers check-exports format clean
+.PHONY: all lib test test-run demo install valgrind bench bench-pg check-src check-format check-layers check-sql-text check-exports format clean
 all: lib $(B)/corm $(EX_BIN)
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc
 
@@ -141,7 +141,7 @@ PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/t
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
-test-run: check-src check-format check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
+test-run: check-src check-format check-layers check-sql-text check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
@@ -209,6 +209,12 @@ check-format:
 # Layers depend downward only (see STYLE.md).
 check-layers:
 	@tools/check-layers.sh
+
+# SQL text is written by src/sql only: querysets, fetches and writes call
+# its compiler (no SQL keyword in their string literals, no quoting or
+# placeholders of their own).
+check-sql-text:
+	@tools/check-sql-text.sh
 
 check-exports: $(B)/libcorm.so
 	@bad=$$(nm -D --defined-only $(B)/libcorm.so | awk '$$2 ~ /[TDBR]/ {print $$3}' | grep -v '^corm_' || true); \

@@ -113,6 +113,7 @@ const corm__dialect corm__sqlite_dialect = {
     .nulls_last = NULL,
     .text_cast = NULL,
     .bulk_update_rows = true,
+    .cast_bulk_params = false,
 };
 
 const corm__dialect *corm__dialect_for(const char *vendor)

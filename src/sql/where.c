@@ -69,6 +69,13 @@ void corm__compiled_init(corm__compiled *c)
     corm__arena_init(&c->arena, 1024);
 }
 
+void corm__compiled_reset(corm__compiled *c)
+{
+    corm__buf_reset(&c->sql);
+    c->nparams = 0;
+    corm__arena_reset(&c->arena);
+}
+
 void corm__compiled_free(corm__compiled *c)
 {
     corm__buf_free(&c->sql);
