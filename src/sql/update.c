@@ -2,8 +2,8 @@
 ** update.c - UPDATE statements: one row by id (save, and the prepared
 ** statement of bulk_update's executemany), every row of a queryset
 ** (QuerySet.update() with values, F expressions and expressions), a batch
-** of objects in one statement (bulk_update's CASE and VALUES forms), and
-** the delete collector's SET NULL.
+** of objects in one statement (bulk_update's CASE and VALUES forms).  The
+** delete collector's SET NULL is in delete.c with its other statements.
 **
 ** A queryset's UPDATE names its table with the alias the SELECT compiler
 ** gives a query's base (`UPDATE "book" AS T0 SET ...`), so its WHERE is
@@ -253,25 +253,6 @@ corm_rc corm__compile_update_values(const corm_model *m, const corm_field *const
     corm__buf_addc(sql, '.');
     corm__sql_ident(sql, idf->column);
     corm__buf_adds(sql, " = corm_v.column1");
-    if (rc == CORM_OK && sql->oom) rc = corm__sql_nomem(&c);
-    return rc;
-}
-
-/* ------------------------------------------------------------ collector */
-
-corm_rc corm__compile_set_null_in(const char *table, const char *column, const int64_t *keys,
-                                  size_t n, const corm__dialect *d, corm__compiled *out,
-                                  corm_error *err)
-{
-    corm__sqlctx c = {d, out, err, NULL, NULL};
-    corm_buf *sql = &out->sql;
-    corm__buf_adds(sql, "UPDATE ");
-    corm__sql_ident(sql, table);
-    corm__buf_adds(sql, " SET ");
-    corm__sql_ident(sql, column);
-    corm__buf_adds(sql, " = NULL WHERE ");
-    corm__sql_ident(sql, column);
-    corm_rc rc = corm__render_keys(&c, sql, keys, n);
     if (rc == CORM_OK && sql->oom) rc = corm__sql_nomem(&c);
     return rc;
 }
