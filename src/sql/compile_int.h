@@ -85,6 +85,15 @@ corm_rc corm__render_write_where(const corm__query *q, const corm__dialect *d, c
 ** UPDATE of q's model aliased T0: no aggregates, no joined fields. */
 corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d, corm__compiled *out,
                                corm_buf *w, const struct corm_expr *e, corm_error *err);
+/* Room in out->params for n more parameters, so the binds of a statement
+** whose size is known grow nothing (where.c). */
+corm_rc corm__compiled_reserve(corm__sqlctx *c, size_t n);
+/* corm__sql_bind into room reserved before: no check, nothing grows. */
+static inline void corm__sql_bind_reserved(corm__sqlctx *c, corm_buf *w, corm_value v)
+{
+    c->out->params[c->out->nparams++] = v;
+    corm__sql_param(w, c->d, c->out->nparams);
+}
 /* Append a placeholder for v to w and v to out->params (numbered in turn). */
 corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d, corm_buf *w, corm_value v,
                              corm_error *err);

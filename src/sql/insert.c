@@ -92,30 +92,23 @@ corm_rc corm__compile_insert_row(const corm__insert *ins, const corm__dialect *d
 }
 
 corm_rc corm__compile_insert_rows(const corm__insert *ins, const corm__dialect *d, size_t nrows,
-                                  corm__cell_fn cell, void *ud, corm__compiled *out,
-                                  corm_error *err)
+                                  corm__row_fn fill, void *ud, corm__compiled *out, corm_error *err)
 {
     corm__sqlctx c = {d, out, err, NULL, NULL};
+    if (CORM_NEVER(ins->ncols > CORM_MAX_FIELDS)) return CORM_MISUSE;
     /* every value at once, so the binds below never grow the array */
-    size_t need = (size_t)out->nparams + nrows * (size_t)ins->ncols;
-    if (need > (size_t)out->cap) {
-        if (need > INT32_MAX) return corm__sql_nomem(&c);
-        corm_value *p = corm__realloc(out->params, need * sizeof *p);
-        if (!p) return corm__sql_nomem(&c);
-        out->params = p;
-        out->cap = (int)need;
-    }
+    corm_rc rc = corm__compiled_reserve(&c, nrows * (size_t)ins->ncols);
     corm_buf *sql = &out->sql;
-    head(ins, sql);
-    corm_rc rc = CORM_OK;
+    corm_value cells[CORM_MAX_FIELDS + 1];
+    if (rc == CORM_OK) head(ins, sql);
     for (size_t r = 0; r < nrows && rc == CORM_OK; r++) {
+        rc = fill(ud, r, cells);
         corm__buf_adds(sql, r ? ", (" : "(");
         for (int k = 0; k < ins->ncols && rc == CORM_OK; k++) {
             const corm_field *f = ins->cols[k];
-            corm_value v = cell(ud, r, k);
             if (k) corm__buf_adds(sql, ", ");
-            if (v.type == CORM_V_NULL && has_default(f)) corm__buf_adds(sql, f->default_sql);
-            else rc = corm__sql_bind(&c, sql, v);
+            if (cells[k].type == CORM_V_NULL && has_default(f)) corm__buf_adds(sql, f->default_sql);
+            else corm__sql_bind_reserved(&c, sql, cells[k]);
         }
         corm__buf_addc(sql, ')');
     }

@@ -163,6 +163,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
 ** (src/sql/memo.c).  memo NULL: compile. */
 corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__sel_kind kind,
                                   const corm__dialect *d, corm__compiled *out, corm_error *err);
+
 /* ---- writes: INSERT, UPDATE, DELETE and the statements around them
 ** (src/sql/insert.c, update.c, delete.c, tx.c).  The write layer (src/write)
 ** decides what to write; every byte of SQL text it runs comes from here.
@@ -177,9 +178,12 @@ corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__
 ** Every function appends; on failure err says what and the output is
 ** freeable.  Identifiers come from the descriptors, always quoted. */
 
-/* The value of column col of row `row` of a multi-row statement (what
-** that column means is said by each function). */
-typedef corm_value (*corm__cell_fn)(void *ud, size_t row, int col);
+/* Fill cells[] with the values of row `row` of a multi-row statement
+** (which values, in which order, each function says; at most
+** CORM_MAX_FIELDS + 1).  The signature of the db's executemany fill, so
+** one function serves a statement prepared once and one with every row
+** inlined. */
+typedef corm_rc (*corm__row_fn)(void *ud, size_t row, corm_value *cells);
 
 typedef enum {
     CORM__CONFLICT_NONE,
@@ -207,12 +211,12 @@ typedef struct corm__insert {
 ** columns: INSERT INTO t DEFAULT VALUES. */
 corm_rc corm__compile_insert_row(const corm__insert *ins, const corm__dialect *d, corm_buf *sql,
                                  corm_error *err);
-/* The multi-row INSERT of rows 0..nrows): cell(ud, row, c) is the value of
-** ins->cols[c]; a NULL in a NOT NULL column with a schema default is the
-** default's literal, as a single save leaves the column out.  out->params
-** is sized for every value at once (one allocation per statement). */
+/* The multi-row INSERT of rows 0..nrows): fill gives the values of
+** ins->cols of a row; a NULL in a NOT NULL column with a schema default
+** is the default's literal, as a single save leaves the column out.
+** out->params is sized for every value at once. */
 corm_rc corm__compile_insert_rows(const corm__insert *ins, const corm__dialect *d, size_t nrows,
-                                  corm__cell_fn cell, void *ud, corm__compiled *out,
+                                  corm__row_fn fill, void *ud, corm__compiled *out,
                                   corm_error *err);
 /* INSERT INTO through (src, dst) VALUES (?, ?): a link row of m2m r. */
 corm_rc corm__compile_link_insert(const corm_relation *r, const corm__dialect *d, corm_buf *sql,
@@ -232,19 +236,20 @@ corm_rc corm__compile_update_row(const corm_model *m, const corm_field *const *c
 ** expression without aggregates or joins); the SET parameters come first. */
 corm_rc corm__compile_update(const corm__query *q, const corm_assign *set, size_t nset,
                              const corm__dialect *d, corm__compiled *out, corm_error *err);
-/* bulk_update of rows 0..nrows) in one statement: cell(ud, row, i) is the
-** value of fields[i], cell(ud, row, nfields) the row's id.
+/* bulk_update of rows 0..nrows) in one statement: fill gives a row's
+** values of fields[0..nfields), then its id (the row UPDATE's parameters).
 **   case:   UPDATE t SET f = CASE "id" WHEN ? THEN ? ... ELSE f END, ...
 **           WHERE "id" <keys>  (Django's form)
 **   values: UPDATE t SET f = corm_v.column2, ... FROM (VALUES (?, ?), ...)
 **           AS corm_v WHERE t."id" = corm_v.column1
 ** Where the dialect casts bulk parameters (cast_bulk_params), the CASE
-** and the first VALUES row are CAST to the columns' types. */
+** and the first VALUES row are CAST to the columns' types.  The CASE,
+** written field by field, reads every row first (one allocation). */
 corm_rc corm__compile_update_case(const corm_model *m, const corm_field *const *fields, int nfields,
-                                  size_t nrows, corm__cell_fn cell, void *ud,
-                                  const corm__dialect *d, corm__compiled *out, corm_error *err);
+                                  size_t nrows, corm__row_fn fill, void *ud, const corm__dialect *d,
+                                  corm__compiled *out, corm_error *err);
 corm_rc corm__compile_update_values(const corm_model *m, const corm_field *const *fields,
-                                    int nfields, size_t nrows, corm__cell_fn cell, void *ud,
+                                    int nfields, size_t nrows, corm__row_fn fill, void *ud,
                                     const corm__dialect *d, corm__compiled *out, corm_error *err);
 
 /* QuerySet.delete() of a model nothing points at: DELETE FROM t AS T0

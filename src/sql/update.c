@@ -167,8 +167,6 @@ corm_rc corm__compile_update(const corm__query *q, const corm_assign *set, size_
 
 /* ------------------------------------------------------------ bulk_update */
 
-static corm_rc bind(corm__sqlctx *c, corm_value v) { return corm__sql_bind(c, &c->out->sql, v); }
-
 /* ` AS type)`: the end of a CAST to f's column type. */
 static void cast_to(corm_buf *b, const corm__dialect *d, const corm_field *f)
 {
@@ -178,14 +176,24 @@ static void cast_to(corm_buf *b, const corm__dialect *d, const corm_field *f)
 }
 
 corm_rc corm__compile_update_case(const corm_model *m, const corm_field *const *fields, int nfields,
-                                  size_t nrows, corm__cell_fn cell, void *ud,
-                                  const corm__dialect *d, corm__compiled *out, corm_error *err)
+                                  size_t nrows, corm__row_fn fill, void *ud, const corm__dialect *d,
+                                  corm__compiled *out, corm_error *err)
 {
     corm__sqlctx c = {d, out, err, NULL, NULL};
+    if (CORM_NEVER(nfields > CORM_MAX_FIELDS)) return CORM_MISUSE;
     corm_buf *sql = &out->sql;
     bool cast = d->cast_bulk_params;
     const char *idcol = m->fields[0].column;
-    corm_rc rc = CORM_OK;
+    /* the rows first (a row's fields, then its id), and their ids */
+    size_t width = (size_t)nfields + 1;
+    corm_value *rows = corm__malloc((nrows ? nrows : 1) * width * sizeof *rows);
+    int64_t *ids = corm__malloc((nrows ? nrows : 1) * sizeof *ids);
+    corm_rc rc = rows && ids ? corm__compiled_reserve(&c, nrows * 2 * (size_t)nfields + 1)
+                             : corm__sql_nomem(&c);
+    for (size_t k = 0; k < nrows && rc == CORM_OK; k++) {
+        rc = fill(ud, k, rows + k * width);
+        if (rc == CORM_OK) ids[k] = rows[k * width + (size_t)nfields].u.i;
+    }
     corm__buf_adds(sql, "UPDATE ");
     corm__sql_ident(sql, m->table);
     corm__buf_adds(sql, " SET ");
@@ -197,9 +205,9 @@ corm_rc corm__compile_update_case(const corm_model *m, const corm_field *const *
         corm__sql_ident(sql, idcol);
         for (size_t k = 0; k < nrows && rc == CORM_OK; k++) {
             corm__buf_adds(sql, " WHEN ");
-            rc = bind(&c, cell(ud, k, nfields));
+            corm__sql_bind_reserved(&c, sql, rows[k * width + (size_t)nfields]);
             corm__buf_adds(sql, " THEN ");
-            if (rc == CORM_OK) rc = bind(&c, cell(ud, k, i));
+            corm__sql_bind_reserved(&c, sql, rows[k * width + (size_t)i]);
         }
         corm__buf_adds(sql, " ELSE ");
         corm__sql_ident(sql, f->column);
@@ -208,24 +216,24 @@ corm_rc corm__compile_update_case(const corm_model *m, const corm_field *const *
     }
     corm__buf_adds(sql, " WHERE ");
     corm__sql_ident(sql, idcol);
-    int64_t *ids = rc == CORM_OK ? corm__malloc((nrows ? nrows : 1) * sizeof *ids) : NULL;
-    if (rc == CORM_OK && !ids) rc = corm__sql_nomem(&c);
-    for (size_t k = 0; rc == CORM_OK && k < nrows; k++) ids[k] = cell(ud, k, nfields).u.i;
     if (rc == CORM_OK) rc = corm__render_keys(&c, sql, ids, nrows);
+    corm__free(rows);
     corm__free(ids);
     if (rc == CORM_OK && sql->oom) rc = corm__sql_nomem(&c);
     return rc;
 }
 
 corm_rc corm__compile_update_values(const corm_model *m, const corm_field *const *fields,
-                                    int nfields, size_t nrows, corm__cell_fn cell, void *ud,
+                                    int nfields, size_t nrows, corm__row_fn fill, void *ud,
                                     const corm__dialect *d, corm__compiled *out, corm_error *err)
 {
     corm__sqlctx c = {d, out, err, NULL, NULL};
+    if (CORM_NEVER(nfields > CORM_MAX_FIELDS)) return CORM_MISUSE;
     corm_buf *sql = &out->sql;
     bool cast = d->cast_bulk_params;
     const corm_field *idf = &m->fields[0];
-    corm_rc rc = CORM_OK;
+    corm_value cells[CORM_MAX_FIELDS + 1];
+    corm_rc rc = corm__compiled_reserve(&c, nrows * ((size_t)nfields + 1));
     corm__buf_adds(sql, "UPDATE ");
     corm__sql_ident(sql, m->table);
     corm__buf_adds(sql, " SET ");
@@ -238,12 +246,13 @@ corm_rc corm__compile_update_values(const corm_model *m, const corm_field *const
     ** PostgreSQL: the id first, then the fields */
     corm__buf_adds(sql, " FROM (VALUES ");
     for (size_t k = 0; k < nrows && rc == CORM_OK; k++) {
+        rc = fill(ud, k, cells);
         corm__buf_adds(sql, k ? ", (" : "(");
         for (int i = -1; i < nfields && rc == CORM_OK; i++) {
             if (i >= 0) corm__buf_adds(sql, ", ");
             bool typed = cast && k == 0; /* the first row types the columns */
             if (typed) corm__buf_adds(sql, "CAST(");
-            rc = bind(&c, cell(ud, k, i < 0 ? nfields : i));
+            corm__sql_bind_reserved(&c, sql, cells[i < 0 ? nfields : i]);
             if (typed) cast_to(sql, d, i < 0 ? idf : fields[i]);
         }
         corm__buf_addc(sql, ')');

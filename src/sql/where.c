@@ -91,6 +91,19 @@ corm_rc corm__sql_nomem(corm__sqlctx *c)
     return CORM_NOMEM;
 }
 
+corm_rc corm__compiled_reserve(corm__sqlctx *c, size_t n)
+{
+    corm__compiled *o = c->out;
+    size_t need = (size_t)o->nparams + n;
+    if (need <= (size_t)o->cap) return CORM_OK;
+    if (need > INT32_MAX) return corm__sql_nomem(c);
+    corm_value *p = corm__realloc(o->params, need * sizeof *p);
+    if (!p) return corm__sql_nomem(c);
+    o->params = p;
+    o->cap = (int)need;
+    return CORM_OK;
+}
+
 corm_rc corm__sql_bind(corm__sqlctx *c, corm_buf *w, corm_value v)
 {
     corm__compiled *o = c->out;

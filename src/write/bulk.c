@@ -260,13 +260,6 @@ static corm_value cell(const ins *s, const void *obj, const corm_field *f)
     return corm__field_value(obj, f);
 }
 
-/* Column col of row `row` of a multi-row INSERT. */
-static corm_value ins_cell(void *ud, size_t row, int col)
-{
-    const ins *s = ud;
-    return cell(s, corm__objs_at(s->b->objs, s->order[row]), s->cols[col]);
-}
-
 /* The single-row INSERT of the executemany.  With defaults, a NULL in a
 ** column with a schema default takes the default, so one prepared
 ** statement serves every row (as the multi-row INSERT writes it);
@@ -278,6 +271,8 @@ static corm_rc row_sql(const ins *s, corm_buf *sql, bool defaults)
     return corm__compile_insert_row(&st, s->b->d, sql, &s->b->db->err);
 }
 
+/* The values of object order[row]: the executemany's parameters, and a
+** row of the multi-row INSERT. */
 static corm_rc ins_fill(void *ud, size_t row, corm_value *params)
 {
     ins *s = ud;
@@ -359,7 +354,7 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
         ins sub = *s;
         sub.order = order + lo;
         corm__compiled_reset(&cp);
-        rc = corm__compile_insert_rows(&s->stmt, b->d, hi - lo, ins_cell, &sub, &cp, &b->db->err);
+        rc = corm__compile_insert_rows(&s->stmt, b->d, hi - lo, ins_fill, &sub, &cp, &b->db->err);
         if (rc == CORM_OK && s->returning) {
             corm__cursor cur;
             rc = corm__db_query(b->db, &cur, corm__buf_cstr(&cp.sql), cp.params, cp.nparams,
@@ -604,6 +599,8 @@ typedef struct upd {
     const size_t *order;
 } upd;
 
+/* The fields of object order[row], then its id: the executemany's
+** parameters, and a row of the CASE or VALUES statement. */
 static corm_rc upd_fill(void *ud, size_t row, corm_value *params)
 {
     upd *u = ud;
@@ -612,16 +609,6 @@ static corm_rc upd_fill(void *ud, size_t row, corm_value *params)
     params[u->nfields] =
         corm_int(*(const int64_t *)corm__field_ptr((void *)obj, &u->b->m->fields[0]));
     return CORM_OK;
-}
-
-/* Field i of row `row` of a batch, or its id (i == nfields). */
-static corm_value upd_cell(void *ud, size_t row, int i)
-{
-    const upd *u = ud;
-    const void *obj = corm__objs_at(u->b->objs, u->order[row]);
-    if (i == u->nfields)
-        return corm_int(*(const int64_t *)corm__field_ptr((void *)obj, &u->b->m->fields[0]));
-    return corm__field_value(obj, u->fields[i]);
 }
 
 /* The single-row UPDATE of the executemany: UPDATE t SET f1 = ?, ...
@@ -641,9 +628,9 @@ static corm_rc batch_update(upd *u, bool use_case, size_t lo, size_t hi, int64_t
     corm__compiled cp;
     corm__compiled_init(&cp);
     corm_rc rc = use_case ? corm__compile_update_case(b->m, u->fields, u->nfields, hi - lo,
-                                                      upd_cell, &sub, b->d, &cp, &b->db->err)
+                                                      upd_fill, &sub, b->d, &cp, &b->db->err)
                           : corm__compile_update_values(b->m, u->fields, u->nfields, hi - lo,
-                                                        upd_cell, &sub, b->d, &cp, &b->db->err);
+                                                        upd_fill, &sub, b->d, &cp, &b->db->err);
     if (rc == CORM_OK)
         rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site,
                           "bulk_update", changes);

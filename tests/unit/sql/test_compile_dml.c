@@ -130,12 +130,13 @@ static void test_insert_conflicts(void **state)
 }
 
 /* Rows of (title, featured): row r is "t<r>", featured NULL on odd rows. */
-static corm_value book_cell(void *ud, size_t row, int col)
+static corm_rc book_row(void *ud, size_t row, corm_value *cells)
 {
     static const char *titles[] = {"t0", "t1", "t2"};
     (void)ud;
-    if (col == 0) return corm_text(titles[row]);
-    return row % 2 ? corm_null() : corm_bool(true);
+    cells[0] = corm_text(titles[row]);
+    cells[1] = row % 2 ? corm_null() : corm_bool(true);
+    return CORM_OK;
 }
 
 static void test_insert_rows(void **state)
@@ -145,8 +146,8 @@ static void test_insert_rows(void **state)
     corm__insert ins = {.model = &Book_model, .cols = cols, .ncols = 2};
     corm__compiled c;
     corm__compiled_init(&c);
-    assert_int_equal(
-        keep(corm__compile_insert_rows(&ins, SQLITE, 3, book_cell, NULL, &c, &err), &c), CORM_OK);
+    assert_int_equal(keep(corm__compile_insert_rows(&ins, SQLITE, 3, book_row, NULL, &c, &err), &c),
+                     CORM_OK);
     assert_string_equal(text, "INSERT INTO \"book\" (\"title\", \"featured\") VALUES (?, ?), "
                               "(?, FALSE), (?, ?)");
     assert_int_equal(nparams, 5);
@@ -155,7 +156,7 @@ static void test_insert_rows(void **state)
     ins.conflict = CORM__CONFLICT_IGNORE;
     ins.returning_id = true;
     corm__compiled_init(&c);
-    assert_int_equal(keep(corm__compile_insert_rows(&ins, PG, 2, book_cell, NULL, &c, &err), &c),
+    assert_int_equal(keep(corm__compile_insert_rows(&ins, PG, 2, book_row, NULL, &c, &err), &c),
                      CORM_OK);
     assert_string_equal(text, "INSERT INTO \"book\" (\"title\", \"featured\") VALUES ($1, $2), "
                               "($3, FALSE) ON CONFLICT DO NOTHING RETURNING \"id\"");
@@ -163,9 +164,9 @@ static void test_insert_rows(void **state)
 
     /* a compiled reused for the next batch starts over */
     corm__compiled_init(&c);
-    assert_int_equal(corm__compile_insert_rows(&ins, PG, 1, book_cell, NULL, &c, &err), CORM_OK);
+    assert_int_equal(corm__compile_insert_rows(&ins, PG, 1, book_row, NULL, &c, &err), CORM_OK);
     corm__compiled_reset(&c);
-    assert_int_equal(keep(corm__compile_insert_rows(&ins, PG, 1, book_cell, NULL, &c, &err), &c),
+    assert_int_equal(keep(corm__compile_insert_rows(&ins, PG, 1, book_row, NULL, &c, &err), &c),
                      CORM_OK);
     assert_string_equal(text, "INSERT INTO \"book\" (\"title\", \"featured\") VALUES ($1, $2) "
                               "ON CONFLICT DO NOTHING RETURNING \"id\"");
@@ -268,22 +269,26 @@ static void test_update_refusals(void **state)
     assert_non_null(strstr(err.message, "joined field"));
 }
 
-/* bulk_update rows: (pages, price) then the id; row r has id 10 + r. */
-static corm_value upd_cell(void *ud, size_t row, int col)
+/* bulk_update rows of n fields (pages, price), then the id: row r has
+** pages 100 + r and id 10 + r. */
+static corm_rc upd_row(void *ud, size_t row, corm_value *cells)
 {
-    (void)ud;
-    if (col == 2) return corm_int(10 + (int64_t)row);
-    return col == 0 ? corm_int(100 + (int64_t)row) : corm_float(1.5);
+    int n = *(const int *)ud;
+    cells[0] = corm_int(100 + (int64_t)row);
+    if (n == 2) cells[1] = corm_float(1.5);
+    cells[n] = corm_int(10 + (int64_t)row);
+    return CORM_OK;
 }
 
 static void test_bulk_update(void **state)
 {
     (void)state;
     const corm_field *f[] = {field(&Book_model, "pages"), field(&Book_model, "price")};
+    int one = 1, two = 2;
     corm__compiled c;
     corm__compiled_init(&c);
     assert_int_equal(
-        keep(corm__compile_update_case(&Book_model, f, 2, 2, upd_cell, NULL, SQLITE, &c, &err), &c),
+        keep(corm__compile_update_case(&Book_model, f, 2, 2, upd_row, &two, SQLITE, &c, &err), &c),
         CORM_OK);
     assert_string_equal(text, "UPDATE \"book\" SET \"pages\" = CASE \"id\" WHEN ? THEN ? WHEN ? "
                               "THEN ? ELSE \"pages\" END, \"price\" = CASE \"id\" WHEN ? THEN ? "
@@ -293,7 +298,7 @@ static void test_bulk_update(void **state)
 
     corm__compiled_init(&c);
     assert_int_equal(
-        keep(corm__compile_update_case(&Book_model, f, 1, 2, upd_cell, NULL, PG, &c, &err), &c),
+        keep(corm__compile_update_case(&Book_model, f, 1, 2, upd_row, &one, PG, &c, &err), &c),
         CORM_OK);
     assert_string_equal(text, "UPDATE \"book\" SET \"pages\" = CAST(CASE \"id\" WHEN $1 THEN $2 "
                               "WHEN $3 THEN $4 ELSE \"pages\" END AS integer) WHERE \"id\" = "
@@ -302,7 +307,7 @@ static void test_bulk_update(void **state)
 
     corm__compiled_init(&c);
     assert_int_equal(
-        keep(corm__compile_update_values(&Book_model, f, 2, 2, upd_cell, NULL, SQLITE, &c, &err),
+        keep(corm__compile_update_values(&Book_model, f, 2, 2, upd_row, &two, SQLITE, &c, &err),
              &c),
         CORM_OK);
     assert_string_equal(text, "UPDATE \"book\" SET \"pages\" = corm_v.column2, \"price\" = "
@@ -312,7 +317,7 @@ static void test_bulk_update(void **state)
 
     corm__compiled_init(&c);
     assert_int_equal(
-        keep(corm__compile_update_values(&Book_model, f, 2, 2, upd_cell, NULL, PG, &c, &err), &c),
+        keep(corm__compile_update_values(&Book_model, f, 2, 2, upd_row, &two, PG, &c, &err), &c),
         CORM_OK);
     assert_string_equal(text, "UPDATE \"book\" SET \"pages\" = corm_v.column2, \"price\" = "
                               "corm_v.column3 FROM (VALUES (CAST($1 AS bigint), CAST($2 AS "
