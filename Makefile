@@ -84,7 +84,7 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: all lib deps test test-run demo install valgrind tsan bench bench-pg check-src check-format check-layers check-exports check-docs format clean
+.PHONY: all lib deps test test-run demo install valgrind tsan bench bench-pg check-src check-format check-layers check-sql-text check-exports check-docs format clean
 all: lib $(B)/corm $(EX_BIN) | deps
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc | deps
 
@@ -161,7 +161,7 @@ PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/t
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
-test-run: check-src check-format check-layers check-exports check-docs lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
+test-run: check-src check-format check-layers check-sql-text check-exports check-docs lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
@@ -229,6 +229,12 @@ check-format: | deps
 # Layers depend downward only (docs/architecture.md).
 check-layers: | deps
 	@tools/check-layers.sh
+
+# SQL text is written by src/sql only: querysets, fetches and writes call
+# its compiler (no SQL keyword in their string literals, no quoting or
+# placeholders of their own).
+check-sql-text: | deps
+	@tools/check-sql-text.sh
 
 # libcorm.so exports exactly the CORM_API declarations of include/corm.h
 # and include/corm/*.h, each with the corm_ prefix and a definition.

@@ -379,8 +379,7 @@ const char *corm_explain_at(corm_qs *qs, corm_site site)
     const corm__dialect *d = dialect(qs);
     corm_buf b;
     corm__buf_init(&b);
-    corm__buf_adds(&b, d->explain_prefix);
-    corm__buf_adds(&b, sql);
+    corm__compile_explain(sql, d, &b);
     corm__rows rows;
     corm_arena tmp;
     corm__arena_init(&tmp, 1024);

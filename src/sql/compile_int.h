@@ -6,6 +6,8 @@
 **   where.c   lookup paths, values, Q trees -> WHERE text
 **   select.c  select_related, ordering, prefetch keys, the SELECT itself
 **   expr.c    F, aggregates, annotations, Subquery/OuterRef/Exists
+**   compile_write.c  the WHERE and SET of a queryset's UPDATE / DELETE
+**   insert.c, update.c, delete.c, tx.c  the write statements (sql_int.h)
 */
 #ifndef CORM_COMPILE_INT_H
 #define CORM_COMPILE_INT_H
@@ -63,9 +65,41 @@ corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, 
 int corm__find_lookup(const char *s);
 bool corm__is_pk_name(const char *s);
 
-/* compile_write.c: the model's default scopes (corm_model.scopes) of the
-** scope's base as conditions ANDed to w; nothing when q->unscoped. */
+/* compile_write.c: the pieces UPDATE and DELETE statements share */
+/* The model's default scopes (corm_model.scopes) of the scope's base as
+** conditions ANDed to w; nothing when q->unscoped. */
 corm_rc corm__render_scopes(corm__sqlctx *c, corm__scope *s, const corm__query *q, corm_buf *w);
+/* The WHERE of q (filters and default scopes; ordering, slices and
+** select_related ignored) for an UPDATE or DELETE whose target table is
+** aliased T0 (`UPDATE "book" AS T0 ...`): appended to w, its parameters to
+** out->params after those already there, numbered on from them.  Filters
+** that need a join become `T0."id" IN (SELECT T0."id" FROM ... WHERE ...)`.
+** *empty is set when there is no condition at all (w untouched). */
+corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d, corm__compiled *out,
+                            corm_buf *w, bool *empty, corm_error *err);
+/* ` WHERE <the same>` appended to out->sql, or nothing when q has no
+** condition. */
+corm_rc corm__render_write_where(const corm__query *q, const corm__dialect *d, corm__compiled *out,
+                                 corm_error *err);
+/* Expression e (corm_F, corm_arith, ...) as the value of a SET clause of an
+** UPDATE of q's model aliased T0: no aggregates, no joined fields. */
+corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d, corm__compiled *out,
+                               corm_buf *w, const struct corm_expr *e, corm_error *err);
+/* Room in out->params for n more parameters, so the binds of a statement
+** whose size is known grow nothing (where.c). */
+corm_rc corm__compiled_reserve(corm__sqlctx *c, size_t n);
+/* corm__sql_bind into room reserved before: no check, nothing grows. */
+static inline void corm__sql_bind_reserved(corm__sqlctx *c, corm_buf *w, corm_value v)
+{
+    c->out->params[c->out->nparams++] = v;
+    corm__sql_param(w, c->d, c->out->nparams);
+}
+/* Append a placeholder for v to w and v to out->params (numbered in turn). */
+corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d, corm_buf *w, corm_value v,
+                             corm_error *err);
+/* select.c: ` IN <keys>` after a key column: keys[0..n) (n > 0) as one
+** parameter between the dialect's keys_open and keys_close. */
+corm_rc corm__render_keys(corm__sqlctx *c, corm_buf *w, const int64_t *keys, size_t n);
 
 /* expr.c */
 /* Write expression e (resolved in scope s) into w.  *local_agg is set

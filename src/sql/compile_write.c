@@ -1,7 +1,7 @@
 /*
-** compile_write.c - the pieces of UPDATE and DELETE statements the write
-** layer (src/write/update.c, delete.c) gets from the compiler, and the default
-** scopes every SELECT applies.
+** compile_write.c - the pieces UPDATE and DELETE statements of a queryset
+** share (update.c, delete.c): their WHERE and SET expressions, and the
+** default scopes every SELECT applies too.
 **
 ** UPDATE and DELETE name their table with the alias the SELECT compiler
 ** gives a query's base (T0), so a WHERE rendered for a SELECT is valid as
@@ -120,6 +120,25 @@ corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d, corm__
     }
     if (rc == CORM_OK && (cond.oom || w->oom)) rc = corm__sql_nomem(&c);
     corm__buf_free(&cond);
+    return rc;
+}
+
+corm_rc corm__render_write_where(const corm__query *q, const corm__dialect *d, corm__compiled *out,
+                                 corm_error *err)
+{
+    corm_buf where;
+    corm__buf_init(&where);
+    bool empty = true;
+    corm_rc rc = corm__compile_where(q, d, out, &where, &empty, err);
+    if (rc == CORM_OK && !empty) {
+        corm__buf_adds(&out->sql, " WHERE ");
+        corm__buf_add(&out->sql, where.p, where.len);
+    }
+    corm__buf_free(&where);
+    if (rc == CORM_OK && out->sql.oom) {
+        corm__sqlctx c = {d, out, err, NULL, NULL};
+        rc = corm__sql_nomem(&c);
+    }
     return rc;
 }
 

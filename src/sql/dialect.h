@@ -63,6 +63,10 @@ typedef struct corm__dialect {
     ** in a transaction (SQLite: no round trips, measured faster than CASE
     ** WHEN batches, docs/writes.md) instead of UPDATE ... CASE per batch. */
     bool bulk_update_rows;
+    /* bulk_update's CASE results and VALUES rows are parameters whose type
+    ** nothing in the statement fixes: CAST them to the column type
+    ** (PostgreSQL would take them as text), or leave them (SQLite). */
+    bool cast_bulk_params;
 } corm__dialect;
 
 extern const corm__dialect corm__sqlite_dialect;

@@ -181,4 +181,5 @@ const corm__dialect corm__pg_dialect = {
     .text_cast = "text",
     .fk_after_tables = true,
     .sync_ids = pg_sync_ids,
+    .cast_bulk_params = true,
 };

@@ -246,13 +246,18 @@ static corm_rc render_keys_in(corm__sqlctx *c, corm_buf *w, const char *key_sql,
         corm__buf_adds(w, "1 = 0");
         return CORM_OK;
     }
+    corm__buf_adds(w, key_sql);
+    return corm__render_keys(c, w, keys, n);
+}
+
+corm_rc corm__render_keys(corm__sqlctx *c, corm_buf *w, const int64_t *keys, size_t n)
+{
     corm_buf json;
     corm__buf_init(&json);
     c->d->keys_text(&json, keys, n);
     char *p = json.oom ? NULL : corm__arena_strndup(&c->out->arena, json.p, json.len);
     corm__buf_free(&json);
     if (!p) return corm__sql_nomem(c);
-    corm__buf_adds(w, key_sql);
     corm__buf_adds(w, c->d->keys_open);
     corm_rc rc = corm__sql_bind(c, w, corm_text(p));
     corm__buf_adds(w, c->d->keys_close);
@@ -526,4 +531,10 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
     }
     if (rc == CORM_OK && oom) rc = corm__sql_nomem(&c);
     return rc;
+}
+
+void corm__compile_explain(const char *select_sql, const corm__dialect *d, corm_buf *out)
+{
+    corm__buf_adds(out, d->explain_prefix);
+    corm__buf_adds(out, select_sql);
 }

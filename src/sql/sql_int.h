@@ -147,6 +147,9 @@ typedef struct corm__compiled {
 
 void corm__compiled_init(corm__compiled *c);
 void corm__compiled_free(corm__compiled *c);
+/* Empty c for the next statement of a loop, keeping its memory (the
+** text, parameters and strings of a write statement; not a SELECT plan). */
+void corm__compiled_reset(corm__compiled *c);
 
 /* Compile q.  On failure err says what (unknown field with did-you-mean,
 ** unknown lookup with the list, wrong value type) and out is freeable.
@@ -160,21 +163,132 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
 ** (src/sql/memo.c).  memo NULL: compile. */
 corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__sel_kind kind,
                                   const corm__dialect *d, corm__compiled *out, corm_error *err);
-/* The WHERE of q (filters and default scopes; ordering, slices and
-** select_related ignored) for an UPDATE or DELETE whose target table is
-** aliased T0 (`UPDATE "book" AS T0 ...`): appended to w, its parameters to
-** out->params after those already there, numbered on from them.  Filters
-** that need a join become `T0."id" IN (SELECT T0."id" FROM ... WHERE ...)`.
-** *empty is set when there is no condition at all (w untouched). */
-corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d, corm__compiled *out,
-                            corm_buf *w, bool *empty, corm_error *err);
-/* Expression e (corm_F, corm_arith, ...) as the value of a SET clause of an
-** UPDATE of q's model aliased T0: no aggregates, no joined fields. */
-corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d, corm__compiled *out,
-                               corm_buf *w, const struct corm_expr *e, corm_error *err);
-/* Append a placeholder for v to w and v to out->params (numbered in turn). */
-corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d, corm_buf *w, corm_value v,
+
+/* ---- writes: INSERT, UPDATE, DELETE and the statements around them
+** (src/sql/insert.c, update.c, delete.c, tx.c).  The write layer (src/write)
+** decides what to write; every byte of SQL text it runs comes from here.
+**
+** Two shapes of output:
+**   - row statements (corm__compile_*_row, the m2m link insert): text
+**     only, prepared once and bound per row, in a corm_buf.  Parameter i is
+**     the value of column i in the order given, then the row's id where
+**     the statement has a WHERE "id" = ?.
+**   - data statements: values, keys and filters inlined as parameters, in
+**     a corm__compiled (out->sql, out->params, strings in out->arena).
+** Every function appends; on failure err says what and the output is
+** freeable.  Identifiers come from the descriptors, always quoted. */
+
+/* Fill cells[] with the values of row `row` of a multi-row statement
+** (which values, in which order, each function says; at most
+** CORM_MAX_FIELDS + 1).  The signature of the db's executemany fill, so
+** one function serves a statement prepared once and one with every row
+** inlined. */
+typedef corm_rc (*corm__row_fn)(void *ud, size_t row, corm_value *cells);
+
+typedef enum {
+    CORM__CONFLICT_NONE,
+    CORM__CONFLICT_IGNORE, /* ON CONFLICT DO NOTHING */
+    CORM__CONFLICT_UPDATE  /* ON CONFLICT (target) DO UPDATE SET update = EXCLUDED.update */
+} corm__conflict;
+
+/* The shape of an INSERT into model's table. */
+typedef struct corm__insert {
+    const corm_model *model;
+    const corm_field *const *cols; /* in VALUES order */
+    int ncols;
+    corm__conflict conflict;
+    const corm_field *const *target; /* CORM__CONFLICT_UPDATE */
+    int ntarget;
+    const corm_field *const *update;
+    int nupdate;
+    bool returning_id; /* RETURNING "id" */
+    /* Row form: a column with a schema default is COALESCE(?, default),
+    ** so one prepared statement gives NULL the default in every row. */
+    bool coalesce_defaults;
+} corm__insert;
+
+/* INSERT INTO t (c1, ...) VALUES (?, ...) [conflict] [RETURNING "id"]; no
+** columns: INSERT INTO t DEFAULT VALUES. */
+corm_rc corm__compile_insert_row(const corm__insert *ins, const corm__dialect *d, corm_buf *sql,
+                                 corm_error *err);
+/* The multi-row INSERT of rows 0..nrows): fill gives the values of
+** ins->cols of a row; a NULL in a NOT NULL column with a schema default
+** is the default's literal, as a single save leaves the column out.
+** out->params is sized for every value at once. */
+corm_rc corm__compile_insert_rows(const corm__insert *ins, const corm__dialect *d, size_t nrows,
+                                  corm__row_fn fill, void *ud, corm__compiled *out,
+                                  corm_error *err);
+/* INSERT INTO through (src, dst) VALUES (?, ?): a link row of m2m r. */
+corm_rc corm__compile_link_insert(const corm_relation *r, const corm__dialect *d, corm_buf *sql,
+                                  corm_error *err);
+/* After rows of m were inserted with ids of their own, the statement that
+** moves the id generator past them (dialect.h sync_ids); sql is left
+** empty when the dialect needs none. */
+corm_rc corm__compile_sync_ids(const corm_model *m, const corm__dialect *d, corm_buf *sql,
+                               corm_error *err);
+
+/* UPDATE t SET c1 = ?, ... WHERE "id" = ? (save, bulk_update row by row). */
+corm_rc corm__compile_update_row(const corm_model *m, const corm_field *const *cols, int ncols,
+                                 const corm__dialect *d, corm_buf *sql, corm_error *err);
+/* QuerySet.update(): UPDATE t AS T0 SET ... [WHERE <q's filters and
+** scopes>].  Each assignment is checked (a field of the model but not its
+** id, set once, a value of the field's type, an operator of + - * /, an
+** expression without aggregates or joins); the SET parameters come first. */
+corm_rc corm__compile_update(const corm__query *q, const corm_assign *set, size_t nset,
+                             const corm__dialect *d, corm__compiled *out, corm_error *err);
+/* bulk_update of rows 0..nrows) in one statement: fill gives a row's
+** values of fields[0..nfields), then its id (the row UPDATE's parameters).
+**   case:   UPDATE t SET f = CASE "id" WHEN ? THEN ? ... ELSE f END, ...
+**           WHERE "id" <keys>  (Django's form)
+**   values: UPDATE t SET f = corm_v.column2, ... FROM (VALUES (?, ?), ...)
+**           AS corm_v WHERE t."id" = corm_v.column1
+** Where the dialect casts bulk parameters (cast_bulk_params), the CASE
+** and the first VALUES row are CAST to the columns' types.  The CASE,
+** written field by field, reads every row first (one allocation). */
+corm_rc corm__compile_update_case(const corm_model *m, const corm_field *const *fields, int nfields,
+                                  size_t nrows, corm__row_fn fill, void *ud, const corm__dialect *d,
+                                  corm__compiled *out, corm_error *err);
+corm_rc corm__compile_update_values(const corm_model *m, const corm_field *const *fields,
+                                    int nfields, size_t nrows, corm__row_fn fill, void *ud,
+                                    const corm__dialect *d, corm__compiled *out, corm_error *err);
+
+/* QuerySet.delete() of a model nothing points at: DELETE FROM t AS T0
+** [WHERE <q's filters and scopes>]. */
+corm_rc corm__compile_delete(const corm__query *q, const corm__dialect *d, corm__compiled *out,
                              corm_error *err);
+/* The ids q matches, for the delete collector: SELECT T0."id" FROM t T0
+** [WHERE ...]. */
+corm_rc corm__compile_select_ids(const corm__query *q, const corm__dialect *d, corm__compiled *out,
+                                 corm_error *err);
+/* The collector's statements on the rows whose `column` is one of keys[0..n)
+** (n > 0), the keys as one parameter (dialect.h keys_*):
+**   delete_in:   DELETE FROM table WHERE column <keys>
+**   set_null_in: UPDATE table SET column = NULL WHERE column <keys>
+**   select_in:   SELECT cols FROM m WHERE key <keys> */
+corm_rc corm__compile_delete_in(const char *table, const char *column, const int64_t *keys,
+                                size_t n, const corm__dialect *d, corm__compiled *out,
+                                corm_error *err);
+corm_rc corm__compile_set_null_in(const char *table, const char *column, const int64_t *keys,
+                                  size_t n, const corm__dialect *d, corm__compiled *out,
+                                  corm_error *err);
+corm_rc corm__compile_select_in(const corm_model *m, const corm_field *const *cols, int ncols,
+                                const corm_field *key, const int64_t *keys, size_t n,
+                                const corm__dialect *d, corm__compiled *out, corm_error *err);
+
+/* EXPLAIN of a compiled SELECT, the dialect's prefix: appended to out. */
+void corm__compile_explain(const char *select_sql, const corm__dialect *d, corm_buf *out);
+
+/* The transaction statements a write runs to be all-or-nothing (tx.c):
+** its own savepoint is corm_op. */
+typedef enum {
+    CORM__TX_BEGIN,
+    CORM__TX_COMMIT,
+    CORM__TX_ROLLBACK,
+    CORM__TX_SAVEPOINT,         /* SAVEPOINT corm_op */
+    CORM__TX_RELEASE,           /* RELEASE SAVEPOINT corm_op */
+    CORM__TX_ROLLBACK_SAVEPOINT /* back to corm_op, then released */
+} corm__tx_stmt;
+const char *corm__sql_tx(corm__tx_stmt s);
 
 /* Deep-copy v into a (lists and strings), for builders that keep values. */
 corm_rc corm__value_copy(corm_arena *a, corm_value *dst, const corm_value *src);

@@ -69,6 +69,13 @@ void corm__compiled_init(corm__compiled *c)
     corm__arena_init(&c->arena, 1024);
 }
 
+void corm__compiled_reset(corm__compiled *c)
+{
+    corm__buf_reset(&c->sql);
+    c->nparams = 0;
+    corm__arena_reset(&c->arena);
+}
+
 void corm__compiled_free(corm__compiled *c)
 {
     corm__buf_free(&c->sql);
@@ -82,6 +89,19 @@ corm_rc corm__sql_nomem(corm__sqlctx *c)
 {
     corm__err_set(c->err, CORM_NOMEM, "out of memory compiling a query");
     return CORM_NOMEM;
+}
+
+corm_rc corm__compiled_reserve(corm__sqlctx *c, size_t n)
+{
+    corm__compiled *o = c->out;
+    size_t need = (size_t)o->nparams + n;
+    if (need <= (size_t)o->cap) return CORM_OK;
+    if (need > INT32_MAX) return corm__sql_nomem(c);
+    corm_value *p = corm__realloc(o->params, need * sizeof *p);
+    if (!p) return corm__sql_nomem(c);
+    o->params = p;
+    o->cap = (int)need;
+    return CORM_OK;
 }
 
 corm_rc corm__sql_bind(corm__sqlctx *c, corm_buf *w, corm_value v)

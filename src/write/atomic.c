@@ -23,8 +23,8 @@ corm_rc corm__tx_begin(corm_db *db, corm__tx *tx)
 {
     tx->kind = 0;
     bool nested = corm__tx_open(db);
-    corm_rc rc =
-        corm__db_exec_internal(db, nested ? "SAVEPOINT corm_op" : "BEGIN", "transaction", &db->err);
+    corm_rc rc = corm__db_exec_internal(
+        db, corm__sql_tx(nested ? CORM__TX_SAVEPOINT : CORM__TX_BEGIN), "transaction", &db->err);
     if (rc == CORM_OK) tx->kind = nested ? 2 : 1;
     return rc;
 }
@@ -33,8 +33,9 @@ corm_rc corm__tx_end(corm_db *db, corm__tx *tx, corm_rc rc)
 {
     if (!tx->kind) return rc;
     if (rc == CORM_OK) {
-        rc = corm__db_exec_internal(db, tx->kind == 1 ? "COMMIT" : "RELEASE SAVEPOINT corm_op",
-                                    "transaction", &db->err);
+        rc = corm__db_exec_internal(
+            db, corm__sql_tx(tx->kind == 1 ? CORM__TX_COMMIT : CORM__TX_RELEASE), "transaction",
+            &db->err);
         if (rc == CORM_OK) {
             tx->kind = 0;
             return CORM_OK;
@@ -46,10 +47,11 @@ corm_rc corm__tx_end(corm_db *db, corm__tx *tx, corm_rc rc)
     corm__err_clear(&scratch);
     if (tx->kind == 1) {
         if (db->be->in_transaction(db->conn))
-            (void)corm__db_exec_internal(db, "ROLLBACK", "transaction", &scratch);
+            (void)corm__db_exec_internal(db, corm__sql_tx(CORM__TX_ROLLBACK), "transaction",
+                                         &scratch);
     } else {
-        (void)corm__db_exec_internal(db, "ROLLBACK TO SAVEPOINT corm_op; RELEASE SAVEPOINT corm_op",
-                                     "transaction", &scratch);
+        (void)corm__db_exec_internal(db, corm__sql_tx(CORM__TX_ROLLBACK_SAVEPOINT), "transaction",
+                                     &scratch);
     }
     tx->kind = 0;
     return rc;

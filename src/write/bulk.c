@@ -94,6 +94,26 @@ static const corm_field *named_field(bulk *b, const char *what, const char *opt,
     return f;
 }
 
+/* The fields a NULL-terminated list of names (option opt) names, into
+** out; how many, or -1 with the error set. */
+static int named_fields(bulk *b, const char *opt, const char *const *names, bool pk_ok,
+                        const corm_field **out)
+{
+    int n = 0;
+    for (int i = 0; names[i]; i++) {
+        const corm_field *f = named_field(b, "bulk_create", opt, names[i], pk_ok);
+        if (!f) return -1;
+        if (n == CORM_MAX_FIELDS) {
+            corm__err_set(&b->db->err, CORM_INVALID, "bulk_create: %s names more than %d fields",
+                          opt, CORM_MAX_FIELDS);
+            corm__err_hint(&b->db->err, "name each field of %s once", b->m->name);
+            return -1;
+        }
+        out[n++] = f;
+    }
+    return n;
+}
+
 /* ------------------------------------------------------------ diagnosis */
 
 /* A key of obj's values of cols, for finding duplicates in memory.  NULLs
@@ -182,26 +202,14 @@ static size_t first_dangling(bulk *b, const size_t *order, size_t n)
         }
         corm__compiled cp;
         corm__compiled_init(&cp);
-        corm_buf sql, t2;
-        corm__buf_init(&sql);
-        corm__buf_init(&t2);
-        b->d->keys_text(&t2, keys, nk);
-        char *p = t2.oom ? NULL : corm__arena_strndup(&cp.arena, corm__buf_cstr(&t2), t2.len);
-        corm__buf_adds(&sql, "SELECT ");
-        corm__sql_ident(&sql, t->fields[0].column);
-        corm__buf_adds(&sql, " FROM ");
-        corm__sql_ident(&sql, t->table);
-        corm__buf_adds(&sql, " WHERE ");
-        corm__sql_ident(&sql, t->fields[0].column);
-        corm__buf_adds(&sql, b->d->keys_open);
-        corm_rc rc = keys && p && nk
-                         ? corm__compiled_param(&cp, b->d, &sql, corm_text(p), &b->db->err)
+        const corm_field *pk = &t->fields[0];
+        corm_rc rc = keys && nk
+                         ? corm__compile_select_in(t, &pk, 1, pk, keys, nk, b->d, &cp, &b->db->err)
                          : CORM_NOMEM;
-        corm__buf_adds(&sql, b->d->keys_close);
-        if (rc == CORM_OK && !sql.oom) {
+        if (rc == CORM_OK) {
             corm__cursor cur;
-            rc = corm__db_query(b->db, &cur, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site,
-                                (corm_site){0}, "diagnose");
+            rc = corm__db_query(b->db, &cur, corm__buf_cstr(&cp.sql), cp.params, cp.nparams,
+                                b->site, (corm_site){0}, "diagnose");
             for (bool row = true; rc == CORM_OK && row;) {
                 rc = corm__cursor_step(&cur, &row);
                 if (rc == CORM_OK && row &&
@@ -227,8 +235,6 @@ static size_t first_dangling(bulk *b, const size_t *order, size_t n)
                 keep = b->db->err;
             }
         }
-        corm__buf_free(&sql);
-        corm__buf_free(&t2);
         corm__compiled_free(&cp);
         corm__map_free(&have);
         corm__free(keys);
@@ -242,11 +248,8 @@ static size_t first_dangling(bulk *b, const size_t *order, size_t n)
 typedef struct ins {
     bulk *b;
     const corm_field *cols[CORM_MAX_FIELDS];
-    int ncols;
-    bool with_id;
-    const corm_bulk_opts *opts;
-    corm_buf head, tail; /* "INSERT INTO t (...) VALUES ", conflict clause */
-    bool returning;
+    corm__insert stmt;   /* columns, conflict clause, RETURNING: src/sql/insert.c */
+    bool returning;      /* ids read back from RETURNING */
     const size_t *order; /* object indexes, in insertion order */
 } ins;
 
@@ -257,65 +260,24 @@ static corm_value cell(const ins *s, const void *obj, const corm_field *f)
     return corm__field_value(obj, f);
 }
 
-/* A NOT NULL column with a schema default: a NULL in it takes the
-** default, as a single save leaves the column out (the literal comes
-** from the schema). */
-static bool has_default(const corm_field *f)
+/* The single-row INSERT of the executemany.  With defaults, a NULL in a
+** column with a schema default takes the default, so one prepared
+** statement serves every row (as the multi-row INSERT writes it);
+** without, a default goes in as NULL (the replay: NOT NULL checks only). */
+static corm_rc row_sql(const ins *s, corm_buf *sql, bool defaults)
 {
-    return f->default_sql && (f->flags & CORM_FF_HAS_DEFAULT) && !(f->flags & CORM_FF_NULL);
+    corm__insert st = s->stmt;
+    st.coalesce_defaults = defaults;
+    return corm__compile_insert_row(&st, s->b->d, sql, &s->b->db->err);
 }
 
-static bool use_default(const corm_field *f, corm_value v)
-{
-    return v.type == CORM_V_NULL && has_default(f);
-}
-
-/* The VALUES rows order[lo..hi) into sql and params (appended). */
-static void add_rows(ins *s, size_t lo, size_t hi, corm_buf *sql, corm_value *params, int *np)
-{
-    for (size_t i = lo; i < hi; i++) {
-        const void *obj = corm__objs_at(s->b->objs, s->order[i]);
-        corm__buf_adds(sql, i > lo ? ", (" : "(");
-        for (int c = 0; c < s->ncols; c++) {
-            const corm_field *f = s->cols[c];
-            corm_value v = cell(s, obj, f);
-            if (c) corm__buf_adds(sql, ", ");
-            if (use_default(f, v)) {
-                corm__buf_adds(sql, f->default_sql);
-                continue;
-            }
-            params[(*np)++] = v;
-            corm__sql_param(sql, s->b->d, *np);
-        }
-        corm__buf_addc(sql, ')');
-    }
-}
-
-/* The single-row INSERT of the executemany: head, one placeholder per
-** column, tail.  With defaults, a column of has_default() is
-** `COALESCE(?, <default>)`, so one prepared statement serves every row
-** (a NULL takes the default, as add_rows writes it); without, a default
-** goes in as NULL (the replay: NOT NULL checks only). */
-static void row_sql(const ins *s, corm_buf *sql, bool defaults)
-{
-    corm__buf_add(sql, s->head.p, s->head.len);
-    corm__buf_addc(sql, '(');
-    for (int c = 0; c < s->ncols; c++) {
-        bool dflt = defaults && has_default(s->cols[c]);
-        if (c) corm__buf_adds(sql, ", ");
-        if (dflt) corm__buf_adds(sql, "COALESCE(");
-        corm__sql_param(sql, s->b->d, c + 1);
-        if (dflt) corm__buf_addf(sql, ", %s)", s->cols[c]->default_sql);
-    }
-    corm__buf_addc(sql, ')');
-    corm__buf_add(sql, s->tail.p, s->tail.len);
-}
-
+/* The values of object order[row]: the executemany's parameters, and a
+** row of the multi-row INSERT. */
 static corm_rc ins_fill(void *ud, size_t row, corm_value *params)
 {
     ins *s = ud;
     const void *obj = corm__objs_at(s->b->objs, s->order[row]);
-    for (int c = 0; c < s->ncols; c++) params[c] = cell(s, obj, s->cols[c]);
+    for (int c = 0; c < s->stmt.ncols; c++) params[c] = cell(s, obj, s->cols[c]);
     return CORM_OK;
 }
 
@@ -333,18 +295,17 @@ static void ins_after(void *ud, size_t row, int64_t changes, int64_t id)
 static size_t replay_inserts(ins *s, size_t lo, size_t hi)
 {
     bulk *b = s->b;
+    corm_error keep = b->db->err;
     corm_buf sql;
     corm__buf_init(&sql);
-    row_sql(s, &sql, false);
-    corm_error keep = b->db->err;
     size_t found = 0;
     corm__tx tx = {0};
-    if (!sql.oom && corm__tx_begin(b->db, &tx) == CORM_OK) {
+    if (row_sql(s, &sql, false) == CORM_OK && corm__tx_begin(b->db, &tx) == CORM_OK) {
         ins sub = *s;
         sub.order = s->order + lo;
         size_t failed = 0;
-        corm_rc rc = corm__db_run_many(b->db, corm__buf_cstr(&sql), s->ncols, hi - lo, ins_fill,
-                                       NULL, &sub, b->site, "diagnose", NULL, &failed);
+        corm_rc rc = corm__db_run_many(b->db, corm__buf_cstr(&sql), s->stmt.ncols, hi - lo,
+                                       ins_fill, NULL, &sub, b->site, "diagnose", NULL, &failed);
         /* the same constraint as the batch's, not another one a default
         ** bound as NULL here would break */
         size_t n1 = strcspn(keep.message, ":"), n2 = strcspn(b->db->err.message, ":");
@@ -385,25 +346,19 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
 {
     bulk *b = s->b;
     s->order = order;
-    corm_value *params = corm__malloc((batch_rows * (size_t)s->ncols + 1) * sizeof *params);
-    corm_buf sql;
-    corm__buf_init(&sql);
-    corm_rc rc = params ? CORM_OK : nomem(b, "bulk_create");
+    corm__compiled cp; /* one for every batch: its memory is reused */
+    corm__compiled_init(&cp);
+    corm_rc rc = CORM_OK;
     for (size_t lo = 0; lo < n && rc == CORM_OK; lo += batch_rows) {
         size_t hi = lo + batch_rows < n ? lo + batch_rows : n;
-        corm__buf_reset(&sql);
-        corm__buf_add(&sql, s->head.p, s->head.len);
-        int np = 0;
-        add_rows(s, lo, hi, &sql, params, &np);
-        corm__buf_add(&sql, s->tail.p, s->tail.len);
-        if (sql.oom) {
-            rc = nomem(b, "bulk_create");
-            break;
-        }
-        if (s->returning) {
+        ins sub = *s;
+        sub.order = order + lo;
+        corm__compiled_reset(&cp);
+        rc = corm__compile_insert_rows(&s->stmt, b->d, hi - lo, ins_fill, &sub, &cp, &b->db->err);
+        if (rc == CORM_OK && s->returning) {
             corm__cursor cur;
-            rc = corm__db_query(b->db, &cur, corm__buf_cstr(&sql), params, np, b->site,
-                                (corm_site){0}, "bulk_create");
+            rc = corm__db_query(b->db, &cur, corm__buf_cstr(&cp.sql), cp.params, cp.nparams,
+                                b->site, (corm_site){0}, "bulk_create");
             size_t k = lo;
             for (bool row = true; rc == CORM_OK && row;) {
                 rc = corm__cursor_step(&cur, &row);
@@ -411,17 +366,16 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
                     *id_ptr(b, order[k++]) = b->db->be->column_int(cur.stmt, 0);
             }
             if (cur.db) corm__cursor_close(&cur);
-        } else {
-            rc =
-                corm__db_run(b->db, corm__buf_cstr(&sql), params, np, b->site, "bulk_create", NULL);
+        } else if (rc == CORM_OK) {
+            rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site,
+                              "bulk_create", NULL);
         }
         if (rc != CORM_OK) {
             *fail_lo = lo;
             *fail_hi = hi;
         }
     }
-    corm__buf_free(&sql);
-    corm__free(params);
+    corm__compiled_free(&cp);
     return rc;
 }
 
@@ -435,13 +389,12 @@ static corm_rc create_rows(ins *s, const size_t *order, size_t n, size_t batch_r
     bulk *b = s->b;
     corm_buf sql;
     corm__buf_init(&sql);
-    row_sql(s, &sql, true);
-    corm_rc rc = sql.oom ? nomem(b, "bulk_create") : CORM_OK;
+    corm_rc rc = row_sql(s, &sql, true);
     for (size_t lo = 0; lo < n && rc == CORM_OK; lo += batch_rows) {
         size_t hi = lo + batch_rows < n ? lo + batch_rows : n;
         size_t k = 0;
         s->order = order + lo;
-        rc = corm__db_run_many(b->db, corm__buf_cstr(&sql), s->ncols, hi - lo, ins_fill,
+        rc = corm__db_run_many(b->db, corm__buf_cstr(&sql), s->stmt.ncols, hi - lo, ins_fill,
                                fill_ids ? ins_after : NULL, s, b->site, "bulk_create", NULL, &k);
         if (rc != CORM_OK) {
             *failed = lo + k + 1;
@@ -486,17 +439,16 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     ** last_insert_id.  Elsewhere multi-row INSERTs with RETURNING. */
     bool per_row = b.d->bulk_update_rows && !b.d->insert_returning_id;
 
-    /* the conflict clause and RETURNING, shared by both passes */
-    corm_buf tail;
-    corm__buf_init(&tail);
-    if (opts->ignore_conflicts) corm__buf_adds(&tail, " ON CONFLICT DO NOTHING");
+    /* the conflict clause, shared by both passes */
+    corm__insert stmt = {.model = m};
+    const corm_field *target[CORM_MAX_FIELDS], *update[CORM_MAX_FIELDS];
+    if (opts->ignore_conflicts) stmt.conflict = CORM__CONFLICT_IGNORE;
     if (opts->update_conflicts) {
         if (!opts->update_fields || !opts->update_fields[0]) {
             corm__err_set(&db->err, CORM_INVALID,
                           "bulk_create: update_conflicts needs "
                           "update_fields");
             corm__err_hint(&db->err, "name the fields to update on a conflict");
-            corm__buf_free(&tail);
             return CORM_INVALID;
         }
         if (!opts->unique_fields || !opts->unique_fields[0]) {
@@ -505,52 +457,26 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
                           "unique_fields");
             corm__err_hint(&db->err, "name the unique fields whose conflict triggers the "
                                      "update, as Django requires on SQLite and PostgreSQL");
-            corm__buf_free(&tail);
             return CORM_INVALID;
         }
-        corm__buf_adds(&tail, " ON CONFLICT (");
-        for (int i = 0; opts->unique_fields[i]; i++) {
-            const corm_field *f =
-                named_field(&b, "bulk_create", "unique_fields", opts->unique_fields[i], true);
-            if (!f) {
-                corm__buf_free(&tail);
-                return CORM_INVALID;
-            }
-            if (i) corm__buf_adds(&tail, ", ");
-            corm__sql_ident(&tail, f->column);
-        }
-        corm__buf_adds(&tail, ") DO UPDATE SET ");
-        for (int i = 0; opts->update_fields[i]; i++) {
-            const corm_field *f =
-                named_field(&b, "bulk_create", "update_fields", opts->update_fields[i], false);
-            if (!f) {
-                corm__buf_free(&tail);
-                return CORM_INVALID;
-            }
-            if (i) corm__buf_adds(&tail, ", ");
-            corm__sql_ident(&tail, f->column);
-            corm__buf_adds(&tail, " = EXCLUDED.");
-            corm__sql_ident(&tail, f->column);
-        }
+        stmt.conflict = CORM__CONFLICT_UPDATE;
+        stmt.target = target;
+        stmt.ntarget = named_fields(&b, "unique_fields", opts->unique_fields, true, target);
+        if (stmt.ntarget < 0) return CORM_INVALID;
+        stmt.update = update;
+        stmt.nupdate = named_fields(&b, "update_fields", opts->update_fields, false, update);
+        if (stmt.nupdate < 0) return CORM_INVALID;
     }
     /* Ids come back with RETURNING; skipped rows return none, so with
     ** ignore_conflicts the ids are left alone, as Django.  Row by row the
     ** last insert id serves, except for an upsert: a row that updated
     ** leaves it at the previous insert's, so it returns its id. */
-    size_t nconflict = tail.len;
     bool returning =
         b.d->has_returning && !opts->ignore_conflicts && (!per_row || opts->update_conflicts);
-    if (returning) {
-        corm__buf_adds(&tail, " RETURNING ");
-        corm__sql_ident(&tail, m->fields[0].column);
-    }
 
     /* the two passes: objects with an id first, then the others */
     size_t *order = corm__malloc(objs->n * sizeof *order);
-    if (!order) {
-        corm__buf_free(&tail);
-        return nomem(&b, "bulk_create");
-    }
+    if (!order) return nomem(&b, "bulk_create");
     size_t nwith = 0;
     for (size_t i = 0; i < objs->n; i++)
         if (*id_ptr(&b, i) != 0) order[nwith++] = i;
@@ -564,32 +490,23 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
         ins *s = &pass[p];
         memset(s, 0, sizeof *s);
         s->b = &b;
-        s->opts = opts;
-        s->with_id = p == 0;
         s->returning = returning && p == 1;
-        s->tail = tail;
+        s->stmt = stmt;
+        s->stmt.cols = s->cols;
+        for (int fi = p == 0 ? 0 : 1; fi < m->nfields; fi++)
+            s->cols[s->stmt.ncols++] = &m->fields[fi];
         /* row by row the explicit ids need no RETURNING */
-        if (per_row && p == 0) s->tail.len = nconflict;
-        corm__buf_init(&s->head);
-        for (int fi = p == 0 ? 0 : 1; fi < m->nfields; fi++) s->cols[s->ncols++] = &m->fields[fi];
-        corm__buf_adds(&s->head, "INSERT INTO ");
-        corm__sql_ident(&s->head, m->table);
-        corm__buf_adds(&s->head, " (");
-        for (int c = 0; c < s->ncols; c++) {
-            if (c) corm__buf_adds(&s->head, ", ");
-            corm__sql_ident(&s->head, s->cols[c]->column);
-        }
-        corm__buf_adds(&s->head, ") VALUES ");
+        s->stmt.returning_id = returning && !(per_row && p == 0);
         /* rows per statement (per executemany row by row): the parameter
         ** limit (all of them), or the caller's size */
+        int ncols = s->stmt.ncols;
         size_t n = p == 0 ? nwith : objs->n - nwith;
-        size_t rows = per_row ? n : s->ncols ? (size_t)b.d->max_params / (size_t)s->ncols : 1;
+        size_t rows = per_row ? n : ncols ? (size_t)b.d->max_params / (size_t)ncols : 1;
         if (rows == 0) rows = 1;
         if (opts->batch_size && opts->batch_size < rows) rows = opts->batch_size;
         batch_rows[p] = rows;
         nbatches += (n + rows - 1) / rows;
     }
-    if (pass[0].head.oom || pass[1].head.oom || tail.oom) rc = nomem(&b, "bulk_create");
 
     /* one transaction when more than one statement or row (atomic, and
     ** the executemany needs it for speed), or inside the caller's (a
@@ -610,14 +527,13 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
                              &fail_hi);
         else rc = create_pass(&pass[p], o, n, batch_rows[p], &fail_lo, &fail_hi);
         if (rc != CORM_OK) failed_pass = p;
-        if (rc == CORM_OK && p == 0 && nwith && b.d->sync_ids) {
+        if (rc == CORM_OK && p == 0 && nwith) {
             /* explicit ids: move the id generator past them (dialect.h) */
             corm_buf sync;
             corm__buf_init(&sync);
-            b.d->sync_ids(&sync, m->table);
-            rc = sync.oom
-                     ? nomem(&b, "bulk_create")
-                     : corm__db_exec_internal(db, corm__buf_cstr(&sync), "bulk_create", &db->err);
+            rc = corm__compile_sync_ids(m, b.d, &sync, &db->err);
+            if (rc == CORM_OK && sync.len)
+                rc = corm__db_exec_internal(db, corm__buf_cstr(&sync), "bulk_create", &db->err);
             corm__buf_free(&sync);
         }
     }
@@ -644,9 +560,6 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
             }
         }
     }
-    corm__buf_free(&pass[0].head);
-    corm__buf_free(&pass[1].head);
-    corm__buf_free(&tail);
     corm__free(order);
     return rc;
 }
@@ -686,6 +599,8 @@ typedef struct upd {
     const size_t *order;
 } upd;
 
+/* The fields of object order[row], then its id: the executemany's
+** parameters, and a row of the CASE or VALUES statement. */
 static corm_rc upd_fill(void *ud, size_t row, corm_value *params)
 {
     upd *u = ud;
@@ -696,145 +611,29 @@ static corm_rc upd_fill(void *ud, size_t row, corm_value *params)
     return CORM_OK;
 }
 
-/* UPDATE t SET f1 = ?, ... WHERE id = ? */
-static void row_update_sql(upd *u, corm_buf *sql)
+/* The single-row UPDATE of the executemany: UPDATE t SET f1 = ?, ...
+** WHERE id = ?, bound by upd_fill. */
+static corm_rc row_update_sql(upd *u, corm_buf *sql)
 {
-    const corm__dialect *d = u->b->d;
-    corm__buf_adds(sql, "UPDATE ");
-    corm__sql_ident(sql, u->b->m->table);
-    corm__buf_adds(sql, " SET ");
-    for (int i = 0; i < u->nfields; i++) {
-        if (i) corm__buf_adds(sql, ", ");
-        corm__sql_ident(sql, u->fields[i]->column);
-        corm__buf_adds(sql, " = ");
-        corm__sql_param(sql, d, i + 1);
-    }
-    corm__buf_adds(sql, " WHERE ");
-    corm__sql_ident(sql, u->b->m->fields[0].column);
-    corm__buf_adds(sql, " = ");
-    corm__sql_param(sql, d, u->nfields + 1);
+    return corm__compile_update_row(u->b->m, u->fields, u->nfields, u->b->d, sql, &u->b->db->err);
 }
 
-/* One statement for objects order[lo..hi): CASE WHEN per field. */
-static corm_rc case_update(upd *u, size_t lo, size_t hi, int64_t *changes)
+/* One statement for objects order[lo..hi): CASE WHEN per field, or a join
+** with their VALUES (src/sql/update.c). */
+static corm_rc batch_update(upd *u, bool use_case, size_t lo, size_t hi, int64_t *changes)
 {
     bulk *b = u->b;
-    const corm__dialect *d = b->d;
-    bool cast = strcmp(d->vendor, "sqlite") != 0; /* PostgreSQL types the CASE */
+    upd sub = *u;
+    sub.order = u->order + lo;
     corm__compiled cp;
     corm__compiled_init(&cp);
-    corm_buf sql;
-    corm__buf_init(&sql);
-    corm_rc rc = CORM_OK;
-    const char *idcol = b->m->fields[0].column;
-    corm__buf_adds(&sql, "UPDATE ");
-    corm__sql_ident(&sql, b->m->table);
-    corm__buf_adds(&sql, " SET ");
-    for (int i = 0; i < u->nfields && rc == CORM_OK; i++) {
-        const corm_field *f = u->fields[i];
-        if (i) corm__buf_adds(&sql, ", ");
-        corm__sql_ident(&sql, f->column);
-        corm__buf_adds(&sql, cast ? " = CAST(CASE " : " = CASE ");
-        corm__sql_ident(&sql, idcol);
-        for (size_t k = lo; k < hi && rc == CORM_OK; k++) {
-            const void *obj = corm__objs_at(b->objs, u->order[k]);
-            corm__buf_adds(&sql, " WHEN ");
-            rc = corm__compiled_param(
-                &cp, d, &sql,
-                corm_int(*(const int64_t *)corm__field_ptr((void *)obj, &b->m->fields[0])),
-                &b->db->err);
-            corm__buf_adds(&sql, " THEN ");
-            if (rc == CORM_OK)
-                rc = corm__compiled_param(&cp, d, &sql, corm__field_value(obj, f), &b->db->err);
-        }
-        corm__buf_adds(&sql, " ELSE ");
-        corm__sql_ident(&sql, f->column);
-        corm__buf_adds(&sql, " END");
-        if (cast) {
-            char tbuf[64];
-            const char *t = d->column_type(f, tbuf, sizeof tbuf);
-            corm__buf_addf(&sql, " AS %s)", t ? t : "text");
-        }
-    }
-    corm__buf_adds(&sql, " WHERE ");
-    corm__sql_ident(&sql, idcol);
-    int64_t *ids = corm__malloc((hi - lo) * sizeof *ids);
-    corm_buf t;
-    corm__buf_init(&t);
-    if (!ids) rc = nomem(b, "bulk_update");
-    for (size_t k = lo; rc == CORM_OK && k < hi; k++)
-        ids[k - lo] = *(const int64_t *)corm__field_ptr(corm__objs_at(b->objs, u->order[k]),
-                                                        &b->m->fields[0]);
-    if (rc == CORM_OK) d->keys_text(&t, ids, hi - lo);
-    char *p =
-        rc == CORM_OK && !t.oom ? corm__arena_strndup(&cp.arena, corm__buf_cstr(&t), t.len) : NULL;
-    if (rc == CORM_OK && !p) rc = nomem(b, "bulk_update");
-    corm__buf_adds(&sql, d->keys_open);
-    if (rc == CORM_OK) rc = corm__compiled_param(&cp, d, &sql, corm_text(p), &b->db->err);
-    corm__buf_adds(&sql, d->keys_close);
-    if (rc == CORM_OK && sql.oom) rc = nomem(b, "bulk_update");
+    corm_rc rc = use_case ? corm__compile_update_case(b->m, u->fields, u->nfields, hi - lo,
+                                                      upd_fill, &sub, b->d, &cp, &b->db->err)
+                          : corm__compile_update_values(b->m, u->fields, u->nfields, hi - lo,
+                                                        upd_fill, &sub, b->d, &cp, &b->db->err);
     if (rc == CORM_OK)
-        rc = corm__db_run(b->db, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site,
+        rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site,
                           "bulk_update", changes);
-    corm__buf_free(&t);
-    corm__free(ids);
-    corm__buf_free(&sql);
-    corm__compiled_free(&cp);
-    return rc;
-}
-
-/* One statement for objects order[lo..hi): a join with their values,
-** `UPDATE t SET f = v.column2 FROM (VALUES (?, ?), ...) AS v WHERE
-** t.id = v.column1` (SQLite >= 3.33, PostgreSQL; the VALUES columns are
-** column1, column2, ... in both).  PostgreSQL types the first row. */
-static corm_rc values_update(upd *u, size_t lo, size_t hi, int64_t *changes)
-{
-    bulk *b = u->b;
-    const corm__dialect *d = b->d;
-    bool cast = strcmp(d->vendor, "sqlite") != 0;
-    corm__compiled cp;
-    corm__compiled_init(&cp);
-    corm_buf sql;
-    corm__buf_init(&sql);
-    corm_rc rc = CORM_OK;
-    const corm_field *idf = &b->m->fields[0];
-    corm__buf_adds(&sql, "UPDATE ");
-    corm__sql_ident(&sql, b->m->table);
-    corm__buf_adds(&sql, " SET ");
-    for (int i = 0; i < u->nfields; i++) {
-        if (i) corm__buf_adds(&sql, ", ");
-        corm__sql_ident(&sql, u->fields[i]->column);
-        corm__buf_addf(&sql, " = corm_v.column%d", i + 2);
-    }
-    corm__buf_adds(&sql, " FROM (VALUES ");
-    for (size_t k = lo; k < hi && rc == CORM_OK; k++) {
-        const void *obj = corm__objs_at(b->objs, u->order[k]);
-        corm__buf_adds(&sql, k > lo ? ", (" : "(");
-        for (int i = -1; i < u->nfields && rc == CORM_OK; i++) {
-            const corm_field *f = i < 0 ? idf : u->fields[i];
-            corm_value v = corm__field_value(obj, f);
-            if (i >= 0) corm__buf_adds(&sql, ", ");
-            bool typed = cast && k == lo;
-            if (typed) corm__buf_adds(&sql, "CAST(");
-            rc = corm__compiled_param(&cp, d, &sql, v, &b->db->err);
-            if (typed) {
-                char tbuf[64];
-                const char *t = f == idf ? "bigint" : d->column_type(f, tbuf, sizeof tbuf);
-                corm__buf_addf(&sql, " AS %s)", t ? t : "text");
-            }
-        }
-        corm__buf_addc(&sql, ')');
-    }
-    corm__buf_adds(&sql, ") AS corm_v WHERE ");
-    corm__sql_ident(&sql, b->m->table);
-    corm__buf_addc(&sql, '.');
-    corm__sql_ident(&sql, idf->column);
-    corm__buf_adds(&sql, " = corm_v.column1");
-    if (rc == CORM_OK && sql.oom) rc = nomem(b, "bulk_update");
-    if (rc == CORM_OK)
-        rc = corm__db_run(b->db, corm__buf_cstr(&sql), cp.params, cp.nparams, b->site,
-                          "bulk_update", changes);
-    corm__buf_free(&sql);
     corm__compiled_free(&cp);
     return rc;
 }
@@ -921,8 +720,7 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
     if (nbatches > 1 || corm__tx_open(db) || (per_row && n > 1)) rc = corm__tx_begin(db, &tx);
     corm_buf sql;
     corm__buf_init(&sql);
-    if (per_row) row_update_sql(&u, &sql);
-    if (sql.oom) rc = nomem(&b, "bulk_update");
+    if (rc == CORM_OK && per_row) rc = row_update_sql(&u, &sql);
     int64_t matched = 0;
     size_t fail_lo = 0, fail_hi = 0, failed_row = 0;
     for (size_t lo = 0; lo < n && rc == CORM_OK; lo += rows) {
@@ -935,10 +733,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
             rc = corm__db_run_many(db, corm__buf_cstr(&sql), u.nfields + 1, hi - lo, upd_fill, NULL,
                                    &sub, site, "bulk_update", &changes, &failed);
             failed_row = lo + failed + 1;
-        } else if (strategy == CORM_BULK_VALUES) {
-            rc = values_update(&u, lo, hi, &changes);
         } else {
-            rc = case_update(&u, lo, hi, &changes);
+            rc = batch_update(&u, strategy == CORM_BULK_CASE, lo, hi, &changes);
         }
         if (rc != CORM_OK) {
             fail_lo = lo;
@@ -961,9 +757,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
             corm_error keep = db->err;
             corm_buf one;
             corm__buf_init(&one);
-            row_update_sql(&u, &one);
             corm__tx rtx = {0};
-            if (!one.oom && corm__tx_begin(db, &rtx) == CORM_OK) {
+            if (row_update_sql(&u, &one) == CORM_OK && corm__tx_begin(db, &rtx) == CORM_OK) {
                 upd sub = u;
                 sub.order = order + fail_lo;
                 size_t failed = 0;

@@ -130,53 +130,18 @@ static bool pointed_at(const corm_model *m)
     return false;
 }
 
-/* `col_sql <keys>`: the keys as one parameter (dialect's keys_open). */
-static corm_rc keys_in(collector *c, corm__compiled *cp, corm_buf *w, const char *col_sql,
-                       const int64_t *keys, size_t n)
-{
-    corm_buf t;
-    corm__buf_init(&t);
-    c->d->keys_text(&t, keys, n);
-    char *p = t.oom ? NULL : corm__arena_strndup(&cp->arena, corm__buf_cstr(&t), t.len);
-    corm__buf_free(&t);
-    if (!p) return nomem(c);
-    corm__buf_adds(w, col_sql);
-    corm__buf_adds(w, c->d->keys_open);
-    corm_rc rc = corm__compiled_param(cp, c->d, w, corm_text(p), &c->db->err);
-    corm__buf_adds(w, c->d->keys_close);
-    return rc;
-}
-
-static void quoted(corm_buf *b, const char *ident) { corm__sql_ident(b, ident); }
-
-/* A statement of the write phase: "DELETE FROM t WHERE col IN keys" or the
-** SET NULL update. */
-static corm_rc run_keyed(collector *c, const char *head, const char *table, const char *set_col,
-                         const char *col, const int64_t *keys, size_t n, const char *origin,
-                         int64_t *changes)
+/* The statement of the write phase (src/sql: delete_in or set_null_in),
+** run. */
+static corm_rc run_keyed(collector *c, bool nullify, const char *table, const char *column,
+                         const int64_t *keys, size_t n, const char *origin, int64_t *changes)
 {
     corm__compiled cp;
     corm__compiled_init(&cp);
-    corm_buf w;
-    corm__buf_init(&w);
-    corm__buf_adds(&w, head);
-    quoted(&w, table);
-    if (set_col) {
-        corm__buf_adds(&w, " SET ");
-        quoted(&w, set_col);
-        corm__buf_adds(&w, " = NULL");
-    }
-    corm__buf_adds(&w, " WHERE ");
-    corm_buf colq;
-    corm__buf_init(&colq);
-    quoted(&colq, col);
-    corm_rc rc = colq.oom ? nomem(c) : keys_in(c, &cp, &w, corm__buf_cstr(&colq), keys, n);
-    corm__buf_free(&colq);
-    if (rc == CORM_OK && w.oom) rc = nomem(c);
+    corm_rc rc = nullify ? corm__compile_set_null_in(table, column, keys, n, c->d, &cp, &c->db->err)
+                         : corm__compile_delete_in(table, column, keys, n, c->d, &cp, &c->db->err);
     if (rc == CORM_OK)
-        rc = corm__db_run(c->db, corm__buf_cstr(&w), cp.params, cp.nparams, c->site, origin,
+        rc = corm__db_run(c->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, c->site, origin,
                           changes);
-    corm__buf_free(&w);
     corm__compiled_free(&cp);
     return rc;
 }
@@ -197,31 +162,20 @@ static corm_rc select_related_rows(collector *c, const corm_model *r, const corm
 {
     *ids = *fks = NULL;
     *nrows = 0;
+    const corm_field *cols[CORM_MAX_FIELDS];
+    int ncols = 0;
+    cols[ncols++] = &r->fields[0];
+    for (int i = 0; i < r->nfields; i++)
+        if (r->fields[i].type == CORM_FT_FK || r->fields[i].type == CORM_FT_O2O)
+            cols[ncols++] = &r->fields[i];
     corm__compiled cp;
     corm__compiled_init(&cp);
-    corm_buf w;
-    corm__buf_init(&w);
-    corm__buf_adds(&w, "SELECT ");
-    quoted(&w, r->fields[0].column);
-    for (int i = 0; i < r->nfields; i++) {
-        if (r->fields[i].type != CORM_FT_FK && r->fields[i].type != CORM_FT_O2O) continue;
-        corm__buf_adds(&w, ", ");
-        quoted(&w, r->fields[i].column);
-    }
-    corm__buf_adds(&w, " FROM ");
-    quoted(&w, r->table);
-    corm__buf_adds(&w, " WHERE ");
-    corm_buf colq;
-    corm__buf_init(&colq);
-    quoted(&colq, field->column);
-    corm_rc rc = colq.oom ? nomem(c) : keys_in(c, &cp, &w, corm__buf_cstr(&colq), keys, n);
-    corm__buf_free(&colq);
-    if (rc == CORM_OK && w.oom) rc = nomem(c);
+    corm_rc rc = corm__compile_select_in(r, cols, ncols, field, keys, n, c->d, &cp, &c->db->err);
     int nfk = fk_count(r);
     size_t cap = 0, capf = 0;
     if (rc == CORM_OK) {
         corm__cursor cur;
-        rc = corm__db_query(c->db, &cur, corm__buf_cstr(&w), cp.params, cp.nparams, c->site,
+        rc = corm__db_query(c->db, &cur, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, c->site,
                             (corm_site){0}, "collect");
         for (bool row = true; rc == CORM_OK && row;) {
             rc = corm__cursor_step(&cur, &row);
@@ -241,7 +195,6 @@ static corm_rc select_related_rows(collector *c, const corm_model *r, const corm
         }
         if (cur.db) corm__cursor_close(&cur);
     }
-    corm__buf_free(&w);
     corm__compiled_free(&cp);
     if (rc != CORM_OK) {
         corm__free(*ids);
@@ -454,22 +407,20 @@ static corm_rc execute(collector *c)
     int64_t changes = 0;
     for (size_t i = 0; i < c->nfast && rc == CORM_OK; i++) {
         const fast_del *f = &c->fast[i];
-        rc = run_keyed(c, "DELETE FROM ", f->table, NULL, f->column, f->keys, f->n, "delete",
-                       &changes);
+        rc = run_keyed(c, false, f->table, f->column, f->keys, f->n, "delete", &changes);
         /* link rows of an m2m are not objects: Django counts them under the
         ** through model, and so do we */
         c->deleted += changes;
     }
     for (size_t i = 0; i < c->nnulls && rc == CORM_OK; i++) {
         const set_null *s = &c->nulls[i];
-        rc = run_keyed(c, "UPDATE ", s->model->table, s->field->column, s->field->column,
-                       s->keys.ids, s->keys.n, "update", NULL);
+        rc = run_keyed(c, true, s->model->table, s->field->column, s->keys.ids, s->keys.n, "update",
+                       NULL);
     }
     for (int k = c->norder - 1; k >= 0 && rc == CORM_OK; k--) {
         const corm_model *m = c->schema->models[c->order[k]];
         const idset *s = &c->data[m->index];
-        rc = run_keyed(c, "DELETE FROM ", m->table, NULL, m->fields[0].column, s->ids, s->n,
-                       "delete", &changes);
+        rc = run_keyed(c, false, m->table, m->fields[0].column, s->ids, s->n, "delete", &changes);
         c->deleted += changes;
     }
     return rc;
@@ -528,8 +479,7 @@ corm_rc corm__delete_ids(corm_db *db, const corm_model *m, const int64_t *ids, s
     corm_rc rc = collector_init(&c, db, m, site);
     if (rc == CORM_OK && !pointed_at(m)) {
         /* nothing points here: one DELETE, atomic on its own */
-        rc = run_keyed(&c, "DELETE FROM ", m->table, NULL, m->fields[0].column, ids, n, "delete",
-                       deleted);
+        rc = run_keyed(&c, false, m->table, m->fields[0].column, ids, n, "delete", deleted);
         collector_free(&c);
         return rc;
     }
@@ -570,42 +520,23 @@ int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
     corm_rc rc = collector_init(&c, db, q->model, site);
     corm__compiled cp;
     corm__compiled_init(&cp);
-    corm_buf where, sql;
-    corm__buf_init(&where);
-    corm__buf_init(&sql);
-    bool empty = false;
-    if (rc == CORM_OK) rc = corm__compile_where(q, c.d, &cp, &where, &empty, &db->err);
     int64_t deleted = 0;
     corm__tx tx = {0};
     if (rc == CORM_OK && !pointed_at(q->model)) {
         /* Django's fast path for a queryset: one DELETE with its WHERE */
-        corm__buf_adds(&sql, "DELETE FROM ");
-        quoted(&sql, q->model->table);
-        corm__buf_adds(&sql, " AS T0");
-        if (!empty) {
-            corm__buf_adds(&sql, " WHERE ");
-            corm__buf_add(&sql, where.p, where.len);
-        }
-        rc = sql.oom ? nomem(&c)
-                     : corm__db_run(db, corm__buf_cstr(&sql), cp.params, cp.nparams, site, "delete",
-                                    &deleted);
+        rc = corm__compile_delete(q, c.d, &cp, &db->err);
+        if (rc == CORM_OK)
+            rc = corm__db_run(db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, site, "delete",
+                              &deleted);
     } else if (rc == CORM_OK) {
         /* the ids, then the collector; one transaction for both */
-        corm__buf_adds(&sql, "SELECT T0.");
-        quoted(&sql, q->model->fields[0].column);
-        corm__buf_adds(&sql, " FROM ");
-        quoted(&sql, q->model->table);
-        corm__buf_adds(&sql, " T0");
-        if (!empty) {
-            corm__buf_adds(&sql, " WHERE ");
-            corm__buf_add(&sql, where.p, where.len);
-        }
-        rc = sql.oom ? nomem(&c) : corm__tx_begin(db, &tx);
+        rc = corm__compile_select_ids(q, c.d, &cp, &db->err);
+        if (rc == CORM_OK) rc = corm__tx_begin(db, &tx);
         int64_t *ids = NULL;
         size_t n = 0, cap = 0;
         if (rc == CORM_OK) {
             corm__cursor cur;
-            rc = corm__db_query(db, &cur, corm__buf_cstr(&sql), cp.params, cp.nparams, site,
+            rc = corm__db_query(db, &cur, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, site,
                                 qs->built, "delete");
             for (bool row = true; rc == CORM_OK && row;) {
                 rc = corm__cursor_step(&cur, &row);
@@ -623,8 +554,6 @@ int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
         if (rc == CORM_OK) deleted = c.deleted;
         corm__free(ids);
     }
-    corm__buf_free(&where);
-    corm__buf_free(&sql);
     corm__compiled_free(&cp);
     collector_free(&c);
     if (rc != CORM_OK) {

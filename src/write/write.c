@@ -1,6 +1,7 @@
 /*
 ** write.c - single-object INSERT / UPDATE / DELETE and m2m links.  Values
-** are read from the struct through the descriptor and always bound.
+** are read from the struct through the descriptor and always bound; the
+** statements' text comes from src/sql.
 ** auto_now / auto_now_add columns get the current time (atomic.c).  A
 ** delete goes through the collector (delete.c) for on_delete.
 */
@@ -35,7 +36,9 @@ static bool listed(const char *const *names, const char *name)
 /* INSERT obj (with its id when with_id), or UPDATE the fields named
 ** (every loaded field when names is NULL: deferred ones are left alone,
 ** as Django saves only loaded fields).  auto_now fields always, and
-** auto_now_add ones on INSERT, get the current time, as Django's pre_save. */
+** auto_now_add ones on INSERT, get the current time, as Django's pre_save.
+** The statement's text comes from the compiler (src/sql/insert.c,
+** update.c); its parameters are the columns' values, then the id. */
 static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
                          const char *const *names, corm_site site)
 {
@@ -47,29 +50,15 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
         corm__err_set(&db->err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;
     }
+    const corm_field *cols[CORM_MAX_FIELDS];
     corm_value params[CORM_MAX_FIELDS + 1];
     int np = 0;
     char now[32], today[16];
     corm__now_text(now);
     corm__strlcpy(today, now, 11);
-    corm_buf b, vals;
-    corm__buf_init(&b);
-    corm__buf_init(&vals);
-    if (insert) {
-        corm__buf_adds(&b, "INSERT INTO ");
-        corm__sql_ident(&b, m->table);
-        corm__buf_adds(&b, " (");
-    } else {
-        corm__buf_adds(&b, "UPDATE ");
-        corm__sql_ident(&b, m->table);
-        corm__buf_adds(&b, " SET ");
-    }
-    int ncols = 0;
     if (insert && with_id) {
-        corm__sql_ident(&b, m->fields[0].column);
+        cols[np] = &m->fields[0];
         params[np++] = corm_int(*id);
-        corm__sql_param(&vals, d, np);
-        ncols++;
     }
     bool any_auto = false;
     for (int fi = 1; fi < m->nfields; fi++) {
@@ -86,43 +75,24 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
                             !(f->flags & CORM_FF_NULL);
         if (skip_default) continue; /* let the column default apply */
         any_auto = any_auto || autov;
-        if (ncols++) {
-            corm__buf_adds(&b, ", ");
-            corm__buf_adds(&vals, ", ");
-        }
-        corm__sql_ident(&b, f->column);
-        corm_buf *vb = insert ? &vals : &b;
-        if (!insert) corm__buf_adds(&b, " = ");
+        cols[np] = f;
         params[np++] = v;
-        corm__sql_param(vb, d, np);
     }
-    if (!insert && ncols == 0) {
-        /* Django: save(update_fields=[]) runs no query */
-        corm__buf_free(&b);
-        corm__buf_free(&vals);
-        return CORM_OK;
-    }
-    if (insert) {
-        if (ncols == 0) {
-            corm__buf_reset(&b);
-            corm__buf_adds(&b, "INSERT INTO ");
-            corm__sql_ident(&b, m->table);
-            corm__buf_adds(&b, " DEFAULT VALUES");
-        } else {
-            corm__buf_adds(&b, ") VALUES (");
-            corm__buf_add(&b, vals.p, vals.len);
-            corm__buf_addc(&b, ')');
-        }
-    } else {
-        corm__buf_adds(&b, " WHERE \"id\" = ");
-        params[np++] = corm_int(*id);
-        corm__sql_param(&b, d, np);
-    }
+    /* Django: save(update_fields=[]) runs no query */
+    if (!insert && np == 0) return CORM_OK;
     /* the new id: RETURNING where the dialect reads it so (PostgreSQL),
     ** else the backend's last insert id (SQLite) */
     bool returning = insert && !with_id && d->insert_returning_id;
-    if (returning) corm__buf_adds(&b, " RETURNING \"id\"");
-    corm_rc rc = b.oom || vals.oom ? CORM_NOMEM : CORM_OK;
+    corm_buf b;
+    corm__buf_init(&b);
+    corm_rc rc;
+    if (insert) {
+        corm__insert ins = {.model = m, .cols = cols, .ncols = np, .returning_id = returning};
+        rc = corm__compile_insert_row(&ins, d, &b, &db->err);
+    } else {
+        rc = corm__compile_update_row(m, cols, np, d, &b, &db->err);
+        params[np++] = corm_int(*id);
+    }
     int64_t changed = 0;
     if (rc == CORM_OK && returning)
         rc = corm__db_run_id(db, corm__buf_cstr(&b), params, np, site, "insert", id);
@@ -130,18 +100,12 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
         rc = corm__db_run(db, corm__buf_cstr(&b), params, np, site, insert ? "insert" : "update",
                           &changed);
     if (rc == CORM_OK && insert && !returning && !with_id) *id = db->be->last_insert_id(db->conn);
-    if (rc == CORM_OK && insert && with_id && d->sync_ids) {
+    if (rc == CORM_OK && insert && with_id) {
         /* the next generated id must be past this one (dialect.h) */
-        corm_buf sync;
-        corm__buf_init(&sync);
-        d->sync_ids(&sync, m->table);
-        if (sync.oom) {
-            corm__err_set(&db->err, CORM_NOMEM, "out of memory inserting %s", m->name);
-            rc = CORM_NOMEM;
-        } else {
-            rc = corm__db_exec_internal(db, corm__buf_cstr(&sync), "insert", &db->err);
-        }
-        corm__buf_free(&sync);
+        corm__buf_reset(&b);
+        rc = corm__compile_sync_ids(m, d, &b, &db->err);
+        if (rc == CORM_OK && b.len)
+            rc = corm__db_exec_internal(db, corm__buf_cstr(&b), "insert", &db->err);
     }
     if (rc == CORM_OK && !insert && changed == 0) {
         corm__err_set(&db->err, CORM_NOTFOUND, "%s with id %lld does not exist", m->name,
@@ -161,7 +125,6 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
         }
     }
     corm__buf_free(&b);
-    corm__buf_free(&vals);
     return rc;
 }
 
@@ -222,24 +185,12 @@ corm_rc corm_m2m_add_at(corm_db *db, void *obj, int rel, const void *other, corm
         return CORM_MISUSE;
     }
     const corm_relation *r = &m->rels[rel];
-    const corm__dialect *d = db->dialect;
     corm_buf b;
     corm__buf_init(&b);
-    corm__buf_adds(&b, "INSERT INTO ");
-    corm__sql_ident(&b, r->through);
-    corm__buf_adds(&b, " (");
-    corm__sql_ident(&b, r->through_src);
-    corm__buf_adds(&b, ", ");
-    corm__sql_ident(&b, r->through_dst);
-    corm__buf_adds(&b, ") VALUES (");
-    corm__sql_param(&b, d, 1);
-    corm__buf_adds(&b, ", ");
-    corm__sql_param(&b, d, 2);
-    corm__buf_addc(&b, ')');
     corm_value params[2] = {corm__field_value(obj, &m->fields[0]),
                             corm__field_value(other, &((const corm_obj *)other)->model->fields[0])};
-    corm_rc rc =
-        b.oom ? CORM_NOMEM : corm__db_run(db, corm__buf_cstr(&b), params, 2, site, "insert", NULL);
+    corm_rc rc = corm__compile_link_insert(r, db->dialect, &b, &db->err);
+    if (rc == CORM_OK) rc = corm__db_run(db, corm__buf_cstr(&b), params, 2, site, "insert", NULL);
     corm__buf_free(&b);
     /* a cached set on obj is now stale */
     if (rc == CORM_OK) h->rel_loaded &= ~((uint64_t)1 << r->slot);

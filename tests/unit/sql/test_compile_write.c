@@ -6,7 +6,7 @@
 ** when unscoped) on both dialects.
 */
 #include "test.h"
-#include "sql/sql_int.h"
+#include "sql/compile_int.h"
 
 #include <string.h>
 

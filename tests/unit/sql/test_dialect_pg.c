@@ -178,12 +178,34 @@ static void test_ddl(void **state)
     corm__ddl_free(&l);
 }
 
+/* Placeholders: $n with every digit, ? on SQLite. */
+static void test_placeholders(void **state)
+{
+    (void)state;
+    static const struct {
+        int n;
+        const char *text;
+    } cases[] = {{1, "$1"}, {9, "$9"}, {10, "$10"}, {65535, "$65535"}, {100000, "$100000"}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        corm_buf b;
+        corm__buf_init(&b);
+        corm__buf_adds(&b, "x = ");
+        corm__sql_param(&b, &corm__pg_dialect, cases[i].n);
+        corm__sql_param(&b, &corm__sqlite_dialect, cases[i].n);
+        char want[32];
+        snprintf(want, sizeof want, "x = %s?", cases[i].text);
+        assert_string_equal(corm__buf_cstr(&b), want);
+        corm__buf_free(&b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_lookups),
         cmocka_unit_test(test_select_shapes),
         cmocka_unit_test(test_ddl),
+        cmocka_unit_test(test_placeholders),
     };
     return cmocka_run_group_tests_name("dialect_pg", tests, NULL, NULL);
 }
