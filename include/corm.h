@@ -11,6 +11,58 @@
 ** Ownership: _open/_new/_clone return owned objects for _close/_free; every
 ** destructor accepts NULL.  Getters return borrowed pointers valid until the
 ** owner dies.  Strings passed in are copied.
+**
+** Errors - one model.  An error is a corm_error {rc, message, hint, sql,
+** sqlstate, file, line, constraint...}, kept on the object the call was
+** made on; each call reports in exactly one place:
+**
+**   the call                                   its error
+**   ----------------------------------------   ------------------------------
+**   corm_open, corm_schema_parse(_file),       the caller's corm_error *err
+**   corm_pool_open, corm_pool_acquire          (no object exists yet)
+**   a queryset: builders (filter, order_by,    corm_qs_error(qs), sticky: the
+**   ...), evaluation (foreach, eval, count,    first error wins, later calls
+**   exists, get, first, values, iterator,      are no-ops; NULL / -1 / rc
+**   explain) and its writes (update,           says that one happened
+**   qs_delete, get_or_create, ...)
+**   a call taking a corm_db (save, create,     corm_db_error(db)
+**   delete, bulk, m2m_add, begin/commit,
+**   atomic, exec, migrate, attach, ping,
+**   scope_set, prefetch_objects, ...)
+**   an object's accessor: book_author(b),      corm_db_error(db) of the db the
+**   corm_related_set_at, corm_load_field,      object's queryset was made on -
+**   corm_field                                 never an attached replica's,
+**                                              even when the rows came from it
+**   instrumentation settings (corm_instr_log)  corm_instr_error(in)
+**   what fails like a test assertion: strict   the failure hook of the db
+**   mode's refused N+1, an accessor of an      (corm_instr_on_fail; default:
+**   object corm did not load (no db to report  print, abort); only if it
+**   on), CORM_ASSERT_NUM_QUERIES               returns: NULL as above
+**
+** Findings of the N+1 detector and budgets are not errors: they go to
+** captures, the log and corm_instr_on_finding (corm/instr.h).
+**
+** The entry rule (sqlite3's): every call that takes a corm_db clears that
+** db's error on entry, and so does every call that runs statements for a
+** queryset or an object of it (evaluation, accessors): corm_db_error(db)
+** describes the last call - CORM_OK after a success, whatever failed
+** before.  The getters that cannot fail leave it (corm_db_error,
+** corm_db_vendor, corm_db_schema, corm_db_alias, corm_db_instr,
+** corm_query_count, corm_tx_depth).  A queryset call's error is on the
+** queryset only: the db's stays clear.
+**
+** Return values: calls that only succeed or fail return corm_rc (and are
+** CORM_WARN_UNUSED); a count returns int64_t, -1 on error; an object or
+** list returns NULL on error.  Accessors return NULL only for a NULL
+** foreign key or a missing reverse one-to-one (with the db's rc CORM_OK);
+** every other failure is on the db or went to the failure hook.
+**
+** Misuse (a NULL handle, a wrong argument, a call in the wrong state)
+** returns CORM_MISUSE with a message saying what to do, in every build:
+** it is the caller's bug, reported like any error (and tested so).  Debug
+** builds (-DCORM_DEBUG, the `make test` build) also abort on a broken
+** internal invariant (CORM_ALWAYS / CORM_NEVER in src/), which is corm's
+** bug; a misuse never aborts.
 */
 #ifndef CORM_H
 #define CORM_H
@@ -238,9 +290,10 @@ CORM_API corm_db *corm_open(const char *url, const corm_schema *schema, corm_err
 ** their reads refer to db), as sqlite3 statements before sqlite3_close. */
 CORM_API void corm_close(corm_db *db);
 
-/* The last error of a call on db that has no object of its own to carry it
-** (lazy accessors, saves, raw statements).  Borrowed; cleared by the next
-** failing call only.  Never NULL. */
+/* The error of the last call on db (see "Errors" above: saves, raw
+** statements, accessors of db's objects...); rc CORM_OK when it
+** succeeded.  Borrowed, valid until the next call on db.  Never NULL: for
+** a NULL db, a static CORM_MISUSE "no database". */
 CORM_API const corm_error *corm_db_error(const corm_db *db);
 CORM_API const corm_schema *corm_db_schema(const corm_db *db);
 /* "sqlite" or "postgresql". */
@@ -355,16 +408,33 @@ CORM_API size_t corm_qs_len(const corm_qs *qs);
 /* Object i of the evaluated result (borrowed), NULL out of range. */
 CORM_API void *corm_qs_at(const corm_qs *qs, size_t i);
 
-/* Evaluates qs (one query) and iterates its objects.  Check
-** corm_qs_failed(qs) after the loop. */
+/*
+** corm_foreach(b, qs) - evaluate qs (one query) and iterate its objects:
+** Book *b; corm_foreach (b, qs) printf("%s\n", b->title);
+**   qs   evaluated once, whatever the expression: corm_foreach (b,
+**        make_qs()) calls make_qs() once.  Must be a corm_qs * (another
+**        pointer type does not compile under -Werror).
+**   var  a pointer to a generated model (Book *): anything else does not
+**        compile.  C cannot see which model a queryset holds, so a struct
+**        of another model is refused when the loop starts: CORM_TYPE on qs,
+**        as are querysets of rows (values(), aggregate(), corm_sql), with
+**        CORM_MISUSE; the body then does not run.
+** break and continue work.  Check corm_qs_failed(qs) after the loop.
+*/
 #define CORM__CAT2(a, b) a##b
 #define CORM__CAT(a, b) CORM__CAT2(a, b)
-#define corm_foreach(var, qs)                                         \
-    for (size_t CORM__CAT(corm__i, __LINE__) =                        \
-             corm_eval_at((qs), CORM_SITE) == CORM_OK ? 0 : SIZE_MAX; \
-         CORM__CAT(corm__i, __LINE__) < corm_qs_len(qs) &&            \
-         ((var) = corm_qs_at((qs), CORM__CAT(corm__i, __LINE__)), 1); \
-         CORM__CAT(corm__i, __LINE__)++)
+#define corm_foreach(var, qs)                                                                     \
+    for (corm_qs * CORM__CAT(corm__q, __LINE__) = (qs); CORM__CAT(corm__q, __LINE__);             \
+         CORM__CAT(corm__q, __LINE__) = NULL)                                                     \
+        for (size_t CORM__CAT(corm__i, __LINE__) = corm_foreach_begin_at(                         \
+                 CORM__CAT(corm__q, __LINE__),                                                    \
+                 sizeof *(var) + 0 * sizeof(&(var)->_corm == (corm_obj *)0), CORM_SITE);          \
+             CORM__CAT(corm__i, __LINE__) < corm_qs_len(CORM__CAT(corm__q, __LINE__)) &&          \
+             ((var) = corm_qs_at(CORM__CAT(corm__q, __LINE__), CORM__CAT(corm__i, __LINE__)), 1); \
+             CORM__CAT(corm__i, __LINE__)++)
+/* corm_foreach's start: evaluate qs and check that its objects are
+** obj_size-byte structs: 0 to iterate, SIZE_MAX (error on qs) not to. */
+CORM_API size_t corm_foreach_begin_at(corm_qs *qs, size_t obj_size, corm_site site);
 
 /* SELECT COUNT(*); uses the result when already evaluated.  -1 on error. */
 #define corm_count(qs) corm_count_at((qs), CORM_SITE)
@@ -392,16 +462,29 @@ CORM_API size_t corm_qs_memory_size(const corm_qs *qs);
 
 /* -------------------------------------------------------- related objects */
 
+/*
+** The accessors of an object's relations (generated ones, book_author(b),
+** call these with the caller's site).  A lazy load runs on the database
+** obj's rows came from (a replica, when routed there) and reports on the
+** db obj's queryset was made on ("Errors" above):
+**   NULL  a NULL foreign key, or no reverse one-to-one row: rc CORM_OK
+**   NULL  an error: corm_db_error(db)->rc != CORM_OK (the statement's
+**         error; CORM_MISUSE for a to-many relation asked as to-one, or
+**         the reverse, or a bad relation index)
+**   the failure hook, not NULL, for: strict mode's refused N+1 (NULL only
+**   if the hook returns, with CORM_MISUSE on the db), and an object corm
+**   did not load (NULL, CORM_NEW, a copy): it has no db to report on.
+** Since: 0.1
+*/
 /* Forward fk / one-to-one: the related object, loaded on first access and
-** cached on obj (one query, as Django).  NULL when the key is NULL, or on
-** error (then corm_db_error(db)->rc != CORM_OK).  Generated accessors
-** (book_author(b)) call this with the caller's site. */
+** cached on obj (one query, as Django). */
 CORM_API void *corm_related_at(void *obj, int rel, corm_site site);
 /* Reverse fk / m2m: every related object, loaded with one query on first
-** access and cached on obj.  NULL on error. */
+** access and cached on obj. */
 CORM_API const corm_list *corm_related_set_at(void *obj, int rel, corm_site site);
 /* A new queryset over the related objects of obj, to filter or count;
-** always queries (as Django's related manager .filter()).  Owned. */
+** always queries (as Django's related manager .filter()), on the database
+** obj came from.  Owned.  Its own errors are on it. */
 CORM_API corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site);
 
 /* Whether field `name` of obj is NULL (false for unknown names). */
@@ -423,10 +506,27 @@ CORM_API void corm_only_v(corm_qs *qs, const char *const *fields);
 CORM_API void corm_defer_v(corm_qs *qs, const char *const *fields);
 /* Whether a field of obj was loaded (false after only()/defer() left it). */
 CORM_API bool corm_is_loaded(const void *obj, const char *name);
-/* Load field `name` of obj if it was deferred (one query).  Errors on db. */
-CORM_API corm_rc corm_load_field_at(void *obj, const char *name, corm_site site);
-/* corm_field(b, description): the field's value, loaded first if deferred. */
-#define corm_field(obj, field) (corm_load_field_at((obj), #field, CORM_SITE), (obj)->field)
+/*
+** corm_load_field_at(obj, name, site) - load field `name` of obj if it was
+** deferred (one query; CORM_OK at once when it is loaded).  Errors as the
+** accessors' (corm.h, "Errors"): on the db obj's queryset was made on
+** (CORM_SCHEMA no such field, CORM_NOTFOUND the row is gone, or the
+** statement's), or - for an object corm did not load - the failure hook.
+*/
+CORM_API CORM_WARN_UNUSED corm_rc corm_load_field_at(void *obj, const char *name, corm_site site);
+/*
+** corm_field(b, description): the field's value, loaded first if
+** deferred.  When the load fails the error is where corm_load_field_at
+** puts it (never dropped: check corm_db_error(db)->rc, as after an
+** accessor), the field stays marked not loaded and reads as its zero
+** value (NULL for text).
+*/
+#define corm_field(obj, field) (corm__field_load((obj), #field, CORM_SITE), (obj)->field)
+static inline void corm__field_load(void *obj, const char *name, corm_site site)
+{
+    /* the error is on the handle (or went to the failure hook) */
+    if (corm_load_field_at(obj, name, site) != CORM_OK) return;
+}
 
 /* SELECT DISTINCT. */
 CORM_API void corm_distinct(corm_qs *qs);

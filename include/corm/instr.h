@@ -131,9 +131,12 @@ CORM_API corm_instr *corm_db_instr(corm_db *db);
 **   LOG     findings are collected and reported (the default): to the log
 **           sinks, to the finding callback, else one line each on stderr
 **   STRICT  a lazy load that would be the 2nd query of the same call site,
-**           relation and parent result fails instead of querying: the
-**           accessor returns NULL with CORM_MISUSE on the db, whose message
-**           names the N+1 and whose hint is the fix (for tests)
+**           relation and parent result fails like a test assertion instead
+**           of querying: the failure hook (corm_instr_on_fail; by default
+**           print the finding - the lazy load's site, where its queryset
+**           was built, the fix - and abort) gets it.  Only if the hook
+**           returns does the accessor return NULL, with CORM_MISUSE on the
+**           db (message: the N+1; hint: the fix).  For tests and CI
 **   AUTO    the first lazy load of a relation of an object from a
 **           multi-row result loads that relation for every object of the
 **           result (one prefetch query): N+1 becomes 2 with no code change;
@@ -280,25 +283,60 @@ CORM_API const char *corm_capture_report(corm_capture *c);
 **         ... code that must run exactly 2 statements ...
 **     }
 **     CORM_ASSERT_MAX_QUERIES(db, 10) { ... }   at most 10
-** On failure CORM_ASSERT_FAIL(msg, file, line) gets a message with the
-** count, every captured statement with its call site, and the findings.
-** Define CORM_ASSERT_FAIL before including corm.h to report through your
-** framework (cmocka: `print_error("%s", msg), _fail(file, line)`); the
-** default prints to stderr and aborts.  Do not leave the block with break
-** or return (the check would not run; corm_close frees the capture).
+** On failure the message has the count, every captured statement with
+** its call site, and the findings; it goes to CORM_ASSERT_FAIL(msg, file,
+** line) when the including file defines that macro before corm.h (cmocka:
+** `print_error("%s", msg), _fail(file, line)`), else to the db's failure
+** hook (corm_instr_on_fail below; by default: stderr, then abort).  Do
+** not leave the block with break or return (the check would not run;
+** corm_close frees the capture).
 */
 CORM_API const char *corm_capture_check(corm_capture *c, uint64_t n, bool at_most, const char *file,
                                         int line);
-/* The default CORM_ASSERT_FAIL: msg to stderr, then abort(). */
+
+/*
+** The failure hook - how corm fails like a test assertion, per db:
+** strict-mode refusals (corm_nplusone), an accessor with no handle to
+** report on (an object corm did not load: corm.h, "Errors"), and the
+** query-count assertions unless CORM_ASSERT_FAIL is defined.
+**   fn(ud, msg, file, line)  msg: the whole report (borrowed, valid during
+**        the call), file/line: the application code that failed.  fn may
+**        end the program, or jump out of a test (cmocka's _fail; what the
+**        failing call held then leaks, as any failed test may), or return:
+**        the failing call then reports as documented (an accessor: NULL,
+**        CORM_MISUSE on the db)
+**   fn NULL: the default, corm_assert_fail.  Since: 0.1
+** A library cannot see the application's CORM_ASSERT_FAIL macro: to send
+** strict mode through it, install corm_assert_fail_hook below.
+*/
+typedef void (*corm_fail_fn)(void *ud, const char *msg, const char *file, int line);
+CORM_API void corm_instr_on_fail(corm_instr *in, corm_fail_fn fn, void *ud);
+/* c's db's hook (corm_assert_fail when c is NULL). */
+CORM_API void corm_capture_fail(corm_capture *c, const char *msg, const char *file, int line);
+/* The default: msg to stderr, then abort(). */
 CORM_API void corm_assert_fail(const char *msg, const char *file, int line);
+
 #ifndef CORM_ASSERT_FAIL
+#define CORM__ASSERT_FAIL_HOOK 1
 #define CORM_ASSERT_FAIL(msg, file, line) corm_assert_fail((msg), (file), (line))
 #endif
+/* A corm_fail_fn calling CORM_ASSERT_FAIL as the file that includes
+** corm.h defines it: corm_instr_on_fail(corm_db_instr(db),
+** corm_assert_fail_hook, NULL) makes strict mode fail your test. */
+static inline void corm_assert_fail_hook(void *ud, const char *msg, const char *file, int line)
+{
+    (void)ud;
+    CORM_ASSERT_FAIL(msg, file, line);
+}
 static inline void corm__assert_done(corm_capture *c, uint64_t n, bool at_most, const char *file,
                                      int line)
 {
     const char *corm__msg = corm_capture_check(c, n, at_most, file, line);
+#ifdef CORM__ASSERT_FAIL_HOOK
+    if (corm__msg) corm_capture_fail(c, corm__msg, file, line);
+#else
     if (corm__msg) { CORM_ASSERT_FAIL(corm__msg, file, line); }
+#endif
     corm_capture_free(c);
 }
 /* The block runs once (also when the capture could not be made: then the

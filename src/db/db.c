@@ -15,6 +15,13 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
     const char *target = NULL;
     const corm__backend *be = corm__backend_for_url(url, &target, err);
     if (!be) return NULL;
+    /* every driver has a dialect: the db resolves it once, here, so no
+    ** other layer looks it up (they check it with CORM_NEVER) */
+    const corm__dialect *dialect = corm__dialect_for(be->vendor);
+    if (CORM_NEVER(!dialect)) {
+        corm__err_set(err, CORM_INVALID, "no SQL dialect for %s", be->vendor);
+        return NULL;
+    }
     corm_db *db = corm__calloc(1, sizeof *db);
     char *u = corm__strdup(url);
     if (!db || !u) {
@@ -24,7 +31,7 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
         return NULL;
     }
     db->be = be;
-    db->dialect = corm__dialect_for(be->vendor);
+    db->dialect = dialect;
     db->schema = schema;
     db->url = u;
     corm__err_clear(&db->err);
@@ -59,14 +66,28 @@ void corm_close(corm_db *db)
     corm__free(db);
 }
 
-const corm_error *corm_db_error(const corm_db *db) { return &db->err; }
-const corm_schema *corm_db_schema(const corm_db *db) { return db->schema; }
-const char *corm_db_vendor(const corm_db *db) { return db->be->vendor; }
-uint64_t corm_query_count(const corm_db *db) { return db->nqueries; }
+/* The getters accept NULL, as corm_qs_error does: a failed corm_open
+** returns NULL and its error is in the caller's corm_error. */
+const corm_error *corm_db_error(const corm_db *db)
+{
+    static const corm_error none = {
+        .rc = CORM_MISUSE,
+        .message = "no database",
+        .hint = "corm_open returned NULL: its error is in the corm_error passed to it"};
+    return db ? &db->err : &none;
+}
+const corm_schema *corm_db_schema(const corm_db *db) { return db ? db->schema : NULL; }
+const char *corm_db_vendor(const corm_db *db) { return db ? db->be->vendor : ""; }
+uint64_t corm_query_count(const corm_db *db) { return db ? db->nqueries : 0; }
 corm_instr *corm_db_instr(corm_db *db) { return db ? db->instr : NULL; }
 
 int corm_on_query(corm_db *db, corm_event_fn fn, void *ud)
 {
+    CORM__DB_ENTER(db, -1);
+    if (!fn) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_on_query: the callback is NULL");
+        return -1;
+    }
     for (int i = 0; i < CORM__MAX_SUBS; i++) {
         if (!db->subs[i].fn) {
             db->subs[i].fn = fn;
@@ -74,11 +95,15 @@ int corm_on_query(corm_db *db, corm_event_fn fn, void *ud)
             return i;
         }
     }
+    corm__err_set(&db->err, CORM_MISUSE, "corm_on_query: all %d subscriber slots are taken",
+                  CORM__MAX_SUBS);
+    corm__err_hint(&db->err, "corm_off_query the ones you no longer need");
     return -1;
 }
 
 void corm_off_query(corm_db *db, int handle)
 {
+    CORM__DB_ENTER(db, );
     if (handle >= 0 && handle < CORM__MAX_SUBS) {
         db->subs[handle].fn = NULL;
         db->subs[handle].ud = NULL;
@@ -218,7 +243,11 @@ corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params, int
 
 corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site)
 {
-    if (!db || !sql) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    if (!sql) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_exec: the SQL is NULL");
+        return CORM_MISUSE;
+    }
     double t0 = corm__now_ms();
     corm_rc rc = db->be->exec(db->conn, sql, &db->err);
     corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = site, .origin = "exec", .rc = rc};
@@ -230,6 +259,7 @@ corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site)
 ** SAVEPOINT corm_<depth>.  A rollback undoes only the innermost level. */
 corm_rc corm_begin(corm_db *db)
 {
+    CORM__DB_ENTER(db, CORM_MISUSE);
     char sql[64];
     if (db->tx_depth == 0) corm__strlcpy(sql, "BEGIN", sizeof sql);
     else {
@@ -286,8 +316,17 @@ static corm_rc end_tx(corm_db *db, bool commit)
     return rc;
 }
 
-corm_rc corm_commit(corm_db *db) { return end_tx(db, true); }
-corm_rc corm_rollback(corm_db *db) { return end_tx(db, false); }
+corm_rc corm_commit(corm_db *db)
+{
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    return end_tx(db, true);
+}
+
+corm_rc corm_rollback(corm_db *db)
+{
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    return end_tx(db, false);
+}
 
 /* ------------------------------------------- internal statements, executemany */
 
