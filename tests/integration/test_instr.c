@@ -781,7 +781,7 @@ static void test_strict_mode(void **state)
     corm_capture_free(c);
     corm_qs_free(qs);
     assert_int_equal(failed.calls, 1);
-    corm_instr_on_fail(corm_db_instr(db), NULL, NULL);
+    corm_instr_on_fail(corm_db_instr(db), corm_assert_fail_hook, NULL); /* test_db_open's */
     assert_int_equal(corm_instr_mode(corm_db_instr(db)), CORM_NPLUSONE_LOG);
 }
 
