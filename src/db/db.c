@@ -125,7 +125,7 @@ static void emit_ev(corm__cursor *cur, bool internal)
     ev.built = cur->built;
     ev.origin = cur->origin;
     ev.internal = internal;
-    if (db->instr) corm__instr_event(db->instr, &ev);
+    if (CORM_ALWAYS(db->instr)) corm__instr_event(db->instr, &ev); /* corm_open made it */
     for (int i = 0; i < CORM__MAX_SUBS; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
 }
@@ -183,7 +183,7 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     cur->ev.built = built;
     cur->ev.origin = origin;
     cur->ev.vendor = db->be->vendor;
-    if (db->instr && !corm__instr_before(db->instr, &cur->ev, &db->err)) {
+    if (CORM_ALWAYS(db->instr) && !corm__instr_before(db->instr, &cur->ev, &db->err)) {
         cur->db = NULL; /* refused (strict N+1 mode): nothing ran */
         return db->err.rc;
     }
@@ -204,7 +204,10 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
 corm_rc corm__cursor_step(corm__cursor *cur, bool *has_row)
 {
     *has_row = false;
-    if (!cur->stmt) return CORM_MISUSE;
+    if (CORM_NEVER(!cur->stmt)) { /* stepped after it was closed: a corm bug */
+        if (cur->db) corm__err_set(&cur->db->err, CORM_MISUSE, "a cursor stepped after its end");
+        return CORM_MISUSE;
+    }
     corm_rc rc = cur->db->be->step(cur->stmt, has_row, &cur->db->err);
     if (rc != CORM_OK) {
         if (!cur->db->err.sql[0]) corm__err_sql(&cur->db->err, cur->sql);

@@ -69,10 +69,10 @@ static void assert_clear(int line)
     assert_string_equal(e->sql, "");
 }
 /* the call succeeds, and leaves the db's error clear */
-#define CLEARS(call)          \
-    do {                      \
-        stale();              \
-        call;                 \
+#define CLEARS(call)            \
+    do {                        \
+        stale();                \
+        call;                   \
         assert_clear(__LINE__); \
     } while (0)
 
@@ -102,7 +102,7 @@ static void test_failed_save_then_success(void **state)
     corm_filter(qs, "pk", corm_int(6));
     Book *beowulf = corm_get(qs);
     assert_non_null(beowulf);
-    assert_null(book_publisher(beowulf)); /* a NULL key ... */
+    assert_null(book_publisher(beowulf));             /* a NULL key ... */
     assert_int_equal(corm_db_error(db)->rc, CORM_OK); /* ... not an error */
     corm_qs_free(qs);
     assert_int_equal(corm_delete(db, &t), CORM_OK);
@@ -189,7 +189,7 @@ static void test_every_entry_clears(void **state)
     CLEARS(assert_int_equal(corm_eval(qs), CORM_OK));
     Book *b = NULL;
     int n = 0;
-    CLEARS(corm_foreach (b, qs) n++);
+    CLEARS(corm_foreach(b, qs) n++);
     assert_int_equal(n, 6);
     void *const *items = corm_qs_items(qs);
     CLEARS(assert_int_equal(corm_prefetch_objects(db, items, 6, "genres"), CORM_OK));
@@ -220,9 +220,10 @@ static void test_every_entry_clears(void **state)
     CLEARS(assert_non_null(corm_iter_next(it)));
     corm_iter_free(it);
     corm_qs_free(qs);
-    CLEARS(qs = corm_raw(db, Book, TEST_SQL("SELECT * FROM book WHERE id = ?",
-                                            "SELECT * FROM book WHERE id = $1"),
-                         (const corm_value[]){corm_int(2)}, 1));
+    CLEARS(qs = corm_raw(
+               db, Book,
+               TEST_SQL("SELECT * FROM book WHERE id = ?", "SELECT * FROM book WHERE id = $1"),
+               (const corm_value[]){corm_int(2)}, 1));
     CLEARS(assert_int_equal(corm_eval(qs), CORM_OK));
     corm_qs_free(qs);
     qs = corm_all(db, Tag);
@@ -246,6 +247,101 @@ static void test_every_entry_clears(void **state)
     CLEARS(assert_true(corm_qs_delete(qs) > 0));
     corm_qs_free(qs);
     assert_int_equal(count_of(corm_all(db, Tag)), 0);
+}
+
+/* The calls test_every_entry_clears checks (and the pool's, below), and
+** the ones that take a db without the rule: corm_close, and the getters
+** that cannot fail.  Every public function taking a (non-const) corm_db *
+** must be in one of the lists: a new one is checked here, not forgotten. */
+static const char *const entry_checked[] = {"corm_exec_at",
+                                            "corm_on_query",
+                                            "corm_off_query",
+                                            "corm_qs_new_at",
+                                            "corm_prefetch_objects_v",
+                                            "corm_raw_at",
+                                            "corm_save_at",
+                                            "corm_delete_at",
+                                            "corm_m2m_add_at",
+                                            "corm_begin",
+                                            "corm_commit",
+                                            "corm_rollback",
+                                            "corm_create_at",
+                                            "corm_bulk_create_at",
+                                            "corm_bulk_create_array_at",
+                                            "corm_bulk_update_at",
+                                            "corm_bulk_update_array_at",
+                                            "corm_atomic",
+                                            "corm_scope_set",
+                                            "corm_scope_clear",
+                                            "corm_migrate",
+                                            "corm_db_attach",
+                                            "corm_set_router",
+                                            "corm_ping",
+                                            "corm_pool_release"};
+static const char *const entry_exempt[] = {"corm_close", "corm_db_alias", "corm_db_instr"};
+
+static bool listed(const char *name, const char *const *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i], name) == 0) return true;
+    return false;
+}
+
+/* The CORM_API declarations of a header with a corm_db * parameter. */
+static void check_header(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) fail_msg("%s: cannot read it (run from the top of the tree)", path);
+    static char text[200000];
+    size_t len = fread(text, 1, sizeof text - 1, f);
+    text[len] = '\0';
+    fclose(f);
+    for (const char *p = text; (p = strstr(p, "CORM_API ")); p++) {
+        const char *end = strchr(p, ';'), *open = strchr(p, '(');
+        if (!end || !open || open > end) continue;
+        const char *name = open;
+        while (name > p && (name[-1] == '_' || (name[-1] >= 'a' && name[-1] <= 'z') ||
+                            (name[-1] >= '0' && name[-1] <= '9')))
+            name--;
+        char fn[64];
+        snprintf(fn, sizeof fn, "%.*s", (int)(open - name), name);
+        for (const char *q = open; (q = strstr(q, "corm_db *")) && q < end; q++) {
+            if (q - 6 >= open && strncmp(q - 6, "const ", 6) == 0) continue;
+            if (!listed(fn, entry_checked, sizeof entry_checked / sizeof *entry_checked) &&
+                !listed(fn, entry_exempt, sizeof entry_exempt / sizeof *entry_exempt))
+                fail_msg("%s: %s takes a corm_db: check that it clears the db's error on "
+                         "entry (CORM__DB_ENTER) in test_every_entry_clears and list it",
+                         path, fn);
+            break;
+        }
+    }
+}
+
+static void test_every_db_call_is_checked(void **state)
+{
+    (void)state;
+    check_header("include/corm.h");
+    check_header("include/corm/instr.h");
+    check_header("include/corm/pool.h");
+    /* the pool's: release clears the connection's error (acquire hands
+    ** out a connection with none) */
+    corm_pool_config cfg = {.url = test_db_url(), .schema = &bookstore_schema, .size = 1};
+    corm_error err;
+    corm_pool *p = corm_pool_open(&cfg, &err);
+    assert_non_null(p);
+    corm_db *d = corm_pool_acquire(p, -1, &err);
+    assert_non_null(d);
+    assert_int_equal(corm_exec(d, "SELEKT 1"), CORM_DB);
+    corm_pool_release(p, d);
+    assert_int_equal(corm_db_error(d)->rc, CORM_OK);
+    d = corm_pool_acquire(p, -1, &err);
+    assert_int_equal(corm_db_error(d)->rc, CORM_OK);
+    /* a connection of another pool, or none: said on it */
+    corm_pool_release(NULL, d);
+    assert_int_equal(corm_db_error(d)->rc, CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(d)->message, "not from a pool"));
+    corm_pool_release(p, d);
+    corm_pool_close(p);
 }
 
 /* A queryset call reports on the queryset; the db's error stays clear. */
@@ -306,7 +402,7 @@ static void test_return_conventions(void **state)
     assert_null(corm_qs_at(qs, 0));
     Book *b;
     int seen = 0;
-    corm_foreach (b, qs) seen++;
+    corm_foreach(b, qs) seen++;
     assert_int_equal(seen, 0);
     assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
     corm_qs_free(qs);
@@ -345,15 +441,13 @@ static void test_foreach(void **state)
     corm_qs *keep = NULL;
     Book *b;
     int n = 0;
-    CORM_ASSERT_NUM_QUERIES(db, 1)
-    {
-        corm_foreach (b, (keep = make_qs())) n++;
-    }
+    CORM_ASSERT_NUM_QUERIES(db, 1) { corm_foreach(b, (keep = make_qs())) n++; }
     assert_int_equal(nmade, 1);
     assert_int_equal(n, 6);
     /* break and continue */
     n = 0;
-    corm_foreach (b, keep) {
+    corm_foreach(b, keep)
+    {
         if (b->id == 2) continue;
         if (b->id == 4) break;
         n++;
@@ -364,7 +458,7 @@ static void test_foreach(void **state)
     corm_qs *qs = corm_all(db, Book);
     Author *a;
     n = 0;
-    corm_foreach (a, qs) n++;
+    corm_foreach(a, qs) n++;
     assert_int_equal(n, 0);
     assert_true(corm_qs_failed(qs));
     assert_int_equal(corm_qs_error(qs)->rc, CORM_TYPE);
@@ -372,7 +466,7 @@ static void test_foreach(void **state)
     corm_qs_free(qs);
     /* a NULL queryset (corm_all out of memory): no iteration */
     n = 0;
-    corm_foreach (b, (corm_qs *)NULL) n++;
+    corm_foreach(b, (corm_qs *)NULL) n++;
     assert_int_equal(n, 0);
 }
 
@@ -446,7 +540,7 @@ static void readme_idiom(bool run)
     readme_built = __LINE__ + 1;
     if (run) qs = corm_all(d, Book);
     readme_lazy = __LINE__ + 1;
-    if (run) corm_foreach (b, qs) printf("%s\n", book_author(b)->name);
+    if (run) corm_foreach(b, qs) printf("%s\n", book_author(b)->name);
 }
 static void run_readme_idiom(void) { readme_idiom(true); }
 
@@ -508,6 +602,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_failed_save_then_success),
         cmocka_unit_test(test_every_entry_clears),
+        cmocka_unit_test(test_every_db_call_is_checked),
         cmocka_unit_test(test_queryset_errors_stay_on_the_queryset),
         cmocka_unit_test(test_return_conventions),
         cmocka_unit_test(test_foreach),

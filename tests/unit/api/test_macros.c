@@ -68,16 +68,16 @@ static bool compiles(const char *body, char *errors, size_t size)
     return rc == 0;
 }
 
-#define GOOD(body)                                                                          \
-    do {                                                                                    \
-        char e_[4096];                                                                      \
+#define GOOD(body)                                                                         \
+    do {                                                                                   \
+        char e_[4096];                                                                     \
         if (!compiles(body, e_, sizeof e_)) fail_msg("should compile:\n%s\n%s", body, e_); \
     } while (0)
-#define BAD(body, why)                                                                      \
-    do {                                                                                    \
-        char e_[4096];                                                                      \
+#define BAD(body, why)                                                                          \
+    do {                                                                                        \
+        char e_[4096];                                                                          \
         if (compiles(body, e_, sizeof e_)) fail_msg("should not compile (%s):\n%s", why, body); \
-        if (!strstr(e_, "error")) fail_msg("no compiler error for (%s):\n%s", why, e_);   \
+        if (!strstr(e_, "error")) fail_msg("no compiler error for (%s):\n%s", why, e_);         \
     } while (0)
 
 static void test_foreach_types(void **state)
