@@ -14,17 +14,19 @@
 **
 ** Errors - one model.  An error is a corm_error {rc, message, hint, sql,
 ** sqlstate, file, line, constraint...}, kept on the object the call was
-** made on; each call reports in exactly one place:
+** made on (no global, no errno).  Where each call reports:
 **
 **   the call                                   its error
 **   ----------------------------------------   ------------------------------
 **   corm_open, corm_schema_parse(_file),       the caller's corm_error *err
 **   corm_pool_open, corm_pool_acquire          (no object exists yet)
-**   a queryset: builders (filter, order_by,    corm_qs_error(qs), sticky: the
-**   ...), evaluation (foreach, eval, count,    first error wins, later calls
-**   exists, get, first, values, iterator,      are no-ops; NULL / -1 / rc
-**   explain) and its writes (update,           says that one happened
-**   qs_delete, get_or_create, ...)
+**   a queryset's builders (filter, order_by,   corm_qs_error(qs), sticky: the
+**   select_related, ...)                       first error wins, later calls
+**                                              are no-ops, evaluation says it
+**   a queryset's evaluation (foreach, eval,    corm_qs_error(qs) (sticky), and
+**   count, exists, get, first, values,         corm_db_error(db) of the db it
+**   iterator, explain) and writes (update,     was made on (it is a call on
+**   qs_delete, get_or_create, ...)             db too) until db's next call
 **   a call taking a corm_db (save, create,     corm_db_error(db)
 **   delete, bulk, m2m_add, begin/commit,
 **   atomic, exec, migrate, attach, ping,
@@ -48,8 +50,7 @@
 ** describes the last call - CORM_OK after a success, whatever failed
 ** before.  The getters that cannot fail leave it (corm_db_error,
 ** corm_db_vendor, corm_db_schema, corm_db_alias, corm_db_instr,
-** corm_query_count, corm_tx_depth).  A queryset call's error is on the
-** queryset only: the db's stays clear.
+** corm_query_count, corm_tx_depth).
 **
 ** Return values: calls that only succeed or fail return corm_rc (and are
 ** CORM_WARN_UNUSED); a count returns int64_t, -1 on error; an object or

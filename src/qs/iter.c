@@ -33,7 +33,7 @@ static void *fail(corm_iter *it, corm_rc rc)
 corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
 {
     if (!qs) return NULL;
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     corm_iter *it = corm__calloc(1, sizeof *it);
     if (!it) return NULL;
     it->qs = qs;
@@ -109,7 +109,7 @@ static corm_rc next_chunk(corm_iter *it)
 void *corm_iter_next(corm_iter *it)
 {
     if (!it) return NULL;
-    corm__qs_enter(it->qs);
+    CORM__QS_ENTER(it->qs);
     if (it->i < it->n) return it->items[it->i++];
     if (it->done) return NULL;
     corm_rc rc = next_chunk(it);

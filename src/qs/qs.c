@@ -381,7 +381,7 @@ int corm_qs_sql_params(const corm_qs *qs, const corm_value **params)
 
 const char *corm_explain_at(corm_qs *qs, corm_site site)
 {
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     const char *sql = corm_qs_sql(qs);
     if (!sql) return NULL;
     const corm__dialect *d = dialect(qs);
@@ -434,7 +434,7 @@ static corm_rc eval_rows(corm_qs *qs, corm_site site)
 corm_rc corm_eval_at(corm_qs *qs, corm_site site)
 {
     if (!qs) return CORM_NOMEM; /* corm_all ran out of memory */
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     if (qs->err.rc != CORM_OK) return qs->err.rc;
     if (qs->evaluated) return CORM_OK;
     if (!corm__qs_route(qs)) return qs->err.rc;
@@ -473,6 +473,8 @@ void *corm_qs_at(const corm_qs *qs, size_t i)
 
 size_t corm_foreach_begin_at(corm_qs *qs, size_t obj_size, corm_site site)
 {
+    if (!qs) return SIZE_MAX;
+    CORM__QS_ENTER(qs);
     if (corm_eval_at(qs, site) != CORM_OK) return SIZE_MAX;
     if (!qs->items && qs->n) {
         corm__err_set(&qs->err, CORM_MISUSE, "corm_foreach over a queryset of rows");
@@ -526,7 +528,7 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
 
 int64_t corm_count_at(corm_qs *qs, corm_site site)
 {
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     if (!usable(qs)) return -1;
     if (qs->evaluated) return (int64_t)qs->n;
     int64_t n = 0;
@@ -535,7 +537,7 @@ int64_t corm_count_at(corm_qs *qs, corm_site site)
 
 int corm_exists_at(corm_qs *qs, corm_site site)
 {
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     if (!usable(qs)) return -1;
     if (qs->evaluated) return qs->n > 0;
     int64_t n = 0;
@@ -553,7 +555,7 @@ static bool objects_only(corm_qs *qs, const char *what)
 
 void *corm_get_at(corm_qs *qs, corm_site site)
 {
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     if (!usable(qs) || !objects_only(qs, "corm_get")) return NULL;
     if (!qs->evaluated) {
         /* Django fetches at most MAX_GET_RESULTS + 1 rows to name the count;
@@ -585,7 +587,7 @@ void *corm_get_at(corm_qs *qs, corm_site site)
 
 static void *first_or_last(corm_qs *qs, corm_site site, bool last)
 {
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     if (!usable(qs) || !objects_only(qs, last ? "corm_last" : "corm_first")) return NULL;
     if (qs->raw_sql && !qs->evaluated && corm_eval_at(qs, site) != CORM_OK) return NULL;
     if (qs->evaluated) return qs->n ? qs->items[last ? qs->n - 1 : 0] : NULL;

@@ -43,14 +43,31 @@ struct corm_qs {
                                ** and only clears this (2.7 KB of text) */
 };
 
-/* The entry rule for calls that run statements through a queryset
-** (evaluation, count, get, update, delete...): they clear the error of
-** the db the queryset was made on, as calls on that db do (db_int.h).
-** Their own errors go to the queryset (corm.h, "Errors"). */
+/*
+** The entry rule for calls that run statements through a queryset
+** (evaluation, count, get, update, delete...; corm.h, "Errors"): such a
+** call is a call on the db the queryset was made on too.  CORM__QS_ENTER,
+** the first line of each, clears that db's error (as CORM__DB_ENTER does,
+** db_int.h) and, when the call returns, leaves the db's error saying what
+** the queryset's says: the call's error (its statements' errors are moved
+** to the queryset, so an attached database that ran them keeps none), or
+** CORM_OK.  (GCC/Clang's cleanup attribute: one line, every return.)
+*/
 static inline void corm__qs_enter(corm_qs *qs)
 {
     if (qs) corm__db_enter(qs->home ? qs->home : qs->db);
 }
+static inline void corm__qs_leave(corm_qs *const *qsp)
+{
+    corm_qs *qs = *qsp;
+    corm_db *home = qs ? (qs->home ? qs->home : qs->db) : NULL;
+    if (!home) return;
+    if (qs->err.rc != CORM_OK) corm__err_copy(&home->err, &qs->err);
+    else if (home->err.rc != CORM_OK) corm__err_clear(&home->err);
+}
+#define CORM__QS_ENTER(qs) \
+    corm__qs_enter(qs);    \
+    corm_qs *const corm__qs_call __attribute__((cleanup(corm__qs_leave))) = (qs)
 
 /* Tell the instrumentation that the next statement lazily loads `what` (a
 ** relation, or a deferred field) of obj, kind CORM_ORIGIN_FK / SET /

@@ -78,7 +78,7 @@ static corm_rc insert(corm_db *db, void *obj, corm_site site)
 
 void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created, corm_site site)
 {
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     if (created) *created = false;
     if (!qs || qs->err.rc != CORM_OK || !same_model(qs, init, "corm_get_or_create")) return NULL;
     void *obj;
@@ -114,7 +114,7 @@ void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created, corm_site si
 void *corm_update_or_create_at(corm_qs *qs, void *obj, const char *const *fields, bool *created,
                                corm_site site)
 {
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     if (created) *created = false;
     if (!qs || qs->err.rc != CORM_OK || !same_model(qs, obj, "corm_update_or_create")) return NULL;
     const corm_model *m = qs->q.model;

@@ -544,7 +544,7 @@ corm_rc corm__delete_ids(corm_db *db, const corm_model *m, const int64_t *ids, s
 
 int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
 {
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     if (!qs || qs->err.rc != CORM_OK) return -1;
     const corm__query *q = &qs->q;
     if (!q->model) {

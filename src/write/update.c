@@ -69,7 +69,7 @@ static const corm_field *set_field(corm_qs *qs, const char *name)
 
 int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_site site)
 {
-    corm__qs_enter(qs);
+    CORM__QS_ENTER(qs);
     if (!qs || qs->err.rc != CORM_OK) return -1;
     const corm__query *q = &qs->q;
     const corm_model *m = q->model;

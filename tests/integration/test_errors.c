@@ -344,24 +344,42 @@ static void test_every_db_call_is_checked(void **state)
     corm_pool_close(p);
 }
 
-/* A queryset call reports on the queryset; the db's error stays clear. */
-static void test_queryset_errors_stay_on_the_queryset(void **state)
+/* An evaluation reports on the queryset (sticky), and - a call on its db
+** too - on the db, until the db's next call. */
+static void test_queryset_errors(void **state)
 {
     (void)state;
     stale();
     corm_qs *qs = corm_all(db, Book);
-    corm_filter(qs, "titel", corm_text("x"));
+    corm_filter(qs, "titel", corm_text("x"));         /* found when it compiles */
+    assert_int_equal(corm_db_error(db)->rc, CORM_OK); /* corm_all cleared it */
     assert_int_equal(corm_count(qs), -1);
     assert_int_equal(corm_qs_error(qs)->rc, CORM_SCHEMA);
-    assert_int_equal(corm_db_error(db)->rc, CORM_OK);
+    assert_int_equal(corm_db_error(db)->rc, CORM_SCHEMA);
+    assert_string_equal(corm_db_error(db)->message, corm_qs_error(qs)->message);
     corm_qs_free(qs);
-    /* a statement error of an evaluation: on the queryset, with its SQL */
-    stale();
+    /* a statement error of an evaluation: both, with its SQL */
     qs = corm_sql(db, "SELECT nope FROM book", NULL, 0);
     assert_int_equal(corm_eval(qs), CORM_DB);
     assert_non_null(strstr(corm_qs_error(qs)->sql, "SELECT nope"));
+    assert_non_null(strstr(corm_db_error(db)->sql, "SELECT nope"));
+    /* the queryset's stays (sticky), the db's describes the next call */
+    assert_int_equal(corm_exec(db, "SELECT 1"), CORM_OK);
+    assert_int_equal(corm_db_error(db)->rc, CORM_OK);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_DB);
+    corm_qs_free(qs);
+    /* get_or_create's lookup misses (CORM_NOTFOUND inside), then inserts:
+    ** the call succeeded, and the db says so */
+    qs = corm_all(db, Tag);
+    corm_filter(qs, "name", corm_text("made by get_or_create"));
+    Tag init = CORM_NEW(Tag);
+    init.name = "made by get_or_create";
+    bool created = false;
+    assert_non_null(corm_get_or_create(qs, &init, &created));
+    assert_true(created);
     assert_int_equal(corm_db_error(db)->rc, CORM_OK);
     corm_qs_free(qs);
+    assert_int_equal(corm_delete(db, &init), CORM_OK);
 }
 
 /* ------------------------------------------------------------ return conventions */
@@ -603,7 +621,7 @@ int main(void)
         cmocka_unit_test(test_failed_save_then_success),
         cmocka_unit_test(test_every_entry_clears),
         cmocka_unit_test(test_every_db_call_is_checked),
-        cmocka_unit_test(test_queryset_errors_stay_on_the_queryset),
+        cmocka_unit_test(test_queryset_errors),
         cmocka_unit_test(test_return_conventions),
         cmocka_unit_test(test_foreach),
         cmocka_unit_test(test_field_keeps_its_error),
