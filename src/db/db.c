@@ -294,6 +294,7 @@ static corm_rc end_tx(corm_db *db, bool commit)
         corm__buf_addf(&b, "ROLLBACK TO SAVEPOINT corm_%d; RELEASE SAVEPOINT corm_%d", level,
                        level);
     corm_rc rc = b.oom ? CORM_NOMEM : CORM_OK;
+    if (b.oom) corm__err_set(&db->err, CORM_NOMEM, "out of memory ending a transaction");
     if (rc == CORM_OK && level > 0 && !commit) {
         /* two statements: run them through exec so both happen */
         double t0 = corm__now_ms();

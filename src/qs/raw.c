@@ -48,7 +48,10 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
     corm_db *db = qs->db;
     const corm_model *m = qs->q.model;
     corm_batch *batch = corm__arena_zalloc(&qs->result, sizeof *batch);
-    if (!batch) return CORM_NOMEM;
+    if (!batch) {
+        corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading raw rows");
+        return CORM_NOMEM;
+    }
     batch->db = db;
     batch->home = qs->home ? qs->home : db;
     batch->arena = &qs->result;

@@ -123,6 +123,9 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
     bool returning = insert && !with_id && d->insert_returning_id;
     if (returning) corm__buf_adds(&b, " RETURNING \"id\"");
     corm_rc rc = b.oom || vals.oom ? CORM_NOMEM : CORM_OK;
+    if (rc == CORM_NOMEM)
+        corm__err_set(&db->err, CORM_NOMEM, "out of memory %s %s",
+                      insert ? "inserting" : "updating", m->name);
     int64_t changed = 0;
     if (rc == CORM_OK && returning)
         rc = corm__db_run_id(db, corm__buf_cstr(&b), params, np, site, "insert", id);
@@ -250,6 +253,7 @@ corm_rc corm_m2m_add_at(corm_db *db, void *obj, int rel, const void *other, corm
                             corm__field_value(other, &((const corm_obj *)other)->model->fields[0])};
     corm_rc rc =
         b.oom ? CORM_NOMEM : corm__db_run(db, corm__buf_cstr(&b), params, 2, site, "insert", NULL);
+    if (b.oom) corm__err_set(&db->err, CORM_NOMEM, "out of memory adding a %s link", r->name);
     corm__buf_free(&b);
     /* a cached set on obj is now stale */
     if (rc == CORM_OK) h->rel_loaded &= ~((uint64_t)1 << r->slot);
