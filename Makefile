@@ -54,14 +54,17 @@ PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs sqlite3 libpq))$(PKG_L
 JSON_LIBS  = $(eval JSON_LIBS := $(shell pkg-config --libs jansson))$(JSON_LIBS)
 TEST_LIBS  = $(eval TEST_LIBS := $(shell pkg-config --libs cmocka))$(TEST_LIBS)
 
+# The test build also checks the library's invariants (CORM_ALWAYS /
+# CORM_NEVER in src/core/core_int.h abort on a broken one).
 ifeq ($(SAN),1)
   SANFLAGS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
   OPT      := -O1 -g
+  DBGFLAGS := -DCORM_DEBUG
 endif
 
 CFLAGS_ALL  = -std=c11 -D_POSIX_C_SOURCE=200809L -Wall -Wextra -Werror \
               -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-              $(OPT) $(SANFLAGS) -MMD -MP -Iinclude $(PKG_CFLAGS) $(CFLAGS)
+              $(OPT) $(DBGFLAGS) $(SANFLAGS) -MMD -MP -Iinclude $(PKG_CFLAGS) $(CFLAGS)
 LIB_CFLAGS  = $(CFLAGS_ALL) -fPIC -fvisibility=hidden
 APP_CFLAGS  = $(CFLAGS_ALL) -Wno-missing-prototypes
 LDLIBS_ALL  = $(PKG_LIBS) -lm -pthread $(SANFLAGS)

@@ -11,6 +11,59 @@
 ** Ownership: _open/_new/_clone return owned objects for _close/_free; every
 ** destructor accepts NULL.  Getters return borrowed pointers valid until the
 ** owner dies.  Strings passed in are copied.
+**
+** Errors - one model.  An error is a corm_error {rc, message, hint, sql,
+** sqlstate, file, line, constraint...}, kept on the object the call was
+** made on (no global, no errno).  Where each call reports:
+**
+**   the call                                   its error
+**   ----------------------------------------   ------------------------------
+**   corm_open, corm_schema_parse(_file),       the caller's corm_error *err
+**   corm_pool_open, corm_pool_acquire          (no object exists yet)
+**   a queryset's builders (filter, order_by,   corm_qs_error(qs), sticky: the
+**   select_related, ...)                       first error wins, later calls
+**                                              are no-ops, evaluation says it
+**   a queryset's evaluation (foreach, eval,    corm_qs_error(qs) (sticky), and
+**   count, exists, get, first, values,         corm_db_error(db) of the db it
+**   iterator, explain) and writes (update,     was made on (it is a call on
+**   qs_delete, get_or_create, ...)             db too) until db's next call
+**   a call taking a corm_db (save, create,     corm_db_error(db)
+**   delete, bulk, m2m_add, begin/commit,
+**   atomic, exec, migrate, attach, ping,
+**   scope_set, prefetch_objects, ...)
+**   an object's accessor: book_author(b),      corm_db_error(db) of the db the
+**   corm_related_set_at, corm_load_field,      object's queryset was made on -
+**   corm_field                                 never an attached replica's,
+**                                              even when the rows came from it
+**   instrumentation settings (corm_instr_log)  corm_instr_error(in)
+**   what fails like a test assertion: strict   the failure hook of the db
+**   mode's refused N+1, an accessor of an      (corm_instr_on_fail; default:
+**   object corm did not load (no db to report  print, abort); only if it
+**   on), CORM_ASSERT_NUM_QUERIES               returns: NULL as above
+**
+** Findings of the N+1 detector and budgets are not errors: they go to
+** captures, the log and corm_instr_on_finding (corm/instr.h).
+**
+** The entry rule (sqlite3's): every call that takes a corm_db clears that
+** db's error on entry, and so does every call that runs statements for a
+** queryset or an object of it (evaluation, accessors): corm_db_error(db)
+** describes the last call - CORM_OK after a success, whatever failed
+** before.  The getters that cannot fail leave it (corm_db_error,
+** corm_db_vendor, corm_db_schema, corm_db_alias, corm_db_instr,
+** corm_query_count, corm_tx_depth).
+**
+** Return values: calls that only succeed or fail return corm_rc (and are
+** CORM_WARN_UNUSED); a count returns int64_t, -1 on error; an object or
+** list returns NULL on error.  Accessors return NULL only for a NULL
+** foreign key or a missing reverse one-to-one (with the db's rc CORM_OK);
+** every other failure is on the db or went to the failure hook.
+**
+** Misuse (a NULL handle, a wrong argument, a call in the wrong state)
+** returns CORM_MISUSE with a message saying what to do, in every build:
+** it is the caller's bug, reported like any error (and tested so).  Debug
+** builds (-DCORM_DEBUG, the `make test` build) also abort on a broken
+** internal invariant (CORM_ALWAYS / CORM_NEVER in src/), which is corm's
+** bug; a misuse never aborts.
 */
 #ifndef CORM_H
 #define CORM_H
@@ -238,9 +291,10 @@ CORM_API corm_db *corm_open(const char *url, const corm_schema *schema, corm_err
 ** their reads refer to db), as sqlite3 statements before sqlite3_close. */
 CORM_API void corm_close(corm_db *db);
 
-/* The last error of a call on db that has no object of its own to carry it
-** (lazy accessors, saves, raw statements).  Borrowed; cleared by the next
-** failing call only.  Never NULL. */
+/* The error of the last call on db (see "Errors" above: saves, raw
+** statements, accessors of db's objects...); rc CORM_OK when it
+** succeeded.  Borrowed, valid until the next call on db.  Never NULL: for
+** a NULL db, a static CORM_MISUSE "no database". */
 CORM_API const corm_error *corm_db_error(const corm_db *db);
 CORM_API const corm_schema *corm_db_schema(const corm_db *db);
 /* "sqlite" or "postgresql". */
@@ -249,96 +303,6 @@ CORM_API const char *corm_db_vendor(const corm_db *db);
 /* Run SQL with no parameters and no result rows (DDL, PRAGMA). */
 CORM_API CORM_WARN_UNUSED corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site);
 #define corm_exec(db, sql) corm_exec_at((db), (sql), CORM_SITE)
-
-/* ------------------------------------------------------- query events */
-
-/* What made a statement run (corm_event.kind), as an enum: the part of the
-** origin string before ':'.  Append only. */
-#define CORM_ORIGIN_MAP(XX)                                                   \
-    XX(OTHER, "other")           /* not classified */                         \
-    XX(QUERYSET, "queryset")     /* a queryset evaluated (foreach/get/...) */ \
-    XX(LOOKUP, "lookup")         /* a queryset filtered on its pk only */     \
-    XX(FK, "fk")                 /* lazy forward fk / one-to-one */           \
-    XX(SET, "set")               /* lazy reverse fk / m2m set */              \
-    XX(SET_FILTER, "set_filter") /* a related queryset evaluated */           \
-    XX(SET_COUNT, "set_count")   /* count() of a related queryset */          \
-    XX(SET_EXISTS, "set_exists") /* exists() of a related queryset */         \
-    XX(DEFERRED, "deferred")     /* a field only()/defer() left out */        \
-    XX(PREFETCH, "prefetch")     /* one prefetch_related level */             \
-    XX(COUNT, "count")                                                        \
-    XX(EXISTS, "exists")                                                      \
-    XX(VALUES, "values")                                                      \
-    XX(AGGREGATE, "aggregate")                                                \
-    XX(ITERATOR, "iterator")                                                  \
-    XX(RAW, "raw")                                                            \
-    XX(EXPLAIN, "explain")                                                    \
-    XX(INSERT, "insert")                                                      \
-    XX(UPDATE, "update")                                                      \
-    XX(DELETE, "delete")                                                      \
-    XX(EXEC, "exec")                                                          \
-    XX(TRANSACTION, "transaction")                                            \
-    XX(MIGRATE, "migrate")                                                    \
-    XX(SNAPSHOT, "snapshot")
-
-typedef enum corm_origin_kind {
-#define CORM__ORIGIN_ENUM(name, str) CORM_ORIGIN_##name,
-    CORM_ORIGIN_MAP(CORM__ORIGIN_ENUM)
-#undef CORM__ORIGIN_ENUM
-} corm_origin_kind;
-
-/* "fk", "set_filter", ...; never NULL. */
-CORM_API const char *corm_origin_kind_name(corm_origin_kind kind);
-
-/* One statement the library ran.  Borrowed: valid during the callback. */
-typedef struct corm_event {
-    const char *sql;
-    const char *vendor;
-    int nparams;
-    int64_t rows; /* rows returned (SELECT) or changed */
-    double ms;    /* wall time of execute + fetch */
-    corm_rc rc;
-    corm_site site;     /* the application code that caused it */
-    corm_site built;    /* where its queryset was made, or {0} */
-    const char *origin; /* "queryset", "fk:Book.author", "set:Author.book_set",
-                           "prefetch:Author.books", "count", "exists",
-                           "insert", "update", "delete", "exec", "migrate",
-                           "transaction", "snapshot" */
-    bool internal;      /* a statement corm added on its own (the BEGIN and
-                           COMMIT that give one evaluation a consistent
-                           snapshot); not counted by corm_query_count */
-    /* Filled by the instrumentation (docs/nplusone.md).  Strings are
-    ** borrowed like the rest of the event. */
-    corm_origin_kind kind;    /* origin as an enum */
-    const char *model;        /* the model read or written ("Book"), or NULL;
-                               for lazy loads the parent's model */
-    const char *relation;     /* lazy loads and prefetch levels: the relation
-                               ("author", "books") or deferred field */
-    const corm_value *params; /* the bound values (nparams of them) */
-    uint64_t fingerprint;     /* the SQL with literals and IN lists folded
-                               (corm_sql_fingerprint), hashed */
-    uint64_t seq;             /* 1, 2, ... per db, internal ones included */
-    const char *scope;        /* name of the innermost open capture, or NULL */
-    /* Lazy loads: the result the parent object came from (0 when not
-    ** known) and its size.  An object loaded lazily one at a time from a
-    ** multi-row result counts as part of that result. */
-    uint64_t parent_batch;
-    size_t parent_nobjs;
-    /* Lazy loads: how the parent was reached from the queryset built at
-    ** `built`: "" for its own rows, "author" for its (joined or lazily
-    ** loaded) author; path_many when that crosses a to-many relation. */
-    const char *path;
-    bool path_many;
-    bool auto_load; /* a batch load made by CORM_NPLUSONE_AUTO */
-} corm_event;
-
-typedef void (*corm_event_fn)(void *ud, const corm_event *ev);
-
-/* Subscribe fn to every statement db runs (one subscriber per slot; up to
-** 8).  Returns a handle for corm_off_query, or -1 when full. */
-CORM_API int corm_on_query(corm_db *db, corm_event_fn fn, void *ud);
-CORM_API void corm_off_query(corm_db *db, int handle);
-/* Statements run on db since it was opened, except internal ones. */
-CORM_API uint64_t corm_query_count(const corm_db *db);
 
 /* ------------------------------------------------------------ querysets */
 
@@ -445,16 +409,33 @@ CORM_API size_t corm_qs_len(const corm_qs *qs);
 /* Object i of the evaluated result (borrowed), NULL out of range. */
 CORM_API void *corm_qs_at(const corm_qs *qs, size_t i);
 
-/* Evaluates qs (one query) and iterates its objects.  Check
-** corm_qs_failed(qs) after the loop. */
+/*
+** corm_foreach(b, qs) - evaluate qs (one query) and iterate its objects:
+** Book *b; corm_foreach (b, qs) printf("%s\n", b->title);
+**   qs   evaluated once, whatever the expression: corm_foreach (b,
+**        make_qs()) calls make_qs() once.  Must be a corm_qs * (another
+**        pointer type does not compile under -Werror).
+**   var  a pointer to a generated model (Book *): anything else does not
+**        compile.  C cannot see which model a queryset holds, so a struct
+**        of another model is refused when the loop starts: CORM_TYPE on qs,
+**        as are querysets of rows (values(), aggregate(), corm_sql), with
+**        CORM_MISUSE; the body then does not run.
+** break and continue work.  Check corm_qs_failed(qs) after the loop.
+*/
 #define CORM__CAT2(a, b) a##b
 #define CORM__CAT(a, b) CORM__CAT2(a, b)
-#define corm_foreach(var, qs)                                         \
-    for (size_t CORM__CAT(corm__i, __LINE__) =                        \
-             corm_eval_at((qs), CORM_SITE) == CORM_OK ? 0 : SIZE_MAX; \
-         CORM__CAT(corm__i, __LINE__) < corm_qs_len(qs) &&            \
-         ((var) = corm_qs_at((qs), CORM__CAT(corm__i, __LINE__)), 1); \
-         CORM__CAT(corm__i, __LINE__)++)
+#define corm_foreach(var, qs)                                                                     \
+    for (corm_qs * CORM__CAT(corm__q, __LINE__) = (qs); CORM__CAT(corm__q, __LINE__);             \
+         CORM__CAT(corm__q, __LINE__) = NULL)                                                     \
+        for (size_t CORM__CAT(corm__i, __LINE__) = corm_foreach_begin_at(                         \
+                 CORM__CAT(corm__q, __LINE__),                                                    \
+                 sizeof *(var) + 0 * sizeof(&(var)->_corm == (corm_obj *)0), CORM_SITE);          \
+             CORM__CAT(corm__i, __LINE__) < corm_qs_len(CORM__CAT(corm__q, __LINE__)) &&          \
+             ((var) = corm_qs_at(CORM__CAT(corm__q, __LINE__), CORM__CAT(corm__i, __LINE__)), 1); \
+             CORM__CAT(corm__i, __LINE__)++)
+/* corm_foreach's start: evaluate qs and check that its objects are
+** obj_size-byte structs: 0 to iterate, SIZE_MAX (error on qs) not to. */
+CORM_API size_t corm_foreach_begin_at(corm_qs *qs, size_t obj_size, corm_site site);
 
 /* SELECT COUNT(*); uses the result when already evaluated.  -1 on error. */
 #define corm_count(qs) corm_count_at((qs), CORM_SITE)
@@ -482,16 +463,29 @@ CORM_API size_t corm_qs_memory_size(const corm_qs *qs);
 
 /* -------------------------------------------------------- related objects */
 
+/*
+** The accessors of an object's relations (generated ones, book_author(b),
+** call these with the caller's site).  A lazy load runs on the database
+** obj's rows came from (a replica, when routed there) and reports on the
+** db obj's queryset was made on ("Errors" above):
+**   NULL  a NULL foreign key, or no reverse one-to-one row: rc CORM_OK
+**   NULL  an error: corm_db_error(db)->rc != CORM_OK (the statement's
+**         error; CORM_MISUSE for a to-many relation asked as to-one, or
+**         the reverse, or a bad relation index)
+**   the failure hook, not NULL, for: strict mode's refused N+1 (NULL only
+**   if the hook returns, with CORM_MISUSE on the db), and an object corm
+**   did not load (NULL, CORM_NEW, a copy): it has no db to report on.
+** Since: 0.1
+*/
 /* Forward fk / one-to-one: the related object, loaded on first access and
-** cached on obj (one query, as Django).  NULL when the key is NULL, or on
-** error (then corm_db_error(db)->rc != CORM_OK).  Generated accessors
-** (book_author(b)) call this with the caller's site. */
+** cached on obj (one query, as Django). */
 CORM_API void *corm_related_at(void *obj, int rel, corm_site site);
 /* Reverse fk / m2m: every related object, loaded with one query on first
-** access and cached on obj.  NULL on error. */
+** access and cached on obj. */
 CORM_API const corm_list *corm_related_set_at(void *obj, int rel, corm_site site);
 /* A new queryset over the related objects of obj, to filter or count;
-** always queries (as Django's related manager .filter()).  Owned. */
+** always queries (as Django's related manager .filter()), on the database
+** obj came from.  Owned.  Its own errors are on it. */
 CORM_API corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site);
 
 /* Whether field `name` of obj is NULL (false for unknown names). */
@@ -513,10 +507,27 @@ CORM_API void corm_only_v(corm_qs *qs, const char *const *fields);
 CORM_API void corm_defer_v(corm_qs *qs, const char *const *fields);
 /* Whether a field of obj was loaded (false after only()/defer() left it). */
 CORM_API bool corm_is_loaded(const void *obj, const char *name);
-/* Load field `name` of obj if it was deferred (one query).  Errors on db. */
-CORM_API corm_rc corm_load_field_at(void *obj, const char *name, corm_site site);
-/* corm_field(b, description): the field's value, loaded first if deferred. */
-#define corm_field(obj, field) (corm_load_field_at((obj), #field, CORM_SITE), (obj)->field)
+/*
+** corm_load_field_at(obj, name, site) - load field `name` of obj if it was
+** deferred (one query; CORM_OK at once when it is loaded).  Errors as the
+** accessors' (corm.h, "Errors"): on the db obj's queryset was made on
+** (CORM_SCHEMA no such field, CORM_NOTFOUND the row is gone, or the
+** statement's), or - for an object corm did not load - the failure hook.
+*/
+CORM_API CORM_WARN_UNUSED corm_rc corm_load_field_at(void *obj, const char *name, corm_site site);
+/*
+** corm_field(b, description): the field's value, loaded first if
+** deferred.  When the load fails the error is where corm_load_field_at
+** puts it (never dropped: check corm_db_error(db)->rc, as after an
+** accessor), the field stays marked not loaded and reads as its zero
+** value (NULL for text).
+*/
+#define corm_field(obj, field) (corm__field_load((obj), #field, CORM_SITE), (obj)->field)
+static inline void corm__field_load(void *obj, const char *name, corm_site site)
+{
+    /* the error is on the handle (or went to the failure hook) */
+    if (corm_load_field_at(obj, name, site) != CORM_OK) return;
+}
 
 /* SELECT DISTINCT. */
 CORM_API void corm_distinct(corm_qs *qs);
@@ -888,307 +899,19 @@ CORM_API const char *corm_router_replica(void *ud, const corm_model *model, corm
 ** CORM_INVALID naming the attached ones.  Builder: before evaluation. */
 CORM_API void corm_using(corm_qs *qs, const char *alias);
 
-/* ------------------------------------------------------------------ pool */
-
-typedef struct corm_pool corm_pool;
-
-/* A database to attach to every connection of a pool (corm_db_attach). */
-typedef struct corm_alias {
-    const char *name;
-    const char *url;
-} corm_alias;
-
-typedef struct corm_pool_config {
-    const char *url;           /* every connection's database; copied */
-    const corm_schema *schema; /* borrowed; outlives the pool */
-    int size;                  /* connections, all opened up front (0: 4) */
-    int acquire_timeout_ms;    /* corm_pool_acquire's wait (0: 5000; < 0: forever) */
-    int check_idle_ms;         /* ping a connection idle longer than this when it is
-                                  ** handed out, reconnecting a dead one (0: 1000; < 0:
-                                  ** never) */
-    const corm_alias *aliases; /* attached to every connection (replicas); copied */
-    int naliases;
-    corm_router_fn router; /* installed on every connection, or NULL */
-    void *router_ud;
-} corm_pool_config;
-
-/*
-** corm_pool - a fixed set of connections for a threaded server.  Each
-** thread takes one with corm_pool_acquire, uses it (one thread at a time,
-** as any corm_db), and gives it back with corm_pool_release.
-**   corm_pool_open   opens cfg->size connections (and their aliases); NULL
-**                    with err filled when one cannot be opened
-**   corm_pool_acquire  blocks until a connection is free, at most
-**                    timeout_ms (-1: the pool's acquire_timeout_ms; 0: do not
-**                    wait).  NULL with err CORM_BUSY on timeout, CORM_CONN when
-**                    the health check cannot reconnect.  A connection idle for
-**                    longer than check_idle_ms is pinged first (a dead one is
-**                    reconnected: no statement of the caller is involved).
-**   corm_pool_release  gives it back: an open transaction is rolled back
-**                    (it is a bug in the caller, reported in the stats).
-**                    Free its querysets first: their objects belong to the
-**                    connection (its result memory is reused by the next
-**                    holder), as for corm_close
-**   corm_pool_close  closes every connection; all must have been released
-** Threads: the pool itself is thread-safe (a mutex and a condition
-** variable); its connections follow the corm_db rule.  Since: 0.1
-*/
-CORM_API corm_pool *corm_pool_open(const corm_pool_config *cfg, corm_error *err);
-CORM_API corm_db *corm_pool_acquire(corm_pool *pool, int timeout_ms, corm_error *err);
-CORM_API void corm_pool_release(corm_pool *pool, corm_db *db);
-CORM_API void corm_pool_close(corm_pool *pool);
-
-typedef struct corm_pool_stats {
-    int size, idle;       /* connections; of them not handed out */
-    uint64_t acquired;    /* successful acquires */
-    uint64_t waited;      /* acquires that had to wait */
-    uint64_t timeouts;    /* acquires that gave up */
-    uint64_t reconnects;  /* dead connections the health check replaced */
-    uint64_t rolled_back; /* releases with a transaction still open */
-} corm_pool_stats;
-CORM_API corm_pool_stats corm_pool_get_stats(corm_pool *pool);
+/* ------------------------------------------------------------ health */
 
 /* Whether db's connection works: a round trip on PostgreSQL, reconnecting
 ** a lost connection (safe: no statement of the caller is involved).
 ** CORM_CONN with the error on db when the server does not answer. */
 CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 
-/* ---------------------------------------------------------- instrumentation */
-
-/*
-** corm_db_instr(db) - the instrumentation of db: what corm does with the
-** event of every statement it runs (docs/nplusone.md):
-**   - a query log: human-readable on stderr (Django's django.db.backends
-**     logger) and/or JSON lines in a file, with a slow-query threshold
-**     (corm_instr_log, or the environment: CORM_LOG, CORM_SLOW_MS);
-**   - captures: nestable scopes (a request, a test) with the count, the
-**     events and the findings of what ran inside, budgets, and
-**     CORM_ASSERT_NUM_QUERIES for tests;
-**   - the N+1 detector, which names the relation, the count, the call site
-**     and the exact fix, in one of four modes (corm_nplusone);
-**   - metrics per SQL fingerprint in the Prometheus text format.
-** Owned by db (never NULL for an open db); valid until corm_close.
-** Threads: as db.  Since: 0.1
-*/
-typedef struct corm_instr corm_instr;
-CORM_API corm_instr *corm_db_instr(corm_db *db);
-
-/*
-** The detector's modes, per db (corm_instr_set_mode), per capture
-** (corm_capture_set_mode) and from the environment (CORM_NPLUSONE=off|log|
-** strict|auto, read by corm_open):
-**   OFF     no detection (captures, log and metrics still work)
-**   LOG     findings are collected and reported (the default): to the log
-**           sinks, to the finding callback, else one line each on stderr
-**   STRICT  a lazy load that would be the 2nd query of the same call site,
-**           relation and parent result fails instead of querying: the
-**           accessor returns NULL with CORM_MISUSE on the db, whose message
-**           names the N+1 and whose hint is the fix (for tests)
-**   AUTO    the first lazy load of a relation of an object from a
-**           multi-row result loads that relation for every object of the
-**           result (one prefetch query): N+1 becomes 2 with no code change;
-**           the finding (auto_loaded) still says how to make it explicit
-*/
-typedef enum corm_nplusone {
-    CORM_NPLUSONE_OFF,
-    CORM_NPLUSONE_LOG,
-    CORM_NPLUSONE_STRICT,
-    CORM_NPLUSONE_AUTO
-} corm_nplusone;
-
-CORM_API void corm_instr_set_mode(corm_instr *in, corm_nplusone mode);
-/* The mode in effect: the innermost open capture's, else the db's. */
-CORM_API corm_nplusone corm_instr_mode(const corm_instr *in);
-/* "off", "log", "strict", "auto"; never NULL. */
-CORM_API const char *corm_nplusone_name(corm_nplusone mode);
-#define corm_nplusone_mode(db, mode) corm_instr_set_mode(corm_db_instr(db), (mode))
-
-/*
-** corm_instr_log(in, spec) - where statements and findings are logged.
-** spec is a comma-separated list (the same as CORM_LOG):
-**   "stderr"        every statement, Django-style: (0.123 ms) SQL; args=(..)
-**   "json:PATH"     every statement, finding and capture as a JSON line
-**                   appended to PATH (the input of `corm report`)
-**   "slow=MS"       the slow-query threshold (also CORM_SLOW_MS): slower
-**                   statements are marked "slow" (SLOW on stderr)
-**   "only-slow"     log only the slow statements (findings still)
-**   "redact"        never write parameter values
-**   "off"           stop logging (closes the file)
-** Returns CORM_INVALID for a bad spec, CORM_IO when PATH cannot be opened
-** (corm_instr_error tells which).  Logging stays as it was on error.
-*/
-CORM_API CORM_WARN_UNUSED corm_rc corm_instr_log(corm_instr *in, const char *spec);
-CORM_API const corm_error *corm_instr_error(const corm_instr *in);
-CORM_API void corm_instr_set_slow_ms(corm_instr *in, double ms);
-/* Production thresholds: a group of queries is a finding from min_count
-** queries (default 2) taking min_ms in all (default 0). */
-CORM_API void corm_instr_set_threshold(corm_instr *in, unsigned min_count, double min_ms);
-
-/* What the detector found (docs/nplusone.md has an example of each). */
-#define CORM_FINDING_MAP(XX)                                                                      \
-    XX(N_PLUS_ONE, "n_plus_one")         /* a relation or deferred field loaded per object */     \
-    XX(COUNT_IN_LOOP, "count_in_loop")   /* count() of a related set per object */                \
-    XX(EXISTS_IN_LOOP, "exists_in_loop") /* exists() of a related set per object */               \
-    XX(FILTER_AFTER_PREFETCH, "filter_after_prefetch") /* a prefetched set filtered per object */ \
-    XX(PREFETCH_IN_LOOP, "prefetch_in_loop")           /* corm_prefetch_objects per object */     \
-    XX(LOOKUP_IN_LOOP, "lookup_in_loop")               /* get by id, one id at a time */          \
-    XX(WRITE_IN_LOOP, "write_in_loop")                 /* save/create/delete one at a time */     \
-    XX(UNUSED_EAGER, "unused_eager")                   /* select/prefetch_related nothing read */ \
-    XX(LATE_EAGER, "late_eager")                       /* eager load asked after evaluation */    \
-    XX(DUPLICATE, "duplicate")                         /* same SQL and parameters again */        \
-    XX(SIMILAR, "similar")                             /* same SQL, other parameters, one site */ \
-    XX(OVER_BUDGET, "over_budget")                     /* a capture ran over its budget */
-
-typedef enum corm_finding_kind {
-#define CORM__FINDING_ENUM(name, str) CORM_FINDING_##name,
-    CORM_FINDING_MAP(CORM__FINDING_ENUM)
-#undef CORM__FINDING_ENUM
-} corm_finding_kind;
-
-/* "n_plus_one", "unused_eager", ...; never NULL. */
-CORM_API const char *corm_finding_kind_name(corm_finding_kind kind);
-
-/* One finding.  Strings are owned by the capture (or, in a callback, valid
-** during the call); NULL when not applicable. */
-typedef struct corm_finding {
-    corm_finding_kind kind;
-    const char *model;    /* "Book" */
-    const char *relation; /* "author", "books", a deferred field, an eager
-                               path ("author__country") */
-    uint64_t count;       /* queries in the group (auto: objects loaded
-                               for; unused_eager: objects eagerly loaded) */
-    double ms;            /* time the group took */
-    corm_site site;       /* the access, or the statement, in your code */
-    corm_site built;      /* where the queryset whose objects were used
-                               was built ({0} when not known) */
-    const char *sql;      /* one statement of the group */
-    const char *fix;      /* the exact fix as C code, with where to put it */
-    const char *message;  /* one line for humans */
-    const char *scope;    /* the capture it was found in, or NULL */
-    bool auto_loaded;     /* CORM_NPLUSONE_AUTO batch-loaded it */
-    bool blocked;         /* CORM_NPLUSONE_STRICT refused the query */
-} corm_finding;
-
-typedef void (*corm_finding_fn)(void *ud, const corm_finding *f);
-/* Call fn for every finding reported (when a top-level capture ends, and
-** for code outside captures at corm_instr_flush or corm_close).  NULL
-** removes it.  With a callback, findings no longer go to stderr unless
-** "stderr" is logged. */
-CORM_API void corm_instr_on_finding(corm_instr *in, corm_finding_fn fn, void *ud);
-/* Report the findings of statements run outside any capture so far. */
-CORM_API void corm_instr_flush(corm_instr *in);
-/* Findings reported since the db was opened. */
-CORM_API uint64_t corm_instr_nfindings(const corm_instr *in);
-
-/*
-** corm_capture_begin(db, name) - a capture scope: counts and keeps every
-** statement db runs until corm_capture_end (Django's
-** CaptureQueriesContext), and runs the detector over them.  Captures nest:
-** an outer one sees the statements of the inner ones too, and findings are
-** reported when a top-level capture ends (inner ones keep theirs for
-** reading).  Owned by the db: free it with corm_capture_free, or
-** corm_close frees it.  name is copied (NULL: "capture").
-** Returns NULL when out of memory.
-*/
-typedef struct corm_capture corm_capture;
-#define corm_capture_begin(db, name) corm_capture_begin_at(corm_db_instr(db), (name), CORM_SITE)
-CORM_API corm_capture *corm_capture_begin_at(corm_instr *in, const char *name, corm_site site);
-/* Stop capturing, run the end-of-scope checks (unused eager loads,
-** budget) and report.  Ending an outer capture ends the inner ones.
-** Idempotent; the capture stays readable until freed. */
-CORM_API void corm_capture_end(corm_capture *c);
-/* End (if needed) and free.  NULL is fine. */
-CORM_API void corm_capture_free(corm_capture *c);
-/* Statements run (internal ones excluded, as corm_query_count) and time. */
-CORM_API uint64_t corm_capture_count(const corm_capture *c);
-CORM_API double corm_capture_ms(const corm_capture *c);
-/* The kept statements, in order (at most 10000, the count stays exact);
-** borrowed until corm_capture_free. */
-CORM_API size_t corm_capture_nevents(const corm_capture *c);
-CORM_API const corm_event *corm_capture_event(const corm_capture *c, size_t i);
-/* Findings: complete after corm_capture_end (strict and auto ones appear
-** at once).  Borrowed until corm_capture_free. */
-CORM_API size_t corm_capture_nfindings(const corm_capture *c);
-CORM_API const corm_finding *corm_capture_finding(const corm_capture *c, size_t i);
-/* The number of findings of one kind. */
-CORM_API size_t corm_capture_nfindings_of(const corm_capture *c, corm_finding_kind kind);
-/* The detector's mode while this capture is the innermost open one. */
-CORM_API void corm_capture_set_mode(corm_capture *c, corm_nplusone mode);
-/* A budget for production code: more statements (0: no limit) or more
-** milliseconds (0: no limit) is reported as an over_budget finding when
-** the capture ends - not an error. */
-CORM_API void corm_capture_budget(corm_capture *c, uint64_t max_queries, double max_ms);
-CORM_API bool corm_capture_over_budget(const corm_capture *c);
-/* Every statement with its call site, then the findings with their fixes:
-** what the assertion macros print.  Borrowed until the next call on c. */
-CORM_API const char *corm_capture_report(corm_capture *c);
-
-/*
-** Query-count assertions for any C test framework (Django's
-** assertNumQueries):
-**     CORM_ASSERT_NUM_QUERIES(db, 2) {
-**         ... code that must run exactly 2 statements ...
-**     }
-**     CORM_ASSERT_MAX_QUERIES(db, 10) { ... }   at most 10
-** On failure CORM_ASSERT_FAIL(msg, file, line) gets a message with the
-** count, every captured statement with its call site, and the findings.
-** Define CORM_ASSERT_FAIL before including corm.h to report through your
-** framework (cmocka: `print_error("%s", msg), _fail(file, line)`); the
-** default prints to stderr and aborts.  Do not leave the block with break
-** or return (the check would not run; corm_close frees the capture).
-*/
-CORM_API const char *corm_capture_check(corm_capture *c, uint64_t n, bool at_most, const char *file,
-                                        int line);
-/* The default CORM_ASSERT_FAIL: msg to stderr, then abort(). */
-CORM_API void corm_assert_fail(const char *msg, const char *file, int line);
-#ifndef CORM_ASSERT_FAIL
-#define CORM_ASSERT_FAIL(msg, file, line) corm_assert_fail((msg), (file), (line))
-#endif
-static inline void corm__assert_done(corm_capture *c, uint64_t n, bool at_most, const char *file,
-                                     int line)
-{
-    const char *corm__msg = corm_capture_check(c, n, at_most, file, line);
-    if (corm__msg) { CORM_ASSERT_FAIL(corm__msg, file, line); }
-    corm_capture_free(c);
-}
-/* The block runs once (also when the capture could not be made: then the
-** check fails, saying so). */
-#define CORM__ASSERT_QUERIES(db, n, at_most, name)                                            \
-    for (corm_capture *                                                                       \
-             CORM__CAT(corm__c, __LINE__) =                                                   \
-             corm_capture_begin_at(corm_db_instr(db), (name), CORM_SITE),                     \
-                                *CORM__CAT(corm__done, __LINE__) = NULL;                      \
-         !CORM__CAT(corm__done, __LINE__);                                                    \
-         corm__assert_done(CORM__CAT(corm__c, __LINE__), (n), (at_most), __FILE__, __LINE__), \
-                                CORM__CAT(corm__done, __LINE__) =                             \
-                                    (corm_capture *)(void *)&CORM__CAT(corm__c, __LINE__))
-#define CORM_ASSERT_NUM_QUERIES(db, n) \
-    CORM__ASSERT_QUERIES((db), (n), false, "CORM_ASSERT_NUM_QUERIES")
-#define CORM_ASSERT_MAX_QUERIES(db, n) \
-    CORM__ASSERT_QUERIES((db), (n), true, "CORM_ASSERT_MAX_QUERIES")
-
-/*
-** corm_metrics_prometheus(in, buf, size) - the metrics in the Prometheus
-** text exposition format, for any HTTP server to serve at /metrics:
-** statements, seconds (total, max), rows and errors per SQL fingerprint;
-** captures and their statements per capture name; findings per kind.
-** Writes at most size bytes (NUL-terminated when size > 0) and returns
-** the length of the whole text, as snprintf: call with 0 to size it.
-** At most 1000 fingerprints are kept; the rest count as fingerprint
-** "other".
-*/
-CORM_API size_t corm_metrics_prometheus(const corm_instr *in, char *buf, size_t size);
-CORM_API void corm_metrics_reset(corm_instr *in);
-
-/*
-** corm_sql_fingerprint(sql, normalized, size) - the statement with
-** literals, placeholders and IN / VALUES lists folded (as
-** pg_stat_statements does), hashed.  normalized (may be NULL) gets the
-** folded text, truncated to size.
-*/
-CORM_API uint64_t corm_sql_fingerprint(const char *sql, char *normalized, size_t size);
-
 #ifdef __cplusplus
 }
 #endif
+
+/* The families with a handle of their own (curl's easy.h / multi.h). */
+#include <corm/instr.h>
+#include <corm/pool.h>
+
 #endif

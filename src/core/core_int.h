@@ -14,8 +14,22 @@
 #include <stdbool.h>
 
 #define CORM__FMT(a, b) __attribute__((format(printf, a, b)))
+/* Invariants (SQLite's ALWAYS/NEVER): a defensive check of something the
+** library itself guarantees, written `if (CORM_NEVER(!d)) return ...`.
+** Release builds keep the check and its recovery; debug builds
+** (-DCORM_DEBUG, the `make test` build) stop at the first broken one, so
+** a test that reaches it fails instead of recovering quietly.  Misuse by
+** the caller is not an invariant: it returns CORM_MISUSE with a message
+** (corm.h, "Errors"), in every build. */
+#ifdef CORM_DEBUG
+#define CORM_ALWAYS(x) ((x) ? 1 : (corm__invariant_failed(#x, __FILE__, __LINE__), 0))
+#define CORM_NEVER(x) ((x) ? (corm__invariant_failed("!(" #x ")", __FILE__, __LINE__), 1) : 0)
+#else
 #define CORM_ALWAYS(x) (x)
 #define CORM_NEVER(x) (x)
+#endif
+/* Prints "corm: invariant failed at file:line: expr" and aborts. */
+_Noreturn void corm__invariant_failed(const char *expr, const char *file, int line);
 #define CORM__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
 /* ---- allocation (alloc.c) */
@@ -125,6 +139,11 @@ void corm__err_set(corm_error *e, corm_rc rc, const char *fmt, ...) CORM__FMT(3,
 void corm__err_hint(corm_error *e, const char *fmt, ...) CORM__FMT(2, 3);
 void corm__err_sql(corm_error *e, const char *sql);
 void corm__err_copy(corm_error *dst, const corm_error *src);
+/* Move an error to where the call reports it: copy src to dst, then
+** clear src (unless they are the same).  A statement's error lands on the
+** connection that ran it (corm__db_query); the caller's channel takes it,
+** so no other handle keeps a stale copy (corm.h, "Errors"). */
+void corm__err_take(corm_error *dst, corm_error *src);
 /* Copies at most size-1 bytes and always terminates. */
 void corm__strlcpy(char *dst, const char *src, size_t size);
 /* The candidate closest to word (edit distance <= max(2, len/3)), or NULL. */

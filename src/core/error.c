@@ -4,6 +4,7 @@
 #include "core_int.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -49,6 +50,20 @@ void corm__err_clear(corm_error *e)
     e->constraint = CORM_CK_NONE;
     e->constraint_name[0] = e->values[0] = '\0';
     e->row = 0;
+}
+
+void corm__err_take(corm_error *dst, corm_error *src)
+{
+    if (!dst || dst == src) return;
+    corm__err_copy(dst, src);
+    corm__err_clear(src);
+}
+
+void corm__invariant_failed(const char *expr, const char *file, int line)
+{
+    fprintf(stderr, "corm: invariant failed at %s:%d: %s\n", file, line, expr);
+    fflush(stderr);
+    abort();
 }
 
 void corm__err_set(corm_error *e, corm_rc rc, const char *fmt, ...)

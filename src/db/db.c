@@ -15,6 +15,13 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
     const char *target = NULL;
     const corm__backend *be = corm__backend_for_url(url, &target, err);
     if (!be) return NULL;
+    /* every driver has a dialect: the db resolves it once, here, so no
+    ** other layer looks it up (they check it with CORM_NEVER) */
+    const corm__dialect *dialect = corm__dialect_for(be->vendor);
+    if (CORM_NEVER(!dialect)) {
+        corm__err_set(err, CORM_INVALID, "no SQL dialect for %s", be->vendor);
+        return NULL;
+    }
     corm_db *db = corm__calloc(1, sizeof *db);
     char *u = corm__strdup(url);
     if (!db || !u) {
@@ -24,7 +31,7 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
         return NULL;
     }
     db->be = be;
-    db->dialect = corm__dialect_for(be->vendor);
+    db->dialect = dialect;
     db->schema = schema;
     db->url = u;
     corm__err_clear(&db->err);
@@ -59,14 +66,28 @@ void corm_close(corm_db *db)
     corm__free(db);
 }
 
-const corm_error *corm_db_error(const corm_db *db) { return &db->err; }
-const corm_schema *corm_db_schema(const corm_db *db) { return db->schema; }
-const char *corm_db_vendor(const corm_db *db) { return db->be->vendor; }
-uint64_t corm_query_count(const corm_db *db) { return db->nqueries; }
+/* The getters accept NULL, as corm_qs_error does: a failed corm_open
+** returns NULL and its error is in the caller's corm_error. */
+const corm_error *corm_db_error(const corm_db *db)
+{
+    static const corm_error none = {
+        .rc = CORM_MISUSE,
+        .message = "no database",
+        .hint = "corm_open returned NULL: its error is in the corm_error passed to it"};
+    return db ? &db->err : &none;
+}
+const corm_schema *corm_db_schema(const corm_db *db) { return db ? db->schema : NULL; }
+const char *corm_db_vendor(const corm_db *db) { return db ? db->be->vendor : ""; }
+uint64_t corm_query_count(const corm_db *db) { return db ? db->nqueries : 0; }
 corm_instr *corm_db_instr(corm_db *db) { return db ? db->instr : NULL; }
 
 int corm_on_query(corm_db *db, corm_event_fn fn, void *ud)
 {
+    CORM__DB_ENTER(db, -1);
+    if (!fn) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_on_query: the callback is NULL");
+        return -1;
+    }
     for (int i = 0; i < CORM__MAX_SUBS; i++) {
         if (!db->subs[i].fn) {
             db->subs[i].fn = fn;
@@ -74,11 +95,15 @@ int corm_on_query(corm_db *db, corm_event_fn fn, void *ud)
             return i;
         }
     }
+    corm__err_set(&db->err, CORM_MISUSE, "corm_on_query: all %d subscriber slots are taken",
+                  CORM__MAX_SUBS);
+    corm__err_hint(&db->err, "corm_off_query the ones you no longer need");
     return -1;
 }
 
 void corm_off_query(corm_db *db, int handle)
 {
+    CORM__DB_ENTER(db, );
     if (handle >= 0 && handle < CORM__MAX_SUBS) {
         db->subs[handle].fn = NULL;
         db->subs[handle].ud = NULL;
@@ -100,7 +125,7 @@ static void emit_ev(corm__cursor *cur, bool internal)
     ev.built = cur->built;
     ev.origin = cur->origin;
     ev.internal = internal;
-    if (db->instr) corm__instr_event(db->instr, &ev);
+    if (CORM_ALWAYS(db->instr)) corm__instr_event(db->instr, &ev); /* corm_open made it */
     for (int i = 0; i < CORM__MAX_SUBS; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
 }
@@ -158,7 +183,7 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     cur->ev.built = built;
     cur->ev.origin = origin;
     cur->ev.vendor = db->be->vendor;
-    if (db->instr && !corm__instr_before(db->instr, &cur->ev, &db->err)) {
+    if (CORM_ALWAYS(db->instr) && !corm__instr_before(db->instr, &cur->ev, &db->err)) {
         cur->db = NULL; /* refused (strict N+1 mode): nothing ran */
         return db->err.rc;
     }
@@ -179,7 +204,10 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
 corm_rc corm__cursor_step(corm__cursor *cur, bool *has_row)
 {
     *has_row = false;
-    if (!cur->stmt) return CORM_MISUSE;
+    if (CORM_NEVER(!cur->stmt)) { /* stepped after it was closed: a corm bug */
+        if (cur->db) corm__err_set(&cur->db->err, CORM_MISUSE, "a cursor stepped after its end");
+        return CORM_MISUSE;
+    }
     corm_rc rc = cur->db->be->step(cur->stmt, has_row, &cur->db->err);
     if (rc != CORM_OK) {
         if (!cur->db->err.sql[0]) corm__err_sql(&cur->db->err, cur->sql);
@@ -218,7 +246,11 @@ corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params, int
 
 corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site)
 {
-    if (!db || !sql) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    if (!sql) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_exec: the SQL is NULL");
+        return CORM_MISUSE;
+    }
     double t0 = corm__now_ms();
     corm_rc rc = db->be->exec(db->conn, sql, &db->err);
     corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = site, .origin = "exec", .rc = rc};
@@ -230,6 +262,7 @@ corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site)
 ** SAVEPOINT corm_<depth>.  A rollback undoes only the innermost level. */
 corm_rc corm_begin(corm_db *db)
 {
+    CORM__DB_ENTER(db, CORM_MISUSE);
     char sql[64];
     if (db->tx_depth == 0) corm__strlcpy(sql, "BEGIN", sizeof sql);
     else {
@@ -261,6 +294,7 @@ static corm_rc end_tx(corm_db *db, bool commit)
         corm__buf_addf(&b, "ROLLBACK TO SAVEPOINT corm_%d; RELEASE SAVEPOINT corm_%d", level,
                        level);
     corm_rc rc = b.oom ? CORM_NOMEM : CORM_OK;
+    if (b.oom) corm__err_set(&db->err, CORM_NOMEM, "out of memory ending a transaction");
     if (rc == CORM_OK && level > 0 && !commit) {
         /* two statements: run them through exec so both happen */
         double t0 = corm__now_ms();
@@ -286,8 +320,17 @@ static corm_rc end_tx(corm_db *db, bool commit)
     return rc;
 }
 
-corm_rc corm_commit(corm_db *db) { return end_tx(db, true); }
-corm_rc corm_rollback(corm_db *db) { return end_tx(db, false); }
+corm_rc corm_commit(corm_db *db)
+{
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    return end_tx(db, true);
+}
+
+corm_rc corm_rollback(corm_db *db)
+{
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    return end_tx(db, false);
+}
 
 /* ------------------------------------------- internal statements, executemany */
 

@@ -48,7 +48,40 @@ struct corm_db {
     int stream_rows;         /* > 0: the next corm__db_query is read that many
                              ** rows at a time (be->query_stream, the
                              ** iterator); taken and cleared by it */
+    corm_db *serving;        /* while db (an attached database) runs a query
+                             ** for another handle - a queryset made on the
+                             ** primary, routed here - that handle: the
+                             ** objects it makes report their errors there
+                             ** (corm_batch.home); NULL: db itself */
 };
+
+/*
+** The error model's entry rule (corm.h, "Errors"): every public call that
+** takes a corm_db starts with CORM__DB_ENTER(db, value-if-NULL), which
+** returns that value for a NULL db and otherwise clears db's error, so
+** corm_db_error describes the last call (sqlite3's rule).  Calls that
+** reach a db through a queryset or an object (evaluation, accessors)
+** clear that db's error with corm__db_enter.  Getters that cannot fail
+** (corm_db_error, corm_db_vendor, ...) leave it.
+*/
+#define CORM__DB_ENTER(db, if_null)  \
+    do {                             \
+        if (!(db)) return if_null;   \
+        corm__err_clear(&(db)->err); \
+    } while (0)
+static inline void corm__db_enter(corm_db *db)
+{
+    if (db) corm__err_clear(&db->err);
+}
+
+/* db runs the next query for home (corm_db.serving); returns what to
+** restore with corm__db_serve(db, previous) when it is done. */
+static inline corm_db *corm__db_serve(corm_db *db, corm_db *home)
+{
+    corm_db *prev = db->serving;
+    db->serving = home == db ? NULL : home;
+    return prev;
+}
 
 typedef struct corm__cursor {
     corm_db *db;

@@ -219,10 +219,16 @@ corm_db *corm_pool_acquire(corm_pool *p, int timeout_ms, corm_error *err)
 
 void corm_pool_release(corm_pool *p, corm_db *db)
 {
-    if (!p || !db) return;
+    CORM__DB_ENTER(db, );
     int i = 0;
-    while (i < p->size && p->dbs[i] != db) i++;
-    if (i == p->size) return; /* not ours: CORM_MISUSE, nothing to report it on */
+    while (p && i < p->size && p->dbs[i] != db) i++;
+    if (!p || i == p->size) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_pool_release: the connection is not %s",
+                      p ? "one of this pool's" : "from a pool (the pool is NULL)");
+        corm__err_hint(&db->err, "give each connection back to the pool it was acquired from; "
+                                 "close a connection of corm_open with corm_close");
+        return;
+    }
     /* a transaction left open is the caller's bug: it must not leak into
     ** the next request */
     if (db->tx_depth > 0 || db->be->in_transaction(db->conn)) {

@@ -39,7 +39,12 @@ corm_db *corm_db_alias(corm_db *db, const char *alias)
 
 corm_rc corm_db_attach(corm_db *db, const char *alias, const char *url)
 {
-    if (!db || !alias || !url) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    if (!alias || !url) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_db_attach needs an alias and a url");
+        corm__err_hint(&db->err, "corm_db_attach(db, \"replica\", \"postgresql://...\")");
+        return CORM_MISUSE;
+    }
     if (is_default(alias) || !alias[0] || find(db, alias)) {
         corm__err_set(&db->err, CORM_INVALID, "cannot attach a database as '%s': %s", alias,
                       alias[0] ? "the name is taken" : "the name is empty");
@@ -85,7 +90,7 @@ void corm__db_aliases_free(corm_db *db)
 
 void corm_set_router(corm_db *db, corm_router_fn fn, void *ud)
 {
-    if (!db) return;
+    CORM__DB_ENTER(db, );
     db->router = fn;
     db->router_ud = ud;
 }
@@ -129,6 +134,6 @@ corm_db *corm__db_route(corm_db *db, const corm_model *model, const char *using,
 
 corm_rc corm_ping(corm_db *db)
 {
-    if (!db) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
     return db->be->ping ? db->be->ping(db->conn, &db->err) : CORM_OK;
 }

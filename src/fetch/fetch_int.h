@@ -20,7 +20,10 @@ typedef struct corm__attr {
 
 /* One evaluated result: the objects of one query and where they live. */
 typedef struct corm_batch {
-    corm_db *db;
+    corm_db *db;   /* the database the rows came from (maybe an attached one) */
+    corm_db *home; /* the handle the caller used (the queryset's, before
+                   ** routing): lazy loads from these objects run on db
+                   ** and report their errors here (corm.h, "Errors") */
     corm_arena *arena;
     const corm_model *model;
     size_t nobjs;

@@ -171,6 +171,7 @@ static corm_batch *batch_make(corm_db *db, const corm__query *q, corm_arena *are
     corm_batch *batch = corm__arena_zalloc(arena, sizeof *batch);
     if (!batch) return NULL;
     batch->db = db;
+    batch->home = db->serving ? db->serving : db;
     batch->arena = arena;
     batch->model = q->model;
     batch->annots = q->annots;
@@ -423,7 +424,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
     *nout = 0;
     if (keys) *keys = NULL;
     const corm__dialect *d = db->dialect;
-    if (!d) {
+    if (CORM_NEVER(!d)) { /* corm_open resolved it */
         corm__err_set(err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;
     }
@@ -454,7 +455,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
     corm__cursor cur;
     rc = corm__db_query(db, &cur, c.sql.p, c.params, c.nparams, site, built, origin);
     if (rc != CORM_OK) {
-        corm__err_copy(err, &db->err);
+        corm__err_take(err, &db->err);
         corm__compiled_free(&c);
         return rc;
     }
@@ -463,7 +464,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
         bool has_row;
         rc = corm__cursor_step(&cur, &has_row);
         if (rc != CORM_OK) {
-            corm__err_copy(err, &db->err);
+            corm__err_take(err, &db->err);
             break;
         }
         if (!has_row) break;
@@ -519,7 +520,7 @@ corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params,
     corm__cursor cur;
     corm_rc rc = corm__db_query(db, &cur, sql, params, nparams, site, built, origin);
     if (rc != CORM_OK) {
-        corm__err_copy(err, &db->err);
+        corm__err_take(err, &db->err);
         return rc;
     }
     size_t ncols = (size_t)db->be->column_count(cur.stmt);
@@ -534,7 +535,7 @@ corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params,
         bool row;
         rc = corm__cursor_step(&cur, &row);
         if (rc != CORM_OK) {
-            corm__err_copy(err, &db->err);
+            corm__err_take(err, &db->err);
             break;
         }
         if (!row) break;

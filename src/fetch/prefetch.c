@@ -324,8 +324,12 @@ const corm_list *corm_attr(const void *obj, const char *to_attr)
 corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n, const char *const *paths,
                                 corm_site site)
 {
-    if (!db) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
     if (n == 0) return CORM_OK;
+    if (!objs) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_prefetch_objects: the array is NULL and n > 0");
+        return CORM_MISUSE;
+    }
     const corm_obj *first = objs[0];
     for (size_t i = 0; i < n; i++) {
         const corm_obj *h = objs[i];
@@ -341,7 +345,10 @@ corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n, const 
     int npf = 0;
     while (paths && paths[npf]) npf++;
     corm__pf_lookup *pf = corm__calloc((size_t)(npf ? npf : 1), sizeof *pf);
-    if (!pf) return CORM_NOMEM;
+    if (!pf) {
+        corm__err_set(&db->err, CORM_NOMEM, "out of memory prefetching");
+        return CORM_NOMEM;
+    }
     for (int i = 0; i < npf; i++) pf[i].path = paths[i];
     corm_site none = {0};
     bool snap = false;

@@ -451,6 +451,24 @@ void corm_instr_on_finding(corm_instr *in, corm_finding_fn fn, void *ud)
 
 uint64_t corm_instr_nfindings(const corm_instr *in) { return in ? in->nfindings : 0; }
 
+void corm_instr_on_fail(corm_instr *in, corm_fail_fn fn, void *ud)
+{
+    if (!in) return;
+    in->on_fail = fn;
+    in->on_fail_ud = fn ? ud : NULL;
+}
+
+void corm__instr_fail(corm_instr *in, const char *msg, const char *file, int line)
+{
+    if (in && in->on_fail) in->on_fail(in->on_fail_ud, msg, file, line);
+    else corm_assert_fail(msg, file, line);
+}
+
+void corm_capture_fail(corm_capture *c, const char *msg, const char *file, int line)
+{
+    corm__instr_fail(c ? c->in : NULL, msg, file, line);
+}
+
 /* ------------------------------------------------------------ log spec */
 
 corm_rc corm_instr_log(corm_instr *in, const char *spec)
@@ -645,6 +663,29 @@ void corm__instr_related_qs(corm_instr *in, corm_site site, const corm_event *tg
 #define FOR_CAPTURES(in, c) \
     for (corm_capture *c = (in)->top ? (in)->top : (in)->root; c; c = c->root ? NULL : c->outer)
 
+/* Strict mode fails like a test assertion: the finding, with the lazy
+** load's site, the site its queryset was built at, and the fix, goes to
+** the failure hook (by default: printed, then abort).  Nothing runs and
+** nothing is held here, so a hook that returns (or a test's that jumps
+** out) leaves the db usable; a hook that returns gets the accessor's
+** NULL and the error on the handle. */
+static void refused(corm_instr *in, const corm_event *ev, const char *fix)
+{
+    char msg[2048], a[300], b[300]; /* on the stack: a hook may not return */
+    const char *fn = ev->site.func, *bfn = ev->built.func;
+    snprintf(msg, sizeof msg,
+             "%s: N+1 query refused (CORM_NPLUSONE=strict): %s.%s loaded lazily at %s%s%s%s, "
+             "again for another object of one %zu-object result\n"
+             "  queryset built at %s%s%s%s\n"
+             "  fix: %s",
+             corm__site_str(ev->site, a, sizeof a), ev->model ? ev->model : "?",
+             ev->relation ? ev->relation : "?", a, fn ? " (" : "", fn ? fn : "", fn ? ")" : "",
+             ev->parent_nobjs, corm__site_str(ev->built, b, sizeof b), bfn ? " (" : "",
+             bfn ? bfn : "", bfn ? ")" : "",
+             fix ? fix : "load the relation eagerly (docs/nplusone.md)");
+    corm__instr_fail(in, msg, ev->site.file, ev->site.line);
+}
+
 bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
 {
     if (!in) return true;
@@ -681,11 +722,13 @@ bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
                   "again at %s, for another object of one %zu-object result",
                   ev->model ? ev->model : "?", ev->relation ? ev->relation : "?",
                   corm__site_str(ev->site, site, sizeof site), ev->parent_nobjs);
-    if (first && first->f.fix) corm__err_hint(err, "%s", first->f.fix);
+    const char *fix = first && first->f.fix ? first->f.fix : NULL;
+    if (fix) corm__err_hint(err, "%s", fix);
     if (err && ev->site.file) {
         corm__strlcpy(err->file, ev->site.file, sizeof err->file);
         err->line = ev->site.line;
     }
+    refused(in, ev, fix);
     return false;
 }
 

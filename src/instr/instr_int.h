@@ -38,6 +38,12 @@ bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err);
 ** the instrumentation owns (fingerprint, seq, scope, kind...). */
 void corm__instr_event(corm_instr *in, corm_event *ev);
 
+/* A failure that must not return into the program as a NULL: a strict-
+** mode refusal, an accessor with no handle to report on.  Calls in's
+** hook (corm_instr_on_fail), or corm_assert_fail (print, abort) when in
+** is NULL or has none.  Returns only if the hook does. */
+void corm__instr_fail(corm_instr *in, const char *msg, const char *file, int line);
+
 /* ---- for the queryset layer (lazy accessors, hydration) */
 
 /* The mode in effect (the innermost open capture's, else the db's). */
@@ -253,6 +259,8 @@ struct corm_instr {
     char *json_path;
     corm_finding_fn on_finding;
     void *on_finding_ud;
+    corm_fail_fn on_fail; /* corm_instr_on_fail; NULL: corm_assert_fail */
+    void *on_fail_ud;
     uint64_t seq, nfindings;
     uint64_t nkind[CORM_FINDING_OVER_BUDGET + 1];
     /* captures */

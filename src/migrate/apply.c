@@ -86,7 +86,7 @@ static int already_applied(corm_db *db, const char *select_sql)
 
 corm_rc corm_migrate(corm_db *db)
 {
-    if (!db) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
     const corm_schema *s = db->schema;
     if (!s) {
         corm__err_set(&db->err, CORM_MISUSE, "corm_migrate: the database has no schema");
@@ -94,7 +94,7 @@ corm_rc corm_migrate(corm_db *db)
         return CORM_MISUSE;
     }
     const corm__dialect *d = db->dialect;
-    if (!d) {
+    if (CORM_NEVER(!d)) {
         corm__err_set(&db->err, CORM_MISUSE, "corm_migrate: no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;
     }

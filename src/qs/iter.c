@@ -22,7 +22,7 @@ struct corm_iter {
 static void *fail(corm_iter *it, corm_rc rc)
 {
     if (rc == CORM_NOMEM) corm__err_set(&it->qs->err, CORM_NOMEM, "out of memory iterating");
-    else if (it->qs->err.rc == CORM_OK) corm__err_copy(&it->qs->err, &it->qs->db->err);
+    else if (it->qs->err.rc == CORM_OK) corm__err_take(&it->qs->err, &it->qs->db->err);
     it->done = true;
     it->n = it->i = 0;
     if (it->open) corm__cursor_close(&it->cur);
@@ -33,6 +33,7 @@ static void *fail(corm_iter *it, corm_rc rc)
 corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
 {
     if (!qs) return NULL;
+    CORM__QS_ENTER(qs);
     corm_iter *it = corm__calloc(1, sizeof *it);
     if (!it) return NULL;
     it->qs = qs;
@@ -60,7 +61,7 @@ corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
     qs->db->stream_rows = it->chunk_size > INT32_MAX ? INT32_MAX : (int)it->chunk_size;
     if (corm__db_query(qs->db, &it->cur, it->c.sql.p, it->c.params, it->c.nparams, site, qs->built,
                        "iterator") != CORM_OK) {
-        corm__err_copy(&qs->err, &qs->db->err);
+        corm__err_take(&qs->err, &qs->db->err);
         return it;
     }
     it->open = true;
@@ -76,6 +77,7 @@ static corm_rc next_chunk(corm_iter *it)
     it->n = it->i = 0;
     corm_batch *batch = corm__batch_new(qs->db, &qs->q, &it->chunk);
     if (!batch) return CORM_NOMEM;
+    batch->home = qs->home ? qs->home : qs->db; /* where its objects report */
     while (it->n < it->chunk_size) {
         bool row;
         corm_rc rc = corm__cursor_step(&it->cur, &row);
@@ -94,15 +96,20 @@ static corm_rc next_chunk(corm_iter *it)
         corm__cursor_close(&it->cur);
         it->open = false;
     }
-    if (it->n && qs->npf)
-        return corm__prefetch_run(qs->db, &it->chunk, qs->q.model, it->items, it->n, qs->pf,
-                                  qs->npf, it->site, qs->built, &qs->err);
-    return CORM_OK;
+    corm_rc rc = CORM_OK;
+    if (it->n && qs->npf) {
+        corm_db *prev = corm__db_serve(qs->db, qs->home);
+        rc = corm__prefetch_run(qs->db, &it->chunk, qs->q.model, it->items, it->n, qs->pf, qs->npf,
+                                it->site, qs->built, &qs->err);
+        corm__db_serve(qs->db, prev);
+    }
+    return rc;
 }
 
 void *corm_iter_next(corm_iter *it)
 {
     if (!it) return NULL;
+    CORM__QS_ENTER(it->qs);
     if (it->i < it->n) return it->items[it->i++];
     if (it->done) return NULL;
     corm_rc rc = next_chunk(it);

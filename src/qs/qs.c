@@ -40,6 +40,12 @@ static void oom(corm_qs *qs)
 
 corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
 {
+    corm__db_enter(db); /* NULL: a queryset that says so */
+    return corm__qs_new(db, model, site);
+}
+
+corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site)
+{
     corm_qs *qs = corm__malloc(sizeof *qs);
     if (!qs) return NULL;
     memset(qs, 0, offsetof(corm_qs, err));
@@ -96,7 +102,7 @@ static const char **copy_strs(corm_arena *a, const char *const *src, int n)
 corm_qs *corm_qs_clone(const corm_qs *src)
 {
     if (!src) return NULL;
-    corm_qs *qs = corm_qs_new_at(src->home ? src->home : src->db, src->q.model, src->built);
+    corm_qs *qs = corm__qs_new(src->home ? src->home : src->db, src->q.model, src->built);
     if (!qs) return NULL;
     corm__err_copy(&qs->err, &src->err);
     if (src->using) corm_using(qs, src->using);
@@ -334,7 +340,8 @@ size_t corm_qs_memory_size(const corm_qs *qs)
 static const corm__dialect *dialect(corm_qs *qs)
 {
     const corm__dialect *d = qs->db->dialect;
-    if (!d) corm__err_set(&qs->err, CORM_MISUSE, "no SQL dialect for %s", qs->db->be->vendor);
+    if (CORM_NEVER(!d))
+        corm__err_set(&qs->err, CORM_MISUSE, "no SQL dialect for %s", qs->db->be->vendor);
     return d;
 }
 
@@ -374,6 +381,7 @@ int corm_qs_sql_params(const corm_qs *qs, const corm_value **params)
 
 const char *corm_explain_at(corm_qs *qs, corm_site site)
 {
+    CORM__QS_ENTER(qs);
     const char *sql = corm_qs_sql(qs);
     if (!sql) return NULL;
     const corm__dialect *d = dialect(qs);
@@ -424,14 +432,17 @@ static corm_rc eval_rows(corm_qs *qs, corm_site site)
 
 corm_rc corm_eval_at(corm_qs *qs, corm_site site)
 {
-    if (!qs) return CORM_NOMEM;
+    if (!qs) return CORM_NOMEM; /* corm_all ran out of memory */
+    CORM__QS_ENTER(qs);
     if (qs->err.rc != CORM_OK) return qs->err.rc;
     if (qs->evaluated) return CORM_OK;
     if (!corm__qs_route(qs)) return qs->err.rc;
-    /* the queryset and its prefetch levels read one snapshot */
+    /* the queryset and its prefetch levels read one snapshot; their
+    ** objects report to the handle qs was made on */
+    corm_db *prev = corm__db_serve(qs->db, qs->home);
     bool snap = false;
     corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;
-    if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
+    if (rc != CORM_OK) corm__err_take(&qs->err, &qs->db->err);
     if (rc == CORM_OK && qs->raw_sql) rc = corm__eval_raw(qs, site);
     else if (rc == CORM_OK && (qs->q.values_mode || qs->q.aggregate)) rc = eval_rows(qs, site);
     else if (rc == CORM_OK)
@@ -441,6 +452,7 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
         rc = corm__prefetch_run(qs->db, &qs->result, qs->q.model, qs->items, qs->n, qs->pf, qs->npf,
                                 site, qs->built, &qs->err);
     corm__db_snapshot_end(qs->db, snap);
+    corm__db_serve(qs->db, prev);
     if (rc != CORM_OK) {
         qs->items = NULL;
         qs->n = 0;
@@ -454,7 +466,31 @@ size_t corm_qs_len(const corm_qs *qs) { return qs && qs->evaluated ? qs->n : 0; 
 
 void *corm_qs_at(const corm_qs *qs, size_t i)
 {
-    return qs && qs->evaluated && i < qs->n ? qs->items[i] : NULL;
+    /* a queryset of rows (values, aggregate, corm_sql) has no objects */
+    return qs && qs->evaluated && qs->items && i < qs->n ? qs->items[i] : NULL;
+}
+
+size_t corm_foreach_begin_at(corm_qs *qs, size_t obj_size, corm_site site)
+{
+    if (!qs) return SIZE_MAX;
+    CORM__QS_ENTER(qs);
+    if (corm_eval_at(qs, site) != CORM_OK) return SIZE_MAX;
+    if (!qs->items && qs->n) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_foreach over a queryset of rows");
+        corm__err_hint(&qs->err, "read rows with corm_qs_len and corm_qs_cell / corm_row_*");
+        return SIZE_MAX;
+    }
+    const corm_model *m = qs->q.model;
+    if (m && m->size && obj_size != m->size) {
+        corm__err_set(&qs->err, CORM_TYPE,
+                      "corm_foreach: the loop variable points to a %zu-byte struct, the queryset "
+                      "holds %s objects (%zu bytes)",
+                      obj_size, m->name, m->size);
+        corm__err_hint(&qs->err, "declare the loop variable as %s *", m->name);
+        qs->n = 0; /* nothing to iterate, and corm_qs_len says so */
+        return SIZE_MAX;
+    }
+    return 0;
 }
 
 /* COUNT / EXISTS: one scalar from a compiled query. */
@@ -483,7 +519,7 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
                        : 0;
             corm__cursor_close(&cur);
         }
-        if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
+        if (rc != CORM_OK) corm__err_take(&qs->err, &qs->db->err);
     }
     corm__compiled_free(&c);
     return rc;
@@ -491,6 +527,7 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
 
 int64_t corm_count_at(corm_qs *qs, corm_site site)
 {
+    CORM__QS_ENTER(qs);
     if (!usable(qs)) return -1;
     if (qs->evaluated) return (int64_t)qs->n;
     int64_t n = 0;
@@ -499,6 +536,7 @@ int64_t corm_count_at(corm_qs *qs, corm_site site)
 
 int corm_exists_at(corm_qs *qs, corm_site site)
 {
+    CORM__QS_ENTER(qs);
     if (!usable(qs)) return -1;
     if (qs->evaluated) return qs->n > 0;
     int64_t n = 0;
@@ -516,6 +554,7 @@ static bool objects_only(corm_qs *qs, const char *what)
 
 void *corm_get_at(corm_qs *qs, corm_site site)
 {
+    CORM__QS_ENTER(qs);
     if (!usable(qs) || !objects_only(qs, "corm_get")) return NULL;
     if (!qs->evaluated) {
         /* Django fetches at most MAX_GET_RESULTS + 1 rows to name the count;
@@ -547,6 +586,7 @@ void *corm_get_at(corm_qs *qs, corm_site site)
 
 static void *first_or_last(corm_qs *qs, corm_site site, bool last)
 {
+    CORM__QS_ENTER(qs);
     if (!usable(qs) || !objects_only(qs, last ? "corm_last" : "corm_first")) return NULL;
     if (qs->raw_sql && !qs->evaluated && corm_eval_at(qs, site) != CORM_OK) return NULL;
     if (qs->evaluated) return qs->n ? qs->items[last ? qs->n - 1 : 0] : NULL;
@@ -570,9 +610,10 @@ static void *first_or_last(corm_qs *qs, corm_site site, bool last)
     one.limit = 1;
     void **items = NULL;
     size_t n = 0;
+    corm_db *prev = corm__db_serve(qs->db, qs->home);
     bool snap = false;
     corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;
-    if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
+    if (rc != CORM_OK) corm__err_take(&qs->err, &qs->db->err);
     if (rc == CORM_OK)
         rc = corm__fetch(qs->db, &one, &qs->result, site, qs->built, "queryset", &items, &n, NULL,
                          &qs->err);
@@ -580,6 +621,7 @@ static void *first_or_last(corm_qs *qs, corm_site site, bool last)
         rc = corm__prefetch_run(qs->db, &qs->result, one.model, items, n, qs->pf, qs->npf, site,
                                 qs->built, &qs->err);
     corm__db_snapshot_end(qs->db, snap);
+    corm__db_serve(qs->db, prev);
     return rc == CORM_OK && n ? items[0] : NULL;
 }
 

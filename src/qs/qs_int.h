@@ -17,6 +17,8 @@ struct corm_qs {
     corm_site built;
     corm_db *home;     /* the db it was made on (route.c); NULL until routed */
     const char *using; /* corm_using alias, in build; NULL: the router decides */
+    bool pinned;       /* runs on db whatever the router says (a related
+                       ** queryset of objects from an attached database) */
     corm_arena build;
     corm__query q;
     bool evaluated;
@@ -41,6 +43,32 @@ struct corm_qs {
                                ** and only clears this (2.7 KB of text) */
 };
 
+/*
+** The entry rule for calls that run statements through a queryset
+** (evaluation, count, get, update, delete...; corm.h, "Errors"): such a
+** call is a call on the db the queryset was made on too.  CORM__QS_ENTER,
+** the first line of each, clears that db's error (as CORM__DB_ENTER does,
+** db_int.h) and, when the call returns, leaves the db's error saying what
+** the queryset's says: the call's error (its statements' errors are moved
+** to the queryset, so an attached database that ran them keeps none), or
+** CORM_OK.  (GCC/Clang's cleanup attribute: one line, every return.)
+*/
+static inline void corm__qs_enter(corm_qs *qs)
+{
+    if (qs) corm__db_enter(qs->home ? qs->home : qs->db);
+}
+static inline void corm__qs_leave(corm_qs *const *qsp)
+{
+    corm_qs *qs = *qsp;
+    corm_db *home = qs ? (qs->home ? qs->home : qs->db) : NULL;
+    if (!home) return;
+    if (qs->err.rc != CORM_OK) corm__err_copy(&home->err, &qs->err);
+    else if (home->err.rc != CORM_OK) corm__err_clear(&home->err);
+}
+#define CORM__QS_ENTER(qs) \
+    corm__qs_enter(qs);    \
+    corm_qs *const corm__qs_call __attribute__((cleanup(corm__qs_leave))) = (qs)
+
 /* Tell the instrumentation that the next statement lazily loads `what` (a
 ** relation, or a deferred field) of obj, kind CORM_ORIGIN_FK / SET /
 ** DEFERRED: its parent result, path and queryset go to the event (and
@@ -50,6 +78,10 @@ void corm__lazy_note(void *obj, corm_origin_kind kind, const char *what);
 /* A prefetch lookup for fetch: path, to_attr and inner (NULL, or the
 ** Prefetch queryset, which the lookup then owns) described. */
 corm__pf_lookup corm__pf_describe(const char *path, corm_qs *inner, const char *to_attr);
+
+/* corm_qs_new_at without the entry rule: for querysets the library makes
+** inside another call (clone, related querysets, auto mode). */
+corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site);
 
 /* Point qs->db at the database this evaluation runs on (corm_using, the
 ** router; route.c).  False with the error on qs for an unknown alias.

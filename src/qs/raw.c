@@ -48,15 +48,19 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
     corm_db *db = qs->db;
     const corm_model *m = qs->q.model;
     corm_batch *batch = corm__arena_zalloc(&qs->result, sizeof *batch);
-    if (!batch) return CORM_NOMEM;
+    if (!batch) {
+        corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading raw rows");
+        return CORM_NOMEM;
+    }
     batch->db = db;
+    batch->home = qs->home ? qs->home : db;
     batch->arena = &qs->result;
     batch->model = m;
     corm__cursor cur;
     corm_rc rc = corm__db_query(db, &cur, qs->raw_sql, qs->raw_params, qs->nraw_params, site,
                                 qs->built, "raw");
     if (rc != CORM_OK) {
-        corm__err_copy(&qs->err, &db->err);
+        corm__err_take(&qs->err, &db->err);
         return rc;
     }
     int ncols = db->be->column_count(cur.stmt);
@@ -83,7 +87,7 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
         bool row;
         rc = corm__cursor_step(&cur, &row);
         if (rc != CORM_OK) {
-            corm__err_copy(&qs->err, &db->err);
+            corm__err_take(&qs->err, &db->err);
             break;
         }
         if (!row) break;

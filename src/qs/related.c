@@ -10,19 +10,63 @@
 
 #include <string.h>
 
-static bool check(void *obj, int rel, corm_obj **h, const corm_relation **r)
+/* An accessor's error goes to the handle the object's queryset was made
+** on (corm_batch.home; corm.h, "Errors"), never to an attached database's.
+** An object corm did not load (NULL, CORM_NEW, a copy) has no handle: the
+** failure hook says what was wrong (by default it prints and aborts), as
+** returning NULL would read as "no related object". */
+static void report(const corm_obj *h, corm_site site, corm_error *e)
+{
+    if (h && h->model && h->batch) {
+        corm__err_copy(&h->batch->home->err, e);
+        return;
+    }
+    if (site.file) {
+        corm__strlcpy(e->file, site.file, sizeof e->file);
+        e->line = site.line;
+    }
+    char msg[1536];
+    corm__instr_fail(NULL, corm_error_format(e, msg, sizeof msg), site.file, site.line);
+}
+
+/* The accessors' entry: the object and relation index are valid (else the
+** error is reported and false returned), and the home db's error is
+** cleared (the entry rule). */
+static bool check(void *obj, int rel, corm_site site, const char *what, corm_obj **h,
+                  const corm_relation **r)
 {
     *h = obj;
-    if (!obj || !(*h)->model || rel < 0 || rel >= (*h)->model->nrels) return false;
+    corm_error e;
+    if (!obj || !(*h)->model) {
+        corm__err_set(&e, CORM_MISUSE, "%s: the object is %s", what,
+                      obj ? "not a model object" : "NULL");
+        corm__err_hint(&e, "pass an object loaded by a queryset");
+        report(NULL, site, &e);
+        return false;
+    }
+    if ((*h)->batch) corm__db_enter((*h)->batch->home);
+    if (rel < 0 || rel >= (*h)->model->nrels) {
+        corm__err_set(&e, CORM_MISUSE, "%s: %s has no relation %d", what, (*h)->model->name, rel);
+        corm__err_hint(&e, "pass a %s_REL_<NAME> constant, or use the generated accessor",
+                       (*h)->model->name);
+        report(*h, site, &e);
+        return false;
+    }
     *r = &(*h)->model->rels[rel];
     return true;
 }
 
-static bool misuse_batch(corm_obj *h, const char *name)
+/* A relation of an object corm did not load: nothing to load it from. */
+static void *no_batch(const corm_obj *h, const corm_relation *r, corm_site site)
 {
-    if (h->batch) return false;
-    (void)name;
-    return true; /* no db to report on: the object was not loaded by corm */
+    corm_error e;
+    corm__err_set(&e, CORM_MISUSE, "%s.%s: the %s was not loaded by corm (CORM_NEW, or a copy)",
+                  h->model->name, r->name, h->model->name);
+    corm__err_hint(&e, "load it with a queryset (corm_get) to follow its relations%s",
+                   r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O ? ", or read its key field"
+                                                                     : "");
+    report(h, site, &e);
+    return NULL;
 }
 
 /* "fk:Book.author": interned by the instrumentation, made once per text. */
@@ -144,7 +188,7 @@ static void **siblings(corm_obj *h, const corm_relation *r, size_t *n)
 
 /* CORM_NPLUSONE_AUTO: load r for every object of h's result that needs it,
 ** with one prefetch query.  1 done (h's cache is filled), 0 not applicable
-** (do the lazy load), -1 failed (error on the db). */
+** (do the lazy load), -1 failed (error on the home db). */
 static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind, corm_site site)
 {
     corm_batch *b = h->batch;
@@ -175,7 +219,7 @@ static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind,
         const char *rest = plans[i]->path + pre.len;
         int k = corm__path_kind(target, rest);
         if (k < 0) continue;
-        if (!inner && !(inner = corm_qs_new_at(db, target, b->built))) break;
+        if (!inner && !(inner = corm__qs_new(db, target, b->built))) break;
         const char *one[] = {rest, NULL};
         if (k == 0) corm_select_related_v(inner, one);
         else corm_prefetch_related_v(inner, one);
@@ -186,8 +230,10 @@ static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind,
     corm__instr_auto_begin(in);
     (void)corm__instr_eval_begin(in);
     corm__instr_level(in, b->arena, h->model, objs, n, b->built, tag.path, b->path_many);
+    corm_db *prev = corm__db_serve(db, b->home);
     corm_rc rc =
-        corm__prefetch_run(db, b->arena, h->model, objs, n, &pf, 1, site, b->built, &db->err);
+        corm__prefetch_run(db, b->arena, h->model, objs, n, &pf, 1, site, b->built, &b->home->err);
+    corm__db_serve(db, prev);
     corm__instr_levels_clear(in);
     corm__instr_auto_end(in);
     corm__free(objs);
@@ -233,19 +279,17 @@ void *corm_related_at(void *obj, int rel, corm_site site)
 {
     corm_obj *h;
     const corm_relation *r;
-    if (!check(obj, rel, &h, &r)) return NULL;
+    if (!check(obj, rel, site, "corm_related_at", &h, &r)) return NULL;
     void **slots = corm__rel_slots(obj);
     if (h->rel_loaded & ((uint64_t)1 << r->slot)) {
         read_mark(h, r);
         return slots[r->slot];
     }
     if (r->kind != CORM_REL_FK && r->kind != CORM_REL_O2O && r->kind != CORM_REL_REVERSE_O2O) {
-        if (h->batch) {
-            corm__err_set(&h->batch->db->err, CORM_MISUSE, "%s.%s is to-many", h->model->name,
-                          r->name);
-            corm__err_hint(&h->batch->db->err,
-                           "use the related set accessor (corm_related_set_at)");
-        }
+        corm_error e;
+        corm__err_set(&e, CORM_MISUSE, "%s.%s is to-many", h->model->name, r->name);
+        corm__err_hint(&e, "use the related set accessor (corm_related_set_at)");
+        report(h, site, &e);
         return NULL;
     }
     if (r->kind != CORM_REL_REVERSE_O2O && (h->deferred & ((uint64_t)1 << r->field)) &&
@@ -257,7 +301,7 @@ void *corm_related_at(void *obj, int rel, corm_site site)
         h->rel_loaded |= (uint64_t)1 << r->slot;
         return NULL;
     }
-    if (misuse_batch(h, r->name)) return NULL;
+    if (!h->batch) return no_batch(h, r, site);
     corm_batch *b = h->batch;
     int a = auto_load(h, r, CORM_ORIGIN_FK, site);
     if (a) return a > 0 ? slots[r->slot] : NULL;
@@ -269,9 +313,11 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     corm_site none = {0};
     const char *origin = origin_of(b->db, h->model, r, "fk");
     corm__lazy_note(h, CORM_ORIGIN_FK, r->name);
-    if (corm__fetch(b->db, &q, b->arena, site, none, origin, &items, &n, NULL, &b->db->err) !=
-        CORM_OK)
-        return NULL;
+    corm_db *prev = corm__db_serve(b->db, b->home);
+    corm_rc rc =
+        corm__fetch(b->db, &q, b->arena, site, none, origin, &items, &n, NULL, &b->home->err);
+    corm__db_serve(b->db, prev);
+    if (rc != CORM_OK) return NULL;
     slots[r->slot] = n ? items[0] : NULL;
     h->rel_loaded |= (uint64_t)1 << r->slot;
     return slots[r->slot];
@@ -281,19 +327,21 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
 {
     corm_obj *h;
     const corm_relation *r;
-    if (!check(obj, rel, &h, &r)) return NULL;
+    if (!check(obj, rel, site, "corm_related_set_at", &h, &r)) return NULL;
     void **slots = corm__rel_slots(obj);
     if (h->rel_loaded & ((uint64_t)1 << r->slot)) {
         read_mark(h, r);
         return slots[r->slot];
     }
-    if (misuse_batch(h, r->name)) return NULL;
-    corm_batch *b = h->batch;
     if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O || r->kind == CORM_REL_REVERSE_O2O) {
-        corm__err_set(&b->db->err, CORM_MISUSE, "%s.%s is to-one", h->model->name, r->name);
-        corm__err_hint(&b->db->err, "use its object accessor (corm_related_at)");
+        corm_error e;
+        corm__err_set(&e, CORM_MISUSE, "%s.%s is to-one", h->model->name, r->name);
+        corm__err_hint(&e, "use its object accessor (corm_related_at)");
+        report(h, site, &e);
         return NULL;
     }
+    if (!h->batch) return no_batch(h, r, site);
+    corm_batch *b = h->batch;
     int a = auto_load(h, r, CORM_ORIGIN_SET, site);
     if (a) return a > 0 ? slots[r->slot] : NULL;
     corm__query q;
@@ -301,16 +349,18 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     related_query(h, r, &q, &leaf);
     corm_list *list = corm__arena_zalloc(b->arena, sizeof *list);
     if (!list) {
-        corm__err_set(&b->db->err, CORM_NOMEM, "out of memory loading %s.%s", h->model->name,
+        corm__err_set(&b->home->err, CORM_NOMEM, "out of memory loading %s.%s", h->model->name,
                       r->name);
         return NULL;
     }
     corm_site none = {0};
     const char *origin = origin_of(b->db, h->model, r, "set");
     corm__lazy_note(h, CORM_ORIGIN_SET, r->name);
-    if (corm__fetch(b->db, &q, b->arena, site, none, origin, &list->items, &list->n, NULL,
-                    &b->db->err) != CORM_OK)
-        return NULL;
+    corm_db *prev = corm__db_serve(b->db, b->home);
+    corm_rc rc = corm__fetch(b->db, &q, b->arena, site, none, origin, &list->items, &list->n, NULL,
+                             &b->home->err);
+    corm__db_serve(b->db, prev);
+    if (rc != CORM_OK) return NULL;
     slots[r->slot] = list;
     h->rel_loaded |= (uint64_t)1 << r->slot;
     return list;
@@ -320,12 +370,19 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
 {
     corm_obj *h;
     const corm_relation *r;
-    if (!check(obj, rel, &h, &r) || !h->batch) return NULL;
+    if (!check(obj, rel, site, "corm_related_qs_at", &h, &r)) return NULL;
+    if (!h->batch) return no_batch(h, r, site);
     corm__query q;
     struct corm_q leaf;
     related_query(h, r, &q, &leaf);
-    corm_qs *qs = corm_qs_new_at(h->batch->db, q.model, site);
-    if (qs) corm_filter(qs, leaf.lookup, leaf.value);
+    /* it reads where the object came from (its batch's db), and reports
+    ** to the handle the object's queryset was made on */
+    corm_qs *qs = corm__qs_new(h->batch->db, q.model, site);
+    if (qs) {
+        qs->home = h->batch->home;
+        qs->pinned = true;
+        corm_filter(qs, leaf.lookup, leaf.value);
+    }
     /* statements of querysets built here are this relation's (set_filter,
     ** set_count, set_exists) for the detector */
     corm_event tag;

@@ -28,7 +28,7 @@ void corm_using(corm_qs *qs, const char *alias)
 
 bool corm__qs_route(corm_qs *qs)
 {
-    if (qs->evaluated || !qs->db) return true;
+    if (qs->evaluated || !qs->db || (qs->pinned && !qs->using)) return true;
     if (!qs->home) qs->home = qs->db;
     corm_db *db = corm__db_route(qs->home, qs->q.model, qs->using, false, &qs->err);
     if (!db) return false;

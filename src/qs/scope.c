@@ -43,7 +43,7 @@ static bool value_fits(const corm_field *f, corm_vtype t)
 
 corm_rc corm_scope_set(corm_db *db, const char *name, corm_value v)
 {
-    if (!db) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
     corm__scope_env *env = &db->scopes;
     if (!name || !*name || strlen(name) >= sizeof env->vals[0].name) {
         corm__err_set(&db->err, CORM_INVALID, "corm_scope_set: no scope name");
@@ -116,7 +116,7 @@ corm_rc corm_scope_set(corm_db *db, const char *name, corm_value v)
 
 void corm_scope_clear(corm_db *db, const char *name)
 {
-    if (!db) return;
+    CORM__DB_ENTER(db, );
     corm__scope_env *env = &db->scopes;
     if (!name) {
         env->n = 0;

@@ -385,17 +385,54 @@ bool corm_is_loaded(const void *obj, const char *name)
     return f && !(h->deferred & ((uint64_t)1 << (f - h->model->fields)));
 }
 
+/* corm_load_field's error: on the handle the object's queryset was made
+** on; an object corm did not load has none, and the failure hook says it
+** (corm.h, "Errors"). */
+static corm_rc field_error(corm_obj *h, corm_site site, corm_error *e)
+{
+    if (h && h->batch) {
+        corm__err_copy(&h->batch->home->err, e);
+        return e->rc;
+    }
+    if (site.file) {
+        corm__strlcpy(e->file, site.file, sizeof e->file);
+        e->line = site.line;
+    }
+    char msg[1536];
+    corm__instr_fail(NULL, corm_error_format(e, msg, sizeof msg), site.file, site.line);
+    return e->rc;
+}
+
 corm_rc corm_load_field_at(void *obj, const char *name, corm_site site)
 {
     corm_obj *h = obj;
-    if (!h || !h->model || !name) return CORM_MISUSE;
+    corm_error e;
+    if (!h || !h->model || !name) {
+        corm__err_set(&e, CORM_MISUSE, "corm_load_field: %s",
+                      !name ? "no field name"
+                      : h   ? "not a model object"
+                            : "the object is NULL");
+        corm__err_hint(&e, "pass an object loaded by a queryset and a field name");
+        return field_error(h && h->model ? h : NULL, site, &e);
+    }
+    if (h->batch) corm__db_enter(h->batch->home);
     const corm_model *m = h->model;
     const corm_field *f = corm__model_field(m, name, strlen(name));
-    if (!f) return CORM_SCHEMA;
+    if (!f) {
+        corm__err_set(&e, CORM_SCHEMA, "%s has no field '%s'", m->name, name);
+        corm__err_hint(&e, "corm_field(obj, name) takes a field of the object's model");
+        return field_error(h, site, &e);
+    }
     uint64_t bit = (uint64_t)1 << (f - m->fields);
     if (!(h->deferred & bit)) return CORM_OK;
-    if (!h->batch) return CORM_MISUSE;
+    if (!h->batch) {
+        corm__err_set(&e, CORM_MISUSE, "%s.%s was not loaded and the %s was not loaded by corm",
+                      m->name, f->name, m->name);
+        corm__err_hint(&e, "load it with a queryset (corm_get) without only()/defer()");
+        return field_error(h, site, &e);
+    }
     corm_db *db = h->batch->db;
+    corm_db *home = h->batch->home;
     /* Django's refresh_from_db(fields=[name]): one query for one field */
     corm__query q;
     memset(&q, 0, sizeof q);
@@ -418,13 +455,15 @@ corm_rc corm_load_field_at(void *obj, const char *name, corm_site site)
     size_t n;
     corm_site none = {0};
     corm__lazy_note(obj, CORM_ORIGIN_DEFERRED, f->name);
+    corm_db *prev = corm__db_serve(db, home);
     corm_rc rc = corm__fetch(db, &q, h->batch->arena, site, none, o ? o : "deferred", &items, &n,
-                             NULL, &db->err);
+                             NULL, &home->err);
+    corm__db_serve(db, prev);
     if (rc != CORM_OK) return rc;
     if (n != 1) {
-        corm__err_set(&db->err, CORM_NOTFOUND, "%s with id %lld no longer exists", m->name,
+        corm__err_set(&home->err, CORM_NOTFOUND, "%s with id %lld no longer exists", m->name,
                       (long long)leaf.value.u.i);
-        corm__err_hint(&db->err, "the row was deleted after the object was loaded");
+        corm__err_hint(&home->err, "the row was deleted after the object was loaded");
         return CORM_NOTFOUND;
     }
     /* copy the one loaded field (and its NULL bit) into obj */

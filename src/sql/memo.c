@@ -18,6 +18,7 @@
 */
 #include "compile_int.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -110,6 +111,35 @@ static void put_scopes(keyw *k, const corm__query *q)
         put_byte(k, type);
     }
 }
+
+/*
+** The tripwire: every member of corm__query, and how shape_key covers it.
+** corm__query has no padding on LP64 (sql_int.h), so adding a member - or
+** taking a byte of spare_ for one - changes one side of this sum and stops
+** the build here.  Whoever does: make shape_key cover the new member (in
+** the key, or "not memoized when set"), then list it below.
+**   in the key:        model, where (put_q; an expression: not memoized),
+**                      order/norder, related/nrelated, only/nonly, defer,
+**                      order_set, reverse_order, distinct, unscoped and
+**                      scopes (put_scopes: which runtime values are set),
+**                      limit/offset (whether set; the numbers are bound)
+**   not memoized when set (their text depends on more): annots/nannots,
+**                      aggregate, values/nvalues, values_mode, via (with
+**                      via_from, via_keys, nvia_keys: prefetch keys)
+**   not a member:      spare_
+*/
+#if UINTPTR_MAX == UINT64_MAX
+#define M(f) sizeof(((corm__query *)0)->f)
+_Static_assert(sizeof(corm__query) ==
+                   M(model) + M(where) + M(order) + M(related) + M(offset) + M(limit) + M(annots) +
+                       M(values) + M(only) + M(via_from) + M(via) + M(via_keys) + M(nvia_keys) +
+                       M(scopes) + M(norder) + M(nrelated) + M(nannots) + M(nvalues) + M(nonly) +
+                       M(order_set) + M(reverse_order) + M(distinct) + M(aggregate) +
+                       M(values_mode) + M(defer) + M(unscoped) + M(spare_),
+               "corm__query changed: cover the new member in shape_key (src/sql/memo.c), then "
+               "add it to this list");
+#undef M
+#endif
 
 static bool shape_key(keyw *k, const corm__query *q, corm__sel_kind kind, const corm__dialect *d)
 {

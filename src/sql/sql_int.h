@@ -76,27 +76,20 @@ typedef struct corm__annot {
     struct corm_expr *e;
 } corm__annot;
 
-/* What a queryset asks for; strings and values live in the builder arena. */
+/* What a queryset asks for; strings and values live in the builder arena.
+** The compiled-SQL memo keys on it (src/sql/memo.c): a new member must go
+** into that key, and a compile-time tripwire there lists every member.
+** For the tripwire the struct has no padding (on LP64): 8-byte members,
+** then the ints, then the bools, then spare_ to fill the last word. */
 typedef struct corm__query {
     const corm_model *model;
-    struct corm_q *where; /* NULL: every row */
-    const char **order;   /* "-field" descending */
-    int norder;
-    bool order_set;       /* order_by called (even with nothing) */
-    bool reverse_order;   /* last(): flip every ordering term */
-    const char **related; /* select_related paths */
-    int nrelated;
+    struct corm_q *where;  /* NULL: every row */
+    const char **order;    /* "-field" descending */
+    const char **related;  /* select_related paths */
     int64_t offset, limit; /* limit < 0: none */
-    bool distinct;
-    corm__annot *annots; /* annotate(): extra columns, filterable */
-    int nannots;
-    bool aggregate;      /* aggregate(): one row of the annotations */
-    const char **values; /* values(): columns instead of objects */
-    int nvalues;
-    bool values_mode;
-    const char **only; /* only() fields, or defer() fields */
-    int nonly;
-    bool defer;
+    corm__annot *annots;   /* annotate(): extra columns, filterable */
+    const char **values;   /* values(): columns instead of objects */
+    const char **only;     /* only() fields, or defer() fields */
     /* Prefetch: only the rows related through `via` (a relation of
     ** via_from) to the parents whose keys are given - parent ids, or for a
     ** forward fk the key values.  The SELECT gets one more column, the
@@ -110,7 +103,15 @@ typedef struct corm__query {
     ** base model unless `unscoped`; runtime ones read their value from
     ** `scopes` (the db's, may be NULL: then they fail with CORM_MISUSE). */
     const corm__scope_env *scopes;
+    int norder, nrelated, nannots, nvalues, nonly;
+    bool order_set;     /* order_by called (even with nothing) */
+    bool reverse_order; /* last(): flip every ordering term */
+    bool distinct;
+    bool aggregate;   /* aggregate(): one row of the annotations */
+    bool values_mode; /* values() */
+    bool defer;       /* `only` lists defer() fields */
     bool unscoped;
+    unsigned char spare_[5]; /* padding, spelled out (see above) */
 } corm__query;
 
 typedef enum {

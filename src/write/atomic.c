@@ -61,7 +61,11 @@ int corm_tx_depth(const corm_db *db) { return db ? db->tx_depth : 0; }
 
 corm_rc corm_atomic(corm_db *db, corm_atomic_fn fn, void *ud)
 {
-    if (!db || !fn) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    if (!fn) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_atomic: the block function is NULL");
+        return CORM_MISUSE;
+    }
     corm_rc rc = corm_begin(db);
     if (rc != CORM_OK) return rc;
     int depth = db->tx_depth;

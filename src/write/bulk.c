@@ -417,7 +417,7 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     bulk b = {db, db->dialect, NULL, site, objs, "", ""};
     corm_rc rc = check_objs(db, objs, "corm_bulk_create", &b.m);
     if (rc != CORM_OK) return rc;
-    if (!b.d) {
+    if (CORM_NEVER(!b.d)) {
         corm__err_set(&db->err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;
     }
@@ -564,10 +564,19 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     return rc;
 }
 
+/* The bulk entry points' one misuse before they look at the objects. */
+static corm_rc null_array(corm_db *db, const char *what)
+{
+    corm__err_set(&db->err, CORM_MISUSE, "%s: the array is NULL and n > 0", what);
+    corm__err_hint(&db->err, "pass n objects, or n = 0");
+    return CORM_MISUSE;
+}
+
 corm_rc corm_bulk_create_at(corm_db *db, void *const *objs, size_t n, const corm_bulk_opts *opts,
                             corm_site site)
 {
-    if (n && !objs) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    if (n && !objs) return null_array(db, "corm_bulk_create");
     corm__objs o = {.ptrs = objs, .n = n};
     return bulk_create(db, &o, opts, site);
 }
@@ -575,15 +584,13 @@ corm_rc corm_bulk_create_at(corm_db *db, void *const *objs, size_t n, const corm
 corm_rc corm_bulk_create_array_at(corm_db *db, void *array, size_t n, const corm_bulk_opts *opts,
                                   corm_site site)
 {
-    if (n && !array) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    if (n && !array) return null_array(db, "corm_bulk_create_array");
     const corm_obj *h = array;
     if (n && (!h->model || !h->model->size)) {
-        if (db) {
-            corm__err_set(&db->err, CORM_MISUSE,
-                          "corm_bulk_create_array: the first object has "
-                          "no model");
-            corm__err_hint(&db->err, "initialize every element with CORM_NEW(Model)");
-        }
+        corm__err_set(&db->err, CORM_MISUSE,
+                      "corm_bulk_create_array: the first object has no model");
+        corm__err_hint(&db->err, "initialize every element with CORM_NEW(Model)");
         return CORM_MISUSE;
     }
     corm__objs o = {.base = array, .n = n, .stride = n ? h->model->size : 0};
@@ -645,7 +652,7 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
     if (objs->n == 0) return 0;
     bulk b = {db, db->dialect, NULL, site, objs, "", ""};
     if (check_objs(db, objs, "corm_bulk_update", &b.m) != CORM_OK) return -1;
-    if (!b.d) {
+    if (CORM_NEVER(!b.d)) {
         corm__err_set(&db->err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
         return -1;
     }
@@ -783,7 +790,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
 int64_t corm_bulk_update_at(corm_db *db, void *const *objs, size_t n, const char *const *fields,
                             const corm_bulk_opts *opts, corm_site site)
 {
-    if (n && !objs) return -1;
+    CORM__DB_ENTER(db, -1);
+    if (n && !objs) return null_array(db, "corm_bulk_update"), -1;
     corm__objs o = {.ptrs = objs, .n = n};
     return bulk_update(db, &o, fields, opts, site);
 }
@@ -791,9 +799,15 @@ int64_t corm_bulk_update_at(corm_db *db, void *const *objs, size_t n, const char
 int64_t corm_bulk_update_array_at(corm_db *db, void *array, size_t n, const char *const *fields,
                                   const corm_bulk_opts *opts, corm_site site)
 {
-    if (n && !array) return -1;
+    CORM__DB_ENTER(db, -1);
+    if (n && !array) return null_array(db, "corm_bulk_update_array"), -1;
     const corm_obj *h = array;
-    if (n && (!h->model || !h->model->size)) return -1;
+    if (n && (!h->model || !h->model->size)) {
+        corm__err_set(&db->err, CORM_MISUSE,
+                      "corm_bulk_update_array: the first object has no generated model");
+        corm__err_hint(&db->err, "pass an array of loaded objects (Book books[n])");
+        return -1;
+    }
     corm__objs o = {.base = array, .n = n, .stride = n ? h->model->size : 0};
     return bulk_update(db, &o, fields, opts, site);
 }

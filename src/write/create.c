@@ -19,6 +19,7 @@ static void *adopt(corm_qs *qs, const void *src)
     void *dst = batch ? corm__arena_alloc(a, m->size) : NULL;
     if (!dst) return NULL;
     memcpy(dst, src, m->size);
+    batch->home = qs->home ? qs->home : qs->db; /* where its accessors report */
     corm_obj *h = dst;
     h->batch = batch;
     h->rel_loaded = 0;
@@ -77,6 +78,7 @@ static corm_rc insert(corm_db *db, void *obj, corm_site site)
 
 void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created, corm_site site)
 {
+    CORM__QS_ENTER(qs);
     if (created) *created = false;
     if (!qs || qs->err.rc != CORM_OK || !same_model(qs, init, "corm_get_or_create")) return NULL;
     void *obj;
@@ -97,7 +99,7 @@ void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created, corm_site si
         qs->db->err = keep;
     }
     if (rc != CORM_OK) {
-        corm__err_copy(&qs->err, &qs->db->err);
+        corm__err_take(&qs->err, &qs->db->err);
         return NULL;
     }
     obj = adopt(qs, init);
@@ -112,6 +114,7 @@ void *corm_get_or_create_at(corm_qs *qs, void *init, bool *created, corm_site si
 void *corm_update_or_create_at(corm_qs *qs, void *obj, const char *const *fields, bool *created,
                                corm_site site)
 {
+    CORM__QS_ENTER(qs);
     if (created) *created = false;
     if (!qs || qs->err.rc != CORM_OK || !same_model(qs, obj, "corm_update_or_create")) return NULL;
     const corm_model *m = qs->q.model;
@@ -131,7 +134,7 @@ void *corm_update_or_create_at(corm_qs *qs, void *obj, const char *const *fields
     if (!found) {
         corm_rc rc = insert(qs->db, obj, site);
         if (rc != CORM_OK) {
-            corm__err_copy(&qs->err, &qs->db->err);
+            corm__err_take(&qs->err, &qs->db->err);
             return NULL;
         }
         found = adopt(qs, obj);
@@ -173,7 +176,7 @@ void *corm_update_or_create_at(corm_qs *qs, void *obj, const char *const *fields
     static const char *const none[] = {NULL};
     corm_rc rc = corm__update_obj(qs->db, found, fields ? fields : none, site);
     if (rc != CORM_OK) {
-        corm__err_copy(&qs->err, &qs->db->err);
+        corm__err_take(&qs->err, &qs->db->err);
         return NULL;
     }
     return found;

@@ -449,7 +449,7 @@ static corm_rc collector_init(collector *c, corm_db *db, const corm_model *m, co
     c->site = site;
     c->schema = m->schema;
     c->d = db->dialect;
-    if (!c->d || !c->schema) {
+    if (CORM_NEVER(!c->d || !c->schema)) {
         corm__err_set(&db->err, CORM_MISUSE, "delete: no SQL dialect or schema for %s", m->name);
         return CORM_MISUSE;
     }
@@ -494,6 +494,7 @@ corm_rc corm__delete_ids(corm_db *db, const corm_model *m, const int64_t *ids, s
 
 int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
 {
+    CORM__QS_ENTER(qs);
     if (!qs || qs->err.rc != CORM_OK) return -1;
     const corm__query *q = &qs->q;
     if (!q->model) {
@@ -557,7 +558,7 @@ int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
     corm__compiled_free(&cp);
     collector_free(&c);
     if (rc != CORM_OK) {
-        corm__err_copy(&qs->err, &db->err);
+        corm__err_take(&qs->err, &db->err);
         return -1;
     }
     return deleted;

@@ -9,6 +9,7 @@
 
 int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_site site)
 {
+    CORM__QS_ENTER(qs);
     if (!qs || qs->err.rc != CORM_OK) return -1;
     const corm__query *q = &qs->q;
     const corm_model *m = q->model;
@@ -27,7 +28,7 @@ int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_sit
         return -1;
     }
     const corm__dialect *d = qs->db->dialect;
-    if (!d) {
+    if (CORM_NEVER(!d)) {
         corm__err_set(&qs->err, CORM_MISUSE, "no SQL dialect for %s", qs->db->be->vendor);
         return -1;
     }
@@ -42,7 +43,7 @@ int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_sit
             corm__objs none = {0};
             corm__constraint_explain(qs->db, m, "update", &none, 0, 0, false);
         }
-        if (rc != CORM_OK) corm__err_copy(&qs->err, &qs->db->err);
+        if (rc != CORM_OK) corm__err_take(&qs->err, &qs->db->err);
     }
     corm__compiled_free(&cp);
     return rc == CORM_OK ? changed : -1;

@@ -46,7 +46,7 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
     const corm_model *m = h->model;
     int64_t *id = (int64_t *)corm__field_ptr(obj, &m->fields[0]);
     const corm__dialect *d = db->dialect;
-    if (!d) {
+    if (CORM_NEVER(!d)) {
         corm__err_set(&db->err, CORM_MISUSE, "no SQL dialect for %s", db->be->vendor);
         return CORM_MISUSE;
     }
@@ -130,6 +130,7 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
 
 corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
 {
+    CORM__DB_ENTER(db, CORM_MISUSE);
     if (!check_obj(db, obj, "corm_save")) return CORM_MISUSE;
     const corm_obj *h = obj;
     bool insert = *(const int64_t *)corm__field_ptr(obj, &h->model->fields[0]) == 0;
@@ -138,6 +139,7 @@ corm_rc corm_save_at(corm_db *db, void *obj, corm_site site)
 
 corm_rc corm_create_at(corm_db *db, void *obj, corm_site site)
 {
+    CORM__DB_ENTER(db, CORM_MISUSE);
     if (!check_obj(db, obj, "corm_create")) return CORM_MISUSE;
     const corm_obj *h = obj;
     bool with_id = *(const int64_t *)corm__field_ptr(obj, &h->model->fields[0]) != 0;
@@ -156,6 +158,7 @@ corm_rc corm__update_obj(corm_db *db, void *obj, const char *const *names, corm_
 
 corm_rc corm_delete_at(corm_db *db, void *obj, corm_site site)
 {
+    CORM__DB_ENTER(db, CORM_MISUSE);
     if (!check_obj(db, obj, "corm_delete")) return CORM_MISUSE;
     corm_obj *h = obj;
     const corm_model *m = h->model;
@@ -174,7 +177,14 @@ corm_rc corm_delete_at(corm_db *db, void *obj, corm_site site)
 
 corm_rc corm_m2m_add_at(corm_db *db, void *obj, int rel, const void *other, corm_site site)
 {
-    if (!check_obj(db, obj, "corm_m2m_add") || !other) return CORM_MISUSE;
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    if (!check_obj(db, obj, "corm_m2m_add")) return CORM_MISUSE;
+    if (!other || !((const corm_obj *)other)->model) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_m2m_add: the other object is %s",
+                      other ? "not a model object" : "NULL");
+        corm__err_hint(&db->err, "pass a saved object of the relation's model");
+        return CORM_MISUSE;
+    }
     corm_obj *h = obj;
     const corm_model *m = h->model;
     if (rel < 0 || rel >= m->nrels ||

@@ -711,9 +711,28 @@ static void test_unused_eager(void **state)
 
 /* ------------------------------------------------------------ modes */
 
+/* A failure hook that records and returns (the accessor then returns NULL
+** with the error on the db). */
+static struct {
+    int calls;
+    char msg[2048];
+    const char *file;
+    int line;
+} failed;
+static void record_fail(void *ud, const char *msg, const char *file, int line)
+{
+    (void)ud;
+    failed.calls++;
+    snprintf(failed.msg, sizeof failed.msg, "%s", msg);
+    failed.file = file;
+    failed.line = line;
+}
+
 static void test_strict_mode(void **state)
 {
     (void)state;
+    memset(&failed, 0, sizeof failed);
+    corm_instr_on_fail(corm_db_instr(db), record_fail, NULL);
     corm_capture *c = corm_capture_begin(db, "strict");
     corm_capture_set_mode(c, CORM_NPLUSONE_STRICT);
     assert_int_equal(corm_instr_mode(corm_db_instr(db)), CORM_NPLUSONE_STRICT);
@@ -731,6 +750,18 @@ static void test_strict_mode(void **state)
     }
     assert_non_null(got[0]);
     assert_null(got[1]);
+    /* the refusal went to the failure hook, with both sites and the fix */
+    assert_int_equal(failed.calls, 1);
+    assert_string_equal(failed.file, __FILE__);
+    assert_int_equal(failed.line, line);
+    assert_non_null(strstr(failed.msg, "N+1 query refused (CORM_NPLUSONE=strict): Book.author"));
+    assert_non_null(strstr(failed.msg, at(line)));
+    char want[512];
+    snprintf(want, sizeof want, "queryset built at %s (test_strict_mode)", at(built));
+    assert_non_null(strstr(failed.msg, want));
+    snprintf(want, sizeof want, "fix: %s", fix("corm_select_related(qs, \"author\")", built));
+    assert_non_null(strstr(failed.msg, want));
+    /* the hook returned: the accessor's NULL and the error on the db */
     const corm_error *e = corm_db_error(db);
     assert_int_equal(e->rc, CORM_MISUSE);
     assert_non_null(strstr(e->message, "N+1 query refused"));
@@ -749,6 +780,8 @@ static void test_strict_mode(void **state)
     assert_int_equal(f->count, 2);
     corm_capture_free(c);
     corm_qs_free(qs);
+    assert_int_equal(failed.calls, 1);
+    corm_instr_on_fail(corm_db_instr(db), corm_assert_fail_hook, NULL); /* test_db_open's */
     assert_int_equal(corm_instr_mode(corm_db_instr(db)), CORM_NPLUSONE_LOG);
 }
 

@@ -173,12 +173,41 @@ static void test_pool_with_replica(void **state)
     corm_pool_close(p);
 }
 
+/* A lazy load of an object read from the replica runs on the replica;
+** when it fails, the error is on the handle the program holds (db), not
+** on the replica's internal one. */
+static void test_lazy_load_error_on_callers_handle(void **state)
+{
+    (void)state;
+    wait_caught_up();
+    corm_set_router(db, corm_router_replica, "replica");
+    corm_qs *qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    Book *b = corm_first(qs); /* from the replica */
+    assert_non_null(b);
+    /* the replica's session stops finding the tables */
+    exec_ok(replica, "SET search_path TO pg_catalog");
+    assert_null(book_author(b));
+    const corm_error *e = corm_db_error(db);
+    assert_int_not_equal(e->rc, CORM_OK);
+    assert_string_equal(e->sqlstate, "42P01"); /* undefined_table */
+    assert_non_null(strstr(e->sql, "\"author\""));
+    assert_int_equal(corm_db_error(replica)->rc, CORM_OK);
+    exec_ok(replica, "RESET search_path");
+    /* the next call that works clears it */
+    assert_string_equal(book_author(b)->name, "Victor Hugo");
+    assert_int_equal(corm_db_error(db)->rc, CORM_OK);
+    corm_qs_free(qs);
+    corm_set_router(db, NULL, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_streaming_replica),
         cmocka_unit_test(test_lag_read_after_write),
         cmocka_unit_test(test_pool_with_replica),
+        cmocka_unit_test(test_lazy_load_error_on_callers_handle),
     };
     return cmocka_run_group_tests_name("replica", tests, setup, teardown);
 }

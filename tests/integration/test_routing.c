@@ -154,11 +154,74 @@ static void test_router(void **state)
     assert_int_equal(books(corm_all(db, Book)), 6);
 }
 
+/* A lazy load of an object read from the replica runs there, and its
+** error lands on the handle the program used (db), never on the
+** replica's internal one; so does a deferred field's, and an auto-mode
+** batch load's. */
+static void test_errors_on_the_callers_handle(void **state)
+{
+    (void)state;
+    corm_db *replica = corm_db_alias(db, "replica");
+    corm_set_router(db, corm_router_replica, "replica");
+    corm_qs *qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_int_equal(corm_qs_len(qs), 7); /* read from the replica */
+    corm_qs *deferred = corm_all(db, Book);
+    corm_only(deferred, "title");
+    corm_order_by(deferred, "id");
+    assert_int_equal(corm_eval(deferred), CORM_OK);
+    assert_int_equal(corm_qs_len(deferred), 7);
+    assert_int_equal(corm_exec(replica, "ALTER TABLE author RENAME TO author_gone"), CORM_OK);
+
+    Book *b = corm_qs_at(qs, 0);
+    assert_null(book_author(b));
+    const corm_error *e = corm_db_error(db);
+    assert_int_not_equal(e->rc, CORM_OK);
+    assert_non_null(strstr(e->sql, "\"author\""));
+    assert_int_equal(corm_db_error(replica)->rc, CORM_OK);
+    /* a related set of a replica object: the same */
+    corm_qs *authors = corm_all(db, Country);
+    corm_order_by(authors, "id");
+    assert_int_equal(corm_eval(authors), CORM_OK);
+    assert_null(country_authors(corm_qs_at(authors, 0)));
+    assert_int_not_equal(corm_db_error(db)->rc, CORM_OK);
+    assert_int_equal(corm_db_error(replica)->rc, CORM_OK);
+    /* auto mode loads the relation for the whole result: the same */
+    corm_nplusone_mode(replica, CORM_NPLUSONE_AUTO);
+    assert_null(book_author(corm_qs_at(qs, 1)));
+    assert_int_not_equal(corm_db_error(db)->rc, CORM_OK);
+    assert_int_equal(corm_db_error(replica)->rc, CORM_OK);
+    corm_nplusone_mode(replica, CORM_NPLUSONE_LOG);
+    assert_int_equal(corm_exec(replica, "ALTER TABLE author_gone RENAME TO author"), CORM_OK);
+
+    /* a deferred field of a replica object */
+    assert_int_equal(corm_exec(replica, "ALTER TABLE book RENAME TO book_gone"), CORM_OK);
+    Book *d = corm_qs_at(deferred, 0);
+    assert_int_not_equal(corm_load_field_at(d, "pages", CORM_SITE), CORM_OK);
+    assert_int_not_equal(corm_db_error(db)->rc, CORM_OK);
+    assert_non_null(strstr(corm_db_error(db)->sql, "\"book\""));
+    assert_int_equal(corm_db_error(replica)->rc, CORM_OK);
+    assert_int_equal(corm_exec(replica, "ALTER TABLE book_gone RENAME TO book"), CORM_OK);
+
+    /* the next call that works clears it, and the load works again */
+    Author *a = book_author(b);
+    assert_non_null(a);
+    assert_string_equal(a->name, "Victor Hugo");
+    assert_int_equal(corm_db_error(db)->rc, CORM_OK);
+    assert_int_equal(corm_field(d, pages), 1400);
+    corm_qs_free(authors);
+    corm_qs_free(deferred);
+    corm_qs_free(qs);
+    corm_set_router(db, NULL, NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_attach_and_using),
         cmocka_unit_test(test_router),
+        cmocka_unit_test(test_errors_on_the_callers_handle),
     };
     return cmocka_run_group_tests_name("routing", tests, setup, teardown);
 }

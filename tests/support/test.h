@@ -20,7 +20,8 @@
 #include <corm.h>
 #include "bookstore.h"
 
-/* A migrated database, filled with the fixture below.  CORM_TEST_DB picks
+/* A migrated database, filled with the fixture below, whose failure hook
+** (strict mode) is cmocka's, through CORM_ASSERT_FAIL.  CORM_TEST_DB picks
 ** the backend: unset or "sqlite", a file in a fresh temporary directory; a
 ** postgresql:// url (tools/pg-test-server.sh), a fresh schema on that
 ** server, used through search_path, dropped by test_db_close. */
