@@ -1188,6 +1188,8 @@ CORM_API void corm_metrics_reset(corm_instr *in);
 */
 CORM_API uint64_t corm_sql_fingerprint(const char *sql, char *normalized, size_t size);
 
+#include <corm/migrate.h> /* schema evolution: makemigrations, migrate, sqlmigrate */
+
 #ifdef __cplusplus
 }
 #endif
