@@ -78,8 +78,7 @@ int cli_makemigrations(int argc, char **argv)
     }
     char *fname = NULL, *text = NULL;
     int code = 0;
-    if (corm_makemigrations(ms, s, o.renames, o.nrenames, o.name, &fname, &text, &err) !=
-        CORM_OK) {
+    if (corm_makemigrations(ms, s, o.renames, o.nrenames, o.name, &fname, &text, &err) != CORM_OK) {
         cli_print_error(&err);
         code = 1;
     } else if (!fname) {

@@ -122,13 +122,14 @@ static corm_rc apply_renames(det *d, corm__state *from, const corm__state *to,
         }
         corm__op *op;
         if (dot) {
-            op = new_op(d, CORM__OP_RENAME_FIELD,
-                        corm__arena_strndup(d->a, r, (size_t)(dot - r)));
+            op = new_op(d, CORM__OP_RENAME_FIELD, corm__arena_strndup(d->a, r, (size_t)(dot - r)));
             if (op) op->name = corm__arena_strndup(d->a, dot + 1, (size_t)(colon - dot - 1));
         } else {
-            op = new_op(d, CORM__OP_RENAME_MODEL, corm__arena_strndup(d->a, r, (size_t)(colon - r)));
+            op =
+                new_op(d, CORM__OP_RENAME_MODEL, corm__arena_strndup(d->a, r, (size_t)(colon - r)));
         }
-        if (!op || !op->model || (dot && !op->name) || !(op->to = corm__arena_strdup(d->a, colon + 1)))
+        if (!op || !op->model || (dot && !op->name) ||
+            !(op->to = corm__arena_strdup(d->a, colon + 1)))
             return nomem(d->err);
         const corm__smodel *m = find(from, op->model);
         if (!m) {
@@ -206,8 +207,8 @@ corm_rc corm__autodetect(corm_arena *a, const corm__state *from0, const corm__st
                 const char *k;
                 size_t n = corm__line_key(l, &k);
                 if (line_with_key(tm, k, n)) continue;
-                corm__op *op = new_op(&d, pass == 0 ? CORM__OP_REMOVE_INDEX : CORM__OP_REMOVE_FIELD,
-                                      fm->name);
+                corm__op *op =
+                    new_op(&d, pass == 0 ? CORM__OP_REMOVE_INDEX : CORM__OP_REMOVE_FIELD, fm->name);
                 if (!op || !op_line(&d, op, l, 0)) return nomem(err);
             }
         }

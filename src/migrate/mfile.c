@@ -87,8 +87,8 @@ static bool add_op_line(corm_arena *a, corm__op *op, int *cap, const char *line)
     return true;
 }
 
-corm_rc corm__mfile_parse(corm_migrations *ms, const char *text, const char *path,
-                          const char *name, corm_error *err)
+corm_rc corm__mfile_parse(corm_migrations *ms, const char *text, const char *path, const char *name,
+                          corm_error *err)
 {
     corm_arena *a = &ms->arena;
     if (ms->nmigs == ms->cap) {
@@ -331,8 +331,9 @@ corm_migrations *corm_migrations_load(const char *dir, corm_error *err)
         char *text = read_file(corm__buf_cstr(&path), err);
         char name[256];
         snprintf(name, sizeof name, "%.*s", (int)(strlen(fn) - strlen(EXT)), fn);
-        rc = text ? corm__mfile_parse(ms, text, corm__buf_cstr(&path), name, err)
-                  : err->rc ? err->rc : CORM_IO;
+        rc = text      ? corm__mfile_parse(ms, text, corm__buf_cstr(&path), name, err)
+             : err->rc ? err->rc
+                       : CORM_IO;
         corm__free(text);
         corm__buf_free(&path);
     }

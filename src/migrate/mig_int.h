@@ -96,8 +96,8 @@ bool corm__line_is_field(const char *line);
 bool corm__line_is_index(const char *line);
 
 /* Migration files: parse one (text of path), write one (text to out). */
-corm_rc corm__mfile_parse(corm_migrations *ms, const char *text, const char *path,
-                          const char *name, corm_error *err);
+corm_rc corm__mfile_parse(corm_migrations *ms, const char *text, const char *path, const char *name,
+                          corm_error *err);
 void corm__mfile_write(const corm__migration *m, corm_buf *out);
 
 /* The autodetector: the operations from state `from` to schema `to`.

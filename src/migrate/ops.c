@@ -115,7 +115,8 @@ static corm_rc rebuild(const corm__dialect *d, const corm_model *mb, const corm_
                 corm__buf_adds(&sel, ", ");
             }
             corm__sql_ident(&b, fa->column);
-            bool fill = (fb->flags & CORM_FF_NULL) && !(fa->flags & CORM_FF_NULL) && fa->default_sql;
+            bool fill =
+                (fb->flags & CORM_FF_NULL) && !(fa->flags & CORM_FF_NULL) && fa->default_sql;
             if (fill) corm__buf_adds(&sel, "COALESCE(");
             corm__sql_ident(&sel, fb->column);
             if (fill) corm__buf_addf(&sel, ", %s)", fa->default_sql);
@@ -204,8 +205,9 @@ static corm_rc add_field(const corm__dialect *d, const corm_model *mb, const cor
         corm__buf_init(&msg);
         stmt2(&q, "SELECT 1 FROM ", mb->table, NULL, NULL);
         corm__buf_adds(&q, " LIMIT 1");
-        corm__buf_addf(&msg, "cannot add NOT NULL field %s.%s without a default: table \"%s\" has "
-                             "rows",
+        corm__buf_addf(&msg,
+                       "cannot add NOT NULL field %s.%s without a default: table \"%s\" has "
+                       "rows",
                        ma->name, f->name, mb->table);
         add_check(out, 'N', corm__buf_cstr(&q), corm__buf_cstr(&msg));
         corm__buf_free(&q);
@@ -214,8 +216,8 @@ static corm_rc add_field(const corm__dialect *d, const corm_model *mb, const cor
     bool unique = (f->flags & CORM_FF_UNIQUE) || f->type == CORM_FT_O2O;
     bool rel = f->type == CORM_FT_FK || f->type == CORM_FT_O2O;
     bool volatile_default = f->default_sql && strncmp(f->default_sql, "CURRENT_", 8) == 0;
-    if (is_sqlite(d) && (unique || (rel && !nullable) || volatile_default ||
-                         (!nullable && !f->default_sql)))
+    if (is_sqlite(d) &&
+        (unique || (rel && !nullable) || volatile_default || (!nullable && !f->default_sql)))
         return rebuild(d, mb, ma, out, err);
     corm_buf b;
     corm__buf_init(&b);
@@ -319,9 +321,7 @@ static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const c
         if (m2m_of(mb, name) && m2m_of(ma, name)) return CORM_OK; /* related_name: no SQL */
         return missing(err, "field", name);
     }
-    if (!(fb->flags & CORM_FF_NULL) && (fa->flags & CORM_FF_NULL)) {
-        /* fine */
-    }
+    if (!(fb->flags & CORM_FF_NULL) && (fa->flags & CORM_FF_NULL)) { /* fine */ }
     if (is_sqlite(d)) {
         /* a change the table does not see (on_delete, related_name) needs no rebuild */
         corm_buf cb, ca;
@@ -395,7 +395,8 @@ static corm_rc rename_joins(const corm_model *mb, const corm_model *ma, corm__dd
                 ra = &ma->rels[j];
         if (!ra) continue;
         rc = rename_table(rb->through, ra->through, out, err);
-        if (rc == CORM_OK) rc = rename_column(ra->through, rb->through_src, ra->through_src, out, err);
+        if (rc == CORM_OK)
+            rc = rename_column(ra->through, rb->through_src, ra->through_src, out, err);
     }
     return rc;
 }
@@ -405,11 +406,16 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
                      corm_error *err)
 {
     static const corm__opkind inverse[CORM__OP_COUNT] = {
-        [CORM__OP_CREATE_MODEL] = CORM__OP_DROP_MODEL, [CORM__OP_DROP_MODEL] = CORM__OP_CREATE_MODEL,
-        [CORM__OP_ADD_FIELD] = CORM__OP_REMOVE_FIELD,  [CORM__OP_REMOVE_FIELD] = CORM__OP_ADD_FIELD,
-        [CORM__OP_ALTER_FIELD] = CORM__OP_ALTER_FIELD, [CORM__OP_RENAME_FIELD] = CORM__OP_RENAME_FIELD,
-        [CORM__OP_RENAME_MODEL] = CORM__OP_RENAME_MODEL, [CORM__OP_ADD_INDEX] = CORM__OP_REMOVE_INDEX,
-        [CORM__OP_REMOVE_INDEX] = CORM__OP_ADD_INDEX,  [CORM__OP_ALTER_MODEL] = CORM__OP_ALTER_MODEL};
+        [CORM__OP_CREATE_MODEL] = CORM__OP_DROP_MODEL,
+        [CORM__OP_DROP_MODEL] = CORM__OP_CREATE_MODEL,
+        [CORM__OP_ADD_FIELD] = CORM__OP_REMOVE_FIELD,
+        [CORM__OP_REMOVE_FIELD] = CORM__OP_ADD_FIELD,
+        [CORM__OP_ALTER_FIELD] = CORM__OP_ALTER_FIELD,
+        [CORM__OP_RENAME_FIELD] = CORM__OP_RENAME_FIELD,
+        [CORM__OP_RENAME_MODEL] = CORM__OP_RENAME_MODEL,
+        [CORM__OP_ADD_INDEX] = CORM__OP_REMOVE_INDEX,
+        [CORM__OP_REMOVE_INDEX] = CORM__OP_ADD_INDEX,
+        [CORM__OP_ALTER_MODEL] = CORM__OP_ALTER_MODEL};
     corm__opkind k = backwards ? inverse[op->kind] : op->kind;
     const char *name_b = op->model, *name_a = op->model;
     if (op->kind == CORM__OP_RENAME_MODEL) {
@@ -419,7 +425,8 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
     const corm_model *mb = corm_schema_model(before, name_b);
     const corm_model *ma = corm_schema_model(after, name_a);
     bool need_b = k != CORM__OP_CREATE_MODEL, need_a = k != CORM__OP_DROP_MODEL;
-    if ((need_b && !mb) || (need_a && !ma)) return missing(err, "model", need_b && !mb ? name_b : name_a);
+    if ((need_b && !mb) || (need_a && !ma))
+        return missing(err, "model", need_b && !mb ? name_b : name_a);
     const char *line = op->nlines ? op->lines[0] : "";
     if (line[0] == '-' || line[0] == '+') line++;
     char key[128];
@@ -434,7 +441,8 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
     case CORM__OP_REMOVE_FIELD: return remove_field(d, mb, ma, key, out, err);
     case CORM__OP_ALTER_FIELD: return alter_field(d, mb, ma, key, out, err);
     case CORM__OP_RENAME_FIELD: {
-        const char *fb_name = backwards ? op->to : op->name, *fa_name = backwards ? op->name : op->to;
+        const char *fb_name = backwards ? op->to : op->name,
+                   *fa_name = backwards ? op->name : op->to;
         const corm_field *fb = field_of(mb, fb_name), *fa = field_of(ma, fa_name);
         if (fb && fa) return rename_column(ma->table, fb->column, fa->column, out, err);
         const corm_relation *rb = m2m_of(mb, fb_name), *ra = m2m_of(ma, fa_name);
@@ -483,7 +491,8 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
         if (corm__ddl_index_is_constraint(ix)) {
             stmt2(&b, "ALTER TABLE ", mb->table, " DROP CONSTRAINT ", ix->name);
         } else {
-            corm__buf_adds(&b, op->concurrently && !is_sqlite(d) ? "DROP INDEX CONCURRENTLY " : "DROP INDEX ");
+            corm__buf_adds(&b, op->concurrently && !is_sqlite(d) ? "DROP INDEX CONCURRENTLY "
+                                                                 : "DROP INDEX ");
             corm__sql_ident(&b, ix->name);
         }
         corm_rc rc = push(out, &b, err);

@@ -53,10 +53,12 @@ static corm_rc applied(corm_db *db, corm_vec *out)
     corm__sql_ident(&q, "id");
     corm__cursor cur;
     corm_site none = {0};
-    corm_rc rc = corm__db_query(db, &cur, corm__buf_cstr(&q), NULL, 0, CORM__LIB_SITE, none,
-                                "migrate");
-    corm__buf_free(&q);
-    if (rc != CORM_OK) return rc;
+    corm_rc rc =
+        corm__db_query(db, &cur, corm__buf_cstr(&q), NULL, 0, CORM__LIB_SITE, none, "migrate");
+    if (rc != CORM_OK) {
+        corm__buf_free(&q);
+        return rc;
+    }
     for (;;) {
         bool row = false;
         rc = corm__cursor_step(&cur, &row);
@@ -71,7 +73,8 @@ static corm_rc applied(corm_db *db, corm_vec *out)
             break;
         }
     }
-    corm__cursor_close(&cur);
+    corm__cursor_close(&cur); /* before its SQL goes */
+    corm__buf_free(&q);
     return rc;
 }
 
@@ -88,8 +91,8 @@ static int applied_prefix(corm_db *db, const corm_migrations *ms, const corm_vec
     for (size_t i = 0; i < names->n; i++) {
         const char *n = names->p[i];
         if ((int)i >= ms->nmigs || strcmp(ms->migs[i].name, n) != 0) {
-            corm__err_set(&db->err, CORM_SCHEMA,
-                          "the database has migration %s applied, which %s", n,
+            corm__err_set(&db->err, CORM_SCHEMA, "the database has migration %s applied, which %s",
+                          n,
                           (int)i >= ms->nmigs ? "this program's migrations do not have"
                                               : "is not next in this program's migrations");
             corm__err_hint(&db->err, "the database was migrated by another version of the "
@@ -120,8 +123,8 @@ static corm_rc record(corm_db *db, const char *name, uint32_t hash, bool add)
         corm__sql_param(&b, d, 1);
     }
     corm_value p[2] = {corm_text(name), corm_int((int64_t)hash)};
-    corm_rc rc = corm__db_run(db, corm__buf_cstr(&b), p, add ? 2 : 1, CORM__LIB_SITE, "migrate",
-                              NULL);
+    corm_rc rc =
+        corm__db_run(db, corm__buf_cstr(&b), p, add ? 2 : 1, CORM__LIB_SITE, "migrate", NULL);
     corm__buf_free(&b);
     return rc;
 }
@@ -276,8 +279,7 @@ static corm_rc lock_db(corm_db *db, bool tx)
 
 /* Apply (or unapply) migration i: CORM_OK, also when another process did it
 ** first. */
-static corm_rc step(corm_db *db, const corm_migrations *ms, int i, bool backwards,
-                    unsigned flags)
+static corm_rc step(corm_db *db, const corm_migrations *ms, int i, bool backwards, unsigned flags)
 {
     const corm__migration *m = &ms->migs[i];
     corm__ddl sql;
@@ -356,7 +358,8 @@ static corm_rc step(corm_db *db, const corm_migrations *ms, int i, bool backward
         corm__cursor_close(&cur);
     }
     if (rc == CORM_OK && todo) rc = record(db, m->name, hash, !backwards);
-    if (rc == CORM_OK) rc = tx ? run(db, "COMMIT") : run(db, "SELECT pg_advisory_unlock(" PG_LOCK_KEY ")");
+    if (rc == CORM_OK)
+        rc = tx ? run(db, "COMMIT") : run(db, "SELECT pg_advisory_unlock(" PG_LOCK_KEY ")");
     if (rc != CORM_OK) {
         roll_back(db);
         if (!tx && !sqlite(db)) {
@@ -460,7 +463,8 @@ corm_rc corm_sqlmigrate(corm_db *db, const corm_migrations *ms, const char *name
     if (rc == CORM_OK) {
         if (!tx) corm__buf_adds(&b, "-- runs outside a transaction: CREATE INDEX CONCURRENTLY\n");
         else corm__buf_adds(&b, "BEGIN;\n");
-        if (!sqlite(db) && m->lock_timeout) corm__buf_addf(&b, "SET LOCAL lock_timeout = '%s';\n", m->lock_timeout);
+        if (!sqlite(db) && m->lock_timeout)
+            corm__buf_addf(&b, "SET LOCAL lock_timeout = '%s';\n", m->lock_timeout);
         if (!sqlite(db) && m->statement_timeout)
             corm__buf_addf(&b, "SET LOCAL statement_timeout = '%s';\n", m->statement_timeout);
         for (size_t k = 0; k < corm__ddl_count(&sql); k++) {
@@ -513,8 +517,9 @@ corm_rc corm_migrations_check(corm_db *db, const corm_migrations *ms)
     corm__err_set(&db->err, CORM_SCHEMA, "database at %s, this program expects %s",
                   have ? ms->migs[have - 1].name : "zero (no migrations applied)",
                   ms->migs[ms->nmigs - 1].name);
-    corm__err_hint(&db->err, "run corm migrate (or corm_migrate_to) to apply the %d pending "
-                             "migration%s",
+    corm__err_hint(&db->err,
+                   "run corm migrate (or corm_migrate_to) to apply the %d pending "
+                   "migration%s",
                    ms->nmigs - have, ms->nmigs - have == 1 ? "" : "s");
     return CORM_SCHEMA;
 }

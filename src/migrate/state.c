@@ -159,7 +159,9 @@ static corm_rc op_error(corm_error *err, const corm__migration *mig, const corm_
                         const char *what, const char *arg)
 {
     corm__err_set(err, CORM_SCHEMA, "%s%s%s: %s %s: %s '%s'",
-                  mig && mig->path ? mig->path : mig ? mig->name : "migration",
+                  mig && mig->path ? mig->path
+                  : mig            ? mig->name
+                                   : "migration",
                   op->line ? ":" : "", "", corm__op_names[op->kind], op->model, what, arg);
     if (op->line) {
         /* keep the line in the message for files */
@@ -273,7 +275,8 @@ corm_rc corm__state_apply(corm__state *s, const corm__migration *mig, const corm
     case CORM__OP_RENAME_FIELD: {
         int i = find_line(m, op->name);
         if (i < 0) return op_error(err, mig, op, "no such field", op->name);
-        if (find_line(m, op->to) >= 0) return op_error(err, mig, op, "field exists already", op->to);
+        if (find_line(m, op->to) >= 0)
+            return op_error(err, mig, op, "field exists already", op->to);
         for (int j = 0; j < m->nlines; j++) {
             const char *l = m->lines[j];
             const char *r = NULL;
@@ -499,7 +502,8 @@ static bool model_lines(corm__state *s, const corm_model *m, corm_buf *b)
     for (int i = auto_indexes(m); i < m->nindexes; i++) {
         const corm_index *ix = &m->indexes[i];
         corm__buf_addf(b, "%sindex %s (", ix->unique ? "unique " : "", ix->name);
-        for (int j = 0; j < ix->nfields; j++) corm__buf_addf(b, "%s%s", j ? ", " : "", ix->fields[j]);
+        for (int j = 0; j < ix->nfields; j++)
+            corm__buf_addf(b, "%s%s", j ? ", " : "", ix->fields[j]);
         corm__buf_addc(b, ')');
         if (!push_line(s, sm, b)) return false;
     }
