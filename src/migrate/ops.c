@@ -321,7 +321,8 @@ static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const c
         if (m2m_of(mb, name) && m2m_of(ma, name)) return CORM_OK; /* related_name: no SQL */
         return missing(err, "field", name);
     }
-    if (!(fb->flags & CORM_FF_NULL) && (fa->flags & CORM_FF_NULL)) { /* fine */ }
+    if (!(fb->flags & CORM_FF_NULL) && (fa->flags & CORM_FF_NULL)) { /* fine */
+    }
     if (is_sqlite(d)) {
         /* a change the table does not see (on_delete, related_name) needs no rebuild */
         corm_buf cb, ca;

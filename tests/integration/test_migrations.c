@@ -107,10 +107,13 @@ static const char *rows(corm_db *db, const char *sql)
         int nc = db->be->column_count(cur.stmt);
         for (int i = 0; i < nc; i++) {
             size_t n = 0;
-            const char *t = db->be->column_null(cur.stmt, i) ? "NULL"
-                                                             : db->be->column_text(cur.stmt, i, &n);
+            const char *t =
+                db->be->column_null(cur.stmt, i) ? "NULL" : db->be->column_text(cur.stmt, i, &n);
             if (db->be->column_null(cur.stmt, i)) n = 4;
-            len += (size_t)snprintf(out + len, sizeof out - len, "%s%.*s", i ? "|" : len ? ";" : "",
+            len += (size_t)snprintf(out + len, sizeof out - len, "%s%.*s",
+                                    i     ? "|"
+                                    : len ? ";"
+                                          : "",
                                     (int)n, t);
             if (len >= sizeof out) fail_msg("rows: too long");
         }
@@ -121,18 +124,22 @@ static const char *rows(corm_db *db, const char *sql)
 
 static const char *catalog(corm_db *db)
 {
-    return rows(db, TEST_SQL(
-        "SELECT m.name || '.' || p.name || ' ' || p.type || ' ' || p.\"notnull\" || ' ' || "
-        "coalesce(p.dflt_value, '') FROM sqlite_master m, pragma_table_info(m.name) p "
-        "WHERE m.type = 'table' AND m.name NOT IN ('corm_migrations', 'sqlite_sequence') "
-        "UNION ALL SELECT tbl_name || ' ' || coalesce(sql, 'unique') FROM sqlite_master "
-        "WHERE type = 'index' ORDER BY 1",
-        "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable || ' "
-        "' || coalesce(column_default, '') FROM information_schema.columns WHERE table_schema = "
-        "current_schema() AND table_name <> 'corm_migrations' UNION ALL SELECT replace(indexdef, current_schema() || '.', '') FROM "
-        "pg_indexes WHERE schemaname = current_schema() AND tablename <> 'corm_migrations' "
-        "UNION ALL SELECT conname FROM pg_constraint WHERE contype IN ('f', 'u') AND "
-        "connamespace = current_schema()::regnamespace ORDER BY 1"));
+    return rows(
+        db, TEST_SQL(
+                "SELECT m.name || '.' || p.name || ' ' || p.type || ' ' || p.\"notnull\" || ' ' || "
+                "coalesce(p.dflt_value, '') FROM sqlite_master m, pragma_table_info(m.name) p "
+                "WHERE m.type = 'table' AND m.name NOT IN ('corm_migrations', 'sqlite_sequence') "
+                "UNION ALL SELECT tbl_name || ' ' || coalesce(sql, 'unique') FROM sqlite_master "
+                "WHERE type = 'index' ORDER BY 1",
+                "SELECT table_name || '.' || column_name || ' ' || data_type || ' ' || is_nullable "
+                "|| ' "
+                "' || coalesce(column_default, '') FROM information_schema.columns WHERE "
+                "table_schema = "
+                "current_schema() AND table_name <> 'corm_migrations' UNION ALL SELECT "
+                "replace(indexdef, current_schema() || '.', '') FROM "
+                "pg_indexes WHERE schemaname = current_schema() AND tablename <> 'corm_migrations' "
+                "UNION ALL SELECT conname FROM pg_constraint WHERE contype IN ('f', 'u') AND "
+                "connamespace = current_schema()::regnamespace ORDER BY 1"));
 }
 
 static corm_db *open_url(const char *url)
@@ -243,7 +250,7 @@ static void test_legacy_database_is_0001(void **state)
     corm_migrations *ms = chain();
     assert_int_equal(corm_migrations_check(db, ms), CORM_SCHEMA);
     assert_non_null(strstr(corm_db_error(db)->message, "database at 0001_initial, this program "
-                                                        "expects 0002_"));
+                                                       "expects 0002_"));
     migrate_ok(db, ms, NULL, 0);
     assert_int_equal(corm_migrations_check(db, ms), CORM_OK);
     assert_string_equal(rows(db, "SELECT id, name, born FROM author"), "1|Hugo|NULL");
