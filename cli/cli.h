@@ -7,6 +7,9 @@
 
 int cli_gen(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
+int cli_makemigrations(int argc, char **argv);
+int cli_sqlmigrate(int argc, char **argv);
+int cli_showmigrations(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_report(int argc, char **argv);
 

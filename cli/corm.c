@@ -13,7 +13,14 @@ static void usage(FILE *out)
             "\n"
             "commands:\n"
             "  gen SCHEMA.corm -o DIR        write DIR/<name>.h and DIR/<name>.c\n"
-            "  migrate SCHEMA.corm --db URL  create the schema's tables and indexes\n"
+            "  makemigrations SCHEMA.corm [--dir DIR] [--name N] [--rename Old:New] [--check]\n"
+            "                 [--dry-run]    write the next migration for the schema's changes\n"
+            "  migrate [SCHEMA.corm] --db URL [--dir DIR] [--to NAME|zero] [--allow-data-loss]\n"
+            "                                apply (or unapply) migrations\n"
+            "  sqlmigrate NAME --db URL [--dir DIR] [--backwards]\n"
+            "                                print the SQL of a migration\n"
+            "  showmigrations --db URL [--dir DIR]\n"
+            "                                list applied [X] and pending [ ] migrations\n"
 #ifndef CORM_BOOTSTRAP
             "  demo [--db URL] [--scale N] [--only NAME] [--json] [--mode off|log|strict|auto]\n"
             "                                run the seed scenarios, naive vs fixed\n"
@@ -36,6 +43,9 @@ int main(int argc, char **argv)
     const char *cmd = argv[1];
     if (strcmp(cmd, "gen") == 0) return cli_gen(argc - 1, argv + 1);
     if (strcmp(cmd, "migrate") == 0) return cli_migrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "makemigrations") == 0) return cli_makemigrations(argc - 1, argv + 1);
+    if (strcmp(cmd, "sqlmigrate") == 0) return cli_sqlmigrate(argc - 1, argv + 1);
+    if (strcmp(cmd, "showmigrations") == 0) return cli_showmigrations(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0) return cli_report(argc - 1, argv + 1);
 #ifndef CORM_BOOTSTRAP
     if (strcmp(cmd, "demo") == 0) return cli_demo(argc - 1, argv + 1);

@@ -496,48 +496,97 @@ static bool first_use_of_through(const corm_schema *s, int mi, int ri)
     return true;
 }
 
+corm_rc corm__ddl_foreign_key(const corm__dialect *d, const corm_model *m, const corm_field *f,
+                              corm__ddl *out, corm_error *err)
+{
+    if (!d->fk_after_tables || (f->type != CORM_FT_FK && f->type != CORM_FT_O2O)) return CORM_OK;
+    const corm_model *t = fk_target(m, f);
+    if (!t) {
+        corm__err_set(err, CORM_SCHEMA, "%s.%s: relation has no target model", m->name, f->name);
+        corm__err_hint(err, "the descriptors are inconsistent; regenerate them");
+        return CORM_SCHEMA;
+    }
+    corm_buf b;
+    corm__buf_init(&b);
+    corm__buf_adds(&b, "ALTER TABLE ");
+    corm__sql_ident(&b, m->table);
+    corm__buf_adds(&b, " ADD CONSTRAINT ");
+    corm__ddl_fk_name(&b, m->table, f->column);
+    corm__buf_adds(&b, " FOREIGN KEY (");
+    corm__sql_ident(&b, f->column);
+    corm__buf_adds(&b, ") REFERENCES ");
+    corm__sql_ident(&b, t->table);
+    corm__buf_adds(&b, " (");
+    corm__sql_ident(&b, t->fields[0].column);
+    corm__buf_adds(&b, ") DEFERRABLE INITIALLY DEFERRED");
+    corm_rc rc = emit(out, &b, err);
+    corm__buf_free(&b);
+    return rc;
+}
+
+void corm__ddl_fk_name(corm_buf *b, const char *table, const char *column)
+{
+    /* "<table>_<column>_fk", cut to 63 bytes as index names are */
+    corm_buf name;
+    corm__buf_init(&name);
+    corm__buf_addf(&name, "%s_%s_fk", table, column);
+    if (name.len > CORM__DDL_NAME_MAX) {
+        uint32_t h = corm__hash_str(name.p, name.len);
+        name.len = CORM__DDL_NAME_MAX - 9;
+        corm__buf_addf(&name, "_%08x", (unsigned)h);
+    }
+    corm__sql_ident(b, corm__buf_cstr(&name));
+    if (name.oom) b->oom = true;
+    corm__buf_free(&name);
+}
+
 corm_rc corm__ddl_foreign_keys(const corm__dialect *d, const corm_model *m, corm__ddl *out,
                                corm_error *err)
 {
-    if (!d->fk_after_tables) return CORM_OK;
+    corm_rc rc = CORM_OK;
+    for (int i = 0; i < m->nfields && rc == CORM_OK; i++)
+        rc = corm__ddl_foreign_key(d, m, &m->fields[i], out, err);
+    return rc;
+}
+
+corm_rc corm__ddl_field_index(const corm__dialect *d, const corm_model *m, const corm_field *f,
+                              corm__ddl *out, corm_error *err)
+{
+    if (!corm__ddl_field_indexed(m, f)) return CORM_OK;
+    return index_stmt(d, m, NULL, false, m->table, &f->column, NULL, 1, out, err);
+}
+
+bool corm__ddl_field_indexed(const corm_model *m, const corm_field *f)
+{
+    (void)m;
+    if (is_pk(f) || is_unique(f)) return false;
+    return (f->flags & CORM_FF_DB_INDEX) || f->type == CORM_FT_FK;
+}
+
+bool corm__ddl_index_is_constraint(const corm_index *ix) { return is_table_unique(ix); }
+
+corm_rc corm__ddl_index(const corm__dialect *d, const corm_model *m, const corm_index *ix,
+                        corm__ddl *out, corm_error *err)
+{
+    const char *cols[CORM_MAX_FIELDS];
+    bool desc[CORM_MAX_FIELDS];
+    corm_rc rc = index_columns(m, ix, cols, desc, err);
+    if (rc != CORM_OK) return rc;
+    if (!is_table_unique(ix))
+        return index_stmt(d, m, ix->name, ix->unique, m->table, cols, desc, ix->nfields, out, err);
     corm_buf b;
     corm__buf_init(&b);
-    corm_rc rc = CORM_OK;
-    for (int i = 0; i < m->nfields && rc == CORM_OK; i++) {
-        const corm_field *f = &m->fields[i];
-        if (f->type != CORM_FT_FK && f->type != CORM_FT_O2O) continue;
-        const corm_model *t = fk_target(m, f);
-        if (!t) {
-            corm__err_set(err, CORM_SCHEMA, "%s.%s: relation has no target model", m->name,
-                          f->name);
-            corm__err_hint(err, "the descriptors are inconsistent; regenerate them");
-            rc = CORM_SCHEMA;
-            break;
-        }
-        corm__buf_adds(&b, "ALTER TABLE ");
-        corm__sql_ident(&b, m->table);
-        corm__buf_adds(&b, " ADD CONSTRAINT ");
-        /* "<table>_<column>_fk", cut to 63 bytes as index names are */
-        corm_buf name;
-        corm__buf_init(&name);
-        corm__buf_addf(&name, "%s_%s_fk", m->table, f->column);
-        if (name.len > CORM__DDL_NAME_MAX) {
-            uint32_t h = corm__hash_str(name.p, name.len);
-            name.len = CORM__DDL_NAME_MAX - 9;
-            corm__buf_addf(&name, "_%08x", (unsigned)h);
-        }
-        corm__sql_ident(&b, corm__buf_cstr(&name));
-        if (name.oom) b.oom = true;
-        corm__buf_free(&name);
-        corm__buf_adds(&b, " FOREIGN KEY (");
-        corm__sql_ident(&b, f->column);
-        corm__buf_adds(&b, ") REFERENCES ");
-        corm__sql_ident(&b, t->table);
-        corm__buf_adds(&b, " (");
-        corm__sql_ident(&b, t->fields[0].column);
-        corm__buf_adds(&b, ") DEFERRABLE INITIALLY DEFERRED");
-        rc = emit(out, &b, err);
+    corm__buf_adds(&b, "ALTER TABLE ");
+    corm__sql_ident(&b, m->table);
+    corm__buf_adds(&b, " ADD CONSTRAINT ");
+    corm__sql_ident(&b, ix->name);
+    corm__buf_adds(&b, " UNIQUE (");
+    for (int j = 0; j < ix->nfields; j++) {
+        if (j) corm__buf_adds(&b, ", ");
+        corm__sql_ident(&b, cols[j]);
     }
+    corm__buf_addc(&b, ')');
+    rc = emit(out, &b, err);
     corm__buf_free(&b);
     return rc;
 }

@@ -64,6 +64,22 @@ corm_rc corm__ddl_column(const corm__dialect *d, const corm_model *m, const corm
 corm_rc corm__ddl_create_table(const corm__dialect *d, const corm_model *m, corm__ddl *out,
                                corm_error *err);
 
+/* One of those (none for a field that is not a relation or a dialect
+** whose fks are in the columns). */
+corm_rc corm__ddl_foreign_key(const corm__dialect *d, const corm_model *m, const corm_field *f,
+                              corm__ddl *out, corm_error *err);
+/* The quoted name of that constraint, appended to b. */
+void corm__ddl_fk_name(corm_buf *b, const char *table, const char *column);
+/* The single-column index of f (db_index or fk, not unique), if it has one. */
+corm_rc corm__ddl_field_index(const corm__dialect *d, const corm_model *m, const corm_field *f,
+                              corm__ddl *out, corm_error *err);
+bool corm__ddl_field_indexed(const corm_model *m, const corm_field *f);
+/* One declared index: CREATE [UNIQUE] INDEX, or for a unique index that is
+** a table constraint ALTER TABLE ... ADD CONSTRAINT ... UNIQUE. */
+corm_rc corm__ddl_index(const corm__dialect *d, const corm_model *m, const corm_index *ix,
+                        corm__ddl *out, corm_error *err);
+bool corm__ddl_index_is_constraint(const corm_index *ix);
+
 /* The foreign keys of m as ALTER TABLE ... ADD CONSTRAINT "<table>_<col>_fk"
 ** FOREIGN KEY ... DEFERRABLE INITIALLY DEFERRED, for dialects with
 ** fk_after_tables (PostgreSQL); none otherwise (they are in the columns). */

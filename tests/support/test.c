@@ -59,6 +59,21 @@ static void pg_fresh_url(char *url, size_t size)
     else snprintf(url, size, "%s options='-csearch_path=%s'", base, name);
 }
 
+const char *test_db_fresh_url(void)
+{
+    char url[1024];
+    if (test_db_is_pg()) {
+        pg_fresh_url(url, sizeof url);
+    } else {
+        char dir[] = "/tmp/corm-test-XXXXXX";
+        if (!mkdtemp(dir)) fail_msg("mkdtemp failed");
+        snprintf(url, sizeof url, "sqlite:%s/test.db", dir);
+        if (ndirs < 64) snprintf(dirs[ndirs++], sizeof dirs[0], "%s", dir);
+    }
+    snprintf(last_url, sizeof last_url, "%s", url);
+    return last_url;
+}
+
 corm_db *test_db_open(void)
 {
     char url[1024];

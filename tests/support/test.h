@@ -27,6 +27,9 @@
 ** server, used through search_path, dropped by test_db_close. */
 corm_db *test_db_open(void);
 void test_db_close(corm_db *db);
+/* The url of a new, empty database on the backend under test (nothing
+** migrated); test_db_close(NULL) removes it. */
+const char *test_db_fresh_url(void);
 /* Whether the suite runs on PostgreSQL (CORM_TEST_DB is a postgresql url). */
 bool test_db_is_pg(void);
 /* The url of the last test_db_open, to open a second connection to it. */

@@ -1,0 +1,283 @@
+/*
+** cmd_migrate.c - corm makemigrations / migrate / sqlmigrate / showmigrations
+** (docs/migrations.md).
+*/
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+typedef struct opts {
+    const char *schema, *url, *dir, *to, *name, *mig;
+    const char *renames[32];
+    int nrenames;
+    bool check, dry_run, allow_data_loss, fake, backwards;
+} opts;
+
+static int parse(const char *cmd, int argc, char **argv, opts *o, const char *usage)
+{
+    memset(o, 0, sizeof *o);
+    o->dir = "migrations";
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        bool more = i + 1 < argc;
+        if (strcmp(a, "--db") == 0 && more) o->url = argv[++i];
+        else if (strcmp(a, "--dir") == 0 && more) o->dir = argv[++i];
+        else if (strcmp(a, "--to") == 0 && more) o->to = argv[++i];
+        else if (strcmp(a, "--name") == 0 && more) o->name = argv[++i];
+        else if (strcmp(a, "--rename") == 0 && more && o->nrenames < 32)
+            o->renames[o->nrenames++] = argv[++i];
+        else if (strcmp(a, "--check") == 0) o->check = true;
+        else if (strcmp(a, "--dry-run") == 0) o->dry_run = true;
+        else if (strcmp(a, "--allow-data-loss") == 0) o->allow_data_loss = true;
+        else if (strcmp(a, "--fake") == 0) o->fake = true;
+        else if (strcmp(a, "--backwards") == 0) o->backwards = true;
+        else if (a[0] != '-' && strstr(a, ".corm") && !o->schema) o->schema = a;
+        else if (a[0] != '-' && !o->mig) o->mig = a;
+        else {
+            fprintf(stderr, "corm %s: unexpected argument '%s'\n%s", cmd, a, usage);
+            return 2;
+        }
+    }
+    return 0;
+}
+
+static corm_migrations *load(const char *dir)
+{
+    corm_error err;
+    corm_migrations *ms = corm_migrations_load(dir, &err);
+    if (!ms) cli_print_error(&err);
+    return ms;
+}
+
+int cli_makemigrations(int argc, char **argv)
+{
+    static const char usage[] =
+        "usage: corm makemigrations SCHEMA.corm [--dir DIR] [--name NAME] [--rename Old:New]...\n"
+        "                           [--rename Model.old:new]... [--check] [--dry-run]\n";
+    opts o;
+    int rc = parse("makemigrations", argc, argv, &o, usage);
+    if (rc) return rc;
+    if (!o.schema) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    corm_error err;
+    corm_schema *s = corm_schema_parse_file(o.schema, &err);
+    if (!s) {
+        cli_print_error(&err);
+        return 1;
+    }
+    corm_migrations *ms = load(o.dir);
+    if (!ms) {
+        corm_schema_free(s);
+        return 1;
+    }
+    char *fname = NULL, *text = NULL;
+    int code = 0;
+    if (corm_makemigrations(ms, s, o.renames, o.nrenames, o.name, &fname, &text, &err) != CORM_OK) {
+        cli_print_error(&err);
+        code = 1;
+    } else if (!fname) {
+        printf("No changes detected\n");
+    } else if (o.check) {
+        printf("%s has changes without a migration: %s would be written\n", o.schema, fname);
+        printf("run: corm makemigrations %s --dir %s\n", o.schema, o.dir);
+        code = 1;
+    } else if (o.dry_run) {
+        printf("would write %s/%s:\n%s", o.dir, fname, text);
+    } else {
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", o.dir, fname);
+        if (mkdir(o.dir, 0777) != 0 && errno != EEXIST) {
+            fprintf(stderr, "corm: cannot create %s: %s\n", o.dir, strerror(errno));
+            code = 1;
+        } else {
+            FILE *f = fopen(path, "wx");
+            if (!f || fputs(text, f) < 0 || fclose(f) != 0) {
+                fprintf(stderr, "corm: cannot write %s: %s\n", path, strerror(errno));
+                code = 1;
+            } else {
+                printf("wrote %s\n", path);
+            }
+        }
+    }
+    corm_free_string(fname);
+    corm_free_string(text);
+    corm_migrations_free(ms);
+    corm_schema_free(s);
+    return code;
+}
+
+static corm_db *open_db(const char *url, const corm_schema *s)
+{
+    corm_error err;
+    corm_db *db = corm_open(url, s, &err);
+    if (!db) cli_print_error(&err);
+    return db;
+}
+
+/* Whether the schema has changes the migrations do not have. */
+static int drift(const corm_migrations *ms, const char *path, const char *dir)
+{
+    corm_error err;
+    corm_schema *s = corm_schema_parse_file(path, &err);
+    if (!s) {
+        cli_print_error(&err);
+        return 1;
+    }
+    char *fname = NULL, *text = NULL;
+    int code = 0;
+    if (corm_makemigrations(ms, s, NULL, 0, NULL, &fname, &text, &err) != CORM_OK) {
+        cli_print_error(&err);
+        code = 1;
+    } else if (fname) {
+        fprintf(stderr,
+                "corm: %s has changes that no migration in %s/ has\n"
+                "hint: run corm makemigrations %s --dir %s, review the file, then corm migrate\n",
+                path, dir, path, dir);
+        code = 1;
+    }
+    corm_free_string(fname);
+    corm_free_string(text);
+    corm_schema_free(s);
+    return code;
+}
+
+static int legacy_migrate(const char *in, const char *url)
+{
+    corm_error err;
+    corm_schema *s = corm_schema_parse_file(in, &err);
+    if (!s) {
+        cli_print_error(&err);
+        return 1;
+    }
+    corm_db *db = open_db(url, s);
+    if (!db) {
+        corm_schema_free(s);
+        return 1;
+    }
+    int code = 0;
+    if (corm_migrate(db) != CORM_OK) {
+        cli_print_error(corm_db_error(db));
+        code = 1;
+    } else {
+        printf("migrated %s: %d models\n", url, s->nmodels);
+    }
+    corm_close(db);
+    corm_schema_free(s);
+    return code;
+}
+
+int cli_migrate(int argc, char **argv)
+{
+    static const char usage[] =
+        "usage: corm migrate [SCHEMA.corm] --db URL [--dir DIR] [--to NAME|zero]\n"
+        "                    [--allow-data-loss] [--fake]\n";
+    opts o;
+    int rc = parse("migrate", argc, argv, &o, usage);
+    if (rc) return rc;
+    if (!o.url || o.mig) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    struct stat st;
+    if (o.schema && stat(o.dir, &st) != 0) return legacy_migrate(o.schema, o.url);
+    corm_migrations *ms = load(o.dir);
+    if (!ms) return 1;
+    if (o.schema && !o.to && drift(ms, o.schema, o.dir)) {
+        corm_migrations_free(ms);
+        return 1;
+    }
+    corm_db *db = open_db(o.url, NULL);
+    int code = 1;
+    if (db) {
+        unsigned flags = (o.allow_data_loss ? CORM_MIGRATE_ALLOW_DATA_LOSS : 0) |
+                         (o.fake ? CORM_MIGRATE_FAKE : 0);
+        char *before = NULL, *after = NULL;
+        if (corm_showmigrations(db, ms, &before) == CORM_OK &&
+            corm_migrate_to(db, ms, o.to, flags) == CORM_OK &&
+            corm_showmigrations(db, ms, &after) == CORM_OK) {
+            code = 0;
+            /* what changed: lines that differ */
+            const char *b = before, *a = after;
+            int changed = 0;
+            while (*a) {
+                const char *ea = strchr(a, '\n'), *eb = strchr(b, '\n');
+                if (!ea || !eb) break;
+                if (a[1] != b[1]) {
+                    printf("%s %.*s\n", a[1] == 'X' ? "applied" : "unapplied", (int)(ea - a - 4),
+                           a + 4);
+                    changed++;
+                }
+                a = ea + 1;
+                b = eb + 1;
+            }
+            if (!changed) printf("No migrations to apply.\n");
+        } else {
+            cli_print_error(corm_db_error(db));
+        }
+        corm_free_string(before);
+        corm_free_string(after);
+        corm_close(db);
+    }
+    corm_migrations_free(ms);
+    return code;
+}
+
+int cli_sqlmigrate(int argc, char **argv)
+{
+    static const char usage[] = "usage: corm sqlmigrate NAME --db URL [--dir DIR] [--backwards]\n";
+    opts o;
+    int rc = parse("sqlmigrate", argc, argv, &o, usage);
+    if (rc) return rc;
+    if (!o.url || !o.mig) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    corm_migrations *ms = load(o.dir);
+    if (!ms) return 1;
+    corm_db *db = open_db(o.url, NULL);
+    int code = 1;
+    char *sql = NULL;
+    if (db && corm_sqlmigrate(db, ms, o.mig, o.backwards, &sql) == CORM_OK) {
+        fputs(sql, stdout);
+        code = 0;
+    } else if (db) {
+        cli_print_error(corm_db_error(db));
+    }
+    corm_free_string(sql);
+    corm_close(db);
+    corm_migrations_free(ms);
+    return code;
+}
+
+int cli_showmigrations(int argc, char **argv)
+{
+    static const char usage[] = "usage: corm showmigrations --db URL [--dir DIR]\n";
+    opts o;
+    int rc = parse("showmigrations", argc, argv, &o, usage);
+    if (rc) return rc;
+    if (!o.url) {
+        fputs(usage, stderr);
+        return 2;
+    }
+    corm_migrations *ms = load(o.dir);
+    if (!ms) return 1;
+    corm_db *db = open_db(o.url, NULL);
+    int code = 1;
+    char *out = NULL;
+    if (db && corm_showmigrations(db, ms, &out) == CORM_OK) {
+        fputs(out, stdout);
+        code = 0;
+    } else if (db) {
+        cli_print_error(corm_db_error(db));
+    }
+    corm_free_string(out);
+    corm_close(db);
+    corm_migrations_free(ms);
+    return code;
+}

@@ -1,0 +1,505 @@
+/*
+** ops.c - the SQL of one operation, from the descriptors of the state
+** before it and after it (backwards: the inverse operation, `before` being
+** the later state).
+**
+** SQLite cannot alter or drop most columns in place: the table is rebuilt
+** as Django does (CREATE TABLE "new__t" with the new columns, INSERT ...
+** SELECT the common ones, DROP TABLE "t", ALTER TABLE "new__t" RENAME TO
+** "t", the indexes created again); the runner turns foreign keys off
+** around the transaction and runs PRAGMA foreign_key_check before COMMIT.
+** PostgreSQL uses ALTER TABLE (types change with USING col::type).
+**
+** Checks that depend on the rows (data loss, NOT NULL without a default)
+** are pseudo-statements in the list: "\1" kind ("L" data loss, "N" needs a
+** default), the SELECT that finds a row, "\2", the message.  The runner
+** runs them; sqlmigrate shows them as comments.
+*/
+#include "mig_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+static corm_rc nomem(corm_error *err)
+{
+    corm__err_set(err, CORM_NOMEM, "out of memory writing migration SQL");
+    return CORM_NOMEM;
+}
+
+static corm_rc push(corm__ddl *out, corm_buf *b, corm_error *err)
+{
+    corm__ddl_push(out, b);
+    corm__buf_reset(b);
+    return out->oom ? nomem(err) : CORM_OK;
+}
+
+static corm_rc missing(corm_error *err, const char *what, const char *name)
+{
+    corm__err_set(err, CORM_SCHEMA, "migration state has no %s %s", what, name);
+    corm__err_hint(err, "the migration does not fit the ones before it");
+    return CORM_SCHEMA;
+}
+
+static const corm_field *field_of(const corm_model *m, const char *name)
+{
+    return corm__model_field(m, name, strlen(name));
+}
+
+static const corm_relation *m2m_of(const corm_model *m, const char *name)
+{
+    const corm_relation *r = corm__model_rel(m, name, strlen(name));
+    return r && r->kind == CORM_REL_M2M ? r : NULL;
+}
+
+static const corm_index *index_named(const corm_model *m, const char *name)
+{
+    for (int i = 0; i < m->nindexes; i++)
+        if (strcmp(m->indexes[i].name, name) == 0) return &m->indexes[i];
+    return NULL;
+}
+
+/* The index name of an index line: "[unique ]index NAME (...)". */
+static void index_line_name(const char *line, char *out, size_t size)
+{
+    const char *p = strstr(line, "index ");
+    p = p ? p + 6 : line;
+    size_t n = 0;
+    while (p[n] && p[n] != ' ' && p[n] != '(' && n + 1 < size) n++;
+    memcpy(out, p, n);
+    out[n] = '\0';
+}
+
+static void add_check(corm__ddl *out, char kind, const char *select, const char *msg)
+{
+    corm_buf b;
+    corm__buf_init(&b);
+    corm__buf_addf(&b, "\1%c%s\2%s", kind, select, msg);
+    corm__ddl_push(out, &b);
+    corm__buf_free(&b);
+}
+
+static void stmt2(corm_buf *b, const char *a, const char *id1, const char *mid, const char *id2)
+{
+    corm__buf_adds(b, a);
+    corm__sql_ident(b, id1);
+    if (mid) {
+        corm__buf_adds(b, mid);
+        if (id2) corm__sql_ident(b, id2);
+    }
+}
+
+/* ------------------------------------------------------------ SQLite rebuild */
+
+static corm_rc rebuild(const corm__dialect *d, const corm_model *mb, const corm_model *ma,
+                       corm__ddl *out, corm_error *err)
+{
+    corm_buf b, tmp;
+    corm__buf_init(&b);
+    corm__buf_init(&tmp);
+    corm__buf_addf(&tmp, "new__%s", ma->table);
+    corm_model copy = *ma;
+    copy.table = corm__buf_cstr(&tmp);
+    corm_rc rc = corm__ddl_create_table(d, &copy, out, err);
+    if (rc == CORM_OK) {
+        corm_buf sel;
+        corm__buf_init(&sel);
+        stmt2(&b, "INSERT INTO ", copy.table, " (", NULL);
+        corm__buf_adds(&sel, ") SELECT ");
+        int n = 0;
+        for (int i = 0; i < ma->nfields; i++) {
+            const corm_field *fa = &ma->fields[i];
+            const corm_field *fb = field_of(mb, fa->name);
+            if (!fb) continue;
+            if (n++) {
+                corm__buf_adds(&b, ", ");
+                corm__buf_adds(&sel, ", ");
+            }
+            corm__sql_ident(&b, fa->column);
+            bool fill =
+                (fb->flags & CORM_FF_NULL) && !(fa->flags & CORM_FF_NULL) && fa->default_sql;
+            if (fill) corm__buf_adds(&sel, "COALESCE(");
+            corm__sql_ident(&sel, fb->column);
+            if (fill) corm__buf_addf(&sel, ", %s)", fa->default_sql);
+        }
+        corm__buf_adds(&sel, " FROM ");
+        corm__sql_ident(&sel, mb->table);
+        corm__buf_add(&b, sel.p, sel.len);
+        if (sel.oom) b.oom = true;
+        corm__buf_free(&sel);
+        rc = push(out, &b, err);
+    }
+    if (rc == CORM_OK) {
+        stmt2(&b, "DROP TABLE ", mb->table, NULL, NULL);
+        rc = push(out, &b, err);
+    }
+    if (rc == CORM_OK) {
+        stmt2(&b, "ALTER TABLE ", copy.table, " RENAME TO ", ma->table);
+        rc = push(out, &b, err);
+    }
+    if (rc == CORM_OK) rc = corm__ddl_create_indexes(d, ma, out, err);
+    corm__buf_free(&b);
+    corm__buf_free(&tmp);
+    return rc;
+}
+
+static bool is_sqlite(const corm__dialect *d) { return strcmp(d->vendor, "sqlite") == 0; }
+
+/* ------------------------------------------------------------ operations */
+
+static corm_rc create_model(const corm__dialect *d, const corm_model *m, corm__ddl *out,
+                            corm_error *err)
+{
+    corm_rc rc = corm__ddl_create_table(d, m, out, err);
+    if (rc == CORM_OK) rc = corm__ddl_foreign_keys(d, m, out, err);
+    if (rc == CORM_OK) rc = corm__ddl_create_indexes(d, m, out, err);
+    for (int i = 0; i < m->nrels && rc == CORM_OK; i++)
+        if (m->rels[i].kind == CORM_REL_M2M) {
+            rc = corm__ddl_m2m_table(d, m, &m->rels[i], out, err);
+            if (rc == CORM_OK) rc = corm__ddl_m2m_indexes(d, m, &m->rels[i], out, err);
+        }
+    return rc;
+}
+
+static corm_rc drop_model(const corm__dialect *d, const corm_model *m, corm__ddl *out,
+                          corm_error *err)
+{
+    (void)d;
+    corm_buf b, q;
+    corm__buf_init(&b);
+    corm__buf_init(&q);
+    stmt2(&q, "SELECT 1 FROM ", m->table, NULL, NULL);
+    corm__buf_adds(&q, " LIMIT 1");
+    corm__buf_addf(&b, "deleting model %s would drop table \"%s\", which holds rows", m->name,
+                   m->table);
+    add_check(out, 'L', corm__buf_cstr(&q), corm__buf_cstr(&b));
+    corm__buf_reset(&b);
+    corm_rc rc = out->oom ? nomem(err) : CORM_OK;
+    for (int i = 0; i < m->nrels && rc == CORM_OK; i++)
+        if (m->rels[i].kind == CORM_REL_M2M) {
+            stmt2(&b, "DROP TABLE ", m->rels[i].through, NULL, NULL);
+            rc = push(out, &b, err);
+        }
+    if (rc == CORM_OK) {
+        stmt2(&b, "DROP TABLE ", m->table, NULL, NULL);
+        rc = push(out, &b, err);
+    }
+    corm__buf_free(&b);
+    corm__buf_free(&q);
+    return rc;
+}
+
+static corm_rc add_field(const corm__dialect *d, const corm_model *mb, const corm_model *ma,
+                         const char *name, corm__ddl *out, corm_error *err)
+{
+    const corm_relation *r = m2m_of(ma, name);
+    if (r) {
+        corm_rc rc = corm__ddl_m2m_table(d, ma, r, out, err);
+        return rc == CORM_OK ? corm__ddl_m2m_indexes(d, ma, r, out, err) : rc;
+    }
+    const corm_field *f = field_of(ma, name);
+    if (!f) return missing(err, "field", name);
+    bool nullable = (f->flags & CORM_FF_NULL) != 0;
+    if (!nullable && !f->default_sql) {
+        corm_buf q, msg;
+        corm__buf_init(&q);
+        corm__buf_init(&msg);
+        stmt2(&q, "SELECT 1 FROM ", mb->table, NULL, NULL);
+        corm__buf_adds(&q, " LIMIT 1");
+        corm__buf_addf(&msg,
+                       "cannot add NOT NULL field %s.%s without a default: table \"%s\" has "
+                       "rows",
+                       ma->name, f->name, mb->table);
+        add_check(out, 'N', corm__buf_cstr(&q), corm__buf_cstr(&msg));
+        corm__buf_free(&q);
+        corm__buf_free(&msg);
+    }
+    bool unique = (f->flags & CORM_FF_UNIQUE) || f->type == CORM_FT_O2O;
+    bool rel = f->type == CORM_FT_FK || f->type == CORM_FT_O2O;
+    bool volatile_default = f->default_sql && strncmp(f->default_sql, "CURRENT_", 8) == 0;
+    if (is_sqlite(d) &&
+        (unique || (rel && !nullable) || volatile_default || (!nullable && !f->default_sql)))
+        return rebuild(d, mb, ma, out, err);
+    corm_buf b;
+    corm__buf_init(&b);
+    stmt2(&b, "ALTER TABLE ", ma->table, " ADD COLUMN ", NULL);
+    corm_rc rc = corm__ddl_column(d, ma, f, &b, err);
+    if (rc == CORM_OK) rc = push(out, &b, err);
+    corm__buf_free(&b);
+    if (rc == CORM_OK) rc = corm__ddl_foreign_key(d, ma, f, out, err);
+    if (rc == CORM_OK) rc = corm__ddl_field_index(d, ma, f, out, err);
+    return rc;
+}
+
+static corm_rc remove_field(const corm__dialect *d, const corm_model *mb, const corm_model *ma,
+                            const char *name, corm__ddl *out, corm_error *err)
+{
+    corm_buf b, q;
+    corm__buf_init(&b);
+    corm__buf_init(&q);
+    corm_rc rc = CORM_OK;
+    const corm_relation *r = m2m_of(mb, name);
+    const corm_field *f = r ? NULL : field_of(mb, name);
+    if (!r && !f) rc = missing(err, "field", name);
+    if (rc == CORM_OK) {
+        stmt2(&q, "SELECT 1 FROM ", r ? r->through : mb->table, NULL, NULL);
+        if (f) stmt2(&q, " WHERE ", f->column, NULL, NULL);
+        corm__buf_adds(&q, f ? " IS NOT NULL LIMIT 1" : " LIMIT 1");
+        corm__buf_addf(&b, "removing field %s.%s would lose the data it holds", mb->name, name);
+        add_check(out, 'L', corm__buf_cstr(&q), corm__buf_cstr(&b));
+        corm__buf_reset(&b);
+        if (out->oom) rc = nomem(err);
+    }
+    if (rc == CORM_OK) {
+        if (r) {
+            stmt2(&b, "DROP TABLE ", r->through, NULL, NULL);
+            rc = push(out, &b, err);
+        } else if (is_sqlite(d)) {
+            rc = rebuild(d, mb, ma, out, err);
+        } else {
+            stmt2(&b, "ALTER TABLE ", mb->table, " DROP COLUMN ", f->column);
+            rc = push(out, &b, err);
+        }
+    }
+    corm__buf_free(&b);
+    corm__buf_free(&q);
+    return rc;
+}
+
+static corm_rc alter_field_pg(const corm__dialect *d, const corm_model *ma, const corm_field *fb,
+                              const corm_field *fa, corm__ddl *out, corm_error *err)
+{
+    corm_buf b;
+    corm__buf_init(&b);
+    corm_rc rc = CORM_OK;
+    const char *t = ma->table, *c = fa->column;
+    char b1[64], b2[64];
+    const char *tb = d->column_type(fb, b1, sizeof b1), *ta = d->column_type(fa, b2, sizeof b2);
+    if (tb && ta && strcmp(tb, ta) != 0) {
+        stmt2(&b, "ALTER TABLE ", t, " ALTER COLUMN ", c);
+        corm__buf_addf(&b, " TYPE %s USING ", ta);
+        corm__sql_ident(&b, c);
+        corm__buf_addf(&b, "::%s", ta);
+        rc = push(out, &b, err);
+    }
+    if (rc == CORM_OK && (fb->flags & CORM_FF_NULL) != (fa->flags & CORM_FF_NULL)) {
+        stmt2(&b, "ALTER TABLE ", t, " ALTER COLUMN ", c);
+        corm__buf_adds(&b, (fa->flags & CORM_FF_NULL) ? " DROP NOT NULL" : " SET NOT NULL");
+        rc = push(out, &b, err);
+    }
+    const char *db = fb->default_sql ? fb->default_sql : "";
+    const char *da = fa->default_sql ? fa->default_sql : "";
+    if (rc == CORM_OK && strcmp(db, da) != 0) {
+        stmt2(&b, "ALTER TABLE ", t, " ALTER COLUMN ", c);
+        if (fa->default_sql) corm__buf_addf(&b, " SET DEFAULT %s", fa->default_sql);
+        else corm__buf_adds(&b, " DROP DEFAULT");
+        rc = push(out, &b, err);
+    }
+    bool ub = (fb->flags & CORM_FF_UNIQUE) != 0, ua = (fa->flags & CORM_FF_UNIQUE) != 0;
+    if (rc == CORM_OK && ub != ua) {
+        corm_buf name;
+        corm__buf_init(&name);
+        corm__buf_addf(&name, "%s_%s_key", t, c); /* PostgreSQL's name for a column UNIQUE */
+        stmt2(&b, "ALTER TABLE ", t, ua ? " ADD CONSTRAINT " : " DROP CONSTRAINT ",
+              corm__buf_cstr(&name));
+        if (ua) {
+            corm__buf_adds(&b, " UNIQUE (");
+            corm__sql_ident(&b, c);
+            corm__buf_addc(&b, ')');
+        }
+        corm__buf_free(&name);
+        rc = push(out, &b, err);
+    }
+    corm__buf_free(&b);
+    return rc;
+}
+
+static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const corm_model *ma,
+                           const char *name, corm__ddl *out, corm_error *err)
+{
+    const corm_field *fb = field_of(mb, name), *fa = field_of(ma, name);
+    if (!fb || !fa) {
+        if (m2m_of(mb, name) && m2m_of(ma, name)) return CORM_OK; /* related_name: no SQL */
+        return missing(err, "field", name);
+    }
+    if (!(fb->flags & CORM_FF_NULL) && (fa->flags & CORM_FF_NULL)) { /* fine */
+    }
+    if (is_sqlite(d)) {
+        /* a change the table does not see (on_delete, related_name) needs no rebuild */
+        corm_buf cb, ca;
+        corm__buf_init(&cb);
+        corm__buf_init(&ca);
+        corm_rc rc = corm__ddl_column(d, mb, fb, &cb, err);
+        if (rc == CORM_OK) rc = corm__ddl_column(d, ma, fa, &ca, err);
+        bool same = rc == CORM_OK && strcmp(corm__buf_cstr(&cb), corm__buf_cstr(&ca)) == 0 &&
+                    corm__ddl_field_indexed(mb, fb) == corm__ddl_field_indexed(ma, fa);
+        corm__buf_free(&cb);
+        corm__buf_free(&ca);
+        if (rc != CORM_OK || same) return rc;
+        return rebuild(d, mb, ma, out, err);
+    }
+    corm_rc rc = alter_field_pg(d, ma, fb, fa, out, err);
+    bool ib = corm__ddl_field_indexed(mb, fb), ia = corm__ddl_field_indexed(ma, fa);
+    if (rc == CORM_OK && ib && !ia) {
+        corm_buf b, n;
+        corm__buf_init(&b);
+        corm__buf_init(&n);
+        corm__ddl_index_name(&n, mb->table, &fb->column, NULL, 1, false);
+        stmt2(&b, "DROP INDEX ", corm__buf_cstr(&n), NULL, NULL);
+        rc = push(out, &b, err);
+        corm__buf_free(&b);
+        corm__buf_free(&n);
+    }
+    if (rc == CORM_OK && ia && !ib) rc = corm__ddl_field_index(d, ma, fa, out, err);
+    return rc;
+}
+
+/* ALTER TABLE a RENAME TO b when the names differ. */
+static corm_rc rename_table(const char *a, const char *b, corm__ddl *out, corm_error *err)
+{
+    if (strcmp(a, b) == 0) return CORM_OK;
+    corm_buf s;
+    corm__buf_init(&s);
+    stmt2(&s, "ALTER TABLE ", a, " RENAME TO ", b);
+    corm_rc rc = push(out, &s, err);
+    corm__buf_free(&s);
+    return rc;
+}
+
+static corm_rc rename_column(const char *t, const char *a, const char *b, corm__ddl *out,
+                             corm_error *err)
+{
+    if (strcmp(a, b) == 0) return CORM_OK;
+    corm_buf s;
+    corm__buf_init(&s);
+    stmt2(&s, "ALTER TABLE ", t, " RENAME COLUMN ", a);
+    stmt2(&s, " TO ", b, NULL, NULL);
+    corm_rc rc = push(out, &s, err);
+    corm__buf_free(&s);
+    return rc;
+}
+
+/* The join tables of mb's m2m relations (forward and reverse) renamed and
+** their columns too, as the model or field names they derive from change. */
+static corm_rc rename_joins(const corm_model *mb, const corm_model *ma, corm__ddl *out,
+                            corm_error *err)
+{
+    corm_rc rc = CORM_OK;
+    for (int i = 0; i < mb->nrels && rc == CORM_OK; i++) {
+        const corm_relation *rb = &mb->rels[i];
+        if (rb->kind != CORM_REL_M2M && rb->kind != CORM_REL_REVERSE_M2M) continue;
+        const corm_relation *ra = NULL;
+        for (int j = 0; j < ma->nrels && !ra; j++)
+            if (ma->rels[j].kind == rb->kind && ma->rels[j].through && rb->through &&
+                strcmp(ma->schema->models[ma->rels[j].target]->name,
+                       mb->schema->models[rb->target]->name) == 0 &&
+                (rb->kind == CORM_REL_REVERSE_M2M || strcmp(ma->rels[j].name, rb->name) == 0))
+                ra = &ma->rels[j];
+        if (!ra) continue;
+        rc = rename_table(rb->through, ra->through, out, err);
+        if (rc == CORM_OK)
+            rc = rename_column(ra->through, rb->through_src, ra->through_src, out, err);
+    }
+    return rc;
+}
+
+corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
+                     const corm_schema *before, const corm_schema *after, corm__ddl *out,
+                     corm_error *err)
+{
+    static const corm__opkind inverse[CORM__OP_COUNT] = {
+        [CORM__OP_CREATE_MODEL] = CORM__OP_DROP_MODEL,
+        [CORM__OP_DROP_MODEL] = CORM__OP_CREATE_MODEL,
+        [CORM__OP_ADD_FIELD] = CORM__OP_REMOVE_FIELD,
+        [CORM__OP_REMOVE_FIELD] = CORM__OP_ADD_FIELD,
+        [CORM__OP_ALTER_FIELD] = CORM__OP_ALTER_FIELD,
+        [CORM__OP_RENAME_FIELD] = CORM__OP_RENAME_FIELD,
+        [CORM__OP_RENAME_MODEL] = CORM__OP_RENAME_MODEL,
+        [CORM__OP_ADD_INDEX] = CORM__OP_REMOVE_INDEX,
+        [CORM__OP_REMOVE_INDEX] = CORM__OP_ADD_INDEX,
+        [CORM__OP_ALTER_MODEL] = CORM__OP_ALTER_MODEL};
+    corm__opkind k = backwards ? inverse[op->kind] : op->kind;
+    const char *name_b = op->model, *name_a = op->model;
+    if (op->kind == CORM__OP_RENAME_MODEL) {
+        name_b = backwards ? op->to : op->model;
+        name_a = backwards ? op->model : op->to;
+    }
+    const corm_model *mb = corm_schema_model(before, name_b);
+    const corm_model *ma = corm_schema_model(after, name_a);
+    bool need_b = k != CORM__OP_CREATE_MODEL, need_a = k != CORM__OP_DROP_MODEL;
+    if ((need_b && !mb) || (need_a && !ma))
+        return missing(err, "model", need_b && !mb ? name_b : name_a);
+    const char *line = op->nlines ? op->lines[0] : "";
+    if (line[0] == '-' || line[0] == '+') line++;
+    char key[128];
+    const char *kp;
+    size_t kn = corm__line_key(line, &kp);
+    snprintf(key, sizeof key, "%.*s", (int)kn, kp);
+
+    switch (k) {
+    case CORM__OP_CREATE_MODEL: return create_model(d, ma, out, err);
+    case CORM__OP_DROP_MODEL: return drop_model(d, mb, out, err);
+    case CORM__OP_ADD_FIELD: return add_field(d, mb, ma, key, out, err);
+    case CORM__OP_REMOVE_FIELD: return remove_field(d, mb, ma, key, out, err);
+    case CORM__OP_ALTER_FIELD: return alter_field(d, mb, ma, key, out, err);
+    case CORM__OP_RENAME_FIELD: {
+        const char *fb_name = backwards ? op->to : op->name,
+                   *fa_name = backwards ? op->name : op->to;
+        const corm_field *fb = field_of(mb, fb_name), *fa = field_of(ma, fa_name);
+        if (fb && fa) return rename_column(ma->table, fb->column, fa->column, out, err);
+        const corm_relation *rb = m2m_of(mb, fb_name), *ra = m2m_of(ma, fa_name);
+        if (rb && ra) return rename_table(rb->through, ra->through, out, err);
+        return missing(err, "field", fb_name);
+    }
+    case CORM__OP_RENAME_MODEL:
+    case CORM__OP_ALTER_MODEL: {
+        corm_rc rc = rename_table(mb->table, ma->table, out, err);
+        if (rc == CORM_OK) rc = rename_joins(mb, ma, out, err);
+        return rc;
+    }
+    case CORM__OP_ADD_INDEX:
+    case CORM__OP_REMOVE_INDEX: {
+        bool add = k == CORM__OP_ADD_INDEX;
+        char iname[128];
+        index_line_name(line, iname, sizeof iname);
+        const corm_index *ix = index_named(add ? ma : mb, iname);
+        if (!ix) return missing(err, "index", iname);
+        if (corm__ddl_index_is_constraint(ix) && is_sqlite(d)) return rebuild(d, mb, ma, out, err);
+        if (add) {
+            size_t at = corm__ddl_count(out);
+            corm_rc rc = corm__ddl_index(d, ma, ix, out, err);
+            if (rc == CORM_OK && op->concurrently && !is_sqlite(d) &&
+                !corm__ddl_index_is_constraint(ix)) {
+                /* CREATE [UNIQUE] INDEX -> ... INDEX CONCURRENTLY */
+                char *s = out->stmts.p[at];
+                corm_buf b;
+                corm__buf_init(&b);
+                const char *p = strstr(s, "INDEX ") + 6;
+                corm__buf_add(&b, s, (size_t)(p - s));
+                corm__buf_adds(&b, "CONCURRENTLY ");
+                corm__buf_adds(&b, p);
+                if (b.oom) rc = nomem(err);
+                else {
+                    corm__free(s);
+                    out->stmts.p[at] = corm__strdup(corm__buf_cstr(&b));
+                    if (!out->stmts.p[at]) rc = nomem(err);
+                }
+                corm__buf_free(&b);
+            }
+            return rc;
+        }
+        corm_buf b;
+        corm__buf_init(&b);
+        if (corm__ddl_index_is_constraint(ix)) {
+            stmt2(&b, "ALTER TABLE ", mb->table, " DROP CONSTRAINT ", ix->name);
+        } else {
+            corm__buf_adds(&b, op->concurrently && !is_sqlite(d) ? "DROP INDEX CONCURRENTLY "
+                                                                 : "DROP INDEX ");
+            corm__sql_ident(&b, ix->name);
+        }
+        corm_rc rc = push(out, &b, err);
+        corm__buf_free(&b);
+        return rc;
+    }
+    default: return missing(err, "operation", "?");
+    }
+}

@@ -1,0 +1,125 @@
+/*
+** test_makemigrations.c - golden tests of the migration file format and of
+** makemigrations' output (run from the repository root):
+**   tests/migrations/bookstore-0001_initial.corm-migration  the initial
+**       migration of examples/bookstore.corm
+**   tests/migrations/evolve/  v1.corm, v2.corm and the two migrations
+**       makemigrations writes for them
+** and that each chain, read back, leaves nothing to detect.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <corm.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static char *slurp(const char *path)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f) fail_msg("cannot read %s (run from the repository root)", path);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static corm_schema *schema(const char *path)
+{
+    corm_error err;
+    corm_schema *s = corm_schema_parse_file(path, &err);
+    if (!s) fail_msg("%s: %s", path, err.message);
+    return s;
+}
+
+/* makemigrations from ms to the schema at path equals the golden file. */
+static void expect(const corm_migrations *ms, const char *path, const char *golden_name,
+                   const char *golden)
+{
+    corm_schema *s = schema(path);
+    char *fn = NULL, *text = NULL;
+    corm_error err;
+    assert_int_equal(corm_makemigrations(ms, s, NULL, 0, NULL, &fn, &text, &err), CORM_OK);
+    assert_non_null(fn);
+    assert_string_equal(fn, golden_name);
+    assert_string_equal(text, slurp(golden));
+    corm_free_string(fn);
+    corm_free_string(text);
+    corm_schema_free(s);
+}
+
+static void no_changes(const corm_migrations *ms, const char *path)
+{
+    corm_schema *s = schema(path);
+    char *fn = NULL, *text = NULL;
+    corm_error err;
+    assert_int_equal(corm_makemigrations(ms, s, NULL, 0, NULL, &fn, &text, &err), CORM_OK);
+    assert_null(fn);
+    assert_null(text);
+    corm_schema_free(s);
+}
+
+static void test_bookstore_initial(void **state)
+{
+    (void)state;
+    corm_error err;
+    corm_migrations *none = corm_migrations_load("tests/migrations/no-such-dir", &err);
+    assert_non_null(none);
+    assert_int_equal(corm_migrations_count(none), 0);
+    expect(none, "examples/bookstore.corm", "0001_initial.corm-migration",
+           "tests/migrations/bookstore-0001_initial.corm-migration");
+    corm_migrations_free(none);
+    const char *name = "0001_initial";
+    const char *text = slurp("tests/migrations/bookstore-0001_initial.corm-migration");
+    corm_migrations *ms = corm_migrations_from_texts(&name, &text, 1, &err);
+    assert_non_null(ms);
+    no_changes(ms, "examples/bookstore.corm");
+    corm_migrations_free(ms);
+}
+
+static void test_evolve(void **state)
+{
+    (void)state;
+    corm_error err;
+    corm_migrations *ms = corm_migrations_load("tests/migrations/evolve", &err);
+    assert_non_null(ms);
+    assert_int_equal(corm_migrations_count(ms), 2);
+    assert_string_equal(corm_migrations_name(ms, 1),
+                        "0002_genre_alter_author_name_author_born_and_more");
+    no_changes(ms, "tests/migrations/evolve/v2.corm");
+    corm_migrations_free(ms);
+    /* the first alone, to v2: the second file */
+    const char *name = "0001_initial";
+    const char *text = slurp("tests/migrations/evolve/0001_initial.corm-migration");
+    char *copy = strdup(text);
+    const char *t = copy;
+    ms = corm_migrations_from_texts(&name, &t, 1, &err);
+    assert_non_null(ms);
+    expect(ms, "tests/migrations/evolve/v2.corm",
+           "0002_genre_alter_author_name_author_born_and_more.corm-migration",
+           "tests/migrations/evolve/0002_genre_alter_author_name_author_born_and_more.corm-migration");
+    /* a rename must be asked for; a bad one says what is wrong */
+    corm_schema *s = schema("tests/migrations/evolve/v2.corm");
+    char *fn = NULL, *out = NULL;
+    const char *bad = "Book.nope:name";
+    assert_int_equal(corm_makemigrations(ms, s, &bad, 1, NULL, &fn, &out, &err), CORM_INVALID);
+    assert_string_equal(err.message, "--rename Book.nope:name: model Book has no field nope");
+    corm_schema_free(s);
+    corm_migrations_free(ms);
+    free(copy);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_bookstore_initial),
+        cmocka_unit_test(test_evolve),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
