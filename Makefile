@@ -29,6 +29,12 @@ ifneq ($(DEPS_OK),yes)
   $(info corm: installing missing build dependencies (tools/deps.sh build))
   $(shell tools/deps.sh build >&2)
 endif
+# `corm serve` (the demo web server) and its tests need libmicrohttpd.
+ifneq ($(shell pkg-config --exists libmicrohttpd 2>/dev/null && echo yes),yes)
+  $(info corm: installing libmicrohttpd (tools/deps.sh web))
+  $(shell tools/deps.sh web >&2)
+endif
+MHD_LIBS   := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 libpq jansson 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs sqlite3 libpq 2>/dev/null)
 JSON_LIBS  := $(shell pkg-config --libs jansson 2>/dev/null)
@@ -49,7 +55,7 @@ LDLIBS_ALL := $(PKG_LIBS) -lm -pthread $(SANFLAGS)
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
-CLI_BOOT := $(filter-out cli/cmd_demo%.c cli/demo%.c,$(CLI_SRC))
+CLI_BOOT := $(filter-out cli/cmd_demo%.c cli/cmd_serve%.c cli/demo%.c,$(CLI_SRC))
 GEN_DIR  := $(B)/gen
 BOOKSTORE_C := $(GEN_DIR)/bookstore.c
 BOOKSTORE_O := $(B)/obj/gen/bookstore.o
@@ -112,7 +118,7 @@ $(BOOKSTORE_O): $(BOOKSTORE_C)
 $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o): $(GEN_DIR)/bookstore.h
 
 $(B)/corm: $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o) $(BOOKSTORE_O) $(B)/libcorm.a
-	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS) $(MHD_LIBS)
 
 $(B)/examples/%: examples/%.c $(BOOKSTORE_O) $(B)/libcorm.a
 	@mkdir -p $(@D)

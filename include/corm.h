@@ -1191,4 +1191,7 @@ CORM_API uint64_t corm_sql_fingerprint(const char *sql, char *normalized, size_t
 #ifdef __cplusplus
 }
 #endif
+/* Request scopes, the recorder, the debug panel, /metrics (docs/inspect.md). */
+#include <corm/inspect.h>
+
 #endif
