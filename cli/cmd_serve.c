@@ -210,8 +210,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         route = "/books/{id}/feature", kind = 5;
     if (!route) {
         static char nf[] = "not found\n";
-        struct MHD_Response *r = MHD_create_response_from_buffer(strlen(nf), nf,
-                                                                 MHD_RESPMEM_PERSISTENT);
+        struct MHD_Response *r =
+            MHD_create_response_from_buffer(strlen(nf), nf, MHD_RESPMEM_PERSISTENT);
         ret = MHD_queue_response(c, 404, r);
         MHD_destroy_response(r);
         return ret;
@@ -240,7 +240,8 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         }
     }
     fclose(out);
-    if (req) ret = corm_mhd_respond(req, c, (unsigned)status, "text/html; charset=utf-8", html, len);
+    if (req)
+        ret = corm_mhd_respond(req, c, (unsigned)status, "text/html; charset=utf-8", html, len);
     else {
         struct MHD_Response *r = MHD_create_response_from_buffer(len, html, MHD_RESPMEM_MUST_COPY);
         ret = MHD_queue_response(c, (unsigned)status, r);
@@ -412,11 +413,10 @@ int cli_serve(int argc, char **argv)
     sigaddset(&set, SIGINT);
     sigaddset(&set, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &set, NULL);
-    struct MHD_Daemon *d =
-        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port,
-                         NULL, NULL, handler, &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
-                         MHD_OPTION_THREAD_POOL_SIZE, (unsigned)threads,
-                         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
+    struct MHD_Daemon *d = MHD_start_daemon(
+        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handler,
+        &s, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)threads, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)30, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "corm serve: cannot listen on %s:%d: %s\n", listen_addr, port,
                 strerror(errno));

@@ -38,33 +38,33 @@ typedef struct corm_inspect_config {
     /* The recorder: off unless record_path is set (a SQLite file of its
     ** own, never the application's database; created when missing). */
     const char *record_path;
-    double sample_percent;  /* requests recorded, 0..100 (spread evenly) */
-    corm_sample_fn sample;  /* or decide per request (overrides percent) */
+    double sample_percent; /* requests recorded, 0..100 (spread evenly) */
+    corm_sample_fn sample; /* or decide per request (overrides percent) */
     void *sample_ud;
-    int keep_requests;      /* retention: the newest N are kept (0: 10000) */
-    int queue_size;         /* requests waiting for the writer (0: 1024);
+    int keep_requests;            /* retention: the newest N are kept (0: 10000) */
+    int queue_size;               /* requests waiting for the writer (0: 1024);
                                a full queue drops the request and counts it */
-    bool record_params;     /* keep parameter values (statements that touch a
+    bool record_params;           /* keep parameter values (statements that touch a
                                sensitive field are redacted regardless) */
     const char *const *sensitive; /* "Model.field" names to redact besides
                                      the schema's `sensitive` fields; NULL-
                                      terminated, copied; may be NULL */
     /* The panel. */
-    const char *prefix;     /* where it is mounted (NULL: "/__corm") */
-    const char *token;      /* required from non-loopback clients (header
+    const char *prefix;      /* where it is mounted (NULL: "/__corm") */
+    const char *token;       /* required from non-loopback clients (header
                                X-Corm-Token, or ?token= once: a cookie);
                                NULL: loopback clients only */
     corm_pool *explain_pool; /* connections EXPLAIN may use (NULL: no EXPLAIN
                                 button); corm_inspect_set_explain_pool later */
-    bool explain_analyze;   /* allow EXPLAIN ANALYZE on PostgreSQL when the
+    bool explain_analyze;    /* allow EXPLAIN ANALYZE on PostgreSQL when the
                                user asks (?analyze=1); the default never does */
-    int explain_timeout_ms; /* statement timeout of an EXPLAIN (0: 2000) */
+    int explain_timeout_ms;  /* statement timeout of an EXPLAIN (0: 2000) */
     /* The middleware: a warning line when a request runs more statements or
     ** takes longer (0: no threshold), for warn_percent of such requests. */
     uint64_t warn_queries;
     double warn_ms;
     double warn_percent;
-    corm_warn_fn warn;      /* NULL: stderr */
+    corm_warn_fn warn; /* NULL: stderr */
     void *warn_ud;
     /* Inject the toolbar into HTML responses (corm_request_inject). */
     bool toolbar;

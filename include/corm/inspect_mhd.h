@@ -127,8 +127,8 @@ static inline bool corm_mhd_panel(corm_inspect *ins, struct MHD_Connection *c, c
 ** gets a 500 saying so instead.  Does not free req.
 */
 static inline enum MHD_Result corm_mhd_respond(corm_request *req, struct MHD_Connection *c,
-                                               unsigned status, const char *type,
-                                               const char *body, size_t len)
+                                               unsigned status, const char *type, const char *body,
+                                               size_t len)
 {
     if (corm_request_end(req, (int)status) != CORM_OK) {
         const corm_error *e = corm_request_error(req);

@@ -65,9 +65,10 @@ void corm__rec_free(corm__rec *r);
 /* ---- recorder.c */
 typedef struct corm__recorder corm__recorder;
 corm__recorder *corm__recorder_open(const char *path, int keep, int queue_size, corm_error *err);
-/* Queue r (the writer frees it): its id is set.  false when the queue is
-** full (r is freed by the caller, the drop counted). */
-bool corm__recorder_push(corm__recorder *rc, corm__rec *r);
+/* Queue r (the writer frees it, maybe before this returns): returns its
+** id, or 0 when the queue is full (r is the caller's to free; the drop is
+** counted). */
+uint64_t corm__recorder_push(corm__recorder *rc, corm__rec *r);
 void corm__recorder_flush(corm__recorder *rc);
 void corm__recorder_close(corm__recorder *rc);
 void corm__recorder_counts(corm__recorder *rc, uint64_t *recorded, uint64_t *dropped,
@@ -78,7 +79,7 @@ int corm__binds_decode(char *enc, corm_value *vals, int max);
 void corm__binds_encode(corm_buf *b, const corm_value *vals, int n, bool redacted);
 
 /* ---- html.c */
-void corm__html(corm_buf *b, const char *s); /* escaped text */
+void corm__html(corm_buf *b, const char *s);       /* escaped text */
 void corm__html_sql(corm_buf *b, const char *sql); /* escaped, one clause a line */
 void corm__url_decode(char *s);
 /* The value of key in a query string, decoded, into out; false if absent. */

@@ -189,10 +189,11 @@ static void list_page(corm_inspect *ins, const corm_http_request *rq, corm_http_
     sqlite3_finalize(st);
     corm__buf_adds(&b, "</select></label> <button>Filter</button></form>");
     static const char *const cols[][3] = {
-        {"time", "Request", ""}, {"", "Method", ""},       {"", "Route", ""},
-        {"", "Path", ""},        {"", "Status", "n"},      {"ms", "Time (ms)", "n"},
-        {"", "DB (ms)", "n"},    {"queries", "Queries", "n"}, {"dups", "Duplicates", "n"},
-        {"findings", "Findings", "n"}};
+        {"time", "Request", ""},     {"", "Method", ""},
+        {"", "Route", ""},           {"", "Path", ""},
+        {"", "Status", "n"},         {"ms", "Time (ms)", "n"},
+        {"", "DB (ms)", "n"},        {"queries", "Queries", "n"},
+        {"dups", "Duplicates", "n"}, {"findings", "Findings", "n"}};
     corm__buf_adds(&b, "<table id=\"requests\"><thead><tr>");
     for (size_t i = 0; i < CORM__ARRAY_LEN(cols); i++) {
         corm__buf_addf(&b, "<th class=\"%s\">", cols[i][2]);
@@ -207,7 +208,8 @@ static void list_page(corm_inspect *ins, const corm_http_request *rq, corm_http_
                 corm__html(&b, corm__buf_cstr(&enc));
                 corm__buf_free(&enc);
             }
-            corm__buf_addf(&b, "\">%s%s</a>", cols[i][1], strcmp(sort, cols[i][0]) == 0 ? " &#9660;" : "");
+            corm__buf_addf(&b, "\">%s%s</a>", cols[i][1],
+                           strcmp(sort, cols[i][0]) == 0 ? " &#9660;" : "");
         } else {
             corm__buf_adds(&b, cols[i][1]);
         }
@@ -269,7 +271,7 @@ typedef struct qrow {
 
 static bool explainable(const char *sql, const char *kind)
 {
-    static const char *const writes[] = {"insert", "update", "delete", "exec",
+    static const char *const writes[] = {"insert",      "update",  "delete",   "exec",
                                          "transaction", "migrate", "snapshot", "explain"};
     for (size_t i = 0; i < CORM__ARRAY_LEN(writes); i++)
         if (strcmp(kind, writes[i]) == 0) return false;
@@ -322,7 +324,8 @@ static void finding_html(corm_buf *b, sqlite3_stmt *st)
 static void query_cells(corm_buf *b, const corm_inspect *ins, long long id, const qrow *q,
                         bool explain)
 {
-    corm__buf_addf(b, "<td class=\"n\">%d</td><td class=\"n\">%.3f</td><td class=\"n\">%lld</td><td>",
+    corm__buf_addf(b,
+                   "<td class=\"n\">%d</td><td class=\"n\">%.3f</td><td class=\"n\">%lld</td><td>",
                    q->seq, q->ms, q->rows);
     corm__html(b, q->origin);
     corm__buf_adds(b, "</td><td><pre class=\"sql\">");
@@ -337,8 +340,9 @@ static void query_cells(corm_buf *b, const corm_inspect *ins, long long id, cons
     if (explain && explainable(q->sql, q->kind)) {
         corm__buf_adds(b, "<form class=\"explain\" method=\"get\" action=\"");
         corm__html(b, ins->prefix);
-        corm__buf_addf(b, "/explain/%lld/%d\"><button>EXPLAIN</button></form>"
-                          "<pre class=\"plan\" hidden></pre>",
+        corm__buf_addf(b,
+                       "/explain/%lld/%d\"><button>EXPLAIN</button></form>"
+                       "<pre class=\"plan\" hidden></pre>",
                        id, q->seq);
     }
     corm__buf_adds(b, "</td><td><code>");
@@ -481,28 +485,33 @@ static void request_page(corm_inspect *ins, long long id, corm_http_response *re
             same_fp++;
             if (strcmp(q[j].dupkey, q[i].dupkey) == 0) same_dk++;
         }
-        const char *what = NULL;
-        size_t count = 0;
-        if (first_dk && same_dk > 1) what = "duplicate", count = same_dk;
-        else if (first_fp && same_fp > 1 && same_dk < same_fp) what = "similar", count = same_fp;
-        if (!what) continue;
-        ngroups++;
-        corm__buf_addf(&b, "<tr class=\"group %s\"><td>%s</td><td class=\"n\">%zu</td><td><pre>",
-                       what, what, count);
-        corm__html_sql(&b, q[i].sql);
-        corm__buf_adds(&b, "</pre></td><td>");
-        /* the distinct call sites of the group */
-        for (size_t j = i; j < nq; j++) {
-            if (strcmp(q[j].fp, q[i].fp) != 0) continue;
-            bool seen = false;
-            for (size_t k = i; k < j && !seen; k++)
-                seen = strcmp(q[k].fp, q[i].fp) == 0 && strcmp(q[k].site, q[j].site) == 0;
-            if (seen) continue;
-            corm__buf_adds(&b, "<code>");
-            corm__html(&b, q[j].site);
-            corm__buf_adds(&b, "</code><br>");
+        for (int kind = 0; kind < 2; kind++) {
+            /* kind 0: the same statement and values again; 1: the same
+            ** statement with other values */
+            bool dup = kind == 0;
+            if (dup ? !(first_dk && same_dk > 1) : !(first_fp && same_fp > 1 && same_dk < same_fp))
+                continue;
+            const char *what = dup ? "duplicate" : "similar";
+            ngroups++;
+            corm__buf_addf(&b,
+                           "<tr class=\"group %s\"><td>%s</td><td class=\"n\">%zu</td><td><pre>",
+                           what, what, dup ? same_dk : same_fp);
+            corm__html_sql(&b, q[i].sql);
+            corm__buf_adds(&b, "</pre></td><td>");
+            /* the distinct call sites of the group */
+            for (size_t j = i; j < nq; j++) {
+                if (strcmp(q[j].fp, q[i].fp) != 0) continue;
+                if (dup && strcmp(q[j].dupkey, q[i].dupkey) != 0) continue;
+                bool seen = false;
+                for (size_t k = i; k < j && !seen; k++)
+                    seen = strcmp(q[k].fp, q[i].fp) == 0 && strcmp(q[k].site, q[j].site) == 0;
+                if (seen) continue;
+                corm__buf_adds(&b, "<code>");
+                corm__html(&b, q[j].site);
+                corm__buf_adds(&b, "</code><br>");
+            }
+            corm__buf_adds(&b, "</td></tr>");
         }
-        corm__buf_adds(&b, "</td></tr>");
     }
     corm__buf_adds(&b, "</table>");
     if (!ngroups) corm__buf_adds(&b, "<p class=\"muted\">No statement repeats.</p>");
@@ -621,7 +630,9 @@ static void explain_page(corm_inspect *ins, const corm_http_request *rq, long lo
                 if (c < 0) c = (int)corm_qs_ncols(qs) - 1;
                 for (size_t r = 0; r < corm_qs_len(qs); r++) {
                     const corm_value *v = corm_qs_cell(qs, r, (size_t)c);
-                    if (v && v->type == CORM_V_TEXT) corm__buf_add(&plan, v->u.s.p, v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n);
+                    if (v && v->type == CORM_V_TEXT)
+                        corm__buf_add(&plan, v->u.s.p,
+                                      v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n);
                     corm__buf_addc(&plan, '\n');
                 }
                 if (redacted)
@@ -629,7 +640,8 @@ static void explain_page(corm_inspect *ins, const corm_http_request *rq, long lo
             } else {
                 status = 500;
                 const corm_error *e = qs ? corm_qs_error(qs) : corm_db_error(db);
-                corm__buf_addf(&plan, "EXPLAIN failed: %s", e && e->message[0] ? e->message : corm_rc_str(rc));
+                corm__buf_addf(&plan, "EXPLAIN failed: %s",
+                               e && e->message[0] ? e->message : corm_rc_str(rc));
             }
             corm_qs_free(qs);
             corm__buf_free(&q);
@@ -772,8 +784,7 @@ bool corm_panel_handle(corm_inspect *ins, const corm_http_request *rq, corm_http
     bool from_query = false;
     if (!allowed && ins->token) {
         if (rq->token && same(rq->token, ins->token)) allowed = true;
-        else if (cookie_token(rq->cookie, tok, sizeof tok) && same(tok, ins->token))
-            allowed = true;
+        else if (cookie_token(rq->cookie, tok, sizeof tok) && same(tok, ins->token)) allowed = true;
         else if (corm__query_get(rq->query, "token", tok, sizeof tok) && same(tok, ins->token))
             allowed = from_query = true;
     }
@@ -853,12 +864,15 @@ size_t corm_inspect_metrics(corm_inspect *ins, char *buf, size_t size)
                 cum += r->hms[k];
                 corm__buf_adds(&b, "corm_http_request_duration_seconds_bucket{route=");
                 label(&b, r->route);
-                if (k < CORM__NHMS) corm__buf_addf(&b, ",le=\"%g\"} %llu\n", corm__hms_le[k] / 1000, (unsigned long long)cum);
+                if (k < CORM__NHMS)
+                    corm__buf_addf(&b, ",le=\"%g\"} %llu\n", corm__hms_le[k] / 1000,
+                                   (unsigned long long)cum);
                 else corm__buf_addf(&b, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
             }
             corm__buf_adds(&b, "corm_http_request_duration_seconds_sum{route=");
             label(&b, r->route);
-            corm__buf_addf(&b, "} %.6f\ncorm_http_request_duration_seconds_count{route=", r->ms / 1000);
+            corm__buf_addf(&b,
+                           "} %.6f\ncorm_http_request_duration_seconds_count{route=", r->ms / 1000);
             label(&b, r->route);
             corm__buf_addf(&b, "} %llu\n", (unsigned long long)r->requests);
         }
@@ -871,12 +885,15 @@ size_t corm_inspect_metrics(corm_inspect *ins, char *buf, size_t size)
                 cum += r->hq[k];
                 corm__buf_adds(&b, "corm_http_request_queries_bucket{route=");
                 label(&b, r->route);
-                if (k < CORM__NHQ) corm__buf_addf(&b, ",le=\"%g\"} %llu\n", corm__hq_le[k], (unsigned long long)cum);
+                if (k < CORM__NHQ)
+                    corm__buf_addf(&b, ",le=\"%g\"} %llu\n", corm__hq_le[k],
+                                   (unsigned long long)cum);
                 else corm__buf_addf(&b, ",le=\"+Inf\"} %llu\n", (unsigned long long)cum);
             }
             corm__buf_adds(&b, "corm_http_request_queries_sum{route=");
             label(&b, r->route);
-            corm__buf_addf(&b, "} %llu\ncorm_http_request_queries_count{route=", (unsigned long long)r->queries);
+            corm__buf_addf(&b, "} %llu\ncorm_http_request_queries_count{route=",
+                           (unsigned long long)r->queries);
             label(&b, r->route);
             corm__buf_addf(&b, "} %llu\n", (unsigned long long)r->requests);
         }
@@ -904,22 +921,25 @@ size_t corm_inspect_metrics(corm_inspect *ins, char *buf, size_t size)
                            "in requests, by SQL fingerprint.\n"
                            "# TYPE corm_request_statement_seconds_total counter\n");
         for (size_t i = 0; i < ins->nfps; i++) {
-            corm__buf_addf(&b, "corm_request_statement_seconds_total{fingerprint=\"%016llx\"} %.6f\n",
+            corm__buf_addf(&b,
+                           "corm_request_statement_seconds_total{fingerprint=\"%016llx\"} %.6f\n",
                            (unsigned long long)ins->fps[i].fp, ins->fps[i].ms / 1000);
         }
-        corm__buf_addf(&b, "# HELP corm_http_slow_requests_total Middleware warning lines.\n"
-                           "# TYPE corm_http_slow_requests_total counter\n"
-                           "corm_http_slow_requests_total %llu\n",
+        corm__buf_addf(&b,
+                       "# HELP corm_http_slow_requests_total Middleware warning lines.\n"
+                       "# TYPE corm_http_slow_requests_total counter\n"
+                       "corm_http_slow_requests_total %llu\n",
                        (unsigned long long)ins->nwarn);
         pthread_mutex_unlock(&ins->mu);
         if (ins->rec) {
             uint64_t rec, drop, fail;
             corm__recorder_counts(ins->rec, &rec, &drop, &fail);
-            corm__buf_addf(&b, "# HELP corm_recorder_requests_total Sampled requests, by fate.\n"
-                               "# TYPE corm_recorder_requests_total counter\n"
-                               "corm_recorder_requests_total{fate=\"recorded\"} %llu\n"
-                               "corm_recorder_requests_total{fate=\"dropped\"} %llu\n"
-                               "corm_recorder_requests_total{fate=\"failed\"} %llu\n",
+            corm__buf_addf(&b,
+                           "# HELP corm_recorder_requests_total Sampled requests, by fate.\n"
+                           "# TYPE corm_recorder_requests_total counter\n"
+                           "corm_recorder_requests_total{fate=\"recorded\"} %llu\n"
+                           "corm_recorder_requests_total{fate=\"dropped\"} %llu\n"
+                           "corm_recorder_requests_total{fate=\"failed\"} %llu\n",
                            (unsigned long long)rec, (unsigned long long)drop,
                            (unsigned long long)fail);
         }

@@ -110,15 +110,15 @@ fail:
     return NULL;
 }
 
-bool corm__recorder_push(corm__recorder *rc, corm__rec *r)
+uint64_t corm__recorder_push(corm__recorder *rc, corm__rec *r)
 {
     pthread_mutex_lock(&rc->mu);
     if (rc->n >= rc->cap || rc->stop) {
         rc->dropped++;
         pthread_mutex_unlock(&rc->mu);
-        return false;
+        return 0;
     }
-    r->id = ++rc->next_id;
+    uint64_t id = r->id = ++rc->next_id;
     r->next = NULL;
     if (rc->tail) rc->tail->next = r;
     else rc->head = r;
@@ -126,7 +126,7 @@ bool corm__recorder_push(corm__recorder *rc, corm__rec *r)
     rc->n++;
     pthread_cond_signal(&rc->work);
     pthread_mutex_unlock(&rc->mu);
-    return true;
+    return id;
 }
 
 static void text(sqlite3_stmt *st, int i, const char *s)

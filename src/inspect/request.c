@@ -554,9 +554,10 @@ static void over_budget(corm_request *req, const corm__budget *b, corm_buf *warn
     bool t = b->max_ms > 0 && req->ms > b->max_ms;
     if (!q && !t) return;
     char msg[300];
-    snprintf(msg, sizeof msg, "%s %s ran %llu statements in %.1f ms, over the route's budget (%s%s)",
-             r->method, r->route, (unsigned long long)r->nqueries, req->ms,
-             q ? "statements" : "", q && t ? ", time" : (t ? "time" : ""));
+    snprintf(msg, sizeof msg,
+             "%s %s ran %llu statements in %.1f ms, over the route's budget (%s%s)", r->method,
+             r->route, (unsigned long long)r->nqueries, req->ms, q ? "statements" : "",
+             q && t ? ", time" : (t ? "time" : ""));
     corm_finding f = {0};
     f.kind = CORM_FINDING_OVER_BUDGET;
     f.count = r->nqueries;
@@ -650,9 +651,11 @@ corm_rc corm_request_end(corm_request *req, int status)
                 (ins->cfg.warn_ms > 0 && req->ms > ins->cfg.warn_ms);
     if (over && spread(ins->nwarn_seen++, ins->cfg.warn_percent)) {
         if (warn.len) corm__buf_addc(&warn, '\n');
-        corm__buf_addf(&warn, "corm: slow request %s %s (route %s, status %d): %llu statements, %.1f ms (db %.1f ms)",
-                       r->method, r->path, r->route, status, (unsigned long long)r->nqueries,
-                       req->ms, r->db_ms);
+        corm__buf_addf(
+            &warn,
+            "corm: slow request %s %s (route %s, status %d): %llu statements, %.1f ms (db %.1f ms)",
+            r->method, r->path, r->route, status, (unsigned long long)r->nqueries, req->ms,
+            r->db_ms);
         for (size_t i = 0; i < r->nf; i++)
             if (r->f[i].f.kind != CORM_FINDING_OVER_BUDGET)
                 corm__buf_addf(&warn, "; %s %s.%s x%llu%s%s",
@@ -675,8 +678,7 @@ corm_rc corm_request_end(corm_request *req, int status)
 
     keep_findings(req);
     if (sample) {
-        if (corm__recorder_push(ins->rec, r)) req->id = r->id;
-        else corm__rec_free(r);
+        if (!(req->id = corm__recorder_push(ins->rec, r))) corm__rec_free(r);
         req->rec = NULL;
     }
     return req->err.rc;
@@ -762,8 +764,7 @@ const char *corm_request_inject(corm_request *req, const char *html, size_t len,
                    (unsigned long long)req->count, req->db_ms);
     if (req->nfindings)
         corm__buf_addf(b, " &middot; <span style=\"color:#ffb347\">%zu finding%s%s</span>",
-                       req->nfindings, req->nfindings == 1 ? "" : "s",
-                       nn1 ? " (N+1)" : "");
+                       req->nfindings, req->nfindings == 1 ? "" : "s", nn1 ? " (N+1)" : "");
     corm__buf_adds(b, " &middot; <a style=\"color:#9cf\" href=\"");
     corm__html(b, req->ins->prefix);
     if (req->id) corm__buf_addf(b, "/request/%llu\">details</a>", (unsigned long long)req->id);
