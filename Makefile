@@ -11,6 +11,10 @@
 #                   ARGS="--scale full", ARGS=--json, ARGS=--callgrind;
 #                   DB=postgresql://... the same on PostgreSQL (libpq C)
 #   make bench-pg   text vs binary PostgreSQL results (docs/postgresql.md)
+#   make demo-web   the demo bookstore over HTTP with the corm panel
+#                   (corm serve; PORT=8000), docs/inspect.md
+#   make bench-inspect  what the request recorder adds per request
+#   make test-browser   the panel in headless Chromium (in make test too)
 #
 # Missing Debian packages are installed by tools/deps.sh, called only when
 # pkg-config cannot find a dependency.
@@ -70,7 +74,7 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: all lib test test-run demo install valgrind bench bench-pg check-src check-format check-layers check-exports format clean
+.PHONY: all lib test test-run demo demo-web bench-inspect browser-deps test-browser install valgrind bench bench-pg check-src check-format check-layers check-exports format clean
 all: lib $(B)/corm $(EX_BIN)
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc
 
@@ -147,9 +151,10 @@ PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/t
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
-test-run: check-src check-format check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
+test-run: check-src check-format check-layers check-exports lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
+	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
 
 # The benchmark suite (docs/benchmarks.md): corm vs hand-written sqlite3 C
@@ -194,6 +199,29 @@ valgrind:
 demo: all
 	@rm -f $(B)/demo.db $(B)/demo.db-wal $(B)/demo.db-shm
 	$(B)/corm demo --db sqlite:$(B)/demo.db
+
+# The demo bookstore over HTTP with the panel (docs/inspect.md): open
+# http://127.0.0.1:$(PORT)/ and http://127.0.0.1:$(PORT)/__corm/.
+PORT ?= 8000
+demo-web: all
+	$(B)/corm serve --db sqlite:$(B)/serve.db --port $(PORT)
+
+# What the recorder adds per request: recording on vs off, same load, same
+# run (tests/inspect/serve.py bench; ARGS="--requests 2000 --concurrency 4").
+bench-inspect: all
+	@python3 tests/inspect/serve.py bench $(B)/corm $(ARGS)
+
+# The browser tests need Debian's Chromium and playwright-core from npm
+# (tests/browser/package-lock.json); both are installed here, never a
+# browser download.  When Chromium cannot be installed the browser tests
+# say so and are skipped.
+browser-deps:
+	@tools/deps.sh browser || echo "browser-deps: Chromium could not be installed: the browser tests will be skipped"
+	@if command -v npm >/dev/null && [ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]; then \
+	  cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; fi
+
+test-browser: all browser-deps
+	@tests/browser/check-browser.sh $(B)
 
 # src/ allocates only through src/core/alloc.c and never formats with sprintf.
 check-src:

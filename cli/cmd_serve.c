@@ -58,13 +58,15 @@ static void page_head(FILE *out, const char *title, const char *path, bool fixed
     fputs("</p>", out);
 }
 
-/* /books: every book with its author's name.  Naive: one query per book
-** for its author (N+1); fixed: select_related("author"), one JOIN. */
-static int books_page(corm_db *db, bool fixed, FILE *out)
+/* /books: every book with its author's name (?q=: titles containing q).
+** Naive: one query per book for its author (N+1); fixed:
+** select_related("author"), one JOIN. */
+static int books_page(corm_db *db, bool fixed, const char *search, FILE *out)
 {
     page_head(out, "Books", "/books", fixed);
     corm_qs *qs = corm_all(db, Book);
     if (fixed) corm_select_related(qs, "author");
+    if (search && *search) corm_filter(qs, "title__icontains", corm_text(search));
     corm_order_by(qs, "id");
     fputs("<table><tr><th>title</th><th>author</th></tr>", out);
     Book *b;
@@ -231,7 +233,9 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
             status = 503;
             fputs("no database connection\n", out);
         } else {
-            if (kind == 2) status = books_page(db, fixed, out);
+            if (kind == 2)
+                status = books_page(
+                    db, fixed, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q"), out);
             else if (kind == 3) status = authors_page(db, fixed, out);
             else if (kind == 4) status = orders_page(db, id, fixed, out);
             else status = feature_page(db, id, out);

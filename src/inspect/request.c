@@ -241,14 +241,22 @@ static void resolve_sensitive(corm_inspect *ins, const corm_schema *schema)
     }
 }
 
-/* Whether a statement touches a sensitive field: it names its table and
-** its column (quoted, as corm's compiler writes them).  Conservative: all
-** of its parameters are redacted.  Under ins->mu. */
+/* Whether a statement binds a value of a sensitive field: it names the
+** field's table and its column (quoted, as corm's compiler writes them) -
+** in a SELECT only where values are bound (WHERE/HAVING), anywhere in a
+** write.  Conservative: all of its parameters are redacted.  Under ins->mu. */
 static bool is_sensitive(const corm_inspect *ins, const char *sql)
 {
+    const char *from = sql;
+    while (*from == ' ' || *from == '(') from++;
+    if (strncasecmp(from, "SELECT", 6) == 0) {
+        from = strstr(sql, " WHERE ");
+        if (!from) from = strstr(sql, " HAVING ");
+        if (!from) return false;
+    }
     for (size_t i = 0; i < ins->nsens; i++) {
         const corm__sens *s = &ins->sens[i];
-        if (s->table && s->column && strstr(sql, s->column) && strstr(sql, s->table)) return true;
+        if (s->table && s->column && strstr(from, s->column) && strstr(sql, s->table)) return true;
     }
     return false;
 }
