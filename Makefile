@@ -14,6 +14,10 @@
 #   make format     clang-format the tree (make test checks it)
 #   make check-docs compile every C block of README.md and docs/*.md
 #   make deps       install the missing Debian packages (every build runs it)
+#   make demo-web   the demo bookstore over HTTP with the corm panel
+#                   (corm serve; PORT=8000), docs/inspect.md
+#   make bench-inspect  what the request recorder adds per request
+#   make test-browser   the panel in headless Chromium (in make test too)
 #
 # Missing Debian packages are installed by the deps target (tools/deps.sh),
 # which runs before anything is compiled, never while make reads this file.
@@ -31,15 +35,16 @@ OPT      ?= -O2 -g
 # Build dependencies.  Every rule that compiles, links or runs a checker
 # waits for deps (an order-only prerequisite: it never makes a target out
 # of date).  deps asks tools/deps.sh to install what is missing, only when
-# pkg-config, python3 or clang-format cannot find something; its stamp is
+# pkg-config, python3 or clang-format cannot find something (libmicrohttpd
+# is for `corm serve`, the demo web server, and its tests); its stamp is
 # redone when deps.sh or the set of installed packages changes.
-PKGS       := sqlite3 libpq cmocka jansson
+PKGS       := sqlite3 libpq cmocka jansson libmicrohttpd
 DEPS_STAMP := $(B)/deps.stamp
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh $(wildcard /var/lib/dpkg/status)
 	@if ! { pkg-config --exists $(PKGS) && command -v python3 && command -v clang-format; } >/dev/null 2>&1; then \
 	  echo "corm: installing missing build dependencies (tools/deps.sh build)"; \
-	  tools/deps.sh build || exit 1; \
+	  tools/deps.sh build web || exit 1; \
 	  pkg-config --exists $(PKGS) || { echo "corm: pkg-config still cannot find: $(PKGS)"; exit 1; }; \
 	fi
 	@mkdir -p $(@D) && touch $@
@@ -53,6 +58,7 @@ PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 libpq jans
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs sqlite3 libpq))$(PKG_LIBS)
 JSON_LIBS  = $(eval JSON_LIBS := $(shell pkg-config --libs jansson))$(JSON_LIBS)
 TEST_LIBS  = $(eval TEST_LIBS := $(shell pkg-config --libs cmocka))$(TEST_LIBS)
+MHD_LIBS   = $(eval MHD_LIBS := $(shell pkg-config --libs libmicrohttpd))$(MHD_LIBS)
 
 # The test build also checks the library's invariants (CORM_ALWAYS /
 # CORM_NEVER in src/core/core_int.h abort on a broken one).
@@ -72,7 +78,7 @@ LDLIBS_ALL  = $(PKG_LIBS) -lm -pthread $(SANFLAGS)
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
-CLI_BOOT := $(filter-out cli/cmd_demo%.c cli/demo%.c,$(CLI_SRC))
+CLI_BOOT := $(filter-out cli/cmd_demo%.c cli/cmd_serve%.c cli/demo%.c,$(CLI_SRC))
 GEN_DIR  := $(B)/gen
 BOOKSTORE_C := $(GEN_DIR)/bookstore.c
 BOOKSTORE_O := $(B)/obj/gen/bookstore.o
@@ -87,7 +93,7 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: all lib deps test test-run demo install valgrind tsan bench bench-pg check-src check-format check-layers check-sql-text check-exports check-docs format clean
+.PHONY: all lib deps test test-run demo install valgrind tsan bench bench-pg demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
 all: lib $(B)/corm $(EX_BIN) | deps
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc | deps
 
@@ -135,7 +141,7 @@ $(BOOKSTORE_O): $(BOOKSTORE_C) | deps
 $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o): $(GEN_DIR)/bookstore.h
 
 $(B)/corm: $(CLI_SRC:cli/%.c=$(B)/obj/cli/%.o) $(BOOKSTORE_O) $(B)/libcorm.a | deps
-	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS) $(MHD_LIBS)
 
 $(B)/examples/%: examples/%.c $(BOOKSTORE_O) $(B)/libcorm.a | deps
 	@mkdir -p $(@D)
@@ -164,9 +170,10 @@ PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/t
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
-test-run: check-src check-format check-layers check-sql-text check-exports check-docs lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN)
+test-run: check-src check-format check-layers check-sql-text check-exports check-docs lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
+	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
 
 # The benchmark suite (docs/benchmarks.md): corm vs hand-written sqlite3 C
@@ -211,6 +218,29 @@ valgrind:
 demo: all | deps
 	@rm -f $(B)/demo.db $(B)/demo.db-wal $(B)/demo.db-shm
 	$(B)/corm demo --db sqlite:$(B)/demo.db
+
+# The demo bookstore over HTTP with the panel (docs/inspect.md): open
+# http://127.0.0.1:$(PORT)/ and http://127.0.0.1:$(PORT)/__corm/.
+PORT ?= 8000
+demo-web: all
+	$(B)/corm serve --db sqlite:$(B)/serve.db --port $(PORT)
+
+# What the recorder adds per request: recording on vs off, same load, same
+# run (tests/inspect/serve.py bench; ARGS="--requests 2000 --concurrency 4").
+bench-inspect: all
+	@python3 tests/inspect/serve.py bench $(B)/corm $(ARGS)
+
+# The browser tests need Debian's Chromium and playwright-core from npm
+# (tests/browser/package-lock.json); both are installed here, never a
+# browser download.  When Chromium cannot be installed the browser tests
+# say so and are skipped.
+browser-deps:
+	@tools/deps.sh browser || echo "browser-deps: Chromium could not be installed: the browser tests will be skipped"
+	@if command -v npm >/dev/null && [ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]; then \
+	  cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; fi
+
+test-browser: all browser-deps
+	@tests/browser/check-browser.sh $(B)
 
 # src/ allocates only through src/core/alloc.c and never formats with sprintf.
 check-src:

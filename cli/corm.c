@@ -24,6 +24,9 @@ static void usage(FILE *out)
 #ifndef CORM_BOOTSTRAP
             "  demo [--db URL] [--scale N] [--only NAME] [--json] [--mode off|log|strict|auto]\n"
             "                                run the seed scenarios, naive vs fixed\n"
+            "  serve [--db URL] [--port N] [--listen ADDR] [--token T] [--record PATH|off]\n"
+            "                                the demo bookstore over HTTP, naive and fixed\n"
+            "                                pages, with the corm panel at /__corm/\n"
 #endif
             "  report LOG.jsonl [--db URL] [--schema SCHEMA.corm] [--top N] [--slow MS]\n"
             "                                top statements, N+1 fixes, duplicates, slow\n"
@@ -49,6 +52,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "report") == 0) return cli_report(argc - 1, argv + 1);
 #ifndef CORM_BOOTSTRAP
     if (strcmp(cmd, "demo") == 0) return cli_demo(argc - 1, argv + 1);
+    if (strcmp(cmd, "serve") == 0) return cli_serve(argc - 1, argv + 1);
 #endif
     if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
         printf("corm %s\n", corm_version());

@@ -913,5 +913,9 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 /* The families with a handle of their own (curl's easy.h / multi.h). */
 #include <corm/instr.h>
 #include <corm/pool.h>
+/* Schema evolution: makemigrations, migrate, sqlmigrate (docs/migrations.md). */
+#include <corm/migrate.h>
+/* Request scopes, the recorder, the debug panel, /metrics (docs/inspect.md). */
+#include <corm/inspect.h>
 
 #endif

@@ -6,6 +6,9 @@
 #   tools/deps.sh pg       a PostgreSQL server for the test suite
 #   tools/deps.sh bench    Django and psycopg2 (its PostgreSQL driver), for the
 #                          benchmark suite
+#   tools/deps.sh web      libmicrohttpd, for `corm serve` and the inspect tests
+#   tools/deps.sh browser  Chromium and Node.js, for the panel's browser tests
+#                          (tests/browser: playwright-core from npm, `npm ci`)
 set -eu
 want=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || want+=("$1"); }
@@ -14,7 +17,9 @@ for what in "${@:-build}"; do
     build) for p in pkg-config libsqlite3-dev libpq-dev libcmocka-dev libjansson-dev python3 clang-format; do need "$p"; done ;;
     pg)    for p in postgresql postgresql-client; do need "$p"; done ;;
     bench) for p in python3-django python3-psycopg2; do need "$p"; done ;;
-    *) echo "deps.sh: unknown group '$what' (use build, pg or bench)" >&2; exit 2 ;;
+    web)   for p in libmicrohttpd-dev; do need "$p"; done ;;
+    browser) need chromium; command -v node >/dev/null && command -v npm >/dev/null || { need nodejs; need npm; } ;;
+    *) echo "deps.sh: unknown group '$what' (use build, pg, bench, web or browser)" >&2; exit 2 ;;
   esac
 done
 [ ${#want[@]} -eq 0 ] && exit 0

@@ -43,7 +43,8 @@ enum {
     CORM_FF_DB_INDEX = 1 << 3,
     CORM_FF_AUTO_NOW = 1 << 4,
     CORM_FF_AUTO_NOW_ADD = 1 << 5,
-    CORM_FF_HAS_DEFAULT = 1 << 6
+    CORM_FF_HAS_DEFAULT = 1 << 6,
+    CORM_FF_SENSITIVE = 1 << 7 /* `sensitive`: the recorder redacts its values */
 };
 
 /* on_delete actions of fk / one_to_one. */

@@ -174,7 +174,8 @@ static void put_flags(gen *g, unsigned flags)
                  {CORM_FF_DB_INDEX, "CORM_FF_DB_INDEX"},
                  {CORM_FF_AUTO_NOW, "CORM_FF_AUTO_NOW"},
                  {CORM_FF_AUTO_NOW_ADD, "CORM_FF_AUTO_NOW_ADD"},
-                 {CORM_FF_HAS_DEFAULT, "CORM_FF_HAS_DEFAULT"}};
+                 {CORM_FF_HAS_DEFAULT, "CORM_FF_HAS_DEFAULT"},
+                 {CORM_FF_SENSITIVE, "CORM_FF_SENSITIVE"}};
     const char *sep = "";
     for (size_t i = 0; i < CORM__ARRAY_LEN(names); i++)
         if (flags & names[i].bit) {

@@ -37,9 +37,9 @@ static const char *const type_names[] = {"integer", "bigint", "float", "decimal"
     "email, date, datetime, json, blob, fk(Model, ...), "          \
     "one_to_one(Model, ...), m2m(Model, ...)"
 
-static const char *const option_names[] = {"null",     "unique",       "db_index",
-                                           "auto_now", "auto_now_add", "default"};
-#define OPTION_LIST "null, unique, db_index, auto_now, auto_now_add, default=<value>"
+static const char *const option_names[] = {"null",         "unique",  "db_index", "auto_now",
+                                           "auto_now_add", "default", "sensitive"};
+#define OPTION_LIST "null, unique, db_index, auto_now, auto_now_add, default=<value>, sensitive"
 
 static const char *const relopt_names[] = {"on_delete", "related_name", "null", "db_index"};
 #define RELOPT_LIST \
@@ -380,7 +380,8 @@ static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[],
                              corm__literal *lit, bool *has_default)
 {
     static const unsigned flags[] = {CORM_FF_NULL,     CORM_FF_UNIQUE,       CORM_FF_DB_INDEX,
-                                     CORM_FF_AUTO_NOW, CORM_FF_AUTO_NOW_ADD, 0};
+                                     CORM_FF_AUTO_NOW, CORM_FF_AUTO_NOW_ADD, 0,
+                                     CORM_FF_SENSITIVE};
     corm_rc rc;
     for (;;) {
         const corm__token *t = tok(p, 0);
@@ -391,7 +392,7 @@ static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[],
         if (f->m2m)
             return corm__perr(p->c, at, "an m2m relation has no column: remove the option",
                               "m2m field '%s' takes no '%s'", f->name, option_names[k]);
-        if (k < 5 ? (f->flags & flags[k]) != 0 : *has_default)
+        if (k != 5 ? (f->flags & flags[k]) != 0 : *has_default)
             return corm__perr(p->c, at, "remove the repeated option", "option '%s' is given twice",
                               option_names[k]);
         *seen |= 1u << k;
@@ -497,7 +498,7 @@ static corm_rc parse_field(parser *p, corm__ast_model *m, int *nfields_cols, int
         CORM_FT_JSON,    CORM_FT_BLOB,   CORM_FT_FK,    CORM_FT_O2O,     CORM_FT_FK};
     f->type = types[ti];
     f->m2m = ti == 14;
-    corm__pos opt_pos[6] = {{0, 0}};
+    corm__pos opt_pos[7] = {{0, 0}};
     unsigned seen = 0;
     bool has_on_delete = false;
     corm__pos on_delete_pos = {0, 0};
@@ -741,14 +742,14 @@ static corm_rc bad_member(parser *p, const corm__ast_model *m, bool after_field)
     bool option_like = t1->kind == CORM__T_EQUALS || t1->kind == CORM__T_RBRACE ||
                        t1->kind == CORM__T_EOF ||
                        (t1->kind == CORM__T_IDENT && tok(p, 2)->kind == CORM__T_COLON) ||
-                       (t1->kind == CORM__T_IDENT && word_index(t1, option_names, 6) >= 0);
+                       (t1->kind == CORM__T_IDENT && word_index(t1, option_names, 7) >= 0);
     if (after_field && option_like) {
         const corm__ast_field *f = &m->fields[m->nfields - 1];
         if (word_index(t, on_delete_names, 4) >= 0 || is_word(t, "on_delete") ||
             is_word(t, "related_name"))
             snprintf(h, sizeof h, "relation options go inside the parentheses: %s(%s, ...)",
                      f->m2m ? "m2m" : corm__ftype_name(f->type), f->target ? f->target : "Model");
-        else kw_hint(w, option_names, 6, OPTION_LIST, h, sizeof h);
+        else kw_hint(w, option_names, 7, OPTION_LIST, h, sizeof h);
         return corm__perr(p->c, pos_of(t), h, "unknown option '%s' for field '%s'", w, f->name);
     }
     snprintf(h, sizeof h,
