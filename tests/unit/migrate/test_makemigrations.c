@@ -101,9 +101,10 @@ static void test_evolve(void **state)
     const char *t = copy;
     ms = corm_migrations_from_texts(&name, &t, 1, &err);
     assert_non_null(ms);
-    expect(ms, "tests/migrations/evolve/v2.corm",
-           "0002_genre_alter_author_name_author_born_and_more.corm-migration",
-           "tests/migrations/evolve/0002_genre_alter_author_name_author_born_and_more.corm-migration");
+    expect(
+        ms, "tests/migrations/evolve/v2.corm",
+        "0002_genre_alter_author_name_author_born_and_more.corm-migration",
+        "tests/migrations/evolve/0002_genre_alter_author_name_author_born_and_more.corm-migration");
     /* a rename must be asked for; a bad one says what is wrong */
     corm_schema *s = schema("tests/migrations/evolve/v2.corm");
     char *fn = NULL, *out = NULL;
