@@ -15,7 +15,7 @@
 ** An object corm did not load (NULL, CORM_NEW, a copy) has no handle: the
 ** failure hook says what was wrong (by default it prints and aborts), as
 ** returning NULL would read as "no related object". */
-CORM__COLD static void report(const corm_obj *h, corm_site site, corm_error *e)
+void corm__obj_report(const corm_obj *h, corm_site site, corm_error *e)
 {
     if (h && h->model && h->batch) {
         corm__err_copy(&h->batch->home->err, e);
@@ -37,14 +37,14 @@ CORM__COLD static bool bad_call(const corm_obj *h, int rel, corm_site site, cons
         corm__err_set(&e, CORM_MISUSE, "%s: the object is %s", what,
                       h ? "not a model object" : "NULL");
         corm__err_hint(&e, "pass an object loaded by a queryset");
-        report(NULL, site, &e);
+        corm__obj_report(NULL, site, &e);
         return false;
     }
     if (h->batch) corm__db_enter(h->batch->home);
     corm__err_set(&e, CORM_MISUSE, "%s: %s has no relation %d", what, h->model->name, rel);
     corm__err_hint(&e, "pass a %s_REL_<NAME> constant, or use the generated accessor",
                    h->model->name);
-    report(h, site, &e);
+    corm__obj_report(h, site, &e);
     return false;
 }
 
@@ -71,7 +71,7 @@ CORM__COLD static void *wrong_kind(const corm_obj *h, const corm_relation *r, co
                   is_many ? "to-many" : "to-one");
     corm__err_hint(&e, is_many ? "use the related set accessor (corm_related_set_at)"
                                : "use its object accessor (corm_related_at)");
-    report(h, site, &e);
+    corm__obj_report(h, site, &e);
     return NULL;
 }
 
@@ -84,7 +84,7 @@ CORM__COLD static void *no_batch(const corm_obj *h, const corm_relation *r, corm
     corm__err_hint(&e, "load it with a queryset (corm_get) to follow its relations%s",
                    r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O ? ", or read its key field"
                                                                      : "");
-    report(h, site, &e);
+    corm__obj_report(h, site, &e);
     return NULL;
 }
 

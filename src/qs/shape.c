@@ -385,9 +385,8 @@ bool corm_is_loaded(const void *obj, const char *name)
     return f && !(h->deferred & ((uint64_t)1 << (f - h->model->fields)));
 }
 
-/* corm_load_field's misuse: on the handle the object's queryset was made
-** on; an object corm did not load has none, and the failure hook says it
-** (corm.h, "Errors").  Out of line: corm_field on a loaded field is hot. */
+/* corm_load_field's misuse, reported as an accessor's (corm__obj_report).
+** Out of line: corm_field on a loaded field is hot. */
 CORM__COLD static corm_rc bad_load(corm_obj *h, const char *name, const corm_field *f,
                                    corm_site site)
 {
@@ -407,16 +406,7 @@ CORM__COLD static corm_rc bad_load(corm_obj *h, const char *name, const corm_fie
                       h->model->name, f->name, h->model->name);
         corm__err_hint(&e, "load it with a queryset (corm_get) without only()/defer()");
     }
-    if (h && h->batch) {
-        corm__err_copy(&h->batch->home->err, &e);
-        return e.rc;
-    }
-    if (site.file) {
-        corm__strlcpy(e.file, site.file, sizeof e.file);
-        e.line = site.line;
-    }
-    char msg[1536];
-    corm__instr_fail(NULL, corm_error_format(&e, msg, sizeof msg), site.file, site.line);
+    corm__obj_report(h, site, &e);
     return e.rc;
 }
 
