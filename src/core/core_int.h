@@ -14,6 +14,9 @@
 #include <stdbool.h>
 
 #define CORM__FMT(a, b) __attribute__((format(printf, a, b)))
+/* An error path kept out of line, so the hot path's frame stays small
+** (a corm_error is 2.7 KB). */
+#define CORM__COLD __attribute__((cold, noinline))
 /* Invariants (SQLite's ALWAYS/NEVER): a defensive check of something the
 ** library itself guarantees, written `if (CORM_NEVER(!d)) return ...`.
 ** Release builds keep the check and its recovery; debug builds

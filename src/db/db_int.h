@@ -64,14 +64,16 @@ struct corm_db {
 ** clear that db's error with corm__db_enter.  Getters that cannot fail
 ** (corm_db_error, corm_db_vendor, ...) leave it.
 */
-#define CORM__DB_ENTER(db, if_null)  \
-    do {                             \
-        if (!(db)) return if_null;   \
-        corm__err_clear(&(db)->err); \
+#define CORM__DB_ENTER(db, if_null) \
+    do {                            \
+        if (!(db)) return if_null;  \
+        corm__db_enter(db);         \
     } while (0)
 static inline void corm__db_enter(corm_db *db)
 {
-    if (db) corm__err_clear(&db->err);
+    /* an accessor reading its cache runs this too: test before writing */
+    if (db && (db->err.rc != CORM_OK || db->err.message[0] || db->err.sql[0]))
+        corm__err_clear(&db->err);
 }
 
 /* db runs the next query for home (corm_db.serving); returns what to

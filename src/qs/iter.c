@@ -109,8 +109,8 @@ static corm_rc next_chunk(corm_iter *it)
 void *corm_iter_next(corm_iter *it)
 {
     if (!it) return NULL;
+    if (it->i < it->n) return it->items[it->i++]; /* from the chunk: no call on the db */
     CORM__QS_ENTER(it->qs);
-    if (it->i < it->n) return it->items[it->i++];
     if (it->done) return NULL;
     corm_rc rc = next_chunk(it);
     if (rc != CORM_OK) return fail(it, rc);

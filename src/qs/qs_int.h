@@ -69,6 +69,11 @@ static inline void corm__qs_leave(corm_qs *const *qsp)
     corm__qs_enter(qs);    \
     corm_qs *const corm__qs_call __attribute__((cleanup(corm__qs_leave))) = (qs)
 
+/* An accessor's error (related.c): on the handle h's queryset was made on
+** (corm_batch.home); for an object corm did not load (h NULL, or without
+** a batch), the failure hook, with e formatted and the site's file:line. */
+CORM__COLD void corm__obj_report(const corm_obj *h, corm_site site, corm_error *e);
+
 /* Tell the instrumentation that the next statement lazily loads `what` (a
 ** relation, or a deferred field) of obj, kind CORM_ORIGIN_FK / SET /
 ** DEFERRED: its parent result, path and queryset go to the event (and

@@ -15,7 +15,7 @@
 ** An object corm did not load (NULL, CORM_NEW, a copy) has no handle: the
 ** failure hook says what was wrong (by default it prints and aborts), as
 ** returning NULL would read as "no related object". */
-static void report(const corm_obj *h, corm_site site, corm_error *e)
+void corm__obj_report(const corm_obj *h, corm_site site, corm_error *e)
 {
     if (h && h->model && h->batch) {
         corm__err_copy(&h->batch->home->err, e);
@@ -29,35 +29,54 @@ static void report(const corm_obj *h, corm_site site, corm_error *e)
     corm__instr_fail(NULL, corm_error_format(e, msg, sizeof msg), site.file, site.line);
 }
 
+/* check()'s failures, out of the accessors' hot path. */
+CORM__COLD static bool bad_call(const corm_obj *h, int rel, corm_site site, const char *what)
+{
+    corm_error e;
+    if (!h || !h->model) {
+        corm__err_set(&e, CORM_MISUSE, "%s: the object is %s", what,
+                      h ? "not a model object" : "NULL");
+        corm__err_hint(&e, "pass an object loaded by a queryset");
+        corm__obj_report(NULL, site, &e);
+        return false;
+    }
+    if (h->batch) corm__db_enter(h->batch->home);
+    corm__err_set(&e, CORM_MISUSE, "%s: %s has no relation %d", what, h->model->name, rel);
+    corm__err_hint(&e, "pass a %s_REL_<NAME> constant, or use the generated accessor",
+                   h->model->name);
+    corm__obj_report(h, site, &e);
+    return false;
+}
+
 /* The accessors' entry: the object and relation index are valid (else the
 ** error is reported and false returned), and the home db's error is
 ** cleared (the entry rule). */
-static bool check(void *obj, int rel, corm_site site, const char *what, corm_obj **h,
-                  const corm_relation **r)
+static inline bool check(void *obj, int rel, corm_site site, const char *what, corm_obj **h,
+                         const corm_relation **r)
 {
-    *h = obj;
-    corm_error e;
-    if (!obj || !(*h)->model) {
-        corm__err_set(&e, CORM_MISUSE, "%s: the object is %s", what,
-                      obj ? "not a model object" : "NULL");
-        corm__err_hint(&e, "pass an object loaded by a queryset");
-        report(NULL, site, &e);
-        return false;
-    }
-    if ((*h)->batch) corm__db_enter((*h)->batch->home);
-    if (rel < 0 || rel >= (*h)->model->nrels) {
-        corm__err_set(&e, CORM_MISUSE, "%s: %s has no relation %d", what, (*h)->model->name, rel);
-        corm__err_hint(&e, "pass a %s_REL_<NAME> constant, or use the generated accessor",
-                       (*h)->model->name);
-        report(*h, site, &e);
-        return false;
-    }
-    *r = &(*h)->model->rels[rel];
+    corm_obj *o = obj;
+    *h = o;
+    if (!o || !o->model || rel < 0 || rel >= o->model->nrels) return bad_call(o, rel, site, what);
+    if (o->batch) corm__db_enter(o->batch->home);
+    *r = &o->model->rels[rel];
     return true;
 }
 
+/* A relation asked through the accessor of the other arity. */
+CORM__COLD static void *wrong_kind(const corm_obj *h, const corm_relation *r, corm_site site,
+                                   bool is_many)
+{
+    corm_error e;
+    corm__err_set(&e, CORM_MISUSE, "%s.%s is %s", h->model->name, r->name,
+                  is_many ? "to-many" : "to-one");
+    corm__err_hint(&e, is_many ? "use the related set accessor (corm_related_set_at)"
+                               : "use its object accessor (corm_related_at)");
+    corm__obj_report(h, site, &e);
+    return NULL;
+}
+
 /* A relation of an object corm did not load: nothing to load it from. */
-static void *no_batch(const corm_obj *h, const corm_relation *r, corm_site site)
+CORM__COLD static void *no_batch(const corm_obj *h, const corm_relation *r, corm_site site)
 {
     corm_error e;
     corm__err_set(&e, CORM_MISUSE, "%s.%s: the %s was not loaded by corm (CORM_NEW, or a copy)",
@@ -65,7 +84,7 @@ static void *no_batch(const corm_obj *h, const corm_relation *r, corm_site site)
     corm__err_hint(&e, "load it with a queryset (corm_get) to follow its relations%s",
                    r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O ? ", or read its key field"
                                                                      : "");
-    report(h, site, &e);
+    corm__obj_report(h, site, &e);
     return NULL;
 }
 
@@ -278,20 +297,15 @@ static void related_query(const corm_obj *h, const corm_relation *r, corm__query
 void *corm_related_at(void *obj, int rel, corm_site site)
 {
     corm_obj *h;
-    const corm_relation *r;
+    const corm_relation *r = NULL;
     if (!check(obj, rel, site, "corm_related_at", &h, &r)) return NULL;
     void **slots = corm__rel_slots(obj);
     if (h->rel_loaded & ((uint64_t)1 << r->slot)) {
         read_mark(h, r);
         return slots[r->slot];
     }
-    if (r->kind != CORM_REL_FK && r->kind != CORM_REL_O2O && r->kind != CORM_REL_REVERSE_O2O) {
-        corm_error e;
-        corm__err_set(&e, CORM_MISUSE, "%s.%s is to-many", h->model->name, r->name);
-        corm__err_hint(&e, "use the related set accessor (corm_related_set_at)");
-        report(h, site, &e);
-        return NULL;
-    }
+    if (r->kind != CORM_REL_FK && r->kind != CORM_REL_O2O && r->kind != CORM_REL_REVERSE_O2O)
+        return wrong_kind(h, r, site, true);
     if (r->kind != CORM_REL_REVERSE_O2O && (h->deferred & ((uint64_t)1 << r->field)) &&
         corm_load_field_at(obj, h->model->fields[r->field].name, site) != CORM_OK)
         return NULL; /* the key itself was deferred: load it first, as Django */
@@ -326,20 +340,15 @@ void *corm_related_at(void *obj, int rel, corm_site site)
 const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
 {
     corm_obj *h;
-    const corm_relation *r;
+    const corm_relation *r = NULL;
     if (!check(obj, rel, site, "corm_related_set_at", &h, &r)) return NULL;
     void **slots = corm__rel_slots(obj);
     if (h->rel_loaded & ((uint64_t)1 << r->slot)) {
         read_mark(h, r);
         return slots[r->slot];
     }
-    if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O || r->kind == CORM_REL_REVERSE_O2O) {
-        corm_error e;
-        corm__err_set(&e, CORM_MISUSE, "%s.%s is to-one", h->model->name, r->name);
-        corm__err_hint(&e, "use its object accessor (corm_related_at)");
-        report(h, site, &e);
-        return NULL;
-    }
+    if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O || r->kind == CORM_REL_REVERSE_O2O)
+        return (const corm_list *)wrong_kind(h, r, site, false);
     if (!h->batch) return no_batch(h, r, site);
     corm_batch *b = h->batch;
     int a = auto_load(h, r, CORM_ORIGIN_SET, site);
@@ -369,7 +378,7 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
 corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
 {
     corm_obj *h;
-    const corm_relation *r;
+    const corm_relation *r = NULL;
     if (!check(obj, rel, site, "corm_related_qs_at", &h, &r)) return NULL;
     if (!h->batch) return no_batch(h, r, site);
     corm__query q;

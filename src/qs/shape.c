@@ -385,27 +385,11 @@ bool corm_is_loaded(const void *obj, const char *name)
     return f && !(h->deferred & ((uint64_t)1 << (f - h->model->fields)));
 }
 
-/* corm_load_field's error: on the handle the object's queryset was made
-** on; an object corm did not load has none, and the failure hook says it
-** (corm.h, "Errors"). */
-static corm_rc field_error(corm_obj *h, corm_site site, corm_error *e)
+/* corm_load_field's misuse, reported as an accessor's (corm__obj_report).
+** Out of line: corm_field on a loaded field is hot. */
+CORM__COLD static corm_rc bad_load(corm_obj *h, const char *name, const corm_field *f,
+                                   corm_site site)
 {
-    if (h && h->batch) {
-        corm__err_copy(&h->batch->home->err, e);
-        return e->rc;
-    }
-    if (site.file) {
-        corm__strlcpy(e->file, site.file, sizeof e->file);
-        e->line = site.line;
-    }
-    char msg[1536];
-    corm__instr_fail(NULL, corm_error_format(e, msg, sizeof msg), site.file, site.line);
-    return e->rc;
-}
-
-corm_rc corm_load_field_at(void *obj, const char *name, corm_site site)
-{
-    corm_obj *h = obj;
     corm_error e;
     if (!h || !h->model || !name) {
         corm__err_set(&e, CORM_MISUSE, "corm_load_field: %s",
@@ -413,24 +397,30 @@ corm_rc corm_load_field_at(void *obj, const char *name, corm_site site)
                       : h   ? "not a model object"
                             : "the object is NULL");
         corm__err_hint(&e, "pass an object loaded by a queryset and a field name");
-        return field_error(h && h->model ? h : NULL, site, &e);
+        if (h && !h->model) h = NULL;
+    } else if (!f) {
+        corm__err_set(&e, CORM_SCHEMA, "%s has no field '%s'", h->model->name, name);
+        corm__err_hint(&e, "corm_field(obj, name) takes a field of the object's model");
+    } else {
+        corm__err_set(&e, CORM_MISUSE, "%s.%s was not loaded and the %s was not loaded by corm",
+                      h->model->name, f->name, h->model->name);
+        corm__err_hint(&e, "load it with a queryset (corm_get) without only()/defer()");
     }
+    corm__obj_report(h, site, &e);
+    return e.rc;
+}
+
+corm_rc corm_load_field_at(void *obj, const char *name, corm_site site)
+{
+    corm_obj *h = obj;
+    if (!h || !h->model || !name) return bad_load(h, name, NULL, site);
     if (h->batch) corm__db_enter(h->batch->home);
     const corm_model *m = h->model;
     const corm_field *f = corm__model_field(m, name, strlen(name));
-    if (!f) {
-        corm__err_set(&e, CORM_SCHEMA, "%s has no field '%s'", m->name, name);
-        corm__err_hint(&e, "corm_field(obj, name) takes a field of the object's model");
-        return field_error(h, site, &e);
-    }
+    if (!f) return bad_load(h, name, NULL, site);
     uint64_t bit = (uint64_t)1 << (f - m->fields);
     if (!(h->deferred & bit)) return CORM_OK;
-    if (!h->batch) {
-        corm__err_set(&e, CORM_MISUSE, "%s.%s was not loaded and the %s was not loaded by corm",
-                      m->name, f->name, m->name);
-        corm__err_hint(&e, "load it with a queryset (corm_get) without only()/defer()");
-        return field_error(h, site, &e);
-    }
+    if (!h->batch) return bad_load(h, name, f, site);
     corm_db *db = h->batch->db;
     corm_db *home = h->batch->home;
     /* Django's refresh_from_db(fields=[name]): one query for one field */
