@@ -54,6 +54,7 @@ CONTEXT = [
     ("size_t ", "n"),
     ("struct request *", "req"),  # the application's own request and output
     ("FILE *", "out"),
+    ("corm_inspect *", "ins"),    # docs/inspect.md: the program's inspector
 ]
 
 PREAMBLE = """\
@@ -72,6 +73,7 @@ struct request {
 };
 void handle_request(corm_db *db, struct request *req);
 void render_author_list(corm_db *db, FILE *out);
+char *render_books(corm_db *db);
 """
 
 FENCE = re.compile(r"^(\s*)```(.*)$")
@@ -128,7 +130,9 @@ def code_lines(lines):
 
 def split_block(b):
     """(preprocessor lines, file-scope functions, statement lines): lines
-    are (markdown line number, text); a function is (name, lines)."""
+    are (markdown line number, text); a function is (name, lines).  A
+    `static` variable declared outside a function stays at file scope
+    (with the functions)."""
     pre, funcs, stmts = [], [], []
     lines, code = b.lines, code_lines(b.lines)
     depth, i = 0, 0
@@ -139,6 +143,10 @@ def split_block(b):
             while lines[i].endswith("\\") and i + 1 < len(lines):
                 i += 1
                 pre.append((b.line + i, lines[i]))
+            i += 1
+            continue
+        if depth == 0 and c.startswith("static ") and c.endswith(";") and "(" not in c:
+            funcs.append((None, [(b.line + i, lines[i])]))
             i += 1
             continue
         m = FUNC_HEAD.match(c) if depth == 0 else None
@@ -183,7 +191,7 @@ def translation_unit(b, serial):
         # helper the text calls later)
         src.append('#line 1 "<check-docs wrapper>"')
         src.append("void (*const %s_fns[])(void) = {%s};" %
-                   (fn, ", ".join("(void (*)(void))%s" % name for name, _ in funcs)))
+                   (fn, ", ".join("(void (*)(void))%s" % name for name, _ in funcs if name)))
     if any(t.strip() for _, t in stmts):
         params = ", ".join("%s%s" % (t, n) for t, n in CONTEXT)
         src.append('#line 1 "<check-docs wrapper>"')
