@@ -191,8 +191,7 @@ static void test_iterator_strict(void **state)
     corm_iter_free(it);
     corm_capture_end(c);
     /* the first load of each chunk runs; the others are refused */
-    assert_string_equal(names,
-                        "Victor Hugo;(null);(null);(null);Haruki Murakami;(null);");
+    assert_string_equal(names, "Victor Hugo;(null);(null);(null);Haruki Murakami;(null);");
     assert_int_equal(failed.calls, 4);
     assert_int_equal(failed.line, line);
     assert_non_null(strstr(failed.msg, "N+1 query refused (CORM_NPLUSONE=strict): Book.author"));
@@ -293,10 +292,7 @@ static void test_raw_strict_auto(void **state)
     names[0] = 0;
     corm_nplusone_mode(db, CORM_NPLUSONE_AUTO);
     qs = corm_raw(db, Book, "SELECT * FROM book ORDER BY id", NULL, 0);
-    CORM_ASSERT_NUM_QUERIES(db, 2)
-    {
-        corm_foreach(b, qs) add_name(book_author(b));
-    }
+    CORM_ASSERT_NUM_QUERIES(db, 2) { corm_foreach(b, qs) add_name(book_author(b)); }
     corm_qs_free(qs);
     corm_nplusone_mode(db, CORM_NPLUSONE_LOG);
     assert_string_equal(names, ALL_AUTHORS);
