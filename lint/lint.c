@@ -347,6 +347,19 @@ static bool first_token_is(CXCursor c, const char *tok)
     return yes;
 }
 
+typedef struct {
+    CXCursor kids[8];
+    int n;
+} kids;
+
+static enum CXChildVisitResult kids_visit(CXCursor c, CXCursor parent, CXClientData d)
+{
+    (void)parent;
+    kids *k = d;
+    if (k->n < 8) k->kids[k->n++] = c;
+    return CXChildVisit_Continue;
+}
+
 /* The source text of c, its tokens joined. */
 static char *text_of(CXCursor c)
 {
@@ -370,18 +383,26 @@ typedef struct {
     const corm_model *model;
     bool conflict; /* set from two models or from anything else */
     bool raw;
-    bool eager_unknown; /* eager loads the linter cannot see */
-    bool names_unknown; /* annotations it cannot name */
-    where built;        /* the last corm_all assigned to it before a loop */
-    where sites[16];    /* every one, in source order */
+    bool eager_unknown;    /* eager loads the linter cannot see */
+    unsigned unknown_line; /* given to an unknown function there first */
+    bool names_unknown;    /* annotations it cannot name */
+    where built;           /* the last corm_all assigned to it before a loop */
+    where sites[16];       /* every one, in source order */
     int nsites;
     char *related[MAXP], *prefetched[MAXP], *annots[MAXP], *nulls[MAXP];
     int nrelated, nprefetched, nannots, nnulls;
+    /* eager loads under `if (param)`, one parameter: the naive variant of
+    ** a scenario written as one body with a `fixed` flag */
+    char *crelated[MAXP], *cprefetched[MAXP];
+    int ncrelated, ncprefetched;
+    CXCursor cparam;
+    bool has_cparam;
 } qsvar;
 
 typedef struct {
     qsvar v[MAXV];
     int n;
+    CXCursor cond; /* inside `if (param)`: that parameter, else null */
 } scope;
 
 static qsvar *var_find(scope *s, CXCursor decl)
@@ -408,6 +429,8 @@ static void scope_free(scope *s)
         for (int j = 0; j < s->v[i].nprefetched; j++) free(s->v[i].prefetched[j]);
         for (int j = 0; j < s->v[i].nannots; j++) free(s->v[i].annots[j]);
         for (int j = 0; j < s->v[i].nnulls; j++) free(s->v[i].nulls[j]);
+        for (int j = 0; j < s->v[i].ncrelated; j++) free(s->v[i].crelated[j]);
+        for (int j = 0; j < s->v[i].ncprefetched; j++) free(s->v[i].cprefetched[j]);
     }
     s->n = 0;
 }
@@ -484,6 +507,51 @@ static void push(char **arr, int *n, const char *s)
     if (*n < MAXP) arr[(*n)++] = strdup(s);
 }
 
+static CXCursor fns[1024];
+static int nfns;
+static bool fn_named(const char *name, CXCursor *out);
+
+/* A function of this file that adds no eager load or annotation to any
+** queryset (and calls only such functions and corm's). */
+typedef struct {
+    int depth;
+    bool bad;
+} harm;
+
+static bool harmless(const char *name, int depth);
+
+static enum CXChildVisitResult harm_visit(CXCursor c, CXCursor parent, CXClientData d)
+{
+    (void)parent;
+    harm *h = d;
+    if (clang_getCursorKind(c) != CXCursor_CallExpr) return CXChildVisit_Recurse;
+    char *n = callee(c);
+    if (name_is(n, EAGER) || strcmp(n, "corm_annotate") == 0 || strcmp(n, "corm_aggregate") == 0 ||
+        (strncmp(n, "corm_", 5) != 0 && !harmless(n, h->depth + 1)))
+        h->bad = true;
+    free(n);
+    return h->bad ? CXChildVisit_Break : CXChildVisit_Recurse;
+}
+
+static bool harmless(const char *name, int depth)
+{
+    CXCursor def;
+    if (depth > 3 || !*name || !fn_named(name, &def)) return false;
+    harm h = {depth, false};
+    clang_visitChildren(def, harm_visit, &h);
+    return !h.bad;
+}
+
+/* v given to a function the linter does not know: its eager loads and
+** annotations from there on are unknown (those after a loop are no-ops
+** for it: the loop evaluated the queryset). */
+static void unknown_at(qsvar *v, CXCursor call)
+{
+    unsigned line = expansion_of(call).line;
+    v->names_unknown = true;
+    if (!v->unknown_line || line < v->unknown_line) v->unknown_line = line;
+}
+
 /* Pass A: what each local queryset is and what eager loads it has. */
 
 static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData d)
@@ -491,6 +559,23 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
     (void)parent;
     scope *s = d;
     enum CXCursorKind k = clang_getCursorKind(c);
+    if (k == CXCursor_IfStmt) {
+        kids ks = {{{0}}, 0};
+        clang_visitChildren(c, kids_visit, &ks);
+        CXCursor var;
+        if (ks.n < 2 || !var_of(ks.kids[0], &var) ||
+            clang_getCursorKind(var) != CXCursor_ParmDecl || !clang_Cursor_isNull(s->cond))
+            return CXChildVisit_Recurse;
+        /* if (param) THEN [else ELSE]: THEN's eager loads hang on param */
+        s->cond = var;
+        if (pass_a(ks.kids[1], c, s) == CXChildVisit_Recurse)
+            clang_visitChildren(ks.kids[1], pass_a, s);
+        s->cond = clang_getNullCursor();
+        for (int i = 2; i < ks.n; i++)
+            if (pass_a(ks.kids[i], c, s) == CXChildVisit_Recurse)
+                clang_visitChildren(ks.kids[i], pass_a, s);
+        return CXChildVisit_Continue;
+    }
     if (k == CXCursor_VarDecl) {
         CXCursor init = clang_Cursor_getVarDeclInitializer(c);
         CXCursor call;
@@ -537,8 +622,17 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
                 if (attr.other) v->eager_unknown = true;
                 strs_free(&attr);
             }
+            bool cond = !clang_Cursor_isNull(s->cond) &&
+                        (!v->has_cparam || clang_equalCursors(v->cparam, s->cond));
+            if (cond) {
+                v->cparam = s->cond;
+                v->has_cparam = true;
+            }
             for (int i = 0; i < p.n; i++) {
-                if (strcmp(n, "corm_select_related_v") == 0) push(v->related, &v->nrelated, p.s[i]);
+                bool sel = strcmp(n, "corm_select_related_v") == 0;
+                if (cond && sel) push(v->crelated, &v->ncrelated, p.s[i]);
+                else if (cond) push(v->cprefetched, &v->ncprefetched, p.s[i]);
+                else if (sel) push(v->related, &v->nrelated, p.s[i]);
                 else push(v->prefetched, &v->nprefetched, p.s[i]);
             }
             strs_free(&p);
@@ -564,17 +658,17 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
             if (p.other || p.n != 1) v->names_unknown = true;
             for (int i = 0; i < p.n; i++) push(v->annots, &v->nannots, p.s[i]);
             strs_free(&p);
-        } else if (strncmp(n, "corm_", 5) != 0) {
+        } else if (strncmp(n, "corm_", 5) != 0 && !harmless(n, 0)) {
             /* a queryset given to a function the linter does not know may
             ** get eager loads or annotations there */
             for (int i = 0; i < nargs; i++) {
                 CXCursor a = arg(c, i);
                 CXCursor ref;
                 if (var_of(a, &var) && (v = var_find(s, var))) {
-                    v->eager_unknown = v->names_unknown = true;
+                    unknown_at(v, c);
                 } else if (find_kind(a, CXCursor_DeclRefExpr, &ref)) {
                     CXCursor dd = clang_getCursorReferenced(ref);
-                    if ((v = var_find(s, dd))) v->eager_unknown = v->names_unknown = true;
+                    if ((v = var_find(s, dd))) unknown_at(v, c);
                 }
             }
         }
@@ -774,9 +868,6 @@ static enum CXChildVisitResult pass_b(CXCursor c, CXCursor parent, CXClientData 
 /* ------------------------------------------------------ reads in loops */
 
 /* The functions defined in the file, for reads in helpers. */
-static CXCursor fns[1024];
-static int nfns;
-
 static bool fn_named(const char *name, CXCursor *out)
 {
     for (int i = 0; i < nfns; i++) {
@@ -791,11 +882,26 @@ static bool fn_named(const char *name, CXCursor *out)
     return false;
 }
 
+/* A loop being read: its variable, its queryset, and locals holding an
+** object reached from the variable (Author *a = book_author(b)). */
+typedef struct {
+    CXCursor loopvar;
+    const qsvar *qs;
+    int depth;
+    bool cond_true; /* inside `if (param)` of the queryset's conditional loads */
+    CXCursor alias[16];
+    char alias_path[16][512];
+    const corm_model *alias_model[16];
+    int nalias;
+} loopctx;
+
 /* A generated accessor call on the loop variable (or on an object such a
 ** call returned): the path from the loop's model, and its last relation. */
-static bool accessor(CXCursor call, CXCursor loopvar, const corm_model *root, char *path,
-                     size_t size, const corm_model **mo, const corm_relation **ro, bool *many)
+static bool accessor(CXCursor call, const loopctx *lc, char *path, size_t size,
+                     const corm_model **mo, const corm_relation **ro, bool *many)
 {
+    CXCursor loopvar = lc->loopvar;
+    const corm_model *root = lc->qs->model;
     char *name = callee(call);
     size_t len = strlen(name);
     bool ok = false;
@@ -807,9 +913,14 @@ static bool accessor(CXCursor call, CXCursor loopvar, const corm_model *root, ch
         const corm_model *bm;
         const corm_relation *br;
         if (var_of(a0, &v) && clang_equalCursors(v, loopvar)) base = root;
-        else if (call_of(a0, &inner) &&
-                 accessor(inner, loopvar, root, prefix, sizeof prefix, &bm, &br, &pmany) &&
-                 !to_many(br))
+        else if (var_of(a0, &v)) {
+            for (int i = 0; i < lc->nalias; i++)
+                if (clang_equalCursors(lc->alias[i], v)) {
+                    base = lc->alias_model[i];
+                    snprintf(prefix, sizeof prefix, "%s", lc->alias_path[i]);
+                }
+        } else if (call_of(a0, &inner) &&
+                   accessor(inner, lc, prefix, sizeof prefix, &bm, &br, &pmany) && !to_many(br))
             base = target_of(bm, br);
         char sn[256];
         if (base) {
@@ -831,14 +942,20 @@ static bool accessor(CXCursor call, CXCursor loopvar, const corm_model *root, ch
     return ok;
 }
 
-static bool covered(const qsvar *v, const char *path)
+static bool covered(const qsvar *v, const char *path, bool with_cond)
 {
     size_t n = strlen(path);
     for (int i = 0; i < v->nnulls; i++)
         if (strcmp(v->nulls[i], path) == 0) return true;
-    for (int k = 0; k < 2; k++) {
-        char *const *list = k ? v->prefetched : v->related;
-        int cnt = k ? v->nprefetched : v->nrelated;
+    for (int k = 0; k < (with_cond ? 4 : 2); k++) {
+        char *const *list = k == 0   ? v->related
+                            : k == 1 ? v->prefetched
+                            : k == 2 ? v->crelated
+                                     : v->cprefetched;
+        int cnt = k == 0   ? v->nrelated
+                  : k == 1 ? v->nprefetched
+                  : k == 2 ? v->ncrelated
+                           : v->ncprefetched;
         for (int i = 0; i < cnt; i++)
             if (strncmp(list[i], path, n) == 0 &&
                 (!list[i][n] || strncmp(list[i] + n, "__", 2) == 0))
@@ -847,11 +964,58 @@ static bool covered(const qsvar *v, const char *path)
     return false;
 }
 
+static CXCursor cur_fn; /* the function being linted */
+
 typedef struct {
-    CXCursor loopvar;
-    const qsvar *qs;
-    int depth;
-} loopctx;
+    const char *fn;
+    int index;
+    where at;
+    bool found;
+} callfind;
+
+static enum CXChildVisitResult call_visit(CXCursor c, CXCursor parent, CXClientData d)
+{
+    (void)parent;
+    callfind *cf = d;
+    if (clang_getCursorKind(c) == CXCursor_CallExpr &&
+        clang_Cursor_getNumArguments(c) > cf->index) {
+        char *n = callee(c);
+        if (strcmp(n, cf->fn) == 0) {
+            CXEvalResult ev = clang_Cursor_Evaluate(arg(c, cf->index));
+            if (ev && clang_EvalResult_getKind(ev) == CXEval_Int &&
+                clang_EvalResult_getAsInt(ev) == 0) {
+                cf->at = expansion_of(c);
+                cf->found = true;
+            }
+            if (ev) clang_EvalResult_dispose(ev);
+        }
+        free(n);
+        if (cf->found) return CXChildVisit_Break;
+    }
+    return CXChildVisit_Recurse;
+}
+
+/* The eager load hangs on `if (param)`: a call of this function with
+** param false in the file (the naive variant) runs the loop without it. */
+static bool naive_call(CXCursor param, char *when, size_t size)
+{
+    int np = clang_Cursor_getNumArguments(cur_fn), index = -1;
+    for (int i = 0; i < np; i++)
+        if (clang_equalLocations(
+                clang_getCursorLocation(clang_Cursor_getArgument(cur_fn, (unsigned)i)),
+                clang_getCursorLocation(param)))
+            index = i;
+    if (index < 0) return false;
+    char *fn = spelling(cur_fn), *pn = spelling(param);
+    callfind cf = {fn, index, {{0}, 0, 0}, false};
+    for (int i = 0; i < nfns && !cf.found; i++) clang_visitChildren(fns[i], call_visit, &cf);
+    if (cf.found)
+        snprintf(when, size, ", when %.100s is false (%.100s called at %.400s:%u)", pn, fn,
+                 cf.at.file, cf.at.line);
+    free(fn);
+    free(pn);
+    return cf.found;
+}
 
 static void reads_in(CXCursor body, loopctx *lc);
 
@@ -859,13 +1023,47 @@ static enum CXChildVisitResult reads_visit(CXCursor c, CXCursor parent, CXClient
 {
     (void)parent;
     loopctx *lc = d;
-    if (clang_getCursorKind(c) != CXCursor_CallExpr) return CXChildVisit_Recurse;
+    enum CXCursorKind k = clang_getCursorKind(c);
     char path[512];
     const corm_model *m;
     const corm_relation *r;
     bool many;
-    if (accessor(c, lc->loopvar, lc->qs->model, path, sizeof path, &m, &r, &many)) {
-        if (!covered(lc->qs, path)) {
+    if (k == CXCursor_VarDecl && lc->nalias < 16) {
+        /* Author *a = book_author(b): a continues the path */
+        CXCursor init = clang_Cursor_getVarDeclInitializer(c), call;
+        if (!clang_Cursor_isNull(init) && call_of(init, &call) &&
+            accessor(call, lc, path, sizeof path, &m, &r, &many) && !to_many(r)) {
+            lc->alias[lc->nalias] = c;
+            snprintf(lc->alias_path[lc->nalias], sizeof lc->alias_path[0], "%s", path);
+            lc->alias_model[lc->nalias++] = target_of(m, r);
+        }
+        return CXChildVisit_Recurse;
+    }
+    if (k == CXCursor_IfStmt && lc->qs->has_cparam && !lc->cond_true) {
+        kids ks = {{{0}}, 0};
+        clang_visitChildren(c, kids_visit, &ks);
+        CXCursor var;
+        if (ks.n >= 2 && var_of(ks.kids[0], &var) && clang_equalCursors(var, lc->qs->cparam)) {
+            /* if (fixed) {...}: not run by the naive variant */
+            lc->cond_true = true;
+            if (reads_visit(ks.kids[1], c, lc) == CXChildVisit_Recurse)
+                clang_visitChildren(ks.kids[1], reads_visit, lc);
+            lc->cond_true = false;
+            for (int i = 2; i < ks.n; i++)
+                if (reads_visit(ks.kids[i], c, lc) == CXChildVisit_Recurse)
+                    clang_visitChildren(ks.kids[i], reads_visit, lc);
+            return CXChildVisit_Continue;
+        }
+        return CXChildVisit_Recurse;
+    }
+    if (k != CXCursor_CallExpr) return CXChildVisit_Recurse;
+    if (accessor(c, lc, path, sizeof path, &m, &r, &many)) {
+        char when[700] = "";
+        bool naive = !covered(lc->qs, path, false);
+        if (naive && lc->cond_true && covered(lc->qs, path, true)) naive = false;
+        if (naive && covered(lc->qs, path, true))
+            naive = naive_call(lc->qs->cparam, when, sizeof when);
+        if (naive) {
             const qsvar *v = lc->qs;
             char fix[1200], built[560];
             snprintf(built, sizeof built, "%.500s:%u", v->built.file, v->built.line);
@@ -873,8 +1071,8 @@ static enum CXChildVisitResult reads_visit(CXCursor c, CXCursor parent, CXClient
                      many || v->raw ? "corm_prefetch_related" : "corm_select_related", path, built);
             add(expansion_of(c), "n_plus_one", fix,
                 "%s.%s loaded one object at a time: one query per object of the loop over the "
-                "%s%s queryset built at %s",
-                m->name, r->name, v->model->name, v->raw ? " raw" : "", built);
+                "%s%s queryset built at %s%s",
+                m->name, r->name, v->model->name, v->raw ? " raw" : "", built, when);
         }
         return CXChildVisit_Recurse;
     }
@@ -886,8 +1084,14 @@ static enum CXChildVisitResult reads_visit(CXCursor c, CXCursor parent, CXClient
         for (int i = 0; i < nargs && i < clang_Cursor_getNumArguments(def); i++) {
             CXCursor v;
             if (var_of(arg(c, i), &v) && clang_equalCursors(v, lc->loopvar)) {
-                loopctx inner = {clang_Cursor_getArgument(def, (unsigned)i), lc->qs, lc->depth + 1};
-                reads_in(def, &inner);
+                loopctx *inner = calloc(1, sizeof *inner);
+                if (!inner) abort();
+                inner->loopvar = clang_Cursor_getArgument(def, (unsigned)i);
+                inner->qs = lc->qs;
+                inner->depth = lc->depth + 1;
+                inner->cond_true = lc->cond_true;
+                reads_in(def, inner);
+                free(inner);
             }
         }
     }
@@ -928,19 +1132,6 @@ static enum CXChildVisitResult loopvar_visit(CXCursor c, CXCursor parent, CXClie
     return CXChildVisit_Recurse;
 }
 
-typedef struct {
-    CXCursor kids[8];
-    int n;
-} kids;
-
-static enum CXChildVisitResult kids_visit(CXCursor c, CXCursor parent, CXClientData d)
-{
-    (void)parent;
-    kids *k = d;
-    if (k->n < 8) k->kids[k->n++] = c;
-    return CXChildVisit_Continue;
-}
-
 /* corm_foreach(var, qs) is two for loops; the outer one declares
 ** corm__q<line> = (qs). */
 static void foreach_loop(CXCursor outer, scope *s)
@@ -966,6 +1157,7 @@ static void foreach_loop(CXCursor outer, scope *s)
         v = &tmp;
     }
     if (!v || !v->model || v->conflict || v->eager_unknown) return;
+    if (v->unknown_line && v->unknown_line <= expansion_of(outer).line) return;
     if (v != &tmp) {
         /* the queryset the loop reads: the last one assigned before it */
         unsigned line = expansion_of(outer).line;
@@ -977,8 +1169,12 @@ static void foreach_loop(CXCursor outer, scope *s)
     if (!lf.found) return;
     kids ki = {{{0}}, 0};
     clang_visitChildren(inner, kids_visit, &ki);
-    loopctx lc = {lf.loopvar, v, 0};
-    reads_in(ki.kids[ki.n - 1], &lc);
+    loopctx *lc = calloc(1, sizeof *lc);
+    if (!lc) abort();
+    lc->loopvar = lf.loopvar;
+    lc->qs = v;
+    reads_in(ki.kids[ki.n - 1], lc);
+    free(lc);
 }
 
 static enum CXChildVisitResult pass_c(CXCursor c, CXCursor parent, CXClientData d)
@@ -1004,7 +1200,9 @@ static enum CXChildVisitResult top(CXCursor c, CXCursor parent, CXClientData d)
 static void lint_function(CXCursor fn)
 {
     static scope s;
+    cur_fn = fn;
     s.n = 0;
+    s.cond = clang_getNullCursor();
     clang_visitChildren(fn, pass_a, &s);
     clang_visitChildren(fn, pass_b, &s);
     clang_visitChildren(fn, pass_c, &s);

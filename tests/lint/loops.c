@@ -100,3 +100,20 @@ void cannot_follow(corm_db *db, corm_qs *given)
     corm_foreach(b, qs) show(b);
     corm_qs_free(qs);
 }
+
+/* one body for both variants of a scenario: the branch is followed */
+static void scenario(corm_db *db, bool fixed)
+{
+    corm_qs *qs = corm_all(db, Book);
+    if (fixed) corm_select_related(qs, "author__country");
+    Book *b;
+    corm_foreach(b, qs)
+    {
+        Author *a = book_author(b);
+        printf("%s %s\n", a->name, author_country(a)->name);
+        if (fixed) printf("%s\n", book_author(b)->name);
+    }
+    corm_qs_free(qs);
+}
+void scenario_fixed(corm_db *db) { scenario(db, true); }
+void scenario_naive(corm_db *db) { scenario(db, false); }
