@@ -93,7 +93,7 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: all lib deps test test-run demo install valgrind tsan bench bench-pg demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
+.PHONY: all lib deps test test-run lint demo install valgrind tsan bench bench-pg demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
 all: lib $(B)/corm $(EX_BIN) | deps
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc | deps
 
@@ -147,6 +147,20 @@ $(B)/examples/%: examples/%.c $(BOOKSTORE_O) $(B)/libcorm.a | deps
 	@mkdir -p $(@D)
 	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) $< $(BOOKSTORE_O) $(B)/libcorm.a -o $@ $(LDLIBS_ALL)
 
+# corm lint (docs/nplusone.md): its own program, as it needs libclang
+# (tools/deps.sh lint, installed here before it is built).  make lint builds
+# it and lints the project's examples, tests and demo (tests/lint/check.sh).
+$(B)/corm-lint: lint/lint.c $(B)/libcorm.a | deps
+	@tools/deps.sh lint
+	@mkdir -p $(@D)
+	@d=$$(ls -d /usr/lib/llvm-*/include/clang-c | sort -V | tail -1); d=$${d%/include/clang-c}; \
+	  echo "  CC    $< (libclang in $$d)"; \
+	  $(CC) $(APP_CFLAGS) -I$$d/include $< $(B)/libcorm.a -o $@ -L$$d/lib -lclang \
+	    -Wl,-rpath,$$d/lib $(LDLIBS_ALL) $(JSON_LIBS)
+
+lint: $(B)/corm-lint $(GEN_DIR)/bookstore.h
+	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR)
+
 # Tests: each file is one cmocka program linked against the static library,
 # the generated bookstore and tests/support.
 $(B)/obj/tests/%.o: tests/%.c $(GEN_DIR)/bookstore.h | deps
@@ -170,7 +184,8 @@ PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/t
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
-test-run: check-src check-format check-layers check-sql-text check-exports check-docs lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps
+test-run: check-src check-format check-layers check-sql-text check-exports check-docs lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps $(B)/corm-lint
+	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR)
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) \

@@ -13,6 +13,7 @@ int cli_showmigrations(int argc, char **argv);
 int cli_demo(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_serve(int argc, char **argv);
+int cli_lint(int argc, char **argv, const char *self);
 
 /* Print err as "corm: file:line:col: message\nhint: ..." to stderr. */
 void cli_print_error(const corm_error *err);

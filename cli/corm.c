@@ -32,6 +32,10 @@ static void usage(FILE *out)
             "                                top statements, N+1 fixes, duplicates, slow\n"
             "                                statements and index advice from a query log\n"
             "                                (CORM_LOG=json:LOG.jsonl)\n"
+            "  lint --schema SCHEMA.corm [-I/-D flags] [--format gcc|sarif]\n"
+            "       [--error-on=n_plus_one,lookup] FILE.c...\n"
+            "                                N+1 loops and bad field paths in C sources,\n"
+            "                                before they run (make lint builds corm-lint)\n"
             "  version                       print the library version\n"
             "\n"
             "URLs: sqlite:path/to/file.db, sqlite::memory:, postgresql://user@host:port/dbname\n");
@@ -50,6 +54,7 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "sqlmigrate") == 0) return cli_sqlmigrate(argc - 1, argv + 1);
     if (strcmp(cmd, "showmigrations") == 0) return cli_showmigrations(argc - 1, argv + 1);
     if (strcmp(cmd, "report") == 0) return cli_report(argc - 1, argv + 1);
+    if (strcmp(cmd, "lint") == 0) return cli_lint(argc - 1, argv + 1, argv[0]);
 #ifndef CORM_BOOTSTRAP
     if (strcmp(cmd, "demo") == 0) return cli_demo(argc - 1, argv + 1);
     if (strcmp(cmd, "serve") == 0) return cli_serve(argc - 1, argv + 1);

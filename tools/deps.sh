@@ -4,6 +4,7 @@
 # python3 or clang-format cannot find something; safe to run by hand.
 #   tools/deps.sh build    libraries to build and test corm
 #   tools/deps.sh pg       a PostgreSQL server for the test suite
+#   tools/deps.sh lint     libclang (its C API), for `corm-lint`
 #   tools/deps.sh bench    Django and psycopg2 (its PostgreSQL driver), for the
 #                          benchmark suite
 #   tools/deps.sh web      libmicrohttpd, for `corm serve` and the inspect tests
@@ -16,10 +17,11 @@ for what in "${@:-build}"; do
   case "$what" in
     build) for p in pkg-config libsqlite3-dev libpq-dev libcmocka-dev libjansson-dev python3 clang-format; do need "$p"; done ;;
     pg)    for p in postgresql postgresql-client; do need "$p"; done ;;
+    lint)  for p in libclang-dev; do need "$p"; done ;;
     bench) for p in python3-django python3-psycopg2; do need "$p"; done ;;
     web)   for p in libmicrohttpd-dev; do need "$p"; done ;;
     browser) need chromium; command -v node >/dev/null && command -v npm >/dev/null || { need nodejs; need npm; } ;;
-    *) echo "deps.sh: unknown group '$what' (use build, pg, bench, web or browser)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown group '$what' (use build, pg, bench, web, browser or lint)" >&2; exit 2 ;;
   esac
 done
 [ ${#want[@]} -eq 0 ] && exit 0

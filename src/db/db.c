@@ -223,8 +223,15 @@ void corm__cursor_close(corm__cursor *cur)
     if (!cur->db) return;
     if (cur->stmt) cur->db->be->finish(cur->stmt);
     cur->stmt = NULL;
-    emit(cur);
+    if (!cur->emitted) emit(cur);
     cur->db = NULL;
+}
+
+void corm__cursor_emit(corm__cursor *cur)
+{
+    if (!cur->db || cur->emitted) return;
+    emit(cur);
+    cur->emitted = true;
 }
 
 corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params, int nparams,

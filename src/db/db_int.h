@@ -96,6 +96,7 @@ typedef struct corm__cursor {
     const char *origin;
     corm_rc rc;
     corm_event ev; /* its event as classified before it ran */
+    bool emitted;  /* corm__cursor_emit: its event is out */
 } corm__cursor;
 
 /* Start a statement.  On failure the cursor is already closed (the event
@@ -106,6 +107,10 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
 corm_rc corm__cursor_step(corm__cursor *cur, bool *has_row);
 /* Give the statement back and emit the event.  Safe to call twice. */
 void corm__cursor_close(corm__cursor *cur);
+/* Emit the event now, with the rows read so far (a cursor read chunk by
+** chunk, whose objects cause statements before it ends); close then
+** emits nothing more. */
+void corm__cursor_emit(corm__cursor *cur);
 /* A statement without result rows; *changes (may be NULL) gets the count. */
 corm_rc corm__db_run(corm_db *db, const char *sql, const corm_value *params, int nparams,
                      corm_site site, const char *origin, int64_t *changes);

@@ -92,6 +92,13 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
 corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c, corm_arena *arena,
                           corm_batch *batch, void **out);
 corm_batch *corm__batch_new(corm_db *db, const corm__query *q, corm_arena *arena);
+/* A result corm__fetch did not run (an iterator's chunk, a raw SELECT's
+** objects), once its n objects are hydrated: what the N+1 tooling knows of
+** it, as corm__fetch tells of its own results (a multi-row result built at
+** built, its select_related joins from c).  c NULL: raw SQL, whose objects
+** can only be prefetched into (the fixes the detector names say so). */
+void corm__batch_result(corm_db *db, const corm__query *q, const corm__compiled *c,
+                        corm_batch *batch, void **items, size_t n, corm_site site, corm_site built);
 
 /* Run sql and keep every row's cells (out->cells is owned by the caller;
 ** the strings they point to live in arena). */

@@ -218,6 +218,8 @@ static bool by_pk(const corm__query *q)
 
 /* Before the statement: the batch's evaluation and lineage, the event's
 ** kind.  note: what a lazy accessor told (db->next), kept for the event. */
+static void set_jpaths(const corm__compiled *c, corm_arena *arena, corm_batch *batch);
+
 static void fetch_begin(corm_db *db, const corm__query *q, const corm__compiled *c,
                         corm_arena *arena, corm_batch *batch, corm_site site, corm_site built,
                         const char *origin)
@@ -292,7 +294,12 @@ static void fetch_begin(corm_db *db, const corm__query *q, const corm__compiled 
     }
     if (!note->model) note->model = q->model->name;
     if (is_auto) note->auto_load = true;
-    /* select_related: where the joined objects hang */
+    set_jpaths(c, arena, batch);
+}
+
+/* select_related: where the joined objects hang */
+static void set_jpaths(const corm__compiled *c, corm_arena *arena, corm_batch *batch)
+{
     if (c->nnodes > 1) {
         batch->jpaths = corm__arena_zalloc(arena, (size_t)(c->nnodes - 1) * sizeof *batch->jpaths);
         for (int j = 1; batch->jpaths && j < c->nnodes; j++) {
@@ -414,6 +421,19 @@ static void fetch_done(corm_db *db, const corm__query *q, const corm__query *ask
                           join_path(arena, batch->path, jp->from_path), batch->built, site, n);
         batch->eager = true;
     }
+}
+
+void corm__batch_result(corm_db *db, const corm__query *q, const corm__compiled *c,
+                        corm_batch *batch, void **items, size_t n, corm_site site, corm_site built)
+{
+    corm_event none;
+    memset(&none, 0, sizeof none);
+    batch->eval = corm__instr_eval_begin(db->instr);
+    batch->built = built;
+    batch->path = "";
+    batch->path_many = !c; /* raw SQL: nothing can be joined to it */
+    if (c) set_jpaths(c, batch->arena, batch);
+    fetch_done(db, q, q, batch->arena, batch, items, n, site, &none, "queryset");
 }
 
 corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_site site,

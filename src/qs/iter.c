@@ -95,7 +95,11 @@ static corm_rc next_chunk(corm_iter *it)
     if (it->done) {
         corm__cursor_close(&it->cur);
         it->open = false;
+    } else {
+        corm__cursor_emit(&it->cur); /* logged when it runs, not at its end */
     }
+    /* each chunk is one multi-row result to the N+1 tooling */
+    corm__batch_result(qs->db, &qs->q, &it->c, batch, it->items, it->n, it->site, qs->built);
     corm_rc rc = CORM_OK;
     if (it->n && qs->npf) {
         corm_db *prev = corm__db_serve(qs->db, qs->home);

@@ -47,15 +47,23 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
 {
     corm_db *db = qs->db;
     const corm_model *m = qs->q.model;
-    corm_batch *batch = corm__arena_zalloc(&qs->result, sizeof *batch);
+    if (qs->q.nrelated) {
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_select_related on a raw queryset: its SQL is run as written, "
+                      "nothing can be joined to it");
+        corm__err_hint(&qs->err,
+                       "load the relation in one more query: corm_prefetch_related(qs, \"%s\") "
+                       "on the raw queryset, or corm_prefetch_objects(db, objs, n, \"%s\") on "
+                       "its objects",
+                       qs->q.related[0], qs->q.related[0]);
+        return CORM_MISUSE;
+    }
+    corm_batch *batch = corm__batch_new(db, &qs->q, &qs->result);
     if (!batch) {
         corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading raw rows");
         return CORM_NOMEM;
     }
-    batch->db = db;
     batch->home = qs->home ? qs->home : db;
-    batch->arena = &qs->result;
-    batch->model = m;
     corm__cursor cur;
     corm_rc rc = corm__db_query(db, &cur, qs->raw_sql, qs->raw_params, qs->nraw_params, site,
                                 qs->built, "raw");
@@ -141,6 +149,7 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
         qs->n = objs.n;
         batch->nobjs = objs.n;
         if (!qs->items && objs.n) rc = CORM_NOMEM;
+        else corm__batch_result(db, &qs->q, NULL, batch, qs->items, qs->n, site, qs->built);
     }
     if (rc == CORM_NOMEM) corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading raw rows");
     corm__vec_free(&objs);
