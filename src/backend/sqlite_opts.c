@@ -37,8 +37,9 @@ static const opt_def defs[] = {
     {"mode", "ro|rw|rwc"},
 };
 
-#define KNOWN "journal_mode, synchronous, foreign_keys, busy_timeout, cache_size, mmap_size, " \
-              "temp_store, mode"
+#define KNOWN                                                                        \
+    "journal_mode, synchronous, foreign_keys, busy_timeout, cache_size, mmap_size, " \
+    "temp_store, mode"
 
 /* v (n bytes) is one of the '|'-separated words of list */
 static bool in_list(const char *list, const char *v, size_t n)
@@ -80,8 +81,8 @@ static corm_rc parse_one(const char *url, const char *p, size_t n, corm__sqlite_
     size_t vlen = eq ? n - nlen - 1 : 0;
     bool ok = d->values ? in_list(d->values, v, vlen) : is_integer(v, vlen);
     if (!ok) {
-        corm__err_set(err, CORM_INVALID, "option %s=%.*s in SQLite url '%s' is not valid",
-                      d->name, (int)vlen, v, url);
+        corm__err_set(err, CORM_INVALID, "option %s=%.*s in SQLite url '%s' is not valid", d->name,
+                      (int)vlen, v, url);
         corm__err_hint(err, "%s takes %s", d->name,
                        d->values ? d->values : "an integer (e.g. busy_timeout=5000)");
         return CORM_INVALID;

@@ -93,7 +93,8 @@ typedef struct corm__cursor {
     corm_site site, built;
     const char *origin;
     corm_rc rc;
-    corm_event ev; /* its event as classified before it ran */
+    uint64_t statements; /* run_many: the rows it ran; else 0 (one) */
+    corm_event ev;       /* its event as classified before it ran */
 } corm__cursor;
 
 /* Start a statement.  On failure the cursor is already closed (the event
