@@ -54,8 +54,15 @@ $(DEPS_STAMP): tools/deps.sh $(wildcard /var/lib/dpkg/status)
 # (after deps, which that recipe's target waits for) and then keeps the
 # value.  A := here would run pkg-config while make reads this file, before
 # anything is installed.
-PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 libpq jansson))$(PKG_CFLAGS)
-PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs sqlite3 libpq))$(PKG_LIBS)
+# make BACKENDS=sqlite: a library without the PostgreSQL backend, so without
+# libpq (src/backend/nopg/pg_none.c links in place of pg.c; a postgresql://
+# url fails saying so).  Default: both.  The corm.pc made matches.
+comma       := ,
+BACKENDS    ?= sqlite,postgresql
+WITH_PG     := $(filter postgresql,$(subst $(comma), ,$(BACKENDS)))
+PC_REQUIRES := sqlite3$(if $(WITH_PG), libpq)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PC_REQUIRES) jansson))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PC_REQUIRES)))$(PKG_LIBS)
 JSON_LIBS  = $(eval JSON_LIBS := $(shell pkg-config --libs jansson))$(JSON_LIBS)
 TEST_LIBS  = $(eval TEST_LIBS := $(shell pkg-config --libs cmocka))$(TEST_LIBS)
 MHD_LIBS   = $(eval MHD_LIBS := $(shell pkg-config --libs libmicrohttpd))$(MHD_LIBS)
@@ -76,6 +83,9 @@ APP_CFLAGS  = $(CFLAGS_ALL) -Wno-missing-prototypes
 LDLIBS_ALL  = $(PKG_LIBS) -lm -pthread $(SANFLAGS)
 
 LIB_SRC  := $(sort $(wildcard src/*/*.c))
+ifeq ($(WITH_PG),)
+LIB_SRC  := $(filter-out src/backend/pg.c,$(LIB_SRC)) src/backend/nopg/pg_none.c
+endif
 LIB_OBJ  := $(LIB_SRC:%.c=$(B)/obj/%.o)
 CLI_SRC  := $(sort $(wildcard cli/*.c))
 CLI_BOOT := $(filter-out cli/cmd_demo%.c cli/cmd_serve%.c cli/demo%.c,$(CLI_SRC))
@@ -93,6 +103,7 @@ SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
+.PHONY: check-sqlite-only
 .PHONY: all lib deps test test-run lint demo install valgrind tsan bench bench-pg demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
 all: lib $(B)/corm $(EX_BIN) | deps
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc | deps
@@ -112,7 +123,7 @@ $(B)/libcorm.so: $(LIB_OBJ) | deps
 $(B)/corm.pc: corm.pc.in
 	@mkdir -p $(@D)
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCDIR@|$(INCDIR)|g' corm.pc.in > $@
+	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@REQUIRES@|$(PC_REQUIRES)|g' corm.pc.in > $@
 
 # The CLI is built twice: a bootstrap without the demo generates the
 # bookstore models the demo (and the integration tests) are written against.
@@ -175,6 +186,19 @@ $(B)/tests/%: $(B)/obj/tests/%.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm.a | 
 test: | deps
 	$(MAKE) --no-print-directory B=build/asan SAN=1 test-run
 
+# The SQLite-only build (BACKENDS=sqlite): its own build directory, a .pc
+# without libpq, a library with no libpq symbol, and one test program linked
+# without -lpq that runs.
+NOPG_B := build/sqlite-only
+check-sqlite-only: | deps
+	@$(MAKE) --no-print-directory B=$(NOPG_B) SAN= BACKENDS=sqlite \
+	  $(NOPG_B)/corm.pc $(NOPG_B)/tests/integration/test_queryset >/dev/null
+	@! grep -q libpq $(NOPG_B)/corm.pc || { echo "check-sqlite-only: corm.pc names libpq"; exit 1; }
+	@! nm $(NOPG_B)/libcorm.a | grep -q ' U PQ' || { echo "check-sqlite-only: libcorm.a uses libpq"; exit 1; }
+	@CORM_TEST_SQLITE_ONLY=1 $(NOPG_B)/tests/integration/test_queryset >/dev/null 2>&1 || \
+	  { echo "check-sqlite-only: test_queryset failed (run $(NOPG_B)/tests/integration/test_queryset)"; exit 1; }
+	@echo "check-sqlite-only: BACKENDS=sqlite builds without libpq; test_queryset passes"
+
 # The suite runs twice: on SQLite, then the integration programs, the
 # PostgreSQL-only ones and the demo check again on a throwaway PostgreSQL
 # (primary + streaming replica) that tools/pg-test-server.sh starts and
@@ -184,7 +208,7 @@ PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/t
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
-test-run: check-src check-format check-layers check-sql-text check-exports check-docs lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps $(B)/corm-lint
+test-run: check-src check-format check-layers check-sql-text check-exports check-docs check-sqlite-only lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps $(B)/corm-lint
 	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR)
 	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
@@ -305,7 +329,7 @@ install: lib $(B)/corm
 	install -m 644 include/corm.h $(DESTDIR)$(INCDIR)/
 	install -m 644 include/corm/*.h $(DESTDIR)$(INCDIR)/corm/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
-	    -e 's|@INCDIR@|$(INCDIR)|g' corm.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/corm.pc
+	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@REQUIRES@|$(PC_REQUIRES)|g' corm.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/corm.pc
 	install -m 755 $(B)/corm $(DESTDIR)$(BINDIR)/
 
 clean:

@@ -92,6 +92,11 @@ typedef struct corm_event {
     const char *path;
     bool path_many;
     bool auto_load; /* a batch load made by CORM_NPLUSONE_AUTO */
+    /* The statements the database ran for this event: 1, or for an
+    ** executemany (a bulk write run row by row: bulk_create and
+    ** bulk_update on SQLite, m2m links) the number of rows it ran, while
+    ** the event still counts as one query (Django's executemany). */
+    uint64_t statements;
 } corm_event;
 
 typedef void (*corm_event_fn)(void *ud, const corm_event *ev);

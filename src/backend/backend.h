@@ -87,4 +87,18 @@ int corm__sqlite_cache_count(const corm__conn *c);
 ** scheme.  NULL with err filled (CORM_INVALID) for an unknown scheme. */
 const corm__backend *corm__backend_for_url(const char *url, const char **target, corm_error *err);
 
+/* The options of a SQLite url ("path.db?journal_mode=wal&mode=ro",
+** sqlite_opts.c): the path (owned), the PRAGMA statements asked for, in
+** url order, and the open mode.  Unknown or invalid options: CORM_INVALID
+** naming the option and what it takes. */
+typedef struct corm__sqlite_opts {
+    char *path;
+    char pragmas[8][64];
+    int npragmas;
+    bool journal_mode, synchronous; /* given in the url */
+    bool read_only, no_create;      /* mode=ro / mode=rw */
+} corm__sqlite_opts;
+corm_rc corm__sqlite_opts_parse(const char *target, corm__sqlite_opts *o, corm_error *err);
+void corm__sqlite_opts_free(corm__sqlite_opts *o);
+
 #endif

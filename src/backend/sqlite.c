@@ -26,6 +26,7 @@
 #include <assert.h>
 #include <limits.h>
 #include <sqlite3.h>
+#include <stdio.h>
 #include <string.h>
 
 #define CACHE_CAP 256       /* cached statements per connection */
@@ -145,6 +146,43 @@ static corm_rc open_fail(sqlite3 *db, const char *target, const char *what, corm
     return CORM_CONN;
 }
 
+/* One row of a PRAGMA into *v (text, up to size bytes); -1 on an error. */
+static int pragma_text(sqlite3 *db, const char *sql, char *v, size_t size)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) return -1;
+    int step = sqlite3_step(st);
+    const unsigned char *t = step == SQLITE_ROW ? sqlite3_column_text(st, 0) : NULL;
+    snprintf(v, size, "%s", t ? (const char *)t : "");
+    sqlite3_finalize(st);
+    return step == SQLITE_ROW ? 0 : -1;
+}
+
+/* The journal mode and synchronous setting (sqlite_opts.c): WAL for a
+** database corm creates, an existing file's mode left alone; then the
+** url's pragmas, which win. */
+static int setup_pragmas(sqlite3 *db, const corm__sqlite_opts *o, bool memory)
+{
+    char v[32];
+    if (sqlite3_exec(db, "PRAGMA foreign_keys=ON", NULL, NULL, NULL) != SQLITE_OK) return -1;
+    /* page_count reads the header: this is where a file that is not a
+    ** database is noticed.  0 pages: a new (or empty) file. */
+    if (!memory && pragma_text(db, "PRAGMA page_count", v, sizeof v) != 0) return -1;
+    bool fresh = !memory && strcmp(v, "0") == 0;
+    if (fresh && !o->journal_mode && !o->read_only &&
+        sqlite3_exec(db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    for (int i = 0; i < o->npragmas; i++)
+        if (sqlite3_exec(db, o->pragmas[i], NULL, NULL, NULL) != SQLITE_OK) return -1;
+    if (memory || o->synchronous) return 0;
+    /* NORMAL is safe in WAL mode only; elsewhere SQLite's FULL stays */
+    if (pragma_text(db, "PRAGMA journal_mode", v, sizeof v) != 0) return -1;
+    if (strcmp(v, "wal") == 0 &&
+        sqlite3_exec(db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+        return -1;
+    return 0;
+}
+
 static corm_rc sqlite_open(const char *target, corm__conn **out, corm_error *err)
 {
     *out = NULL;
@@ -153,11 +191,18 @@ static corm_rc sqlite_open(const char *target, corm__conn **out, corm_error *err
         corm__err_hint(err, "use \"sqlite:path/to/file.db\" or \"sqlite::memory:\"");
         return CORM_INVALID;
     }
+    corm__sqlite_opts o;
+    corm_rc orc = corm__sqlite_opts_parse(target, &o, err);
+    if (orc != CORM_OK) return orc;
     sqlite3 *db = NULL;
+    int flags = o.read_only ? SQLITE_OPEN_READONLY
+                            : SQLITE_OPEN_READWRITE | (o.no_create ? 0 : SQLITE_OPEN_CREATE);
     /* No SQLITE_OPEN_URI: a path is a path, "file:" included. */
-    int rc = sqlite3_open_v2(
-        target, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);
-    if (rc != SQLITE_OK) return open_fail(db, target, "open", err);
+    int rc = sqlite3_open_v2(o.path, &db, flags | SQLITE_OPEN_NOMUTEX, NULL);
+    if (rc != SQLITE_OK) {
+        corm__sqlite_opts_free(&o);
+        return open_fail(db, target, "open", err);
+    }
     sqlite3_extended_result_codes(db, 1);
     /* Double-quoted strings are identifiers, never string literals: a
     ** misspelt "column" is an error instead of a silent constant. */
@@ -165,18 +210,10 @@ static corm_rc sqlite_open(const char *target, corm__conn **out, corm_error *err
     sqlite3_db_config(db, SQLITE_DBCONFIG_DQS_DDL, 0, (int *)NULL);
     sqlite3_busy_timeout(db, BUSY_TIMEOUT_MS);
 
-    static const char *const pragmas[] = {
-        "PRAGMA journal_mode=WAL",
-        "PRAGMA foreign_keys=ON",
-        "PRAGMA synchronous=NORMAL",
-    };
-    bool memory = strcmp(target, ":memory:") == 0;
-    for (size_t i = memory ? 1 : 0; i < CORM__ARRAY_LEN(pragmas); i++) {
-        /* journal_mode reads the file header: this is where a file that is
-        ** not a database is noticed. */
-        if (sqlite3_exec(db, pragmas[i], NULL, NULL, NULL) != SQLITE_OK)
-            return open_fail(db, target, "set up", err);
-    }
+    bool memory = strcmp(o.path, ":memory:") == 0;
+    int prc = setup_pragmas(db, &o, memory);
+    corm__sqlite_opts_free(&o);
+    if (prc != 0) return open_fail(db, target, "set up", err);
 
     corm__conn *c = corm__calloc(1, sizeof *c);
     if (!c) {

@@ -125,6 +125,7 @@ static void emit_ev(corm__cursor *cur, bool internal)
     ev.built = cur->built;
     ev.origin = cur->origin;
     ev.internal = internal;
+    ev.statements = cur->statements ? cur->statements : 1;
     if (CORM_ALWAYS(db->instr)) corm__instr_event(db->instr, &ev); /* corm_open made it */
     for (int i = 0; i < CORM__MAX_SUBS; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
@@ -372,6 +373,7 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
         /* the statement is prepared once and found in the cache after */
         corm__stmt *st = NULL;
         rc = db->be->query(db->conn, sql, params, nparams, &st, &db->err);
+        if (rc == CORM_OK) cur.statements++;
         bool row = true, returned = false;
         int64_t id = 0;
         while (rc == CORM_OK && row) {

@@ -95,6 +95,7 @@ typedef struct corm__cursor {
     corm_site site, built;
     const char *origin;
     corm_rc rc;
+    uint64_t statements; /* run_many: the rows it ran; else 0 (one) */
     corm_event ev; /* its event as classified before it ran */
     bool emitted;  /* corm__cursor_emit: its event is out */
 } corm__cursor;

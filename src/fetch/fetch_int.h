@@ -113,6 +113,12 @@ corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, cor
 corm_rc corm__prefetch_run(corm_db *db, corm_arena *arena, const corm_model *model, void **objs,
                            size_t n, const corm__pf_lookup *pf, int npf, corm_site site,
                            corm_site built, corm_error *err);
+/* As corm__prefetch_run for the objects q's own SELECT loaded: when q is
+** every row of its table (no filter, slice or default scope), a to-many
+** level below it sends no key list (docs/eager-loading.md). */
+corm_rc corm__prefetch_run_q(corm_db *db, corm_arena *arena, const corm__query *q, void **objs,
+                             size_t n, const corm__pf_lookup *pf, int npf, corm_site site,
+                             corm_site built, corm_error *err);
 
 /* Field access on a generated struct through its descriptor. */
 static inline void *corm__field_ptr(void *obj, const corm_field *f)

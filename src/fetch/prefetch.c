@@ -4,7 +4,8 @@
 ** The lookups of a queryset are merged into a tree first ("books" and
 ** "books__genres" share the books level), so every relation level runs
 ** exactly one query, whatever the number of parents: the parent keys go
-** to the database as one parameter (src/sql: json_each on SQLite).  Rows
+** to the database as one parameter (src/sql: json_each on SQLite), or not
+** at all when the parents are a whole table (parents_whole).  Rows
 ** come back with their parent key as an extra column and are stitched to
 ** their parents through a hash map, keeping the queryset's ordering within
 ** each parent.  A slice in a Prefetch queryset means "per parent" and is a
@@ -29,6 +30,7 @@ typedef struct run {
     corm_arena tmp;    /* the tree and other scratch */
     corm_site site, built;
     corm_error *err;
+    const pf_node *whole; /* the root when its parents are a whole table */
 } run;
 
 static corm_rc nomem(run *r)
@@ -206,6 +208,18 @@ static bool parent_key(const pf_node *n, const void *parent, int64_t *key)
     return true;
 }
 
+/* The key passing of a level (docs/eager-loading.md, "How the parent keys
+** travel"): a to-many level right below parents that are a whole table
+** reads the related rows of the whole table, with no key list; any other
+** level sends its keys as one parameter (src/sql). */
+static bool parents_whole(const run *r, const pf_node *n)
+{
+    if (!r->whole || !is_to_many(n->rel)) return false;
+    for (const pf_node *k = r->whole->kids; k; k = k->next)
+        if (k == n) return true;
+    return false;
+}
+
 static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
 {
     /* the distinct keys, in parent order */
@@ -237,6 +251,7 @@ static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
     q.via = n->rel;
     q.via_keys = keys;
     q.nvia_keys = nkeys;
+    q.via_all = parents_whole(r, n);
 
     corm_buf origin;
     corm__buf_init(&origin);
@@ -296,17 +311,40 @@ static corm_rc run_level(run *r, const pf_node *parent_node, void **parents, siz
     return CORM_OK;
 }
 
-corm_rc corm__prefetch_run(corm_db *db, corm_arena *arena, const corm_model *model, void **objs,
-                           size_t n, const corm__pf_lookup *pf, int npf, corm_site site,
-                           corm_site built, corm_error *err)
+static corm_rc prefetch_run(corm_db *db, corm_arena *arena, const corm_model *model, void **objs,
+                            size_t n, const corm__pf_lookup *pf, int npf, corm_site site,
+                            corm_site built, bool whole, corm_error *err)
 {
     run r = {.db = db, .arena = arena, .site = site, .built = built, .err = err};
     corm__arena_init(&r.tmp, 4096);
     pf_node root = {.name = "", .to = model};
+    if (whole) r.whole = &root;
     corm_rc rc = add_lookups(&r, &root, pf, npf);
     if (rc == CORM_OK && n) rc = run_level(&r, &root, objs, n);
     corm__arena_free(&r.tmp);
     return rc;
+}
+
+corm_rc corm__prefetch_run(corm_db *db, corm_arena *arena, const corm_model *model, void **objs,
+                           size_t n, const corm__pf_lookup *pf, int npf, corm_site site,
+                           corm_site built, corm_error *err)
+{
+    return prefetch_run(db, arena, model, objs, n, pf, npf, site, built, false, err);
+}
+
+/* Every row of the table, as of the snapshot the prefetch reads: no filter,
+** no slice, no default scope (the rows were loaded from q's own SELECT). */
+static bool query_is_whole(const corm__query *q)
+{
+    return !q->where && q->limit < 0 && q->offset == 0 && !q->via && !q->values_mode &&
+           !q->aggregate && (q->unscoped || q->model->nscopes <= 0);
+}
+
+corm_rc corm__prefetch_run_q(corm_db *db, corm_arena *arena, const corm__query *q, void **objs,
+                             size_t n, const corm__pf_lookup *pf, int npf, corm_site site,
+                             corm_site built, corm_error *err)
+{
+    return prefetch_run(db, arena, q->model, objs, n, pf, npf, site, built, query_is_whole(q), err);
 }
 
 const corm_list *corm_attr(const void *obj, const char *to_attr)

@@ -6,7 +6,8 @@
 **
 ** JSON line shapes ("type" tells them apart):
 **   {"type":"query","seq":..,"ts":..,"sql":..,"params":[..],"nparams":..,
-**    "fingerprint":"16 hex","ms":..,"rows":..,"rc":"CORM_OK","origin":..,
+**    "fingerprint":"16 hex","ms":..,"rows":..,"statements":..,"rc":"CORM_OK",
+**    "origin":..,
 **    "kind":..,"model":..,"relation":..,"site":"file:line","func":..,
 **    "built":..,"parent_batch":..,"parent_nobjs":..,"path":..,
 **    "scope":..,"slow":bool,"auto":bool,"vendor":..}
@@ -113,6 +114,14 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* An executemany's real statement count: "; 100000 statements" (the
+** event counts as one query; its line says what the database ran). */
+static void log_statements(corm_buf *b, const corm_event *ev)
+{
+    if (ev->statements > 1)
+        corm__buf_addf(b, "; %llu statements", (unsigned long long)ev->statements);
+}
+
 void corm__log_event(corm_instr *in, const corm_event *ev)
 {
     bool slow = in->slow_ms > 0 && ev->ms >= in->slow_ms;
@@ -132,6 +141,7 @@ void corm__log_event(corm_instr *in, const corm_event *ev)
         }
         corm__buf_addf(&b, "); rows=%lld; %s at %s", (long long)ev->rows,
                        ev->origin ? ev->origin : "?", site);
+        log_statements(&b, ev);
         if (ev->rc != CORM_OK) corm__buf_addf(&b, "; %s", corm_rc_name(ev->rc));
         if (!b.oom) fprintf(stderr, "%s\n", corm__buf_cstr(&b));
     }
@@ -153,9 +163,10 @@ void corm__log_event(corm_instr *in, const corm_event *ev)
         }
         corm__buf_addf(&b,
                        ",\"nparams\":%d,\"fingerprint\":\"%016llx\",\"ms\":%.6f,\"rows\":%lld,"
-                       "\"rc\":\"%s\",\"origin\":",
+                       "\"statements\":%llu,\"rc\":\"%s\",\"origin\":",
                        ev->nparams, (unsigned long long)ev->fingerprint, ev->ms,
-                       (long long)ev->rows, corm_rc_name(ev->rc));
+                       (long long)ev->rows, (unsigned long long)ev->statements,
+                       corm_rc_name(ev->rc));
         corm__json_str(&b, ev->origin);
         corm__buf_addf(&b, ",\"kind\":\"%s\",\"model\":", corm_origin_kind_name(ev->kind));
         corm__json_str(&b, ev->model);

@@ -448,7 +448,10 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     else if (rc == CORM_OK)
         rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset", &qs->items,
                          &qs->n, NULL, &qs->err);
-    if (rc == CORM_OK && qs->npf && qs->items)
+    if (rc == CORM_OK && qs->npf && qs->items && !qs->raw_sql)
+        rc = corm__prefetch_run_q(qs->db, &qs->result, &qs->q, qs->items, qs->n, qs->pf, qs->npf,
+                                  site, qs->built, &qs->err);
+    else if (rc == CORM_OK && qs->npf && qs->items)
         rc = corm__prefetch_run(qs->db, &qs->result, qs->q.model, qs->items, qs->n, qs->pf, qs->npf,
                                 site, qs->built, &qs->err);
     corm__db_snapshot_end(qs->db, snap);

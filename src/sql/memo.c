@@ -125,7 +125,7 @@ static void put_scopes(keyw *k, const corm__query *q)
 **                      limit/offset (whether set; the numbers are bound)
 **   not memoized when set (their text depends on more): annots/nannots,
 **                      aggregate, values/nvalues, values_mode, via (with
-**                      via_from, via_keys, nvia_keys: prefetch keys)
+**                      via_from, via_keys, nvia_keys, via_all: prefetch keys)
 **   not a member:      spare_
 */
 #if UINTPTR_MAX == UINT64_MAX
@@ -135,7 +135,7 @@ _Static_assert(sizeof(corm__query) ==
                        M(values) + M(only) + M(via_from) + M(via) + M(via_keys) + M(nvia_keys) +
                        M(scopes) + M(norder) + M(nrelated) + M(nannots) + M(nvalues) + M(nonly) +
                        M(order_set) + M(reverse_order) + M(distinct) + M(aggregate) +
-                       M(values_mode) + M(defer) + M(unscoped) + M(spare_),
+                       M(values_mode) + M(defer) + M(unscoped) + M(via_all) + M(spare_),
                "corm__query changed: cover the new member in shape_key (src/sql/memo.c), then "
                "add it to this list");
 #undef M

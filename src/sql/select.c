@@ -250,6 +250,15 @@ static corm_rc render_keys_in(corm__sqlctx *c, corm_buf *w, const char *key_sql,
     return corm__render_keys(c, w, keys, n);
 }
 
+/* The parents are the whole table (corm__query.via_all): no key list, only
+** the rows that have a parent at all.  A link table's column is NOT NULL. */
+static void render_keys_all(corm_buf *w, const corm__query *q, const char *key_sql)
+{
+    const corm_relation *r = q->via;
+    if (r->kind == CORM_REL_REVERSE_FK && (q->model->fields[r->field].flags & CORM_FF_NULL))
+        corm__buf_addf(w, "%s IS NOT NULL", key_sql);
+}
+
 corm_rc corm__render_keys(corm__sqlctx *c, corm_buf *w, const int64_t *keys, size_t n)
 {
     corm_buf json;
@@ -439,7 +448,8 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
             corm__buf_addf(&cols, " AS c%d, ROW_NUMBER() OVER (PARTITION BY %s%s) AS corm_rn",
                            out->ncols, corm__buf_cstr(&key), corm__buf_cstr(&order));
         out->key_col = out->ncols;
-        rc = render_keys_in(&c, &where, corm__buf_cstr(&key), q->via_keys, q->nvia_keys);
+        if (q->via_all) render_keys_all(&where, q, corm__buf_cstr(&key));
+        else rc = render_keys_in(&c, &where, corm__buf_cstr(&key), q->via_keys, q->nvia_keys);
     } else {
         corm__sql_ident(&from, q->model->table);
         corm__buf_addf(&from, " %s", s.base_alias);

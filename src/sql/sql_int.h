@@ -111,7 +111,12 @@ typedef struct corm__query {
     bool values_mode; /* values() */
     bool defer;       /* `only` lists defer() fields */
     bool unscoped;
-    unsigned char spare_[5]; /* padding, spelled out (see above) */
+    /* Prefetch: the parents are every row of via_from's table (an
+    ** unfiltered, unsliced queryset, read in the same snapshot), so no key
+    ** list is sent: the query reads the related rows of the whole table and
+    ** the stitching drops rows of parents it does not have.  to-many only. */
+    bool via_all;
+    unsigned char spare_[4]; /* padding, spelled out (see above) */
 } corm__query;
 
 typedef enum {

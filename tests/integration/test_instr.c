@@ -100,7 +100,7 @@ static void on_event(void *ud, const corm_event *ev)
     *last = *ev;
     last->params = NULL;
     last->sql = NULL;
-    last_param = ev->nparams ? ev->params[0] : corm_null();
+    last_param = ev->nparams && ev->params ? ev->params[0] : corm_null();
 }
 
 static void test_event_fields(void **state)
@@ -1043,6 +1043,60 @@ static void test_callback_and_env(void **state)
     corm_close(other);
 }
 
+/* A bulk write counts as one query; its event and log line say how many
+** statements the database ran. */
+static void test_statement_count(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/corm-log-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    corm_instr *in = corm_db_instr(db);
+    char spec[300];
+    snprintf(spec, sizeof spec, "json:%s", path);
+    assert_int_equal(corm_instr_log(in, spec), CORM_OK);
+    corm_event last;
+    memset(&last, 0, sizeof last);
+    int h = corm_on_query(db, on_event, &last);
+
+    Genre gs[5];
+    static const char *const names[] = {"Stat 1", "Stat 2", "Stat 3", "Stat 4", "Stat 5"};
+    for (int i = 0; i < 5; i++) {
+        gs[i] = CORM_NEW(Genre);
+        gs[i].name = (char *)names[i];
+    }
+    uint64_t before = corm_query_count(db);
+    assert_int_equal(corm_bulk_create_array(db, gs, 5, NULL), CORM_OK);
+    assert_int_equal(corm_query_count(db) - before, 1);
+    assert_int_equal(last.rows, 5);
+    /* SQLite inserts row by row (one prepared INSERT), PostgreSQL in one
+    ** multi-row statement */
+    uint64_t want = test_db_is_pg() ? 1 : 5;
+    assert_int_equal(last.statements, want);
+    corm_qs *qs = corm_all(db, Genre);
+    assert_true(corm_count(qs) >= 5);
+    assert_int_equal(last.statements, 1);
+    corm_qs_free(qs);
+    corm_off_query(db, h);
+    assert_int_equal(corm_instr_log(in, "off"), CORM_OK);
+
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[4096], key[64];
+    snprintf(key, sizeof key, "\"rows\":5,\"statements\":%llu,", (unsigned long long)want);
+    int bulk = 0, one = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (strstr(line, key)) bulk++;
+        if (strstr(line, "\"statements\":1,")) one++;
+    }
+    fclose(f);
+    unlink(path);
+    assert_int_equal(bulk, 1);
+    assert_true(one >= 1);
+    assert_int_equal(corm_exec(db, "DELETE FROM \"genre\" WHERE \"name\" LIKE 'Stat %'"), CORM_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1067,6 +1121,7 @@ int main(void)
         cmocka_unit_test(test_check_message),
         cmocka_unit_test(test_json_log_and_metrics),
         cmocka_unit_test(test_callback_and_env),
+        cmocka_unit_test(test_statement_count),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

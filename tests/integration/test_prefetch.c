@@ -436,6 +436,114 @@ static void test_many_parents(void **state)
     corm_qs_free(qs);
 }
 
+/* The SQL of the prefetch level (event i of a capture) and how it passed
+** its keys: "none" (the parents are a whole table), "param" (one
+** parameter: json_each / = ANY), "list" (an IN list). */
+static const char *key_passing(const corm_capture *c, size_t i)
+{
+    const char *sql = corm_capture_event(c, i)->sql;
+    if (strstr(sql, "json_each(") || strstr(sql, "= ANY(")) return "param";
+    if (strstr(sql, " IN (")) return "list";
+    return "none";
+}
+
+static void test_key_passing(void **state)
+{
+    (void)state;
+    /* every author: the books of the whole table, no key list */
+    corm_qs *qs = authors();
+    corm_prefetch_related(qs, "books__genres");
+    char got[256] = "";
+    corm_capture *c = corm_capture_begin(db, "keys");
+    Author *a;
+    corm_foreach(a, qs)
+    {
+        strcat(got, list_ids(author_books(a)));
+        strcat(got, ";");
+    }
+    corm_capture_end(c);
+    assert_string_equal(got, "1,2;3,4,5;6;;");
+    assert_int_equal(corm_capture_count(c), 3);
+    assert_string_equal(key_passing(c, 1), "none");
+    assert_null(strstr(corm_capture_event(c, 1)->sql, " WHERE "));
+    /* the next level's parents are some books: their keys */
+    assert_string_equal(key_passing(c, 2), "param");
+    assert_string_equal(list_ids(book_genres(author_books(corm_qs_at(qs, 0))->items[0])), "1,2");
+    corm_capture_free(c);
+    corm_qs_free(qs);
+
+    /* a filtered queryset: its keys, the same rows for those parents */
+    qs = authors();
+    corm_filter(qs, "id__in", corm_ints((const int64_t[]){2, 4}, 2));
+    corm_prefetch_related(qs, "books");
+    got[0] = '\0';
+    c = corm_capture_begin(db, "keys");
+    corm_foreach(a, qs)
+    {
+        strcat(got, list_ids(author_books(a)));
+        strcat(got, ";");
+    }
+    corm_capture_end(c);
+    assert_string_equal(got, "3,4,5;;");
+    assert_int_equal(corm_capture_count(c), 2);
+    assert_string_equal(key_passing(c, 1), "param");
+    corm_capture_free(c);
+    corm_qs_free(qs);
+
+    /* a slice: its keys */
+    qs = authors();
+    corm_slice(qs, 0, 1);
+    corm_prefetch_related(qs, "books");
+    c = corm_capture_begin(db, "keys");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    corm_capture_end(c);
+    assert_string_equal(list_ids(author_books(corm_qs_at(qs, 0))), "1,2");
+    assert_string_equal(key_passing(c, 1), "param");
+    corm_capture_free(c);
+    corm_qs_free(qs);
+
+    /* a nullable foreign key: the rows that have a parent */
+    corm_qs *pubs = corm_all(db, Publisher);
+    corm_prefetch_related(pubs, "books");
+    c = corm_capture_begin(db, "keys");
+    assert_int_equal(corm_eval(pubs), CORM_OK);
+    corm_capture_end(c);
+    assert_int_equal(corm_capture_count(c), 2);
+    assert_string_equal(key_passing(c, 1), "none");
+    assert_non_null(strstr(corm_capture_event(c, 1)->sql, "\"publisher_id\" IS NOT NULL"));
+    assert_string_equal(list_ids(publisher_books((Publisher *)corm_qs_at(pubs, 0))), "1,3,5");
+    corm_capture_free(c);
+    corm_qs_free(pubs);
+
+    /* many-to-many, every book: the whole link table */
+    qs = books_by_id();
+    corm_prefetch_related(qs, "genres");
+    got[0] = '\0';
+    c = corm_capture_begin(db, "keys");
+    Book *b;
+    corm_foreach(b, qs)
+    {
+        strcat(got, list_ids(book_genres(b)));
+        strcat(got, ";");
+    }
+    corm_capture_end(c);
+    assert_int_equal(corm_capture_count(c), 2);
+    assert_string_equal(key_passing(c, 1), "none");
+    assert_string_equal(got, "1,2;1;1;1,3;3;;");
+    corm_capture_free(c);
+    corm_qs_free(qs);
+
+    /* a forward foreign key keeps its keys (the target may be far larger) */
+    qs = books_by_id();
+    corm_prefetch_related(qs, "author");
+    c = corm_capture_begin(db, "keys");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    corm_capture_end(c);
+    assert_string_equal(key_passing(c, 1), "param");
+    corm_capture_free(c);
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -448,6 +556,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_one_snapshot),
         cmocka_unit_test(test_one_to_one_and_self),
+        cmocka_unit_test(test_key_passing),
         cmocka_unit_test(test_many_parents),
     };
     return cmocka_run_group_tests_name("prefetch", tests, setup, teardown);

@@ -181,6 +181,92 @@ static void test_open_errors(void **state)
     assert_int_equal(be->open("", &c, &err), CORM_INVALID);
 }
 
+/* Open target (a path with url options), check PRAGMA sql reads want. */
+static void expect_pragma(const char *target, const char *sql, const char *want)
+{
+    corm__conn *c = NULL;
+    corm_error err;
+    if (be->open(target, &c, &err) != CORM_OK) fail_msg("open %s: %s", target, err.message);
+    char buf[64];
+    assert_string_equal(scalar(c, sql, buf, sizeof buf), want);
+    be->close(c);
+}
+
+static void test_journal_mode(void **state)
+{
+    fx *f = *state;
+    corm_error err;
+    char t[300];
+    /* a file corm creates asked for a rollback journal: it keeps it */
+    snprintf(t, sizeof t, "%s/old.db?journal_mode=delete", f->dir);
+    corm__conn *c = NULL;
+    assert_int_equal(be->open(t, &c, &err), CORM_OK);
+    assert_int_equal(be->exec(c, "CREATE TABLE t (x integer); INSERT INTO t VALUES (1)", &err),
+                     CORM_OK);
+    be->close(c);
+    /* an existing file: its mode is left alone, synchronous is SQLite's FULL */
+    snprintf(t, sizeof t, "%s/old.db", f->dir);
+    expect_pragma(t, "PRAGMA journal_mode", "delete");
+    expect_pragma(t, "PRAGMA synchronous", "2");
+    expect_pragma(t, "PRAGMA foreign_keys", "1");
+    /* options a url may set */
+    snprintf(t, sizeof t, "%s/old.db?synchronous=normal&busy_timeout=100", f->dir);
+    expect_pragma(t, "PRAGMA synchronous", "1");
+    expect_pragma(t, "PRAGMA busy_timeout", "100");
+    snprintf(t, sizeof t, "%s/old.db?cache_size=-4000&temp_store=memory&foreign_keys=off", f->dir);
+    expect_pragma(t, "PRAGMA cache_size", "-4000");
+    expect_pragma(t, "PRAGMA foreign_keys", "0");
+    snprintf(t, sizeof t, "%s/old.db?mmap_size=0&&", f->dir); /* empty parts are ignored */
+    expect_pragma(t, "PRAGMA mmap_size", "0");
+    /* read-only: reads work, writes fail, nothing is changed */
+    snprintf(t, sizeof t, "%s/old.db?mode=ro", f->dir);
+    assert_int_equal(be->open(t, &c, &err), CORM_OK);
+    char buf[64];
+    assert_string_equal(scalar(c, "SELECT count(*) FROM t", buf, sizeof buf), "1");
+    assert_int_not_equal(be->exec(c, "INSERT INTO t VALUES (2)", &err), CORM_OK);
+    assert_non_null(strstr(err.message, "readonly"));
+    be->close(c);
+    /* asked: the file switches to WAL, and stays so */
+    snprintf(t, sizeof t, "%s/old.db?journal_mode=wal", f->dir);
+    expect_pragma(t, "PRAGMA journal_mode", "wal");
+    snprintf(t, sizeof t, "%s/old.db", f->dir);
+    expect_pragma(t, "PRAGMA journal_mode", "wal");
+    expect_pragma(t, "PRAGMA synchronous", "1");
+
+    /* mode=rw and mode=ro never create the file */
+    snprintf(t, sizeof t, "%s/missing.db?mode=rw", f->dir);
+    assert_int_equal(be->open(t, &c, &err), CORM_CONN);
+    assert_null(c);
+    snprintf(t, sizeof t, "%s/missing.db", f->dir);
+    assert_int_equal(access(t, F_OK), -1);
+
+    /* unknown options and bad values are refused, saying what is known */
+    snprintf(t, sizeof t, "%s/old.db?journal=wal", f->dir);
+    assert_int_equal(be->open(t, &c, &err), CORM_INVALID);
+    assert_non_null(strstr(err.message, "unknown option 'journal'"));
+    assert_non_null(strstr(err.hint, "journal_mode"));
+    snprintf(t, sizeof t, "%s/old.db?synchronous=fast", f->dir);
+    assert_int_equal(be->open(t, &c, &err), CORM_INVALID);
+    assert_non_null(strstr(err.message, "synchronous=fast"));
+    assert_non_null(strstr(err.hint, "off|normal|full|extra"));
+    snprintf(t, sizeof t, "%s/old.db?busy_timeout=soon", f->dir);
+    assert_int_equal(be->open(t, &c, &err), CORM_INVALID);
+    assert_non_null(strstr(err.hint, "an integer"));
+    snprintf(t, sizeof t, "%s/old.db?mode", f->dir);
+    assert_int_equal(be->open(t, &c, &err), CORM_INVALID);
+
+    /* through corm_open: the url's options reach the backend */
+    char url[320];
+    snprintf(url, sizeof url, "sqlite:%s/old.db?journal_mode=truncate", f->dir);
+    corm_db *db = corm_open(url, NULL, &err);
+    assert_non_null(db);
+    assert_string_equal(scalar(db->conn, "PRAGMA journal_mode", buf, sizeof buf), "truncate");
+    corm_close(db);
+    snprintf(url, sizeof url, "sqlite:%s/old.db?nope=1", f->dir);
+    assert_null(corm_open(url, NULL, &err));
+    assert_int_equal(err.rc, CORM_INVALID);
+}
+
 /* ------------------------------------------------------------ values */
 
 static void test_bind_every_type(void **state)
@@ -618,6 +704,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pragmas_file, setup, teardown),
         cmocka_unit_test(test_pragmas_memory),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_mode, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_every_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_misuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
