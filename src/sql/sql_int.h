@@ -74,6 +74,7 @@ struct corm_q {
 typedef struct corm__annot {
     const char *name;
     struct corm_expr *e;
+    bool aggregate; /* given to aggregate(), not annotate() */
 } corm__annot;
 
 /* What a queryset asks for; strings and values live in the builder arena.

@@ -1,0 +1,156 @@
+/*
+** test_django.c - Django's semantics, rule by rule (issue 14): each test
+** names the Django test or documentation section it mirrors, with the
+** same rows and the same number of queries, on SQLite and PostgreSQL.
+*/
+#include "test.h"
+
+#include <string.h>
+
+static corm_db *db;
+
+static int setup(void **state)
+{
+    (void)state;
+    db = test_db_open();
+    return 0;
+}
+static int teardown(void **state)
+{
+    (void)state;
+    test_db_close(db);
+    return 0;
+}
+
+static void eval_ok(corm_qs *qs)
+{
+    if (corm_eval(qs) != CORM_OK) fail_msg("%s", corm_qs_error(qs)->message);
+}
+
+/* Django tests/aggregation_regress test_sliced_conditional_aggregate and
+** the QuerySet reference (aggregate() of a sliced queryset aggregates the
+** slice, as a subquery): Book.objects.order_by("-pages")[:2]
+** .aggregate(total=Sum("pages")) sums the two longest books, one query. */
+static void test_aggregate_over_slice(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_order_by(qs, "-pages");
+    corm_slice(qs, 0, 2);
+    corm_aggregate(qs, "total", corm_Sum(qs, "pages"));
+    corm_aggregate(qs, "n", corm_Count(qs, "id", false));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { eval_ok(qs); }
+    assert_int_equal(corm_qs_len(qs), 1);
+    assert_int_equal(corm_qs_ncols(qs), 2);
+    assert_int_equal(corm_row_int(qs, 0, "total"), 1400 + 940);
+    assert_int_equal(corm_row_int(qs, 0, "n"), 2);
+    corm_qs_free(qs);
+
+    /* with an offset: [1:4] by title is Beowulf, Kafka, Les Miserables */
+    qs = corm_all(db, Book);
+    corm_order_by(qs, "title");
+    corm_slice(qs, 1, 4);
+    corm_aggregate(qs, "total", corm_Sum(qs, "pages"));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { eval_ok(qs); }
+    assert_int_equal(corm_row_int(qs, 0, "total"), 200 + 505 + 1400);
+    corm_qs_free(qs);
+
+    /* an offset with no end, and a filter inside the slice */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "author", corm_int(2));
+    corm_order_by(qs, "pages");
+    corm_slice(qs, 1, -1);
+    corm_aggregate(qs, "longest", corm_Max(qs, "pages"));
+    corm_aggregate(qs, "shortest", corm_Min(qs, "pages"));
+    eval_ok(qs);
+    assert_int_equal(corm_row_int(qs, 0, "longest"), 928);
+    assert_int_equal(corm_row_int(qs, 0, "shortest"), 505);
+    corm_qs_free(qs);
+
+    /* an aggregate over a to-many path of the slice's rows: the two first
+    ** authors by id (Hugo 2 books, Murakami 3) */
+    qs = corm_all(db, Author);
+    corm_order_by(qs, "id");
+    corm_slice(qs, 0, 2);
+    corm_aggregate(qs, "nbooks", corm_Count(qs, "books", false));
+    eval_ok(qs);
+    assert_int_equal(corm_row_int(qs, 0, "nbooks"), 5);
+    corm_qs_free(qs);
+
+    /* an empty slice: Sum is NULL, Count 0 */
+    qs = corm_all(db, Book);
+    corm_slice(qs, 10, 20);
+    corm_aggregate(qs, "total", corm_Sum(qs, "pages"));
+    corm_aggregate(qs, "n", corm_Count(qs, "id", false));
+    eval_ok(qs);
+    assert_true(corm_row_isnull(qs, 0, "total"));
+    assert_int_equal(corm_row_int(qs, 0, "n"), 0);
+    corm_qs_free(qs);
+}
+
+/* Django's QuerySet reference, aggregate(): the ordering of an unsliced
+** queryset does not change an aggregate (Django clears it); DISTINCT makes
+** the rows distinct first (get_aggregation's subquery). */
+static void test_aggregate_over_ordered_distinct(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_order_by(qs, "-pages");
+    corm_aggregate(qs, "total", corm_Sum(qs, "pages"));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { eval_ok(qs); }
+    assert_int_equal(corm_row_int(qs, 0, "total"), 4269);
+    assert_null(strstr(corm_qs_sql(qs), "ORDER BY"));
+    corm_qs_free(qs);
+
+    /* Fiction and Fantasy both match book 4: distinct() counts it once */
+    static const char *const names[] = {"Fiction", "Fantasy"};
+    qs = corm_all(db, Book);
+    corm_filter(qs, "genres__name__in", corm_texts(names, 2));
+    corm_distinct(qs);
+    corm_order_by(qs, "id");
+    corm_aggregate(qs, "n", corm_Count(qs, "id", false));
+    eval_ok(qs);
+    assert_int_equal(corm_row_int(qs, 0, "n"), 5);
+    corm_qs_free(qs);
+}
+
+/* Django tests/aggregation test_aggregate_annotation:
+** Book.objects.annotate(num_authors=Count("authors__id"))
+**     .aggregate(Avg("num_authors")) - an aggregate over an annotation
+** aggregates the annotated rows (a subquery), one query. */
+static void test_aggregate_over_annotation(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_annotate(qs, "book_count", corm_Count(qs, "books", false));
+    corm_aggregate(qs, "most", corm_Max(qs, "book_count"));
+    corm_aggregate(qs, "total", corm_Sum(qs, "book_count"));
+    corm_aggregate(qs, "avg", corm_Avg(qs, "book_count"));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { eval_ok(qs); }
+    assert_int_equal(corm_qs_ncols(qs), 3); /* only the aggregates, as Django's dict */
+    assert_int_equal(corm_row_int(qs, 0, "most"), 3);
+    assert_int_equal(corm_row_int(qs, 0, "total"), 6);
+    assert_true(corm_row_float(qs, 0, "avg") > 1.49 && corm_row_float(qs, 0, "avg") < 1.51);
+    corm_qs_free(qs);
+
+    /* the annotation filtered (HAVING/WHERE inside), then sliced */
+    qs = corm_all(db, Author);
+    corm_annotate(qs, "book_count", corm_Count(qs, "books", false));
+    corm_filter(qs, "book_count__gte", corm_int(1));
+    corm_order_by(qs, "-book_count");
+    corm_slice(qs, 0, 2);
+    corm_aggregate(qs, "total", corm_Sum(qs, "book_count"));
+    eval_ok(qs);
+    assert_int_equal(corm_row_int(qs, 0, "total"), 5);
+    corm_qs_free(qs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_aggregate_over_slice),
+        cmocka_unit_test(test_aggregate_over_ordered_distinct),
+        cmocka_unit_test(test_aggregate_over_annotation),
+    };
+    return cmocka_run_group_tests_name("django", tests, setup, teardown);
+}
