@@ -278,6 +278,8 @@ static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
         int64_t k;
         void **slot = parent_key(n, parents[i], &k) ? corm__map_get(&seen, k) : NULL;
         corm_list *l = &lists[slot ? (intptr_t)*slot : 0]; /* lists[0]: empty */
+        for (size_t c = 0; c < l->n; c++)
+            corm__set_backref(n->from, n->rel, parents[i], l->items[c]);
         void *v = l;
         if (!is_to_many(n->rel)) v = l->n ? l->items[0] : NULL;
         rc = assign(r, n, parents[i], v);

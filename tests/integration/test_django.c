@@ -145,12 +145,69 @@ static void test_aggregate_over_annotation(void **state)
     corm_qs_free(qs);
 }
 
+/* Django tests/prefetch_related test_foreignkey_reverse /
+** known_related_objects tests (test_reverse_fk_caches): a book reached
+** through author.books.all() knows its author - book.author runs no query,
+** after a lazy related set or a prefetch. */
+static void test_back_references(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_filter(qs, "pk", corm_int(2));
+    Author *a = corm_get(qs);
+    assert_non_null(a);
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        const corm_list *books = author_books(a);
+        assert_int_equal(books->n, 3);
+        for (size_t i = 0; i < books->n; i++) assert_ptr_equal(book_author(books->items[i]), a);
+    }
+    corm_qs_free(qs);
+
+    qs = corm_all(db, Author);
+    corm_prefetch_related(qs, "books");
+    corm_order_by(qs, "id");
+    char got[128] = "";
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        Author *x;
+        corm_foreach(x, qs)
+        {
+            const corm_list *books = author_books(x);
+            for (size_t i = 0; i < books->n; i++) {
+                char one[16];
+                snprintf(one, sizeof one, "%lld>%lld;", (long long)((Book *)books->items[i])->id,
+                         (long long)book_author(books->items[i])->id);
+                strcat(got, one);
+            }
+        }
+    }
+    assert_string_equal(got, "1>1;2>1;3>2;4>2;5>2;6>3;");
+    corm_qs_free(qs);
+
+    /* a Prefetch with a queryset and to_attr sets it too */
+    qs = corm_all(db, Author);
+    corm_qs *inner = corm_all(db, Book);
+    corm_filter(inner, "pages__gt", corm_int(900));
+    corm_prefetch(qs, "books", inner, "long_books");
+    corm_filter(qs, "pk", corm_int(1));
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        a = corm_get(qs);
+        const corm_list *l = corm_attr(a, "long_books");
+        assert_int_equal(l->n, 2);
+        assert_ptr_equal(book_author(l->items[0]), a);
+    }
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_aggregate_over_slice),
         cmocka_unit_test(test_aggregate_over_ordered_distinct),
         cmocka_unit_test(test_aggregate_over_annotation),
+        cmocka_unit_test(test_back_references),
     };
     return cmocka_run_group_tests_name("django", tests, setup, teardown);
 }
