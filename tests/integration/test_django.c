@@ -201,6 +201,71 @@ static void test_back_references(void **state)
     corm_qs_free(qs);
 }
 
+/* Django tests/prefetch_related test_foreign_key_then_m2m:
+** select_related("first_book").prefetch_related("first_book__read_by") is 2
+** queries - the joined level is not fetched again, the prefetch continues
+** from the joined objects. */
+static void test_prefetch_continues_from_select_related(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_select_related(qs, "author");
+    corm_prefetch_related(qs, "author__books");
+    corm_order_by(qs, "id");
+    char got[128] = "";
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        Book *b;
+        corm_foreach(b, qs)
+        {
+            char one[16];
+            snprintf(one, sizeof one, "%lld:%zu;", (long long)b->id,
+                     author_books(book_author(b))->n);
+            strcat(got, one);
+        }
+    }
+    assert_string_equal(got, "1:2;2:2;3:3;4:3;5:3;6:1;");
+    corm_qs_free(qs);
+
+    /* an earlier lookup's level is reused the same way: "books" then
+    ** "books__author" - the author is the back-reference, no query */
+    qs = corm_all(db, Author);
+    corm_prefetch_related(qs, "books", "books__author");
+    CORM_ASSERT_NUM_QUERIES(db, 2) { eval_ok(qs); }
+    corm_qs_free(qs);
+
+    /* Django test_reverse_one_to_one_then_m2m: a level with no parent
+    ** objects (every joined publisher NULL) runs no query */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "publisher__isnull", corm_bool(true));
+    corm_select_related(qs, "publisher");
+    corm_prefetch_related(qs, "publisher__books");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { eval_ok(qs); }
+    assert_int_equal(corm_qs_len(qs), 3);
+    corm_qs_free(qs);
+
+    /* prefetch_related_objects on objects whose relation is loaded for
+    ** some: the IN list holds only the others (one query), and a second
+    ** call runs none */
+    qs = corm_all(db, Author);
+    corm_order_by(qs, "id");
+    eval_ok(qs);
+    void *objs[4];
+    for (size_t i = 0; i < 4; i++) objs[i] = corm_qs_at(qs, i);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { (void)author_books(objs[0]); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_int_equal(corm_prefetch_objects(db, objs, 4, "books"), CORM_OK);
+    }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(corm_prefetch_objects(db, objs, 4, "books"), CORM_OK);
+        assert_int_equal(author_books(objs[1])->n, 3);
+        assert_int_equal(author_books(objs[3])->n, 0);
+    }
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -208,6 +273,7 @@ int main(void)
         cmocka_unit_test(test_aggregate_over_ordered_distinct),
         cmocka_unit_test(test_aggregate_over_annotation),
         cmocka_unit_test(test_back_references),
+        cmocka_unit_test(test_prefetch_continues_from_select_related),
     };
     return cmocka_run_group_tests_name("django", tests, setup, teardown);
 }
