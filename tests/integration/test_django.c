@@ -266,6 +266,116 @@ static void test_prefetch_continues_from_select_related(void **state)
     corm_qs_free(qs);
 }
 
+static const char *genre_ids(corm_qs *owner, Book *b)
+{
+    static char buf[64];
+    buf[0] = '\0';
+    (void)owner;
+    corm_qs *g = book_genres_qs(b);
+    corm_order_by(g, "id");
+    strcpy(buf, test_ids(g));
+    corm_qs_free(g);
+    return buf;
+}
+
+/* Django tests/many_to_many (test_add, test_add_remove_set_by_pk,
+** test_remove, test_clear, test_set, test_reverse_add, ...) and the related
+** managers reference: add() of several objects is one INSERT (ignoring
+** links already there), remove() one DELETE, clear() one DELETE, set()
+** a SELECT of the current links then only the differences; from either
+** side.  Leaves the fixture as it found it (book 6 has no genres). */
+static void test_m2m_writes(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_filter(qs, "pk", corm_int(6));
+    Book *b = corm_get(qs);
+    assert_non_null(b);
+    assert_string_equal(genre_ids(qs, b), "");
+
+    static const int64_t three[] = {1, 2, 3}, odd[] = {1, 3}, six[] = {6};
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_int_equal(corm_m2m_add_ids(db, b, BOOK_REL_GENRES, three, 3), CORM_OK);
+    }
+    assert_string_equal(genre_ids(qs, b), "1,2,3");
+    /* links already there stay once, still one statement */
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_int_equal(corm_m2m_add_ids(db, b, BOOK_REL_GENRES, odd, 2), CORM_OK);
+    }
+    assert_string_equal(genre_ids(qs, b), "1,2,3");
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_int_equal(corm_m2m_remove_ids(db, b, BOOK_REL_GENRES, odd, 2), CORM_OK);
+    }
+    assert_string_equal(genre_ids(qs, b), "2");
+    /* nothing to add or remove: no query */
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(corm_m2m_add_ids(db, b, BOOK_REL_GENRES, NULL, 0), CORM_OK);
+    }
+
+    /* the reverse side: Fantasy.books.add(book 6) */
+    corm_qs *gq = corm_all(db, Genre);
+    corm_filter(gq, "pk", corm_int(3));
+    Genre *fantasy = corm_get(gq);
+    assert_non_null(fantasy);
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_int_equal(corm_m2m_add_ids(db, fantasy, GENRE_REL_BOOKS, six, 1), CORM_OK);
+    }
+    assert_string_equal(genre_ids(qs, b), "2,3");
+    /* objects instead of ids */
+    void *gs[] = {fantasy};
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_int_equal(corm_m2m_remove_objs(db, b, BOOK_REL_GENRES, gs, 1), CORM_OK);
+    }
+    assert_string_equal(genre_ids(qs, b), "2");
+
+    /* set(): the current links, then only the differences */
+    static const int64_t want[] = {3, 1};
+    CORM_ASSERT_NUM_QUERIES(db, 3)
+    {
+        assert_int_equal(corm_m2m_set_ids(db, b, BOOK_REL_GENRES, want, 2), CORM_OK);
+    }
+    assert_string_equal(genre_ids(qs, b), "1,3");
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_int_equal(corm_m2m_set_ids(db, b, BOOK_REL_GENRES, want, 2), CORM_OK);
+    }
+    static const int64_t more[] = {1, 2, 3};
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        assert_int_equal(corm_m2m_set_ids(db, b, BOOK_REL_GENRES, more, 3), CORM_OK);
+    }
+    assert_string_equal(genre_ids(qs, b), "1,2,3");
+
+    /* a cached related set is dropped by a write: the next read queries */
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(book_genres(b)->n, 3); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_int_equal(corm_m2m_clear(db, b, BOOK_REL_GENRES), CORM_OK);
+    }
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(book_genres(b)->n, 0); }
+    assert_string_equal(genre_ids(qs, b), "");
+
+    /* errors say what was wrong */
+    assert_int_equal(corm_m2m_clear(db, b, BOOK_REL_AUTHOR), CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->message, "is not many-to-many"));
+    static const int64_t bad[] = {2, 0};
+    assert_int_equal(corm_m2m_add_ids(db, b, BOOK_REL_GENRES, bad, 2), CORM_INVALID);
+    assert_non_null(strstr(corm_db_error(db)->message, "id 1 is 0"));
+    Book fresh = CORM_NEW(Book);
+    assert_int_equal(corm_m2m_add_ids(db, &fresh, BOOK_REL_GENRES, six, 1), CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->message, "never saved"));
+    assert_int_equal(corm_m2m_set_ids(db, b, BOOK_REL_GENRES, NULL, 1), CORM_MISUSE);
+    assert_string_equal(genre_ids(qs, b), "");
+    corm_qs_free(gq);
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -274,6 +384,7 @@ int main(void)
         cmocka_unit_test(test_aggregate_over_annotation),
         cmocka_unit_test(test_back_references),
         cmocka_unit_test(test_prefetch_continues_from_select_related),
+        cmocka_unit_test(test_m2m_writes),
     };
     return cmocka_run_group_tests_name("django", tests, setup, teardown);
 }
