@@ -40,19 +40,16 @@ extern "C" {
     corm_m2m_remove_objs_at((db), (obj), (rel), (void *const *)(objs), (n), CORM_SITE)
 
 CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_add_ids_at(corm_db *db, void *obj, int rel,
-                                                      const int64_t *ids, size_t n,
-                                                      corm_site site);
+                                                      const int64_t *ids, size_t n, corm_site site);
 CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_remove_ids_at(corm_db *db, void *obj, int rel,
                                                          const int64_t *ids, size_t n,
                                                          corm_site site);
 CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_set_ids_at(corm_db *db, void *obj, int rel,
-                                                      const int64_t *ids, size_t n,
-                                                      corm_site site);
+                                                      const int64_t *ids, size_t n, corm_site site);
 CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_clear_at(corm_db *db, void *obj, int rel,
                                                     corm_site site);
 CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_add_objs_at(corm_db *db, void *obj, int rel,
-                                                       void *const *objs, size_t n,
-                                                       corm_site site);
+                                                       void *const *objs, size_t n, corm_site site);
 CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_remove_objs_at(corm_db *db, void *obj, int rel,
                                                           void *const *objs, size_t n,
                                                           corm_site site);

@@ -10,8 +10,7 @@
 #include <string.h>
 
 /* obj's m2m relation rel and obj's id, or NULL with the error on db. */
-static const corm_relation *m2m_of(corm_db *db, void *obj, int rel, const char *what,
-                                   int64_t *src)
+static const corm_relation *m2m_of(corm_db *db, void *obj, int rel, const char *what, int64_t *src)
 {
     corm_obj *h = obj;
     if (!h || !h->model || !h->model->size) {
@@ -22,8 +21,8 @@ static const corm_relation *m2m_of(corm_db *db, void *obj, int rel, const char *
     const corm_model *m = h->model;
     if (rel < 0 || rel >= m->nrels ||
         (m->rels[rel].kind != CORM_REL_M2M && m->rels[rel].kind != CORM_REL_REVERSE_M2M)) {
-        corm__err_set(&db->err, CORM_MISUSE, "%s: relation %d of %s is not many-to-many", what,
-                      rel, m->name);
+        corm__err_set(&db->err, CORM_MISUSE, "%s: relation %d of %s is not many-to-many", what, rel,
+                      m->name);
         corm__err_hint(&db->err, "pass a <MODEL>_REL_<NAME> constant of an m2m relation");
         return NULL;
     }
@@ -44,8 +43,7 @@ static bool ids_ok(corm_db *db, const int64_t *ids, size_t n, const char *what)
     }
     for (size_t i = 0; i < n; i++)
         if (ids[i] <= 0) {
-            corm__err_set(&db->err, CORM_INVALID, "%s: id %zu is %lld", what, i,
-                          (long long)ids[i]);
+            corm__err_set(&db->err, CORM_INVALID, "%s: id %zu is %lld", what, i, (long long)ids[i]);
             corm__err_hint(&db->err, "pass ids of saved objects (> 0)");
             return false;
         }
@@ -77,8 +75,8 @@ static corm_rc link_run(corm_db *db, const corm_relation *r, int64_t src, link_o
     return rc;
 }
 
-static corm_rc link_write(corm_db *db, void *obj, int rel, link_op op, const int64_t *ids,
-                          size_t n, const char *what, corm_site site)
+static corm_rc link_write(corm_db *db, void *obj, int rel, link_op op, const int64_t *ids, size_t n,
+                          const char *what, corm_site site)
 {
     int64_t src;
     const corm_relation *r = m2m_of(db, obj, rel, what, &src);
@@ -183,7 +181,7 @@ static corm_rc current_links(corm_db *db, const corm_relation *r, int64_t src, c
     corm_site none = {0};
     if (rc == CORM_OK)
         rc = corm__db_query(db, &cur, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, site, none,
-                            "m2m_set");
+                            "queryset");
     size_t cap = 0;
     for (bool row = true; rc == CORM_OK && row;) {
         rc = corm__cursor_step(&cur, &row);
