@@ -131,5 +131,10 @@ static inline void **corm__rel_slots(void *obj)
     return (void **)((char *)obj + h->model->rel_offset);
 }
 corm_value corm__field_value(const void *obj, const corm_field *f);
+/* child was loaded as parent's relation r (of model from): when r's
+** inverse is to-one (a reverse fk's fk, one-to-one either way), cache
+** parent as it on child, so child's accessor runs no query (Django's
+** known related objects).  Nothing for a to-many inverse. */
+void corm__set_backref(const corm_model *from, const corm_relation *r, void *parent, void *child);
 
 #endif

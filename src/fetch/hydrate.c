@@ -135,6 +135,18 @@ static corm_rc hydrate_annots(corm_db *db, corm__stmt *st, const corm__compiled 
     return CORM_OK;
 }
 
+void corm__set_backref(const corm_model *from, const corm_relation *r, void *parent, void *child)
+{
+    if (!child || !parent || r->kind == CORM_REL_FK || r->kind == CORM_REL_M2M ||
+        r->kind == CORM_REL_REVERSE_M2M)
+        return;
+    corm_obj *ch = child;
+    const corm_relation *inv = &ch->model->rels[r->reverse];
+    (void)from;
+    corm__rel_slots(child)[inv->slot] = parent;
+    ch->rel_loaded |= (uint64_t)1 << inv->slot;
+}
+
 corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c, corm_arena *arena,
                           corm_batch *batch, void **out)
 {
@@ -150,6 +162,7 @@ corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c, 
         int slot = c->nodes[j].rel->slot;
         corm__rel_slots(parent)[slot] = row_objs[j];
         ph->rel_loaded |= (uint64_t)1 << slot;
+        corm__set_backref(c->nodes[c->nodes[j].parent].model, c->nodes[j].rel, parent, row_objs[j]);
     }
     if (rc == CORM_OK && c->nannots) rc = hydrate_annots(db, st, c, arena, row_objs[0]);
     *out = rc == CORM_OK ? row_objs[0] : NULL;

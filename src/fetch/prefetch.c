@@ -220,8 +220,72 @@ static bool parents_whole(const run *r, const pf_node *n)
     return false;
 }
 
-static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
+/* Django's prefetch_related_objects: a parent whose relation is already
+** loaded (select_related joined it, an earlier level or lookup loaded it,
+** or the caller's objects had it) is not fetched again; the level
+** continues from its cached objects.  *todo gets the parents to fetch,
+** *carried the objects already cached on the others (next level's
+** parents too).  A to_attr is always computed. */
+static corm_rc split_fetched(run *r, const pf_node *n, void **parents, size_t np, void ***todo,
+                             size_t *ntodo, void ***carried, size_t *ncarried)
 {
+    *todo = parents;
+    *ntodo = np;
+    *carried = NULL;
+    *ncarried = 0;
+    uint64_t bit = (uint64_t)1 << n->rel->slot;
+    size_t nloaded = 0, nkids = 0;
+    for (size_t i = 0; !n->to_attr && i < np; i++) {
+        const corm_obj *h = parents[i];
+        if (!(h->rel_loaded & bit)) continue;
+        nloaded++;
+        void *v = corm__rel_slots(parents[i])[n->rel->slot];
+        nkids += !v ? 0 : is_to_many(n->rel) ? ((corm_list *)v)->n : 1;
+    }
+    if (!nloaded) return CORM_OK;
+    void **t = corm__arena_alloc(&r->tmp, (np - nloaded + 1) * sizeof *t);
+    void **c = corm__arena_alloc(&r->tmp, (nkids + 1) * sizeof *c);
+    if (!t || !c) return nomem(r);
+    *ntodo = 0;
+    for (size_t i = 0; i < np; i++) {
+        const corm_obj *h = parents[i];
+        if (!(h->rel_loaded & bit)) {
+            t[(*ntodo)++] = parents[i];
+            continue;
+        }
+        void *v = corm__rel_slots(parents[i])[n->rel->slot];
+        if (v && is_to_many(n->rel))
+            for (size_t k = 0; k < ((corm_list *)v)->n; k++)
+                c[(*ncarried)++] = ((corm_list *)v)->items[k];
+        else if (v) c[(*ncarried)++] = v;
+    }
+    *todo = t;
+    *carried = c;
+    return CORM_OK;
+}
+
+/* The next level's parents: the rows fetched, then the carried ones. */
+static corm_rc next_parents(run *r, void **objs, size_t nobjs, void **carried, size_t ncarried,
+                            void ***out, size_t *nout)
+{
+    *out = objs;
+    *nout = nobjs;
+    if (!ncarried) return CORM_OK;
+    void **all = corm__arena_alloc(&r->tmp, (nobjs + ncarried) * sizeof *all);
+    if (!all) return nomem(r);
+    if (nobjs) memcpy(all, objs, nobjs * sizeof *all);
+    memcpy(all + nobjs, carried, ncarried * sizeof *all);
+    *out = all;
+    *nout = nobjs + ncarried;
+    return CORM_OK;
+}
+
+static corm_rc run_node(run *r, const pf_node *n, void **all_parents, size_t nall)
+{
+    void **parents, **carried;
+    size_t np, ncarried;
+    corm_rc src = split_fetched(r, n, all_parents, nall, &parents, &np, &carried, &ncarried);
+    if (src != CORM_OK) return src;
     /* the distinct keys, in parent order */
     corm_map seen;
     corm__map_init(&seen, NULL);
@@ -293,12 +357,18 @@ static corm_rc run_node(run *r, const pf_node *n, void **parents, size_t np)
         int64_t k;
         void **slot = parent_key(n, parents[i], &k) ? corm__map_get(&seen, k) : NULL;
         corm_list *l = &lists[slot ? (intptr_t)*slot : 0]; /* lists[0]: empty */
+        for (size_t c = 0; c < l->n; c++)
+            corm__set_backref(n->from, n->rel, parents[i], l->items[c]);
         void *v = l;
         if (!is_to_many(n->rel)) v = l->n ? l->items[0] : NULL;
         rc = assign(r, n, parents[i], v);
     }
     corm__map_free(&seen);
-    if (rc == CORM_OK && n->kids) rc = run_level(r, n, objs, nobjs);
+    void **next = objs;
+    size_t nnext = nobjs;
+    if (rc == CORM_OK && n->kids)
+        rc = next_parents(r, objs, nobjs, carried, ncarried, &next, &nnext);
+    if (rc == CORM_OK && n->kids) rc = run_level(r, n, next, nnext);
     return rc;
 }
 

@@ -334,6 +334,7 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     if (rc != CORM_OK) return NULL;
     slots[r->slot] = n ? items[0] : NULL;
     h->rel_loaded |= (uint64_t)1 << r->slot;
+    corm__set_backref(h->model, r, obj, slots[r->slot]);
     return slots[r->slot];
 }
 
@@ -370,6 +371,7 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
                              &b->home->err);
     corm__db_serve(b->db, prev);
     if (rc != CORM_OK) return NULL;
+    for (size_t i = 0; i < list->n; i++) corm__set_backref(h->model, r, obj, list->items[i]);
     slots[r->slot] = list;
     h->rel_loaded |= (uint64_t)1 << r->slot;
     return list;

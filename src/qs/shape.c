@@ -316,7 +316,7 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
         return;
     }
     if (qs->q.nannots) memcpy(p, qs->q.annots, (size_t)qs->q.nannots * sizeof *p);
-    p[qs->q.nannots] = (corm__annot){n, e};
+    p[qs->q.nannots] = (corm__annot){n, e, aggregate};
     qs->q.annots = p;
     qs->q.nannots++;
     if (aggregate) qs->q.aggregate = true;
@@ -507,6 +507,7 @@ corm_rc corm__clone_shape(corm_qs *dst, const corm_qs *src)
         for (int i = 0; i < q->nannots; i++) {
             a[i].name = corm__arena_strdup(&dst->build, q->annots[i].name);
             a[i].e = corm__expr_copy(dst, src, q->annots[i].e);
+            a[i].aggregate = q->annots[i].aggregate;
             if (!a[i].name || !a[i].e) return CORM_NOMEM;
         }
         dst->q.annots = a;

@@ -32,6 +32,9 @@ typedef struct corm__scope {
     int njoins;
     const corm__query *q;       /* its annotations name columns */
     struct corm__scope *parent; /* the enclosing query, for OuterRef */
+    /* aggregate() over a subquery (select.c): the base is that subquery,
+    ** whose annotations are columns an aggregate names */
+    const corm__query *wrapped;
 } corm__scope;
 
 typedef struct corm__sqlctx {

@@ -25,6 +25,15 @@ const corm__annot *corm__find_annot(const corm__scope *s, const char *name)
     return NULL;
 }
 
+/* Whether name is an annotation of the subquery aggregate() wraps
+** (select.c), so a column of the scope's base. */
+static bool wrapped_annot(const corm__scope *s, const char *name)
+{
+    for (int i = 0; s->wrapped && name && i < s->wrapped->nannots; i++)
+        if (strcmp(s->wrapped->annots[i].name, name) == 0) return true;
+    return false;
+}
+
 static bool to_many(const corm_relation *r)
 {
     return r->kind == CORM_REL_REVERSE_FK || r->kind == CORM_REL_M2M ||
@@ -213,6 +222,14 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         return rc;
     }
     case CORM__E_AGG: {
+        if (wrapped_annot(s, e->path)) {
+            /* aggregate() over an annotation: its column of the subquery */
+            corm__buf_addf(w, "%s(%s", agg_sql[e->agg], e->distinct ? "DISTINCT " : "");
+            corm__col_ref(w, s->base_alias, e->path);
+            corm__buf_addc(w, ')');
+            *local_agg = true;
+            return CORM_OK;
+        }
         char *parts[MAX_PARTS];
         int n, stop;
         corm_rc rc = corm__split_path(c, e->path, parts, &n);

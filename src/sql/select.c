@@ -370,9 +370,88 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
     return CORM_OK;
 }
 
+/* ------------------------------------------- aggregate() over a subquery */
+
+/* Django aggregates a sliced, DISTINCT or annotated queryset as a
+** subquery (QuerySet.aggregate, docs "Aggregation": "aggregate() over a
+** sliced queryset"): the slice picks rows first, then they are summed.
+** Without it the LIMIT would cut the one-row aggregate of the whole table. */
+static bool aggregate_needs_subquery(const corm__query *q)
+{
+    if (!q->aggregate || q->values_mode || q->via) return false;
+    if (q->limit >= 0 || q->offset > 0 || q->distinct) return true;
+    for (int i = 0; i < q->nannots; i++)
+        if (!q->annots[i].aggregate) return true;
+    return false;
+}
+
+/* SELECT <aggregates> FROM (<the queryset's SELECT, annotations and
+** slice>) T0 <joins of the aggregates' paths>.  The inner SELECT is the
+** queryset as objects (no select_related, no only/defer), so every field
+** and every annotation is a column of T0; its parameters follow the
+** aggregates' in text order. */
+static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dialect *d,
+                                          corm__compiled *out, corm_error *err)
+{
+    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__query outer = *q, inner = *q;
+    size_t sz = (size_t)q->nannots * sizeof *q->annots;
+    corm__annot *aggs = corm__arena_alloc(&out->arena, sz);
+    corm__annot *plain = corm__arena_alloc(&out->arena, sz);
+    if (!aggs || !plain) return corm__sql_nomem(&c);
+    outer.nannots = inner.nannots = 0;
+    for (int i = 0; i < q->nannots; i++) {
+        if (q->annots[i].aggregate) aggs[outer.nannots++] = q->annots[i];
+        else plain[inner.nannots++] = q->annots[i];
+    }
+    outer.annots = aggs;
+    outer.where = NULL;
+    inner.annots = plain;
+    inner.aggregate = false;
+    inner.nrelated = 0;
+    inner.nonly = 0;
+    if (q->limit < 0 && q->offset <= 0) {
+        /* the order of unsliced rows cannot change a sum */
+        inner.order_set = true;
+        inner.norder = 0;
+    }
+    corm__scope s;
+    corm__scope_init(&s, q->model, 'T');
+    s.q = &outer;
+    s.wrapped = &inner;
+    corm_buf cols, group;
+    corm__buf_init(&cols);
+    corm__buf_init(&group);
+    bool local_agg = false;
+    corm_rc rc = values_columns(&c, &s, &outer, &cols, &group, &local_agg);
+    const char **colnames = out->colnames;
+    int ncols = out->ncols;
+    if (rc == CORM_OK) {
+        corm__buf_adds(&out->sql, "SELECT ");
+        corm__buf_add(&out->sql, cols.p ? cols.p : "", cols.len);
+        corm__buf_adds(&out->sql, " FROM (");
+        rc = corm__compile_select(&inner, CORM__SEL_OBJECTS, d, out, err);
+    }
+    if (rc == CORM_OK) {
+        corm__buf_addf(&out->sql, ") %s", s.base_alias);
+        corm__render_joins(&s, &out->sql);
+        if (cols.oom || group.oom || out->sql.oom) rc = corm__sql_nomem(&c);
+    }
+    corm__buf_free(&cols);
+    corm__buf_free(&group);
+    out->colnames = colnames;
+    out->ncols = ncols;
+    out->nnodes = 1;
+    out->key_col = out->annot_col = -1;
+    out->nannots = 0;
+    return rc;
+}
+
 corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
                              corm__compiled *out, corm_error *err)
 {
+    if (kind == CORM__SEL_OBJECTS && aggregate_needs_subquery(q))
+        return compile_aggregate_subquery(q, d, out, err);
     corm__sqlctx c = {d, out, err, NULL, NULL};
     corm__scope s;
     corm__scope_init(&s, q->model, 'T');

@@ -74,6 +74,7 @@ struct corm_q {
 typedef struct corm__annot {
     const char *name;
     struct corm_expr *e;
+    bool aggregate; /* given to aggregate(), not annotate() */
 } corm__annot;
 
 /* What a queryset asks for; strings and values live in the builder arena.
@@ -227,6 +228,20 @@ corm_rc corm__compile_insert_rows(const corm__insert *ins, const corm__dialect *
 /* INSERT INTO through (src, dst) VALUES (?, ?): a link row of m2m r. */
 corm_rc corm__compile_link_insert(const corm_relation *r, const corm__dialect *d, corm_buf *sql,
                                   corm_error *err);
+/* Many-to-many writes on r's link table, from the side whose id is src
+** (link.c), as data statements: */
+/* INSERT INTO through (src, dst) VALUES (?, ?), ... ON CONFLICT DO NOTHING:
+** the links to dst[0..n) (n > 0) not there yet. */
+corm_rc corm__compile_link_add(const corm_relation *r, const corm__dialect *d, int64_t src,
+                               const int64_t *dst, size_t n, corm__compiled *out, corm_error *err);
+/* DELETE FROM through WHERE src = ? [AND dst IN <dst[0..n)>]: dst NULL
+** removes every link of src (clear()). */
+corm_rc corm__compile_link_remove(const corm_relation *r, const corm__dialect *d, int64_t src,
+                                  const int64_t *dst, size_t n, corm__compiled *out,
+                                  corm_error *err);
+/* SELECT dst FROM through WHERE src = ?: the ids src is linked to. */
+corm_rc corm__compile_link_targets(const corm_relation *r, const corm__dialect *d, int64_t src,
+                                   corm__compiled *out, corm_error *err);
 /* After rows of m were inserted with ids of their own, the statement that
 ** moves the id generator past them (dialect.h sync_ids); sql is left
 ** empty when the dialect needs none. */

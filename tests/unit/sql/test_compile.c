@@ -225,7 +225,7 @@ static void test_memo(void **state)
     assert_null(strstr(sql, "OFFSET"));
     /* expressions and annotations are not memoized */
     uint64_t before = memo.hits + memo.misses;
-    corm__annot an = {"n", NULL};
+    corm__annot an = {"n", NULL, false};
     corm__query qa = {.model = &Book_model, .limit = -1, .annots = &an, .nannots = 1};
     corm__compiled c;
     corm__compiled_init(&c);
