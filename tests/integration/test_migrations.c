@@ -291,7 +291,7 @@ static void test_failure_rolls_back_whole(void **state)
     corm_migrations_free(ms);
 
     /* NOT NULL without a default on a table with rows: refused, named */
-    static const char *const t2[] = {t[0], "depends 0001_initial\n\nadd_field Book\n    isbn: "
+    const char *const t2[] = {t[0], "depends 0001_initial\n\nadd_field Book\n    isbn: "
                                            "char(13)\n"};
     ms = corm_migrations_from_texts(n, t2, 2, &err);
     assert_non_null(ms);
