@@ -229,6 +229,18 @@ void corm_pool_release(corm_pool *p, corm_db *db)
                                  "close a connection of corm_open with corm_close");
         return;
     }
+    /* released twice: the slot is idle (maybe already another thread's);
+    ** counting it free again would hand one connection to two threads */
+    pthread_mutex_lock(&p->mu);
+    bool busy = p->busy[i];
+    pthread_mutex_unlock(&p->mu);
+    if (!busy) {
+        corm__err_set(&db->err, CORM_MISUSE,
+                      "corm_pool_release: connection %d of the pool was already released", i + 1);
+        corm__err_hint(&db->err, "release each acquired connection once, and do not use it after "
+                                 "corm_pool_release");
+        return;
+    }
     /* a transaction left open is the caller's bug: it must not leak into
     ** the next request */
     if (db->tx_depth > 0 || db->be->in_transaction(db->conn)) {

@@ -466,8 +466,17 @@ size_t corm_qs_len(const corm_qs *qs) { return qs && qs->evaluated ? qs->n : 0; 
 
 void *corm_qs_at(const corm_qs *qs, size_t i)
 {
-    /* a queryset of rows (values, aggregate, corm_sql) has no objects */
-    return qs && qs->evaluated && qs->items && i < qs->n ? qs->items[i] : NULL;
+    if (!qs || !qs->evaluated || i >= qs->n) return NULL;
+    if (!qs->items) {
+        /* a queryset of rows (values, aggregate, corm_sql) has no objects;
+        ** its error slot is state the caller owns (corm_qs is never const
+        ** storage: every queryset comes from corm_all & co) */
+        corm_qs *mq = (corm_qs *)qs;
+        corm__err_set(&mq->err, CORM_MISUSE, "corm_qs_at(%zu) on a queryset of rows", i);
+        corm__err_hint(&mq->err, "read rows with corm_qs_len and corm_qs_cell / corm_row_*");
+        return NULL;
+    }
+    return qs->items[i];
 }
 
 size_t corm_foreach_begin_at(corm_qs *qs, size_t obj_size, corm_site site)
@@ -475,7 +484,7 @@ size_t corm_foreach_begin_at(corm_qs *qs, size_t obj_size, corm_site site)
     if (!qs) return SIZE_MAX;
     CORM__QS_ENTER(qs);
     if (corm_eval_at(qs, site) != CORM_OK) return SIZE_MAX;
-    if (!qs->items && qs->n) {
+    if (!qs->items && (qs->n || qs->q.values_mode || qs->q.aggregate)) {
         corm__err_set(&qs->err, CORM_MISUSE, "corm_foreach over a queryset of rows");
         corm__err_hint(&qs->err, "read rows with corm_qs_len and corm_qs_cell / corm_row_*");
         return SIZE_MAX;

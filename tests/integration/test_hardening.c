@@ -1,0 +1,153 @@
+/*
+** test_hardening.c - regression tests of issue 13 ("Hardening"), on SQLite
+** and on PostgreSQL: each defect found by probing corm as an attacker and
+** as a careless user, fixed, stays fixed.  An annotation that refers to
+** itself is a builder error naming the cycle; iterating a queryset of rows
+** is a misuse with a message; a pool connection released twice is refused.
+*/
+#include "test.h"
+
+#include <string.h>
+
+static corm_db *db;
+
+static int setup(void **state)
+{
+    (void)state;
+    db = test_db_open();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_db_close(db);
+    return 0;
+}
+
+#define assert_contains(s, sub)                                                      \
+    do {                                                                             \
+        const char *s_ = (s);                                                        \
+        if (!strstr(s_, (sub))) fail_msg("'%s' is not in\n  %s", (sub), s_); \
+    } while (0)
+
+/* ---------------------------------------------------- 1: annotation cycles */
+
+static void test_annotation_cycle(void **state)
+{
+    (void)state;
+    /* x = F(x) + 1: itself */
+    corm_qs *qs = corm_all(db, Book);
+    corm_annotate(qs, "x", corm_arith(qs, corm_F(qs, "x"), '+', corm_V(qs, corm_int(1))));
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_INVALID);
+    assert_contains(corm_qs_error(qs)->message, "'x' refers to itself (x -> x)");
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    corm_qs_free(qs);
+    /* a = F(b), b = F(a): through another */
+    qs = corm_all(db, Book);
+    corm_annotate(qs, "a", corm_F(qs, "b"));
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_OK);
+    corm_annotate(qs, "b", corm_arith(qs, corm_F(qs, "pages"), '*', corm_F(qs, "a")));
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_INVALID);
+    assert_contains(corm_qs_error(qs)->message, "(b -> a -> b)");
+    assert_contains(corm_qs_error(qs)->hint, "never itself");
+    corm_qs_free(qs);
+    /* three long, in aggregate() */
+    qs = corm_all(db, Book);
+    corm_aggregate(qs, "a", corm_F(qs, "b"));
+    corm_aggregate(qs, "b", corm_F(qs, "c"));
+    corm_aggregate(qs, "c", corm_F(qs, "a"));
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_INVALID);
+    assert_contains(corm_qs_error(qs)->message, "corm_aggregate: 'c' refers to itself (c -> a -> b -> c)");
+    corm_qs_free(qs);
+    /* a chain without a cycle still works */
+    qs = corm_all(db, Book);
+    corm_annotate(qs, "a", corm_arith(qs, corm_F(qs, "pages"), '+', corm_V(qs, corm_int(1))));
+    corm_annotate(qs, "b", corm_arith(qs, corm_F(qs, "a"), '+', corm_F(qs, "a")));
+    corm_filter(qs, "id", corm_int(6));
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_int_equal(corm_qs_len(qs), 1);
+    assert_int_equal(corm_annotation(corm_qs_at(qs, 0), "b")->u.i, 402);
+    corm_qs_free(qs);
+}
+
+/* ------------------------------------------ 2: iterating a queryset of rows */
+
+static void test_rows_are_not_objects(void **state)
+{
+    (void)state;
+    /* values(): corm_qs_at says why it has no object */
+    corm_qs *qs = corm_all(db, Book);
+    corm_values(qs, "title");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_null(corm_qs_at(qs, 0));
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
+    assert_contains(corm_qs_error(qs)->message, "corm_qs_at(0) on a queryset of rows");
+    assert_contains(corm_qs_error(qs)->hint, "corm_row_");
+    corm_qs_free(qs);
+    /* aggregate(): one row, no object */
+    qs = corm_all(db, Book);
+    corm_aggregate(qs, "n", corm_Count(qs, "id", false));
+    Book *b;
+    int seen = 0;
+    corm_foreach (b, qs) seen++;
+    assert_int_equal(seen, 0);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
+    assert_null(corm_qs_at(qs, 0));
+    corm_qs_free(qs);
+    /* values() with no row at all is still not a queryset of objects */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "id", corm_int(999));
+    corm_values(qs, "title");
+    corm_foreach (b, qs) seen++;
+    assert_int_equal(seen, 0);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
+    assert_contains(corm_qs_error(qs)->message, "queryset of rows");
+    corm_qs_free(qs);
+    /* out of range on objects stays a plain NULL */
+    qs = corm_all(db, Book);
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_null(corm_qs_at(qs, 6));
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_OK);
+    corm_qs_free(qs);
+}
+
+/* ------------------------------------------------- 3: pool double release */
+
+static void test_pool_double_release(void **state)
+{
+    (void)state;
+    corm_error err;
+    corm_pool_config cfg = {.url = test_db_url(), .schema = &bookstore_schema, .size = 2};
+    corm_pool *p = corm_pool_open(&cfg, &err);
+    assert_non_null(p);
+    corm_db *a = corm_pool_acquire(p, 0, &err);
+    assert_non_null(a);
+    corm_pool_release(p, a);
+    assert_int_equal(corm_db_error(a)->rc, CORM_OK);
+    corm_pool_release(p, a); /* twice */
+    assert_int_equal(corm_db_error(a)->rc, CORM_MISUSE);
+    assert_contains(corm_db_error(a)->message, "already released");
+    assert_int_equal(corm_pool_get_stats(p).idle, 2);
+    /* the pool still hands out two distinct connections, then none */
+    corm_db *x = corm_pool_acquire(p, 0, &err), *y = corm_pool_acquire(p, 0, &err);
+    assert_non_null(x);
+    assert_non_null(y);
+    assert_ptr_not_equal(x, y);
+    assert_null(corm_pool_acquire(p, 0, &err));
+    assert_int_equal(err.rc, CORM_BUSY);
+    corm_pool_release(p, x);
+    corm_pool_release(p, y);
+    assert_int_equal(corm_pool_get_stats(p).idle, 2);
+    corm_pool_close(p);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_annotation_cycle),
+        cmocka_unit_test(test_rows_are_not_objects),
+        cmocka_unit_test(test_pool_double_release),
+    };
+    return cmocka_run_group_tests_name("hardening", tests, setup, teardown);
+}
