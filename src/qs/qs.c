@@ -425,6 +425,14 @@ static corm_rc eval_rows(corm_qs *qs, corm_site site)
     if (rc == CORM_OK)
         rc = corm__fetch_rows(qs->db, c.sql.p, c.params, c.nparams, &qs->result, site, qs->built,
                               qs->q.aggregate ? "aggregate" : "values", &qs->rows, &qs->err);
+    /* columns by position, named as the user named them: never by the
+    ** server's alias text (PostgreSQL cuts aliases at 63 bytes) */
+    for (size_t i = 0; rc == CORM_OK && i < qs->rows.ncols && (int)i < c.ncols; i++)
+        if (c.colnames &&
+            !(qs->rows.colnames[i] = corm__arena_strdup(&qs->result, c.colnames[i]))) {
+            corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading rows");
+            rc = CORM_NOMEM;
+        }
     corm__compiled_free(&c);
     if (rc == CORM_OK) qs->n = qs->rows.nrows;
     return rc;

@@ -159,6 +159,18 @@ static corm_rc plan_related(corm__sqlctx *c, corm__scope *s, const corm__query *
 
 /* ------------------------------------------------------------ ordering */
 
+/* The alias of a result column: the user's name, or, past 63 bytes (where
+** PostgreSQL truncates identifiers, so two long names sharing a prefix
+** would collide), a short generated one: "corm__a<i>" for annotation i,
+** "corm__v<i>" for values() column i (an annotation's name has no "__").  Results are read by position with the user's names
+** (out->colnames), never by the server's alias text. */
+#define MAX_ALIAS 63
+static void alias_ident(corm_buf *b, const char *name, char kind, int idx)
+{
+    if (strlen(name) <= MAX_ALIAS) corm__sql_ident(b, name);
+    else corm__buf_addf(b, "\"corm__%c%d\"", kind, idx);
+}
+
 static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *q, corm_buf *b,
                             bool by_pk_fallback)
 {
@@ -178,10 +190,11 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         bool desc = term[0] == '-';
         if (desc) term++;
         if (q->reverse_order) desc = !desc;
-        if (corm__find_annot(s, term)) {
+        const corm__annot *an = corm__find_annot(s, term);
+        if (an) {
             /* an annotation: order by its column */
             corm__buf_adds(b, t ? ", " : " ORDER BY ");
-            corm__sql_ident(b, term);
+            alias_ident(b, term, 'a', (int)(an - s->q->annots));
             corm__buf_adds(b, desc ? " DESC" : " ASC");
             continue;
         }
@@ -340,7 +353,8 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         }
         if (rc != CORM_OK) return rc;
         corm__buf_adds(cols, " AS ");
-        corm__sql_ident(cols, name);
+        if (an) alias_ident(cols, name, 'a', (int)(an - q->annots));
+        else alias_ident(cols, name, 'v', i);
         o->colnames[n++] = name;
     }
     for (int i = 0; i < q->nannots; i++) {
@@ -354,7 +368,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         if (rc != CORM_OK) return rc;
         *local_agg = *local_agg || agg;
         corm__buf_adds(cols, " AS ");
-        corm__sql_ident(cols, q->annots[i].name);
+        alias_ident(cols, q->annots[i].name, 'a', i);
         o->colnames[n++] = q->annots[i].name;
     }
     o->ncols = n;
@@ -425,7 +439,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
             if (window) corm__buf_addf(&cols, " AS c%d", out->ncols);
             else {
                 corm__buf_adds(&cols, " AS ");
-                corm__sql_ident(&cols, q->annots[i].name);
+                alias_ident(&cols, q->annots[i].name, 'a', i);
             }
             out->ncols++;
             out->nannots++;

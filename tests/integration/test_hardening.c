@@ -25,9 +25,9 @@ static int teardown(void **state)
     return 0;
 }
 
-#define assert_contains(s, sub)                                                      \
-    do {                                                                             \
-        const char *s_ = (s);                                                        \
+#define assert_contains(s, sub)                                              \
+    do {                                                                     \
+        const char *s_ = (s);                                                \
         if (!strstr(s_, (sub))) fail_msg("'%s' is not in\n  %s", (sub), s_); \
     } while (0)
 
@@ -58,7 +58,8 @@ static void test_annotation_cycle(void **state)
     corm_aggregate(qs, "b", corm_F(qs, "c"));
     corm_aggregate(qs, "c", corm_F(qs, "a"));
     assert_int_equal(corm_qs_error(qs)->rc, CORM_INVALID);
-    assert_contains(corm_qs_error(qs)->message, "corm_aggregate: 'c' refers to itself (c -> a -> b -> c)");
+    assert_contains(corm_qs_error(qs)->message,
+                    "corm_aggregate: 'c' refers to itself (c -> a -> b -> c)");
     corm_qs_free(qs);
     /* a chain without a cycle still works */
     qs = corm_all(db, Book);
@@ -90,7 +91,7 @@ static void test_rows_are_not_objects(void **state)
     corm_aggregate(qs, "n", corm_Count(qs, "id", false));
     Book *b;
     int seen = 0;
-    corm_foreach (b, qs) seen++;
+    corm_foreach(b, qs) seen++;
     assert_int_equal(seen, 0);
     assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
     assert_null(corm_qs_at(qs, 0));
@@ -99,7 +100,7 @@ static void test_rows_are_not_objects(void **state)
     qs = corm_all(db, Book);
     corm_filter(qs, "id", corm_int(999));
     corm_values(qs, "title");
-    corm_foreach (b, qs) seen++;
+    corm_foreach(b, qs) seen++;
     assert_int_equal(seen, 0);
     assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
     assert_contains(corm_qs_error(qs)->message, "queryset of rows");
@@ -142,12 +143,62 @@ static void test_pool_double_release(void **state)
     corm_pool_close(p);
 }
 
+/* ----------------------------------------- 5: names over PostgreSQL's 63 bytes */
+
+/* two aliases of 70 bytes sharing their first 63 */
+#define LONG63 "a_very_long_annotation_name_that_goes_past_the_postgresql_limit_"
+#define LONG_A LONG63 "count_a"
+#define LONG_B LONG63 "pages_b"
+
+static void test_long_aliases(void **state)
+{
+    (void)state;
+    assert_true(strlen(LONG_A) > 63 && strncmp(LONG_A, LONG_B, 63) == 0);
+    /* values() + annotate: rows named as the user named them */
+    corm_qs *qs = corm_all(db, Author);
+    corm_filter(qs, "id__lte", corm_int(3));
+    corm_annotate(qs, LONG_A, corm_Count(qs, "books", false));
+    corm_annotate(qs, LONG_B, corm_Sum(qs, "books__pages"));
+    corm_values(qs, "name", LONG_A, LONG_B);
+    corm_order_by(qs, "-" LONG_B);
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_int_equal(corm_qs_len(qs), 3);
+    assert_string_equal(corm_row_text(qs, 0, "name"), "Victor Hugo");
+    assert_int_equal(corm_row_int(qs, 0, LONG_A), 2);
+    assert_int_equal(corm_row_int(qs, 0, LONG_B), 2340);
+    assert_string_equal(corm_row_text(qs, 1, "name"), "Haruki Murakami");
+    assert_int_equal(corm_row_int(qs, 1, LONG_A), 3);
+    assert_int_equal(corm_row_int(qs, 1, LONG_B), 1729);
+    assert_int_equal(corm_row_int(qs, 2, LONG_B), 200);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_OK);
+    corm_qs_free(qs);
+    /* objects: corm_annotation by the long name */
+    qs = corm_all(db, Author);
+    corm_annotate(qs, LONG_A, corm_Count(qs, "books", false));
+    corm_annotate(qs, LONG_B, corm_Sum(qs, "books__pages"));
+    corm_order_by(qs, LONG_A, "id");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_ids(qs, "4,3,1,2");
+    assert_int_equal(corm_annotation(corm_qs_at(qs, 3), LONG_A)->u.i, 3);
+    assert_int_equal(corm_annotation(corm_qs_at(qs, 3), LONG_B)->u.i, 1729);
+    corm_qs_free(qs);
+    /* aggregate() */
+    qs = corm_all(db, Book);
+    corm_aggregate(qs, LONG_A, corm_Count(qs, "id", false));
+    corm_aggregate(qs, LONG_B, corm_Sum(qs, "pages"));
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_int_equal(corm_row_int(qs, 0, LONG_A), 6);
+    assert_int_equal(corm_row_int(qs, 0, LONG_B), 4269);
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_annotation_cycle),
         cmocka_unit_test(test_rows_are_not_objects),
         cmocka_unit_test(test_pool_double_release),
+        cmocka_unit_test(test_long_aliases),
     };
     return cmocka_run_group_tests_name("hardening", tests, setup, teardown);
 }
