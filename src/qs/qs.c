@@ -433,6 +433,15 @@ static corm_rc eval_rows(corm_qs *qs, corm_site site)
             corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading rows");
             rc = CORM_NOMEM;
         }
+    /* columns past the requested ones (what a DISTINCT orders by) are
+    ** not the user's: drop them, in place */
+    corm__rows *r = &qs->rows;
+    if (rc == CORM_OK && c.colnames && (size_t)c.ncols < r->ncols) {
+        size_t keep = (size_t)c.ncols;
+        for (size_t i = 0; i < r->nrows; i++)
+            memmove(&r->cells[i * keep], &r->cells[i * r->ncols], keep * sizeof *r->cells);
+        r->ncols = keep;
+    }
     corm__compiled_free(&c);
     if (rc == CORM_OK) qs->n = qs->rows.nrows;
     return rc;

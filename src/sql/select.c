@@ -171,8 +171,35 @@ static void alias_ident(corm_buf *b, const char *name, char kind, int idx)
     else corm__buf_addf(b, "\"corm__%c%d\"", kind, idx);
 }
 
+/* Whether list (a select or GROUP BY list) has the column reference ref,
+** as a whole term (T1."name" is not T1."name2": the quote closes it). */
+static bool has_ref(const corm_buf *list, const char *ref)
+{
+    if (!list->p || !list->len) return false;
+    const char *at = list->p;
+    size_t n = strlen(ref);
+    while ((at = strstr(at, ref))) {
+        if (at == list->p || at[-1] == ' ') {
+            if (at[n] == '\0' || at[n] == ',' || at[n] == ' ') return true;
+        }
+        at += n;
+    }
+    return false;
+}
+
+/* The column references an ORDER BY sorts on (not annotations), for what
+** PostgreSQL requires of them: in GROUP BY, and in a DISTINCT select list. */
+#define MAX_ORDER_REFS 16
+typedef struct order_refs {
+    int n;
+    struct {
+        char ref[160];
+        bool joined; /* not the base table's */
+    } r[MAX_ORDER_REFS];
+} order_refs;
+
 static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *q, corm_buf *b,
-                            bool by_pk_fallback)
+                            bool by_pk_fallback, order_refs *refs)
 {
     const char *const *terms = q->order;
     int n = q->norder;
@@ -237,7 +264,14 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         }
         if (!f) f = &corm__node_model(s, node)->fields[0];
         corm__buf_adds(b, t ? ", " : " ORDER BY ");
+        size_t mark = b->len;
         corm__col_ref(b, corm__node_alias(s, node), f->column);
+        if (refs->n < MAX_ORDER_REFS && !b->oom && !b->discard &&
+            b->len - mark < sizeof refs->r[0].ref) {
+            memcpy(refs->r[refs->n].ref, b->p + mark, b->len - mark);
+            refs->r[refs->n].ref[b->len - mark] = '\0';
+            refs->r[refs->n++].joined = node != -1;
+        }
         corm__buf_adds(b, desc ? " DESC" : " ASC");
         /* NULLs sort as on SQLite on every backend (dialect.h) */
         const char *nulls = desc ? c->d->nulls_last : c->d->nulls_first;
@@ -401,6 +435,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
     bool wrap = kind != CORM__SEL_OBJECTS && (sliced || q->distinct || rows_mode || q->nannots > 0);
     bool want_cols = kind == CORM__SEL_OBJECTS || wrap;
     bool local_agg = false;
+    order_refs orefs = {0};
     out->key_col = -1;
     out->annot_col = -1;
     out->nannots = 0;
@@ -412,7 +447,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
 
     /* 1. ORDER BY (no parameters; may add joins).  aggregate() has none. */
     if (rc == CORM_OK && !q->aggregate && (kind == CORM__SEL_OBJECTS || sliced))
-        rc = render_order(&c, &s, q, &order, window);
+        rc = render_order(&c, &s, q, &order, window, &orefs);
 
     /* 2. the column list, with its parameters first in text order */
     if (rc == CORM_OK && want_cols && rows_mode) {
@@ -444,7 +479,28 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
             out->ncols++;
             out->nannots++;
         }
-        if (local_agg) corm__col_ref(&group, s.base_alias, "id");
+        if (local_agg) {
+            corm__col_ref(&group, s.base_alias, "id");
+            /* the select_related tables' columns: PostgreSQL takes them
+            ** grouped by their key */
+            for (int j = 1; j < out->nnodes; j++) {
+                corm__buf_adds(&group, ", ");
+                corm__col_ref(&group, corm__node_alias(&s, j - 1), "id");
+            }
+        }
+    }
+    /* what PostgreSQL requires of ORDER BY columns, as Django generates:
+    ** grouped (values() groups by every one; objects by those of other
+    ** tables, the base's hang on its key), and selected under DISTINCT
+    ** (an extra column after the requested ones, never shown) */
+    for (int t = 0; rc == CORM_OK && t < orefs.n; t++) {
+        const char *ref = orefs.r[t].ref;
+        if (local_agg && (rows_mode || orefs.r[t].joined) && !has_ref(&group, ref)) {
+            if (group.len) corm__buf_adds(&group, ", ");
+            corm__buf_adds(&group, ref);
+        }
+        if (q->distinct && want_cols && !via && !has_ref(&cols, ref))
+            corm__buf_addf(&cols, ", %s AS \"corm__o%d\"", ref, t);
     }
     if (rc == CORM_OK && via) {
         via_from_clause(&c, &s, q, &from, &key);

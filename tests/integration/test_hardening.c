@@ -192,13 +192,81 @@ static void test_long_aliases(void **state)
     corm_qs_free(qs);
 }
 
+/* ------------------------------- 4: grouped and distinct shapes on PostgreSQL */
+
+#define EVAL_OK(qs)                                                                        \
+    do {                                                                                   \
+        if (corm_eval(qs) != CORM_OK)                                                      \
+            fail_msg("%s\n  sql: %s", corm_qs_error(qs)->message, corm_qs_error(qs)->sql); \
+    } while (0)
+
+static void test_grouped_shapes(void **state)
+{
+    (void)state;
+    /* select_related + annotate(Count of a joined column) */
+    corm_qs *qs = corm_all(db, Book);
+    corm_select_related(qs, "author");
+    corm_annotate(qs, "n", corm_Count(qs, "author__name", false));
+    corm_order_by(qs, "id");
+    EVAL_OK(qs);
+    assert_ids(qs, "1,2,3,4,5,6");
+    Book *b = corm_qs_at(qs, 2);
+    assert_string_equal(book_author(b)->name, "Haruki Murakami");
+    assert_int_equal(corm_annotation(b, "n")->u.i, 1);
+    corm_qs_free(qs);
+    /* annotate + order_by a related column */
+    qs = corm_all(db, Book);
+    corm_annotate(qs, "n", corm_Count(qs, "id", false));
+    corm_order_by(qs, "author__name", "id");
+    EVAL_OK(qs);
+    assert_ids(qs, "6,3,4,5,1,2");
+    corm_qs_free(qs);
+    /* annotate + select_related */
+    qs = corm_all(db, Author);
+    corm_annotate(qs, "p", corm_Max(qs, "country__code"));
+    corm_select_related(qs, "country");
+    corm_order_by(qs, "id");
+    EVAL_OK(qs);
+    assert_ids(qs, "1,2,3,4");
+    assert_string_equal(corm_annotation(corm_qs_at(qs, 1), "p")->u.s.p, "JP");
+    corm_qs_free(qs);
+    /* values().annotate().distinct().order_by(related) */
+    qs = corm_all(db, Book);
+    corm_values(qs, "author");
+    corm_annotate(qs, "n", corm_Count(qs, "id", false));
+    corm_distinct(qs);
+    corm_order_by(qs, "author__name");
+    EVAL_OK(qs);
+    assert_int_equal(corm_qs_len(qs), 3);
+    assert_int_equal(corm_qs_cell(qs, 0, 1) ? 0 : 1, 0);
+    assert_int_equal(corm_row_int(qs, 0, "author"), 3);
+    assert_int_equal(corm_row_int(qs, 0, "n"), 1);
+    assert_int_equal(corm_row_int(qs, 1, "author"), 2);
+    assert_int_equal(corm_row_int(qs, 1, "n"), 3);
+    assert_int_equal(corm_row_int(qs, 2, "author"), 1);
+    assert_int_equal(corm_row_int(qs, 2, "n"), 2);
+    assert_null(corm_qs_cell(qs, 0, 2)); /* the ordering column stays hidden */
+    corm_qs_free(qs);
+    /* values().distinct().order_by(related) */
+    qs = corm_all(db, Book);
+    corm_values(qs, "author");
+    corm_distinct(qs);
+    corm_order_by(qs, "-author__name");
+    EVAL_OK(qs);
+    assert_int_equal(corm_qs_len(qs), 3);
+    assert_int_equal(corm_row_int(qs, 0, "author"), 1);
+    assert_int_equal(corm_row_int(qs, 1, "author"), 2);
+    assert_int_equal(corm_row_int(qs, 2, "author"), 3);
+    assert_null(corm_qs_cell(qs, 0, 1));
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_annotation_cycle),
-        cmocka_unit_test(test_rows_are_not_objects),
-        cmocka_unit_test(test_pool_double_release),
-        cmocka_unit_test(test_long_aliases),
+        cmocka_unit_test(test_annotation_cycle),    cmocka_unit_test(test_rows_are_not_objects),
+        cmocka_unit_test(test_pool_double_release), cmocka_unit_test(test_long_aliases),
+        cmocka_unit_test(test_grouped_shapes),
     };
     return cmocka_run_group_tests_name("hardening", tests, setup, teardown);
 }
