@@ -7,7 +7,9 @@
 */
 #include "test.h"
 
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static corm_db *db;
 
@@ -261,12 +263,91 @@ static void test_grouped_shapes(void **state)
     corm_qs_free(qs);
 }
 
+/* ------------------------------------------------------ 9: an honest log */
+
+/* Whether s[0..n) is valid UTF-8 with no raw control character. */
+static bool clean_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xF0 ? 4 : c >= 0xE0 ? 3 : c >= 0xC2 ? 2 : 0;
+        if (!len || i + len > n || (len == 1 && c < 0x20)) return false;
+        for (size_t k = 1; k < len; k++)
+            if ((s[i + k] & 0xC0) != 0x80) return false;
+        i += len;
+    }
+    return true;
+}
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    static char buf[65536];
+    *n = fread(buf, 1, sizeof buf - 1, f);
+    buf[*n] = '\0';
+    fclose(f);
+    return buf;
+}
+
+static void test_log_is_safe_to_parse(void **state)
+{
+    (void)state;
+    char path[] = "/tmp/corm-h13-log-XXXXXX", errpath[] = "/tmp/corm-h13-err-XXXXXX";
+    int fd = mkstemp(path), efd = mkstemp(errpath);
+    assert_true(fd >= 0 && efd >= 0);
+    close(fd);
+    /* a value: invalid bytes, a forged log line, then 600 two-byte
+    ** characters starting at an odd offset (1,000 bytes falls inside one) */
+    char value[1400];
+    size_t n =
+        (size_t)snprintf(value, sizeof value, "x\xff\xfe\xc0\xaf\ncorm: (0.1 ms) forged\x1b[2J");
+    for (int i = 0; i < 600; i++) {
+        value[n++] = (char)0xC3;
+        value[n++] = (char)0xA9;
+    }
+    value[n] = '\0';
+    corm_instr *in = corm_db_instr(db);
+    char spec[300];
+    snprintf(spec, sizeof spec, "json:%s,stderr", path);
+    assert_int_equal(corm_instr_log(in, spec), CORM_OK);
+    fflush(stderr);
+    int saved = dup(2);
+    dup2(efd, 2);
+    corm_qs *qs = corm_all(db, Book);
+    corm_filter(qs, "title", corm_text(value));
+    assert_int_equal(corm_count(qs), 0);
+    corm_qs_free(qs);
+    fflush(stderr);
+    dup2(saved, 2);
+    close(saved);
+    close(efd);
+    assert_int_equal(corm_instr_log(in, "off"), CORM_OK);
+
+    size_t len;
+    char *json = slurp(path, &len);
+    assert_true(clean_utf8((const unsigned char *)json, len - 1)); /* but the final \n */
+    assert_int_equal(json[len - 1], '\n');
+    assert_null(memchr(json, '\n', len - 1)); /* one line */
+    assert_contains(json,
+                    "\"x\\ufffd\\ufffd\\ufffd\\ufffd\\ncorm: (0.1 ms) forged\\u001b[2J\xc3\xa9");
+    assert_contains(json, "\xc3\xa9...[cut: 232 bytes]\"");
+    char *text = slurp(errpath, &len);
+    assert_true(len > 0);
+    assert_int_equal(text[len - 1], '\n');
+    assert_null(memchr(text, '\n', len - 1)); /* the value forged no line */
+    assert_contains(text, "'x\\xff\\xfe\\xc0\\xaf\\ncorm: (0.1 ms) forged\\x1b[2J\xc3\xa9");
+    assert_true(clean_utf8((const unsigned char *)text, len - 1));
+    unlink(path);
+    unlink(errpath);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_annotation_cycle),    cmocka_unit_test(test_rows_are_not_objects),
         cmocka_unit_test(test_pool_double_release), cmocka_unit_test(test_long_aliases),
-        cmocka_unit_test(test_grouped_shapes),
+        cmocka_unit_test(test_grouped_shapes),      cmocka_unit_test(test_log_is_safe_to_parse),
     };
     return cmocka_run_group_tests_name("hardening", tests, setup, teardown);
 }
