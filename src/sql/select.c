@@ -409,6 +409,30 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
     return CORM_OK;
 }
 
+/* aggregate(): a filter naming one of its results (HAVING of a one-row
+** result) is a mistake SQL reports as "misuse of aggregate": say it here. */
+static corm_rc check_aggregate_filter(corm__sqlctx *c, const corm__scope *s, const struct corm_q *w)
+{
+    if (!w) return CORM_OK;
+    if (w->kind != CORM__Q_LEAF) {
+        corm_rc rc = check_aggregate_filter(c, s, w->a);
+        return rc == CORM_OK ? check_aggregate_filter(c, s, w->b) : rc;
+    }
+    const char *sep = strstr(w->lookup, "__");
+    size_t len = sep ? (size_t)(sep - w->lookup) : strlen(w->lookup);
+    for (int i = 0; i < s->q->nannots; i++) {
+        const char *name = s->q->annots[i].name;
+        if (strlen(name) != len || strncmp(name, w->lookup, len) != 0) continue;
+        corm__err_set(c->err, CORM_INVALID, "'%s' filters on the aggregate() result '%s'",
+                      w->lookup, name);
+        corm__err_hint(c->err, "filter the rows before aggregating, or, for a condition on an "
+                               "aggregate per group (HAVING), corm_annotate it and filter on the "
+                               "annotation");
+        return CORM_INVALID;
+    }
+    return CORM_OK;
+}
+
 corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
                              corm__compiled *out, corm_error *err)
 {
@@ -517,6 +541,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
 
     /* 3. WHERE and HAVING; the default scopes first, after the prefetch
     ** keys (compile_write.c) */
+    if (rc == CORM_OK && q->aggregate) rc = check_aggregate_filter(&c, &s, q->where);
     if (rc == CORM_OK) rc = corm__render_scopes(&c, &s, q, &where);
     if (rc == CORM_OK && q->where) {
         corm_buf rows;

@@ -342,12 +342,52 @@ static void test_log_is_safe_to_parse(void **state)
     unlink(errpath);
 }
 
+/* ------------------------------ 7: aggregates where SQL cannot take them */
+
+static void test_aggregate_misplaced(void **state)
+{
+    (void)state;
+    /* a filter on an aggregate() alias: HAVING is annotate + filter */
+    uint64_t before = corm_query_count(db);
+    corm_qs *qs = corm_all(db, Book);
+    corm_aggregate(qs, "total", corm_Sum(qs, "pages"));
+    corm_filter(qs, "total__gt", corm_int(10));
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    assert_contains(corm_qs_error(qs)->message,
+                    "'total__gt' filters on the aggregate() result 'total'");
+    assert_contains(corm_qs_error(qs)->hint, "corm_annotate");
+    assert_int_equal(corm_query_count(db), before); /* nothing ran */
+    corm_qs_free(qs);
+    /* an aggregate in update() */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "id", corm_int(1));
+    assert_int_equal(corm_update(qs, CORM_SET_EXPR("pages", corm_Count(qs, "id", false))), -1);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_INVALID);
+    assert_contains(corm_qs_error(qs)->message, "aggregate");
+    assert_contains(corm_qs_error(qs)->hint, "Subquery");
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    corm_filter(qs, "id", corm_int(1));
+    assert_int_equal(corm_update(qs, CORM_SET_EXPR("pages", corm_arith(qs, corm_F(qs, "pages"), '+',
+                                                                       corm_Max(qs, "pages")))),
+                     -1);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_INVALID);
+    corm_qs_free(qs);
+    /* nothing was written */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "id", corm_int(1));
+    corm_filter(qs, "pages", corm_int(1400));
+    assert_int_equal(corm_count(qs), 1);
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_annotation_cycle),    cmocka_unit_test(test_rows_are_not_objects),
         cmocka_unit_test(test_pool_double_release), cmocka_unit_test(test_long_aliases),
         cmocka_unit_test(test_grouped_shapes),      cmocka_unit_test(test_log_is_safe_to_parse),
+        cmocka_unit_test(test_aggregate_misplaced),
     };
     return cmocka_run_group_tests_name("hardening", tests, setup, teardown);
 }
