@@ -22,6 +22,7 @@
 #include <time.h>
 
 #define DEFAULT_SIZE 4
+#define MAX_SIZE 1024 /* connections of one pool */
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_CHECK_IDLE_MS 1000
 
@@ -72,6 +73,14 @@ corm_pool *corm_pool_open(const corm_pool_config *cfg, corm_error *err)
         (cfg->naliases > 0 && !cfg->aliases)) {
         corm__err_set(err, CORM_MISUSE, "corm_pool_open: bad configuration");
         corm__err_hint(err, "give a url, a size >= 0 (0: %d) and naliases aliases", DEFAULT_SIZE);
+        return NULL;
+    }
+    if (cfg->size > MAX_SIZE) {
+        corm__err_set(err, CORM_INVALID, "corm_pool_open: a pool of %d connections", cfg->size);
+        corm__err_hint(err,
+                       "at most %d: each is a database connection, opened up front "
+                       "(PostgreSQL's default max_connections is 100)",
+                       MAX_SIZE);
         return NULL;
     }
     corm_pool *p = corm__calloc(1, sizeof *p);

@@ -149,6 +149,15 @@ corm_q *corm_q_new(corm_qs *qs, const char *lookup, corm_value v)
         oom(qs);
         return NULL;
     }
+    for (size_t i = 0; v.type == CORM_V_TEXTS && i < v.u.texts.n; i++)
+        if (!v.u.texts.p || !v.u.texts.p[i]) {
+            /* not '' (a value nobody wrote) */
+            corm__err_set(&qs->err, CORM_MISUSE, "'%s': element %zu of the text list is NULL",
+                          lookup ? lookup : "", i);
+            corm__err_hint(&qs->err, "drop it (a NULL matches no IN), or filter with "
+                                     "\"__isnull\" in a corm_Q OR");
+            return NULL;
+        }
     q->kind = CORM__Q_LEAF;
     q->lookup = corm__arena_strdup(&qs->build, lookup ? lookup : "");
     if (!q->lookup || corm__value_copy(&qs->build, &q->value, &v) != CORM_OK) {

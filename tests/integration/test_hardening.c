@@ -431,6 +431,31 @@ static void test_max_length(void **state)
     assert_int_equal(corm_delete(db, &c), CORM_OK);
 }
 
+/* ------------------------------------------------------- 10: smaller items */
+
+static void test_smaller_items(void **state)
+{
+    (void)state;
+    /* a NULL element of a text list is an error, not '' */
+    const char *names[] = {"Fiction", NULL};
+    corm_qs *qs = corm_all(db, Genre);
+    corm_filter(qs, "name__in", corm_texts(names, 2));
+    assert_int_equal(corm_count(qs), -1);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
+    assert_contains(corm_qs_error(qs)->message, "'name__in': element 1 of the text list is NULL");
+    corm_qs_free(qs);
+    /* a pool of an absurd size fails at once, with the limit */
+    corm_error err;
+    corm_pool_config cfg = {.url = test_db_url(), .schema = &bookstore_schema, .size = 1000000};
+    assert_null(corm_pool_open(&cfg, &err));
+    assert_int_equal(err.rc, CORM_INVALID);
+    assert_contains(err.message, "a pool of 1000000 connections");
+    assert_contains(err.hint, "at most 1024");
+    /* corm_bulk_create(db, NULL, n) says why */
+    assert_int_equal(corm_bulk_create(db, (Tag **)NULL, 2, NULL), CORM_MISUSE);
+    assert_contains(corm_db_error(db)->message, "corm_bulk_create");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -438,6 +463,7 @@ int main(void)
         cmocka_unit_test(test_pool_double_release), cmocka_unit_test(test_long_aliases),
         cmocka_unit_test(test_grouped_shapes),      cmocka_unit_test(test_log_is_safe_to_parse),
         cmocka_unit_test(test_aggregate_misplaced), cmocka_unit_test(test_max_length),
+        cmocka_unit_test(test_smaller_items),
     };
     return cmocka_run_group_tests_name("hardening", tests, setup, teardown);
 }
