@@ -451,6 +451,38 @@ static void test_smaller_items(void **state)
     assert_int_equal(err.rc, CORM_INVALID);
     assert_contains(err.message, "a pool of 1000000 connections");
     assert_contains(err.hint, "at most 1024");
+    /* an unmigrated database says to migrate */
+    corm_db *fresh = corm_open(test_db_fresh_url(), &bookstore_schema, &err);
+    assert_non_null(fresh);
+    qs = corm_all(fresh, Book);
+    assert_int_equal(corm_count(qs), -1);
+    assert_contains(corm_qs_error(qs)->hint, "Run the migrations");
+    corm_qs_free(qs);
+    if (!test_db_is_pg()) {
+        /* a full database is CORM_IO with a hint */
+        assert_int_equal(corm_migrate(fresh), CORM_OK);
+        corm_qs *pc = corm_sql(fresh, "PRAGMA page_count", NULL, 0);
+        assert_int_equal(corm_eval(pc), CORM_OK);
+        char sql[64];
+        snprintf(sql, sizeof sql, "PRAGMA max_page_count = %lld",
+                 (long long)corm_row_int(pc, 0, "page_count"));
+        corm_qs_free(pc);
+        assert_int_equal(corm_exec(fresh, sql), CORM_OK);
+        char big[4096];
+        memset(big, 'x', sizeof big - 1);
+        big[sizeof big - 1] = '\0';
+        corm_rc rc = CORM_OK;
+        for (int i = 0; i < 64 && rc == CORM_OK; i++) {
+            Post p = CORM_NEW(Post);
+            p.title = "t";
+            p.body = big;
+            rc = corm_save(fresh, &p);
+        }
+        assert_int_equal(rc, CORM_IO);
+        assert_contains(corm_db_error(fresh)->hint, "full");
+    }
+    corm_close(fresh);
+    test_db_close(NULL);
     /* corm_bulk_create(db, NULL, n) says why */
     assert_int_equal(corm_bulk_create(db, (Tag **)NULL, 2, NULL), CORM_MISUSE);
     assert_contains(corm_db_error(db)->message, "corm_bulk_create");
