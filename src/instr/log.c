@@ -81,8 +81,8 @@ void corm__json_str(corm_buf *b, const char *s)
     else json_strn_max(b, s, strlen(s), SIZE_MAX);
 }
 
-/* s[0..n) for the text log, on one line: control characters, quotes and
-** backslashes escaped (\n, \x1b, \'), invalid UTF-8 as \xNN, cut at max
+/* s[0..n) for the text log, on one line: control characters and
+** backslashes escaped (\n, \x1b, \\), invalid UTF-8 as \xNN, cut at max
 ** bytes on a character boundary ("..."), so no value can forge a line. */
 void corm__text_escaped(corm_buf *b, const char *s, size_t n, size_t max)
 {
@@ -101,7 +101,6 @@ void corm__text_escaped(corm_buf *b, const char *s, size_t n, size_t max)
         case '\r': corm__buf_adds(b, "\\r"); break;
         case '\t': corm__buf_adds(b, "\\t"); break;
         case '\\': corm__buf_adds(b, "\\\\"); break;
-        case '\'': corm__buf_adds(b, "\\'"); break;
         default:
             if (!len || p[i] < 0x20 || p[i] == 0x7F) corm__buf_addf(b, "\\x%02x", p[i]);
             else corm__buf_addc(b, (char)p[i]);
