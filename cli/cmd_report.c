@@ -212,7 +212,7 @@ static int by_count(const void *a, const void *b)
 
 static void print_fps(report *r, int top, int (*cmp)(const void *, const void *), const char *title)
 {
-    qsort(r->fps, r->nfps, sizeof *r->fps, cmp);
+    if (r->nfps > 1) qsort(r->fps, r->nfps, sizeof *r->fps, cmp);
     printf("\n%s\n", title);
     printf("  %8s %10s %9s %8s  %-11s %s\n", "calls", "total ms", "max ms", "rows", "origin",
            "statement (values folded)");
@@ -234,7 +234,7 @@ static bool is_kind(const fstat *f, const char *const *kinds)
 
 static void print_findings(report *r, const char *title, const char *const *kinds)
 {
-    qsort(r->fs, r->nfs, sizeof *r->fs, by_count);
+    if (r->nfs > 1) qsort(r->fs, r->nfs, sizeof *r->fs, by_count);
     int n = 0;
     for (size_t i = 0; i < r->nfs; i++) n += is_kind(&r->fs[i], kinds);
     printf("\n%s: %d\n", title, n);
@@ -492,7 +492,7 @@ static int explain(report *r, const char *url, const corm_schema *schema, int to
     }
     corm_nplusone_mode(db, CORM_NPLUSONE_OFF);
     bool pg = strcmp(corm_db_vendor(db), "sqlite") != 0;
-    qsort(r->fps, r->nfps, sizeof *r->fps, by_total);
+    if (r->nfps > 1) qsort(r->fps, r->nfps, sizeof *r->fps, by_total);
     printf("\nIndex advice (EXPLAIN on %s, slowest SELECT statements first)\n", url);
     int done = 0, nadvice = 0;
     for (size_t i = 0; i < r->nfps && done < top; i++) {
@@ -660,7 +660,7 @@ int cli_report(int argc, char **argv)
         if (nb) print_findings(&r, "Captures over budget", budget);
         /* slow statements: the flagged ones, or those over --slow, else
         ** the slowest five */
-        qsort(r.slows, r.nslows, sizeof *r.slows, by_ms);
+        if (r.nslows > 1) qsort(r.slows, r.nslows, sizeof *r.slows, by_ms);
         size_t shown = 0;
         if (slow_ms >= 0) printf("\nSlow statements (%.3f ms or more)\n", slow_ms);
         else if (r.any_slow_flag) printf("\nSlow statements (over the log's threshold)\n");

@@ -231,7 +231,14 @@ static corm_rc fail(corm__conn *c, const PGresult *res, const char *sql, bool in
         corm__err_set(err, rc, "%s", msg[0] ? msg : "PostgreSQL statement failed");
     }
     if (rc == CORM_CONSTRAINT) corm__err_hint(err, "%s", constraint_hint(st));
-    else if (misuse)
+    else if (state_is(st, "42P01"))
+        corm__err_hint(err, "the table does not exist: is the database migrated? Run the "
+                            "migrations (corm migrate, or corm_migrate)");
+    else if (state_is(st, "53100")) {
+        rc = err->rc = CORM_IO;
+        corm__err_hint(err, "the server's disk is full: free space, then retry; nothing of "
+                            "the statement was written");
+    } else if (misuse)
         corm__err_hint(err, "give exactly one parameter per placeholder ($1, $2, ...)");
     else if (state_is(st, "25P02"))
         corm__err_hint(err, "a statement of this transaction failed earlier, so PostgreSQL "

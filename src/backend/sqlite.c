@@ -64,7 +64,8 @@ static corm_rc map_code(int code)
     case SQLITE_BUSY:
     case SQLITE_LOCKED: return CORM_BUSY;
     case SQLITE_NOMEM: return CORM_NOMEM;
-    case SQLITE_IOERR: return CORM_IO;
+    case SQLITE_IOERR:
+    case SQLITE_FULL: return CORM_IO;
     case SQLITE_MISUSE:
     case SQLITE_RANGE: return CORM_MISUSE;
     default: return CORM_DB;
@@ -95,8 +96,17 @@ static corm_rc fail(sqlite3 *db, int code, const char *sql, corm_error *err)
     corm__err_set(err, rc, "%s", db ? sqlite3_errmsg(db) : sqlite3_errstr(code));
     switch (rc) {
     case CORM_CONSTRAINT: corm__err_hint(err, "%s", constraint_hint(ext)); break;
+    case CORM_IO:
+        if ((code & 0xff) == SQLITE_FULL)
+            corm__err_hint(err, "the disk (or the database's max_page_count) is full: free "
+                                "space, then retry; nothing of the statement was written");
+        break;
     case CORM_BUSY:
-        if ((code & 0xff) == SQLITE_LOCKED)
+        if (ext == SQLITE_BUSY_SNAPSHOT)
+            corm__err_hint(err, "this transaction read an older snapshot and another "
+                                "connection has written since: roll back and run the whole "
+                                "transaction again (retrying the statement cannot succeed)");
+        else if ((code & 0xff) == SQLITE_LOCKED)
             corm__err_hint(err, "a statement still running on this connection uses the "
                                 "table; finish (close) it first");
         else
@@ -105,7 +115,11 @@ static corm_rc fail(sqlite3 *db, int code, const char *sql, corm_error *err)
                            "retry, and keep write transactions short",
                            BUSY_TIMEOUT_MS);
         break;
-    default: break;
+    default:
+        if (strncmp(err->message, "no such table", 13) == 0)
+            corm__err_hint(err, "the table does not exist: is the database migrated? Run the "
+                                "migrations (corm migrate, or corm_migrate)");
+        break;
     }
     if (sql) corm__err_sql(err, sql);
     return rc;

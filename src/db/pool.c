@@ -22,6 +22,7 @@
 #include <time.h>
 
 #define DEFAULT_SIZE 4
+#define MAX_SIZE 1024 /* connections of one pool */
 #define DEFAULT_TIMEOUT_MS 5000
 #define DEFAULT_CHECK_IDLE_MS 1000
 
@@ -72,6 +73,14 @@ corm_pool *corm_pool_open(const corm_pool_config *cfg, corm_error *err)
         (cfg->naliases > 0 && !cfg->aliases)) {
         corm__err_set(err, CORM_MISUSE, "corm_pool_open: bad configuration");
         corm__err_hint(err, "give a url, a size >= 0 (0: %d) and naliases aliases", DEFAULT_SIZE);
+        return NULL;
+    }
+    if (cfg->size > MAX_SIZE) {
+        corm__err_set(err, CORM_INVALID, "corm_pool_open: a pool of %d connections", cfg->size);
+        corm__err_hint(err,
+                       "at most %d: each is a database connection, opened up front "
+                       "(PostgreSQL's default max_connections is 100)",
+                       MAX_SIZE);
         return NULL;
     }
     corm_pool *p = corm__calloc(1, sizeof *p);
@@ -227,6 +236,18 @@ void corm_pool_release(corm_pool *p, corm_db *db)
                       p ? "one of this pool's" : "from a pool (the pool is NULL)");
         corm__err_hint(&db->err, "give each connection back to the pool it was acquired from; "
                                  "close a connection of corm_open with corm_close");
+        return;
+    }
+    /* released twice: the slot is idle (maybe already another thread's);
+    ** counting it free again would hand one connection to two threads */
+    pthread_mutex_lock(&p->mu);
+    bool busy = p->busy[i];
+    pthread_mutex_unlock(&p->mu);
+    if (!busy) {
+        corm__err_set(&db->err, CORM_MISUSE,
+                      "corm_pool_release: connection %d of the pool was already released", i + 1);
+        corm__err_hint(&db->err, "release each acquired connection once, and do not use it after "
+                                 "corm_pool_release");
         return;
     }
     /* a transaction left open is the caller's bug: it must not leak into

@@ -326,6 +326,7 @@ void corm__log_capture(corm_instr *in, const corm_capture *c);
 /* Append v as SQL-ish text ("1", "'x'", "NULL") / as JSON. */
 void corm__value_text(corm_buf *b, const corm_value *v);
 void corm__json_str(corm_buf *b, const char *s);
+void corm__text_escaped(corm_buf *b, const char *s, size_t n, size_t max);
 void corm__log_close(corm_instr *in);
 
 /* ---- metrics.c */

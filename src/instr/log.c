@@ -23,33 +23,92 @@
 #include <string.h>
 #include <time.h>
 
-void corm__json_str(corm_buf *b, const char *s)
+/* The length of the valid UTF-8 sequence at p (of n bytes left), 0 when
+** it is not one (a stray continuation, an overlong form, a surrogate,
+** past U+10FFFF, or cut short). */
+static size_t utf8_len(const unsigned char *p, size_t n)
 {
-    if (!s) {
-        corm__buf_adds(b, "null");
-        return;
-    }
+    if (p[0] < 0x80) return 1;
+    size_t len = p[0] >= 0xF0 ? 4 : p[0] >= 0xE0 ? 3 : p[0] >= 0xC2 ? 2 : 0;
+    if (!len || p[0] > 0xF4 || len > n) return 0;
+    for (size_t i = 1; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80) return 0;
+    if (len == 3 && ((p[0] == 0xE0 && p[1] < 0xA0) || (p[0] == 0xED && p[1] >= 0xA0))) return 0;
+    if (len == 4 && ((p[0] == 0xF0 && p[1] < 0x90) || (p[0] == 0xF4 && p[1] >= 0x90))) return 0;
+    return len;
+}
+
+/* s[0..n) as a JSON string: always valid JSON whatever the bytes (an
+** invalid UTF-8 byte becomes U+FFFD, a control character or NUL \u00XX),
+** cut at max bytes on a character boundary and then marked
+** "...[cut: N bytes]". */
+static void json_strn_max(corm_buf *b, const char *s, size_t n, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
     corm__buf_addc(b, '"');
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        switch (*p) {
+    while (i < n) {
+        size_t len = utf8_len(p + i, n - i);
+        if (i + (len ? len : 1) > max) break;
+        if (!len) {
+            corm__buf_adds(b, "\\ufffd");
+            i++;
+            continue;
+        }
+        if (len > 1) {
+            corm__buf_add(b, s + i, len);
+            i += len;
+            continue;
+        }
+        switch (p[i]) {
         case '"': corm__buf_adds(b, "\\\""); break;
         case '\\': corm__buf_adds(b, "\\\\"); break;
         case '\n': corm__buf_adds(b, "\\n"); break;
         case '\r': corm__buf_adds(b, "\\r"); break;
         case '\t': corm__buf_adds(b, "\\t"); break;
         default:
-            if (*p < 0x20) corm__buf_addf(b, "\\u%04x", *p);
-            else corm__buf_addc(b, (char)*p);
+            if (p[i] < 0x20 || p[i] == 0x7F) corm__buf_addf(b, "\\u%04x", p[i]);
+            else corm__buf_addc(b, (char)p[i]);
         }
+        i++;
     }
+    if (i < n) corm__buf_addf(b, "...[cut: %zu bytes]", n - i);
     corm__buf_addc(b, '"');
 }
 
-static void json_strn(corm_buf *b, const char *s, size_t n)
+void corm__json_str(corm_buf *b, const char *s)
 {
-    char *tmp = corm__strndup(s, n);
-    corm__json_str(b, tmp ? tmp : "");
-    corm__free(tmp);
+    if (!s) corm__buf_adds(b, "null");
+    else json_strn_max(b, s, strlen(s), SIZE_MAX);
+}
+
+/* s[0..n) for the text log, on one line: control characters and
+** backslashes escaped (\n, \x1b, \\), invalid UTF-8 as \xNN, cut at max
+** bytes on a character boundary ("..."), so no value can forge a line. */
+void corm__text_escaped(corm_buf *b, const char *s, size_t n, size_t max)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < n) {
+        size_t len = utf8_len(p + i, n - i);
+        if (i + (len ? len : 1) > max) break;
+        if (len > 1) {
+            corm__buf_add(b, s + i, len);
+            i += len;
+            continue;
+        }
+        switch (p[i]) {
+        case '\n': corm__buf_adds(b, "\\n"); break;
+        case '\r': corm__buf_adds(b, "\\r"); break;
+        case '\t': corm__buf_adds(b, "\\t"); break;
+        case '\\': corm__buf_adds(b, "\\\\"); break;
+        default:
+            if (!len || p[i] < 0x20 || p[i] == 0x7F) corm__buf_addf(b, "\\x%02x", p[i]);
+            else corm__buf_addc(b, (char)p[i]);
+        }
+        i++;
+    }
+    if (i < n) corm__buf_adds(b, "...");
 }
 
 static void json_value(corm_buf *b, const corm_value *v)
@@ -63,7 +122,7 @@ static void json_value(corm_buf *b, const corm_value *v)
     case CORM_V_BOOL: corm__buf_adds(b, v->u.b ? "true" : "false"); break;
     case CORM_V_TEXT: {
         size_t n = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
-        json_strn(b, v->u.s.p, n > 1000 ? 1000 : n);
+        json_strn_max(b, v->u.s.p, n, 1000);
         break;
     }
     case CORM_V_BLOB: corm__buf_addf(b, "\"<blob %zu bytes>\"", v->u.s.n); break;
@@ -80,7 +139,9 @@ void corm__value_text(corm_buf *b, const corm_value *v)
     case CORM_V_BOOL: corm__buf_adds(b, v->u.b ? "true" : "false"); break;
     case CORM_V_TEXT: {
         size_t n = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
-        corm__buf_addf(b, "'%.*s%s'", (int)(n > 80 ? 80 : n), v->u.s.p, n > 80 ? "..." : "");
+        corm__buf_addc(b, '\'');
+        corm__text_escaped(b, v->u.s.p, n, 80);
+        corm__buf_addc(b, '\'');
         break;
     }
     case CORM_V_BLOB: corm__buf_addf(b, "<blob %zu bytes>", v->u.s.n); break;
@@ -132,8 +193,9 @@ void corm__log_event(corm_instr *in, const corm_event *ev)
     corm_buf b;
     corm__buf_init(&b);
     if (in->log_stderr) {
-        corm__buf_addf(&b, "corm: %s(%.3f ms) %s; args=(", slow ? "SLOW " : "", ev->ms,
-                       ev->sql ? ev->sql : "");
+        corm__buf_addf(&b, "corm: %s(%.3f ms) ", slow ? "SLOW " : "", ev->ms);
+        if (ev->sql) corm__text_escaped(&b, ev->sql, strlen(ev->sql), SIZE_MAX);
+        corm__buf_adds(&b, "; args=(");
         for (int i = 0; i < ev->nparams && ev->params; i++) {
             if (i) corm__buf_adds(&b, ", ");
             if (in->redact) corm__buf_adds(&b, "?");

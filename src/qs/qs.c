@@ -149,6 +149,15 @@ corm_q *corm_q_new(corm_qs *qs, const char *lookup, corm_value v)
         oom(qs);
         return NULL;
     }
+    for (size_t i = 0; v.type == CORM_V_TEXTS && i < v.u.texts.n; i++)
+        if (!v.u.texts.p || !v.u.texts.p[i]) {
+            /* not '' (a value nobody wrote) */
+            corm__err_set(&qs->err, CORM_MISUSE, "'%s': element %zu of the text list is NULL",
+                          lookup ? lookup : "", i);
+            corm__err_hint(&qs->err, "drop it (a NULL matches no IN), or filter with "
+                                     "\"__isnull\" in a corm_Q OR");
+            return NULL;
+        }
     q->kind = CORM__Q_LEAF;
     q->lookup = corm__arena_strdup(&qs->build, lookup ? lookup : "");
     if (!q->lookup || corm__value_copy(&qs->build, &q->value, &v) != CORM_OK) {
@@ -425,6 +434,23 @@ static corm_rc eval_rows(corm_qs *qs, corm_site site)
     if (rc == CORM_OK)
         rc = corm__fetch_rows(qs->db, c.sql.p, c.params, c.nparams, &qs->result, site, qs->built,
                               qs->q.aggregate ? "aggregate" : "values", &qs->rows, &qs->err);
+    /* columns by position, named as the user named them: never by the
+    ** server's alias text (PostgreSQL cuts aliases at 63 bytes) */
+    for (size_t i = 0; rc == CORM_OK && i < qs->rows.ncols && (int)i < c.ncols; i++)
+        if (c.colnames &&
+            !(qs->rows.colnames[i] = corm__arena_strdup(&qs->result, c.colnames[i]))) {
+            corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading rows");
+            rc = CORM_NOMEM;
+        }
+    /* columns past the requested ones (what a DISTINCT orders by) are
+    ** not the user's: drop them, in place */
+    corm__rows *r = &qs->rows;
+    if (rc == CORM_OK && c.colnames && (size_t)c.ncols < r->ncols) {
+        size_t keep = (size_t)c.ncols;
+        for (size_t i = 0; i < r->nrows; i++)
+            memmove(&r->cells[i * keep], &r->cells[i * r->ncols], keep * sizeof *r->cells);
+        r->ncols = keep;
+    }
     corm__compiled_free(&c);
     if (rc == CORM_OK) qs->n = qs->rows.nrows;
     return rc;
@@ -469,8 +495,17 @@ size_t corm_qs_len(const corm_qs *qs) { return qs && qs->evaluated ? qs->n : 0; 
 
 void *corm_qs_at(const corm_qs *qs, size_t i)
 {
-    /* a queryset of rows (values, aggregate, corm_sql) has no objects */
-    return qs && qs->evaluated && qs->items && i < qs->n ? qs->items[i] : NULL;
+    if (!qs || !qs->evaluated || i >= qs->n) return NULL;
+    if (!qs->items) {
+        /* a queryset of rows (values, aggregate, corm_sql) has no objects;
+        ** its error slot is state the caller owns (corm_qs is never const
+        ** storage: every queryset comes from corm_all & co) */
+        corm_qs *mq = (corm_qs *)qs;
+        corm__err_set(&mq->err, CORM_MISUSE, "corm_qs_at(%zu) on a queryset of rows", i);
+        corm__err_hint(&mq->err, "read rows with corm_qs_len and corm_qs_cell / corm_row_*");
+        return NULL;
+    }
+    return qs->items[i];
 }
 
 size_t corm_foreach_begin_at(corm_qs *qs, size_t obj_size, corm_site site)
@@ -478,7 +513,7 @@ size_t corm_foreach_begin_at(corm_qs *qs, size_t obj_size, corm_site site)
     if (!qs) return SIZE_MAX;
     CORM__QS_ENTER(qs);
     if (corm_eval_at(qs, site) != CORM_OK) return SIZE_MAX;
-    if (!qs->items && qs->n) {
+    if (!qs->items && (qs->n || qs->q.values_mode || qs->q.aggregate)) {
         corm__err_set(&qs->err, CORM_MISUSE, "corm_foreach over a queryset of rows");
         corm__err_hint(&qs->err, "read rows with corm_qs_len and corm_qs_cell / corm_row_*");
         return SIZE_MAX;

@@ -309,6 +309,8 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
             corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is given twice", what, name);
             return;
         }
+    if (corm__annot_check_cycle(qs->q.annots, qs->q.nannots, name, e, what, &qs->err) != CORM_OK)
+        return;
     corm__annot *p = corm__arena_alloc(&qs->build, (size_t)(qs->q.nannots + 1) * sizeof *p);
     const char *n = corm__arena_strdup(&qs->build, name);
     if (!p || !n) {

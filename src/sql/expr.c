@@ -34,6 +34,55 @@ static bool wrapped_annot(const corm__scope *s, const char *name)
     return false;
 }
 
+/* Depth-first through F() references; stack holds the annotation names
+** being expanded (at most n + 1 of them, as the existing ones are acyclic). */
+static bool cycle_from(const corm__annot *annots, int n, const char *name,
+                       const struct corm_expr *e, const char **stack, int depth, corm_buf *path)
+{
+    if (!e) return false;
+    if (e->kind == CORM__E_BINOP)
+        return cycle_from(annots, n, name, e->a, stack, depth, path) ||
+               cycle_from(annots, n, name, e->b, stack, depth, path);
+    if (e->kind != CORM__E_FIELD || !e->path) return false;
+    if (strcmp(e->path, name) == 0) {
+        for (int i = 0; i < depth; i++) corm__buf_addf(path, "%s -> ", stack[i]);
+        corm__buf_adds(path, name);
+        return true;
+    }
+    for (int i = 0; i < n; i++)
+        if (strcmp(annots[i].name, e->path) == 0 && depth <= n) {
+            stack[depth] = annots[i].name;
+            return cycle_from(annots, n, name, annots[i].e, stack, depth + 1, path);
+        }
+    return false;
+}
+
+corm_rc corm__annot_check_cycle(const corm__annot *annots, int n, const char *name,
+                                const struct corm_expr *e, const char *what, corm_error *err)
+{
+    const char *stack_small[16];
+    const char **stack = n + 2 <= 16 ? stack_small : corm__calloc((size_t)n + 2, sizeof *stack);
+    if (!stack) {
+        corm__err_set(err, CORM_NOMEM, "%s: out of memory", what);
+        return CORM_NOMEM;
+    }
+    corm_buf path;
+    corm__buf_init(&path);
+    stack[0] = name;
+    bool cycle = cycle_from(annots, n, name, e, stack, 1, &path);
+    if (stack != stack_small) corm__free(stack);
+    if (!cycle) {
+        corm__buf_free(&path);
+        return CORM_OK;
+    }
+    corm__err_set(err, CORM_INVALID, "%s: '%s' refers to itself (%s)", what, name,
+                  path.oom ? name : corm__buf_cstr(&path));
+    corm__err_hint(err, "an annotation can use the annotations before it, never itself: "
+                        "compute the value from fields");
+    corm__buf_free(&path);
+    return CORM_INVALID;
+}
+
 static bool to_many(const corm_relation *r)
 {
     return r->kind == CORM_REL_REVERSE_FK || r->kind == CORM_REL_M2M ||

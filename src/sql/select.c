@@ -159,8 +159,47 @@ static corm_rc plan_related(corm__sqlctx *c, corm__scope *s, const corm__query *
 
 /* ------------------------------------------------------------ ordering */
 
+/* The alias of a result column: the user's name, or, past 63 bytes (where
+** PostgreSQL truncates identifiers, so two long names sharing a prefix
+** would collide), a short generated one: "corm__a<i>" for annotation i,
+** "corm__v<i>" for values() column i (an annotation's name has no "__").  Results are read by position with the user's names
+** (out->colnames), never by the server's alias text. */
+#define MAX_ALIAS 63
+static void alias_ident(corm_buf *b, const char *name, char kind, int idx)
+{
+    if (strlen(name) <= MAX_ALIAS) corm__sql_ident(b, name);
+    else corm__buf_addf(b, "\"corm__%c%d\"", kind, idx);
+}
+
+/* Whether list (a select or GROUP BY list) has the column reference ref,
+** as a whole term (T1."name" is not T1."name2": the quote closes it). */
+static bool has_ref(const corm_buf *list, const char *ref)
+{
+    if (!list->p || !list->len) return false;
+    const char *at = list->p;
+    size_t n = strlen(ref);
+    while ((at = strstr(at, ref))) {
+        if (at == list->p || at[-1] == ' ') {
+            if (at[n] == '\0' || at[n] == ',' || at[n] == ' ') return true;
+        }
+        at += n;
+    }
+    return false;
+}
+
+/* The column references an ORDER BY sorts on (not annotations), for what
+** PostgreSQL requires of them: in GROUP BY, and in a DISTINCT select list. */
+#define MAX_ORDER_REFS 16
+typedef struct order_refs {
+    int n;
+    struct {
+        char ref[160];
+        bool joined; /* not the base table's */
+    } r[MAX_ORDER_REFS];
+} order_refs;
+
 static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *q, corm_buf *b,
-                            bool by_pk_fallback)
+                            bool by_pk_fallback, order_refs *refs)
 {
     const char *const *terms = q->order;
     int n = q->norder;
@@ -178,10 +217,11 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         bool desc = term[0] == '-';
         if (desc) term++;
         if (q->reverse_order) desc = !desc;
-        if (corm__find_annot(s, term)) {
+        const corm__annot *an = corm__find_annot(s, term);
+        if (an) {
             /* an annotation: order by its column */
             corm__buf_adds(b, t ? ", " : " ORDER BY ");
-            corm__sql_ident(b, term);
+            alias_ident(b, term, 'a', (int)(an - s->q->annots));
             corm__buf_adds(b, desc ? " DESC" : " ASC");
             continue;
         }
@@ -224,7 +264,14 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         }
         if (!f) f = &corm__node_model(s, node)->fields[0];
         corm__buf_adds(b, t ? ", " : " ORDER BY ");
+        size_t mark = b->len;
         corm__col_ref(b, corm__node_alias(s, node), f->column);
+        if (refs->n < MAX_ORDER_REFS && !b->oom && !b->discard &&
+            b->len - mark < sizeof refs->r[0].ref) {
+            memcpy(refs->r[refs->n].ref, b->p + mark, b->len - mark);
+            refs->r[refs->n].ref[b->len - mark] = '\0';
+            refs->r[refs->n++].joined = node != -1;
+        }
         corm__buf_adds(b, desc ? " DESC" : " ASC");
         /* NULLs sort as on SQLite on every backend (dialect.h) */
         const char *nulls = desc ? c->d->nulls_last : c->d->nulls_first;
@@ -349,7 +396,8 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         }
         if (rc != CORM_OK) return rc;
         corm__buf_adds(cols, " AS ");
-        corm__sql_ident(cols, name);
+        if (an) alias_ident(cols, name, 'a', (int)(an - q->annots));
+        else alias_ident(cols, name, 'v', i);
         o->colnames[n++] = name;
     }
     for (int i = 0; i < q->nannots; i++) {
@@ -363,7 +411,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         if (rc != CORM_OK) return rc;
         *local_agg = *local_agg || agg;
         corm__buf_adds(cols, " AS ");
-        corm__sql_ident(cols, q->annots[i].name);
+        alias_ident(cols, q->annots[i].name, 'a', i);
         o->colnames[n++] = q->annots[i].name;
     }
     o->ncols = n;
@@ -447,6 +495,30 @@ static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dial
     return rc;
 }
 
+/* aggregate(): a filter naming one of its results (HAVING of a one-row
+** result) is a mistake SQL reports as "misuse of aggregate": say it here. */
+static corm_rc check_aggregate_filter(corm__sqlctx *c, const corm__scope *s, const struct corm_q *w)
+{
+    if (!w) return CORM_OK;
+    if (w->kind != CORM__Q_LEAF) {
+        corm_rc rc = check_aggregate_filter(c, s, w->a);
+        return rc == CORM_OK ? check_aggregate_filter(c, s, w->b) : rc;
+    }
+    const char *sep = strstr(w->lookup, "__");
+    size_t len = sep ? (size_t)(sep - w->lookup) : strlen(w->lookup);
+    for (int i = 0; i < s->q->nannots; i++) {
+        const char *name = s->q->annots[i].name;
+        if (strlen(name) != len || strncmp(name, w->lookup, len) != 0) continue;
+        corm__err_set(c->err, CORM_INVALID, "'%s' filters on the aggregate() result '%s'",
+                      w->lookup, name);
+        corm__err_hint(c->err, "filter the rows before aggregating, or, for a condition on an "
+                               "aggregate per group (HAVING), corm_annotate it and filter on the "
+                               "annotation");
+        return CORM_INVALID;
+    }
+    return CORM_OK;
+}
+
 corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
                              corm__compiled *out, corm_error *err)
 {
@@ -475,6 +547,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
     bool wrap = kind != CORM__SEL_OBJECTS && (sliced || q->distinct || rows_mode || q->nannots > 0);
     bool want_cols = kind == CORM__SEL_OBJECTS || wrap;
     bool local_agg = false;
+    order_refs orefs = {0};
     out->key_col = -1;
     out->annot_col = -1;
     out->nannots = 0;
@@ -486,7 +559,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
 
     /* 1. ORDER BY (no parameters; may add joins).  aggregate() has none. */
     if (rc == CORM_OK && !q->aggregate && (kind == CORM__SEL_OBJECTS || sliced))
-        rc = render_order(&c, &s, q, &order, window);
+        rc = render_order(&c, &s, q, &order, window, &orefs);
 
     /* 2. the column list, with its parameters first in text order */
     if (rc == CORM_OK && want_cols && rows_mode) {
@@ -513,12 +586,33 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
             if (window) corm__buf_addf(&cols, " AS c%d", out->ncols);
             else {
                 corm__buf_adds(&cols, " AS ");
-                corm__sql_ident(&cols, q->annots[i].name);
+                alias_ident(&cols, q->annots[i].name, 'a', i);
             }
             out->ncols++;
             out->nannots++;
         }
-        if (local_agg) corm__col_ref(&group, s.base_alias, "id");
+        if (local_agg) {
+            corm__col_ref(&group, s.base_alias, "id");
+            /* the select_related tables' columns: PostgreSQL takes them
+            ** grouped by their key */
+            for (int j = 1; j < out->nnodes; j++) {
+                corm__buf_adds(&group, ", ");
+                corm__col_ref(&group, corm__node_alias(&s, j - 1), "id");
+            }
+        }
+    }
+    /* what PostgreSQL requires of ORDER BY columns, as Django generates:
+    ** grouped (values() groups by every one; objects by those of other
+    ** tables, the base's hang on its key), and selected under DISTINCT
+    ** (an extra column after the requested ones, never shown) */
+    for (int t = 0; rc == CORM_OK && t < orefs.n; t++) {
+        const char *ref = orefs.r[t].ref;
+        if (local_agg && (rows_mode || orefs.r[t].joined) && !has_ref(&group, ref)) {
+            if (group.len) corm__buf_adds(&group, ", ");
+            corm__buf_adds(&group, ref);
+        }
+        if (q->distinct && want_cols && !via && !has_ref(&cols, ref))
+            corm__buf_addf(&cols, ", %s AS \"corm__o%d\"", ref, t);
     }
     if (rc == CORM_OK && via) {
         via_from_clause(&c, &s, q, &from, &key);
@@ -536,6 +630,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
 
     /* 3. WHERE and HAVING; the default scopes first, after the prefetch
     ** keys (compile_write.c) */
+    if (rc == CORM_OK && q->aggregate) rc = check_aggregate_filter(&c, &s, q->where);
     if (rc == CORM_OK) rc = corm__render_scopes(&c, &s, q, &where);
     if (rc == CORM_OK && q->where) {
         corm_buf rows;

@@ -77,6 +77,12 @@ typedef struct corm__annot {
     bool aggregate; /* given to aggregate(), not annotate() */
 } corm__annot;
 
+/* An annotation name whose expression e would refer back to it, through
+** F() of annotations[0..n) (which are free of cycles): CORM_INVALID on err
+** naming the cycle ("a -> b -> a"), else CORM_OK.  `what` names the call. */
+corm_rc corm__annot_check_cycle(const corm__annot *annots, int n, const char *name,
+                                const struct corm_expr *e, const char *what, corm_error *err);
+
 /* What a queryset asks for; strings and values live in the builder arena.
 ** The compiled-SQL memo keys on it (src/sql/memo.c): a new member must go
 ** into that key, and a compile-time tripwire there lists every member.

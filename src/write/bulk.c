@@ -430,6 +430,12 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
                                  "updates them: pick one");
         return CORM_INVALID;
     }
+    for (size_t i = 0; i < objs->n; i++)
+        for (int fi = 1; fi < m->nfields; fi++)
+            if (corm__check_max_length(db, m, &m->fields[fi],
+                                       corm__field_value(corm__objs_at(objs, i), &m->fields[fi]),
+                                       "corm_bulk_create", (int64_t)i) != CORM_OK)
+                return CORM_CONSTRAINT;
     corm__now_text(b.now);
     corm__strlcpy(b.today, b.now, 11);
 

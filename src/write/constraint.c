@@ -270,3 +270,28 @@ void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what
                                                  : "");
     corm__buf_free(&vals);
 }
+
+corm_rc corm__check_max_length(corm_db *db, const corm_model *m, const corm_field *f, corm_value v,
+                               const char *what, int64_t row)
+{
+    if (f->type != CORM_FT_CHAR || f->max_length <= 0 || v.type != CORM_V_TEXT) return CORM_OK;
+    size_t n = v.u.s.n == (size_t)-1 ? strlen(v.u.s.p) : v.u.s.n, chars = 0;
+    for (size_t i = 0; i < n; i++) chars += ((unsigned char)v.u.s.p[i] & 0xC0) != 0x80;
+    if (chars <= (size_t)f->max_length) return CORM_OK;
+    corm_error *e = &db->err;
+    corm__err_set(e, CORM_CONSTRAINT, "%s of %s", what, m->name);
+    e->constraint = CORM_CK_CHECK;
+    snprintf(e->constraint_name, sizeof e->constraint_name, "%s.%s", m->table, f->column);
+    snprintf(e->values, sizeof e->values, "%s='%.*s%s'", f->name, 40, v.u.s.p, n > 40 ? "..." : "");
+    e->row = row >= 0 ? row + 1 : 0;
+    char msg[sizeof e->message];
+    snprintf(msg, sizeof msg, "%s of %s%s%.0lld: %s is %zu characters, max_length is %d%s", what,
+             m->name, row >= 0 ? ": object " : "", (long long)(row >= 0 ? row + 1 : 0), f->name,
+             chars, f->max_length, row >= 0 ? "; nothing was written" : "");
+    corm__strlcpy(e->message, msg, sizeof e->message);
+    corm__err_hint(e,
+                   "shorten %s.%s to %d characters, or raise max_length in the schema (and "
+                   "migrate)",
+                   m->name, f->name, f->max_length);
+    return CORM_CONSTRAINT;
+}

@@ -78,6 +78,10 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
         cols[np] = f;
         params[np++] = v;
     }
+    for (int i = 0; i < np; i++)
+        if (corm__check_max_length(db, m, cols[i], params[i], insert ? "insert" : "update", -1) !=
+            CORM_OK)
+            return CORM_CONSTRAINT;
     /* Django: save(update_fields=[]) runs no query */
     if (!insert && np == 0) return CORM_OK;
     /* the new id: RETURNING where the dialect reads it so (PostgreSQL),

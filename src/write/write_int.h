@@ -51,6 +51,12 @@ static inline void *corm__objs_at(const corm__objs *o, size_t i)
 ** objs[row0 .. row0+nrows) (the object that broke it when it can be told,
 ** else the first), and rewrite the message "<what> of <Model>: object N
 ** (<values>) violates <constraint>".  what: "bulk_create", "save", ... */
+/* max_length on every backend (SQLite does not enforce char(n)): a text
+** value of field f longer than f->max_length characters is CORM_CONSTRAINT
+** (kind CHECK, name "table.column", the value) on db, before any SQL.
+** row: the 0-based object of a bulk call, or -1 for one object. */
+corm_rc corm__check_max_length(corm_db *db, const corm_model *m, const corm_field *f, corm_value v,
+                               const char *what, int64_t row);
 void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what,
                               const corm__objs *objs, size_t row0, size_t nrows, bool bulk);
 /* The constraint's columns (parsed from db->err), for callers that look
