@@ -608,11 +608,14 @@ CORM_API const char *corm_explain_at(corm_qs *qs, corm_site site);
 CORM_API int corm_qs_sql_params(const corm_qs *qs, const corm_value **params);
 
 /*
-** corm_raw(db, Book, "SELECT * FROM book WHERE pages > ?", params, n) -
+** corm_raw(db, Book, "SELECT * FROM book WHERE pages > %s", params, n) -
 ** model objects from your SQL (Django's Manager.raw): columns map to fields
 ** by name; missing fields are deferred.  corm_sql(db, sql, params, n):
 ** rows of any SQL, read with the corm_row_* getters.  Parameters are
 ** always bound (copied), never interpolated.  Both return a lazy queryset.
+** Placeholders: %s as in Django, on every backend (translated per
+** database; %% is a literal %, and %s in quotes or comments is text);
+** text without %s or %% is the database's own (? / $1) and runs as is.
 */
 #define corm_raw(db, Model, sql, params, n) \
     corm_raw_at((db), &Model##_model, (sql), (params), (n), CORM_SITE)
