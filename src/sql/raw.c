@@ -32,10 +32,10 @@ static const char *skip_quoted(const char *s, char q, bool backslash)
 ** comment (which translation copies untouched), or s itself. */
 static const char *skip_opaque(const char *start, const char *s)
 {
-    bool e_string = (*s == '\'') && s > start && (s[-1] == 'E' || s[-1] == 'e') &&
-                    (s - 1 == start || !(s[-2] == '_' || (s[-2] >= 'a' && s[-2] <= 'z') ||
-                                         (s[-2] >= 'A' && s[-2] <= 'Z') ||
-                                         (s[-2] >= '0' && s[-2] <= '9')));
+    bool e_string =
+        (*s == '\'') && s > start && (s[-1] == 'E' || s[-1] == 'e') &&
+        (s - 1 == start || !(s[-2] == '_' || (s[-2] >= 'a' && s[-2] <= 'z') ||
+                             (s[-2] >= 'A' && s[-2] <= 'Z') || (s[-2] >= '0' && s[-2] <= '9')));
     if (*s == '\'' || *s == '"' || *s == '`') return skip_quoted(s, *s, e_string);
     if (*s == '[') { /* SQLite's [identifier] */
         const char *e = strchr(s, ']');

@@ -22,7 +22,9 @@ static const char *tr(const corm__dialect *d, const char *sql, int n)
     memset(&err, 0, sizeof err);
     corm_rc rc = corm__sql_raw_translate(sql, d, n, &b, &translated, &err);
     snprintf(out, sizeof out, "%s",
-             rc != CORM_OK ? "<error>" : translated ? corm__buf_cstr(&b) : "<native>");
+             rc != CORM_OK ? "<error>"
+             : translated  ? corm__buf_cstr(&b)
+                           : "<native>");
     corm__buf_free(&b);
     return out;
 }
@@ -49,9 +51,8 @@ static void test_placeholders(void **state)
     assert_string_equal(tr(lite, "SELECT [w%s] FROM t WHERE a = %s", 1),
                         "SELECT [w%s] FROM t WHERE a = ?");
     /* ten and more parameters on PostgreSQL */
-    assert_string_equal(
-        tr(pg, "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", 11),
-        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)");
+    assert_string_equal(tr(pg, "VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s)", 11),
+                        "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11)");
 }
 
 static void test_native(void **state)
