@@ -608,11 +608,14 @@ CORM_API const char *corm_explain_at(corm_qs *qs, corm_site site);
 CORM_API int corm_qs_sql_params(const corm_qs *qs, const corm_value **params);
 
 /*
-** corm_raw(db, Book, "SELECT * FROM book WHERE pages > ?", params, n) -
+** corm_raw(db, Book, "SELECT * FROM book WHERE pages > %s", params, n) -
 ** model objects from your SQL (Django's Manager.raw): columns map to fields
 ** by name; missing fields are deferred.  corm_sql(db, sql, params, n):
 ** rows of any SQL, read with the corm_row_* getters.  Parameters are
 ** always bound (copied), never interpolated.  Both return a lazy queryset.
+** Placeholders: %s as in Django, on every backend (translated per
+** database; %% is a literal %, and %s in quotes or comments is text);
+** text without %s or %% is the database's own (? / $1) and runs as is.
 */
 #define corm_raw(db, Model, sql, params, n) \
     corm_raw_at((db), &Model##_model, (sql), (params), (n), CORM_SITE)
@@ -654,10 +657,18 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_delete_at(corm_db *db, void *obj, corm_si
 CORM_API CORM_WARN_UNUSED corm_rc corm_m2m_add_at(corm_db *db, void *obj, int rel,
                                                   const void *other, corm_site site);
 
-/* Transactions (nesting uses savepoints). */
-CORM_API CORM_WARN_UNUSED corm_rc corm_begin(corm_db *db);
-CORM_API CORM_WARN_UNUSED corm_rc corm_commit(corm_db *db);
-CORM_API CORM_WARN_UNUSED corm_rc corm_rollback(corm_db *db);
+/* Transactions (nesting uses savepoints).  Their BEGIN / SAVEPOINT /
+** COMMIT / ROLLBACK carry the caller's file:line, as every statement.
+** corm_rollback's result may be ignored on purpose (on an error path the
+** level is gone either way), so it is not warn-unused: write
+** `(void)corm_rollback(db);` (GCC ignores a (void) cast on warn-unused
+** calls, docs/writes.md). */
+#define corm_begin(db) corm_begin_at((db), CORM_SITE)
+#define corm_commit(db) corm_commit_at((db), CORM_SITE)
+#define corm_rollback(db) corm_rollback_at((db), CORM_SITE)
+CORM_API CORM_WARN_UNUSED corm_rc corm_begin_at(corm_db *db, corm_site site);
+CORM_API CORM_WARN_UNUSED corm_rc corm_commit_at(corm_db *db, corm_site site);
+CORM_API corm_rc corm_rollback_at(corm_db *db, corm_site site);
 
 /* ------------------------------------------- writes, bulk, transactions */
 /* docs/writes.md has the semantics, the query counts and examples. */
@@ -724,7 +735,9 @@ enum { CORM_BULK_AUTO, CORM_BULK_CASE, CORM_BULK_ROWS, CORM_BULK_VALUES };
 
 /*
 ** corm_bulk_create(db, objs, n, opts) - INSERT n objects (all of one model)
-** with multi-row INSERTs, ids filled in from RETURNING.  Atomic: when any
+** with ids filled in: on SQLite one prepared single-row INSERT per object
+** (an executemany, one query) reading last_insert_rowid, on PostgreSQL
+** multi-row INSERTs with RETURNING (docs/writes.md).  Atomic: when any
 ** row fails, nothing is written, and the error names the constraint, the
 ** values and the object's position (corm_error.row).  Inside a
 ** transaction it uses a savepoint, so the transaction stays usable.
@@ -814,7 +827,9 @@ CORM_API void *const *corm_qs_items(const corm_qs *qs);
 ** foreign key) is returned and rolled back.
 */
 typedef corm_rc (*corm_atomic_fn)(corm_db *db, void *ud);
-CORM_API CORM_WARN_UNUSED corm_rc corm_atomic(corm_db *db, corm_atomic_fn fn, void *ud);
+#define corm_atomic(db, fn, ud) corm_atomic_at((db), (fn), (ud), CORM_SITE)
+CORM_API CORM_WARN_UNUSED corm_rc corm_atomic_at(corm_db *db, corm_atomic_fn fn, void *ud,
+                                                 corm_site site);
 /* Transactions and savepoints open on db (0: autocommit). */
 CORM_API int corm_tx_depth(const corm_db *db);
 

@@ -268,7 +268,7 @@ corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site)
 
 /* Transactions nest through savepoints: depth 0 -> BEGIN, deeper ->
 ** SAVEPOINT corm_<depth>.  A rollback undoes only the innermost level. */
-corm_rc corm_begin(corm_db *db)
+corm_rc corm_begin_at(corm_db *db, corm_site site)
 {
     CORM__DB_ENTER(db, CORM_MISUSE);
     char sql[64];
@@ -280,12 +280,12 @@ corm_rc corm_begin(corm_db *db)
         corm__strlcpy(sql, corm__buf_cstr(&b), sizeof sql);
         corm__buf_free(&b);
     }
-    corm_rc rc = corm__db_run(db, sql, NULL, 0, CORM__LIB_SITE, "transaction", NULL);
+    corm_rc rc = corm__db_run(db, sql, NULL, 0, site, "transaction", NULL);
     if (rc == CORM_OK) db->tx_depth++;
     return rc;
 }
 
-static corm_rc end_tx(corm_db *db, bool commit)
+static corm_rc end_tx(corm_db *db, bool commit, corm_site site)
 {
     if (db->tx_depth <= 0) {
         corm__err_set(&db->err, CORM_MISUSE, "%s without a transaction",
@@ -310,12 +310,12 @@ static corm_rc end_tx(corm_db *db, bool commit)
         corm__cursor cur = {.db = db,
                             .sql = corm__buf_cstr(&b),
                             .t0 = t0,
-                            .site = CORM__LIB_SITE,
+                            .site = site,
                             .origin = "transaction",
                             .rc = rc};
         emit(&cur);
     } else if (rc == CORM_OK) {
-        rc = corm__db_run(db, corm__buf_cstr(&b), NULL, 0, CORM__LIB_SITE, "transaction", NULL);
+        rc = corm__db_run(db, corm__buf_cstr(&b), NULL, 0, site, "transaction", NULL);
     }
     corm__buf_free(&b);
     /* The level is gone either way: a failed COMMIT leaves SQLite's
@@ -328,16 +328,16 @@ static corm_rc end_tx(corm_db *db, bool commit)
     return rc;
 }
 
-corm_rc corm_commit(corm_db *db)
+corm_rc corm_commit_at(corm_db *db, corm_site site)
 {
     CORM__DB_ENTER(db, CORM_MISUSE);
-    return end_tx(db, true);
+    return end_tx(db, true, site);
 }
 
-corm_rc corm_rollback(corm_db *db)
+corm_rc corm_rollback_at(corm_db *db, corm_site site)
 {
     CORM__DB_ENTER(db, CORM_MISUSE);
-    return end_tx(db, false);
+    return end_tx(db, false, site);
 }
 
 /* ------------------------------------------- internal statements, executemany */

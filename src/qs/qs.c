@@ -32,6 +32,22 @@ static bool building(corm_qs *qs, const char *what)
     return true;
 }
 
+bool corm__qs_unsliced(corm_qs *qs, const char *what, const char *verb)
+{
+    if (qs->q.limit < 0 && qs->q.offset == 0) return true;
+    if (qs->err.rc != CORM_OK) return false; /* sticky: the first error wins */
+    corm__err_set(&qs->err, CORM_INVALID,
+                  "%s after corm_slice: cannot %s a query once a slice has "
+                  "been taken",
+                  what, verb);
+    corm__err_hint(&qs->err,
+                   "call %s before corm_slice (the slice applies last, as in Django); "
+                   "to narrow the slice's own rows, filter a new queryset on their ids "
+                   "(\"pk__in\")",
+                   what);
+    return false;
+}
+
 static void oom(corm_qs *qs)
 {
     if (qs->err.rc == CORM_OK)
@@ -193,6 +209,7 @@ corm_q *corm_q_not(corm_qs *qs, corm_q *a) { return combine(qs, CORM__Q_NOT, a, 
 void corm_filter_q(corm_qs *qs, corm_q *q)
 {
     if (!building(qs, "corm_filter")) return;
+    if (!corm__qs_unsliced(qs, "corm_filter", "filter")) return;
     if (!q) {
         corm__err_set(&qs->err, CORM_MISUSE, "corm_filter_q got a NULL Q");
         return;
@@ -204,18 +221,21 @@ void corm_filter_q(corm_qs *qs, corm_q *q)
 void corm_exclude_q(corm_qs *qs, corm_q *q)
 {
     if (!building(qs, "corm_exclude")) return;
+    if (!corm__qs_unsliced(qs, "corm_exclude", "filter")) return;
     corm_filter_q(qs, corm_q_not(qs, q));
 }
 
 void corm_filter(corm_qs *qs, const char *lookup, corm_value v)
 {
     if (!building(qs, "corm_filter")) return;
+    if (!corm__qs_unsliced(qs, "corm_filter", "filter")) return;
     corm_filter_q(qs, corm_q_new(qs, lookup, v));
 }
 
 void corm_exclude(corm_qs *qs, const char *lookup, corm_value v)
 {
     if (!building(qs, "corm_exclude")) return;
+    if (!corm__qs_unsliced(qs, "corm_exclude", "filter")) return;
     corm_exclude_q(qs, corm_q_new(qs, lookup, v));
 }
 
@@ -229,6 +249,7 @@ static int count_strs(const char *const *v)
 void corm_order_by_v(corm_qs *qs, const char *const *fields)
 {
     if (!building(qs, "corm_order_by")) return;
+    if (!corm__qs_unsliced(qs, "corm_order_by", "reorder")) return;
     int n = count_strs(fields);
     const char **p = copy_strs(&qs->build, fields, n);
     if (!p) {

@@ -99,6 +99,10 @@ corm_expr *corm__expr_copy(corm_qs *dst, const corm_qs *src, const corm_expr *e)
 corm_rc corm__clone_shape(corm_qs *dst, const corm_qs *src);
 
 /* Evaluate a corm_raw / corm_sql queryset (raw.c). */
+/* Django's rule: no filter, reordering or distinct once a slice was taken
+** (LIMIT/OFFSET apply last).  False, with the error on qs, when qs is
+** sliced; `what` names the call ("corm_filter"), `verb` what it would do. */
+bool corm__qs_unsliced(corm_qs *qs, const char *what, const char *verb);
 corm_rc corm__eval_raw(corm_qs *qs, corm_site site);
 
 #endif

@@ -1,7 +1,9 @@
 /*
 ** raw.c - SQL written by the application: model objects from a raw SELECT
 ** (Django's Manager.raw) and rows of any statement.  The SQL text is used
-** as given; values are bound parameters, copied when the queryset is made.
+** as given, or, written with Django's %s placeholders, translated for the
+** dialect of the database that runs it (src/sql/raw.c); values are bound
+** parameters, copied when the queryset is made.
 */
 #include "qs_int.h"
 
@@ -43,7 +45,7 @@ corm_qs *corm_raw_at(corm_db *db, const corm_model *model, const char *sql,
 
 /* Objects from a raw SELECT: each result column named like a field's
 ** column fills that field; the fields no column names are deferred. */
-static corm_rc fetch_objects(corm_qs *qs, corm_site site)
+static corm_rc fetch_objects(corm_qs *qs, const char *sql, corm_site site)
 {
     corm_db *db = qs->db;
     const corm_model *m = qs->q.model;
@@ -65,8 +67,8 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
     }
     batch->home = qs->home ? qs->home : db;
     corm__cursor cur;
-    corm_rc rc = corm__db_query(db, &cur, qs->raw_sql, qs->raw_params, qs->nraw_params, site,
-                                qs->built, "raw");
+    corm_rc rc =
+        corm__db_query(db, &cur, sql, qs->raw_params, qs->nraw_params, site, qs->built, "raw");
     if (rc != CORM_OK) {
         corm__err_take(&qs->err, &db->err);
         return rc;
@@ -158,9 +160,24 @@ static corm_rc fetch_objects(corm_qs *qs, corm_site site)
 
 corm_rc corm__eval_raw(corm_qs *qs, corm_site site)
 {
-    if (!qs->raw_rows) return fetch_objects(qs, site);
-    corm_rc rc = corm__fetch_rows(qs->db, qs->raw_sql, qs->raw_params, qs->nraw_params, &qs->result,
-                                  site, qs->built, "raw", &qs->rows, &qs->err);
-    if (rc == CORM_OK) qs->n = qs->rows.nrows;
+    /* translated here, not when made: routing picks the database (and so
+    ** the dialect) at evaluation */
+    corm_buf text;
+    corm__buf_init(&text);
+    bool translated;
+    corm_rc rc = corm__sql_raw_translate(qs->raw_sql, qs->db->dialect, qs->nraw_params, &text,
+                                         &translated, &qs->err);
+    const char *sql = translated ? corm__buf_cstr(&text) : qs->raw_sql;
+    if (rc == CORM_OK && text.oom) {
+        corm__err_set(&qs->err, CORM_NOMEM, "out of memory translating raw SQL");
+        rc = CORM_NOMEM;
+    }
+    if (rc == CORM_OK && !qs->raw_rows) rc = fetch_objects(qs, sql, site);
+    else if (rc == CORM_OK) {
+        rc = corm__fetch_rows(qs->db, sql, qs->raw_params, qs->nraw_params, &qs->result, site,
+                              qs->built, "raw", &qs->rows, &qs->err);
+        if (rc == CORM_OK) qs->n = qs->rows.nrows;
+    }
+    corm__buf_free(&text);
     return rc;
 }

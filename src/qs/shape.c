@@ -61,7 +61,8 @@ void corm_defer_v(corm_qs *qs, const char *const *fields) { only_or_defer(qs, fi
 
 void corm_distinct(corm_qs *qs)
 {
-    if (building(qs, "corm_distinct")) qs->q.distinct = true;
+    if (building(qs, "corm_distinct") && corm__qs_unsliced(qs, "corm_distinct", "make distinct"))
+        qs->q.distinct = true;
 }
 
 void corm_values_v(corm_qs *qs, const char *const *fields)
@@ -340,7 +341,7 @@ const corm_value *corm_annotation(const void *obj, const char *name)
 static void filter_expr(corm_qs *qs, const char *lookup, corm_expr *rhs, bool exclude)
 {
     const char *what = exclude ? "corm_exclude_expr" : "corm_filter_expr";
-    if (!building(qs, what)) return;
+    if (!building(qs, what) || !corm__qs_unsliced(qs, what, "filter")) return;
     if (!rhs) {
         corm__err_set(&qs->err, CORM_MISUSE, "%s('%s') got no expression", what,
                       lookup ? lookup : "");

@@ -320,4 +320,12 @@ const char *corm__sql_tx(corm__tx_stmt s);
 /* Deep-copy v into a (lists and strings), for builders that keep values. */
 corm_rc corm__value_copy(corm_arena *a, corm_value *dst, const corm_value *src);
 
+/* ---- raw SQL (raw.c): Django's portable placeholders.  When sql has a %s
+** or %% outside string literals, quoted identifiers and comments, append
+** its text for dialect d to b (%s -> the next placeholder, %% -> %) and
+** set *translated; errors (a lone %, a count of %s other than nparams)
+** go to err.  Native text (neither) is left alone: *translated false. */
+corm_rc corm__sql_raw_translate(const char *sql, const corm__dialect *d, int nparams, corm_buf *b,
+                                bool *translated, corm_error *err);
+
 #endif

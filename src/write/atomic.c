@@ -59,14 +59,14 @@ corm_rc corm__tx_end(corm_db *db, corm__tx *tx, corm_rc rc)
 
 int corm_tx_depth(const corm_db *db) { return db ? db->tx_depth : 0; }
 
-corm_rc corm_atomic(corm_db *db, corm_atomic_fn fn, void *ud)
+corm_rc corm_atomic_at(corm_db *db, corm_atomic_fn fn, void *ud, corm_site site)
 {
     CORM__DB_ENTER(db, CORM_MISUSE);
     if (!fn) {
         corm__err_set(&db->err, CORM_MISUSE, "corm_atomic: the block function is NULL");
         return CORM_MISUSE;
     }
-    corm_rc rc = corm_begin(db);
+    corm_rc rc = corm_begin_at(db, site);
     if (rc != CORM_OK) return rc;
     int depth = db->tx_depth;
     rc = fn(db, ud);
@@ -74,7 +74,7 @@ corm_rc corm_atomic(corm_db *db, corm_atomic_fn fn, void *ud)
         /* fn left levels of its own open (or closed ours): put it back */
         corm_error keep = db->err;
         while (db->tx_depth > depth)
-            if (corm_rollback(db) != CORM_OK) break;
+            if (corm_rollback_at(db, site) != CORM_OK) break;
         db->err = keep;
         if (db->tx_depth < depth) {
             corm__err_set(&db->err, CORM_MISUSE,
@@ -90,10 +90,9 @@ corm_rc corm_atomic(corm_db *db, corm_atomic_fn fn, void *ud)
             rc = CORM_MISUSE;
         }
     }
-    if (rc == CORM_OK) return corm_commit(db);
+    if (rc == CORM_OK) return corm_commit_at(db, site);
     corm_error keep = db->err;
-    if (corm_rollback(db) != CORM_OK) { /* the level is gone either way */
-    }
+    (void)corm_rollback_at(db, site); /* the level is gone either way */
     db->err = keep;
     return rc;
 }

@@ -90,6 +90,60 @@ static const char *fix(const char *code, int line)
 }
 
 /* ------------------------------------------------------------ events */
+/* BEGIN / SAVEPOINT / COMMIT / ROLLBACK of the program's transactions
+** carry its file:line, like every other statement (not corm's own). */
+static corm_rc tx_ok(corm_db *d, void *ud)
+{
+    (void)d;
+    (void)ud;
+    return CORM_OK;
+}
+static corm_rc tx_fail(corm_db *d, void *ud)
+{
+    (void)d;
+    (void)ud;
+    return CORM_INVALID;
+}
+
+static void test_transaction_sites(void **state)
+{
+    (void)state;
+    corm_capture *c = corm_capture_begin(db, "tx");
+    int lines[8], n = 0;
+    lines[n++] = __LINE__ + 1;
+    assert_int_equal(corm_begin(db), CORM_OK);
+    lines[n++] = __LINE__ + 1;
+    assert_int_equal(corm_begin(db), CORM_OK);
+    lines[n++] = __LINE__ + 1;
+    (void)corm_rollback(db); /* ignored on purpose: no warning */
+    lines[n++] = __LINE__ + 1;
+    assert_int_equal(corm_commit(db), CORM_OK);
+    int ok = __LINE__ + 1;
+    assert_int_equal(corm_atomic(db, tx_ok, NULL), CORM_OK);
+    lines[n++] = ok;
+    lines[n++] = ok;
+    int fail = __LINE__ + 1;
+    assert_int_equal(corm_atomic(db, tx_fail, NULL), CORM_INVALID);
+    lines[n++] = fail;
+    lines[n++] = fail;
+    corm_capture_end(c);
+    static const char *const sql[] = {"BEGIN",
+                                      "SAVEPOINT corm_1",
+                                      "ROLLBACK TO SAVEPOINT corm_1; RELEASE SAVEPOINT corm_1",
+                                      "COMMIT",
+                                      "BEGIN",
+                                      "COMMIT",
+                                      "BEGIN",
+                                      "ROLLBACK"};
+    assert_int_equal(corm_capture_nevents(c), 8);
+    for (int i = 0; i < 8; i++) {
+        const corm_event *ev = corm_capture_event(c, (size_t)i);
+        assert_string_equal(ev->sql, sql[i]);
+        assert_string_equal(ev->origin, "transaction");
+        assert_site(ev->site, lines[i]);
+    }
+    corm_capture_free(c);
+}
 
 /* Events are borrowed: keep what the test reads after the callback. */
 static corm_value last_param;
@@ -1118,6 +1172,7 @@ int main(void)
         cmocka_unit_test(test_auto_mode),
         cmocka_unit_test(test_captures_nest),
         cmocka_unit_test(test_budget),
+        cmocka_unit_test(test_transaction_sites),
         cmocka_unit_test(test_check_message),
         cmocka_unit_test(test_json_log_and_metrics),
         cmocka_unit_test(test_callback_and_env),

@@ -419,6 +419,53 @@ static void test_errors(void **state)
     assert_int_equal(corm_eval(qs), CORM_INVALID);
     corm_qs_free(qs);
 
+    /* Django's rule: no filter, reordering or distinct after a slice (it
+    ** would silently mean WHERE ... LIMIT); filter first */
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        static const char *const after[] = {"corm_filter",      "corm_exclude",
+                                            "corm_filter_expr", "corm_exclude_expr",
+                                            "corm_order_by",    "corm_distinct"};
+        for (int i = 0; i < 6; i++) {
+            qs = corm_all(db, Book);
+            corm_order_by(qs, "id");
+            corm_slice(qs, 0, 3);
+            switch (i) {
+            case 0: corm_filter(qs, "pages__gt", corm_int(300)); break;
+            case 1: corm_exclude(qs, "pages__gt", corm_int(300)); break;
+            case 2: corm_filter_expr(qs, "pages__gt", corm_F(qs, "id")); break;
+            case 3: corm_exclude_expr(qs, "pages__gt", corm_F(qs, "id")); break;
+            case 4: corm_order_by(qs, "-pages"); break;
+            default: corm_distinct(qs); break;
+            }
+            assert_int_equal(corm_eval(qs), CORM_INVALID);
+            char msg[160];
+            snprintf(msg, sizeof msg,
+                     "%s after corm_slice: cannot %s a query once a slice has "
+                     "been taken",
+                     after[i],
+                     i < 4    ? "filter"
+                     : i == 4 ? "reorder"
+                              : "make distinct");
+            assert_string_equal(corm_qs_error(qs)->message, msg);
+            assert_non_null(strstr(corm_qs_error(qs)->hint, "before corm_slice"));
+            corm_qs_free(qs);
+        }
+        /* an offset alone is a slice too; a slice of a slice is fine */
+        qs = corm_all(db, Book);
+        corm_slice(qs, 2, -1);
+        corm_filter(qs, "pages__gt", corm_int(300));
+        assert_int_equal(corm_eval(qs), CORM_INVALID);
+        corm_qs_free(qs);
+    }
+    qs = corm_all(db, Book);
+    corm_filter(qs, "pages__gt", corm_int(300));
+    corm_order_by(qs, "id");
+    corm_slice(qs, 0, 3);
+    corm_slice(qs, 1, -1);
+    assert_ids(qs, "2,4");
+    corm_qs_free(qs);
+
     /* no query ran for any of the above */
     CORM_ASSERT_NUM_QUERIES(db, 0)
     {

@@ -373,6 +373,44 @@ static void test_raw(void **state)
     corm_qs_free(qs);
 }
 
+/* Django's %s placeholders: the same text runs on every backend. */
+static void test_raw_portable(void **state)
+{
+    (void)state;
+    corm_value p[] = {corm_int(900), corm_text("'; DROP TABLE book; --")};
+    const char *sql = "SELECT id, title, pages FROM book -- pages > %s\n"
+                      "WHERE pages > %s AND title <> %s AND title NOT LIKE '%zz%s' ORDER BY id";
+    corm_qs *qs = corm_raw(db, Book, sql, p, 2);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_ids(qs, "1,2,5"); }
+    assert_string_equal(((Book *)corm_qs_at(qs, 0))->title, "Les Miserables");
+    corm_qs_free(qs);
+
+    /* %% is a literal % (modulo), rows of any statement */
+    qs = corm_sql(db,
+                  "SELECT count(*) AS n, max(pages) %% 100 AS rest, '%s' AS lit FROM book "
+                  "WHERE author_id = %s",
+                  (corm_value[]){corm_int(2)}, 1);
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_int_equal(corm_row_int(qs, 0, "n"), 3);
+    assert_int_equal(corm_row_int(qs, 0, "rest"), 28);
+    assert_string_equal(corm_row_text(qs, 0, "lit"), "%s");
+    corm_qs_free(qs);
+
+    /* wrong count: the builder's error, before any query */
+    uint64_t before = corm_query_count(db);
+    qs = corm_sql(db, "SELECT id FROM book WHERE id = %s OR id = %s", (corm_value[]){corm_int(1)},
+                  1);
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    assert_string_equal(corm_qs_error(qs)->message,
+                        "raw SQL has 2 %s placeholders and 1 parameter");
+    corm_qs_free(qs);
+    qs = corm_sql(db, "SELECT pages % 7 FROM book WHERE id = %s", (corm_value[]){corm_int(1)}, 1);
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "write %% for a literal %"));
+    corm_qs_free(qs);
+    assert_int_equal(corm_query_count(db), before);
+}
+
 static void test_iterator(void **state)
 {
     (void)state;
@@ -451,6 +489,7 @@ int main(void)
         cmocka_unit_test(test_clone_keeps_shape),
         cmocka_unit_test(test_distinct_explain_sql),
         cmocka_unit_test(test_raw),
+        cmocka_unit_test(test_raw_portable),
         cmocka_unit_test(test_evaluation_semantics),
         cmocka_unit_test(test_iterator),
     };
