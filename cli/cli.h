@@ -14,6 +14,11 @@ int cli_demo(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 
+/* corm gen --migrations DIR (cmd_migrate.c): compile DIR's migrations into
+** s, checked against it; NULL after printing what is wrong.  Free the
+** returned chain after generating. */
+corm_migrations *cli_gen_migrations(corm_schema *s, const char *schema_path, const char *dir);
+
 /* Print err as "corm: file:line:col: message\nhint: ..." to stderr. */
 void cli_print_error(const corm_error *err);
 
