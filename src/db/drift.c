@@ -60,11 +60,11 @@ corm_rc corm__db_check_migrations(corm_db *db, corm_error *err)
     corm__buf_init(&exists);
     corm__buf_init(&hist);
     corm__buf_init(&want);
-    corm_rc rc = read_rows(db,
-                           pg ? "SELECT 1 WHERE to_regclass('" HISTORY "') IS NOT NULL"
-                              : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '" HISTORY
-                                "'",
-                           &exists, err);
+    corm_rc rc =
+        read_rows(db,
+                  pg ? "SELECT 1 WHERE to_regclass('" HISTORY "') IS NOT NULL"
+                     : "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '" HISTORY "'",
+                  &exists, err);
     if (rc == CORM_OK && exists.len)
         rc = read_rows(db, "SELECT \"name\" FROM \"" HISTORY "\" ORDER BY \"id\"", &hist, err);
     if (rc != CORM_OK) {
@@ -102,9 +102,10 @@ corm_rc corm__db_check_migrations(corm_db *db, corm_error *err)
                       "database at %.*s, this program expects %s: the database's migrations "
                       "are not this program's",
                       (int)n, at, expect);
-        corm__err_hint(err, "the database was migrated by another version of the program: run "
-                            "that version's `corm migrate --to %s`, or this program's newer "
-                            "build",
+        corm__err_hint(err,
+                       "the database was migrated by another version of the program: run "
+                       "that version's `corm migrate --to %s`, or this program's newer "
+                       "build",
                        expect);
     }
 done:

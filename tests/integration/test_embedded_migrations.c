@@ -79,8 +79,8 @@ static void test_open_refuses_drift_and_migrate_applies(void **state)
     corm_close(db);
     assert_null(corm_open(url, &shop_schema, &err));
     assert_int_equal(err.rc, CORM_SCHEMA);
-    assert_string_equal(err.message,
-                        "database at 0001_initial, this program expects " LAST ": run corm migrate");
+    assert_string_equal(err.message, "database at 0001_initial, this program expects " LAST
+                                     ": run corm migrate");
     assert_null(corm_open(url, &shop_schema, NULL)); /* err may be NULL */
 
     /* a database migrated by another (newer) program: refused, said so */
