@@ -11,6 +11,8 @@ int cli_makemigrations(int argc, char **argv);
 int cli_sqlmigrate(int argc, char **argv);
 int cli_showmigrations(int argc, char **argv);
 int cli_demo(int argc, char **argv);
+/* corm demo index (demo_index.c): the index workflow on a populated table. */
+int cli_demo_index(int argc, char **argv);
 int cli_report(int argc, char **argv);
 int cli_serve(int argc, char **argv);
 
