@@ -63,8 +63,8 @@ static int make(int v, char **names, char **texts, int *n)
     corm_error err;
     corm_migrations *ms = corm_migrations_from_texts((const char *const *)names,
                                                      (const char *const *)texts, *n, &err);
-    corm_schema *s = ms ? corm_schema_parse(schemas[v], strlen(schemas[v]), "shop.corm", &err)
-                        : NULL;
+    corm_schema *s =
+        ms ? corm_schema_parse(schemas[v], strlen(schemas[v]), "shop.corm", &err) : NULL;
     char *fn = NULL, *text = NULL;
     int rc = 1;
     if (s && corm_makemigrations(ms, s, NULL, 0, NULL, &fn, &text, &err) == CORM_OK && fn) {
@@ -83,8 +83,8 @@ static int make(int v, char **names, char **texts, int *n)
 static int migrate(corm_db *db, char **names, char **texts, int n)
 {
     corm_error err;
-    corm_migrations *ms = corm_migrations_from_texts((const char *const *)names,
-                                                     (const char *const *)texts, n, &err);
+    corm_migrations *ms =
+        corm_migrations_from_texts((const char *const *)names, (const char *const *)texts, n, &err);
     if (!ms) {
         cli_print_error(&err);
         return 1;
@@ -105,8 +105,9 @@ int cli_demo_index(int argc, char **argv)
             char *end;
             rows = strtol(argv[++i], &end, 10);
             if (*end || rows < 1 || rows > 10000000) {
-                fprintf(stderr, "corm demo index: --rows needs a number from 1 to 10000000, "
-                                "got '%s'\n",
+                fprintf(stderr,
+                        "corm demo index: --rows needs a number from 1 to 10000000, "
+                        "got '%s'\n",
                         argv[i]);
                 return 2;
             }
