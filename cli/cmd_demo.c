@@ -107,6 +107,7 @@ int cli_demo(int argc, char **argv)
     int64_t scale = 100;
     bool json = false;
     corm_nplusone mode = CORM_NPLUSONE_LOG;
+    if (argc > 1 && strcmp(argv[1], "index") == 0) return cli_demo_index(argc - 1, argv + 1);
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) url = argv[++i];
         else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {

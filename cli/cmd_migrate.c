@@ -281,3 +281,56 @@ int cli_showmigrations(int argc, char **argv)
     corm_migrations_free(ms);
     return code;
 }
+
+/* corm gen --migrations DIR: the chain of DIR, checked against schema s
+** (it must have no changes the migrations do not have), compiled into s
+** (migration_names/texts point into the returned chain: free it after
+** generating). */
+corm_migrations *cli_gen_migrations(corm_schema *s, const char *schema_path, const char *dir)
+{
+    corm_migrations *ms = load(dir);
+    if (!ms) return NULL;
+    int n = corm_migrations_count(ms);
+    if (n == 0) {
+        fprintf(stderr,
+                "corm gen: no migrations in %s/\n"
+                "hint: run corm makemigrations %s --dir %s first\n",
+                dir, schema_path, dir);
+        corm_migrations_free(ms);
+        return NULL;
+    }
+    char *fname = NULL, *text = NULL;
+    corm_error err;
+    if (corm_makemigrations(ms, s, NULL, 0, NULL, &fname, &text, &err) != CORM_OK) {
+        cli_print_error(&err);
+        corm_migrations_free(ms);
+        return NULL;
+    }
+    if (fname) {
+        fprintf(stderr,
+                "corm gen: %s has changes that no migration in %s/ has (%s would be written)\n"
+                "hint: run corm makemigrations %s --dir %s, review the file, then gen again\n",
+                schema_path, dir, fname, schema_path, dir);
+        corm_free_string(fname);
+        corm_free_string(text);
+        corm_migrations_free(ms);
+        return NULL;
+    }
+    static const char *names[1024], *texts[1024];
+    if (n > 1024) {
+        fprintf(stderr,
+                "corm gen: %s/ has %d migrations, more than 1024\n"
+                "hint: squash the oldest ones into a new initial migration\n",
+                dir, n);
+        corm_migrations_free(ms);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++) {
+        names[i] = corm_migrations_name(ms, i);
+        texts[i] = corm_migrations_text(ms, i);
+    }
+    s->migration_names = names;
+    s->migration_texts = texts;
+    s->nmigrations = n;
+    return ms;
+}

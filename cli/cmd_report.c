@@ -482,7 +482,8 @@ static bool is_select(const char *sql)
     return strncasecmp(sql, "SELECT", 6) == 0 && !strchr(sql, ';');
 }
 
-static int explain(report *r, const char *url, const corm_schema *schema, int top)
+static int explain(report *r, const char *url, const corm_schema *schema, const char *schema_path,
+                   int top)
 {
     corm_error err;
     corm_db *db = corm_open(url, schema, &err);
@@ -571,6 +572,12 @@ static int explain(report *r, const char *url, const corm_schema *schema, int to
     }
     if (!done) printf("  no SELECT statements in the log\n");
     else if (!nadvice) printf("  no table scan on a filtered or ordered column: nothing to add\n");
+    else /* the schema change becomes a migration (docs/migrations.md) */
+        printf("  then make the migration and apply it:\n"
+               "      corm makemigrations %s --dir migrations\n"
+               "      corm migrate %s --db %s --dir migrations\n",
+               schema_path ? schema_path : "SCHEMA.corm", schema_path ? schema_path : "SCHEMA.corm",
+               url);
     corm_close(db);
     return 0;
 }
@@ -676,7 +683,7 @@ int cli_report(int argc, char **argv)
             shown++;
         }
         if (!shown) printf("  none\n");
-        if (url) code = explain(&r, url, schema, top < 5 ? top : 5);
+        if (url) code = explain(&r, url, schema, schema_path, top < 5 ? top : 5);
         else
             printf("\n(index advice: run again with --db URL to EXPLAIN the slowest statements)\n");
     }

@@ -28,6 +28,8 @@ CORM_API void corm_migrations_free(corm_migrations *ms);
 CORM_API int corm_migrations_count(const corm_migrations *ms);
 /* The name of migration i (borrowed), NULL past the end. */
 CORM_API const char *corm_migrations_name(const corm_migrations *ms, int i);
+/* The text of migration i as read (borrowed), NULL past the end. */
+CORM_API const char *corm_migrations_text(const corm_migrations *ms, int i);
 
 /* makemigrations: the next migration from the chain's state to schema.
 ** renames: "Old:New" for a model, "Model.old:new" for a field (never
@@ -62,6 +64,20 @@ CORM_API corm_rc corm_showmigrations(corm_db *db, const corm_migrations *ms, cha
 /* CORM_OK when db's applied migrations are exactly those of ms; else
 ** CORM_SCHEMA with "database at 0003_x, this program expects 0004_y". */
 CORM_API corm_rc corm_migrations_check(corm_db *db, const corm_migrations *ms);
+
+/* Flags of corm_open_flags. */
+enum {
+    /* open a database whose applied migrations are not those compiled into
+    ** the schema (to migrate it with corm_migrate, or to inspect it) */
+    CORM_OPEN_NO_MIGRATION_CHECK = 1 << 0
+};
+/* corm_open with flags.  corm_open(url, schema, err) is corm_open_flags(url,
+** schema, 0, err): when schema has compiled migrations (`corm gen
+** --migrations DIR`) it refuses a database that does not have exactly
+** those applied, with CORM_SCHEMA "database at 0003_x, this program
+** expects 0004_y: run corm migrate". */
+CORM_API corm_db *corm_open_flags(const char *url, const corm_schema *schema, unsigned flags,
+                                  corm_error *err);
 
 #ifdef __cplusplus
 }

@@ -158,6 +158,14 @@ struct corm_schema {
     const char *const *m2m_tables; /* the join tables the schema makes */
     int nm2m;
     uint32_t hash; /* of the schema text: recorded by migrate */
+    /* The migrations compiled in by `corm gen --migrations DIR`
+    ** (docs/migrations.md), in order: names ("0002_add_book_isbn") and
+    ** file texts; 0 without.  With them corm_migrate(db) applies the
+    ** pending ones and corm_open refuses a database that is not at the
+    ** last one (corm_open_flags opts out). */
+    const char *const *migration_names;
+    const char *const *migration_texts;
+    int nmigrations;
 };
 
 /* The head of every generated struct.  Private: read through the API. */

@@ -11,6 +11,12 @@
 
 corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
 {
+    return corm_open_flags(url, schema, 0, err);
+}
+
+corm_db *corm_open_flags(const char *url, const corm_schema *schema, unsigned flags,
+                         corm_error *err)
+{
     corm__err_clear(err);
     const char *target = NULL;
     const corm__backend *be = corm__backend_for_url(url, &target, err);
@@ -51,6 +57,12 @@ corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
     db->blocks = corm__blockpool_new(); /* NULL: results use malloc alone */
     const char *verify = getenv("CORM_SQL_MEMO_VERIFY");
     db->sql_memo.verify = verify && strcmp(verify, "1") == 0;
+    corm_error none;
+    if (!(flags & CORM_OPEN_NO_MIGRATION_CHECK) &&
+        corm__db_check_migrations(db, err ? err : &none) != CORM_OK) {
+        corm_close(db);
+        return NULL;
+    }
     return db;
 }
 

@@ -64,6 +64,12 @@ struct corm_db {
 ** clear that db's error with corm__db_enter.  Getters that cannot fail
 ** (corm_db_error, corm_db_vendor, ...) leave it.
 */
+/* corm_open's check (drift.c): CORM_OK when db's schema has no compiled
+** migrations or the database has exactly those applied; else CORM_SCHEMA
+** in err ("database at 0003_x, this program expects 0004_y: run corm
+** migrate"). */
+corm_rc corm__db_check_migrations(corm_db *db, corm_error *err);
+
 #define CORM__DB_ENTER(db, if_null) \
     do {                            \
         if (!(db)) return if_null;  \

@@ -456,6 +456,56 @@ static void source_model(gen *g, const gmodel *gm)
     put(g, "\n};\n\n");
 }
 
+/* The longest string literal emitted: C11 compilers need accept only 4095
+** characters (-pedantic warns past it); a longer migration text is a char
+** array of byte values. */
+#define LITERAL_MAX 4000
+
+/* The migrations compiled in (corm gen --migrations): one text each, then
+** the name and text tables. */
+static void source_migrations(gen *g)
+{
+    const corm_schema *s = g->s;
+    if (s->nmigrations <= 0) return;
+    put(g, "/* The migrations, compiled in by `corm gen --migrations` (corm_migrate). */\n");
+    for (int i = 0; i < s->nmigrations; i++) {
+        const char *t = s->migration_texts[i];
+        if (strlen(t) < LITERAL_MAX) {
+            putf(g, "static const char corm__migration_%d[] =", i);
+            /* one literal a line of the file: readable, diff-friendly */
+            for (const char *p = t; *p;) {
+                const char *e = strchr(p, '\n');
+                size_t n = e ? (size_t)(e - p) + 1 : strlen(p);
+                char *line = corm__arena_strndup(&g->arena, p, n);
+                if (!line) {
+                    g->oom = true;
+                    return;
+                }
+                put(g, "\n    ");
+                put_cstr(g, line);
+                p += n;
+            }
+            if (!*t) put(g, " \"\"");
+            put(g, ";\n");
+        } else {
+            putf(g, "static const char corm__migration_%d[] = {", i);
+            size_t n = strlen(t);
+            for (size_t k = 0; k <= n; k++)
+                putf(g, "%s%d,", k % 16 ? " " : "\n    ", (int)(unsigned char)t[k]);
+            put(g, "\n};\n");
+        }
+    }
+    put(g, "static const char *const corm__migration_names[] = {");
+    for (int i = 0; i < s->nmigrations; i++) {
+        put(g, "\n    ");
+        put_cstr(g, s->migration_names[i]);
+        put(g, ",");
+    }
+    put(g, "\n};\nstatic const char *const corm__migration_texts[] = {");
+    for (int i = 0; i < s->nmigrations; i++) putf(g, "\n    corm__migration_%d,", i);
+    put(g, "\n};\n\n");
+}
+
 void corm__gen_source(const corm_schema *s, corm_buf *out)
 {
     gen g;
@@ -481,12 +531,19 @@ void corm__gen_source(const corm_schema *s, corm_buf *out)
         }
         put(&g, "};\n\n");
     }
+    source_migrations(&g);
     putf(&g, "const corm_schema %s_schema = {\n    .name = ", s->name);
     put_cstr(&g, s->name);
     putf(&g, ",\n    .models = corm__models,\n    .nmodels = %d,\n", s->nmodels);
     putf(&g, "    .m2m_tables = %s,\n    .nm2m = %d,\n", s->nm2m ? "corm__m2m_tables" : "NULL",
          s->nm2m);
-    putf(&g, "    .hash = 0x%08lxu\n};\n", (unsigned long)s->hash);
+    putf(&g, "    .hash = 0x%08lxu", (unsigned long)s->hash);
+    if (s->nmigrations > 0)
+        putf(&g,
+             ",\n    .migration_names = corm__migration_names,\n"
+             "    .migration_texts = corm__migration_texts,\n    .nmigrations = %d",
+             s->nmigrations);
+    put(&g, "\n};\n");
     if (g.oom) out->oom = true;
     gen_free(&g);
 }

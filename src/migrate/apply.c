@@ -15,6 +15,10 @@
 ** transactional DDL): no table, no index, no history table, no row.  The
 ** error left on db names the statement that failed and its position.
 **
+** A schema compiled with its migrations (corm gen --migrations) is
+** migrated by its chain instead: the pending migrations are applied
+** (src/migrate/run.c), as `corm migrate` would.
+**
 ** Every statement goes through corm__db_run with origin "migrate", so it is
 ** counted and seen by the query log like any other.
 */
@@ -84,6 +88,18 @@ static int already_applied(corm_db *db, const char *select_sql)
     return rc != CORM_OK ? -1 : row ? 1 : 0;
 }
 
+/* A schema compiled with its migrations (`corm gen --migrations DIR`):
+** apply the pending ones, as corm_migrate_to(db, chain, NULL, 0). */
+static corm_rc migrate_compiled(corm_db *db, const corm_schema *s)
+{
+    corm_migrations *ms = corm_migrations_from_texts(s->migration_names, s->migration_texts,
+                                                     s->nmigrations, &db->err);
+    if (!ms) return db->err.rc ? db->err.rc : CORM_NOMEM;
+    corm_rc rc = corm_migrate_to(db, ms, NULL, 0);
+    corm_migrations_free(ms);
+    return rc;
+}
+
 corm_rc corm_migrate(corm_db *db)
 {
     CORM__DB_ENTER(db, CORM_MISUSE);
@@ -93,6 +109,7 @@ corm_rc corm_migrate(corm_db *db)
         corm__err_hint(&db->err, "pass the schema to corm_open (e.g. &bookstore_schema)");
         return CORM_MISUSE;
     }
+    if (s->nmigrations > 0) return migrate_compiled(db, s);
     const corm__dialect *d = db->dialect;
     if (CORM_NEVER(!d)) {
         corm__err_set(&db->err, CORM_MISUSE, "corm_migrate: no SQL dialect for %s", db->be->vendor);

@@ -103,7 +103,8 @@ corm_rc corm__mfile_parse(corm_migrations *ms, const char *text, const char *pat
     memset(m, 0, sizeof *m);
     m->name = corm__arena_strdup(a, name);
     m->path = path ? corm__arena_strdup(a, path) : NULL;
-    if (!m->name || (path && !m->path)) return nomem(err);
+    m->text = corm__arena_strdup(a, text);
+    if (!m->name || !m->text || (path && !m->path)) return nomem(err);
     const char *where = path ? path : name;
     int capops = 0, caplines = 0;
     corm__op *op = NULL;
@@ -253,6 +254,11 @@ int corm_migrations_count(const corm_migrations *ms) { return ms ? ms->nmigs : 0
 const char *corm_migrations_name(const corm_migrations *ms, int i)
 {
     return ms && i >= 0 && i < ms->nmigs ? ms->migs[i].name : NULL;
+}
+
+const char *corm_migrations_text(const corm_migrations *ms, int i)
+{
+    return ms && i >= 0 && i < ms->nmigs ? ms->migs[i].text : NULL;
 }
 
 /* Each migration depends on the one before; names are unique. */

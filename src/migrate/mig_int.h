@@ -52,6 +52,7 @@ typedef struct corm__migration {
     const char *name;    /* "0002_add_book_isbn" */
     const char *depends; /* previous migration, NULL for the first */
     const char *path;    /* the file, NULL when embedded */
+    const char *text;    /* the file's text, as read */
     corm__op *ops;
     int nops;
     const char *lock_timeout, *statement_timeout; /* PostgreSQL, or NULL */

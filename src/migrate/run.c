@@ -30,12 +30,24 @@ static bool sqlite(const corm_db *db) { return strcmp(db->dialect->vendor, "sqli
 
 /* ------------------------------------------------------------ history */
 
+static void roll_back(corm_db *db);
+
+/* CREATE TABLE IF NOT EXISTS for the history.  On PostgreSQL two sessions
+** running it at once can both try to create the table (unique violation
+** on pg_type), so it runs under the migrator's advisory lock there. */
 static corm_rc history_table(corm_db *db)
 {
     corm__ddl h;
     corm__ddl_init(&h);
     corm_rc rc = corm__ddl_history_table(db->dialect, &h, &db->err);
+    bool locked = rc == CORM_OK && !sqlite(db);
+    if (locked) {
+        rc = run(db, "BEGIN");
+        if (rc == CORM_OK) rc = run(db, "SELECT pg_advisory_xact_lock(" PG_LOCK_KEY ")");
+    }
     if (rc == CORM_OK) rc = run(db, corm__ddl_at(&h, 0));
+    if (locked && rc == CORM_OK) rc = run(db, "COMMIT");
+    if (locked && rc != CORM_OK) roll_back(db);
     corm__ddl_free(&h);
     return rc;
 }
@@ -379,12 +391,14 @@ static corm_rc step(corm_db *db, const corm_migrations *ms, int i, bool backward
     return rc;
 }
 
-static corm_rc check_db(corm_db *db, const corm_migrations *ms)
+/* The checks every public call of this file makes after CORM__DB_ENTER
+** (which cleared db's error): what is wrong goes on db. */
+static corm_rc check_db(corm_db *db, const char *fn, const corm_migrations *ms)
 {
-    if (!db) return CORM_MISUSE;
-    corm__err_clear(&db->err);
     if (!ms) {
-        corm__err_set(&db->err, CORM_MISUSE, "no migrations given");
+        corm__err_set(&db->err, CORM_MISUSE, "%s: no migrations given", fn);
+        corm__err_hint(&db->err, "load them first: corm_migrations_load(dir, &err) or "
+                                 "corm_migrations_from_texts");
         return CORM_MISUSE;
     }
     if (db->tx_depth > 0 || db->be->in_transaction(db->conn)) {
@@ -429,7 +443,8 @@ static corm_rc unknown_name(corm_db *db, const corm_migrations *ms, const char *
 
 corm_rc corm_migrate_to(corm_db *db, const corm_migrations *ms, const char *target, unsigned flags)
 {
-    corm_rc rc = check_db(db, ms);
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    corm_rc rc = check_db(db, "corm_migrate_to", ms);
     if (rc != CORM_OK) return rc;
     int want = ms->nmigs;
     if (target && strcmp(target, "zero") == 0) want = 0;
@@ -448,8 +463,16 @@ corm_rc corm_migrate_to(corm_db *db, const corm_migrations *ms, const char *targ
 corm_rc corm_sqlmigrate(corm_db *db, const corm_migrations *ms, const char *name, bool backwards,
                         char **out)
 {
-    *out = NULL;
-    corm_rc rc = check_db(db, ms);
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    if (out) *out = NULL;
+    corm_rc rc = check_db(db, "corm_sqlmigrate", ms);
+    if (rc == CORM_OK && (!name || !out)) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_sqlmigrate: %s is NULL",
+                      !name ? "the migration's name" : "the output pointer");
+        corm__err_hint(&db->err, "pass a migration's name (\"0002\" or \"0002_x\") and a "
+                                 "char ** for the SQL");
+        rc = CORM_MISUSE;
+    }
     if (rc != CORM_OK) return rc;
     int i = index_of(ms, name);
     if (i < 0) return unknown_name(db, ms, name);
@@ -489,8 +512,15 @@ corm_rc corm_sqlmigrate(corm_db *db, const corm_migrations *ms, const char *name
 
 corm_rc corm_showmigrations(corm_db *db, const corm_migrations *ms, char **out)
 {
-    *out = NULL;
-    corm_rc rc = check_db(db, ms);
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    if (out) *out = NULL;
+    corm_rc rc = check_db(db, "corm_showmigrations", ms);
+    if (rc == CORM_OK && !out) {
+        corm__err_set(&db->err, CORM_MISUSE, "corm_showmigrations: the output pointer is NULL");
+        corm__err_hint(&db->err, "pass a char ** for the listing (free it with "
+                                 "corm_free_string)");
+        rc = CORM_MISUSE;
+    }
     if (rc != CORM_OK) return rc;
     int have = current(db, ms);
     if (have < 0) return db->err.rc ? db->err.rc : CORM_DB;
@@ -509,12 +539,14 @@ corm_rc corm_showmigrations(corm_db *db, const corm_migrations *ms, char **out)
 
 corm_rc corm_migrations_check(corm_db *db, const corm_migrations *ms)
 {
-    corm_rc rc = check_db(db, ms);
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    corm_rc rc = check_db(db, "corm_migrations_check", ms);
     if (rc != CORM_OK) return rc;
     int have = current(db, ms);
     if (have < 0) return db->err.rc ? db->err.rc : CORM_DB;
     if (have == ms->nmigs) return CORM_OK;
-    corm__err_set(&db->err, CORM_SCHEMA, "database at %s, this program expects %s",
+    corm__err_set(&db->err, CORM_SCHEMA,
+                  "database at %s, this program expects %s: run corm migrate",
                   have ? ms->migs[have - 1].name : "zero (no migrations applied)",
                   ms->migs[ms->nmigs - 1].name);
     corm__err_hint(&db->err,

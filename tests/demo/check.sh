@@ -36,3 +36,5 @@ fi
 echo "demo: $(printf '%s\n' "$got" | wc -l) scenario variants match"
 # and auto mode's contract (docs/nplusone.md), on the same database
 "$here/check-auto.sh" "$corm" "${args[@]}"
+# and the index workflow (corm demo index), in a database of its own
+"$here/check-index.sh" "$corm" "$db"

@@ -12,6 +12,8 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static const char *const versions[] = {
     /* 1 */
@@ -308,12 +310,113 @@ static void test_failure_rolls_back_whole(void **state)
     test_db_close(NULL);
 }
 
+/* Two processes migrating the same database at once serialise: both
+** succeed, every migration is applied once and recorded once. */
+static void test_concurrent_migrate_serialises(void **state)
+{
+    (void)state;
+    static const char *const n[] = {"0001_initial", "0002_pages", "0003_idx"};
+    static const char *const t[] = {
+        "create_model Book\n    title: char(200)\n",
+        "depends 0001_initial\n\nadd_field Book\n    pages: integer default=0\n",
+        "depends 0002_pages\n\nadd_index Book\n    index book_pages_idx (pages)\n"};
+    for (int round = 0; round < 3; round++) {
+        char url[1024];
+        snprintf(url, sizeof url, "%s", test_db_fresh_url());
+        pid_t pids[2];
+        for (int k = 0; k < 2; k++) {
+            pids[k] = fork();
+            assert_true(pids[k] >= 0);
+            if (pids[k] == 0) {
+                corm_error err;
+                corm_migrations *ms = corm_migrations_from_texts(n, t, 3, &err);
+                corm_db *db = ms ? corm_open(url, NULL, &err) : NULL;
+                int code = 3;
+                if (db) {
+                    code = corm_migrate_to(db, ms, NULL, 0) == CORM_OK ? 0 : 1;
+                    if (code) fprintf(stderr, "child: %s\n", corm_db_error(db)->message);
+                } else {
+                    fprintf(stderr, "child: %s\n", err.message);
+                }
+                corm_close(db);
+                corm_migrations_free(ms);
+                _exit(code);
+            }
+        }
+        for (int k = 0; k < 2; k++) {
+            int st = 0;
+            assert_int_equal(waitpid(pids[k], &st, 0), pids[k]);
+            assert_true(WIFEXITED(st));
+            assert_int_equal(WEXITSTATUS(st), 0);
+        }
+        corm_db *db = open_url(url);
+        assert_string_equal(rows(db, "SELECT name FROM corm_migrations ORDER BY id"),
+                            "0001_initial;0002_pages;0003_idx");
+        run_ok(db, "INSERT INTO book (title, pages) VALUES ('a', 1)");
+        corm_close(db);
+    }
+    test_db_close(NULL);
+}
+
+/* The error model of the migration calls (include/corm.h): a NULL db is
+** CORM_MISUSE; each call clears the db's error on entry; misuse names
+** the argument. */
+static void test_error_model(void **state)
+{
+    (void)state;
+    static const char *const n[] = {"0001_initial"};
+    static const char *const t[] = {"create_model Book\n    title: char(200)\n"};
+    corm_error err;
+    corm_migrations *ms = corm_migrations_from_texts(n, t, 1, &err);
+    assert_non_null(ms);
+    char *out = NULL;
+    assert_int_equal(corm_migrate_to(NULL, ms, NULL, 0), CORM_MISUSE);
+    assert_int_equal(corm_sqlmigrate(NULL, ms, "0001", false, &out), CORM_MISUSE);
+    assert_int_equal(corm_showmigrations(NULL, ms, &out), CORM_MISUSE);
+    assert_int_equal(corm_migrations_check(NULL, ms), CORM_MISUSE);
+    assert_null(out);
+
+    corm_db *db = open_url(test_db_fresh_url());
+    assert_int_equal(corm_migrate_to(db, NULL, NULL, 0), CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->message, "corm_migrate_to: no migrations given"));
+    assert_int_equal(corm_sqlmigrate(db, ms, NULL, false, &out), CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->message, "the migration's name is NULL"));
+    assert_int_equal(corm_showmigrations(db, ms, NULL), CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->message, "the output pointer is NULL"));
+    assert_int_equal(corm_sqlmigrate(db, ms, "0009", false, &out), CORM_NOTFOUND);
+    assert_string_equal(corm_db_error(db)->message, "no migration named 0009");
+    assert_non_null(strstr(corm_db_error(db)->hint, "0001_initial"));
+    /* the next call clears it */
+    assert_int_equal(corm_showmigrations(db, ms, &out), CORM_OK);
+    assert_int_equal(corm_db_error(db)->rc, CORM_OK);
+    assert_string_equal(corm_db_error(db)->message, "");
+    corm_free_string(out);
+    assert_int_equal(corm_migrations_check(db, ms), CORM_SCHEMA);
+    assert_string_equal(corm_db_error(db)->message,
+                        "database at zero (no migrations applied), this program expects "
+                        "0001_initial: run corm migrate");
+    migrate_ok(db, ms, NULL, 0);
+    assert_int_equal(corm_db_error(db)->rc, CORM_OK);
+    assert_int_equal(corm_migrations_check(db, ms), CORM_OK);
+    assert_int_equal(corm_db_error(db)->rc, CORM_OK);
+    /* inside a transaction: refused, said why */
+    assert_int_equal(corm_begin(db), CORM_OK);
+    assert_int_equal(corm_migrate_to(db, ms, "zero", 0), CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->hint, "commit or roll back first"));
+    assert_int_equal(corm_rollback(db), CORM_OK);
+    corm_close(db);
+    corm_migrations_free(ms);
+    test_db_close(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_chain_forward_and_back),
         cmocka_unit_test(test_legacy_database_is_0001),
         cmocka_unit_test(test_failure_rolls_back_whole),
+        cmocka_unit_test(test_concurrent_migrate_serialises),
+        cmocka_unit_test(test_error_model),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

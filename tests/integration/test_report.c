@@ -137,6 +137,14 @@ static void test_live_log_with_explain(void **state)
         assert_non_null(
             strstr(out, "    plan: SCAN T0\n    book is scanned, filtered on pages\n"
                         "      add to model Book in the schema:  pages: integer db_index\n"));
+        /* and how the schema change reaches the database */
+        char mig[1400];
+        snprintf(mig, sizeof mig,
+                 "  then make the migration and apply it:\n"
+                 "      corm makemigrations examples/bookstore.corm --dir migrations\n"
+                 "      corm migrate examples/bookstore.corm --db %s --dir migrations\n",
+                 test_db_url());
+        assert_non_null(strstr(out, mig));
         /* the filter on the primary key needs nothing */
         assert_null(strstr(out, "filtered on id"));
     }

@@ -341,6 +341,67 @@ static const char *const bookstore_calls =
     "    (void)BOOK_F_TITLE; (void)BOOK_REL_GENRES; (void)ORDER_ITEM_REL_PRODUCT;\n"
     "}\n";
 
+/* Migrations compiled in (corm gen --migrations): a short text as
+** literals, one a line; a long one (past C's 4095-character literal) as a
+** byte array; both compile with -pedantic and read back byte for byte. */
+static void test_migrations_compiled_in(void **state)
+{
+    (void)state;
+    corm_schema *s = load(BOOKSTORE);
+    static char big[6000];
+    for (size_t i = 0; i + 1 < sizeof big; i++) big[i] = (char)(i % 60 == 59 ? '\n' : 'a' + i % 26);
+    big[sizeof big - 1] = '\0';
+    const char *names[] = {"0001_initial", "0002_big"};
+    const char *texts[] = {"create_model X\n    t: char(1) default='*/ \"?\"'\n", big};
+    s->migration_names = names;
+    s->migration_texts = texts;
+    s->nmigrations = 2;
+    corm_buf c;
+    corm__buf_init(&c);
+    corm__gen_source(s, &c);
+    const char *t = corm__buf_cstr(&c);
+    has(t, "static const char corm__migration_0[] =\n    \"create_model X\\012\"\n");
+    has(t, "static const char corm__migration_1[] = {\n    97, 98, 99,");
+    has(t, "    .migration_names = corm__migration_names,\n"
+           "    .migration_texts = corm__migration_texts,\n    .nmigrations = 2\n};\n");
+    corm__buf_free(&c);
+
+    corm_error err;
+    char dir[400], path[600], cmd[4000];
+    snprintf(dir, sizeof dir, "%s/migs", tmpdir);
+    assert_int_equal(corm__gen(s, dir, &err), CORM_OK);
+    snprintf(path, sizeof path, "%s/main.c", dir);
+    FILE *f = fopen(path, "w");
+    assert_non_null(f);
+    fputs("#include \"bookstore.h\"\n#include <stdio.h>\n"
+          "int main(void)\n{\n"
+          "    for (int i = 0; i < bookstore_schema.nmigrations; i++)\n"
+          "        printf(\"%s\\n%s\", bookstore_schema.migration_names[i],\n"
+          "               bookstore_schema.migration_texts[i]);\n"
+          "    return 0;\n}\n",
+          f);
+    fclose(f);
+    snprintf(cmd, sizeof cmd,
+             "cc " CFLAGS " -Iinclude -I'%s' '%s/bookstore.c' '%s/main.c' -o '%s/prog' "
+             "2>'%s/cc.log' && '%s/prog' > '%s/out.txt'",
+             dir, dir, dir, dir, dir, dir, dir);
+    if (system(cmd) != 0) {
+        snprintf(path, sizeof path, "%s/cc.log", dir);
+        char *log = read_all(path);
+        fail_msg("compiling generated migrations failed:\n%s", log ? log : "");
+    }
+    snprintf(path, sizeof path, "%s/out.txt", dir);
+    char *got = read_all(path);
+    assert_non_null(got);
+    char *want = malloc(strlen(big) + 200);
+    sprintf(want, "0001_initial\n%s0002_big\n%s", texts[0], big);
+    assert_string_equal(got, want);
+    free(got);
+    free(want);
+    s->nmigrations = 0;
+    corm_schema_free(s);
+}
+
 static void test_compile_bookstore(void **state)
 {
     (void)state;
@@ -374,9 +435,13 @@ static void test_compile_valid_goldens(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_bookstore_header),  cmocka_unit_test(test_bookstore_source),
-        cmocka_unit_test(test_escaping),          cmocka_unit_test(test_files),
-        cmocka_unit_test(test_compile_bookstore), cmocka_unit_test(test_compile_valid_goldens),
+        cmocka_unit_test(test_bookstore_header),
+        cmocka_unit_test(test_bookstore_source),
+        cmocka_unit_test(test_escaping),
+        cmocka_unit_test(test_files),
+        cmocka_unit_test(test_compile_bookstore),
+        cmocka_unit_test(test_compile_valid_goldens),
+        cmocka_unit_test(test_migrations_compiled_in),
     };
     return cmocka_run_group_tests_name("gen", tests, setup, teardown);
 }
