@@ -917,5 +917,7 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 #include <corm/migrate.h>
 /* Request scopes, the recorder, the debug panel, /metrics (docs/inspect.md). */
 #include <corm/inspect.h>
+/* Django's low-level cache: local LRU and Redis backends (docs/cache.md). */
+#include <corm/cache.h>
 
 #endif
