@@ -919,5 +919,7 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 #include <corm/inspect.h>
 /* Django's low-level cache: local LRU and Redis backends (docs/cache.md). */
 #include <corm/cache.h>
+/* Paginator and keyset pages (docs/pagination.md). */
+#include <corm/paginate.h>
 
 #endif

@@ -71,26 +71,29 @@ CORM_API const char *corm_cache_backend(const corm_cache *c);
 ** CORM_INVALID. */
 
 /* CORM_OK with *out filled (free it), CORM_NOTFOUND on a miss (out zeroed). */
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_get(corm_cache *c, const char *key, corm_cache_value *out,
-                                                 corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_get(corm_cache *c, const char *key,
+                                                 corm_cache_value *out, corm_error *err);
 CORM_API CORM_WARN_UNUSED corm_rc corm_cache_get_v(corm_cache *c, const char *key, int version,
                                                    corm_cache_value *out, corm_error *err);
 CORM_API void corm_cache_value_free(corm_cache_value *v);
 /* Stores len bytes of data under key for timeout_ms. */
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_set(corm_cache *c, const char *key, const void *data, size_t len,
-                                                 int64_t timeout_ms, corm_error *err);
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_set_v(corm_cache *c, const char *key, int version, const void *data,
-                                                   size_t len, int64_t timeout_ms, corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_set(corm_cache *c, const char *key, const void *data,
+                                                 size_t len, int64_t timeout_ms, corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_set_v(corm_cache *c, const char *key, int version,
+                                                   const void *data, size_t len, int64_t timeout_ms,
+                                                   corm_error *err);
 /* Stores only when key is absent (atomically): *added says whether it did. */
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_add(corm_cache *c, const char *key, const void *data, size_t len,
-                                                 int64_t timeout_ms, bool *added, corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_add(corm_cache *c, const char *key, const void *data,
+                                                 size_t len, int64_t timeout_ms, bool *added,
+                                                 corm_error *err);
 /* CORM_OK when key was there, CORM_NOTFOUND when it was not. */
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_delete(corm_cache *c, const char *key, corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_delete(corm_cache *c, const char *key,
+                                                    corm_error *err);
 CORM_API CORM_WARN_UNUSED corm_rc corm_cache_delete_v(corm_cache *c, const char *key, int version,
                                                       corm_error *err);
 /* A new timeout for an existing key: CORM_OK, or CORM_NOTFOUND. */
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_touch(corm_cache *c, const char *key, int64_t timeout_ms,
-                                                   corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_touch(corm_cache *c, const char *key,
+                                                   int64_t timeout_ms, corm_error *err);
 /* Whether key is present (a read: false when the cache is down). */
 CORM_API bool corm_cache_has_key(corm_cache *c, const char *key, corm_error *err);
 
@@ -99,32 +102,34 @@ CORM_API bool corm_cache_has_key(corm_cache *c, const char *key, corm_error *err
 ** a make that fails (not CORM_OK) is returned and nothing is stored.  When
 ** the cache is down, make's value is returned (reads never break). */
 typedef corm_rc (*corm_cache_make_fn)(void *ud, const void **data, size_t *len);
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_get_or_set(corm_cache *c, const char *key, corm_cache_make_fn make,
-                                                        void *ud, int64_t timeout_ms, corm_cache_value *out,
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_get_or_set(corm_cache *c, const char *key,
+                                                        corm_cache_make_fn make, void *ud,
+                                                        int64_t timeout_ms, corm_cache_value *out,
                                                         corm_error *err);
 
 /* Adds delta to the integer (decimal text) under key, atomically, keeping
 ** its timeout; *out (may be NULL) gets the new value.  A missing key is
 ** CORM_NOTFOUND (Django raises ValueError), a value that is not an integer
 ** CORM_TYPE. */
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_incr(corm_cache *c, const char *key, int64_t delta, int64_t *out,
-                                                  corm_error *err);
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_decr(corm_cache *c, const char *key, int64_t delta, int64_t *out,
-                                                  corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_incr(corm_cache *c, const char *key, int64_t delta,
+                                                  int64_t *out, corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_decr(corm_cache *c, const char *key, int64_t delta,
+                                                  int64_t *out, corm_error *err);
 /* Moves key from version to version + delta (Django's incr_version);
 ** CORM_NOTFOUND when it is absent. */
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_incr_version(corm_cache *c, const char *key, int version,
-                                                          int delta, corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_incr_version(corm_cache *c, const char *key,
+                                                          int version, int delta, corm_error *err);
 
 /* out[i] for keys[i]: data NULL on a miss.  Free each with
 ** corm_cache_value_free.  A cache that is down gives misses (as get). */
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_get_many(corm_cache *c, const char *const *keys, size_t n,
-                                                      corm_cache_value *out, corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_get_many(corm_cache *c, const char *const *keys,
+                                                      size_t n, corm_cache_value *out,
+                                                      corm_error *err);
 CORM_API CORM_WARN_UNUSED corm_rc corm_cache_set_many(corm_cache *c, const char *const *keys,
                                                       const corm_cache_value *values, size_t n,
                                                       int64_t timeout_ms, corm_error *err);
-CORM_API CORM_WARN_UNUSED corm_rc corm_cache_delete_many(corm_cache *c, const char *const *keys, size_t n,
-                                                         corm_error *err);
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_delete_many(corm_cache *c, const char *const *keys,
+                                                         size_t n, corm_error *err);
 /* Removes every key of the cache - on Redis, of its database (FLUSHDB), as
 ** Django's clear() does, whatever the prefix. */
 CORM_API CORM_WARN_UNUSED corm_rc corm_cache_clear(corm_cache *c, corm_error *err);

@@ -57,10 +57,12 @@ corm_cache *corm_cache_open(const corm_cache_config *cfg, corm_error *err)
     corm_cache_config none = {0};
     if (!cfg) cfg = &none;
     const char *url = cfg->url ? cfg->url : "local:";
-    if (cfg->version < 0 || (cfg->default_timeout_ms < 0 && cfg->default_timeout_ms != CORM_CACHE_FOREVER)) {
-        corm__err_set(err, CORM_MISUSE, "corm_cache_open: %s", cfg->version < 0 ? "version must not be negative"
-                                                                 : "default_timeout_ms must be > 0, 0 (300000) or "
-                                                                   "CORM_CACHE_FOREVER");
+    if (cfg->version < 0 ||
+        (cfg->default_timeout_ms < 0 && cfg->default_timeout_ms != CORM_CACHE_FOREVER)) {
+        corm__err_set(err, CORM_MISUSE, "corm_cache_open: %s",
+                      cfg->version < 0 ? "version must not be negative"
+                                       : "default_timeout_ms must be > 0, 0 (300000) or "
+                                         "CORM_CACHE_FOREVER");
         return NULL;
     }
     corm_cache *c = corm__calloc(1, sizeof *c);
@@ -76,11 +78,14 @@ corm_cache *corm_cache_open(const corm_cache_config *cfg, corm_error *err)
     if (strcmp(url, "local:") == 0 || strcmp(url, "local") == 0) {
         c->be = corm__cache_local_open(cfg->max_bytes ? cfg->max_bytes : (size_t)64 << 20, err);
     } else if (strncmp(url, "redis://", 8) == 0 || strncmp(url, "unix:", 5) == 0) {
-        c->be = corm__cache_redis_open(url, cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 1000,
-                                       cfg->command_timeout_ms > 0 ? cfg->command_timeout_ms : 1000, err);
+        c->be = corm__cache_redis_open(
+            url, cfg->connect_timeout_ms > 0 ? cfg->connect_timeout_ms : 1000,
+            cfg->command_timeout_ms > 0 ? cfg->command_timeout_ms : 1000, err);
     } else {
         corm__err_set(err, CORM_INVALID, "unknown cache url '%s'", url);
-        corm__err_hint(err, "use local:, redis://[:password@]host[:port][/db] or unix:/path/redis.sock[?db=N]");
+        corm__err_hint(
+            err,
+            "use local:, redis://[:password@]host[:port][/db] or unix:/path/redis.sock[?db=N]");
     }
     if (!c->be || !c->prefix || pthread_mutex_init(&c->mu, NULL) != 0) {
         if (c->be) c->be->close(c->be);
@@ -112,16 +117,22 @@ void corm_cache_value_free(corm_cache_value *v)
 }
 
 /* "prefix:version:key" into buf; false with e filled for a bad key. */
-static bool make_key(corm_cache *c, const char *key, int version, char *buf, size_t size, corm_error *e)
+static bool make_key(corm_cache *c, const char *key, int version, char *buf, size_t size,
+                     corm_error *e)
 {
     size_t n = key ? strlen(key) : 0;
-    const char *bad = !key ? "is NULL" : n == 0 ? "is empty" : n > KEY_MAX ? "is longer than 250 bytes" : NULL;
+    const char *bad = !key          ? "is NULL"
+                      : n == 0      ? "is empty"
+                      : n > KEY_MAX ? "is longer than 250 bytes"
+                                    : NULL;
     for (size_t i = 0; !bad && i < n; i++)
-        if ((unsigned char)key[i] <= ' ' || key[i] == 0x7f) bad = "contains a space or a control character";
+        if ((unsigned char)key[i] <= ' ' || key[i] == 0x7f)
+            bad = "contains a space or a control character";
     if (bad) {
         corm__err_set(e, key ? CORM_INVALID : CORM_MISUSE, "cache key '%.60s%s' %s", key ? key : "",
                       n > 60 ? "..." : "", bad);
-        corm__err_hint(e, "keys are 1 to 250 bytes without spaces or control characters (hash longer ones)");
+        corm__err_hint(
+            e, "keys are 1 to 250 bytes without spaces or control characters (hash longer ones)");
         return false;
     }
     if (version < 0) {
@@ -158,7 +169,10 @@ static void failed(corm_cache *c, const corm_error *e)
     }
 }
 
-static bool is_failure(corm_rc rc) { return rc != CORM_OK && rc != CORM_NOTFOUND && rc != CORM_MULTIPLE; }
+static bool is_failure(corm_rc rc)
+{
+    return rc != CORM_OK && rc != CORM_NOTFOUND && rc != CORM_MULTIPLE;
+}
 
 /* Everything below: lock, make the key, call, count, unlock. */
 #define KEYBUF (KEY_MAX + 512)
@@ -176,7 +190,8 @@ static corm_rc get_locked(corm_cache *c, const char *k, corm_cache_value *out, c
     return CORM_NOTFOUND; /* a read never breaks: a failure is a miss */
 }
 
-corm_rc corm_cache_get_v(corm_cache *c, const char *key, int version, corm_cache_value *out, corm_error *err)
+corm_rc corm_cache_get_v(corm_cache *c, const char *key, int version, corm_cache_value *out,
+                         corm_error *err)
 {
     corm_error e;
     corm__err_clear(&e);
@@ -208,14 +223,15 @@ bool corm_cache_has_key(corm_cache *c, const char *key, corm_error *err)
     return rc == CORM_OK;
 }
 
-static corm_rc store(corm_cache *c, corm__cache_mode mode, const char *key, int version, const void *data,
-                     size_t len, int64_t timeout_ms, corm_error *err)
+static corm_rc store(corm_cache *c, corm__cache_mode mode, const char *key, int version,
+                     const void *data, size_t len, int64_t timeout_ms, corm_error *err)
 {
     corm_error e;
     corm__err_clear(&e);
     corm__err_clear(err);
     if (!c || (!data && len)) {
-        corm__err_set(err, CORM_MISUSE, "corm_cache_set: %s", c ? "data is NULL with a length" : "the cache is NULL");
+        corm__err_set(err, CORM_MISUSE, "corm_cache_set: %s",
+                      c ? "data is NULL with a length" : "the cache is NULL");
         return CORM_MISUSE;
     }
     char k[KEYBUF];
@@ -247,14 +263,14 @@ corm_rc corm_cache_set_v(corm_cache *c, const char *key, int version, const void
     return store(c, CORM__CACHE_SET, key, version, data, len, timeout_ms, err);
 }
 
-corm_rc corm_cache_set(corm_cache *c, const char *key, const void *data, size_t len, int64_t timeout_ms,
-                       corm_error *err)
+corm_rc corm_cache_set(corm_cache *c, const char *key, const void *data, size_t len,
+                       int64_t timeout_ms, corm_error *err)
 {
     return store(c, CORM__CACHE_SET, key, 0, data, len, timeout_ms, err);
 }
 
-corm_rc corm_cache_add(corm_cache *c, const char *key, const void *data, size_t len, int64_t timeout_ms,
-                       bool *added, corm_error *err)
+corm_rc corm_cache_add(corm_cache *c, const char *key, const void *data, size_t len,
+                       int64_t timeout_ms, bool *added, corm_error *err)
 {
     corm_rc rc = store(c, CORM__CACHE_ADD, key, 0, data, len, timeout_ms, err);
     if (added) *added = rc == CORM_OK;
@@ -291,8 +307,8 @@ corm_rc corm_cache_delete(corm_cache *c, const char *key, corm_error *err)
     return corm_cache_delete_v(c, key, 0, err);
 }
 
-corm_rc corm_cache_get_or_set(corm_cache *c, const char *key, corm_cache_make_fn make, void *ud, int64_t timeout_ms,
-                              corm_cache_value *out, corm_error *err)
+corm_rc corm_cache_get_or_set(corm_cache *c, const char *key, corm_cache_make_fn make, void *ud,
+                              int64_t timeout_ms, corm_cache_value *out, corm_error *err)
 {
     if (!make || !out) {
         corm__err_clear(err);
@@ -307,7 +323,8 @@ corm_rc corm_cache_get_or_set(corm_cache *c, const char *key, corm_cache_make_fn
     size_t len = 0;
     rc = make(ud, &data, &len);
     if (rc != CORM_OK) {
-        corm__err_set(err, rc, "corm_cache_get_or_set('%s'): the make callback failed (%s)", key, corm_rc_name(rc));
+        corm__err_set(err, rc, "corm_cache_get_or_set('%s'): the make callback failed (%s)", key,
+                      corm_rc_name(rc));
         return rc;
     }
     if (!down) {
@@ -348,12 +365,14 @@ static corm_rc incr(corm_cache *c, const char *key, int64_t delta, int64_t *out,
     return rc;
 }
 
-corm_rc corm_cache_incr(corm_cache *c, const char *key, int64_t delta, int64_t *out, corm_error *err)
+corm_rc corm_cache_incr(corm_cache *c, const char *key, int64_t delta, int64_t *out,
+                        corm_error *err)
 {
     return incr(c, key, delta, out, err);
 }
 
-corm_rc corm_cache_decr(corm_cache *c, const char *key, int64_t delta, int64_t *out, corm_error *err)
+corm_rc corm_cache_decr(corm_cache *c, const char *key, int64_t delta, int64_t *out,
+                        corm_error *err)
 {
     if (delta == INT64_MIN) {
         corm__err_clear(err);
@@ -363,12 +382,14 @@ corm_rc corm_cache_decr(corm_cache *c, const char *key, int64_t delta, int64_t *
     return incr(c, key, -delta, out, err);
 }
 
-corm_rc corm_cache_incr_version(corm_cache *c, const char *key, int version, int delta, corm_error *err)
+corm_rc corm_cache_incr_version(corm_cache *c, const char *key, int version, int delta,
+                                corm_error *err)
 {
     int from = version ? version : c ? c->version : 1;
     if (from + delta <= 0) {
         corm__err_clear(err);
-        corm__err_set(err, CORM_INVALID, "corm_cache_incr_version('%s'): version %d + %d is not positive",
+        corm__err_set(err, CORM_INVALID,
+                      "corm_cache_incr_version('%s'): version %d + %d is not positive",
                       key ? key : "", from, delta);
         return CORM_INVALID;
     }
@@ -409,8 +430,8 @@ corm_rc corm_cache_get_many(corm_cache *c, const char *const *keys, size_t n, co
     return CORM_OK;
 }
 
-corm_rc corm_cache_set_many(corm_cache *c, const char *const *keys, const corm_cache_value *values, size_t n,
-                            int64_t timeout_ms, corm_error *err)
+corm_rc corm_cache_set_many(corm_cache *c, const char *const *keys, const corm_cache_value *values,
+                            size_t n, int64_t timeout_ms, corm_error *err)
 {
     corm__err_clear(err);
     if (!keys || (n && !values)) {

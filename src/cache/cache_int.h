@@ -22,18 +22,20 @@ typedef struct corm__cache_be corm__cache_be;
 struct corm__cache_be {
     const char *name;
     corm_rc (*get)(corm__cache_be *be, const char *key, corm_cache_value *out, corm_error *e);
-    corm_rc (*store)(corm__cache_be *be, corm__cache_mode mode, const char *key, const void *data, size_t len,
-                     int64_t ttl_ms, corm_error *e);
-    corm_rc (*del)(corm__cache_be *be, const char *key, corm_error *e); /* CORM_NOTFOUND when absent */
-    corm_rc (*incr)(corm__cache_be *be, const char *key, int64_t delta, int64_t *out, corm_error *e);
+    corm_rc (*store)(corm__cache_be *be, corm__cache_mode mode, const char *key, const void *data,
+                     size_t len, int64_t ttl_ms, corm_error *e);
+    corm_rc (*del)(corm__cache_be *be, const char *key,
+                   corm_error *e); /* CORM_NOTFOUND when absent */
+    corm_rc (*incr)(corm__cache_be *be, const char *key, int64_t delta, int64_t *out,
+                    corm_error *e);
     corm_rc (*clear)(corm__cache_be *be, corm_error *e);
     void (*stats)(corm__cache_be *be, corm_cache_stats *st); /* bytes, keys, evictions */
     void (*close)(corm__cache_be *be);
 };
 
 corm__cache_be *corm__cache_local_open(size_t max_bytes, corm_error *e);
-corm__cache_be *corm__cache_redis_open(const char *url, int connect_timeout_ms, int command_timeout_ms,
-                                       corm_error *e);
+corm__cache_be *corm__cache_redis_open(const char *url, int connect_timeout_ms,
+                                       int command_timeout_ms, corm_error *e);
 /* Copies len bytes into a new NUL-terminated value; false on OOM. */
 bool corm__cache_value_dup(corm_cache_value *out, const void *data, size_t len);
 /* Parses decimal text as an int64; false when it is not one. */

@@ -12,10 +12,10 @@
 
 typedef struct entry entry;
 struct entry {
-    entry *hnext;        /* hash chain */
-    entry *prev, *next;  /* LRU list: head is the most recently used */
+    entry *hnext;       /* hash chain */
+    entry *prev, *next; /* LRU list: head is the most recently used */
     uint64_t hash;
-    int64_t expires;     /* monotonic ms; 0: never */
+    int64_t expires; /* monotonic ms; 0: never */
     size_t klen, len;
     char *key;           /* klen bytes + NUL */
     unsigned char *data; /* len bytes + NUL */
@@ -42,7 +42,8 @@ static size_t entry_cost(size_t klen, size_t len) { return sizeof(entry) + klen 
 static entry **slot_of(local *l, const char *key, size_t klen, uint64_t h)
 {
     entry **p = &l->buckets[h & (l->nbuckets - 1)];
-    while (*p && !((*p)->hash == h && (*p)->klen == klen && memcmp((*p)->key, key, klen) == 0)) p = &(*p)->hnext;
+    while (*p && !((*p)->hash == h && (*p)->klen == klen && memcmp((*p)->key, key, klen) == 0))
+        p = &(*p)->hnext;
     return p;
 }
 
@@ -105,7 +106,8 @@ static corm_rc l_get(corm__cache_be *be, const char *key, corm_cache_value *out,
     lru_unlink(l, *p);
     lru_push(l, *p);
     if (!corm__cache_value_dup(out, (*p)->data, (*p)->len)) {
-        corm__err_set(e, CORM_NOMEM, "out of memory copying a cached value of %zu bytes", (*p)->len);
+        corm__err_set(e, CORM_NOMEM, "out of memory copying a cached value of %zu bytes",
+                      (*p)->len);
         return CORM_NOMEM;
     }
     return CORM_OK;
@@ -129,8 +131,8 @@ static bool grow(local *l)
     return true;
 }
 
-static corm_rc l_store(corm__cache_be *be, corm__cache_mode mode, const char *key, const void *data, size_t len,
-                       int64_t ttl_ms, corm_error *e)
+static corm_rc l_store(corm__cache_be *be, corm__cache_mode mode, const char *key, const void *data,
+                       size_t len, int64_t ttl_ms, corm_error *e)
 {
     local *l = (local *)be;
     uint64_t h;
@@ -144,7 +146,8 @@ static corm_rc l_store(corm__cache_be *be, corm__cache_mode mode, const char *ke
     if (mode == CORM__CACHE_ADD && p) return CORM_MULTIPLE;
     size_t klen = strlen(key), cost = entry_cost(klen, len);
     if (cost > l->max_bytes) {
-        corm__err_set(e, CORM_INVALID, "a value of %zu bytes does not fit the local cache's max_bytes (%zu)", len,
+        corm__err_set(e, CORM_INVALID,
+                      "a value of %zu bytes does not fit the local cache's max_bytes (%zu)", len,
                       l->max_bytes);
         corm__err_hint(e, "raise corm_cache_config.max_bytes, or cache something smaller");
         return CORM_INVALID;
@@ -192,7 +195,8 @@ static corm_rc l_del(corm__cache_be *be, const char *key, corm_error *e)
     return CORM_OK;
 }
 
-static corm_rc l_incr(corm__cache_be *be, const char *key, int64_t delta, int64_t *out, corm_error *e)
+static corm_rc l_incr(corm__cache_be *be, const char *key, int64_t delta, int64_t *out,
+                      corm_error *e)
 {
     local *l = (local *)be;
     uint64_t h;
@@ -205,8 +209,8 @@ static corm_rc l_incr(corm__cache_be *be, const char *key, int64_t delta, int64_
         return CORM_TYPE;
     }
     if ((delta > 0 && v > INT64_MAX - delta) || (delta < 0 && v < INT64_MIN - delta)) {
-        corm__err_set(e, CORM_INVALID, "incrementing %lld by %lld overflows a 64-bit integer", (long long)v,
-                      (long long)delta);
+        corm__err_set(e, CORM_INVALID, "incrementing %lld by %lld overflows a 64-bit integer",
+                      (long long)v, (long long)delta);
         return CORM_INVALID;
     }
     v += delta;

@@ -43,8 +43,9 @@ static corm_rc conn_error(redis *r, const char *what, corm_error *e)
 {
     char w[300];
     corm__err_set(e, CORM_CONN, "redis cache at %s: %s", where(r, w, sizeof w), what);
-    corm__err_hint(e, "is the Redis server running? reads fall back to misses until it answers; the next call "
-                      "reconnects");
+    corm__err_hint(
+        e, "is the Redis server running? reads fall back to misses until it answers; the next call "
+           "reconnects");
     drop_ctx(r);
     return CORM_CONN;
 }
@@ -75,13 +76,13 @@ static void sigpipe_restore(sigpipe_guard *g)
     sigpending(&pending);
     if (!g->was_pending && sigismember(&pending, SIGPIPE)) {
         struct timespec zero = {0, 0};
-        while (sigtimedwait(&pipe, NULL, &zero) < 0 && errno == EINTR) {
-        }
+        while (sigtimedwait(&pipe, NULL, &zero) < 0 && errno == EINTR) {}
     }
     pthread_sigmask(SIG_SETMASK, &g->old, NULL);
 }
 
-static redisReply *run_guarded(redis *r, corm_error *e, int argc, const char **argv, const size_t *lens);
+static redisReply *run_guarded(redis *r, corm_error *e, int argc, const char **argv,
+                               const size_t *lens);
 
 /* Runs a command on a working connection (connecting first when there is
 ** none): the reply, or NULL with e filled. */
@@ -94,14 +95,17 @@ static redisReply *run(redis *r, corm_error *e, int argc, const char **argv, con
     return rep;
 }
 
-static redisReply *run_guarded(redis *r, corm_error *e, int argc, const char **argv, const size_t *lens)
+static redisReply *run_guarded(redis *r, corm_error *e, int argc, const char **argv,
+                               const size_t *lens)
 {
     if (!r->ctx) {
         struct timeval ct = tv_of(r->connect_timeout_ms);
-        r->ctx = r->path ? redisConnectUnixWithTimeout(r->path, ct) : redisConnectWithTimeout(r->host, r->port, ct);
+        r->ctx = r->path ? redisConnectUnixWithTimeout(r->path, ct)
+                         : redisConnectWithTimeout(r->host, r->port, ct);
         if (!r->ctx || r->ctx->err) {
             char msg[200];
-            snprintf(msg, sizeof msg, "cannot connect: %s", r->ctx ? r->ctx->errstr : "out of memory");
+            snprintf(msg, sizeof msg, "cannot connect: %s",
+                     r->ctx ? r->ctx->errstr : "out of memory");
             conn_error(r, msg, e);
             return NULL;
         }
@@ -135,7 +139,8 @@ static redisReply *run_guarded(redis *r, corm_error *e, int argc, const char **a
 static corm_rc reply_error(redisReply *rep, const char *cmd, corm_error *e)
 {
     corm_rc rc = strstr(rep->str, "not an integer") ? CORM_TYPE : CORM_DB;
-    if (rc == CORM_TYPE) corm__err_set(e, rc, "the cached value is not an integer, it cannot be incremented");
+    if (rc == CORM_TYPE)
+        corm__err_set(e, rc, "the cached value is not an integer, it cannot be incremented");
     else corm__err_set(e, rc, "redis cache: %s: %s", cmd, rep->str);
     freeReplyObject(rep);
     return rc;
@@ -151,7 +156,8 @@ static corm_rc r_get(corm__cache_be *be, const char *key, corm_cache_value *out,
     if (rep->type == REDIS_REPLY_STRING) {
         rc = CORM_OK;
         if (!corm__cache_value_dup(out, rep->str, rep->len)) {
-            corm__err_set(e, CORM_NOMEM, "out of memory copying a cached value of %zu bytes", (size_t)rep->len);
+            corm__err_set(e, CORM_NOMEM, "out of memory copying a cached value of %zu bytes",
+                          (size_t)rep->len);
             rc = CORM_NOMEM;
         }
     }
@@ -168,8 +174,8 @@ static const char TOUCH_LUA[] = "if redis.call('exists', KEYS[1]) == 0 then retu
 static const char INCR_LUA[] = "if redis.call('exists', KEYS[1]) == 0 then return false end "
                                "return redis.call('incrby', KEYS[1], ARGV[1])";
 
-static corm_rc r_store(corm__cache_be *be, corm__cache_mode mode, const char *key, const void *data, size_t len,
-                       int64_t ttl_ms, corm_error *e)
+static corm_rc r_store(corm__cache_be *be, corm__cache_mode mode, const char *key, const void *data,
+                       size_t len, int64_t ttl_ms, corm_error *e)
 {
     char ttl[32];
     snprintf(ttl, sizeof ttl, "%lld", (long long)ttl_ms);
@@ -199,7 +205,8 @@ static corm_rc r_store(corm__cache_be *be, corm__cache_mode mode, const char *ke
     if (!rep) return CORM_CONN;
     if (rep->type == REDIS_REPLY_ERROR) return reply_error(rep, argv[0], e);
     corm_rc rc = CORM_OK;
-    if (mode == CORM__CACHE_TOUCH) rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1 ? CORM_OK : CORM_NOTFOUND;
+    if (mode == CORM__CACHE_TOUCH)
+        rc = rep->type == REDIS_REPLY_INTEGER && rep->integer == 1 ? CORM_OK : CORM_NOTFOUND;
     else if (mode == CORM__CACHE_ADD && rep->type == REDIS_REPLY_NIL) rc = CORM_MULTIPLE;
     freeReplyObject(rep);
     return rc;
@@ -216,7 +223,8 @@ static corm_rc r_del(corm__cache_be *be, const char *key, corm_error *e)
     return rc;
 }
 
-static corm_rc r_incr(corm__cache_be *be, const char *key, int64_t delta, int64_t *out, corm_error *e)
+static corm_rc r_incr(corm__cache_be *be, const char *key, int64_t delta, int64_t *out,
+                      corm_error *e)
 {
     char d[32];
     snprintf(d, sizeof d, "%lld", (long long)delta);
@@ -278,8 +286,10 @@ static bool parse_url(redis *r, const char *url, corm_error *e)
         if (strncmp(p, "//", 2) == 0) p += 2;
         const char *q = strchr(p, '?');
         size_t n = q ? (size_t)(q - p) : strlen(p);
-        if (n == 0 || p[0] != '/') bad = "the socket path must be absolute (unix:/run/redis/redis.sock)";
-        else if (q && (strncmp(q, "?db=", 4) != 0 || !parse_int_range(q + 4, strlen(q + 4), 0, 1 << 20, &r->db)))
+        if (n == 0 || p[0] != '/')
+            bad = "the socket path must be absolute (unix:/run/redis/redis.sock)";
+        else if (q && (strncmp(q, "?db=", 4) != 0 ||
+                       !parse_int_range(q + 4, strlen(q + 4), 0, 1 << 20, &r->db)))
             bad = "the only parameter is ?db=N, N a database number";
         else r->path = corm__strndup(p, n);
     } else if (strncmp(url, "redis://", 8) == 0) {
@@ -296,7 +306,8 @@ static bool parse_url(redis *r, const char *url, corm_error *e)
         if (hlen == 0) bad = "no host (redis://localhost:6379/0)";
         else if (colon && !parse_int_range(colon + 1, hn - hlen - 1, 1, 65535, &r->port))
             bad = "the port must be a number from 1 to 65535";
-        else if (slash && slash[1] && !parse_int_range(slash + 1, strlen(slash + 1), 0, 1 << 20, &r->db))
+        else if (slash && slash[1] &&
+                 !parse_int_range(slash + 1, strlen(slash + 1), 0, 1 << 20, &r->db))
             bad = "the path must be a database number (redis://host:6379/0)";
         else r->host = corm__strndup(p, hlen);
     } else {
@@ -304,7 +315,8 @@ static bool parse_url(redis *r, const char *url, corm_error *e)
     }
     if (bad) {
         corm__err_set(e, CORM_INVALID, "bad cache url '%s': %s", url, bad);
-        corm__err_hint(e, "use local:, redis://[:password@]host[:port][/db] or unix:/path/redis.sock[?db=N]");
+        corm__err_hint(
+            e, "use local:, redis://[:password@]host[:port][/db] or unix:/path/redis.sock[?db=N]");
         return false;
     }
     if (!r->host && !r->path) {
@@ -314,8 +326,8 @@ static bool parse_url(redis *r, const char *url, corm_error *e)
     return true;
 }
 
-corm__cache_be *corm__cache_redis_open(const char *url, int connect_timeout_ms, int command_timeout_ms,
-                                       corm_error *e)
+corm__cache_be *corm__cache_redis_open(const char *url, int connect_timeout_ms,
+                                       int command_timeout_ms, corm_error *e)
 {
     redis *r = corm__calloc(1, sizeof *r);
     if (!r) {

@@ -49,7 +49,8 @@ static int setup_redis(void **state)
 {
     const char *url = getenv("CORM_TEST_REDIS");
     if (!url || !*url) {
-        print_error("CORM_TEST_REDIS is not set: run under tools/redis-test-server.sh run -- ...\n");
+        print_error(
+            "CORM_TEST_REDIS is not set: run under tools/redis-test-server.sh run -- ...\n");
         return -1;
     }
     corm_cache *c = open_cache(url, "t");
@@ -166,7 +167,8 @@ static void test_add(void **state)
     /* an expired key is absent */
     set_str(c, "gone", "old", 30);
     sleep_ms(100);
-    assert_int_equal(corm_cache_add(c, "gone", "new", 3, CORM_CACHE_DEFAULT, &added, &err), CORM_OK);
+    assert_int_equal(corm_cache_add(c, "gone", "new", 3, CORM_CACHE_DEFAULT, &added, &err),
+                     CORM_OK);
     assert_true(added);
     assert_string_equal(get_str(c, "gone"), "new");
 }
@@ -193,14 +195,17 @@ static void test_get_or_set(void **state)
     corm_error err;
     corm_cache_value v;
     makes = 0;
-    assert_int_equal(corm_cache_get_or_set(c, "g", make_value, "made", CORM_CACHE_DEFAULT, &v, &err), CORM_OK);
+    assert_int_equal(
+        corm_cache_get_or_set(c, "g", make_value, "made", CORM_CACHE_DEFAULT, &v, &err), CORM_OK);
     assert_string_equal(v.data, "made");
     corm_cache_value_free(&v);
-    assert_int_equal(corm_cache_get_or_set(c, "g", make_value, "again", CORM_CACHE_DEFAULT, &v, &err), CORM_OK);
+    assert_int_equal(
+        corm_cache_get_or_set(c, "g", make_value, "again", CORM_CACHE_DEFAULT, &v, &err), CORM_OK);
     assert_string_equal(v.data, "made");
     corm_cache_value_free(&v);
     assert_int_equal(makes, 1);
-    assert_int_equal(corm_cache_get_or_set(c, "h", make_fails, NULL, CORM_CACHE_DEFAULT, &v, &err), CORM_DB);
+    assert_int_equal(corm_cache_get_or_set(c, "h", make_fails, NULL, CORM_CACHE_DEFAULT, &v, &err),
+                     CORM_DB);
     assert_non_null(strstr(err.message, "make callback failed"));
     assert_null(v.data);
     assert_null(get_str(c, "h"));
@@ -249,7 +254,8 @@ static void test_incr_race(void **state)
     corm_error err;
     assert_int_equal(corm_cache_add(c, "race", "0", 1, CORM_CACHE_FOREVER, &added, &err), CORM_OK);
     pthread_t t[NTHREADS];
-    for (int i = 0; i < NTHREADS; i++) assert_int_equal(pthread_create(&t[i], NULL, incr_thread, c), 0);
+    for (int i = 0; i < NTHREADS; i++)
+        assert_int_equal(pthread_create(&t[i], NULL, incr_thread, c), 0);
     for (int i = 0; i < NTHREADS; i++) {
         void *r;
         pthread_join(t[i], &r);
@@ -317,7 +323,8 @@ static void test_bad_keys(void **state)
     char long_key[300];
     memset(long_key, 'k', sizeof long_key - 1);
     long_key[sizeof long_key - 1] = 0;
-    assert_int_equal(corm_cache_set(c, "has space", "1", 1, CORM_CACHE_DEFAULT, &err), CORM_INVALID);
+    assert_int_equal(corm_cache_set(c, "has space", "1", 1, CORM_CACHE_DEFAULT, &err),
+                     CORM_INVALID);
     assert_non_null(strstr(err.message, "space or a control character"));
     assert_non_null(strstr(err.hint, "1 to 250 bytes"));
     corm_cache_value v;
@@ -364,7 +371,8 @@ static void test_local_memory_cap(void **state)
     char key[16];
     for (int i = 0; i < 100; i++) {
         snprintf(key, sizeof key, "k%d", i);
-        assert_int_equal(corm_cache_set(c, key, val, sizeof val, CORM_CACHE_FOREVER, &err), CORM_OK);
+        assert_int_equal(corm_cache_set(c, key, val, sizeof val, CORM_CACHE_FOREVER, &err),
+                         CORM_OK);
         assert_non_null(get_str(c, "k0")); /* k0 stays the most recently used */
     }
     corm_cache_stats st = corm_cache_get_stats(c);
@@ -376,7 +384,8 @@ static void test_local_memory_cap(void **state)
     assert_null(get_str(c, "k1"));
     /* a value bigger than the cap is refused, with what to do */
     char big[5000] = {0};
-    assert_int_equal(corm_cache_set(c, "big", big, sizeof big, CORM_CACHE_FOREVER, &err), CORM_INVALID);
+    assert_int_equal(corm_cache_set(c, "big", big, sizeof big, CORM_CACHE_FOREVER, &err),
+                     CORM_INVALID);
     assert_non_null(strstr(err.hint, "max_bytes"));
     corm_cache_close(c);
 }
@@ -387,8 +396,8 @@ static pid_t start_redis(const char *dir, const char *sock)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--dir", dir, "--save", "",
-               "--appendonly", "no", "--logfile", "/dev/null", (char *)NULL);
+        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--dir", dir,
+               "--save", "", "--appendonly", "no", "--logfile", "/dev/null", (char *)NULL);
         _exit(127);
     }
     for (int i = 0; i < 200; i++) {
@@ -434,7 +443,8 @@ static void test_redis_down_mid_test(void **state)
     assert_null(v.data);
     assert_int_equal(corm_cache_get(c, "k", &v, &err), CORM_NOTFOUND);
     /* get_or_set still gives the made value */
-    assert_int_equal(corm_cache_get_or_set(c, "k", make_value, "fresh", CORM_CACHE_DEFAULT, &v, &err), CORM_OK);
+    assert_int_equal(
+        corm_cache_get_or_set(c, "k", make_value, "fresh", CORM_CACHE_DEFAULT, &v, &err), CORM_OK);
     assert_string_equal(v.data, "fresh");
     corm_cache_value_free(&v);
     /* writes say so */
@@ -459,8 +469,10 @@ static void test_redis_down_mid_test(void **state)
 int main(void)
 {
     const struct CMUnitTest shared[] = {
-        BOTH(test_get_set_delete), BOTH(test_binary_values), BOTH(test_timeouts), BOTH(test_add),
-        BOTH(test_get_or_set),     BOTH(test_incr_decr),     BOTH(test_incr_race), BOTH(test_versions_and_prefix),
+        BOTH(test_get_set_delete), BOTH(test_binary_values),
+        BOTH(test_timeouts),       BOTH(test_add),
+        BOTH(test_get_or_set),     BOTH(test_incr_decr),
+        BOTH(test_incr_race),      BOTH(test_versions_and_prefix),
         BOTH(test_many),           BOTH(test_bad_keys),
     };
     const struct CMUnitTest own[] = {
