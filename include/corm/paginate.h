@@ -16,11 +16,11 @@ typedef struct corm_paginator corm_paginator;
 
 /* A page of a paginator.  Owned by the caller (corm_page_free). */
 typedef struct corm_page {
-    int64_t number;                /* 1-based */
-    int64_t start_index;           /* 1-based index of its first object; 0 when empty */
-    int64_t end_index;             /* 1-based index of its last object; 0 when empty */
-    bool has_next, has_previous;   /* next_number = number + 1, previous = number - 1 */
-    corm_qs *objects;              /* the page's slice of the queryset, not yet
+    int64_t number;              /* 1-based */
+    int64_t start_index;         /* 1-based index of its first object; 0 when empty */
+    int64_t end_index;           /* 1-based index of its last object; 0 when empty */
+    bool has_next, has_previous; /* next_number = number + 1, previous = number - 1 */
+    corm_qs *objects;            /* the page's slice of the queryset, not yet
                                    ** evaluated (corm_foreach it); owned by the page */
 } corm_page;
 
@@ -54,12 +54,14 @@ CORM_API corm_page *corm_paginator_page_at(corm_paginator *p, int64_t number, co
 /* The page named by text (a request parameter): PageNotAnInteger is
 ** CORM_INVALID ("That page number is not an integer"), then as above. */
 #define corm_paginator_page_str(p, s) corm_paginator_page_str_at((p), (s), CORM_SITE)
-CORM_API corm_page *corm_paginator_page_str_at(corm_paginator *p, const char *number, corm_site site);
+CORM_API corm_page *corm_paginator_page_str_at(corm_paginator *p, const char *number,
+                                               corm_site site);
 /* Django's get_page: never an error for a bad number - text that is not an
 ** integer gives the first page, a number out of range the last.  NULL only
 ** when the database fails. */
 #define corm_paginator_get_page(p, s) corm_paginator_get_page_at((p), (s), CORM_SITE)
-CORM_API corm_page *corm_paginator_get_page_at(corm_paginator *p, const char *number, corm_site site);
+CORM_API corm_page *corm_paginator_get_page_at(corm_paginator *p, const char *number,
+                                               corm_site site);
 CORM_API void corm_page_free(corm_page *page);
 
 #ifdef __cplusplus

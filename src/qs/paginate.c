@@ -30,8 +30,9 @@ corm_paginator *corm_paginator_new(const corm_qs *qs, int64_t per_page, int64_t 
     corm_db *home = qs->home ? qs->home : qs->db;
     corm__db_enter(home);
     if (per_page < 1 || orphans < 0) {
-        corm__err_set(&home->err, CORM_MISUSE, "corm_paginator_new: %s", per_page < 1 ? "per_page must be at least 1"
-                                                                                       : "orphans must not be negative");
+        corm__err_set(&home->err, CORM_MISUSE, "corm_paginator_new: %s",
+                      per_page < 1 ? "per_page must be at least 1"
+                                   : "orphans must not be negative");
         return NULL;
     }
     corm_paginator *p = corm__calloc(1, sizeof *p);
@@ -48,9 +49,11 @@ corm_paginator *corm_paginator_new(const corm_qs *qs, int64_t per_page, int64_t 
     if (!is_ordered(qs)) {
         char buf[300];
         snprintf(buf, sizeof buf,
-                 "Pagination may yield inconsistent results with an unordered object_list: %s queryset built at "
+                 "Pagination may yield inconsistent results with an unordered object_list: %s "
+                 "queryset built at "
                  "%s:%d (add corm_order_by)",
-                 qs->q.model ? qs->q.model->name : "?", qs->built.file ? qs->built.file : "?", qs->built.line);
+                 qs->q.model ? qs->q.model->name : "?", qs->built.file ? qs->built.file : "?",
+                 qs->built.line);
         p->warning = corm__strdup(buf);
         fprintf(stderr, "corm: UnorderedObjectListWarning: %s\n", buf);
     }
@@ -97,15 +100,18 @@ corm_page *corm_paginator_page_at(corm_paginator *p, int64_t number, corm_site s
     int64_t pages = corm_paginator_num_pages_at(p, site);
     if (pages < 0) return NULL;
     if (number < 1) {
-        corm__err_set(&p->err, CORM_NOTFOUND, "EmptyPage: That page number is less than 1 (page %lld)",
-                      (long long)number);
+        corm__err_set(&p->err, CORM_NOTFOUND,
+                      "EmptyPage: That page number is less than 1 (page %lld)", (long long)number);
         corm__err_hint(&p->err, "pages are numbered from 1");
         return NULL;
     }
     if (number > pages && !(number == 1 && p->allow_empty_first_page)) {
-        corm__err_set(&p->err, CORM_NOTFOUND, "EmptyPage: That page contains no results (page %lld of %lld)",
+        corm__err_set(&p->err, CORM_NOTFOUND,
+                      "EmptyPage: That page contains no results (page %lld of %lld)",
                       (long long)number, (long long)pages);
-        corm__err_hint(&p->err, "ask for a page from 1 to corm_paginator_num_pages, or use corm_paginator_get_page");
+        corm__err_hint(
+            &p->err,
+            "ask for a page from 1 to corm_paginator_num_pages, or use corm_paginator_get_page");
         return NULL;
     }
     int64_t bottom = (number - 1) * p->per_page, top = bottom + p->per_page;
@@ -139,9 +145,11 @@ static bool parse_number(corm_paginator *p, const char *s, int64_t *out)
         else v = v * 10 + (*q - '0');
     }
     if (!ok) {
-        corm__err_set(&p->err, CORM_INVALID, "PageNotAnInteger: That page number is not an integer ('%.40s')",
+        corm__err_set(&p->err, CORM_INVALID,
+                      "PageNotAnInteger: That page number is not an integer ('%.40s')",
                       s ? s : "(null)");
-        corm__err_hint(&p->err, "pass the page number as decimal digits, or use corm_paginator_get_page");
+        corm__err_hint(&p->err,
+                       "pass the page number as decimal digits, or use corm_paginator_get_page");
         return false;
     }
     *out = s[0] == '-' ? -v : v;

@@ -125,9 +125,11 @@ static void test_invalid_pages(void **state)
     corm_paginator *p = corm_paginator_new(qs, 4, 0, true);
     assert_null(corm_paginator_page(p, 0));
     assert_int_equal(corm_paginator_error(p)->rc, CORM_NOTFOUND);
-    assert_non_null(strstr(corm_paginator_error(p)->message, "EmptyPage: That page number is less than 1"));
+    assert_non_null(
+        strstr(corm_paginator_error(p)->message, "EmptyPage: That page number is less than 1"));
     assert_null(corm_paginator_page(p, 3));
-    assert_non_null(strstr(corm_paginator_error(p)->message, "That page contains no results (page 3 of 2)"));
+    assert_non_null(
+        strstr(corm_paginator_error(p)->message, "That page contains no results (page 3 of 2)"));
     assert_non_null(strstr(corm_paginator_error(p)->hint, "corm_paginator_get_page"));
     const char *bad[] = {"x", "", "1.5", "2a", NULL};
     for (int i = 0; i < 5; i++) {
@@ -174,8 +176,10 @@ static void test_unordered_warning(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_pages),         cmocka_unit_test(test_orphans),
-        cmocka_unit_test(test_empty),         cmocka_unit_test(test_invalid_pages),
+        cmocka_unit_test(test_pages),
+        cmocka_unit_test(test_orphans),
+        cmocka_unit_test(test_empty),
+        cmocka_unit_test(test_invalid_pages),
         cmocka_unit_test(test_unordered_warning),
     };
     return cmocka_run_group_tests_name("paginate", tests, setup, teardown);
