@@ -144,6 +144,12 @@ typedef struct corm_cache_stats {
     size_t keys;        /* local: keys held now (expired ones until touched) */
 } corm_cache_stats;
 CORM_API corm_cache_stats corm_cache_get_stats(corm_cache *c);
+/* The stats in the Prometheus text format, labelled cache="name" (several
+** caches can share one /metrics page: concatenate), as
+** corm_metrics_prometheus: at most size bytes written (NUL-terminated when
+** size > 0), the length of the whole text returned. */
+CORM_API size_t corm_cache_metrics_prometheus(corm_cache *c, const char *name, char *buf,
+                                              size_t size);
 
 #ifdef __cplusplus
 }

@@ -487,3 +487,46 @@ corm_cache_stats corm_cache_get_stats(corm_cache *c)
     pthread_mutex_unlock(&c->mu);
     return st;
 }
+
+size_t corm_cache_metrics_prometheus(corm_cache *c, const char *name, char *buf, size_t size)
+{
+    if (buf && size) buf[0] = 0;
+    if (!c) return 0;
+    corm_cache_stats st = corm_cache_get_stats(c);
+    corm_buf label;
+    corm__buf_init(&label);
+    for (const char *p = name && *name ? name : "default"; *p; p++) {
+        if (*p == '"' || *p == '\\') corm__buf_addc(&label, '\\');
+        if (*p == '\n') corm__buf_adds(&label, "\\n");
+        else corm__buf_addc(&label, *p);
+    }
+    const struct {
+        const char *metric, *type, *help;
+        uint64_t v;
+    } rows[] = {
+        {"corm_cache_hits_total", "counter", "Cache reads that found their key.", st.hits},
+        {"corm_cache_misses_total", "counter", "Cache reads that did not (failures included).",
+         st.misses},
+        {"corm_cache_sets_total", "counter", "Values stored.", st.sets},
+        {"corm_cache_deletes_total", "counter", "Keys deleted.", st.deletes},
+        {"corm_cache_errors_total", "counter", "Backend failures (a cache that is down).",
+         st.errors},
+        {"corm_cache_evictions_total", "counter", "Keys dropped for the memory cap (local).",
+         st.evictions},
+        {"corm_cache_bytes_in_total", "counter", "Value bytes stored.", st.bytes_in},
+        {"corm_cache_bytes_out_total", "counter", "Value bytes returned by hits.", st.bytes_out},
+        {"corm_cache_bytes", "gauge", "Memory in use (local).", st.bytes},
+        {"corm_cache_keys", "gauge", "Keys held (local).", st.keys},
+    };
+    corm_buf b;
+    corm__buf_init(&b);
+    for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++)
+        corm__buf_addf(&b, "# HELP %s %s\n# TYPE %s %s\n%s{cache=\"%s\",backend=\"%s\"} %llu\n",
+                       rows[i].metric, rows[i].help, rows[i].metric, rows[i].type, rows[i].metric,
+                       corm__buf_cstr(&label), c->be->name, (unsigned long long)rows[i].v);
+    size_t len = b.len;
+    if (buf && size) corm__strlcpy(buf, corm__buf_cstr(&b), size);
+    corm__buf_free(&b);
+    corm__buf_free(&label);
+    return len;
+}

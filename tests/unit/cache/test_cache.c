@@ -337,6 +337,35 @@ static void test_bad_keys(void **state)
     assert_int_equal(corm_cache_get_stats(c).errors, 0);
 }
 
+static void test_metrics(void **state)
+{
+    /* a handle of its own: the stats are per handle */
+    bool redis = strcmp(corm_cache_backend(*state), "redis") == 0;
+    corm_cache *c = open_cache(redis ? getenv("CORM_TEST_REDIS") : "local:", "metrics");
+    set_str(c, "m", "12345", CORM_CACHE_DEFAULT);
+    assert_non_null(get_str(c, "m"));
+    assert_null(get_str(c, "nope"));
+    size_t n = corm_cache_metrics_prometheus(c, "pages\"x", NULL, 0);
+    char *text = malloc(n + 1);
+    assert_int_equal(corm_cache_metrics_prometheus(c, "pages\"x", text, n + 1), n);
+    char want[200];
+    snprintf(want, sizeof want, "corm_cache_hits_total{cache=\"pages\\\"x\",backend=\"%s\"} 1\n",
+             corm_cache_backend(c));
+    if (!strstr(text, want)) fail_msg("no '%s' in:\n%s", want, text);
+    assert_non_null(strstr(text, "# TYPE corm_cache_misses_total counter\n"));
+    assert_non_null(strstr(text, "corm_cache_bytes_in_total{"));
+    snprintf(want, sizeof want,
+             "corm_cache_bytes_out_total{cache=\"pages\\\"x\",backend=\"%s\"} 5\n",
+             corm_cache_backend(c));
+    assert_non_null(strstr(text, want));
+    free(text);
+    char small[8];
+    assert_int_equal(corm_cache_metrics_prometheus(c, NULL, small, sizeof small),
+                     n - 10); /* 10 rows, each label 1 byte shorter */
+    assert_int_equal(strlen(small), 7);
+    corm_cache_close(c);
+}
+
 static void test_bad_urls(void **state)
 {
     (void)state;
@@ -474,6 +503,7 @@ int main(void)
         BOTH(test_get_or_set),     BOTH(test_incr_decr),
         BOTH(test_incr_race),      BOTH(test_versions_and_prefix),
         BOTH(test_many),           BOTH(test_bad_keys),
+        BOTH(test_metrics),
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test(test_bad_urls),
