@@ -38,13 +38,13 @@ OPT      ?= -O2 -g
 # pkg-config, python3 or clang-format cannot find something (libmicrohttpd
 # is for `corm serve`, the demo web server, and its tests); its stamp is
 # redone when deps.sh or the set of installed packages changes.
-PKGS       := sqlite3 libpq cmocka jansson libmicrohttpd
+PKGS       := sqlite3 libpq cmocka jansson libmicrohttpd hiredis
 DEPS_STAMP := $(B)/deps.stamp
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh $(wildcard /var/lib/dpkg/status)
 	@if ! { pkg-config --exists $(PKGS) && command -v python3 && command -v clang-format; } >/dev/null 2>&1; then \
 	  echo "corm: installing missing build dependencies (tools/deps.sh build)"; \
-	  tools/deps.sh build web || exit 1; \
+	  tools/deps.sh build web cache || exit 1; \
 	  pkg-config --exists $(PKGS) || { echo "corm: pkg-config still cannot find: $(PKGS)"; exit 1; }; \
 	fi
 	@mkdir -p $(@D) && touch $@
@@ -60,7 +60,7 @@ $(DEPS_STAMP): tools/deps.sh $(wildcard /var/lib/dpkg/status)
 comma       := ,
 BACKENDS    ?= sqlite,postgresql
 WITH_PG     := $(filter postgresql,$(subst $(comma), ,$(BACKENDS)))
-PC_REQUIRES := sqlite3$(if $(WITH_PG), libpq)
+PC_REQUIRES := sqlite3$(if $(WITH_PG), libpq) hiredis
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PC_REQUIRES) jansson))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PC_REQUIRES)))$(PKG_LIBS)
 JSON_LIBS  = $(eval JSON_LIBS := $(shell pkg-config --libs jansson))$(JSON_LIBS)
@@ -217,13 +217,15 @@ check-sqlite-only: | deps
 # (primary + streaming replica) that tools/pg-test-server.sh starts and
 # stops.  CORM_TEST_SQLITE_ONLY=1 skips the second pass (and says so); a
 # CORM_TEST_DB=postgresql://... of your own is used instead of starting one.
+# The cache tests get a throwaway redis-server on a unix socket
+# (tools/redis-test-server.sh, CORM_TEST_REDIS).
 PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/test_replica,$(UNIT_BIN) $(INT_BIN))
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
 test-run: check-src check-format check-layers check-sql-text check-exports check-docs check-sqlite-only lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps $(B)/corm-lint
 	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR)
-	@B=$(B) tools/pg-test-server.sh run -- tools/run-tests.sh \
+	@B=$(B) tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm

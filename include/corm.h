@@ -934,5 +934,9 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 #include <corm/inspect.h>
 /* Many-to-many writes: add, remove, clear, set (docs/writes.md). */
 #include <corm/m2m.h>
+/* Django's low-level cache: local LRU and Redis backends (docs/cache.md). */
+#include <corm/cache.h>
+/* Paginator and keyset pages (docs/pagination.md). */
+#include <corm/paginate.h>
 
 #endif

@@ -21,6 +21,7 @@ GRAPH = {                      # layer: the layers it may include (besides itsel
     "write":   ["core", "schema", "sql", "backend", "instr", "db", "fetch", "qs"],
     "migrate": ["core", "schema", "sql", "backend", "instr", "db"],
     "gen":     ["core", "schema"],
+    "cache":   ["core", "schema", "sql", "backend", "instr", "db"],
     "inspect": ["core", "schema", "sql", "backend", "instr", "db"],
 }
 rc = 0

@@ -8,6 +8,8 @@
 #   tools/deps.sh bench    Django and psycopg2 (its PostgreSQL driver), for the
 #                          benchmark suite
 #   tools/deps.sh web      libmicrohttpd, for `corm serve` and the inspect tests
+#   tools/deps.sh cache    hiredis (the Redis cache backend) and redis-server
+#                          (the cache tests start one on a unix socket)
 #   tools/deps.sh browser  Chromium and Node.js, for the panel's browser tests
 #                          (tests/browser: playwright-core from npm, `npm ci`)
 set -eu
@@ -20,8 +22,9 @@ for what in "${@:-build}"; do
     lint)  for p in libclang-dev; do need "$p"; done ;;
     bench) for p in python3-django python3-psycopg2; do need "$p"; done ;;
     web)   for p in libmicrohttpd-dev; do need "$p"; done ;;
+    cache) for p in libhiredis-dev redis-server; do need "$p"; done ;;
     browser) need chromium; command -v node >/dev/null && command -v npm >/dev/null || { need nodejs; need npm; } ;;
-    *) echo "deps.sh: unknown group '$what' (use build, pg, bench, web, browser or lint)" >&2; exit 2 ;;
+    *) echo "deps.sh: unknown group '$what' (use build, pg, bench, web, cache, browser or lint)" >&2; exit 2 ;;
   esac
 done
 [ ${#want[@]} -eq 0 ] && exit 0

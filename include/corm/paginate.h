@@ -1,0 +1,70 @@
+/*
+** corm/paginate.h - pagination: Django's Paginator (pages by number, one
+** cached COUNT, orphans) over a queryset.  Included by <corm.h>; include
+** that.  docs/pagination.md.
+*/
+#ifndef CORM_PAGINATE_H
+#define CORM_PAGINATE_H
+
+#include <corm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct corm_paginator corm_paginator;
+
+/* A page of a paginator.  Owned by the caller (corm_page_free). */
+typedef struct corm_page {
+    int64_t number;              /* 1-based */
+    int64_t start_index;         /* 1-based index of its first object; 0 when empty */
+    int64_t end_index;           /* 1-based index of its last object; 0 when empty */
+    bool has_next, has_previous; /* next_number = number + 1, previous = number - 1 */
+    corm_qs *objects;            /* the page's slice of the queryset, not yet
+                                   ** evaluated (corm_foreach it); owned by the page */
+} corm_page;
+
+/*
+** corm_paginator_new - Django's Paginator(object_list, per_page, orphans,
+** allow_empty_first_page) over a copy of qs (qs stays the caller's).
+** per_page >= 1; orphans >= 0: a last page of at most orphans objects is
+** merged into the previous one.  NULL with the error on qs's db for a bad
+** argument (CORM_MISUSE).  An unordered queryset (no order_by and no default
+** ordering) gets Django's UnorderedObjectListWarning as one line on stderr,
+** also kept in corm_paginator_warning.  Since: 0.2
+*/
+CORM_API corm_paginator *corm_paginator_new(const corm_qs *qs, int64_t per_page, int64_t orphans,
+                                            bool allow_empty_first_page);
+CORM_API void corm_paginator_free(corm_paginator *p);
+/* The paginator's last error (CORM_OK when the last call succeeded). */
+CORM_API const corm_error *corm_paginator_error(const corm_paginator *p);
+/* The warning given at creation, or NULL. */
+CORM_API const char *corm_paginator_warning(const corm_paginator *p);
+/* The number of objects: one COUNT query, the first time only; -1 on error. */
+#define corm_paginator_count(p) corm_paginator_count_at((p), CORM_SITE)
+CORM_API int64_t corm_paginator_count_at(corm_paginator *p, corm_site site);
+/* The number of pages (counts first if needed); -1 on error. */
+#define corm_paginator_num_pages(p) corm_paginator_num_pages_at((p), CORM_SITE)
+CORM_API int64_t corm_paginator_num_pages_at(corm_paginator *p, corm_site site);
+/* Page number n, or NULL with the error on p: Django's EmptyPage is
+** CORM_NOTFOUND ("That page number is less than 1", "That page contains no
+** results"). */
+#define corm_paginator_page(p, n) corm_paginator_page_at((p), (n), CORM_SITE)
+CORM_API corm_page *corm_paginator_page_at(corm_paginator *p, int64_t number, corm_site site);
+/* The page named by text (a request parameter): PageNotAnInteger is
+** CORM_INVALID ("That page number is not an integer"), then as above. */
+#define corm_paginator_page_str(p, s) corm_paginator_page_str_at((p), (s), CORM_SITE)
+CORM_API corm_page *corm_paginator_page_str_at(corm_paginator *p, const char *number,
+                                               corm_site site);
+/* Django's get_page: never an error for a bad number - text that is not an
+** integer gives the first page, a number out of range the last.  NULL only
+** when the database fails. */
+#define corm_paginator_get_page(p, s) corm_paginator_get_page_at((p), (s), CORM_SITE)
+CORM_API corm_page *corm_paginator_get_page_at(corm_paginator *p, const char *number,
+                                               corm_site site);
+CORM_API void corm_page_free(corm_page *page);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
