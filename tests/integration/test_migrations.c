@@ -294,7 +294,7 @@ static void test_failure_rolls_back_whole(void **state)
 
     /* NOT NULL without a default on a table with rows: refused, named */
     const char *const t2[] = {t[0], "depends 0001_initial\n\nadd_field Book\n    isbn: "
-                                           "char(13)\n"};
+                                    "char(13)\n"};
     ms = corm_migrations_from_texts(n, t2, 2, &err);
     assert_non_null(ms);
     assert_int_equal(corm_migrate_to(db, ms, NULL, 0), CORM_CONSTRAINT);
