@@ -469,6 +469,10 @@ static void bind(scope *s, CXCursor decl, CXCursor rhs)
     } else if (v->model != m || v->raw != raw) {
         v->conflict = true;
     }
+    /* a new queryset in the same variable has none of the old one's
+    ** annotations (`qs = corm_all(...)` again, later in the function) */
+    for (int i = 0; i < v->nannots; i++) free(v->annots[i]);
+    v->nannots = 0;
     v->built = expansion_of(call);
     if (v->nsites < 16) v->sites[v->nsites++] = v->built;
     else v->conflict = true;
