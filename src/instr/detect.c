@@ -20,6 +20,8 @@
 */
 #include "instr_int.h"
 
+#include <ctype.h>
+
 #include <string.h>
 
 struct corm__group {
@@ -458,7 +460,16 @@ void corm__detect_fix(corm_capture *c, corm__finding *f)
                        site);
         break;
     case CORM_FINDING_WRITE_IN_LOOP:
-        if (f->okind == CORM_ORIGIN_INSERT)
+        if (f->okind == CORM_ORIGIN_INSERT && F->relation) {
+            /* many-to-many links (their origin names the relation) */
+            corm__buf_adds(&fix, "add the links in one statement: corm_m2m_add_objs(db, obj, ");
+            for (const char *p = model; *p; p++)
+                corm__buf_addc(&fix, (char)toupper((unsigned char)*p));
+            corm__buf_adds(&fix, "_REL_");
+            for (const char *p = rel; *p; p++)
+                corm__buf_addc(&fix, (char)toupper((unsigned char)*p));
+            corm__buf_adds(&fix, ", objs, n) (or corm_m2m_add_ids with their ids)");
+        } else if (f->okind == CORM_ORIGIN_INSERT)
             corm__buf_addf(&fix, "collect the objects and write them at once: "
                                  "corm_bulk_create(db, objs, n, NULL)");
         else if (f->okind == CORM_ORIGIN_UPDATE)

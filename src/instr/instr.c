@@ -575,14 +575,6 @@ static void classify(corm_instr *in, corm_event *ev)
                : strstr(o, "delete") ? CORM_ORIGIN_DELETE
                                      : CORM_ORIGIN_INSERT;
     if (ev->kind == CORM_ORIGIN_OTHER) ev->kind = kind;
-    if (!ev->model && ev->sql &&
-        (ev->kind == CORM_ORIGIN_INSERT || ev->kind == CORM_ORIGIN_UPDATE ||
-         ev->kind == CORM_ORIGIN_DELETE)) {
-        /* writes name no model: their table will do ("book") */
-        const char *q = strchr(ev->sql, '"');
-        const char *e = q ? strchr(q + 1, '"') : NULL;
-        if (e) ev->model = corm__instr_intern(in, q + 1, (size_t)(e - q - 1));
-    }
     if (colon && (!ev->model || !ev->relation)) {
         const char *m = colon + 1;
         const char *dot = strchr(m, '.');
@@ -592,6 +584,15 @@ static void classify(corm_instr *in, corm_event *ev)
         } else if (!ev->model) {
             ev->model = intern0(in, m);
         }
+    }
+    if (!ev->model && ev->sql &&
+        (ev->kind == CORM_ORIGIN_INSERT || ev->kind == CORM_ORIGIN_UPDATE ||
+         ev->kind == CORM_ORIGIN_DELETE)) {
+        /* writes name no model (but an m2m link, "insert:Post.tags"):
+        ** their table will do ("book") */
+        const char *q = strchr(ev->sql, '"');
+        const char *e = q ? strchr(q + 1, '"') : NULL;
+        if (e) ev->model = corm__instr_intern(in, q + 1, (size_t)(e - q - 1));
     }
 }
 

@@ -7,6 +7,7 @@
 */
 #include "write_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static bool check_obj(corm_db *db, void *obj, const char *what)
@@ -204,7 +205,11 @@ corm_rc corm_m2m_add_at(corm_db *db, void *obj, int rel, const void *other, corm
     corm_value params[2] = {corm__field_value(obj, &m->fields[0]),
                             corm__field_value(other, &((const corm_obj *)other)->model->fields[0])};
     corm_rc rc = corm__compile_link_insert(r, db->dialect, &b, &db->err);
-    if (rc == CORM_OK) rc = corm__db_run(db, corm__buf_cstr(&b), params, 2, site, "insert", NULL);
+    /* the origin names the relation, so the detector's fix for links
+    ** written one at a time can name the call that writes many */
+    char origin[160];
+    snprintf(origin, sizeof origin, "insert:%s.%s", m->name, r->name);
+    if (rc == CORM_OK) rc = corm__db_run(db, corm__buf_cstr(&b), params, 2, site, origin, NULL);
     corm__buf_free(&b);
     /* a cached set on obj is now stale */
     if (rc == CORM_OK) h->rel_loaded &= ~((uint64_t)1 << r->slot);

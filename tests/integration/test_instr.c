@@ -665,6 +665,33 @@ static void test_lookups_writes_duplicates(void **state)
     assert_non_null(strstr(f->fix, "corm_bulk_create(db, objs, n, NULL)"));
     corm_capture_free(c);
 
+    /* many-to-many links one at a time: the fix names the call that adds
+    ** many in one statement (a join table has no struct for bulk_create) */
+    Post post = CORM_NEW(Post);
+    post.title = "links";
+    post.body = "";
+    assert_int_equal(corm_save(db, &post), CORM_OK);
+    Tag tags[3];
+    for (int i = 0; i < 3; i++) {
+        tags[i] = CORM_NEW(Tag);
+        tags[i].name = (char *)names[i];
+        assert_int_equal(corm_save(db, &tags[i]), CORM_OK);
+    }
+    c = corm_capture_begin(db, "links");
+    for (int i = 0; i < 3; i++) {
+        line = __LINE__ + 1;
+        assert_int_equal(corm_m2m_add(db, &post, POST_REL_TAGS, &tags[i]), CORM_OK);
+    }
+    corm_capture_end(c);
+    f = only(c, CORM_FINDING_WRITE_IN_LOOP);
+    assert_string_equal(f->model, "Post");
+    assert_string_equal(f->relation, "tags");
+    assert_int_equal(f->count, 3);
+    assert_site(f->site, line);
+    assert_non_null(strstr(f->fix, "corm_m2m_add_objs(db, obj, POST_REL_TAGS, objs, n)"));
+    assert_null(strstr(f->fix, "corm_bulk_create"));
+    corm_capture_free(c);
+
     c = corm_capture_begin(db, "duplicates");
     for (int i = 0; i < 3; i++) {
         corm_qs *same = corm_all(db, Book);
