@@ -5,6 +5,14 @@
 
 #include <corm.h>
 
+#include "command.h"
+
+/* The commands' table entries (command.h), listed in cli/corm.c. */
+extern const cli_cmd cli_cmd_gen;
+extern const cli_cmd cli_cmd_migrate;
+extern const cli_cmd cli_cmd_demo;
+extern const cli_cmd cli_cmd_report;
+
 int cli_gen(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_demo(int argc, char **argv);

@@ -81,8 +81,10 @@ static void test_new_nulls_and_defaults(void **state)
     assert_false(corm_is_null(&b, "country"));
     assert_false(corm_is_null(&b, "bio"));
     OK_DB(corm_save(db, &b));
-    snprintf(sql, sizeof sql, "SELECT count(*) FROM author WHERE id = %lld AND country_id = 2 AND "
-             "bio = 'Stories of your life'", (long long)b.id);
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM author WHERE id = %lld AND country_id = 2 AND "
+             "bio = 'Stories of your life'",
+             (long long)b.id);
     assert_string_equal(scalar(sql), "1");
     /* corm_set_null(true) wins again, and clears the C value */
     corm_set_null(&b, "bio", true);
@@ -205,10 +207,7 @@ static void test_required_refused(void **state)
     Book *b1 = corm_qs_at(qs, 0), *b2 = corm_qs_at(qs, 1);
     b2->title = NULL;
     void *objs[2] = {b1, b2};
-    CORM_ASSERT_NUM_QUERIES(db, 0)
-    {
-        assert_int_equal(corm_bulk_update(db, objs, 2, "title"), -1);
-    }
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_bulk_update(db, objs, 2, "title"), -1); }
     assert_int_equal(e->row, 2);
     assert_non_null(strstr(e->message, "bulk_update of Book: object 2: field 'title'"));
     corm_qs_free(qs);
