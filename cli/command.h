@@ -47,13 +47,13 @@ typedef struct cli_opt {
 } cli_opt;
 
 typedef struct cli_cmd {
-    const char *name;              /* "gen" */
-    const char *synopsis;          /* what follows the name: "SCHEMA.corm [-o DIR]" */
-    const char *summary;           /* one line, for `corm --help` */
-    const char *description;       /* a paragraph for `corm help CMD`, or NULL */
-    const cli_opt *opts;           /* ends with {0}; --help is implied */
-    const char *const *examples;   /* NULL-terminated command lines */
-    int min_args, max_args;        /* positional arguments allowed */
+    const char *name;                  /* "gen" */
+    const char *synopsis;              /* what follows the name: "SCHEMA.corm [-o DIR]" */
+    const char *summary;               /* one line, for `corm --help` */
+    const char *description;           /* a paragraph for `corm help CMD`, or NULL */
+    const cli_opt *opts;               /* ends with {0}; --help is implied */
+    const char *const *examples;       /* NULL-terminated command lines */
+    int min_args, max_args;            /* positional arguments allowed */
     int (*run)(int argc, char **argv); /* argv[0] is the command's name */
 } cli_cmd;
 
@@ -81,8 +81,7 @@ bool cli_flag(const cli_args *a, const char *name);
 /* A usage error found after parsing ("--scale needs a positive number"):
 ** "corm CMD: message", the usage line and the pointer to --help, to
 ** stderr.  Returns CLI_USAGE. */
-int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...)
-    __attribute__((format(printf, 2, 3)));
+int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* The full help of cmd (usage, description, options, examples, exit
 ** status). */

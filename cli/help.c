@@ -162,8 +162,7 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *out)
             return cli_usage_error(cmd, "unexpected argument '%s'", arg);
         out->args[out->nargs++] = arg;
     }
-    if (out->nargs < cmd->min_args)
-        return cli_usage_error(cmd, "missing argument");
+    if (out->nargs < cmd->min_args) return cli_usage_error(cmd, "missing argument");
     return CLI_CONTINUE;
 }
 

@@ -917,5 +917,6 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 /* The families with a handle of their own (curl's easy.h / multi.h). */
 #include <corm/instr.h>
 #include <corm/pool.h>
+#include <corm/datetime.h>
 
 #endif

@@ -511,9 +511,9 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     /* one transaction when more than one statement or row (atomic, and
     ** the executemany needs it for speed), or inside the caller's (a
     ** savepoint keeps it usable after a failure) */
-    /* a required field left unset in any object: said before any SQL */
-    rc = corm__check_required(db, m, "bulk_create", objs, pass[0].cols, pass[0].stmt.ncols, true,
-                              true);
+    /* a required field left unset, an impossible date: said before any SQL */
+    rc =
+        corm__check_write(db, m, "bulk_create", objs, pass[0].cols, pass[0].stmt.ncols, true, true);
     if (rc != CORM_OK) {
         corm__free(order);
         return rc;
@@ -724,7 +724,7 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
     }
     corm__map_free(&seen);
     u.order = order;
-    if (corm__check_required(db, m, "bulk_update", objs, u.fields, u.nfields, false, true) !=
+    if (corm__check_write(db, m, "bulk_update", objs, u.fields, u.nfields, false, true) !=
         CORM_OK) {
         corm__free(order);
         return -1;

@@ -290,14 +290,58 @@ static const corm_field *missing(const void *obj, const corm_field *const *cols,
     return NULL;
 }
 
-corm_rc corm__check_required(corm_db *db, const corm_model *m, const char *what,
-                             const corm__objs *objs, const corm_field *const *cols, int ncols,
-                             bool insert, bool bulk)
+/* The date or datetime field of obj whose text is not a real date or a
+** stored UTC datetime (include/corm/datetime.h), or NULL. */
+static const corm_field *bad_date(const void *obj, const corm_field *const *cols, int ncols)
+{
+    for (int i = 0; i < ncols; i++) {
+        const corm_field *f = cols[i];
+        if (f->type != CORM_FT_DATE && f->type != CORM_FT_DATETIME) continue;
+        if (f->flags & (CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD)) continue;
+        corm_value v = corm__field_value(obj, f);
+        if (v.type != CORM_V_TEXT) continue;
+        if (f->type == CORM_FT_DATE ? !corm_date_valid(v.u.s.p) : !corm_datetime_valid(v.u.s.p))
+            return f;
+    }
+    return NULL;
+}
+
+static corm_rc date_error(corm_db *db, const corm_model *m, const char *what, const void *obj,
+                          const corm_field *f, size_t i, bool bulk)
+{
+    corm_error *e = &db->err;
+    bool date = f->type == CORM_FT_DATE;
+    corm_buf pos, val;
+    corm__buf_init(&pos);
+    corm__buf_init(&val);
+    if (bulk) corm__buf_addf(&pos, ": object %zu", i + 1);
+    fmt_value(&val, obj, f);
+    corm__err_set(e, CORM_INVALID, "%s of %s%s: %s is not a %s; nothing was sent to the database",
+                  what, m->name, pos.len ? corm__buf_cstr(&pos) : "",
+                  val.len ? corm__buf_cstr(&val) : f->name,
+                  date ? "real date (YYYY-MM-DD)"
+                       : "real UTC datetime (YYYY-MM-DD HH:MM:SS[.ffffff], no 'T', no offset)");
+    corm__err_hint(e, "%s",
+                   date ? "write dates as YYYY-MM-DD; corm_date_from_tm builds one"
+                        : "write datetimes in UTC as YYYY-MM-DD HH:MM:SS[.ffffff]; "
+                          "corm_datetime_from_time_t builds one");
+    if (bulk) e->row = (int64_t)i + 1;
+    corm__buf_free(&pos);
+    corm__buf_free(&val);
+    return CORM_INVALID;
+}
+
+corm_rc corm__check_write(corm_db *db, const corm_model *m, const char *what,
+                          const corm__objs *objs, const corm_field *const *cols, int ncols,
+                          bool insert, bool bulk)
 {
     for (size_t i = 0; i < objs->n; i++) {
         const void *obj = corm__objs_at(objs, i);
         const corm_field *f = missing(obj, cols, ncols, insert);
-        if (!f) continue;
+        if (!f) {
+            if ((f = bad_date(obj, cols, ncols))) return date_error(db, m, what, obj, f, i, bulk);
+            continue;
+        }
         corm_error *e = &db->err;
         bool key = f->type == CORM_FT_FK || f->type == CORM_FT_O2O;
         corm_buf pos;

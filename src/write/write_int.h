@@ -62,10 +62,12 @@ int corm__constraint_columns(const corm_error *err, const corm_model *m, const c
 ** NULL though the field is required (NOT NULL, not auto, and for an
 ** INSERT without a default; a NOT NULL fk of 0 too) is a CORM_CONSTRAINT
 ** (CORM_CK_NOT_NULL) on db naming the field, its object's position when
-** bulk.  what: "save", "bulk_create", ... */
-corm_rc corm__check_required(corm_db *db, const corm_model *m, const char *what,
-                             const corm__objs *objs, const corm_field *const *cols, int ncols,
-                             bool insert, bool bulk);
+** bulk.  Then a date or datetime field whose text is not a real date /
+** a stored UTC datetime (corm/datetime.h) is a CORM_INVALID naming it.
+** what: "insert", "bulk_create", ... */
+corm_rc corm__check_write(corm_db *db, const corm_model *m, const char *what,
+                          const corm__objs *objs, const corm_field *const *cols, int ncols,
+                          bool insert, bool bulk);
 /* The kind of constraint a CORM_CONSTRAINT error is about. */
 corm_ckind corm__constraint_kind(const corm_error *err);
 

@@ -5,7 +5,8 @@
 ** (new and loaded objects alike); a required field left unset is refused
 ** before any SQL, naming the field, by save, create, bulk_create,
 ** bulk_update and update_or_create; auto_now / auto_now_add values are
-** written back into new objects, one at a time and in bulk.
+** written back into new objects, one at a time and in bulk; dates and
+** datetimes checked on write, and the struct tm / time_t helpers.
 */
 #include "test.h"
 
@@ -294,12 +295,109 @@ static void test_auto_now_written_back(void **state)
     corm_qs_free(qs);
 }
 
+static void test_dates_checked(void **state)
+{
+    (void)state;
+    const corm_error *e = corm_db_error(db);
+    /* impossible or malformed dates are refused before any SQL */
+    static const char *const bad_dates[] = {
+        "2023-02-29", "2024-13-01",          "2024-04-31", "2024-1-01",
+        "yesterday",  "2024-05-01 10:00:00", "0000-01-01", ""};
+    Book b = CORM_NEW(Book);
+    b.title = "Dated";
+    b.author_id = 1;
+    b.isbn = "9782222222222";
+    b.description = "";
+    for (size_t i = 0; i < sizeof bad_dates / sizeof *bad_dates; i++) {
+        b.published_date = (char *)bad_dates[i];
+        CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_save(db, &b), CORM_INVALID); }
+        assert_non_null(strstr(e->message, "is not a real date (YYYY-MM-DD)"));
+    }
+    assert_string_equal(e->message, "insert of Book: published_date='' is not a real date "
+                                    "(YYYY-MM-DD); nothing was sent to the database");
+    assert_non_null(strstr(e->hint, "corm_date_from_tm"));
+    b.published_date = "2024-02-29"; /* a leap day */
+    OK_DB(corm_save(db, &b));
+    char sql[160];
+    snprintf(sql, sizeof sql,
+             "SELECT count(*) FROM book WHERE id = %lld AND published_date = "
+             "'2024-02-29'",
+             (long long)b.id);
+    assert_string_equal(scalar(sql), "1");
+
+    /* datetimes: UTC text, no 'T', no offset, a real time */
+    static const char *const bad_times[] = {"2024-05-01T10:00:00", "2024-05-01 10:00:00+02:00",
+                                            "2024-05-01 24:00:00", "2024-05-01 10:60:00",
+                                            "2024-05-01 10:00",    "2024-05-01 10:00:00.1234567",
+                                            "2024-02-30 10:00:00", "2024-05-01"};
+    User u = CORM_NEW(User);
+    u.email = "dt@example.com";
+    u.name = "Dt";
+    OK_DB(corm_save(db, &u));
+    Order o = CORM_NEW(Order);
+    o.user_id = u.id;
+    o.total = 10;
+    for (size_t i = 0; i < sizeof bad_times / sizeof *bad_times; i++) {
+        o.created_at = (char *)bad_times[i];
+        CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_save(db, &o), CORM_INVALID); }
+        assert_non_null(strstr(e->message, "is not a real UTC datetime"));
+    }
+    /* in bulk: the object is named */
+    Order os[2] = {CORM_NEW(Order), CORM_NEW(Order)};
+    for (int i = 0; i < 2; i++) {
+        os[i].user_id = u.id;
+        os[i].total = 1;
+        os[i].created_at = "2024-05-01 10:00:00";
+    }
+    os[1].created_at = "2024-05-01 25:00:00";
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(corm_bulk_create_array(db, os, 2, NULL), CORM_INVALID);
+    }
+    assert_int_equal(e->row, 2);
+    assert_non_null(strstr(e->message, "bulk_create of Order: object 2: created_at="));
+
+    /* built from time_t / struct tm, read back, given with its offset */
+    char dt[CORM_DATETIME_BUF], iso[CORM_DATETIME_ISO_BUF], day[CORM_DATE_BUF];
+    assert_true(corm_datetime_from_time_t((time_t)1714557600, dt)); /* 2024-05-01 10:00 UTC */
+    assert_string_equal(dt, "2024-05-01 10:00:00");
+    o.created_at = dt;
+    OK_DB(corm_save(db, &o));
+    corm_qs *qs = corm_all(db, Order);
+    corm_filter(qs, "pk", corm_int(o.id));
+    Order *back = corm_get(qs);
+    assert_non_null(back);
+    time_t t = 0;
+    assert_true(corm_datetime_to_time_t(back->created_at, &t));
+    assert_int_equal((long long)t, 1714557600LL);
+    assert_string_equal(corm_datetime_iso(back->created_at, iso), "2024-05-01T10:00:00+00:00");
+    corm_qs_free(qs);
+    struct tm tm;
+    assert_true(corm_datetime_to_tm("2024-02-29 23:59:59.5", &tm));
+    assert_int_equal(tm.tm_year, 124);
+    assert_int_equal(tm.tm_mon, 1);
+    assert_int_equal(tm.tm_mday, 29);
+    assert_int_equal(tm.tm_wday, 4); /* a Thursday */
+    assert_int_equal(tm.tm_yday, 59);
+    assert_true(corm_date_from_tm(&tm, day));
+    assert_string_equal(day, "2024-02-29");
+    tm.tm_mday = 30;
+    assert_false(corm_date_from_tm(&tm, day));
+    assert_string_equal(day, "");
+    assert_string_equal(corm_datetime_iso("2024-05-01 10:00:00.25", iso),
+                        "2024-05-01T10:00:00.25+00:00");
+    assert_null(corm_datetime_iso("2024-05-01T10:00:00", iso));
+    assert_true(corm_datetime_to_time_t("1969-12-31", &t));
+    assert_int_equal((long long)t, -86400LL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_new_nulls_and_defaults, setup, teardown),
         cmocka_unit_test_setup_teardown(test_required_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auto_now_written_back, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dates_checked, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
