@@ -28,33 +28,8 @@ static int teardown(void **state)
     return 0;
 }
 
-#define OK_DB(call)                                                                         \
-    do {                                                                                    \
-        corm_rc rc_ = (call);                                                               \
-        if (rc_ != CORM_OK) {                                                               \
-            char b_[2048];                                                                  \
-            fail_msg("%s: %s", #call, corm_error_format(corm_db_error(db), b_, sizeof b_)); \
-        }                                                                                   \
-    } while (0)
-
-/* The first cell of sql as text ("NULL" for NULL). */
-static const char *scalar(const char *sql)
-{
-    static char keep[256];
-    corm_qs *qs = corm_sql(db, sql, NULL, 0);
-    keep[0] = '\0';
-    if (corm_eval(qs) != CORM_OK) {
-        char b[2048];
-        fail_msg("%s: %s", sql, corm_error_format(corm_qs_error(qs), b, sizeof b));
-    }
-    const corm_value *v = corm_qs_cell(qs, 0, 0);
-    if (!v || v->type == CORM_V_NULL) snprintf(keep, sizeof keep, "NULL");
-    else if (v->type == CORM_V_INT) snprintf(keep, sizeof keep, "%lld", (long long)v->u.i);
-    else if (v->type == CORM_V_BOOL) snprintf(keep, sizeof keep, "%d", v->u.b);
-    else if (v->type == CORM_V_TEXT) snprintf(keep, sizeof keep, "%s", v->u.s.p);
-    corm_qs_free(qs);
-    return keep;
-}
+#define OK_DB(call) TEST_OK_DB(db, call)
+#define scalar(sql) test_scalar(db, (sql))
 
 static void test_new_nulls_and_defaults(void **state)
 {
