@@ -96,8 +96,8 @@ typedef struct corm__cursor {
     const char *origin;
     corm_rc rc;
     uint64_t statements; /* run_many: the rows it ran; else 0 (one) */
-    corm_event ev; /* its event as classified before it ran */
-    bool emitted;  /* corm__cursor_emit: its event is out */
+    corm_event ev;       /* its event as classified before it ran */
+    bool emitted;        /* corm__cursor_emit: its event is out */
 } corm__cursor;
 
 /* Start a statement.  On failure the cursor is already closed (the event

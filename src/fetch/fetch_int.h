@@ -131,5 +131,10 @@ static inline void **corm__rel_slots(void *obj)
     return (void **)((char *)obj + h->model->rel_offset);
 }
 corm_value corm__field_value(const void *obj, const corm_field *f);
+/* Whether field f of obj is NULL: its null bit set and its C value still
+** zero, or a nullable fk of 0 (hydrate.c). */
+bool corm__field_null(const void *obj, const corm_field *f);
+/* Make field f NULL (bit set, C value zeroed) or not NULL (bit cleared). */
+void corm__field_set_null(void *obj, const corm_field *f, bool is_null);
 
 #endif
