@@ -11,8 +11,7 @@
 static const cli_opt makemigrations_opts[] = {
     {"--dir", NULL, "DIR", "the migrations directory (default: migrations)"},
     {"--name", NULL, "NAME", "the new migration's name (default: from its operations)"},
-    {"--rename", NULL, "OLD:NEW",
-     "a renamed model Old:New or field Model.old:new (repeatable)"},
+    {"--rename", NULL, "OLD:NEW", "a renamed model Old:New or field Model.old:new (repeatable)"},
     {"--check", NULL, NULL, "write nothing; exit 1 when the schema has unmigrated changes"},
     {"--dry-run", NULL, NULL, "print the migration that would be written, write nothing"},
     {0}};
@@ -84,8 +83,8 @@ static const cli_opt showmigrations_opts[] = {
     {"--db", NULL, "URL", "the database (required)"},
     {"--dir", NULL, "DIR", "the migrations directory (default: migrations)"},
     {0}};
-static const char *const showmigrations_examples[] = {
-    "corm showmigrations --db sqlite:app.db", NULL};
+static const char *const showmigrations_examples[] = {"corm showmigrations --db sqlite:app.db",
+                                                      NULL};
 const cli_cmd cli_cmd_showmigrations = {"showmigrations",
                                         "--db URL [--dir DIR]",
                                         "list applied [X] and pending [ ] migrations",
@@ -98,8 +97,7 @@ const cli_cmd cli_cmd_showmigrations = {"showmigrations",
 
 #ifndef CORM_BOOTSTRAP
 static const cli_opt serve_opts[] = {
-    {"--db", NULL, "URL",
-     "default sqlite:corm-serve.db; an empty one is seeded"},
+    {"--db", NULL, "URL", "default sqlite:corm-serve.db; an empty one is seeded"},
     {"--port", NULL, "N", "0..65535, 0: any free port (default: 8000)"},
     {"--listen", NULL, "ADDR", "IPv4 address (default: 127.0.0.1; any other needs --token)"},
     {"--token", NULL, "T", "clients send X-Corm-Token: T, or ?token=T once"},
@@ -129,16 +127,12 @@ const cli_cmd cli_cmd_serve = {
     cli_serve};
 #endif
 
-static int run_lint(int argc, char **argv)
-{
-    return cli_lint(argc, argv, cli_program);
-}
+static int run_lint(int argc, char **argv) { return cli_lint(argc, argv, cli_program); }
 
 static const cli_opt lint_opts[] = {
     {"--schema", NULL, "SCHEMA.corm", "the schema the sources use (required)"},
     {"--format", NULL, "gcc|sarif", "gcc-style lines (default) or a SARIF document"},
-    {"--error-on=KINDS", NULL, NULL,
-     "exit 1 on a finding of these kinds: n_plus_one,lookup"},
+    {"--error-on=KINDS", NULL, NULL, "exit 1 on a finding of these kinds: n_plus_one,lookup"},
     {"-IDIR", NULL, NULL, "an include directory of the C sources"},
     {"-DNAME[=VALUE]", NULL, NULL, "a macro of the C sources (-UNAME and -std=... too)"},
     {0}};
