@@ -226,7 +226,7 @@ PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 test-run: check-src check-format check-layers check-sql-text check-exports check-docs check-sqlite-only lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps $(B)/corm-lint
 	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR)
 	@B=$(B) tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh \
-	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tools/check-install.sh:$(B) \
+	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tests/cli/check-help.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
 

@@ -5,6 +5,23 @@
 
 #include <corm.h>
 
+#include "command.h"
+
+/* The commands' table entries (command.h), listed in cli/corm.c. */
+extern const cli_cmd cli_cmd_gen;
+extern const cli_cmd cli_cmd_demo;
+extern const cli_cmd cli_cmd_report;
+/* in cli/commands.c: the commands whose handlers parse their own options */
+extern const cli_cmd cli_cmd_makemigrations;
+extern const cli_cmd cli_cmd_migrate;
+extern const cli_cmd cli_cmd_sqlmigrate;
+extern const cli_cmd cli_cmd_showmigrations;
+extern const cli_cmd cli_cmd_serve;
+extern const cli_cmd cli_cmd_lint;
+
+/* argv[0] of corm (corm lint runs corm-lint from its directory). */
+extern const char *cli_program;
+
 int cli_gen(int argc, char **argv);
 int cli_migrate(int argc, char **argv);
 int cli_makemigrations(int argc, char **argv);

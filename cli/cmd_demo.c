@@ -101,39 +101,61 @@ static int print_json(const char *scenario, const char *variant, uint64_t querie
     return s ? 0 : 1;
 }
 
+static const cli_opt demo_opts[] = {
+    {"--db", NULL, "URL", "the database to build the bookstore in (default: sqlite::memory:)"},
+    {"--scale", NULL, "N", "books in the bookstore, N/10 authors, N/2 orders (default: 100)"},
+    {"--only", NULL, "NAME", "run one scenario"},
+    {"--json", NULL, NULL, "one JSON object per scenario and variant"},
+    {"--mode", NULL, "MODE", "the N+1 detector: off, log, strict or auto (default: log)"},
+    {0}};
+static const char *const demo_examples[] = {"corm demo",
+                                            "corm demo --only books_author --scale 1000",
+                                            "corm demo --json --db sqlite:demo.db",
+                                            "corm demo --mode auto",
+                                            "corm demo index --rows 100000",
+                                            NULL};
+const cli_cmd cli_cmd_demo = {
+    "demo",
+    "[index] [--db URL] [--scale N] [--only NAME] [--json] [--mode MODE]",
+    "run the seed scenarios, naive vs fixed",
+    "Builds the bookstore of the seed articles with deterministic data and runs\n"
+    "each scenario twice, naive (the N+1) and fixed, printing queries, rows and\n"
+    "milliseconds, with the detector's finding and the fix under each naive one.\n"
+    "`corm demo index [--db URL] [--rows N]` shows the index workflow instead: a\n"
+    "filter's plan and time, db_index added, makemigrations and migrate, again.",
+    demo_opts,
+    demo_examples,
+    0,
+    0,
+    cli_demo};
+
 int cli_demo(int argc, char **argv)
 {
-    const char *url = "sqlite::memory:", *only = NULL;
-    int64_t scale = 100;
-    bool json = false;
-    corm_nplusone mode = CORM_NPLUSONE_LOG;
     if (argc > 1 && strcmp(argv[1], "index") == 0) return cli_demo_index(argc - 1, argv + 1);
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) url = argv[++i];
-        else if (strcmp(argv[i], "--scale") == 0 && i + 1 < argc) {
-            char *end;
-            scale = strtoll(argv[++i], &end, 10);
-            if (*end || scale < 1) {
-                fprintf(stderr, "corm demo: --scale needs a positive number, got '%s'\n", argv[i]);
-                return 2;
-            }
-        } else if (strcmp(argv[i], "--only") == 0 && i + 1 < argc) only = argv[++i];
-        else if (strcmp(argv[i], "--json") == 0) json = true;
-        else if (strcmp(argv[i], "--mode") == 0 && i + 1 < argc) {
-            const char *m = argv[++i];
-            if (strcmp(m, "off") == 0) mode = CORM_NPLUSONE_OFF;
-            else if (strcmp(m, "log") == 0) mode = CORM_NPLUSONE_LOG;
-            else if (strcmp(m, "strict") == 0) mode = CORM_NPLUSONE_STRICT;
-            else if (strcmp(m, "auto") == 0) mode = CORM_NPLUSONE_AUTO;
-            else {
-                fprintf(stderr, "corm demo: --mode is off, log, strict or auto, not '%s'\n", m);
-                return 2;
-            }
-        } else {
-            fprintf(stderr, "usage: corm demo [--db URL] [--scale N] [--only NAME] [--json] "
-                            "[--mode off|log|strict|auto]\n");
-            return 2;
-        }
+    cli_args a;
+    int code = cli_parse(&cli_cmd_demo, argc, argv, &a);
+    if (code != CLI_CONTINUE) return code;
+    const char *url = cli_value(&a, "--db", "sqlite::memory:"),
+               *only = cli_value(&a, "--only", NULL);
+    int64_t scale = 100;
+    bool json = cli_flag(&a, "--json");
+    corm_nplusone mode = CORM_NPLUSONE_LOG;
+    const char *sc = cli_value(&a, "--scale", NULL);
+    if (sc) {
+        char *end;
+        scale = strtoll(sc, &end, 10);
+        if (!*sc || *end || scale < 1)
+            return cli_usage_error(&cli_cmd_demo, "--scale needs a positive number, got '%s'", sc);
+    }
+    const char *m = cli_value(&a, "--mode", NULL);
+    if (m) {
+        if (strcmp(m, "off") == 0) mode = CORM_NPLUSONE_OFF;
+        else if (strcmp(m, "log") == 0) mode = CORM_NPLUSONE_LOG;
+        else if (strcmp(m, "strict") == 0) mode = CORM_NPLUSONE_STRICT;
+        else if (strcmp(m, "auto") == 0) mode = CORM_NPLUSONE_AUTO;
+        else
+            return cli_usage_error(&cli_cmd_demo, "--mode is off, log, strict or auto, not '%s'",
+                                   m);
     }
     if (only) {
         bool found = false;
@@ -153,7 +175,7 @@ int cli_demo(int argc, char **argv)
         cli_print_error(&err);
         return 1;
     }
-    int code = 0;
+    code = 0;
     corm_instr_on_finding(corm_db_instr(db), quiet, NULL);
     if (corm_migrate(db) != CORM_OK) code = demo_fail_db(db);
     if (!code) {

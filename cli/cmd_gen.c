@@ -1,5 +1,5 @@
 /*
-** cmd_gen.c - `corm gen SCHEMA.corm -o DIR` and `corm migrate`.
+** cmd_gen.c - `corm gen SCHEMA.corm -o DIR`.
 */
 #include "cli.h"
 #include "../src/gen/gen.h"
@@ -13,26 +13,34 @@ void cli_print_error(const corm_error *err)
     fprintf(stderr, "corm: %s\n", corm_error_format(err, buf, sizeof buf));
 }
 
+static const cli_opt gen_opts[] = {
+    {"--out", "-o", "DIR", "the directory to write to, created if missing (default: .)"},
+    {"--migrations", NULL, "DIR",
+     "compile the migrations in DIR into the generated C (corm_migrate)"},
+    {0}};
+static const char *const gen_examples[] = {"corm gen examples/bookstore.corm -o gen/",
+                                           "corm gen app.corm -o gen/ --migrations migrations/",
+                                           NULL};
+const cli_cmd cli_cmd_gen = {
+    "gen",
+    "SCHEMA.corm [-o DIR] [--migrations DIR]",
+    "generate the C structs and descriptors of a schema",
+    "Writes DIR/<schema>.h (one struct per model, field and relation enums, typed\n"
+    "accessors, CORM_NEW) and DIR/<schema>.c (the model descriptors).  Files whose\n"
+    "content is unchanged are left alone, so make does not rebuild them.",
+    gen_opts,
+    gen_examples,
+    1,
+    1,
+    cli_gen};
+
 int cli_gen(int argc, char **argv)
 {
-    const char *in = NULL, *dir = ".", *migrations = NULL;
-    for (int i = 1; i < argc; i++) {
-        if ((strcmp(argv[i], "-o") == 0 || strcmp(argv[i], "--out") == 0) && i + 1 < argc)
-            dir = argv[++i];
-        else if (strcmp(argv[i], "--migrations") == 0 && i + 1 < argc) migrations = argv[++i];
-        else if (argv[i][0] != '-' && !in) in = argv[i];
-        else {
-            fprintf(stderr,
-                    "corm gen: unexpected argument '%s'\nusage: corm gen SCHEMA.corm -o DIR "
-                    "[--migrations DIR]\n",
-                    argv[i]);
-            return 2;
-        }
-    }
-    if (!in) {
-        fprintf(stderr, "usage: corm gen SCHEMA.corm -o DIR [--migrations DIR]\n");
-        return 2;
-    }
+    cli_args a;
+    int code = cli_parse(&cli_cmd_gen, argc, argv, &a);
+    if (code != CLI_CONTINUE) return code;
+    const char *in = a.args[0], *dir = cli_value(&a, "--out", ".");
+    const char *migrations = cli_value(&a, "--migrations", NULL);
     corm_error err;
     corm_schema *s = corm_schema_parse_file(in, &err);
     if (!s) {

@@ -610,28 +610,41 @@ static void report_free(report *r)
     free(r->slows);
 }
 
+static const cli_opt report_opts[] = {
+    {"--db", NULL, "URL",
+     "the database the log came from: index advice from EXPLAIN of the "
+     "slowest SELECTs (rolled back)"},
+    {"--schema", NULL, "SCHEMA.corm", "the models: index advice as the schema line to add"},
+    {"--top", NULL, "N", "statements to list (default: 10)"},
+    {"--slow", NULL, "MS", "list the statements slower than MS milliseconds"},
+    {0}};
+static const char *const report_examples[] = {
+    "CORM_LOG=json:queries.jsonl ./app && corm report queries.jsonl",
+    "corm report queries.jsonl --db sqlite:app.db --schema app.corm --top 5 --slow 20", NULL};
+const cli_cmd cli_cmd_report = {
+    "report",
+    "LOG.jsonl [--db URL] [--schema SCHEMA.corm] [--top N] [--slow MS]",
+    "summarise a recorded query log: N+1 fixes, duplicates, slow statements",
+    "Reads a log written with CORM_LOG=json:LOG.jsonl and prints the top\n"
+    "statements, each N+1 with its fix, duplicates, slow statements and index\n"
+    "advice.",
+    report_opts,
+    report_examples,
+    1,
+    1,
+    cli_report};
+
 int cli_report(int argc, char **argv)
 {
-    const char *path = NULL, *url = NULL, *schema_path = NULL;
-    int top = 10;
-    double slow_ms = -1;
-    for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--db") == 0 && i + 1 < argc) url = argv[++i];
-        else if (strcmp(argv[i], "--schema") == 0 && i + 1 < argc) schema_path = argv[++i];
-        else if (strcmp(argv[i], "--top") == 0 && i + 1 < argc) top = atoi(argv[++i]);
-        else if (strcmp(argv[i], "--slow") == 0 && i + 1 < argc) slow_ms = atof(argv[++i]);
-        else if (argv[i][0] != '-' && !path) path = argv[i];
-        else {
-            fprintf(stderr, "usage: corm report LOG.jsonl [--db URL] [--schema FILE.corm] "
-                            "[--top N] [--slow MS]\n");
-            return 2;
-        }
-    }
-    if (!path || top < 1) {
-        fprintf(stderr, "usage: corm report LOG.jsonl [--db URL] [--schema FILE.corm] "
-                        "[--top N] [--slow MS]\n");
-        return 2;
-    }
+    cli_args a;
+    int code = cli_parse(&cli_cmd_report, argc, argv, &a);
+    if (code != CLI_CONTINUE) return code;
+    const char *path = a.args[0], *url = cli_value(&a, "--db", NULL),
+               *schema_path = cli_value(&a, "--schema", NULL);
+    int top = atoi(cli_value(&a, "--top", "10"));
+    const char *slow_arg = cli_value(&a, "--slow", NULL);
+    double slow_ms = slow_arg ? atof(slow_arg) : -1;
+    if (top < 1) return cli_usage_error(&cli_cmd_report, "--top needs a positive number");
     corm_schema *schema = NULL;
     if (schema_path) {
         corm_error err;
@@ -642,7 +655,7 @@ int cli_report(int argc, char **argv)
     }
     report r;
     memset(&r, 0, sizeof r);
-    int code = read_log(&r, path);
+    code = read_log(&r, path);
     if (!code) {
         printf("corm report: %s\n", path);
         printf("  %llu statements, %.3f ms; %llu captures (%llu statements inside); %zu distinct "

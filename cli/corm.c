@@ -1,73 +1,103 @@
 /*
-** corm.c - the `corm` command: dispatch to one file per subcommand.
+** corm.c - the `corm` command: a table of subcommands (command.h), each in
+** its own file; `corm --help`, `corm help CMD` and `corm CMD --help` are
+** written from the table.
 */
 #include "cli.h"
 
 #include <stdio.h>
 #include <string.h>
 
-static void usage(FILE *out)
-{
-    fprintf(out,
-            "usage: corm <command> [options]\n"
-            "\n"
-            "commands:\n"
-            "  gen SCHEMA.corm -o DIR        write DIR/<name>.h and DIR/<name>.c\n"
-            "  makemigrations SCHEMA.corm [--dir DIR] [--name N] [--rename Old:New] [--check]\n"
-            "                 [--dry-run]    write the next migration for the schema's changes\n"
-            "  migrate [SCHEMA.corm] --db URL [--dir DIR] [--to NAME|zero] [--allow-data-loss]\n"
-            "                                apply (or unapply) migrations\n"
-            "  sqlmigrate NAME --db URL [--dir DIR] [--backwards]\n"
-            "                                print the SQL of a migration\n"
-            "  showmigrations --db URL [--dir DIR]\n"
-            "                                list applied [X] and pending [ ] migrations\n"
+static int cli_version(int argc, char **argv);
+static int cli_help_cmd(int argc, char **argv);
+
+static const cli_cmd cli_cmd_version = {
+    "version", "", "print the library version", NULL, NULL, NULL, 0, 0, cli_version};
+static const char *const help_examples[] = {"corm help", "corm help migrate", NULL};
+static const cli_cmd cli_cmd_help = {
+    "help", "[COMMAND]", "show the commands, or one command's help", NULL, NULL, help_examples, 0,
+    1,      cli_help_cmd};
+
+/* Every command, in the order `corm --help` lists them.  The entries of
+** gen, demo and report are beside their handlers; those of the commands
+** that parse their own options are in cli/commands.c. */
+static const cli_cmd *const commands[] = {&cli_cmd_gen,
+                                          &cli_cmd_makemigrations,
+                                          &cli_cmd_migrate,
+                                          &cli_cmd_sqlmigrate,
+                                          &cli_cmd_showmigrations,
 #ifndef CORM_BOOTSTRAP
-            "  demo [--db URL] [--scale N] [--only NAME] [--json] [--mode off|log|strict|auto]\n"
-            "                                run the seed scenarios, naive vs fixed\n"
-            "  serve [--db URL] [--port N] [--listen ADDR] [--token T] [--record PATH|off]\n"
-            "                                the demo bookstore over HTTP, naive and fixed\n"
-            "                                pages, with the corm panel at /__corm/\n"
+                                          &cli_cmd_demo,
+                                          &cli_cmd_serve,
 #endif
-            "  report LOG.jsonl [--db URL] [--schema SCHEMA.corm] [--top N] [--slow MS]\n"
-            "                                top statements, N+1 fixes, duplicates, slow\n"
-            "                                statements and index advice from a query log\n"
-            "                                (CORM_LOG=json:LOG.jsonl)\n"
-            "  lint --schema SCHEMA.corm [-I/-D flags] [--format gcc|sarif]\n"
-            "       [--error-on=n_plus_one,lookup] FILE.c...\n"
-            "                                N+1 loops and bad field paths in C sources,\n"
-            "                                before they run (make lint builds corm-lint)\n"
-            "  version                       print the library version\n"
-            "\n"
-            "URLs: sqlite:path/to/file.db, sqlite::memory:, postgresql://user@host:port/dbname\n");
+                                          &cli_cmd_report,
+                                          &cli_cmd_lint,
+                                          &cli_cmd_version,
+                                          &cli_cmd_help,
+                                          NULL};
+
+const char *cli_program = "corm";
+
+static const cli_cmd *find(const char *name)
+{
+    for (const cli_cmd *const *c = commands; *c; c++)
+        if (strcmp((*c)->name, name) == 0) return *c;
+    return NULL;
+}
+
+static int unknown_command(const char *name)
+{
+    fprintf(stderr, "corm: unknown command '%s'\ncommands:", name);
+    for (const cli_cmd *const *c = commands; *c; c++) fprintf(stderr, " %s", (*c)->name);
+    fprintf(stderr, "\nrun 'corm --help' for what each does\n");
+    return CLI_USAGE;
+}
+
+static int cli_version(int argc, char **argv)
+{
+    cli_args a;
+    int code = cli_parse(&cli_cmd_version, argc, argv, &a);
+    if (code != CLI_CONTINUE) return code;
+    printf("corm %s\n", corm_version());
+    return CLI_OK;
+}
+
+static int cli_help_cmd(int argc, char **argv)
+{
+    cli_args a;
+    int code = cli_parse(&cli_cmd_help, argc, argv, &a);
+    if (code != CLI_CONTINUE) return code;
+    if (a.nargs == 0) {
+        cli_help_all(commands, stdout);
+        return CLI_OK;
+    }
+    const cli_cmd *c = find(a.args[0]);
+    if (!c) return unknown_command(a.args[0]);
+    cli_help(c, stdout);
+    return CLI_OK;
 }
 
 int main(int argc, char **argv)
 {
+    cli_program = argv[0];
     if (argc < 2) {
-        usage(stderr);
-        return 2;
+        cli_help_all(commands, stderr);
+        return CLI_USAGE;
     }
-    const char *cmd = argv[1];
-    if (strcmp(cmd, "gen") == 0) return cli_gen(argc - 1, argv + 1);
-    if (strcmp(cmd, "migrate") == 0) return cli_migrate(argc - 1, argv + 1);
-    if (strcmp(cmd, "makemigrations") == 0) return cli_makemigrations(argc - 1, argv + 1);
-    if (strcmp(cmd, "sqlmigrate") == 0) return cli_sqlmigrate(argc - 1, argv + 1);
-    if (strcmp(cmd, "showmigrations") == 0) return cli_showmigrations(argc - 1, argv + 1);
-    if (strcmp(cmd, "report") == 0) return cli_report(argc - 1, argv + 1);
-    if (strcmp(cmd, "lint") == 0) return cli_lint(argc - 1, argv + 1, argv[0]);
-#ifndef CORM_BOOTSTRAP
-    if (strcmp(cmd, "demo") == 0) return cli_demo(argc - 1, argv + 1);
-    if (strcmp(cmd, "serve") == 0) return cli_serve(argc - 1, argv + 1);
-#endif
-    if (strcmp(cmd, "version") == 0 || strcmp(cmd, "--version") == 0) {
-        printf("corm %s\n", corm_version());
-        return 0;
+    const char *name = argv[1];
+    if (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0) {
+        cli_help_all(commands, stdout);
+        return CLI_OK;
     }
-    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
-        usage(stdout);
-        return 0;
-    }
-    fprintf(stderr, "corm: unknown command '%s'\n\n", cmd);
-    usage(stderr);
-    return 2;
+    if (strcmp(name, "--version") == 0) name = "version";
+    const cli_cmd *c = find(name);
+    if (!c) return unknown_command(name);
+    /* --help / -h from the table entry, before the handler: the same text
+    ** whether or not the handler parses its options with cli_parse */
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            cli_help(c, stdout);
+            return CLI_OK;
+        }
+    return c->run(argc - 1, argv + 1);
 }

@@ -58,8 +58,6 @@ int main(void)
     Author a = CORM_NEW(Author);
     a.name = "Ursula K. Le Guin";
     a.email = "ursula@example.com";
-    corm_set_null(&a, "country", true);
-    corm_set_null(&a, "bio", true);
     if (corm_save(db, &a) != CORM_OK) return fail(db);
     Book books[2] = {CORM_NEW(Book), CORM_NEW(Book)};
     const char *titles[2] = {"The Dispossessed", "The Left Hand of Darkness"};
@@ -67,7 +65,6 @@ int main(void)
     for (int i = 0; i < 2; i++) {
         books[i].title = (char *)titles[i];
         books[i].author_id = a.id;
-        corm_set_null(&books[i], "publisher", true);
         books[i].published_date = i ? "1969-03-01" : "1974-05-01";
         books[i].isbn = (char *)isbns[i];
         books[i].pages = 300;
@@ -85,12 +82,10 @@ int main(void)
     User u = CORM_NEW(User);
     u.email = "buyer@example.com";
     u.name = "Buyer";
-    corm_set_null(&u, "account_manager", true);
     if (corm_save(db, &u) != CORM_OK) return fail(db);
     for (int t = 1; t <= 2; t++) {
         Invoice inv = CORM_NEW(Invoice);
         inv.user_id = u.id;
-        corm_set_null(&inv, "order", true);
         inv.number = t == 1 ? "T1-0001" : "T2-0001";
         inv.total = 10;
         inv.tenant_id = t;

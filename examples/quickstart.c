@@ -27,11 +27,9 @@ int main(int argc, char **argv)
     }
     if (corm_migrate(db) != CORM_OK) return fail(db);
 
-    Author a = CORM_NEW(Author);
+    Author a = CORM_NEW(Author); /* country and bio start NULL */
     a.name = "Ursula K. Le Guin";
     a.email = "ursula@example.com";
-    corm_set_null(&a, "country", true);
-    corm_set_null(&a, "bio", true);
     if (corm_save(db, &a) != CORM_OK) return fail(db);
     const char *titles[] = {"The Dispossessed", "The Lathe of Heaven"};
     for (int i = 0; i < 2; i++) {
@@ -39,8 +37,7 @@ int main(int argc, char **argv)
         char isbn[32];
         snprintf(isbn, sizeof isbn, "978000000000%d", i);
         b.title = (char *)titles[i];
-        b.author_id = a.id;
-        corm_set_null(&b, "publisher", true);
+        b.author_id = a.id; /* publisher stays NULL, featured its default */
         b.published_date = "2024-05-01";
         b.isbn = isbn;
         b.description = "";

@@ -642,8 +642,12 @@ CORM_API void corm_iter_free(corm_iter *it);
 
 /* ----------------------------------------------------------------- writes */
 
-/* An object to fill and save: Book b = CORM_NEW(Book); */
-#define CORM_NEW(Model) ((Model){._corm = {.model = &Model##_model}})
+/* An object to fill and save: Book b = CORM_NEW(Book); nullable fields
+** start NULL and fields with a schema default hold it.  Assign fields in
+** plain C: a nullable field assigned a value (a pointer, a non-zero
+** number) is no longer NULL; corm_set_null(&b, "pages", false) keeps an
+** explicit 0 of a nullable number (docs/writes.md, "New objects"). */
+#define CORM_NEW(Model) corm__new_##Model
 
 /* INSERT when obj's id is 0 (id is filled in), UPDATE otherwise.  Strings
 ** are read, not kept.  Errors on db (CORM_CONSTRAINT names the constraint). */
@@ -938,5 +942,8 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 #include <corm/cache.h>
 /* Paginator and keyset pages (docs/pagination.md). */
 #include <corm/paginate.h>
+/* Dates and datetimes: the stored UTC text from time_t / struct tm and back
+** (docs/schema.md). */
+#include <corm/datetime.h>
 
 #endif

@@ -149,7 +149,14 @@ typedef struct corm_model {
     int nindexes;
     const corm_scope *scopes; /* default scopes, ANDed; NULL if none */
     int nscopes;
+    size_t now_offset; /* offsetof char _corm_now[CORM_NOW_BUF] (models with
+                          auto_now / auto_now_add fields), else 0 */
 } corm_model;
+
+/* Room for the auto_now values written back into a new object: the
+** datetime at 0, the date at CORM_NOW_DATE. */
+#define CORM_NOW_BUF 48
+#define CORM_NOW_DATE 32
 
 struct corm_schema {
     const char *name;

@@ -136,5 +136,10 @@ corm_value corm__field_value(const void *obj, const corm_field *f);
 ** parent as it on child, so child's accessor runs no query (Django's
 ** known related objects).  Nothing for a to-many inverse. */
 void corm__set_backref(const corm_model *from, const corm_relation *r, void *parent, void *child);
+/* Whether field f of obj is NULL: its null bit set and its C value still
+** zero, or a nullable fk of 0 (hydrate.c). */
+bool corm__field_null(const void *obj, const corm_field *f);
+/* Make field f NULL (bit set, C value zeroed) or not NULL (bit cleared). */
+void corm__field_set_null(void *obj, const corm_field *f, bool is_null);
 
 #endif

@@ -8,11 +8,62 @@
 
 #include <string.h>
 
-corm_value corm__field_value(const void *obj, const corm_field *f)
+/* Whether the C value of field f is its zero (NULL pointer, 0, false). */
+static bool is_zero(const void *p, const corm_field *f)
+{
+    switch (f->type) {
+    case CORM_FT_INTEGER: return *(const int32_t *)p == 0;
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: return *(const int64_t *)p == 0;
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: return *(const double *)p == 0;
+    case CORM_FT_BOOL: return !*(const bool *)p;
+    case CORM_FT_BLOB: return ((const corm_blob *)p)->data == NULL;
+    default: return *(char *const *)p == NULL;
+    }
+}
+
+/* NULL when the field's null bit is set and its C value is still the zero
+** it was left with (docs/writes.md, "New objects"): a value assigned in
+** plain C after CORM_NEW, corm_set_null or a load of a NULL wins over the
+** bit.  A nullable fk of 0 is NULL too: no row has id 0. */
+bool corm__field_null(const void *obj, const corm_field *f)
 {
     const corm_obj *h = obj;
     int fi = (int)(f - h->model->fields);
-    if (h->nulls & ((uint64_t)1 << fi)) return corm_null();
+    const void *p = (const char *)obj + f->offset;
+    if (h->nulls & ((uint64_t)1 << fi)) return is_zero(p, f);
+    return (f->flags & CORM_FF_NULL) && (f->type == CORM_FT_FK || f->type == CORM_FT_O2O) &&
+           *(const int64_t *)p == 0;
+}
+
+void corm__field_set_null(void *obj, const corm_field *f, bool is_null)
+{
+    corm_obj *h = obj;
+    uint64_t bit = (uint64_t)1 << (f - h->model->fields);
+    if (!is_null) {
+        h->nulls &= ~bit;
+        return;
+    }
+    h->nulls |= bit;
+    void *p = (char *)obj + f->offset;
+    switch (f->type) {
+    case CORM_FT_INTEGER: *(int32_t *)p = 0; break;
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: *(int64_t *)p = 0; break;
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: *(double *)p = 0; break;
+    case CORM_FT_BOOL: *(bool *)p = false; break;
+    case CORM_FT_BLOB: *(corm_blob *)p = (corm_blob){0}; break;
+    default: *(char **)p = NULL; break;
+    }
+}
+
+corm_value corm__field_value(const void *obj, const corm_field *f)
+{
+    if (corm__field_null(obj, f)) return corm_null();
     const void *p = (const char *)obj + f->offset;
     switch (f->type) {
     case CORM_FT_INTEGER: return corm_int(*(const int32_t *)p);

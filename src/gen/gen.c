@@ -215,6 +215,66 @@ static void field_comment(gen *g, const gmodel *gm, const corm_field *f, char *b
     }
 }
 
+static bool has_auto(const corm_model *m)
+{
+    for (int i = 0; i < m->nfields; i++)
+        if (m->fields[i].flags & (CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD)) return true;
+    return false;
+}
+
+/* The C initializer of a field's schema default (default_sql, an SQL
+** literal the validator checked against the type; not NULL). */
+static void put_default(gen *g, const corm_field *f)
+{
+    const char *d = f->default_sql;
+    if (strcmp(d, "TRUE") == 0 || strcmp(d, "FALSE") == 0) {
+        put(g, d[0] == 'T' ? "true" : "false");
+        return;
+    }
+    if (d[0] != '\'') {
+        if (f->type == CORM_FT_FLOAT || f->type == CORM_FT_DECIMAL) putf(g, "(double)%s", d);
+        else if (strcmp(d, "-9223372036854775808") == 0) put(g, "(-9223372036854775807LL - 1)");
+        else putf(g, "%sLL", d);
+        return;
+    }
+    /* '...' with '' for a quote: the C string */
+    corm_buf text;
+    corm__buf_init(&text);
+    for (const char *p = d + 1; *p; p++) {
+        if (*p == '\'' && p[1] == '\'') p++;
+        else if (*p == '\'') break;
+        corm__buf_addc(&text, *p);
+    }
+    if (text.oom) g->oom = true;
+    put(g, "(char *)");
+    put_cstr(g, corm__buf_cstr(&text));
+    corm__buf_free(&text);
+}
+
+/* CORM_NEW(Model) expands to corm__new_<Model>: a new object whose
+** nullable fields are NULL and whose fields with a default hold it. */
+static void header_new(gen *g, const gmodel *gm)
+{
+    const corm_model *m = gm->m;
+    uint64_t nulls = 0;
+    for (int i = 1; i < m->nfields; i++) {
+        const corm_field *f = &m->fields[i];
+        if ((f->flags & CORM_FF_NULL) && (!f->default_sql || !strcmp(f->default_sql, "NULL")))
+            nulls |= (uint64_t)1 << i;
+    }
+    putf(g, "/* CORM_NEW(%s): nullable fields NULL, defaults set (docs/writes.md) */\n", m->name);
+    putf(g, "#define corm__new_%s ((%s){._corm = {.model = &%s_model, .nulls = 0x%llxULL}", m->name,
+         m->name, m->name, (unsigned long long)nulls);
+    for (int i = 1; i < m->nfields; i++) {
+        const corm_field *f = &m->fields[i];
+        if (!f->default_sql || !strcmp(f->default_sql, "NULL") || f->type == CORM_FT_BLOB)
+            continue; /* NULL: the bit says it */
+        putf(g, ", .%s = ", member(f));
+        put_default(g, f);
+    }
+    put(g, "})\n\n");
+}
+
 static void header_struct(gen *g, const gmodel *gm)
 {
     const corm_model *m = gm->m;
@@ -231,6 +291,9 @@ static void header_struct(gen *g, const gmodel *gm)
         field_comment(g, gm, f, note, sizeof note);
         putf(g, "    %-32s /* %s */\n", decl, note);
     }
+    if (has_auto(m))
+        putf(g, "    %-32s /* private: auto_now values of a new object */\n",
+             "char _corm_now[CORM_NOW_BUF];");
     snprintf(decl, sizeof decl, "void *_corm_rel[%d];", m->nrels ? m->nrels : 1);
     putf(g, "    %-32s /* private: relation caches, one per slot */\n", decl);
     put(g, "};\n\n");
@@ -333,6 +396,7 @@ void corm__gen_header(const corm_schema *s, corm_buf *out)
     for (int i = 0; i < s->nmodels; i++)
         putf(&g, "extern const corm_model %s_model;\n", s->models[i]->name);
     putf(&g, "extern const corm_schema %s_schema;\n\n", s->name);
+    for (int i = 0; i < s->nmodels; i++) header_new(&g, &g.models[i]);
     for (int i = 0; i < s->nmodels; i++) {
         header_enums(&g, &g.models[i]);
         header_accessors(&g, &g.models[i]);
@@ -453,6 +517,7 @@ static void source_model(gen *g, const gmodel *gm)
     else put(g, "    .indexes = NULL,\n");
     putf(g, "    .nindexes = %d", m->nindexes);
     if (m->nscopes) putf(g, ",\n    .scopes = corm__%s_scopes,\n    .nscopes = %d", M, m->nscopes);
+    if (has_auto(m)) putf(g, ",\n    .now_offset = offsetof(%s, _corm_now)", M);
     put(g, "\n};\n\n");
 }
 

@@ -182,7 +182,7 @@ static void **siblings(corm_obj *h, const corm_relation *r, size_t *n)
             corm_obj *o = row[k];
             if (o->model == h->model) {
                 bool null_key = (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O) &&
-                                (o->nulls & ((uint64_t)1 << r->field));
+                                corm__field_null(o, &o->model->fields[r->field]);
                 if (!(o->rel_loaded & bit) && !null_key) ok = corm__vec_push(&v, o);
                 continue;
             }
@@ -309,7 +309,7 @@ void *corm_related_at(void *obj, int rel, corm_site site)
     if (r->kind != CORM_REL_REVERSE_O2O && (h->deferred & ((uint64_t)1 << r->field)) &&
         corm_load_field_at(obj, h->model->fields[r->field].name, site) != CORM_OK)
         return NULL; /* the key itself was deferred: load it first, as Django */
-    if (r->kind != CORM_REL_REVERSE_O2O && (h->nulls & ((uint64_t)1 << r->field))) {
+    if (r->kind != CORM_REL_REVERSE_O2O && corm__field_null(obj, &h->model->fields[r->field])) {
         /* a NULL key: nothing to load, and no query */
         slots[r->slot] = NULL;
         h->rel_loaded |= (uint64_t)1 << r->slot;
@@ -416,7 +416,7 @@ bool corm_is_null(const void *obj, const char *name)
     const corm_obj *h = obj;
     if (!h || !h->model || !name) return false;
     int i = field_index(h->model, name);
-    return i >= 0 && (h->nulls & ((uint64_t)1 << i));
+    return i >= 0 && corm__field_null(obj, &h->model->fields[i]);
 }
 
 void corm_set_null(void *obj, const char *name, bool is_null)
@@ -424,7 +424,5 @@ void corm_set_null(void *obj, const char *name, bool is_null)
     corm_obj *h = obj;
     if (!h || !h->model || !name) return;
     int i = field_index(h->model, name);
-    if (i < 0) return;
-    if (is_null) h->nulls |= (uint64_t)1 << i;
-    else h->nulls &= ~((uint64_t)1 << i);
+    if (i >= 0) corm__field_set_null(obj, &h->model->fields[i], is_null);
 }

@@ -120,8 +120,15 @@ void corm__now_text(char out[32])
 void corm__obj_set_text(void *obj, const corm_field *f, const char *text)
 {
     corm_obj *h = obj;
-    if (!h->batch || !h->batch->arena) return;
-    char *p = corm__arena_strdup(h->batch->arena, text);
+    char *p = NULL;
+    if (h->batch && h->batch->arena) {
+        p = corm__arena_strdup(h->batch->arena, text);
+    } else if (h->model->now_offset) {
+        /* a new object: the room its struct keeps for these values */
+        p = (char *)obj + h->model->now_offset + (f->type == CORM_FT_DATE ? CORM_NOW_DATE : 0);
+        corm__strlcpy(p, text,
+                      f->type == CORM_FT_DATE ? CORM_NOW_BUF - CORM_NOW_DATE : CORM_NOW_DATE);
+    }
     if (!p) return;
     *(char **)corm__field_ptr(obj, f) = p;
     h->nulls &= ~((uint64_t)1 << (f - h->model->fields));

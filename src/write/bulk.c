@@ -517,6 +517,13 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
     /* one transaction when more than one statement or row (atomic, and
     ** the executemany needs it for speed), or inside the caller's (a
     ** savepoint keeps it usable after a failure) */
+    /* a required field left unset, an impossible date: said before any SQL */
+    rc =
+        corm__check_write(db, m, "bulk_create", objs, pass[0].cols, pass[0].stmt.ncols, true, true);
+    if (rc != CORM_OK) {
+        corm__free(order);
+        return rc;
+    }
     corm__tx tx = {0};
     bool many = nbatches > 1 || (per_row && objs->n > 1);
     if (rc == CORM_OK && (many || corm__tx_open(db))) rc = corm__tx_begin(db, &tx);
@@ -564,6 +571,16 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
                 explain_create(s, base + fail_lo, base + fail_hi, failed ? base + failed : 0,
                                false);
             }
+        }
+    }
+    if (rc == CORM_OK) {
+        /* the auto_now values each row got, as Django's pre_save sets them */
+        for (int fi = 1; fi < m->nfields; fi++) {
+            const corm_field *f = &m->fields[fi];
+            if (!(f->flags & (CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD))) continue;
+            for (size_t i = 0; i < objs->n; i++)
+                corm__obj_set_text(corm__objs_at(objs, i), f,
+                                   f->type == CORM_FT_DATE ? b.today : b.now);
         }
     }
     corm__free(order);
@@ -713,6 +730,11 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
     }
     corm__map_free(&seen);
     u.order = order;
+    if (corm__check_write(db, m, "bulk_update", objs, u.fields, u.nfields, false, true) !=
+        CORM_OK) {
+        corm__free(order);
+        return -1;
+    }
 
     int strategy = opts ? opts->strategy : CORM_BULK_AUTO;
     if (strategy != CORM_BULK_CASE && strategy != CORM_BULK_ROWS && strategy != CORM_BULK_VALUES)

@@ -295,3 +295,113 @@ corm_rc corm__check_max_length(corm_db *db, const corm_model *m, const corm_fiel
                    m->name, f->name, f->max_length);
     return CORM_CONSTRAINT;
 }
+
+/* The required field of obj that a write would send as NULL: NOT NULL,
+** not the pk, not set by the write itself (auto_now), without a default an
+** INSERT could fall back on; a NOT NULL fk of 0 names no row and counts as
+** unset.  NULL when there is none. */
+static const corm_field *missing(const void *obj, const corm_field *const *cols, int ncols,
+                                 bool insert)
+{
+    for (int i = 0; i < ncols; i++) {
+        const corm_field *f = cols[i];
+        if (f->flags & (CORM_FF_PK | CORM_FF_NULL | CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD))
+            continue;
+        if (insert && (f->flags & CORM_FF_HAS_DEFAULT)) continue;
+        corm_value v = corm__field_value(obj, f);
+        if (v.type == CORM_V_NULL) return f;
+        if ((f->type == CORM_FT_FK || f->type == CORM_FT_O2O) && v.u.i == 0) return f;
+    }
+    return NULL;
+}
+
+/* The date or datetime field of obj whose text is not a real date or a
+** stored UTC datetime (include/corm/datetime.h), or NULL. */
+static const corm_field *bad_date(const void *obj, const corm_field *const *cols, int ncols)
+{
+    for (int i = 0; i < ncols; i++) {
+        const corm_field *f = cols[i];
+        if (f->type != CORM_FT_DATE && f->type != CORM_FT_DATETIME) continue;
+        if (f->flags & (CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD)) continue;
+        corm_value v = corm__field_value(obj, f);
+        if (v.type != CORM_V_TEXT) continue;
+        if (f->type == CORM_FT_DATE ? !corm_date_valid(v.u.s.p) : !corm_datetime_valid(v.u.s.p))
+            return f;
+    }
+    return NULL;
+}
+
+static corm_rc date_error(corm_db *db, const corm_model *m, const char *what, const void *obj,
+                          const corm_field *f, size_t i, bool bulk)
+{
+    corm_error *e = &db->err;
+    bool date = f->type == CORM_FT_DATE;
+    corm_buf pos, val;
+    corm__buf_init(&pos);
+    corm__buf_init(&val);
+    if (bulk) corm__buf_addf(&pos, ": object %zu", i + 1);
+    fmt_value(&val, obj, f);
+    corm__err_set(e, CORM_INVALID, "%s of %s%s: %s is not a %s; nothing was sent to the database",
+                  what, m->name, pos.len ? corm__buf_cstr(&pos) : "",
+                  val.len ? corm__buf_cstr(&val) : f->name,
+                  date ? "real date (YYYY-MM-DD)"
+                       : "real UTC datetime (YYYY-MM-DD HH:MM:SS[.ffffff], no 'T', no offset)");
+    corm__err_hint(e, "%s",
+                   date ? "write dates as YYYY-MM-DD; corm_date_from_tm builds one"
+                        : "write datetimes in UTC as YYYY-MM-DD HH:MM:SS[.ffffff]; "
+                          "corm_datetime_from_time_t builds one");
+    if (bulk) e->row = (int64_t)i + 1;
+    corm__buf_free(&pos);
+    corm__buf_free(&val);
+    return CORM_INVALID;
+}
+
+corm_rc corm__check_write(corm_db *db, const corm_model *m, const char *what,
+                          const corm__objs *objs, const corm_field *const *cols, int ncols,
+                          bool insert, bool bulk)
+{
+    for (size_t i = 0; i < objs->n; i++) {
+        const void *obj = corm__objs_at(objs, i);
+        const corm_field *f = missing(obj, cols, ncols, insert);
+        if (!f) {
+            if ((f = bad_date(obj, cols, ncols))) return date_error(db, m, what, obj, f, i, bulk);
+            continue;
+        }
+        corm_error *e = &db->err;
+        bool key = f->type == CORM_FT_FK || f->type == CORM_FT_O2O;
+        corm_buf pos;
+        corm__buf_init(&pos);
+        if (bulk) corm__buf_addf(&pos, ": object %zu", i + 1);
+        corm__err_set(e, CORM_CONSTRAINT,
+                      "%s of %s%s: field '%s' is required (NOT NULL, no default) and %s; "
+                      "nothing was sent to the database",
+                      what, m->name, pos.len ? corm__buf_cstr(&pos) : "", f->name,
+                      key ? "its key is 0 (unset)" : "is NULL (unset)");
+        corm__buf_free(&pos);
+        if (bulk) e->row = (int64_t)i + 1;
+        if (key)
+            corm__err_hint(e,
+                           "set %s to the id of a saved %s before saving, or declare `%s` "
+                           "with `null` in the schema",
+                           f->column,
+                           f->rel >= 0 ? m->schema->models[m->rels[f->rel].target]->name : "object",
+                           f->name);
+        else
+            corm__err_hint(e,
+                           "set %s before saving, or declare `%s` with `null` or `default=` in "
+                           "the schema",
+                           f->name, f->name);
+        e->constraint = CORM_CK_NOT_NULL;
+        corm_buf name;
+        corm__buf_init(&name);
+        corm__buf_addf(&name, "%s.%s", m->table, f->column);
+        corm__strlcpy(e->constraint_name, name.len ? corm__buf_cstr(&name) : "",
+                      sizeof e->constraint_name);
+        corm__buf_reset(&name);
+        corm__buf_addf(&name, "%s=%s", f->column, key ? "0" : "NULL");
+        corm__strlcpy(e->values, name.len ? corm__buf_cstr(&name) : "", sizeof e->values);
+        corm__buf_free(&name);
+        return CORM_CONSTRAINT;
+    }
+    return CORM_OK;
+}

@@ -85,6 +85,11 @@ static corm_rc write_obj(corm_db *db, void *obj, bool insert, bool with_id,
             return CORM_CONSTRAINT;
     /* Django: save(update_fields=[]) runs no query */
     if (!insert && np == 0) return CORM_OK;
+    /* a required field left unset, an impossible date: said before any SQL */
+    corm__objs self = {.ptrs = &obj, .n = 1};
+    corm_rc bad =
+        corm__check_write(db, m, insert ? "insert" : "update", &self, cols, np, insert, false);
+    if (bad != CORM_OK) return bad;
     /* the new id: RETURNING where the dialect reads it so (PostgreSQL),
     ** else the backend's last insert id (SQLite) */
     bool returning = insert && !with_id && d->insert_returning_id;

@@ -32,7 +32,8 @@ bool corm__tx_open(corm_db *db);
 ** HH:MM:SS.ffffff" (a date field gets its first 10 bytes). */
 void corm__now_text(char out[32]);
 /* Set field f of obj to text, copied into the object's result arena when
-** it has one (objects made with CORM_NEW keep their value). */
+** it has one, else into the room a new object's struct keeps for it
+** (corm_model.now_offset). */
 void corm__obj_set_text(void *obj, const corm_field *f, const char *text);
 
 /* Objects of a bulk call: an array of pointers, or a C array of structs. */
@@ -63,6 +64,16 @@ void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what
 ** for the offending row themselves.  Returns how many (at most max). */
 int corm__constraint_columns(const corm_error *err, const corm_model *m, const corm_field **out,
                              int max);
+/* Before any SQL: the first of objs whose column cols[i] would go in as
+** NULL though the field is required (NOT NULL, not auto, and for an
+** INSERT without a default; a NOT NULL fk of 0 too) is a CORM_CONSTRAINT
+** (CORM_CK_NOT_NULL) on db naming the field, its object's position when
+** bulk.  Then a date or datetime field whose text is not a real date /
+** a stored UTC datetime (corm/datetime.h) is a CORM_INVALID naming it.
+** what: "insert", "bulk_create", ... */
+corm_rc corm__check_write(corm_db *db, const corm_model *m, const char *what,
+                          const corm__objs *objs, const corm_field *const *cols, int ncols,
+                          bool insert, bool bulk);
 /* The kind of constraint a CORM_CONSTRAINT error is about. */
 corm_ckind corm__constraint_kind(const corm_error *err);
 

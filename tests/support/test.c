@@ -247,6 +247,25 @@ const char *test_ids(corm_qs *qs)
     return buf;
 }
 
+const char *test_scalar(corm_db *db, const char *sql)
+{
+    static char keep[256];
+    corm_qs *qs = corm_sql(db, sql, NULL, 0);
+    keep[0] = '\0';
+    if (corm_eval(qs) != CORM_OK) {
+        char b[2048];
+        fail_msg("%s: %s", sql, corm_error_format(corm_qs_error(qs), b, sizeof b));
+    }
+    const corm_value *v = corm_qs_cell(qs, 0, 0);
+    if (!v || v->type == CORM_V_NULL) snprintf(keep, sizeof keep, "NULL");
+    else if (v->type == CORM_V_INT) snprintf(keep, sizeof keep, "%lld", (long long)v->u.i);
+    else if (v->type == CORM_V_FLOAT) snprintf(keep, sizeof keep, "%g", v->u.f);
+    else if (v->type == CORM_V_BOOL) snprintf(keep, sizeof keep, "%d", v->u.b);
+    else if (v->type == CORM_V_TEXT) snprintf(keep, sizeof keep, "%s", v->u.s.p);
+    corm_qs_free(qs);
+    return keep;
+}
+
 void test_oom_run(corm_rc (*program)(void))
 {
     for (int persistent = 0; persistent < 2; persistent++) {

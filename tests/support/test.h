@@ -79,6 +79,19 @@ void test_oom_run(corm_rc (*program)(void));
 
 /* The ids of an evaluated queryset's objects, joined by commas: "1,2,5". */
 const char *test_ids(corm_qs *qs);
+/* The first cell of sql (the backend's own SQL) as text, "NULL" for NULL;
+** fails the test on an error.  Valid until the next call. */
+const char *test_scalar(corm_db *db, const char *sql);
+/* Fail the test with db's error, formatted, unless call is CORM_OK. */
+#define TEST_OK_DB(db, call)                                                                \
+    do {                                                                                    \
+        corm_rc rc_ = (call);                                                               \
+        if (rc_ != CORM_OK) {                                                               \
+            char b_[2048];                                                                  \
+            fail_msg("%s: %s", #call, corm_error_format(corm_db_error(db), b_, sizeof b_)); \
+        }                                                                                   \
+    } while (0)
+
 /* Evaluate a queryset filtered with one lookup and return test_ids. */
 #define assert_ids(qs, want) assert_string_equal(test_ids(qs), (want))
 

@@ -136,6 +136,12 @@ static void test_bookstore_header(void **state)
     has(t, "static inline const corm_list *book_genres_at(Book *o, corm_site s)\n");
     has(t, "#define country_publisher_set(o) country_publisher_set_at((o), CORM_SITE)\n");
     assert_null(strstr(t, "book_author_qs"));
+    /* CORM_NEW: nullable fields NULL (bits), defaults as C values */
+    has(t, "#define corm__new_Book ((Book){._corm = {.model = &Book_model, .nulls = 0x18ULL}, "
+           ".featured = false})\n");
+    has(t, "#define corm__new_Order ((Order){._corm = {.model = &Order_model, .nulls = 0xcULL}, "
+           ".status = (char *)\"new\", .tenant_id = 1LL})\n");
+    has(t, "    char _corm_now[CORM_NOW_BUF];    /* private: auto_now values of a new object */\n");
     corm__buf_free(&h);
     corm_schema_free(s);
 }
@@ -178,7 +184,8 @@ static void test_bookstore_source(void **state)
     has(t, "static const corm_scope corm__Invoice_scopes[] = {\n"
            "    {.field = 5, .kind = CORM_SCOPE_RUNTIME},\n"
            "    {.field = 6, .kind = CORM_SCOPE_BOOL, .ival = 0LL},\n};\n");
-    has(t, "    .nindexes = 3,\n    .scopes = corm__Invoice_scopes,\n    .nscopes = 2\n};\n");
+    has(t, "    .nindexes = 3,\n    .scopes = corm__Invoice_scopes,\n    .nscopes = 2,\n"
+           "    .now_offset = offsetof(Invoice, _corm_now)\n};\n");
     has(t, "static const char *const corm__m2m_tables[] = {\"book_genres\", \"post_tags\"};\n");
     char hash[64];
     snprintf(hash, sizeof hash, "    .hash = 0x%08lxu\n};\n", (unsigned long)s->hash);
@@ -209,6 +216,9 @@ static void test_escaping(void **state)
     has(t, ".default_sql = \"'it''s \\\"quoted\\\" \\052/ /\\052 \\?\\?= \\\\ \\012\\011 end'\"");
     has(corm__buf_cstr(&h), "/* Odd: table \"we\\\"ird \\052/ ta\\\\ble \\?\\?/ \\303\\251\" */\n");
     assert_null(strstr(corm__buf_cstr(&h), "*/ ta"));
+    /* the default as a C string: quotes undone, every byte escaped */
+    has(corm__buf_cstr(&h),
+        "(char *)\"it's \\\"quoted\\\" \\052/ /\\052 \\?\\?= \\\\ \\012\\011 end\"");
     corm__buf_free(&c);
     corm__buf_free(&h);
     corm_schema_free(s);
