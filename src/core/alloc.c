@@ -5,6 +5,7 @@
 */
 #include "core_int.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,18 @@ void *corm__calloc(size_t count, size_t size)
 void *corm__realloc(void *p, size_t n) { return injected_failure() ? NULL : realloc(p, n ? n : 1); }
 
 void corm__free(void *p) { free(p); }
+
+bool corm__heap_grow(void **arr, size_t n, size_t *cap, size_t size, size_t first)
+{
+    if (n < *cap) return true;
+    size_t nc = *cap ? *cap * 2 : first;
+    if (nc <= n || nc > SIZE_MAX / size) return false;
+    void *p = corm__realloc(*arr, nc * size);
+    if (!p) return false;
+    *arr = p;
+    *cap = nc;
+    return true;
+}
 
 char *corm__strndup(const char *s, size_t n)
 {

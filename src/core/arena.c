@@ -214,3 +214,16 @@ void corm__arena_reset(corm_arena *a)
     a->head = keep;
     a->total = sizeof *keep + keep->size;
 }
+
+bool corm__arena_grow(corm_arena *a, void **arr, int n, int *cap, size_t size)
+{
+    if (n < *cap) return true;
+    int nc = *cap ? *cap * 2 : 8;
+    if (nc <= n) return false;
+    void *p = corm__arena_alloc(a, (size_t)nc * size);
+    if (!p) return false;
+    if (n) memcpy(p, *arr, (size_t)n * size);
+    *arr = p;
+    *cap = nc;
+    return true;
+}

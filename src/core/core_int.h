@@ -39,6 +39,10 @@ _Noreturn void corm__invariant_failed(const char *expr, const char *file, int li
 void *corm__malloc(size_t n);
 void *corm__calloc(size_t count, size_t size); /* overflow-checked */
 void *corm__realloc(void *p, size_t n);
+/* Room for element n of the heap array *arr of *cap elements of size
+** bytes: doubled (to first, at least) with corm__realloc when full.  False
+** on OOM, *arr and *cap unchanged. */
+bool corm__heap_grow(void **arr, size_t n, size_t *cap, size_t size, size_t first);
 void corm__free(void *p);
 char *corm__strdup(const char *s);
 char *corm__strndup(const char *s, size_t n);
@@ -61,6 +65,11 @@ typedef struct corm_arena {
 
 void corm__arena_init(corm_arena *a, size_t first_block);
 void *corm__arena_alloc(corm_arena *a, size_t n); /* NULL on OOM */
+/* Room for element n of the array *arr of *cap elements of size bytes,
+** kept in a: when full, a new array of twice the elements (8 at first)
+** is allocated in a and the n elements copied (the old one stays
+** in the arena until it is freed).  False on OOM, *arr unchanged. */
+bool corm__arena_grow(corm_arena *a, void **arr, int n, int *cap, size_t size);
 void *corm__arena_zalloc(corm_arena *a, size_t n);
 char *corm__arena_strdup(corm_arena *a, const char *s);
 char *corm__arena_strndup(corm_arena *a, const char *s, size_t n);

@@ -353,13 +353,7 @@ static uint64_t values_hash(const corm_value *v, int n, uint64_t h)
 static bool add_event(corm_request *req, const corm_event *ev, bool sensitive)
 {
     corm__rec *r = req->rec;
-    if (r->nq == r->capq) {
-        size_t cap = r->capq ? r->capq * 2 : 32;
-        corm__qrec *n = corm__realloc(r->q, cap * sizeof *n);
-        if (!n) return false;
-        r->q = n;
-        r->capq = cap;
-    }
+    if (!corm__heap_grow((void **)&r->q, r->nq, &r->capq, sizeof *r->q, 32)) return false;
     corm__qrec *q = &r->q[r->nq];
     memset(q, 0, sizeof *q);
     bool redact = sensitive || !req->ins->cfg.record_params;
@@ -395,13 +389,7 @@ static bool add_event(corm_request *req, const corm_event *ev, bool sensitive)
 static bool add_finding(corm_request *req, const corm_finding *f)
 {
     corm__rec *r = req->rec;
-    if (r->nf == r->capf) {
-        size_t cap = r->capf ? r->capf * 2 : 8;
-        corm__frec *n = corm__realloc(r->f, cap * sizeof *n);
-        if (!n) return false;
-        r->f = n;
-        r->capf = cap;
-    }
+    if (!corm__heap_grow((void **)&r->f, r->nf, &r->capf, sizeof *r->f, 8)) return false;
     corm__frec *d = &r->f[r->nf];
     corm_arena *a = &r->arena;
     d->f = *f;
@@ -505,13 +493,8 @@ static corm__fpm *fp_of(corm_inspect *ins, const corm__qrec *q)
     uint64_t fp = ins->nfps >= MAX_FPS ? 0 : q->fp;
     for (size_t i = 0; i < ins->nfps; i++)
         if (ins->fps[i].fp == fp) return &ins->fps[i];
-    if (ins->nfps == ins->capfps) {
-        size_t cap = ins->capfps ? ins->capfps * 2 : 32;
-        corm__fpm *n = corm__realloc(ins->fps, cap * sizeof *n);
-        if (!n) return NULL;
-        ins->fps = n;
-        ins->capfps = cap;
-    }
+    if (!corm__heap_grow((void **)&ins->fps, ins->nfps, &ins->capfps, sizeof *ins->fps, 32))
+        return NULL;
     corm__fpm *m = &ins->fps[ins->nfps];
     memset(m, 0, sizeof *m);
     m->fp = fp;

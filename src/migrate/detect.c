@@ -35,14 +35,7 @@ static corm_rc nomem(corm_error *err)
 static corm__op *new_op(det *d, corm__opkind kind, const char *model)
 {
     corm__migration *m = d->out;
-    if (m->nops == d->cap) {
-        int nc = d->cap ? d->cap * 2 : 16;
-        corm__op *p = corm__arena_alloc(d->a, (size_t)nc * sizeof *p);
-        if (!p) return NULL;
-        if (m->nops) memcpy(p, m->ops, (size_t)m->nops * sizeof *p);
-        m->ops = p;
-        d->cap = nc;
-    }
+    if (!corm__arena_grow(d->a, (void **)&m->ops, m->nops, &d->cap, sizeof *m->ops)) return NULL;
     corm__op *op = &m->ops[m->nops++];
     memset(op, 0, sizeof *op);
     op->kind = kind;

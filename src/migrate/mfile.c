@@ -75,14 +75,7 @@ static int words(corm_arena *a, const char *s, size_t len, const char **out, int
 
 static bool add_op_line(corm_arena *a, corm__op *op, int *cap, const char *line)
 {
-    if (op->nlines == *cap) {
-        int nc = *cap ? *cap * 2 : 8;
-        const char **p = corm__arena_alloc(a, (size_t)nc * sizeof *p);
-        if (!p) return false;
-        if (op->nlines) memcpy(p, op->lines, (size_t)op->nlines * sizeof *p);
-        op->lines = p;
-        *cap = nc;
-    }
+    if (!corm__arena_grow(a, (void **)&op->lines, op->nlines, cap, sizeof *op->lines)) return false;
     op->lines[op->nlines++] = line;
     return true;
 }
@@ -91,14 +84,8 @@ corm_rc corm__mfile_parse(corm_migrations *ms, const char *text, const char *pat
                           corm_error *err)
 {
     corm_arena *a = &ms->arena;
-    if (ms->nmigs == ms->cap) {
-        int nc = ms->cap ? ms->cap * 2 : 8;
-        corm__migration *p = corm__arena_alloc(a, (size_t)nc * sizeof *p);
-        if (!p) return nomem(err);
-        if (ms->nmigs) memcpy(p, ms->migs, (size_t)ms->nmigs * sizeof *p);
-        ms->migs = p;
-        ms->cap = nc;
-    }
+    if (!corm__arena_grow(a, (void **)&ms->migs, ms->nmigs, &ms->cap, sizeof *ms->migs))
+        return nomem(err);
     corm__migration *m = &ms->migs[ms->nmigs];
     memset(m, 0, sizeof *m);
     m->name = corm__arena_strdup(a, name);

@@ -55,21 +55,10 @@ void corm__state_init(corm__state *s, corm_arena *a)
     s->arena = a;
 }
 
-static bool grow(corm_arena *a, void **arr, int n, int *cap, size_t size)
-{
-    if (n < *cap) return true;
-    int nc = *cap ? *cap * 2 : 8;
-    void *p = corm__arena_alloc(a, (size_t)nc * size);
-    if (!p) return false;
-    if (n) memcpy(p, *arr, (size_t)n * size);
-    *arr = p;
-    *cap = nc;
-    return true;
-}
-
 static corm__smodel *add_model(corm__state *s, const char *name)
 {
-    if (!grow(s->arena, (void **)&s->models, s->nmodels, &s->cap, sizeof *s->models)) return NULL;
+    if (!corm__arena_grow(s->arena, (void **)&s->models, s->nmodels, &s->cap, sizeof *s->models))
+        return NULL;
     corm__smodel *m = &s->models[s->nmodels++];
     memset(m, 0, sizeof *m);
     m->name = corm__arena_strdup(s->arena, name);
@@ -78,7 +67,8 @@ static corm__smodel *add_model(corm__state *s, const char *name)
 
 static bool add_line(corm__state *s, corm__smodel *m, const char *line)
 {
-    if (!grow(s->arena, (void **)&m->lines, m->nlines, &m->cap, sizeof *m->lines)) return false;
+    if (!corm__arena_grow(s->arena, (void **)&m->lines, m->nlines, &m->cap, sizeof *m->lines))
+        return false;
     const char *c = corm__arena_strdup(s->arena, line);
     if (!c) return false;
     m->lines[m->nlines++] = c;

@@ -166,9 +166,6 @@ corm_rc corm__perr(corm__pctx *c, corm__pos pos, const char *hint, const char *f
 /* Sets err to CORM_NOMEM.  Returns CORM_NOMEM. */
 corm_rc corm__pnomem(corm__pctx *c);
 
-/* Grows an arena array of elements of size `size` to hold one more. */
-bool corm__grow(corm_arena *a, void **arr, int n, int *cap, size_t size);
-
 /* parser.c: the text into a tree (syntax and per-field checks). */
 corm_rc corm__parse_ast(corm__pctx *c, const char *text, size_t len, corm__ast *out);
 

@@ -460,7 +460,8 @@ static corm_rc parse_field(parser *p, corm__ast_model *m, int *nfields_cols, int
 {
     corm_rc rc;
     const corm__token *t = tok(p, 0);
-    if (!corm__grow(p->c->arena, (void **)&m->fields, m->nfields, &m->capfields, sizeof *m->fields))
+    if (!corm__arena_grow(p->c->arena, (void **)&m->fields, m->nfields, &m->capfields,
+                          sizeof *m->fields))
         return corm__pnomem(p->c);
     corm__ast_field *f = &m->fields[m->nfields];
     memset(f, 0, sizeof *f);
@@ -589,7 +590,7 @@ static corm_rc parse_cols(parser *p, bool allow_desc, const char *ctx, corm__ast
         if (*nout >= CORM_MAX_FIELDS)
             return corm__perr(p->c, pos_of(t), "a model has at most that many fields",
                               "%s lists more than %d fields", ctx, CORM_MAX_FIELDS);
-        if (!corm__grow(p->c->arena, (void **)out, *nout, &cap, sizeof **out))
+        if (!corm__arena_grow(p->c->arena, (void **)out, *nout, &cap, sizeof **out))
             return corm__pnomem(p->c);
         corm__ast_col *col = &(*out)[*nout];
         if (!(col->name = word_dup(p, t))) return corm__pnomem(p->c);
@@ -652,8 +653,8 @@ static corm_rc parse_index(parser *p, corm__ast_model *m)
     if (m->nindexes >= CORM__MAX_INDEXES)
         return corm__perr(p->c, at, "drop indexes that no query uses",
                           "model '%s' has more than %d indexes", m->name, CORM__MAX_INDEXES);
-    if (!corm__grow(p->c->arena, (void **)&m->indexes, m->nindexes, &m->capindexes,
-                    sizeof *m->indexes))
+    if (!corm__arena_grow(p->c->arena, (void **)&m->indexes, m->nindexes, &m->capindexes,
+                          sizeof *m->indexes))
         return corm__pnomem(p->c);
     corm__ast_index *ix = &m->indexes[m->nindexes];
     memset(ix, 0, sizeof *ix);
@@ -697,7 +698,8 @@ static corm_rc parse_scope(parser *p, corm__ast_model *m)
         return corm__perr(p->c, at, "keep the default filter small; filter the rest per query",
                           "model '%s' has more than %d scopes", m->name,
                           CORM__MAX_SCOPES_PER_MODEL);
-    if (!corm__grow(p->c->arena, (void **)&m->scopes, m->nscopes, &m->capscopes, sizeof *m->scopes))
+    if (!corm__arena_grow(p->c->arena, (void **)&m->scopes, m->nscopes, &m->capscopes,
+                          sizeof *m->scopes))
         return corm__pnomem(p->c);
     corm__ast_scope *sc = &m->scopes[m->nscopes];
     memset(sc, 0, sizeof *sc);
@@ -772,8 +774,8 @@ static corm_rc parse_model(parser *p)
     if (t->kind != CORM__T_IDENT)
         return expected(p, t, "a model name after 'model'",
                         "write model Book { title: char(200) }");
-    if (!corm__grow(p->c->arena, (void **)&ast->models, ast->nmodels, &ast->capmodels,
-                    sizeof *ast->models))
+    if (!corm__arena_grow(p->c->arena, (void **)&ast->models, ast->nmodels, &ast->capmodels,
+                          sizeof *ast->models))
         return corm__pnomem(p->c);
     corm__ast_model *m = &ast->models[ast->nmodels];
     memset(m, 0, sizeof *m);

@@ -45,18 +45,6 @@ corm_rc corm__pnomem(corm__pctx *c)
     return CORM_NOMEM;
 }
 
-bool corm__grow(corm_arena *a, void **arr, int n, int *cap, size_t size)
-{
-    if (n < *cap) return true;
-    int ncap = *cap ? *cap * 2 : 8;
-    void *p = corm__arena_alloc(a, (size_t)ncap * size);
-    if (!p) return false;
-    if (n) memcpy(p, *arr, (size_t)n * size);
-    *arr = p;
-    *cap = ncap;
-    return true;
-}
-
 /* "dir/book-store.corm" -> "book_store": a C identifier for the generated
 ** names (book_store_schema, book_store.h).  "-" or NULL -> "schema". */
 static char *schema_name(corm_arena *a, const char *path)

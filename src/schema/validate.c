@@ -431,8 +431,8 @@ static corm_rc resolve_col(vctx *v, mstate *ms, const corm__ast_col *col, const 
 
 static corm_index *new_index(vctx *v, mstate *ms)
 {
-    if (!corm__grow(v->c->arena, (void **)&ms->indexes, ms->nindexes, &ms->capindexes,
-                    sizeof *ms->indexes))
+    if (!corm__arena_grow(v->c->arena, (void **)&ms->indexes, ms->nindexes, &ms->capindexes,
+                          sizeof *ms->indexes))
         return NULL;
     corm_index *ix = &ms->indexes[ms->nindexes++];
     memset(ix, 0, sizeof *ix);
