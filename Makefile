@@ -169,8 +169,8 @@ $(B)/corm-lint: lint/lint.c $(B)/libcorm.a | deps
 	  $(CC) $(APP_CFLAGS) -I$$d/include $< $(B)/libcorm.a -o $@ -L$$d/lib -lclang \
 	    -Wl,-rpath,$$d/lib $(LDLIBS_ALL) $(JSON_LIBS)
 
-lint: $(B)/corm-lint $(GEN_DIR)/bookstore.h
-	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR)
+lint: $(B)/corm-lint $(GEN_DIR)/bookstore.h $(B)/corm
+	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR) $(B)/corm
 
 # Tests: each file is one cmocka program linked against the static library,
 # the generated bookstore and tests/support.
@@ -224,7 +224,7 @@ SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
 test-run: check-src check-format check-layers check-sql-text check-exports check-docs check-sqlite-only lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps $(B)/corm-lint
-	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR)
+	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR) $(B)/corm
 	@B=$(B) tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tests/cli/check-help.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) \

@@ -21,8 +21,10 @@
 ** silent: what the linter cannot prove is left to the runtime detector.
 ** A line containing "corm-lint: ignore" is not reported.
 */
+#define _DEFAULT_SOURCE /* realpath */
 #include "corm.h"
 
+#include <clang-c/CXCompilationDatabase.h>
 #include <clang-c/Index.h>
 #include <jansson.h>
 
@@ -395,6 +397,10 @@ typedef struct {
     ** a scenario written as one body with a `fixed` flag */
     char *crelated[MAXP], *cprefetched[MAXP];
     int ncrelated, ncprefetched;
+    /* only()/defer() field names, the same way */
+    char *only[MAXP], *conly[MAXP], *defer[MAXP], *cdefer[MAXP];
+    int nonly, nconly, ndefer, ncdefer;
+    bool fields_unknown;
     CXCursor cparam;
     bool has_cparam;
 } qsvar;
@@ -431,6 +437,10 @@ static void scope_free(scope *s)
         for (int j = 0; j < s->v[i].nnulls; j++) free(s->v[i].nulls[j]);
         for (int j = 0; j < s->v[i].ncrelated; j++) free(s->v[i].crelated[j]);
         for (int j = 0; j < s->v[i].ncprefetched; j++) free(s->v[i].cprefetched[j]);
+        for (int j = 0; j < s->v[i].nonly; j++) free(s->v[i].only[j]);
+        for (int j = 0; j < s->v[i].nconly; j++) free(s->v[i].conly[j]);
+        for (int j = 0; j < s->v[i].ndefer; j++) free(s->v[i].defer[j]);
+        for (int j = 0; j < s->v[i].ncdefer; j++) free(s->v[i].cdefer[j]);
     }
     s->n = 0;
 }
@@ -556,6 +566,29 @@ static void unknown_at(qsvar *v, CXCursor call)
     if (!v->unknown_line || line < v->unknown_line) v->unknown_line = line;
 }
 
+/* corm_prefetch(v, "path", inner, NULL): inner's own eager loads continue
+** the path ("path__x") for v's objects. */
+static void prefetch_inner(scope *s, qsvar *v, const char *path, CXCursor e, bool cond)
+{
+    CXCursor var;
+    char full[512];
+    if (!var_of(e, &var)) return; /* NULL: the plain relation */
+    const qsvar *in = var_find(s, var);
+    if (!in || in->conflict || in->eager_unknown || in->unknown_line) {
+        v->eager_unknown = true;
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        char *const *list = k ? in->prefetched : in->related;
+        int cnt = k ? in->nprefetched : in->nrelated;
+        for (int i = 0; i < cnt; i++) {
+            snprintf(full, sizeof full, "%s__%s", path, list[i]);
+            if (cond) push(v->cprefetched, &v->ncprefetched, full);
+            else push(v->prefetched, &v->nprefetched, full);
+        }
+    }
+}
+
 /* Pass A: what each local queryset is and what eager loads it has. */
 
 static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData d)
@@ -639,6 +672,26 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
                 else if (sel) push(v->related, &v->nrelated, p.s[i]);
                 else push(v->prefetched, &v->nprefetched, p.s[i]);
             }
+            if (strcmp(n, "corm_prefetch") == 0 && nargs > 2 && p.n == 1)
+                prefetch_inner(s, v, p.s[0], arg(c, 2), cond);
+            strs_free(&p);
+        } else if (v && (strcmp(n, "corm_only_v") == 0 || strcmp(n, "corm_defer_v") == 0)) {
+            strs p;
+            strs_of(arg(c, 1), &p);
+            bool only = strcmp(n, "corm_only_v") == 0;
+            bool cond = !clang_Cursor_isNull(s->cond) &&
+                        (!v->has_cparam || clang_equalCursors(v->cparam, s->cond));
+            if (cond) {
+                v->cparam = s->cond;
+                v->has_cparam = true;
+            }
+            if (p.other) v->fields_unknown = true;
+            for (int i = 0; i < p.n; i++) {
+                if (strstr(p.s[i], "__")) continue; /* a related model's field */
+                if (only) push(cond ? v->conly : v->only, cond ? &v->nconly : &v->nonly, p.s[i]);
+                else push(cond ? v->cdefer : v->defer, cond ? &v->ncdefer : &v->ndefer, p.s[i]);
+            }
+            if (only && !p.n) v->fields_unknown = true;
             strs_free(&p);
         } else if (v && strcmp(n, "corm_filter") == 0 && nargs == 3) {
             /* filtered on path__isnull = true: reading path runs nothing */
@@ -886,59 +939,171 @@ static bool fn_named(const char *name, CXCursor *out)
     return false;
 }
 
+/* An object the loop reaches: its model, its path from the queryset that
+** loaded it (root), and whether that path crosses a to-many relation. */
+typedef struct {
+    const corm_model *model;
+    char path[512];
+    bool many;
+    const qsvar *root;
+    const corm_relation *via; /* the relation that reached it, if one did */
+    bool backref;             /* reached by reading its parent back: cached */
+} objref;
+
+/* A related queryset made in the loop (author_books_qs(a)): one query per
+** object when evaluated, unless it is the prefetched relation unchanged. */
+typedef struct {
+    qsvar q; /* its model, its creation site, its own eager loads */
+    const qsvar *root;
+    const corm_model *owner;
+    const corm_relation *rel;
+    char path[512];
+    bool modified, evaluated, unknown;
+} relqs;
+
+#define MAXA 16
+
 /* A loop being read: its variable, its queryset, and locals holding an
-** object reached from the variable (Author *a = book_author(b)). */
+** object reached from the variable (Author *a = book_author(b), Order *o =
+** orders->items[i]), a related list (const corm_list *l = author_books(a))
+** or a related queryset (corm_qs *q = author_books_qs(a)). */
 typedef struct {
     CXCursor loopvar;
     const qsvar *qs;
     int depth;
     bool cond_true; /* inside `if (param)` of the queryset's conditional loads */
-    CXCursor alias[16];
-    char alias_path[16][512];
-    const corm_model *alias_model[16];
+    CXCursor alias[MAXA];
+    objref aref[MAXA];
+    bool alist[MAXA]; /* a list of objects, read through ->items[i] */
     int nalias;
+    CXCursor rvar[MAXA]; /* variables naming a related queryset */
+    int rindex[MAXA];
+    int nrvar;
+    relqs rq[MAXA];
+    int nrq;
+    bool in_return; /* what a return statement does is not seen later */
 } loopctx;
 
-/* A generated accessor call on the loop variable (or on an object such a
-** call returned): the path from the loop's model, and its last relation. */
-static bool accessor(CXCursor call, const loopctx *lc, char *path, size_t size,
-                     const corm_model **mo, const corm_relation **ro, bool *many)
+/* Casts and parentheses aside. */
+static CXCursor strip(CXCursor e)
 {
-    CXCursor loopvar = lc->loopvar;
-    const corm_model *root = lc->qs->model;
+    for (int depth = 0; depth < 16; depth++) {
+        enum CXCursorKind k = clang_getCursorKind(e);
+        if (k != CXCursor_UnexposedExpr && k != CXCursor_ParenExpr && k != CXCursor_CStyleCastExpr)
+            return e;
+        kids ks = {{{0}}, 0};
+        clang_visitChildren(e, kids_visit, &ks);
+        if (!ks.n) return e;
+        e = ks.kids[ks.n - 1]; /* a cast's type comes first */
+    }
+    return e;
+}
+
+static const objref *alias_of(const loopctx *lc, CXCursor var, bool list)
+{
+    for (int i = lc->nalias - 1; i >= 0; i--)
+        if (lc->alist[i] == list && clang_equalCursors(lc->alias[i], var)) return &lc->aref[i];
+    return NULL;
+}
+
+static relqs *relqs_of(loopctx *lc, CXCursor e)
+{
+    CXCursor v;
+    if (!var_of(strip(e), &v)) return NULL;
+    for (int i = lc->nrvar - 1; i >= 0; i--)
+        if (clang_equalCursors(lc->rvar[i], v)) return &lc->rq[lc->rindex[i]];
+    return NULL;
+}
+
+static bool accessor(CXCursor call, loopctx *lc, bool qs, objref *out, const corm_model **mo,
+                     const corm_relation **ro);
+
+/* The object an expression is: the loop variable, an alias, a to-one
+** accessor's result, an item of a related list, or an object of a related
+** queryset (corm_qs_at(q, i)). */
+static bool base_of(CXCursor e, loopctx *lc, objref *out)
+{
+    CXCursor v, call;
+    e = strip(e);
+    const objref *a;
+    if (var_of(e, &v)) {
+        if (clang_equalCursors(v, lc->loopvar)) {
+            memset(out, 0, sizeof *out);
+            out->model = lc->qs->model;
+            out->root = lc->qs;
+            return true;
+        }
+        if ((a = alias_of(lc, v, false))) return *out = *a, true;
+        return false;
+    }
+    if (call_of(e, &call)) {
+        const corm_model *m;
+        const corm_relation *r;
+        char *n = callee(call);
+        bool at = strcmp(n, "corm_qs_at") == 0;
+        free(n);
+        if (at) {
+            relqs *q = clang_Cursor_getNumArguments(call) == 2 ? relqs_of(lc, arg(call, 0)) : NULL;
+            if (!q || q->unknown) return false;
+            memset(out, 0, sizeof *out);
+            out->model = q->q.model;
+            out->root = &q->q;
+            return true;
+        }
+        return accessor(call, lc, false, out, &m, &r) && !to_many(r);
+    }
+    if (clang_getCursorKind(e) == CXCursor_ArraySubscriptExpr) {
+        /* list->items[i] */
+        kids ks = {{{0}}, 0};
+        clang_visitChildren(e, kids_visit, &ks);
+        CXCursor member = ks.n == 2 ? strip(ks.kids[0]) : clang_getNullCursor();
+        if (clang_Cursor_isNull(member) || clang_getCursorKind(member) != CXCursor_MemberRefExpr)
+            return false;
+        char *field = spelling(member);
+        bool items = strcmp(field, "items") == 0;
+        free(field);
+        kids km = {{{0}}, 0};
+        clang_visitChildren(member, kids_visit, &km);
+        if (!items || km.n != 1 || !var_of(strip(km.kids[0]), &v)) return false;
+        if ((a = alias_of(lc, v, true))) return *out = *a, true;
+    }
+    return false;
+}
+
+/* A generated accessor call (name_at, or name_qs_at when qs) on an object
+** the loop reaches: the object it returns (its path from the root), and
+** the relation read. */
+static bool accessor(CXCursor call, loopctx *lc, bool qs, objref *out, const corm_model **mo,
+                     const corm_relation **ro)
+{
     char *name = callee(call);
-    size_t len = strlen(name);
+    const char *suffix = qs ? "_qs_at" : "_at";
+    size_t len = strlen(name), ls = strlen(suffix);
+    objref base;
     bool ok = false;
-    if (len > 3 && strcmp(name + len - 3, "_at") == 0 && clang_Cursor_getNumArguments(call) >= 1) {
-        CXCursor a0 = arg(call, 0), v, inner;
-        const corm_model *base = NULL;
-        char prefix[512] = "";
-        bool pmany = false;
-        const corm_model *bm;
-        const corm_relation *br;
-        if (var_of(a0, &v) && clang_equalCursors(v, loopvar)) base = root;
-        else if (var_of(a0, &v)) {
-            for (int i = 0; i < lc->nalias; i++)
-                if (clang_equalCursors(lc->alias[i], v)) {
-                    base = lc->alias_model[i];
-                    snprintf(prefix, sizeof prefix, "%s", lc->alias_path[i]);
-                }
-        } else if (call_of(a0, &inner) &&
-                   accessor(inner, lc, prefix, sizeof prefix, &bm, &br, &pmany) && !to_many(br))
-            base = target_of(bm, br);
+    if (len > ls && strcmp(name + len - ls, suffix) == 0 &&
+        clang_Cursor_getNumArguments(call) >= 1 && base_of(arg(call, 0), lc, &base)) {
         char sn[256];
-        if (base) {
-            snake(base->name, sn, sizeof sn);
-            size_t ls = strlen(sn);
-            if (strncmp(name, sn, ls) == 0 && name[ls] == '_' && len > ls + 4) {
-                const corm_relation *r = rel_named(base, name + ls + 1, len - ls - 4);
-                if (r) {
-                    snprintf(path, size, "%s%s%s", prefix, *prefix ? "__" : "", r->name);
-                    *mo = base;
-                    *ro = r;
-                    *many = pmany || to_many(r);
-                    ok = true;
-                }
+        snake(base.model->name, sn, sizeof sn);
+        size_t lb = strlen(sn);
+        if (strncmp(name, sn, lb) == 0 && name[lb] == '_' && len > lb + 1 + ls) {
+            const corm_relation *r = rel_named(base.model, name + lb + 1, len - lb - 1 - ls);
+            if (r) {
+                const corm_relation *v = base.via;
+                *out = base;
+                /* a child loaded through a reverse FK or a one-to-one knows
+                ** its parent (corm sets the back-reference) */
+                out->backref = v && v->kind != CORM_REL_FK && v->kind != CORM_REL_M2M &&
+                               v->kind != CORM_REL_REVERSE_M2M &&
+                               r == &base.model->rels[v->reverse];
+                out->via = r;
+                snprintf(out->path, sizeof out->path, "%.400s%s%.100s", base.path,
+                         *base.path ? "__" : "", r->name);
+                out->model = target_of(base.model, r);
+                out->many = base.many || to_many(r);
+                *mo = base.model;
+                *ro = r;
+                ok = true;
             }
         }
     }
@@ -1021,25 +1186,232 @@ static bool naive_call(CXCursor param, char *when, size_t size)
     return cf.found;
 }
 
+static bool in_list(char *const *list, int n, const char *s)
+{
+    for (int i = 0; i < n; i++)
+        if (strcmp(list[i], s) == 0) return true;
+    return false;
+}
+
+/* A field of v's objects left unloaded by only()/defer(): in the naive
+** variant (with_cond false) or with the `if (param)` loads too. */
+static bool deferred(const qsvar *v, const char *field, bool with_cond)
+{
+    if (v->fields_unknown) return false;
+    if (strcmp(v->model->fields[0].name, field) == 0 || strcmp(field, "pk") == 0) return false;
+    if (in_list(v->defer, v->ndefer, field)) return true;
+    if (with_cond && in_list(v->cdefer, v->ncdefer, field)) return true;
+    if (with_cond && v->nconly) return !in_list(v->conly, v->nconly, field);
+    return v->nonly && !in_list(v->only, v->nonly, field);
+}
+
+static void report_read(loopctx *lc, CXCursor c, const objref *o, const corm_model *m,
+                        const corm_relation *r)
+{
+    const qsvar *v = o->root;
+    char when[700] = "";
+    if (o->backref) return;
+    bool naive = !covered(v, o->path, false);
+    if (naive && lc->cond_true && covered(v, o->path, true)) naive = false;
+    if (naive && covered(v, o->path, true)) naive = naive_call(v->cparam, when, sizeof when);
+    if (!naive || v->eager_unknown) return;
+    char fix[1200], built[560];
+    snprintf(built, sizeof built, "%.500s:%u", v->built.file, v->built.line);
+    snprintf(fix, sizeof fix, "fix: %s(qs, \"%s\") at %s",
+             o->many || v->raw ? "corm_prefetch_related" : "corm_select_related", o->path, built);
+    add(expansion_of(c), "n_plus_one", fix,
+        "%s.%s loaded one object at a time: one query per object of the loop over the "
+        "%s%s queryset built at %s%s",
+        m->name, r->name, v->model->name, v->raw ? " raw" : "", built, when);
+}
+
+/* corm_field(obj, f) on an object whose field f was deferred. */
+static void report_field(loopctx *lc, CXCursor call)
+{
+    objref o;
+    strs f;
+    if (clang_Cursor_getNumArguments(call) < 2 || !base_of(arg(call, 0), lc, &o) || *o.path) return;
+    const qsvar *v = o.root;
+    strs_of(arg(call, 1), &f);
+    if (f.n == 1 && !f.other && !v->eager_unknown && deferred(v, f.s[0], false) &&
+        !(lc->cond_true && !deferred(v, f.s[0], true))) {
+        char when[700] = "", built[560], fix[1200];
+        if (deferred(v, f.s[0], true) || naive_call(v->cparam, when, sizeof when)) {
+            snprintf(built, sizeof built, "%.500s:%u", v->built.file, v->built.line);
+            snprintf(fix, sizeof fix,
+                     "fix: load \"%s\" with the objects: add it to corm_only(qs, ...) or drop it "
+                     "from corm_defer(qs, ...) at %s",
+                     f.s[0], built);
+            add(expansion_of(call), "n_plus_one", fix,
+                "%s.%s was deferred (only/defer) and loaded one object at a time: one query per "
+                "object of the loop over the %s queryset built at %s%s",
+                v->model->name, f.s[0], v->model->name, built, when);
+        }
+    }
+    strs_free(&f);
+}
+
+static const char *const RQ_EVAL[] = {"corm_eval_at",   "corm_foreach_begin_at", "corm_get_at",
+                                      "corm_first_at",  "corm_last_at",          "corm_count_at",
+                                      "corm_exists_at", "corm_iterator_at",      NULL};
+/* Calls that read a related queryset without changing or running it. */
+static const char *const RQ_READ[] = {"corm_qs_len",   "corm_qs_at",    "corm_qs_free",
+                                      "corm_qs_error", "corm_qs_items", NULL};
+
+/* A related queryset evaluated in the loop (at c, by fn). */
+static void report_relqs(loopctx *lc, relqs *q, CXCursor c, const char *fn)
+{
+    bool count = strcmp(fn, "corm_count_at") == 0, exists = strcmp(fn, "corm_exists_at") == 0;
+    const qsvar *v = q->root;
+    if (q->unknown || q->evaluated || lc->cond_true || v->eager_unknown) return;
+    if (!count && !exists) q->evaluated = true; /* later reads use its result */
+    char when[700] = "";
+    bool pre = covered(v, q->path, false);
+    if (!q->modified && pre) return;
+    if (!q->modified && covered(v, q->path, true) && !naive_call(v->cparam, when, sizeof when))
+        return;
+    char built[560], fix[2400];
+    const char *model = q->owner->name, *rel = q->rel->name, *target = q->q.model->name;
+    bool top = !strstr(q->path, "__");
+    snprintf(built, sizeof built, "%.500s:%u", v->built.file, v->built.line);
+    char prefetch[1400];
+    snprintf(prefetch, sizeof prefetch,
+             "corm_qs *inner = corm_all(db, %.100s); /* the loop's filters */ corm_prefetch(qs, "
+             "\"%.400s\", inner, \"filtered_%.100s\") at %s",
+             target, q->path, rel, built);
+    const char *kind = "n_plus_one";
+    char what[300];
+    if (count || exists) {
+        kind = count ? "count_in_loop" : "exists_in_loop";
+        if (count && top && !q->modified)
+            snprintf(fix, sizeof fix,
+                     "fix: corm_annotate(qs, \"%s_count\", corm_Count(qs, \"%s\", false)) at %s; "
+                     "then read corm_annotation(obj, \"%s_count\")",
+                     rel, rel, built, rel);
+        else
+            snprintf(fix, sizeof fix, "fix: %s; then %s corm_attr(obj, \"filtered_%s\")->n",
+                     prefetch, count ? "count" : "test", rel);
+        snprintf(what, sizeof what, "%s.%s %s for each object", model, rel,
+                 count ? "counted (corm_count)" : "tested (corm_exists)");
+    } else if (q->modified && pre) {
+        kind = "filter_after_prefetch";
+        snprintf(fix, sizeof fix,
+                 "fix: replace the prefetch of \"%.200s\" with %.700s; then read "
+                 "corm_attr(obj, \"filtered_%s\")",
+                 q->path, prefetch, rel);
+        snprintf(what, sizeof what,
+                 "%s.%s was prefetched, then filtered per object (the prefetch is wasted)", model,
+                 rel);
+    } else if (q->modified) {
+        snprintf(fix, sizeof fix, "fix: %s; then read corm_attr(obj, \"filtered_%s\")", prefetch,
+                 rel);
+        snprintf(what, sizeof what,
+                 "%s.%s queried again, with filters, ordering or a slice, for each object", model,
+                 rel);
+    } else {
+        snprintf(fix, sizeof fix, "fix: corm_prefetch_related(qs, \"%s\") at %s", q->path, built);
+        snprintf(what, sizeof what, "%s.%s (a related set) loaded one object at a time", model,
+                 rel);
+    }
+    add(expansion_of(c), kind, fix,
+        "%s: one query per object of the loop over the %s%s queryset built at %s%s", what,
+        v->model->name, v->raw ? " raw" : "", built, when);
+}
+
 static void reads_in(CXCursor body, loopctx *lc);
+
+static void relqs_free(loopctx *lc)
+{
+    for (int i = 0; i < lc->nrq; i++)
+        for (int j = 0; j < lc->rq[i].q.nrelated; j++) free(lc->rq[i].q.related[j]);
+    lc->nrq = 0;
+}
+
+/* lhs = rhs between pointers (libclang 14 does not name a binary
+** operator): == and - give an integer, p + n has an integer operand, the
+** comma operator's left side is not a variable here. */
+static bool is_assign(CXCursor c, CXCursor rhs)
+{
+    return clang_getCursorType(c).kind == CXType_Pointer &&
+           clang_getCanonicalType(clang_getCursorType(rhs)).kind == CXType_Pointer;
+}
+
+/* var = expr (a declaration's initializer or an assignment): an alias of
+** an object, a related list or a related queryset, when expr is one. */
+static void track(loopctx *lc, CXCursor var, CXCursor init)
+{
+    objref o;
+    const corm_model *m;
+    const corm_relation *r;
+    CXCursor call;
+    relqs *q;
+    if ((q = relqs_of(lc, init))) {
+        /* another name for it: corm_foreach's corm__q<line> */
+        if (lc->nrvar < MAXA) {
+            lc->rvar[lc->nrvar] = var;
+            lc->rindex[lc->nrvar++] = (int)(q - lc->rq);
+        }
+        return;
+    }
+    if (call_of(strip(init), &call) && accessor(call, lc, true, &o, &m, &r)) {
+        if (lc->nrq == MAXA || lc->nrvar == MAXA) return;
+        q = &lc->rq[lc->nrq];
+        memset(q, 0, sizeof *q);
+        q->q.model = o.model;
+        q->q.built = expansion_of(call);
+        q->root = o.root;
+        q->owner = m;
+        q->rel = r;
+        snprintf(q->path, sizeof q->path, "%s", o.path);
+        lc->rvar[lc->nrvar] = var;
+        lc->rindex[lc->nrvar++] = lc->nrq++;
+        return;
+    }
+    bool list = false;
+    if (call_of(strip(init), &call) && accessor(call, lc, false, &o, &m, &r)) list = to_many(r);
+    else if (clang_getCursorKind(strip(init)) == CXCursor_IntegerLiteral) {
+        return; /* NULL: corm_foreach's end (visited before its body) */
+    } else if (!base_of(init, lc, &o)) {
+        /* set from something else: no longer what it was */
+        for (int i = 0; i < lc->nalias; i++)
+            if (clang_equalCursors(lc->alias[i], var)) lc->alias[i] = clang_getNullCursor();
+        for (int i = 0; i < lc->nrvar; i++)
+            if (clang_equalCursors(lc->rvar[i], var)) lc->rvar[i] = clang_getNullCursor();
+        return;
+    }
+    if (lc->nalias == MAXA) return;
+    lc->alias[lc->nalias] = var;
+    lc->aref[lc->nalias] = o;
+    lc->alist[lc->nalias++] = list;
+}
 
 static enum CXChildVisitResult reads_visit(CXCursor c, CXCursor parent, CXClientData d)
 {
     (void)parent;
     loopctx *lc = d;
     enum CXCursorKind k = clang_getCursorKind(c);
-    char path[512];
+    objref o;
     const corm_model *m;
     const corm_relation *r;
-    bool many;
-    if (k == CXCursor_VarDecl && lc->nalias < 16) {
-        /* Author *a = book_author(b): a continues the path */
-        CXCursor init = clang_Cursor_getVarDeclInitializer(c), call;
-        if (!clang_Cursor_isNull(init) && call_of(init, &call) &&
-            accessor(call, lc, path, sizeof path, &m, &r, &many) && !to_many(r)) {
-            lc->alias[lc->nalias] = c;
-            snprintf(lc->alias_path[lc->nalias], sizeof lc->alias_path[0], "%s", path);
-            lc->alias_model[lc->nalias++] = target_of(m, r);
+    if (k == CXCursor_VarDecl) {
+        CXCursor init = clang_Cursor_getVarDeclInitializer(c);
+        if (!clang_Cursor_isNull(init)) {
+            /* the initializer is read first */
+            if (reads_visit(init, c, lc) == CXChildVisit_Recurse)
+                clang_visitChildren(init, reads_visit, lc);
+            track(lc, c, init);
+        }
+        return CXChildVisit_Continue;
+    }
+    if (k == CXCursor_BinaryOperator) {
+        two t = {clang_getNullCursor(), clang_getNullCursor(), 0};
+        clang_visitChildren(c, two_kids, &t);
+        CXCursor var;
+        if (t.n == 2 && var_of(t.a, &var) && is_assign(c, t.b)) {
+            if (reads_visit(t.b, c, lc) == CXChildVisit_Recurse)
+                clang_visitChildren(t.b, reads_visit, lc);
+            track(lc, var, t.b);
+            return CXChildVisit_Continue;
         }
         return CXChildVisit_Recurse;
     }
@@ -1060,31 +1432,40 @@ static enum CXChildVisitResult reads_visit(CXCursor c, CXCursor parent, CXClient
         }
         return CXChildVisit_Recurse;
     }
+    if (k == CXCursor_ReturnStmt && !lc->in_return) {
+        lc->in_return = true;
+        clang_visitChildren(c, reads_visit, lc);
+        lc->in_return = false;
+        return CXChildVisit_Continue;
+    }
     if (k != CXCursor_CallExpr) return CXChildVisit_Recurse;
-    if (accessor(c, lc, path, sizeof path, &m, &r, &many)) {
-        char when[700] = "";
-        bool naive = !covered(lc->qs, path, false);
-        if (naive && lc->cond_true && covered(lc->qs, path, true)) naive = false;
-        if (naive && covered(lc->qs, path, true))
-            naive = naive_call(lc->qs->cparam, when, sizeof when);
-        if (naive) {
-            const qsvar *v = lc->qs;
-            char fix[1200], built[560];
-            snprintf(built, sizeof built, "%.500s:%u", v->built.file, v->built.line);
-            snprintf(fix, sizeof fix, "fix: %s(qs, \"%s\") at %s",
-                     many || v->raw ? "corm_prefetch_related" : "corm_select_related", path, built);
-            add(expansion_of(c), "n_plus_one", fix,
-                "%s.%s loaded one object at a time: one query per object of the loop over the "
-                "%s%s queryset built at %s%s",
-                m->name, r->name, v->model->name, v->raw ? " raw" : "", built, when);
-        }
+    if (accessor(c, lc, false, &o, &m, &r)) {
+        report_read(lc, c, &o, m, r);
         return CXChildVisit_Recurse;
     }
-    /* a function of this file given the loop variable: its reads count */
     char *n = callee(c);
+    int nargs = clang_Cursor_getNumArguments(c);
+    relqs *q = nargs >= 1 ? relqs_of(lc, arg(c, 0)) : NULL;
+    if (strcmp(n, "corm__field_load") == 0) report_field(lc, c);
+    else if (q && name_is(n, RQ_EVAL)) report_relqs(lc, q, c, n);
+    else if (q && strcmp(n, "corm_select_related_v") == 0) {
+        strs p;
+        strs_of(arg(c, 1), &p);
+        for (int i = 0; i < p.n; i++) push(q->q.related, &q->q.nrelated, p.s[i]);
+        if (p.other) q->q.eager_unknown = true;
+        q->modified = true;
+        strs_free(&p);
+    } else if (q && strncmp(n, "corm_", 5) == 0 && !name_is(n, RQ_READ)) {
+        q->modified = true; /* filtered, ordered, sliced, prefetched... */
+    } else if (strncmp(n, "corm_", 5) != 0 && !lc->in_return && !harmless(n, 0)) {
+        /* a related queryset given to another function: anything may
+        ** happen to it there */
+        for (int i = 0; i < nargs; i++)
+            if ((q = relqs_of(lc, arg(c, i)))) q->unknown = true;
+    }
+    /* a function of this file given the loop variable: its reads count */
     CXCursor def;
     if (lc->depth < 4 && strncmp(n, "corm_", 5) != 0 && fn_named(n, &def)) {
-        int nargs = clang_Cursor_getNumArguments(c);
         for (int i = 0; i < nargs && i < clang_Cursor_getNumArguments(def); i++) {
             CXCursor v;
             if (var_of(arg(c, i), &v) && clang_equalCursors(v, lc->loopvar)) {
@@ -1095,6 +1476,7 @@ static enum CXChildVisitResult reads_visit(CXCursor c, CXCursor parent, CXClient
                 inner->depth = lc->depth + 1;
                 inner->cond_true = lc->cond_true;
                 reads_in(def, inner);
+                relqs_free(inner);
                 free(inner);
             }
         }
@@ -1245,6 +1627,55 @@ static int lint_file(CXIndex idx, const char *path, const char *const *args, int
     return 0;
 }
 
+/* The flags a compilation database (compile_commands.json, as CMake,
+** Meson or bear write it) gives for path: the compiler, -c, -o and
+** dependency-file options and the source itself left out; relative
+** include directories made absolute from the entry's directory.  0 when
+** the database has no entry for path. */
+static int db_flags(CXCompilationDatabase cdb, const char *path, char **out, int max)
+{
+    char abs[4096];
+    if (!realpath(path, abs)) return 0;
+    CXCompileCommands cmds = clang_CompilationDatabase_getCompileCommands(cdb, abs);
+    int n = 0;
+    if (cmds && clang_CompileCommands_getSize(cmds) > 0) {
+        CXCompileCommand cmd = clang_CompileCommands_getCommand(cmds, 0);
+        char *dir = str_of(clang_CompileCommand_getDirectory(cmd));
+        unsigned na = clang_CompileCommand_getNumArgs(cmd);
+        for (unsigned i = 1; i < na && n < max; i++) {
+            char *a = str_of(clang_CompileCommand_getArg(cmd, i));
+            char full[4096];
+            bool skip_next = strcmp(a, "-o") == 0 || strcmp(a, "-MF") == 0 ||
+                             strcmp(a, "-MT") == 0 || strcmp(a, "-MQ") == 0;
+            bool drop = skip_next || strcmp(a, "-c") == 0 || strncmp(a, "-M", 2) == 0 ||
+                        (realpath(a, full) && strcmp(full, abs) == 0);
+            const char *inc[] = {"-I", "-isystem", "-iquote", NULL};
+            for (int k = 0; inc[k] && !drop; k++) {
+                size_t l = strlen(inc[k]);
+                if (strncmp(a, inc[k], l) == 0 && a[l] && a[l] != '/') {
+                    snprintf(full, sizeof full, "%s%s/%s", inc[k], dir, a + l);
+                    free(a);
+                    a = strdup(full);
+                } else if (strcmp(a, inc[k]) == 0 && i + 1 < na && n + 1 < max) {
+                    char *d = str_of(clang_CompileCommand_getArg(cmd, ++i));
+                    snprintf(full, sizeof full, "%s%s%s%s", inc[k], d[0] == '/' ? "" : dir,
+                             d[0] == '/' ? "" : "/", d);
+                    free(d);
+                    free(a);
+                    a = strdup(full);
+                }
+            }
+            if (drop) {
+                free(a);
+                i += skip_next;
+            } else out[n++] = a;
+        }
+        free(dir);
+    }
+    if (cmds) clang_CompileCommands_dispose(cmds);
+    return n;
+}
+
 /* ------------------------------------------------------ output */
 
 static void print_gcc(void)
@@ -1256,15 +1687,23 @@ static void print_gcc(void)
     }
 }
 
+/* The kinds of finding (the runtime detector's names), for --error-on and
+** SARIF's rules. */
+static const char *const KINDS[] = {
+    "lookup", "n_plus_one", "count_in_loop", "exists_in_loop", "filter_after_prefetch", NULL};
+static const char *const KIND_TEXT[] = {
+    "a field path the queryset's model does not have",
+    "a relation (or a deferred field) loaded one object at a time in a loop",
+    "a related set counted once per object of a loop",
+    "a related set tested for existence once per object of a loop",
+    "a prefetched relation filtered again per object: the prefetch is wasted"};
+
 static void print_sarif(void)
 {
     json_t *rules = json_array();
-    const char *ids[] = {"lookup", "n_plus_one"};
-    const char *desc[] = {"a field path the queryset's model does not have",
-                          "a relation loaded one object at a time in a loop"};
-    for (int i = 0; i < 2; i++)
-        json_array_append_new(
-            rules, json_pack("{s:s, s:{s:s}}", "id", ids[i], "shortDescription", "text", desc[i]));
+    for (int i = 0; KINDS[i]; i++)
+        json_array_append_new(rules, json_pack("{s:s, s:{s:s}}", "id", KINDS[i], "shortDescription",
+                                               "text", KIND_TEXT[i]));
     json_t *results = json_array();
     for (size_t i = 0; i < nfindings; i++) {
         const finding *f = &findings[i];
@@ -1289,17 +1728,21 @@ static void print_sarif(void)
 static void usage(FILE *out)
 {
     fprintf(out, "usage: corm lint --schema SCHEMA.corm [--format gcc|sarif]\n"
-                 "                 [--error-on=n_plus_one,lookup] [-Idir] [-Dname[=value]] "
-                 "FILE.c...\n"
+                 "                 [--error-on=KIND,...] [-p BUILD_DIR] [-Idir] "
+                 "[-Dname[=value]] FILE.c...\n"
                  "  N+1 loops and bad field paths found in C sources before they run.\n"
                  "  A line containing \"corm-lint: ignore\" is not reported.\n"
+                 "  -p BUILD_DIR: each file's flags from BUILD_DIR/compile_commands.json\n"
+                 "  (CMake, Meson, bear), before those given here.\n"
+                 "  Kinds: lookup, n_plus_one, count_in_loop, exists_in_loop,\n"
+                 "  filter_after_prefetch.\n"
                  "  Exit status: 0, 1 when a finding of an --error-on kind was reported,\n"
                  "  2 on bad usage or a file that does not parse.\n");
 }
 
 int main(int argc, char **argv)
 {
-    const char *schema_path = NULL, *format = "gcc", *error_on = "";
+    const char *schema_path = NULL, *format = "gcc", *error_on = "", *cdb_dir = NULL;
     const char *cargs[256];
     int ncargs = 0;
     const char *files[1024];
@@ -1312,6 +1755,8 @@ int main(int argc, char **argv)
         else if (strcmp(a, "--format") == 0 && i + 1 < argc) format = argv[++i];
         else if (strncmp(a, "--format=", 9) == 0) format = a + 9;
         else if (strncmp(a, "--error-on=", 11) == 0) error_on = a + 11;
+        else if (strcmp(a, "-p") == 0 && i + 1 < argc) cdb_dir = argv[++i];
+        else if (strncmp(a, "-p=", 3) == 0) cdb_dir = a + 3;
         else if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
             usage(stdout);
             return 0;
@@ -1330,9 +1775,13 @@ int main(int argc, char **argv)
     }
     for (const char *p = error_on; *p;) {
         size_t n = strcspn(p, ",");
-        if (!((n == 6 && strncmp(p, "lookup", 6) == 0) ||
-              (n == 10 && strncmp(p, "n_plus_one", 10) == 0))) {
-            fprintf(stderr, "corm-lint: --error-on: unknown kind '%.*s' (use n_plus_one, lookup)\n",
+        bool known = false;
+        for (int k = 0; KINDS[k]; k++)
+            if (strlen(KINDS[k]) == n && strncmp(p, KINDS[k], n) == 0) known = true;
+        if (!known) {
+            fprintf(stderr,
+                    "corm-lint: --error-on: unknown kind '%.*s' (use lookup, n_plus_one, "
+                    "count_in_loop, exists_in_loop, filter_after_prefetch)\n",
                     (int)n, p);
             return 2;
         }
@@ -1366,13 +1815,37 @@ int main(int argc, char **argv)
         return 2;
     }
     corm_nplusone_mode(mem, CORM_NPLUSONE_OFF);
+    CXCompilationDatabase cdb = NULL;
+    if (cdb_dir) {
+        CXCompilationDatabase_Error dberr;
+        cdb = clang_CompilationDatabase_fromDirectory(cdb_dir, &dberr);
+        if (dberr != CXCompilationDatabase_NoError) {
+            fprintf(stderr, "corm-lint: -p %s: no readable compile_commands.json there\n", cdb_dir);
+            corm_close(mem);
+            corm_schema_free(sch);
+            return 2;
+        }
+    }
     CXIndex idx = clang_createIndex(0, 0);
     int rc = 0;
     for (int i = 0; i < nfiles; i++) {
-        int r = lint_file(idx, files[i], cargs, ncargs);
+        const char *args[512];
+        char *owned[256];
+        int nown = cdb ? db_flags(cdb, files[i], owned, 256) : 0, nargs = 0;
+        if (cdb && !nown) {
+            fprintf(stderr,
+                    "corm-lint: %s: not in %s/compile_commands.json; linted with the "
+                    "command line's flags only\n",
+                    files[i], cdb_dir);
+        }
+        for (int k = 0; k < nown; k++) args[nargs++] = owned[k];
+        for (int k = 0; k < ncargs; k++) args[nargs++] = cargs[k];
+        int r = lint_file(idx, files[i], args, nargs);
+        for (int k = 0; k < nown; k++) free(owned[k]);
         if (r > rc) rc = r;
     }
     clang_disposeIndex(idx);
+    if (cdb) clang_CompilationDatabase_dispose(cdb);
     if (strcmp(format, "sarif") == 0) print_sarif();
     else print_gcc();
     for (size_t i = 0; i < nfindings && rc == 0; i++) {

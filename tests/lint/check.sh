@@ -5,8 +5,12 @@
 #  3. --format sarif: a SARIF 2.1.0 log with its required properties;
 #  4. the project's own examples, tests and demo: exactly the findings in
 #     project.expected (file, kind, model.relation: each a deliberate N+1 or
-#     a deliberate bad lookup of a test; none is a false positive).
-#   Usage: check.sh path/to/corm-lint GEN_DIR
+#     a deliberate bad lookup of a test; none is a false positive);
+#  5. with the corm program given: every site the runtime detector reports
+#     in a naive `corm demo` scenario (N+1, counts and filters in loops) is
+#     reported by the linter at the same line with the same kind, and
+#     nothing else in the demo's scenarios.
+#   Usage: check.sh path/to/corm-lint GEN_DIR [path/to/corm]
 set -eu
 lint=${1:?usage: check.sh CORM_LINT GEN_DIR}
 gen=${2:?usage: check.sh CORM_LINT GEN_DIR}
@@ -25,6 +29,18 @@ for src in "$here"/*.c; do
   fi
 done
 
+# -p: the flags of each file from a compilation database (as CMake writes it,
+# relative include directories resolved from its "directory")
+cdb=$(mktemp -d)
+trap 'rm -rf "$cdb"' EXIT
+printf '[{"directory": "%s", "file": "%s", "command": "cc -std=c11 %s -MMD -MF x.d -c %s -o x.o"}]\n' \
+  "$PWD" "$here/loops.c" "-D_POSIX_C_SOURCE=200809L -Iinclude -I $gen -Itests/support" "$here/loops.c" \
+  >"$cdb/compile_commands.json"
+if ! diff -u "$here/loops.expected" <("$lint" --schema "$schema" -p "$cdb" "$here/loops.c") >&2; then
+  echo "lint: -p (compile_commands.json): diagnostics differ from loops.expected" >&2
+  fail=1
+fi
+
 status() { set +e; "$lint" "$@" >/dev/null 2>&1; echo $?; set -e; }
 check_status() {
   local want=$1; shift
@@ -39,6 +55,9 @@ check_status 2 --schema "$schema" --error-on=typo "$here/loops.c"
 check_status 2 --schema "$schema" --format xml "$here/loops.c"
 check_status 2 "$here/loops.c"
 check_status 2 --schema "$schema" "$here/does-not-exist.c"
+check_status 2 --schema "$schema" -p "$here/no-such-dir" "$here/loops.c"
+check_status 1 --schema "$schema" "${flags[@]}" --error-on=count_in_loop "$here/nested.c"
+check_status 0 --schema "$schema" "${flags[@]}" --error-on=exists_in_loop "$here/nested.c"
 
 "$lint" --schema "$schema" "${flags[@]}" --format sarif "$here/loops.c" | python3 -c '
 import json, sys
@@ -66,5 +85,24 @@ if ! diff -u "$here/project.expected" <(printf '%s\n' "$got") >/dev/null; then
   diff -u "$here/project.expected" <(printf '%s\n' "$got") >&2 || true
   fail=1
 fi
-[ $fail -eq 0 ] && echo "lint: golden diagnostics, exit status, SARIF and the project's sources: ok"
+corm=${3:-}
+if [ -n "$corm" ]; then
+  runtime=$("$corm" demo --json | python3 -c '
+import json, sys
+sites = set()
+for line in sys.stdin:
+    s = json.loads(line)
+    if s.get("variant") != "naive": continue
+    for f in s["findings"]:
+        if f["kind"] not in ("duplicate", "write_in_loop"):
+            sites.add("%s %s" % (f["site"], f["kind"]))
+print("\n".join(sorted(sites)))')
+  linted=$("$lint" --schema "$schema" "${flags[@]}" cli/demo_scenarios.c |
+    sed -n 's/^\([^:]*:[0-9]*\):[0-9]*: warning: .*\[\(.*\)\]$/\1 \2/p' | sort -u)
+  if [ -z "$runtime" ] || ! diff -u <(printf '%s\n' "$runtime") <(printf '%s\n' "$linted") >&2; then
+    echo "lint: the demo's naive scenarios: linter sites (+) differ from the detector's (-)" >&2
+    fail=1
+  fi
+fi
+[ $fail -eq 0 ] && echo "lint: golden diagnostics, exit status, SARIF, the project sources${corm:+ and the detector sites of the demo}: ok"
 exit $fail
