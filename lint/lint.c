@@ -1493,7 +1493,9 @@ static void reads_in(CXCursor body, loopctx *lc)
 }
 
 typedef struct {
+    const char *fn; /* corm_qs_at, corm_iter_next */
     CXCursor loopvar;
+    CXCursor call;
     bool found;
 } loopvar_find;
 
@@ -1507,8 +1509,9 @@ static enum CXChildVisitResult loopvar_visit(CXCursor c, CXCursor parent, CXClie
         CXCursor call, v;
         if (t.n == 2 && var_of(t.a, &v) && call_of(t.b, &call)) {
             char *n = callee(call);
-            if (strcmp(n, "corm_qs_at") == 0) {
+            if (strcmp(n, f->fn) == 0) {
                 f->loopvar = v;
+                f->call = call;
                 f->found = true;
             }
             free(n);
@@ -1517,6 +1520,8 @@ static enum CXChildVisitResult loopvar_visit(CXCursor c, CXCursor parent, CXClie
     }
     return CXChildVisit_Recurse;
 }
+
+static void loop_reads(qsvar *v, bool fresh, CXCursor loopvar, CXCursor body, CXCursor loop);
 
 /* corm_foreach(var, qs) is two for loops; the outer one declares
 ** corm__q<line> = (qs). */
@@ -1542,31 +1547,95 @@ static void foreach_loop(CXCursor outer, scope *s)
         tmp.built = expansion_of(call);
         v = &tmp;
     }
+    loopvar_find lf = {"corm_qs_at", clang_getNullCursor(), clang_getNullCursor(), false};
+    clang_visitChildren(inner, loopvar_visit, &lf);
+    kids ki = {{{0}}, 0};
+    clang_visitChildren(inner, kids_visit, &ki);
+    if (lf.found) loop_reads(v, v == &tmp, lf.loopvar, ki.kids[ki.n - 1], outer);
+}
+
+/* A loop over qs v (its objects in loopvar, body run per object): the
+** reads in body. */
+static void loop_reads(qsvar *v, bool fresh, CXCursor loopvar, CXCursor body, CXCursor loop)
+{
     if (!v || !v->model || v->conflict || v->eager_unknown) return;
-    if (v->unknown_line && v->unknown_line <= expansion_of(outer).line) return;
-    if (v != &tmp) {
+    unsigned line = expansion_of(loop).line;
+    if (v->unknown_line && v->unknown_line <= line) return;
+    if (!fresh) {
         /* the queryset the loop reads: the last one assigned before it */
-        unsigned line = expansion_of(outer).line;
         for (int i = 0; i < v->nsites; i++)
             if (v->sites[i].line <= line) v->built = v->sites[i];
     }
-    loopvar_find lf = {clang_getNullCursor(), false};
-    clang_visitChildren(inner, loopvar_visit, &lf);
-    if (!lf.found) return;
-    kids ki = {{{0}}, 0};
-    clang_visitChildren(inner, kids_visit, &ki);
     loopctx *lc = calloc(1, sizeof *lc);
     if (!lc) abort();
-    lc->loopvar = lf.loopvar;
+    lc->loopvar = loopvar;
     lc->qs = v;
-    reads_in(ki.kids[ki.n - 1], lc);
+    reads_in(body, lc);
+    relqs_free(lc);
     free(lc);
+}
+
+/* The queryset an iterator variable was made from (corm_iterator(qs, n)
+** assigned to it last before line), in the function being linted. */
+typedef struct {
+    CXCursor it;
+    unsigned line;
+    CXCursor qs;
+    bool found;
+} iterfind;
+
+static enum CXChildVisitResult iter_visit(CXCursor c, CXCursor parent, CXClientData d)
+{
+    (void)parent;
+    iterfind *f = d;
+    CXCursor var = clang_getNullCursor(), rhs = clang_getNullCursor(), call, qv;
+    if (clang_getCursorKind(c) == CXCursor_VarDecl) {
+        var = c;
+        rhs = clang_Cursor_getVarDeclInitializer(c);
+    } else if (clang_getCursorKind(c) == CXCursor_BinaryOperator) {
+        two t = {clang_getNullCursor(), clang_getNullCursor(), 0};
+        clang_visitChildren(c, two_kids, &t);
+        if (t.n != 2 || !var_of(t.a, &var)) return CXChildVisit_Recurse;
+        rhs = t.b;
+    }
+    if (clang_Cursor_isNull(var) || clang_Cursor_isNull(rhs) || !clang_equalCursors(var, f->it) ||
+        expansion_of(c).line > f->line)
+        return CXChildVisit_Recurse;
+    f->found = false;
+    if (call_of(rhs, &call) && clang_Cursor_getNumArguments(call) >= 1 &&
+        var_of(arg(call, 0), &qv)) {
+        char *n = callee(call);
+        if (strcmp(n, "corm_iterator_at") == 0) {
+            f->qs = qv;
+            f->found = true;
+        }
+        free(n);
+    }
+    return CXChildVisit_Recurse;
+}
+
+/* while ((b = corm_iter_next(it))) body: a loop over it's queryset. */
+static void iterator_loop(CXCursor loop, scope *s)
+{
+    kids k = {{{0}}, 0};
+    clang_visitChildren(loop, kids_visit, &k);
+    if (k.n != 2) return;
+    loopvar_find lf = {"corm_iter_next", clang_getNullCursor(), clang_getNullCursor(), false};
+    if (loopvar_visit(k.kids[0], loop, &lf) == CXChildVisit_Recurse)
+        clang_visitChildren(k.kids[0], loopvar_visit, &lf);
+    CXCursor it;
+    if (!lf.found || clang_Cursor_getNumArguments(lf.call) != 1 || !var_of(arg(lf.call, 0), &it))
+        return;
+    iterfind f = {it, expansion_of(loop).line, clang_getNullCursor(), false};
+    clang_visitChildren(cur_fn, iter_visit, &f);
+    if (f.found) loop_reads(var_find(s, f.qs), false, lf.loopvar, k.kids[1], loop);
 }
 
 static enum CXChildVisitResult pass_c(CXCursor c, CXCursor parent, CXClientData d)
 {
     (void)parent;
     if (clang_getCursorKind(c) == CXCursor_ForStmt) foreach_loop(c, d);
+    else if (clang_getCursorKind(c) == CXCursor_WhileStmt) iterator_loop(c, d);
     return CXChildVisit_Recurse;
 }
 

@@ -121,3 +121,21 @@ void unknown_helper(corm_db *db, void (*use)(corm_qs *))
     }
     corm_qs_free(qs);
 }
+
+/* an iterator's chunks are results like any other */
+void iterated(corm_db *db)
+{
+    corm_qs *qs = corm_all(db, Book);
+    corm_iter *it = corm_iterator(qs, 100);
+    Book *b;
+    while ((b = corm_iter_next(it))) printf("%s\n", book_author(b)->name);
+    corm_iter_free(it);
+    corm_qs_free(qs);
+
+    corm_qs *joined = corm_all(db, Book);
+    corm_select_related(joined, "author");
+    it = corm_iterator(joined, 100);
+    while ((b = corm_iter_next(it))) printf("%s\n", book_author(b)->name);
+    corm_iter_free(it);
+    corm_qs_free(joined);
+}
