@@ -401,6 +401,9 @@ typedef struct {
     char *only[MAXP], *conly[MAXP], *defer[MAXP], *cdefer[MAXP];
     int nonly, nconly, ndefer, ncdefer;
     bool fields_unknown;
+    /* an inner queryset given to corm_Subquery / corm_Exists of outer: its
+    ** OuterRef paths are outer's (outers: how many such calls) */
+    int outer, nouters;
     CXCursor cparam;
     bool has_cparam;
 } qsvar;
@@ -709,6 +712,11 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
             free(vf);
             free(val);
             strs_free(&p);
+        } else if (v && (strcmp(n, "corm_Subquery") == 0 || strcmp(n, "corm_Exists") == 0) &&
+                   nargs >= 2 && var_of(arg(c, 1), &var) && var_find(s, var)) {
+            qsvar *in = var_find(s, var);
+            in->outer = (int)(v - s->v);
+            in->nouters++;
         } else if (v && (strcmp(n, "corm_annotate") == 0 || strcmp(n, "corm_aggregate") == 0)) {
             strs p;
             strs_of(arg(c, 1), &p);
@@ -894,6 +902,14 @@ static enum CXChildVisitResult pass_b(CXCursor c, CXCursor parent, CXClientData 
     CXCursor var;
     qsvar *v = NULL;
     if (name_is(n, PATHS1) && nargs >= 2 && var_of(arg(c, 0), &var)) v = var_find(s, var);
+    if (strcmp(n, "corm_OuterRef") == 0 && nargs == 2 && var_of(arg(c, 0), &var)) {
+        /* a path of the outer queryset: known when the inner one is given
+        ** to exactly one corm_Subquery / corm_Exists */
+        qsvar *in = var_find(s, var);
+        v = in && in->nouters == 1 ? &s->v[in->outer] : NULL;
+        free(n);
+        n = strdup("corm_F");
+    }
     if (v && v->model && !v->conflict && !v->names_unknown) {
         bool is_filter = strcmp(n, "corm_filter") == 0 || strcmp(n, "corm_exclude") == 0 ||
                          strcmp(n, "corm_q_new") == 0;

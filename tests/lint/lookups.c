@@ -42,3 +42,17 @@ void unknown(corm_db *db, corm_qs *given, const char *path, int which)
     corm_qs_free(qs);
     corm_qs_free(q2);
 }
+
+/* OuterRef paths are the outer queryset's */
+void outer_refs(corm_db *db)
+{
+    corm_qs *qs = corm_all(db, Author);
+    corm_qs *latest = corm_all(db, Book);
+    corm_filter_expr(latest, "author", corm_OuterRef(latest, "pk"));
+    corm_filter_expr(latest, "pages__gt", corm_OuterRef(latest, "nmae")); /* Author's */
+    corm_annotate(qs, "latest", corm_Subquery(qs, latest, "title"));
+    corm_qs *has = corm_all(db, Book);
+    corm_filter_expr(has, "author", corm_OuterRef(has, "title")); /* a Book field, not Author's */
+    corm_annotate(qs, "has_books", corm_Exists(qs, has));
+    corm_qs_free(qs);
+}
