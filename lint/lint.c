@@ -592,6 +592,81 @@ static void prefetch_inner(scope *s, qsvar *v, const char *path, CXCursor e, boo
     }
 }
 
+static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData d);
+static CXCursor strip(CXCursor e);
+
+typedef struct {
+    scope *s;
+    CXCursor var;
+    int nvars;  /* returns of a variable (0, 1, or 2: more than one) */
+    bool other; /* a return of anything else but NULL */
+} retfind;
+
+static enum CXChildVisitResult ret_visit(CXCursor c, CXCursor parent, CXClientData d)
+{
+    (void)parent;
+    retfind *r = d;
+    if (clang_getCursorKind(c) != CXCursor_ReturnStmt) return CXChildVisit_Recurse;
+    CXCursor e = clang_getNullCursor(), var;
+    clang_visitChildren(c, first_kid, &e);
+    if (clang_Cursor_isNull(e)) return CXChildVisit_Continue;
+    if (var_of(e, &var)) {
+        if (!r->nvars) r->var = var;
+        if (r->nvars == 0 || !clang_equalCursors(r->var, var)) r->nvars++;
+    } else if (clang_getCursorKind(strip(e)) != CXCursor_IntegerLiteral) {
+        r->other = true; /* NULL aside */
+    }
+    return CXChildVisit_Continue;
+}
+
+static void copy_list(char **dst, int *n, char *const *src, int ns)
+{
+    for (int i = 0; i < ns; i++) push(dst, n, src[i]);
+}
+
+/* decl = helper(...), helper a function of this file that builds and
+** returns one local queryset (`return qs;`, NULL aside): decl is that
+** queryset, with the model and eager loads the helper gave it. */
+static bool from_helper(scope *s, CXCursor decl, CXCursor call)
+{
+    static int depth;
+    char *n = callee(call);
+    CXCursor def;
+    bool found = strncmp(n, "corm_", 5) != 0 && fn_named(n, &def);
+    free(n);
+    if (!found || depth > 2 || !is_qs_type(decl)) return false;
+    scope *hs = calloc(1, sizeof *hs);
+    if (!hs) abort();
+    hs->cond = clang_getNullCursor();
+    depth++;
+    clang_visitChildren(def, pass_a, hs);
+    depth--;
+    retfind r = {hs, clang_getNullCursor(), 0, false};
+    clang_visitChildren(def, ret_visit, &r);
+    const qsvar *h = r.nvars == 1 && !r.other ? var_find(hs, r.var) : NULL;
+    bool ok = h && h->model && !h->conflict && !h->eager_unknown && !h->has_cparam &&
+              !h->unknown_line && !h->fields_unknown;
+    qsvar *v = ok ? var_find(s, decl) : NULL;
+    if (ok && v) ok = false; /* assigned twice: not followed */
+    if (ok && (v = var_get(s, decl))) {
+        v->model = h->model;
+        v->raw = h->raw;
+        v->built = h->built;
+        v->sites[v->nsites++] = h->built;
+        copy_list(v->related, &v->nrelated, h->related, h->nrelated);
+        copy_list(v->prefetched, &v->nprefetched, h->prefetched, h->nprefetched);
+        copy_list(v->nulls, &v->nnulls, h->nulls, h->nnulls);
+        copy_list(v->annots, &v->nannots, h->annots, h->nannots);
+        copy_list(v->only, &v->nonly, h->only, h->nonly);
+        copy_list(v->defer, &v->ndefer, h->defer, h->ndefer);
+    } else if ((v = var_get(s, decl))) {
+        v->conflict = true;
+    }
+    scope_free(hs);
+    free(hs);
+    return true;
+}
+
 /* Pass A: what each local queryset is and what eager loads it has. */
 
 static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData d)
@@ -622,6 +697,8 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
         bool raw;
         if (!clang_Cursor_isNull(init) && call_of(init, &call) && made_by(call, &raw))
             bind(s, c, init);
+        else if (!clang_Cursor_isNull(init) && call_of(init, &call) && from_helper(s, c, call))
+            ;
         else if (!clang_Cursor_isNull(init) && is_qs_type(c) && !clang_Cursor_isNull(init)) {
             /* a queryset from elsewhere (NULL aside, as in `qs = NULL;`) */
             char *t = text_of(init);
@@ -641,7 +718,8 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
             CXCursor call;
             bool raw;
             if (call_of(rhs, &call) && made_by(call, &raw)) bind(s, var, rhs);
-            else if (var_find(s, var)) var_find(s, var)->conflict = true;
+            else if (call_of(rhs, &call) && from_helper(s, var, call)) {
+            } else if (var_find(s, var)) var_find(s, var)->conflict = true;
         }
         return CXChildVisit_Recurse;
     }

@@ -139,3 +139,24 @@ void iterated(corm_db *db)
     corm_iter_free(it);
     corm_qs_free(joined);
 }
+
+/* a queryset built by a helper of the file keeps the helper's eager loads */
+static corm_qs *books_with_authors(corm_db *db)
+{
+    corm_qs *qs = corm_all(db, Book);
+    if (!qs) return NULL;
+    corm_select_related(qs, "author");
+    return qs;
+}
+
+void from_helpers(corm_db *db)
+{
+    corm_qs *qs = books_with_authors(db);
+    Book *b;
+    corm_foreach(b, qs)
+    {
+        printf("%s\n", book_author(b)->name); /* joined by the helper */
+        printf("%zu\n", book_genres(b)->n);   /* a query per book */
+    }
+    corm_qs_free(qs);
+}
