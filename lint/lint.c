@@ -674,6 +674,8 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
     (void)parent;
     scope *s = d;
     enum CXCursorKind k = clang_getCursorKind(c);
+    /* what a return statement does to a queryset is not seen after it */
+    if (k == CXCursor_ReturnStmt) return CXChildVisit_Continue;
     if (k == CXCursor_IfStmt) {
         kids ks = {{{0}}, 0};
         clang_visitChildren(c, kids_visit, &ks);
@@ -1345,6 +1347,27 @@ static void report_field(loopctx *lc, CXCursor call)
     strs_free(&f);
 }
 
+/* corm_save / corm_delete of the loop's own objects, one per object: the
+** detector's write_in_loop. */
+static const char *const WRITES[] = {"corm_save_at", "corm_delete_at", NULL};
+
+static void report_write(loopctx *lc, CXCursor call, const char *fn)
+{
+    objref o;
+    if (lc->cond_true || !base_of(arg(call, 1), lc, &o) || *o.path || o.root != lc->qs) return;
+    const qsvar *v = lc->qs;
+    char built[560];
+    snprintf(built, sizeof built, "%.500s:%u", v->built.file, v->built.line);
+    bool del = strcmp(fn, "corm_delete_at") == 0;
+    add(expansion_of(call), "write_in_loop",
+        del ? "fix: one corm_qs_delete(qs) of the queryset (filtered to the objects you delete)"
+            : "fix: corm_bulk_update(db, objs, n, \"field\", ...) for the changed fields (or "
+              "one corm_update(qs, CORM_SET(...)) when every row gets the same values)",
+        "%s.%s of each object of the loop over the %s queryset built at %s: one statement per "
+        "object",
+        v->model->name, del ? "delete" : "save", v->model->name, built);
+}
+
 static const char *const RQ_EVAL[] = {"corm_eval_at",   "corm_foreach_begin_at", "corm_get_at",
                                       "corm_first_at",  "corm_last_at",          "corm_count_at",
                                       "corm_exists_at", "corm_iterator_at",      NULL};
@@ -1541,6 +1564,7 @@ static enum CXChildVisitResult reads_visit(CXCursor c, CXCursor parent, CXClient
     int nargs = clang_Cursor_getNumArguments(c);
     relqs *q = nargs >= 1 ? relqs_of(lc, arg(c, 0)) : NULL;
     if (strcmp(n, "corm__field_load") == 0) report_field(lc, c);
+    else if (name_is(n, WRITES) && nargs >= 2) report_write(lc, c, n);
     else if (q && name_is(n, RQ_EVAL)) report_relqs(lc, q, c, n);
     else if (q && strcmp(n, "corm_select_related_v") == 0) {
         strs p;
@@ -1616,6 +1640,7 @@ static enum CXChildVisitResult loopvar_visit(CXCursor c, CXCursor parent, CXClie
 }
 
 static void loop_reads(qsvar *v, bool fresh, CXCursor loopvar, CXCursor body, CXCursor loop);
+static char *written_as(CXCursor c);
 
 /* corm_foreach(var, qs) is two for loops; the outer one declares
 ** corm__q<line> = (qs). */
@@ -1725,11 +1750,75 @@ static void iterator_loop(CXCursor loop, scope *s)
     if (f.found) loop_reads(var_find(s, f.qs), false, lf.loopvar, k.kids[1], loop);
 }
 
+/* The token a statement starts with where it is written: its keyword, or
+** the name of the macro it comes from. */
+static char *written_as(CXCursor c)
+{
+    CXFile f;
+    unsigned line, col;
+    clang_getExpansionLocation(clang_getRangeStart(clang_getCursorExtent(c)), &f, &line, &col,
+                               NULL);
+    CXToken *t = f ? clang_getToken(tu, clang_getLocation(tu, f, line, col)) : NULL;
+    char *s = t ? str_of(clang_getTokenSpelling(tu, *t)) : strdup("");
+    if (t) clang_disposeTokens(tu, t, 1);
+    return s;
+}
+
+/* for (i = 0; i < n; i++) { Book *b = corm_qs_at(qs, i); ... }: a loop
+** over qs too. */
+typedef struct {
+    scope *s;
+    qsvar *v;
+    CXCursor var;
+} idxfind;
+
+static enum CXChildVisitResult idx_visit(CXCursor c, CXCursor parent, CXClientData d)
+{
+    (void)parent;
+    idxfind *f = d;
+    CXCursor var = clang_getNullCursor(), rhs = clang_getNullCursor(), call, q;
+    enum CXCursorKind k = clang_getCursorKind(c);
+    if (k == CXCursor_ForStmt || k == CXCursor_WhileStmt || k == CXCursor_DoStmt)
+        return CXChildVisit_Continue; /* an inner loop's objects are its own */
+    if (k == CXCursor_VarDecl) {
+        var = c;
+        rhs = clang_Cursor_getVarDeclInitializer(c);
+    } else if (k == CXCursor_BinaryOperator) {
+        two t = {clang_getNullCursor(), clang_getNullCursor(), 0};
+        clang_visitChildren(c, two_kids, &t);
+        if (t.n == 2 && var_of(t.a, &var)) rhs = t.b;
+    }
+    if (clang_Cursor_isNull(rhs) || !call_of(strip(rhs), &call)) return CXChildVisit_Recurse;
+    char *n = callee(call);
+    if (strcmp(n, "corm_qs_at") == 0 && clang_Cursor_getNumArguments(call) == 2 &&
+        var_of(arg(call, 0), &q) && var_find(f->s, q)) {
+        f->v = var_find(f->s, q);
+        f->var = var;
+    }
+    free(n);
+    return f->v ? CXChildVisit_Break : CXChildVisit_Recurse;
+}
+
+static void index_loop(CXCursor loop, scope *s)
+{
+    kids ks = {{{0}}, 0};
+    clang_visitChildren(loop, kids_visit, &ks);
+    if (!ks.n) return;
+    CXCursor body = ks.kids[ks.n - 1];
+    idxfind f = {s, NULL, clang_getNullCursor()};
+    if (idx_visit(body, loop, &f) == CXChildVisit_Recurse) clang_visitChildren(body, idx_visit, &f);
+    if (f.v) loop_reads(f.v, false, f.var, body, loop);
+}
+
 static enum CXChildVisitResult pass_c(CXCursor c, CXCursor parent, CXClientData d)
 {
     (void)parent;
-    if (clang_getCursorKind(c) == CXCursor_ForStmt) foreach_loop(c, d);
-    else if (clang_getCursorKind(c) == CXCursor_WhileStmt) iterator_loop(c, d);
+    if (clang_getCursorKind(c) == CXCursor_ForStmt) {
+        char *kw = written_as(c);
+        if (strcmp(kw, "for") == 0) index_loop(c, d);
+        else foreach_loop(c, d);
+        free(kw);
+    } else if (clang_getCursorKind(c) == CXCursor_WhileStmt) iterator_loop(c, d);
     return CXChildVisit_Recurse;
 }
 
@@ -1859,7 +1948,8 @@ static const char *const KIND_TEXT[] = {
     "a relation (or a deferred field) loaded one object at a time in a loop",
     "a related set counted once per object of a loop",
     "a related set tested for existence once per object of a loop",
-    "a prefetched relation filtered again per object: the prefetch is wasted"};
+    "a prefetched relation filtered again per object: the prefetch is wasted",
+    "the loop's objects saved or deleted one statement each"};
 
 static void print_sarif(void)
 {
@@ -1944,7 +2034,7 @@ int main(int argc, char **argv)
         if (!known) {
             fprintf(stderr,
                     "corm-lint: --error-on: unknown kind '%.*s' (use lookup, n_plus_one, "
-                    "count_in_loop, exists_in_loop, filter_after_prefetch)\n",
+                    "count_in_loop, exists_in_loop, filter_after_prefetch, write_in_loop)\n",
                     (int)n, p);
             return 2;
         }

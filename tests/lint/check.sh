@@ -9,7 +9,8 @@
 #  5. with the corm program given: every site the runtime detector reports
 #     in a naive `corm demo` scenario (N+1, counts and filters in loops) is
 #     reported by the linter at the same line with the same kind, and
-#     nothing else in the demo's scenarios.
+#     nothing else in the demo's scenarios (writes in loops aside: the
+#     linter sees those over a queryset's objects, not over an array).
 #   Usage: check.sh path/to/corm-lint GEN_DIR [path/to/corm]
 set -eu
 lint=${1:?usage: check.sh CORM_LINT GEN_DIR}
@@ -98,7 +99,8 @@ for line in sys.stdin:
             sites.add("%s %s" % (f["site"], f["kind"]))
 print("\n".join(sorted(sites)))')
   linted=$("$lint" --schema "$schema" "${flags[@]}" cli/demo_scenarios.c |
-    sed -n 's/^\([^:]*:[0-9]*\):[0-9]*: warning: .*\[\(.*\)\]$/\1 \2/p' | sort -u)
+    sed -n 's/^\([^:]*:[0-9]*\):[0-9]*: warning: .*\[\(.*\)\]$/\1 \2/p' | grep -v ' write_in_loop$' |
+    sort -u)
   if [ -z "$runtime" ] || ! diff -u <(printf '%s\n' "$runtime") <(printf '%s\n' "$linted") >&2; then
     echo "lint: the demo's naive scenarios: linter sites (+) differ from the detector's (-)" >&2
     fail=1

@@ -160,3 +160,24 @@ void from_helpers(corm_db *db)
     }
     corm_qs_free(qs);
 }
+
+/* objects of a queryset saved one by one, in a foreach or an index loop */
+void saves(corm_db *db)
+{
+    corm_qs *qs = corm_all(db, Book);
+    Book *b;
+    corm_foreach(b, qs)
+    {
+        b->pages += 1;
+        if (corm_save(db, b) != CORM_OK) return;
+    }
+    corm_qs_free(qs);
+
+    corm_qs *all = corm_all(db, Book);
+    if (corm_eval(all) != CORM_OK) return;
+    for (size_t i = 0; i < corm_qs_len(all); i++) {
+        Book *one = corm_qs_at(all, i);
+        printf("%s\n", book_author(one)->name);
+    }
+    corm_qs_free(all);
+}
