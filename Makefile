@@ -104,7 +104,7 @@ SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
 .PHONY: check-sqlite-only
-.PHONY: all lib deps test test-run lint demo install valgrind tsan bench bench-pg demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
+.PHONY: all lib deps test test-run lint lint-deps demo install valgrind tsan bench bench-pg demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
 all: lib $(B)/corm $(EX_BIN) | deps
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc | deps
 
@@ -169,7 +169,7 @@ $(B)/corm-lint: lint/lint.c $(B)/libcorm.a | deps
 	  $(CC) $(APP_CFLAGS) -I$$d/include $< $(B)/libcorm.a -o $@ -L$$d/lib -lclang \
 	    -Wl,-rpath,$$d/lib $(LDLIBS_ALL) $(JSON_LIBS)
 
-lint: $(B)/corm-lint $(GEN_DIR)/bookstore.h $(B)/corm
+lint: $(B)/corm-lint $(GEN_DIR)/bookstore.h $(GEN_DIR)/shop/shop.h $(B)/corm lint-deps
 	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR) $(B)/corm
 
 # Tests: each file is one cmocka program linked against the static library,
@@ -223,7 +223,7 @@ PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/t
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
-test-run: check-src check-format check-layers check-sql-text check-exports check-docs check-sqlite-only lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps $(B)/corm-lint
+test-run: check-src check-format check-layers check-sql-text check-exports check-docs check-sqlite-only lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps lint-deps $(B)/corm-lint
 	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR) $(B)/corm
 	@B=$(B) tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tests/cli/check-help.sh:$(B)/corm tools/check-install.sh:$(B) \
@@ -292,6 +292,12 @@ browser-deps:
 	@tools/deps.sh browser || echo "browser-deps: Chromium could not be installed: the browser tests will be skipped"
 	@if command -v npm >/dev/null && [ ! tests/browser/node_modules/.package-lock.json -nt tests/browser/package-lock.json ]; then \
 	  cd tests/browser && npm ci --no-audit --no-fund --loglevel=error; fi
+
+# The SARIF schema and its validator for make lint (npm, like the browser
+# tests' driver; node comes with tools/deps.sh browser).
+lint-deps: browser-deps
+	@if command -v npm >/dev/null && [ ! tests/lint/sarif/node_modules/.package-lock.json -nt tests/lint/sarif/package-lock.json ]; then \
+	  cd tests/lint/sarif && npm ci --no-audit --no-fund --loglevel=error; fi
 
 test-browser: all browser-deps
 	@tests/browser/check-browser.sh $(B)

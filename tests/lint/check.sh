@@ -2,7 +2,8 @@
 # corm lint's contract (make lint, part of make test):
 #  1. golden diagnostics: tests/lint/NAME.c gives exactly NAME.expected;
 #  2. exit status (--error-on) and usage errors;
-#  3. --format sarif: a SARIF 2.1.0 log with its required properties;
+#  3. --format sarif: a SARIF 2.1.0 log with its required properties, and
+#     valid against the SARIF 2.1.0 JSON schema (tests/lint/sarif);
 #  4. the project's own examples, tests and demo: exactly the findings in
 #     project.expected (file, kind, model.relation: each a deliberate N+1 or
 #     a deliberate bad lookup of a test; none is a false positive);
@@ -76,6 +77,15 @@ for r in run["results"]:
     assert p["artifactLocation"]["uri"].endswith("loops.c")
     assert p["region"]["startLine"] >= 1 and p["region"]["startColumn"] >= 1
 ' || { echo "lint: --format sarif: not a valid SARIF log" >&2; fail=1; }
+
+# the same log against the SARIF 2.1.0 JSON schema itself (make lint-deps
+# installs the validator from npm; without node it is skipped, said so)
+if command -v node >/dev/null && [ -d "$here/sarif/node_modules/ajv" ]; then
+  "$lint" --schema "$schema" "${flags[@]}" --format sarif "$here/loops.c" "$here/nested.c" "$here/lookups.c" |
+    node "$here/sarif/validate.mjs" >/dev/null || { echo "lint: --format sarif: not valid against the SARIF 2.1.0 schema" >&2; fail=1; }
+else
+  echo "lint: SARIF schema validation skipped (no node, or make lint-deps not run)"
+fi
 
 project=(examples/*.c tests/integration/*.c tests/oom/*.c tests/unit/*/*.c cli/*.c)
 got=$("$lint" --schema "$schema" "${flags[@]}" "${project[@]}" |
