@@ -104,6 +104,7 @@ typedef struct corm__cursor {
     uint64_t statements; /* run_many: the rows it ran; else 0 (one) */
     corm_event ev;       /* its event as classified before it ran */
     bool emitted;        /* corm__cursor_emit: its event is out */
+    bool classified;     /* ev went through corm__instr_before */
 } corm__cursor;
 
 /* Start a statement.  On failure the cursor is already closed (the event
