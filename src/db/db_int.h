@@ -53,6 +53,12 @@ struct corm_db {
                              ** primary, routed here - that handle: the
                              ** objects it makes report their errors there
                              ** (corm_batch.home); NULL: db itself */
+    struct {                 /* lazy loads' origins ("fk:Book.author"), */
+        const void *model;   /* interned by the instrumentation: the last */
+        const void *rel;     /* few, by model, relation and kind */
+        const char *kind, *origin;
+    } origins[4];
+    unsigned origins_next;
 };
 
 /*
