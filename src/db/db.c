@@ -138,7 +138,8 @@ static void emit_ev(corm__cursor *cur, bool internal)
     ev.origin = cur->origin;
     ev.internal = internal;
     ev.statements = cur->statements ? cur->statements : 1;
-    if (CORM_ALWAYS(db->instr)) corm__instr_event(db->instr, &ev); /* corm_open made it */
+    if (CORM_ALWAYS(db->instr)) /* corm_open made it */
+        corm__instr_event(db->instr, &ev, cur->classified);
     for (int i = 0; i < CORM__MAX_SUBS; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
 }
@@ -200,6 +201,7 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
         cur->db = NULL; /* refused (strict N+1 mode): nothing ran */
         return db->err.rc;
     }
+    cur->classified = true;
     cur->t0 = corm__now_ms();
     if (stream > 0 && db->be->query_stream)
         cur->rc =

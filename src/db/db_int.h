@@ -53,6 +53,12 @@ struct corm_db {
                              ** primary, routed here - that handle: the
                              ** objects it makes report their errors there
                              ** (corm_batch.home); NULL: db itself */
+    struct {                 /* lazy loads' origins ("fk:Book.author"), */
+        const void *model;   /* interned by the instrumentation: the last */
+        const void *rel;     /* few, by model, relation and kind */
+        const char *kind, *origin;
+    } origins[4];
+    unsigned origins_next;
 };
 
 /*
@@ -104,6 +110,7 @@ typedef struct corm__cursor {
     uint64_t statements; /* run_many: the rows it ran; else 0 (one) */
     corm_event ev;       /* its event as classified before it ran */
     bool emitted;        /* corm__cursor_emit: its event is out */
+    bool classified;     /* ev went through corm__instr_before */
 } corm__cursor;
 
 /* Start a statement.  On failure the cursor is already closed (the event

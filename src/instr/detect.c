@@ -138,8 +138,21 @@ static bool group_is(const corm__group *g, const corm_event *ev)
            g->parent == (lazy_with_parent(ev) ? ev->parent_batch : 0);
 }
 
+static void recent_group(corm_capture *c, corm__group *g)
+{
+    c->recent[c->recent_next++ % CORM__ARRAY_LEN(c->recent)] = g;
+}
+
 static corm__group *find_group(corm_capture *c, const corm_event *ev, uint64_t *slot)
 {
+    /* a loop repeats a few groups: try them before hashing the key */
+    for (size_t i = 0; i < CORM__ARRAY_LEN(c->recent); i++) {
+        corm__group *g = c->recent[i];
+        if (g && group_is(g, ev)) {
+            *slot = g->key;
+            return g;
+        }
+    }
     uint64_t k = group_key(ev);
     for (;; k++) {
         void **v = corm__map_get(&c->groups, (int64_t)k);
@@ -147,6 +160,7 @@ static corm__group *find_group(corm_capture *c, const corm_event *ev, uint64_t *
         corm__group *g = *v;
         if (group_is(g, ev)) {
             *slot = k;
+            recent_group(c, g);
             return g;
         }
     }
@@ -202,6 +216,7 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
         g->next = c->group_list;
         c->group_list = g;
         c->ngroups++;
+        recent_group(c, g);
     }
     g->count++;
     g->ms += ev->ms;
@@ -650,6 +665,7 @@ void corm__detect_free(corm_capture *c)
     corm__map_free(&c->groups);
     corm__map_free(&c->dups);
     c->group_list = NULL;
+    memset(c->recent, 0, sizeof c->recent);
     c->dup_list = NULL;
     c->ngroups = c->ndups = 0;
 }

@@ -558,33 +558,55 @@ static bool same_site(corm_site a, corm_site b)
     return a.file == b.file || strcmp(a.file, b.file) == 0;
 }
 
-/* kind, model and relation from the origin string ("fk:Book.author"). */
+/* kind, model and relation from the origin string ("fk:Book.author"),
+** remembered for the next statement with the same origin. */
 static void classify(corm_instr *in, corm_event *ev)
 {
     const char *o = ev->origin ? ev->origin : "";
-    const char *colon = strchr(o, ':');
-    size_t n = colon ? (size_t)(colon - o) : strlen(o);
     corm_origin_kind kind = CORM_ORIGIN_OTHER;
-    for (size_t i = 0; i < CORM__ARRAY_LEN(origin_names); i++)
-        if (strlen(origin_names[i]) == n && memcmp(origin_names[i], o, n) == 0) {
-            kind = (corm_origin_kind)i;
-            break;
+    const char *model = NULL, *relation = NULL;
+    size_t c = 0;
+    while (c < CORM__ARRAY_LEN(in->ocache) &&
+           (!o[0] || in->ocache[c].text[0] != o[0] || strcmp(in->ocache[c].text, o) != 0))
+        c++;
+    if (c < CORM__ARRAY_LEN(in->ocache)) {
+        kind = in->ocache[c].kind;
+        model = in->ocache[c].model;
+        relation = in->ocache[c].relation;
+    } else {
+        const char *colon = strchr(o, ':');
+        size_t n = colon ? (size_t)(colon - o) : strlen(o);
+        for (size_t i = 0; i < CORM__ARRAY_LEN(origin_names); i++)
+            if (strlen(origin_names[i]) == n && memcmp(origin_names[i], o, n) == 0) {
+                kind = (corm_origin_kind)i;
+                break;
+            }
+        if (kind == CORM_ORIGIN_OTHER && n >= 4 && memcmp(o, "bulk", 4) == 0)
+            kind = strstr(o, "update")   ? CORM_ORIGIN_UPDATE
+                   : strstr(o, "delete") ? CORM_ORIGIN_DELETE
+                                         : CORM_ORIGIN_INSERT;
+        if (colon) {
+            const char *m = colon + 1;
+            const char *dot = strchr(m, '.');
+            if (dot) {
+                model = corm__instr_intern(in, m, (size_t)(dot - m));
+                relation = intern0(in, dot + 1);
+            } else {
+                model = intern0(in, m);
+            }
         }
-    if (kind == CORM_ORIGIN_OTHER && n >= 4 && memcmp(o, "bulk", 4) == 0)
-        kind = strstr(o, "update")   ? CORM_ORIGIN_UPDATE
-               : strstr(o, "delete") ? CORM_ORIGIN_DELETE
-                                     : CORM_ORIGIN_INSERT;
-    if (ev->kind == CORM_ORIGIN_OTHER) ev->kind = kind;
-    if (colon && (!ev->model || !ev->relation)) {
-        const char *m = colon + 1;
-        const char *dot = strchr(m, '.');
-        if (dot) {
-            if (!ev->model) ev->model = corm__instr_intern(in, m, (size_t)(dot - m));
-            if (!ev->relation) ev->relation = intern0(in, dot + 1);
-        } else if (!ev->model) {
-            ev->model = intern0(in, m);
+        size_t len = strlen(o);
+        if (len > 0 && len < sizeof in->ocache[0].text && (!colon || model)) {
+            unsigned i = in->ocache_next++ % CORM__ARRAY_LEN(in->ocache);
+            memcpy(in->ocache[i].text, o, len + 1);
+            in->ocache[i].kind = kind;
+            in->ocache[i].model = model;
+            in->ocache[i].relation = relation;
         }
     }
+    if (ev->kind == CORM_ORIGIN_OTHER) ev->kind = kind;
+    if (!ev->model && model) ev->model = model;
+    if (!ev->relation && relation) ev->relation = relation;
     if (!ev->model && ev->sql &&
         (ev->kind == CORM_ORIGIN_INSERT || ev->kind == CORM_ORIGIN_UPDATE ||
          ev->kind == CORM_ORIGIN_DELETE)) {
@@ -612,9 +634,9 @@ static const corm__relreg *registered(corm_instr *in, const corm_event *ev)
     return NULL;
 }
 
-static const corm__relreg *tag(corm_instr *in, corm_event *ev)
+static const corm__relreg *tag(corm_instr *in, corm_event *ev, bool classified)
 {
-    classify(in, ev);
+    if (!classified) classify(in, ev);
     const corm__relreg *r = registered(in, ev);
     if (r) {
         if (ev->kind == CORM_ORIGIN_COUNT) ev->kind = CORM_ORIGIN_SET_COUNT;
@@ -690,7 +712,7 @@ static void refused(corm_instr *in, const corm_event *ev, const char *fix)
 bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
 {
     if (!in) return true;
-    const corm__relreg *reg = tag(in, ev);
+    const corm__relreg *reg = tag(in, ev, false);
     /* only an evaluation's prefetch levels may use its levels */
     if (ev->kind != CORM_ORIGIN_PREFETCH) in->nlevels = 0;
     if (!ev->fingerprint) ev->fingerprint = corm__fingerprint_of(in, ev->sql);
@@ -733,10 +755,10 @@ bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
     return false;
 }
 
-void corm__instr_event(corm_instr *in, corm_event *ev)
+void corm__instr_event(corm_instr *in, corm_event *ev, bool classified)
 {
     if (!in) return;
-    const corm__relreg *reg = tag(in, ev);
+    const corm__relreg *reg = tag(in, ev, classified);
     if (!ev->fingerprint) ev->fingerprint = corm__fingerprint_of(in, ev->sql);
     ev->seq = ++in->seq;
     ev->scope = in->top ? in->top->name : NULL;

@@ -35,8 +35,10 @@ void corm__instr_free(corm_instr *in);
 ** origin are set, and whatever the layer above knew (kind, parent...). */
 bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err);
 /* A statement ran: log, capture, detect, metrics.  Fills the fields of ev
-** the instrumentation owns (fingerprint, seq, scope, kind...). */
-void corm__instr_event(corm_instr *in, corm_event *ev);
+** the instrumentation owns (fingerprint, seq, scope, kind...).  classified:
+** ev went through corm__instr_before (its kind, model and relation are
+** known: only the related-queryset registry is looked up again). */
+void corm__instr_event(corm_instr *in, corm_event *ev, bool classified);
 
 /* A failure that must not return into the program as a NULL: a strict-
 ** mode refusal, an accessor with no handle to report on.  Calls in's
@@ -177,6 +179,8 @@ struct corm_capture {
     corm_map groups; /* key -> corm__group* */
     size_t ngroups;
     corm__group *group_list;
+    corm__group *recent[4]; /* the groups found last, tried before the hash */
+    unsigned recent_next;
     corm_map dups; /* key -> corm__dup* */
     corm__dup *dup_list;
     size_t ndups;
@@ -272,6 +276,14 @@ struct corm_instr {
     uint64_t reg_age;
     corm_arena names;
     corm_map name_map; /* hash -> interned string */
+    /* classify's last results by origin text (a loop's statements repeat
+    ** one origin): kind, and model and relation as the origin names them */
+    struct {
+        char text[48];
+        corm_origin_kind kind;
+        const char *model, *relation; /* interned */
+    } ocache[4];
+    unsigned ocache_next;
     /* evaluations and eager loads */
     uint32_t eval;
     corm__level *levels;

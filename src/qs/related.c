@@ -92,6 +92,9 @@ CORM__COLD static void *no_batch(const corm_obj *h, const corm_relation *r, corm
 static const char *origin_of(corm_db *db, const corm_model *m, const corm_relation *r,
                              const char *kind)
 {
+    for (size_t i = 0; i < CORM__ARRAY_LEN(db->origins); i++)
+        if (db->origins[i].model == m && db->origins[i].rel == r && db->origins[i].kind == kind)
+            return db->origins[i].origin;
     char buf[256];
     size_t nk = strlen(kind), nm = strlen(m->name), nr = strlen(r->name);
     if (nk + nm + nr + 2 >= sizeof buf) return kind;
@@ -101,7 +104,13 @@ static const char *origin_of(corm_db *db, const corm_model *m, const corm_relati
     buf[nk + 1 + nm] = '.';
     memcpy(buf + nk + nm + 2, r->name, nr);
     const char *s = corm__instr_intern(db->instr, buf, nk + nm + nr + 2);
-    return s ? s : kind;
+    if (!s) return kind;
+    unsigned i = db->origins_next++ % CORM__ARRAY_LEN(db->origins);
+    db->origins[i].model = m;
+    db->origins[i].rel = r;
+    db->origins[i].kind = kind;
+    db->origins[i].origin = s;
+    return s;
 }
 
 /* ------------------------------------------------- the N+1 tooling

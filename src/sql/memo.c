@@ -6,9 +6,12 @@
 ** depends on (model, kind, dialect, lookups, the type of each value and
 ** whatever of a value changes the text: NULL, a bool, the length of an in
 ** list, ordering, select_related, only/defer, slices, default scopes); on
-** a hit the text comes from the memo, and the compiler runs once more
-** without writing any text (its buffers discard) for the parameters and
-** the column plan, so both are always the compiler's own.
+** a hit the text and the column plan come from the memo, and the
+** parameters from the entry's binding program (below), proved on the miss
+** that made the entry: the compiler does not run.  A shape without a
+** program (a value the compiler transforms, `in` lists, runtime scopes)
+** runs the compiler once more without writing any text (its buffers
+** discard) for the parameters and the plan.
 **
 ** Queries with annotations, values(), aggregate(), expressions in filters
 ** or prefetch keys are compiled every time (their text depends on more
@@ -160,21 +163,247 @@ static bool shape_key(keyw *k, const corm__query *q, corm__sel_kind kind, const 
 
 /* ------------------------------------------------------------ entries */
 
+/*
+** An entry: its head, then (when it has a binding program, nsteps >= 0)
+** the plan's nodes and the program's steps, then the SQL text.  The
+** program says where each parameter comes from: a value of the query
+** (a slot: the where tree's leaves in put_q's order, then the limit and
+** the offset) or a constant the key already fixes (a NULL, a bool, an int
+** the key says is 0).  A hit with a program binds those values and copies
+** the plan: the compiler does not run.  Without one (a value the compiler
+** transforms, an `in` list, runtime scopes, ...) a hit runs the compiler
+** without text, as before.  The entry is stored unaligned (after the key):
+** every part is read with memcpy.
+*/
 typedef struct head {
     int nparams;
     size_t sqllen;
+    int nsteps; /* -1: no binding program */
+    int nnodes, ncols, key_col, annot_col, nannots;
 } head;
 
-static void remember(corm__memo *memo, const keyw *k, uint64_t h, const corm__compiled *c)
+typedef struct step {
+    int slot; /* >= 0: the query's value in that slot; -1: k */
+    corm_value k;
+} step;
+
+#define MAX_SLOTS 32
+#define MAX_QNODES 64
+
+/* The query's values, in slot order; false when there are too many or one
+** has a type the program cannot bind verbatim (its key holds less of it). */
+typedef struct slots {
+    const corm_value *v[MAX_SLOTS];
+    corm_value lim[2]; /* the limit and offset, as values */
+    int n;
+} slots;
+
+static bool leaf_slots(slots *s, const struct corm_q *q)
 {
-    head hd = {c->nparams, c->sql.len};
-    size_t n = sizeof hd + c->sql.len;
+    switch (q->kind) {
+    case CORM__Q_LEAF:
+        if (s->n == MAX_SLOTS) return false;
+        s->v[s->n++] = &q->value;
+        return true;
+    case CORM__Q_NOT: return leaf_slots(s, q->a);
+    default: return leaf_slots(s, q->a) && leaf_slots(s, q->b);
+    }
+}
+
+static bool query_slots(slots *s, const corm__query *q)
+{
+    s->n = 0;
+    if (q->where && !leaf_slots(s, q->where)) return false;
+    if (s->n + 2 > MAX_SLOTS) return false;
+    s->lim[0] = corm_int(q->limit);
+    s->lim[1] = corm_int(q->offset);
+    s->v[s->n++] = &s->lim[0];
+    s->v[s->n++] = &s->lim[1];
+    return true;
+}
+
+static bool same_value(const corm_value *a, const corm_value *b);
+
+/* A copy of q whose every value the key does not fix is replaced by a
+** tag unique to (run, slot); false when a value cannot be tagged.  The
+** copy's where tree lives in nodes, its texts in texts. */
+typedef struct tagged {
+    corm__query q;
+    struct corm_q nodes[MAX_QNODES];
+    int nnodes, nslots;
+    char texts[MAX_SLOTS][24];
+} tagged;
+
+static bool tag_value(tagged *t, corm_value *v, int run)
+{
+    int slot = t->nslots++;
+    if (slot >= MAX_SLOTS) return false;
+    switch (v->type) {
+    case CORM_V_NULL:
+    case CORM_V_BOOL: return true; /* in the key */
+    case CORM_V_INT:
+        if (v->u.i == 0) return true; /* in the key */
+        v->u.i = INT64_C(0x3c0a000000000000) + run * 0x10000 + slot;
+        return true;
+    case CORM_V_FLOAT: v->u.f = run * 1000.0 + slot + 0.25; return true;
+    case CORM_V_TEXT:
+    case CORM_V_BLOB:
+        snprintf(t->texts[slot], sizeof t->texts[slot],
+                 "\x1f"
+                 "corm-tag-%d-%d",
+                 run, slot);
+        v->u.s.p = t->texts[slot];
+        v->u.s.n = strlen(t->texts[slot]);
+        return true;
+    default: return false; /* in lists: bound item by item */
+    }
+}
+
+static struct corm_q *tag_tree(tagged *t, const struct corm_q *q, int run)
+{
+    if (t->nnodes == MAX_QNODES) return NULL;
+    struct corm_q *c = &t->nodes[t->nnodes++];
+    *c = *q;
+    switch (q->kind) {
+    case CORM__Q_LEAF: return tag_value(t, &c->value, run) ? c : NULL;
+    case CORM__Q_NOT: return (c->a = tag_tree(t, q->a, run)) ? c : NULL;
+    default:
+        if (!(c->a = tag_tree(t, q->a, run))) return NULL;
+        return (c->b = tag_tree(t, q->b, run)) ? c : NULL;
+    }
+}
+
+static bool tag_query(tagged *t, const corm__query *q, int run)
+{
+    t->q = *q;
+    t->nnodes = t->nslots = 0;
+    if (q->where && !(t->q.where = tag_tree(t, q->where, run))) return false;
+    int lim = t->nslots;
+    if (lim + 2 > MAX_SLOTS || q->limit == 0) return false; /* LIMIT 0: not tagged */
+    if (q->limit > 0) t->q.limit = 0x3c0a00000 + run * 0x10000 + lim;
+    if (q->offset > 0) t->q.offset = 0x3c0a00000 + run * 0x10000 + lim + 1;
+    return true;
+}
+
+static bool same_plan(const corm__compiled *a, const corm__compiled *b)
+{
+    if (a->sql.len != b->sql.len || memcmp(a->sql.p, b->sql.p, a->sql.len) != 0 ||
+        a->nparams != b->nparams || a->nnodes != b->nnodes || a->ncols != b->ncols ||
+        a->key_col != b->key_col || a->annot_col != b->annot_col || a->nannots != b->nannots ||
+        a->colnames || b->colnames)
+        return false;
+    for (int i = 0; i < a->nnodes; i++) {
+        const corm__sel_node *x = &a->nodes[i], *y = &b->nodes[i];
+        if (x->model != y->model || x->parent != y->parent || x->rel != y->rel ||
+            x->first_col != y->first_col || x->mask != y->mask)
+            return false;
+    }
+    return true;
+}
+
+/* The binding program of q's shape, compiled as c: q compiled twice more
+** with two sets of tags; a parameter that is tag s in both runs comes
+** from slot s, one equal in all three compiles to a NULL, bool or int is
+** a constant; anything else (a transformed value, a text constant) means
+** no program.  Then the program applied to q must give c's parameters. */
+static bool program(const corm__query *q, corm__sel_kind kind, const corm__dialect *d,
+                    const corm__compiled *c, step *steps)
+{
+    if (!q->unscoped)
+        for (int i = 0; i < q->model->nscopes; i++)
+            if (q->model->scopes[i].kind == CORM_SCOPE_RUNTIME) return false;
+    if (c->nparams > MAX_SLOTS * 2) return false;
+    static const corm_value none = {CORM_V_NULL, {0}};
+    bool ok = true;
+    tagged *t = corm__malloc(2 * sizeof *t);
+    corm__compiled run[2];
+    corm__compiled_init(&run[0]);
+    corm__compiled_init(&run[1]);
+    for (int r = 0; r < 2 && ok; r++) {
+        corm_error err = {0};
+        ok = t && tag_query(&t[r], q, r + 1) &&
+             corm__compile_select(&t[r].q, kind, d, &run[r], &err) == CORM_OK &&
+             same_plan(c, &run[r]);
+    }
+    slots s0, s1;
+    ok = ok && query_slots(&s0, &t[0].q) && query_slots(&s1, &t[1].q);
+    for (int i = 0; ok && i < c->nparams; i++) {
+        const corm_value *a = &run[0].params[i], *b = &run[1].params[i];
+        steps[i].slot = -1;
+        steps[i].k = none;
+        for (int j = 0; j < s0.n && steps[i].slot < 0; j++)
+            if (!same_value(a, b) && same_value(a, s0.v[j]) && same_value(b, s1.v[j]))
+                steps[i].slot = j;
+        if (steps[i].slot >= 0) continue;
+        ok = same_value(a, b) && same_value(a, &c->params[i]) &&
+             (a->type == CORM_V_NULL || a->type == CORM_V_BOOL || a->type == CORM_V_INT);
+        steps[i].k = *a;
+    }
+    slots sq;
+    ok = ok && query_slots(&sq, q);
+    for (int i = 0; ok && i < c->nparams; i++)
+        ok = same_value(steps[i].slot >= 0 ? sq.v[steps[i].slot] : &steps[i].k, &c->params[i]);
+    corm__compiled_free(&run[0]);
+    corm__compiled_free(&run[1]);
+    corm__free(t);
+    return ok;
+}
+
+static void remember(corm__memo *memo, const keyw *k, uint64_t h, const corm__query *q,
+                     corm__sel_kind kind, const corm__dialect *d, const corm__compiled *c)
+{
+    step steps[MAX_SLOTS * 2];
+    bool prog = program(q, kind, d, c, steps);
+    head hd = {c->nparams, c->sql.len, prog ? c->nparams : -1, c->nnodes,
+               c->ncols,   c->key_col, c->annot_col,           c->nannots};
+    size_t nodes = prog ? (size_t)c->nnodes * sizeof c->nodes[0] : 0;
+    size_t nsteps = prog ? (size_t)c->nparams * sizeof steps[0] : 0;
+    size_t n = sizeof hd + nodes + nsteps + c->sql.len;
     char *v = corm__malloc(n);
     if (!v) return; /* not remembered: the next one compiles again */
     memcpy(v, &hd, sizeof hd);
-    memcpy(v + sizeof hd, c->sql.p, c->sql.len);
+    if (nodes) memcpy(v + sizeof hd, c->nodes, nodes);
+    if (nsteps) memcpy(v + sizeof hd + nodes, steps, nsteps);
+    memcpy(v + sizeof hd + nodes + nsteps, c->sql.p, c->sql.len);
     (void)corm__memo_put(memo, k->p, k->n, h, v, n);
     corm__free(v);
+}
+
+/* A hit with a program: the text, the plan, and q's values bound. */
+static corm_rc bind(const char *v, const head *hd, const corm__query *q, corm__compiled *out,
+                    corm_error *err)
+{
+    slots s;
+    const char *p = v + sizeof *hd;
+    size_t nodes = (size_t)hd->nnodes * sizeof out->nodes[0];
+    if (CORM_NEVER(hd->nnodes > CORM__MAX_NODES || !query_slots(&s, q))) goto misfit;
+    memcpy(out->nodes, p, nodes);
+    p += nodes;
+    out->nnodes = hd->nnodes;
+    out->ncols = hd->ncols;
+    out->key_col = hd->key_col;
+    out->annot_col = hd->annot_col;
+    out->nannots = hd->nannots;
+    if (hd->nparams > 0) {
+        out->params = corm__malloc((size_t)hd->nparams * sizeof *out->params);
+        if (!out->params) goto nomem;
+        out->cap = hd->nparams;
+    }
+    for (int i = 0; i < hd->nparams; i++, p += sizeof(step)) {
+        step st;
+        memcpy(&st, p, sizeof st);
+        if (CORM_NEVER(st.slot >= s.n)) goto misfit;
+        out->params[i] = st.slot >= 0 ? *s.v[st.slot] : st.k;
+    }
+    out->nparams = hd->nparams;
+    corm__buf_add(&out->sql, p, hd->sqllen);
+    if (!out->sql.oom) return CORM_OK;
+nomem:
+    corm__err_set(err, CORM_NOMEM, "out of memory compiling a query");
+    return CORM_NOMEM;
+misfit: /* the key let a query of another shape in: a corm bug */
+    corm__err_set(err, CORM_INVALID, "a compiled-SQL memo entry does not fit its query");
+    return CORM_INVALID;
 }
 
 /* The entry's text into out, with q's parameters and plan from the
@@ -187,6 +416,7 @@ static corm_rc recall(const char *v, const corm__query *q, corm__sel_kind kind,
     head hd;
     memcpy(&hd, v, sizeof hd);
     *placeholders = hd.nparams;
+    if (hd.nsteps >= 0) return bind(v, &hd, q, out, err);
     corm__buf_discard(&out->sql);
     corm_rc rc = corm__compile_select(q, kind, d, out, err);
     corm__buf_init(&out->sql);
@@ -266,6 +496,6 @@ corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__
         corm__compiled_init(out);
     }
     corm_rc rc = corm__compile_select(q, kind, d, out, err);
-    if (rc == CORM_OK) remember(memo, &k, h, out);
+    if (rc == CORM_OK) remember(memo, &k, h, q, kind, d, out);
     return rc;
 }

@@ -144,6 +144,9 @@ static void test_fuzz_paths(void **state)
 
 /* ------------------------------------------------ the compiled-SQL memo */
 
+/* The dialect memo_vs_direct compiles for. */
+static const corm__dialect *memo_dialect = &corm__sqlite_dialect;
+
 /* Compile q through memo and directly; both must agree.  Returns rc. */
 static corm_rc memo_vs_direct(corm__memo *memo, const corm__query *q, corm__sel_kind kind)
 {
@@ -151,8 +154,8 @@ static corm_rc memo_vs_direct(corm__memo *memo, const corm__query *q, corm__sel_
     corm__compiled_init(&a);
     corm__compiled_init(&b);
     corm_error e1 = {0}, e2 = {0};
-    corm_rc r1 = corm__compile_select_memo(memo, q, kind, &corm__sqlite_dialect, &a, &e1);
-    corm_rc r2 = corm__compile_select(q, kind, &corm__sqlite_dialect, &b, &e2);
+    corm_rc r1 = corm__compile_select_memo(memo, q, kind, memo_dialect, &a, &e1);
+    corm_rc r2 = corm__compile_select(q, kind, memo_dialect, &b, &e2);
     assert_int_equal(r1, r2);
     if (r1 == CORM_OK) {
         assert_string_equal(corm__buf_cstr(&a.sql), corm__buf_cstr(&b.sql));
@@ -299,13 +302,61 @@ static void test_memo_fuzz(void **state)
     assert_true(hits > 1000);
 }
 
+/* The binding program of a memo entry: the same shapes with other values
+** on every call (random ints, texts, floats, slices), each hit bound from
+** the program and compared with the compiler's own parameters. */
+static void memo_program(void)
+{
+    static const char *const lookups[] = {
+        "title",        "author",     "pages__gt", "publisher__isnull",    "title__contains",
+        "author__name", "price__lte", "id",        "published_date__year",
+    };
+    corm__memo memo = {0};
+    memo.verify = true;
+    char t1[32], t2[32];
+    for (int iter = 0; iter < 20000; iter++) {
+        snprintf(t1, sizeof t1, "t%u", (unsigned)(rnd() % 1000));
+        snprintf(t2, sizeof t2, "%u%%_", (unsigned)(rnd() % 1000));
+        corm_value vals[] = {corm_int((int64_t)(rnd() % 100000) - 50),
+                             corm_text(t1),
+                             corm_text(t2),
+                             corm_bool(rnd() % 2),
+                             corm_null(),
+                             corm_float((double)(rnd() % 1000) / 8.0),
+                             corm_int(0)};
+        struct corm_q l1 = {
+            .kind = CORM__Q_LEAF, .lookup = lookups[rnd() % 9], .value = vals[rnd() % 7]};
+        struct corm_q l2 = {
+            .kind = CORM__Q_LEAF, .lookup = lookups[rnd() % 9], .value = vals[rnd() % 7]};
+        struct corm_q both = {.kind = rnd() % 2 ? CORM__Q_AND : CORM__Q_OR, .a = &l1, .b = &l2};
+        corm__query q = {.model = &Book_model, .limit = -1};
+        q.where = rnd() % 2 ? &l1 : &both;
+        if (rnd() % 3 == 0) q.limit = (int64_t)(rnd() % 50);
+        if (rnd() % 3 == 0) q.offset = (int64_t)(rnd() % 50);
+        (void)memo_vs_direct(&memo, &q, (corm__sel_kind)(rnd() % 3));
+    }
+    uint64_t hits = memo.hits;
+    corm__memo_free(&memo);
+    printf("memo program fuzz (%s): %llu hits\n",
+           memo_dialect == &corm__pg_dialect ? "postgresql" : "sqlite", (unsigned long long)hits);
+    assert_true(hits > 500);
+}
+
+static void test_memo_program(void **state)
+{
+    (void)state;
+    memo_program();
+    memo_dialect = &corm__pg_dialect;
+    memo_program();
+    memo_dialect = &corm__sqlite_dialect;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_shapes),
-        cmocka_unit_test(test_fuzz_paths),
-        cmocka_unit_test(test_memo),
-        cmocka_unit_test(test_memo_fuzz),
+        cmocka_unit_test(test_shapes),       cmocka_unit_test(test_fuzz_paths),
+        cmocka_unit_test(test_memo),         cmocka_unit_test(test_memo_fuzz),
+        cmocka_unit_test(test_memo_program),
     };
     return cmocka_run_group_tests_name("sql", tests, NULL, NULL);
 }
