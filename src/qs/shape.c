@@ -199,6 +199,29 @@ corm_expr *corm_Avg(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_AV
 corm_expr *corm_Min(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_MIN, path, false); }
 corm_expr *corm_Max(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_MAX, path, false); }
 
+static corm_expr *agg_of(corm_qs *qs, corm__agg a, corm_expr *arg, bool distinct)
+{
+    if (!ok(qs)) return NULL;
+    if (!arg) {
+        corm__err_set(&qs->err, CORM_MISUSE, "an aggregate of an expression got no expression");
+        corm__err_hint(&qs->err, "e.g. corm_SumOf(qs, corm_arith(qs, corm_F(qs, \"price\"), '*', "
+                                 "corm_F(qs, \"pages\")))");
+        return NULL;
+    }
+    corm_expr *e = agg(qs, a, "", distinct);
+    if (e) e->a = arg;
+    return e;
+}
+
+corm_expr *corm_CountOf(corm_qs *qs, corm_expr *e, bool distinct)
+{
+    return agg_of(qs, CORM__AGG_COUNT, e, distinct);
+}
+corm_expr *corm_SumOf(corm_qs *qs, corm_expr *e) { return agg_of(qs, CORM__AGG_SUM, e, false); }
+corm_expr *corm_AvgOf(corm_qs *qs, corm_expr *e) { return agg_of(qs, CORM__AGG_AVG, e, false); }
+corm_expr *corm_MinOf(corm_qs *qs, corm_expr *e) { return agg_of(qs, CORM__AGG_MIN, e, false); }
+corm_expr *corm_MaxOf(corm_qs *qs, corm_expr *e) { return agg_of(qs, CORM__AGG_MAX, e, false); }
+
 corm_expr *corm_arith(corm_qs *qs, corm_expr *a, char op, corm_expr *b)
 {
     if (!ok(qs)) return NULL;
@@ -272,6 +295,40 @@ corm_expr *corm_Exists(corm_qs *qs, corm_qs *inner)
     return e;
 }
 
+corm_expr *corm_agg_filter(corm_qs *qs, corm_expr *agg, corm_q *q)
+{
+    if (!ok(qs)) return NULL;
+    if (!agg || agg->kind != CORM__E_AGG || !q) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_agg_filter needs %s",
+                      !agg || agg->kind != CORM__E_AGG ? "an aggregate (corm_Count, corm_Sum, ...)"
+                                                       : "a Q (corm_q_new)");
+        corm__err_hint(&qs->err, "e.g. corm_agg_filter(qs, corm_Count(qs, \"books\", false), "
+                                 "corm_q_new(qs, \"books__pages__gt\", corm_int(300)))");
+        return NULL;
+    }
+    if (agg->filter) {
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_agg_filter: the aggregate over '%s' has a filter", agg->path);
+        corm__err_hint(&qs->err, "combine the conditions into one Q with corm_q_and");
+        return NULL;
+    }
+    agg->filter = q;
+    return agg;
+}
+
+/* Aggregates of a new annotation remember how many filter() calls came
+** before it (Django computes an annotation over the query as it is then). */
+static void mark_calls(corm_expr *e, int calls)
+{
+    if (!e) return;
+    if (e->kind == CORM__E_AGG && !e->calls_set) {
+        e->calls_before = calls;
+        e->calls_set = true;
+    }
+    mark_calls(e->a, calls);
+    mark_calls(e->b, calls);
+}
+
 static bool is_ident(const char *s)
 {
     if (!s || !*s || !((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || *s == '_'))
@@ -319,6 +376,7 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
         return;
     }
     if (qs->q.nannots) memcpy(p, qs->q.annots, (size_t)qs->q.nannots * sizeof *p);
+    mark_calls(e, corm__q_ncalls(qs->q.where));
     p[qs->q.nannots] = (corm__annot){n, e, aggregate};
     qs->q.annots = p;
     qs->q.nannots++;
@@ -480,6 +538,7 @@ corm_expr *corm__expr_copy(corm_qs *dst, const corm_qs *src, const corm_expr *e)
         return NULL;
     if (e->a && !(c->a = corm__expr_copy(dst, src, e->a))) return NULL;
     if (e->b && !(c->b = corm__expr_copy(dst, src, e->b))) return NULL;
+    if (e->filter && !(c->filter = corm__q_copy(dst, src, e->filter))) return NULL;
     if (e->sub) {
         /* the queryset that owns the subquery, cloned and taken by dst */
         const corm_qs *inner = NULL;

@@ -40,6 +40,8 @@ static bool cycle_from(const corm__annot *annots, int n, const char *name,
                        const struct corm_expr *e, const char **stack, int depth, corm_buf *path)
 {
     if (!e) return false;
+    if (e->kind == CORM__E_AGG && e->a)
+        return cycle_from(annots, n, name, e->a, stack, depth, path);
     if (e->kind == CORM__E_BINOP)
         return cycle_from(annots, n, name, e->a, stack, depth, path) ||
                cycle_from(annots, n, name, e->b, stack, depth, path);
@@ -182,14 +184,41 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
     }
     /* what is aggregated: the rest of the path inside the subquery (with
     ** joins, to-many allowed), or the related rows themselves */
-    corm_buf col;
+    corm_buf col, cond;
     corm__buf_init(&col);
+    corm__buf_init(&cond);
     int stop2;
     corm_rc rc =
         walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col, NULL);
-    if (rc == CORM_OK && col.oom) rc = corm__sql_nomem(c);
+    /* which related rows: those the filter() calls before the annotation
+    ** kept (their conditions on this relation), and the aggregate's own
+    ** filter=Q(...) */
+    size_t plen = (size_t)(parts[stop] - parts[0]) + strlen(parts[stop]);
+    if (rc == CORM_OK && e->calls_set && s->q) {
+        struct corm_q *kept =
+            corm__q_calls_on(c, s->base, s->q->where, e->calls_before, e->path, plen, true, &rc);
+        if (kept) {
+            corm__buf_adds(&cond, " AND ");
+            rc = corm__render_q(c, &sub, kept, false, &cond);
+        }
+    }
+    if (rc == CORM_OK && e->filter) {
+        corm__sqlctx saved = *c;
+        c->strip = e->path;
+        c->strip_len = plen;
+        c->strip_scope = &sub;
+        c->strip_node = -1;
+        corm__buf_adds(&cond, " AND ");
+        rc = corm__render_q(c, s, e->filter, false, &cond);
+        c->strip = saved.strip;
+        c->strip_len = saved.strip_len;
+        c->strip_scope = saved.strip_scope;
+        c->strip_node = saved.strip_node;
+    }
+    if (rc == CORM_OK && (col.oom || cond.oom)) rc = corm__sql_nomem(c);
     if (rc != CORM_OK) {
         corm__buf_free(&col);
+        corm__buf_free(&cond);
         return rc;
     }
     corm__buf_addf(w, "(SELECT %s(%s%s) FROM ", agg_sql[e->agg], e->distinct ? "DISTINCT " : "",
@@ -215,8 +244,65 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
     } else {
         corm__col_ref(w, sub.base_alias, to->fields[r->field].column);
     }
-    corm__buf_addf(w, " = %s.\"id\")", corm__node_alias(s, node));
+    corm__buf_addf(w, " = %s.\"id\"", corm__node_alias(s, node));
+    if (cond.len) corm__buf_add(w, cond.p, cond.len);
+    corm__buf_addc(w, ')');
+    corm__buf_free(&cond);
     return CORM_OK;
+}
+
+/* The index of the first to-many part of parts (from m), or -1. */
+static int first_tomany(const corm_model *m, char **parts, int n)
+{
+    for (int i = 0; m && i < n; i++) {
+        const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
+        if (!r) return -1;
+        if (to_many(r)) return i;
+        m = corm__rel_target(m, r);
+    }
+    return -1;
+}
+
+/* ` FILTER (WHERE ...)` of a plain aggregate: its filter=Q(...), and in
+** aggregate() over a to-many join, the conditions the filter() calls put
+** on that relation (Django reuses their join: only those rows count). */
+static corm_rc agg_filter_clause(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e,
+                                 char **parts, int n, corm_buf *w)
+{
+    int k = first_tomany(s->base, parts, n);
+    const struct corm_q *kept = NULL;
+    size_t plen = k >= 0 ? (size_t)(parts[k] - parts[0]) + strlen(parts[k]) : 0;
+    corm_rc rc = CORM_OK;
+    if (k >= 0 && s->q && s->q->aggregate && !s->wrapped)
+        kept = corm__q_calls_on(c, s->base, s->q->where, corm__q_ncalls(s->q->where), e->path, plen,
+                                false, &rc);
+    if (rc != CORM_OK || (!kept && !e->filter)) return rc;
+    corm__sqlctx saved = *c;
+    if (k >= 0) {
+        /* the join of the aggregated rows, made by walk() */
+        int node = -1;
+        const corm_model *m = s->base;
+        for (int i = 0; i <= k; i++) {
+            const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
+            node = corm__scope_join(c, s, node, r, true);
+            if (node < -1) return c->err->rc;
+            m = corm__rel_target(m, r);
+        }
+        c->strip = e->path;
+        c->strip_len = plen;
+        c->strip_scope = s;
+        c->strip_node = node;
+    }
+    corm__buf_adds(w, " FILTER (WHERE ");
+    if (kept) rc = corm__render_q(c, s, kept, false, w);
+    if (rc == CORM_OK && kept && e->filter) corm__buf_adds(w, " AND ");
+    if (rc == CORM_OK && e->filter) rc = corm__render_q(c, s, e->filter, false, w);
+    corm__buf_addc(w, ')');
+    c->strip = saved.strip;
+    c->strip_len = saved.strip_len;
+    c->strip_scope = saved.strip_scope;
+    c->strip_node = saved.strip_node;
+    return rc;
 }
 
 corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e, corm_buf *w,
@@ -243,6 +329,11 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         return rc;
     }
     case CORM__E_FIELD: {
+        if (wrapped_annot(s, e->path)) {
+            /* an annotation of the subquery aggregate() wraps: its column */
+            corm__col_ref(w, s->base_alias, e->path);
+            return CORM_OK;
+        }
         const corm__annot *an = corm__find_annot(s, e->path);
         if (an) {
             /* F("book_count"): another annotation */
@@ -271,13 +362,28 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         return rc;
     }
     case CORM__E_AGG: {
+        if (e->a) {
+            /* Sum(F("price") * F("pages")): over an expression of the row */
+            corm__buf_addf(w, "%s(%s", agg_sql[e->agg], e->distinct ? "DISTINCT " : "");
+            bool inner = false;
+            corm_rc rc = corm__render_expr(c, s, e->a, w, &inner);
+            corm__buf_addc(w, ')');
+            if (rc == CORM_OK && inner) {
+                corm__err_set(c->err, CORM_INVALID, "an aggregate of an aggregate");
+                corm__err_hint(c->err, "annotate the inner aggregate, then aggregate() over "
+                                       "the annotation: corm_Sum(qs, \"name\")");
+                return CORM_INVALID;
+            }
+            *local_agg = true;
+            return rc == CORM_OK ? agg_filter_clause(c, s, e, NULL, 0, w) : rc;
+        }
         if (wrapped_annot(s, e->path)) {
             /* aggregate() over an annotation: its column of the subquery */
             corm__buf_addf(w, "%s(%s", agg_sql[e->agg], e->distinct ? "DISTINCT " : "");
             corm__col_ref(w, s->base_alias, e->path);
             corm__buf_addc(w, ')');
             *local_agg = true;
-            return CORM_OK;
+            return agg_filter_clause(c, s, e, NULL, 0, w);
         }
         char *parts[MAX_PARTS];
         int n, stop;
@@ -296,6 +402,7 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
             corm__buf_addf(w, "%s(%s%s)", agg_sql[e->agg], e->distinct ? "DISTINCT " : "",
                            corm__buf_cstr(&col));
             *local_agg = true;
+            rc = agg_filter_clause(c, s, e, parts, n, w);
         }
         corm__buf_free(&col);
         return rc;

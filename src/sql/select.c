@@ -356,7 +356,10 @@ static corm_rc render_filters(corm__sqlctx *c, corm__scope *s, const struct corm
                               corm_buf *w)
 {
     if (!q) return CORM_OK;
-    if (q->kind == CORM__Q_AND) {
+    /* a filter() call is written whole (its conditions on a to-many
+    ** relation share one semi-join, where.c) unless it mixes row and
+    ** group conditions */
+    if (q->kind == CORM__Q_AND && (q->chain || corm__q_has_local_agg(c, s, q))) {
         corm_rc rc = render_filters(c, s, q->a, having, w);
         return rc == CORM_OK ? render_filters(c, s, q->b, having, w) : rc;
     }
@@ -441,7 +444,7 @@ static bool aggregate_needs_subquery(const corm__query *q)
 static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dialect *d,
                                           corm__compiled *out, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm__query outer = *q, inner = *q;
     size_t sz = (size_t)q->nannots * sizeof *q->annots;
     corm__annot *aggs = corm__arena_alloc(&out->arena, sz);
@@ -524,7 +527,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
 {
     if (kind == CORM__SEL_OBJECTS && aggregate_needs_subquery(q))
         return compile_aggregate_subquery(q, d, out, err);
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm__scope s;
     corm__scope_init(&s, q->model, 'T');
     s.q = q;

@@ -1,0 +1,47 @@
+/*
+** corm/expr.h - more of Django's query expressions: conditional
+** aggregates, subqueries in filters, null ordering, boolean rows.
+** Included by <corm.h>; include that.  docs/queryset.md.
+*/
+#ifndef CORM_EXPR_H
+#define CORM_EXPR_H
+
+#include <corm.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/*
+** corm_agg_filter(qs, agg, q) - Django's Count("books", filter=Q(...)):
+** the aggregate agg (corm_Count, corm_Sum, corm_Avg, corm_Min, corm_Max on
+** qs) takes only the rows where q (a Q on qs) holds.  q's lookups are
+** paths from the queryset's model, as agg's: in
+**   corm_agg_filter(qs, corm_Count(qs, "books", false),
+**                   corm_q_new(qs, "books__pages__gt", corm_int(300)))
+** "books__pages" is the pages of the counted book, and a lookup not on
+** "books" (say "name") is the row's own.  SQL: FILTER (WHERE ...) on the
+** aggregate, or the condition in the correlated subquery of a to-many
+** annotation.  Returns agg (NULL, with the error on qs, when agg is not an
+** aggregate, q is NULL, or agg has a filter already).
+*/
+CORM_API corm_expr *corm_agg_filter(corm_qs *qs, corm_expr *agg, corm_q *q);
+
+/*
+** Aggregates of an expression of the row: Django's Sum(F("price") *
+** F("pages")).  The expression uses fields and to-one paths (F, corm_V,
+** corm_arith), not a to-many path (aggregate that with corm_Sum(qs,
+** "books__pages")) nor another aggregate (annotate it, then aggregate
+** the annotation by name).  corm_agg_filter applies to these too.
+*/
+CORM_API corm_expr *corm_CountOf(corm_qs *qs, corm_expr *e, bool distinct);
+CORM_API corm_expr *corm_SumOf(corm_qs *qs, corm_expr *e);
+CORM_API corm_expr *corm_AvgOf(corm_qs *qs, corm_expr *e);
+CORM_API corm_expr *corm_MinOf(corm_qs *qs, corm_expr *e);
+CORM_API corm_expr *corm_MaxOf(corm_qs *qs, corm_expr *e);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
