@@ -40,6 +40,25 @@ CORM_API corm_expr *corm_AvgOf(corm_qs *qs, corm_expr *e);
 CORM_API corm_expr *corm_MinOf(corm_qs *qs, corm_expr *e);
 CORM_API corm_expr *corm_MaxOf(corm_qs *qs, corm_expr *e);
 
+/*
+** corm_filter_in(qs, "author", inner) - Django's filter(author__in=inner)
+** with a queryset: one subquery, not a list of values.  inner (TAKEN:
+** freed with qs, even on error) selects one column: the field given to
+** corm_values_flat(inner, ...), or its pk when it has no values().  The
+** lookup may end in "__in" or not.  corm_exclude_in: exclude(...__in=).
+*/
+CORM_API void corm_filter_in(corm_qs *qs, const char *lookup, corm_qs *inner);
+CORM_API void corm_exclude_in(corm_qs *qs, const char *lookup, corm_qs *inner);
+
+/*
+** corm_q_expr(qs, e) - a Q of a boolean expression, Django's
+** filter(Exists(...)) and filter(~Exists(...)):
+**   corm_filter_q(qs, corm_q_expr(qs, corm_Exists(qs, inner)));
+**   corm_filter_q(qs, corm_q_not(qs, corm_q_expr(qs, corm_Exists(qs, inner))));
+** Combines with other Qs (corm_q_and, corm_q_or) as any Q.
+*/
+CORM_API corm_q *corm_q_expr(corm_qs *qs, corm_expr *e);
+
 #ifdef __cplusplus
 }
 #endif

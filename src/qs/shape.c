@@ -275,13 +275,18 @@ corm_expr *corm_Subquery(corm_qs *qs, corm_qs *inner, const char *field)
         corm__err_hint(&qs->err, "corm_Subquery(qs, inner, \"title\")");
         return NULL;
     }
-    const char **one = corm__arena_zalloc(&inner->build, 2 * sizeof *one);
+    /* the column first; a values() grouping stays after it (expr.c) */
+    int keep = inner->q.values_mode ? inner->q.nvalues : 0;
+    const char **one = corm__arena_zalloc(&inner->build, (size_t)(keep + 2) * sizeof *one);
     if (!one || !(one[0] = corm__arena_strdup(&inner->build, field))) {
         oom(qs);
         return NULL;
     }
+    int n = 1;
+    for (int i = 0; i < keep; i++)
+        if (strcmp(inner->q.values[i], field) != 0) one[n++] = inner->q.values[i];
     inner->q.values = one;
-    inner->q.nvalues = 1;
+    inner->q.nvalues = n;
     corm_expr *e = new_expr(qs, CORM__E_SUBQUERY, NULL);
     if (e) e->sub = &inner->q;
     return e;
@@ -327,6 +332,80 @@ static void mark_calls(corm_expr *e, int calls)
     }
     mark_calls(e->a, calls);
     mark_calls(e->b, calls);
+}
+
+static void filter_in(corm_qs *qs, const char *lookup, corm_qs *inner, bool exclude)
+{
+    const char *what = exclude ? "corm_exclude_in" : "corm_filter_in";
+    if (!building(qs, what) || !corm__qs_unsliced(qs, what, "filter")) {
+        corm_qs_free(inner);
+        return;
+    }
+    if (!lookup || !*lookup || (inner && inner->q.nvalues > 1)) {
+        if (!lookup || !*lookup) {
+            corm__err_set(&qs->err, CORM_MISUSE, "%s needs a field path", what);
+        } else {
+            corm__err_set(&qs->err, CORM_INVALID, "%s('%s'): the inner queryset selects %d columns",
+                          what, lookup, inner->q.nvalues);
+        }
+        corm__err_hint(&qs->err,
+                       "e.g. %s(qs, \"author\", inner) with inner selecting one "
+                       "column: corm_values_flat(inner, \"author\"), or its pk",
+                       what);
+        corm_qs_free(inner);
+        return;
+    }
+    size_t n = strlen(lookup);
+    bool has_in = n > 4 && strcmp(lookup + n - 4, "__in") == 0;
+    char *lk = corm__arena_alloc(&qs->build, n + 5);
+    if (!lk) {
+        oom(qs);
+        corm_qs_free(inner);
+        return;
+    }
+    memcpy(lk, lookup, n + 1);
+    if (!has_in) memcpy(lk + n, "__in", 5);
+    if (!take(qs, inner)) return;
+    if (inner->q.nvalues == 0) {
+        /* Django: a queryset of objects means its pks */
+        const char **pk = corm__arena_zalloc(&inner->build, 2 * sizeof *pk);
+        if (!pk) {
+            oom(qs);
+            return;
+        }
+        pk[0] = "pk";
+        inner->q.values = pk;
+        inner->q.nvalues = 1;
+    }
+    corm_expr *e = new_expr(qs, CORM__E_SUBQUERY, NULL);
+    corm_q *q = e ? corm_q_new(qs, lk, corm_null()) : NULL;
+    if (!q) return;
+    e->sub = &inner->q;
+    q->rhs = e;
+    if (exclude) corm_exclude_q(qs, q);
+    else corm_filter_q(qs, q);
+}
+
+void corm_filter_in(corm_qs *qs, const char *lookup, corm_qs *inner)
+{
+    filter_in(qs, lookup, inner, false);
+}
+void corm_exclude_in(corm_qs *qs, const char *lookup, corm_qs *inner)
+{
+    filter_in(qs, lookup, inner, true);
+}
+
+corm_q *corm_q_expr(corm_qs *qs, corm_expr *e)
+{
+    if (!ok(qs)) return NULL;
+    if (!e) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_q_expr got no expression");
+        corm__err_hint(&qs->err, "e.g. corm_q_expr(qs, corm_Exists(qs, inner))");
+        return NULL;
+    }
+    corm_q *q = corm_q_new(qs, "", corm_null());
+    if (q) q->rhs = e;
+    return q;
 }
 
 static bool is_ident(const char *s)

@@ -480,10 +480,11 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
         corm__err_set(c->err, CORM_INVALID, "subqueries nest too deep");
         return CORM_INVALID;
     }
-    corm_buf cols, where, order;
+    corm_buf cols, where, order, group;
     corm__buf_init(&cols);
     corm__buf_init(&where);
     corm__buf_init(&order);
+    corm__buf_init(&group);
     corm_rc rc = CORM_OK;
     /* the ordering first (no parameters), then the column and the WHERE in
     ** text order, so parameters stay in placeholder order */
@@ -497,11 +498,18 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
     if (rc == CORM_OK) {
         if (select_sql) {
             corm__buf_adds(&cols, select_sql);
-        } else if (q->nvalues == 1) {
+        } else if (q->nvalues == 1 || (q->nvalues > 1 && q->values_mode)) {
             const corm__annot *an = corm__find_annot(&sub, q->values[0]);
             bool agg = false;
             if (an) rc = corm__render_expr(c, &sub, an->e, &cols, &agg);
             else rc = corm__path_column(c, &sub, q->values[0], &cols, NULL);
+            /* values("author").annotate(n=Count(...)) selected as "n"
+            ** (corm_Subquery keeps the grouping after the column): GROUP
+            ** BY, so no matching row is no row - NULL, as Django */
+            for (int i = 1; rc == CORM_OK && agg && i < q->nvalues; i++) {
+                corm__buf_adds(&group, i == 1 ? " GROUP BY " : ", ");
+                rc = corm__path_column(c, &sub, q->values[i], &group, NULL);
+            }
         } else {
             corm__err_set(c->err, CORM_INVALID, "a Subquery must select exactly one column");
             corm__err_hint(c->err, "corm_Subquery(qs, inner, \"field\") names it");
@@ -509,7 +517,7 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
         }
     }
     if (rc == CORM_OK && q->where) rc = corm__render_q(c, &sub, q->where, false, &where);
-    if (rc == CORM_OK && (cols.oom || where.oom || order.oom)) rc = corm__sql_nomem(c);
+    if (rc == CORM_OK && (cols.oom || where.oom || order.oom || group.oom)) rc = corm__sql_nomem(c);
     if (rc == CORM_OK) {
         corm__buf_adds(w, "SELECT ");
         corm__buf_add(w, cols.p ? cols.p : "", cols.len);
@@ -521,6 +529,7 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
             corm__buf_adds(w, " WHERE ");
             corm__buf_add(w, where.p, where.len);
         }
+        if (group.len) corm__buf_add(w, group.p, group.len);
         if (order.len) corm__buf_add(w, order.p, order.len);
         if (q->limit >= 0) {
             corm__buf_adds(w, " LIMIT ");
@@ -536,5 +545,6 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
     corm__buf_free(&cols);
     corm__buf_free(&where);
     corm__buf_free(&order);
+    corm__buf_free(&group);
     return rc;
 }

@@ -376,8 +376,9 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql, co
     vkind k = field_kind(f, transform);
     corm_rc rc = CORM_OK;
     /* Django: exclude() keeps rows whose column is NULL. */
-    if (c->rhs && lookup != LK_EXACT && lookup != LK_GT && lookup != LK_GTE && lookup != LK_LT &&
-        lookup != LK_LTE) {
+    bool in_subquery = c->rhs && lookup == LK_IN && c->rhs->kind == CORM__E_SUBQUERY;
+    if (c->rhs && !in_subquery && lookup != LK_EXACT && lookup != LK_GT && lookup != LK_GTE &&
+        lookup != LK_LT && lookup != LK_LTE) {
         corm__err_set(c->err, CORM_INVALID, "'%s': lookup '%s' cannot compare with an expression",
                       path, lookup_names[lookup]);
         corm__err_hint(c->err, "compare an expression with exact, gt, gte, lt or lte");
@@ -396,6 +397,13 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql, co
         break;
     }
     case LK_IN: {
+        if (in_subquery) {
+            /* filter(author__in=<queryset>): one subquery (corm_filter_in) */
+            bool agg = false;
+            corm__buf_addf(w, "%s IN ", col_sql);
+            rc = corm__render_expr(c, c->rhs_scope, c->rhs, w, &agg);
+            break;
+        }
         size_t n;
         if (v->type == CORM_V_INTS) n = v->u.ints.n;
         else if (v->type == CORM_V_TEXTS) n = v->u.texts.n;
@@ -606,12 +614,14 @@ static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const co
             return type_error(c, to, &to->fields[0], path, "corm_bool()", v->type);
         }
         positive = !(v->type == CORM_V_BOOL ? v->u.b : v->u.i != 0);
-    } else if (ends_here && m2m) {
-        /* compare the join table's target column, no join needed */
+    } else if (ends_here) {
+        /* compare the join table's target column, no join needed (or the
+        ** related row's pk: "books__in") */
         char col[300];
         corm_buf cb;
         corm__buf_init(&cb);
-        corm__col_ref(&cb, jalias, r->through_dst);
+        if (m2m) corm__col_ref(&cb, jalias, r->through_dst);
+        else corm__col_ref(&cb, sub.base_alias, to->fields[0].column);
         corm__strlcpy(col, corm__buf_cstr(&cb), sizeof col);
         corm__buf_free(&cb);
         int tr, lk;
@@ -1039,6 +1049,11 @@ corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, 
     corm_rc rc;
     switch (q->kind) {
     case CORM__Q_LEAF: {
+        if (q->rhs && q->lookup && !q->lookup[0]) {
+            /* a boolean expression itself: filter(Exists(...)) */
+            bool agg = false;
+            return corm__render_expr(c, s, q->rhs, w, &agg);
+        }
         if (strip_leaf(c, q->lookup)) {
             /* "books__pages__gt" of Count("books", filter=...): "pages__gt"
             ** of the counted book; "books" alone is its pk */

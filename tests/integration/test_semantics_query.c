@@ -160,13 +160,10 @@ static void test_filter_aggregate(void **state)
     corm_aggregate(qs, "shortest_fantasy",
                    corm_agg_filter(qs, corm_Min(qs, "pages"),
                                    corm_q_new(qs, "genres__name", corm_text("Fantasy"))));
-    corm_aggregate(qs, "avg_murakami",
-                   corm_agg_filter(qs, corm_Avg(qs, "pages"),
-                                   corm_q_new(qs, "author", corm_int(2))));
-    CORM_ASSERT_NUM_QUERIES(db, 1)
-    {
-        assert_string_equal(cell(qs, "n"), "4");
-    }
+    corm_aggregate(
+        qs, "avg_murakami",
+        corm_agg_filter(qs, corm_Avg(qs, "pages"), corm_q_new(qs, "author", corm_int(2))));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(cell(qs, "n"), "4"); }
     assert_string_equal(cell(qs, "hugo"), "2340");
     assert_string_equal(cell(qs, "longest_unpublished"), "940");
     assert_string_equal(cell(qs, "shortest_fantasy"), "505");
@@ -203,8 +200,9 @@ static void test_aggregate_of_expression(void **state)
 {
     (void)state;
     corm_qs *qs = corm_all(db, Book);
-    corm_aggregate(qs, "total",
-                   corm_SumOf(qs, corm_arith(qs, corm_F(qs, "pages"), '*', corm_V(qs, corm_int(2)))));
+    corm_aggregate(
+        qs, "total",
+        corm_SumOf(qs, corm_arith(qs, corm_F(qs, "pages"), '*', corm_V(qs, corm_int(2)))));
     corm_aggregate(qs, "biggest",
                    corm_MaxOf(qs, corm_arith(qs, corm_F(qs, "pages"), '+', corm_F(qs, "author"))));
     corm_aggregate(qs, "long_total",
@@ -220,8 +218,9 @@ static void test_aggregate_of_expression(void **state)
     /* per row, in annotate(): Sum over the author's own rows (GROUP BY) */
     qs = corm_all(db, Book);
     corm_values(qs, "author");
-    corm_annotate(qs, "weight",
-                  corm_SumOf(qs, corm_arith(qs, corm_F(qs, "pages"), '/', corm_V(qs, corm_int(2)))));
+    corm_annotate(
+        qs, "weight",
+        corm_SumOf(qs, corm_arith(qs, corm_F(qs, "pages"), '/', corm_V(qs, corm_int(2)))));
     corm_order_by(qs, "author");
     assert_int_equal(corm_eval(qs), CORM_OK);
     assert_int_equal(corm_qs_len(qs), 3);
@@ -427,15 +426,15 @@ static void test_multivalued_same_row(void **state)
     /* through a to-one hop first (Country -> authors -> books): the book
     ** must have both, per row */
     qs = corm_all(db, Country);
-    corm_filter_q(qs, corm_q_and(qs, corm_q_new(qs, "authors__books__pages__gt", corm_int(900)),
-                                 corm_q_new(qs, "authors__books__title__contains",
-                                            corm_text("Q"))));
+    corm_filter_q(qs,
+                  corm_q_and(qs, corm_q_new(qs, "authors__books__pages__gt", corm_int(900)),
+                             corm_q_new(qs, "authors__books__title__contains", corm_text("Q"))));
     assert_ids(qs, "2"); /* 1Q84, 928 pages, by Murakami (Japan) */
     corm_qs_free(qs);
     qs = corm_all(db, Country);
-    corm_filter_q(qs, corm_q_and(qs, corm_q_new(qs, "authors__books__pages__gt", corm_int(1000)),
-                                 corm_q_new(qs, "authors__books__title__contains",
-                                            corm_text("Q"))));
+    corm_filter_q(qs,
+                  corm_q_and(qs, corm_q_new(qs, "authors__books__pages__gt", corm_int(1000)),
+                             corm_q_new(qs, "authors__books__title__contains", corm_text("Q"))));
     assert_ids(qs, "");
     corm_qs_free(qs);
 
@@ -456,6 +455,141 @@ static void test_multivalued_same_row(void **state)
     corm_qs_free(qs);
 }
 
+/* ------------------------------------------------------------ subqueries */
+
+/* QuerySet reference, "in": "You can also use a queryset to dynamically
+** evaluate the list of values instead of providing a list of literal
+** values" (inner_qs = Blog.objects.filter(name__contains="Cheddar");
+** Entry.objects.filter(blog__in=inner_qs)) - one query, a subquery; the
+** inner queryset's values() names the column, else its pk.  Django
+** tests/queries: test_ticket7076 / values_list in __in. */
+static void test_in_subquery(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_qs *inner = corm_all(db, Book);
+    corm_filter(inner, "pages__gt", corm_int(900));
+    corm_values_flat(inner, "author");
+    corm_filter_in(qs, "pk", inner);
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_ids(qs, "1,2"); }
+    assert_non_null(
+        strstr(corm_qs_sql(qs), "T0.\"id\" IN (SELECT U0.\"author_id\" FROM \"book\" U0"));
+    corm_qs_free(qs);
+
+    /* objects, no values(): their pks; "__in" may be spelled out */
+    qs = corm_all(db, Book);
+    inner = corm_all(db, Author);
+    corm_filter(inner, "country__isnull", corm_bool(false));
+    corm_filter_in(qs, "author__in", inner);
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_ids(qs, "1,2,3,4,5"); }
+    corm_qs_free(qs);
+
+    /* exclude: the authors with no book; a nullable key keeps its NULLs
+    ** (Django's exclude() adds IS NOT NULL) */
+    qs = corm_all(db, Author);
+    inner = corm_all(db, Book);
+    corm_values_flat(inner, "author");
+    corm_exclude_in(qs, "pk", inner);
+    assert_ids(qs, "4");
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    inner = corm_all(db, Publisher);
+    corm_filter(inner, "name", corm_text("Gallimard"));
+    corm_exclude_in(qs, "publisher", inner);
+    corm_order_by(qs, "id");
+    assert_ids(qs, "2,4,6");
+    corm_qs_free(qs);
+
+    /* across a to-many relation: authors with a book in the inner set */
+    qs = corm_all(db, Author);
+    inner = corm_all(db, Book);
+    corm_filter(inner, "title__startswith", corm_text("N"));
+    corm_filter_in(qs, "books", inner);
+    corm_order_by(qs, "id");
+    assert_ids(qs, "1,2");
+    corm_qs_free(qs);
+
+    /* errors: two columns; no lookup (the inner queryset is freed) */
+    qs = corm_all(db, Author);
+    inner = corm_all(db, Book);
+    corm_values(inner, "author", "title");
+    corm_filter_in(qs, "pk", inner);
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    assert_non_null(strstr(corm_qs_error(qs)->message, "selects 2 columns"));
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "corm_values_flat"));
+    corm_qs_free(qs);
+    qs = corm_all(db, Author);
+    corm_filter_in(qs, NULL, corm_all(db, Book));
+    assert_int_equal(corm_eval(qs), CORM_MISUSE);
+    corm_qs_free(qs);
+}
+
+/* Query expressions, "Filtering on a Subquery() or Exists() expressions":
+** Post.objects.filter(Exists(recent_comments)) and ~Exists(...); Django
+** tests/expressions test_exists_in_filter / test_filter_with_join. */
+static void test_filter_exists(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_qs *inner = corm_all(db, Book);
+    corm_filter_expr(inner, "author", corm_OuterRef(inner, "pk"));
+    corm_filter(inner, "pages__gt", corm_int(900));
+    corm_filter_q(qs, corm_q_expr(qs, corm_Exists(qs, inner)));
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_ids(qs, "1,2"); }
+    assert_non_null(strstr(corm_qs_sql(qs), "WHERE EXISTS(SELECT 1 FROM \"book\" U0 WHERE"));
+    corm_qs_free(qs);
+
+    qs = corm_all(db, Author);
+    inner = corm_all(db, Book);
+    corm_filter_expr(inner, "author", corm_OuterRef(inner, "pk"));
+    corm_filter(inner, "pages__gt", corm_int(900));
+    corm_filter_q(qs, corm_q_not(qs, corm_q_expr(qs, corm_Exists(qs, inner))));
+    corm_order_by(qs, "id");
+    assert_ids(qs, "3,4");
+    corm_qs_free(qs);
+
+    /* in a Q with other conditions */
+    qs = corm_all(db, Author);
+    inner = corm_all(db, Book);
+    corm_filter_expr(inner, "author", corm_OuterRef(inner, "pk"));
+    corm_filter(inner, "pages__gt", corm_int(900));
+    corm_filter_q(qs, corm_q_or(qs, corm_q_expr(qs, corm_Exists(qs, inner)),
+                                corm_q_new(qs, "name", corm_text("Anonymous"))));
+    corm_order_by(qs, "id");
+    assert_ids(qs, "1,2,3");
+    corm_qs_free(qs);
+
+    qs = corm_all(db, Author);
+    assert_null(corm_q_expr(qs, NULL));
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
+    corm_qs_free(qs);
+}
+
+/* Query expressions, "Using aggregates within a Subquery expression":
+** Subquery(Book.objects.filter(author=OuterRef("pk")).values("author")
+** .annotate(n=Count("pk")).values("n")) - grouped by the author, so an
+** author with no book gets no row: NULL, not 0. */
+static void test_subquery_grouped_values(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_qs *inner = corm_all(db, Book);
+    corm_filter_expr(inner, "author", corm_OuterRef(inner, "pk"));
+    corm_values(inner, "author");
+    corm_annotate(inner, "n", corm_Count(inner, "pk", false));
+    corm_annotate(qs, "nbooks", corm_Subquery(qs, inner, "n"));
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_string_equal(annots(qs, "nbooks"), "1:2,2:3,3:1,4:NULL");
+    }
+    assert_non_null(strstr(corm_qs_sql(qs), "GROUP BY U0.\"author_id\""));
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -464,6 +598,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_aggregate_of_expression, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_annotate_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_multivalued_same_row, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_subquery, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_filter_exists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subquery_grouped_values, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
