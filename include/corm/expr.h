@@ -59,6 +59,23 @@ CORM_API void corm_exclude_in(corm_qs *qs, const char *lookup, corm_qs *inner);
 */
 CORM_API corm_q *corm_q_expr(corm_qs *qs, corm_expr *e);
 
+/*
+** Ordering where NULLs go: Django's F("x").asc(nulls_last=True) is the
+** term "x nulls last", desc(nulls_first=True) "-x nulls first":
+**   corm_order_by(qs, "-published_date nulls last", "title");
+** NULLS FIRST / NULLS LAST on both backends (SQLite 3.30 or later), also
+** on annotations and in Subquery querysets; corm_last() flips both.  A
+** term without it sorts NULLs as SQLite does, on both (docs/queryset.md).
+**
+** To-many paths in corm_order_by and corm_values ("books__title"): a LEFT
+** JOIN, one row per related row (and one with NULL for none), as Django.
+*/
+
+/* A boolean cell of a values()/aggregate() row: bool fields and boolean
+** expressions (Exists) are CORM_V_BOOL cells on both backends, as are
+** such annotations of objects (corm_annotation).  false when NULL/absent. */
+CORM_API bool corm_row_bool(const corm_qs *qs, size_t row, const char *col);
+
 #ifdef __cplusplus
 }
 #endif

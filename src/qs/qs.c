@@ -464,9 +464,15 @@ static corm_rc eval_rows(corm_qs *qs, corm_site site)
             corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading rows");
             rc = CORM_NOMEM;
         }
+    /* booleans come back as 0/1 from both backends: make them bools */
+    corm__rows *r = &qs->rows;
+    for (size_t i = 0; rc == CORM_OK && c.colbool && i < r->ncols && (int)i < c.ncols; i++)
+        for (size_t k = 0; c.colbool[i] && k < r->nrows; k++) {
+            corm_value *v = &r->cells[k * r->ncols + i];
+            if (v->type == CORM_V_INT) *v = corm_bool(v->u.i != 0);
+        }
     /* columns past the requested ones (what a DISTINCT orders by) are
     ** not the user's: drop them, in place */
-    corm__rows *r = &qs->rows;
     if (rc == CORM_OK && c.colnames && (size_t)c.ncols < r->ncols) {
         size_t keep = (size_t)c.ncols;
         for (size_t i = 0; i < r->nrows; i++)

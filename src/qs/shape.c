@@ -300,6 +300,22 @@ corm_expr *corm_Exists(corm_qs *qs, corm_qs *inner)
     return e;
 }
 
+bool corm_row_bool(const corm_qs *qs, size_t row, const char *col)
+{
+    int k = corm_qs_colindex(qs, col);
+    const corm_value *v = k < 0 ? NULL : corm_qs_cell(qs, row, (size_t)k);
+    if (!v) return false;
+    switch (v->type) {
+    case CORM_V_BOOL: return v->u.b;
+    case CORM_V_INT: return v->u.i != 0;
+    case CORM_V_FLOAT: return v->u.f != 0;
+    case CORM_V_TEXT:
+        return v->u.s.p && (strcmp(v->u.s.p, "t") == 0 || strcmp(v->u.s.p, "true") == 0 ||
+                            strcmp(v->u.s.p, "1") == 0);
+    default: return false;
+    }
+}
+
 corm_expr *corm_agg_filter(corm_qs *qs, corm_expr *agg, corm_q *q)
 {
     if (!ok(qs)) return NULL;
@@ -471,7 +487,16 @@ const corm_value *corm_annotation(const void *obj, const char *name)
     if (!h || !h->annots || !h->batch || !name) return NULL;
     const corm_batch *b = h->batch;
     for (int i = 0; i < b->nannots; i++)
-        if (strcmp(b->annots[i].name, name) == 0) return &h->annots[i];
+        if (strcmp(b->annots[i].name, name) == 0) {
+            /* a boolean (Exists, a bool field) read as 0/1: a bool; the
+            ** value is the object's own, in its result arena */
+            corm_value *v = (corm_value *)&h->annots[i];
+            corm__query q = {
+                .model = b->model, .annots = (corm__annot *)b->annots, .nannots = b->nannots};
+            if (v->type == CORM_V_INT && corm__expr_is_bool(&q, b->annots[i].e))
+                *v = corm_bool(v->u.i != 0);
+            return v;
+        }
     return NULL;
 }
 

@@ -74,6 +74,15 @@ corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
                        corm_buf *w);
 int corm__find_lookup(const char *s);
+/* An order_by term: "-name nulls last" -> name (copied into buf), desc,
+** nulls (0 the backend's default made SQLite's, 1 NULLS FIRST, 2 NULLS
+** LAST).  NULL when it does not fit buf. */
+const char *corm__order_term(const char *term, bool *desc, int *nulls, char *buf, size_t n);
+/* A path's column through to-one and (LEFT JOINed) to-many relations:
+** values("books__title") and order_by("books__title"), a row per related
+** row as Django. */
+corm_rc corm__path_column_many(corm__sqlctx *c, corm__scope *s, const char *path, corm_buf *w,
+                               const corm_field **field);
 /* The length of q's to-many prefix from model m: "books" of
 ** "books__pages__gt" (to-one hops before it included: "author__books"),
 ** when every leaf of q starts with the same one and goes on past it (not

@@ -158,6 +158,75 @@ corm_rc corm__path_column(corm__sqlctx *c, corm__scope *s, const char *path, cor
     return rc;
 }
 
+corm_rc corm__path_column_many(corm__sqlctx *c, corm__scope *s, const char *path, corm_buf *w,
+                               const corm_field **field)
+{
+    char *parts[MAX_PARTS];
+    int n, stop;
+    corm_rc rc = corm__split_path(c, path, parts, &n);
+    return rc == CORM_OK ? walk(c, s, -1, parts, n, path, true, &stop, w, field) : rc;
+}
+
+bool corm__path_is_bool(const corm_model *m, const char *path)
+{
+    const char *p = path;
+    while (m && p && *p) {
+        const char *sep = strstr(p, "__");
+        size_t len = sep ? (size_t)(sep - p) : strlen(p);
+        const corm_relation *r = corm__model_rel(m, p, len);
+        if (r) {
+            if (!sep) return false;
+            m = corm__rel_target(m, r);
+            p = sep + 2;
+            continue;
+        }
+        const corm_field *f = corm__model_field(m, p, len);
+        return f && !sep && f->type == CORM_FT_BOOL;
+    }
+    return false;
+}
+
+bool corm__expr_is_bool(const corm__query *q, const struct corm_expr *e)
+{
+    if (!e || !q) return false;
+    switch (e->kind) {
+    case CORM__E_EXISTS: return true;
+    case CORM__E_SUBQUERY:
+        return e->sub && e->sub->nvalues >= 1 &&
+               corm__expr_is_bool(e->sub, &(struct corm_expr){
+                                              .kind = CORM__E_FIELD,
+                                              .path = e->sub->values[0],
+                                          });
+    case CORM__E_FIELD:
+        for (int i = 0; i < q->nannots; i++)
+            if (strcmp(q->annots[i].name, e->path) == 0)
+                return q->annots[i].e != e && corm__expr_is_bool(q, q->annots[i].e);
+        return corm__path_is_bool(q->model, e->path);
+    case CORM__E_VALUE: return e->value.type == CORM_V_BOOL;
+    default: return false;
+    }
+}
+
+const char *corm__order_term(const char *term, bool *desc, int *nulls, char *buf, size_t n)
+{
+    static const char *const suffix[] = {" nulls first", " nulls last"};
+    *desc = term[0] == '-';
+    if (*desc) term++;
+    size_t len = strlen(term);
+    *nulls = 0;
+    for (int i = 0; i < 2; i++) {
+        size_t k = strlen(suffix[i]);
+        if (len > k && strcmp(term + len - k, suffix[i]) == 0) {
+            *nulls = i + 1;
+            len -= k;
+        }
+    }
+    if (len >= n) return NULL;
+    memcpy(buf, term, len);
+    buf[len] = '\0';
+    return buf;
+}
+
 /* An aggregate whose path crosses a to-many relation at parts[stop]: a
 ** correlated subquery over that relation. */
 static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e,
@@ -489,11 +558,15 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
     /* the ordering first (no parameters), then the column and the WHERE in
     ** text order, so parameters stay in placeholder order */
     for (int t = 0; rc == CORM_OK && t < q->norder; t++) {
-        const char *term = q->order[t];
-        bool desc = term[0] == '-';
+        char name[256];
+        bool desc;
+        int nulls;
+        const char *term = corm__order_term(q->order[t], &desc, &nulls, name, sizeof name);
         corm__buf_adds(&order, t ? ", " : " ORDER BY ");
-        rc = corm__path_column(c, &sub, desc ? term + 1 : term, &order, NULL);
+        rc = term ? corm__path_column(c, &sub, term, &order, NULL)
+                  : corm__unknown_name(c, q->model, q->order[t], q->order[t]);
         corm__buf_adds(&order, desc ? " DESC" : " ASC");
+        if (nulls) corm__buf_adds(&order, nulls == 1 ? " NULLS FIRST" : " NULLS LAST");
     }
     if (rc == CORM_OK) {
         if (select_sql) {

@@ -213,16 +213,24 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         n = 1;
     }
     for (int t = 0; t < n; t++) {
-        const char *term = terms[t];
-        bool desc = term[0] == '-';
-        if (desc) term++;
-        if (q->reverse_order) desc = !desc;
+        char name[256];
+        bool desc;
+        int nulls;
+        const char *term = corm__order_term(terms[t], &desc, &nulls, name, sizeof name);
+        if (!term) return corm__unknown_name(c, q->model, terms[t], terms[t]);
+        if (q->reverse_order) {
+            /* last(): every term flips, NULLS FIRST <-> LAST too (Django's
+            ** OrderBy.reverse_ordering) */
+            desc = !desc;
+            if (nulls) nulls = 3 - nulls;
+        }
         const corm__annot *an = corm__find_annot(s, term);
         if (an) {
             /* an annotation: order by its column */
             corm__buf_adds(b, t ? ", " : " ORDER BY ");
             alias_ident(b, term, 'a', (int)(an - s->q->annots));
             corm__buf_adds(b, desc ? " DESC" : " ASC");
+            if (nulls) corm__buf_adds(b, nulls == 1 ? " NULLS FIRST" : " NULLS LAST");
             continue;
         }
         char *parts[MAX_PARTS];
@@ -248,10 +256,16 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
                 continue;
             }
             if (r) {
-                corm__err_set(c->err, CORM_INVALID, "order_by('%s'): %s.%s is a to-many relation",
-                              terms[t], m->name, parts[i]);
-                corm__err_hint(c->err, "order by an annotation of it, or by a to-one path");
-                return CORM_INVALID;
+                /* a to-many path: LEFT JOIN, a row per related row (Django) */
+                maybe_null = true;
+                int j = corm__scope_join(c, s, node, r, true);
+                if (j < -1) return c->err->rc;
+                node = j;
+                if (i + 1 == np) {
+                    f = &corm__node_model(s, node)->fields[0];
+                    break;
+                }
+                continue;
             }
             f = corm__model_field(m, parts[i], strlen(parts[i]));
             if (!f) return corm__unknown_name(c, m, parts[i], terms[t]);
@@ -273,9 +287,11 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
             refs->r[refs->n++].joined = node != -1;
         }
         corm__buf_adds(b, desc ? " DESC" : " ASC");
-        /* NULLs sort as on SQLite on every backend (dialect.h) */
-        const char *nulls = desc ? c->d->nulls_last : c->d->nulls_first;
-        if (nulls && (maybe_null || (f->flags & CORM_FF_NULL))) corm__buf_adds(b, nulls);
+        /* NULLs sort as on SQLite on every backend (dialect.h), unless the
+        ** term says where ("-published_date nulls last") */
+        const char *dflt = desc ? c->d->nulls_last : c->d->nulls_first;
+        if (nulls) corm__buf_adds(b, nulls == 1 ? " NULLS FIRST" : " NULLS LAST");
+        else if (dflt && (maybe_null || (f->flags & CORM_FF_NULL))) corm__buf_adds(b, dflt);
     }
     return CORM_OK;
 }
@@ -378,7 +394,9 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
     int nv = q->values_mode ? (q->nvalues ? q->nvalues : m->nfields) : 0;
     int total = nv + q->nannots;
     o->colnames = corm__arena_alloc(&o->arena, (size_t)(total ? total : 1) * sizeof *o->colnames);
-    if (!o->colnames) return corm__sql_nomem(c);
+    bool *isbool = corm__arena_zalloc(&o->arena, (size_t)(total ? total : 1) * sizeof *isbool);
+    if (!o->colnames || !isbool) return corm__sql_nomem(c);
+    o->colbool = isbool;
     int n = 0;
     for (int i = 0; i < nv; i++) {
         const char *name = q->nvalues ? q->values[i] : m->fields[i].column;
@@ -389,9 +407,12 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
             bool agg = false;
             rc = corm__render_expr(c, s, an->e, cols, &agg);
             *local_agg = *local_agg || agg;
+            isbool[n] = corm__expr_is_bool(q, an->e);
         } else {
             size_t mark = cols->len;
-            rc = corm__path_column(c, s, name, cols, NULL);
+            const corm_field *f = NULL;
+            rc = corm__path_column_many(c, s, name, cols, &f);
+            isbool[n] = f && f->type == CORM_FT_BOOL;
             if (rc == CORM_OK) {
                 if (group->len) corm__buf_adds(group, ", ");
                 corm__buf_add(group, cols->p + mark, cols->len - mark);
@@ -413,6 +434,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         corm_rc rc = corm__render_expr(c, s, q->annots[i].e, cols, &agg);
         if (rc != CORM_OK) return rc;
         *local_agg = *local_agg || agg;
+        isbool[n] = corm__expr_is_bool(q, q->annots[i].e);
         corm__buf_adds(cols, " AS ");
         alias_ident(cols, q->annots[i].name, 'a', i);
         o->colnames[n++] = q->annots[i].name;
@@ -476,6 +498,7 @@ static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dial
     bool local_agg = false;
     corm_rc rc = values_columns(&c, &s, &outer, &cols, &group, &local_agg);
     const char **colnames = out->colnames;
+    const bool *colbool = out->colbool;
     int ncols = out->ncols;
     if (rc == CORM_OK) {
         corm__buf_adds(&out->sql, "SELECT ");
@@ -491,6 +514,7 @@ static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dial
     corm__buf_free(&cols);
     corm__buf_free(&group);
     out->colnames = colnames;
+    out->colbool = colbool;
     out->ncols = ncols;
     out->nnodes = 1;
     out->key_col = out->annot_col = -1;

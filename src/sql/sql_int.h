@@ -83,6 +83,12 @@ struct corm_q {
     bool chain;
 };
 
+/* Whether e (of query q) is a boolean: Exists, a bool field, an
+** annotation or Subquery of one.  Both backends return those as 0/1. */
+bool corm__expr_is_bool(const struct corm__query *q, const struct corm_expr *e);
+/* Whether path (from m, through to-one relations) is a bool field. */
+bool corm__path_is_bool(const corm_model *m, const char *path);
+
 /* The number of filter() calls in a WHERE tree (the AND chain of them). */
 int corm__q_ncalls(const struct corm_q *where);
 
@@ -170,6 +176,7 @@ typedef struct corm__compiled {
     int annot_col; /* first annotation column (objects mode) */
     int nannots;
     const char **colnames; /* values/aggregate mode: the column names */
+    const bool *colbool;   /* values/aggregate mode: which are booleans (or NULL) */
     corm_arena arena;      /* strings made while compiling */
 } corm__compiled;
 

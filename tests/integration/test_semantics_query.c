@@ -590,6 +590,172 @@ static void test_subquery_grouped_values(void **state)
     corm_qs_free(qs);
 }
 
+/* -------------------------------------------------------------- ordering */
+
+/* QuerySet reference, order_by(): "asc() and desc() have arguments
+** (nulls_first and nulls_last) that control how null values are sorted";
+** Django tests/ordering test_order_by_nulls_first / _nulls_last (and
+** test_order_by_nulls_first_and_last's reverse in last()).  Anonymous has
+** no country. */
+static void test_order_nulls(void **state)
+{
+    (void)state;
+    static const struct {
+        const char *term, *ids;
+    } cases[] = {
+        {"country__name", "3,1,2,4"},              /* corm's default: SQLite's */
+        {"country__name nulls last", "1,2,4,3"},   /* F().asc(nulls_last=True) */
+        {"country__name nulls first", "3,1,2,4"},  /* F().asc(nulls_first=True) */
+        {"-country__name", "4,2,1,3"},             /* corm's default: SQLite's */
+        {"-country__name nulls first", "3,4,2,1"}, /* F().desc(nulls_first=True) */
+        {"-country__name nulls last", "4,2,1,3"},  /* F().desc(nulls_last=True) */
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        corm_qs *qs = corm_all(db, Author);
+        corm_order_by(qs, cases[i].term, "id");
+        CORM_ASSERT_NUM_QUERIES(db, 1) { assert_ids(qs, cases[i].ids); }
+        corm_qs_free(qs);
+    }
+    /* last() reverses the nulls placement too */
+    corm_qs *qs = corm_all(db, Author);
+    corm_order_by(qs, "country__name nulls last");
+    Author *a;
+    CORM_ASSERT_NUM_QUERIES(db, 1) { a = corm_last(qs); }
+    assert_string_equal(a->name, "Anonymous");
+    corm_qs_free(qs);
+
+    /* an annotation: the longest book, none for Vargas Llosa */
+    qs = corm_all(db, Author);
+    corm_annotate(qs, "longest", corm_Max(qs, "books__pages"));
+    corm_order_by(qs, "-longest nulls last");
+    assert_ids(qs, "1,2,3,4");
+    corm_qs_free(qs);
+    qs = corm_all(db, Author);
+    corm_annotate(qs, "longest", corm_Max(qs, "books__pages"));
+    corm_order_by(qs, "longest nulls first");
+    assert_ids(qs, "4,3,2,1");
+    corm_qs_free(qs);
+
+    /* in a Subquery's queryset: each author's book with no publisher
+    ** first, else the first by title */
+    qs = corm_all(db, Author);
+    corm_qs *inner = corm_all(db, Book);
+    corm_filter_expr(inner, "author", corm_OuterRef(inner, "pk"));
+    corm_order_by(inner, "publisher nulls first", "title");
+    corm_slice(inner, 0, 1);
+    corm_annotate(qs, "pick", corm_Subquery(qs, inner, "pk"));
+    corm_order_by(qs, "id");
+    assert_string_equal(annots(qs, "pick"), "1:2,2:4,3:6,4:NULL");
+    corm_qs_free(qs);
+}
+
+/* Django tests/ordering test_order_by_fk_attname / "Making queries": an
+** order_by() or values() over a multi-valued relation gives one row per
+** related row (LEFT JOIN: one with NULL for none). */
+static void test_order_values_tomany(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_order_by(qs, "books__pages");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_ids(qs, "4,3,2,2,2,1,1"); }
+    assert_non_null(strstr(corm_qs_sql(qs), "LEFT OUTER JOIN \"book\""));
+    corm_qs_free(qs);
+
+    qs = corm_all(db, Author);
+    corm_values(qs, "name", "books__title");
+    corm_order_by(qs, "id", "books__title");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_int_equal(corm_qs_len(qs), 7);
+    assert_string_equal(corm_row_text(qs, 0, "books__title"), "Les Miserables");
+    assert_string_equal(corm_row_text(qs, 1, "books__title"), "Notre-Dame de Paris");
+    assert_string_equal(corm_row_text(qs, 2, "books__title"), "1Q84");
+    assert_string_equal(corm_row_text(qs, 5, "name"), "Anonymous");
+    assert_string_equal(corm_row_text(qs, 6, "name"), "Mario Vargas Llosa");
+    assert_true(corm_row_isnull(qs, 6, "books__title"));
+    corm_qs_free(qs);
+
+    /* through a many-to-many: one row per (book, genre) */
+    qs = corm_all(db, Book);
+    corm_values_flat(qs, "genres__name");
+    corm_filter(qs, "pk__in", corm_ints(((const int64_t[]){1, 6}), 2));
+    corm_order_by(qs, "id", "genres__name");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_int_equal(corm_qs_len(qs), 3);
+    assert_string_equal(corm_row_text(qs, 0, "genres__name"), "Fiction");
+    assert_string_equal(corm_row_text(qs, 1, "genres__name"), "History");
+    assert_true(corm_row_isnull(qs, 2, "genres__name"));
+    corm_qs_free(qs);
+}
+
+/* ------------------------------------------------------------- booleans */
+
+/* Django returns Python bools for BooleanField and Exists() in values(),
+** values_list() and annotations, on every backend (tests/expressions
+** test_exists_in_values / BooleanField converters). */
+static void test_booleans(void **state)
+{
+    (void)state;
+    TEST_OK_DB(db, corm_exec(db, "UPDATE book SET featured = true WHERE id = 1"));
+    corm_qs *qs = corm_all(db, Book);
+    corm_values(qs, "id", "featured", "author__name");
+    corm_filter(qs, "pk__in", corm_ints(((const int64_t[]){1, 2}), 2));
+    corm_order_by(qs, "id");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    int k = corm_qs_colindex(qs, "featured");
+    assert_int_equal(corm_qs_cell(qs, 0, (size_t)k)->type, CORM_V_BOOL);
+    assert_true(corm_row_bool(qs, 0, "featured"));
+    assert_false(corm_row_bool(qs, 1, "featured"));
+    assert_int_equal(corm_qs_cell(qs, 0, 0)->type, CORM_V_INT); /* the id stays a number */
+    corm_qs_free(qs);
+
+    /* Exists as an annotation, in values() and on objects */
+    qs = corm_all(db, Author);
+    corm_qs *inner = corm_all(db, Book);
+    corm_filter_expr(inner, "author", corm_OuterRef(inner, "pk"));
+    corm_filter(inner, "pages__gt", corm_int(1000));
+    corm_annotate(qs, "has_epic", corm_Exists(qs, inner));
+    corm_values(qs, "id", "has_epic");
+    corm_order_by(qs, "id");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    k = corm_qs_colindex(qs, "has_epic");
+    char b[16];
+    assert_string_equal(num(corm_qs_cell(qs, 0, (size_t)k), b, sizeof b), "true");
+    assert_string_equal(num(corm_qs_cell(qs, 1, (size_t)k), b, sizeof b), "false");
+    corm_qs_free(qs);
+
+    qs = corm_all(db, Author);
+    inner = corm_all(db, Book);
+    corm_filter_expr(inner, "author", corm_OuterRef(inner, "pk"));
+    corm_filter(inner, "pages__gt", corm_int(1000));
+    corm_annotate(qs, "has_epic", corm_Exists(qs, inner));
+    corm_annotate(qs, "again", corm_F(qs, "has_epic"));
+    corm_order_by(qs, "id");
+    assert_string_equal(annots(qs, "has_epic"), "1:true,2:false,3:false,4:false");
+    assert_string_equal(annots(qs, "again"), "1:true,2:false,3:false,4:false");
+    corm_qs_free(qs);
+
+    /* a Subquery of a bool field: each author's first book's flag */
+    qs = corm_all(db, Author);
+    inner = corm_all(db, Book);
+    corm_filter_expr(inner, "author", corm_OuterRef(inner, "pk"));
+    corm_order_by(inner, "id");
+    corm_slice(inner, 0, 1);
+    corm_annotate(qs, "first_featured", corm_Subquery(qs, inner, "featured"));
+    corm_order_by(qs, "id");
+    assert_string_equal(annots(qs, "first_featured"), "1:true,2:false,3:false,4:NULL");
+    corm_qs_free(qs);
+
+    /* the getter on other cells and absent columns */
+    qs = corm_all(db, Book);
+    corm_values(qs, "pages");
+    corm_order_by(qs, "id");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_true(corm_row_bool(qs, 0, "pages"));
+    assert_false(corm_row_bool(qs, 0, "nope"));
+    assert_false(corm_row_bool(qs, 99, "pages"));
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -601,6 +767,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_in_subquery, setup, teardown),
         cmocka_unit_test_setup_teardown(test_filter_exists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_subquery_grouped_values, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_nulls, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_order_values_tomany, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_booleans, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
