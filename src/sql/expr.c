@@ -31,6 +31,9 @@ static bool wrapped_annot(const corm__scope *s, const char *name)
 {
     for (int i = 0; s->wrapped && name && i < s->wrapped->nannots; i++)
         if (strcmp(s->wrapped->annots[i].name, name) == 0) return true;
+    /* values().distinct().aggregate(): the values() columns too */
+    for (int i = 0; s->wrapped && name && s->wrapped->values_mode && i < s->wrapped->nvalues; i++)
+        if (strcmp(s->wrapped->values[i], name) == 0) return true;
     return false;
 }
 

@@ -451,8 +451,10 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
 ** Without it the LIMIT would cut the one-row aggregate of the whole table. */
 static bool aggregate_needs_subquery(const corm__query *q)
 {
-    if (!q->aggregate || q->values_mode || q->via) return false;
-    if (q->limit >= 0 || q->offset > 0 || q->distinct) return true;
+    if (!q->aggregate || q->via) return false;
+    /* values().aggregate(): over the values() rows (only the aggregates
+    ** come back, as Django's dict) */
+    if (q->limit >= 0 || q->offset > 0 || q->distinct || q->values_mode) return true;
     for (int i = 0; i < q->nannots; i++)
         if (!q->annots[i].aggregate) return true;
     return false;
@@ -479,6 +481,10 @@ static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dial
     }
     outer.annots = aggs;
     outer.where = NULL;
+    /* values().distinct().aggregate(): the inner SELECT is those rows,
+    ** whose columns (named as values() names them) the aggregates read */
+    outer.values_mode = false;
+    outer.nvalues = 0;
     inner.annots = plain;
     inner.aggregate = false;
     inner.nrelated = 0;

@@ -756,6 +756,47 @@ static void test_booleans(void **state)
     corm_qs_free(qs);
 }
 
+/* ------------------------------------ values().distinct().aggregate() */
+
+/* Django's Query.get_aggregation: a DISTINCT or sliced query is
+** aggregated as a subquery (SELECT COUNT(author) FROM (SELECT DISTINCT
+** author_id ...)), so values("author").distinct().aggregate(Count("author"))
+** counts the distinct authors. */
+static void test_values_distinct_aggregate(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_values(qs, "author");
+    corm_distinct(qs);
+    corm_aggregate(qs, "n", corm_Count(qs, "author", false));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(cell(qs, "n"), "3"); }
+    assert_non_null(strstr(corm_qs_sql(qs), "FROM (SELECT DISTINCT"));
+    corm_qs_free(qs);
+
+    qs = corm_all(db, Book);
+    corm_values(qs, "author");
+    corm_aggregate(qs, "n", corm_Count(qs, "author", false));
+    assert_string_equal(cell(qs, "n"), "6");
+    corm_qs_free(qs);
+
+    /* a to-one path, NULL among the values (Anonymous has no country) */
+    qs = corm_all(db, Book);
+    corm_values(qs, "author__country");
+    corm_distinct(qs);
+    corm_aggregate(qs, "n", corm_Count(qs, "author__country", false));
+    assert_string_equal(cell(qs, "n"), "2");
+    corm_qs_free(qs);
+
+    /* a slice of values(): the two longest books */
+    qs = corm_all(db, Book);
+    corm_values(qs, "pages");
+    corm_order_by(qs, "-pages");
+    corm_slice(qs, 0, 2);
+    corm_aggregate(qs, "s", corm_Sum(qs, "pages"));
+    assert_string_equal(cell(qs, "s"), "2340");
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -770,6 +811,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order_nulls, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_values_tomany, setup, teardown),
         cmocka_unit_test_setup_teardown(test_booleans, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_values_distinct_aggregate, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
