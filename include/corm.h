@@ -946,4 +946,8 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 ** (docs/schema.md). */
 #include <corm/datetime.h>
 
+/* Conditional aggregates, subqueries in filters, null ordering, booleans
+** (docs/queryset.md). */
+#include <corm/expr.h>
+
 #endif

@@ -87,12 +87,13 @@ corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site)
     return qs;
 }
 
-static corm_q *copy_q(corm_qs *dst, const corm_qs *src, const corm_q *q)
+corm_q *corm__q_copy(corm_qs *dst, const corm_qs *src, const corm_q *q)
 {
     if (!q) return NULL;
     corm_q *c = corm__arena_zalloc(&dst->build, sizeof *c);
     if (!c) return NULL;
     c->kind = q->kind;
+    c->chain = q->chain;
     if (q->kind == CORM__Q_LEAF) {
         c->lookup = corm__arena_strdup(&dst->build, q->lookup);
         if (!c->lookup || corm__value_copy(&dst->build, &c->value, &q->value) != CORM_OK)
@@ -100,9 +101,9 @@ static corm_q *copy_q(corm_qs *dst, const corm_qs *src, const corm_q *q)
         if (q->rhs && !(c->rhs = corm__expr_copy(dst, src, q->rhs))) return NULL;
         return c;
     }
-    c->a = copy_q(dst, src, q->a);
+    c->a = corm__q_copy(dst, src, q->a);
     if (!c->a) return NULL;
-    if (q->b && !(c->b = copy_q(dst, src, q->b))) return NULL;
+    if (q->b && !(c->b = corm__q_copy(dst, src, q->b))) return NULL;
     return c;
 }
 
@@ -135,7 +136,7 @@ corm_qs *corm_qs_clone(const corm_qs *src)
         else corm_prefetch(qs, l->path, inner, l->to_attr);
     }
     if (qs->err.rc == CORM_OK && corm__clone_shape(qs, src) != CORM_OK) oom(qs);
-    if ((src->q.where && !(qs->q.where = copy_q(qs, src, src->q.where))) ||
+    if ((src->q.where && !(qs->q.where = corm__q_copy(qs, src, src->q.where))) ||
         !(qs->q.order = copy_strs(&qs->build, src->q.order, src->q.norder)) ||
         !(qs->q.related = copy_strs(&qs->build, src->q.related, src->q.nrelated)))
         oom(qs);
@@ -215,7 +216,7 @@ void corm_filter_q(corm_qs *qs, corm_q *q)
         return;
     }
     if (!qs->q.where) qs->q.where = q;
-    else qs->q.where = combine(qs, CORM__Q_AND, qs->q.where, q);
+    else if ((qs->q.where = combine(qs, CORM__Q_AND, qs->q.where, q))) qs->q.where->chain = true;
 }
 
 void corm_exclude_q(corm_qs *qs, corm_q *q)
@@ -463,9 +464,15 @@ static corm_rc eval_rows(corm_qs *qs, corm_site site)
             corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading rows");
             rc = CORM_NOMEM;
         }
+    /* booleans come back as 0/1 from both backends: make them bools */
+    corm__rows *r = &qs->rows;
+    for (size_t i = 0; rc == CORM_OK && c.colbool && i < r->ncols && (int)i < c.ncols; i++)
+        for (size_t k = 0; c.colbool[i] && k < r->nrows; k++) {
+            corm_value *v = &r->cells[k * r->ncols + i];
+            if (v->type == CORM_V_INT) *v = corm_bool(v->u.i != 0);
+        }
     /* columns past the requested ones (what a DISTINCT orders by) are
     ** not the user's: drop them, in place */
-    corm__rows *r = &qs->rows;
     if (rc == CORM_OK && c.colnames && (size_t)c.ncols < r->ncols) {
         size_t keep = (size_t)c.ncols;
         for (size_t i = 0; i < r->nrows; i++)

@@ -95,6 +95,7 @@ bool corm__qs_route(corm_qs *qs);
 
 /* Clone support (shape.c): deep copies of expressions (subqueries are
 ** cloned and taken by dst) and of values/only/annotations. */
+corm_q *corm__q_copy(corm_qs *dst, const corm_qs *src, const corm_q *q);
 corm_expr *corm__expr_copy(corm_qs *dst, const corm_qs *src, const corm_expr *e);
 corm_rc corm__clone_shape(corm_qs *dst, const corm_qs *src);
 

@@ -199,6 +199,29 @@ corm_expr *corm_Avg(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_AV
 corm_expr *corm_Min(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_MIN, path, false); }
 corm_expr *corm_Max(corm_qs *qs, const char *path) { return agg(qs, CORM__AGG_MAX, path, false); }
 
+static corm_expr *agg_of(corm_qs *qs, corm__agg a, corm_expr *arg, bool distinct)
+{
+    if (!ok(qs)) return NULL;
+    if (!arg) {
+        corm__err_set(&qs->err, CORM_MISUSE, "an aggregate of an expression got no expression");
+        corm__err_hint(&qs->err, "e.g. corm_SumOf(qs, corm_arith(qs, corm_F(qs, \"price\"), '*', "
+                                 "corm_F(qs, \"pages\")))");
+        return NULL;
+    }
+    corm_expr *e = agg(qs, a, "", distinct);
+    if (e) e->a = arg;
+    return e;
+}
+
+corm_expr *corm_CountOf(corm_qs *qs, corm_expr *e, bool distinct)
+{
+    return agg_of(qs, CORM__AGG_COUNT, e, distinct);
+}
+corm_expr *corm_SumOf(corm_qs *qs, corm_expr *e) { return agg_of(qs, CORM__AGG_SUM, e, false); }
+corm_expr *corm_AvgOf(corm_qs *qs, corm_expr *e) { return agg_of(qs, CORM__AGG_AVG, e, false); }
+corm_expr *corm_MinOf(corm_qs *qs, corm_expr *e) { return agg_of(qs, CORM__AGG_MIN, e, false); }
+corm_expr *corm_MaxOf(corm_qs *qs, corm_expr *e) { return agg_of(qs, CORM__AGG_MAX, e, false); }
+
 corm_expr *corm_arith(corm_qs *qs, corm_expr *a, char op, corm_expr *b)
 {
     if (!ok(qs)) return NULL;
@@ -252,13 +275,18 @@ corm_expr *corm_Subquery(corm_qs *qs, corm_qs *inner, const char *field)
         corm__err_hint(&qs->err, "corm_Subquery(qs, inner, \"title\")");
         return NULL;
     }
-    const char **one = corm__arena_zalloc(&inner->build, 2 * sizeof *one);
+    /* the column first; a values() grouping stays after it (expr.c) */
+    int keep = inner->q.values_mode ? inner->q.nvalues : 0;
+    const char **one = corm__arena_zalloc(&inner->build, (size_t)(keep + 2) * sizeof *one);
     if (!one || !(one[0] = corm__arena_strdup(&inner->build, field))) {
         oom(qs);
         return NULL;
     }
+    int n = 1;
+    for (int i = 0; i < keep; i++)
+        if (strcmp(inner->q.values[i], field) != 0) one[n++] = inner->q.values[i];
     inner->q.values = one;
-    inner->q.nvalues = 1;
+    inner->q.nvalues = n;
     corm_expr *e = new_expr(qs, CORM__E_SUBQUERY, NULL);
     if (e) e->sub = &inner->q;
     return e;
@@ -270,6 +298,130 @@ corm_expr *corm_Exists(corm_qs *qs, corm_qs *inner)
     corm_expr *e = new_expr(qs, CORM__E_EXISTS, NULL);
     if (e) e->sub = &inner->q;
     return e;
+}
+
+bool corm_row_bool(const corm_qs *qs, size_t row, const char *col)
+{
+    int k = corm_qs_colindex(qs, col);
+    const corm_value *v = k < 0 ? NULL : corm_qs_cell(qs, row, (size_t)k);
+    if (!v) return false;
+    switch (v->type) {
+    case CORM_V_BOOL: return v->u.b;
+    case CORM_V_INT: return v->u.i != 0;
+    case CORM_V_FLOAT: return v->u.f != 0;
+    case CORM_V_TEXT:
+        return v->u.s.p && (strcmp(v->u.s.p, "t") == 0 || strcmp(v->u.s.p, "true") == 0 ||
+                            strcmp(v->u.s.p, "1") == 0);
+    default: return false;
+    }
+}
+
+corm_expr *corm_agg_filter(corm_qs *qs, corm_expr *agg, corm_q *q)
+{
+    if (!ok(qs)) return NULL;
+    if (!agg || agg->kind != CORM__E_AGG || !q) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_agg_filter needs %s",
+                      !agg || agg->kind != CORM__E_AGG ? "an aggregate (corm_Count, corm_Sum, ...)"
+                                                       : "a Q (corm_q_new)");
+        corm__err_hint(&qs->err, "e.g. corm_agg_filter(qs, corm_Count(qs, \"books\", false), "
+                                 "corm_q_new(qs, \"books__pages__gt\", corm_int(300)))");
+        return NULL;
+    }
+    if (agg->filter) {
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_agg_filter: the aggregate over '%s' has a filter", agg->path);
+        corm__err_hint(&qs->err, "combine the conditions into one Q with corm_q_and");
+        return NULL;
+    }
+    agg->filter = q;
+    return agg;
+}
+
+/* Aggregates of a new annotation remember how many filter() calls came
+** before it (Django computes an annotation over the query as it is then). */
+static void mark_calls(corm_expr *e, int calls)
+{
+    if (!e) return;
+    if (e->kind == CORM__E_AGG && !e->calls_set) {
+        e->calls_before = calls;
+        e->calls_set = true;
+    }
+    mark_calls(e->a, calls);
+    mark_calls(e->b, calls);
+}
+
+static void filter_in(corm_qs *qs, const char *lookup, corm_qs *inner, bool exclude)
+{
+    const char *what = exclude ? "corm_exclude_in" : "corm_filter_in";
+    if (!building(qs, what) || !corm__qs_unsliced(qs, what, "filter")) {
+        corm_qs_free(inner);
+        return;
+    }
+    if (!lookup || !*lookup || (inner && inner->q.nvalues > 1)) {
+        if (!lookup || !*lookup) {
+            corm__err_set(&qs->err, CORM_MISUSE, "%s needs a field path", what);
+        } else {
+            corm__err_set(&qs->err, CORM_INVALID, "%s('%s'): the inner queryset selects %d columns",
+                          what, lookup, inner->q.nvalues);
+        }
+        corm__err_hint(&qs->err,
+                       "e.g. %s(qs, \"author\", inner) with inner selecting one "
+                       "column: corm_values_flat(inner, \"author\"), or its pk",
+                       what);
+        corm_qs_free(inner);
+        return;
+    }
+    size_t n = strlen(lookup);
+    bool has_in = n > 4 && strcmp(lookup + n - 4, "__in") == 0;
+    char *lk = corm__arena_alloc(&qs->build, n + 5);
+    if (!lk) {
+        oom(qs);
+        corm_qs_free(inner);
+        return;
+    }
+    memcpy(lk, lookup, n + 1);
+    if (!has_in) memcpy(lk + n, "__in", 5);
+    if (!take(qs, inner)) return;
+    if (inner->q.nvalues == 0) {
+        /* Django: a queryset of objects means its pks */
+        const char **pk = corm__arena_zalloc(&inner->build, 2 * sizeof *pk);
+        if (!pk) {
+            oom(qs);
+            return;
+        }
+        pk[0] = "pk";
+        inner->q.values = pk;
+        inner->q.nvalues = 1;
+    }
+    corm_expr *e = new_expr(qs, CORM__E_SUBQUERY, NULL);
+    corm_q *q = e ? corm_q_new(qs, lk, corm_null()) : NULL;
+    if (!q) return;
+    e->sub = &inner->q;
+    q->rhs = e;
+    if (exclude) corm_exclude_q(qs, q);
+    else corm_filter_q(qs, q);
+}
+
+void corm_filter_in(corm_qs *qs, const char *lookup, corm_qs *inner)
+{
+    filter_in(qs, lookup, inner, false);
+}
+void corm_exclude_in(corm_qs *qs, const char *lookup, corm_qs *inner)
+{
+    filter_in(qs, lookup, inner, true);
+}
+
+corm_q *corm_q_expr(corm_qs *qs, corm_expr *e)
+{
+    if (!ok(qs)) return NULL;
+    if (!e) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_q_expr got no expression");
+        corm__err_hint(&qs->err, "e.g. corm_q_expr(qs, corm_Exists(qs, inner))");
+        return NULL;
+    }
+    corm_q *q = corm_q_new(qs, "", corm_null());
+    if (q) q->rhs = e;
+    return q;
 }
 
 static bool is_ident(const char *s)
@@ -319,6 +471,7 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
         return;
     }
     if (qs->q.nannots) memcpy(p, qs->q.annots, (size_t)qs->q.nannots * sizeof *p);
+    mark_calls(e, corm__q_ncalls(qs->q.where));
     p[qs->q.nannots] = (corm__annot){n, e, aggregate};
     qs->q.annots = p;
     qs->q.nannots++;
@@ -334,7 +487,16 @@ const corm_value *corm_annotation(const void *obj, const char *name)
     if (!h || !h->annots || !h->batch || !name) return NULL;
     const corm_batch *b = h->batch;
     for (int i = 0; i < b->nannots; i++)
-        if (strcmp(b->annots[i].name, name) == 0) return &h->annots[i];
+        if (strcmp(b->annots[i].name, name) == 0) {
+            /* a boolean (Exists, a bool field) read as 0/1: a bool; the
+            ** value is the object's own, in its result arena */
+            corm_value *v = (corm_value *)&h->annots[i];
+            corm__query q = {
+                .model = b->model, .annots = (corm__annot *)b->annots, .nannots = b->nannots};
+            if (v->type == CORM_V_INT && corm__expr_is_bool(&q, b->annots[i].e))
+                *v = corm_bool(v->u.i != 0);
+            return v;
+        }
     return NULL;
 }
 
@@ -480,6 +642,7 @@ corm_expr *corm__expr_copy(corm_qs *dst, const corm_qs *src, const corm_expr *e)
         return NULL;
     if (e->a && !(c->a = corm__expr_copy(dst, src, e->a))) return NULL;
     if (e->b && !(c->b = corm__expr_copy(dst, src, e->b))) return NULL;
+    if (e->filter && !(c->filter = corm__q_copy(dst, src, e->filter))) return NULL;
     if (e->sub) {
         /* the queryset that owns the subquery, cloned and taken by dst */
         const corm_qs *inner = NULL;

@@ -45,6 +45,14 @@ typedef struct corm__sqlctx {
     ** OuterRef) rather than a value, resolved in rhs_scope */
     const struct corm_expr *rhs;
     corm__scope *rhs_scope;
+    /* an aggregate's filter=Q(...): leaves whose lookup starts with the
+    ** aggregate's to-many path `strip` (strip_len bytes, then "__") are
+    ** conditions on the aggregated row, written without that prefix from
+    ** node strip_node of strip_scope; the others on the outer row */
+    const char *strip;
+    size_t strip_len;
+    corm__scope *strip_scope;
+    int strip_node;
 } corm__sqlctx;
 
 corm_rc corm__sql_nomem(corm__sqlctx *c);
@@ -66,6 +74,29 @@ corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
                        corm_buf *w);
 int corm__find_lookup(const char *s);
+/* An order_by term: "-name nulls last" -> name (copied into buf), desc,
+** nulls (0 the backend's default made SQLite's, 1 NULLS FIRST, 2 NULLS
+** LAST).  NULL when it does not fit buf. */
+const char *corm__order_term(const char *term, bool *desc, int *nulls, char *buf, size_t n);
+/* A path's column through to-one and (LEFT JOINed) to-many relations:
+** values("books__title") and order_by("books__title"), a row per related
+** row as Django. */
+corm_rc corm__path_column_many(corm__sqlctx *c, corm__scope *s, const char *path, corm_buf *w,
+                               const corm_field **field);
+/* The length of q's to-many prefix from model m: "books" of
+** "books__pages__gt" (to-one hops before it included: "author__books"),
+** when every leaf of q starts with the same one and goes on past it (not
+** "books__isnull"), without NOT or expressions; 0 otherwise. */
+size_t corm__q_tomany_prefix(const corm_model *m, const struct corm_q *q, const char **prefix);
+/* A copy of q (compile arena) with every lookup after its first len + 2
+** bytes: the conditions of a to-many prefix, seen from the related row. */
+struct corm_q *corm__q_strip(corm__sqlctx *c, const struct corm_q *q, size_t len);
+/* The conjuncts of filter() calls [0, ncalls) of where whose to-many
+** prefix is `prefix` (len bytes), stripped of it and ANDed; NULL if none
+** (or out of memory: then *rc says so).  strip false: as they are. */
+struct corm_q *corm__q_calls_on(corm__sqlctx *c, const corm_model *m, const struct corm_q *where,
+                                int ncalls, const char *prefix, size_t len, bool strip,
+                                corm_rc *rc);
 bool corm__is_pk_name(const char *s);
 
 /* compile_write.c: the pieces UPDATE and DELETE statements share */

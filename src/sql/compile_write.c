@@ -81,7 +81,7 @@ corm_rc corm__render_scopes(corm__sqlctx *c, corm__scope *s, const corm__query *
 corm_rc corm__compile_where(const corm__query *q, const corm__dialect *d, corm__compiled *out,
                             corm_buf *w, bool *empty, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm__scope s;
     corm__scope_init(&s, q->model, 'T');
     s.q = q;
@@ -136,7 +136,7 @@ corm_rc corm__render_write_where(const corm__query *q, const corm__dialect *d, c
     }
     corm__buf_free(&where);
     if (rc == CORM_OK && out->sql.oom) {
-        corm__sqlctx c = {d, out, err, NULL, NULL};
+        corm__sqlctx c = {.d = d, .out = out, .err = err};
         rc = corm__sql_nomem(&c);
     }
     return rc;
@@ -145,7 +145,7 @@ corm_rc corm__render_write_where(const corm__query *q, const corm__dialect *d, c
 corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d, corm__compiled *out,
                                corm_buf *w, const struct corm_expr *e, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm__scope s;
     corm__scope_init(&s, q->model, 'T');
     s.q = q;
@@ -171,6 +171,6 @@ corm_rc corm__compile_set_expr(const corm__query *q, const corm__dialect *d, cor
 corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d, corm_buf *w, corm_value v,
                              corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     return corm__sql_bind(&c, w, v);
 }

@@ -45,7 +45,7 @@ corm_rc corm__compile_delete_in(const char *table, const char *column, const int
                                 size_t n, const corm__dialect *d, corm__compiled *out,
                                 corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm__buf_adds(&out->sql, "DELETE FROM ");
     corm__sql_ident(&out->sql, table);
     return keyed_where(&c, column, keys, n);
@@ -55,7 +55,7 @@ corm_rc corm__compile_set_null_in(const char *table, const char *column, const i
                                   size_t n, const corm__dialect *d, corm__compiled *out,
                                   corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm_buf *sql = &out->sql;
     corm__buf_adds(sql, "UPDATE ");
     corm__sql_ident(sql, table);
@@ -69,7 +69,7 @@ corm_rc corm__compile_select_in(const corm_model *m, const corm_field *const *co
                                 const corm_field *key, const int64_t *keys, size_t n,
                                 const corm__dialect *d, corm__compiled *out, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm_buf *sql = &out->sql;
     corm__buf_adds(sql, "SELECT ");
     for (int i = 0; i < ncols; i++) {

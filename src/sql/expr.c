@@ -31,6 +31,9 @@ static bool wrapped_annot(const corm__scope *s, const char *name)
 {
     for (int i = 0; s->wrapped && name && i < s->wrapped->nannots; i++)
         if (strcmp(s->wrapped->annots[i].name, name) == 0) return true;
+    /* values().distinct().aggregate(): the values() columns too */
+    for (int i = 0; s->wrapped && name && s->wrapped->values_mode && i < s->wrapped->nvalues; i++)
+        if (strcmp(s->wrapped->values[i], name) == 0) return true;
     return false;
 }
 
@@ -40,6 +43,8 @@ static bool cycle_from(const corm__annot *annots, int n, const char *name,
                        const struct corm_expr *e, const char **stack, int depth, corm_buf *path)
 {
     if (!e) return false;
+    if (e->kind == CORM__E_AGG && e->a)
+        return cycle_from(annots, n, name, e->a, stack, depth, path);
     if (e->kind == CORM__E_BINOP)
         return cycle_from(annots, n, name, e->a, stack, depth, path) ||
                cycle_from(annots, n, name, e->b, stack, depth, path);
@@ -156,6 +161,75 @@ corm_rc corm__path_column(corm__sqlctx *c, corm__scope *s, const char *path, cor
     return rc;
 }
 
+corm_rc corm__path_column_many(corm__sqlctx *c, corm__scope *s, const char *path, corm_buf *w,
+                               const corm_field **field)
+{
+    char *parts[MAX_PARTS];
+    int n, stop;
+    corm_rc rc = corm__split_path(c, path, parts, &n);
+    return rc == CORM_OK ? walk(c, s, -1, parts, n, path, true, &stop, w, field) : rc;
+}
+
+bool corm__path_is_bool(const corm_model *m, const char *path)
+{
+    const char *p = path;
+    while (m && p && *p) {
+        const char *sep = strstr(p, "__");
+        size_t len = sep ? (size_t)(sep - p) : strlen(p);
+        const corm_relation *r = corm__model_rel(m, p, len);
+        if (r) {
+            if (!sep) return false;
+            m = corm__rel_target(m, r);
+            p = sep + 2;
+            continue;
+        }
+        const corm_field *f = corm__model_field(m, p, len);
+        return f && !sep && f->type == CORM_FT_BOOL;
+    }
+    return false;
+}
+
+bool corm__expr_is_bool(const corm__query *q, const struct corm_expr *e)
+{
+    if (!e || !q) return false;
+    switch (e->kind) {
+    case CORM__E_EXISTS: return true;
+    case CORM__E_SUBQUERY:
+        return e->sub && e->sub->nvalues >= 1 &&
+               corm__expr_is_bool(e->sub, &(struct corm_expr){
+                                              .kind = CORM__E_FIELD,
+                                              .path = e->sub->values[0],
+                                          });
+    case CORM__E_FIELD:
+        for (int i = 0; i < q->nannots; i++)
+            if (strcmp(q->annots[i].name, e->path) == 0)
+                return q->annots[i].e != e && corm__expr_is_bool(q, q->annots[i].e);
+        return corm__path_is_bool(q->model, e->path);
+    case CORM__E_VALUE: return e->value.type == CORM_V_BOOL;
+    default: return false;
+    }
+}
+
+const char *corm__order_term(const char *term, bool *desc, int *nulls, char *buf, size_t n)
+{
+    static const char *const suffix[] = {" nulls first", " nulls last"};
+    *desc = term[0] == '-';
+    if (*desc) term++;
+    size_t len = strlen(term);
+    *nulls = 0;
+    for (int i = 0; i < 2; i++) {
+        size_t k = strlen(suffix[i]);
+        if (len > k && strcmp(term + len - k, suffix[i]) == 0) {
+            *nulls = i + 1;
+            len -= k;
+        }
+    }
+    if (len >= n) return NULL;
+    memcpy(buf, term, len);
+    buf[len] = '\0';
+    return buf;
+}
+
 /* An aggregate whose path crosses a to-many relation at parts[stop]: a
 ** correlated subquery over that relation. */
 static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e,
@@ -182,14 +256,41 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
     }
     /* what is aggregated: the rest of the path inside the subquery (with
     ** joins, to-many allowed), or the related rows themselves */
-    corm_buf col;
+    corm_buf col, cond;
     corm__buf_init(&col);
+    corm__buf_init(&cond);
     int stop2;
     corm_rc rc =
         walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col, NULL);
-    if (rc == CORM_OK && col.oom) rc = corm__sql_nomem(c);
+    /* which related rows: those the filter() calls before the annotation
+    ** kept (their conditions on this relation), and the aggregate's own
+    ** filter=Q(...) */
+    size_t plen = (size_t)(parts[stop] - parts[0]) + strlen(parts[stop]);
+    if (rc == CORM_OK && e->calls_set && s->q) {
+        struct corm_q *kept =
+            corm__q_calls_on(c, s->base, s->q->where, e->calls_before, e->path, plen, true, &rc);
+        if (kept) {
+            corm__buf_adds(&cond, " AND ");
+            rc = corm__render_q(c, &sub, kept, false, &cond);
+        }
+    }
+    if (rc == CORM_OK && e->filter) {
+        corm__sqlctx saved = *c;
+        c->strip = e->path;
+        c->strip_len = plen;
+        c->strip_scope = &sub;
+        c->strip_node = -1;
+        corm__buf_adds(&cond, " AND ");
+        rc = corm__render_q(c, s, e->filter, false, &cond);
+        c->strip = saved.strip;
+        c->strip_len = saved.strip_len;
+        c->strip_scope = saved.strip_scope;
+        c->strip_node = saved.strip_node;
+    }
+    if (rc == CORM_OK && (col.oom || cond.oom)) rc = corm__sql_nomem(c);
     if (rc != CORM_OK) {
         corm__buf_free(&col);
+        corm__buf_free(&cond);
         return rc;
     }
     corm__buf_addf(w, "(SELECT %s(%s%s) FROM ", agg_sql[e->agg], e->distinct ? "DISTINCT " : "",
@@ -215,8 +316,65 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
     } else {
         corm__col_ref(w, sub.base_alias, to->fields[r->field].column);
     }
-    corm__buf_addf(w, " = %s.\"id\")", corm__node_alias(s, node));
+    corm__buf_addf(w, " = %s.\"id\"", corm__node_alias(s, node));
+    if (cond.len) corm__buf_add(w, cond.p, cond.len);
+    corm__buf_addc(w, ')');
+    corm__buf_free(&cond);
     return CORM_OK;
+}
+
+/* The index of the first to-many part of parts (from m), or -1. */
+static int first_tomany(const corm_model *m, char **parts, int n)
+{
+    for (int i = 0; m && i < n; i++) {
+        const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
+        if (!r) return -1;
+        if (to_many(r)) return i;
+        m = corm__rel_target(m, r);
+    }
+    return -1;
+}
+
+/* ` FILTER (WHERE ...)` of a plain aggregate: its filter=Q(...), and in
+** aggregate() over a to-many join, the conditions the filter() calls put
+** on that relation (Django reuses their join: only those rows count). */
+static corm_rc agg_filter_clause(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e,
+                                 char **parts, int n, corm_buf *w)
+{
+    int k = first_tomany(s->base, parts, n);
+    const struct corm_q *kept = NULL;
+    size_t plen = k >= 0 ? (size_t)(parts[k] - parts[0]) + strlen(parts[k]) : 0;
+    corm_rc rc = CORM_OK;
+    if (k >= 0 && s->q && s->q->aggregate && !s->wrapped)
+        kept = corm__q_calls_on(c, s->base, s->q->where, corm__q_ncalls(s->q->where), e->path, plen,
+                                false, &rc);
+    if (rc != CORM_OK || (!kept && !e->filter)) return rc;
+    corm__sqlctx saved = *c;
+    if (k >= 0) {
+        /* the join of the aggregated rows, made by walk() */
+        int node = -1;
+        const corm_model *m = s->base;
+        for (int i = 0; i <= k; i++) {
+            const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
+            node = corm__scope_join(c, s, node, r, true);
+            if (node < -1) return c->err->rc;
+            m = corm__rel_target(m, r);
+        }
+        c->strip = e->path;
+        c->strip_len = plen;
+        c->strip_scope = s;
+        c->strip_node = node;
+    }
+    corm__buf_adds(w, " FILTER (WHERE ");
+    if (kept) rc = corm__render_q(c, s, kept, false, w);
+    if (rc == CORM_OK && kept && e->filter) corm__buf_adds(w, " AND ");
+    if (rc == CORM_OK && e->filter) rc = corm__render_q(c, s, e->filter, false, w);
+    corm__buf_addc(w, ')');
+    c->strip = saved.strip;
+    c->strip_len = saved.strip_len;
+    c->strip_scope = saved.strip_scope;
+    c->strip_node = saved.strip_node;
+    return rc;
 }
 
 corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_expr *e, corm_buf *w,
@@ -243,6 +401,11 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         return rc;
     }
     case CORM__E_FIELD: {
+        if (wrapped_annot(s, e->path)) {
+            /* an annotation of the subquery aggregate() wraps: its column */
+            corm__col_ref(w, s->base_alias, e->path);
+            return CORM_OK;
+        }
         const corm__annot *an = corm__find_annot(s, e->path);
         if (an) {
             /* F("book_count"): another annotation */
@@ -271,13 +434,28 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         return rc;
     }
     case CORM__E_AGG: {
+        if (e->a) {
+            /* Sum(F("price") * F("pages")): over an expression of the row */
+            corm__buf_addf(w, "%s(%s", agg_sql[e->agg], e->distinct ? "DISTINCT " : "");
+            bool inner = false;
+            corm_rc rc = corm__render_expr(c, s, e->a, w, &inner);
+            corm__buf_addc(w, ')');
+            if (rc == CORM_OK && inner) {
+                corm__err_set(c->err, CORM_INVALID, "an aggregate of an aggregate");
+                corm__err_hint(c->err, "annotate the inner aggregate, then aggregate() over "
+                                       "the annotation: corm_Sum(qs, \"name\")");
+                return CORM_INVALID;
+            }
+            *local_agg = true;
+            return rc == CORM_OK ? agg_filter_clause(c, s, e, NULL, 0, w) : rc;
+        }
         if (wrapped_annot(s, e->path)) {
             /* aggregate() over an annotation: its column of the subquery */
             corm__buf_addf(w, "%s(%s", agg_sql[e->agg], e->distinct ? "DISTINCT " : "");
             corm__col_ref(w, s->base_alias, e->path);
             corm__buf_addc(w, ')');
             *local_agg = true;
-            return CORM_OK;
+            return agg_filter_clause(c, s, e, NULL, 0, w);
         }
         char *parts[MAX_PARTS];
         int n, stop;
@@ -296,6 +474,7 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
             corm__buf_addf(w, "%s(%s%s)", agg_sql[e->agg], e->distinct ? "DISTINCT " : "",
                            corm__buf_cstr(&col));
             *local_agg = true;
+            rc = agg_filter_clause(c, s, e, parts, n, w);
         }
         corm__buf_free(&col);
         return rc;
@@ -373,28 +552,40 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
         corm__err_set(c->err, CORM_INVALID, "subqueries nest too deep");
         return CORM_INVALID;
     }
-    corm_buf cols, where, order;
+    corm_buf cols, where, order, group;
     corm__buf_init(&cols);
     corm__buf_init(&where);
     corm__buf_init(&order);
+    corm__buf_init(&group);
     corm_rc rc = CORM_OK;
     /* the ordering first (no parameters), then the column and the WHERE in
     ** text order, so parameters stay in placeholder order */
     for (int t = 0; rc == CORM_OK && t < q->norder; t++) {
-        const char *term = q->order[t];
-        bool desc = term[0] == '-';
+        char name[256];
+        bool desc;
+        int nulls;
+        const char *term = corm__order_term(q->order[t], &desc, &nulls, name, sizeof name);
         corm__buf_adds(&order, t ? ", " : " ORDER BY ");
-        rc = corm__path_column(c, &sub, desc ? term + 1 : term, &order, NULL);
+        rc = term ? corm__path_column(c, &sub, term, &order, NULL)
+                  : corm__unknown_name(c, q->model, q->order[t], q->order[t]);
         corm__buf_adds(&order, desc ? " DESC" : " ASC");
+        if (nulls) corm__buf_adds(&order, nulls == 1 ? " NULLS FIRST" : " NULLS LAST");
     }
     if (rc == CORM_OK) {
         if (select_sql) {
             corm__buf_adds(&cols, select_sql);
-        } else if (q->nvalues == 1) {
+        } else if (q->nvalues == 1 || (q->nvalues > 1 && q->values_mode)) {
             const corm__annot *an = corm__find_annot(&sub, q->values[0]);
             bool agg = false;
             if (an) rc = corm__render_expr(c, &sub, an->e, &cols, &agg);
             else rc = corm__path_column(c, &sub, q->values[0], &cols, NULL);
+            /* values("author").annotate(n=Count(...)) selected as "n"
+            ** (corm_Subquery keeps the grouping after the column): GROUP
+            ** BY, so no matching row is no row - NULL, as Django */
+            for (int i = 1; rc == CORM_OK && agg && i < q->nvalues; i++) {
+                corm__buf_adds(&group, i == 1 ? " GROUP BY " : ", ");
+                rc = corm__path_column(c, &sub, q->values[i], &group, NULL);
+            }
         } else {
             corm__err_set(c->err, CORM_INVALID, "a Subquery must select exactly one column");
             corm__err_hint(c->err, "corm_Subquery(qs, inner, \"field\") names it");
@@ -402,7 +593,7 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
         }
     }
     if (rc == CORM_OK && q->where) rc = corm__render_q(c, &sub, q->where, false, &where);
-    if (rc == CORM_OK && (cols.oom || where.oom || order.oom)) rc = corm__sql_nomem(c);
+    if (rc == CORM_OK && (cols.oom || where.oom || order.oom || group.oom)) rc = corm__sql_nomem(c);
     if (rc == CORM_OK) {
         corm__buf_adds(w, "SELECT ");
         corm__buf_add(w, cols.p ? cols.p : "", cols.len);
@@ -414,6 +605,7 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
             corm__buf_adds(w, " WHERE ");
             corm__buf_add(w, where.p, where.len);
         }
+        if (group.len) corm__buf_add(w, group.p, group.len);
         if (order.len) corm__buf_add(w, order.p, order.len);
         if (q->limit >= 0) {
             corm__buf_adds(w, " LIMIT ");
@@ -429,5 +621,6 @@ corm_rc corm__render_subselect(corm__sqlctx *c, corm__scope *parent, const corm_
     corm__buf_free(&cols);
     corm__buf_free(&where);
     corm__buf_free(&order);
+    corm__buf_free(&group);
     return rc;
 }

@@ -15,7 +15,7 @@
 
 static corm_rc nomem(const corm__dialect *d, corm_error *err)
 {
-    corm__sqlctx c = {d, NULL, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = NULL, .err = err};
     return corm__sql_nomem(&c);
 }
 
@@ -94,7 +94,7 @@ corm_rc corm__compile_insert_row(const corm__insert *ins, const corm__dialect *d
 corm_rc corm__compile_insert_rows(const corm__insert *ins, const corm__dialect *d, size_t nrows,
                                   corm__row_fn fill, void *ud, corm__compiled *out, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     if (CORM_NEVER(ins->ncols > CORM_MAX_FIELDS)) return CORM_MISUSE;
     /* every value at once, so the binds below never grow the array */
     corm_rc rc = corm__compiled_reserve(&c, nrows * (size_t)ins->ncols);

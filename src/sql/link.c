@@ -18,7 +18,7 @@ static void link_where_src(corm__sqlctx *c, const corm_relation *r, int64_t src,
 corm_rc corm__compile_link_add(const corm_relation *r, const corm__dialect *d, int64_t src,
                                const int64_t *dst, size_t n, corm__compiled *out, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm_buf *b = &out->sql;
     corm_rc rc = corm__compiled_reserve(&c, 2 * n);
     corm__buf_adds(b, "INSERT INTO ");
@@ -45,7 +45,7 @@ corm_rc corm__compile_link_remove(const corm_relation *r, const corm__dialect *d
                                   const int64_t *dst, size_t n, corm__compiled *out,
                                   corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm_buf *b = &out->sql;
     corm_rc rc = CORM_OK;
     corm__buf_adds(b, "DELETE FROM ");
@@ -63,7 +63,7 @@ corm_rc corm__compile_link_remove(const corm_relation *r, const corm__dialect *d
 corm_rc corm__compile_link_targets(const corm_relation *r, const corm__dialect *d, int64_t src,
                                    corm__compiled *out, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm_buf *b = &out->sql;
     corm_rc rc = CORM_OK;
     corm__buf_adds(b, "SELECT ");

@@ -84,7 +84,7 @@ static void put_value(keyw *k, const corm_value *v)
 
 static bool put_q(keyw *k, const struct corm_q *q)
 {
-    put_byte(k, q->kind);
+    put_byte(k, q->kind | (q->chain ? 0x10 : 0));
     switch (q->kind) {
     case CORM__Q_LEAF:
         if (q->rhs) return false;

@@ -213,16 +213,24 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
         n = 1;
     }
     for (int t = 0; t < n; t++) {
-        const char *term = terms[t];
-        bool desc = term[0] == '-';
-        if (desc) term++;
-        if (q->reverse_order) desc = !desc;
+        char name[256];
+        bool desc;
+        int nulls;
+        const char *term = corm__order_term(terms[t], &desc, &nulls, name, sizeof name);
+        if (!term) return corm__unknown_name(c, q->model, terms[t], terms[t]);
+        if (q->reverse_order) {
+            /* last(): every term flips, NULLS FIRST <-> LAST too (Django's
+            ** OrderBy.reverse_ordering) */
+            desc = !desc;
+            if (nulls) nulls = 3 - nulls;
+        }
         const corm__annot *an = corm__find_annot(s, term);
         if (an) {
             /* an annotation: order by its column */
             corm__buf_adds(b, t ? ", " : " ORDER BY ");
             alias_ident(b, term, 'a', (int)(an - s->q->annots));
             corm__buf_adds(b, desc ? " DESC" : " ASC");
+            if (nulls) corm__buf_adds(b, nulls == 1 ? " NULLS FIRST" : " NULLS LAST");
             continue;
         }
         char *parts[MAX_PARTS];
@@ -248,10 +256,16 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
                 continue;
             }
             if (r) {
-                corm__err_set(c->err, CORM_INVALID, "order_by('%s'): %s.%s is a to-many relation",
-                              terms[t], m->name, parts[i]);
-                corm__err_hint(c->err, "order by an annotation of it, or by a to-one path");
-                return CORM_INVALID;
+                /* a to-many path: LEFT JOIN, a row per related row (Django) */
+                maybe_null = true;
+                int j = corm__scope_join(c, s, node, r, true);
+                if (j < -1) return c->err->rc;
+                node = j;
+                if (i + 1 == np) {
+                    f = &corm__node_model(s, node)->fields[0];
+                    break;
+                }
+                continue;
             }
             f = corm__model_field(m, parts[i], strlen(parts[i]));
             if (!f) return corm__unknown_name(c, m, parts[i], terms[t]);
@@ -273,9 +287,11 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
             refs->r[refs->n++].joined = node != -1;
         }
         corm__buf_adds(b, desc ? " DESC" : " ASC");
-        /* NULLs sort as on SQLite on every backend (dialect.h) */
-        const char *nulls = desc ? c->d->nulls_last : c->d->nulls_first;
-        if (nulls && (maybe_null || (f->flags & CORM_FF_NULL))) corm__buf_adds(b, nulls);
+        /* NULLs sort as on SQLite on every backend (dialect.h), unless the
+        ** term says where ("-published_date nulls last") */
+        const char *dflt = desc ? c->d->nulls_last : c->d->nulls_first;
+        if (nulls) corm__buf_adds(b, nulls == 1 ? " NULLS FIRST" : " NULLS LAST");
+        else if (dflt && (maybe_null || (f->flags & CORM_FF_NULL))) corm__buf_adds(b, dflt);
     }
     return CORM_OK;
 }
@@ -356,7 +372,10 @@ static corm_rc render_filters(corm__sqlctx *c, corm__scope *s, const struct corm
                               corm_buf *w)
 {
     if (!q) return CORM_OK;
-    if (q->kind == CORM__Q_AND) {
+    /* a filter() call is written whole (its conditions on a to-many
+    ** relation share one semi-join, where.c) unless it mixes row and
+    ** group conditions */
+    if (q->kind == CORM__Q_AND && (q->chain || corm__q_has_local_agg(c, s, q))) {
         corm_rc rc = render_filters(c, s, q->a, having, w);
         return rc == CORM_OK ? render_filters(c, s, q->b, having, w) : rc;
     }
@@ -375,7 +394,9 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
     int nv = q->values_mode ? (q->nvalues ? q->nvalues : m->nfields) : 0;
     int total = nv + q->nannots;
     o->colnames = corm__arena_alloc(&o->arena, (size_t)(total ? total : 1) * sizeof *o->colnames);
-    if (!o->colnames) return corm__sql_nomem(c);
+    bool *isbool = corm__arena_zalloc(&o->arena, (size_t)(total ? total : 1) * sizeof *isbool);
+    if (!o->colnames || !isbool) return corm__sql_nomem(c);
+    o->colbool = isbool;
     int n = 0;
     for (int i = 0; i < nv; i++) {
         const char *name = q->nvalues ? q->values[i] : m->fields[i].column;
@@ -386,9 +407,12 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
             bool agg = false;
             rc = corm__render_expr(c, s, an->e, cols, &agg);
             *local_agg = *local_agg || agg;
+            isbool[n] = corm__expr_is_bool(q, an->e);
         } else {
             size_t mark = cols->len;
-            rc = corm__path_column(c, s, name, cols, NULL);
+            const corm_field *f = NULL;
+            rc = corm__path_column_many(c, s, name, cols, &f);
+            isbool[n] = f && f->type == CORM_FT_BOOL;
             if (rc == CORM_OK) {
                 if (group->len) corm__buf_adds(group, ", ");
                 corm__buf_add(group, cols->p + mark, cols->len - mark);
@@ -410,6 +434,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         corm_rc rc = corm__render_expr(c, s, q->annots[i].e, cols, &agg);
         if (rc != CORM_OK) return rc;
         *local_agg = *local_agg || agg;
+        isbool[n] = corm__expr_is_bool(q, q->annots[i].e);
         corm__buf_adds(cols, " AS ");
         alias_ident(cols, q->annots[i].name, 'a', i);
         o->colnames[n++] = q->annots[i].name;
@@ -426,8 +451,10 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
 ** Without it the LIMIT would cut the one-row aggregate of the whole table. */
 static bool aggregate_needs_subquery(const corm__query *q)
 {
-    if (!q->aggregate || q->values_mode || q->via) return false;
-    if (q->limit >= 0 || q->offset > 0 || q->distinct) return true;
+    if (!q->aggregate || q->via) return false;
+    /* values().aggregate(): over the values() rows (only the aggregates
+    ** come back, as Django's dict) */
+    if (q->limit >= 0 || q->offset > 0 || q->distinct || q->values_mode) return true;
     for (int i = 0; i < q->nannots; i++)
         if (!q->annots[i].aggregate) return true;
     return false;
@@ -441,7 +468,7 @@ static bool aggregate_needs_subquery(const corm__query *q)
 static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dialect *d,
                                           corm__compiled *out, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm__query outer = *q, inner = *q;
     size_t sz = (size_t)q->nannots * sizeof *q->annots;
     corm__annot *aggs = corm__arena_alloc(&out->arena, sz);
@@ -454,6 +481,10 @@ static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dial
     }
     outer.annots = aggs;
     outer.where = NULL;
+    /* values().distinct().aggregate(): the inner SELECT is those rows,
+    ** whose columns (named as values() names them) the aggregates read */
+    outer.values_mode = false;
+    outer.nvalues = 0;
     inner.annots = plain;
     inner.aggregate = false;
     inner.nrelated = 0;
@@ -473,6 +504,7 @@ static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dial
     bool local_agg = false;
     corm_rc rc = values_columns(&c, &s, &outer, &cols, &group, &local_agg);
     const char **colnames = out->colnames;
+    const bool *colbool = out->colbool;
     int ncols = out->ncols;
     if (rc == CORM_OK) {
         corm__buf_adds(&out->sql, "SELECT ");
@@ -488,6 +520,7 @@ static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dial
     corm__buf_free(&cols);
     corm__buf_free(&group);
     out->colnames = colnames;
+    out->colbool = colbool;
     out->ncols = ncols;
     out->nnodes = 1;
     out->key_col = out->annot_col = -1;
@@ -524,7 +557,7 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
 {
     if (kind == CORM__SEL_OBJECTS && aggregate_needs_subquery(q))
         return compile_aggregate_subquery(q, d, out, err);
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     corm__scope s;
     corm__scope_init(&s, q->model, 'T');
     s.q = q;

@@ -57,6 +57,14 @@ struct corm_expr {
     char op; /* BINOP: + - * / */
     struct corm_expr *a, *b;
     const struct corm__query *sub; /* SUBQUERY (selects sub->values[0]), EXISTS */
+    /* AGG: Django's filter=Q(...): only the rows where it holds count
+    ** (paths from the queryset's model, as the aggregate's own) */
+    struct corm_q *filter;
+    /* AGG in annotate(): how many filter() calls the queryset had then;
+    ** the conditions of those on the aggregate's to-many relation restrict
+    ** the rows it aggregates (Django's "filter() then annotate()") */
+    int calls_before;
+    bool calls_set;
 };
 
 /* A Q tree node.  Leaves hold a lookup and a deep-copied value, or an
@@ -69,7 +77,20 @@ struct corm_q {
     const char *lookup;
     corm_value value;
     struct corm_expr *rhs;
+    /* an AND joining two filter() calls (not an AND inside one call's Q):
+    ** conditions on a to-many relation within one call hold for the same
+    ** related row, across calls for any (Django's multi-valued rule) */
+    bool chain;
 };
+
+/* Whether e (of query q) is a boolean: Exists, a bool field, an
+** annotation or Subquery of one.  Both backends return those as 0/1. */
+bool corm__expr_is_bool(const struct corm__query *q, const struct corm_expr *e);
+/* Whether path (from m, through to-one relations) is a bool field. */
+bool corm__path_is_bool(const corm_model *m, const char *path);
+
+/* The number of filter() calls in a WHERE tree (the AND chain of them). */
+int corm__q_ncalls(const struct corm_q *where);
 
 typedef struct corm__annot {
     const char *name;
@@ -155,6 +176,7 @@ typedef struct corm__compiled {
     int annot_col; /* first annotation column (objects mode) */
     int nannots;
     const char **colnames; /* values/aggregate mode: the column names */
+    const bool *colbool;   /* values/aggregate mode: which are booleans (or NULL) */
     corm_arena arena;      /* strings made while compiling */
 } corm__compiled;
 

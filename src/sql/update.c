@@ -16,7 +16,7 @@
 
 static corm_rc nomem(const corm__dialect *d, corm_error *err)
 {
-    corm__sqlctx c = {d, NULL, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = NULL, .err = err};
     return corm__sql_nomem(&c);
 }
 
@@ -179,7 +179,7 @@ corm_rc corm__compile_update_case(const corm_model *m, const corm_field *const *
                                   size_t nrows, corm__row_fn fill, void *ud, const corm__dialect *d,
                                   corm__compiled *out, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     if (CORM_NEVER(nfields > CORM_MAX_FIELDS)) return CORM_MISUSE;
     corm_buf *sql = &out->sql;
     bool cast = d->cast_bulk_params;
@@ -227,7 +227,7 @@ corm_rc corm__compile_update_values(const corm_model *m, const corm_field *const
                                     int nfields, size_t nrows, corm__row_fn fill, void *ud,
                                     const corm__dialect *d, corm__compiled *out, corm_error *err)
 {
-    corm__sqlctx c = {d, out, err, NULL, NULL};
+    corm__sqlctx c = {.d = d, .out = out, .err = err};
     if (CORM_NEVER(nfields > CORM_MAX_FIELDS)) return CORM_MISUSE;
     corm_buf *sql = &out->sql;
     bool cast = d->cast_bulk_params;

@@ -376,8 +376,9 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql, co
     vkind k = field_kind(f, transform);
     corm_rc rc = CORM_OK;
     /* Django: exclude() keeps rows whose column is NULL. */
-    if (c->rhs && lookup != LK_EXACT && lookup != LK_GT && lookup != LK_GTE && lookup != LK_LT &&
-        lookup != LK_LTE) {
+    bool in_subquery = c->rhs && lookup == LK_IN && c->rhs->kind == CORM__E_SUBQUERY;
+    if (c->rhs && !in_subquery && lookup != LK_EXACT && lookup != LK_GT && lookup != LK_GTE &&
+        lookup != LK_LT && lookup != LK_LTE) {
         corm__err_set(c->err, CORM_INVALID, "'%s': lookup '%s' cannot compare with an expression",
                       path, lookup_names[lookup]);
         corm__err_hint(c->err, "compare an expression with exact, gt, gte, lt or lte");
@@ -396,6 +397,13 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql, co
         break;
     }
     case LK_IN: {
+        if (in_subquery) {
+            /* filter(author__in=<queryset>): one subquery (corm_filter_in) */
+            bool agg = false;
+            corm__buf_addf(w, "%s IN ", col_sql);
+            rc = corm__render_expr(c, c->rhs_scope, c->rhs, w, &agg);
+            break;
+        }
         size_t n;
         if (v->type == CORM_V_INTS) n = v->u.ints.n;
         else if (v->type == CORM_V_TEXTS) n = v->u.texts.n;
@@ -561,9 +569,11 @@ static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **
                               corm_buf *w);
 
 /* A to-many hop: `outer_key IN (SELECT inner_key FROM ... WHERE ...)`. */
+/* subq (not NULL): the conditions of one filter() call on this relation,
+** stripped of its path (corm__q_strip), all on the same related row. */
 static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const corm_relation *r,
                              char **rest, int nrest, const corm_value *v, const char *path,
-                             corm_buf *w)
+                             const struct corm_q *subq, corm_buf *w)
 {
     const corm_model *from = corm__node_model(s, node);
     const corm_model *to = corm__rel_target(from, r);
@@ -579,7 +589,7 @@ static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const co
     /* Does the path end at the relation itself (r, r__in, r__pk__gt, r__isnull)? */
     int k = 0;
     if (k < nrest && corm__is_pk_name(rest[k])) k++;
-    bool ends_here = k == nrest || (k + 1 == nrest && corm__find_lookup(rest[k]) >= 0);
+    bool ends_here = !subq && (k == nrest || (k + 1 == nrest && corm__find_lookup(rest[k]) >= 0));
     bool isnull = ends_here && k < nrest && strcmp(rest[k], "isnull") == 0;
 
     const char *inner_key; /* column selected by the subquery */
@@ -596,18 +606,22 @@ static corm_rc render_tomany(corm__sqlctx *c, corm__scope *s, int node, const co
     corm__buf_init(&where);
     corm_rc rc = CORM_OK;
     bool positive = true;
-    if (isnull) {
+    if (subq) {
+        rc = corm__render_q(c, &sub, subq, false, &where);
+    } else if (isnull) {
         if (v->type != CORM_V_BOOL && v->type != CORM_V_INT) {
             corm__buf_free(&where);
             return type_error(c, to, &to->fields[0], path, "corm_bool()", v->type);
         }
         positive = !(v->type == CORM_V_BOOL ? v->u.b : v->u.i != 0);
-    } else if (ends_here && m2m) {
-        /* compare the join table's target column, no join needed */
+    } else if (ends_here) {
+        /* compare the join table's target column, no join needed (or the
+        ** related row's pk: "books__in") */
         char col[300];
         corm_buf cb;
         corm__buf_init(&cb);
-        corm__col_ref(&cb, jalias, r->through_dst);
+        if (m2m) corm__col_ref(&cb, jalias, r->through_dst);
+        else corm__col_ref(&cb, sub.base_alias, to->fields[0].column);
         corm__strlcpy(col, corm__buf_cstr(&cb), sizeof col);
         corm__buf_free(&cb);
         int tr, lk;
@@ -700,7 +714,7 @@ static corm_rc render_leaf_at(corm__sqlctx *c, corm__scope *s, int node, char **
             continue;
         }
         if (r) /* to-many */
-            return render_tomany(c, s, node, r, parts + i + 1, n - i - 1, v, path, w);
+            return render_tomany(c, s, node, r, parts + i + 1, n - i - 1, v, path, NULL, w);
         f = corm__model_field(m, p, strlen(p));
         if (!f) return corm__unknown_name(c, m, p, path);
         nullable = nullable || (f->flags & CORM_FF_NULL);
@@ -806,12 +820,267 @@ corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n
     return split_into(c, path, copy, parts, n);
 }
 
+/* ------------------------------------------------- multi-valued filters */
+
+int corm__q_ncalls(const struct corm_q *w)
+{
+    if (!w) return 0;
+    if (w->kind == CORM__Q_AND && w->chain) return corm__q_ncalls(w->a) + 1;
+    return 1;
+}
+
+/* The to-many prefix of one lookup (see corm__q_tomany_prefix). */
+static size_t leaf_prefix(const corm_model *m, const char *lookup)
+{
+    const char *p = lookup;
+    while (m && *p) {
+        const char *sep = strstr(p, "__");
+        size_t len = sep ? (size_t)(sep - p) : strlen(p);
+        const corm_relation *r = corm__model_rel(m, p, len);
+        if (!r || !sep) return 0;
+        if (r->kind == CORM_REL_FK || r->kind == CORM_REL_O2O || r->kind == CORM_REL_REVERSE_O2O) {
+            m = corm__rel_target(m, r);
+            p = sep + 2;
+            continue;
+        }
+        /* to-many: something of the related row must follow, not a lookup
+        ** on the relation itself ("books__isnull", "books__in") */
+        const char *rest = sep + 2;
+        const char *sep2 = strstr(rest, "__");
+        size_t l2 = sep2 ? (size_t)(sep2 - rest) : strlen(rest);
+        char first[32];
+        if (l2 < sizeof first) {
+            memcpy(first, rest, l2);
+            first[l2] = '\0';
+            if (corm__find_lookup(first) >= 0) return 0;
+        }
+        return (size_t)(sep - lookup);
+    }
+    return 0;
+}
+
+size_t corm__q_tomany_prefix(const corm_model *m, const struct corm_q *q, const char **prefix)
+{
+    if (!q) return 0;
+    switch (q->kind) {
+    case CORM__Q_LEAF:
+        if (q->rhs || !q->lookup) return 0;
+        *prefix = q->lookup;
+        return leaf_prefix(m, q->lookup);
+    case CORM__Q_NOT: return 0;
+    default: {
+        if (q->chain) return 0;
+        const char *pa = NULL, *pb = NULL;
+        size_t a = corm__q_tomany_prefix(m, q->a, &pa);
+        size_t b = a ? corm__q_tomany_prefix(m, q->b, &pb) : 0;
+        if (!a || a != b || strncmp(pa, pb, a) != 0) return 0;
+        *prefix = pa;
+        return a;
+    }
+    }
+}
+
+struct corm_q *corm__q_strip(corm__sqlctx *c, const struct corm_q *q, size_t len)
+{
+    struct corm_q *d = corm__arena_alloc(&c->out->arena, sizeof *d);
+    if (!d) return NULL;
+    *d = *q;
+    if (q->kind == CORM__Q_LEAF) {
+        d->lookup = q->lookup + len + 2;
+        return d;
+    }
+    if (q->a && !(d->a = corm__q_strip(c, q->a, len))) return NULL;
+    if (q->b && !(d->b = corm__q_strip(c, q->b, len))) return NULL;
+    return d;
+}
+
+static struct corm_q *and_of(corm__sqlctx *c, struct corm_q *acc, struct corm_q *x)
+{
+    if (!acc || !x) return x ? x : acc;
+    struct corm_q *d = corm__arena_zalloc(&c->out->arena, sizeof *d);
+    if (!d) return NULL;
+    d->kind = CORM__Q_AND;
+    d->a = acc;
+    d->b = x;
+    return d;
+}
+
+/* The conjuncts of one call (its top-level ANDs) on prefix, ANDed to *acc. */
+static corm_rc conjuncts_on(corm__sqlctx *c, const corm_model *m, const struct corm_q *q,
+                            const char *prefix, size_t len, bool strip, struct corm_q **acc)
+{
+    if (q->kind == CORM__Q_AND && !q->chain) {
+        corm_rc rc = conjuncts_on(c, m, q->a, prefix, len, strip, acc);
+        return rc == CORM_OK ? conjuncts_on(c, m, q->b, prefix, len, strip, acc) : rc;
+    }
+    const char *p = NULL;
+    if (corm__q_tomany_prefix(m, q, &p) != len || strncmp(p, prefix, len) != 0) return CORM_OK;
+    struct corm_q *x = strip ? corm__q_strip(c, q, len) : (struct corm_q *)q;
+    if (!x || !(*acc = and_of(c, *acc, x))) return corm__sql_nomem(c);
+    return CORM_OK;
+}
+
+static corm_rc calls_on(corm__sqlctx *c, const corm_model *m, const struct corm_q *w, int *left,
+                        const char *prefix, size_t len, bool strip, struct corm_q **acc)
+{
+    if (w->kind == CORM__Q_AND && w->chain) {
+        corm_rc rc = calls_on(c, m, w->a, left, prefix, len, strip, acc);
+        if (rc != CORM_OK || *left <= 0) return rc;
+        w = w->b;
+    }
+    if (*left <= 0) return CORM_OK;
+    (*left)--;
+    return conjuncts_on(c, m, w, prefix, len, strip, acc);
+}
+
+struct corm_q *corm__q_calls_on(corm__sqlctx *c, const corm_model *m, const struct corm_q *where,
+                                int ncalls, const char *prefix, size_t len, bool strip, corm_rc *rc)
+{
+    struct corm_q *acc = NULL;
+    int left = ncalls;
+    *rc = where && ncalls > 0 ? calls_on(c, m, where, &left, prefix, len, strip, &acc) : CORM_OK;
+    return *rc == CORM_OK ? acc : NULL;
+}
+
+/* One filter() call's conditions on the to-many prefix (len bytes of
+** prefix), as one semi-join: `T0."id" IN (SELECT ... WHERE <all of them>)`,
+** so they hold for the same related row (docs "Spanning multi-valued
+** relationships"). */
+static corm_rc render_group(corm__sqlctx *c, corm__scope *s, const char *prefix, size_t len,
+                            const struct corm_q *stripped, corm_buf *w)
+{
+    char *path = corm__arena_strndup(&c->out->arena, prefix, len);
+    if (!path) return corm__sql_nomem(c);
+    char *parts[MAX_PARTS];
+    int n;
+    corm_rc rc = corm__split_path(c, path, parts, &n);
+    if (rc != CORM_OK) return rc;
+    int node = -1;
+    for (int i = 0; i + 1 < n; i++) {
+        const corm_model *m = corm__node_model(s, node);
+        const corm_relation *r = corm__model_rel(m, parts[i], strlen(parts[i]));
+        bool left = r->kind == CORM_REL_REVERSE_O2O || (m->fields[r->field].flags & CORM_FF_NULL);
+        int j = corm__scope_join(c, s, node, r, left);
+        if (j < -1) return c->err->rc;
+        node = j;
+    }
+    const corm_model *m = corm__node_model(s, node);
+    const corm_relation *r = corm__model_rel(m, parts[n - 1], strlen(parts[n - 1]));
+    return render_tomany(c, s, node, r, NULL, 0, NULL, path, stripped, w);
+}
+
+/* An AND of one call whose conjuncts on a to-many relation share it: each
+** such group is one semi-join.  *done false: nothing shared, render as is. */
+static corm_rc render_and_grouped(corm__sqlctx *c, corm__scope *s, const struct corm_q *q,
+                                  corm_buf *w, bool *done)
+{
+    *done = false;
+    const struct corm_q *small[16], **conj = small;
+    int n = 0, cap = 16;
+    /* flatten the AND (left-deep from corm_q_and chains; any shape works) */
+    const struct corm_q *stack[MAX_PARTS * 4];
+    int top = 0;
+    stack[top++] = q;
+    while (top) {
+        const struct corm_q *x = stack[--top];
+        if (x->kind == CORM__Q_AND && !x->chain && top + 2 <= (int)CORM__ARRAY_LEN(stack)) {
+            stack[top++] = x->b;
+            stack[top++] = x->a;
+            continue;
+        }
+        if (n == cap) {
+            const struct corm_q **p =
+                corm__arena_alloc(&c->out->arena, 2 * (size_t)cap * sizeof *p);
+            if (!p) return corm__sql_nomem(c);
+            memcpy(p, conj, (size_t)n * sizeof *p);
+            conj = p;
+            cap *= 2;
+        }
+        conj[n++] = x;
+    }
+    const char **pre = corm__arena_alloc(&c->out->arena, (size_t)n * sizeof *pre);
+    size_t *len = corm__arena_alloc(&c->out->arena, (size_t)n * sizeof *len);
+    if (!pre || !len) return corm__sql_nomem(c);
+    bool shared = false;
+    for (int i = 0; i < n; i++) {
+        pre[i] = NULL;
+        len[i] = corm__q_tomany_prefix(s->base, conj[i], &pre[i]);
+        for (int j = 0; len[i] && j < i; j++)
+            shared = shared || (len[j] == len[i] && strncmp(pre[j], pre[i], len[i]) == 0);
+    }
+    if (!shared) return CORM_OK;
+    *done = true;
+    corm__buf_addc(w, '(');
+    bool first = true;
+    for (int i = 0; i < n; i++) {
+        if (!conj[i]) continue; /* rendered with its group */
+        if (!first) corm__buf_adds(w, " AND ");
+        first = false;
+        if (!len[i]) {
+            corm_rc rc = corm__render_q(c, s, conj[i], false, w);
+            if (rc != CORM_OK) return rc;
+            continue;
+        }
+        struct corm_q *group = NULL;
+        for (int j = i; j < n; j++) {
+            if (!conj[j] || len[j] != len[i] || strncmp(pre[j], pre[i], len[i]) != 0) continue;
+            struct corm_q *x = corm__q_strip(c, conj[j], len[i]);
+            if (!x || !(group = and_of(c, group, x))) return corm__sql_nomem(c);
+            if (j > i) conj[j] = NULL;
+        }
+        corm_rc rc = render_group(c, s, pre[i], len[i], group, w);
+        if (rc != CORM_OK) return rc;
+    }
+    corm__buf_addc(w, ')');
+    return CORM_OK;
+}
+
+/* A leaf of an aggregate's filter on the aggregated row (sqlctx.strip). */
+static bool strip_leaf(const corm__sqlctx *c, const char *lookup)
+{
+    return c->strip && lookup && strncmp(lookup, c->strip, c->strip_len) == 0 &&
+           (lookup[c->strip_len] == '\0' ||
+            (lookup[c->strip_len] == '_' && lookup[c->strip_len + 1] == '_'));
+}
+
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
                        corm_buf *w)
 {
     corm_rc rc;
     switch (q->kind) {
     case CORM__Q_LEAF: {
+        if (q->rhs && q->lookup && !q->lookup[0]) {
+            /* a boolean expression itself: filter(Exists(...)) */
+            bool agg = false;
+            return corm__render_expr(c, s, q->rhs, w, &agg);
+        }
+        if (strip_leaf(c, q->lookup)) {
+            /* "books__pages__gt" of Count("books", filter=...): "pages__gt"
+            ** of the counted book; "books" alone is its pk */
+            const char *rest = q->lookup[c->strip_len] ? q->lookup + c->strip_len + 2 : "pk";
+            corm__scope *in = c->strip_scope;
+            int node = c->strip_node;
+            char *parts[MAX_PARTS];
+            int n;
+            bool lookup_only = corm__find_lookup(rest) >= 0;
+            rc = corm__split_path(c, rest, parts, &n);
+            if (rc == CORM_OK && lookup_only) {
+                /* "books__in": the pk, then the lookup */
+                parts[1] = parts[0];
+                parts[0] = "pk";
+                n = 2;
+            }
+            if (rc != CORM_OK) return rc;
+            const char *strip = c->strip;
+            c->strip = NULL;
+            c->rhs = q->rhs;
+            c->rhs_scope = s;
+            rc = render_leaf_at(c, in, node, parts, n, &q->value, q->lookup, false, negated, w);
+            c->rhs = NULL;
+            c->rhs_scope = NULL;
+            c->strip = strip;
+            return rc;
+        }
         /* the parts are used only while this leaf is written: a short
         ** path is split on the stack */
         char *parts[MAX_PARTS], local[128];
@@ -836,6 +1105,11 @@ corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, 
         corm__buf_addc(w, ')');
         return rc;
     default:
+        if (q->kind == CORM__Q_AND && !q->chain && !negated && !c->strip) {
+            bool done;
+            rc = render_and_grouped(c, s, q, w, &done);
+            if (rc != CORM_OK || done) return rc;
+        }
         corm__buf_addc(w, '(');
         rc = corm__render_q(c, s, q->a, negated, w);
         if (rc != CORM_OK) return rc;
