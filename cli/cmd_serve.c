@@ -293,7 +293,7 @@ static int prepare(const char *url, int64_t scale)
             corm_set_null(&bk, "published_date", true);
             bk.isbn = "9780000000000";
             bk.pages = 1;
-            bk.price = 1;
+            bk.price = corm_dec("1.00");
             bk.description = "A title that is HTML: the panel must show it as text.";
             if (corm_save(db, &bk) != CORM_OK) code = demo_fail_db(db);
         }
