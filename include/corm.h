@@ -565,6 +565,7 @@ CORM_API int64_t corm_row_int(const corm_qs *qs, size_t row, const char *col);
 CORM_API double corm_row_float(const corm_qs *qs, size_t row, const char *col);
 CORM_API const char *corm_row_text(const corm_qs *qs, size_t row, const char *col);
 CORM_API bool corm_row_isnull(const corm_qs *qs, size_t row, const char *col);
+/* corm_row_decimal (exact decimals): <corm/decimal.h>. */
 
 /* -------------------------------------------------------------- expressions */
 

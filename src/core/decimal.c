@@ -87,7 +87,8 @@ bool corm__dec_from_text(const char *s, size_t n, bool round, corm_decimal *out)
     size_t lead = start;
     while (lead < n && (s[lead] == '0' || s[lead] == '.')) lead++;
     size_t nsig = end - lead - (point != (size_t)-1 && point > lead);
-    while (round && frac > 0 && s[end - 1] == '0' && (nsig > CORM_DEC_DIGITS || frac > CORM_DEC_DIGITS))
+    while (round && frac > 0 && s[end - 1] == '0' &&
+           (nsig > CORM_DEC_DIGITS || frac > CORM_DEC_DIGITS))
         end--, frac--, nsig--;
     if (round && frac == 0 && point == end - 1) end--; /* "12." */
     int64_t units = 0;
@@ -206,7 +207,8 @@ double corm_dec_to_double(corm_decimal d)
 {
     if (!corm_dec_valid(d)) return NAN;
     /* both exact below 2^53, so the quotient is correctly rounded */
-    if (d.units < (1LL << 53) && d.units > -(1LL << 53)) return (double)d.units / (double)p10[d.scale];
+    if (d.units < (1LL << 53) && d.units > -(1LL << 53))
+        return (double)d.units / (double)p10[d.scale];
     char buf[CORM_DEC_BUF];
     return strtod(corm_dec_format(d, buf), NULL);
 }

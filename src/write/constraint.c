@@ -325,9 +325,10 @@ static const char *decimal_misfit(const corm_db *db, const corm_field *f, corm_d
 {
     if (!corm_dec_valid(d)) return "not a number (a failed corm_dec or an overflow)";
     if (!corm_dec_fits(d, f->precision, f->scale)) return "does not fit";
-    /* SQLite keeps a fraction as REAL: 15 significant digits survive */
-    int64_t units;
-    if (strcmp(db->be->vendor, "sqlite") == 0 && !corm_dec_to_units(d, 0, &units) &&
+    /* SQLite keeps a fraction as REAL: 15 significant digits survive
+    ** (counted without the trailing zeros of the fraction) */
+    while (d.scale > 0 && d.units % 10 == 0) d = corm_dec_units(d.units / 10, d.scale - 1);
+    if (strcmp(db->be->vendor, "sqlite") == 0 && d.scale > 0 &&
         (d.units > 999999999999999LL || d.units < -999999999999999LL))
         return "has more than the 15 significant digits SQLite keeps of a fraction";
     return NULL;

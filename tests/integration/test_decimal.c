@@ -59,8 +59,17 @@ static void test_helpers(void **state)
     assert_string_equal(fmt(D("999999999999999999")), "999999999999999999");
     assert_string_equal(fmt(D("-0.000000000000000001")), "-0.000000000000000001");
     /* not decimals: not a number, and it stays so */
-    const char *bad[] = {"", "-", ".", "1e2", "1.2.3", " 1", "1 ", "abc", "0x10",
-                         "1000000000000000000", "0.0000000000000000001"};
+    const char *bad[] = {"",
+                         "-",
+                         ".",
+                         "1e2",
+                         "1.2.3",
+                         " 1",
+                         "1 ",
+                         "abc",
+                         "0x10",
+                         "1000000000000000000",
+                         "0.0000000000000000001"};
     for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
         corm_decimal d = {7, 0};
         assert_false(corm_dec_parse(bad[i], &d));
@@ -119,8 +128,9 @@ static Entry entry(const char *amount)
     return e;
 }
 
-static const char *const amounts[] = {"0.10",           "0.20",  "-0.30",         "9999999999.99",
-                                      "-9999999999.99", "0.01", "-0.01", "1234567890.12", "0"};
+static const char *const amounts[] = {"0.10",          "0.20",           "-0.30",
+                                      "9999999999.99", "-9999999999.99", "0.01",
+                                      "-0.01",         "1234567890.12",  "0"};
 #define NAMOUNTS (sizeof amounts / sizeof *amounts)
 
 static void test_round_trip(void **state)
@@ -144,7 +154,8 @@ static void test_round_trip(void **state)
     size_t i = 0;
     CORM_ASSERT_NUM_QUERIES(db, 1)
     {
-        corm_foreach (e, qs) {
+        corm_foreach(e, qs)
+        {
             /* at the field's scale, whatever was written */
             const char *want = i == NAMOUNTS - 1 ? "0.00" : amounts[i];
             assert_string_equal(fmt(e->amount), want);
@@ -195,10 +206,10 @@ static void test_round_trip(void **state)
     /* ordered by value, smallest and largest at the ends */
     qs = corm_all(db, Entry);
     corm_order_by(qs, "amount");
-    const char *order[] = {"-9999999999.99", "-0.30", "-0.01", "0.00",         "0.01",
+    const char *order[] = {"-9999999999.99", "-0.30", "-0.01",         "0.00",         "0.01",
                            "0.10",           "0.20",  "1234567890.12", "9999999999.99"};
     i = 0;
-    corm_foreach (e, qs) assert_string_equal(fmt(e->amount), order[i++]);
+    corm_foreach(e, qs) assert_string_equal(fmt(e->amount), order[i++]);
     assert_int_equal(i, NAMOUNTS);
     corm_qs_free(qs);
 
@@ -272,6 +283,10 @@ static void test_refused(void **state)
         assert_int_equal(rc, CORM_INVALID);
         assert_non_null(strstr(corm_db_error(db)->message, "15 significant digits"));
     }
+    /* trailing zeros do not count */
+    wide.rate = D("1.50000000000000000");
+    OK_DB(corm_save(db, &wide));
+    assert_string_equal(test_scalar(db, "SELECT count(*) FROM entry WHERE rate = 1.5"), "1");
 }
 
 /* Sum and Avg of 100,000 rows: exact, where adding doubles drifts. */
