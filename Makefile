@@ -357,3 +357,14 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# Exact decimals (issue 15): the schema of tests/integration/decimals.corm,
+# generated into its own directory and linked into test_decimal.
+$(GEN_DIR)/decimals/decimals.h $(GEN_DIR)/decimals/decimals.c &: tests/integration/decimals.corm $(B)/corm-boot
+	@mkdir -p $(GEN_DIR)/decimals
+	$(B)/corm-boot gen tests/integration/decimals.corm -o $(GEN_DIR)/decimals
+$(B)/obj/gen/decimals.o: $(GEN_DIR)/decimals/decimals.c | deps
+	@mkdir -p $(@D)
+	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/decimals -c $< -o $@
+$(B)/obj/tests/integration/test_decimal.o: $(GEN_DIR)/decimals/decimals.h
+$(B)/tests/integration/test_decimal: $(B)/obj/gen/decimals.o

@@ -226,7 +226,7 @@ static void orm_bulk_create(bench_ctx *c)
         else corm_set_null(b, "published_date", true);
         b->isbn = (char *)src->isbn;
         b->pages = src->pages;
-        b->price = src->price;
+        b->price = corm_dec_from_double(src->price, 2); /* the generator's cents */
         b->description = (char *)src->description;
         b->featured = src->featured;
     }
@@ -264,7 +264,7 @@ static void orm_bulk_update_prepare(bench_ctx *c)
     for (size_t i = 0; i < s->n; i++) {
         Book *b = corm_qs_at(s->qs, i);
         b->pages += 1;
-        b->price += 1.0;
+        b->price = corm_dec_add(b->price, corm_dec_units(1, 0));
         s->items[i] = b;
     }
     c->state = s;

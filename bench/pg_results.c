@@ -50,7 +50,7 @@ static int64_t books(corm_db *db)
     for (size_t i = 0; i < corm_qs_len(qs); i++) {
         Book *b = corm_qs_at(qs, i);
         sum += b->pages + (int64_t)strlen(b->title) + (int64_t)strlen(b->published_date) +
-               (int64_t)b->price + b->featured;
+               (int64_t)corm_dec_to_double(b->price) + b->featured;
     }
     corm_qs_free(qs);
     return sum;

@@ -17,32 +17,35 @@ typedef struct opts {
     bool check, dry_run, allow_data_loss, fake, backwards;
 } opts;
 
-static int parse(const char *cmd, int argc, char **argv, opts *o, const char *usage)
+/* The command line of cmd through the shared parser (command.h) and its
+** table entry (cli/commands.c): an unknown option names the ones that
+** exist, with exit status 2.  CLI_CONTINUE to go on, else the exit status.
+** A positional SCHEMA.corm (a name ending in .corm) and NAME are told
+** apart by that ending. */
+static int parse(const cli_cmd *cmd, int argc, char **argv, opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->dir = "migrations";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        bool more = i + 1 < argc;
-        if (strcmp(a, "--db") == 0 && more) o->url = argv[++i];
-        else if (strcmp(a, "--dir") == 0 && more) o->dir = argv[++i];
-        else if (strcmp(a, "--to") == 0 && more) o->to = argv[++i];
-        else if (strcmp(a, "--name") == 0 && more) o->name = argv[++i];
-        else if (strcmp(a, "--rename") == 0 && more && o->nrenames < 32)
-            o->renames[o->nrenames++] = argv[++i];
-        else if (strcmp(a, "--check") == 0) o->check = true;
-        else if (strcmp(a, "--dry-run") == 0) o->dry_run = true;
-        else if (strcmp(a, "--allow-data-loss") == 0) o->allow_data_loss = true;
-        else if (strcmp(a, "--fake") == 0) o->fake = true;
-        else if (strcmp(a, "--backwards") == 0) o->backwards = true;
-        else if (a[0] != '-' && strstr(a, ".corm") && !o->schema) o->schema = a;
-        else if (a[0] != '-' && !o->mig) o->mig = a;
-        else {
-            fprintf(stderr, "corm %s: unexpected argument '%s'\n%s", cmd, a, usage);
-            return 2;
-        }
+    cli_args a;
+    int code = cli_parse(cmd, argc, argv, &a);
+    if (code != CLI_CONTINUE) return code;
+    o->url = cli_value(&a, "--db", NULL);
+    o->dir = cli_value(&a, "--dir", "migrations");
+    o->to = cli_value(&a, "--to", NULL);
+    o->name = cli_value(&a, "--name", NULL);
+    o->nrenames = cli_values(&a, "--rename", o->renames, 32);
+    o->check = cli_flag(&a, "--check");
+    o->dry_run = cli_flag(&a, "--dry-run");
+    o->allow_data_loss = cli_flag(&a, "--allow-data-loss");
+    o->fake = cli_flag(&a, "--fake");
+    o->backwards = cli_flag(&a, "--backwards");
+    for (int i = 0; i < a.nargs; i++) {
+        const char *arg = a.args[i];
+        size_t n = strlen(arg);
+        if (n > 5 && strcmp(arg + n - 5, ".corm") == 0 && !o->schema) o->schema = arg;
+        else if (!o->mig) o->mig = arg;
+        else return cli_usage_error(cmd, "unexpected argument '%s'", arg);
     }
-    return 0;
+    return CLI_CONTINUE;
 }
 
 static corm_migrations *load(const char *dir)
@@ -55,16 +58,11 @@ static corm_migrations *load(const char *dir)
 
 int cli_makemigrations(int argc, char **argv)
 {
-    static const char usage[] =
-        "usage: corm makemigrations SCHEMA.corm [--dir DIR] [--name NAME] [--rename Old:New]...\n"
-        "                           [--rename Model.old:new]... [--check] [--dry-run]\n";
     opts o;
-    int rc = parse("makemigrations", argc, argv, &o, usage);
-    if (rc) return rc;
-    if (!o.schema) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    int rc = parse(&cli_cmd_makemigrations, argc, argv, &o);
+    if (rc != CLI_CONTINUE) return rc;
+    if (!o.schema)
+        return cli_usage_error(&cli_cmd_makemigrations, "'%s' is not a SCHEMA.corm file", o.mig);
     corm_error err;
     corm_schema *s = corm_schema_parse_file(o.schema, &err);
     if (!s) {
@@ -174,16 +172,11 @@ static int legacy_migrate(const char *in, const char *url)
 
 int cli_migrate(int argc, char **argv)
 {
-    static const char usage[] =
-        "usage: corm migrate [SCHEMA.corm] --db URL [--dir DIR] [--to NAME|zero]\n"
-        "                    [--allow-data-loss] [--fake]\n";
     opts o;
-    int rc = parse("migrate", argc, argv, &o, usage);
-    if (rc) return rc;
-    if (!o.url || o.mig) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    int rc = parse(&cli_cmd_migrate, argc, argv, &o);
+    if (rc != CLI_CONTINUE) return rc;
+    if (o.mig) return cli_usage_error(&cli_cmd_migrate, "'%s' is not a SCHEMA.corm file", o.mig);
+    if (!o.url) return cli_usage_error(&cli_cmd_migrate, "--db URL is required");
     struct stat st;
     if (o.schema && stat(o.dir, &st) != 0) return legacy_migrate(o.schema, o.url);
     corm_migrations *ms = load(o.dir);
@@ -230,14 +223,11 @@ int cli_migrate(int argc, char **argv)
 
 int cli_sqlmigrate(int argc, char **argv)
 {
-    static const char usage[] = "usage: corm sqlmigrate NAME --db URL [--dir DIR] [--backwards]\n";
     opts o;
-    int rc = parse("sqlmigrate", argc, argv, &o, usage);
-    if (rc) return rc;
-    if (!o.url || !o.mig) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    int rc = parse(&cli_cmd_sqlmigrate, argc, argv, &o);
+    if (rc != CLI_CONTINUE) return rc;
+    if (!o.mig) return cli_usage_error(&cli_cmd_sqlmigrate, "NAME is a migration, not a schema");
+    if (!o.url) return cli_usage_error(&cli_cmd_sqlmigrate, "--db URL is required");
     corm_migrations *ms = load(o.dir);
     if (!ms) return 1;
     corm_db *db = open_db(o.url, NULL);
@@ -257,14 +247,10 @@ int cli_sqlmigrate(int argc, char **argv)
 
 int cli_showmigrations(int argc, char **argv)
 {
-    static const char usage[] = "usage: corm showmigrations --db URL [--dir DIR]\n";
     opts o;
-    int rc = parse("showmigrations", argc, argv, &o, usage);
-    if (rc) return rc;
-    if (!o.url) {
-        fputs(usage, stderr);
-        return 2;
-    }
+    int rc = parse(&cli_cmd_showmigrations, argc, argv, &o);
+    if (rc != CLI_CONTINUE) return rc;
+    if (!o.url) return cli_usage_error(&cli_cmd_showmigrations, "--db URL is required");
     corm_migrations *ms = load(o.dir);
     if (!ms) return 1;
     corm_db *db = open_db(o.url, NULL);

@@ -293,7 +293,7 @@ static int prepare(const char *url, int64_t scale)
             corm_set_null(&bk, "published_date", true);
             bk.isbn = "9780000000000";
             bk.pages = 1;
-            bk.price = 1;
+            bk.price = corm_dec("1.00");
             bk.description = "A title that is HTML: the panel must show it as text.";
             if (corm_save(db, &bk) != CORM_OK) code = demo_fail_db(db);
         }
@@ -302,57 +302,44 @@ static int prepare(const char *url, int64_t scale)
     return code;
 }
 
-static void usage(void)
+/* Whether v is a whole number in lo..hi (into *out). */
+static bool whole(const char *v, long long lo, long long hi, long long *out)
 {
-    fprintf(stderr,
-            "usage: corm serve [--db URL] [--port N] [--listen ADDR] [--token T]\n"
-            "                  [--record PATH|off] [--sample PCT] [--threads N] [--scale N]\n"
-            "                  [--warn-queries N] [--port-file PATH]\n"
-            "  the demo bookstore over HTTP with the corm panel at /__corm/ and /metrics;\n"
-            "  --listen defaults to 127.0.0.1; any other address needs --token\n");
+    char *end;
+    errno = 0;
+    long long n = strtoll(v, &end, 10);
+    if (errno || end == v || *end || n < lo || n > hi) return false;
+    *out = n;
+    return true;
 }
 
 int cli_serve(int argc, char **argv)
 {
-    const char *url = "sqlite:corm-serve.db", *listen_addr = "127.0.0.1", *token = NULL;
-    const char *record = NULL, *port_file = NULL;
-    int port = 8000, threads = 4;
-    int64_t scale = 100;
-    double sample = 100;
-    uint64_t warn_queries = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-        if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
-            usage();
-            return 0;
-        }
-        if (!v) {
-            fprintf(stderr, "corm serve: %s needs a value\n", a);
-            usage();
-            return 2;
-        }
-        i++;
-        if (strcmp(a, "--db") == 0) url = v;
-        else if (strcmp(a, "--port") == 0) port = atoi(v);
-        else if (strcmp(a, "--listen") == 0) listen_addr = v;
-        else if (strcmp(a, "--token") == 0) token = v;
-        else if (strcmp(a, "--record") == 0) record = v;
-        else if (strcmp(a, "--sample") == 0) sample = atof(v);
-        else if (strcmp(a, "--threads") == 0) threads = atoi(v);
-        else if (strcmp(a, "--scale") == 0) scale = atoll(v);
-        else if (strcmp(a, "--warn-queries") == 0) warn_queries = (uint64_t)atoll(v);
-        else if (strcmp(a, "--port-file") == 0) port_file = v;
-        else {
-            fprintf(stderr, "corm serve: unknown option '%s'\n", a);
-            usage();
-            return 2;
-        }
-    }
-    if (port < 0 || port > 65535 || threads < 1 || threads > 64 || scale < 1) {
-        fprintf(stderr, "corm serve: --port is 0..65535 (0: any free port), --threads 1..64, "
-                        "--scale at least 1\n");
-        return 2;
-    }
+    cli_args args;
+    int rc = cli_parse(&cli_cmd_serve, argc, argv, &args);
+    if (rc != CLI_CONTINUE) return rc;
+    const char *url = cli_value(&args, "--db", "sqlite:corm-serve.db");
+    const char *listen_addr = cli_value(&args, "--listen", "127.0.0.1");
+    const char *token = cli_value(&args, "--token", NULL);
+    const char *record = cli_value(&args, "--record", NULL);
+    const char *port_file = cli_value(&args, "--port-file", NULL);
+    long long port_n, threads_n, scale_n, warn;
+    if (!whole(cli_value(&args, "--port", "8000"), 0, 65535, &port_n))
+        return cli_usage_error(&cli_cmd_serve, "--port is 0..65535 (0: any free port)");
+    if (!whole(cli_value(&args, "--threads", "4"), 1, 64, &threads_n))
+        return cli_usage_error(&cli_cmd_serve, "--threads is 1..64");
+    if (!whole(cli_value(&args, "--scale", "100"), 1, INT64_MAX, &scale_n))
+        return cli_usage_error(&cli_cmd_serve, "--scale is a whole number, at least 1");
+    if (!whole(cli_value(&args, "--warn-queries", "0"), 0, INT64_MAX, &warn))
+        return cli_usage_error(&cli_cmd_serve, "--warn-queries is a whole number (0: never)");
+    const char *sample_text = cli_value(&args, "--sample", "100");
+    char *sample_end;
+    double sample = strtod(sample_text, &sample_end);
+    if (sample_end == sample_text || *sample_end || !(sample >= 0 && sample <= 100))
+        return cli_usage_error(&cli_cmd_serve, "--sample is a percentage, 0..100");
+    uint64_t warn_queries = (uint64_t)warn;
+    int port = (int)port_n, threads = (int)threads_n;
+    int64_t scale = scale_n;
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
     sa.sin_family = AF_INET;

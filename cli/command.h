@@ -59,6 +59,7 @@ typedef struct cli_cmd {
 
 #define CLI_MAX_OPTS 16
 #define CLI_MAX_ARGS 8
+#define CLI_MAX_VALUES 32
 
 /* The parsed command line of one command. */
 typedef struct cli_args {
@@ -66,6 +67,10 @@ typedef struct cli_args {
     const char *values[CLI_MAX_OPTS]; /* by option index; a flag: "" when given */
     const char *args[CLI_MAX_ARGS];   /* positional arguments */
     int nargs;
+    /* every value given, in order, with its option's index (cli_values) */
+    const char *all[CLI_MAX_VALUES];
+    int all_opt[CLI_MAX_VALUES];
+    int nall;
 } cli_args;
 
 /* Parse argv (argv[0] the command's name) against cmd.  Returns
@@ -78,10 +83,18 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *out);
 const char *cli_value(const cli_args *a, const char *name, const char *def);
 /* Whether flag name was given. */
 bool cli_flag(const cli_args *a, const char *name);
+/* Every value of a repeatable option (--rename A --rename B), in order,
+** into out (at most max); returns how many. */
+int cli_values(const cli_args *a, const char *name, const char **out, int max);
 /* A usage error found after parsing ("--scale needs a positive number"):
 ** "corm CMD: message", the usage line and the pointer to --help, to
 ** stderr.  Returns CLI_USAGE. */
 int cli_usage_error(const cli_cmd *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* An unknown option arg of cmd: what was given, the options that exist
+** and the closest one, and the usage line, to stderr.  Returns CLI_USAGE
+** (for a handler with options cli_parse cannot read, as lint's -IDIR). */
+int cli_unknown_option(const cli_cmd *cmd, const char *arg);
 
 /* The full help of cmd (usage, description, options, examples, exit
 ** status). */

@@ -1,10 +1,9 @@
 /*
-** commands.c - the table entries (command.h) of the commands whose
-** handlers still parse their own options: makemigrations, migrate,
+** commands.c - the table entries (command.h) of makemigrations, migrate,
 ** sqlmigrate, showmigrations (cmd_migrate.c), serve (cmd_serve.c) and lint
-** (cmd_lint.c).  cli/corm.c answers `--help` / `-h` for them from these
-** entries before calling the handler, so keep each entry in step with the
-** handler's parsing code.
+** (cmd_lint.c).  Their handlers parse with cli_parse against these entries
+** (lint checks its compiler-style options against its entry, then runs
+** corm-lint), so the help and the accepted options are one table.
 */
 #include "cli.h"
 

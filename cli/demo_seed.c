@@ -78,7 +78,7 @@ int demo_seed(corm_db *db, int64_t scale)
         }
         bk.isbn = c;
         bk.pages = (int32_t)(100 + i % 400);
-        bk.price = 5.0 + (double)(i % 50);
+        bk.price = corm_dec_units(500 + 100 * (i % 50), 2); /* 5.00 + i % 50 */
         bk.description = "A book of the demo bookstore.";
         bk.featured = i % 10 == 0;
         SAVE(bk);
@@ -101,7 +101,7 @@ int demo_seed(corm_db *db, int64_t scale)
         snprintf(a, sizeof a, "Product %lld", (long long)i);
         p.name = a;
         p.category_id = (i - 1) % 5 + 1;
-        p.price = 10.0 * (double)i;
+        p.price = corm_dec_units(1000 * (int64_t)i, 2); /* 10.00 * i */
         SAVE(p);
     }
     for (int64_t i = 1; i <= nusers; i++) {
@@ -131,7 +131,7 @@ int demo_seed(corm_db *db, int64_t scale)
         o.user_id = (i - 1) % nusers + 1;
         o.product_id = (i - 1) % 10 + 1;
         o.payment_method_id = o.user_id; /* one payment method per user, same ids */
-        o.total = 20.0 + (double)(i % 100);
+        o.total = corm_dec_units(2000 + 100 * (i % 100), 2); /* 20.00 + i % 100 */
         o.status = i % 3 ? "paid" : "new";
         o.created_at = b;
         o.tenant_id = i % 2 + 1;
@@ -141,7 +141,7 @@ int demo_seed(corm_db *db, int64_t scale)
             it.order_id = o.id;
             it.product_id = (i + k) % 10 + 1;
             it.quantity = (int32_t)(k + 1);
-            it.price = 10.0 * (double)((i + k) % 10 + 1);
+            it.price = corm_dec_units(1000 * ((i + k) % 10 + 1), 2); /* 10.00 * (...) */
             it.is_cancelled = (i * 3 + k) % 4 == 0;
             SAVE(it);
         }
@@ -167,7 +167,7 @@ int demo_seed(corm_db *db, int64_t scale)
         inv.user_id = (i - 1) % nusers + 1;
         inv.order_id = i;
         inv.number = a;
-        inv.total = 20.0 + (double)(i % 100);
+        inv.total = corm_dec_units(2000 + 100 * (i % 100), 2); /* 20.00 + i % 100 */
         inv.tenant_id = i % 2 + 1;
         inv.is_void = i % 10 == 0;
         SAVE(inv);

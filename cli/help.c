@@ -104,7 +104,7 @@ static int distance(const char *a, const char *b)
     return d[la][lb];
 }
 
-static int unknown_option(const cli_cmd *cmd, const char *arg)
+int cli_unknown_option(const cli_cmd *cmd, const char *arg)
 {
     char given[64];
     snprintf(given, sizeof given, "%.*s", (int)strcspn(arg, "="), arg);
@@ -145,7 +145,7 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *out)
                 if ((strlen(o->name) == len && strncmp(o->name, arg, len) == 0) ||
                     (o->alias && strlen(o->alias) == len && strncmp(o->alias, arg, len) == 0))
                     break;
-            if (!o || !o->name || k >= CLI_MAX_OPTS) return unknown_option(cmd, arg);
+            if (!o || !o->name || k >= CLI_MAX_OPTS) return cli_unknown_option(cmd, arg);
             if (!o->arg) {
                 if (inline_value) return cli_usage_error(cmd, "%s takes no value", o->name);
                 out->values[k] = "";
@@ -155,6 +155,12 @@ int cli_parse(const cli_cmd *cmd, int argc, char **argv, cli_args *out)
                 out->values[k] = argv[++i];
             } else {
                 return cli_usage_error(cmd, "%s needs a value (%s)", o->name, o->arg);
+            }
+            if (o->arg) {
+                if (out->nall == CLI_MAX_VALUES)
+                    return cli_usage_error(cmd, "more than %d option values", CLI_MAX_VALUES);
+                out->all_opt[out->nall] = k;
+                out->all[out->nall++] = out->values[k];
             }
             continue;
         }
@@ -184,4 +190,12 @@ bool cli_flag(const cli_args *a, const char *name)
 {
     int k = index_of(a, name);
     return k >= 0 && a->values[k] != NULL;
+}
+
+int cli_values(const cli_args *a, const char *name, const char **out, int max)
+{
+    int k = index_of(a, name), n = 0;
+    for (int i = 0; k >= 0 && i < a->nall && n < max; i++)
+        if (a->all_opt[i] == k) out[n++] = a->all[i];
+    return n;
 }

@@ -68,7 +68,7 @@ int main(void)
         books[i].published_date = i ? "1969-03-01" : "1974-05-01";
         books[i].isbn = (char *)isbns[i];
         books[i].pages = 300;
-        books[i].price = 9.5;
+        books[i].price = corm_dec("9.50");
         books[i].description = "";
     }
     if (corm_bulk_create_array(db, books, 2, NULL) != CORM_OK) return fail(db);
@@ -87,7 +87,7 @@ int main(void)
         Invoice inv = CORM_NEW(Invoice);
         inv.user_id = u.id;
         inv.number = t == 1 ? "T1-0001" : "T2-0001";
-        inv.total = 10;
+        inv.total = corm_dec("10.00");
         inv.tenant_id = t;
         if (corm_save(db, &inv) != CORM_OK) return fail(db);
     }

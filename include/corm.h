@@ -173,10 +173,18 @@ typedef enum corm_vtype {
     CORM_V_BOOL,
     CORM_V_TEXT,
     CORM_V_BLOB,
-    CORM_V_INTS,  /* array of int64_t, for `in` */
-    CORM_V_TEXTS, /* array of strings, for `in` */
-    CORM_V_LIST   /* array of corm_value, for `in` and `range` */
+    CORM_V_INTS,   /* array of int64_t, for `in` */
+    CORM_V_TEXTS,  /* array of strings, for `in` */
+    CORM_V_LIST,   /* array of corm_value, for `in` and `range` */
+    CORM_V_DECIMAL /* an exact decimal (corm/decimal.h) */
 } corm_vtype;
+
+/* An exact decimal: units / 10^scale, so 12.30 is {1230, 2}.  Helpers
+** and rules in <corm/decimal.h>; {0} is zero. */
+typedef struct corm_decimal {
+    int64_t units; /* at most 18 digits */
+    int scale;     /* digits after the point, 0..18; -1: not a number */
+} corm_decimal;
 
 /* A value to bind.  Borrowed: corm copies what it keeps. */
 typedef struct corm_value {
@@ -201,6 +209,7 @@ typedef struct corm_value {
             const struct corm_value *p;
             size_t n;
         } list;
+        corm_decimal d; /* DECIMAL */
     } u;
 } corm_value;
 
@@ -556,6 +565,7 @@ CORM_API int64_t corm_row_int(const corm_qs *qs, size_t row, const char *col);
 CORM_API double corm_row_float(const corm_qs *qs, size_t row, const char *col);
 CORM_API const char *corm_row_text(const corm_qs *qs, size_t row, const char *col);
 CORM_API bool corm_row_isnull(const corm_qs *qs, size_t row, const char *col);
+/* corm_row_decimal (exact decimals): <corm/decimal.h>. */
 
 /* -------------------------------------------------------------- expressions */
 
@@ -945,6 +955,8 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 /* Dates and datetimes: the stored UTC text from time_t / struct tm and back
 ** (docs/schema.md). */
 #include <corm/datetime.h>
+/* Exact decimals for decimal(p, s) fields (docs/schema.md). */
+#include <corm/decimal.h>
 
 /* Conditional aggregates, subqueries in filters, null ordering, booleans
 ** (docs/queryset.md). */

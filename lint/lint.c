@@ -913,8 +913,9 @@ static bool prefetch_path_ok(const corm_model *m, const char *path, corm_error *
     }
 }
 
-static const char *const VALUE_FNS[] = {"corm_int",  "corm_text",  "corm_float", "corm_bool",
-                                        "corm_ints", "corm_texts", "corm_null",  NULL};
+static const char *const VALUE_FNS[] = {"corm_int",  "corm_text", "corm_float",
+                                        "corm_bool", "corm_ints", "corm_texts",
+                                        "corm_null", "corm_decv", NULL};
 
 static corm_value sample(const char *fn)
 {
@@ -926,6 +927,7 @@ static corm_value sample(const char *fn)
     if (strcmp(fn, "corm_bool") == 0) return corm_bool(true);
     if (strcmp(fn, "corm_ints") == 0) return corm_ints(one, 1);
     if (strcmp(fn, "corm_texts") == 0) return corm_texts(word, 1);
+    if (strcmp(fn, "corm_decv") == 0) return corm_decv(corm_dec("1.5"));
     return corm_null();
 }
 

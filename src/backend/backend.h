@@ -46,6 +46,9 @@ typedef struct corm__backend {
     /* The value type of a cell (CORM_V_NULL/INT/FLOAT/TEXT/BLOB), for
     ** columns without a schema type (values, annotations, raw SQL). */
     corm_vtype (*column_type)(corm__stmt *s, int i);
+    /* Optional: whether a FLOAT cell is an exact decimal whose column_text
+    ** is exact (PostgreSQL numeric); NULL when the backend has none. */
+    bool (*column_exact)(corm__stmt *s, int i);
     /* The result column's name, valid until finish. */
     const char *(*column_name)(corm__stmt *s, int i);
     /* Reset the statement and give it back to the cache. */
@@ -82,6 +85,10 @@ void corm__pg_set_binary(corm__conn *c, bool binary);
 /* Statements held in c's prepared-statement cache (at most 256), for tests
 ** and diagnostics.  c must be a connection of corm__sqlite_backend. */
 int corm__sqlite_cache_count(const corm__conn *c);
+
+/* CORM_INVALID for parameter i (from 1), a decimal that is not a number
+** (the write path names the field first; this catches filters). */
+corm_rc corm__bad_decimal(int i, const char *sql, corm_error *err);
 
 /* The backend for a url ("sqlite:..."); sets *target to the part after the
 ** scheme.  NULL with err filled (CORM_INVALID) for an unknown scheme. */

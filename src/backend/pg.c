@@ -572,6 +572,14 @@ static corm_rc bind_params(corm__conn *c, const char *sql, const corm_value *par
             corm__buf_addc(&c->ptext, '\0');
             break;
         case CORM_V_BOOL: c->pvals[i] = v->u.b ? "t" : "f"; break;
+        case CORM_V_DECIMAL: {
+            char dec[CORM_DEC_BUF];
+            if (!corm_dec_valid(v->u.d)) return corm__bad_decimal(i + 1, sql, err);
+            c->poffs[i] = c->ptext.len;
+            corm__buf_adds(&c->ptext, corm_dec_format(v->u.d, dec));
+            corm__buf_addc(&c->ptext, '\0');
+            break;
+        }
         case CORM_V_TEXT: {
             const char *p = v->u.s.p ? v->u.s.p : "";
             if (v->u.s.n == (size_t)-1) {
@@ -1285,6 +1293,8 @@ static const void *pg_column_blob(corm__stmt *s, int i, size_t *len)
     return c->p;
 }
 
+static bool pg_column_exact(corm__stmt *s, int i) { return PQftype(s->res, i) == OID_NUMERIC; }
+
 static corm_vtype pg_column_type(corm__stmt *s, int i)
 {
     if (pg_column_null(s, i)) return CORM_V_NULL;
@@ -1397,6 +1407,7 @@ const corm__backend corm__pg_backend = {
     .column_text = pg_column_text,
     .column_blob = pg_column_blob,
     .column_type = pg_column_type,
+    .column_exact = pg_column_exact,
     .column_name = pg_column_name,
     .finish = pg_finish,
     .changes = pg_changes,

@@ -445,6 +445,15 @@ static corm_rc bind_one(corm__stmt *s, int i, const corm_value *v, corm_error *e
         if (!v->u.s.p || v->u.s.n == 0) rc = sqlite3_bind_zeroblob(st, i, 0);
         else rc = sqlite3_bind_blob64(st, i, v->u.s.p, (sqlite3_uint64)v->u.s.n, SQLITE_STATIC);
         break;
+    case CORM_V_DECIMAL: {
+        /* a NUMERIC column keeps a whole number as INTEGER (18 digits
+        ** exact) and any other as REAL (15 significant digits exact) */
+        int64_t whole;
+        if (!corm_dec_valid(v->u.d)) return corm__bad_decimal(i, sql, err);
+        if (corm_dec_to_units(v->u.d, 0, &whole)) rc = sqlite3_bind_int64(st, i, whole);
+        else rc = sqlite3_bind_double(st, i, corm_dec_to_double(v->u.d));
+        break;
+    }
     default:
         corm__err_set(err, CORM_MISUSE,
                       "parameter %d is a list (type %d); the backend binds scalars only", i,

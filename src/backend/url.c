@@ -75,3 +75,12 @@ const corm__backend *corm__backend_for_url(const char *url, const char **target,
     corm__err_hint(err, ACCEPTED_FORMS);
     return NULL;
 }
+
+corm_rc corm__bad_decimal(int i, const char *sql, corm_error *err)
+{
+    corm__err_set(err, CORM_INVALID, "parameter %d is a decimal that is not a number", i);
+    corm__err_hint(err, "check the text given to corm_dec (corm_dec_valid) and "
+                        "arithmetic that overflowed 18 digits");
+    corm__err_sql(err, sql);
+    return CORM_INVALID;
+}

@@ -35,6 +35,14 @@
 _Noreturn void corm__invariant_failed(const char *expr, const char *file, int line);
 #define CORM__ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
 
+/* ---- decimals (decimal.c) */
+/* n bytes of decimal text at s; with round (a database's value), trailing
+** zeros of the fraction are dropped and fraction digits beyond 18 digits
+** rounded.  False when it is not a decimal that fits. */
+bool corm__dec_from_text(const char *s, size_t n, bool round, corm_decimal *out);
+/* The shortest decimal that gives the double x back (15 or 17 digits). */
+corm_decimal corm__dec_shortest(double x);
+
 /* ---- allocation (alloc.c) */
 void *corm__malloc(size_t n);
 void *corm__calloc(size_t count, size_t size); /* overflow-checked */

@@ -16,8 +16,8 @@ static bool is_zero(const void *p, const corm_field *f)
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
     case CORM_FT_O2O: return *(const int64_t *)p == 0;
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: return *(const double *)p == 0;
+    case CORM_FT_FLOAT: return *(const double *)p == 0;
+    case CORM_FT_DECIMAL: return ((const corm_decimal *)p)->units == 0;
     case CORM_FT_BOOL: return !*(const bool *)p;
     case CORM_FT_BLOB: return ((const corm_blob *)p)->data == NULL;
     default: return *(char *const *)p == NULL;
@@ -53,8 +53,8 @@ void corm__field_set_null(void *obj, const corm_field *f, bool is_null)
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
     case CORM_FT_O2O: *(int64_t *)p = 0; break;
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: *(double *)p = 0; break;
+    case CORM_FT_FLOAT: *(double *)p = 0; break;
+    case CORM_FT_DECIMAL: *(corm_decimal *)p = corm_dec_units(0, f->scale); break;
     case CORM_FT_BOOL: *(bool *)p = false; break;
     case CORM_FT_BLOB: *(corm_blob *)p = (corm_blob){0}; break;
     default: *(char **)p = NULL; break;
@@ -70,8 +70,8 @@ corm_value corm__field_value(const void *obj, const corm_field *f)
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
     case CORM_FT_O2O: return corm_int(*(const int64_t *)p);
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: return corm_float(*(const double *)p);
+    case CORM_FT_FLOAT: return corm_float(*(const double *)p);
+    case CORM_FT_DECIMAL: return corm_decv(*(const corm_decimal *)p);
     case CORM_FT_BOOL: return corm_bool(*(const bool *)p);
     case CORM_FT_BLOB: {
         const corm_blob *b = p;
@@ -96,8 +96,8 @@ static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj, const
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
     case CORM_FT_O2O: *(int64_t *)p = be->column_int(st, col); break;
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: *(double *)p = be->column_double(st, col); break;
+    case CORM_FT_FLOAT: *(double *)p = be->column_double(st, col); break;
+    case CORM_FT_DECIMAL: return corm__read_decimal(be, st, col, f, p);
     case CORM_FT_BOOL: *(bool *)p = be->column_int(st, col) != 0; break;
     case CORM_FT_BLOB: {
         size_t n = 0;
@@ -145,12 +145,48 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
     return CORM_OK;
 }
 
+/* A decimal field's value at the field's scale: exact from PostgreSQL's
+** numeric text, from an INTEGER and (up to 15 significant digits, what
+** SQLite's REAL keeps: docs/schema.md) from a REAL.  More places than the
+** field's (a row another program wrote) round; a value no corm_decimal
+** holds (text, more than 18 digits) reads as not a number, which a save
+** refuses, rather than failing the whole query. */
+corm_rc corm__read_decimal(const corm__backend *be, corm__stmt *st, int col, const corm_field *f,
+                           corm_decimal *out)
+{
+    corm_decimal d;
+    corm_vtype t = be->column_type(st, col);
+    if (t == CORM_V_INT) {
+        d = corm_dec_units(be->column_int(st, col), 0);
+    } else if (t == CORM_V_FLOAT && !(be->column_exact && be->column_exact(st, col))) {
+        d = corm_dec_from_double(be->column_double(st, col), f->scale);
+    } else { /* numeric's text, or text someone stored */
+        size_t n = 0;
+        const char *p = be->column_text(st, col, &n);
+        if (!corm__dec_from_text(p, n, true, &d)) d = corm_dec_units(0, -1);
+    }
+    *out = corm_dec_round(d, f->scale);
+    return CORM_OK;
+}
+
 corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out)
 {
     const corm__backend *be = db->be;
     switch (be->column_type(st, col)) {
     case CORM_V_INT: *out = corm_int(be->column_int(st, col)); return CORM_OK;
-    case CORM_V_FLOAT: *out = corm_float(be->column_double(st, col)); return CORM_OK;
+    case CORM_V_FLOAT:
+        if (be->column_exact && be->column_exact(st, col)) {
+            /* PostgreSQL numeric: exact when it fits 18 digits */
+            size_t n = 0;
+            const char *p = be->column_text(st, col, &n);
+            corm_decimal d;
+            if (p && corm__dec_from_text(p, n, true, &d)) {
+                *out = corm_decv(d);
+                return CORM_OK;
+            }
+        }
+        *out = corm_float(be->column_double(st, col));
+        return CORM_OK;
     case CORM_V_TEXT: {
         size_t n = 0;
         const char *p = be->column_text(st, col, &n);

@@ -231,8 +231,15 @@ static void put_default(gen *g, const corm_field *f)
         put(g, d[0] == 'T' ? "true" : "false");
         return;
     }
+    if (f->type == CORM_FT_DECIMAL) {
+        /* the validator checked that it fits: units at the field's scale */
+        int64_t units = 0;
+        if (!corm_dec_to_units(corm_dec(d), f->scale, &units)) g->oom = true;
+        putf(g, "{%lldLL, %d}", (long long)units, f->scale);
+        return;
+    }
     if (d[0] != '\'') {
-        if (f->type == CORM_FT_FLOAT || f->type == CORM_FT_DECIMAL) putf(g, "(double)%s", d);
+        if (f->type == CORM_FT_FLOAT) putf(g, "(double)%s", d);
         else if (strcmp(d, "-9223372036854775808") == 0) put(g, "(-9223372036854775807LL - 1)");
         else putf(g, "%sLL", d);
         return;

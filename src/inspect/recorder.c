@@ -316,6 +316,11 @@ void corm__binds_encode(corm_buf *b, const corm_value *vals, int n, bool redacte
         switch (v->type) {
         case CORM_V_INT: corm__buf_addf(b, "i%lld", (long long)v->u.i); break;
         case CORM_V_FLOAT: corm__buf_addf(b, "f%.17g", v->u.f); break;
+        case CORM_V_DECIMAL: {
+            char d[CORM_DEC_BUF];
+            corm__buf_addf(b, "d%s", corm_dec_format(v->u.d, d));
+            break;
+        }
         case CORM_V_BOOL: corm__buf_addf(b, "b%d", v->u.b ? 1 : 0); break;
         case CORM_V_TEXT: {
             size_t len = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
@@ -346,6 +351,7 @@ int corm__binds_decode(char *enc, corm_value *vals, int max)
         switch (p[0]) {
         case 'i': *v = corm_int(strtoll(p + 1, NULL, 10)); break;
         case 'f': *v = corm_float(strtod(p + 1, NULL)); break;
+        case 'd': *v = corm_decv(corm_dec(p + 1)); break;
         case 'b': *v = corm_bool(p[1] == '1'); break;
         case 'n': *v = corm_null(); break;
         case 't': {

@@ -337,6 +337,10 @@ static uint64_t values_hash(const corm_value *v, int n, uint64_t h)
         switch (v[i].type) {
         case CORM_V_INT: h = corm__hash64(&v[i].u.i, sizeof v[i].u.i, h); break;
         case CORM_V_FLOAT: h = corm__hash64(&v[i].u.f, sizeof v[i].u.f, h); break;
+        case CORM_V_DECIMAL:
+            h = corm__hash64(&v[i].u.d.units, sizeof v[i].u.d.units, h);
+            h = corm__hash64(&v[i].u.d.scale, sizeof v[i].u.d.scale, h);
+            break;
         case CORM_V_BOOL: h = corm__hash64(&v[i].u.b, sizeof v[i].u.b, h); break;
         case CORM_V_TEXT:
         case CORM_V_BLOB: {

@@ -79,6 +79,9 @@ static uint64_t params_hash(const corm_event *ev)
         case CORM_V_INT: h = hnum((uint64_t)v->u.i, h); break;
         case CORM_V_BOOL: h = hnum(v->u.b, h); break;
         case CORM_V_FLOAT: h = hnum(corm__hash_fast(&v->u.f, sizeof v->u.f), h); break;
+        case CORM_V_DECIMAL:
+            h = hnum((uint64_t)v->u.d.units * 31 + (uint64_t)v->u.d.scale, h);
+            break;
         case CORM_V_TEXT:
         case CORM_V_BLOB: {
             size_t n = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;

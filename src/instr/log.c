@@ -119,6 +119,12 @@ static void json_value(corm_buf *b, const corm_value *v)
         if (isfinite(v->u.f)) corm__buf_addf(b, "%.17g", v->u.f);
         else corm__buf_adds(b, "null");
         break;
+    case CORM_V_DECIMAL: {
+        /* a JSON number, exactly as written */
+        char d[CORM_DEC_BUF];
+        corm__buf_adds(b, corm_dec_valid(v->u.d) ? corm_dec_format(v->u.d, d) : "null");
+        break;
+    }
     case CORM_V_BOOL: corm__buf_adds(b, v->u.b ? "true" : "false"); break;
     case CORM_V_TEXT: {
         size_t n = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
@@ -136,6 +142,11 @@ void corm__value_text(corm_buf *b, const corm_value *v)
     case CORM_V_NULL: corm__buf_adds(b, "NULL"); break;
     case CORM_V_INT: corm__buf_addf(b, "%lld", (long long)v->u.i); break;
     case CORM_V_FLOAT: corm__buf_addf(b, "%g", v->u.f); break;
+    case CORM_V_DECIMAL: {
+        char d[CORM_DEC_BUF];
+        corm__buf_adds(b, corm_dec_format(v->u.d, d));
+        break;
+    }
     case CORM_V_BOOL: corm__buf_adds(b, v->u.b ? "true" : "false"); break;
     case CORM_V_TEXT: {
         size_t n = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;

@@ -122,6 +122,8 @@ static corm_rc fetch_objects(corm_qs *qs, const char *sql, corm_site site)
                 h->nulls |= (uint64_t)1 << field_of[i];
                 continue;
             }
+            if (v.type == CORM_V_DECIMAL && f->type != CORM_FT_DECIMAL)
+                v = corm_float(corm_dec_to_double(v.u.d)); /* numeric into a number */
             switch (f->type) {
             case CORM_FT_INTEGER:
                 *(int32_t *)p = (int32_t)(v.type == CORM_V_FLOAT ? v.u.f : v.u.i);
@@ -131,9 +133,15 @@ static corm_rc fetch_objects(corm_qs *qs, const char *sql, corm_site site)
             case CORM_FT_O2O:
                 *(int64_t *)p = v.type == CORM_V_FLOAT ? (int64_t)v.u.f : v.u.i;
                 break;
-            case CORM_FT_FLOAT:
+            case CORM_FT_FLOAT: *(double *)p = v.type == CORM_V_INT ? (double)v.u.i : v.u.f; break;
             case CORM_FT_DECIMAL:
-                *(double *)p = v.type == CORM_V_INT ? (double)v.u.i : v.u.f;
+                *(corm_decimal *)p =
+                    corm_dec_round(v.type == CORM_V_INT       ? corm_dec_units(v.u.i, 0)
+                                   : v.type == CORM_V_DECIMAL ? v.u.d
+                                   : v.type == CORM_V_FLOAT ? corm_dec_from_double(v.u.f, f->scale)
+                                   : v.type == CORM_V_TEXT  ? corm_dec(v.u.s.p)
+                                                            : corm_dec_units(0, -1),
+                                   f->scale);
                 break;
             case CORM_FT_BOOL: *(bool *)p = v.type == CORM_V_INT && v.u.i != 0; break;
             case CORM_FT_BLOB:

@@ -34,7 +34,7 @@ static bool value_fits(const corm_field *f, corm_vtype t)
     case CORM_FT_FK:
     case CORM_FT_O2O: return t == CORM_V_INT;
     case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: return t == CORM_V_INT || t == CORM_V_FLOAT;
+    case CORM_FT_DECIMAL: return t == CORM_V_INT || t == CORM_V_FLOAT || t == CORM_V_DECIMAL;
     case CORM_FT_BOOL: return t == CORM_V_BOOL || t == CORM_V_INT;
     case CORM_FT_BLOB: return false;
     default: return t == CORM_V_TEXT;

@@ -124,6 +124,7 @@ int64_t corm_row_int(const corm_qs *qs, size_t row, const char *col)
 {
     const corm_value *v = named(qs, row, col);
     if (!v) return 0;
+    if (v->type == CORM_V_DECIMAL) return (int64_t)corm_dec_to_double(corm_dec_round(v->u.d, 0));
     return v->type == CORM_V_INT ? v->u.i : v->type == CORM_V_FLOAT ? (int64_t)v->u.f : 0;
 }
 
@@ -131,7 +132,22 @@ double corm_row_float(const corm_qs *qs, size_t row, const char *col)
 {
     const corm_value *v = named(qs, row, col);
     if (!v) return 0.0;
+    if (v->type == CORM_V_DECIMAL) return corm_dec_to_double(v->u.d);
     return v->type == CORM_V_FLOAT ? v->u.f : v->type == CORM_V_INT ? (double)v->u.i : 0.0;
+}
+
+corm_decimal corm_row_decimal(const corm_qs *qs, size_t row, const char *col)
+{
+    const corm_value *v = named(qs, row, col);
+    corm_decimal d = corm_dec_units(0, -1);
+    if (!v) return d;
+    switch (v->type) {
+    case CORM_V_DECIMAL: return v->u.d;
+    case CORM_V_INT: return corm_dec_units(v->u.i, 0);
+    case CORM_V_FLOAT: return corm__dec_shortest(v->u.f);
+    case CORM_V_TEXT: return corm_dec(v->u.s.p);
+    default: return d;
+    }
 }
 
 const char *corm_row_text(const corm_qs *qs, size_t row, const char *col)
@@ -534,8 +550,8 @@ static size_t field_size(corm_ftype t)
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
     case CORM_FT_O2O: return sizeof(int64_t);
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: return sizeof(double);
+    case CORM_FT_FLOAT: return sizeof(double);
+    case CORM_FT_DECIMAL: return sizeof(corm_decimal);
     case CORM_FT_BOOL: return sizeof(bool);
     case CORM_FT_BLOB: return sizeof(corm_blob);
     default: return sizeof(char *);

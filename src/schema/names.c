@@ -33,8 +33,8 @@ const char *corm__ftype_ctype(corm_ftype t)
     switch (t) {
     case CORM_FT_INTEGER: return "int32_t";
     case CORM_FT_BIGINT: return "int64_t";
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: return "double";
+    case CORM_FT_FLOAT: return "double";
+    case CORM_FT_DECIMAL: return "corm_decimal";
     case CORM_FT_BOOL: return "bool";
     case CORM_FT_CHAR:
     case CORM_FT_TEXT:

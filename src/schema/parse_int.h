@@ -19,7 +19,7 @@
 #define CORM__IDENT_MAX 63         /* PostgreSQL's NAMEDATALEN - 1 */
 #define CORM__STRING_MAX 1024      /* decoded bytes of a string literal */
 #define CORM__CHAR_MAX 10485760    /* char(n): PostgreSQL's varchar limit */
-#define CORM__DECIMAL_MAX 1000     /* decimal(p, s): PostgreSQL's numeric limit */
+#define CORM__DECIMAL_MAX 18       /* decimal(p, s): digits of a corm_decimal (int64) */
 #define CORM__TEXT_MAX (16u << 20) /* bytes of a schema file */
 
 /* ------------------------------------------------------------------ lexer */

@@ -515,7 +515,10 @@ static corm_rc parse_field(parser *p, corm__ast_model *m, int *nfields_cols, int
     } else if (f->type == CORM_FT_DECIMAL) {
         const char *h = "decimal needs digits and decimal places: decimal(10, 2)";
         if ((rc = expect(p, CORM__T_LPAREN, "'(' after 'decimal'", h))) return rc;
-        if ((rc = small_int(p, "decimal precision", 1, CORM__DECIMAL_MAX, h, &f->precision)))
+        if ((rc = small_int(p, "decimal precision", 1, CORM__DECIMAL_MAX,
+                            "a decimal is an exact corm_decimal of up to 18 digits: "
+                            "decimal(10, 2); use float for wider numbers",
+                            &f->precision)))
             return rc;
         if ((rc = expect(p, CORM__T_COMMA, "',' and the number of decimal places", h))) return rc;
         t = tok(p, 0);

@@ -95,6 +95,7 @@ const corm__dialect corm__sqlite_dialect = {
     .numbered_params = false,
     .has_ilike = false,
     .has_returning = true, /* RETURNING since 3.35; Debian 12 has 3.40 */
+    .real_decimals = true,
     .like_escape = " ESCAPE '\\'",
     .column_type = sqlite_column_type,
     .date_part = sqlite_date_part,

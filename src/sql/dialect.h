@@ -67,6 +67,10 @@ typedef struct corm__dialect {
     ** nothing in the statement fixes: CAST them to the column type
     ** (PostgreSQL would take them as text), or leave them (SQLite). */
     bool cast_bulk_params;
+    /* Decimals are stored as REAL (SQLite's NUMERIC affinity): Sum and Avg
+    ** over a decimal field add its values as integers of units, exactly
+    ** (docs/schema.md, "Decimals"), instead of adding doubles. */
+    bool real_decimals;
 } corm__dialect;
 
 extern const corm__dialect corm__sqlite_dialect;

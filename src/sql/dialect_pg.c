@@ -111,6 +111,12 @@ bool corm__sql_array_text(corm_buf *b, const corm_value *vals, size_t n)
         case CORM_V_NULL: corm__buf_adds(b, "NULL"); break;
         case CORM_V_INT: corm__buf_addf(b, "%lld", (long long)v->u.i); break;
         case CORM_V_FLOAT: corm__buf_addf(b, "%.17g", v->u.f); break;
+        case CORM_V_DECIMAL: {
+            char d[CORM_DEC_BUF];
+            if (!corm_dec_valid(v->u.d)) return false;
+            corm__buf_adds(b, corm_dec_format(v->u.d, d));
+            break;
+        }
         case CORM_V_BOOL: corm__buf_adds(b, v->u.b ? "t" : "f"); break;
         case CORM_V_TEXT: {
             if (!v->u.s.p) {

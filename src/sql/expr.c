@@ -17,6 +17,27 @@
 
 static const char *const agg_sql[] = {"COUNT", "SUM", "AVG", "MIN", "MAX"};
 
+/* AGG(col) for e.  Over a decimal field on a dialect that stores decimals
+** as REAL, Sum and Avg add integers of units (exact, where adding doubles
+** drifts: 0.1 + 0.2) and scale the result back. */
+/* AGG(col), with filter (" FILTER (WHERE ...)" or "") right after the
+** call, where SQL wants it, also when the call is wrapped. */
+static void agg_call(corm__sqlctx *c, corm_buf *w, const struct corm_expr *e, const corm_field *f,
+                     const char *col, const char *filter)
+{
+    const char *dist = e->distinct ? "DISTINCT " : "";
+    if (!c->d->real_decimals || !f || f->type != CORM_FT_DECIMAL ||
+        (e->agg != CORM__AGG_SUM && e->agg != CORM__AGG_AVG)) {
+        corm__buf_addf(w, "%s(%s%s)%s", agg_sql[e->agg], dist, col, filter);
+        return;
+    }
+    if (f->scale == 0)
+        corm__buf_addf(w, "%s(%sCAST(ROUND(%s) AS INTEGER))%s", agg_sql[e->agg], dist, col, filter);
+    else
+        corm__buf_addf(w, "(%s(%sCAST(ROUND(%s * 1e%d) AS INTEGER))%s / 1e%d)", agg_sql[e->agg],
+                       dist, col, f->scale, filter, f->scale);
+}
+
 const corm__annot *corm__find_annot(const corm__scope *s, const char *name)
 {
     if (!s->q) return NULL;
@@ -260,8 +281,9 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
     corm__buf_init(&col);
     corm__buf_init(&cond);
     int stop2;
+    const corm_field *f = NULL;
     corm_rc rc =
-        walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col, NULL);
+        walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col, &f);
     /* which related rows: those the filter() calls before the annotation
     ** kept (their conditions on this relation), and the aggregate's own
     ** filter=Q(...) */
@@ -293,8 +315,9 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
         corm__buf_free(&cond);
         return rc;
     }
-    corm__buf_addf(w, "(SELECT %s(%s%s) FROM ", agg_sql[e->agg], e->distinct ? "DISTINCT " : "",
-                   corm__buf_cstr(&col));
+    corm__buf_adds(w, "(SELECT ");
+    agg_call(c, w, e, f, corm__buf_cstr(&col), "");
+    corm__buf_adds(w, " FROM ");
     corm__buf_free(&col);
     bool m2m = r->kind == CORM_REL_M2M || r->kind == CORM_REL_REVERSE_M2M;
     if (m2m) {
@@ -394,7 +417,8 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         static const char *const casts[] = {[CORM_V_INT] = "::bigint",
                                             [CORM_V_FLOAT] = "::double precision",
                                             [CORM_V_BOOL] = "::boolean",
-                                            [CORM_V_TEXT] = "::text"};
+                                            [CORM_V_TEXT] = "::text",
+                                            [CORM_V_DECIMAL] = "::numeric"};
         if (c->d->numbered_params && (unsigned)e->value.type < CORM__ARRAY_LEN(casts) &&
             casts[e->value.type])
             corm__buf_adds(w, casts[e->value.type]);
@@ -464,18 +488,22 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         bool whole = s->q && s->q->aggregate;
         corm_buf col;
         corm__buf_init(&col);
-        rc = walk(c, s, -1, parts, n, e->path, whole, &stop, &col, NULL);
+        const corm_field *f = NULL;
+        rc = walk(c, s, -1, parts, n, e->path, whole, &stop, &col, &f);
         if (rc == CORM_OK && col.oom) rc = corm__sql_nomem(c);
         if (rc == CORM_OK && stop < n) {
             corm__buf_free(&col);
             return agg_subquery(c, s, e, parts, n, stop, w);
         }
+        corm_buf filter;
+        corm__buf_init(&filter);
+        if (rc == CORM_OK) rc = agg_filter_clause(c, s, e, parts, n, &filter);
+        if (rc == CORM_OK && filter.oom) rc = corm__sql_nomem(c);
         if (rc == CORM_OK) {
-            corm__buf_addf(w, "%s(%s%s)", agg_sql[e->agg], e->distinct ? "DISTINCT " : "",
-                           corm__buf_cstr(&col));
+            agg_call(c, w, e, f, corm__buf_cstr(&col), corm__buf_cstr(&filter));
             *local_agg = true;
-            rc = agg_filter_clause(c, s, e, parts, n, w);
         }
+        corm__buf_free(&filter);
         corm__buf_free(&col);
         return rc;
     }

@@ -438,6 +438,7 @@ static bool same_value(const corm_value *a, const corm_value *b)
     case CORM_V_NULL: return true;
     case CORM_V_INT: return a->u.i == b->u.i;
     case CORM_V_FLOAT: return memcmp(&a->u.f, &b->u.f, sizeof a->u.f) == 0;
+    case CORM_V_DECIMAL: return a->u.d.units == b->u.d.units && a->u.d.scale == b->u.d.scale;
     case CORM_V_BOOL: return a->u.b == b->u.b;
     case CORM_V_TEXT:
     case CORM_V_BLOB: {

@@ -50,7 +50,7 @@ static bool fits(const corm_field *f, corm_vtype t)
     case CORM_FT_FK:
     case CORM_FT_O2O: return t == CORM_V_INT;
     case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: return t == CORM_V_INT || t == CORM_V_FLOAT;
+    case CORM_FT_DECIMAL: return t == CORM_V_INT || t == CORM_V_FLOAT || t == CORM_V_DECIMAL;
     case CORM_FT_BOOL: return t == CORM_V_BOOL || t == CORM_V_INT;
     case CORM_FT_BLOB: return t == CORM_V_BLOB;
     default: return t == CORM_V_TEXT;
@@ -64,8 +64,8 @@ static const char *ctor_for(const corm_field *f)
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
     case CORM_FT_O2O: return "corm_int()";
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: return "corm_float() or corm_int()";
+    case CORM_FT_FLOAT: return "corm_float() or corm_int()";
+    case CORM_FT_DECIMAL: return "corm_decv(corm_dec(\"9.99\")) or corm_int()";
     case CORM_FT_BOOL: return "corm_bool()";
     case CORM_FT_BLOB: return "corm_blobv()";
     default: return "corm_text()";
@@ -128,6 +128,17 @@ static corm_rc set_value(const corm__query *q, const corm_assign *a, const corm_
                       corm__ftype_name(f->type), ctor_for(f));
         corm__err_hint(err, "pass %s, or CORM_SET_F for an F expression", ctor_for(f));
         return CORM_TYPE;
+    }
+    if (f->type == CORM_FT_DECIMAL && a->value.type == CORM_V_DECIMAL &&
+        !corm_dec_fits(a->value.u.d, f->precision, f->scale)) {
+        char t[CORM_DEC_BUF];
+        corm__err_set(err, CORM_INVALID, "update(): %s.%s=%s does not fit decimal(%d, %d)", m->name,
+                      f->name, corm_dec_format(a->value.u.d, t), f->precision, f->scale);
+        corm__err_hint(err,
+                       "decimal(%d, %d) holds %d digits before the point and %d after: round "
+                       "with corm_dec_round, or widen the field in the schema (and migrate)",
+                       f->precision, f->scale, f->precision - f->scale, f->scale);
+        return CORM_INVALID;
     }
     return corm__compiled_param(out, d, sql, a->value, err);
 }

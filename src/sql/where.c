@@ -284,7 +284,7 @@ static bool scalar_fits(vkind k, corm_vtype t)
 {
     switch (k) {
     case K_INT: return t == CORM_V_INT;
-    case K_NUM: return t == CORM_V_INT || t == CORM_V_FLOAT;
+    case K_NUM: return t == CORM_V_INT || t == CORM_V_FLOAT || t == CORM_V_DECIMAL;
     case K_BOOL: return t == CORM_V_BOOL || t == CORM_V_INT;
     case K_BLOB: return t == CORM_V_BLOB;
     default: return t == CORM_V_TEXT;
@@ -294,7 +294,7 @@ static bool scalar_fits(vkind k, corm_vtype t)
 static const char *vtype_name(corm_vtype t)
 {
     static const char *const names[] = {"null", "int",       "float",      "bool", "text",
-                                        "blob", "int array", "text array", "list"};
+                                        "blob", "int array", "text array", "list", "decimal"};
     return (unsigned)t < CORM__ARRAY_LEN(names) ? names[t] : "?";
 }
 

@@ -127,6 +127,12 @@ static bool row_key(corm_buf *k, const void *obj, const corm_field *const *cols,
         case CORM_V_NULL: return false;
         case CORM_V_INT: corm__buf_addf(k, "i%lld|", (long long)v.u.i); break;
         case CORM_V_FLOAT: corm__buf_addf(k, "f%.17g|", v.u.f); break;
+        case CORM_V_DECIMAL: {
+            /* the field's scale: equal values, equal text */
+            char d[CORM_DEC_BUF];
+            corm__buf_addf(k, "d%s|", corm_dec_format(corm_dec_round(v.u.d, cols[i]->scale), d));
+            break;
+        }
         case CORM_V_BOOL: corm__buf_addf(k, "i%d|", v.u.b ? 1 : 0); break;
         case CORM_V_BLOB:
             corm__buf_addf(k, "b%zu:", v.u.s.n);

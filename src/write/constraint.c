@@ -164,6 +164,11 @@ static void fmt_value(corm_buf *b, const void *obj, const corm_field *f)
     case CORM_V_NULL: corm__buf_adds(b, "NULL"); break;
     case CORM_V_INT: corm__buf_addf(b, "%lld", (long long)v.u.i); break;
     case CORM_V_FLOAT: corm__buf_addf(b, "%g", v.u.f); break;
+    case CORM_V_DECIMAL: {
+        char d[CORM_DEC_BUF];
+        corm__buf_adds(b, corm_dec_format(v.u.d, d));
+        break;
+    }
     case CORM_V_BOOL: corm__buf_adds(b, v.u.b ? "true" : "false"); break;
     case CORM_V_BLOB: corm__buf_addf(b, "<%zu bytes>", v.u.s.n); break;
     default: {
@@ -315,12 +320,33 @@ static const corm_field *missing(const void *obj, const corm_field *const *cols,
     return NULL;
 }
 
+/* Why decimal d cannot go to field f exactly on db's backend, or NULL. */
+static const char *decimal_misfit(const corm_db *db, const corm_field *f, corm_decimal d)
+{
+    if (!corm_dec_valid(d)) return "not a number (a failed corm_dec or an overflow)";
+    if (!corm_dec_fits(d, f->precision, f->scale)) return "does not fit";
+    /* SQLite keeps a fraction as REAL: 15 significant digits survive
+    ** (counted without the trailing zeros of the fraction) */
+    while (d.scale > 0 && d.units % 10 == 0) d = corm_dec_units(d.units / 10, d.scale - 1);
+    if (strcmp(db->be->vendor, "sqlite") == 0 && d.scale > 0 &&
+        (d.units > 999999999999999LL || d.units < -999999999999999LL))
+        return "has more than the 15 significant digits SQLite keeps of a fraction";
+    return NULL;
+}
+
 /* The date or datetime field of obj whose text is not a real date or a
-** stored UTC datetime (include/corm/datetime.h), or NULL. */
-static const corm_field *bad_date(const void *obj, const corm_field *const *cols, int ncols)
+** stored UTC datetime (include/corm/datetime.h), or the decimal field whose
+** value does not fit it (decimal_misfit), or NULL. */
+static const corm_field *bad_value(const corm_db *db, const void *obj,
+                                   const corm_field *const *cols, int ncols)
 {
     for (int i = 0; i < ncols; i++) {
         const corm_field *f = cols[i];
+        if (f->type == CORM_FT_DECIMAL) {
+            corm_value v = corm__field_value(obj, f);
+            if (v.type == CORM_V_DECIMAL && decimal_misfit(db, f, v.u.d)) return f;
+            continue;
+        }
         if (f->type != CORM_FT_DATE && f->type != CORM_FT_DATETIME) continue;
         if (f->flags & (CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD)) continue;
         corm_value v = corm__field_value(obj, f);
@@ -341,15 +367,26 @@ static corm_rc date_error(corm_db *db, const corm_model *m, const char *what, co
     corm__buf_init(&val);
     if (bulk) corm__buf_addf(&pos, ": object %zu", i + 1);
     fmt_value(&val, obj, f);
-    corm__err_set(e, CORM_INVALID, "%s of %s%s: %s is not a %s; nothing was sent to the database",
-                  what, m->name, pos.len ? corm__buf_cstr(&pos) : "",
-                  val.len ? corm__buf_cstr(&val) : f->name,
-                  date ? "real date (YYYY-MM-DD)"
-                       : "real UTC datetime (YYYY-MM-DD HH:MM:SS[.ffffff], no 'T', no offset)");
-    corm__err_hint(e, "%s",
-                   date ? "write dates as YYYY-MM-DD; corm_date_from_tm builds one"
-                        : "write datetimes in UTC as YYYY-MM-DD HH:MM:SS[.ffffff]; "
-                          "corm_datetime_from_time_t builds one");
+    if (f->type == CORM_FT_DECIMAL) {
+        corm__err_set(e, CORM_INVALID,
+                      "%s of %s%s: %s %s decimal(%d, %d); nothing was sent to the database", what,
+                      m->name, pos.len ? corm__buf_cstr(&pos) : "", corm__buf_cstr(&val),
+                      decimal_misfit(db, f, corm__field_value(obj, f).u.d), f->precision, f->scale);
+        corm__err_hint(e,
+                       "decimal(%d, %d) holds %d digits before the point and %d after: round "
+                       "with corm_dec_round, or widen the field in the schema (and migrate)",
+                       f->precision, f->scale, f->precision - f->scale, f->scale);
+    } else
+        corm__err_set(e, CORM_INVALID,
+                      "%s of %s%s: %s is not a %s; nothing was sent to the database", what, m->name,
+                      pos.len ? corm__buf_cstr(&pos) : "", val.len ? corm__buf_cstr(&val) : f->name,
+                      date ? "real date (YYYY-MM-DD)"
+                           : "real UTC datetime (YYYY-MM-DD HH:MM:SS[.ffffff], no 'T', no offset)");
+    if (f->type != CORM_FT_DECIMAL)
+        corm__err_hint(e, "%s",
+                       date ? "write dates as YYYY-MM-DD; corm_date_from_tm builds one"
+                            : "write datetimes in UTC as YYYY-MM-DD HH:MM:SS[.ffffff]; "
+                              "corm_datetime_from_time_t builds one");
     if (bulk) e->row = (int64_t)i + 1;
     corm__buf_free(&pos);
     corm__buf_free(&val);
@@ -364,7 +401,8 @@ corm_rc corm__check_write(corm_db *db, const corm_model *m, const char *what,
         const void *obj = corm__objs_at(objs, i);
         const corm_field *f = missing(obj, cols, ncols, insert);
         if (!f) {
-            if ((f = bad_date(obj, cols, ncols))) return date_error(db, m, what, obj, f, i, bulk);
+            if ((f = bad_value(db, obj, cols, ncols)))
+                return date_error(db, m, what, obj, f, i, bulk);
             continue;
         }
         corm_error *e = &db->err;

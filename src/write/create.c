@@ -154,9 +154,10 @@ void *corm_update_or_create_at(corm_qs *qs, void *obj, const char *const *fields
         int fi = (int)(f - m->fields);
         uint64_t bit = (uint64_t)1 << fi;
         memcpy(corm__field_ptr(found, f), (const char *)obj + f->offset,
-               f->type == CORM_FT_INTEGER                               ? sizeof(int32_t)
-               : f->type == CORM_FT_BOOL                                ? sizeof(bool)
-               : f->type == CORM_FT_FLOAT || f->type == CORM_FT_DECIMAL ? sizeof(double)
+               f->type == CORM_FT_INTEGER   ? sizeof(int32_t)
+               : f->type == CORM_FT_BOOL    ? sizeof(bool)
+               : f->type == CORM_FT_FLOAT   ? sizeof(double)
+               : f->type == CORM_FT_DECIMAL ? sizeof(corm_decimal)
                : f->type == CORM_FT_BIGINT || f->type == CORM_FT_FK || f->type == CORM_FT_O2O
                    ? sizeof(int64_t)
                : f->type == CORM_FT_BLOB ? sizeof(corm_blob)

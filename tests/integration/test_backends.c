@@ -153,7 +153,7 @@ static void test_round_trips(void **state)
     corm_order_by(qs, "id");
     assert_int_equal(corm_eval(qs), CORM_OK);
     Book *b = corm_qs_at(qs, 0);
-    assert_true(b->price == 10.5);
+    assert_int_equal(corm_dec_cmp(b->price, corm_dec("10.50")), 0);
     assert_int_equal(b->pages, 1400);
     assert_string_equal(b->published_date, "1862-04-03");
     assert_false(b->featured);

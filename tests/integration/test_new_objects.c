@@ -311,7 +311,7 @@ static void test_dates_checked(void **state)
     OK_DB(corm_save(db, &u));
     Order o = CORM_NEW(Order);
     o.user_id = u.id;
-    o.total = 10;
+    o.total = corm_dec("10");
     for (size_t i = 0; i < sizeof bad_times / sizeof *bad_times; i++) {
         o.created_at = (char *)bad_times[i];
         CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_save(db, &o), CORM_INVALID); }
@@ -321,7 +321,7 @@ static void test_dates_checked(void **state)
     Order os[2] = {CORM_NEW(Order), CORM_NEW(Order)};
     for (int i = 0; i < 2; i++) {
         os[i].user_id = u.id;
-        os[i].total = 1;
+        os[i].total = corm_dec("1");
         os[i].created_at = "2024-05-01 10:00:00";
     }
     os[1].created_at = "2024-05-01 25:00:00";

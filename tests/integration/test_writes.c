@@ -107,7 +107,7 @@ static shop make_shop(const char *email)
     Product p = CORM_NEW(Product);
     p.name = "Reading lamp";
     p.category_id = c.id;
-    p.price = 20;
+    p.price = corm_dec("20");
     corm_set_null(&p, "description", true);
     corm_set_null(&p, "metadata", true);
     OK_DB(corm_save(db, &p));
@@ -121,7 +121,7 @@ static shop make_shop(const char *email)
     o.user_id = u.id;
     o.product_id = p.id;
     o.payment_method_id = pm.id;
-    o.total = 20;
+    o.total = corm_dec("20");
     o.status = "paid";
     o.created_at = "2024-05-01 10:00:00";
     o.tenant_id = 1;
@@ -131,7 +131,7 @@ static shop make_shop(const char *email)
     it.order_id = o.id;
     it.product_id = p.id;
     it.quantity = 1;
-    it.price = 20;
+    it.price = corm_dec("20");
     OK_DB(corm_save(db, &it));
     s.item = it.id;
     return s;
@@ -225,7 +225,7 @@ static void test_auto_now(void **state)
     inv.user_id = 1;
     corm_set_null(&inv, "order", true);
     inv.number = "A-1";
-    inv.total = 5;
+    inv.total = corm_dec("5");
     inv.tenant_id = 1;
     OK_DB(corm_save(db, &inv));
     corm_qs *iq = corm_all(db, Invoice);
@@ -233,7 +233,7 @@ static void test_auto_now(void **state)
     assert_non_null(li);
     char first[32];
     snprintf(first, sizeof first, "%s", li->updated_at);
-    li->total = 6;
+    li->total = corm_dec("6");
     OK_DB(corm_save(db, li));
     assert_true(strcmp(li->updated_at, first) >= 0);
     assert_true(strlen(li->updated_at) >= 19);
@@ -297,7 +297,7 @@ static void test_get_or_create(void **state)
     b.author_id = 4;
     corm_set_null(&b, "publisher", true);
     corm_set_null(&b, "published_date", true);
-    b.price = 3;
+    b.price = corm_dec("3");
     b.description = "new";
     CORM_ASSERT_NUM_QUERIES(db, 2)
     {
@@ -419,7 +419,7 @@ static void test_restrict(void **state)
     inv.user_id = s.user;
     inv.order_id = s.order;
     inv.number = "INV-1";
-    inv.total = 20;
+    inv.total = corm_dec("20");
     inv.tenant_id = 1;
     OK_DB(corm_save(db, &inv));
     /* the order itself: its invoice restricts it (one SELECT), nothing goes */
@@ -572,7 +572,7 @@ static void test_bulk_create_small(void **state)
         corm_set_null(&b[i], "publisher", true);
         corm_set_null(&b[i], "published_date", true);
         b[i].pages = 111;
-        b[i].price = 1;
+        b[i].price = corm_dec("1");
         b[i].description = "upsert";
     }
     b[0].title = "Les Miserables (new)";
@@ -622,7 +622,7 @@ static big big_books(void)
         b->published_date = "2024-01-01";
         b->isbn = g.isbn[i];
         b->pages = i % 500;
-        b->price = 9.99;
+        b->price = corm_dec("9.99");
         b->description = "bulk";
     }
     return g;
@@ -723,7 +723,7 @@ static Book ids_book(char *isbn, int i)
     corm_set_null(&b, "published_date", true);
     b.isbn = isbn;
     b.pages = 10 + i;
-    b.price = 1;
+    b.price = corm_dec("1");
     b.description = "ids";
     return b;
 }
@@ -1021,7 +1021,7 @@ static void add_invoice(int64_t user, const char *number, int64_t tenant, bool i
     i.user_id = user;
     corm_set_null(&i, "order", true);
     i.number = (char *)number;
-    i.total = 10;
+    i.total = corm_dec("10");
     i.tenant_id = tenant;
     i.is_void = is_void;
     OK_DB(corm_save(db, &i));

@@ -187,7 +187,7 @@ void test_fixture(corm_db *db)
         b.published_date = (char *)books[i].date;
         b.isbn = isbn;
         b.pages = books[i].pages;
-        b.price = 10.5 + i;
+        b.price = corm_dec_add(corm_dec("10.5"), corm_dec_units(i, 0));
         b.description = "fixture";
         SAVE(db, b);
         for (int k = 0; k < 2; k++)

@@ -102,7 +102,7 @@ static void test_bookstore_header(void **state)
            "    char *published_date;            /* date, ISO 8601, null */\n"
            "    char *isbn;                      /* char(13) */\n"
            "    int32_t pages;                   /* integer */\n"
-           "    double price;                    /* decimal(8,2) */\n"
+           "    corm_decimal price;              /* decimal(8,2) */\n"
            "    char *description;               /* text */\n"
            "    bool featured;                   /* bool */\n"
            "    void *_corm_rel[4];              /* private: relation caches, one per slot */\n"
