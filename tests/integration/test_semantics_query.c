@@ -36,6 +36,7 @@ static const char *num(const corm_value *v, char *buf, size_t n)
     else if (v->type == CORM_V_FLOAT) snprintf(buf, n, "%g", v->u.f);
     else if (v->type == CORM_V_BOOL) snprintf(buf, n, "%s", v->u.b ? "true" : "false");
     else if (v->type == CORM_V_TEXT) snprintf(buf, n, "%g", strtod(v->u.s.p, NULL));
+    else if (v->type == CORM_V_DECIMAL) snprintf(buf, n, "%g", corm_dec_to_double(v->u.d));
     else snprintf(buf, n, "?");
     return buf;
 }
@@ -209,7 +210,12 @@ static void test_aggregate_of_expression(void **state)
                    corm_agg_filter(qs, corm_SumOf(qs, corm_F(qs, "pages")),
                                    corm_q_new(qs, "pages__gte", corm_int(928))));
     corm_aggregate(qs, "countries", corm_CountOf(qs, corm_F(qs, "author__country"), true));
+    /* a decimal Sum (SQLite sums whole units) with a filter: 10.50 + 11.50 + 14.50 */
+    corm_aggregate(qs, "long_price",
+                   corm_agg_filter(qs, corm_Sum(qs, "price"),
+                                   corm_q_new(qs, "pages__gte", corm_int(928))));
     CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(cell(qs, "total"), "8538"); }
+    assert_int_equal((int)(corm_row_float(qs, 0, "long_price") * 100 + 0.5), 3650);
     assert_string_equal(cell(qs, "biggest"), "1401");
     assert_string_equal(cell(qs, "long_total"), "3268");
     assert_string_equal(cell(qs, "countries"), "2");
@@ -272,7 +278,7 @@ static void add_publisher(const char *name, const int *pages, int n, int *isbn)
         corm_set_null(&b, "published_date", true);
         b.isbn = buf;
         b.pages = pages[i];
-        b.price = 1;
+        b.price = corm_dec("1");
         b.description = "order";
         TEST_OK_DB(db, corm_save(db, &b));
     }
