@@ -945,5 +945,7 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 /* Dates and datetimes: the stored UTC text from time_t / struct tm and back
 ** (docs/schema.md). */
 #include <corm/datetime.h>
+/* What a delete removed, per model (docs/writes.md). */
+#include <corm/delete.h>
 
 #endif

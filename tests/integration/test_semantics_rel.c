@@ -1,0 +1,192 @@
+/*
+** test_semantics_rel.c - Django's relation-cache and write semantics, each
+** rule mirrored from a named Django test or doc section, with exact rows
+** and exact query counts, on the fixture of tests/support/test.h:
+** delete's per-model counts (tests/delete), in_bulk (tests/lookup).
+*/
+#include "test.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static corm_db *db;
+
+static int setup(void **state)
+{
+    (void)state;
+    db = test_db_open();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_db_close(db);
+    return 0;
+}
+
+#define OK_DB(call)                                                                         \
+    do {                                                                                    \
+        corm_rc rc_ = (call);                                                               \
+        if (rc_ != CORM_OK) {                                                               \
+            char b_[2048];                                                                  \
+            fail_msg("%s: %s", #call, corm_error_format(corm_db_error(db), b_, sizeof b_)); \
+        }                                                                                   \
+    } while (0)
+
+/* "label=n,label=n" in the order the deletes ran. */
+static const char *labels(const corm_deleted *d)
+{
+    static char keep[1024];
+    size_t len = 0;
+    keep[0] = '\0';
+    for (int i = 0; i < d->n; i++)
+        len += (size_t)snprintf(keep + len, sizeof keep - len, "%s%s=%lld", i ? "," : "",
+                                d->models[i].label, (long long)d->models[i].count);
+    return keep;
+}
+
+/* ------------------------------------------------------ delete counts */
+
+/* Django tests/delete/tests.py DeletionTests.test_model_delete_returns_num_rows:
+** Model.delete() returns the rows deleted and a dict per model label, the
+** cascaded rows and the m2m through rows ("<app>.<Model>_<field>")
+** included; related models with nothing to delete do not appear. */
+static void test_delete_counts_object(void **state)
+{
+    (void)state;
+    Author a = CORM_NEW(Author);
+    a.id = 1; /* Victor Hugo: books 1, 2; links 1-Fiction, 1-History, 2-Fiction */
+    corm_deleted d;
+    /* SELECT books; DELETE reviews (none), book_genres; DELETE books; author */
+    CORM_ASSERT_NUM_QUERIES(db, 5) { OK_DB(corm_delete_counts(db, &a, &d)); }
+    assert_int_equal(d.total, 6);
+    assert_false(d.truncated);
+    assert_string_equal(labels(&d), "bookstore.Book_genres=3,bookstore.Book=2,bookstore.Author=1");
+    assert_int_equal(corm_deleted_get(&d, "bookstore.Book_genres"), 3);
+    assert_int_equal(corm_deleted_get(&d, "bookstore.Review"), 0); /* absent */
+    assert_int_equal(a.id, 0);
+    /* a model nothing points at: Django's single-object fast path, one
+    ** DELETE, {label: 1} */
+    Genre g = CORM_NEW(Genre);
+    g.name = "Poetry";
+    OK_DB(corm_save(db, &g));
+    int64_t gid = g.id;
+    /* (a genre is pointed at by the m2m: the link rows go first) */
+    CORM_ASSERT_NUM_QUERIES(db, 2) { OK_DB(corm_delete_counts(db, &g, &d)); }
+    assert_string_equal(labels(&d), "bookstore.Genre=1");
+    /* a row already gone: Django's (0, {}) (tests/delete
+    ** test_fast_delete_empty_no_update_can_self_select's shape) */
+    g.id = gid;
+    CORM_ASSERT_NUM_QUERIES(db, 2) { OK_DB(corm_delete_counts(db, &g, &d)); }
+    assert_int_equal(d.total, 0);
+    assert_int_equal(d.n, 0);
+    /* NULL out is corm_delete */
+    Author four = CORM_NEW(Author);
+    four.id = 4;
+    CORM_ASSERT_NUM_QUERIES(db, 2) { OK_DB(corm_delete_counts(db, &four, NULL)); }
+}
+
+/* Django tests/delete/tests.py DeletionTests.test_queryset_delete_returns_num_rows:
+** QuerySet.delete() returns (total, {label: n}) with the cascades. */
+static void test_delete_counts_queryset(void **state)
+{
+    (void)state;
+    corm_deleted d;
+    corm_qs *qs = corm_all(db, Book);
+    corm_filter(qs, "author", corm_int(2));
+    int64_t n;
+    /* SELECT ids; DELETE reviews, book_genres; DELETE books: as corm_qs_delete */
+    CORM_ASSERT_NUM_QUERIES(db, 4) { n = corm_qs_delete_counts(qs, &d); }
+    assert_int_equal(n, 7);
+    assert_int_equal(d.total, 7);
+    assert_string_equal(labels(&d), "bookstore.Book_genres=4,bookstore.Book=3");
+    corm_qs_free(qs);
+    /* the reverse side of an m2m counts its links under the model that
+    ** declares it: Genre 1 (Fiction) still has the links of books 1 and 2 */
+    qs = corm_all(db, Genre);
+    corm_filter(qs, "pk", corm_int(1));
+    CORM_ASSERT_NUM_QUERIES(db, 3) { n = corm_qs_delete_counts(qs, &d); }
+    assert_int_equal(n, 3);
+    assert_string_equal(labels(&d), "bookstore.Book_genres=2,bookstore.Genre=1");
+    corm_qs_free(qs);
+    /* SET_NULL updates are not deletions: only the country counts */
+    qs = corm_all(db, Country);
+    corm_filter(qs, "code", corm_text("FR"));
+    CORM_ASSERT_NUM_QUERIES(db, 4) { n = corm_qs_delete_counts(qs, &d); }
+    assert_int_equal(n, 1);
+    assert_string_equal(labels(&d), "bookstore.Country=1");
+    corm_qs_free(qs);
+    /* nothing matches: Django's (0, {}) after its one SELECT */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "title", corm_text("missing"));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { n = corm_qs_delete_counts(qs, &d); }
+    assert_int_equal(n, 0);
+    assert_int_equal(d.n, 0);
+    corm_qs_free(qs);
+    /* a model nothing points at: one DELETE with the queryset's WHERE */
+    qs = corm_all(db, Tag);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { n = corm_qs_delete_counts(qs, &d); }
+    assert_int_equal(n, 0);
+    assert_int_equal(d.n, 0);
+    corm_qs_free(qs);
+}
+
+/* A refused delete (PROTECT) deletes nothing: out says so, and the error
+** is the queryset's (Django raises ProtectedError; nothing is counted). */
+static void test_delete_counts_refused(void **state)
+{
+    (void)state;
+    User u = CORM_NEW(User);
+    u.email = "p@example.com";
+    u.name = "P";
+    u.is_active = true;
+    u.tenant_id = 1;
+    corm_set_null(&u, "account_manager", true);
+    OK_DB(corm_save(db, &u));
+    Category c = CORM_NEW(Category);
+    c.name = "Lamps";
+    OK_DB(corm_save(db, &c));
+    Product p = CORM_NEW(Product);
+    p.name = "Lamp";
+    p.category_id = c.id;
+    p.price = 20;
+    corm_set_null(&p, "description", true);
+    corm_set_null(&p, "metadata", true);
+    OK_DB(corm_save(db, &p));
+    Order o = CORM_NEW(Order);
+    o.user_id = u.id;
+    o.product_id = p.id;
+    o.total = 20;
+    o.status = "new";
+    o.created_at = "2024-01-01 00:00:00";
+    o.tenant_id = 1;
+    corm_set_null(&o, "payment_method", true);
+    OK_DB(corm_save(db, &o));
+    corm_deleted d;
+    d.total = 99;
+    corm_qs *qs = corm_all(db, Category);
+    assert_int_equal(corm_qs_delete_counts(qs, &d), -1);
+    assert_int_equal(corm_qs_error(qs)->constraint, CORM_CK_PROTECT);
+    assert_int_equal(d.total, 0);
+    assert_int_equal(d.n, 0);
+    corm_qs_free(qs);
+    d.total = 99;
+    assert_int_equal(corm_delete_counts(db, &p, &d), CORM_CONSTRAINT);
+    assert_int_equal(d.total, 0);
+    /* the user goes with the order (cascade) */
+    /* the collector's 3 SELECTs and 8 DELETEs, as corm_delete */
+    CORM_ASSERT_NUM_QUERIES(db, 11) { OK_DB(corm_delete_counts(db, &u, &d)); }
+    assert_int_equal(d.total, 2);
+    assert_string_equal(labels(&d), "bookstore.Order=1,bookstore.User=1");
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_delete_counts_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_counts_queryset, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_delete_counts_refused, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("semantics_rel", tests, NULL, NULL);
+}
