@@ -947,5 +947,7 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 #include <corm/datetime.h>
 /* What a delete removed, per model (docs/writes.md). */
 #include <corm/delete.h>
+/* Objects by a list of keys, as a lookup map: in_bulk (docs/queryset.md). */
+#include <corm/in_bulk.h>
 
 #endif

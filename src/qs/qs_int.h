@@ -39,7 +39,8 @@ struct corm_qs {
     corm_buf explain;
     corm_value *sql_params; /* the parameters of corm_qs_sql's text */
     int nsql_params;
-    corm_error err; /* last: corm_qs_new zeroes what is above it
+    struct corm__bulk *bulk; /* corm_in_bulk's map (in_bulk.c), in result */
+    corm_error err;          /* last: corm_qs_new zeroes what is above it
                                ** and only clears this (2.7 KB of text) */
 };
 

@@ -181,12 +181,147 @@ static void test_delete_counts_refused(void **state)
     assert_string_equal(labels(&d), "bookstore.Order=1,bookstore.User=1");
 }
 
+/* ------------------------------------------------------------ in_bulk */
+
+/* Django tests/lookup/tests.py LookupTests.test_in_bulk: ids to objects in
+** one query; ids with no row are absent; an empty list is {} with no
+** query (assertNumQueries(0)). */
+static void test_in_bulk_ids(void **state)
+{
+    (void)state;
+    static const int64_t ids[] = {1, 3, 1000, 3};
+    corm_qs *qs = corm_all(db, Book);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_in_bulk(qs, ids, 4)); }
+    assert_int_equal(corm_qs_len(qs), 2);
+    Book *b1 = corm_in_bulk_get(qs, corm_int(1));
+    Book *b3 = corm_in_bulk_get(qs, corm_int(3));
+    assert_non_null(b1);
+    assert_non_null(b3);
+    assert_string_equal(b1->title, "Les Miserables");
+    assert_string_equal(b3->title, "Norwegian Wood");
+    assert_null(corm_in_bulk_get(qs, corm_int(1000)));
+    assert_null(corm_in_bulk_get(qs, corm_int(2)));
+    assert_null(corm_in_bulk_get(qs, corm_text("1"))); /* not the key's type */
+    corm_qs_free(qs);
+    /* in_bulk([]): {} and no query */
+    qs = corm_all(db, Book);
+    CORM_ASSERT_NUM_QUERIES(db, 0) { OK_DB(corm_in_bulk(qs, ids, 0)); }
+    assert_int_equal(corm_qs_len(qs), 0);
+    assert_null(corm_in_bulk_get(qs, corm_int(1)));
+    corm_qs_free(qs);
+    /* in_bulk([1000]): {} after its query */
+    qs = corm_all(db, Book);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_in_bulk(qs, ids + 2, 1)); }
+    assert_int_equal(corm_qs_len(qs), 0);
+    corm_qs_free(qs);
+    /* the queryset's filters apply (Django filters self) */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "author", corm_int(2));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_in_bulk(qs, ids, 2)); }
+    assert_string_equal(test_ids(qs), "3");
+    assert_null(corm_in_bulk_get(qs, corm_int(1)));
+    corm_qs_free(qs);
+    /* a NULL corm_qs_get-style lookup on a queryset that is no in_bulk */
+    assert_null(corm_in_bulk_get(NULL, corm_int(1)));
+}
+
+/* Django LookupTests.test_in_bulk_preserve_ordering: the map keeps the
+** queryset's order; test_in_bulk_with_field: another unique field as
+** key; in_bulk() without a list (id_list=None): every object, one query;
+** prefetch_related of the queryset runs as usual. */
+static void test_in_bulk_field_all_order(void **state)
+{
+    (void)state;
+    static const char *const codes[] = {"PE", "FR", "XX"};
+    corm_qs *qs = corm_all(db, Country);
+    corm_order_by(qs, "-name");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_in_bulk_by(qs, "code", corm_texts(codes, 3))); }
+    assert_string_equal(test_ids(qs), "3,1"); /* Peru, France: -name */
+    Country *fr = corm_in_bulk_get(qs, corm_text("FR"));
+    assert_non_null(fr);
+    assert_string_equal(fr->name, "France");
+    assert_null(corm_in_bulk_get(qs, corm_text("XX")));
+    assert_null(corm_in_bulk_get(qs, corm_text("JP")));
+    assert_null(corm_in_bulk_get(qs, corm_int(1)));
+    corm_qs_free(qs);
+    /* no list: the whole queryset, by pk */
+    qs = corm_all(db, Author);
+    corm_filter(qs, "country__isnull", corm_bool(false));
+    corm_order_by(qs, "id");
+    corm_prefetch_related(qs, "books");
+    CORM_ASSERT_NUM_QUERIES(db, 2) { OK_DB(corm_in_bulk_all(qs)); }
+    assert_string_equal(test_ids(qs), "1,2,4");
+    Author *murakami = corm_in_bulk_get(qs, corm_int(2));
+    assert_non_null(murakami);
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(author_books(murakami)->n, 3); }
+    assert_null(corm_in_bulk_get(qs, corm_int(3)));
+    corm_qs_free(qs);
+    /* a list of values works as well as corm_ints; "id" names the pk too */
+    corm_value two[] = {corm_int(2), corm_int(3)};
+    qs = corm_all(db, Genre);
+    corm_distinct(qs); /* Django: distinct() is no obstacle */
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_in_bulk_by(qs, "id", corm_vlist(two, 2))); }
+    assert_int_equal(corm_qs_len(qs), 2);
+    assert_string_equal(((Genre *)corm_in_bulk_get(qs, corm_int(3)))->name, "Fantasy");
+    corm_qs_free(qs);
+}
+
+/* The errors Django raises, before any query: test_in_bulk_non_unique_field
+** (ValueError), test_in_bulk_sliced_queryset (TypeError), in_bulk() on
+** values() (TypeError); and corm's own: unknown field, an evaluated
+** queryset, keys that are no list. */
+static void test_in_bulk_errors(void **state)
+{
+    (void)state;
+    static const int64_t ids[] = {1};
+    corm_qs *qs = corm_all(db, Book);
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(corm_in_bulk_by(qs, "pages", corm_ints(ids, 1)), CORM_INVALID);
+    }
+    assert_string_equal(corm_qs_error(qs)->message,
+                        "in_bulk()'s field must be a unique field but 'pages' of Book isn't");
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "unique"));
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    corm_slice(qs, 0, 2);
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_in_bulk(qs, ids, 1), CORM_INVALID); }
+    assert_non_null(strstr(corm_qs_error(qs)->message, "slice"));
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    corm_values(qs, "title");
+    assert_int_equal(corm_in_bulk(qs, ids, 1), CORM_INVALID);
+    assert_non_null(strstr(corm_qs_error(qs)->message, "values()"));
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    assert_int_equal(corm_in_bulk_by(qs, "nope", corm_ints(ids, 1)), CORM_SCHEMA);
+    assert_string_equal(corm_qs_error(qs)->message, "in_bulk: Book has no field 'nope'");
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    assert_int_equal(corm_in_bulk_by(qs, "isbn", corm_int(1)), CORM_TYPE);
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    OK_DB(corm_eval(qs));
+    assert_int_equal(corm_in_bulk(qs, ids, 1), CORM_MISUSE);
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "corm_qs_clone"));
+    corm_qs_free(qs);
+    /* the isbn is unique: fine */
+    static const char *const isbn[] = {"9780000000002"};
+    qs = corm_all(db, Book);
+    OK_DB(corm_in_bulk_by(qs, "isbn", corm_texts(isbn, 1)));
+    assert_int_equal(((Book *)corm_in_bulk_get(qs, corm_text("9780000000002")))->id, 2);
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_delete_counts_object, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_counts_queryset, setup, teardown),
         cmocka_unit_test_setup_teardown(test_delete_counts_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_bulk_ids, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_bulk_field_all_order, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_in_bulk_errors, setup, teardown),
     };
     return cmocka_run_group_tests_name("semantics_rel", tests, NULL, NULL);
 }
