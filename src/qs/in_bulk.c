@@ -84,8 +84,7 @@ static const corm_field *bulk_field(corm_qs *qs, const char *name, bool *text)
     }
     if (!key_type(f, text)) {
         fail(qs, CORM_INVALID, "index by an integer, fk or text field",
-             "in_bulk: field '%s' of %s is not a key type (integer, fk or text)", f->name,
-             m->name);
+             "in_bulk: field '%s' of %s is not a key type (integer, fk or text)", f->name, m->name);
         return NULL;
     }
     return f;
@@ -137,6 +136,7 @@ corm_rc corm_in_bulk_at(corm_qs *qs, const char *field, corm_value keys, corm_si
     if (!qs) return CORM_NOMEM; /* corm_all ran out of memory */
     CORM__QS_ENTER(qs);
     if (qs->err.rc != CORM_OK) return qs->err.rc;
+    corm__qs_uncache(qs); /* Django's in_bulk builds a new queryset: a query */
     corm_rc rc = check_qs(qs);
     if (rc != CORM_OK) return rc;
     bool text = false;

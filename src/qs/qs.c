@@ -29,6 +29,7 @@ static bool building(corm_qs *qs, const char *what)
             &qs->err, "call %s before iterating, counting or getting; or corm_qs_clone() it", what);
         return false;
     }
+    corm__qs_uncache(qs); /* a changed related queryset queries again */
     return true;
 }
 
@@ -483,6 +484,10 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     CORM__QS_ENTER(qs);
     if (qs->err.rc != CORM_OK) return qs->err.rc;
     if (qs->evaluated) return CORM_OK;
+    if (corm__qs_cached(qs)) {
+        corm__qs_adopt_cache(qs); /* a prefetched related set: no query */
+        return CORM_OK;
+    }
     if (!corm__qs_route(qs)) return qs->err.rc;
     /* the queryset and its prefetch levels read one snapshot; their
     ** objects report to the handle qs was made on */
@@ -589,6 +594,7 @@ int64_t corm_count_at(corm_qs *qs, corm_site site)
     CORM__QS_ENTER(qs);
     if (!usable(qs)) return -1;
     if (qs->evaluated) return (int64_t)qs->n;
+    if (corm__qs_cached(qs)) return (int64_t)corm__qs_cached_n(qs);
     int64_t n = 0;
     return scalar(qs, CORM__SEL_COUNT, site, &n) == CORM_OK ? n : -1;
 }
@@ -598,6 +604,7 @@ int corm_exists_at(corm_qs *qs, corm_site site)
     CORM__QS_ENTER(qs);
     if (!usable(qs)) return -1;
     if (qs->evaluated) return qs->n > 0;
+    if (corm__qs_cached(qs)) return corm__qs_cached_n(qs) > 0;
     int64_t n = 0;
     return scalar(qs, CORM__SEL_EXISTS, site, &n) == CORM_OK ? (int)n : -1;
 }
@@ -615,6 +622,7 @@ void *corm_get_at(corm_qs *qs, corm_site site)
 {
     CORM__QS_ENTER(qs);
     if (!usable(qs) || !objects_only(qs, "corm_get")) return NULL;
+    if (!qs->evaluated) corm__qs_uncache(qs); /* Django's get() filters: a query */
     if (!qs->evaluated) {
         /* Django fetches at most MAX_GET_RESULTS + 1 rows to name the count;
         ** two are enough to tell "one" from "several" */

@@ -377,6 +377,33 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     return list;
 }
 
+/* What a related queryset made over a cached set answers from. */
+typedef struct corm__relcache {
+    corm_obj *obj;
+    const corm_relation *rel;
+    const corm_list *list;
+} corm__relcache;
+
+bool corm__qs_cached(const corm_qs *qs) { return qs->cached && !qs->evaluated; }
+
+size_t corm__qs_cached_n(corm_qs *qs)
+{
+    const corm__relcache *c = qs->cached;
+    read_mark(c->obj, c->rel); /* the prefetch was used */
+    return c->list->n;
+}
+
+void corm__qs_adopt_cache(corm_qs *qs)
+{
+    const corm__relcache *c = qs->cached;
+    read_mark(c->obj, c->rel);
+    /* the cached objects themselves (they live in obj's result), as
+    ** Django's related manager returns its prefetched list */
+    qs->items = c->list->items;
+    qs->n = c->list->n;
+    qs->evaluated = true;
+}
+
 corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
 {
     corm_obj *h;
@@ -393,6 +420,18 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
         qs->home = h->batch->home;
         qs->pinned = true;
         corm_filter(qs, leaf.lookup, leaf.value);
+        /* a to-many set already cached on obj (prefetched, even through a
+        ** filtered Prefetch without to_attr, or loaded): count, exists and
+        ** evaluation answer from it, as Django's prefetch cache does */
+        void *set = corm__rel_slots(obj)[r->slot];
+        if (to_many(r) && (h->rel_loaded & ((uint64_t)1 << r->slot)) && set &&
+            qs->err.rc == CORM_OK) {
+            corm__relcache *c = corm__arena_alloc(&qs->build, sizeof *c);
+            if (c) {
+                *c = (corm__relcache){h, r, set};
+                qs->cached = c;
+            }
+        }
     }
     /* statements of querysets built here are this relation's (set_filter,
     ** set_count, set_exists) for the detector */

@@ -313,6 +313,109 @@ static void test_in_bulk_errors(void **state)
     corm_qs_free(qs);
 }
 
+/* ------------------------------------ counts from a prefetched related set */
+
+/* "n,n,n,n": corm_count of author_books_qs(a) for each author of qs. */
+static const char *book_counts(corm_qs *qs, bool exists)
+{
+    static char keep[128];
+    size_t len = 0;
+    keep[0] = '\0';
+    Author *a;
+    corm_foreach(a, qs)
+    {
+        corm_qs *mine = author_books_qs(a);
+        long long n = exists ? corm_exists(mine) : corm_count(mine);
+        corm_qs_free(mine);
+        len += (size_t)snprintf(keep + len, sizeof keep - len, "%s%lld", len ? "," : "", n);
+    }
+    return keep;
+}
+
+/* Django tests/prefetch_related/tests.py PrefetchRelatedTests.test_count
+** and test_exists: after prefetch_related, related_manager.count() and
+** .exists() use the prefetch cache (assertNumQueries(2) in all). */
+static void test_prefetched_count_exists(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_order_by(qs, "id");
+    corm_prefetch_related(qs, "books");
+    CORM_ASSERT_NUM_QUERIES(db, 2) { assert_string_equal(book_counts(qs, false), "2,3,1,0"); }
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_string_equal(book_counts(qs, true), "1,1,1,0"); }
+    /* all(): evaluating the related queryset gives the cached objects */
+    Author *hugo = corm_qs_at(qs, 0);
+    corm_qs *mine = author_books_qs(hugo);
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_string_equal(test_ids(mine), "1,2"); }
+    assert_ptr_equal(corm_qs_at(mine, 0), author_books(hugo)->items[0]);
+    corm_qs_free(mine);
+    /* "any subsequent chained methods which imply a different database
+    ** query will ignore previously cached results" (Django docs,
+    ** prefetch_related()): a filter, an ordering, get() query */
+    mine = author_books_qs(hugo);
+    corm_filter(mine, "pages__gt", corm_int(1000));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_count(mine), 1); }
+    corm_qs_free(mine);
+    mine = author_books_qs(hugo);
+    corm_order_by(mine, "-id");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(test_ids(mine), "2,1"); }
+    corm_qs_free(mine);
+    Author *anon = corm_qs_at(qs, 2);
+    mine = author_books_qs(anon);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_non_null(corm_get(mine)); }
+    corm_qs_free(mine);
+    corm_qs_free(qs);
+    /* m2m, either side */
+    qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    corm_prefetch_related(qs, "genres");
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        char got[64] = "";
+        size_t len = 0;
+        Book *b;
+        corm_foreach(b, qs)
+        {
+            corm_qs *g = book_genres_qs(b);
+            len += (size_t)snprintf(got + len, sizeof got - len, "%lld", (long long)corm_count(g));
+            corm_qs_free(g);
+        }
+        assert_string_equal(got, "211210");
+    }
+    corm_qs_free(qs);
+}
+
+/* Django docs, Prefetch(): a queryset without to_attr fills the default
+** cache with the filtered objects, so count() is of the filtered set, with
+** no query; with to_attr the manager is not prefetched and count()
+** queries (tests/prefetch_related CustomPrefetchTests, to_attr). */
+static void test_prefetched_filtered_count(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_order_by(qs, "id");
+    corm_qs *modern = corm_all(db, Book);
+    corm_filter(modern, "published_date__year__gte", corm_int(1900));
+    corm_prefetch(qs, "books", modern, NULL);
+    CORM_ASSERT_NUM_QUERIES(db, 2) { assert_string_equal(book_counts(qs, false), "0,3,0,0"); }
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_string_equal(book_counts(qs, true), "0,1,0,0"); }
+    corm_qs_free(qs);
+    qs = corm_all(db, Author);
+    corm_order_by(qs, "id");
+    modern = corm_all(db, Book);
+    corm_filter(modern, "published_date__year__gte", corm_int(1900));
+    corm_prefetch(qs, "books", modern, "modern_books");
+    CORM_ASSERT_NUM_QUERIES(db, 2 + 4) { assert_string_equal(book_counts(qs, false), "2,3,1,0"); }
+    assert_int_equal(corm_attr(corm_qs_at(qs, 1), "modern_books")->n, 3);
+    corm_qs_free(qs);
+    /* no prefetch: a count per author (the count_in_loop the detector
+    ** reports) */
+    qs = corm_all(db, Author);
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 1 + 4) { assert_string_equal(book_counts(qs, false), "2,3,1,0"); }
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -322,6 +425,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_in_bulk_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_bulk_field_all_order, setup, teardown),
         cmocka_unit_test_setup_teardown(test_in_bulk_errors, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefetched_count_exists, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefetched_filtered_count, setup, teardown),
     };
     return cmocka_run_group_tests_name("semantics_rel", tests, NULL, NULL);
 }
