@@ -388,15 +388,29 @@ CORM_API int corm_qs_late_eager(const corm_qs *qs);
 
 /*
 ** corm_prefetch_objects(db, objs, n, "books", ...) - Django's
-** prefetch_related_objects: prefetch for objects you already have (all of
-** one model, loaded by corm).  Related objects go to each object's result
-** arena.  Errors on db.
+** prefetch_related_objects: prefetch for objects you already have, all of
+** one model, from any results or made by hand (CORM_NEW with an id).
+** An object whose relation is already cached is skipped (the IN list holds
+** only the others; no query when every object has it).  The related
+** objects live in the result of the first object loaded by a queryset:
+** they are valid until that queryset is freed, whichever object they are
+** read from (none loaded: CORM_MISUSE, use corm_prefetch_objects_in).
+** Errors on db.  Cost: one query per path level that has objects to fetch.
 */
 #define corm_prefetch_objects(db, objs, n, ...)               \
     corm_prefetch_objects_v((db), (void *const *)(objs), (n), \
                             (const char *const[]){__VA_ARGS__, NULL}, CORM_SITE)
 CORM_API CORM_WARN_UNUSED corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n,
                                                           const char *const *paths, corm_site site);
+/* The same, the related objects kept by holder (any queryset of holder's
+** db, evaluated or not; they live until corm_qs_free(holder)).  Errors on
+** holder (and its db). */
+#define corm_prefetch_objects_in(holder, objs, n, ...)               \
+    corm_prefetch_objects_in_v((holder), (void *const *)(objs), (n), \
+                               (const char *const[]){__VA_ARGS__, NULL}, CORM_SITE)
+CORM_API CORM_WARN_UNUSED corm_rc corm_prefetch_objects_in_v(corm_qs *holder, void *const *objs,
+                                                             size_t n, const char *const *paths,
+                                                             corm_site site);
 
 /* qs[start:stop] as LIMIT/OFFSET; stop < 0 means no end. */
 CORM_API void corm_slice(corm_qs *qs, int64_t start, int64_t stop);

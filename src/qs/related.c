@@ -444,6 +444,16 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
     return qs;
 }
 
+corm_rc corm_prefetch_objects_in_v(corm_qs *holder, void *const *objs, size_t n,
+                                   const char *const *paths, corm_site site)
+{
+    if (!holder) return CORM_NOMEM; /* corm_all ran out of memory */
+    CORM__QS_ENTER(holder);
+    if (holder->err.rc != CORM_OK) return holder->err.rc;
+    corm_db *db = holder->home ? holder->home : holder->db;
+    return corm__prefetch_objects(db, &holder->result, objs, n, paths, site, &holder->err);
+}
+
 static int field_index(const corm_model *m, const char *name)
 {
     const corm_field *f = corm__model_field(m, name, strlen(name));

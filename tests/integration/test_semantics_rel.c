@@ -416,6 +416,100 @@ static void test_prefetched_filtered_count(void **state)
     corm_qs_free(qs);
 }
 
+/* ----------------------------------------- prefetch_related_objects on any array */
+
+static Author *author_get(corm_qs **keep, int64_t id)
+{
+    *keep = corm_all(db, Author);
+    corm_filter(*keep, "pk", corm_int(id));
+    return corm_get(*keep);
+}
+
+/* Django tests/prefetch_related/test_prefetch_related_objects.py
+** PrefetchRelatedObjectsTests.test_prefetch_object_twice: objects from
+** different querysets; a second call fetches only the objects that lack
+** the relation, a third none (assertNumQueries 1, 1, 0). */
+static void test_prefetch_objects_mixed(void **state)
+{
+    (void)state;
+    corm_qs *q1, *q2;
+    Author *hugo = author_get(&q1, 1);
+    Author *murakami = author_get(&q2, 2);
+    assert_non_null(hugo);
+    assert_non_null(murakami);
+    void *one[] = {hugo};
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_prefetch_objects(db, one, 1, "books")); }
+    const corm_list *hugo_books = author_books(hugo);
+    void *both[] = {hugo, murakami};
+    test_capture cap;
+    test_capture_begin(&cap, db);
+    OK_DB(corm_prefetch_objects(db, both, 2, "books"));
+    test_capture_end(&cap);
+    assert_int_equal(cap.count, 1);
+    /* the IN list holds only Murakami: Hugo's cached set is not refetched */
+    assert_ptr_equal(author_books(hugo), hugo_books);
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(author_books(murakami)->n, 3);
+        assert_ptr_equal(book_author(author_books(murakami)->items[0]), murakami);
+    }
+    CORM_ASSERT_NUM_QUERIES(db, 0) { OK_DB(corm_prefetch_objects(db, both, 2, "books")); }
+    /* a path walks on from the cached level: only the genres are fetched */
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_prefetch_objects(db, both, 2, "books__genres")); }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(book_genres(author_books(murakami)->items[0])->n, 1);
+    }
+    corm_qs_free(q2);
+    corm_qs_free(q1);
+}
+
+/* Objects made by hand (Django: prefetch_related_objects([Author(pk=2)],
+** "books")): they have no result to keep the related objects in, so a
+** holder queryset keeps them; without one, CORM_MISUSE says so. */
+static void test_prefetch_objects_by_hand(void **state)
+{
+    (void)state;
+    Author h = CORM_NEW(Author);
+    h.id = 2;
+    void *objs[] = {&h};
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(corm_prefetch_objects(db, objs, 1, "books"), CORM_MISUSE);
+    }
+    assert_non_null(strstr(corm_db_error(db)->message, "nowhere to live"));
+    assert_non_null(strstr(corm_db_error(db)->hint, "corm_prefetch_objects_in"));
+    corm_qs *holder = corm_all(db, Book);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_prefetch_objects_in(holder, objs, 1, "books")); }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        const corm_list *l = author_books(&h);
+        assert_int_equal(l->n, 3);
+        assert_ptr_equal(book_author(l->items[2]), &h);
+    }
+    /* a hand-made object next to a loaded one: they live in the loaded
+    ** one's result */
+    Author anon = CORM_NEW(Author);
+    anon.id = 3;
+    corm_qs *q4;
+    Author *vargas = author_get(&q4, 4);
+    void *mixed[] = {&anon, vargas, &h};
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_prefetch_objects(db, mixed, 3, "books")); }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(author_books(&anon)->n, 1);
+        assert_int_equal(author_books(vargas)->n, 0);
+    }
+    /* one model only; errors say which object */
+    Book b = CORM_NEW(Book);
+    b.id = 1;
+    void *wrong[] = {&h, &b};
+    assert_int_equal(corm_prefetch_objects(db, wrong, 2, "books"), CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->message, "object 1 is Book, not a Author"));
+    corm_qs_free(q4);
+    corm_qs_free(holder);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +521,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_in_bulk_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefetched_count_exists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefetched_filtered_count, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefetch_objects_mixed, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefetch_objects_by_hand, setup, teardown),
     };
     return cmocka_run_group_tests_name("semantics_rel", tests, NULL, NULL);
 }
