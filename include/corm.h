@@ -383,8 +383,18 @@ CORM_API void corm_prefetch_related_v(corm_qs *qs, const char *const *paths);
 CORM_API void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner, const char *to_attr);
 /* The list a Prefetch stored under to_attr on obj, or NULL if none. */
 CORM_API const corm_list *corm_attr(const void *obj, const char *to_attr);
-/* Eager loads (select/prefetch_related) asked after evaluation. */
+/* Eager loads (select/prefetch_related) asked after evaluation: each does
+** nothing to the evaluated result (as Django, whose call returns a new
+** queryset and leaves the evaluated one as it is), is counted here and
+** is a `late_eager` finding of the N+1 tooling (docs/eager-loading.md). */
 CORM_API int corm_qs_late_eager(const corm_qs *qs);
+
+/* Django's prefetch_related(None) / select_related(None): drop every
+** prefetch lookup (Prefetch querysets it took are freed) / every
+** select_related path given so far.  qs not yet evaluated (else
+** CORM_MISUSE, sticky on qs). */
+CORM_API void corm_prefetch_clear(corm_qs *qs);
+CORM_API void corm_select_related_clear(corm_qs *qs);
 
 /*
 ** corm_prefetch_objects(db, objs, n, "books", ...) - Django's

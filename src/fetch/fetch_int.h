@@ -128,6 +128,11 @@ corm_rc corm__prefetch_run_q(corm_db *db, corm_arena *arena, const corm__query *
 corm_rc corm__prefetch_objects(corm_db *db, corm_arena *arena, void *const *objs, size_t n,
                                const char *const *paths, corm_site site, corm_error *err);
 
+/* Django's FieldError: a key select_related traverses that only() leaves
+** out of a level it restricts, or that defer() names (eager_check.c).
+** CORM_INVALID on err, before any SQL. */
+corm_rc corm__check_deferred_traversal(const corm__query *q, corm_error *err);
+
 /* Field access on a generated struct through its descriptor. */
 static inline void *corm__field_ptr(void *obj, const corm_field *f)
 {

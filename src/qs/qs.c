@@ -301,6 +301,10 @@ void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner, const char *to
         corm_qs_free(inner);
         return;
     }
+    if (to_attr && !corm__to_attr_free(qs, path, to_attr)) {
+        corm_qs_free(inner);
+        return;
+    }
     corm__pf_lookup *pf = corm__realloc(qs->pf, (size_t)(qs->npf + 1) * sizeof *pf);
     const char *p = corm__arena_strdup(&qs->build, path);
     const char *t = to_attr ? corm__arena_strdup(&qs->build, to_attr) : NULL;
@@ -329,6 +333,27 @@ corm__pf_lookup corm__pf_describe(const char *path, corm_qs *inner, const char *
 void corm_prefetch_related_v(corm_qs *qs, const char *const *paths)
 {
     for (int i = 0; paths && paths[i]; i++) corm_prefetch(qs, paths[i], NULL, NULL);
+}
+
+void corm_prefetch_clear(corm_qs *qs)
+{
+    if (!building(qs, "corm_prefetch_clear")) return;
+    for (int i = 0; i < qs->npf; i++) corm_qs_free(qs->pf[i].owner);
+    qs->npf = 0;
+}
+
+void corm_select_related_clear(corm_qs *qs)
+{
+    if (qs && qs->evaluated && qs->err.rc == CORM_OK) {
+        /* not a late eager load (building() would count it as one) */
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_select_related_clear on a queryset that was already evaluated");
+        corm__err_hint(&qs->err, "call it before iterating, counting or getting; or "
+                                 "corm_qs_clone() it");
+        return;
+    }
+    if (!building(qs, "corm_select_related_clear")) return;
+    qs->q.nrelated = 0;
 }
 
 void corm_slice(corm_qs *qs, int64_t start, int64_t stop)

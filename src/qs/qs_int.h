@@ -108,6 +108,11 @@ size_t corm__qs_cached_n(corm_qs *qs);
 void corm__qs_adopt_cache(corm_qs *qs);
 static inline void corm__qs_uncache(corm_qs *qs) { qs->cached = NULL; }
 
+/* Django's "to_attr=X conflicts with a field on the M model": false, with
+** the error on qs, when to_attr names a field or relation of the model
+** whose objects the lookup path's last relation hangs from (related.c). */
+bool corm__to_attr_free(corm_qs *qs, const char *path, const char *to_attr);
+
 /* Clone support (shape.c): deep copies of expressions (subqueries are
 ** cloned and taken by dst) and of values/only/annotations. */
 corm_expr *corm__expr_copy(corm_qs *dst, const corm_qs *src, const corm_expr *e);

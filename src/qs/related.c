@@ -444,6 +444,34 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
     return qs;
 }
 
+bool corm__to_attr_free(corm_qs *qs, const char *path, const char *to_attr)
+{
+    const corm_model *m = qs->q.model;
+    const char *seg = path;
+    for (const char *end; m && (end = strstr(seg, "__")); seg = end + 2) {
+        const corm_relation *r = corm__model_rel(m, seg, (size_t)(end - seg));
+        m = r ? corm__rel_target(m, r) : NULL; /* unknown: prefetch names it */
+    }
+    if (!m) return true;
+    size_t n = strlen(to_attr);
+    const char *what = corm__model_rel(m, to_attr, n) ? "relation" : NULL;
+    if (!what) {
+        for (int i = 0; i < m->nfields && !what; i++)
+            if (strcmp(m->fields[i].name, to_attr) == 0 ||
+                strcmp(m->fields[i].column, to_attr) == 0)
+                what = "field";
+    }
+    if (!what) return true;
+    corm__err_set(&qs->err, CORM_INVALID,
+                  "Prefetch('%s', to_attr=\"%s\"): to_attr=%s conflicts with a %s on the %s model",
+                  path, to_attr, to_attr, what, m->name);
+    corm__err_hint(&qs->err,
+                   "choose a name that is no field or relation of %s, e.g. \"%s_list\"; or drop "
+                   "to_attr to fill the relation's own cache",
+                   m->name, to_attr);
+    return false;
+}
+
 corm_rc corm_prefetch_objects_in_v(corm_qs *holder, void *const *objs, size_t n,
                                    const char *const *paths, corm_site site)
 {

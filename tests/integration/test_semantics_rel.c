@@ -510,6 +510,170 @@ static void test_prefetch_objects_by_hand(void **state)
     corm_qs_free(holder);
 }
 
+/* ------------------------------------- clearing and late eager loads */
+
+/* Django tests/prefetch_related PrefetchRelatedTests.test_clear:
+** prefetch_related(None) drops the lookups, the related sets load per
+** author (assertNumQueries(5) there: 1 + 4 authors, as here); and
+** tests/select_related test_none_clears_list for select_related(None). */
+static void test_prefetch_clear(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_order_by(qs, "id");
+    corm_prefetch_related(qs, "books");
+    corm_qs *recent = corm_all(db, Book);
+    corm_prefetch(qs, "books", recent, "recent");
+    corm_prefetch_clear(qs);
+    CORM_ASSERT_NUM_QUERIES(db, 1 + 4)
+    {
+        size_t n = 0;
+        Author *a;
+        corm_foreach(a, qs) n += author_books(a)->n;
+        assert_int_equal(n, 6);
+        assert_null(corm_attr(corm_qs_at(qs, 0), "recent"));
+    }
+    /* after evaluation it is a misuse, not a silent no-op */
+    corm_prefetch_clear(qs);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
+    corm_qs_free(qs);
+    /* a lookup after the clear counts */
+    qs = corm_all(db, Author);
+    corm_prefetch_related(qs, "books");
+    corm_prefetch_clear(qs);
+    corm_prefetch_related(qs, "books__genres");
+    CORM_ASSERT_NUM_QUERIES(db, 3) { OK_DB(corm_eval(qs)); }
+    corm_qs_free(qs);
+    /* select_related(None) */
+    qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    corm_select_related(qs, "author", "publisher");
+    corm_select_related_clear(qs);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_eval(qs)); }
+    assert_null(strstr(corm_qs_sql(qs), "JOIN"));
+    corm_select_related_clear(qs);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_MISUSE);
+    corm_qs_free(qs);
+}
+
+/* A prefetch_related asked after evaluation: in Django it returns a new
+** queryset and the evaluated one is unchanged, so reading the relation
+** from its objects queries per object.  corm does the same to the result
+** (same counts), counts the call (corm_qs_late_eager) and reports it. */
+static void test_late_eager(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Author);
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_eval(qs)); }
+    CORM_ASSERT_NUM_QUERIES(db, 0) { corm_prefetch_related(qs, "books"); }
+    assert_int_equal(corm_qs_late_eager(qs), 1);
+    assert_false(corm_qs_failed(qs));
+    CORM_ASSERT_NUM_QUERIES(db, 4)
+    {
+        Author *a;
+        corm_foreach(a, qs)(void) author_books(a);
+    }
+    corm_qs_free(qs);
+}
+
+/* ------------------------------------------- errors Django raises */
+
+/* Django tests/prefetch_related PrefetchRelatedTests
+** test_forward_m2m_to_attr_conflict / test_reverse_m2m_to_attr_conflict:
+** "to_attr=authors conflicts with a field on the Book model."  corm
+** refuses it when the Prefetch is given: no query is sent. */
+static void test_to_attr_conflict(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_prefetch(qs, "genres", corm_all(db, Genre), "genres");
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(qs), CORM_INVALID); }
+    assert_string_equal(corm_qs_error(qs)->message,
+                        "Prefetch('genres', to_attr=\"genres\"): to_attr=genres conflicts with a "
+                        "relation on the Book model");
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "genres_list"));
+    corm_qs_free(qs);
+    /* the reverse side, with a filtered queryset */
+    qs = corm_all(db, Author);
+    corm_qs *poems = corm_all(db, Book);
+    corm_filter(poems, "title", corm_text("Poems"));
+    corm_prefetch(qs, "books", poems, "books");
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(qs), CORM_INVALID); }
+    assert_non_null(strstr(corm_qs_error(qs)->message, "relation on the Author model"));
+    corm_qs_free(qs);
+    /* a field (or its column), on the model the last relation hangs from */
+    qs = corm_all(db, Author);
+    corm_prefetch(qs, "books__genres", corm_all(db, Genre), "title");
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    assert_non_null(strstr(corm_qs_error(qs)->message, "to_attr=title conflicts with a field on "
+                                                       "the Book model"));
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    corm_prefetch(qs, "author", corm_all(db, Author), "author_id");
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    corm_qs_free(qs);
+    /* any other name is fine */
+    qs = corm_all(db, Author);
+    corm_prefetch(qs, "books", corm_all(db, Book), "book_list");
+    CORM_ASSERT_NUM_QUERIES(db, 2) { OK_DB(corm_eval(qs)); }
+    corm_qs_free(qs);
+}
+
+static corm_rc eval_shaped(corm_qs *qs) { return corm_eval(qs); }
+
+/* Django's FieldError "Field Book.author cannot be both deferred and
+** traversed using select_related at the same time" (QuerySet API
+** reference, only(): "omitting a field requested using select_related()
+** is an error as well"; tests/defer DeferTests.test_defer_select_related_raises_invalid_query,
+** test_only_select_related_raises_invalid_query): no query is sent. */
+static void test_deferred_traversal(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_only(qs, "title");
+    corm_select_related(qs, "author");
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(eval_shaped(qs), CORM_INVALID); }
+    assert_string_equal(corm_qs_error(qs)->message,
+                        "Book.author cannot be both deferred and traversed using select_related "
+                        "(\"author\")");
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "add \"author\" to corm_only"));
+    corm_qs_free(qs);
+    /* a level below: Author is restricted to name, country is traversed */
+    qs = corm_all(db, Book);
+    corm_only(qs, "title", "author__name");
+    corm_select_related(qs, "author__country");
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(eval_shaped(qs), CORM_INVALID); }
+    assert_non_null(strstr(corm_qs_error(qs)->message, "Author.country cannot be both deferred"));
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "\"author__country\""));
+    corm_qs_free(qs);
+    /* defer() of a key at any depth */
+    qs = corm_all(db, Book);
+    corm_defer(qs, "author__country");
+    corm_select_related(qs, "author__country");
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(eval_shaped(qs), CORM_INVALID); }
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "from corm_defer"));
+    corm_qs_free(qs);
+    /* allowed: the key named, a level no name restricts, a deferred
+    ** non-key field */
+    qs = corm_all(db, Book);
+    corm_only(qs, "title", "author");
+    corm_select_related(qs, "author__country");
+    corm_filter(qs, "pk", corm_int(3));
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        Book *b = corm_get(qs);
+        assert_string_equal(author_country(book_author(b))->name, "Japan");
+    }
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    corm_defer(qs, "author__name");
+    corm_select_related(qs, "author");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(eval_shaped(qs)); }
+    assert_int_equal(corm_qs_len(qs), 6);
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +687,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prefetched_filtered_count, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefetch_objects_mixed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefetch_objects_by_hand, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefetch_clear, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_eager, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_to_attr_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_deferred_traversal, setup, teardown),
     };
     return cmocka_run_group_tests_name("semantics_rel", tests, NULL, NULL);
 }
