@@ -35,7 +35,8 @@ static bool names_field(const char *name, const char *prefix, size_t len, const 
 static bool level_restricted(const corm__query *q, const char *prefix, size_t len)
 {
     for (int i = 0; i < q->nonly; i++)
-        if (!len || (strncmp(q->only[i], prefix, len) == 0 && strncmp(q->only[i] + len, "__", 2) == 0))
+        if (!len ||
+            (strncmp(q->only[i], prefix, len) == 0 && strncmp(q->only[i] + len, "__", 2) == 0))
             return true;
     return false;
 }
@@ -47,11 +48,12 @@ static corm_rc refuse(corm_error *err, const corm_model *m, const corm_field *f,
                   "%s.%s cannot be both deferred and traversed using select_related (\"%s\")",
                   m->name, f->name, path);
     if (defer)
-        corm__err_hint(err, "remove \"%.*s%s%s\" from corm_defer, or the select_related",
-                       (int)len, path, len ? "__" : "", f->name);
+        corm__err_hint(err, "remove \"%.*s%s%s\" from corm_defer, or the select_related", (int)len,
+                       path, len ? "__" : "", f->name);
     else
-        corm__err_hint(err, "add \"%.*s%s%s\" to corm_only (or a field under it), or drop the "
-                            "select_related",
+        corm__err_hint(err,
+                       "add \"%.*s%s%s\" to corm_only (or a field under it), or drop the "
+                       "select_related",
                        (int)len, path, len ? "__" : "", f->name);
     return CORM_INVALID;
 }

@@ -25,14 +25,7 @@ static int teardown(void **state)
     return 0;
 }
 
-#define OK_DB(call)                                                                         \
-    do {                                                                                    \
-        corm_rc rc_ = (call);                                                               \
-        if (rc_ != CORM_OK) {                                                               \
-            char b_[2048];                                                                  \
-            fail_msg("%s: %s", #call, corm_error_format(corm_db_error(db), b_, sizeof b_)); \
-        }                                                                                   \
-    } while (0)
+#define OK_DB(call) TEST_OK_DB(db, call)
 
 /* "label=n,label=n" in the order the deletes ran. */
 static const char *labels(const corm_deleted *d)
