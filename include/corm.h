@@ -392,20 +392,44 @@ CORM_API void corm_prefetch_related_v(corm_qs *qs, const char *const *paths);
 CORM_API void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner, const char *to_attr);
 /* The list a Prefetch stored under to_attr on obj, or NULL if none. */
 CORM_API const corm_list *corm_attr(const void *obj, const char *to_attr);
-/* Eager loads (select/prefetch_related) asked after evaluation. */
+/* Eager loads (select/prefetch_related) asked after evaluation: each does
+** nothing to the evaluated result (as Django, whose call returns a new
+** queryset and leaves the evaluated one as it is), is counted here and
+** is a `late_eager` finding of the N+1 tooling (docs/eager-loading.md). */
 CORM_API int corm_qs_late_eager(const corm_qs *qs);
+
+/* Django's prefetch_related(None) / select_related(None): drop every
+** prefetch lookup (Prefetch querysets it took are freed) / every
+** select_related path given so far.  qs not yet evaluated (else
+** CORM_MISUSE, sticky on qs). */
+CORM_API void corm_prefetch_clear(corm_qs *qs);
+CORM_API void corm_select_related_clear(corm_qs *qs);
 
 /*
 ** corm_prefetch_objects(db, objs, n, "books", ...) - Django's
-** prefetch_related_objects: prefetch for objects you already have (all of
-** one model, loaded by corm).  Related objects go to each object's result
-** arena.  Errors on db.
+** prefetch_related_objects: prefetch for objects you already have, all of
+** one model, from any results or made by hand (CORM_NEW with an id).
+** An object whose relation is already cached is skipped (the IN list holds
+** only the others; no query when every object has it).  The related
+** objects live in the result of the first object loaded by a queryset:
+** they are valid until that queryset is freed, whichever object they are
+** read from (none loaded: CORM_MISUSE, use corm_prefetch_objects_in).
+** Errors on db.  Cost: one query per path level that has objects to fetch.
 */
 #define corm_prefetch_objects(db, objs, n, ...)               \
     corm_prefetch_objects_v((db), (void *const *)(objs), (n), \
                             (const char *const[]){__VA_ARGS__, NULL}, CORM_SITE)
 CORM_API CORM_WARN_UNUSED corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n,
                                                           const char *const *paths, corm_site site);
+/* The same, the related objects kept by holder (any queryset of holder's
+** db, evaluated or not; they live until corm_qs_free(holder)).  Errors on
+** holder (and its db). */
+#define corm_prefetch_objects_in(holder, objs, n, ...)               \
+    corm_prefetch_objects_in_v((holder), (void *const *)(objs), (n), \
+                               (const char *const[]){__VA_ARGS__, NULL}, CORM_SITE)
+CORM_API CORM_WARN_UNUSED corm_rc corm_prefetch_objects_in_v(corm_qs *holder, void *const *objs,
+                                                             size_t n, const char *const *paths,
+                                                             corm_site site);
 
 /* qs[start:stop] as LIMIT/OFFSET; stop < 0 means no end. */
 CORM_API void corm_slice(corm_qs *qs, int64_t start, int64_t stop);
@@ -961,5 +985,9 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 /* Conditional aggregates, subqueries in filters, null ordering, booleans
 ** (docs/queryset.md). */
 #include <corm/expr.h>
+/* What a delete removed, per model (docs/writes.md). */
+#include <corm/delete.h>
+/* Objects by a list of keys, as a lookup map: in_bulk (docs/queryset.md). */
+#include <corm/in_bulk.h>
 
 #endif

@@ -123,6 +123,19 @@ corm_rc corm__prefetch_run_q(corm_db *db, corm_arena *arena, const corm__query *
                              size_t n, const corm__pf_lookup *pf, int npf, corm_site site,
                              corm_site built, corm_error *err);
 
+/* Django's prefetch_related_objects for objs (one model; from any
+** results, or made by hand): the related objects go to arena, or when
+** it is NULL to the result of the first object that has one (none:
+** CORM_MISUSE).  Parents whose relation is cached are skipped.  Errors on
+** err. */
+corm_rc corm__prefetch_objects(corm_db *db, corm_arena *arena, void *const *objs, size_t n,
+                               const char *const *paths, corm_site site, corm_error *err);
+
+/* Django's FieldError: a key select_related traverses that only() leaves
+** out of a level it restricts, or that defer() names (eager_check.c).
+** CORM_INVALID on err, before any SQL. */
+corm_rc corm__check_deferred_traversal(const corm__query *q, corm_error *err);
+
 /* Field access on a generated struct through its descriptor. */
 static inline void *corm__field_ptr(void *obj, const corm_field *f)
 {

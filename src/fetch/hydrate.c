@@ -549,6 +549,11 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
         return CORM_MISUSE;
     }
     const corm__query *asked = q; /* what the code asked for */
+    corm_rc crc = corm__check_deferred_traversal(asked, err);
+    if (crc != CORM_OK) {
+        memset(&db->next, 0, sizeof db->next); /* no statement: no note */
+        return crc;
+    }
     learned L;
     q = learn_apply(db, q, built, origin, &L);
     corm__compiled c;

@@ -429,42 +429,74 @@ const corm_list *corm_attr(const void *obj, const char *to_attr)
     return NULL;
 }
 
-corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n, const char *const *paths,
-                                corm_site site)
+/* The objects of a prefetch_related_objects call: all of one model (the
+** first's), none NULL; they may come from different results or none.
+** False with the error on err. */
+static bool check_objects(void *const *objs, size_t n, corm_error *err, const corm_obj **anchor)
 {
-    CORM__DB_ENTER(db, CORM_MISUSE);
-    if (n == 0) return CORM_OK;
+    *anchor = NULL;
     if (!objs) {
-        corm__err_set(&db->err, CORM_MISUSE, "corm_prefetch_objects: the array is NULL and n > 0");
-        return CORM_MISUSE;
+        corm__err_set(err, CORM_MISUSE, "corm_prefetch_objects: the array is NULL and n > 0");
+        return false;
     }
     const corm_obj *first = objs[0];
     for (size_t i = 0; i < n; i++) {
         const corm_obj *h = objs[i];
-        if (!h || !h->batch || h->model != first->model || h->batch->arena != first->batch->arena) {
-            corm__err_set(
-                &db->err, CORM_MISUSE,
-                "corm_prefetch_objects: object %zu is not from the same result as object 0", i);
-            corm__err_hint(&db->err, "pass objects of one model loaded by one queryset; related "
-                                     "objects are stored in that queryset's memory");
-            return CORM_MISUSE;
+        if (!h || !h->model || !first->model || h->model != first->model) {
+            corm__err_set(err, CORM_MISUSE,
+                          "corm_prefetch_objects: object %zu is %s, not a %s as object 0", i,
+                          !h         ? "NULL"
+                          : h->model ? h->model->name
+                                     : "not a model object",
+                          first && first->model ? first->model->name : "model object");
+            corm__err_hint(err, "pass objects of one model (loaded, or made with CORM_NEW "
+                                "and an id)");
+            return false;
         }
+        if (!*anchor && h->batch) *anchor = h;
     }
+    return true;
+}
+
+corm_rc corm__prefetch_objects(corm_db *db, corm_arena *arena, void *const *objs, size_t n,
+                               const char *const *paths, corm_site site, corm_error *err)
+{
+    const corm_obj *anchor;
+    if (n == 0) return CORM_OK;
+    if (!check_objects(objs, n, err, &anchor)) return CORM_MISUSE;
+    if (!arena && !anchor) {
+        corm__err_set(err, CORM_MISUSE,
+                      "corm_prefetch_objects: no object of the %zu was loaded by a queryset, so "
+                      "the related objects have nowhere to live",
+                      n);
+        corm__err_hint(err, "use corm_prefetch_objects_in(holder, objs, n, ...): the related "
+                            "objects live in the holder queryset until corm_qs_free(holder)");
+        return CORM_MISUSE;
+    }
+    if (!arena) arena = anchor->batch->arena;
+    const corm_model *model = ((const corm_obj *)objs[0])->model;
     int npf = 0;
     while (paths && paths[npf]) npf++;
     corm__pf_lookup *pf = corm__calloc((size_t)(npf ? npf : 1), sizeof *pf);
     if (!pf) {
-        corm__err_set(&db->err, CORM_NOMEM, "out of memory prefetching");
+        corm__err_set(err, CORM_NOMEM, "out of memory prefetching");
         return CORM_NOMEM;
     }
     for (int i = 0; i < npf; i++) pf[i].path = paths[i];
     corm_site none = {0};
     bool snap = false;
     corm_rc rc = corm__db_snapshot_begin(db, &snap);
+    if (rc != CORM_OK && err != &db->err) corm__err_take(err, &db->err);
     if (rc == CORM_OK)
-        rc = corm__prefetch_run(db, first->batch->arena, first->model, (void **)objs, n, pf, npf,
-                                site, none, &db->err);
+        rc = corm__prefetch_run(db, arena, model, (void **)objs, n, pf, npf, site, none, err);
     corm__db_snapshot_end(db, snap);
     corm__free(pf);
     return rc;
+}
+
+corm_rc corm_prefetch_objects_v(corm_db *db, void *const *objs, size_t n, const char *const *paths,
+                                corm_site site)
+{
+    CORM__DB_ENTER(db, CORM_MISUSE);
+    return corm__prefetch_objects(db, NULL, objs, n, paths, site, &db->err);
 }

@@ -29,6 +29,7 @@ static bool building(corm_qs *qs, const char *what)
             &qs->err, "call %s before iterating, counting or getting; or corm_qs_clone() it", what);
         return false;
     }
+    corm__qs_uncache(qs); /* a changed related queryset queries again */
     return true;
 }
 
@@ -301,6 +302,10 @@ void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner, const char *to
         corm_qs_free(inner);
         return;
     }
+    if (to_attr && !corm__to_attr_free(qs, path, to_attr)) {
+        corm_qs_free(inner);
+        return;
+    }
     corm__pf_lookup *pf = corm__realloc(qs->pf, (size_t)(qs->npf + 1) * sizeof *pf);
     const char *p = corm__arena_strdup(&qs->build, path);
     const char *t = to_attr ? corm__arena_strdup(&qs->build, to_attr) : NULL;
@@ -329,6 +334,27 @@ corm__pf_lookup corm__pf_describe(const char *path, corm_qs *inner, const char *
 void corm_prefetch_related_v(corm_qs *qs, const char *const *paths)
 {
     for (int i = 0; paths && paths[i]; i++) corm_prefetch(qs, paths[i], NULL, NULL);
+}
+
+void corm_prefetch_clear(corm_qs *qs)
+{
+    if (!building(qs, "corm_prefetch_clear")) return;
+    for (int i = 0; i < qs->npf; i++) corm_qs_free(qs->pf[i].owner);
+    qs->npf = 0;
+}
+
+void corm_select_related_clear(corm_qs *qs)
+{
+    if (qs && qs->evaluated && qs->err.rc == CORM_OK) {
+        /* not a late eager load (building() would count it as one) */
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_select_related_clear on a queryset that was already evaluated");
+        corm__err_hint(&qs->err, "call it before iterating, counting or getting; or "
+                                 "corm_qs_clone() it");
+        return;
+    }
+    if (!building(qs, "corm_select_related_clear")) return;
+    qs->q.nrelated = 0;
 }
 
 void corm_slice(corm_qs *qs, int64_t start, int64_t stop)
@@ -490,6 +516,10 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     CORM__QS_ENTER(qs);
     if (qs->err.rc != CORM_OK) return qs->err.rc;
     if (qs->evaluated) return CORM_OK;
+    if (corm__qs_cached(qs)) {
+        corm__qs_adopt_cache(qs); /* a prefetched related set: no query */
+        return CORM_OK;
+    }
     if (!corm__qs_route(qs)) return qs->err.rc;
     /* the queryset and its prefetch levels read one snapshot; their
     ** objects report to the handle qs was made on */
@@ -596,6 +626,7 @@ int64_t corm_count_at(corm_qs *qs, corm_site site)
     CORM__QS_ENTER(qs);
     if (!usable(qs)) return -1;
     if (qs->evaluated) return (int64_t)qs->n;
+    if (corm__qs_cached(qs)) return (int64_t)corm__qs_cached_n(qs);
     int64_t n = 0;
     return scalar(qs, CORM__SEL_COUNT, site, &n) == CORM_OK ? n : -1;
 }
@@ -605,6 +636,7 @@ int corm_exists_at(corm_qs *qs, corm_site site)
     CORM__QS_ENTER(qs);
     if (!usable(qs)) return -1;
     if (qs->evaluated) return qs->n > 0;
+    if (corm__qs_cached(qs)) return corm__qs_cached_n(qs) > 0;
     int64_t n = 0;
     return scalar(qs, CORM__SEL_EXISTS, site, &n) == CORM_OK ? (int)n : -1;
 }
@@ -622,6 +654,7 @@ void *corm_get_at(corm_qs *qs, corm_site site)
 {
     CORM__QS_ENTER(qs);
     if (!usable(qs) || !objects_only(qs, "corm_get")) return NULL;
+    if (!qs->evaluated) corm__qs_uncache(qs); /* Django's get() filters: a query */
     if (!qs->evaluated) {
         /* Django fetches at most MAX_GET_RESULTS + 1 rows to name the count;
         ** two are enough to tell "one" from "several" */

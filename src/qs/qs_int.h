@@ -39,6 +39,11 @@ struct corm_qs {
     corm_buf explain;
     corm_value *sql_params; /* the parameters of corm_qs_sql's text */
     int nsql_params;
+    struct corm__bulk *bulk; /* corm_in_bulk's map (in_bulk.c), in result */
+    /* a related queryset made while its relation was cached on the object
+    ** (prefetched or loaded): it answers from that set until a builder
+    ** call changes it (related.c) */
+    struct corm__relcache *cached;
     corm_error err; /* last: corm_qs_new zeroes what is above it
                                ** and only clears this (2.7 KB of text) */
 };
@@ -92,6 +97,21 @@ corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site);
 ** router; route.c).  False with the error on qs for an unknown alias.
 ** Called by every evaluation entry point; an evaluated qs stays put. */
 bool corm__qs_route(corm_qs *qs);
+
+/* A related queryset over a cached set (corm_related_qs_at): whether qs
+** answers from it (not changed since), and then the set's size, or
+** evaluate qs from it (0 queries, the cached objects).  Any builder call
+** drops the cache first (corm__qs_uncache), as Django's related manager
+** .filter() queries again. */
+bool corm__qs_cached(const corm_qs *qs);
+size_t corm__qs_cached_n(corm_qs *qs);
+void corm__qs_adopt_cache(corm_qs *qs);
+static inline void corm__qs_uncache(corm_qs *qs) { qs->cached = NULL; }
+
+/* Django's "to_attr=X conflicts with a field on the M model": false, with
+** the error on qs, when to_attr names a field or relation of the model
+** whose objects the lookup path's last relation hangs from (related.c). */
+bool corm__to_attr_free(corm_qs *qs, const char *path, const char *to_attr);
 
 /* Clone support (shape.c): deep copies of expressions (subqueries are
 ** cloned and taken by dst) and of values/only/annotations. */

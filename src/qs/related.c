@@ -386,6 +386,33 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     return list;
 }
 
+/* What a related queryset made over a cached set answers from. */
+typedef struct corm__relcache {
+    corm_obj *obj;
+    const corm_relation *rel;
+    const corm_list *list;
+} corm__relcache;
+
+bool corm__qs_cached(const corm_qs *qs) { return qs->cached && !qs->evaluated; }
+
+size_t corm__qs_cached_n(corm_qs *qs)
+{
+    const corm__relcache *c = qs->cached;
+    read_mark(c->obj, c->rel); /* the prefetch was used */
+    return c->list->n;
+}
+
+void corm__qs_adopt_cache(corm_qs *qs)
+{
+    const corm__relcache *c = qs->cached;
+    read_mark(c->obj, c->rel);
+    /* the cached objects themselves (they live in obj's result), as
+    ** Django's related manager returns its prefetched list */
+    qs->items = c->list->items;
+    qs->n = c->list->n;
+    qs->evaluated = true;
+}
+
 corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
 {
     corm_obj *h;
@@ -402,6 +429,18 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
         qs->home = h->batch->home;
         qs->pinned = true;
         corm_filter(qs, leaf.lookup, leaf.value);
+        /* a to-many set already cached on obj (prefetched, even through a
+        ** filtered Prefetch without to_attr, or loaded): count, exists and
+        ** evaluation answer from it, as Django's prefetch cache does */
+        void *set = corm__rel_slots(obj)[r->slot];
+        if (to_many(r) && (h->rel_loaded & ((uint64_t)1 << r->slot)) && set &&
+            qs->err.rc == CORM_OK) {
+            corm__relcache *c = corm__arena_alloc(&qs->build, sizeof *c);
+            if (c) {
+                *c = (corm__relcache){h, r, set};
+                qs->cached = c;
+            }
+        }
     }
     /* statements of querysets built here are this relation's (set_filter,
     ** set_count, set_exists) for the detector */
@@ -412,6 +451,44 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
                            (h->rel_loaded & ((uint64_t)1 << r->slot)) != 0, target->name,
                            target->rels[r->reverse].name);
     return qs;
+}
+
+bool corm__to_attr_free(corm_qs *qs, const char *path, const char *to_attr)
+{
+    const corm_model *m = qs->q.model;
+    const char *seg = path;
+    for (const char *end; m && (end = strstr(seg, "__")); seg = end + 2) {
+        const corm_relation *r = corm__model_rel(m, seg, (size_t)(end - seg));
+        m = r ? corm__rel_target(m, r) : NULL; /* unknown: prefetch names it */
+    }
+    if (!m) return true;
+    size_t n = strlen(to_attr);
+    const char *what = corm__model_rel(m, to_attr, n) ? "relation" : NULL;
+    if (!what) {
+        for (int i = 0; i < m->nfields && !what; i++)
+            if (strcmp(m->fields[i].name, to_attr) == 0 ||
+                strcmp(m->fields[i].column, to_attr) == 0)
+                what = "field";
+    }
+    if (!what) return true;
+    corm__err_set(&qs->err, CORM_INVALID,
+                  "Prefetch('%s', to_attr=\"%s\"): to_attr=%s conflicts with a %s on the %s model",
+                  path, to_attr, to_attr, what, m->name);
+    corm__err_hint(&qs->err,
+                   "choose a name that is no field or relation of %s, e.g. \"%s_list\"; or drop "
+                   "to_attr to fill the relation's own cache",
+                   m->name, to_attr);
+    return false;
+}
+
+corm_rc corm_prefetch_objects_in_v(corm_qs *holder, void *const *objs, size_t n,
+                                   const char *const *paths, corm_site site)
+{
+    if (!holder) return CORM_NOMEM; /* corm_all ran out of memory */
+    CORM__QS_ENTER(holder);
+    if (holder->err.rc != CORM_OK) return holder->err.rc;
+    corm_db *db = holder->home ? holder->home : holder->db;
+    return corm__prefetch_objects(db, &holder->result, objs, n, paths, site, &holder->err);
 }
 
 static int field_index(const corm_model *m, const char *name)

@@ -17,6 +17,7 @@ void corm_using(corm_qs *qs, const char *alias)
                                  "corm_qs_clone() it");
         return;
     }
+    corm__qs_uncache(qs); /* another database: query it */
     const char *copy = alias ? corm__arena_strdup(&qs->build, alias) : NULL;
     if (alias && !copy) {
         corm__err_set(&qs->err, CORM_NOMEM, "out of memory building a queryset");

@@ -145,6 +145,7 @@ void corm_unscoped(corm_qs *qs)
         return;
     }
     qs->q.unscoped = true;
+    corm__qs_uncache(qs);
 }
 
 void *const *corm_qs_items(const corm_qs *qs) { return qs && qs->evaluated ? qs->items : NULL; }

@@ -20,6 +20,7 @@ static bool building(corm_qs *qs, const char *what)
             &qs->err, "call %s before iterating, counting or getting; or corm_qs_clone() it", what);
         return false;
     }
+    corm__qs_uncache(qs); /* a changed related queryset queries again */
     return true;
 }
 

@@ -28,6 +28,7 @@
 */
 #include "write_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define NAMED_MAX 6 /* objects named per relation in a refusal */
@@ -38,12 +39,15 @@ typedef struct idset {
     size_t n, cap;
 } idset;
 
-/* DELETE FROM table WHERE column IN keys (model NULL: an m2m link table). */
+/* DELETE FROM table WHERE column IN keys (model NULL: an m2m link table,
+** counted under the through model of owner's relation rel). */
 typedef struct fast_del {
     const corm_model *model;
     const char *table, *column;
     int64_t *keys;
     size_t n;
+    const corm_model *owner;
+    const char *rel;
 } fast_del;
 
 /* UPDATE model SET field = NULL WHERE field IN keys. */
@@ -80,6 +84,7 @@ typedef struct collector {
     refusal *refused;
     size_t nrefused, caprefused;
     int64_t deleted;
+    corm_deleted *out; /* per-label counts, or NULL */
 } collector;
 
 static corm_rc nomem(collector *c)
@@ -205,15 +210,44 @@ static corm_rc select_related_rows(collector *c, const corm_model *r, const corm
     return rc;
 }
 
-static corm_rc add_fast(collector *c, const corm_model *m, const char *table, const char *column,
-                        const int64_t *keys, size_t n)
+static corm_rc add_fast(collector *c, const fast_del *what, const int64_t *keys, size_t n)
 {
     if (!grow((void **)&c->fast, &c->capfast, c->nfast + 1, sizeof *c->fast)) return nomem(c);
     int64_t *k = corm__malloc(n * sizeof *k);
     if (!k) return nomem(c);
     memcpy(k, keys, n * sizeof *k);
-    c->fast[c->nfast++] = (fast_del){m, table, column, k, n};
+    fast_del *f = &c->fast[c->nfast++];
+    *f = *what;
+    f->keys = k;
+    f->n = n;
     return CORM_OK;
+}
+
+/* Count n rows deleted under m's label ("schema.Model"), or, for an m2m's
+** link rows, under its through model ("schema.Model_field", Django's name
+** for an auto-created through model).  Zero counts are left out, as
+** Django's Collector.delete does. */
+static void tally(collector *c, const corm_model *m, const char *rel, int64_t n)
+{
+    c->deleted += n;
+    corm_deleted *d = c->out;
+    if (!d || n <= 0) return;
+    d->total += n;
+    char label[sizeof d->models[0].label];
+    const char *app = c->schema && c->schema->name ? c->schema->name : "";
+    if (rel) snprintf(label, sizeof label, "%s.%s_%s", app, m->name, rel);
+    else snprintf(label, sizeof label, "%s.%s", app, m->name);
+    for (int i = 0; i < d->n; i++)
+        if (strcmp(d->models[i].label, label) == 0) {
+            d->models[i].count += n;
+            return;
+        }
+    if (d->n == CORM_DELETED_MAX) {
+        d->truncated = true;
+        return;
+    }
+    corm__strlcpy(d->models[d->n].label, label, sizeof d->models[0].label);
+    d->models[d->n++].count = n;
 }
 
 static corm_rc add_set_null(collector *c, const corm_model *m, const corm_field *f,
@@ -248,7 +282,12 @@ static corm_rc collect_related(collector *c, const corm_model *m, const int64_t 
         const corm_relation *rel = &m->rels[i];
         if (rel->kind == CORM_REL_M2M || rel->kind == CORM_REL_REVERSE_M2M) {
             /* the link rows: a cascade to a model nothing points at */
-            rc = add_fast(c, NULL, rel->through, rel->through_src, keys, n);
+            fast_del f = {NULL, rel->through, rel->through_src, NULL, 0, m, rel->name};
+            if (rel->kind == CORM_REL_REVERSE_M2M) {
+                f.owner = corm__rel_target(m, rel);
+                f.rel = f.owner->rels[rel->reverse].name;
+            }
+            rc = add_fast(c, &f, keys, n);
             continue;
         }
         if (rel->kind != CORM_REL_REVERSE_FK && rel->kind != CORM_REL_REVERSE_O2O) continue;
@@ -256,7 +295,7 @@ static corm_rc collect_related(collector *c, const corm_model *m, const int64_t 
         const corm_field *f = &r->fields[rel->field];
         corm_on_delete how = r->rels[rel->reverse].on_delete;
         if (how == CORM_CASCADE && !pointed_at(r)) {
-            rc = add_fast(c, r, r->table, f->column, keys, n);
+            rc = add_fast(c, &(fast_del){r, r->table, f->column, NULL, 0, r, NULL}, keys, n);
             continue;
         }
         if (how == CORM_SET_NULL) {
@@ -410,7 +449,7 @@ static corm_rc execute(collector *c)
         rc = run_keyed(c, false, f->table, f->column, f->keys, f->n, "delete", &changes);
         /* link rows of an m2m are not objects: Django counts them under the
         ** through model, and so do we */
-        c->deleted += changes;
+        if (rc == CORM_OK) tally(c, f->owner, f->rel, changes);
     }
     for (size_t i = 0; i < c->nnulls && rc == CORM_OK; i++) {
         const set_null *s = &c->nulls[i];
@@ -421,7 +460,7 @@ static corm_rc execute(collector *c)
         const corm_model *m = c->schema->models[c->order[k]];
         const idset *s = &c->data[m->index];
         rc = run_keyed(c, false, m->table, m->fields[0].column, s->ids, s->n, "delete", &changes);
-        c->deleted += changes;
+        if (rc == CORM_OK) tally(c, m, NULL, changes);
     }
     return rc;
 }
@@ -442,9 +481,11 @@ static void collector_free(collector *c)
     corm__free(c->refused);
 }
 
-static corm_rc collector_init(collector *c, corm_db *db, const corm_model *m, corm_site site)
+static corm_rc collector_init(collector *c, corm_db *db, const corm_model *m, corm_site site,
+                              corm_deleted *out)
 {
     memset(c, 0, sizeof *c);
+    c->out = out;
     c->db = db;
     c->site = site;
     c->schema = m->schema;
@@ -470,30 +511,45 @@ static corm_rc delete_collected(collector *c, const corm_model *m, const int64_t
     return rc;
 }
 
+/* An error deletes nothing (each delete is atomic): out says so. */
+static void deleted_reset(corm_deleted *out)
+{
+    if (out) memset(out, 0, sizeof *out);
+}
+
 corm_rc corm__delete_ids(corm_db *db, const corm_model *m, const int64_t *ids, size_t n,
-                         corm_site site, int64_t *deleted)
+                         corm_site site, int64_t *deleted, corm_deleted *out)
 {
     *deleted = 0;
+    deleted_reset(out);
     if (n == 0) return CORM_OK;
     collector c;
-    corm_rc rc = collector_init(&c, db, m, site);
+    corm_rc rc = collector_init(&c, db, m, site, out);
+    corm__tx tx = {0};
     if (rc == CORM_OK && !pointed_at(m)) {
         /* nothing points here: one DELETE, atomic on its own */
-        rc = run_keyed(&c, false, m->table, m->fields[0].column, ids, n, "delete", deleted);
-        collector_free(&c);
-        return rc;
+        int64_t changes = 0;
+        rc = run_keyed(&c, false, m->table, m->fields[0].column, ids, n, "delete", &changes);
+        if (rc == CORM_OK) tally(&c, m, NULL, changes);
+    } else {
+        if (rc == CORM_OK) rc = corm__tx_begin(db, &tx);
+        if (rc == CORM_OK) rc = delete_collected(&c, m, ids, n);
+        rc = corm__tx_end(db, &tx, rc);
     }
-    corm__tx tx = {0};
-    if (rc == CORM_OK) rc = corm__tx_begin(db, &tx);
-    if (rc == CORM_OK) rc = delete_collected(&c, m, ids, n);
-    rc = corm__tx_end(db, &tx, rc);
     if (rc == CORM_OK) *deleted = c.deleted;
+    else deleted_reset(out);
     collector_free(&c);
     return rc;
 }
 
 int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
 {
+    return corm_qs_delete_counts_at(qs, NULL, site);
+}
+
+int64_t corm_qs_delete_counts_at(corm_qs *qs, corm_deleted *out, corm_site site)
+{
+    deleted_reset(out);
     CORM__QS_ENTER(qs);
     if (!qs || qs->err.rc != CORM_OK) return -1;
     const corm__query *q = &qs->q;
@@ -518,7 +574,7 @@ int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
     }
     corm_db *db = qs->db;
     collector c;
-    corm_rc rc = collector_init(&c, db, q->model, site);
+    corm_rc rc = collector_init(&c, db, q->model, site, out);
     corm__compiled cp;
     corm__compiled_init(&cp);
     int64_t deleted = 0;
@@ -529,6 +585,7 @@ int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
         if (rc == CORM_OK)
             rc = corm__db_run(db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, site, "delete",
                               &deleted);
+        if (rc == CORM_OK) tally(&c, q->model, NULL, deleted);
     } else if (rc == CORM_OK) {
         /* the ids, then the collector; one transaction for both */
         rc = corm__compile_select_ids(q, c.d, &cp, &db->err);
@@ -558,8 +615,16 @@ int64_t corm_qs_delete_at(corm_qs *qs, corm_site site)
     corm__compiled_free(&cp);
     collector_free(&c);
     if (rc != CORM_OK) {
+        deleted_reset(out);
         corm__err_take(&qs->err, &db->err);
         return -1;
     }
     return deleted;
+}
+
+int64_t corm_deleted_get(const corm_deleted *d, const char *label)
+{
+    for (int i = 0; d && label && i < d->n; i++)
+        if (strcmp(d->models[i].label, label) == 0) return d->models[i].count;
+    return 0;
 }

@@ -168,6 +168,12 @@ corm_rc corm__update_obj(corm_db *db, void *obj, const char *const *names, corm_
 
 corm_rc corm_delete_at(corm_db *db, void *obj, corm_site site)
 {
+    return corm_delete_counts_at(db, obj, NULL, site);
+}
+
+corm_rc corm_delete_counts_at(corm_db *db, void *obj, corm_deleted *out, corm_site site)
+{
+    if (out) memset(out, 0, sizeof *out);
     CORM__DB_ENTER(db, CORM_MISUSE);
     if (!check_obj(db, obj, "corm_delete")) return CORM_MISUSE;
     corm_obj *h = obj;
@@ -180,7 +186,7 @@ corm_rc corm_delete_at(corm_db *db, void *obj, corm_site site)
         return CORM_MISUSE;
     }
     int64_t deleted = 0;
-    corm_rc rc = corm__delete_ids(db, m, id, 1, site, &deleted);
+    corm_rc rc = corm__delete_ids(db, m, id, 1, site, &deleted, out);
     if (rc == CORM_OK) *id = 0; /* as Django sets pk to None */
     return rc;
 }

@@ -83,8 +83,9 @@ corm_rc corm__insert_obj(corm_db *db, void *obj, bool with_id, corm_site site);
 ** its auto_now fields; CORM_NOTFOUND when no row has its id. */
 corm_rc corm__update_obj(corm_db *db, void *obj, const char *const *names, corm_site site);
 /* Delete the rows ids of m with on_delete applied (Django's collector).
-** *deleted gets the rows deleted in every table. */
+** *deleted gets the rows deleted in every table, out (may be NULL) the
+** same per label (corm/delete.h). */
 corm_rc corm__delete_ids(corm_db *db, const corm_model *m, const int64_t *ids, size_t n,
-                         corm_site site, int64_t *deleted);
+                         corm_site site, int64_t *deleted, corm_deleted *out);
 
 #endif
