@@ -143,14 +143,14 @@ static void test_delete_counts_refused(void **state)
     Product p = CORM_NEW(Product);
     p.name = "Lamp";
     p.category_id = c.id;
-    p.price = 20;
+    p.price = corm_dec("20");
     corm_set_null(&p, "description", true);
     corm_set_null(&p, "metadata", true);
     OK_DB(corm_save(db, &p));
     Order o = CORM_NEW(Order);
     o.user_id = u.id;
     o.product_id = p.id;
-    o.total = 20;
+    o.total = corm_dec("20");
     o.status = "new";
     o.created_at = "2024-01-01 00:00:00";
     o.tenant_id = 1;
