@@ -285,3 +285,33 @@ const char *corm__json_decode(const corm_field *f, const json_t *in, corm_value 
     }
     return "a field type JSON cannot fill";
 }
+
+/* ------------------------------------------------------------- store */
+
+void corm__json_store(void *obj, const corm_field *f, corm_value v, char **heap)
+{
+    void *p = (char *)obj + f->offset;
+    switch (f->type) {
+    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)v.u.i; break;
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: *(int64_t *)p = v.u.i; break;
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL: *(double *)p = v.u.f; break;
+    case CORM_FT_BOOL: *(bool *)p = v.u.b; break;
+    case CORM_FT_BLOB: {
+        corm_blob *b = p;
+        if (v.u.s.n) memcpy(*heap, v.u.s.p, v.u.s.n);
+        b->data = *heap;
+        b->len = v.u.s.n;
+        *heap += v.u.s.n;
+        break;
+    }
+    default: {
+        size_t n = strlen(v.u.s.p) + 1;
+        memcpy(*heap, v.u.s.p, n);
+        *(char **)p = *heap;
+        *heap += n;
+    }
+    }
+}

@@ -7,7 +7,8 @@
 **
 ** The field types are handled in one place each way: corm__json_encode
 ** (a field's value to JSON) and corm__json_decode (JSON to a field's
-** value, checked) - a new field type is one case in each.
+** value, checked) and corm__json_store (that value into the struct), all
+** three in codec.c - a new field type (or C type) is one case in each.
 */
 #ifndef CORM_JSON_INT_H
 #define CORM_JSON_INT_H
@@ -28,5 +29,9 @@ json_t *corm__json_encode(const corm_field *f, corm_value v, const char *what, c
 ** reads as "out of memory". */
 const char *corm__json_decode(const corm_field *f, const json_t *in, corm_value *out, void **owned,
                               char *why, size_t n);
+
+/* Store v (from corm__json_decode) into field f of obj: text and blob
+** bytes copied to *heap, which moves past them. */
+void corm__json_store(void *obj, const corm_field *f, corm_value v, char **heap);
 
 #endif

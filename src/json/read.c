@@ -55,35 +55,6 @@ static size_t value_bytes(const corm_field *f, corm_value v)
     return v.type == CORM_V_TEXT ? strlen(v.u.s.p) + 1 : 0;
 }
 
-/* Store v into field f of obj, its bytes copied to *heap. */
-static void store(void *obj, const corm_field *f, corm_value v, char **heap)
-{
-    void *p = (char *)obj + f->offset;
-    switch (f->type) {
-    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)v.u.i; break;
-    case CORM_FT_BIGINT:
-    case CORM_FT_FK:
-    case CORM_FT_O2O: *(int64_t *)p = v.u.i; break;
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL: *(double *)p = v.u.f; break;
-    case CORM_FT_BOOL: *(bool *)p = v.u.b; break;
-    case CORM_FT_BLOB: {
-        corm_blob *b = p;
-        if (v.u.s.n) memcpy(*heap, v.u.s.p, v.u.s.n);
-        b->data = *heap;
-        b->len = v.u.s.n;
-        *heap += v.u.s.n;
-        break;
-    }
-    default: {
-        size_t n = strlen(v.u.s.p) + 1;
-        memcpy(*heap, v.u.s.p, n);
-        *(char **)p = *heap;
-        *heap += n;
-    }
-    }
-}
-
 static void *fill(const corm_model *m, const void *init, slot *s, corm_error *err)
 {
     size_t bytes = m->size;
@@ -103,7 +74,7 @@ static void *fill(const corm_model *m, const void *init, slot *s, corm_error *er
     for (int i = 0; i < m->nfields; i++) {
         const corm_field *f = &m->fields[i];
         if (s[i].state == ABSENT) continue;
-        if (s[i].state == GIVEN) store(obj, f, s[i].v, &heap);
+        if (s[i].state == GIVEN) corm__json_store(obj, f, s[i].v, &heap);
         corm__field_set_null(obj, f, s[i].state == GIVEN_NULL);
     }
     return obj;
