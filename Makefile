@@ -227,8 +227,8 @@ test-run: check-src check-format check-layers check-sql-text check-exports check
 	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR)
 	@B=$(B) tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tests/cli/check-help.sh:$(B)/corm tools/check-install.sh:$(B) \
-	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) \
-	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
+	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) examples/api/check.sh:$(B) \
+	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm examples/api/check.sh:$(B)
 
 # The benchmark suite (docs/benchmarks.md): corm vs hand-written sqlite3 C
 # vs Django on one SQLite file.  make bench [ARGS="--scale full --json"].
@@ -367,8 +367,13 @@ $(B)/libcorm_json.a: $(JSON_OBJ) | deps
 	@rm -f $@
 	$(AR) rcs $@ $^
 
-$(B)/libcorm_json.so: $(JSON_OBJ) $(B)/libcorm.so | deps
-	$(CC) -shared -Wl,-soname,libcorm_json.so.0 -o $@ $(JSON_OBJ) -L$(B) -lcorm $(JSON_LIBS) $(SANFLAGS)
+# The shared library uses libcorm.so's public API only, and carries its own
+# (hidden) copy of core's allocation, buffers and errors, which libcorm.so
+# does not export.
+JSON_CORE := $(addprefix $(B)/obj/src/core/,alloc.o buf.o error.o)
+$(B)/libcorm_json.so: $(JSON_OBJ) $(JSON_CORE) $(B)/libcorm.so | deps
+	$(CC) -shared -Wl,-soname,libcorm_json.so.0 -Wl,--no-undefined -o $@ $(JSON_OBJ) $(JSON_CORE) \
+	  -L$(B) -lcorm $(JSON_LIBS) $(LDLIBS_ALL)
 
 $(B)/corm-json.pc: corm-json.pc.in
 	@mkdir -p $(@D)

@@ -14,8 +14,9 @@
 
 static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static json_t *base64_json(const unsigned char *p, size_t n)
+static json_t *base64_json(const void *data, size_t n)
 {
+    const unsigned char *p = data;
     size_t len = (n + 2) / 3 * 4;
     char *out = corm__malloc(len + 1);
     if (!out) return NULL;
@@ -79,46 +80,82 @@ static json_t *decimal_json(double d, int scale)
     return json_string(buf);
 }
 
-json_t *corm__json_encode(const corm_field *f, corm_value v, const char *what, corm_error *err)
+/* A text value as a JSON string; NULL with err for text JSON cannot hold. */
+static json_t *text_json(const char *p, size_t n, const char *what, corm_error *err)
+{
+    json_t *j = n == (size_t)-1 ? json_string(p) : json_stringn(p, n);
+    if (!j) {
+        corm__err_set(err, CORM_INVALID, "%s is not UTF-8 text: JSON cannot hold it", what);
+        corm__err_hint(err, "store UTF-8 text, or make the field a blob (written as base64)");
+    }
+    return j;
+}
+
+/* The text of a json field: the JSON it holds (its text when it is not). */
+static json_t *json_field(const char *text)
+{
+    json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
+    return j ? j : json_string(text);
+}
+
+json_t *corm__json_field(const void *obj, const corm_field *f, const char *what, corm_error *err)
+{
+    if (corm_is_null(obj, f->name)) return json_null();
+    const void *p = (const char *)obj + f->offset;
+    json_t *j;
+    switch (f->type) {
+    case CORM_FT_INTEGER: j = json_integer(*(const int32_t *)p); break;
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: j = json_integer((json_int_t) * (const int64_t *)p); break;
+    case CORM_FT_FLOAT: {
+        double d = *(const double *)p;
+        j = isfinite(d) ? json_real(d) : json_null();
+        break;
+    }
+    case CORM_FT_DECIMAL: j = decimal_json(*(const double *)p, f->scale); break;
+    case CORM_FT_BOOL: j = json_boolean(*(const bool *)p); break;
+    case CORM_FT_BLOB: {
+        const corm_blob *b = p;
+        j = b->data ? base64_json(b->data, b->len) : json_null();
+        break;
+    }
+    case CORM_FT_JSON: {
+        const char *text = *(char *const *)p;
+        j = text ? json_field(text) : json_null();
+        break;
+    }
+    default: {
+        const char *text = *(char *const *)p;
+        return text ? text_json(text, (size_t)-1, what, err) : json_null();
+    }
+    }
+    if (!j) corm__err_set(err, CORM_NOMEM, "out of memory writing %s as JSON", what);
+    return j;
+}
+
+json_t *corm__json_value(const corm_field *f, corm_value v, const char *what, corm_error *err)
 {
     json_t *j = NULL;
+    corm_ftype t = f ? f->type : CORM_FT_BLOB; /* no field: by the value's type */
     if (v.type == CORM_V_NULL) return json_null();
-    switch (f ? f->type : (corm_ftype)-1) {
-    case CORM_FT_BOOL:
-        /* a values() row on SQLite reads a bool as 0 / 1 */
-        j = json_boolean(v.type == CORM_V_BOOL ? v.u.b : v.type == CORM_V_INT ? v.u.i != 0 : 0);
-        break;
-    case CORM_FT_DECIMAL:
-        /* the text PostgreSQL's numeric comes back as is exact already */
-        if (v.type == CORM_V_FLOAT) j = decimal_json(v.u.f, f->scale);
-        else if (v.type == CORM_V_INT) j = decimal_json((double)v.u.i, f->scale);
-        break;
-    case CORM_FT_JSON:
-        if (v.type == CORM_V_TEXT) {
-            j = json_loads(v.u.s.p, JSON_DECODE_ANY, NULL);
-            if (!j) j = json_string(v.u.s.p); /* not JSON after all: its text */
-        }
-        break;
-    default: break;
-    }
-    if (j) return j;
-    switch (v.type) {
-    case CORM_V_INT: j = json_integer((json_int_t)v.u.i); break;
-    case CORM_V_FLOAT: j = isfinite(v.u.f) ? json_real(v.u.f) : json_null(); break;
-    case CORM_V_BOOL: j = json_boolean(v.u.b); break;
-    case CORM_V_TEXT:
-        j = v.u.s.n == (size_t)-1 ? json_string(v.u.s.p) : json_stringn(v.u.s.p, v.u.s.n);
-        if (!j) {
-            corm__err_set(err, CORM_INVALID, "%s is not UTF-8 text: JSON cannot hold it", what);
-            corm__err_hint(err, "store UTF-8 text, or make the field a blob (written as base64)");
+    /* a values() row on SQLite reads a bool as 0 / 1, a decimal as a
+    ** float; PostgreSQL's numeric comes as exact text already */
+    if (t == CORM_FT_BOOL && v.type == CORM_V_INT) j = json_boolean(v.u.i != 0);
+    else if (t == CORM_FT_DECIMAL && v.type == CORM_V_FLOAT) j = decimal_json(v.u.f, f->scale);
+    else if (t == CORM_FT_DECIMAL && v.type == CORM_V_INT)
+        j = decimal_json((double)v.u.i, f->scale);
+    else if (t == CORM_FT_JSON && v.type == CORM_V_TEXT) j = json_field(v.u.s.p);
+    else switch (v.type) {
+        case CORM_V_INT: j = json_integer((json_int_t)v.u.i); break;
+        case CORM_V_FLOAT: j = isfinite(v.u.f) ? json_real(v.u.f) : json_null(); break;
+        case CORM_V_BOOL: j = json_boolean(v.u.b); break;
+        case CORM_V_TEXT: return text_json(v.u.s.p, v.u.s.n, what, err);
+        case CORM_V_BLOB: j = base64_json((const unsigned char *)v.u.s.p, v.u.s.n); break;
+        default:
+            corm__err_set(err, CORM_TYPE, "%s: a list value cannot be written as JSON", what);
             return NULL;
         }
-        return j;
-    case CORM_V_BLOB: j = base64_json((const unsigned char *)v.u.s.p, v.u.s.n); break;
-    default:
-        corm__err_set(err, CORM_TYPE, "%s: a list value cannot be written as JSON", what);
-        return NULL;
-    }
     if (!j) corm__err_set(err, CORM_NOMEM, "out of memory writing %s as JSON", what);
     return j;
 }

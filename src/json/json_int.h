@@ -5,10 +5,14 @@
 ** it never runs a statement.  Built into libcorm_json, not libcorm, so
 ** only programs that use it link jansson.
 **
-** The field types are handled in one place each way: corm__json_encode
-** (a field's value to JSON) and corm__json_decode (JSON to a field's
-** value, checked) and corm__json_store (that value into the struct), all
-** three in codec.c - a new field type (or C type) is one case in each.
+** The field types are handled in codec.c: corm__json_field (a struct's
+** field to JSON), corm__json_value (a row's cell of a field),
+** corm__json_decode (JSON to a field's value, checked) and
+** corm__json_store (that value into the struct) - a new field type, or a
+** new C type for one (an exact decimal), is one case in each.
+** Only libcorm's public API is called (and core's buffers and errors,
+** which libcorm_json.so carries a hidden copy of): libcorm.so exports
+** nothing else.
 */
 #ifndef CORM_JSON_INT_H
 #define CORM_JSON_INT_H
@@ -16,10 +20,12 @@
 #include <corm/json.h>
 #include "../qs/qs_int.h"
 
-/* The value v of field f (NULL: a column of no field - an annotation, a
-** raw column - written by v's type) as a new JSON value; NULL on failure
-** with err filled (what names the value: "Book.title"). */
-json_t *corm__json_encode(const corm_field *f, corm_value v, const char *what, corm_error *err);
+/* Field f of obj as a new JSON value, or NULL with err filled (what
+** names it: "Book.title"). */
+json_t *corm__json_field(const void *obj, const corm_field *f, const char *what, corm_error *err);
+/* A cell or annotation v as JSON: by f's type when v is a column of field
+** f (a decimal's scale, a bool stored as 0/1, a json text), else by v's. */
+json_t *corm__json_value(const corm_field *f, corm_value v, const char *what, corm_error *err);
 
 /* A JSON value in read for field f (not JSON null) as the field's C value
 ** in *out: text points into in; a json field's text and a blob's bytes

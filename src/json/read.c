@@ -75,7 +75,7 @@ static void *fill(const corm_model *m, const void *init, slot *s, corm_error *er
         const corm_field *f = &m->fields[i];
         if (s[i].state == ABSENT) continue;
         if (s[i].state == GIVEN) corm__json_store(obj, f, s[i].v, &heap);
-        corm__field_set_null(obj, f, s[i].state == GIVEN_NULL);
+        corm_set_null(obj, f->name, s[i].state == GIVEN_NULL);
     }
     return obj;
 }

@@ -105,15 +105,14 @@ static json_t *obj_json(wctx *c, const void *obj, const char *const *pick, bool 
         bool fk = f->type == CORM_FT_FK || f->type == CORM_FT_O2O;
         snprintf(key, sizeof key, fk ? "%s_id" : "%s", f->name);
         snprintf(what, sizeof what, "%s.%s", m->name, f->name);
-        if (!put(c, o, key, corm__json_encode(f, corm__field_value(obj, f), what, c->err)))
-            goto fail;
+        if (!put(c, o, key, corm__json_field(obj, f, what, c->err))) goto fail;
     }
     const corm_batch *b = h->batch;
     for (int i = 0; h->annots && b && i < b->nannots; i++) {
         const char *name = b->annots[i].name;
         if (!picked(pick, name)) continue;
         snprintf(what, sizeof what, "%s annotation %s", m->name, name);
-        if (!put(c, o, name, corm__json_encode(NULL, h->annots[i], what, c->err))) goto fail;
+        if (!put(c, o, name, corm__json_value(NULL, h->annots[i], what, c->err))) goto fail;
     }
     if (!flat && c->depth < MAX_NEST) {
         c->stack[c->depth++] = obj;
@@ -226,7 +225,7 @@ static json_t *rows_json(const corm_qs *qs, const char *const *pick, corm_error 
             if (!picked(pick, name)) continue;
             snprintf(what, sizeof what, "row %zu, column %s", row, name);
             json_t *v =
-                corm__json_encode(column_field(m, name), *corm_qs_cell(qs, row, col), what, err);
+                corm__json_value(column_field(m, name), *corm_qs_cell(qs, row, col), what, err);
             if (!v) {
                 json_decref(a);
                 return NULL;
