@@ -59,11 +59,10 @@ static reply list_books(corm_db *db, const char *page_number)
     } else if (corm_eval(page->objects) != CORM_OK) {
         r = fail(500, corm_qs_error(page->objects), NULL);
     } else {
-        json_t *books = corm_json_qs(
-            page->objects,
-            corm_json_fields("id", "title", "price", "published_date", "author", "publisher",
-                             "genres"),
-            &err);
+        json_t *books = corm_json_qs(page->objects,
+                                     corm_json_fields("id", "title", "price", "published_date",
+                                                      "author", "publisher", "genres"),
+                                     &err);
         r = books ? (reply){200, json_pack("{s:I, s:I, s:I, s:o}", "count",
                                            (json_int_t)corm_paginator_count(p), "num_pages",
                                            (json_int_t)corm_paginator_num_pages(p), "page",
@@ -256,8 +255,7 @@ static corm_rc seed(corm_db *db, void *ud)
         snprintf(isbn, sizeof isbn, "978000000000%d", i);
         json_t *in = json_pack("{s:s, s:I, s:s, s:i, s:s, s:s}", "title", books[i].title,
                                "author_id", (json_int_t)a[books[i].author].id, "isbn", isbn,
-                               "pages", books[i].pages, "price", books[i].price, "description",
-                               "");
+                               "pages", books[i].pages, "price", books[i].price, "description", "");
         json_object_set_new(in, "published_date",
                             books[i].date ? json_string(books[i].date) : json_null());
         if (books[i].publisher)
@@ -321,10 +319,10 @@ int main(int argc, char **argv)
     struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
     sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     /* one thread serves every request: it alone uses db */
-    struct MHD_Daemon *d = MHD_start_daemon(
-        MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL, NULL, handler,
-        db, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa, MHD_OPTION_NOTIFY_COMPLETED, completed,
-        NULL, MHD_OPTION_END);
+    struct MHD_Daemon *d =
+        MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, (uint16_t)port, NULL,
+                         NULL, handler, db, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+                         MHD_OPTION_NOTIFY_COMPLETED, completed, NULL, MHD_OPTION_END);
     if (!d) {
         fprintf(stderr, "api: cannot listen on 127.0.0.1:%d\n", port);
         corm_close(db);
