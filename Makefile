@@ -371,8 +371,9 @@ $(B)/libcorm_json.a: $(JSON_OBJ) | deps
 # (hidden) copy of core's allocation, buffers and errors, which libcorm.so
 # does not export.
 JSON_CORE := $(addprefix $(B)/obj/src/core/,alloc.o buf.o error.o)
-$(B)/libcorm_json.so: $(JSON_OBJ) $(JSON_CORE) $(B)/libcorm.so | deps
-	$(CC) -shared -Wl,-soname,libcorm_json.so.0 -Wl,--no-undefined -o $@ $(JSON_OBJ) $(JSON_CORE) \
+$(B)/libcorm_json.so: $(JSON_OBJ) $(JSON_CORE) $(B)/libcorm.so src/json/libcorm_json.map | deps
+	$(CC) -shared -Wl,-soname,libcorm_json.so.0 -Wl,--no-undefined \
+	  -Wl,--version-script=src/json/libcorm_json.map -o $@ $(JSON_OBJ) $(JSON_CORE) \
 	  -L$(B) -lcorm $(JSON_LIBS) $(LDLIBS_ALL)
 
 $(B)/corm-json.pc: corm-json.pc.in

@@ -86,17 +86,18 @@ CORM_API json_t *corm_json_qs(const corm_qs *qs, const corm_json_opts *opts, cor
 **   json                     any JSON value (stored as its text)
 **   blob                     base64 text
 **   null                     only for a nullable field
-** A field is required unless it is nullable, has a default, is the
-** primary key or is auto_now / auto_now_add.  A foreign key is set by
-** "<name>_id" (or "<name>" as an integer).  Keys that name a relation
-** (nested output of corm_json_obj) are ignored; any other unknown key is
-** an error.
+** A field is required unless it is nullable or has a default.  A foreign
+** key is set by "<name>_id" (or "<name>" as an integer or null).  Read-
+** only, as Django's forms and REST serializers: the primary key (the
+** object is new: corm_save inserts it) and auto_now / auto_now_add
+** fields.  Other keys are ignored (the nested objects corm_json_obj
+** writes, annotations, anything else), so what corm writes reads back.
 **   in      a JSON object; not kept: the object's strings are its own
 **   errors  NULL, or a JSON object that receives {field: reason} for each
 **           bad field (for a 400 response)
 **   err     on failure: CORM_INVALID, the message naming every bad field
 **           and why ("Book: 3 invalid fields: title: ...; pages: ...");
-**           CORM_MISUSE in not an object; CORM_NOMEM
+**           CORM_MISUSE when in is not a JSON object; CORM_NOMEM
 ** Returns the object (free with corm_json_free), or NULL.
 */
 #define corm_json_new(Model, in, errors, err) \
