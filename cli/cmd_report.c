@@ -374,7 +374,7 @@ typedef struct catalog {
 
 static void catalog_load(corm_db *db, bool pg, const char *table, catalog *cat)
 {
-    snprintf(cat->table, sizeof cat->table, "%s", table);
+    snprintf(cat->table, sizeof cat->table, "%.63s", table);
     cat->n = 0;
     const char *sql =
         pg ? "SELECT i.relname, a.attname FROM pg_index x"
@@ -503,7 +503,7 @@ static void advise_sort(const char *sql, const alias *a, const char *eq, const c
         c += n;
         while (*c == ',' || *c == ' ') c++;
     }
-    for (int i = 0; i < no; i++) snprintf(all[nall++], 64, "%s", ocols[i]);
+    for (int i = 0; i < no; i++) snprintf(all[nall++], 64, "%.63s", ocols[i]);
     if (catalog_has(cat, all, nall)) return; /* the database has it already */
     for (int i = 0; i < no; i++) {
         const corm_field *f = field_of(m, ocols[i]);
@@ -571,8 +571,8 @@ static void advise(const char *sql, const alias *a, bool temp_order, const corm_
     if (no) { /* the proposed index, as the database would need it */
         char want[17][64];
         int nw = 0;
-        if (nf) snprintf(want[nw++], 64, "%s", fcols[0]);
-        for (int i = 0; i < no; i++) snprintf(want[nw++], 64, "%s", ocols[i]);
+        if (nf) snprintf(want[nw++], 64, "%.63s", fcols[0]);
+        for (int i = 0; i < no; i++) snprintf(want[nw++], 64, "%.63s", ocols[i]);
         if (catalog_has(cat, want, nw)) return;
     }
     (*nadvice)++;
