@@ -82,7 +82,7 @@ LIB_CFLAGS  = $(CFLAGS_ALL) -fPIC -fvisibility=hidden
 APP_CFLAGS  = $(CFLAGS_ALL) -Wno-missing-prototypes
 LDLIBS_ALL  = $(PKG_LIBS) -lm -pthread $(SANFLAGS)
 
-LIB_SRC  := $(sort $(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/json/%,$(sort $(wildcard src/*/*.c)))
 ifeq ($(WITH_PG),)
 LIB_SRC  := $(filter-out src/backend/pg.c,$(LIB_SRC)) src/backend/nopg/pg_none.c
 endif
@@ -227,8 +227,8 @@ test-run: check-src check-format check-layers check-sql-text check-exports check
 	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR) $(B)/corm
 	@B=$(B) tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tests/cli/check-help.sh:$(B)/corm tools/check-install.sh:$(B) \
-	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) \
-	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm
+	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) examples/api/check.sh:$(B) \
+	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm examples/api/check.sh:$(B)
 
 # The benchmark suite (docs/benchmarks.md): corm vs hand-written sqlite3 C
 # vs Django on one SQLite file.  make bench [ARGS="--scale full --json"].
@@ -331,8 +331,9 @@ check-sql-text: | deps
 
 # libcorm.so exports exactly the CORM_API declarations of include/corm.h
 # and include/corm/*.h, each with the corm_ prefix and a definition.
-check-exports: $(B)/libcorm.so | deps
-	@tools/check-exports.py $(B)/libcorm.so
+check-exports: $(B)/libcorm.so $(B)/libcorm_json.so | deps
+	@tools/check-exports.py $(B)/libcorm.so include/corm.h $(filter-out include/corm/json.h,$(wildcard include/corm/*.h))
+	@tools/check-exports.py $(B)/libcorm_json.so include/corm/json.h
 
 # Every C block of the README and docs/*.md compiles against the generated
 # bookstore models (-Wall -Wextra -Werror; tools/check-docs.py says how a
@@ -352,9 +353,42 @@ install: lib $(B)/corm
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
 	    -e 's|@INCDIR@|$(INCDIR)|g' -e 's|@REQUIRES@|$(PC_REQUIRES)|g' corm.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/corm.pc
 	install -m 755 $(B)/corm $(DESTDIR)$(BINDIR)/
+	install -m 644 $(B)/libcorm_json.a $(DESTDIR)$(LIBDIR)/
+	install -m 755 $(B)/libcorm_json.so $(DESTDIR)$(LIBDIR)/libcorm_json.so.0
+	ln -sf libcorm_json.so.0 $(DESTDIR)$(LIBDIR)/libcorm_json.so
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' \
+	    -e 's|@INCDIR@|$(INCDIR)|g' corm-json.pc.in > $(DESTDIR)$(LIBDIR)/pkgconfig/corm-json.pc
 
 clean:
 	rm -rf build
+
+# libcorm_json (include/corm/json.h, docs/json.md): objects and rows to
+# JSON and back with jansson, a library of its own so that a program
+# without it does not link jansson (pkg-config corm-json).
+JSON_SRC := $(sort $(wildcard src/json/*.c))
+JSON_OBJ := $(JSON_SRC:%.c=$(B)/obj/%.o)
+JSON_LIB := $(B)/libcorm_json.a $(B)/libcorm_json.so $(B)/corm-json.pc
+lib: $(JSON_LIB)
+$(B)/libcorm_json.a: $(JSON_OBJ) | deps
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+# The shared library uses libcorm.so's public API only, and carries its own
+# (hidden) copy of core's allocation, buffers and errors, which libcorm.so
+# does not export.
+JSON_CORE := $(addprefix $(B)/obj/src/core/,alloc.o buf.o error.o)
+$(B)/libcorm_json.so: $(JSON_OBJ) $(JSON_CORE) $(B)/libcorm.so src/json/libcorm_json.map | deps
+	$(CC) -shared -Wl,-soname,libcorm_json.so.0 -Wl,--no-undefined \
+	  -Wl,--version-script=src/json/libcorm_json.map -o $@ $(JSON_OBJ) $(JSON_CORE) \
+	  -L$(B) -lcorm $(JSON_LIBS) $(LDLIBS_ALL)
+
+$(B)/corm-json.pc: corm-json.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@LIBDIR@|$(LIBDIR)|g' -e 's|@INCDIR@|$(INCDIR)|g' $< > $@
+
+$(B)/tests/integration/test_json: $(B)/obj/tests/integration/test_json.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm_json.a $(B)/libcorm.a | deps
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS) $(TEST_LIBS)
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -362,12 +362,115 @@ static json_t *param_of(json_t *params, int i)
     return params ? json_array_get(params, (size_t)i) : NULL;
 }
 
+/* The indexes the database has (its catalog, not the schema: an index
+** made by a migration of its own counts too), per table: each as its
+** columns, comma-terminated ("author_id,title,"); an expression column
+** is "?". */
+typedef struct catalog {
+    char table[64];
+    char idx[32][256];
+    int n;
+} catalog;
+
+static void catalog_load(corm_db *db, bool pg, const char *table, catalog *cat)
+{
+    snprintf(cat->table, sizeof cat->table, "%.63s", table);
+    cat->n = 0;
+    const char *sql =
+        pg ? "SELECT i.relname, a.attname FROM pg_index x"
+             " JOIN pg_class t ON t.oid = x.indrelid JOIN pg_class i ON i.oid = x.indexrelid"
+             " CROSS JOIN LATERAL unnest(x.indkey::int2[]) WITH ORDINALITY AS k(attnum, n)"
+             " LEFT JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum"
+             " WHERE t.relname = %s AND pg_table_is_visible(t.oid) ORDER BY i.relname, k.n"
+           : "SELECT il.name, ii.name FROM pragma_index_list(%s) AS il,"
+             " pragma_index_info(il.name) AS ii ORDER BY il.name, ii.seqno";
+    corm_value v = corm_text(table);
+    corm_qs *qs = corm_sql(db, sql, &v, 1);
+    if (corm_eval(qs) == CORM_OK) {
+        char last[128] = "";
+        for (size_t r = 0; r < corm_qs_len(qs); r++) {
+            const char *name = corm_row_text(qs, r, corm_qs_colname(qs, 0));
+            const char *col = corm_row_text(qs, r, corm_qs_colname(qs, 1));
+            if (!name) continue;
+            if (strcmp(name, last) != 0) {
+                if (cat->n == 32) break;
+                snprintf(last, sizeof last, "%s", name);
+                cat->idx[cat->n++][0] = '\0';
+            }
+            char *d = cat->idx[cat->n - 1];
+            snprintf(d + strlen(d), 256 - strlen(d), "%s,", col ? col : "?");
+        }
+    }
+    corm_qs_free(qs);
+}
+
+/* Whether an index of cat's table starts with the columns cols[0..n)
+** (ASC or DESC alike: an index is read both ways). */
+static bool catalog_has(const catalog *cat, char cols[][64], int n)
+{
+    char want[600] = "";
+    for (int i = 0; i < n; i++) {
+        const char *c = cols[i][0] == '-' ? cols[i] + 1 : cols[i];
+        snprintf(want + strlen(want), sizeof want - strlen(want), "%s,", c);
+    }
+    for (int i = 0; cat && i < cat->n; i++)
+        if (strncmp(cat->idx[i], want, strlen(want)) == 0) return true;
+    return false;
+}
+
+/* Whether every term of the statement's (outer, last) ORDER BY is a
+** column of alias a: only then can an index of a's table serve the sort -
+** an annotation, an aggregate or an expression cannot be indexed. */
+static bool sort_servable(const char *sql, const char *a)
+{
+    const char *o = NULL;
+    for (const char *p = strstr(sql, " ORDER BY "); p; p = strstr(p + 1, " ORDER BY ")) o = p;
+    if (!o) return false;
+    const char *p = o + 10, *end = strstr(p, " LIMIT ");
+    if (!end) end = p + strlen(p);
+    size_t al = strlen(a);
+    while (p < end) {
+        while (*p == ' ' || *p == ',') p++;
+        if (strncmp(p, a, al) != 0 || p[al] != '.' || p[al + 1] != '"') return false;
+        const char *q = strchr(p + al + 2, '"');
+        if (!q || q >= end) return false;
+        p = q + 1;
+        while (p < end && *p != ',') { /* ASC, DESC, NULLS FIRST/LAST */
+            if (*p == '(' || *p == '+' || *p == '-' || *p == '*' || *p == '/') return false;
+            p++;
+        }
+    }
+    return true;
+}
+
+/* Whether every use of alias a's column col in sql[from, to) is one an
+** index can serve (col = ?, col > ?, col IN (...)): not inside a function
+** call or a cast, not a LIKE. */
+static bool plain_filter(const char *sql, size_t from, size_t to, const char *a, const char *col)
+{
+    char ref[160];
+    int n = snprintf(ref, sizeof ref, "%s.\"%s\"", a, col);
+    for (const char *p = strstr(sql + from, ref); p && (size_t)(p - sql) < to;
+         p = strstr(p + 1, ref)) {
+        const char *after = p + n;
+        if (p > sql && p[-1] == '(' && p - 1 > sql &&
+            (isalnum((unsigned char)p[-2]) || p[-2] == '_'))
+            return false;
+        if (strncmp(after, " LIKE", 5) == 0 || strncmp(after, " ILIKE", 6) == 0 ||
+            strncmp(after, " GLOB", 5) == 0 || strncmp(after, "::", 2) == 0 ||
+            strncmp(after, " COLLATE", 8) == 0 || strncmp(after, " AS ", 4) == 0)
+            return false;
+    }
+    return true;
+}
+
 /* A search through an index on the equality columns in "(a=? AND b=?)",
 ** followed by a sort: an index on those columns then the ordering serves
 ** both.  eq: the plan's detail after the index name. */
 static void advise_sort(const char *sql, const alias *a, const char *eq, const corm_schema *schema,
-                        int *nadvice)
+                        const catalog *cat, int *nadvice)
 {
+    if (!sort_servable(sql, a->alias)) return; /* a sort key no index serves */
     size_t order = find_kw(sql, " ORDER BY ", 0), limit = find_kw(sql, " LIMIT ", 0);
     char ocols[8][64];
     bool odesc[8];
@@ -392,6 +495,16 @@ static void advise_sort(const char *sql, const alias *a, const char *eq, const c
         if (p) p += 4;
     }
     if (!ncols) return;
+    char all[16][64];
+    int nall = 0;
+    for (const char *c = cols; *c && nall < 8;) { /* the equality columns, "a, b" */
+        size_t n = strcspn(c, ",");
+        snprintf(all[nall++], 64, "%.*s", (int)(n < 63 ? n : 63), c);
+        c += n;
+        while (*c == ',' || *c == ' ') c++;
+    }
+    for (int i = 0; i < no; i++) snprintf(all[nall++], 64, "%.63s", ocols[i]);
+    if (catalog_has(cat, all, nall)) return; /* the database has it already */
     for (int i = 0; i < no; i++) {
         const corm_field *f = field_of(m, ocols[i]);
         /* names are at most 63 bytes (the schema's limit): %.63s says so */
@@ -411,8 +524,11 @@ static void advise_sort(const char *sql, const alias *a, const char *eq, const c
 
 /* One advice line for a scan of table (alias a) in sql. */
 static void advise(const char *sql, const alias *a, bool temp_order, const corm_schema *schema,
-                   int *nadvice)
+                   const catalog *cat, int *nadvice)
 {
+    /* a sort key no index can serve (an annotation, an expression) is
+    ** left to the sort: the advice is about the filter alone, if any */
+    if (temp_order && !sort_servable(sql, a->alias)) temp_order = false;
     size_t where = find_kw(sql, " WHERE ", 0);
     size_t order = find_kw(sql, " ORDER BY ", 0);
     size_t stop = order;
@@ -428,6 +544,13 @@ static void advise(const char *sql, const alias *a, bool temp_order, const corm_
                  : 0;
     if (!nf && !no) return;
     const corm_model *m = model_of(schema, a->table);
+    const corm_field *f0 = nf ? field_of(m, fcols[0]) : NULL;
+    bool has = nf ? catalog_has(cat, fcols, 1) || indexed(m, f0) : false;
+    if (nf && has && plain_filter(sql, where, stop, a->alias, fcols[0])) {
+        /* indexed, and the filter could use it: the planner chose to scan
+        ** (a small table, a filter that keeps most rows) - nothing to add */
+        if (!no) return;
+    }
     /* the index: the first filtered column, then the ordering */
     char cols[512] = "", names[512] = "";
     int ncols = 0;
@@ -445,17 +568,24 @@ static void advise(const char *sql, const alias *a, bool temp_order, const corm_
         snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s%.63s",
                  ncols ? ", " : "", odesc[i] ? "-" : "", f ? f->name : ocols[i]);
     }
+    if (no) { /* the proposed index, as the database would need it */
+        char want[17][64];
+        int nw = 0;
+        if (nf) snprintf(want[nw++], 64, "%.63s", fcols[0]);
+        for (int i = 0; i < no; i++) snprintf(want[nw++], 64, "%.63s", ocols[i]);
+        if (catalog_has(cat, want, nw)) return;
+    }
     (*nadvice)++;
     printf("    %s is scanned, %s %s%s%s\n", a->table, nf ? "filtered on" : "ordered by",
            nf ? fcols[0] : cols, nf && no ? " and ordered by the rest of " : "",
            nf && no ? cols : "");
     if (ncols == 1 && nf) {
-        const corm_field *f = field_of(m, fcols[0]);
-        if (m && f && indexed(m, f)) {
+        const corm_field *f = f0;
+        if (has) {
             printf("      %s.%s is indexed, but this filter cannot use the index (a LIKE, a "
                    "function or a cast on the column): filter on the stored value, or add an "
                    "expression index in a migration\n",
-                   m->name, f->name);
+                   m ? m->name : a->table, f ? f->name : fcols[0]);
             return;
         }
         if (m && f) {
@@ -496,7 +626,11 @@ static int explain(report *r, const char *url, const corm_schema *schema, const 
     if (r->nfps > 1) qsort(r->fps, r->nfps, sizeof *r->fps, by_total);
     printf("\nIndex advice (EXPLAIN on %s, slowest SELECT statements first)\n", url);
     int done = 0, nadvice = 0;
-    for (size_t i = 0; i < r->nfps && done < top; i++) {
+    /* the indexes the database has, per table, read once */
+    catalog *cats = calloc(16, sizeof *cats);
+    int ncats = 0;
+    const catalog *acat[16];
+    for (size_t i = 0; cats && i < r->nfps && done < top; i++) {
         const fpstat *s = &r->fps[i];
         if (!is_select(s->sql)) continue;
         done++;
@@ -532,6 +666,13 @@ static int explain(report *r, const char *url, const corm_schema *schema, const 
         } else {
             alias as[16];
             int na = aliases_of(s->sql, as, 16);
+            for (int k = 0; k < na; k++) {
+                catalog *c = NULL;
+                for (int j = 0; j < ncats && !c; j++)
+                    if (strcmp(cats[j].table, as[k].table) == 0) c = &cats[j];
+                if (!c && ncats < 16) catalog_load(db, pg, as[k].table, c = &cats[ncats++]);
+                acat[k] = c;
+            }
             bool temp_order = false;
             size_t ncols = corm_qs_ncols(qs);
             for (size_t row = 0; row < corm_qs_len(qs); row++) {
@@ -553,7 +694,8 @@ static int explain(report *r, const char *url, const corm_schema *schema, const 
                     sscanf(d + 7, "%63s", who);
                     for (int k = 0; k < na; k++)
                         if (strcasecmp(as[k].alias, who) == 0)
-                            advise_sort(s->sql, &as[k], strstr(d, " INDEX "), schema, &nadvice);
+                            advise_sort(s->sql, &as[k], strstr(d, " INDEX "), schema, acat[k],
+                                        &nadvice);
                 } else if (strncmp(d, "Seq Scan on ", 12) == 0) {
                     char t[64] = "", al[64] = "";
                     if (sscanf(d + 12, "%63s %63s", t, al) >= 1)
@@ -561,7 +703,7 @@ static int explain(report *r, const char *url, const corm_schema *schema, const 
                 }
                 for (int k = 0; name[0] && k < na; k++)
                     if (strcasecmp(as[k].alias, name) == 0 || strcmp(as[k].table, name) == 0)
-                        advise(s->sql, &as[k], temp_order, schema, &nadvice);
+                        advise(s->sql, &as[k], temp_order, schema, acat[k], &nadvice);
             }
         }
         corm_qs_free(qs);
@@ -570,6 +712,7 @@ static int explain(report *r, const char *url, const corm_schema *schema, const 
         free(sql);
         for (int k = 0; k < n; k++) free(texts[k]);
     }
+    free(cats);
     if (!done) printf("  no SELECT statements in the log\n");
     else if (!nadvice) printf("  no table scan on a filtered or ordered column: nothing to add\n");
     else /* the schema change becomes a migration (docs/migrations.md) */

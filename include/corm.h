@@ -479,7 +479,10 @@ CORM_API int corm_exists_at(corm_qs *qs, corm_site site);
 /* The one object matching: NULL with CORM_NOTFOUND or CORM_MULTIPLE on qs. */
 #define corm_get(qs) corm_get_at((qs), CORM_SITE)
 CORM_API void *corm_get_at(corm_qs *qs, corm_site site);
-/* First / last by the ordering (by pk when unordered); NULL when empty. */
+/* First / last by the ordering (by pk when unordered); NULL when empty.
+** On a sliced queryset, as Django: the first of an ordered slice is its
+** first row; corm_first of an unordered slice and corm_last of any slice
+** are refused (CORM_INVALID on qs, no query). */
 #define corm_first(qs) corm_first_at((qs), CORM_SITE)
 #define corm_last(qs) corm_last_at((qs), CORM_SITE)
 CORM_API void *corm_first_at(corm_qs *qs, corm_site site);

@@ -23,6 +23,7 @@ GRAPH = {                      # layer: the layers it may include (besides itsel
     "gen":     ["core", "schema"],
     "cache":   ["core", "schema", "sql", "backend", "instr", "db"],
     "inspect": ["core", "schema", "sql", "backend", "instr", "db"],
+    "json":    ["core", "schema", "sql", "backend", "instr", "db", "fetch", "qs"],
 }
 rc = 0
 def fail(msg):

@@ -689,23 +689,34 @@ static void *first_or_last(corm_qs *qs, corm_site site, bool last)
     if (!usable(qs) || !objects_only(qs, last ? "corm_last" : "corm_first")) return NULL;
     if (qs->raw_sql && !qs->evaluated && corm_eval_at(qs, site) != CORM_OK) return NULL;
     if (qs->evaluated) return qs->n ? qs->items[last ? qs->n - 1 : 0] : NULL;
-    if (qs->q.limit == 0) return NULL;
-    /* as Django: order by pk when there is no ordering, and fetch one row.
-    ** The object lands in qs's result arena (qs itself stays unevaluated). */
-    static const char *pk[] = {"pk"};
+    /* as Django: first() is qs[:1] when qs is ordered, else orders by pk,
+    ** and last() reverses the ordering - neither of which a sliced
+    ** queryset allows (Django's "Cannot reorder / reverse a query once a
+    ** slice has been taken"): the first of an ordered slice is its first
+    ** row, anything else is refused. */
     corm__query one = qs->q;
-    if (!one.order_set && one.model->nordering == 0) {
+    bool ordered = one.order_set ? one.norder > 0 : one.model->nordering > 0;
+    if ((one.limit >= 0 || one.offset > 0) && (last || !ordered)) {
+        corm__err_set(&qs->err, CORM_INVALID,
+                      "%s on a sliced queryset%s: cannot %s a query once a slice has been taken",
+                      last ? "corm_last()" : "corm_first()", last ? "" : " without an ordering",
+                      last ? "reverse" : "reorder");
+        corm__err_hint(&qs->err, "%s",
+                       last ? "reverse the ordering before corm_slice and use corm_first(), as "
+                              "Django requires"
+                            : "order it before corm_slice (corm_order_by(qs, \"pk\")): the first "
+                              "row of an unordered slice is whatever the database returns first");
+        return NULL;
+    }
+    if (qs->q.limit == 0) return NULL;
+    /* the object lands in qs's result arena (qs itself stays unevaluated) */
+    static const char *pk[] = {"pk"};
+    if (!ordered) {
         one.order = pk;
         one.norder = 1;
         one.order_set = true;
     }
     one.reverse_order = last;
-    if (last && qs->q.limit > 0) {
-        /* the last row of a slice: the first of the slice reversed */
-        corm__err_set(&qs->err, CORM_INVALID, "corm_last() on a sliced queryset");
-        corm__err_hint(&qs->err, "reverse the ordering and use corm_first(), as Django requires");
-        return NULL;
-    }
     one.limit = 1;
     void **items = NULL;
     size_t n = 0;

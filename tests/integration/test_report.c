@@ -151,11 +151,63 @@ static void test_live_log_with_explain(void **state)
     free(out);
 }
 
+/* Index advice that is true (issue 21): none for a column the database
+** has an index on (its catalog, here an index the schema does not
+** declare), none for a sort key no index can serve (an annotation); and
+** still the advice for a filter on a column with no index. */
+static void test_index_advice_checked(void **state)
+{
+    (void)state;
+    TEST_OK_DB(db, corm_exec(db, "CREATE INDEX book_pages_by_hand ON book (pages)"));
+    char path[] = "/tmp/corm-report-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char spec[300];
+    snprintf(spec, sizeof spec, "json:%s", path);
+    corm_instr *in = corm_db_instr(db);
+    assert_int_equal(corm_instr_log(in, spec), CORM_OK);
+    corm_qs *qs = corm_all(db, Book);
+    corm_filter(qs, "pages__gt", corm_int(300)); /* indexed by hand */
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    corm_qs_free(qs);
+    corm_qs *rated = corm_all(db, Book);
+    corm_annotate(rated, "avg_rating", corm_Avg(rated, "reviews__rating"));
+    corm_order_by(rated, "-avg_rating", "title"); /* sorted by a computed value */
+    assert_int_equal(corm_eval(rated), CORM_OK);
+    corm_qs_free(rated);
+    qs = corm_all(db, Book);
+    corm_filter(qs, "description", corm_text("fixture")); /* no index */
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    corm_qs_free(qs);
+    assert_int_equal(corm_instr_log(in, "off"), CORM_OK);
+
+    char args[1024];
+    snprintf(args, sizeof args, "%s --db '%s' --schema examples/bookstore.corm", path,
+             test_db_url());
+    int status;
+    char *out = run_report(args, &status); /* EXPLAIN while the index exists */
+    unlink(path);
+    TEST_OK_DB(db, corm_exec(db, "DROP INDEX book_pages_by_hand"));
+    assert_int_equal(status, 0);
+    const char *advice = strstr(out, "\nIndex advice (EXPLAIN on ");
+    assert_non_null(advice);
+    if (getenv("CORM_TEST_VERBOSE")) printf("%s", advice);
+    if (!strstr(advice, "      add to model Book in the schema:  description: text db_index\n"))
+        fail_msg("no advice for the filter on description:\n%s", advice);
+    if (strstr(advice, "pages: integer db_index") || strstr(advice, "index (title") ||
+        strstr(advice, "index (-title") || strstr(advice, "avg_rating)") ||
+        strstr(advice, "is indexed, but"))
+        fail_msg("advice that is not true:\n%s", advice);
+    free(out);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_recorded_log),
         cmocka_unit_test(test_live_log_with_explain),
+        cmocka_unit_test(test_index_advice_checked),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
