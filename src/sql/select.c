@@ -599,6 +599,17 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
                 corm__buf_adds(&group, ", ");
                 corm__col_ref(&group, corm__node_alias(&s, j - 1), "id");
             }
+            /* and every other to-one join: an annotation's correlated
+            ** subquery may name its key (Min("country__publisher__id")) */
+            for (int j = 0; j < s.njoins && text; j++) {
+                corm_buf ref;
+                corm__buf_init(&ref);
+                corm__col_ref(&ref, s.joins[j].alias, "id");
+                if (ref.oom) group.oom = true;
+                else if (!has_ref(&group, corm__buf_cstr(&ref)))
+                    corm__buf_addf(&group, ", %s", corm__buf_cstr(&ref));
+                corm__buf_free(&ref);
+            }
         }
     }
     /* what PostgreSQL requires of ORDER BY columns, as Django generates:

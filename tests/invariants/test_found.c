@@ -1,0 +1,71 @@
+/*
+** test_found.c - what the fuzz targets (tests/fuzz) and the property suite
+** (test_invariants.c) found, each held by an exact test on both backends.
+*/
+#include "test.h"
+
+#include <string.h>
+
+static corm_db *db;
+
+static int setup(void **state)
+{
+    (void)state;
+    db = test_db_open();
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    test_db_close(db);
+    return 0;
+}
+
+/* A grouped queryset (a local aggregate) with an annotation whose
+** aggregate runs in a correlated subquery over a to-one join's key:
+** PostgreSQL refused it ("subquery uses ungrouped column T1.id"), SQLite
+** ran it.  The GROUP BY now lists every to-one join's key. */
+static void test_grouped_with_correlated_aggregate(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    corm_annotate(qs, "ngenres", corm_Count(qs, "genres", false));
+    corm_annotate(qs, "longest", corm_Max(qs, "author__books__pages"));
+    char got[256] = "";
+    size_t len = 0;
+    Book *b;
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        corm_foreach(b, qs)
+        {
+            len += (size_t)snprintf(got + len, sizeof got - len, "%lld:%lld,%lld;",
+                                    (long long)b->id, (long long)corm_annotation(b, "ngenres")->u.i,
+                                    (long long)corm_annotation(b, "longest")->u.i);
+        }
+    }
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_OK);
+    assert_string_equal(got, "1:2,1400;2:1,1400;3:1,928;4:2,928;5:1,928;6:0,200;");
+    corm_qs_free(qs);
+
+    /* the shape the property suite found: Publisher, Min over its
+    ** country's publishers, with local aggregates around it */
+    qs = corm_all(db, Publisher);
+    corm_order_by(qs, "id");
+    corm_annotate(qs, "a0", corm_Min(qs, "id"));
+    corm_annotate(qs, "a1", corm_Min(qs, "country__publisher_set__id"));
+    corm_distinct(qs);
+    corm_slice(qs, 0, 3);
+    assert_int_equal(corm_exists(qs), 1);
+    assert_int_equal(corm_count(qs), 1);
+    corm_qs_free(qs);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_grouped_with_correlated_aggregate),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
