@@ -761,9 +761,20 @@ static corm_rc render_annot_leaf(corm__sqlctx *c, corm__scope *s, const corm__an
     corm_rc rc = corm__render_expr(c, s, an->e, &col, &agg);
     corm__buf_addc(&col, ')');
     if (rc == CORM_OK && col.oom) rc = corm__sql_nomem(c);
+    /* exclude() keeps the rows where the annotation is NULL, as
+    ** render_cond's guard does for a column; here the guard renders the
+    ** expression again, as its parameters (F() - 2, V(x)) are bound once
+    ** per use: the text of col cannot be repeated */
+    bool guard = negated && lk != LK_ISNULL && !(lk == LK_EXACT && v->type == CORM_V_NULL);
+    if (guard) corm__buf_addc(w, '(');
     if (rc == CORM_OK)
-        rc = render_cond(c, w, corm__buf_cstr(&col), s->base, &f, TR_NONE, lk, v, path, true,
+        rc = render_cond(c, w, corm__buf_cstr(&col), s->base, &f, TR_NONE, lk, v, path, false,
                          negated);
+    if (rc == CORM_OK && guard) {
+        corm__buf_adds(w, " AND (");
+        rc = corm__render_expr(c, s, an->e, w, &agg);
+        corm__buf_adds(w, ") IS NOT NULL)");
+    }
     corm__buf_free(&col);
     return rc;
 }
