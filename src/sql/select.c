@@ -377,6 +377,9 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
     o->colnames = corm__arena_alloc(&o->arena, (size_t)(total ? total : 1) * sizeof *o->colnames);
     if (!o->colnames) return corm__sql_nomem(c);
     int n = 0;
+    /* an aggregate over a to-many path is a subquery per row (expr.c),
+    ** which has no value per group */
+    const char *per_row = NULL, *grouping = NULL;
     for (int i = 0; i < nv; i++) {
         const char *name = q->nvalues ? q->values[i] : m->fields[i].column;
         const corm__annot *an = corm__find_annot(s, name);
@@ -386,6 +389,8 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
             bool agg = false;
             rc = corm__render_expr(c, s, an->e, cols, &agg);
             *local_agg = *local_agg || agg;
+            if (agg && !grouping) grouping = an->name;
+            if (!agg && an->e->kind == CORM__E_AGG && !per_row) per_row = an->name;
         } else {
             size_t mark = cols->len;
             rc = corm__path_column(c, s, name, cols, NULL);
@@ -410,11 +415,24 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         corm_rc rc = corm__render_expr(c, s, q->annots[i].e, cols, &agg);
         if (rc != CORM_OK) return rc;
         *local_agg = *local_agg || agg;
+        if (agg && !grouping) grouping = q->annots[i].name;
+        if (!agg && q->annots[i].e->kind == CORM__E_AGG && !per_row) per_row = q->annots[i].name;
         corm__buf_adds(cols, " AS ");
         alias_ident(cols, q->annots[i].name, 'a', i);
         o->colnames[n++] = q->annots[i].name;
     }
     o->ncols = n;
+    if (per_row && grouping && q->values_mode && !q->aggregate) {
+        corm__err_set(c->err, CORM_INVALID,
+                      "values() grouped by the aggregate '%s' cannot also have '%s', an aggregate "
+                      "over a to-many path (a subquery per row, not per group)",
+                      grouping, per_row);
+        corm__err_hint(c->err,
+                       "annotate '%s' on the objects (no values()), or in a separate "
+                       "values() queryset",
+                       per_row);
+        return CORM_INVALID;
+    }
     return CORM_OK;
 }
 

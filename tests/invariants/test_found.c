@@ -86,11 +86,58 @@ static void test_exclude_on_annotation_with_parameter(void **state)
     corm_qs_free(qs);
 }
 
+/* values() grouped by a local aggregate, with an aggregate over a to-many
+** path (a correlated subquery per row): PostgreSQL refused it ("subquery
+** uses ungrouped column"), SQLite returned one arbitrary row's value per
+** group.  Now a builder error on both, naming both annotations. */
+static void test_values_grouped_with_per_row_aggregate(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_values(qs, "publisher__name");
+    corm_annotate(qs, "a0", corm_Sum(qs, "genres__books__id"));
+    corm_annotate(qs, "a1", corm_Sum(qs, "id"));
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    const corm_error *e = corm_qs_error(qs);
+    assert_non_null(strstr(e->message, "'a1'"));
+    assert_non_null(strstr(e->message, "'a0'"));
+    assert_non_null(strstr(e->hint, "separate"));
+    corm_qs_free(qs);
+
+    /* each alone still works: the per-row aggregate on objects, the local
+    ** one grouped */
+    qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    corm_annotate(qs, "a0", corm_Count(qs, "genres__books", false));
+    Book *b;
+    char got[128] = "";
+    size_t len = 0;
+    corm_foreach(b, qs)
+    {
+        len += (size_t)snprintf(got + len, sizeof got - len, "%lld ",
+                                (long long)corm_annotation(b, "a0")->u.i);
+    }
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_OK);
+    /* Fiction has 4 books, History 1, Fantasy 2 */
+    assert_string_equal(got, "5 4 4 6 2 0 ");
+    corm_qs_free(qs);
+
+    qs = corm_all(db, Book);
+    corm_values(qs, "author");
+    corm_annotate(qs, "n", corm_Count(qs, "id", false));
+    corm_order_by(qs, "author");
+    TEST_OK_DB(db, corm_eval(qs));
+    assert_int_equal(corm_qs_len(qs), 3);
+    assert_int_equal(corm_row_int(qs, 1, "n"), 3);
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_grouped_with_correlated_aggregate),
         cmocka_unit_test(test_exclude_on_annotation_with_parameter),
+        cmocka_unit_test(test_values_grouped_with_per_row_aggregate),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
