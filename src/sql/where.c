@@ -822,6 +822,14 @@ static corm_rc render_annot_leaf(corm__sqlctx *c, corm__scope *s, const corm__an
                             : v->type == CORM_V_BOOL                          ? CORM_FT_BOOL
                                                                               : CORM_FT_FLOAT,
                     .flags = CORM_FF_NULL};
+    /* an empty `in` matches nothing and names no column: rendering the
+    ** expression would bind its parameters for no placeholder */
+    if (lk == LK_IN &&
+        ((v->type == CORM_V_INTS && !v->u.ints.n) || (v->type == CORM_V_TEXTS && !v->u.texts.n) ||
+         (v->type == CORM_V_LIST && !v->u.list.n))) {
+        corm__buf_adds(w, "1 = 0");
+        return CORM_OK;
+    }
     corm_buf col;
     corm__buf_init(&col);
     bool agg = false;

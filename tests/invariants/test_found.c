@@ -84,6 +84,19 @@ static void test_exclude_on_annotation_with_parameter(void **state)
     corm_filter(qs, "p2__gt", corm_int(700));
     assert_ids(qs, "1,2,5");
     corm_qs_free(qs);
+
+    /* an empty `in` on it: the expression's parameter was bound for no
+    ** placeholder (found by the lookup target too) */
+    for (int exclude = 0; exclude < 2; exclude++) {
+        qs = corm_all(db, Book);
+        corm_order_by(qs, "id");
+        corm_annotate(qs, "p2",
+                      corm_arith(qs, corm_F(qs, "pages"), '-', corm_V(qs, corm_int(200))));
+        if (exclude) corm_exclude(qs, "p2__in", corm_ints(NULL, 0));
+        else corm_filter(qs, "p2__in", corm_ints(NULL, 0));
+        assert_ids(qs, exclude ? "1,2,3,4,5,6" : "");
+        corm_qs_free(qs);
+    }
 }
 
 /* values() grouped by a local aggregate, with an aggregate over a to-many
