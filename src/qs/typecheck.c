@@ -134,7 +134,9 @@ bool corm__tc_arith(corm_qs *qs, const corm_expr *a, char op, const corm_expr *b
     operand x, y;
     expr_kind(qs, a, &x, 0);
     expr_kind(qs, b, &y, 0);
-    const operand *bad = x.k != K_ANY && x.k != K_NUM ? &x : y.k != K_ANY && y.k != K_NUM ? &y : NULL;
+    const operand *bad = x.k != K_ANY && x.k != K_NUM   ? &x
+                         : y.k != K_ANY && y.k != K_NUM ? &y
+                                                        : NULL;
     if (!bad) return true;
     corm__err_set(&qs->err, CORM_TYPE, "'%c' needs numbers: %s is %s (the other operand: %s)", op,
                   bad->what, kind_names[bad->k], bad == &x ? y.what : x.what);

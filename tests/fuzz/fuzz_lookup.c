@@ -219,7 +219,8 @@ static int placeholders(const char *s, bool numbered, int n)
 
 typedef struct outcome {
     corm_rc rc;
-    char sql[4][2048]; /* sqlite objects, sqlite count, pg objects, pg count */
+    char sql[4][32768]; /* sqlite objects, sqlite count, pg objects, pg count */
+    bool cut;           /* one did not fit: not compared */
 } outcome;
 
 static void compile(corm_qs *qs, outcome *o)
@@ -239,6 +240,7 @@ static void compile(corm_qs *qs, outcome *o)
             const char *sql = corm__buf_cstr(&c.sql);
             FUZZ_CHECK(placeholders(sql, dl->numbered_params, c.nparams) == c.nparams,
                        "%d parameters for the placeholders of %s", c.nparams, sql);
+            if (strlen(sql) >= sizeof o->sql[i]) o->cut = true;
             snprintf(o->sql[i], sizeof o->sql[i], "%s", sql);
         } else {
             FUZZ_CHECK(err.message[0], "compile error %d without a message", (int)o->rc);
@@ -261,7 +263,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     compile(qs, &real);
     /* the public path agrees with the compiler */
     const char *sql = corm_qs_sql(qs);
-    if (real.rc == CORM_OK) FUZZ_CHECK(sql && !strcmp(sql, real.sql[0]), "corm_qs_sql differs");
+    if (real.rc == CORM_OK && !real.cut)
+        FUZZ_CHECK(sql && !strcmp(sql, real.sql[0]), "corm_qs_sql differs:\n%s\n%s",
+                   sql ? sql : corm_qs_error(qs)->message, real.sql[0]);
     else FUZZ_CHECK(!sql && corm_qs_error(qs)->message[0], "corm_qs_sql of a failing queryset");
     corm_qs_free(qs);
 
@@ -271,7 +275,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     qs = build(&d);
     compile(qs, &probe);
     corm_qs_free(qs);
-    if (real.rc == CORM_OK && probe.rc == CORM_OK)
+    if (real.rc == CORM_OK && probe.rc == CORM_OK && !real.cut && !probe.cut)
         for (int i = 0; i < 4; i++)
             FUZZ_CHECK(!strcmp(real.sql[i], probe.sql[i]),
                        "the SQL depends on a value's text:\n%s\n%s", real.sql[i], probe.sql[i]);
