@@ -18,6 +18,8 @@
 #                   (corm serve; PORT=8000), docs/inspect.md
 #   make bench-inspect  what the request recorder adds per request
 #   make test-browser   the panel in headless Chromium (in make test too)
+#   make fuzz       the libFuzzer targets of tests/fuzz, FUZZ_TIME seconds
+#                   each (clang; FUZZ=lookup: one of them)
 #
 # Missing Debian packages are installed by the deps target (tools/deps.sh),
 # which runs before anything is compiled, never while make reads this file.
@@ -94,16 +96,18 @@ BOOKSTORE_C := $(GEN_DIR)/bookstore.c
 BOOKSTORE_O := $(B)/obj/gen/bookstore.o
 
 UNIT_SRC := $(sort $(wildcard tests/unit/*/test_*.c))
-INT_SRC  := $(sort $(wildcard tests/integration/test_*.c tests/oom/test_*.c))
+INT_SRC  := $(sort $(wildcard tests/integration/test_*.c tests/oom/test_*.c tests/invariants/test_*.c))
 EX_SRC   := $(sort $(wildcard examples/*.c))
 UNIT_BIN := $(UNIT_SRC:tests/%.c=$(B)/tests/%)
 INT_BIN  := $(INT_SRC:tests/%.c=$(B)/tests/%)
 EX_BIN   := $(EX_SRC:examples/%.c=$(B)/examples/%)
+FUZZ_NAMES := schema lookup queryset
+FUZZ_BIN := $(FUZZ_NAMES:%=$(B)/tests/fuzz/replay_%)
 SUPPORT_SRC := $(sort $(wildcard tests/support/*.c))
 SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
-.PHONY: check-sqlite-only
+.PHONY: check-sqlite-only fuzz
 .PHONY: all lib deps test test-run lint lint-deps demo install valgrind tsan bench bench-pg demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
 all: lib $(B)/corm $(EX_BIN) | deps
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc | deps
@@ -220,10 +224,10 @@ check-sqlite-only: | deps
 # The cache tests get a throwaway redis-server on a unix socket
 # (tools/redis-test-server.sh, CORM_TEST_REDIS).
 PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/test_replica,$(UNIT_BIN) $(INT_BIN))
-SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
-PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
+SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN)) $(FUZZ_BIN)
+PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN)) $(B)/tests/fuzz/replay_queryset
 
-test-run: check-src check-format check-layers check-sql-text check-exports check-docs check-sqlite-only lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(EX_BIN) browser-deps lint-deps $(B)/corm-lint
+test-run: check-src check-format check-layers check-sql-text check-exports check-docs check-sqlite-only lib $(B)/corm $(UNIT_BIN) $(INT_BIN) $(FUZZ_BIN) $(EX_BIN) browser-deps lint-deps $(B)/corm-lint
 	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR) $(B)/corm
 	@B=$(B) tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tests/cli/check-help.sh:$(B)/corm tools/check-install.sh:$(B) \
@@ -389,6 +393,39 @@ $(B)/corm-json.pc: corm-json.pc.in
 $(B)/tests/integration/test_json: $(B)/obj/tests/integration/test_json.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm_json.a $(B)/libcorm.a | deps
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS) $(TEST_LIBS)
+# Fuzzing (tests/fuzz, docs/reliability.md).  make test links each target
+# with tests/fuzz/replay.c (gcc, ASan + UBSan) and replays its committed
+# corpus and crash reproducers; make fuzz builds the library and the
+# targets with clang's libFuzzer (tools/deps.sh fuzz) in build/fuzz and
+# runs each for FUZZ_TIME seconds, one after the other (the queryset one
+# on SQLite and on a throwaway PostgreSQL).  New inputs go to
+# build/fuzz/corpus/<target>; a failing one to tests/fuzz/crash/<target>/,
+# to fix and commit as a regression input.
+FUZZ_TIME ?= 60
+FUZZ      ?= $(FUZZ_NAMES)
+FUZZ_B    := build/fuzz
+FUZZ_SAN  := -fsanitize=address,undefined,fuzzer-no-link -fno-sanitize-recover=all -fno-omit-frame-pointer
+# clang warns about GCC's cleanup-attribute variables (src/qs/qs_int.h), which
+# the gcc build checks as written
+FUZZ_CFLAGS := -Wno-unused-variable
+$(B)/tests/fuzz/replay_%: $(B)/obj/tests/fuzz/fuzz_%.o $(B)/obj/tests/fuzz/replay.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm.a | deps
+	@mkdir -p $(@D)
+	$(CC) -o $@ $^ $(LDLIBS_ALL) $(TEST_LIBS)
+$(B)/tests/fuzz/fuzz_%: $(B)/obj/tests/fuzz/fuzz_%.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm.a | deps
+	@mkdir -p $(@D)
+	$(CC) -fsanitize=fuzzer -o $@ $^ $(LDLIBS_ALL) $(TEST_LIBS)
+fuzz: | deps
+	@tools/deps.sh fuzz
+	@$(MAKE) --no-print-directory B=$(FUZZ_B) CC=clang SAN=1 SANFLAGS='$(FUZZ_SAN)' CFLAGS='$(FUZZ_CFLAGS)' $(FUZZ:%=$(FUZZ_B)/tests/fuzz/fuzz_%)
+	@for t in $(FUZZ); do \
+	  mkdir -p $(FUZZ_B)/corpus/$$t tests/fuzz/crash/$$t; \
+	  case $$t in schema) len=8192 ;; lookup) len=1024 ;; *) len=512 ;; esac; \
+	  pg=""; [ $$t = queryset ] && pg="tools/pg-test-server.sh run --"; \
+	  echo "fuzz: $$t for $(FUZZ_TIME) s"; \
+	  B=$(FUZZ_B) $$pg $(FUZZ_B)/tests/fuzz/fuzz_$$t -max_total_time=$(FUZZ_TIME) -max_len=$$len \
+	    -print_final_stats=1 -artifact_prefix=tests/fuzz/crash/$$t/ \
+	    $(FUZZ_B)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	done
 
 -include $(shell find build -name '*.d' 2>/dev/null)
 

@@ -12,6 +12,8 @@
 #                          (the cache tests start one on a unix socket)
 #   tools/deps.sh browser  Chromium and Node.js, for the panel's browser tests
 #                          (tests/browser: playwright-core from npm, `npm ci`)
+#   tools/deps.sh fuzz     clang and its libFuzzer runtime (libclang-rt-dev),
+#                          for `make fuzz` (tests/fuzz)
 set -eu
 want=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || want+=("$1"); }
@@ -24,7 +26,8 @@ for what in "${@:-build}"; do
     web)   for p in libmicrohttpd-dev; do need "$p"; done ;;
     cache) for p in libhiredis-dev redis-server; do need "$p"; done ;;
     browser) need chromium; command -v node >/dev/null && command -v npm >/dev/null || { need nodejs; need npm; } ;;
-    *) echo "deps.sh: unknown group '$what' (use build, pg, bench, web, cache, browser or lint)" >&2; exit 2 ;;
+    fuzz)  for p in clang libclang-rt-dev; do need "$p"; done ;;
+    *) echo "deps.sh: unknown group '$what' (use build, pg, bench, web, cache, browser, lint or fuzz)" >&2; exit 2 ;;
   esac
 done
 [ ${#want[@]} -eq 0 ] && exit 0

@@ -78,14 +78,27 @@ static const char *line_with_key(const corm__smodel *m, const char *key, size_t 
     return NULL;
 }
 
-static bool is_m2m(const char *line) { return corm__line_is_field(line) && strstr(line, ": m2m("); }
+/* The type of a field line, after "name: " ("m2m(Tag, ...)"): never a
+** match inside a default string. */
+static const char *field_type(const char *line)
+{
+    const char *c = strstr(line, ": ");
+    return c ? c + 2 : "";
+}
+
+static bool is_m2m(const char *line)
+{
+    return corm__line_is_field(line) && strncmp(field_type(line), "m2m(", 4) == 0;
+}
 
 /* The model a relation line points at ("author: fk(Author, ...)"). */
 static bool points_at(const char *line, const char *model)
 {
     if (!corm__line_is_field(line)) return false;
-    const char *p = strchr(line, '(');
-    if (!p || !(strstr(line, ": fk(") || strstr(line, ": one_to_one(") || strstr(line, ": m2m(")))
+    const char *t = field_type(line);
+    const char *p = strchr(t, '(');
+    if (!p || !(strncmp(t, "fk(", 3) == 0 || strncmp(t, "one_to_one(", 11) == 0 ||
+                strncmp(t, "m2m(", 4) == 0))
         return false;
     size_t n = strlen(model);
     return strncmp(p + 1, model, n) == 0 && (p[1 + n] == ',' || p[1 + n] == ')');

@@ -407,6 +407,10 @@ const char *corm_qs_sql(corm_qs *qs)
     if (!usable(qs)) return NULL;
     const corm__dialect *d = dialect(qs);
     if (!d) return NULL;
+    /* the prefetch paths, as evaluation checks them (no objects: no query) */
+    if (qs->npf && corm__prefetch_run(qs->db, &qs->build, qs->q.model, NULL, 0, qs->pf, qs->npf,
+                                      qs->built, qs->built, &qs->err) != CORM_OK)
+        return NULL;
     corm__compiled c;
     corm__compiled_init(&c);
     const char *r = NULL;

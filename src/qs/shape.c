@@ -5,6 +5,7 @@
 ** getters read the cells of an evaluated values()/aggregate()/raw result.
 */
 #include "qs_int.h"
+#include "typecheck.h"
 
 #include <string.h>
 
@@ -199,6 +200,9 @@ corm_expr *corm_V(corm_qs *qs, corm_value v)
 
 static corm_expr *agg(corm_qs *qs, corm__agg a, const char *path, bool distinct)
 {
+    if (ok(qs) && path && (a == CORM__AGG_SUM || a == CORM__AGG_AVG) &&
+        !corm__tc_agg(qs, a == CORM__AGG_SUM ? "Sum" : "Avg", path))
+        return NULL;
     corm_expr *e = new_expr(qs, CORM__E_AGG, path ? path : "");
     if (e) {
         e->agg = a;
@@ -248,6 +252,7 @@ corm_expr *corm_arith(corm_qs *qs, corm_expr *a, char op, corm_expr *b)
                        "e.g. corm_arith(qs, corm_F(qs, \"price\"), '*', corm_V(qs, corm_int(2)))");
         return NULL;
     }
+    if (!corm__tc_arith(qs, a, op, b)) return NULL;
     corm_expr *e = new_expr(qs, CORM__E_BINOP, NULL);
     if (e) {
         e->a = a;
@@ -526,6 +531,7 @@ static void filter_expr(corm_qs *qs, const char *lookup, corm_expr *rhs, bool ex
                       lookup ? lookup : "");
         return;
     }
+    if (lookup && !corm__tc_compare(qs, lookup, rhs)) return;
     corm_q *q = corm_q_new(qs, lookup, corm_null());
     if (!q) return;
     q->rhs = rhs;

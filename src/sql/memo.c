@@ -71,8 +71,16 @@ static void put_value(keyw *k, const corm_value *v)
     put_byte(k, v->type);
     switch (v->type) {
     case CORM_V_BOOL: put_byte(k, v->u.b); break;
-    case CORM_V_INT: put_byte(k, v->u.i != 0); break;
-    case CORM_V_INTS: put(k, &v->u.ints.n, sizeof v->u.ints.n); break;
+    /* zero (isnull), and the side of an `integer` column's range
+    ** (where.c: a value outside it changes the text) */
+    case CORM_V_INT:
+        put_byte(k, v->u.i == 0 ? 0 : v->u.i < INT32_MIN ? 2 : v->u.i > INT32_MAX ? 3 : 1);
+        break;
+    case CORM_V_INTS:
+        put(k, &v->u.ints.n, sizeof v->u.ints.n);
+        for (size_t i = 0; i < v->u.ints.n && !k->full; i++)
+            put_byte(k, v->u.ints.p[i] < INT32_MIN || v->u.ints.p[i] > INT32_MAX);
+        break;
     case CORM_V_TEXTS: put(k, &v->u.texts.n, sizeof v->u.texts.n); break;
     case CORM_V_LIST:
         put(k, &v->u.list.n, sizeof v->u.list.n);

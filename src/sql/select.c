@@ -398,6 +398,9 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
     if (!o->colnames || !isbool) return corm__sql_nomem(c);
     o->colbool = isbool;
     int n = 0;
+    /* an aggregate over a to-many path is a subquery per row (expr.c),
+    ** which has no value per group */
+    const char *per_row = NULL, *grouping = NULL;
     for (int i = 0; i < nv; i++) {
         const char *name = q->nvalues ? q->values[i] : m->fields[i].column;
         const corm__annot *an = corm__find_annot(s, name);
@@ -408,6 +411,8 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
             rc = corm__render_expr(c, s, an->e, cols, &agg);
             *local_agg = *local_agg || agg;
             isbool[n] = corm__expr_is_bool(q, an->e);
+            if (agg && !grouping) grouping = an->name;
+            if (!agg && an->e->kind == CORM__E_AGG && !per_row) per_row = an->name;
         } else {
             size_t mark = cols->len;
             const corm_field *f = NULL;
@@ -435,11 +440,24 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         if (rc != CORM_OK) return rc;
         *local_agg = *local_agg || agg;
         isbool[n] = corm__expr_is_bool(q, q->annots[i].e);
+        if (agg && !grouping) grouping = q->annots[i].name;
+        if (!agg && q->annots[i].e->kind == CORM__E_AGG && !per_row) per_row = q->annots[i].name;
         corm__buf_adds(cols, " AS ");
         alias_ident(cols, q->annots[i].name, 'a', i);
         o->colnames[n++] = q->annots[i].name;
     }
     o->ncols = n;
+    if (per_row && grouping && q->values_mode && !q->aggregate) {
+        corm__err_set(c->err, CORM_INVALID,
+                      "values() grouped by the aggregate '%s' cannot also have '%s', an aggregate "
+                      "over a to-many path (a subquery per row, not per group)",
+                      grouping, per_row);
+        corm__err_hint(c->err,
+                       "annotate '%s' on the objects (no values()), or in a separate "
+                       "values() queryset",
+                       per_row);
+        return CORM_INVALID;
+    }
     return CORM_OK;
 }
 
@@ -631,6 +649,17 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
             for (int j = 1; j < out->nnodes; j++) {
                 corm__buf_adds(&group, ", ");
                 corm__col_ref(&group, corm__node_alias(&s, j - 1), "id");
+            }
+            /* and every other to-one join: an annotation's correlated
+            ** subquery may name its key (Min("country__publisher__id")) */
+            for (int j = 0; j < s.njoins && text; j++) {
+                corm_buf ref;
+                corm__buf_init(&ref);
+                corm__col_ref(&ref, s.joins[j].alias, "id");
+                if (ref.oom) group.oom = true;
+                else if (!has_ref(&group, corm__buf_cstr(&ref)))
+                    corm__buf_addf(&group, ", %s", corm__buf_cstr(&ref));
+                corm__buf_free(&ref);
             }
         }
     }

@@ -14,6 +14,7 @@
 */
 #include "compile_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 enum { TR_NONE, TR_YEAR, TR_MONTH, TR_DAY };
@@ -368,6 +369,67 @@ static corm_rc render_in_array(corm__sqlctx *c, corm_buf *w, const char *col_sql
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
                        corm_buf *w);
 
+/* -1, 0, 1: below, inside, above the range of an `integer` column. */
+static int i32_side(int64_t x) { return x < INT32_MIN ? -1 : x > INT32_MAX ? 1 : 0; }
+
+/* An integer value outside an `integer` column's range compares as
+** numbers do, on every backend (PostgreSQL would refuse the parameter,
+** SQLite compares it): exact matches nothing, gt/gte below the range and
+** lt/lte above it match every non-NULL row, `in` ignores such items and
+** `range` is clipped to the column's range (memo.c keys the side of each
+** integer).  Returns true when the condition is written; else *v may be
+** replaced by the clipped value to render as usual. */
+static bool i32_outside(corm__sqlctx *c, corm_buf *w, const char *col_sql, int lookup,
+                        const corm_value **v, corm_value *copy, corm_rc *rc)
+{
+    const corm_value *x = *v;
+    if (x->type == CORM_V_INT && i32_side(x->u.i) &&
+        (lookup == LK_EXACT || lookup == LK_GT || lookup == LK_GTE || lookup == LK_LT ||
+         lookup == LK_LTE)) {
+        int side = i32_side(x->u.i);
+        bool all = ((lookup == LK_GT || lookup == LK_GTE) && side < 0) ||
+                   ((lookup == LK_LT || lookup == LK_LTE) && side > 0);
+        if (all) corm__buf_addf(w, "%s IS NOT NULL", col_sql);
+        else corm__buf_adds(w, "1 = 0");
+        return true;
+    }
+    if (lookup == LK_RANGE && x->type == CORM_V_LIST && x->u.list.n == 2 &&
+        x->u.list.p[0].type == CORM_V_INT && x->u.list.p[1].type == CORM_V_INT) {
+        int64_t lo = x->u.list.p[0].u.i, hi = x->u.list.p[1].u.i;
+        if (!i32_side(lo) && !i32_side(hi)) return false;
+        if (i32_side(lo) > 0 || i32_side(hi) < 0) {
+            corm__buf_adds(w, "1 = 0");
+            return true;
+        }
+        corm_value *b = corm__arena_alloc(&c->out->arena, 2 * sizeof *b);
+        if (!b) {
+            *rc = corm__sql_nomem(c);
+            return true;
+        }
+        b[0] = corm_int(lo < INT32_MIN ? INT32_MIN : lo);
+        b[1] = corm_int(hi > INT32_MAX ? INT32_MAX : hi);
+        *copy = corm_vlist(b, 2);
+        *v = copy;
+        return false;
+    }
+    if (lookup == LK_IN && (x->type == CORM_V_INTS || x->type == CORM_V_LIST)) {
+        size_t n = x->type == CORM_V_INTS ? x->u.ints.n : x->u.list.n, kept = 0;
+        corm_value *b = corm__arena_alloc(&c->out->arena, (n ? n : 1) * sizeof *b);
+        if (!b) {
+            *rc = corm__sql_nomem(c);
+            return true;
+        }
+        for (size_t i = 0; i < n; i++) {
+            corm_value item = x->type == CORM_V_INTS ? corm_int(x->u.ints.p[i]) : x->u.list.p[i];
+            if (item.type != CORM_V_INT || !i32_side(item.u.i)) b[kept++] = item;
+        }
+        if (kept == n) return false;
+        *copy = corm_vlist(b, kept);
+        *v = copy;
+    }
+    return false;
+}
+
 /* The condition on one column: col_sql is the column (or date part). */
 static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql, const corm_model *m,
                            const corm_field *f, int transform, int lookup, const corm_value *v,
@@ -387,6 +449,12 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql, co
     bool guard = negated && nullable && lookup != LK_ISNULL &&
                  !(lookup == LK_EXACT && v->type == CORM_V_NULL);
     if (guard) corm__buf_addc(w, '(');
+    corm_value clipped;
+    if (f->type == CORM_FT_INTEGER && transform == TR_NONE && !c->rhs &&
+        i32_outside(c, w, col_sql, lookup, &v, &clipped, &rc)) {
+        if (guard) corm__buf_addf(w, " AND %s IS NOT NULL)", col_sql);
+        return rc;
+    }
 
     switch (lookup) {
     case LK_ISNULL: {
@@ -768,6 +836,14 @@ static corm_rc render_annot_leaf(corm__sqlctx *c, corm__scope *s, const corm__an
                             : v->type == CORM_V_BOOL                          ? CORM_FT_BOOL
                                                                               : CORM_FT_FLOAT,
                     .flags = CORM_FF_NULL};
+    /* an empty `in` matches nothing and names no column: rendering the
+    ** expression would bind its parameters for no placeholder */
+    if (lk == LK_IN &&
+        ((v->type == CORM_V_INTS && !v->u.ints.n) || (v->type == CORM_V_TEXTS && !v->u.texts.n) ||
+         (v->type == CORM_V_LIST && !v->u.list.n))) {
+        corm__buf_adds(w, "1 = 0");
+        return CORM_OK;
+    }
     corm_buf col;
     corm__buf_init(&col);
     bool agg = false;
@@ -775,9 +851,20 @@ static corm_rc render_annot_leaf(corm__sqlctx *c, corm__scope *s, const corm__an
     corm_rc rc = corm__render_expr(c, s, an->e, &col, &agg);
     corm__buf_addc(&col, ')');
     if (rc == CORM_OK && col.oom) rc = corm__sql_nomem(c);
+    /* exclude() keeps the rows where the annotation is NULL, as
+    ** render_cond's guard does for a column; here the guard renders the
+    ** expression again, as its parameters (F() - 2, V(x)) are bound once
+    ** per use: the text of col cannot be repeated */
+    bool guard = negated && lk != LK_ISNULL && !(lk == LK_EXACT && v->type == CORM_V_NULL);
+    if (guard) corm__buf_addc(w, '(');
     if (rc == CORM_OK)
-        rc = render_cond(c, w, corm__buf_cstr(&col), s->base, &f, TR_NONE, lk, v, path, true,
+        rc = render_cond(c, w, corm__buf_cstr(&col), s->base, &f, TR_NONE, lk, v, path, false,
                          negated);
+    if (rc == CORM_OK && guard) {
+        corm__buf_adds(w, " AND (");
+        rc = corm__render_expr(c, s, an->e, w, &agg);
+        corm__buf_adds(w, ") IS NOT NULL)");
+    }
     corm__buf_free(&col);
     return rc;
 }

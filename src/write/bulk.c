@@ -741,6 +741,14 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
         corm__free(order);
         return -1;
     }
+    for (size_t i = 0; i < objs->n; i++)
+        for (int k = 0; k < u.nfields; k++)
+            if (corm__check_max_length(db, m, u.fields[k],
+                                       corm__field_value(corm__objs_at(objs, i), u.fields[k]),
+                                       "bulk_update", (int64_t)i) != CORM_OK) {
+                corm__free(order);
+                return -1;
+            }
 
     int strategy = opts ? opts->strategy : CORM_BULK_AUTO;
     if (strategy != CORM_BULK_CASE && strategy != CORM_BULK_ROWS && strategy != CORM_BULK_VALUES)

@@ -7,6 +7,8 @@
 */
 #include "write_int.h"
 
+#include <string.h>
+
 int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_site site)
 {
     CORM__QS_ENTER(qs);
@@ -35,6 +37,16 @@ int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_sit
     corm__compiled cp;
     corm__compiled_init(&cp);
     corm_rc rc = corm__compile_update(q, set, nset, d, &cp, &qs->err);
+    /* max_length, as save checks it: before any SQL, on every backend */
+    for (size_t i = 0; rc == CORM_OK && i < nset; i++) {
+        const corm_field *f = set[i].f || set[i].expr
+                                  ? NULL
+                                  : corm__model_field(m, set[i].field, strlen(set[i].field));
+        if (f && corm__check_max_length(qs->db, m, f, set[i].value, "update", -1) != CORM_OK) {
+            corm__err_take(&qs->err, &qs->db->err);
+            rc = CORM_CONSTRAINT;
+        }
+    }
     int64_t changed = 0;
     if (rc == CORM_OK) {
         rc = corm__db_run(qs->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, site, "update",
