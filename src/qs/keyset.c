@@ -59,8 +59,7 @@ static corm_keyset_page *fail(ks_ctx *k, corm_rc rc, const char *hint, const cha
 
 static bool unique_key(const corm_field *f)
 {
-    return (f->flags & CORM_FF_PK) ||
-           ((f->flags & CORM_FF_UNIQUE) && !(f->flags & CORM_FF_NULL));
+    return (f->flags & CORM_FF_PK) || ((f->flags & CORM_FF_UNIQUE) && !(f->flags & CORM_FF_NULL));
 }
 
 static uint64_t fnv(uint64_t h, const char *s, size_t n)
@@ -80,8 +79,8 @@ static bool resolve_order(ks_ctx *k, const corm_qs *qs, ks_order *o)
     o->hash = fnv(0xcbf29ce484222325ull, m->name, strlen(m->name) + 1);
     for (int t = 0; t < nt; t++) {
         const char *name = terms[t][0] == '-' ? terms[t] + 1 : terms[t];
-        const corm_field *f = strcmp(name, "pk") == 0 ? &m->fields[0]
-                                                      : corm__model_field(m, name, strlen(name));
+        const corm_field *f =
+            strcmp(name, "pk") == 0 ? &m->fields[0] : corm__model_field(m, name, strlen(name));
         if (!f) {
             fail(k, CORM_MISUSE,
                  "order by fields of the model itself (a related value or an annotation "
@@ -224,7 +223,7 @@ static const char *const not_ours =
     "it, or no cursor for the first page";
 
 /* Decode, then check the signature and the ordering; false with the error
-** on k->home.  c->raw is the caller's to free (also on failure). */
+** on k->home.  c->raw is the caller's to release, also on failure. */
 static bool read_cursor(ks_ctx *k, const ks_order *o, const char *text, ks_cursor *c)
 {
     size_t tn = strlen(text);
@@ -254,6 +253,11 @@ static bool read_cursor(ks_ctx *k, const ks_order *o, const char *text, ks_curso
             bits -= 8;
             c->raw[n++] = (unsigned char)(acc >> bits);
         }
+    }
+    if (tn % 4 == 1 || (acc & ((1u << bits) - 1)) != 0) { /* not as make_cursor writes */
+        fail(k, CORM_INVALID, not_ours, "keyset pagination: '%.40s' is not a cursor (its end)",
+             text);
+        return false;
     }
     if (n < 11 + KS_MAC) {
         fail(k, CORM_INVALID, not_ours, "keyset pagination: '%.40s' is not a cursor (too short)",
@@ -441,10 +445,10 @@ static bool check_args(ks_ctx *k, const corm_qs *qs, int64_t per_page)
                       : qs->q.values_mode || qs->q.nvalues || qs->q.aggregate
                           ? "a values()/aggregate() queryset"
                       : qs->q.limit >= 0 || qs->q.offset > 0 ? "a sliced queryset"
-                                                              : NULL;
+                                                             : NULL;
     if (why) {
         fail(k, CORM_MISUSE,
-             "page a queryset of objects, unsliced (the page sets its own LIMIT): "
+             "page a queryset of objects, unsliced (the page sets its own limit): "
              "corm_all + filters + corm_order_by",
              "corm_keyset_page: cannot page %s", why);
         return false;
@@ -485,8 +489,7 @@ static corm_qs *page_query(ks_ctx *k, const corm_qs *qs, const ks_order *o, cons
 }
 
 corm_keyset_page *corm_keyset_page_at(const corm_qs *qs, int64_t per_page, const char *cursor,
-                                      const void *key, size_t key_len, bool last,
-                                      corm_site site)
+                                      const void *key, size_t key_len, bool last, corm_site site)
 {
     if (!qs) return NULL;
     ks_ctx k = {qs->home ? qs->home : qs->db, key, key_len};
@@ -518,9 +521,11 @@ corm_keyset_page *corm_keyset_page_at(const corm_qs *qs, int64_t per_page, const
     if (backward) reverse_items(pq);
     page->has_next = backward ? have : more;
     page->has_previous = backward ? more : have;
-    if (pq->n && page->has_next && !(page->next_cursor = make_cursor(&k, &o, pq->items[pq->n - 1], false)))
+    if (pq->n && page->has_next &&
+        !(page->next_cursor = make_cursor(&k, &o, pq->items[pq->n - 1], false)))
         goto nomem;
-    if (pq->n && page->has_previous && !(page->previous_cursor = make_cursor(&k, &o, pq->items[0], true)))
+    if (pq->n && page->has_previous &&
+        !(page->previous_cursor = make_cursor(&k, &o, pq->items[0], true)))
         goto nomem;
     if (!pq->n) page->has_next = page->has_previous = false; /* no position to go on from */
     return page;

@@ -13,7 +13,8 @@ static corm_db *db;
 static const char key[] = "0123456789abcdef-test-signing-key";
 
 /* Eight more books: published_date NULL for three, 2002-09-12 (Kafka's)
-** for two more; pages 296 (Norwegian Wood's) for three more. */
+** for two more; pages 296 (Norwegian Wood's) for three more; prices 10.5
+** and 12.99 four times each; three featured. */
 static void add_books(void)
 {
     static const struct {
@@ -21,10 +22,14 @@ static void add_books(void)
         int pages;
         int64_t publisher;
     } more[] = {
-        {"Draft A", NULL, 296, 0},           {"Draft B", NULL, 505, 1},
-        {"Draft C", NULL, 296, 0},           {"Same Day 1", "2002-09-12", 296, 1},
-        {"Same Day 2", "2002-09-12", 100, 0}, {"Old", "1831-01-14", 940, 0},
-        {"New", "2020-01-01", 1400, 1},      {"Zero", "2020-01-01", 0, 0},
+        {"Draft A", NULL, 296, 0},
+        {"Draft B", NULL, 505, 1},
+        {"Draft C", NULL, 296, 0},
+        {"Same Day 1", "2002-09-12", 296, 1},
+        {"Same Day 2", "2002-09-12", 100, 0},
+        {"Old", "1831-01-14", 940, 0},
+        {"New", "2020-01-01", 1400, 1},
+        {"Zero", "2020-01-01", 0, 0},
     };
     for (size_t i = 0; i < sizeof more / sizeof more[0]; i++) {
         Book b = CORM_NEW(Book);
@@ -39,6 +44,8 @@ static void add_books(void)
         b.isbn = isbn;
         b.pages = more[i].pages;
         b.description = "";
+        b.price = i % 2 ? 12.99 : 10.5; /* 10.5: Les Miserables' */
+        b.featured = i % 3 == 0;
         assert_int_equal(corm_save(db, &b), CORM_OK);
     }
 }
@@ -82,18 +89,26 @@ static void round_trip(const char *const *terms, const char *const *total, int64
     corm_qs_free(want_qs);
 
     corm_qs *qs = books(terms);
-    char fwd[1024] = "", cursors[64][256];
+    char fwd[1024] = "", cursors[64][256], fwd_pages[64][256], back_to[64][256];
     int npages = 0;
     corm_keyset_page *pg;
     const char *cursor = NULL;
     for (;;) {
-        CORM_ASSERT_NUM_QUERIES(db, 1) { pg = corm_keyset_page(qs, per_page, cursor, key, sizeof key - 1); }
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
+            pg = corm_keyset_page(qs, per_page, cursor, key, sizeof key - 1);
+        }
         assert_non_null(pg);
         assert_int_equal(pg->has_previous, npages > 0);
         assert_int_equal(pg->previous_cursor != NULL, npages > 0);
         assert_true(corm_qs_len(pg->objects) <= (size_t)per_page);
-        CORM_ASSERT_NUM_QUERIES(db, 0) { append_ids(fwd, sizeof fwd, test_ids(pg->objects)); }
         assert_true(npages < 64);
+        CORM_ASSERT_NUM_QUERIES(db, 0)
+        {
+            snprintf(fwd_pages[npages], sizeof fwd_pages[0], "%s", test_ids(pg->objects));
+        }
+        append_ids(fwd, sizeof fwd, fwd_pages[npages]);
+        if (npages) snprintf(back_to[npages], sizeof back_to[0], "%s", pg->previous_cursor);
         bool next = pg->has_next;
         if (next) {
             assert_int_equal(corm_qs_len(pg->objects), per_page);
@@ -105,11 +120,26 @@ static void round_trip(const char *const *terms, const char *const *total, int64
         cursor = cursors[npages - 1];
     }
     assert_string_equal(fwd, want);
+    /* each page's previous cursor gives exactly the page before it */
+    for (int i = 1; i < npages; i++) {
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
+            pg = corm_keyset_page(qs, per_page, back_to[i], key, sizeof key - 1);
+        }
+        assert_non_null(pg);
+        assert_string_equal(test_ids(pg->objects), fwd_pages[i - 1]);
+        assert_int_equal(pg->has_previous, i > 1);
+        assert_true(pg->has_next);
+        corm_keyset_page_free(pg);
+    }
 
     /* backward: the last page, then previous cursors to the first */
     char back[1024] = "", page_ids[64][256], prev[256];
     int n = 0;
-    CORM_ASSERT_NUM_QUERIES(db, 1) { pg = corm_keyset_last_page(qs, per_page, key, sizeof key - 1); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        pg = corm_keyset_last_page(qs, per_page, key, sizeof key - 1);
+    }
     assert_non_null(pg);
     assert_false(pg->has_next);
     assert_null(pg->next_cursor);
@@ -122,7 +152,10 @@ static void round_trip(const char *const *terms, const char *const *total, int64
         if (n > 1) assert_true(pg->has_next);
         corm_keyset_page_free(pg);
         if (!more) break;
-        CORM_ASSERT_NUM_QUERIES(db, 1) { pg = corm_keyset_page(qs, per_page, prev, key, sizeof key - 1); }
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
+            pg = corm_keyset_page(qs, per_page, prev, key, sizeof key - 1);
+        }
         assert_non_null(pg);
     }
     for (int i = n - 1; i >= 0; i--) append_ids(back, sizeof back, page_ids[i]);
@@ -165,6 +198,9 @@ static void test_mixed_and_nullable_fk(void **state)
     trips(TERMS("-published_date", "title"), TERMS("-published_date", "title", "pk"));
     trips(TERMS("publisher", "-pages"), TERMS("publisher", "-pages", "-pk"));
     trips(TERMS("-publisher", "published_date"), TERMS("-publisher", "published_date", "pk"));
+    /* a decimal (a double in C) and a bool */
+    trips(TERMS("-price"), TERMS("-price", "-pk"));
+    trips(TERMS("featured", "price"), TERMS("featured", "price", "pk"));
 }
 
 static void test_unique_and_default_orderings(void **state)
@@ -233,20 +269,50 @@ static void test_sql_forms(void **state)
 }
 
 /* An index on the ordering columns serves the page (not a full scan). */
-static void test_explain_uses_index(void **state)
+/* The plan of the second page of qs ordered by terms (borrowed). */
+static void second_page_plan(const char *const *terms, char *plan, size_t size)
 {
-    (void)state;
-    /* a few rows: PostgreSQL would rather scan them; ask it not to */
-    if (test_db_is_pg()) assert_int_equal(corm_exec(db, "SET enable_seqscan = off"), CORM_OK);
-    corm_qs *qs = books(TERMS("title"));
+    corm_qs *qs = books(terms);
     corm_keyset_page *pg = corm_keyset_page(qs, 2, NULL, key, sizeof key - 1);
     corm_keyset_page *p2 = corm_keyset_page(qs, 2, pg->next_cursor, key, sizeof key - 1);
-    const char *plan = corm_explain(p2->objects);
-    assert_non_null(plan);
-    fprintf(stderr, "PLAN: %s\n", plan);
+    const char *text = corm_explain(p2->objects);
+    assert_non_null(text);
+    snprintf(plan, size, "%s", text);
     corm_keyset_page_free(pg);
     corm_keyset_page_free(p2);
     corm_qs_free(qs);
+}
+
+#define assert_plan_has(plan, want) \
+    if (!strstr((plan), (want))) fail_msg("'%s' not in the plan:\n%s", (want), (plan))
+
+/* An index on the ordering columns serves the page: the row comparison is
+** the index's bound (SQLite: a SEARCH on it; PostgreSQL: its Index Cond),
+** and so is the leading column of the expanded form. */
+static void test_explain_uses_index(void **state)
+{
+    (void)state;
+    char plan[2048];
+    /* a few rows: PostgreSQL would rather scan them; ask it not to */
+    if (test_db_is_pg()) assert_int_equal(corm_exec(db, "SET enable_seqscan = off"), CORM_OK);
+    assert_int_equal(corm_exec(db, "CREATE INDEX keyset_pages_id ON book (pages, id)"), CORM_OK);
+    second_page_plan(TERMS("pages"), plan, sizeof plan);
+    if (test_db_is_pg()) {
+        assert_plan_has(plan, "Index Scan using keyset_pages_id");
+        assert_plan_has(plan, "Index Cond: (ROW(pages, id) > ROW(");
+    } else assert_plan_has(plan, "SEARCH T0 USING INDEX keyset_pages_id (pages>?)");
+    /* descending: the same index, read backward */
+    second_page_plan(TERMS("-pages"), plan, sizeof plan);
+    if (test_db_is_pg()) {
+        assert_plan_has(plan, "Index Scan Backward using keyset_pages_id");
+        assert_plan_has(plan, "Index Cond: (ROW(pages, id) < ROW(");
+    } else assert_plan_has(plan, "SEARCH T0 USING INDEX keyset_pages_id (pages<?)");
+    /* the schema's index on title, and the bound of a mixed ordering */
+    second_page_plan(TERMS("title"), plan, sizeof plan);
+    assert_plan_has(plan, test_db_is_pg() ? "using book_title_idx" : "INDEX book_title_idx");
+    second_page_plan(TERMS("title", "-pages"), plan, sizeof plan);
+    assert_plan_has(plan, test_db_is_pg() ? "Index Cond: ((title)::text >= "
+                                          : "INDEX book_title_idx (title>?)");
 }
 
 static void test_refused_cursors(void **state)
