@@ -107,6 +107,14 @@ CORM_API corm_keyset_page *corm_keyset_page_at(const corm_qs *qs, int64_t per_pa
                                                const char *cursor, const void *key, size_t key_len,
                                                bool last, corm_site site);
 CORM_API void corm_keyset_page_free(corm_keyset_page *page);
+/* The cursor of the page that starts right after obj (an object of qs's
+** model, loaded or built: its ordering fields are read) in qs's ordering,
+** written into buf: to resume a listing after a known object.  CORM_OK, or
+** the error on qs's db (CORM_MISUSE: obj of another model, buf too small -
+** 256 bytes hold a cursor of short values).  Since: 0.2 */
+CORM_API CORM_WARN_UNUSED corm_rc corm_keyset_cursor(const corm_qs *qs, const void *obj,
+                                                     const void *key, size_t key_len, char *buf,
+                                                     size_t size);
 
 #ifdef __cplusplus
 }

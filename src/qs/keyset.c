@@ -167,9 +167,22 @@ static void sign(const ks_ctx *k, const unsigned char *p, size_t n, unsigned cha
     HMAC(EVP_sha256(), k->key, (int)k->key_len, p, n, mac, &len);
 }
 
-/* The cursor of obj's position, going backward or forward; NULL: no memory. */
-static char *make_cursor(const ks_ctx *k, const ks_order *o, const void *obj, bool backward)
+/* The cursor of obj's position, going backward or forward, into *out (the
+** caller's to release); else the error on k->home. */
+static corm_rc make_cursor(ks_ctx *k, const ks_order *o, const void *obj, bool backward,
+                           char **out_)
 {
+    const corm_obj *h = obj;
+    for (int i = 0; i < o->n; i++)
+        if (h->deferred & ((uint64_t)1 << (o->f[i] - o->m->fields))) {
+            fail(k, CORM_MISUSE,
+                 "load the ordering's fields: leave them out of corm_defer, or name them in "
+                 "corm_only",
+                 "keyset pagination: the ordering field '%s' was not loaded (only/defer), so "
+                 "no cursor can be made from the page's objects",
+                 o->f[i]->name);
+            return CORM_MISUSE;
+        }
     corm_buf b;
     corm__buf_init(&b);
     corm__buf_addc(&b, KS_VERSION);
@@ -193,7 +206,10 @@ static char *make_cursor(const ks_ctx *k, const ks_order *o, const void *obj, bo
         out[j] = '\0';
     }
     corm__buf_free(&b);
-    return out;
+    *out_ = out;
+    if (out) return CORM_OK;
+    corm__err_set(&k->home->err, CORM_NOMEM, "out of memory making a cursor");
+    return CORM_NOMEM;
 }
 
 /* A decoded cursor: direction and values (text and blobs point into raw). */
@@ -521,18 +537,44 @@ corm_keyset_page *corm_keyset_page_at(const corm_qs *qs, int64_t per_page, const
     if (backward) reverse_items(pq);
     page->has_next = backward ? have : more;
     page->has_previous = backward ? more : have;
-    if (pq->n && page->has_next &&
-        !(page->next_cursor = make_cursor(&k, &o, pq->items[pq->n - 1], false)))
-        goto nomem;
-    if (pq->n && page->has_previous &&
-        !(page->previous_cursor = make_cursor(&k, &o, pq->items[0], true)))
-        goto nomem;
     if (!pq->n) page->has_next = page->has_previous = false; /* no position to go on from */
+    if ((page->has_next &&
+         make_cursor(&k, &o, pq->items[pq->n - 1], false, &page->next_cursor) != CORM_OK) ||
+        (page->has_previous &&
+         make_cursor(&k, &o, pq->items[0], true, &page->previous_cursor) != CORM_OK)) {
+        corm_keyset_page_free(page);
+        return NULL;
+    }
     return page;
-nomem:
-    corm_keyset_page_free(page);
-    corm__err_set(&k.home->err, CORM_NOMEM, "out of memory making a cursor");
-    return NULL;
+}
+
+corm_rc corm_keyset_cursor(const corm_qs *qs, const void *obj, const void *key, size_t key_len,
+                           char *buf, size_t size)
+{
+    if (!qs) return CORM_MISUSE;
+    ks_ctx k = {qs->home ? qs->home : qs->db, key, key_len};
+    corm__db_enter(k.home);
+    ks_order o;
+    if (!check_args(&k, qs, 1) || !resolve_order(&k, qs, &o)) return k.home->err.rc;
+    const corm_obj *h = obj;
+    if (!h || h->model != qs->q.model) {
+        fail(&k, CORM_MISUSE, "pass an object of the queryset's model",
+             "corm_keyset_cursor: the object is %s", h ? "of another model" : "NULL");
+        return CORM_MISUSE;
+    }
+    char *c = NULL;
+    if (make_cursor(&k, &o, obj, false, &c) != CORM_OK) return k.home->err.rc;
+    size_t n = strlen(c);
+    corm_rc rc = CORM_OK;
+    if (!buf || n >= size) {
+        corm__err_set(&k.home->err, CORM_MISUSE,
+                      "corm_keyset_cursor: the cursor needs %zu bytes, the buffer has %zu", n + 1,
+                      buf ? size : 0);
+        corm__err_hint(&k.home->err, "pass a larger buffer");
+        rc = CORM_MISUSE;
+    } else memcpy(buf, c, n + 1);
+    corm__free(c);
+    return rc;
 }
 
 void corm_keyset_page_free(corm_keyset_page *page)

@@ -414,6 +414,53 @@ static void test_bad_arguments(void **state)
     corm_qs_free(qs);
 }
 
+/* The cursor after a known object is the one its page gave; a page whose
+** ordering fields were deferred cannot make cursors. */
+static void test_cursor_from_object(void **state)
+{
+    (void)state;
+    corm_qs *qs = books(TERMS("-published_date", "title"));
+    corm_keyset_page *pg = corm_keyset_page(qs, 3, NULL, key, sizeof key - 1);
+    char buf[256];
+    const Book *third = corm_qs_at(pg->objects, 2);
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(corm_keyset_cursor(qs, third, key, sizeof key - 1, buf, sizeof buf),
+                         CORM_OK);
+    }
+    assert_string_equal(buf, pg->next_cursor);
+    /* a built object: the first book of 2020 (ids 13 "New", 14 "Zero") */
+    Book b = CORM_NEW(Book);
+    b.id = 13;
+    b.title = "New";
+    b.published_date = "2020-01-01";
+    assert_int_equal(corm_keyset_cursor(qs, &b, key, sizeof key - 1, buf, sizeof buf), CORM_OK);
+    corm_keyset_page *after = corm_keyset_page(qs, 2, buf, key, sizeof key - 1);
+    assert_string_equal(test_ids(after->objects), "14,5"); /* Zero, then 1Q84 (2009) */
+    corm_keyset_page_free(after);
+
+    assert_int_equal(corm_keyset_cursor(qs, &b, key, sizeof key - 1, buf, 10), CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->message, "the buffer has 10"));
+    Author a = CORM_NEW(Author);
+    assert_int_equal(corm_keyset_cursor(qs, &a, key, sizeof key - 1, buf, sizeof buf), CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->message, "of another model"));
+    corm_keyset_page_free(pg);
+    corm_qs_free(qs);
+
+    qs = books(TERMS("title"));
+    corm_defer(qs, "title");
+    assert_null(corm_keyset_page(qs, 3, NULL, key, sizeof key - 1));
+    assert_int_equal(corm_db_error(db)->rc, CORM_MISUSE);
+    assert_non_null(strstr(corm_db_error(db)->message, "'title' was not loaded"));
+    corm_qs_free(qs);
+    qs = books(TERMS("title"));
+    corm_only(qs, "title");
+    pg = corm_keyset_page(qs, 3, NULL, key, sizeof key - 1);
+    assert_non_null(pg); /* the key is always loaded */
+    corm_keyset_page_free(pg);
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -427,6 +474,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_explain_uses_index, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused_cursors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cursor_from_object, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
