@@ -414,6 +414,35 @@ static void test_bad_arguments(void **state)
     corm_qs_free(qs);
 }
 
+/* select_related joins into the page's one query; a prefetch adds its own
+** (one per level), and neither changes which rows a page has. */
+static void test_related_and_prefetch(void **state)
+{
+    (void)state;
+    corm_qs *qs = books(TERMS("-published_date"));
+    corm_select_related(qs, "author");
+    corm_prefetch_related(qs, "genres");
+    corm_keyset_page *pg, *p2;
+    CORM_ASSERT_NUM_QUERIES(db, 2) { pg = corm_keyset_page(qs, 3, NULL, key, sizeof key - 1); }
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        p2 = corm_keyset_page(qs, 3, pg->next_cursor, key, sizeof key - 1);
+    }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        /* 2020 (14 Zero, 13 New: the key descending too), 2009 (5 1Q84);
+        ** 2002 (11, 10 Same Day, 4 Kafka) */
+        assert_string_equal(test_ids(pg->objects), "14,13,5");
+        assert_string_equal(test_ids(p2->objects), "11,10,4");
+        const Book *kafka = corm_qs_at(p2->objects, 2);
+        assert_string_equal(book_author((Book *)kafka)->name, "Haruki Murakami");
+        assert_int_equal(book_genres((Book *)kafka)->n, 2);
+    }
+    corm_keyset_page_free(pg);
+    corm_keyset_page_free(p2);
+    corm_qs_free(qs);
+}
+
 /* The cursor after a known object is the one its page gave; a page whose
 ** ordering fields were deferred cannot make cursors. */
 static void test_cursor_from_object(void **state)
@@ -475,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_refused_cursors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_arguments, setup, teardown),
         cmocka_unit_test_setup_teardown(test_cursor_from_object, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_related_and_prefetch, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

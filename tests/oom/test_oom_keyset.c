@@ -45,8 +45,7 @@ static corm_rc walk(const char *order, const char *want1, const char *want2)
     if (rc == CORM_OK) {
         pg = corm_keyset_page(qs, 2, next, key, sizeof key - 1);
         if (!pg) rc = nomem_or(corm_db_error(db)->rc);
-        else if (strcmp(ids(pg, buf, sizeof buf), want2) != 0 || !pg->previous_cursor)
-            rc = CORM_DB;
+        else if (strcmp(ids(pg, buf, sizeof buf), want2) != 0 || !pg->previous_cursor) rc = CORM_DB;
         else snprintf(prev, sizeof prev, "%s", pg->previous_cursor);
         corm_keyset_page_free(pg);
     }
