@@ -40,7 +40,7 @@ OPT      ?= -O2 -g
 # pkg-config, python3 or clang-format cannot find something (libmicrohttpd
 # is for `corm serve`, the demo web server, and its tests); its stamp is
 # redone when deps.sh or the set of installed packages changes.
-PKGS       := sqlite3 libpq cmocka jansson libmicrohttpd hiredis
+PKGS       := sqlite3 libpq cmocka jansson libmicrohttpd hiredis libcrypto
 DEPS_STAMP := $(B)/deps.stamp
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): tools/deps.sh $(wildcard /var/lib/dpkg/status)
@@ -62,7 +62,7 @@ $(DEPS_STAMP): tools/deps.sh $(wildcard /var/lib/dpkg/status)
 comma       := ,
 BACKENDS    ?= sqlite,postgresql
 WITH_PG     := $(filter postgresql,$(subst $(comma), ,$(BACKENDS)))
-PC_REQUIRES := sqlite3$(if $(WITH_PG), libpq) hiredis
+PC_REQUIRES := sqlite3$(if $(WITH_PG), libpq) hiredis libcrypto
 PKG_CFLAGS = $(eval PKG_CFLAGS := $(shell pkg-config --cflags $(PC_REQUIRES) jansson))$(PKG_CFLAGS)
 PKG_LIBS   = $(eval PKG_LIBS := $(shell pkg-config --libs $(PC_REQUIRES)))$(PKG_LIBS)
 JSON_LIBS  = $(eval JSON_LIBS := $(shell pkg-config --libs jansson))$(JSON_LIBS)

@@ -45,6 +45,9 @@ typedef struct bench_params {
     int64_t annotate_min; /* HAVING COUNT(books) > this */
     int64_t exists_pages; /* exists(): pages > this */
     int iter_chunk;       /* iterator chunk size (Django's default) */
+    /* deep_offset / deep_keyset: page 900 of 1,000 by id (books/1000 a
+    ** page): the page after book id deep_after (ids are 1..books) */
+    int64_t deep_per_page, deep_after;
 } bench_params;
 
 void bench_params_init(bench_params *p, int64_t scale);

@@ -34,6 +34,8 @@ const bench_scenario bench_scenarios[] = {
     {"bulk_update", true, POST_PRICES, POST_PRICES_PG},
     {"iterator", false, NULL, NULL},
     {"only", false, NULL, NULL},
+    {"deep_offset", false, NULL, NULL},
+    {"deep_keyset", false, NULL, NULL},
 };
 const int bench_nscenarios = (int)(sizeof bench_scenarios / sizeof bench_scenarios[0]);
 
@@ -73,6 +75,9 @@ void bench_params_init(bench_params *p, int64_t scale)
     p->annotate_min = 10;
     p->exists_pages = 900;
     p->iter_chunk = 2000;
+    p->deep_per_page = max64(1, scale / 1000);
+    int64_t pages = (scale + p->deep_per_page - 1) / p->deep_per_page;
+    p->deep_after = max64(0, pages * 9 / 10 - 1) * p->deep_per_page;
 }
 
 /* splitmix64's finalizer: a fixed, portable scramble. */

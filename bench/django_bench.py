@@ -70,6 +70,9 @@ def params(scale):
         "count_exists_authors": min(1000, max(1, scale // 10)),
         "bulk_create_books": scale, "bulk_update_books": max(1, scale // 10),
         "annotate_min": 10, "exists_pages": 900, "iter_chunk": 2000,
+        "deep_per_page": max(1, scale // 1000),
+        "deep_after": max(0, (scale + max(1, scale // 1000) - 1) // max(1, scale // 1000) * 9 // 10 - 1)
+        * max(1, scale // 1000),
     }
 
 
@@ -232,6 +235,18 @@ def scenarios(p):
             check += b.id + len(b.title)
         return check
 
+    def deep_offset(state):
+        check, pp, after = 0, p["deep_per_page"], p["deep_after"]
+        for b in Book.objects.only("id", "title").order_by("id")[after:after + pp]:
+            check += b.id + len(b.title)
+        return check
+
+    def deep_keyset(state):
+        check, pp, after = 0, p["deep_per_page"], p["deep_after"]
+        for b in Book.objects.only("id", "title").filter(id__gt=after).order_by("id")[:pp]:
+            check += b.id + len(b.title)
+        return check
+
     post_books = "SELECT COUNT(*) + SUM(pages) FROM book"
     post_prices = "SELECT SUM(pages) + CAST(ROUND(SUM(price) * 100) AS INTEGER) FROM book"
     if connection.vendor == "postgresql":  # 32-bit INTEGER there (bench/common.c)
@@ -252,6 +267,8 @@ def scenarios(p):
         "bulk_update": (bulk_update_prepare, bulk_update, post_prices),
         "iterator": (None, iterator, None),
         "only": (None, only, None),
+        "deep_offset": (None, deep_offset, None),
+        "deep_keyset": (None, deep_keyset, None),
     }, connection
 
 

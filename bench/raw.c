@@ -530,6 +530,34 @@ static void raw_only(bench_ctx *c)
     free(v);
 }
 
+/* Page 900 of 1,000 by id: OFFSET, or the rows after the last id of page
+** 899 (keyset). */
+static void deep_page(bench_ctx *c, bool keyset)
+{
+    sqlite3 *db = c->handle;
+    sqlite3_stmt *st =
+        prep(db, keyset ? "SELECT id, title FROM book WHERE id > ? ORDER BY id LIMIT ?"
+                        : "SELECT id, title FROM book ORDER BY id LIMIT ? OFFSET ?");
+    sqlite3_bind_int64(st, keyset ? 2 : 1, c->p->deep_per_page);
+    sqlite3_bind_int64(st, keyset ? 1 : 2, c->p->deep_after);
+    r_book *v = bench_xmalloc((size_t)c->p->deep_per_page * sizeof *v);
+    size_t n = 0;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        r_book *b = &v[n++];
+        memset(b, 0, sizeof *b);
+        b->id = sqlite3_column_int64(st, 0);
+        b->title = dup_col(st, 1);
+    }
+    done(db, st, rc);
+    c->queries = 1;
+    c->check = raw_check_titles(v, n);
+    for (size_t i = 0; i < n; i++) free(v[i].title);
+    free(v);
+}
+static void raw_deep_offset(bench_ctx *c) { deep_page(c, false); }
+static void raw_deep_keyset(bench_ctx *c) { deep_page(c, true); }
+
 /* ------------------------------------------------------------ table */
 
 void *bench_raw_open(const char *path)
@@ -571,6 +599,8 @@ const bench_impl *bench_raw_impl(const char *name)
         {"bulk_update", raw_bulk_update_prepare, raw_bulk_update, raw_bulk_update_release},
         {"iterator", NULL, raw_iterator, NULL},
         {"only", NULL, raw_only, NULL},
+        {"deep_offset", NULL, raw_deep_offset, NULL},
+        {"deep_keyset", NULL, raw_deep_keyset, NULL},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].name, name) == 0) return &t[i];

@@ -618,6 +618,35 @@ static void rawpg_only(bench_ctx *c)
     free(v);
 }
 
+/* Page 900 of 1,000 by id: OFFSET, or keyset (bench/raw.c). */
+static void rawpg_deep_page(bench_ctx *c, bool keyset)
+{
+    PGconn *db = c->handle;
+    char limit[24], after[24];
+    snprintf(limit, sizeof limit, "%lld", (long long)c->p->deep_per_page);
+    snprintf(after, sizeof after, "%lld", (long long)c->p->deep_after);
+    const char *vals[] = {keyset ? after : limit, keyset ? limit : after};
+    PGresult *r = query(db,
+                        keyset ? "SELECT id, title FROM book WHERE id > $1 ORDER BY id LIMIT $2"
+                               : "SELECT id, title FROM book ORDER BY id LIMIT $1 OFFSET $2",
+                        2, vals);
+    size_t n = (size_t)PQntuples(r);
+    r_book *v = bench_xmalloc((n ? n : 1) * sizeof *v);
+    for (size_t i = 0; i < n; i++) {
+        r_book *b = &v[i];
+        memset(b, 0, sizeof *b);
+        b->id = col_i64(r, (int)i, 0);
+        b->title = dup_col(r, (int)i, 1);
+    }
+    PQclear(r);
+    c->queries = 1;
+    c->check = raw_check_titles(v, n);
+    for (size_t i = 0; i < n; i++) free(v[i].title);
+    free(v);
+}
+static void rawpg_deep_offset(bench_ctx *c) { rawpg_deep_page(c, false); }
+static void rawpg_deep_keyset(bench_ctx *c) { rawpg_deep_page(c, true); }
+
 /* ------------------------------------------------------------ table */
 
 static void quiet(void *arg, const char *msg)
@@ -666,6 +695,8 @@ const bench_impl *bench_rawpg_impl(const char *name)
         {"bulk_update", rawpg_bulk_update_prepare, rawpg_bulk_update, raw_bulk_update_release},
         {"iterator", NULL, rawpg_iterator, NULL},
         {"only", NULL, rawpg_only, NULL},
+        {"deep_offset", NULL, rawpg_deep_offset, NULL},
+        {"deep_keyset", NULL, rawpg_deep_keyset, NULL},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].name, name) == 0) return &t[i];

@@ -77,6 +77,8 @@ SCENARIOS = [
     ("bulk_update", "write", "bulk_update pages, price of 1/10 of the books"),
     ("iterator", "read", "iterator(chunk_size=2000), every book"),
     ("only", "read", "only('id', 'title'), every book"),
+    ("deep_offset", "read", "page 900 of 1,000 by id: OFFSET (only id, title)"),
+    ("deep_keyset", "read", "page 900 of 1,000 by id: keyset, from a signed cursor"),
 ]
 # Scenarios whose result grows with the table: peak memory is compared.
 LARGE = {"select_related", "select_related_nested", "prefetch_books", "prefetch_genres",

@@ -197,6 +197,8 @@ int cli_demo(int argc, char **argv)
         /* auto mode: the naive code twice, as a program runs it again and
         ** again; the second run uses what the first one taught auto mode */
         int runs = mode == CORM_NPLUSONE_AUTO ? 3 : 2;
+        demo_ctx pc = {db, scale, 0, 0};
+        code = demo_prepare(s, &pc);
         for (int r = 0; r < runs && !code; r++) {
             int v = r == runs - 1;
             bool again = r == 1 && runs == 3;

@@ -29,6 +29,10 @@ typedef struct demo_scenario {
     int (*fixed)(demo_ctx *c);
 } demo_scenario;
 
+/* What a long-running program did before the scenario's request, run once
+** before its variants, neither counted nor timed: 0, or 1 on failure. */
+int demo_prepare(const demo_scenario *s, demo_ctx *c);
+
 extern const demo_scenario demo_scenarios[];
 extern const int demo_nscenarios;
 

@@ -2,7 +2,8 @@
 # Installs the Debian packages corm needs, only those that are missing.
 # Called by `make deps` (which every build waits for) when pkg-config,
 # python3 or clang-format cannot find something; safe to run by hand.
-#   tools/deps.sh build    libraries to build and test corm
+#   tools/deps.sh build    libraries to build and test corm (libssl-dev: libcrypto's
+#                          HMAC-SHA256 signs keyset pagination cursors)
 #   tools/deps.sh pg       a PostgreSQL server for the test suite
 #   tools/deps.sh lint     libclang (its C API), for `corm-lint`
 #   tools/deps.sh bench    Django and psycopg2 (its PostgreSQL driver), for the
@@ -19,7 +20,7 @@ want=()
 need() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "ok installed" || want+=("$1"); }
 for what in "${@:-build}"; do
   case "$what" in
-    build) for p in pkg-config libsqlite3-dev libpq-dev libcmocka-dev libjansson-dev python3 clang-format; do need "$p"; done ;;
+    build) for p in pkg-config libsqlite3-dev libpq-dev libcmocka-dev libjansson-dev python3 clang-format libssl-dev; do need "$p"; done ;;
     pg)    for p in postgresql postgresql-client; do need "$p"; done ;;
     lint)  for p in libclang-dev; do need "$p"; done ;;
     bench) for p in python3-django python3-psycopg2; do need "$p"; done ;;

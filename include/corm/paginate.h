@@ -1,7 +1,7 @@
 /*
 ** corm/paginate.h - pagination: Django's Paginator (pages by number, one
-** cached COUNT, orphans) over a queryset.  Included by <corm.h>; include
-** that.  docs/pagination.md.
+** cached COUNT, orphans) over a queryset, and keyset pages (by signed
+** cursor).  Included by <corm.h>; include that.  docs/pagination.md.
 */
 #ifndef CORM_PAGINATE_H
 #define CORM_PAGINATE_H
@@ -63,6 +63,58 @@ CORM_API corm_page *corm_paginator_page_str_at(corm_paginator *p, const char *nu
 CORM_API corm_page *corm_paginator_get_page_at(corm_paginator *p, const char *number,
                                                corm_site site);
 CORM_API void corm_page_free(corm_page *page);
+
+/* ---- keyset (seek) pagination: docs/pagination.md, "Keyset pages" ----
+**
+** Pages by the queryset's ordering, made total by appending the primary
+** key unless the ordering already ends in a unique, non-NULL field.  A page
+** is one query (`WHERE (ordering) > (cursor values) ... LIMIT per_page+1`),
+** as fast at page 900 as at page 1 with an index on the ordering columns.
+** NULLs sort as corm orders them on every backend: before every value
+** ascending, after every value descending.  The ordering's terms are fields
+** of the model itself ("-published_date", "title", "author" for its key).
+**
+** Cursors are opaque URL-safe text: the ordering values of the page's
+** first or last row, signed with HMAC-SHA256 under the application's key
+** (at least 16 bytes, kept secret), so a client cannot forge or alter one:
+** a tampered cursor, one signed with another key, or one made for another
+** ordering is refused with CORM_INVALID. */
+typedef struct corm_keyset_page {
+    corm_qs *objects;      /* the page's objects, evaluated, in the ordering's order
+                      ** (corm_qs_len / corm_qs_at / corm_foreach); owned by the page */
+    bool has_next;         /* exact going forward; true when reached backward */
+    bool has_previous;     /* exact going backward; true when reached forward by a cursor */
+    char *next_cursor;     /* the page after this one, or NULL (no next page) */
+    char *previous_cursor; /* the page before this one, or NULL */
+} corm_keyset_page;
+
+/*
+** corm_keyset_page - the page of qs (not changed; its ordering, filters,
+** select_related and prefetches apply) named by cursor: NULL or "" for the
+** first page, else a next_cursor or previous_cursor of an earlier page of
+** the same ordering.  per_page >= 1; key/key_len: the signing key.  NULL
+** on failure, with the error on qs's db (corm_db_error): CORM_MISUSE for a
+** bad argument or a queryset keyset pages cannot order (sliced, values(),
+** raw, or an ordering term that is not a field of the model), CORM_INVALID
+** for a cursor refused, or the database's error.  Since: 0.2
+*/
+#define corm_keyset_page(qs, per_page, cursor, key, key_len) \
+    corm_keyset_page_at((qs), (per_page), (cursor), (key), (key_len), false, CORM_SITE)
+/* The last page (the last per_page objects), without a cursor. */
+#define corm_keyset_last_page(qs, per_page, key, key_len) \
+    corm_keyset_page_at((qs), (per_page), NULL, (key), (key_len), true, CORM_SITE)
+CORM_API corm_keyset_page *corm_keyset_page_at(const corm_qs *qs, int64_t per_page,
+                                               const char *cursor, const void *key, size_t key_len,
+                                               bool last, corm_site site);
+CORM_API void corm_keyset_page_free(corm_keyset_page *page);
+/* The cursor of the page that starts right after obj (an object of qs's
+** model, loaded or built: its ordering fields are read) in qs's ordering,
+** written into buf: to resume a listing after a known object.  CORM_OK, or
+** the error on qs's db (CORM_MISUSE: obj of another model, buf too small -
+** 256 bytes hold a cursor of short values).  Since: 0.2 */
+CORM_API CORM_WARN_UNUSED corm_rc corm_keyset_cursor(const corm_qs *qs, const void *obj,
+                                                     const void *key, size_t key_len, char *buf,
+                                                     size_t size);
 
 #ifdef __cplusplus
 }

@@ -31,6 +31,11 @@ struct corm__cache_be {
     corm_rc (*clear)(corm__cache_be *be, corm_error *e);
     void (*stats)(corm__cache_be *be, corm_cache_stats *st); /* bytes, keys, evictions */
     void (*close)(corm__cache_be *be);
+    /* Optional (NULL: one get per key): n keys in one round trip; out[i]
+    ** is filled for a hit and left zeroed for a miss.  CORM_OK, or the
+    ** failure (nothing filled). */
+    corm_rc (*get_many)(corm__cache_be *be, const char *const *keys, size_t n,
+                        corm_cache_value *out, corm_error *e);
 };
 
 corm__cache_be *corm__cache_local_open(size_t max_bytes, corm_error *e);

@@ -261,6 +261,8 @@ corm__cache_be *corm__cache_local_open(size_t max_bytes, corm_error *e)
     }
     l->nbuckets = 64;
     l->max_bytes = max_bytes;
-    l->be = (corm__cache_be){"local", l_get, l_store, l_del, l_incr, l_clear, l_stats, l_close};
+    l->be = (corm__cache_be){
+        "local", l_get,   l_store, l_del, l_incr,
+        l_clear, l_stats, l_close, NULL /* get_many: one get per key (a lock, no round trip) */};
     return &l->be;
 }

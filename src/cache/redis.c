@@ -165,6 +165,46 @@ static corm_rc r_get(corm__cache_be *be, const char *key, corm_cache_value *out,
     return rc;
 }
 
+/* MGET: every key in one round trip. */
+static corm_rc r_get_many(corm__cache_be *be, const char *const *keys, size_t n,
+                          corm_cache_value *out, corm_error *e)
+{
+    if (n > INT32_MAX - 1) {
+        corm__err_set(e, CORM_MISUSE, "redis cache: MGET of %zu keys is too many", n);
+        return CORM_MISUSE;
+    }
+    const char **argv = corm__malloc((n + 1) * sizeof *argv);
+    if (!argv) {
+        corm__err_set(e, CORM_NOMEM, "out of memory for an MGET of %zu keys", n);
+        return CORM_NOMEM;
+    }
+    argv[0] = "MGET";
+    memcpy(argv + 1, keys, n * sizeof *argv);
+    redisReply *rep = run((redis *)be, e, (int)n + 1, argv, NULL);
+    corm__free(argv);
+    if (!rep) return CORM_CONN;
+    if (rep->type == REDIS_REPLY_ERROR) return reply_error(rep, "MGET", e);
+    corm_rc rc = CORM_OK;
+    if (rep->type != REDIS_REPLY_ARRAY || rep->elements != n) {
+        corm__err_set(e, CORM_DB, "redis cache: MGET answered %zu values for %zu keys",
+                      rep->type == REDIS_REPLY_ARRAY ? (size_t)rep->elements : 0, n);
+        rc = CORM_DB;
+    }
+    for (size_t i = 0; rc == CORM_OK && i < n; i++) {
+        const redisReply *v = rep->element[i];
+        if (v->type != REDIS_REPLY_STRING) continue; /* nil: a miss */
+        if (!corm__cache_value_dup(&out[i], v->str, v->len)) {
+            corm__err_set(e, CORM_NOMEM, "out of memory copying a cached value of %zu bytes",
+                          (size_t)v->len);
+            rc = CORM_NOMEM;
+        }
+    }
+    if (rc != CORM_OK)
+        for (size_t i = 0; i < n; i++) corm_cache_value_free(&out[i]);
+    freeReplyObject(rep);
+    return rc;
+}
+
 /* Sets a key's timeout when it exists: 1, else 0 (PERSIST alone answers 0
 ** for a key without a timeout too). */
 static const char TOUCH_LUA[] = "if redis.call('exists', KEYS[1]) == 0 then return 0 end "
@@ -334,7 +374,8 @@ corm__cache_be *corm__cache_redis_open(const char *url, int connect_timeout_ms,
         corm__err_set(e, CORM_NOMEM, "out of memory opening a redis cache");
         return NULL;
     }
-    r->be = (corm__cache_be){"redis", r_get, r_store, r_del, r_incr, r_clear, r_stats, r_close};
+    r->be = (corm__cache_be){"redis", r_get,   r_store, r_del,     r_incr,
+                             r_clear, r_stats, r_close, r_get_many};
     if (!parse_url(r, url, e)) {
         r_close(&r->be);
         return NULL;

@@ -69,7 +69,18 @@ struct corm_expr {
 
 /* A Q tree node.  Leaves hold a lookup and a deep-copied value, or an
 ** expression (rhs) to compare with: filter(pages__gt=F("price")). */
-typedef enum { CORM__Q_LEAF, CORM__Q_AND, CORM__Q_OR, CORM__Q_NOT } corm__qkind;
+/* CORM__Q_ROW_GT / _LT: a row-value comparison `(c1, c2, ...) > (?, ?, ...)`
+** (keyset pagination, src/qs/keyset.c): `a` is the first column's leaf
+** (lookup: a field of the base model or "pk"; value: the bound value), `b`
+** the next ROW node of the same kind or, for the last column, a leaf. */
+typedef enum {
+    CORM__Q_LEAF,
+    CORM__Q_AND,
+    CORM__Q_OR,
+    CORM__Q_NOT,
+    CORM__Q_ROW_GT,
+    CORM__Q_ROW_LT
+} corm__qkind;
 
 struct corm_q {
     corm__qkind kind;

@@ -1128,6 +1128,36 @@ static bool strip_leaf(const corm__sqlctx *c, const char *lookup)
     return c->strip && lookup && strncmp(lookup, c->strip, c->strip_len) == 0 &&
            (lookup[c->strip_len] == '\0' ||
             (lookup[c->strip_len] == '_' && lookup[c->strip_len + 1] == '_'));
+/* A row-value comparison (CORM__Q_ROW_*): the columns of the base model,
+** then as many placeholders.  Both SQLite and PostgreSQL compare rows
+** lexicographically and serve it from an index on those columns. */
+static corm_rc render_row(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, corm_buf *w)
+{
+    const corm_model *m = corm__node_model(s, -1);
+    const struct corm_q *cols[MAX_PARTS];
+    int n = 0;
+    for (const struct corm_q *r = q; n < MAX_PARTS; r = r->b) {
+        bool last = r->kind == CORM__Q_LEAF;
+        cols[n++] = last ? r : r->a;
+        if (last) break;
+    }
+    corm__buf_addc(w, '(');
+    for (int i = 0; i < n; i++) {
+        const char *name = cols[i]->lookup;
+        const corm_field *f =
+            corm__is_pk_name(name) ? &m->fields[0] : corm__model_field(m, name, strlen(name));
+        if (!f) return corm__unknown_name(c, m, name, name);
+        if (i) corm__buf_adds(w, ", ");
+        corm__col_ref(w, corm__node_alias(s, -1), f->column);
+    }
+    corm__buf_adds(w, q->kind == CORM__Q_ROW_GT ? ") > (" : ") < (");
+    corm_rc rc = CORM_OK;
+    for (int i = 0; i < n && rc == CORM_OK; i++) {
+        if (i) corm__buf_adds(w, ", ");
+        rc = corm__sql_bind(c, w, cols[i]->value);
+    }
+    corm__buf_addc(w, ')');
+    return rc;
 }
 
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
@@ -1186,6 +1216,8 @@ corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, 
         c->rhs_scope = NULL;
         return rc;
     }
+    case CORM__Q_ROW_GT:
+    case CORM__Q_ROW_LT: return render_row(c, s, q, w);
     case CORM__Q_NOT:
         corm__buf_adds(w, "NOT (");
         rc = corm__render_q(c, s, q->a, !negated, w);

@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <hiredis.h>
 
 static void sleep_ms(int ms)
 {
@@ -316,6 +317,91 @@ static void test_many(void **state)
     assert_null(get_str(c, "x"));
 }
 
+/* Many keys: hits, misses and binary values in order, each counted. */
+static void test_get_many_large(void **state)
+{
+    corm_cache *c = *state;
+    corm_error err;
+    enum { N = 300 };
+    static char names[N][24];
+    static const char *keys[N];
+    for (int i = 0; i < N; i++) {
+        snprintf(names[i], sizeof names[i], "many-%d", i);
+        keys[i] = names[i];
+        char val[8] = {'v', 0, (char)i, (char)(i >> 8), 'x'};
+        if (i % 3 != 2)
+            assert_int_equal(corm_cache_set(c, keys[i], val, 5, CORM_CACHE_DEFAULT, &err), CORM_OK);
+    }
+    corm_cache_stats before = corm_cache_get_stats(c);
+    static corm_cache_value out[N];
+    assert_int_equal(corm_cache_get_many(c, keys, N, out, &err), CORM_OK);
+    for (int i = 0; i < N; i++) {
+        if (i % 3 == 2) {
+            assert_null(out[i].data);
+            continue;
+        }
+        assert_int_equal(out[i].len, 5);
+        const unsigned char *d = out[i].data;
+        assert_true(d[0] == 'v' && d[1] == 0 && d[2] == (unsigned char)i &&
+                    d[3] == (unsigned char)(i >> 8) && d[4] == 'x');
+        corm_cache_value_free(&out[i]);
+    }
+    corm_cache_stats after = corm_cache_get_stats(c);
+    assert_int_equal(after.hits - before.hits, 200);
+    assert_int_equal(after.misses - before.misses, 100);
+    assert_int_equal(after.bytes_out - before.bytes_out, 1000);
+    /* no keys: nothing to do; a bad key: refused, nothing filled */
+    assert_int_equal(corm_cache_get_many(c, keys, 0, NULL, &err), CORM_OK);
+    const char *bad[] = {"many-0", "has space"};
+    assert_int_equal(corm_cache_get_many(c, bad, 2, out, &err), CORM_INVALID);
+    assert_non_null(strstr(err.message, "space or a control character"));
+    assert_null(out[0].data);
+}
+
+/* Redis: get_many is one MGET, not a GET per key (INFO commandstats). */
+static long long redis_calls(const char *cmd)
+{
+    const char *url = getenv("CORM_TEST_REDIS");
+    assert_true(url && strncmp(url, "unix:", 5) == 0);
+    redisContext *ctx = redisConnectUnix(url + 5);
+    assert_true(ctx && !ctx->err);
+    redisReply *rep = redisCommand(ctx, "INFO commandstats");
+    assert_true(rep && rep->type == REDIS_REPLY_STRING);
+    char want[64];
+    snprintf(want, sizeof want, "cmdstat_%s:calls=", cmd);
+    const char *at = strstr(rep->str, want);
+    long long n = at ? atoll(at + strlen(want)) : 0;
+    freeReplyObject(rep);
+    redisFree(ctx);
+    return n;
+}
+
+static void test_redis_mget_one_round_trip(void **state)
+{
+    (void)state;
+    corm_cache *c = open_cache(getenv("CORM_TEST_REDIS"), "mget");
+    corm_error err;
+    const char *keys[50];
+    char names[50][24];
+    for (int i = 0; i < 50; i++) {
+        snprintf(names[i], sizeof names[i], "m%d", i);
+        keys[i] = names[i];
+    }
+    assert_int_equal(corm_cache_set(c, "m7", "seven", 5, CORM_CACHE_DEFAULT, &err), CORM_OK);
+    long long mget = redis_calls("mget"), get = redis_calls("get");
+    corm_cache_value out[50];
+    assert_int_equal(corm_cache_get_many(c, keys, 50, out, &err), CORM_OK);
+    assert_int_equal(redis_calls("mget"), mget + 1);
+    assert_int_equal(redis_calls("get"), get);
+    for (int i = 0; i < 50; i++) {
+        if (i == 7) assert_string_equal(out[i].data, "seven");
+        else assert_null(out[i].data);
+        corm_cache_value_free(&out[i]);
+    }
+    assert_int_equal(corm_cache_clear(c, &err), CORM_OK);
+    corm_cache_close(c);
+}
+
 static void test_bad_keys(void **state)
 {
     corm_cache *c = *state;
@@ -483,6 +569,15 @@ static void test_redis_down_mid_test(void **state)
     assert_int_equal(st.errors, 5);
     assert_int_equal(errors_seen, 5);
     assert_int_equal(st.misses, 3);
+    /* get_many (MGET): every key a miss, one error for the one round trip */
+    const char *const keys[] = {"k", "k2", "k3"};
+    corm_cache_value many[3];
+    assert_int_equal(corm_cache_get_many(c, keys, 3, many, &err), CORM_OK);
+    for (int i = 0; i < 3; i++) assert_null(many[i].data);
+    st = corm_cache_get_stats(c);
+    assert_int_equal(st.errors, 6);
+    assert_int_equal(errors_seen, 6);
+    assert_int_equal(st.misses, 6);
 
     /* the server comes back (empty): the next call reconnects */
     pid = start_redis(dir, sock);
@@ -503,12 +598,13 @@ int main(void)
         BOTH(test_get_or_set),     BOTH(test_incr_decr),
         BOTH(test_incr_race),      BOTH(test_versions_and_prefix),
         BOTH(test_many),           BOTH(test_bad_keys),
-        BOTH(test_metrics),
+        BOTH(test_metrics),        BOTH(test_get_many_large),
     };
     const struct CMUnitTest own[] = {
         cmocka_unit_test(test_bad_urls),
         cmocka_unit_test(test_local_memory_cap),
         cmocka_unit_test(test_redis_down_mid_test),
+        cmocka_unit_test(test_redis_mget_one_round_trip),
     };
     int rc = cmocka_run_group_tests_name("cache: local", shared, setup_local, teardown);
     rc |= cmocka_run_group_tests_name("cache: redis", shared, setup_redis, teardown);
