@@ -33,7 +33,7 @@
 #define KS_MAX_CURSOR 8192 /* characters */
 #define KS_VERSION 1
 
-enum { TAG_NULL, TAG_INT, TAG_FLOAT, TAG_BOOL, TAG_TEXT, TAG_BLOB };
+enum { TAG_NULL, TAG_INT, TAG_FLOAT, TAG_BOOL, TAG_TEXT, TAG_BLOB, TAG_DECIMAL };
 
 typedef struct ks_order {
     const corm_model *m;
@@ -148,6 +148,11 @@ static void put_value(corm_buf *b, corm_value v)
     case CORM_V_BOOL:
         corm__buf_addc(b, TAG_BOOL);
         corm__buf_addc(b, v.u.b ? 1 : 0);
+        break;
+    case CORM_V_DECIMAL: /* exact: its units and scale */
+        corm__buf_addc(b, TAG_DECIMAL);
+        put_u64(b, (uint64_t)v.u.d.units);
+        corm__buf_addc(b, (char)v.u.d.scale);
         break;
     case CORM_V_TEXT:
     case CORM_V_BLOB: {
@@ -325,6 +330,11 @@ static bool read_cursor(ks_ctx *k, const ks_order *o, const char *text, ks_curso
         case TAG_BOOL:
             ok = p < end;
             c->v[i] = corm_bool(ok && *p++);
+            break;
+        case TAG_DECIMAL:
+            ok = get_u64(&p, end, &u) && p < end && *p <= CORM_DEC_DIGITS;
+            if (!ok) break;
+            c->v[i] = corm_decv(corm_dec_units((int64_t)u, *p++));
             break;
         case TAG_TEXT:
         case TAG_BLOB:

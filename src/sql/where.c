@@ -1128,6 +1128,8 @@ static bool strip_leaf(const corm__sqlctx *c, const char *lookup)
     return c->strip && lookup && strncmp(lookup, c->strip, c->strip_len) == 0 &&
            (lookup[c->strip_len] == '\0' ||
             (lookup[c->strip_len] == '_' && lookup[c->strip_len + 1] == '_'));
+}
+
 /* A row-value comparison (CORM__Q_ROW_*): the columns of the base model,
 ** then as many placeholders.  Both SQLite and PostgreSQL compare rows
 ** lexicographically and serve it from an index on those columns. */

@@ -44,7 +44,7 @@ static void add_books(void)
         b.isbn = isbn;
         b.pages = more[i].pages;
         b.description = "";
-        b.price = i % 2 ? 12.99 : 10.5; /* 10.5: Les Miserables' */
+        b.price = corm_dec(i % 2 ? "12.99" : "10.50"); /* 10.50: Les Miserables' */
         b.featured = i % 3 == 0;
         assert_int_equal(corm_save(db, &b), CORM_OK);
     }
@@ -198,7 +198,7 @@ static void test_mixed_and_nullable_fk(void **state)
     trips(TERMS("-published_date", "title"), TERMS("-published_date", "title", "pk"));
     trips(TERMS("publisher", "-pages"), TERMS("publisher", "-pages", "-pk"));
     trips(TERMS("-publisher", "published_date"), TERMS("-publisher", "published_date", "pk"));
-    /* a decimal (a double in C) and a bool */
+    /* a decimal (exact, units and scale in the cursor) and a bool */
     trips(TERMS("-price"), TERMS("-price", "-pk"));
     trips(TERMS("featured", "price"), TERMS("featured", "price", "pk"));
 }
