@@ -219,7 +219,7 @@ check-sqlite-only: | deps
 # CORM_TEST_DB=postgresql://... of your own is used instead of starting one.
 # The cache tests get a throwaway redis-server on a unix socket
 # (tools/redis-test-server.sh, CORM_TEST_REDIS).
-PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/test_replica,$(UNIT_BIN) $(INT_BIN))
+PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/test_replica $(B)/tests/integration/test_pg_faults,$(UNIT_BIN) $(INT_BIN))
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN))
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN))
 
