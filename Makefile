@@ -265,9 +265,21 @@ tsan:
 	  --backend=sqlite build/tsan/tests/integration/test_pool \
 	  --backend=postgresql build/tsan/tests/integration/test_pool
 
+# make valgrind: the suite at -O0 without sanitizers under valgrind (memcheck,
+# full leak check), on SQLite and on a throwaway PostgreSQL it starts itself.
+# The quick tier (default): the unit tests and the core integration programs;
+# VG_TIER=full: every program (slow: valgrind runs code some 30 times slower).
+VG_TIER  ?= quick
+VG_CORE  := queryset prefetch writes errors backends
+VG_INT   := $(if $(filter full,$(VG_TIER)),$(INT_BIN),$(VG_CORE:%=$(B)/tests/integration/test_%))
+VG_UNIT  := $(UNIT_BIN:build/%=build/vg/%)
+VG_PGO   := $(filter $(PG_ONLY_BIN:build/%=build/vg/%),$(VG_UNIT) $(VG_INT:build/%=build/vg/%))
+VG_SQL   := $(filter-out $(VG_PGO),$(VG_UNIT) $(VG_INT:build/%=build/vg/%))
 valgrind:
-	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)
-	@B=build/vg RUNNER="valgrind -q --leak-check=full --error-exitcode=1" tools/run-tests.sh $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)
+	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(VG_UNIT) $(VG_INT:build/%=build/vg/%)
+	@B=build/vg RUNNER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1" \
+	  tools/pg-test-server.sh run -- tools/run-tests.sh --backend=sqlite $(VG_SQL) \
+	  --backend=postgresql $(VG_PGO) $(filter-out $(VG_UNIT),$(VG_SQL))
 
 demo: all | deps
 	@rm -f $(B)/demo.db $(B)/demo.db-wal $(B)/demo.db-shm
