@@ -277,8 +277,8 @@ VG_PGO   := $(filter $(PG_ONLY_BIN:build/%=build/vg/%),$(VG_UNIT) $(VG_INT:build
 VG_SQL   := $(filter-out $(VG_PGO),$(VG_UNIT) $(VG_INT:build/%=build/vg/%))
 valgrind:
 	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(VG_UNIT) $(VG_INT:build/%=build/vg/%)
-	@B=build/vg RUNNER="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=1" \
-	  tools/pg-test-server.sh run -- tools/run-tests.sh --backend=sqlite $(VG_SQL) \
+	@B=build/vg RUNNER="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=1" \
+	  tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh --backend=sqlite $(VG_SQL) \
 	  --backend=postgresql $(VG_PGO) $(filter-out $(VG_UNIT),$(VG_SQL))
 
 demo: all | deps
