@@ -223,7 +223,7 @@ check-sqlite-only: | deps
 # CORM_TEST_DB=postgresql://... of your own is used instead of starting one.
 # The cache tests get a throwaway redis-server on a unix socket
 # (tools/redis-test-server.sh, CORM_TEST_REDIS).
-PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/test_replica,$(UNIT_BIN) $(INT_BIN))
+PG_ONLY_BIN := $(filter $(B)/tests/unit/backend/test_pg $(B)/tests/integration/test_replica $(B)/tests/integration/test_pg_faults,$(UNIT_BIN) $(INT_BIN))
 SQLITE_BIN  := $(filter-out $(PG_ONLY_BIN),$(UNIT_BIN) $(INT_BIN)) $(FUZZ_BIN)
 PG_BIN      := $(PG_ONLY_BIN) $(filter-out $(PG_ONLY_BIN),$(INT_BIN)) $(B)/tests/fuzz/replay_queryset
 
@@ -269,9 +269,21 @@ tsan:
 	  --backend=sqlite build/tsan/tests/integration/test_pool \
 	  --backend=postgresql build/tsan/tests/integration/test_pool
 
+# make valgrind: the suite at -O0 without sanitizers under valgrind (memcheck,
+# full leak check), on SQLite and on a throwaway PostgreSQL it starts itself.
+# The quick tier (default): the unit tests and the core integration programs;
+# VG_TIER=full: every program (slow: valgrind runs code some 30 times slower).
+VG_TIER  ?= quick
+VG_CORE  := queryset prefetch writes errors backends
+VG_INT   := $(if $(filter full,$(VG_TIER)),$(INT_BIN),$(VG_CORE:%=$(B)/tests/integration/test_%))
+VG_UNIT  := $(UNIT_BIN:build/%=build/vg/%)
+VG_PGO   := $(filter $(PG_ONLY_BIN:build/%=build/vg/%),$(VG_UNIT) $(VG_INT:build/%=build/vg/%))
+VG_SQL   := $(filter-out $(VG_PGO),$(VG_UNIT) $(VG_INT:build/%=build/vg/%))
 valgrind:
-	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)
-	@B=build/vg RUNNER="valgrind -q --leak-check=full --error-exitcode=1" tools/run-tests.sh $(UNIT_BIN:build/%=build/vg/%) $(INT_BIN:build/%=build/vg/%)
+	$(MAKE) --no-print-directory B=build/vg OPT="-O0 -g" lib $(VG_UNIT) $(VG_INT:build/%=build/vg/%)
+	@B=build/vg RUNNER="valgrind -q --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=1" \
+	  tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh --backend=sqlite $(VG_SQL) \
+	  --backend=postgresql $(VG_PGO) $(filter-out $(VG_UNIT),$(VG_SQL))
 
 demo: all | deps
 	@rm -f $(B)/demo.db $(B)/demo.db-wal $(B)/demo.db-shm

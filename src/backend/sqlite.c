@@ -148,9 +148,16 @@ static void list_push_front(corm__stmt *head, corm__stmt *s)
 
 static corm_rc open_fail(sqlite3 *db, const char *target, const char *what, corm_error *err)
 {
-    corm__err_set(err, CORM_CONN, "cannot %s SQLite database '%s': %s", what, target,
-                  db ? sqlite3_errmsg(db) : "out of memory");
     int code = db ? sqlite3_errcode(db) & 0xff : SQLITE_NOMEM;
+    if (code == SQLITE_NOMEM) {
+        /* SQLite's own allocation failed: the machine, not the database */
+        corm__err_set(err, CORM_NOMEM, "out of memory opening SQLite database '%s' (%s)", target,
+                      what);
+        sqlite3_close(db);
+        return CORM_NOMEM;
+    }
+    corm__err_set(err, CORM_CONN, "cannot %s SQLite database '%s': %s", what, target,
+                  sqlite3_errmsg(db));
     if (code == SQLITE_NOTADB)
         corm__err_hint(err, "the file exists but is not a SQLite database; check the path");
     else if (code == SQLITE_BUSY || code == SQLITE_LOCKED)

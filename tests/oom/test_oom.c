@@ -2,12 +2,15 @@
 ** test_oom.c - every allocation corm makes fails in turn (once, then from
 ** that point on) during a whole program: open, migrate, writes, a queryset
 ** with filters, select_related, prefetch, annotate, values, lazy loads.
-** Each run must end in success or CORM_NOMEM - never a crash, a wrong
-** result or a leak (LeakSanitizer checks the whole process at exit).
+** Then the same for every allocation SQLite makes (its allocator replaced
+** through sqlite3_config).  Each run must end in success or CORM_NOMEM -
+** never a crash, a wrong result or a leak (LeakSanitizer checks the whole
+** process at exit).
 */
 #include "test.h"
 #include "core/core_int.h"
 
+#include <sqlite3.h>
 #include <string.h>
 
 static corm_rc fail_with(corm_rc rc) { return rc == CORM_OK ? CORM_DB : rc; }
@@ -98,10 +101,65 @@ static void test_every_allocation_fails(void **state)
     test_oom_run(program);
 }
 
+/* SQLite's allocator, with the n-th allocation (or reallocation) failing. */
+static sqlite3_mem_methods sqlite_real;
+static long sqlite_fail_at = -1, sqlite_count;
+static bool sqlite_persistent, sqlite_fired;
+
+static bool sqlite_should_fail(void)
+{
+    if (sqlite_fail_at < 0) return false;
+    long i = sqlite_count++;
+    if (i == sqlite_fail_at || (sqlite_persistent && i > sqlite_fail_at)) {
+        sqlite_fired = true;
+        return true;
+    }
+    return false;
+}
+
+static void *sqlite_malloc(int n) { return sqlite_should_fail() ? NULL : sqlite_real.xMalloc(n); }
+
+static void *sqlite_realloc(void *p, int n)
+{
+    return sqlite_should_fail() ? NULL : sqlite_real.xRealloc(p, n);
+}
+
+static void sqlite_fail(long n, bool persistent)
+{
+    sqlite_fail_at = n;
+    sqlite_persistent = persistent;
+    sqlite_count = 0;
+    sqlite_fired = false;
+}
+
+static bool sqlite_done(void) { return sqlite_fired; }
+
+static void test_every_sqlite_allocation_fails(void **state)
+{
+    (void)state;
+    /* SQLite takes an allocator only while it is shut down */
+    assert_int_equal(sqlite3_shutdown(), SQLITE_OK);
+    assert_int_equal(sqlite3_config(SQLITE_CONFIG_GETMALLOC, &sqlite_real), SQLITE_OK);
+    sqlite3_mem_methods failing = sqlite_real;
+    failing.xMalloc = sqlite_malloc;
+    failing.xRealloc = sqlite_realloc;
+    assert_int_equal(sqlite3_config(SQLITE_CONFIG_MALLOC, &failing), SQLITE_OK);
+    assert_int_equal(sqlite3_initialize(), SQLITE_OK);
+    /* about 9,500 allocations: every 31st in make test (CORM_TEST_FAULT_STRIDE=1
+    ** runs all of them: minutes) */
+    static const test_fault sqlite_allocations = {"SQLite allocation", sqlite_fail, sqlite_done,
+                                                  31};
+    test_fault_run(program, &sqlite_allocations);
+    assert_int_equal(sqlite3_shutdown(), SQLITE_OK);
+    assert_int_equal(sqlite3_config(SQLITE_CONFIG_MALLOC, &sqlite_real), SQLITE_OK);
+    assert_int_equal(sqlite3_initialize(), SQLITE_OK);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_every_allocation_fails),
+        cmocka_unit_test(test_every_sqlite_allocation_fails),
     };
     return cmocka_run_group_tests_name("oom", tests, NULL, NULL);
 }

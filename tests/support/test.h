@@ -76,6 +76,15 @@ void test_assert_queries(test_capture *c, uint64_t want, bool at_most, const cha
 ** CORM_NOMEM or, when corm absorbed the failure, in a correct success;
 ** leaks are LeakSanitizer's to find. */
 void test_oom_run(corm_rc (*program)(void));
+/* The same with another source of failures: inject(n, persistent) makes the
+** n-th allocation fail (n < 0: none), done() says whether it did. */
+typedef struct {
+    const char *what;
+    void (*inject)(long n, bool persistent);
+    bool (*done)(void);
+    long stride; /* fail every stride-th allocation only (CORM_TEST_FAULT_STRIDE=1: all) */
+} test_fault;
+void test_fault_run(corm_rc (*program)(void), const test_fault *f);
 
 /* The ids of an evaluated queryset's objects, joined by commas: "1,2,5". */
 const char *test_ids(corm_qs *qs);
