@@ -282,8 +282,7 @@ static corm_rc agg_subquery(corm__sqlctx *c, corm__scope *s, const struct corm_e
     corm__buf_init(&cond);
     int stop2;
     const corm_field *f = NULL;
-    corm_rc rc =
-        walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col, &f);
+    corm_rc rc = walk(c, &sub, -1, parts + stop + 1, n - stop - 1, e->path, true, &stop2, &col, &f);
     /* which related rows: those the filter() calls before the annotation
     ** kept (their conditions on this relation), and the aggregate's own
     ** filter=Q(...) */

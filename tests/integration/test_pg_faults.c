@@ -239,7 +239,8 @@ static corm_rc program(char *why, size_t size)
         corm_order_by(qs, "id");
         Author *a = corm_first(qs);
         const corm_list *books = a ? author_books(a) : NULL;
-        if (!books || books->n != 2) rc = failed(db, corm_qs_failed(qs) ? corm_qs_error(qs)->rc : CORM_OK, why, size);
+        if (!books || books->n != 2)
+            rc = failed(db, corm_qs_failed(qs) ? corm_qs_error(qs)->rc : CORM_OK, why, size);
         corm_qs_free(qs);
     }
     if (rc == CORM_OK) rc = corm_begin(db);
@@ -280,9 +281,11 @@ static void test_connection_dies_at_every_message(void **state)
         }
         if (rc == CORM_OK) continue; /* cut after its last read: fine, results were checked */
         if (rc == CORM_CONN) lost++;
-        else fail_msg("connection cut after server message %ld: %s, not CORM_CONN (%s)", k,
-                      corm_rc_name(rc), why);
-        if (!why[0]) fail_msg("connection cut after server message %ld: no message on the handle", k);
+        else
+            fail_msg("connection cut after server message %ld: %s, not CORM_CONN (%s)", k,
+                     corm_rc_name(rc), why);
+        if (!why[0])
+            fail_msg("connection cut after server message %ld: no message on the handle", k);
     }
     proxy_stop();
     assert_true(k > 30); /* the program does talk to the server */

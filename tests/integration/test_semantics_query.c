@@ -211,9 +211,9 @@ static void test_aggregate_of_expression(void **state)
                                    corm_q_new(qs, "pages__gte", corm_int(928))));
     corm_aggregate(qs, "countries", corm_CountOf(qs, corm_F(qs, "author__country"), true));
     /* a decimal Sum (SQLite sums whole units) with a filter: 10.50 + 11.50 + 14.50 */
-    corm_aggregate(qs, "long_price",
-                   corm_agg_filter(qs, corm_Sum(qs, "price"),
-                                   corm_q_new(qs, "pages__gte", corm_int(928))));
+    corm_aggregate(
+        qs, "long_price",
+        corm_agg_filter(qs, corm_Sum(qs, "price"), corm_q_new(qs, "pages__gte", corm_int(928))));
     CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(cell(qs, "total"), "8538"); }
     assert_int_equal((int)(corm_row_float(qs, 0, "long_price") * 100 + 0.5), 3650);
     assert_string_equal(cell(qs, "biggest"), "1401");
