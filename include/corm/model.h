@@ -103,6 +103,11 @@ typedef struct corm_index {
     const char *const *fields; /* field names, "-name" for descending */
     int nfields;
     bool unique;
+    /* A partial index (`index (a) where b = true`): the condition as the
+    ** schema writes it ("b = true"), and its SQL on the columns
+    ** ("\"b\" = TRUE"); both NULL for a whole-table index. */
+    const char *condition;
+    const char *where;
 } corm_index;
 
 typedef struct corm_schema corm_schema;

@@ -38,6 +38,7 @@ typedef enum corm__tkind {
     CORM__T_COMMA,
     CORM__T_EQUALS,
     CORM__T_MINUS,
+    CORM__T_CMP,  /* < <= > >= != (an index condition); the text is the operator */
     CORM__T_ERROR /* a lexical error: .str is the message */
 } corm__tkind;
 
@@ -111,6 +112,15 @@ typedef struct corm__ast_col {
     corm__pos pos;
 } corm__ast_col;
 
+/* One term of an index condition: `field OP value`, OP one of = != < <= >
+** >= (the operator's text in op). */
+typedef struct corm__ast_cond {
+    corm__ast_col col;
+    const char *op;
+    corm__pos op_pos;
+    struct corm__literal *lit; /* in the arena */
+} corm__ast_cond;
+
 typedef struct corm__ast_index {
     const char *name; /* NULL: generated */
     corm__pos pos;    /* of `index` / `unique` */
@@ -118,6 +128,10 @@ typedef struct corm__ast_index {
     bool unique;
     corm__ast_col *cols;
     int ncols;
+    /* `where a = 1 and b != null`: a partial index (terms ANDed) */
+    corm__ast_cond *conds;
+    int nconds, capconds;
+    corm__pos where_pos;
 } corm__ast_index;
 
 /* `scope field [= value]`: a default scope (docs/writes.md).  Without a

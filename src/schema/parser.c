@@ -645,7 +645,56 @@ static corm_rc parse_ordering(parser *p, corm__ast_model *m)
     return parse_cols(p, true, "ordering", &m->ordering, &m->nordering);
 }
 
-/* ['unique'] 'index' [name] '(' cols ')'  or  'unique' '(' names ')' */
+static bool starts_literal(const corm__token *t)
+{
+    return t->kind == CORM__T_MINUS || t->kind == CORM__T_INT || t->kind == CORM__T_FLOAT ||
+           t->kind == CORM__T_STRING || is_word(t, "true") || is_word(t, "false") ||
+           is_word(t, "null");
+}
+
+/* 'where' field OP value ('and' field OP value)*: a partial index's
+** condition.  `where` / `and` followed by ':' is the next field. */
+static corm_rc parse_where(parser *p, corm__ast_index *ix)
+{
+    static const char *const hint =
+        "write where is_published = true, or where price > 0 and deleted_at = null";
+    ix->where_pos = pos_of(tok(p, 0));
+    next(p); /* where */
+    for (;;) {
+        if (ix->nconds >= CORM_MAX_FIELDS)
+            return corm__perr(p->c, pos_of(tok(p, 0)), "keep the condition short",
+                              "an index condition has more than %d terms", CORM_MAX_FIELDS);
+        if (!corm__arena_grow(p->c->arena, (void **)&ix->conds, ix->nconds, &ix->capconds,
+                              sizeof *ix->conds))
+            return corm__pnomem(p->c);
+        corm__ast_cond *c = &ix->conds[ix->nconds];
+        memset(c, 0, sizeof *c);
+        const corm__token *t = tok(p, 0);
+        if (t->kind != CORM__T_IDENT) return expected(p, t, "a field name in the condition", hint);
+        if (!(c->col.name = word_dup(p, t))) return corm__pnomem(p->c);
+        c->col.pos = pos_of(t);
+        next(p);
+        t = tok(p, 0);
+        if (t->kind != CORM__T_EQUALS && t->kind != CORM__T_CMP)
+            return expected(p, t, "=, !=, <, <=, > or >= after the field", hint);
+        if (!(c->op = word_dup(p, t))) return corm__pnomem(p->c);
+        c->op_pos = pos_of(t);
+        next(p);
+        t = tok(p, 0);
+        if (!starts_literal(t))
+            return expected(p, t, "a value after the operator",
+                            "a condition compares with a number, a \"string\", true, false or null");
+        if (!(c->lit = corm__arena_zalloc(p->c->arena, sizeof *c->lit))) return corm__pnomem(p->c);
+        corm_rc rc = parse_literal(p, c->lit);
+        if (rc) return rc;
+        ix->nconds++;
+        if (!is_word(tok(p, 0), "and") || tok(p, 1)->kind == CORM__T_COLON) return CORM_OK;
+        next(p); /* and */
+    }
+}
+
+/* ['unique'] 'index' [name] '(' cols ')'  or  'unique' '(' names ')',
+** then an optional 'where' condition. */
 static corm_rc parse_index(parser *p, corm__ast_model *m)
 {
     corm_rc rc;
@@ -685,6 +734,9 @@ static corm_rc parse_index(parser *p, corm__ast_model *m)
     if (t->kind != CORM__T_RPAREN)
         return expected(p, t, "',' or ')'", "close the field list with )");
     next(p);
+    if (is_word(tok(p, 0), "where") && tok(p, 1)->kind != CORM__T_COLON &&
+        (rc = parse_where(p, ix)))
+        return rc;
     m->nindexes++;
     return CORM_OK;
 }
@@ -716,10 +768,7 @@ static corm_rc parse_scope(parser *p, corm__ast_model *m)
     if (tok(p, 0)->kind == CORM__T_EQUALS) {
         next(p);
         t = tok(p, 0);
-        bool lit_start = t->kind == CORM__T_MINUS || t->kind == CORM__T_INT ||
-                         t->kind == CORM__T_FLOAT || t->kind == CORM__T_STRING ||
-                         is_word(t, "true") || is_word(t, "false") || is_word(t, "null");
-        if (!lit_start)
+        if (!starts_literal(t))
             return expected(p, t, "a value after '='",
                             "a scope value is a number, a \"string\", true, false or null");
         sc->lit = corm__arena_zalloc(p->c->arena, sizeof *sc->lit);
