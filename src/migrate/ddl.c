@@ -600,7 +600,7 @@ corm_rc corm__ddl_index(const corm__dialect *d, const corm_model *m, const corm_
     if (rc != CORM_OK) return rc;
     if (!is_table_unique(ix))
         return index_stmt(d, m, ix->name, ix->unique, m->table, cols, desc, ix->nfields, ix->where,
-                        out, err);
+                          out, err);
     corm_buf b;
     corm__buf_init(&b);
     corm__buf_adds(&b, "ALTER TABLE ");

@@ -274,6 +274,7 @@ static void lex_one(corm__lexer *lx, corm__token *t)
             if (c == '/') hint = "comments start with # or //";
             else if (c == '\'') hint = "strings use double quotes: \"text\"";
             else if (c == ';') hint = "members need no separator: put each on its own line";
+            else if (c == '!') hint = "not equal is != (in an index condition: where views != 0)";
             else if (c == '[' || c == ']') hint = "list the columns in parentheses: index (a, b)";
             else if (c < 0x20 || c >= 0x7F)
                 hint = "schema files are text: names use letters, digits and _, other bytes go in "

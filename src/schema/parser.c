@@ -682,8 +682,9 @@ static corm_rc parse_where(parser *p, corm__ast_index *ix)
         next(p);
         t = tok(p, 0);
         if (!starts_literal(t))
-            return expected(p, t, "a value after the operator",
-                            "a condition compares with a number, a \"string\", true, false or null");
+            return expected(
+                p, t, "a value after the operator",
+                "a condition compares with a number, a \"string\", true, false or null");
         if (!(c->lit = corm__arena_zalloc(p->c->arena, sizeof *c->lit))) return corm__pnomem(p->c);
         corm_rc rc = parse_literal(p, c->lit);
         if (rc) return rc;

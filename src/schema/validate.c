@@ -516,7 +516,7 @@ static corm_rc build_condition(vctx *v, mstate *ms, const corm__ast_index *ai, c
         const corm__literal *lit = c->lit;
         const char *lsql = NULL;
         if (fd->type == CORM_FT_BLOB) {
-            rc = corm__perr(v->c, c->col.pos, "index on a condition over another field",
+            rc = corm__perr(v->c, c->col.pos, "put a condition on another field",
                             "blob field '%s' cannot be in an index condition", fd->name);
         } else if (lit->kind == CORM__LIT_NULL) {
             if (!eq && !ne)
@@ -534,8 +534,7 @@ static corm_rc build_condition(vctx *v, mstate *ms, const corm__ast_index *ai, c
             memset(&af, 0, sizeof af);
             af.name = fd->name;
             af.pos = c->col.pos;
-            af.type = fd->type == CORM_FT_FK || fd->type == CORM_FT_O2O ? CORM_FT_BIGINT
-                                                                          : fd->type;
+            af.type = fd->type == CORM_FT_FK || fd->type == CORM_FT_O2O ? CORM_FT_BIGINT : fd->type;
             af.max_length = fd->max_length;
             af.precision = fd->precision;
             af.scale = fd->scale;
@@ -546,12 +545,14 @@ static corm_rc build_condition(vctx *v, mstate *ms, const corm__ast_index *ai, c
         corm__buf_addf(&text, "%s%s %s ", k ? " and " : "", fd->name, c->op);
         put_literal(&text, lit);
         if (lsql)
-            corm__buf_addf(&sql, "%s\"%s\" %s %s", k ? " AND " : "", fd->column,
-                           ne ? "<>" : c->op, lsql);
-        else corm__buf_addf(&sql, "%s\"%s\" IS %sNULL", k ? " AND " : "", fd->column, ne ? "NOT " : "");
+            corm__buf_addf(&sql, "%s\"%s\" %s %s", k ? " AND " : "", fd->column, ne ? "<>" : c->op,
+                           lsql);
+        else
+            corm__buf_addf(&sql, "%s\"%s\" IS %sNULL", k ? " AND " : "", fd->column,
+                           ne ? "NOT " : "");
     }
-    if (!rc && (text.oom || sql.oom || !(ix->condition = corm__arena_strdup(
-                                             v->c->arena, corm__buf_cstr(&text))) ||
+    if (!rc && (text.oom || sql.oom ||
+                !(ix->condition = corm__arena_strdup(v->c->arena, corm__buf_cstr(&text))) ||
                 !(ix->where = corm__arena_strdup(v->c->arena, corm__buf_cstr(&sql)))))
         rc = corm__pnomem(v->c);
     corm__buf_free(&text);

@@ -112,7 +112,14 @@ static void dump_schema(FILE *out, const corm_schema *s)
             dump_str(out, x->name);
             fputs(" (", out);
             for (int k = 0; k < x->nfields; k++) fprintf(out, "%s%s", k ? ", " : "", x->fields[k]);
-            fputs(")\n", out);
+            fputs(")", out);
+            if (x->condition) {
+                fputs(" where ", out);
+                dump_str(out, x->condition);
+                fputs(" sql ", out);
+                dump_str(out, x->where);
+            }
+            fputs("\n", out);
         }
     }
 }
