@@ -145,7 +145,8 @@ static void test_partial_index(void **state)
     no_changes(ms, "tests/migrations/partial/v2.corm");
     corm_migrations_free(ms);
     /* a migration file's condition is checked like the schema's */
-    const char *bad = "create_model Post\n    views: integer\n    index (views) where views = \"x\"\n";
+    const char *bad =
+        "create_model Post\n    views: integer\n    index (views) where views = \"x\"\n";
     ms = corm_migrations_from_texts(&name, &bad, 1, &err);
     assert_non_null(ms);
     corm_db *db = corm_open("sqlite::memory:", NULL, &err);
