@@ -68,12 +68,13 @@ static corm_qs *published_between(corm_db *db, bool only_published, bool explain
     params[1] = corm_text("2020-03-01");
     params[2] = corm_text("2020-03-11");
     char sql[512];
-    snprintf(sql, sizeof sql, "%sSELECT count(*) FROM \"post\" WHERE %s\"published_on\" >= %s AND "
-             "\"published_on\" < %s",
-             explain ? TEST_SQL("EXPLAIN QUERY PLAN ", "EXPLAIN ") : "",
-             only_published ? TEST_SQL("\"is_published\" = ? AND ", "\"is_published\" = $1 AND ")
-                            : "",
-             TEST_SQL("?", only_published ? "$2" : "$1"), TEST_SQL("?", only_published ? "$3" : "$2"));
+    snprintf(
+        sql, sizeof sql,
+        "%sSELECT count(*) FROM \"post\" WHERE %s\"published_on\" >= %s AND "
+        "\"published_on\" < %s",
+        explain ? TEST_SQL("EXPLAIN QUERY PLAN ", "EXPLAIN ") : "",
+        only_published ? TEST_SQL("\"is_published\" = ? AND ", "\"is_published\" = $1 AND ") : "",
+        TEST_SQL("?", only_published ? "$2" : "$1"), TEST_SQL("?", only_published ? "$3" : "$2"));
     return corm_sql(db, sql, only_published ? params : params + 1, only_published ? 3 : 2);
 }
 
@@ -133,7 +134,8 @@ static void test_partial_index(void **state)
     /* the planner picks the partial index when the filter implies its
     ** condition (offset 430 of 424..433, i = 430, 2430, ... 18430) ... */
     const char *plan = plan_of(db, true);
-    if (!strstr(plan, "post_published_on_partial_idx")) fail_msg("plan without the index: %s", plan);
+    if (!strstr(plan, "post_published_on_partial_idx"))
+        fail_msg("plan without the index: %s", plan);
     corm_qs *qs = published_between(db, true, false);
     assert_int_equal(count_of(qs), 10);
     corm_qs_free(qs);
@@ -159,7 +161,8 @@ static void test_partial_index(void **state)
                  "post USING btree (published_on NULLS FIRST) WHERE ((is_published = true) AND "
                  "(published_on IS NOT NULL))"));
     plan = plan_of(db, true);
-    if (!strstr(plan, "post_published_on_partial_idx")) fail_msg("plan without the index: %s", plan);
+    if (!strstr(plan, "post_published_on_partial_idx"))
+        fail_msg("plan without the index: %s", plan);
     /* unique among drafts only: a second draft 'dup' fails, a published one does not */
     exec_ok(db, "INSERT INTO post (title, is_published) VALUES ('dup', FALSE)");
     exec_ok(db, "INSERT INTO post (title, is_published) VALUES ('dup', TRUE)");
