@@ -98,6 +98,16 @@ typedef struct corm_relation {
     const char *through_dst; /* column pointing at the target: "genre_id" */
 } corm_relation;
 
+/* How an index is built (`index (title) using trigram` in the schema). */
+typedef enum corm_index_kind {
+    CORM_INDEX_BTREE = 0, /* the default: equality, ranges, ordering */
+    CORM_INDEX_TRIGRAM,   /* PostgreSQL pg_trgm GIN: contains/icontains/iexact
+                             (LIKE, ILIKE); nothing on SQLite */
+    CORM_INDEX_SEARCH     /* full text for the `search` lookup: a tsvector GIN
+                             index on PostgreSQL, an FTS5 table kept in sync
+                             by triggers on SQLite (named as the index) */
+} corm_index_kind;
+
 typedef struct corm_index {
     const char *name;          /* SQL index name */
     const char *const *fields; /* field names, "-name" for descending */
@@ -108,6 +118,7 @@ typedef struct corm_index {
     ** ("\"b\" = TRUE"); both NULL for a whole-table index. */
     const char *condition;
     const char *where;
+    corm_index_kind kind;
 } corm_index;
 
 typedef struct corm_schema corm_schema;

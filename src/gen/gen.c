@@ -480,6 +480,9 @@ static void source_model(gen *g, const gmodel *gm)
                 put(g, ",\n     .where = ");
                 put_cstr(g, m->indexes[i].where);
             }
+            if (m->indexes[i].kind != CORM_INDEX_BTREE)
+                put(g, m->indexes[i].kind == CORM_INDEX_TRIGRAM ? ", .kind = CORM_INDEX_TRIGRAM"
+                                                                : ", .kind = CORM_INDEX_SEARCH");
             put(g, "},\n");
         }
         put(g, "};\n\n");

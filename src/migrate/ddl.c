@@ -406,7 +406,9 @@ static bool listed_single(const corm_model *m, const corm_field *f)
 {
     for (int i = 0; i < m->nindexes; i++) {
         const corm_index *ix = &m->indexes[i];
-        if (ix->nfields != 1 || !ix->fields || !ix->fields[0] || ix->where) continue;
+        if (ix->nfields != 1 || !ix->fields || !ix->fields[0] || ix->where ||
+            ix->kind != CORM_INDEX_BTREE)
+            continue;
         const char *name = ix->fields[0] + (ix->fields[0][0] == '-');
         if (field_named(m, name) == f) return true;
     }
@@ -430,6 +432,10 @@ corm_rc corm__ddl_create_indexes(const corm__dialect *d, const corm_model *m, co
     for (int i = 0; i < m->nindexes && rc == CORM_OK; i++) {
         const corm_index *ix = &m->indexes[i];
         if (is_table_unique(ix)) continue;
+        if (ix->kind != CORM_INDEX_BTREE) {
+            rc = corm__ddl_text_index(d, m, ix, out, err);
+            continue;
+        }
         const char *cols[CORM_MAX_FIELDS];
         bool desc[CORM_MAX_FIELDS];
         rc = index_columns(m, ix, cols, desc, err);
@@ -594,6 +600,7 @@ bool corm__ddl_index_is_constraint(const corm_index *ix) { return is_table_uniqu
 corm_rc corm__ddl_index(const corm__dialect *d, const corm_model *m, const corm_index *ix,
                         corm__ddl *out, corm_error *err)
 {
+    if (ix->kind != CORM_INDEX_BTREE) return corm__ddl_text_index(d, m, ix, out, err);
     const char *cols[CORM_MAX_FIELDS];
     bool desc[CORM_MAX_FIELDS];
     corm_rc rc = index_columns(m, ix, cols, desc, err);

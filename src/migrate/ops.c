@@ -128,6 +128,7 @@ static corm_rc rebuild(const corm__dialect *d, const corm_model *mb, const corm_
         corm__buf_free(&sel);
         rc = push(out, &b, err);
     }
+    if (rc == CORM_OK) rc = corm__ddl_drop_search_tables(d, mb, out, err);
     if (rc == CORM_OK) {
         stmt2(&b, "DROP TABLE ", mb->table, NULL, NULL);
         rc = push(out, &b, err);
@@ -163,7 +164,6 @@ static corm_rc create_model(const corm__dialect *d, const corm_model *m, corm__d
 static corm_rc drop_model(const corm__dialect *d, const corm_model *m, corm__ddl *out,
                           corm_error *err)
 {
-    (void)d;
     corm_buf b, q;
     corm__buf_init(&b);
     corm__buf_init(&q);
@@ -179,6 +179,7 @@ static corm_rc drop_model(const corm__dialect *d, const corm_model *m, corm__ddl
             stmt2(&b, "DROP TABLE ", m->rels[i].through, NULL, NULL);
             rc = push(out, &b, err);
         }
+    if (rc == CORM_OK) rc = corm__ddl_drop_search_tables(d, m, out, err);
     if (rc == CORM_OK) {
         stmt2(&b, "DROP TABLE ", m->table, NULL, NULL);
         rc = push(out, &b, err);
@@ -464,12 +465,15 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
         const corm_index *ix = index_named(add ? ma : mb, iname);
         if (!ix) return missing(err, "index", iname);
         if (corm__ddl_index_is_constraint(ix) && is_sqlite(d)) return rebuild(d, mb, ma, out, err);
+        if (!add && ix->kind != CORM_INDEX_BTREE)
+            return corm__ddl_drop_text_index(d, ix, op->concurrently, out, err);
         if (add) {
-            size_t at = corm__ddl_count(out);
             corm_rc rc = corm__ddl_index(d, ma, ix, out, err);
             if (rc == CORM_OK && op->concurrently && !is_sqlite(d) &&
                 !corm__ddl_index_is_constraint(ix)) {
-                /* CREATE [UNIQUE] INDEX -> ... INDEX CONCURRENTLY */
+                /* CREATE [UNIQUE] INDEX -> ... INDEX CONCURRENTLY (the last
+                ** statement: a trigram index creates its extension first) */
+                size_t at = corm__ddl_count(out) - 1;
                 char *s = out->stmts.p[at];
                 corm_buf b;
                 corm__buf_init(&b);

@@ -132,6 +132,8 @@ typedef struct corm__ast_index {
     corm__ast_cond *conds;
     int nconds, capconds;
     corm__pos where_pos;
+    int kind; /* corm_index_kind: `using trigram` / `using search` */
+    corm__pos using_pos;
 } corm__ast_index;
 
 /* `scope field [= value]`: a default scope (docs/writes.md).  Without a

@@ -695,7 +695,7 @@ static corm_rc parse_where(parser *p, corm__ast_index *ix)
 }
 
 /* ['unique'] 'index' [name] '(' cols ')'  or  'unique' '(' names ')',
-** then an optional 'where' condition. */
+** then optional 'using' kind and 'where' condition. */
 static corm_rc parse_index(parser *p, corm__ast_model *m)
 {
     corm_rc rc;
@@ -735,6 +735,19 @@ static corm_rc parse_index(parser *p, corm__ast_model *m)
     if (t->kind != CORM__T_RPAREN)
         return expected(p, t, "',' or ')'", "close the field list with )");
     next(p);
+    if (is_word(tok(p, 0), "using") && tok(p, 1)->kind != CORM__T_COLON) {
+        ix->using_pos = pos_of(tok(p, 0));
+        next(p);
+        t = tok(p, 0);
+        if (is_word(t, "trigram")) ix->kind = CORM_INDEX_TRIGRAM;
+        else if (is_word(t, "search")) ix->kind = CORM_INDEX_SEARCH;
+        else if (is_word(t, "btree")) ix->kind = CORM_INDEX_BTREE;
+        else
+            return expected(p, t, "trigram, search or btree after 'using'",
+                            "write index (title) using trigram (icontains on PostgreSQL) or "
+                            "index (title) using search (the search lookup)");
+        next(p);
+    }
     if (is_word(tok(p, 0), "where") && tok(p, 1)->kind != CORM__T_COLON &&
         (rc = parse_where(p, ix)))
         return rc;

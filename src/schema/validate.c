@@ -560,6 +560,31 @@ static corm_rc build_condition(vctx *v, mstate *ms, const corm__ast_index *ai, c
     return rc;
 }
 
+/* `using trigram` / `using search`: one text column, ascending, not
+** unique, no condition. */
+static corm_rc check_text_index(vctx *v, mstate *ms, const corm__ast_index *ai)
+{
+    const char *kind = ai->kind == CORM_INDEX_TRIGRAM ? "trigram" : "search";
+    if (ai->unique)
+        return corm__perr(v->c, ai->pos, "drop 'unique', or index the field with a plain index",
+                          "a %s index cannot be unique", kind);
+    if (ai->ncols != 1 || ai->cols[0].desc)
+        return corm__perr(v->c, ai->using_pos,
+                          "index one text field, ascending: index (title) using %s",
+                          "a %s index takes one field, ascending", kind);
+    if (ai->nconds)
+        return corm__perr(v->c, ai->where_pos, "drop the condition",
+                          "a %s index takes no condition", kind);
+    const corm_field *fd;
+    corm_rc rc = resolve_col(v, ms, &ai->cols[0], "index", &fd);
+    if (rc) return rc;
+    if (fd->type != CORM_FT_CHAR && fd->type != CORM_FT_TEXT && fd->type != CORM_FT_EMAIL)
+        return corm__perr(v->c, ai->cols[0].pos, "index a char, text or email field",
+                          "a %s index needs a text field; %s.%s is %s", kind, ms->am->name,
+                          fd->name, corm__ftype_name(fd->type));
+    return CORM_OK;
+}
+
 static corm_rc build_indexes(vctx *v)
 {
     for (int i = 0; i < v->ast->nmodels; i++) {
@@ -606,7 +631,10 @@ static corm_rc build_indexes(vctx *v)
                 corm__buf_addf(&name, "_%s%s", fd->column, ai->cols[c].desc ? "_desc" : "");
             }
             if (ai->nconds) corm__buf_adds(&name, "_partial");
-            corm__buf_adds(&name, ai->unique ? "_uniq" : "_idx");
+            corm__buf_adds(&name, ai->kind == CORM_INDEX_TRIGRAM  ? "_trgm"
+                                  : ai->kind == CORM_INDEX_SEARCH ? "_search"
+                                  : ai->unique                    ? "_uniq"
+                                                                  : "_idx");
             const char *nm = ai->name   ? ai->name
                              : name.oom ? NULL
                                         : corm__arena_strdup(v->c->arena, corm__buf_cstr(&name));
@@ -618,6 +646,11 @@ static corm_rc build_indexes(vctx *v)
             ix->fields = cols;
             ix->nfields = ai->ncols;
             ix->unique = ai->unique;
+            ix->kind = (corm_index_kind)ai->kind;
+            if (ai->kind != CORM_INDEX_BTREE) {
+                corm_rc rc = check_text_index(v, ms, ai);
+                if (rc) return rc;
+            }
             if (ai->nconds) {
                 corm_rc rc = build_condition(v, ms, ai, ix);
                 if (rc) return rc;

@@ -66,6 +66,9 @@ corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n
 corm_rc corm__render_q(corm__sqlctx *c, corm__scope *s, const struct corm_q *q, bool negated,
                        corm_buf *w);
 int corm__find_lookup(const char *s);
+/* search.c: the `search` lookup on f (col_sql its column). */
+corm_rc corm__sql_search(corm__sqlctx *c, corm_buf *w, const char *col_sql, const corm_model *m,
+                         const corm_field *f, const corm_value *v, const char *path);
 bool corm__is_pk_name(const char *s);
 
 /* compile_write.c: the pieces UPDATE and DELETE statements share */

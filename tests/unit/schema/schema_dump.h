@@ -113,6 +113,8 @@ static void dump_schema(FILE *out, const corm_schema *s)
             fputs(" (", out);
             for (int k = 0; k < x->nfields; k++) fprintf(out, "%s%s", k ? ", " : "", x->fields[k]);
             fputs(")", out);
+            if (x->kind != CORM_INDEX_BTREE)
+                fputs(x->kind == CORM_INDEX_TRIGRAM ? " using trigram" : " using search", out);
             if (x->condition) {
                 fputs(" where ", out);
                 dump_str(out, x->condition);
