@@ -351,3 +351,15 @@ clean:
 	rm -rf build
 
 -include $(shell find build -name '*.d' 2>/dev/null)
+
+# tests/migrations/text: a generated model with trigram and search indexes,
+# for test_migrations_indexes (querysets run on generated models).
+TEXT_DIR := tests/migrations/text
+$(GEN_DIR)/library/library.h $(GEN_DIR)/library/library.c &: $(TEXT_DIR)/library.corm $(B)/corm-boot
+	@mkdir -p $(GEN_DIR)/library
+	$(B)/corm-boot gen $(TEXT_DIR)/library.corm -o $(GEN_DIR)/library
+$(B)/obj/gen/library.o: $(GEN_DIR)/library/library.c | deps
+	@mkdir -p $(@D)
+	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/library -c $< -o $@
+$(B)/obj/tests/integration/test_migrations_indexes.o: $(GEN_DIR)/library/library.h
+$(B)/tests/integration/test_migrations_indexes: $(B)/obj/gen/library.o

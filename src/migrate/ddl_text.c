@@ -96,8 +96,8 @@ static corm_rc sqlite_search(const corm_model *m, const corm_index *ix, const ch
     quoted(&b, pk);
     corm__buf_addc(&b, ')');
     corm_rc rc = push(out, &b, err);
-    static const char *const when[] = {"ai", "AFTER INSERT", "ad", "AFTER DELETE", "au",
-                                       "AFTER UPDATE"};
+    static const char *const when[] = {"ai",           "AFTER INSERT", "ad",
+                                       "AFTER DELETE", "au",           "AFTER UPDATE"};
     for (int k = 0; k < 3 && rc == CORM_OK; k++) {
         corm__buf_adds(&b, "CREATE TRIGGER ");
         trigger(&b, ix, when[2 * k]);
@@ -180,8 +180,7 @@ static corm_rc drop_search_table(const corm_index *ix, corm__ddl *out, corm_erro
 corm_rc corm__ddl_drop_text_index(const corm__dialect *d, const corm_index *ix, bool concurrently,
                                   corm__ddl *out, corm_error *err)
 {
-    if (sqlite(d))
-        return ix->kind == CORM_INDEX_SEARCH ? drop_search_table(ix, out, err) : CORM_OK;
+    if (sqlite(d)) return ix->kind == CORM_INDEX_SEARCH ? drop_search_table(ix, out, err) : CORM_OK;
     corm_buf b;
     corm__buf_init(&b);
     corm__buf_adds(&b, concurrently ? "DROP INDEX CONCURRENTLY " : "DROP INDEX ");

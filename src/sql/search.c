@@ -64,8 +64,9 @@ corm_rc corm__sql_search(corm__sqlctx *c, corm_buf *w, const char *col_sql, cons
     const char *s = v->u.s.p ? v->u.s.p : "";
     size_t n = v->u.s.n ? v->u.s.n : strlen(s);
     if (strcmp(c->d->vendor, "sqlite") != 0) {
-        corm__buf_addf(w, "to_tsvector('" CORM__SEARCH_CONFIG "', %s) @@ plainto_tsquery('"
-                          CORM__SEARCH_CONFIG "', ",
+        corm__buf_addf(w,
+                       "to_tsvector('" CORM__SEARCH_CONFIG
+                       "', %s) @@ plainto_tsquery('" CORM__SEARCH_CONFIG "', ",
                        col_sql);
         corm_rc rc = corm__sql_bind(c, w, corm_text(s));
         corm__buf_addc(w, ')');

@@ -38,10 +38,9 @@ enum {
 };
 
 static const char *const lookup_names[LK_COUNT_] = {
-    "exact",       "iexact",   "contains",  "icontains", "startswith",
-    "istartswith", "endswith", "iendswith", "gt",        "gte",
-    "lt",          "lte",      "in",        "isnull",    "range",
-    "search",
+    "exact",    "iexact",    "contains", "icontains", "startswith", "istartswith",
+    "endswith", "iendswith", "gt",       "gte",       "lt",         "lte",
+    "in",       "isnull",    "range",    "search",
 };
 static const char *const transform_names[] = {"year", "month", "day"};
 static const char lookup_list[] =

@@ -6,9 +6,15 @@
 ** that does not, a unique partial index enforces uniqueness only where its
 ** condition holds, and changing the condition migrates forward and back
 ** (tests/migrations/partial: v1.corm, v2.corm and their migrations).
+** Text indexes (tests/migrations/text, generated as library.h): a trigram
+** index the planner uses for icontains and iexact on PostgreSQL (pg_trgm;
+** a clear error when the role may not create it), the `search` lookup
+** over a tsvector GIN index (PostgreSQL) or an FTS5 table kept in sync by
+** triggers (SQLite), forward and back on a table with rows.
 ** Run from the repository root.
 */
 #include "test.h"
+#include "library/library.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -195,10 +201,177 @@ static void test_partial_index(void **state)
     test_db_close(NULL);
 }
 
+/* ------------------------------------------------------------ text indexes */
+
+/* The fresh url with `public` after the test schema on the search path
+** (PostgreSQL): pg_trgm is created once in public, as a database has it
+** once, and its operator classes resolve from every test schema. */
+static const char *text_url(void)
+{
+    static char url[1100];
+    const char *u = test_db_fresh_url();
+    if (!test_db_is_pg()) return u;
+    corm_error err;
+    corm_db *m = corm_open(getenv("CORM_TEST_DB"), NULL, &err);
+    assert_non_null(m);
+    /* one creator at a time: concurrent test programs share the server */
+    exec_ok(m, "SELECT pg_advisory_lock(1717)");
+    exec_ok(m, "CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public");
+    exec_ok(m, "SELECT pg_advisory_unlock(1717)");
+    corm_close(m);
+    snprintf(url, sizeof url, "%s%%2Cpublic", u);
+    return url;
+}
+
+static int64_t count_where(corm_db *db, const char *lookup, const char *value, bool exclude)
+{
+    corm_qs *qs = corm_all(db, Article);
+    if (exclude) corm_exclude(qs, lookup, corm_text(value));
+    else corm_filter(qs, lookup, corm_text(value));
+    int64_t n = corm_count(qs);
+    if (n < 0) fail_msg("%s: %s", lookup, corm_qs_error(qs)->message);
+    corm_qs_free(qs);
+    return n;
+}
+
+static const char *plan_where(corm_db *db, const char *lookup, const char *value)
+{
+    static char out[4096];
+    corm_qs *qs = corm_all(db, Article);
+    corm_filter(qs, lookup, corm_text(value));
+    const char *plan = corm_explain(qs);
+    if (!plan) fail_msg("explain %s: %s", lookup, corm_qs_error(qs)->message);
+    snprintf(out, sizeof out, "%s", plan);
+    corm_qs_free(qs);
+    return out;
+}
+
+static const char *ids_where(corm_db *db, const char *lookup, const char *value)
+{
+    static char out[256];
+    corm_qs *qs = corm_all(db, Article);
+    corm_filter(qs, lookup, corm_text(value));
+    corm_order_by(qs, "id");
+    corm_slice(qs, 0, 4);
+    snprintf(out, sizeof out, "%s", test_ids(qs));
+    corm_qs_free(qs);
+    return out;
+}
+
+/* What the catalog says of article's text indexes, one a line. */
+static const char *text_catalog(corm_db *db)
+{
+    static char out[4096];
+    const char *sql = TEST_SQL(
+        "SELECT coalesce(group_concat(type || ' ' || name, char(10)), '') FROM (SELECT type, name "
+        "FROM sqlite_master WHERE name LIKE 'article_%' AND name NOT LIKE 'article_body_search_%' "
+        "OR type = 'trigger' ORDER BY name)",
+        "SELECT coalesce(string_agg(indexname || ': ' || replace(indexdef, current_schema() || "
+        "'.', ''), E'\\n' ORDER BY indexname), '') FROM pg_indexes WHERE schemaname = "
+        "current_schema() AND tablename = 'article' AND indexname <> 'article_pkey'");
+    corm_qs *qs = corm_sql(db, sql, NULL, 0);
+    if (corm_eval(qs) != CORM_OK) fail_msg("%s: %s", sql, corm_qs_error(qs)->message);
+    const corm_value *v = corm_qs_cell(qs, 0, 0);
+    snprintf(out, sizeof out, "%s", v && v->type == CORM_V_TEXT ? v->u.s.p : "NULL");
+    corm_qs_free(qs);
+    return out;
+}
+
+static void test_text_indexes(void **state)
+{
+    (void)state;
+    corm_error err;
+    corm_migrations *ms = corm_migrations_load("tests/migrations/text/migrations", &err);
+    if (!ms) fail_msg("load: %s", err.message);
+    corm_db *db = open_url(text_url(), &library_schema);
+    migrate_ok(db, ms, "0001_initial");
+    /* 20000 articles; "Zephyr" in 20 titles, "quixotic" in 40 bodies */
+    exec_ok(db, TEST_SQL("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE "
+                         "i < 20000) INSERT INTO article (title, body) SELECT 'Volume ' || i || "
+                         "CASE WHEN i % 1000 = 7 THEN ' Zephyr' ELSE '' END, 'chapter ' || i || "
+                         "' of the ' || CASE WHEN i % 500 = 3 THEN 'quixotic' ELSE 'ordinary' END "
+                         "|| ' story' FROM n",
+                         "INSERT INTO article (title, body) SELECT 'Volume ' || i || CASE WHEN "
+                         "i % 1000 = 7 THEN ' Zephyr' ELSE '' END, 'chapter ' || i || ' of the ' "
+                         "|| CASE WHEN i % 500 = 3 THEN 'quixotic' ELSE 'ordinary' END || ' story' "
+                         "FROM generate_series(1, 20000) i"));
+    exec_ok(db, "ANALYZE");
+    assert_int_equal(count_where(db, "title__icontains", "zephyr", false), 20);
+    if (test_db_is_pg()) {
+        const char *plan = plan_where(db, "title__icontains", "zephyr");
+        if (!strstr(plan, "Seq Scan")) fail_msg("no index yet, yet: %s", plan);
+    }
+    migrate_ok(db, ms, NULL);
+    exec_ok(db, "ANALYZE");
+    assert_string_equal(
+        text_catalog(db),
+        TEST_SQL("table article_body_search\n"
+                 "trigger article_body_search_ad\n"
+                 "trigger article_body_search_ai\n"
+                 "trigger article_body_search_au",
+                 "article_body_search: CREATE INDEX article_body_search ON article USING gin "
+                 "(to_tsvector('simple'::regconfig, body))\n"
+                 "article_title_trgm: CREATE INDEX article_title_trgm ON article USING gin "
+                 "(title gin_trgm_ops)"));
+    /* icontains and iexact use the trigram index on PostgreSQL */
+    assert_int_equal(count_where(db, "title__icontains", "zephyr", false), 20);
+    assert_int_equal(count_where(db, "title__iexact", "volume 7 ZEPHYR", false), 1);
+    assert_string_equal(ids_where(db, "title__icontains", "ZEPHYR"), "7,1007,2007,3007");
+    if (test_db_is_pg()) {
+        const char *plan = plan_where(db, "title__icontains", "zephyr");
+        if (!strstr(plan, "article_title_trgm")) fail_msg("icontains without the index: %s", plan);
+        plan = plan_where(db, "title__iexact", "volume 7 zephyr");
+        if (!strstr(plan, "article_title_trgm")) fail_msg("iexact without the index: %s", plan);
+    }
+    /* search: every word, any case, through the index */
+    assert_int_equal(count_where(db, "body__search", "quixotic", false), 40);
+    assert_int_equal(count_where(db, "body__search", "QUIXOTIC story", false), 40);
+    assert_string_equal(ids_where(db, "body__search", "quixotic"), "3,503,1003,1503");
+    assert_int_equal(count_where(db, "body__search", "quixotic ordinary", false), 0);
+    assert_int_equal(count_where(db, "body__search", "quixotic OR ordinary", false), 0);
+    assert_int_equal(count_where(db, "body__search", "\"story", false), 20000);
+    assert_int_equal(count_where(db, "body__search", "  ", false), 0);
+    assert_int_equal(count_where(db, "body__search", "quixotic", true), 19960);
+    const char *plan = plan_where(db, "body__search", "quixotic");
+    if (!strstr(plan, "article_body_search")) fail_msg("search without the index: %s", plan);
+    /* the index follows inserts, updates and deletes */
+    exec_ok(db, "INSERT INTO article (title, body) VALUES ('New', 'a quixotic tale')");
+    assert_int_equal(count_where(db, "body__search", "quixotic tale", false), 1);
+    exec_ok(db, "UPDATE article SET body = 'a plain tale' WHERE title = 'New'");
+    assert_int_equal(count_where(db, "body__search", "quixotic tale", false), 0);
+    assert_int_equal(count_where(db, "body__search", "plain tale", false), 1);
+    exec_ok(db, "DELETE FROM article WHERE title = 'New'");
+    assert_int_equal(count_where(db, "body__search", "tale", false), 0);
+    /* a search on a field without the index */
+    corm_qs *qs = corm_all(db, Article);
+    corm_filter(qs, "title__search", corm_text("zephyr"));
+    assert_int_equal(corm_count(qs), -1);
+    assert_string_equal(corm_qs_error(qs)->message,
+                        "'title__search': Article.title has no search index");
+    assert_string_equal(corm_qs_error(qs)->hint,
+                        "add `index (title) using search` to model Article in the schema, then "
+                        "corm makemigrations and corm migrate");
+    corm_qs_free(qs);
+
+    /* back to 0001: the indexes (and SQLite's table and triggers) go */
+    migrate_ok(db, ms, "0001_initial");
+    assert_string_equal(text_catalog(db), "");
+    exec_ok(db, "INSERT INTO article (title, body) VALUES ('Later', 'quixotic again')");
+    assert_int_equal(count_where(db, "title__icontains", "zephyr", false), 20);
+    /* and forward again on the rows: the search index holds them all */
+    migrate_ok(db, ms, NULL);
+    assert_int_equal(count_where(db, "body__search", "quixotic", false), 41);
+    assert_string_equal(test_scalar(db, "SELECT count(*) FROM article"), "20001");
+    corm_close(db);
+    corm_migrations_free(ms);
+    test_db_close(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partial_index),
+        cmocka_unit_test(test_text_indexes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
