@@ -570,7 +570,9 @@ static corm_rc check_text_index(vctx *v, mstate *ms, const corm__ast_index *ai)
                           "a %s index cannot be unique", kind);
     if (ai->ncols != 1 || ai->cols[0].desc)
         return corm__perr(v->c, ai->using_pos,
-                          "index one text field, ascending: index (title) using %s",
+                          ai->kind == CORM_INDEX_TRIGRAM
+                              ? "index one text field, ascending: index (title) using trigram"
+                              : "index one text field, ascending: index (body) using search",
                           "a %s index takes one field, ascending", kind);
     if (ai->nconds)
         return corm__perr(v->c, ai->where_pos, "drop the condition",

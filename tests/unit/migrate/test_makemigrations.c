@@ -160,12 +160,37 @@ static void test_partial_index(void **state)
     corm_migrations_free(ms);
 }
 
+/* Index kinds (tests/migrations/text): `using trigram` / `using search`
+** are part of the index line. */
+static void test_text_indexes(void **state)
+{
+    (void)state;
+    corm_error err;
+    const char *name = "0001_initial";
+    char *copy = strdup(slurp("tests/migrations/text/migrations/0001_initial.corm-migration"));
+    const char *t = copy;
+    corm_migrations *ms = corm_migrations_from_texts(&name, &t, 1, &err);
+    assert_non_null(ms);
+    no_changes(ms, "tests/migrations/text/v1.corm");
+    expect(ms, "tests/migrations/text/library.corm",
+           "0002_article_title_trgm_article_body_search.corm-migration",
+           "tests/migrations/text/migrations/0002_article_title_trgm_article_body_search"
+           ".corm-migration");
+    corm_migrations_free(ms);
+    free(copy);
+    ms = corm_migrations_load("tests/migrations/text/migrations", &err);
+    assert_non_null(ms);
+    no_changes(ms, "tests/migrations/text/library.corm");
+    corm_migrations_free(ms);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bookstore_initial),
         cmocka_unit_test(test_evolve),
         cmocka_unit_test(test_partial_index),
+        cmocka_unit_test(test_text_indexes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
