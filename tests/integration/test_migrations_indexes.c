@@ -18,6 +18,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define ROWS 20000
 
@@ -367,11 +368,74 @@ static void test_text_indexes(void **state)
     test_db_close(NULL);
 }
 
+/* A role that may not create pg_trgm (no CREATE on its database): the
+** migration stops at CREATE EXTENSION, names the extension and says who
+** may create it; nothing of 0002 is applied. */
+static void test_trigram_extension_refused(void **state)
+{
+    (void)state;
+    const char *base = getenv("CORM_TEST_DB");
+    const char *at = base ? strstr(base, "postgres@/postgres?") : NULL;
+    if (!test_db_is_pg() || !at) skip();
+    char name[64], sql[256], admin_url[1100], role_url[1100];
+    snprintf(name, sizeof name, "corm_noext_%ld", (long)getpid());
+    snprintf(admin_url, sizeof admin_url, "%.*spostgres@/%s?%s", (int)(at - base), base, name,
+             at + strlen("postgres@/postgres?"));
+    snprintf(role_url, sizeof role_url, "%.*s%s@/%s?%s", (int)(at - base), base, name, name,
+             at + strlen("postgres@/postgres?"));
+    corm_db *server = open_url(base, NULL);
+    snprintf(sql, sizeof sql, "CREATE ROLE %s LOGIN", name);
+    exec_ok(server, sql);
+    snprintf(sql, sizeof sql, "CREATE DATABASE %s", name);
+    exec_ok(server, sql);
+    corm_db *admin = open_url(admin_url, NULL);
+    snprintf(sql, sizeof sql, "GRANT CREATE ON SCHEMA public TO %s", name);
+    exec_ok(admin, sql);
+    corm_close(admin);
+
+    corm_error err;
+    corm_migrations *ms = corm_migrations_load("tests/migrations/text/migrations", &err);
+    if (!ms) fail_msg("load: %s", err.message);
+    corm_db *db = open_url(role_url, NULL);
+    assert_int_equal(corm_migrate_to(db, ms, NULL, 0), CORM_DB);
+    const corm_error *e = corm_db_error(db);
+    if (!strstr(e->message, "migration 0002_article_title_trgm_article_body_search failed at "
+                            "statement 1 of 3 (CREATE EXTENSION IF NOT EXISTS pg_trgm): "
+                            "permission denied to create extension \"pg_trgm\""))
+        fail_msg("message: %s", e->message);
+    assert_string_equal(e->hint,
+                        "a trigram index needs PostgreSQL's extension pg_trgm, and this role may "
+                        "not create it: have a superuser (or a role with CREATE on the database) "
+                        "run CREATE EXTENSION pg_trgm; in this database, then migrate again; "
+                        "nothing of 0002_article_title_trgm_article_body_search was applied");
+    char *show = NULL;
+    assert_int_equal(corm_showmigrations(db, ms, &show), CORM_OK);
+    assert_string_equal(show,
+                        "[X] 0001_initial\n[ ] 0002_article_title_trgm_article_body_search\n");
+    corm_free_string(show);
+    assert_string_equal(test_scalar(db, "SELECT count(*) FROM pg_indexes WHERE tablename = "
+                                        "'article' AND indexname <> 'article_pkey'"),
+                        "0");
+    /* once a superuser created it, the same migration goes through */
+    admin = open_url(admin_url, NULL);
+    exec_ok(admin, "CREATE EXTENSION pg_trgm");
+    corm_close(admin);
+    migrate_ok(db, ms, NULL);
+    corm_close(db);
+    corm_migrations_free(ms);
+    snprintf(sql, sizeof sql, "DROP DATABASE %s WITH (FORCE)", name);
+    exec_ok(server, sql);
+    snprintf(sql, sizeof sql, "DROP ROLE %s", name);
+    exec_ok(server, sql);
+    corm_close(server);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partial_index),
         cmocka_unit_test(test_text_indexes),
+        cmocka_unit_test(test_trigram_extension_refused),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
