@@ -104,7 +104,7 @@ SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
 .PHONY: check-sqlite-only
-.PHONY: all lib deps test test-run lint demo install valgrind tsan bench bench-pg demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
+.PHONY: all lib deps test test-run lint demo install valgrind tsan bench bench-pg bench-search demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
 all: lib $(B)/corm $(EX_BIN) | deps
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc | deps
 
@@ -363,3 +363,13 @@ $(B)/obj/gen/library.o: $(GEN_DIR)/library/library.c | deps
 	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/library -c $< -o $@
 $(B)/obj/tests/integration/test_migrations_indexes.o: $(GEN_DIR)/library/library.h
 $(B)/tests/integration/test_migrations_indexes: $(B)/obj/gen/library.o
+
+# icontains with and without a trigram index (PostgreSQL), search vs
+# icontains (SQLite), on 100,000 titles (docs/benchmarks.md, "Text search"):
+# make bench-search [DB=postgresql://...] (default: SQLite in memory).
+$(B)/bench/corm-bench-search: bench/search.c $(GEN_DIR)/library/library.h $(B)/obj/gen/library.o $(B)/libcorm.a | deps
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) $< $(B)/obj/gen/library.o $(B)/libcorm.a -o $@ $(LDLIBS_ALL)
+
+bench-search: $(B)/bench/corm-bench-search
+	$(B)/bench/corm-bench-search --db '$(or $(DB),sqlite::memory:)' $(ARGS)
