@@ -56,8 +56,8 @@ static const char *plan_nodes(const char *plan)
         bool skip = strncmp(l, "Filter", 6) == 0 || strncmp(l, "Recheck", 7) == 0 ||
                     strncmp(l, "Index Cond", 10) == 0 || l == cut;
         if (!skip && n < sizeof out)
-            n += (size_t)snprintf(out + n, sizeof out - n, "%s%.*s", n ? " / " : "",
-                                  (int)(cut - l), l);
+            n += (size_t)snprintf(out + n, sizeof out - n, "%s%.*s", n ? " / " : "", (int)(cut - l),
+                                  l);
         l = *end ? end + 1 : end;
     }
     return out;
@@ -82,9 +82,7 @@ static double timed_count(corm_db *db, const char *lookup, const char *value, in
             exit(1);
         }
         if (r >= 0) total += t;
-        if (r == -1 && plan) {
-            *plan = plan_nodes(corm_explain(qs));
-        }
+        if (r == -1 && plan) { *plan = plan_nodes(corm_explain(qs)); }
         corm_qs_free(qs);
     }
     return total / reps;
@@ -143,9 +141,8 @@ int main(int argc, char **argv)
     exec_ok(db, "ANALYZE");
     int64_t zephyr = rows / 1000, quixotic = rows / 500;
     const char *plan = NULL;
-    printf("corm-bench-search on %s: %ld articles, mean of %d runs (ms)\n\n", pg ? "PostgreSQL"
-                                                                                 : "SQLite",
-           rows, reps);
+    printf("corm-bench-search on %s: %ld articles, mean of %d runs (ms)\n\n",
+           pg ? "PostgreSQL" : "SQLite", rows, reps);
     printf("| query | lookup | ms | plan |\n|---|---|---:|---|\n");
     double a = timed_count(db, "title__icontains", "zephyr", zephyr, reps, &plan);
     row("no index (0001)", "title__icontains=\"zephyr\"", a, plan);

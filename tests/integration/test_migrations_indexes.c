@@ -363,6 +363,36 @@ static void test_text_indexes(void **state)
     migrate_ok(db, ms, NULL);
     assert_int_equal(count_where(db, "body__search", "quixotic", false), 41);
     assert_string_equal(test_scalar(db, "SELECT count(*) FROM article"), "20001");
+
+    /* 0003 alters title: SQLite rebuilds the table, and with it the search
+    ** table and its triggers; the index still finds every row, new ones too */
+    const char *names[3] = {corm_migrations_name(ms, 0), corm_migrations_name(ms, 1),
+                            "0003_alter_article_title"};
+    const char *texts[3] = {corm_migrations_text(ms, 0), corm_migrations_text(ms, 1),
+                            "depends 0002_article_title_trgm_article_body_search\n\n"
+                            "alter_field Article\n"
+                            "  - title: char(200)\n"
+                            "  + title: char(100) null\n"};
+    corm_migrations *ms3 = corm_migrations_from_texts(names, texts, 3, &err);
+    if (!ms3) fail_msg("chain: %s", err.message);
+    migrate_ok(db, ms3, NULL);
+    assert_int_equal(count_where(db, "body__search", "quixotic", false), 41);
+    exec_ok(db, "INSERT INTO article (title, body) VALUES (NULL, 'quixotic once more')");
+    assert_int_equal(count_where(db, "body__search", "quixotic", false), 42);
+    assert_string_equal(
+        text_catalog(db),
+        TEST_SQL("table article_body_search\n"
+                 "trigger article_body_search_ad\n"
+                 "trigger article_body_search_ai\n"
+                 "trigger article_body_search_au",
+                 "article_body_search: CREATE INDEX article_body_search ON article USING gin "
+                 "(to_tsvector('simple'::regconfig, body))\n"
+                 "article_title_trgm: CREATE INDEX article_title_trgm ON article USING gin "
+                 "(title gin_trgm_ops)"));
+    exec_ok(db, "DELETE FROM article WHERE title IS NULL");
+    migrate_ok(db, ms3, "0002");
+    assert_int_equal(count_where(db, "body__search", "quixotic", false), 41);
+    corm_migrations_free(ms3);
     corm_close(db);
     corm_migrations_free(ms);
     test_db_close(NULL);
