@@ -189,6 +189,10 @@ struct corm_schema {
     const char *const *migration_names;
     const char *const *migration_texts;
     int nmigrations;
+    /* `renamed_from` hints of a parsed schema, for makemigrations: "Old:New"
+    ** for models, then "Model.old:new" for fields (Model: the new name). */
+    const char *const *renames;
+    int nrenames;
 };
 
 /* The head of every generated struct.  Private: read through the API. */

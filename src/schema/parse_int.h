@@ -103,6 +103,8 @@ typedef struct corm__ast_field {
     corm_on_delete on_delete;
     const char *related_name; /* NULL: Django's default */
     corm__pos related_name_pos;
+    const char *renamed_from; /* `renamed_from old`: a rename hint, or NULL */
+    corm__pos renamed_from_pos;
 } corm__ast_field;
 
 /* One column of an index, of a unique constraint or of the ordering. */
@@ -147,6 +149,8 @@ typedef struct corm__ast_scope {
 typedef struct corm__ast_model {
     const char *name;
     corm__pos pos;
+    const char *renamed_from; /* `model New renamed_from Old`, or NULL */
+    corm__pos renamed_from_pos;
     const char *table; /* NULL: lower_snake of name */
     corm__pos table_pos;
     corm__ast_field *fields; /* declaration order, m2m included */

@@ -375,6 +375,24 @@ static corm_rc parse_literal(parser *p, corm__literal *lit)
     return CORM_OK;
 }
 
+/* 'renamed_from' IDENT: a rename hint for makemigrations. */
+static corm_rc parse_renamed_from(parser *p, const char **out, corm__pos *pos)
+{
+    if (*out)
+        return corm__perr(p->c, pos_of(tok(p, 0)), "keep one renamed_from",
+                          "'renamed_from' is given twice");
+    *pos = pos_of(tok(p, 0));
+    next(p);
+    const corm__token *t = tok(p, 0);
+    if (t->kind != CORM__T_IDENT)
+        return expected(p, t, "the old name after 'renamed_from'",
+                        "write name: char(200) renamed_from title, or model Volume renamed_from "
+                        "Book { ... }");
+    if (!(*out = word_dup(p, t))) return corm__pnomem(p->c);
+    next(p);
+    return CORM_OK;
+}
+
 /* Options after the type; stops at anything else (the next member). */
 static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[], unsigned *seen,
                              corm__literal *lit, bool *has_default)
@@ -385,6 +403,10 @@ static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[],
     corm_rc rc;
     for (;;) {
         const corm__token *t = tok(p, 0);
+        if (is_word(t, "renamed_from") && tok(p, 1)->kind != CORM__T_COLON) {
+            if ((rc = parse_renamed_from(p, &f->renamed_from, &f->renamed_from_pos))) return rc;
+            continue;
+        }
         int k = word_index(t, option_names, CORM__ARRAY_LEN(option_names));
         if (k < 0 || tok(p, 1)->kind == CORM__T_COLON) return CORM_OK;
         if (k == 1 && tok_starts_member(p)) return CORM_OK;
@@ -846,6 +868,9 @@ static corm_rc parse_model(parser *p)
     m->pos = pos_of(t);
     if ((rc = check_model_name(p, t, m->name))) return rc;
     next(p);
+    if (is_word(tok(p, 0), "renamed_from") &&
+        (rc = parse_renamed_from(p, &m->renamed_from, &m->renamed_from_pos)))
+        return rc;
     char what[120];
     snprintf(what, sizeof what, "'{' after 'model %s'", m->name);
     if ((rc = expect(p, CORM__T_LBRACE, what, "write model Book { title: char(200) }"))) return rc;

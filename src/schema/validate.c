@@ -972,6 +972,42 @@ static corm_rc check_c_names(vctx *v)
 
 /* ---------------------------------------------------------------- all */
 
+/* `renamed_from` hints -> out->renames: "Old:New", then "Model.old:new". */
+static corm_rc build_renames(vctx *v)
+{
+    const corm__ast *ast = v->ast;
+    int n = 0;
+    for (int i = 0; i < ast->nmodels; i++) {
+        const corm__ast_model *am = &ast->models[i];
+        if (am->renamed_from) n++;
+        for (int j = 0; j < am->nfields; j++) n += am->fields[j].renamed_from != NULL;
+    }
+    if (!n) return CORM_OK;
+    const char **r = zalloc(v, (size_t)n, sizeof *r);
+    if (!r) return corm__pnomem(v->c);
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < ast->nmodels; i++) {
+            const corm__ast_model *am = &ast->models[i];
+            for (int j = pass ? 0 : -1; j < (pass ? am->nfields : 0); j++) {
+                const char *from = j < 0 ? am->renamed_from : am->fields[j].renamed_from;
+                const char *to = j < 0 ? am->name : am->fields[j].name;
+                if (!from) continue;
+                if (strcmp(from, to) == 0)
+                    return corm__perr(v->c,
+                                      j < 0 ? am->renamed_from_pos : am->fields[j].renamed_from_pos,
+                                      "drop renamed_from, or name the old name",
+                                      "'%s' is renamed_from itself", to);
+                r[k] = j < 0 ? cat(v, from, ":", to) : cat(v, am->name, ".", from);
+                if (!r[k] || (j >= 0 && !(r[k] = cat(v, r[k], ":", to)))) return corm__pnomem(v->c);
+                k++;
+            }
+        }
+    v->out->renames = r;
+    v->out->nrenames = k;
+    return CORM_OK;
+}
+
 corm_rc corm__build_schema(corm__pctx *c, const corm__ast *ast, corm_schema *out)
 {
     corm_rc rc;
@@ -1021,5 +1057,5 @@ corm_rc corm__build_schema(corm__pctx *c, const corm__ast *ast, corm_schema *out
     out->nm2m = nm2m;
     if ((rc = check_sql_names(&v))) return rc;
     if ((rc = check_c_names(&v))) return rc;
-    return CORM_OK;
+    return build_renames(&v);
 }

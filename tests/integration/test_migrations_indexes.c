@@ -460,12 +460,139 @@ static void test_trigram_extension_refused(void **state)
     corm_close(server);
 }
 
+/* ------------------------------------------------------------ rename hints */
+
+static const char *const rn_v1 =
+    "model Author { name: char(100) }\n"
+    "model Book { title: char(200) db_index pages: integer\n"
+    "             author: fk(Author, on_delete=cascade) genres: m2m(Genre)\n"
+    "             index (title, -pages) }\n"
+    "model Genre { name: char(50) }\n";
+static const char *const rn_v2 = "model Author { name: char(100) }\n"
+                                 "model Volume renamed_from Book {\n"
+                                 "    name: char(200) db_index renamed_from title\n"
+                                 "    pages: integer\n"
+                                 "    writer: fk(Author, on_delete=cascade) renamed_from author\n"
+                                 "    genres: m2m(Kind)\n"
+                                 "    index (name, -pages)\n"
+                                 "}\n"
+                                 "model Kind renamed_from Genre { name: char(50) }\n";
+
+static corm_schema *parse_text(const char *text)
+{
+    corm_error err;
+    corm_schema *s = corm_schema_parse(text, strlen(text), "v.corm", &err);
+    if (!s) fail_msg("schema: %s (%s)", err.message, err.hint);
+    return s;
+}
+
+/* The index names and tables ("name on table"), without PostgreSQL's own
+** names for primary keys and unnamed UNIQUE constraints. */
+static const char *index_names(corm_db *db)
+{
+    static char out[4096];
+    const char *sql =
+        TEST_SQL("SELECT group_concat(name || ' on ' || tbl_name, char(10)) FROM (SELECT name, "
+                 "tbl_name FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL ORDER BY "
+                 "name)",
+                 "SELECT string_agg(indexname || ' on ' || tablename, E'\\n' ORDER BY indexname) "
+                 "FROM pg_indexes WHERE schemaname = current_schema() AND indexname NOT LIKE "
+                 "'%\\_pkey' AND indexname NOT LIKE '%\\_key'");
+    corm_qs *qs = corm_sql(db, sql, NULL, 0);
+    if (corm_eval(qs) != CORM_OK) fail_msg("%s: %s", sql, corm_qs_error(qs)->message);
+    const corm_value *v = corm_qs_cell(qs, 0, 0);
+    snprintf(out, sizeof out, "%s", v && v->type == CORM_V_TEXT ? v->u.s.p : "NULL");
+    corm_qs_free(qs);
+    return out;
+}
+
+/* renamed_from in the schema: makemigrations renames (no --rename), the
+** rows stay, and every index corm named after the table or column is
+** renamed with it: the result has the indexes of the schema created
+** directly. */
+static void test_rename_hints(void **state)
+{
+    (void)state;
+    corm_error err;
+    corm_migrations *none = corm_migrations_from_texts(NULL, NULL, 0, &err);
+    assert_non_null(none);
+    corm_schema *s1 = parse_text(rn_v1), *s2 = parse_text(rn_v2);
+    char *n1 = NULL, *t1 = NULL, *n2 = NULL, *t2 = NULL;
+    assert_int_equal(corm_makemigrations(none, s1, NULL, 0, NULL, &n1, &t1, &err), CORM_OK);
+    *strstr(n1, ".corm-migration") = '\0';
+    const char *names[2] = {n1, NULL}, *texts[2] = {t1, NULL};
+    corm_migrations *ms = corm_migrations_from_texts(names, texts, 1, &err);
+    assert_non_null(ms);
+    assert_int_equal(corm_makemigrations(ms, s2, NULL, 0, "renames", &n2, &t2, &err), CORM_OK);
+    assert_string_equal(t2, "# corm migration 0002_renames (corm makemigrations)\n"
+                            "depends 0001_initial\n\n"
+                            "rename_model Book Volume\n\n"
+                            "rename_model Genre Kind\n\n"
+                            "rename_field Volume title name\n\n"
+                            "rename_field Volume author writer\n\n"
+                            "remove_index Volume\n"
+                            "    index book_title_pages_desc_idx (name, -pages)\n\n"
+                            "add_index Volume\n"
+                            "    index volume_name_pages_desc_idx (name, -pages)\n");
+    corm_migrations_free(ms);
+    *strstr(n2, ".corm-migration") = '\0';
+    names[1] = n2;
+    texts[1] = t2;
+    ms = corm_migrations_from_texts(names, texts, 2, &err);
+    assert_non_null(ms);
+    /* the hints stay in the schema and do nothing once migrated */
+    char *n3 = NULL, *t3 = NULL;
+    assert_int_equal(corm_makemigrations(ms, s2, NULL, 0, NULL, &n3, &t3, &err), CORM_OK);
+    assert_null(n3);
+
+    corm_db *db = open_url(test_db_fresh_url(), NULL);
+    migrate_ok(db, ms, "0001_initial");
+    exec_ok(db, "INSERT INTO author (name) VALUES ('Hugo')");
+    exec_ok(db, "INSERT INTO genre (name) VALUES ('Novel')");
+    exec_ok(db, "INSERT INTO book (title, pages, author_id) VALUES ('Notre-Dame', 940, 1)");
+    exec_ok(db, "INSERT INTO book_genres (book_id, genre_id) VALUES (1, 1)");
+    migrate_ok(db, ms, NULL);
+    assert_string_equal(test_scalar(db, "SELECT name || '|' || pages || '|' || writer_id FROM "
+                                        "volume"),
+                        "Notre-Dame|940|1");
+    assert_string_equal(test_scalar(db, "SELECT volume_id || '|' || kind_id FROM volume_genres"),
+                        "1|1");
+    char migrated[4096];
+    snprintf(migrated, sizeof migrated, "%s", index_names(db));
+    assert_string_equal(migrated, "volume_genres_kind_id_idx on volume_genres\n"
+                                  "volume_name_idx on volume\n"
+                                  "volume_name_pages_desc_idx on volume\n"
+                                  "volume_writer_id_idx on volume");
+    corm_db *direct = open_url(test_db_fresh_url(), s2);
+    assert_int_equal(corm_migrate(direct), CORM_OK);
+    assert_string_equal(migrated, index_names(direct));
+    corm_close(direct);
+    /* and back: the old names again */
+    migrate_ok(db, ms, "0001_initial");
+    assert_string_equal(index_names(db), "book_author_id_idx on book\n"
+                                         "book_genres_genre_id_idx on book_genres\n"
+                                         "book_title_idx on book\n"
+                                         "book_title_pages_desc_idx on book");
+    assert_string_equal(test_scalar(db, "SELECT title FROM book"), "Notre-Dame");
+    corm_close(db);
+    corm_migrations_free(ms);
+    corm_migrations_free(none);
+    corm_free_string(n1);
+    corm_free_string(t1);
+    corm_free_string(n2);
+    corm_free_string(t2);
+    corm_schema_free(s1);
+    corm_schema_free(s2);
+    test_db_close(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_partial_index),
         cmocka_unit_test(test_text_indexes),
         cmocka_unit_test(test_trigram_extension_refused),
+        cmocka_unit_test(test_rename_hints),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -60,6 +60,11 @@ static void dump_schema(FILE *out, const corm_schema *s)
     fprintf(out, "schema %s models=%d hash=%08x m2m=[", s->name, s->nmodels, (unsigned)s->hash);
     for (int i = 0; i < s->nm2m; i++) fprintf(out, "%s%s", i ? ", " : "", s->m2m_tables[i]);
     fputs("]\n", out);
+    if (s->nrenames) {
+        fputs("renamed_from [", out);
+        for (int i = 0; i < s->nrenames; i++) fprintf(out, "%s%s", i ? ", " : "", s->renames[i]);
+        fputs("]\n", out);
+    }
     for (int i = 0; i < s->nmodels; i++) {
         const corm_model *m = s->models[i];
         fprintf(out, "model %s table=", m->name);
