@@ -8,7 +8,8 @@
 **               (the expression of the GIN index)
 **   SQLite      "t0"."id" IN (SELECT rowid FROM "post_title_search"
 **               WHERE "post_title_search" MATCH ?), the words each quoted
-**               ("quick" "fox": all of them, FTS5 syntax never interpreted)
+**               ("quick" "fox": all of them, FTS5 syntax never interpreted;
+**               no words: "", which matches nothing)
 ** Without the index it is an error on both backends, naming the schema line.
 */
 #include "compile_int.h"
@@ -74,11 +75,9 @@ corm_rc corm__sql_search(corm__sqlctx *c, corm_buf *w, const char *col_sql, cons
     }
     corm_buf q;
     corm__buf_init(&q);
-    if (!fts_words(&q, s, n)) { /* no words: nothing matches (as plainto_tsquery) */
-        corm__buf_free(&q);
-        corm__buf_adds(w, "1 = 0");
-        return CORM_OK;
-    }
+    /* no words: the empty phrase "", which matches nothing (as an empty
+    ** plainto_tsquery); the SQL text never depends on the value */
+    if (!fts_words(&q, s, n)) corm__buf_adds(&q, "\"\"");
     char *words = q.oom ? NULL : corm__arena_strndup(&c->out->arena, q.p, q.len);
     corm__buf_free(&q);
     if (!words) return corm__sql_nomem(c);
