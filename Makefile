@@ -108,7 +108,7 @@ SUPPORT_OBJ := $(SUPPORT_SRC:%.c=$(B)/obj/%.o)
 
 .SECONDARY:
 .PHONY: check-sqlite-only fuzz
-.PHONY: all lib deps test test-run lint lint-deps demo install valgrind tsan bench bench-pg demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
+.PHONY: all lib deps test test-run lint lint-deps demo install valgrind tsan bench bench-pg bench-search demo-web bench-inspect browser-deps test-browser check-src check-format check-layers check-sql-text check-exports check-docs format clean
 all: lib $(B)/corm $(EX_BIN) | deps
 lib: $(B)/libcorm.a $(B)/libcorm.so $(B)/corm.pc | deps
 
@@ -405,6 +405,7 @@ $(B)/corm-json.pc: corm-json.pc.in
 $(B)/tests/integration/test_json: $(B)/obj/tests/integration/test_json.o $(SUPPORT_OBJ) $(BOOKSTORE_O) $(B)/libcorm_json.a $(B)/libcorm.a | deps
 	@mkdir -p $(@D)
 	$(CC) -o $@ $^ $(LDLIBS_ALL) $(JSON_LIBS) $(TEST_LIBS)
+
 # Fuzzing (tests/fuzz, docs/reliability.md).  make test links each target
 # with tests/fuzz/replay.c (gcc, ASan + UBSan) and replays its committed
 # corpus and crash reproducers; make fuzz builds the library and the
@@ -451,3 +452,25 @@ $(B)/obj/gen/decimals.o: $(GEN_DIR)/decimals/decimals.c | deps
 	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/decimals -c $< -o $@
 $(B)/obj/tests/integration/test_decimal.o: $(GEN_DIR)/decimals/decimals.h
 $(B)/tests/integration/test_decimal: $(B)/obj/gen/decimals.o
+
+# tests/migrations/text: a generated model with trigram and search indexes,
+# for test_migrations_indexes (querysets run on generated models).
+TEXT_DIR := tests/migrations/text
+$(GEN_DIR)/library/library.h $(GEN_DIR)/library/library.c &: $(TEXT_DIR)/library.corm $(B)/corm-boot
+	@mkdir -p $(GEN_DIR)/library
+	$(B)/corm-boot gen $(TEXT_DIR)/library.corm -o $(GEN_DIR)/library
+$(B)/obj/gen/library.o: $(GEN_DIR)/library/library.c | deps
+	@mkdir -p $(@D)
+	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/library -c $< -o $@
+$(B)/obj/tests/integration/test_migrations_indexes.o: $(GEN_DIR)/library/library.h
+$(B)/tests/integration/test_migrations_indexes: $(B)/obj/gen/library.o
+
+# icontains with and without a trigram index (PostgreSQL), search vs
+# icontains (SQLite), on 100,000 titles (docs/benchmarks.md, "Text search"):
+# make bench-search [DB=postgresql://...] (default: SQLite in memory).
+$(B)/bench/corm-bench-search: bench/search.c $(GEN_DIR)/library/library.h $(B)/obj/gen/library.o $(B)/libcorm.a | deps
+	@mkdir -p $(@D)
+	$(CC) $(APP_CFLAGS) -I$(GEN_DIR) $< $(B)/obj/gen/library.o $(B)/libcorm.a -o $@ $(LDLIBS_ALL)
+
+bench-search: $(B)/bench/corm-bench-search
+	$(B)/bench/corm-bench-search --db '$(or $(DB),sqlite::memory:)' $(ARGS)

@@ -341,7 +341,7 @@ CORM_API void corm_qs_free(corm_qs *qs);
 /* filter(lookup=value): "title__icontains", "author__country__name",
 ** "published_date__year", "pk".  Lookups: exact iexact contains icontains
 ** startswith istartswith endswith iendswith gt gte lt lte in isnull range
-** year month day. */
+** search (full text: needs `index (f) using search`) year month day. */
 CORM_API void corm_filter(corm_qs *qs, const char *lookup, corm_value v);
 CORM_API void corm_exclude(corm_qs *qs, const char *lookup, corm_value v);
 

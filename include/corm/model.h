@@ -98,11 +98,27 @@ typedef struct corm_relation {
     const char *through_dst; /* column pointing at the target: "genre_id" */
 } corm_relation;
 
+/* How an index is built (`index (title) using trigram` in the schema). */
+typedef enum corm_index_kind {
+    CORM_INDEX_BTREE = 0, /* the default: equality, ranges, ordering */
+    CORM_INDEX_TRIGRAM,   /* PostgreSQL pg_trgm GIN: contains/icontains/iexact
+                             (LIKE, ILIKE); nothing on SQLite */
+    CORM_INDEX_SEARCH     /* full text for the `search` lookup: a tsvector GIN
+                             index on PostgreSQL, an FTS5 table kept in sync
+                             by triggers on SQLite (named as the index) */
+} corm_index_kind;
+
 typedef struct corm_index {
     const char *name;          /* SQL index name */
     const char *const *fields; /* field names, "-name" for descending */
     int nfields;
     bool unique;
+    /* A partial index (`index (a) where b = true`): the condition as the
+    ** schema writes it ("b = true"), and its SQL on the columns
+    ** ("\"b\" = TRUE"); both NULL for a whole-table index. */
+    const char *condition;
+    const char *where;
+    corm_index_kind kind;
 } corm_index;
 
 typedef struct corm_schema corm_schema;
@@ -173,6 +189,10 @@ struct corm_schema {
     const char *const *migration_names;
     const char *const *migration_texts;
     int nmigrations;
+    /* `renamed_from` hints of a parsed schema, for makemigrations: "Old:New"
+    ** for models, then "Model.old:new" for fields (Model: the new name). */
+    const char *const *renames;
+    int nrenames;
 };
 
 /* The head of every generated struct.  Private: read through the API. */

@@ -33,6 +33,9 @@ typedef struct corm_pool_config {
     int naliases;
     corm_router_fn router; /* installed on every connection, or NULL */
     void *router_ud;
+    unsigned open_flags; /* corm_open_flags' flags for every connection:
+                            CORM_OPEN_NO_MIGRATION_CHECK opts out of the
+                            drift check (docs/migrations.md); 0: checked */
 } corm_pool_config;
 
 /*

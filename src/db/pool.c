@@ -53,7 +53,7 @@ static void pool_free(corm_pool *p)
 /* One connection with the pool's aliases and router. */
 static corm_db *open_one(const corm_pool_config *cfg, corm_error *err)
 {
-    corm_db *db = corm_open(cfg->url, cfg->schema, err);
+    corm_db *db = corm_open_flags(cfg->url, cfg->schema, cfg->open_flags, err);
     if (!db) return NULL;
     for (int i = 0; i < cfg->naliases; i++) {
         if (corm_db_attach(db, cfg->aliases[i].name, cfg->aliases[i].url) != CORM_OK) {

@@ -479,8 +479,18 @@ static void source_model(gen *g, const gmodel *gm)
         for (int i = 0; i < m->nindexes; i++) {
             put(g, "    {.name = ");
             put_cstr(g, m->indexes[i].name);
-            putf(g, ", .fields = corm__%s_index%d, .nfields = %d, .unique = %s},\n", M, i,
+            putf(g, ", .fields = corm__%s_index%d, .nfields = %d, .unique = %s", M, i,
                  m->indexes[i].nfields, m->indexes[i].unique ? "true" : "false");
+            if (m->indexes[i].condition) {
+                put(g, ",\n     .condition = ");
+                put_cstr(g, m->indexes[i].condition);
+                put(g, ",\n     .where = ");
+                put_cstr(g, m->indexes[i].where);
+            }
+            if (m->indexes[i].kind != CORM_INDEX_BTREE)
+                put(g, m->indexes[i].kind == CORM_INDEX_TRIGRAM ? ", .kind = CORM_INDEX_TRIGRAM"
+                                                                : ", .kind = CORM_INDEX_SEARCH");
+            put(g, "},\n");
         }
         put(g, "};\n\n");
     }

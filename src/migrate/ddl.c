@@ -171,7 +171,7 @@ static bool is_unique(const corm_field *f)
 /* A unique index that is written as a table constraint (see header). */
 static bool is_table_unique(const corm_index *ix)
 {
-    if (!ix->unique || !ix->fields) return false;
+    if (!ix->unique || !ix->fields || ix->where) return false;
     for (int i = 0; i < ix->nfields; i++)
         if (!ix->fields[i] || ix->fields[i][0] == '-') return false;
     return true;
@@ -342,9 +342,33 @@ static bool column_nullable(const corm_model *m, const char *col)
 /* One CREATE [UNIQUE] INDEX.  desc[i] marks descending columns.  A nullable
 ** column sorts its NULLs as ORDER BY does on the dialect (dialect.h:
 ** nulls_first/last), so the index still serves the ordering. */
+/* A partial index's condition (the schema layer built it from checked
+** literals and quoted columns) with TRUE/FALSE written as the dialect
+** stores booleans, as DEFAULT does: SQLite's planner matches a query's
+** `= 1` against the index's `= 1`, not against `= TRUE`. */
+static void add_where(const corm__dialect *d, corm_buf *b, const char *where)
+{
+    corm__buf_adds(b, " WHERE ");
+    for (const char *p = where; *p;) {
+        if (*p == '\'' || *p == '"') { /* a string or identifier, doubled quotes inside */
+            const char *q = p + 1;
+            while (*q && !(*q == *p && q[1] != *p)) q += *q == *p ? 2 : 1;
+            if (*q) q++;
+            corm__buf_add(b, p, (size_t)(q - p));
+            p = q;
+        } else if (strncmp(p, "TRUE", 4) == 0 || strncmp(p, "FALSE", 5) == 0) {
+            bool t = *p == 'T';
+            corm__buf_adds(b, t ? d->true_literal : d->false_literal);
+            p += t ? 4 : 5;
+        } else {
+            corm__buf_addc(b, *p++);
+        }
+    }
+}
+
 static corm_rc index_stmt(const corm__dialect *d, const corm_model *m, const char *name,
                           bool unique, const char *table, const char *const *cols, const bool *desc,
-                          int n, corm__ddl *out, corm_error *err)
+                          int n, const char *where, corm__ddl *out, corm_error *err)
 {
     corm_buf b;
     corm__buf_init(&b);
@@ -370,6 +394,7 @@ static corm_rc index_stmt(const corm__dialect *d, const corm_model *m, const cha
         if (nulls && column_nullable(m, cols[i])) corm__buf_adds(&b, nulls);
     }
     corm__buf_addc(&b, ')');
+    if (where) add_where(d, &b, where);
     corm_rc rc = emit(out, &b, err);
     corm__buf_free(&b);
     return rc;
@@ -381,7 +406,9 @@ static bool listed_single(const corm_model *m, const corm_field *f)
 {
     for (int i = 0; i < m->nindexes; i++) {
         const corm_index *ix = &m->indexes[i];
-        if (ix->nfields != 1 || !ix->fields || !ix->fields[0]) continue;
+        if (ix->nfields != 1 || !ix->fields || !ix->fields[0] || ix->where ||
+            ix->kind != CORM_INDEX_BTREE)
+            continue;
         const char *name = ix->fields[0] + (ix->fields[0][0] == '-');
         if (field_named(m, name) == f) return true;
     }
@@ -400,16 +427,21 @@ corm_rc corm__ddl_create_indexes(const corm__dialect *d, const corm_model *m, co
         if (is_pk(f) || is_unique(f)) continue;
         if (!(f->flags & CORM_FF_DB_INDEX) && f->type != CORM_FT_FK) continue;
         if (listed_single(m, f)) continue;
-        rc = index_stmt(d, m, NULL, false, m->table, &f->column, NULL, 1, out, err);
+        rc = index_stmt(d, m, NULL, false, m->table, &f->column, NULL, 1, NULL, out, err);
     }
     for (int i = 0; i < m->nindexes && rc == CORM_OK; i++) {
         const corm_index *ix = &m->indexes[i];
         if (is_table_unique(ix)) continue;
+        if (ix->kind != CORM_INDEX_BTREE) {
+            rc = corm__ddl_text_index(d, m, ix, out, err);
+            continue;
+        }
         const char *cols[CORM_MAX_FIELDS];
         bool desc[CORM_MAX_FIELDS];
         rc = index_columns(m, ix, cols, desc, err);
         if (rc != CORM_OK) return rc;
-        rc = index_stmt(d, m, ix->name, ix->unique, m->table, cols, desc, ix->nfields, out, err);
+        rc = index_stmt(d, m, ix->name, ix->unique, m->table, cols, desc, ix->nfields, ix->where,
+                        out, err);
     }
     return rc;
 }
@@ -476,7 +508,7 @@ corm_rc corm__ddl_m2m_indexes(const corm__dialect *d, const corm_model *m, const
     const corm_model *t;
     corm_rc rc = check_m2m(m, r, &t, err);
     if (rc != CORM_OK) return rc;
-    return index_stmt(d, NULL, NULL, false, r->through, &r->through_dst, NULL, 1, out, err);
+    return index_stmt(d, NULL, NULL, false, r->through, &r->through_dst, NULL, 1, NULL, out, err);
 }
 
 /* ------------------------------------------------------------ schema */
@@ -553,7 +585,7 @@ corm_rc corm__ddl_field_index(const corm__dialect *d, const corm_model *m, const
                               corm__ddl *out, corm_error *err)
 {
     if (!corm__ddl_field_indexed(m, f)) return CORM_OK;
-    return index_stmt(d, m, NULL, false, m->table, &f->column, NULL, 1, out, err);
+    return index_stmt(d, m, NULL, false, m->table, &f->column, NULL, 1, NULL, out, err);
 }
 
 bool corm__ddl_field_indexed(const corm_model *m, const corm_field *f)
@@ -568,12 +600,14 @@ bool corm__ddl_index_is_constraint(const corm_index *ix) { return is_table_uniqu
 corm_rc corm__ddl_index(const corm__dialect *d, const corm_model *m, const corm_index *ix,
                         corm__ddl *out, corm_error *err)
 {
+    if (ix->kind != CORM_INDEX_BTREE) return corm__ddl_text_index(d, m, ix, out, err);
     const char *cols[CORM_MAX_FIELDS];
     bool desc[CORM_MAX_FIELDS];
     corm_rc rc = index_columns(m, ix, cols, desc, err);
     if (rc != CORM_OK) return rc;
     if (!is_table_unique(ix))
-        return index_stmt(d, m, ix->name, ix->unique, m->table, cols, desc, ix->nfields, out, err);
+        return index_stmt(d, m, ix->name, ix->unique, m->table, cols, desc, ix->nfields, ix->where,
+                          out, err);
     corm_buf b;
     corm__buf_init(&b);
     corm__buf_adds(&b, "ALTER TABLE ");

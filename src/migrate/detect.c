@@ -160,15 +160,50 @@ static corm_rc apply_renames(det *d, corm__state *from, const corm__state *to,
     return CORM_OK;
 }
 
+#define DET_NAME_MAX 63 /* schema names are at most 63 bytes */
+
+/* The schema's renamed_from hints that still apply: the old name is in
+** the migrations' state and the new one is not (a hint left in the schema
+** after its migration is made does nothing). */
+static corm_rc apply_hints(det *d, corm__state *from, const corm__state *to,
+                           const char *const *hints, int n)
+{
+    for (int i = 0; i < n; i++) {
+        const char *h = hints[i], *colon = strchr(h, ':'), *dot = strchr(h, '.');
+        if (!colon) continue;
+        char model[DET_NAME_MAX + 1], old[DET_NAME_MAX + 1];
+        size_t ml = (size_t)((dot && dot < colon ? dot : colon) - h);
+        if (ml > DET_NAME_MAX) continue;
+        memcpy(model, h, ml);
+        model[ml] = '\0';
+        const corm__smodel *m;
+        if (!dot || dot > colon) { /* Old:New */
+            if (!find(from, model) || find(from, colon + 1)) continue;
+        } else { /* Model.old:new */
+            size_t ol = (size_t)(colon - dot - 1);
+            if (ol > DET_NAME_MAX) continue;
+            memcpy(old, dot + 1, ol);
+            old[ol] = '\0';
+            if (!(m = find(from, model)) || !line_with_key(m, old, ol) ||
+                line_with_key(m, colon + 1, strlen(colon + 1)))
+                continue;
+        }
+        corm_rc rc = apply_renames(d, from, to, &h, 1);
+        if (rc != CORM_OK) return rc;
+    }
+    return CORM_OK;
+}
+
 corm_rc corm__autodetect(corm_arena *a, const corm__state *from0, const corm__state *to,
-                         const char *const *renames, int nrenames, corm__migration *out,
-                         corm_error *err)
+                         const char *const *renames, int nrenames, const char *const *hints,
+                         int nhints, corm__migration *out, corm_error *err)
 {
     det d = {a, out, 0, err};
     memset(out, 0, sizeof *out);
     corm__state from;
     if (!corm__state_copy(&from, from0)) return nomem(err);
     corm_rc rc = apply_renames(&d, &from, to, renames, nrenames);
+    if (rc == CORM_OK) rc = apply_hints(&d, &from, to, hints, nhints);
     if (rc != CORM_OK) return rc;
 
     /* 2. new models, in an order where a model comes after its targets */

@@ -433,7 +433,9 @@ corm_rc corm_makemigrations(const corm_migrations *ms, const corm_schema *schema
             rc = corm__state_apply(&from, &ms->migs[i], &ms->migs[i].ops[j], err);
     if (rc == CORM_OK) rc = corm__state_from_schema(&to, schema, err);
     corm__migration m = {0};
-    if (rc == CORM_OK) rc = corm__autodetect(&a, &from, &to, renames, nrenames, &m, err);
+    if (rc == CORM_OK)
+        rc = corm__autodetect(&a, &from, &to, renames, nrenames, schema->renames, schema->nrenames,
+                              &m, err);
     if (rc == CORM_OK && m.nops) {
         corm_buf nb, tb;
         corm__buf_init(&nb);

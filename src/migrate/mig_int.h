@@ -102,11 +102,13 @@ corm_rc corm__mfile_parse(corm_migrations *ms, const char *text, const char *pat
 void corm__mfile_write(const corm__migration *m, corm_buf *out);
 
 /* The autodetector: the operations from state `from` to schema `to`.
-** renames: "Old:New" (models) or "Model.old:new" (fields).  Ops and their
+** renames: "Old:New" (models) or "Model.old:new" (fields); hints: the
+** schema's renamed_from, in the same form, applied only where the old name
+** is in `from` and the new one is not.  Ops and their
 ** strings in a. */
 corm_rc corm__autodetect(corm_arena *a, const corm__state *from, const corm__state *to,
-                         const char *const *renames, int nrenames, corm__migration *out,
-                         corm_error *err);
+                         const char *const *renames, int nrenames, const char *const *hints,
+                         int nhints, corm__migration *out, corm_error *err);
 
 /* The SQL of one operation between two states' descriptors (backwards:
 ** the inverse operation, before = the later state). */

@@ -123,4 +123,14 @@ void corm__ddl_index_name(corm_buf *out, const char *table, const char *const *c
 ** gate that keeps schema text from becoming SQL. */
 bool corm__ddl_is_literal(const char *s);
 
+/* ddl_text.c: an index `using trigram` or `using search` (one or more
+** statements; none for a trigram index on SQLite), its removal, and on
+** SQLite the search tables of m, dropped before DROP TABLE of m. */
+corm_rc corm__ddl_text_index(const corm__dialect *d, const corm_model *m, const corm_index *ix,
+                             corm__ddl *out, corm_error *err);
+corm_rc corm__ddl_drop_text_index(const corm__dialect *d, const corm_index *ix, bool concurrently,
+                                  corm__ddl *out, corm_error *err);
+corm_rc corm__ddl_drop_search_tables(const corm__dialect *d, const corm_model *m, corm__ddl *out,
+                                     corm_error *err);
+
 #endif

@@ -128,6 +128,7 @@ static corm_rc rebuild(const corm__dialect *d, const corm_model *mb, const corm_
         corm__buf_free(&sel);
         rc = push(out, &b, err);
     }
+    if (rc == CORM_OK) rc = corm__ddl_drop_search_tables(d, mb, out, err);
     if (rc == CORM_OK) {
         stmt2(&b, "DROP TABLE ", mb->table, NULL, NULL);
         rc = push(out, &b, err);
@@ -163,7 +164,6 @@ static corm_rc create_model(const corm__dialect *d, const corm_model *m, corm__d
 static corm_rc drop_model(const corm__dialect *d, const corm_model *m, corm__ddl *out,
                           corm_error *err)
 {
-    (void)d;
     corm_buf b, q;
     corm__buf_init(&b);
     corm__buf_init(&q);
@@ -179,6 +179,7 @@ static corm_rc drop_model(const corm__dialect *d, const corm_model *m, corm__ddl
             stmt2(&b, "DROP TABLE ", m->rels[i].through, NULL, NULL);
             rc = push(out, &b, err);
         }
+    if (rc == CORM_OK) rc = corm__ddl_drop_search_tables(d, m, out, err);
     if (rc == CORM_OK) {
         stmt2(&b, "DROP TABLE ", m->table, NULL, NULL);
         rc = push(out, &b, err);
@@ -378,10 +379,58 @@ static corm_rc rename_column(const char *t, const char *a, const char *b, corm__
     return rc;
 }
 
+/* The single-column index on column cb of table tb, named as corm names
+** it (<table>_<column>_idx), renamed to match table ta and column ca:
+** ALTER INDEX on PostgreSQL; SQLite has none, so DROP and CREATE. */
+static corm_rc rename_index(const corm__dialect *d, const char *tb, const char *cb, const char *ta,
+                            const char *ca, corm__ddl *out, corm_error *err)
+{
+    corm_buf nb, na, s;
+    corm__buf_init(&nb);
+    corm__buf_init(&na);
+    corm__buf_init(&s);
+    corm__ddl_index_name(&nb, tb, &cb, NULL, 1, false);
+    corm__ddl_index_name(&na, ta, &ca, NULL, 1, false);
+    corm_rc rc = CORM_OK;
+    if (nb.oom || na.oom) rc = nomem(err);
+    else if (strcmp(corm__buf_cstr(&nb), corm__buf_cstr(&na)) != 0) {
+        if (is_sqlite(d)) {
+            stmt2(&s, "DROP INDEX ", corm__buf_cstr(&nb), NULL, NULL);
+            rc = push(out, &s, err);
+            stmt2(&s, "CREATE INDEX ", corm__buf_cstr(&na), " ON ", ta);
+            corm__buf_adds(&s, " (");
+            corm__sql_ident(&s, ca);
+            corm__buf_addc(&s, ')');
+        } else {
+            stmt2(&s, "ALTER INDEX ", corm__buf_cstr(&nb), " RENAME TO ", corm__buf_cstr(&na));
+        }
+        if (rc == CORM_OK) rc = push(out, &s, err);
+    }
+    corm__buf_free(&nb);
+    corm__buf_free(&na);
+    corm__buf_free(&s);
+    return rc;
+}
+
+/* The indexes of mb's db_index and fk fields, renamed as ma's (the model,
+** its table or the field was renamed). */
+static corm_rc rename_field_indexes(const corm__dialect *d, const corm_model *mb,
+                                    const corm_model *ma, corm__ddl *out, corm_error *err)
+{
+    corm_rc rc = CORM_OK;
+    for (int i = 1; i < mb->nfields && i < ma->nfields && rc == CORM_OK; i++)
+        if (corm__ddl_field_indexed(mb, &mb->fields[i]) &&
+            corm__ddl_field_indexed(ma, &ma->fields[i]))
+            rc = rename_index(d, mb->table, mb->fields[i].column, ma->table, ma->fields[i].column,
+                              out, err);
+    return rc;
+}
+
 /* The join tables of mb's m2m relations (forward and reverse) renamed and
-** their columns too, as the model or field names they derive from change. */
-static corm_rc rename_joins(const corm_model *mb, const corm_model *ma, corm__ddl *out,
-                            corm_error *err)
+** their columns too, as the model or field names they derive from change;
+** and the index on the column pointing at the forward relation's target. */
+static corm_rc rename_joins(const corm__dialect *d, const corm_model *mb, const corm_model *ma,
+                            corm__ddl *out, corm_error *err)
 {
     corm_rc rc = CORM_OK;
     for (int i = 0; i < mb->nrels && rc == CORM_OK; i++) {
@@ -398,6 +447,10 @@ static corm_rc rename_joins(const corm_model *mb, const corm_model *ma, corm__dd
         rc = rename_table(rb->through, ra->through, out, err);
         if (rc == CORM_OK)
             rc = rename_column(ra->through, rb->through_src, ra->through_src, out, err);
+        bool fwd = rb->kind == CORM_REL_M2M;
+        if (rc == CORM_OK)
+            rc = rename_index(d, rb->through, fwd ? rb->through_dst : rb->through_src, ra->through,
+                              fwd ? ra->through_dst : ra->through_src, out, err);
     }
     return rc;
 }
@@ -445,7 +498,12 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
         const char *fb_name = backwards ? op->to : op->name,
                    *fa_name = backwards ? op->name : op->to;
         const corm_field *fb = field_of(mb, fb_name), *fa = field_of(ma, fa_name);
-        if (fb && fa) return rename_column(ma->table, fb->column, fa->column, out, err);
+        if (fb && fa) {
+            corm_rc rc = rename_column(ma->table, fb->column, fa->column, out, err);
+            if (rc == CORM_OK && corm__ddl_field_indexed(mb, fb) && corm__ddl_field_indexed(ma, fa))
+                rc = rename_index(d, ma->table, fb->column, ma->table, fa->column, out, err);
+            return rc;
+        }
         const corm_relation *rb = m2m_of(mb, fb_name), *ra = m2m_of(ma, fa_name);
         if (rb && ra) return rename_table(rb->through, ra->through, out, err);
         return missing(err, "field", fb_name);
@@ -453,7 +511,8 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
     case CORM__OP_RENAME_MODEL:
     case CORM__OP_ALTER_MODEL: {
         corm_rc rc = rename_table(mb->table, ma->table, out, err);
-        if (rc == CORM_OK) rc = rename_joins(mb, ma, out, err);
+        if (rc == CORM_OK) rc = rename_joins(d, mb, ma, out, err);
+        if (rc == CORM_OK) rc = rename_field_indexes(d, mb, ma, out, err);
         return rc;
     }
     case CORM__OP_ADD_INDEX:
@@ -464,12 +523,15 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
         const corm_index *ix = index_named(add ? ma : mb, iname);
         if (!ix) return missing(err, "index", iname);
         if (corm__ddl_index_is_constraint(ix) && is_sqlite(d)) return rebuild(d, mb, ma, out, err);
+        if (!add && ix->kind != CORM_INDEX_BTREE)
+            return corm__ddl_drop_text_index(d, ix, op->concurrently, out, err);
         if (add) {
-            size_t at = corm__ddl_count(out);
             corm_rc rc = corm__ddl_index(d, ma, ix, out, err);
             if (rc == CORM_OK && op->concurrently && !is_sqlite(d) &&
                 !corm__ddl_index_is_constraint(ix)) {
-                /* CREATE [UNIQUE] INDEX -> ... INDEX CONCURRENTLY */
+                /* CREATE [UNIQUE] INDEX -> ... INDEX CONCURRENTLY (the last
+                ** statement: a trigram index creates its extension first) */
+                size_t at = corm__ddl_count(out) - 1;
                 char *s = out->stmts.p[at];
                 corm_buf b;
                 corm__buf_init(&b);

@@ -243,8 +243,17 @@ static void name_failure(corm_db *db, const char *mig, size_t i, size_t n, const
     corm__err_set(&db->err, e.rc ? e.rc : CORM_DB,
                   "migration %s failed at statement %zu of %zu (%s): %s", mig, i + 1, n, head,
                   e.message);
-    corm__err_hint(&db->err, "nothing of %s was applied (it was rolled back whole)%s%s", mig,
-                   e.hint[0] ? "; " : "", e.hint);
+    if (strncmp(sql, "CREATE EXTENSION IF NOT EXISTS pg_trgm", 38) == 0)
+        /* the role may not create it: say who may and what then */
+        corm__err_hint(&db->err,
+                       "a trigram index needs PostgreSQL's extension pg_trgm, and this role may "
+                       "not create it: have a superuser (or a role with CREATE on the database) "
+                       "run CREATE EXTENSION pg_trgm; in this database, then migrate again; "
+                       "nothing of %s was applied",
+                       mig);
+    else
+        corm__err_hint(&db->err, "nothing of %s was applied (it was rolled back whole)%s%s", mig,
+                       e.hint[0] ? "; " : "", e.hint);
     corm__err_sql(&db->err, sql);
     corm__strlcpy(db->err.sqlstate, e.sqlstate, sizeof db->err.sqlstate);
 }

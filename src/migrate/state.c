@@ -495,6 +495,9 @@ static bool model_lines(corm__state *s, const corm_model *m, corm_buf *b)
         for (int j = 0; j < ix->nfields; j++)
             corm__buf_addf(b, "%s%s", j ? ", " : "", ix->fields[j]);
         corm__buf_addc(b, ')');
+        if (ix->kind == CORM_INDEX_TRIGRAM) corm__buf_adds(b, " using trigram");
+        if (ix->kind == CORM_INDEX_SEARCH) corm__buf_adds(b, " using search");
+        if (ix->condition) corm__buf_addf(b, " where %s", ix->condition);
         if (!push_line(s, sm, b)) return false;
     }
     return true;

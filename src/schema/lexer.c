@@ -262,7 +262,11 @@ static void lex_one(corm__lexer *lx, corm__token *t)
                                             CORM__T_RPAREN, CORM__T_COLON,  CORM__T_COMMA,
                                             CORM__T_EQUALS, CORM__T_MINUS};
         const char *hit = c ? strchr(punct, c) : NULL;
-        if (hit) {
+        char c1 = lx->cur + 1 < lx->end ? lx->cur[1] : '\0';
+        if (c == '<' || c == '>' || (c == '!' && c1 == '=')) {
+            t->kind = CORM__T_CMP;
+            adv(lx, c1 == '=' ? 2 : 1);
+        } else if (hit) {
             t->kind = kinds[hit - punct];
             adv(lx, 1);
         } else {
@@ -270,6 +274,7 @@ static void lex_one(corm__lexer *lx, corm__token *t)
             if (c == '/') hint = "comments start with # or //";
             else if (c == '\'') hint = "strings use double quotes: \"text\"";
             else if (c == ';') hint = "members need no separator: put each on its own line";
+            else if (c == '!') hint = "not equal is != (in an index condition: where views != 0)";
             else if (c == '[' || c == ']') hint = "list the columns in parentheses: index (a, b)";
             else if (c < 0x20 || c >= 0x7F)
                 hint = "schema files are text: names use letters, digits and _, other bytes go in "

@@ -38,6 +38,7 @@ typedef enum corm__tkind {
     CORM__T_COMMA,
     CORM__T_EQUALS,
     CORM__T_MINUS,
+    CORM__T_CMP,  /* < <= > >= != (an index condition); the text is the operator */
     CORM__T_ERROR /* a lexical error: .str is the message */
 } corm__tkind;
 
@@ -102,6 +103,8 @@ typedef struct corm__ast_field {
     corm_on_delete on_delete;
     const char *related_name; /* NULL: Django's default */
     corm__pos related_name_pos;
+    const char *renamed_from; /* `renamed_from old`: a rename hint, or NULL */
+    corm__pos renamed_from_pos;
 } corm__ast_field;
 
 /* One column of an index, of a unique constraint or of the ordering. */
@@ -111,6 +114,15 @@ typedef struct corm__ast_col {
     corm__pos pos;
 } corm__ast_col;
 
+/* One term of an index condition: `field OP value`, OP one of = != < <= >
+** >= (the operator's text in op). */
+typedef struct corm__ast_cond {
+    corm__ast_col col;
+    const char *op;
+    corm__pos op_pos;
+    struct corm__literal *lit; /* in the arena */
+} corm__ast_cond;
+
 typedef struct corm__ast_index {
     const char *name; /* NULL: generated */
     corm__pos pos;    /* of `index` / `unique` */
@@ -118,6 +130,12 @@ typedef struct corm__ast_index {
     bool unique;
     corm__ast_col *cols;
     int ncols;
+    /* `where a = 1 and b != null`: a partial index (terms ANDed) */
+    corm__ast_cond *conds;
+    int nconds, capconds;
+    corm__pos where_pos;
+    int kind; /* corm_index_kind: `using trigram` / `using search` */
+    corm__pos using_pos;
 } corm__ast_index;
 
 /* `scope field [= value]`: a default scope (docs/writes.md).  Without a
@@ -131,6 +149,8 @@ typedef struct corm__ast_scope {
 typedef struct corm__ast_model {
     const char *name;
     corm__pos pos;
+    const char *renamed_from; /* `model New renamed_from Old`, or NULL */
+    corm__pos renamed_from_pos;
     const char *table; /* NULL: lower_snake of name */
     corm__pos table_pos;
     corm__ast_field *fields; /* declaration order, m2m included */

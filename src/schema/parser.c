@@ -375,6 +375,24 @@ static corm_rc parse_literal(parser *p, corm__literal *lit)
     return CORM_OK;
 }
 
+/* 'renamed_from' IDENT: a rename hint for makemigrations. */
+static corm_rc parse_renamed_from(parser *p, const char **out, corm__pos *pos)
+{
+    if (*out)
+        return corm__perr(p->c, pos_of(tok(p, 0)), "keep one renamed_from",
+                          "'renamed_from' is given twice");
+    *pos = pos_of(tok(p, 0));
+    next(p);
+    const corm__token *t = tok(p, 0);
+    if (t->kind != CORM__T_IDENT)
+        return expected(p, t, "the old name after 'renamed_from'",
+                        "write name: char(200) renamed_from title, or model Volume renamed_from "
+                        "Book { ... }");
+    if (!(*out = word_dup(p, t))) return corm__pnomem(p->c);
+    next(p);
+    return CORM_OK;
+}
+
 /* Options after the type; stops at anything else (the next member). */
 static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[], unsigned *seen,
                              corm__literal *lit, bool *has_default)
@@ -385,6 +403,10 @@ static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[],
     corm_rc rc;
     for (;;) {
         const corm__token *t = tok(p, 0);
+        if (is_word(t, "renamed_from") && tok(p, 1)->kind != CORM__T_COLON) {
+            if ((rc = parse_renamed_from(p, &f->renamed_from, &f->renamed_from_pos))) return rc;
+            continue;
+        }
         int k = word_index(t, option_names, CORM__ARRAY_LEN(option_names));
         if (k < 0 || tok(p, 1)->kind == CORM__T_COLON) return CORM_OK;
         if (k == 1 && tok_starts_member(p)) return CORM_OK;
@@ -648,7 +670,57 @@ static corm_rc parse_ordering(parser *p, corm__ast_model *m)
     return parse_cols(p, true, "ordering", &m->ordering, &m->nordering);
 }
 
-/* ['unique'] 'index' [name] '(' cols ')'  or  'unique' '(' names ')' */
+static bool starts_literal(const corm__token *t)
+{
+    return t->kind == CORM__T_MINUS || t->kind == CORM__T_INT || t->kind == CORM__T_FLOAT ||
+           t->kind == CORM__T_STRING || is_word(t, "true") || is_word(t, "false") ||
+           is_word(t, "null");
+}
+
+/* 'where' field OP value ('and' field OP value)*: a partial index's
+** condition.  `where` / `and` followed by ':' is the next field. */
+static corm_rc parse_where(parser *p, corm__ast_index *ix)
+{
+    static const char *const hint =
+        "write where is_published = true, or where price > 0 and deleted_at = null";
+    ix->where_pos = pos_of(tok(p, 0));
+    next(p); /* where */
+    for (;;) {
+        if (ix->nconds >= CORM_MAX_FIELDS)
+            return corm__perr(p->c, pos_of(tok(p, 0)), "keep the condition short",
+                              "an index condition has more than %d terms", CORM_MAX_FIELDS);
+        if (!corm__arena_grow(p->c->arena, (void **)&ix->conds, ix->nconds, &ix->capconds,
+                              sizeof *ix->conds))
+            return corm__pnomem(p->c);
+        corm__ast_cond *c = &ix->conds[ix->nconds];
+        memset(c, 0, sizeof *c);
+        const corm__token *t = tok(p, 0);
+        if (t->kind != CORM__T_IDENT) return expected(p, t, "a field name in the condition", hint);
+        if (!(c->col.name = word_dup(p, t))) return corm__pnomem(p->c);
+        c->col.pos = pos_of(t);
+        next(p);
+        t = tok(p, 0);
+        if (t->kind != CORM__T_EQUALS && t->kind != CORM__T_CMP)
+            return expected(p, t, "=, !=, <, <=, > or >= after the field", hint);
+        if (!(c->op = word_dup(p, t))) return corm__pnomem(p->c);
+        c->op_pos = pos_of(t);
+        next(p);
+        t = tok(p, 0);
+        if (!starts_literal(t))
+            return expected(
+                p, t, "a value after the operator",
+                "a condition compares with a number, a \"string\", true, false or null");
+        if (!(c->lit = corm__arena_zalloc(p->c->arena, sizeof *c->lit))) return corm__pnomem(p->c);
+        corm_rc rc = parse_literal(p, c->lit);
+        if (rc) return rc;
+        ix->nconds++;
+        if (!is_word(tok(p, 0), "and") || tok(p, 1)->kind == CORM__T_COLON) return CORM_OK;
+        next(p); /* and */
+    }
+}
+
+/* ['unique'] 'index' [name] '(' cols ')'  or  'unique' '(' names ')',
+** then optional 'using' kind and 'where' condition. */
 static corm_rc parse_index(parser *p, corm__ast_model *m)
 {
     corm_rc rc;
@@ -688,6 +760,22 @@ static corm_rc parse_index(parser *p, corm__ast_model *m)
     if (t->kind != CORM__T_RPAREN)
         return expected(p, t, "',' or ')'", "close the field list with )");
     next(p);
+    if (is_word(tok(p, 0), "using") && tok(p, 1)->kind != CORM__T_COLON) {
+        ix->using_pos = pos_of(tok(p, 0));
+        next(p);
+        t = tok(p, 0);
+        if (is_word(t, "trigram")) ix->kind = CORM_INDEX_TRIGRAM;
+        else if (is_word(t, "search")) ix->kind = CORM_INDEX_SEARCH;
+        else if (is_word(t, "btree")) ix->kind = CORM_INDEX_BTREE;
+        else
+            return expected(p, t, "trigram, search or btree after 'using'",
+                            "write index (title) using trigram (icontains on PostgreSQL) or "
+                            "index (title) using search (the search lookup)");
+        next(p);
+    }
+    if (is_word(tok(p, 0), "where") && tok(p, 1)->kind != CORM__T_COLON &&
+        (rc = parse_where(p, ix)))
+        return rc;
     m->nindexes++;
     return CORM_OK;
 }
@@ -719,10 +807,7 @@ static corm_rc parse_scope(parser *p, corm__ast_model *m)
     if (tok(p, 0)->kind == CORM__T_EQUALS) {
         next(p);
         t = tok(p, 0);
-        bool lit_start = t->kind == CORM__T_MINUS || t->kind == CORM__T_INT ||
-                         t->kind == CORM__T_FLOAT || t->kind == CORM__T_STRING ||
-                         is_word(t, "true") || is_word(t, "false") || is_word(t, "null");
-        if (!lit_start)
+        if (!starts_literal(t))
             return expected(p, t, "a value after '='",
                             "a scope value is a number, a \"string\", true, false or null");
         sc->lit = corm__arena_zalloc(p->c->arena, sizeof *sc->lit);
@@ -786,6 +871,9 @@ static corm_rc parse_model(parser *p)
     m->pos = pos_of(t);
     if ((rc = check_model_name(p, t, m->name))) return rc;
     next(p);
+    if (is_word(tok(p, 0), "renamed_from") &&
+        (rc = parse_renamed_from(p, &m->renamed_from, &m->renamed_from_pos)))
+        return rc;
     char what[120];
     snprintf(what, sizeof what, "'{' after 'model %s'", m->name);
     if ((rc = expect(p, CORM__T_LBRACE, what, "write model Book { title: char(200) }"))) return rc;

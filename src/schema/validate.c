@@ -439,6 +439,154 @@ static corm_index *new_index(vctx *v, mstate *ms)
     return ix;
 }
 
+/* A literal checked against its field as default= is, with the error's
+** words made the caller's: "default X" -> "<what> X" in the message,
+** "default=" -> "<hintword> <field> = " in the hint. */
+static corm_rc check_value(vctx *v, const corm__ast_field *af, const char *fname,
+                           const corm__literal *lit, const char *what, const char *hintword,
+                           const char **sql)
+{
+    corm_rc rc = corm__check_default(v->c, af, lit, sql);
+    if (rc == CORM_SCHEMA) {
+        corm_error *e = v->c->err;
+        if (strncmp(e->message, "default ", 8) == 0) {
+            char m[sizeof e->message];
+            corm__strlcpy(m, e->message + 8, sizeof m);
+            corm_buf b;
+            corm__buf_init(&b);
+            corm__buf_addf(&b, "%s %s", what, m);
+            corm__strlcpy(e->message, corm__buf_cstr(&b), sizeof e->message);
+            corm__buf_free(&b);
+        }
+        char *h = strstr(e->hint, "default=");
+        if (h) {
+            char rest[sizeof e->hint];
+            corm__strlcpy(rest, h + 8, sizeof rest);
+            corm_buf b;
+            corm__buf_init(&b);
+            corm__buf_add(&b, e->hint, (size_t)(h - e->hint));
+            corm__buf_addf(&b, "%s %s = %s", hintword, fname, rest);
+            corm__strlcpy(e->hint, corm__buf_cstr(&b), sizeof e->hint);
+            corm__buf_free(&b);
+        }
+    }
+    return rc;
+}
+
+/* A literal as the schema writes it (canonical: strings re-escaped). */
+static void put_literal(corm_buf *b, const corm__literal *lit)
+{
+    switch (lit->kind) {
+    case CORM__LIT_INT:
+    case CORM__LIT_FLOAT:
+        corm__buf_addf(b, "%s%.*s", lit->neg ? "-" : "", (int)lit->textlen, lit->text);
+        break;
+    case CORM__LIT_STRING:
+        corm__buf_addc(b, '"');
+        for (size_t i = 0; i < lit->len; i++) {
+            char c = lit->str[i];
+            if (c == '"' || c == '\\') corm__buf_addc(b, '\\');
+            if (c == '\n') corm__buf_adds(b, "\\n");
+            else if (c == '\t') corm__buf_adds(b, "\\t");
+            else if (c == '\r') corm__buf_adds(b, "\\r");
+            else corm__buf_addc(b, c);
+        }
+        corm__buf_addc(b, '"');
+        break;
+    case CORM__LIT_TRUE: corm__buf_adds(b, "true"); break;
+    case CORM__LIT_FALSE: corm__buf_adds(b, "false"); break;
+    case CORM__LIT_NULL: corm__buf_adds(b, "null"); break;
+    }
+}
+
+/* A partial index's `where` terms -> ix->condition (the schema's words,
+** canonical) and ix->where (SQL on the columns, literals checked against
+** their fields as default= is: no schema text reaches SQL unchecked). */
+static corm_rc build_condition(vctx *v, mstate *ms, const corm__ast_index *ai, corm_index *ix)
+{
+    corm_buf text, sql;
+    corm__buf_init(&text);
+    corm__buf_init(&sql);
+    corm_rc rc = CORM_OK;
+    for (int k = 0; k < ai->nconds && !rc; k++) {
+        const corm__ast_cond *c = &ai->conds[k];
+        const corm_field *fd;
+        if ((rc = resolve_col(v, ms, &c->col, "an index condition", &fd))) break;
+        bool eq = strcmp(c->op, "=") == 0, ne = strcmp(c->op, "!=") == 0;
+        const corm__literal *lit = c->lit;
+        const char *lsql = NULL;
+        if (fd->type == CORM_FT_BLOB) {
+            rc = corm__perr(v->c, c->col.pos, "put a condition on another field",
+                            "blob field '%s' cannot be in an index condition", fd->name);
+        } else if (lit->kind == CORM__LIT_NULL) {
+            if (!eq && !ne)
+                rc = corm__perr(v->c, c->op_pos, "write = null or != null",
+                                "null is compared with = or != only (IS NULL, IS NOT NULL)");
+            else if (!(fd->flags & CORM_FF_NULL))
+                rc = corm__perr(v->c, lit->pos, "declare the field null, or drop the term",
+                                "field '%s' is not null: the condition %s %s null is always %s",
+                                fd->name, fd->name, c->op, eq ? "false" : "true");
+        } else if (fd->type == CORM_FT_BOOL && !eq && !ne) {
+            rc = corm__perr(v->c, c->op_pos, "write = true or = false",
+                            "bool field '%s' is compared with = or != only", fd->name);
+        } else {
+            corm__ast_field af;
+            memset(&af, 0, sizeof af);
+            af.name = fd->name;
+            af.pos = c->col.pos;
+            af.type = fd->type == CORM_FT_FK || fd->type == CORM_FT_O2O ? CORM_FT_BIGINT : fd->type;
+            af.max_length = fd->max_length;
+            af.precision = fd->precision;
+            af.scale = fd->scale;
+            af.flags = fd->flags;
+            rc = check_value(v, &af, fd->name, lit, "condition value", "where", &lsql);
+        }
+        if (rc) break;
+        corm__buf_addf(&text, "%s%s %s ", k ? " and " : "", fd->name, c->op);
+        put_literal(&text, lit);
+        if (lsql)
+            corm__buf_addf(&sql, "%s\"%s\" %s %s", k ? " AND " : "", fd->column, ne ? "<>" : c->op,
+                           lsql);
+        else
+            corm__buf_addf(&sql, "%s\"%s\" IS %sNULL", k ? " AND " : "", fd->column,
+                           ne ? "NOT " : "");
+    }
+    if (!rc && (text.oom || sql.oom ||
+                !(ix->condition = corm__arena_strdup(v->c->arena, corm__buf_cstr(&text))) ||
+                !(ix->where = corm__arena_strdup(v->c->arena, corm__buf_cstr(&sql)))))
+        rc = corm__pnomem(v->c);
+    corm__buf_free(&text);
+    corm__buf_free(&sql);
+    return rc;
+}
+
+/* `using trigram` / `using search`: one text column, ascending, not
+** unique, no condition. */
+static corm_rc check_text_index(vctx *v, mstate *ms, const corm__ast_index *ai)
+{
+    const char *kind = ai->kind == CORM_INDEX_TRIGRAM ? "trigram" : "search";
+    if (ai->unique)
+        return corm__perr(v->c, ai->pos, "drop 'unique', or index the field with a plain index",
+                          "a %s index cannot be unique", kind);
+    if (ai->ncols != 1 || ai->cols[0].desc)
+        return corm__perr(v->c, ai->using_pos,
+                          ai->kind == CORM_INDEX_TRIGRAM
+                              ? "index one text field, ascending: index (title) using trigram"
+                              : "index one text field, ascending: index (body) using search",
+                          "a %s index takes one field, ascending", kind);
+    if (ai->nconds)
+        return corm__perr(v->c, ai->where_pos, "drop the condition",
+                          "a %s index takes no condition", kind);
+    const corm_field *fd;
+    corm_rc rc = resolve_col(v, ms, &ai->cols[0], "index", &fd);
+    if (rc) return rc;
+    if (fd->type != CORM_FT_CHAR && fd->type != CORM_FT_TEXT && fd->type != CORM_FT_EMAIL)
+        return corm__perr(v->c, ai->cols[0].pos, "index a char, text or email field",
+                          "a %s index needs a text field; %s.%s is %s", kind, ms->am->name,
+                          fd->name, corm__ftype_name(fd->type));
+    return CORM_OK;
+}
+
 static corm_rc build_indexes(vctx *v)
 {
     for (int i = 0; i < v->ast->nmodels; i++) {
@@ -484,7 +632,11 @@ static corm_rc build_indexes(vctx *v)
                 cols[c] = ai->cols[c].desc ? cat(v, "-", fd->name, "") : fd->name;
                 corm__buf_addf(&name, "_%s%s", fd->column, ai->cols[c].desc ? "_desc" : "");
             }
-            corm__buf_adds(&name, ai->unique ? "_uniq" : "_idx");
+            if (ai->nconds) corm__buf_adds(&name, "_partial");
+            corm__buf_adds(&name, ai->kind == CORM_INDEX_TRIGRAM  ? "_trgm"
+                                  : ai->kind == CORM_INDEX_SEARCH ? "_search"
+                                  : ai->unique                    ? "_uniq"
+                                                                  : "_idx");
             const char *nm = ai->name   ? ai->name
                              : name.oom ? NULL
                                         : corm__arena_strdup(v->c->arena, corm__buf_cstr(&name));
@@ -496,6 +648,15 @@ static corm_rc build_indexes(vctx *v)
             ix->fields = cols;
             ix->nfields = ai->ncols;
             ix->unique = ai->unique;
+            ix->kind = (corm_index_kind)ai->kind;
+            if (ai->kind != CORM_INDEX_BTREE) {
+                corm_rc rc = check_text_index(v, ms, ai);
+                if (rc) return rc;
+            }
+            if (ai->nconds) {
+                corm_rc rc = build_condition(v, ms, ai, ix);
+                if (rc) return rc;
+            }
         }
     }
     return CORM_OK;
@@ -573,31 +734,7 @@ static corm_rc build_scopes(vctx *v, int i, const corm_scope **out, int *nout)
             if (ms->fidx[j] == fi) af = &am->fields[j];
         const char *sql;
         if (!af) return corm__pnomem(v->c);
-        rc = corm__check_default(v->c, af, lit, &sql);
-        if (rc == CORM_SCHEMA) {
-            /* its words are default='s: say scope */
-            corm_error *e = v->c->err;
-            if (strncmp(e->message, "default ", 8) == 0) {
-                char m[sizeof e->message];
-                corm__strlcpy(m, e->message + 8, sizeof m);
-                corm_buf b;
-                corm__buf_init(&b);
-                corm__buf_addf(&b, "scope value %s", m);
-                corm__strlcpy(e->message, corm__buf_cstr(&b), sizeof e->message);
-                corm__buf_free(&b);
-            }
-            char *h = strstr(e->hint, "default=");
-            if (h) {
-                char rest[sizeof e->hint];
-                corm__strlcpy(rest, h + 8, sizeof rest);
-                corm_buf b;
-                corm__buf_init(&b);
-                corm__buf_add(&b, e->hint, (size_t)(h - e->hint));
-                corm__buf_addf(&b, "scope %s = %s", fd->name, rest);
-                corm__strlcpy(e->hint, corm__buf_cstr(&b), sizeof e->hint);
-                corm__buf_free(&b);
-            }
-        }
+        rc = check_value(v, af, fd->name, lit, "scope value", "scope", &sql);
         if (rc) return rc;
         switch (lit->kind) {
         case CORM__LIT_INT:
@@ -835,6 +972,42 @@ static corm_rc check_c_names(vctx *v)
 
 /* ---------------------------------------------------------------- all */
 
+/* `renamed_from` hints -> out->renames: "Old:New", then "Model.old:new". */
+static corm_rc build_renames(vctx *v)
+{
+    const corm__ast *ast = v->ast;
+    int n = 0;
+    for (int i = 0; i < ast->nmodels; i++) {
+        const corm__ast_model *am = &ast->models[i];
+        if (am->renamed_from) n++;
+        for (int j = 0; j < am->nfields; j++) n += am->fields[j].renamed_from != NULL;
+    }
+    if (!n) return CORM_OK;
+    const char **r = zalloc(v, (size_t)n, sizeof *r);
+    if (!r) return corm__pnomem(v->c);
+    int k = 0;
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < ast->nmodels; i++) {
+            const corm__ast_model *am = &ast->models[i];
+            for (int j = pass ? 0 : -1; j < (pass ? am->nfields : 0); j++) {
+                const char *from = j < 0 ? am->renamed_from : am->fields[j].renamed_from;
+                const char *to = j < 0 ? am->name : am->fields[j].name;
+                if (!from) continue;
+                if (strcmp(from, to) == 0)
+                    return corm__perr(v->c,
+                                      j < 0 ? am->renamed_from_pos : am->fields[j].renamed_from_pos,
+                                      "drop renamed_from, or name the old name",
+                                      "'%s' is renamed_from itself", to);
+                r[k] = j < 0 ? cat(v, from, ":", to) : cat(v, am->name, ".", from);
+                if (!r[k] || (j >= 0 && !(r[k] = cat(v, r[k], ":", to)))) return corm__pnomem(v->c);
+                k++;
+            }
+        }
+    v->out->renames = r;
+    v->out->nrenames = k;
+    return CORM_OK;
+}
+
 corm_rc corm__build_schema(corm__pctx *c, const corm__ast *ast, corm_schema *out)
 {
     corm_rc rc;
@@ -884,5 +1057,5 @@ corm_rc corm__build_schema(corm__pctx *c, const corm__ast *ast, corm_schema *out
     out->nm2m = nm2m;
     if ((rc = check_sql_names(&v))) return rc;
     if ((rc = check_c_names(&v))) return rc;
-    return CORM_OK;
+    return build_renames(&v);
 }

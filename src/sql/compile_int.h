@@ -97,6 +97,9 @@ struct corm_q *corm__q_strip(corm__sqlctx *c, const struct corm_q *q, size_t len
 struct corm_q *corm__q_calls_on(corm__sqlctx *c, const corm_model *m, const struct corm_q *where,
                                 int ncalls, const char *prefix, size_t len, bool strip,
                                 corm_rc *rc);
+/* search.c: the `search` lookup on f (col_sql its column). */
+corm_rc corm__sql_search(corm__sqlctx *c, corm_buf *w, const char *col_sql, const corm_model *m,
+                         const corm_field *f, const corm_value *v, const char *path);
 bool corm__is_pk_name(const char *s);
 
 /* compile_write.c: the pieces UPDATE and DELETE statements share */

@@ -92,4 +92,9 @@ void corm__sql_int_list(corm_buf *b, const int64_t *keys, size_t n, char open, c
 /* Append a placeholder for parameter number n (1-based). */
 void corm__sql_param(corm_buf *b, const corm__dialect *d, int n);
 
+/* The text search configuration of the `search` lookup and of the
+** PostgreSQL search index (they must match for the planner to use it):
+** words lowercased, no stemming or stop words, as SQLite's FTS5 unicode61. */
+#define CORM__SEARCH_CONFIG "simple"
+
 #endif

@@ -34,18 +34,19 @@ enum {
     LK_IN,
     LK_ISNULL,
     LK_RANGE,
+    LK_SEARCH,
     LK_COUNT_
 };
 
 static const char *const lookup_names[LK_COUNT_] = {
-    "exact",       "iexact",   "contains",  "icontains", "startswith",
-    "istartswith", "endswith", "iendswith", "gt",        "gte",
-    "lt",          "lte",      "in",        "isnull",    "range",
+    "exact",    "iexact",    "contains", "icontains", "startswith", "istartswith",
+    "endswith", "iendswith", "gt",       "gte",       "lt",         "lte",
+    "in",       "isnull",    "range",    "search",
 };
 static const char *const transform_names[] = {"year", "month", "day"};
 static const char lookup_list[] =
     "exact, iexact, contains, icontains, startswith, istartswith, endswith, "
-    "iendswith, gt, gte, lt, lte, in, isnull, range; year, month, day on dates";
+    "iendswith, gt, gte, lt, lte, in, isnull, range, search; year, month, day on dates";
 
 int corm__find_lookup(const char *s)
 {
@@ -545,6 +546,12 @@ static corm_rc render_cond(corm__sqlctx *c, corm_buf *w, const char *col_sql, co
         rc = corm__sql_bind(c, w, *v);
         break;
     }
+    case LK_SEARCH:
+        if (k == K_TEXT) {
+            rc = corm__sql_search(c, w, col_sql, m, f, v, path);
+            break;
+        }
+        /* fall through */
     default: { /* the text pattern lookups */
         if (k != K_TEXT) {
             corm__err_set(c->err, CORM_INVALID, "'%s': lookup '%s' needs a text field; %s.%s is %s",

@@ -104,11 +104,41 @@ static void test_open_refuses_drift_and_migrate_applies(void **state)
     test_db_close(NULL);
 }
 
+/* A pool's connections are checked as corm_open's are, unless the pool's
+** open_flags opt out. */
+static void test_pool_drift_check(void **state)
+{
+    (void)state;
+    corm_pool_config cfg = {.url = test_db_fresh_url(), .schema = &shop_schema, .size = 2};
+    corm_error err;
+    assert_null(corm_pool_open(&cfg, &err));
+    assert_int_equal(err.rc, CORM_SCHEMA);
+    assert_string_equal(
+        err.message,
+        "pool connection 1 of 2: database at zero (no migrations applied), this program "
+        "expects " LAST ": run corm migrate");
+    cfg.open_flags = CORM_OPEN_NO_MIGRATION_CHECK;
+    corm_pool *pool = corm_pool_open(&cfg, &err);
+    if (!pool) fail_msg("pool: %s", err.message);
+    corm_db *db = corm_pool_acquire(pool, 1000, &err);
+    assert_non_null(db);
+    assert_int_equal(corm_migrate(db), CORM_OK);
+    corm_pool_release(pool, db);
+    corm_pool_close(pool);
+    /* migrated: the checked pool opens */
+    cfg.open_flags = 0;
+    pool = corm_pool_open(&cfg, &err);
+    if (!pool) fail_msg("pool: %s", err.message);
+    corm_pool_close(pool);
+    test_db_close(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_compiled_in),
         cmocka_unit_test(test_open_refuses_drift_and_migrate_applies),
+        cmocka_unit_test(test_pool_drift_check),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -432,9 +432,9 @@ static void test_compile_valid_goldens(void **state)
 {
     (void)state;
     if (!have_cc()) skip();
-    static const char *const cases[] = {"hostile_strings", "keywords_as_names",
+    static const char *const cases[] = {"hostile_strings",     "keywords_as_names",
                                         "layout_and_comments", "reverse_defaults",
-                                        "self_relations"};
+                                        "self_relations",      "partial_indexes"};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char in[300];
         snprintf(in, sizeof in, "tests/schema/valid/%s/input.corm", cases[i]);

@@ -116,11 +116,81 @@ static void test_evolve(void **state)
     free(copy);
 }
 
+/* Partial indexes: the condition is part of the index line, so changing
+** it is a remove and an add of the index (tests/migrations/partial). */
+static void test_partial_index(void **state)
+{
+    (void)state;
+    corm_error err;
+    corm_migrations *none = corm_migrations_load("tests/migrations/no-such-dir", &err);
+    assert_non_null(none);
+    expect(none, "tests/migrations/partial/v1.corm", "0001_initial.corm-migration",
+           "tests/migrations/partial/0001_initial.corm-migration");
+    corm_migrations_free(none);
+    const char *name = "0001_initial";
+    char *copy = strdup(slurp("tests/migrations/partial/0001_initial.corm-migration"));
+    const char *t = copy;
+    corm_migrations *ms = corm_migrations_from_texts(&name, &t, 1, &err);
+    assert_non_null(ms);
+    no_changes(ms, "tests/migrations/partial/v1.corm");
+    expect(ms, "tests/migrations/partial/v2.corm",
+           "0002_remove_post_published_on_partial_idx_and_more.corm-migration",
+           "tests/migrations/partial/0002_remove_post_published_on_partial_idx_and_more"
+           ".corm-migration");
+    corm_migrations_free(ms);
+    free(copy);
+    ms = corm_migrations_load("tests/migrations/partial", &err);
+    assert_non_null(ms);
+    assert_int_equal(corm_migrations_count(ms), 2);
+    no_changes(ms, "tests/migrations/partial/v2.corm");
+    corm_migrations_free(ms);
+    /* a migration file's condition is checked like the schema's */
+    const char *bad =
+        "create_model Post\n    views: integer\n    index (views) where views = \"x\"\n";
+    ms = corm_migrations_from_texts(&name, &bad, 1, &err);
+    assert_non_null(ms);
+    corm_db *db = corm_open("sqlite::memory:", NULL, &err);
+    assert_non_null(db);
+    char *sql = NULL;
+    assert_int_equal(corm_sqlmigrate(db, ms, "0001", false, &sql), CORM_SCHEMA);
+    assert_null(sql);
+    assert_non_null(strstr(corm_db_error(db)->message,
+                           "condition value \"x\" does not fit integer field 'views'"));
+    corm_close(db);
+    corm_migrations_free(ms);
+}
+
+/* Index kinds (tests/migrations/text): `using trigram` / `using search`
+** are part of the index line. */
+static void test_text_indexes(void **state)
+{
+    (void)state;
+    corm_error err;
+    const char *name = "0001_initial";
+    char *copy = strdup(slurp("tests/migrations/text/migrations/0001_initial.corm-migration"));
+    const char *t = copy;
+    corm_migrations *ms = corm_migrations_from_texts(&name, &t, 1, &err);
+    assert_non_null(ms);
+    no_changes(ms, "tests/migrations/text/v1.corm");
+    expect(ms, "tests/migrations/text/library.corm",
+           "0002_article_title_trgm_article_body_search.corm-migration",
+           "tests/migrations/text/migrations/0002_article_title_trgm_article_body_search"
+           ".corm-migration");
+    corm_migrations_free(ms);
+    free(copy);
+    ms = corm_migrations_load("tests/migrations/text/migrations", &err);
+    assert_non_null(ms);
+    no_changes(ms, "tests/migrations/text/library.corm");
+    corm_migrations_free(ms);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_bookstore_initial),
         cmocka_unit_test(test_evolve),
+        cmocka_unit_test(test_partial_index),
+        cmocka_unit_test(test_text_indexes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

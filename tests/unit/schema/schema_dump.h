@@ -60,6 +60,11 @@ static void dump_schema(FILE *out, const corm_schema *s)
     fprintf(out, "schema %s models=%d hash=%08x m2m=[", s->name, s->nmodels, (unsigned)s->hash);
     for (int i = 0; i < s->nm2m; i++) fprintf(out, "%s%s", i ? ", " : "", s->m2m_tables[i]);
     fputs("]\n", out);
+    if (s->nrenames) {
+        fputs("renamed_from [", out);
+        for (int i = 0; i < s->nrenames; i++) fprintf(out, "%s%s", i ? ", " : "", s->renames[i]);
+        fputs("]\n", out);
+    }
     for (int i = 0; i < s->nmodels; i++) {
         const corm_model *m = s->models[i];
         fprintf(out, "model %s table=", m->name);
@@ -112,7 +117,16 @@ static void dump_schema(FILE *out, const corm_schema *s)
             dump_str(out, x->name);
             fputs(" (", out);
             for (int k = 0; k < x->nfields; k++) fprintf(out, "%s%s", k ? ", " : "", x->fields[k]);
-            fputs(")\n", out);
+            fputs(")", out);
+            if (x->kind != CORM_INDEX_BTREE)
+                fputs(x->kind == CORM_INDEX_TRIGRAM ? " using trigram" : " using search", out);
+            if (x->condition) {
+                fputs(" where ", out);
+                dump_str(out, x->condition);
+                fputs(" sql ", out);
+                dump_str(out, x->where);
+            }
+            fputs("\n", out);
         }
     }
 }
