@@ -393,6 +393,14 @@ typedef struct {
     int nsites;
     char *related[MAXP], *prefetched[MAXP], *annots[MAXP], *nulls[MAXP];
     int nrelated, nprefetched, nannots, nnulls;
+    /* the line of each annotation, and the lines where the variable was
+    ** given a new queryset: a lookup sees the annotations of its binding */
+    unsigned annot_line[MAXP], bind_line[16];
+    int nbinds;
+    /* each annotation's call (its expression cannot name it) and whether it
+    ** was given to aggregate() (a filter on it is then refused) */
+    unsigned annot_from[MAXP][2], annot_to[MAXP][2];
+    bool annot_agg[MAXP];
     /* eager loads under `if (param)`, one parameter: the naive variant of
     ** a scenario written as one body with a `fixed` flag */
     char *crelated[MAXP], *cprefetched[MAXP];
@@ -484,8 +492,8 @@ static void bind(scope *s, CXCursor decl, CXCursor rhs)
     }
     /* a new queryset in the same variable has none of the old one's
     ** annotations (`qs = corm_all(...)` again, later in the function) */
-    for (int i = 0; i < v->nannots; i++) free(v->annots[i]);
-    v->nannots = 0;
+    if (v->nbinds < 16) v->bind_line[v->nbinds++] = expansion_of(call).line;
+    else v->names_unknown = true;
     v->built = expansion_of(call);
     if (v->nsites < 16) v->sites[v->nsites++] = v->built;
     else v->conflict = true;
@@ -656,7 +664,12 @@ static bool from_helper(scope *s, CXCursor decl, CXCursor call)
         copy_list(v->related, &v->nrelated, h->related, h->nrelated);
         copy_list(v->prefetched, &v->nprefetched, h->prefetched, h->nprefetched);
         copy_list(v->nulls, &v->nnulls, h->nulls, h->nnulls);
-        copy_list(v->annots, &v->nannots, h->annots, h->nannots);
+        v->bind_line[v->nbinds++] = expansion_of(call).line;
+        for (int i = 0; i < h->nannots && v->nannots < MAXP; i++) {
+            v->annot_line[v->nannots] = expansion_of(call).line;
+            v->annot_agg[v->nannots] = h->annot_agg[i];
+            push(v->annots, &v->nannots, h->annots[i]);
+        }
         copy_list(v->only, &v->nonly, h->only, h->nonly);
         copy_list(v->defer, &v->ndefer, h->defer, h->ndefer);
     } else if ((v = var_get(s, decl))) {
@@ -801,7 +814,20 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
             strs p;
             strs_of(arg(c, 1), &p);
             if (p.other || p.n != 1) v->names_unknown = true;
-            for (int i = 0; i < p.n; i++) push(v->annots, &v->nannots, p.s[i]);
+            CXSourceRange ext = clang_getCursorExtent(c);
+            unsigned l0, c0, l1, c1;
+            clang_getExpansionLocation(clang_getRangeStart(ext), NULL, &l0, &c0, NULL);
+            clang_getExpansionLocation(clang_getRangeEnd(ext), NULL, &l1, &c1, NULL);
+            for (int i = 0; i < p.n && v->nannots < MAXP; i++) {
+                int ai = v->nannots;
+                v->annot_line[ai] = expansion_of(c).line;
+                v->annot_from[ai][0] = l0;
+                v->annot_from[ai][1] = c0;
+                v->annot_to[ai][0] = l1;
+                v->annot_to[ai][1] = c1;
+                v->annot_agg[ai] = strcmp(n, "corm_aggregate") == 0;
+                push(v->annots, &v->nannots, p.s[i]);
+            }
             strs_free(&p);
         } else if (strncmp(n, "corm_", 5) != 0 && !harmless(n, 0)) {
             /* a queryset given to a function the linter does not know may
@@ -834,13 +860,28 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
 
 /* ------------------------------------------------------ lookups */
 
-/* A fresh queryset of v's model on the schema, with v's annotations. */
-static corm_qs *probe(const qsvar *v, where w)
+/* A fresh queryset of v's model with the annotations v has at w (for a
+** filter, aggregate() results as such: a filter on one is refused). */
+static corm_qs *probe(const qsvar *v, where w, bool filter)
 {
     corm_site site = {w.file, (int)w.line, NULL};
     corm_qs *q = corm_qs_new_at(mem, v->model, site);
-    for (int i = 0; q && i < v->nannots; i++)
-        corm_annotate(q, v->annots[i], corm_V(q, corm_int(0)));
+    /* the annotations given to the queryset the variable holds at w: from
+    ** its last binding before w to the next one */
+    unsigned from = 0, to = ~0u;
+    for (int i = 0; i < v->nbinds; i++) {
+        if (v->bind_line[i] <= w.line && v->bind_line[i] >= from) from = v->bind_line[i];
+        if (v->bind_line[i] > w.line && v->bind_line[i] < to) to = v->bind_line[i];
+    }
+    for (int i = 0; q && i < v->nannots; i++) {
+        bool inside = (w.line > v->annot_from[i][0] ||
+                       (w.line == v->annot_from[i][0] && w.col >= v->annot_from[i][1])) &&
+                      (w.line < v->annot_to[i][0] ||
+                       (w.line == v->annot_to[i][0] && w.col <= v->annot_to[i][1]));
+        if (v->annot_line[i] < from || v->annot_line[i] >= to || inside) continue;
+        if (filter && v->annot_agg[i]) corm_aggregate(q, v->annots[i], corm_V(q, corm_int(0)));
+        else corm_annotate(q, v->annots[i], corm_V(q, corm_int(0)));
+    }
     return q;
 }
 
@@ -940,7 +981,7 @@ static bool lookup_ok(const qsvar *v, where w, const char *fn, const char *looku
     bool have = false;
     for (int i = 0; VALUE_FNS[i]; i++) {
         if (value_fn && strcmp(value_fn, VALUE_FNS[i]) != 0) continue;
-        corm_qs *q = probe(v, w);
+        corm_qs *q = probe(v, w, true);
         corm_value val = sample(VALUE_FNS[i]);
         if (strcmp(fn, "corm_exclude") == 0) corm_exclude(q, lookup, val);
         else corm_filter(q, lookup, val);
@@ -958,7 +999,7 @@ static bool path_ok(const qsvar *v, where w, const char *fn, const char *path, c
     const char *one[] = {path, NULL};
     if (strcmp(fn, "corm_prefetch_related_v") == 0 || strcmp(fn, "corm_prefetch") == 0)
         return prefetch_path_ok(v->model, path, e);
-    corm_qs *q = probe(v, w);
+    corm_qs *q = probe(v, w, false);
     if (strcmp(fn, "corm_select_related_v") == 0) corm_select_related_v(q, one);
     else if (strcmp(fn, "corm_order_by_v") == 0) corm_order_by_v(q, one);
     else if (strcmp(fn, "corm_only_v") == 0) corm_only_v(q, one);

@@ -56,3 +56,17 @@ void outer_refs(corm_db *db)
     corm_annotate(qs, "has_books", corm_Exists(qs, has));
     corm_qs_free(qs);
 }
+
+/* a variable given a new queryset has only the annotations given after */
+void rebound(corm_db *db)
+{
+    corm_qs *qs = corm_all(db, Author);
+    corm_annotate(qs, "n", corm_Count(qs, "books", false));
+    corm_filter(qs, "n__gt", corm_int(1));
+    corm_qs_free(qs);
+    qs = corm_all(db, Author);
+    corm_annotate(qs, "avg_pages", corm_Avg(qs, "books__pages"));
+    corm_order_by(qs, "-avg_pages");
+    corm_filter(qs, "n__gt", corm_int(1)); /* this queryset has no n */
+    corm_qs_free(qs);
+}
