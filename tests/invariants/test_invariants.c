@@ -286,6 +286,7 @@ static void cell_text(const corm_value *v, char *out, size_t size)
     if (!v || v->type == CORM_V_NULL) snprintf(out, size, "NULL");
     else if (v->type == CORM_V_INT) snprintf(out, size, "%.6g", (double)v->u.i);
     else if (v->type == CORM_V_FLOAT) snprintf(out, size, "%.6g", v->u.f);
+    else if (v->type == CORM_V_DECIMAL) snprintf(out, size, "%.6g", corm_dec_to_double(v->u.d));
     else if (v->type == CORM_V_BOOL) snprintf(out, size, "%d", v->u.b);
     else if (v->type == CORM_V_TEXT) snprintf(out, size, "'%s'", v->u.s.p);
     else snprintf(out, size, "<%d>", (int)v->type);
