@@ -469,17 +469,49 @@ static corm_rc rename_index(const corm__dialect *d, const char *tb, const char *
     return rc;
 }
 
+/* PostgreSQL: the fk constraint of column cb of table tb, named as corm
+** names it (<table>_<column>_fk), renamed to match table ta (already
+** renamed) and column ca, so a later change finds it by its name. */
+static corm_rc rename_fk(const corm__dialect *d, const char *tb, const char *cb, const char *ta,
+                         const char *ca, corm__ddl *out, corm_error *err)
+{
+    if (!d->fk_after_tables) return CORM_OK;
+    corm_buf nb, na, s;
+    corm__buf_init(&nb);
+    corm__buf_init(&na);
+    corm__buf_init(&s);
+    corm__ddl_fk_name(&nb, tb, cb);
+    corm__ddl_fk_name(&na, ta, ca);
+    corm_rc rc = CORM_OK;
+    if (nb.oom || na.oom) rc = nomem(err);
+    else if (strcmp(corm__buf_cstr(&nb), corm__buf_cstr(&na)) != 0) {
+        stmt2(&s, "ALTER TABLE ", ta, " RENAME CONSTRAINT ", NULL);
+        corm__buf_add(&s, nb.p, nb.len);
+        corm__buf_adds(&s, " TO ");
+        corm__buf_add(&s, na.p, na.len);
+        rc = push(out, &s, err);
+    }
+    corm__buf_free(&nb);
+    corm__buf_free(&na);
+    corm__buf_free(&s);
+    return rc;
+}
+
+static bool is_rel(const corm_field *f) { return f->type == CORM_FT_FK || f->type == CORM_FT_O2O; }
+
 /* The indexes of mb's db_index and fk fields, renamed as ma's (the model,
 ** its table or the field was renamed). */
 static corm_rc rename_field_indexes(const corm__dialect *d, const corm_model *mb,
                                     const corm_model *ma, corm__ddl *out, corm_error *err)
 {
     corm_rc rc = CORM_OK;
-    for (int i = 1; i < mb->nfields && i < ma->nfields && rc == CORM_OK; i++)
-        if (corm__ddl_field_indexed(mb, &mb->fields[i]) &&
-            corm__ddl_field_indexed(ma, &ma->fields[i]))
-            rc = rename_index(d, mb->table, mb->fields[i].column, ma->table, ma->fields[i].column,
-                              out, err);
+    for (int i = 1; i < mb->nfields && i < ma->nfields && rc == CORM_OK; i++) {
+        const corm_field *fb = &mb->fields[i], *fa = &ma->fields[i];
+        if (corm__ddl_field_indexed(mb, fb) && corm__ddl_field_indexed(ma, fa))
+            rc = rename_index(d, mb->table, fb->column, ma->table, fa->column, out, err);
+        if (rc == CORM_OK && is_rel(fb) && is_rel(fa))
+            rc = rename_fk(d, mb->table, fb->column, ma->table, fa->column, out, err);
+    }
     return rc;
 }
 
@@ -559,6 +591,8 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
             corm_rc rc = rename_column(ma->table, fb->column, fa->column, out, err);
             if (rc == CORM_OK && corm__ddl_field_indexed(mb, fb) && corm__ddl_field_indexed(ma, fa))
                 rc = rename_index(d, ma->table, fb->column, ma->table, fa->column, out, err);
+            if (rc == CORM_OK && is_rel(fb) && is_rel(fa))
+                rc = rename_fk(d, ma->table, fb->column, ma->table, fa->column, out, err);
             return rc;
         }
         const corm_relation *rb = m2m_of(mb, fb_name), *ra = m2m_of(ma, fa_name);

@@ -7,7 +7,8 @@
 ** their values and leaves database and history as they were; backward
 ** restores the old target (and refuses, naming them, rows the old target
 ** cannot hold); a schema change that retargets a fk and drops its old
-** target orders the alter before the drop.
+** target orders the alter before the drop; after a model and field rename
+** the constraint carries the new names and a retarget finds it.
 */
 #include "test.h"
 #include "db/db_int.h"
@@ -243,8 +244,7 @@ static void test_retarget_forward_and_back(void **state)
     assert_string_equal(rows(db, "SELECT name FROM corm_migrations ORDER BY id"), "0001_initial");
     refused(db, "INSERT INTO book (id, title, author_id) VALUES (4, 'x', 3)"); /* no author 3 */
     run_ok(db, "INSERT INTO book (id, title, author_id) VALUES (4, 'b4', 1)");
-    assert_string_equal(rows(db, "SELECT id, author_id FROM book ORDER BY id"),
-                        "1|1;2|2;3|2;4|1");
+    assert_string_equal(rows(db, "SELECT id, author_id FROM book ORDER BY id"), "1|1;2|2;3|2;4|1");
     corm_close(db);
     corm_migrations_free(ms);
     test_db_close(NULL);
@@ -341,12 +341,63 @@ static void test_retarget_then_drop_old_target(void **state)
     test_db_close(NULL);
 }
 
+/* After a model and field rename, the constraint has the new names
+** (PostgreSQL: RENAME CONSTRAINT), so a retarget finds it. */
+static void test_retarget_after_rename(void **state)
+{
+    (void)state;
+    static const char *const b = "model Author { name: char(100) }\n"
+                                 "model Writer { name: char(100) }\n"
+                                 "model Volume renamed_from Book { title: char(200) "
+                                 "writer: fk(Author, on_delete=cascade) renamed_from author }\n";
+    static const char *const c = "model Author { name: char(100) }\n"
+                                 "model Writer { name: char(100) }\n"
+                                 "model Volume { title: char(200) "
+                                 "writer: fk(Writer, on_delete=cascade) }\n";
+    reset_chain();
+    make(v1);
+    make(b);
+    make(c);
+    corm_migrations *ms = chain();
+    corm_db *db = open_fresh();
+    migrate_ok(db, ms, "0001", 0);
+    run_ok(db, "INSERT INTO author (id, name) VALUES (1, 'Ann')");
+    run_ok(db, "INSERT INTO writer (id, name) VALUES (1, 'W1'), (2, 'W2')");
+    run_ok(db, "INSERT INTO book (id, title, author_id) VALUES (1, 'b1', 1)");
+    const char *fk_sql =
+        TEST_SQL("SELECT \"from\" || '->' || \"table\" FROM pragma_foreign_key_list('volume')",
+                 "SELECT conname || ': ' || pg_get_constraintdef(oid) FROM pg_constraint WHERE "
+                 "contype = 'f' AND conrelid = 'volume'::regclass");
+    migrate_ok(db, ms, "0002", 0);
+    assert_string_equal(rows(db, fk_sql),
+                        TEST_SQL("writer_id->author",
+                                 "volume_writer_id_fk: FOREIGN KEY (writer_id) REFERENCES "
+                                 "author(id) DEFERRABLE INITIALLY DEFERRED"));
+    migrate_ok(db, ms, NULL, 0);
+    assert_string_equal(rows(db, fk_sql),
+                        TEST_SQL("writer_id->writer",
+                                 "volume_writer_id_fk: FOREIGN KEY (writer_id) REFERENCES "
+                                 "writer(id) DEFERRABLE INITIALLY DEFERRED"));
+    assert_string_equal(rows(db, "SELECT id, title, writer_id FROM volume"), "1|b1|1");
+    refused(db, "INSERT INTO volume (id, title, writer_id) VALUES (2, 'x', 3)");
+    run_ok(db, "INSERT INTO volume (id, title, writer_id) VALUES (2, 'b2', 2)");
+    run_ok(db, "DELETE FROM volume WHERE id = 2");
+    migrate_ok(db, ms, "0001", 0);
+    assert_string_equal(book_fk(db), TEST_SQL(fk_v1_sqlite, fk_v1_pg));
+    assert_string_equal(rows(db, "SELECT id, title, author_id FROM book"), "1|b1|1");
+    corm_close(db);
+    corm_migrations_free(ms);
+    reset_chain();
+    test_db_close(NULL);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_retarget_forward_and_back),
         cmocka_unit_test(test_retarget_with_orphans_changes_nothing),
         cmocka_unit_test(test_retarget_then_drop_old_target),
+        cmocka_unit_test(test_retarget_after_rename),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
