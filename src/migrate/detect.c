@@ -9,7 +9,8 @@
 **   1. renames asked for;
 **   2. new models, a model before the models whose fks point at it, without
 **      their m2m fields;
-**   3. removed indexes, then removed fields of kept models;
+**   3. relations pointed at another model (before their old target may be
+**      dropped), removed indexes, then removed fields of kept models;
 **   4. dropped models, one pointed at after the ones pointing at it;
 **   5. added and altered fields (m2m of new models too);
 **   6. added indexes; 7. changed options (table, ordering, scope).
@@ -102,6 +103,27 @@ static bool points_at(const char *line, const char *model)
         return false;
     size_t n = strlen(model);
     return strncmp(p + 1, model, n) == 0 && (p[1 + n] == ',' || p[1 + n] == ')');
+}
+
+/* The target of a fk or one-to-one line ("fk(Author, ...)": "Author"),
+** its length in *n, or NULL. */
+static const char *fk_target(const char *line, size_t *n)
+{
+    if (!corm__line_is_field(line)) return NULL;
+    const char *t = field_type(line);
+    if (strncmp(t, "fk(", 3) != 0 && strncmp(t, "one_to_one(", 11) != 0) return NULL;
+    const char *p = strchr(t, '(') + 1;
+    *n = strcspn(p, ",)");
+    return p;
+}
+
+/* A kept relation field that points at another model now: altered before
+** models are dropped (its old target may be one of them). */
+static bool retargeted(const char *old, const char *line)
+{
+    size_t n1 = 0, n2 = 0;
+    const char *t1 = fk_target(old, &n1), *t2 = fk_target(line, &n2);
+    return t1 && t2 && (n1 != n2 || strncmp(t1, t2, n1) != 0);
 }
 
 static bool refers_to(const corm__smodel *m, const char *model, bool with_m2m)
@@ -235,7 +257,19 @@ corm_rc corm__autodetect(corm_arena *a, const corm__state *from0, const corm__st
         nnew--;
     }
 
-    /* 3. removed indexes, then removed fields, of kept models */
+    /* 3. relations pointed at another model; removed indexes, then
+    ** removed fields, of kept models */
+    for (int i = 0; i < to->nmodels; i++) {
+        const corm__smodel *tm = &to->models[i], *fm = find(&from, tm->name);
+        for (int j = 0; fm && j < tm->nlines; j++) {
+            const char *k, *l = tm->lines[j];
+            size_t n = corm__line_key(l, &k);
+            const char *old = line_with_key(fm, k, n);
+            if (!old || !retargeted(old, l)) continue;
+            corm__op *op = new_op(&d, CORM__OP_ALTER_FIELD, tm->name);
+            if (!op || !op_line(&d, op, old, '-') || !op_line(&d, op, l, '+')) return nomem(err);
+        }
+    }
     for (int pass = 0; pass < 2; pass++)
         for (int i = 0; i < from.nmodels; i++) {
             const corm__smodel *fm = &from.models[i];
@@ -305,7 +339,7 @@ corm_rc corm__autodetect(corm_arena *a, const corm__state *from0, const corm__st
                     if (!old) {
                         corm__op *op = new_op(&d, CORM__OP_ADD_FIELD, tm->name);
                         if (!op || !op_line(&d, op, l, 0)) return nomem(err);
-                    } else if (strcmp(old, l) != 0) {
+                    } else if (strcmp(old, l) != 0 && !retargeted(old, l)) {
                         corm__op *op = new_op(&d, CORM__OP_ALTER_FIELD, tm->name);
                         if (!op || !op_line(&d, op, old, '-') || !op_line(&d, op, l, '+'))
                             return nomem(err);

@@ -10,10 +10,12 @@
 ** around the transaction and runs PRAGMA foreign_key_check before COMMIT.
 ** PostgreSQL uses ALTER TABLE (types change with USING col::type).
 **
-** Checks that depend on the rows (data loss, NOT NULL without a default)
-** are pseudo-statements in the list: "\1" kind ("L" data loss, "N" needs a
-** default), the SELECT that finds a row, "\2", the message.  The runner
-** runs them; sqlmigrate shows them as comments.
+** Checks that depend on the rows (data loss, NOT NULL without a default,
+** a relation pointed at another table) are pseudo-statements in the list:
+** "\1" kind ("L" data loss, "N" needs a default, "F" values without a row
+** in the new target), the SELECT that finds a row (for "F": the values, the
+** runner names them), "\2", the message.  The runner runs them; sqlmigrate
+** shows them as comments.
 */
 #include "mig_int.h"
 
@@ -314,6 +316,59 @@ static corm_rc alter_field_pg(const corm__dialect *d, const corm_model *ma, cons
     return rc;
 }
 
+/* The model a fk or one-to-one field points at, else NULL. */
+static const corm_model *rel_target(const corm_model *m, const corm_field *f)
+{
+    if ((f->type != CORM_FT_FK && f->type != CORM_FT_O2O) || f->rel < 0 || f->rel >= m->nrels ||
+        !m->schema)
+        return NULL;
+    int t = m->rels[f->rel].target;
+    return t >= 0 && t < m->schema->nmodels ? m->schema->models[t] : NULL;
+}
+
+/* A relation pointed at another table (author: fk(Author) -> fk(Writer)):
+** the check that every row's value has a row in the new target (kind "F":
+** the runner lists the values that do not), run before the table changes;
+** on PostgreSQL the old constraint is dropped here and the new one added
+** after the column's other changes (*readd).  The constraint is the same
+** shape as the one CREATE TABLE writes (no ON DELETE: corm applies
+** on_delete, as Django does). */
+static corm_rc retarget(const corm__dialect *d, const corm_model *mb, const corm_field *fb,
+                        const corm_model *ma, const corm_field *fa, bool *readd, corm__ddl *out,
+                        corm_error *err)
+{
+    const corm_model *tb = rel_target(mb, fb), *ta = rel_target(ma, fa);
+    *readd = false;
+    if (!tb || !ta ||
+        (strcmp(tb->table, ta->table) == 0 &&
+         strcmp(tb->fields[0].column, ta->fields[0].column) == 0))
+        return CORM_OK;
+    corm_buf q, msg;
+    corm__buf_init(&q);
+    corm__buf_init(&msg);
+    stmt2(&q, "SELECT DISTINCT t.", fb->column, " FROM ", mb->table);
+    stmt2(&q, " t WHERE t.", fb->column, " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ", ta->table);
+    stmt2(&q, " r WHERE r.", ta->fields[0].column, " = t.", fb->column);
+    corm__buf_adds(&q, ") ORDER BY 1 LIMIT 6");
+    corm__buf_addf(&msg,
+                   "changing %s.%s to point at %s: rows of \"%s\" hold %s values with no row in "
+                   "\"%s\"",
+                   ma->name, fa->name, ta->name, mb->table, fb->column, ta->table);
+    add_check(out, 'F', corm__buf_cstr(&q), corm__buf_cstr(&msg));
+    corm_rc rc = out->oom || q.oom || msg.oom ? nomem(err) : CORM_OK;
+    corm__buf_free(&q);
+    corm__buf_free(&msg);
+    if (rc != CORM_OK || !d->fk_after_tables) return rc; /* SQLite: the rebuild writes it */
+    corm_buf b;
+    corm__buf_init(&b);
+    stmt2(&b, "ALTER TABLE ", mb->table, " DROP CONSTRAINT ", NULL);
+    corm__ddl_fk_name(&b, mb->table, fb->column);
+    rc = push(out, &b, err);
+    corm__buf_free(&b);
+    *readd = rc == CORM_OK;
+    return rc;
+}
+
 static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const corm_model *ma,
                            const char *name, corm__ddl *out, corm_error *err)
 {
@@ -322,8 +377,9 @@ static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const c
         if (m2m_of(mb, name) && m2m_of(ma, name)) return CORM_OK; /* related_name: no SQL */
         return missing(err, "field", name);
     }
-    if (!(fb->flags & CORM_FF_NULL) && (fa->flags & CORM_FF_NULL)) { /* fine */
-    }
+    bool readd = false;
+    corm_rc rc0 = retarget(d, mb, fb, ma, fa, &readd, out, err);
+    if (rc0 != CORM_OK) return rc0;
     if (is_sqlite(d)) {
         /* a change the table does not see (on_delete, related_name) needs no rebuild */
         corm_buf cb, ca;
@@ -351,6 +407,7 @@ static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const c
         corm__buf_free(&n);
     }
     if (rc == CORM_OK && ia && !ib) rc = corm__ddl_field_index(d, ma, fa, out, err);
+    if (rc == CORM_OK && readd) rc = corm__ddl_foreign_key(d, ma, fa, out, err);
     return rc;
 }
 
@@ -412,17 +469,49 @@ static corm_rc rename_index(const corm__dialect *d, const char *tb, const char *
     return rc;
 }
 
+/* PostgreSQL: the fk constraint of column cb of table tb, named as corm
+** names it (<table>_<column>_fk), renamed to match table ta (already
+** renamed) and column ca, so a later change finds it by its name. */
+static corm_rc rename_fk(const corm__dialect *d, const char *tb, const char *cb, const char *ta,
+                         const char *ca, corm__ddl *out, corm_error *err)
+{
+    if (!d->fk_after_tables) return CORM_OK;
+    corm_buf nb, na, s;
+    corm__buf_init(&nb);
+    corm__buf_init(&na);
+    corm__buf_init(&s);
+    corm__ddl_fk_name(&nb, tb, cb);
+    corm__ddl_fk_name(&na, ta, ca);
+    corm_rc rc = CORM_OK;
+    if (nb.oom || na.oom) rc = nomem(err);
+    else if (strcmp(corm__buf_cstr(&nb), corm__buf_cstr(&na)) != 0) {
+        stmt2(&s, "ALTER TABLE ", ta, " RENAME CONSTRAINT ", NULL);
+        corm__buf_add(&s, nb.p, nb.len);
+        corm__buf_adds(&s, " TO ");
+        corm__buf_add(&s, na.p, na.len);
+        rc = push(out, &s, err);
+    }
+    corm__buf_free(&nb);
+    corm__buf_free(&na);
+    corm__buf_free(&s);
+    return rc;
+}
+
+static bool is_rel(const corm_field *f) { return f->type == CORM_FT_FK || f->type == CORM_FT_O2O; }
+
 /* The indexes of mb's db_index and fk fields, renamed as ma's (the model,
 ** its table or the field was renamed). */
 static corm_rc rename_field_indexes(const corm__dialect *d, const corm_model *mb,
                                     const corm_model *ma, corm__ddl *out, corm_error *err)
 {
     corm_rc rc = CORM_OK;
-    for (int i = 1; i < mb->nfields && i < ma->nfields && rc == CORM_OK; i++)
-        if (corm__ddl_field_indexed(mb, &mb->fields[i]) &&
-            corm__ddl_field_indexed(ma, &ma->fields[i]))
-            rc = rename_index(d, mb->table, mb->fields[i].column, ma->table, ma->fields[i].column,
-                              out, err);
+    for (int i = 1; i < mb->nfields && i < ma->nfields && rc == CORM_OK; i++) {
+        const corm_field *fb = &mb->fields[i], *fa = &ma->fields[i];
+        if (corm__ddl_field_indexed(mb, fb) && corm__ddl_field_indexed(ma, fa))
+            rc = rename_index(d, mb->table, fb->column, ma->table, fa->column, out, err);
+        if (rc == CORM_OK && is_rel(fb) && is_rel(fa))
+            rc = rename_fk(d, mb->table, fb->column, ma->table, fa->column, out, err);
+    }
     return rc;
 }
 
@@ -502,6 +591,8 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
             corm_rc rc = rename_column(ma->table, fb->column, fa->column, out, err);
             if (rc == CORM_OK && corm__ddl_field_indexed(mb, fb) && corm__ddl_field_indexed(ma, fa))
                 rc = rename_index(d, ma->table, fb->column, ma->table, fa->column, out, err);
+            if (rc == CORM_OK && is_rel(fb) && is_rel(fa))
+                rc = rename_fk(d, ma->table, fb->column, ma->table, fa->column, out, err);
             return rc;
         }
         const corm_relation *rb = m2m_of(mb, fb_name), *ra = m2m_of(ma, fa_name);

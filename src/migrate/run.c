@@ -258,6 +258,18 @@ static void name_failure(corm_db *db, const char *mig, size_t i, size_t n, const
     corm__strlcpy(db->err.sqlstate, e.sqlstate, sizeof db->err.sqlstate);
 }
 
+/* What to do when a check of this kind fails. */
+static const char *check_advice(char kind)
+{
+    switch (kind) {
+    case 'L': return "pass --allow-data-loss (CORM_MIGRATE_ALLOW_DATA_LOSS) to drop it anyway";
+    case 'F':
+        return "point those rows at rows that exist, set them to null or delete them, then "
+               "migrate again";
+    default: return "give the field a default or make it null, then makemigrations again";
+    }
+}
+
 /* A check pseudo-statement: CORM_OK when it passes. */
 static corm_rc run_check(corm_db *db, const char *stmt, unsigned flags)
 {
@@ -275,16 +287,30 @@ static corm_rc run_check(corm_db *db, const char *stmt, unsigned flags)
     corm_rc rc = corm__db_query(db, &cur, sql, NULL, 0, CORM__LIB_SITE, none, "migrate");
     bool row = false;
     if (rc == CORM_OK) rc = corm__cursor_step(&cur, &row);
+    /* "F": the values without a target, the first five named */
+    bool found = row;
+    corm_buf vals;
+    corm__buf_init(&vals);
+    for (int n = 0; rc == CORM_OK && row && kind == 'F'; n++) {
+        if (n == 5) {
+            corm__buf_adds(&vals, ", ...");
+            break;
+        }
+        size_t tn = 0;
+        const char *t = db->be->column_text(cur.stmt, 0, &tn);
+        corm__buf_addf(&vals, "%s%.*s", n ? ", " : ": ", (int)tn, t ? t : "");
+        rc = corm__cursor_step(&cur, &row);
+    }
     corm__cursor_close(&cur);
     corm__free(sql);
-    if (rc != CORM_OK || !row) return rc;
-    corm__err_set(&db->err, kind == 'L' ? CORM_INVALID : CORM_CONSTRAINT, "%s", sep + 1);
-    if (kind == 'L')
-        corm__err_hint(&db->err, "nothing was changed; to drop the data anyway pass "
-                                 "--allow-data-loss (CORM_MIGRATE_ALLOW_DATA_LOSS)");
-    else
-        corm__err_hint(&db->err, "nothing was changed; give the field a default (default=...) "
-                                 "or make it null, then run makemigrations again");
+    if (rc != CORM_OK || !found) {
+        corm__buf_free(&vals);
+        return rc;
+    }
+    corm__err_set(&db->err, kind == 'L' ? CORM_INVALID : CORM_CONSTRAINT, "%s%s", sep + 1,
+                  corm__buf_cstr(&vals));
+    corm__buf_free(&vals);
+    corm__err_hint(&db->err, "nothing was changed; %s", check_advice(kind));
     return kind == 'L' ? CORM_INVALID : CORM_CONSTRAINT;
 }
 
@@ -347,11 +373,7 @@ static corm_rc step(corm_db *db, const corm_migrations *ms, int i, bool backward
                 snprintf(tmp, sizeof tmp, "%s", db->err.message);
                 corm__err_set(&db->err, rc, "migration %s: %s", m->name, tmp);
                 corm__err_hint(&db->err, "nothing of %s was applied; %s", m->name,
-                               rc == CORM_INVALID ? "pass --allow-data-loss "
-                                                    "(CORM_MIGRATE_ALLOW_DATA_LOSS) to drop it "
-                                                    "anyway"
-                                                  : "give the field a default or make it null, "
-                                                    "then makemigrations again");
+                               check_advice(s[1]));
             }
             continue;
         }
