@@ -450,6 +450,14 @@ static void test_cells(void **state)
     assert_int_equal(corm_eval(qs), CORM_OK);
     assert_cell(qs, 0, "total", "7.00");
     corm_qs_free(qs);
+    /* aggregate() of a slice: over a subquery of the first rows */
+    qs = corm_all(db, Entry);
+    corm_order_by(qs, "id");
+    corm_slice(qs, 0, 2);
+    corm_aggregate(qs, "total", corm_Sum(qs, "amount"));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_cell(qs, 0, "total", "12.40");
+    corm_qs_free(qs);
     qs = corm_all(db, Entry);
     corm_filter(qs, "amount__gt", corm_decv(D("100")));
     corm_aggregate(qs, "total", corm_Sum(qs, "amount"));
