@@ -86,10 +86,12 @@ static inline corm_value corm_decv(corm_decimal d)
 }
 
 /* The cell of an evaluated values(), aggregate() or corm_sql() row as a
-** decimal: exact for PostgreSQL numeric and for integers; a REAL (SQLite)
-** is read as the shortest decimal that gives it back, so exact up to 15
-** significant digits.  Not a number when the cell is NULL, absent or not
-** numeric. */
+** decimal.  A column reading a decimal field (its path, or a Sum, Min or
+** Max of it) is a CORM_V_DECIMAL at the field's scale on both backends
+** ("12.30"); other cells: exact for PostgreSQL numeric and for integers,
+** a REAL (SQLite) is read as the shortest decimal that gives it back
+** ("12.3"), so exact up to 15 significant digits.  Not a number when the
+** cell is NULL, absent or not numeric. */
 CORM_API corm_decimal corm_row_decimal(const corm_qs *qs, size_t row, const char *col);
 
 #ifdef __cplusplus

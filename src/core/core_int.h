@@ -42,6 +42,10 @@ _Noreturn void corm__invariant_failed(const char *expr, const char *file, int li
 bool corm__dec_from_text(const char *s, size_t n, bool round, corm_decimal *out);
 /* The shortest decimal that gives the double x back (15 or 17 digits). */
 corm_decimal corm__dec_shortest(double x);
+/* A database's cell of a decimal(p, scale) value (an integer, a REAL or a
+** decimal) made the decimal at scale, in place, when that is exact (the
+** REAL is the nearest double of it); other cells are left as they are. */
+void corm__dec_cell(corm_value *v, int scale);
 
 /* ---- allocation (alloc.c) */
 void *corm__malloc(size_t n);

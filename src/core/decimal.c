@@ -246,3 +246,21 @@ corm_decimal corm__dec_shortest(double x)
     if (!corm__dec_from_text(buf, (size_t)n, true, &d)) return nan_;
     return d;
 }
+
+void corm__dec_cell(corm_value *v, int scale)
+{
+    corm_decimal d = corm_dec_units(0, -1);
+    int64_t u;
+    switch (v->type) {
+    case CORM_V_INT: d = corm_dec_round(corm_dec_units(v->u.i, 0), scale); break;
+    case CORM_V_FLOAT:
+        d = corm_dec_from_double(v->u.f, scale);
+        if (corm_dec_to_double(d) != v->u.f) return; /* more places than scale */
+        break;
+    case CORM_V_DECIMAL:
+        if (corm_dec_to_units(v->u.d, scale, &u)) d = corm_dec_units(u, scale);
+        break;
+    default: return;
+    }
+    if (corm_dec_valid(d)) *v = corm_decv(d);
+}

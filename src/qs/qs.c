@@ -501,6 +501,12 @@ static corm_rc eval_rows(corm_qs *qs, corm_site site)
             corm_value *v = &r->cells[k * r->ncols + i];
             if (v->type == CORM_V_INT) *v = corm_bool(v->u.i != 0);
         }
+    /* a decimal field's cells at its scale, whatever the backend typed
+    ** them (SQLite: an integer or a REAL), as PostgreSQL's numeric */
+    for (size_t i = 0; rc == CORM_OK && c.colfield && i < r->ncols && (int)i < c.ncols; i++)
+        for (size_t k = 0; c.colfield[i] && c.colfield[i]->type == CORM_FT_DECIMAL && k < r->nrows;
+             k++)
+            corm__dec_cell(&r->cells[k * r->ncols + i], c.colfield[i]->scale);
     /* columns past the requested ones (what a DISTINCT orders by) are
     ** not the user's: drop them, in place */
     if (rc == CORM_OK && c.colnames && (size_t)c.ncols < r->ncols) {

@@ -517,6 +517,9 @@ const corm_value *corm_annotation(const void *obj, const char *name)
                 .model = b->model, .annots = (corm__annot *)b->annots, .nannots = b->nannots};
             if (v->type == CORM_V_INT && corm__expr_is_bool(&q, b->annots[i].e))
                 *v = corm_bool(v->u.i != 0);
+            /* and a decimal (Sum of one) at the field's scale */
+            const corm_field *f = corm__expr_field(&q, b->annots[i].e);
+            if (f && f->type == CORM_FT_DECIMAL) corm__dec_cell(v, f->scale);
             return v;
         }
     return NULL;

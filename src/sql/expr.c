@@ -191,7 +191,7 @@ corm_rc corm__path_column_many(corm__sqlctx *c, corm__scope *s, const char *path
     return rc == CORM_OK ? walk(c, s, -1, parts, n, path, true, &stop, w, field) : rc;
 }
 
-bool corm__path_is_bool(const corm_model *m, const char *path)
+const corm_field *corm__path_field(const corm_model *m, const char *path)
 {
     const char *p = path;
     while (m && p && *p) {
@@ -199,15 +199,21 @@ bool corm__path_is_bool(const corm_model *m, const char *path)
         size_t len = sep ? (size_t)(sep - p) : strlen(p);
         const corm_relation *r = corm__model_rel(m, p, len);
         if (r) {
-            if (!sep) return false;
+            if (!sep) return NULL;
             m = corm__rel_target(m, r);
             p = sep + 2;
             continue;
         }
         const corm_field *f = corm__model_field(m, p, len);
-        return f && !sep && f->type == CORM_FT_BOOL;
+        return sep ? NULL : f;
     }
-    return false;
+    return NULL;
+}
+
+bool corm__path_is_bool(const corm_model *m, const char *path)
+{
+    const corm_field *f = corm__path_field(m, path);
+    return f && f->type == CORM_FT_BOOL;
 }
 
 bool corm__expr_is_bool(const corm__query *q, const struct corm_expr *e)
@@ -228,6 +234,33 @@ bool corm__expr_is_bool(const corm__query *q, const struct corm_expr *e)
         return corm__path_is_bool(q->model, e->path);
     case CORM__E_VALUE: return e->value.type == CORM_V_BOOL;
     default: return false;
+    }
+}
+
+const corm_field *corm__expr_field(const corm__query *q, const struct corm_expr *e)
+{
+    if (!e || !q) return NULL;
+    switch (e->kind) {
+    case CORM__E_SUBQUERY:
+        if (!e->sub || e->sub->nvalues < 1) return NULL;
+        return corm__expr_field(e->sub, &(struct corm_expr){
+                                            .kind = CORM__E_FIELD,
+                                            .path = e->sub->values[0],
+                                        });
+    case CORM__E_FIELD:
+        for (int i = 0; i < q->nannots; i++)
+            if (strcmp(q->annots[i].name, e->path) == 0)
+                return q->annots[i].e != e ? corm__expr_field(q, q->annots[i].e) : NULL;
+        return corm__path_field(q->model, e->path);
+    case CORM__E_AGG: {
+        /* Sum, Min and Max of a decimal field are decimals of its scale
+        ** (PostgreSQL's numeric; SQLite gives an integer or a REAL) */
+        if (e->a || (e->agg != CORM__AGG_SUM && e->agg != CORM__AGG_MIN && e->agg != CORM__AGG_MAX))
+            return NULL;
+        const corm_field *f = corm__path_field(q->model, e->path);
+        return f && f->type == CORM_FT_DECIMAL ? f : NULL;
+    }
+    default: return NULL;
     }
 }
 

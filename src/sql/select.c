@@ -395,8 +395,11 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
     int total = nv + q->nannots;
     o->colnames = corm__arena_alloc(&o->arena, (size_t)(total ? total : 1) * sizeof *o->colnames);
     bool *isbool = corm__arena_zalloc(&o->arena, (size_t)(total ? total : 1) * sizeof *isbool);
-    if (!o->colnames || !isbool) return corm__sql_nomem(c);
+    const corm_field **field =
+        corm__arena_zalloc(&o->arena, (size_t)(total ? total : 1) * sizeof *field);
+    if (!o->colnames || !isbool || !field) return corm__sql_nomem(c);
     o->colbool = isbool;
+    o->colfield = field;
     int n = 0;
     /* an aggregate over a to-many path is a subquery per row (expr.c),
     ** which has no value per group */
@@ -411,6 +414,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
             rc = corm__render_expr(c, s, an->e, cols, &agg);
             *local_agg = *local_agg || agg;
             isbool[n] = corm__expr_is_bool(q, an->e);
+            field[n] = corm__expr_field(q, an->e);
             if (agg && !grouping) grouping = an->name;
             if (!agg && an->e->kind == CORM__E_AGG && !per_row) per_row = an->name;
         } else {
@@ -418,6 +422,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
             const corm_field *f = NULL;
             rc = corm__path_column_many(c, s, name, cols, &f);
             isbool[n] = f && f->type == CORM_FT_BOOL;
+            field[n] = f;
             if (rc == CORM_OK) {
                 if (group->len) corm__buf_adds(group, ", ");
                 corm__buf_add(group, cols->p + mark, cols->len - mark);
@@ -440,6 +445,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         if (rc != CORM_OK) return rc;
         *local_agg = *local_agg || agg;
         isbool[n] = corm__expr_is_bool(q, q->annots[i].e);
+        field[n] = corm__expr_field(q, q->annots[i].e);
         if (agg && !grouping) grouping = q->annots[i].name;
         if (!agg && q->annots[i].e->kind == CORM__E_AGG && !per_row) per_row = q->annots[i].name;
         corm__buf_adds(cols, " AS ");
@@ -523,6 +529,7 @@ static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dial
     corm_rc rc = values_columns(&c, &s, &outer, &cols, &group, &local_agg);
     const char **colnames = out->colnames;
     const bool *colbool = out->colbool;
+    const corm_field *const *colfield = out->colfield;
     int ncols = out->ncols;
     if (rc == CORM_OK) {
         corm__buf_adds(&out->sql, "SELECT ");
@@ -539,6 +546,7 @@ static corm_rc compile_aggregate_subquery(const corm__query *q, const corm__dial
     corm__buf_free(&group);
     out->colnames = colnames;
     out->colbool = colbool;
+    out->colfield = colfield;
     out->ncols = ncols;
     out->nnodes = 1;
     out->key_col = out->annot_col = -1;

@@ -99,6 +99,11 @@ struct corm_q {
 bool corm__expr_is_bool(const struct corm__query *q, const struct corm_expr *e);
 /* Whether path (from m, through to-one relations) is a bool field. */
 bool corm__path_is_bool(const corm_model *m, const char *path);
+/* The field path names (from m, through relations), or NULL. */
+const corm_field *corm__path_field(const corm_model *m, const char *path);
+/* The field whose values e gives (a field path, an annotation or Subquery
+** of one), or the decimal field of a Sum, Min or Max over one; else NULL. */
+const corm_field *corm__expr_field(const struct corm__query *q, const struct corm_expr *e);
 
 /* The number of filter() calls in a WHERE tree (the AND chain of them). */
 int corm__q_ncalls(const struct corm_q *where);
@@ -188,7 +193,10 @@ typedef struct corm__compiled {
     int nannots;
     const char **colnames; /* values/aggregate mode: the column names */
     const bool *colbool;   /* values/aggregate mode: which are booleans (or NULL) */
-    corm_arena arena;      /* strings made while compiling */
+    /* values/aggregate mode: the field each column reads (corm__expr_field;
+    ** NULL entries for others), or NULL */
+    const corm_field *const *colfield;
+    corm_arena arena; /* strings made while compiling */
 } corm__compiled;
 
 void corm__compiled_init(corm__compiled *c);

@@ -348,6 +348,155 @@ static void test_sum_100k(void **state)
     test_free(es);
 }
 
+/* The cell of a values(), values_list() or aggregate() column reading a
+** decimal field (or a Sum, Min or Max of one) is a CORM_V_DECIMAL at the
+** field's scale on both backends, whatever SQLite stored (an integer for
+** a whole value, else a REAL). */
+static void assert_cell(const corm_qs *qs, size_t row, const char *col, const char *want)
+{
+    int i = corm_qs_colindex(qs, col);
+    assert_true(i >= 0);
+    const corm_value *v = corm_qs_cell(qs, row, (size_t)i);
+    assert_non_null(v);
+    if (!want) {
+        assert_int_equal(v->type, CORM_V_NULL);
+        return;
+    }
+    assert_int_equal(v->type, CORM_V_DECIMAL);
+    assert_string_equal(fmt(v->u.d), want);
+    assert_string_equal(fmt(corm_row_decimal(qs, row, col)), want);
+}
+
+static void test_cells(void **state)
+{
+    (void)state;
+    Account a = CORM_NEW(Account), b = CORM_NEW(Account);
+    a.name = "a";
+    b.name = "b";
+    OK_DB(corm_save(db, &a));
+    OK_DB(corm_save(db, &b));
+    static const char *const am[] = {"12.3", "0.10", "7", "-2.05"};
+    static const char *const rates[] = {"0.5", NULL, "3", "-0.000001"};
+    for (int i = 0; i < 4; i++) {
+        Entry e = entry(am[i]);
+        e.account_id = a.id;
+        if (rates[i]) e.rate = D(rates[i]);
+        OK_DB(corm_save(db, &e));
+    }
+
+    /* values(): each decimal column at its field's scale */
+    corm_qs *qs = corm_all(db, Entry);
+    corm_values(qs, "amount", "rate", "fee", "account__name");
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_int_equal(corm_qs_len(qs), 4);
+    static const char *const want_am[] = {"12.30", "0.10", "7.00", "-2.05"};
+    static const char *const want_rate[] = {"0.500000", NULL, "3.000000", "-0.000001"};
+    for (size_t i = 0; i < 4; i++) {
+        assert_cell(qs, i, "amount", want_am[i]);
+        assert_cell(qs, i, "rate", want_rate[i]);
+        assert_cell(qs, i, "fee", "1.50");
+        assert_string_equal(corm_row_text(qs, i, "account__name"), "a");
+    }
+    corm_qs_free(qs);
+
+    /* values_list(flat): the one column, through a relation too */
+    qs = corm_all(db, Entry);
+    corm_values_flat(qs, "amount");
+    corm_order_by(qs, "-amount");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    static const char *const desc[] = {"12.30", "7.00", "0.10", "-2.05"};
+    for (size_t i = 0; i < 4; i++) assert_cell(qs, i, "amount", desc[i]);
+    corm_qs_free(qs);
+    qs = corm_all(db, Account);
+    corm_values_list(qs, "name", "entries__amount");
+    corm_filter(qs, "name", corm_text("a"));
+    corm_order_by(qs, "entries__amount");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_int_equal(corm_qs_len(qs), 4);
+    for (size_t i = 0; i < 4; i++) assert_cell(qs, i, "entries__amount", desc[3 - i]);
+    corm_qs_free(qs);
+
+    /* aggregate(): Sum, Min, Max of a decimal field; a whole sum keeps the
+    ** places; nothing to add is NULL */
+    qs = corm_all(db, Entry);
+    corm_aggregate(qs, "total", corm_Sum(qs, "amount"));
+    corm_aggregate(qs, "low", corm_Min(qs, "amount"));
+    corm_aggregate(qs, "high", corm_Max(qs, "amount"));
+    corm_aggregate(qs, "rates", corm_Sum(qs, "rate"));
+    corm_aggregate(qs, "top_rate", corm_Max(qs, "rate"));
+    corm_aggregate(qs, "n", corm_Count(qs, "amount", false));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_cell(qs, 0, "total", "17.35");
+    assert_cell(qs, 0, "low", "-2.05");
+    assert_cell(qs, 0, "high", "12.30");
+    assert_cell(qs, 0, "rates", "3.499999");
+    assert_cell(qs, 0, "top_rate", "3.000000");
+    assert_int_equal(corm_qs_cell(qs, 0, 5)->type, CORM_V_INT); /* a count stays one */
+    assert_int_equal(corm_row_int(qs, 0, "n"), 4);
+    corm_qs_free(qs);
+    qs = corm_all(db, Entry);
+    corm_filter(qs, "amount__in",
+                corm_vlist((const corm_value[]){corm_decv(D("12.3")), corm_decv(D("-2.3"))}, 2));
+    corm_aggregate(qs, "total", corm_Sum(qs, "amount"));
+    corm_aggregate(qs, "whole", corm_Sum(qs, "fee"));
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_cell(qs, 0, "total", "12.30");
+    assert_cell(qs, 0, "whole", "1.50");
+    corm_qs_free(qs);
+    qs = corm_all(db, Entry);
+    corm_filter(qs, "amount", corm_decv(D("7")));
+    corm_aggregate(qs, "total", corm_Sum(qs, "amount"));
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_cell(qs, 0, "total", "7.00");
+    corm_qs_free(qs);
+    /* aggregate() of a slice: over a subquery of the first rows */
+    qs = corm_all(db, Entry);
+    corm_order_by(qs, "id");
+    corm_slice(qs, 0, 2);
+    corm_aggregate(qs, "total", corm_Sum(qs, "amount"));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_cell(qs, 0, "total", "12.40");
+    corm_qs_free(qs);
+    qs = corm_all(db, Entry);
+    corm_filter(qs, "amount__gt", corm_decv(D("100")));
+    corm_aggregate(qs, "total", corm_Sum(qs, "amount"));
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_cell(qs, 0, "total", NULL);
+    corm_qs_free(qs);
+
+    /* annotate(): Sum over a to-many path, in values() and on objects; an
+    ** F() of a decimal field */
+    qs = corm_all(db, Account);
+    corm_annotate(qs, "total", corm_Sum(qs, "entries__amount"));
+    corm_annotate(qs, "top", corm_Max(qs, "entries__amount"));
+    corm_values(qs, "name", "total", "top");
+    corm_order_by(qs, "name");
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_int_equal(corm_qs_len(qs), 2);
+    assert_cell(qs, 0, "total", "17.35");
+    assert_cell(qs, 0, "top", "12.30");
+    assert_cell(qs, 1, "total", NULL);
+    corm_qs_free(qs);
+    qs = corm_all(db, Account);
+    corm_annotate(qs, "total", corm_Sum(qs, "entries__amount"));
+    corm_filter(qs, "name", corm_text("a"));
+    Account *acc = corm_get(qs);
+    assert_non_null(acc);
+    const corm_value *v = corm_annotation(acc, "total");
+    assert_non_null(v);
+    assert_int_equal(v->type, CORM_V_DECIMAL);
+    assert_string_equal(fmt(v->u.d), "17.35");
+    corm_qs_free(qs);
+    qs = corm_all(db, Entry);
+    corm_annotate(qs, "price", corm_F(qs, "amount"));
+    corm_values(qs, "price");
+    corm_filter(qs, "amount", corm_decv(D("7")));
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_cell(qs, 0, "price", "7.00");
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -355,6 +504,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_sum_100k, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cells, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -484,12 +484,41 @@ static void test_float_blob(void **state)
     json_decref(in);
 }
 
+/* Decimal columns of values() and aggregate() rows (a field, a Sum, Min,
+** Max of one) are written at the field's scale on both backends. */
+static void test_decimal_cells(void **state)
+{
+    (void)state;
+    corm_error err;
+    corm_qs *qs = corm_all(db, Book);
+    corm_values_flat(qs, "price");
+    corm_filter(qs, "pk__lte", corm_int(2));
+    corm_order_by(qs, "id");
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    assert_string_equal(text(corm_json_qs(qs, NULL, &err)),
+                        "[{\"price\":\"10.50\"},{\"price\":\"11.50\"}]");
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    corm_filter(qs, "pk__lte", corm_int(2));
+    corm_aggregate(qs, "total", corm_Sum(qs, "price"));
+    corm_aggregate(qs, "low", corm_Min(qs, "price"));
+    corm_aggregate(qs, "high", corm_Max(qs, "price"));
+    assert_int_equal(corm_eval(qs), CORM_OK);
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_string_equal(text(corm_json_qs(qs, NULL, &err)),
+                            "[{\"high\":\"11.50\",\"low\":\"10.50\",\"total\":\"22.00\"}]");
+    }
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_object_fields), cmocka_unit_test(test_nested_no_query),
-        cmocka_unit_test(test_rows),          cmocka_unit_test(test_round_trips),
-        cmocka_unit_test(test_validation),    cmocka_unit_test(test_float_blob),
+        cmocka_unit_test(test_rows),          cmocka_unit_test(test_decimal_cells),
+        cmocka_unit_test(test_round_trips),   cmocka_unit_test(test_validation),
+        cmocka_unit_test(test_float_blob),
     };
     return cmocka_run_group_tests_name("json", tests, setup, teardown);
 }
