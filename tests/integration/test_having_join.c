@@ -68,7 +68,8 @@ static const char *annots(corm_qs *qs, const char *name)
 static bool joined(corm_qs *qs)
 {
     const char *sql = corm_qs_sql(qs);
-    return strstr(sql, " HAVING ") && !strstr(sql, "(SELECT COUNT(") && !strstr(sql, "(SELECT SUM(");
+    return strstr(sql, " HAVING ") && !strstr(sql, "(SELECT COUNT(") &&
+           !strstr(sql, "(SELECT SUM(");
 }
 
 /* The bench's query: Count("books") > n as LEFT JOIN + GROUP BY + HAVING;
@@ -243,9 +244,9 @@ static void test_multivalued_filter_beside(void **state)
         size_t len = 0;
         corm_foreach(a, qs)
         {
-            len += (size_t)snprintf(got + len, sizeof got - len, "%s:%lld ",
-                                    author_country(a)->name,
-                                    (long long)corm_annotation(a, "n")->u.i);
+            len +=
+                (size_t)snprintf(got + len, sizeof got - len, "%s:%lld ", author_country(a)->name,
+                                 (long long)corm_annotation(a, "n")->u.i);
         }
         assert_string_equal(got, "France:2 Japan:3 ");
     }
