@@ -35,6 +35,10 @@ typedef struct corm__scope {
     /* aggregate() over a subquery (select.c): the base is that subquery,
     ** whose annotations are columns an aggregate names */
     const corm__query *wrapped;
+    /* the one to-many aggregate of an annotate() a filter() names,
+    ** written as LEFT JOIN + GROUP BY (HAVING) rather than a correlated
+    ** subquery repeated in WHERE (corm__pick_join_agg) */
+    const struct corm_expr *join_agg;
 } corm__scope;
 
 typedef struct corm__sqlctx {
@@ -97,6 +101,15 @@ struct corm_q *corm__q_strip(corm__sqlctx *c, const struct corm_q *q, size_t len
 struct corm_q *corm__q_calls_on(corm__sqlctx *c, const corm_model *m, const struct corm_q *where,
                                 int ncalls, const char *prefix, size_t len, bool strip,
                                 corm_rc *rc);
+/* expr.c: the annotation aggregate q's SELECT (scope s) can write over a
+** LEFT JOIN with GROUP BY, its filter going to HAVING: the only aggregate
+** of q's annotations, over one to-many relation of the base (then at most
+** a field), without filter=Q or filter() calls before it on that
+** relation, named by a filter of q; no ordering crossing a to-many
+** relation, no filter comparing with an expression.  NULL: keep the
+** correlated subquery. */
+const struct corm_expr *corm__pick_join_agg(corm__sqlctx *c, const corm__scope *s,
+                                            const corm__query *q);
 /* search.c: the `search` lookup on f (col_sql its column). */
 corm_rc corm__sql_search(corm__sqlctx *c, corm_buf *w, const char *col_sql, const corm_model *m,
                          const corm_field *f, const corm_value *v, const char *path);

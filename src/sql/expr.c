@@ -10,6 +10,11 @@
 ** product).  An aggregate over the query's own rows (a local field, or a
 ** to-one path) is a plain aggregate with GROUP BY.  In aggregate() the
 ** whole queryset is one group, and to-many paths are LEFT JOINs, as Django.
+** One exception: when a filter() names the only to-many aggregate of an
+** annotate(), and nothing else would share or restrict its join
+** (corm__pick_join_agg), it is a LEFT JOIN with GROUP BY and the filter
+** is in HAVING: the subquery would be evaluated twice, in the select list
+** and in WHERE, where the join reads the relation once.
 */
 #include "compile_int.h"
 
@@ -390,6 +395,92 @@ static int first_tomany(const corm_model *m, char **parts, int n)
     return -1;
 }
 
+/* The aggregates written in e's own tree (not through F references). */
+static int count_aggs(const struct corm_expr *e)
+{
+    if (!e) return 0;
+    if (e->kind == CORM__E_AGG) return 1 + count_aggs(e->a);
+    if (e->kind == CORM__E_BINOP) return count_aggs(e->a) + count_aggs(e->b);
+    return 0;
+}
+
+/* Whether a WHERE tree names annotation `name` in a lookup (*named), and
+** holds nothing that rules the joined form out: an expression to compare
+** with (F("n") would be an aggregate in WHERE), a keyset row comparison. */
+static bool where_allows_join(const struct corm_q *q, const char *name, bool *named)
+{
+    if (!q) return true;
+    if (q->kind == CORM__Q_ROW_GT || q->kind == CORM__Q_ROW_LT) return false;
+    if (q->kind != CORM__Q_LEAF)
+        return where_allows_join(q->a, name, named) && where_allows_join(q->b, name, named);
+    if (q->rhs) return false;
+    size_t len = strlen(name);
+    if (strncmp(q->lookup, name, len) == 0 &&
+        (!q->lookup[len] || strncmp(q->lookup + len, "__", 2) == 0))
+        *named = true;
+    return true;
+}
+
+const struct corm_expr *corm__pick_join_agg(corm__sqlctx *c, const corm__scope *s,
+                                            const corm__query *q)
+{
+    if (!q->where || q->values_mode || q->aggregate || q->via || q->distinct) return NULL;
+    const corm__annot *an = NULL;
+    int naggs = 0;
+    for (int i = 0; i < q->nannots; i++) {
+        int k = count_aggs(q->annots[i].e);
+        naggs += k;
+        if (k) an = &q->annots[i];
+    }
+    if (naggs != 1 || an->e->kind != CORM__E_AGG) return NULL;
+    const struct corm_expr *e = an->e;
+    if (e->a || e->filter || !e->path) return NULL;
+    /* books, books__pages, books__pk: one to-many hop from the base, then
+    ** at most a field of the related row (a further join could be INNER
+    ** and drop the authors without books) */
+    const char *sep = strstr(e->path, "__");
+    size_t len = sep ? (size_t)(sep - e->path) : strlen(e->path);
+    const corm_relation *r = corm__model_rel(s->base, e->path, len);
+    if (!r || !to_many(r)) return NULL;
+    if (sep) {
+        const char *rest = sep + 2;
+        const corm_model *to = corm__rel_target(s->base, r);
+        if (strstr(rest, "__") ||
+            (!corm__is_pk_name(rest) && !corm__model_field(to, rest, strlen(rest))))
+            return NULL;
+    }
+    bool named = false;
+    if (!where_allows_join(q->where, an->name, &named) || !named) return NULL;
+    /* filter() calls before the annotation on the relation: their rows
+    ** only are counted (the subquery's WHERE) */
+    corm_rc rc = CORM_OK;
+    if (e->calls_set &&
+        (corm__q_calls_on(c, s->base, q->where, e->calls_before, e->path, len, false, &rc) ||
+         rc != CORM_OK))
+        return NULL;
+    /* an ordering across a to-many relation would share the join */
+    const char *const *terms = q->order_set ? q->order : q->model->ordering;
+    int nterms = q->order_set ? q->norder : q->model->nordering;
+    for (int t = 0; t < nterms; t++) {
+        char buf[256], *parts[MAX_PARTS];
+        bool desc;
+        int nulls, n = 0;
+        const char *term = corm__order_term(terms[t], &desc, &nulls, buf, sizeof buf);
+        if (!term) return NULL;
+        if (corm__find_annot(s, term)) continue;
+        for (char *p = buf; p && n < MAX_PARTS; n++) {
+            parts[n] = p;
+            p = strstr(p, "__");
+            if (p) {
+                *p = '\0';
+                p += 2;
+            }
+        }
+        if (first_tomany(s->base, parts, n) >= 0) return NULL;
+    }
+    return e;
+}
+
 /* ` FILTER (WHERE ...)` of a plain aggregate: its filter=Q(...), and in
 ** aggregate() over a to-many join, the conditions the filter() calls put
 ** on that relation (Django reuses their join: only those rows count). */
@@ -517,7 +608,9 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         int n, stop;
         corm_rc rc = corm__split_path(c, e->path, parts, &n);
         if (rc != CORM_OK) return rc;
-        bool whole = s->q && s->q->aggregate;
+        /* aggregate(): the whole queryset is one group; the joined
+        ** aggregate of corm__pick_join_agg: each row of the query is */
+        bool whole = (s->q && s->q->aggregate) || e == s->join_agg;
         corm_buf col;
         corm__buf_init(&col);
         const corm_field *f = NULL;
@@ -562,6 +655,7 @@ static bool expr_local_agg(const struct corm_expr *e, const corm__scope *s)
     if (!e) return false;
     switch (e->kind) {
     case CORM__E_AGG: {
+        if (e == s->join_agg) return true;
         /* local unless the path crosses a to-many relation */
         const corm_model *m = s->base;
         const char *p = e->path;

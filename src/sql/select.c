@@ -587,6 +587,10 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
     corm__scope s;
     corm__scope_init(&s, q->model, 'T');
     s.q = q;
+    /* a filter on the one to-many Count: LEFT JOIN, GROUP BY and HAVING,
+    ** the relation read once (the correlated subquery would be evaluated
+    ** in the select list and again in WHERE) */
+    s.join_agg = corm__pick_join_agg(&c, &s, q);
     corm_rc rc = CORM_OK;
     corm_buf cols, where, having, group, order, from, key;
     corm_buf *bufs[] = {&cols, &where, &having, &group, &order, &from, &key};
@@ -661,6 +665,11 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
             /* and every other to-one join: an annotation's correlated
             ** subquery may name its key (Min("country__publisher__id")) */
             for (int j = 0; j < s.njoins && text; j++) {
+                /* the joined aggregate's relation is what is grouped */
+                const corm_relation *r = s.joins[j].rel;
+                if (s.join_agg && (r->kind == CORM_REL_REVERSE_FK || r->kind == CORM_REL_M2M ||
+                                   r->kind == CORM_REL_REVERSE_M2M))
+                    continue;
                 corm_buf ref;
                 corm__buf_init(&ref);
                 corm__col_ref(&ref, s.joins[j].alias, "id");
