@@ -491,8 +491,9 @@ CORM_API void *corm_last_at(corm_qs *qs, corm_site site);
 CORM_API bool corm_qs_failed(const corm_qs *qs);
 /* The sticky error (rc CORM_OK when none).  Borrowed, valid until free. */
 CORM_API const corm_error *corm_qs_error(const corm_qs *qs);
-/* The SELECT the qs would run, for debugging; borrowed, valid until the next
-** call on qs.  NULL (and the error on qs) when the builder failed. */
+/* The SELECT the qs would run, for debugging (corm_raw / corm_sql: its SQL
+** as the database runs it); borrowed, valid until the next call on qs.
+** NULL (and the error on qs) when the builder failed. */
 CORM_API const char *corm_qs_sql(corm_qs *qs);
 /* Bytes held by the result arena, to check that memory stays flat. */
 CORM_API size_t corm_qs_memory_size(const corm_qs *qs);
@@ -638,7 +639,8 @@ CORM_API void corm_exclude_expr(corm_qs *qs, const char *lookup, corm_expr *rhs)
 /* ------------------------------------------------------- explain, raw SQL */
 
 /* The database's plan of the SELECT (SQLite EXPLAIN QUERY PLAN), one line
-** per step; runs one query.  Borrowed until the next call on qs. */
+** per step, also of corm_raw / corm_sql SQL; runs one query.  Borrowed
+** until the next call on qs. */
 #define corm_explain(qs) corm_explain_at((qs), CORM_SITE)
 CORM_API const char *corm_explain_at(corm_qs *qs, corm_site site);
 /* After corm_qs_sql: its parameters, in placeholder order (borrowed). */

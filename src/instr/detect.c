@@ -512,16 +512,20 @@ void corm__detect_fix(corm_capture *c, corm__finding *f)
                        model, rel,
                        f->okind == CORM_ORIGIN_PREFETCH ? "prefetch_related" : "select_related", n);
         break;
-    case CORM_FINDING_LATE_EAGER:
+    case CORM_FINDING_LATE_EAGER: {
+        /* rel is the call, f->path the relation path it was given */
+        const char *given = top ? "?" : f->path;
         corm__buf_addf(&fix,
                        "call %s(qs, \"%s\") before the queryset is evaluated (before "
                        "corm_foreach, corm_eval, corm_count or corm_get)",
-                       rel, model);
+                       rel, given);
         if (F->built.file) corm__buf_addf(&fix, ", right after it is built at %s", built);
         corm__buf_addf(&msg,
-                       "%s(\"%s\") at %s came after the queryset was evaluated: it did nothing",
-                       rel, model, site);
+                       "%s(\"%s\") at %s came after the %s queryset was evaluated: it did "
+                       "nothing",
+                       rel, given, site, model);
         break;
+    }
     case CORM_FINDING_DUPLICATE: {
         char other[300];
         if (f->other.file) {

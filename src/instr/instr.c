@@ -850,7 +850,7 @@ size_t corm__instr_plans(const corm_instr *in, corm_site site, const corm__plan 
 }
 
 void corm__instr_late_eager(corm_instr *in, corm_site site, corm_site built, const char *model,
-                            const char *what)
+                            const char *what, const char *path)
 {
     if (!in || corm__instr_mode_now(in) == CORM_NPLUSONE_OFF) return;
     corm_event ev;
@@ -859,6 +859,7 @@ void corm__instr_late_eager(corm_instr *in, corm_site site, corm_site built, con
     ev.built = built;
     ev.model = intern0(in, model);
     ev.relation = intern0(in, what);
+    ev.path = path; /* copied by the finding */
     FOR_CAPTURES(in, c)
     {
         corm__finding *f = corm__detect_add(c, CORM_FINDING_LATE_EAGER, &ev, 1, 0);

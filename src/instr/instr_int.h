@@ -84,9 +84,10 @@ void corm__instr_auto_end(corm_instr *in);
 bool corm__instr_auto_active(const corm_instr *in);
 
 /* A late eager load (select/prefetch_related after evaluation), for the
-** queryset layer to call: reported as late_eager. */
+** queryset layer to call: reported as late_eager.  what is the call
+** ("corm_prefetch_related"), path the relation path it was given. */
 void corm__instr_late_eager(corm_instr *in, corm_site site, corm_site built, const char *model,
-                            const char *what);
+                            const char *what, const char *path);
 
 /* ---- evaluations and eager loads (eager.c).  An evaluation is a queryset's
 ** own query and its prefetch levels; each gets an id, and every batch of

@@ -12,15 +12,20 @@ static bool usable(corm_qs *qs) { return qs && qs->err.rc == CORM_OK && corm__qs
 
 /* Builder calls after evaluation would silently do nothing in Django's
 ** list-after-evaluation trap; here they are an error that says so. */
-static bool building(corm_qs *qs, const char *what)
+static bool building_paths(corm_qs *qs, const char *what, const char *const *paths)
 {
     if (!usable(qs)) return false;
     if (qs->evaluated && strstr(what, "related")) {
         /* Django: an eager load after evaluation has no effect.  Kept a
-        ** no-op so code behaves the same, and reported by the detector. */
+        ** no-op so code behaves the same, and reported by the detector,
+        ** whose fix names each path given.  Builder calls carry no site:
+        ** name the queryset's. */
         qs->late_eager++;
-        /* builder calls carry no site: name the queryset's */
-        corm__instr_late_eager(qs->db->instr, qs->built, qs->built, qs->q.model->name, what);
+        int i = 0;
+        do
+            corm__instr_late_eager(qs->db->instr, qs->built, qs->built, qs->q.model->name, what,
+                                   paths ? paths[i] : NULL);
+        while (paths && paths[i] && paths[++i]);
         return false;
     }
     if (qs->evaluated) {
@@ -32,6 +37,8 @@ static bool building(corm_qs *qs, const char *what)
     corm__qs_uncache(qs); /* a changed related queryset queries again */
     return true;
 }
+
+static bool building(corm_qs *qs, const char *what) { return building_paths(qs, what, NULL); }
 
 bool corm__qs_unsliced(corm_qs *qs, const char *what, const char *verb)
 {
@@ -265,7 +272,7 @@ void corm_order_by_v(corm_qs *qs, const char *const *fields)
 
 void corm_select_related_v(corm_qs *qs, const char *const *paths)
 {
-    if (!building(qs, "corm_select_related")) return;
+    if (!building_paths(qs, "corm_select_related", paths)) return;
     int n = count_strs(paths);
     int total = qs->q.nrelated + n;
     const char **p = corm__arena_alloc(&qs->build, (size_t)(total ? total : 1) * sizeof *p);
@@ -287,7 +294,7 @@ int corm_qs_late_eager(const corm_qs *qs) { return qs ? qs->late_eager : 0; }
 
 void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner, const char *to_attr)
 {
-    if (!building(qs, "corm_prefetch_related")) {
+    if (!building_paths(qs, "corm_prefetch_related", (const char *const[]){path, NULL})) {
         corm_qs_free(inner);
         return;
     }
@@ -407,6 +414,8 @@ const char *corm_qs_sql(corm_qs *qs)
     if (!usable(qs)) return NULL;
     const corm__dialect *d = dialect(qs);
     if (!d) return NULL;
+    /* raw SQL is run as written: that is its SQL (and what explain plans) */
+    if (qs->raw_sql) return corm__raw_sql(qs);
     /* the prefetch paths, as evaluation checks them (no objects: no query) */
     if (qs->npf && corm__prefetch_run(qs->db, &qs->build, qs->q.model, NULL, 0, qs->pf, qs->npf,
                                       qs->built, qs->built, &qs->err) != CORM_OK)

@@ -125,5 +125,8 @@ corm_rc corm__clone_shape(corm_qs *dst, const corm_qs *src);
 ** sliced; `what` names the call ("corm_filter"), `verb` what it would do. */
 bool corm__qs_unsliced(corm_qs *qs, const char *what, const char *verb);
 corm_rc corm__eval_raw(corm_qs *qs, corm_site site);
+/* corm_qs_sql of a corm_raw / corm_sql queryset: its SQL as the database
+** runs it (placeholders translated), its parameters as given. */
+const char *corm__raw_sql(corm_qs *qs);
 
 #endif

@@ -166,6 +166,29 @@ static corm_rc fetch_objects(corm_qs *qs, const char *sql, corm_site site)
     return rc;
 }
 
+const char *corm__raw_sql(corm_qs *qs)
+{
+    /* the statement as the database would run it: translated for the
+    ** dialect of the database the queryset routes to now */
+    corm_buf text;
+    corm__buf_init(&text);
+    bool translated;
+    corm_rc rc = corm__sql_raw_translate(qs->raw_sql, qs->db->dialect, qs->nraw_params, &text,
+                                         &translated, &qs->err);
+    corm__buf_reset(&qs->sqltext);
+    if (rc == CORM_OK)
+        corm__buf_adds(&qs->sqltext, translated ? corm__buf_cstr(&text) : qs->raw_sql);
+    if (rc == CORM_OK && (text.oom || qs->sqltext.oom)) {
+        corm__err_set(&qs->err, CORM_NOMEM, "out of memory translating raw SQL");
+        rc = CORM_NOMEM;
+    }
+    corm__buf_free(&text);
+    if (rc != CORM_OK) return NULL;
+    qs->sql_params = qs->raw_params;
+    qs->nsql_params = qs->nraw_params;
+    return corm__buf_cstr(&qs->sqltext);
+}
+
 corm_rc corm__eval_raw(corm_qs *qs, corm_site site)
 {
     /* translated here, not when made: routing picks the database (and so

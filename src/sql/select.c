@@ -384,6 +384,21 @@ static corm_rc render_filters(corm__sqlctx *c, corm__scope *s, const struct corm
     return corm__render_q(c, s, q, false, w);
 }
 
+/* A values() annotation that aggregates nothing is a grouping column, as
+** Django groups by it (its group-by columns; docs "Aggregation", values()):
+** values("author") + x = F("pages") + Count("id") is one row per (author,
+** pages), and PostgreSQL refuses the query without it.  Named by its
+** position in the select list (col, from 0), as Django does where the
+** database allows it: the expression's parameters stay bound once and the
+** text does not depend on their values.  A constant groups nothing. */
+static void group_by_annot(const corm__query *q, const corm_expr *e, bool agg, int col,
+                           corm_buf *group)
+{
+    if (!q->values_mode || agg || e->kind == CORM__E_VALUE || e->kind == CORM__E_AGG) return;
+    if (group->len) corm__buf_adds(group, ", ");
+    corm__buf_addf(group, "%d", col + 1);
+}
+
 /* values()/aggregate(): named columns; values of field paths via to-one
 ** joins, annotations by name.  No names: every field of the model. */
 static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query *q, corm_buf *cols,
@@ -417,6 +432,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
             field[n] = corm__expr_field(q, an->e);
             if (agg && !grouping) grouping = an->name;
             if (!agg && an->e->kind == CORM__E_AGG && !per_row) per_row = an->name;
+            if (rc == CORM_OK) group_by_annot(q, an->e, agg, n, group);
         } else {
             size_t mark = cols->len;
             const corm_field *f = NULL;
@@ -448,6 +464,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         field[n] = corm__expr_field(q, q->annots[i].e);
         if (agg && !grouping) grouping = q->annots[i].name;
         if (!agg && q->annots[i].e->kind == CORM__E_AGG && !per_row) per_row = q->annots[i].name;
+        group_by_annot(q, q->annots[i].e, agg, n, group);
         corm__buf_adds(cols, " AS ");
         alias_ident(cols, q->annots[i].name, 'a', i);
         o->colnames[n++] = q->annots[i].name;
