@@ -34,8 +34,8 @@ static const char *rows_text(corm_qs *qs)
             const corm_value *v = corm_qs_cell(qs, r, c);
             const char *name = corm_qs_colname(qs, c);
             if (v->type == CORM_V_NULL)
-                len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s=NULL", c ? " " : "",
-                                        name);
+                len +=
+                    (size_t)snprintf(buf + len, sizeof buf - len, "%s%s=NULL", c ? " " : "", name);
             else
                 len += (size_t)snprintf(buf + len, sizeof buf - len, "%s%s=%lld", c ? " " : "",
                                         name, (long long)corm_row_int(qs, r, name));
