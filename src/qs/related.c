@@ -429,6 +429,12 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
         qs->home = h->batch->home;
         qs->pinned = true;
         corm_filter(qs, leaf.lookup, leaf.value);
+        /* a to-many set is read through the target's default manager in
+        ** Django (its eager loads apply); a forward relation through the
+        ** base manager (they do not) */
+        if (r->kind == CORM_REL_REVERSE_FK || r->kind == CORM_REL_M2M ||
+            r->kind == CORM_REL_REVERSE_M2M)
+            corm__qs_default_eager(qs);
         /* a to-many set already cached on obj (prefetched, even through a
         ** filtered Prefetch without to_attr, or loaded): count, exists and
         ** evaluation answer from it, as Django's prefetch cache does */
