@@ -91,8 +91,8 @@ static const char *memo_lines(corm_qs *qs)
         Memo *p = corm_qs_at(qs, i);
         Scribe *w = memo_scribe(p);
         Imprint *pub = w ? scribe_imprint(w) : NULL;
-        at += (size_t)snprintf(out + at, sizeof out - at, "%s:%s/%s:", p->title,
-                               w ? w->name : "?", pub ? pub->name : "?");
+        at += (size_t)snprintf(out + at, sizeof out - at, "%s:%s/%s:", p->title, w ? w->name : "?",
+                               pub ? pub->name : "?");
         const corm_list *labels = memo_labels(p);
         for (size_t k = 0; labels && k < labels->n; k++)
             at += (size_t)snprintf(out + at, sizeof out - at, "%s%s", k ? "+" : "",
@@ -149,10 +149,7 @@ static void test_opt_out(void **state)
     qs = corm_all(db, Memo);
     corm_order_by(qs, "id");
     corm_prefetch_clear(qs);
-    CORM_ASSERT_NUM_QUERIES(db, 1 + 4)
-    {
-        assert_string_equal(memo_lines(qs), ALL_MEMOS);
-    }
+    CORM_ASSERT_NUM_QUERIES(db, 1 + 4) { assert_string_equal(memo_lines(qs), ALL_MEMOS); }
     corm_qs_free(qs);
 }
 
@@ -304,11 +301,14 @@ static void test_schema_errors(void **state)
     snprintf(text, sizeof text, "%s default select_related(author) }", base);
     schema_error(text, "default select_related(author) of model 'B': B has no relation 'author'");
     schema_error(text, "hint: B has: a");
-    snprintf(text, sizeof text, "%s }\nmodel C { b: fk(B, on_delete=cascade)\n"
-                                " default prefetch_related(b__a__nope) }", base);
+    snprintf(text, sizeof text,
+             "%s }\nmodel C { b: fk(B, on_delete=cascade)\n"
+             " default prefetch_related(b__a__nope) }",
+             base);
     schema_error(text, "A has no relation 'nope'");
-    snprintf(text, sizeof text, "model A { name: char(9)\n default select_related(bs) }\n"
-                                "model B { a: fk(A, on_delete=cascade, related_name=bs) }");
+    snprintf(text, sizeof text,
+             "model A { name: char(9)\n default select_related(bs) }\n"
+             "model B { a: fk(A, on_delete=cascade, related_name=bs) }");
     schema_error(text, "A.bs is a to-many relation");
     schema_error(text, "hint: put reverse foreign keys and many-to-many in prefetch_related(...)");
     snprintf(text, sizeof text, "%s default select_related(a, a) }", base);
