@@ -62,6 +62,20 @@ static int setup(void **state)
     add_memo(1, "p2", (const int64_t[]){3}, 1);
     add_memo(2, "p3", (const int64_t[]){1, 2, 3}, 3);
     add_memo(3, "p4", NULL, 0);
+    const char *members[] = {"Mia", "Noa"};
+    for (int i = 0; i < 2; i++) {
+        Member m = CORM_NEW(Member);
+        m.name = (char *)members[i];
+        OK_DB(corm_create(db, &m));
+    }
+    Club chess = CORM_NEW(Club);
+    chess.name = "chess";
+    OK_DB(corm_create(db, &chess));
+    OK_DB(corm_m2m_add_ids(db, &chess, CLUB_REL_MEMBERS, ((const int64_t[]){1, 2}), 2));
+    Club go = CORM_NEW(Club);
+    go.name = "go";
+    OK_DB(corm_create(db, &go));
+    OK_DB(corm_m2m_add_ids(db, &go, CLUB_REL_MEMBERS, ((const int64_t[]){2}), 1));
     return 0;
 }
 
@@ -280,6 +294,39 @@ static void test_related_qs_applies_defaults(void **state)
     corm_qs_free(wq);
 }
 
+/* A cycle of defaults stops at its first repeat: clubs (1), their members
+** (Member's defaults apply: 2), the members' clubs (Club's defaults apply:
+** 3), those clubs' members (Member's defaults were applied above: none
+** again, 4), and nothing below. */
+static void test_cycle_stops(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Club);
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 4)
+    {
+        eval(qs);
+        Club *chess = corm_qs_at(qs, 0);
+        const corm_list *ms = club_members(chess);
+        assert_int_equal(ms->n, 2);
+        Member *noa = ms->items[1];
+        assert_string_equal(noa->name, "Noa");
+        const corm_list *cs = member_clubs(noa);
+        assert_int_equal(cs->n, 2);
+        assert_string_equal(((Club *)cs->items[1])->name, "go");
+        assert_int_equal(club_members(cs->items[1])->n, 1);
+    }
+    /* one level further was not prefetched: a query */
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        Club *chess = corm_qs_at(qs, 0);
+        Member *noa = club_members(chess)->items[1];
+        Club *go = member_clubs(noa)->items[1];
+        assert_int_equal(member_clubs(club_members(go)->items[0])->n, 2);
+    }
+    corm_qs_free(qs);
+}
+
 /* Schema errors: a path that is not a relation, a to-many path in
 ** select_related, a repeated path, a missing clause. */
 static void schema_error(const char *text, const char *want)
@@ -346,6 +393,7 @@ int main(void)
         cmocka_unit_test(test_prefetch_queryset_opt_out),
         cmocka_unit_test(test_forward_fk_uses_base_manager),
         cmocka_unit_test(test_related_qs_applies_defaults),
+        cmocka_unit_test(test_cycle_stops),
         cmocka_unit_test(test_schema_errors),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
