@@ -218,6 +218,8 @@ typedef struct corm_obj {
 ** reverse ones included (bitmask widths). */
 #define CORM_MAX_FIELDS 64
 #define CORM_MAX_RELS 64
+/* Paths of a model's `default` lines, at most (schema error beyond). */
+#define CORM_MAX_DEFAULT_EAGER 16
 
 #ifdef __cplusplus
 }

@@ -1016,6 +1016,11 @@ static corm_rc build_default_eager(vctx *v, int i, corm_model *m)
 {
     const corm__ast_model *am = &v->ast->models[i];
     if (!am->neager) return CORM_OK;
+    if (am->neager > CORM_MAX_DEFAULT_EAGER)
+        return corm__perr(v->c, am->eager[CORM_MAX_DEFAULT_EAGER].pos,
+                          "keep the defaults small; ask for the rest per queryset",
+                          "model '%s' has more than %d default eager loads", am->name,
+                          CORM_MAX_DEFAULT_EAGER);
     const char **sel = zalloc(v, (size_t)am->neager, sizeof *sel);
     const char **pre = zalloc(v, (size_t)am->neager, sizeof *pre);
     if (!sel || !pre) return corm__pnomem(v->c);
