@@ -144,6 +144,22 @@ static void test_corm_all_applies_defaults(void **state)
     CORM_ASSERT_NUM_QUERIES(db, 2) { assert_string_equal(memo_lines(qs), ALL_MEMOS); }
     assert_int_equal(corm_qs_len(qs), 4);
     corm_qs_free(qs);
+    /* count, exists and update() of a queryset with the defaults: one
+    ** query each, no join, no prefetch (Django ignores them there too) */
+    qs = corm_all(db, Memo);
+    corm_filter(qs, "scribe__imprint__name", corm_text("Penguin"));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_count(qs), 3); }
+    corm_qs_free(qs);
+    qs = corm_all(db, Memo);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_true(corm_exists(qs)); }
+    corm_qs_free(qs);
+    qs = corm_all(db, Memo);
+    corm_filter(qs, "title", corm_text("p4"));
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_int_equal(corm_update(qs, CORM_SET("title", corm_text("p4"))), 1);
+    }
+    corm_qs_free(qs);
 }
 
 /* Opting out for one queryset: corm_select_related_clear and
