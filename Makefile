@@ -453,6 +453,16 @@ $(B)/obj/gen/decimals.o: $(GEN_DIR)/decimals/decimals.c | deps
 $(B)/obj/tests/integration/test_decimal.o: $(GEN_DIR)/decimals/decimals.h
 $(B)/tests/integration/test_decimal: $(B)/obj/gen/decimals.o
 
+# Default eager loads (test_default_eager.c): tests/integration/default_eager.corm.
+$(GEN_DIR)/default_eager/default_eager.h $(GEN_DIR)/default_eager/default_eager.c &: tests/integration/default_eager.corm $(B)/corm-boot
+	@mkdir -p $(GEN_DIR)/default_eager
+	$(B)/corm-boot gen tests/integration/default_eager.corm -o $(GEN_DIR)/default_eager
+$(B)/obj/gen/default_eager.o: $(GEN_DIR)/default_eager/default_eager.c | deps
+	@mkdir -p $(@D)
+	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/default_eager -c $< -o $@
+$(B)/obj/tests/integration/test_default_eager.o: $(GEN_DIR)/default_eager/default_eager.h
+$(B)/tests/integration/test_default_eager: $(B)/obj/gen/default_eager.o
+
 # tests/migrations/text: a generated model with trigram and search indexes,
 # for test_migrations_indexes (querysets run on generated models).
 TEXT_DIR := tests/migrations/text

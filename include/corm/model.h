@@ -167,6 +167,15 @@ typedef struct corm_model {
     int nscopes;
     size_t now_offset; /* offsetof char _corm_now[CORM_NOW_BUF] (models with
                           auto_now / auto_now_add fields), else 0 */
+    /* Default eager loads (`default select_related(...) prefetch_related(...)`
+    ** in the schema, docs/schema.md): corm_all applies them, and so does a
+    ** prefetch level or related set over a to-many relation to this model
+    ** (Django's default manager); forward foreign keys and one-to-ones do
+    ** not (Django's base manager).  Paths as corm_select_related takes them. */
+    const char *const *default_related;
+    int ndefault_related;
+    const char *const *default_prefetch;
+    int ndefault_prefetch;
 } corm_model;
 
 /* Room for the auto_now values written back into a new object: the
@@ -209,6 +218,8 @@ typedef struct corm_obj {
 ** reverse ones included (bitmask widths). */
 #define CORM_MAX_FIELDS 64
 #define CORM_MAX_RELS 64
+/* Paths of a model's `default` lines, at most (schema error beyond). */
+#define CORM_MAX_DEFAULT_EAGER 16
 
 #ifdef __cplusplus
 }

@@ -22,6 +22,10 @@ typedef struct pf_node {
     const char *to_attr;
     const corm__pf_lookup *inner; /* its Prefetch's description, borrowed */
     struct pf_node *kids, *next;
+    struct pf_node *up; /* the level above; NULL at the root */
+    /* a to-many level without a Prefetch queryset: read through the target
+    ** model's default manager, so its default eager loads apply */
+    bool defaults;
 } pf_node;
 
 typedef struct run {
@@ -107,10 +111,13 @@ static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
             kid->from = cur->to;
             kid->rel = rel;
             kid->to = corm__rel_target(cur->to, rel);
+            kid->up = cur;
             if (last) {
                 kid->to_attr = l->to_attr;
                 kid->inner = l->inner_q ? l : NULL;
             }
+            kid->defaults = !kid->inner && is_to_many(rel) &&
+                            (kid->to->ndefault_related || kid->to->ndefault_prefetch);
             if (kid->inner && kid->inner->inner_q->model != kid->to) {
                 corm__err_set(r->err, CORM_INVALID,
                               "Prefetch('%s'): the queryset is over %s but %s.%s holds %s", l->path,
@@ -137,6 +144,37 @@ static corm_rc add_lookups(run *r, pf_node *root, const corm__pf_lookup *pf, int
 {
     for (int i = 0; i < npf; i++) {
         corm_rc rc = add_lookup(r, root, &pf[i]);
+        if (rc != CORM_OK) return rc;
+    }
+    return CORM_OK;
+}
+
+/* Django's prefetch of a to-many relation reads through the target's
+** default manager: its prefetch_related lookups run below the level (after
+** the ones the program gave, which win on the same name; select_related
+** goes into the level's own query, run_node).  A model's defaults are not
+** applied again below a level that applied them: a cycle of defaults
+** (Book -> genres -> books -> ...) stops at its first repeat. */
+static corm_rc add_default_lookups(run *r, pf_node *node)
+{
+    for (pf_node *kid = node->kids; kid; kid = kid->next) {
+        if (kid->defaults) {
+            for (const pf_node *a = kid->up; a && kid->defaults; a = a->up)
+                if (a->defaults && a->to == kid->to) kid->defaults = false;
+        }
+        for (int i = 0; kid->defaults && i < kid->to->ndefault_prefetch; i++) {
+            const char *path = kid->to->default_prefetch[i];
+            const char *sep = strstr(path, "__");
+            size_t len = sep ? (size_t)(sep - path) : strlen(path);
+            const pf_node *have = kid->kids;
+            while (have && (strlen(have->name) != len || strncmp(have->name, path, len) != 0))
+                have = have->next;
+            if (have) continue; /* the program's own lookup through it wins */
+            corm__pf_lookup l = {.path = path};
+            corm_rc rc = add_lookup(r, kid, &l);
+            if (rc != CORM_OK) return rc;
+        }
+        corm_rc rc = add_default_lookups(r, kid);
         if (rc != CORM_OK) return rc;
     }
     return CORM_OK;
@@ -310,6 +348,10 @@ static corm_rc run_node(run *r, const pf_node *n, void **all_parents, size_t nal
         q.model = n->to;
         q.limit = -1;
         q.scopes = &r->db->scopes; /* the default scopes, as Django's default manager */
+        if (n->defaults && n->to->ndefault_related) {
+            q.related = (const char **)n->to->default_related;
+            q.nrelated = n->to->ndefault_related;
+        }
     }
     q.via_from = n->from;
     q.via = n->rel;
@@ -390,6 +432,7 @@ static corm_rc prefetch_run(corm_db *db, corm_arena *arena, const corm_model *mo
     pf_node root = {.name = "", .to = model};
     if (whole) r.whole = &root;
     corm_rc rc = add_lookups(&r, &root, pf, npf);
+    if (rc == CORM_OK) rc = add_default_lookups(&r, &root);
     if (rc == CORM_OK && n) rc = run_level(&r, &root, objs, n);
     corm__arena_free(&r.tmp);
     return rc;

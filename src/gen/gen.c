@@ -415,6 +415,19 @@ void corm__gen_header(const corm_schema *s, corm_buf *out)
 
 /* ---------------------------------------------------------------- source */
 
+/* A model's default eager loads: corm__<M>_default_<what>[] */
+static void put_default_eager(gen *g, const char *M, const char *what, const char *const *paths,
+                              int n)
+{
+    if (!n) return;
+    putf(g, "static const char *const corm__%s_default_%s[] = {", M, what);
+    for (int i = 0; i < n; i++) {
+        put(g, i ? ", " : "");
+        put_cstr(g, paths[i]);
+    }
+    put(g, "};\n\n");
+}
+
 static void source_model(gen *g, const gmodel *gm)
 {
     const corm_model *m = gm->m;
@@ -517,6 +530,8 @@ static void source_model(gen *g, const gmodel *gm)
         }
         put(g, "};\n\n");
     }
+    put_default_eager(g, M, "related", m->default_related, m->ndefault_related);
+    put_default_eager(g, M, "prefetch", m->default_prefetch, m->ndefault_prefetch);
     putf(g, "const corm_model %s_model = {\n    .name = ", M);
     put_cstr(g, M);
     put(g, ",\n    .table = ");
@@ -535,6 +550,13 @@ static void source_model(gen *g, const gmodel *gm)
     putf(g, "    .nindexes = %d", m->nindexes);
     if (m->nscopes) putf(g, ",\n    .scopes = corm__%s_scopes,\n    .nscopes = %d", M, m->nscopes);
     if (has_auto(m)) putf(g, ",\n    .now_offset = offsetof(%s, _corm_now)", M);
+    if (m->ndefault_related)
+        putf(g, ",\n    .default_related = corm__%s_default_related,\n    .ndefault_related = %d",
+             M, m->ndefault_related);
+    if (m->ndefault_prefetch)
+        putf(g,
+             ",\n    .default_prefetch = corm__%s_default_prefetch,\n    .ndefault_prefetch = %d",
+             M, m->ndefault_prefetch);
     put(g, "\n};\n\n");
 }
 

@@ -65,7 +65,22 @@ static void oom(corm_qs *qs)
 corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
 {
     corm__db_enter(db); /* NULL: a queryset that says so */
-    return corm__qs_new(db, model, site);
+    corm_qs *qs = corm__qs_new(db, model, site);
+    corm__qs_default_eager(qs);
+    return qs;
+}
+
+/* The model's default eager loads (`default ...` in the schema), as
+** Django's default manager whose get_queryset() asks for them;
+** corm_select_related_clear / corm_prefetch_clear take them off. */
+void corm__qs_default_eager(corm_qs *qs)
+{
+    const corm_model *m = qs ? qs->q.model : NULL;
+    if (!m || qs->err.rc != CORM_OK) return;
+    for (int i = 0; i < m->ndefault_related; i++)
+        corm_select_related_v(qs, (const char *const[]){m->default_related[i], NULL});
+    for (int i = 0; i < m->ndefault_prefetch; i++)
+        corm_prefetch(qs, m->default_prefetch[i], NULL, NULL);
 }
 
 corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site)

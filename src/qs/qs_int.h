@@ -92,6 +92,8 @@ corm__pf_lookup corm__pf_describe(const char *path, corm_qs *inner, const char *
 /* corm_qs_new_at without the entry rule: for querysets the library makes
 ** inside another call (clone, related querysets, auto mode). */
 corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site);
+/* Apply the model's default eager loads (corm_all and related sets). */
+void corm__qs_default_eager(corm_qs *qs);
 
 /* Point qs->db at the database this evaluation runs on (corm_using, the
 ** router; route.c).  False with the error on qs for an unknown alias.

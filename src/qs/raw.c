@@ -12,7 +12,8 @@
 corm_qs *corm_raw_at(corm_db *db, const corm_model *model, const char *sql,
                      const corm_value *params, int nparams, corm_site site)
 {
-    corm_qs *qs = corm_qs_new_at(db, model, site);
+    corm__db_enter(db);                          /* NULL: a queryset that says so */
+    corm_qs *qs = corm__qs_new(db, model, site); /* no default eager loads: Django's raw() */
     if (!qs || qs->err.rc != CORM_OK) return qs;
     qs->raw_rows = model == NULL;
     if (!sql || nparams < 0 || (nparams > 0 && !params)) {

@@ -376,8 +376,21 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     const char *origin = origin_of(b->db, h->model, r, "set");
     corm__lazy_note(h, CORM_ORIGIN_SET, r->name);
     corm_db *prev = corm__db_serve(b->db, b->home);
+    /* the set is read through the target's default manager, as Django's
+    ** related manager: the model's default eager loads apply */
+    const corm_model *to = q.model;
+    q.related = (const char **)to->default_related;
+    q.nrelated = to->ndefault_related;
     corm_rc rc = corm__fetch(b->db, &q, b->arena, site, none, origin, &list->items, &list->n, NULL,
                              &b->home->err);
+    if (rc == CORM_OK && to->ndefault_prefetch && list->n) {
+        corm__pf_lookup pf[CORM_MAX_DEFAULT_EAGER];
+        int npf = 0;
+        for (int i = 0; i < to->ndefault_prefetch && npf < CORM_MAX_DEFAULT_EAGER; i++)
+            pf[npf++] = corm__pf_describe(to->default_prefetch[i], NULL, NULL);
+        rc = corm__prefetch_run(b->db, b->arena, to, list->items, list->n, pf, npf, site, none,
+                                &b->home->err);
+    }
     corm__db_serve(b->db, prev);
     if (rc != CORM_OK) return NULL;
     for (size_t i = 0; i < list->n; i++) corm__set_backref(h->model, r, obj, list->items[i]);
@@ -429,6 +442,12 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
         qs->home = h->batch->home;
         qs->pinned = true;
         corm_filter(qs, leaf.lookup, leaf.value);
+        /* a to-many set is read through the target's default manager in
+        ** Django (its eager loads apply); a forward relation through the
+        ** base manager (they do not) */
+        if (r->kind == CORM_REL_REVERSE_FK || r->kind == CORM_REL_M2M ||
+            r->kind == CORM_REL_REVERSE_M2M)
+            corm__qs_default_eager(qs);
         /* a to-many set already cached on obj (prefetched, even through a
         ** filtered Prefetch without to_attr, or loaded): count, exists and
         ** evaluation answer from it, as Django's prefetch cache does */

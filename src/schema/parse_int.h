@@ -146,6 +146,14 @@ typedef struct corm__ast_scope {
     struct corm__literal *lit; /* the value, or NULL (in the arena) */
 } corm__ast_scope;
 
+/* One path of `default select_related(...) prefetch_related(...)`: an
+** eager load the model's default querysets apply (docs/schema.md). */
+typedef struct corm__ast_eager {
+    const char *path; /* "author", "books__genres" */
+    corm__pos pos;
+    bool prefetch; /* prefetch_related; else select_related */
+} corm__ast_eager;
+
 typedef struct corm__ast_model {
     const char *name;
     corm__pos pos;
@@ -162,6 +170,8 @@ typedef struct corm__ast_model {
     int nindexes, capindexes;
     corm__ast_scope *scopes; /* declaration order */
     int nscopes, capscopes;
+    corm__ast_eager *eager; /* `default ...` paths, declaration order */
+    int neager, capeager;
 } corm__ast_model;
 
 typedef struct corm__ast {

@@ -410,6 +410,7 @@ static corm_rc parse_options(parser *p, corm__ast_field *f, corm__pos opt_pos[],
         int k = word_index(t, option_names, CORM__ARRAY_LEN(option_names));
         if (k < 0 || tok(p, 1)->kind == CORM__T_COLON) return CORM_OK;
         if (k == 1 && tok_starts_member(p)) return CORM_OK;
+        if (k == 5 && tok(p, 1)->kind == CORM__T_IDENT) return CORM_OK; /* default select_... */
         corm__pos at = pos_of(t);
         if (f->m2m)
             return corm__perr(p->c, at, "an m2m relation has no column: remove the option",
@@ -819,6 +820,47 @@ static corm_rc parse_scope(parser *p, corm__ast_model *m)
     return CORM_OK;
 }
 
+/* 'default' ('select_related' | 'prefetch_related') '(' path {',' path} ')'
+** ...: eager loads every default queryset of the model applies (Django's
+** custom manager whose get_queryset() calls select/prefetch_related).  The
+** paths are checked against the relations by validate.c. */
+static corm_rc parse_default(parser *p, corm__ast_model *m)
+{
+    static const char hint[] = "write default select_related(author) prefetch_related(genres)";
+    next(p); /* default */
+    int nclauses = 0;
+    for (;;) {
+        const corm__token *t = tok(p, 0);
+        bool sel = is_word(t, "select_related"), pre = is_word(t, "prefetch_related");
+        if (!sel && !pre) {
+            if (nclauses) return CORM_OK;
+            return expected(p, t, "select_related(...) or prefetch_related(...) after 'default'",
+                            hint);
+        }
+        next(p);
+        corm_rc rc = expect(p, CORM__T_LPAREN, "'(' after the eager load", hint);
+        if (rc) return rc;
+        for (;;) {
+            t = tok(p, 0);
+            if (t->kind != CORM__T_IDENT)
+                return expected(p, t, "a relation path such as author or books__genres", hint);
+            if (!corm__arena_grow(p->c->arena, (void **)&m->eager, m->neager, &m->capeager,
+                                  sizeof *m->eager))
+                return corm__pnomem(p->c);
+            corm__ast_eager *e = &m->eager[m->neager];
+            if (!(e->path = word_dup(p, t))) return corm__pnomem(p->c);
+            e->pos = pos_of(t);
+            e->prefetch = pre;
+            m->neager++;
+            next(p);
+            if (tok(p, 0)->kind != CORM__T_COMMA) break;
+            next(p);
+        }
+        if ((rc = expect(p, CORM__T_RPAREN, "',' or ')' after the relation path", hint))) return rc;
+        nclauses++;
+    }
+}
+
 /* What to say about a word that starts no member. */
 static corm_rc bad_member(parser *p, const corm__ast_model *m, bool after_field)
 {
@@ -908,6 +950,8 @@ static corm_rc parse_model(parser *p)
             rc = parse_ordering(p, m);
         } else if (is_word(t, "scope")) {
             rc = parse_scope(p, m);
+        } else if (is_word(t, "default") && tok(p, 1)->kind == CORM__T_IDENT) {
+            rc = parse_default(p, m);
         } else if (is_word(t, "index")) {
             rc = parse_index(p, m);
         } else if (is_word(t, "unique")) {

@@ -1008,6 +1008,69 @@ static corm_rc build_renames(vctx *v)
     return CORM_OK;
 }
 
+/* `default select_related(...) prefetch_related(...)` -> the model's
+** default eager loads.  Each path walks relations of the schema (the
+** models are built); a select_related path only to-one relations, as
+** corm_select_related would require at every query. */
+static corm_rc build_default_eager(vctx *v, int i, corm_model *m)
+{
+    const corm__ast_model *am = &v->ast->models[i];
+    if (!am->neager) return CORM_OK;
+    if (am->neager > CORM_MAX_DEFAULT_EAGER)
+        return corm__perr(v->c, am->eager[CORM_MAX_DEFAULT_EAGER].pos,
+                          "keep the defaults small; ask for the rest per queryset",
+                          "model '%s' has more than %d default eager loads", am->name,
+                          CORM_MAX_DEFAULT_EAGER);
+    const char **sel = zalloc(v, (size_t)am->neager, sizeof *sel);
+    const char **pre = zalloc(v, (size_t)am->neager, sizeof *pre);
+    if (!sel || !pre) return corm__pnomem(v->c);
+    for (int k = 0; k < am->neager; k++) {
+        const corm__ast_eager *e = &am->eager[k];
+        const char *what = e->prefetch ? "prefetch_related" : "select_related";
+        const char **list = e->prefetch ? pre : sel;
+        int n = e->prefetch ? m->ndefault_prefetch : m->ndefault_related;
+        for (int j = 0; j < n; j++)
+            if (!strcmp(list[j], e->path))
+                return corm__perr(v->c, e->pos, "name each path once",
+                                  "default %s(%s) of model '%s' is given twice", what, e->path,
+                                  am->name);
+        const corm_model *cur = m;
+        for (const char *seg = e->path;;) {
+            const char *sep = strstr(seg, "__");
+            size_t len = sep ? (size_t)(sep - seg) : strlen(seg);
+            const corm_relation *r = len ? corm__model_rel(cur, seg, len) : NULL;
+            if (!r) {
+                char h[400];
+                size_t at = (size_t)snprintf(h, sizeof h, "%s has: ", cur->name);
+                for (int j = 0; j < cur->nrels && at < sizeof h; j++)
+                    at += (size_t)snprintf(h + at, sizeof h - at, j ? ", %s" : "%s",
+                                           cur->rels[j].name);
+                if (!cur->nrels) snprintf(h, sizeof h, "%s has no relations", cur->name);
+                return corm__perr(v->c, e->pos, h,
+                                  "default %s(%s) of model '%s': %s has no relation '%.*s'", what,
+                                  e->path, am->name, cur->name, (int)len, seg);
+            }
+            if (!e->prefetch && r->kind != CORM_REL_FK && r->kind != CORM_REL_O2O &&
+                r->kind != CORM_REL_REVERSE_O2O)
+                return corm__perr(v->c, e->pos,
+                                  "put reverse foreign keys and many-to-many in "
+                                  "prefetch_related(...)",
+                                  "default select_related(%s) of model '%s': %s.%.*s is a "
+                                  "to-many relation",
+                                  e->path, am->name, cur->name, (int)len, seg);
+            cur = corm__rel_target(cur, r);
+            if (!sep) break;
+            seg = sep + 2;
+        }
+        list[n] = e->path;
+        if (e->prefetch) m->ndefault_prefetch++;
+        else m->ndefault_related++;
+    }
+    m->default_related = m->ndefault_related ? sel : NULL;
+    m->default_prefetch = m->ndefault_prefetch ? pre : NULL;
+    return CORM_OK;
+}
+
 corm_rc corm__build_schema(corm__pctx *c, const corm__ast *ast, corm_schema *out)
 {
     corm_rc rc;
@@ -1055,6 +1118,8 @@ corm_rc corm__build_schema(corm__pctx *c, const corm__ast *ast, corm_schema *out
     out->nmodels = ast->nmodels;
     out->m2m_tables = nm2m ? m2m : NULL;
     out->nm2m = nm2m;
+    for (int i = 0; i < ast->nmodels; i++)
+        if ((rc = build_default_eager(&v, i, &models[i]))) return rc;
     if ((rc = check_sql_names(&v))) return rc;
     if ((rc = check_c_names(&v))) return rc;
     return build_renames(&v);
