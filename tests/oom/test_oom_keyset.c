@@ -65,6 +65,8 @@ static corm_rc program(void)
     /* published_date: NULL first (book 3), then 1 and 2 (same day), 4, 5 */
     corm_rc rc = walk("published_date", "3,1", "2,4");
     if (rc == CORM_OK) rc = walk("-pages", "5,4", "3,2"); /* 500 400 300 200 100 */
+    /* every title the same: the pk breaks the ties */
+    if (rc == CORM_OK) rc = walk("title", "1,2", "3,4");
     return rc;
 }
 
