@@ -173,7 +173,7 @@ $(B)/corm-lint: lint/lint.c $(B)/libcorm.a | deps
 	  $(CC) $(APP_CFLAGS) -I$$d/include $< $(B)/libcorm.a -o $@ -L$$d/lib -lclang \
 	    -Wl,-rpath,$$d/lib $(LDLIBS_ALL) $(JSON_LIBS)
 
-lint: $(B)/corm-lint $(GEN_DIR)/bookstore.h $(GEN_DIR)/shop/shop.h $(B)/corm lint-deps
+lint: $(B)/corm-lint $(GEN_DIR)/bookstore.h $(GEN_DIR)/shop/shop.h $(GEN_DIR)/default_eager/default_eager.h $(B)/corm lint-deps
 	@tests/lint/check.sh $(B)/corm-lint $(GEN_DIR) $(B)/corm
 
 # Tests: each file is one cmocka program linked against the static library,

@@ -471,6 +471,18 @@ static const corm_model *made_by(CXCursor call, bool *raw)
     return m;
 }
 
+static void push(char **arr, int *n, const char *s);
+
+/* The model's `default` eager loads (schema): every corm_all queryset of
+** it has them (its default manager; corm_raw does not). */
+static void seed_defaults(qsvar *v, const corm_model *m)
+{
+    for (int i = 0; i < m->ndefault_related; i++)
+        push(v->related, &v->nrelated, m->default_related[i]);
+    for (int i = 0; i < m->ndefault_prefetch; i++)
+        push(v->prefetched, &v->nprefetched, m->default_prefetch[i]);
+}
+
 static void bind(scope *s, CXCursor decl, CXCursor rhs)
 {
     CXCursor call;
@@ -487,6 +499,7 @@ static void bind(scope *s, CXCursor decl, CXCursor rhs)
         if (!v) return;
         v->model = m;
         v->raw = raw;
+        if (!raw) seed_defaults(v, m);
     } else if (v->model != m || v->raw != raw) {
         v->conflict = true;
     }
@@ -1344,12 +1357,43 @@ static bool deferred(const qsvar *v, const char *field, bool with_cond)
     return v->nonly && !in_list(v->only, v->nonly, field);
 }
 
+/* Whether path (from m) continues, after a to-many step, with one of the
+** `default` eager loads of that step's model: a prefetched or lazily
+** loaded related set applies them (its default manager; a forward
+** relation uses the base manager, which does not). */
+static bool below_defaults(const corm_model *m, const char *path)
+{
+    const char *p = path;
+    while (m && *p) {
+        const char *sep = strstr(p, "__");
+        if (!sep) return false;
+        const corm_relation *r = rel_named(m, p, (size_t)(sep - p));
+        if (!r) return false;
+        m = target_of(m, r);
+        p = sep + 2;
+        if (!to_many(r)) continue;
+        size_t n = strlen(p);
+        for (int k = 0; k < 2; k++) {
+            const char *const *list = k ? m->default_prefetch : m->default_related;
+            int cnt = k ? m->ndefault_prefetch : m->ndefault_related;
+            for (int i = 0; i < cnt; i++) {
+                size_t l = strlen(list[i]);
+                if (strncmp(p, list[i], l < n ? l : n) == 0 &&
+                    (l == n || (l > n && strncmp(list[i] + n, "__", 2) == 0) ||
+                     (n > l && strncmp(p + l, "__", 2) == 0)))
+                    return true;
+            }
+        }
+    }
+    return false;
+}
+
 static void report_read(loopctx *lc, CXCursor c, const objref *o, const corm_model *m,
                         const corm_relation *r)
 {
     const qsvar *v = o->root;
     char when[700] = "";
-    if (o->backref) return;
+    if (o->backref || below_defaults(v->model, o->path)) return;
     bool naive = !covered(v, o->path, false);
     if (naive && lc->cond_true && covered(v, o->path, true)) naive = false;
     if (naive && covered(v, o->path, true)) naive = naive_call(v->cparam, when, sizeof when);
@@ -1482,8 +1526,10 @@ static void reads_in(CXCursor body, loopctx *lc);
 
 static void relqs_free(loopctx *lc)
 {
-    for (int i = 0; i < lc->nrq; i++)
+    for (int i = 0; i < lc->nrq; i++) {
         for (int j = 0; j < lc->rq[i].q.nrelated; j++) free(lc->rq[i].q.related[j]);
+        for (int j = 0; j < lc->rq[i].q.nprefetched; j++) free(lc->rq[i].q.prefetched[j]);
+    }
     lc->nrq = 0;
 }
 
@@ -1519,6 +1565,7 @@ static void track(loopctx *lc, CXCursor var, CXCursor init)
         memset(q, 0, sizeof *q);
         q->q.model = o.model;
         q->q.built = expansion_of(call);
+        seed_defaults(&q->q, o.model); /* a related manager is the default one */
         q->root = o.root;
         q->owner = m;
         q->rel = r;
@@ -1707,6 +1754,7 @@ static void foreach_loop(CXCursor outer, scope *s)
         memset(&tmp, 0, sizeof tmp);
         tmp.model = made_by(call, &tmp.raw);
         tmp.built = expansion_of(call);
+        if (tmp.model && !tmp.raw) seed_defaults(&tmp, tmp.model);
         v = &tmp;
     }
     loopvar_find lf = {"corm_qs_at", clang_getNullCursor(), clang_getNullCursor(), false};
