@@ -69,28 +69,23 @@ typedef struct {
     unsigned line, col;
 } where;
 
-static where where_of(CXCursor c)
+/* Where c is: where it is spelled, or (expansion) the line of the macro
+** call it comes from, as CORM_SITE records it. */
+static where location(CXCursor c, bool expansion)
 {
     where w = {{0}, 0, 0};
     CXFile f;
-    clang_getSpellingLocation(clang_getCursorLocation(c), &f, &w.line, &w.col, NULL);
+    CXSourceLocation l = clang_getCursorLocation(c);
+    if (expansion) clang_getExpansionLocation(l, &f, &w.line, &w.col, NULL);
+    else clang_getSpellingLocation(l, &f, &w.line, &w.col, NULL);
     char *n = f ? str_of(clang_getFileName(f)) : strdup("?");
     snprintf(w.file, sizeof w.file, "%s", n);
     free(n);
     return w;
 }
 
-/* The line of the expansion (a macro call's line, as CORM_SITE records). */
-static where expansion_of(CXCursor c)
-{
-    where w = {{0}, 0, 0};
-    CXFile f;
-    clang_getExpansionLocation(clang_getCursorLocation(c), &f, &w.line, &w.col, NULL);
-    char *n = f ? str_of(clang_getFileName(f)) : strdup("?");
-    snprintf(w.file, sizeof w.file, "%s", n);
-    free(n);
-    return w;
-}
+static where where_of(CXCursor c) { return location(c, false); }
+static where expansion_of(CXCursor c) { return location(c, true); }
 
 static bool suppressed(const char *file, unsigned line)
 {

@@ -27,41 +27,7 @@ static int teardown(void **state)
     return 0;
 }
 
-/* A number as text, the same on both backends: "2", "4.5", "NULL"
-** (PostgreSQL's AVG is numeric, which may come back as text). */
-static const char *num(const corm_value *v, char *buf, size_t n)
-{
-    if (!v || v->type == CORM_V_NULL) snprintf(buf, n, "NULL");
-    else if (v->type == CORM_V_INT) snprintf(buf, n, "%lld", (long long)v->u.i);
-    else if (v->type == CORM_V_FLOAT) snprintf(buf, n, "%g", v->u.f);
-    else if (v->type == CORM_V_BOOL) snprintf(buf, n, "%s", v->u.b ? "true" : "false");
-    else if (v->type == CORM_V_TEXT) snprintf(buf, n, "%g", strtod(v->u.s.p, NULL));
-    else if (v->type == CORM_V_DECIMAL) snprintf(buf, n, "%g", corm_dec_to_double(v->u.d));
-    else snprintf(buf, n, "?");
-    return buf;
-}
-
-/* "id:annotation,..." of an evaluated queryset of objects. */
-static const char *annots(corm_qs *qs, const char *name)
-{
-    static char out[512];
-    out[0] = '\0';
-    if (corm_eval(qs) != CORM_OK) {
-        char e[2048];
-        fail_msg("evaluation failed: %s", corm_error_format(corm_qs_error(qs), e, sizeof e));
-    }
-    size_t len = 0;
-    for (size_t i = 0; i < corm_qs_len(qs) && len < sizeof out; i++) {
-        const corm_obj *o = corm_qs_at(qs, i);
-        int64_t id = *(const int64_t *)((const char *)o + o->model->fields[0].offset);
-        char b[64];
-        len += (size_t)snprintf(out + len, sizeof out - len, "%s%lld:%s", i ? "," : "",
-                                (long long)id, num(corm_annotation(o, name), b, sizeof b));
-    }
-    return out;
-}
-
-/* A cell of row 0 of an evaluated rows queryset, as num() prints it. */
+/* A cell of row 0 of an evaluated rows queryset, as test_num_text prints it. */
 static const char *cell(corm_qs *qs, const char *col)
 {
     static char buf[64];
@@ -71,7 +37,7 @@ static const char *cell(corm_qs *qs, const char *col)
     }
     int k = corm_qs_colindex(qs, col);
     if (k < 0) fail_msg("no column %s", col);
-    return num(corm_qs_cell(qs, 0, (size_t)k), buf, sizeof buf);
+    return test_num_text(corm_qs_cell(qs, 0, (size_t)k), buf, sizeof buf);
 }
 
 /* ------------------------------------------------- conditional aggregates */
@@ -91,7 +57,7 @@ static void test_count_filter_annotate(void **state)
     corm_order_by(qs, "id");
     CORM_ASSERT_NUM_QUERIES(db, 1)
     {
-        assert_string_equal(annots(qs, "long_books"), "1:2,2:2,3:0,4:0");
+        assert_string_equal(test_annots(qs, "long_books"), "1:2,2:2,3:0,4:0");
     }
     assert_non_null(strstr(corm_qs_sql(qs), "(SELECT COUNT(U0.\"id\") FROM \"book\" U0 WHERE "
                                             "U0.\"author_id\" = T0.\"id\" AND U0.\"pages\" > "));
@@ -103,7 +69,7 @@ static void test_count_filter_annotate(void **state)
                   corm_agg_filter(qs, corm_Sum(qs, "books__pages"),
                                   corm_q_new(qs, "books__pages__lt", corm_int(1000))));
     corm_order_by(qs, "id");
-    assert_string_equal(annots(qs, "short_pages"), "1:940,2:1729,3:200,4:NULL");
+    assert_string_equal(test_annots(qs, "short_pages"), "1:940,2:1729,3:200,4:NULL");
     corm_qs_free(qs);
 
     /* a Q mixing the counted row and the author's own fields, per row:
@@ -114,7 +80,7 @@ static void test_count_filter_annotate(void **state)
                                   corm_q_or(qs, corm_q_new(qs, "books__pages__gt", corm_int(300)),
                                             corm_q_new(qs, "name", corm_text("Anonymous")))));
     corm_order_by(qs, "id");
-    assert_string_equal(annots(qs, "n"), "1:2,2:2,3:1,4:0");
+    assert_string_equal(test_annots(qs, "n"), "1:2,2:2,3:1,4:0");
     corm_qs_free(qs);
 
     /* through a many-to-many: genres counted only when named Fiction */
@@ -123,7 +89,7 @@ static void test_count_filter_annotate(void **state)
                   corm_agg_filter(qs, corm_Count(qs, "genres", false),
                                   corm_q_new(qs, "genres__name", corm_text("Fiction"))));
     corm_order_by(qs, "id");
-    assert_string_equal(annots(qs, "fiction"), "1:1,2:1,3:1,4:1,5:0,6:0");
+    assert_string_equal(test_annots(qs, "fiction"), "1:1,2:1,3:1,4:1,5:0,6:0");
     corm_qs_free(qs);
 
     /* over the group's own rows (values() + annotate: GROUP BY), the
@@ -313,7 +279,7 @@ static void test_filter_annotate_order(void **state)
     corm_annotate(qs, "num_books", corm_Count(qs, "books", true));
     corm_filter(qs, "books__pages__gt", corm_int(3));
     corm_order_by(qs, "name");
-    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(annots(qs, "num_books"), "2:2,3:2"); }
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(test_annots(qs, "num_books"), "2:2,3:2"); }
     corm_qs_free(qs);
 
     /* filter(book__rating__gt=3.0).annotate(num_books=Count("book")):
@@ -322,7 +288,7 @@ static void test_filter_annotate_order(void **state)
     corm_filter(qs, "books__pages__gt", corm_int(3));
     corm_annotate(qs, "num_books", corm_Count(qs, "books", false));
     corm_order_by(qs, "name");
-    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(annots(qs, "num_books"), "2:2,3:1"); }
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_string_equal(test_annots(qs, "num_books"), "2:2,3:1"); }
     corm_qs_free(qs);
 
     /* annotate(avg_rating=Avg("book__rating")).filter(book__rating__gt=3.0):
@@ -331,7 +297,7 @@ static void test_filter_annotate_order(void **state)
     corm_annotate(qs, "avg_rating", corm_Avg(qs, "books__pages"));
     corm_filter(qs, "books__pages__gt", corm_int(3));
     corm_order_by(qs, "name");
-    assert_string_equal(annots(qs, "avg_rating"), "2:4.5,3:2.5");
+    assert_string_equal(test_annots(qs, "avg_rating"), "2:4.5,3:2.5");
     corm_qs_free(qs);
 
     /* filter(book__rating__gt=3.0).annotate(avg_rating=Avg("book__rating")):
@@ -340,7 +306,7 @@ static void test_filter_annotate_order(void **state)
     corm_filter(qs, "books__pages__gt", corm_int(3));
     corm_annotate(qs, "avg_rating", corm_Avg(qs, "books__pages"));
     corm_order_by(qs, "name");
-    assert_string_equal(annots(qs, "avg_rating"), "2:4.5,3:4");
+    assert_string_equal(test_annots(qs, "avg_rating"), "2:4.5,3:4");
     corm_qs_free(qs);
 
     /* a filter that is not on the relation leaves the count alone; one on
@@ -350,7 +316,7 @@ static void test_filter_annotate_order(void **state)
                                  corm_q_new(qs, "books__pages__lt", corm_int(5))));
     corm_annotate(qs, "num_books", corm_Count(qs, "books", false));
     corm_order_by(qs, "name");
-    assert_string_equal(annots(qs, "num_books"), "2:1,3:1");
+    assert_string_equal(test_annots(qs, "num_books"), "2:1,3:1");
     corm_qs_free(qs);
 
     /* exclude() is not a join Django reuses: the count is of every book */
@@ -358,7 +324,7 @@ static void test_filter_annotate_order(void **state)
     corm_exclude(qs, "books__pages", corm_int(5));
     corm_annotate(qs, "num_books", corm_Count(qs, "books", false));
     corm_order_by(qs, "name");
-    assert_string_equal(annots(qs, "num_books"), "3:2,4:1");
+    assert_string_equal(test_annots(qs, "num_books"), "3:2,4:1");
     corm_qs_free(qs);
 
     /* aggregate() after filter() on the relation: the same rows
@@ -590,7 +556,7 @@ static void test_subquery_grouped_values(void **state)
     corm_order_by(qs, "id");
     CORM_ASSERT_NUM_QUERIES(db, 1)
     {
-        assert_string_equal(annots(qs, "nbooks"), "1:2,2:3,3:1,4:NULL");
+        assert_string_equal(test_annots(qs, "nbooks"), "1:2,2:3,3:1,4:NULL");
     }
     assert_non_null(strstr(corm_qs_sql(qs), "GROUP BY U0.\"author_id\""));
     corm_qs_free(qs);
@@ -651,7 +617,7 @@ static void test_order_nulls(void **state)
     corm_slice(inner, 0, 1);
     corm_annotate(qs, "pick", corm_Subquery(qs, inner, "pk"));
     corm_order_by(qs, "id");
-    assert_string_equal(annots(qs, "pick"), "1:2,2:4,3:6,4:NULL");
+    assert_string_equal(test_annots(qs, "pick"), "1:2,2:4,3:6,4:NULL");
     corm_qs_free(qs);
 }
 
@@ -725,8 +691,8 @@ static void test_booleans(void **state)
     assert_int_equal(corm_eval(qs), CORM_OK);
     k = corm_qs_colindex(qs, "has_epic");
     char b[16];
-    assert_string_equal(num(corm_qs_cell(qs, 0, (size_t)k), b, sizeof b), "true");
-    assert_string_equal(num(corm_qs_cell(qs, 1, (size_t)k), b, sizeof b), "false");
+    assert_string_equal(test_num_text(corm_qs_cell(qs, 0, (size_t)k), b, sizeof b), "true");
+    assert_string_equal(test_num_text(corm_qs_cell(qs, 1, (size_t)k), b, sizeof b), "false");
     corm_qs_free(qs);
 
     qs = corm_all(db, Author);
@@ -736,8 +702,8 @@ static void test_booleans(void **state)
     corm_annotate(qs, "has_epic", corm_Exists(qs, inner));
     corm_annotate(qs, "again", corm_F(qs, "has_epic"));
     corm_order_by(qs, "id");
-    assert_string_equal(annots(qs, "has_epic"), "1:true,2:false,3:false,4:false");
-    assert_string_equal(annots(qs, "again"), "1:true,2:false,3:false,4:false");
+    assert_string_equal(test_annots(qs, "has_epic"), "1:true,2:false,3:false,4:false");
+    assert_string_equal(test_annots(qs, "again"), "1:true,2:false,3:false,4:false");
     corm_qs_free(qs);
 
     /* a Subquery of a bool field: each author's first book's flag */
@@ -748,7 +714,7 @@ static void test_booleans(void **state)
     corm_slice(inner, 0, 1);
     corm_annotate(qs, "first_featured", corm_Subquery(qs, inner, "featured"));
     corm_order_by(qs, "id");
-    assert_string_equal(annots(qs, "first_featured"), "1:true,2:false,3:false,4:NULL");
+    assert_string_equal(test_annots(qs, "first_featured"), "1:true,2:false,3:false,4:NULL");
     corm_qs_free(qs);
 
     /* the getter on other cells and absent columns */

@@ -229,6 +229,38 @@ void test_assert_queries(test_capture *c, uint64_t want, bool at_most, const cha
     }
 }
 
+const char *test_num_text(const corm_value *v, char *buf, size_t n)
+{
+    if (!v || v->type == CORM_V_NULL) snprintf(buf, n, "NULL");
+    else if (v->type == CORM_V_INT) snprintf(buf, n, "%lld", (long long)v->u.i);
+    else if (v->type == CORM_V_FLOAT) snprintf(buf, n, "%g", v->u.f);
+    else if (v->type == CORM_V_BOOL) snprintf(buf, n, "%s", v->u.b ? "true" : "false");
+    else if (v->type == CORM_V_TEXT) snprintf(buf, n, "%g", strtod(v->u.s.p, NULL));
+    else if (v->type == CORM_V_DECIMAL) snprintf(buf, n, "%g", corm_dec_to_double(v->u.d));
+    else snprintf(buf, n, "?");
+    return buf;
+}
+
+const char *test_annots(corm_qs *qs, const char *name)
+{
+    static char out[512];
+    out[0] = '\0';
+    if (corm_eval(qs) != CORM_OK) {
+        char e[2048];
+        fail_msg("evaluation failed: %s", corm_error_format(corm_qs_error(qs), e, sizeof e));
+    }
+    size_t len = 0;
+    for (size_t i = 0; i < corm_qs_len(qs) && len < sizeof out; i++) {
+        const corm_obj *o = corm_qs_at(qs, i);
+        int64_t id = *(const int64_t *)((const char *)o + o->model->fields[0].offset);
+        char b[64];
+        len +=
+            (size_t)snprintf(out + len, sizeof out - len, "%s%lld:%s", i ? "," : "", (long long)id,
+                             test_num_text(corm_annotation(o, name), b, sizeof b));
+    }
+    return out;
+}
+
 const char *test_ids(corm_qs *qs)
 {
     static char buf[1024];

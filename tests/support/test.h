@@ -86,6 +86,13 @@ typedef struct {
 } test_fault;
 void test_fault_run(corm_rc (*program)(void), const test_fault *f);
 
+/* A number cell as text, the same on both backends: integers as such,
+** floats, numeric text and decimals with %g, bools true/false, "NULL". */
+const char *test_num_text(const corm_value *v, char *buf, size_t n);
+/* "id:annotation,..." of qs's objects (evaluated here, failing the test
+** on an error), each annotation as test_num_text prints it.  Valid until
+** the next call. */
+const char *test_annots(corm_qs *qs, const char *name);
 /* The ids of an evaluated queryset's objects, joined by commas: "1,2,5". */
 const char *test_ids(corm_qs *qs);
 /* The first cell of sql (the backend's own SQL) as text, "NULL" for NULL;
