@@ -540,6 +540,12 @@ static void push(char **arr, int *n, const char *s)
     if (*n < MAXP) arr[(*n)++] = strdup(s);
 }
 
+static void drop_all(char **arr, int *n)
+{
+    for (int i = 0; i < *n; i++) free(arr[i]);
+    *n = 0;
+}
+
 static CXCursor fns[1024];
 static int nfns;
 static bool fn_named(const char *name, CXCursor *out);
@@ -779,6 +785,15 @@ static enum CXChildVisitResult pass_a(CXCursor c, CXCursor parent, CXClientData 
             if (strcmp(n, "corm_prefetch") == 0 && nargs > 2 && p.n == 1)
                 prefetch_inner(s, v, p.s[0], arg(c, 2), cond);
             strs_free(&p);
+        } else if (v && (strcmp(n, "corm_prefetch_clear") == 0 ||
+                         strcmp(n, "corm_select_related_clear") == 0)) {
+            /* Django's prefetch_related(None) / select_related(None): the
+            ** loads given so far, the model's defaults included, are gone;
+            ** under a condition the linter cannot tell which remain */
+            bool sel = strcmp(n, "corm_select_related_clear") == 0;
+            if (!clang_Cursor_isNull(s->cond)) v->eager_unknown = true;
+            else if (sel) drop_all(v->related, &v->nrelated);
+            else drop_all(v->prefetched, &v->nprefetched);
         } else if (v && (strcmp(n, "corm_only_v") == 0 || strcmp(n, "corm_defer_v") == 0)) {
             strs p;
             strs_of(arg(c, 1), &p);
@@ -1651,7 +1666,13 @@ static enum CXChildVisitResult reads_visit(CXCursor c, CXCursor parent, CXClient
     if (strcmp(n, "corm__field_load") == 0) report_field(lc, c);
     else if (name_is(n, WRITES) && nargs >= 2) report_write(lc, c, n);
     else if (q && name_is(n, RQ_EVAL)) report_relqs(lc, q, c, n);
-    else if (q && strcmp(n, "corm_select_related_v") == 0) {
+    else if (q && strcmp(n, "corm_select_related_clear") == 0) {
+        drop_all(q->q.related, &q->q.nrelated);
+        q->modified = true;
+    } else if (q && strcmp(n, "corm_prefetch_clear") == 0) {
+        drop_all(q->q.prefetched, &q->q.nprefetched);
+        q->modified = true;
+    } else if (q && strcmp(n, "corm_select_related_v") == 0) {
         strs p;
         strs_of(arg(c, 1), &p);
         for (int i = 0; i < p.n; i++) push(q->q.related, &q->q.nrelated, p.s[i]);

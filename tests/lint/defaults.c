@@ -27,6 +27,14 @@ void defaults(corm_db *db)
     }
     corm_qs_free(scribes);
 
+    /* cleared defaults are gone: Django's select_related(None) and
+    ** prefetch_related(None) */
+    corm_qs *bare = corm_all(db, Memo);
+    corm_select_related_clear(bare);
+    corm_prefetch_clear(bare);
+    corm_foreach(m, bare) printf("%s %zu\n", memo_scribe(m)->name, memo_labels(m)->n);
+    corm_qs_free(bare);
+
     /* raw querysets have no defaults */
     corm_qs *raw = corm_raw(db, Memo, "SELECT * FROM memo", NULL, 0);
     corm_foreach(m, raw) printf("%s\n", memo_scribe(m)->name);
