@@ -173,10 +173,13 @@ void corm__strlcpy(char *dst, const char *src, size_t size);
 /* The candidate closest to word (edit distance <= max(2, len/3)), or NULL. */
 const char *corm__did_you_mean(const char *word, const char *const *cands, size_t n);
 
-/* ---- a direct-mapped memo of byte keys -> byte values (memo.c).  A
-** miss costs only the work it would have saved; values are copied in, and
-** a value returned by get/put is valid until the next put or free. */
+/* ---- a small memo of byte keys -> byte values (memo.c): 4-way set
+** associative, least recently used out.  A miss costs only the work it
+** would have saved; values are copied in, and a value returned by get/put
+** is valid until the next put or free. */
 #define CORM__MEMO_SLOTS 64
+#define CORM__MEMO_WAYS 4
+_Static_assert(CORM__MEMO_SLOTS % CORM__MEMO_WAYS == 0, "whole sets");
 typedef struct corm__memo_slot {
     char *mem; /* key, value, NUL; NULL: empty */
     size_t klen, vlen;

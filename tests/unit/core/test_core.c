@@ -4,6 +4,7 @@
 #include "test.h"
 #include "core/core_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static void test_arena_alignment_and_growth(void **state)
@@ -74,12 +75,54 @@ static void test_errors_and_names(void **state)
     assert_string_equal(corm_version(), CORM_VERSION_STRING);
 }
 
+/* The memo keeps CORM__MEMO_WAYS keys of one set (hashes chosen to land in
+** one set): a loop alternating between them hits every time; one more key
+** evicts the least recently used. */
+static void test_memo_sets(void **state)
+{
+    (void)state;
+    corm__memo m = {0};
+    const uint64_t sets = CORM__MEMO_SLOTS; /* a multiple of the number of sets */
+    char key[16];
+    for (int i = 0; i < CORM__MEMO_WAYS; i++) {
+        snprintf(key, sizeof key, "k%d", i);
+        assert_non_null(corm__memo_put(&m, key, strlen(key), 7 + sets * (uint64_t)i, &i, sizeof i));
+    }
+    for (int round = 0; round < 3; round++)
+        for (int i = 0; i < CORM__MEMO_WAYS; i++) {
+            size_t vlen = 0;
+            snprintf(key, sizeof key, "k%d", i);
+            const void *v = corm__memo_get(&m, key, strlen(key), 7 + sets * (uint64_t)i, &vlen);
+            assert_non_null(v);
+            assert_int_equal(vlen, sizeof(int));
+            assert_memory_equal(v, &i, sizeof i); /* stored unaligned */
+        }
+    assert_int_equal(m.misses, 0);
+    /* k0 is now the least recently used: the next key takes its place */
+    int five = 5;
+    assert_non_null(corm__memo_put(&m, "k5", 2, 7 + sets * 9, &five, sizeof five));
+    assert_null(corm__memo_get(&m, "k0", 2, 7, NULL));
+    assert_non_null(corm__memo_get(&m, "k1", 2, 7 + sets, NULL));
+    assert_non_null(corm__memo_get(&m, "k5", 2, 7 + sets * 9, NULL));
+    /* the same key again replaces its value in place */
+    int six = 6;
+    assert_non_null(corm__memo_put(&m, "k5", 2, 7 + sets * 9, &six, sizeof six));
+    const void *v = corm__memo_get(&m, "k5", 2, 7 + sets * 9, NULL);
+    assert_non_null(v);
+    assert_memory_equal(v, &six, sizeof six);
+    assert_non_null(corm__memo_get(&m, "k1", 2, 7 + sets, NULL));
+    assert_non_null(corm__memo_get(&m, "k2", 2, 7 + 2 * sets, NULL));
+    assert_non_null(corm__memo_get(&m, "k3", 2, 7 + 3 * sets, NULL));
+    corm__memo_free(&m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arena_alignment_and_growth),
         cmocka_unit_test(test_buf),
         cmocka_unit_test(test_errors_and_names),
+        cmocka_unit_test(test_memo_sets),
     };
     return cmocka_run_group_tests_name("core", tests, NULL, NULL);
 }
