@@ -38,9 +38,19 @@ static int teardown(void **state)
 /* The output of `corm report ARGS` (owned), and its exit status. */
 static char *run_report(const char *args, int *status)
 {
+    /* the build this program is part of: B/tests/integration/test_report
+    ** (B=... from make overrides) */
     const char *b = getenv("B");
+    char self[1024] = "build";
+    ssize_t n_self = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (n_self > 0) {
+        self[n_self] = '\0';
+        char *cut = strstr(self, "/tests/integration/");
+        if (cut) *cut = '\0';
+        else snprintf(self, sizeof self, "build");
+    }
     char cmd[2048];
-    snprintf(cmd, sizeof cmd, "%s/corm report %s 2>&1", b && *b ? b : "build", args);
+    snprintf(cmd, sizeof cmd, "%s/corm report %s 2>&1", b && *b ? b : self, args);
     FILE *p = popen(cmd, "r");
     assert_non_null(p);
     size_t cap = 1 << 16, len = 0;
