@@ -247,7 +247,13 @@ static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind,
         const char *rest = plans[i]->path + pre.len;
         int k = corm__path_kind(target, rest);
         if (k < 0) continue;
-        if (!inner && !(inner = corm__qs_new(db, target, b->built))) break;
+        if (!inner) {
+            if (!(inner = corm__qs_new(db, target, b->built))) break;
+            /* the queryset of a to-many level is the target's default
+            ** manager's, as the plain lookup's (its eager loads apply); a
+            ** to-one's is the base manager's */
+            if (to_many(r)) corm__qs_default_eager(inner);
+        }
         const char *one[] = {rest, NULL};
         if (k == 0) corm_select_related_v(inner, one);
         else corm_prefetch_related_v(inner, one);
