@@ -381,6 +381,7 @@ void corm_select_related_clear(corm_qs *qs)
 
 void corm_slice(corm_qs *qs, int64_t start, int64_t stop)
 {
+    struct corm__relcache *cached = qs ? qs->cached : NULL;
     if (!building(qs, "corm_slice")) return;
     if (start < 0 || (stop >= 0 && stop < start)) {
         corm__err_set(&qs->err, CORM_INVALID, "corm_slice(%lld, %lld): negative or reversed bounds",
@@ -400,6 +401,9 @@ void corm_slice(corm_qs *qs, int64_t start, int64_t stop)
     }
     qs->q.offset = off;
     qs->q.limit = lim;
+    /* Django's qs[a:b] on a prefetched related set slices its result cache:
+    ** no query (count, exists and evaluation read the slice of it) */
+    qs->cached = cached;
 }
 
 bool corm_qs_failed(const corm_qs *qs) { return !qs || qs->err.rc != CORM_OK; }
@@ -723,6 +727,12 @@ static void *first_or_last(corm_qs *qs, corm_site site, bool last)
     if (!usable(qs) || !objects_only(qs, last ? "corm_last" : "corm_first")) return NULL;
     if (qs->raw_sql && !qs->evaluated && corm_eval_at(qs, site) != CORM_OK) return NULL;
     if (qs->evaluated) return qs->n ? qs->items[last ? qs->n - 1 : 0] : NULL;
+    /* Django's first() on a prefetched set that is ordered is its result
+    ** cache's [:1]; unordered it orders by pk, and last() reverses: both
+    ** a query (a slice of it: refused below, as any slice) */
+    void *cached_first = NULL;
+    if (!last && corm__qs_cached(qs) && corm__qs_cached_first(qs, &cached_first))
+        return cached_first;
     /* as Django: first() is qs[:1] when qs is ordered, else orders by pk,
     ** and last() reverses the ordering - neither of which a sliced
     ** queryset allows (Django's "Cannot reorder / reverse a query once a

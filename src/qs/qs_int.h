@@ -108,6 +108,10 @@ bool corm__qs_route(corm_qs *qs);
 bool corm__qs_cached(const corm_qs *qs);
 size_t corm__qs_cached_n(corm_qs *qs);
 void corm__qs_adopt_cache(corm_qs *qs);
+/* Django's first() on a prefetched set: when the cached set is ordered,
+** its first object (NULL: none) from the cache, true; false when it is
+** not (first() orders by pk: a query). */
+bool corm__qs_cached_first(corm_qs *qs, void **first);
 static inline void corm__qs_uncache(corm_qs *qs) { qs->cached = NULL; }
 
 /* Django's "to_attr=X conflicts with a field on the M model": false, with

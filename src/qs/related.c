@@ -372,7 +372,8 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     corm__query q;
     struct corm_q leaf;
     related_query(h, r, &q, &leaf);
-    corm_list *list = corm__arena_zalloc(b->arena, sizeof *list);
+    corm__set *set = corm__arena_zalloc(b->arena, sizeof *set);
+    corm_list *list = set ? &set->list : NULL;
     if (!list) {
         corm__err_set(&b->home->err, CORM_NOMEM, "out of memory loading %s.%s", h->model->name,
                       r->name);
@@ -385,6 +386,7 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     /* the set is read through the target's default manager, as Django's
     ** related manager: the model's default eager loads apply */
     const corm_model *to = q.model;
+    set->ordered = to->nordering > 0; /* the query's: the target's default ordering */
     q.related = (const char **)to->default_related;
     q.nrelated = to->ndefault_related;
     corm_rc rc = corm__fetch(b->db, &q, b->arena, site, none, origin, &list->items, &list->n, NULL,
@@ -414,22 +416,42 @@ typedef struct corm__relcache {
 
 bool corm__qs_cached(const corm_qs *qs) { return qs->cached && !qs->evaluated; }
 
-size_t corm__qs_cached_n(corm_qs *qs)
+/* The cached set as qs sees it: the slice of qs taken (Django's qs[a:b] on
+** a prefetched queryset slices its result cache), marking the prefetch as
+** used.  *items gets the first object. */
+static size_t cached_view(corm_qs *qs, void ***items)
 {
     const corm__relcache *c = qs->cached;
     read_mark(c->obj, c->rel); /* the prefetch was used */
-    return c->list->n;
+    size_t n = c->list->n, off = (size_t)qs->q.offset;
+    if (off > n) off = n;
+    n -= off;
+    if (qs->q.limit >= 0 && (uint64_t)qs->q.limit < n) n = (size_t)qs->q.limit;
+    *items = c->list->items ? c->list->items + off : NULL;
+    return n;
+}
+
+size_t corm__qs_cached_n(corm_qs *qs)
+{
+    void **items;
+    return cached_view(qs, &items);
 }
 
 void corm__qs_adopt_cache(corm_qs *qs)
 {
-    const corm__relcache *c = qs->cached;
-    read_mark(c->obj, c->rel);
     /* the cached objects themselves (they live in obj's result), as
     ** Django's related manager returns its prefetched list */
-    qs->items = c->list->items;
-    qs->n = c->list->n;
+    qs->n = cached_view(qs, &qs->items);
     qs->evaluated = true;
+}
+
+bool corm__qs_cached_first(corm_qs *qs, void **first)
+{
+    const corm__relcache *c = qs->cached;
+    if (!((const corm__set *)c->list)->ordered) return false;
+    void **items;
+    *first = cached_view(qs, &items) ? items[0] : NULL;
+    return true;
 }
 
 corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
