@@ -570,6 +570,7 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     else if (rc == CORM_OK)
         rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset", &qs->items,
                          &qs->n, NULL, &qs->err);
+    if (rc == CORM_OK && !qs->raw_sql) corm__qs_known(qs, qs->items, qs->n);
     if (rc == CORM_OK && qs->npf && qs->items && !qs->raw_sql)
         rc = corm__prefetch_run_q(qs->db, &qs->result, &qs->q, qs->items, qs->n, qs->pf, qs->npf,
                                   site, qs->built, &qs->err);
@@ -771,6 +772,7 @@ static void *first_or_last(corm_qs *qs, corm_site site, bool last)
     if (rc == CORM_OK)
         rc = corm__fetch(qs->db, &one, &qs->result, site, qs->built, "queryset", &items, &n, NULL,
                          &qs->err);
+    if (rc == CORM_OK) corm__qs_known(qs, items, n);
     if (rc == CORM_OK && n && qs->npf)
         rc = corm__prefetch_run(qs->db, &qs->result, one.model, items, n, qs->pf, qs->npf, site,
                                 qs->built, &qs->err);

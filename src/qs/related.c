@@ -416,6 +416,13 @@ typedef struct corm__relcache {
 
 bool corm__qs_cached(const corm_qs *qs) { return qs->cached && !qs->evaluated; }
 
+void corm__qs_known(const corm_qs *qs, void **items, size_t n)
+{
+    const corm__relcache *c = qs->known;
+    for (size_t i = 0; c && items && i < n; i++)
+        corm__set_backref(c->obj->model, c->rel, c->obj, items[i]);
+}
+
 /* The cached set as qs sees it: the slice of qs taken (Django's qs[a:b] on
 ** a prefetched queryset slices its result cache), marking the prefetch as
 ** used.  *items gets the first object. */
@@ -480,14 +487,12 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
         ** filtered Prefetch without to_attr, or loaded): count, exists and
         ** evaluation answer from it, as Django's prefetch cache does */
         void *set = corm__rel_slots(obj)[r->slot];
-        if (to_many(r) && (h->rel_loaded & ((uint64_t)1 << r->slot)) && set &&
-            qs->err.rc == CORM_OK) {
-            corm__relcache *c = corm__arena_alloc(&qs->build, sizeof *c);
-            if (c) {
-                *c = (corm__relcache){h, r, set};
-                qs->cached = c;
-            }
+        corm__relcache *c = NULL;
+        if (to_many(r) && qs->err.rc == CORM_OK && (c = corm__arena_alloc(&qs->build, sizeof *c))) {
+            *c = (corm__relcache){h, r, set};
+            qs->known = c;
         }
+        if (c && (h->rel_loaded & ((uint64_t)1 << r->slot)) && set) qs->cached = c;
     }
     /* statements of querysets built here are this relation's (set_filter,
     ** set_count, set_exists) for the detector */

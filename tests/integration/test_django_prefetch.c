@@ -28,8 +28,8 @@
 static corm_db *db;
 
 #define OK_DB(call) TEST_OK_DB(db, call)
-#define EVAL(qs)                                                                            \
-    do {                                                                                    \
+#define EVAL(qs)                                                                             \
+    do {                                                                                     \
         if (corm_eval(qs) != CORM_OK) fail_msg("corm_eval: %s", corm_qs_error(qs)->message); \
     } while (0)
 
@@ -340,10 +340,7 @@ static void test_clear(void **state)
     corm_prefetch_clear(qs);
     size_t n = 0;
     DjAuthor *a;
-    CORM_ASSERT_NUM_QUERIES(db, 5)
-    {
-        corm_foreach(a, qs) n += dj_author_books(a)->n;
-    }
+    CORM_ASSERT_NUM_QUERIES(db, 5) { corm_foreach(a, qs) n += dj_author_books(a)->n; }
     assert_int_equal(n, 6);
     corm_qs_free(qs);
 }
@@ -357,7 +354,8 @@ static const char *readers_of_books(corm_qs *qs)
     {
         const corm_list *books = dj_author_books(a);
         put("[");
-        for (size_t i = 0; i < books->n; i++) put_list(dj_book_read_by(books->items[i]), reader_name);
+        for (size_t i = 0; i < books->n; i++)
+            put_list(dj_book_read_by(books->items[i]), reader_name);
         put("]");
     }
     return out;
@@ -369,9 +367,8 @@ static const char *const READERS = "[[Amy][Belinda]][[Amy]][[Amy][]][[Amy,Belind
 static void test_m2m_then_m2m(void **state)
 {
     (void)state;
-    const char *lookups[3][2] = {{"books__read_by", NULL},
-                                 {"books", "books__read_by"},
-                                 {"books__read_by", "books"}};
+    const char *lookups[3][2] = {
+        {"books__read_by", NULL}, {"books", "books__read_by"}, {"books__read_by", "books"}};
     for (int i = 0; i < 3; i++) {
         corm_qs *qs = corm_all(db, DjAuthor);
         corm_prefetch_related_v(qs, (const char *const[]){lookups[i][0], lookups[i][1], NULL});
@@ -387,7 +384,8 @@ static void test_m2m_then_m2m(void **state)
         assert_non_null(a);
         reset();
         const corm_list *books = dj_author_books(a);
-        for (size_t i = 0; i < books->n; i++) put_list(dj_book_read_by(books->items[i]), reader_name);
+        for (size_t i = 0; i < books->n; i++)
+            put_list(dj_book_read_by(books->items[i]), reader_name);
         assert_string_equal(out, "[Amy][Belinda]");
     }
     corm_qs_free(qs);
@@ -657,8 +655,8 @@ static void test_custom_m2m(void **state)
         DjHouse *h;
         CORM_ASSERT_NUM_QUERIES(db, 2)
         {
-            corm_foreach(h, qs)
-            put_list(i == 2 ? corm_attr(h, "occupants_lst") : dj_house_occupants(h), person_name);
+            corm_foreach(h, qs) put_list(
+                i == 2 ? corm_attr(h, "occupants_lst") : dj_house_occupants(h), person_name);
         }
         assert_string_equal(out, "[Joe][Joe][Mary][Mary]");
         corm_qs_free(qs);
