@@ -319,6 +319,18 @@ void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner, const char *to
         corm_qs_free(inner);
         return;
     }
+    if (inner && inner->err.rc == CORM_OK &&
+        (inner->q.values_mode || inner->q.aggregate || inner->raw_sql)) {
+        /* Django's ValueError, when the Prefetch is made */
+        corm__err_set(&inner->err, CORM_INVALID,
+                      "Prefetch('%s'): Prefetch querysets cannot use corm_raw() or "
+                      "values (corm_values, corm_values_list, corm_values_flat)",
+                      path);
+        corm__err_hint(&inner->err,
+                       "give a queryset of %s objects (corm_all with filters, "
+                       "ordering, select_related); read columns from the objects",
+                       inner->q.model ? inner->q.model->name : "model");
+    }
     if (inner && inner->err.rc != CORM_OK) {
         corm__err_copy(&qs->err, &inner->err);
         corm_qs_free(inner);

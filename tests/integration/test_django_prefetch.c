@@ -1237,6 +1237,112 @@ static void test_prefetch_limit(void **state)
     corm_qs_free(qs);
 }
 
+/* CustomPrefetchTests.test_ambiguous: a plain lookup through a relation,
+** then a Prefetch of it with a queryset, is refused (corm: before the first
+** level, docs/differences-from-django.md); a to_attr used before the
+** Prefetch that makes it is no relation; the orders Django accepts work */
+static void test_ambiguous(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, DjPerson);
+    corm_prefetch_related(qs, "houses__rooms");
+    corm_prefetch(qs, "houses", corm_all(db, DjHouse), NULL);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_INVALID); }
+    assert_string_equal(corm_qs_error(qs)->message,
+                        "prefetch_related: 'houses' was already seen with a different queryset");
+    corm_qs_free(qs);
+    qs = corm_all(db, DjPerson);
+    corm_prefetch_related(qs, "houses_lst__rooms");
+    corm_prefetch(qs, "houses", corm_all(db, DjHouse), "houses_lst");
+    assert_int_equal(corm_eval(qs), CORM_SCHEMA);
+    assert_string_equal(corm_qs_error(qs)->message,
+                        "prefetch_related('houses_lst__rooms'): DjPerson has no relation "
+                        "'houses_lst'");
+    corm_qs_free(qs);
+    for (int to_attr = 0; to_attr < 2; to_attr++) {
+        qs = corm_all(db, DjPerson);
+        corm_prefetch_related(qs, "houses__rooms");
+        if (to_attr) corm_prefetch(qs, "houses", corm_all(db, DjHouse), "houses_lst");
+        else corm_prefetch_related(qs, "houses");
+        size_t n = 0;
+        DjPerson *p;
+        CORM_ASSERT_NUM_QUERIES(db, 3 + to_attr)
+        {
+            corm_foreach(p, qs)
+            {
+                const corm_list *hs = dj_person_houses(p);
+                for (size_t k = 0; k < hs->n; k++) n += dj_house_rooms(hs->items[k])->n;
+                if (to_attr) assert_int_equal(corm_attr(p, "houses_lst")->n, 2);
+            }
+        }
+        assert_int_equal(n, 12);
+        corm_qs_free(qs);
+    }
+}
+
+/* CustomPrefetchTests.test_values_queryset, test_raw_queryset: refused
+** when the Prefetch is given, no query */
+static void test_prefetch_of_rows_refused(void **state)
+{
+    (void)state;
+    for (int raw = 0; raw < 2; raw++) {
+        corm_qs *qs = corm_all(db, DjPerson);
+        corm_qs *inner =
+            raw ? corm_raw(db, DjHouse, "SELECT * FROM dj_house", NULL, 0) : corm_all(db, DjHouse);
+        if (!raw) corm_values(inner, "id");
+        corm_prefetch(qs, "houses", inner, NULL);
+        CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(qs), CORM_INVALID); }
+        assert_string_equal(corm_qs_error(qs)->message,
+                            "Prefetch('houses'): Prefetch querysets cannot use corm_raw() or "
+                            "values (corm_values, corm_values_list, corm_values_flat)");
+        corm_qs_free(qs);
+    }
+}
+
+/* RawQuerySetTests.test_basic (2, then 0) and test_clear (1 + 4) */
+static void test_raw(void **state)
+{
+    (void)state;
+    corm_value one = corm_int(1);
+    corm_qs *qs = corm_raw(db, DjBook, "SELECT * FROM dj_book WHERE id = %s", &one, 1);
+    corm_prefetch_related(qs, "authors");
+    CORM_ASSERT_NUM_QUERIES(db, 2) { EVAL(qs); }
+    reset();
+    CORM_ASSERT_NUM_QUERIES(db, 0) { put_list(dj_book_authors(corm_qs_at(qs, 0)), author_name); }
+    assert_string_equal(out, "[Charlotte,Anne,Emily]");
+    corm_qs_free(qs);
+    qs = corm_raw(db, DjAuthor, "SELECT * FROM dj_author ORDER BY id", NULL, 0);
+    corm_prefetch_related(qs, "books");
+    corm_prefetch_clear(qs);
+    size_t n = 0;
+    DjAuthor *a;
+    CORM_ASSERT_NUM_QUERIES(db, 5) { corm_foreach(a, qs) n += dj_author_books(a)->n; }
+    assert_int_equal(n, 6);
+    corm_qs_free(qs);
+}
+
+/* Ticket19607Tests.test_bug: a forward fk, then the reverse fk back from it
+** (3 queries) */
+static void test_ticket_19607(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, DjWordEntry);
+    corm_order_by(qs, "id");
+    corm_prefetch_related(qs, "lesson_entry", "lesson_entry__wordentry_set");
+    reset();
+    DjWordEntry *w;
+    CORM_ASSERT_NUM_QUERIES(db, 3)
+    {
+        corm_foreach(w, qs)
+        {
+            const corm_list *words = dj_lesson_entry_wordentry_set(dj_word_entry_lesson_entry(w));
+            put("%s:%zu;", w->name, words->n);
+        }
+    }
+    assert_string_equal(out, "einfach:2;simple:2;schwierig:2;difficult:2;");
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1263,6 +1369,10 @@ int main(void)
         cmocka_unit_test(test_detect_is_fetched),
         cmocka_unit_test(test_nested_not_overwritten_by_related),
         cmocka_unit_test(test_prefetch_limit),
+        cmocka_unit_test(test_ambiguous),
+        cmocka_unit_test(test_prefetch_of_rows_refused),
+        cmocka_unit_test(test_raw),
+        cmocka_unit_test(test_ticket_19607),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
