@@ -1343,6 +1343,85 @@ static void test_ticket_19607(void **state)
     corm_qs_free(qs);
 }
 
+/* test_prefetch_related_objects.py (PrefetchRelatedObjectsTests):
+** test_m2m_forward, test_m2m_reverse, test_foreignkey_forward,
+** test_foreignkey_reverse, test_one_to_one_forward, test_one_to_one_reverse,
+** test_m2m_then_m2m: one query per level, then nothing */
+static void test_prefetch_related_objects(void **state)
+{
+    (void)state;
+    static const struct {
+        const corm_model *model;
+        const char *path;
+        int rel; /* the path's first relation */
+        bool many;
+        int queries;
+        const char *want; /* per object: the set's size, or the object's id (0: none) */
+    } cases[] = {
+        {&DjBook_model, "authors", DJ_BOOK_REL_AUTHORS, true, 1, "3,1,1,1,"},
+        {&DjAuthor_model, "books", DJ_AUTHOR_REL_BOOKS, true, 1, "2,1,2,1,"},
+        {&DjAuthor_model, "first_book", DJ_AUTHOR_REL_FIRST_BOOK, false, 1, "1,1,1,4,"},
+        {&DjBook_model, "first_time_authors", DJ_BOOK_REL_FIRST_TIME_AUTHORS, true, 1, "3,0,0,1,"},
+        {&DjHouse_model, "main_room", DJ_HOUSE_REL_MAIN_ROOM, false, 1, "1,4,7,10,"},
+        {&DjRoom_model, "main_room_of", DJ_ROOM_REL_MAIN_ROOM_OF, false, 1,
+         "1,0,0,2,0,0,3,0,0,4,0,0,"},
+        {&DjAuthor_model, "books__read_by", DJ_AUTHOR_REL_BOOKS, true, 2, "2,1,2,1,"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        corm_qs *qs = corm_qs_new_at(db, cases[c].model, CORM_SITE);
+        EVAL(qs);
+        void *objs[16];
+        size_t n = corm_qs_len(qs);
+        for (size_t i = 0; i < n; i++) objs[i] = corm_qs_at(qs, i);
+        CORM_ASSERT_NUM_QUERIES(db, cases[c].queries)
+        {
+            OK_DB(corm_prefetch_objects(db, objs, n, cases[c].path));
+        }
+        reset();
+        size_t readers = 0;
+        CORM_ASSERT_NUM_QUERIES(db, 0)
+        {
+            for (size_t i = 0; i < n; i++) {
+                if (cases[c].many) {
+                    const corm_list *l = corm_related_set_at(objs[i], cases[c].rel, CORM_SITE);
+                    put("%zu,", l->n);
+                    for (size_t k = 0; c == 6 && k < l->n; k++)
+                        readers += dj_book_read_by(l->items[k])->n;
+                } else {
+                    const corm_obj *o = corm_related_at(objs[i], cases[c].rel, CORM_SITE);
+                    put("%lld,", o ? (long long)*(const int64_t *)((const char *)o +
+                                                                   o->model->fields[0].offset)
+                                   : 0LL);
+                }
+            }
+        }
+        assert_string_equal(out, cases[c].want);
+        if (c == 6) assert_int_equal(readers, 6);
+        corm_qs_free(qs);
+    }
+}
+
+/* test_prefetch_object_twice: objects that have it are skipped (1, then 1
+** for the other one only), test_unknown: an error */
+static void test_prefetch_related_objects_twice(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, DjBook);
+    EVAL(qs);
+    void *book1 = corm_qs_at(qs, 0), *book2 = corm_qs_at(qs, 1);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_prefetch_objects(db, &book1, 1, "authors")); }
+    void *both[] = {book1, book2};
+    CORM_ASSERT_NUM_QUERIES(db, 1) { OK_DB(corm_prefetch_objects(db, both, 2, "authors")); }
+    reset();
+    CORM_ASSERT_NUM_QUERIES(db, 0) { put_list(dj_book_authors(book2), author_name); }
+    assert_string_equal(out, "[Charlotte]");
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(corm_prefetch_objects(db, &book1, 1, "unknown_attribute"), CORM_SCHEMA);
+    }
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1373,6 +1452,8 @@ int main(void)
         cmocka_unit_test(test_prefetch_of_rows_refused),
         cmocka_unit_test(test_raw),
         cmocka_unit_test(test_ticket_19607),
+        cmocka_unit_test(test_prefetch_related_objects),
+        cmocka_unit_test(test_prefetch_related_objects_twice),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
