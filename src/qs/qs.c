@@ -288,6 +288,15 @@ void corm_order_by_v(corm_qs *qs, const char *const *fields)
 void corm_select_related_v(corm_qs *qs, const char *const *paths)
 {
     if (!building_paths(qs, "corm_select_related", paths)) return;
+    if (qs->q.values_mode) { /* Django's TypeError */
+        corm__err_set(&qs->err, CORM_INVALID,
+                      "cannot call corm_select_related after corm_values or corm_values_list");
+        corm__err_hint(&qs->err,
+                       "rows name related fields by their path (\"%s__name\"): drop "
+                       "corm_select_related, or call it before corm_values",
+                       paths && paths[0] ? paths[0] : "author");
+        return;
+    }
     int n = count_strs(paths);
     int total = qs->q.nrelated + n;
     const char **p = corm__arena_alloc(&qs->build, (size_t)(total ? total : 1) * sizeof *p);

@@ -111,6 +111,58 @@ static void articles(void)
     OK_DB(corm_m2m_add_ids(db, &a, DJ_ARTICLE_REL_PUBLICATIONS, (const int64_t[]){2}, 1));
 }
 
+/* SelectRelatedTests.create_tree: each name of a level made once */
+static void tree(const char *line)
+{
+    static const corm_model *const models[] = {
+        &DjDomain_model, &DjKingdom_model, &DjPhylum_model, &DjKlass_model,
+        &DjOrder_model,  &DjFamily_model,  &DjGenus_model,  &DjSpecies_model,
+    };
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", line);
+    int64_t parent = 0;
+    char *save = NULL;
+    char *name = strtok_r(buf, " ", &save);
+    for (int level = 0; level < 8 && name; level++, name = strtok_r(NULL, " ", &save)) {
+        corm_qs *qs = corm_qs_new_at(db, models[level], CORM_SITE);
+        corm_filter(qs, "name", corm_text(name));
+        corm_obj *found = corm_first(qs);
+        if (found) {
+            parent = *(int64_t *)((char *)found + models[level]->fields[0].offset);
+            corm_qs_free(qs);
+            continue;
+        }
+#define LEVEL(T, set_fk)   \
+    do {                   \
+        T o = CORM_NEW(T); \
+        o.name = name;     \
+        set_fk;            \
+        parent = make(&o); \
+    } while (0)
+        switch (level) {
+        case 0: LEVEL(DjDomain, (void)0); break;
+        case 1: LEVEL(DjKingdom, o.domain_id = parent); break;
+        case 2: LEVEL(DjPhylum, o.kingdom_id = parent); break;
+        case 3: LEVEL(DjKlass, o.phylum_id = parent); break;
+        case 4: LEVEL(DjOrder, o.klass_id = parent); break;
+        case 5: LEVEL(DjFamily, o.order_id = parent); break;
+        case 6: LEVEL(DjGenus, o.family_id = parent); break;
+        default: LEVEL(DjSpecies, o.genus_id = parent); break;
+        }
+#undef LEVEL
+        corm_qs_free(qs);
+    }
+}
+
+static void taxonomy(void)
+{
+    tree("Eukaryota Animalia Anthropoda Insecta Diptera Drosophilidae Drosophila melanogaster");
+    tree("Eukaryota Animalia Chordata Mammalia Primates Hominidae Homo sapiens");
+    tree("Eukaryota Plantae Magnoliophyta Magnoliopsida Fabales Fabaceae Pisum sativum");
+    tree("Eukaryota Fungi Basidiomycota Homobasidiomycatae Agaricales Amanitacae Amanita "
+         "muscaria");
+}
+
 static int setup(void **state)
 {
     (void)state;
@@ -124,6 +176,7 @@ static int setup(void **state)
     pools();
     users();
     articles();
+    taxonomy();
     return 0;
 }
 
@@ -484,6 +537,152 @@ static void test_m2m_writes_after_prefetch(void **state)
     corm_qs_free(qs);
 }
 
+/* ------------------------------------------------------------ select_related */
+
+/* "melanogaster" and the rest of the taxonomy, by corm_get */
+static DjSpecies *species(corm_qs *qs, const char *name)
+{
+    return get_by(qs, "name", corm_text(name));
+}
+
+/* SelectRelatedTests: test_access_fks_without_select_related (8),
+** test_access_fks_with_select_related (1) */
+static void test_select_related_chain(void **state)
+{
+    (void)state;
+    for (int joined = 0; joined < 2; joined++) {
+        corm_qs *qs = corm_all(db, DjSpecies);
+        if (joined) corm_select_related(qs, "genus__family__order__klass__phylum__kingdom__domain");
+        CORM_ASSERT_NUM_QUERIES(db, joined ? 1 : 8)
+        {
+            DjSpecies *s = species(qs, joined ? "sapiens" : "melanogaster");
+            DjDomain *d = dj_kingdom_domain(dj_phylum_kingdom(dj_klass_phylum(
+                dj_order_klass(dj_family_order(dj_genus_family(dj_species_genus(s)))))));
+            assert_string_equal(d->name, "Eukaryota");
+        }
+        corm_qs_free(qs);
+    }
+}
+
+/* test_list_without_select_related (9), test_certain_fields (1),
+** test_list_with_depth (5: the orders lazily), test_more_certain_fields (2) */
+static void test_select_related_lists(void **state)
+{
+    (void)state;
+    for (int how = 0; how < 4; how++) {
+        corm_qs *qs = corm_all(db, DjSpecies);
+        corm_order_by(qs, "id");
+        if (how) corm_select_related(qs, "genus__family");
+        if (how == 3) corm_filter(qs, "genus__name", corm_text("Amanita"));
+        char got[256] = "";
+        DjSpecies *s;
+        static const int want[] = {9, 1, 5, 2};
+        CORM_ASSERT_NUM_QUERIES(db, want[how])
+        {
+            corm_foreach(s, qs)
+            {
+                DjFamily *f = dj_genus_family(dj_species_genus(s));
+                strcat(got, how >= 2 ? dj_family_order(f)->name : f->name);
+                strcat(got, ";");
+            }
+        }
+        assert_string_equal(got, how == 3   ? "Agaricales;"
+                                 : how == 2 ? "Diptera;Primates;Fabales;Agaricales;"
+                                            : "Drosophilidae;Hominidae;Fabaceae;Amanitacae;");
+        corm_qs_free(qs);
+    }
+}
+
+/* test_field_traversal (1), test_chaining (1), test_reverse_relation_caching
+** (the genus joined, its species_set not: 1) */
+static void test_select_related_misc(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, DjSpecies);
+    corm_select_related(qs, "genus__family__order");
+    corm_order_by(qs, "id");
+    corm_slice(qs, 0, 1);
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        DjSpecies *s = corm_get(qs);
+        assert_string_equal(dj_family_order(dj_genus_family(dj_species_genus(s)))->name, "Diptera");
+    }
+    corm_qs_free(qs);
+
+    DjHybridSpecies h = CORM_NEW(DjHybridSpecies);
+    h.name = "hybrid";
+    h.parent_1_id = 1;
+    h.parent_2_id = 2;
+    make(&h);
+    qs = corm_all(db, DjHybridSpecies);
+    corm_select_related(qs, "parent_1");
+    corm_select_related(qs, "parent_2");
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        DjHybridSpecies *o = corm_first(qs);
+        assert_string_equal(dj_hybrid_species_parent_1(o)->name, "melanogaster");
+        assert_string_equal(dj_hybrid_species_parent_2(o)->name, "sapiens");
+    }
+    corm_qs_free(qs);
+
+    qs = corm_all(db, DjSpecies);
+    corm_select_related(qs, "genus");
+    corm_filter(qs, "name", corm_text("melanogaster"));
+    DjSpecies *s = corm_first(qs);
+    assert_non_null(s);
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_string_equal(dj_species_genus(s)->name, "Drosophila"); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        corm_qs *set = dj_genus_species_set_qs(dj_species_genus(s));
+        DjSpecies *first = corm_first(set);
+        assert_string_equal(first->name, "melanogaster");
+        assert_ptr_equal(dj_species_genus(first), dj_species_genus(s)); /* known: no query */
+        corm_qs_free(set);
+    }
+    corm_qs_free(qs);
+}
+
+/* SelectRelatedValidationTests: test_non_relational_field,
+** test_non_relational_field_nested, test_many_to_many_field,
+** test_reverse_relational_field, test_invalid_field: the error names the
+** part and the relations select_related could follow; no query */
+static void test_select_related_validation_taxonomy(void **state)
+{
+    (void)state;
+    static const struct {
+        const corm_model *model;
+        const char *path, *want, *choices;
+    } cases[] = {
+        {&DjSpecies_model, "name__some_field", "DjSpecies.name is a char field", "genus"},
+        {&DjSpecies_model, "name", "DjSpecies.name is a char field", "genus"},
+        {&DjDomain_model, "name", "DjDomain.name is a char field", "DjDomain has: none"},
+        {&DjSpecies_model, "genus__name", "DjGenus.name is a char field", "family"},
+        {&DjBook_model, "authors", "DjBook.authors is a to-many relation", "prefetch_related"},
+        {&DjSpecies_model, "child_1", "DjSpecies.child_1 is a to-many relation",
+         "prefetch_related"},
+        {&DjSpecies_model, "invalid_field", "invalid_field", "genus"},
+        {&DjSpecies_model, "genus__related_invalid_field", "related_invalid_field", "family"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        corm_qs *qs = corm_qs_new_at(db, cases[i].model, CORM_SITE);
+        corm_select_related(qs, cases[i].path);
+        CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_not_equal(corm_eval(qs), CORM_OK); }
+        char buf[1024];
+        const char *msg = corm_error_format(corm_qs_error(qs), buf, sizeof buf);
+        if (!strstr(msg, cases[i].want) || !strstr(msg, cases[i].choices))
+            fail_msg("select_related('%s'): %s", cases[i].path, msg);
+        corm_qs_free(qs);
+    }
+    /* SelectRelatedTests.test_select_related_after_values(_list) */
+    corm_qs *qs = corm_all(db, DjSpecies);
+    corm_values(qs, "name");
+    corm_select_related(qs, "genus");
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_not_equal(corm_eval(qs), CORM_OK); }
+    assert_string_equal(corm_qs_error(qs)->message,
+                        "cannot call corm_select_related after corm_values or corm_values_list");
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -498,6 +697,10 @@ int main(void)
         cmocka_unit_test(test_self_relation),
         cmocka_unit_test(test_select_related_validation),
         cmocka_unit_test(test_m2m_writes_after_prefetch),
+        cmocka_unit_test(test_select_related_chain),
+        cmocka_unit_test(test_select_related_lists),
+        cmocka_unit_test(test_select_related_misc),
+        cmocka_unit_test(test_select_related_validation_taxonomy),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
