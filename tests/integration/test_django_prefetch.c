@@ -407,6 +407,17 @@ static void test_foreign_key_then_m2m(void **state)
     }
     assert_string_equal(out, "[Amy][Amy][Amy][Amy,Belinda]");
     corm_qs_free(qs);
+    /* the joined relation itself prefetched: already there, no level */
+    qs = corm_all(db, DjAuthor);
+    corm_select_related(qs, "first_book");
+    corm_prefetch_related(qs, "first_book");
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        EVAL(qs);
+        assert_string_equal(dj_author_first_book(corm_qs_at(qs, 3))->title,
+                            "Sense and Sensibility");
+    }
+    corm_qs_free(qs);
 }
 
 /* test_reverse_one_to_one_then_m2m: no bio joined, no level (1 query);
