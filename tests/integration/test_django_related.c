@@ -639,6 +639,18 @@ static void test_select_related_misc(void **state)
         assert_ptr_equal(dj_species_genus(first), dj_species_genus(s)); /* known: no query */
         corm_qs_free(set);
     }
+    /* select_related_regress test_regression_22508: a related queryset's
+    ** select_related object is kept, not replaced by the known object
+    ** (device.port_set.select_related("device__building").get()) */
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        corm_qs *set = dj_genus_species_set_qs(dj_species_genus(s));
+        corm_select_related(set, "genus__family");
+        DjSpecies *one = get_by(set, "name", corm_text("melanogaster"));
+        assert_ptr_not_equal(dj_species_genus(one), dj_species_genus(s));
+        assert_string_equal(dj_genus_family(dj_species_genus(one))->name, "Drosophilidae");
+        corm_qs_free(set);
+    }
     corm_qs_free(qs);
 }
 
