@@ -223,6 +223,21 @@ static void test_foreign_key(void **state)
         }
         corm_qs_free(qs);
     }
+    /* streamed by an iterator (Django's ModelIterable sets it too) */
+    corm_qs *tq = corm_all(db, DjTournament);
+    DjTournament *t1 = get_by(tq, "pk", corm_int(1));
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        corm_qs *set = dj_tournament_pool_set_qs(t1);
+        corm_order_by(set, "id");
+        corm_iter *it = corm_iterator(set, 1);
+        size_t n = 0;
+        for (DjPool *p; (p = corm_iter_next(it)); n++) assert_ptr_equal(dj_pool_tournament(p), t1);
+        assert_int_equal(n, 2);
+        corm_iter_free(it);
+        corm_qs_free(set);
+    }
+    corm_qs_free(tq);
     /* a filtered related queryset too (Django's related manager's
     ** querysets carry the instance as a known related object) */
     corm_qs *qs = corm_all(db, DjTournament);
