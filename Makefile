@@ -484,3 +484,14 @@ $(B)/bench/corm-bench-search: bench/search.c $(GEN_DIR)/library/library.h $(B)/o
 
 bench-search: $(B)/bench/corm-bench-search
 	$(B)/bench/corm-bench-search --db '$(or $(DB),sqlite::memory:)' $(ARGS)
+
+# Django conformance ports (test_django_prefetch.c, test_django_related.c):
+# Django's test models, tests/integration/django_prefetch.corm.
+$(GEN_DIR)/django_prefetch/django_prefetch.h $(GEN_DIR)/django_prefetch/django_prefetch.c &: tests/integration/django_prefetch.corm $(B)/corm-boot
+	@mkdir -p $(GEN_DIR)/django_prefetch
+	$(B)/corm-boot gen tests/integration/django_prefetch.corm -o $(GEN_DIR)/django_prefetch
+$(B)/obj/gen/django_prefetch.o: $(GEN_DIR)/django_prefetch/django_prefetch.c | deps
+	@mkdir -p $(@D)
+	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/django_prefetch -c $< -o $@
+$(B)/obj/tests/integration/test_django_prefetch.o $(B)/obj/tests/integration/test_django_related.o: $(GEN_DIR)/django_prefetch/django_prefetch.h
+$(B)/tests/integration/test_django_prefetch $(B)/tests/integration/test_django_related: $(B)/obj/gen/django_prefetch.o

@@ -73,6 +73,17 @@ typedef struct corm__pf_lookup {
                                ** (src/qs frees it; fetch never reads it) */
 } corm__pf_lookup;
 
+/* A to-many relation's cache: the list its accessor returns, and whether
+** the query that filled it was ordered (a plain prefetch or a lazy set: the
+** target's default ordering; a Prefetch: its queryset's).  Django's
+** first() on a prefetched set answers from the cache only when it is
+** ordered (else it orders by pk: a query).  Every relation cache of a
+** to-many relation is one of these (prefetch.c, src/qs/related.c). */
+typedef struct corm__set {
+    corm_list list;
+    bool ordered;
+} corm__set;
+
 /* Rows of columns (values(), aggregate(), raw SQL): row-major cells, an
 ** owned array (corm__free); text and blobs they point to are in the arena. */
 typedef struct corm__rows {
@@ -150,7 +161,8 @@ corm_value corm__field_value(const void *obj, const corm_field *f);
 /* child was loaded as parent's relation r (of model from): when r's
 ** inverse is to-one (a reverse fk's fk, one-to-one either way), cache
 ** parent as it on child, so child's accessor runs no query (Django's
-** known related objects).  Nothing for a to-many inverse. */
+** known related objects), unless child has it cached already.  Nothing
+** for a to-many inverse. */
 void corm__set_backref(const corm_model *from, const corm_relation *r, void *parent, void *child);
 /* Whether field f of obj is NULL: its null bit set and its C value still
 ** zero, or a nullable fk of 0 (hydrate.c). */

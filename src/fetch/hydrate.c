@@ -230,6 +230,10 @@ void corm__set_backref(const corm_model *from, const corm_relation *r, void *par
     corm_obj *ch = child;
     const corm_relation *inv = &ch->model->rels[r->reverse];
     (void)from;
+    /* Django's known related objects do not overwrite an object the child
+    ** already has (joined by the level's select_related, or prefetched by
+    ** its Prefetch queryset's own lookups) */
+    if (ch->rel_loaded & ((uint64_t)1 << inv->slot)) return;
     corm__rel_slots(child)[inv->slot] = parent;
     ch->rel_loaded |= (uint64_t)1 << inv->slot;
 }

@@ -26,6 +26,10 @@ typedef struct pf_node {
     /* a to-many level without a Prefetch queryset: read through the target
     ** model's default manager, so its default eager loads apply */
     bool defaults;
+    /* a lookup of the Prefetch queryset of the level above (Django runs it
+    ** while that queryset is evaluated, before the level's back-references
+    ** are set: so a back relation asked there is fetched, not the parent) */
+    bool from_inner;
 } pf_node;
 
 typedef struct run {
@@ -35,6 +39,7 @@ typedef struct run {
     corm_site site, built;
     corm_error *err;
     const pf_node *whole; /* the root when its parents are a whole table */
+    bool adding_inner;    /* add_lookup is adding a Prefetch queryset's lookups */
 } run;
 
 static corm_rc nomem(run *r)
@@ -112,6 +117,7 @@ static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
             kid->rel = rel;
             kid->to = corm__rel_target(cur->to, rel);
             kid->up = cur;
+            kid->from_inner = r->adding_inner;
             if (last) {
                 kid->to_attr = l->to_attr;
                 kid->inner = l->inner_q ? l : NULL;
@@ -130,7 +136,10 @@ static corm_rc add_lookup(run *r, pf_node *root, const corm__pf_lookup *l)
             while (*tail) tail = &(*tail)->next;
             *tail = kid;
             if (kid->inner && kid->inner->inner_npf) {
+                bool was = r->adding_inner;
+                r->adding_inner = true;
                 corm_rc rc = add_lookups(r, kid, kid->inner->inner_pf, kid->inner->inner_npf);
+                r->adding_inner = was;
                 if (rc != CORM_OK) return rc;
             }
         }
@@ -318,6 +327,19 @@ static corm_rc next_parents(run *r, void **objs, size_t nobjs, void **carried, s
     return CORM_OK;
 }
 
+/* Whether n's Prefetch queryset itself prefetches the relation back to
+** n's parents (Prefetch("rooms", Room.objects.prefetch_related("house"))):
+** Django evaluates that queryset, its lookups included, before it sets the
+** back-references, so the level below fetches it (tests/prefetch_related
+** test_nested_prefetch_is_not_overwritten_by_related_object). */
+static bool asks_back(const pf_node *n)
+{
+    const corm_relation *back = &n->to->rels[n->rel->reverse];
+    for (const pf_node *k = n->kids; k; k = k->next)
+        if (k->from_inner && !k->to_attr && k->rel == back) return true;
+    return false;
+}
+
 static corm_rc run_node(run *r, const pf_node *n, void **all_parents, size_t nall)
 {
     void **parents, **carried;
@@ -374,32 +396,35 @@ static corm_rc run_node(run *r, const pf_node *n, void **all_parents, size_t nal
 
     /* group the rows by key: slot s of key keys[s-1] gets its rows */
     size_t *counts = NULL;
-    corm_list *lists = NULL;
+    corm__set *lists = NULL;
+    bool ordered = q.order_set ? q.norder > 0 : n->to->nordering > 0;
     if (rc == CORM_OK) {
         counts = corm__arena_zalloc(&r->tmp, (nkeys + 1) * sizeof *counts);
         lists = corm__arena_zalloc(r->arena, (nkeys + 1) * sizeof *lists);
         if (!counts || !lists) rc = nomem(r);
     }
+    for (size_t s = 0; rc == CORM_OK && s <= nkeys; s++) lists[s].ordered = ordered;
     for (size_t i = 0; rc == CORM_OK && i < nobjs; i++) {
         void **slot = corm__map_get(&seen, okeys[i]);
         if (slot) counts[(intptr_t)*slot]++;
     }
     for (size_t s = 1; rc == CORM_OK && s <= nkeys; s++) {
         if (!counts[s]) continue;
-        lists[s].items = corm__arena_alloc(r->arena, counts[s] * sizeof(void *));
-        if (!lists[s].items) rc = nomem(r);
+        lists[s].list.items = corm__arena_alloc(r->arena, counts[s] * sizeof(void *));
+        if (!lists[s].list.items) rc = nomem(r);
     }
     for (size_t i = 0; rc == CORM_OK && i < nobjs; i++) {
         void **slot = corm__map_get(&seen, okeys[i]);
         if (!slot) continue;
-        corm_list *l = &lists[(intptr_t)*slot];
+        corm_list *l = &lists[(intptr_t)*slot].list;
         l->items[l->n++] = objs[i];
     }
+    bool backref = !asks_back(n);
     for (size_t i = 0; rc == CORM_OK && i < np; i++) {
         int64_t k;
         void **slot = parent_key(n, parents[i], &k) ? corm__map_get(&seen, k) : NULL;
-        corm_list *l = &lists[slot ? (intptr_t)*slot : 0]; /* lists[0]: empty */
-        for (size_t c = 0; c < l->n; c++)
+        corm_list *l = &lists[slot ? (intptr_t)*slot : 0].list; /* lists[0]: empty */
+        for (size_t c = 0; backref && c < l->n; c++)
             corm__set_backref(n->from, n->rel, parents[i], l->items[c]);
         void *v = l;
         if (!is_to_many(n->rel)) v = l->n ? l->items[0] : NULL;

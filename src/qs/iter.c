@@ -100,6 +100,7 @@ static corm_rc next_chunk(corm_iter *it)
     }
     /* each chunk is one multi-row result to the N+1 tooling */
     corm__batch_result(qs->db, &qs->q, &it->c, batch, it->items, it->n, it->site, qs->built);
+    corm__qs_known(qs, it->items, it->n); /* a related queryset's object */
     corm_rc rc = CORM_OK;
     if (it->n && qs->npf) {
         corm_db *prev = corm__db_serve(qs->db, qs->home);

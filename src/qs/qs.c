@@ -288,6 +288,15 @@ void corm_order_by_v(corm_qs *qs, const char *const *fields)
 void corm_select_related_v(corm_qs *qs, const char *const *paths)
 {
     if (!building_paths(qs, "corm_select_related", paths)) return;
+    if (qs->q.values_mode) { /* Django's TypeError */
+        corm__err_set(&qs->err, CORM_INVALID,
+                      "cannot call corm_select_related after corm_values or corm_values_list");
+        corm__err_hint(&qs->err,
+                       "rows name related fields by their path (\"%s__name\"): drop "
+                       "corm_select_related, or call it before corm_values",
+                       paths && paths[0] ? paths[0] : "author");
+        return;
+    }
     int n = count_strs(paths);
     int total = qs->q.nrelated + n;
     const char **p = corm__arena_alloc(&qs->build, (size_t)(total ? total : 1) * sizeof *p);
@@ -318,6 +327,18 @@ void corm_prefetch(corm_qs *qs, const char *path, corm_qs *inner, const char *to
         corm__err_hint(&qs->err, "e.g. corm_prefetch(qs, \"books\", inner, \"recent_books\")");
         corm_qs_free(inner);
         return;
+    }
+    if (inner && inner->err.rc == CORM_OK &&
+        (inner->q.values_mode || inner->q.aggregate || inner->raw_sql)) {
+        /* Django's ValueError, when the Prefetch is made */
+        corm__err_set(&inner->err, CORM_INVALID,
+                      "Prefetch('%s'): Prefetch querysets cannot use corm_raw() or "
+                      "values (corm_values, corm_values_list, corm_values_flat)",
+                      path);
+        corm__err_hint(&inner->err,
+                       "give a queryset of %s objects (corm_all with filters, "
+                       "ordering, select_related); read columns from the objects",
+                       inner->q.model ? inner->q.model->name : "model");
     }
     if (inner && inner->err.rc != CORM_OK) {
         corm__err_copy(&qs->err, &inner->err);
@@ -381,6 +402,7 @@ void corm_select_related_clear(corm_qs *qs)
 
 void corm_slice(corm_qs *qs, int64_t start, int64_t stop)
 {
+    struct corm__relcache *cached = qs ? qs->cached : NULL;
     if (!building(qs, "corm_slice")) return;
     if (start < 0 || (stop >= 0 && stop < start)) {
         corm__err_set(&qs->err, CORM_INVALID, "corm_slice(%lld, %lld): negative or reversed bounds",
@@ -400,6 +422,9 @@ void corm_slice(corm_qs *qs, int64_t start, int64_t stop)
     }
     qs->q.offset = off;
     qs->q.limit = lim;
+    /* Django's qs[a:b] on a prefetched related set slices its result cache:
+    ** no query (count, exists and evaluation read the slice of it) */
+    qs->cached = cached;
 }
 
 bool corm_qs_failed(const corm_qs *qs) { return !qs || qs->err.rc != CORM_OK; }
@@ -566,6 +591,7 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     else if (rc == CORM_OK)
         rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset", &qs->items,
                          &qs->n, NULL, &qs->err);
+    if (rc == CORM_OK && !qs->raw_sql) corm__qs_known(qs, qs->items, qs->n);
     if (rc == CORM_OK && qs->npf && qs->items && !qs->raw_sql)
         rc = corm__prefetch_run_q(qs->db, &qs->result, &qs->q, qs->items, qs->n, qs->pf, qs->npf,
                                   site, qs->built, &qs->err);
@@ -723,6 +749,12 @@ static void *first_or_last(corm_qs *qs, corm_site site, bool last)
     if (!usable(qs) || !objects_only(qs, last ? "corm_last" : "corm_first")) return NULL;
     if (qs->raw_sql && !qs->evaluated && corm_eval_at(qs, site) != CORM_OK) return NULL;
     if (qs->evaluated) return qs->n ? qs->items[last ? qs->n - 1 : 0] : NULL;
+    /* Django's first() on a prefetched set that is ordered is its result
+    ** cache's [:1]; unordered it orders by pk, and last() reverses: both
+    ** a query (a slice of it: refused below, as any slice) */
+    void *cached_first = NULL;
+    if (!last && corm__qs_cached(qs) && corm__qs_cached_first(qs, &cached_first))
+        return cached_first;
     /* as Django: first() is qs[:1] when qs is ordered, else orders by pk,
     ** and last() reverses the ordering - neither of which a sliced
     ** queryset allows (Django's "Cannot reorder / reverse a query once a
@@ -761,6 +793,7 @@ static void *first_or_last(corm_qs *qs, corm_site site, bool last)
     if (rc == CORM_OK)
         rc = corm__fetch(qs->db, &one, &qs->result, site, qs->built, "queryset", &items, &n, NULL,
                          &qs->err);
+    if (rc == CORM_OK) corm__qs_known(qs, items, n);
     if (rc == CORM_OK && n && qs->npf)
         rc = corm__prefetch_run(qs->db, &qs->result, one.model, items, n, qs->pf, qs->npf, site,
                                 qs->built, &qs->err);

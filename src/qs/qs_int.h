@@ -44,6 +44,9 @@ struct corm_qs {
     ** (prefetched or loaded): it answers from that set until a builder
     ** call changes it (related.c) */
     struct corm__relcache *cached;
+    /* a related queryset's object (Django's known related objects): the
+    ** objects it loads get it as their back-reference (related.c) */
+    struct corm__relcache *known;
     corm_error err; /* last: corm_qs_new zeroes what is above it
                                ** and only clears this (2.7 KB of text) */
 };
@@ -108,7 +111,15 @@ bool corm__qs_route(corm_qs *qs);
 bool corm__qs_cached(const corm_qs *qs);
 size_t corm__qs_cached_n(corm_qs *qs);
 void corm__qs_adopt_cache(corm_qs *qs);
+/* Django's first() on a prefetched set: when the cached set is ordered,
+** its first object (NULL: none) from the cache, true; false when it is
+** not (first() orders by pk: a query). */
+bool corm__qs_cached_first(corm_qs *qs, void **first);
 static inline void corm__qs_uncache(corm_qs *qs) { qs->cached = NULL; }
+/* The objects a related queryset loaded (n of them) know the object it was
+** made from, as Django's related manager's querysets set it on every
+** object they return (a to-one inverse only; not over a cached one). */
+void corm__qs_known(const corm_qs *qs, void **items, size_t n);
 
 /* Django's "to_attr=X conflicts with a field on the M model": false, with
 ** the error on qs, when to_attr names a field or relation of the model

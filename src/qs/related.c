@@ -247,7 +247,13 @@ static int auto_load(corm_obj *h, const corm_relation *r, corm_origin_kind kind,
         const char *rest = plans[i]->path + pre.len;
         int k = corm__path_kind(target, rest);
         if (k < 0) continue;
-        if (!inner && !(inner = corm__qs_new(db, target, b->built))) break;
+        if (!inner) {
+            if (!(inner = corm__qs_new(db, target, b->built))) break;
+            /* the queryset of a to-many level is the target's default
+            ** manager's, as the plain lookup's (its eager loads apply); a
+            ** to-one's is the base manager's */
+            if (to_many(r)) corm__qs_default_eager(inner);
+        }
         const char *one[] = {rest, NULL};
         if (k == 0) corm_select_related_v(inner, one);
         else corm_prefetch_related_v(inner, one);
@@ -366,7 +372,8 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     corm__query q;
     struct corm_q leaf;
     related_query(h, r, &q, &leaf);
-    corm_list *list = corm__arena_zalloc(b->arena, sizeof *list);
+    corm__set *set = corm__arena_zalloc(b->arena, sizeof *set);
+    corm_list *list = set ? &set->list : NULL;
     if (!list) {
         corm__err_set(&b->home->err, CORM_NOMEM, "out of memory loading %s.%s", h->model->name,
                       r->name);
@@ -379,6 +386,7 @@ const corm_list *corm_related_set_at(void *obj, int rel, corm_site site)
     /* the set is read through the target's default manager, as Django's
     ** related manager: the model's default eager loads apply */
     const corm_model *to = q.model;
+    set->ordered = to->nordering > 0; /* the query's: the target's default ordering */
     q.related = (const char **)to->default_related;
     q.nrelated = to->ndefault_related;
     corm_rc rc = corm__fetch(b->db, &q, b->arena, site, none, origin, &list->items, &list->n, NULL,
@@ -408,22 +416,49 @@ typedef struct corm__relcache {
 
 bool corm__qs_cached(const corm_qs *qs) { return qs->cached && !qs->evaluated; }
 
-size_t corm__qs_cached_n(corm_qs *qs)
+void corm__qs_known(const corm_qs *qs, void **items, size_t n)
+{
+    const corm__relcache *c = qs->known;
+    for (size_t i = 0; c && items && i < n; i++)
+        corm__set_backref(c->obj->model, c->rel, c->obj, items[i]);
+}
+
+/* The cached set as qs sees it: the slice of qs taken (Django's qs[a:b] on
+** a prefetched queryset slices its result cache), marking the prefetch as
+** used.  *items gets the first object. */
+static size_t cached_view(corm_qs *qs, void ***items)
 {
     const corm__relcache *c = qs->cached;
     read_mark(c->obj, c->rel); /* the prefetch was used */
-    return c->list->n;
+    size_t n = c->list->n, off = (size_t)qs->q.offset;
+    if (off > n) off = n;
+    n -= off;
+    if (qs->q.limit >= 0 && (uint64_t)qs->q.limit < n) n = (size_t)qs->q.limit;
+    *items = c->list->items ? c->list->items + off : NULL;
+    return n;
+}
+
+size_t corm__qs_cached_n(corm_qs *qs)
+{
+    void **items;
+    return cached_view(qs, &items);
 }
 
 void corm__qs_adopt_cache(corm_qs *qs)
 {
-    const corm__relcache *c = qs->cached;
-    read_mark(c->obj, c->rel);
     /* the cached objects themselves (they live in obj's result), as
     ** Django's related manager returns its prefetched list */
-    qs->items = c->list->items;
-    qs->n = c->list->n;
+    qs->n = cached_view(qs, &qs->items);
     qs->evaluated = true;
+}
+
+bool corm__qs_cached_first(corm_qs *qs, void **first)
+{
+    const corm__relcache *c = qs->cached;
+    if (!((const corm__set *)c->list)->ordered) return false;
+    void **items;
+    *first = cached_view(qs, &items) ? items[0] : NULL;
+    return true;
 }
 
 corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
@@ -452,14 +487,12 @@ corm_qs *corm_related_qs_at(void *obj, int rel, corm_site site)
         ** filtered Prefetch without to_attr, or loaded): count, exists and
         ** evaluation answer from it, as Django's prefetch cache does */
         void *set = corm__rel_slots(obj)[r->slot];
-        if (to_many(r) && (h->rel_loaded & ((uint64_t)1 << r->slot)) && set &&
-            qs->err.rc == CORM_OK) {
-            corm__relcache *c = corm__arena_alloc(&qs->build, sizeof *c);
-            if (c) {
-                *c = (corm__relcache){h, r, set};
-                qs->cached = c;
-            }
+        corm__relcache *c = NULL;
+        if (to_many(r) && qs->err.rc == CORM_OK && (c = corm__arena_alloc(&qs->build, sizeof *c))) {
+            *c = (corm__relcache){h, r, set};
+            qs->known = c;
         }
+        if (c && (h->rel_loaded & ((uint64_t)1 << r->slot)) && set) qs->cached = c;
     }
     /* statements of querysets built here are this relation's (set_filter,
     ** set_count, set_exists) for the detector */

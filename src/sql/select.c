@@ -95,7 +95,17 @@ static corm_rc plan_related(corm__sqlctx *c, corm__scope *s, const corm__query *
                     corm__err_set(c->err, CORM_INVALID,
                                   "select_related('%s'): %s.%s is a %s field, not a relation",
                                   q->related[k], m->name, parts[i], corm__ftype_name(f->type));
-                    corm__err_hint(c->err, "select_related follows fk and one_to_one fields");
+                    corm_buf to_one; /* Django's "Choices are: ..." */
+                    corm__buf_init(&to_one);
+                    for (int j = 0; j < m->nrels; j++)
+                        if (m->rels[j].kind == CORM_REL_FK || m->rels[j].kind == CORM_REL_O2O ||
+                            m->rels[j].kind == CORM_REL_REVERSE_O2O)
+                            corm__buf_addf(&to_one, "%s%s", to_one.len ? ", " : "",
+                                           m->rels[j].name);
+                    corm__err_hint(c->err,
+                                   "select_related follows fk and one_to_one fields; %s has: %s",
+                                   m->name, to_one.len ? corm__buf_cstr(&to_one) : "none");
+                    corm__buf_free(&to_one);
                     return CORM_INVALID;
                 }
                 return corm__unknown_name(c, m, parts[i], q->related[k]);

@@ -423,6 +423,153 @@ static void test_schema_errors(void **state)
     corm_schema_free(s);
 }
 
+/* ------------------------------------------- CORM_NPLUSONE_AUTO and defaults
+** A batch lazy load (auto mode) is Django's prefetch_related_objects over
+** the result's objects: a to-many set is read through the target's default
+** manager (its select_related joins the level's query, its prefetches run
+** below it), a forward foreign key through the base manager (none). */
+
+/* "Ann:p1/Ann/Penguin[2]p2/Ann/Penguin[1];..." reading each scribe's memos */
+static const char *scribe_memo_lines(corm_qs *qs)
+{
+    eval(qs);
+    static char got[512];
+    size_t at = 0;
+    got[0] = '\0';
+    for (size_t i = 0; i < corm_qs_len(qs); i++) {
+        Scribe *w = corm_qs_at(qs, i);
+        const corm_list *memos = scribe_memos(w);
+        at += (size_t)snprintf(got + at, sizeof got - at, "%s:", w->name);
+        Memo *by_id[8] = {0}; /* a related set has no order: by id */
+        for (size_t k = 0; memos && k < memos->n && k < 8; k++) {
+            size_t j = k;
+            for (; j > 0 && by_id[j - 1]->id > ((Memo *)memos->items[k])->id; j--)
+                by_id[j] = by_id[j - 1];
+            by_id[j] = memos->items[k];
+        }
+        for (size_t k = 0; memos && k < memos->n && k < 8; k++) {
+            Memo *p = by_id[k];
+            at += (size_t)snprintf(got + at, sizeof got - at, "%s/%s/%s[%zu]", p->title,
+                                   memo_scribe(p)->name, scribe_imprint(memo_scribe(p))->name,
+                                   memo_labels(p)->n);
+        }
+        at += (size_t)snprintf(got + at, sizeof got - at, ";");
+    }
+    return got;
+}
+
+/* Django: prefetch_related_objects(scribes, "memos") with Memo's manager
+** prefetching labels and joining scribe__imprint: scribes (1), memos with
+** their scribe and imprint (1), their labels (1). */
+static void test_auto_set_applies_defaults(void **state)
+{
+    (void)state;
+    corm_nplusone_mode(db, CORM_NPLUSONE_AUTO);
+    corm_qs *qs = corm_all(db, Scribe);
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 3)
+    {
+        assert_string_equal(scribe_memo_lines(qs), "Ann:p1/Ann/Penguin[2]p2/Ann/Penguin[1];"
+                                                   "Bob:p3/Bob/Faber[3];Cy:p4/Cy/Penguin[0];");
+    }
+    corm_qs_free(qs);
+    /* a many-to-many set: labels (1), their memos joined (1), the memos'
+    ** labels (1); the memos' scribes and imprints came with the join */
+    qs = corm_all(db, Label);
+    corm_order_by(qs, "id");
+    CORM_ASSERT_NUM_QUERIES(db, 3)
+    {
+        char got[512] = "";
+        size_t at = 0;
+        eval(qs);
+        for (size_t i = 0; i < corm_qs_len(qs); i++) {
+            Label *t = corm_qs_at(qs, i);
+            const corm_list *memos = label_memos(t);
+            at += (size_t)snprintf(got + at, sizeof got - at, "%s:", t->name);
+            for (size_t k = 0; k < memos->n; k++) {
+                Memo *p = memos->items[k];
+                at += (size_t)snprintf(got + at, sizeof got - at, "%s/%s/%s[%zu]", p->title,
+                                       memo_scribe(p)->name, scribe_imprint(memo_scribe(p))->name,
+                                       memo_labels(p)->n);
+            }
+            at += (size_t)snprintf(got + at, sizeof got - at, ";");
+        }
+        assert_string_equal(got, "c:p1/Ann/Penguin[2]p3/Bob/Faber[3];sql:p1/Ann/Penguin[2]p3/Bob/"
+                                 "Faber[3];orm:p2/Ann/Penguin[1]p3/Bob/Faber[3];");
+    }
+    corm_qs_free(qs);
+    corm_nplusone_mode(db, CORM_NPLUSONE_LOG);
+}
+
+/* A forward foreign key batch-loaded is read through the base manager:
+** memos (1), their scribes without Scribe's select_related(imprint) (1),
+** then the scribes' imprints, batch-loaded in turn (1). */
+static void test_auto_forward_fk_uses_base_manager(void **state)
+{
+    (void)state;
+    corm_nplusone_mode(db, CORM_NPLUSONE_AUTO);
+    corm_qs *qs = corm_all(db, Memo);
+    corm_order_by(qs, "id");
+    corm_select_related_clear(qs);
+    corm_prefetch_clear(qs);
+    CORM_ASSERT_NUM_QUERIES(db, 2)
+    {
+        eval(qs);
+        assert_string_equal(memo_scribe(corm_qs_at(qs, 0))->name, "Ann");
+    }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        assert_string_equal(scribe_imprint(memo_scribe(corm_qs_at(qs, 2)))->name, "Faber");
+    }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_string_equal(scribe_imprint(memo_scribe(corm_qs_at(qs, 3)))->name, "Penguin");
+    }
+    corm_qs_free(qs);
+    corm_nplusone_mode(db, CORM_NPLUSONE_LOG);
+}
+
+/* One pass of labels -> memos -> labels -> memos, reading each memo's
+** scribe and imprint; the queryset is built on one line, so the second
+** pass batch-loads what the first learned (a plan below "memos"). */
+static size_t label_walk(void)
+{
+    size_t seen = 0;
+    corm_qs *qs = corm_all(db, Label);
+    corm_order_by(qs, "id");
+    eval(qs);
+    for (size_t i = 0; i < corm_qs_len(qs); i++) {
+        const corm_list *memos = label_memos(corm_qs_at(qs, i));
+        for (size_t k = 0; k < memos->n; k++) {
+            Memo *p = memos->items[k];
+            seen += strlen(scribe_imprint(memo_scribe(p))->name);
+            const corm_list *labels = memo_labels(p);
+            for (size_t j = 0; j < labels->n; j++) {
+                const corm_list *again = label_memos(labels->items[j]);
+                for (size_t m = 0; m < again->n; m++)
+                    seen += strlen(scribe_imprint(memo_scribe(again->items[m]))->name);
+            }
+        }
+    }
+    corm_qs_free(qs);
+    return seen;
+}
+
+/* The learned plan's queryset is the target's default manager's too: the
+** second pass is labels (1), memos joined (1), their labels (1), the
+** labels' memos joined (1), their labels (1): 5, as the first. */
+static void test_auto_learned_plan_keeps_defaults(void **state)
+{
+    (void)state;
+    corm_nplusone_mode(db, CORM_NPLUSONE_AUTO);
+    size_t first = 0, second = 0;
+    CORM_ASSERT_NUM_QUERIES(db, 5) { first = label_walk(); }
+    CORM_ASSERT_NUM_QUERIES(db, 5) { second = label_walk(); }
+    assert_int_equal(first, second);
+    assert_int_equal(first, 204); /* the imprint names' lengths, per memo reached */
+    corm_nplusone_mode(db, CORM_NPLUSONE_LOG);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +583,9 @@ int main(void)
         cmocka_unit_test(test_lazy_set_applies_defaults),
         cmocka_unit_test(test_cycle_stops),
         cmocka_unit_test(test_schema_errors),
+        cmocka_unit_test(test_auto_set_applies_defaults),
+        cmocka_unit_test(test_auto_forward_fk_uses_base_manager),
+        cmocka_unit_test(test_auto_learned_plan_keeps_defaults),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
