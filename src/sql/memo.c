@@ -249,10 +249,16 @@ static bool tag_value(tagged *t, corm_value *v, int run)
     switch (v->type) {
     case CORM_V_NULL:
     case CORM_V_BOOL: return true; /* in the key */
-    case CORM_V_INT:
+    case CORM_V_INT: {
         if (v->u.i == 0) return true; /* in the key */
-        v->u.i = INT64_C(0x3c0a000000000000) + run * 0x10000 + slot;
+        /* on the value's side of an `integer` column's range (in the key:
+        ** where.c writes a value outside it as a condition, not a parameter) */
+        int64_t tag = run * 0x100 + slot;
+        v->u.i = v->u.i < INT32_MIN   ? -INT64_C(0x3c0a000000000000) - tag
+                 : v->u.i > INT32_MAX ? INT64_C(0x3c0a000000000000) + tag
+                                      : INT64_C(0x3c0a0000) + tag;
         return true;
+    }
     case CORM_V_FLOAT: v->u.f = run * 1000.0 + slot + 0.25; return true;
     case CORM_V_TEXT:
     case CORM_V_BLOB:
