@@ -116,7 +116,8 @@ typedef struct corm_buf {
     char *p; /* NUL-terminated when len > 0 or after buf_cstr */
     size_t len, cap;
     bool oom;
-    bool discard; /* appends are dropped unformatted (corm__buf_discard) */
+    bool discard;  /* appends are dropped unformatted (corm__buf_discard) */
+    bool borrowed; /* p is the caller's (corm__buf_over): never freed or realloc'd */
 } corm_buf;
 
 void corm__buf_init(corm_buf *b);
@@ -131,6 +132,9 @@ void corm__buf_addc(corm_buf *b, char c);
 void corm__buf_addf(corm_buf *b, const char *fmt, ...) CORM__FMT(2, 3);
 void corm__buf_vaddf(corm_buf *b, const char *fmt, va_list ap);
 const char *corm__buf_cstr(corm_buf *b); /* "" when empty/oom */
+/* b empty over the caller's mem[cap] (cap > 0), which outlives b's use:
+** appends that fit stay there; a longer text moves to the heap. */
+void corm__buf_over(corm_buf *b, char *mem, size_t cap);
 
 /* ---- vector of pointers (vec.c) */
 typedef struct corm_vec {

@@ -398,10 +398,14 @@ static corm_rc bind(const char *v, const head *hd, const corm__query *q, corm__c
     out->key_col = hd->key_col;
     out->annot_col = hd->annot_col;
     out->nannots = hd->nannots;
-    if (hd->nparams > 0) {
-        out->params = corm__malloc((size_t)hd->nparams * sizeof *out->params);
+    if (hd->nparams > out->cap) {
+        corm_value *inl = out->inl_params;
+        if (out->params != inl) corm__free(out->params);
+        int fits = (int)CORM__ARRAY_LEN(out->inl_params);
+        out->params = hd->nparams <= fits ? inl : corm__malloc((size_t)hd->nparams * sizeof *inl);
+        out->cap = 0;
         if (!out->params) goto nomem;
-        out->cap = hd->nparams;
+        out->cap = hd->nparams <= fits ? fits : hd->nparams;
     }
     for (int i = 0; i < hd->nparams; i++, p += sizeof(step)) {
         step st;
@@ -410,6 +414,8 @@ static corm_rc bind(const char *v, const head *hd, const corm__query *q, corm__c
         out->params[i] = st.slot >= 0 ? *s.v[st.slot] : st.k;
     }
     out->nparams = hd->nparams;
+    if (!out->sql.p && hd->sqllen < sizeof out->inl_sql)
+        corm__buf_over(&out->sql, out->inl_sql, sizeof out->inl_sql);
     corm__buf_add(&out->sql, p, hd->sqllen);
     if (!out->sql.oom) return CORM_OK;
 nomem:
@@ -435,6 +441,8 @@ static corm_rc recall(const char *v, const corm__query *q, corm__sel_kind kind,
     corm_rc rc = corm__compile_select(q, kind, d, out, err);
     corm__buf_init(&out->sql);
     if (rc != CORM_OK) return rc;
+    if (hd.sqllen < sizeof out->inl_sql)
+        corm__buf_over(&out->sql, out->inl_sql, sizeof out->inl_sql);
     corm__buf_add(&out->sql, v + sizeof hd, hd.sqllen);
     if (out->sql.oom) {
         corm__err_set(err, CORM_NOMEM, "out of memory compiling a query");
