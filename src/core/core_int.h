@@ -109,6 +109,18 @@ corm__blockpool *corm__blockpool_new(void); /* NULL on OOM */
 void corm__blockpool_close(corm__blockpool *p);
 /* Let a's blocks come from (and return to) p; a must hold no block. */
 void corm__arena_use_pool(corm_arena *a, corm__blockpool *p);
+/* One object of n bytes (aligned for max_align_t) in a block of p's cache,
+** or from malloc; p may be NULL.  NULL on OOM.  Give it back with
+** corm__blockpool_put, to the same pool or NULL: a statement's queryset
+** built and freed in a loop reuses its memory. */
+void *corm__blockpool_get(corm__blockpool *p, size_t n);
+/* Cached in p while p is open and holds no more than its arenas' share
+** (so at most one such block above it), else freed; p may be NULL. */
+void corm__blockpool_put(corm__blockpool *p, void *mem);
+/* A reference for a caller that gives blocks back after its arenas have
+** dropped theirs (p may be NULL); corm__blockpool_release ends it. */
+void corm__blockpool_hold(corm__blockpool *p);
+void corm__blockpool_release(corm__blockpool *p);
 
 /* ---- growable string buffer (buf.c).  An OOM is sticky: later appends
 ** are no-ops and buf.oom tells. */
