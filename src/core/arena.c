@@ -8,6 +8,7 @@
 #include "core_int.h"
 
 #include <stdalign.h>
+#include <stddef.h>
 #include <string.h>
 
 struct corm__ablock {
@@ -79,6 +80,42 @@ static corm__ablock *pool_take(corm__blockpool *p, size_t size)
     return NULL;
 }
 
+void *corm__blockpool_get(corm__blockpool *p, size_t n)
+{
+    corm__ablock *b = p && !p->closed ? pool_take(p, n) : NULL;
+    if (!b) {
+        b = corm__malloc(sizeof *b + n);
+        if (!b) return NULL;
+        b->size = n;
+    }
+    b->next = NULL;
+    b->used = n;
+    return b->data;
+}
+
+void corm__blockpool_put(corm__blockpool *p, void *mem)
+{
+    if (!mem) return;
+    corm__ablock *b = (corm__ablock *)((unsigned char *)mem - offsetof(corm__ablock, data));
+    if (p && !p->closed && p->held <= p->cap) {
+        b->next = p->free;
+        p->free = b;
+        p->held += sizeof *b + b->size;
+        return;
+    }
+    corm__free(b);
+}
+
+void corm__blockpool_hold(corm__blockpool *p)
+{
+    if (p) p->refs++;
+}
+
+void corm__blockpool_release(corm__blockpool *p)
+{
+    if (p) pool_unref(p);
+}
+
 void corm__arena_init(corm_arena *a, size_t first_block)
 {
     a->head = NULL;
@@ -105,7 +142,11 @@ static corm__ablock *new_block(corm_arena *a, size_t size)
 static void release_blocks(corm_arena *a)
 {
     corm__blockpool *p = a->pool && !a->pool->closed ? a->pool : NULL;
-    if (p && a->total > p->cap) p->cap = a->total < CORM__POOL_MAX ? a->total : CORM__POOL_MAX;
+    if (p && a->head) { /* the arena's bytes with their block headers: one block fits */
+        size_t bytes = 0;
+        for (corm__ablock *k = a->head; k; k = k->next) bytes += sizeof *k + k->size;
+        if (bytes > p->cap) p->cap = bytes < CORM__POOL_MAX ? bytes : CORM__POOL_MAX;
+    }
     corm__ablock *b = a->head;
     while (b) {
         corm__ablock *next = b->next;

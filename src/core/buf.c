@@ -11,7 +11,7 @@ void corm__buf_init(corm_buf *b) { memset(b, 0, sizeof *b); }
 
 void corm__buf_free(corm_buf *b)
 {
-    corm__free(b->p);
+    if (!b->borrowed) corm__free(b->p);
     corm__buf_init(b);
 }
 
@@ -20,6 +20,15 @@ void corm__buf_reset(corm_buf *b)
     b->len = 0;
     b->oom = false;
     if (b->p) b->p[0] = '\0';
+}
+
+void corm__buf_over(corm_buf *b, char *mem, size_t cap)
+{
+    corm__buf_init(b);
+    b->p = mem;
+    b->cap = cap;
+    b->borrowed = true;
+    mem[0] = '\0';
 }
 
 void corm__buf_discard(corm_buf *b)
@@ -40,11 +49,13 @@ static bool reserve(corm_buf *b, size_t extra)
         }
         cap *= 2;
     }
-    char *p = corm__realloc(b->p, cap);
+    char *p = corm__realloc(b->borrowed ? NULL : b->p, cap);
     if (!p) {
         b->oom = true;
         return false;
     }
+    if (b->borrowed) memcpy(p, b->p, b->len + 1);
+    b->borrowed = false;
     b->p = p;
     b->cap = cap;
     return true;

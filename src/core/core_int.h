@@ -109,6 +109,18 @@ corm__blockpool *corm__blockpool_new(void); /* NULL on OOM */
 void corm__blockpool_close(corm__blockpool *p);
 /* Let a's blocks come from (and return to) p; a must hold no block. */
 void corm__arena_use_pool(corm_arena *a, corm__blockpool *p);
+/* One object of n bytes (aligned for max_align_t) in a block of p's cache,
+** or from malloc; p may be NULL.  NULL on OOM.  Give it back with
+** corm__blockpool_put, to the same pool or NULL: a statement's queryset
+** built and freed in a loop reuses its memory. */
+void *corm__blockpool_get(corm__blockpool *p, size_t n);
+/* Cached in p while p is open and holds no more than its arenas' share
+** (so at most one such block above it), else freed; p may be NULL. */
+void corm__blockpool_put(corm__blockpool *p, void *mem);
+/* A reference for a caller that gives blocks back after its arenas have
+** dropped theirs (p may be NULL); corm__blockpool_release ends it. */
+void corm__blockpool_hold(corm__blockpool *p);
+void corm__blockpool_release(corm__blockpool *p);
 
 /* ---- growable string buffer (buf.c).  An OOM is sticky: later appends
 ** are no-ops and buf.oom tells. */
@@ -116,7 +128,8 @@ typedef struct corm_buf {
     char *p; /* NUL-terminated when len > 0 or after buf_cstr */
     size_t len, cap;
     bool oom;
-    bool discard; /* appends are dropped unformatted (corm__buf_discard) */
+    bool discard;  /* appends are dropped unformatted (corm__buf_discard) */
+    bool borrowed; /* p is the caller's (corm__buf_over): never freed or realloc'd */
 } corm_buf;
 
 void corm__buf_init(corm_buf *b);
@@ -131,6 +144,9 @@ void corm__buf_addc(corm_buf *b, char c);
 void corm__buf_addf(corm_buf *b, const char *fmt, ...) CORM__FMT(2, 3);
 void corm__buf_vaddf(corm_buf *b, const char *fmt, va_list ap);
 const char *corm__buf_cstr(corm_buf *b); /* "" when empty/oom */
+/* b empty over the caller's mem[cap] (cap > 0), which outlives b's use:
+** appends that fit stay there; a longer text moves to the heap. */
+void corm__buf_over(corm_buf *b, char *mem, size_t cap);
 
 /* ---- vector of pointers (vec.c) */
 typedef struct corm_vec {

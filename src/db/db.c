@@ -139,7 +139,7 @@ static void emit_ev(corm__cursor *cur, bool internal)
     ev.internal = internal;
     ev.statements = cur->statements ? cur->statements : 1;
     if (CORM_ALWAYS(db->instr)) /* corm_open made it */
-        corm__instr_event(db->instr, &ev, cur->classified);
+        corm__instr_event(db->instr, &ev, cur->classified, cur->text_hash);
     for (int i = 0; i < CORM__MAX_SUBS; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
 }
@@ -197,7 +197,8 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     cur->ev.built = built;
     cur->ev.origin = origin;
     cur->ev.vendor = db->be->vendor;
-    if (CORM_ALWAYS(db->instr) && !corm__instr_before(db->instr, &cur->ev, &db->err)) {
+    if (CORM_ALWAYS(db->instr) &&
+        !corm__instr_before(db->instr, &cur->ev, &cur->text_hash, &db->err)) {
         cur->db = NULL; /* refused (strict N+1 mode): nothing ran */
         return db->err.rc;
     }

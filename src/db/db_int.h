@@ -111,6 +111,7 @@ typedef struct corm__cursor {
     corm_event ev;       /* its event as classified before it ran */
     bool emitted;        /* corm__cursor_emit: its event is out */
     bool classified;     /* ev went through corm__instr_before */
+    uint64_t text_hash;  /* its hash of sql, or 0 (corm__instr_event) */
 } corm__cursor;
 
 /* Start a statement.  On failure the cursor is already closed (the event

@@ -540,6 +540,17 @@ void corm__batch_result(corm_db *db, const corm__query *q, const corm__compiled 
     fetch_done(db, q, q, batch->arena, batch, items, n, site, &none, "queryset");
 }
 
+/* q matches one row at most: its filter is the primary key's exact value
+** (a lazy to-one load, a get by pk), and it joins only to-one relations.
+** Its reading stops at the first row: SQLite would otherwise be stepped
+** once more only to say there is no other. */
+static bool at_most_one(const corm__query *q)
+{
+    const struct corm_q *w = q->where;
+    return w && w->kind == CORM__Q_LEAF && !w->rhs && w->value.type == CORM_V_INT &&
+           strcmp(w->lookup, "pk") == 0 && !q->via;
+}
+
 corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_site site,
                     corm_site built, const char *origin, void ***out, size_t *nout, int64_t **keys,
                     corm_error *err)
@@ -589,6 +600,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
         return rc;
     }
     void *row_objs[1];
+    bool one = at_most_one(q);
     for (;;) {
         bool has_row;
         rc = corm__cursor_step(&cur, &has_row);
@@ -615,6 +627,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
             corm__err_set(err, CORM_NOMEM, "out of memory loading %s rows", q->model->name);
             break;
         }
+        if (one) break;
     }
     corm__cursor_close(&cur);
     corm__compiled_free(&c);

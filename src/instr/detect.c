@@ -179,7 +179,8 @@ bool corm__detect_would_repeat(corm_capture *c, const corm_event *ev)
     return g && g->count + 1 >= min;
 }
 
-void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relreg *reg)
+void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relreg *reg,
+                        uint64_t text_hash)
 {
     if (ignored(ev->kind)) return;
     /* prefetch levels of an evaluation are eager: only per-object
@@ -227,7 +228,7 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
     if (corm__kind_is_lazy(ev->kind)) return;
     /* duplicates: the same SQL and values, from any site (as Django Debug
     ** Toolbar's "duplicated"): the statement ran for nothing */
-    uint64_t k = hstr(ev->sql, CORM__FNV64);
+    uint64_t k = text_hash ? hnum(text_hash, CORM__FNV64) : hstr(ev->sql, CORM__FNV64);
     k = hnum(ph, k);
     for (;; k++) {
         void **v = corm__map_get(&c->dups, (int64_t)k);

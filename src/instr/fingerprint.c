@@ -173,10 +173,11 @@ uint64_t corm_sql_fingerprint(const char *sql, char *normalized, size_t size)
     return h;
 }
 
-uint64_t corm__fingerprint_of(corm_instr *in, const char *sql)
+uint64_t corm__fingerprint_of(corm_instr *in, const char *sql, uint64_t *text_hash)
 {
     size_t len = strlen(sql);
     uint64_t h = corm__hash_fast(sql, len);
+    if (text_hash) *text_hash = h;
     const void *known = corm__memo_get(&in->fpmemo, sql, len, h, NULL);
     uint64_t fp;
     if (known) {

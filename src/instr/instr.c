@@ -321,12 +321,12 @@ static void keep_event(corm_capture *c, const corm_event *ev)
 }
 
 static void capture_event(corm_capture *c, const corm_event *ev, const corm__relreg *reg,
-                          bool detect)
+                          bool detect, uint64_t text_hash)
 {
     c->count++;
     c->ms += ev->ms;
     if (!c->root) keep_event(c, ev);
-    if (detect) corm__detect_event(c, ev, reg);
+    if (detect) corm__detect_event(c, ev, reg, text_hash);
 }
 
 /* ------------------------------------------------------------ state */
@@ -622,7 +622,7 @@ static void classify(corm_instr *in, corm_event *ev)
 ** (the event keeps that site as its `built`). */
 static const corm__relreg *registered(corm_instr *in, const corm_event *ev)
 {
-    if (!ev->built.file) return NULL;
+    if (!ev->built.file || !in->reg_age) return NULL; /* none registered yet */
     bool set = ev->kind == CORM_ORIGIN_SET_FILTER || ev->kind == CORM_ORIGIN_SET_COUNT ||
                ev->kind == CORM_ORIGIN_SET_EXISTS;
     if (!set &&
@@ -709,13 +709,14 @@ static void refused(corm_instr *in, const corm_event *ev, const char *fix)
     corm__instr_fail(in, msg, ev->site.file, ev->site.line);
 }
 
-bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
+bool corm__instr_before(corm_instr *in, corm_event *ev, uint64_t *text_hash, corm_error *err)
 {
+    *text_hash = 0;
     if (!in) return true;
     const corm__relreg *reg = tag(in, ev, false);
     /* only an evaluation's prefetch levels may use its levels */
     if (ev->kind != CORM_ORIGIN_PREFETCH) in->nlevels = 0;
-    if (!ev->fingerprint) ev->fingerprint = corm__fingerprint_of(in, ev->sql);
+    if (!ev->fingerprint && ev->sql) ev->fingerprint = corm__fingerprint_of(in, ev->sql, text_hash);
     if (corm__instr_mode_now(in) != CORM_NPLUSONE_STRICT || !corm__kind_is_lazy(ev->kind) ||
         !ev->parent_batch || ev->parent_nobjs < 2 || ev->auto_load)
         return true;
@@ -755,11 +756,11 @@ bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err)
     return false;
 }
 
-void corm__instr_event(corm_instr *in, corm_event *ev, bool classified)
+void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, uint64_t text_hash)
 {
     if (!in) return;
     const corm__relreg *reg = tag(in, ev, classified);
-    if (!ev->fingerprint) ev->fingerprint = corm__fingerprint_of(in, ev->sql);
+    if (!ev->fingerprint) ev->fingerprint = corm__fingerprint_of(in, ev->sql, &text_hash);
     ev->seq = ++in->seq;
     ev->scope = in->top ? in->top->name : NULL;
     if (ev->internal) {
@@ -772,7 +773,7 @@ void corm__instr_event(corm_instr *in, corm_event *ev, bool classified)
     corm__log_event(in, ev);
     corm__metrics_event(in, ev);
     bool detect = corm__instr_mode_now(in) != CORM_NPLUSONE_OFF;
-    FOR_CAPTURES(in, c) capture_event(c, ev, reg, detect);
+    FOR_CAPTURES(in, c) capture_event(c, ev, reg, detect, text_hash);
     if (!in->top && in->root->ngroups > CORM__ROOT_GROUPS) {
         /* code that never opens a capture: report what we have, forget
         ** the eager loads unjudged (their objects may still be read) */

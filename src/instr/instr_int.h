@@ -32,13 +32,16 @@ void corm__instr_free(corm_instr *in);
 /* A statement is about to run: classify it (kind, model, relation, the
 ** related-queryset registry), fingerprint it, and in strict mode refuse an
 ** N+1 (false, err filled, nothing runs).  ev->sql, params, site, built and
-** origin are set, and whatever the layer above knew (kind, parent...). */
-bool corm__instr_before(corm_instr *in, corm_event *ev, corm_error *err);
+** origin are set, and whatever the layer above knew (kind, parent...).
+** *text_hash gets the hash of ev->sql (corm__hash_fast of its bytes) when
+** it was computed, else 0: corm__instr_event takes it back. */
+bool corm__instr_before(corm_instr *in, corm_event *ev, uint64_t *text_hash, corm_error *err);
 /* A statement ran: log, capture, detect, metrics.  Fills the fields of ev
 ** the instrumentation owns (fingerprint, seq, scope, kind...).  classified:
 ** ev went through corm__instr_before (its kind, model and relation are
-** known: only the related-queryset registry is looked up again). */
-void corm__instr_event(corm_instr *in, corm_event *ev, bool classified);
+** known: only the related-queryset registry is looked up again).
+** text_hash: corm__instr_before's hash of ev->sql, or 0 (not known). */
+void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, uint64_t text_hash);
 
 /* A failure that must not return into the program as a NULL: a strict-
 ** mode refusal, an accessor with no handle to report on.  Calls in's
@@ -310,7 +313,8 @@ struct corm_instr {
 };
 
 /* ---- detect.c */
-void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relreg *reg);
+void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relreg *reg,
+                        uint64_t text_hash);
 /* Strict mode: would this lazy statement be an N+1 in capture c? */
 bool corm__detect_would_repeat(corm_capture *c, const corm_event *ev);
 /* Add (or merge into: same kind, site, relation, queryset) a finding of
@@ -350,8 +354,9 @@ void corm__metrics_free(corm_instr *in);
 /* ---- fingerprint.c: normalise into b; returns the hash. */
 uint64_t corm__fingerprint(const char *sql, corm_buf *b);
 /* The fingerprint of sql through in's memo (the statements of a loop
-** repeat their text: normalising it again is most of the cost). */
-uint64_t corm__fingerprint_of(corm_instr *in, const char *sql);
+** repeat their text: normalising it again is most of the cost).
+** *text_hash (may be NULL) gets corm__hash_fast of sql's bytes. */
+uint64_t corm__fingerprint_of(corm_instr *in, const char *sql, uint64_t *text_hash);
 uint64_t corm__hash64(const void *p, size_t n, uint64_t h);
 #define CORM__FNV64 0xcbf29ce484222325ull
 

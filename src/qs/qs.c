@@ -85,13 +85,16 @@ void corm__qs_default_eager(corm_qs *qs)
 
 corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site)
 {
-    corm_qs *qs = corm__malloc(sizeof *qs);
+    /* from the db's block cache: a queryset built for one call in a loop
+    ** reuses the memory of the one before (corm_qs_free gives it back) */
+    corm_qs *qs = corm__blockpool_get(db ? db->blocks : NULL, sizeof *qs);
     if (!qs) return NULL;
     memset(qs, 0, offsetof(corm_qs, err));
     qs->db = db;
     qs->built = site;
     corm__arena_init(&qs->build, 992); /* with its header, a size malloc caches per thread */
     corm__arena_init(&qs->result, 8192);
+    if (db) corm__arena_use_pool(&qs->build, db->blocks);
     if (db) corm__arena_use_pool(&qs->result, db->blocks);
     corm__buf_init(&qs->sqltext);
     corm__buf_init(&qs->explain);
@@ -175,10 +178,16 @@ void corm_qs_free(corm_qs *qs)
     corm__buf_free(&qs->explain);
     for (int i = 0; i < qs->npf; i++) corm_qs_free(qs->pf[i].owner);
     corm__free(qs->pf);
+    corm__buf_free(&qs->sqltext);
+    /* the arenas' blocks go back first (the pool keeps as much as its
+    ** largest arena), then the queryset's memory; the pool stays alive
+    ** through both even when the db was closed */
+    corm__blockpool *pool = qs->result.pool;
+    corm__blockpool_hold(pool);
     corm__arena_free(&qs->build);
     corm__arena_free(&qs->result);
-    corm__buf_free(&qs->sqltext);
-    corm__free(qs);
+    corm__blockpool_put(pool, qs);
+    corm__blockpool_release(pool);
 }
 
 corm_q *corm_q_new(corm_qs *qs, const char *lookup, corm_value v)

@@ -31,6 +31,10 @@ bool corm__qs_route(corm_qs *qs)
 {
     if (qs->evaluated || !qs->db || (qs->pinned && !qs->using)) return true;
     if (!qs->home) qs->home = qs->db;
+    if (!qs->using && !qs->home->router) { /* corm__db_route's answer, without the call */
+        qs->db = qs->home;
+        return true;
+    }
     corm_db *db = corm__db_route(qs->home, qs->q.model, qs->using, false, &qs->err);
     if (!db) return false;
     qs->db = db;

@@ -249,10 +249,16 @@ static bool tag_value(tagged *t, corm_value *v, int run)
     switch (v->type) {
     case CORM_V_NULL:
     case CORM_V_BOOL: return true; /* in the key */
-    case CORM_V_INT:
+    case CORM_V_INT: {
         if (v->u.i == 0) return true; /* in the key */
-        v->u.i = INT64_C(0x3c0a000000000000) + run * 0x10000 + slot;
+        /* on the value's side of an `integer` column's range (in the key:
+        ** where.c writes a value outside it as a condition, not a parameter) */
+        int64_t tag = run * 0x100 + slot;
+        v->u.i = v->u.i < INT32_MIN   ? -INT64_C(0x3c0a000000000000) - tag
+                 : v->u.i > INT32_MAX ? INT64_C(0x3c0a000000000000) + tag
+                                      : INT64_C(0x3c0a0000) + tag;
         return true;
+    }
     case CORM_V_FLOAT: v->u.f = run * 1000.0 + slot + 0.25; return true;
     case CORM_V_TEXT:
     case CORM_V_BLOB:
@@ -392,10 +398,14 @@ static corm_rc bind(const char *v, const head *hd, const corm__query *q, corm__c
     out->key_col = hd->key_col;
     out->annot_col = hd->annot_col;
     out->nannots = hd->nannots;
-    if (hd->nparams > 0) {
-        out->params = corm__malloc((size_t)hd->nparams * sizeof *out->params);
+    if (hd->nparams > out->cap) {
+        corm_value *inl = out->inl_params;
+        if (out->params != inl) corm__free(out->params);
+        int fits = (int)CORM__ARRAY_LEN(out->inl_params);
+        out->params = hd->nparams <= fits ? inl : corm__malloc((size_t)hd->nparams * sizeof *inl);
+        out->cap = 0;
         if (!out->params) goto nomem;
-        out->cap = hd->nparams;
+        out->cap = hd->nparams <= fits ? fits : hd->nparams;
     }
     for (int i = 0; i < hd->nparams; i++, p += sizeof(step)) {
         step st;
@@ -404,6 +414,8 @@ static corm_rc bind(const char *v, const head *hd, const corm__query *q, corm__c
         out->params[i] = st.slot >= 0 ? *s.v[st.slot] : st.k;
     }
     out->nparams = hd->nparams;
+    if (!out->sql.p && hd->sqllen < sizeof out->inl_sql)
+        corm__buf_over(&out->sql, out->inl_sql, sizeof out->inl_sql);
     corm__buf_add(&out->sql, p, hd->sqllen);
     if (!out->sql.oom) return CORM_OK;
 nomem:
@@ -429,6 +441,8 @@ static corm_rc recall(const char *v, const corm__query *q, corm__sel_kind kind,
     corm_rc rc = corm__compile_select(q, kind, d, out, err);
     corm__buf_init(&out->sql);
     if (rc != CORM_OK) return rc;
+    if (hd.sqllen < sizeof out->inl_sql)
+        corm__buf_over(&out->sql, out->inl_sql, sizeof out->inl_sql);
     corm__buf_add(&out->sql, v + sizeof hd, hd.sqllen);
     if (out->sql.oom) {
         corm__err_set(err, CORM_NOMEM, "out of memory compiling a query");

@@ -197,6 +197,10 @@ typedef struct corm__compiled {
     ** NULL entries for others), or NULL */
     const corm_field *const *colfield;
     corm_arena arena; /* strings made while compiling */
+    /* a memo hit's parameters and text when they fit: no allocation (last,
+    ** and not cleared by corm__compiled_init; params/sql point in here) */
+    corm_value inl_params[8];
+    char inl_sql[512];
 } corm__compiled;
 
 void corm__compiled_init(corm__compiled *c);
