@@ -18,6 +18,7 @@
 */
 #include "compile_int.h"
 
+#include <math.h>
 #include <string.h>
 
 static const char *const agg_sql[] = {"COUNT", "SUM", "AVG", "MIN", "MAX"};
@@ -534,6 +535,15 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
     }
     switch (e->kind) {
     case CORM__E_VALUE: {
+        if (c->inline_numbers && e->value.type == CORM_V_INT) {
+            corm__buf_addf(w, "%lld", (long long)e->value.u.i);
+            return CORM_OK;
+        }
+        if (c->inline_numbers && e->value.type == CORM_V_FLOAT && isfinite(e->value.u.f)) {
+            /* a decimal point or exponent keeps it a float */
+            corm__buf_addf(w, "%.17e", e->value.u.f);
+            return CORM_OK;
+        }
         corm_rc rc = corm__sql_bind(c, w, e->value);
         /* PostgreSQL types a parameter from its context, and `$1 + $2`
         ** has none: say what the value is */
@@ -650,7 +660,7 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
     return CORM_MISUSE;
 }
 
-static bool expr_local_agg(const struct corm_expr *e, const corm__scope *s)
+bool corm__expr_local_agg(const struct corm_expr *e, const corm__scope *s)
 {
     if (!e) return false;
     switch (e->kind) {
@@ -670,10 +680,10 @@ static bool expr_local_agg(const struct corm_expr *e, const corm__scope *s)
         }
         return true;
     }
-    case CORM__E_BINOP: return expr_local_agg(e->a, s) || expr_local_agg(e->b, s);
+    case CORM__E_BINOP: return corm__expr_local_agg(e->a, s) || corm__expr_local_agg(e->b, s);
     case CORM__E_FIELD: {
         const corm__annot *an = corm__find_annot(s, e->path);
-        return an && expr_local_agg(an->e, s);
+        return an && corm__expr_local_agg(an->e, s);
     }
     default: return false;
     }
@@ -690,7 +700,7 @@ bool corm__q_has_local_agg(corm__sqlctx *c, corm__scope *s, const struct corm_q 
     for (int i = 0; s->q && i < s->q->nannots; i++) {
         const corm__annot *an = &s->q->annots[i];
         if (strlen(an->name) == len && strncmp(an->name, q->lookup, len) == 0)
-            return expr_local_agg(an->e, s);
+            return corm__expr_local_agg(an->e, s);
     }
     return false;
 }
