@@ -466,14 +466,17 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
         corm__err_hint(&qs->err, "build it with corm_Count, corm_F, ... on the same queryset");
         return;
     }
-    if (!is_ident(name) || strstr(name, "__")) {
+    /* aggregate() names only name its results: Django's default alias
+    ** "pages__sum", or a field's own name (aggregate(price=Sum("price"))) */
+    if (!is_ident(name) || (!aggregate && strstr(name, "__"))) {
         corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is not a valid name", what,
                       name ? name : "");
         corm__err_hint(&qs->err, "use letters, digits and single underscores, e.g. \"book_count\"");
         return;
     }
     const corm_model *m = qs->q.model;
-    if (corm__model_field(m, name, strlen(name)) || corm__model_rel(m, name, strlen(name))) {
+    if (!aggregate &&
+        (corm__model_field(m, name, strlen(name)) || corm__model_rel(m, name, strlen(name)))) {
         corm__err_set(&qs->err, CORM_INVALID, "%s: the name '%s' conflicts with a field of %s",
                       what, name, m->name);
         corm__err_hint(&qs->err, "pick another name, as Django requires");
@@ -484,7 +487,10 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
             corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is given twice", what, name);
             return;
         }
-    if (corm__annot_check_cycle(qs->q.annots, qs->q.nannots, name, e, what, &qs->err) != CORM_OK)
+    /* an aggregate's F() names fields and annotations, never the
+    ** aggregate() results: no cycle through them */
+    if (!aggregate &&
+        corm__annot_check_cycle(qs->q.annots, qs->q.nannots, name, e, what, &qs->err) != CORM_OK)
         return;
     corm__annot *p = corm__arena_alloc(&qs->build, (size_t)(qs->q.nannots + 1) * sizeof *p);
     const char *n = corm__arena_strdup(&qs->build, name);

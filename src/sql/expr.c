@@ -28,13 +28,25 @@ static const char *const agg_sql[] = {"COUNT", "SUM", "AVG", "MIN", "MAX"};
 ** drifts: 0.1 + 0.2) and scale the result back. */
 /* AGG(col), with filter (" FILTER (WHERE ...)" or "") right after the
 ** call, where SQL wants it, also when the call is wrapped. */
+/* Avg of anything but a decimal is a float (Django's Avg output_field),
+** where PostgreSQL's AVG of integers is numeric: cast it.  Opens the cast
+** (when one is needed) and returns the text that closes it. */
+static const char *avg_float_open(corm__sqlctx *c, corm_buf *w, const struct corm_expr *e,
+                                  bool decimal)
+{
+    if (e->agg != CORM__AGG_AVG || !c->d->numbered_params || decimal) return "";
+    corm__buf_adds(w, "CAST(");
+    return " AS double precision)";
+}
+
 static void agg_call(corm__sqlctx *c, corm_buf *w, const struct corm_expr *e, const corm_field *f,
                      const char *col, const char *filter)
 {
     const char *dist = e->distinct ? "DISTINCT " : "";
+    const char *close = avg_float_open(c, w, e, f && f->type == CORM_FT_DECIMAL);
     if (!c->d->real_decimals || !f || f->type != CORM_FT_DECIMAL ||
         (e->agg != CORM__AGG_SUM && e->agg != CORM__AGG_AVG)) {
-        corm__buf_addf(w, "%s(%s%s)%s", agg_sql[e->agg], dist, col, filter);
+        corm__buf_addf(w, "%s(%s%s)%s%s", agg_sql[e->agg], dist, col, filter, close);
         return;
     }
     if (f->scale == 0)
@@ -47,8 +59,9 @@ static void agg_call(corm__sqlctx *c, corm_buf *w, const struct corm_expr *e, co
 const corm__annot *corm__find_annot(const corm__scope *s, const char *name)
 {
     if (!s->q) return NULL;
-    for (int i = 0; i < s->q->nannots; i++)
-        if (strcmp(s->q->annots[i].name, name) == 0) return &s->q->annots[i];
+    for (int i = 0; i < s->q->nannots; i++) /* aggregate() results name output columns only */
+        if (!s->q->annots[i].aggregate && strcmp(s->q->annots[i].name, name) == 0)
+            return &s->q->annots[i];
     return NULL;
 }
 
@@ -62,6 +75,40 @@ static bool wrapped_annot(const corm__scope *s, const char *name)
     for (int i = 0; s->wrapped && name && s->wrapped->values_mode && i < s->wrapped->nvalues; i++)
         if (strcmp(s->wrapped->values[i], name) == 0) return true;
     return false;
+}
+
+/* The expression of the wrapped subquery's annotation name (NULL for a
+** values() column or none). */
+static const struct corm_expr *wrapped_expr(const corm__scope *s, const char *name)
+{
+    for (int i = 0; s->wrapped && name && i < s->wrapped->nannots; i++)
+        if (strcmp(s->wrapped->annots[i].name, name) == 0) return s->wrapped->annots[i].e;
+    return NULL;
+}
+
+/* Whether e reads a decimal field or value (its Avg is then a decimal, as
+** Django's Avg of a DecimalField). */
+static bool has_decimal(const corm__query *q, const struct corm_expr *e)
+{
+    if (!e) return false;
+    switch (e->kind) {
+    case CORM__E_VALUE: return e->value.type == CORM_V_DECIMAL;
+    case CORM__E_BINOP: return has_decimal(q, e->a) || has_decimal(q, e->b);
+    case CORM__E_AGG: {
+        if (e->a) return has_decimal(q, e->a);
+        if (e->agg == CORM__AGG_COUNT) return false;
+        const corm_field *f = q ? corm__path_field(q->model, e->path) : NULL;
+        return f && f->type == CORM_FT_DECIMAL;
+    }
+    case CORM__E_FIELD: {
+        for (int i = 0; q && i < q->nannots; i++)
+            if (!q->annots[i].aggregate && strcmp(q->annots[i].name, e->path) == 0)
+                return q->annots[i].e != e && has_decimal(q, q->annots[i].e);
+        const corm_field *f = q ? corm__path_field(q->model, e->path) : NULL;
+        return f && f->type == CORM_FT_DECIMAL;
+    }
+    default: return false;
+    }
 }
 
 /* Depth-first through F() references; stack holds the annotation names
@@ -235,7 +282,7 @@ bool corm__expr_is_bool(const corm__query *q, const struct corm_expr *e)
                                           });
     case CORM__E_FIELD:
         for (int i = 0; i < q->nannots; i++)
-            if (strcmp(q->annots[i].name, e->path) == 0)
+            if (!q->annots[i].aggregate && strcmp(q->annots[i].name, e->path) == 0)
                 return q->annots[i].e != e && corm__expr_is_bool(q, q->annots[i].e);
         return corm__path_is_bool(q->model, e->path);
     case CORM__E_VALUE: return e->value.type == CORM_V_BOOL;
@@ -255,7 +302,7 @@ const corm_field *corm__expr_field(const corm__query *q, const struct corm_expr 
                                         });
     case CORM__E_FIELD:
         for (int i = 0; i < q->nannots; i++)
-            if (strcmp(q->annots[i].name, e->path) == 0)
+            if (!q->annots[i].aggregate && strcmp(q->annots[i].name, e->path) == 0)
                 return q->annots[i].e != e ? corm__expr_field(q, q->annots[i].e) : NULL;
         return corm__path_field(q->model, e->path);
     case CORM__E_AGG: {
@@ -593,6 +640,7 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
     case CORM__E_AGG: {
         if (e->a) {
             /* Sum(F("price") * F("pages")): over an expression of the row */
+            const char *close = avg_float_open(c, w, e, has_decimal(s->q, e->a));
             corm__buf_addf(w, "%s(%s", agg_sql[e->agg], e->distinct ? "DISTINCT " : "");
             bool inner = false;
             corm_rc rc = corm__render_expr(c, s, e->a, w, &inner);
@@ -604,15 +652,21 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
                 return CORM_INVALID;
             }
             *local_agg = true;
-            return rc == CORM_OK ? agg_filter_clause(c, s, e, NULL, 0, w) : rc;
+            if (rc == CORM_OK) rc = agg_filter_clause(c, s, e, NULL, 0, w);
+            corm__buf_adds(w, close);
+            return rc;
         }
         if (wrapped_annot(s, e->path)) {
             /* aggregate() over an annotation: its column of the subquery */
+            const struct corm_expr *src = wrapped_expr(s, e->path);
+            const char *close = avg_float_open(c, w, e, src && has_decimal(s->wrapped, src));
             corm__buf_addf(w, "%s(%s", agg_sql[e->agg], e->distinct ? "DISTINCT " : "");
             corm__col_ref(w, s->base_alias, e->path);
             corm__buf_addc(w, ')');
             *local_agg = true;
-            return agg_filter_clause(c, s, e, NULL, 0, w);
+            corm_rc rc = agg_filter_clause(c, s, e, NULL, 0, w);
+            corm__buf_adds(w, close);
+            return rc;
         }
         char *parts[MAX_PARTS];
         int n, stop;
@@ -699,7 +753,7 @@ bool corm__q_has_local_agg(corm__sqlctx *c, corm__scope *s, const struct corm_q 
     size_t len = sep ? (size_t)(sep - q->lookup) : strlen(q->lookup);
     for (int i = 0; s->q && i < s->q->nannots; i++) {
         const corm__annot *an = &s->q->annots[i];
-        if (strlen(an->name) == len && strncmp(an->name, q->lookup, len) == 0)
+        if (!an->aggregate && strlen(an->name) == len && strncmp(an->name, q->lookup, len) == 0)
             return corm__expr_local_agg(an->e, s);
     }
     return false;

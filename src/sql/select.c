@@ -661,6 +661,10 @@ static corm_rc check_aggregate_filter(corm__sqlctx *c, const corm__scope *s, con
     for (int i = 0; i < s->q->nannots; i++) {
         const char *name = s->q->annots[i].name;
         if (strlen(name) != len || strncmp(name, w->lookup, len) != 0) continue;
+        /* aggregate(price=Sum("price")): a filter on price is the field's */
+        if (corm__model_field(s->base, name, len) || corm__model_rel(s->base, name, len) ||
+            corm__is_pk_name(name))
+            continue;
         corm__err_set(c->err, CORM_INVALID, "'%s' filters on the aggregate() result '%s'",
                       w->lookup, name);
         corm__err_hint(c->err, "filter the rows before aggregating, or, for a condition on an "
