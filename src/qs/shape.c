@@ -487,9 +487,11 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
             corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is given twice", what, name);
             return;
         }
-    /* an aggregate's F() names fields and annotations, never the
-    ** aggregate() results: no cycle through them */
-    if (!aggregate &&
+    /* an aggregate() result named like a field is out of reach by name
+    ** (corm__annot_hidden): its F("price") is the field, not a cycle */
+    bool field_name = corm__model_field(m, name, strlen(name)) ||
+                      corm__model_rel(m, name, strlen(name)) || strcmp(name, "pk") == 0;
+    if (!(aggregate && field_name) &&
         corm__annot_check_cycle(qs->q.annots, qs->q.nannots, name, e, what, &qs->err) != CORM_OK)
         return;
     corm__annot *p = corm__arena_alloc(&qs->build, (size_t)(qs->q.nannots + 1) * sizeof *p);

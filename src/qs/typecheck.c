@@ -56,8 +56,8 @@ static void path_kind(const corm_qs *qs, const char *path, operand *o, int depth
         size_t n = end ? (size_t)(end - p) : strlen(p);
         if (part == 0)
             for (int i = 0; i < qs->q.nannots; i++)
-                if (!qs->q.annots[i].aggregate && strlen(qs->q.annots[i].name) == n &&
-                    !strncmp(qs->q.annots[i].name, p, n)) {
+                if (strlen(qs->q.annots[i].name) == n && !strncmp(qs->q.annots[i].name, p, n) &&
+                    !corm__annot_hidden(&qs->q, &qs->q.annots[i])) {
                     expr_kind(qs, qs->q.annots[i].e, o, depth + 1);
                     return;
                 }

@@ -56,11 +56,19 @@ static void agg_call(corm__sqlctx *c, corm_buf *w, const struct corm_expr *e, co
                        dist, col, f->scale, filter, f->scale);
 }
 
+bool corm__annot_hidden(const corm__query *q, const corm__annot *an)
+{
+    if (!an->aggregate || !q || !q->model) return false;
+    size_t n = strlen(an->name);
+    return corm__model_field(q->model, an->name, n) || corm__model_rel(q->model, an->name, n) ||
+           corm__is_pk_name(an->name);
+}
+
 const corm__annot *corm__find_annot(const corm__scope *s, const char *name)
 {
     if (!s->q) return NULL;
-    for (int i = 0; i < s->q->nannots; i++) /* aggregate() results name output columns only */
-        if (!s->q->annots[i].aggregate && strcmp(s->q->annots[i].name, name) == 0)
+    for (int i = 0; i < s->q->nannots; i++)
+        if (strcmp(s->q->annots[i].name, name) == 0 && !corm__annot_hidden(s->q, &s->q->annots[i]))
             return &s->q->annots[i];
     return NULL;
 }
@@ -102,7 +110,7 @@ static bool has_decimal(const corm__query *q, const struct corm_expr *e)
     }
     case CORM__E_FIELD: {
         for (int i = 0; q && i < q->nannots; i++)
-            if (!q->annots[i].aggregate && strcmp(q->annots[i].name, e->path) == 0)
+            if (strcmp(q->annots[i].name, e->path) == 0 && !corm__annot_hidden(q, &q->annots[i]))
                 return q->annots[i].e != e && has_decimal(q, q->annots[i].e);
         const corm_field *f = q ? corm__path_field(q->model, e->path) : NULL;
         return f && f->type == CORM_FT_DECIMAL;
@@ -282,7 +290,7 @@ bool corm__expr_is_bool(const corm__query *q, const struct corm_expr *e)
                                           });
     case CORM__E_FIELD:
         for (int i = 0; i < q->nannots; i++)
-            if (!q->annots[i].aggregate && strcmp(q->annots[i].name, e->path) == 0)
+            if (strcmp(q->annots[i].name, e->path) == 0 && !corm__annot_hidden(q, &q->annots[i]))
                 return q->annots[i].e != e && corm__expr_is_bool(q, q->annots[i].e);
         return corm__path_is_bool(q->model, e->path);
     case CORM__E_VALUE: return e->value.type == CORM_V_BOOL;
@@ -302,7 +310,7 @@ const corm_field *corm__expr_field(const corm__query *q, const struct corm_expr 
                                         });
     case CORM__E_FIELD:
         for (int i = 0; i < q->nannots; i++)
-            if (!q->annots[i].aggregate && strcmp(q->annots[i].name, e->path) == 0)
+            if (strcmp(q->annots[i].name, e->path) == 0 && !corm__annot_hidden(q, &q->annots[i]))
                 return q->annots[i].e != e ? corm__expr_field(q, q->annots[i].e) : NULL;
         return corm__path_field(q->model, e->path);
     case CORM__E_AGG: {
@@ -753,7 +761,8 @@ bool corm__q_has_local_agg(corm__sqlctx *c, corm__scope *s, const struct corm_q 
     size_t len = sep ? (size_t)(sep - q->lookup) : strlen(q->lookup);
     for (int i = 0; s->q && i < s->q->nannots; i++) {
         const corm__annot *an = &s->q->annots[i];
-        if (!an->aggregate && strlen(an->name) == len && strncmp(an->name, q->lookup, len) == 0)
+        if (strlen(an->name) == len && strncmp(an->name, q->lookup, len) == 0 &&
+            !corm__annot_hidden(s->q, an))
             return corm__expr_local_agg(an->e, s);
     }
     return false;

@@ -507,6 +507,94 @@ static void test_order_annotation_related(void **state)
     corm_qs_free(qs);
 }
 
+/* Django aggregation_regress test_empty (#10089) and tests/queries'
+** EmptyResultSet cases: filter(id__in=[]) selects nothing whatever the
+** data, so no query runs: count() 0, aggregate() Count 0 and the others
+** None, values() no row, update() and delete() 0. */
+static void test_empty_in_no_query(void **state)
+{
+    (void)state;
+    const int64_t none[1] = {0};
+    corm_qs *qs = corm_all(db, Book);
+    corm_filter(qs, "id__in", corm_ints(none, 0));
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(corm_count(qs), 0);
+        assert_int_equal(corm_exists(qs), 0);
+        assert_int_equal(corm_eval(qs), CORM_OK);
+        assert_int_equal(corm_qs_len(qs), 0);
+        assert_null(corm_first(qs));
+    }
+    corm_qs_free(qs);
+
+    qs = corm_all(db, Book);
+    corm_filter(qs, "id__in", corm_ints(none, 0));
+    corm_aggregate(qs, "num_authors", corm_Count(qs, "author", false));
+    corm_aggregate(qs, "avg_pages", corm_Avg(qs, "pages"));
+    corm_aggregate(qs, "max_price", corm_Max(qs, "price"));
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_int_equal(corm_qs_len(qs), 1);
+    assert_int_equal(corm_qs_ncols(qs), 3);
+    assert_int_equal(corm_row_int(qs, 0, "num_authors"), 0);
+    assert_true(corm_row_isnull(qs, 0, "avg_pages"));
+    assert_true(corm_row_isnull(qs, 0, "max_price"));
+    corm_qs_free(qs);
+
+    /* values(): no rows, the columns still named */
+    qs = corm_all(db, Author);
+    corm_filter(qs, "books__title__in", corm_texts((const char *const[]){""}, 0));
+    corm_values(qs, "name");
+    corm_annotate(qs, "n", corm_Count(qs, "books", false));
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_int_equal(corm_qs_len(qs), 0);
+    assert_int_equal(corm_qs_ncols(qs), 2);
+    corm_qs_free(qs);
+
+    /* update and delete: nothing to do, no statement */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "pk__in", corm_ints(none, 0));
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        assert_int_equal(corm_update(qs, CORM_SET("pages", corm_int(1))), 0);
+    }
+    corm_qs_free(qs);
+    qs = corm_all(db, Author); /* with cascades: the collector's path */
+    corm_filter(qs, "pk__in", corm_ints(none, 0));
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_qs_delete(qs), 0); }
+    corm_qs_free(qs);
+
+    /* a slice [2:2] selects nothing either (Django's set_limits) */
+    qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    corm_slice(qs, 2, 2);
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_count(qs), 0); }
+    corm_qs_free(qs);
+
+    /* still compiled: a mistake beside the empty list is reported */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "id__in", corm_ints(none, 0));
+    corm_filter(qs, "titel", corm_text("x"));
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(qs), CORM_SCHEMA); }
+    assert_int_equal(corm_count(qs), -1);
+    corm_qs_free(qs);
+
+    /* negated it matches every row; in an OR the other side decides:
+    ** those run their query */
+    qs = corm_all(db, Book);
+    corm_exclude(qs, "id__in", corm_ints(none, 0));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_count(qs), 6); }
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    corm_filter_q(qs, corm_q_or(qs, corm_q_new(qs, "id__in", corm_ints(none, 0)),
+                                corm_q_new(qs, "pages__lt", corm_int(300))));
+    corm_order_by(qs, "id");
+    assert_ids(qs, "3,6");
+    corm_qs_free(qs);
+    /* nothing changed */
+    assert_string_equal(test_scalar(db, "SELECT COUNT(*) FROM book WHERE pages = 1"), "0");
+    assert_string_equal(test_scalar(db, "SELECT COUNT(*) FROM author"), "4");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -523,6 +611,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_range_year_month, setup, teardown),
         cmocka_unit_test_setup_teardown(test_case_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_annotation_related, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_empty_in_no_query, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
