@@ -31,9 +31,9 @@ static void test_supported_library(void **state)
     corm_error err = {0};
     assert_int_equal(corm__sqlite_check_version(3035000, "3.35.0", &err), CORM_OK);
     /* the library this program runs on (Debian 12: 3.40) */
-    assert_int_equal(corm__sqlite_check_version(sqlite3_libversion_number(), sqlite3_libversion(),
-                                                &err),
-                     CORM_OK);
+    assert_int_equal(
+        corm__sqlite_check_version(sqlite3_libversion_number(), sqlite3_libversion(), &err),
+        CORM_OK);
     corm_db *db = corm_open("sqlite::memory:", NULL, &err);
     assert_non_null(db);
     corm_close(db);
