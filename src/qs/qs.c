@@ -572,9 +572,13 @@ static corm_rc eval_empty(corm_qs *qs)
             r->cells[i] = corm_null();
             for (int k = 0; k < qs->q.nannots; k++) {
                 const corm__annot *an = &qs->q.annots[k];
-                if (an->aggregate && strcmp(an->name, c.colnames[i]) == 0 &&
-                    an->e->kind == CORM__E_AGG && an->e->agg == CORM__AGG_COUNT)
-                    r->cells[i] = corm_int(0);
+                if (!an->aggregate || strcmp(an->name, c.colnames[i]) != 0) continue;
+                const corm_expr *e = an->e;
+                if (e->kind == CORM__E_AGG && e->agg == CORM__AGG_COUNT) r->cells[i] = corm_int(0);
+                /* an aggregate's default= (Coalesce with a value): the value */
+                if (e->kind == CORM__E_BINOP && e->op == CORM__OP_COALESCE &&
+                    e->a->kind == CORM__E_AGG && e->b->kind == CORM__E_VALUE)
+                    r->cells[i] = e->b->value;
             }
         }
         if (rc == CORM_OK) {

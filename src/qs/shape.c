@@ -359,6 +359,42 @@ corm_expr *corm_agg_filter(corm_qs *qs, corm_expr *agg, corm_q *q)
     return agg;
 }
 
+corm_expr *corm_Coalesce(corm_qs *qs, corm_expr *a, corm_expr *b)
+{
+    if (!ok(qs)) return NULL;
+    if (!a || !b) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_Coalesce needs two expressions");
+        corm__err_hint(&qs->err, "e.g. corm_Coalesce(qs, corm_Sum(qs, \"pages\"), "
+                                 "corm_V(qs, corm_int(0))); nest it for more");
+        return NULL;
+    }
+    corm_expr *e = new_expr(qs, CORM__E_BINOP, NULL);
+    if (e) {
+        e->a = a;
+        e->op = CORM__OP_COALESCE;
+        e->b = b;
+    }
+    return e;
+}
+
+corm_expr *corm_agg_default(corm_qs *qs, corm_expr *agg, corm_value dflt)
+{
+    if (!ok(qs)) return NULL;
+    if (!agg || agg->kind != CORM__E_AGG) {
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_agg_default needs an aggregate (corm_Sum, corm_Avg, ...)");
+        corm__err_hint(&qs->err, "e.g. corm_agg_default(qs, corm_Sum(qs, \"pages\"), corm_int(0))");
+        return NULL;
+    }
+    if (agg->agg == CORM__AGG_COUNT) {
+        /* Django: Count does not allow default (it is 0 over no rows) */
+        corm__err_set(&qs->err, CORM_INVALID, "Count does not allow a default");
+        corm__err_hint(&qs->err, "Count over no rows is already 0");
+        return NULL;
+    }
+    return corm_Coalesce(qs, agg, corm_V(qs, dflt));
+}
+
 /* Aggregates of a new annotation remember how many filter() calls came
 ** before it (Django computes an annotation over the query as it is then). */
 static void mark_calls(corm_expr *e, int calls)

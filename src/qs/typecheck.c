@@ -119,6 +119,11 @@ static void expr_kind(const corm_qs *qs, const corm_expr *e, operand *o, int dep
                  e->path);
         return;
     case CORM__E_BINOP:
+        /* Coalesce(a, b): a's kind */
+        if (e->op == CORM__OP_COALESCE) {
+            expr_kind(qs, e->a, o, depth + 1);
+            return;
+        }
         o->k = K_NUM;
         snprintf(o->what, sizeof o->what, "an arithmetic expression");
         return;

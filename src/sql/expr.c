@@ -313,6 +313,9 @@ const corm_field *corm__expr_field(const corm__query *q, const struct corm_expr 
             if (strcmp(q->annots[i].name, e->path) == 0 && !corm__annot_hidden(q, &q->annots[i]))
                 return q->annots[i].e != e ? corm__expr_field(q, q->annots[i].e) : NULL;
         return corm__path_field(q->model, e->path);
+    case CORM__E_BINOP:
+        /* Coalesce(Sum("price"), 0): the first argument's field */
+        return e->op == CORM__OP_COALESCE ? corm__expr_field(q, e->a) : NULL;
     case CORM__E_AGG: {
         /* Sum, Min and Max of a decimal field are decimals of its scale
         ** (PostgreSQL's numeric; SQLite gives an integer or a REAL) */
@@ -638,9 +641,22 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         }
         return corm__path_column(c, s->parent, e->path, w, NULL);
     case CORM__E_BINOP: {
-        corm__buf_addc(w, '(');
+        bool coalesce = e->op == CORM__OP_COALESCE;
+        corm__buf_adds(w, coalesce ? "COALESCE(" : "(");
         corm_rc rc = corm__render_expr(c, s, e->a, w, local_agg);
-        corm__buf_addf(w, " %c ", e->op);
+        if (coalesce) corm__buf_adds(w, ", ");
+        else corm__buf_addf(w, " %c ", e->op);
+        /* COALESCE(MAX("published_date"), $2): PostgreSQL types a bare
+        ** parameter from the first argument (a date here), where a cast
+        ** to the value's own type would not match it */
+        bool literal = c->inline_numbers &&
+                       (e->b->value.type == CORM_V_INT || e->b->value.type == CORM_V_FLOAT);
+        if (rc == CORM_OK && coalesce && e->b->kind == CORM__E_VALUE &&
+            e->a->kind != CORM__E_VALUE && !literal) {
+            rc = corm__sql_bind(c, w, e->b->value);
+            corm__buf_addc(w, ')');
+            return rc;
+        }
         if (rc == CORM_OK) rc = corm__render_expr(c, s, e->b, w, local_agg);
         corm__buf_addc(w, ')');
         return rc;

@@ -49,6 +49,10 @@ typedef enum {
 
 struct corm__query;
 struct corm__annot;
+/* The op of a BINOP that is COALESCE(a, b) (Django's Coalesce, and an
+** aggregate's default=), not arithmetic. */
+#define CORM__OP_COALESCE 'C'
+
 struct corm_expr {
     corm__ekind kind;
     const char *path; /* FIELD, AGG, OUTER */

@@ -595,6 +595,87 @@ static void test_empty_in_no_query(void **state)
     assert_string_equal(test_scalar(db, "SELECT COUNT(*) FROM author"), "4");
 }
 
+/* Django tests/aggregation test_aggregation_default_integer,
+** test_aggregation_default_unset, test_aggregation_default_zero and
+** test_aggregation_default_using_..._from_database, and tests/db_functions
+** comparison/test_coalesce (test_basic, test_mixed_values): default= of
+** an aggregate is Coalesce(aggregate, default); Count takes none. */
+static void test_aggregate_default_coalesce(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_filter(qs, "pages__gt", corm_int(5000));
+    corm_aggregate(qs, "sum", corm_agg_default(qs, corm_Sum(qs, "pages"), corm_int(42)));
+    corm_aggregate(qs, "avg", corm_agg_default(qs, corm_Avg(qs, "pages"), corm_float(0.5)));
+    corm_aggregate(qs, "unset", corm_Max(qs, "pages"));
+    assert_string_equal(rows(qs), "sum=42 avg=0.5 unset=NULL;");
+    assert_non_null(strstr(corm_qs_sql(qs), "COALESCE(SUM(T0.\"pages\"), "));
+    corm_qs_free(qs);
+
+    /* over rows, the aggregate itself */
+    qs = corm_all(db, Book);
+    corm_aggregate(qs, "sum", corm_agg_default(qs, corm_Sum(qs, "pages"), corm_int(42)));
+    assert_string_equal(rows(qs), "sum=4269;");
+    corm_qs_free(qs);
+
+    /* an empty in: no query, the default */
+    const int64_t none[1] = {0};
+    qs = corm_all(db, Book);
+    corm_filter(qs, "pk__in", corm_ints(none, 0));
+    corm_aggregate(qs, "sum", corm_agg_default(qs, corm_Sum(qs, "pages"), corm_int(42)));
+    corm_aggregate(qs, "n", corm_Count(qs, "id", false));
+    CORM_ASSERT_NUM_QUERIES(db, 0) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_int_equal(corm_row_int(qs, 0, "sum"), 42);
+    assert_int_equal(corm_row_int(qs, 0, "n"), 0);
+    corm_qs_free(qs);
+
+    /* annotate over a to-many path: 0 for the author without books */
+    qs = corm_all(db, Author);
+    corm_annotate(qs, "pages", corm_agg_default(qs, corm_Sum(qs, "books__pages"), corm_int(0)));
+    corm_order_by(qs, "id");
+    assert_string_equal(test_annots(qs, "pages"), "1:2340,2:1729,3:200,4:0");
+    corm_qs_free(qs);
+
+    /* and grouped in values() */
+    qs = corm_all(db, Book);
+    corm_values(qs, "publisher");
+    corm_filter(qs, "pages__gt", corm_int(900));
+    corm_annotate(qs, "top",
+                  corm_agg_default(qs, corm_Max(qs, "published_date"), corm_text("1900-01-01")));
+    corm_order_by(qs, "publisher");
+    assert_string_equal(rows(qs), "publisher=NULL top=1831-01-14;publisher=1 top=2009-05-29;");
+    corm_qs_free(qs);
+
+    /* the default of a date over no rows: the value, typed as the date
+    ** (a bare parameter on PostgreSQL) */
+    qs = corm_all(db, Book);
+    corm_filter(qs, "pages__gt", corm_int(5000));
+    corm_aggregate(qs, "top",
+                   corm_agg_default(qs, corm_Max(qs, "published_date"), corm_text("1900-01-01")));
+    assert_string_equal(rows(qs), "top=1900-01-01;");
+    corm_qs_free(qs);
+
+    /* Coalesce of fields: the bio, or the name where it is NULL */
+    qs = corm_all(db, Author);
+    corm_filter(qs, "pk__lte", corm_int(2));
+    corm_annotate(qs, "display", corm_Coalesce(qs, corm_F(qs, "bio"), corm_F(qs, "name")));
+    corm_values(qs, "display");
+    corm_order_by(qs, "id");
+    assert_string_equal(rows(qs), "display=Victor Hugo;display=Haruki Murakami;");
+    corm_qs_free(qs);
+
+    /* Count takes no default (Django: TypeError) */
+    qs = corm_all(db, Book);
+    assert_null(corm_agg_default(qs, corm_Count(qs, "id", false), corm_int(1)));
+    assert_int_equal(corm_eval(qs), CORM_INVALID);
+    assert_string_equal(corm_qs_error(qs)->message, "Count does not allow a default");
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    assert_null(corm_agg_default(qs, corm_F(qs, "pages"), corm_int(1)));
+    assert_int_equal(corm_eval(qs), CORM_MISUSE);
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -612,6 +693,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_case_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_order_annotation_related, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_in_no_query, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aggregate_default_coalesce, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
