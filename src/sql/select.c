@@ -206,6 +206,10 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
     if (!q->order_set) {
         terms = q->model->ordering;
         n = q->model->nordering;
+        /* Django 3.1+: the model's ordering is not applied to a query
+        ** that groups (it would join GROUP BY and split the groups) */
+        for (int i = 0; n && !q->aggregate && i < q->nannots; i++)
+            if (corm__expr_local_agg(q->annots[i].e, s)) n = 0;
     }
     static const char *const pk_term[] = {"pk"};
     if (n == 0 && by_pk_fallback) {

@@ -676,6 +676,47 @@ static void test_aggregate_default_coalesce(void **state)
     corm_qs_free(qs);
 }
 
+/* Django tests/ordering test_default_ordering_does_not_affect_group_by
+** (Django 3.1: "Meta.ordering won't be used in GROUP BY queries"): a
+** model's default ordering is not applied to values().annotate(Count),
+** so it does not split the groups (assertCountEqual: any order).  A copy of Book's
+** model ordered by "-pages". */
+static void test_meta_ordering_not_grouped(void **state)
+{
+    (void)state;
+    static const char *const by_pages[] = {"-pages"};
+    corm_model ordered = Book_model;
+    ordered.ordering = by_pages;
+    ordered.nordering = 1;
+    corm_qs *qs = corm_qs_new_at(db, &ordered, CORM_SITE);
+    corm_values(qs, "author");
+    corm_annotate(qs, "n", corm_Count(qs, "id", false));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_eval(qs), CORM_OK); }
+    assert_int_equal(corm_qs_len(qs), 3);
+    assert_null(strstr(corm_qs_sql(qs), "ORDER BY"));
+    long long n[4] = {0};
+    for (size_t r = 0; r < 3; r++) n[corm_row_int(qs, r, "author")] = corm_row_int(qs, r, "n");
+    assert_int_equal(n[1], 2);
+    assert_int_equal(n[2], 3);
+    assert_int_equal(n[3], 1);
+    corm_qs_free(qs);
+
+    /* without an aggregate the ordering applies */
+    qs = corm_qs_new_at(db, &ordered, CORM_SITE);
+    corm_values(qs, "pages");
+    corm_slice(qs, 0, 2);
+    assert_string_equal(rows(qs), "pages=1400;pages=940;");
+    corm_qs_free(qs);
+
+    /* and an explicit order_by() groups, as before */
+    qs = corm_qs_new_at(db, &ordered, CORM_SITE);
+    corm_values(qs, "author");
+    corm_annotate(qs, "n", corm_Count(qs, "id", false));
+    corm_order_by(qs, "-n");
+    assert_string_equal(rows(qs), "author=2 n=3;author=1 n=2;author=3 n=1;");
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -694,6 +735,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_order_annotation_related, setup, teardown),
         cmocka_unit_test_setup_teardown(test_empty_in_no_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregate_default_coalesce, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_meta_ordering_not_grouped, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
