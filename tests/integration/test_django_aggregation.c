@@ -717,6 +717,38 @@ static void test_meta_ordering_not_grouped(void **state)
     corm_qs_free(qs);
 }
 
+/* Django tests/aggregation test_annotate_values_aggregate (aggregate() of
+** an annotation through values()), test_values_aggregation (aggregate()
+** over values().annotate() groups) and test_annotate_over_annotate. */
+static void test_aggregate_over_values(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_annotate(qs, "pages_alias", corm_F(qs, "pages"));
+    corm_values(qs, "pages_alias");
+    corm_aggregate(qs, "sum_pages", corm_Sum(qs, "pages_alias"));
+    assert_string_equal(rows(qs), "sum_pages=4269;");
+    corm_qs_free(qs);
+
+    /* the largest number of books of one author */
+    qs = corm_all(db, Book);
+    corm_values(qs, "author");
+    corm_annotate(qs, "n", corm_Count(qs, "id", false));
+    corm_aggregate(qs, "most", corm_Max(qs, "n"));
+    corm_aggregate(qs, "groups", corm_Count(qs, "author", false));
+    assert_string_equal(rows(qs), "most=3 groups=3;");
+    corm_qs_free(qs);
+
+    /* an annotation over an annotation */
+    qs = corm_all(db, Book);
+    corm_annotate(qs, "doubled", corm_arith(qs, corm_F(qs, "pages"), '*', corm_V(qs, corm_int(2))));
+    corm_annotate(qs, "plus", corm_arith(qs, corm_F(qs, "doubled"), '+', corm_V(qs, corm_int(1))));
+    corm_filter(qs, "plus__gt", corm_int(1800));
+    corm_order_by(qs, "-plus");
+    assert_string_equal(test_annots(qs, "plus"), "1:2801,2:1881,5:1857");
+    corm_qs_free(qs);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -736,6 +768,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_empty_in_no_query, setup, teardown),
         cmocka_unit_test_setup_teardown(test_aggregate_default_coalesce, setup, teardown),
         cmocka_unit_test_setup_teardown(test_meta_ordering_not_grouped, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_aggregate_over_values, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
