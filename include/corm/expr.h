@@ -41,6 +41,16 @@ CORM_API corm_expr *corm_MinOf(corm_qs *qs, corm_expr *e);
 CORM_API corm_expr *corm_MaxOf(corm_qs *qs, corm_expr *e);
 
 /*
+** corm_Coalesce(qs, a, b) - Django's Coalesce(a, b): a, or b where a is
+** NULL (nest it for more arguments).  corm_agg_default(qs, agg, v) is
+** Django's default= of an aggregate, Sum("pages", default=0): agg, or v
+** over no rows (aggregate() of an empty queryset gives v with no query).
+** Count takes no default (it is 0 over no rows), as in Django.
+*/
+CORM_API corm_expr *corm_Coalesce(corm_qs *qs, corm_expr *a, corm_expr *b);
+CORM_API corm_expr *corm_agg_default(corm_qs *qs, corm_expr *agg, corm_value v);
+
+/*
 ** corm_filter_in(qs, "author", inner) - Django's filter(author__in=inner)
 ** with a queryset: one subquery, not a list of values.  inner (TAKEN:
 ** freed with qs, even on error) selects one column: the field given to

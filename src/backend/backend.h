@@ -108,4 +108,13 @@ typedef struct corm__sqlite_opts {
 corm_rc corm__sqlite_opts_parse(const char *target, corm__sqlite_opts *o, corm_error *err);
 void corm__sqlite_opts_free(corm__sqlite_opts *o);
 
+/* The oldest SQLite corm runs on: 3.35.0 (RETURNING; FILTER on aggregates
+** and NULLS FIRST/LAST since 3.30, window functions since 3.25).  corm
+** writes those, never an emulation (docs/differences-from-django.md). */
+#define CORM__SQLITE_MIN_VERSION 3035000
+#define CORM__SQLITE_MIN_TEXT "3.35.0"
+/* CORM_OK when the library (sqlite3_libversion_number(), its text) is
+** new enough; otherwise CORM_DB with err naming both versions. */
+corm_rc corm__sqlite_check_version(int number, const char *text, corm_error *err);
+
 #endif

@@ -204,9 +204,23 @@ static int setup_pragmas(sqlite3 *db, const corm__sqlite_opts *o, bool memory)
     return 0;
 }
 
+corm_rc corm__sqlite_check_version(int number, const char *text, corm_error *err)
+{
+    if (number >= CORM__SQLITE_MIN_VERSION) return CORM_OK;
+    corm__err_set(err, CORM_DB, "SQLite %s is too old: corm needs %s or later", text ? text : "?",
+                  CORM__SQLITE_MIN_TEXT);
+    corm__err_hint(err,
+                   "corm writes RETURNING, FILTER (WHERE ...) and NULLS FIRST/LAST, which older "
+                   "SQLite refuses; link a newer libsqlite3 (Debian 12 has 3.40)");
+    return CORM_DB;
+}
+
 static corm_rc sqlite_open(const char *target, corm__conn **out, corm_error *err)
 {
     *out = NULL;
+    corm_rc vrc =
+        corm__sqlite_check_version(sqlite3_libversion_number(), sqlite3_libversion(), err);
+    if (vrc != CORM_OK) return vrc;
     if (!target || !target[0]) {
         corm__err_set(err, CORM_INVALID, "no SQLite database path given");
         corm__err_hint(err, "use \"sqlite:path/to/file.db\" or \"sqlite::memory:\"");

@@ -578,6 +578,54 @@ static corm_rc eval_rows(corm_qs *qs, corm_site site)
     return rc;
 }
 
+/* A queryset that selects nothing whatever the data (corm__query_empty:
+** an `in` of an empty list, a slice [n:n]) runs no query, as Django's
+** EmptyResultSet; it is compiled all the same, so its mistakes are
+** reported.  values(): no row; aggregate(): one row, Count 0 and the
+** others NULL (Django's empty_result_set_value). */
+static corm_rc eval_empty(corm_qs *qs)
+{
+    const corm__dialect *d = dialect(qs);
+    if (!d) return qs->err.rc;
+    corm__compiled c;
+    corm__compiled_init(&c);
+    corm_rc rc = corm__compile_select(&qs->q, CORM__SEL_OBJECTS, d, &c, &qs->err);
+    bool rows = qs->q.values_mode || qs->q.aggregate;
+    corm__rows *r = &qs->rows;
+    if (rc == CORM_OK && rows && c.colnames && c.ncols > 0) {
+        size_t n = (size_t)c.ncols;
+        r->colnames = corm__arena_zalloc(&qs->result, n * sizeof *r->colnames);
+        r->cells = qs->q.aggregate ? corm__calloc(n, sizeof *r->cells) : NULL;
+        for (size_t i = 0; r->colnames && i < n; i++)
+            r->colnames[i] = corm__arena_strdup(&qs->result, c.colnames[i]);
+        if (!r->colnames || (qs->q.aggregate && !r->cells) || (n && !r->colnames[n - 1])) {
+            corm__err_set(&qs->err, CORM_NOMEM, "out of memory reading rows");
+            rc = CORM_NOMEM;
+        }
+        for (size_t i = 0; rc == CORM_OK && r->cells && i < n; i++) {
+            r->cells[i] = corm_null();
+            for (int k = 0; k < qs->q.nannots; k++) {
+                const corm__annot *an = &qs->q.annots[k];
+                if (!an->aggregate || strcmp(an->name, c.colnames[i]) != 0) continue;
+                const corm_expr *e = an->e;
+                if (e->kind == CORM__E_AGG && e->agg == CORM__AGG_COUNT) r->cells[i] = corm_int(0);
+                /* an aggregate's default= (Coalesce with a value): the value */
+                if (e->kind == CORM__E_BINOP && e->op == CORM__OP_COALESCE &&
+                    e->a->kind == CORM__E_AGG && e->b->kind == CORM__E_VALUE)
+                    r->cells[i] = e->b->value;
+            }
+        }
+        if (rc == CORM_OK) {
+            r->ncols = n;
+            r->nrows = qs->q.aggregate ? 1 : 0;
+        }
+    }
+    corm__compiled_free(&c);
+    qs->n = rc == CORM_OK && rows ? r->nrows : 0;
+    qs->items = NULL;
+    return rc;
+}
+
 corm_rc corm_eval_at(corm_qs *qs, corm_site site)
 {
     if (!qs) return CORM_NOMEM; /* corm_all ran out of memory */
@@ -596,6 +644,7 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;
     if (rc != CORM_OK) corm__err_take(&qs->err, &qs->db->err);
     if (rc == CORM_OK && qs->raw_sql) rc = corm__eval_raw(qs, site);
+    else if (rc == CORM_OK && corm__query_empty(&qs->q)) rc = eval_empty(qs);
     else if (rc == CORM_OK && (qs->q.values_mode || qs->q.aggregate)) rc = eval_rows(qs, site);
     else if (rc == CORM_OK)
         rc = corm__fetch(qs->db, &qs->q, &qs->result, site, qs->built, "queryset", &qs->items,
@@ -672,7 +721,9 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
     corm__compiled c;
     corm__compiled_init(&c);
     corm_rc rc = corm__compile_select_memo(&qs->db->sql_memo, &qs->q, kind, d, &c, &qs->err);
-    if (rc == CORM_OK) {
+    /* nothing to count (corm__query_empty): no query, as Django */
+    if (rc == CORM_OK && corm__query_empty(&qs->q)) *out = 0;
+    else if (rc == CORM_OK) {
         corm__cursor cur;
         rc = corm__db_query(qs->db, &cur, c.sql.p, c.params, c.nparams, site, qs->built,
                             kind == CORM__SEL_COUNT ? "count" : "exists");

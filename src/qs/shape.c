@@ -359,6 +359,42 @@ corm_expr *corm_agg_filter(corm_qs *qs, corm_expr *agg, corm_q *q)
     return agg;
 }
 
+corm_expr *corm_Coalesce(corm_qs *qs, corm_expr *a, corm_expr *b)
+{
+    if (!ok(qs)) return NULL;
+    if (!a || !b) {
+        corm__err_set(&qs->err, CORM_MISUSE, "corm_Coalesce needs two expressions");
+        corm__err_hint(&qs->err, "e.g. corm_Coalesce(qs, corm_Sum(qs, \"pages\"), "
+                                 "corm_V(qs, corm_int(0))); nest it for more");
+        return NULL;
+    }
+    corm_expr *e = new_expr(qs, CORM__E_BINOP, NULL);
+    if (e) {
+        e->a = a;
+        e->op = CORM__OP_COALESCE;
+        e->b = b;
+    }
+    return e;
+}
+
+corm_expr *corm_agg_default(corm_qs *qs, corm_expr *agg, corm_value dflt)
+{
+    if (!ok(qs)) return NULL;
+    if (!agg || agg->kind != CORM__E_AGG) {
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_agg_default needs an aggregate (corm_Sum, corm_Avg, ...)");
+        corm__err_hint(&qs->err, "e.g. corm_agg_default(qs, corm_Sum(qs, \"pages\"), corm_int(0))");
+        return NULL;
+    }
+    if (agg->agg == CORM__AGG_COUNT) {
+        /* Django: Count does not allow default (it is 0 over no rows) */
+        corm__err_set(&qs->err, CORM_INVALID, "Count does not allow a default");
+        corm__err_hint(&qs->err, "Count over no rows is already 0");
+        return NULL;
+    }
+    return corm_Coalesce(qs, agg, corm_V(qs, dflt));
+}
+
 /* Aggregates of a new annotation remember how many filter() calls came
 ** before it (Django computes an annotation over the query as it is then). */
 static void mark_calls(corm_expr *e, int calls)
@@ -466,14 +502,17 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
         corm__err_hint(&qs->err, "build it with corm_Count, corm_F, ... on the same queryset");
         return;
     }
-    if (!is_ident(name) || strstr(name, "__")) {
+    /* aggregate() names only name its results: Django's default alias
+    ** "pages__sum", or a field's own name (aggregate(price=Sum("price"))) */
+    if (!is_ident(name) || (!aggregate && strstr(name, "__"))) {
         corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is not a valid name", what,
                       name ? name : "");
         corm__err_hint(&qs->err, "use letters, digits and single underscores, e.g. \"book_count\"");
         return;
     }
     const corm_model *m = qs->q.model;
-    if (corm__model_field(m, name, strlen(name)) || corm__model_rel(m, name, strlen(name))) {
+    if (!aggregate &&
+        (corm__model_field(m, name, strlen(name)) || corm__model_rel(m, name, strlen(name)))) {
         corm__err_set(&qs->err, CORM_INVALID, "%s: the name '%s' conflicts with a field of %s",
                       what, name, m->name);
         corm__err_hint(&qs->err, "pick another name, as Django requires");
@@ -484,7 +523,12 @@ static void add_annot(corm_qs *qs, const char *name, corm_expr *e, bool aggregat
             corm__err_set(&qs->err, CORM_INVALID, "%s: '%s' is given twice", what, name);
             return;
         }
-    if (corm__annot_check_cycle(qs->q.annots, qs->q.nannots, name, e, what, &qs->err) != CORM_OK)
+    /* an aggregate() result named like a field is out of reach by name
+    ** (corm__annot_hidden): its F("price") is the field, not a cycle */
+    bool field_name = corm__model_field(m, name, strlen(name)) ||
+                      corm__model_rel(m, name, strlen(name)) || strcmp(name, "pk") == 0;
+    if (!(aggregate && field_name) &&
+        corm__annot_check_cycle(qs->q.annots, qs->q.nannots, name, e, what, &qs->err) != CORM_OK)
         return;
     corm__annot *p = corm__arena_alloc(&qs->build, (size_t)(qs->q.nannots + 1) * sizeof *p);
     const char *n = corm__arena_strdup(&qs->build, name);

@@ -56,7 +56,8 @@ static void path_kind(const corm_qs *qs, const char *path, operand *o, int depth
         size_t n = end ? (size_t)(end - p) : strlen(p);
         if (part == 0)
             for (int i = 0; i < qs->q.nannots; i++)
-                if (strlen(qs->q.annots[i].name) == n && !strncmp(qs->q.annots[i].name, p, n)) {
+                if (strlen(qs->q.annots[i].name) == n && !strncmp(qs->q.annots[i].name, p, n) &&
+                    !corm__annot_hidden(&qs->q, &qs->q.annots[i])) {
                     expr_kind(qs, qs->q.annots[i].e, o, depth + 1);
                     return;
                 }
@@ -118,6 +119,11 @@ static void expr_kind(const corm_qs *qs, const corm_expr *e, operand *o, int dep
                  e->path);
         return;
     case CORM__E_BINOP:
+        /* Coalesce(a, b): a's kind */
+        if (e->op == CORM__OP_COALESCE) {
+            expr_kind(qs, e->a, o, depth + 1);
+            return;
+        }
         o->k = K_NUM;
         snprintf(o->what, sizeof o->what, "an arithmetic expression");
         return;

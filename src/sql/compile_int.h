@@ -57,6 +57,11 @@ typedef struct corm__sqlctx {
     size_t strip_len;
     corm__scope *strip_scope;
     int strip_node;
+    /* integer and float values are written as literals, not bound: an
+    ** expression grouped by its text (select.c group_by_mixed) must be the
+    ** same text in the select list and in GROUP BY for PostgreSQL, and
+    ** two parameters are two different expressions to it */
+    bool inline_numbers;
 } corm__sqlctx;
 
 corm_rc corm__sql_nomem(corm__sqlctx *c);
@@ -161,6 +166,9 @@ const corm__annot *corm__find_annot(const corm__scope *s, const char *name);
 /* Whether a Q tree refers to an annotation that aggregates locally (then it
 ** belongs in HAVING). */
 bool corm__q_has_local_agg(corm__sqlctx *c, corm__scope *s, const struct corm_q *q);
+/* Whether e aggregates the query's own rows (an aggregate not over a
+** to-many path, or an annotation that does). */
+bool corm__expr_local_agg(const struct corm_expr *e, const corm__scope *s);
 /* Resolve a to-one path to its column, adding joins: "author__name". */
 corm_rc corm__path_column(corm__sqlctx *c, corm__scope *s, const char *path, corm_buf *w,
                           const corm_field **field);

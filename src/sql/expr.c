@@ -18,6 +18,7 @@
 */
 #include "compile_int.h"
 
+#include <math.h>
 #include <string.h>
 
 static const char *const agg_sql[] = {"COUNT", "SUM", "AVG", "MIN", "MAX"};
@@ -27,13 +28,25 @@ static const char *const agg_sql[] = {"COUNT", "SUM", "AVG", "MIN", "MAX"};
 ** drifts: 0.1 + 0.2) and scale the result back. */
 /* AGG(col), with filter (" FILTER (WHERE ...)" or "") right after the
 ** call, where SQL wants it, also when the call is wrapped. */
+/* Avg of anything but a decimal is a float (Django's Avg output_field),
+** where PostgreSQL's AVG of integers is numeric: cast it.  Opens the cast
+** (when one is needed) and returns the text that closes it. */
+static const char *avg_float_open(corm__sqlctx *c, corm_buf *w, const struct corm_expr *e,
+                                  bool decimal)
+{
+    if (e->agg != CORM__AGG_AVG || !c->d->numbered_params || decimal) return "";
+    corm__buf_adds(w, "CAST(");
+    return " AS double precision)";
+}
+
 static void agg_call(corm__sqlctx *c, corm_buf *w, const struct corm_expr *e, const corm_field *f,
                      const char *col, const char *filter)
 {
     const char *dist = e->distinct ? "DISTINCT " : "";
+    const char *close = avg_float_open(c, w, e, f && f->type == CORM_FT_DECIMAL);
     if (!c->d->real_decimals || !f || f->type != CORM_FT_DECIMAL ||
         (e->agg != CORM__AGG_SUM && e->agg != CORM__AGG_AVG)) {
-        corm__buf_addf(w, "%s(%s%s)%s", agg_sql[e->agg], dist, col, filter);
+        corm__buf_addf(w, "%s(%s%s)%s%s", agg_sql[e->agg], dist, col, filter, close);
         return;
     }
     if (f->scale == 0)
@@ -43,11 +56,20 @@ static void agg_call(corm__sqlctx *c, corm_buf *w, const struct corm_expr *e, co
                        dist, col, f->scale, filter, f->scale);
 }
 
+bool corm__annot_hidden(const corm__query *q, const corm__annot *an)
+{
+    if (!an->aggregate || !q || !q->model) return false;
+    size_t n = strlen(an->name);
+    return corm__model_field(q->model, an->name, n) || corm__model_rel(q->model, an->name, n) ||
+           corm__is_pk_name(an->name);
+}
+
 const corm__annot *corm__find_annot(const corm__scope *s, const char *name)
 {
     if (!s->q) return NULL;
     for (int i = 0; i < s->q->nannots; i++)
-        if (strcmp(s->q->annots[i].name, name) == 0) return &s->q->annots[i];
+        if (strcmp(s->q->annots[i].name, name) == 0 && !corm__annot_hidden(s->q, &s->q->annots[i]))
+            return &s->q->annots[i];
     return NULL;
 }
 
@@ -61,6 +83,40 @@ static bool wrapped_annot(const corm__scope *s, const char *name)
     for (int i = 0; s->wrapped && name && s->wrapped->values_mode && i < s->wrapped->nvalues; i++)
         if (strcmp(s->wrapped->values[i], name) == 0) return true;
     return false;
+}
+
+/* The expression of the wrapped subquery's annotation name (NULL for a
+** values() column or none). */
+static const struct corm_expr *wrapped_expr(const corm__scope *s, const char *name)
+{
+    for (int i = 0; s->wrapped && name && i < s->wrapped->nannots; i++)
+        if (strcmp(s->wrapped->annots[i].name, name) == 0) return s->wrapped->annots[i].e;
+    return NULL;
+}
+
+/* Whether e reads a decimal field or value (its Avg is then a decimal, as
+** Django's Avg of a DecimalField). */
+static bool has_decimal(const corm__query *q, const struct corm_expr *e)
+{
+    if (!e) return false;
+    switch (e->kind) {
+    case CORM__E_VALUE: return e->value.type == CORM_V_DECIMAL;
+    case CORM__E_BINOP: return has_decimal(q, e->a) || has_decimal(q, e->b);
+    case CORM__E_AGG: {
+        if (e->a) return has_decimal(q, e->a);
+        if (e->agg == CORM__AGG_COUNT) return false;
+        const corm_field *f = q ? corm__path_field(q->model, e->path) : NULL;
+        return f && f->type == CORM_FT_DECIMAL;
+    }
+    case CORM__E_FIELD: {
+        for (int i = 0; q && i < q->nannots; i++)
+            if (strcmp(q->annots[i].name, e->path) == 0 && !corm__annot_hidden(q, &q->annots[i]))
+                return q->annots[i].e != e && has_decimal(q, q->annots[i].e);
+        const corm_field *f = q ? corm__path_field(q->model, e->path) : NULL;
+        return f && f->type == CORM_FT_DECIMAL;
+    }
+    default: return false;
+    }
 }
 
 /* Depth-first through F() references; stack holds the annotation names
@@ -234,7 +290,7 @@ bool corm__expr_is_bool(const corm__query *q, const struct corm_expr *e)
                                           });
     case CORM__E_FIELD:
         for (int i = 0; i < q->nannots; i++)
-            if (strcmp(q->annots[i].name, e->path) == 0)
+            if (strcmp(q->annots[i].name, e->path) == 0 && !corm__annot_hidden(q, &q->annots[i]))
                 return q->annots[i].e != e && corm__expr_is_bool(q, q->annots[i].e);
         return corm__path_is_bool(q->model, e->path);
     case CORM__E_VALUE: return e->value.type == CORM_V_BOOL;
@@ -254,9 +310,12 @@ const corm_field *corm__expr_field(const corm__query *q, const struct corm_expr 
                                         });
     case CORM__E_FIELD:
         for (int i = 0; i < q->nannots; i++)
-            if (strcmp(q->annots[i].name, e->path) == 0)
+            if (strcmp(q->annots[i].name, e->path) == 0 && !corm__annot_hidden(q, &q->annots[i]))
                 return q->annots[i].e != e ? corm__expr_field(q, q->annots[i].e) : NULL;
         return corm__path_field(q->model, e->path);
+    case CORM__E_BINOP:
+        /* Coalesce(Sum("price"), 0): the first argument's field */
+        return e->op == CORM__OP_COALESCE ? corm__expr_field(q, e->a) : NULL;
     case CORM__E_AGG: {
         /* Sum, Min and Max of a decimal field are decimals of its scale
         ** (PostgreSQL's numeric; SQLite gives an integer or a REAL) */
@@ -534,6 +593,15 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
     }
     switch (e->kind) {
     case CORM__E_VALUE: {
+        if (c->inline_numbers && e->value.type == CORM_V_INT) {
+            corm__buf_addf(w, "%lld", (long long)e->value.u.i);
+            return CORM_OK;
+        }
+        if (c->inline_numbers && e->value.type == CORM_V_FLOAT && isfinite(e->value.u.f)) {
+            /* a decimal point or exponent keeps it a float */
+            corm__buf_addf(w, "%.17e", e->value.u.f);
+            return CORM_OK;
+        }
         corm_rc rc = corm__sql_bind(c, w, e->value);
         /* PostgreSQL types a parameter from its context, and `$1 + $2`
         ** has none: say what the value is */
@@ -573,9 +641,22 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
         }
         return corm__path_column(c, s->parent, e->path, w, NULL);
     case CORM__E_BINOP: {
-        corm__buf_addc(w, '(');
+        bool coalesce = e->op == CORM__OP_COALESCE;
+        corm__buf_adds(w, coalesce ? "COALESCE(" : "(");
         corm_rc rc = corm__render_expr(c, s, e->a, w, local_agg);
-        corm__buf_addf(w, " %c ", e->op);
+        if (coalesce) corm__buf_adds(w, ", ");
+        else corm__buf_addf(w, " %c ", e->op);
+        /* COALESCE(MAX("published_date"), $2): PostgreSQL types a bare
+        ** parameter from the first argument (a date here), where a cast
+        ** to the value's own type would not match it */
+        bool literal = c->inline_numbers &&
+                       (e->b->value.type == CORM_V_INT || e->b->value.type == CORM_V_FLOAT);
+        if (rc == CORM_OK && coalesce && e->b->kind == CORM__E_VALUE &&
+            e->a->kind != CORM__E_VALUE && !literal) {
+            rc = corm__sql_bind(c, w, e->b->value);
+            corm__buf_addc(w, ')');
+            return rc;
+        }
         if (rc == CORM_OK) rc = corm__render_expr(c, s, e->b, w, local_agg);
         corm__buf_addc(w, ')');
         return rc;
@@ -583,6 +664,7 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
     case CORM__E_AGG: {
         if (e->a) {
             /* Sum(F("price") * F("pages")): over an expression of the row */
+            const char *close = avg_float_open(c, w, e, has_decimal(s->q, e->a));
             corm__buf_addf(w, "%s(%s", agg_sql[e->agg], e->distinct ? "DISTINCT " : "");
             bool inner = false;
             corm_rc rc = corm__render_expr(c, s, e->a, w, &inner);
@@ -594,15 +676,21 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
                 return CORM_INVALID;
             }
             *local_agg = true;
-            return rc == CORM_OK ? agg_filter_clause(c, s, e, NULL, 0, w) : rc;
+            if (rc == CORM_OK) rc = agg_filter_clause(c, s, e, NULL, 0, w);
+            corm__buf_adds(w, close);
+            return rc;
         }
         if (wrapped_annot(s, e->path)) {
             /* aggregate() over an annotation: its column of the subquery */
+            const struct corm_expr *src = wrapped_expr(s, e->path);
+            const char *close = avg_float_open(c, w, e, src && has_decimal(s->wrapped, src));
             corm__buf_addf(w, "%s(%s", agg_sql[e->agg], e->distinct ? "DISTINCT " : "");
             corm__col_ref(w, s->base_alias, e->path);
             corm__buf_addc(w, ')');
             *local_agg = true;
-            return agg_filter_clause(c, s, e, NULL, 0, w);
+            corm_rc rc = agg_filter_clause(c, s, e, NULL, 0, w);
+            corm__buf_adds(w, close);
+            return rc;
         }
         char *parts[MAX_PARTS];
         int n, stop;
@@ -650,7 +738,7 @@ corm_rc corm__render_expr(corm__sqlctx *c, corm__scope *s, const struct corm_exp
     return CORM_MISUSE;
 }
 
-static bool expr_local_agg(const struct corm_expr *e, const corm__scope *s)
+bool corm__expr_local_agg(const struct corm_expr *e, const corm__scope *s)
 {
     if (!e) return false;
     switch (e->kind) {
@@ -670,10 +758,10 @@ static bool expr_local_agg(const struct corm_expr *e, const corm__scope *s)
         }
         return true;
     }
-    case CORM__E_BINOP: return expr_local_agg(e->a, s) || expr_local_agg(e->b, s);
+    case CORM__E_BINOP: return corm__expr_local_agg(e->a, s) || corm__expr_local_agg(e->b, s);
     case CORM__E_FIELD: {
         const corm__annot *an = corm__find_annot(s, e->path);
-        return an && expr_local_agg(an->e, s);
+        return an && corm__expr_local_agg(an->e, s);
     }
     default: return false;
     }
@@ -689,8 +777,9 @@ bool corm__q_has_local_agg(corm__sqlctx *c, corm__scope *s, const struct corm_q 
     size_t len = sep ? (size_t)(sep - q->lookup) : strlen(q->lookup);
     for (int i = 0; s->q && i < s->q->nannots; i++) {
         const corm__annot *an = &s->q->annots[i];
-        if (strlen(an->name) == len && strncmp(an->name, q->lookup, len) == 0)
-            return expr_local_agg(an->e, s);
+        if (strlen(an->name) == len && strncmp(an->name, q->lookup, len) == 0 &&
+            !corm__annot_hidden(s->q, an))
+            return corm__expr_local_agg(an->e, s);
     }
     return false;
 }

@@ -216,6 +216,10 @@ static corm_rc render_order(corm__sqlctx *c, corm__scope *s, const corm__query *
     if (!q->order_set) {
         terms = q->model->ordering;
         n = q->model->nordering;
+        /* Django 3.1+: the model's ordering is not applied to a query
+        ** that groups (it would join GROUP BY and split the groups) */
+        for (int i = 0; n && !q->aggregate && i < q->nannots; i++)
+            if (corm__expr_local_agg(q->annots[i].e, s)) n = 0;
     }
     static const char *const pk_term[] = {"pk"};
     if (n == 0 && by_pk_fallback) {
@@ -409,6 +413,82 @@ static void group_by_annot(const corm__query *q, const corm_expr *e, bool agg, i
     corm__buf_addf(group, "%d", col + 1);
 }
 
+/* Whether e refers to a column of the row (not only constants). */
+static bool has_columns(const corm__query *q, const struct corm_expr *e)
+{
+    if (!e || e->kind == CORM__E_VALUE || e->kind == CORM__E_AGG) return false;
+    if (e->kind == CORM__E_BINOP) return has_columns(q, e->a) || has_columns(q, e->b);
+    if (e->kind == CORM__E_FIELD)
+        for (int i = 0; i < q->nannots; i++)
+            if (strcmp(q->annots[i].name, e->path) == 0 && q->annots[i].e != e)
+                return has_columns(q, q->annots[i].e);
+    return true;
+}
+
+/* The GROUP BY terms of an expression that mixes aggregates and row
+** values, as Django's BaseExpression.get_group_by_cols: an expression
+** without an aggregate is grouped whole, one with an aggregate by the
+** terms of its operands; an aggregate and a constant group nothing.
+** values("author") + x = F("publisher") * 1000 + Count("id") groups by
+** author and publisher * 1000. */
+static corm_rc group_terms(corm__sqlctx *c, corm__scope *s, const corm__query *q,
+                           const struct corm_expr *e, corm_buf *group)
+{
+    if (!has_columns(q, e)) return CORM_OK;
+    if (corm__expr_local_agg(e, s)) {
+        if (e->kind == CORM__E_BINOP) {
+            corm_rc rc = group_terms(c, s, q, e->a, group);
+            return rc == CORM_OK ? group_terms(c, s, q, e->b, group) : rc;
+        }
+        const corm__annot *an = e->kind == CORM__E_FIELD ? corm__find_annot(s, e->path) : NULL;
+        return an && an->e != e ? group_terms(c, s, q, an->e, group) : CORM_OK;
+    }
+    corm_buf term;
+    if (group->discard) corm__buf_discard(&term);
+    else corm__buf_init(&term);
+    bool agg = false;
+    int nparams = c->out->nparams;
+    c->inline_numbers = true;
+    corm_rc rc = corm__render_expr(c, s, e, &term, &agg);
+    c->inline_numbers = false;
+    if (rc == CORM_OK && term.oom) rc = corm__sql_nomem(c);
+    /* a term already grouped is not repeated, unless it bound parameters */
+    if (rc == CORM_OK &&
+        (group->discard || c->out->nparams != nparams || !has_ref(group, corm__buf_cstr(&term)))) {
+        if (group->len) corm__buf_adds(group, ", ");
+        corm__buf_add(group, term.p, term.len);
+    }
+    corm__buf_free(&term);
+    return rc;
+}
+
+/* values(): the row terms of each annotation that mixes them with an
+** aggregate of the rows join the GROUP BY. */
+static corm_rc group_by_mixed(corm__sqlctx *c, corm__scope *s, const corm__query *q,
+                              corm_buf *group)
+{
+    for (int i = 0; i < q->nannots; i++) {
+        const struct corm_expr *e = q->annots[i].e;
+        if (e->kind == CORM__E_AGG || !corm__expr_local_agg(e, s)) continue;
+        corm_rc rc = group_terms(c, s, q, e, group);
+        if (rc != CORM_OK) return rc;
+    }
+    return CORM_OK;
+}
+
+/* An annotation's expression in the values() select list: one that mixes
+** row values with an aggregate writes its numbers as literals, as its
+** GROUP BY terms do (group_terms). */
+static corm_rc values_annot(corm__sqlctx *c, corm__scope *s, const corm__query *q,
+                            const struct corm_expr *e, corm_buf *cols, bool *agg)
+{
+    c->inline_numbers =
+        q->values_mode && !q->aggregate && e->kind != CORM__E_AGG && corm__expr_local_agg(e, s);
+    corm_rc rc = corm__render_expr(c, s, e, cols, agg);
+    c->inline_numbers = false;
+    return rc;
+}
+
 /* values()/aggregate(): named columns; values of field paths via to-one
 ** joins, annotations by name.  No names: every field of the model. */
 static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query *q, corm_buf *cols,
@@ -436,7 +516,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         corm_rc rc;
         if (an) {
             bool agg = false;
-            rc = corm__render_expr(c, s, an->e, cols, &agg);
+            rc = values_annot(c, s, q, an->e, cols, &agg);
             *local_agg = *local_agg || agg;
             isbool[n] = corm__expr_is_bool(q, an->e);
             field[n] = corm__expr_field(q, an->e);
@@ -467,7 +547,7 @@ static corm_rc values_columns(corm__sqlctx *c, corm__scope *s, const corm__query
         if (listed) continue;
         if (n) corm__buf_adds(cols, ", ");
         bool agg = false;
-        corm_rc rc = corm__render_expr(c, s, q->annots[i].e, cols, &agg);
+        corm_rc rc = values_annot(c, s, q, q->annots[i].e, cols, &agg);
         if (rc != CORM_OK) return rc;
         *local_agg = *local_agg || agg;
         isbool[n] = corm__expr_is_bool(q, q->annots[i].e);
@@ -595,6 +675,10 @@ static corm_rc check_aggregate_filter(corm__sqlctx *c, const corm__scope *s, con
     for (int i = 0; i < s->q->nannots; i++) {
         const char *name = s->q->annots[i].name;
         if (strlen(name) != len || strncmp(name, w->lookup, len) != 0) continue;
+        /* aggregate(price=Sum("price")): a filter on price is the field's */
+        if (corm__model_field(s->base, name, len) || corm__model_rel(s->base, name, len) ||
+            corm__is_pk_name(name))
+            continue;
         corm__err_set(c->err, CORM_INVALID, "'%s' filters on the aggregate() result '%s'",
                       w->lookup, name);
         corm__err_hint(c->err, "filter the rows before aggregating, or, for a condition on an "
@@ -743,14 +827,20 @@ corm_rc corm__compile_select(const corm__query *q, corm__sel_kind kind, const co
         if (text) corm__buf_init(&rows);
         else corm__buf_discard(&rows);
         rc = render_filters(&c, &s, q->where, false, &rows);
-        /* only annotations can be aggregates a filter puts in HAVING */
-        if (rc == CORM_OK && q->nannots) rc = render_filters(&c, &s, q->where, true, &having);
         if (rows.len) {
             if (where.len) corm__buf_adds(&where, " AND ");
             corm__buf_add(&where, rows.p, rows.len);
         }
         if (rc == CORM_OK && rows.oom) rc = corm__sql_nomem(&c);
         corm__buf_free(&rows);
+    }
+    /* GROUP BY's expressions come after WHERE in the text, so their
+    ** parameters are bound here, between WHERE's and HAVING's */
+    if (rc == CORM_OK && q->values_mode && !q->aggregate && local_agg)
+        rc = group_by_mixed(&c, &s, q, &group);
+    if (rc == CORM_OK && q->where) {
+        /* only annotations can be aggregates a filter puts in HAVING */
+        if (q->nannots) rc = render_filters(&c, &s, q->where, true, &having);
         if (rc == CORM_OK && having.len && !local_agg) {
             corm__err_set(err, CORM_INVALID,
                           "a filter on an aggregate needs it to be an annotation");

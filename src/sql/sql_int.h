@@ -48,6 +48,11 @@ typedef enum {
 } corm__agg;
 
 struct corm__query;
+struct corm__annot;
+/* The op of a BINOP that is COALESCE(a, b) (Django's Coalesce, and an
+** aggregate's default=), not arithmetic. */
+#define CORM__OP_COALESCE 'C'
+
 struct corm_expr {
     corm__ekind kind;
     const char *path; /* FIELD, AGG, OUTER */
@@ -104,6 +109,16 @@ const corm_field *corm__path_field(const corm_model *m, const char *path);
 /* The field whose values e gives (a field path, an annotation or Subquery
 ** of one), or the decimal field of a Sum, Min or Max over one; else NULL. */
 const corm_field *corm__expr_field(const struct corm__query *q, const struct corm_expr *e);
+
+/* Whether q selects no row whatever the data, so it needs no query:
+** Django's EmptyResultSet (a filter with an `in` of an empty list, not
+** negated) and a slice [n:n]. */
+bool corm__query_empty(const struct corm__query *q);
+
+/* Whether annotation an of q is out of reach by name: an aggregate()
+** result named like a field of q's model (aggregate(price=Sum("price")))
+** names its column only, and F("price") is the field. */
+bool corm__annot_hidden(const struct corm__query *q, const struct corm__annot *an);
 
 /* The number of filter() calls in a WHERE tree (the AND chain of them). */
 int corm__q_ncalls(const struct corm_q *where);

@@ -927,6 +927,41 @@ corm_rc corm__split_path(corm__sqlctx *c, const char *path, char **parts, int *n
     return split_into(c, path, copy, parts, n);
 }
 
+/* ------------------------------------------------- empty results */
+
+/* What a Q tree is whatever the rows: 1 never true (an `in` of an empty
+** list), 2 always (its negation), 0 it depends. */
+static int q_truth(const struct corm_q *q)
+{
+    if (!q) return 0;
+    switch (q->kind) {
+    case CORM__Q_LEAF: {
+        const corm_value *v = &q->value;
+        size_t len = q->lookup ? strlen(q->lookup) : 0;
+        bool in = len >= 4 && strcmp(q->lookup + len - 4, "__in") == 0;
+        bool empty = (v->type == CORM_V_INTS && !v->u.ints.n) ||
+                     (v->type == CORM_V_TEXTS && !v->u.texts.n) ||
+                     (v->type == CORM_V_LIST && !v->u.list.n);
+        return in && empty && !q->rhs ? 1 : 0;
+    }
+    case CORM__Q_AND: {
+        int a = q_truth(q->a), b = q_truth(q->b);
+        return a == 1 || b == 1 ? 1 : a == 2 && b == 2 ? 2 : 0;
+    }
+    case CORM__Q_OR: {
+        int a = q_truth(q->a), b = q_truth(q->b);
+        return a == 2 || b == 2 ? 2 : a == 1 && b == 1 ? 1 : 0;
+    }
+    case CORM__Q_NOT: {
+        int a = q_truth(q->a);
+        return a ? 3 - a : 0;
+    }
+    default: return 0;
+    }
+}
+
+bool corm__query_empty(const corm__query *q) { return q->limit == 0 || q_truth(q->where) == 1; }
+
 /* ------------------------------------------------- multi-valued filters */
 
 int corm__q_ncalls(const struct corm_q *w)

@@ -582,17 +582,19 @@ int64_t corm_qs_delete_counts_at(corm_qs *qs, corm_deleted *out, corm_site site)
     if (rc == CORM_OK && !pointed_at(q->model)) {
         /* Django's fast path for a queryset: one DELETE with its WHERE */
         rc = corm__compile_delete(q, c.d, &cp, &db->err);
-        if (rc == CORM_OK)
+        /* nothing matches whatever the data: no statement (EmptyResultSet) */
+        if (rc == CORM_OK && !corm__query_empty(q))
             rc = corm__db_run(db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, site, "delete",
                               &deleted);
         if (rc == CORM_OK) tally(&c, q->model, NULL, deleted);
     } else if (rc == CORM_OK) {
         /* the ids, then the collector; one transaction for both */
         rc = corm__compile_select_ids(q, c.d, &cp, &db->err);
-        if (rc == CORM_OK) rc = corm__tx_begin(db, &tx);
+        bool none = rc == CORM_OK && corm__query_empty(q);
+        if (rc == CORM_OK && !none) rc = corm__tx_begin(db, &tx);
         int64_t *ids = NULL;
         size_t n = 0, cap = 0;
-        if (rc == CORM_OK) {
+        if (rc == CORM_OK && !none) {
             corm__cursor cur;
             rc = corm__db_query(db, &cur, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, site,
                                 qs->built, "delete");

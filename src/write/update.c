@@ -48,7 +48,9 @@ int64_t corm_update_v(corm_qs *qs, const corm_assign *set, size_t nset, corm_sit
         }
     }
     int64_t changed = 0;
-    if (rc == CORM_OK) {
+    /* nothing matches whatever the data (an `in` of an empty list): no
+    ** statement, as Django's EmptyResultSet */
+    if (rc == CORM_OK && !corm__query_empty(q)) {
         rc = corm__db_run(qs->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, site, "update",
                           &changed);
         if (rc == CORM_CONSTRAINT) {
