@@ -130,6 +130,20 @@ static corm_rc rebuild(const corm__dialect *d, const corm_model *mb, const corm_
         corm__buf_free(&sel);
         rc = push(out, &b, err);
     }
+    /* AUTOINCREMENT never gives an id twice: the new table goes on from
+    ** the old one's counter, not from its largest id still there */
+    if (rc == CORM_OK) {
+        corm__buf_adds(&b, "DELETE FROM sqlite_sequence WHERE name = ");
+        corm__ddl_quoted(&b, copy.table);
+        rc = push(out, &b, err);
+    }
+    if (rc == CORM_OK) {
+        corm__buf_adds(&b, "INSERT INTO sqlite_sequence (name, seq) SELECT ");
+        corm__ddl_quoted(&b, copy.table);
+        corm__buf_adds(&b, ", seq FROM sqlite_sequence WHERE name = ");
+        corm__ddl_quoted(&b, mb->table);
+        rc = push(out, &b, err);
+    }
     if (rc == CORM_OK) rc = corm__ddl_drop_search_tables(d, mb, out, err);
     if (rc == CORM_OK) {
         stmt2(&b, "DROP TABLE ", mb->table, NULL, NULL);

@@ -92,9 +92,9 @@ static const char *pair(corm_buf *b, const char *c1, const char *c2)
     return corm__buf_cstr(b);
 }
 
-corm_rc corm__pg_rename_join(const corm__dialect *d, const char *tb, const char *b1,
-                             const char *b2, const char *ta, const char *a1, const char *a2,
-                             corm__ddl *out, corm_error *err)
+corm_rc corm__pg_rename_join(const corm__dialect *d, const char *tb, const char *b1, const char *b2,
+                             const char *ta, const char *a1, const char *a2, corm__ddl *out,
+                             corm_error *err)
 {
     corm_rc rc = corm__pg_rename_table(d, tb, "id", ta, "id", out, err);
     corm_buf pb, pa;
