@@ -608,10 +608,13 @@ static corm_rc rename_field_indexes(const corm__dialect *d, const corm_model *mb
 ** model (through_src, of a forward or reverse relation), the index on the
 ** forward relation's dst column, and PostgreSQL's names. */
 static corm_rc rename_join(const corm__dialect *d, const corm_relation *rb, const corm_relation *ra,
-                           corm__ddl *out, corm_error *err)
+                           bool self, corm__ddl *out, corm_error *err)
 {
     corm_rc rc = rename_table(rb->through, ra->through, out, err);
     if (rc == CORM_OK) rc = rename_column(ra->through, rb->through_src, ra->through_src, out, err);
+    /* a model's m2m to itself: both columns name it (from_x_id, to_x_id) */
+    if (rc == CORM_OK && self)
+        rc = rename_column(ra->through, rb->through_dst, ra->through_dst, out, err);
     bool fwd = rb->kind == CORM_REL_M2M;
     const char *b1 = fwd ? rb->through_src : rb->through_dst,
                *b2 = fwd ? rb->through_dst : rb->through_src;
@@ -633,14 +636,18 @@ static corm_rc rename_joins(const corm__dialect *d, const corm_model *mb, const 
     for (int i = 0; i < mb->nrels && rc == CORM_OK; i++) {
         const corm_relation *rb = &mb->rels[i];
         if (rb->kind != CORM_REL_M2M && rb->kind != CORM_REL_REVERSE_M2M) continue;
+        /* to itself: the forward relation renames the whole join table */
+        bool self = mb->schema->models[rb->target] == mb;
+        if (self && rb->kind == CORM_REL_REVERSE_M2M) continue;
         const corm_relation *ra = NULL;
-        for (int j = 0; j < ma->nrels && !ra; j++)
+        for (int j = 0; j < ma->nrels && !ra; j++) {
+            const corm_model *t = ma->schema->models[ma->rels[j].target];
             if (ma->rels[j].kind == rb->kind && ma->rels[j].through && rb->through &&
-                strcmp(ma->schema->models[ma->rels[j].target]->name,
-                       mb->schema->models[rb->target]->name) == 0 &&
+                (self ? t == ma : strcmp(t->name, mb->schema->models[rb->target]->name) == 0) &&
                 (rb->kind == CORM_REL_REVERSE_M2M || strcmp(ma->rels[j].name, rb->name) == 0))
                 ra = &ma->rels[j];
-        if (ra) rc = rename_join(d, rb, ra, out, err);
+        }
+        if (ra) rc = rename_join(d, rb, ra, self, out, err);
     }
     return rc;
 }
@@ -699,7 +706,7 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
             return rc;
         }
         const corm_relation *rb = m2m_of(mb, fb_name), *ra = m2m_of(ma, fa_name);
-        if (rb && ra) return rename_join(d, rb, ra, out, err);
+        if (rb && ra) return rename_join(d, rb, ra, mb->schema->models[rb->target] == mb, out, err);
         return missing(err, "field", fb_name);
     }
     case CORM__OP_RENAME_MODEL:

@@ -12,7 +12,8 @@
 **     m2m's target renamed: PostgreSQL's own names (book_pkey, the identity
 **     sequence book_id_seq, book_isbn_key, the join table's pkey, UNIQUE and
 **     REFERENCES names) follow, so a later migration dropping the UNIQUE
-**     finds it; the sequence still numbers new rows;
+**     finds it; the sequence still numbers new rows; a model's m2m to
+**     itself (both join-table columns name the model);
 **   - a `search` index across a model rename and a field rename: SQLite's
 **     FTS5 table and triggers follow, `search` returns the right rows after
 **     each step, forward and backward, and new rows are indexed.
@@ -172,33 +173,35 @@ static void test_plain_column_to_fk_and_back(void **state)
     char *sql = NULL;
     TEST_OK_DB(db, corm_sqlmigrate(db, ms, names[1], false, &sql));
     assert_string_equal(
-        sql, TEST_SQL("BEGIN;\n"
-                      "-- check: making Book.author a foreign key to Author: rows of \"book\" hold "
-                      "author values with no row in \"author\"\n"
-                      "CREATE TABLE \"new__book\" (\"id\" integer NOT NULL PRIMARY KEY "
-                      "AUTOINCREMENT, \"title\" varchar(200) NOT NULL, \"author_id\" bigint "
-                      "REFERENCES \"author\" (\"id\") DEFERRABLE INITIALLY DEFERRED);\n"
-                      "INSERT INTO \"new__book\" (\"id\", \"title\", \"author_id\") SELECT "
-                      "\"id\", \"title\", \"author\" FROM \"book\";\n"
-                      "DELETE FROM sqlite_sequence WHERE name = 'new__book';\n"
-        "INSERT INTO sqlite_sequence (name, seq) SELECT 'new__book', seq FROM sqlite_sequence "
-        "WHERE name = 'book';\n"
-        "DROP TABLE \"book\";\n"
-                      "ALTER TABLE \"new__book\" RENAME TO \"book\";\n"
-                      "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\");\n"
-                      "COMMIT;\n",
-                      "BEGIN;\n"
-                      "-- check: making Book.author a foreign key to Author: rows of \"book\" hold "
-                      "author values with no row in \"author\"\n"
-                      "ALTER TABLE \"book\" RENAME COLUMN \"author\" TO \"author_id\";\n"
-                      "ALTER TABLE \"book\" ALTER COLUMN \"author_id\" TYPE bigint USING "
-                      "\"author_id\"::bigint;\n"
-                      "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\" NULLS "
-                      "FIRST);\n"
-                      "ALTER TABLE \"book\" ADD CONSTRAINT \"book_author_id_fk\" FOREIGN KEY "
-                      "(\"author_id\") REFERENCES \"author\" (\"id\") DEFERRABLE INITIALLY "
-                      "DEFERRED;\n"
-                      "COMMIT;\n"));
+        sql,
+        TEST_SQL(
+            "BEGIN;\n"
+            "-- check: making Book.author a foreign key to Author: rows of \"book\" hold "
+            "author values with no row in \"author\"\n"
+            "CREATE TABLE \"new__book\" (\"id\" integer NOT NULL PRIMARY KEY "
+            "AUTOINCREMENT, \"title\" varchar(200) NOT NULL, \"author_id\" bigint "
+            "REFERENCES \"author\" (\"id\") DEFERRABLE INITIALLY DEFERRED);\n"
+            "INSERT INTO \"new__book\" (\"id\", \"title\", \"author_id\") SELECT "
+            "\"id\", \"title\", \"author\" FROM \"book\";\n"
+            "DELETE FROM sqlite_sequence WHERE name = 'new__book';\n"
+            "INSERT INTO sqlite_sequence (name, seq) SELECT 'new__book', seq FROM sqlite_sequence "
+            "WHERE name = 'book';\n"
+            "DROP TABLE \"book\";\n"
+            "ALTER TABLE \"new__book\" RENAME TO \"book\";\n"
+            "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\");\n"
+            "COMMIT;\n",
+            "BEGIN;\n"
+            "-- check: making Book.author a foreign key to Author: rows of \"book\" hold "
+            "author values with no row in \"author\"\n"
+            "ALTER TABLE \"book\" RENAME COLUMN \"author\" TO \"author_id\";\n"
+            "ALTER TABLE \"book\" ALTER COLUMN \"author_id\" TYPE bigint USING "
+            "\"author_id\"::bigint;\n"
+            "CREATE INDEX \"book_author_id_idx\" ON \"book\" (\"author_id\" NULLS "
+            "FIRST);\n"
+            "ALTER TABLE \"book\" ADD CONSTRAINT \"book_author_id_fk\" FOREIGN KEY "
+            "(\"author_id\") REFERENCES \"author\" (\"id\") DEFERRABLE INITIALLY "
+            "DEFERRED;\n"
+            "COMMIT;\n"));
     corm_free_string(sql);
 
     run_ok(db, "INSERT INTO author (name) VALUES ('Ann'), ('Bob')");
@@ -322,6 +325,40 @@ static void test_renames_follow_every_name(void **state)
     test_db_close(NULL);
 }
 
+/* A model with an m2m to itself: the join table and both its columns
+** (from_person_id, to_person_id) follow the model's rename. */
+static void test_rename_self_m2m(void **state)
+{
+    (void)state;
+    static const char *const p1 = "model Person { name: char(100) friends: m2m(Person) }\n";
+    static const char *const p2 = "model Human renamed_from Person { name: char(100) "
+                                  "friends: m2m(Human) }\n";
+    reset_chain();
+    make(p1);
+    make(p2);
+    corm_migrations *ms = chain();
+    corm_db *db = open_fresh(NULL);
+    migrate_ok(db, ms, "0001");
+    run_ok(db, "INSERT INTO person (name) VALUES ('Ann'), ('Bob'), ('Cy')");
+    run_ok(db, "INSERT INTO person_friends (from_person_id, to_person_id) VALUES (1, 2), (2, 3)");
+    migrate_ok(db, ms, NULL);
+    same_as_direct(db, p2);
+    assert_string_equal(test_rows(db, "SELECT from_human_id, to_human_id FROM human_friends "
+                                      "ORDER BY 1"),
+                        "1|2\n2|3");
+    refused(db, "INSERT INTO human_friends (id, from_human_id, to_human_id) VALUES (100, 1, 2)");
+    run_ok(db, "INSERT INTO human_friends (from_human_id, to_human_id) VALUES (3, 1)");
+    migrate_ok(db, ms, "0001");
+    same_as_direct(db, p1);
+    assert_string_equal(test_rows(db, "SELECT id, from_person_id, to_person_id FROM "
+                                      "person_friends ORDER BY 1"),
+                        "1|1|2\n2|2|3\n3|3|1");
+    corm_close(db);
+    corm_migrations_free(ms);
+    reset_chain();
+    test_db_close(NULL);
+}
+
 /* ------------------------------------------------------------ search */
 
 static const char *const doc1 = "model Article { title: char(100) body: text "
@@ -427,6 +464,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_plain_column_to_fk_and_back),
         cmocka_unit_test(test_renames_follow_every_name),
+        cmocka_unit_test(test_rename_self_m2m),
         cmocka_unit_test(test_search_index_across_renames),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
