@@ -18,69 +18,10 @@
 **     FTS5 table and triggers follow, `search` returns the right rows after
 **     each step, forward and backward, and new rows are indexed.
 */
-#include "test.h"
+#include "migtest.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-static char *names[8], *texts[8];
-static int nmig;
-
-static void reset_chain(void)
-{
-    for (int i = 0; i < nmig; i++) {
-        corm_free_string(names[i]);
-        corm_free_string(texts[i]);
-    }
-    nmig = 0;
-}
-
-static corm_migrations *chain(void)
-{
-    corm_error err;
-    corm_migrations *ms = corm_migrations_from_texts((const char *const *)names,
-                                                     (const char *const *)texts, nmig, &err);
-    if (!ms) fail_msg("chain: %s (%s)", err.message, err.hint);
-    return ms;
-}
-
-static corm_schema *parse(const char *text)
-{
-    corm_error err;
-    corm_schema *s = corm_schema_parse(text, strlen(text), "v.corm", &err);
-    if (!s) fail_msg("schema: %s (%s)", err.message, err.hint);
-    return s;
-}
-
-/* makemigrations for a schema text: the chain grows by one. */
-static void make(const char *version)
-{
-    corm_migrations *ms = chain();
-    corm_error err;
-    corm_schema *s = parse(version);
-    char *fn = NULL, *text = NULL;
-    if (corm_makemigrations(ms, s, NULL, 0, NULL, &fn, &text, &err) != CORM_OK)
-        fail_msg("makemigrations: %s (%s)", err.message, err.hint);
-    assert_non_null(fn);
-    *strstr(fn, ".corm-migration") = '\0';
-    names[nmig] = fn;
-    texts[nmig++] = text;
-    corm_migrations_free(ms);
-    corm_schema_free(s);
-}
-
-static corm_db *open_fresh(const corm_schema *s)
-{
-    corm_error err;
-    corm_db *db = corm_open(test_db_fresh_url(), s, &err);
-    if (!db) fail_msg("open: %s", err.message);
-    return db;
-}
-
-static void migrate_ok(corm_db *db, const corm_migrations *ms, const char *to)
-{
-    TEST_OK_DB(db, corm_migrate_to(db, ms, to, 0));
-}
 
 static void run_ok(corm_db *db, const char *sql) { TEST_OK_DB(db, corm_exec(db, sql)); }
 
@@ -89,63 +30,6 @@ static void run_ok(corm_db *db, const char *sql) { TEST_OK_DB(db, corm_exec(db, 
 static void refused(corm_db *db, const char *sql)
 {
     assert_int_not_equal(corm_exec(db, sql), CORM_OK);
-}
-
-/* The whole catalog but the history table, one object a line. */
-static const char *catalog(corm_db *db)
-{
-    return test_rows(
-        db,
-        TEST_SQL(
-            "SELECT 'col ' || m.name || '.' || p.cid || ' ' || p.name || ' ' || p.type || ' ' || "
-            "p.\"notnull\" || ' ' || coalesce(p.dflt_value, '') || ' ' || p.pk FROM sqlite_master "
-            "m, pragma_table_info(m.name) p WHERE m.type = 'table' AND m.name NOT IN "
-            "('corm_migrations', 'sqlite_sequence') "
-            "UNION ALL SELECT 'idx ' || m.name || ' ' || i.name || ' ' || i.\"unique\" || ' ' || "
-            "i.origin || ' ' || i.partial || ' ' || (SELECT group_concat(x.name || ' ' || x.desc, "
-            "',') FROM pragma_index_xinfo(i.name) x WHERE x.key) FROM sqlite_master m, "
-            "pragma_index_list(m.name) i WHERE m.type = 'table' AND m.name NOT IN "
-            "('corm_migrations', 'sqlite_sequence') "
-            "UNION ALL SELECT 'fk ' || m.name || '.' || f.\"from\" || ' -> ' || f.\"table\" || "
-            "'.' || f.\"to\" FROM sqlite_master m, pragma_foreign_key_list(m.name) f WHERE "
-            "m.type = 'table' "
-            "UNION ALL SELECT type || ' ' || name || ' on ' || tbl_name || ' ' || CASE WHEN type "
-            "IN ('trigger', 'index') OR sql LIKE 'CREATE VIRTUAL%' THEN sql ELSE '' END FROM "
-            "sqlite_master WHERE name NOT IN ('corm_migrations', 'sqlite_sequence') AND name "
-            "NOT LIKE 'sqlite_autoindex%' ORDER BY 1",
-            "SELECT 'col ' || table_name || '.' || ordinal_position || ' ' || column_name || ' ' "
-            "|| data_type || coalesce('(' || character_maximum_length || ')', '') || ' ' || "
-            "is_nullable || ' ' || coalesce(column_default, '') || ' ' || is_identity FROM "
-            "information_schema.columns WHERE table_schema = current_schema() AND table_name <> "
-            "'corm_migrations' "
-            "UNION ALL SELECT 'con ' || conrelid::regclass::text || ' ' || conname || ' ' || "
-            "pg_get_constraintdef(oid) FROM pg_constraint WHERE connamespace = "
-            "current_schema()::regnamespace AND conrelid::regclass::text <> 'corm_migrations' "
-            "UNION ALL SELECT 'rel ' || relkind::text || ' ' || relname FROM pg_class WHERE "
-            "relnamespace = current_schema()::regnamespace AND relname NOT LIKE "
-            "'corm_migrations%' "
-            "UNION ALL SELECT 'idx ' || replace(indexdef, current_schema() || '.', '') FROM "
-            "pg_indexes WHERE schemaname = current_schema() AND tablename <> 'corm_migrations' "
-            "ORDER BY 1"));
-}
-
-/* The catalog of schema text v created directly (corm_migrate). */
-static char *direct(const char *v)
-{
-    corm_schema *s = parse(v);
-    corm_db *db = open_fresh(s);
-    TEST_OK_DB(db, corm_migrate(db));
-    char *c = strdup(catalog(db));
-    corm_close(db);
-    corm_schema_free(s);
-    return c;
-}
-
-static void same_as_direct(corm_db *db, const char *v)
-{
-    char *want = direct(v);
-    assert_string_equal(catalog(db), want);
-    free(want);
 }
 
 /* ------------------------------------------------------------ int <-> fk */
@@ -159,19 +43,20 @@ static const char *const related = "model Author { name: char(100) }\n"
 static void test_plain_column_to_fk_and_back(void **state)
 {
     (void)state;
-    reset_chain();
-    make(plain);
-    make(related);
-    assert_string_equal(texts[1], "# corm migration 0002_alter_book_author (corm makemigrations)\n"
-                                  "depends 0001_initial\n\n"
-                                  "alter_field Book\n"
-                                  "  - author: integer null\n"
-                                  "  + author: fk(Author, on_delete=set_null) null\n");
-    corm_migrations *ms = chain();
-    corm_db *db = open_fresh(NULL);
-    migrate_ok(db, ms, "0001");
+    mt_reset();
+    mt_make(plain);
+    mt_make(related);
+    assert_string_equal(mt_text(1),
+                        "# corm migration 0002_alter_book_author (corm makemigrations)\n"
+                        "depends 0001_initial\n\n"
+                        "alter_field Book\n"
+                        "  - author: integer null\n"
+                        "  + author: fk(Author, on_delete=set_null) null\n");
+    corm_migrations *ms = mt_chain();
+    corm_db *db = mt_open_fresh(NULL);
+    mt_migrate(db, ms, "0001", 0);
     char *sql = NULL;
-    TEST_OK_DB(db, corm_sqlmigrate(db, ms, names[1], false, &sql));
+    TEST_OK_DB(db, corm_sqlmigrate(db, ms, mt_name(1), false, &sql));
     assert_string_equal(
         sql,
         TEST_SQL(
@@ -208,28 +93,28 @@ static void test_plain_column_to_fk_and_back(void **state)
     run_ok(db, "INSERT INTO book (title, author) VALUES ('b1', 1), ('b2', 2), ('b3', NULL), "
                "('b4', 9), ('b5', 7)");
     /* values with no author: nothing applied, the values named */
-    char *before = strdup(catalog(db));
+    char *before = strdup(mt_catalog(db));
     assert_int_equal(corm_migrate_to(db, ms, NULL, 0), CORM_CONSTRAINT);
     assert_string_equal(corm_db_error(db)->message,
                         "migration 0002_alter_book_author: making Book.author a foreign key to "
                         "Author: rows of \"book\" hold author values with no row in \"author\": "
                         "7, 9");
-    assert_string_equal(catalog(db), before);
+    assert_string_equal(mt_catalog(db), before);
     assert_string_equal(test_rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
     free(before);
 
     /* forward: the column is author_id, the values stay, the fk holds */
     run_ok(db, "UPDATE book SET author = NULL WHERE author > 2");
-    migrate_ok(db, ms, NULL);
-    same_as_direct(db, related);
+    mt_migrate(db, ms, NULL, 0);
+    mt_same_as_direct(db, related);
     assert_string_equal(test_rows(db, "SELECT id, title, author_id FROM book ORDER BY id"),
                         "1|b1|1\n2|b2|2\n3|b3|NULL\n4|b4|NULL\n5|b5|NULL");
     refused(db, "INSERT INTO book (id, title, author_id) VALUES (100, 'x', 99)");
     run_ok(db, "INSERT INTO book (title, author_id) VALUES ('b6', 2)");
 
     /* backward: a plain column again, values kept, no constraint */
-    migrate_ok(db, ms, "0001");
-    same_as_direct(db, plain);
+    mt_migrate(db, ms, "0001", 0);
+    mt_same_as_direct(db, plain);
     assert_string_equal(test_rows(db, "SELECT id, title, author FROM book ORDER BY id"),
                         "1|b1|1\n2|b2|2\n3|b3|NULL\n4|b4|NULL\n5|b5|NULL\n6|b6|2");
     run_ok(db, "INSERT INTO book (title, author) VALUES ('b7', 99)");
@@ -239,7 +124,7 @@ static void test_plain_column_to_fk_and_back(void **state)
     assert_non_null(strstr(corm_db_error(db)->message, "no row in \"author\": 99"));
     corm_close(db);
     corm_migrations_free(ms);
-    reset_chain();
+    mt_reset();
     test_db_close(NULL);
 }
 
@@ -264,25 +149,25 @@ static const char *const shop3 = "model Author { name: char(100) }\n"
 static void test_renames_follow_every_name(void **state)
 {
     (void)state;
-    reset_chain();
-    make(shop1);
-    make(shop2);
-    make(shop3);
-    assert_non_null(strstr(texts[1], "rename_model Book Volume\n"));
-    assert_non_null(strstr(texts[1], "rename_model Genre Category\n"));
-    assert_non_null(strstr(texts[1], "rename_field Volume isbn code\n"));
-    assert_non_null(strstr(texts[1], "rename_field Volume genres tags\n"));
-    corm_migrations *ms = chain();
-    corm_db *db = open_fresh(NULL);
-    migrate_ok(db, ms, "0001");
+    mt_reset();
+    mt_make(shop1);
+    mt_make(shop2);
+    mt_make(shop3);
+    assert_non_null(strstr(mt_text(1), "rename_model Book Volume\n"));
+    assert_non_null(strstr(mt_text(1), "rename_model Genre Category\n"));
+    assert_non_null(strstr(mt_text(1), "rename_field Volume isbn code\n"));
+    assert_non_null(strstr(mt_text(1), "rename_field Volume genres tags\n"));
+    corm_migrations *ms = mt_chain();
+    corm_db *db = mt_open_fresh(NULL);
+    mt_migrate(db, ms, "0001", 0);
     run_ok(db, "INSERT INTO author (name) VALUES ('Ann'), ('Bob')");
     run_ok(db, "INSERT INTO genre (name) VALUES ('Fiction'), ('Poetry')");
     run_ok(db, "INSERT INTO book (isbn, title, author_id) VALUES ('111', 'b1', 1), "
                "('222', 'b2', 2)");
     run_ok(db, "INSERT INTO book_genres (book_id, genre_id) VALUES (1, 1), (1, 2), (2, 2)");
 
-    migrate_ok(db, ms, "0002");
-    same_as_direct(db, shop2);
+    mt_migrate(db, ms, "0002", 0);
+    mt_same_as_direct(db, shop2);
     assert_string_equal(test_rows(db, "SELECT id, code, title, writer_id FROM volume ORDER BY id"),
                         "1|111|b1|1\n2|222|b2|2");
     assert_string_equal(test_rows(db, "SELECT volume_id, category_id FROM volume_tags ORDER BY "
@@ -298,18 +183,18 @@ static void test_renames_follow_every_name(void **state)
     assert_string_equal(test_rows(db, "SELECT max(id) FROM volume_tags"), "4");
 
     /* 0003 drops the UNIQUE of code: found under the name it has now */
-    migrate_ok(db, ms, NULL);
-    same_as_direct(db, shop3);
+    mt_migrate(db, ms, NULL, 0);
+    mt_same_as_direct(db, shop3);
     run_ok(db, "INSERT INTO volume (code, title, writer_id) VALUES ('111', 'b4', 2)");
     assert_string_equal(test_rows(db, "SELECT id, code FROM volume ORDER BY id"),
                         "1|111\n2|222\n3|333\n4|111");
 
     /* backward, step by step, each equal to the schema created directly */
     run_ok(db, "DELETE FROM volume WHERE id = 4");
-    migrate_ok(db, ms, "0002");
-    same_as_direct(db, shop2);
-    migrate_ok(db, ms, "0001");
-    same_as_direct(db, shop1);
+    mt_migrate(db, ms, "0002", 0);
+    mt_same_as_direct(db, shop2);
+    mt_migrate(db, ms, "0001", 0);
+    mt_same_as_direct(db, shop1);
     assert_string_equal(test_rows(db, "SELECT id, isbn, title, author_id FROM book ORDER BY id"),
                         "1|111|b1|1\n2|222|b2|2\n3|333|b3|1");
     assert_string_equal(test_rows(db, "SELECT book_id, genre_id FROM book_genres ORDER BY 1, 2"),
@@ -321,7 +206,7 @@ static void test_renames_follow_every_name(void **state)
     assert_string_equal(test_rows(db, "SELECT max(id) FROM book"), "5");
     corm_close(db);
     corm_migrations_free(ms);
-    reset_chain();
+    mt_reset();
     test_db_close(NULL);
 }
 
@@ -333,29 +218,29 @@ static void test_rename_self_m2m(void **state)
     static const char *const p1 = "model Person { name: char(100) friends: m2m(Person) }\n";
     static const char *const p2 = "model Human renamed_from Person { name: char(100) "
                                   "friends: m2m(Human) }\n";
-    reset_chain();
-    make(p1);
-    make(p2);
-    corm_migrations *ms = chain();
-    corm_db *db = open_fresh(NULL);
-    migrate_ok(db, ms, "0001");
+    mt_reset();
+    mt_make(p1);
+    mt_make(p2);
+    corm_migrations *ms = mt_chain();
+    corm_db *db = mt_open_fresh(NULL);
+    mt_migrate(db, ms, "0001", 0);
     run_ok(db, "INSERT INTO person (name) VALUES ('Ann'), ('Bob'), ('Cy')");
     run_ok(db, "INSERT INTO person_friends (from_person_id, to_person_id) VALUES (1, 2), (2, 3)");
-    migrate_ok(db, ms, NULL);
-    same_as_direct(db, p2);
+    mt_migrate(db, ms, NULL, 0);
+    mt_same_as_direct(db, p2);
     assert_string_equal(test_rows(db, "SELECT from_human_id, to_human_id FROM human_friends "
                                       "ORDER BY 1"),
                         "1|2\n2|3");
     refused(db, "INSERT INTO human_friends (id, from_human_id, to_human_id) VALUES (100, 1, 2)");
     run_ok(db, "INSERT INTO human_friends (from_human_id, to_human_id) VALUES (3, 1)");
-    migrate_ok(db, ms, "0001");
-    same_as_direct(db, p1);
+    mt_migrate(db, ms, "0001", 0);
+    mt_same_as_direct(db, p1);
     assert_string_equal(test_rows(db, "SELECT id, from_person_id, to_person_id FROM "
                                       "person_friends ORDER BY 1"),
                         "1|1|2\n2|2|3\n3|3|1");
     corm_close(db);
     corm_migrations_free(ms);
-    reset_chain();
+    mt_reset();
     test_db_close(NULL);
 }
 
@@ -378,7 +263,7 @@ static const char *found(corm_db *db, const char *v, const char *model, const ch
                          const char *words)
 {
     static char out[256];
-    corm_schema *s = parse(v);
+    corm_schema *s = mt_parse(v);
     /* a parsed model has no struct; values() rows need none */
     corm_model m = *corm_schema_model(s, model);
     m.size = sizeof(corm_obj) + 64;
@@ -405,49 +290,49 @@ static const char *found(corm_db *db, const char *v, const char *model, const ch
 static void test_search_index_across_renames(void **state)
 {
     (void)state;
-    reset_chain();
-    make(doc1);
-    make(doc2);
-    make(doc3);
-    make(doc4);
-    assert_non_null(strstr(texts[1], "rename_model Article Post\n"));
-    assert_non_null(strstr(texts[2], "rename_field Post body content\n"));
-    corm_migrations *ms = chain();
-    corm_db *db = open_fresh(NULL);
-    migrate_ok(db, ms, "0001");
+    mt_reset();
+    mt_make(doc1);
+    mt_make(doc2);
+    mt_make(doc3);
+    mt_make(doc4);
+    assert_non_null(strstr(mt_text(1), "rename_model Article Post\n"));
+    assert_non_null(strstr(mt_text(2), "rename_field Post body content\n"));
+    corm_migrations *ms = mt_chain();
+    corm_db *db = mt_open_fresh(NULL);
+    mt_migrate(db, ms, "0001", 0);
     run_ok(db, "INSERT INTO article (title, body) VALUES ('a', 'the quixotic story'), "
                "('b', 'an ordinary story'), ('c', 'quixotic again')");
     assert_string_equal(found(db, doc1, "Article", "body", "quixotic"), "1,3");
 
     /* each step forward: the same rows found, new rows and updates indexed */
-    migrate_ok(db, ms, "0002");
-    same_as_direct(db, doc2);
+    mt_migrate(db, ms, "0002", 0);
+    mt_same_as_direct(db, doc2);
     assert_string_equal(found(db, doc2, "Post", "body", "quixotic"), "1,3");
     run_ok(db, "INSERT INTO post (title, body) VALUES ('d', 'quixotic four')");
     run_ok(db, "UPDATE post SET body = 'plain now' WHERE id = 1");
     assert_string_equal(found(db, doc2, "Post", "body", "quixotic"), "3,4");
 
-    migrate_ok(db, ms, "0003");
-    same_as_direct(db, doc3);
+    mt_migrate(db, ms, "0003", 0);
+    mt_same_as_direct(db, doc3);
     assert_string_equal(found(db, doc3, "Post", "content", "quixotic"), "3,4");
     run_ok(db, "INSERT INTO post (title, content) VALUES ('e', 'Quixotic five')");
     run_ok(db, "DELETE FROM post WHERE id = 3");
     assert_string_equal(found(db, doc3, "Post", "content", "quixotic"), "4,5");
 
-    migrate_ok(db, ms, NULL);
-    same_as_direct(db, doc4);
+    mt_migrate(db, ms, NULL, 0);
+    mt_same_as_direct(db, doc4);
     assert_string_equal(found(db, doc4, "Note", "content", "quixotic"), "4,5");
     assert_string_equal(found(db, doc4, "Note", "content", "plain"), "1");
 
     /* and back, step by step */
-    migrate_ok(db, ms, "0003");
-    same_as_direct(db, doc3);
+    mt_migrate(db, ms, "0003", 0);
+    mt_same_as_direct(db, doc3);
     assert_string_equal(found(db, doc3, "Post", "content", "quixotic"), "4,5");
-    migrate_ok(db, ms, "0002");
-    same_as_direct(db, doc2);
+    mt_migrate(db, ms, "0002", 0);
+    mt_same_as_direct(db, doc2);
     assert_string_equal(found(db, doc2, "Post", "body", "quixotic"), "4,5");
-    migrate_ok(db, ms, "0001");
-    same_as_direct(db, doc1);
+    mt_migrate(db, ms, "0001", 0);
+    mt_same_as_direct(db, doc1);
     assert_string_equal(found(db, doc1, "Article", "body", "quixotic"), "4,5");
     run_ok(db, "INSERT INTO article (title, body) VALUES ('f', 'quixotic six')");
     assert_string_equal(found(db, doc1, "Article", "body", "quixotic story"), "");
@@ -455,7 +340,7 @@ static void test_search_index_across_renames(void **state)
     assert_string_equal(found(db, doc1, "Article", "body", "story"), "2");
     corm_close(db);
     corm_migrations_free(ms);
-    reset_chain();
+    mt_reset();
     test_db_close(NULL);
 }
 
