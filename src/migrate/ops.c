@@ -298,6 +298,16 @@ static corm_rc alter_field_pg(const corm__dialect *d, const corm_model *ma, cons
         corm__buf_addf(&b, "::%s", ta);
         rc = push(out, &b, err);
     }
+    if (rc == CORM_OK && (fb->flags & CORM_FF_NULL) && !(fa->flags & CORM_FF_NULL) &&
+        fa->default_sql) {
+        /* made NOT NULL with a default: the NULLs take it first (SQLite's
+        ** rebuild copies them through COALESCE) */
+        stmt2(&b, "UPDATE ", t, " SET ", c);
+        corm__buf_addf(&b, " = %s WHERE ", fa->default_sql);
+        corm__sql_ident(&b, c);
+        corm__buf_adds(&b, " IS NULL");
+        rc = push(out, &b, err);
+    }
     if (rc == CORM_OK && (fb->flags & CORM_FF_NULL) != (fa->flags & CORM_FF_NULL)) {
         stmt2(&b, "ALTER TABLE ", t, " ALTER COLUMN ", c);
         corm__buf_adds(&b, (fa->flags & CORM_FF_NULL) ? " DROP NOT NULL" : " SET NOT NULL");
@@ -397,6 +407,42 @@ static corm_rc retarget(const corm__dialect *d, const corm_model *mb, const corm
 }
 
 static bool is_rel(const corm_field *f) { return f->type == CORM_FT_FK || f->type == CORM_FT_O2O; }
+
+/* PostgreSQL: an index sorts a nullable column's NULLs as ORDER BY does
+** (ddl.c: NULLS FIRST ascending, NULLS LAST descending), so when fa's
+** nullability changes, its indexes (its own, kept: field_index; declared
+** b-tree indexes naming it) are created again as the schema writes them. */
+static corm_rc reindex_nulls(const corm__dialect *d, const corm_model *ma, const corm_field *fa,
+                             bool field_index, corm__ddl *out, corm_error *err)
+{
+    corm_rc rc = CORM_OK;
+    corm_buf b, n;
+    corm__buf_init(&b);
+    corm__buf_init(&n);
+    if (field_index) {
+        corm__ddl_index_name(&n, ma->table, &fa->column, NULL, 1, false);
+        stmt2(&b, "DROP INDEX ", corm__buf_cstr(&n), NULL, NULL);
+        rc = push(out, &b, err);
+        if (rc == CORM_OK) rc = corm__ddl_field_index(d, ma, fa, out, err);
+    }
+    for (int i = 0; i < ma->nindexes && rc == CORM_OK; i++) {
+        const corm_index *ix = &ma->indexes[i];
+        if (ix->kind != CORM_INDEX_BTREE || corm__ddl_index_is_constraint(ix)) continue;
+        bool names = false;
+        for (int j = 0; j < ix->nfields && !names; j++) {
+            const char *f = ix->fields[j] + (ix->fields[j][0] == '-');
+            names = strcmp(f, fa->name) == 0;
+        }
+        if (!names || (field_index && ix->nfields == 1 && !ix->where)) continue;
+        stmt2(&b, "DROP INDEX ", ix->name, NULL, NULL);
+        rc = push(out, &b, err);
+        if (rc == CORM_OK) rc = corm__ddl_index(d, ma, ix, out, err);
+    }
+    corm__buf_free(&b);
+    corm__buf_free(&n);
+    return rc;
+}
+
 static corm_rc follow_column(const corm__dialect *d, const char *tb, const corm_field *fb,
                              const char *ta, const corm_field *fa, bool index, bool unique, bool fk,
                              corm__ddl *out, corm_error *err);
@@ -408,6 +454,22 @@ static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const c
     if (!fb || !fa) {
         if (m2m_of(mb, name) && m2m_of(ma, name)) return CORM_OK; /* related_name: no SQL */
         return missing(err, "field", name);
+    }
+    if ((fb->flags & CORM_FF_NULL) && !(fa->flags & CORM_FF_NULL) && !fa->default_sql) {
+        corm_buf q, msg;
+        corm__buf_init(&q);
+        corm__buf_init(&msg);
+        stmt2(&q, "SELECT 1 FROM ", mb->table, " WHERE ", fb->column);
+        corm__buf_adds(&q, " IS NULL LIMIT 1");
+        corm__buf_addf(&msg,
+                       "cannot make %s.%s NOT NULL without a default: rows of \"%s\" hold NULL in "
+                       "%s",
+                       ma->name, fa->name, mb->table, fb->column);
+        add_check(out, 'N', corm__buf_cstr(&q), corm__buf_cstr(&msg));
+        bool oom = q.oom || msg.oom || out->oom;
+        corm__buf_free(&q);
+        corm__buf_free(&msg);
+        if (oom) return nomem(err);
     }
     bool readd = false;
     corm_rc rc0 = retarget(d, mb, fb, ma, fa, &readd, out, err);
@@ -454,6 +516,8 @@ static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const c
         rc = follow_column(d, mb->table, fb, ma->table, fa, ib && ia, ub && ua,
                            is_rel(fb) && is_rel(fa) && !readd, out, err);
     if (rc == CORM_OK) rc = alter_field_pg(d, ma, fb, fa, out, err);
+    if (rc == CORM_OK && (fb->flags & CORM_FF_NULL) != (fa->flags & CORM_FF_NULL))
+        rc = reindex_nulls(d, ma, fa, ib && ia, out, err);
     if (rc == CORM_OK && ua && !ub) rc = unique_pg(ma->table, fa->column, true, out, err);
     if (rc == CORM_OK && ia && !ib) rc = corm__ddl_field_index(d, ma, fa, out, err);
     if (rc == CORM_OK && readd) rc = corm__ddl_foreign_key(d, ma, fa, out, err);
