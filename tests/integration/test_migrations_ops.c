@@ -26,40 +26,46 @@ typedef struct opcase {
 #define AUTHOR "model Author { name: char(100) }\n"
 #define BOOK(fields) AUTHOR "model Book { title: char(200) " fields " }\n"
 #define BASE "pages: integer null author: fk(Author, on_delete=cascade)"
-#define SEED                                                                     \
-    {"INSERT INTO author (name) VALUES ('Ann')",                                 \
-     "INSERT INTO book (title, pages, author_id) VALUES ('b1', 10, 1), ('b2', " \
-     "NULL, 1)"}
+#define SEED                                                                           \
+    {                                                                                  \
+        "INSERT INTO author (name) VALUES ('Ann')",                                    \
+            "INSERT INTO book (title, pages, author_id) VALUES ('b1', 10, 1), ('b2', " \
+            "NULL, 1)"                                                                 \
+    }
 #define ROWS "SELECT id, title, pages, author_id FROM book ORDER BY id"
 #define ROWS_WANT "1|b1|10|1\n2|b2|NULL|1"
 
 static const opcase cases[] = {
     {"create_model Shelf", BOOK(BASE), BOOK(BASE) "model Shelf { label: char(20) }\n", SEED,
      "SELECT count(*), (SELECT count(*) FROM book) FROM shelf", "0|2", ROWS, ROWS_WANT, false},
-    {"drop_model Shelf", BOOK(BASE) "model Shelf { label: char(20) }\n", BOOK(BASE),
+    {"drop_model Shelf",
+     BOOK(BASE) "model Shelf { label: char(20) }\n",
+     BOOK(BASE),
      {"INSERT INTO author (name) VALUES ('Ann')",
       "INSERT INTO book (title, pages, author_id) VALUES ('b1', 10, 1), ('b2', NULL, 1)",
       "INSERT INTO shelf (label) VALUES ('top')"},
-     ROWS, ROWS_WANT, "SELECT count(*) FROM shelf", "0", true},
-    {"add_field Book\n    isbn: char(13) null", BOOK(BASE), BOOK(BASE " isbn: char(13) null"),
-     SEED, "SELECT id, isbn FROM book ORDER BY id", "1|NULL\n2|NULL", ROWS, ROWS_WANT, false},
+     ROWS,
+     ROWS_WANT,
+     "SELECT count(*) FROM shelf",
+     "0",
+     true},
+    {"add_field Book\n    isbn: char(13) null", BOOK(BASE), BOOK(BASE " isbn: char(13) null"), SEED,
+     "SELECT id, isbn FROM book ORDER BY id", "1|NULL\n2|NULL", ROWS, ROWS_WANT, false},
     {"add_field Book\n    rating: integer default=3", BOOK(BASE),
      BOOK(BASE " rating: integer default=3"), SEED, "SELECT id, rating FROM book ORDER BY id",
      "1|3\n2|3", ROWS, ROWS_WANT, false},
     {"add_field Book\n    shelf: fk(Author, on_delete=set_null, related_name=shelved) null",
      BOOK(BASE), BOOK(BASE " shelf: fk(Author, on_delete=set_null, related_name=shelved) null"),
-     SEED, "SELECT id, shelf_id FROM book ORDER BY id", "1|NULL\n2|NULL", ROWS, ROWS_WANT,
-     false},
+     SEED, "SELECT id, shelf_id FROM book ORDER BY id", "1|NULL\n2|NULL", ROWS, ROWS_WANT, false},
     {"remove_field Book\n    pages: integer null", BOOK(BASE),
      BOOK("author: fk(Author, on_delete=cascade)"), SEED,
      "SELECT id, title, author_id FROM book ORDER BY id", "1|b1|1\n2|b2|1",
      "SELECT id, title, pages FROM book ORDER BY id", "1|b1|NULL\n2|b2|NULL", true},
     {"  + pages: bigint null", BOOK(BASE),
-     BOOK("pages: bigint null author: fk(Author, on_delete=cascade)"), SEED, ROWS, ROWS_WANT,
-     ROWS, ROWS_WANT, false},
-    {"  + title: char(50)", BOOK(BASE),
-     AUTHOR "model Book { title: char(50) " BASE " }\n", SEED, ROWS, ROWS_WANT, ROWS, ROWS_WANT,
-     false},
+     BOOK("pages: bigint null author: fk(Author, on_delete=cascade)"), SEED, ROWS, ROWS_WANT, ROWS,
+     ROWS_WANT, false},
+    {"  + title: char(50)", BOOK(BASE), AUTHOR "model Book { title: char(50) " BASE " }\n", SEED,
+     ROWS, ROWS_WANT, ROWS, ROWS_WANT, false},
     {"  + pages: integer default=0", BOOK(BASE),
      BOOK("pages: integer default=0 author: fk(Author, on_delete=cascade)"), SEED, ROWS,
      "1|b1|10|1\n2|b2|0|1", ROWS, "1|b1|10|1\n2|b2|0|1", false},
@@ -76,11 +82,11 @@ static const opcase cases[] = {
      AUTHOR "model Book { title: char(200) db_index " BASE " }\n", SEED, ROWS, ROWS_WANT, ROWS,
      ROWS_WANT, false},
     {"  + author: fk(Author, on_delete=protect)", BOOK(BASE),
-     BOOK("pages: integer null author: fk(Author, on_delete=protect)"), SEED, ROWS, ROWS_WANT,
-     ROWS, ROWS_WANT, false},
+     BOOK("pages: integer null author: fk(Author, on_delete=protect)"), SEED, ROWS, ROWS_WANT, ROWS,
+     ROWS_WANT, false},
     {"  + author: fk(Author, on_delete=set_null) null", BOOK(BASE),
-     BOOK("pages: integer null author: fk(Author, on_delete=set_null) null"), SEED, ROWS,
-     ROWS_WANT, ROWS, ROWS_WANT, false},
+     BOOK("pages: integer null author: fk(Author, on_delete=set_null) null"), SEED, ROWS, ROWS_WANT,
+     ROWS, ROWS_WANT, false},
     {"add_index Book\n    index book_title_pages_desc_idx (title, -pages)", BOOK(BASE),
      BOOK(BASE " index (title, -pages)"), SEED, ROWS, ROWS_WANT, ROWS, ROWS_WANT, false},
     {"remove_index Book\n    index book_title_pages_desc_idx (title, -pages)",
@@ -102,7 +108,10 @@ static const opcase cases[] = {
       "INSERT INTO book (title, pages, author_id) VALUES ('b1', 10, 1), ('b2', NULL, 1)",
       "INSERT INTO genre (name) VALUES ('g')",
       "INSERT INTO book_genres (book_id, genre_id) VALUES (1, 1)"},
-     ROWS, ROWS_WANT, "SELECT count(*), (SELECT count(*) FROM genre) FROM book_genres", "0|1",
+     ROWS,
+     ROWS_WANT,
+     "SELECT count(*), (SELECT count(*) FROM genre) FROM book_genres",
+     "0|1",
      true},
     {"  + table \"books\"", BOOK(BASE),
      AUTHOR "model Book { table \"books\" title: char(200) " BASE " }\n", SEED,
@@ -113,8 +122,7 @@ static const opcase cases[] = {
      ROWS, ROWS_WANT, false},
     {"rename_field Book title name", BOOK(BASE),
      AUTHOR "model Book { name: char(200) renamed_from title " BASE " }\n", SEED,
-     "SELECT id, name, pages, author_id FROM book ORDER BY id", ROWS_WANT, ROWS, ROWS_WANT,
-     false},
+     "SELECT id, name, pages, author_id FROM book ORDER BY id", ROWS_WANT, ROWS, ROWS_WANT, false},
     {"rename_model Book Volume", BOOK(BASE),
      AUTHOR "model Volume renamed_from Book { title: char(200) " BASE " }\n", SEED,
      "SELECT id, title, pages, author_id FROM volume ORDER BY id", ROWS_WANT, ROWS, ROWS_WANT,
@@ -207,8 +215,7 @@ int main(void)
     struct CMUnitTest tests[N + 1];
     static char names[N][64];
     for (int i = 0; i < N; i++) {
-        snprintf(names[i], sizeof names[i], "%.*s", (int)strcspn(cases[i].op, "\n"),
-                 cases[i].op);
+        snprintf(names[i], sizeof names[i], "%.*s", (int)strcspn(cases[i].op, "\n"), cases[i].op);
         tests[i] = (struct CMUnitTest){names[i], test_op, NULL, NULL, (void *)&cases[i]};
     }
     tests[N] = (struct CMUnitTest)cmocka_unit_test(test_not_null_without_default);
