@@ -293,6 +293,7 @@ static void test_failure_rolls_back_whole(void **state)
     assert_non_null(strstr(e->sql, "book_pages_desc_uniq"));
     assert_string_equal(before, catalog(db));
     assert_string_equal(rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
+    assert_string_equal(rows(db, "SELECT id, title, pages FROM book ORDER BY id"), "1|a|10;2|b|10");
     corm_migrations_free(ms);
 
     /* NOT NULL without a default on a table with rows: refused, named */
