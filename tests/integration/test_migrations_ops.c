@@ -132,7 +132,7 @@ static const opcase cases[] = {
 static void expect_rows(corm_db *db, const opcase *c, const char *when, const char *sql,
                         const char *want)
 {
-    const char *got = test_rows(db, sql);
+    const char *got = test_sql_rows(db, sql);
     if (strcmp(got, want) != 0)
         fail_msg("%s, %s: %s\ngot:\n%s\nwant:\n%s", c->op, when, sql, got, want);
 }
@@ -155,7 +155,7 @@ static void test_op(void **state)
             !strstr(corm_db_error(db)->message, "which holds rows"))
             fail_msg("%s: %s", c->op, corm_db_error(db)->message);
         assert_string_equal(mt_catalog(db), before);
-        assert_string_equal(test_rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
+        assert_string_equal(test_sql_rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
         free(before);
     }
     mt_migrate(db, ms, NULL, CORM_MIGRATE_ALLOW_DATA_LOSS);
@@ -167,7 +167,7 @@ static void test_op(void **state)
     /* and forward again on the same rows */
     mt_migrate(db, ms, NULL, CORM_MIGRATE_ALLOW_DATA_LOSS);
     mt_same_as_direct(db, c->v2);
-    assert_string_equal(test_rows(db, "SELECT count(*) FROM corm_migrations"), "2");
+    assert_string_equal(test_sql_rows(db, "SELECT count(*) FROM corm_migrations"), "2");
     corm_close(db);
     corm_migrations_free(ms);
     mt_reset();
@@ -197,12 +197,12 @@ static void test_not_null_without_default(void **state)
                         "or make it null, then makemigrations again");
     assert_string_equal(mt_catalog(db), before);
     free(before);
-    assert_string_equal(test_rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
+    assert_string_equal(test_sql_rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
     /* with the NULL given a value, it applies */
     TEST_OK_DB(db, corm_exec(db, "UPDATE book SET pages = 1 WHERE pages IS NULL"));
     mt_migrate(db, ms, NULL, 0);
     mt_same_as_direct(db, BOOK("pages: integer author: fk(Author, on_delete=cascade)"));
-    assert_string_equal(test_rows(db, ROWS), "1|b1|10|1\n2|b2|1|1");
+    assert_string_equal(test_sql_rows(db, ROWS), "1|b1|10|1\n2|b2|1|1");
     corm_close(db);
     corm_migrations_free(ms);
     mt_reset();

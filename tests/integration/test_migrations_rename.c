@@ -100,14 +100,14 @@ static void test_plain_column_to_fk_and_back(void **state)
                         "Author: rows of \"book\" hold author values with no row in \"author\": "
                         "7, 9");
     assert_string_equal(mt_catalog(db), before);
-    assert_string_equal(test_rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
+    assert_string_equal(test_sql_rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
     free(before);
 
     /* forward: the column is author_id, the values stay, the fk holds */
     run_ok(db, "UPDATE book SET author = NULL WHERE author > 2");
     mt_migrate(db, ms, NULL, 0);
     mt_same_as_direct(db, related);
-    assert_string_equal(test_rows(db, "SELECT id, title, author_id FROM book ORDER BY id"),
+    assert_string_equal(test_sql_rows(db, "SELECT id, title, author_id FROM book ORDER BY id"),
                         "1|b1|1\n2|b2|2\n3|b3|NULL\n4|b4|NULL\n5|b5|NULL");
     refused(db, "INSERT INTO book (id, title, author_id) VALUES (100, 'x', 99)");
     run_ok(db, "INSERT INTO book (title, author_id) VALUES ('b6', 2)");
@@ -115,10 +115,10 @@ static void test_plain_column_to_fk_and_back(void **state)
     /* backward: a plain column again, values kept, no constraint */
     mt_migrate(db, ms, "0001", 0);
     mt_same_as_direct(db, plain);
-    assert_string_equal(test_rows(db, "SELECT id, title, author FROM book ORDER BY id"),
+    assert_string_equal(test_sql_rows(db, "SELECT id, title, author FROM book ORDER BY id"),
                         "1|b1|1\n2|b2|2\n3|b3|NULL\n4|b4|NULL\n5|b5|NULL\n6|b6|2");
     run_ok(db, "INSERT INTO book (title, author) VALUES ('b7', 99)");
-    assert_string_equal(test_rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
+    assert_string_equal(test_sql_rows(db, "SELECT name FROM corm_migrations"), "0001_initial");
     /* and forward once more refuses 99, naming it */
     assert_int_equal(corm_migrate_to(db, ms, NULL, 0), CORM_CONSTRAINT);
     assert_non_null(strstr(corm_db_error(db)->message, "no row in \"author\": 99"));
@@ -168,10 +168,11 @@ static void test_renames_follow_every_name(void **state)
 
     mt_migrate(db, ms, "0002", 0);
     mt_same_as_direct(db, shop2);
-    assert_string_equal(test_rows(db, "SELECT id, code, title, writer_id FROM volume ORDER BY id"),
-                        "1|111|b1|1\n2|222|b2|2");
-    assert_string_equal(test_rows(db, "SELECT volume_id, category_id FROM volume_tags ORDER BY "
-                                      "1, 2"),
+    assert_string_equal(
+        test_sql_rows(db, "SELECT id, code, title, writer_id FROM volume ORDER BY id"),
+        "1|111|b1|1\n2|222|b2|2");
+    assert_string_equal(test_sql_rows(db, "SELECT volume_id, category_id FROM volume_tags ORDER BY "
+                                          "1, 2"),
                         "1|1\n1|2\n2|2");
     /* the constraints work under their new names, the sequence numbers on */
     refused(db, "INSERT INTO volume (id, code, title, writer_id) VALUES (100, '111', 'x', 1)");
@@ -180,13 +181,13 @@ static void test_renames_follow_every_name(void **state)
     run_ok(db, "INSERT INTO volume (code, title, writer_id) VALUES ('333', 'b3', 1)");
     run_ok(db, "INSERT INTO category (name) VALUES ('Drama')");
     run_ok(db, "INSERT INTO volume_tags (volume_id, category_id) VALUES (3, 3)");
-    assert_string_equal(test_rows(db, "SELECT max(id) FROM volume_tags"), "4");
+    assert_string_equal(test_sql_rows(db, "SELECT max(id) FROM volume_tags"), "4");
 
     /* 0003 drops the UNIQUE of code: found under the name it has now */
     mt_migrate(db, ms, NULL, 0);
     mt_same_as_direct(db, shop3);
     run_ok(db, "INSERT INTO volume (code, title, writer_id) VALUES ('111', 'b4', 2)");
-    assert_string_equal(test_rows(db, "SELECT id, code FROM volume ORDER BY id"),
+    assert_string_equal(test_sql_rows(db, "SELECT id, code FROM volume ORDER BY id"),
                         "1|111\n2|222\n3|333\n4|111");
 
     /* backward, step by step, each equal to the schema created directly */
@@ -195,15 +196,17 @@ static void test_renames_follow_every_name(void **state)
     mt_same_as_direct(db, shop2);
     mt_migrate(db, ms, "0001", 0);
     mt_same_as_direct(db, shop1);
-    assert_string_equal(test_rows(db, "SELECT id, isbn, title, author_id FROM book ORDER BY id"),
-                        "1|111|b1|1\n2|222|b2|2\n3|333|b3|1");
-    assert_string_equal(test_rows(db, "SELECT book_id, genre_id FROM book_genres ORDER BY 1, 2"),
-                        "1|1\n1|2\n2|2\n3|3");
-    assert_string_equal(test_rows(db, "SELECT name FROM genre ORDER BY id"),
+    assert_string_equal(
+        test_sql_rows(db, "SELECT id, isbn, title, author_id FROM book ORDER BY id"),
+        "1|111|b1|1\n2|222|b2|2\n3|333|b3|1");
+    assert_string_equal(
+        test_sql_rows(db, "SELECT book_id, genre_id FROM book_genres ORDER BY 1, 2"),
+        "1|1\n1|2\n2|2\n3|3");
+    assert_string_equal(test_sql_rows(db, "SELECT name FROM genre ORDER BY id"),
                         "Fiction\nPoetry\nDrama");
     refused(db, "INSERT INTO book (id, isbn, title, author_id) VALUES (100, '222', 'x', 1)");
     run_ok(db, "INSERT INTO book (isbn, title, author_id) VALUES ('444', 'b5', 1)");
-    assert_string_equal(test_rows(db, "SELECT max(id) FROM book"), "5");
+    assert_string_equal(test_sql_rows(db, "SELECT max(id) FROM book"), "5");
     corm_close(db);
     corm_migrations_free(ms);
     mt_reset();
@@ -228,15 +231,15 @@ static void test_rename_self_m2m(void **state)
     run_ok(db, "INSERT INTO person_friends (from_person_id, to_person_id) VALUES (1, 2), (2, 3)");
     mt_migrate(db, ms, NULL, 0);
     mt_same_as_direct(db, p2);
-    assert_string_equal(test_rows(db, "SELECT from_human_id, to_human_id FROM human_friends "
-                                      "ORDER BY 1"),
+    assert_string_equal(test_sql_rows(db, "SELECT from_human_id, to_human_id FROM human_friends "
+                                          "ORDER BY 1"),
                         "1|2\n2|3");
     refused(db, "INSERT INTO human_friends (id, from_human_id, to_human_id) VALUES (100, 1, 2)");
     run_ok(db, "INSERT INTO human_friends (from_human_id, to_human_id) VALUES (3, 1)");
     mt_migrate(db, ms, "0001", 0);
     mt_same_as_direct(db, p1);
-    assert_string_equal(test_rows(db, "SELECT id, from_person_id, to_person_id FROM "
-                                      "person_friends ORDER BY 1"),
+    assert_string_equal(test_sql_rows(db, "SELECT id, from_person_id, to_person_id FROM "
+                                          "person_friends ORDER BY 1"),
                         "1|1|2\n2|2|3\n3|3|1");
     corm_close(db);
     corm_migrations_free(ms);

@@ -73,7 +73,7 @@ void mt_migrate(corm_db *db, const corm_migrations *ms, const char *to, unsigned
 ** to a table with rows) comes last, on both backends, as with Django. */
 const char *mt_catalog(corm_db *db)
 {
-    return test_rows(
+    return test_sql_rows(
         db,
         TEST_SQL(
             "SELECT 'col ' || m.name || '.' || p.name || ' ' || p.type || ' ' || "

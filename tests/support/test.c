@@ -342,7 +342,7 @@ void test_oom_run(corm_rc (*program)(void))
     test_fault_run(program, &corm_allocations);
 }
 
-const char *test_rows(corm_db *db, const char *sql)
+const char *test_sql_rows(corm_db *db, const char *sql)
 {
     static char out[32768];
     corm_qs *qs = corm_sql(db, sql, NULL, 0);
@@ -363,7 +363,7 @@ const char *test_rows(corm_db *db, const char *sql)
                                     : r ? "\n"
                                         : "",
                                     t);
-            if (len >= sizeof out) fail_msg("test_rows: more than %zu bytes", sizeof out);
+            if (len >= sizeof out) fail_msg("test_sql_rows: more than %zu bytes", sizeof out);
         }
     }
     corm_qs_free(qs);

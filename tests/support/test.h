@@ -114,6 +114,6 @@ const char *test_scalar(corm_db *db, const char *sql);
 /* Every row of sql (the backend's own SQL): cells joined by '|', rows by
 ** '\n', NULL as "NULL", numbers as test_num_text prints them; fails the
 ** test on an error.  Valid until the next call. */
-const char *test_rows(corm_db *db, const char *sql);
+const char *test_sql_rows(corm_db *db, const char *sql);
 
 #endif
