@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """docs/migrations.md shows real output: run the transcripts of its sections
-"A schema change, step by step" and "A plain column becomes a foreign key"
+"A schema change, step by step", "The migration file" (renames), "Pointing
+a foreign key at another model", "A plain column becomes a foreign key",
+"Partial indexes" and "Text search indexes"
 (every `$ command` line of their code blocks, in a fresh directory, with the
 schema edits and rows the prose describes in between) and compare what each
 command prints (stdout and stderr) with the lines under it on the page.  A
@@ -54,16 +56,22 @@ def sqlite_shell(db, sql):
     rows = con.execute(sql).fetchall()
     con.commit()
     con.close()
+    if sql.startswith("EXPLAIN QUERY PLAN"):  # the shell's tree (one level)
+        return "\n".join(["QUERY PLAN"] + [("`--" if i == len(rows) - 1 else "|--") + r[3]
+                                           for i, r in enumerate(rows)])
     return "\n".join("|".join("" if v is None else str(v) for v in r) for r in rows)
 
 
 def run(cmd, want, cwd):
     global ran, skipped
-    if "postgresql://localhost/shop" in cmd:
+    if re.search(r"postgresql://localhost/\w+", cmd):
         if not PG:
             skipped += 1
             return
-        cmd = cmd.replace("postgresql://localhost/shop", "'" + PG + "'")
+        cmd = re.sub(r"postgresql://localhost/\w+", "'" + PG + "'", cmd)
+    m = re.match(r"cat (\w+\.corm)$", cmd)
+    if m:  # the schema as the page shows it: written, then shown
+        write(cwd, m.group(1), want + "\n")
     ran += 1
     m = re.match(r"sqlite3 (\S+) ['\"](.*)['\"]$", cmd)
     if m:
@@ -140,6 +148,61 @@ run("corm makemigrations shop.corm --dir migrations",
     "wrote migrations/0002_alter_book_author.corm-migration", cwd)
 for cmd, want in transcript(blocks[0]):
     run(cmd, want, cwd)
+
+# Renames (section "The migration file"): the schema before, as the page
+# implies it (the indexes the sqlmigrate output renames)
+blocks = section("The migration file")
+cwd = tempfile.mkdtemp()
+dirs.append(cwd)
+write(cwd, "shop.corm", "model Author {\n    name: char(100)\n}\n"
+      "model Book {\n    title: char(200) db_index\n    isbn: char(13) unique\n"
+      "    pages: integer\n    author: fk(Author, on_delete=cascade)\n"
+      "    index (title, -pages)\n}\n")
+run("corm makemigrations shop.corm --dir migrations",
+    "wrote migrations/0001_initial.corm-migration", cwd)
+write(cwd, "shop.corm", "model Author {\n    name: char(100)\n}\n" + blocks[0])
+for block in blocks[1:]:
+    for cmd, want in transcript(block):
+        run(cmd, want, cwd)
+
+
+
+def start(v1, name, db):
+    """A fresh directory with schema v1 in `name`, migrated (0001) to db."""
+    cwd = tempfile.mkdtemp()
+    dirs.append(cwd)
+    write(cwd, name, v1)
+    run("corm makemigrations %s --dir migrations" % name,
+        "wrote migrations/0001_initial.corm-migration", cwd)
+    run("corm migrate %s --db %s --dir migrations" % (name, db), "applied 0001_initial", cwd)
+    return cwd
+
+
+# Pointing a foreign key at another model (book 2's author has no writer)
+cwd = start("model Author {\n    name: char(100)\n}\nmodel Writer {\n    name: char(100)\n}\n"
+            "model Book {\n    title: char(200)\n    author: fk(Author, on_delete=cascade)\n}\n",
+            "shop.corm", "sqlite:shop.db")
+sqlite_shell(os.path.join(cwd, "shop.db"), "INSERT INTO author (name) VALUES ('A'), ('B')")
+sqlite_shell(os.path.join(cwd, "shop.db"), "INSERT INTO writer (name) VALUES ('W')")
+sqlite_shell(os.path.join(cwd, "shop.db"),
+             "INSERT INTO book (title, author_id) VALUES ('b1', 1), ('b2', 2)")
+write(cwd, "shop.corm", "model Author {\n    name: char(100)\n}\nmodel Writer {\n"
+      "    name: char(100)\n}\nmodel Book {\n    title: char(200)\n"
+      "    author: fk(Writer, on_delete=cascade)\n}\n")
+for block in section("Pointing a foreign key at another model"):
+    for cmd, want in transcript(block):
+        run(cmd, want, cwd)
+
+# Partial indexes and text search indexes: the schemas before are the
+# tests' (tests/migrations/partial, tests/migrations/text)
+here = os.path.dirname(os.path.abspath(__file__))
+for title, v1, name, db in (("Partial indexes", "partial/v1.corm", "blog.corm", "sqlite:blog.db"),
+                            ("Text search indexes", "text/v1.corm", "library.corm",
+                             "sqlite:lib.db")):
+    cwd = start(open(os.path.join(here, v1)).read(), name, db)
+    for block in section(title):
+        for cmd, want in transcript(block):
+            run(cmd, want, cwd)
 
 for d in dirs:
     shutil.rmtree(d)
