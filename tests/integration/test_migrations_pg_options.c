@@ -94,8 +94,7 @@ static void test_concurrent_index(void **state)
     }
     mt_migrate(db, ms, "0001", 0);
     mt_same_as_direct(db, v1);
-    assert_string_equal(test_sql_rows(db, "SELECT title, pages FROM book ORDER BY id"),
-                        "a|1\nb|2");
+    assert_string_equal(test_sql_rows(db, "SELECT title, pages FROM book ORDER BY id"), "a|1\nb|2");
     mt_migrate(db, ms, NULL, 0);
     mt_same_as_direct(db, v2);
     corm_close(db);
