@@ -70,7 +70,7 @@ static void fts_row(corm_buf *b, const corm_index *ix, const char *pk, const cha
 }
 
 /* 'name' with quotes doubled: FTS5 options take a string. */
-static void quoted(corm_buf *b, const char *s)
+void corm__ddl_quoted(corm_buf *b, const char *s)
 {
     corm__buf_addc(b, '\'');
     for (; *s; s++) {
@@ -91,9 +91,9 @@ static corm_rc sqlite_search(const corm_model *m, const corm_index *ix, const ch
     corm__buf_adds(&b, " USING fts5(");
     corm__sql_ident(&b, col);
     corm__buf_adds(&b, ", content=");
-    quoted(&b, m->table);
+    corm__ddl_quoted(&b, m->table);
     corm__buf_adds(&b, ", content_rowid=");
-    quoted(&b, pk);
+    corm__ddl_quoted(&b, pk);
     corm__buf_addc(&b, ')');
     corm_rc rc = push(out, &b, err);
     static const char *const when[] = {"ai",           "AFTER INSERT", "ad",

@@ -116,4 +116,21 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
                      const corm_schema *before, const corm_schema *after, corm__ddl *out,
                      corm_error *err);
 
+/* pgnames.c: the names PostgreSQL gives a table's pkey, identity sequence,
+** UNIQUE and inline REFERENCES ("<n1>[_<n2>]_<label>", at most 63 bytes, as
+** PostgreSQL cuts them), and the statements renaming one from the names
+** before to the names after (none when equal or not PostgreSQL).  label
+** "seq" renames a sequence, any other a constraint of `table`.  _table: a
+** model table's pkey and sequence; _join: a join table's pkey, sequence,
+** UNIQUE (c1, c2) and the REFERENCES of c1 and c2. */
+void corm__pg_name(corm_buf *out, const char *n1, const char *n2, const char *label);
+corm_rc corm__pg_rename(const corm__dialect *d, const char *table, const char *label,
+                        const char *n1b, const char *n2b, const char *n1a, const char *n2a,
+                        corm__ddl *out, corm_error *err);
+corm_rc corm__pg_rename_table(const corm__dialect *d, const char *tb, const char *pkb,
+                              const char *ta, const char *pka, corm__ddl *out, corm_error *err);
+corm_rc corm__pg_rename_join(const corm__dialect *d, const char *tb, const char *b1, const char *b2,
+                             const char *ta, const char *a1, const char *a2, corm__ddl *out,
+                             corm_error *err);
+
 #endif

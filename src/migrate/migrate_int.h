@@ -133,4 +133,7 @@ corm_rc corm__ddl_drop_text_index(const corm__dialect *d, const corm_index *ix, 
 corm_rc corm__ddl_drop_search_tables(const corm__dialect *d, const corm_model *m, corm__ddl *out,
                                      corm_error *err);
 
+/* s as a SQL string literal ('...', quotes doubled), appended to b. */
+void corm__ddl_quoted(corm_buf *b, const char *s);
+
 #endif

@@ -130,6 +130,20 @@ static corm_rc rebuild(const corm__dialect *d, const corm_model *mb, const corm_
         corm__buf_free(&sel);
         rc = push(out, &b, err);
     }
+    /* AUTOINCREMENT never gives an id twice: the new table goes on from
+    ** the old one's counter, not from its largest id still there */
+    if (rc == CORM_OK) {
+        corm__buf_adds(&b, "DELETE FROM sqlite_sequence WHERE name = ");
+        corm__ddl_quoted(&b, copy.table);
+        rc = push(out, &b, err);
+    }
+    if (rc == CORM_OK) {
+        corm__buf_adds(&b, "INSERT INTO sqlite_sequence (name, seq) SELECT ");
+        corm__ddl_quoted(&b, copy.table);
+        corm__buf_adds(&b, ", seq FROM sqlite_sequence WHERE name = ");
+        corm__ddl_quoted(&b, mb->table);
+        rc = push(out, &b, err);
+    }
     if (rc == CORM_OK) rc = corm__ddl_drop_search_tables(d, mb, out, err);
     if (rc == CORM_OK) {
         stmt2(&b, "DROP TABLE ", mb->table, NULL, NULL);
@@ -284,6 +298,16 @@ static corm_rc alter_field_pg(const corm__dialect *d, const corm_model *ma, cons
         corm__buf_addf(&b, "::%s", ta);
         rc = push(out, &b, err);
     }
+    if (rc == CORM_OK && (fb->flags & CORM_FF_NULL) && !(fa->flags & CORM_FF_NULL) &&
+        fa->default_sql) {
+        /* made NOT NULL with a default: the NULLs take it first (SQLite's
+        ** rebuild copies them through COALESCE) */
+        stmt2(&b, "UPDATE ", t, " SET ", c);
+        corm__buf_addf(&b, " = %s WHERE ", fa->default_sql);
+        corm__sql_ident(&b, c);
+        corm__buf_adds(&b, " IS NULL");
+        rc = push(out, &b, err);
+    }
     if (rc == CORM_OK && (fb->flags & CORM_FF_NULL) != (fa->flags & CORM_FF_NULL)) {
         stmt2(&b, "ALTER TABLE ", t, " ALTER COLUMN ", c);
         corm__buf_adds(&b, (fa->flags & CORM_FF_NULL) ? " DROP NOT NULL" : " SET NOT NULL");
@@ -297,23 +321,35 @@ static corm_rc alter_field_pg(const corm__dialect *d, const corm_model *ma, cons
         else corm__buf_adds(&b, " DROP DEFAULT");
         rc = push(out, &b, err);
     }
-    bool ub = (fb->flags & CORM_FF_UNIQUE) != 0, ua = (fa->flags & CORM_FF_UNIQUE) != 0;
-    if (rc == CORM_OK && ub != ua) {
-        corm_buf name;
-        corm__buf_init(&name);
-        corm__buf_addf(&name, "%s_%s_key", t, c); /* PostgreSQL's name for a column UNIQUE */
-        stmt2(&b, "ALTER TABLE ", t, ua ? " ADD CONSTRAINT " : " DROP CONSTRAINT ",
-              corm__buf_cstr(&name));
-        if (ua) {
-            corm__buf_adds(&b, " UNIQUE (");
-            corm__sql_ident(&b, c);
-            corm__buf_addc(&b, ')');
-        }
-        corm__buf_free(&name);
-        rc = push(out, &b, err);
-    }
     corm__buf_free(&b);
     return rc;
+}
+
+/* A column's UNIQUE on PostgreSQL, under the name PostgreSQL gives it
+** ("<table>_<column>_key", pgnames.c): added or dropped. */
+static corm_rc unique_pg(const char *t, const char *c, bool add, corm__ddl *out, corm_error *err)
+{
+    corm_buf b, name;
+    corm__buf_init(&b);
+    corm__buf_init(&name);
+    corm__pg_name(&name, t, c, "key");
+    stmt2(&b, "ALTER TABLE ", t, add ? " ADD CONSTRAINT " : " DROP CONSTRAINT ",
+          corm__buf_cstr(&name));
+    if (add) {
+        corm__buf_adds(&b, " UNIQUE (");
+        corm__sql_ident(&b, c);
+        corm__buf_addc(&b, ')');
+    }
+    if (name.oom) b.oom = true;
+    corm_rc rc = push(out, &b, err);
+    corm__buf_free(&name);
+    corm__buf_free(&b);
+    return rc;
+}
+
+static bool pg_unique(const corm_field *f)
+{
+    return (f->flags & CORM_FF_UNIQUE) || f->type == CORM_FT_O2O;
 }
 
 /* The model a fk or one-to-one field points at, else NULL. */
@@ -326,11 +362,12 @@ static const corm_model *rel_target(const corm_model *m, const corm_field *f)
     return t >= 0 && t < m->schema->nmodels ? m->schema->models[t] : NULL;
 }
 
-/* A relation pointed at another table (author: fk(Author) -> fk(Writer)):
-** the check that every row's value has a row in the new target (kind "F":
-** the runner lists the values that do not), run before the table changes;
-** on PostgreSQL the old constraint is dropped here and the new one added
-** after the column's other changes (*readd).  The constraint is the same
+/* A relation pointed at another table (author: fk(Author) -> fk(Writer)),
+** or a plain column made a relation (author: integer -> fk(Author)): the
+** check that every row's value has a row in the new target (kind "F": the
+** runner lists the values that do not), run before the table changes; on
+** PostgreSQL the old constraint (if any) is dropped here and the new one
+** added after the column's other changes (*readd).  The constraint is the same
 ** shape as the one CREATE TABLE writes (no ON DELETE: corm applies
 ** on_delete, as Django does). */
 static corm_rc retarget(const corm__dialect *d, const corm_model *mb, const corm_field *fb,
@@ -339,9 +376,8 @@ static corm_rc retarget(const corm__dialect *d, const corm_model *mb, const corm
 {
     const corm_model *tb = rel_target(mb, fb), *ta = rel_target(ma, fa);
     *readd = false;
-    if (!tb || !ta ||
-        (strcmp(tb->table, ta->table) == 0 &&
-         strcmp(tb->fields[0].column, ta->fields[0].column) == 0))
+    if (!ta || (tb && strcmp(tb->table, ta->table) == 0 &&
+                strcmp(tb->fields[0].column, ta->fields[0].column) == 0))
         return CORM_OK;
     corm_buf q, msg;
     corm__buf_init(&q);
@@ -350,24 +386,66 @@ static corm_rc retarget(const corm__dialect *d, const corm_model *mb, const corm
     stmt2(&q, " t WHERE t.", fb->column, " IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ", ta->table);
     stmt2(&q, " r WHERE r.", ta->fields[0].column, " = t.", fb->column);
     corm__buf_adds(&q, ") ORDER BY 1 LIMIT 6");
-    corm__buf_addf(&msg,
-                   "changing %s.%s to point at %s: rows of \"%s\" hold %s values with no row in "
-                   "\"%s\"",
-                   ma->name, fa->name, ta->name, mb->table, fb->column, ta->table);
+    corm__buf_addf(&msg, tb ? "changing %s.%s to point at %s" : "making %s.%s a foreign key to %s",
+                   ma->name, fa->name, ta->name);
+    corm__buf_addf(&msg, ": rows of \"%s\" hold %s values with no row in \"%s\"", mb->table,
+                   fb->column, ta->table);
     add_check(out, 'F', corm__buf_cstr(&q), corm__buf_cstr(&msg));
     corm_rc rc = out->oom || q.oom || msg.oom ? nomem(err) : CORM_OK;
     corm__buf_free(&q);
     corm__buf_free(&msg);
     if (rc != CORM_OK || !d->fk_after_tables) return rc; /* SQLite: the rebuild writes it */
+    *readd = true;
+    if (!tb) return CORM_OK;
     corm_buf b;
     corm__buf_init(&b);
     stmt2(&b, "ALTER TABLE ", mb->table, " DROP CONSTRAINT ", NULL);
     corm__ddl_fk_name(&b, mb->table, fb->column);
     rc = push(out, &b, err);
     corm__buf_free(&b);
-    *readd = rc == CORM_OK;
     return rc;
 }
+
+static bool is_rel(const corm_field *f) { return f->type == CORM_FT_FK || f->type == CORM_FT_O2O; }
+
+/* PostgreSQL: an index sorts a nullable column's NULLs as ORDER BY does
+** (ddl.c: NULLS FIRST ascending, NULLS LAST descending), so when fa's
+** nullability changes, its indexes (its own, kept: field_index; declared
+** b-tree indexes naming it) are created again as the schema writes them. */
+static corm_rc reindex_nulls(const corm__dialect *d, const corm_model *ma, const corm_field *fa,
+                             bool field_index, corm__ddl *out, corm_error *err)
+{
+    corm_rc rc = CORM_OK;
+    corm_buf b, n;
+    corm__buf_init(&b);
+    corm__buf_init(&n);
+    if (field_index) {
+        corm__ddl_index_name(&n, ma->table, &fa->column, NULL, 1, false);
+        stmt2(&b, "DROP INDEX ", corm__buf_cstr(&n), NULL, NULL);
+        rc = push(out, &b, err);
+        if (rc == CORM_OK) rc = corm__ddl_field_index(d, ma, fa, out, err);
+    }
+    for (int i = 0; i < ma->nindexes && rc == CORM_OK; i++) {
+        const corm_index *ix = &ma->indexes[i];
+        if (ix->kind != CORM_INDEX_BTREE || corm__ddl_index_is_constraint(ix)) continue;
+        bool names = false;
+        for (int j = 0; j < ix->nfields && !names; j++) {
+            const char *f = ix->fields[j] + (ix->fields[j][0] == '-');
+            names = strcmp(f, fa->name) == 0;
+        }
+        if (!names || (field_index && ix->nfields == 1 && !ix->where)) continue;
+        stmt2(&b, "DROP INDEX ", ix->name, NULL, NULL);
+        rc = push(out, &b, err);
+        if (rc == CORM_OK) rc = corm__ddl_index(d, ma, ix, out, err);
+    }
+    corm__buf_free(&b);
+    corm__buf_free(&n);
+    return rc;
+}
+
+static corm_rc follow_column(const corm__dialect *d, const char *tb, const corm_field *fb,
+                             const char *ta, const corm_field *fa, bool index, bool unique, bool fk,
+                             corm__ddl *out, corm_error *err);
 
 static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const corm_model *ma,
                            const char *name, corm__ddl *out, corm_error *err)
@@ -376,6 +454,22 @@ static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const c
     if (!fb || !fa) {
         if (m2m_of(mb, name) && m2m_of(ma, name)) return CORM_OK; /* related_name: no SQL */
         return missing(err, "field", name);
+    }
+    if ((fb->flags & CORM_FF_NULL) && !(fa->flags & CORM_FF_NULL) && !fa->default_sql) {
+        corm_buf q, msg;
+        corm__buf_init(&q);
+        corm__buf_init(&msg);
+        stmt2(&q, "SELECT 1 FROM ", mb->table, " WHERE ", fb->column);
+        corm__buf_adds(&q, " IS NULL LIMIT 1");
+        corm__buf_addf(&msg,
+                       "cannot make %s.%s NOT NULL without a default: rows of \"%s\" hold NULL in "
+                       "%s",
+                       ma->name, fa->name, mb->table, fb->column);
+        add_check(out, 'N', corm__buf_cstr(&q), corm__buf_cstr(&msg));
+        bool oom = q.oom || msg.oom || out->oom;
+        corm__buf_free(&q);
+        corm__buf_free(&msg);
+        if (oom) return nomem(err);
     }
     bool readd = false;
     corm_rc rc0 = retarget(d, mb, fb, ma, fa, &readd, out, err);
@@ -394,18 +488,37 @@ static corm_rc alter_field(const corm__dialect *d, const corm_model *mb, const c
         if (rc != CORM_OK || same) return rc;
         return rebuild(d, mb, ma, out, err);
     }
-    corm_rc rc = alter_field_pg(d, ma, fb, fa, out, err);
+    /* PostgreSQL: first what goes away, under the names it has (a
+    ** relation made a plain column: its constraint; an index; a UNIQUE),
+    ** then the column's new name (fk(Author) names its column author_id,
+    ** an integer field `author`), the column's other changes, and last
+    ** what comes (index, UNIQUE, the constraint). */
+    corm_rc rc = CORM_OK;
     bool ib = corm__ddl_field_indexed(mb, fb), ia = corm__ddl_field_indexed(ma, fa);
+    bool ub = pg_unique(fb), ua = pg_unique(fa);
+    corm_buf b, n;
+    corm__buf_init(&b);
+    corm__buf_init(&n);
+    if (is_rel(fb) && !is_rel(fa)) {
+        stmt2(&b, "ALTER TABLE ", mb->table, " DROP CONSTRAINT ", NULL);
+        corm__ddl_fk_name(&b, mb->table, fb->column);
+        rc = push(out, &b, err);
+    }
     if (rc == CORM_OK && ib && !ia) {
-        corm_buf b, n;
-        corm__buf_init(&b);
-        corm__buf_init(&n);
         corm__ddl_index_name(&n, mb->table, &fb->column, NULL, 1, false);
         stmt2(&b, "DROP INDEX ", corm__buf_cstr(&n), NULL, NULL);
         rc = push(out, &b, err);
-        corm__buf_free(&b);
-        corm__buf_free(&n);
     }
+    corm__buf_free(&b);
+    corm__buf_free(&n);
+    if (rc == CORM_OK && ub && !ua) rc = unique_pg(mb->table, fb->column, false, out, err);
+    if (rc == CORM_OK)
+        rc = follow_column(d, mb->table, fb, ma->table, fa, ib && ia, ub && ua,
+                           is_rel(fb) && is_rel(fa) && !readd, out, err);
+    if (rc == CORM_OK) rc = alter_field_pg(d, ma, fb, fa, out, err);
+    if (rc == CORM_OK && (fb->flags & CORM_FF_NULL) != (fa->flags & CORM_FF_NULL))
+        rc = reindex_nulls(d, ma, fa, ib && ia, out, err);
+    if (rc == CORM_OK && ua && !ub) rc = unique_pg(ma->table, fa->column, true, out, err);
     if (rc == CORM_OK && ia && !ib) rc = corm__ddl_field_index(d, ma, fa, out, err);
     if (rc == CORM_OK && readd) rc = corm__ddl_foreign_key(d, ma, fa, out, err);
     return rc;
@@ -497,7 +610,43 @@ static corm_rc rename_fk(const corm__dialect *d, const char *tb, const char *cb,
     return rc;
 }
 
-static bool is_rel(const corm_field *f) { return f->type == CORM_FT_FK || f->type == CORM_FT_O2O; }
+/* Column fb of table tb renamed as fa of table ta (already renamed), with
+** what is named after it: its index (corm's name), its UNIQUE (PostgreSQL's
+** name) and its fk constraint (PostgreSQL, corm's name), as the flags say
+** it has them before and after. */
+static corm_rc follow_column(const corm__dialect *d, const char *tb, const corm_field *fb,
+                             const char *ta, const corm_field *fa, bool index, bool unique, bool fk,
+                             corm__ddl *out, corm_error *err)
+{
+    corm_rc rc = rename_column(ta, fb->column, fa->column, out, err);
+    if (rc == CORM_OK && index) rc = rename_index(d, tb, fb->column, ta, fa->column, out, err);
+    if (rc == CORM_OK && unique)
+        rc = corm__pg_rename(d, ta, "key", tb, fb->column, ta, fa->column, out, err);
+    if (rc == CORM_OK && fk) rc = rename_fk(d, tb, fb->column, ta, fa->column, out, err);
+    return rc;
+}
+
+/* SQLite: a search index's FTS5 table names its model's table (content=)
+** and reads its column by name, and its triggers name both: around a
+** rename of the table or the column they are dropped (create false, the
+** state before) and created again, filled from the rows (create true, the
+** state after).  col: only the search indexes on that column; NULL: all of
+** m's.  Nothing on PostgreSQL (its search index is an expression index on
+** the column, which follows a rename by itself). */
+static corm_rc search_tables(const corm__dialect *d, const corm_model *m, const char *col,
+                             bool create, corm__ddl *out, corm_error *err)
+{
+    corm_rc rc = CORM_OK;
+    for (int i = 0; i < m->nindexes && rc == CORM_OK && is_sqlite(d); i++) {
+        const corm_index *ix = &m->indexes[i];
+        if (ix->kind != CORM_INDEX_SEARCH) continue;
+        const corm_field *f = ix->nfields == 1 ? field_of(m, ix->fields[0]) : NULL;
+        if (col && (!f || strcmp(f->column, col) != 0)) continue;
+        rc = create ? corm__ddl_text_index(d, m, ix, out, err)
+                    : corm__ddl_drop_text_index(d, ix, false, out, err);
+    }
+    return rc;
+}
 
 /* The indexes of mb's db_index and fk fields, renamed as ma's (the model,
 ** its table or the field was renamed). */
@@ -511,7 +660,33 @@ static corm_rc rename_field_indexes(const corm__dialect *d, const corm_model *mb
             rc = rename_index(d, mb->table, fb->column, ma->table, fa->column, out, err);
         if (rc == CORM_OK && is_rel(fb) && is_rel(fa))
             rc = rename_fk(d, mb->table, fb->column, ma->table, fa->column, out, err);
+        if (rc == CORM_OK && pg_unique(fb) && pg_unique(fa))
+            rc = corm__pg_rename(d, ma->table, "key", mb->table, fb->column, ma->table, fa->column,
+                                 out, err);
     }
+    return rc;
+}
+
+/* The join table of m2m relation rb renamed as ra's (a model or the field
+** it derives from was renamed): the table, the column pointing at this
+** model (through_src, of a forward or reverse relation), the index on the
+** forward relation's dst column, and PostgreSQL's names. */
+static corm_rc rename_join(const corm__dialect *d, const corm_relation *rb, const corm_relation *ra,
+                           bool self, corm__ddl *out, corm_error *err)
+{
+    corm_rc rc = rename_table(rb->through, ra->through, out, err);
+    if (rc == CORM_OK) rc = rename_column(ra->through, rb->through_src, ra->through_src, out, err);
+    /* a model's m2m to itself: both columns name it (from_x_id, to_x_id) */
+    if (rc == CORM_OK && self)
+        rc = rename_column(ra->through, rb->through_dst, ra->through_dst, out, err);
+    bool fwd = rb->kind == CORM_REL_M2M;
+    const char *b1 = fwd ? rb->through_src : rb->through_dst,
+               *b2 = fwd ? rb->through_dst : rb->through_src;
+    const char *a1 = fwd ? ra->through_src : ra->through_dst,
+               *a2 = fwd ? ra->through_dst : ra->through_src;
+    if (rc == CORM_OK) rc = rename_index(d, rb->through, b2, ra->through, a2, out, err);
+    if (rc == CORM_OK)
+        rc = corm__pg_rename_join(d, rb->through, b1, b2, ra->through, a1, a2, out, err);
     return rc;
 }
 
@@ -525,21 +700,18 @@ static corm_rc rename_joins(const corm__dialect *d, const corm_model *mb, const 
     for (int i = 0; i < mb->nrels && rc == CORM_OK; i++) {
         const corm_relation *rb = &mb->rels[i];
         if (rb->kind != CORM_REL_M2M && rb->kind != CORM_REL_REVERSE_M2M) continue;
+        /* to itself: the forward relation renames the whole join table */
+        bool self = mb->schema->models[rb->target] == mb;
+        if (self && rb->kind == CORM_REL_REVERSE_M2M) continue;
         const corm_relation *ra = NULL;
-        for (int j = 0; j < ma->nrels && !ra; j++)
+        for (int j = 0; j < ma->nrels && !ra; j++) {
+            const corm_model *t = ma->schema->models[ma->rels[j].target];
             if (ma->rels[j].kind == rb->kind && ma->rels[j].through && rb->through &&
-                strcmp(ma->schema->models[ma->rels[j].target]->name,
-                       mb->schema->models[rb->target]->name) == 0 &&
+                (self ? t == ma : strcmp(t->name, mb->schema->models[rb->target]->name) == 0) &&
                 (rb->kind == CORM_REL_REVERSE_M2M || strcmp(ma->rels[j].name, rb->name) == 0))
                 ra = &ma->rels[j];
-        if (!ra) continue;
-        rc = rename_table(rb->through, ra->through, out, err);
-        if (rc == CORM_OK)
-            rc = rename_column(ra->through, rb->through_src, ra->through_src, out, err);
-        bool fwd = rb->kind == CORM_REL_M2M;
-        if (rc == CORM_OK)
-            rc = rename_index(d, rb->through, fwd ? rb->through_dst : rb->through_src, ra->through,
-                              fwd ? ra->through_dst : ra->through_src, out, err);
+        }
+        if (ra) rc = rename_join(d, rb, ra, self, out, err);
     }
     return rc;
 }
@@ -588,22 +760,30 @@ corm_rc corm__op_sql(const corm__dialect *d, const corm__op *op, bool backwards,
                    *fa_name = backwards ? op->name : op->to;
         const corm_field *fb = field_of(mb, fb_name), *fa = field_of(ma, fa_name);
         if (fb && fa) {
-            corm_rc rc = rename_column(ma->table, fb->column, fa->column, out, err);
-            if (rc == CORM_OK && corm__ddl_field_indexed(mb, fb) && corm__ddl_field_indexed(ma, fa))
-                rc = rename_index(d, ma->table, fb->column, ma->table, fa->column, out, err);
-            if (rc == CORM_OK && is_rel(fb) && is_rel(fa))
-                rc = rename_fk(d, ma->table, fb->column, ma->table, fa->column, out, err);
+            corm_rc rc = search_tables(d, mb, fb->column, false, out, err);
+            if (rc == CORM_OK)
+                rc = follow_column(
+                    d, ma->table, fb, ma->table, fa,
+                    corm__ddl_field_indexed(mb, fb) && corm__ddl_field_indexed(ma, fa),
+                    pg_unique(fb) && pg_unique(fa), is_rel(fb) && is_rel(fa), out, err);
+            if (rc == CORM_OK) rc = search_tables(d, ma, fa->column, true, out, err);
             return rc;
         }
         const corm_relation *rb = m2m_of(mb, fb_name), *ra = m2m_of(ma, fa_name);
-        if (rb && ra) return rename_table(rb->through, ra->through, out, err);
+        if (rb && ra) return rename_join(d, rb, ra, mb->schema->models[rb->target] == mb, out, err);
         return missing(err, "field", fb_name);
     }
     case CORM__OP_RENAME_MODEL:
     case CORM__OP_ALTER_MODEL: {
-        corm_rc rc = rename_table(mb->table, ma->table, out, err);
+        bool moved = strcmp(mb->table, ma->table) != 0;
+        corm_rc rc = moved ? search_tables(d, mb, NULL, false, out, err) : CORM_OK;
+        if (rc == CORM_OK) rc = rename_table(mb->table, ma->table, out, err);
+        if (rc == CORM_OK)
+            rc = corm__pg_rename_table(d, mb->table, mb->fields[0].column, ma->table,
+                                       ma->fields[0].column, out, err);
         if (rc == CORM_OK) rc = rename_joins(d, mb, ma, out, err);
         if (rc == CORM_OK) rc = rename_field_indexes(d, mb, ma, out, err);
+        if (rc == CORM_OK && moved) rc = search_tables(d, ma, NULL, true, out, err);
         return rc;
     }
     case CORM__OP_ADD_INDEX:

@@ -233,7 +233,60 @@ static void roll_back(corm_db *db)
     corm__err_copy(&db->err, &keep);
 }
 
-static void name_failure(corm_db *db, const char *mig, size_t i, size_t n, const char *sql)
+/* The quoted name of the index a CREATE [UNIQUE] INDEX CONCURRENTLY
+** statement creates (pointer into sql, length in *len), or NULL. */
+static const char *concurrent_index(const char *sql, size_t *len)
+{
+    static const char *const heads[] = {"CREATE INDEX CONCURRENTLY ",
+                                        "CREATE UNIQUE INDEX CONCURRENTLY "};
+    for (size_t h = 0; h < 2; h++) {
+        size_t hn = strlen(heads[h]);
+        if (strncmp(sql, heads[h], hn) != 0 || sql[hn] != '"') continue;
+        const char *p = sql + hn, *q = p + 1;
+        while (*q && !(*q == '"' && q[1] != '"')) q += *q == '"' ? 2 : 1;
+        if (!*q) return NULL;
+        *len = (size_t)(q + 1 - p);
+        return p;
+    }
+    return NULL;
+}
+
+/* A migration outside a transaction (CREATE INDEX CONCURRENTLY) failed at
+** statement `failed`: PostgreSQL leaves the index being built there as an
+** INVALID index, and those built before stay; they are dropped again, so
+** that the database is as before whenever the statements before were all
+** such indexes (*all).  db's error is kept. */
+static void undo_concurrent(corm_db *db, const corm__ddl *sql, size_t failed)
+{
+    corm_error keep;
+    corm__err_copy(&keep, &db->err);
+    for (size_t j = 0; j <= failed; j++) {
+        size_t len = 0;
+        const char *name = concurrent_index(corm__ddl_at(sql, j), &len);
+        if (!name) continue;
+        corm_buf b;
+        corm__buf_init(&b);
+        corm__buf_adds(&b, "DROP INDEX CONCURRENTLY IF EXISTS ");
+        corm__buf_add(&b, name, len);
+        if (!b.oom) (void)run(db, corm__buf_cstr(&b));
+        corm__buf_free(&b);
+    }
+    corm__err_copy(&db->err, &keep);
+}
+
+/* Whether statements 0..failed-1 are all undone by undo_concurrent. */
+static bool undoable(const corm__ddl *sql, size_t failed)
+{
+    for (size_t j = 0; j < failed; j++) {
+        size_t len = 0;
+        const char *s = corm__ddl_at(sql, j);
+        if (s[0] != '\1' && !concurrent_index(s, &len)) return false;
+    }
+    return true;
+}
+
+static void name_failure(corm_db *db, const char *mig, size_t i, size_t n, const char *sql,
+                         const corm__ddl *all, bool tx)
 {
     corm_error e;
     corm__err_copy(&e, &db->err);
@@ -251,9 +304,20 @@ static void name_failure(corm_db *db, const char *mig, size_t i, size_t n, const
                        "run CREATE EXTENSION pg_trgm; in this database, then migrate again; "
                        "nothing of %s was applied",
                        mig);
-    else
+    else if (tx)
         corm__err_hint(&db->err, "nothing of %s was applied (it was rolled back whole)%s%s", mig,
                        e.hint[0] ? "; " : "", e.hint);
+    else if (undoable(all, i))
+        corm__err_hint(&db->err,
+                       "nothing of %s was applied (it runs outside a transaction: the indexes it "
+                       "had begun were dropped again)%s%s",
+                       mig, e.hint[0] ? "; " : "", e.hint);
+    else
+        corm__err_hint(&db->err,
+                       "%s runs outside a transaction (CREATE INDEX CONCURRENTLY): its statements "
+                       "before this one stay applied, except the indexes it created, which were "
+                       "dropped again; it is not recorded%s%s",
+                       mig, e.hint[0] ? "; " : "", e.hint);
     corm__err_sql(&db->err, sql);
     corm__strlcpy(db->err.sqlstate, e.sqlstate, sizeof db->err.sqlstate);
 }
@@ -354,12 +418,14 @@ static corm_rc step(corm_db *db, const corm_migrations *ms, int i, bool backward
     }
     if (rc == CORM_OK && todo && !sqlite(db)) {
         char set[160];
-        if (m->lock_timeout && tx) {
-            snprintf(set, sizeof set, "SET LOCAL lock_timeout = '%s'", m->lock_timeout);
+        /* in the transaction: SET LOCAL; outside one: SET, RESET after */
+        const char *scope = tx ? "SET LOCAL" : "SET";
+        if (m->lock_timeout) {
+            snprintf(set, sizeof set, "%s lock_timeout = '%s'", scope, m->lock_timeout);
             rc = run(db, set);
         }
-        if (rc == CORM_OK && m->statement_timeout && tx) {
-            snprintf(set, sizeof set, "SET LOCAL statement_timeout = '%s'", m->statement_timeout);
+        if (rc == CORM_OK && m->statement_timeout) {
+            snprintf(set, sizeof set, "%s statement_timeout = '%s'", scope, m->statement_timeout);
             rc = run(db, set);
         }
     }
@@ -379,7 +445,10 @@ static corm_rc step(corm_db *db, const corm_migrations *ms, int i, bool backward
         }
         if (flags & CORM_MIGRATE_FAKE) continue;
         rc = run(db, s);
-        if (rc != CORM_OK) name_failure(db, m->name, k, n, s);
+        if (rc != CORM_OK) {
+            name_failure(db, m->name, k, n, s, &sql, tx);
+            if (!tx) undo_concurrent(db, &sql, k);
+        }
     }
     if (rc == CORM_OK && todo && fk_off) {
         corm__cursor cur;
@@ -401,6 +470,13 @@ static corm_rc step(corm_db *db, const corm_migrations *ms, int i, bool backward
         corm__cursor_close(&cur);
     }
     if (rc == CORM_OK && todo) rc = record(db, m->name, hash, !backwards);
+    if (!tx && !sqlite(db) && (m->lock_timeout || m->statement_timeout)) {
+        corm_error keep;
+        corm__err_copy(&keep, &db->err);
+        if (m->lock_timeout) (void)run(db, "RESET lock_timeout");
+        if (m->statement_timeout) (void)run(db, "RESET statement_timeout");
+        corm__err_copy(&db->err, &keep);
+    }
     if (rc == CORM_OK)
         rc = tx ? run(db, "COMMIT") : run(db, "SELECT pg_advisory_unlock(" PG_LOCK_KEY ")");
     if (rc != CORM_OK) {
@@ -517,10 +593,11 @@ corm_rc corm_sqlmigrate(corm_db *db, const corm_migrations *ms, const char *name
     if (rc == CORM_OK) {
         if (!tx) corm__buf_adds(&b, "-- runs outside a transaction: CREATE INDEX CONCURRENTLY\n");
         else corm__buf_adds(&b, "BEGIN;\n");
+        const char *scope = tx ? "SET LOCAL" : "SET";
         if (!sqlite(db) && m->lock_timeout)
-            corm__buf_addf(&b, "SET LOCAL lock_timeout = '%s';\n", m->lock_timeout);
+            corm__buf_addf(&b, "%s lock_timeout = '%s';\n", scope, m->lock_timeout);
         if (!sqlite(db) && m->statement_timeout)
-            corm__buf_addf(&b, "SET LOCAL statement_timeout = '%s';\n", m->statement_timeout);
+            corm__buf_addf(&b, "%s statement_timeout = '%s';\n", scope, m->statement_timeout);
         for (size_t k = 0; k < corm__ddl_count(&sql); k++) {
             const char *s = corm__ddl_at(&sql, k);
             if (s[0] == '\1') {
@@ -531,6 +608,8 @@ corm_rc corm_sqlmigrate(corm_db *db, const corm_migrations *ms, const char *name
             }
         }
         if (tx) corm__buf_adds(&b, "COMMIT;\n");
+        if (!tx && m->lock_timeout) corm__buf_adds(&b, "RESET lock_timeout;\n");
+        if (!tx && m->statement_timeout) corm__buf_adds(&b, "RESET statement_timeout;\n");
         if (b.oom || !(*out = corm__strdup(corm__buf_cstr(&b)))) {
             corm__err_set(&db->err, CORM_NOMEM, "out of memory");
             rc = CORM_NOMEM;

@@ -341,3 +341,31 @@ void test_oom_run(corm_rc (*program)(void))
                                                 corm__test_fail_alloc_done, 1};
     test_fault_run(program, &corm_allocations);
 }
+
+const char *test_sql_rows(corm_db *db, const char *sql)
+{
+    static char out[32768];
+    corm_qs *qs = corm_sql(db, sql, NULL, 0);
+    if (corm_eval(qs) != CORM_OK) {
+        char b[2048];
+        fail_msg("%s: %s", sql, corm_error_format(corm_qs_error(qs), b, sizeof b));
+    }
+    size_t len = 0;
+    out[0] = '\0';
+    for (size_t r = 0; r < corm_qs_len(qs); r++) {
+        for (size_t c = 0; c < corm_qs_ncols(qs); c++) {
+            const corm_value *v = corm_qs_cell(qs, r, c);
+            char num[64];
+            const char *t =
+                v && v->type == CORM_V_TEXT ? v->u.s.p : test_num_text(v, num, sizeof num);
+            len += (size_t)snprintf(out + len, sizeof out - len, "%s%s",
+                                    c   ? "|"
+                                    : r ? "\n"
+                                        : "",
+                                    t);
+            if (len >= sizeof out) fail_msg("test_sql_rows: more than %zu bytes", sizeof out);
+        }
+    }
+    corm_qs_free(qs);
+    return out;
+}

@@ -111,4 +111,9 @@ const char *test_scalar(corm_db *db, const char *sql);
 /* Evaluate a queryset filtered with one lookup and return test_ids. */
 #define assert_ids(qs, want) assert_string_equal(test_ids(qs), (want))
 
+/* Every row of sql (the backend's own SQL): cells joined by '|', rows by
+** '\n', NULL as "NULL", numbers as test_num_text prints them; fails the
+** test on an error.  Valid until the next call. */
+const char *test_sql_rows(corm_db *db, const char *sql);
+
 #endif
