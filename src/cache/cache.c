@@ -108,6 +108,8 @@ void corm_cache_close(corm_cache *c)
 
 const char *corm_cache_backend(const corm_cache *c) { return c ? c->be->name : NULL; }
 
+int64_t corm__cache_default_timeout(const corm_cache *c) { return c->default_timeout_ms; }
+
 void corm_cache_value_free(corm_cache_value *v)
 {
     if (!v) return;
