@@ -232,6 +232,7 @@ test-run: check-src check-format check-layers check-sql-text check-exports check
 	@B=$(B) tools/redis-test-server.sh run -- tools/pg-test-server.sh run -- tools/run-tests.sh \
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tests/cli/check-help.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) examples/api/check.sh:$(B) \
+	  tests/inspect/check-viewcache.sh:$(B)/corm \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm examples/api/check.sh:$(B)
 
 # The benchmark suite (docs/benchmarks.md): corm vs hand-written sqlite3 C

@@ -24,12 +24,12 @@ static bool is_method(const char *m, const char *want) { return m && strcmp(m, w
 static bool check_call(corm_cache *c, const corm_cache_page *page, const corm_cache_request *rq,
                        const char *fn, corm_error *e)
 {
-    const char *bad = !c                 ? "the cache is NULL"
-                      : !page            ? "the page is NULL"
-                      : !page->route     ? "the page has no route"
-                      : !rq              ? "the request is NULL"
-                      : !rq->method      ? "the request has no method"
-                      : !rq->path        ? "the request has no path"
+    const char *bad = !c                  ? "the cache is NULL"
+                      : !page             ? "the page is NULL"
+                      : !page->route      ? "the page has no route"
+                      : !rq               ? "the request is NULL"
+                      : !rq->method       ? "the request has no method"
+                      : !rq->path         ? "the request has no path"
                       : page->version < 0 ? "the page's version is negative"
                                           : NULL;
     if (bad) {
@@ -83,8 +83,8 @@ static bool digest(const char *const *parts, int n, char out[33])
 }
 
 /* The key of page for rq under method: false with e filled. */
-static bool page_key(const corm_cache_page *page, const corm_cache_request *rq,
-                     const char *method, char *buf, size_t size, corm_error *e)
+static bool page_key(const corm_cache_page *page, const corm_cache_request *rq, const char *method,
+                     char *buf, size_t size, corm_error *e)
 {
     const char *url[] = {page->route, rq->path, rq->query};
     char u[33], v[33] = "-";
@@ -132,8 +132,7 @@ static void http_date(int64_t t, char *buf, size_t size)
 }
 
 /* Django's patch_response_headers: max-age and Expires from stored_at. */
-static void fill_headers(corm_cache_headers *h, bool per_user, int64_t stored_at,
-                         int64_t max_age)
+static void fill_headers(corm_cache_headers *h, bool per_user, int64_t stored_at, int64_t max_age)
 {
     snprintf(h->cache_control, sizeof h->cache_control, "max-age=%lld%s", (long long)max_age,
              per_user ? ", private" : "");
@@ -213,13 +212,12 @@ corm_rc corm_cache_page_store(corm_cache *c, const corm_cache_page *page,
     corm__err_clear(err);
     if (headers) *headers = (corm_cache_headers){{0}, {0}, {0}};
     if (stored) *stored = false;
-    if (!check_call(c, page, rq, "corm_cache_page_store", err))
-        return err ? err->rc : CORM_MISUSE;
+    if (!check_call(c, page, rq, "corm_cache_page_store", err)) return err ? err->rc : CORM_MISUSE;
     const char *ctype = content_type ? content_type : "";
     size_t tlen = strlen(ctype);
     if ((!body && len) || tlen > 0xffff || status < 100 || status > 999) {
         corm__err_set(err, CORM_MISUSE, "corm_cache_page_store: %s",
-                      !body && len ? "body is NULL with a length"
+                      !body && len    ? "body is NULL with a length"
                       : tlen > 0xffff ? "the content type is longer than 65535 bytes"
                                       : "status is not an HTTP status (100..999)");
         return CORM_MISUSE;
@@ -239,8 +237,8 @@ corm_rc corm_cache_page_store(corm_cache *c, const corm_cache_page *page,
     }
     unsigned char *v = corm__malloc(n ? n : 1);
     if (!v) {
-        corm__err_set(err, CORM_NOMEM, "out of memory storing page '%s' (%zu bytes)",
-                      page->route, n);
+        corm__err_set(err, CORM_NOMEM, "out of memory storing page '%s' (%zu bytes)", page->route,
+                      n);
         return CORM_NOMEM;
     }
     memcpy(v, MAGIC, 4);

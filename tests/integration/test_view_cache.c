@@ -19,7 +19,8 @@ static corm_cache *cache;
 
 static corm_cache *open_cache(const char *url, int64_t default_timeout_ms)
 {
-    corm_cache_config cfg = {.url = url, .key_prefix = "vc", .default_timeout_ms = default_timeout_ms};
+    corm_cache_config cfg = {
+        .url = url, .key_prefix = "vc", .default_timeout_ms = default_timeout_ms};
     corm_error err;
     corm_cache *c = corm_cache_open(&cfg, &err);
     if (!c) fail_msg("corm_cache_open(%s): %s", url, err.message);
@@ -30,7 +31,8 @@ static int setup_with(void **state, const char *url)
 {
     (void)state;
     if (!url || !*url) {
-        print_error("CORM_TEST_REDIS is not set: run under tools/redis-test-server.sh run -- ...\n");
+        print_error(
+            "CORM_TEST_REDIS is not set: run under tools/redis-test-server.sh run -- ...\n");
         return -1;
     }
     db = test_db_open();
@@ -65,8 +67,8 @@ typedef struct answer {
 /* A handler with the page cache in front: the titles of the books (of
 ** author `vary` when given, or of the author in ?author=), 404 when there
 ** are none.  `status` other than 0 overrides the rendered status. */
-static void handle(corm_cache *c, const corm_cache_page *page, const char *method,
-                   const char *path, const char *query, const char *vary, int status, answer *a)
+static void handle(corm_cache *c, const corm_cache_page *page, const char *method, const char *path,
+                   const char *query, const char *vary, int status, answer *a)
 {
     memset(a, 0, sizeof *a);
     corm_cache_request rq = {.method = method, .path = path, .query = query, .vary = vary};
@@ -90,7 +92,8 @@ static void handle(corm_cache *c, const corm_cache_page *page, const char *metho
     if (who) corm_filter(qs, "author", corm_int(atoll(who)));
     corm_order_by(qs, "id");
     Book *b;
-    corm_foreach (b, qs) {
+    corm_foreach(b, qs)
+    {
         size_t n = strlen(b->title);
         assert_true(a->len + n + 2 < sizeof a->body);
         memcpy(a->body + a->len, b->title, n);
@@ -108,7 +111,8 @@ static void handle(corm_cache *c, const corm_cache_page *page, const char *metho
 }
 
 static const corm_cache_page books_page = {.route = "/books", .timeout_ms = 60000};
-static const corm_cache_page mine_page = {.route = "/me/books", .timeout_ms = 60000, .per_user = true};
+static const corm_cache_page mine_page = {
+    .route = "/me/books", .timeout_ms = 60000, .per_user = true};
 
 /* Expires is now + max-age as an HTTP date (the second may tick). */
 static void assert_expires(const char *expires, int64_t max_age)
@@ -134,13 +138,19 @@ static void test_second_request_zero_queries(void **state)
 {
     (void)state;
     answer a, b;
-    CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &a);
+    }
     assert_false(a.hit);
     assert_int_equal(a.status, 200);
     assert_string_equal(a.h.cache_control, "max-age=60");
     assert_expires(a.h.expires, 60);
     assert_string_equal(a.h.age, "");
-    CORM_ASSERT_NUM_QUERIES(db, 0) { handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &b); }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &b);
+    }
     assert_true(b.hit);
     assert_int_equal(b.status, 200);
     assert_string_equal(b.type, "text/plain; charset=utf-8");
@@ -153,7 +163,10 @@ static void test_second_request_zero_queries(void **state)
     assert_string_equal(b.h.expires, a.h.expires);
     assert_true(strcmp(b.h.age, "0") == 0 || strcmp(b.h.age, "1") == 0);
     /* a HEAD finds the GET's copy */
-    CORM_ASSERT_NUM_QUERIES(db, 0) { handle(cache, &books_page, "HEAD", "/books", NULL, NULL, 0, &b); }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        handle(cache, &books_page, "HEAD", "/books", NULL, NULL, 0, &b);
+    }
     assert_true(b.hit);
     /* the query string, the path and the route are parts of the key */
     CORM_ASSERT_NUM_QUERIES(db, 1)
@@ -167,7 +180,10 @@ static void test_second_request_zero_queries(void **state)
         handle(cache, &books_page, "GET", "/books", "author=2", NULL, 0, &b);
     }
     assert_string_equal(b.body, "Norwegian Wood;Kafka on the Shore;1Q84;");
-    CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &books_page, "GET", "/books/", NULL, NULL, 0, &b); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        handle(cache, &books_page, "GET", "/books/", NULL, NULL, 0, &b);
+    }
     corm_cache_page other = books_page;
     other.route = "/books/{all}";
     CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &other, "GET", "/books", NULL, NULL, 0, &b); }
@@ -182,16 +198,28 @@ static void test_methods_and_statuses(void **state)
     (void)state;
     answer a;
     for (int i = 0; i < 2; i++) {
-        CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &books_page, "POST", "/books", NULL, NULL, 0, &a); }
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
+            handle(cache, &books_page, "POST", "/books", NULL, NULL, 0, &a);
+        }
         assert_false(a.hit);
         assert_string_equal(a.h.cache_control, "");
         assert_string_equal(a.h.expires, "");
     }
     /* a HEAD is stored under HEAD: a GET does not take it */
-    CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &books_page, "HEAD", "/books", NULL, NULL, 0, &a); }
-    CORM_ASSERT_NUM_QUERIES(db, 0) { handle(cache, &books_page, "HEAD", "/books", NULL, NULL, 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        handle(cache, &books_page, "HEAD", "/books", NULL, NULL, 0, &a);
+    }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        handle(cache, &books_page, "HEAD", "/books", NULL, NULL, 0, &a);
+    }
     assert_true(a.hit);
-    CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &a);
+    }
     assert_false(a.hit);
     /* 404 (no books of author 4) is not stored, and has no headers */
     for (int i = 0; i < 2; i++) {
@@ -227,25 +255,46 @@ static void test_per_user_no_leak(void **state)
 {
     (void)state;
     answer a;
-    CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &mine_page, "GET", "/me/books", NULL, "1", 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        handle(cache, &mine_page, "GET", "/me/books", NULL, "1", 0, &a);
+    }
     assert_string_equal(a.body, "Les Miserables;Notre-Dame de Paris;");
     assert_string_equal(a.h.cache_control, "max-age=60, private");
-    CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &mine_page, "GET", "/me/books", NULL, "2", 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        handle(cache, &mine_page, "GET", "/me/books", NULL, "2", 0, &a);
+    }
     assert_false(a.hit);
     assert_string_equal(a.body, "Norwegian Wood;Kafka on the Shore;1Q84;");
-    CORM_ASSERT_NUM_QUERIES(db, 0) { handle(cache, &mine_page, "GET", "/me/books", NULL, "1", 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        handle(cache, &mine_page, "GET", "/me/books", NULL, "1", 0, &a);
+    }
     assert_true(a.hit);
     assert_string_equal(a.body, "Les Miserables;Notre-Dame de Paris;");
     assert_string_equal(a.h.cache_control, "max-age=60, private");
-    CORM_ASSERT_NUM_QUERIES(db, 0) { handle(cache, &mine_page, "GET", "/me/books", NULL, "2", 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        handle(cache, &mine_page, "GET", "/me/books", NULL, "2", 0, &a);
+    }
     assert_string_equal(a.body, "Norwegian Wood;Kafka on the Shore;1Q84;");
     /* vary keys that share a prefix, or differ only in case, are others */
-    CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &mine_page, "GET", "/me/books", NULL, "11", 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        handle(cache, &mine_page, "GET", "/me/books", NULL, "11", 0, &a);
+    }
     assert_int_equal(a.status, 404);
     /* a shared page given a vary key varies too */
-    CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &books_page, "GET", "/books", NULL, "3", 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        handle(cache, &books_page, "GET", "/books", NULL, "3", 0, &a);
+    }
     assert_string_equal(a.body, "Beowulf;");
-    CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 1)
+    {
+        handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &a);
+    }
     assert_int_equal(a.len, strlen("Les Miserables;Notre-Dame de Paris;Norwegian Wood;Kafka on the "
                                    "Shore;1Q84;Beowulf;"));
 }
@@ -268,8 +317,8 @@ static void test_per_user_refused(void **state)
         assert_null(cr.body);
         corm_cache_headers h;
         bool stored = true;
-        assert_int_equal(corm_cache_page_store(cache, &mine_page, &rq, 200, "text/html", "x", 1,
-                                               &h, &stored, &err),
+        assert_int_equal(corm_cache_page_store(cache, &mine_page, &rq, 200, "text/html", "x", 1, &h,
+                                               &stored, &err),
                          CORM_MISUSE);
         assert_non_null(strstr(err.message, "corm_cache_page_store: page '/me/books' is marked "
                                             "per_user"));
@@ -303,7 +352,10 @@ static void test_timeouts_prefix_version(void **state)
     /* timeout 0: headers (max-age=0), never stored */
     corm_cache_page never = {.route = "/never", .timeout_ms = 0};
     for (int i = 0; i < 2; i++) {
-        CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &never, "GET", "/never", NULL, NULL, 0, &a); }
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
+            handle(cache, &never, "GET", "/never", NULL, NULL, 0, &a);
+        }
         assert_string_equal(a.h.cache_control, "max-age=0");
         assert_expires(a.h.expires, 0);
     }
@@ -322,7 +374,10 @@ static void test_timeouts_prefix_version(void **state)
     v2.version = 2;
     CORM_ASSERT_NUM_QUERIES(db, 1) { handle(cache, &v2, "GET", "/books", NULL, NULL, 0, &a); }
     CORM_ASSERT_NUM_QUERIES(db, 0) { handle(cache, &v2, "GET", "/books", NULL, NULL, 0, &a); }
-    CORM_ASSERT_NUM_QUERIES(db, 0) { handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &a); }
+    CORM_ASSERT_NUM_QUERIES(db, 0)
+    {
+        handle(cache, &books_page, "GET", "/books", NULL, NULL, 0, &a);
+    }
 }
 
 /* Bodies are bytes: NULs and every byte value come back as stored. */
@@ -381,7 +436,10 @@ static void test_cache_down(void **state)
         assert_int_equal(corm_cache_page_get(down, &books_page, &rq, &cr, &err), CORM_NOTFOUND);
         assert_int_equal(err.rc, CORM_CONN);
         answer a;
-        CORM_ASSERT_NUM_QUERIES(db, 1) { handle(down, &books_page, "GET", "/books", NULL, NULL, 0, &a); }
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
+            handle(down, &books_page, "GET", "/books", NULL, NULL, 0, &a);
+        }
         assert_int_equal(a.status, 200);
         assert_false(a.hit);
         assert_string_equal(a.h.cache_control, "max-age=60");
