@@ -100,7 +100,10 @@ CORM_API bool corm_cache_has_key(corm_cache *c, const char *key, corm_error *err
 /* The value of key, or make's (stored for timeout_ms, as add does): make sets
 ** *data and *len to bytes that stay valid until corm_cache_get_or_set returns;
 ** a make that fails (not CORM_OK) is returned and nothing is stored.  When
-** the cache is down, make's value is returned (reads never break). */
+** another caller stored the key between the read and the add, the value the
+** cache holds is returned (Django reads it again), so concurrent callers
+** all get the same value.  When the cache is down, make's value is returned
+** (reads never break). */
 typedef corm_rc (*corm_cache_make_fn)(void *ud, const void **data, size_t *len);
 CORM_API CORM_WARN_UNUSED corm_rc corm_cache_get_or_set(corm_cache *c, const char *key,
                                                         corm_cache_make_fn make, void *ud,
