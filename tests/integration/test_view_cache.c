@@ -14,6 +14,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "../unit/cache/redis_proc.h"
+
 static corm_db *db;
 static corm_cache *cache;
 
@@ -30,11 +32,7 @@ static corm_cache *open_cache(const char *url, int64_t default_timeout_ms)
 static int setup_with(void **state, const char *url)
 {
     (void)state;
-    if (!url || !*url) {
-        print_error(
-            "CORM_TEST_REDIS is not set: run under tools/redis-test-server.sh run -- ...\n");
-        return -1;
-    }
+    if (!url) return -1;
     db = test_db_open();
     cache = open_cache(url, 60000);
     corm_error err;
@@ -42,7 +40,7 @@ static int setup_with(void **state, const char *url)
     return 0;
 }
 static int setup_local(void **state) { return setup_with(state, "local:"); }
-static int setup_redis(void **state) { return setup_with(state, getenv("CORM_TEST_REDIS")); }
+static int setup_redis(void **state) { return setup_with(state, test_redis_url()); }
 
 static int teardown(void **state)
 {
@@ -330,12 +328,6 @@ static void test_per_user_refused(void **state)
     }
     corm_cache_stats st = corm_cache_get_stats(cache);
     assert_int_equal(st.hits + st.misses + st.sets, 0);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
 }
 
 static void test_timeouts_prefix_version(void **state)

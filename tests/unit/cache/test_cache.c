@@ -44,16 +44,9 @@ static int setup_local(void **state)
 
 static int setup_redis(void **state)
 {
-    const char *url = getenv("CORM_TEST_REDIS");
-    if (!url || !*url) {
-        print_error(
-            "CORM_TEST_REDIS is not set: run under tools/redis-test-server.sh run -- ...\n");
-        return -1;
-    }
-    corm_cache *c = open_cache(url, "t");
-    corm_error err;
-    assert_int_equal(corm_cache_clear(c, &err), CORM_OK);
-    *state = c;
+    const char *url = test_redis_url();
+    if (!url) return -1;
+    *state = open_cache(url, "t");
     return 0;
 }
 

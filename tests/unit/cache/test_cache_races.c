@@ -46,18 +46,9 @@ static int setup_local(void **state)
 
 static int setup_redis(void **state)
 {
-    const char *url = getenv("CORM_TEST_REDIS");
-    if (!url || !*url) {
-        print_error(
-            "CORM_TEST_REDIS is not set: run under tools/redis-test-server.sh run -- ...\n");
-        return -1;
-    }
-    corm_cache *c = open_cache(url);
-    corm_error err;
-    assert_int_equal(corm_cache_clear(c, &err), CORM_OK);
-    corm_cache_close(c);
+    const char *url = test_redis_url();
     *state = (void *)url;
-    return 0;
+    return url ? 0 : -1;
 }
 
 /* ---- get_or_set: every caller gets the value the cache holds ---- */
