@@ -233,6 +233,7 @@ test-run: check-src check-format check-layers check-sql-text check-exports check
 	  --backend=sqlite $(SQLITE_BIN) tests/demo/check.sh:$(B)/corm tests/cli/check-help.sh:$(B)/corm tools/check-install.sh:$(B) \
 	  tests/inspect/check-http.sh:$(B)/corm tests/browser/check-browser.sh:$(B) examples/api/check.sh:$(B) \
 	  tests/migrations/check-docs.sh:$(B)/corm \
+	  tests/inspect/check-viewcache.sh:$(B)/corm \
 	  --backend=postgresql $(PG_BIN) tests/demo/check.sh:$(B)/corm examples/api/check.sh:$(B) \
 	  tests/migrations/check-docs.sh:$(B)/corm
 

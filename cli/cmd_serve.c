@@ -9,6 +9,11 @@
 ** Every request takes a connection from a pool through its request scope,
 ** so the recorder sees its statements; the panel's EXPLAIN uses the same
 ** pool.  Binds loopback unless told otherwise, and then needs --token.
+**
+** With --cache URL, the per-view cache (corm_cache_page_get/store, Django's
+** cache_page) keeps the author report for everybody and /account per user
+** (the vary key is the user of the corm_user cookie, the demo's stand-in
+** for a session) for 60 s: a second request runs no query.
 */
 #include "cli.h"
 #include "demo.h"
@@ -26,7 +31,13 @@ typedef struct server {
     corm_inspect *ins;
     corm_pool *pool;
     int64_t nbooks;
+    corm_cache *cache; /* --cache, or NULL */
 } server;
+
+/* The pages the per-view cache keeps (with --cache). */
+static const corm_cache_page authors_cached = {.route = "/authors", .timeout_ms = 60000};
+static const corm_cache_page account_cached = {
+    .route = "/account", .timeout_ms = 60000, .per_user = true};
 
 static const char xss_title[] = "<script>document.title='XSS';window.__xss=1</script>";
 
@@ -157,6 +168,44 @@ static int orders_page(corm_db *db, int64_t user, bool fixed, FILE *out)
     return status;
 }
 
+/* /account: the page of the user named by the corm_user cookie (a demo's
+** stand-in for a session): its name and orders.  Personalised: cached per
+** user. */
+static int account_page(corm_db *db, int64_t user, FILE *out)
+{
+    fputs("<!doctype html><html><head><meta charset=\"utf-8\"><title>Your account</title>"
+          "</head><body><p><a href=\"/\">bookstore</a></p>",
+          out);
+    corm_qs *users = corm_all(db, User);
+    corm_filter(users, "id", corm_int(user));
+    User *u = corm_get(users);
+    if (!u) {
+        int status = corm_qs_error(users)->rc == CORM_NOTFOUND ? 404 : 500;
+        corm_qs_free(users);
+        fprintf(out, "<p>no user %lld</p>", (long long)user);
+        return status;
+    }
+    fputs("<h1>Your account</h1><p id=\"user\">", out);
+    esc(out, u->name);
+    fputs("</p>", out);
+    corm_qs_free(users);
+    corm_qs *qs = corm_all(db, Order);
+    corm_filter(qs, "user", corm_int(user));
+    corm_order_by(qs, "id");
+    fputs("<ul id=\"orders\">", out);
+    Order *o;
+    corm_foreach(o, qs)
+    {
+        fprintf(out, "<li>#%lld ", (long long)o->id);
+        esc(out, o->status);
+        fputs("</li>", out);
+    }
+    fputs("</ul>", out);
+    int status = corm_qs_failed(qs) ? 500 : 200;
+    corm_qs_free(qs);
+    return status;
+}
+
 /* /books/ID/feature: a write (an UPDATE), for the panel to refuse EXPLAIN. */
 static int feature_page(corm_db *db, int64_t id, FILE *out)
 {
@@ -180,6 +229,8 @@ static void index_page(FILE *out)
           "<li><a href=\"/authors\">Author report</a> (<a href=\"/authors?fixed=1\">fixed</a>)"
           "</li><li><a href=\"/users/1/orders\">Orders of user 1</a> (<a "
           "href=\"/users/1/orders?fixed=1\">fixed</a>)</li>"
+          "<li><a href=\"/account\">Your account</a> (per user: the corm_user cookie; "
+          "cached per user with --cache)</li>"
           "<li><a href=\"/__corm/routes\">Per-route statistics</a> &middot; <a "
           "href=\"/metrics\">/metrics</a></li></ul></body></html>",
           out);
@@ -210,6 +261,7 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
         route = "/users/{id}/orders", kind = 4;
     else if (sscanf(url, "/books/%lld/feature%n", &id, &used) == 1 && url[used] == '\0')
         route = "/books/{id}/feature", kind = 5;
+    else if (strcmp(url, "/account") == 0) route = "/account", kind = 6;
     if (!route) {
         static char nf[] = "not found\n";
         struct MHD_Response *r =
@@ -224,9 +276,62 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
     if (!out) return MHD_NO;
     corm_request *req = corm_request_begin(s->ins, method, route, url);
     int status = 200;
+    /* the per-view cache: the key is the method, route, path, query string
+    ** and, for /account, the user */
+    const char *user_arg = MHD_lookup_connection_value(c, MHD_COOKIE_KIND, "corm_user");
+    long long user = 0;
+    char vary[40], query[2048];
+    corm__mhd_q q = {query, 0, sizeof query};
+    query[0] = '\0';
+    MHD_get_connection_values(c, MHD_GET_ARGUMENT_KIND, corm__mhd_arg, &q);
+    const corm_cache_page *cpage = NULL;
+    if (kind == 6 && user_arg && sscanf(user_arg, "%lld%n", &user, &used) == 1 &&
+        user_arg[used] == '\0') {
+        snprintf(vary, sizeof vary, "user:%lld", user);
+        cpage = s->cache ? &account_cached : NULL;
+    } else if (kind == 6) {
+        status = 403; /* nobody: not a page to cache */
+        fputs("<!doctype html><html><body><p>not logged in: send the cookie corm_user=ID"
+              "</p></body></html>",
+              out);
+    } else if (kind == 3 && s->cache) {
+        cpage = &authors_cached;
+    }
+    corm_cache_request crq = {method, url, query, cpage == &account_cached ? vary : NULL};
+    corm_cache_headers ch = {{0}, {0}, {0}};
+    const char *cache_state = cpage ? "miss" : "";
+    if (cpage) {
+        corm_cached_response cr;
+        corm_error cerr;
+        corm_rc crc = corm_cache_page_get(s->cache, cpage, &crq, &cr, &cerr);
+        if (crc == CORM_OK) {
+            fclose(out);
+            free(html);
+            const char *h[] = {"Cache-Control",
+                               cr.headers.cache_control,
+                               "Expires",
+                               cr.headers.expires,
+                               "Age",
+                               cr.headers.age,
+                               "X-Corm-Cache",
+                               "hit",
+                               NULL};
+            ret = req ? corm_mhd_respond_headers(req, c, (unsigned)cr.status, cr.content_type,
+                                                 cr.body, cr.len, h)
+                      : MHD_NO;
+            corm_cached_response_free(&cr);
+            corm_request_free(req);
+            return ret;
+        }
+        if (crc == CORM_MISUSE) { /* a page marked per_user asked without its user */
+            status = 500;
+            cpage = NULL;
+            fprintf(out, "corm: %s\nhint: %s\n", cerr.message, cerr.hint);
+        }
+    }
     if (kind == 1) {
         index_page(out);
-    } else {
+    } else if (status == 200) {
         corm_error err;
         corm_db *db = req ? corm_request_acquire(req, s->pool, -1, &err) : NULL;
         if (!db) {
@@ -238,14 +343,24 @@ static enum MHD_Result handler(void *cls, struct MHD_Connection *c, const char *
                     db, fixed, MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "q"), out);
             else if (kind == 3) status = authors_page(db, fixed, out);
             else if (kind == 4) status = orders_page(db, id, fixed, out);
+            else if (kind == 6) status = account_page(db, user, out);
             else status = feature_page(db, id, out);
             if (kind != 5) fputs("</body></html>", out);
             corm_request_release(req, s->pool, db);
         }
     }
     fclose(out);
+    if (cpage) { /* stored before the toolbar goes in: that is per request */
+        corm_error cerr;
+        corm_rc crc = corm_cache_page_store(
+            s->cache, cpage, &crq, status, "text/html; charset=utf-8", html, len, &ch, NULL, &cerr);
+        (void)crc; /* a cache that is down: the page is still good to send */
+    }
+    const char *h[] = {"Cache-Control", ch.cache_control, "Expires", ch.expires,
+                       "X-Corm-Cache",  cache_state,      NULL};
     if (req)
-        ret = corm_mhd_respond(req, c, (unsigned)status, "text/html; charset=utf-8", html, len);
+        ret = corm_mhd_respond_headers(req, c, (unsigned)status, "text/html; charset=utf-8", html,
+                                       len, h);
     else {
         struct MHD_Response *r = MHD_create_response_from_buffer(len, html, MHD_RESPMEM_MUST_COPY);
         ret = MHD_queue_response(c, (unsigned)status, r);
@@ -323,6 +438,7 @@ int cli_serve(int argc, char **argv)
     const char *token = cli_value(&args, "--token", NULL);
     const char *record = cli_value(&args, "--record", NULL);
     const char *port_file = cli_value(&args, "--port-file", NULL);
+    const char *cache_url = cli_value(&args, "--cache", NULL);
     long long port_n, threads_n, scale_n, warn;
     if (!whole(cli_value(&args, "--port", "8000"), 0, 65535, &port_n))
         return cli_usage_error(&cli_cmd_serve, "--port is 0..65535 (0: any free port)");
@@ -368,6 +484,15 @@ int cli_serve(int argc, char **argv)
 
     if (prepare(url, scale) != 0) return 1;
     corm_error err;
+    corm_cache *cache = NULL;
+    if (cache_url) {
+        corm_cache_config cc = {.url = cache_url, .key_prefix = "serve"};
+        cache = corm_cache_open(&cc, &err);
+        if (!cache) {
+            cli_print_error(&err);
+            return 1;
+        }
+    }
     corm_pool_config pc = {0};
     pc.url = url;
     pc.schema = &bookstore_schema;
@@ -375,6 +500,7 @@ int cli_serve(int argc, char **argv)
     corm_pool *pool = corm_pool_open(&pc, &err);
     if (!pool) {
         cli_print_error(&err);
+        corm_cache_close(cache);
         return 1;
     }
     corm_inspect_config ic = CORM_INSPECT_CONFIG_INIT;
@@ -390,6 +516,7 @@ int cli_serve(int argc, char **argv)
     if (!ins) {
         cli_print_error(&err);
         corm_pool_close(pool);
+        corm_cache_close(cache);
         return 1;
     }
     /* the findings are the panel's to show, not stderr's */
@@ -398,7 +525,7 @@ int cli_serve(int argc, char **argv)
     while (nconns < threads && (conns[nconns] = corm_pool_acquire(pool, 0, NULL)))
         corm_instr_on_finding(corm_db_instr(conns[nconns++]), no_findings, NULL);
     while (nconns) corm_pool_release(pool, conns[--nconns]);
-    server s = {ins, pool, scale};
+    server s = {ins, pool, scale, cache};
     sigset_t set;
     sigemptyset(&set);
     sigaddset(&set, SIGINT);
@@ -413,6 +540,7 @@ int cli_serve(int argc, char **argv)
                 strerror(errno));
         corm_inspect_close(ins);
         corm_pool_close(pool);
+        corm_cache_close(cache);
         return 1;
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
@@ -424,8 +552,9 @@ int cli_serve(int argc, char **argv)
             fclose(f);
         }
     }
-    printf("corm serve: http://%s:%d/ (panel: /__corm/, metrics: /metrics; recorder: %s)\n",
-           listen_addr, bound, record ? record : "off");
+    printf("corm serve: http://%s:%d/ (panel: /__corm/, metrics: /metrics; recorder: %s; "
+           "cache: %s)\n",
+           listen_addr, bound, record ? record : "off", cache_url ? cache_url : "off");
     fflush(stdout);
     int sig = 0;
     sigwait(&set, &sig);
@@ -434,6 +563,12 @@ int cli_serve(int argc, char **argv)
     corm_inspect_stats st = corm_inspect_get_stats(ins);
     corm_inspect_close(ins);
     corm_pool_close(pool);
+    corm_cache_stats cst = corm_cache_get_stats(cache);
+    corm_cache_close(cache);
+    if (cache_url)
+        fprintf(stderr, "corm serve: cache: %llu hits, %llu misses, %llu sets, %llu errors\n",
+                (unsigned long long)cst.hits, (unsigned long long)cst.misses,
+                (unsigned long long)cst.sets, (unsigned long long)cst.errors);
     fprintf(stderr,
             "corm serve: stopped: %llu requests, %llu sampled, %llu recorded, %llu dropped\n",
             (unsigned long long)st.requests, (unsigned long long)st.sampled,

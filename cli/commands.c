@@ -106,6 +106,7 @@ static const cli_opt serve_opts[] = {
     {"--scale", NULL, "N", "the seeded bookstore's size, at least 1 (default: 100)"},
     {"--warn-queries", NULL, "N", "warn when a request runs more statements (0: never)"},
     {"--port-file", NULL, "PATH", "write the port listened on to PATH"},
+    {"--cache", NULL, "URL", "cache pages (local:, redis://..., unix:...; default: off)"},
     {0}};
 static const char *const serve_examples[] = {
     "corm serve --db sqlite:build/serve.db --port 8000",

@@ -100,7 +100,10 @@ CORM_API bool corm_cache_has_key(corm_cache *c, const char *key, corm_error *err
 /* The value of key, or make's (stored for timeout_ms, as add does): make sets
 ** *data and *len to bytes that stay valid until corm_cache_get_or_set returns;
 ** a make that fails (not CORM_OK) is returned and nothing is stored.  When
-** the cache is down, make's value is returned (reads never break). */
+** another caller stored the key between the read and the add, the value the
+** cache holds is returned (Django reads it again), so concurrent callers
+** all get the same value.  When the cache is down, make's value is returned
+** (reads never break). */
 typedef corm_rc (*corm_cache_make_fn)(void *ud, const void **data, size_t *len);
 CORM_API CORM_WARN_UNUSED corm_rc corm_cache_get_or_set(corm_cache *c, const char *key,
                                                         corm_cache_make_fn make, void *ud,
@@ -150,6 +153,90 @@ CORM_API corm_cache_stats corm_cache_get_stats(corm_cache *c);
 ** size > 0), the length of the whole text returned. */
 CORM_API size_t corm_cache_metrics_prometheus(corm_cache *c, const char *name, char *buf,
                                               size_t size);
+
+/* ---- the per-view cache (Django's cache_page): docs/cache.md, "Caching a
+** page" ----
+**
+** A handler asks corm_cache_page_get before it renders; on a miss it
+** renders and hands the response to corm_cache_page_store.  The key is the
+** method, the route, the path, the query string and the vary key (who the
+** page is for), hashed (SHA-256), under the page's key_prefix and version.
+** As Django's cache middleware: only GET and HEAD are looked up and stored
+** (a HEAD finds the GET's copy), only a status 200 is stored, and the
+** response gets Cache-Control: max-age and Expires (an Age too when it
+** comes from the cache).
+**
+** Personalised pages: a page marked per_user varies by the vary key, and
+** every call for it must give one (the user's id, the session's key, or
+** "anonymous" said explicitly).  A call without one is refused with
+** CORM_MISUSE before the cache is read or written, so one user's page is
+** never served to another by a forgotten vary key.  Its Cache-Control is
+** also "private" (a shared proxy must not keep it). */
+typedef struct corm_cache_page {
+    const char *route;      /* the route pattern, in the key and in messages
+                               ("/users/{id}/orders"); required */
+    int64_t timeout_ms;     /* cache_page(timeout): > 0, 0 (never stored,
+                               max-age=0) or CORM_CACHE_DEFAULT (the cache's,
+                               which must then be finite) */
+    const char *key_prefix; /* cache_page's key_prefix (NULL: none) */
+    bool per_user;          /* personalised: every call needs a vary key */
+    int version;            /* the key's version (0: the cache's); raise it
+                               to drop every cached copy of the page */
+} corm_cache_page;
+
+/* The request a page answers.  Strings are borrowed for the call. */
+typedef struct corm_cache_request {
+    const char *method; /* "GET", "HEAD", ...: only GET and HEAD are cached */
+    const char *path;   /* the URL's path ("/users/7/orders") */
+    const char *query;  /* the query string without '?' (NULL or "": none) */
+    const char *vary;   /* who the page is for; NULL: nobody in particular
+                           (refused for a per_user page) */
+} corm_cache_request;
+
+/* The headers of a cacheable response (empty strings: not to send). */
+typedef struct corm_cache_headers {
+    char cache_control[40]; /* "max-age=60" or "max-age=60, private" */
+    char expires[40];       /* an HTTP date: "Wed, 02 Dec 2026 17:01:00 GMT" */
+    char age[24];           /* seconds since it was stored: hits only */
+} corm_cache_headers;
+
+/* A response from the cache: owned, free with corm_cached_response_free. */
+typedef struct corm_cached_response {
+    int status;
+    char *content_type; /* as stored ("" when none was given) */
+    void *body;         /* NUL-terminated for convenience; len does not count it */
+    size_t len;
+    corm_cache_headers headers;
+} corm_cached_response;
+
+/*
+** corm_cache_page_get - the cached response of page for rq: CORM_OK with
+** *out filled (send it with its headers), CORM_NOTFOUND on a miss (render
+** it, then corm_cache_page_store), also for a method that is not cached and
+** for a cache that is down (err then says CORM_CONN, counted as for
+** corm_cache_get: the page renders from the database).  CORM_MISUSE for a
+** per_user page without a vary key, or a bad argument: do not serve the
+** page from the cache nor store it.  Since: 0.2
+*/
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_page_get(corm_cache *c, const corm_cache_page *page,
+                                                      const corm_cache_request *rq,
+                                                      corm_cached_response *out, corm_error *err);
+/*
+** corm_cache_page_store - after rendering: stores the response (binary-safe
+** body, content type, status) when rq is a GET or HEAD, status is 200 and
+** the timeout is not 0; fills *headers (may be NULL) with what to send for
+** a GET or HEAD answered 200 or 304 (Django's patch_response_headers), and
+** empties them otherwise.  *stored (may be NULL) says whether it stored.
+** CORM_OK also when nothing was stored; CORM_MISUSE as corm_cache_page_get;
+** CORM_CONN for a cache that is down (the response is still good to send).
+** Since: 0.2
+*/
+CORM_API CORM_WARN_UNUSED corm_rc corm_cache_page_store(corm_cache *c, const corm_cache_page *page,
+                                                        const corm_cache_request *rq, int status,
+                                                        const char *content_type, const void *body,
+                                                        size_t len, corm_cache_headers *headers,
+                                                        bool *stored, corm_error *err);
+CORM_API void corm_cached_response_free(corm_cached_response *r);
 
 #ifdef __cplusplus
 }

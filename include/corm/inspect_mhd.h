@@ -126,9 +126,13 @@ static inline bool corm_mhd_panel(corm_inspect *ins, struct MHD_Connection *c, c
 ** injected into an HTML body.  A request over a CORM_BUDGET_FAIL budget
 ** gets a 500 saying so instead.  Does not free req.
 */
-static inline enum MHD_Result corm_mhd_respond(corm_request *req, struct MHD_Connection *c,
-                                               unsigned status, const char *type, const char *body,
-                                               size_t len)
+/* As corm_mhd_respond, with more headers: headers is NULL or name, value,
+** name, value, ..., NULL (an empty value is not sent); they are not sent
+** on the 500 of a failed budget. */
+static inline enum MHD_Result corm_mhd_respond_headers(corm_request *req, struct MHD_Connection *c,
+                                                       unsigned status, const char *type,
+                                                       const char *body, size_t len,
+                                                       const char *const *headers)
 {
     if (corm_request_end(req, (int)status) != CORM_OK) {
         const corm_error *e = corm_request_error(req);
@@ -158,11 +162,20 @@ static inline enum MHD_Result corm_mhd_respond(corm_request *req, struct MHD_Con
         MHD_create_response_from_buffer(len, (void *)body, MHD_RESPMEM_MUST_COPY);
     if (!r) return MHD_NO;
     if (type) MHD_add_response_header(r, "Content-Type", type);
+    for (size_t i = 0; headers && headers[i] && headers[i + 1]; i += 2)
+        if (headers[i + 1][0]) MHD_add_response_header(r, headers[i], headers[i + 1]);
     const char *st = corm_request_server_timing(req);
     if (st) MHD_add_response_header(r, "Server-Timing", st);
     enum MHD_Result ret = MHD_queue_response(c, status, r);
     MHD_destroy_response(r);
     return ret;
+}
+
+static inline enum MHD_Result corm_mhd_respond(corm_request *req, struct MHD_Connection *c,
+                                               unsigned status, const char *type, const char *body,
+                                               size_t len)
+{
+    return corm_mhd_respond_headers(req, c, status, type, body, len, NULL);
 }
 
 #endif

@@ -51,14 +51,17 @@ CORM_API int64_t corm_paginator_num_pages_at(corm_paginator *p, corm_site site);
 ** results"). */
 #define corm_paginator_page(p, n) corm_paginator_page_at((p), (n), CORM_SITE)
 CORM_API corm_page *corm_paginator_page_at(corm_paginator *p, int64_t number, corm_site site);
-/* The page named by text (a request parameter): PageNotAnInteger is
-** CORM_INVALID ("That page number is not an integer"), then as above. */
+/* The page named by text (a request parameter), read as Python's int()
+** reads it (spaces around and a sign allowed; an integer too large is past
+** the last page): PageNotAnInteger is CORM_INVALID ("That page number is
+** not an integer"), then as above. */
 #define corm_paginator_page_str(p, s) corm_paginator_page_str_at((p), (s), CORM_SITE)
 CORM_API corm_page *corm_paginator_page_str_at(corm_paginator *p, const char *number,
                                                corm_site site);
 /* Django's get_page: never an error for a bad number - text that is not an
-** integer gives the first page, a number out of range the last.  NULL only
-** when the database fails. */
+** integer gives the first page, a number out of range the last.  NULL when
+** the database fails, and (Django's EmptyPage, CORM_NOTFOUND) when there
+** are no pages at all: no objects and allow_empty_first_page false. */
 #define corm_paginator_get_page(p, s) corm_paginator_get_page_at((p), (s), CORM_SITE)
 CORM_API corm_page *corm_paginator_get_page_at(corm_paginator *p, const char *number,
                                                corm_site site);

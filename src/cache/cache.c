@@ -108,6 +108,8 @@ void corm_cache_close(corm_cache *c)
 
 const char *corm_cache_backend(const corm_cache *c) { return c ? c->be->name : NULL; }
 
+int64_t corm__cache_default_timeout(const corm_cache *c) { return c->default_timeout_ms; }
+
 void corm_cache_value_free(corm_cache_value *v)
 {
     if (!v) return;
@@ -328,10 +330,16 @@ corm_rc corm_cache_get_or_set(corm_cache *c, const char *key, corm_cache_make_fn
         return rc;
     }
     if (!down) {
-        bool added;
+        bool added = false;
         corm_error e;
         if (corm_cache_add(c, key, data, len, timeout_ms, &added, &e) != CORM_OK) {
             /* counted and logged by store(); the value is still returned */
+        } else if (!added) {
+            /* another caller stored it between the get and the add: return
+            ** what the cache holds, as Django's get_or_set reads it again,
+            ** so every racer gets the same value */
+            corm_error e2;
+            if (corm_cache_get(c, key, out, &e2) == CORM_OK) return CORM_OK;
         }
     }
     if (!corm__cache_value_dup(out, data, len)) {

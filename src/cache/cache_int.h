@@ -45,5 +45,7 @@ corm__cache_be *corm__cache_redis_open(const char *url, int connect_timeout_ms,
 bool corm__cache_value_dup(corm_cache_value *out, const void *data, size_t len);
 /* Parses decimal text as an int64; false when it is not one. */
 bool corm__cache_parse_int(const void *data, size_t len, int64_t *out);
+/* The cache's default_timeout_ms (CORM_CACHE_DEFAULT's value): view.c. */
+int64_t corm__cache_default_timeout(const corm_cache *c);
 
 #endif

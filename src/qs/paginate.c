@@ -132,19 +132,24 @@ corm_page *corm_paginator_page_at(corm_paginator *p, int64_t number, corm_site s
     return page;
 }
 
-/* Django's validate_number for text: false with p's error when it is not an
-** integer. */
+/* Django's validate_number for text, as Python's int() reads it: ASCII
+** spaces around, a sign, decimal digits; a number too large for int64 is
+** clamped (it is past the last page, or before the first, either way).
+** False with p's error when it is not an integer. */
+static bool is_space(char ch) { return ch == ' ' || (ch >= '\t' && ch <= '\r'); }
+
 static bool parse_number(corm_paginator *p, const char *s, int64_t *out)
 {
     const char *q = s;
+    while (q && is_space(*q)) q++;
+    bool neg = q && *q == '-';
     if (q && (*q == '-' || *q == '+')) q++;
-    bool ok = q && *q;
+    bool ok = q && *q >= '0' && *q <= '9';
     int64_t v = 0;
-    for (; ok && *q; q++) {
-        if (*q < '0' || *q > '9' || v > (INT64_MAX - 9) / 10) ok = false;
-        else v = v * 10 + (*q - '0');
-    }
-    if (!ok) {
+    for (; ok && *q >= '0' && *q <= '9'; q++)
+        v = v > (INT64_MAX - 9) / 10 ? INT64_MAX : v * 10 + (*q - '0');
+    while (ok && is_space(*q)) q++;
+    if (!ok || *q) {
         corm__err_set(&p->err, CORM_INVALID,
                       "PageNotAnInteger: That page number is not an integer ('%.40s')",
                       s ? s : "(null)");
@@ -152,7 +157,7 @@ static bool parse_number(corm_paginator *p, const char *s, int64_t *out)
                        "pass the page number as decimal digits, or use corm_paginator_get_page");
         return false;
     }
-    *out = s[0] == '-' ? -v : v;
+    *out = neg ? -v : v;
     return true;
 }
 
@@ -173,8 +178,10 @@ corm_page *corm_paginator_get_page_at(corm_paginator *p, const char *number, cor
     if (!parse_number(p, number, &n)) n = 1;
     corm_page *page = corm_paginator_page_at(p, n, site);
     if (!page && p->err.rc == CORM_NOTFOUND) {
+        /* the last page; with no pages at all (no objects and no empty
+        ** first page) that is page 0, an EmptyPage, as Django's */
         int64_t pages = corm_paginator_num_pages_at(p, site);
-        page = corm_paginator_page_at(p, pages > 0 ? pages : 1, site);
+        page = pages < 0 ? NULL : corm_paginator_page_at(p, pages, site);
     }
     return page;
 }

@@ -188,6 +188,7 @@ def run_check(corm):
         check("EXPLAIN of a SELECT gives a plan", st == 200 and "SCAN" in plan, "%s %s" % (st, plan))
         st, _, body = s.get("/books/2/feature")
         wid = request_id(body)
+        s.recorded(wid)  # written off the request path: wait until it is there
         st, _, refusal = s.get("/__corm/explain/%s/1" % wid)
         check("EXPLAIN refuses a write", st == 403 and "not a SELECT" in refusal, "%s %s" % (st, refusal[:200]))
 

@@ -17,11 +17,7 @@
 #include <unistd.h>
 #include <hiredis.h>
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
+#include "redis_proc.h"
 
 static int errors_seen;
 static void count_error(void *ud, const corm_error *e)
@@ -48,16 +44,9 @@ static int setup_local(void **state)
 
 static int setup_redis(void **state)
 {
-    const char *url = getenv("CORM_TEST_REDIS");
-    if (!url || !*url) {
-        print_error(
-            "CORM_TEST_REDIS is not set: run under tools/redis-test-server.sh run -- ...\n");
-        return -1;
-    }
-    corm_cache *c = open_cache(url, "t");
-    corm_error err;
-    assert_int_equal(corm_cache_clear(c, &err), CORM_OK);
-    *state = c;
+    const char *url = test_redis_url();
+    if (!url) return -1;
+    *state = open_cache(url, "t");
     return 0;
 }
 
@@ -503,34 +492,6 @@ static void test_local_memory_cap(void **state)
                      CORM_INVALID);
     assert_non_null(strstr(err.hint, "max_bytes"));
     corm_cache_close(c);
-}
-
-/* A redis-server of this test's own, on a unix socket in a temporary
-** directory, so it can be stopped mid-test (by its pid). */
-static pid_t start_redis(const char *dir, const char *sock)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--dir", dir,
-               "--save", "", "--appendonly", "no", "--logfile", "/dev/null", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200; i++) {
-        struct stat sb;
-        if (stat(sock, &sb) == 0) return pid;
-        sleep_ms(10);
-    }
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    fail_msg("redis-server did not start (is it installed? tools/deps.sh cache)");
-    return -1;
-}
-
-static void stop_redis(pid_t pid, const char *sock)
-{
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    unlink(sock);
 }
 
 static void test_redis_down_mid_test(void **state)

@@ -1,0 +1,74 @@
+/*
+** redis_proc.h - for the cache tests: a redis-server of the test's own, on
+** a unix socket in a temporary directory, so it can be stopped mid-test
+** (by its pid); the url of the shared test Redis (CORM_TEST_REDIS), and a
+** sleep in milliseconds.  Include it after test.h.
+*/
+#ifndef CORM_TEST_REDIS_PROC_H
+#define CORM_TEST_REDIS_PROC_H
+
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static inline void sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+/* A redis-server of this test's own, on a unix socket in a temporary
+** directory, so it can be stopped mid-test (by its pid). */
+static inline pid_t start_redis(const char *dir, const char *sock)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--dir", dir,
+               "--save", "", "--appendonly", "no", "--logfile", "/dev/null", (char *)NULL);
+        _exit(127);
+    }
+    for (int i = 0; i < 200; i++) {
+        struct stat sb;
+        if (stat(sock, &sb) == 0) return pid;
+        sleep_ms(10);
+    }
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    fail_msg("redis-server did not start (is it installed? tools/deps.sh cache)");
+    return -1;
+}
+
+static inline void stop_redis(pid_t pid, const char *sock)
+{
+    kill(pid, SIGTERM);
+    waitpid(pid, NULL, 0);
+    unlink(sock);
+}
+
+/* The url of the Redis tools/redis-test-server.sh started (CORM_TEST_REDIS)
+** with its database emptied, or NULL, said on stderr, when there is none:
+** a group's setup then fails. */
+static inline const char *test_redis_url(void)
+{
+    const char *url = getenv("CORM_TEST_REDIS");
+    if (!url || !*url) {
+        print_error(
+            "CORM_TEST_REDIS is not set: run under tools/redis-test-server.sh run -- ...\n");
+        return NULL;
+    }
+    corm_cache_config cfg = {.url = url};
+    corm_error err;
+    corm_cache *c = corm_cache_open(&cfg, &err);
+    if (!c || corm_cache_clear(c, &err) != CORM_OK) {
+        print_error("the test Redis at %s: %s\n", url, err.message);
+        corm_cache_close(c);
+        return NULL;
+    }
+    corm_cache_close(c);
+    return url;
+}
+
+#endif
