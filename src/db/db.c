@@ -354,6 +354,7 @@ static corm_rc end_tx(corm_db *db, bool commit, corm_site site)
         corm_error keep = db->err;
         (void)db->be->exec(db->conn, "ROLLBACK", &keep);
     }
+    if (db->qc.ops) corm__qc_after(db, NULL); /* the writes are durable now */
     return rc;
 }
 

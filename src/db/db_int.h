@@ -145,10 +145,10 @@ typedef struct corm__cursor {
     corm_site site, built;
     const char *origin;
     corm_rc rc;
-    uint64_t statements; /* run_many: the rows it ran; else 0 (one) */
-    corm_event ev;       /* its event as classified before it ran */
-    bool emitted;        /* corm__cursor_emit: its event is out */
-    bool classified;     /* ev went through corm__instr_before */
+    uint64_t statements;         /* run_many: the rows it ran; else 0 (one) */
+    corm_event ev;               /* its event as classified before it ran */
+    bool emitted;                /* corm__cursor_emit: its event is out */
+    bool classified;             /* ev went through corm__instr_before */
     struct corm__replay *replay; /* stmt is served from the cache */
     struct corm__qrec *rec;      /* the rows read are recorded for it */
 } corm__cursor;
@@ -228,7 +228,8 @@ void corm__qc_record_row(corm__cursor *cur, bool has_row);
 ** the replay. */
 void corm__qc_close(corm__cursor *cur);
 /* Every statement's event: a write notes its tables; outside a
-** transaction the versions of the noted tables move. */
+** transaction the versions of the noted tables move (sql NULL: no
+** statement, a transaction ended). */
 void corm__qc_after(corm_db *db, const char *sql);
 /* Drop the hooks' state (corm_close, corm_db_use_cache(db, NULL)). */
 void corm__qc_reset(corm_db *db);

@@ -177,10 +177,10 @@ static bool flush(corm_db *db)
 void corm__qc_after(corm_db *db, const char *sql)
 {
     corm__qc *q = &db->qc;
-    if (!q->ops || !sql) return;
+    if (!q->ops) return;
     const char *tables[QC_MAX_TABLES];
     tables_ud t = {.out = tables, .max = QC_MAX_TABLES};
-    scan(db, sql, &t);
+    if (sql) scan(db, sql, &t);
     if (t.write) {
         for (size_t i = 0; i < t.n; i++) note(db, tables[i]);
         /* a write naming none of the schema's tables (or too many to

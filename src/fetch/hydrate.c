@@ -604,7 +604,8 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
                 if (!p) rc = CORM_NOMEM;
                 else kv = p;
             }
-            if (rc == CORM_OK) kv[objs.n] = corm__row_be(db, cur.stmt)->column_int(cur.stmt, c.key_col);
+            if (rc == CORM_OK)
+                kv[objs.n] = corm__row_be(db, cur.stmt)->column_int(cur.stmt, c.key_col);
         }
         if (rc == CORM_OK && !corm__vec_push(&objs, row_objs[0])) rc = CORM_NOMEM;
         if (rc == CORM_NOMEM) {
@@ -654,7 +655,8 @@ corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params,
     const char **names = corm__arena_alloc(arena, (ncols ? ncols : 1) * sizeof *names);
     if (!names) rc = CORM_NOMEM;
     for (size_t i = 0; rc == CORM_OK && i < ncols; i++)
-        if (!(names[i] = corm__arena_strdup(arena, corm__row_be(db, cur.stmt)->column_name(cur.stmt, (int)i))))
+        if (!(names[i] = corm__arena_strdup(
+                  arena, corm__row_be(db, cur.stmt)->column_name(cur.stmt, (int)i))))
             rc = CORM_NOMEM;
     while (rc == CORM_OK) {
         bool row;

@@ -11,8 +11,10 @@ void corm_qs_cache(corm_qs *qs, int64_t timeout_ms)
 {
     if (!qs || qs->err.rc != CORM_OK) return;
     if (qs->evaluated) {
-        corm__err_set(&qs->err, CORM_MISUSE, "corm_qs_cache on a queryset that was already evaluated");
-        corm__err_hint(&qs->err, "call it before iterating, counting or getting; or corm_qs_clone() it");
+        corm__err_set(&qs->err, CORM_MISUSE,
+                      "corm_qs_cache on a queryset that was already evaluated");
+        corm__err_hint(&qs->err,
+                       "call it before iterating, counting or getting; or corm_qs_clone() it");
         return;
     }
     if (timeout_ms <= 0 && timeout_ms != CORM_CACHE_FOREVER && timeout_ms != CORM_CACHE_DEFAULT) {

@@ -649,7 +649,9 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
             bool row;
             rc = corm__cursor_step(&cur, &row);
             *out = rc == CORM_OK && row
-                       ? (kind == CORM__SEL_COUNT ? corm__row_be(qs->db, cur.stmt)->column_int(cur.stmt, 0) : 1)
+                       ? (kind == CORM__SEL_COUNT
+                              ? corm__row_be(qs->db, cur.stmt)->column_int(cur.stmt, 0)
+                              : 1)
                        : 0;
             corm__cursor_close(&cur);
         }

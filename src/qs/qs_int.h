@@ -45,7 +45,7 @@ struct corm_qs {
     ** call changes it (related.c) */
     struct corm__relcache *cached;
     int64_t cache_ms; /* corm_qs_cache: how long (cached.c); 0: not cached */
-    corm_error err; /* last: corm_qs_new zeroes what is above it
+    corm_error err;   /* last: corm_qs_new zeroes what is above it
                                ** and only clears this (2.7 KB of text) */
 };
 
