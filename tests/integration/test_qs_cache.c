@@ -142,8 +142,9 @@ static const char *read_titles(uint64_t queries)
     text[0] = '\0';
     CORM_ASSERT_NUM_QUERIES(db, queries) { TEST_OK_DB(db, corm_eval(qs)); }
     for (size_t i = 0; i < corm_qs_len(qs); i++)
-        len += (size_t)snprintf(text + len, sizeof text - len, "%s%lld:%s", i ? "," : "",
-                                (long long)corm_row_int(qs, i, "id"), corm_row_text(qs, i, "title"));
+        len +=
+            (size_t)snprintf(text + len, sizeof text - len, "%s%lld:%s", i ? "," : "",
+                             (long long)corm_row_int(qs, i, "id"), corm_row_text(qs, i, "title"));
     corm_qs_free(qs);
     return text;
 }
