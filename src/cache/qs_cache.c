@@ -172,6 +172,10 @@ corm_rc corm_db_use_cache(corm_db *db, corm_cache *cache)
         corm__err_hint(&db->err, "attach or detach the cache between evaluations");
         return CORM_MISUSE;
     }
+    /* versions still to move go to the cache they were noted for (if it
+    ** is up: a cache that stays down was not going to see them) */
+    if (db->qc.ops && (db->qc.npending || db->qc.pending_epoch))
+        (void)db->qc.ops->bump(db->qc.ud, db->qc.pending, db->qc.npending, db->qc.pending_epoch);
     corm__qc_reset(db);
     db->qc.ops = cache ? &qs_ops : NULL;
     db->qc.ud = cache;

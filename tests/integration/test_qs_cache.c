@@ -584,6 +584,61 @@ static void test_errors(void **s)
     corm_qs_cache(NULL, 1000); /* nothing to report it on: no crash */
 }
 
+/* Routed to an attached database without the cache: refused (its writes
+** would not invalidate); with it: cached there. */
+static void test_routed(void **s)
+{
+    (void)s;
+    TEST_OK_DB(db, corm_db_attach(db, "again", test_db_url()));
+    corm_qs *qs = corm_all(db, Genre);
+    corm_using(qs, "again");
+    corm_qs_cache(qs, CORM_CACHE_FOREVER);
+    assert_int_equal(corm_eval(qs), CORM_MISUSE);
+    assert_non_null(strstr(corm_qs_error(qs)->message, "routed to a database that has no cache"));
+    assert_non_null(strstr(corm_qs_error(qs)->hint, "corm_db_use_cache on that database"));
+    corm_qs_free(qs);
+    corm_db *again = corm_db_alias(db, "again");
+    TEST_OK_DB(again, corm_db_use_cache(again, cache));
+    for (int round = 0; round < 2; round++) {
+        qs = corm_all(db, Genre);
+        corm_using(qs, "again");
+        corm_order_by(qs, "id");
+        corm_qs_cache(qs, CORM_CACHE_FOREVER);
+        CORM_ASSERT_NUM_QUERIES(again, round == 0 ? 1 : 0) { TEST_OK_DB(db, corm_eval(qs)); }
+        assert_ids(qs, "1,2,3");
+        corm_qs_free(qs);
+    }
+}
+
+/* The JSON query log marks a cache hit; the stderr log says so. */
+static void test_log(void **s)
+{
+    (void)s;
+    char path[] = "/tmp/corm-qs-log.XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    char spec[64];
+    snprintf(spec, sizeof spec, "json:%s", path);
+    TEST_OK_DB(db, corm_instr_log(corm_db_instr(db), spec));
+    read_titles(1);
+    read_titles(0);
+    TEST_OK_DB(db, corm_instr_log(corm_db_instr(db), "off"));
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    char line[4096];
+    int queries = 0, hits = 0;
+    while (fgets(line, sizeof line, f)) {
+        if (!strstr(line, "\"type\":\"query\"")) continue;
+        queries++;
+        hits += strstr(line, "\"cache_hit\":true") != NULL;
+    }
+    fclose(f);
+    unlink(path);
+    assert_int_equal(queries, 2);
+    assert_int_equal(hits, 1);
+}
+
 /* A cached queryset streamed by the iterator is not cached (it reads the
 ** database a chunk at a time); a clone keeps the mark. */
 static void test_clone_and_iterator(void **s)
@@ -596,6 +651,20 @@ static void test_clone_and_iterator(void **s)
     assert_string_equal(render(copy), render(qs));
     corm_qs_free(copy);
     corm_qs_free(qs);
+    /* the iterator reads the database, each time */
+    for (int round = 0; round < 2; round++) {
+        qs = corm_all(db, Genre);
+        corm_order_by(qs, "id");
+        corm_qs_cache(qs, CORM_CACHE_FOREVER);
+        uint64_t before = corm_query_count(db);
+        corm_iter *it = corm_iterator(qs, 2);
+        int n = 0;
+        while (corm_iter_next(it)) n++;
+        corm_iter_free(it);
+        assert_int_equal(n, 3);
+        assert_true(corm_query_count(db) > before);
+        corm_qs_free(qs);
+    }
 }
 
 /* ------------------------------------------------------------ Redis down */
@@ -693,6 +762,8 @@ int main(void)
         T(test_atomic),
         T(test_errors),
         T(test_clone_and_iterator),
+        T(test_routed),
+        T(test_log),
     };
     const struct CMUnitTest redis_only[] = {T(test_redis_down)};
     int rc = cmocka_run_group_tests_name("qs_cache_local", tests, group_local, NULL);
