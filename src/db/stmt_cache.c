@@ -476,7 +476,9 @@ static bool key_material(corm_db *db, corm_buf *k, const char *sql, const corm_v
     if (!db->qc.ops->versions(db->qc.ud, tables, t.n, versions)) return false;
     corm__buf_adds(k, QC_MAGIC);
     put_bytes(k, db->be->vendor, strlen(db->be->vendor));
-    put_bytes(k, db->url, strlen(db->url));
+    /* the database by its url's hash: the stored bytes repeat the key
+    ** material, and a url may hold a password */
+    put_u64(k, corm__hash_fast(db->url, strlen(db->url)));
     put_u32(k, db->schema ? db->schema->hash : 0);
     put_bytes(k, sql, strlen(sql));
     if (!put_params(k, params, nparams)) return false;
