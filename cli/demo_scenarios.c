@@ -773,8 +773,10 @@ static int deep_page_prepare(demo_ctx *c)
     corm_qs_free(qs);
     return rc == CORM_OK ? 0 : demo_fail_db(c->db);
 }
+static int cached_queryset_prepare(demo_ctx *c);
 int demo_prepare(const demo_scenario *s, demo_ctx *c)
 {
+    if (strcmp(s->name, "cached_queryset") == 0) return cached_queryset_prepare(c);
     return strcmp(s->name, "deep_page") == 0 ? deep_page_prepare(c) : 0;
 }
 static int deep_page_fixed(demo_ctx *c)
@@ -825,12 +827,10 @@ static int cached_page(demo_ctx *c, bool cached)
     }
     return finish(qs);
 }
-static int cached_queryset_naive(demo_ctx *c)
-{
-    int rc = cached_page(c, false);
-    return rc ? rc : cached_page(c, false);
-}
-static int cached_queryset_fixed(demo_ctx *c)
+/* Open a cache, read the page twice through it, close it: the fixed
+** variant's work; its first run in a process also sets OpenSSL's digests
+** up (the cache keys are SHA-256), which belongs to no request. */
+static int cached_reads(demo_ctx *c)
 {
     corm_error err;
     corm_cache *cache = corm_cache_open(NULL, &err);
@@ -842,6 +842,17 @@ static int cached_queryset_fixed(demo_ctx *c)
     corm_cache_close(cache);
     return rc;
 }
+static int cached_queryset_prepare(demo_ctx *c)
+{
+    demo_ctx quiet = *c;
+    return cached_reads(&quiet);
+}
+static int cached_queryset_naive(demo_ctx *c)
+{
+    int rc = cached_page(c, false);
+    return rc ? rc : cached_page(c, false);
+}
+static int cached_queryset_fixed(demo_ctx *c) { return cached_reads(c); }
 
 const demo_scenario demo_scenarios[] = {
     {"books_author", "every book with its author's name (select_related)", books_author_naive,
