@@ -338,6 +338,20 @@ static void test_delete_cascade(void **s)
     assert_null(strstr(text, "Les Miserables"));
 }
 
+static void w_delete_set_null(void)
+{
+    /* on_delete=set_null: an UPDATE of book, a DELETE of publisher */
+    corm_qs *qs = corm_all(db, Publisher);
+    assert_int_equal(corm_qs_delete(qs), 1);
+    corm_qs_free(qs);
+}
+static void test_delete_set_null(void **s)
+{
+    (void)s;
+    invalidated_by(w_delete_set_null, "1 Les Miserables|Victor Hugo|1862-04-03|1400|", 1);
+    assert_null(strstr(text, "Gallimard"));
+}
+
 static void w_bulk_create(void)
 {
     Book a = CORM_NEW(Book), b = CORM_NEW(Book);
@@ -748,6 +762,7 @@ int main(void)
         T(test_create),
         T(test_update),
         T(test_delete_cascade),
+        T(test_delete_set_null),
         T(test_bulk_create),
         T(test_bulk_update),
         T(test_m2m_add),
