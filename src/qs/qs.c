@@ -638,6 +638,8 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
     }
     const corm__dialect *d = dialect(qs);
     if (!d) return qs->err.rc;
+    bool was_cached; /* a cached queryset's count is cached too (cached.c) */
+    if (!corm__qs_cache_begin(qs, &was_cached)) return qs->err.rc;
     corm__compiled c;
     corm__compiled_init(&c);
     corm_rc rc = corm__compile_select_memo(&qs->db->sql_memo, &qs->q, kind, d, &c, &qs->err);
@@ -653,11 +655,15 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
                               ? corm__row_be(qs->db, cur.stmt)->column_int(cur.stmt, 0)
                               : 1)
                        : 0;
+            /* to its end (the one row): a statement read to its end can be
+            ** stored by the cache */
+            if (rc == CORM_OK && row && qs->cache_ms) rc = corm__cursor_step(&cur, &row);
             corm__cursor_close(&cur);
         }
         if (rc != CORM_OK) corm__err_take(&qs->err, &qs->db->err);
     }
     corm__compiled_free(&c);
+    corm__qs_cache_end(qs, was_cached);
     return rc;
 }
 

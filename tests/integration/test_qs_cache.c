@@ -598,6 +598,49 @@ static void test_errors(void **s)
     corm_qs_cache(NULL, 1000); /* nothing to report it on: no crash */
 }
 
+/* count() and exists() of a cached queryset are cached too, and so are a
+** Paginator's count and pages (its queryset is a clone: it keeps the mark). */
+static void test_count_exists_paginator(void **s)
+{
+    (void)s;
+    for (int round = 0; round < 2; round++) {
+        corm_qs *qs = corm_all(db, Book);
+        corm_filter(qs, "pages__gt", corm_int(900));
+        corm_qs_cache(qs, CORM_CACHE_FOREVER);
+        CORM_ASSERT_NUM_QUERIES(db, round == 0 ? 2 : 0)
+        {
+            assert_int_equal(corm_count(qs), 3);
+            assert_int_equal(corm_exists(qs), 1);
+        }
+        corm_qs_free(qs);
+        qs = corm_all(db, Book);
+        corm_order_by(qs, "id");
+        corm_qs_cache(qs, CORM_CACHE_FOREVER);
+        corm_paginator *p = corm_paginator_new(qs, 4, 0, true);
+        corm_qs_free(qs);
+        CORM_ASSERT_NUM_QUERIES(db, round == 0 ? 2 : 0)
+        {
+            assert_int_equal(corm_paginator_count(p), 6);
+            corm_page *pg = corm_paginator_page(p, 2);
+            assert_non_null(pg);
+            assert_ids(pg->objects, "5,6");
+            corm_page_free(pg);
+        }
+        corm_paginator_free(p);
+    }
+    /* a write to book: the count reads again, and sees it */
+    w_create();
+    corm_qs *qs = corm_all(db, Book);
+    corm_qs_cache(qs, CORM_CACHE_FOREVER);
+    corm_filter(qs, "pages__gt", corm_int(900));
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_count(qs), 3); }
+    corm_qs_free(qs);
+    qs = corm_all(db, Book);
+    corm_qs_cache(qs, CORM_CACHE_FOREVER);
+    CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(corm_count(qs), 7); }
+    corm_qs_free(qs);
+}
+
 /* Routed to an attached database without the cache: refused (its writes
 ** would not invalidate); with it: cached there. */
 static void test_routed(void **s)
@@ -778,6 +821,7 @@ int main(void)
         T(test_errors),
         T(test_clone_and_iterator),
         T(test_routed),
+        T(test_count_exists_paginator),
         T(test_log),
     };
     const struct CMUnitTest redis_only[] = {T(test_redis_down)};
