@@ -35,9 +35,9 @@ CORM_API corm_cache *corm_db_cache(const corm_db *db);
 ** cache's default; CORM_CACHE_FOREVER: until a write invalidates it).  Its
 ** evaluation - the queryset's own SELECT and each prefetch level's, objects
 ** (select_related included) or values() rows, and its count() and
-** exists() - is served from the cache of
-** its database when the same statements ran before with the same
-** parameters, schema and table versions: no query runs (the query log and
+** exists() - is served from the cache of its database when the same
+** statements ran before with the same parameters, schema and table
+** versions: no query runs (the query log and
 ** captures show cache hits, counted as 0 queries).  Otherwise it reads the
 ** database and stores what it read.  Inside the application's transaction
 ** a cached queryset reads the database and stores nothing.  A cache that is
