@@ -91,6 +91,7 @@ typedef struct tables_ud {
     const char **out;
     size_t max, n;
     bool over, write;
+    bool keywords_only; /* looking for a write keyword only */
 } tables_ud;
 
 static bool same_word(const char *p, size_t n, const char *w, bool fold)
@@ -115,7 +116,7 @@ static bool on_ident(void *ud, const char *p, size_t n, bool quoted)
     if (!quoted)
         for (size_t i = 0; i < sizeof writes / sizeof *writes; i++)
             if (same_word(p, n, writes[i], true)) t->write = true;
-    const corm_schema *s = t->schema;
+    const corm_schema *s = t->keywords_only ? NULL : t->schema;
     for (int i = 0; s && i < s->nmodels; i++)
         if (same_word(p, n, s->models[i]->table, !quoted)) add_table(t, s->models[i]->table);
     for (int i = 0; s && i < s->nm2m; i++)
@@ -179,9 +180,12 @@ void corm__qc_after(corm_db *db, const char *sql)
     corm__qc *q = &db->qc;
     if (!q->ops) return;
     const char *tables[QC_MAX_TABLES];
-    tables_ud t = {.out = tables, .max = QC_MAX_TABLES};
+    /* a read (most statements) is told by its keywords alone */
+    tables_ud t = {.out = tables, .max = QC_MAX_TABLES, .keywords_only = true};
     if (sql) scan(db, sql, &t);
     if (t.write) {
+        t.keywords_only = false;
+        scan(db, sql, &t);
         for (size_t i = 0; i < t.n; i++) note(db, tables[i]);
         /* a write naming none of the schema's tables (or too many to
         ** list): every cached result goes */
