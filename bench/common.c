@@ -36,6 +36,8 @@ const bench_scenario bench_scenarios[] = {
     {"only", false, NULL, NULL},
     {"deep_offset", false, NULL, NULL},
     {"deep_keyset", false, NULL, NULL},
+    {"uncached_read", false, NULL, NULL},
+    {"cached_read", false, NULL, NULL},
 };
 const int bench_nscenarios = (int)(sizeof bench_scenarios / sizeof bench_scenarios[0]);
 

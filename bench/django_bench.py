@@ -247,6 +247,27 @@ def scenarios(p):
             check += b.id + len(b.title)
         return check
 
+    def read_page(books):
+        check = 0
+        for b in books:
+            a, pub = b.author, b.publisher
+            check += b.id + len(b.title) + len(b.description) + a.id + len(a.name)
+            if pub is not None:
+                check += pub.id + len(pub.name)
+        return check
+
+    def page_qs():
+        return Book.objects.select_related("author", "publisher").order_by("id")[:p["nplus1_books"]]
+
+    def uncached_read(state):
+        return read_page(page_qs())
+
+    def cached_read(state):
+        # Django has no automatic queryset cache: "cache the QuerySet
+        # result, explicitly" with its low-level cache (locmem, pickled)
+        from django.core.cache import cache
+        return read_page(cache.get_or_set("bench_cached_read", lambda: list(page_qs()), None))
+
     post_books = "SELECT COUNT(*) + SUM(pages) FROM book"
     post_prices = "SELECT SUM(pages) + CAST(ROUND(SUM(price) * 100) AS INTEGER) FROM book"
     if connection.vendor == "postgresql":  # 32-bit INTEGER there (bench/common.c)
@@ -269,6 +290,8 @@ def scenarios(p):
         "only": (None, only, None),
         "deep_offset": (None, deep_offset, None),
         "deep_keyset": (None, deep_keyset, None),
+        "uncached_read": (None, uncached_read, None),
+        "cached_read": (None, cached_read, None),
     }, connection
 
 

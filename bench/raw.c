@@ -139,11 +139,15 @@ static void raw_n_plus_one(bench_ctx *c)
 }
 
 /* select_related (the book's publisher) or, nested, the author's country:
-** one JOIN, each row a book (columns 0-9) with its author (10-14). */
-static void select_related(bench_ctx *c, bool nested)
+** one JOIN, each row a book (columns 0-9) with its author (10-14); limit >
+** 0: the first limit books by id (uncached_read, cached_read). */
+static void select_related_limit(bench_ctx *c, bool nested, int64_t limit)
 {
     sqlite3 *db = c->handle;
-    sqlite3_stmt *st = prep(db, nested ? SQL_SELECT_RELATED_NESTED : SQL_SELECT_RELATED);
+    sqlite3_stmt *st = prep(db, limit > 0 ? SQL_SELECT_RELATED " ORDER BY b.id LIMIT ?"
+                                : nested  ? SQL_SELECT_RELATED_NESTED
+                                          : SQL_SELECT_RELATED);
+    if (limit > 0) sqlite3_bind_int64(st, 1, limit);
     r_book *v = NULL;
     size_t n = 0, cap = 0;
     int rc;
@@ -173,8 +177,11 @@ static void select_related(bench_ctx *c, bool nested)
     raw_books_free(v, n);
 }
 
+static void select_related(bench_ctx *c, bool nested) { select_related_limit(c, nested, 0); }
 static void raw_select_related(bench_ctx *c) { select_related(c, false); }
 static void raw_select_related_nested(bench_ctx *c) { select_related(c, true); }
+/* raw C has no cache: both read the database */
+static void raw_read_page(bench_ctx *c) { select_related_limit(c, false, c->p->nplus1_books); }
 
 static void raw_prefetch_books(bench_ctx *c)
 {
@@ -601,6 +608,8 @@ const bench_impl *bench_raw_impl(const char *name)
         {"only", NULL, raw_only, NULL},
         {"deep_offset", NULL, raw_deep_offset, NULL},
         {"deep_keyset", NULL, raw_deep_keyset, NULL},
+        {"uncached_read", NULL, raw_read_page, NULL},
+        {"cached_read", NULL, raw_read_page, NULL},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].name, name) == 0) return &t[i];

@@ -260,11 +260,17 @@ static void rawpg_n_plus_one(bench_ctx *c)
 }
 
 /* select_related (the book's publisher) or, nested, the author's country:
-** one JOIN, each row a book (columns 0-9) with its author (10-14). */
-static void select_related(bench_ctx *c, bool nested)
+** one JOIN, each row a book (columns 0-9) with its author (10-14); limit >
+** 0: the first limit books by id (uncached_read, cached_read). */
+static void select_related_limit(bench_ctx *c, bool nested, int64_t limit)
 {
+    char lim[32];
+    snprintf(lim, sizeof lim, "%lld", (long long)limit);
+    const char *pv[1] = {lim};
     PGresult *r =
-        query(c->handle, nested ? SQL_SELECT_RELATED_NESTED : SQL_SELECT_RELATED, 0, NULL);
+        limit > 0
+            ? query(c->handle, SQL_SELECT_RELATED " ORDER BY b.id LIMIT $1", 1, pv)
+            : query(c->handle, nested ? SQL_SELECT_RELATED_NESTED : SQL_SELECT_RELATED, 0, NULL);
     size_t n = (size_t)PQntuples(r);
     r_book *v = bench_xmalloc(n * sizeof *v);
     for (size_t i = 0; i < n; i++) {
@@ -293,8 +299,11 @@ static void select_related(bench_ctx *c, bool nested)
     raw_books_free(v, n);
 }
 
+static void select_related(bench_ctx *c, bool nested) { select_related_limit(c, nested, 0); }
 static void rawpg_select_related(bench_ctx *c) { select_related(c, false); }
 static void rawpg_select_related_nested(bench_ctx *c) { select_related(c, true); }
+/* raw C has no cache: both read the database */
+static void rawpg_read_page(bench_ctx *c) { select_related_limit(c, false, c->p->nplus1_books); }
 
 static void rawpg_prefetch_books(bench_ctx *c)
 {
@@ -697,6 +706,8 @@ const bench_impl *bench_rawpg_impl(const char *name)
         {"only", NULL, rawpg_only, NULL},
         {"deep_offset", NULL, rawpg_deep_offset, NULL},
         {"deep_keyset", NULL, rawpg_deep_keyset, NULL},
+        {"uncached_read", NULL, rawpg_read_page, NULL},
+        {"cached_read", NULL, rawpg_read_page, NULL},
     };
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].name, name) == 0) return &t[i];

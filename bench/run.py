@@ -79,6 +79,8 @@ SCENARIOS = [
     ("only", "read", "only('id', 'title'), every book"),
     ("deep_offset", "read", "page 900 of 1,000 by id: OFFSET (only id, title)"),
     ("deep_keyset", "read", "page 900 of 1,000 by id: keyset, from a signed cursor"),
+    ("uncached_read", "read", "1,000 books by id, select_related author+publisher"),
+    ("cached_read", "read", "the same from a cached queryset (warm local cache; raw C: the database)"),
 ]
 # Scenarios whose result grows with the table: peak memory is compared.
 LARGE = {"select_related", "select_related_nested", "prefetch_books", "prefetch_genres",

@@ -995,4 +995,8 @@ CORM_API CORM_WARN_UNUSED corm_rc corm_ping(corm_db *db);
 /* Objects by a list of keys, as a lookup map: in_bulk (docs/queryset.md). */
 #include <corm/in_bulk.h>
 
+/* Cached querysets: results kept in a corm_cache, invalidated by every
+** corm write (docs/cache.md). */
+#include <corm/qscache.h>
+
 #endif

@@ -97,6 +97,10 @@ typedef struct corm_event {
     ** bulk_update on SQLite, m2m links) the number of rows it ran, while
     ** the event still counts as one query (Django's executemany). */
     uint64_t statements;
+    /* Served from the cache (a cached queryset, docs/cache.md): no
+    ** statement ran.  Logged and kept by captures, but not counted by
+    ** corm_query_count, capture counts or query metrics. */
+    bool cache_hit;
 } corm_event;
 
 typedef void (*corm_event_fn)(void *ud, const corm_event *ev);

@@ -447,6 +447,7 @@ static corm_rc get_many_at_once(corm_cache *c, const char *const *keys, size_t n
         }
         if (got != CORM_OK) failed(c, &e);
         pthread_mutex_unlock(&c->mu);
+        if (got != CORM_OK) corm__err_copy(err, &e); /* misses, and why (as get) */
     }
     corm__free(made);
     corm__free(buf);

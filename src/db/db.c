@@ -70,6 +70,7 @@ void corm_close(corm_db *db)
 {
     if (!db) return;
     corm__instr_free(db->instr); /* reports what it found outside captures */
+    corm__qc_reset(db);
     corm__db_aliases_free(db);
     corm__memo_free(&db->sql_memo);
     corm__blockpool_close(db->blocks);
@@ -125,7 +126,7 @@ void corm_off_query(corm_db *db, int handle)
 static void emit_ev(corm__cursor *cur, bool internal)
 {
     corm_db *db = cur->db;
-    if (!internal) db->nqueries++;
+    if (!internal && !cur->ev.cache_hit) db->nqueries++;
     corm_event ev = cur->ev; /* what was known before it ran */
     ev.sql = cur->sql;
     ev.vendor = db->be->vendor;
@@ -142,6 +143,8 @@ static void emit_ev(corm__cursor *cur, bool internal)
         corm__instr_event(db->instr, &ev, cur->classified, cur->text_hash);
     for (int i = 0; i < CORM__MAX_SUBS; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
+    /* a write moves the versions of its tables (stmt_cache.c) */
+    if (db->qc.ops && !ev.cache_hit) corm__qc_after(db, cur->sql);
 }
 
 static void emit(corm__cursor *cur) { emit_ev(cur, false); }
@@ -162,6 +165,7 @@ corm_rc corm__db_snapshot_begin(corm_db *db, bool *opened)
     if (db->tx_depth > 0 || db->be->in_transaction(db->conn)) return CORM_OK;
     corm_rc rc = exec_internal(db, "BEGIN", &db->err);
     *opened = rc == CORM_OK;
+    db->qc.snapshot = *opened;
     return rc;
 }
 
@@ -171,6 +175,7 @@ void corm__db_snapshot_end(corm_db *db, bool opened)
     /* a read-only transaction: COMMIT and ROLLBACK are the same; keep the
     ** db's error of the evaluation, not of this statement */
     corm_error keep;
+    db->qc.snapshot = false;
     if (exec_internal(db, "COMMIT", &keep) != CORM_OK) (void)exec_internal(db, "ROLLBACK", &keep);
 }
 
@@ -204,6 +209,12 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     }
     cur->classified = true;
     cur->t0 = corm__now_ms();
+    /* a cached queryset's statement: from the cache, or recorded for it */
+    if (db->qc.active && stream == 0 && corm__qc_lookup(db, cur, sql, params, nparams) == CORM_OK) {
+        cur->ev.cache_hit = true;
+        cur->rc = CORM_OK;
+        return CORM_OK;
+    }
     if (stream > 0 && db->be->query_stream)
         cur->rc =
             db->be->query_stream(db->conn, sql, params, nparams, stream, &cur->stmt, &db->err);
@@ -214,6 +225,7 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
         corm__cursor_close(cur);
         return db->err.rc;
     }
+    if (cur->rec) corm__qc_record_start(cur);
     return CORM_OK;
 }
 
@@ -224,21 +236,24 @@ corm_rc corm__cursor_step(corm__cursor *cur, bool *has_row)
         if (cur->db) corm__err_set(&cur->db->err, CORM_MISUSE, "a cursor stepped after its end");
         return CORM_MISUSE;
     }
-    corm_rc rc = cur->db->be->step(cur->stmt, has_row, &cur->db->err);
+    const corm__backend *be = cur->replay ? &corm__replay_backend : cur->db->be;
+    corm_rc rc = be->step(cur->stmt, has_row, &cur->db->err);
     if (rc != CORM_OK) {
         if (!cur->db->err.sql[0]) corm__err_sql(&cur->db->err, cur->sql);
         cur->rc = rc;
         return rc;
     }
     if (*has_row) cur->rows++;
+    if (cur->rec) corm__qc_record_row(cur, *has_row);
     return CORM_OK;
 }
 
 void corm__cursor_close(corm__cursor *cur)
 {
     if (!cur->db) return;
-    if (cur->stmt) cur->db->be->finish(cur->stmt);
+    if (cur->stmt && !cur->replay) cur->db->be->finish(cur->stmt);
     cur->stmt = NULL;
+    if (cur->rec || cur->replay) corm__qc_close(cur);
     if (!cur->emitted) emit(cur);
     cur->db = NULL;
 }
@@ -340,6 +355,7 @@ static corm_rc end_tx(corm_db *db, bool commit, corm_site site)
         corm_error keep = db->err;
         (void)db->be->exec(db->conn, "ROLLBACK", &keep);
     }
+    if (db->qc.ops) corm__qc_after(db, NULL); /* the writes are durable now */
     return rc;
 }
 

@@ -17,6 +17,43 @@
 
 #define CORM__MAX_SUBS 8
 
+/*
+** The statement cache (stmt_cache.c, docs/cache.md "Cached querysets").
+** The cache layer fills these hooks when a cache is attached to a db
+** (corm_db_use_cache, src/cache/qs_cache.c); the db never includes the
+** cache.  k is the key material of one statement (its SQL, parameters,
+** database, schema hash and the versions of the tables it reads): the
+** hook hashes it into a cache key.
+*/
+typedef struct corm__qc_ops {
+    /* out[i]: the version of tables[i]; out[n]: the global epoch.  False
+    ** when the cache is down (the read then goes to the database). */
+    bool (*versions)(void *ud, const char *const *tables, size_t n, uint64_t *out);
+    /* The bytes stored for k: true with *data (release them) and *len. */
+    bool (*get)(void *ud, const void *k, size_t klen, void **data, size_t *len);
+    void (*release)(void *ud, void *data);
+    void (*put)(void *ud, const void *k, size_t klen, const void *data, size_t len,
+                int64_t timeout_ms);
+    /* Move the versions of tables[0..n) (and the epoch when epoch): false
+    ** when the cache is down (the db keeps them pending and retries). */
+    bool (*bump)(void *ud, const char *const *tables, size_t n, bool epoch);
+} corm__qc_ops;
+
+typedef struct corm__qc {
+    const corm__qc_ops *ops; /* NULL: no cache attached */
+    void *ud;
+    int64_t timeout_ms;           /* while active: how long a result is kept */
+    bool active;                  /* an evaluation of a cached queryset runs:
+                                  ** its SELECTs are served from / stored in
+                                  ** the cache */
+    const char **pending;         /* tables written whose versions have not */
+    size_t npending, cappending;  /* moved yet (a transaction is open, or the */
+    bool pending_epoch;           /* cache was down); the epoch too */
+    struct corm__replay *replays; /* statements served from the cache now */
+    bool snapshot;                /* the open transaction is an evaluation's
+                                  ** read snapshot, not the application's */
+} corm__qc;
+
 struct corm_db {
     const corm__backend *be;
     const corm__dialect *dialect; /* be's SQL dialect, resolved at open */
@@ -59,6 +96,7 @@ struct corm_db {
         const char *kind, *origin;
     } origins[4];
     unsigned origins_next;
+    corm__qc qc; /* the statement cache (stmt_cache.c) */
 };
 
 /*
@@ -112,6 +150,8 @@ typedef struct corm__cursor {
     bool emitted;        /* corm__cursor_emit: its event is out */
     bool classified;     /* ev went through corm__instr_before */
     uint64_t text_hash;  /* its hash of sql, or 0 (corm__instr_event) */
+    struct corm__replay *replay; /* stmt is served from the cache */
+    struct corm__qrec *rec;      /* the rows read are recorded for it */
 } corm__cursor;
 
 /* Start a statement.  On failure the cursor is already closed (the event
@@ -166,6 +206,38 @@ corm_db *corm__db_route(corm_db *db, const corm_model *model, const char *using,
                         corm_error *err);
 /* Close and free db's attached databases (corm_close). */
 void corm__db_aliases_free(corm_db *db);
+/* ---- the statement cache (stmt_cache.c) */
+/* The driver that reads the rows of st: the cache's replay for a
+** statement served from the cache, else db's.  Every reader of result
+** cells (hydration, values rows, counts) asks it. */
+extern const corm__backend corm__replay_backend;
+bool corm__replay_owns(const corm_db *db, const corm__stmt *st);
+static inline const corm__backend *corm__row_be(const corm_db *db, const corm__stmt *st)
+{
+    return db->qc.replays && corm__replay_owns(db, st) ? &corm__replay_backend : db->be;
+}
+/* corm__db_query's part: serve sql from the cache (CORM_OK with cur->stmt
+** a replay and cur->replay set), or arrange for its rows to be recorded
+** (cur->rec) - CORM_NOTFOUND either way the database runs it. */
+corm_rc corm__qc_lookup(corm_db *db, corm__cursor *cur, const char *sql, const corm_value *params,
+                        int nparams);
+/* After the database ran a recorded statement: its columns. */
+void corm__qc_record_start(corm__cursor *cur);
+/* A row was read (record it), or the end was reached (has_row false). */
+void corm__qc_record_row(corm__cursor *cur, bool has_row);
+/* The cursor closes: store what was recorded (when read to its end), free
+** the replay. */
+void corm__qc_close(corm__cursor *cur);
+/* Every statement's event: a write notes its tables; outside a
+** transaction the versions of the noted tables move (sql NULL: no
+** statement, a transaction ended). */
+void corm__qc_after(corm_db *db, const char *sql);
+/* Drop the hooks' state (corm_close, corm_db_use_cache(db, NULL)). */
+void corm__qc_reset(corm_db *db);
+/* The tables of db's schema that sql names (pointers into the schema),
+** at most max; *n gets the count.  False when there were more. */
+bool corm__qc_tables(const corm_db *db, const char *sql, const char **out, size_t max, size_t *n);
+
 /* The site used for statements the library runs on its own. */
 #define CORM__LIB_SITE ((corm_site){__FILE__, __LINE__, __func__})
 

@@ -84,7 +84,7 @@ corm_value corm__field_value(const void *obj, const corm_field *f)
 static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj, const corm_field *f,
                           int fi, corm_arena *a)
 {
-    const corm__backend *be = db->be;
+    const corm__backend *be = corm__row_be(db, st);
     corm_obj *h = obj;
     void *p = corm__field_ptr(obj, f);
     if (be->column_null(st, col)) {
@@ -126,7 +126,7 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
 {
     const corm_model *m = node->model;
     *out = NULL;
-    if (node->parent >= 0 && db->be->column_null(st, node->first_col)) return CORM_OK;
+    if (node->parent >= 0 && corm__row_be(db, st)->column_null(st, node->first_col)) return CORM_OK;
     void *obj = corm__arena_zalloc(a, m->size);
     if (!obj) return CORM_NOMEM;
     corm_obj *h = obj;
@@ -171,7 +171,7 @@ corm_rc corm__read_decimal(const corm__backend *be, corm__stmt *st, int col, con
 
 corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out)
 {
-    const corm__backend *be = db->be;
+    const corm__backend *be = corm__row_be(db, st);
     switch (be->column_type(st, col)) {
     case CORM_V_INT: *out = corm_int(be->column_int(st, col)); return CORM_OK;
     case CORM_V_FLOAT:
@@ -620,7 +620,8 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
                 if (!p) rc = CORM_NOMEM;
                 else kv = p;
             }
-            if (rc == CORM_OK) kv[objs.n] = db->be->column_int(cur.stmt, c.key_col);
+            if (rc == CORM_OK)
+                kv[objs.n] = corm__row_be(db, cur.stmt)->column_int(cur.stmt, c.key_col);
         }
         if (rc == CORM_OK && !corm__vec_push(&objs, row_objs[0])) rc = CORM_NOMEM;
         if (rc == CORM_NOMEM) {
@@ -665,13 +666,14 @@ corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params,
         corm__err_take(err, &db->err);
         return rc;
     }
-    size_t ncols = (size_t)db->be->column_count(cur.stmt);
+    size_t ncols = (size_t)corm__row_be(db, cur.stmt)->column_count(cur.stmt);
     corm_value *cells = NULL;
     size_t cap = 0, nrows = 0;
     const char **names = corm__arena_alloc(arena, (ncols ? ncols : 1) * sizeof *names);
     if (!names) rc = CORM_NOMEM;
     for (size_t i = 0; rc == CORM_OK && i < ncols; i++)
-        if (!(names[i] = corm__arena_strdup(arena, db->be->column_name(cur.stmt, (int)i))))
+        if (!(names[i] = corm__arena_strdup(
+                  arena, corm__row_be(db, cur.stmt)->column_name(cur.stmt, (int)i))))
             rc = CORM_NOMEM;
     while (rc == CORM_OK) {
         bool row;

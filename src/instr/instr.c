@@ -771,6 +771,10 @@ void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, uint64_t
         return;
     }
     corm__log_event(in, ev);
+    if (ev->cache_hit) { /* no statement ran: kept, not counted */
+        FOR_CAPTURES(in, c) if (!c->root) keep_event(c, ev);
+        return;
+    }
     corm__metrics_event(in, ev);
     bool detect = corm__instr_mode_now(in) != CORM_NPLUSONE_OFF;
     FOR_CAPTURES(in, c) capture_event(c, ev, reg, detect, text_hash);

@@ -215,6 +215,7 @@ void corm__log_event(corm_instr *in, const corm_event *ev)
         corm__buf_addf(&b, "); rows=%lld; %s at %s", (long long)ev->rows,
                        ev->origin ? ev->origin : "?", site);
         log_statements(&b, ev);
+        if (ev->cache_hit) corm__buf_adds(&b, "; cache hit");
         if (ev->rc != CORM_OK) corm__buf_addf(&b, "; %s", corm_rc_name(ev->rc));
         if (!b.oom) fprintf(stderr, "%s\n", corm__buf_cstr(&b));
     }
@@ -257,6 +258,7 @@ void corm__log_event(corm_instr *in, const corm_event *ev)
         corm__buf_addf(&b, ",\"slow\":%s,\"auto\":%s,\"vendor\":", slow ? "true" : "false",
                        ev->auto_load ? "true" : "false");
         corm__json_str(&b, ev->vendor);
+        if (ev->cache_hit) corm__buf_adds(&b, ",\"cache_hit\":true");
         corm__buf_addc(&b, '}');
         write_line(in, &b);
     }

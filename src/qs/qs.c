@@ -155,6 +155,7 @@ corm_qs *corm_qs_clone(const corm_qs *src)
     qs->q.offset = src->q.offset;
     qs->q.limit = src->q.limit;
     qs->q.unscoped = src->q.unscoped;
+    qs->cache_ms = src->cache_ms;
     for (int i = 0; i < src->npf && qs->err.rc == CORM_OK; i++) {
         const corm__pf_lookup *l = &src->pf[i];
         corm_qs *inner = l->owner ? corm_qs_clone(l->owner) : NULL;
@@ -639,6 +640,8 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
     if (!corm__qs_route(qs)) return qs->err.rc;
     /* the queryset and its prefetch levels read one snapshot; their
     ** objects report to the handle qs was made on */
+    bool was_cached;
+    if (!corm__qs_cache_begin(qs, &was_cached)) return qs->err.rc;
     corm_db *prev = corm__db_serve(qs->db, qs->home);
     bool snap = false;
     corm_rc rc = qs->npf ? corm__db_snapshot_begin(qs->db, &snap) : CORM_OK;
@@ -658,6 +661,7 @@ corm_rc corm_eval_at(corm_qs *qs, corm_site site)
                                 site, qs->built, &qs->err);
     corm__db_snapshot_end(qs->db, snap);
     corm__db_serve(qs->db, prev);
+    corm__qs_cache_end(qs, was_cached);
     if (rc != CORM_OK) {
         qs->items = NULL;
         qs->n = 0;
@@ -718,6 +722,8 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
     }
     const corm__dialect *d = dialect(qs);
     if (!d) return qs->err.rc;
+    bool was_cached; /* a cached queryset's count is cached too (cached.c) */
+    if (!corm__qs_cache_begin(qs, &was_cached)) return qs->err.rc;
     corm__compiled c;
     corm__compiled_init(&c);
     corm_rc rc = corm__compile_select_memo(&qs->db->sql_memo, &qs->q, kind, d, &c, &qs->err);
@@ -731,13 +737,19 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
             bool row;
             rc = corm__cursor_step(&cur, &row);
             *out = rc == CORM_OK && row
-                       ? (kind == CORM__SEL_COUNT ? qs->db->be->column_int(cur.stmt, 0) : 1)
+                       ? (kind == CORM__SEL_COUNT
+                              ? corm__row_be(qs->db, cur.stmt)->column_int(cur.stmt, 0)
+                              : 1)
                        : 0;
+            /* to its end (the one row): a statement read to its end can be
+            ** stored by the cache */
+            if (rc == CORM_OK && row && qs->cache_ms) rc = corm__cursor_step(&cur, &row);
             corm__cursor_close(&cur);
         }
         if (rc != CORM_OK) corm__err_take(&qs->err, &qs->db->err);
     }
     corm__compiled_free(&c);
+    corm__qs_cache_end(qs, was_cached);
     return rc;
 }
 

@@ -47,7 +47,8 @@ struct corm_qs {
     /* a related queryset's object (Django's known related objects): the
     ** objects it loads get it as their back-reference (related.c) */
     struct corm__relcache *known;
-    corm_error err; /* last: corm_qs_new zeroes what is above it
+    int64_t cache_ms; /* corm_qs_cache: how long (cached.c); 0: not cached */
+    corm_error err;   /* last: corm_qs_new zeroes what is above it
                                ** and only clears this (2.7 KB of text) */
 };
 
@@ -131,6 +132,12 @@ bool corm__to_attr_free(corm_qs *qs, const char *path, const char *to_attr);
 corm_q *corm__q_copy(corm_qs *dst, const corm_qs *src, const corm_q *q);
 corm_expr *corm__expr_copy(corm_qs *dst, const corm_qs *src, const corm_expr *e);
 corm_rc corm__clone_shape(corm_qs *dst, const corm_qs *src);
+
+/* A cached queryset's evaluation (cached.c): its statements go through
+** the cache of qs->db from begin to end.  begin returns false, with the
+** error on qs, when qs->db has no cache; *was gets what end restores. */
+bool corm__qs_cache_begin(corm_qs *qs, bool *was);
+void corm__qs_cache_end(corm_qs *qs, bool was);
 
 /* Evaluate a corm_raw / corm_sql queryset (raw.c). */
 /* Django's rule: no filter, reordering or distinct once a slice was taken

@@ -74,11 +74,11 @@ static corm_rc fetch_objects(corm_qs *qs, const char *sql, corm_site site)
         corm__err_take(&qs->err, &db->err);
         return rc;
     }
-    int ncols = db->be->column_count(cur.stmt);
+    int ncols = corm__row_be(db, cur.stmt)->column_count(cur.stmt);
     int field_of[256];
     uint64_t present = 0;
     for (int i = 0; i < ncols && i < 256; i++) {
-        const char *name = db->be->column_name(cur.stmt, i);
+        const char *name = corm__row_be(db, cur.stmt)->column_name(cur.stmt, i);
         field_of[i] = -1;
         for (int fi = 0; fi < m->nfields; fi++)
             if (strcmp(m->fields[fi].column, name) == 0) {
