@@ -484,3 +484,13 @@ $(B)/bench/corm-bench-search: bench/search.c $(GEN_DIR)/library/library.h $(B)/o
 
 bench-search: $(B)/bench/corm-bench-search
 	$(B)/bench/corm-bench-search --db '$(or $(DB),sqlite::memory:)' $(ARGS)
+
+# Bulk writes over arrays (test_bulk_pg_arrays.c): tests/integration/bulk_arrays.corm.
+$(GEN_DIR)/bulk_arrays/bulk_arrays.h $(GEN_DIR)/bulk_arrays/bulk_arrays.c &: tests/integration/bulk_arrays.corm $(B)/corm-boot
+	@mkdir -p $(GEN_DIR)/bulk_arrays
+	$(B)/corm-boot gen tests/integration/bulk_arrays.corm -o $(GEN_DIR)/bulk_arrays
+$(B)/obj/gen/bulk_arrays.o: $(GEN_DIR)/bulk_arrays/bulk_arrays.c | deps
+	@mkdir -p $(@D)
+	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/bulk_arrays -c $< -o $@
+$(B)/obj/tests/integration/test_bulk_pg_arrays.o: $(GEN_DIR)/bulk_arrays/bulk_arrays.h
+$(B)/tests/integration/test_bulk_pg_arrays: $(B)/obj/gen/bulk_arrays.o

@@ -34,9 +34,8 @@
 /* Rows from 0 into arrays[0..ncols) (one array literal per column, in
 ** the fill's cell order), until nrows or max_bytes; *used = the rows. */
 static corm_rc fill_arrays(corm__sqlctx *c, const char *what, const corm_model *m,
-                           const corm_field *const *cols,
-                           int ncols, size_t nrows, size_t max_bytes, corm__row_fn fill, void *ud,
-                           corm_buf *arrays, size_t *used)
+                           const corm_field *const *cols, int ncols, size_t nrows, size_t max_bytes,
+                           corm__row_fn fill, void *ud, corm_buf *arrays, size_t *used)
 {
     corm_value cells[CORM_MAX_FIELDS + 1];
     corm_rc rc = CORM_OK;
@@ -54,14 +53,14 @@ static corm_rc fill_arrays(corm__sqlctx *c, const char *what, const corm_model *
             size_t before = a->len;
             if (r) corm__buf_addc(a, ',');
             if (!corm__sql_array_elem(a, &cells[k])) {
-                corm__err_set(c->err, CORM_INVALID,
-                              "%s: %s.%s of object %zu cannot be sent: %s", what,
-                              m->name, cols[k]->name, r + 1,
+                corm__err_set(c->err, CORM_INVALID, "%s: %s.%s of object %zu cannot be sent: %s",
+                              what, m->name, cols[k]->name, r + 1,
                               cells[k].type == CORM_V_DECIMAL ? "an invalid decimal"
                                                               : "text holding a NUL byte");
-                corm__err_hint(c->err, "%s", cells[k].type == CORM_V_DECIMAL
-                                                 ? "make decimals with corm_dec()"
-                                                 : "store binary data in a blob field");
+                corm__err_hint(c->err, "%s",
+                               cells[k].type == CORM_V_DECIMAL
+                                   ? "make decimals with corm_dec()"
+                                   : "store binary data in a blob field");
                 rc = CORM_INVALID;
             }
             total += a->len - before;
@@ -99,15 +98,14 @@ static corm_rc render_unnest(corm__sqlctx *c, corm_buf *sql, const corm_field *c
 }
 
 corm_rc corm__compile_insert_arrays(const corm__insert *ins, const corm__dialect *d, size_t nrows,
-                                    size_t max_bytes, corm__row_fn fill, void *ud,
-                                    corm_buf *arrays, size_t *used, corm__compiled *out,
-                                    corm_error *err)
+                                    size_t max_bytes, corm__row_fn fill, void *ud, corm_buf *arrays,
+                                    size_t *used, corm__compiled *out, corm_error *err)
 {
     corm__sqlctx c = {.d = d, .out = out, .err = err};
     *used = 0;
     if (CORM_NEVER(ins->ncols < 1 || ins->ncols > CORM_MAX_FIELDS)) return CORM_MISUSE;
-    corm_rc rc = fill_arrays(&c, "bulk_create", ins->model, ins->cols, ins->ncols, nrows, max_bytes, fill, ud,
-                             arrays, used);
+    corm_rc rc = fill_arrays(&c, "bulk_create", ins->model, ins->cols, ins->ncols, nrows, max_bytes,
+                             fill, ud, arrays, used);
     if (rc != CORM_OK) return rc;
     corm_buf *sql = &out->sql;
     corm__sql_insert_head(ins, sql, " SELECT ");
