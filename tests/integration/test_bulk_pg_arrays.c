@@ -73,8 +73,8 @@ static const char *const nasty[] = {
 };
 #define NNASTY (sizeof nasty / sizeof *nasty)
 
-static const char *const floats_text[] = {"0.1", "-0.5", "1e-300", "1.7976931348623157e308",
-                                          "123456789.123456789", "-0"};
+static const char *const floats_text[] = {
+    "0.1", "-0.5", "1e-300", "1.7976931348623157e308", "123456789.123456789", "-0"};
 
 /* Object i of the nasty set: every column a value that needs quoting, or
 ** NULL, by turns. */
@@ -114,7 +114,8 @@ static void assert_same(const Cell *want, const Cell *got)
     char a[CORM_DEC_BUF], b[CORM_DEC_BUF];
     assert_int_equal(got->id, want->id);
     assert_string_equal(got->label, want->label);
-    static const char *const nullable[] = {"t", "c", "n", "big", "f", "d", "b", "day", "at", "j", "raw"};
+    static const char *const nullable[] = {"t", "c",   "n",  "big", "f",  "d",
+                                           "b", "day", "at", "j",   "raw"};
     for (size_t k = 0; k < sizeof nullable / sizeof *nullable; k++)
         if (corm_is_null(want, nullable[k]) != corm_is_null(got, nullable[k]))
             fail_msg("%s: %s NULL %d, read back %d", want->label, nullable[k],
@@ -172,7 +173,8 @@ static void test_nasty_values_round_trip(void **state)
     for (size_t i = 0; i < NCELLS; i++) {
         Cell *r = rows[i];
         Cell src = cells[(i + 1) % NCELLS];
-        static const char *const f[] = {"t", "c", "n", "big", "f", "d", "b", "day", "at", "j", "raw"};
+        static const char *const f[] = {"t", "c",   "n",  "big", "f",  "d",
+                                        "b", "day", "at", "j",   "raw"};
         for (size_t k = 0; k < sizeof f / sizeof *f; k++)
             corm_set_null(r, f[k], corm_is_null(&src, f[k]));
         r->t = src.t, r->c = src.c, r->n = src.n, r->big = src.big, r->f = src.f, r->d = src.d;
@@ -399,14 +401,16 @@ static void test_statement_shape(void **state)
     for (size_t i = 0; i < 5; i++) c[i] = nasty_cell(i + 1, labels[i], sizeof labels[i]);
     corm_capture *cap = corm_capture_begin(db, "bulk");
     OK_DB(corm_bulk_create_array(db, c, 5, NULL));
-    assert_int_equal(corm_bulk_update_array_at(db, c, 5, (const char *const[]){"t", "n", NULL}, NULL,
-                                                     CORM_SITE), 5);
+    assert_int_equal(
+        corm_bulk_update_array_at(db, c, 5, (const char *const[]){"t", "n", NULL}, NULL, CORM_SITE),
+        5);
     corm_capture_end(cap);
     assert_int_equal(corm_capture_count(cap), 2);
     const corm_event *ins = corm_capture_event(cap, 0), *upd = corm_capture_event(cap, 1);
     if (test_db_is_pg()) {
         assert_non_null(strstr(ins->sql, "SELECT corm_v.c1, corm_v.c2"));
-        assert_non_null(strstr(ins->sql, "FROM unnest(CAST($1 AS varchar(40)[]), CAST($2 AS text[])"));
+        assert_non_null(
+            strstr(ins->sql, "FROM unnest(CAST($1 AS varchar(40)[]), CAST($2 AS text[])"));
         assert_non_null(strstr(ins->sql, "COALESCE(corm_v.c13, 7)"));
         assert_non_null(strstr(ins->sql, "COALESCE(corm_v.c15, 'dflt')"));
         assert_non_null(strstr(ins->sql, "CAST($12 AS bytea[])"));
