@@ -160,6 +160,34 @@ static void test_write_in_the_loop(void **state)
     corm_close(other);
 }
 
+/* A queryset with prefetch_related evaluated in the loop reads in a
+** transaction of its own (one snapshot for its queries): its BEGIN ends
+** corm's first, as a write does; the loop goes on over every row. */
+static void test_prefetch_queryset_in_the_loop(void **state)
+{
+    (void)state;
+    corm_qs *qs = corm_all(db, Book);
+    corm_order_by(qs, "id");
+    corm_iter *it = corm_iterator(qs, 2);
+    int n = 0, books = 0;
+    while (corm_iter_next(it)) {
+        n++;
+        if (n != 1) continue;
+        corm_qs *authors = corm_all(db, Author);
+        corm_prefetch_related(authors, "books");
+        OK_DB(corm_eval(authors) == CORM_OK ? CORM_OK : corm_qs_error(authors)->rc);
+        for (size_t i = 0; i < corm_qs_len(authors); i++)
+            books += (int)author_books((Author *)corm_qs_at(authors, i))->n;
+        corm_qs_free(authors);
+        assert_int_equal(cursors(false), 0); /* the rest was read */
+    }
+    assert_int_equal(n, 6);
+    assert_int_equal(books, 6);
+    assert_int_equal(corm_qs_error(qs)->rc, CORM_OK);
+    corm_iter_free(it);
+    corm_qs_free(qs);
+}
+
 /* corm_begin / corm_commit in the loop: the program's transaction, as
 ** outside a loop (nothing seen by another connection before the commit). */
 static void test_transaction_in_the_loop(void **state)
@@ -265,6 +293,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reads_in_the_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prefetch_and_nested, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_in_the_loop, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_prefetch_queryset_in_the_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_transaction_in_the_loop, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inside_a_transaction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failure_in_the_loop, setup, teardown),
