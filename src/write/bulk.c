@@ -44,7 +44,7 @@
 ** fewer), and the most their arrays may hold before a statement ends
 ** early (a PostgreSQL value is at most 1 GB).  The row cap bounds what a
 ** constraint failure replays row by row to find the object. */
-#define ARRAY_ROWS ((size_t)10000)
+#define ARRAY_ROWS ((size_t)32768)
 #define ARRAY_BYTES ((size_t)64 << 20)
 
 typedef struct bulk {

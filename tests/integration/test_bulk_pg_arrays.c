@@ -1,11 +1,11 @@
 /*
 ** test_bulk_pg_arrays.c - bulk_create and bulk_update over arrays: on
-** PostgreSQL one statement per 10,000 rows, `INSERT ... SELECT ... FROM
+** PostgreSQL one statement per 32,768 rows, `INSERT ... SELECT ... FROM
 ** unnest(CAST($1 AS type[]), ...)` and `UPDATE ... FROM unnest(...)`, each
 ** column one array parameter (src/sql/unnest.c).  Every field type with
 ** the values an array literal must quote or escape (quotes, backslashes,
 ** commas, braces, the word NULL, empty strings, blobs with every byte),
-** NULLs, schema defaults, an empty call, 25,000 rows, upserts, failures:
+** NULLs, schema defaults, an empty call, 40,000 rows, upserts, failures:
 ** each value read back exactly, each id the one of its object, exact
 ** query counts.  The same program runs on SQLite, where the writes are
 ** the executemany they were (one query).
@@ -44,8 +44,8 @@ static int teardown(void **state)
 #define OK_DB(call) TEST_OK_DB(db, call)
 
 /* Statements for n rows of one bulk call: one executemany on SQLite, one
-** array statement per 10,000 rows on PostgreSQL. */
-static uint64_t statements(size_t n) { return test_db_is_pg() ? (n + 9999) / 10000 : 1; }
+** array statement per 32,768 rows on PostgreSQL. */
+static uint64_t statements(size_t n) { return test_db_is_pg() ? (n + 32767) / 32768 : 1; }
 
 static const unsigned char every_byte[256] = {
 #define B4(x) x, x + 1, x + 2, x + 3
@@ -220,7 +220,7 @@ static void test_empty_and_one(void **state)
     corm_qs_free(qs);
 }
 
-#define LARGE 25000
+#define LARGE 40000
 
 static void test_large(void **state)
 {
@@ -278,7 +278,7 @@ static void test_large(void **state)
 
     /* batch_size still caps the rows per statement (per executemany on
     ** SQLite) */
-    corm_bulk_opts small = {.batch_size = 9000};
+    corm_bulk_opts small = {.batch_size = 15000};
     for (size_t i = 0; i < LARGE; i++) cells[i].n = 1;
     CORM_ASSERT_NUM_QUERIES(db, 3)
     {
@@ -303,11 +303,11 @@ static void test_failure_writes_nothing(void **state)
         snprintf(labels[i], sizeof labels[i], "row %zu", i);
         cells[i].label = labels[i];
     }
-    cells[14999].label = labels[3]; /* unique: repeats object 4 */
+    cells[34999].label = labels[3]; /* unique: repeats object 4 */
     assert_int_equal(corm_bulk_create_array(db, cells, LARGE, NULL), CORM_CONSTRAINT);
     const corm_error *e = corm_db_error(db);
     assert_int_equal(e->constraint, CORM_CK_UNIQUE);
-    assert_int_equal(e->row, 15000);
+    assert_int_equal(e->row, 35000);
     assert_string_equal(e->values, "label='row 3'");
     corm_qs *qs = all_cells();
     assert_int_equal(corm_qs_len(qs), 0);

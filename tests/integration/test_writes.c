@@ -649,8 +649,8 @@ static void test_bulk_create_100k(void **state)
     big g = big_books();
     /* SQLite: one executemany, one query as bulk_update's (and Django's
     ** executemany); PostgreSQL: INSERT ... SELECT FROM unnest() of one
-    ** array per column, 10,000 rows per statement (10) */
-    CORM_ASSERT_NUM_QUERIES(db, create_per_row() ? 1 : 10)
+    ** array per column, 32,768 rows per statement (4) */
+    CORM_ASSERT_NUM_QUERIES(db, create_per_row() ? 1 : 4)
     {
         OK_DB(corm_bulk_create_array(db, g.books, BIG, NULL));
     }
@@ -904,10 +904,10 @@ static void test_bulk_update_100k(void **state)
     int64_t n;
     /* the backend's choice: SQLite, one executemany of the prepared
     ** single-row UPDATE; PostgreSQL, UPDATE ... FROM unnest() of arrays,
-    ** 10,000 objects per statement; else UPDATE ... FROM (VALUES ...)
+    ** 32,768 objects per statement; else UPDATE ... FROM (VALUES ...)
     ** batches of max_params / 2 */
     const corm__dialect *d = corm__dialect_for(corm_db_vendor(db));
-    int64_t per_batch = d->bulk_arrays ? 10000 : d->max_params / 2;
+    int64_t per_batch = d->bulk_arrays ? 32768 : d->max_params / 2;
     CORM_ASSERT_NUM_QUERIES(db, d->bulk_update_rows ? 1 : (BIG + per_batch - 1) / per_batch)
     {
         n = corm_bulk_update_array_at(db, g.books, BIG, (const char *const[]){"pages", NULL}, NULL,
