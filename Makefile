@@ -498,3 +498,12 @@ $(B)/obj/gen/django_prefetch.o: $(GEN_DIR)/django_prefetch/django_prefetch.c | d
 	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/django_prefetch -c $< -o $@
 $(B)/obj/tests/integration/test_django_prefetch.o $(B)/obj/tests/integration/test_django_related.o: $(GEN_DIR)/django_prefetch/django_prefetch.h
 $(B)/tests/integration/test_django_prefetch $(B)/tests/integration/test_django_related: $(B)/obj/gen/django_prefetch.o
+# Bulk writes over arrays (test_bulk_pg_arrays.c): tests/integration/bulk_arrays.corm.
+$(GEN_DIR)/bulk_arrays/bulk_arrays.h $(GEN_DIR)/bulk_arrays/bulk_arrays.c &: tests/integration/bulk_arrays.corm $(B)/corm-boot
+	@mkdir -p $(GEN_DIR)/bulk_arrays
+	$(B)/corm-boot gen tests/integration/bulk_arrays.corm -o $(GEN_DIR)/bulk_arrays
+$(B)/obj/gen/bulk_arrays.o: $(GEN_DIR)/bulk_arrays/bulk_arrays.c | deps
+	@mkdir -p $(@D)
+	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/bulk_arrays -c $< -o $@
+$(B)/obj/tests/integration/test_bulk_pg_arrays.o: $(GEN_DIR)/bulk_arrays/bulk_arrays.h
+$(B)/tests/integration/test_bulk_pg_arrays: $(B)/obj/gen/bulk_arrays.o

@@ -107,6 +107,12 @@ struct corm__stmt {
     char cursor[32]; /* "" when none is open */
     int fetch;       /* rows per FETCH */
     bool more;       /* the last FETCH filled a whole chunk */
+    /* The cursor lives in the transaction corm opened to stream it
+    ** (conn->streams, next_stream): see "streaming" below. */
+    bool held;
+    bool dead;      /* its rows were lost with that transaction */
+    PGresult *rest; /* the rows left, read when the transaction ended */
+    corm__stmt *next_stream;
 };
 
 struct corm__conn {
@@ -128,7 +134,13 @@ struct corm__conn {
     corm_buf ptext;
     corm__stmt *free_stmts;
     int nfree;
+    /* Cursors streaming in a transaction corm opened for them (no
+    ** transaction of the application is open): see "streaming" below. */
+    corm__stmt *streams;
 };
+
+static void stream_forget(corm__conn *c, bool rows_lost);
+static corm_rc stream_gate(corm__conn *c, const char *sql, bool read, corm_error *err);
 
 /* ------------------------------------------------------------ errors */
 
@@ -184,6 +196,9 @@ static corm_rc lost_error(corm__conn *c, bool in_tx, const char *sql, corm_error
     corm__strlcpy(msg, PQerrorMessage(c->pg), sizeof msg);
     one_line(msg);
     c->lost = true;
+    /* the transaction corm opened to stream a cursor is not the caller's */
+    if (c->streams) in_tx = false;
+    stream_forget(c, true);
     if (in_tx) c->tx_lost = true;
     corm__err_set(
         err, CORM_CONN, "lost the connection to the PostgreSQL server%s%s%s", msg[0] ? ": " : "",
@@ -495,6 +510,7 @@ static void pg_close(corm__conn *c)
 /* The next call after a lost connection: a new session (PQreset). */
 static corm_rc reconnect(corm__conn *c, corm_error *err)
 {
+    stream_forget(c, true); /* its cursors end with the session */
     PQreset(c->pg);
     if (PQstatus(c->pg) != CONNECTION_OK) {
         connect_fail(c->pg, "reconnect to", err);
@@ -772,6 +788,7 @@ static corm_rc pg_query(corm__conn *c, const char *sql, const corm_value *params
     }
     rc = ensure_connected(c, err);
     if (rc != CORM_OK) return rc;
+    if ((rc = stream_gate(c, sql, true, err)) != CORM_OK) return rc;
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     bool in_tx = ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR;
     rc = bind_params(c, sql, params, nparams, err);
@@ -836,7 +853,106 @@ static corm_rc pg_query(corm__conn *c, const char *sql, const corm_value *params
 
 /* ------------------------------------------------------------ streaming */
 
+/*
+** query_stream (the iterator) reads a SELECT through a server-side cursor,
+** FETCH FORWARD n at a time, so the client holds one chunk.  Inside the
+** application's transaction the cursor is declared in it.  Outside one,
+** corm opens a transaction of its own for it (BEGIN; DECLARE ... NO SCROLL
+** CURSOR; FETCHes; COMMIT when the last such cursor ends), as a program
+** would by hand: the server streams the rows as the FETCHes ask, where a
+** `WITH HOLD` cursor (what corm used before) made the server compute and
+** store the whole result when the declaring statement committed, before
+** the first FETCH (docs/benchmarks.md: 1.34x raw C at 10,000 books).
+**
+** That transaction is invisible to the application: in_transaction says
+** no, so the statements of the loop behave as outside a transaction:
+**   - a SELECT (a lazy load, count, exists, the iterator's per-chunk
+**     prefetch, another iterator) runs inside it: in READ COMMITTED each
+**     statement sees what was committed before it started, as in
+**     autocommit;
+**   - anything else (a write, BEGIN, SAVEPOINT, DDL...) first ends it
+**     (stream_settle): each open cursor's remaining rows are read into the
+**     client (FETCH ALL, where WITH HOLD kept them on the server), then
+**     COMMIT; the statement then runs as it would have, in autocommit or
+**     beginning the application's transaction, and the loop goes on over
+**     the rows read.  Writes are committed when their call returns, as
+**     before.
+** A statement of the loop that fails aborts that transaction: its cursors
+** are then lost (the iterator fails, saying why) and the transaction is
+** rolled back before the next statement, which runs normally.
+*/
+
 static void pg_finish(corm__stmt *s);
+
+static bool is_select(const char *sql)
+{
+    while (*sql == ' ' || *sql == '\n' || *sql == '\t' || *sql == '(') sql++;
+    return strncasecmp(sql, "SELECT", 6) == 0 && !isalnum((unsigned char)sql[6]) && sql[6] != '_';
+}
+
+/* The cursors of the stream transaction are gone (the transaction ended,
+** or the connection was lost): rows_lost marks the ones whose rows the
+** client does not have. */
+static void stream_forget(corm__conn *c, bool rows_lost)
+{
+    for (corm__stmt *s = c->streams, *next; s; s = next) {
+        next = s->next_stream;
+        s->next_stream = NULL;
+        s->held = false;
+        s->cursor[0] = '\0';
+        /* the next step asks for more: fetch_more says they were lost */
+        if (rows_lost && s->more && !s->rest) s->dead = true;
+    }
+    c->streams = NULL;
+}
+
+/* End the stream transaction: the rows left in its cursors into the
+** client, then COMMIT (ROLLBACK when a statement failed in it: the rows
+** not fetched yet are lost). */
+static corm_rc stream_settle(corm__conn *c, corm_error *err)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    bool ok = ts == PQTRANS_INTRANS;
+    for (corm__stmt *s = c->streams; ok && s; s = s->next_stream) {
+        if (!s->more || !s->cursor[0]) continue;
+        char sql[64];
+        snprintf(sql, sizeof sql, "FETCH ALL FROM %s", s->cursor);
+        PGresult *res = PQexecParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, s->binary ? 1 : 0);
+        if (res && PQresultStatus(res) == PGRES_TUPLES_OK) {
+            s->rest = res;
+        } else {
+            PQclear(res);
+            s->dead = true;
+        }
+    }
+    stream_forget(c, true);
+    if (PQstatus(c->pg) == CONNECTION_BAD) return lost_error(c, false, NULL, err);
+    PGresult *res = PQexec(c->pg, ts == PQTRANS_INTRANS ? "COMMIT" : "ROLLBACK");
+    corm_rc rc = check_result(c, res, "COMMIT", false, err);
+    PQclear(res);
+    return rc;
+}
+
+/* Before a statement on c: a SELECT (read) runs in the stream
+** transaction; anything else ends it first. */
+static corm_rc stream_gate(corm__conn *c, const char *sql, bool read, corm_error *err)
+{
+    if (!c->streams) return CORM_OK;
+    if (read && is_select(sql) && PQtransactionStatus(c->pg) == PQTRANS_INTRANS) return CORM_OK;
+    return stream_settle(c, err);
+}
+
+static corm_rc dead_cursor(corm__stmt *s, corm_error *err)
+{
+    (void)s;
+    corm__err_set(err, CORM_DB,
+                  "the iterator's rows were lost: a statement that failed during the loop "
+                  "aborted the transaction corm had opened to stream them");
+    corm__err_hint(err, "iterate inside corm_begin/corm_commit and put a statement that may fail "
+                        "in a nested corm_begin (a savepoint), or read the rows first");
+    corm__strlcpy(err->sqlstate, "25P02", sizeof err->sqlstate);
+    return CORM_DB;
+}
 
 /* The next chunk of a streamed statement's cursor into s->res. */
 static corm_rc fetch_more(corm__stmt *s, corm_error *err)
@@ -847,11 +963,29 @@ static corm_rc fetch_more(corm__stmt *s, corm_error *err)
     s->row = -1;
     s->nrows = 0;
     for (int i = 0; i < s->ncells; i++) s->cells[i].row = -1;
+    if (s->rest) {
+        /* read when the stream transaction ended */
+        s->res = s->rest;
+        s->rest = NULL;
+        s->nrows = PQntuples(s->res);
+        s->ncols = PQnfields(s->res);
+        s->more = false;
+        return CORM_OK;
+    }
+    if (s->held && PQtransactionStatus(c->pg) == PQTRANS_INERROR) {
+        corm_error ignore;
+        (void)stream_settle(c, &ignore); /* rolls back; s is dead */
+    }
+    if (s->dead || !s->cursor[0]) {
+        s->more = false;
+        return dead_cursor(s, err);
+    }
     char sql[64];
     snprintf(sql, sizeof sql, "FETCH FORWARD %d FROM %s", s->fetch, s->cursor);
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    bool user_tx = !s->held && (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR);
     PGresult *res = PQexecParams(c->pg, sql, 0, NULL, NULL, NULL, NULL, s->binary ? 1 : 0);
-    corm_rc rc = check_result(c, res, sql, ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR, err);
+    corm_rc rc = check_result(c, res, sql, user_tx, err);
     if (rc != CORM_OK) {
         PQclear(res);
         s->more = false;
@@ -865,11 +999,9 @@ static corm_rc fetch_more(corm__stmt *s, corm_error *err)
     return CORM_OK;
 }
 
-/* A SELECT read fetch_rows at a time through a server-side cursor, so the
-** client never holds more than one chunk: DECLARE ... CURSOR inside a
-** transaction, ... CURSOR WITH HOLD outside one (the server keeps the rows
-** past the implicit transaction: its memory or disk, not ours).  FETCHes
-** are part of the statement, as the rows of a SQLite step: no events.  The
+/* A SELECT read fetch_rows at a time through a server-side cursor, in the
+** application's transaction or in one of corm's (above).  FETCHes are part
+** of the statement, as the rows of a SQLite step: no events.  The
 ** statement itself is not prepared (DECLARE text is new each time). */
 static corm_rc pg_query_stream(corm__conn *c, const char *sql, const corm_value *params,
                                int nparams, int fetch_rows, corm__stmt **out, corm_error *err)
@@ -879,41 +1011,61 @@ static corm_rc pg_query_stream(corm__conn *c, const char *sql, const corm_value 
         return pg_query(c, sql, params, nparams, out, err); /* its checks and gate */
     corm_rc rc = ensure_connected(c, err);
     if (rc != CORM_OK) return rc;
+    if ((rc = stream_gate(c, sql, true, err)) != CORM_OK) return rc;
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     if (ts == PQTRANS_INERROR) return pg_query(c, sql, params, nparams, out, err); /* 25P02 */
-    bool in_tx = ts == PQTRANS_INTRANS;
     if (nparams < 0 || (nparams > 0 && !params)) return pg_query(c, sql, params, nparams, out, err);
+    /* in the application's transaction, or in corm's (opened now, or by
+    ** another cursor still open) */
+    bool user_tx = ts == PQTRANS_INTRANS && !c->streams;
     rc = bind_params(c, sql, params, nparams, err);
     if (rc != CORM_OK) return rc;
+    bool began = false;
+    if (!user_tx && !c->streams) {
+        PGresult *res = PQexec(c->pg, "BEGIN");
+        rc = check_result(c, res, "BEGIN", false, err);
+        PQclear(res);
+        if (rc != CORM_OK) return rc;
+        began = true;
+    }
     char name[32];
     snprintf(name, sizeof name, "corm_cur_%u", ++c->next_name);
     corm_buf decl;
     corm__buf_init(&decl);
-    corm__buf_addf(&decl, "DECLARE %s NO SCROLL CURSOR %sFOR ", name, in_tx ? "" : "WITH HOLD ");
+    corm__buf_addf(&decl, "DECLARE %s NO SCROLL CURSOR FOR ", name);
     corm__buf_adds(&decl, sql);
-    if (decl.oom) {
-        corm__buf_free(&decl);
-        corm__err_set(err, CORM_NOMEM, "out of memory opening a cursor");
-        return CORM_NOMEM;
-    }
-    PGresult *res =
-        PQexecParams(c->pg, corm__buf_cstr(&decl), nparams, NULL, c->pvals, c->plens, c->pfmts, 0);
+    PGresult *res = decl.oom ? NULL
+                             : PQexecParams(c->pg, corm__buf_cstr(&decl), nparams, NULL, c->pvals,
+                                            c->plens, c->pfmts, 0);
     corm__buf_free(&decl);
-    rc = check_result(c, res, sql, in_tx, err);
+    rc = check_result(c, res, sql, user_tx, err);
     PQclear(res);
-    if (rc != CORM_OK) return rc;
-    corm__stmt *s = stmt_new(c);
-    if (!s) {
-        char close[64];
-        snprintf(close, sizeof close, "CLOSE %s", name);
-        PQclear(PQexec(c->pg, close));
+    corm__stmt *s = rc == CORM_OK ? stmt_new(c) : NULL;
+    if (rc == CORM_OK && !s) {
         corm__err_set(err, CORM_NOMEM, "out of memory opening a cursor");
-        return CORM_NOMEM;
+        rc = CORM_NOMEM;
+    }
+    if (rc != CORM_OK) {
+        if (began) {
+            /* nothing of ours is left in it */
+            PQclear(PQexec(c->pg, "ROLLBACK"));
+        } else if (c->streams) {
+            corm_error ignore;
+            (void)stream_settle(c, &ignore); /* the failure aborted it */
+        }
+        return rc;
     }
     s->res = NULL;
+    s->rest = NULL;
+    s->dead = false;
     s->binary = c->binary;
     corm__strlcpy(s->cursor, name, sizeof s->cursor);
     s->fetch = fetch_rows;
+    s->held = !user_tx;
+    if (s->held) {
+        s->next_stream = c->streams;
+        c->streams = s;
+    }
     rc = fetch_more(s, err); /* the first chunk: column names now, errors now */
     if (rc != CORM_OK) {
         pg_finish(s);
@@ -945,11 +1097,27 @@ static void pg_finish(corm__stmt *s)
     corm__conn *c = s->conn;
     PQclear(s->res);
     s->res = NULL;
+    PQclear(s->rest);
+    s->rest = NULL;
+    bool usable = !c->lost && PQstatus(c->pg) == CONNECTION_OK;
+    if (s->held) {
+        /* out of the stream transaction; the last one out ends it (COMMIT
+        ** closes the cursor) */
+        corm__stmt **pp = &c->streams;
+        while (*pp && *pp != s) pp = &(*pp)->next_stream;
+        if (*pp) *pp = s->next_stream;
+        s->next_stream = NULL;
+        s->held = false;
+        if (!c->streams && usable) {
+            bool failed = PQtransactionStatus(c->pg) == PQTRANS_INERROR;
+            PQclear(PQexec(c->pg, failed ? "ROLLBACK" : "COMMIT"));
+            s->cursor[0] = '\0';
+        }
+    }
     if (s->cursor[0]) {
         /* a cursor read to its end, or given up: free it on the server (in
         ** a failed transaction it dies with the transaction) */
-        if (!c->lost && PQstatus(c->pg) == CONNECTION_OK &&
-            PQtransactionStatus(c->pg) != PQTRANS_INERROR) {
+        if (usable && PQtransactionStatus(c->pg) != PQTRANS_INERROR) {
             char sql[64];
             snprintf(sql, sizeof sql, "CLOSE %s", s->cursor);
             PQclear(PQexec(c->pg, sql));
@@ -957,6 +1125,7 @@ static void pg_finish(corm__stmt *s)
         s->cursor[0] = '\0';
     }
     s->more = false;
+    s->dead = false;
     for (int i = 0; i < s->ncells; i++) s->cells[i].row = -1;
     if (c->nfree < MAX_FREE_STMTS) {
         s->next_free = c->free_stmts;
@@ -1355,6 +1524,7 @@ static corm_rc pg_exec(corm__conn *c, const char *sql, corm_error *err)
     if (rc != CORM_OK || skip) return rc;
     rc = ensure_connected(c, err);
     if (rc != CORM_OK) return rc;
+    if ((rc = stream_gate(c, sql, true, err)) != CORM_OK) return rc;
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     PGresult *res = PQexec(c->pg, sql);
     rc = check_result(c, res, sql, ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR, err);
@@ -1364,8 +1534,9 @@ static corm_rc pg_exec(corm__conn *c, const char *sql, corm_error *err)
 
 static bool pg_in_transaction(corm__conn *c)
 {
-    if (c->tx_lost) return true; /* until the application ends it */
-    if (c->lost) return false;   /* the server ended it */
+    if (c->tx_lost) return true;  /* until the application ends it */
+    if (c->lost) return false;    /* the server ended it */
+    if (c->streams) return false; /* corm's own, to stream a cursor (above) */
     PGTransactionStatusType ts = PQtransactionStatus(c->pg);
     return ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR || ts == PQTRANS_ACTIVE;
 }

@@ -156,6 +156,15 @@ corm_rc corm__compiled_param(corm__compiled *out, const corm__dialect *d, corm_b
 ** parameter between the dialect's keys_open and keys_close. */
 corm_rc corm__render_keys(corm__sqlctx *c, corm_buf *w, const int64_t *keys, size_t n);
 
+/* insert.c: the pieces unnest.c's INSERT shares with the others */
+/* A NOT NULL column with a schema default: a NULL in it takes the
+** default, as a single save leaves the column out. */
+bool corm__sql_has_default(const corm_field *f);
+/* INSERT INTO t (c1, c2)<then> */
+void corm__sql_insert_head(const corm__insert *ins, corm_buf *b, const char *then);
+/* The conflict clause, then RETURNING. */
+void corm__sql_insert_tail(const corm__insert *ins, corm_buf *b);
+
 /* expr.c */
 /* Write expression e (resolved in scope s) into w.  *local_agg is set
 ** when e aggregates rows of this query itself (needs GROUP BY). */

@@ -71,6 +71,12 @@ typedef struct corm__dialect {
     ** over a decimal field add its values as integers of units, exactly
     ** (docs/schema.md, "Decimals"), instead of adding doubles. */
     bool real_decimals;
+    /* bulk_create and bulk_update bind each column as ONE array parameter
+    ** and read the rows from unnest() (`INSERT ... SELECT ... FROM
+    ** unnest(CAST($1 AS text[]), ...)`): one statement text, one prepared
+    ** plan and a few parameters for any number of rows (PostgreSQL), in
+    ** place of multi-row VALUES lists. */
+    bool bulk_arrays;
 } corm__dialect;
 
 extern const corm__dialect corm__sqlite_dialect;
@@ -80,6 +86,11 @@ extern const corm__dialect corm__pg_dialect;
 ** text or NULL; "{1,2}", "{\"a\",NULL}").  False when a value cannot go
 ** into one (a blob, a nested list). */
 bool corm__sql_array_text(corm_buf *b, const corm_value *vals, size_t n);
+/* Append one element of a PostgreSQL array literal: NULL, a number, t/f,
+** a double-quoted string (backslash before '"' and '\\'), a blob as
+** bytea's quoted hex input.  False when v cannot be one (an invalid
+** decimal, text holding NUL, a list). */
+bool corm__sql_array_elem(corm_buf *b, const corm_value *v);
 
 /* The dialect of a vendor name, or NULL. */
 const corm__dialect *corm__dialect_for(const char *vendor);

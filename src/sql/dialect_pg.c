@@ -19,6 +19,7 @@
 */
 #include "dialect.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -90,46 +91,88 @@ static void pg_keys_text(corm_buf *b, const int64_t *keys, size_t n)
 }
 
 /* An array element: double-quoted, with backslash before '"' and '\'
-** (the array input syntax; whatever else is in the string is data). */
+** (the array input syntax; whatever else is in the string is data).  The
+** runs between those two characters are copied whole. */
 static void array_quoted(corm_buf *b, const char *s, size_t n)
 {
     corm__buf_addc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '"' || s[i] == '\\') corm__buf_addc(b, '\\');
-        corm__buf_addc(b, s[i]);
+    for (size_t i = 0; i < n;) {
+        size_t k = i;
+        while (k < n && s[k] != '"' && s[k] != '\\') k++;
+        corm__buf_add(b, s + i, k - i);
+        if (k == n) break;
+        corm__buf_addc(b, '\\');
+        corm__buf_addc(b, s[k]);
+        i = k + 1;
     }
     corm__buf_addc(b, '"');
+}
+
+/* A signed integer in decimal, without printf (bulk arrays write one per
+** row and column). */
+static void add_int(corm_buf *b, int64_t x)
+{
+    char t[24], *e = t + sizeof t, *p = e;
+    uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+    do *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (x < 0) *--p = '-';
+    corm__buf_add(b, p, (size_t)(e - p));
+}
+
+bool corm__sql_array_elem(corm_buf *b, const corm_value *v)
+{
+    switch (v->type) {
+    case CORM_V_NULL: corm__buf_adds(b, "NULL"); break;
+    case CORM_V_INT: add_int(b, v->u.i); break;
+    case CORM_V_FLOAT:
+        /* as the backend binds a float parameter */
+        if (isnan(v->u.f)) corm__buf_adds(b, "NaN");
+        else if (isinf(v->u.f)) corm__buf_adds(b, v->u.f > 0 ? "Infinity" : "-Infinity");
+        else corm__buf_addf(b, "%.17g", v->u.f);
+        break;
+    case CORM_V_DECIMAL: {
+        char d[CORM_DEC_BUF];
+        if (!corm_dec_valid(v->u.d)) return false;
+        corm__buf_adds(b, corm_dec_format(v->u.d, d));
+        break;
+    }
+    case CORM_V_BOOL: corm__buf_addc(b, v->u.b ? 't' : 'f'); break;
+    case CORM_V_TEXT: {
+        if (!v->u.s.p) {
+            corm__buf_adds(b, "NULL");
+            break;
+        }
+        size_t len = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
+        if (memchr(v->u.s.p, '\0', len)) return false; /* text cannot hold NUL */
+        array_quoted(b, v->u.s.p, len);
+        break;
+    }
+    case CORM_V_BLOB: {
+        /* bytea's hex input, "\\x0a1b" once quoted */
+        static const char hex[] = "0123456789abcdef";
+        const unsigned char *p = (const unsigned char *)v->u.s.p;
+        corm__buf_adds(b, "\"\\\\x");
+        for (size_t i = 0; i < v->u.s.n; i++) {
+            char two[2] = {hex[p[i] >> 4], hex[p[i] & 15]};
+            corm__buf_add(b, two, 2);
+        }
+        corm__buf_addc(b, '"');
+        break;
+    }
+    default: return false;
+    }
+    return true;
 }
 
 bool corm__sql_array_text(corm_buf *b, const corm_value *vals, size_t n)
 {
     corm__buf_addc(b, '{');
     for (size_t i = 0; i < n; i++) {
-        const corm_value *v = &vals[i];
+        /* a blob is compared as bytea, which an untyped array would not say */
+        if (vals[i].type == CORM_V_BLOB) return false;
         if (i) corm__buf_addc(b, ',');
-        switch (v->type) {
-        case CORM_V_NULL: corm__buf_adds(b, "NULL"); break;
-        case CORM_V_INT: corm__buf_addf(b, "%lld", (long long)v->u.i); break;
-        case CORM_V_FLOAT: corm__buf_addf(b, "%.17g", v->u.f); break;
-        case CORM_V_DECIMAL: {
-            char d[CORM_DEC_BUF];
-            if (!corm_dec_valid(v->u.d)) return false;
-            corm__buf_adds(b, corm_dec_format(v->u.d, d));
-            break;
-        }
-        case CORM_V_BOOL: corm__buf_adds(b, v->u.b ? "t" : "f"); break;
-        case CORM_V_TEXT: {
-            if (!v->u.s.p) {
-                corm__buf_adds(b, "NULL");
-                break;
-            }
-            size_t len = v->u.s.n == (size_t)-1 ? strlen(v->u.s.p) : v->u.s.n;
-            if (memchr(v->u.s.p, '\0', len)) return false; /* text cannot hold NUL */
-            array_quoted(b, v->u.s.p, len);
-            break;
-        }
-        default: return false;
-        }
+        if (!corm__sql_array_elem(b, &vals[i])) return false;
     }
     corm__buf_addc(b, '}');
     return true;
@@ -188,4 +231,5 @@ const corm__dialect corm__pg_dialect = {
     .fk_after_tables = true,
     .sync_ids = pg_sync_ids,
     .cast_bulk_params = true,
+    .bulk_arrays = true,
 };

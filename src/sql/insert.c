@@ -3,7 +3,7 @@
 ** of bulk_create's executemany), many rows in one VALUES list (bulk_create
 ** where a statement costs a round trip), m2m link rows, ON CONFLICT and
 ** RETURNING, and the statement that moves an id generator past explicit
-** ids.  The write layer (src/write/write.c, bulk.c) says which columns and
+** ids.  bulk_create's INSERT from unnest() of arrays is in unnest.c.  The write layer (src/write/write.c, bulk.c) says which columns and
 ** which rows; the text is written here and nowhere else.
 **
 ** Invariant: placeholders are numbered in the order their values are
@@ -21,7 +21,7 @@ static corm_rc nomem(const corm__dialect *d, corm_error *err)
 
 /* A NOT NULL column with a schema default: a NULL in it takes the
 ** default, as a single save leaves the column out. */
-static bool has_default(const corm_field *f)
+bool corm__sql_has_default(const corm_field *f)
 {
     return f->default_sql && (f->flags & CORM_FF_HAS_DEFAULT) && !(f->flags & CORM_FF_NULL);
 }
@@ -34,18 +34,17 @@ static void idents(corm_buf *b, const corm_field *const *cols, int n)
     }
 }
 
-/* INSERT INTO t (c1, c2) VALUES  */
-static void head(const corm__insert *ins, corm_buf *b)
+void corm__sql_insert_head(const corm__insert *ins, corm_buf *b, const char *then)
 {
     corm__buf_adds(b, "INSERT INTO ");
     corm__sql_ident(b, ins->model->table);
     corm__buf_adds(b, " (");
     idents(b, ins->cols, ins->ncols);
-    corm__buf_adds(b, ") VALUES ");
+    corm__buf_addc(b, ')');
+    corm__buf_adds(b, then);
 }
 
-/* The conflict clause, then RETURNING. */
-static void tail(const corm__insert *ins, corm_buf *b)
+void corm__sql_insert_tail(const corm__insert *ins, corm_buf *b)
 {
     switch (ins->conflict) {
     case CORM__CONFLICT_NONE: break;
@@ -76,10 +75,10 @@ corm_rc corm__compile_insert_row(const corm__insert *ins, const corm__dialect *d
         corm__sql_ident(sql, ins->model->table);
         corm__buf_adds(sql, " DEFAULT VALUES");
     } else {
-        head(ins, sql);
+        corm__sql_insert_head(ins, sql, " VALUES ");
         corm__buf_addc(sql, '(');
         for (int c = 0; c < ins->ncols; c++) {
-            bool dflt = ins->coalesce_defaults && has_default(ins->cols[c]);
+            bool dflt = ins->coalesce_defaults && corm__sql_has_default(ins->cols[c]);
             if (c) corm__buf_adds(sql, ", ");
             if (dflt) corm__buf_adds(sql, "COALESCE(");
             corm__sql_param(sql, d, c + 1);
@@ -87,7 +86,7 @@ corm_rc corm__compile_insert_row(const corm__insert *ins, const corm__dialect *d
         }
         corm__buf_addc(sql, ')');
     }
-    tail(ins, sql);
+    corm__sql_insert_tail(ins, sql);
     return sql->oom ? nomem(d, err) : CORM_OK;
 }
 
@@ -100,19 +99,20 @@ corm_rc corm__compile_insert_rows(const corm__insert *ins, const corm__dialect *
     corm_rc rc = corm__compiled_reserve(&c, nrows * (size_t)ins->ncols);
     corm_buf *sql = &out->sql;
     corm_value cells[CORM_MAX_FIELDS + 1];
-    if (rc == CORM_OK) head(ins, sql);
+    if (rc == CORM_OK) corm__sql_insert_head(ins, sql, " VALUES ");
     for (size_t r = 0; r < nrows && rc == CORM_OK; r++) {
         rc = fill(ud, r, cells);
         corm__buf_adds(sql, r ? ", (" : "(");
         for (int k = 0; k < ins->ncols && rc == CORM_OK; k++) {
             const corm_field *f = ins->cols[k];
             if (k) corm__buf_adds(sql, ", ");
-            if (cells[k].type == CORM_V_NULL && has_default(f)) corm__buf_adds(sql, f->default_sql);
+            if (cells[k].type == CORM_V_NULL && corm__sql_has_default(f))
+                corm__buf_adds(sql, f->default_sql);
             else corm__sql_bind_reserved(&c, sql, cells[k]);
         }
         corm__buf_addc(sql, ')');
     }
-    tail(ins, sql);
+    corm__sql_insert_tail(ins, sql);
     if (rc == CORM_OK && sql->oom) rc = corm__sql_nomem(&c);
     return rc;
 }

@@ -291,6 +291,18 @@ corm_rc corm__compile_insert_row(const corm__insert *ins, const corm__dialect *d
 corm_rc corm__compile_insert_rows(const corm__insert *ins, const corm__dialect *d, size_t nrows,
                                   corm__row_fn fill, void *ud, corm__compiled *out,
                                   corm_error *err);
+/* Dialects with bulk_arrays (unnest.c): rows from 0 until nrows, or until
+** the arrays hold more than max_bytes (at least one row), as one array
+** parameter per column, their text in arrays[] (the caller's buffers, one
+** per column, reused from batch to batch; the parameters point into them):
+**   INSERT INTO t (c1, ...) SELECT corm_v.c1, COALESCE(corm_v.c2, dflt), ...
+**   FROM unnest(CAST($1 AS type[]), ...) AS corm_v(c1, ...) [conflict]
+**   [RETURNING "id"]
+** (ins->ncols >= 1; a NULL in a NOT NULL column with a schema default is
+** the default).  *used = the rows written into the statement. */
+corm_rc corm__compile_insert_arrays(const corm__insert *ins, const corm__dialect *d, size_t nrows,
+                                    size_t max_bytes, corm__row_fn fill, void *ud, corm_buf *arrays,
+                                    size_t *used, corm__compiled *out, corm_error *err);
 /* INSERT INTO through (src, dst) VALUES (?, ?): a link row of m2m r. */
 corm_rc corm__compile_link_insert(const corm_relation *r, const corm__dialect *d, corm_buf *sql,
                                   corm_error *err);
@@ -337,6 +349,15 @@ corm_rc corm__compile_update_case(const corm_model *m, const corm_field *const *
                                   corm__compiled *out, corm_error *err);
 corm_rc corm__compile_update_values(const corm_model *m, const corm_field *const *fields,
                                     int nfields, size_t nrows, corm__row_fn fill, void *ud,
+                                    const corm__dialect *d, corm__compiled *out, corm_error *err);
+
+/*   arrays: UPDATE t SET f = corm_v.c1, ... FROM unnest(CAST($1 AS type[]),
+**           ..., CAST($n AS bigint[])) AS corm_v(c1, ..., cn) WHERE t."id" =
+**           corm_v.cn  (dialects with bulk_arrays; arrays and *used as
+**           corm__compile_insert_arrays, nfields + 1 buffers) */
+corm_rc corm__compile_update_arrays(const corm_model *m, const corm_field *const *fields,
+                                    int nfields, size_t nrows, size_t max_bytes, corm__row_fn fill,
+                                    void *ud, corm_buf *arrays, size_t *used,
                                     const corm__dialect *d, corm__compiled *out, corm_error *err);
 
 /* QuerySet.delete() of a model nothing points at: DELETE FROM t AS T0

@@ -9,18 +9,24 @@
 ** last insert id at the previous insert's).  A multi-row INSERT of
 ** thousands of rows made SQLite compile one huge program: 2.8x raw C's
 ** memory at 10,000 books, 1.1x row by row (docs/benchmarks.md).
-** Elsewhere multi-row `INSERT ... VALUES (...), (...) RETURNING "id"`, as
-** many rows per statement as the dialect's bound-parameter limit allows,
-** ids read back in order (PostgreSQL returns RETURNING rows in VALUES
-** order; Django relies on the same).  opts->batch_size caps the rows per
-** statement, or per executemany.  Objects that carry an id are inserted
+** On PostgreSQL (dialect bulk_arrays) `INSERT ... SELECT ... FROM
+** unnest($1, ...) RETURNING "id"` with one array parameter per column
+** (src/sql/unnest.c), ARRAY_ROWS rows per statement, ids read back in
+** order (as Django's UNNEST insert; unnest.c says why).  Elsewhere
+** multi-row `INSERT ... VALUES (...), (...) RETURNING "id"`, as many rows
+** per statement as the dialect's bound-parameter limit allows, ids read
+** back in order.  opts->batch_size caps the rows per statement, or per
+** executemany.  Objects that carry an id are inserted
 ** first with it, as Django.
 **
 ** bulk_update: on SQLite one prepared single-row UPDATE executed once per
-** object (an executemany: one event); elsewhere a join with the values,
-** `UPDATE t SET f = v.column2 FROM (VALUES (?, ?), ...) AS v WHERE t.id =
+** object (an executemany: one event); on PostgreSQL a join with the
+** arrays, `UPDATE t SET f = corm_v.c1 FROM unnest($1, $2) AS corm_v(c1,
+** c2) WHERE t.id = corm_v.c2`, ARRAY_ROWS objects per statement;
+** elsewhere, or with CORM_BULK_VALUES, a join with the values, `UPDATE t
+** SET f = v.column2 FROM (VALUES (?, ?), ...) AS v WHERE t.id =
 ** v.column1`, per batch; Django's `SET f = CASE "id" WHEN ? THEN ? ...
-** END` on request.  Measured in docs/writes.md.
+** END` on request.  Measured in docs/writes.md and docs/benchmarks.md.
 **
 ** Both are atomic: several statements run in one transaction (a savepoint
 ** inside the caller's), and a failure rolls back everything written by the
@@ -33,6 +39,13 @@
 #include "write_int.h"
 
 #include <string.h>
+
+/* Rows per statement of the array forms (unless opts->batch_size says
+** fewer), and the most their arrays may hold before a statement ends
+** early (a PostgreSQL value is at most 1 GB).  The row cap bounds what a
+** constraint failure replays row by row to find the object. */
+#define ARRAY_ROWS ((size_t)32768)
+#define ARRAY_BYTES ((size_t)64 << 20)
 
 typedef struct bulk {
     corm_db *db;
@@ -344,10 +357,18 @@ static void explain_create(ins *s, size_t lo, size_t hi, size_t known, bool at_c
     corm__constraint_explain(b->db, b->m, "bulk_create", b->objs, idx, 1, true);
 }
 
-/* Multi-row INSERTs of order[0..n), batch_rows rows each; ids from
-** RETURNING when s->returning.  On failure [*fail_lo, *fail_hi) is the
-** batch. */
-static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_rows,
+/* An array statement that ended early (ARRAY_BYTES) leaves more
+** statements than were counted when the transaction was decided: open it
+** now, before the first one runs. */
+static corm_rc more_statements(corm_db *db, corm__tx *tx)
+{
+    return tx->kind ? CORM_OK : corm__tx_begin(db, tx);
+}
+
+/* Multi-row INSERTs of order[0..n), batch_rows rows each (fewer when the
+** arrays are full); ids from RETURNING when s->returning.  On failure
+** [*fail_lo, *fail_hi) is the batch. */
+static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_rows, corm__tx *tx,
                            size_t *fail_lo, size_t *fail_hi)
 {
     bulk *b = s->b;
@@ -355,12 +376,24 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
     corm__compiled cp; /* one for every batch: its memory is reused */
     corm__compiled_init(&cp);
     corm_rc rc = CORM_OK;
-    for (size_t lo = 0; lo < n && rc == CORM_OK; lo += batch_rows) {
-        size_t hi = lo + batch_rows < n ? lo + batch_rows : n;
+    bool arrays = b->d->bulk_arrays && s->stmt.ncols > 0;
+    corm_buf arr[CORM_MAX_FIELDS];
+    for (int k = 0; arrays && k < s->stmt.ncols; k++) corm__buf_init(&arr[k]);
+    for (size_t lo = 0, hi = 0; lo < n && rc == CORM_OK; lo = hi) {
+        hi = lo + batch_rows < n ? lo + batch_rows : n;
         ins sub = *s;
         sub.order = order + lo;
         corm__compiled_reset(&cp);
-        rc = corm__compile_insert_rows(&s->stmt, b->d, hi - lo, ins_fill, &sub, &cp, &b->db->err);
+        if (arrays) {
+            size_t used = 0;
+            rc = corm__compile_insert_arrays(&s->stmt, b->d, hi - lo, ARRAY_BYTES, ins_fill, &sub,
+                                             arr, &used, &cp, &b->db->err);
+            if (rc == CORM_OK) hi = lo + used;
+            if (rc == CORM_OK && hi < n) rc = more_statements(b->db, tx);
+        } else {
+            rc = corm__compile_insert_rows(&s->stmt, b->d, hi - lo, ins_fill, &sub, &cp,
+                                           &b->db->err);
+        }
         if (rc == CORM_OK && s->returning) {
             corm__cursor cur;
             rc = corm__db_query(b->db, &cur, corm__buf_cstr(&cp.sql), cp.params, cp.nparams,
@@ -372,6 +405,14 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
                     *id_ptr(b, order[k++]) = b->db->be->column_int(cur.stmt, 0);
             }
             if (cur.db) corm__cursor_close(&cur);
+            if (rc == CORM_OK && k != hi) {
+                /* every row returns its id (no ON CONFLICT DO NOTHING here) */
+                corm__err_set(&b->db->err, CORM_DB, "bulk_create: %zu ids returned for %zu rows",
+                              k - lo, hi - lo);
+                corm__err_hint(&b->db->err, "a trigger or rule on %s changed the rows inserted",
+                               b->m->table);
+                rc = CORM_DB;
+            }
         } else if (rc == CORM_OK) {
             rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site,
                               "bulk_create", NULL);
@@ -381,6 +422,7 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
             *fail_hi = hi;
         }
     }
+    for (int k = 0; arrays && k < s->stmt.ncols; k++) corm__buf_free(&arr[k]);
     corm__compiled_free(&cp);
     return rc;
 }
@@ -513,7 +555,10 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
         ** limit (all of them), or the caller's size */
         int ncols = s->stmt.ncols;
         size_t n = p == 0 ? nwith : objs->n - nwith;
-        size_t rows = per_row ? n : ncols ? (size_t)b.d->max_params / (size_t)ncols : 1;
+        size_t rows = per_row                     ? n
+                      : ncols && b.d->bulk_arrays ? ARRAY_ROWS
+                      : ncols                     ? (size_t)b.d->max_params / (size_t)ncols
+                                                  : 1;
         if (rows == 0) rows = 1;
         if (opts->batch_size && opts->batch_size < rows) rows = opts->batch_size;
         batch_rows[p] = rows;
@@ -544,7 +589,7 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
         if (per_row)
             rc = create_rows(&pass[p], o, n, batch_rows[p], p == 1 && fill_ids, &failed, &fail_lo,
                              &fail_hi);
-        else rc = create_pass(&pass[p], o, n, batch_rows[p], &fail_lo, &fail_hi);
+        else rc = create_pass(&pass[p], o, n, batch_rows[p], &tx, &fail_lo, &fail_hi);
         if (rc != CORM_OK) failed_pass = p;
         if (rc == CORM_OK && p == 0 && nwith) {
             /* explicit ids: move the id generator past them (dialect.h) */
@@ -654,18 +699,39 @@ static corm_rc row_update_sql(upd *u, corm_buf *sql)
     return corm__compile_update_row(u->b->m, u->fields, u->nfields, u->b->d, sql, &u->b->db->err);
 }
 
-/* One statement for objects order[lo..hi): CASE WHEN per field, or a join
-** with their VALUES (src/sql/update.c). */
-static corm_rc batch_update(upd *u, bool use_case, size_t lo, size_t hi, int64_t *changes)
+/* The forms of one bulk_update statement (src/sql/update.c, unnest.c). */
+enum { UPD_CASE, UPD_VALUES, UPD_ARRAYS };
+
+/* One statement for objects order[lo..*hi): CASE WHEN per field, a join
+** with their VALUES, or one with their arrays (which may end the batch
+** early: *hi moves back, and tx opens if more statements follow). */
+static corm_rc batch_update(upd *u, int form, size_t lo, size_t *hi, size_t n, corm__tx *tx,
+                            int64_t *changes)
 {
     bulk *b = u->b;
     upd sub = *u;
     sub.order = u->order + lo;
     corm__compiled cp;
     corm__compiled_init(&cp);
-    corm_rc rc = use_case ? corm__compile_update_case(b->m, u->fields, u->nfields, hi - lo,
+    corm_rc rc;
+    if (form == UPD_ARRAYS) {
+        corm_buf arr[CORM_MAX_FIELDS + 1];
+        for (int k = 0; k <= u->nfields; k++) corm__buf_init(&arr[k]);
+        size_t used = 0;
+        rc = corm__compile_update_arrays(b->m, u->fields, u->nfields, *hi - lo, ARRAY_BYTES,
+                                         upd_fill, &sub, arr, &used, b->d, &cp, &b->db->err);
+        if (rc == CORM_OK) *hi = lo + used;
+        if (rc == CORM_OK && *hi < n) rc = more_statements(b->db, tx);
+        if (rc == CORM_OK)
+            rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site,
+                              "bulk_update", changes);
+        for (int k = 0; k <= u->nfields; k++) corm__buf_free(&arr[k]);
+        corm__compiled_free(&cp);
+        return rc;
+    }
+    rc = form == UPD_CASE ? corm__compile_update_case(b->m, u->fields, u->nfields, *hi - lo,
                                                       upd_fill, &sub, b->d, &cp, &b->db->err)
-                          : corm__compile_update_values(b->m, u->fields, u->nfields, hi - lo,
+                          : corm__compile_update_values(b->m, u->fields, u->nfields, *hi - lo,
                                                         upd_fill, &sub, b->d, &cp, &b->db->err);
     if (rc == CORM_OK)
         rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site,
@@ -751,10 +817,15 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
             }
 
     int strategy = opts ? opts->strategy : CORM_BULK_AUTO;
-    if (strategy != CORM_BULK_CASE && strategy != CORM_BULK_ROWS && strategy != CORM_BULK_VALUES)
+    /* the backend's choice: row by row on SQLite, arrays on PostgreSQL */
+    bool arrays = false;
+    if (strategy != CORM_BULK_CASE && strategy != CORM_BULK_ROWS && strategy != CORM_BULK_VALUES) {
         strategy = b.d->bulk_update_rows ? CORM_BULK_ROWS : CORM_BULK_VALUES;
+        arrays = !b.d->bulk_update_rows && b.d->bulk_arrays;
+    }
     bool per_row = strategy == CORM_BULK_ROWS;
-    size_t rows = per_row ? n
+    size_t rows = per_row  ? n
+                  : arrays ? ARRAY_ROWS
                   : strategy == CORM_BULK_VALUES
                       ? (size_t)b.d->max_params / (size_t)(u.nfields + 1)
                       : (size_t)b.d->max_params / (size_t)(2 * u.nfields + 1);
@@ -772,8 +843,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
     if (rc == CORM_OK && per_row) rc = row_update_sql(&u, &sql);
     int64_t matched = 0;
     size_t fail_lo = 0, fail_hi = 0, failed_row = 0;
-    for (size_t lo = 0; lo < n && rc == CORM_OK; lo += rows) {
-        size_t hi = lo + rows < n ? lo + rows : n;
+    for (size_t lo = 0, hi = 0; lo < n && rc == CORM_OK; lo = hi) {
+        hi = lo + rows < n ? lo + rows : n;
         int64_t changes = 0;
         if (per_row) {
             upd sub = u;
@@ -783,7 +854,8 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
                                    &sub, site, "bulk_update", &changes, &failed);
             failed_row = lo + failed + 1;
         } else {
-            rc = batch_update(&u, strategy == CORM_BULK_CASE, lo, hi, &changes);
+            int form = arrays ? UPD_ARRAYS : strategy == CORM_BULK_CASE ? UPD_CASE : UPD_VALUES;
+            rc = batch_update(&u, form, lo, &hi, n, &tx, &changes);
         }
         if (rc != CORM_OK) {
             fail_lo = lo;

@@ -648,9 +648,9 @@ static void test_bulk_create_100k(void **state)
     (void)state;
     big g = big_books();
     /* SQLite: one executemany, one query as bulk_update's (and Django's
-    ** executemany); PostgreSQL: Book has 9 columns besides the id, 65535 /
-    ** 9 = 7281 rows per INSERT (14) */
-    CORM_ASSERT_NUM_QUERIES(db, create_per_row() ? 1 : 14)
+    ** executemany); PostgreSQL: INSERT ... SELECT FROM unnest() of one
+    ** array per column, 32,768 rows per statement (4) */
+    CORM_ASSERT_NUM_QUERIES(db, create_per_row() ? 1 : 4)
     {
         OK_DB(corm_bulk_create_array(db, g.books, BIG, NULL));
     }
@@ -903,10 +903,11 @@ static void test_bulk_update_100k(void **state)
     for (int i = 0; i < BIG; i++) g.books[i].pages = 7;
     int64_t n;
     /* the backend's choice: SQLite, one executemany of the prepared
-    ** single-row UPDATE; else UPDATE ... FROM (VALUES ...) batches of
-    ** max_params / 2 */
+    ** single-row UPDATE; PostgreSQL, UPDATE ... FROM unnest() of arrays,
+    ** 32,768 objects per statement; else UPDATE ... FROM (VALUES ...)
+    ** batches of max_params / 2 */
     const corm__dialect *d = corm__dialect_for(corm_db_vendor(db));
-    int64_t per_batch = d->max_params / 2;
+    int64_t per_batch = d->bulk_arrays ? 32768 : d->max_params / 2;
     CORM_ASSERT_NUM_QUERIES(db, d->bulk_update_rows ? 1 : (BIG + per_batch - 1) / per_batch)
     {
         n = corm_bulk_update_array_at(db, g.books, BIG, (const char *const[]){"pages", NULL}, NULL,

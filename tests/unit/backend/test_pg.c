@@ -514,7 +514,7 @@ static void test_stream(void **state)
     corm_error err;
     corm_value hi = corm_int(10);
     for (int tx = 0; tx < 2; tx++) {
-        /* outside a transaction: WITH HOLD; inside one: a plain cursor */
+        /* outside a transaction: in one corm opens; inside one: in it */
         if (tx) assert_int_equal(corm_begin(db), CORM_OK);
         assert_int_equal(be->query_stream(db->conn,
                                           "SELECT g, 'row ' || g AS label FROM "
