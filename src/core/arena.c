@@ -11,6 +11,18 @@
 #include <stddef.h>
 #include <string.h>
 
+/* A block kept in a pool is poisoned for AddressSanitizer until it is
+** taken again: a use after corm_qs_free or corm__arena_free is still
+** reported (as use-after-poison) although the memory was not freed. */
+#if defined(__SANITIZE_ADDRESS__)
+#include <sanitizer/asan_interface.h>
+#define POISON(p, n) ASAN_POISON_MEMORY_REGION((p), (n))
+#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
+#else
+#define POISON(p, n) ((void)(p), (void)(n))
+#define UNPOISON(p, n) ((void)(p), (void)(n))
+#endif
+
 struct corm__ablock {
     corm__ablock *next;
     size_t size, used;
@@ -66,6 +78,15 @@ void corm__arena_use_pool(corm_arena *a, corm__blockpool *p)
     a->pool = p;
 }
 
+/* b into p's cache, its bytes poisoned while there. */
+static void pool_keep(corm__blockpool *p, corm__ablock *b)
+{
+    POISON(b->data, b->size);
+    b->next = p->free;
+    p->free = b;
+    p->held += sizeof *b + b->size;
+}
+
 /* A cached block of size to 2 * size bytes, or NULL. */
 static corm__ablock *pool_take(corm__blockpool *p, size_t size)
 {
@@ -74,6 +95,7 @@ static corm__ablock *pool_take(corm__blockpool *p, size_t size)
         if (b->size >= size && b->size / 2 <= size) {
             *pp = b->next;
             p->held -= sizeof *b + b->size;
+            UNPOISON(b->data, b->size);
             return b;
         }
     }
@@ -98,9 +120,7 @@ void corm__blockpool_put(corm__blockpool *p, void *mem)
     if (!mem) return;
     corm__ablock *b = (corm__ablock *)((unsigned char *)mem - offsetof(corm__ablock, data));
     if (p && !p->closed && p->held <= p->cap) {
-        b->next = p->free;
-        p->free = b;
-        p->held += sizeof *b + b->size;
+        pool_keep(p, b);
         return;
     }
     corm__free(b);
@@ -152,9 +172,7 @@ static void release_blocks(corm_arena *a)
         corm__ablock *next = b->next;
         size_t n = sizeof *b + b->size;
         if (p && p->held + n <= p->cap) {
-            b->next = p->free;
-            p->free = b;
-            p->held += n;
+            pool_keep(p, b);
         } else {
             corm__free(b);
         }

@@ -145,11 +145,11 @@ typedef struct corm__cursor {
     corm_site site, built;
     const char *origin;
     corm_rc rc;
-    uint64_t statements; /* run_many: the rows it ran; else 0 (one) */
-    corm_event ev;       /* its event as classified before it ran */
-    bool emitted;        /* corm__cursor_emit: its event is out */
-    bool classified;     /* ev went through corm__instr_before */
-    uint64_t text_hash;  /* its hash of sql, or 0 (corm__instr_event) */
+    uint64_t statements;         /* run_many: the rows it ran; else 0 (one) */
+    corm_event ev;               /* its event as classified before it ran */
+    bool emitted;                /* corm__cursor_emit: its event is out */
+    bool classified;             /* ev went through corm__instr_before */
+    uint64_t text_hash;          /* its hash of sql, or 0 (corm__instr_event) */
     struct corm__replay *replay; /* stmt is served from the cache */
     struct corm__qrec *rec;      /* the rows read are recorded for it */
 } corm__cursor;
