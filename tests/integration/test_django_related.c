@@ -523,15 +523,15 @@ static void test_m2m_writes_after_prefetch(void **state)
     DjArticle *a = prefetched_article(qs);
     OK_DB(corm_m2m_clear(db, a, rel));
     CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(dj_article_publications(a)->n, 0); }
-    corm_qs_free(qs);
     OK_DB(corm_m2m_add_ids(db, a, rel, (const int64_t[]){2}, 1)); /* restore */
+    corm_qs_free(qs);                                             /* a lives in its arena */
 
     qs = corm_all(db, DjArticle);
     a = prefetched_article(qs);
     OK_DB(corm_m2m_remove_ids(db, a, rel, (const int64_t[]){2}, 1));
     CORM_ASSERT_NUM_QUERIES(db, 1) { assert_int_equal(dj_article_publications(a)->n, 0); }
-    corm_qs_free(qs);
     OK_DB(corm_m2m_add_ids(db, a, rel, (const int64_t[]){2}, 1));
+    corm_qs_free(qs);
 
     qs = corm_all(db, DjArticle);
     a = prefetched_article(qs);

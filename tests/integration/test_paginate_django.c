@@ -174,7 +174,9 @@ static void test_page_indexes_and_objects(void **state)
         for (int64_t k = 1; k <= pages; k++) {
             corm_page *pg = corm_paginator_page(p, k);
             char ids[256];
-            CORM_ASSERT_NUM_QUERIES(db, 1)
+            /* an empty page is the slice [0:0]: no query, as Django's
+            ** qs[0:0] (set_empty) */
+            CORM_ASSERT_NUM_QUERIES(db, cases[i].n > 0 ? 1 : 0)
             {
                 snprintf(ids, sizeof ids, "%s", test_ids(pg->objects));
             }
