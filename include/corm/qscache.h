@@ -23,12 +23,28 @@ extern "C" {
 ** write naming no table of the schema moves a global epoch.  Querysets on
 ** db may then be cached (corm_qs_cache).  Every process (and every pooled
 ** connection) that writes the database must attach the same cache: writes
-** it does not see cannot invalidate it.  cache is borrowed: it outlives
-** db, or is detached first.  CORM_MISUSE for a NULL db.  Since: 0.2
+** it does not see cannot invalidate it (a pool: corm_pool_use_cache).
+** cache is borrowed: it outlives db, or is detached first.  CORM_MISUSE
+** for a NULL db.  Since: 0.2
 */
 CORM_API corm_rc corm_db_use_cache(corm_db *db, corm_cache *cache);
 /* The cache attached to db, or NULL. */
 CORM_API corm_cache *corm_db_cache(const corm_db *db);
+
+/*
+** corm_pool_use_cache - the pool's cache (NULL: none): from now on every
+** connection corm_pool_acquire hands out has cache attached, as by
+** corm_db_use_cache - each of them, one whose last holder detached it or
+** attached another, one the health check reconnected.  So every write
+** through the pool invalidates the querysets cached by any connection.
+** Call it while no connection is handed out (right after corm_pool_open):
+** CORM_MISUSE on err otherwise, and for a NULL pool; the pool is then
+** unchanged.  cache is borrowed: it outlives the pool.  A pool that never
+** had a cache leaves its connections' caches alone.  Since: 0.2
+*/
+CORM_API corm_rc corm_pool_use_cache(corm_pool *pool, corm_cache *cache, corm_error *err);
+/* The pool's cache, or NULL. */
+CORM_API corm_cache *corm_pool_cache(corm_pool *pool);
 
 /*
 ** corm_qs_cache - mark qs cached for timeout_ms (CORM_CACHE_DEFAULT: the

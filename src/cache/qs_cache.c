@@ -183,3 +183,12 @@ corm_rc corm_db_use_cache(corm_db *db, corm_cache *cache)
 }
 
 corm_cache *corm_db_cache(const corm_db *db) { return db && db->qc.ops ? db->qc.ud : NULL; }
+
+static corm_rc pool_attach(corm_db *db, void *cache) { return corm_db_use_cache(db, cache); }
+
+corm_rc corm_pool_use_cache(corm_pool *pool, corm_cache *cache, corm_error *err)
+{
+    return corm__pool_set_cache(pool, pool_attach, cache, err);
+}
+
+corm_cache *corm_pool_cache(corm_pool *pool) { return corm__pool_cache(pool); }

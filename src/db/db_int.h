@@ -54,6 +54,18 @@ typedef struct corm__qc {
                                   ** read snapshot, not the application's */
 } corm__qc;
 
+/*
+** The pool's cache (corm_pool_use_cache, src/cache/qs_cache.c): once set,
+** every connection the pool hands out has ud attached - attach(db, ud)
+** runs at acquire on a connection whose cache is another (ud NULL:
+** detach).  CORM_MISUSE on err while a connection is handed out.
+*/
+typedef corm_rc (*corm__pool_attach_fn)(corm_db *db, void *ud);
+corm_rc corm__pool_set_cache(corm_pool *pool, corm__pool_attach_fn attach, void *ud,
+                             corm_error *err);
+/* The ud of corm__pool_set_cache, or NULL. */
+void *corm__pool_cache(corm_pool *pool);
+
 struct corm_db {
     const corm__backend *be;
     const corm__dialect *dialect; /* be's SQL dialect, resolved at open */

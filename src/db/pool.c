@@ -12,7 +12,10 @@
 ** slot is taken, outside the mutex, so a slow server never blocks the other
 ** threads' acquires.  Idle connections are handed out most recent first:
 ** their prepared statements and caches are warm, and the others may idle
-** long enough for the health check to notice when they die.
+** long enough for the health check to notice when they die.  Once the
+** pool has a cache (corm_pool_use_cache), acquire attaches it to a
+** connection that has another or none (detached by its last holder, or
+** any connection the pool opens), so every connection handed out has it.
 */
 #include "db_int.h"
 
@@ -35,6 +38,8 @@ struct corm_pool {
     double *idle_since; /* monotonic ms */
     int timeout_ms, check_idle_ms;
     corm_pool_stats stats;
+    corm__pool_attach_fn attach; /* the pool's cache (corm__pool_set_cache): */
+    void *cache;                 /* set once attach is */
 };
 
 static void close_all(corm_pool *p)
@@ -204,6 +209,8 @@ corm_db *corm_pool_acquire(corm_pool *p, int timeout_ms, corm_error *err)
     }
     int i = take_slot(p);
     double idle = corm__now_ms() - p->idle_since[i];
+    corm__pool_attach_fn attach = p->attach;
+    void *cache = p->cache;
     p->stats.acquired++;
     if (waited) p->stats.waited++;
     pthread_mutex_unlock(&p->mu);
@@ -223,7 +230,51 @@ corm_db *corm_pool_acquire(corm_pool *p, int timeout_ms, corm_error *err)
             pthread_mutex_unlock(&p->mu);
         }
     }
+    /* the pool's cache, whatever the last holder did: a connection
+    ** without it would write without invalidating */
+    if (attach && (db->qc.ops ? db->qc.ud : NULL) != cache && attach(db, cache) != CORM_OK) {
+        corm__err_copy(err, &db->err);
+        put_slot(p, i);
+        return NULL;
+    }
     return db;
+}
+
+corm_rc corm__pool_set_cache(corm_pool *p, corm__pool_attach_fn attach, void *ud, corm_error *err)
+{
+    corm__err_clear(err);
+    if (!p || !attach) {
+        corm__err_set(err, CORM_MISUSE, "corm_pool_use_cache: no pool");
+        corm__err_hint(err, "give the pool of corm_pool_open");
+        return CORM_MISUSE;
+    }
+    pthread_mutex_lock(&p->mu);
+    int out = p->size - p->nidle;
+    if (out == 0) {
+        p->attach = attach;
+        p->cache = ud;
+    }
+    pthread_mutex_unlock(&p->mu);
+    if (out > 0) {
+        /* a held connection would go on writing without invalidating the
+        ** new cache (or with the old one) until its release */
+        corm__err_set(err, CORM_MISUSE,
+                      "corm_pool_use_cache: %d connection%s of the pool %s handed out", out,
+                      out == 1 ? "" : "s", out == 1 ? "is" : "are");
+        corm__err_hint(err, "set the pool's cache when every connection is released: right "
+                            "after corm_pool_open, before the threads start");
+        return CORM_MISUSE;
+    }
+    return CORM_OK;
+}
+
+void *corm__pool_cache(corm_pool *p)
+{
+    if (!p) return NULL;
+    pthread_mutex_lock(&p->mu);
+    void *c = p->attach ? p->cache : NULL;
+    pthread_mutex_unlock(&p->mu);
+    return c;
 }
 
 void corm_pool_release(corm_pool *p, corm_db *db)
