@@ -57,7 +57,9 @@ typedef struct corm_pool_config {
 **                    holder), as for corm_close
 **   corm_pool_close  closes every connection; all must have been released
 ** Threads: the pool itself is thread-safe (a mutex and a condition
-** variable); its connections follow the corm_db rule.  Since: 0.1
+** variable); its connections follow the corm_db rule.  Cached querysets:
+** corm_pool_use_cache (corm/qscache.h) gives every connection handed out
+** the pool's cache.  Since: 0.1
 */
 CORM_API corm_pool *corm_pool_open(const corm_pool_config *cfg, corm_error *err);
 CORM_API corm_db *corm_pool_acquire(corm_pool *pool, int timeout_ms, corm_error *err);
