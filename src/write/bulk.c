@@ -33,8 +33,8 @@
 ** call and restores the ids it had filled in.  A constraint failure is
 ** then explained: which object (run row by row, the executemany says
 ** which row failed; otherwise duplicates among the call's own objects are
-** found in memory, or the failing batch is replayed row by row in a
-** transaction that is rolled back), the constraint, the values.
+** found in memory, or the failing batch is bisected in a transaction
+** that is rolled back: see diagnose below), the constraint, the values.
 */
 #include "write_int.h"
 
@@ -43,7 +43,7 @@
 /* Rows per statement of the array forms (unless opts->batch_size says
 ** fewer), and the most their arrays may hold before a statement ends
 ** early (a PostgreSQL value is at most 1 GB).  The row cap bounds what a
-** constraint failure replays row by row to find the object. */
+** constraint failure bisects to find the object (15 halvings). */
 #define ARRAY_ROWS ((size_t)32768)
 #define ARRAY_BYTES ((size_t)64 << 20)
 
@@ -262,6 +262,47 @@ static size_t first_dangling(bulk *b, const size_t *order, size_t n)
     return found;
 }
 
+/* Run rows order[a..z) of the failing batch as one statement of the
+** batch's form (origin "diagnose"). */
+typedef corm_rc (*diag_fn)(void *ud, size_t a, size_t z);
+
+/* The first row of order[lo..hi) at which the rows from lo on fail with
+** a constraint, found by bisection: the position (+1), or 0.  As a
+** replay row by row would find it, in about log2(hi - lo) statements
+** instead of hi - lo: in a transaction (a savepoint inside the caller's)
+** always rolled back, rows [lo, ok) are applied and pass, rows [lo, bad)
+** fail; the first half of [ok, bad) runs in a savepoint, kept when it
+** passes (ok moves up), rolled back when it fails (bad moves down), until
+** one row is left.  Until a run failed, that last row runs alone to
+** confirm it.  same: only the batch's own constraint counts (a message
+** up to its ':' equal to the batch's); another error ends the search. */
+static size_t diagnose(bulk *b, size_t lo, size_t hi, diag_fn run, void *ud, bool same)
+{
+    corm_db *db = b->db;
+    corm_error keep = db->err;
+    size_t found = 0, ok = lo, bad = hi;
+    bool failed = false;
+    corm__tx outer = {0};
+    if (lo < hi && corm__tx_begin(db, &outer) == CORM_OK) {
+        while (bad - ok > 1 || (!failed && bad > ok)) {
+            size_t mid = bad - ok > 1 ? ok + (bad - ok) / 2 : bad;
+            corm__tx step = {0};
+            corm_rc rc = corm__tx_begin(db, &step);
+            if (rc == CORM_OK) rc = run(ud, ok, mid);
+            size_t n1 = strcspn(keep.message, ":"), n2 = strcspn(db->err.message, ":");
+            bool fails = rc == CORM_CONSTRAINT &&
+                         (!same || (n1 == n2 && strncmp(keep.message, db->err.message, n1) == 0));
+            if (corm__tx_end(db, &step, rc) != CORM_OK && !fails) break; /* another error */
+            if (fails) bad = mid, failed = true;
+            else ok = mid;
+        }
+        if (failed && bad - ok == 1) found = bad;
+        (void)corm__tx_end(db, &outer, CORM_DB); /* always roll back */
+    }
+    db->err = keep;
+    return found;
+}
+
 /* ------------------------------------------------------------ create */
 
 typedef struct ins {
@@ -279,14 +320,13 @@ static corm_value cell(const ins *s, const void *obj, const corm_field *f)
     return corm__field_value(obj, f);
 }
 
-/* The single-row INSERT of the executemany.  With defaults, a NULL in a
-** column with a schema default takes the default, so one prepared
-** statement serves every row (as the multi-row INSERT writes it);
-** without, a default goes in as NULL (the replay: NOT NULL checks only). */
-static corm_rc row_sql(const ins *s, corm_buf *sql, bool defaults)
+/* The single-row INSERT of the executemany: a NULL in a column with a
+** schema default takes the default, so one prepared statement serves
+** every row (as the multi-row INSERT writes it). */
+static corm_rc row_sql(const ins *s, corm_buf *sql)
 {
     corm__insert st = s->stmt;
-    st.coalesce_defaults = defaults;
+    st.coalesce_defaults = true;
     return corm__compile_insert_row(&st, s->b->d, sql, &s->b->db->err);
 }
 
@@ -309,32 +349,41 @@ static void ins_after(void *ud, size_t row, int64_t changes, int64_t id)
     if (changes > 0) *id_ptr(s->b, s->order[row]) = id;
 }
 
-/* Replay rows order[lo..hi) one by one in a transaction rolled back after:
-** the position (+1) of the first that fails, or 0. */
-static size_t replay_inserts(ins *s, size_t lo, size_t hi)
+/* One multi-row INSERT (arrays where the dialect has them) of the
+** sub->stmt.ncols columns of rows sub->order[0..count): *used rows fit
+** (fewer when the arrays are full). */
+static corm_rc compile_batch(ins *sub, bool arrays, size_t count, corm_buf *arr, size_t *used,
+                             corm__compiled *cp)
 {
-    bulk *b = s->b;
-    corm_error keep = b->db->err;
-    corm_buf sql;
-    corm__buf_init(&sql);
-    size_t found = 0;
-    corm__tx tx = {0};
-    if (row_sql(s, &sql, false) == CORM_OK && corm__tx_begin(b->db, &tx) == CORM_OK) {
-        ins sub = *s;
-        sub.order = s->order + lo;
-        size_t failed = 0;
-        corm_rc rc = corm__db_run_many(b->db, corm__buf_cstr(&sql), s->stmt.ncols, hi - lo,
-                                       ins_fill, NULL, &sub, b->site, "diagnose", NULL, &failed);
-        /* the same constraint as the batch's, not another one a default
-        ** bound as NULL here would break */
-        size_t n1 = strcspn(keep.message, ":"), n2 = strcspn(b->db->err.message, ":");
-        if (rc == CORM_CONSTRAINT && n1 == n2 && strncmp(keep.message, b->db->err.message, n1) == 0)
-            found = lo + failed + 1;
-        (void)corm__tx_end(b->db, &tx, CORM_DB); /* always roll back */
-    }
-    corm__buf_free(&sql);
-    b->db->err = keep;
-    return found;
+    bulk *b = sub->b;
+    *used = count;
+    if (!arrays)
+        return corm__compile_insert_rows(&sub->stmt, b->d, count, ins_fill, sub, cp, &b->db->err);
+    return corm__compile_insert_arrays(&sub->stmt, b->d, count, ARRAY_BYTES, ins_fill, sub, arr,
+                                       used, cp, &b->db->err);
+}
+
+/* diag_fn of bulk_create: rows order[a..z) inserted, no RETURNING. */
+static corm_rc diagnose_insert(void *ud, size_t a, size_t z)
+{
+    ins sub = *(ins *)ud;
+    bulk *b = sub.b;
+    sub.order += a;
+    sub.stmt.returning_id = false;
+    bool arrays = b->d->bulk_arrays && sub.stmt.ncols > 0;
+    corm_buf arr[CORM_MAX_FIELDS];
+    for (int k = 0; arrays && k < sub.stmt.ncols; k++) corm__buf_init(&arr[k]);
+    corm__compiled cp;
+    corm__compiled_init(&cp);
+    size_t used = 0;
+    corm_rc rc = compile_batch(&sub, arrays, z - a, arr, &used, &cp);
+    if (rc == CORM_OK && used == z - a) /* a part of a batch that fit */
+        rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site,
+                          "diagnose", NULL);
+    else if (rc == CORM_OK) rc = CORM_DB;
+    for (int k = 0; arrays && k < sub.stmt.ncols; k++) corm__buf_free(&arr[k]);
+    corm__compiled_free(&cp);
+    return rc;
 }
 
 /* Explain the constraint error on db->err of the batch order[lo..hi).
@@ -352,7 +401,8 @@ static void explain_create(ins *s, size_t lo, size_t hi, size_t known, bool at_c
     if (!pos) pos = known;
     if (!pos && ncols && kind == CORM_CK_UNIQUE)
         pos = first_duplicate(b, s->order, hi, cols, ncols);
-    if (!pos && kind != CORM_CK_FOREIGN_KEY && !at_commit) pos = replay_inserts(s, lo, hi);
+    if (!pos && kind != CORM_CK_FOREIGN_KEY && !at_commit)
+        pos = diagnose(b, lo, hi, diagnose_insert, s, true);
     size_t idx = s->order[pos ? pos - 1 : lo];
     corm__constraint_explain(b->db, b->m, "bulk_create", b->objs, idx, 1, true);
 }
@@ -384,16 +434,10 @@ static corm_rc create_pass(ins *s, const size_t *order, size_t n, size_t batch_r
         ins sub = *s;
         sub.order = order + lo;
         corm__compiled_reset(&cp);
-        if (arrays) {
-            size_t used = 0;
-            rc = corm__compile_insert_arrays(&s->stmt, b->d, hi - lo, ARRAY_BYTES, ins_fill, &sub,
-                                             arr, &used, &cp, &b->db->err);
-            if (rc == CORM_OK) hi = lo + used;
-            if (rc == CORM_OK && hi < n) rc = more_statements(b->db, tx);
-        } else {
-            rc = corm__compile_insert_rows(&s->stmt, b->d, hi - lo, ins_fill, &sub, &cp,
-                                           &b->db->err);
-        }
+        size_t used = 0;
+        rc = compile_batch(&sub, arrays, hi - lo, arr, &used, &cp);
+        if (rc == CORM_OK) hi = lo + used;
+        if (rc == CORM_OK && arrays && hi < n) rc = more_statements(b->db, tx);
         if (rc == CORM_OK && s->returning) {
             corm__cursor cur;
             rc = corm__db_query(b->db, &cur, corm__buf_cstr(&cp.sql), cp.params, cp.nparams,
@@ -437,7 +481,7 @@ static corm_rc create_rows(ins *s, const size_t *order, size_t n, size_t batch_r
     bulk *b = s->b;
     corm_buf sql;
     corm__buf_init(&sql);
-    corm_rc rc = row_sql(s, &sql, true);
+    corm_rc rc = row_sql(s, &sql);
     for (size_t lo = 0; lo < n && rc == CORM_OK; lo += batch_rows) {
         size_t hi = lo + batch_rows < n ? lo + batch_rows : n;
         size_t k = 0;
@@ -706,7 +750,7 @@ enum { UPD_CASE, UPD_VALUES, UPD_ARRAYS };
 ** with their VALUES, or one with their arrays (which may end the batch
 ** early: *hi moves back, and tx opens if more statements follow). */
 static corm_rc batch_update(upd *u, int form, size_t lo, size_t *hi, size_t n, corm__tx *tx,
-                            int64_t *changes)
+                            const char *origin, int64_t *changes)
 {
     bulk *b = u->b;
     upd sub = *u;
@@ -724,7 +768,7 @@ static corm_rc batch_update(upd *u, int form, size_t lo, size_t *hi, size_t n, c
         if (rc == CORM_OK && *hi < n) rc = more_statements(b->db, tx);
         if (rc == CORM_OK)
             rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site,
-                              "bulk_update", changes);
+                              origin, changes);
         for (int k = 0; k <= u->nfields; k++) corm__buf_free(&arr[k]);
         corm__compiled_free(&cp);
         return rc;
@@ -734,10 +778,26 @@ static corm_rc batch_update(upd *u, int form, size_t lo, size_t *hi, size_t n, c
                           : corm__compile_update_values(b->m, u->fields, u->nfields, *hi - lo,
                                                         upd_fill, &sub, b->d, &cp, &b->db->err);
     if (rc == CORM_OK)
-        rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site,
-                          "bulk_update", changes);
+        rc = corm__db_run(b->db, corm__buf_cstr(&cp.sql), cp.params, cp.nparams, b->site, origin,
+                          changes);
     corm__compiled_free(&cp);
     return rc;
+}
+
+/* diag_fn of bulk_update: objects order[a..z) in the batch's form. */
+typedef struct upd_diag {
+    upd *u;
+    int form;
+} upd_diag;
+
+static corm_rc diagnose_update(void *ud, size_t a, size_t z)
+{
+    upd_diag *g = ud;
+    size_t hi = z;
+    corm__tx more = {0};
+    corm_rc rc = batch_update(g->u, g->form, a, &hi, z, &more, "diagnose", NULL);
+    if (rc == CORM_OK && hi != z) rc = CORM_DB; /* a part of a batch that fit */
+    return corm__tx_end(g->u->b->db, &more, rc);
 }
 
 static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *const *fields,
@@ -824,6 +884,7 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
         arrays = !b.d->bulk_update_rows && b.d->bulk_arrays;
     }
     bool per_row = strategy == CORM_BULK_ROWS;
+    int form = arrays ? UPD_ARRAYS : strategy == CORM_BULK_CASE ? UPD_CASE : UPD_VALUES;
     size_t rows = per_row  ? n
                   : arrays ? ARRAY_ROWS
                   : strategy == CORM_BULK_VALUES
@@ -854,8 +915,7 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
                                    &sub, site, "bulk_update", &changes, &failed);
             failed_row = lo + failed + 1;
         } else {
-            int form = arrays ? UPD_ARRAYS : strategy == CORM_BULK_CASE ? UPD_CASE : UPD_VALUES;
-            rc = batch_update(&u, form, lo, &hi, n, &tx, &changes);
+            rc = batch_update(&u, form, lo, &hi, n, &tx, "bulk_update", &changes);
         }
         if (rc != CORM_OK) {
             fail_lo = lo;
@@ -874,23 +934,9 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
         if (!pos && ncols && kind == CORM_CK_UNIQUE)
             pos = first_duplicate(&b, order, fail_hi ? fail_hi : n, cols, ncols);
         if (!pos && stmt_rc != CORM_OK && !per_row) {
-            /* replay the batch row by row, rolled back */
-            corm_error keep = db->err;
-            corm_buf one;
-            corm__buf_init(&one);
-            corm__tx rtx = {0};
-            if (row_update_sql(&u, &one) == CORM_OK && corm__tx_begin(db, &rtx) == CORM_OK) {
-                upd sub = u;
-                sub.order = order + fail_lo;
-                size_t failed = 0;
-                if (corm__db_run_many(db, corm__buf_cstr(&one), u.nfields + 1, fail_hi - fail_lo,
-                                      upd_fill, NULL, &sub, site, "diagnose", NULL,
-                                      &failed) == CORM_CONSTRAINT)
-                    pos = fail_lo + failed + 1;
-                (void)corm__tx_end(db, &rtx, CORM_DB);
-            }
-            corm__buf_free(&one);
-            db->err = keep;
+            /* bisect the batch, rolled back */
+            upd_diag g = {&u, form};
+            pos = diagnose(&b, fail_lo, fail_hi, diagnose_update, &g, false);
         }
         if (!pos && kind == CORM_CK_FOREIGN_KEY) pos = first_dangling(&b, order, n);
         corm__constraint_explain(db, m, "bulk_update", objs, pos ? order[pos - 1] : order[fail_lo],
