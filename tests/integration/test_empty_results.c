@@ -247,9 +247,9 @@ static void test_prefetch_level(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_iterator),      cmocka_unit_test(test_mistake_still_reported),
+        cmocka_unit_test(test_iterator),       cmocka_unit_test(test_mistake_still_reported),
         cmocka_unit_test(test_first_last_get), cmocka_unit_test(test_in_bulk),
-        cmocka_unit_test(test_paginator),     cmocka_unit_test(test_keyset),
+        cmocka_unit_test(test_paginator),      cmocka_unit_test(test_keyset),
         cmocka_unit_test(test_prefetch_level),
     };
     return cmocka_run_group_tests_name("empty_results", tests, setup, teardown);
