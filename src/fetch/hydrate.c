@@ -610,6 +610,14 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
         corm__compiled_free(&c);
         return rc;
     }
+    /* a query that selects nothing whatever the data (an `in` of an empty
+    ** list, a slice [n:n]): no statement, as Django's EmptyResultSet -
+    ** first/last, a Prefetch queryset that matches nothing */
+    if (corm__query_empty(q)) {
+        memset(&db->next, 0, sizeof db->next); /* no statement: no note */
+        corm__compiled_free(&c);
+        return CORM_OK;
+    }
     corm_batch *batch = batch_make(db, q, arena);
     corm_vec objs = {0};
     int64_t *kv = NULL;

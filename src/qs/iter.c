@@ -51,6 +51,11 @@ corm_iter *corm_iterator_at(corm_qs *qs, size_t chunk_size, corm_site site)
     }
     const corm__dialect *d = qs->db->dialect;
     if (corm__compile_select(&qs->q, CORM__SEL_OBJECTS, d, &it->c, &qs->err) != CORM_OK) return it;
+    /* nothing to select whatever the data (an `in` of an empty list, a
+    ** slice [n:n]): an iterator that ends at once, no query (Django's
+    ** EmptyResultSet); compiled first all the same, so its mistakes are
+    ** reported */
+    if (corm__query_empty(&qs->q)) return it;
     it->items = corm__malloc(it->chunk_size * sizeof *it->items);
     if (!it->items) {
         corm__err_set(&qs->err, CORM_NOMEM, "out of memory starting an iterator");
