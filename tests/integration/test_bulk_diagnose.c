@@ -72,7 +72,7 @@ static Cell *new_cells(size_t n, char (**labels)[32])
     assert_non_null(*labels);
     for (size_t i = 0; i < n; i++) {
         cells[i] = CORM_NEW(Cell);
-        snprintf((*labels)[i], sizeof (*labels)[i], "row %zu", i);
+        snprintf((*labels)[i], sizeof(*labels)[i], "row %zu", i);
         cells[i].label = (*labels)[i];
     }
     return cells;
@@ -178,8 +178,8 @@ static void update_fails_at(size_t pos)
     corm_bulk_opts opts = {.strategy = test_db_is_pg() ? CORM_BULK_AUTO : CORM_BULK_VALUES,
                            .batch_size = n};
     corm_capture *cap = corm_capture_begin(db, "update");
-    assert_int_equal(corm_bulk_update_array_at(db, cells, n, (const char *const[]){"label", "n", NULL},
-                                               &opts, CORM_SITE),
+    assert_int_equal(corm_bulk_update_array_at(
+                         db, cells, n, (const char *const[]){"label", "n", NULL}, &opts, CORM_SITE),
                      -1);
     corm_capture_end(cap);
     assert_names(pos, "bulk_update");
