@@ -608,12 +608,11 @@ static void rawpg_iterator(bench_ctx *c)
     c->check = chk;
 }
 
-static void rawpg_only(bench_ctx *c)
+/* The (id, title) rows of r copied out as books, checked, freed; r cleared. */
+static void id_titles(bench_ctx *c, PGresult *r)
 {
-    PGconn *db = c->handle;
-    PGresult *r = query(db, "SELECT id, title FROM book", 0, NULL);
     size_t n = (size_t)PQntuples(r);
-    r_book *v = bench_xmalloc(n * sizeof *v);
+    r_book *v = bench_xmalloc((n ? n : 1) * sizeof *v);
     for (size_t i = 0; i < n; i++) {
         r_book *b = &v[i];
         memset(b, 0, sizeof *b);
@@ -625,6 +624,13 @@ static void rawpg_only(bench_ctx *c)
     c->check = raw_check_titles(v, n);
     for (size_t i = 0; i < n; i++) free(v[i].title);
     free(v);
+}
+
+static void rawpg_only(bench_ctx *c)
+{
+    PGconn *db = c->handle;
+    PGresult *r = query(db, "SELECT id, title FROM book", 0, NULL);
+    id_titles(c, r);
 }
 
 /* Page 900 of 1,000 by id: OFFSET, or keyset (bench/raw.c). */
@@ -639,19 +645,7 @@ static void rawpg_deep_page(bench_ctx *c, bool keyset)
                         keyset ? "SELECT id, title FROM book WHERE id > $1 ORDER BY id LIMIT $2"
                                : "SELECT id, title FROM book ORDER BY id LIMIT $1 OFFSET $2",
                         2, vals);
-    size_t n = (size_t)PQntuples(r);
-    r_book *v = bench_xmalloc((n ? n : 1) * sizeof *v);
-    for (size_t i = 0; i < n; i++) {
-        r_book *b = &v[i];
-        memset(b, 0, sizeof *b);
-        b->id = col_i64(r, (int)i, 0);
-        b->title = dup_col(r, (int)i, 1);
-    }
-    PQclear(r);
-    c->queries = 1;
-    c->check = raw_check_titles(v, n);
-    for (size_t i = 0; i < n; i++) free(v[i].title);
-    free(v);
+    id_titles(c, r);
 }
 static void rawpg_deep_offset(bench_ctx *c) { rawpg_deep_page(c, false); }
 static void rawpg_deep_keyset(bench_ctx *c) { rawpg_deep_page(c, true); }

@@ -291,6 +291,11 @@ corm_rc corm__compile_insert_row(const corm__insert *ins, const corm__dialect *d
 corm_rc corm__compile_insert_rows(const corm__insert *ins, const corm__dialect *d, size_t nrows,
                                   corm__row_fn fill, void *ud, corm__compiled *out,
                                   corm_error *err);
+/* `UPDATE "t" SET "f" = corm_v.<col><first + i>, ...` (update.c): the
+** head of a bulk update from a row source named corm_v. */
+void corm__sql_update_set_from(corm_buf *sql, const corm_model *m, const corm_field *const *fields,
+                               int nfields, const char *col, int first);
+
 /* Dialects with bulk_arrays (unnest.c): rows from 0 until nrows, or until
 ** the arrays hold more than max_bytes (at least one row), as one array
 ** parameter per column, their text in arrays[] (the caller's buffers, one

@@ -140,14 +140,7 @@ corm_rc corm__compile_update_arrays(const corm_model *m, const corm_field *const
                              arrays, used);
     if (rc != CORM_OK) return rc;
     corm_buf *sql = &out->sql;
-    corm__buf_adds(sql, "UPDATE ");
-    corm__sql_ident(sql, m->table);
-    corm__buf_adds(sql, " SET ");
-    for (int i = 0; i < nfields; i++) {
-        if (i) corm__buf_adds(sql, ", ");
-        corm__sql_ident(sql, fields[i]->column);
-        corm__buf_addf(sql, " = corm_v.c%d", i + 1);
-    }
+    corm__sql_update_set_from(sql, m, fields, nfields, "c", 1);
     rc = render_unnest(&c, sql, cols, nfields + 1, arrays);
     corm__buf_adds(sql, " WHERE ");
     corm__sql_ident(sql, m->table);

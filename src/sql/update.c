@@ -234,6 +234,22 @@ corm_rc corm__compile_update_case(const corm_model *m, const corm_field *const *
     return rc;
 }
 
+/* `UPDATE "t" SET "f1" = corm_v.<col><first>, ...`: the head of a bulk
+** update whose new values come from a row source named corm_v (VALUES
+** here, unnest arrays in unnest.c). */
+void corm__sql_update_set_from(corm_buf *sql, const corm_model *m, const corm_field *const *fields,
+                               int nfields, const char *col, int first)
+{
+    corm__buf_adds(sql, "UPDATE ");
+    corm__sql_ident(sql, m->table);
+    corm__buf_adds(sql, " SET ");
+    for (int i = 0; i < nfields; i++) {
+        if (i) corm__buf_adds(sql, ", ");
+        corm__sql_ident(sql, fields[i]->column);
+        corm__buf_addf(sql, " = corm_v.%s%d", col, i + first);
+    }
+}
+
 corm_rc corm__compile_update_values(const corm_model *m, const corm_field *const *fields,
                                     int nfields, size_t nrows, corm__row_fn fill, void *ud,
                                     const corm__dialect *d, corm__compiled *out, corm_error *err)
@@ -245,14 +261,7 @@ corm_rc corm__compile_update_values(const corm_model *m, const corm_field *const
     const corm_field *idf = &m->fields[0];
     corm_value cells[CORM_MAX_FIELDS + 1];
     corm_rc rc = corm__compiled_reserve(&c, nrows * ((size_t)nfields + 1));
-    corm__buf_adds(sql, "UPDATE ");
-    corm__sql_ident(sql, m->table);
-    corm__buf_adds(sql, " SET ");
-    for (int i = 0; i < nfields; i++) {
-        if (i) corm__buf_adds(sql, ", ");
-        corm__sql_ident(sql, fields[i]->column);
-        corm__buf_addf(sql, " = corm_v.column%d", i + 2);
-    }
+    corm__sql_update_set_from(sql, m, fields, nfields, "column", 2);
     /* the VALUES columns are column1, column2, ... on SQLite and
     ** PostgreSQL: the id first, then the fields */
     corm__buf_adds(sql, " FROM (VALUES ");
