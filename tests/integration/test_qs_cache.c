@@ -8,6 +8,7 @@
 ** a Redis server stopped mid-test; the error paths.
 */
 #include "test.h"
+#include "redis_proc.h"
 
 #include <signal.h>
 #include <stdlib.h>
@@ -725,38 +726,6 @@ static void test_clone_and_iterator(void **s)
 }
 
 /* ------------------------------------------------------------ Redis down */
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
-}
-
-static pid_t start_redis(const char *dir, const char *sock)
-{
-    pid_t pid = fork();
-    if (pid == 0) {
-        execlp("redis-server", "redis-server", "--port", "0", "--unixsocket", sock, "--dir", dir,
-               "--save", "", "--appendonly", "no", "--logfile", "/dev/null", (char *)NULL);
-        _exit(127);
-    }
-    for (int i = 0; i < 200; i++) {
-        struct stat sb;
-        if (stat(sock, &sb) == 0) return pid;
-        sleep_ms(10);
-    }
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    fail_msg("redis-server did not start (is it installed? tools/deps.sh cache)");
-    return -1;
-}
-
-static void stop_redis(pid_t pid, const char *sock)
-{
-    kill(pid, SIGTERM);
-    waitpid(pid, NULL, 0);
-    unlink(sock);
-}
 
 static void test_redis_down(void **s)
 {

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "../unit/cache/redis_proc.h"
+#include "redis_proc.h"
 
 static corm_db *db;
 static corm_cache *cache;

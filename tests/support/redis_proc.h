@@ -8,8 +8,12 @@
 #define CORM_TEST_REDIS_PROC_H
 
 #include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <sys/stat.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -20,8 +24,25 @@ static inline void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
+/* Whether a server listens on the unix socket sock: redis-server creates
+** the socket file at bind(), before listen(), and a connection in between
+** is refused, so the file alone does not say it is ready. */
+static inline bool redis_listening(const char *sock)
+{
+    struct sockaddr_un a = {.sun_family = AF_UNIX};
+    size_t n = strlen(sock);
+    if (n >= sizeof a.sun_path) return false;
+    memcpy(a.sun_path, sock, n + 1);
+    int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+    if (fd < 0) return false;
+    bool ok = connect(fd, (struct sockaddr *)&a, sizeof a) == 0;
+    close(fd);
+    return ok;
+}
+
 /* A redis-server of this test's own, on a unix socket in a temporary
-** directory, so it can be stopped mid-test (by its pid). */
+** directory, so it can be stopped mid-test (by its pid); returned once it
+** accepts connections. */
 static inline pid_t start_redis(const char *dir, const char *sock)
 {
     pid_t pid = fork();
@@ -30,9 +51,8 @@ static inline pid_t start_redis(const char *dir, const char *sock)
                "--save", "", "--appendonly", "no", "--logfile", "/dev/null", (char *)NULL);
         _exit(127);
     }
-    for (int i = 0; i < 200; i++) {
-        struct stat sb;
-        if (stat(sock, &sb) == 0) return pid;
+    for (int i = 0; i < 500; i++) {
+        if (redis_listening(sock)) return pid;
         sleep_ms(10);
     }
     kill(pid, SIGTERM);
