@@ -86,7 +86,11 @@ SCENARIOS = [
 LARGE = {"select_related", "select_related_nested", "prefetch_books", "prefetch_genres",
          "prefetch_to_attr", "values_list_flat", "iterator", "only", "bulk_create",
          "bulk_update"}
-TARGET = {"read": 1.3, "write": 1.2}
+# Issue 16's targets: on SQLite reads <= 1.15x hand-written C and writes
+# <= 1.1x, in wall time, CPU and instructions; on PostgreSQL every scenario
+# <= 1.2x.
+TARGET = {"read": 1.15, "write": 1.1}
+PG_TARGET = 1.2
 MEM_TARGET = 1.5
 VARIANTS = ["corm", "raw", "django"]
 
@@ -399,7 +403,7 @@ def main():
             "django_spread_pct": spread(d["ms"]) if d else None,
             "queries": {v: res[(name, v)]["queries"] for v in variants},
             "check_ok": check_ok,
-            "target": TARGET[kind],
+            "target": PG_TARGET if pg else TARGET[kind],
         }
         if pg:
             row["database"] = "postgresql"  # absent on SQLite, whose rows stay as they were
@@ -407,8 +411,10 @@ def main():
             ci, ri = ir.get((name, "corm")), ir.get((name, "raw"))
             row.update({"corm_ir": ci, "raw_ir": ri,
                         "corm_over_raw_ir": ci / ri if ci and ri else None})
+        ir_ratio = row.get("corm_over_raw_ir")
         row["meets_target"] = (row["corm_over_raw"] is not None and
-                               row["corm_over_raw"] <= TARGET[kind] and
+                               row["corm_over_raw"] <= row["target"] and
+                               (ir_ratio is None or ir_ratio <= row["target"]) and
                                (mem is None or mem <= MEM_TARGET))
         rows.append(row)
 
@@ -460,7 +466,12 @@ def print_table(rows, scale, rounds, variants, ir, python, pg=False):
             cells.insert(6, flagged(row.get("corm_over_raw_ir"), t))
         print("| " + " | ".join(cells) + " |")
     print()
-    print("targets: corm/raw <= 1.3 on reads, <= 1.2 on writes (w); memory added over each "
+    if pg:
+        print("targets: corm/raw <= %.2f (wall, CPU);" % PG_TARGET, end=" ")
+    else:
+        print("targets: corm/raw <= %.2f on reads, <= %.2f on writes (w) (wall, CPU, Ir);"
+              % (TARGET["read"], TARGET["write"]), end=" ")
+    print("memory added over each "
           "process's baseline <= 1.5x raw C's; ✗ marks a miss.  spread: half the max-min "
           "range of the wall-clock samples over their median, worst of the three variants.")
 
