@@ -108,7 +108,11 @@ struct corm_db {
         const char *kind, *origin;
     } origins[4];
     unsigned origins_next;
-    corm__qc qc; /* the statement cache (stmt_cache.c) */
+    corm__qc qc;     /* the statement cache (stmt_cache.c) */
+    struct {         /* the keyset cursors' HMAC, set up for the last key */
+        void *state; /* (src/qs/keyset.c); corm_close calls free(state) */
+        void (*free)(void *state);
+    } ks_mac;
 };
 
 /*

@@ -344,6 +344,23 @@ static void test_refused_cursors(void **state)
     assert_null(corm_keyset_page(qs, 3, good, other, sizeof other - 1));
     assert_int_equal(corm_db_error(db)->rc, CORM_INVALID);
     assert_non_null(strstr(corm_db_error(db)->message, "signature does not match"));
+    /* the db keeps the HMAC set up for its last key: switching keys back
+    ** and forth, or to a key that is the first bytes of the other, must
+    ** sign with the key of the call */
+    pg = corm_keyset_page(qs, 3, good, key, sizeof key - 1);
+    assert_non_null(pg);
+    corm_keyset_page_free(pg);
+    char mine[512];
+    pg = corm_keyset_page(qs, 3, NULL, other, sizeof other - 1);
+    assert_non_null(pg);
+    snprintf(mine, sizeof mine, "%s", pg->next_cursor);
+    corm_keyset_page_free(pg);
+    assert_null(corm_keyset_page(qs, 3, mine, key, sizeof key - 1));
+    assert_null(corm_keyset_page(qs, 3, mine, other, sizeof other - 2));
+    assert_non_null(strstr(corm_db_error(db)->message, "signature does not match"));
+    pg = corm_keyset_page(qs, 3, mine, other, sizeof other - 1);
+    assert_non_null(pg);
+    corm_keyset_page_free(pg);
 
     /* cut short, or not a cursor at all */
     good[20] = '\0';
