@@ -117,7 +117,8 @@ static void test_same_hash_other_text(void **state)
             for (uint64_t h = 0; h < 3; h++) /* 0 too: nothing special */
                 assert_int_equal(keyed(db, sqls[i], h * 0x9e3779b97f4a7c15ull, 5), add[i] + 5);
     /* and the right hash still finds its own text */
-    for (int i = 0; i < 4; i++) assert_int_equal(keyed(db, sqls[i], text_hash(sqls[i]), 7), add[i] + 7);
+    for (int i = 0; i < 4; i++)
+        assert_int_equal(keyed(db, sqls[i], text_hash(sqls[i]), 7), add[i] + 7);
 }
 
 static void test_wrong_hash_misses(void **state)
@@ -175,7 +176,8 @@ static void test_after_eviction(void **state)
     char sql[64];
     for (int round = 0; round < 2; round++)
         for (int k = 0; k < 300; k++)
-            assert_int_equal(keyed(db, plus(sql, sizeof sql, 1000 + k), h, round), 1000 + k + round);
+            assert_int_equal(keyed(db, plus(sql, sizeof sql, 1000 + k), h, round),
+                             1000 + k + round);
     assert_int_equal(cached(db), 256);
     /* the same texts under their own hashes */
     for (int k = 0; k < 300; k += 7)
