@@ -578,7 +578,7 @@ static corm_rc bind_params(corm__conn *c, const char *sql, const corm_value *par
         case CORM_V_NULL: break;
         case CORM_V_INT:
             c->poffs[i] = c->ptext.len;
-            corm__buf_addf(&c->ptext, "%lld", (long long)v->u.i);
+            corm__buf_addi(&c->ptext, v->u.i); /* not printf: ~350 instructions less */
             corm__buf_addc(&c->ptext, '\0');
             break;
         case CORM_V_FLOAT:

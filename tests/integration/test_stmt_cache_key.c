@@ -9,7 +9,8 @@
 ** connection); a hash that is wrong for its text only misses.  Through
 ** the db layer: a loop of one shape reuses one statement, raw SQL is found
 ** by its text, and more shapes than the compiled-SQL memo holds keep
-** their answers.  Runs on both backends.
+** their answers; integers bound as parameters come back as themselves.
+** Runs on both backends.
 */
 #include "test.h"
 #include "backend/backend.h"
@@ -274,6 +275,17 @@ static void test_server_forgot(void **state)
     assert_int_equal(keyed(db, sql, text_hash(sql), 6), 56);
 }
 
+/* Integers bound as parameters (PostgreSQL sends them as text, written
+** without printf): the extremes come back as themselves. */
+static void test_bound_integers(void **state)
+{
+    (void)state;
+    const char *sql = TEST_SQL("SELECT ? + 0", "SELECT $1::int8 + 0");
+    const int64_t v[] = {0, 1, -1, 9, 10, -10, 1234567890123, INT64_MAX, INT64_MIN};
+    for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+        assert_true(keyed(db, sql, text_hash(sql), v[i]) == v[i]);
+}
+
 /* ------------------------------------------------------------ db layer */
 
 static void test_loop_reuses_one_statement(void **state)
@@ -361,6 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_schema_change, setup, teardown),
         cmocka_unit_test_setup_teardown(test_per_connection, setup, teardown),
         cmocka_unit_test_setup_teardown(test_server_forgot, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bound_integers, setup, teardown),
         cmocka_unit_test_setup_teardown(test_loop_reuses_one_statement, setup, teardown),
         cmocka_unit_test_setup_teardown(test_more_shapes_than_the_memo, setup, teardown),
     };
