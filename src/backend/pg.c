@@ -755,8 +755,12 @@ static corm_rc check_result(corm__conn *c, PGresult *res, const char *sql, bool 
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && st != PGRES_EMPTY_QUERY)
         return fail(c, res, sql, in_tx, err);
-    const char *n = PQcmdTuples(res);
-    c->changes = n && *n ? strtoll(n, NULL, 10) : 0;
+    /* the count's digits ("" when the command has none), without strtoll:
+    ** every statement passes here */
+    int64_t changes = 0;
+    for (const char *n = PQcmdTuples(res); n && *n >= '0' && *n <= '9'; n++)
+        changes = changes * 10 + (*n - '0');
+    c->changes = changes;
     if (st == PGRES_COMMAND_OK && in_tx && is_commit(sql) &&
         strcmp(PQcmdStatus(res), "ROLLBACK") == 0)
         return commit_rolled_back(sql, err);
