@@ -34,6 +34,16 @@ typedef struct corm__backend {
     ** placeholders (else CORM_MISUSE), and sql must be one statement. */
     corm_rc (*query)(corm__conn *c, const char *sql, const corm_value *params, int nparams,
                      corm__stmt **out, corm_error *err);
+    /* As query(), for a caller that has sql's length and hash already (the
+    ** statement path hashes each text once): len == strlen(sql), hash
+    ** corm__hash_fast(sql, len) as query() computes it.  The cache looks
+    ** the text up by hash and takes a statement only when its text is the
+    ** same, length and bytes: a hash that does not match the text costs a
+    ** miss and a statement prepared again, never another text's statement
+    ** (tests/integration/test_stmt_cache_key.c). */
+    corm_rc (*query_hashed)(corm__conn *c, const char *sql, size_t len, uint64_t hash,
+                            const corm_value *params, int nparams, corm__stmt **out,
+                            corm_error *err);
     /* Next row: CORM_OK with *has_row set, or an error. */
     corm_rc (*step)(corm__stmt *s, bool *has_row, corm_error *err);
     int (*column_count)(corm__stmt *s);

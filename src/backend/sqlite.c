@@ -4,8 +4,12 @@
 **
 ** Statement cache.  Every SQL text the library runs is prepared once per
 ** connection (SQLITE_PREPARE_PERSISTENT) and kept in a hash table keyed by
-** the text, with an LRU list to bound it at CACHE_CAP entries.  A statement
-** is "busy" from query() until finish(); invariants:
+** the text, with an LRU list to bound it at CACHE_CAP entries.  The
+** statement path hands in the text's length and hash (query_hashed: it
+** hashed the text already); a statement is taken only when its text is
+** the same, length and bytes, so a hash is a way to find a text, never a
+** name for it.  A statement is "busy" from query() until finish();
+** invariants:
 **   - a busy statement is never handed out a second time: when the cached
 **     one is busy (a nested query with the same SQL, e.g. a lazy load inside
 **     a loop over the same query), a fresh uncached statement is prepared
@@ -13,8 +17,12 @@
 **   - a busy statement is never evicted (its cursor would dangle);
 **   - SQL longer than CACHE_MAX_SQL is never cached (bulk writes' huge
 **     multi-row statements would pin megabytes for nothing);
-**   - a statement given back has no bindings left (sqlite3_clear_bindings),
-**     so SQLITE_STATIC parameters never outlive the caller's memory.
+**   - query() binds every placeholder (it checks the count first) before
+**     a statement is stepped, so the pointers a statement given back still
+**     holds to its last caller's parameters (SQLITE_STATIC) are never
+**     read: SQLite reads bindings only in step; reset, a rebind and
+**     finalize do not (no sqlite3_clear_bindings, ~30 instructions a
+**     statement).
 ** Every statement, cached or not, is on one of the conn's lists, so close()
 ** can finalize them all even when a caller forgot to finish one.
 **
@@ -39,7 +47,8 @@ struct corm__stmt {
     corm__conn *conn;
     char *sql; /* cached: owned copy of the key; else NULL */
     size_t sql_len;
-    uint32_t hash;
+    uint64_t hash; /* query_hashed's hash of sql */
+    int nparams;   /* its placeholders */
     bool busy;
     bool cached;
     corm__stmt *hnext;       /* hash chain (cached only) */
@@ -293,12 +302,12 @@ static void sqlite_close(corm__conn *c)
 
 /* ------------------------------------------------------------ cache */
 
-static corm__stmt **bucket(corm__conn *c, uint32_t hash)
+static corm__stmt **bucket(corm__conn *c, uint64_t hash)
 {
     return &c->buckets[hash & (NBUCKETS - 1)];
 }
 
-static corm__stmt *cache_find(corm__conn *c, const char *sql, size_t len, uint32_t hash)
+static corm__stmt *cache_find(corm__conn *c, const char *sql, size_t len, uint64_t hash)
 {
     for (corm__stmt *s = *bucket(c, hash); s; s = s->hnext)
         if (s->hash == hash && s->sql_len == len && memcmp(s->sql, sql, len) == 0) return s;
@@ -376,11 +385,11 @@ static corm_rc prepare(corm__conn *c, const char *sql, size_t len, unsigned flag
     return CORM_OK;
 }
 
-/* A busy statement for sql: the cached one when idle, else a new one. */
-static corm_rc acquire(corm__conn *c, const char *sql, corm__stmt **out, corm_error *err)
+/* A busy statement for sql (len bytes, hash): the cached one when idle,
+** else a new one. */
+static corm_rc acquire(corm__conn *c, const char *sql, size_t len, uint64_t hash, corm__stmt **out,
+                       corm_error *err)
 {
-    size_t len = strlen(sql);
-    uint32_t hash = (uint32_t)corm__hash_fast(sql, len);
     corm__stmt *s = cache_find(c, sql, len, hash);
     if (s && !s->busy) {
         list_unlink(s);
@@ -410,6 +419,7 @@ static corm_rc acquire(corm__conn *c, const char *sql, corm__stmt **out, corm_er
         return rc;
     }
     n->st = st;
+    n->nparams = sqlite3_bind_parameter_count(st);
     n->conn = c;
     n->busy = true;
     n->cached = cache;
@@ -438,8 +448,8 @@ static void sqlite_finish(corm__stmt *s)
         stmt_destroy(s);
         return;
     }
-    sqlite3_reset(s->st);          /* its error, if any, was reported by step */
-    sqlite3_clear_bindings(s->st); /* no pointer to the caller's params stays */
+    sqlite3_reset(s->st); /* its error, if any, was reported by step; the
+                          ** bindings stay, unread until rebound (above) */
     s->busy = false;
 }
 
@@ -493,8 +503,9 @@ static corm_rc bind_one(corm__stmt *s, int i, const corm_value *v, corm_error *e
     return CORM_OK;
 }
 
-static corm_rc sqlite_query(corm__conn *c, const char *sql, const corm_value *params, int nparams,
-                            corm__stmt **out, corm_error *err)
+static corm_rc sqlite_query_hashed(corm__conn *c, const char *sql, size_t len, uint64_t hash,
+                                   const corm_value *params, int nparams, corm__stmt **out,
+                                   corm_error *err)
 {
     *out = NULL;
     if (!c || !sql || nparams < 0 || (nparams > 0 && !params)) {
@@ -503,9 +514,9 @@ static corm_rc sqlite_query(corm__conn *c, const char *sql, const corm_value *pa
         return CORM_MISUSE;
     }
     corm__stmt *s;
-    corm_rc rc = acquire(c, sql, &s, err);
+    corm_rc rc = acquire(c, sql, len, hash, &s, err);
     if (rc != CORM_OK) return rc;
-    int want = sqlite3_bind_parameter_count(s->st);
+    int want = s->nparams;
     if (want != nparams) {
         corm__err_set(err, CORM_MISUSE,
                       "statement has %d placeholder%s but %d parameter%s were given", want,
@@ -523,6 +534,14 @@ static corm_rc sqlite_query(corm__conn *c, const char *sql, const corm_value *pa
     }
     *out = s;
     return CORM_OK;
+}
+
+static corm_rc sqlite_query(corm__conn *c, const char *sql, const corm_value *params, int nparams,
+                            corm__stmt **out, corm_error *err)
+{
+    size_t len = sql ? strlen(sql) : 0;
+    return sqlite_query_hashed(c, sql, len, sql ? corm__hash_fast(sql, len) : 0, params, nparams,
+                               out, err);
 }
 
 static corm_rc sqlite_step(corm__stmt *s, bool *has_row, corm_error *err)
@@ -607,6 +626,7 @@ const corm__backend corm__sqlite_backend = {
     .open = sqlite_open,
     .close = sqlite_close,
     .query = sqlite_query,
+    .query_hashed = sqlite_query_hashed,
     .step = sqlite_step,
     .column_count = sqlite_column_count,
     .column_null = sqlite_column_null,

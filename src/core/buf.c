@@ -79,6 +79,20 @@ void corm__buf_addc(corm_buf *b, char c)
     b->p[b->len] = '\0';
 }
 
+void corm__buf_addi(corm_buf *b, int64_t x)
+{
+    uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
+    int n = 1 + (x < 0);
+    for (uint64_t t = u; t >= 10; t /= 10) n++;
+    if (!reserve(b, (size_t)n)) return;
+    char *p = b->p + b->len + n; /* written from its end */
+    b->len += (size_t)n;
+    *p = '\0';
+    do *--p = (char)('0' + u % 10);
+    while (u /= 10);
+    if (x < 0) *--p = '-';
+}
+
 void corm__buf_vaddf(corm_buf *b, const char *fmt, va_list ap)
 {
     /* one vsnprintf into the room there is (most appends are short); a

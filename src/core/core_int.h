@@ -141,6 +141,8 @@ void corm__buf_discard(corm_buf *b);
 void corm__buf_add(corm_buf *b, const char *s, size_t n);
 void corm__buf_adds(corm_buf *b, const char *s);
 void corm__buf_addc(corm_buf *b, char c);
+/* x in decimal, without printf (a bound parameter, an array element). */
+void corm__buf_addi(corm_buf *b, int64_t x);
 void corm__buf_addf(corm_buf *b, const char *fmt, ...) CORM__FMT(2, 3);
 void corm__buf_vaddf(corm_buf *b, const char *fmt, va_list ap);
 const char *corm__buf_cstr(corm_buf *b); /* "" when empty/oom */

@@ -219,7 +219,14 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     if (stream > 0 && db->be->query_stream)
         cur->rc =
             db->be->query_stream(db->conn, sql, params, nparams, stream, &cur->stmt, &db->err);
-    else cur->rc = db->be->query(db->conn, sql, params, nparams, &cur->stmt, &db->err);
+    else {
+        /* the driver finds its statement by the hash the instrumentation
+        ** took of the text (it compares the text itself) */
+        size_t len = strlen(sql);
+        uint64_t hash = cur->text_hash ? cur->text_hash : corm__hash_fast(sql, len);
+        cur->rc =
+            db->be->query_hashed(db->conn, sql, len, hash, params, nparams, &cur->stmt, &db->err);
+    }
     if (cur->rc != CORM_OK) {
         if (!db->err.sql[0]) corm__err_sql(&db->err, sql);
         cur->stmt = NULL;
@@ -398,13 +405,14 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
     corm_rc rc = params ? CORM_OK : CORM_NOMEM;
     if (!params) corm__err_set(&db->err, CORM_NOMEM, "out of memory running %s", origin);
     int64_t total = 0;
-    size_t i = 0;
+    size_t i = 0, len = strlen(sql);
+    uint64_t hash = corm__hash_fast(sql, len); /* once, not per row */
     for (; i < nrows && rc == CORM_OK; i++) {
         rc = fill(ud, i, params);
         if (rc != CORM_OK) break;
         /* the statement is prepared once and found in the cache after */
         corm__stmt *st = NULL;
-        rc = db->be->query(db->conn, sql, params, nparams, &st, &db->err);
+        rc = db->be->query_hashed(db->conn, sql, len, hash, params, nparams, &st, &db->err);
         if (rc == CORM_OK) cur.statements++;
         bool row = true, returned = false;
         int64_t id = 0;

@@ -108,23 +108,11 @@ static void array_quoted(corm_buf *b, const char *s, size_t n)
     corm__buf_addc(b, '"');
 }
 
-/* A signed integer in decimal, without printf (bulk arrays write one per
-** row and column). */
-static void add_int(corm_buf *b, int64_t x)
-{
-    char t[24], *e = t + sizeof t, *p = e;
-    uint64_t u = x < 0 ? 0 - (uint64_t)x : (uint64_t)x;
-    do *--p = (char)('0' + u % 10);
-    while (u /= 10);
-    if (x < 0) *--p = '-';
-    corm__buf_add(b, p, (size_t)(e - p));
-}
-
 bool corm__sql_array_elem(corm_buf *b, const corm_value *v)
 {
     switch (v->type) {
     case CORM_V_NULL: corm__buf_adds(b, "NULL"); break;
-    case CORM_V_INT: add_int(b, v->u.i); break;
+    case CORM_V_INT: corm__buf_addi(b, v->u.i); break; /* no printf: one per row */
     case CORM_V_FLOAT:
         /* as the backend binds a float parameter */
         if (isnan(v->u.f)) corm__buf_adds(b, "NaN");
