@@ -189,10 +189,14 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
     if (ev->auto_load) return;
     /* the batches of one bulk write are its own statements, not a loop of
     ** writes (and an executemany's event carries no values to compare) */
-    if (ev->origin && strncmp(ev->origin, "bulk_", 5) == 0) return;
+    if (ev->origin && ev->origin[0] == 'b' && strncmp(ev->origin, "bulk_", 5) == 0) return;
     uint64_t slot;
     corm__group *g = find_group(c, ev, &slot);
-    uint64_t ph = params_hash(ev);
+    /* the values matter only to the similar family and duplicates: not
+    ** lazy loads (whose findings count statements), and only in explicit
+    ** captures (corm__detect_finish judges them nowhere else) */
+    bool values = !c->root && !corm__kind_is_lazy(ev->kind);
+    uint64_t ph = values ? params_hash(ev) : 0;
     if (!g) {
         g = corm__arena_zalloc(&c->arena, sizeof *g);
         if (!g) return;
@@ -224,8 +228,8 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
     }
     g->count++;
     g->ms += ev->ms;
+    if (!values) return;
     if (ph != g->phash) g->varied = true;
-    if (corm__kind_is_lazy(ev->kind)) return;
     /* duplicates: the same SQL and values, from any site (as Django Debug
     ** Toolbar's "duplicated"): the statement ran for nothing */
     uint64_t k = text_hash ? hnum(text_hash, CORM__FNV64) : hstr(ev->sql, CORM__FNV64);

@@ -545,6 +545,26 @@ corm_rc corm_instr_log(corm_instr *in, const char *spec)
 
 /* ------------------------------------------------------------ events */
 
+uint64_t corm__fingerprint_of(corm_instr *in, const char *sql, uint64_t *text_hash)
+{
+    size_t len = strlen(sql);
+    uint64_t h = corm__hash_fast(sql, len);
+    if (text_hash) *text_hash = h;
+    const void *known = corm__memo_get(&in->fpmemo, sql, len, h, NULL);
+    uint64_t fp;
+    if (known) {
+        memcpy(&fp, known, sizeof fp);
+        return fp;
+    }
+    corm_buf b;
+    corm__buf_init(&b);
+    fp = corm__fingerprint(sql, &b);
+    corm__buf_free(&b);
+    if (fp && len <= CORM__FP_MEMO_MAX)
+        (void)corm__memo_put(&in->fpmemo, sql, len, h, &fp, sizeof fp);
+    return fp;
+}
+
 bool corm__kind_is_lazy(corm_origin_kind k)
 {
     return k == CORM_ORIGIN_FK || k == CORM_ORIGIN_SET || k == CORM_ORIGIN_SET_FILTER ||
