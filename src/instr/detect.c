@@ -141,20 +141,21 @@ static bool group_is(const corm__group *g, const corm_event *ev)
            g->parent == (lazy_with_parent(ev) ? ev->parent_batch : 0);
 }
 
-static void recent_group(corm_capture *c, corm__group *g)
+/* The group found last for a call site's line (a loop's statements come
+** from a few lines): tried before hashing the key. */
+static corm__group **recent_of(corm_capture *c, int line)
 {
-    c->recent[c->recent_next++ % CORM__ARRAY_LEN(c->recent)] = g;
+    return &c->recent[(unsigned)line % CORM__ARRAY_LEN(c->recent)];
 }
+
+static void recent_group(corm_capture *c, corm__group *g) { *recent_of(c, g->site.line) = g; }
 
 static corm__group *find_group(corm_capture *c, const corm_event *ev, uint64_t *slot)
 {
-    /* a loop repeats a few groups: try them before hashing the key */
-    for (size_t i = 0; i < CORM__ARRAY_LEN(c->recent); i++) {
-        corm__group *g = c->recent[i];
-        if (g && group_is(g, ev)) {
-            *slot = g->key;
-            return g;
-        }
+    corm__group *last = *recent_of(c, ev->site.line);
+    if (last && group_is(last, ev)) {
+        *slot = last->key;
+        return last;
     }
     uint64_t k = group_key(ev);
     for (;; k++) {

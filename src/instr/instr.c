@@ -790,7 +790,7 @@ void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, uint64_t
             corm__instr_eval_check(in, NULL, true);
         return;
     }
-    corm__log_event(in, ev);
+    if (in->log_stderr || in->json) corm__log_event(in, ev); /* else it writes nothing */
     if (ev->cache_hit) { /* no statement ran: kept, not counted */
         FOR_CAPTURES(in, c) if (!c->root) keep_event(c, ev);
         return;

@@ -182,9 +182,8 @@ struct corm_capture {
     corm_map groups; /* key -> corm__group* */
     size_t ngroups;
     corm__group *group_list;
-    corm__group *recent[4]; /* the groups found last, tried before the hash */
-    unsigned recent_next;
-    corm_map dups; /* key -> corm__dup* */
+    corm__group *recent[8]; /* by call site line: the group found last */
+    corm_map dups;          /* key -> corm__dup* */
     corm__dup *dup_list;
     size_t ndups;
     corm__finding *findings;

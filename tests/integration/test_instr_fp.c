@@ -116,10 +116,7 @@ static void test_memo_fingerprint(void **state)
     corm_off_query(db, h);
 }
 
-static size_t nof(corm_capture *c, corm_finding_kind k)
-{
-    return corm_capture_nfindings_of(c, k);
-}
+static size_t nof(corm_capture *c, corm_finding_kind k) { return corm_capture_nfindings_of(c, k); }
 
 /* count() and exists() from a memo hit in an explicit capture: the same
 ** values twice are a duplicate, other values a similar statement. */
