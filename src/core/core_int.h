@@ -217,6 +217,13 @@ void *corm__memo_put(corm__memo *m, const void *key, size_t klen, uint64_t hash,
                      size_t vlen);
 void corm__memo_free(corm__memo *m);
 
+/* ---- SQL fingerprints (fingerprint.c): the text with literals, placeholders
+** and IN lists folded, normalised into b; returns its hash (0: out of
+** memory).  corm_sql_fingerprint is the public face. */
+uint64_t corm__fingerprint(const char *sql, corm_buf *b);
+uint64_t corm__hash64(const void *p, size_t n, uint64_t h);
+#define CORM__FNV64 0xcbf29ce484222325ull
+
 /* ---- small helpers */
 double corm__now_ms(void);                        /* monotonic */
 uint32_t corm__hash_str(const char *s, size_t n); /* FNV-1a */

@@ -6,8 +6,11 @@
 */
 #include "db_int.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(offsetof(corm__cursor, ev) == 0, "corm__db_query clears what follows ev");
 
 corm_db *corm_open(const char *url, const corm_schema *schema, corm_error *err)
 {
@@ -106,6 +109,7 @@ int corm_on_query(corm_db *db, corm_event_fn fn, void *ud)
         if (!db->subs[i].fn) {
             db->subs[i].fn = fn;
             db->subs[i].ud = ud;
+            if (i >= db->nsubs) db->nsubs = i + 1;
             return i;
         }
     }
@@ -124,28 +128,30 @@ void corm_off_query(corm_db *db, int handle)
     }
 }
 
+/* The event is completed in the cursor (what was known before it ran is
+** there already): a cursor emits once. */
 static void emit_ev(corm__cursor *cur, bool internal)
 {
     corm_db *db = cur->db;
-    if (!internal && !cur->ev.cache_hit) db->nqueries++;
-    corm_event ev = cur->ev; /* what was known before it ran */
-    ev.sql = cur->sql;
-    ev.vendor = db->be->vendor;
-    ev.nparams = cur->nparams;
-    ev.rows = cur->rows;
-    ev.ms = corm__now_ms() - cur->t0;
-    ev.rc = cur->rc;
-    ev.site = cur->site;
-    ev.built = cur->built;
-    ev.origin = cur->origin;
-    ev.internal = internal;
-    ev.statements = cur->statements ? cur->statements : 1;
+    corm_event *ev = &cur->ev;
+    if (!internal && !ev->cache_hit) db->nqueries++;
+    ev->sql = cur->sql;
+    ev->vendor = db->be->vendor;
+    ev->nparams = cur->nparams;
+    ev->rows = cur->rows;
+    ev->ms = corm__now_ms() - cur->t0;
+    ev->rc = cur->rc;
+    ev->site = cur->site;
+    ev->built = cur->built;
+    ev->origin = cur->origin;
+    ev->internal = internal;
+    ev->statements = cur->statements ? cur->statements : 1;
     if (CORM_ALWAYS(db->instr)) /* corm_open made it */
-        corm__instr_event(db->instr, &ev, cur->classified, cur->text_hash);
-    for (int i = 0; i < CORM__MAX_SUBS; i++)
-        if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, &ev);
+        corm__instr_event(db->instr, ev, cur->classified, cur->text_hash);
+    for (int i = 0; i < db->nsubs; i++)
+        if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, ev);
     /* a write moves the versions of its tables (stmt_cache.c) */
-    if (db->qc.ops && !ev.cache_hit) corm__qc_after(db, cur->sql);
+    if (db->qc.ops && !ev->cache_hit) corm__qc_after(db, cur->sql);
 }
 
 static void emit(corm__cursor *cur) { emit_ev(cur, false); }
@@ -183,10 +189,11 @@ void corm__db_snapshot_end(corm_db *db, bool opened)
 corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const corm_value *params,
                        int nparams, corm_site site, corm_site built, const char *origin)
 {
-    memset(cur, 0, sizeof *cur);
-    /* what the layer above told about this statement, then ours */
+    /* what the layer above told about this statement, then ours; the
+    ** rest of the cursor cleared (ev is its first member) */
     cur->ev = db->next;
     memset(&db->next, 0, sizeof db->next);
+    memset((char *)cur + sizeof cur->ev, 0, sizeof *cur - sizeof cur->ev);
     int stream = db->stream_rows; /* for this statement only */
     db->stream_rows = 0;
     if (!built.file && cur->ev.built.file) built = cur->ev.built;

@@ -77,6 +77,7 @@ struct corm_db {
         corm_event_fn fn;
         void *ud;
     } subs[CORM__MAX_SUBS];
+    int nsubs; /* subs[nsubs..] were never taken */
     uint64_t nqueries;
     int tx_depth;                /* corm_begin nesting */
     struct corm__alias *aliases; /* corm_db_attach: other databases by name
@@ -152,6 +153,8 @@ static inline corm_db *corm__db_serve(corm_db *db, corm_db *home)
 }
 
 typedef struct corm__cursor {
+    corm_event ev; /* its event as classified before it ran (first:
+                   ** corm__db_query clears the members after it) */
     corm_db *db;
     corm__stmt *stmt;
     const char *sql;
@@ -162,7 +165,6 @@ typedef struct corm__cursor {
     const char *origin;
     corm_rc rc;
     uint64_t statements;         /* run_many: the rows it ran; else 0 (one) */
-    corm_event ev;               /* its event as classified before it ran */
     bool emitted;                /* corm__cursor_emit: its event is out */
     bool classified;             /* ev went through corm__instr_before */
     uint64_t text_hash;          /* its hash of sql, or 0 (corm__instr_event) */

@@ -632,6 +632,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
     corm_event note = db->next;
 
     corm__cursor cur;
+    db->next.fingerprint = c.fp; /* the memo's: not looked up again */
     rc = corm__db_query(db, &cur, c.sql.p, c.params, c.nparams, site, built, origin);
     if (rc != CORM_OK) {
         corm__err_take(err, &db->err);

@@ -141,20 +141,21 @@ static bool group_is(const corm__group *g, const corm_event *ev)
            g->parent == (lazy_with_parent(ev) ? ev->parent_batch : 0);
 }
 
-static void recent_group(corm_capture *c, corm__group *g)
+/* The group found last for a call site's line (a loop's statements come
+** from a few lines): tried before hashing the key. */
+static corm__group **recent_of(corm_capture *c, int line)
 {
-    c->recent[c->recent_next++ % CORM__ARRAY_LEN(c->recent)] = g;
+    return &c->recent[(unsigned)line % CORM__ARRAY_LEN(c->recent)];
 }
+
+static void recent_group(corm_capture *c, corm__group *g) { *recent_of(c, g->site.line) = g; }
 
 static corm__group *find_group(corm_capture *c, const corm_event *ev, uint64_t *slot)
 {
-    /* a loop repeats a few groups: try them before hashing the key */
-    for (size_t i = 0; i < CORM__ARRAY_LEN(c->recent); i++) {
-        corm__group *g = c->recent[i];
-        if (g && group_is(g, ev)) {
-            *slot = g->key;
-            return g;
-        }
+    corm__group *last = *recent_of(c, ev->site.line);
+    if (last && group_is(last, ev)) {
+        *slot = last->key;
+        return last;
     }
     uint64_t k = group_key(ev);
     for (;; k++) {
@@ -189,10 +190,14 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
     if (ev->auto_load) return;
     /* the batches of one bulk write are its own statements, not a loop of
     ** writes (and an executemany's event carries no values to compare) */
-    if (ev->origin && strncmp(ev->origin, "bulk_", 5) == 0) return;
+    if (ev->origin && ev->origin[0] == 'b' && strncmp(ev->origin, "bulk_", 5) == 0) return;
     uint64_t slot;
     corm__group *g = find_group(c, ev, &slot);
-    uint64_t ph = params_hash(ev);
+    /* the values matter only to the similar family and duplicates: not
+    ** lazy loads (whose findings count statements), and only in explicit
+    ** captures (corm__detect_finish judges them nowhere else) */
+    bool values = !c->root && !corm__kind_is_lazy(ev->kind);
+    uint64_t ph = values ? params_hash(ev) : 0;
     if (!g) {
         g = corm__arena_zalloc(&c->arena, sizeof *g);
         if (!g) return;
@@ -224,8 +229,8 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
     }
     g->count++;
     g->ms += ev->ms;
+    if (!values) return;
     if (ph != g->phash) g->varied = true;
-    if (corm__kind_is_lazy(ev->kind)) return;
     /* duplicates: the same SQL and values, from any site (as Django Debug
     ** Toolbar's "duplicated"): the statement ran for nothing */
     uint64_t k = text_hash ? hnum(text_hash, CORM__FNV64) : hstr(ev->sql, CORM__FNV64);

@@ -545,6 +545,26 @@ corm_rc corm_instr_log(corm_instr *in, const char *spec)
 
 /* ------------------------------------------------------------ events */
 
+uint64_t corm__fingerprint_of(corm_instr *in, const char *sql, uint64_t *text_hash)
+{
+    size_t len = strlen(sql);
+    uint64_t h = corm__hash_fast(sql, len);
+    if (text_hash) *text_hash = h;
+    const void *known = corm__memo_get(&in->fpmemo, sql, len, h, NULL);
+    uint64_t fp;
+    if (known) {
+        memcpy(&fp, known, sizeof fp);
+        return fp;
+    }
+    corm_buf b;
+    corm__buf_init(&b);
+    fp = corm__fingerprint(sql, &b);
+    corm__buf_free(&b);
+    if (fp && len <= CORM__FP_MEMO_MAX)
+        (void)corm__memo_put(&in->fpmemo, sql, len, h, &fp, sizeof fp);
+    return fp;
+}
+
 bool corm__kind_is_lazy(corm_origin_kind k)
 {
     return k == CORM_ORIGIN_FK || k == CORM_ORIGIN_SET || k == CORM_ORIGIN_SET_FILTER ||
@@ -770,7 +790,7 @@ void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, uint64_t
             corm__instr_eval_check(in, NULL, true);
         return;
     }
-    corm__log_event(in, ev);
+    if (in->log_stderr || in->json) corm__log_event(in, ev); /* else it writes nothing */
     if (ev->cache_hit) { /* no statement ran: kept, not counted */
         FOR_CAPTURES(in, c) if (!c->root) keep_event(c, ev);
         return;

@@ -10,7 +10,6 @@
 **   eager.c    eager loads and their reads (unused_eager), evaluations
 **   log.c      stderr and JSON-lines sinks
 **   metrics.c  per-fingerprint metrics, Prometheus text
-**   fingerprint.c  SQL normalisation
 **
 ** Invariants: every open capture sees every statement run while it is open
 ** (the implicit root capture sees those run while none is); findings are
@@ -183,9 +182,8 @@ struct corm_capture {
     corm_map groups; /* key -> corm__group* */
     size_t ngroups;
     corm__group *group_list;
-    corm__group *recent[4]; /* the groups found last, tried before the hash */
-    unsigned recent_next;
-    corm_map dups; /* key -> corm__dup* */
+    corm__group *recent[8]; /* by call site line: the group found last */
+    corm_map dups;          /* key -> corm__dup* */
     corm__dup *dup_list;
     size_t ndups;
     corm__finding *findings;
@@ -351,13 +349,10 @@ void corm__metrics_event(corm_instr *in, const corm_event *ev);
 void corm__metrics_capture(corm_instr *in, const corm_capture *c);
 void corm__metrics_free(corm_instr *in);
 
-/* ---- fingerprint.c: normalise into b; returns the hash. */
-uint64_t corm__fingerprint(const char *sql, corm_buf *b);
+/* ---- instr.c */
 /* The fingerprint of sql through in's memo (the statements of a loop
 ** repeat their text: normalising it again is most of the cost).
 ** *text_hash (may be NULL) gets corm__hash_fast of sql's bytes. */
 uint64_t corm__fingerprint_of(corm_instr *in, const char *sql, uint64_t *text_hash);
-uint64_t corm__hash64(const void *p, size_t n, uint64_t h);
-#define CORM__FNV64 0xcbf29ce484222325ull
 
 #endif

@@ -184,6 +184,7 @@ static bool shape_key(keyw *k, const corm__query *q, corm__sel_kind kind, const 
 ** every part is read with memcpy.
 */
 typedef struct head {
+    uint64_t fp; /* the text's fingerprint, or 0 */
     int nparams;
     size_t sqllen;
     int nsteps; /* -1: no binding program */
@@ -368,8 +369,8 @@ static void remember(corm__memo *memo, const keyw *k, uint64_t h, const corm__qu
 {
     step steps[MAX_SLOTS * 2];
     bool prog = program(q, kind, d, c, steps);
-    head hd = {c->nparams, c->sql.len, prog ? c->nparams : -1, c->nnodes,
-               c->ncols,   c->key_col, c->annot_col,           c->nannots};
+    head hd = {c->fp,      c->nparams,   c->sql.len, prog ? c->nparams : -1, c->nnodes, c->ncols,
+               c->key_col, c->annot_col, c->nannots};
     size_t nodes = prog ? (size_t)c->nnodes * sizeof c->nodes[0] : 0;
     size_t nsteps = prog ? (size_t)c->nparams * sizeof steps[0] : 0;
     size_t n = sizeof hd + nodes + nsteps + c->sql.len;
@@ -436,6 +437,7 @@ static corm_rc recall(const char *v, const corm__query *q, corm__sel_kind kind,
     head hd;
     memcpy(&hd, v, sizeof hd);
     *placeholders = hd.nparams;
+    out->fp = hd.fp;
     if (hd.nsteps >= 0) return bind(v, &hd, q, out, err);
     corm__buf_discard(&out->sql);
     corm_rc rc = corm__compile_select(q, kind, d, out, err);
@@ -449,6 +451,18 @@ static corm_rc recall(const char *v, const corm__query *q, corm__sel_kind kind,
         return CORM_NOMEM;
     }
     return CORM_OK;
+}
+
+/* The fingerprint of c's text, for its entry: the statement's event
+** carries it (corm_event.fingerprint), so the instrumentation does not
+** look the text up for every hit. */
+static uint64_t text_fp(const corm__compiled *c)
+{
+    corm_buf b;
+    corm__buf_init(&b);
+    uint64_t fp = corm__fingerprint(corm__buf_cstr((corm_buf *)&c->sql), &b);
+    corm__buf_free(&b);
+    return fp;
 }
 
 /* ------------------------------------------------------------ verify */
@@ -486,6 +500,7 @@ static void verify(const corm__query *q, corm__sel_kind kind, const corm__dialec
                 want.nannots == got->nannots;
     for (int i = 0; same && i < want.nparams; i++)
         same = same_value(&want.params[i], &got->params[i]);
+    same = same && got->fp == text_fp(&want);
     for (int i = 0; same && i < want.nnodes; i++) {
         const corm__sel_node *a = &want.nodes[i], *b = &got->nodes[i];
         same = a->model == b->model && a->parent == b->parent && a->rel == b->rel &&
@@ -519,6 +534,9 @@ corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__
         corm__compiled_init(out);
     }
     corm_rc rc = corm__compile_select(q, kind, d, out, err);
-    if (rc == CORM_OK) remember(memo, &k, h, q, kind, d, out);
+    if (rc == CORM_OK) {
+        out->fp = text_fp(out);
+        remember(memo, &k, h, q, kind, d, out);
+    }
     return rc;
 }

@@ -206,6 +206,9 @@ typedef struct corm__compiled {
     int key_col;   /* the parent key column, or -1 */
     int annot_col; /* first annotation column (objects mode) */
     int nannots;
+    /* a memoized text's fingerprint (corm__fingerprint), computed once for
+    ** its memo entry; 0: not known (the instrumentation computes it) */
+    uint64_t fp;
     const char **colnames; /* values/aggregate mode: the column names */
     const bool *colbool;   /* values/aggregate mode: which are booleans (or NULL) */
     /* values/aggregate mode: the field each column reads (corm__expr_field;

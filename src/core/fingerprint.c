@@ -5,8 +5,10 @@
 ** "?", whitespace runs one space, comments go, "IN (?, ?, ?)" becomes
 ** "IN (...)" whatever its length, and a multi-row "VALUES (..), (..)" keeps
 ** its first row and "...".  Quoted identifiers are kept as they are.
+** In core: the instrumentation fingerprints every statement, and the
+** compiled-SQL memo (src/sql/memo.c) each text it remembers, once.
 */
-#include "instr_int.h"
+#include "core_int.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -171,24 +173,4 @@ uint64_t corm_sql_fingerprint(const char *sql, char *normalized, size_t size)
     if (normalized && size) corm__strlcpy(normalized, corm__buf_cstr(&b), size);
     corm__buf_free(&b);
     return h;
-}
-
-uint64_t corm__fingerprint_of(corm_instr *in, const char *sql, uint64_t *text_hash)
-{
-    size_t len = strlen(sql);
-    uint64_t h = corm__hash_fast(sql, len);
-    if (text_hash) *text_hash = h;
-    const void *known = corm__memo_get(&in->fpmemo, sql, len, h, NULL);
-    uint64_t fp;
-    if (known) {
-        memcpy(&fp, known, sizeof fp);
-        return fp;
-    }
-    corm_buf b;
-    corm__buf_init(&b);
-    fp = corm__fingerprint(sql, &b);
-    corm__buf_free(&b);
-    if (fp && len <= CORM__FP_MEMO_MAX)
-        (void)corm__memo_put(&in->fpmemo, sql, len, h, &fp, sizeof fp);
-    return fp;
 }
