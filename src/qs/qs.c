@@ -267,9 +267,10 @@ void corm_exclude_q(corm_qs *qs, corm_q *q)
 }
 
 /* corm_filter_q(qs, corm_q_new(qs, lookup, v)) with the builder's checks
-** made once and one arena allocation for the call: the leaf, the AND that
-** chains it to the filters before (when there are), and the lookup's copy
-** (the caller's buffer may change after the call).  The same tree. */
+** made once and one allocation for the call (in qs->inl while it has
+** room, else the build arena): the leaf, the AND that chains it to the
+** filters before (when there are), and the lookup's copy (the caller's
+** buffer may change after the call).  The same tree. */
 void corm_filter(corm_qs *qs, const char *lookup, corm_value v)
 {
     if (!building(qs, "corm_filter")) return;
@@ -277,7 +278,14 @@ void corm_filter(corm_qs *qs, const char *lookup, corm_value v)
     if (v.type == CORM_V_TEXTS && !texts_ok(qs, lookup, &v)) return;
     if (!lookup) lookup = "";
     size_t len = strlen(lookup), nq = qs->q.where ? 2 : 1;
-    corm_q *q = corm__arena_alloc(&qs->build, nq * sizeof *q + len + 1);
+    size_t need = (nq * sizeof(corm_q) + len + 1 + 15) & ~(size_t)15;
+    corm_q *q;
+    if (need <= sizeof qs->inl - qs->inl_used) {
+        q = (corm_q *)(void *)(qs->inl + qs->inl_used);
+        qs->inl_used += need;
+    } else {
+        q = corm__arena_alloc(&qs->build, need);
+    }
     if (!q) {
         oom(qs);
         return;
