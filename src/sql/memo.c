@@ -540,6 +540,25 @@ static void verify(const corm__query *q, corm__sel_kind kind, const corm__dialec
     corm__compiled_free(&want);
 }
 
+/* The key's hash, which picks the memo's set (the key itself is then
+** compared): whole 8-byte words, the last one read with zeros after the
+** key (not a part of it; k->n stays). */
+static uint64_t key_hash(keyw *k)
+{
+    if (k->n + 8 > sizeof k->p) return corm__hash_fast(k->p, k->n);
+    memset(k->p + k->n, 0, 8);
+    uint64_t h = (uint64_t)k->n * 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < k->n; i += 8) {
+        uint64_t w;
+        memcpy(&w, k->p + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 32;
+    }
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
 corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__sel_kind kind,
                                   const corm__dialect *d, corm__compiled *out, corm_error *err)
 {
@@ -548,7 +567,7 @@ corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__
     k.n = 0;
     k.full = false;
     if (!memo || !shape_key(&k, &s, q, kind, d)) return corm__compile_select(q, kind, d, out, err);
-    uint64_t h = corm__hash_fast(k.p, k.n);
+    uint64_t h = key_hash(&k);
     const char *v = corm__memo_get(memo, k.p, k.n, h, NULL);
     if (v) {
         int placeholders = 0;
