@@ -173,13 +173,15 @@ corm_qs *corm_qs_clone(const corm_qs *src)
 void corm_qs_free(corm_qs *qs)
 {
     if (!qs) return;
+    /* members a queryset built for one call never used are not freed one
+    ** by one (each test spares a call) */
     for (int i = 0; i < qs->nowned; i++) corm_qs_free(qs->owned[i]);
-    corm__free(qs->rows.cells);
-    corm__free(qs->owned);
-    corm__buf_free(&qs->explain);
+    if (qs->rows.cells) corm__free(qs->rows.cells);
+    if (qs->owned) corm__free(qs->owned);
+    if (qs->explain.p) corm__buf_free(&qs->explain);
     for (int i = 0; i < qs->npf; i++) corm_qs_free(qs->pf[i].owner);
-    corm__free(qs->pf);
-    corm__buf_free(&qs->sqltext);
+    if (qs->pf) corm__free(qs->pf);
+    if (qs->sqltext.p) corm__buf_free(&qs->sqltext);
     /* the arenas' blocks go back first (the pool keeps as much as its
     ** largest arena), then the queryset's memory; the pool stays alive
     ** through both even when the db was closed */
