@@ -173,13 +173,15 @@ corm_qs *corm_qs_clone(const corm_qs *src)
 void corm_qs_free(corm_qs *qs)
 {
     if (!qs) return;
+    /* members a queryset built for one call never used are not freed one
+    ** by one (each test spares a call) */
     for (int i = 0; i < qs->nowned; i++) corm_qs_free(qs->owned[i]);
-    corm__free(qs->rows.cells);
-    corm__free(qs->owned);
-    corm__buf_free(&qs->explain);
+    if (qs->rows.cells) corm__free(qs->rows.cells);
+    if (qs->owned) corm__free(qs->owned);
+    if (qs->explain.p) corm__buf_free(&qs->explain);
     for (int i = 0; i < qs->npf; i++) corm_qs_free(qs->pf[i].owner);
-    corm__free(qs->pf);
-    corm__buf_free(&qs->sqltext);
+    if (qs->pf) corm__free(qs->pf);
+    if (qs->sqltext.p) corm__buf_free(&qs->sqltext);
     /* the arenas' blocks go back first (the pool keeps as much as its
     ** largest arena), then the queryset's memory; the pool stays alive
     ** through both even when the db was closed */
@@ -191,6 +193,21 @@ void corm_qs_free(corm_qs *qs)
     corm__blockpool_release(pool);
 }
 
+/* A text list with a NULL element: false, with the error on qs. */
+static bool texts_ok(corm_qs *qs, const char *lookup, const corm_value *v)
+{
+    for (size_t i = 0; v->type == CORM_V_TEXTS && i < v->u.texts.n; i++)
+        if (!v->u.texts.p || !v->u.texts.p[i]) {
+            /* not '' (a value nobody wrote) */
+            corm__err_set(&qs->err, CORM_MISUSE, "'%s': element %zu of the text list is NULL",
+                          lookup ? lookup : "", i);
+            corm__err_hint(&qs->err, "drop it (a NULL matches no IN), or filter with "
+                                     "\"__isnull\" in a corm_Q OR");
+            return false;
+        }
+    return true;
+}
+
 corm_q *corm_q_new(corm_qs *qs, const char *lookup, corm_value v)
 {
     if (!usable(qs)) return NULL;
@@ -199,15 +216,7 @@ corm_q *corm_q_new(corm_qs *qs, const char *lookup, corm_value v)
         oom(qs);
         return NULL;
     }
-    for (size_t i = 0; v.type == CORM_V_TEXTS && i < v.u.texts.n; i++)
-        if (!v.u.texts.p || !v.u.texts.p[i]) {
-            /* not '' (a value nobody wrote) */
-            corm__err_set(&qs->err, CORM_MISUSE, "'%s': element %zu of the text list is NULL",
-                          lookup ? lookup : "", i);
-            corm__err_hint(&qs->err, "drop it (a NULL matches no IN), or filter with "
-                                     "\"__isnull\" in a corm_Q OR");
-            return NULL;
-        }
+    if (!texts_ok(qs, lookup, &v)) return NULL;
     q->kind = CORM__Q_LEAF;
     q->lookup = corm__arena_strdup(&qs->build, lookup ? lookup : "");
     if (!q->lookup || corm__value_copy(&qs->build, &q->value, &v) != CORM_OK) {
@@ -259,11 +268,39 @@ void corm_exclude_q(corm_qs *qs, corm_q *q)
     corm_filter_q(qs, corm_q_not(qs, q));
 }
 
+/* corm_filter_q(qs, corm_q_new(qs, lookup, v)) with the builder's checks
+** made once and one allocation for the call (in qs->inl while it has
+** room, else the build arena): the leaf, the AND that chains it to the
+** filters before (when there are), and the lookup's copy (the caller's
+** buffer may change after the call).  The same tree. */
 void corm_filter(corm_qs *qs, const char *lookup, corm_value v)
 {
     if (!building(qs, "corm_filter")) return;
     if (!corm__qs_unsliced(qs, "corm_filter", "filter")) return;
-    corm_filter_q(qs, corm_q_new(qs, lookup, v));
+    if (v.type == CORM_V_TEXTS && !texts_ok(qs, lookup, &v)) return;
+    if (!lookup) lookup = "";
+    size_t len = strlen(lookup), nq = qs->q.where ? 2 : 1;
+    size_t need = (nq * sizeof(corm_q) + len + 1 + 15) & ~(size_t)15;
+    corm_q *q;
+    if (need <= sizeof qs->inl - qs->inl_used) {
+        q = (corm_q *)(void *)(qs->inl + qs->inl_used);
+        qs->inl_used += need;
+    } else {
+        q = corm__arena_alloc(&qs->build, need);
+    }
+    if (!q) {
+        oom(qs);
+        return;
+    }
+    char *copy = (char *)(q + nq);
+    memcpy(copy, lookup, len + 1);
+    q[0] = (corm_q){.kind = CORM__Q_LEAF, .lookup = copy};
+    if (corm__value_copy(&qs->build, &q[0].value, &v) != CORM_OK) {
+        oom(qs);
+        return;
+    }
+    if (nq == 2) q[1] = (corm_q){.kind = CORM__Q_AND, .a = qs->q.where, .b = q, .chain = true};
+    qs->q.where = &q[nq - 1];
 }
 
 void corm_exclude(corm_qs *qs, const char *lookup, corm_value v)

@@ -48,8 +48,13 @@ struct corm_qs {
     ** objects it loads get it as their back-reference (related.c) */
     struct corm__relcache *known;
     int64_t cache_ms; /* corm_qs_cache: how long (cached.c); 0: not cached */
-    corm_error err;   /* last: corm_qs_new zeroes what is above it
+    size_t inl_used;  /* bytes of inl taken */
+    corm_error err;   /* corm_qs_new zeroes what is above it
                                ** and only clears this (2.7 KB of text) */
+    /* the first corm_filter calls' nodes and lookups (qs.c): a queryset
+    ** built for one call in a loop takes no block for its build arena.
+    ** Not cleared (inl_used says what is taken); lives as the queryset. */
+    _Alignas(16) unsigned char inl[384];
 };
 
 /*

@@ -43,8 +43,6 @@ static void put(keyw *k, const void *s, size_t n)
     k->n += n;
 }
 
-static void put_ptr(keyw *k, const void *p) { put(k, &p, sizeof p); }
-
 static void put_byte(keyw *k, int b)
 {
     unsigned char c = (unsigned char)b;
@@ -56,12 +54,6 @@ static void put_str(keyw *k, const char *s)
 {
     if (s) put(k, s, strlen(s) + 1);
     else put_byte(k, 0xff);
-}
-
-static void put_strs(keyw *k, const char *const *v, int n)
-{
-    put(k, &n, sizeof n);
-    for (int i = 0; i < n; i++) put_str(k, v[i]);
 }
 
 /* What of a value the text depends on: its type, NULL-ness, a bool's or
@@ -90,17 +82,45 @@ static void put_value(keyw *k, const corm_value *v)
     }
 }
 
-static bool put_q(keyw *k, const struct corm_q *q)
+/* The where tree's leaves' values, in put_q's order (the slots of the
+** binding program, below); n counts past MAX_SLOTS, which then no
+** program fits. */
+#define MAX_SLOTS 32
+typedef struct slots {
+    const corm_value *v[MAX_SLOTS];
+    corm_value lim[2]; /* the limit and offset, as values */
+    int n;
+} slots;
+
+static bool put_q(keyw *k, slots *s, const struct corm_q *q)
 {
-    put_byte(k, q->kind | (q->chain ? 0x10 : 0));
+    int kb = q->kind | (q->chain ? 0x10 : 0);
     switch (q->kind) {
-    case CORM__Q_LEAF:
+    case CORM__Q_LEAF: {
         if (q->rhs) return false;
+        if (s->n < MAX_SLOTS) s->v[s->n] = &q->value;
+        s->n++;
+        const corm_value *v = &q->value;
+        size_t len = q->lookup && v->type == CORM_V_INT ? strlen(q->lookup) + 1 : 0;
+        if (len && !k->full && len + 3 <= sizeof k->p - k->n) {
+            /* an int's leaf (the common one), at once: the same bytes as
+            ** the three calls below write */
+            char *w = k->p + k->n;
+            *w++ = (char)kb;
+            memcpy(w, q->lookup, len);
+            w += len;
+            *w++ = CORM_V_INT;
+            *w++ = (char)(v->u.i == 0 ? 0 : v->u.i < INT32_MIN ? 2 : v->u.i > INT32_MAX ? 3 : 1);
+            k->n = (size_t)(w - k->p);
+            return true;
+        }
+        put_byte(k, kb);
         put_str(k, q->lookup);
-        put_value(k, &q->value);
+        put_value(k, v);
         return true;
-    case CORM__Q_NOT: return put_q(k, q->a);
-    default: return put_q(k, q->a) && put_q(k, q->b);
+    }
+    case CORM__Q_NOT: put_byte(k, kb); return put_q(k, s, q->a);
+    default: put_byte(k, kb); return put_q(k, s, q->a) && put_q(k, s, q->b);
     }
 }
 
@@ -109,8 +129,6 @@ static bool put_q(keyw *k, const struct corm_q *q)
 static void put_scopes(keyw *k, const corm__query *q)
 {
     const corm_model *m = q->model;
-    put_byte(k, q->unscoped);
-    if (q->unscoped) return;
     for (int i = 0; i < m->nscopes; i++) {
         const corm_scope *sc = &m->scopes[i];
         if (sc->kind != CORM_SCOPE_RUNTIME || sc->field < 0 || sc->field >= m->nfields) continue;
@@ -152,20 +170,51 @@ _Static_assert(sizeof(corm__query) ==
 #undef M
 #endif
 
-static bool shape_key(keyw *k, const corm__query *q, corm__sel_kind kind, const corm__dialect *d)
+/* The key's fixed part, written at once: every byte a member (no
+** padding), the lengths of the string lists whose strings follow. */
+typedef struct keyhead {
+    const corm__dialect *d;
+    const corm_model *model;
+    unsigned char kind, flags, unscoped, norder, nrelated, nonly, zero_[2];
+} keyhead;
+_Static_assert(sizeof(keyhead) == 2 * sizeof(void *) + 8, "keyhead has padding");
+
+/* q's key into k, and its where tree's values into s (the binding
+** program's slots, then the limit and offset); false: not memoized. */
+static bool shape_key(keyw *k, slots *s, const corm__query *q, corm__sel_kind kind,
+                      const corm__dialect *d)
 {
     if (!q->model || q->nannots || q->aggregate || q->values_mode || q->nvalues || q->via)
         return false;
-    put_ptr(k, d);
-    put_ptr(k, q->model);
-    put_byte(k, kind);
-    put_byte(k, (q->order_set << 0) | (q->reverse_order << 1) | (q->distinct << 2) |
-                    (q->defer << 3) | ((q->limit >= 0) << 4) | ((q->offset > 0) << 5));
-    put_strs(k, q->order, q->norder);
-    put_strs(k, q->related, q->nrelated);
-    put_strs(k, q->only, q->nonly);
-    put_scopes(k, q);
-    if (q->where && !put_q(k, q->where)) return false;
+    if ((unsigned)q->norder > 255 || (unsigned)q->nrelated > 255 || (unsigned)q->nonly > 255)
+        return false;
+    keyhead h = {d,
+                 q->model,
+                 (unsigned char)kind,
+                 (unsigned char)((q->order_set << 0) | (q->reverse_order << 1) |
+                                 (q->distinct << 2) | (q->defer << 3) | ((q->limit >= 0) << 4) |
+                                 ((q->offset > 0) << 5)),
+                 q->unscoped,
+                 (unsigned char)q->norder,
+                 (unsigned char)q->nrelated,
+                 (unsigned char)q->nonly,
+                 {0, 0}};
+    memcpy(k->p, &h, sizeof h);
+    k->n = sizeof h;
+    for (int i = 0; i < q->norder; i++) put_str(k, q->order[i]);
+    for (int i = 0; i < q->nrelated; i++) put_str(k, q->related[i]);
+    for (int i = 0; i < q->nonly; i++) put_str(k, q->only[i]);
+    if (!q->unscoped) put_scopes(k, q);
+    s->n = 0;
+    if (q->where && !put_q(k, s, q->where)) return false;
+    if (s->n + 2 <= MAX_SLOTS) {
+        s->lim[0] = corm_int(q->limit);
+        s->lim[1] = corm_int(q->offset);
+        s->v[s->n++] = &s->lim[0];
+        s->v[s->n++] = &s->lim[1];
+    } else {
+        s->n = MAX_SLOTS + 1; /* too many: no program fits */
+    }
     return !k->full;
 }
 
@@ -196,16 +245,9 @@ typedef struct step {
     corm_value k;
 } step;
 
-#define MAX_SLOTS 32
 #define MAX_QNODES 64
 
-/* The query's values, in slot order; false when there are too many or one
-** has a type the program cannot bind verbatim (its key holds less of it). */
-typedef struct slots {
-    const corm_value *v[MAX_SLOTS];
-    corm_value lim[2]; /* the limit and offset, as values */
-    int n;
-} slots;
+/* The query's values, in slot order; false when there are too many. */
 
 static bool leaf_slots(slots *s, const struct corm_q *q)
 {
@@ -385,13 +427,12 @@ static void remember(corm__memo *memo, const keyw *k, uint64_t h, const corm__qu
 }
 
 /* A hit with a program: the text, the plan, and q's values bound. */
-static corm_rc bind(const char *v, const head *hd, const corm__query *q, corm__compiled *out,
+static corm_rc bind(const char *v, const head *hd, const slots *s, corm__compiled *out,
                     corm_error *err)
 {
-    slots s;
     const char *p = v + sizeof *hd;
     size_t nodes = (size_t)hd->nnodes * sizeof out->nodes[0];
-    if (CORM_NEVER(hd->nnodes > CORM__MAX_NODES || !query_slots(&s, q))) goto misfit;
+    if (CORM_NEVER(hd->nnodes > CORM__MAX_NODES || s->n > MAX_SLOTS)) goto misfit;
     memcpy(out->nodes, p, nodes);
     p += nodes;
     out->nnodes = hd->nnodes;
@@ -411,8 +452,8 @@ static corm_rc bind(const char *v, const head *hd, const corm__query *q, corm__c
     for (int i = 0; i < hd->nparams; i++, p += sizeof(step)) {
         step st;
         memcpy(&st, p, sizeof st);
-        if (CORM_NEVER(st.slot >= s.n)) goto misfit;
-        out->params[i] = st.slot >= 0 ? *s.v[st.slot] : st.k;
+        if (CORM_NEVER(st.slot >= s->n)) goto misfit;
+        out->params[i] = st.slot >= 0 ? *s->v[st.slot] : st.k;
     }
     out->nparams = hd->nparams;
     if (!out->sql.p && hd->sqllen < sizeof out->inl_sql)
@@ -430,7 +471,7 @@ misfit: /* the key let a query of another shape in: a corm bug */
 /* The entry's text into out, with q's parameters and plan from the
 ** compiler run without writing text; *placeholders gets the number the
 ** text has. */
-static corm_rc recall(const char *v, const corm__query *q, corm__sel_kind kind,
+static corm_rc recall(const char *v, const corm__query *q, const slots *s, corm__sel_kind kind,
                       const corm__dialect *d, corm__compiled *out, int *placeholders,
                       corm_error *err)
 {
@@ -438,7 +479,7 @@ static corm_rc recall(const char *v, const corm__query *q, corm__sel_kind kind,
     memcpy(&hd, v, sizeof hd);
     *placeholders = hd.nparams;
     out->fp = hd.fp;
-    if (hd.nsteps >= 0) return bind(v, &hd, q, out, err);
+    if (hd.nsteps >= 0) return bind(v, &hd, s, out, err);
     corm__buf_discard(&out->sql);
     corm_rc rc = corm__compile_select(q, kind, d, out, err);
     corm__buf_init(&out->sql);
@@ -514,18 +555,38 @@ static void verify(const corm__query *q, corm__sel_kind kind, const corm__dialec
     corm__compiled_free(&want);
 }
 
+/* The key's hash, which picks the memo's set (the key itself is then
+** compared): whole 8-byte words, the last one read with zeros after the
+** key (not a part of it; k->n stays). */
+static uint64_t key_hash(keyw *k)
+{
+    if (k->n + 8 > sizeof k->p) return corm__hash_fast(k->p, k->n);
+    memset(k->p + k->n, 0, 8);
+    uint64_t h = (uint64_t)k->n * 0x9e3779b97f4a7c15ull;
+    for (size_t i = 0; i < k->n; i += 8) {
+        uint64_t w;
+        memcpy(&w, k->p + i, 8);
+        h = (h ^ w) * 0x9e3779b97f4a7c15ull;
+        h ^= h >> 32;
+    }
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ull;
+    return h ^ (h >> 32);
+}
+
 corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__sel_kind kind,
                                   const corm__dialect *d, corm__compiled *out, corm_error *err)
 {
     keyw k;
+    slots s;
     k.n = 0;
     k.full = false;
-    if (!memo || !shape_key(&k, q, kind, d)) return corm__compile_select(q, kind, d, out, err);
-    uint64_t h = corm__hash_fast(k.p, k.n);
+    if (!memo || !shape_key(&k, &s, q, kind, d)) return corm__compile_select(q, kind, d, out, err);
+    uint64_t h = key_hash(&k);
     const char *v = corm__memo_get(memo, k.p, k.n, h, NULL);
     if (v) {
         int placeholders = 0;
-        corm_rc rc = recall(v, q, kind, d, out, &placeholders, err);
+        corm_rc rc = recall(v, q, &s, kind, d, out, &placeholders, err);
         if (rc == CORM_OK && memo->verify) verify(q, kind, d, out);
         if (rc != CORM_OK || out->nparams == placeholders) return rc;
         /* the binding disagrees with the text (a bug the verifying test

@@ -937,12 +937,12 @@ static int q_truth(const struct corm_q *q)
     switch (q->kind) {
     case CORM__Q_LEAF: {
         const corm_value *v = &q->value;
-        size_t len = q->lookup ? strlen(q->lookup) : 0;
-        bool in = len >= 4 && strcmp(q->lookup + len - 4, "__in") == 0;
         bool empty = (v->type == CORM_V_INTS && !v->u.ints.n) ||
                      (v->type == CORM_V_TEXTS && !v->u.texts.n) ||
                      (v->type == CORM_V_LIST && !v->u.list.n);
-        return in && empty && !q->rhs ? 1 : 0;
+        if (!empty || q->rhs) return 0; /* the lookup read only for an empty list */
+        size_t len = q->lookup ? strlen(q->lookup) : 0;
+        return len >= 4 && strcmp(q->lookup + len - 4, "__in") == 0 ? 1 : 0;
     }
     case CORM__Q_AND: {
         int a = q_truth(q->a), b = q_truth(q->b);
