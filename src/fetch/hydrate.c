@@ -81,68 +81,127 @@ corm_value corm__field_value(const void *obj, const corm_field *f)
     }
 }
 
-/* The fields held as text (read_field's default case). */
-static bool is_text_field(const corm_field *f)
+/* How a field's cell is read: its C type's value type; a decimal as the
+** type the cell has, a blob as its text (CORM_V_DECIMAL: dec_of). */
+static corm_vtype field_want(const corm_field *f)
 {
     switch (f->type) {
     case CORM_FT_INTEGER:
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
     case CORM_FT_O2O:
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL:
-    case CORM_FT_BOOL:
-    case CORM_FT_BLOB: return false;
-    default: return true;
+    case CORM_FT_BOOL: return CORM_V_INT;
+    case CORM_FT_FLOAT: return CORM_V_FLOAT;
+    case CORM_FT_DECIMAL: return CORM_V_DECIMAL;
+    case CORM_FT_BLOB: return CORM_V_BLOB;
+    default: return CORM_V_TEXT;
     }
+}
+
+/* Cell col as the type it has, for a backend without column_cell
+** (backend.h): CORM_V_NULL for NULL; a PostgreSQL numeric (column_exact)
+** comes as its text, out->type CORM_V_DECIMAL; a blob as its text when
+** blob_text. */
+static corm_vtype own_cell(const corm__backend *be, corm__stmt *st, int col, bool blob_text,
+                           corm_value *out)
+{
+    corm_vtype t = be->column_type(st, col);
+    out->type = t;
+    switch (t) {
+    case CORM_V_INT: out->u.i = be->column_int(st, col); break;
+    case CORM_V_FLOAT:
+        if (!(be->column_exact && be->column_exact(st, col))) {
+            out->u.f = be->column_double(st, col);
+            break;
+        }
+        out->type = CORM_V_DECIMAL;
+        out->u.s.p = be->column_text(st, col, &out->u.s.n);
+        break;
+    case CORM_V_TEXT: out->u.s.p = be->column_text(st, col, &out->u.s.n); break;
+    case CORM_V_BLOB:
+        out->u.s.p = blob_text ? be->column_text(st, col, &out->u.s.n)
+                               : be->column_blob(st, col, &out->u.s.n);
+        break;
+    default: break;
+    }
+    return t;
+}
+
+/* Cell col read as want (field_want; CORM_V_NULL: as the type it has):
+** CORM_V_NULL for NULL, else the type read.  One driver call where the
+** driver has column_cell (SQLite: the NULL test is part of the read, so a
+** NOT NULL column that holds NULL still reads as NULL); else the NULL
+** test and the read. */
+static corm_vtype read_cell_as(const corm__backend *be, corm__stmt *st, int col, corm_vtype want,
+                               corm_value *out)
+{
+    if (be->column_cell) /* SQLite's blob is the bytes of its text */
+        return be->column_cell(st, col, want == CORM_V_DECIMAL ? CORM_V_NULL : want, out);
+    if (want == CORM_V_NULL || want == CORM_V_DECIMAL)
+        return own_cell(be, st, col, want == CORM_V_DECIMAL, out);
+    if (want == CORM_V_TEXT) {
+        /* one call where NULL-then-value was two (a text cell is most of a
+        ** row: docs/benchmarks.md, "memory floor"): NULL comes back as no
+        ** text, and only then is the cell asked whether it is NULL */
+        out->type = CORM_V_TEXT;
+        out->u.s.p = be->column_text(st, col, &out->u.s.n);
+        return out->u.s.p || !be->column_null(st, col) ? CORM_V_TEXT : CORM_V_NULL;
+    }
+    if (be->column_null(st, col)) return CORM_V_NULL;
+    out->type = want;
+    if (want == CORM_V_INT) out->u.i = be->column_int(st, col);
+    else if (want == CORM_V_FLOAT) out->u.f = be->column_double(st, col);
+    else out->u.s.p = be->column_blob(st, col, &out->u.s.n);
+    return want;
+}
+
+/* A decimal field's value at the field's scale from its cell as read by
+** own_cell/column_cell: exact from PostgreSQL's numeric text, from an
+** INTEGER and (up to 15 significant digits, what SQLite's REAL keeps:
+** docs/schema.md) from a REAL.  More places than the field's (a row
+** another program wrote) round; a value no corm_decimal holds (text, more
+** than 18 digits) reads as not a number, which a save refuses, rather
+** than failing the whole query. */
+static corm_decimal dec_of(const corm_value *v, int scale)
+{
+    corm_decimal d;
+    if (v->type == CORM_V_INT) {
+        d = corm_dec_units(v->u.i, 0);
+    } else if (v->type == CORM_V_FLOAT) {
+        d = corm_dec_from_double(v->u.f, scale);
+    } else { /* numeric's text, or text (or a blob) someone stored */
+        const char *p = v->u.s.p ? v->u.s.p : "";
+        if (!corm__dec_from_text(p, v->u.s.p ? v->u.s.n : 0, true, &d)) d = corm_dec_units(0, -1);
+    }
+    return corm_dec_round(d, scale);
 }
 
 static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj, const corm_field *f,
                           int fi, corm_arena *a)
 {
-    const corm__backend *be = corm__row_be(db, st);
-    corm_obj *h = obj;
+    corm_value v;
+    if (read_cell_as(corm__row_be(db, st), st, col, field_want(f), &v) == CORM_V_NULL) {
+        ((corm_obj *)obj)->nulls |= (uint64_t)1 << fi;
+        return CORM_OK;
+    }
     void *p = corm__field_ptr(obj, f);
-    if (is_text_field(f)) {
-        /* one call where NULL-then-value was two (a text cell is most of a
-        ** row: docs/benchmarks.md, "memory floor"): NULL comes back as no
-        ** text, and only then is the cell asked whether it is NULL */
-        size_t n = 0;
-        const char *s = be->column_text(st, col, &n);
-        if (!s && be->column_null(st, col)) {
-            h->nulls |= (uint64_t)1 << fi;
-            return CORM_OK;
-        }
-        char *d = corm__arena_strndup(a, s ? s : "", s ? n : 0);
-        if (!d) return CORM_NOMEM;
-        *(char **)p = d;
-        return CORM_OK;
-    }
-    if (be->column_null(st, col)) {
-        h->nulls |= (uint64_t)1 << fi;
-        return CORM_OK;
-    }
     switch (f->type) {
-    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)be->column_int(st, col); break;
+    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)v.u.i; break;
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
-    case CORM_FT_O2O: *(int64_t *)p = be->column_int(st, col); break;
-    case CORM_FT_FLOAT: *(double *)p = be->column_double(st, col); break;
-    case CORM_FT_DECIMAL: return corm__read_decimal(be, st, col, f, p);
-    case CORM_FT_BOOL: *(bool *)p = be->column_int(st, col) != 0; break;
+    case CORM_FT_O2O: *(int64_t *)p = v.u.i; break;
+    case CORM_FT_FLOAT: *(double *)p = v.u.f; break;
+    case CORM_FT_DECIMAL: *(corm_decimal *)p = dec_of(&v, f->scale); break;
+    case CORM_FT_BOOL: *(bool *)p = v.u.i != 0; break;
     case CORM_FT_BLOB: {
-        size_t n = 0;
-        const void *data = be->column_blob(st, col, &n);
         corm_blob *b = p;
-        b->data = corm__arena_memdup(a, data, n);
-        b->len = n;
+        b->data = corm__arena_memdup(a, v.u.s.p, v.u.s.n);
+        b->len = v.u.s.n;
         if (!b->data) return CORM_NOMEM;
         break;
     }
     default: {
-        size_t n = 0;
-        const char *s = be->column_text(st, col, &n);
-        char *d = corm__arena_strndup(a, s ? s : "", n);
+        char *d = corm__arena_strndup(a, v.u.s.p ? v.u.s.p : "", v.u.s.p ? v.u.s.n : 0);
         if (!d) return CORM_NOMEM;
         *(char **)p = d;
         break;
@@ -176,63 +235,33 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
     return CORM_OK;
 }
 
-/* A decimal field's value at the field's scale: exact from PostgreSQL's
-** numeric text, from an INTEGER and (up to 15 significant digits, what
-** SQLite's REAL keeps: docs/schema.md) from a REAL.  More places than the
-** field's (a row another program wrote) round; a value no corm_decimal
-** holds (text, more than 18 digits) reads as not a number, which a save
-** refuses, rather than failing the whole query. */
-corm_rc corm__read_decimal(const corm__backend *be, corm__stmt *st, int col, const corm_field *f,
-                           corm_decimal *out)
-{
-    corm_decimal d;
-    corm_vtype t = be->column_type(st, col);
-    if (t == CORM_V_INT) {
-        d = corm_dec_units(be->column_int(st, col), 0);
-    } else if (t == CORM_V_FLOAT && !(be->column_exact && be->column_exact(st, col))) {
-        d = corm_dec_from_double(be->column_double(st, col), f->scale);
-    } else { /* numeric's text, or text someone stored */
-        size_t n = 0;
-        const char *p = be->column_text(st, col, &n);
-        if (!corm__dec_from_text(p, n, true, &d)) d = corm_dec_units(0, -1);
-    }
-    *out = corm_dec_round(d, f->scale);
-    return CORM_OK;
-}
-
 corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out)
 {
-    const corm__backend *be = corm__row_be(db, st);
-    switch (be->column_type(st, col)) {
-    case CORM_V_INT: *out = corm_int(be->column_int(st, col)); return CORM_OK;
-    case CORM_V_FLOAT:
-        if (be->column_exact && be->column_exact(st, col)) {
-            /* PostgreSQL numeric: exact when it fits 18 digits */
-            size_t n = 0;
-            const char *p = be->column_text(st, col, &n);
-            corm_decimal d;
-            if (p && corm__dec_from_text(p, n, true, &d)) {
-                *out = corm_decv(d);
-                return CORM_OK;
-            }
+    corm_value v;
+    switch (read_cell_as(corm__row_be(db, st), st, col, CORM_V_NULL, &v)) {
+    case CORM_V_INT: *out = corm_int(v.u.i); return CORM_OK;
+    case CORM_V_FLOAT: {
+        corm_decimal d;
+        if (v.type == CORM_V_FLOAT) {
+            *out = corm_float(v.u.f);
+        } else if (v.u.s.p && corm__dec_from_text(v.u.s.p, v.u.s.n, true, &d)) {
+            *out = corm_decv(d); /* PostgreSQL numeric: exact when it fits 18 digits */
+        } else {
+            *out = corm_float(corm__row_be(db, st)->column_double(st, col));
         }
-        *out = corm_float(be->column_double(st, col));
         return CORM_OK;
+    }
     case CORM_V_TEXT: {
-        size_t n = 0;
-        const char *p = be->column_text(st, col, &n);
-        char *d = corm__arena_strndup(a, p ? p : "", n);
+        char *d = corm__arena_strndup(a, v.u.s.p ? v.u.s.p : "", v.u.s.n);
         if (!d) return CORM_NOMEM;
         *out = corm_text(d);
-        out->u.s.n = n;
+        out->u.s.n = v.u.s.n;
         return CORM_OK;
     }
     case CORM_V_BLOB: {
-        size_t n = 0;
-        const void *p = be->column_blob(st, col, &n);
-        void *d = corm__arena_memdup(a, p, n);
+        void *d = corm__arena_memdup(a, v.u.s.p, v.u.s.n);
         if (!d) return CORM_NOMEM;
-        *out = corm_blobv(d, n);
+        *out = corm_blobv(d, v.u.s.n);
         return CORM_OK;
     }
     default: *out = corm_null(); return CORM_OK;

@@ -42,9 +42,8 @@ static int teardown(void **state)
 
 #define OK_DB(call) TEST_OK_DB(db, call)
 
-static const char *const fields[] = {"label", "t",   "c",    "n",    "big",  "f",
-                                     "d",     "b",   "day",  "at",   "j",    "raw",
-                                     "dflt",  "flag", "word", NULL};
+static const char *const fields[] = {"label", "t",  "c", "n",   "big",  "f",    "d",    "b",
+                                     "day",   "at", "j", "raw", "dflt", "flag", "word", NULL};
 #define NFIELDS (sizeof fields / sizeof *fields - 1)
 
 static void put(char *buf, size_t cap, size_t *len, const char *fmt_, const char *s)
@@ -169,8 +168,9 @@ static void test_null_in_not_null(void **state)
     corm_values_v(qs, fields);
     OK_DB(corm_eval(qs));
     assert_int_equal(corm_qs_len(qs), 1);
-    assert_string_equal(row_text(qs, 0),
-                        "NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL");
+    assert_string_equal(
+        row_text(qs, 0),
+        "NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL NULL");
     for (size_t i = 0; i < NFIELDS; i++) assert_true(corm_row_isnull(qs, 0, fields[i]));
     corm_qs_free(qs);
 
@@ -194,20 +194,27 @@ static void test_storage_classes(void **state)
 {
     (void)state;
     if (test_db_is_pg()) skip();
-    exec_ok("INSERT INTO cell (id, label, t, c, n, big, f, d, b, day, at, j, raw, dflt, flag, word) "
-            "VALUES (1, 42, 3.5, x'6869', 'abc', '12x', 'nan?', 'text', 'yes', 20240101, 1.25, "
-            "7, 'as text', 2.75, 0.0, 9)");
-    exec_ok("INSERT INTO cell (id, label, t, c, n, big, f, d, b, day, at, j, raw, dflt, flag, word) "
-            "VALUES (2, x'', '', '', 3.99, -7.5, 12, x'31322e35', 2, '', '', '[]', x'', -1, 0.5, "
-            "-0.0)");
-    exec_ok("INSERT INTO cell (id, label, t, c, n, big, f, d, b, day, at, j, raw, dflt, flag, word) "
-            "VALUES (3, 'x', 9223372036854775807, -9223372036854775808, 4294967297, "
-            "9223372036854775807, 1e308, '  12.5  ', -1, 'd', 'a', '{}', 12, 99999999999, "
-            "'true', 1e20)");
+    exec_ok(
+        "INSERT INTO cell (id, label, t, c, n, big, f, d, b, day, at, j, raw, dflt, flag, word) "
+        "VALUES (1, 42, 3.5, x'6869', 'abc', '12x', 'nan?', 'text', 'yes', 20240101, 1.25, "
+        "7, 'as text', 2.75, 0.0, 9)");
+    exec_ok(
+        "INSERT INTO cell (id, label, t, c, n, big, f, d, b, day, at, j, raw, dflt, flag, word) "
+        "VALUES (2, x'', '', '', 3.99, -7.5, 12, x'31322e35', 2, '', '', '[]', x'', -1, 0.5, "
+        "-0.0)");
+    exec_ok(
+        "INSERT INTO cell (id, label, t, c, n, big, f, d, b, day, at, j, raw, dflt, flag, word) "
+        "VALUES (3, 'x', 9223372036854775807, -9223372036854775808, 4294967297, "
+        "9223372036854775807, 1e308, '  12.5  ', -1, 'd', 'a', '{}', 12, 99999999999, "
+        "'true', 1e20)");
     const char *want[] = {
-        "label='42' t='3.5' c='hi' n=0 big=12 f=0 d=NaN b=false day='20240101' at='1.25' j='7' raw=x'61732074657874' dflt=2 flag=false word='9'",
-        "label='' t='' c='' n=3 big=-7 f=12 d=12.5000 b=true day='' at='' j='[]' raw=x'' dflt=-1 flag=false word='0.0'",
-        "label='x' t='9223372036854775807' c='-9223372036854775808' n=1 big=9223372036854775807 f=1e+308 d=12.5000 b=true day='d' at='a' j='{}' raw=x'3132' dflt=1215752191 flag=false word='1.0e+20'",
+        "label='42' t='3.5' c='hi' n=0 big=12 f=0 d=NaN b=false day='20240101' at='1.25' j='7' "
+        "raw=x'61732074657874' dflt=2 flag=false word='9'",
+        "label='' t='' c='' n=3 big=-7 f=12 d=12.5000 b=true day='' at='' j='[]' raw=x'' dflt=-1 "
+        "flag=false word='0.0'",
+        "label='x' t='9223372036854775807' c='-9223372036854775808' n=1 big=9223372036854775807 "
+        "f=1e+308 d=12.5000 b=true day='d' at='a' j='{}' raw=x'3132' dflt=1215752191 flag=false "
+        "word='1.0e+20'",
     };
     /* (the model's hydration only: raw() reads a cell by the class it is
     ** stored in, another path) */
@@ -329,23 +336,22 @@ static const char *const pg_decs[] = {
     "'1.23456789'",
 };
 /* (numeric(12, 4) rounds as it stores) */
-static const char pg_want[] =
-    "0: 0.0000 0.0000 0.0000\n"
-    "-0.0: 0.0000 0.0000 0.0000\n"
-    "1: 1.0000 1.0000 1.0000\n"
-    "-1: -1.0000 -1.0000 -1.0000\n"
-    "12.3: 12.3000 12.3000 12.3000\n"
-    "-12.3: -12.3000 -12.3000 -12.3000\n"
-    "54.98: 54.9800 54.9800 54.9800\n"
-    "12.34565: 12.3457 12.3457 12.3457\n"
-    "-12.34565: -12.3457 -12.3457 -12.3457\n"
-    "0.00005: 0.0001 0.0001 0.0001\n"
-    "-0.00005: -0.0001 -0.0001 -0.0001\n"
-    "0.00004999: 0.0000 0.0000 0.0000\n"
-    "99999999.9999: 99999999.9999 99999999.9999 99999999.9999\n"
-    "-99999999.9999: -99999999.9999 -99999999.9999 -99999999.9999\n"
-    "12345678.123456789: 12345678.1235 12345678.1235 12345678.1235\n"
-    "'1.23456789': 1.2346 1.2346 1.2346\n";
+static const char pg_want[] = "0: 0.0000 0.0000 0.0000\n"
+                              "-0.0: 0.0000 0.0000 0.0000\n"
+                              "1: 1.0000 1.0000 1.0000\n"
+                              "-1: -1.0000 -1.0000 -1.0000\n"
+                              "12.3: 12.3000 12.3000 12.3000\n"
+                              "-12.3: -12.3000 -12.3000 -12.3000\n"
+                              "54.98: 54.9800 54.9800 54.9800\n"
+                              "12.34565: 12.3457 12.3457 12.3457\n"
+                              "-12.34565: -12.3457 -12.3457 -12.3457\n"
+                              "0.00005: 0.0001 0.0001 0.0001\n"
+                              "-0.00005: -0.0001 -0.0001 -0.0001\n"
+                              "0.00004999: 0.0000 0.0000 0.0000\n"
+                              "99999999.9999: 99999999.9999 99999999.9999 99999999.9999\n"
+                              "-99999999.9999: -99999999.9999 -99999999.9999 -99999999.9999\n"
+                              "12345678.123456789: 12345678.1235 12345678.1235 12345678.1235\n"
+                              "'1.23456789': 1.2346 1.2346 1.2346\n";
 
 static void check_decimals(const char *const *cases, size_t n, const char *want)
 {
