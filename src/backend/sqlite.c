@@ -574,36 +574,26 @@ static const void *sqlite_column_blob(corm__stmt *s, int i, size_t *len)
 ** statement as the plain call would. */
 static corm_vtype sqlite_column_cell(corm__stmt *s, int i, corm_vtype want, corm_value *out)
 {
+    /* by SQLITE_INTEGER (1), _FLOAT, _TEXT, _BLOB, _NULL (5) */
+    static const corm_vtype own[] = {CORM_V_BLOB, CORM_V_INT,  CORM_V_FLOAT,
+                                     CORM_V_TEXT, CORM_V_BLOB, CORM_V_NULL};
     sqlite3_value *v = sqlite3_column_value(s->st, i);
-    switch (sqlite3_value_type(v)) {
-    case SQLITE_NULL: return CORM_V_NULL;
-    case SQLITE_INTEGER:
-        if (want == CORM_V_NULL) want = CORM_V_INT;
-        break;
-    case SQLITE_FLOAT:
-        if (want == CORM_V_NULL) want = CORM_V_FLOAT;
-        break;
-    case SQLITE_TEXT:
-        if (want == CORM_V_NULL) want = CORM_V_TEXT;
-        break;
-    default:
-        if (want == CORM_V_NULL) want = CORM_V_BLOB;
-        break;
-    }
+    int t = sqlite3_value_type(v);
+    if (t == SQLITE_NULL) return CORM_V_NULL;
+    if (want == CORM_V_NULL) want = own[(unsigned)t < 6 ? t : 0];
     out->type = want;
-    switch (want) {
-    case CORM_V_INT: out->u.i = sqlite3_value_int64(v); break;
-    case CORM_V_FLOAT: out->u.f = sqlite3_value_double(v); break;
-    case CORM_V_TEXT:
+    if (want == CORM_V_INT) {
+        out->u.i = sqlite3_value_int64(v);
+    } else if (want == CORM_V_TEXT) {
         out->u.s.p = (const char *)sqlite3_value_text(v);
         if (out->u.s.p) out->u.s.n = (size_t)sqlite3_value_bytes(v);
         else out->u.s.p = sqlite_column_text(s, i, &out->u.s.n);
-        break;
-    default:
+    } else if (want == CORM_V_FLOAT) {
+        out->u.f = sqlite3_value_double(v);
+    } else {
         out->u.s.p = sqlite3_value_blob(v);
         if (out->u.s.p) out->u.s.n = (size_t)sqlite3_value_bytes(v);
         else out->u.s.p = sqlite_column_blob(s, i, &out->u.s.n);
-        break;
     }
     return want;
 }

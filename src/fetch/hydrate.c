@@ -168,7 +168,8 @@ static corm_decimal dec_of(const corm_value *v, int scale)
     if (v->type == CORM_V_INT) {
         d = corm_dec_units(v->u.i, 0);
     } else if (v->type == CORM_V_FLOAT) {
-        d = corm_dec_from_double(v->u.f, scale);
+        /* at scale already (or not a number): rounding would not change it */
+        return corm_dec_from_double(v->u.f, scale);
     } else { /* numeric's text, or text (or a blob) someone stored */
         const char *p = v->u.s.p ? v->u.s.p : "";
         if (!corm__dec_from_text(p, v->u.s.p ? v->u.s.n : 0, true, &d)) d = corm_dec_units(0, -1);
@@ -600,6 +601,28 @@ void corm__batch_result(corm_db *db, const corm__query *q, const corm__compiled 
     fetch_done(db, q, q, batch->arena, batch, items, n, site, &none, "queryset");
 }
 
+/* The objects of one result as they are read: the first eight in place (a
+** lazy load, a get: no allocation), then a growing array as corm_vec's. */
+typedef struct obj_list {
+    void **p;
+    size_t n, cap;
+    void *first[8];
+} obj_list;
+
+static bool obj_push(obj_list *l, void *obj)
+{
+    if (l->n == l->cap) {
+        bool inplace = l->p == l->first;
+        void **p = corm__realloc(inplace ? NULL : l->p, l->cap * 2 * sizeof *p);
+        if (!p) return false;
+        if (inplace) memcpy(p, l->first, l->n * sizeof *p);
+        l->p = p;
+        l->cap *= 2;
+    }
+    l->p[l->n++] = obj;
+    return true;
+}
+
 /* q matches one row at most: its filter is the primary key's exact value
 ** (a lazy to-one load, a get by pk), and it joins only to-one relations.
 ** Its reading stops at the first row: SQLite would otherwise be stepped
@@ -648,7 +671,10 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
         return CORM_OK;
     }
     corm_batch *batch = batch_make(db, q, arena);
-    corm_vec objs = {0};
+    obj_list objs;
+    objs.p = objs.first;
+    objs.n = 0;
+    objs.cap = sizeof objs.first / sizeof *objs.first;
     int64_t *kv = NULL;
     size_t kcap = 0;
     if (!batch) {
@@ -691,7 +717,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
             if (rc == CORM_OK)
                 kv[objs.n] = corm__row_be(db, cur.stmt)->column_int(cur.stmt, c.key_col);
         }
-        if (rc == CORM_OK && !corm__vec_push(&objs, row_objs[0])) rc = CORM_NOMEM;
+        if (rc == CORM_OK && !obj_push(&objs, row_objs[0])) rc = CORM_NOMEM;
         if (rc == CORM_NOMEM) {
             corm__err_set(err, CORM_NOMEM, "out of memory loading %s rows", q->model->name);
             break;
@@ -718,7 +744,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
         }
     }
     corm__free(kv);
-    corm__vec_free(&objs);
+    if (objs.p != objs.first) corm__free(objs.p);
     if (rc != CORM_OK) corm__instr_eval_failed(db->instr);
     return rc;
 }
