@@ -177,11 +177,11 @@ static corm_decimal dec_of(const corm_value *v, int scale)
     return corm_dec_round(d, scale);
 }
 
-static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj, const corm_field *f,
-                          int fi, corm_arena *a)
+static corm_rc read_field(const corm__backend *be, corm__stmt *st, int col, void *obj,
+                          const corm_field *f, int fi, corm_arena *a)
 {
     corm_value v;
-    if (read_cell_as(corm__row_be(db, st), st, col, field_want(f), &v) == CORM_V_NULL) {
+    if (read_cell_as(be, st, col, field_want(f), &v) == CORM_V_NULL) {
         ((corm_obj *)obj)->nulls |= (uint64_t)1 << fi;
         return CORM_OK;
     }
@@ -216,8 +216,9 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
                             corm_batch *batch, void **out)
 {
     const corm_model *m = node->model;
+    const corm__backend *be = corm__row_be(db, st); /* once a row's node, not a cell */
     *out = NULL;
-    if (node->parent >= 0 && corm__row_be(db, st)->column_null(st, node->first_col)) return CORM_OK;
+    if (node->parent >= 0 && be->column_null(st, node->first_col)) return CORM_OK;
     void *obj = corm__arena_zalloc(a, m->size);
     if (!obj) return CORM_NOMEM;
     corm_obj *h = obj;
@@ -229,7 +230,7 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
             h->deferred |= (uint64_t)1 << fi; /* only()/defer(): not loaded */
             continue;
         }
-        corm_rc rc = read_field(db, st, col++, obj, &m->fields[fi], fi, a);
+        corm_rc rc = read_field(be, st, col++, obj, &m->fields[fi], fi, a);
         if (rc != CORM_OK) return rc;
     }
     *out = obj;
