@@ -81,8 +81,8 @@ corm_value corm__field_value(const void *obj, const corm_field *f)
     }
 }
 
-/* How a field's cell is read: its C type's value type; a decimal as the
-** type the cell has, a blob as its text (CORM_V_DECIMAL: dec_of). */
+/* How column_cell reads a field's cell: as its C type's value type; a
+** decimal as the type the cell has (dec_of). */
 static corm_vtype field_want(const corm_field *f)
 {
     switch (f->type) {
@@ -92,7 +92,7 @@ static corm_vtype field_want(const corm_field *f)
     case CORM_FT_O2O:
     case CORM_FT_BOOL: return CORM_V_INT;
     case CORM_FT_FLOAT: return CORM_V_FLOAT;
-    case CORM_FT_DECIMAL: return CORM_V_DECIMAL;
+    case CORM_FT_DECIMAL: return CORM_V_NULL;
     case CORM_FT_BLOB: return CORM_V_BLOB;
     default: return CORM_V_TEXT;
     }
@@ -127,34 +127,6 @@ static corm_vtype own_cell(const corm__backend *be, corm__stmt *st, int col, boo
     return t;
 }
 
-/* Cell col read as want (field_want; CORM_V_NULL: as the type it has):
-** CORM_V_NULL for NULL, else the type read.  One driver call where the
-** driver has column_cell (SQLite: the NULL test is part of the read, so a
-** NOT NULL column that holds NULL still reads as NULL); else the NULL
-** test and the read. */
-static corm_vtype read_cell_as(const corm__backend *be, corm__stmt *st, int col, corm_vtype want,
-                               corm_value *out)
-{
-    if (be->column_cell) /* SQLite's blob is the bytes of its text */
-        return be->column_cell(st, col, want == CORM_V_DECIMAL ? CORM_V_NULL : want, out);
-    if (want == CORM_V_NULL || want == CORM_V_DECIMAL)
-        return own_cell(be, st, col, want == CORM_V_DECIMAL, out);
-    if (want == CORM_V_TEXT) {
-        /* one call where NULL-then-value was two (a text cell is most of a
-        ** row: docs/benchmarks.md, "memory floor"): NULL comes back as no
-        ** text, and only then is the cell asked whether it is NULL */
-        out->type = CORM_V_TEXT;
-        out->u.s.p = be->column_text(st, col, &out->u.s.n);
-        return out->u.s.p || !be->column_null(st, col) ? CORM_V_TEXT : CORM_V_NULL;
-    }
-    if (be->column_null(st, col)) return CORM_V_NULL;
-    out->type = want;
-    if (want == CORM_V_INT) out->u.i = be->column_int(st, col);
-    else if (want == CORM_V_FLOAT) out->u.f = be->column_double(st, col);
-    else out->u.s.p = be->column_blob(st, col, &out->u.s.n);
-    return want;
-}
-
 /* A decimal field's value at the field's scale from its cell as read by
 ** own_cell/column_cell: exact from PostgreSQL's numeric text, from an
 ** INTEGER and (up to 15 significant digits, what SQLite's REAL keeps:
@@ -177,38 +149,109 @@ static corm_decimal dec_of(const corm_value *v, int scale)
     return corm_dec_round(d, scale);
 }
 
-static corm_rc read_field(const corm__backend *be, corm__stmt *st, int col, void *obj,
-                          const corm_field *f, int fi, corm_arena *a)
+/* Field fi of obj from its cell v as column_cell read it (type t). */
+static corm_rc store_field(void *obj, const corm_field *f, int fi, corm_vtype t,
+                           const corm_value *v, corm_arena *a)
 {
-    corm_value v;
-    if (read_cell_as(be, st, col, field_want(f), &v) == CORM_V_NULL) {
+    if (t == CORM_V_NULL) {
         ((corm_obj *)obj)->nulls |= (uint64_t)1 << fi;
         return CORM_OK;
     }
     void *p = corm__field_ptr(obj, f);
     switch (f->type) {
-    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)v.u.i; break;
+    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)v->u.i; break;
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
-    case CORM_FT_O2O: *(int64_t *)p = v.u.i; break;
-    case CORM_FT_FLOAT: *(double *)p = v.u.f; break;
-    case CORM_FT_DECIMAL: *(corm_decimal *)p = dec_of(&v, f->scale); break;
-    case CORM_FT_BOOL: *(bool *)p = v.u.i != 0; break;
+    case CORM_FT_O2O: *(int64_t *)p = v->u.i; break;
+    case CORM_FT_FLOAT: *(double *)p = v->u.f; break;
+    case CORM_FT_DECIMAL: *(corm_decimal *)p = dec_of(v, f->scale); break;
+    case CORM_FT_BOOL: *(bool *)p = v->u.i != 0; break;
     case CORM_FT_BLOB: {
         corm_blob *b = p;
-        b->data = corm__arena_memdup(a, v.u.s.p, v.u.s.n);
-        b->len = v.u.s.n;
+        b->data = corm__arena_memdup(a, v->u.s.p, v->u.s.n);
+        b->len = v->u.s.n;
         if (!b->data) return CORM_NOMEM;
         break;
     }
     default: {
-        char *d = corm__arena_strndup(a, v.u.s.p ? v.u.s.p : "", v.u.s.p ? v.u.s.n : 0);
+        char *d = corm__arena_strndup(a, v->u.s.p ? v->u.s.p : "", v->u.s.p ? v->u.s.n : 0);
         if (!d) return CORM_NOMEM;
         *(char **)p = d;
         break;
     }
     }
     return CORM_OK;
+}
+
+/* A field's cell where the backend has column_cell (SQLite): the NULL
+** test is part of the one read, so a NOT NULL column that holds NULL
+** still reads as NULL. */
+static corm_rc read_field_cell(const corm__backend *be, corm__stmt *st, int col, void *obj,
+                               const corm_field *f, int fi, corm_arena *a)
+{
+    corm_value v;
+    return store_field(obj, f, fi, be->column_cell(st, col, field_want(f), &v), &v, a);
+}
+
+/* A field's cell on a backend whose NULL test is cheap on its own
+** (PostgreSQL's PQgetisnull): the test, then the reader of its type. */
+static corm_rc read_field(const corm__backend *be, corm__stmt *st, int col, void *obj,
+                          const corm_field *f, int fi, corm_arena *a)
+{
+    corm_value v;
+    corm_obj *h = obj;
+    void *p = corm__field_ptr(obj, f);
+    size_t n = 0;
+    const char *s = NULL;
+    switch (f->type) {
+    case CORM_FT_INTEGER:
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O:
+    case CORM_FT_FLOAT:
+    case CORM_FT_DECIMAL:
+    case CORM_FT_BOOL:
+    case CORM_FT_BLOB:
+        if (be->column_null(st, col)) {
+            h->nulls |= (uint64_t)1 << fi;
+            return CORM_OK;
+        }
+        break;
+    default:
+        /* one call where NULL-then-value was two (a text cell is most of a
+        ** row: docs/benchmarks.md, "memory floor"): NULL comes back as no
+        ** text, and only then is the cell asked whether it is NULL */
+        s = be->column_text(st, col, &n);
+        if (!s && be->column_null(st, col)) {
+            h->nulls |= (uint64_t)1 << fi;
+            return CORM_OK;
+        }
+        break;
+    }
+    switch (f->type) {
+    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)be->column_int(st, col); return CORM_OK;
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: *(int64_t *)p = be->column_int(st, col); return CORM_OK;
+    case CORM_FT_FLOAT: *(double *)p = be->column_double(st, col); return CORM_OK;
+    case CORM_FT_DECIMAL:
+        own_cell(be, st, col, true, &v);
+        *(corm_decimal *)p = dec_of(&v, f->scale);
+        return CORM_OK;
+    case CORM_FT_BOOL: *(bool *)p = be->column_int(st, col) != 0; return CORM_OK;
+    case CORM_FT_BLOB: {
+        const void *data = be->column_blob(st, col, &n);
+        corm_blob *b = p;
+        b->data = corm__arena_memdup(a, data, n);
+        b->len = n;
+        return b->data ? CORM_OK : CORM_NOMEM;
+    }
+    default: {
+        char *d = corm__arena_strndup(a, s ? s : "", s ? n : 0);
+        *(char **)p = d;
+        return d ? CORM_OK : CORM_NOMEM;
+    }
+    }
 }
 
 /* Hydrate node j of the current row; NULL when a LEFT JOIN found nothing. */
@@ -230,7 +273,10 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
             h->deferred |= (uint64_t)1 << fi; /* only()/defer(): not loaded */
             continue;
         }
-        corm_rc rc = read_field(be, st, col++, obj, &m->fields[fi], fi, a);
+        const corm_field *f = &m->fields[fi];
+        corm_rc rc = be->column_cell ? read_field_cell(be, st, col, obj, f, fi, a)
+                                     : read_field(be, st, col, obj, f, fi, a);
+        col++;
         if (rc != CORM_OK) return rc;
     }
     *out = obj;
@@ -240,7 +286,9 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
 corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out)
 {
     corm_value v;
-    switch (read_cell_as(corm__row_be(db, st), st, col, CORM_V_NULL, &v)) {
+    const corm__backend *be = corm__row_be(db, st);
+    switch (be->column_cell ? be->column_cell(st, col, CORM_V_NULL, &v)
+                            : own_cell(be, st, col, false, &v)) {
     case CORM_V_INT: *out = corm_int(v.u.i); return CORM_OK;
     case CORM_V_FLOAT: {
         corm_decimal d;
@@ -249,7 +297,7 @@ corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, cor
         } else if (v.u.s.p && corm__dec_from_text(v.u.s.p, v.u.s.n, true, &d)) {
             *out = corm_decv(d); /* PostgreSQL numeric: exact when it fits 18 digits */
         } else {
-            *out = corm_float(corm__row_be(db, st)->column_double(st, col));
+            *out = corm_float(be->column_double(st, col));
         }
         return CORM_OK;
     }
