@@ -98,37 +98,8 @@ static corm_vtype field_want(const corm_field *f)
     }
 }
 
-/* Cell col as the type it has, for a backend without column_cell
-** (backend.h): CORM_V_NULL for NULL; a PostgreSQL numeric (column_exact)
-** comes as its text, out->type CORM_V_DECIMAL; a blob as its text when
-** blob_text. */
-static corm_vtype own_cell(const corm__backend *be, corm__stmt *st, int col, bool blob_text,
-                           corm_value *out)
-{
-    corm_vtype t = be->column_type(st, col);
-    out->type = t;
-    switch (t) {
-    case CORM_V_INT: out->u.i = be->column_int(st, col); break;
-    case CORM_V_FLOAT:
-        if (!(be->column_exact && be->column_exact(st, col))) {
-            out->u.f = be->column_double(st, col);
-            break;
-        }
-        out->type = CORM_V_DECIMAL;
-        out->u.s.p = be->column_text(st, col, &out->u.s.n);
-        break;
-    case CORM_V_TEXT: out->u.s.p = be->column_text(st, col, &out->u.s.n); break;
-    case CORM_V_BLOB:
-        out->u.s.p = blob_text ? be->column_text(st, col, &out->u.s.n)
-                               : be->column_blob(st, col, &out->u.s.n);
-        break;
-    default: break;
-    }
-    return t;
-}
-
-/* A decimal field's value at the field's scale from its cell as read by
-** own_cell/column_cell: exact from PostgreSQL's numeric text, from an
+/* A decimal field's value at the field's scale from its cell as
+** column_cell or read_decimal read it: exact from PostgreSQL's numeric text, from an
 ** INTEGER and (up to 15 significant digits, what SQLite's REAL keeps:
 ** docs/schema.md) from a REAL.  More places than the field's (a row
 ** another program wrote) round; a value no corm_decimal holds (text, more
@@ -193,65 +164,72 @@ static corm_rc read_field_cell(const corm__backend *be, corm__stmt *st, int col,
     return store_field(obj, f, fi, be->column_cell(st, col, field_want(f), &v), &v, a);
 }
 
+/* The fields held as text (read_field's default case). */
+static bool is_text_field(const corm_field *f) { return field_want(f) == CORM_V_TEXT; }
+
+/* A decimal field's cell (not NULL) on a backend without column_cell: an
+** INTEGER, a REAL, or text (PostgreSQL's numeric, column_exact; text or a
+** blob someone stored). */
+static corm_decimal read_decimal(const corm__backend *be, corm__stmt *st, int col, int scale)
+{
+    corm_value v;
+    v.type = be->column_type(st, col);
+    if (v.type == CORM_V_INT) {
+        v.u.i = be->column_int(st, col);
+    } else if (v.type == CORM_V_FLOAT && !(be->column_exact && be->column_exact(st, col))) {
+        v.u.f = be->column_double(st, col);
+    } else {
+        v.type = CORM_V_TEXT;
+        v.u.s.p = be->column_text(st, col, &v.u.s.n);
+    }
+    return dec_of(&v, scale);
+}
+
 /* A field's cell on a backend whose NULL test is cheap on its own
 ** (PostgreSQL's PQgetisnull): the test, then the reader of its type. */
 static corm_rc read_field(const corm__backend *be, corm__stmt *st, int col, void *obj,
                           const corm_field *f, int fi, corm_arena *a)
 {
-    corm_value v;
     corm_obj *h = obj;
     void *p = corm__field_ptr(obj, f);
-    size_t n = 0;
-    const char *s = NULL;
-    switch (f->type) {
-    case CORM_FT_INTEGER:
-    case CORM_FT_BIGINT:
-    case CORM_FT_FK:
-    case CORM_FT_O2O:
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL:
-    case CORM_FT_BOOL:
-    case CORM_FT_BLOB:
-        if (be->column_null(st, col)) {
-            h->nulls |= (uint64_t)1 << fi;
-            return CORM_OK;
-        }
-        break;
-    default:
+    if (is_text_field(f)) {
         /* one call where NULL-then-value was two (a text cell is most of a
         ** row: docs/benchmarks.md, "memory floor"): NULL comes back as no
         ** text, and only then is the cell asked whether it is NULL */
-        s = be->column_text(st, col, &n);
+        size_t n = 0;
+        const char *s = be->column_text(st, col, &n);
         if (!s && be->column_null(st, col)) {
             h->nulls |= (uint64_t)1 << fi;
             return CORM_OK;
         }
-        break;
+        char *d = corm__arena_strndup(a, s ? s : "", s ? n : 0);
+        if (!d) return CORM_NOMEM;
+        *(char **)p = d;
+        return CORM_OK;
+    }
+    if (be->column_null(st, col)) {
+        h->nulls |= (uint64_t)1 << fi;
+        return CORM_OK;
     }
     switch (f->type) {
-    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)be->column_int(st, col); return CORM_OK;
+    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)be->column_int(st, col); break;
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
-    case CORM_FT_O2O: *(int64_t *)p = be->column_int(st, col); return CORM_OK;
-    case CORM_FT_FLOAT: *(double *)p = be->column_double(st, col); return CORM_OK;
-    case CORM_FT_DECIMAL:
-        own_cell(be, st, col, true, &v);
-        *(corm_decimal *)p = dec_of(&v, f->scale);
-        return CORM_OK;
-    case CORM_FT_BOOL: *(bool *)p = be->column_int(st, col) != 0; return CORM_OK;
-    case CORM_FT_BLOB: {
+    case CORM_FT_O2O: *(int64_t *)p = be->column_int(st, col); break;
+    case CORM_FT_FLOAT: *(double *)p = be->column_double(st, col); break;
+    case CORM_FT_DECIMAL: *(corm_decimal *)p = read_decimal(be, st, col, f->scale); break;
+    case CORM_FT_BOOL: *(bool *)p = be->column_int(st, col) != 0; break;
+    default: { /* CORM_FT_BLOB */
+        size_t n = 0;
         const void *data = be->column_blob(st, col, &n);
         corm_blob *b = p;
         b->data = corm__arena_memdup(a, data, n);
         b->len = n;
-        return b->data ? CORM_OK : CORM_NOMEM;
-    }
-    default: {
-        char *d = corm__arena_strndup(a, s ? s : "", s ? n : 0);
-        *(char **)p = d;
-        return d ? CORM_OK : CORM_NOMEM;
+        if (!b->data) return CORM_NOMEM;
+        break;
     }
     }
+    return CORM_OK;
 }
 
 /* Hydrate node j of the current row; NULL when a LEFT JOIN found nothing. */
@@ -285,23 +263,28 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
 
 corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out)
 {
-    corm_value v;
     const corm__backend *be = corm__row_be(db, st);
-    switch (be->column_cell ? be->column_cell(st, col, CORM_V_NULL, &v)
-                            : own_cell(be, st, col, false, &v)) {
-    case CORM_V_INT: *out = corm_int(v.u.i); return CORM_OK;
-    case CORM_V_FLOAT: {
-        corm_decimal d;
-        if (v.type == CORM_V_FLOAT) {
-            *out = corm_float(v.u.f);
-        } else if (v.u.s.p && corm__dec_from_text(v.u.s.p, v.u.s.n, true, &d)) {
-            *out = corm_decv(d); /* PostgreSQL numeric: exact when it fits 18 digits */
-        } else {
-            *out = corm_float(be->column_double(st, col));
+    /* column_cell: type and value in one call; else the type, then the
+    ** value read by it */
+    corm_value v;
+    bool cell = be->column_cell != NULL;
+    switch (cell ? be->column_cell(st, col, CORM_V_NULL, &v) : be->column_type(st, col)) {
+    case CORM_V_INT: *out = corm_int(cell ? v.u.i : be->column_int(st, col)); return CORM_OK;
+    case CORM_V_FLOAT:
+        if (!cell && be->column_exact && be->column_exact(st, col)) {
+            /* PostgreSQL numeric: exact when it fits 18 digits */
+            size_t n = 0;
+            const char *p = be->column_text(st, col, &n);
+            corm_decimal d;
+            if (p && corm__dec_from_text(p, n, true, &d)) {
+                *out = corm_decv(d);
+                return CORM_OK;
+            }
         }
+        *out = corm_float(cell ? v.u.f : be->column_double(st, col));
         return CORM_OK;
-    }
     case CORM_V_TEXT: {
+        if (!cell) v.u.s.p = be->column_text(st, col, &v.u.s.n);
         char *d = corm__arena_strndup(a, v.u.s.p ? v.u.s.p : "", v.u.s.n);
         if (!d) return CORM_NOMEM;
         *out = corm_text(d);
@@ -309,6 +292,7 @@ corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, cor
         return CORM_OK;
     }
     case CORM_V_BLOB: {
+        if (!cell) v.u.s.p = be->column_blob(st, col, &v.u.s.n);
         void *d = corm__arena_memdup(a, v.u.s.p, v.u.s.n);
         if (!d) return CORM_NOMEM;
         *out = corm_blobv(d, v.u.s.n);
