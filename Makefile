@@ -505,5 +505,5 @@ $(GEN_DIR)/bulk_arrays/bulk_arrays.h $(GEN_DIR)/bulk_arrays/bulk_arrays.c &: tes
 $(B)/obj/gen/bulk_arrays.o: $(GEN_DIR)/bulk_arrays/bulk_arrays.c | deps
 	@mkdir -p $(@D)
 	@$(CC) $(APP_CFLAGS) -pedantic -I$(GEN_DIR)/bulk_arrays -c $< -o $@
-$(B)/obj/tests/integration/test_bulk_pg_arrays.o $(B)/obj/tests/integration/test_bulk_diagnose.o: $(GEN_DIR)/bulk_arrays/bulk_arrays.h
-$(B)/tests/integration/test_bulk_pg_arrays $(B)/tests/integration/test_bulk_diagnose: $(B)/obj/gen/bulk_arrays.o
+$(B)/obj/tests/integration/test_bulk_pg_arrays.o $(B)/obj/tests/integration/test_bulk_diagnose.o $(B)/obj/tests/integration/test_hydrate_cells.o: $(GEN_DIR)/bulk_arrays/bulk_arrays.h
+$(B)/tests/integration/test_bulk_pg_arrays $(B)/tests/integration/test_bulk_diagnose $(B)/tests/integration/test_hydrate_cells: $(B)/obj/gen/bulk_arrays.o

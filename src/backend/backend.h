@@ -59,6 +59,14 @@ typedef struct corm__backend {
     /* Optional: whether a FLOAT cell is an exact decimal whose column_text
     ** is exact (PostgreSQL numeric); NULL when the backend has none. */
     bool (*column_exact)(corm__stmt *s, int i);
+    /* Optional (NULL: the calls above): cell i's NULL test and value in
+    ** one call.  want CORM_V_INT, FLOAT, TEXT or BLOB reads a cell that is
+    ** not NULL as column_int, _double, _text or _blob would (into u.i,
+    ** u.f, u.s); CORM_V_NULL reads it as the type it has (column_type).
+    ** Returns CORM_V_NULL for a NULL cell (out untouched), else the type
+    ** read, also in out->type.  Text and blobs: as column_text/_blob.  Only
+    ** for a backend without column_exact. */
+    corm_vtype (*column_cell)(corm__stmt *s, int i, corm_vtype want, corm_value *out);
     /* The result column's name, valid until finish. */
     const char *(*column_name)(corm__stmt *s, int i);
     /* Reset the statement and give it back to the cache. */

@@ -582,6 +582,41 @@ static const void *sqlite_column_blob(corm__stmt *s, int i, size_t *len)
     return p;
 }
 
+/* The NULL test and the read in one call (backend.h): one
+** sqlite3_column_value, where sqlite3_column_type and then
+** sqlite3_column_int64 (or _double, _text) each look the cell up, each
+** through the library's API exit.  The sqlite3_value_* readers convert as
+** the sqlite3_column_* ones do (they are what those call); a value read
+** so is "not threadsafe" (sqlite3.h), as a NOMUTEX connection already is.
+** A conversion to text or blob that returns no memory is asked again
+** through sqlite3_column_*, which records the out-of-memory on the
+** statement as the plain call would. */
+static corm_vtype sqlite_column_cell(corm__stmt *s, int i, corm_vtype want, corm_value *out)
+{
+    /* by SQLITE_INTEGER (1), _FLOAT, _TEXT, _BLOB, _NULL (5) */
+    static const corm_vtype own[] = {CORM_V_BLOB, CORM_V_INT,  CORM_V_FLOAT,
+                                     CORM_V_TEXT, CORM_V_BLOB, CORM_V_NULL};
+    sqlite3_value *v = sqlite3_column_value(s->st, i);
+    int t = sqlite3_value_type(v);
+    if (t == SQLITE_NULL) return CORM_V_NULL;
+    if (want == CORM_V_NULL) want = own[(unsigned)t < 6 ? t : 0];
+    out->type = want;
+    if (want == CORM_V_INT) {
+        out->u.i = sqlite3_value_int64(v);
+    } else if (want == CORM_V_TEXT) {
+        out->u.s.p = (const char *)sqlite3_value_text(v);
+        if (out->u.s.p) out->u.s.n = (size_t)sqlite3_value_bytes(v);
+        else out->u.s.p = sqlite_column_text(s, i, &out->u.s.n);
+    } else if (want == CORM_V_FLOAT) {
+        out->u.f = sqlite3_value_double(v);
+    } else {
+        out->u.s.p = sqlite3_value_blob(v);
+        if (out->u.s.p) out->u.s.n = (size_t)sqlite3_value_bytes(v);
+        else out->u.s.p = sqlite_column_blob(s, i, &out->u.s.n);
+    }
+    return want;
+}
+
 /* ------------------------------------------------------- connection */
 
 static int64_t sqlite_changes(corm__conn *c) { return sqlite3_changes64(c->db); }
@@ -635,6 +670,7 @@ const corm__backend corm__sqlite_backend = {
     .column_text = sqlite_column_text,
     .column_blob = sqlite_column_blob,
     .column_type = sqlite_column_type,
+    .column_cell = sqlite_column_cell,
     .column_name = sqlite_column_name,
     .finish = sqlite_finish,
     .changes = sqlite_changes,

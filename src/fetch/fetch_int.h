@@ -118,9 +118,6 @@ corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params,
                          corm__rows *out, corm_error *err);
 /* One cell as a value (text and blobs copied into a). */
 corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out);
-/* The cell of a decimal field f, at f's scale (hydrate.c). */
-corm_rc corm__read_decimal(const corm__backend *be, corm__stmt *st, int col, const corm_field *f,
-                           corm_decimal *out);
 
 /* Run the prefetch lookups for objs (all of one model, in arena).
 ** Defined in prefetch.c; the queryset calls it after its own query. */

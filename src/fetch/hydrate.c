@@ -81,26 +81,115 @@ corm_value corm__field_value(const void *obj, const corm_field *f)
     }
 }
 
-/* The fields held as text (read_field's default case). */
-static bool is_text_field(const corm_field *f)
+/* How column_cell reads a field's cell: as its C type's value type; a
+** decimal as the type the cell has (dec_of). */
+static corm_vtype field_want(const corm_field *f)
 {
     switch (f->type) {
     case CORM_FT_INTEGER:
     case CORM_FT_BIGINT:
     case CORM_FT_FK:
     case CORM_FT_O2O:
-    case CORM_FT_FLOAT:
-    case CORM_FT_DECIMAL:
-    case CORM_FT_BOOL:
-    case CORM_FT_BLOB: return false;
-    default: return true;
+    case CORM_FT_BOOL: return CORM_V_INT;
+    case CORM_FT_FLOAT: return CORM_V_FLOAT;
+    case CORM_FT_DECIMAL: return CORM_V_NULL;
+    case CORM_FT_BLOB: return CORM_V_BLOB;
+    default: return CORM_V_TEXT;
     }
 }
 
-static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj, const corm_field *f,
-                          int fi, corm_arena *a)
+/* A decimal field's value at the field's scale from its cell as
+** column_cell or read_decimal read it: exact from PostgreSQL's numeric text, from an
+** INTEGER and (up to 15 significant digits, what SQLite's REAL keeps:
+** docs/schema.md) from a REAL.  More places than the field's (a row
+** another program wrote) round; a value no corm_decimal holds (text, more
+** than 18 digits) reads as not a number, which a save refuses, rather
+** than failing the whole query. */
+static corm_decimal dec_of(const corm_value *v, int scale)
 {
-    const corm__backend *be = corm__row_be(db, st);
+    corm_decimal d;
+    if (v->type == CORM_V_INT) {
+        d = corm_dec_units(v->u.i, 0);
+    } else if (v->type == CORM_V_FLOAT) {
+        /* at scale already (or not a number): rounding would not change it */
+        return corm_dec_from_double(v->u.f, scale);
+    } else { /* numeric's text, or text (or a blob) someone stored */
+        const char *p = v->u.s.p ? v->u.s.p : "";
+        if (!corm__dec_from_text(p, v->u.s.p ? v->u.s.n : 0, true, &d)) d = corm_dec_units(0, -1);
+    }
+    return corm_dec_round(d, scale);
+}
+
+/* Field fi of obj from its cell v as column_cell read it (type t). */
+static corm_rc store_field(void *obj, const corm_field *f, int fi, corm_vtype t,
+                           const corm_value *v, corm_arena *a)
+{
+    if (t == CORM_V_NULL) {
+        ((corm_obj *)obj)->nulls |= (uint64_t)1 << fi;
+        return CORM_OK;
+    }
+    void *p = corm__field_ptr(obj, f);
+    switch (f->type) {
+    case CORM_FT_INTEGER: *(int32_t *)p = (int32_t)v->u.i; break;
+    case CORM_FT_BIGINT:
+    case CORM_FT_FK:
+    case CORM_FT_O2O: *(int64_t *)p = v->u.i; break;
+    case CORM_FT_FLOAT: *(double *)p = v->u.f; break;
+    case CORM_FT_DECIMAL: *(corm_decimal *)p = dec_of(v, f->scale); break;
+    case CORM_FT_BOOL: *(bool *)p = v->u.i != 0; break;
+    case CORM_FT_BLOB: {
+        corm_blob *b = p;
+        b->data = corm__arena_memdup(a, v->u.s.p, v->u.s.n);
+        b->len = v->u.s.n;
+        if (!b->data) return CORM_NOMEM;
+        break;
+    }
+    default: {
+        char *d = corm__arena_strndup(a, v->u.s.p ? v->u.s.p : "", v->u.s.p ? v->u.s.n : 0);
+        if (!d) return CORM_NOMEM;
+        *(char **)p = d;
+        break;
+    }
+    }
+    return CORM_OK;
+}
+
+/* A field's cell where the backend has column_cell (SQLite): the NULL
+** test is part of the one read, so a NOT NULL column that holds NULL
+** still reads as NULL. */
+static corm_rc read_field_cell(const corm__backend *be, corm__stmt *st, int col, void *obj,
+                               const corm_field *f, int fi, corm_arena *a)
+{
+    corm_value v;
+    return store_field(obj, f, fi, be->column_cell(st, col, field_want(f), &v), &v, a);
+}
+
+/* The fields held as text (read_field's default case). */
+static bool is_text_field(const corm_field *f) { return field_want(f) == CORM_V_TEXT; }
+
+/* A decimal field's cell (not NULL) on a backend without column_cell: an
+** INTEGER, a REAL, or text (PostgreSQL's numeric, column_exact; text or a
+** blob someone stored). */
+static corm_decimal read_decimal(const corm__backend *be, corm__stmt *st, int col, int scale)
+{
+    corm_value v;
+    v.type = be->column_type(st, col);
+    if (v.type == CORM_V_INT) {
+        v.u.i = be->column_int(st, col);
+    } else if (v.type == CORM_V_FLOAT && !(be->column_exact && be->column_exact(st, col))) {
+        v.u.f = be->column_double(st, col);
+    } else {
+        v.type = CORM_V_TEXT;
+        v.u.s.p = be->column_text(st, col, &v.u.s.n);
+    }
+    return dec_of(&v, scale);
+}
+
+/* A field's cell on a backend whose NULL test is cheap on its own
+** (PostgreSQL's PQgetisnull): the test, then the reader of its type. */
+static corm_rc read_field(const corm__backend *be, corm__stmt *st, int col, void *obj,
+                          const corm_field *f, int fi, corm_arena *a)
+{
     corm_obj *h = obj;
     void *p = corm__field_ptr(obj, f);
     if (is_text_field(f)) {
@@ -128,23 +217,15 @@ static corm_rc read_field(corm_db *db, corm__stmt *st, int col, void *obj, const
     case CORM_FT_FK:
     case CORM_FT_O2O: *(int64_t *)p = be->column_int(st, col); break;
     case CORM_FT_FLOAT: *(double *)p = be->column_double(st, col); break;
-    case CORM_FT_DECIMAL: return corm__read_decimal(be, st, col, f, p);
+    case CORM_FT_DECIMAL: *(corm_decimal *)p = read_decimal(be, st, col, f->scale); break;
     case CORM_FT_BOOL: *(bool *)p = be->column_int(st, col) != 0; break;
-    case CORM_FT_BLOB: {
+    default: { /* CORM_FT_BLOB */
         size_t n = 0;
         const void *data = be->column_blob(st, col, &n);
         corm_blob *b = p;
         b->data = corm__arena_memdup(a, data, n);
         b->len = n;
         if (!b->data) return CORM_NOMEM;
-        break;
-    }
-    default: {
-        size_t n = 0;
-        const char *s = be->column_text(st, col, &n);
-        char *d = corm__arena_strndup(a, s ? s : "", n);
-        if (!d) return CORM_NOMEM;
-        *(char **)p = d;
         break;
     }
     }
@@ -156,8 +237,9 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
                             corm_batch *batch, void **out)
 {
     const corm_model *m = node->model;
+    const corm__backend *be = corm__row_be(db, st); /* once a row's node, not a cell */
     *out = NULL;
-    if (node->parent >= 0 && corm__row_be(db, st)->column_null(st, node->first_col)) return CORM_OK;
+    if (node->parent >= 0 && be->column_null(st, node->first_col)) return CORM_OK;
     void *obj = corm__arena_zalloc(a, m->size);
     if (!obj) return CORM_NOMEM;
     corm_obj *h = obj;
@@ -169,44 +251,27 @@ static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *n
             h->deferred |= (uint64_t)1 << fi; /* only()/defer(): not loaded */
             continue;
         }
-        corm_rc rc = read_field(db, st, col++, obj, &m->fields[fi], fi, a);
+        const corm_field *f = &m->fields[fi];
+        corm_rc rc = be->column_cell ? read_field_cell(be, st, col, obj, f, fi, a)
+                                     : read_field(be, st, col, obj, f, fi, a);
+        col++;
         if (rc != CORM_OK) return rc;
     }
     *out = obj;
     return CORM_OK;
 }
 
-/* A decimal field's value at the field's scale: exact from PostgreSQL's
-** numeric text, from an INTEGER and (up to 15 significant digits, what
-** SQLite's REAL keeps: docs/schema.md) from a REAL.  More places than the
-** field's (a row another program wrote) round; a value no corm_decimal
-** holds (text, more than 18 digits) reads as not a number, which a save
-** refuses, rather than failing the whole query. */
-corm_rc corm__read_decimal(const corm__backend *be, corm__stmt *st, int col, const corm_field *f,
-                           corm_decimal *out)
-{
-    corm_decimal d;
-    corm_vtype t = be->column_type(st, col);
-    if (t == CORM_V_INT) {
-        d = corm_dec_units(be->column_int(st, col), 0);
-    } else if (t == CORM_V_FLOAT && !(be->column_exact && be->column_exact(st, col))) {
-        d = corm_dec_from_double(be->column_double(st, col), f->scale);
-    } else { /* numeric's text, or text someone stored */
-        size_t n = 0;
-        const char *p = be->column_text(st, col, &n);
-        if (!corm__dec_from_text(p, n, true, &d)) d = corm_dec_units(0, -1);
-    }
-    *out = corm_dec_round(d, f->scale);
-    return CORM_OK;
-}
-
 corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out)
 {
     const corm__backend *be = corm__row_be(db, st);
-    switch (be->column_type(st, col)) {
-    case CORM_V_INT: *out = corm_int(be->column_int(st, col)); return CORM_OK;
+    /* column_cell: type and value in one call; else the type, then the
+    ** value read by it */
+    corm_value v;
+    bool cell = be->column_cell != NULL;
+    switch (cell ? be->column_cell(st, col, CORM_V_NULL, &v) : be->column_type(st, col)) {
+    case CORM_V_INT: *out = corm_int(cell ? v.u.i : be->column_int(st, col)); return CORM_OK;
     case CORM_V_FLOAT:
-        if (be->column_exact && be->column_exact(st, col)) {
+        if (!cell && be->column_exact && be->column_exact(st, col)) {
             /* PostgreSQL numeric: exact when it fits 18 digits */
             size_t n = 0;
             const char *p = be->column_text(st, col, &n);
@@ -216,23 +281,21 @@ corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, cor
                 return CORM_OK;
             }
         }
-        *out = corm_float(be->column_double(st, col));
+        *out = corm_float(cell ? v.u.f : be->column_double(st, col));
         return CORM_OK;
     case CORM_V_TEXT: {
-        size_t n = 0;
-        const char *p = be->column_text(st, col, &n);
-        char *d = corm__arena_strndup(a, p ? p : "", n);
+        if (!cell) v.u.s.p = be->column_text(st, col, &v.u.s.n);
+        char *d = corm__arena_strndup(a, v.u.s.p ? v.u.s.p : "", v.u.s.n);
         if (!d) return CORM_NOMEM;
         *out = corm_text(d);
-        out->u.s.n = n;
+        out->u.s.n = v.u.s.n;
         return CORM_OK;
     }
     case CORM_V_BLOB: {
-        size_t n = 0;
-        const void *p = be->column_blob(st, col, &n);
-        void *d = corm__arena_memdup(a, p, n);
+        if (!cell) v.u.s.p = be->column_blob(st, col, &v.u.s.n);
+        void *d = corm__arena_memdup(a, v.u.s.p, v.u.s.n);
         if (!d) return CORM_NOMEM;
-        *out = corm_blobv(d, n);
+        *out = corm_blobv(d, v.u.s.n);
         return CORM_OK;
     }
     default: *out = corm_null(); return CORM_OK;
@@ -571,6 +634,28 @@ void corm__batch_result(corm_db *db, const corm__query *q, const corm__compiled 
     fetch_done(db, q, q, batch->arena, batch, items, n, site, &none, "queryset");
 }
 
+/* The objects of one result as they are read: the first eight in place (a
+** lazy load, a get: no allocation), then a growing array as corm_vec's. */
+typedef struct obj_list {
+    void **p;
+    size_t n, cap;
+    void *first[8];
+} obj_list;
+
+static bool obj_push(obj_list *l, void *obj)
+{
+    if (l->n == l->cap) {
+        bool inplace = l->p == l->first;
+        void **p = corm__realloc(inplace ? NULL : l->p, l->cap * 2 * sizeof *p);
+        if (!p) return false;
+        if (inplace) memcpy(p, l->first, l->n * sizeof *p);
+        l->p = p;
+        l->cap *= 2;
+    }
+    l->p[l->n++] = obj;
+    return true;
+}
+
 /* q matches one row at most: its filter is the primary key's exact value
 ** (a lazy to-one load, a get by pk), and it joins only to-one relations.
 ** Its reading stops at the first row: SQLite would otherwise be stepped
@@ -619,7 +704,10 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
         return CORM_OK;
     }
     corm_batch *batch = batch_make(db, q, arena);
-    corm_vec objs = {0};
+    obj_list objs;
+    objs.p = objs.first;
+    objs.n = 0;
+    objs.cap = sizeof objs.first / sizeof *objs.first;
     int64_t *kv = NULL;
     size_t kcap = 0;
     if (!batch) {
@@ -663,7 +751,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
             if (rc == CORM_OK)
                 kv[objs.n] = corm__row_be(db, cur.stmt)->column_int(cur.stmt, c.key_col);
         }
-        if (rc == CORM_OK && !corm__vec_push(&objs, row_objs[0])) rc = CORM_NOMEM;
+        if (rc == CORM_OK && !obj_push(&objs, row_objs[0])) rc = CORM_NOMEM;
         if (rc == CORM_NOMEM) {
             corm__err_set(err, CORM_NOMEM, "out of memory loading %s rows", q->model->name);
             break;
@@ -690,7 +778,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
         }
     }
     corm__free(kv);
-    corm__vec_free(&objs);
+    if (objs.p != objs.first) corm__free(objs.p);
     if (rc != CORM_OK) corm__instr_eval_failed(db->instr);
     return rc;
 }
