@@ -29,8 +29,8 @@ static int teardown(void **state)
 }
 
 /* 1..n, with every third t NULL, on both databases */
-#define SERIES                                                                                    \
-    "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < %d) "               \
+#define SERIES                                                                      \
+    "WITH RECURSIVE s(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM s WHERE g < %d) " \
     "SELECT g, CASE WHEN g %% 3 = 0 THEN NULL ELSE 'r' || g END AS t FROM s ORDER BY g"
 
 static corm__stmt *run(const char *sql)
