@@ -69,6 +69,11 @@ typedef struct corm__backend {
     corm_vtype (*column_cell)(corm__stmt *s, int i, corm_vtype want, corm_value *out);
     /* The result column's name, valid until finish. */
     const char *(*column_name)(corm__stmt *s, int i);
+    /* Optional: how many more rows step() will give, when the result is
+    ** already whole in memory (a PostgreSQL result read at once), so a
+    ** reader can size its arrays once; -1 when not known (a streamed
+    ** cursor).  NULL: never known (SQLite computes rows as it steps). */
+    int64_t (*row_count)(corm__stmt *s);
     /* Reset the statement and give it back to the cache. */
     void (*finish)(corm__stmt *s);
 

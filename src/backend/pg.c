@@ -1503,6 +1503,15 @@ static corm_vtype pg_column_type(corm__stmt *s, int i)
     }
 }
 
+/* The rows left in a result read whole; a cursor's (query_stream) come
+** FETCH by FETCH, so their number is not known. */
+static int64_t pg_row_count(corm__stmt *s)
+{
+    if (s->cursor[0] || s->held || s->more || s->rest) return -1;
+    int left = s->nrows - (s->row + 1);
+    return left > 0 ? left : 0;
+}
+
 static const char *pg_column_name(corm__stmt *s, int i)
 {
     const char *n = s->res && i >= 0 && i < s->ncols ? PQfname(s->res, i) : NULL;
@@ -1594,6 +1603,7 @@ const corm__backend corm__pg_backend = {
     .column_type = pg_column_type,
     .column_exact = pg_column_exact,
     .column_name = pg_column_name,
+    .row_count = pg_row_count,
     .finish = pg_finish,
     .changes = pg_changes,
     .last_insert_id = pg_last_insert_id,

@@ -6,6 +6,7 @@
 */
 #include "fetch_int.h"
 
+#include <stdint.h>
 #include <string.h>
 
 /* Whether the C value of field f is its zero (NULL pointer, 0, false). */
@@ -656,6 +657,15 @@ static bool obj_push(obj_list *l, void *obj)
     return true;
 }
 
+/* The rows st will still give when its backend knows (a PostgreSQL
+** result read whole), else 0. */
+static size_t rows_known(corm_db *db, corm__stmt *st)
+{
+    const corm__backend *be = corm__row_be(db, st);
+    int64_t n = be->row_count ? be->row_count(st) : -1;
+    return n > 0 ? (size_t)n : 0;
+}
+
 /* q matches one row at most: its filter is the primary key's exact value
 ** (a lazy to-one load, a get by pk), and it joins only to-one relations.
 ** Its reading stops at the first row: SQLite would otherwise be stepped
@@ -803,6 +813,14 @@ corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params,
         if (!(names[i] = corm__arena_strdup(
                   arena, corm__row_be(db, cur.stmt)->column_name(cur.stmt, (int)i))))
             rc = CORM_NOMEM;
+    size_t known = rows_known(db, cur.stmt);
+    if (rc == CORM_OK && known && ncols) {
+        /* the rows' array at its size at once: grown by doubling, each
+        ** step copied it and left the smaller one behind in the heap */
+        if (known > SIZE_MAX / ncols / sizeof *cells) rc = CORM_NOMEM;
+        else if (!(cells = corm__malloc(known * ncols * sizeof *cells))) rc = CORM_NOMEM;
+        else cap = known;
+    }
     while (rc == CORM_OK) {
         bool row;
         rc = corm__cursor_step(&cur, &row);
