@@ -75,7 +75,7 @@ void corm_close(corm_db *db)
     corm__instr_free(db->instr); /* reports what it found outside captures */
     corm__qc_reset(db);
     corm__db_aliases_free(db);
-    if (db->ks_mac.free) db->ks_mac.free(db->ks_mac.state);
+    if (db->ks_mac.release) db->ks_mac.release(db->ks_mac.state);
     corm__memo_free(&db->sql_memo);
     corm__blockpool_close(db->blocks);
     db->be->close(db->conn);

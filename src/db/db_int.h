@@ -111,8 +111,8 @@ struct corm_db {
     unsigned origins_next;
     corm__qc qc;     /* the statement cache (stmt_cache.c) */
     struct {         /* the keyset cursors' HMAC, set up for the last key */
-        void *state; /* (src/qs/keyset.c); corm_close calls free(state) */
-        void (*free)(void *state);
+        void *state; /* (src/qs/keyset.c); corm_close calls release(state) */
+        void (*release)(void *state);
     } ks_mac;
 };
 

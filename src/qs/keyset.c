@@ -210,7 +210,7 @@ static EVP_MAC_CTX *mac_ctx(corm_db *db, const void *key, size_t key_len)
         return NULL;
     }
     db->ks_mac.state = s;
-    db->ks_mac.free = ks_mac_free;
+    db->ks_mac.release = ks_mac_free;
     return s->ctx;
 }
 
