@@ -194,6 +194,13 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     cur->ev = db->next;
     memset(&db->next, 0, sizeof db->next);
     memset((char *)cur + sizeof cur->ev, 0, sizeof *cur - sizeof cur->ev);
+    size_t len = db->next_text.len; /* the memo's: not measured again */
+    uint64_t known_hash = db->next_text.hash;
+    db->next_text.len = 0;
+    db->next_text.hash = 0;
+#ifdef CORM_DEBUG
+    if (len) CORM_ALWAYS(len == strlen(sql) && known_hash == corm__hash_fast(sql, len));
+#endif
     int stream = db->stream_rows; /* for this statement only */
     db->stream_rows = 0;
     if (!built.file && cur->ev.built.file) built = cur->ev.built;
@@ -215,6 +222,7 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
         cur->db = NULL; /* refused (strict N+1 mode): nothing ran */
         return db->err.rc;
     }
+    if (len && !cur->text_hash) cur->text_hash = known_hash;
     cur->classified = true;
     cur->t0 = corm__now_ms();
     /* a cached queryset's statement: from the cache, or recorded for it */
@@ -229,7 +237,7 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     else {
         /* the driver finds its statement by the hash the instrumentation
         ** took of the text (it compares the text itself) */
-        size_t len = strlen(sql);
+        if (!len) len = strlen(sql);
         uint64_t hash = cur->text_hash ? cur->text_hash : corm__hash_fast(sql, len);
         cur->rc =
             db->be->query_hashed(db->conn, sql, len, hash, params, nparams, &cur->stmt, &db->err);

@@ -90,6 +90,10 @@ struct corm_db {
                              ** statement (kind, parent batch, path...):
                              ** set just before corm__db_query, which takes
                              ** and clears it */
+    struct {                 /* the next statement's text: its length and */
+        size_t len;          /* corm__hash_fast when the compiled-SQL memo */
+        uint64_t hash;       /* knows them (len 0: not known); set and */
+    } next_text;             /* taken as next is */
     uint64_t nbatches;       /* serials of result batches */
     corm__blockpool *blocks; /* freed result-arena blocks, reused (arena.c) */
     corm__memo sql_memo;     /* compiled SQL by query shape (src/sql/memo.c),

@@ -233,7 +233,8 @@ static bool shape_key(keyw *k, slots *s, const corm__query *q, corm__sel_kind ki
 ** every part is read with memcpy.
 */
 typedef struct head {
-    uint64_t fp; /* the text's fingerprint, or 0 */
+    uint64_t fp;        /* the text's fingerprint, or 0 */
+    uint64_t text_hash; /* corm__hash_fast of the text */
     int nparams;
     size_t sqllen;
     int nsteps; /* -1: no binding program */
@@ -411,8 +412,8 @@ static void remember(corm__memo *memo, const keyw *k, uint64_t h, const corm__qu
 {
     step steps[MAX_SLOTS * 2];
     bool prog = program(q, kind, d, c, steps);
-    head hd = {c->fp,      c->nparams,   c->sql.len, prog ? c->nparams : -1, c->nnodes, c->ncols,
-               c->key_col, c->annot_col, c->nannots};
+    head hd = {c->fp,     c->text_hash, c->nparams, c->sql.len,   prog ? c->nparams : -1,
+               c->nnodes, c->ncols,     c->key_col, c->annot_col, c->nannots};
     size_t nodes = prog ? (size_t)c->nnodes * sizeof c->nodes[0] : 0;
     size_t nsteps = prog ? (size_t)c->nparams * sizeof steps[0] : 0;
     size_t n = sizeof hd + nodes + nsteps + c->sql.len;
@@ -479,6 +480,7 @@ static corm_rc recall(const char *v, const corm__query *q, const slots *s, corm_
     memcpy(&hd, v, sizeof hd);
     *placeholders = hd.nparams;
     out->fp = hd.fp;
+    out->text_hash = hd.text_hash;
     if (hd.nsteps >= 0) return bind(v, &hd, s, out, err);
     corm__buf_discard(&out->sql);
     corm_rc rc = corm__compile_select(q, kind, d, out, err);
@@ -541,7 +543,8 @@ static void verify(const corm__query *q, corm__sel_kind kind, const corm__dialec
                 want.nannots == got->nannots;
     for (int i = 0; same && i < want.nparams; i++)
         same = same_value(&want.params[i], &got->params[i]);
-    same = same && got->fp == text_fp(&want);
+    same = same && got->fp == text_fp(&want) &&
+           got->text_hash == corm__hash_fast(want.sql.p, want.sql.len);
     for (int i = 0; same && i < want.nnodes; i++) {
         const corm__sel_node *a = &want.nodes[i], *b = &got->nodes[i];
         same = a->model == b->model && a->parent == b->parent && a->rel == b->rel &&
@@ -597,6 +600,7 @@ corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__
     corm_rc rc = corm__compile_select(q, kind, d, out, err);
     if (rc == CORM_OK) {
         out->fp = text_fp(out);
+        out->text_hash = corm__hash_fast(out->sql.p, out->sql.len);
         remember(memo, &k, h, q, kind, d, out);
     }
     return rc;

@@ -209,6 +209,7 @@ typedef struct corm__compiled {
     /* a memoized text's fingerprint (corm__fingerprint), computed once for
     ** its memo entry; 0: not known (the instrumentation computes it) */
     uint64_t fp;
+    uint64_t text_hash;    /* with fp: corm__hash_fast of the text, or 0 */
     const char **colnames; /* values/aggregate mode: the column names */
     const bool *colbool;   /* values/aggregate mode: which are booleans (or NULL) */
     /* values/aggregate mode: the field each column reads (corm__expr_field;
