@@ -118,6 +118,11 @@ corm_rc corm__fetch_rows(corm_db *db, const char *sql, const corm_value *params,
                          corm__rows *out, corm_error *err);
 /* One cell as a value (text and blobs copied into a). */
 corm_rc corm__read_cell(corm_db *db, corm__stmt *st, int col, corm_arena *a, corm_value *out);
+/* Field fi (f) of obj from column col of st's row, as a model's hydration
+** reads it: NULL sets its bit in obj's nulls, a cell stored in another type
+** converts as the backend converts it (raw() objects, corm_raw). */
+corm_rc corm__read_field(corm_db *db, corm__stmt *st, int col, void *obj, const corm_field *f,
+                         int fi, corm_arena *a);
 
 /* Run the prefetch lookups for objs (all of one model, in arena).
 ** Defined in prefetch.c; the queryset calls it after its own query. */

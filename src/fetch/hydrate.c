@@ -233,6 +233,14 @@ static corm_rc read_field(const corm__backend *be, corm__stmt *st, int col, void
     return CORM_OK;
 }
 
+corm_rc corm__read_field(corm_db *db, corm__stmt *st, int col, void *obj, const corm_field *f,
+                         int fi, corm_arena *a)
+{
+    const corm__backend *be = corm__row_be(db, st);
+    return be->column_cell ? read_field_cell(be, st, col, obj, f, fi, a)
+                           : read_field(be, st, col, obj, f, fi, a);
+}
+
 /* Hydrate node j of the current row; NULL when a LEFT JOIN found nothing. */
 static corm_rc hydrate_node(corm_db *db, corm__stmt *st, const corm__sel_node *node, corm_arena *a,
                             corm_batch *batch, void **out)

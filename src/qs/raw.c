@@ -114,43 +114,10 @@ static corm_rc fetch_objects(corm_qs *qs, const char *sql, corm_site site)
             ~present & (m->nfields >= 64 ? ~(uint64_t)0 : (((uint64_t)1 << m->nfields) - 1));
         for (int i = 0; i < ncols && i < 256 && rc == CORM_OK; i++) {
             if (field_of[i] < 0) continue;
-            const corm_field *f = &m->fields[field_of[i]];
-            corm_value v;
-            rc = corm__read_cell(db, cur.stmt, i, &qs->result, &v);
-            if (rc != CORM_OK) break;
-            void *p = corm__field_ptr(obj, f);
-            if (v.type == CORM_V_NULL) {
-                h->nulls |= (uint64_t)1 << field_of[i];
-                continue;
-            }
-            if (v.type == CORM_V_DECIMAL && f->type != CORM_FT_DECIMAL)
-                v = corm_float(corm_dec_to_double(v.u.d)); /* numeric into a number */
-            switch (f->type) {
-            case CORM_FT_INTEGER:
-                *(int32_t *)p = (int32_t)(v.type == CORM_V_FLOAT ? v.u.f : v.u.i);
-                break;
-            case CORM_FT_BIGINT:
-            case CORM_FT_FK:
-            case CORM_FT_O2O:
-                *(int64_t *)p = v.type == CORM_V_FLOAT ? (int64_t)v.u.f : v.u.i;
-                break;
-            case CORM_FT_FLOAT: *(double *)p = v.type == CORM_V_INT ? (double)v.u.i : v.u.f; break;
-            case CORM_FT_DECIMAL:
-                *(corm_decimal *)p =
-                    corm_dec_round(v.type == CORM_V_INT       ? corm_dec_units(v.u.i, 0)
-                                   : v.type == CORM_V_DECIMAL ? v.u.d
-                                   : v.type == CORM_V_FLOAT ? corm_dec_from_double(v.u.f, f->scale)
-                                   : v.type == CORM_V_TEXT  ? corm_dec(v.u.s.p)
-                                                            : corm_dec_units(0, -1),
-                                   f->scale);
-                break;
-            case CORM_FT_BOOL: *(bool *)p = v.type == CORM_V_INT && v.u.i != 0; break;
-            case CORM_FT_BLOB:
-                ((corm_blob *)p)->data = v.u.s.p;
-                ((corm_blob *)p)->len = v.u.s.n;
-                break;
-            default: *(const char **)p = v.type == CORM_V_TEXT ? v.u.s.p : ""; break;
-            }
+            /* as a model's hydration reads the field: a cell stored in
+            ** another type than the field's converts, never reinterprets */
+            rc = corm__read_field(db, cur.stmt, i, obj, &m->fields[field_of[i]], field_of[i],
+                                  &qs->result);
         }
         if (rc != CORM_OK) break;
     }
