@@ -100,6 +100,16 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
 
 /* One result row: the base object and its select_related objects (and
 ** annotations), hydrated into arena as part of batch. */
+/* Tell the statement path what the compiled-SQL memo knows of c's text
+** (its fingerprint, length and hash), just before corm__db_query runs it:
+** nothing is measured, hashed or looked up again. */
+static inline void corm__db_note_compiled(corm_db *db, const corm__compiled *c)
+{
+    db->next.fingerprint = c->fp;
+    db->next_text.len = c->text_hash ? c->sql.len : 0;
+    db->next_text.hash = c->text_hash;
+}
+
 corm_rc corm__hydrate_row(corm_db *db, corm__stmt *st, const corm__compiled *c, corm_arena *arena,
                           corm_batch *batch, void **out);
 corm_batch *corm__batch_new(corm_db *db, const corm__query *q, corm_arena *arena);

@@ -738,9 +738,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
     corm_event note = db->next;
 
     corm__cursor cur;
-    db->next.fingerprint = c.fp; /* the memo's: not looked up again */
-    db->next_text.len = c.text_hash ? c.sql.len : 0;
-    db->next_text.hash = c.text_hash;
+    corm__db_note_compiled(db, &c);
     rc = corm__db_query(db, &cur, c.sql.p, c.params, c.nparams, site, built, origin);
     if (rc != CORM_OK) {
         corm__err_take(err, &db->err);

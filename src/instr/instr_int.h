@@ -335,6 +335,8 @@ void corm__eager_drop(corm_instr *in, size_t from);
 void corm__eager_free(corm_instr *in);
 
 /* ---- log.c */
+/* ev to the sinks; the caller calls it only when in has one (log_stderr
+** or json): the check is made once, before the call. */
 void corm__log_event(corm_instr *in, const corm_event *ev);
 void corm__log_finding(corm_instr *in, const corm_finding *f);
 void corm__log_capture(corm_instr *in, const corm_capture *c);

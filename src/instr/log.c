@@ -198,7 +198,6 @@ void corm__log_event(corm_instr *in, const corm_event *ev)
 {
     bool slow = in->slow_ms > 0 && ev->ms >= in->slow_ms;
     if (in->only_slow && !slow) return;
-    if (!in->log_stderr && !in->json) return;
     char site[300];
     corm__site_str(ev->site, site, sizeof site);
     corm_buf b;

@@ -768,9 +768,7 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
     if (rc == CORM_OK && corm__query_empty(&qs->q)) *out = 0;
     else if (rc == CORM_OK) {
         corm__cursor cur;
-        qs->db->next.fingerprint = c.fp; /* the memo's: not looked up again */
-        qs->db->next_text.len = c.text_hash ? c.sql.len : 0;
-        qs->db->next_text.hash = c.text_hash;
+        corm__db_note_compiled(qs->db, &c);
         rc = corm__db_query(qs->db, &cur, c.sql.p, c.params, c.nparams, site, qs->built,
                             kind == CORM__SEL_COUNT ? "count" : "exists");
         if (rc == CORM_OK) {
