@@ -81,6 +81,7 @@ void corm__compiled_reset(corm__compiled *c)
 {
     corm__buf_reset(&c->sql);
     c->nparams = 0;
+    c->no_empty_list = false; /* the memo's word on the statement compiled before */
     corm__arena_reset(&c->arena);
 }
 

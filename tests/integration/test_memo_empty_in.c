@@ -31,10 +31,10 @@ static int teardown(void **state)
 static const int64_t some[] = {1, 2, 3};
 
 /* id__in some (n items) or an empty list; negated when `not` */
-static corm_qs *by_ids(size_t n, bool not)
+static corm_qs *by_ids(size_t n, bool not )
 {
     corm_qs *qs = corm_all(db, Book);
-    if (not) corm_exclude(qs, "id__in", corm_ints(some, n));
+    if (not ) corm_exclude(qs, "id__in", corm_ints(some, n));
     else corm_filter(qs, "id__in", corm_ints(some, n));
     return qs;
 }
