@@ -765,7 +765,7 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
     corm__compiled_init(&c);
     corm_rc rc = corm__compile_select_memo(&qs->db->sql_memo, &qs->q, kind, d, &c, &qs->err);
     /* nothing to count (corm__query_empty): no query, as Django */
-    if (rc == CORM_OK && corm__query_empty(&qs->q)) *out = 0;
+    if (rc == CORM_OK && corm__compiled_query_empty(&c, &qs->q)) *out = 0;
     else if (rc == CORM_OK) {
         corm__cursor cur;
         corm__db_note_compiled(qs->db, &c);

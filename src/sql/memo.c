@@ -90,6 +90,7 @@ typedef struct slots {
     const corm_value *v[MAX_SLOTS];
     corm_value lim[2]; /* the limit and offset, as values */
     int n;
+    int empty_lists; /* leaves of an empty list (corm__query_empty's `in`) */
 } slots;
 
 static bool put_q(keyw *k, slots *s, const struct corm_q *q)
@@ -117,6 +118,9 @@ static bool put_q(keyw *k, slots *s, const struct corm_q *q)
         put_byte(k, kb);
         put_str(k, q->lookup);
         put_value(k, v);
+        s->empty_lists += (v->type == CORM_V_INTS && !v->u.ints.n) ||
+                          (v->type == CORM_V_TEXTS && !v->u.texts.n) ||
+                          (v->type == CORM_V_LIST && !v->u.list.n);
         return true;
     }
     case CORM__Q_NOT: put_byte(k, kb); return put_q(k, s, q->a);
@@ -206,6 +210,7 @@ static bool shape_key(keyw *k, slots *s, const corm__query *q, corm__sel_kind ki
     for (int i = 0; i < q->nonly; i++) put_str(k, q->only[i]);
     if (!q->unscoped) put_scopes(k, q);
     s->n = 0;
+    s->empty_lists = 0;
     if (q->where && !put_q(k, s, q->where)) return false;
     if (s->n + 2 <= MAX_SLOTS) {
         s->lim[0] = corm_int(q->limit);
@@ -443,7 +448,7 @@ static corm_rc bind(const char *v, const head *hd, const slots *s, corm__compile
     out->nannots = hd->nannots;
     if (hd->nparams > out->cap) {
         corm_value *inl = out->inl_params;
-        if (out->params != inl) corm__free(out->params);
+        if (out->params && out->params != inl) corm__free(out->params);
         int fits = (int)CORM__ARRAY_LEN(out->inl_params);
         out->params = hd->nparams <= fits ? inl : corm__malloc((size_t)hd->nparams * sizeof *inl);
         out->cap = 0;
@@ -457,8 +462,15 @@ static corm_rc bind(const char *v, const head *hd, const slots *s, corm__compile
         out->params[i] = st.slot >= 0 ? *s->v[st.slot] : st.k;
     }
     out->nparams = hd->nparams;
-    if (!out->sql.p && hd->sqllen < sizeof out->inl_sql)
-        corm__buf_over(&out->sql, out->inl_sql, sizeof out->inl_sql);
+    if (!out->sql.p && hd->sqllen < sizeof out->inl_sql) {
+        /* the text copied at once into the inline area, and the buffer made
+        ** over it as corm__buf_over then corm__buf_add would */
+        memcpy(out->inl_sql, p, hd->sqllen);
+        out->inl_sql[hd->sqllen] = '\0';
+        out->sql = (corm_buf){
+            .p = out->inl_sql, .len = hd->sqllen, .cap = sizeof out->inl_sql, .borrowed = true};
+        return CORM_OK;
+    }
     corm__buf_add(&out->sql, p, hd->sqllen);
     if (!out->sql.oom) return CORM_OK;
 nomem:
@@ -543,6 +555,8 @@ static void verify(const corm__query *q, corm__sel_kind kind, const corm__dialec
                 want.nannots == got->nannots;
     for (int i = 0; same && i < want.nparams; i++)
         same = same_value(&want.params[i], &got->params[i]);
+    /* the key's walk saw every leaf: no empty list, no empty `in` */
+    same = same && (!got->no_empty_list || corm__query_empty(q) == (q->limit == 0));
     same = same && got->fp == text_fp(&want) &&
            got->text_hash == corm__hash_fast(want.sql.p, want.sql.len);
     for (int i = 0; same && i < want.nnodes; i++) {
@@ -590,6 +604,7 @@ corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__
     if (v) {
         int placeholders = 0;
         corm_rc rc = recall(v, q, &s, kind, d, out, &placeholders, err);
+        out->no_empty_list = s.empty_lists == 0;
         if (rc == CORM_OK && memo->verify) verify(q, kind, d, out);
         if (rc != CORM_OK || out->nparams == placeholders) return rc;
         /* the binding disagrees with the text (a bug the verifying test
@@ -602,6 +617,7 @@ corm_rc corm__compile_select_memo(corm__memo *memo, const corm__query *q, corm__
         out->fp = text_fp(out);
         out->text_hash = corm__hash_fast(out->sql.p, out->sql.len);
         remember(memo, &k, h, q, kind, d, out);
+        out->no_empty_list = s.empty_lists == 0;
     }
     return rc;
 }

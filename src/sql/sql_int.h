@@ -206,6 +206,10 @@ typedef struct corm__compiled {
     int key_col;   /* the parent key column, or -1 */
     int annot_col; /* first annotation column (objects mode) */
     int nannots;
+    /* set by the compiled-SQL memo when its key's walk of the where tree met
+    ** no leaf of an empty list: the query is then empty only for a limit of
+    ** 0 (corm__compiled_query_empty); false: not known */
+    bool no_empty_list;
     /* a memoized text's fingerprint (corm__fingerprint), computed once for
     ** its memo entry; 0: not known (the instrumentation computes it) */
     uint64_t fp;
@@ -221,6 +225,13 @@ typedef struct corm__compiled {
     corm_value inl_params[8];
     char inl_sql[512];
 } corm__compiled;
+
+/* corm__query_empty of the q that c was compiled from, the where tree not
+** walked again when the memo's key walk said it has no empty list. */
+static inline bool corm__compiled_query_empty(const corm__compiled *c, const corm__query *q)
+{
+    return c->no_empty_list ? q->limit == 0 : corm__query_empty(q);
+}
 
 void corm__compiled_init(corm__compiled *c);
 void corm__compiled_free(corm__compiled *c);

@@ -65,20 +65,23 @@ static int find_transform(const char *s)
 
 bool corm__is_pk_name(const char *s) { return strcmp(s, "pk") == 0 || strcmp(s, "id") == 0; }
 
+_Static_assert(offsetof(corm__compiled, sql) + sizeof(corm_buf) <= offsetof(corm__compiled, nodes),
+               "corm__compiled_init's first memset clears the text's buffer");
+
 void corm__compiled_init(corm__compiled *c)
 {
     /* the plan's nodes are written when counted (nnodes) and the inline
     ** areas when used: neither is cleared (1.7 KB a statement) */
     memset(c, 0, offsetof(corm__compiled, nodes));
     memset(&c->nnodes, 0, offsetof(corm__compiled, inl_params) - offsetof(corm__compiled, nnodes));
-    corm__buf_init(&c->sql);
-    corm__arena_init(&c->arena, 1024);
+    corm__arena_init(&c->arena, 1024); /* (the text's buffer: cleared above, as buf_init) */
 }
 
 void corm__compiled_reset(corm__compiled *c)
 {
     corm__buf_reset(&c->sql);
     c->nparams = 0;
+    c->no_empty_list = false; /* the memo's word on the statement compiled before */
     corm__arena_reset(&c->arena);
 }
 
@@ -86,7 +89,9 @@ void corm__compiled_free(corm__compiled *c)
 {
     corm__buf_free(&c->sql);
     if (c->params != c->inl_params) corm__free(c->params);
-    corm__arena_free(&c->arena);
+    /* an arena never given a block nor a pool (a memo hit's) has nothing to
+    ** give back: corm__arena_free would only store what it holds */
+    if (c->arena.head || c->arena.pool) corm__arena_free(&c->arena);
     c->params = NULL;
     c->nparams = c->cap = 0;
 }
