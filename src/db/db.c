@@ -147,7 +147,7 @@ static void emit_ev(corm__cursor *cur, bool internal)
     ev->internal = internal;
     ev->statements = cur->statements ? cur->statements : 1;
     if (CORM_ALWAYS(db->instr)) /* corm_open made it */
-        corm__instr_event(db->instr, ev, cur->classified, cur->text_hash);
+        corm__instr_event(db->instr, ev, cur->classified, cur->seen);
     for (int i = 0; i < db->nsubs; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, ev);
     /* a write moves the versions of its tables (stmt_cache.c) */
@@ -217,12 +217,11 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     cur->ev.built = built;
     cur->ev.origin = origin;
     cur->ev.vendor = db->be->vendor;
-    if (CORM_ALWAYS(db->instr) &&
-        !corm__instr_before(db->instr, &cur->ev, &cur->text_hash, &db->err)) {
+    if (CORM_ALWAYS(db->instr) && !corm__instr_before(db->instr, &cur->ev, &cur->seen, &db->err)) {
         cur->db = NULL; /* refused (strict N+1 mode): nothing ran */
         return db->err.rc;
     }
-    if (len && !cur->text_hash) cur->text_hash = known_hash;
+    if (len && !cur->seen.text_hash) cur->seen.text_hash = known_hash;
     cur->classified = true;
     cur->t0 = corm__now_ms();
     /* a cached queryset's statement: from the cache, or recorded for it */
@@ -238,7 +237,7 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
         /* the driver finds its statement by the hash the instrumentation
         ** took of the text (it compares the text itself) */
         if (!len) len = strlen(sql);
-        uint64_t hash = cur->text_hash ? cur->text_hash : corm__hash_fast(sql, len);
+        uint64_t hash = cur->seen.text_hash ? cur->seen.text_hash : corm__hash_fast(sql, len);
         cur->rc =
             db->be->query_hashed(db->conn, sql, len, hash, params, nparams, &cur->stmt, &db->err);
     }

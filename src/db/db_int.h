@@ -171,7 +171,8 @@ typedef struct corm__cursor {
     uint64_t statements;         /* run_many: the rows it ran; else 0 (one) */
     bool emitted;                /* corm__cursor_emit: its event is out */
     bool classified;             /* ev went through corm__instr_before */
-    uint64_t text_hash;          /* its hash of sql, or 0 (corm__instr_event) */
+    corm__seen seen;             /* what corm__instr_before learnt (its hash
+                                 ** of sql, the origin interned), or zeros */
     struct corm__replay *replay; /* stmt is served from the cache */
     struct corm__qrec *rec;      /* the rows read are recorded for it */
 } corm__cursor;
