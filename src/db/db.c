@@ -135,23 +135,18 @@ static void emit_ev(corm__cursor *cur, bool internal)
     corm_db *db = cur->db;
     corm_event *ev = &cur->ev;
     if (!internal && !ev->cache_hit) db->nqueries++;
-    ev->sql = cur->sql;
     ev->vendor = db->be->vendor;
-    ev->nparams = cur->nparams;
     ev->rows = cur->rows;
     ev->ms = corm__now_ms() - cur->t0;
     ev->rc = cur->rc;
-    ev->site = cur->site;
-    ev->built = cur->built;
-    ev->origin = cur->origin;
     ev->internal = internal;
     ev->statements = cur->statements ? cur->statements : 1;
     if (CORM_ALWAYS(db->instr)) /* corm_open made it */
-        corm__instr_event(db->instr, ev, cur->classified, cur->text_hash);
+        corm__instr_event(db->instr, ev, cur->classified, cur->seen);
     for (int i = 0; i < db->nsubs; i++)
         if (db->subs[i].fn) db->subs[i].fn(db->subs[i].ud, ev);
     /* a write moves the versions of its tables (stmt_cache.c) */
-    if (db->qc.ops && !ev->cache_hit) corm__qc_after(db, cur->sql);
+    if (db->qc.ops && !ev->cache_hit) corm__qc_after(db, ev->sql);
 }
 
 static void emit(corm__cursor *cur) { emit_ev(cur, false); }
@@ -160,8 +155,10 @@ static corm_rc exec_internal(corm_db *db, const char *sql, corm_error *err)
 {
     double t0 = corm__now_ms();
     corm_rc rc = db->be->exec(db->conn, sql, err);
-    corm__cursor cur = {
-        .db = db, .sql = sql, .t0 = t0, .site = CORM__LIB_SITE, .origin = "snapshot", .rc = rc};
+    corm__cursor cur = {.db = db,
+                        .ev = {.sql = sql, .site = CORM__LIB_SITE, .origin = "snapshot"},
+                        .t0 = t0,
+                        .rc = rc};
     emit_ev(&cur, true);
     return rc;
 }
@@ -205,11 +202,6 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     db->stream_rows = 0;
     if (!built.file && cur->ev.built.file) built = cur->ev.built;
     cur->db = db;
-    cur->sql = sql;
-    cur->nparams = nparams;
-    cur->site = site;
-    cur->built = built;
-    cur->origin = origin;
     cur->ev.sql = sql;
     cur->ev.params = params;
     cur->ev.nparams = nparams;
@@ -217,12 +209,11 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
     cur->ev.built = built;
     cur->ev.origin = origin;
     cur->ev.vendor = db->be->vendor;
-    if (CORM_ALWAYS(db->instr) &&
-        !corm__instr_before(db->instr, &cur->ev, &cur->text_hash, &db->err)) {
+    if (CORM_ALWAYS(db->instr) && !corm__instr_before(db->instr, &cur->ev, &cur->seen, &db->err)) {
         cur->db = NULL; /* refused (strict N+1 mode): nothing ran */
         return db->err.rc;
     }
-    if (len && !cur->text_hash) cur->text_hash = known_hash;
+    if (len && !cur->seen.text_hash) cur->seen.text_hash = known_hash;
     cur->classified = true;
     cur->t0 = corm__now_ms();
     /* a cached queryset's statement: from the cache, or recorded for it */
@@ -238,7 +229,7 @@ corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const co
         /* the driver finds its statement by the hash the instrumentation
         ** took of the text (it compares the text itself) */
         if (!len) len = strlen(sql);
-        uint64_t hash = cur->text_hash ? cur->text_hash : corm__hash_fast(sql, len);
+        uint64_t hash = cur->seen.text_hash ? cur->seen.text_hash : corm__hash_fast(sql, len);
         cur->rc =
             db->be->query_hashed(db->conn, sql, len, hash, params, nparams, &cur->stmt, &db->err);
     }
@@ -262,7 +253,7 @@ corm_rc corm__cursor_step(corm__cursor *cur, bool *has_row)
     const corm__backend *be = cur->replay ? &corm__replay_backend : cur->db->be;
     corm_rc rc = be->step(cur->stmt, has_row, &cur->db->err);
     if (rc != CORM_OK) {
-        if (!cur->db->err.sql[0]) corm__err_sql(&cur->db->err, cur->sql);
+        if (!cur->db->err.sql[0]) corm__err_sql(&cur->db->err, cur->ev.sql);
         cur->rc = rc;
         return rc;
     }
@@ -314,7 +305,8 @@ corm_rc corm_exec_at(corm_db *db, const char *sql, corm_site site)
     }
     double t0 = corm__now_ms();
     corm_rc rc = db->be->exec(db->conn, sql, &db->err);
-    corm__cursor cur = {.db = db, .sql = sql, .t0 = t0, .site = site, .origin = "exec", .rc = rc};
+    corm__cursor cur = {
+        .db = db, .ev = {.sql = sql, .site = site, .origin = "exec"}, .t0 = t0, .rc = rc};
     emit(&cur);
     return rc;
 }
@@ -360,12 +352,11 @@ static corm_rc end_tx(corm_db *db, bool commit, corm_site site)
         /* two statements: run them through exec so both happen */
         double t0 = corm__now_ms();
         rc = db->be->exec(db->conn, corm__buf_cstr(&b), &db->err);
-        corm__cursor cur = {.db = db,
-                            .sql = corm__buf_cstr(&b),
-                            .t0 = t0,
-                            .site = site,
-                            .origin = "transaction",
-                            .rc = rc};
+        corm__cursor cur = {
+            .db = db,
+            .ev = {.sql = corm__buf_cstr(&b), .site = site, .origin = "transaction"},
+            .t0 = t0,
+            .rc = rc};
         emit(&cur);
     } else if (rc == CORM_OK) {
         rc = corm__db_run(db, corm__buf_cstr(&b), NULL, 0, site, "transaction", NULL);
@@ -401,7 +392,7 @@ corm_rc corm__db_exec_internal(corm_db *db, const char *sql, const char *origin,
     double t0 = corm__now_ms();
     corm_rc rc = db->be->exec(db->conn, sql, err);
     corm__cursor cur = {
-        .db = db, .sql = sql, .t0 = t0, .site = CORM__LIB_SITE, .origin = origin, .rc = rc};
+        .db = db, .ev = {.sql = sql, .site = CORM__LIB_SITE, .origin = origin}, .t0 = t0, .rc = rc};
     emit_ev(&cur, true);
     return rc;
 }
@@ -411,10 +402,7 @@ corm_rc corm__db_run_many(corm_db *db, const char *sql, int nparams, size_t nrow
                           const char *origin, int64_t *changes, size_t *failed)
 {
     corm__cursor cur = {.db = db,
-                        .sql = sql,
-                        .nparams = nparams,
-                        .site = site,
-                        .origin = origin,
+                        .ev = {.sql = sql, .nparams = nparams, .site = site, .origin = origin},
                         .t0 = corm__now_ms()};
     corm_value *params = corm__calloc(nparams > 0 ? (size_t)nparams : 1, sizeof *params);
     corm_rc rc = params ? CORM_OK : CORM_NOMEM;

@@ -158,20 +158,18 @@ static inline corm_db *corm__db_serve(corm_db *db, corm_db *home)
 
 typedef struct corm__cursor {
     corm_event ev; /* its event as classified before it ran (first:
-                   ** corm__db_query clears the members after it) */
+                   ** corm__db_query clears the members after it); its
+                   ** sql, nparams, site, built and origin are the cursor's */
     corm_db *db;
     corm__stmt *stmt;
-    const char *sql;
-    int nparams;
     double t0;
     int64_t rows;
-    corm_site site, built;
-    const char *origin;
     corm_rc rc;
     uint64_t statements;         /* run_many: the rows it ran; else 0 (one) */
     bool emitted;                /* corm__cursor_emit: its event is out */
     bool classified;             /* ev went through corm__instr_before */
-    uint64_t text_hash;          /* its hash of sql, or 0 (corm__instr_event) */
+    corm__seen seen;             /* what corm__instr_before learnt (its hash
+                                 ** of sql, the origin interned), or zeros */
     struct corm__replay *replay; /* stmt is served from the cache */
     struct corm__qrec *rec;      /* the rows read are recorded for it */
 } corm__cursor;

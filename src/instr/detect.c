@@ -134,10 +134,12 @@ static uint64_t group_key(const corm_event *ev)
     return h;
 }
 
-static bool group_is(const corm__group *g, const corm_event *ev)
+/* origin: ev->origin interned, or NULL (a group's origin is interned too:
+** the same text is the same address) */
+static bool group_is(const corm__group *g, const corm_event *ev, const char *origin)
 {
     return g->kind == ev->kind && g->fp == ev->fingerprint && same_site(g->site, ev->site) &&
-           same_str(g->origin, ev->origin) &&
+           (origin ? g->origin == origin : same_str(g->origin, ev->origin)) &&
            g->parent == (lazy_with_parent(ev) ? ev->parent_batch : 0);
 }
 
@@ -150,10 +152,11 @@ static corm__group **recent_of(corm_capture *c, int line)
 
 static void recent_group(corm_capture *c, corm__group *g) { *recent_of(c, g->site.line) = g; }
 
-static corm__group *find_group(corm_capture *c, const corm_event *ev, uint64_t *slot)
+static corm__group *find_group(corm_capture *c, const corm_event *ev, const char *origin,
+                               uint64_t *slot)
 {
     corm__group *last = *recent_of(c, ev->site.line);
-    if (last && group_is(last, ev)) {
+    if (last && group_is(last, ev, origin)) {
         *slot = last->key;
         return last;
     }
@@ -162,7 +165,7 @@ static corm__group *find_group(corm_capture *c, const corm_event *ev, uint64_t *
         void **v = corm__map_get(&c->groups, (int64_t)k);
         if (!v) break;
         corm__group *g = *v;
-        if (group_is(g, ev)) {
+        if (group_is(g, ev, origin)) {
             *slot = k;
             recent_group(c, g);
             return g;
@@ -175,13 +178,13 @@ static corm__group *find_group(corm_capture *c, const corm_event *ev, uint64_t *
 bool corm__detect_would_repeat(corm_capture *c, const corm_event *ev)
 {
     uint64_t slot;
-    const corm__group *g = find_group(c, ev, &slot);
+    const corm__group *g = find_group(c, ev, NULL, &slot);
     unsigned min = c->in->min_count ? c->in->min_count : 2;
     return g && g->count + 1 >= min;
 }
 
 void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relreg *reg,
-                        uint64_t text_hash)
+                        const corm__seen *seen)
 {
     if (ignored(ev->kind)) return;
     /* prefetch levels of an evaluation are eager: only per-object
@@ -192,7 +195,7 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
     ** writes (and an executemany's event carries no values to compare) */
     if (ev->origin && ev->origin[0] == 'b' && strncmp(ev->origin, "bulk_", 5) == 0) return;
     uint64_t slot;
-    corm__group *g = find_group(c, ev, &slot);
+    corm__group *g = find_group(c, ev, seen->origin, &slot);
     /* the values matter only to the similar family and duplicates: not
     ** lazy loads (whose findings count statements), and only in explicit
     ** captures (corm__detect_finish judges them nowhere else) */
@@ -206,7 +209,9 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
         g->fp = ev->fingerprint;
         g->site = ev->site;
         g->built = reg ? reg->tag.built : ev->built;
-        g->origin = dup_str(c, ev->origin);
+        /* interned: a later statement's interned origin (a lazy load's)
+        ** is found equal by its address */
+        g->origin = ev->origin ? corm__instr_intern(c->in, ev->origin, strlen(ev->origin)) : NULL;
         g->model = ev->model; /* interned: lives as long as the db */
         g->relation = ev->relation;
         g->path = dup_str(c, ev->path);
@@ -233,7 +238,7 @@ void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relre
     if (ph != g->phash) g->varied = true;
     /* duplicates: the same SQL and values, from any site (as Django Debug
     ** Toolbar's "duplicated"): the statement ran for nothing */
-    uint64_t k = text_hash ? hnum(text_hash, CORM__FNV64) : hstr(ev->sql, CORM__FNV64);
+    uint64_t k = seen->text_hash ? hnum(seen->text_hash, CORM__FNV64) : hstr(ev->sql, CORM__FNV64);
     k = hnum(ph, k);
     for (;; k++) {
         void **v = corm__map_get(&c->dups, (int64_t)k);

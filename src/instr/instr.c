@@ -321,12 +321,12 @@ static void keep_event(corm_capture *c, const corm_event *ev)
 }
 
 static void capture_event(corm_capture *c, const corm_event *ev, const corm__relreg *reg,
-                          bool detect, uint64_t text_hash)
+                          bool detect, const corm__seen *seen)
 {
     c->count++;
     c->ms += ev->ms;
     if (!c->root) keep_event(c, ev);
-    if (detect) corm__detect_event(c, ev, reg, text_hash);
+    if (detect) corm__detect_event(c, ev, reg, seen);
 }
 
 /* ------------------------------------------------------------ state */
@@ -579,20 +579,23 @@ static bool same_site(corm_site a, corm_site b)
 }
 
 /* kind, model and relation from the origin string ("fk:Book.author"),
-** remembered for the next statement with the same origin. */
-static void classify(corm_instr *in, corm_event *ev)
+** remembered for the next statement with the same origin.  Returns the
+** origin interned, or NULL. */
+static const char *classify(corm_instr *in, corm_event *ev)
 {
     const char *o = ev->origin ? ev->origin : "";
     corm_origin_kind kind = CORM_ORIGIN_OTHER;
-    const char *model = NULL, *relation = NULL;
+    const char *model = NULL, *relation = NULL, *interned = NULL;
     size_t c = 0;
     while (c < CORM__ARRAY_LEN(in->ocache) &&
-           (!o[0] || in->ocache[c].text[0] != o[0] || strcmp(in->ocache[c].text, o) != 0))
+           (!o[0] || in->ocache[c].text[0] != o[0] ||
+            (in->ocache[c].interned != o && strcmp(in->ocache[c].text, o) != 0)))
         c++;
     if (c < CORM__ARRAY_LEN(in->ocache)) {
         kind = in->ocache[c].kind;
         model = in->ocache[c].model;
         relation = in->ocache[c].relation;
+        interned = in->ocache[c].interned;
     } else {
         const char *colon = strchr(o, ':');
         size_t n = colon ? (size_t)(colon - o) : strlen(o);
@@ -619,6 +622,7 @@ static void classify(corm_instr *in, corm_event *ev)
         if (len > 0 && len < sizeof in->ocache[0].text && (!colon || model)) {
             unsigned i = in->ocache_next++ % CORM__ARRAY_LEN(in->ocache);
             memcpy(in->ocache[i].text, o, len + 1);
+            in->ocache[i].interned = interned = corm__instr_intern(in, o, len);
             in->ocache[i].kind = kind;
             in->ocache[i].model = model;
             in->ocache[i].relation = relation;
@@ -636,6 +640,7 @@ static void classify(corm_instr *in, corm_event *ev)
         const char *e = q ? strchr(q + 1, '"') : NULL;
         if (e) ev->model = corm__instr_intern(in, q + 1, (size_t)(e - q - 1));
     }
+    return interned;
 }
 
 /* A statement of a queryset built where corm_related_qs_at was called
@@ -654,9 +659,10 @@ static const corm__relreg *registered(corm_instr *in, const corm_event *ev)
     return NULL;
 }
 
-static const corm__relreg *tag(corm_instr *in, corm_event *ev, bool classified)
+static const corm__relreg *tag(corm_instr *in, corm_event *ev, bool classified,
+                               const char **interned)
 {
-    if (!classified) classify(in, ev);
+    if (!classified) *interned = classify(in, ev);
     const corm__relreg *r = registered(in, ev);
     if (r) {
         if (ev->kind == CORM_ORIGIN_COUNT) ev->kind = CORM_ORIGIN_SET_COUNT;
@@ -729,14 +735,16 @@ static void refused(corm_instr *in, const corm_event *ev, const char *fix)
     corm__instr_fail(in, msg, ev->site.file, ev->site.line);
 }
 
-bool corm__instr_before(corm_instr *in, corm_event *ev, uint64_t *text_hash, corm_error *err)
+bool corm__instr_before(corm_instr *in, corm_event *ev, corm__seen *seen, corm_error *err)
 {
-    *text_hash = 0;
+    seen->text_hash = 0;
+    seen->origin = NULL;
     if (!in) return true;
-    const corm__relreg *reg = tag(in, ev, false);
+    const corm__relreg *reg = tag(in, ev, false, &seen->origin);
     /* only an evaluation's prefetch levels may use its levels */
     if (ev->kind != CORM_ORIGIN_PREFETCH) in->nlevels = 0;
-    if (!ev->fingerprint && ev->sql) ev->fingerprint = corm__fingerprint_of(in, ev->sql, text_hash);
+    if (!ev->fingerprint && ev->sql)
+        ev->fingerprint = corm__fingerprint_of(in, ev->sql, &seen->text_hash);
     if (corm__instr_mode_now(in) != CORM_NPLUSONE_STRICT || !corm__kind_is_lazy(ev->kind) ||
         !ev->parent_batch || ev->parent_nobjs < 2 || ev->auto_load)
         return true;
@@ -776,11 +784,15 @@ bool corm__instr_before(corm_instr *in, corm_event *ev, uint64_t *text_hash, cor
     return false;
 }
 
-void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, uint64_t text_hash)
+void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, corm__seen seen)
 {
     if (!in) return;
-    const corm__relreg *reg = tag(in, ev, classified);
-    if (!ev->fingerprint) ev->fingerprint = corm__fingerprint_of(in, ev->sql, &text_hash);
+    /* classified before it ran: tagged then, unless a registration matches
+    ** (none does without a built site or any registration) */
+    const corm__relreg *reg = classified && (!ev->built.file || !in->reg_age)
+                                  ? NULL
+                                  : tag(in, ev, classified, &seen.origin);
+    if (!ev->fingerprint) ev->fingerprint = corm__fingerprint_of(in, ev->sql, &seen.text_hash);
     ev->seq = ++in->seq;
     ev->scope = in->top ? in->top->name : NULL;
     if (ev->internal) {
@@ -797,7 +809,7 @@ void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, uint64_t
     }
     corm__metrics_event(in, ev);
     bool detect = corm__instr_mode_now(in) != CORM_NPLUSONE_OFF;
-    FOR_CAPTURES(in, c) capture_event(c, ev, reg, detect, text_hash);
+    FOR_CAPTURES(in, c) capture_event(c, ev, reg, detect, &seen);
     if (!in->top && in->root->ngroups > CORM__ROOT_GROUPS) {
         /* code that never opens a capture: report what we have, forget
         ** the eager loads unjudged (their objects may still be read) */

@@ -32,15 +32,19 @@ void corm__instr_free(corm_instr *in);
 ** related-queryset registry), fingerprint it, and in strict mode refuse an
 ** N+1 (false, err filled, nothing runs).  ev->sql, params, site, built and
 ** origin are set, and whatever the layer above knew (kind, parent...).
-** *text_hash gets the hash of ev->sql (corm__hash_fast of its bytes) when
-** it was computed, else 0: corm__instr_event takes it back. */
-bool corm__instr_before(corm_instr *in, corm_event *ev, uint64_t *text_hash, corm_error *err);
+** *seen gets what it learnt on the way: corm__instr_event takes it back. */
+typedef struct corm__seen {
+    uint64_t text_hash; /* corm__hash_fast of ev->sql when it was computed, else 0 */
+    const char *origin; /* ev->origin interned (an address whose text never
+                           changes: equal origins are equal addresses), or NULL */
+} corm__seen;
+bool corm__instr_before(corm_instr *in, corm_event *ev, corm__seen *seen, corm_error *err);
 /* A statement ran: log, capture, detect, metrics.  Fills the fields of ev
 ** the instrumentation owns (fingerprint, seq, scope, kind...).  classified:
 ** ev went through corm__instr_before (its kind, model and relation are
 ** known: only the related-queryset registry is looked up again).
-** text_hash: corm__instr_before's hash of ev->sql, or 0 (not known). */
-void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, uint64_t text_hash);
+** seen: what corm__instr_before learnt, or zeros (not known). */
+void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, corm__seen seen);
 
 /* A failure that must not return into the program as a NULL: a strict-
 ** mode refusal, an accessor with no handle to report on.  Calls in's
@@ -282,6 +286,8 @@ struct corm_instr {
     ** one origin): kind, and model and relation as the origin names them */
     struct {
         char text[48];
+        const char *interned; /* text interned: an origin at this address
+                                 is this text (interned strings never change) */
         corm_origin_kind kind;
         const char *model, *relation; /* interned */
     } ocache[4];
@@ -305,6 +311,10 @@ struct corm_instr {
     corm__metric *metrics;
     size_t nmetrics, capmetrics;
     corm_map metric_map; /* fp -> index + 1 */
+    /* the metrics found last, direct-mapped by fingerprint: index + 1 of
+    ** an entry that is used only while it is below nmetrics and has that
+    ** fingerprint (a reset empties the metrics, so no slot is stale) */
+    uint16_t metric_recent[8];
     corm__metric other;
     corm__capmetric *capm;
     size_t ncapm;
@@ -312,7 +322,7 @@ struct corm_instr {
 
 /* ---- detect.c */
 void corm__detect_event(corm_capture *c, const corm_event *ev, const corm__relreg *reg,
-                        uint64_t text_hash);
+                        const corm__seen *seen);
 /* Strict mode: would this lazy statement be an N+1 in capture c? */
 bool corm__detect_would_repeat(corm_capture *c, const corm_event *ev);
 /* Add (or merge into: same kind, site, relation, queryset) a finding of

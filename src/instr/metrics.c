@@ -20,9 +20,18 @@ static void add_to(corm__metric *m, const corm_event *ev)
 
 void corm__metrics_event(corm_instr *in, const corm_event *ev)
 {
+    /* a loop's statements repeat a few fingerprints: tried before the map */
+    uint16_t *recent = &in->metric_recent[ev->fingerprint % CORM__ARRAY_LEN(in->metric_recent)];
+    size_t i = (size_t)*recent - 1; /* SIZE_MAX for an empty slot */
+    if (i < in->nmetrics && in->metrics[i].fp == ev->fingerprint) {
+        add_to(&in->metrics[i], ev);
+        return;
+    }
     void **have = corm__map_get(&in->metric_map, (int64_t)ev->fingerprint);
     if (have) {
-        add_to(&in->metrics[(size_t)(intptr_t)*have - 1], ev);
+        i = (size_t)(intptr_t)*have - 1;
+        *recent = (uint16_t)(i + 1);
+        add_to(&in->metrics[i], ev);
         return;
     }
     if (in->nmetrics >= CORM__MAX_METRICS) {
@@ -53,6 +62,7 @@ void corm__metrics_event(corm_instr *in, const corm_event *ev)
         corm__free(sql);
         return;
     }
+    *recent = (uint16_t)(in->nmetrics + 1);
     in->nmetrics++;
     add_to(m, ev);
 }
