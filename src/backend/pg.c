@@ -3,14 +3,19 @@
 ** prepared statements, error mapping and reconnection.
 **
 ** Statements.  Every parameterized statement, and every SELECT / INSERT /
-** UPDATE / DELETE / WITH / VALUES, is prepared once per connection under a
-** name ("corm_17", PQprepare for the number of parameters given) and run
-** with PQexecPrepared.  The names live in a hash table keyed by the SQL
-** text with an LRU list bounding it at CACHE_CAP; an evicted statement is
-** DEALLOCATEd.  The statement path hands in the text's length and hash
-** (query_hashed); a name is taken only for the same text, length and
-** bytes.  Other statements (BEGIN, COMMIT, SAVEPOINT, DDL) run once
-** through the unnamed statement (PQexecParams): one round trip, nothing
+** UPDATE / DELETE / WITH / VALUES, runs through the unnamed statement
+** (PQexecParams, one round trip) the first time the connection sees it,
+** and is prepared under a name ("corm_17", PQprepare for the number of
+** parameters given) on its PREPARE_ON_RUN-th run, then run with
+** PQexecPrepared: a statement run once costs one round trip and nothing
+** on the server (psycopg's prepare_threshold, JDBC's prepareThreshold).
+** The texts live in a hash table keyed by the SQL text; the prepared ones
+** on an LRU list bounding them at CACHE_CAP (an evicted statement is
+** DEALLOCATEd), the ones seen but not prepared on another (seen), bounded
+** the same way, so one-off statements never evict a prepared one.  The
+** statement path hands in the text's length and hash (query_hashed); an
+** entry is taken only for the same text, length and bytes.  Other
+** statements (BEGIN, COMMIT, SAVEPOINT, DDL) always run unnamed: nothing
 ** kept.  A query's result is read whole (PQexecPrepared), so a statement
 ** is never "busy": nested queries with the same SQL (a lazy load inside a
 ** loop over the same query) just execute the name again.  The exception is
@@ -54,8 +59,8 @@
 #define NBUCKETS 512     /* power of two, 2 x CACHE_CAP */
 #define MAX_FREE_STMTS 8 /* result holders kept for reuse */
 /* A cacheable statement runs unnamed (PQexecParams, one round trip) until
-** its PREPARE_ON_RUN-th run on the connection, which prepares it (docs/
-** postgresql.md, "Prepared statements", has the measurement). */
+** its PREPARE_ON_RUN-th run on the connection, which prepares it
+** (docs/benchmarks.md, the end, has the measurement). */
 #define PREPARE_ON_RUN 2
 
 #define SESSION_SETUP "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3"

@@ -83,8 +83,8 @@ static corm_rc run(const char *sql, const int64_t *param, char *out, size_t n, c
     return CORM_OK;
 }
 
-#define PG_ONLY()                      \
-    do {                               \
+#define PG_ONLY()                     \
+    do {                              \
         if (!test_db_is_pg()) skip(); \
     } while (0)
 
@@ -189,8 +189,7 @@ static void test_errors_the_same(void **state)
     /* ... and on a statement seen once (not prepared) with one parameter */
     assert_int_equal(run("SELECT $1::int - 1", &four, out, sizeof out, &err, NULL), CORM_OK);
     corm_value two[] = {corm_int(1), corm_int(2)};
-    assert_int_equal(db->be->query(db->conn, "SELECT $1::int - 1", two, 2, &s, &err),
-                     CORM_MISUSE);
+    assert_int_equal(db->be->query(db->conn, "SELECT $1::int - 1", two, 2, &s, &err), CORM_MISUSE);
     assert_non_null(strstr(err.message, "1 placeholder but 2 parameters"));
     assert_int_equal(corm__pg_cache_count(db->conn), held + 1);
 }
