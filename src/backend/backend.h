@@ -101,6 +101,9 @@ extern const corm__backend corm__pg_backend;
 /* PostgreSQL internals for tests, the pool and the benchmark; c must be a
 ** connection of corm__pg_backend. */
 int corm__pg_cache_count(const corm__conn *c); /* prepared statements held */
+/* Server calls the statement path made (PQexecParams, PQprepare,
+** PQexecPrepared, DEALLOCATE): its round trips. */
+int64_t corm__pg_server_calls(const corm__conn *c);
 int corm__pg_backend_pid(const corm__conn *c); /* the server process */
 /* Results in binary (true) or text (false, the default: docs/postgresql.md). */
 void corm__pg_set_binary(corm__conn *c, bool binary);

@@ -3,14 +3,19 @@
 ** prepared statements, error mapping and reconnection.
 **
 ** Statements.  Every parameterized statement, and every SELECT / INSERT /
-** UPDATE / DELETE / WITH / VALUES, is prepared once per connection under a
-** name ("corm_17", PQprepare for the number of parameters given) and run
-** with PQexecPrepared.  The names live in a hash table keyed by the SQL
-** text with an LRU list bounding it at CACHE_CAP; an evicted statement is
-** DEALLOCATEd.  The statement path hands in the text's length and hash
-** (query_hashed); a name is taken only for the same text, length and
-** bytes.  Other statements (BEGIN, COMMIT, SAVEPOINT, DDL) run once
-** through the unnamed statement (PQexecParams): one round trip, nothing
+** UPDATE / DELETE / WITH / VALUES, runs through the unnamed statement
+** (PQexecParams, one round trip) the first time the connection sees it,
+** and is prepared under a name ("corm_17", PQprepare for the number of
+** parameters given) on its PREPARE_ON_RUN-th run, then run with
+** PQexecPrepared: a statement run once costs one round trip and nothing
+** on the server (psycopg's prepare_threshold, JDBC's prepareThreshold).
+** The texts live in a hash table keyed by the SQL text; the prepared ones
+** on an LRU list bounding them at CACHE_CAP (an evicted statement is
+** DEALLOCATEd), the ones seen but not prepared on another (seen), bounded
+** the same way, so one-off statements never evict a prepared one.  The
+** statement path hands in the text's length and hash (query_hashed); an
+** entry is taken only for the same text, length and bytes.  Other
+** statements (BEGIN, COMMIT, SAVEPOINT, DDL) always run unnamed: nothing
 ** kept.  A query's result is read whole (PQexecPrepared), so a statement
 ** is never "busy": nested queries with the same SQL (a lazy load inside a
 ** loop over the same query) just execute the name again.  The exception is
@@ -53,6 +58,10 @@
 #define CACHE_CAP 256    /* prepared statements per connection */
 #define NBUCKETS 512     /* power of two, 2 x CACHE_CAP */
 #define MAX_FREE_STMTS 8 /* result holders kept for reuse */
+/* A cacheable statement runs unnamed (PQexecParams, one round trip) until
+** its PREPARE_ON_RUN-th run on the connection, which prepares it
+** (docs/benchmarks.md, the end, has the measurement). */
+#define PREPARE_ON_RUN 2
 
 #define SESSION_SETUP "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3"
 
@@ -84,8 +93,9 @@ typedef struct entry {
     char *sql;
     size_t len;
     uint64_t hash; /* query_hashed's hash of sql */
-    char name[24];
+    char name[24]; /* "" until prepared (PREPARE_ON_RUN) */
     int nparams;
+    int runs;                  /* unnamed runs so far, while not prepared */
     struct entry *hnext;       /* hash chain */
     struct entry *prev, *next; /* LRU: conn->lru.next is the most recent */
 } entry;
@@ -120,8 +130,11 @@ struct corm__stmt {
 struct corm__conn {
     PGconn *pg;
     entry *buckets[NBUCKETS];
-    entry lru; /* sentinel */
-    int ncached;
+    entry lru;     /* prepared statements, most recent first (sentinel) */
+    entry seen;    /* statements seen but not prepared yet, the same way */
+    int nprepared; /* on lru, at most CACHE_CAP */
+    int nseen;     /* on seen, at most CACHE_CAP */
+    int64_t calls; /* statement-path server calls (round trips) */
     unsigned next_name;
     bool lost;    /* reconnect before the next statement */
     bool tx_lost; /* a transaction died with the connection:
@@ -317,18 +330,20 @@ static void cache_remove(corm__conn *c, entry *e)
     while (*pp != e) pp = &(*pp)->hnext;
     *pp = e->hnext;
     list_unlink(e);
-    c->ncached--;
+    if (e->name[0]) c->nprepared--;
+    else c->nseen--;
 }
 
 /* Forget every statement without telling the server (a new session has
 ** none, or the session is gone). */
 static void cache_clear(corm__conn *c)
 {
-    while (c->lru.next != &c->lru) {
-        entry *e = c->lru.next;
-        cache_remove(c, e);
-        entry_free(e);
-    }
+    for (entry *head = &c->lru; head; head = head == &c->lru ? &c->seen : NULL)
+        while (head->next != head) {
+            entry *e = head->next;
+            cache_remove(c, e);
+            entry_free(e);
+        }
 }
 
 /* Drop a statement and DEALLOCATE it on the server.  In a failed
@@ -337,9 +352,10 @@ static void cache_clear(corm__conn *c)
 static void cache_evict(corm__conn *c, entry *e)
 {
     cache_remove(c, e);
-    if (!c->lost && PQtransactionStatus(c->pg) != PQTRANS_INERROR) {
+    if (e->name[0] && !c->lost && PQtransactionStatus(c->pg) != PQTRANS_INERROR) {
         char sql[48];
         snprintf(sql, sizeof sql, "DEALLOCATE %s", e->name);
+        c->calls++;
         PQclear(PQexec(c->pg, sql));
     }
     entry_free(e);
@@ -362,47 +378,58 @@ static bool cacheable(const char *sql, size_t len, int nparams)
     return false;
 }
 
-/* Prepare sql under a new name for nparams parameters (their types left
-** to the server).  The count is not asked back with PQdescribePrepared:
-** libpq before 17 takes a ParameterDescription longer than 30,000 bytes
-** (about 7,500 parameters, which a bulk INSERT reaches) for a broken
-** connection.  A count that does not match the placeholders fails on
-** the server instead: too many with 42P18 at PREPARE, too few with 08P01
-** at execution; both become CORM_MISUSE (fail()). */
-static corm_rc prepare(corm__conn *c, const char *sql, size_t len, uint64_t hash, int nparams,
-                       bool in_tx, entry **out, corm_error *err)
+/* Remember sql, run for nparams parameters, as seen once (not prepared).
+** Out of memory it is just not remembered: the next run is unnamed too. */
+static entry *cache_add(corm__conn *c, const char *sql, size_t len, uint64_t hash, int nparams)
 {
-    *out = NULL;
-    if (c->ncached >= CACHE_CAP) cache_evict(c, c->lru.prev);
+    if (c->nseen >= CACHE_CAP) cache_evict(c, c->seen.prev);
     entry *e = corm__calloc(1, sizeof *e);
     char *key = corm__strndup(sql, len);
     if (!e || !key) {
         corm__free(e);
         corm__free(key);
-        corm__err_set(err, CORM_NOMEM, "out of memory preparing a statement");
-        corm__err_sql(err, sql);
-        return CORM_NOMEM;
-    }
-    snprintf(e->name, sizeof e->name, "corm_%u", ++c->next_name);
-    PGresult *res = PQprepare(c->pg, e->name, sql, nparams, NULL);
-    corm_rc rc = CORM_OK;
-    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) rc = fail(c, res, sql, in_tx, err);
-    PQclear(res);
-    e->nparams = nparams;
-    if (rc != CORM_OK) {
-        corm__free(key);
-        corm__free(e);
-        return rc;
+        return NULL;
     }
     e->sql = key;
     e->len = len;
     e->hash = hash;
+    e->nparams = nparams;
+    e->runs = 1;
     entry **b = bucket(c, hash);
     e->hnext = *b;
     *b = e;
+    list_push_front(&c->seen, e);
+    c->nseen++;
+    return e;
+}
+
+/* Prepare a remembered statement under a new name for its number of
+** parameters (their types left to the server).  The count is not asked
+** back with PQdescribePrepared: libpq before 17 takes a
+** ParameterDescription longer than 30,000 bytes (about 7,500 parameters,
+** which a bulk INSERT reaches) for a broken connection.  A count that
+** does not match the placeholders fails on the server instead: too many
+** with 42P18 at PREPARE, too few with 08P01 at execution; both become
+** CORM_MISUSE (fail()).  On failure the entry is dropped. */
+static corm_rc prepare(corm__conn *c, entry *e, bool in_tx, corm_error *err)
+{
+    if (c->nprepared >= CACHE_CAP) cache_evict(c, c->lru.prev);
+    snprintf(e->name, sizeof e->name, "corm_%u", ++c->next_name);
+    c->calls++;
+    PGresult *res = PQprepare(c->pg, e->name, e->sql, e->nparams, NULL);
+    corm_rc rc = CORM_OK;
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) rc = fail(c, res, e->sql, in_tx, err);
+    PQclear(res);
+    if (rc != CORM_OK) {
+        e->name[0] = '\0';
+        cache_remove(c, e);
+        entry_free(e);
+        return rc;
+    }
+    list_unlink(e); /* from seen to lru */
+    c->nseen--;
     list_push_front(&c->lru, e);
-    c->ncached++;
-    *out = e;
+    c->nprepared++;
     return CORM_OK;
 }
 
@@ -473,6 +500,7 @@ static corm_rc pg_open(const char *target, corm__conn **out, corm_error *err)
     }
     c->pg = pg;
     list_init(&c->lru);
+    list_init(&c->seen);
     corm__buf_init(&c->ptext);
     corm_rc rc = setup_session(c, err);
     if (rc != CORM_OK) {
@@ -804,9 +832,7 @@ static corm_rc pg_query_hashed(corm__conn *c, const char *sql, size_t len, uint6
     PGresult *res;
     if (cacheable(sql, len, nparams) && ts != PQTRANS_INERROR) {
         entry *e = cache_find(c, sql, len, hash);
-        bool fresh = !e;
-        if (!e && (rc = prepare(c, sql, len, hash, nparams, in_tx, &e, err)) != CORM_OK) return rc;
-        if (e->nparams != nparams) {
+        if (e && e->nparams != nparams) {
             corm__err_set(err, CORM_MISUSE,
                           "statement has %d placeholder%s but %d parameter%s were given",
                           e->nparams, e->nparams == 1 ? "" : "s", nparams, nparams == 1 ? "" : "s");
@@ -814,25 +840,46 @@ static corm_rc pg_query_hashed(corm__conn *c, const char *sql, size_t len, uint6
             corm__err_sql(err, sql);
             return CORM_MISUSE;
         }
-        list_unlink(e);
-        list_push_front(&c->lru, e);
-        res = PQexecPrepared(c->pg, e->name, nparams, c->pvals, c->plens, c->pfmts, fmt);
-        if (!fresh && !in_tx && res && PQresultStatus(res) == PGRES_FATAL_ERROR &&
-            PQstatus(c->pg) == CONNECTION_OK && stale_statement(res)) {
-            /* nothing ran: prepare it again, once */
-            PQclear(res);
-            cache_remove(c, e);
-            entry_free(e);
-            if ((rc = prepare(c, sql, len, hash, nparams, in_tx, &e, err)) != CORM_OK) return rc;
-            res = PQexecPrepared(c->pg, e->name, nparams, c->pvals, c->plens, c->pfmts, fmt);
-            fresh = true;
+        if (e) {
+            list_unlink(e);
+            list_push_front(e->name[0] ? &c->lru : &c->seen, e);
         }
-        /* a new statement whose first run failed is not kept: its
-        ** parameter count may be wrong (08P01), and a failure is rare */
-        if (fresh && (!res || PQresultStatus(res) == PGRES_FATAL_ERROR) &&
-            PQstatus(c->pg) == CONNECTION_OK)
-            cache_evict(c, e);
+        if (!e || (!e->name[0] && e->runs + 1 < PREPARE_ON_RUN)) {
+            /* not seen before, or not often enough: unnamed */
+            c->calls++;
+            res = PQexecParams(c->pg, sql, nparams, NULL, c->pvals, c->plens, c->pfmts, fmt);
+            /* a statement whose run failed is not remembered: its
+            ** parameter count may be wrong (08P01), and a failure is rare */
+            if (res && PQresultStatus(res) != PGRES_FATAL_ERROR) {
+                if (e) e->runs++;
+                else (void)cache_add(c, sql, len, hash, nparams);
+            }
+        } else {
+            bool fresh = !e->name[0];
+            if (fresh && (rc = prepare(c, e, in_tx, err)) != CORM_OK) return rc;
+            c->calls++;
+            res = PQexecPrepared(c->pg, e->name, nparams, c->pvals, c->plens, c->pfmts, fmt);
+            if (!fresh && !in_tx && res && PQresultStatus(res) == PGRES_FATAL_ERROR &&
+                PQstatus(c->pg) == CONNECTION_OK && stale_statement(res)) {
+                /* nothing ran: prepare it again under a new name, once */
+                PQclear(res);
+                list_unlink(e); /* back to seen */
+                e->name[0] = '\0';
+                c->nprepared--;
+                list_push_front(&c->seen, e);
+                c->nseen++;
+                if ((rc = prepare(c, e, in_tx, err)) != CORM_OK) return rc;
+                c->calls++;
+                res = PQexecPrepared(c->pg, e->name, nparams, c->pvals, c->plens, c->pfmts, fmt);
+                fresh = true;
+            }
+            /* a statement whose first prepared run failed is not kept */
+            if (fresh && (!res || PQresultStatus(res) == PGRES_FATAL_ERROR) &&
+                PQstatus(c->pg) == CONNECTION_OK)
+                cache_evict(c, e);
+        }
     } else {
+        c->calls++;
         res = PQexecParams(c->pg, sql, nparams, NULL, c->pvals, c->plens, c->pfmts, fmt);
     }
     rc = check_result(c, res, sql, in_tx, err);
@@ -1579,7 +1626,9 @@ static corm_rc pg_ping(corm__conn *c, corm_error *err)
     return reconnect(c, err);
 }
 
-int corm__pg_cache_count(const corm__conn *c) { return c ? c->ncached : 0; }
+int corm__pg_cache_count(const corm__conn *c) { return c ? c->nprepared : 0; }
+
+int64_t corm__pg_server_calls(const corm__conn *c) { return c ? c->calls : 0; }
 int corm__pg_backend_pid(const corm__conn *c) { return c ? PQbackendPID(c->pg) : 0; }
 void corm__pg_set_binary(corm__conn *c, bool binary)
 {

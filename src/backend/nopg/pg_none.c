@@ -30,6 +30,12 @@ int corm__pg_cache_count(const corm__conn *c)
     return 0;
 }
 
+int64_t corm__pg_server_calls(const corm__conn *c)
+{
+    (void)c;
+    return 0;
+}
+
 int corm__pg_backend_pid(const corm__conn *c)
 {
     (void)c;
