@@ -40,10 +40,10 @@ static int teardown(void **state)
 
 /* Statements of distinct fingerprints (more than the slots there are). */
 static const char *const texts[] = {
-    "SELECT 1 FROM book",       "SELECT 1 FROM author",     "SELECT id FROM book",
-    "SELECT id FROM author",    "SELECT title FROM book",   "SELECT name FROM author",
-    "SELECT pages FROM book",   "SELECT id, title FROM book", "SELECT id, name FROM author",
-    "SELECT 1 FROM publisher",  "SELECT id FROM publisher", "SELECT 2, 3 FROM book",
+    "SELECT 1 FROM book",      "SELECT 1 FROM author",       "SELECT id FROM book",
+    "SELECT id FROM author",   "SELECT title FROM book",     "SELECT name FROM author",
+    "SELECT pages FROM book",  "SELECT id, title FROM book", "SELECT id, name FROM author",
+    "SELECT 1 FROM publisher", "SELECT id FROM publisher",   "SELECT 2, 3 FROM book",
 };
 #define NTEXTS (sizeof texts / sizeof texts[0])
 
