@@ -66,7 +66,8 @@ corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
 {
     corm__db_enter(db); /* NULL: a queryset that says so */
     corm_qs *qs = corm__qs_new(db, model, site);
-    corm__qs_default_eager(qs);
+    /* (no call for a model without default eager loads) */
+    if (model && (model->ndefault_related || model->ndefault_prefetch)) corm__qs_default_eager(qs);
     return qs;
 }
 
@@ -86,18 +87,19 @@ void corm__qs_default_eager(corm_qs *qs)
 corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site)
 {
     /* from the db's block cache: a queryset built for one call in a loop
-    ** reuses the memory of the one before (corm_qs_free gives it back) */
-    corm_qs *qs = corm__blockpool_get(db ? db->blocks : NULL, sizeof *qs);
+    ** reuses the memory of the one before (corm_qs_free gives it back).
+    ** The queryset holds a reference to the pool, which it lends its two
+    ** arenas: they take a block only at their first allocation (a count
+    ** over inline filters takes none). */
+    corm__blockpool *pool = db ? db->blocks : NULL;
+    corm_qs *qs = corm__blockpool_get(pool, sizeof *qs);
     if (!qs) return NULL;
-    memset(qs, 0, offsetof(corm_qs, err));
+    memset(qs, 0, offsetof(corm_qs, err)); /* sqltext, explain: corm__buf_init's state */
     qs->db = db;
     qs->built = site;
-    corm__arena_init(&qs->build, 992); /* with its header, a size malloc caches per thread */
-    corm__arena_init(&qs->result, 8192);
-    if (db) corm__arena_use_pool(&qs->build, db->blocks);
-    if (db) corm__arena_use_pool(&qs->result, db->blocks);
-    corm__buf_init(&qs->sqltext);
-    corm__buf_init(&qs->explain);
+    /* with its header, a size malloc caches per thread */
+    corm__arena_init_lent(&qs->build, 992, pool);
+    corm__arena_init_lent(&qs->result, 8192, pool);
     qs->q.model = model;
     qs->q.limit = -1;
     qs->q.scopes = db ? &db->scopes : NULL; /* default scopes read the db's values */
@@ -183,14 +185,13 @@ void corm_qs_free(corm_qs *qs)
     if (qs->pf) corm__free(qs->pf);
     if (qs->sqltext.p) corm__buf_free(&qs->sqltext);
     /* the arenas' blocks go back first (the pool keeps as much as its
-    ** largest arena), then the queryset's memory; the pool stays alive
-    ** through both even when the db was closed */
+    ** largest arena), then the queryset's memory with its reference to
+    ** the pool, which stays alive through both even when the db was
+    ** closed; an arena that took no block has nothing to give back */
     corm__blockpool *pool = qs->result.pool;
-    corm__blockpool_hold(pool);
-    corm__arena_free(&qs->build);
-    corm__arena_free(&qs->result);
+    if (qs->build.head) corm__arena_free(&qs->build);
+    if (qs->result.head) corm__arena_free(&qs->result);
     corm__blockpool_put(pool, qs);
-    corm__blockpool_release(pool);
 }
 
 /* A text list with a NULL element: false, with the error on qs. */
