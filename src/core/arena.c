@@ -136,12 +136,6 @@ void corm__blockpool_release(corm__blockpool *p)
     if (p) pool_unref(p);
 }
 
-void corm__arena_init(corm_arena *a, size_t first_block)
-{
-    corm__arena_init_lent(a, first_block, NULL);
-    a->lent = false;
-}
-
 static corm__ablock *new_block(corm_arena *a, size_t size)
 {
     corm__ablock *b = a->pool ? pool_take(a->pool, size) : NULL;

@@ -77,7 +77,14 @@ typedef struct corm_arena {
 } corm_arena;
 
 /* first_block: the first ordinary block's size (0: 4096), at most 1 MiB */
-void corm__arena_init(corm_arena *a, size_t first_block);
+static inline void corm__arena_init(corm_arena *a, size_t first_block)
+{
+    a->head = NULL;
+    a->next_size = first_block ? (uint32_t)first_block : 4096;
+    a->lent = false;
+    a->total = 0;
+    a->pool = NULL;
+}
 void *corm__arena_alloc(corm_arena *a, size_t n); /* NULL on OOM */
 /* Room for element n of the array *arr of *cap elements of size bytes,
 ** kept in a: when full, a new array of twice the elements (8 at first)

@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
-static bool usable(corm_qs *qs) { return qs && qs->err.rc == CORM_OK && corm__qs_route(qs); }
+static inline bool usable(corm_qs *qs) { return qs && qs->err.rc == CORM_OK && corm__qs_route(qs); }
 
 /* Builder calls after evaluation would silently do nothing in Django's
 ** list-after-evaluation trap; here they are an error that says so. */
@@ -38,7 +38,15 @@ static bool building_paths(corm_qs *qs, const char *what, const char *const *pat
     return true;
 }
 
-static bool building(corm_qs *qs, const char *what) { return building_paths(qs, what, NULL); }
+/* building_paths without paths; the common case (no error, not evaluated)
+** without the call */
+static inline bool building(corm_qs *qs, const char *what)
+{
+    if (!qs || qs->err.rc != CORM_OK || qs->evaluated) return building_paths(qs, what, NULL);
+    if (!corm__qs_route(qs)) return false;
+    corm__qs_uncache(qs); /* a changed related queryset queries again */
+    return true;
+}
 
 bool corm__qs_unsliced(corm_qs *qs, const char *what, const char *verb)
 {
@@ -94,7 +102,8 @@ corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site)
     corm__blockpool *pool = db ? db->blocks : NULL;
     corm_qs *qs = corm__blockpool_get(pool, sizeof *qs);
     if (!qs) return NULL;
-    memset(qs, 0, offsetof(corm_qs, err)); /* sqltext, explain: corm__buf_init's state */
+    /* home to err (sqltext, explain: corm__buf_init's state) */
+    memset(&qs->home, 0, offsetof(corm_qs, err) - offsetof(corm_qs, home));
     qs->db = db;
     qs->built = site;
     /* with its header, a size malloc caches per thread */
@@ -295,8 +304,12 @@ void corm_filter(corm_qs *qs, const char *lookup, corm_value v)
     }
     char *copy = (char *)(q + nq);
     memcpy(copy, lookup, len + 1);
-    q[0] = (corm_q){.kind = CORM__Q_LEAF, .lookup = copy};
-    if (corm__value_copy(&qs->build, &q[0].value, &v) != CORM_OK) {
+    q[0] = (corm_q){.kind = CORM__Q_LEAF, .lookup = copy, .value = v};
+    /* a value that points to memory gets its copy (corm__value_copy's
+    ** cases); a number, a bool, NULL or a decimal is all in v */
+    bool points = v.type == CORM_V_TEXT || v.type == CORM_V_BLOB || v.type == CORM_V_INTS ||
+                  v.type == CORM_V_TEXTS || v.type == CORM_V_LIST;
+    if (points && corm__value_copy(&qs->build, &q[0].value, &v) != CORM_OK) {
         oom(qs);
         return;
     }
@@ -760,8 +773,8 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
     }
     const corm__dialect *d = dialect(qs);
     if (!d) return qs->err.rc;
-    bool was_cached; /* a cached queryset's count is cached too (cached.c) */
-    if (!corm__qs_cache_begin(qs, &was_cached)) return qs->err.rc;
+    bool was_cached = false; /* a cached queryset's count is cached too (cached.c) */
+    if (qs->cache_ms && !corm__qs_cache_begin(qs, &was_cached)) return qs->err.rc;
     corm__compiled c;
     corm__compiled_init(&c);
     corm_rc rc = corm__compile_select_memo(&qs->db->sql_memo, &qs->q, kind, d, &c, &qs->err);

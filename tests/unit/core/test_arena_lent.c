@@ -181,8 +181,10 @@ static void test_lent_no_pool(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_untouched_arena),         cmocka_unit_test(test_reset_untouched),
-        cmocka_unit_test(test_failed_first_allocation), cmocka_unit_test(test_owner_closed_first),
+        cmocka_unit_test(test_untouched_arena),
+        cmocka_unit_test(test_reset_untouched),
+        cmocka_unit_test(test_failed_first_allocation),
+        cmocka_unit_test(test_owner_closed_first),
         cmocka_unit_test(test_lent_no_pool),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
