@@ -76,6 +76,7 @@ void corm__arena_use_pool(corm_arena *a, corm__blockpool *p)
     if (!p || a->pool || a->head) return;
     p->refs++;
     a->pool = p;
+    a->lent = false;
 }
 
 /* b into p's cache, its bytes poisoned while there. */
@@ -112,6 +113,7 @@ void *corm__blockpool_get(corm__blockpool *p, size_t n)
     }
     b->next = NULL;
     b->used = n;
+    if (p) p->refs++; /* the object's: its arenas are lent p */
     return b->data;
 }
 
@@ -119,11 +121,9 @@ void corm__blockpool_put(corm__blockpool *p, void *mem)
 {
     if (!mem) return;
     corm__ablock *b = (corm__ablock *)((unsigned char *)mem - offsetof(corm__ablock, data));
-    if (p && !p->closed && p->held <= p->cap) {
-        pool_keep(p, b);
-        return;
-    }
-    corm__free(b);
+    if (p && !p->closed && p->held <= p->cap) pool_keep(p, b);
+    else corm__free(b);
+    if (p) pool_unref(p);
 }
 
 void corm__blockpool_hold(corm__blockpool *p)
@@ -134,14 +134,6 @@ void corm__blockpool_hold(corm__blockpool *p)
 void corm__blockpool_release(corm__blockpool *p)
 {
     if (p) pool_unref(p);
-}
-
-void corm__arena_init(corm_arena *a, size_t first_block)
-{
-    a->head = NULL;
-    a->next_size = first_block ? first_block : 4096;
-    a->total = 0;
-    a->pool = NULL;
 }
 
 static corm__ablock *new_block(corm_arena *a, size_t size)
@@ -246,9 +238,10 @@ char *corm__arena_strdup(corm_arena *a, const char *s)
 
 void corm__arena_free(corm_arena *a)
 {
-    release_blocks(a);
-    if (a->pool) pool_unref(a->pool);
+    if (a->head) release_blocks(a); /* none taken: none to give back */
+    if (a->pool && !a->lent) pool_unref(a->pool);
     a->pool = NULL;
+    a->lent = false;
 }
 
 size_t corm__arena_size(const corm_arena *a) { return a->total; }

@@ -70,12 +70,21 @@ typedef struct corm__ablock corm__ablock;
 typedef struct corm__blockpool corm__blockpool;
 typedef struct corm_arena {
     corm__ablock *head;
-    size_t next_size;      /* size of the next ordinary block */
+    uint32_t next_size;    /* size of the next ordinary block */
+    bool lent;             /* pool is lent (corm__arena_init_lent): no reference */
     size_t total;          /* bytes held in blocks */
     corm__blockpool *pool; /* where blocks come from and go back, or NULL */
 } corm_arena;
 
-void corm__arena_init(corm_arena *a, size_t first_block);
+/* first_block: the first ordinary block's size (0: 4096), at most 1 MiB */
+static inline void corm__arena_init(corm_arena *a, size_t first_block)
+{
+    a->head = NULL;
+    a->next_size = first_block ? (uint32_t)first_block : 4096;
+    a->lent = false;
+    a->total = 0;
+    a->pool = NULL;
+}
 void *corm__arena_alloc(corm_arena *a, size_t n); /* NULL on OOM */
 /* Room for element n of the array *arr of *cap elements of size bytes,
 ** kept in a: when full, a new array of twice the elements (8 at first)
@@ -99,7 +108,8 @@ size_t corm__arena_size(const corm_arena *a);
 ** getting it from the system again (big blocks are mmap'd, and faulting
 ** them in cost more than building the objects).  It keeps at most as much
 ** as the largest arena given back, up to CORM__POOL_MAX.  Reference
-** counted: the db holds one reference and every arena using it one, so an
+** counted: the db holds one reference, every arena using it one and every
+** object from corm__blockpool_get one (for its lent arenas too), so an
 ** arena freed after its db is closed is still fine.  Not thread-safe: the
 ** arenas of a pool are freed by the thread that uses its db. */
 #define CORM__POOL_MAX ((size_t)64 << 20)
@@ -109,13 +119,28 @@ corm__blockpool *corm__blockpool_new(void); /* NULL on OOM */
 void corm__blockpool_close(corm__blockpool *p);
 /* Let a's blocks come from (and return to) p; a must hold no block. */
 void corm__arena_use_pool(corm_arena *a, corm__blockpool *p);
+/* corm__arena_init with p lent (may be NULL): a takes no reference to p,
+** its owner holds one (as a queryset's memory from corm__blockpool_get
+** does) until a is freed.  Nothing is taken from p before a's first
+** allocation; an arena that never allocated holds nothing to free. */
+static inline void corm__arena_init_lent(corm_arena *a, size_t first_block, corm__blockpool *p)
+{
+    a->head = NULL;
+    a->next_size = first_block ? (uint32_t)first_block : 4096;
+    a->lent = true;
+    a->total = 0;
+    a->pool = p;
+}
 /* One object of n bytes (aligned for max_align_t) in a block of p's cache,
-** or from malloc; p may be NULL.  NULL on OOM.  Give it back with
-** corm__blockpool_put, to the same pool or NULL: a statement's queryset
-** built and freed in a loop reuses its memory. */
+** or from malloc; p may be NULL.  NULL on OOM.  The object holds a
+** reference to p (none when NULL is returned), so arenas it owns can be
+** lent p (corm__arena_init_lent).  Give it back with corm__blockpool_put,
+** to the same pool: a statement's queryset built and freed in a loop
+** reuses its memory. */
 void *corm__blockpool_get(corm__blockpool *p, size_t n);
 /* Cached in p while p is open and holds no more than its arenas' share
-** (so at most one such block above it), else freed; p may be NULL. */
+** (so at most one such block above it), else freed; p may be NULL.  Drops
+** the object's reference to p (the pool itself goes when it was the last). */
 void corm__blockpool_put(corm__blockpool *p, void *mem);
 /* A reference for a caller that gives blocks back after its arenas have
 ** dropped theirs (p may be NULL); corm__blockpool_release ends it. */

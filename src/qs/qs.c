@@ -8,7 +8,7 @@
 #include <stddef.h>
 #include <string.h>
 
-static bool usable(corm_qs *qs) { return qs && qs->err.rc == CORM_OK && corm__qs_route(qs); }
+static inline bool usable(corm_qs *qs) { return qs && qs->err.rc == CORM_OK && corm__qs_route(qs); }
 
 /* Builder calls after evaluation would silently do nothing in Django's
 ** list-after-evaluation trap; here they are an error that says so. */
@@ -38,7 +38,15 @@ static bool building_paths(corm_qs *qs, const char *what, const char *const *pat
     return true;
 }
 
-static bool building(corm_qs *qs, const char *what) { return building_paths(qs, what, NULL); }
+/* building_paths without paths; the common case (no error, not evaluated)
+** without the call */
+static inline bool building(corm_qs *qs, const char *what)
+{
+    if (!qs || qs->err.rc != CORM_OK || qs->evaluated) return building_paths(qs, what, NULL);
+    if (!corm__qs_route(qs)) return false;
+    corm__qs_uncache(qs); /* a changed related queryset queries again */
+    return true;
+}
 
 bool corm__qs_unsliced(corm_qs *qs, const char *what, const char *verb)
 {
@@ -66,7 +74,8 @@ corm_qs *corm_qs_new_at(corm_db *db, const corm_model *model, corm_site site)
 {
     corm__db_enter(db); /* NULL: a queryset that says so */
     corm_qs *qs = corm__qs_new(db, model, site);
-    corm__qs_default_eager(qs);
+    /* (no call for a model without default eager loads) */
+    if (model && (model->ndefault_related || model->ndefault_prefetch)) corm__qs_default_eager(qs);
     return qs;
 }
 
@@ -86,18 +95,20 @@ void corm__qs_default_eager(corm_qs *qs)
 corm_qs *corm__qs_new(corm_db *db, const corm_model *model, corm_site site)
 {
     /* from the db's block cache: a queryset built for one call in a loop
-    ** reuses the memory of the one before (corm_qs_free gives it back) */
-    corm_qs *qs = corm__blockpool_get(db ? db->blocks : NULL, sizeof *qs);
+    ** reuses the memory of the one before (corm_qs_free gives it back).
+    ** The queryset holds a reference to the pool, which it lends its two
+    ** arenas: they take a block only at their first allocation (a count
+    ** over inline filters takes none). */
+    corm__blockpool *pool = db ? db->blocks : NULL;
+    corm_qs *qs = corm__blockpool_get(pool, sizeof *qs);
     if (!qs) return NULL;
-    memset(qs, 0, offsetof(corm_qs, err));
+    /* home to err (sqltext, explain: corm__buf_init's state) */
+    memset(&qs->home, 0, offsetof(corm_qs, err) - offsetof(corm_qs, home));
     qs->db = db;
     qs->built = site;
-    corm__arena_init(&qs->build, 992); /* with its header, a size malloc caches per thread */
-    corm__arena_init(&qs->result, 8192);
-    if (db) corm__arena_use_pool(&qs->build, db->blocks);
-    if (db) corm__arena_use_pool(&qs->result, db->blocks);
-    corm__buf_init(&qs->sqltext);
-    corm__buf_init(&qs->explain);
+    /* with its header, a size malloc caches per thread */
+    corm__arena_init_lent(&qs->build, 992, pool);
+    corm__arena_init_lent(&qs->result, 8192, pool);
     qs->q.model = model;
     qs->q.limit = -1;
     qs->q.scopes = db ? &db->scopes : NULL; /* default scopes read the db's values */
@@ -183,14 +194,13 @@ void corm_qs_free(corm_qs *qs)
     if (qs->pf) corm__free(qs->pf);
     if (qs->sqltext.p) corm__buf_free(&qs->sqltext);
     /* the arenas' blocks go back first (the pool keeps as much as its
-    ** largest arena), then the queryset's memory; the pool stays alive
-    ** through both even when the db was closed */
+    ** largest arena), then the queryset's memory with its reference to
+    ** the pool, which stays alive through both even when the db was
+    ** closed; an arena that took no block has nothing to give back */
     corm__blockpool *pool = qs->result.pool;
-    corm__blockpool_hold(pool);
-    corm__arena_free(&qs->build);
-    corm__arena_free(&qs->result);
+    if (qs->build.head) corm__arena_free(&qs->build);
+    if (qs->result.head) corm__arena_free(&qs->result);
     corm__blockpool_put(pool, qs);
-    corm__blockpool_release(pool);
 }
 
 /* A text list with a NULL element: false, with the error on qs. */
@@ -294,8 +304,12 @@ void corm_filter(corm_qs *qs, const char *lookup, corm_value v)
     }
     char *copy = (char *)(q + nq);
     memcpy(copy, lookup, len + 1);
-    q[0] = (corm_q){.kind = CORM__Q_LEAF, .lookup = copy};
-    if (corm__value_copy(&qs->build, &q[0].value, &v) != CORM_OK) {
+    q[0] = (corm_q){.kind = CORM__Q_LEAF, .lookup = copy, .value = v};
+    /* a value that points to memory gets its copy (corm__value_copy's
+    ** cases); a number, a bool, NULL or a decimal is all in v */
+    bool points = v.type == CORM_V_TEXT || v.type == CORM_V_BLOB || v.type == CORM_V_INTS ||
+                  v.type == CORM_V_TEXTS || v.type == CORM_V_LIST;
+    if (points && corm__value_copy(&qs->build, &q[0].value, &v) != CORM_OK) {
         oom(qs);
         return;
     }
@@ -759,8 +773,8 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
     }
     const corm__dialect *d = dialect(qs);
     if (!d) return qs->err.rc;
-    bool was_cached; /* a cached queryset's count is cached too (cached.c) */
-    if (!corm__qs_cache_begin(qs, &was_cached)) return qs->err.rc;
+    bool was_cached = false; /* a cached queryset's count is cached too (cached.c) */
+    if (qs->cache_ms && !corm__qs_cache_begin(qs, &was_cached)) return qs->err.rc;
     corm__compiled c;
     corm__compiled_init(&c);
     corm_rc rc = corm__compile_select_memo(&qs->db->sql_memo, &qs->q, kind, d, &c, &qs->err);

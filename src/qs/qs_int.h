@@ -15,14 +15,16 @@
 struct corm_qs {
     corm_db *db; /* where it runs: home, or where routing sent it */
     corm_site built;
+    corm_arena build;
+    corm_arena result;
+    /* corm__qs_new writes the four members above and zeroes from here to
+    ** err */
     corm_db *home;     /* the db it was made on (route.c); NULL until routed */
     const char *using; /* corm_using alias, in build; NULL: the router decides */
     bool pinned;       /* runs on db whatever the router says (a related
                        ** queryset of objects from an attached database) */
-    corm_arena build;
     corm__query q;
     bool evaluated;
-    corm_arena result;
     void **items;
     size_t n;
     corm_buf sqltext;
@@ -49,7 +51,7 @@ struct corm_qs {
     struct corm__relcache *known;
     int64_t cache_ms; /* corm_qs_cache: how long (cached.c); 0: not cached */
     size_t inl_used;  /* bytes of inl taken */
-    corm_error err;   /* corm_qs_new zeroes what is above it
+    corm_error err;   /* corm_qs_new zeroes what is above it (from home)
                                ** and only clears this (2.7 KB of text) */
     /* the first corm_filter calls' nodes and lookups (qs.c): a queryset
     ** built for one call in a loop takes no block for its build arena.
@@ -106,15 +108,26 @@ void corm__qs_default_eager(corm_qs *qs);
 
 /* Point qs->db at the database this evaluation runs on (corm_using, the
 ** router; route.c).  False with the error on qs for an unknown alias.
-** Called by every evaluation entry point; an evaluated qs stays put. */
-bool corm__qs_route(corm_qs *qs);
+** Called by every evaluation entry point and builder call; an evaluated
+** qs stays put.  Inline for the common case - no alias and no router on
+** the db it was made on: its home - and corm__qs_route_by otherwise. */
+bool corm__qs_route_by(corm_qs *qs);
+static inline bool corm__qs_route(corm_qs *qs)
+{
+    if (qs->evaluated || !qs->db || (qs->pinned && !qs->using)) return true;
+    corm_db *home = qs->home ? qs->home : qs->db;
+    if (qs->using || home->router) return corm__qs_route_by(qs);
+    qs->home = home; /* corm__db_route's answer, without the call */
+    qs->db = home;
+    return true;
+}
 
 /* A related queryset over a cached set (corm_related_qs_at): whether qs
 ** answers from it (not changed since), and then the set's size, or
 ** evaluate qs from it (0 queries, the cached objects).  Any builder call
 ** drops the cache first (corm__qs_uncache), as Django's related manager
 ** .filter() queries again. */
-bool corm__qs_cached(const corm_qs *qs);
+static inline bool corm__qs_cached(const corm_qs *qs) { return qs->cached && !qs->evaluated; }
 size_t corm__qs_cached_n(corm_qs *qs);
 void corm__qs_adopt_cache(corm_qs *qs);
 /* Django's first() on a prefetched set: when the cached set is ordered,

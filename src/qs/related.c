@@ -414,8 +414,6 @@ typedef struct corm__relcache {
     const corm_list *list;
 } corm__relcache;
 
-bool corm__qs_cached(const corm_qs *qs) { return qs->cached && !qs->evaluated; }
-
 void corm__qs_known(const corm_qs *qs, void **items, size_t n)
 {
     const corm__relcache *c = qs->known;

@@ -27,14 +27,10 @@ void corm_using(corm_qs *qs, const char *alias)
     (void)corm__qs_route(qs); /* an unknown alias is reported now */
 }
 
-bool corm__qs_route(corm_qs *qs)
+/* corm__qs_route's case of an alias or a router (qs_int.h) */
+bool corm__qs_route_by(corm_qs *qs)
 {
-    if (qs->evaluated || !qs->db || (qs->pinned && !qs->using)) return true;
     if (!qs->home) qs->home = qs->db;
-    if (!qs->using && !qs->home->router) { /* corm__db_route's answer, without the call */
-        qs->db = qs->home;
-        return true;
-    }
     corm_db *db = corm__db_route(qs->home, qs->q.model, qs->using, false, &qs->err);
     if (!db) return false;
     qs->db = db;
