@@ -565,13 +565,6 @@ uint64_t corm__fingerprint_of(corm_instr *in, const char *sql, uint64_t *text_ha
     return fp;
 }
 
-bool corm__kind_is_lazy(corm_origin_kind k)
-{
-    return k == CORM_ORIGIN_FK || k == CORM_ORIGIN_SET || k == CORM_ORIGIN_SET_FILTER ||
-           k == CORM_ORIGIN_SET_COUNT || k == CORM_ORIGIN_SET_EXISTS || k == CORM_ORIGIN_DEFERRED ||
-           k == CORM_ORIGIN_PREFETCH;
-}
-
 static bool same_site(corm_site a, corm_site b)
 {
     if (a.line != b.line || !a.file || !b.file) return false;

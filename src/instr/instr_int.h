@@ -334,7 +334,16 @@ void corm__detect_finish(corm_capture *c);
 void corm__detect_free(corm_capture *c);
 /* Write f's fix and message (from its fields). */
 void corm__detect_fix(corm_capture *c, corm__finding *f);
-bool corm__kind_is_lazy(corm_origin_kind k);
+/* A lazy load's kind: fk, set, set_filter/count/exists, deferred, prefetch
+** (one test of a bit: every statement asks). */
+static inline bool corm__kind_is_lazy(corm_origin_kind k)
+{
+    const unsigned lazy = 1u << CORM_ORIGIN_FK | 1u << CORM_ORIGIN_SET |
+                          1u << CORM_ORIGIN_SET_FILTER | 1u << CORM_ORIGIN_SET_COUNT |
+                          1u << CORM_ORIGIN_SET_EXISTS | 1u << CORM_ORIGIN_DEFERRED |
+                          1u << CORM_ORIGIN_PREFETCH;
+    return (unsigned)k < 32 && (lazy >> (unsigned)k & 1u);
+}
 /* The finding a repeated lazy statement of kind k makes. */
 corm_finding_kind corm__detect_lazy_kind(corm_origin_kind k, bool prefetched);
 const char *corm__site_str(corm_site s, char *buf, size_t size);
