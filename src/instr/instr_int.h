@@ -52,6 +52,11 @@ void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, corm__se
 ** is NULL or has none.  Returns only if the hook does. */
 void corm__instr_fail(corm_instr *in, const char *msg, const char *file, int line);
 
+/* The origin kinds' names ("count", "exists"...; corm_origin_kind_name):
+** an origin passed as corm__origin_names[kind] is classified by its
+** address, any other by its text. */
+extern const char *const corm__origin_names[];
+
 /* ---- for the queryset layer (lazy accessors, hydration) */
 
 /* The mode in effect (the innermost open capture's, else the db's). */
@@ -288,6 +293,9 @@ struct corm_instr {
         char text[48];
         const char *interned; /* text interned: an origin at this address
                                  is this text (interned strings never change) */
+        const char *name;     /* corm__origin_names[kind] when text is that
+                                 name ("count"), else NULL: so is an origin
+                                 at that address */
         corm_origin_kind kind;
         const char *model, *relation; /* interned */
     } ocache[4];
