@@ -80,6 +80,9 @@ struct corm_db {
     int nsubs; /* subs[nsubs..] were never taken */
     uint64_t nqueries;
     int tx_depth;                /* corm_begin nesting */
+    bool next_set;               /* next (below) was written: all zeros
+                                 ** when false, so corm__db_query copies
+                                 ** and clears it only when true */
     struct corm__alias *aliases; /* corm_db_attach: other databases by name
                                  ** (src/db/router.c), owned */
     corm_router_fn router;       /* corm_set_router */
@@ -91,9 +94,6 @@ struct corm_db {
                              ** written only through corm__db_next (which
                              ** sets next_set) just before corm__db_query,
                              ** which takes and clears it */
-    bool next_set;           /* next was written: all zeros when false, so
-                             ** corm__db_query copies and clears it only
-                             ** when true */
     struct {                 /* the next statement's text: its length and */
         size_t len;          /* corm__hash_fast when the compiled-SQL memo */
         uint64_t hash;       /* knows them (len 0: not known), and its */

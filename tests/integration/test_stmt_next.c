@@ -210,8 +210,7 @@ static void test_one_address_two_origins(void **state)
     int h = listen();
     corm_capture *c = corm_capture_begin(db, "links");
     for (int i = 0; i < 3; i++) {
-        assert_int_equal(corm_m2m_add(db, b6, BOOK_REL_GENRES, corm_qs_at(gq, (size_t)i)),
-                         CORM_OK);
+        assert_int_equal(corm_m2m_add(db, b6, BOOK_REL_GENRES, corm_qs_at(gq, (size_t)i)), CORM_OK);
         assert_int_equal(corm_m2m_add(db, &post, POST_REL_TAGS, &tags[i]), CORM_OK);
     }
     corm_capture_end(c);
@@ -261,8 +260,7 @@ static void test_count_loop_by_address(void **state)
         assert_int_equal(total, 6 + 300);
         assert_int_equal(nevs, 9); /* the authors, then 4 counts and 4 exists */
         for (size_t i = 1; i < nevs; i++) {
-            assert_int_equal(evs[i].kind,
-                             i % 2 ? CORM_ORIGIN_SET_COUNT : CORM_ORIGIN_SET_EXISTS);
+            assert_int_equal(evs[i].kind, i % 2 ? CORM_ORIGIN_SET_COUNT : CORM_ORIGIN_SET_EXISTS);
             assert_string_equal(evs[i].origin, i % 2 ? "count" : "exists");
             assert_string_equal(evs[i].relation, "books");
         }
