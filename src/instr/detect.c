@@ -114,8 +114,10 @@ static char *dup_str(corm_capture *c, const char *s)
 /* Statements the detector leaves alone. */
 static bool ignored(corm_origin_kind k)
 {
-    return k == CORM_ORIGIN_OTHER || k == CORM_ORIGIN_EXEC || k == CORM_ORIGIN_TRANSACTION ||
-           k == CORM_ORIGIN_MIGRATE || k == CORM_ORIGIN_SNAPSHOT || k == CORM_ORIGIN_EXPLAIN;
+    const unsigned none = 1u << CORM_ORIGIN_OTHER | 1u << CORM_ORIGIN_EXEC |
+                          1u << CORM_ORIGIN_TRANSACTION | 1u << CORM_ORIGIN_MIGRATE |
+                          1u << CORM_ORIGIN_SNAPSHOT | 1u << CORM_ORIGIN_EXPLAIN;
+    return (unsigned)k < 32 && (none >> (unsigned)k & 1u);
 }
 
 static inline bool lazy_with_parent(const corm_event *ev)

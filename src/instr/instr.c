@@ -685,7 +685,8 @@ static inline __attribute__((always_inline)) const corm__relreg *tag(corm_instr 
                                                                      const char **interned)
 {
     if (!classified) *interned = classify(in, ev);
-    const corm__relreg *r = registered(in, ev);
+    /* registered's first test, before the call: none registered yet */
+    const corm__relreg *r = ev->built.file && in->reg_age ? registered(in, ev) : NULL;
     if (r) {
         if (ev->kind == CORM_ORIGIN_COUNT) ev->kind = CORM_ORIGIN_SET_COUNT;
         else if (ev->kind == CORM_ORIGIN_EXISTS) ev->kind = CORM_ORIGIN_SET_EXISTS;

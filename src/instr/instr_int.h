@@ -344,6 +344,7 @@ void corm__detect_free(corm_capture *c);
 void corm__detect_fix(corm_capture *c, corm__finding *f);
 /* A lazy load's kind: fk, set, set_filter/count/exists, deferred, prefetch
 ** (one test of a bit: every statement asks). */
+_Static_assert(CORM_ORIGIN_SNAPSHOT < 32, "the origin kinds are bits of an unsigned");
 static inline bool corm__kind_is_lazy(corm_origin_kind k)
 {
     const unsigned lazy = 1u << CORM_ORIGIN_FK | 1u << CORM_ORIGIN_SET |
