@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 const char *corm_rc_name(corm_rc rc)
 {
@@ -152,13 +151,6 @@ const char *corm__did_you_mean(const char *word, const char *const *cands, size_
         }
     }
     return best_d <= limit ? best : NULL;
-}
-
-double corm__now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
 uint32_t corm__hash_str(const char *s, size_t n)

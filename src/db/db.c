@@ -183,18 +183,42 @@ void corm__db_snapshot_end(corm_db *db, bool opened)
     if (exec_internal(db, "COMMIT", &keep) != CORM_OK) (void)exec_internal(db, "ROLLBACK", &keep);
 }
 
+#ifdef CORM_DEBUG
+/* db->next as corm__db_query leaves it: nothing told of the next statement */
+static bool next_is_clear(const corm_event *e)
+{
+    return !e->sql && !e->vendor && !e->nparams && !e->rows && !e->rc && !e->site.file &&
+           !e->site.line && !e->site.func && !e->built.file && !e->built.line && !e->built.func &&
+           !e->origin && !e->internal && !e->kind && !e->model && !e->relation && !e->params &&
+           !e->fingerprint && !e->seq && !e->scope && !e->parent_batch && !e->parent_nobjs &&
+           !e->path && !e->path_many && !e->auto_load && !e->statements && !e->cache_hit &&
+           e->ms == 0;
+}
+#endif
+
 corm_rc corm__db_query(corm_db *db, corm__cursor *cur, const char *sql, const corm_value *params,
                        int nparams, corm_site site, corm_site built, const char *origin)
 {
-    /* what the layer above told about this statement, then ours; the
-    ** rest of the cursor cleared (ev is its first member) */
-    cur->ev = db->next;
-    memset(&db->next, 0, sizeof db->next);
-    memset((char *)cur + sizeof cur->ev, 0, sizeof *cur - sizeof cur->ev);
+    /* what the layer above told about this statement (only when it told
+    ** something: db->next is all zeros otherwise), then ours; the rest of
+    ** the cursor cleared (ev is its first member) */
+    if (db->next_set) {
+        cur->ev = db->next;
+        memset(&db->next, 0, sizeof db->next);
+        db->next_set = false;
+        memset((char *)cur + sizeof cur->ev, 0, sizeof *cur - sizeof cur->ev);
+    } else {
+#ifdef CORM_DEBUG
+        CORM_ALWAYS(next_is_clear(&db->next)); /* a writer bypassed corm__db_next */
+#endif
+        memset(cur, 0, sizeof *cur);
+    }
     size_t len = db->next_text.len; /* the memo's: not measured again */
     uint64_t known_hash = db->next_text.hash;
+    cur->ev.fingerprint = db->next_text.fp;
     db->next_text.len = 0;
     db->next_text.hash = 0;
+    db->next_text.fp = 0;
 #ifdef CORM_DEBUG
     if (len) CORM_ALWAYS(len == strlen(sql) && known_hash == corm__hash_fast(sql, len));
 #endif

@@ -80,6 +80,9 @@ struct corm_db {
     int nsubs; /* subs[nsubs..] were never taken */
     uint64_t nqueries;
     int tx_depth;                /* corm_begin nesting */
+    bool next_set;               /* next (below) was written: all zeros
+                                 ** when false, so corm__db_query copies
+                                 ** and clears it only when true */
     struct corm__alias *aliases; /* corm_db_attach: other databases by name
                                  ** (src/db/router.c), owned */
     corm_router_fn router;       /* corm_set_router */
@@ -88,12 +91,14 @@ struct corm_db {
     corm_instr *instr;       /* the instrumentation (src/instr), owned */
     corm_event next;         /* what the layer above knows of the next
                              ** statement (kind, parent batch, path...):
-                             ** set just before corm__db_query, which takes
-                             ** and clears it */
+                             ** written only through corm__db_next (which
+                             ** sets next_set) just before corm__db_query,
+                             ** which takes and clears it */
     struct {                 /* the next statement's text: its length and */
         size_t len;          /* corm__hash_fast when the compiled-SQL memo */
-        uint64_t hash;       /* knows them (len 0: not known); set and */
-    } next_text;             /* taken as next is */
+        uint64_t hash;       /* knows them (len 0: not known), and its */
+        uint64_t fp;         /* fingerprint (0: not known); set by */
+    } next_text;             /* corm__db_note_compiled, taken as next is */
     uint64_t nbatches;       /* serials of result batches */
     corm__blockpool *blocks; /* freed result-arena blocks, reused (arena.c) */
     corm__memo sql_memo;     /* compiled SQL by query shape (src/sql/memo.c),
@@ -154,6 +159,16 @@ static inline corm_db *corm__db_serve(corm_db *db, corm_db *home)
     corm_db *prev = db->serving;
     db->serving = home == db ? NULL : home;
     return prev;
+}
+
+/* What the layer above tells of the next statement (kind, parent batch,
+** path...): written through this pointer only, which marks it written, so
+** corm__db_query takes and clears it (a statement whose layer told
+** nothing costs no copy). */
+static inline corm_event *corm__db_next(corm_db *db)
+{
+    db->next_set = true;
+    return &db->next;
 }
 
 typedef struct corm__cursor {

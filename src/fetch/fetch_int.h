@@ -105,7 +105,7 @@ corm_rc corm__fetch(corm_db *db, const corm__query *q, corm_arena *arena, corm_s
 ** nothing is measured, hashed or looked up again. */
 static inline void corm__db_note_compiled(corm_db *db, const corm__compiled *c)
 {
-    db->next.fingerprint = c->fp;
+    db->next_text.fp = c->fp;
     db->next_text.len = c->text_hash ? c->sql.len : 0;
     db->next_text.hash = c->text_hash;
 }

@@ -432,7 +432,7 @@ static void fetch_begin(corm_db *db, const corm__query *q, const corm__compiled 
                         const char *origin)
 {
     corm_instr *in = db->instr;
-    corm_event *note = &db->next;
+    corm_event *note = corm__db_next(db);
     bool is_auto = corm__instr_auto_active(in);
     if (q->via) {
         /* a prefetch level: the previous levels are stitched by now */

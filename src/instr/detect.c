@@ -114,11 +114,13 @@ static char *dup_str(corm_capture *c, const char *s)
 /* Statements the detector leaves alone. */
 static bool ignored(corm_origin_kind k)
 {
-    return k == CORM_ORIGIN_OTHER || k == CORM_ORIGIN_EXEC || k == CORM_ORIGIN_TRANSACTION ||
-           k == CORM_ORIGIN_MIGRATE || k == CORM_ORIGIN_SNAPSHOT || k == CORM_ORIGIN_EXPLAIN;
+    const unsigned none = 1u << CORM_ORIGIN_OTHER | 1u << CORM_ORIGIN_EXEC |
+                          1u << CORM_ORIGIN_TRANSACTION | 1u << CORM_ORIGIN_MIGRATE |
+                          1u << CORM_ORIGIN_SNAPSHOT | 1u << CORM_ORIGIN_EXPLAIN;
+    return (unsigned)k < 32 && (none >> (unsigned)k & 1u);
 }
 
-static bool lazy_with_parent(const corm_event *ev)
+static inline bool lazy_with_parent(const corm_event *ev)
 {
     return corm__kind_is_lazy(ev->kind) && ev->parent_batch != 0;
 }
@@ -136,9 +138,11 @@ static uint64_t group_key(const corm_event *ev)
 
 /* origin: ev->origin interned, or NULL (a group's origin is interned too:
 ** the same text is the same address) */
-static bool group_is(const corm__group *g, const corm_event *ev, const char *origin)
+static inline __attribute__((always_inline)) bool group_is(const corm__group *g,
+                                                           const corm_event *ev, const char *origin)
 {
-    return g->kind == ev->kind && g->fp == ev->fingerprint && same_site(g->site, ev->site) &&
+    return g->kind == ev->kind && g->fp == ev->fingerprint && g->site.line == ev->site.line &&
+           (g->site.file == ev->site.file || same_site(g->site, ev->site)) &&
            (origin ? g->origin == origin : same_str(g->origin, ev->origin)) &&
            g->parent == (lazy_with_parent(ev) ? ev->parent_batch : 0);
 }
@@ -152,14 +156,10 @@ static corm__group **recent_of(corm_capture *c, int line)
 
 static void recent_group(corm_capture *c, corm__group *g) { *recent_of(c, g->site.line) = g; }
 
-static corm__group *find_group(corm_capture *c, const corm_event *ev, const char *origin,
-                               uint64_t *slot)
+/* The group of ev when it is not the one found last for its line. */
+static corm__group *find_group_hashed(corm_capture *c, const corm_event *ev, const char *origin,
+                                      uint64_t *slot)
 {
-    corm__group *last = *recent_of(c, ev->site.line);
-    if (last && group_is(last, ev, origin)) {
-        *slot = last->key;
-        return last;
-    }
     uint64_t k = group_key(ev);
     for (;; k++) {
         void **v = corm__map_get(&c->groups, (int64_t)k);
@@ -173,6 +173,19 @@ static corm__group *find_group(corm_capture *c, const corm_event *ev, const char
     }
     *slot = k;
     return NULL;
+}
+
+static inline __attribute__((always_inline)) corm__group *find_group(corm_capture *c,
+                                                                     const corm_event *ev,
+                                                                     const char *origin,
+                                                                     uint64_t *slot)
+{
+    corm__group *last = *recent_of(c, ev->site.line);
+    if (last && group_is(last, ev, origin)) {
+        *slot = last->key;
+        return last;
+    }
+    return find_group_hashed(c, ev, origin, slot);
 }
 
 bool corm__detect_would_repeat(corm_capture *c, const corm_event *ev)

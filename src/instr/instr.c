@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const origin_names[] = {
+const char *const corm__origin_names[] = {
 #define CORM__ORIGIN_NAME(name, str) str,
     CORM_ORIGIN_MAP(CORM__ORIGIN_NAME)
 #undef CORM__ORIGIN_NAME
@@ -28,7 +28,8 @@ static const char *const finding_names[] = {
 
 const char *corm_origin_kind_name(corm_origin_kind kind)
 {
-    return (unsigned)kind < CORM__ARRAY_LEN(origin_names) ? origin_names[kind] : "other";
+    return (unsigned)kind < CORM__ARRAY_LEN(corm__origin_names) ? corm__origin_names[kind]
+                                                                : "other";
 }
 
 const char *corm_finding_kind_name(corm_finding_kind kind)
@@ -565,31 +566,40 @@ uint64_t corm__fingerprint_of(corm_instr *in, const char *sql, uint64_t *text_ha
     return fp;
 }
 
-bool corm__kind_is_lazy(corm_origin_kind k)
-{
-    return k == CORM_ORIGIN_FK || k == CORM_ORIGIN_SET || k == CORM_ORIGIN_SET_FILTER ||
-           k == CORM_ORIGIN_SET_COUNT || k == CORM_ORIGIN_SET_EXISTS || k == CORM_ORIGIN_DEFERRED ||
-           k == CORM_ORIGIN_PREFETCH;
-}
-
 static bool same_site(corm_site a, corm_site b)
 {
     if (a.line != b.line || !a.file || !b.file) return false;
     return a.file == b.file || strcmp(a.file, b.file) == 0;
 }
 
-/* kind, model and relation from the origin string ("fk:Book.author"),
-** remembered for the next statement with the same origin.  Returns the
-** origin interned, or NULL. */
-static const char *classify(corm_instr *in, corm_event *ev)
+/* What an origin tells: kind, and model and relation (interned). */
+static inline void classify_apply(corm_instr *in, corm_event *ev, corm_origin_kind kind,
+                                  const char *model, const char *relation)
+{
+    if (ev->kind == CORM_ORIGIN_OTHER) ev->kind = kind;
+    if (!ev->model && model) ev->model = model;
+    if (!ev->relation && relation) ev->relation = relation;
+    if (!ev->model && ev->sql &&
+        (ev->kind == CORM_ORIGIN_INSERT || ev->kind == CORM_ORIGIN_UPDATE ||
+         ev->kind == CORM_ORIGIN_DELETE)) {
+        /* writes name no model (but an m2m link, "insert:Post.tags"):
+        ** their table will do ("book") */
+        const char *q = strchr(ev->sql, '"');
+        const char *e = q ? strchr(q + 1, '"') : NULL;
+        if (e) ev->model = corm__instr_intern(in, q + 1, (size_t)(e - q - 1));
+    }
+}
+
+/* classify, when the origin is not found by its address: by its text in
+** the cache, else parsed (and cached). */
+static const char *classify_text(corm_instr *in, corm_event *ev)
 {
     const char *o = ev->origin ? ev->origin : "";
     corm_origin_kind kind = CORM_ORIGIN_OTHER;
     const char *model = NULL, *relation = NULL, *interned = NULL;
     size_t c = 0;
     while (c < CORM__ARRAY_LEN(in->ocache) &&
-           (!o[0] || in->ocache[c].text[0] != o[0] ||
-            (in->ocache[c].interned != o && strcmp(in->ocache[c].text, o) != 0)))
+           (!o[0] || in->ocache[c].text[0] != o[0] || strcmp(in->ocache[c].text, o) != 0))
         c++;
     if (c < CORM__ARRAY_LEN(in->ocache)) {
         kind = in->ocache[c].kind;
@@ -599,8 +609,8 @@ static const char *classify(corm_instr *in, corm_event *ev)
     } else {
         const char *colon = strchr(o, ':');
         size_t n = colon ? (size_t)(colon - o) : strlen(o);
-        for (size_t i = 0; i < CORM__ARRAY_LEN(origin_names); i++)
-            if (strlen(origin_names[i]) == n && memcmp(origin_names[i], o, n) == 0) {
+        for (size_t i = 0; i < CORM__ARRAY_LEN(corm__origin_names); i++)
+            if (strlen(corm__origin_names[i]) == n && memcmp(corm__origin_names[i], o, n) == 0) {
                 kind = (corm_origin_kind)i;
                 break;
             }
@@ -623,24 +633,35 @@ static const char *classify(corm_instr *in, corm_event *ev)
             unsigned i = in->ocache_next++ % CORM__ARRAY_LEN(in->ocache);
             memcpy(in->ocache[i].text, o, len + 1);
             in->ocache[i].interned = interned = corm__instr_intern(in, o, len);
+            /* the name's own string (corm__origin_names[kind], what
+            ** corm_origin_kind_name returns): an origin at that address is
+            ** this text; any other address is compared by its text */
+            in->ocache[i].name = !colon && strcmp(corm__origin_names[kind], o) == 0
+                                     ? corm__origin_names[kind]
+                                     : NULL;
             in->ocache[i].kind = kind;
             in->ocache[i].model = model;
             in->ocache[i].relation = relation;
         }
     }
-    if (ev->kind == CORM_ORIGIN_OTHER) ev->kind = kind;
-    if (!ev->model && model) ev->model = model;
-    if (!ev->relation && relation) ev->relation = relation;
-    if (!ev->model && ev->sql &&
-        (ev->kind == CORM_ORIGIN_INSERT || ev->kind == CORM_ORIGIN_UPDATE ||
-         ev->kind == CORM_ORIGIN_DELETE)) {
-        /* writes name no model (but an m2m link, "insert:Post.tags"):
-        ** their table will do ("book") */
-        const char *q = strchr(ev->sql, '"');
-        const char *e = q ? strchr(q + 1, '"') : NULL;
-        if (e) ev->model = corm__instr_intern(in, q + 1, (size_t)(e - q - 1));
-    }
+    classify_apply(in, ev, kind, model, relation);
     return interned;
+}
+
+/* kind, model and relation from the origin string ("fk:Book.author"),
+** remembered for the next statement with the same origin: found by its
+** address when it is an interned origin (a lazy load's) or an origin
+** name's own string (corm__origin_names: count, exists...), else by its
+** text.  Returns the origin interned, or NULL. */
+static inline __attribute__((always_inline)) const char *classify(corm_instr *in, corm_event *ev)
+{
+    const char *o = ev->origin;
+    for (size_t c = 0; o && c < CORM__ARRAY_LEN(in->ocache); c++)
+        if (in->ocache[c].interned == o || in->ocache[c].name == o) {
+            classify_apply(in, ev, in->ocache[c].kind, in->ocache[c].model, in->ocache[c].relation);
+            return in->ocache[c].interned;
+        }
+    return classify_text(in, ev);
 }
 
 /* A statement of a queryset built where corm_related_qs_at was called
@@ -659,11 +680,13 @@ static const corm__relreg *registered(corm_instr *in, const corm_event *ev)
     return NULL;
 }
 
-static const corm__relreg *tag(corm_instr *in, corm_event *ev, bool classified,
-                               const char **interned)
+static inline __attribute__((always_inline)) const corm__relreg *tag(corm_instr *in, corm_event *ev,
+                                                                     bool classified,
+                                                                     const char **interned)
 {
     if (!classified) *interned = classify(in, ev);
-    const corm__relreg *r = registered(in, ev);
+    /* registered's first test, before the call: none registered yet */
+    const corm__relreg *r = ev->built.file && in->reg_age ? registered(in, ev) : NULL;
     if (r) {
         if (ev->kind == CORM_ORIGIN_COUNT) ev->kind = CORM_ORIGIN_SET_COUNT;
         else if (ev->kind == CORM_ORIGIN_EXISTS) ev->kind = CORM_ORIGIN_SET_EXISTS;
@@ -834,7 +857,7 @@ void corm__instr_auto(corm_instr *in, const corm_event *tg, uint64_t count, bool
 {
     if (!in) return;
     corm_event ev = *tg;
-    classify(in, &ev);
+    classify_text(in, &ev);
     FOR_CAPTURES(in, c)
     {
         corm__finding *f = corm__detect_add(c, CORM_FINDING_N_PLUS_ONE, &ev, count, 0);

@@ -52,6 +52,11 @@ void corm__instr_event(corm_instr *in, corm_event *ev, bool classified, corm__se
 ** is NULL or has none.  Returns only if the hook does. */
 void corm__instr_fail(corm_instr *in, const char *msg, const char *file, int line);
 
+/* The origin kinds' names ("count", "exists"...; corm_origin_kind_name):
+** an origin passed as corm__origin_names[kind] is classified by its
+** address, any other by its text. */
+extern const char *const corm__origin_names[];
+
 /* ---- for the queryset layer (lazy accessors, hydration) */
 
 /* The mode in effect (the innermost open capture's, else the db's). */
@@ -288,6 +293,9 @@ struct corm_instr {
         char text[48];
         const char *interned; /* text interned: an origin at this address
                                  is this text (interned strings never change) */
+        const char *name;     /* corm__origin_names[kind] when text is that
+                                 name ("count"), else NULL: so is an origin
+                                 at that address */
         corm_origin_kind kind;
         const char *model, *relation; /* interned */
     } ocache[4];
@@ -334,7 +342,17 @@ void corm__detect_finish(corm_capture *c);
 void corm__detect_free(corm_capture *c);
 /* Write f's fix and message (from its fields). */
 void corm__detect_fix(corm_capture *c, corm__finding *f);
-bool corm__kind_is_lazy(corm_origin_kind k);
+/* A lazy load's kind: fk, set, set_filter/count/exists, deferred, prefetch
+** (one test of a bit: every statement asks). */
+_Static_assert(CORM_ORIGIN_SNAPSHOT < 32, "the origin kinds are bits of an unsigned");
+static inline bool corm__kind_is_lazy(corm_origin_kind k)
+{
+    const unsigned lazy = 1u << CORM_ORIGIN_FK | 1u << CORM_ORIGIN_SET |
+                          1u << CORM_ORIGIN_SET_FILTER | 1u << CORM_ORIGIN_SET_COUNT |
+                          1u << CORM_ORIGIN_SET_EXISTS | 1u << CORM_ORIGIN_DEFERRED |
+                          1u << CORM_ORIGIN_PREFETCH;
+    return (unsigned)k < 32 && (lazy >> (unsigned)k & 1u);
+}
 /* The finding a repeated lazy statement of kind k makes. */
 corm_finding_kind corm__detect_lazy_kind(corm_origin_kind k, bool prefetched);
 const char *corm__site_str(corm_site s, char *buf, size_t size);

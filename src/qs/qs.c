@@ -783,8 +783,9 @@ static corm_rc scalar(corm_qs *qs, corm__sel_kind kind, corm_site site, int64_t 
     else if (rc == CORM_OK) {
         corm__cursor cur;
         corm__db_note_compiled(qs->db, &c);
-        rc = corm__db_query(qs->db, &cur, c.sql.p, c.params, c.nparams, site, qs->built,
-                            kind == CORM__SEL_COUNT ? "count" : "exists");
+        rc = corm__db_query(
+            qs->db, &cur, c.sql.p, c.params, c.nparams, site, qs->built,
+            corm__origin_names[kind == CORM__SEL_COUNT ? CORM_ORIGIN_COUNT : CORM_ORIGIN_EXISTS]);
         if (rc == CORM_OK) {
             bool row;
             rc = corm__cursor_step(&cur, &row);

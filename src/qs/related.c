@@ -164,7 +164,7 @@ void corm__lazy_note(void *obj, corm_origin_kind kind, const char *what)
 {
     corm_obj *h = obj;
     if (!h || !h->batch) return;
-    tag_of(h, kind, what, &h->batch->db->next);
+    tag_of(h, kind, what, corm__db_next(h->batch->db));
 }
 
 /* A relation of h came from its cache: an eager load was used. */
