@@ -835,7 +835,8 @@ static corm_rc pg_query_hashed(corm__conn *c, const char *sql, size_t len, uint6
     if (rc != CORM_OK) return rc;
     int fmt = c->binary ? 1 : 0;
     PGresult *res;
-    if (c->threshold && cacheable(sql, len, nparams) && ts != PQTRANS_INERROR) {
+    if (cacheable(sql, len, nparams) && ts != PQTRANS_INERROR) {
+        /* threshold 0 remembers nothing (cache_add below), so e is NULL */
         entry *e = cache_find(c, sql, len, hash);
         if (e && e->nparams != nparams) {
             corm__err_set(err, CORM_MISUSE,
@@ -859,7 +860,7 @@ static corm_rc pg_query_hashed(corm__conn *c, const char *sql, size_t len, uint6
             ** parameter count may be wrong (08P01), and a failure is rare */
             if (res && PQresultStatus(res) != PGRES_FATAL_ERROR) {
                 if (e) e->runs++;
-                else (void)cache_add(c, sql, len, hash, nparams);
+                else if (c->threshold) (void)cache_add(c, sql, len, hash, nparams);
             }
         } else {
             bool fresh = !e->name[0];

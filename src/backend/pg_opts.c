@@ -24,7 +24,7 @@
 #include <string.h>
 
 #define THRESHOLD "prepare_threshold"
-#define THRESHOLD_TAKES                                                                \
+#define THRESHOLD_TAKES                                                               \
     "prepare_threshold takes the run on which a statement is prepared: 1 (its first " \
     "run) to 1000000, or 0 to never prepare (the default is 5)"
 
@@ -34,8 +34,7 @@ static corm_rc threshold_value(const char *v, size_t n, int *out, corm_error *er
     size_t digits = 0;
     while (digits < n && isdigit((unsigned char)v[digits])) digits++;
     if (n == 0) {
-        corm__err_set(err, CORM_INVALID, "option %s in the PostgreSQL url has no value",
-                      THRESHOLD);
+        corm__err_set(err, CORM_INVALID, "option %s in the PostgreSQL url has no value", THRESHOLD);
         corm__err_hint(err, "write it as prepare_threshold=5; " THRESHOLD_TAKES);
         return CORM_INVALID;
     }

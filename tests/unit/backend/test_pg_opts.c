@@ -108,7 +108,8 @@ static void test_open_refuses(void **state)
 {
     (void)state;
     corm_error err = {0};
-    corm_db *db = corm_open("postgresql://u:secret@127.0.0.1:1/db?prepare_threshold=-3", NULL, &err);
+    corm_db *db =
+        corm_open("postgresql://u:secret@127.0.0.1:1/db?prepare_threshold=-3", NULL, &err);
     assert_null(db);
     assert_int_equal(err.rc, CORM_INVALID);
     assert_non_null(strstr(err.message, "prepare_threshold=-3"));
