@@ -28,7 +28,8 @@ static int setup(void **state)
 {
     (void)state;
     db = test_db_open();
-    thr = corm__pg_prepare_threshold(db->conn);
+    /* a PostgreSQL connection's only (the tests skip on SQLite) */
+    thr = test_db_is_pg() ? corm__pg_prepare_threshold(db->conn) : 0;
     return 0;
 }
 
