@@ -105,6 +105,9 @@ int corm__pg_cache_count(const corm__conn *c); /* prepared statements held */
 ** PQexecPrepared, DEALLOCATE): its round trips. */
 int64_t corm__pg_server_calls(const corm__conn *c);
 int corm__pg_backend_pid(const corm__conn *c); /* the server process */
+/* The run on which the connection prepares a statement (its url's
+** prepare_threshold, else CORM__PG_PREPARE_THRESHOLD; 0 never). */
+int corm__pg_prepare_threshold(const corm__conn *c);
 /* Results in binary (true) or text (false, the default: docs/postgresql.md). */
 void corm__pg_set_binary(corm__conn *c, bool binary);
 
@@ -133,6 +136,22 @@ typedef struct corm__sqlite_opts {
 } corm__sqlite_opts;
 corm_rc corm__sqlite_opts_parse(const char *target, corm__sqlite_opts *o, corm_error *err);
 void corm__sqlite_opts_free(corm__sqlite_opts *o);
+
+/* corm's options of a PostgreSQL url (pg_opts.c), taken out of it before
+** libpq reads the rest: conninfo is the url without them (owned).
+** prepare_threshold: the run on which a cacheable statement is prepared
+** on a connection (1 the first, 0 never); "?prepare_threshold=N" in a URI,
+** "prepare_threshold=N" in the keyword form.  A bad value: CORM_INVALID
+** saying what was wrong and what it takes. */
+#define CORM__PG_PREPARE_THRESHOLD 5
+#define CORM__PG_PREPARE_THRESHOLD_MAX 1000000
+typedef struct corm__pg_opts {
+    char *conninfo;
+    int prepare_threshold;
+    bool threshold_given;
+} corm__pg_opts;
+corm_rc corm__pg_opts_parse(const char *target, corm__pg_opts *o, corm_error *err);
+void corm__pg_opts_free(corm__pg_opts *o);
 
 /* The oldest SQLite corm runs on: 3.35.0 (RETURNING; FILTER on aggregates
 ** and NULLS FIRST/LAST since 3.30, window functions since 3.25).  corm

@@ -4,11 +4,14 @@
 **
 ** Statements.  Every parameterized statement, and every SELECT / INSERT /
 ** UPDATE / DELETE / WITH / VALUES, runs through the unnamed statement
-** (PQexecParams, one round trip) the first time the connection sees it,
-** and is prepared under a name ("corm_17", PQprepare for the number of
-** parameters given) on its PREPARE_ON_RUN-th run, then run with
-** PQexecPrepared: a statement run once costs one round trip and nothing
-** on the server (psycopg's prepare_threshold, JDBC's prepareThreshold).
+** (PQexecParams, one round trip) until its prepare_threshold-th run on the
+** connection (the url's "prepare_threshold=N", pg_opts.c; default
+** CORM__PG_PREPARE_THRESHOLD, 5), which prepares it under a name
+** ("corm_17", PQprepare for the number of parameters given); later runs
+** use PQexecPrepared: a statement run once costs one round trip and
+** nothing on the server (JDBC's prepareThreshold; psycopg's
+** prepare_threshold counts one less).  Threshold 1 prepares a statement on
+** its first run; 0 never prepares, nor remembers, any.
 ** The texts live in a hash table keyed by the SQL text; the prepared ones
 ** on an LRU list bounding them at CACHE_CAP (an evicted statement is
 ** DEALLOCATEd), the ones seen but not prepared on another (seen), bounded
@@ -58,10 +61,6 @@
 #define CACHE_CAP 256    /* prepared statements per connection */
 #define NBUCKETS 512     /* power of two, 2 x CACHE_CAP */
 #define MAX_FREE_STMTS 8 /* result holders kept for reuse */
-/* A cacheable statement runs unnamed (PQexecParams, one round trip) until
-** its PREPARE_ON_RUN-th run on the connection, which prepares it
-** (docs/benchmarks.md, the end, has the measurement). */
-#define PREPARE_ON_RUN 2
 
 #define SESSION_SETUP "SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET extra_float_digits = 3"
 
@@ -93,7 +92,7 @@ typedef struct entry {
     char *sql;
     size_t len;
     uint64_t hash; /* query_hashed's hash of sql */
-    char name[24]; /* "" until prepared (PREPARE_ON_RUN) */
+    char name[24]; /* "" until prepared (prepare_threshold) */
     int nparams;
     int runs;                  /* unnamed runs so far, while not prepared */
     struct entry *hnext;       /* hash chain */
@@ -135,6 +134,7 @@ struct corm__conn {
     int nprepared; /* on lru, at most CACHE_CAP */
     int nseen;     /* on seen, at most CACHE_CAP */
     int64_t calls; /* statement-path server calls (round trips) */
+    int threshold; /* prepared on this run; 0 never (corm__pg_opts) */
     unsigned next_name;
     bool lost;    /* reconnect before the next statement */
     bool tx_lost; /* a transaction died with the connection:
@@ -475,12 +475,16 @@ static corm_rc pg_open(const char *target, corm__conn **out, corm_error *err)
         corm__err_hint(err, "use \"postgresql://user@host:port/dbname\"");
         return CORM_INVALID;
     }
+    corm__pg_opts o;
+    corm_rc rc = corm__pg_opts_parse(target, &o, err);
+    if (rc != CORM_OK) return rc;
     /* the url's own settings win, except the encoding corm reads text in */
     const char *const keys[] = {"fallback_application_name", "dbname", "client_encoding", NULL};
-    const char *const vals[] = {"corm", target, "UTF8", NULL};
+    const char *const vals[] = {"corm", o.conninfo, "UTF8", NULL};
     PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    corm__pg_opts_free(&o);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
-        corm_rc rc = connect_fail(pg, "connect to", err);
+        rc = connect_fail(pg, "connect to", err);
         PQfinish(pg);
         return rc;
     }
@@ -499,10 +503,11 @@ static corm_rc pg_open(const char *target, corm__conn **out, corm_error *err)
         return CORM_NOMEM;
     }
     c->pg = pg;
+    c->threshold = o.prepare_threshold;
     list_init(&c->lru);
     list_init(&c->seen);
     corm__buf_init(&c->ptext);
-    corm_rc rc = setup_session(c, err);
+    rc = setup_session(c, err);
     if (rc != CORM_OK) {
         PQfinish(pg);
         corm__free(c);
@@ -831,6 +836,7 @@ static corm_rc pg_query_hashed(corm__conn *c, const char *sql, size_t len, uint6
     int fmt = c->binary ? 1 : 0;
     PGresult *res;
     if (cacheable(sql, len, nparams) && ts != PQTRANS_INERROR) {
+        /* threshold 0 remembers nothing (cache_add below), so e is NULL */
         entry *e = cache_find(c, sql, len, hash);
         if (e && e->nparams != nparams) {
             corm__err_set(err, CORM_MISUSE,
@@ -843,8 +849,10 @@ static corm_rc pg_query_hashed(corm__conn *c, const char *sql, size_t len, uint6
         if (e) {
             list_unlink(e);
             list_push_front(e->name[0] ? &c->lru : &c->seen, e);
+        } else if (c->threshold == 1) {
+            e = cache_add(c, sql, len, hash, nparams); /* prepared below */
         }
-        if (!e || (!e->name[0] && e->runs + 1 < PREPARE_ON_RUN)) {
+        if (!e || (!e->name[0] && e->runs + 1 < c->threshold)) {
             /* not seen before, or not often enough: unnamed */
             c->calls++;
             res = PQexecParams(c->pg, sql, nparams, NULL, c->pvals, c->plens, c->pfmts, fmt);
@@ -852,7 +860,7 @@ static corm_rc pg_query_hashed(corm__conn *c, const char *sql, size_t len, uint6
             ** parameter count may be wrong (08P01), and a failure is rare */
             if (res && PQresultStatus(res) != PGRES_FATAL_ERROR) {
                 if (e) e->runs++;
-                else (void)cache_add(c, sql, len, hash, nparams);
+                else if (c->threshold) (void)cache_add(c, sql, len, hash, nparams);
             }
         } else {
             bool fresh = !e->name[0];
@@ -1629,6 +1637,7 @@ static corm_rc pg_ping(corm__conn *c, corm_error *err)
 int corm__pg_cache_count(const corm__conn *c) { return c ? c->nprepared : 0; }
 
 int64_t corm__pg_server_calls(const corm__conn *c) { return c ? c->calls : 0; }
+int corm__pg_prepare_threshold(const corm__conn *c) { return c ? c->threshold : 0; }
 int corm__pg_backend_pid(const corm__conn *c) { return c ? PQbackendPID(c->pg) : 0; }
 void corm__pg_set_binary(corm__conn *c, bool binary)
 {

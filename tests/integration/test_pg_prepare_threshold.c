@@ -1,9 +1,12 @@
 /*
 ** test_pg_prepare_threshold.c - PostgreSQL runs a statement through the
-** unnamed statement (PQexecParams, one round trip) the first time a
-** connection sees it and prepares it on its second run (pg.c,
-** PREPARE_ON_RUN).  Pinned here: a statement run once is not prepared on
-** the server (pg_prepared_statements has nothing for it); run twice it is;
+** unnamed statement (PQexecParams, one round trip) until its
+** prepare_threshold-th run on the connection, which prepares it (pg.c; the
+** url's prepare_threshold=N, default CORM__PG_PREPARE_THRESHOLD, 5, as the
+** JDBC driver's prepareThreshold).  Pinned here: a statement run fewer
+** times is not prepared on the server (pg_prepared_statements has nothing
+** for it); on that run it is; the url's prepare_threshold=1 prepares on the
+** first run (corm before the threshold), 0 never, 3 on the third;
 ** the rows are the same, text and binary, unnamed or prepared; the errors
 ** are the same either way (a failed run is not remembered, a failed
 ** prepare drops the statement); the round trips are counted through the
@@ -19,11 +22,14 @@
 #include <string.h>
 
 static corm_db *db;
+static int thr; /* the connection's prepare_threshold */
 
 static int setup(void **state)
 {
     (void)state;
     db = test_db_open();
+    /* a PostgreSQL connection's only (the tests skip on SQLite) */
+    thr = test_db_is_pg() ? corm__pg_prepare_threshold(db->conn) : 0;
     return 0;
 }
 
@@ -88,29 +94,35 @@ static corm_rc run(const char *sql, const int64_t *param, char *out, size_t n, c
         if (!test_db_is_pg()) skip(); \
     } while (0)
 
-static void test_once_not_prepared_twice_prepared(void **state)
+static void test_unnamed_until_threshold(void **state)
 {
     (void)state;
     PG_ONLY();
+    /* the default: prepared on the 5th run, as JDBC's prepareThreshold 5
+    ** (psycopg's prepare_threshold 5 prepares on the 6th) */
+    assert_int_equal(thr, CORM__PG_PREPARE_THRESHOLD);
+    assert_int_equal(thr, 5);
     const char *sql = "SELECT g, g * $1::int, g::text || $1::text FROM generate_series(1, 3) g";
     int held = corm__pg_cache_count(db->conn);
     char first[256], second[256], third[256];
     corm_error err;
     int64_t calls;
     int64_t v = 7;
-    /* once: unnamed, one round trip, nothing on the server */
-    assert_int_equal(run(sql, &v, first, sizeof first, &err, &calls), CORM_OK);
-    assert_string_equal(first, "1,7,17;2,14,27;3,21,37;");
-    assert_int_equal(calls, 1);
-    assert_int_equal(on_server(sql), 0);
-    assert_int_equal(corm__pg_cache_count(db->conn), held);
-    /* twice: prepared (PQprepare + PQexecPrepared), the same rows */
+    /* runs 1 .. thr-1: unnamed, one round trip each, nothing on the server */
+    for (int i = 1; i < thr; i++) {
+        assert_int_equal(run(sql, &v, first, sizeof first, &err, &calls), CORM_OK);
+        assert_string_equal(first, "1,7,17;2,14,27;3,21,37;");
+        assert_int_equal(calls, 1);
+        assert_int_equal(on_server(sql), 0);
+        assert_int_equal(corm__pg_cache_count(db->conn), held);
+    }
+    /* run thr: prepared (PQprepare + PQexecPrepared), the same rows */
     assert_int_equal(run(sql, &v, second, sizeof second, &err, &calls), CORM_OK);
     assert_string_equal(second, first);
     assert_int_equal(calls, 2);
     assert_int_equal(on_server(sql), 1);
     assert_int_equal(corm__pg_cache_count(db->conn), held + 1);
-    /* three times: the name again, one round trip */
+    /* run thr+1: the name again, one round trip */
     assert_int_equal(run(sql, &v, third, sizeof third, &err, &calls), CORM_OK);
     assert_string_equal(third, first);
     assert_int_equal(calls, 1);
@@ -131,7 +143,11 @@ static void test_binary_results_the_same(void **state)
     char a[256], b[256], c[256];
     corm_error err;
     int64_t v = 41;
-    assert_int_equal(run(sql, &v, a, sizeof a, &err, NULL), CORM_OK); /* unnamed */
+    for (int i = 1; i < thr; i++) {
+        assert_int_equal(run(sql, &v, b, sizeof b, &err, NULL), CORM_OK); /* unnamed */
+        if (i > 1) assert_string_equal(b, a);
+        memcpy(a, b, sizeof a);
+    }
     assert_int_equal(run(sql, &v, b, sizeof b, &err, NULL), CORM_OK); /* prepared */
     assert_int_equal(run(sql, &v, c, sizeof c, &err, NULL), CORM_OK); /* the name */
     assert_int_equal(on_server(sql), 1);
@@ -168,10 +184,12 @@ static void test_errors_the_same(void **state)
     assert_int_equal(run(sql, &zero, out, sizeof out, &again, NULL), CORM_INVALID);
     same_error(&unnamed, &again);
     assert_int_equal(on_server(sql), 0);
-    /* two good runs prepare it; then the same failure through the name */
-    assert_int_equal(run(sql, &four, out, sizeof out, &again, NULL), CORM_OK);
-    assert_string_equal(out, "25;");
-    assert_int_equal(on_server(sql), 0);
+    /* thr good runs prepare it; then the same failure through the name */
+    for (int i = 1; i < thr; i++) {
+        assert_int_equal(run(sql, &four, out, sizeof out, &again, NULL), CORM_OK);
+        assert_string_equal(out, "25;");
+        assert_int_equal(on_server(sql), 0);
+    }
     assert_int_equal(run(sql, &four, out, sizeof out, &again, NULL), CORM_OK);
     assert_int_equal(on_server(sql), 1);
     assert_int_equal(run(sql, &zero, out, sizeof out, &prepared, NULL), CORM_INVALID);
@@ -205,9 +223,11 @@ static void test_failed_prepare(void **state)
     char out[64];
     corm_error err, unnamed;
     int held = corm__pg_cache_count(db->conn);
-    assert_int_equal(run(sql, NULL, out, sizeof out, &err, NULL), CORM_OK); /* seen */
-    assert_string_equal(out, "3;");
-    /* the second run prepares it, and the prepare fails: the error of the
+    for (int i = 1; i < thr; i++) {
+        assert_int_equal(run(sql, NULL, out, sizeof out, &err, NULL), CORM_OK); /* seen */
+        assert_string_equal(out, "3;");
+    }
+    /* the thr-th run prepares it, and the prepare fails: the error of the
     ** statement, nothing kept */
     exec_ok("DROP TABLE thr_t");
     int64_t calls;
@@ -222,9 +242,11 @@ static void test_failed_prepare(void **state)
     same_error(&err, &unnamed);
     exec_ok("CREATE TABLE thr_t (a int, b int)");
     exec_ok("INSERT INTO thr_t VALUES (5, 6)");
-    assert_int_equal(run(sql, NULL, out, sizeof out, &err, NULL), CORM_OK);
-    assert_string_equal(out, "5;");
-    assert_int_equal(on_server(sql), 0);
+    for (int i = 1; i < thr; i++) {
+        assert_int_equal(run(sql, NULL, out, sizeof out, &err, NULL), CORM_OK);
+        assert_string_equal(out, "5;");
+        assert_int_equal(on_server(sql), 0);
+    }
     assert_int_equal(run(sql, NULL, out, sizeof out, &err, NULL), CORM_OK);
     assert_string_equal(out, "5;");
     assert_int_equal(on_server(sql), 1);
@@ -248,7 +270,7 @@ static void test_one_offs_do_not_evict(void **state)
     char out[64];
     corm_error err;
     int64_t v = 1;
-    for (int i = 0; i < 2; i++)
+    for (int i = 0; i < thr; i++)
         assert_int_equal(run(kept, &v, out, sizeof out, &err, NULL), CORM_OK);
     int held = corm__pg_cache_count(db->conn);
     char sql[64];
@@ -264,13 +286,16 @@ static void test_one_offs_do_not_evict(void **state)
     assert_string_equal(test_scalar(db, "SELECT count(*) FROM pg_prepared_statements "
                                         "WHERE statement LIKE 'SELECT % + $1::int'"),
                         "0");
-    /* 256 seen statements are remembered: the last one run again is
-    ** prepared; the first was forgotten, so its second run is unnamed */
+    /* 256 seen statements are remembered: the last one run thr-1 times
+    ** again is prepared on the last of them; the first was forgotten, so
+    ** its second run is unnamed */
     int64_t calls;
     snprintf(sql, sizeof sql, "SELECT %d + $1::int", 299);
-    assert_int_equal(run(sql, &v, out, sizeof out, &err, &calls), CORM_OK);
-    assert_int_equal(calls, 2);
-    assert_int_equal(on_server(sql), 1);
+    for (int i = 2; i <= thr; i++) {
+        assert_int_equal(run(sql, &v, out, sizeof out, &err, &calls), CORM_OK);
+        assert_int_equal(calls, i == thr ? 2 : 1);
+        assert_int_equal(on_server(sql), i == thr ? 1 : 0);
+    }
     snprintf(sql, sizeof sql, "SELECT %d + $1::int", 0);
     assert_int_equal(run(sql, &v, out, sizeof out, &err, &calls), CORM_OK);
     assert_int_equal(calls, 1);
@@ -294,24 +319,156 @@ static void test_through_the_session(void **state)
     assert_true(n > 0);
     assert_int_equal(corm__pg_server_calls(db->conn) - start, 1);
     assert_int_equal(corm__pg_cache_count(db->conn), held);
-    int64_t counts[5];
-    for (int i = 0; i < 5; i++) {
+    int64_t counts[64];
+    assert_true(thr + 3 <= 64);
+    for (int i = 0; i < thr + 3; i++) {
         qs = corm_all(db, Book);
         corm_filter(qs, "author_id", corm_int(1));
         counts[i] = corm_count(qs);
         corm_qs_free(qs);
         assert_int_equal(counts[i], counts[0]);
     }
-    /* 1 + 1 + 2 (the update, the first count, the second's prepare and
-    ** run) + 3 more by name */
-    assert_int_equal(corm__pg_server_calls(db->conn) - start, 1 + 1 + 2 + 3);
+    /* 1 + (thr - 1) + 2 (the update, the first thr - 1 counts, the
+    ** thr-th's prepare and run) + 3 more by name */
+    assert_int_equal(corm__pg_server_calls(db->conn) - start, 1 + (thr - 1) + 2 + 3);
     assert_int_equal(corm__pg_cache_count(db->conn), held + 1);
+}
+
+/* A second connection to the test's schema with a url option added; the
+** file's helpers then run on it (db) until back(). */
+static corm_db *first;
+
+static void reopen(const char *opt)
+{
+    char url[1200];
+    const char *base = test_db_url();
+    snprintf(url, sizeof url, "%s%c%s", base, strchr(base, '?') ? '&' : '?', opt);
+    corm_error err;
+    corm_db *d = corm_open(url, &bookstore_schema, &err);
+    if (!d) {
+        char buf[2048];
+        fail_msg("%s: %s", url, corm_error_format(&err, buf, sizeof buf));
+    }
+    first = db;
+    db = d;
+    thr = corm__pg_prepare_threshold(db->conn);
+}
+
+static void back(void)
+{
+    corm_close(db);
+    db = first;
+    thr = corm__pg_prepare_threshold(db->conn);
+}
+
+/* prepare_threshold=1: prepared on the first run (what corm did before
+** the threshold), then by name. */
+static void test_url_threshold_one(void **state)
+{
+    (void)state;
+    PG_ONLY();
+    reopen("prepare_threshold=1");
+    assert_int_equal(thr, 1);
+    const char *sql = "SELECT $1::int * 3";
+    char out[64];
+    corm_error err;
+    int64_t calls, v = 14;
+    /* corm_open's own statements, and on_server's question, are prepared
+    ** too: the count is taken around each run */
+    int held = corm__pg_cache_count(db->conn);
+    assert_int_equal(run(sql, &v, out, sizeof out, &err, &calls), CORM_OK);
+    assert_string_equal(out, "42;");
+    assert_int_equal(calls, 2); /* PQprepare, PQexecPrepared */
+    assert_int_equal(corm__pg_cache_count(db->conn), held + 1);
+    assert_int_equal(on_server(sql), 1);
+    held = corm__pg_cache_count(db->conn);
+    assert_int_equal(run(sql, &v, out, sizeof out, &err, &calls), CORM_OK);
+    assert_string_equal(out, "42;");
+    assert_int_equal(calls, 1);
+    /* a failed first prepare keeps nothing, and says what failed */
+    assert_int_equal(run("SELECT no_such_column_x", NULL, out, sizeof out, &err, &calls), CORM_DB);
+    assert_int_equal(calls, 1);
+    assert_string_equal(err.sqlstate, "42703");
+    assert_int_equal(corm__pg_cache_count(db->conn), held);
+    /* through the session: a count is prepared at once */
+    int64_t start = corm__pg_server_calls(db->conn);
+    corm_qs *qs = corm_all(db, Book);
+    int64_t n = corm_count(qs);
+    corm_qs_free(qs);
+    assert_true(n > 0);
+    assert_int_equal(corm__pg_server_calls(db->conn) - start, 2);
+    assert_int_equal(corm__pg_cache_count(db->conn), held + 1);
+    back();
+}
+
+/* prepare_threshold=0: never prepared, one round trip a run. */
+static void test_url_threshold_zero(void **state)
+{
+    (void)state;
+    PG_ONLY();
+    reopen("prepare_threshold=0");
+    assert_int_equal(thr, 0);
+    const char *sql = "SELECT $1::int + 100";
+    char out[64], first_out[64];
+    corm_error err;
+    int64_t calls, v = 1;
+    for (int i = 0; i < 20; i++) {
+        assert_int_equal(run(sql, &v, out, sizeof out, &err, &calls), CORM_OK);
+        assert_int_equal(calls, 1);
+        assert_string_equal(out, "101;");
+    }
+    assert_int_equal(on_server(sql), 0);
+    assert_int_equal(corm__pg_cache_count(db->conn), 0);
+    assert_string_equal(test_scalar(db, "SELECT count(*) FROM pg_prepared_statements"), "0");
+    /* the errors are the statement's own, every time */
+    int64_t zero = 0;
+    corm_error e1, e2;
+    assert_int_equal(run("SELECT 1 / $1::int", &zero, out, sizeof out, &e1, NULL), CORM_INVALID);
+    assert_int_equal(run("SELECT 1 / $1::int", &zero, first_out, sizeof first_out, &e2, NULL),
+                     CORM_INVALID);
+    same_error(&e1, &e2);
+    assert_string_equal(e1.sqlstate, "22012");
+    /* a count in a loop: one round trip each */
+    int64_t start = corm__pg_server_calls(db->conn);
+    for (int i = 0; i < 8; i++) {
+        corm_qs *qs = corm_all(db, Book);
+        assert_true(corm_count(qs) > 0);
+        corm_qs_free(qs);
+    }
+    assert_int_equal(corm__pg_server_calls(db->conn) - start, 8);
+    assert_int_equal(corm__pg_cache_count(db->conn), 0);
+    back();
+}
+
+/* prepare_threshold=3: unnamed twice, prepared on the third run. */
+static void test_url_threshold_three(void **state)
+{
+    (void)state;
+    PG_ONLY();
+    reopen("prepare_threshold=3");
+    assert_int_equal(thr, 3);
+    const char *sql = "SELECT $1::int - 1";
+    char out[64];
+    corm_error err;
+    int64_t calls, v = 43;
+    static const int64_t want_calls[] = {1, 1, 2, 1, 1};
+    static const int want_server[] = {0, 0, 1, 1, 1};
+    for (int i = 0; i < 5; i++) {
+        assert_int_equal(run(sql, &v, out, sizeof out, &err, &calls), CORM_OK);
+        assert_string_equal(out, "42;");
+        assert_int_equal(calls, want_calls[i]);
+        assert_int_equal(on_server(sql), want_server[i]);
+    }
+    back();
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_once_not_prepared_twice_prepared, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unnamed_until_threshold, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_url_threshold_one, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_url_threshold_zero, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_url_threshold_three, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary_results_the_same, setup, teardown),
         cmocka_unit_test_setup_teardown(test_errors_the_same, setup, teardown),
         cmocka_unit_test_setup_teardown(test_failed_prepare, setup, teardown),

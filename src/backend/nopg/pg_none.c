@@ -42,6 +42,12 @@ int corm__pg_backend_pid(const corm__conn *c)
     return 0;
 }
 
+int corm__pg_prepare_threshold(const corm__conn *c)
+{
+    (void)c;
+    return 0;
+}
+
 void corm__pg_set_binary(corm__conn *c, bool binary)
 {
     (void)c;
