@@ -522,12 +522,10 @@ static corm_rc bulk_create(corm_db *db, const corm__objs *objs, const corm_bulk_
                                  "updates them: pick one");
         return CORM_INVALID;
     }
-    for (size_t i = 0; i < objs->n; i++)
-        for (int fi = 1; fi < m->nfields; fi++)
-            if (corm__check_max_length(db, m, &m->fields[fi],
-                                       corm__field_value(corm__objs_at(objs, i), &m->fields[fi]),
-                                       "corm_bulk_create", (int64_t)i) != CORM_OK)
-                return CORM_CONSTRAINT;
+    const corm_field *fields[CORM_MAX_FIELDS];
+    for (int fi = 1; fi < m->nfields; fi++) fields[fi - 1] = &m->fields[fi];
+    if (corm__check_max_lengths(db, m, objs, fields, m->nfields - 1, "corm_bulk_create") != CORM_OK)
+        return CORM_CONSTRAINT;
     corm__now_text(b.now);
     corm__strlcpy(b.today, b.now, 11);
 
@@ -831,7 +829,21 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
         }
         u.fields[u.nfields++] = f;
     }
-    /* every object saved, each id once (the first wins, as Django) */
+    /* every object saved, each id once (the first wins, as Django); ids in
+    ** increasing order (objects read in pk order) cannot repeat, and need
+    ** no map of the ids seen */
+    bool increasing = true;
+    for (size_t i = 0; i < objs->n; i++) {
+        int64_t id = *id_ptr(&b, i);
+        if (id == 0) {
+            corm__err_set(&db->err, CORM_INVALID, "bulk_update of %s: object %zu has no id",
+                          m->name, i + 1);
+            corm__err_hint(&db->err, "bulk_update writes saved objects; create new ones with "
+                                     "corm_bulk_create");
+            return -1;
+        }
+        if (i > 0 && id <= *id_ptr(&b, i - 1)) increasing = false;
+    }
     size_t *order = corm__malloc(objs->n * sizeof *order);
     corm_map seen;
     corm__map_init(&seen, NULL);
@@ -841,22 +853,15 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
         return -1;
     }
     for (size_t i = 0; i < objs->n; i++) {
-        int64_t id = *id_ptr(&b, i);
-        if (id == 0) {
-            corm__err_set(&db->err, CORM_INVALID, "bulk_update of %s: object %zu has no id",
-                          m->name, i + 1);
-            corm__err_hint(&db->err, "bulk_update writes saved objects; create new ones with "
-                                     "corm_bulk_create");
-            corm__free(order);
-            corm__map_free(&seen);
-            return -1;
-        }
-        if (corm__map_get(&seen, id)) continue;
-        if (!corm__map_put(&seen, id, (void *)1)) {
-            corm__free(order);
-            corm__map_free(&seen);
-            nomem(&b, "bulk_update");
-            return -1;
+        if (!increasing) {
+            int64_t id = *id_ptr(&b, i);
+            if (corm__map_get(&seen, id)) continue;
+            if (!corm__map_put(&seen, id, (void *)1)) {
+                corm__free(order);
+                corm__map_free(&seen);
+                nomem(&b, "bulk_update");
+                return -1;
+            }
         }
         order[n++] = i;
     }
@@ -867,14 +872,10 @@ static int64_t bulk_update(corm_db *db, const corm__objs *objs, const char *cons
         corm__free(order);
         return -1;
     }
-    for (size_t i = 0; i < objs->n; i++)
-        for (int k = 0; k < u.nfields; k++)
-            if (corm__check_max_length(db, m, u.fields[k],
-                                       corm__field_value(corm__objs_at(objs, i), u.fields[k]),
-                                       "bulk_update", (int64_t)i) != CORM_OK) {
-                corm__free(order);
-                return -1;
-            }
+    if (corm__check_max_lengths(db, m, objs, u.fields, u.nfields, "bulk_update") != CORM_OK) {
+        corm__free(order);
+        return -1;
+    }
 
     int strategy = opts ? opts->strategy : CORM_BULK_AUTO;
     /* the backend's choice: row by row on SQLite, arrays on PostgreSQL */

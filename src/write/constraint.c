@@ -301,6 +301,23 @@ corm_rc corm__check_max_length(corm_db *db, const corm_model *m, const corm_fiel
     return CORM_CONSTRAINT;
 }
 
+corm_rc corm__check_max_lengths(corm_db *db, const corm_model *m, const corm__objs *objs,
+                                const corm_field *const *cols, int ncols, const char *what)
+{
+    const corm_field *limited[CORM_MAX_FIELDS];
+    int n = 0;
+    for (int k = 0; k < ncols && n < CORM_MAX_FIELDS; k++)
+        if (cols[k]->type == CORM_FT_CHAR && cols[k]->max_length > 0) limited[n++] = cols[k];
+    for (size_t i = 0; n > 0 && i < objs->n; i++) {
+        const void *obj = corm__objs_at(objs, i);
+        for (int k = 0; k < n; k++)
+            if (corm__check_max_length(db, m, limited[k], corm__field_value(obj, limited[k]), what,
+                                       (int64_t)i) != CORM_OK)
+                return CORM_CONSTRAINT;
+    }
+    return CORM_OK;
+}
+
 /* The required field of obj that a write would send as NULL: NOT NULL,
 ** not the pk, not set by the write itself (auto_now), without a default an
 ** INSERT could fall back on; a NOT NULL fk of 0 names no row and counts as
@@ -313,9 +330,10 @@ static const corm_field *missing(const void *obj, const corm_field *const *cols,
         if (f->flags & (CORM_FF_PK | CORM_FF_NULL | CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD))
             continue;
         if (insert && (f->flags & CORM_FF_HAS_DEFAULT)) continue;
-        corm_value v = corm__field_value(obj, f);
-        if (v.type == CORM_V_NULL) return f;
-        if ((f->type == CORM_FT_FK || f->type == CORM_FT_O2O) && v.u.i == 0) return f;
+        if (corm__field_null(obj, f)) return f;
+        if ((f->type == CORM_FT_FK || f->type == CORM_FT_O2O) &&
+            *(const int64_t *)((const char *)obj + f->offset) == 0)
+            return f;
     }
     return NULL;
 }
@@ -327,9 +345,9 @@ static const char *decimal_misfit(const corm_db *db, const corm_field *f, corm_d
     if (!corm_dec_fits(d, f->precision, f->scale)) return "does not fit";
     /* SQLite keeps a fraction as REAL: 15 significant digits survive
     ** (counted without the trailing zeros of the fraction) */
+    if (!db->dialect->real_decimals) return NULL;
     while (d.scale > 0 && d.units % 10 == 0) d = corm_dec_units(d.units / 10, d.scale - 1);
-    if (strcmp(db->be->vendor, "sqlite") == 0 && d.scale > 0 &&
-        (d.units > 999999999999999LL || d.units < -999999999999999LL))
+    if (d.scale > 0 && (d.units > 999999999999999LL || d.units < -999999999999999LL))
         return "has more than the 15 significant digits SQLite keeps of a fraction";
     return NULL;
 }
@@ -343,8 +361,9 @@ static const corm_field *bad_value(const corm_db *db, const void *obj,
     for (int i = 0; i < ncols; i++) {
         const corm_field *f = cols[i];
         if (f->type == CORM_FT_DECIMAL) {
-            corm_value v = corm__field_value(obj, f);
-            if (v.type == CORM_V_DECIMAL && decimal_misfit(db, f, v.u.d)) return f;
+            if (!corm__field_null(obj, f) &&
+                decimal_misfit(db, f, *(const corm_decimal *)((const char *)obj + f->offset)))
+                return f;
             continue;
         }
         if (f->type != CORM_FT_DATE && f->type != CORM_FT_DATETIME) continue;

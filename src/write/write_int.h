@@ -58,6 +58,10 @@ static inline void *corm__objs_at(const corm__objs *o, size_t i)
 ** row: the 0-based object of a bulk call, or -1 for one object. */
 corm_rc corm__check_max_length(corm_db *db, const corm_model *m, const corm_field *f, corm_value v,
                                const char *what, int64_t row);
+/* corm__check_max_length for every object of objs and every field of cols
+** that has a max_length; the other fields are not read. */
+corm_rc corm__check_max_lengths(corm_db *db, const corm_model *m, const corm__objs *objs,
+                                const corm_field *const *cols, int ncols, const char *what);
 void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what,
                               const corm__objs *objs, size_t row0, size_t nrows, bool bulk);
 /* The constraint's columns (parsed from db->err), for callers that look

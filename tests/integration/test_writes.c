@@ -895,6 +895,62 @@ static void test_bulk_update(void **state)
     assert_int_equal(corm_bulk_update(db, one, 1, "id"), -1);
 }
 
+/* Each id is written once, by its first object (as Django): with the
+** objects in increasing id order (no map of ids seen is kept) and in any
+** other order (the map), on every strategy. */
+static void test_bulk_update_duplicates(void **state)
+{
+    (void)state;
+    for (int strategy = CORM_BULK_AUTO; strategy <= CORM_BULK_VALUES; strategy++) {
+        corm_qs *qs = corm_all(db, Book);
+        corm_order_by(qs, "id");
+        assert_int_equal(corm_eval(qs), CORM_OK);
+        Book *b[6];
+        for (int i = 0; i < 6; i++) b[i] = corm_qs_at(qs, (size_t)i);
+        corm_bulk_opts o = {.strategy = strategy};
+        int64_t n;
+        /* increasing, with gaps: 1, 3, 5 */
+        for (int i = 0; i < 6; i++) b[i]->pages = 300 + i;
+        void *inc[] = {b[0], b[2], b[4]};
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
+            n = corm_bulk_update_at(db, inc, 3, (const char *const[]){"pages", NULL}, &o,
+                                    CORM_SITE);
+        }
+        assert_int_equal(n, 3);
+        assert_string_equal(scalar("SELECT pages FROM book WHERE id = 1"), "300");
+        assert_string_equal(scalar("SELECT pages FROM book WHERE id = 3"), "302");
+        assert_string_equal(scalar("SELECT pages FROM book WHERE id = 5"), "304");
+        /* 3, 2, 3 again (a copy with other pages), 1: the first 3 wins */
+        Book again = *b[2];
+        again.pages = 999;
+        for (int i = 0; i < 6; i++) b[i]->pages = 400 + i;
+        void *mixed[] = {b[2], b[1], &again, b[0]};
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
+            n = corm_bulk_update_at(db, mixed, 4, (const char *const[]){"pages", NULL}, &o,
+                                    CORM_SITE);
+        }
+        assert_int_equal(n, 3);
+        assert_string_equal(scalar("SELECT pages FROM book WHERE id = 1"), "400");
+        assert_string_equal(scalar("SELECT pages FROM book WHERE id = 2"), "401");
+        assert_string_equal(scalar("SELECT pages FROM book WHERE id = 3"), "402");
+        /* increasing but for one repeat at the end: 1, 2, 2 */
+        Book two = *b[1];
+        two.pages = 777;
+        void *tail[] = {b[0], b[1], &two};
+        b[1]->pages = 555;
+        CORM_ASSERT_NUM_QUERIES(db, 1)
+        {
+            n = corm_bulk_update_at(db, tail, 3, (const char *const[]){"pages", NULL}, &o,
+                                    CORM_SITE);
+        }
+        assert_int_equal(n, 2);
+        assert_string_equal(scalar("SELECT pages FROM book WHERE id = 2"), "555");
+        corm_qs_free(qs);
+    }
+}
+
 static void test_bulk_update_100k(void **state)
 {
     (void)state;
@@ -1129,6 +1185,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_create_fails_whole, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_create_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_update, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_update_duplicates, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bulk_update_100k, setup, teardown),
         cmocka_unit_test_setup_teardown(test_queryset_update, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_scope, setup, teardown),
