@@ -330,10 +330,9 @@ static const corm_field *missing(const void *obj, const corm_field *const *cols,
         if (f->flags & (CORM_FF_PK | CORM_FF_NULL | CORM_FF_AUTO_NOW | CORM_FF_AUTO_NOW_ADD))
             continue;
         if (insert && (f->flags & CORM_FF_HAS_DEFAULT)) continue;
-        if (corm__field_null(obj, f)) return f;
-        if ((f->type == CORM_FT_FK || f->type == CORM_FT_O2O) &&
-            *(const int64_t *)((const char *)obj + f->offset) == 0)
-            return f;
+        corm_value v = corm__field_value(obj, f);
+        if (v.type == CORM_V_NULL) return f;
+        if ((f->type == CORM_FT_FK || f->type == CORM_FT_O2O) && v.u.i == 0) return f;
     }
     return NULL;
 }
