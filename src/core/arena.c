@@ -42,7 +42,9 @@ struct corm__blockpool {
 corm__blockpool *corm__blockpool_new(void)
 {
     corm__blockpool *p = corm__calloc(1, sizeof *p);
-    if (p) p->refs = 1;
+    if (!p) return NULL;
+    p->refs = 1;
+    p->cap = CORM__POOL_MIN;
     return p;
 }
 

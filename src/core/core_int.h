@@ -107,12 +107,18 @@ size_t corm__arena_size(const corm_arena *a);
 /* A cache of freed arena blocks, one per db: a program that evaluates
 ** querysets in a loop reuses the memory of the last result instead of
 ** getting it from the system again (big blocks are mmap'd, and faulting
-** them in cost more than building the objects).  It keeps at most as much
-** as the largest arena given back, up to CORM__POOL_MAX.  Reference
+** them in cost more than building the objects).  It keeps at most
+** CORM__POOL_MIN, or as much as the largest arena given back when that is
+** more, up to CORM__POOL_MAX: a small call gives back several arenas in
+** turn (its queryset's, its result's, its statement's), and each comes
+** back from the pool on the next call where the heap would hand out memory
+** not touched before (page faults and cache misses on a call of 20 us:
+** docs/benchmarks.md, "Round six: the whole table").  Reference
 ** counted: the db holds one reference, every arena using it one and every
 ** object from corm__blockpool_get one (for its lent arenas too), so an
 ** arena freed after its db is closed is still fine.  Not thread-safe: the
 ** arenas of a pool are freed by the thread that uses its db. */
+#define CORM__POOL_MIN ((size_t)256 << 10)
 #define CORM__POOL_MAX ((size_t)64 << 20)
 corm__blockpool *corm__blockpool_new(void); /* NULL on OOM */
 /* The owner is done with it: cache nothing more, free what it holds and

@@ -50,6 +50,30 @@ static void test_object_reused(void **state)
     corm__blockpool_release(p);
 }
 
+/* A call's several small arenas, given back in turn, are all kept (up to
+** CORM__POOL_MIN, though each is smaller than the one before): the next
+** call's arenas are served from the pool without asking the heap. */
+static void test_small_arenas_kept(void **state)
+{
+    (void)state;
+    enum { N = 4 };
+    corm__blockpool *p = corm__blockpool_new();
+    assert_non_null(p);
+    corm_arena ar[N];
+    for (int round = 0; round < 2; round++) {
+        /* second round: every allocation from the heap fails */
+        if (round == 1) corm__test_fail_alloc(0, true);
+        for (int i = 0; i < N; i++) {
+            corm__arena_init(&ar[i], (size_t)(4096 >> i));
+            corm__arena_use_pool(&ar[i], p);
+            assert_non_null(corm__arena_strdup(&ar[i], "a row's text"));
+        }
+        for (int i = 0; i < N; i++) corm__arena_free(&ar[i]);
+    }
+    corm__test_fail_alloc(-1, false);
+    corm__blockpool_close(p);
+}
+
 /* Without a pool, get is malloc and put is free. */
 static void test_no_pool(void **state)
 {
@@ -87,6 +111,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_object_reused),
+        cmocka_unit_test(test_small_arenas_kept),
         cmocka_unit_test(test_no_pool),
         cmocka_unit_test(test_buf_over),
     };
