@@ -226,8 +226,12 @@ const char *corm__did_you_mean(const char *word, const char *const *cands, size_
 /* ---- a small memo of byte keys -> byte values (memo.c): 4-way set
 ** associative, least recently used out.  A miss costs only the work it
 ** would have saved; values are copied in, and a value returned by get/put
-** is valid until the next put or free. */
-#define CORM__MEMO_SLOTS 64
+** is valid until the next put or free.  64 sets of 4: the keys hold
+** addresses, so which shapes share a set changes from run to run, and
+** with 16 sets a program of some twenty shapes (test_oom_keyset's) had
+** five in one set about one run in a hundred, which then missed on every
+** call. */
+#define CORM__MEMO_SLOTS 256
 #define CORM__MEMO_WAYS 4
 _Static_assert(CORM__MEMO_SLOTS % CORM__MEMO_WAYS == 0, "whole sets");
 typedef struct corm__memo_slot {
