@@ -228,9 +228,8 @@ const char *corm__did_you_mean(const char *word, const char *const *cands, size_
 ** would have saved; values are copied in, and a value returned by get/put
 ** is valid until the next put or free.  64 sets of 4: the keys hold
 ** addresses, so which shapes share a set changes from run to run, and
-** with 16 sets a program of some twenty shapes (test_oom_keyset's) had
-** five in one set about one run in a hundred, which then missed on every
-** call. */
+** with 16 sets a program of 12 shapes (test_oom_keyset's) had five in
+** one set about one run in 130, which then missed on every call. */
 #define CORM__MEMO_SLOTS 256
 #define CORM__MEMO_WAYS 4
 _Static_assert(CORM__MEMO_SLOTS % CORM__MEMO_WAYS == 0, "whole sets");
