@@ -276,10 +276,16 @@ void corm__constraint_explain(corm_db *db, const corm_model *m, const char *what
     corm__buf_free(&vals);
 }
 
+/* A char field with a max_length: SQLite does not enforce char(n). */
+static bool has_max_length(const corm_field *f)
+{
+    return f->type == CORM_FT_CHAR && f->max_length > 0;
+}
+
 corm_rc corm__check_max_length(corm_db *db, const corm_model *m, const corm_field *f, corm_value v,
                                const char *what, int64_t row)
 {
-    if (f->type != CORM_FT_CHAR || f->max_length <= 0 || v.type != CORM_V_TEXT) return CORM_OK;
+    if (!has_max_length(f) || v.type != CORM_V_TEXT) return CORM_OK;
     size_t n = v.u.s.n == (size_t)-1 ? strlen(v.u.s.p) : v.u.s.n, chars = 0;
     for (size_t i = 0; i < n; i++) chars += ((unsigned char)v.u.s.p[i] & 0xC0) != 0x80;
     if (chars <= (size_t)f->max_length) return CORM_OK;
@@ -307,7 +313,7 @@ corm_rc corm__check_max_lengths(corm_db *db, const corm_model *m, const corm__ob
     const corm_field *limited[CORM_MAX_FIELDS];
     int n = 0;
     for (int k = 0; k < ncols && n < CORM_MAX_FIELDS; k++)
-        if (cols[k]->type == CORM_FT_CHAR && cols[k]->max_length > 0) limited[n++] = cols[k];
+        if (has_max_length(cols[k])) limited[n++] = cols[k];
     for (size_t i = 0; n > 0 && i < objs->n; i++) {
         const void *obj = corm__objs_at(objs, i);
         for (int k = 0; k < n; k++)
@@ -360,9 +366,8 @@ static const corm_field *bad_value(const corm_db *db, const void *obj,
     for (int i = 0; i < ncols; i++) {
         const corm_field *f = cols[i];
         if (f->type == CORM_FT_DECIMAL) {
-            if (!corm__field_null(obj, f) &&
-                decimal_misfit(db, f, *(const corm_decimal *)((const char *)obj + f->offset)))
-                return f;
+            corm_value v = corm__field_value(obj, f);
+            if (v.type == CORM_V_DECIMAL && decimal_misfit(db, f, v.u.d)) return f;
             continue;
         }
         if (f->type != CORM_FT_DATE && f->type != CORM_FT_DATETIME) continue;

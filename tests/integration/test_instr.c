@@ -14,19 +14,10 @@
 
 static corm_db *db;
 
-static void ignore_finding(void *ud, const corm_finding *f)
-{
-    (void)ud;
-    (void)f;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    db = test_db_open();
-    corm_nplusone_mode(db, CORM_NPLUSONE_LOG);
-    /* findings of this suite are read through captures, not stderr */
-    corm_instr_on_finding(corm_db_instr(db), ignore_finding, NULL);
+    db = test_db_open_logging(); /* findings read through captures */
     return 0;
 }
 
@@ -1111,7 +1102,7 @@ static void test_callback_and_env(void **state)
     corm_capture_free(inner);
     corm_capture_free(c);
     corm_qs_free(qs);
-    corm_instr_on_finding(in, ignore_finding, NULL);
+    corm_instr_on_finding(in, test_ignore_finding, NULL);
 
     /* CORM_NPLUSONE picks the mode of a db when it opens */
     setenv("CORM_NPLUSONE", "strict", 1);

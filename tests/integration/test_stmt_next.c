@@ -20,18 +20,10 @@
 
 static corm_db *db;
 
-static void ignore_finding(void *ud, const corm_finding *f)
-{
-    (void)ud;
-    (void)f;
-}
-
 static int setup(void **state)
 {
     (void)state;
-    db = test_db_open();
-    corm_nplusone_mode(db, CORM_NPLUSONE_LOG);
-    corm_instr_on_finding(corm_db_instr(db), ignore_finding, NULL);
+    db = test_db_open_logging();
     return 0;
 }
 

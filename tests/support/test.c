@@ -102,6 +102,20 @@ corm_db *test_db_open(void)
     return db;
 }
 
+void test_ignore_finding(void *ud, const corm_finding *f)
+{
+    (void)ud;
+    (void)f;
+}
+
+corm_db *test_db_open_logging(void)
+{
+    corm_db *db = test_db_open();
+    corm_nplusone_mode(db, CORM_NPLUSONE_LOG);
+    corm_instr_on_finding(corm_db_instr(db), test_ignore_finding, NULL);
+    return db;
+}
+
 void test_db_close(corm_db *db)
 {
     corm_close(db);

@@ -26,6 +26,11 @@
 ** postgresql:// url (tools/pg-test-server.sh), a fresh schema on that
 ** server, used through search_path, dropped by test_db_close. */
 corm_db *test_db_open(void);
+/* test_db_open with the N+1 detector in log mode and findings not
+** printed: for suites that read events and findings through captures. */
+corm_db *test_db_open_logging(void);
+/* A finding hook that does nothing (corm_instr_on_finding). */
+void test_ignore_finding(void *ud, const corm_finding *f);
 void test_db_close(corm_db *db);
 /* The url of a new, empty database on the backend under test (nothing
 ** migrated); test_db_close(NULL) removes it. */
