@@ -123,6 +123,15 @@ corm_rc corm__bad_decimal(int i, const char *sql, corm_error *err);
 ** scheme.  NULL with err filled (CORM_INVALID) for an unknown scheme. */
 const corm__backend *corm__backend_for_url(const char *url, const char **target, corm_error *err);
 
+/* sqlite3_exec, retried while the database is busy, for as long as the
+** connection's busy timeout, in growing steps.  For setup statements:
+** changing the journal mode takes the exclusive lock without calling
+** SQLite's busy handler, so it fails at once while another process reads
+** the file (two programs opening a new database together).  sql runs
+** again whole: its statements must be safe to repeat. */
+struct sqlite3;
+int corm__sqlite_exec_waiting(struct sqlite3 *db, const char *sql);
+
 /* The options of a SQLite url ("path.db?journal_mode=wal&mode=ro",
 ** sqlite_opts.c): the path (owned), the PRAGMA statements asked for, in
 ** url order, and the open mode.  Unknown or invalid options: CORM_INVALID

@@ -10,6 +10,7 @@
 ** while the writer writes.
 */
 #include "inspect_int.h"
+#include "../backend/backend.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -73,18 +74,17 @@ corm__recorder *corm__recorder_open(const char *path, int keep, int queue_size, 
     pthread_mutex_init(&rc->mu, NULL);
     pthread_cond_init(&rc->work, NULL);
     pthread_cond_init(&rc->idle, NULL);
-    char *msg = NULL;
-    if (sqlite3_open_v2(path, &rc->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-            SQLITE_OK ||
-        sqlite3_exec(rc->db, schema_sql, NULL, NULL, &msg) != SQLITE_OK) {
+    /* several server processes may share the file and open it together */
+    bool opened = sqlite3_open_v2(path, &rc->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                                  NULL) == SQLITE_OK;
+    if (opened) sqlite3_busy_timeout(rc->db, 2000);
+    if (!opened || corm__sqlite_exec_waiting(rc->db, schema_sql) != SQLITE_OK) {
         corm__err_set(err, CORM_IO, "recorder file %s: %s", path,
-                      msg ? msg : (rc->db ? sqlite3_errmsg(rc->db) : "cannot open"));
+                      rc->db ? sqlite3_errmsg(rc->db) : "cannot open");
         corm__err_hint(err, "record_path names a SQLite file of the recorder's own, in a "
                             "writable directory (never the application's database)");
-        sqlite3_free(msg);
         goto fail;
     }
-    sqlite3_busy_timeout(rc->db, 2000);
     sqlite3_stmt *st;
     if (!prep(rc, "SELECT coalesce(max(id), 0) FROM requests", &st, err)) goto fail;
     if (sqlite3_step(st) == SQLITE_ROW) rc->next_id = (uint64_t)sqlite3_column_int64(st, 0);

@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static const corm__backend *be = &corm__sqlite_backend;
@@ -265,6 +267,64 @@ static void test_journal_mode(void **state)
     snprintf(url, sizeof url, "sqlite:%s/old.db?nope=1", f->dir);
     assert_null(corm_open(url, NULL, &err));
     assert_int_equal(err.rc, CORM_INVALID);
+}
+
+/* A child process holds a read lock on a new, empty file for hold_ms,
+** then lets go; it has the lock when this returns.  Returns its pid. */
+static pid_t hold_read_lock(const char *path, int hold_ms)
+{
+    int fd[2];
+    assert_int_equal(pipe(fd), 0);
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+        sqlite3 *db = NULL;
+        int ok = sqlite3_open(path, &db) == SQLITE_OK &&
+                 sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) ==
+                     SQLITE_OK;
+        char c = ok ? 'y' : 'n';
+        if (write(fd[1], &c, 1) != 1) _exit(2);
+        sqlite3_sleep(hold_ms);
+        sqlite3_close(db);
+        _exit(ok ? 0 : 1);
+    }
+    close(fd[1]);
+    char c = 0;
+    assert_int_equal(read(fd[0], &c, 1), 1);
+    close(fd[0]);
+    assert_int_equal(c, 'y');
+    return pid;
+}
+
+/* Switching a new file to WAL takes its exclusive lock without SQLite's
+** busy handler: while another process reads the file, open waits (up to
+** the busy timeout) instead of failing at once with "database is locked". */
+static void test_journal_mode_waits(void **state)
+{
+    fx *f = *state;
+    corm_error err;
+    char t[300];
+    snprintf(t, sizeof t, "%s/new.db", f->dir);
+    pid_t pid = hold_read_lock(t, 100);
+    corm__conn *c = NULL;
+    corm_rc rc = be->open(t, &c, &err);
+    if (rc != CORM_OK) fail_msg("open while another process reads: %s", err.message);
+    char buf[64];
+    assert_string_equal(scalar(c, "PRAGMA journal_mode", buf, sizeof buf), "wal");
+    be->close(c);
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+
+    /* held longer than the url's busy timeout: refused, saying why */
+    snprintf(t, sizeof t, "%s/new2.db", f->dir);
+    pid = hold_read_lock(t, 400);
+    snprintf(t, sizeof t, "%s/new2.db?busy_timeout=20", f->dir);
+    assert_int_equal(be->open(t, &c, &err), CORM_CONN);
+    assert_null(c);
+    assert_non_null(strstr(err.message, "locked"));
+    assert_non_null(strstr(err.hint, "another process holds the database locked"));
+    assert_int_equal(waitpid(pid, &st, 0), pid);
 }
 
 /* ------------------------------------------------------------ values */
@@ -705,6 +765,7 @@ int main(void)
         cmocka_unit_test(test_pragmas_memory),
         cmocka_unit_test_setup_teardown(test_open_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_journal_mode, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_journal_mode_waits, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_every_type, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bind_misuse, setup, teardown),
         cmocka_unit_test_setup_teardown(test_hostile_strings, setup, teardown),
