@@ -269,31 +269,46 @@ static void test_journal_mode(void **state)
     assert_int_equal(err.rc, CORM_INVALID);
 }
 
-/* A child process holds a read lock on a new, empty file for hold_ms,
-** then lets go; it has the lock when this returns.  Returns its pid. */
-static pid_t hold_read_lock(const char *path, int hold_ms)
+/* A child process holds a read lock on a new, empty file; it has the lock
+** when this returns.  It lets go after hold_ms, or with hold_ms < 0 when
+** *release is closed.  Returns its pid. */
+static pid_t hold_read_lock(const char *path, int hold_ms, int *release)
 {
-    int fd[2];
-    assert_int_equal(pipe(fd), 0);
+    int ready[2], go[2];
+    assert_int_equal(pipe(ready), 0);
+    assert_int_equal(pipe(go), 0);
     pid_t pid = fork();
     assert_true(pid >= 0);
     if (pid == 0) {
+        close(ready[0]);
+        close(go[1]);
         sqlite3 *db = NULL;
         int ok = sqlite3_open(path, &db) == SQLITE_OK &&
                  sqlite3_exec(db, "BEGIN; SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) ==
                      SQLITE_OK;
         char c = ok ? 'y' : 'n';
-        if (write(fd[1], &c, 1) != 1) _exit(2);
-        sqlite3_sleep(hold_ms);
+        if (write(ready[1], &c, 1) != 1) _exit(2);
+        if (hold_ms >= 0) sqlite3_sleep(hold_ms);
+        else
+            while (read(go[0], &c, 1) > 0) continue;
         sqlite3_close(db);
         _exit(ok ? 0 : 1);
     }
-    close(fd[1]);
+    close(ready[1]);
+    close(go[0]);
     char c = 0;
-    assert_int_equal(read(fd[0], &c, 1), 1);
-    close(fd[0]);
+    assert_int_equal(read(ready[0], &c, 1), 1);
+    close(ready[0]);
     assert_int_equal(c, 'y');
+    *release = go[1];
     return pid;
+}
+
+static void reap(pid_t pid)
+{
+    int st = 0;
+    assert_int_equal(waitpid(pid, &st, 0), pid);
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 /* Switching a new file to WAL takes its exclusive lock without SQLite's
@@ -304,27 +319,28 @@ static void test_journal_mode_waits(void **state)
     fx *f = *state;
     corm_error err;
     char t[300];
+    int release;
     snprintf(t, sizeof t, "%s/new.db", f->dir);
-    pid_t pid = hold_read_lock(t, 100);
+    pid_t pid = hold_read_lock(t, 100, &release);
     corm__conn *c = NULL;
     corm_rc rc = be->open(t, &c, &err);
     if (rc != CORM_OK) fail_msg("open while another process reads: %s", err.message);
     char buf[64];
     assert_string_equal(scalar(c, "PRAGMA journal_mode", buf, sizeof buf), "wal");
     be->close(c);
-    int st = 0;
-    assert_int_equal(waitpid(pid, &st, 0), pid);
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    close(release);
+    reap(pid);
 
-    /* held longer than the url's busy timeout: refused, saying why */
+    /* held past the url's busy timeout: refused, saying why */
     snprintf(t, sizeof t, "%s/new2.db", f->dir);
-    pid = hold_read_lock(t, 400);
+    pid = hold_read_lock(t, -1, &release);
     snprintf(t, sizeof t, "%s/new2.db?busy_timeout=20", f->dir);
     assert_int_equal(be->open(t, &c, &err), CORM_CONN);
     assert_null(c);
     assert_non_null(strstr(err.message, "locked"));
     assert_non_null(strstr(err.hint, "another process holds the database locked"));
-    assert_int_equal(waitpid(pid, &st, 0), pid);
+    close(release);
+    reap(pid);
 }
 
 /* ------------------------------------------------------------ values */
