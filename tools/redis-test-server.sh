@@ -30,8 +30,10 @@ trap 'exit 130' INT TERM
 redis-server --port 0 --unixsocket "$DIR/redis.sock" --unixsocketperm 700 --dir "$DIR" \
   --save '' --appendonly no --logfile "$DIR/redis.log" &
 PID=$!
-for _ in $(seq 100); do [ -S "$DIR/redis.sock" ] && break; sleep 0.05; done
-[ -S "$DIR/redis.sock" ] || { cat "$DIR/redis.log" >&2 || true; die "redis-server did not start"; }
+# the socket file appears at bind(), before listen(): ready is a PING answered
+ready() { [ -S "$DIR/redis.sock" ] && redis-cli -s "$DIR/redis.sock" ping 2>/dev/null | grep -q PONG; }
+for _ in $(seq 400); do ready && break; sleep 0.05; done
+ready || { cat "$DIR/redis.log" >&2 || true; die "redis-server did not start"; }
 export CORM_TEST_REDIS="unix:$DIR/redis.sock"
 set +e
 "$@"

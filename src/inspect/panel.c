@@ -3,7 +3,8 @@
 ** handler (corm_panel_handle).
 **
 ** Pages read the recorder's file through a read-only connection of their
-** own (WAL: the writer goes on writing); nothing here writes to the
+** own (WAL: the writer goes on writing), after what is queued for it is
+** written, so the request just made is listed; nothing here writes to the
 ** application's database.  EXPLAIN takes a connection from the explain
 ** pool, runs EXPLAIN (never ANALYZE unless configured and asked) of a
 ** recorded SELECT inside a transaction it rolls back, with a statement
@@ -142,6 +143,9 @@ static sqlite3 *open_ro(const corm_inspect *ins, corm_http_response *resp)
                   "requests (/metrics works without it)");
         return NULL;
     }
+    /* a request that ended just before this one shows: its record is
+    ** written first (the writer thread may not have reached it yet) */
+    if (ins->rec) corm__recorder_flush(ins->rec);
     if (sqlite3_open_v2(ins->record_path, &db, SQLITE_OPEN_READONLY, NULL) != SQLITE_OK) {
         sqlite3_close(db);
         text_page(resp, 500, "corm panel: cannot open the recorder's file");

@@ -7,6 +7,7 @@
 #include "test.h"
 
 #include <pthread.h>
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -279,6 +280,17 @@ static long long count_rows(const char *sql)
     return n;
 }
 
+/* Request scopes recording every request into a new file (recfile). */
+static corm_inspect *open_recording(void)
+{
+    corm_inspect_config cfg = CORM_INSPECT_CONFIG_INIT;
+    cfg.record_path = new_recfile();
+    corm_error err;
+    corm_inspect *ins = corm_inspect_open(&cfg, &err);
+    if (!ins) fail_msg("corm_inspect_open: %s", err.message);
+    return ins;
+}
+
 static void test_recorder_keeps_every_sampled_request(void **state)
 {
     (void)state;
@@ -497,6 +509,46 @@ static void test_panel(void **state)
     corm_inspect_close(ins);
 }
 
+/* Another connection holds the recorder's file for a moment: the writer
+** thread waits on it.  A panel page asked for meanwhile waits for the
+** writer, so the request that just ended is there (not a 404). */
+static void *release_later(void *arg)
+{
+    struct timespec ts = {0, 150 * 1000000L};
+    nanosleep(&ts, NULL);
+    sqlite3_exec(arg, "COMMIT", NULL, NULL, NULL);
+    return NULL;
+}
+
+static void test_panel_waits_for_writer(void **state)
+{
+    (void)state;
+    corm_inspect *ins = open_recording();
+    sqlite3 *hold = NULL;
+    assert_int_equal(sqlite3_open(recfile, &hold), SQLITE_OK);
+    assert_int_equal(sqlite3_exec(hold, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+
+    corm_request *req = corm_request_begin(ins, "GET", "/books", "/books?fixed=1");
+    assert_int_equal(corm_request_attach(req, db), CORM_OK);
+    fixed_books(db);
+    assert_int_equal(corm_request_end(req, 200), CORM_OK);
+    char path[64];
+    snprintf(path, sizeof path, "/__corm/request/%llu", (unsigned long long)corm_request_id(req));
+    corm_request_free(req);
+    pthread_t th;
+    assert_int_equal(pthread_create(&th, NULL, release_later, hold), 0);
+    corm_http_response r = get(ins, path, NULL, "127.0.0.1");
+    pthread_join(th, NULL);
+    assert_int_equal(r.status, 200);
+    assert_non_null(strstr(r.body, "/books?fixed=1"));
+    corm_http_response_free(&r);
+    sqlite3_close(hold);
+    corm_inspect_stats st = corm_inspect_get_stats(ins);
+    assert_int_equal(st.recorded, 1);
+    assert_int_equal(st.failed, 0);
+    corm_inspect_close(ins);
+}
+
 /* The schema's `sensitive` option redacts without any configuration. */
 static void test_sensitive_schema_option(void **state)
 {
@@ -525,6 +577,7 @@ int main(void)
         cmocka_unit_test(test_recorder_keeps_every_sampled_request),
         cmocka_unit_test(test_recorder_sampling_retention_drops),
         cmocka_unit_test(test_panel),
+        cmocka_unit_test(test_panel_waits_for_writer),
         cmocka_unit_test(test_sensitive_schema_option),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

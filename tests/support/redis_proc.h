@@ -1,8 +1,8 @@
 /*
 ** redis_proc.h - for the cache tests: a redis-server of the test's own, on
 ** a unix socket in a temporary directory, so it can be stopped mid-test
-** (by its pid); the url of the shared test Redis (CORM_TEST_REDIS), and a
-** sleep in milliseconds.  Include it after test.h.
+** (by its pid); the url of the shared test Redis (CORM_TEST_REDIS), a
+** sleep and a clock in milliseconds.  Include it after test.h.
 */
 #ifndef CORM_TEST_REDIS_PROC_H
 #define CORM_TEST_REDIS_PROC_H
@@ -22,6 +22,22 @@ static inline void sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
     nanosleep(&ts, NULL);
+}
+
+static inline double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* For a check that a key stored with a short timeout (ttl ms, at t0) is
+** still there: whether a miss is a failure.  A stalled machine can let the
+** timeout run out between the two calls; then the miss says nothing, and
+** the caller repeats with a longer timeout, up to about 4 s. */
+static inline bool miss_is_failure(double t0, int ttl)
+{
+    return now_ms() - t0 < ttl || ttl >= 4000;
 }
 
 /* Whether a server listens on the unix socket sock: redis-server creates
