@@ -109,7 +109,8 @@ typedef struct corm_inspect_stats {
     uint64_t warnings; /* middleware warning lines */
 } corm_inspect_stats;
 CORM_API corm_inspect_stats corm_inspect_get_stats(corm_inspect *ins);
-/* Wait until every queued request is written (tests, shutdown). */
+/* Wait until every request queued before the call is written (tests,
+** shutdown; each panel page does it). */
 CORM_API void corm_inspect_flush(corm_inspect *ins);
 
 /*

@@ -69,6 +69,8 @@ corm__recorder *corm__recorder_open(const char *path, int keep, int queue_size, 
 ** id, or 0 when the queue is full (r is the caller's to free; the drop is
 ** counted). */
 uint64_t corm__recorder_push(corm__recorder *rc, corm__rec *r);
+/* Wait until every request queued before the call is written (or failed);
+** later ones are not waited for. */
 void corm__recorder_flush(corm__recorder *rc);
 void corm__recorder_close(corm__recorder *rc);
 void corm__recorder_counts(corm__recorder *rc, uint64_t *recorded, uint64_t *dropped,

@@ -25,8 +25,9 @@ struct corm__recorder {
     pthread_cond_t work, idle;
     corm__rec *head, *tail;
     size_t n, cap;
-    bool stop, busy;
+    bool stop;
     uint64_t next_id, since_trim;
+    uint64_t done_id; /* every request up to this id is written (or failed) */
     int keep;
     uint64_t recorded, dropped, failed;
 };
@@ -88,6 +89,7 @@ corm__recorder *corm__recorder_open(const char *path, int keep, int queue_size, 
     sqlite3_stmt *st;
     if (!prep(rc, "SELECT coalesce(max(id), 0) FROM requests", &st, err)) goto fail;
     if (sqlite3_step(st) == SQLITE_ROW) rc->next_id = (uint64_t)sqlite3_column_int64(st, 0);
+    rc->done_id = rc->next_id;
     sqlite3_finalize(st);
     if (!prep(rc, "INSERT INTO requests VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &rc->ins_req, err) ||
         !prep(rc, "INSERT INTO queries VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", &rc->ins_q, err) ||
@@ -226,7 +228,6 @@ static void *writer(void *arg)
         corm__rec *list = rc->head;
         rc->head = rc->tail = NULL;
         rc->n = 0;
-        rc->busy = true;
         pthread_mutex_unlock(&rc->mu);
 
         uint64_t ok = 0, bad = 0, last = 0;
@@ -254,10 +255,9 @@ static void *writer(void *arg)
         pthread_mutex_lock(&rc->mu);
         rc->recorded += ok;
         rc->failed += bad;
-        rc->busy = false;
+        rc->done_id = last;
         pthread_cond_broadcast(&rc->idle);
     }
-    rc->busy = false;
     pthread_cond_broadcast(&rc->idle);
     pthread_mutex_unlock(&rc->mu);
     return NULL;
@@ -266,7 +266,10 @@ static void *writer(void *arg)
 void corm__recorder_flush(corm__recorder *rc)
 {
     pthread_mutex_lock(&rc->mu);
-    while (rc->head || rc->busy) pthread_cond_wait(&rc->idle, &rc->mu);
+    /* what is queued now, not what comes later: under steady traffic the
+    ** queue is never empty, and a panel page must not wait for it to be */
+    uint64_t mark = rc->next_id;
+    while (rc->done_id < mark) pthread_cond_wait(&rc->idle, &rc->mu);
     pthread_mutex_unlock(&rc->mu);
 }
 
