@@ -31,23 +31,21 @@
 /* The value of prepare_threshold (n bytes at v) into *out. */
 static corm_rc threshold_value(const char *v, size_t n, int *out, corm_error *err)
 {
-    size_t digits = 0;
-    while (digits < n && isdigit((unsigned char)v[digits])) digits++;
     if (n == 0) {
         corm__err_set(err, CORM_INVALID, "option %s in the PostgreSQL url has no value", THRESHOLD);
         corm__err_hint(err, "write it as prepare_threshold=5; " THRESHOLD_TAKES);
         return CORM_INVALID;
     }
-    size_t rest = 1;
-    while (rest < n && isdigit((unsigned char)v[rest])) rest++;
-    if (v[0] == '-' && n > 1 && rest == n) {
-        corm__err_set(err, CORM_INVALID, "option %s=%.*s in the PostgreSQL url is negative",
+    size_t sign = v[0] == '-', end = sign;
+    while (end < n && isdigit((unsigned char)v[end])) end++;
+    if (end != n || end == sign) {
+        corm__err_set(err, CORM_INVALID, "option %s=%.*s in the PostgreSQL url is not a number",
                       THRESHOLD, (int)n, v);
         corm__err_hint(err, THRESHOLD_TAKES);
         return CORM_INVALID;
     }
-    if (digits != n) {
-        corm__err_set(err, CORM_INVALID, "option %s=%.*s in the PostgreSQL url is not a number",
+    if (sign) {
+        corm__err_set(err, CORM_INVALID, "option %s=%.*s in the PostgreSQL url is negative",
                       THRESHOLD, (int)n, v);
         corm__err_hint(err, THRESHOLD_TAKES);
         return CORM_INVALID;

@@ -31,13 +31,31 @@ static inline double now_ms(void)
     return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
-/* For a check that a key stored with a short timeout (ttl ms, at t0) is
-** still there: whether a miss is a failure.  A stalled machine can let the
-** timeout run out between the two calls; then the miss says nothing, and
-** the caller repeats with a longer timeout, up to about 4 s. */
-static inline bool miss_is_failure(double t0, int ttl)
+/* A check that something stored with a short timeout is still there, on
+** a machine that may stall: a miss after the timeout has run out says
+** nothing, so the attempt runs again with a timeout four times longer
+** (never over about 4 s), once what it stored has expired too:
+**
+**     short_ttl t = {.ms = 60};
+**     do {
+**         short_ttl_start(&t);
+**         ...store with t.ms, then hit = whether it is there...
+**     } while (short_ttl_again(&t, hit));
+**     ...assert hit: a miss inside the timeout is a failure...
+*/
+typedef struct short_ttl {
+    int ms;
+    double t0;
+} short_ttl;
+
+static inline void short_ttl_start(short_ttl *t) { t->t0 = now_ms(); }
+
+static inline bool short_ttl_again(short_ttl *t, bool hit)
 {
-    return now_ms() - t0 < ttl || ttl >= 4000;
+    if (hit || now_ms() - t->t0 < t->ms || t->ms > 1000) return false;
+    sleep_ms(t->ms + 50);
+    t->ms *= 4;
+    return true;
 }
 
 /* Whether a server listens on the unix socket sock: redis-server creates

@@ -125,34 +125,31 @@ static void test_timeouts(void **state)
     corm_cache *c = *state;
     corm_error err;
     set_str(c, "long", "y", CORM_CACHE_FOREVER);
-    int ttl = 60;
-    for (;; ttl *= 4) {
-        double t0 = now_ms();
-        set_str(c, "short", "x", ttl);
-        const char *v = get_str(c, "short");
-        if (v || miss_is_failure(t0, ttl)) {
-            assert_non_null(v);
-            assert_string_equal(v, "x");
-            break;
-        }
-    }
-    sleep_ms(ttl + 90);
+    short_ttl t = {.ms = 60};
+    const char *v;
+    do {
+        short_ttl_start(&t);
+        set_str(c, "short", "x", t.ms);
+        v = get_str(c, "short");
+    } while (short_ttl_again(&t, v != NULL));
+    assert_non_null(v);
+    assert_string_equal(v, "x");
+    sleep_ms(t.ms + 90);
     assert_null(get_str(c, "short"));
     assert_string_equal(get_str(c, "long"), "y");
     /* 0 expires at once (and removes what was there), as Django's timeout=0 */
     set_str(c, "long", "z", 0);
     assert_null(get_str(c, "long"));
     /* touch gives a new timeout, only to a key that is there */
-    for (ttl = 60;; ttl *= 4) {
-        double t0 = now_ms();
-        set_str(c, "t", "1", ttl);
-        corm_rc rc = corm_cache_touch(c, "t", CORM_CACHE_FOREVER, &err);
-        if (rc == CORM_OK || miss_is_failure(t0, ttl)) {
-            assert_int_equal(rc, CORM_OK);
-            break;
-        }
-    }
-    sleep_ms(ttl + 90);
+    corm_rc rc;
+    t.ms = 60;
+    do {
+        short_ttl_start(&t);
+        set_str(c, "t", "1", t.ms);
+        rc = corm_cache_touch(c, "t", CORM_CACHE_FOREVER, &err);
+    } while (short_ttl_again(&t, rc == CORM_OK));
+    assert_int_equal(rc, CORM_OK);
+    sleep_ms(t.ms + 90);
     assert_string_equal(get_str(c, "t"), "1");
     assert_int_equal(corm_cache_touch(c, "t", 60, &err), CORM_OK);
     sleep_ms(150);
@@ -234,17 +231,15 @@ static void test_incr_decr(void **state)
     assert_int_equal(corm_cache_incr(c, "s", 1, &n, &err), CORM_TYPE);
     assert_non_null(strstr(err.message, "not an integer"));
     /* incr keeps the timeout */
-    int ttl = 80;
-    for (;; ttl *= 4) {
-        double t0 = now_ms();
-        set_str(c, "e", "1", ttl);
-        corm_rc rc = corm_cache_incr(c, "e", 1, &n, &err);
-        if (rc == CORM_OK || miss_is_failure(t0, ttl)) {
-            assert_int_equal(rc, CORM_OK);
-            break;
-        }
-    }
-    sleep_ms(ttl + 120);
+    short_ttl t = {.ms = 80};
+    corm_rc rc;
+    do {
+        short_ttl_start(&t);
+        set_str(c, "e", "1", t.ms);
+        rc = corm_cache_incr(c, "e", 1, &n, &err);
+    } while (short_ttl_again(&t, rc == CORM_OK));
+    assert_int_equal(rc, CORM_OK);
+    sleep_ms(t.ms + 120);
     assert_null(get_str(c, "e"));
     assert_int_equal(corm_cache_get_stats(c).errors, 0);
 }
